@@ -1,0 +1,104 @@
+#include <string>
+
+#include "bindings/bind.h"
+#include "bindings/bind_util.h"
+#include "kernels/gemm.h"
+
+namespace nne_bind {
+
+namespace {
+
+struct Dims {
+  int64_t M, N, K;
+};
+
+Dims gemm_dims(const py::array& a, const py::array& b, bool ta, bool tb) {
+  const int64_t M = ta ? a.shape(1) : a.shape(0), Ka = ta ? a.shape(0) : a.shape(1);
+  const int64_t Kb = tb ? b.shape(1) : b.shape(0), N = tb ? b.shape(0) : b.shape(1);
+  if (Ka != Kb)
+    throw py::value_error("b: inner dimensions differ: op(a) is " + std::to_string(M) + "x" + std::to_string(Ka) +
+                          ", op(b) is " + std::to_string(Kb) + "x" + std::to_string(N));
+  return {M, N, Ka};
+}
+
+template <class T>
+py::array_t<T> out_array(const py::object& c, const char* name, int64_t M, int64_t N, bool needed) {
+  if (c.is_none()) {
+    if (needed) throw py::value_error(std::string(name) + ": beta != 0 needs an input c");
+    return empty<T>(dims({M, N}));
+  }
+  auto out = arr<T>(c, name, 2, true);
+  expect_shape(out, name, {M, N});
+  return out;
+}
+
+const float* opt_vec(const py::object& o, const char* name, int64_t n, py::array_t<float>& keep) {
+  if (o.is_none()) return nullptr;
+  keep = arr<float>(o, name, 1);
+  expect_shape(keep, name, {n});
+  return keep.data();
+}
+
+}  // namespace
+
+}  // namespace nne_bind
+
+using namespace nne_bind;
+
+NNE_BIND_FAMILY(gemm) {
+  m.def(
+      "gemm",
+      [](const py::object& ao, const py::object& bo, bool trans_a, bool trans_b, double alpha, double beta,
+         const py::object& c, const py::object& bias_row, const py::object& bias_col, bool reference) {
+        if (py::isinstance<py::array>(ao) && py::reinterpret_borrow<py::array>(ao).dtype().is(py::dtype::of<double>())) {
+          auto a = arr<double>(ao, "a", 2);
+          auto b = arr<double>(bo, "b", 2);
+          const Dims d = gemm_dims(a, b, trans_a, trans_b);
+          if (!bias_row.is_none() || !bias_col.is_none())
+            throw py::value_error("bias_row/bias_col: only supported for float32");
+          auto out = out_array<double>(c, "c", d.M, d.N, beta != 0.0);
+          const double* pa = a.data();
+          const double* pb = b.data();
+          double* pc = out.mutable_data();
+          const int64_t lda = a.shape(1), ldb = b.shape(1);
+          {
+            py::gil_scoped_release nogil;
+            nne::dgemm_reference(trans_a, trans_b, d.M, d.N, d.K, alpha, pa, lda, pb, ldb, beta, pc, d.N);
+          }
+          return py::array(out);
+        }
+        auto a = arr<float>(ao, "a", 2);
+        auto b = arr<float>(bo, "b", 2);
+        const Dims d = gemm_dims(a, b, trans_a, trans_b);
+        auto out = out_array<float>(c, "c", d.M, d.N, beta != 0.0);
+        py::array_t<float> kr, kc;
+        nne::GemmArgs g;
+        g.trans_a = trans_a;
+        g.trans_b = trans_b;
+        g.M = d.M;
+        g.N = d.N;
+        g.K = d.K;
+        g.alpha = static_cast<float>(alpha);
+        g.beta = static_cast<float>(beta);
+        g.A = a.data();
+        g.lda = a.shape(1);
+        g.B = b.data();
+        g.ldb = b.shape(1);
+        g.C = out.mutable_data();
+        g.ldc = d.N;
+        g.bias_row = opt_vec(bias_row, "bias_row", d.M, kr);
+        g.bias_col = opt_vec(bias_col, "bias_col", d.N, kc);
+        {
+          py::gil_scoped_release nogil;
+          if (reference)
+            nne::sgemm_reference(g);
+          else
+            nne::sgemm(g);
+        }
+        return py::array(out);
+      },
+      py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
+      py::arg("beta") = 0.0, py::arg("c") = py::none(), py::arg("bias_row") = py::none(),
+      py::arg("bias_col") = py::none(), py::arg("reference") = false,
+      "C = alpha*op(a)@op(b) + beta*c + bias_row[:,None] + bias_col[None,:] (float32 kernel; float64 oracle).");
+}

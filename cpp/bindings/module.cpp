@@ -1,0 +1,62 @@
+// The _core extension module: backend control plus every kernel family's bindings (bind_*.cpp).
+// Pattern of every binding: validate -> allocate numpy outputs -> release the GIL -> call the kernel.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "bindings/bind.h"
+#include "core/isa.h"
+#include "core/parallel.h"
+
+namespace py = pybind11;
+
+namespace nne_bind {
+std::vector<Binder>& binders() {
+  static std::vector<Binder> list;
+  return list;
+}
+}  // namespace nne_bind
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "nnengine C++ kernels (internal; use the nnengine package)";
+
+  m.def("isa", []() { return std::string(nne::isa_name(nne::active_isa())); },
+        "The instruction set the kernels currently run with.");
+  m.def("available_isas", []() {
+    std::vector<std::string> out;
+    for (int l = nne::kBaseline; l <= nne::best_supported_isa(); ++l) out.emplace_back(nne::isa_name(l));
+    return out;
+  }, "Instruction sets this CPU, OS and build support, lowest first.");
+  m.def("set_isa", [](const std::string& name) {
+    int level = -1;
+    for (int l = nne::kBaseline; l <= nne::kAvx512; ++l)
+      if (name == nne::isa_name(l)) level = l;
+    if (level < 0) throw py::value_error("isa: expected one of 'baseline', 'avx2', 'avx512', got '" + name + "'");
+    if (!nne::set_isa(level))
+      throw py::value_error("isa: '" + name + "' is not supported here (best: '" +
+                            nne::isa_name(nne::best_supported_isa()) + "')");
+  }, py::arg("isa"));
+  m.def("set_num_threads", [](int n) {
+    if (n < 1) throw py::value_error("n: expected a thread count >= 1, got " + std::to_string(n));
+    nne::set_num_threads(n);
+  }, py::arg("n"));
+  m.def("get_num_threads", &nne::get_num_threads);
+  m.def("build_info", []() {
+    py::dict d;
+    d["native"] = static_cast<bool>(NNE_BUILD_NATIVE);
+    d["openmp"] = static_cast<bool>(NNE_BUILD_OPENMP);
+    d["sanitize"] = static_cast<bool>(NNE_BUILD_SANITIZE);
+    d["build_type"] = NNE_BUILD_TYPE;
+#if defined(NNE_MULTI_ISA)
+    d["multi_isa"] = true;
+#else
+    d["multi_isa"] = false;
+#endif
+    d["compiler"] = __VERSION__;
+    return d;
+  });
+
+  for (auto b : nne_bind::binders()) b(m);
+}

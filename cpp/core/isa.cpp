@@ -1,0 +1,83 @@
+#include "core/isa.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(NNE_MULTI_ISA)
+#include <cpuid.h>
+#include <cstdint>
+#endif
+
+namespace nne {
+namespace {
+
+#if defined(NNE_MULTI_ISA)
+uint64_t xgetbv0() {
+  uint32_t eax, edx;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+int detect() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return kBaseline;
+  const bool osxsave = c & (1u << 27), fma = c & (1u << 12), avx = c & (1u << 28), f16c = c & (1u << 29);
+  if (!osxsave || !avx) return kBaseline;
+  const uint64_t xcr0 = xgetbv0();
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;          // SSE + AVX state
+  const bool os_zmm = (xcr0 & 0xE6) == 0xE6;        // + opmask, ZMM_Hi256, Hi16_ZMM
+  if (!os_ymm) return kBaseline;
+  if (__get_cpuid_max(0, nullptr) < 7) return kBaseline;
+  __cpuid_count(7, 0, a, b, c, d);
+  const bool avx2 = b & (1u << 5);
+  const bool avx512f = b & (1u << 16), avx512dq = b & (1u << 17), avx512bw = b & (1u << 30),
+             avx512vl = b & (1u << 31);
+  if (!(avx2 && fma && f16c)) return kBaseline;
+  if (os_zmm && avx512f && avx512dq && avx512bw && avx512vl) return kAvx512;
+  return kAvx2;
+}
+#else
+int detect() { return kBaseline; }
+#endif
+
+int cap_from_env(int best) {
+  const char* s = std::getenv("NNENGINE_MAX_ISA");
+  if (!s || !*s) return best;
+  int cap = best;
+  if (!std::strcmp(s, "baseline")) cap = kBaseline;
+  else if (!std::strcmp(s, "avx2")) cap = kAvx2;
+  else if (!std::strcmp(s, "avx512")) cap = kAvx512;
+  return cap < best ? cap : best;
+}
+
+int best_level() {
+  static const int best = detect();
+  return best;
+}
+
+std::atomic<int>& active_level() {
+  static std::atomic<int> level{cap_from_env(best_level())};
+  return level;
+}
+
+}  // namespace
+
+const char* isa_name(int level) {
+  switch (level) {
+    case kAvx512: return "avx512";
+    case kAvx2: return "avx2";
+    default: return "baseline";
+  }
+}
+
+int best_supported_isa() { return best_level(); }
+int active_isa() { return active_level().load(std::memory_order_relaxed); }
+
+bool set_isa(int level) {
+  if (level < kBaseline || level > best_level()) return false;
+  active_level().store(level);
+  return true;
+}
+
+}  // namespace nne

@@ -1,0 +1,225 @@
+// Packed, cache-blocked, register-tiled SGEMM (compiled once per ISA). See gemm.h for the contract.
+// Reference: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008);
+// BLIS micro-kernel design (Van Zee & van de Geijn 2015).
+#include "kernels/gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/parallel.h"
+#include "core/simd.h"
+
+namespace nne {
+namespace NNE_ISA_NS {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int MR = 12, NV = 2;
+#elif defined(__AVX2__)
+constexpr int MR = 6, NV = 2;
+#else
+constexpr int MR = 6, NV = 2;
+#endif
+constexpr int NR = NV * kLanes;
+constexpr int64_t KC = 256;
+constexpr int64_t MC = MR * 16;
+constexpr int64_t NC = NR * 64;
+
+// Per-thread packing buffers, grown on demand and reused (no allocation in the steady state).
+struct AlignedBuf {
+  float* p = nullptr;
+  size_t n = 0;
+  ~AlignedBuf() { std::free(p); }
+  float* get(size_t need) {
+    if (need > n) {
+      std::free(p);
+      p = static_cast<float*>(std::aligned_alloc(64, ((need * sizeof(float) + 63) / 64) * 64));
+      n = p ? need : 0;
+    }
+    return p;
+  }
+};
+
+// Pack op(A)[m0:m0+mc, k0:k0+kc] into MR-row panels: panel r holds, for each k, MR values.
+void pack_a(const GemmArgs& g, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float* dst) {
+  for (int64_t r = 0; r < mc; r += MR) {
+    const int64_t rows = std::min<int64_t>(MR, mc - r);
+    float* d = dst + r * kc;
+    if (!g.trans_a) {
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* src = g.A + (m0 + r + i) * g.lda + k0;
+        for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = src[k];
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = g.A + (k0 + k) * g.lda + m0 + r;
+        for (int64_t i = 0; i < rows; ++i) d[k * MR + i] = src[i];
+      }
+    }
+    if (rows < MR)
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t i = rows; i < MR; ++i) d[k * MR + i] = 0.f;
+  }
+}
+
+// Pack op(B)[k0:k0+kc, n0:n0+nc] into NR-column panels: panel c holds, for each k, NR values.
+void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* dst) {
+  for (int64_t c = 0; c < nc; c += NR) {
+    const int64_t cols = std::min<int64_t>(NR, nc - c);
+    float* d = dst + c * kc;
+    if (!g.trans_b) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = g.B + (k0 + k) * g.ldb + n0 + c;
+        float* dk = d + k * NR;
+        if (cols == NR) {
+          std::memcpy(dk, src, sizeof(float) * NR);
+        } else {
+          for (int64_t j = 0; j < cols; ++j) dk[j] = src[j];
+          for (int64_t j = cols; j < NR; ++j) dk[j] = 0.f;
+        }
+      }
+    } else {
+      for (int64_t j = 0; j < cols; ++j) {
+        const float* src = g.B + (n0 + c + j) * g.ldb + k0;
+        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = src[k];
+      }
+      if (cols < NR)
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t j = cols; j < NR; ++j) d[k * NR + j] = 0.f;
+    }
+  }
+}
+
+// acc[MR][NR] = sum_k a[k][i] * b[k][j]; then C = alpha*acc + (first ? beta*C + biases : C).
+inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c,
+                         int64_t ldc, int rows, int cols, float alpha, float beta, bool first,
+                         const float* bias_row, const float* bias_col) {
+  VecF acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = vzero();
+  for (int64_t k = 0; k < kc; ++k) {
+    VecF bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = vload(b + v * kLanes);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const VecF av = vset1(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = vfma(av, bv[v], acc[i][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const VecF va = vset1(alpha);
+  if (rows == MR && cols == NR) {
+    VecF bc[NV] = {};
+    if (first && bias_col) {
+      for (int v = 0; v < NV; ++v) bc[v] = vload(bias_col + v * kLanes);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      float* ci = c + i * ldc;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        VecF r = vmul(va, acc[i][v]);
+        if (!first) {
+          r = vadd(r, vload(ci + v * kLanes));
+        } else {
+          if (beta != 0.f) r = vfma(vset1(beta), vload(ci + v * kLanes), r);
+          if (bias_row) r = vadd(r, vset1(bias_row[i]));
+          if (bias_col) r = vadd(r, bc[v]);
+        }
+        vstore(ci + v * kLanes, r);
+      }
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) vstore(tile + i * NR + v * kLanes, vmul(va, acc[i][v]));
+  for (int i = 0; i < rows; ++i) {
+    float* ci = c + i * ldc;
+    for (int j = 0; j < cols; ++j) {
+      float r = tile[i * NR + j];
+      if (!first) {
+        r = r + ci[j];
+      } else {
+        if (beta != 0.f) r = beta * ci[j] + r;
+        if (bias_row) r = r + bias_row[i];
+        if (bias_col) r = r + bias_col[j];
+      }
+      ci[j] = r;
+    }
+  }
+}
+
+// Serial blocked GEMM on the C block [m0, m1) x [n0, n1).
+void gemm_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  static thread_local AlignedBuf abuf, bbuf;
+  float* pa = abuf.get(static_cast<size_t>(MC * KC));
+  float* pb = bbuf.get(static_cast<size_t>(KC * (NC + NR)));
+  if (!pa || !pb) std::abort();  // out of memory for a few hundred KiB: nothing sane to do
+  for (int64_t jc = n0; jc < n1; jc += NC) {
+    const int64_t nc = std::min(NC, n1 - jc);
+    for (int64_t pc = 0; pc < g.K; pc += KC) {
+      const int64_t kc = std::min(KC, g.K - pc);
+      const bool first = pc == 0;
+      pack_b(g, pc, kc, jc, nc, pb);
+      for (int64_t ic = m0; ic < m1; ic += MC) {
+        const int64_t mc = std::min(MC, m1 - ic);
+        pack_a(g, ic, mc, pc, kc, pa);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+            micro_kernel(kc, pa + ir * kc, pb + jr * kc, g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, rows, cols,
+                         g.alpha, g.beta, first, g.bias_row ? g.bias_row + ic + ir : nullptr,
+                         g.bias_col ? g.bias_col + jc + jr : nullptr);
+          }
+        }
+      }
+    }
+  }
+}
+
+// C = beta*C + biases when K == 0 (no products).
+void gemm_no_k(const GemmArgs& g) {
+  for (int64_t i = 0; i < g.M; ++i)
+    for (int64_t j = 0; j < g.N; ++j) {
+      float* c = g.C + i * g.ldc + j;
+      float r = g.beta != 0.f ? g.beta * *c : 0.f;
+      if (g.bias_row) r += g.bias_row[i];
+      if (g.bias_col) r += g.bias_col[j];
+      *c = r;
+    }
+}
+
+void sgemm_impl(const GemmArgs& g) {
+  if (g.M <= 0 || g.N <= 0) return;
+  if (g.K <= 0) return gemm_no_k(g);
+  const int64_t tiles_m = (g.M + MR - 1) / MR, tiles_n = (g.N + NR - 1) / NR;
+  // Grain: at least ~2 MFLOP of work per thread chunk.
+  const int64_t flops_per_tile_col = 2 * g.M * g.K * NR, flops_per_tile_row = 2 * g.N * g.K * MR;
+  constexpr int64_t kMinFlops = 1 << 21;
+  if (tiles_n >= tiles_m || g.M <= MR) {
+    const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_col));
+    parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
+      gemm_block(g, 0, g.M, b * NR, std::min(g.N, e * NR));
+    });
+  } else {
+    const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_row));
+    parallel_for(0, tiles_m, grain, [&](int64_t b, int64_t e) {
+      gemm_block(g, b * MR, std::min(g.M, e * MR), 0, g.N);
+    });
+  }
+}
+
+}  // namespace
+
+extern const GemmKernels gemm = {&sgemm_impl};
+
+}  // namespace NNE_ISA_NS
+}  // namespace nne

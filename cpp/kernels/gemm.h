@@ -1,0 +1,49 @@
+// GEMM: C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C + bias_row[i] + bias_col[j]
+//
+// Row-major throughout. op(X) = X or X^T (trans_a / trans_b); lda/ldb/ldc are row strides of the
+// matrices as stored. beta == 0 never reads C (so C may be uninitialised). Either bias may be null;
+// they are the fused epilogue of linear (bias_col) and convolution (bias_row) layers.
+//
+// Algorithm (Goto/BLIS): B is packed into KC x NR panels, A into MR x KC panels, and a register-tiled
+// micro-kernel (AVX-512: 12x32, AVX2+FMA: 6x16, baseline: 6x8) accumulates each MR x NR tile over a KC
+// block. Threads split C into column (or row) slabs aligned to NR (MR); every element is computed
+// by the same sequence of FMAs whatever the split, so results are bit-identical at any thread count.
+#pragma once
+
+#include <cstdint>
+
+#include "core/isa.h"
+
+namespace nne {
+
+struct GemmArgs {
+  bool trans_a = false, trans_b = false;
+  int64_t M = 0, N = 0, K = 0;
+  float alpha = 1.f, beta = 0.f;
+  const float* A = nullptr;
+  int64_t lda = 0;
+  const float* B = nullptr;
+  int64_t ldb = 0;
+  float* C = nullptr;
+  int64_t ldc = 0;
+  const float* bias_row = nullptr;  // length M, or null
+  const float* bias_col = nullptr;  // length N, or null
+};
+
+struct GemmKernels {
+  void (*sgemm)(const GemmArgs& g);
+};
+
+// Scalar reference twins (cpp/reference/gemm_ref.cpp): float32 with float accumulation in k order,
+// and the float64 path the tests use as an oracle.
+void sgemm_reference(const GemmArgs& g);
+void dgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
+                     const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
+                     int64_t ldc);
+
+// Convenience: dispatches to the active ISA.
+void sgemm(const GemmArgs& g);
+
+}  // namespace nne
+
+NNE_DISPATCH(nne::GemmKernels, gemm)

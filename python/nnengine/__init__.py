@@ -1,0 +1,32 @@
+"""nnengine: a fast CPU deep-learning engine with a PyTorch-style API.
+
+Example:
+    >>> import nnengine as ne
+    >>> from nnengine import nn
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    >>> y = model(ne.randn(2, 4))
+"""
+
+from __future__ import annotations
+
+import os as _os
+
+# Bounded spin-waiting for OpenMP workers: a busy neighbour core should slow us down gracefully,
+# not 10-100x (see PERFORMANCE.md). Users can still override it.
+_os.environ.setdefault("GOMP_SPINCOUNT", "20000")
+
+from . import _core, backend  # noqa: E402
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .backend import get_num_threads, set_num_threads  # noqa: E402
+from .random import manual_seed  # noqa: E402
+from .tensor import Tensor, cat, from_numpy, ones, rand, randn, stack, tensor, where, zeros  # noqa: E402
+
+__version__ = "0.1.0"
+
+from . import functional, nn  # noqa: E402
+
+__all__ = [
+    "Tensor", "tensor", "cat", "stack", "where", "zeros", "ones", "randn", "rand", "from_numpy",
+    "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "Function", "manual_seed",
+    "set_num_threads", "get_num_threads", "backend", "functional", "nn", "__version__",
+]

@@ -1,0 +1,72 @@
+"""Linear layers and matrix products on the engine's GEMM (bias fused into the GEMM epilogue)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .. import _core
+from ..autograd import Function
+from ..tensor import Tensor
+from ._util import check_tensor, f32c
+
+
+def matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` with numpy's broadcasting rules; 2-D products (and batched ones) run on the engine's GEMM."""
+    a = f32c(a)
+    b = f32c(b)
+    if a.ndim == 2 and b.ndim == 2:
+        return _core.gemm(a, b)
+    if a.ndim < 2 or b.ndim < 2:
+        return np.matmul(a, b)
+    if b.ndim == 2:  # (..., M, K) @ (K, N): one GEMM over the flattened leading dims
+        return _core.gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    ab = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+    bb = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    out = np.empty((ab.shape[0], a.shape[-2], b.shape[-1]), np.float32)
+    for i in range(ab.shape[0]):
+        out[i] = _core.gemm(f32c(ab[i]), f32c(bb[i]))
+    return out.reshape(batch + (a.shape[-2], b.shape[-1]))
+
+
+class LinearFn(Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        lead = x.shape[:-1]
+        x2 = f32c(x.reshape(-1, x.shape[-1]))
+        ctx.save_for_backward(x2, w)
+        ctx.lead = lead
+        ctx.has_bias = b is not None
+        y = _core.gemm(x2, w, trans_b=True, bias_col=b)
+        return y.reshape(lead + (w.shape[0],))
+
+    @staticmethod
+    def backward(ctx, g):
+        x2, w = ctx.saved_tensors
+        g2 = f32c(g.reshape(-1, w.shape[0]))
+        nx, nw, nb = ctx.needs_input_grad
+        gx = _core.gemm(g2, w).reshape(ctx.lead + (w.shape[1],)) if nx else None
+        gw = _core.gemm(g2, x2, trans_a=True) if nw else None
+        gb = g2.sum(axis=0, dtype=np.float32) if (nb and ctx.has_bias) else None
+        return gx, gw, gb
+
+
+def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    """``y = input @ weight.T + bias`` (PyTorch layout: weight is ``(out_features, in_features)``).
+
+    Example:
+        >>> y = linear(x, w, b)   # x (N, in), w (out, in), b (out,)
+    """
+    x = check_tensor(input, "input")
+    w = check_tensor(weight, "weight", ndim=2)
+    if x.ndim < 1 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"input: expected last dimension {w.shape[1]} (weight in_features), got shape {x.shape}")
+    if bias is not None:
+        b = check_tensor(bias, "bias", ndim=1)
+        if b.shape[0] != w.shape[0]:
+            raise ValueError(f"bias: expected shape ({w.shape[0]},), got {b.shape}")
+    else:
+        b = None
+    return LinearFn.apply(x, w, b)
