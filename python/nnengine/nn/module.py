@@ -218,14 +218,13 @@ class Module:
         return self
 
     def regularization_loss(self) -> Tensor:
-        """Sum of the penalties of every regularizer attached to this module's parameters."""
+        """Sum of ``p.regularizer(p)`` over this module's parameters (0-d Tensor; 0 when none are attached)."""
         total: Any = None
-        for m in self.modules():
-            for name, reg in getattr(m, "_regularizers", {}).items():
-                p = m._parameters.get(name)
-                if p is not None and reg is not None:
-                    term = reg(p)
-                    total = term if total is None else total + term
+        for p in self.parameters():
+            reg = getattr(p, "regularizer", None)
+            if reg is not None:
+                term = reg(p)
+                total = term if total is None else total + term
         return total if total is not None else Tensor(np.zeros((), np.float32))
 
     # ----------------------------------------------------------------- display

@@ -21,6 +21,10 @@ class Parameter(Tensor):
             data = np.zeros((0,), np.float32)
         arr = data.data if isinstance(data, Tensor) else np.asarray(data)
         super().__init__(np.array(arr, dtype=np.float32, copy=True), requires_grad=requires_grad)
+        # Keras-style attachments: ``regularizer(p) -> 0-d Tensor`` is summed by
+        # Module.regularization_loss(); ``constraint(p)`` is applied in place by optimizer.step().
+        self.regularizer: Any = None
+        self.constraint: Any = None
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -1,0 +1,9 @@
+"""Ready-made models (plain Modules)."""
+
+# --- logistic regression, MLP (issue 3)
+
+# --- LeNet-5 (issue 4)
+
+# --- autoencoders, VAE, GAN, RBM, DBN, ladder (issue 8)
+
+__all__ = [name for name in dir() if not name.startswith("_")]
