@@ -208,7 +208,7 @@ def _read(path: str, want_data: bool = True) -> Tuple[OrderedDict[str, np.ndarra
                 raise ValueError(f"{path}: truncated file while reading")
             for name, (dt, shape, begin, end) in entries.items():
                 arr = np.frombuffer(data, dtype=dt, count=(end - begin) // dt.itemsize, offset=begin)
-                out[name] = arr.reshape(shape).astype(dt.newbyteorder("="), copy=True)
+                out[name] = arr.reshape(shape).astype(np.dtype(dt.name), copy=True)
     return out, meta
 
 
@@ -364,6 +364,11 @@ def build(spec: Any, _reg: Optional[Dict[str, type]] = None) -> Module:
                 pos.extend(kwargs.pop(p.name))
             elif p.kind == p.POSITIONAL_ONLY and p.name in kwargs:
                 pos.append(kwargs.pop(p.name))
+            elif p.kind == p.VAR_KEYWORD and p.name in kwargs:
+                extra = kwargs.pop(p.name)
+                if not isinstance(extra, dict):
+                    raise ValueError(f"{name}.{p.name}: expected an object")
+                kwargs.update(extra)
         return cls(*pos, **kwargs)
     except ValueError as e:
         msg = str(e)

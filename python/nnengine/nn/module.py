@@ -56,6 +56,8 @@ class Module:
         cls.__init__ = __init__  # type: ignore[method-assign]
 
     def __init__(self) -> None:
+        if "_init_args" not in self.__dict__:  # a subclass without its own __init__: no arguments
+            object.__setattr__(self, "_init_args", {})
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
