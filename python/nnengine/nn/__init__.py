@@ -8,6 +8,11 @@ from .parameter import Parameter
 # --- linear, activations, losses, flatten (issue 3)
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
+from .modules.conv import Conv2d
+from .modules.dropout import Dropout
+from .modules.maxout import Maxout
+from .modules.normalization import BatchNorm1d, BatchNorm2d
+from .modules.pooling import AvgPool2d, MaxPool2d, MinPool2d
 
 # --- recurrent networks (issue 5)
 
