@@ -3,13 +3,14 @@ PyTorch side by side (training, running statistics, eval), modules and bad input
 
 from __future__ import annotations
 
-import nnengine as ne
-import nnengine.functional as F
 import numpy as np
 import pytest
 from conftest import numeric_grad
-from nnengine import _core
 from reference import cnn as ref
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import _core
 
 SHAPES = [(8, 3), (7, 17), (4, 5, 9), (3, 4, 5, 7), (2, 3, 16, 17), (1, 2, 33, 1)]
 

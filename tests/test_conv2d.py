@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import nnengine as ne
-import nnengine.functional as F
 import numpy as np
 import pytest
 from conftest import numeric_grad
-from nnengine import _core
 from reference import cnn as ref
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import _core
 
 # (N, C, H, W, K, R, S, stride, padding, dilation, groups): SIMD-awkward sizes, every hyper-parameter.
 GRID = [
@@ -208,12 +209,12 @@ def test_bad_input():
 def test_conv2d_module():
     ne.manual_seed(0)
     m = ne.nn.Conv2d(
-        4, 8, (3, 5), stride=2, padding=(1, 2), groups=2, weight_regularizer="r", bias_constraint="c"
+        4, 8, (3, 5), stride=2, padding=(1, 2), groups=2, weight_regularizer=abs, bias_constraint=len
     )
     assert m.weight.shape == (8, 2, 3, 5) and m.bias.shape == (8,)
     bound = 1 / np.sqrt(2 * 3 * 5)
     assert np.abs(m.weight.numpy()).max() <= bound + 1e-6 and np.abs(m.bias.numpy()).max() <= bound + 1e-6
-    assert m.weight.regularizer == "r" and m.bias.constraint == "c" and m.weight.constraint is None
+    assert m.weight.regularizer is abs and m.bias.constraint is len and m.weight.constraint is None
     assert list(m.state_dict()) == ["weight", "bias"]
     assert m(ne.randn(2, 4, 9, 10)).shape == (2, 8, 5, 5)
     m2 = ne.nn.Conv2d(3, 4, 3, bias=False)

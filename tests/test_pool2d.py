@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import nnengine as ne
-import nnengine.functional as F
 import numpy as np
 import pytest
 from conftest import numeric_grad
-from nnengine import _core
 from reference import cnn as ref
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import _core
 
 # (N, C, H, W, kernel, stride, padding)
 GRID = [

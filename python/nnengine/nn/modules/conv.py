@@ -12,23 +12,9 @@ from ...tensor import Tensor
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from .linear import attach
 
 IntPair = Union[int, Tuple[int, int]]
-
-
-def attach_regularization(
-    module: Module,
-    weight_regularizer: Any = None,
-    bias_regularizer: Any = None,
-    weight_constraint: Any = None,
-    bias_constraint: Any = None,
-) -> None:
-    """Set Keras-style regularizers/constraints on ``module.weight`` / ``module.bias`` Parameters."""
-    w, b = module._parameters.get("weight"), module._parameters.get("bias")
-    if w is not None:
-        w.regularizer, w.constraint = weight_regularizer, weight_constraint
-    if b is not None:
-        b.regularizer, b.constraint = bias_regularizer, bias_constraint
 
 
 class Conv2d(Module):
@@ -80,7 +66,8 @@ class Conv2d(Module):
         if not bias:
             self.register_parameter("bias", None)
         self.reset_parameters()
-        attach_regularization(self, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint)
+        attach(self.weight, weight_regularizer, weight_constraint)
+        attach(self.bias, bias_regularizer, bias_constraint)
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
