@@ -10,5 +10,6 @@ from .parameter import Parameter
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
 
 # --- recurrent networks (issue 5)
+from .modules.rnn import LSTM, RNN, LSTMCell, RNNBase, RNNCell
 
 __all__ = [name for name in dir() if not name.startswith("_")]
