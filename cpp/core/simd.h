@@ -68,3 +68,80 @@ inline float vsum(VecF v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne
+
+// ----------------------------------------------------------------------------------------------
+// Lane-wise select, abs and fast transcendental functions on VecF (every ISA).
+namespace nne {
+namespace NNE_ISA_NS {
+
+#if defined(__AVX512F__)
+inline VecF vselect_lt(VecF a, VecF b, VecF x, VecF y) {  // a < b ? x : y
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), y, x);
+}
+inline VecF vselect_gt(VecF a, VecF b, VecF x, VecF y) {  // a > b ? x : y
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x);
+}
+inline VecF vabs(VecF a) { return _mm512_abs_ps(a); }
+inline VecF vpow2i(VecF n) {  // 2^n for integral n in [-126, 127]
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
+}
+#elif defined(__AVX2__)
+inline VecF vselect_lt(VecF a, VecF b, VecF x, VecF y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
+inline VecF vselect_gt(VecF a, VecF b, VecF x, VecF y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+inline VecF vabs(VecF a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+inline VecF vpow2i(VecF n) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+}
+#else
+typedef int32_t VecI __attribute__((vector_size(16)));
+inline VecF vselect_lt(VecF a, VecF b, VecF x, VecF y) { return a < b ? x : y; }
+inline VecF vselect_gt(VecF a, VecF b, VecF x, VecF y) { return a > b ? x : y; }
+inline VecF vabs(VecF a) { return a < 0 ? -a : a; }
+inline VecF vpow2i(VecF n) {
+  VecI i = (__builtin_convertvector(n, VecI) + 127) << 23;
+  VecF r;
+  __builtin_memcpy(&r, &i, sizeof r);
+  return r;
+}
+#endif
+
+// exp(x): Cephes-style range reduction + degree-6 polynomial. Max relative error ~2e-7 for
+// x in [-87.3, 88.37]; inputs are clamped to that range (exp(-87.3) ~ 1.2e-38 is the floor).
+inline VecF vexp(VecF x) {
+  x = vmin(vmax(x, vset1(-87.33654f)), vset1(88.3762626647949f));
+  const VecF magic = vset1(12582912.0f);  // 1.5 * 2^23: adding and subtracting rounds to nearest
+  VecF n = vsub(vadd(vmul(x, vset1(1.44269504088896341f)), magic), magic);
+  VecF r = vsub(x, vmul(n, vset1(0.693359375f)));
+  r = vsub(r, vmul(n, vset1(-2.12194440e-4f)));
+  VecF p = vset1(1.9875691500E-4f);
+  p = vfma(p, r, vset1(1.3981999507E-3f));
+  p = vfma(p, r, vset1(8.3334519073E-3f));
+  p = vfma(p, r, vset1(4.1665795894E-2f));
+  p = vfma(p, r, vset1(1.6666665459E-1f));
+  p = vfma(p, r, vset1(5.0000001201E-1f));
+  p = vfma(vmul(p, r), r, vadd(r, vset1(1.f)));
+  return vmul(p, vpow2i(n));
+}
+
+// sigmoid(x) = 1 / (1 + exp(-x)). Max relative error ~4e-7.
+inline VecF vsigmoid(VecF x) { return vdiv(vset1(1.f), vadd(vset1(1.f), vexp(vsub(vzero(), x)))); }
+
+// tanh(x): odd polynomial for |x| < 0.625 (Cephes tanhf), 1 - 2/(exp(2|x|)+1) above, sign restored.
+// Max absolute error ~3e-7 (relative ~5e-7).
+inline VecF vtanh(VecF x) {
+  const VecF ax = vabs(x);
+  const VecF z = vmul(x, x);
+  VecF p = vset1(-5.70498872745E-3f);
+  p = vfma(p, z, vset1(2.06390887954E-2f));
+  p = vfma(p, z, vset1(-5.37397155531E-2f));
+  p = vfma(p, z, vset1(1.33314422036E-1f));
+  p = vfma(p, z, vset1(-3.33332819422E-1f));
+  const VecF small = vfma(vmul(p, z), x, x);
+  const VecF e = vexp(vmul(vset1(2.f), vmin(ax, vset1(44.f))));
+  VecF big = vsub(vset1(1.f), vdiv(vset1(2.f), vadd(e, vset1(1.f))));
+  big = vselect_lt(x, vzero(), vsub(vzero(), big), big);
+  return vselect_lt(ax, vset1(0.625f), small, big);
+}
+
+}  // namespace NNE_ISA_NS
+}  // namespace nne

@@ -68,7 +68,7 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, arr: np.ndarray) -> "Tensor":
+    def _wrap(cls, arr: np.ndarray) -> Tensor:
         t = cls.__new__(cls)
         a = np.asarray(arr)
         if a.dtype != np.float32 and a.dtype.kind == "f":
@@ -111,7 +111,7 @@ class Tensor:
         return self._ctx is None
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def __len__(self) -> int:
@@ -126,7 +126,7 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     # ----------------------------------------------------------------- autograd
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"requires_grad: only floating-point tensors can require gradients, got {self.dtype}")
         if not flag and self._ctx is not None:
@@ -134,11 +134,11 @@ class Tensor:
         self.requires_grad = bool(flag)
         return self
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A new leaf sharing the storage, cut from the graph."""
         return Tensor._wrap(self.data)
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         self._ctx = None
         self.requires_grad = False
         return self
@@ -167,7 +167,7 @@ class Tensor:
                 raise ValueError(f"grad: expected shape {self.data.shape}, got {g.shape}")
         _run_backward(self, g)
 
-    def zero_(self) -> "Tensor":
+    def zero_(self) -> Tensor:
         self.data[...] = 0
         return self
 
@@ -187,16 +187,16 @@ class Tensor:
             raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
         return self.data.reshape(()).item()
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self if self.dtype == np.float32 else Tensor(self.data.astype(np.float32))
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return Tensor(self.data.astype(np.int64), dtype=np.int64)
 
-    def clone(self) -> "Tensor":
+    def clone(self) -> Tensor:
         return ops.Mul.apply(self, np.float32(1.0)) if self.requires_grad else Tensor._wrap(self.data.copy())
 
-    def copy_(self, src: ArrayLike) -> "Tensor":
+    def copy_(self, src: ArrayLike) -> Tensor:
         self.data[...] = _as_array(src)
         return self
 
@@ -269,7 +269,7 @@ class Tensor:
         return self
 
     # comparisons give plain boolean tensors (non-differentiable)
-    def _cmp(self, fn, o) -> "Tensor":
+    def _cmp(self, fn, o) -> Tensor:
         return Tensor(fn(self.data, _as_array(o)), dtype=bool)
 
     def __lt__(self, o):
@@ -284,10 +284,10 @@ class Tensor:
     def __ge__(self, o):
         return self._cmp(np.greater_equal, o)
 
-    def eq(self, o) -> "Tensor":
+    def eq(self, o) -> Tensor:
         return self._cmp(np.equal, o)
 
-    def ne(self, o) -> "Tensor":
+    def ne(self, o) -> Tensor:
         return self._cmp(np.not_equal, o)
 
     def __eq__(self, o):  # type: ignore[override]
@@ -315,47 +315,47 @@ class Tensor:
         return int(self.item())
 
     # ----------------------------------------------------------------- elementwise math
-    def exp(self) -> "Tensor":
+    def exp(self) -> Tensor:
         return ops.Exp.apply(self)
 
-    def log(self) -> "Tensor":
+    def log(self) -> Tensor:
         return ops.Log.apply(self)
 
-    def sqrt(self) -> "Tensor":
+    def sqrt(self) -> Tensor:
         return ops.Sqrt.apply(self)
 
-    def abs(self) -> "Tensor":
+    def abs(self) -> Tensor:
         return ops.Abs.apply(self)
 
-    def pow(self, e) -> "Tensor":
+    def pow(self, e) -> Tensor:
         return self ** e
 
-    def clamp(self, min: Optional[float] = None, max: Optional[float] = None) -> "Tensor":
+    def clamp(self, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
         return ops.Clamp.apply(self, min, max)
 
     clip = clamp
 
-    def relu(self) -> "Tensor":
+    def relu(self) -> Tensor:
         from .functional import relu
 
         return relu(self)
 
-    def sigmoid(self) -> "Tensor":
+    def sigmoid(self) -> Tensor:
         from .functional import sigmoid
 
         return sigmoid(self)
 
-    def tanh(self) -> "Tensor":
+    def tanh(self) -> Tensor:
         from .functional import tanh
 
         return tanh(self)
 
-    def softmax(self, dim: int) -> "Tensor":
+    def softmax(self, dim: int) -> Tensor:
         from .functional import softmax
 
         return softmax(self, dim)
 
-    def log_softmax(self, dim: int) -> "Tensor":
+    def log_softmax(self, dim: int) -> Tensor:
         from .functional import log_softmax
 
         return log_softmax(self, dim)
@@ -367,44 +367,44 @@ class Tensor:
             return tuple(dim)
         return dim
 
-    def sum(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return ops.Sum.apply(self, self._axis(dim), keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return ops.Mean.apply(self, self._axis(dim), keepdim)
 
-    def var(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True) -> "Tensor":
+    def var(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True) -> Tensor:
         return ops.Var.apply(self, self._axis(dim), keepdim, 1 if unbiased else 0)
 
-    def std(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True) -> "Tensor":
+    def std(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True) -> Tensor:
         return self.var(dim, keepdim, unbiased).sqrt()
 
-    def max(self, dim: Optional[int] = None, keepdim: bool = False) -> "Tensor":
+    def max(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
         return ops.MaxMin.apply(self, dim, keepdim, True)
 
-    def min(self, dim: Optional[int] = None, keepdim: bool = False) -> "Tensor":
+    def min(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
         return ops.MaxMin.apply(self, dim, keepdim, False)
 
-    def argmax(self, dim: Optional[int] = None, keepdim: bool = False) -> "Tensor":
+    def argmax(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
         r = np.argmax(self.data, axis=dim, keepdims=keepdim) if dim is not None else np.argmax(self.data)
         return Tensor(np.asarray(r), dtype=np.int64)
 
-    def argmin(self, dim: Optional[int] = None, keepdim: bool = False) -> "Tensor":
+    def argmin(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
         r = np.argmin(self.data, axis=dim, keepdims=keepdim) if dim is not None else np.argmin(self.data)
         return Tensor(np.asarray(r), dtype=np.int64)
 
     # ----------------------------------------------------------------- shape
-    def reshape(self, *shape: Any) -> "Tensor":
+    def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return ops.Reshape.apply(self, tuple(int(s) for s in shape))
 
     view = reshape
 
-    def view_as(self, other: "Tensor") -> "Tensor":
+    def view_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         nd = self.ndim
         if nd == 0:
             return self.reshape(1)
@@ -413,26 +413,26 @@ class Tensor:
         shape = self.shape[:s] + (int(np.prod(self.shape[s : e + 1])),) + self.shape[e + 1 :]
         return self.reshape(shape)
 
-    def permute(self, *dims: Any) -> "Tensor":
+    def permute(self, *dims: Any) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         return ops.Permute.apply(self, tuple(d % max(self.ndim, 1) for d in dims))
 
-    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
         axes = list(range(self.ndim))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return ops.Permute.apply(self, tuple(axes))
 
-    def t(self) -> "Tensor":
+    def t(self) -> Tensor:
         if self.ndim < 2:
             return self
         return self.transpose(0, 1)
 
-    def unsqueeze(self, dim: int) -> "Tensor":
+    def unsqueeze(self, dim: int) -> Tensor:
         d = dim if dim >= 0 else self.ndim + 1 + dim
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
-    def squeeze(self, dim: Optional[int] = None) -> "Tensor":
+    def squeeze(self, dim: Optional[int] = None) -> Tensor:
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
         d = dim % max(self.ndim, 1)
@@ -440,16 +440,16 @@ class Tensor:
             return self
         return self.reshape(self.shape[:d] + self.shape[d + 1 :])
 
-    def expand(self, *shape: Any) -> "Tensor":
+    def expand(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         full = tuple(self.shape[i - (len(shape) - self.ndim)] if s == -1 else s for i, s in enumerate(shape))
         return ops.Expand.apply(self, full)
 
-    def contiguous(self) -> "Tensor":
+    def contiguous(self) -> Tensor:
         return self
 
-    def __getitem__(self, idx: Any) -> "Tensor":
+    def __getitem__(self, idx: Any) -> Tensor:
         idx = _norm_index(idx)
         return ops.Index.apply(self, idx)
 

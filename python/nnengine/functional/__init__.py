@@ -1,8 +1,16 @@
 """Functional ops (``import nnengine.functional as F``), PyTorch's names and signatures."""
 
-from ._linear import linear, matmul_arrays
-
 # --- activations, softmax and losses (issue 3)
+from ._activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from ._linear import linear, matmul_arrays
+from ._loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
 

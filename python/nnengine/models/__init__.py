@@ -1,6 +1,7 @@
 """Ready-made models (plain Modules)."""
 
 # --- logistic regression, MLP (issue 3)
+from .mlp import MLP, LogisticRegression
 
 # --- LeNet-5 (issue 4)
 

@@ -2,10 +2,13 @@
 
 from . import init
 from .module import Module
-from .modules.container import ModuleDict, ModuleList, Sequential
-from .parameter import Parameter
 
 # --- linear, activations, losses, flatten (issue 3)
+from .modules.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .modules.container import ModuleDict, ModuleList, Sequential
+from .modules.linear import Flatten, Identity, Linear, Unflatten
+from .modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .parameter import Parameter
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
 

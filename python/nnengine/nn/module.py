@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections import OrderedDict
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
@@ -25,7 +27,37 @@ class Module:
 
     training: bool
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Record each instance's constructor arguments (for ``nnengine.io.save_model``).
+
+        Every subclass ``__init__`` is wrapped once; the outermost call (the class actually being built)
+        stores its bound arguments, without defaults, in ``self._init_args`` as a dict
+        ``{name: value}`` (``*args`` under their parameter name as a tuple). Nothing else changes.
+        """
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or getattr(init, "_nne_records_args", False):
+            return
+        sig = inspect.signature(init)
+
+        @functools.wraps(init)
+        def __init__(self: "Module", *args: Any, **kw: Any) -> None:
+            if "_init_args" not in self.__dict__:
+                try:
+                    bound = dict(sig.bind(self, *args, **kw).arguments)
+                except TypeError:
+                    bound = None  # let the real __init__ raise its own error
+                if bound is not None:
+                    bound.pop(next(iter(sig.parameters)), None)  # self
+                object.__setattr__(self, "_init_args", bound)
+            init(self, *args, **kw)
+
+        __init__._nne_records_args = True  # type: ignore[attr-defined]
+        cls.__init__ = __init__  # type: ignore[method-assign]
+
     def __init__(self) -> None:
+        if "_init_args" not in self.__dict__:  # a subclass without its own __init__: no arguments
+            object.__setattr__(self, "_init_args", {})
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
@@ -80,7 +112,7 @@ class Module:
         self._parameters[name] = param
         self.__dict__.pop(name, None)
 
-    def add_module(self, name: str, module: Optional["Module"]) -> None:
+    def add_module(self, name: str, module: Optional[Module]) -> None:
         self._modules[name] = module
 
     # ----------------------------------------------------------------- calling
@@ -91,7 +123,7 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------- traversal
-    def named_modules(self, prefix: str = "", memo: Optional[set] = None) -> Iterator[Tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "", memo: Optional[set] = None) -> Iterator[Tuple[str, Module]]:
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
@@ -101,16 +133,16 @@ class Module:
             if m is not None:
                 yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self) -> Iterator[Tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[Tuple[str, Module]]:
         for name, m in self._modules.items():
             if m is not None:
                 yield name, m
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
@@ -139,9 +171,9 @@ class Module:
             yield b
 
     # ----------------------------------------------------------------- state
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Parameters and persistent buffers as numpy arrays, keyed by attribute path (PyTorch keys)."""
-        out: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
         for mp, m in self.named_modules():
             pre = f"{mp}." if mp else ""
             for name, p in m._parameters.items():
@@ -166,7 +198,7 @@ class Module:
             for name, p in m._parameters.items():
                 if p is not None:
                     own[pre + name] = (m, name, "param")
-            for name, b in m._buffers.items():
+            for name in m._buffers:
                 if name not in m._non_persistent:
                     own[pre + name] = (m, name, "buffer")
         missing = [k for k in own if k not in state_dict]
@@ -191,15 +223,15 @@ class Module:
         return missing, unexpected
 
     # ----------------------------------------------------------------- modes and grads
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
-    def requires_grad_(self, flag: bool = True) -> "Module":
+    def requires_grad_(self, flag: bool = True) -> Module:
         for p in self.parameters():
             p.requires_grad_(flag)
         return self
@@ -211,7 +243,7 @@ class Module:
             elif p.grad is not None:
                 p.grad[...] = 0
 
-    def apply(self, fn: Any) -> "Module":
+    def apply(self, fn: Any) -> Module:
         for m in self.children():
             m.apply(fn)
         fn(self)

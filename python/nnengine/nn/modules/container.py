@@ -48,7 +48,7 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, m: Module) -> "Sequential":
+    def append(self, m: Module) -> Sequential:
         self._check(m, str(len(self)))
         self.add_module(str(len(self)), m)
         return self
@@ -62,13 +62,13 @@ class ModuleList(Module):
         for m in modules or []:
             self.append(m)
 
-    def append(self, m: Module) -> "ModuleList":
+    def append(self, m: Module) -> ModuleList:
         if not isinstance(m, Module):
             raise TypeError(f"ModuleList: expected a Module, got {type(m).__name__}")
         self.add_module(str(len(self._modules)), m)
         return self
 
-    def extend(self, ms: Iterable[Module]) -> "ModuleList":
+    def extend(self, ms: Iterable[Module]) -> ModuleList:
         for m in ms:
             self.append(m)
         return self

@@ -1,0 +1,37 @@
+// Softmax, log-softmax and the fused softmax cross-entropy, over one axis of a (outer, n, inner)
+// row-major view (inner == 1 is the contiguous last-axis case).
+//
+// softmax_forward(y, x, s, log):        y = softmax(x) or log_softmax(x) along n
+// softmax_backward(dx, dy, y, s, log):  softmax:     dx = y * (dy - sum(dy * y))
+//                                       log_softmax: dx = dy - exp(y) * sum(dy)
+// cross_entropy_forward(loss, lse, x, target, rows, classes, ignore_index):
+//     x (rows, classes) logits; loss[r] = lse[r] - x[r, t_r] (0 where t_r == ignore_index); lse saved.
+// cross_entropy_backward(dx, x, lse, target, row_scale, rows, classes, ignore_index):
+//     dx[r, c] = row_scale[r] * (exp(x[r,c] - lse[r]) - [c == t_r]); 0 for ignored rows.
+// Targets are validated in the binding (0 <= t < classes or t == ignore_index).
+#pragma once
+
+#include <cstdint>
+
+#include "core/isa.h"
+
+namespace nne {
+
+struct AxisShape {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+
+struct SoftmaxKernels {
+  void (*softmax_forward)(float* y, const float* x, AxisShape s, bool log);
+  void (*softmax_backward)(float* dx, const float* dy, const float* y, AxisShape s, bool log);
+  void (*cross_entropy_forward)(float* loss, float* lse, const float* x, const int64_t* target, int64_t rows,
+                                int64_t classes, int64_t ignore_index);
+  void (*cross_entropy_backward)(float* dx, const float* x, const float* lse, const int64_t* target,
+                                 const float* row_scale, int64_t rows, int64_t classes, int64_t ignore_index);
+};
+
+void softmax_forward_reference(float* y, const float* x, AxisShape s, bool log);
+
+}  // namespace nne
+
+NNE_DISPATCH(nne::SoftmaxKernels, softmax)

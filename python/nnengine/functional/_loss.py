@@ -1,0 +1,301 @@
+"""Losses (PyTorch's names, arguments and reductions); cross_entropy is one fused C++ kernel pair."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from .. import _core
+from ..autograd import Function
+from ..tensor import Tensor
+from ._activation import log_softmax
+from ._util import check_tensor, f32c
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduction(r: Any) -> str:
+    if r not in _REDUCTIONS:
+        raise ValueError(f"reduction: expected one of {_REDUCTIONS}, got {r!r}")
+    return r
+
+
+def _class_targets(target: Any, name: str = "target") -> np.ndarray:
+    """Integer class indices from a numpy array, list or Tensor (float tensors with integral values are accepted)."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind in "iu":
+        return np.ascontiguousarray(t, dtype=np.int64)
+    if t.dtype.kind == "f":
+        ti = t.astype(np.int64)
+        if not np.array_equal(ti, t):
+            raise ValueError(f"{name}: expected integer class indices, got non-integral values")
+        return np.ascontiguousarray(ti)
+    raise TypeError(f"{name}: expected integer class indices, got dtype {t.dtype}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+class CrossEntropyFn(Function):
+    """Fused log-softmax + NLL over (rows, classes) logits with per-row scaling in backward."""
+
+    @staticmethod
+    def forward(ctx, x, target, row_weight, ignore_index, reduction):
+        loss_rows, lse = _core.cross_entropy_forward(x, target, ignore_index)
+        loss_rows = loss_rows * row_weight
+        ctx.save_for_backward(x, lse, target, row_weight)
+        ctx.ignore_index, ctx.reduction = ignore_index, reduction
+        if reduction == "none":
+            return loss_rows
+        if reduction == "sum":
+            return np.asarray(loss_rows.sum(dtype=np.float64), dtype=np.float32)
+        denom = float(row_weight.sum(dtype=np.float64))
+        ctx.denom = denom
+        return np.asarray(loss_rows.sum(dtype=np.float64) / denom if denom > 0 else np.nan, dtype=np.float32)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lse, target, row_weight = ctx.saved_tensors
+        if ctx.reduction == "none":
+            scale = f32c(row_weight * g)
+        elif ctx.reduction == "sum":
+            scale = f32c(row_weight * np.float32(g))
+        else:
+            scale = f32c(row_weight * (np.float32(g) / np.float32(ctx.denom if ctx.denom > 0 else 1.0)))
+        return _core.cross_entropy_backward(x, lse, target, scale, ctx.ignore_index), None, None, None, None
+
+
+def _classes_last(x: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N*d1*..., C)."""
+    if x.ndim <= 2:
+        return x
+    perm = (0,) + tuple(range(2, x.ndim)) + (1,)
+    return x.permute(*perm).reshape(-1, x.shape[1])
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits ``(N, C)`` (or ``(N, C, d...)``, or unbatched ``(C,)``).
+
+    ``target`` holds class indices (numpy array, list or Tensor) or class probabilities shaped like input.
+
+    Example:
+        >>> loss = F.cross_entropy(logits, labels)   # logits (N, C), labels (N,) int
+    """
+    x = check_tensor(input, "input")
+    reduction = _reduction(reduction)
+    if not 0.0 <= float(label_smoothing) <= 1.0:
+        raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
+    if x.ndim == 0:
+        raise ValueError("input: expected at least 1 dimension (C,), got a 0-d tensor")
+    unbatched = x.ndim == 1
+    if unbatched:
+        x = x.reshape(1, -1)
+    C = x.shape[1]
+    w = None
+    if weight is not None:
+        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float32)
+        if w.shape != (C,):
+            raise ValueError(f"weight: expected shape ({C},), got {w.shape}")
+    tarr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    # probability targets
+    if tarr.dtype.kind == "f" and tarr.shape == (x.shape if not unbatched else x.shape[1:]) and tarr.ndim >= 1 and (
+            not unbatched or tarr.shape == (C,)):
+        tp = Tensor(tarr.reshape(x.shape).astype(np.float32))
+        if label_smoothing > 0:
+            tp = tp * (1 - label_smoothing) + label_smoothing / C
+        logp = log_softmax(x, 1)
+        wt = tp if w is None else tp * Tensor(w.reshape((1, C) + (1,) * (x.ndim - 2)))
+        per = -(wt * logp).sum(dim=1)
+        if reduction == "mean":
+            return per.sum() / float(np.prod(per.shape) if per.ndim else 1)
+        out = _reduce(per, reduction)
+        return out.reshape(()) if unbatched and reduction == "none" else out
+    t = _class_targets(target)
+    if unbatched:
+        t = t.reshape(1)
+    if t.shape != (x.shape[0],) + x.shape[2:]:
+        raise ValueError(f"target: expected shape {(x.shape[0],) + x.shape[2:]} for input {x.shape}, got {t.shape}")
+    out_shape = t.shape
+    x2 = _classes_last(x)
+    t2 = np.ascontiguousarray(t.reshape(-1))
+    valid = t2 != ignore_index
+    bad = valid & ((t2 < 0) | (t2 >= C))
+    if bad.any():
+        raise ValueError(f"target: expected class indices in [0, {C}) or ignore_index={ignore_index}, "
+                         f"got {int(t2[bad][0])}")
+    row_w = np.where(valid, 1.0, 0.0).astype(np.float32) if w is None else np.where(valid, w[np.clip(t2, 0, C - 1)],
+                                                                                  0.0).astype(np.float32)
+    if label_smoothing > 0:
+        ce = CrossEntropyFn.apply(x2, t2, row_w, int(ignore_index), "none")
+        logp = log_softmax(x2, 1)
+        wl = logp if w is None else logp * Tensor(w)
+        smooth = -(wl.sum(dim=1)) * Tensor(valid.astype(np.float32) / C)
+        per = ce * (1 - label_smoothing) + smooth * label_smoothing
+        if reduction == "mean":
+            loss = per.sum() / float(row_w.sum())
+        elif reduction == "sum":
+            loss = per.sum()
+        else:
+            loss = per.reshape(out_shape)
+    else:
+        loss = CrossEntropyFn.apply(x2, t2, row_w, int(ignore_index), reduction)
+        if reduction == "none":
+            loss = loss.reshape(out_shape)
+    if unbatched and reduction == "none":
+        loss = loss.reshape(())
+    return loss
+
+
+class NLLFn(Function):
+    @staticmethod
+    def forward(ctx, x, t, row_w):
+        rows = np.arange(x.shape[0])
+        ctx.shape = x.shape
+        ctx.save_for_backward(t, row_w)
+        tc = np.clip(t, 0, x.shape[1] - 1)
+        return (-x[rows, tc] * row_w).astype(np.float32)
+
+    @staticmethod
+    def backward(ctx, g):
+        t, row_w = ctx.saved_tensors
+        gx = np.zeros(ctx.shape, np.float32)
+        rows = np.arange(ctx.shape[0])
+        gx[rows, np.clip(t, 0, ctx.shape[1] - 1)] = -g * row_w
+        return gx, None, None
+
+
+def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``(N, C)`` (or ``(N, C, d...)``).
+
+    Example:
+        >>> loss = F.nll_loss(F.log_softmax(logits, 1), labels)
+    """
+    x = check_tensor(input, "input")
+    reduction = _reduction(reduction)
+    unbatched = x.ndim == 1
+    if unbatched:
+        x = x.reshape(1, -1)
+    if x.ndim < 2:
+        raise ValueError(f"input: expected (N, C), got shape {x.shape}")
+    C = x.shape[1]
+    t = _class_targets(target)
+    if unbatched:
+        t = t.reshape(1)
+    if t.shape != (x.shape[0],) + x.shape[2:]:
+        raise ValueError(f"target: expected shape {(x.shape[0],) + x.shape[2:]} for input {x.shape}, got {t.shape}")
+    t2 = t.reshape(-1)
+    valid = t2 != ignore_index
+    bad = valid & ((t2 < 0) | (t2 >= C))
+    if bad.any():
+        raise ValueError(f"target: expected class indices in [0, {C}), got {int(t2[bad][0])}")
+    if weight is not None:
+        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float32)
+        if w.shape != (C,):
+            raise ValueError(f"weight: expected shape ({C},), got {w.shape}")
+        row_w = np.where(valid, w[np.clip(t2, 0, C - 1)], 0).astype(np.float32)
+    else:
+        row_w = valid.astype(np.float32)
+    per = NLLFn.apply(_classes_last(x), t2, row_w)
+    if reduction == "mean":
+        return per.sum() / float(row_w.sum())
+    if reduction == "sum":
+        return per.sum()
+    per = per.reshape(t.shape)
+    return per.reshape(()) if unbatched else per
+
+
+def _pair(input: Any, target: Any) -> tuple:
+    x = check_tensor(input, "input")
+    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=np.float32))
+    if x.shape != y.shape:
+        raise ValueError(f"target: expected shape {x.shape} (as input), got {y.shape}")
+    return x, y
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error. Example: ``F.mse_loss(pred, y)``."""
+    reduction = _reduction(reduction)
+    x, y = _pair(input, target)
+    d = x - y
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error."""
+    reduction = _reduction(reduction)
+    x, y = _pair(input, target)
+    return _reduce((x - y).abs(), reduction)
+
+
+class BCEFn(Function):
+    @staticmethod
+    def forward(ctx, p, t):
+        ctx.save_for_backward(p, t)
+        with np.errstate(divide="ignore"):
+            lp = np.maximum(np.log(p), -100.0)
+            l1p = np.maximum(np.log1p(-p), -100.0)
+        return (-(t * lp + (1 - t) * l1p)).astype(np.float32)
+
+    @staticmethod
+    def backward(ctx, g):
+        p, t = ctx.saved_tensors
+        eps = 1e-12
+        gp = g * (p - t) / np.maximum(p * (1 - p), eps)
+        return gp.astype(np.float32), (g * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(np.maximum(p, 1e-45)),
+                                                                                      -100))).astype(np.float32)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, reduction: str = "mean") -> Tensor:
+    """BCE of probabilities in [0, 1] (log terms clamped at -100, as PyTorch)."""
+    reduction = _reduction(reduction)
+    x, y = _pair(input, target)
+    if x.data.size and (np.nanmin(x.data) < 0 or np.nanmax(x.data) > 1):
+        raise ValueError("input: expected probabilities in [0, 1] (use binary_cross_entropy_with_logits for logits)")
+    per = BCEFn.apply(x, y)
+    if weight is not None:
+        per = per * (weight if isinstance(weight, Tensor) else Tensor(weight))
+    return _reduce(per, reduction)
+
+
+class BCELogitsFn(Function):
+    @staticmethod
+    def forward(ctx, z, t, pos_weight):
+        ctx.save_for_backward(z, t, pos_weight)
+        # (1 - t) z + (1 + (pw - 1) t) * softplus(-z), stable
+        lw = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * t
+        sp = np.logaddexp(0.0, -z)
+        return ((1 - t) * z + lw * sp).astype(np.float32)
+
+    @staticmethod
+    def backward(ctx, g):
+        z, t, pw = ctx.saved_tensors
+        s = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+        if pw is None:
+            gz = s - t
+        else:
+            lw = 1.0 + (pw - 1.0) * t
+            gz = (1 - t) - lw * (1 - s)
+        gt = -z if pw is None else None
+        return (g * gz).astype(np.float32), (None if gt is None else (g * gt).astype(np.float32)), None
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optional[Any] = None,
+                                     reduction: str = "mean", pos_weight: Optional[Any] = None) -> Tensor:
+    """BCE on logits, numerically stable (sigmoid folded in)."""
+    reduction = _reduction(reduction)
+    x, y = _pair(input, target)
+    pw = None
+    if pos_weight is not None:
+        pw = np.asarray(pos_weight.data if isinstance(pos_weight, Tensor) else pos_weight, dtype=np.float32)
+    per = BCELogitsFn.apply(x, y, pw)
+    if weight is not None:
+        per = per * (weight if isinstance(weight, Tensor) else Tensor(weight))
+    return _reduce(per, reduction)

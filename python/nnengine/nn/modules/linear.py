@@ -1,0 +1,107 @@
+"""Fully connected layers: Linear, Identity, Flatten, Unflatten."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from ... import functional as F
+from ...tensor import Tensor
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+
+def _check_size(v: Any, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int, got {type(v).__name__}")
+    if v < 0:
+        raise ValueError(f"{name}: expected a non-negative int, got {v}")
+    return int(v)
+
+
+def attach(p: Optional[Parameter], regularizer: Any = None, constraint: Any = None) -> None:
+    """Attach a Keras-style regularizer / constraint to a parameter (no-op for None)."""
+    if p is None:
+        return
+    if regularizer is not None and not callable(regularizer):
+        raise TypeError(f"regularizer: expected a callable, got {type(regularizer).__name__}")
+    if constraint is not None and not callable(constraint):
+        raise TypeError(f"constraint: expected a callable, got {type(constraint).__name__}")
+    p.regularizer = regularizer
+    p.constraint = constraint
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias`` with weight ``(out_features, in_features)`` (PyTorch layout and init).
+
+    Keras conveniences: ``weight_regularizer=L2(1e-4)``, ``weight_constraint=MaxNorm(3)`` (and bias_*).
+
+    Example:
+        >>> fc = Linear(784, 10)
+        >>> y = fc(ne.randn(32, 784))   # (32, 10)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, weight_regularizer: Any = None,
+                 bias_regularizer: Any = None, weight_constraint: Any = None, bias_constraint: Any = None) -> None:
+        super().__init__()
+        self.in_features = _check_size(in_features, "in_features")
+        self.out_features = _check_size(out_features, "out_features")
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), np.float32))
+        self.bias = Parameter(np.empty((self.out_features,), np.float32)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        attach(self.weight, weight_regularizer, weight_constraint)
+        attach(self.bias, bias_regularizer, bias_constraint)
+
+    def reset_parameters(self) -> None:
+        if self.in_features > 0:
+            init.default_layer_init_(self.weight, self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input
+
+
+class Flatten(Module):
+    """Flattens dims ``start_dim..end_dim`` (default: all but the batch dim).
+
+    Example:
+        >>> Flatten()(ne.zeros(2, 3, 4)).shape   # (2, 12)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Expands dim ``dim`` into ``unflattened_size``."""
+
+    def __init__(self, dim: int, unflattened_size: Any) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        d = self.dim % input.ndim
+        return input.reshape(input.shape[:d] + self.unflattened_size + input.shape[d + 1 :])
