@@ -14,7 +14,6 @@
 
 #include "core/parallel.h"
 #include "core/simd.h"
-#include "core/vmath.h"
 #include "kernels/gemm.h"
 #include "kernels/rnn.h"
 

@@ -27,7 +27,7 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
     float* yt = y + t * BH;
     auto init = [&](int64_t b, int64_t j0, int n, VecF* acc) { acc[0] = loadn(yt + b * H + j0, n); };
     auto epi = [&](int64_t b, int64_t j0, int n, VecF* acc) {
-      storen(yt + b * H + j0, relu ? vwhere_pos(acc[0], acc[0]) : vtanh(acc[0]), n);
+      storen(yt + b * H + j0, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh(acc[0]), n);
     };
     recurrent_step<kMr, 1>(B, H, H, st == 0 ? h0 : y + tp * BH, H, wp, init, epi);
   }
@@ -53,7 +53,7 @@ void rnn_backward_impl(RnnGrads g, float* dpre, const float* dy, const float* dh
     };
     auto epi = [&](int64_t b, int64_t j0, int n, VecF* acc) {
       const VecF h = loadn(yt + b * H + j0, n);
-      storen(dt + b * H + j0, relu ? vwhere_pos(h, acc[0]) : vmul(acc[0], vsub(vset1(1.f), vmul(h, h))), n);
+      storen(dt + b * H + j0, relu ? vselect_gt(h, vzero(), acc[0], vzero()) : vmul(acc[0], vsub(vset1(1.f), vmul(h, h))), n);
     };
     recurrent_step<kMr, 1>(B, H, H, last ? nullptr : dpre + tn * BH, H, wb, init, epi);
   }
