@@ -23,8 +23,7 @@ from .tensor import Tensor, cat, from_numpy, ones, rand, randn, stack, tensor, w
 
 __version__ = "0.1.0"
 
-from . import constraints, data, functional, models, nn, optim, regularizers  # noqa: E402
-from . import io, preprocessing  # noqa: E402
+from . import constraints, data, functional, io, models, nn, optim, preprocessing, regularizers  # noqa: E402
 
 __all__ = [
     "Tensor", "tensor", "cat", "stack", "where", "zeros", "ones", "randn", "rand", "from_numpy",

@@ -8,7 +8,6 @@ import numpy as np
 
 from ..tensor import Tensor
 
-
 _F32 = np.dtype(np.float32)
 
 
