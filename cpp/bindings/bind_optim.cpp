@@ -1,0 +1,174 @@
+// Fused optimizer steps: one call per parameter group. Each takes parallel lists (one entry per
+// tensor) of parameters, gradients and state buffers, all C-contiguous float32 arrays of the
+// parameter's shape, updated in place with the GIL released.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <pybind11/stl.h>
+
+#include "bindings/bind.h"
+#include "bindings/bind_util.h"
+#include "kernels/optim.h"
+
+namespace nne_bind {
+namespace {
+
+struct Group {
+  std::vector<nne::OptimSegment> segs;
+  std::vector<py::array_t<float>> keep;  // holds references while the GIL is released
+};
+
+std::string item_name(const char* list, size_t i) { return std::string(list) + "[" + std::to_string(i) + "]"; }
+
+// Validates params/grads and creates one segment per tensor.
+Group make_group(const py::sequence& params, const py::sequence& grads) {
+  if (py::len(params) != py::len(grads))
+    throw py::value_error("grads: expected one gradient per parameter (" + std::to_string(py::len(params)) +
+                          "), got " + std::to_string(py::len(grads)));
+  Group g;
+  const size_t n = py::len(params);
+  g.segs.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string pn = item_name("params", i), gn = item_name("grads", i);
+    auto p = arr<float>(params[i], pn.c_str(), -1, true);
+    auto gr = arr<float>(grads[i], gn.c_str());
+    if (gr.size() != p.size()) expect_shape(gr, gn.c_str(), std::vector<int64_t>(p.shape(), p.shape() + p.ndim()));
+    g.segs[i].param = p.mutable_data();
+    g.segs[i].grad = gr.data();
+    g.segs[i].n = p.size();
+    g.keep.push_back(p);
+    g.keep.push_back(gr);
+  }
+  return g;
+}
+
+// Attaches state list `lst` (one writable array per parameter, same size) as slot s0/s1/s2.
+void add_state(Group& g, const py::object& lst, const char* name, int slot) {
+  if (lst.is_none()) throw py::value_error(std::string(name) + ": required state list is missing");
+  const py::sequence seq = py::reinterpret_borrow<py::sequence>(lst);
+  if (py::len(seq) != g.segs.size())
+    throw py::value_error(std::string(name) + ": expected " + std::to_string(g.segs.size()) + " arrays, got " +
+                          std::to_string(py::len(seq)));
+  for (size_t i = 0; i < g.segs.size(); ++i) {
+    const std::string sn = item_name(name, i);
+    auto a = arr<float>(seq[i], sn.c_str(), -1, true);
+    expect(a.size() == g.segs[i].n, sn + ": expected " + std::to_string(g.segs[i].n) + " elements (the parameter's), got " +
+                                        std::to_string(a.size()));
+    float* ptr = a.mutable_data();
+    (slot == 0 ? g.segs[i].s0 : slot == 1 ? g.segs[i].s1 : g.segs[i].s2) = ptr;
+    g.keep.push_back(a);
+  }
+}
+
+std::vector<int64_t> steps_of(Group& g, const std::vector<int64_t>& steps) {
+  expect(steps.size() == g.segs.size(), "steps: expected " + std::to_string(g.segs.size()) + " step counts, got " +
+                                            std::to_string(steps.size()));
+  for (int64_t t : steps) expect(t >= 1, "steps: expected step counts >= 1, got " + std::to_string(t));
+  return steps;
+}
+
+void check_finite(double v, const char* name) {
+  expect(std::isfinite(v), std::string(name) + ": expected a finite number, got " + std::to_string(v));
+}
+
+}  // namespace
+}  // namespace nne_bind
+
+using namespace nne_bind;
+
+NNE_BIND_FAMILY(optim) {
+  m.def(
+      "sgd_step",
+      [](const py::sequence& params, const py::sequence& grads, const py::object& momentum_buffers,
+         const std::vector<int>& first, double lr, double momentum, double dampening, double weight_decay,
+         bool nesterov, bool maximize, bool reference) {
+        Group g = make_group(params, grads);
+        for (double v : {lr, momentum, dampening, weight_decay}) check_finite(v, "hyper-parameter");
+        nne::SgdArgs a;
+        a.lr = float(lr), a.momentum = float(momentum), a.dampening = float(dampening);
+        a.weight_decay = float(weight_decay), a.nesterov = nesterov, a.maximize = maximize;
+        if (momentum != 0.0) {
+          add_state(g, momentum_buffers, "momentum_buffers", 0);
+          expect(first.size() == g.segs.size(), "first: expected " + std::to_string(g.segs.size()) + " flags, got " +
+                                                    std::to_string(first.size()));
+          for (size_t i = 0; i < g.segs.size(); ++i) g.segs[i].first = first[i] ? 1 : 0;
+        }
+        py::gil_scoped_release nogil;
+        (reference ? nne::sgd_step_reference : nne::optim_kernels().sgd_step)(g.segs.data(), g.segs.size(), a);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("momentum_buffers") = py::none(),
+      py::arg("first") = std::vector<int>(), py::arg("lr"), py::arg("momentum") = 0.0, py::arg("dampening") = 0.0,
+      py::arg("weight_decay") = 0.0, py::arg("nesterov") = false, py::arg("maximize") = false,
+      py::arg("reference") = false,
+      "In-place SGD step over a parameter group (first[i]: tensor i's momentum buffer starts as its update).");
+
+  m.def(
+      "adam_step",
+      [](const py::sequence& params, const py::sequence& grads, const py::object& exp_avgs,
+         const py::object& exp_avg_sqs, const py::object& max_exp_avg_sqs, const std::vector<int64_t>& steps,
+         double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad, bool decoupled,
+         bool maximize, bool reference) {
+        Group g = make_group(params, grads);
+        for (double v : {lr, beta1, beta2, eps, weight_decay}) check_finite(v, "hyper-parameter");
+        add_state(g, exp_avgs, "exp_avgs", 0);
+        add_state(g, exp_avg_sqs, "exp_avg_sqs", 1);
+        if (amsgrad) add_state(g, max_exp_avg_sqs, "max_exp_avg_sqs", 2);
+        const auto st = steps_of(g, steps);
+        for (size_t i = 0; i < g.segs.size(); ++i) {  // bias corrections in double, as torch's Python does
+          const double t = double(st[i]);
+          g.segs[i].c0 = float(lr / (1.0 - std::pow(beta1, t)));
+          g.segs[i].c1 = float(std::sqrt(1.0 - std::pow(beta2, t)));
+        }
+        nne::AdamArgs a;
+        a.lr = float(lr), a.beta1 = float(beta1), a.beta2 = float(beta2), a.eps = float(eps);
+        a.weight_decay = float(weight_decay), a.amsgrad = amsgrad, a.decoupled = decoupled, a.maximize = maximize;
+        py::gil_scoped_release nogil;
+        (reference ? nne::adam_step_reference : nne::optim_kernels().adam_step)(g.segs.data(), g.segs.size(), a);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"),
+      py::arg("max_exp_avg_sqs") = py::none(), py::arg("steps"), py::arg("lr"), py::arg("beta1") = 0.9,
+      py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0, py::arg("amsgrad") = false,
+      py::arg("decoupled") = false, py::arg("maximize") = false, py::arg("reference") = false,
+      "In-place Adam (decoupled=True: AdamW) step; steps[i] is tensor i's step count after this step.");
+
+  m.def(
+      "rmsprop_step",
+      [](const py::sequence& params, const py::sequence& grads, const py::object& square_avgs,
+         const py::object& momentum_buffers, const py::object& grad_avgs, double lr, double alpha, double eps,
+         double weight_decay, double momentum, bool centered, bool maximize, bool reference) {
+        Group g = make_group(params, grads);
+        for (double v : {lr, alpha, eps, weight_decay, momentum}) check_finite(v, "hyper-parameter");
+        add_state(g, square_avgs, "square_avgs", 0);
+        if (momentum > 0.0) add_state(g, momentum_buffers, "momentum_buffers", 1);
+        if (centered) add_state(g, grad_avgs, "grad_avgs", 2);
+        nne::RmspropArgs a;
+        a.lr = float(lr), a.alpha = float(alpha), a.eps = float(eps), a.weight_decay = float(weight_decay);
+        a.momentum = float(momentum), a.centered = centered, a.maximize = maximize;
+        py::gil_scoped_release nogil;
+        (reference ? nne::rmsprop_step_reference : nne::optim_kernels().rmsprop_step)(g.segs.data(), g.segs.size(), a);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("square_avgs"), py::arg("momentum_buffers") = py::none(),
+      py::arg("grad_avgs") = py::none(), py::arg("lr"), py::arg("alpha") = 0.99, py::arg("eps") = 1e-8,
+      py::arg("weight_decay") = 0.0, py::arg("momentum") = 0.0, py::arg("centered") = false,
+      py::arg("maximize") = false, py::arg("reference") = false, "In-place RMSprop step over a parameter group.");
+
+  m.def(
+      "adagrad_step",
+      [](const py::sequence& params, const py::sequence& grads, const py::object& state_sums,
+         const std::vector<int64_t>& steps, double lr, double lr_decay, double weight_decay, double eps, bool maximize,
+         bool reference) {
+        Group g = make_group(params, grads);
+        for (double v : {lr, lr_decay, weight_decay, eps}) check_finite(v, "hyper-parameter");
+        add_state(g, state_sums, "state_sums", 0);
+        const auto st = steps_of(g, steps);
+        for (size_t i = 0; i < g.segs.size(); ++i) g.segs[i].c0 = float(lr / (1.0 + double(st[i] - 1) * lr_decay));
+        nne::AdagradArgs a;
+        a.weight_decay = float(weight_decay), a.eps = float(eps), a.maximize = maximize;
+        py::gil_scoped_release nogil;
+        (reference ? nne::adagrad_step_reference : nne::optim_kernels().adagrad_step)(g.segs.data(), g.segs.size(), a);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("state_sums"), py::arg("steps"), py::arg("lr"),
+      py::arg("lr_decay") = 0.0, py::arg("weight_decay") = 0.0, py::arg("eps") = 1e-10, py::arg("maximize") = false,
+      py::arg("reference") = false, "In-place Adagrad step; steps[i] is tensor i's step count after this step.");
+}

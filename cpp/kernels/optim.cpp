@@ -1,0 +1,170 @@
+// Fused optimizer steps (compiled once per ISA). See optim.h for the contract and the formulas.
+// Reference: torch/optim/{sgd,adam,rmsprop,adagrad}.py (torch 2.x), whose arithmetic order we follow.
+#include "kernels/optim.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/parallel.h"
+#include "core/simd.h"
+
+namespace nne {
+namespace NNE_ISA_NS {
+namespace {
+
+#if defined(__AVX512F__)
+// Full-mask forms: GCC 12 warns (-Wmaybe-uninitialized) on the _mm512_undefined_ps in the plain ones.
+inline VecF opt_sqrt(VecF v) { return _mm512_mask_sqrt_ps(v, 0xFFFF, v); }
+inline VecF opt_max(VecF a, VecF b) { return _mm512_mask_max_ps(a, 0xFFFF, a, b); }
+#elif defined(__AVX2__)
+inline VecF opt_sqrt(VecF v) { return _mm256_sqrt_ps(v); }
+inline VecF opt_max(VecF a, VecF b) { return vmax(a, b); }
+#else
+inline VecF opt_sqrt(VecF v) {
+  for (int l = 0; l < kLanes; ++l) v[l] = __builtin_sqrtf(v[l]);
+  return v;
+}
+inline VecF opt_max(VecF a, VecF b) { return vmax(a, b); }
+#endif
+
+inline VecF neg_if(VecF v, bool flag) { return flag ? vsub(vzero(), v) : v; }
+
+// Runs op over elements [lo, hi) of one segment, kLanes at a time. The tail goes through padded
+// lane buffers and the same op, so an element's result never depends on where a chunk starts.
+template <class Op>
+void run_range(const OptimSegment& sg, int64_t lo, int64_t hi, const Op& op) {
+  float* p = sg.param + lo;
+  const float* g = sg.grad + lo;
+  float* s0 = sg.s0 ? sg.s0 + lo : nullptr;
+  float* s1 = sg.s1 ? sg.s1 + lo : nullptr;
+  float* s2 = sg.s2 ? sg.s2 + lo : nullptr;
+  const int64_t n = hi - lo;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    op(sg, p + i, g + i, s0 ? s0 + i : nullptr, s1 ? s1 + i : nullptr, s2 ? s2 + i : nullptr);
+  if (i == n) return;
+  const int64_t r = n - i;
+  float tp[kLanes] = {}, tg[kLanes] = {}, t0[kLanes] = {}, t1[kLanes] = {}, t2[kLanes] = {};
+  std::copy(p + i, p + n, tp);
+  std::copy(g + i, g + n, tg);
+  if (s0) std::copy(s0 + i, s0 + n, t0);
+  if (s1) std::copy(s1 + i, s1 + n, t1);
+  if (s2) std::copy(s2 + i, s2 + n, t2);
+  op(sg, tp, tg, s0 ? t0 : nullptr, s1 ? t1 : nullptr, s2 ? t2 : nullptr);
+  std::copy(tp, tp + r, p + i);
+  if (s0) std::copy(t0, t0 + r, s0 + i);
+  if (s1) std::copy(t1, t1 + r, s1 + i);
+  if (s2) std::copy(t2, t2 + r, s2 + i);
+}
+
+// Treats the group as one flat index space and cuts it into parallel chunks above kOptimGrain.
+template <class Op>
+void run_group(const OptimSegment* segs, int64_t nseg, const Op& op) {
+  thread_local std::vector<int64_t> offsets_tl;
+  std::vector<int64_t>& offs = offsets_tl;  // the caller's buffer, shared with the workers below
+  offs.resize(static_cast<size_t>(nseg) + 1);
+  offs[0] = 0;
+  for (int64_t s = 0; s < nseg; ++s) offs[s + 1] = offs[s] + segs[s].n;
+  parallel_for(0, offs[nseg], kOptimGrain, [&](int64_t b, int64_t e) {
+    int64_t s = std::upper_bound(offs.begin(), offs.end(), b) - offs.begin() - 1;
+    for (; b < e && s < nseg; ++s) {
+      const int64_t hi = std::min(e, offs[s + 1]);
+      if (hi > b) run_range(segs[s], b - offs[s], hi - offs[s], op);
+      b = std::max(b, hi);
+    }
+  });
+}
+
+void sgd_step(const OptimSegment* segs, int64_t nseg, const SgdArgs& a) {
+  const VecF neg_lr = vset1(-a.lr), wd = vset1(a.weight_decay), mom = vset1(a.momentum),
+             damp1 = vset1(1.f - a.dampening);
+  const bool use_wd = a.weight_decay != 0.f, use_mom = a.momentum != 0.f;
+  run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* g, float* buf, float*, float*) {
+    const VecF pv = vload(p);
+    VecF d = neg_if(vload(g), a.maximize);
+    if (use_wd) d = vfma(wd, pv, d);
+    if (use_mom) {
+      const VecF b = sg.first ? d : vfma(mom, vload(buf), vmul(damp1, d));
+      vstore(buf, b);
+      d = a.nesterov ? vfma(mom, b, d) : b;
+    }
+    vstore(p, vfma(neg_lr, d, pv));
+  });
+}
+
+void adam_step(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
+  const VecF wd = vset1(a.weight_decay), decay = vset1(static_cast<float>(1.0 - double(a.lr) * a.weight_decay)),
+             b1c = vset1(1.f - a.beta1), b2 = vset1(a.beta2), b2c = vset1(1.f - a.beta2), eps = vset1(a.eps);
+  const bool use_wd = a.weight_decay != 0.f;
+  run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* m, float* v, float* vm) {
+    VecF pv = vload(p);
+    VecF g = neg_if(vload(gp), a.maximize);
+    if (use_wd) {
+      if (a.decoupled)
+        pv = vmul(pv, decay);
+      else
+        g = vfma(wd, pv, g);
+    }
+    VecF mv = vload(m);
+    mv = vfma(b1c, vsub(g, mv), mv);
+    vstore(m, mv);
+    VecF vv = vfma(vmul(b2c, g), g, vmul(vload(v), b2));
+    vstore(v, vv);
+    if (a.amsgrad) {
+      vv = opt_max(vload(vm), vv);
+      vstore(vm, vv);
+    }
+    const VecF denom = vadd(vdiv(opt_sqrt(vv), vset1(sg.c1)), eps);
+    vstore(p, vadd(pv, vdiv(vmul(vset1(-sg.c0), mv), denom)));
+  });
+}
+
+void rmsprop_step(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a) {
+  const VecF wd = vset1(a.weight_decay), al = vset1(a.alpha), alc = vset1(1.f - a.alpha), eps = vset1(a.eps),
+             mom = vset1(a.momentum), neg_lr = vset1(-a.lr);
+  const bool use_wd = a.weight_decay != 0.f, use_mom = a.momentum > 0.f;
+  run_group(segs, nseg, [&](const OptimSegment&, float* p, const float* gp, float* sq, float* buf, float* ga) {
+    const VecF pv = vload(p);
+    VecF g = neg_if(vload(gp), a.maximize);
+    if (use_wd) g = vfma(wd, pv, g);
+    const VecF sv = vfma(vmul(alc, g), g, vmul(vload(sq), al));
+    vstore(sq, sv);
+    VecF avg;
+    if (a.centered) {
+      VecF gv = vload(ga);
+      gv = vfma(alc, vsub(g, gv), gv);
+      vstore(ga, gv);
+      avg = opt_sqrt(vsub(sv, vmul(gv, gv)));
+    } else {
+      avg = opt_sqrt(sv);
+    }
+    avg = vadd(avg, eps);
+    if (use_mom) {
+      const VecF b = vadd(vmul(vload(buf), mom), vdiv(g, avg));
+      vstore(buf, b);
+      vstore(p, vfma(neg_lr, b, pv));
+    } else {
+      vstore(p, vadd(pv, vdiv(vmul(neg_lr, g), avg)));
+    }
+  });
+}
+
+void adagrad_step(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a) {
+  const VecF wd = vset1(a.weight_decay), eps = vset1(a.eps);
+  const bool use_wd = a.weight_decay != 0.f;
+  run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* sum, float*, float*) {
+    const VecF pv = vload(p);
+    VecF g = neg_if(vload(gp), a.maximize);
+    if (use_wd) g = vfma(wd, pv, g);
+    const VecF sv = vfma(g, g, vload(sum));
+    vstore(sum, sv);
+    vstore(p, vadd(pv, vdiv(vmul(vset1(-sg.c0), g), vadd(opt_sqrt(sv), eps))));
+  });
+}
+
+}  // namespace
+
+extern const OptimKernels optim = {&sgd_step, &adam_step, &rmsprop_step, &adagrad_step};
+
+}  // namespace NNE_ISA_NS
+}  // namespace nne

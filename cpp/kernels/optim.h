@@ -1,0 +1,79 @@
+// Fused optimizer steps: SGD (momentum, dampening, Nesterov, weight decay), Adam / AdamW (amsgrad),
+// RMSprop (momentum, centered) and Adagrad, updating parameters and state in place.
+//
+// One call updates a whole parameter group: the caller passes a list of OptimSegment (one per
+// tensor: parameter, gradient, up to three state buffers, n elements, per-tensor scalars). The
+// kernel treats the group as one flat index space [0, sum n), cuts it with parallel_for above a
+// grain, and runs every element through the same SIMD lane code (tails go through a padded vector),
+// so results are bit-identical at any thread count and any cut.
+//
+// Formulas are torch.optim's (torch 2.x, _single_tensor_* / _foreach_* paths), element-wise:
+//   SGD:     d = g (+ wd*p); buf = first ? d : momentum*buf + (1-dampening)*d;
+//            d = nesterov ? d + momentum*buf : buf (when momentum != 0); p -= lr*d
+//   Adam:    g (+= wd*p | AdamW: p *= 1-lr*wd); m += (1-b1)*(g-m); v = b2*v + (1-b2)*g*g;
+//            [vmax = max(vmax, v); use vmax]; p += (-step_size * m) / (sqrt(v)/bc2_sqrt + eps)
+//            with step_size = lr/(1-b1^t), bc2_sqrt = sqrt(1-b2^t) per tensor (c0, c1)
+//   RMSprop: g (+= wd*p); sq = alpha*sq + (1-alpha)*g*g; [ga += (1-alpha)*(g-ga); avg = sqrt(sq - ga*ga)]
+//            else avg = sqrt(sq); avg += eps; momentum>0: buf = momentum*buf + g/avg, p -= lr*buf
+//            else p += (-lr*g)/avg
+//   Adagrad: g (+= wd*p); sum += g*g; p += (-clr*g)/(sqrt(sum)+eps), clr = lr/(1+(t-1)*lr_decay) (c0)
+// `maximize` negates g first, as in torch.
+#pragma once
+
+#include <cstdint>
+
+#include "core/isa.h"
+
+namespace nne {
+
+// One tensor of a parameter group. State buffers a kernel does not use may be null.
+struct OptimSegment {
+  float* param = nullptr;
+  const float* grad = nullptr;
+  float* s0 = nullptr;  // SGD momentum_buffer | Adam exp_avg | RMSprop square_avg | Adagrad sum
+  float* s1 = nullptr;  // Adam exp_avg_sq | RMSprop momentum_buffer
+  float* s2 = nullptr;  // Adam max_exp_avg_sq | RMSprop grad_avg
+  int64_t n = 0;
+  float c0 = 0.f, c1 = 0.f;  // per-tensor scalars: Adam step_size, bc2_sqrt | Adagrad clr
+  int32_t first = 0;         // SGD: 1 on this tensor's first momentum step (buffer = d)
+};
+
+struct SgdArgs {
+  float lr = 1e-3f, momentum = 0.f, dampening = 0.f, weight_decay = 0.f;
+  bool nesterov = false, maximize = false;
+};
+
+struct AdamArgs {
+  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.f;
+  bool amsgrad = false, decoupled = false, maximize = false;  // decoupled = AdamW
+};
+
+struct RmspropArgs {
+  float lr = 1e-2f, alpha = 0.99f, eps = 1e-8f, weight_decay = 0.f, momentum = 0.f;
+  bool centered = false, maximize = false;
+};
+
+struct AdagradArgs {
+  float weight_decay = 0.f, eps = 1e-10f;
+  bool maximize = false;
+};
+
+struct OptimKernels {
+  void (*sgd_step)(const OptimSegment* segs, int64_t nseg, const SgdArgs& a);
+  void (*adam_step)(const OptimSegment* segs, int64_t nseg, const AdamArgs& a);
+  void (*rmsprop_step)(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a);
+  void (*adagrad_step)(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a);
+};
+
+// Scalar reference twins (cpp/reference/optim_ref.cpp): the same formulas, one element at a time.
+void sgd_step_reference(const OptimSegment* segs, int64_t nseg, const SgdArgs& a);
+void adam_step_reference(const OptimSegment* segs, int64_t nseg, const AdamArgs& a);
+void rmsprop_step_reference(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a);
+void adagrad_step_reference(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a);
+
+// Elements per parallel chunk: below 2x this a group is updated on one thread.
+constexpr int64_t kOptimGrain = 1 << 15;
+
+}  // namespace nne
+
+NNE_DISPATCH(nne::OptimKernels, optim)

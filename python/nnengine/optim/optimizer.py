@@ -1,0 +1,230 @@
+"""``Optimizer``: PyTorch's optimizer base (param groups, state, state_dict) over fused C++ steps.
+
+Subclasses implement ``_update_group(group)``: collect the group's parameters that have a gradient
+and call one fused kernel for the whole group (``nnengine._core.*_step``). After every update,
+``step()`` applies each updated parameter's proximal regularizer (``p.regularizer.prox``, e.g.
+``L1(l, proximal=True)``) and then its ``p.constraint`` (e.g. ``MaxNorm``).
+
+Example:
+    >>> from nnengine import nn, optim
+    >>> model = nn.Linear(4, 2)
+    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> loss = model(ne.randn(8, 4)).sum(); loss.backward(); opt.step(); opt.zero_grad()
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from collections import defaultdict
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy as np
+
+from ..autograd import enable_grad
+from ..tensor import Tensor, _as_array
+
+
+class _Required:
+    """Marker for a hyper-parameter without a default (must be given per group or globally)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+def check_hyper(name: str, value: Any, low: float = 0.0, high: Optional[float] = None,
+                high_open: bool = False, what: str = "") -> None:
+    """Raise ValueError unless ``low <= value`` (and ``value <= high``, or ``< high`` if high_open)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    v = float(value)
+    bad = not np.isfinite(v) or v < low or (high is not None and (v >= high if high_open else v > high))
+    if bad:
+        rng = f"[{low}, {high})" if high_open else (f"[{low}, {high}]" if high is not None else f">= {low}")
+        label = what or name
+        raise ValueError(f"Invalid {label}: {value!r} ({name} must be {rng})")
+
+
+def _storage(p: Tensor) -> np.ndarray:
+    """The parameter's array as C-contiguous writable float32 (converted once if it is not)."""
+    d = p.data
+    if d.dtype != np.float32 or not d.flags.c_contiguous or not d.flags.writeable:
+        d = np.array(d, dtype=np.float32, order="C", copy=True)
+        p.data = d
+    return d
+
+
+def _grad(p: Tensor) -> np.ndarray:
+    g = np.ascontiguousarray(_as_array(p.grad), dtype=np.float32)
+    if g.shape != p.data.shape:
+        raise ValueError(f"grad: expected shape {p.data.shape} (the parameter's), got {g.shape}")
+    return g
+
+
+class Optimizer:
+    """Base class: ``params`` is an iterable of Parameters or of dicts (param groups with their own
+    hyper-parameters, the rest taken from ``defaults``)."""
+
+    def __init__(self, params: Iterable[Any], defaults: Dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: Dict[Tensor, Dict[str, Any]] = defaultdict(dict)
+        self.param_groups: List[Dict[str, Any]] = []
+        if isinstance(params, (Tensor, np.ndarray)):
+            raise TypeError("params: expected an iterable of Parameters or of dicts, got a single "
+                            f"{type(params).__name__}")
+        groups = list(params)
+        if not groups:
+            raise ValueError("params: optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    # ----------------------------------------------------------------- groups
+    def _validate_group(self, group: Dict[str, Any]) -> None:  # overridden by each optimizer
+        pass
+
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+        """Add a group of parameters (a dict with ``"params"`` and optional hyper-parameters)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group: expected a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        ps = group.get("params")
+        if ps is None:
+            raise ValueError("param_group: missing the 'params' entry")
+        ps = [ps] if isinstance(ps, Tensor) else list(ps)
+        for i, p in enumerate(ps):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"params[{i}]: optimizer can only optimize Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"params[{i}]: can't optimize a non-leaf Tensor")
+        if len({id(p) for p in ps}) != len(ps):
+            raise ValueError("params: a parameter group contains duplicate parameters")
+        group["params"] = ps
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization parameter {name}")
+            group.setdefault(name, default)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in ps):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self._validate_group(group)
+        self.param_groups.append(group)
+
+    # ----------------------------------------------------------------- stepping
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all optimized parameters (to None, or to zeros in place)."""
+        for g in self.param_groups:
+            for p in g["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad[...] = 0
+
+    def _update_group(self, group: Dict[str, Any]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
+        """One update of every parameter with a gradient; returns ``closure()``'s value if given."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._update_group(group)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                reg = getattr(p, "regularizer", None)
+                prox = getattr(reg, "prox", None)
+                if prox is not None:
+                    prox(_storage(p), float(group["lr"]))
+                con = getattr(p, "constraint", None)
+                if con is not None:
+                    out = con(p)
+                    if out is not None and out is not p:
+                        p.data[...] = _as_array(out)
+        return loss
+
+    @staticmethod
+    def _with_grads(group: Dict[str, Any]) -> List[Tuple[Tensor, np.ndarray, np.ndarray]]:
+        """(parameter, its float32 storage, its gradient) for the group's parameters with a gradient."""
+        return [(p, _storage(p), _grad(p)) for p in group["params"] if p.grad is not None]
+
+    # ----------------------------------------------------------------- state
+    def state_dict(self) -> Dict[str, Any]:
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}`` (PyTorch's layout);
+        arrays are copies."""
+        index: Dict[int, int] = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in g.items() if k != "params"}
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p in self.state and self.state[p]:
+                    state[index[id(p)]] = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+                                           for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """Restore hyper-parameters and state saved by ``state_dict()`` (also accepts torch's, whose
+        tensors are converted to numpy)."""
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError("state_dict: expected a dict with 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
+                             f"the optimizer has {len(self.param_groups)}")
+        for i, (g, sg) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(g["params"]) != len(sg["params"]):
+                raise ValueError(f"loaded state dict's parameter group {i} has {len(sg['params'])} "
+                                 f"parameters, the optimizer's has {len(g['params'])}")
+        id_map = {}
+        for g, sg in zip(self.param_groups, saved_groups):
+            for p, idx in zip(g["params"], sg["params"]):
+                id_map[idx] = p
+        new_state: Dict[Tensor, Dict[str, Any]] = defaultdict(dict)
+        for idx, st in state_dict["state"].items():
+            p = id_map.get(idx)
+            if p is None:
+                continue
+            entry = {}
+            for k, v in st.items():
+                if k == "step":
+                    entry[k] = float(_as_array(v))
+                elif v is None:
+                    entry[k] = None
+                else:
+                    a = np.array(_as_array(v), dtype=np.float32, order="C", copy=True)
+                    if a.shape != p.data.shape:
+                        raise ValueError(f"state_dict: state '{k}' of parameter {idx} has shape {a.shape}, "
+                                         f"expected {p.data.shape}")
+                    entry[k] = a
+            new_state[p] = entry
+        new_groups = []
+        for g, sg in zip(self.param_groups, saved_groups):
+            ng = {k: copy.deepcopy(v) for k, v in sg.items() if k != "params"}
+            ng = {k: (tuple(v) if isinstance(v, list) and k == "betas" else v) for k, v in ng.items()}
+            ng["params"] = g["params"]
+            new_groups.append(ng)
+        self.state = new_state
+        self.param_groups = new_groups
+
+    def __repr__(self) -> str:
+        out = [type(self).__name__ + " ("]
+        for i, g in enumerate(self.param_groups):
+            out.append(f"Parameter Group {i}")
+            out += [f"    {k}: {g[k]}" for k in sorted(g) if k != "params"]
+        return "\n".join(out) + "\n)"

@@ -1,0 +1,52 @@
+"""``SGD``: stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch.optim.SGD).
+
+Example:
+    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    >>> loss.backward(); opt.step(); opt.zero_grad()
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable
+
+from .. import _core
+from .optimizer import Optimizer, check_hyper
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD: ``d = g + wd*p``; ``buf = d`` on a parameter's first step, then
+    ``buf = momentum*buf + (1-dampening)*d``; ``d = d + momentum*buf`` (Nesterov) or ``buf``; ``p -= lr*d``.
+    One fused C++ call per parameter group. State per parameter: ``momentum_buffer`` (momentum != 0)."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group: Dict[str, Any]) -> None:
+        check_hyper("lr", group["lr"], what="learning rate")
+        check_hyper("momentum", group["momentum"], what="momentum value")
+        check_hyper("dampening", group["dampening"], what="dampening value")
+        check_hyper("weight_decay", group["weight_decay"], what="weight_decay value")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("nesterov: Nesterov momentum requires a momentum > 0 and zero dampening "
+                             f"(got momentum={group['momentum']}, dampening={group['dampening']})")
+
+    def _update_group(self, group: Dict[str, Any]) -> None:
+        items = self._with_grads(group)
+        if not items:
+            return
+        bufs, first = [], []
+        if group["momentum"] != 0:
+            for p, data, _ in items:
+                st = self.state[p]
+                buf = st.get("momentum_buffer")
+                first.append(buf is None)
+                if buf is None:
+                    buf = st["momentum_buffer"] = data.copy()  # overwritten: the first step stores d
+                bufs.append(buf)
+        _core.sgd_step([d for _, d, _ in items], [g for _, _, g in items], bufs, first,
+                       lr=float(group["lr"]), momentum=float(group["momentum"]),
+                       dampening=float(group["dampening"]), weight_decay=float(group["weight_decay"]),
+                       nesterov=bool(group["nesterov"]), maximize=bool(group["maximize"]))

@@ -1,0 +1,186 @@
+"""Tensor arithmetic and the tape: every op vs finite differences (float64), graph composition rules."""
+
+import numpy as np
+import pytest
+from conftest import numeric_grad
+
+import nnengine as ne
+
+
+def _check(fn_ne, fn_np, *shapes, rng, positive=False, atol=1e-3):
+    xs = [rng.standard_normal(s) for s in shapes]
+    if positive:
+        xs = [np.abs(x) + 0.5 for x in xs]
+    ts = [ne.tensor(x, requires_grad=True) for x in xs]
+    out = fn_ne(*ts)
+    np.testing.assert_allclose(out.data, fn_np(*xs), rtol=1e-4, atol=1e-5)
+    w = rng.standard_normal(out.shape)
+    (out * ne.tensor(w)).sum().backward()
+    for i, (x, t) in enumerate(zip(xs, ts)):
+        def f(v, i=i):
+            args = list(xs)
+            args[i] = v
+            return float((fn_np(*args) * w).sum())
+        np.testing.assert_allclose(t.grad, numeric_grad(f, x), rtol=1e-3, atol=atol, err_msg=f"input {i}")
+
+
+@pytest.mark.parametrize("case", [
+    (lambda a, b: a + b, lambda a, b: a + b, (3, 4), (4,)),
+    (lambda a, b: a - b, lambda a, b: a - b, (3, 1), (1, 5)),
+    (lambda a, b: a * b, lambda a, b: a * b, (2, 3, 4), (3, 1)),
+    (lambda a, b: a / (b * b + 1.0), lambda a, b: a / (b * b + 1.0), (3, 4), (3, 4)),
+    (lambda a, b: a @ b, lambda a, b: a @ b, (3, 5), (5, 2)),
+    (lambda a, b: a @ b, lambda a, b: a @ b, (2, 3, 5), (5, 4)),
+    (lambda a, b: a @ b, lambda a, b: a @ b, (2, 3, 5), (2, 5, 4)),
+    (lambda a, b: a @ b, lambda a, b: a @ b, (5,), (5, 3)),
+    (lambda a, b: a @ b, lambda a, b: a @ b, (3, 5), (5,)),
+    (lambda a, b: a @ b, lambda a, b: a @ b, (5,), (5,)),
+    (lambda a, b: ne.cat([a, b], dim=1), lambda a, b: np.concatenate([a, b], 1), (2, 3), (2, 4)),
+    (lambda a, b: ne.stack([a, b], dim=1), lambda a, b: np.stack([a, b], 1), (2, 3), (2, 3)),
+])
+def test_binary_ops(case, rng):
+    _check(case[0], case[1], case[2], case[3], rng=rng)
+
+
+@pytest.mark.parametrize("case", [
+    (lambda a: a.exp(), np.exp, False),
+    (lambda a: a.log(), np.log, True),
+    (lambda a: a.sqrt(), np.sqrt, True),
+    (lambda a: a ** 3, lambda a: a ** 3, False),
+    (lambda a: a ** 0.5, lambda a: a ** 0.5, True),
+    (lambda a: 2.0 ** a, lambda a: 2.0 ** a, False),
+    (lambda a: 1.0 / a, lambda a: 1.0 / a, True),
+    (lambda a: -a, lambda a: -a, False),
+    (lambda a: a.abs(), np.abs, True),
+    (lambda a: a.sum(), lambda a: a.sum(), False),
+    (lambda a: a.sum(1), lambda a: a.sum(1), False),
+    (lambda a: a.sum((0, 2), keepdim=True), lambda a: a.sum((0, 2), keepdims=True), False),
+    (lambda a: a.mean(), lambda a: a.mean(), False),
+    (lambda a: a.mean(-1), lambda a: a.mean(-1), False),
+    (lambda a: a.var(1), lambda a: a.var(1, ddof=1), False),
+    (lambda a: a.max(1), lambda a: a.max(1), False),
+    (lambda a: a.min(), lambda a: a.min(), False),
+    (lambda a: a.reshape(6, 4), lambda a: a.reshape(6, 4), False),
+    (lambda a: a.view(-1), lambda a: a.reshape(-1), False),
+    (lambda a: a.transpose(0, 2), lambda a: a.transpose(2, 1, 0), False),
+    (lambda a: a.permute(1, 2, 0), lambda a: a.transpose(1, 2, 0), False),
+    (lambda a: a.flatten(1), lambda a: a.reshape(2, -1), False),
+    (lambda a: a[:, 1], lambda a: a[:, 1], False),
+    (lambda a: a[np.array([0, 0, 1])], lambda a: a[np.array([0, 0, 1])], False),
+    (lambda a: a[..., ::2], lambda a: a[..., ::2], False),
+    (lambda a: a.unsqueeze(1).squeeze(1), lambda a: a, False),
+    (lambda a: a.clamp(-0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5), False),
+    (lambda a: a.expand(4, 2, 3, 4), lambda a: np.broadcast_to(a, (4, 2, 3, 4)), False),
+])
+def test_unary_ops(case, rng):
+    _check(case[0], case[1], (2, 3, 4), rng=rng, positive=case[2])
+
+
+def test_reflected_ops_with_numpy_and_scalars(rng):
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    t = ne.tensor(x, requires_grad=True)
+    y = 2 - t
+    y = np.ones((2, 3), np.float32) * y
+    assert isinstance(y, ne.Tensor)
+    y.sum().backward()
+    np.testing.assert_allclose(t.grad, -np.ones((2, 3)))
+
+
+def test_shared_weight_and_reuse_accumulate():
+    w = ne.tensor([2.0], requires_grad=True)
+    x = ne.tensor([3.0])
+    y = w * x + w * w  # w used three times
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad, [3.0 + 4.0])
+    y2 = (w * x).sum()
+    y2.backward()  # accumulates
+    np.testing.assert_allclose(w.grad, [10.0])
+
+
+def test_diamond_graph():
+    a = ne.tensor([1.5], requires_grad=True)
+    b = a * 2
+    c = b * b + b.exp()
+    c.sum().backward()
+    np.testing.assert_allclose(a.grad, [2 * 2 * 3.0 + 2 * np.exp(3.0)], rtol=1e-6)
+
+
+def test_detach_and_no_grad():
+    a = ne.tensor([1.0, 2.0], requires_grad=True)
+    b = (a * 3).detach()
+    assert not b.requires_grad
+    c = (a * b).sum()
+    c.backward()
+    np.testing.assert_allclose(a.grad, [3.0, 6.0])
+    with ne.no_grad():
+        d = a * 2
+    assert not d.requires_grad and d.grad_fn is None
+    assert ne.is_grad_enabled()
+
+
+def test_requires_grad_false_skips_gradient():
+    a = ne.tensor([1.0], requires_grad=True)
+    b = ne.tensor([2.0], requires_grad=True).requires_grad_(False)
+    (a * b).sum().backward()
+    assert b.grad is None and a.grad is not None
+
+
+def test_backward_errors():
+    a = ne.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="scalar outputs"):
+        (a * 2).backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ne.tensor([1.0]).backward()
+    with pytest.raises(ValueError, match="grad: expected shape"):
+        (a * 2).backward(np.ones(3))
+    y = (a * a).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+    (a * 2).backward(ne.tensor([1.0, 1.0]))  # Tensor grads are accepted
+
+
+def test_tensor_surface():
+    t = ne.tensor([[1, 2], [3, 4]])
+    assert t.dtype == np.float32 and t.shape == (2, 2) and t.ndim == 2
+    assert isinstance(t.numpy(), np.ndarray)
+    assert t.sum().item() == 10.0
+    assert t.argmax(1).tolist() == [1, 1]
+    assert (t > 2).numpy().tolist() == [[False, False], [True, True]]
+    t.grad = np.ones((2, 2), np.float32)
+    t.grad = None
+    assert ne.Tensor(np.arange(3)).dtype == np.float32
+    with pytest.raises(TypeError):
+        ne.tensor(["a", "b"])
+    with pytest.raises(ValueError, match="one-element"):
+        t.item()
+
+
+def test_inplace_on_leaf_requiring_grad_raises():
+    a = ne.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        a += 1
+    with ne.no_grad():
+        a += 1
+    np.testing.assert_allclose(a.data, [2.0])
+
+
+def test_manual_seed_reproducible():
+    ne.manual_seed(7)
+    a = ne.randn(5).numpy().copy()
+    ne.manual_seed(7)
+    b = ne.randn(5).numpy()
+    assert np.array_equal(a, b)
+    with pytest.raises(TypeError):
+        ne.manual_seed("x")
+
+
+def test_matmul_vs_torch(torch, rng):
+    a = rng.standard_normal((4, 3, 7)).astype(np.float32)
+    b = rng.standard_normal((7, 5)).astype(np.float32)
+    ta, tb = ne.tensor(a, requires_grad=True), ne.tensor(b, requires_grad=True)
+    (ta @ tb).sum().backward()
+    xa, xb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (xa @ xb).sum().backward()
+    np.testing.assert_allclose(ta.grad, xa.grad.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(tb.grad, xb.grad.numpy(), rtol=1e-5, atol=1e-5)

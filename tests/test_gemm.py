@@ -1,0 +1,107 @@
+"""GEMM kernel vs a float64 oracle: transposes, alpha/beta, biases, awkward sizes, every ISA, threads."""
+
+import numpy as np
+import pytest
+
+import nnengine as ne
+from nnengine import _core
+
+SIZES = [(1, 1, 1), (7, 15, 16), (16, 17, 33), (33, 16, 7), (257, 33, 17), (1, 300, 64), (300, 1, 64),
+         (5, 1000, 3), (64, 200, 576), (13, 9, 600)]
+
+
+def _operands(rng, M, N, K, ta, tb):
+    a = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
+    b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+    return a, b
+
+
+def _oracle(a, b, ta, tb):
+    a64 = a.astype(np.float64).T if ta else a.astype(np.float64)
+    b64 = b.astype(np.float64).T if tb else b.astype(np.float64)
+    return a64 @ b64
+
+
+@pytest.mark.parametrize("M,N,K", SIZES)
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+def test_gemm_matches_float64(isa, rng, M, N, K, ta, tb):
+    a, b = _operands(rng, M, N, K, ta, tb)
+    out = _core.gemm(a, b, ta, tb)
+    ref = _oracle(a, b, ta, tb)
+    tol = 1e-5 * np.sqrt(K) * (np.abs(a).max() * np.abs(b).max() + 1)
+    np.testing.assert_allclose(out, ref, atol=tol, rtol=1e-5)
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25), (0.0, 3.0)])
+def test_gemm_alpha_beta_bias(isa, rng, alpha, beta):
+    M, N, K = 37, 45, 300  # K > one cache block
+    a, b = _operands(rng, M, N, K, False, True)
+    c = rng.standard_normal((M, N)).astype(np.float32)
+    br = rng.standard_normal(M).astype(np.float32)
+    bc = rng.standard_normal(N).astype(np.float32)
+    out = _core.gemm(a, b, False, True, alpha, beta, c.copy() if beta else None, br, bc)
+    ref = alpha * _oracle(a, b, False, True) + (beta * c if beta else 0) + br[:, None] + bc[None, :]
+    np.testing.assert_allclose(out, ref, atol=2e-4 * np.sqrt(K), rtol=1e-5)
+
+
+def test_gemm_beta_zero_ignores_nan_in_c(rng):
+    a, b = _operands(rng, 8, 8, 8, False, False)
+    c = np.full((8, 8), np.nan, np.float32)
+    out = _core.gemm(a, b, c=c)
+    assert np.isfinite(out).all()
+
+
+def test_gemm_k_zero(rng):
+    a = np.zeros((3, 0), np.float32)
+    b = np.zeros((0, 4), np.float32)
+    np.testing.assert_array_equal(_core.gemm(a, b), np.zeros((3, 4), np.float32))
+
+
+def test_gemm_reference_twin(rng):
+    a, b = _operands(rng, 19, 23, 41, True, False)
+    fast = _core.gemm(a, b, True, False)
+    ref = _core.gemm(a, b, True, False, reference=True)
+    np.testing.assert_allclose(fast, ref, atol=1e-4, rtol=1e-5)
+
+
+def test_gemm_float64_oracle(rng):
+    a = rng.standard_normal((9, 5))
+    b = rng.standard_normal((7, 5))
+    np.testing.assert_allclose(_core.gemm(a, b, False, True), a @ b.T, rtol=1e-12)
+
+
+@pytest.mark.parametrize("M,N,K", [(512, 64, 128), (64, 3136, 96), (600, 600, 300)])
+def test_gemm_threads_bit_identical(isa, rng, M, N, K):
+    a, b = _operands(rng, M, N, K, False, False)
+    with ne.backend.num_threads(1):
+        one = _core.gemm(a, b)
+    with ne.backend.num_threads(2):
+        two = _core.gemm(a, b)
+    with ne.backend.num_threads(3):
+        three = _core.gemm(a, b)
+    assert np.array_equal(one, two) and np.array_equal(one, three)
+
+
+def test_gemm_bad_arguments():
+    a = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match="inner dimensions"):
+        _core.gemm(a, np.ones((5, 2), np.float32))
+    with pytest.raises(TypeError, match="dtype float32"):
+        _core.gemm(a, np.ones((4, 2), np.int32))
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        _core.gemm(a, [[1.0]])
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.gemm(a, np.ones((2, 4), np.float32).T)
+    with pytest.raises(ValueError, match="2 dimensions"):
+        _core.gemm(a, np.ones(4, np.float32))
+    with pytest.raises(ValueError, match="c: expected shape"):
+        _core.gemm(a, np.ones((4, 2), np.float32), beta=1.0, c=np.ones((2, 2), np.float32))
+    with pytest.raises(ValueError, match="beta != 0 needs"):
+        _core.gemm(a, np.ones((4, 2), np.float32), beta=1.0)
+    with pytest.raises(ValueError, match="bias_col"):
+        _core.gemm(a, np.ones((4, 2), np.float32), bias_col=np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="read-only"):
+        c = np.ones((3, 2), np.float32)
+        c.flags.writeable = False
+        _core.gemm(a, np.ones((4, 2), np.float32), c=c)

@@ -1,0 +1,138 @@
+"""Losses vs torch, float64 oracles and finite differences; bad inputs."""
+
+import numpy as np
+import pytest
+from conftest import numeric_grad
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import nn
+
+
+def _lse(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+@pytest.mark.parametrize("N,C", [(1, 1), (5, 7), (17, 33), (64, 10), (3, 1000)])
+def test_cross_entropy_float64_and_fd(isa, rng, N, C):
+    x = rng.standard_normal((N, C)) * 3
+    t = rng.integers(0, C, N)
+
+    def f(v):
+        return float(np.mean(_lse(v, 1)[:, 0] - v[np.arange(N), t]))
+
+    a = ne.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(a, t)
+    assert loss.shape == ()
+    np.testing.assert_allclose(loss.item(), f(x), rtol=1e-5)
+    loss.backward()
+    np.testing.assert_allclose(a.grad, numeric_grad(f, x), rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"reduction": "sum"}, {"reduction": "none"}, {"ignore_index": 2}, {"weight": [1.0, 2.0, 0.5, 1.5]},
+    {"label_smoothing": 0.1}, {"weight": [1.0, 2.0, 0.5, 1.5], "label_smoothing": 0.2, "reduction": "sum"},
+])
+def test_cross_entropy_vs_torch(torch, rng, kwargs):
+    x = rng.standard_normal((9, 4)).astype(np.float32)
+    t = rng.integers(0, 4, 9)
+    a = ne.tensor(x, requires_grad=True)
+    kw_t = dict(kwargs)
+    if "weight" in kw_t:
+        kw_t["weight"] = torch.tensor(kw_t["weight"])
+    loss = F.cross_entropy(a, t, **kwargs)
+    b = torch.tensor(x, requires_grad=True)
+    lt = torch.nn.functional.cross_entropy(b, torch.tensor(t), **kw_t)
+    np.testing.assert_allclose(loss.data, lt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    loss.sum().backward()
+    lt.sum().backward()
+    np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cross_entropy_spatial_and_probabilities(torch, rng):
+    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    t = rng.integers(0, 3, (2, 4, 5))
+    a, b = ne.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    l1, l2 = F.cross_entropy(a, t), torch.nn.functional.cross_entropy(b, torch.tensor(t))
+    l1.backward()
+    l2.backward()
+    np.testing.assert_allclose(l1.item(), l2.item(), rtol=1e-5)
+    np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-5, atol=1e-6)
+    p = rng.dirichlet(np.ones(3), 6).astype(np.float32)
+    x2 = rng.standard_normal((6, 3)).astype(np.float32)
+    np.testing.assert_allclose(F.cross_entropy(ne.tensor(x2), p).item(),
+                               torch.nn.functional.cross_entropy(torch.tensor(x2), torch.tensor(p)).item(), rtol=1e-5)
+    # unbatched (C,) input with a scalar target
+    np.testing.assert_allclose(F.cross_entropy(ne.tensor(x2[0]), np.array(1)).item(),
+                               torch.nn.functional.cross_entropy(torch.tensor(x2[0]), torch.tensor(1)).item(), rtol=1e-5)
+
+
+def test_targets_as_tensor_and_float_tensor(rng):
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    t = np.array([0, 2, 1, 1])
+    a = F.cross_entropy(ne.tensor(x), t).item()
+    assert a == F.cross_entropy(ne.tensor(x), ne.tensor(t)).item()
+    assert a == F.cross_entropy(ne.tensor(x), ne.tensor(t, dtype=np.int64)).item()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_mse_bce_vs_torch(torch, rng, reduction):
+    tf = torch.nn.functional
+    x = rng.standard_normal((6, 5)).astype(np.float32)
+    t = rng.integers(0, 5, 6)
+    y = rng.standard_normal((6, 5)).astype(np.float32)
+    p = rng.uniform(0.01, 0.99, (6, 5)).astype(np.float32)
+    yb = rng.integers(0, 2, (6, 5)).astype(np.float32)
+    cases = [
+        (lambda a: F.nll_loss(F.log_softmax(a, 1), t, reduction=reduction),
+         lambda b: tf.nll_loss(tf.log_softmax(b, 1), torch.tensor(t), reduction=reduction), x),
+        (lambda a: F.mse_loss(a, y, reduction=reduction),
+         lambda b: tf.mse_loss(b, torch.tensor(y), reduction=reduction), x),
+        (lambda a: F.l1_loss(a, y, reduction=reduction),
+         lambda b: tf.l1_loss(b, torch.tensor(y), reduction=reduction), x),
+        (lambda a: F.binary_cross_entropy(a, yb, reduction=reduction),
+         lambda b: tf.binary_cross_entropy(b, torch.tensor(yb), reduction=reduction), p),
+        (lambda a: F.binary_cross_entropy_with_logits(a, yb, reduction=reduction),
+         lambda b: tf.binary_cross_entropy_with_logits(b, torch.tensor(yb), reduction=reduction), x * 10),
+        (lambda a: F.binary_cross_entropy_with_logits(a, yb, reduction=reduction, pos_weight=np.full(5, 2.0, np.float32)),
+         lambda b: tf.binary_cross_entropy_with_logits(b, torch.tensor(yb), reduction=reduction,
+                                                       pos_weight=torch.full((5,), 2.0)), x),
+    ]
+    for f_ne, f_t, inp in cases:
+        a = ne.tensor(inp, requires_grad=True)
+        b = torch.tensor(inp, requires_grad=True)
+        la, lb = f_ne(a), f_t(b)
+        np.testing.assert_allclose(la.data, lb.detach().numpy(), rtol=1e-5, atol=1e-6)
+        la.sum().backward()
+        lb.sum().backward()
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_loss_modules(rng, torch):
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    t = rng.integers(0, 3, 4)
+    for ours, theirs in [(nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()), (nn.NLLLoss(), torch.nn.NLLLoss())]:
+        np.testing.assert_allclose(ours(ne.tensor(x), t).item(), theirs(torch.tensor(x), torch.tensor(t)).item(),
+                                   rtol=1e-5)
+    assert nn.MSELoss(reduction="sum")(ne.tensor(x), x).item() == 0.0
+
+
+def test_loss_bad_input():
+    x = ne.zeros(4, 3)
+    with pytest.raises(ValueError, match="target: expected class indices in"):
+        F.cross_entropy(x, np.array([0, 1, 3, 0]))
+    with pytest.raises(ValueError, match="target: expected shape"):
+        F.cross_entropy(x, np.array([0, 1]))
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(x, np.array([0, 1, 2, 0]), reduction="avg")
+    with pytest.raises(ValueError, match="non-integral"):
+        F.cross_entropy(x, np.array([0.5, 1, 2, 0]))
+    with pytest.raises(ValueError, match="weight: expected shape"):
+        F.cross_entropy(x, np.array([0, 1, 2, 0]), weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match="target: expected shape"):
+        F.mse_loss(x, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="probabilities"):
+        F.binary_cross_entropy(ne.tensor([2.0]), [1.0])
+    with pytest.raises(ValueError, match="reduction"):
+        nn.MSELoss(reduction="bad")

@@ -1,0 +1,215 @@
+"""torch.optim parity: 50-step parameter trajectories of a small model with real gradients, param
+groups, state_dict round trips, skipped parameters, hyper-parameter errors."""
+
+from __future__ import annotations
+
+import nnengine as ne
+import nnengine.functional as F
+import numpy as np
+import pytest
+from nnengine import nn, optim
+
+STEPS = 50
+
+
+def _data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((64, 9)).astype(np.float32)
+    y = rng.standard_normal((64, 17)).astype(np.float32)
+    w = (rng.standard_normal((17, 9)) * 0.3).astype(np.float32)
+    b = (rng.standard_normal(17) * 0.1).astype(np.float32)
+    return x, y, w, b
+
+
+def _split(params, groups):
+    """groups: None (one group) or a list of (indices, overrides) param-group specs."""
+    if groups is None:
+        return list(params)
+    return [dict(params=[params[i] for i in idx], **over) for idx, over in groups]
+
+
+def ne_trajectory(cls, kwargs, groups=None, steps=STEPS, start=None):
+    x, y, w, b = _data()
+    W, B = nn.Parameter(w), nn.Parameter(b)
+    opt = cls(_split([W, B], groups), **kwargs)
+    X, Y = ne.tensor(x), ne.tensor(y)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((F.linear(X, W, B) - Y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        out.append(np.concatenate([W.data.ravel(), B.data.ravel()]))
+    return np.array(out), opt, (W, B)
+
+
+def torch_trajectory(torch, name, kwargs, groups=None, steps=STEPS):
+    x, y, w, b = _data()
+    W = torch.nn.Parameter(torch.tensor(w))
+    B = torch.nn.Parameter(torch.tensor(b))
+    opt = getattr(torch.optim, name)(_split([W, B], groups), **kwargs)
+    X, Y = torch.tensor(x), torch.tensor(y)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((torch.nn.functional.linear(X, W, B) - Y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        out.append(np.concatenate([W.detach().numpy().ravel(), B.detach().numpy().ravel()]))
+    return np.array(out)
+
+
+def assert_same_trajectory(torch, name, kwargs, groups=None):
+    mine, _, _ = ne_trajectory(getattr(optim, name), kwargs, groups)
+    ref = torch_trajectory(torch, name, kwargs, groups)
+    assert np.isfinite(mine).all()
+    assert not np.allclose(mine[-1], mine[0]), "the parameters should move"
+    np.testing.assert_allclose(mine, ref, rtol=1e-5, atol=1e-6)
+
+
+SGD_CASES = [
+    dict(lr=0.1),
+    dict(lr=0.1, momentum=0.9),
+    dict(lr=0.1, momentum=0.9, dampening=0.5),
+    dict(lr=0.1, momentum=0.9, nesterov=True),
+    dict(lr=0.1, momentum=0.9, weight_decay=0.05),
+    dict(lr=0.05, momentum=0.5, dampening=0.2, weight_decay=0.01),
+    dict(lr=0.1, weight_decay=0.1, nesterov=False),
+    dict(lr=0.01, momentum=0.9, maximize=True),
+]
+
+
+@pytest.mark.parametrize("kwargs", SGD_CASES, ids=lambda k: ",".join(f"{a}={v}" for a, v in k.items()))
+def test_sgd_matches_torch(torch, kwargs):
+    assert_same_trajectory(torch, "SGD", kwargs)
+
+
+def test_sgd_param_groups_match_torch(torch):
+    groups = [([0], {}), ([1], dict(lr=0.03, momentum=0.5, nesterov=True))]
+    assert_same_trajectory(torch, "SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01), groups)
+
+
+def test_sgd_defaults_match_torch(torch):
+    import inspect
+
+    sig = inspect.signature(optim.SGD)
+    ref = inspect.signature(torch.optim.SGD)
+    for name in ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"):
+        assert sig.parameters[name].default == ref.parameters[name].default, name
+
+
+def test_parameters_without_grad_are_skipped():
+    a = nn.Parameter(np.ones(5, np.float32))
+    b = nn.Parameter(np.ones(5, np.float32))
+    opt = optim.SGD([a, b], lr=0.5, momentum=0.9)
+    a.grad = np.full(5, 2.0, np.float32)
+    opt.step()
+    np.testing.assert_array_equal(a.data, np.zeros(5, np.float32))
+    np.testing.assert_array_equal(b.data, np.ones(5, np.float32))
+    assert "momentum_buffer" in opt.state[a] and b not in opt.state
+
+
+def test_zero_grad():
+    a = nn.Parameter(np.ones(3, np.float32))
+    opt = optim.SGD([a], lr=0.1)
+    a.grad = np.ones(3, np.float32)
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(a.grad, np.zeros(3, np.float32))
+    opt.zero_grad()
+    assert a.grad is None
+
+
+def test_step_closure_returns_loss():
+    w = nn.Parameter(np.array([3.0], np.float32))
+    opt = optim.SGD([w], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert float(loss.item()) == 9.0
+    np.testing.assert_allclose(w.data, [1.5])
+
+
+@pytest.mark.parametrize("cls,kwargs", [
+    (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+])
+def test_state_dict_round_trip_mid_run(cls, kwargs):
+    full, _, _ = ne_trajectory(cls, kwargs, steps=20)
+    first, opt, (W, B) = ne_trajectory(cls, kwargs, steps=10)
+    sd = opt.state_dict()
+    W2, B2 = nn.Parameter(W.data), nn.Parameter(B.data)
+    opt2 = cls([W2, B2], lr=123.0)
+    opt2.load_state_dict(sd)
+    assert opt2.param_groups[0]["lr"] == kwargs["lr"]
+    sd2 = opt2.state_dict()
+    assert sd2["param_groups"] == sd["param_groups"]
+    for k, st in sd["state"].items():
+        for name, v in st.items():
+            np.testing.assert_array_equal(np.asarray(sd2["state"][k][name]), np.asarray(v))
+    x, y, _, _ = _data()
+    X, Y = ne.tensor(x), ne.tensor(y)
+    for i in range(10):
+        opt2.zero_grad()
+        ((F.linear(X, W2, B2) - Y) ** 2).mean().backward()
+        opt2.step()
+        np.testing.assert_array_equal(np.concatenate([W2.data.ravel(), B2.data.ravel()]), full[10 + i])
+
+
+def test_state_dict_is_a_copy():
+    a = nn.Parameter(np.ones(4, np.float32))
+    opt = optim.SGD([a], lr=0.1, momentum=0.9)
+    a.grad = np.ones(4, np.float32)
+    opt.step()
+    sd = opt.state_dict()
+    opt.step()
+    np.testing.assert_array_equal(sd["state"][0]["momentum_buffer"], np.ones(4, np.float32))
+
+
+def test_load_state_dict_mismatch_raises():
+    a, b = nn.Parameter(np.ones(4, np.float32)), nn.Parameter(np.ones(3, np.float32))
+    sd = optim.SGD([a], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="parameter group 0 has 1 parameters"):
+        optim.SGD([a, b], lr=0.1).load_state_dict(sd)
+    with pytest.raises(ValueError, match="2 parameter groups"):
+        optim.SGD([a], lr=0.1).load_state_dict({"state": {}, "param_groups": sd["param_groups"] * 2})
+
+
+def test_add_param_group_and_duplicates():
+    a, b = nn.Parameter(np.ones(4, np.float32)), nn.Parameter(np.ones(3, np.float32))
+    opt = optim.SGD([a], lr=0.1, momentum=0.9)
+    opt.add_param_group({"params": [b], "lr": 0.01})
+    assert opt.param_groups[1]["lr"] == 0.01 and opt.param_groups[1]["momentum"] == 0.9
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="optimize Tensors"):
+        optim.SGD([np.ones(3)], lr=0.1)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(lr=-0.1), "Invalid learning rate"),
+    (dict(lr=0.1, momentum=-0.5), "Invalid momentum"),
+    (dict(lr=0.1, weight_decay=-1), "Invalid weight_decay"),
+    (dict(lr=0.1, nesterov=True), "Nesterov momentum requires"),
+    (dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "Nesterov momentum requires"),
+    (dict(lr=float("nan")), "Invalid learning rate"),
+])
+def test_sgd_bad_hyper_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        optim.SGD([nn.Parameter(np.ones(2, np.float32))], **kwargs)
+
+
+def test_constraint_and_prox_hooks_run_after_step():
+    from nnengine.constraints import MaxNorm
+
+    w = nn.Parameter(np.full((3, 4), 5.0, np.float32))
+    w.constraint = MaxNorm(1.0)
+    opt = optim.SGD([w], lr=0.1)
+    w.grad = np.ones((3, 4), np.float32)
+    opt.step()
+    assert np.all(np.linalg.norm(w.data, axis=1) <= 1.0)
