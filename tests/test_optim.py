@@ -3,10 +3,11 @@ groups, state_dict round trips, skipped parameters, hyper-parameter errors."""
 
 from __future__ import annotations
 
-import nnengine as ne
-import nnengine.functional as F
 import numpy as np
 import pytest
+
+import nnengine as ne
+import nnengine.functional as F
 from nnengine import nn, optim
 
 STEPS = 50
