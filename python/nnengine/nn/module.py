@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections import OrderedDict
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
@@ -25,7 +27,37 @@ class Module:
 
     training: bool
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Record each instance's constructor arguments (for ``nnengine.io.save_model``).
+
+        Every subclass ``__init__`` is wrapped once; the outermost call (the class actually being built)
+        stores its bound arguments, without defaults, in ``self._init_args`` as a dict
+        ``{name: value}`` (``*args`` under their parameter name as a tuple). Nothing else changes.
+        """
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or getattr(init, "_nne_records_args", False):
+            return
+        sig = inspect.signature(init)
+
+        @functools.wraps(init)
+        def __init__(self: "Module", *args: Any, **kw: Any) -> None:
+            if "_init_args" not in self.__dict__:
+                try:
+                    bound = dict(sig.bind(self, *args, **kw).arguments)
+                except TypeError:
+                    bound = None  # let the real __init__ raise its own error
+                if bound is not None:
+                    bound.pop(next(iter(sig.parameters)), None)  # self
+                object.__setattr__(self, "_init_args", bound)
+            init(self, *args, **kw)
+
+        __init__._nne_records_args = True  # type: ignore[attr-defined]
+        cls.__init__ = __init__  # type: ignore[method-assign]
+
     def __init__(self) -> None:
+        if "_init_args" not in self.__dict__:  # a subclass without its own __init__: no arguments
+            object.__setattr__(self, "_init_args", {})
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())

@@ -1,0 +1,527 @@
+"""Saving and loading: weights as safetensors, architectures as JSON, full training checkpoints.
+
+Everything is written by this module's own code in the safetensors layout (never pickle): an 8-byte
+little-endian header length, a UTF-8 JSON header ``{name: {"dtype", "shape", "data_offsets"}}`` plus
+``"__metadata__"`` (str -> str), then the raw little-endian bytes, contiguous and without holes. The files
+open with the ``safetensors`` library and ``torch`` too.
+
+The architecture is stored as JSON in the metadata: each module's class name and the constructor
+arguments ``Module`` recorded (see ``Module.__init_subclass__``). Loading resolves class names only against
+nnengine's own registry (the ``Module`` subclasses defined inside the ``nnengine`` package); nothing is
+imported or executed from the file. Writes are atomic (a temporary file in the same folder, flush,
+fsync, ``os.replace``): a crash mid-save leaves the previous file intact. Corrupt, truncated or hostile
+files raise ``ValueError`` naming the problem.
+
+Example:
+    >>> from nnengine import io
+    >>> io.save_model(model, "model.safetensors")
+    >>> same = io.load_model("model.safetensors")
+    >>> io.save_checkpoint("ckpt.safetensors", model, optimizer, scheduler, epoch=3)
+    >>> epoch = io.load_checkpoint("ckpt.safetensors", model, optimizer, scheduler)["epoch"]
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import struct
+import tempfile
+from collections import OrderedDict
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+from . import random as _random
+from .nn.module import Module
+from .nn.modules.container import ModuleDict, ModuleList, Sequential
+from .tensor import Tensor
+
+__all__ = ["save_file", "load_file", "read_metadata", "save_weights", "load_weights", "save_model",
+           "load_model", "save_checkpoint", "load_checkpoint", "architecture", "build", "registry"]
+
+FORMAT_VERSION = "1"
+MAX_HEADER_BYTES = 64 * 1024 * 1024
+_DTYPES: Dict[str, np.dtype] = {
+    "F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
+    "I64": np.dtype("<i8"), "I32": np.dtype("<i4"), "I16": np.dtype("<i2"), "I8": np.dtype("i1"),
+    "U8": np.dtype("u1"), "BOOL": np.dtype("?"),
+}
+_CODES = {dt.str.lstrip("<|"): code for code, dt in _DTYPES.items()}
+
+
+# ============================================================================= atomic writes
+def atomic_write(path: str, chunks: Iterable[bytes]) -> None:
+    """Write ``chunks`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on folders
+        pass
+
+
+# ============================================================================= safetensors
+def _le_array(name: str, value: Any) -> np.ndarray:
+    arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+    le = arr.dtype.newbyteorder("<")
+    if le.str.lstrip("<|") not in _CODES:
+        raise TypeError(f"{name}: dtype {arr.dtype} cannot be stored (supported: {sorted(_CODES)})")
+    return np.ascontiguousarray(arr, dtype=le)
+
+
+def _tensor_bytes(arr: np.ndarray) -> bytes:
+    return arr.tobytes(order="C")
+
+
+def save_file(tensors: Mapping[str, Any], path: str, metadata: Optional[Mapping[str, str]] = None) -> None:
+    """Write named arrays (numpy or Tensors) and str->str metadata as a safetensors file, atomically.
+
+    Example:
+        >>> save_file({"w": np.ones((2, 3), np.float32)}, "w.safetensors", {"note": "ones"})
+    """
+    header: Dict[str, Any] = {}
+    arrays: List[np.ndarray] = []
+    offset = 0
+    for name, value in tensors.items():
+        if not isinstance(name, str) or not name or name == "__metadata__":
+            raise ValueError(f"tensors: invalid tensor name {name!r}")
+        arr = _le_array(name, value)
+        header[name] = {"dtype": _CODES[arr.dtype.str.lstrip("<|")], "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + arr.nbytes]}
+        offset += arr.nbytes
+        arrays.append(arr)
+    if metadata:
+        for k, v in metadata.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError(f"metadata: expected str -> str, got {type(k).__name__} -> "
+                                f"{type(v).__name__}")
+        header["__metadata__"] = dict(metadata)
+    raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # align the data section, as the safetensors library does
+
+    def chunks() -> Iterable[bytes]:
+        yield struct.pack("<Q", len(raw))
+        yield raw
+        for arr in arrays:
+            yield _tensor_bytes(arr)
+
+    atomic_write(path, chunks())
+
+
+def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r} in the header")
+        out[k] = v
+    return out
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+_Entries = Dict[str, Tuple[np.dtype, tuple, int, int]]
+
+
+def _parse_header(raw: bytes, data_len: int, where: str) -> Tuple[_Entries, Dict[str, str]]:
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors; duplicates too
+        raise ValueError(f"{where}: corrupt header (not valid JSON: {e})") from None
+    except RecursionError:
+        raise ValueError(f"{where}: corrupt header (nested too deeply)") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{where}: corrupt header (expected a JSON object, got {type(header).__name__})")
+    meta = header.pop("__metadata__", {})
+    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                             for k, v in meta.items()):
+        raise ValueError(f"{where}: corrupt header (__metadata__ must map strings to strings)")
+    entries: _Entries = OrderedDict()
+    for name, info in header.items():
+        if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
+            raise ValueError(f"{where}: tensor {name!r}: expected keys dtype, shape, data_offsets")
+        dt = _DTYPES.get(info["dtype"]) if isinstance(info["dtype"], str) else None
+        if dt is None:
+            raise ValueError(f"{where}: tensor {name!r}: unsupported dtype {info['dtype']!r} "
+                             f"(expected one of {sorted(_DTYPES)})")
+        shape, offs = info["shape"], info["data_offsets"]
+        if not isinstance(shape, list) or not all(_is_int(s) and s >= 0 for s in shape):
+            raise ValueError(f"{where}: tensor {name!r}: invalid shape {shape!r}")
+        if not (isinstance(offs, list) and len(offs) == 2 and all(_is_int(o) for o in offs)):
+            raise ValueError(f"{where}: tensor {name!r}: invalid data_offsets {offs!r}")
+        begin, end = offs
+        if not 0 <= begin <= end <= data_len:
+            raise ValueError(f"{where}: tensor {name!r}: data_offsets {offs} out of range "
+                             f"(the data section holds {data_len} bytes)")
+        if end - begin != math.prod(shape) * dt.itemsize:
+            raise ValueError(f"{where}: tensor {name!r}: {end - begin} bytes do not match shape {shape} "
+                             f"of {info['dtype']}")
+        entries[name] = (dt, tuple(shape), begin, end)
+    pos = 0
+    for name, (_, _, begin, end) in sorted(entries.items(), key=lambda kv: (kv[1][2], kv[1][3])):
+        if begin != pos:
+            raise ValueError(f"{where}: tensor {name!r}: data_offsets overlap or leave a hole at byte {pos}")
+        pos = end
+    if pos != data_len:
+        raise ValueError(f"{where}: {data_len - pos} trailing bytes after the last tensor")
+    return entries, meta
+
+
+def _read(path: str, want_data: bool = True) -> Tuple[OrderedDict[str, np.ndarray], Dict[str, str]]:
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size < 8:
+            raise ValueError(f"{path}: truncated file ({size} bytes; a safetensors file starts with an "
+                             "8-byte header length)")
+        (n,) = struct.unpack("<Q", f.read(8))
+        if n > MAX_HEADER_BYTES or n > size - 8:
+            raise ValueError(f"{path}: corrupt or truncated file (header length {n} bytes, file has "
+                             f"{size - 8} bytes after it, limit {MAX_HEADER_BYTES})")
+        raw = f.read(n)
+        entries, meta = _parse_header(raw, size - 8 - n, path)
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        if want_data:
+            data = f.read()
+            if len(data) != size - 8 - n:
+                raise ValueError(f"{path}: truncated file while reading")
+            for name, (dt, shape, begin, end) in entries.items():
+                arr = np.frombuffer(data, dtype=dt, count=(end - begin) // dt.itemsize, offset=begin)
+                out[name] = arr.reshape(shape).astype(np.dtype(dt.name), copy=True)
+    return out, meta
+
+
+def load_file(path: str) -> Tuple[OrderedDict[str, np.ndarray], Dict[str, str]]:
+    """Read a safetensors file: ``(OrderedDict name -> array, metadata dict)``; ValueError if corrupt."""
+    return _read(path)
+
+
+def read_metadata(path: str) -> Dict[str, str]:
+    """Only the ``__metadata__`` of a safetensors file (the header is validated, the data not read)."""
+    return _read(path, want_data=False)[1]
+
+
+# ============================================================================= weights
+def save_weights(model: Any, path: str, metadata: Optional[Mapping[str, str]] = None) -> None:
+    """A Module's ``state_dict()`` (or any name -> array mapping) as safetensors (PyTorch's key names)."""
+    state = model.state_dict() if isinstance(model, Module) else model
+    save_file(state, path, metadata)
+
+
+def load_weights(model: Module, path: str, strict: bool = True) -> Tuple[List[str], List[str]]:
+    """Load a safetensors file into ``model`` with ``load_state_dict`` (returns missing, unexpected keys)."""
+    tensors, _ = load_file(path)
+    return model.load_state_dict(tensors, strict=strict)
+
+
+# ============================================================================= architecture
+def registry() -> Dict[str, type]:
+    """nnengine's own layers and models by class name (and dotted path): all that load_model builds."""
+    found: Dict[str, type] = {}
+    names: Dict[str, List[type]] = {}
+    stack = [Module]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            stack.append(sub)
+            mod = getattr(sub, "__module__", "")
+            if mod == "nnengine" or mod.startswith("nnengine."):
+                found[f"{mod}.{sub.__qualname__}"] = sub
+                names.setdefault(sub.__name__, []).append(sub)
+    for name, classes in names.items():
+        if len(set(classes)) == 1:
+            found[name] = classes[0]
+    found["Module"] = Module
+    return found
+
+
+def _class_name(cls: type, reg: Dict[str, type]) -> str:
+    if reg.get(cls.__name__) is cls:
+        return cls.__name__
+    full = f"{cls.__module__}.{cls.__qualname__}"
+    if reg.get(full) is cls:
+        return full
+    raise ValueError(f"{cls.__module__}.{cls.__qualname__} is not one of nnengine's layers or models, so its "
+                     "architecture cannot be saved; save the weights with "
+                     "nnengine.io.save_weights(model, path) and rebuild the model in code")
+
+
+def _encode(v: Any, where: str, reg: Dict[str, type]) -> Any:
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else {"__float__": repr(float(v))}
+    if isinstance(v, Module):
+        return {"__module__": architecture(v, reg)}
+    if isinstance(v, type) and issubclass(v, Module):
+        return {"__class__": _class_name(v, reg)}
+    if isinstance(v, tuple):
+        return {"__tuple__": [_encode(x, where, reg) for x in v]}
+    if isinstance(v, list):
+        return [_encode(x, where, reg) for x in v]
+    if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+        return {"__dict__": {k: _encode(x, where, reg) for k, x in v.items()}}
+    if isinstance(v, (np.ndarray, Tensor)) and not getattr(v, "requires_grad", False):
+        arr = v.data if isinstance(v, Tensor) else v
+        if arr.dtype.str.lstrip("<|") in _CODES and arr.size <= 4096:
+            return {"__array__": arr.tolist(), "dtype": arr.dtype.str.lstrip("<|"),
+                    "tensor": isinstance(v, Tensor)}
+    raise ValueError(f"{where}={v!r} ({type(v).__name__}) cannot be stored as JSON; save_model supports "
+                     "numbers, strings, tuples, lists, dicts, small arrays and nnengine modules")
+
+
+def architecture(model: Module, _reg: Optional[Dict[str, type]] = None) -> Dict[str, Any]:
+    """The JSON-serialisable description of ``model``: class names and constructor arguments.
+
+    Example:
+        >>> architecture(nn.Sequential(nn.Linear(4, 2)))
+        {'class': 'Sequential', 'children': [['0', {'class': 'Linear', 'args': {...}}]]}
+    """
+    reg = registry() if _reg is None else _reg
+    name = _class_name(type(model), reg)
+    if isinstance(model, (Sequential, ModuleList, ModuleDict)):
+        return {"class": name, "children": [[k, architecture(m, reg)] for k, m in model._modules.items()]}
+    args = model.__dict__.get("_init_args")
+    if args is None:
+        raise ValueError(f"{name}: its constructor arguments were not recorded; cannot save its architecture")
+    return {"class": name, "args": {k: _encode(v, f"{name}.{k}", reg) for k, v in args.items()}}
+
+
+def _decode(v: Any, where: str, reg: Dict[str, type]) -> Any:
+    if isinstance(v, list):
+        return [_decode(x, where, reg) for x in v]
+    if not isinstance(v, dict):
+        return v
+    if set(v) == {"__tuple__"} and isinstance(v["__tuple__"], list):
+        return tuple(_decode(x, where, reg) for x in v["__tuple__"])
+    if set(v) == {"__dict__"} and isinstance(v["__dict__"], dict):
+        return {k: _decode(x, where, reg) for k, x in v["__dict__"].items()}
+    if set(v) == {"__module__"}:
+        return build(v["__module__"], reg)
+    if set(v) == {"__class__"} and v["__class__"] in reg:
+        return reg[v["__class__"]]
+    if set(v) == {"__float__"} and v["__float__"] in ("inf", "-inf", "nan"):
+        return float(v["__float__"])
+    if set(v) == {"__array__", "dtype", "tensor"} and v["dtype"] in _CODES:
+        try:
+            arr = np.asarray(v["__array__"], dtype=np.dtype(v["dtype"]))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"architecture: {where}: invalid array ({e})") from None
+        return Tensor(arr, dtype=arr.dtype) if v["tensor"] else arr
+    raise ValueError(f"architecture: {where}: unrecognised value {json.dumps(v)[:200]}")
+
+
+def build(spec: Any, _reg: Optional[Dict[str, type]] = None) -> Module:
+    """Construct a module from ``architecture()``'s description, using only nnengine's registry."""
+    reg = registry() if _reg is None else _reg
+    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str):
+        raise ValueError(f"architecture: expected an object with a 'class' name, got {str(spec)[:200]}")
+    name = spec["class"]
+    cls = reg.get(name)
+    if cls is None or cls is Module:
+        raise ValueError(f"architecture: unknown layer or model {name!r} (not in nnengine's registry)")
+    try:
+        if "children" in spec:
+            kids = spec["children"]
+            if not (issubclass(cls, (Sequential, ModuleList, ModuleDict)) and isinstance(kids, list)
+                    and all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) for c in kids)):
+                raise ValueError(f"{name}: invalid children list")
+            built = OrderedDict((k, build(s, reg)) for k, s in kids)
+            if cls is Sequential or issubclass(cls, Sequential):
+                return cls(built)
+            return cls(list(built.values())) if issubclass(cls, ModuleList) else cls(built)
+        args = spec.get("args")
+        if not isinstance(args, dict) or set(spec) != {"class", "args"}:
+            raise ValueError(f"{name}: expected 'args' as an object")
+        kwargs = {k: _decode(v, f"{name}.{k}", reg) for k, v in args.items()}
+        params = inspect.signature(cls.__init__).parameters
+        pos: List[Any] = []
+        for p in list(params.values())[1:]:
+            if p.kind == p.VAR_POSITIONAL and p.name in kwargs:
+                pos.extend(kwargs.pop(p.name))
+            elif p.kind == p.POSITIONAL_ONLY and p.name in kwargs:
+                pos.append(kwargs.pop(p.name))
+            elif p.kind == p.VAR_KEYWORD and p.name in kwargs:
+                extra = kwargs.pop(p.name)
+                if not isinstance(extra, dict):
+                    raise ValueError(f"{name}.{p.name}: expected an object")
+                kwargs.update(extra)
+        return cls(*pos, **kwargs)
+    except ValueError as e:
+        msg = str(e)
+        raise ValueError(msg if msg.startswith("architecture:") else f"architecture: {msg}") from None
+    except (TypeError, KeyError, AttributeError, RecursionError) as e:
+        raise ValueError(f"architecture: cannot build {name!r}: {type(e).__name__}: {e}") from None
+
+
+_ARCH_KEY = "nnengine.architecture"
+_FORMAT_KEY = "nnengine.format"
+
+
+def save_model(model: Module, path: str, metadata: Optional[Mapping[str, str]] = None) -> None:
+    """Architecture (JSON in the metadata) + weights in one safetensors file, written atomically.
+
+    ``metadata``: extra str -> str entries (keys must not start with "nnengine.").
+
+    Example:
+        >>> save_model(model, "mlp.safetensors", {"dataset": "digits"})
+    """
+    meta = {_FORMAT_KEY: f"model/{FORMAT_VERSION}",
+            _ARCH_KEY: json.dumps(architecture(model), separators=(",", ":"), allow_nan=False)}
+    for k, v in (metadata or {}).items():
+        if not isinstance(k, str) or k.startswith("nnengine."):
+            raise ValueError(f"metadata: key {k!r} is reserved or not a string")
+        meta[k] = v
+    save_file(model.state_dict(), path, meta)
+
+
+def load_model(path: str) -> Module:
+    """Rebuild a model saved by ``save_model`` (classes from nnengine's registry only) with its weights."""
+    tensors, meta = load_file(path)
+    if meta.get(_FORMAT_KEY, "").split("/")[0] != "model" or _ARCH_KEY not in meta:
+        raise ValueError(f"{path}: not an nnengine model file (no architecture in the metadata); "
+                         "use load_weights(model, path) for plain weight files")
+    try:
+        spec = json.loads(meta[_ARCH_KEY], object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError) as e:
+        raise ValueError(f"{path}: corrupt architecture JSON ({e})") from None
+    model = build(spec)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except (KeyError, ValueError) as e:
+        raise ValueError(f"{path}: the weights do not fit the architecture: {e}") from None
+    return model
+
+
+# ============================================================================= checkpoints
+def _flatten(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
+    """JSON structure of ``obj`` with every array moved into ``tensors`` (referenced by name)."""
+    if isinstance(obj, (np.ndarray, Tensor)):
+        tensors[key] = np.array(obj.data if isinstance(obj, Tensor) else obj, copy=True)
+        return {"__tensor__": key}
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else {"__float__": repr(float(obj))}
+    if isinstance(obj, (list, tuple)):
+        items = [_flatten(x, f"{key}/{i}", tensors) for i, x in enumerate(obj)]
+        return items if isinstance(obj, list) else {"__tuple__": items}
+    if isinstance(obj, Mapping):
+        pairs = []
+        for i, (k, v) in enumerate(obj.items()):
+            if not isinstance(k, (str, int, np.integer)) or isinstance(k, bool):
+                raise TypeError(f"checkpoint: {key}: unsupported key type {type(k).__name__}")
+            pairs.append([k if isinstance(k, str) else int(k), _flatten(v, f"{key}/{i}", tensors)])
+        return {"__items__": pairs}
+    raise TypeError(f"checkpoint: {key}: cannot store a {type(obj).__name__}")
+
+
+def _unflatten(obj: Any, tensors: Mapping[str, np.ndarray], where: str) -> Any:
+    if isinstance(obj, list):
+        return [_unflatten(x, tensors, where) for x in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if set(obj) == {"__tensor__"}:
+        if obj["__tensor__"] not in tensors:
+            raise ValueError(f"{where}: checkpoint refers to a missing tensor {obj['__tensor__']!r}")
+        return tensors[obj["__tensor__"]]
+    if set(obj) == {"__tuple__"} and isinstance(obj["__tuple__"], list):
+        return tuple(_unflatten(x, tensors, where) for x in obj["__tuple__"])
+    if set(obj) == {"__float__"} and obj["__float__"] in ("inf", "-inf", "nan"):
+        return float(obj["__float__"])
+    if set(obj) == {"__items__"} and isinstance(obj["__items__"], list):
+        out = {}
+        for pair in obj["__items__"]:
+            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
+                raise ValueError(f"{where}: corrupt checkpoint state")
+            out[pair[0]] = _unflatten(pair[1], tensors, where)
+        return out
+    raise ValueError(f"{where}: corrupt checkpoint state {json.dumps(obj)[:200]}")
+
+
+_CKPT_KEY = "nnengine.checkpoint"
+
+
+def save_checkpoint(path: str, model: Module, optimizer: Any = None, scheduler: Any = None, epoch: int = 0,
+                    extra: Any = None) -> None:
+    """Everything needed to resume training exactly: model, optimizer and scheduler state, the global
+    RNG state (init, dropout, shuffling), the number of finished epochs and any JSON-able ``extra``
+    (e.g. the History). Written atomically.
+
+    Example:
+        >>> save_checkpoint("run.ckpt", model, opt, sched, epoch=5, extra={"history": hist.history})
+    """
+    tensors: Dict[str, np.ndarray] = {}
+    for k, v in model.state_dict().items():
+        tensors[f"model/{k}"] = v
+    state = {
+        "epoch": int(epoch),
+        "rng": _flatten(_random.get_rng_state(), "rng", tensors),
+        "optimizer": None if optimizer is None else _flatten(optimizer.state_dict(), "optimizer", tensors),
+        "scheduler": None if scheduler is None else _flatten(scheduler.state_dict(), "scheduler", tensors),
+        "extra": _flatten(extra, "extra", tensors),
+    }
+    meta = {_FORMAT_KEY: f"checkpoint/{FORMAT_VERSION}", _CKPT_KEY: json.dumps(state, allow_nan=False)}
+    try:
+        meta[_ARCH_KEY] = json.dumps(architecture(model), allow_nan=False)
+    except ValueError:
+        pass  # a user-defined model: the checkpoint still restores into an instance built in code
+    save_file(tensors, path, meta)
+
+
+def load_checkpoint(path: str, model: Module, optimizer: Any = None, scheduler: Any = None,
+                    restore_rng: bool = True) -> Dict[str, Any]:
+    """Restore a ``save_checkpoint`` file into ``model`` (and optimizer, scheduler, the global RNG).
+
+    Returns ``{"epoch": finished epochs, "extra": ...}``; continue with ``fit(..., initial_epoch=epoch)``.
+    """
+    tensors, meta = load_file(path)
+    if meta.get(_FORMAT_KEY, "").split("/")[0] != "checkpoint" or _CKPT_KEY not in meta:
+        raise ValueError(f"{path}: not an nnengine checkpoint")
+    try:
+        state = json.loads(meta[_CKPT_KEY], object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError) as e:
+        raise ValueError(f"{path}: corrupt checkpoint JSON ({e})") from None
+    if not isinstance(state, dict) or not _is_int(state.get("epoch")):
+        raise ValueError(f"{path}: corrupt checkpoint (no epoch)")
+    weights = {k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")}
+    try:
+        model.load_state_dict(weights, strict=True)
+    except KeyError as e:
+        raise ValueError(f"{path}: the checkpoint does not fit the model: {e}") from None
+    if optimizer is not None:
+        if state.get("optimizer") is None:
+            raise ValueError(f"{path}: the checkpoint holds no optimizer state")
+        optimizer.load_state_dict(_unflatten(state["optimizer"], tensors, path))
+    if scheduler is not None:
+        if state.get("scheduler") is None:
+            raise ValueError(f"{path}: the checkpoint holds no scheduler state")
+        scheduler.load_state_dict(_unflatten(state["scheduler"], tensors, path))
+    if restore_rng:
+        _random.set_rng_state(_unflatten(state["rng"], tensors, path))
+    return {"epoch": state["epoch"], "extra": _unflatten(state.get("extra"), tensors, path)}
