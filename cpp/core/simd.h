@@ -26,7 +26,16 @@ inline VecF vdiv(VecF a, VecF b) { return _mm512_div_ps(a, b); }
 inline VecF vmax(VecF a, VecF b) { return _mm512_max_ps(a, b); }
 inline VecF vmin(VecF a, VecF b) { return _mm512_min_ps(a, b); }
 inline VecF vfma(VecF a, VecF b, VecF c) { return _mm512_fmadd_ps(a, b, c); }
-inline float vsum(VecF v) { return _mm512_reduce_add_ps(v); }
+// (Not _mm512_reduce_add_ps or extract intrinsics: GCC 12 warns -Wmaybe-uninitialized inside them.)
+inline float vsum(VecF v) {
+  alignas(64) float t[16];
+  _mm512_store_ps(t, v);
+  __m256 h = _mm256_add_ps(_mm256_load_ps(t), _mm256_load_ps(t + 8));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
 #elif defined(__AVX2__)
 constexpr int kLanes = 8;
 using VecF = __m256;

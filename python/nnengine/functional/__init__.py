@@ -13,6 +13,9 @@ from ._loss import (
 )
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
+from ._conv import conv2d
+from ._norm import batch_norm, dropout, maxout
+from ._pool import avg_pool2d, max_pool2d, min_pool2d
 
 # --- recurrent networks (issue 5)
 

@@ -11,6 +11,11 @@ from .modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, 
 from .parameter import Parameter
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
+from .modules.conv import Conv2d
+from .modules.dropout import Dropout
+from .modules.maxout import Maxout
+from .modules.normalization import BatchNorm1d, BatchNorm2d
+from .modules.pooling import AvgPool2d, MaxPool2d, MinPool2d
 
 # --- recurrent networks (issue 5)
 

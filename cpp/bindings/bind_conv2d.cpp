@@ -1,0 +1,149 @@
+// Bindings of the conv2d kernels: validate every shape and hyper-parameter, allocate outputs,
+// release the GIL, run the kernel (or its scalar reference twin with reference=True).
+#include <pybind11/stl.h>
+
+#include <array>
+#include <string>
+
+#include "bindings/bind.h"
+#include "bindings/bind_util.h"
+#include "kernels/conv2d.h"
+
+namespace nne_bind {
+namespace {
+
+using Pair = std::array<int64_t, 2>;
+
+std::string pair_str(const Pair& p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
+
+// Builds and checks the shape from the input dims (N, C, H, W), weight dims (K, C/groups, R, S) and
+// hyper-parameters; raises ValueError naming the offending argument.
+nne::Conv2dShape make_shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t Cg, int64_t R,
+                            int64_t S, const Pair& stride, const Pair& padding, const Pair& dilation,
+                            int64_t groups) {
+  expect(stride[0] >= 1 && stride[1] >= 1, "stride: expected values >= 1, got " + pair_str(stride));
+  expect(padding[0] >= 0 && padding[1] >= 0, "padding: expected values >= 0, got " + pair_str(padding));
+  expect(dilation[0] >= 1 && dilation[1] >= 1, "dilation: expected values >= 1, got " + pair_str(dilation));
+  expect(groups >= 1, "groups: expected a value >= 1, got " + std::to_string(groups));
+  expect(C % groups == 0, "input: " + std::to_string(C) + " channels are not divisible by groups=" +
+                              std::to_string(groups));
+  expect(K % groups == 0, "weight: " + std::to_string(K) + " output channels are not divisible by groups=" +
+                              std::to_string(groups));
+  expect(Cg == C / groups, "weight: expected " + std::to_string(C / groups) +
+                               " input channels per group (input channels / groups), got " + std::to_string(Cg));
+  expect(R >= 1 && S >= 1, "weight: kernel size must be at least 1x1");
+  nne::Conv2dShape s;
+  s.N = N, s.C = C, s.H = H, s.W = W, s.K = K, s.R = R, s.S = S;
+  s.stride_h = stride[0], s.stride_w = stride[1], s.pad_h = padding[0], s.pad_w = padding[1];
+  s.dil_h = dilation[0], s.dil_w = dilation[1], s.groups = groups;
+  const int64_t eh = H + 2 * padding[0] - dilation[0] * (R - 1) - 1;
+  const int64_t ew = W + 2 * padding[1] - dilation[1] * (S - 1) - 1;
+  expect(eh >= 0 && ew >= 0, "input: spatial size (" + std::to_string(H) + ", " + std::to_string(W) +
+                                 ") plus padding is smaller than the dilated kernel (" +
+                                 std::to_string(dilation[0] * (R - 1) + 1) + ", " +
+                                 std::to_string(dilation[1] * (S - 1) + 1) + ")");
+  s.P = eh / stride[0] + 1;
+  s.Q = ew / stride[1] + 1;
+  return s;
+}
+
+}  // namespace
+}  // namespace nne_bind
+
+using namespace nne_bind;
+
+NNE_BIND_FAMILY(conv2d) {
+  m.def(
+      "conv2d_forward",
+      [](const py::object& xo, const py::object& wo, const py::object& bo, Pair stride, Pair padding,
+         Pair dilation, int64_t groups, bool reference) {
+        auto x = arr<float>(xo, "x", 4);
+        auto w = arr<float>(wo, "w", 4);
+        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1),
+                                  w.shape(2), w.shape(3), stride, padding, dilation, groups);
+        py::array_t<float> b;
+        if (!bo.is_none()) {
+          b = arr<float>(bo, "b", 1);
+          expect_shape(b, "b", {s.K});
+        }
+        auto y = empty<float>(dims({s.N, s.K, s.P, s.Q}));
+        const float* pb = bo.is_none() ? nullptr : b.data();
+        const float *px = x.data(), *pw = w.data();
+        float* py_ = y.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          if (reference)
+            nne::conv2d_forward_reference(py_, px, pw, pb, s);
+          else
+            nne::conv2d_kernels().forward(py_, px, pw, pb, s);
+        }
+        return y;
+      },
+      py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("stride") = Pair{1, 1},
+      py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
+      py::arg("reference") = false, "y = conv2d(x, w) + b; x (N,C,H,W), w (K,C/groups,R,S).");
+
+  m.def(
+      "conv2d_backward_data",
+      [](const py::object& dyo, const py::object& wo, Pair input_hw, Pair stride, Pair padding, Pair dilation,
+         int64_t groups, bool reference) {
+        auto dy = arr<float>(dyo, "dy", 4);
+        auto w = arr<float>(wo, "w", 4);
+        expect(input_hw[0] >= 1 && input_hw[1] >= 1, "input_hw: expected positive sizes, got " + pair_str(input_hw));
+        const auto s = make_shape(dy.shape(0), w.shape(1) * groups, input_hw[0], input_hw[1], w.shape(0),
+                                  w.shape(1), w.shape(2), w.shape(3), stride, padding, dilation, groups);
+        expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
+        auto dx = empty<float>(dims({s.N, s.C, s.H, s.W}));
+        const float *pdy = dy.data(), *pw = w.data();
+        float* pdx = dx.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          if (reference)
+            nne::conv2d_backward_data_reference(pdx, pdy, pw, s);
+          else
+            nne::conv2d_kernels().backward_data(pdx, pdy, pw, s);
+        }
+        return dx;
+      },
+      py::arg("dy"), py::arg("w"), py::arg("input_hw"), py::arg("stride") = Pair{1, 1},
+      py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
+      py::arg("reference") = false, "dx of conv2d given dy (N,K,P,Q), w and the input's (H, W).");
+
+  m.def(
+      "conv2d_backward_weights",
+      [](const py::object& dyo, const py::object& xo, Pair kernel_size, Pair stride, Pair padding, Pair dilation,
+         int64_t groups, bool need_weight, bool need_bias, bool reference) {
+        auto dy = arr<float>(dyo, "dy", 4);
+        auto x = arr<float>(xo, "x", 4);
+        expect(groups >= 1, "groups: expected a value >= 1, got " + std::to_string(groups));
+        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), dy.shape(1),
+                                  x.shape(1) / groups, kernel_size[0], kernel_size[1], stride, padding, dilation,
+                                  groups);
+        expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
+        py::object dwo = py::none(), dbo = py::none();
+        float *pdw = nullptr, *pdb = nullptr;
+        if (need_weight) {
+          auto dw = empty<float>(dims({s.K, s.C / groups, s.R, s.S}));
+          pdw = dw.mutable_data();
+          dwo = dw;
+        }
+        if (need_bias) {
+          auto db = empty<float>(dims({s.K}));
+          pdb = db.mutable_data();
+          dbo = db;
+        }
+        const float *pdy = dy.data(), *px = x.data();
+        {
+          py::gil_scoped_release nogil;
+          if (reference)
+            nne::conv2d_backward_weights_reference(pdw, pdb, pdy, px, s);
+          else if (pdw || pdb)
+            nne::conv2d_kernels().backward_weights(pdw, pdb, pdy, px, s);
+        }
+        return py::make_tuple(dwo, dbo);
+      },
+      py::arg("dy"), py::arg("x"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
+      py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
+      py::arg("need_weight") = true, py::arg("need_bias") = true, py::arg("reference") = false,
+      "(dw, db) of conv2d given dy and x; either is None when not requested.");
+}

@@ -1,0 +1,170 @@
+// Bindings of the pooling and maxout kernels: validate, allocate outputs, release the GIL, run.
+#include <pybind11/stl.h>
+
+#include <array>
+#include <string>
+
+#include "bindings/bind.h"
+#include "bindings/bind_util.h"
+#include "kernels/pool2d.h"
+
+namespace nne_bind {
+namespace {
+
+using Pair = std::array<int64_t, 2>;
+
+std::string pair_str(const Pair& p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
+
+int pool_kind(const std::string& kind) {
+  if (kind == "max") return 0;
+  if (kind == "min") return 1;
+  if (kind == "avg") return 2;
+  throw py::value_error("kind: expected 'max', 'min' or 'avg', got '" + kind + "'");
+}
+
+nne::Pool2dShape pool_shape(int64_t NC, int64_t H, int64_t W, const Pair& k, const Pair& st, const Pair& pad) {
+  expect(k[0] >= 1 && k[1] >= 1, "kernel_size: expected values >= 1, got " + pair_str(k));
+  expect(st[0] >= 1 && st[1] >= 1, "stride: expected values >= 1, got " + pair_str(st));
+  expect(pad[0] >= 0 && pad[1] >= 0, "padding: expected values >= 0, got " + pair_str(pad));
+  expect(2 * pad[0] <= k[0] && 2 * pad[1] <= k[1],
+         "padding: should be at most half of the kernel size " + pair_str(k) + ", got " + pair_str(pad));
+  expect(H + 2 * pad[0] >= k[0] && W + 2 * pad[1] >= k[1],
+         "input: spatial size (" + std::to_string(H) + ", " + std::to_string(W) + ") plus padding " +
+             pair_str(pad) + " is smaller than kernel_size " + pair_str(k));
+  nne::Pool2dShape s;
+  s.NC = NC, s.H = H, s.W = W, s.kh = k[0], s.kw = k[1], s.sh = st[0], s.sw = st[1], s.ph = pad[0], s.pw = pad[1];
+  s.P = (H + 2 * pad[0] - k[0]) / st[0] + 1;
+  s.Q = (W + 2 * pad[1] - k[1]) / st[1] + 1;
+  expect(s.H * s.W < (int64_t{1} << 31), "input: planes larger than 2^31 elements are not supported");
+  return s;
+}
+
+}  // namespace
+}  // namespace nne_bind
+
+using namespace nne_bind;
+
+NNE_BIND_FAMILY(pool2d) {
+  m.def(
+      "pool2d_forward",
+      [](const py::object& xo, const std::string& kind, Pair kernel_size, Pair stride, Pair padding,
+         bool with_indices, bool reference) {
+        const int kd = pool_kind(kind);
+        auto x = arr<float>(xo, "x", 4);
+        const auto s = pool_shape(x.shape(0) * x.shape(1), x.shape(2), x.shape(3), kernel_size, stride, padding);
+        auto y = empty<float>(dims({x.shape(0), x.shape(1), s.P, s.Q}));
+        py::object io = py::none();
+        int32_t* pi = nullptr;
+        if (with_indices && kd != 2) {
+          auto idx = empty<int32_t>(dims({x.shape(0), x.shape(1), s.P, s.Q}));
+          pi = idx.mutable_data();
+          io = idx;
+        }
+        const float* px = x.data();
+        float* py_ = y.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          const auto& t = nne::pool2d_kernels();
+          if (kd == 2)
+            reference ? nne::avgpool2d_forward_reference(py_, px, s) : t.avgpool2d_forward(py_, px, s);
+          else if (reference)
+            nne::maxpool2d_forward_reference(py_, pi, px, s, kd == 1);
+          else
+            (kd == 0 ? t.maxpool2d_forward : t.minpool2d_forward)(py_, pi, px, s);
+        }
+        return py::make_tuple(y, io);
+      },
+      py::arg("x"), py::arg("kind"), py::arg("kernel_size"), py::arg("stride"), py::arg("padding") = Pair{0, 0},
+      py::arg("with_indices") = true, py::arg("reference") = false,
+      "(y, indices) of max/min/avg pooling on (N, C, H, W); indices (int32, ih*W+iw) only for max/min.");
+
+  m.def(
+      "pool2d_backward",
+      [](const py::object& dyo, const std::string& kind, const py::object& idxo, Pair input_hw, Pair kernel_size,
+         Pair stride, Pair padding, bool reference) {
+        const int kd = pool_kind(kind);
+        auto dy = arr<float>(dyo, "dy", 4);
+        const auto s = pool_shape(dy.shape(0) * dy.shape(1), input_hw[0], input_hw[1], kernel_size, stride, padding);
+        expect_shape(dy, "dy", {dy.shape(0), dy.shape(1), s.P, s.Q});
+        py::array_t<int32_t> idx;
+        if (kd != 2) {
+          expect(!idxo.is_none(), "indices: max/min pooling backward needs the forward's indices");
+          idx = arr<int32_t>(idxo, "indices", 4);
+          expect_shape(idx, "indices", {dy.shape(0), dy.shape(1), s.P, s.Q});
+        }
+        auto dx = empty<float>(dims({dy.shape(0), dy.shape(1), s.H, s.W}));
+        const float* pdy = dy.data();
+        const int32_t* pi = kd != 2 ? idx.data() : nullptr;
+        if (pi) {
+          bool ok = true;
+          for (int64_t i = 0; i < s.NC * s.P * s.Q; ++i) ok &= pi[i] >= 0 && pi[i] < s.H * s.W;
+          expect(ok, "indices: values must lie in [0, H*W)");
+        }
+        float* pdx = dx.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          const auto& t = nne::pool2d_kernels();
+          if (kd == 2)
+            reference ? nne::avgpool2d_backward_reference(pdx, pdy, s) : t.avgpool2d_backward(pdx, pdy, s);
+          else
+            reference ? nne::maxpool2d_backward_reference(pdx, pdy, pi, s) : t.maxpool2d_backward(pdx, pdy, pi, s);
+        }
+        return dx;
+      },
+      py::arg("dy"), py::arg("kind"), py::arg("indices"), py::arg("input_hw"), py::arg("kernel_size"),
+      py::arg("stride"), py::arg("padding") = Pair{0, 0}, py::arg("reference") = false,
+      "dx of max/min/avg pooling.");
+
+  m.def(
+      "maxout_forward",
+      [](const py::object& xo, int64_t pieces, bool with_indices, bool reference) {
+        auto x = arr<float>(xo, "x", 3);
+        expect(pieces >= 1, "pieces: expected a value >= 1, got " + std::to_string(pieces));
+        expect(x.shape(1) % pieces == 0, "x: dimension of size " + std::to_string(x.shape(1)) +
+                                             " is not divisible by pieces=" + std::to_string(pieces));
+        nne::MaxoutShape s;
+        s.outer = x.shape(0), s.k = x.shape(1) / pieces, s.pieces = pieces, s.inner = x.shape(2);
+        auto y = empty<float>(dims({s.outer, s.k, s.inner}));
+        py::object io = py::none();
+        int32_t* pi = nullptr;
+        if (with_indices) {
+          auto idx = empty<int32_t>(dims({s.outer, s.k, s.inner}));
+          pi = idx.mutable_data();
+          io = idx;
+        }
+        const float* px = x.data();
+        float* py_ = y.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          reference ? nne::maxout_forward_reference(py_, pi, px, s) : nne::pool2d_kernels().maxout_forward(py_, pi, px, s);
+        }
+        return py::make_tuple(y, io);
+      },
+      py::arg("x"), py::arg("pieces"), py::arg("with_indices") = true, py::arg("reference") = false,
+      "(y, indices): y[o, j, i] = max_p x[o, j*pieces + p, i] on x viewed as (outer, k*pieces, inner).");
+
+  m.def(
+      "maxout_backward",
+      [](const py::object& dyo, const py::object& idxo, int64_t pieces, bool reference) {
+        auto dy = arr<float>(dyo, "dy", 3);
+        auto idx = arr<int32_t>(idxo, "indices", 3);
+        expect(pieces >= 1, "pieces: expected a value >= 1, got " + std::to_string(pieces));
+        expect_shape(idx, "indices", {dy.shape(0), dy.shape(1), dy.shape(2)});
+        nne::MaxoutShape s;
+        s.outer = dy.shape(0), s.k = dy.shape(1), s.pieces = pieces, s.inner = dy.shape(2);
+        const int32_t* pi = idx.data();
+        bool ok = true;
+        for (int64_t i = 0; i < s.outer * s.k * s.inner; ++i) ok &= pi[i] >= 0 && pi[i] < pieces;
+        expect(ok, "indices: values must lie in [0, pieces)");
+        auto dx = empty<float>(dims({s.outer, s.k * pieces, s.inner}));
+        const float* pdy = dy.data();
+        float* pdx = dx.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          reference ? nne::maxout_backward_reference(pdx, pdy, pi, s)
+                    : nne::pool2d_kernels().maxout_backward(pdx, pdy, pi, s);
+        }
+        return dx;
+      },
+      py::arg("dy"), py::arg("indices"), py::arg("pieces"), py::arg("reference") = false, "dx of maxout.");
+}

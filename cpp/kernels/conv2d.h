@@ -1,0 +1,44 @@
+// conv2d: 2-D convolution (cross-correlation, as PyTorch) on NCHW float32 with stride, padding,
+// dilation and groups. Shape letters: x (N, C, H, W), w (K, C/groups, R, S), y (N, K, P, Q),
+// P = (H + 2*pad_h - dil_h*(R-1) - 1) / stride_h + 1 (Q likewise).
+//
+// Algorithm: per image and group, im2col of a block of output columns (sized to stay in L2) followed
+// by the engine's sgemm (bias fused into the epilogue); 1x1/stride-1/no-pad layers skip im2col.
+// Threads go over images when there are at least two (GEMMs then run serially, one per thread), else
+// over the GEMM. Weight/bias gradients are summed over fixed image chunks (count depends on N only)
+// and the partials combined in chunk order, so results are bit-identical at any thread count.
+// Reference: Chellapilla et al., "High performance convolutional neural networks for document
+// processing" (2006) for im2col + GEMM.
+#pragma once
+
+#include <cstdint>
+
+#include "core/isa.h"
+
+namespace nne {
+
+struct Conv2dShape {
+  int64_t N = 0, C = 0, H = 0, W = 0;   // input
+  int64_t K = 0, R = 0, S = 0;          // output channels, kernel height/width
+  int64_t P = 0, Q = 0;                 // output height/width
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+};
+
+struct Conv2dKernels {
+  // y = conv(x, w) + b (b may be null).
+  void (*forward)(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s);
+  // dx = conv_transpose(dy, w).
+  void (*backward_data)(float* dx, const float* dy, const float* w, const Conv2dShape& s);
+  // dw = sum_n dy_n (x) x_n; db = sum over n, p, q of dy (either output may be null).
+  void (*backward_weights)(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s);
+};
+
+// Scalar reference twins (cpp/reference/conv2d_ref.cpp): direct loops, float accumulation.
+void conv2d_forward_reference(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s);
+void conv2d_backward_data_reference(float* dx, const float* dy, const float* w, const Conv2dShape& s);
+void conv2d_backward_weights_reference(float* dw, float* db, const float* dy, const float* x,
+                                       const Conv2dShape& s);
+
+}  // namespace nne
+
+NNE_DISPATCH(nne::Conv2dKernels, conv2d)

@@ -1,0 +1,229 @@
+// Pooling and maxout kernels (compiled once per ISA). See pool2d.h for the contract.
+#include "kernels/pool2d.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/parallel.h"
+#include "core/simd.h"
+
+namespace nne {
+namespace NNE_ISA_NS {
+namespace {
+
+// Planes per parallel chunk: at least ~32k input elements of work per chunk.
+int64_t plane_grain(const Pool2dShape& s) {
+  return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.H * s.W + s.P * s.Q));
+}
+
+template <bool kMin>
+inline bool better(float v, float best) {
+  return kMin ? v < best : v > best;
+}
+
+// 2x2 windows, stride 2, no padding: the common case, branch-free so the compiler vectorises it.
+template <bool kMin>
+void pool2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
+  for (int64_t p = 0; p < s.P; ++p) {
+    const float* r0 = x + 2 * p * s.W;
+    const float* r1 = r0 + s.W;
+    float* yp = y + p * s.Q;
+    const int32_t base = static_cast<int32_t>(2 * p * s.W);
+    if (!idx) {
+      for (int64_t q = 0; q < s.Q; ++q) {
+        const float a = r0[2 * q], b = r0[2 * q + 1], c = r1[2 * q], d = r1[2 * q + 1];
+        yp[q] = kMin ? std::min(std::min(a, b), std::min(c, d)) : std::max(std::max(a, b), std::max(c, d));
+      }
+      continue;
+    }
+    int32_t* ip = idx + p * s.Q;
+    const int32_t W = static_cast<int32_t>(s.W);
+    for (int64_t q = 0; q < s.Q; ++q) {
+      const float a = r0[2 * q], b = r0[2 * q + 1], c = r1[2 * q], d = r1[2 * q + 1];
+      const bool tb = better<kMin>(b, a), td = better<kMin>(d, c);
+      const float m1 = tb ? b : a, m2 = td ? d : c;
+      const int32_t i1 = tb ? 1 : 0, i2 = W + (td ? 1 : 0);
+      const bool t2 = better<kMin>(m2, m1);
+      yp[q] = t2 ? m2 : m1;
+      ip[q] = base + static_cast<int32_t>(2 * q) + (t2 ? i2 : i1);
+    }
+  }
+}
+
+template <bool kMin>
+void pool_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
+  for (int64_t p = 0; p < s.P; ++p) {
+    const int64_t h0 = std::max<int64_t>(0, p * s.sh - s.ph), h1 = std::min(s.H, p * s.sh - s.ph + s.kh);
+    for (int64_t q = 0; q < s.Q; ++q) {
+      const int64_t w0 = std::max<int64_t>(0, q * s.sw - s.pw), w1 = std::min(s.W, q * s.sw - s.pw + s.kw);
+      int64_t bi = h0 * s.W + w0;
+      float best = x[bi];
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t w = w0; w < w1; ++w) {
+          const float v = x[h * s.W + w];
+          if (better<kMin>(v, best)) {
+            best = v;
+            bi = h * s.W + w;
+          }
+        }
+      y[p * s.Q + q] = best;
+      if (idx) idx[p * s.Q + q] = static_cast<int32_t>(bi);
+    }
+  }
+}
+
+template <bool kMin>
+void extreme_pool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
+  const bool fast = s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0;
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  parallel_for(0, s.NC, plane_grain(s), [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      int32_t* ic = idx ? idx + c * PQ : nullptr;
+      if (fast)
+        pool2x2_plane<kMin>(y + c * PQ, ic, x + c * HW, s);
+      else
+        pool_plane<kMin>(y + c * PQ, ic, x + c * HW, s);
+    }
+  });
+}
+
+void maxpool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
+  extreme_pool_forward<false>(y, idx, x, s);
+}
+
+void minpool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
+  extreme_pool_forward<true>(y, idx, x, s);
+}
+
+void argpool_backward(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s) {
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  const bool disjoint = s.kh <= s.sh && s.kw <= s.sw;  // each input feeds at most one window
+  parallel_for(0, s.NC, plane_grain(s), [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      float* d = dx + c * HW;
+      const float* g = dy + c * PQ;
+      const int32_t* ic = idx + c * PQ;
+      std::memset(d, 0, sizeof(float) * HW);
+      if (disjoint) {
+        for (int64_t j = 0; j < PQ; ++j) d[ic[j]] = g[j];
+      } else {
+        for (int64_t j = 0; j < PQ; ++j) d[ic[j]] += g[j];
+      }
+    }
+  });
+}
+
+void avg_plane(float* y, const float* x, const Pool2dShape& s) {
+  const float inv = 1.f / static_cast<float>(s.kh * s.kw);
+  if (s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0) {
+    for (int64_t p = 0; p < s.P; ++p) {
+      const float* r0 = x + 2 * p * s.W;
+      const float* r1 = r0 + s.W;
+      for (int64_t q = 0; q < s.Q; ++q)
+        y[p * s.Q + q] = ((r0[2 * q] + r0[2 * q + 1]) + (r1[2 * q] + r1[2 * q + 1])) * inv;
+    }
+    return;
+  }
+  for (int64_t p = 0; p < s.P; ++p) {
+    const int64_t h0 = std::max<int64_t>(0, p * s.sh - s.ph), h1 = std::min(s.H, p * s.sh - s.ph + s.kh);
+    for (int64_t q = 0; q < s.Q; ++q) {
+      const int64_t w0 = std::max<int64_t>(0, q * s.sw - s.pw), w1 = std::min(s.W, q * s.sw - s.pw + s.kw);
+      float acc = 0.f;
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t w = w0; w < w1; ++w) acc += x[h * s.W + w];
+      y[p * s.Q + q] = acc * inv;
+    }
+  }
+}
+
+void avgpool_forward(float* y, const float* x, const Pool2dShape& s) {
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  parallel_for(0, s.NC, plane_grain(s), [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) avg_plane(y + c * PQ, x + c * HW, s);
+  });
+}
+
+void avg_plane_backward(float* dx, const float* dy, const Pool2dShape& s) {
+  const float inv = 1.f / static_cast<float>(s.kh * s.kw);
+  std::memset(dx, 0, sizeof(float) * s.H * s.W);
+  for (int64_t p = 0; p < s.P; ++p) {
+    const int64_t h0 = std::max<int64_t>(0, p * s.sh - s.ph), h1 = std::min(s.H, p * s.sh - s.ph + s.kh);
+    for (int64_t q = 0; q < s.Q; ++q) {
+      const int64_t w0 = std::max<int64_t>(0, q * s.sw - s.pw), w1 = std::min(s.W, q * s.sw - s.pw + s.kw);
+      const float g = dy[p * s.Q + q] * inv;
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t w = w0; w < w1; ++w) dx[h * s.W + w] += g;
+    }
+  }
+}
+
+void avgpool_backward(float* dx, const float* dy, const Pool2dShape& s) {
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  parallel_for(0, s.NC, plane_grain(s), [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) avg_plane_backward(dx + c * HW, dy + c * PQ, s);
+  });
+}
+
+void maxout_fwd(float* y, int32_t* idx, const float* x, const MaxoutShape& s) {
+  const int64_t rows = s.outer * s.k, in = s.inner;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.pieces * in));
+  parallel_for(0, rows, grain, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const float* xr = x + r * s.pieces * in;
+      float* yr = y + r * in;
+      int32_t* ir = idx ? idx + r * in : nullptr;
+      if (in == 1) {
+        float best = xr[0];
+        int32_t bi = 0;
+        for (int64_t p = 1; p < s.pieces; ++p)
+          if (xr[p] > best) {
+            best = xr[p];
+            bi = static_cast<int32_t>(p);
+          }
+        yr[0] = best;
+        if (ir) ir[0] = bi;
+        continue;
+      }
+      std::memcpy(yr, xr, sizeof(float) * in);
+      if (ir) std::memset(ir, 0, sizeof(int32_t) * in);
+      for (int64_t p = 1; p < s.pieces; ++p) {
+        const float* xp = xr + p * in;
+        const int32_t pi = static_cast<int32_t>(p);
+        if (ir) {
+          for (int64_t i = 0; i < in; ++i) {
+            const bool t = xp[i] > yr[i];
+            yr[i] = t ? xp[i] : yr[i];
+            ir[i] = t ? pi : ir[i];
+          }
+        } else {
+          for (int64_t i = 0; i < in; ++i) yr[i] = std::max(yr[i], xp[i]);
+        }
+      }
+    }
+  });
+}
+
+void maxout_bwd(float* dx, const float* dy, const int32_t* idx, const MaxoutShape& s) {
+  const int64_t rows = s.outer * s.k, in = s.inner;
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.pieces * in));
+  parallel_for(0, rows, grain, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      float* xr = dx + r * s.pieces * in;
+      const float* g = dy + r * in;
+      const int32_t* ir = idx + r * in;
+      for (int64_t p = 0; p < s.pieces; ++p) {
+        float* xp = xr + p * in;
+        const int32_t pi = static_cast<int32_t>(p);
+        for (int64_t i = 0; i < in; ++i) xp[i] = ir[i] == pi ? g[i] : 0.f;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+extern const Pool2dKernels pool2d = {&maxpool_forward, &minpool_forward, &argpool_backward, &avgpool_forward,
+                                     &avgpool_backward, &maxout_fwd,      &maxout_bwd};
+
+}  // namespace NNE_ISA_NS
+}  // namespace nne

@@ -1,0 +1,174 @@
+"""Batch normalisation, dropout and maxout on the engine's kernels."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from .. import _core
+from ..autograd import Function
+from ..random import seed_int
+from ..tensor import Tensor
+from ._util import check_tensor, dim_index, f32c
+
+
+def _as_buffer(v: Any, name: str, c: int) -> Optional[np.ndarray]:
+    """A running-statistics buffer as the float32 numpy array itself (updated in place), or None."""
+    if v is None:
+        return None
+    a = v.data if isinstance(v, Tensor) else v
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array or Tensor, got {type(v).__name__}")
+    if a.shape != (c,):
+        raise ValueError(f"{name}: expected shape ({c},), got {a.shape}")
+    return a
+
+
+class BatchNormFn(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, rm, rv, training, momentum, eps):
+        shape = x.shape
+        x3 = f32c(x.reshape(shape[0], shape[1], -1))
+        if training:
+            y, mean, invstd, var = _core.batchnorm_forward_train(x3, w, b, eps)
+            m = x3.shape[0] * x3.shape[2]
+            if rm is not None:
+                rm *= 1.0 - momentum
+                rm += momentum * mean
+            if rv is not None:
+                rv *= 1.0 - momentum
+                rv += momentum * var * (m / max(m - 1, 1))
+        else:
+            y = _core.batchnorm_forward_eval(x3, f32c(rm), f32c(rv), w, b, eps)
+            mean = f32c(rm).copy()
+            invstd = (1.0 / np.sqrt(rv.astype(np.float64) + eps)).astype(np.float32)
+        ctx.save_for_backward(x3, mean, invstd, w)
+        ctx.training = training
+        ctx.shape = shape
+        return y.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        x3, mean, invstd, w = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        dx, dw, db = _core.batchnorm_backward(
+            f32c(g.reshape(x3.shape)),
+            x3,
+            mean,
+            invstd,
+            w,
+            ctx.training,
+            need_input=nx,
+            need_weight=nw and w is not None,
+            need_bias=nb,
+        )
+        return (dx.reshape(ctx.shape) if dx is not None else None), dw, db, None, None, None, None, None
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Any,
+    running_var: Any,
+    weight: Optional[Tensor] = None,
+    bias: Optional[Tensor] = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over channel dim 1 of (N, C), (N, C, L) or (N, C, H, W), PyTorch's
+    ``F.batch_norm``. In training the batch statistics are used and ``running_mean`` / ``running_var``
+    (numpy arrays or Tensors, may be None) are updated in place with ``momentum`` (running_var unbiased);
+    otherwise the running statistics are used.
+
+    Example:
+        >>> y = batch_norm(x, rm, rv, w, b, training=True)
+    """
+    x = check_tensor(input, "input", ndim=(2, 3, 4))
+    c = x.shape[1]
+    rm = _as_buffer(running_mean, "running_mean", c)
+    rv = _as_buffer(running_var, "running_var", c)
+    w = check_tensor(weight, "weight", ndim=1) if weight is not None else None
+    b = check_tensor(bias, "bias", ndim=1) if bias is not None else None
+    for name, t in (("weight", w), ("bias", b)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"{name}: expected shape ({c},), got {t.shape}")
+    if not eps > 0:
+        raise ValueError(f"eps: expected a positive value, got {eps}")
+    if training:
+        if x.data.size // c <= 1:
+            raise ValueError(
+                f"input: expected more than 1 value per channel when training, got shape {x.shape}"
+            )
+        for name, a in (("running_mean", rm), ("running_var", rv)):
+            if a is not None and a.dtype != np.float32:
+                raise TypeError(f"{name}: expected a float32 array to update in place, got {a.dtype}")
+    elif rm is None or rv is None:
+        raise ValueError("running_mean/running_var: required when training=False")
+    return BatchNormFn.apply(x, w, b, rm, rv, bool(training), float(momentum), float(eps))
+
+
+class DropoutFn(Function):
+    @staticmethod
+    def forward(ctx, x, p, seed):
+        ctx.args = (p, seed)
+        return _core.dropout_forward(f32c(x), p, seed)
+
+    @staticmethod
+    def backward(ctx, g):
+        p, seed = ctx.args
+        return _core.dropout_backward(f32c(g), p, seed), None, None
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p`` and scale the rest by 1/(1-p)
+    (identity when not training). The mask comes from ``ne.manual_seed``'s generator.
+
+    Example:
+        >>> y = dropout(x, p=0.5, training=True)
+    """
+    x = check_tensor(input, "input")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    return DropoutFn.apply(x, float(p), seed_int())
+
+
+class MaxoutFn(Function):
+    @staticmethod
+    def forward(ctx, x, pieces, dim):
+        shape = x.shape
+        outer = int(np.prod(shape[:dim], dtype=np.int64))
+        inner = int(np.prod(shape[dim + 1 :], dtype=np.int64))
+        y, idx = _core.maxout_forward(
+            f32c(x.reshape(outer, shape[dim], inner)), pieces, with_indices=bool(ctx.needs_input_grad[0])
+        )
+        ctx.save_for_backward(idx)
+        ctx.args = (shape, pieces)
+        return y.reshape(shape[:dim] + (shape[dim] // pieces,) + shape[dim + 1 :])
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        shape, pieces = ctx.args
+        dx = _core.maxout_backward(f32c(g.reshape(idx.shape)), idx, pieces)
+        return dx.reshape(shape), None, None
+
+
+def maxout(input: Tensor, pieces: int, dim: int = 1) -> Tensor:
+    """Maxout (Goodfellow et al. 2013): each output is the max of ``pieces`` consecutive entries of
+    ``dim``, which shrinks from ``k * pieces`` to ``k``.
+
+    Example:
+        >>> y = maxout(linear(x, w, b), pieces=4)   # (N, 4k) -> (N, k)
+    """
+    x = check_tensor(input, "input")
+    if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 1:
+        raise ValueError(f"pieces: expected a positive int, got {pieces!r}")
+    d = dim_index(dim, x.ndim)
+    if x.ndim == 0 or x.shape[d] % pieces:
+        raise ValueError(f"input: dimension {d} of shape {x.shape} is not divisible by pieces={pieces}")
+    return MaxoutFn.apply(x, int(pieces), d)

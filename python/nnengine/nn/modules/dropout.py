@@ -1,0 +1,28 @@
+"""``Dropout``: inverted dropout while training, identity in eval mode."""
+
+from __future__ import annotations
+
+from ... import functional as F
+from ...tensor import Tensor
+from ..module import Module
+
+
+class Dropout(Module):
+    """Zero each element with probability ``p`` while training and scale the rest by 1/(1-p).
+
+    Example:
+        >>> y = Dropout(0.5)(x)
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -1,0 +1,223 @@
+"""conv2d: float64 oracle (proven by finite differences), kernels on every ISA, the scalar twin,
+1 vs 2 threads, PyTorch side by side, the autograd op and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import numeric_grad
+from reference import cnn as ref
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import _core
+
+# (N, C, H, W, K, R, S, stride, padding, dilation, groups): SIMD-awkward sizes, every hyper-parameter.
+GRID = [
+    (2, 3, 9, 11, 4, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    (1, 1, 7, 8, 1, 1, 1, (1, 1), (0, 0), (1, 1), 1),
+    (3, 7, 9, 9, 17, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # pointwise: no im2col
+    (2, 8, 15, 16, 9, 3, 3, (2, 2), (1, 1), (1, 1), 1),
+    (2, 4, 9, 11, 6, 3, 2, (2, 1), (1, 0), (2, 1), 2),
+    (2, 6, 17, 13, 6, 3, 3, (1, 2), (2, 1), (2, 2), 3),
+    (2, 6, 8, 8, 6, 3, 3, (1, 1), (1, 1), (1, 1), 6),  # depthwise
+    (1, 9, 33, 7, 8, 5, 3, (3, 1), (2, 1), (1, 3), 1),
+    (2, 1, 28, 28, 6, 5, 5, (1, 1), (2, 2), (1, 1), 1),  # LeNet conv1
+    (2, 6, 14, 14, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),  # LeNet conv2
+    (1, 3, 23, 21, 8, 7, 7, (2, 2), (3, 3), (1, 1), 1),  # stem-like
+    (2, 4, 5, 6, 8, 5, 6, (1, 1), (0, 0), (1, 1), 2),  # kernel = image
+    (2, 16, 9, 9, 33, 1, 1, (2, 2), (0, 0), (1, 1), 1),  # 1x1 strided
+]
+
+
+def _data(cfg, seed=0):
+    N, C, H, W, K, R, S, st, pd, dl, g = cfg
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w = rng.standard_normal((K, C // g, R, S)).astype(np.float32)
+    b = rng.standard_normal(K).astype(np.float32)
+    y = ref.conv2d(x, w, b, st, pd, dl, g)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    return x, w, b, dy
+
+
+def _close(a, b, scale_of=None, tol=2e-5):
+    scale = max(1.0, float(np.abs(b if scale_of is None else scale_of).max()))
+    np.testing.assert_allclose(a, b, rtol=0, atol=tol * scale * 10)
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [(1, 2, 5, 4, 3, 3, 2, (2, 1), (1, 1), (2, 1), 1), (1, 4, 4, 5, 2, 2, 3, (1, 2), (0, 1), (1, 1), 2)],
+)
+def test_oracle_matches_finite_differences(cfg):
+    x, w, b, dy = _data(cfg)
+    st, pd, dl, g = cfg[7:]
+    dyd = dy.astype(np.float64)
+    dx, dw, db = ref.conv2d_backward(dyd, x, w, st, pd, dl, g)
+    np.testing.assert_allclose(
+        dx, numeric_grad(lambda v: (ref.conv2d(v, w, b, st, pd, dl, g) * dyd).sum(), x), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        dw, numeric_grad(lambda v: (ref.conv2d(x, v, b, st, pd, dl, g) * dyd).sum(), w), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        db, numeric_grad(lambda v: (ref.conv2d(x, w, v, st, pd, dl, g) * dyd).sum(), b), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "cfg", GRID, ids=lambda c: "x".join(map(str, c[:7])) + f"-s{c[7]}p{c[8]}d{c[9]}g{c[10]}"
+)
+def test_kernels_match_oracle(cfg, isa):
+    x, w, b, dy = _data(cfg)
+    H, W, R, S = cfg[2], cfg[3], cfg[5], cfg[6]
+    st, pd, dl, g = cfg[7:]
+    y = _core.conv2d_forward(x, w, b, st, pd, dl, g)
+    yr = ref.conv2d(x, w, b, st, pd, dl, g)
+    _close(y, yr)
+    dxr, dwr, dbr = ref.conv2d_backward(dy, x, w, st, pd, dl, g)
+    dx = _core.conv2d_backward_data(dy, w, (H, W), st, pd, dl, g)
+    dw, db = _core.conv2d_backward_weights(dy, x, (R, S), st, pd, dl, g)
+    _close(dx, dxr)
+    _close(dw, dwr)
+    _close(db, dbr)
+    assert dx.dtype == dw.dtype == db.dtype == np.float32
+
+
+@pytest.mark.parametrize("cfg", GRID[::3])
+def test_scalar_twin_matches_kernel(cfg):
+    x, w, b, dy = _data(cfg, seed=3)
+    H, W, R, S = cfg[2], cfg[3], cfg[5], cfg[6]
+    st, pd, dl, g = cfg[7:]
+    _close(
+        _core.conv2d_forward(x, w, b, st, pd, dl, g, reference=True),
+        _core.conv2d_forward(x, w, b, st, pd, dl, g),
+    )
+    _close(
+        _core.conv2d_backward_data(dy, w, (H, W), st, pd, dl, g, reference=True),
+        _core.conv2d_backward_data(dy, w, (H, W), st, pd, dl, g),
+    )
+    for a, k in zip(
+        _core.conv2d_backward_weights(dy, x, (R, S), st, pd, dl, g, reference=True),
+        _core.conv2d_backward_weights(dy, x, (R, S), st, pd, dl, g),
+    ):
+        _close(a, k)
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        (5, 8, 18, 17, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # threads over images
+        (1, 32, 40, 40, 64, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # threads in the GEMM
+        (17, 4, 12, 12, 8, 3, 3, (2, 2), (1, 1), (1, 1), 2),
+    ],
+)
+def test_one_and_two_threads_identical(cfg, threads):
+    x, w, b, dy = _data(cfg, seed=5)
+    H, W, R, S = cfg[2], cfg[3], cfg[5], cfg[6]
+    st, pd, dl, g = cfg[7:]
+    outs = []
+    for n in (1, 2):
+        with threads(n):
+            outs.append(
+                [
+                    _core.conv2d_forward(x, w, b, st, pd, dl, g),
+                    _core.conv2d_backward_data(dy, w, (H, W), st, pd, dl, g),
+                    *_core.conv2d_backward_weights(dy, x, (R, S), st, pd, dl, g),
+                ]
+            )
+    for a, c in zip(*outs):
+        assert np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("cfg", GRID[3:9])
+def test_autograd_matches_torch(cfg, torch):
+    x, w, b, dy = _data(cfg, seed=7)
+    st, pd, dl, g = cfg[7:]
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    yt = torch.nn.functional.conv2d(xt, wt, bt, st, pd, dl, g)
+    yt.backward(torch.tensor(dy))
+    xn, wn, bn = (ne.Tensor(a, requires_grad=True) for a in (x, w, b))
+    yn = F.conv2d(xn, wn, bn, stride=st, padding=pd, dilation=dl, groups=g)
+    yn.backward(dy)
+    _close(yn.numpy(), yt.detach().numpy())
+    for n_, t_ in ((xn, xt), (wn, wt), (bn, bt)):
+        _close(n_.grad, t_.grad.numpy())
+
+
+def test_unbatched_input_and_no_bias(torch):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 10, 9)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    xn, wn = ne.Tensor(x, requires_grad=True), ne.Tensor(w, requires_grad=True)
+    y = F.conv2d(xn, wn, padding=1, stride=2)
+    assert y.shape == (5, 5, 5)
+    y.sum().backward()
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    torch.nn.functional.conv2d(xt, wt, padding=1, stride=2).sum().backward()
+    _close(
+        y.numpy(), torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1, stride=2).numpy()
+    )
+    _close(xn.grad, xt.grad.numpy())
+    _close(wn.grad, wt.grad.numpy())
+
+
+def test_padding_strings():
+    x = ne.randn(1, 2, 7, 7)
+    w = ne.randn(4, 2, 3, 3)
+    assert F.conv2d(x, w, padding="same").shape == (1, 4, 7, 7)
+    assert F.conv2d(x, w, padding="valid").shape == (1, 4, 5, 5)
+    with pytest.raises(ValueError, match="padding"):
+        F.conv2d(x, ne.randn(4, 2, 2, 2), padding="same")
+
+
+def test_bad_input():
+    x, w = ne.randn(2, 4, 8, 8), ne.randn(6, 2, 3, 3)
+    with pytest.raises(ValueError, match="input: expected 2 channels"):
+        F.conv2d(x, ne.randn(6, 2, 3, 3))
+    with pytest.raises(ValueError, match="groups"):
+        F.conv2d(x, ne.randn(6, 1, 3, 3), groups=4)  # 6 output channels not divisible by 4
+    with pytest.raises(ValueError, match="groups"):
+        F.conv2d(x, w, groups=0)
+    with pytest.raises(ValueError, match="padding"):
+        F.conv2d(x, w, groups=2, padding=-1)
+    with pytest.raises(ValueError, match="stride"):
+        F.conv2d(x, w, groups=2, stride=0)
+    with pytest.raises(TypeError, match="stride"):
+        F.conv2d(x, w, groups=2, stride=1.5)
+    with pytest.raises(ValueError, match="smaller than the dilated kernel"):
+        F.conv2d(x, w, groups=2, dilation=5)
+    with pytest.raises(ValueError, match="bias: expected shape"):
+        F.conv2d(x, w, ne.randn(5), groups=2)
+    with pytest.raises(ValueError, match="input: expected 3 or 4 dimensions"):
+        F.conv2d(ne.randn(8, 8), w)
+    with pytest.raises(TypeError, match="input"):
+        F.conv2d("x", w)
+    with pytest.raises(TypeError, match="x: expected dtype float32"):
+        _core.conv2d_forward(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="dy: expected shape"):
+        _core.conv2d_backward_data(
+            np.zeros((1, 2, 3, 3), np.float32), np.zeros((2, 1, 3, 3), np.float32), (6, 6)
+        )
+    with pytest.raises(ValueError, match="x: expected a C-contiguous"):
+        _core.conv2d_forward(
+            np.zeros((1, 1, 8, 8), np.float32)[:, :, ::2], np.zeros((1, 1, 3, 3), np.float32)
+        )
+
+
+def test_conv2d_module():
+    ne.manual_seed(0)
+    m = ne.nn.Conv2d(
+        4, 8, (3, 5), stride=2, padding=(1, 2), groups=2, weight_regularizer=abs, bias_constraint=len
+    )
+    assert m.weight.shape == (8, 2, 3, 5) and m.bias.shape == (8,)
+    bound = 1 / np.sqrt(2 * 3 * 5)
+    assert np.abs(m.weight.numpy()).max() <= bound + 1e-6 and np.abs(m.bias.numpy()).max() <= bound + 1e-6
+    assert m.weight.regularizer is abs and m.bias.constraint is len and m.weight.constraint is None
+    assert list(m.state_dict()) == ["weight", "bias"]
+    assert m(ne.randn(2, 4, 9, 10)).shape == (2, 8, 5, 5)
+    m2 = ne.nn.Conv2d(3, 4, 3, bias=False)
+    assert m2.bias is None and list(m2.state_dict()) == ["weight"]
+    with pytest.raises(ValueError, match="groups"):
+        ne.nn.Conv2d(3, 4, 3, groups=2)

@@ -1,0 +1,184 @@
+"""Pooling (max, min, avg) and maxout: float64 oracle (finite differences), every ISA, scalar twins,
+1 vs 2 threads, PyTorch side by side, modules and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import numeric_grad
+from reference import cnn as ref
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import _core
+
+# (N, C, H, W, kernel, stride, padding)
+GRID = [
+    (2, 3, 8, 8, (2, 2), (2, 2), (0, 0)),  # the 2x2 fast path
+    (1, 2, 9, 17, (2, 2), (2, 2), (0, 0)),  # odd sizes: last row/column dropped
+    (2, 2, 7, 9, (3, 3), (2, 2), (1, 1)),  # overlapping windows with padding
+    (1, 3, 15, 16, (3, 2), (1, 2), (1, 1)),
+    (1, 1, 33, 8, (5, 3), (3, 1), (2, 0)),
+    (2, 2, 1, 7, (1, 3), (1, 1), (0, 1)),
+    (1, 4, 6, 6, (6, 6), (6, 6), (0, 0)),  # global pooling
+]
+KINDS = ["max", "min", "avg"]
+
+
+def _x(shape, seed=0):
+    # distinct values so that the arg-extreme (and so the gradient) is unambiguous
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(shape))
+    return (rng.permutation(n).reshape(shape) / n - 0.5).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_oracle_matches_finite_differences(kind):
+    x = _x((1, 2, 5, 6)).astype(np.float64)
+    y, bwd = ref.pool2d(x, kind, (3, 2), (2, 1), (1, 1))
+    dy = np.random.default_rng(1).standard_normal(y.shape)
+    num = numeric_grad(lambda v: (ref.pool2d(v, kind, (3, 2), (2, 1), (1, 1))[0] * dy).sum(), x)
+    np.testing.assert_allclose(bwd(dy), num, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("cfg", GRID)
+def test_kernels_match_oracle(cfg, kind, isa):
+    N, C, H, W, k, s, p = cfg
+    x = _x((N, C, H, W))
+    yr, bwd = ref.pool2d(x, kind, k, s, p)
+    y, idx = _core.pool2d_forward(x, kind, k, s, p)
+    np.testing.assert_allclose(y, yr, atol=1e-6)
+    dy = np.random.default_rng(2).standard_normal(y.shape).astype(np.float32)
+    dx = _core.pool2d_backward(dy, kind, idx, (H, W), k, s, p)
+    np.testing.assert_allclose(dx, bwd(dy), atol=1e-5)
+    yt, it = _core.pool2d_forward(x, kind, k, s, p, reference=True)
+    np.testing.assert_allclose(yt, y, atol=1e-6)
+    if kind != "avg":
+        assert np.array_equal(it, idx)
+        y2, none = _core.pool2d_forward(x, kind, k, s, p, with_indices=False)
+        assert none is None and np.array_equal(y2, y)
+    np.testing.assert_allclose(
+        _core.pool2d_backward(dy, kind, idx, (H, W), k, s, p, reference=True), dx, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_and_two_threads_identical(kind, threads):
+    x = _x((4, 16, 33, 35))
+    res = []
+    for n in (1, 2):
+        with threads(n):
+            y, idx = _core.pool2d_forward(x, kind, (3, 3), (2, 2), (1, 1))
+            res.append((y, _core.pool2d_backward(y, kind, idx, (33, 35), (3, 3), (2, 2), (1, 1))))
+    assert np.array_equal(res[0][0], res[1][0]) and np.array_equal(res[0][1], res[1][1])
+
+
+@pytest.mark.parametrize("cfg", GRID[:5])
+def test_autograd_matches_torch(cfg, torch):
+    N, C, H, W, k, s, p = cfg
+    x = _x((N, C, H, W), seed=4)
+    for kind, fn, tfn in (
+        ("max", F.max_pool2d, torch.nn.functional.max_pool2d),
+        ("avg", F.avg_pool2d, torch.nn.functional.avg_pool2d),
+        ("min", F.min_pool2d, lambda t, *a: -torch.nn.functional.max_pool2d(-t, *a)),
+    ):
+        xt = torch.tensor(x, requires_grad=True)
+        yt = tfn(xt, k, s, p)
+        yt.sum().backward()
+        xn = ne.Tensor(x, requires_grad=True)
+        yn = fn(xn, k, s, p)
+        yn.sum().backward()
+        np.testing.assert_allclose(yn.numpy(), yt.detach().numpy(), atol=1e-6, err_msg=kind)
+        np.testing.assert_allclose(xn.grad, xt.grad.numpy(), atol=1e-6, err_msg=kind)
+
+
+def test_unbatched_defaults_and_modules():
+    x = ne.Tensor(_x((3, 8, 6)), requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    assert y.shape == (3, 4, 3)
+    y.sum().backward()
+    assert x.grad.shape == (3, 8, 6) and x.grad.sum() == 36
+    for cls in (ne.nn.MaxPool2d, ne.nn.AvgPool2d, ne.nn.MinPool2d):
+        m = cls(3, stride=2, padding=1)
+        assert m(ne.randn(2, 3, 9, 9)).shape == (2, 3, 5, 5)
+        assert cls(2).stride == 2
+        assert list(m.state_dict()) == []
+    with ne.no_grad():
+        assert F.max_pool2d(ne.Tensor(_x((1, 1, 4, 4)), requires_grad=True), 2).shape == (1, 1, 2, 2)
+
+
+def test_pool_bad_input():
+    x = ne.randn(1, 2, 8, 8)
+    with pytest.raises(ValueError, match="padding: should be at most half"):
+        F.max_pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match="kernel_size"):
+        F.avg_pool2d(x, 0)
+    with pytest.raises(ValueError, match="stride"):
+        F.min_pool2d(x, 2, stride=0)
+    with pytest.raises(TypeError, match="kernel_size"):
+        F.max_pool2d(x, "2")
+    with pytest.raises(ValueError, match="smaller than kernel_size"):
+        F.max_pool2d(x, 9)
+    with pytest.raises(ValueError, match="input: expected 3 or 4 dimensions"):
+        F.max_pool2d(ne.randn(4, 4), 2)
+    with pytest.raises(ValueError, match="kind"):
+        _core.pool2d_forward(x.numpy(), "median", (2, 2), (2, 2))
+    with pytest.raises(ValueError, match="indices: values must lie"):
+        _core.pool2d_backward(
+            np.ones((1, 1, 2, 2), np.float32),
+            "max",
+            np.full((1, 1, 2, 2), 99, np.int32),
+            (4, 4),
+            (2, 2),
+            (2, 2),
+        )
+
+
+# ------------------------------------------------------------------------------------------- maxout
+@pytest.mark.parametrize(
+    "shape,pieces,dim",
+    [
+        ((7, 12), 3, 1),
+        ((2, 8, 5, 3), 4, 1),
+        ((3, 9), 9, -1),
+        ((2, 3, 34), 2, 2),
+        ((17,), 17, 0),
+        ((2, 6, 33), 1, 1),
+    ],
+)
+def test_maxout_matches_oracle(shape, pieces, dim, isa):
+    x = _x(shape, seed=6)
+    xn = ne.Tensor(x, requires_grad=True)
+    y = F.maxout(xn, pieces, dim)
+    np.testing.assert_array_equal(y.numpy(), ref.maxout(x, pieces, dim % len(shape)).astype(np.float32))
+    dy = np.random.default_rng(3).standard_normal(y.shape).astype(np.float32)
+    y.backward(dy)
+    num = numeric_grad(
+        lambda v: (ref.maxout(v, pieces, dim % len(shape)) * dy).sum(), x.astype(np.float64), 1e-7
+    )
+    np.testing.assert_allclose(xn.grad, num, atol=1e-5)
+    d = dim % len(shape)
+    outer, inner = int(np.prod(shape[:d])), int(np.prod(shape[d + 1 :]))
+    x3 = x.reshape(outer, shape[d], inner)
+    yk, ik = _core.maxout_forward(x3, pieces)
+    yr, ir = _core.maxout_forward(x3, pieces, reference=True)
+    assert np.array_equal(yk, yr) and np.array_equal(ik, ir)
+
+
+def test_maxout_threads_module_and_bad_input(threads):
+    x = _x((64, 96, 40))
+    res = []
+    for n in (1, 2):
+        with threads(n):
+            y, i = _core.maxout_forward(x, 3)
+            res.append((y, _core.maxout_backward(y, i, 3)))
+    assert np.array_equal(res[0][0], res[1][0]) and np.array_equal(res[0][1], res[1][1])
+    m = ne.nn.Maxout(4)
+    assert m(ne.randn(5, 16)).shape == (5, 4)
+    with pytest.raises(ValueError, match="not divisible by pieces=3"):
+        F.maxout(ne.randn(2, 8), 3)
+    with pytest.raises(ValueError, match="pieces"):
+        F.maxout(ne.randn(2, 8), 0)
+    with pytest.raises(ValueError, match="dim"):
+        F.maxout(ne.randn(2, 8), 2, dim=2)
