@@ -18,5 +18,6 @@ from .modules.normalization import BatchNorm1d, BatchNorm2d
 from .modules.pooling import AvgPool2d, MaxPool2d, MinPool2d
 
 # --- recurrent networks (issue 5)
+from .modules.rnn import LSTM, RNN, LSTMCell, RNNBase, RNNCell
 
 __all__ = [name for name in dir() if not name.startswith("_")]
