@@ -6,5 +6,10 @@ from .mlp import MLP, LogisticRegression
 # --- LeNet-5 (issue 4)
 
 # --- autoencoders, VAE, GAN, RBM, DBN, ladder (issue 8)
+# isort: split
+from .autoencoder import Autoencoder, DenoisingAutoencoder
+from .gan import GAN
+from .rbm import RBM
+from .vae import VAE
 
 __all__ = [name for name in dir() if not name.startswith("_")]
