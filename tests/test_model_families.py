@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nnengine as ne
-from nnengine.models import GAN, VAE, Autoencoder, DenoisingAutoencoder
+from nnengine.models import DBN, GAN, VAE, Autoencoder, DenoisingAutoencoder, Ladder
 from nnengine.models.gan import sample_score
 
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
@@ -114,3 +114,36 @@ def test_gan_samples_are_confident_and_diverse(digits):
     print(f"GAN: max-prob {conf:.3f} entropy {ent:.3f} classes {covered} | real {real} | untrained {untrained}")
     assert conf > 0.6 and conf > untrained[0] + 0.1
     assert ent > 0.8 and covered >= 8
+
+
+def test_dbn_pretraining_beats_random_init(digits):
+    xtr, ytr, xte, yte = digits
+    ne.manual_seed(0)
+    dbn = DBN([64, 128, 64])
+    hist = dbn.pretrain(xtr, epochs=10)
+    assert all(h[-1] < h[0] for h in hist)
+    results = {}
+    for nl, epochs in ((100, 180), (len(xtr), 30)):
+        for pre in (True, False):
+            ne.manual_seed(1)
+            mlp = dbn.unroll(10, pretrained=pre)
+            DBN.finetune(mlp, xtr[:nl], ytr[:nl], epochs=epochs)
+            results[nl, pre] = DBN.accuracy(mlp, xte, yte)
+    print("DBN held-out accuracy (labels, pretrained):", results)
+    for nl in (100, len(xtr)):
+        assert results[nl, True] > results[nl, False]
+    assert results[len(xtr), True] > 0.95
+
+
+def test_ladder_beats_supervised_with_100_labels(digits):
+    xtr, ytr, xte, yte = digits
+    lab = np.concatenate([np.flatnonzero(ytr == c)[:10] for c in range(10)])  # 10 labels per class
+    acc = {}
+    for w, unlabelled in ((0.0, None), (1.0, xtr)):
+        ne.manual_seed(0)
+        model = Ladder([64, 200, 100, 10], noise_std=0.3, denoising_weight=w)
+        model.fit(xtr[lab], ytr[lab], unlabelled, epochs=40)
+        acc[w] = model.accuracy(xte, yte)
+    print(f"Ladder (100 labels + {len(xtr)} unlabelled) {acc[1.0]:.3f} vs same network on the labels alone "
+          f"{acc[0.0]:.3f}")
+    assert acc[1.0] > acc[0.0] and acc[1.0] > 0.9

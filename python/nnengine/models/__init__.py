@@ -8,7 +8,9 @@ from .mlp import MLP, LogisticRegression
 # --- autoencoders, VAE, GAN, RBM, DBN, ladder (issue 8)
 # isort: split
 from .autoencoder import Autoencoder, DenoisingAutoencoder
+from .dbn import DBN
 from .gan import GAN
+from .ladder import Ladder
 from .rbm import RBM
 from .vae import VAE
 
