@@ -7,7 +7,7 @@ from .mlp import MLP, LogisticRegression
 
 # --- autoencoders, VAE, GAN, RBM, DBN, ladder (issue 8)
 # isort: split
-from .autoencoder import Autoencoder, DenoisingAutoencoder
+from .autoencoder import Autoencoder, ConvAutoencoder, DenoisingAutoencoder
 from .dbn import DBN
 from .gan import GAN
 from .ladder import Ladder
