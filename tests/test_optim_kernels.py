@@ -3,9 +3,10 @@ widths, 1 vs 2 threads bit-identical, binding validation."""
 
 from __future__ import annotations
 
-import nnengine as ne
 import numpy as np
 import pytest
+
+import nnengine as ne
 from nnengine import _core
 
 SIZES = [1, 7, 8, 9, 15, 16, 17, 33]

@@ -86,8 +86,8 @@ NNE_BIND_FAMILY(optim) {
         Group g = make_group(params, grads);
         for (double v : {lr, momentum, dampening, weight_decay}) check_finite(v, "hyper-parameter");
         nne::SgdArgs a;
-        a.lr = float(lr), a.momentum = float(momentum), a.dampening = float(dampening);
-        a.weight_decay = float(weight_decay), a.nesterov = nesterov, a.maximize = maximize;
+        a.lr = lr, a.momentum = momentum, a.dampening = dampening;
+        a.weight_decay = weight_decay, a.nesterov = nesterov, a.maximize = maximize;
         if (momentum != 0.0) {
           add_state(g, momentum_buffers, "momentum_buffers", 0);
           expect(first.size() == g.segs.size(), "first: expected " + std::to_string(g.segs.size()) + " flags, got " +
@@ -121,8 +121,8 @@ NNE_BIND_FAMILY(optim) {
           g.segs[i].c1 = float(std::sqrt(1.0 - std::pow(beta2, t)));
         }
         nne::AdamArgs a;
-        a.lr = float(lr), a.beta1 = float(beta1), a.beta2 = float(beta2), a.eps = float(eps);
-        a.weight_decay = float(weight_decay), a.amsgrad = amsgrad, a.decoupled = decoupled, a.maximize = maximize;
+        a.lr = lr, a.beta1 = beta1, a.beta2 = beta2, a.eps = eps;
+        a.weight_decay = weight_decay, a.amsgrad = amsgrad, a.decoupled = decoupled, a.maximize = maximize;
         py::gil_scoped_release nogil;
         (reference ? nne::adam_step_reference : nne::optim_kernels().adam_step)(g.segs.data(), g.segs.size(), a);
       },
@@ -143,8 +143,8 @@ NNE_BIND_FAMILY(optim) {
         if (momentum > 0.0) add_state(g, momentum_buffers, "momentum_buffers", 1);
         if (centered) add_state(g, grad_avgs, "grad_avgs", 2);
         nne::RmspropArgs a;
-        a.lr = float(lr), a.alpha = float(alpha), a.eps = float(eps), a.weight_decay = float(weight_decay);
-        a.momentum = float(momentum), a.centered = centered, a.maximize = maximize;
+        a.lr = lr, a.alpha = alpha, a.eps = eps, a.weight_decay = weight_decay;
+        a.momentum = momentum, a.centered = centered, a.maximize = maximize;
         py::gil_scoped_release nogil;
         (reference ? nne::rmsprop_step_reference : nne::optim_kernels().rmsprop_step)(g.segs.data(), g.segs.size(), a);
       },
@@ -164,7 +164,7 @@ NNE_BIND_FAMILY(optim) {
         const auto st = steps_of(g, steps);
         for (size_t i = 0; i < g.segs.size(); ++i) g.segs[i].c0 = float(lr / (1.0 + double(st[i] - 1) * lr_decay));
         nne::AdagradArgs a;
-        a.weight_decay = float(weight_decay), a.eps = float(eps), a.maximize = maximize;
+        a.weight_decay = weight_decay, a.eps = eps, a.maximize = maximize;
         py::gil_scoped_release nogil;
         (reference ? nne::adagrad_step_reference : nne::optim_kernels().adagrad_step)(g.segs.data(), g.segs.size(), a);
       },

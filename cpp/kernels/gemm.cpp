@@ -15,16 +15,33 @@ namespace NNE_ISA_NS {
 namespace {
 
 #if defined(__AVX512F__)
-constexpr int MR = 12, NV = 2;
+#ifndef NNE_GEMM_MR
+#define NNE_GEMM_MR 12
+#define NNE_GEMM_NV 2
+#endif
+constexpr int MR = NNE_GEMM_MR, NV = NNE_GEMM_NV;
 #elif defined(__AVX2__)
 constexpr int MR = 6, NV = 2;
 #else
 constexpr int MR = 6, NV = 2;
 #endif
 constexpr int NR = NV * kLanes;
-constexpr int64_t KC = 256;
-constexpr int64_t MC = MR * 16;
-constexpr int64_t NC = NR * 64;
+#ifndef NNE_GEMM_KC
+#define NNE_GEMM_KC 384
+#endif
+#ifndef NNE_GEMM_MC_PANELS
+#define NNE_GEMM_MC_PANELS 256
+#endif
+#ifndef NNE_GEMM_NC_PANELS
+#define NNE_GEMM_NC_PANELS 16
+#endif
+constexpr int64_t KC = NNE_GEMM_KC;                    // depth of one rank-KC update
+constexpr int64_t MC = MR * NNE_GEMM_MC_PANELS;        // A rows packed at once (L3)
+constexpr int64_t NC = NR * NNE_GEMM_NC_PANELS;        // B columns packed at once (KC x NC in L2)
+#ifndef NNE_GEMM_DIRECT_B_ROWS
+#define NNE_GEMM_DIRECT_B_ROWS 256
+#endif
+constexpr int64_t kDirectBRows = NNE_GEMM_DIRECT_B_ROWS;  // up to this many rows, B is not packed
 
 // Per-thread packing buffers, grown on demand and reused (no allocation in the steady state).
 struct AlignedBuf {
@@ -92,8 +109,9 @@ void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, f
 }
 
 // acc[MR][NR] = sum_k a[k][i] * b[k][j]; then C = alpha*acc + (first ? beta*C + biases : C).
-inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c,
-                         int64_t ldc, int rows, int cols, float alpha, float beta, bool first,
+// b advances by bstride floats per k: NR for a packed panel, ldb when reading row-major B in place.
+inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, int64_t bstride,
+                         float* c, int64_t ldc, int rows, int cols, float alpha, float beta, bool first,
                          const float* bias_row, const float* bias_col) {
   VecF acc[MR][NV];
 #pragma GCC unroll 16
@@ -111,7 +129,7 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
       for (int v = 0; v < NV; ++v) acc[i][v] = vfma(av, bv[v], acc[i][v]);
     }
     a += MR;
-    b += NR;
+    b += bstride;
   }
   const VecF va = vset1(alpha);
   if (rows == MR && cols == NR) {
@@ -156,26 +174,29 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
   }
 }
 
-// Serial blocked GEMM on the C block [m0, m1) x [n0, n1).
+// Serial blocked GEMM on the C block [m0, m1) x [n0, n1). BLIS loop order with the roles mapped
+// to our row-major micro-kernel: the broadcast side (A, MR rows) is packed once per (MC x KC) block
+// (L3/L2 resident) and its MR x KC micro-panel stays in L1; the vector side (B, KC x NB block)
+// is packed into L2 and streamed NR columns at a time.
 void gemm_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   static thread_local AlignedBuf abuf, bbuf;
-  float* pa = abuf.get(static_cast<size_t>(MC * KC));
+  float* pa = abuf.get(static_cast<size_t>((MC + MR) * KC));
   float* pb = bbuf.get(static_cast<size_t>(KC * (NC + NR)));
   if (!pa || !pb) std::abort();  // out of memory for a few hundred KiB: nothing sane to do
-  for (int64_t jc = n0; jc < n1; jc += NC) {
-    const int64_t nc = std::min(NC, n1 - jc);
+  for (int64_t ic = m0; ic < m1; ic += MC) {
+    const int64_t mc = std::min(MC, m1 - ic);
     for (int64_t pc = 0; pc < g.K; pc += KC) {
       const int64_t kc = std::min(KC, g.K - pc);
       const bool first = pc == 0;
-      pack_b(g, pc, kc, jc, nc, pb);
-      for (int64_t ic = m0; ic < m1; ic += MC) {
-        const int64_t mc = std::min(MC, m1 - ic);
-        pack_a(g, ic, mc, pc, kc, pa);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            micro_kernel(kc, pa + ir * kc, pb + jr * kc, g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, rows, cols,
+      pack_a(g, ic, mc, pc, kc, pa);
+      for (int64_t jc = n0; jc < n1; jc += NC) {
+        const int64_t nc = std::min(NC, n1 - jc);
+        pack_b(g, pc, kc, jc, nc, pb);
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+          for (int64_t jr = 0; jr < nc; jr += NR) {
+            const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+            micro_kernel(kc, pa + ir * kc, pb + jr * kc, NR, g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, rows, cols,
                          g.alpha, g.beta, first, g.bias_row ? g.bias_row + ic + ir : nullptr,
                          g.bias_col ? g.bias_col + jc + jr : nullptr);
           }
@@ -183,6 +204,41 @@ void gemm_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n
       }
     }
   }
+}
+
+// Few rows of A: packing B would cost as much as using it, so full NR-wide column panels of a
+// non-transposed B are read in place (row stride ldb) and only the ragged last panel is packed.
+void gemm_block_direct_b(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  static thread_local AlignedBuf abuf, ebuf;
+  float* pa = abuf.get(static_cast<size_t>((MC + MR) * KC));
+  float* pe = ebuf.get(static_cast<size_t>(KC * NR));
+  if (!pa || !pe) std::abort();
+  for (int64_t ic = m0; ic < m1; ic += MC) {
+    const int64_t mc = std::min(MC, m1 - ic);
+    for (int64_t pc = 0; pc < g.K; pc += KC) {
+      const int64_t kc = std::min(KC, g.K - pc);
+      const bool first = pc == 0;
+      pack_a(g, ic, mc, pc, kc, pa);
+      const int64_t n_full = n0 + ((n1 - n0) / NR) * NR;
+      if (n_full < n1) pack_b(g, pc, kc, n_full, n1 - n_full, pe);
+      for (int64_t jr = n0; jr < n1; jr += NR) {
+        const bool edge = jr >= n_full;
+        const int cols = static_cast<int>(std::min<int64_t>(NR, n1 - jr));
+        const float* bp = edge ? pe : g.B + pc * g.ldb + jr;
+        const int64_t bs = edge ? NR : g.ldb;
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+          micro_kernel(kc, pa + ir * kc, bp, bs, g.C + (ic + ir) * g.ldc + jr, g.ldc, rows, cols, g.alpha, g.beta,
+                       first, g.bias_row ? g.bias_row + ic + ir : nullptr, g.bias_col ? g.bias_col + jr : nullptr);
+        }
+      }
+    }
+  }
+}
+
+void gemm_range(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  if (!g.trans_b && m1 - m0 <= kDirectBRows) return gemm_block_direct_b(g, m0, m1, n0, n1);
+  gemm_block(g, m0, m1, n0, n1);
 }
 
 // C = beta*C + biases when K == 0 (no products).
@@ -203,16 +259,16 @@ void sgemm_impl(const GemmArgs& g) {
   const int64_t tiles_m = (g.M + MR - 1) / MR, tiles_n = (g.N + NR - 1) / NR;
   // Grain: at least ~2 MFLOP of work per thread chunk.
   const int64_t flops_per_tile_col = 2 * g.M * g.K * NR, flops_per_tile_row = 2 * g.N * g.K * MR;
-  constexpr int64_t kMinFlops = 1 << 21;
+  constexpr int64_t kMinFlops = 1 << 22;  // ~30 us of work: below that a second thread costs more than it saves
   if (tiles_n >= tiles_m || g.M <= MR) {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_col));
     parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
-      gemm_block(g, 0, g.M, b * NR, std::min(g.N, e * NR));
+      gemm_range(g, 0, g.M, b * NR, std::min(g.N, e * NR));
     });
   } else {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_row));
     parallel_for(0, tiles_m, grain, [&](int64_t b, int64_t e) {
-      gemm_block(g, b * MR, std::min(g.M, e * MR), 0, g.N);
+      gemm_range(g, b * MR, std::min(g.M, e * MR), 0, g.N);
     });
   }
 }

@@ -3,6 +3,7 @@
 #include "kernels/optim.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "core/parallel.h"
@@ -28,6 +29,16 @@ inline VecF opt_max(VecF a, VecF b) { return vmax(a, b); }
 #endif
 
 inline VecF neg_if(VecF v, bool flag) { return flag ? vsub(vzero(), v) : v; }
+inline VecF f(double x) { return vset1(static_cast<float>(x)); }
+
+// torch's lerp(start, end, w) for a scalar weight: fma(w, end-start, start) for |w| < 0.5, else
+// fma(w-1, end-start, end).
+struct Lerp {
+  bool low;
+  VecF coeff;
+  explicit Lerp(double w) : low(std::abs(w) < 0.5), coeff(vset1(low ? float(w) : float(w) - 1.f)) {}
+  VecF operator()(VecF start, VecF end) const { return vfma(coeff, vsub(end, start), low ? start : end); }
+};
 
 // Runs op over elements [lo, hi) of one segment, kLanes at a time. The tail goes through padded
 // lane buffers and the same op, so an element's result never depends on where a chunk starts.
@@ -76,15 +87,14 @@ void run_group(const OptimSegment* segs, int64_t nseg, const Op& op) {
 }
 
 void sgd_step(const OptimSegment* segs, int64_t nseg, const SgdArgs& a) {
-  const VecF neg_lr = vset1(-a.lr), wd = vset1(a.weight_decay), mom = vset1(a.momentum),
-             damp1 = vset1(1.f - a.dampening);
-  const bool use_wd = a.weight_decay != 0.f, use_mom = a.momentum != 0.f;
+  const VecF neg_lr = f(-a.lr), wd = f(a.weight_decay), mom = f(a.momentum), damp1 = f(1.0 - a.dampening);
+  const bool use_wd = a.weight_decay != 0, use_mom = a.momentum != 0;
   run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* g, float* buf, float*, float*) {
     const VecF pv = vload(p);
     VecF d = neg_if(vload(g), a.maximize);
     if (use_wd) d = vfma(wd, pv, d);
     if (use_mom) {
-      const VecF b = sg.first ? d : vfma(mom, vload(buf), vmul(damp1, d));
+      const VecF b = sg.first ? d : vfma(damp1, d, vmul(vload(buf), mom));
       vstore(buf, b);
       d = a.nesterov ? vfma(mom, b, d) : b;
     }
@@ -93,9 +103,10 @@ void sgd_step(const OptimSegment* segs, int64_t nseg, const SgdArgs& a) {
 }
 
 void adam_step(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
-  const VecF wd = vset1(a.weight_decay), decay = vset1(static_cast<float>(1.0 - double(a.lr) * a.weight_decay)),
-             b1c = vset1(1.f - a.beta1), b2 = vset1(a.beta2), b2c = vset1(1.f - a.beta2), eps = vset1(a.eps);
-  const bool use_wd = a.weight_decay != 0.f;
+  const VecF wd = f(a.weight_decay), decay = f(1.0 - a.lr * a.weight_decay), b2 = f(a.beta2),
+             b2c = f(1.0 - a.beta2), eps = f(a.eps);
+  const Lerp lerp(1.0 - a.beta1);
+  const bool use_wd = a.weight_decay != 0;
   run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* m, float* v, float* vm) {
     VecF pv = vload(p);
     VecF g = neg_if(vload(gp), a.maximize);
@@ -105,10 +116,9 @@ void adam_step(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
       else
         g = vfma(wd, pv, g);
     }
-    VecF mv = vload(m);
-    mv = vfma(b1c, vsub(g, mv), mv);
+    const VecF mv = lerp(vload(m), g);
     vstore(m, mv);
-    VecF vv = vfma(vmul(b2c, g), g, vmul(vload(v), b2));
+    VecF vv = vadd(vmul(vload(v), b2), vmul(vmul(b2c, g), g));
     vstore(v, vv);
     if (a.amsgrad) {
       vv = opt_max(vload(vm), vv);
@@ -120,19 +130,19 @@ void adam_step(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
 }
 
 void rmsprop_step(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a) {
-  const VecF wd = vset1(a.weight_decay), al = vset1(a.alpha), alc = vset1(1.f - a.alpha), eps = vset1(a.eps),
-             mom = vset1(a.momentum), neg_lr = vset1(-a.lr);
-  const bool use_wd = a.weight_decay != 0.f, use_mom = a.momentum > 0.f;
+  const VecF wd = f(a.weight_decay), al = f(a.alpha), alc = f(1.0 - a.alpha), eps = f(a.eps), mom = f(a.momentum),
+             neg_lr = f(-a.lr);
+  const Lerp lerp(1.0 - a.alpha);
+  const bool use_wd = a.weight_decay != 0, use_mom = a.momentum > 0;
   run_group(segs, nseg, [&](const OptimSegment&, float* p, const float* gp, float* sq, float* buf, float* ga) {
     const VecF pv = vload(p);
     VecF g = neg_if(vload(gp), a.maximize);
     if (use_wd) g = vfma(wd, pv, g);
-    const VecF sv = vfma(vmul(alc, g), g, vmul(vload(sq), al));
+    const VecF sv = vadd(vmul(vload(sq), al), vmul(vmul(alc, g), g));
     vstore(sq, sv);
     VecF avg;
     if (a.centered) {
-      VecF gv = vload(ga);
-      gv = vfma(alc, vsub(g, gv), gv);
+      const VecF gv = lerp(vload(ga), g);
       vstore(ga, gv);
       avg = opt_sqrt(vsub(sv, vmul(gv, gv)));
     } else {
@@ -150,13 +160,13 @@ void rmsprop_step(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a) 
 }
 
 void adagrad_step(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a) {
-  const VecF wd = vset1(a.weight_decay), eps = vset1(a.eps);
-  const bool use_wd = a.weight_decay != 0.f;
+  const VecF wd = f(a.weight_decay), eps = f(a.eps);
+  const bool use_wd = a.weight_decay != 0;
   run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* sum, float*, float*) {
     const VecF pv = vload(p);
     VecF g = neg_if(vload(gp), a.maximize);
     if (use_wd) g = vfma(wd, pv, g);
-    const VecF sv = vfma(g, g, vload(sum));
+    const VecF sv = vadd(vload(sum), vmul(g, g));
     vstore(sum, sv);
     vstore(p, vadd(pv, vdiv(vmul(vset1(-sg.c0), g), vadd(opt_sqrt(sv), eps))));
   });

@@ -8,12 +8,13 @@
 // so results are bit-identical at any thread count and any cut.
 //
 // Formulas are torch.optim's (torch 2.x, _single_tensor_* / _foreach_* paths), element-wise:
+// Rounding follows torch's CPU kernels: add(alpha) and lerp are FMAs, mul/addcmul/addcdiv are not.
 //   SGD:     d = g (+ wd*p); buf = first ? d : momentum*buf + (1-dampening)*d;
 //            d = nesterov ? d + momentum*buf : buf (when momentum != 0); p -= lr*d
-//   Adam:    g (+= wd*p | AdamW: p *= 1-lr*wd); m += (1-b1)*(g-m); v = b2*v + (1-b2)*g*g;
+//   Adam:    g (+= wd*p | AdamW: p *= 1-lr*wd); m = lerp(m, g, 1-b1); v = b2*v + (1-b2)*g*g;
 //            [vmax = max(vmax, v); use vmax]; p += (-step_size * m) / (sqrt(v)/bc2_sqrt + eps)
 //            with step_size = lr/(1-b1^t), bc2_sqrt = sqrt(1-b2^t) per tensor (c0, c1)
-//   RMSprop: g (+= wd*p); sq = alpha*sq + (1-alpha)*g*g; [ga += (1-alpha)*(g-ga); avg = sqrt(sq - ga*ga)]
+//   RMSprop: g (+= wd*p); sq = alpha*sq + (1-alpha)*g*g; [ga = lerp(ga, g, 1-alpha); avg = sqrt(sq - ga*ga)]
 //            else avg = sqrt(sq); avg += eps; momentum>0: buf = momentum*buf + g/avg, p -= lr*buf
 //            else p += (-lr*g)/avg
 //   Adagrad: g (+= wd*p); sum += g*g; p += (-clr*g)/(sqrt(sum)+eps), clr = lr/(1+(t-1)*lr_decay) (c0)
@@ -38,23 +39,25 @@ struct OptimSegment {
   int32_t first = 0;         // SGD: 1 on this tensor's first momentum step (buffer = d)
 };
 
+// Hyper-parameters are doubles: derived constants (1 - dampening, 1 - lr*wd, ...) are formed in double
+// and rounded to float once, as torch's Python does before handing scalars to its kernels.
 struct SgdArgs {
-  float lr = 1e-3f, momentum = 0.f, dampening = 0.f, weight_decay = 0.f;
+  double lr = 1e-3, momentum = 0, dampening = 0, weight_decay = 0;
   bool nesterov = false, maximize = false;
 };
 
 struct AdamArgs {
-  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.f;
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
   bool amsgrad = false, decoupled = false, maximize = false;  // decoupled = AdamW
 };
 
 struct RmspropArgs {
-  float lr = 1e-2f, alpha = 0.99f, eps = 1e-8f, weight_decay = 0.f, momentum = 0.f;
+  double lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
   bool centered = false, maximize = false;
 };
 
 struct AdagradArgs {
-  float weight_decay = 0.f, eps = 1e-10f;
+  double weight_decay = 0, eps = 1e-10;
   bool maximize = false;
 };
 

@@ -1,49 +1,57 @@
-// Scalar twins of the fused optimizer steps: the formulas of optim.h, one element at a time.
+// Scalar twins of the fused optimizer steps: the formulas of optim.h, one element at a time, with
+// the same float constants (formed in double, rounded once) and the same lerp branches.
 #include <algorithm>
 #include <cmath>
 
 #include "kernels/optim.h"
 
 namespace nne {
+namespace {
+
+inline float lerp(float start, float end, double w) {
+  return std::abs(w) < 0.5 ? start + float(w) * (end - start) : end + (float(w) - 1.f) * (end - start);
+}
+
+// Gradient after maximize and (coupled) weight decay.
+inline float grad_of(const OptimSegment& sg, int64_t i, bool maximize, double wd) {
+  float g = maximize ? -sg.grad[i] : sg.grad[i];
+  if (wd != 0) g += float(wd) * sg.param[i];
+  return g;
+}
+
+}  // namespace
 
 void sgd_step_reference(const OptimSegment* segs, int64_t nseg, const SgdArgs& a) {
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
-      float d = a.maximize ? -sg.grad[i] : sg.grad[i];
-      if (a.weight_decay != 0.f) d += a.weight_decay * sg.param[i];
-      if (a.momentum != 0.f) {
-        const float b = sg.first ? d : a.momentum * sg.s0[i] + (1.f - a.dampening) * d;
+      float d = grad_of(sg, i, a.maximize, a.weight_decay);
+      if (a.momentum != 0) {
+        const float b = sg.first ? d : sg.s0[i] * float(a.momentum) + float(1.0 - a.dampening) * d;
         sg.s0[i] = b;
-        d = a.nesterov ? d + a.momentum * b : b;
+        d = a.nesterov ? d + float(a.momentum) * b : b;
       }
-      sg.param[i] -= a.lr * d;
+      sg.param[i] += float(-a.lr) * d;
     }
   }
 }
 
 void adam_step_reference(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
-  const float decay = static_cast<float>(1.0 - double(a.lr) * a.weight_decay);
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
       float p = sg.param[i];
-      float g = a.maximize ? -sg.grad[i] : sg.grad[i];
-      if (a.weight_decay != 0.f) {
-        if (a.decoupled)
-          p *= decay;
-        else
-          g += a.weight_decay * p;
-      }
-      const float m = sg.s0[i] + (1.f - a.beta1) * (g - sg.s0[i]);
+      const float g = grad_of(sg, i, a.maximize, a.decoupled ? 0.0 : a.weight_decay);
+      if (a.decoupled && a.weight_decay != 0) p *= float(1.0 - a.lr * a.weight_decay);
+      const float m = lerp(sg.s0[i], g, 1.0 - a.beta1);
       sg.s0[i] = m;
-      float v = a.beta2 * sg.s1[i] + (1.f - a.beta2) * g * g;
+      float v = sg.s1[i] * float(a.beta2) + float(1.0 - a.beta2) * g * g;
       sg.s1[i] = v;
       if (a.amsgrad) {
         v = std::max(sg.s2[i], v);
         sg.s2[i] = v;
       }
-      const float denom = std::sqrt(v) / sg.c1 + a.eps;
+      const float denom = std::sqrt(v) / sg.c1 + float(a.eps);
       sg.param[i] = p + (-sg.c0 * m) / denom;
     }
   }
@@ -53,25 +61,24 @@ void rmsprop_step_reference(const OptimSegment* segs, int64_t nseg, const Rmspro
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
-      float g = a.maximize ? -sg.grad[i] : sg.grad[i];
-      if (a.weight_decay != 0.f) g += a.weight_decay * sg.param[i];
-      const float sq = a.alpha * sg.s0[i] + (1.f - a.alpha) * g * g;
+      const float g = grad_of(sg, i, a.maximize, a.weight_decay);
+      const float sq = sg.s0[i] * float(a.alpha) + float(1.0 - a.alpha) * g * g;
       sg.s0[i] = sq;
       float avg;
       if (a.centered) {
-        const float ga = sg.s2[i] + (1.f - a.alpha) * (g - sg.s2[i]);
+        const float ga = lerp(sg.s2[i], g, 1.0 - a.alpha);
         sg.s2[i] = ga;
         avg = std::sqrt(sq - ga * ga);
       } else {
         avg = std::sqrt(sq);
       }
-      avg += a.eps;
-      if (a.momentum > 0.f) {
-        const float b = a.momentum * sg.s1[i] + g / avg;
+      avg += float(a.eps);
+      if (a.momentum > 0) {
+        const float b = sg.s1[i] * float(a.momentum) + g / avg;
         sg.s1[i] = b;
-        sg.param[i] -= a.lr * b;
+        sg.param[i] += float(-a.lr) * b;
       } else {
-        sg.param[i] += (-a.lr * g) / avg;
+        sg.param[i] += (float(-a.lr) * g) / avg;
       }
     }
   }
@@ -81,11 +88,10 @@ void adagrad_step_reference(const OptimSegment* segs, int64_t nseg, const Adagra
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
-      float g = a.maximize ? -sg.grad[i] : sg.grad[i];
-      if (a.weight_decay != 0.f) g += a.weight_decay * sg.param[i];
+      const float g = grad_of(sg, i, a.maximize, a.weight_decay);
       const float sum = sg.s0[i] + g * g;
       sg.s0[i] = sum;
-      sg.param[i] += (-sg.c0 * g) / (std::sqrt(sum) + a.eps);
+      sg.param[i] += (-sg.c0 * g) / (std::sqrt(sum) + float(a.eps));
     }
   }
 }

@@ -23,12 +23,22 @@ from .tensor import Tensor, cat, from_numpy, ones, rand, randn, stack, tensor, w
 
 __version__ = "0.1.0"
 
-from . import constraints, data, functional, models, nn, optim, regularizers  # noqa: E402
-from . import io, preprocessing  # noqa: E402
+from . import (  # noqa: E402
+    constraints,
+    data,
+    functional,
+    io,
+    models,
+    nn,
+    optim,
+    preprocessing,
+    regularizers,
+    train,
+)
 
 __all__ = [
     "Tensor", "tensor", "cat", "stack", "where", "zeros", "ones", "randn", "rand", "from_numpy",
     "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "Function", "manual_seed",
     "set_num_threads", "get_num_threads", "backend", "functional", "nn", "optim", "regularizers",
-    "constraints", "data", "io", "models", "preprocessing", "__version__",
+    "constraints", "data", "io", "models", "preprocessing", "train", "__version__",
 ]

@@ -86,7 +86,7 @@ def _le_array(name: str, value: Any) -> np.ndarray:
     le = arr.dtype.newbyteorder("<")
     if le.str.lstrip("<|") not in _CODES:
         raise TypeError(f"{name}: dtype {arr.dtype} cannot be stored (supported: {sorted(_CODES)})")
-    return np.ascontiguousarray(arr, dtype=le)
+    return np.asarray(arr, dtype=le, order="C")  # (ascontiguousarray would turn 0-d into 1-d)
 
 
 def _tensor_bytes(arr: np.ndarray) -> bytes:

@@ -9,6 +9,8 @@ behaves the same). ``L1(l, proximal=True)`` instead applies the L1 proximal oper
 thresholding, ``w <- sign(w) * max(|w| - lr*l, 0)``) inside ``optimizer.step()`` after each update,
 which drives weights to exact zeros (proximal gradient descent / ISTA); its ``__call__`` then returns
 the penalty's value as a constant (no gradient), so the loss reports it without counting it twice.
+The threshold uses the group's plain ``lr``: exact for SGD; with Adam/RMSprop/Adagrad, whose
+per-coordinate steps are rescaled, it is a weaker heuristic that yields few exact zeros.
 
 Example:
     >>> from nnengine.regularizers import L1, L2

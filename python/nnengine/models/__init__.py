@@ -7,5 +7,12 @@ from .mlp import MLP, LogisticRegression
 from .lenet import LeNet5
 
 # --- autoencoders, VAE, GAN, RBM, DBN, ladder (issue 8)
+# isort: split
+from .autoencoder import Autoencoder, DenoisingAutoencoder
+from .dbn import DBN
+from .gan import GAN
+from .ladder import Ladder
+from .rbm import RBM
+from .vae import VAE
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -3,9 +3,14 @@
 Example:
     >>> from nnengine import optim
     >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
 """
 
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

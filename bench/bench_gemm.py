@@ -1,0 +1,64 @@
+"""SGEMM GFLOP/s: nnengine vs torch.mm (MKL) side by side, 1 and 2 threads.
+
+Usage: python bench/bench_gemm.py [--quick] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+
+import nnengine as ne  # noqa: E402
+from nnengine import _core  # noqa: E402
+
+SHAPES = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
+          (64, 3136, 576),   # conv 64->64 3x3 on 56x56 (im2col), per image
+          (3136, 576, 64),   # its weight gradient, transposed view
+          (512, 32, 128),    # LSTM gates, 4H x B x I
+          (32, 512, 128),    # LSTM gates, B x 4H x H
+          (128, 256, 784),   # MLP layer 1, batch 128
+          (128, 10, 128)]    # MLP head
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer shapes and rounds")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    torch = try_torch()
+    shapes = SHAPES[:2] + SHAPES[4:6] if args.quick else SHAPES
+    rows, records = [], []
+    for threads in (1, 2):
+        ne.set_num_threads(threads)
+        if torch:
+            torch.set_num_threads(threads)
+        for M, N, K in shapes:
+            rng = np.random.default_rng(0)
+            a = rng.standard_normal((M, K)).astype(np.float32)
+            b = rng.standard_normal((K, N)).astype(np.float32)
+            c = np.empty((M, N), np.float32)
+            fns = {"nnengine": lambda a=a, b=b, c=c: _core.gemm(a, b, c=c)}
+            if torch:
+                ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c)
+                fns["torch"] = lambda ta=ta, tb=tb, tc=tc: torch.mm(ta, tb, out=tc)
+            t = timeit_interleaved(fns, rounds=3 if args.quick else 7)
+            flops = 2.0 * M * N * K
+            g_ne = flops / t["nnengine"] / 1e9
+            g_t = flops / t["torch"] / 1e9 if torch else float("nan")
+            ratio = g_ne / g_t if torch else float("nan")
+            rows.append([threads, f"{M}x{N}x{K}", g_ne, g_t, ratio])
+            records.append({"threads": threads, "M": M, "N": N, "K": K, "nnengine_gflops": g_ne,
+                            "torch_gflops": g_t, "ratio": ratio})
+    print_table(f"SGEMM GFLOP/s (isa={ne.backend.isa()}; ratio > 1 means nnengine is faster)",
+                ["threads", "MxNxK", "nnengine", "torch", "ratio"], rows)
+    print("wrote", write_json("gemm", records, args.json))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Optimizer step over 10M float32 parameters: nnengine's fused C++ step vs torch.optim's default
+(single-tensor on CPU), foreach=True and fused=True, 1 and 2 threads, interleaved in one process.
+
+Bandwidth counts the bytes an ideal step must move (SGD momentum: read p, g, buf + write p, buf = 20
+bytes/param; Adam: read p, g, m, v + write p, m, v = 28 bytes/param) and is compared with numpy's
+single-thread copy (8 bytes/element) measured in the same run.
+
+    PYTHONPATH=python python bench/bench_optim.py [--n 10000000] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+
+import nnengine as ne  # noqa: E402
+from nnengine import nn, optim  # noqa: E402
+
+BYTES = {"SGD momentum": 20, "Adam": 28}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=10_000_000)
+    ap.add_argument("--rounds", type=int, default=7)
+    args = ap.parse_args()
+    n = args.n
+    torch = try_torch()
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal(n).astype(np.float32)
+    g0 = (rng.standard_normal(n) * 1e-3).astype(np.float32)
+
+    src, dst = p0.copy(), np.empty_like(p0)
+    rows, results = [], []
+    for algo in ("SGD momentum", "Adam"):
+        for threads in (1, 2):
+            ne.set_num_threads(threads)
+            w = nn.Parameter(p0)
+            w.grad = g0.copy()
+            opt = optim.SGD([w], lr=1e-3, momentum=0.9) if algo == "SGD momentum" else optim.Adam([w], lr=1e-3)
+            fns = {"numpy copy": lambda: np.copyto(dst, src), "nnengine": opt.step}
+            if torch is not None:
+                torch.set_num_threads(threads)
+                tw = torch.nn.Parameter(torch.from_numpy(p0.copy()))
+                tw.grad = torch.from_numpy(g0.copy())
+                for variant, kw in (("torch default", {}), ("torch foreach", dict(foreach=True)),
+                                    ("torch fused", dict(fused=True))):
+                    if algo == "SGD momentum":
+                        topt = torch.optim.SGD([tw], lr=1e-3, momentum=0.9, **kw)
+                    else:
+                        topt = torch.optim.Adam([tw], lr=1e-3, **kw)
+                    fns[variant] = topt.step
+            times = timeit_interleaved(fns, rounds=args.rounds, min_time=0.2)
+            copy_gbs = 8 * n / times["numpy copy"] / 1e9
+            for name, t in times.items():
+                if name == "numpy copy":
+                    continue
+                gbs = BYTES[algo] * n / t / 1e9
+                speedups = {k: times[k] / t for k in times if k.startswith("torch")} if name == "nnengine" else {}
+                best_torch = min((v for k, v in times.items() if k.startswith("torch")), default=float("nan"))
+                rows.append([algo, threads, name, t * 1e3, gbs, gbs / copy_gbs, best_torch / t])
+                results.append(dict(algo=algo, threads=threads, engine=name, ms=t * 1e3, gbs=gbs,
+                                    copy_gbs=copy_gbs, fraction_of_copy=gbs / copy_gbs, speedup_vs=speedups))
+            rows.append([algo, threads, "numpy copy", times["numpy copy"] * 1e3, copy_gbs, 1.0, ""])
+    print_table(f"Optimizer step over {n / 1e6:g}M float32 parameters (median of {args.rounds} interleaved rounds)",
+                ["optimizer", "threads", "engine", "ms/step", "GB/s", "of copy BW", "best torch time / this"], rows)
+    print("\nwritten:", write_json("bench_optim", dict(n=n, results=results)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+// Bindings of the recurrent families (kernels/rnn.h, kernels/lstm.h): whole-sequence forward and
+// backward of one direction, plus the vector-math test hook.
+#include <string>
+
+#include "bindings/bind.h"
+#include "bindings/bind_util.h"
+#include "kernels/lstm.h"
+#include "kernels/rnn.h"
+
+namespace nne_bind {
+namespace {
+
+// Validated shapes of one sequence call: x (T, B, I), w_ih (G*H, I), w_hh (G*H, H), bias (G*H) or None.
+struct Seq {
+  int64_t T, B, I, H;
+  py::array_t<float> x, w_ih, w_hh, bias;
+  bool has_bias = false;  // (a default py::array_t is an empty array, not a null handle)
+  nne::RnnWeights weights() const { return {w_ih.data(), w_hh.data(), has_bias ? bias.data() : nullptr}; }
+};
+
+Seq check_seq(const py::object& xo, const py::object& wio, const py::object& who, const py::object& bo, int G) {
+  Seq s;
+  s.x = arr<float>(xo, "x", 3);
+  s.w_ih = arr<float>(wio, "w_ih", 2);
+  s.w_hh = arr<float>(who, "w_hh", 2);
+  s.T = s.x.shape(0);
+  s.B = s.x.shape(1);
+  s.I = s.x.shape(2);
+  expect(s.T >= 1 && s.B >= 1 && s.I >= 1, "x: expected a non-empty (T, B, I) array, got shape " + shape_str(s.x));
+  const int64_t GH = s.w_hh.shape(0);
+  s.H = GH / G;
+  expect(GH >= G && GH % G == 0 && s.w_hh.shape(1) == s.H,
+         "w_hh: expected shape (" + std::to_string(G) + "*H, H), got " + shape_str(s.w_hh));
+  expect_shape(s.w_ih, "w_ih", {GH, s.I});
+  if (!bo.is_none()) {
+    s.bias = arr<float>(bo, "bias", 1);
+    s.has_bias = true;
+    expect_shape(s.bias, "bias", {GH});
+  }
+  return s;
+}
+
+py::array_t<float> state(const py::object& o, const char* name, const Seq& s) {
+  auto a = arr<float>(o, name, 2);
+  expect_shape(a, name, {s.B, s.H});
+  return a;
+}
+
+py::array_t<float> same(const py::object& o, const char* name, const std::vector<int64_t>& shape) {
+  auto a = arr<float>(o, name);
+  expect_shape(a, name, shape);
+  return a;
+}
+
+int act_code(const std::string& nl) {
+  if (nl == "tanh") return nne::kRnnTanh;
+  if (nl == "relu") return nne::kRnnRelu;
+  throw py::value_error("nonlinearity: expected 'tanh' or 'relu', got '" + nl + "'");
+}
+
+}  // namespace
+}  // namespace nne_bind
+
+using namespace nne_bind;
+
+NNE_BIND_FAMILY(rnn) {
+  m.def(
+      "rnn_forward",
+      [](const py::object& xo, const py::object& h0o, const py::object& wio, const py::object& who,
+         const py::object& bo, const std::string& nonlinearity, bool reverse, bool reference) {
+        const Seq q = check_seq(xo, wio, who, bo, 1);
+        auto h0 = state(h0o, "h0", q);
+        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse};
+        auto y = empty<float>(dims({q.T, q.B, q.H}));
+        auto hn = empty<float>(dims({q.B, q.H}));
+        float *py = y.mutable_data(), *phn = hn.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          (reference ? nne::rnn_forward_reference : nne::rnn_kernels().rnn_forward)(py, phn, q.x.data(), h0.data(),
+                                                                                   q.weights(), s);
+        }
+        return py::make_tuple(y, hn);
+      },
+      py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("bias") = py::none(),
+      py::arg("nonlinearity") = "tanh", py::arg("reverse") = false, py::arg("reference") = false,
+      "Elman RNN over a sequence: x (T, B, I), h0 (B, H) -> (y (T, B, H), h_n (B, H)); bias = b_ih + b_hh.");
+
+  m.def(
+      "rnn_backward",
+      [](const py::object& dyo, const py::object& dhno, const py::object& xo, const py::object& h0o,
+         const py::object& wio, const py::object& who, const py::object& bo, const py::object& yo,
+         const std::string& nonlinearity, bool reverse, bool reference) {
+        const Seq q = check_seq(xo, wio, who, bo, 1);
+        auto h0 = state(h0o, "h0", q);
+        auto dhn = state(dhno, "dh_n", q);
+        auto dy = same(dyo, "dy", {q.T, q.B, q.H});
+        auto y = same(yo, "y", {q.T, q.B, q.H});
+        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse};
+        auto dx = empty<float>(dims({q.T, q.B, q.I}));
+        auto dh0 = empty<float>(dims({q.B, q.H}));
+        auto dwi = empty<float>(dims({q.H, q.I}));
+        auto dwh = empty<float>(dims({q.H, q.H}));
+        auto dpre = empty<float>(dims({q.T, q.B, q.H}));
+        py::object db = py::none();
+        nne::RnnGrads g{dx.mutable_data(), dh0.mutable_data(), dwi.mutable_data(), dwh.mutable_data(), nullptr};
+        if (q.has_bias) {
+          auto dba = empty<float>(dims({q.H}));
+          g.db = dba.mutable_data();
+          db = dba;
+        }
+        float* pd = dpre.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          (reference ? nne::rnn_backward_reference : nne::rnn_kernels().rnn_backward)(
+              g, pd, dy.data(), dhn.data(), q.x.data(), h0.data(), y.data(), q.weights(), s);
+        }
+        return py::make_tuple(dx, dh0, dwi, dwh, db);
+      },
+      py::arg("dy"), py::arg("dh_n"), py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"),
+      py::arg("bias"), py::arg("y"), py::arg("nonlinearity") = "tanh", py::arg("reverse") = false,
+      py::arg("reference") = false,
+      "BPTT of rnn_forward -> (dx, dh0, dw_ih, dw_hh, db or None); db is the gradient of b_ih and of b_hh.");
+
+  m.def(
+      "lstm_forward",
+      [](const py::object& xo, const py::object& h0o, const py::object& c0o, const py::object& wio,
+         const py::object& who, const py::object& bo, bool reverse, bool train, bool reference) {
+        const Seq q = check_seq(xo, wio, who, bo, 4);
+        auto h0 = state(h0o, "h0", q);
+        auto c0 = state(c0o, "c0", q);
+        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse};
+        auto y = empty<float>(dims({q.T, q.B, q.H}));
+        auto hn = empty<float>(dims({q.B, q.H}));
+        auto cn = empty<float>(dims({q.B, q.H}));
+        auto gates = empty<float>(dims({q.T, q.B, 4 * q.H}));
+        py::object cso = py::none();
+        float* pcs = nullptr;
+        if (train) {
+          auto cs = empty<float>(dims({q.T, q.B, q.H}));
+          pcs = cs.mutable_data();
+          cso = cs;
+        }
+        float *py = y.mutable_data(), *phn = hn.mutable_data(), *pcn = cn.mutable_data(), *pg = gates.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          (reference ? nne::lstm_forward_reference : nne::lstm_kernels().lstm_forward)(
+              py, phn, pcn, pg, pcs, q.x.data(), h0.data(), c0.data(), q.weights(), s);
+        }
+        return py::make_tuple(y, hn, cn, train ? py::object(gates) : py::none(), cso);
+      },
+      py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("bias") = py::none(),
+      py::arg("reverse") = false, py::arg("train") = true, py::arg("reference") = false,
+      "LSTM over a sequence (gates i, f, g, o): -> (y, h_n, c_n, gates, cs); gates/cs are the workspace for "
+      "lstm_backward (None unless train).");
+
+  m.def(
+      "lstm_backward",
+      [](const py::object& dyo, const py::object& dhno, const py::object& dcno, const py::object& xo,
+         const py::object& h0o, const py::object& c0o, const py::object& wio, const py::object& who,
+         const py::object& bo, const py::object& yo, const py::object& go, const py::object& cso, bool reverse,
+         bool reference) {
+        const Seq q = check_seq(xo, wio, who, bo, 4);
+        auto h0 = state(h0o, "h0", q);
+        auto c0 = state(c0o, "c0", q);
+        auto dhn = state(dhno, "dh_n", q);
+        auto dcn = state(dcno, "dc_n", q);
+        auto dy = same(dyo, "dy", {q.T, q.B, q.H});
+        auto y = same(yo, "y", {q.T, q.B, q.H});
+        auto gates = same(go, "gates", {q.T, q.B, 4 * q.H});
+        auto cs = same(cso, "cs", {q.T, q.B, q.H});
+        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse};
+        const int64_t GH = 4 * q.H;
+        auto dx = empty<float>(dims({q.T, q.B, q.I}));
+        auto dh0 = empty<float>(dims({q.B, q.H}));
+        auto dc0 = empty<float>(dims({q.B, q.H}));
+        auto dwi = empty<float>(dims({GH, q.I}));
+        auto dwh = empty<float>(dims({GH, q.H}));
+        auto dg = empty<float>(dims({q.T, q.B, GH}));
+        py::object db = py::none();
+        nne::RnnGrads g{dx.mutable_data(), dh0.mutable_data(), dwi.mutable_data(), dwh.mutable_data(), nullptr};
+        if (q.has_bias) {
+          auto dba = empty<float>(dims({GH}));
+          g.db = dba.mutable_data();
+          db = dba;
+        }
+        nne::LstmSaved sv{q.x.data(), h0.data(), c0.data(), y.data(), gates.data(), cs.data()};
+        float *pdc0 = dc0.mutable_data(), *pdg = dg.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          (reference ? nne::lstm_backward_reference : nne::lstm_kernels().lstm_backward)(
+              g, pdc0, pdg, dy.data(), dhn.data(), dcn.data(), sv, q.weights(), s);
+        }
+        return py::make_tuple(dx, dh0, dc0, dwi, dwh, db);
+      },
+      py::arg("dy"), py::arg("dh_n"), py::arg("dc_n"), py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("w_ih"),
+      py::arg("w_hh"), py::arg("bias"), py::arg("y"), py::arg("gates"), py::arg("cs"), py::arg("reverse") = false,
+      py::arg("reference") = false,
+      "BPTT of lstm_forward -> (dx, dh0, dc0, dw_ih, dw_hh, db or None).");
+
+  m.def(
+      "vmath",
+      [](const py::object& xo, const std::string& kind) {
+        auto x = arr<float>(xo, "x", 1);
+        int k = -1;
+        if (kind == "sigmoid") k = nne::kVSigmoid;
+        if (kind == "tanh") k = nne::kVTanh;
+        if (kind == "exp") k = nne::kVExp;
+        if (k < 0) throw py::value_error("kind: expected 'sigmoid', 'tanh' or 'exp', got '" + kind + "'");
+        auto out = empty<float>(dims({x.shape(0)}));
+        float* po = out.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          nne::rnn_kernels().vmath(po, x.data(), x.shape(0), k);
+        }
+        return out;
+      },
+      py::arg("x"), py::arg("kind"), "The kernels' vectorised sigmoid / tanh / exp (for accuracy tests).");
+}

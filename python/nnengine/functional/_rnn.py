@@ -1,0 +1,238 @@
+"""Recurrent networks: one autograd node per direction/layer sequence call on the C++ kernels.
+
+``rnn_sequence`` / ``lstm_sequence`` run one direction of one layer over a whole (T, B, I) sequence
+(the time loop is in C++); ``rnn`` / ``lstm`` compose them into stacked, bidirectional networks with
+PyTorch's flat parameter list, as ``nn.RNN`` / ``nn.LSTM`` use them.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import _core
+from ..autograd import Function, is_grad_enabled
+from ..random import generator
+from ..tensor import Tensor, cat, stack
+from ._util import check_tensor, f32c
+
+
+def _bias(b_ih, b_hh):
+    if b_ih is None and b_hh is None:
+        return None
+    if b_ih is None or b_hh is None:
+        return f32c(b_ih if b_hh is None else b_hh)
+    return np.add(b_ih, b_hh, dtype=np.float32)
+
+
+def _bias_grads(ctx, db):
+    if db is None:
+        return None, None
+    return (db if ctx.has_ih else None), (db.copy() if ctx.has_hh else None)
+
+
+class RNNSeqFn(Function):
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity, reverse):
+        x, h0, w_ih, w_hh = f32c(x), f32c(h0), f32c(w_ih), f32c(w_hh)
+        bias = _bias(b_ih, b_hh)
+        y, h_n = _core.rnn_forward(x, h0, w_ih, w_hh, bias, nonlinearity, reverse)
+        if is_grad_enabled() and any(ctx.needs_input_grad):
+            ctx.save_for_backward(x, h0, w_ih, w_hh, bias, y)
+        ctx.has_ih, ctx.has_hh = b_ih is not None, b_hh is not None
+        ctx.nonlinearity, ctx.reverse = nonlinearity, reverse
+        return y, h_n
+
+    @staticmethod
+    def backward(ctx, dy, dh_n):
+        x, h0, w_ih, w_hh, bias, y = ctx.saved_tensors
+        dx, dh0, dwi, dwh, db = _core.rnn_backward(
+            f32c(dy), f32c(dh_n), x, h0, w_ih, w_hh, bias, y, ctx.nonlinearity, ctx.reverse
+        )
+        return (dx, dh0, dwi, dwh) + _bias_grads(ctx, db) + (None, None)
+
+
+class LSTMSeqFn(Function):
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+        x, h0, c0, w_ih, w_hh = f32c(x), f32c(h0), f32c(c0), f32c(w_ih), f32c(w_hh)
+        bias = _bias(b_ih, b_hh)
+        train = is_grad_enabled() and any(ctx.needs_input_grad)
+        y, h_n, c_n, gates, cs = _core.lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse, train)
+        if train:
+            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, bias, y, gates, cs)
+        ctx.has_ih, ctx.has_hh, ctx.reverse = b_ih is not None, b_hh is not None, reverse
+        return y, h_n, c_n
+
+    @staticmethod
+    def backward(ctx, dy, dh_n, dc_n):
+        x, h0, c0, w_ih, w_hh, bias, y, gates, cs = ctx.saved_tensors
+        dx, dh0, dc0, dwi, dwh, db = _core.lstm_backward(
+            f32c(dy), f32c(dh_n), f32c(dc_n), x, h0, c0, w_ih, w_hh, bias, y, gates, cs, ctx.reverse
+        )
+        return (dx, dh0, dc0, dwi, dwh) + _bias_grads(ctx, db) + (None,)
+
+
+def _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, gates: int):
+    x = check_tensor(input, "input", ndim=3)
+    w_ih = check_tensor(w_ih, "w_ih", ndim=2)
+    w_hh = check_tensor(w_hh, "w_hh", ndim=2)
+    gh = w_hh.shape[0]
+    if gh % gates or gh == 0 or w_hh.shape[1] != gh // gates:
+        raise ValueError(f"w_hh: expected shape ({gates}*H, H), got {w_hh.shape}")
+    H = gh // gates
+    if w_ih.shape != (gh, x.shape[2]):
+        raise ValueError(
+            f"w_ih: expected shape ({gh}, {x.shape[2]}) (input size {x.shape[2]}), got {w_ih.shape}"
+        )
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"input: expected a non-empty (T, B, I) sequence, got shape {x.shape}")
+    bs = []
+    for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
+        if b is not None:
+            b = check_tensor(b, name, ndim=1)
+            if b.shape != (gh,):
+                raise ValueError(f"{name}: expected shape ({gh},), got {b.shape}")
+        bs.append(b)
+    if h0 is None:
+        h0 = np.zeros((x.shape[1], H), np.float32)
+    else:
+        h0 = check_tensor(h0, "h0", ndim=2)
+        if h0.shape != (x.shape[1], H):
+            raise ValueError(f"h0: expected shape ({x.shape[1]}, {H}), got {h0.shape}")
+    return x, h0, w_ih, w_hh, bs[0], bs[1], H
+
+
+def rnn_sequence(
+    input: Tensor,
+    h0: Optional[Tensor],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Optional[Tensor] = None,
+    b_hh: Optional[Tensor] = None,
+    nonlinearity: str = "tanh",
+    reverse: bool = False,
+) -> Tuple[Tensor, Tensor]:
+    """One direction of an Elman RNN over a (T, B, I) sequence -> (output (T, B, H), h_n (B, H)).
+
+    Example:
+        >>> y, h = rnn_sequence(x, None, w_ih, w_hh, b_ih, b_hh)   # w_ih (H, I), w_hh (H, H)
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
+    x, h0, w_ih, w_hh, b_ih, b_hh, _ = _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, 1)
+    return RNNSeqFn.apply(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity, bool(reverse))
+
+
+def lstm_sequence(
+    input: Tensor,
+    hx: Optional[Tuple[Tensor, Tensor]],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Optional[Tensor] = None,
+    b_hh: Optional[Tensor] = None,
+    reverse: bool = False,
+) -> Tuple[Tensor, Tensor, Tensor]:
+    """One direction of an LSTM (gates i, f, g, o) over a (T, B, I) sequence -> (output, h_n, c_n).
+
+    Example:
+        >>> y, h, c = lstm_sequence(x, None, w_ih, w_hh, b_ih, b_hh)   # w_ih (4H, I), w_hh (4H, H)
+    """
+    h0, c0 = (None, None) if hx is None else hx
+    x, h0, w_ih, w_hh, b_ih, b_hh, H = _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, 4)
+    if c0 is None:
+        c0 = np.zeros((x.shape[1], H), np.float32)
+    else:
+        c0 = check_tensor(c0, "c0", ndim=2)
+        if c0.shape != (x.shape[1], H):
+            raise ValueError(f"c0: expected shape ({x.shape[1]}, {H}), got {c0.shape}")
+    return LSTMSeqFn.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, bool(reverse))
+
+
+def _layer_dropout(x: Tensor, p: float) -> Tensor:
+    keep = (generator().random(x.shape) >= p).astype(np.float32) / np.float32(1.0 - p)
+    return x * Tensor(keep)
+
+
+def _stacked(
+    mode: str,
+    x: Tensor,
+    h0: Optional[Tensor],
+    c0: Optional[Tensor],
+    params: Sequence[Optional[Tensor]],
+    num_layers: int,
+    bidirectional: bool,
+    dropout: float,
+    training: bool,
+    nonlinearity: str,
+):
+    """x (T, B, I) time-major; params flat per layer/direction: w_ih, w_hh, b_ih, b_hh."""
+    D = 2 if bidirectional else 1
+    hs: List[Tensor] = []
+    cs: List[Tensor] = []
+    for layer in range(num_layers):
+        outs = []
+        for d in range(D):
+            k = layer * D + d
+            w_ih, w_hh, b_ih, b_hh = params[4 * k : 4 * k + 4]
+            h = None if h0 is None else h0[k]
+            if mode == "LSTM":
+                y, hn, cn = lstm_sequence(
+                    x, None if h0 is None else (h, c0[k]), w_ih, w_hh, b_ih, b_hh, d == 1
+                )
+                cs.append(cn)
+            else:
+                y, hn = rnn_sequence(x, h, w_ih, w_hh, b_ih, b_hh, nonlinearity, d == 1)
+            outs.append(y)
+            hs.append(hn)
+        x = cat(outs, dim=2) if D == 2 else outs[0]
+        if dropout > 0 and training and layer < num_layers - 1:
+            x = _layer_dropout(x, dropout)
+    return x, stack(hs, 0), (stack(cs, 0) if mode == "LSTM" else None)
+
+
+def rnn(
+    input: Tensor,
+    hx: Optional[Tensor],
+    params: Sequence[Optional[Tensor]],
+    num_layers: int = 1,
+    nonlinearity: str = "tanh",
+    dropout: float = 0.0,
+    training: bool = False,
+    bidirectional: bool = False,
+    batch_first: bool = False,
+) -> Tuple[Tensor, Tensor]:
+    """Stacked (bidirectional) Elman RNN; ``params`` = [w_ih, w_hh, b_ih, b_hh] per layer and direction.
+
+    Example:
+        >>> out, h_n = rnn(x, None, [w_ih, w_hh, b_ih, b_hh])
+    """
+    x = check_tensor(input, "input", ndim=3)
+    x = x.transpose(0, 1) if batch_first else x
+    out, h_n, _ = _stacked(
+        "RNN", x, hx, None, params, num_layers, bidirectional, dropout, training, nonlinearity
+    )
+    return (out.transpose(0, 1) if batch_first else out), h_n
+
+
+def lstm(
+    input: Tensor,
+    hx: Optional[Tuple[Tensor, Tensor]],
+    params: Sequence[Optional[Tensor]],
+    num_layers: int = 1,
+    dropout: float = 0.0,
+    training: bool = False,
+    bidirectional: bool = False,
+    batch_first: bool = False,
+) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
+    """Stacked (bidirectional) LSTM; ``params`` = [w_ih, w_hh, b_ih, b_hh] per layer and direction.
+
+    Example:
+        >>> out, (h_n, c_n) = lstm(x, None, [w_ih, w_hh, b_ih, b_hh])
+    """
+    x = check_tensor(input, "input", ndim=3)
+    x = x.transpose(0, 1) if batch_first else x
+    h0, c0 = (None, None) if hx is None else hx
+    out, h_n, c_n = _stacked("LSTM", x, h0, c0, params, num_layers, bidirectional, dropout, training, "tanh")
+    return (out.transpose(0, 1) if batch_first else out), (h_n, c_n)

@@ -1,0 +1,131 @@
+"""Autoencoders: dense, denoising and convolutional, trained to reconstruct their input.
+
+All three expose ``encode(x)``, ``decode(code)``, ``forward(x)`` (the reconstruction) and
+``reconstruction_loss(x)`` (mean squared error against the clean input). Inputs are expected in [0, 1]
+(the decoder ends with a sigmoid unless ``out_activation=None``).
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from .. import functional as F
+from .. import nn
+from .. import random as _random
+from ..tensor import Tensor
+from ._common import adam, as_array, as_tensor, gaussian, run_epochs
+
+_ACTS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
+
+
+def _dense_stack(sizes: Sequence[int], activation: str, last_activation: Optional[str]) -> nn.Sequential:
+    mods = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        lin = nn.Linear(a, b)
+        nn.init.xavier_uniform_(lin.weight)
+        nn.init.zeros_(lin.bias)
+        mods.append(lin)
+        act = activation if i < len(sizes) - 2 else last_activation
+        if act is not None:
+            mods.append(_ACTS[act]())
+    return nn.Sequential(*mods)
+
+
+def _check_act(name: Optional[str], arg: str, allow_none: bool) -> None:
+    if name is None and allow_none:
+        return
+    if name not in _ACTS:
+        raise ValueError(f"{arg}: expected one of {sorted(_ACTS)}{' or None' if allow_none else ''}, got {name!r}")
+
+
+class Autoencoder(nn.Module):
+    """Dense autoencoder ``in_features -> hidden_sizes -> code_size -> reversed(hidden_sizes) -> in_features``.
+
+    The code layer is linear (like PCA's projection), hidden layers use ``activation`` and the output
+    ``out_activation`` (sigmoid for pixels in [0, 1]). ``encoder`` and ``decoder`` are nn.Sequential.
+
+    Example:
+        >>> ae = Autoencoder(64, code_size=8, hidden_sizes=(128,))
+        >>> loss = ae.reconstruction_loss(x)      # x (N, 64) in [0, 1]
+        >>> loss.backward()
+    """
+
+    def __init__(self, in_features: int, code_size: int, hidden_sizes: Sequence[int] = (128,),
+                 activation: str = "relu", out_activation: Optional[str] = "sigmoid") -> None:
+        super().__init__()
+        if int(in_features) < 1 or int(code_size) < 1:
+            raise ValueError(f"in_features, code_size: expected positive sizes, got {in_features}, {code_size}")
+        _check_act(activation, "activation", False)
+        _check_act(out_activation, "out_activation", True)
+        self.in_features, self.code_size = int(in_features), int(code_size)
+        hidden = [int(h) for h in hidden_sizes]
+        self.encoder = _dense_stack([self.in_features, *hidden, self.code_size], activation, None)
+        self.decoder = _dense_stack([self.code_size, *reversed(hidden), self.in_features], activation, out_activation)
+
+    def encode(self, x: Tensor) -> Tensor:
+        x = as_tensor(x)
+        return self.encoder(x.flatten(1) if x.ndim > 2 else x)
+
+    def decode(self, code: Tensor) -> Tensor:
+        return self.decoder(as_tensor(code))
+
+    def corrupt(self, x: Tensor) -> Tensor:
+        """The input the encoder sees during training (identity here; noisy in DenoisingAutoencoder)."""
+        return x
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = as_tensor(x)
+        return self.decode(self.encode(self.corrupt(x) if self.training else x)).reshape(x.shape)
+
+    def reconstruction_loss(self, x: Tensor) -> Tensor:
+        """Mean squared error between ``forward(x)`` and the clean ``x``."""
+        x = as_tensor(x)
+        return F.mse_loss(self.forward(x), x.detach())
+
+    def fit(self, x, epochs: int = 30, lr: float = 3e-3, batch_size: int = 64, verbose: bool = False) -> List[float]:
+        """Adam on ``reconstruction_loss`` over shuffled minibatches of ``x``; returns per-epoch mean losses
+        and leaves the model in eval mode."""
+        x = as_array(x)
+        opt = adam(self.parameters(), lr)
+        self.train()
+
+        def step(b: np.ndarray) -> float:
+            opt.zero_grad()
+            loss = self.reconstruction_loss(x[b])
+            loss.backward()
+            opt.step()
+            return float(loss.item())
+
+        history = run_epochs(step, len(x), epochs, batch_size, verbose, "mse")
+        self.eval()
+        return history
+
+
+class DenoisingAutoencoder(Autoencoder):
+    """Autoencoder trained to undo input noise (Vincent et al. 2008): in training mode the encoder sees
+    ``x + N(0, noise_std^2)`` with a fraction ``mask_prob`` of the inputs zeroed, and the loss compares the
+    reconstruction with the clean ``x``. In eval mode the input is used as is.
+
+    Example:
+        >>> dae = DenoisingAutoencoder(64, code_size=8, noise_std=0.2)
+        >>> dae.train(); loss = dae.reconstruction_loss(x)
+    """
+
+    def __init__(self, in_features: int, code_size: int, hidden_sizes: Sequence[int] = (128,),
+                 activation: str = "relu", out_activation: Optional[str] = "sigmoid", noise_std: float = 0.2,
+                 mask_prob: float = 0.0) -> None:
+        super().__init__(in_features, code_size, hidden_sizes, activation, out_activation)
+        if noise_std < 0:
+            raise ValueError(f"noise_std: expected >= 0, got {noise_std}")
+        if not 0.0 <= mask_prob < 1.0:
+            raise ValueError(f"mask_prob: expected a probability in [0, 1), got {mask_prob}")
+        self.noise_std, self.mask_prob = float(noise_std), float(mask_prob)
+
+    def corrupt(self, x: Tensor) -> Tensor:
+        arr = x.data
+        noisy = arr + gaussian(arr.shape, self.noise_std) if self.noise_std > 0 else arr.copy()
+        if self.mask_prob > 0:
+            noisy = noisy * (_random.generator().random(arr.shape) >= self.mask_prob)
+        return Tensor(noisy.astype(np.float32))

@@ -1,0 +1,162 @@
+"""Binary restricted Boltzmann machine trained by contrastive divergence (CD-k) or persistent CD."""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from .. import _core, nn
+from .. import functional as F
+from .. import random as _random
+from ..nn.parameter import Parameter
+from ..tensor import Tensor
+from ._common import as_array, run_epochs
+
+
+class RBM(nn.Module):
+    """Bernoulli-Bernoulli RBM with energy ``E(v, h) = -v.b - h.c - h W v`` (Hinton 2010).
+
+    Parameters: ``weight`` ``(n_hidden, n_visible)`` (the layout of ``nn.Linear(n_visible, n_hidden)``, so a
+    trained RBM unrolls into a Linear layer), ``visible_bias`` ``(n_visible,)``, ``hidden_bias``
+    ``(n_hidden,)``. Each Gibbs half-step is one fused C++ kernel (``_core.rbm_sample``: GEMM + bias +
+    sigmoid + Bernoulli draw from a counter-based RNG seeded by ``nnengine.random.seed_int()``, identical
+    at any thread count).
+
+    ``contrastive_divergence(v)`` runs CD-k (``persistent=False``: chains start at the data) or PCD-k
+    (``persistent=True``: ``num_chains`` fantasy particles carried between calls), writes the negative
+    log-likelihood gradient estimate into each parameter's ``.grad`` and returns the batch's mean squared
+    reconstruction error; any optimizer (SGD with momentum is the classic choice) then takes the step.
+    ``forward(v)`` gives the hidden probabilities as a differentiable Tensor (features for a classifier).
+
+    Example:
+        >>> rbm = RBM(64, 128, k=1)
+        >>> opt = SGD(rbm.parameters(), lr=0.05, momentum=0.5)
+        >>> err = rbm.contrastive_divergence(batch); opt.step()
+        >>> feats = rbm(x)                   # (N, 128) hidden probabilities
+    """
+
+    def __init__(self, n_visible: int, n_hidden: int, k: int = 1, persistent: bool = False,
+                 num_chains: int = 100) -> None:
+        super().__init__()
+        if int(n_visible) < 1 or int(n_hidden) < 1:
+            raise ValueError(f"n_visible, n_hidden: expected positive sizes, got {n_visible}, {n_hidden}")
+        if int(k) < 1:
+            raise ValueError(f"k: expected at least 1 Gibbs step, got {k}")
+        if int(num_chains) < 1:
+            raise ValueError(f"num_chains: expected a positive count, got {num_chains}")
+        self.n_visible, self.n_hidden, self.k = int(n_visible), int(n_hidden), int(k)
+        self.persistent, self.num_chains = bool(persistent), int(num_chains)
+        w = (_random.generator().standard_normal((self.n_hidden, self.n_visible)) * 0.01).astype(np.float32)
+        self.weight = Parameter(w)
+        self.visible_bias = Parameter(np.zeros(self.n_visible, np.float32))
+        self.hidden_bias = Parameter(np.zeros(self.n_hidden, np.float32))
+        self._chain: Optional[np.ndarray] = None
+
+    # ------------------------------------------------------------------ Gibbs half-steps (numpy)
+    def sample_hidden(self, v, sample: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        """``(p(h=1|v), h sample or None)`` as float32 arrays ``(N, n_hidden)``."""
+        v = self._check(v, self.n_visible, "v")
+        seed = _random.seed_int() if sample else None
+        return _core.rbm_sample(v, self.weight.data, self.hidden_bias.data, True, seed)
+
+    def sample_visible(self, h, sample: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        """``(p(v=1|h), v sample or None)`` as float32 arrays ``(N, n_visible)``."""
+        h = self._check(h, self.n_hidden, "h")
+        seed = _random.seed_int() if sample else None
+        return _core.rbm_sample(h, self.weight.data, self.visible_bias.data, False, seed)
+
+    @staticmethod
+    def _check(x, width: int, name: str) -> np.ndarray:
+        a = as_array(x)
+        if a.ndim != 2 or a.shape[1] != width:
+            raise ValueError(f"{name}: expected shape (N, {width}), got {a.shape}")
+        return a
+
+    # ------------------------------------------------------------------ training
+    def contrastive_divergence(self, v) -> float:
+        """One CD-k / PCD-k gradient estimate into ``.grad`` (descent direction convention); returns the
+        mean squared error of the one-step reconstruction ``p(v|h0)`` against ``v``."""
+        v0 = self._check(v, self.n_visible, "v")
+        n = v0.shape[0]
+        ph0, h0 = self.sample_hidden(v0)
+        recon, _ = self.sample_visible(h0, sample=False)
+        err = float(np.mean((recon - v0) ** 2))
+        if self.persistent:
+            if self._chain is None:
+                idx = _random.generator().integers(0, n, self.num_chains)
+                self._chain = as_array(_random.generator().random((self.num_chains, self.n_visible)) < v0[idx])
+            _, h = self.sample_hidden(self._chain)
+            for _ in range(self.k):
+                _, vk = self.sample_visible(h)
+                phk, h = self.sample_hidden(vk)
+            self._chain = vk
+        else:
+            h = h0
+            for _ in range(self.k):
+                vk, _ = self.sample_visible(h, sample=False)  # mean-field visible reconstruction (Hinton 2010)
+                phk, h = self.sample_hidden(vk)
+        m = vk.shape[0]
+        pos = _core.gemm(ph0, v0, trans_a=True) / n
+        neg = _core.gemm(phk, vk, trans_a=True) / m
+        self.weight.grad = (neg - pos).astype(np.float32)
+        self.visible_bias.grad = (vk.mean(0) - v0.mean(0)).astype(np.float32)
+        self.hidden_bias.grad = (phk.mean(0) - ph0.mean(0)).astype(np.float32)
+        return err
+
+    def fit(self, x, epochs: int = 10, lr: float = 0.05, batch_size: int = 20, momentum: float = 0.9,
+            verbose: bool = False) -> List[float]:
+        """SGD with momentum (0.5 for the first 5 epochs, then ``momentum``, as in Hinton 2010) on CD/PCD
+        gradients; returns the per-epoch mean reconstruction error."""
+        x = as_array(x)
+        x = x.reshape(len(x), -1)
+        vel = [np.zeros_like(p.data) for p in self.parameters()]
+        history: List[float] = []
+        for ep in range(int(epochs)):
+            mom = 0.5 if ep < 5 else float(momentum)
+
+            def step(b: np.ndarray, mom: float = mom) -> float:
+                err = self.contrastive_divergence(x[b])
+                for p, v in zip(self.parameters(), vel):
+                    v *= mom
+                    v -= lr * p.grad
+                    p.data += v
+                return err
+
+            history += run_epochs(step, len(x), 1, batch_size)
+            if verbose:
+                print(f"epoch {ep + 1}/{epochs}: reconstruction mse {history[-1]:.4f}")
+        return history
+
+    def reset_chains(self) -> None:
+        """Forget the persistent chains (PCD restarts them from the next batch)."""
+        self._chain = None
+
+    # ------------------------------------------------------------------ inference
+    def forward(self, v: Tensor) -> Tensor:
+        """Hidden probabilities ``sigmoid(v W^T + c)`` (differentiable)."""
+        v = v if isinstance(v, Tensor) else Tensor(as_array(v))
+        return F.sigmoid(F.linear(v.flatten(1) if v.ndim > 2 else v, self.weight, self.hidden_bias))
+
+    def reconstruct(self, v) -> np.ndarray:
+        """Mean-field up-down pass ``p(v | p(h|v))``."""
+        ph, _ = self.sample_hidden(v, sample=False)
+        return self.sample_visible(ph, sample=False)[0]
+
+    def free_energy(self, v) -> np.ndarray:
+        """``F(v) = -v.b - sum_j softplus(c_j + W_j v)`` per row (float64)."""
+        v = self._check(v, self.n_visible, "v").astype(np.float64)
+        pre = v @ self.weight.data.T.astype(np.float64) + self.hidden_bias.data
+        return -(v @ self.visible_bias.data) - np.logaddexp(0.0, pre).sum(1)
+
+    def gibbs_sample(self, n: int, steps: int = 1000, init=None) -> np.ndarray:
+        """Run ``steps`` Gibbs steps from ``init`` (or uniform noise) and return ``p(v|h)`` of the last step."""
+        v = as_array(init) if init is not None else as_array(_random.generator().random((int(n), self.n_visible)) < 0.5)
+        pv = v
+        for _ in range(int(steps)):
+            _, h = self.sample_hidden(v)
+            pv, v = self.sample_visible(h)
+        return pv
+
+    def extra_repr(self) -> str:
+        return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, k={self.k}, persistent={self.persistent}"

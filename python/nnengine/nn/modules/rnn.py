@@ -1,0 +1,313 @@
+"""Recurrent layers with PyTorch's signatures, parameter names, shapes and gate order (i, f, g, o).
+
+``load_state_dict(torch_module.state_dict())`` carries weights over unchanged. The time loop runs in
+C++ (one kernel call per layer and direction); stacking and bidirectionality are composition.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, List, Optional, Tuple
+
+import numpy as np
+
+from ...functional import _rnn as R
+from ...functional._util import check_tensor
+from ...tensor import Tensor
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+
+def _pos_int(v: Any, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    return int(v)
+
+
+def _check_input(x: Any, input_size: int) -> Tensor:
+    x = check_tensor(x, "input", ndim=(2, 3))
+    if x.shape[-1] != input_size:
+        raise ValueError(f"input: expected last dimension {input_size} (input_size), got shape {x.shape}")
+    return x
+
+
+def _check_state(h: Any, name: str, shape: Tuple[int, ...]) -> Tensor:
+    h = check_tensor(h, name)
+    if h.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got {h.shape}")
+    return h
+
+
+class RNNBase(Module):
+    """Shared machinery of RNN and LSTM: parameters ``weight_ih_l{k}[_reverse]`` etc., PyTorch's init."""
+
+    _gates = 1
+    _mode = "RNN"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ) -> None:
+        super().__init__()
+        self.input_size = _pos_int(input_size, "input_size")
+        self.hidden_size = _pos_int(hidden_size, "hidden_size")
+        self.num_layers = _pos_int(num_layers, "num_layers")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"dropout: expected a probability in [0, 1], got {dropout!r}")
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.dropout = float(dropout)
+        self.bidirectional = bool(bidirectional)
+        D = 2 if bidirectional else 1
+        G, H = self._gates, self.hidden_size
+        self._flat_names: List[str] = []
+        for layer in range(self.num_layers):
+            in_size = self.input_size if layer == 0 else H * D
+            for d in range(D):
+                sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
+                shapes = [("weight_ih", (G * H, in_size)), ("weight_hh", (G * H, H))]
+                if self.bias:
+                    shapes += [("bias_ih", (G * H,)), ("bias_hh", (G * H,))]
+                for name, shape in shapes:
+                    setattr(self, name + sfx, Parameter(np.zeros(shape, np.float32)))
+                    self._flat_names.append(name + sfx)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) for every weight and bias, as PyTorch."""
+        k = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -k, k)
+
+    def _params(self) -> List[Optional[Tensor]]:
+        out: List[Optional[Tensor]] = []
+        D = 2 if self.bidirectional else 1
+        for layer in range(self.num_layers):
+            for d in range(D):
+                sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
+                out += [getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)]
+                out += (
+                    [getattr(self, "bias_ih" + sfx), getattr(self, "bias_hh" + sfx)]
+                    if self.bias
+                    else [None, None]
+                )
+        return out
+
+    def _prepare(self, input: Any) -> Tuple[Tensor, bool, int]:
+        x = _check_input(input, self.input_size)
+        unbatched = x.ndim == 2
+        if unbatched:
+            x = x.unsqueeze(1)
+            batch = 1
+        else:
+            batch = x.shape[0] if self.batch_first else x.shape[1]
+            if self.batch_first:
+                x = x.transpose(0, 1)
+        return x, unbatched, batch
+
+    def _state(self, h: Any, name: str, unbatched: bool, batch: int) -> Tensor:
+        L = self.num_layers * (2 if self.bidirectional else 1)
+        if unbatched:
+            return _check_state(h, name, (L, self.hidden_size)).unsqueeze(1)
+        return _check_state(h, name, (L, batch, self.hidden_size))
+
+    def _finish(self, out: Tensor, unbatched: bool) -> Tensor:
+        if unbatched:
+            return out.squeeze(1)
+        return out.transpose(0, 1) if self.batch_first else out
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act = tanh or relu.
+
+    Input (T, B, I) (or (B, T, I) with batch_first, or unbatched (T, I)); returns (output, h_n) with
+    output (T, B, D*H) and h_n (num_layers*D, B, H).
+
+    Example:
+        >>> rnn = RNN(10, 20, num_layers=2)
+        >>> out, h_n = rnn(ne.randn(5, 3, 10))
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        x, unbatched, batch = self._prepare(input)
+        h0 = None if hx is None else self._state(hx, "hx", unbatched, batch)
+        out, h_n, _ = R._stacked(
+            "RNN",
+            x,
+            h0,
+            None,
+            self._params(),
+            self.num_layers,
+            self.bidirectional,
+            self.dropout,
+            self.training,
+            self.nonlinearity,
+        )
+        return self._finish(out, unbatched), (h_n.squeeze(1) if unbatched else h_n)
+
+
+class LSTM(RNNBase):
+    """LSTM (gates i, f, g, o in PyTorch's order and layout).
+
+    Returns (output, (h_n, c_n)); ``hx`` = (h0, c0), each (num_layers*D, B, H). Feed a long stream in
+    chunks, passing the returned state (detached for truncated BPTT): outputs equal one whole call.
+
+    Example:
+        >>> lstm = LSTM(10, 20, bidirectional=True)
+        >>> out, (h_n, c_n) = lstm(ne.randn(5, 3, 10))
+    """
+
+    _gates = 4
+    _mode = "LSTM"
+
+    def forward(self, input: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None):
+        x, unbatched, batch = self._prepare(input)
+        h0 = c0 = None
+        if hx is not None:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"hx: expected a tuple (h0, c0), got {type(hx).__name__}")
+            h0 = self._state(hx[0], "h0", unbatched, batch)
+            c0 = self._state(hx[1], "c0", unbatched, batch)
+        out, h_n, c_n = R._stacked(
+            "LSTM",
+            x,
+            h0,
+            c0,
+            self._params(),
+            self.num_layers,
+            self.bidirectional,
+            self.dropout,
+            self.training,
+            "tanh",
+        )
+        if unbatched:
+            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
+        return self._finish(out, unbatched), (h_n, c_n)
+
+
+class RNNCellBase(Module):
+    _gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
+        super().__init__()
+        self.input_size = _pos_int(input_size, "input_size")
+        self.hidden_size = _pos_int(hidden_size, "hidden_size")
+        self.bias = bool(bias)
+        G, H = self._gates, self.hidden_size
+        self.weight_ih = Parameter(np.zeros((G * H, self.input_size), np.float32))
+        self.weight_hh = Parameter(np.zeros((G * H, H), np.float32))
+        if self.bias:
+            self.bias_ih = Parameter(np.zeros(G * H, np.float32))
+            self.bias_hh = Parameter(np.zeros(G * H, np.float32))
+        else:
+            self.bias_ih = None
+            self.bias_hh = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        k = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -k, k)
+
+    def _prepare(self, input: Any) -> Tuple[Tensor, bool]:
+        x = check_tensor(input, "input", ndim=(1, 2))
+        if x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"input: expected last dimension {self.input_size} (input_size), got shape {x.shape}"
+            )
+        unbatched = x.ndim == 1
+        return (x.unsqueeze(0) if unbatched else x).unsqueeze(0), unbatched
+
+    def _state(self, h: Any, name: str, unbatched: bool, batch: int) -> Tensor:
+        if unbatched:
+            return _check_state(h, name, (self.hidden_size,)).unsqueeze(0)
+        return _check_state(h, name, (batch, self.hidden_size))
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(RNNCellBase):
+    """One Elman step: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh); input (B, I) or (I,), returns h'.
+
+    Example:
+        >>> cell = RNNCell(10, 20)
+        >>> h = cell(ne.randn(3, 10))
+    """
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tensor:
+        x, unbatched = self._prepare(input)
+        h0 = None if hx is None else self._state(hx, "hx", unbatched, x.shape[1])
+        _, h = R.rnn_sequence(
+            x, h0, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity
+        )
+        return h.squeeze(0) if unbatched else h
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step (gates i, f, g, o); input (B, I) or (I,), hx = (h, c); returns (h', c').
+
+    Example:
+        >>> cell = LSTMCell(10, 20)
+        >>> h, c = cell(ne.randn(3, 10))
+    """
+
+    _gates = 4
+
+    def forward(self, input: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, Tensor]:
+        x, unbatched = self._prepare(input)
+        state = None
+        if hx is not None:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"hx: expected a tuple (h, c), got {type(hx).__name__}")
+            state = (
+                self._state(hx[0], "h", unbatched, x.shape[1]),
+                self._state(hx[1], "c", unbatched, x.shape[1]),
+            )
+        _, h, c = R.lstm_sequence(x, state, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)

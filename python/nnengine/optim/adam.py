@@ -1,0 +1,80 @@
+"""``Adam`` and ``AdamW`` (torch.optim's formulas, optional AMSGrad), one fused C++ call per group.
+
+Example:
+    >>> opt = Adam(model.parameters(), lr=1e-3)
+    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2, amsgrad=True)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, Tuple
+
+import numpy as np
+
+from .. import _core
+from .optimizer import Optimizer, check_hyper
+
+
+class Adam(Optimizer):
+    """PyTorch's Adam: ``g += wd*p``; ``m += (1-b1)(g-m)``; ``v = b2 v + (1-b2) g^2``;
+    ``p -= lr/(1-b1^t) * m / (sqrt(v_or_max_v)/sqrt(1-b2^t) + eps)``. State per parameter: ``step``,
+    ``exp_avg``, ``exp_avg_sq`` and ``max_exp_avg_sq`` (amsgrad)."""
+
+    _decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group: Dict[str, Any]) -> None:
+        check_hyper("lr", group["lr"], what="learning rate")
+        check_hyper("eps", group["eps"], what="epsilon value")
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
+        group["betas"] = tuple(betas)
+        check_hyper("betas[0]", betas[0], 0.0, 1.0, high_open=True, what="beta parameter at index 0")
+        check_hyper("betas[1]", betas[1], 0.0, 1.0, high_open=True, what="beta parameter at index 1")
+        check_hyper("weight_decay", group["weight_decay"], what="weight_decay value")
+
+    def _update_group(self, group: Dict[str, Any]) -> None:
+        items = self._with_grads(group)
+        if not items:
+            return
+        amsgrad = bool(group["amsgrad"])
+        m, v, vmax, steps = [], [], [], []
+        for p, data, _ in items:
+            st = self.state[p]
+            if not st:
+                st["step"] = 0.0
+                st["exp_avg"] = np.zeros_like(data)
+                st["exp_avg_sq"] = np.zeros_like(data)
+            if amsgrad and st.get("max_exp_avg_sq") is None:
+                st["max_exp_avg_sq"] = np.zeros_like(data)
+            st["step"] = float(st["step"]) + 1.0
+            steps.append(int(st["step"]))
+            m.append(st["exp_avg"])
+            v.append(st["exp_avg_sq"])
+            if amsgrad:
+                vmax.append(st["max_exp_avg_sq"])
+        b1, b2 = group["betas"]
+        _core.adam_step([d for _, d, _ in items], [g for _, _, g in items], m, v, vmax if amsgrad else None, steps,
+                        lr=float(group["lr"]), beta1=float(b1), beta2=float(b2), eps=float(group["eps"]),
+                        weight_decay=float(group["weight_decay"]), amsgrad=amsgrad, decoupled=self._decoupled,
+                        maximize=bool(group["maximize"]))
+
+
+class AdamW(Adam):
+    """PyTorch's AdamW: Adam with decoupled weight decay (``p *= 1 - lr*wd`` before the update);
+    ``weight_decay`` defaults to 1e-2."""
+
+    _decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize)

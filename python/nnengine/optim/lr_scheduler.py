@@ -1,0 +1,366 @@
+"""Learning-rate schedules with torch.optim.lr_scheduler's semantics (``last_epoch``, chained updates,
+``get_last_lr()``, ``state_dict()``), plus ``InverseTimeLR`` (1/t decay) and ``LinearWarmup``.
+
+Constructing a scheduler performs its first ``step()`` (``last_epoch`` becomes 0) and records each
+group's ``initial_lr``, exactly as in PyTorch; call ``scheduler.step()`` after ``optimizer.step()``.
+
+Example:
+    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
+    >>> for epoch in range(100):
+    ...     train_one_epoch(); sched.step()
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from bisect import bisect_right
+from collections import Counter
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+from .optimizer import Optimizer
+
+
+def _positive_int(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+        raise ValueError(f"{name}: expected an integer >= 1, got {v!r}")
+    return int(v)
+
+
+def _nonneg(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {v!r}")
+    return float(v)
+
+
+class LRScheduler:
+    """Base class: subclasses implement ``get_lr()`` (the chained form, from the groups' current lr)
+    and optionally ``_get_closed_form_lr()`` (used by the deprecated ``step(epoch)``)."""
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer: expected an nnengine.optim.Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for g in optimizer.param_groups:
+                g.setdefault("initial_lr", g["lr"])
+        else:
+            for i, g in enumerate(optimizer.param_groups):
+                if "initial_lr" not in g:
+                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming an "
+                                   "optimizer")
+        self.base_lrs: List[float] = [g["initial_lr"] for g in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self.step()
+
+    def get_lr(self) -> List[float]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_last_lr(self) -> List[float]:
+        """The learning rates the last ``step()`` set, one per parameter group."""
+        return self._last_lr
+
+    def step(self, epoch: Optional[int] = None) -> None:
+        self._step_count += 1
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            warnings.warn("step(epoch) is deprecated (as in PyTorch): call step() once per epoch",
+                          UserWarning, stacklevel=2)
+            self.last_epoch = int(epoch)
+            closed = getattr(self, "_get_closed_form_lr", None)
+            values = closed() if closed is not None else self.get_lr()
+        for g, lr in zip(self.optimizer.param_groups, values):
+            g["lr"] = lr
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def _groups_lr(self) -> List[float]:
+        return [g["lr"] for g in self.optimizer.param_groups]
+
+    def state_dict(self) -> Dict[str, Any]:
+        """Everything but the optimizer (restore with ``load_state_dict``)."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        self.__dict__.update(state_dict)
+
+
+_LRScheduler = LRScheduler
+
+
+class StepLR(LRScheduler):
+    """``lr = base_lr * gamma ** (epoch // step_size)``."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.step_size = _positive_int("step_size", step_size)
+        self.gamma = _nonneg("gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._groups_lr()
+        return [lr * self.gamma for lr in self._groups_lr()]
+
+    def _get_closed_form_lr(self) -> List[float]:
+        return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """``lr = base_lr * gamma ** (number of milestones <= epoch)``."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones = Counter(int(m) for m in milestones)
+        self.gamma = _nonneg("gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        if self.last_epoch not in self.milestones:
+            return self._groups_lr()
+        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._groups_lr()]
+
+    def _get_closed_form_lr(self) -> List[float]:
+        ms = sorted(self.milestones.elements())
+        return [b * self.gamma ** bisect_right(ms, self.last_epoch) for b in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """``lr = base_lr * gamma ** epoch``."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = _nonneg("gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        if self.last_epoch == 0:
+            return self._groups_lr()
+        return [lr * self.gamma for lr in self._groups_lr()]
+
+    def _get_closed_form_lr(self) -> List[float]:
+        return [b * self.gamma ** self.last_epoch for b in self.base_lrs]
+
+
+class InverseTimeLR(LRScheduler):
+    """Inverse-time (1/t) decay: ``lr = base_lr / (1 + decay_rate * t / decay_steps)``, with ``t`` the
+    epoch (``staircase=True`` uses ``floor(t / decay_steps)``, Keras' InverseTimeDecay)."""
+
+    def __init__(self, optimizer: Optimizer, decay_rate: float, decay_steps: int = 1, staircase: bool = False,
+                 last_epoch: int = -1) -> None:
+        self.decay_rate = _nonneg("decay_rate", decay_rate)
+        self.decay_steps = _positive_int("decay_steps", decay_steps)
+        self.staircase = bool(staircase)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        return self._get_closed_form_lr()
+
+    def _get_closed_form_lr(self) -> List[float]:
+        t = self.last_epoch / self.decay_steps
+        if self.staircase:
+            t = math.floor(t)
+        return [b / (1.0 + self.decay_rate * t) for b in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2`` (PyTorch's recursive
+    form, which keeps following the cosine after T_max)."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        self.T_max = _positive_int("T_max", T_max)
+        self.eta_min = _nonneg("eta_min", eta_min)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        e, T, lo = self.last_epoch, self.T_max, self.eta_min
+        if e == 0:
+            return self._groups_lr()
+        if self._step_count == 1 and e > 0:
+            return [lo + (b - lo) * (1 + math.cos(e * math.pi / T)) / 2 for b in self.base_lrs]
+        if (e - 1 - T) % (2 * T) == 0:
+            return [lr + (b - lo) * (1 - math.cos(math.pi / T)) / 2
+                    for lr, b in zip(self._groups_lr(), self.base_lrs)]
+        return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (lr - lo) + lo
+                for lr in self._groups_lr()]
+
+    def _get_closed_form_lr(self) -> List[float]:
+        return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for b in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """``lr = base_lr * lr_lambda(epoch)``; one function, or one per parameter group."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Union[Callable[[int], float], Sequence[Callable]],
+                 last_epoch: int = -1) -> None:
+        n = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n:
+                raise ValueError(f"lr_lambda: expected {n} functions (one per parameter group), got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * n
+        for f in self.lr_lambdas:
+            if not callable(f):
+                raise TypeError(f"lr_lambda: expected a callable, got {type(f).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        return [b * f(self.last_epoch) for f, b in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self) -> Dict[str, Any]:
+        """Functions are not saved (as in PyTorch); callable objects' ``__dict__`` is."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [None if isinstance(f, type(lambda: 0)) else dict(f.__dict__) for f in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        state = dict(state_dict)
+        lambdas = state.pop("lr_lambdas", [])
+        self.__dict__.update(state)
+        for f, saved in zip(self.lr_lambdas, lambdas):
+            if saved is not None:
+                f.__dict__.update(saved)
+
+
+class LinearLR(LRScheduler):
+    """PyTorch's LinearLR: the factor goes linearly from ``start_factor`` to ``end_factor`` over
+    ``total_iters`` epochs."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"start_factor: expected a number in (0, 1], got {start_factor!r}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"end_factor: expected a number in [0, 1], got {end_factor!r}")
+        self.start_factor, self.end_factor = float(start_factor), float(end_factor)
+        self.total_iters = _positive_int("total_iters", total_iters)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        s, e, n, t = self.start_factor, self.end_factor, self.total_iters, self.last_epoch
+        if t == 0:
+            return [lr * s for lr in self._groups_lr()]
+        if t > n:
+            return self._groups_lr()
+        return [lr * (1.0 + (e - s) / (n * s + (t - 1) * (e - s))) for lr in self._groups_lr()]
+
+    def _get_closed_form_lr(self) -> List[float]:
+        s, e, n = self.start_factor, self.end_factor, self.total_iters
+        return [b * (s + (e - s) * min(n, self.last_epoch) / n) for b in self.base_lrs]
+
+
+class LinearWarmup(LRScheduler):
+    """Linear warmup: ``lr = base_lr * (start_factor + (1 - start_factor) * t / warmup_steps)`` for
+    ``t < warmup_steps``, then ``base_lr``, or, if ``after`` is given (a scheduler built on the same
+    optimizer before this one), whatever ``after`` sets: it starts at its epoch 0 at ``t = warmup_steps``.
+
+    Example:
+        >>> cos = CosineAnnealingLR(opt, T_max=90)
+        >>> sched = LinearWarmup(opt, warmup_steps=10, after=cos)   # call sched.step() only
+    """
+
+    def __init__(self, optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.0,
+                 after: Optional[LRScheduler] = None, last_epoch: int = -1) -> None:
+        self.warmup_steps = _positive_int("warmup_steps", warmup_steps)
+        if not 0 <= start_factor <= 1:
+            raise ValueError(f"start_factor: expected a number in [0, 1], got {start_factor!r}")
+        self.start_factor = float(start_factor)
+        if after is not None and getattr(after, "optimizer", None) is not optimizer:
+            raise ValueError("after: expected a scheduler of the same optimizer")
+        self.after = after
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        t, w = self.last_epoch, self.warmup_steps
+        if t < w:
+            f = self.start_factor + (1.0 - self.start_factor) * t / w
+            return [b * f for b in self.base_lrs]
+        if self.after is None:
+            return list(self.base_lrs)
+        if t == w:
+            return list(self.after.get_last_lr())
+        self.after.step()
+        return list(self.after.get_last_lr())
+
+    def state_dict(self) -> Dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "after")}
+        state["after"] = None if self.after is None else self.after.state_dict()
+        return state
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        state = dict(state_dict)
+        after = state.pop("after", None)
+        self.__dict__.update(state)
+        if after is not None and self.after is not None:
+            self.after.load_state_dict(after)
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the lr by ``factor`` when ``step(metric)`` has not improved for ``patience`` epochs
+    (PyTorch's semantics: threshold modes 'rel'/'abs', cooldown, min_lr, eps)."""
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: Union[float, Sequence[float]] = 0, eps: float = 1e-8) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer: expected an nnengine.optim.Optimizer, got {type(optimizer).__name__}")
+        if not 0 <= factor < 1.0:
+            raise ValueError(f"factor: Factor should be < 1.0 (and >= 0), got {factor!r}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode: mode {mode!r} is unknown! (expected 'min' or 'max')")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold_mode: threshold mode {threshold_mode!r} is unknown! (expected 'rel' or 'abs')")
+        self.optimizer = optimizer
+        n = len(optimizer.param_groups)
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != n:
+                raise ValueError(f"min_lr: expected {n} values (one per parameter group), got {len(min_lr)}")
+            self.min_lrs = [float(v) for v in min_lr]
+        else:
+            self.min_lrs = [float(min_lr)] * n
+        self.factor, self.patience, self.cooldown = float(factor), int(patience), int(cooldown)
+        self.threshold, self.threshold_mode, self.mode, self.eps = float(threshold), threshold_mode, mode, float(eps)
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.best = self.mode_worse
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = self._groups_lr()
+
+    def _is_better(self, a: float, best: float) -> bool:
+        if self.mode == "min":
+            return a < best * (1.0 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
+        return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
+
+    def step(self, metrics: Any, epoch: Optional[int] = None) -> None:  # type: ignore[override]
+        current = float(metrics)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
+        if self._is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for g, lo in zip(self.optimizer.param_groups, self.min_lrs):
+                old = float(g["lr"])
+                new = max(old * self.factor, lo)
+                if old - new > self.eps:
+                    g["lr"] = new
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = self._groups_lr()
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "InverseTimeLR", "CosineAnnealingLR",
+           "LambdaLR", "LinearLR", "LinearWarmup", "ReduceLROnPlateau"]

@@ -1,0 +1,195 @@
+"""Callbacks for ``nnengine.train.fit`` (Keras' names): early stopping, checkpoints, NaN guard, LR schedules.
+
+Example:
+    >>> fit(model, loss, opt, (x, y), validation=(xv, yv), epochs=50,
+    ...     callbacks=[EarlyStopping("val_loss", patience=3, restore_best_weights=True),
+    ...                ModelCheckpoint("best.safetensors", monitor="val_accuracy", save_best_only=True)])
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import Any, Callable, Dict, Optional
+
+import numpy as np
+
+__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LearningRateScheduler",
+           "BackupAndRestore"]
+
+
+class Callback:
+    """Hooks called by ``fit``; ``self.trainer`` gives ``model``, ``optimizer``, ``scheduler``, ``history``,
+    ``initial_epoch`` and a ``stop_training`` flag a callback may set."""
+
+    trainer: Any = None
+
+    def on_train_begin(self, logs: Dict[str, float]) -> None:
+        pass
+
+    def on_epoch_begin(self, epoch: int, logs: Dict[str, float]) -> None:
+        pass
+
+    def on_batch_end(self, batch: int, logs: Dict[str, float]) -> None:
+        pass
+
+    def on_epoch_end(self, epoch: int, logs: Dict[str, float]) -> None:
+        pass
+
+    def on_train_end(self, logs: Dict[str, float]) -> None:
+        pass
+
+
+class _Monitor(Callback):
+    def __init__(self, monitor: str, mode: str, min_delta: float = 0.0) -> None:
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode: expected 'auto', 'min' or 'max', got {mode!r}")
+        if mode == "auto":
+            mode = "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
+        self.monitor, self.mode, self.min_delta = monitor, mode, abs(float(min_delta))
+        self.best = math.inf if mode == "min" else -math.inf
+
+    def _value(self, logs: Dict[str, float]) -> Optional[float]:
+        if self.monitor not in logs:
+            print(f"{type(self).__name__}: '{self.monitor}' is not in the logs ({sorted(logs)}); "
+                  "pass validation= to fit or choose another monitor", file=sys.stderr)
+            return None
+        return float(logs[self.monitor])
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(_Monitor):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs; optionally restore the best weights
+    (at the end of training, whether it stopped early or not).
+
+    Example:
+        >>> EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0, mode: str = "auto",
+                 restore_best_weights: bool = False) -> None:
+        super().__init__(monitor, mode, min_delta)
+        if patience < 0:
+            raise ValueError(f"patience: expected >= 0, got {patience}")
+        self.patience, self.restore_best_weights = int(patience), bool(restore_best_weights)
+        self.wait, self.stopped_epoch, self.best_weights = 0, None, None
+
+    def on_train_begin(self, logs: Dict[str, float]) -> None:
+        self.wait, self.stopped_epoch, self.best_weights = 0, None, None
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch: int, logs: Dict[str, float]) -> None:
+        value = self._value(logs)
+        if value is None:
+            return
+        if self._improved(value):
+            self.best, self.wait = value, 0
+            if self.restore_best_weights:
+                self.best_weights = self.trainer.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+
+    def on_train_end(self, logs: Dict[str, float]) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            self.trainer.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(_Monitor):
+    """Save the model (architecture + weights, ``nnengine.io.save_model``) after each epoch, or only when
+    ``monitor`` improves. ``path`` may use ``{epoch}`` and log names, e.g. ``"m-{epoch:02d}-{val_loss:.3f}"``.
+
+    Example:
+        >>> ModelCheckpoint("best.safetensors", monitor="val_loss", save_best_only=True)
+    """
+
+    def __init__(self, path: str, monitor: str = "val_loss", save_best_only: bool = False, mode: str = "auto",
+                 save_weights_only: bool = False) -> None:
+        super().__init__(monitor, mode)
+        self.path, self.save_best_only, self.save_weights_only = os.fspath(path), save_best_only, save_weights_only
+        self.last_saved: Optional[str] = None
+
+    def on_epoch_end(self, epoch: int, logs: Dict[str, float]) -> None:
+        from .. import io
+
+        if self.save_best_only:
+            value = self._value(logs)
+            if value is None or not self._improved(value):
+                return
+            self.best = value
+        path = self.path.format(epoch=epoch + 1, **logs)
+        (io.save_weights if self.save_weights_only else io.save_model)(self.trainer.model, path)
+        self.last_saved = path
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as a batch loss is NaN or infinite."""
+
+    def on_batch_end(self, batch: int, logs: Dict[str, float]) -> None:
+        loss = logs.get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"TerminateOnNaN: batch {batch}: invalid loss {loss}, terminating training", file=sys.stderr)
+            self.trainer.stop_training = True
+
+
+class LearningRateScheduler(Callback):
+    """Set every param group's lr to ``schedule(epoch, lr)`` at the start of each epoch.
+
+    Example:
+        >>> LearningRateScheduler(lambda epoch, lr: lr * 0.9 if epoch >= 10 else lr)
+    """
+
+    def __init__(self, schedule: Callable[[int, float], float]) -> None:
+        if not callable(schedule):
+            raise TypeError(f"schedule: expected a callable (epoch, lr) -> lr, got {type(schedule).__name__}")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch: int, logs: Dict[str, float]) -> None:
+        groups = self.trainer.optimizer.param_groups
+        lr = float(self.schedule(epoch, float(groups[0]["lr"])))
+        for g in groups:
+            g["lr"] = lr
+
+
+class BackupAndRestore(Callback):
+    """Write a full checkpoint (``nnengine.io.save_checkpoint``: model, optimizer, scheduler, RNG, history)
+    after every epoch; when ``fit`` starts and the file exists, restore it and continue from the next
+    epoch, so an interrupted run finishes exactly like an uninterrupted one.
+
+    Example:
+        >>> fit(model, loss, opt, loader, epochs=20, callbacks=[BackupAndRestore("run.ckpt")])
+    """
+
+    def __init__(self, path: str, delete_on_end: bool = False) -> None:
+        self.path, self.delete_on_end = os.fspath(path), bool(delete_on_end)
+
+    def on_train_begin(self, logs: Dict[str, float]) -> None:
+        from .. import io
+
+        if not os.path.exists(self.path):
+            return
+        t = self.trainer
+        info = io.load_checkpoint(self.path, t.model, t.optimizer, t.scheduler)
+        t.initial_epoch = info["epoch"]
+        extra = info["extra"] or {}
+        for k, v in (extra.get("history") or {}).items():
+            t.history.history[k] = list(v)
+        t.history.epoch = list(range(info["epoch"]))
+
+    def on_epoch_end(self, epoch: int, logs: Dict[str, float]) -> None:
+        from .. import io
+
+        t = self.trainer
+        io.save_checkpoint(self.path, t.model, t.optimizer, t.scheduler, epoch=epoch + 1,
+                           extra={"history": t.history.history})
+
+    def on_train_end(self, logs: Dict[str, float]) -> None:
+        if self.delete_on_end and os.path.exists(self.path) and not self.trainer.stop_training:
+            os.remove(self.path)

@@ -1,0 +1,367 @@
+"""``fit`` / ``evaluate`` / ``predict``: a Keras-style loop over nnengine's PyTorch-style pieces.
+
+Example:
+    >>> from nnengine.train import fit, evaluate
+    >>> hist = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
+    ...            validation=(xv, yv), epochs=10, batch_size=64)
+    >>> hist.history["val_accuracy"][-1], evaluate(model, nn.CrossEntropyLoss(), (xt, yt))
+    >>> hist.plot("curves.png")
+"""
+
+from __future__ import annotations
+
+import io as _pyio
+import sys
+import time
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import nn
+from ..autograd import no_grad
+from ..data.loader import DataLoader, Dataset, TensorDataset, to_tensor
+from ..tensor import Tensor
+from .callbacks import Callback
+
+__all__ = ["History", "fit", "evaluate", "predict", "METRICS"]
+
+
+# ----------------------------------------------------------------------------- metrics
+def _labels(pred: np.ndarray, y: np.ndarray, threshold: float) -> Tuple[np.ndarray, np.ndarray]:
+    if pred.ndim >= 2 and pred.shape[-1] > 1:
+        p = pred.argmax(-1)
+        t = y.argmax(-1) if (y.ndim == pred.ndim and y.shape == pred.shape) else y
+        return p.reshape(-1), np.asarray(t).reshape(-1)
+    p = (pred.reshape(-1) > threshold).astype(np.int64)
+    return p, (np.asarray(y).reshape(-1) > 0.5).astype(np.int64)
+
+
+def accuracy(pred: np.ndarray, y: np.ndarray, threshold: float = 0.0) -> Tuple[float, int]:
+    """(correct count, n): argmax over classes, or ``pred > threshold`` for a single output column."""
+    p, t = _labels(pred, y, threshold)
+    return float(np.sum(p == t)), len(t)
+
+
+def _mse(pred: np.ndarray, y: np.ndarray, threshold: float = 0.0) -> Tuple[float, int]:
+    d = pred.astype(np.float64) - np.asarray(y, np.float64).reshape(pred.shape)
+    return float(np.sum(d * d)), d.size
+
+
+def _mae(pred: np.ndarray, y: np.ndarray, threshold: float = 0.0) -> Tuple[float, int]:
+    d = pred.astype(np.float64) - np.asarray(y, np.float64).reshape(pred.shape)
+    return float(np.sum(np.abs(d))), d.size
+
+
+METRICS: Dict[str, Callable[..., Tuple[float, int]]] = {"accuracy": accuracy, "acc": accuracy,
+                                                         "mse": _mse, "mae": _mae}
+
+
+def _metric_fns(metrics: Iterable[Any]) -> List[Tuple[str, Callable, bool]]:
+    """[(name, fn, summed)]: built-ins return (sum, count); user callables (pred, y) -> float are averaged
+    over batches weighted by batch size."""
+    out = []
+    for m in metrics or ():
+        if isinstance(m, str):
+            if m not in METRICS:
+                raise ValueError(f"metrics: unknown metric {m!r}; expected one of {sorted(METRICS)} or a callable")
+            out.append(("accuracy" if m == "acc" else m, METRICS[m], True))
+        elif callable(m):
+            out.append((getattr(m, "__name__", "metric"), m, False))
+        else:
+            raise TypeError(f"metrics: expected names or callables, got {type(m).__name__}")
+    return out
+
+
+_LOSSES = {"cross_entropy": nn.CrossEntropyLoss, "mse": nn.MSELoss, "bce": nn.BCELoss,
+           "bce_with_logits": nn.BCEWithLogitsLoss, "nll": nn.NLLLoss, "l1": nn.L1Loss}
+
+
+def _loss_fn(loss: Any) -> Callable:
+    if isinstance(loss, str):
+        if loss not in _LOSSES:
+            raise ValueError(f"loss: unknown loss {loss!r}; expected one of {sorted(_LOSSES)} or a callable")
+        return _LOSSES[loss]()
+    if not callable(loss):
+        raise TypeError(f"loss: expected a callable (output, target) -> Tensor, got {type(loss).__name__}")
+    return loss
+
+
+# ----------------------------------------------------------------------------- data
+def _loader(data: Any, batch_size: int, shuffle: bool, name: str) -> DataLoader:
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")
+                                     and not isinstance(data, (tuple, list, np.ndarray, Tensor))):
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle)
+    if isinstance(data, (tuple, list)) and 1 <= len(data) <= 2:
+        return DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=shuffle)
+    if isinstance(data, (np.ndarray, Tensor)):
+        return DataLoader(TensorDataset(data), batch_size=batch_size, shuffle=shuffle)
+    raise TypeError(f"{name}: expected a DataLoader, a Dataset or an (X, y) tuple of arrays, "
+                    f"got {type(data).__name__}")
+
+
+def _split(batch: Any) -> Tuple[Tensor, Optional[Tensor]]:
+    if isinstance(batch, (tuple, list)):
+        if len(batch) == 1:
+            return to_tensor(batch[0]), None
+        return to_tensor(batch[0]), to_tensor(batch[1])
+    return to_tensor(batch), None
+
+
+def _first(out: Any) -> Tensor:
+    while isinstance(out, (tuple, list)):
+        out = out[0]
+    return out
+
+
+class _Accumulator:
+    def __init__(self, metric_fns: List[Tuple[str, Callable, bool]], threshold: float) -> None:
+        self.fns, self.threshold = metric_fns, threshold
+        self.loss_sum, self.n = 0.0, 0
+        self.sums = {name: [0.0, 0] for name, _, _ in metric_fns}
+
+    def add(self, loss: float, out: np.ndarray, y: Optional[np.ndarray]) -> None:
+        n = len(out)
+        self.loss_sum += loss * n
+        self.n += n
+        if y is None:
+            return
+        for name, fn, summed in self.fns:
+            if summed:
+                s, c = fn(out, y, self.threshold)
+            else:
+                s, c = float(fn(out, y)) * n, n
+            self.sums[name][0] += s
+            self.sums[name][1] += c
+
+    def logs(self, prefix: str = "") -> Dict[str, float]:
+        out = {prefix + "loss": self.loss_sum / max(self.n, 1)}
+        for name, (s, c) in self.sums.items():
+            if c:
+                out[prefix + name] = s / c
+        return out
+
+
+def _threshold(loss: Any) -> float:
+    return 0.5 if type(loss).__name__ == "BCELoss" else 0.0
+
+
+# ----------------------------------------------------------------------------- History
+class History:
+    """Per-epoch logs: ``history`` maps ``loss``, ``accuracy``, ``val_loss``, ``lr``... to lists (Keras)."""
+
+    def __init__(self) -> None:
+        self.history: Dict[str, List[float]] = {}
+        self.epoch: List[int] = []
+        self.params: Dict[str, Any] = {}
+
+    def append(self, epoch: int, logs: Dict[str, float]) -> None:
+        self.epoch.append(epoch)
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(float(v))
+
+    def plot(self, path: str, title: Optional[str] = None) -> str:
+        """Write a PNG (or any matplotlib format, by extension) of the loss and metric curves, atomically.
+
+        Needs matplotlib (``pip install 'nnengine[plot]'``). Returns ``path``.
+        """
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg", force=False)
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError("History.plot needs matplotlib: pip install matplotlib (or 'nnengine[plot]')") from None
+        from ..io import atomic_write
+
+        keys = [k for k in self.history if not k.startswith("val_") and k != "lr"]
+        fig = Figure(figsize=(5 * max(len(keys), 1), 3.8))
+        axes = fig.subplots(1, max(len(keys), 1), squeeze=False)[0]
+        epochs = [e + 1 for e in self.epoch] or list(range(1, len(self.history.get("loss", [])) + 1))
+        for ax, k in zip(axes, keys):
+            ax.plot(epochs[-len(self.history[k]):], self.history[k], "o-", label=f"train {k}")
+            if "val_" + k in self.history:
+                v = self.history["val_" + k]
+                ax.plot(epochs[-len(v):], v, "s--", label=f"validation {k}")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(k)
+            ax.grid(alpha=0.3)
+            ax.legend()
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        buf = _pyio.BytesIO()
+        ext = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else "png"
+        fig.savefig(buf, format=ext, dpi=100)
+        atomic_write(path, [buf.getvalue()])
+        return path
+
+
+# ----------------------------------------------------------------------------- progress
+def _use_bar(verbose: int) -> bool:
+    if verbose != 1 or not sys.stdout.isatty():
+        return False
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _fmt(logs: Dict[str, float]) -> str:
+    return " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
+
+
+# ----------------------------------------------------------------------------- fit / evaluate / predict
+def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any = None, epochs: int = 1,
+        scheduler: Any = None, metrics: Sequence[Any] = ("accuracy",), callbacks: Sequence[Callback] = (),
+        batch_size: int = 32, verbose: int = 1, initial_epoch: int = 0, shuffle: bool = True) -> History:
+    """Train ``model`` for ``epochs`` (counting from ``initial_epoch``) and return the History.
+
+    ``train``/``validation``: a DataLoader, a Dataset or an ``(X, y)`` tuple of arrays (batched with
+    ``batch_size``, the training set shuffled from ``nnengine.random``). ``loss``: a callable
+    ``(output, target) -> 0-d Tensor`` or a name ("cross_entropy", "mse", "bce", "bce_with_logits"...).
+    Parameter regularizers (``model.regularization_loss()``) are added to the loss. ``scheduler`` steps
+    once per epoch; ``ReduceLROnPlateau`` gets ``val_loss`` (or ``loss`` without validation).
+    ``verbose``: 0 silent, 1 a tqdm bar when stdout is a terminal (quiet otherwise), 2 one line per epoch.
+
+    Example:
+        >>> hist = fit(model, "cross_entropy", opt, (x, y), validation=(xv, yv), epochs=5)
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs: expected a non-negative int, got {epochs!r}")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected an nnengine.nn.Module, got {type(model).__name__}")
+    loss_fn = _loss_fn(loss)
+    metric_fns = _metric_fns(metrics)
+    train_loader = _loader(train, batch_size, shuffle, "train")
+    val_loader = None if validation is None else _loader(validation, batch_size, False, "validation")
+    history = History()
+    history.params = {"epochs": int(epochs), "steps": len(train_loader), "batch_size": train_loader.batch_size}
+    trainer = SimpleNamespace(model=model, optimizer=optimizer, scheduler=scheduler, history=history,
+                              stop_training=False, initial_epoch=int(initial_epoch))
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks: expected Callback instances, got {type(cb).__name__}")
+        cb.trainer = trainer
+    params = list(model.parameters())
+    has_reg = any(getattr(p, "regularizer", None) is not None for p in params)
+    threshold = _threshold(loss_fn)
+    bar = _use_bar(verbose)
+    for cb in callbacks:
+        cb.on_train_begin({})
+    logs: Dict[str, float] = {}
+    for epoch in range(trainer.initial_epoch, int(epochs)):
+        if trainer.stop_training:
+            break
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch, {})
+        if train_loader.seed is not None:
+            train_loader.set_epoch(epoch)
+        model.train()
+        acc = _Accumulator(metric_fns, threshold)
+        start = time.perf_counter()
+        batches: Any = train_loader
+        if bar:
+            from tqdm import tqdm
+
+            batches = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", leave=True, file=sys.stdout,
+                           dynamic_ncols=True)
+        for i, batch in enumerate(batches):
+            xb, yb = _split(batch)
+            optimizer.zero_grad()
+            out = model(xb)
+            out_t = _first(out)
+            value = loss_fn(out, yb) if yb is not None else loss_fn(out)
+            if has_reg:
+                value = value + model.regularization_loss()
+            value.backward()
+            optimizer.step()
+            lv = float(value.item())
+            acc.add(lv, out_t.data, None if yb is None else yb.data)
+            if bar and i % 10 == 0:
+                batches.set_postfix(loss=f"{acc.loss_sum / max(acc.n, 1):.4f}")
+            for cb in callbacks:
+                cb.on_batch_end(i, {"loss": lv})
+            if trainer.stop_training:
+                break
+        logs = acc.logs()
+        if val_loader is not None:
+            logs.update({f"val_{k}": v for k, v in
+                         _evaluate(model, loss_fn, val_loader, metric_fns, threshold).items()})
+        groups = getattr(optimizer, "param_groups", None)
+        if groups:
+            logs["lr"] = float(groups[0]["lr"])
+        if scheduler is not None:
+            if type(scheduler).__name__ == "ReduceLROnPlateau":
+                scheduler.step(logs.get("val_loss", logs["loss"]))
+            else:
+                scheduler.step()
+        history.append(epoch, logs)
+        if bar:
+            batches.set_postfix_str(_fmt({k: v for k, v in logs.items() if k != "lr"}))
+            batches.close()
+        elif verbose == 2:
+            print(f"epoch {epoch + 1}/{epochs} - {time.perf_counter() - start:.1f}s - {_fmt(logs)}", flush=True)
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, logs)
+    for cb in callbacks:
+        cb.on_train_end(logs)
+    return history
+
+
+def _evaluate(model: nn.Module, loss_fn: Callable, loader: DataLoader, metric_fns: List, threshold: float
+              ) -> Dict[str, float]:
+    was_training = model.training
+    model.eval()
+    acc = _Accumulator(metric_fns, threshold)
+    try:
+        with no_grad():
+            for batch in loader:
+                xb, yb = _split(batch)
+                out = model(xb)
+                value = loss_fn(out, yb) if yb is not None else loss_fn(out)
+                acc.add(float(value.item()), _first(out).data, None if yb is None else yb.data)
+    finally:
+        model.train(was_training)
+    return acc.logs()
+
+
+def evaluate(model: nn.Module, loss: Any, data: Any, metrics: Sequence[Any] = ("accuracy",),
+             batch_size: int = 256) -> Dict[str, float]:
+    """Mean loss and metrics over ``data`` in eval mode without gradients: ``{"loss": ..., "accuracy": ...}``.
+
+    Example:
+        >>> evaluate(model, nn.CrossEntropyLoss(), (x_test, y_test))["accuracy"]
+    """
+    loss_fn = _loss_fn(loss)
+    return _evaluate(model, loss_fn, _loader(data, batch_size, False, "data"), _metric_fns(metrics),
+                     _threshold(loss_fn))
+
+
+def predict(model: nn.Module, data: Any, batch_size: int = 256) -> np.ndarray:
+    """Model outputs for ``data`` (an array, a Tensor, a DataLoader or an (X, y) tuple) as one numpy array,
+    computed in eval mode without gradients.
+
+    Example:
+        >>> classes = predict(model, x_test).argmax(1)
+    """
+    loader = _loader(data if not isinstance(data, (np.ndarray, Tensor)) else (data,), batch_size, False, "data")
+    was_training = model.training
+    model.eval()
+    outs: List[np.ndarray] = []
+    try:
+        with no_grad():
+            for batch in loader:
+                xb, _ = _split(batch)
+                outs.append(np.array(_first(model(xb)).data, copy=True))
+    finally:
+        model.train(was_training)
+    if not outs:
+        raise ValueError("data: no samples to predict")
+    return np.concatenate(outs)
+
+

@@ -1,0 +1,194 @@
+"""RNN / LSTM C++ kernels (one direction) vs the float64 numpy oracle, which is itself checked by
+finite differences; every ISA; scalar twins; 1 vs 2 threads bit-identical; vector-math error bounds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rnn_reference as R
+from conftest import numeric_grad
+
+from nnengine import _core
+
+
+def _data(rng, T, B, I, H, G, bias=True):
+    f = np.float32
+    return dict(
+        x=rng.standard_normal((T, B, I)).astype(f),
+        h0=(0.5 * rng.standard_normal((B, H))).astype(f),
+        c0=(0.5 * rng.standard_normal((B, H))).astype(f),
+        w_ih=(rng.standard_normal((G * H, I)) / np.sqrt(I)).astype(f),
+        w_hh=(rng.standard_normal((G * H, H)) / np.sqrt(H)).astype(f),
+        bias=rng.standard_normal(G * H).astype(f) if bias else None,
+        dy=rng.standard_normal((T, B, H)).astype(f),
+        dh=rng.standard_normal((B, H)).astype(f),
+        dc=rng.standard_normal((B, H)).astype(f),
+    )
+
+
+def _close(got, want, tol=2e-5):
+    for g, w in zip(got, want):
+        if w is None:
+            assert g is None
+            continue
+        scale = max(1.0, float(np.abs(w).max()))
+        np.testing.assert_allclose(g, w, rtol=0, atol=tol * scale)
+
+
+SHAPES = [
+    (1, 1, 1, 1),
+    (3, 2, 5, 7),
+    (4, 3, 8, 8),
+    (2, 9, 9, 9),
+    (5, 1, 15, 16),
+    (3, 17, 4, 17),
+    (2, 5, 33, 33),
+    (6, 20, 3, 15),
+]
+
+
+@pytest.mark.parametrize("T,B,I,H", SHAPES)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_kernel_vs_float64(isa, rng, T, B, I, H, reverse):
+    d = _data(rng, T, B, I, H, 4, bias=H != 9)
+    args = (d["x"], d["h0"], d["c0"], d["w_ih"], d["w_hh"], d["bias"])
+    want = R.lstm_forward(*args, reverse=reverse)
+    want_b = R.lstm_backward(d["dy"], d["dh"], d["dc"], *args, reverse=reverse)
+    for reference in (False, True):
+        y, hn, cn, g, cs = _core.lstm_forward(*args, reverse=reverse, reference=reference)
+        _close((y, hn, cn), want)
+        got = _core.lstm_backward(
+            d["dy"], d["dh"], d["dc"], *args, y, g, cs, reverse=reverse, reference=reference
+        )
+        _close(got, want_b)
+    # inference mode (no workspace) gives the same outputs
+    y2, hn2, cn2, g2, cs2 = _core.lstm_forward(*args, reverse=reverse, train=False)
+    assert g2 is None and cs2 is None
+    _close((y2, hn2, cn2), want)
+
+
+@pytest.mark.parametrize("T,B,I,H", SHAPES)
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_rnn_kernel_vs_float64(isa, rng, T, B, I, H, nonlinearity, reverse):
+    d = _data(rng, T, B, I, H, 1, bias=H != 9)
+    args = (d["x"], d["h0"], d["w_ih"], d["w_hh"], d["bias"])
+    want = R.rnn_forward(*args, nonlinearity, reverse)
+    for reference in (False, True):
+        y, hn = _core.rnn_forward(*args, nonlinearity, reverse, reference)
+        _close((y, hn), want)
+        got = _core.rnn_backward(d["dy"], d["dh"], *args, y, nonlinearity, reverse, reference)
+        _close(got, R.rnn_backward(d["dy"], d["dh"], *args, y.astype(np.float64), nonlinearity, reverse))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_float64_oracle_lstm_finite_differences(rng, reverse):
+    T, B, I, H = 3, 2, 3, 2
+    d = _data(rng, T, B, I, H, 4)
+    names = ["x", "h0", "c0", "w_ih", "w_hh", "bias"]
+    base = {k: d[k].astype(np.float64) for k in names}
+    dy, dh, dc = (d[k].astype(np.float64) for k in ("dy", "dh", "dc"))
+
+    def loss(**kw):
+        y, h, c = R.lstm_forward(*(kw[k] for k in names), reverse=reverse)
+        return float((y * dy).sum() + (h * dh).sum() + (c * dc).sum())
+
+    grads = R.lstm_backward(dy, dh, dc, *(base[k] for k in names), reverse=reverse)
+    for name, g in zip(["x", "h0", "c0", "w_ih", "w_hh", "bias"], grads):
+        num = numeric_grad(lambda v, n=name: loss(**{**base, n: v}), base[name])
+        np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_float64_oracle_rnn_finite_differences(rng, nonlinearity):
+    T, B, I, H = 3, 2, 3, 3
+    d = _data(rng, T, B, I, H, 1)
+    names = ["x", "h0", "w_ih", "w_hh", "bias"]
+    base = {k: d[k].astype(np.float64) for k in names}
+    dy, dh = d["dy"].astype(np.float64), d["dh"].astype(np.float64)
+
+    def loss(**kw):
+        y, h = R.rnn_forward(*(kw[k] for k in names), nonlinearity)
+        return float((y * dy).sum() + (h * dh).sum())
+
+    y, _ = R.rnn_forward(*(base[k] for k in names), nonlinearity)
+    grads = R.rnn_backward(dy, dh, *(base[k] for k in names), y, nonlinearity)
+    grads = (grads[0], grads[1], grads[2], grads[3], grads[4])
+    for name, g in zip(names, grads):
+        num = numeric_grad(lambda v, n=name: loss(**{**base, n: v}), base[name])
+        np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-7)
+
+
+def test_one_vs_two_threads_identical(rng, threads):
+    d = _data(rng, 4, 40, 24, 72, 4)
+    args = (d["x"], d["h0"], d["c0"], d["w_ih"], d["w_hh"], d["bias"])
+    r = _data(rng, 4, 64, 24, 136, 1)
+    rargs = (r["x"], r["h0"], r["w_ih"], r["w_hh"], r["bias"])
+    outs = []
+    for n in (1, 2):
+        with threads(n):
+            y, hn, cn, g, cs = _core.lstm_forward(*args)
+            back = _core.lstm_backward(d["dy"], d["dh"], d["dc"], *args, y, g, cs)
+            ry, rh = _core.rnn_forward(*rargs)
+            rback = _core.rnn_backward(r["dy"], r["dh"], *rargs, ry)
+            outs.append((y, hn, cn) + back + (ry, rh) + rback)
+    for a, b in zip(*outs):
+        assert np.array_equal(a, b)
+
+
+def test_vmath_error(isa):
+    """core/simd.h's vsigmoid / vtanh / vexp as the recurrent kernels use them: stated max errors hold."""
+    x = np.concatenate(
+        [np.linspace(-30, 30, 120001), np.logspace(-30, 1, 1000), -np.logspace(-30, 1, 1000), [0.0]]
+    ).astype(np.float32)
+    xd = x.astype(np.float64)
+    s, t = _core.vmath(x, "sigmoid"), _core.vmath(x, "tanh")
+    sr, tr = 1 / (1 + np.exp(-xd)), np.tanh(xd)
+    assert np.abs(s - sr).max() <= 2.5e-7 and (np.abs(s - sr) / sr).max() <= 2.5e-7
+    nz = tr != 0
+    assert np.abs(t - tr).max() <= 2.5e-7 and (np.abs(t - tr)[nz] / np.abs(tr[nz])).max() <= 2.5e-7
+    assert np.all(t[x == 0] == 0.0)
+    xe = np.linspace(-87, 88, 50001).astype(np.float32)
+    er = np.exp(xe.astype(np.float64))
+    assert (np.abs(_core.vmath(xe, "exp") - er) / er).max() <= 1.5e-7
+    # saturation: no inf / nan far outside the range
+    big = np.array([-1e30, -200, 200, 1e30], np.float32)
+    assert np.array_equal(_core.vmath(big, "tanh"), [-1, -1, 1, 1])
+    assert np.all(np.isfinite(_core.vmath(big, "sigmoid")))
+
+
+def test_kernel_bad_input():
+    f = np.float32
+    x, h0 = np.zeros((2, 3, 4), f), np.zeros((3, 5), f)
+    wi, wh = np.zeros((20, 4), f), np.zeros((20, 5), f)
+    with pytest.raises(ValueError, match="x: expected 3 dimensions"):
+        _core.lstm_forward(np.zeros((3, 4), f), h0, h0, wi, wh)
+    with pytest.raises(TypeError, match="x: expected dtype float32"):
+        _core.lstm_forward(x.astype(np.float64), h0, h0, wi, wh)
+    with pytest.raises(ValueError, match="w_hh: expected shape"):
+        _core.lstm_forward(x, h0, h0, wi, np.zeros((20, 4), f))
+    with pytest.raises(ValueError, match="w_ih: expected shape"):
+        _core.lstm_forward(x, h0, h0, np.zeros((20, 3), f), wh)
+    with pytest.raises(ValueError, match="c0: expected shape"):
+        _core.lstm_forward(x, h0, np.zeros((2, 5), f), wi, wh)
+    with pytest.raises(ValueError, match="bias: expected shape"):
+        _core.lstm_forward(x, h0, h0, wi, wh, np.zeros(5, f))
+    with pytest.raises(ValueError, match="x: expected a non-empty"):
+        _core.rnn_forward(np.zeros((0, 3, 4), f), h0, wi[:5], wh[:5])
+    with pytest.raises(ValueError, match="nonlinearity"):
+        _core.rnn_forward(x, h0, wi[:5], wh[:5], None, "sigmoid")
+    with pytest.raises(ValueError, match="gates: expected shape"):
+        _core.lstm_backward(
+            np.zeros((2, 3, 5), f),
+            h0,
+            h0,
+            x,
+            h0,
+            h0,
+            wi,
+            wh,
+            None,
+            np.zeros((2, 3, 5), f),
+            np.zeros((2, 3, 5), f),
+            np.zeros((2, 3, 5), f),
+        )
