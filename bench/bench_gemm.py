@@ -43,10 +43,10 @@ def main() -> None:
             a = rng.standard_normal((M, K)).astype(np.float32)
             b = rng.standard_normal((K, N)).astype(np.float32)
             c = np.empty((M, N), np.float32)
-            fns = {"nnengine": lambda: _core.gemm(a, b, c=c)}
+            fns = {"nnengine": lambda a=a, b=b, c=c: _core.gemm(a, b, c=c)}
             if torch:
                 ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c)
-                fns["torch"] = lambda: torch.mm(ta, tb, out=tc)
+                fns["torch"] = lambda ta=ta, tb=tb, tc=tc: torch.mm(ta, tb, out=tc)
             t = timeit_interleaved(fns, rounds=3 if args.quick else 7)
             flops = 2.0 * M * N * K
             g_ne = flops / t["nnengine"] / 1e9

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import nnengine as ne
 import numpy as np
 import pytest
+
+import nnengine as ne
 from nnengine import nn
 from nnengine.preprocessing import (
     PCA,

@@ -50,7 +50,7 @@ NNE_BIND_FAMILY(gemm) {
       "gemm",
       [](const py::object& ao, const py::object& bo, bool trans_a, bool trans_b, double alpha, double beta,
          const py::object& c, const py::object& bias_row, const py::object& bias_col, bool reference) {
-        if (py::isinstance<py::array>(ao) && py::reinterpret_borrow<py::array>(ao).dtype().is(py::dtype::of<double>())) {
+        if (py::isinstance<py::array>(ao) && py::isinstance<py::array_t<double>>(ao)) {
           auto a = arr<double>(ao, "a", 2);
           auto b = arr<double>(bo, "b", 2);
           const Dims d = gemm_dims(a, b, trans_a, trans_b);

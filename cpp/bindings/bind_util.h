@@ -45,7 +45,8 @@ inline py::array_t<T> arr(const py::handle& o, const char* name, int ndim = -1, 
     throw py::type_error(std::string(name) + ": expected a numpy.ndarray of " + dtype_name<T>() + ", got " +
                          std::string(py::str(py::type::of(o).attr("__name__"))));
   py::array a = py::reinterpret_borrow<py::array>(o);
-  if (!a.dtype().is(py::dtype::of<T>()))
+  // Equivalence, not identity: '<f4', '=f4' and 'float32' are the same native dtype.
+  if (!py::detail::npy_api::get().PyArray_EquivTypes_(a.dtype().ptr(), py::dtype::of<T>().ptr()))
     throw py::type_error(std::string(name) + ": expected dtype " + dtype_name<T>() + ", got " +
                          std::string(py::str(a.dtype())));
   if (!(a.flags() & py::array::c_style))

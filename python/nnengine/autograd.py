@@ -66,8 +66,6 @@ def enable_grad() -> Iterator[None]:
 class Context:
     """Per-call storage for a Function: saved arrays and which inputs need gradients."""
 
-    __slots__ = ("saved_tensors", "needs_input_grad", "__dict__")
-
     def __init__(self) -> None:
         self.saved_tensors: tuple = ()
         self.needs_input_grad: tuple = ()
@@ -102,34 +100,53 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        from .tensor import Tensor
-
+        Tensor = _TENSOR_CLS or _tensor_cls()
         raw = []
         needs = []
+        inputs = []
         any_grad = False
         for a in args:
             if isinstance(a, Tensor):
                 raw.append(a.data)
-                needs.append(a.requires_grad)
-                any_grad = any_grad or a.requires_grad
+                rg = a.requires_grad
+                needs.append(rg)
+                inputs.append(a)
+                any_grad = any_grad or rg
             else:
                 raw.append(a)
                 needs.append(False)
-        record = any_grad and is_grad_enabled()
+                inputs.append(None)
+        record = any_grad and getattr(_state, "enabled", True)
         ctx = Context()
         ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *raw)
-        multi = isinstance(out, tuple)
-        outs = out if multi else (out,)
-        tensors = tuple(Tensor._wrap(o) for o in outs)
+        if type(out) is not tuple:
+            t = Tensor._wrap(out)
+            if record:
+                t.requires_grad = True
+                t._ctx = Node(cls, ctx, inputs, 1, (t.data.shape,))
+            return t
+        tensors = tuple(Tensor._wrap(o) for o in out)
         if record:
-            node = Node(cls, ctx, tuple(a if isinstance(a, Tensor) else None for a in args), len(tensors),
+            node = Node(cls, ctx, inputs, len(tensors),
                         tuple(t.data.shape for t in tensors))
             for i, t in enumerate(tensors):
                 t.requires_grad = True
                 t._ctx = node
                 t._out_index = i
-        return tensors if multi else tensors[0]
+        return tensors
+
+
+_TENSOR_CLS: Any = None
+
+
+def _tensor_cls() -> Any:
+    global _TENSOR_CLS
+    if _TENSOR_CLS is None:
+        from .tensor import Tensor
+
+        _TENSOR_CLS = Tensor
+    return _TENSOR_CLS
 
 
 def _topo(root) -> list:

@@ -20,6 +20,7 @@ from .autograd import backward as _run_backward
 from .autograd import is_grad_enabled
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
+_F32 = np.dtype(np.float32)
 
 
 def _as_array(x: Any) -> np.ndarray:
@@ -70,10 +71,11 @@ class Tensor:
     @classmethod
     def _wrap(cls, arr: np.ndarray) -> Tensor:
         t = cls.__new__(cls)
-        a = np.asarray(arr)
-        if a.dtype != np.float32 and a.dtype.kind == "f":
-            a = a.astype(np.float32)
-        t.data = a
+        if type(arr) is not np.ndarray or arr.dtype is not _F32:
+            arr = np.asarray(arr)
+            if arr.dtype != np.float32 and arr.dtype.kind == "f":
+                arr = arr.astype(np.float32)
+        t.data = arr
         t.grad = None
         t._ctx = None
         t._out_index = 0

@@ -2,6 +2,9 @@
 
 # --- activations, softmax and losses (issue 3)
 from ._activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+
+# --- convolution, pooling, maxout, batch norm, dropout (issue 4)
+from ._conv import conv2d
 from ._linear import linear, matmul_arrays
 from ._loss import (
     binary_cross_entropy,
@@ -11,9 +14,6 @@ from ._loss import (
     mse_loss,
     nll_loss,
 )
-
-# --- convolution, pooling, maxout, batch norm, dropout (issue 4)
-from ._conv import conv2d
 from ._norm import batch_norm, dropout, maxout
 from ._pool import avg_pool2d, max_pool2d, min_pool2d
 

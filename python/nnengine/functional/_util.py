@@ -8,15 +8,21 @@ import numpy as np
 
 from ..tensor import Tensor
 
+_F32 = np.dtype(np.float32)
+
 
 def f32c(a: Any) -> np.ndarray:
-    """A C-contiguous float32 view or copy of ``a``."""
+    """A C-contiguous float32 view or copy of ``a`` (no-op fast path for arrays that already are)."""
+    if type(a) is np.ndarray and a.dtype is _F32 and a.flags.c_contiguous:
+        return a
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
 def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = None) -> Tensor:
     """``x`` as a float Tensor (numpy arrays are wrapped), with an optional rank check."""
-    if isinstance(x, Tensor):
+    if type(x) is Tensor or isinstance(x, Tensor):
+        if ndim is None and x.data.dtype is _F32:
+            return x
         t = x
     elif isinstance(x, (np.ndarray, list, tuple, float, int)):
         t = Tensor(x)

@@ -6,18 +6,18 @@ from .module import Module
 # --- linear, activations, losses, flatten (issue 3)
 from .modules.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .modules.container import ModuleDict, ModuleList, Sequential
-from .modules.linear import Flatten, Identity, Linear, Unflatten
-from .modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
-from .parameter import Parameter
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
 from .modules.conv import Conv2d
 from .modules.dropout import Dropout
+from .modules.linear import Flatten, Identity, Linear, Unflatten
+from .modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .modules.maxout import Maxout
 from .modules.normalization import BatchNorm1d, BatchNorm2d
 from .modules.pooling import AvgPool2d, MaxPool2d, MinPool2d
 
 # --- recurrent networks (issue 5)
 from .modules.rnn import LSTM, RNN, LSTMCell, RNNBase, RNNCell
+from .parameter import Parameter
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -41,7 +41,7 @@ class Module:
         sig = inspect.signature(init)
 
         @functools.wraps(init)
-        def __init__(self: "Module", *args: Any, **kw: Any) -> None:
+        def __init__(self: Module, *args: Any, **kw: Any) -> None:
             if "_init_args" not in self.__dict__:
                 try:
                     bound = dict(sig.bind(self, *args, **kw).arguments)

@@ -1,0 +1,112 @@
+"""MLP 784-256-128-10 training step (batch 128, cross-entropy, SGD momentum) and per-call overhead,
+nnengine vs torch, 1 and 2 threads.
+
+Usage: python bench/bench_mlp.py [--quick] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+
+import nnengine as ne  # noqa: E402
+import nnengine.functional as F  # noqa: E402
+from nnengine import nn  # noqa: E402
+
+
+def ne_mlp_step():
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = ne.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    x = ne.tensor(rng.standard_normal((128, 784)).astype(np.float32))
+    y = rng.integers(0, 10, 128)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return step, model
+
+
+def torch_mlp_step(torch, ne_model):
+    tnn = torch.nn
+    model = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(), tnn.Linear(128, 10))
+    model.load_state_dict({k: torch.tensor(v) for k, v in ne_model.state_dict().items()})
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal((128, 784)).astype(np.float32))
+    y = torch.tensor(rng.integers(0, 10, 128))
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    torch = try_torch()
+    rounds = 3 if args.quick else 9
+    rows, records = [], []
+    for threads in (1, 2):
+        ne.set_num_threads(threads)
+        if torch:
+            torch.set_num_threads(threads)
+        step, model = ne_mlp_step()
+        fns = {"nnengine": step}
+        if torch:
+            fns["torch"] = torch_mlp_step(torch, model)
+        t = timeit_interleaved(fns, rounds=rounds, min_time=0.2)
+        r = {"threads": threads, "workload": "MLP 784-256-128-10 step, batch 128 (steps/s)",
+             "nnengine": 1 / t["nnengine"], "torch": 1 / t["torch"] if torch else float("nan")}
+        r["ratio"] = r["nnengine"] / r["torch"] if torch else float("nan")
+        records.append(r)
+        rows.append([threads, r["workload"], r["nnengine"], r["torch"], r["ratio"]])
+    # per-call overhead, 1 thread (microseconds per call; ratio = torch time / nnengine time)
+    ne.set_num_threads(1)
+    if torch:
+        torch.set_num_threads(1)
+    x64 = ne.tensor(np.random.randn(64).astype(np.float32))
+    x8 = ne.tensor(np.random.randn(4, 8).astype(np.float32))
+    lin = nn.Linear(8, 8)
+    cases = {"relu on 64 elements": (lambda: F.relu(x64), None),
+             "Linear(8,8) forward, batch 4": (lambda: lin(x8), None),
+             "Linear(8,8) fwd+bwd, batch 4": (lambda: lin(x8).sum().backward(), None)}
+    if torch:
+        t64 = torch.randn(64)
+        t8 = torch.randn(4, 8)
+        tlin = torch.nn.Linear(8, 8)
+        cases["relu on 64 elements"] = (cases["relu on 64 elements"][0], lambda: torch.relu(t64))
+        cases["Linear(8,8) forward, batch 4"] = (cases["Linear(8,8) forward, batch 4"][0], lambda: tlin(t8))
+        cases["Linear(8,8) fwd+bwd, batch 4"] = (cases["Linear(8,8) fwd+bwd, batch 4"][0],
+                                                lambda: tlin(t8).sum().backward())
+    for name, (f_ne, f_t) in cases.items():
+        fns = {"nnengine": f_ne}
+        if f_t:
+            fns["torch"] = f_t
+        t = timeit_interleaved(fns, rounds=rounds, min_time=0.05)
+        us_ne = t["nnengine"] * 1e6
+        us_t = t["torch"] * 1e6 if f_t else float("nan")
+        records.append({"threads": 1, "workload": f"{name} (us/call)", "nnengine": us_ne, "torch": us_t,
+                        "ratio": us_t / us_ne})
+        rows.append([1, f"{name} (us/call)", us_ne, us_t, us_t / us_ne])
+    print_table(f"MLP training and per-call overhead (isa={ne.backend.isa()}; ratio > 1 means nnengine is faster)",
+                ["threads", "workload", "nnengine", "torch", "ratio"], rows)
+    print("wrote", write_json("mlp", records, args.json))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Ladder network, Gamma variant (Rasmus, Valpola, Honkala, Berglund & Raiko 2015): semi-supervised
+learning from a few labels plus unlabelled data by denoising the top layer of a noisy encoder."""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import functional as F
+from .. import nn
+from .. import random as _random
+from ..autograd import no_grad
+from ..nn.parameter import Parameter
+from ..tensor import Tensor
+from ._common import adam, as_array, gaussian
+
+
+class Ladder(nn.Module):
+    """Fully connected Gamma-model ladder network ``sizes[0] -> ... -> sizes[-1]`` (classes).
+
+    Every layer is ``z = normalise(W h)`` (batch statistics in training, running averages in eval), then
+    ReLU(``z + beta``) in hidden layers and ``gamma * (z + beta)`` logits at the top. The corrupted path
+    adds ``N(0, noise_std^2)`` to the input and to every ``z``. The top-layer decoder denoises ``z~_L``
+    with the per-unit combinator of the paper (``a1..a10``, driven by ``u = normalise(softmax(logits~))``):
+    ``mu = a1 sigmoid(a2 u + a3) + a4 u + a5``, ``v = a6 sigmoid(a7 u + a8) + a9 u + a10``,
+    ``z^ = (z~ - mu) v + mu``. Loss = cross-entropy of the noisy logits on labelled rows +
+    ``denoising_weight`` * mean squared error between ``z^`` (normalised with the clean batch statistics)
+    and the clean ``z_L``, on all rows. Set ``denoising_weight=0`` for the purely supervised baseline.
+
+    Example:
+        >>> ladder = Ladder([784, 500, 250, 10])
+        >>> ladder.fit(x_labelled, y_labelled, x_unlabelled, epochs=50)
+        >>> acc = ladder.accuracy(x_test, y_test)
+    """
+
+    def __init__(self, sizes: Sequence[int], noise_std: float = 0.3, denoising_weight: float = 1.0,
+                 momentum: float = 0.1, eps: float = 1e-5) -> None:
+        super().__init__()
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes: expected at least 2 positive layer sizes, got {sizes}")
+        if noise_std < 0 or denoising_weight < 0:
+            raise ValueError(f"noise_std, denoising_weight: expected >= 0, got {noise_std}, {denoising_weight}")
+        self.sizes, self.noise_std, self.denoising_weight = sizes, float(noise_std), float(denoising_weight)
+        self.momentum, self.eps = float(momentum), float(eps)
+        self.layers = nn.ModuleList()
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            lin = nn.Linear(a, b, bias=False)
+            if i < len(sizes) - 2:
+                nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+            else:
+                nn.init.xavier_uniform_(lin.weight)
+            self.layers.append(lin)
+            self.register_buffer(f"running_mean_{i}", np.zeros(b, np.float32))
+            self.register_buffer(f"running_var_{i}", np.ones(b, np.float32))
+        for i, s in enumerate(sizes[1:]):
+            setattr(self, f"beta_{i}", Parameter(np.zeros(s, np.float32)))
+        k = sizes[-1]
+        self.gamma = Parameter(np.ones(k, np.float32))
+        init = np.zeros((10, k), np.float32)
+        init[[1, 6]] = 1.0  # a2 = a7 = 1, the paper's initialisation
+        self.combinator = Parameter(init)
+
+    # ------------------------------------------------------------------ encoder
+    def _normalise(self, z: Tensor, i: int, update: bool) -> Tuple[Tensor, Tensor, Tensor]:
+        if self.training:
+            mean = z.mean(0)
+            var = ((z - mean) * (z - mean)).mean(0)
+            if update:
+                m = self.momentum
+                rm, rv = getattr(self, f"running_mean_{i}"), getattr(self, f"running_var_{i}")
+                rm *= 1 - m
+                rm += m * mean.data
+                rv *= 1 - m
+                rv += m * var.data * len(z.data) / max(len(z.data) - 1, 1)
+        else:
+            mean = Tensor(getattr(self, f"running_mean_{i}"))
+            var = Tensor(getattr(self, f"running_var_{i}"))
+        return (z - mean) / (var + self.eps).sqrt(), mean, var
+
+    def encode(self, x: Tensor, noisy: bool) -> Tuple[Tensor, Tensor, List[Tuple[Tensor, Tensor]]]:
+        """``(logits, z_L, [(mean, var) per layer])`` of the clean or corrupted path."""
+        h = x + gaussian(x.shape, self.noise_std) if noisy and self.noise_std > 0 else x
+        stats = []
+        n = len(self.layers)
+        for i, lin in enumerate(self.layers):
+            z, mean, var = self._normalise(lin(h), i, update=not noisy)
+            stats.append((mean, var))
+            if noisy and self.noise_std > 0:
+                z = z + gaussian(z.shape, self.noise_std)
+            beta = getattr(self, f"beta_{i}")
+            if i < n - 1:
+                h = F.relu(z + beta)
+            else:
+                return (z + beta) * self.gamma, z, stats
+        raise AssertionError("unreachable")
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Class logits of the clean path."""
+        x = x if isinstance(x, Tensor) else Tensor(as_array(x))
+        return self.encode(x.flatten(1) if x.ndim > 2 else x, noisy=False)[0]
+
+    # ------------------------------------------------------------------ decoder (top layer) and loss
+    def _denoise(self, z_noisy: Tensor, u: Tensor) -> Tensor:
+        a = [self.combinator[j] for j in range(10)]
+        mu = a[0] * F.sigmoid(a[1] * u + a[2]) + a[3] * u + a[4]
+        v = a[5] * F.sigmoid(a[6] * u + a[7]) + a[8] * u + a[9]
+        return (z_noisy - mu) * v + mu
+
+    def loss(self, x_labelled, y_labelled, x_unlabelled=None) -> Tuple[Tensor, dict]:
+        """``(total, {"supervised", "denoising"})`` on one batch of labelled and (optional) unlabelled rows."""
+        xl = as_array(x_labelled)
+        parts = [xl.reshape(len(xl), -1)]
+        if x_unlabelled is not None and len(x_unlabelled):
+            xu = as_array(x_unlabelled)
+            parts.append(xu.reshape(len(xu), -1))
+        x = Tensor(np.concatenate(parts)) if len(parts) > 1 else Tensor(parts[0])
+        nl = len(xl)
+        logits_n, z_n, _ = self.encode(x, noisy=True)
+        sup = F.cross_entropy(logits_n[:nl], np.asarray(y_labelled, dtype=np.int64))
+        stats = {"supervised": float(sup.item()), "denoising": 0.0}
+        if self.denoising_weight == 0:
+            with no_grad():  # the clean pass only updates the running statistics used in eval mode
+                self.encode(x, noisy=False)
+            return sup, stats
+        _, z_clean, clean_stats = self.encode(x, noisy=False)
+        p = F.softmax(logits_n, 1)
+        pm = p.mean(0)
+        u = (p - pm) / (((p - pm) * (p - pm)).mean(0) + self.eps).sqrt()
+        z_hat = self._denoise(z_n, u)
+        # z_n and z_clean are already normalised, so z^ compares with z_clean directly (the paper's z^_BN)
+        den = ((z_hat - z_clean) * (z_hat - z_clean)).mean()
+        stats["denoising"] = float(den.item())
+        return sup + den * self.denoising_weight, stats
+
+    # ------------------------------------------------------------------ training
+    def fit(self, x_labelled, y_labelled, x_unlabelled=None, epochs: int = 100, lr: float = 2e-3,
+            batch_size: int = 100, labelled_batch: Optional[int] = None) -> List[float]:
+        """Adam; each step takes ``labelled_batch`` labelled rows (default: all, capped at batch_size) and
+        ``batch_size`` unlabelled rows; an epoch is one pass over the unlabelled data (or 10 steps without
+        it). Returns per-epoch mean losses and leaves the model in eval mode."""
+        xl, yl = as_array(x_labelled), np.asarray(y_labelled, dtype=np.int64)
+        xu = None if x_unlabelled is None else as_array(x_unlabelled)
+        nlb = min(len(xl), int(labelled_batch or batch_size))
+        opt = adam(self.parameters(), lr)
+        g = _random.generator()
+        self.train()
+        history = []
+        for _ in range(int(epochs)):
+            steps = 10 if xu is None else max(1, len(xu) // batch_size)
+            order = None if xu is None else g.permutation(len(xu))
+            losses = []
+            for s in range(steps):
+                li = g.choice(len(xl), nlb, replace=False)
+                ub = None if xu is None else xu[order[s * batch_size : (s + 1) * batch_size]]
+                opt.zero_grad()
+                loss, _ = self.loss(xl[li], yl[li], ub)
+                loss.backward()
+                opt.step()
+                losses.append(float(loss.item()))
+            history.append(float(np.mean(losses)))
+        self.eval()
+        return history
+
+    def accuracy(self, x, y) -> float:
+        """Clean-path (eval mode) accuracy."""
+        was = self.training
+        self.eval()
+        with no_grad():
+            pred = self.forward(x).data.argmax(1)
+        self.train(was)
+        return float((pred == np.asarray(y)).mean())
