@@ -4,6 +4,7 @@
 from .mlp import MLP, LogisticRegression
 
 # --- LeNet-5 (issue 4)
+# isort: split
 from .lenet import LeNet5
 
 # --- autoencoders, VAE, GAN, RBM, DBN, ladder (issue 8)
