@@ -7,16 +7,22 @@
 #include "core/buffer.h"
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/conv2d_direct.h"
 #include "kernels/gemm.h"
 
 namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
+// Work is cut into blocks of images x output columns. Small images are batched (ipb images per block,
+// all their columns side by side) so that the GEMM sees wide matrices; large images are cut into
+// column slices of one image (ipb = 1). A block's column matrix is about 512 KiB, so it stays in L2
+// between im2col and the GEMM.
 struct Geo {
   int64_t Cg, Kg, CRS, PQ, HW;
-  bool pointwise;  // 1x1, stride 1, no padding: the input image is already the column matrix
-  int64_t jb;      // output columns per im2col block
+  int64_t ipb;  // images per block
+  int64_t jb;   // output columns of one image per slice (PQ when ipb > 1)
+  int64_t nblocks;
 };
 
 Geo geometry(const Conv2dShape& s) {
@@ -26,11 +32,15 @@ Geo geometry(const Conv2dShape& s) {
   g.CRS = g.Cg * s.R * s.S;
   g.PQ = s.P * s.Q;
   g.HW = s.H * s.W;
-  g.pointwise = s.R == 1 && s.S == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 && s.pad_w == 0;
-  // Keep one column block around 512 KiB so it stays in L2 between im2col and the GEMM.
-  int64_t jb = (int64_t{1} << 17) / std::max<int64_t>(1, g.CRS);
-  jb = std::max<int64_t>(64, jb / 32 * 32);
-  g.jb = std::min(jb, g.PQ);
+  const int64_t target = std::max<int64_t>(256, (int64_t{1} << 17) / std::max<int64_t>(1, g.CRS));
+  if (2 * g.PQ <= target) {
+    g.ipb = std::max<int64_t>(1, std::min<int64_t>(s.N, target / g.PQ));
+    g.jb = g.PQ;
+  } else {
+    g.ipb = 1;
+    g.jb = std::min(g.PQ, std::max<int64_t>(64, target / 32 * 32));
+  }
+  g.nblocks = (s.N + g.ipb - 1) / g.ipb;
   return g;
 }
 
@@ -44,13 +54,12 @@ inline void valid_q(const Conv2dShape& s, int64_t off, int64_t qa, int64_t qb, i
   if (hi < lo) hi = lo;
 }
 
-// col[(c*R + r)*S + t][j - j0] = x[c][ih][iw] (0 outside the image), for output columns j in [j0, j1).
-void im2col(float* col, const float* x, const Conv2dShape& s, const Geo& g, int64_t j0, int64_t j1) {
-  const int64_t jb = j1 - j0;
+// col[((c*R + r)*S + t) * ld + j - j0] = x[c][ih][iw] (0 outside the image), output columns j in [j0, j1).
+void im2col(float* col, int64_t ld, const float* x, const Conv2dShape& s, const Geo& g, int64_t j0, int64_t j1) {
   for (int64_t c = 0; c < g.Cg; ++c)
     for (int64_t r = 0; r < s.R; ++r)
       for (int64_t t = 0; t < s.S; ++t) {
-        float* dst = col + ((c * s.R + r) * s.S + t) * jb - j0;
+        float* dst = col + ((c * s.R + r) * s.S + t) * ld - j0;
         const float* xc = x + c * g.HW;
         for (int64_t p = j0 / s.Q; p * s.Q < j1; ++p) {
           const int64_t qa = std::max<int64_t>(0, j0 - p * s.Q), qb = std::min<int64_t>(s.Q, j1 - p * s.Q);
@@ -75,12 +84,11 @@ void im2col(float* col, const float* x, const Conv2dShape& s, const Geo& g, int6
 }
 
 // The adjoint of im2col: dx[c][ih][iw] += col[...] (dx must be initialised by the caller).
-void col2im(float* dx, const float* col, const Conv2dShape& s, const Geo& g, int64_t j0, int64_t j1) {
-  const int64_t jb = j1 - j0;
+void col2im(float* dx, const float* col, int64_t ld, const Conv2dShape& s, const Geo& g, int64_t j0, int64_t j1) {
   for (int64_t c = 0; c < g.Cg; ++c)
     for (int64_t r = 0; r < s.R; ++r)
       for (int64_t t = 0; t < s.S; ++t) {
-        const float* src = col + ((c * s.R + r) * s.S + t) * jb - j0;
+        const float* src = col + ((c * s.R + r) * s.S + t) * ld - j0;
         float* xc = dx + c * g.HW;
         for (int64_t p = j0 / s.Q; p * s.Q < j1; ++p) {
           const int64_t ih = p * s.stride_h - s.pad_h + r * s.dil_h;
@@ -99,172 +107,168 @@ void col2im(float* dx, const float* col, const Conv2dShape& s, const Geo& g, int
       }
 }
 
-// Images per parallel chunk so that a chunk carries at least ~0.25 MFLOP.
-int64_t image_grain(const Conv2dShape& s, const Geo& g) {
-  const int64_t flops = std::max<int64_t>(1, 2 * s.K * g.PQ * g.CRS);
+// Blocks per parallel chunk so that a chunk carries at least ~0.25 MFLOP.
+int64_t block_grain(const Conv2dShape& s, const Geo& g) {
+  const int64_t flops = std::max<int64_t>(1, 2 * s.K * g.PQ * g.CRS * g.ipb);
   return std::max<int64_t>(1, (int64_t{1} << 18) / flops);
 }
 
-void forward_image(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
-                   const Geo& g) {
-  static thread_local ScratchBuf colbuf;
-  for (int64_t gr = 0; gr < s.groups; ++gr) {
-    GemmArgs a;
-    a.M = g.Kg;
-    a.A = w + gr * g.Kg * g.CRS;
-    a.lda = g.CRS;
-    a.ldc = g.PQ;
-    a.bias_row = b ? b + gr * g.Kg : nullptr;
-    const float* xg = x + gr * g.Cg * g.HW;
-    float* yg = y + gr * g.Kg * g.PQ;
-    if (g.pointwise) {
-      a.N = g.PQ;
-      a.K = g.Cg;
-      a.B = xg;
-      a.ldb = g.HW;
-      a.C = yg;
-      sgemm(a);
-      continue;
-    }
-    float* col = colbuf.get(static_cast<size_t>(g.CRS * g.jb));
-    for (int64_t j0 = 0; j0 < g.PQ; j0 += g.jb) {
-      const int64_t j1 = std::min(g.PQ, j0 + g.jb);
-      im2col(col, xg, s, g, j0, j1);
-      a.N = j1 - j0;
-      a.K = g.CRS;
-      a.B = col;
-      a.ldb = j1 - j0;
-      a.C = yg + j0;
-      sgemm(a);
-    }
+// One block: images [n0, n0 + ni) x columns [j0, j1) of each, for conv group gr. `L` = ni * (j1 - j0)
+// columns side by side in the scratch matrices (image i at column offset i * (j1 - j0)).
+struct Block {
+  int64_t n0, ni, j0, j1, gr;
+  int64_t width() const { return j1 - j0; }
+  int64_t L() const { return ni * (j1 - j0); }
+};
+
+// Calls fn(Block) for every slice and group of the image blocks [b0, b1).
+template <class F>
+void for_blocks(const Conv2dShape& s, const Geo& g, int64_t b0, int64_t b1, const F& fn) {
+  for (int64_t b = b0; b < b1; ++b) {
+    const int64_t n0 = b * g.ipb, ni = std::min(g.ipb, s.N - n0);
+    for (int64_t j0 = 0; j0 < g.PQ; j0 += g.jb)
+      for (int64_t gr = 0; gr < s.groups; ++gr) fn(Block{n0, ni, j0, std::min(g.PQ, j0 + g.jb), gr});
   }
+}
+
+// Columns of the block's images for its group: im2col of each image into col (ld = L).
+void block_im2col(float* col, const float* x, const Conv2dShape& s, const Geo& g, const Block& k) {
+  for (int64_t i = 0; i < k.ni; ++i)
+    im2col(col + i * k.width(), k.L(), x + ((k.n0 + i) * s.C + k.gr * g.Cg) * g.HW, s, g, k.j0, k.j1);
+}
+
+// Offset of output row (image n, group gr, channel k of the group) at column j0.
+inline int64_t yoff(const Conv2dShape& s, const Geo& g, int64_t n, const Block& k, int64_t kk) {
+  return (n * s.K + k.gr * g.Kg + kk) * g.PQ + k.j0;
 }
 
 void conv_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
+  if (conv2d_direct_ok(s, false)) return conv2d_direct_forward(y, x, w, b, s);
   const Geo g = geometry(s);
-  parallel_for(0, s.N, image_grain(s, g), [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n)
-      forward_image(y + n * s.K * g.PQ, x + n * s.C * g.HW, w, b, s, g);
+  parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {
+    static thread_local ScratchBuf colbuf, outbuf;
+    float* col = colbuf.get(static_cast<size_t>(g.CRS * g.ipb * g.jb));
+    float* tmp = outbuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb));
+    for_blocks(s, g, b0, b1, [&](const Block& k) {
+      block_im2col(col, x, s, g, k);
+      GemmArgs a;
+      a.M = g.Kg, a.N = k.L(), a.K = g.CRS;
+      a.A = w + k.gr * g.Kg * g.CRS, a.lda = g.CRS;
+      a.B = col, a.ldb = k.L();
+      a.bias_row = b ? b + k.gr * g.Kg : nullptr;
+      if (k.ni == 1) {  // write straight into y
+        a.C = y + yoff(s, g, k.n0, k, 0), a.ldc = g.PQ;
+        sgemm(a);
+        return;
+      }
+      a.C = tmp, a.ldc = k.L();
+      sgemm(a);
+      for (int64_t i = 0; i < k.ni; ++i)
+        for (int64_t kk = 0; kk < g.Kg; ++kk)
+          std::memcpy(y + yoff(s, g, k.n0 + i, k, kk), tmp + kk * k.L() + i * k.width(), sizeof(float) * k.width());
+    });
   });
 }
 
-void backward_data_image(float* dx, const float* dy, const float* w, const Conv2dShape& s, const Geo& g) {
-  static thread_local ScratchBuf colbuf;
-  for (int64_t gr = 0; gr < s.groups; ++gr) {
-    GemmArgs a;
-    a.trans_a = true;  // op(A) = w_g^T: (CRS, Kg)
-    a.K = g.Kg;
-    a.A = w + gr * g.Kg * g.CRS;
-    a.lda = g.CRS;
-    a.ldb = g.PQ;
-    const float* dyg = dy + gr * g.Kg * g.PQ;
-    float* dxg = dx + gr * g.Cg * g.HW;
-    if (g.pointwise) {
-      a.M = g.Cg;
-      a.N = g.PQ;
-      a.B = dyg;
-      a.C = dxg;
-      a.ldc = g.HW;
-      sgemm(a);
-      continue;
-    }
-    std::memset(dxg, 0, sizeof(float) * g.Cg * g.HW);
-    float* col = colbuf.get(static_cast<size_t>(g.CRS * g.jb));
-    for (int64_t j0 = 0; j0 < g.PQ; j0 += g.jb) {
-      const int64_t j1 = std::min(g.PQ, j0 + g.jb);
-      a.M = g.CRS;
-      a.N = j1 - j0;
-      a.B = dyg + j0;
-      a.C = col;
-      a.ldc = j1 - j0;
-      sgemm(a);
-      col2im(dxg, col, s, g, j0, j1);
-    }
+// dy rows of the block side by side (ld = L); returns a pointer usable as a (Kg, L) matrix with leading
+// dimension *ld (dy itself when the block is one image).
+const float* block_dy(float* tmp, const float* dy, const Conv2dShape& s, const Geo& g, const Block& k, int64_t* ld) {
+  if (k.ni == 1) {
+    *ld = g.PQ;
+    return dy + yoff(s, g, k.n0, k, 0);
   }
+  for (int64_t i = 0; i < k.ni; ++i)
+    for (int64_t kk = 0; kk < g.Kg; ++kk)
+      std::memcpy(tmp + kk * k.L() + i * k.width(), dy + yoff(s, g, k.n0 + i, k, kk), sizeof(float) * k.width());
+  *ld = k.L();
+  return tmp;
 }
 
 void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2dShape& s) {
+  if (conv2d_direct_ok(s, true)) return conv2d_direct_backward_data(dx, dy, w, s);
   const Geo g = geometry(s);
-  parallel_for(0, s.N, image_grain(s, g), [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n)
-      backward_data_image(dx + n * s.C * g.HW, dy + n * s.K * g.PQ, w, s, g);
+  // Blocks hold whole images, or all slices of one image run in the same chunk: no two threads
+  // ever scatter into the same image.
+  parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {
+    static thread_local ScratchBuf colbuf, dybuf;
+    float* col = colbuf.get(static_cast<size_t>(g.CRS * g.ipb * g.jb));
+    float* tmp = dybuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb));
+    const int64_t n0 = b0 * g.ipb, n1 = std::min(s.N, b1 * g.ipb);
+    std::memset(dx + n0 * s.C * g.HW, 0, sizeof(float) * (n1 - n0) * s.C * g.HW);
+    for_blocks(s, g, b0, b1, [&](const Block& k) {
+      GemmArgs a;
+      a.trans_a = true;  // dcol (CRS, L) = w_g^T (CRS, Kg) @ dy_g (Kg, L)
+      a.M = g.CRS, a.N = k.L(), a.K = g.Kg;
+      a.A = w + k.gr * g.Kg * g.CRS, a.lda = g.CRS;
+      a.B = block_dy(tmp, dy, s, g, k, &a.ldb);
+      a.C = col, a.ldc = k.L();
+      sgemm(a);
+      for (int64_t i = 0; i < k.ni; ++i)
+        col2im(dx + ((k.n0 + i) * s.C + k.gr * g.Cg) * g.HW, col + i * k.width(), k.L(), s, g, k.j0, k.j1);
+    });
   });
 }
 
-// Accumulate (or, if `first`, set) one image's weight and bias gradients into dw / db.
-void backward_weights_image(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s,
-                            const Geo& g, bool first) {
-  static thread_local ScratchBuf colbuf;
-  if (db) {
-    for (int64_t k = 0; k < s.K; ++k) {
-      const float* d = dy + k * g.PQ;
-      VecF acc = vzero();
-      int64_t j = 0;
-      for (; j + kLanes <= g.PQ; j += kLanes) acc = vadd(acc, vload(d + j));
-      float sum = vsum(acc);
-      for (; j < g.PQ; ++j) sum += d[j];
-      db[k] = first ? sum : db[k] + sum;
-    }
-  }
-  for (int64_t gr = 0; gr < s.groups; ++gr) {
-    GemmArgs a;
-    a.trans_b = true;  // dW_g (Kg, CRS) = dY_g (Kg, PQ) @ col^T (PQ, CRS)
-    a.M = g.Kg;
-    a.N = g.CRS;
-    a.A = dy + gr * g.Kg * g.PQ;
-    a.lda = g.PQ;
-    a.C = dw + gr * g.Kg * g.CRS;
-    a.ldc = g.CRS;
-    const float* xg = x + gr * g.Cg * g.HW;
-    if (g.pointwise) {
-      a.K = g.PQ;
-      a.B = xg;
-      a.ldb = g.HW;
-      a.beta = first ? 0.f : 1.f;
-      sgemm(a);
-      continue;
-    }
-    float* col = colbuf.get(static_cast<size_t>(g.CRS * g.jb));
-    for (int64_t j0 = 0; j0 < g.PQ; j0 += g.jb) {
-      const int64_t j1 = std::min(g.PQ, j0 + g.jb);
-      im2col(col, xg, s, g, j0, j1);
-      a.K = j1 - j0;
-      a.A = dy + gr * g.Kg * g.PQ + j0;
-      a.B = col;
-      a.ldb = j1 - j0;
-      a.beta = (first && j0 == 0) ? 0.f : 1.f;
-      sgemm(a);
-    }
-  }
-}
-
 void conv_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s) {
+  if (s.N > 0 && conv2d_direct_ok(s, false)) return conv2d_direct_backward_weights(dw, db, dy, x, s);
   const Geo g = geometry(s);
-  const int64_t wsize = s.K * g.CRS;
+  const int64_t wsize = s.K * g.CRS, psize = wsize + s.K;
   if (s.N == 0) {
     if (dw) std::memset(dw, 0, sizeof(float) * wsize);
     if (db) std::memset(db, 0, sizeof(float) * s.K);
     return;
   }
-  // Fixed chunking of the batch (depends on N only): chunk c sums images [N*c/nc, N*(c+1)/nc).
-  const int64_t nc = std::min<int64_t>(s.N, 16);
-  static thread_local ScratchBuf partbuf, dwtmp;
-  float* parts = partbuf.get(static_cast<size_t>(std::max<int64_t>(1, nc - 1) * (wsize + s.K)));
-  float* dwp = dw ? dw : dwtmp.get(static_cast<size_t>(wsize));
+  // Fixed chunking of the blocks (depends on the shape only): chunk c sums blocks [nb*c/nc, nb*(c+1)/nc)
+  // into its own partial; partials are added in chunk order.
+  const int64_t nc = std::min<int64_t>(g.nblocks, 16);
+  static thread_local ScratchBuf partbuf;
+  float* parts = partbuf.get(static_cast<size_t>(nc * psize));
   parallel_for(0, nc, 1, [&](int64_t c0, int64_t c1) {
+    static thread_local ScratchBuf colbuf, dybuf;
+    float* col = colbuf.get(static_cast<size_t>(g.CRS * g.ipb * g.jb));
+    float* tmp = dybuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb));
     for (int64_t c = c0; c < c1; ++c) {
-      float* pw = c == 0 ? dwp : parts + (c - 1) * (wsize + s.K);
-      float* pb = db ? (c == 0 ? db : pw + wsize) : nullptr;
-      for (int64_t n = s.N * c / nc; n < s.N * (c + 1) / nc; ++n)
-        backward_weights_image(pw, pb, dy + n * s.K * g.PQ, x + n * s.C * g.HW, s, g, n == s.N * c / nc);
+      float* pw = parts + c * psize;
+      float* pb = pw + wsize;
+      std::memset(pb, 0, sizeof(float) * s.K);
+      const int64_t nstart = g.ipb * (g.nblocks * c / nc);
+      for_blocks(s, g, g.nblocks * c / nc, g.nblocks * (c + 1) / nc, [&](const Block& k) {
+        GemmArgs a;
+        a.trans_b = true;  // dW_g (Kg, CRS) += dy_g (Kg, L) @ col^T (L, CRS)
+        a.M = g.Kg, a.N = g.CRS, a.K = k.L();
+        a.A = block_dy(tmp, dy, s, g, k, &a.lda);
+        if (db) {
+          for (int64_t kk = 0; kk < g.Kg; ++kk) {
+            const float* d = a.A + kk * a.lda;
+            VecF acc = vzero();
+            int64_t j = 0;
+            for (; j + kLanes <= k.L(); j += kLanes) acc = vadd(acc, vload(d + j));
+            float sum = vsum(acc);
+            for (; j < k.L(); ++j) sum += d[j];
+            pb[k.gr * g.Kg + kk] += sum;
+          }
+        }
+        if (!dw) return;
+        block_im2col(col, x, s, g, k);
+        a.B = col, a.ldb = k.L();
+        a.C = pw + k.gr * g.Kg * g.CRS, a.ldc = g.CRS;
+        a.beta = k.n0 == nstart && k.j0 == 0 ? 0.f : 1.f;  // the chunk's first slice of this group
+        sgemm(a);
+      });
     }
   });
-  for (int64_t c = 1; c < nc; ++c) {
-    const float* pw = parts + (c - 1) * (wsize + s.K);
-    for (int64_t i = 0; i < wsize; ++i) dwp[i] += pw[i];
-    if (db)
-      for (int64_t k = 0; k < s.K; ++k) db[k] += pw[wsize + k];
+  for (int64_t i = 0; i < wsize; ++i) {
+    if (!dw) break;
+    float acc = parts[i];
+    for (int64_t c = 1; c < nc; ++c) acc += parts[c * psize + i];
+    dw[i] = acc;
   }
+  if (db)
+    for (int64_t k = 0; k < s.K; ++k) {
+      float acc = parts[wsize + k];
+      for (int64_t c = 1; c < nc; ++c) acc += parts[c * psize + wsize + k];
+      db[k] = acc;
+    }
 }
 
 }  // namespace

@@ -1,0 +1,253 @@
+// Direct stride-1 convolution (compiled once per ISA). See conv2d_direct.h.
+#include "kernels/conv2d_direct.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/parallel.h"
+#include "core/simd.h"
+
+namespace nne {
+namespace NNE_ISA_NS {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int KB = 6, VB = 4;   // forward tile: output channels x vectors (24 accumulators)
+constexpr int WK = 4, WT = 4;   // weight-gradient tile: output channels x taps (16 accumulators)
+#else
+constexpr int KB = 4, VB = 2;
+constexpr int WK = 2, WT = 4;
+#endif
+
+struct Grid {
+  int64_t Cg, Kg, CRS, Hp, Wp, HpWp, nvec, xsize;
+};
+
+Grid grid(const Conv2dShape& s) {
+  Grid g;
+  g.Cg = s.C / s.groups;
+  g.Kg = s.K / s.groups;
+  g.CRS = g.Cg * s.R * s.S;
+  g.Hp = s.H + 2 * s.pad_h;
+  g.Wp = s.W + 2 * s.pad_w;
+  g.HpWp = g.Hp * g.Wp;
+  g.nvec = (s.P * g.Wp + kLanes - 1) / kLanes;
+  // reads run up to one padded plane per channel plus the rounding of m and one row of slack
+  g.xsize = g.Cg * g.HpWp + g.nvec * kLanes + g.Wp + kLanes;
+  return g;
+}
+
+// Zero-padded copy of one group of one image (Cg channels) and the tap offsets.
+void pad_input(float* xp, const float* x, const Conv2dShape& s, const Grid& g) {
+  std::memset(xp, 0, sizeof(float) * g.xsize);
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t h = 0; h < s.H; ++h)
+      std::memcpy(xp + c * g.HpWp + (h + s.pad_h) * g.Wp + s.pad_w, x + (c * s.H + h) * s.W, sizeof(float) * s.W);
+}
+
+void tap_offsets(int64_t* off, const Conv2dShape& s, const Grid& g) {
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t r = 0; r < s.R; ++r)
+      for (int64_t t = 0; t < s.S; ++t) off[(c * s.R + r) * s.S + t] = c * g.HpWp + r * s.dil_h * g.Wp + t * s.dil_w;
+}
+
+// out[k][m0 + v*L ...] for KBt output channels and VBt vectors: sum over taps of w[k][i] * xp[off[i] + m].
+template <int KBt, int VBt>
+void fwd_tile(float* out, int64_t ldo, const float* xp, const int64_t* off, const float* w, int64_t CRS, int64_t m0) {
+  VecF acc[KBt][VBt];
+  for (int k = 0; k < KBt; ++k)
+    for (int v = 0; v < VBt; ++v) acc[k][v] = vzero();
+  for (int64_t i = 0; i < CRS; ++i) {
+    const float* p = xp + off[i] + m0;
+    VecF xv[VBt];
+    for (int v = 0; v < VBt; ++v) xv[v] = vload(p + v * kLanes);
+    for (int k = 0; k < KBt; ++k) {
+      const VecF wv = vset1(w[k * CRS + i]);
+      for (int v = 0; v < VBt; ++v) acc[k][v] = vfma(wv, xv[v], acc[k][v]);
+    }
+  }
+  for (int k = 0; k < KBt; ++k)
+    for (int v = 0; v < VBt; ++v) vstore(out + k * ldo + m0 + v * kLanes, acc[k][v]);
+}
+
+using FwdTile = void (*)(float*, int64_t, const float*, const int64_t*, const float*, int64_t, int64_t);
+
+template <int KBt, int... V>
+constexpr std::array<FwdTile, sizeof...(V)> fwd_row(std::integer_sequence<int, V...>) {
+  return {&fwd_tile<KBt, V + 1>...};
+}
+
+template <int... K>
+constexpr std::array<std::array<FwdTile, VB>, KB> fwd_table(std::integer_sequence<int, K...>) {
+  return {fwd_row<K + 1>(std::make_integer_sequence<int, VB>{})...};
+}
+
+constexpr auto kFwd = fwd_table(std::make_integer_sequence<int, KB>{});
+
+// One image: y (K, P, Q) from x (C, H, W), w (K, Cg, R, S).
+void forward_image(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, const Grid& g) {
+  static thread_local ScratchBuf xbuf, obuf;
+  static thread_local std::vector<int64_t> off;
+  float* xp = xbuf.get(static_cast<size_t>(g.xsize));
+  const int64_t ldo = g.nvec * kLanes;
+  float* out = obuf.get(static_cast<size_t>(g.Kg * ldo));
+  off.resize(static_cast<size_t>(g.CRS));
+  tap_offsets(off.data(), s, g);
+  for (int64_t gr = 0; gr < s.groups; ++gr) {
+    pad_input(xp, x + gr * g.Cg * s.H * s.W, s, g);
+    const float* wg = w + gr * g.Kg * g.CRS;
+    for (int64_t k0 = 0; k0 < g.Kg; k0 += KB) {
+      const int kb = static_cast<int>(std::min<int64_t>(KB, g.Kg - k0));
+      for (int64_t v0 = 0; v0 < g.nvec; v0 += VB) {
+        const int vb = static_cast<int>(std::min<int64_t>(VB, g.nvec - v0));
+        kFwd[kb - 1][vb - 1](out + k0 * ldo, ldo, xp, off.data(), wg + k0 * g.CRS, g.CRS, v0 * kLanes);
+      }
+    }
+    for (int64_t k = 0; k < g.Kg; ++k) {
+      const float bias = b ? b[gr * g.Kg + k] : 0.f;
+      float* yk = y + (gr * g.Kg + k) * s.P * s.Q;
+      const float* ok = out + k * ldo;
+      for (int64_t p = 0; p < s.P; ++p)
+        for (int64_t q = 0; q < s.Q; ++q) yk[p * s.Q + q] = ok[p * g.Wp + q] + bias;
+    }
+  }
+}
+
+void forward_batch(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
+  const Grid g = grid(s);
+  const int64_t flops = std::max<int64_t>(1, 2 * s.K * g.nvec * kLanes * g.CRS);
+  parallel_for(0, s.N, std::max<int64_t>(1, (int64_t{1} << 18) / flops), [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) forward_image(y + n * s.K * s.P * s.Q, x + n * s.C * s.H * s.W, w, b, s, g);
+  });
+}
+
+// acc[k][j] (vector partials, stored in part) += sum over m of dyw[k][m] * xp[off[j] + m].
+template <int KBt, int TBt>
+void wgrad_tile(float* part, int64_t CRS, const float* dyw, int64_t ldd, const float* xp, const int64_t* off,
+                int64_t nvec) {
+  VecF acc[KBt][TBt];
+  for (int k = 0; k < KBt; ++k)
+    for (int t = 0; t < TBt; ++t) acc[k][t] = vload(part + (k * CRS + t) * kLanes);
+  for (int64_t v = 0; v < nvec; ++v) {
+    VecF dv[KBt];
+    for (int k = 0; k < KBt; ++k) dv[k] = vload(dyw + k * ldd + v * kLanes);
+    for (int t = 0; t < TBt; ++t) {
+      const VecF xv = vload(xp + off[t] + v * kLanes);
+      for (int k = 0; k < KBt; ++k) acc[k][t] = vfma(dv[k], xv, acc[k][t]);
+    }
+  }
+  for (int k = 0; k < KBt; ++k)
+    for (int t = 0; t < TBt; ++t) vstore(part + (k * CRS + t) * kLanes, acc[k][t]);
+}
+
+using WTile = void (*)(float*, int64_t, const float*, int64_t, const float*, const int64_t*, int64_t);
+
+template <int KBt, int... T>
+constexpr std::array<WTile, sizeof...(T)> w_row(std::integer_sequence<int, T...>) {
+  return {&wgrad_tile<KBt, T + 1>...};
+}
+
+template <int... K>
+constexpr std::array<std::array<WTile, WT>, WK> w_table(std::integer_sequence<int, K...>) {
+  return {w_row<K + 1>(std::make_integer_sequence<int, WT>{})...};
+}
+
+constexpr auto kWgrad = w_table(std::make_integer_sequence<int, WK>{});
+
+}  // namespace
+
+bool conv2d_direct_ok(const Conv2dShape& s, bool for_backward_data) {
+  if (s.stride_h != 1 || s.stride_w != 1) return false;
+  if (for_backward_data && (s.pad_h > s.dil_h * (s.R - 1) || s.pad_w > s.dil_w * (s.S - 1))) return false;
+  const int64_t CRS = s.C / s.groups * s.R * s.S;
+  // Wide-channel layers with big images go to im2col + GEMM (better register reuse there).
+  return CRS <= 256 || s.P * s.Q <= 256;
+}
+
+void conv2d_direct_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
+  forward_batch(y, x, w, b, s);
+}
+
+void conv2d_direct_backward_data(float* dx, const float* dy, const float* w, const Conv2dShape& s) {
+  // dx = conv(dy, w'), w'[gr*Cg + c][k][r][t] = w[gr*Kg + k][c][R-1-r][S-1-t], padding dil*(k-1) - pad.
+  const int64_t Cg = s.C / s.groups, Kg = s.K / s.groups, RS = s.R * s.S;
+  static thread_local ScratchBuf wbuf;
+  float* wt = wbuf.get(static_cast<size_t>(s.C * Kg * RS));
+  for (int64_t gr = 0; gr < s.groups; ++gr)
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t k = 0; k < Kg; ++k)
+        for (int64_t i = 0; i < RS; ++i)
+          wt[((gr * Cg + c) * Kg + k) * RS + i] = w[((gr * Kg + k) * Cg + c) * RS + (RS - 1 - i)];
+  Conv2dShape t = s;
+  t.C = s.K, t.H = s.P, t.W = s.Q, t.K = s.C, t.P = s.H, t.Q = s.W;
+  t.pad_h = s.dil_h * (s.R - 1) - s.pad_h;
+  t.pad_w = s.dil_w * (s.S - 1) - s.pad_w;
+  forward_batch(dx, dy, wt, nullptr, t);
+}
+
+void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s) {
+  const Grid g = grid(s);
+  const int64_t wsize = s.K * g.CRS, PQ = s.P * s.Q, ldd = g.nvec * kLanes;
+  const int64_t nc = std::max<int64_t>(1, std::min<int64_t>(s.N, 16));  // fixed chunks: N only
+  static thread_local ScratchBuf partbuf;
+  float* parts = partbuf.get(static_cast<size_t>(nc * (wsize + s.K)));
+  parallel_for(0, nc, 1, [&](int64_t c0, int64_t c1) {
+    static thread_local ScratchBuf xbuf, dbuf, vbuf;
+    static thread_local std::vector<int64_t> off;
+    float* xp = xbuf.get(static_cast<size_t>(g.xsize));
+    float* dyw = dbuf.get(static_cast<size_t>(g.Kg * ldd));
+    float* vacc = vbuf.get(static_cast<size_t>(wsize * kLanes));
+    off.resize(static_cast<size_t>(g.CRS));
+    tap_offsets(off.data(), s, g);
+    for (int64_t c = c0; c < c1; ++c) {
+      float* pw = parts + c * (wsize + s.K);
+      float* pb = pw + wsize;
+      std::memset(vacc, 0, sizeof(float) * wsize * kLanes);
+      std::memset(pb, 0, sizeof(float) * s.K);
+      for (int64_t n = s.N * c / nc; n < s.N * (c + 1) / nc; ++n) {
+        const float* dyn = dy + n * s.K * PQ;
+        for (int64_t k = 0; k < s.K; ++k) {
+          float acc = 0.f;
+          for (int64_t j = 0; j < PQ; ++j) acc += dyn[k * PQ + j];
+          pb[k] += acc;
+        }
+        if (!dw) continue;
+        for (int64_t gr = 0; gr < s.groups; ++gr) {
+          pad_input(xp, x + (n * s.C + gr * g.Cg) * s.H * s.W, s, g);
+          std::memset(dyw, 0, sizeof(float) * g.Kg * ldd);
+          for (int64_t k = 0; k < g.Kg; ++k)
+            for (int64_t p = 0; p < s.P; ++p)
+              std::memcpy(dyw + k * ldd + p * g.Wp, dyn + ((gr * g.Kg + k) * s.P + p) * s.Q, sizeof(float) * s.Q);
+          float* vg = vacc + gr * g.Kg * g.CRS * kLanes;
+          for (int64_t k0 = 0; k0 < g.Kg; k0 += WK) {
+            const int kb = static_cast<int>(std::min<int64_t>(WK, g.Kg - k0));
+            for (int64_t j0 = 0; j0 < g.CRS; j0 += WT) {
+              const int tb = static_cast<int>(std::min<int64_t>(WT, g.CRS - j0));
+              kWgrad[kb - 1][tb - 1](vg + (k0 * g.CRS + j0) * kLanes, g.CRS, dyw + k0 * ldd, ldd, xp,
+                                     off.data() + j0, g.nvec);
+            }
+          }
+        }
+      }
+      if (dw)
+        for (int64_t i = 0; i < wsize; ++i) pw[i] = vsum(vload(vacc + i * kLanes));
+    }
+  });
+  for (int64_t i = 0; dw && i < wsize; ++i) {
+    float acc = parts[i];
+    for (int64_t c = 1; c < nc; ++c) acc += parts[c * (wsize + s.K) + i];
+    dw[i] = acc;
+  }
+  for (int64_t k = 0; db && k < s.K; ++k) {
+    float acc = parts[wsize + k];
+    for (int64_t c = 1; c < nc; ++c) acc += parts[c * (wsize + s.K) + wsize + k];
+    db[k] = acc;
+  }
+}
+
+}  // namespace NNE_ISA_NS
+}  // namespace nne
