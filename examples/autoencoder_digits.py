@@ -1,14 +1,14 @@
-"""Dense and denoising autoencoders on the 8x8 digits against PCA at the same code size.
+"""Dense, denoising and convolutional autoencoders on the 8x8 digits against PCA at the same code size.
 
 Run: PYTHONPATH=python python examples/autoencoder_digits.py [--out path.png]
-Writes originals, PCA, autoencoder and denoising-autoencoder reconstructions of held-out digits.
+Writes originals, PCA, dense, denoising and convolutional autoencoder reconstructions of held-out digits.
 """
 
 import numpy as np
 from _families import digits, parse_args, save_grid
 
 import nnengine as ne
-from nnengine.models import Autoencoder, DenoisingAutoencoder
+from nnengine.models import Autoencoder, ConvAutoencoder, DenoisingAutoencoder
 
 args = parse_args("autoencoder_digits.png", __doc__)
 epochs = args.epochs or 30
@@ -27,4 +27,11 @@ for cls in (Autoencoder, DenoisingAutoencoder):
         rec = model(xte).data
     print(f"{cls.__name__}({k}) held-out MSE {((rec - xte) ** 2).mean():.4f}")
     rows[cls.__name__] = rec[:12]
+ne.manual_seed(args.seed)
+cae = ConvAutoencoder(1, (8, 8), code_size=k, channels=(16, 32))
+cae.fit(xtr.reshape(-1, 1, 8, 8), epochs=args.epochs or 15, lr=5e-3, batch_size=32)
+with ne.no_grad():
+    rec = cae(xte.reshape(-1, 1, 8, 8)).data.reshape(len(xte), -1)
+print(f"ConvAutoencoder({k}) held-out MSE {((rec - xte) ** 2).mean():.4f}")
+rows["ConvAutoencoder"] = rec[:12]
 save_grid(rows, args.out, title=f"code size {k}: held-out reconstructions")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import nnengine as ne
-from nnengine.models import DBN, GAN, VAE, Autoencoder, DenoisingAutoencoder, Ladder
+from nnengine.models import DBN, GAN, VAE, Autoencoder, ConvAutoencoder, DenoisingAutoencoder, Ladder
+from nnengine.models.autoencoder import upsample_nearest2x
 from nnengine.models.gan import sample_score
 
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
@@ -46,6 +47,32 @@ def test_autoencoder_beats_pca(digits, cls):
     print(f"{cls.__name__}: held-out MSE {err:.4f} vs PCA({k}) {pca:.4f} (untrained {before:.4f})")
     assert code.shape == (len(xte), k) and rec.shape == xte.shape
     assert err < 0.9 * pca < before
+
+
+def test_conv_autoencoder_beats_pca(digits):
+    xtr, _, xte, _ = digits
+    ne.manual_seed(0)
+    model = ConvAutoencoder(1, (8, 8), code_size=8, channels=(16, 32))
+    hist = model.fit(xtr.reshape(-1, 1, 8, 8), epochs=15, lr=5e-3, batch_size=32)
+    with ne.no_grad():
+        rec = model(xte.reshape(-1, 1, 8, 8)).data
+        code = model.encode(xte).data  # flat (N, 64) rows are accepted too
+    err, pca = float(((rec.reshape(len(xte), -1) - xte) ** 2).mean()), pca_error(xtr, xte, 8)
+    print(f"ConvAutoencoder: held-out MSE {err:.4f} vs PCA(8) {pca:.4f}; training {np.round(hist, 4)}")
+    assert rec.shape == (len(xte), 1, 8, 8) and code.shape == (len(xte), 8)
+    assert err < 0.9 * pca and hist[-1] < 0.5 * hist[0]
+    with pytest.raises(ValueError, match="x: expected shape"):
+        model.encode(np.zeros((2, 1, 9, 8), np.float32))
+    with pytest.raises(ValueError, match="image_size"):
+        ConvAutoencoder(1, (6, 8), channels=(16, 32))
+
+
+def test_upsample_nearest2x_gradient():
+    x = ne.tensor(np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2), requires_grad=True)
+    y = upsample_nearest2x(x)
+    assert np.array_equal(y.data, x.data.repeat(2, 2).repeat(2, 3))
+    (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad, 8 * x.data)  # 4 copies, d(y^2)/dy = 2y
 
 
 def test_denoising_autoencoder_removes_noise(digits):

@@ -87,46 +87,47 @@ inline void pack_backward(float* dst, const float* w, int64_t H, int G) {
 // acc[i][v] += sum_k a[i*lda + k] * bp[k*NV*L + v*L .. +L]. Few accumulators -> split k into KS
 // independent partial sums (fixed order, so results stay deterministic).
 template <int MR, int NV>
-inline void mm_acc(VecF (&acc)[MR][NV], int64_t K, const float* a, int64_t lda, const float* bp) {
+inline void mm_acc(VecF (&acc)[MR][NV], int64_t K, const float* __restrict a, int64_t lda,
+                   const float* __restrict bp) {
   constexpr int KS = MR * NV >= 8 ? 1 : (MR * NV >= 4 ? 2 : 4);
-  if constexpr (KS == 1) {
-    for (int64_t k = 0; k < K; ++k) {
+  VecF c[KS][MR][NV];  // local accumulators (kept in registers whatever the caller inlines)
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      c[0][i][v] = acc[i][v];
+#pragma GCC unroll 4
+      for (int s = 1; s < KS; ++s) c[s][i][v] = vzero();
+    }
+  int64_t k = 0;
+  for (; k + KS <= K; k += KS) {
+#pragma GCC unroll 4
+    for (int s = 0; s < KS; ++s) {
       VecF b[NV];
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) b[v] = vload(bp + (k * NV + v) * L);
+      for (int v = 0; v < NV; ++v) b[v] = vload(bp + ((k + s) * NV + v) * L);
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i) {
-        const VecF av = vset1(a[i * lda + k]);
+        const VecF av = vset1(a[i * lda + k + s]);
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[i][v] = vfma(av, b[v], acc[i][v]);
+        for (int v = 0; v < NV; ++v) c[s][i][v] = vfma(av, b[v], c[s][i][v]);
       }
     }
-  } else {
-    VecF part[KS][MR][NV];
-    for (int s = 0; s < KS; ++s)
-      for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v) part[s][i][v] = vzero();
-    int64_t k = 0;
-    for (; k + KS <= K; k += KS) {
-#pragma GCC unroll 4
-      for (int s = 0; s < KS; ++s) {
-#pragma GCC unroll 4
-        for (int i = 0; i < MR; ++i) {
-          const VecF av = vset1(a[i * lda + k + s]);
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) part[s][i][v] = vfma(av, vload(bp + ((k + s) * NV + v) * L), part[s][i][v]);
-        }
-      }
-    }
-    for (; k < K; ++k)
-      for (int i = 0; i < MR; ++i) {
-        const VecF av = vset1(a[i * lda + k]);
-        for (int v = 0; v < NV; ++v) part[0][i][v] = vfma(av, vload(bp + (k * NV + v) * L), part[0][i][v]);
-      }
-    for (int s = 0; s < KS; ++s)
-      for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v) acc[i][v] = vadd(acc[i][v], part[s][i][v]);
   }
+  for (; k < K; ++k)
+    for (int i = 0; i < MR; ++i) {
+      const VecF av = vset1(a[i * lda + k]);
+      for (int v = 0; v < NV; ++v) c[0][i][v] = vfma(av, vload(bp + (k * NV + v) * L), c[0][i][v]);
+    }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      VecF r = c[0][i][v];
+#pragma GCC unroll 4
+      for (int s = 1; s < KS; ++s) r = vadd(r, c[s][i][v]);
+      acc[i][v] = r;
+    }
 }
 
 template <int M, int NV, class Init, class Epi>

@@ -26,10 +26,13 @@ __version__ = "0.1.0"
 from . import (  # noqa: E402
     constraints,
     data,
+    finetune,
     functional,
+    interop,
     io,
     models,
     nn,
+    onnx,
     optim,
     preprocessing,
     regularizers,
@@ -40,5 +43,5 @@ __all__ = [
     "Tensor", "tensor", "cat", "stack", "where", "zeros", "ones", "randn", "rand", "from_numpy",
     "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "Function", "manual_seed",
     "set_num_threads", "get_num_threads", "backend", "functional", "nn", "optim", "regularizers",
-    "constraints", "data", "io", "models", "preprocessing", "train", "__version__",
+    "constraints", "data", "finetune", "interop", "io", "models", "onnx", "preprocessing", "train", "__version__",
 ]

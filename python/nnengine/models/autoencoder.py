@@ -129,3 +129,76 @@ class DenoisingAutoencoder(Autoencoder):
         if self.mask_prob > 0:
             noisy = noisy * (_random.generator().random(arr.shape) >= self.mask_prob)
         return Tensor(noisy.astype(np.float32))
+
+
+def upsample_nearest2x(x: Tensor) -> Tensor:
+    """``(N, C, H, W) -> (N, C, 2H, 2W)`` by repeating each pixel (differentiable: reshape + expand)."""
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h, 1, w, 1).expand(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w)
+
+
+class _Upsample2x(nn.Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return upsample_nearest2x(x)
+
+
+class ConvAutoencoder(Autoencoder):
+    """Convolutional autoencoder for ``(N, in_channels, H, W)`` images in [0, 1].
+
+    Encoder: per entry of ``channels`` a 3x3 Conv2d (padding 1) + ReLU + 2x2 max-pool, then a Linear to
+    the ``code_size`` code. Decoder: Linear + ReLU back to the smallest feature map, then per stage a
+    nearest 2x upsampling + 3x3 Conv2d (the transposed convolution done as upsample + conv), ReLU between
+    stages and a sigmoid at the end. H and W must be divisible by ``2 ** len(channels)``.
+
+    Example:
+        >>> cae = ConvAutoencoder(1, (8, 8), code_size=8, channels=(16, 32))
+        >>> loss = cae.reconstruction_loss(x)      # x (N, 1, 8, 8)
+    """
+
+    def __init__(self, in_channels: int = 1, image_size: Sequence[int] = (8, 8), code_size: int = 8,
+                 channels: Sequence[int] = (16, 32)) -> None:
+        nn.Module.__init__(self)
+        hw = (int(image_size), int(image_size)) if isinstance(image_size, (int, np.integer)) else \
+            tuple(int(s) for s in image_size)
+        chans = [int(c) for c in channels]
+        f = 2 ** len(chans)
+        if len(hw) != 2 or hw[0] % f or hw[1] % f or min(hw) < f:
+            raise ValueError(f"image_size: expected (H, W) divisible by {f} (2 ** len(channels)), got {image_size}")
+        if int(in_channels) < 1 or int(code_size) < 1 or not chans or min(chans) < 1:
+            raise ValueError(f"in_channels, code_size, channels: expected positive sizes, got {in_channels}, "
+                             f"{code_size}, {channels}")
+        self.in_channels, self.image_size, self.code_size = int(in_channels), hw, int(code_size)
+        self.in_features = self.in_channels * hw[0] * hw[1]
+        small = (chans[-1], hw[0] // f, hw[1] // f)
+        self._small = small
+        enc: list = []
+        c_prev = self.in_channels
+        for c in chans:
+            enc += [nn.Conv2d(c_prev, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            c_prev = c
+        enc += [nn.Flatten(), nn.Linear(int(np.prod(small)), self.code_size)]
+        self.encoder = nn.Sequential(*enc)
+        self.decoder_fc = nn.Sequential(nn.Linear(self.code_size, int(np.prod(small))), nn.ReLU())
+        dec: list = []
+        outs = list(reversed(chans[:-1])) + [self.in_channels]
+        c_prev = chans[-1]
+        for i, c in enumerate(outs):
+            dec += [_Upsample2x(), nn.Conv2d(c_prev, c, 3, padding=1)]
+            dec.append(nn.ReLU() if i < len(outs) - 1 else nn.Sigmoid())
+            c_prev = c
+        self.decoder = nn.Sequential(*dec)
+
+    def _images(self, x: Tensor) -> Tensor:
+        c, (h, w) = self.in_channels, self.image_size
+        if x.ndim == 2 and x.shape[1] == c * h * w:
+            return x.reshape(x.shape[0], c, h, w)
+        if x.ndim != 4 or tuple(x.shape[1:]) != (c, h, w):
+            raise ValueError(f"x: expected shape (N, {c}, {h}, {w}) or (N, {c * h * w}), got {x.shape}")
+        return x
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.encoder(self._images(as_tensor(x)))
+
+    def decode(self, code: Tensor) -> Tensor:
+        h = self.decoder_fc(as_tensor(code))
+        return self.decoder(h.reshape((h.shape[0],) + self._small))

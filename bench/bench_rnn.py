@@ -1,0 +1,102 @@
+"""RNN / LSTM forward and forward+backward vs torch.nn.LSTM / torch.nn.RNN, 1 and 2 threads.
+
+Interleaves nnengine and torch (A, B, A, B ...) in one process and reports medians and the ratio
+torch / nnengine (> 1 means nnengine is faster). Writes bench/results/bench_rnn.json.
+
+    PYTHONPATH=python python bench/bench_rnn.py [--rounds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import torch
+
+import nnengine as ne
+from nnengine import nn
+
+CASES = [
+    # name, mode, seq, batch, input, hidden, layers, bidirectional
+    ("LSTM T50 B32 I64 H128", "LSTM", 50, 32, 64, 128, 1, False),
+    ("LSTM same, 2-layer bidir", "LSTM", 50, 32, 64, 128, 2, True),
+    ("LSTM latency T100 B1 I32 H64", "LSTM", 100, 1, 32, 64, 1, False),
+    ("RNN T50 B32 I64 H128", "RNN", 50, 32, 64, 128, 1, False),
+    ("RNN same, 2-layer bidir", "RNN", 50, 32, 64, 128, 2, True),
+    ("RNN latency T100 B1 I32 H64", "RNN", 100, 1, 32, 64, 1, False),
+]
+
+
+def _time(fn, reps):
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t0) / reps
+
+
+def run_case(case, threads, rounds):
+    name, mode, T, B, I, H, L, bi = case
+    torch.manual_seed(0)
+    tm = getattr(torch.nn, mode)(I, H, num_layers=L, bidirectional=bi)
+    m = getattr(nn, mode)(I, H, num_layers=L, bidirectional=bi)
+    m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
+    xt = torch.tensor(x)
+
+    def ne_fwd():
+        with ne.no_grad():
+            m(ne.tensor(x))
+
+    def t_fwd():
+        with torch.no_grad():
+            tm(xt)
+
+    def ne_fb():
+        xi = ne.tensor(x, requires_grad=True)
+        out, _ = m(xi)
+        out.sum().backward()
+
+    def t_fb():
+        xi = xt.clone().requires_grad_(True)
+        out, _ = tm(xi)
+        out.sum().backward()
+
+    ne.set_num_threads(threads)
+    torch.set_num_threads(threads)
+    res = {}
+    for kind, a, b in (("fwd", ne_fwd, t_fwd), ("fwd+bwd", ne_fb, t_fb)):
+        a(), b()
+        per = max(_time(a, 1), _time(b, 1))
+        reps = max(1, int(0.05 / max(per, 1e-6)))
+        ta, tb = [], []
+        for _ in range(rounds):
+            ta.append(_time(a, reps))
+            tb.append(_time(b, reps))
+        res[kind] = (float(np.median(ta)) * 1e3, float(np.median(tb)) * 1e3)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=15)
+    args = ap.parse_args()
+    rows = []
+    print(f"{'case':32s} {'thr':>3s} {'pass':8s} {'nnengine ms':>12s} {'torch ms':>10s} {'torch/ne':>9s}")
+    for case in CASES:
+        for threads in (1, 2):
+            res = run_case(case, threads, args.rounds)
+            for kind, (a, b) in res.items():
+                print(f"{case[0]:32s} {threads:3d} {kind:8s} {a:12.3f} {b:10.3f} {b / a:9.2f}")
+                rows.append(
+                    dict(case=case[0], threads=threads, kind=kind, nnengine_ms=a, torch_ms=b, ratio=b / a)
+                )
+    os.makedirs(os.path.join(os.path.dirname(__file__), "results"), exist_ok=True)
+    with open(os.path.join(os.path.dirname(__file__), "results", "bench_rnn.json"), "w") as f:
+        json.dump(dict(isa=ne.backend.isa(), torch=torch.__version__, rows=rows), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

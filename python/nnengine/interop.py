@@ -1,0 +1,211 @@
+"""PyTorch interop: convert a torch ``nn.Sequential`` (nested too) to nnengine and back.
+
+nnengine layers share PyTorch's parameter names, shapes and gate orders, so weights move with
+``layer.load_state_dict(torch_layer.state_dict())`` (Linear, Conv2d, BatchNorm1d/2d, RNN, LSTM, RNNCell,
+LSTMCell, and any nesting of them). ``from_torch`` builds the nnengine twin of a torch module tree made of
+Sequential, Linear, Conv2d, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax,
+LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, RNNCell and LSTMCell, with the
+same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
+inside these two functions, never when nnengine is imported.
+
+Example:
+    >>> import torch
+    >>> tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    >>> model = nnengine.interop.from_torch(tm)      # same outputs as tm
+    >>> back = nnengine.interop.to_torch(model)       # a torch.nn.Sequential again
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Callable, Dict, Tuple
+
+import numpy as np
+
+from . import nn
+from .nn.module import Module
+
+__all__ = ["from_torch", "to_torch"]
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("nnengine.interop needs PyTorch (torch) installed") from e
+    return torch
+
+
+def _pair(v: Any) -> Tuple[int, int]:
+    return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def _unsupported(m: Any, path: str, why: str = "") -> TypeError:
+    where = f" at '{path}'" if path else ""
+    return TypeError(f"layer {type(m).__name__}{where} is not supported{': ' + why if why else ''}")
+
+
+def _pool_args(m: Any, path: str) -> Tuple[Any, Any, Any]:
+    if getattr(m, "ceil_mode", False):
+        raise _unsupported(m, path, "ceil_mode=True")
+    if getattr(m, "dilation", 1) not in (1, (1, 1)) or getattr(m, "return_indices", False):
+        raise _unsupported(m, path, "dilation/return_indices")
+    return m.kernel_size, m.stride, m.padding
+
+
+def _rnn_args(m: Any) -> Dict[str, Any]:
+    kw = dict(num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first, dropout=float(m.dropout),
+              bidirectional=m.bidirectional)
+    if getattr(m, "proj_size", 0):
+        raise _unsupported(m, "", "proj_size > 0")
+    return kw
+
+
+def _from_layer(m: Any, path: str) -> Module:
+    """The nnengine twin of one torch layer (without weights)."""
+    tnn = _torch().nn
+    name = type(m).__name__
+    if isinstance(m, tnn.Linear):
+        return nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
+    if isinstance(m, tnn.Conv2d):
+        if m.padding_mode != "zeros":
+            raise _unsupported(m, path, f"padding_mode={m.padding_mode!r}")
+        pad = m.padding if isinstance(m.padding, str) else _pair(m.padding)
+        return nn.Conv2d(m.in_channels, m.out_channels, _pair(m.kernel_size), _pair(m.stride), pad,
+                         _pair(m.dilation), m.groups, bias=m.bias is not None)
+    if isinstance(m, tnn.MaxPool2d):
+        return nn.MaxPool2d(*_pool_args(m, path))
+    if isinstance(m, tnn.AvgPool2d):
+        if not m.count_include_pad or m.divisor_override is not None:
+            raise _unsupported(m, path, "count_include_pad=False / divisor_override")
+        return nn.AvgPool2d(*_pool_args(m, path))
+    if isinstance(m, (tnn.BatchNorm1d, tnn.BatchNorm2d)):
+        cls = nn.BatchNorm1d if isinstance(m, tnn.BatchNorm1d) else nn.BatchNorm2d
+        return cls(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
+    if isinstance(m, tnn.LeakyReLU):
+        return nn.LeakyReLU(m.negative_slope)
+    if isinstance(m, tnn.ELU):
+        return nn.ELU(m.alpha)
+    if isinstance(m, (tnn.Softmax, tnn.LogSoftmax)):
+        if m.dim is None:
+            raise _unsupported(m, path, "dim=None (give the dimension explicitly)")
+        return (nn.Softmax if isinstance(m, tnn.Softmax) else nn.LogSoftmax)(m.dim)
+    if isinstance(m, tnn.Softplus):
+        if m.beta != 1 or m.threshold != 20:
+            raise _unsupported(m, path, "beta != 1 or threshold != 20")
+        return nn.Softplus()
+    if isinstance(m, tnn.Flatten):
+        return nn.Flatten(m.start_dim, m.end_dim)
+    if isinstance(m, tnn.Unflatten):
+        return nn.Unflatten(m.dim, m.unflattened_size)
+    if isinstance(m, tnn.Dropout):
+        return nn.Dropout(m.p)
+    if type(m) is tnn.RNN:
+        return nn.RNN(m.input_size, m.hidden_size, nonlinearity=m.nonlinearity, **_rnn_args(m))
+    if type(m) is tnn.LSTM:
+        return nn.LSTM(m.input_size, m.hidden_size, **_rnn_args(m))
+    if type(m) is tnn.RNNCell:
+        return nn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
+    if type(m) is tnn.LSTMCell:
+        return nn.LSTMCell(m.input_size, m.hidden_size, m.bias)
+    simple = {"ReLU": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "Identity": nn.Identity}
+    if name in simple and type(m) is getattr(tnn, name):
+        return simple[name]()
+    raise _unsupported(m, path)
+
+
+def from_torch(module: Any) -> Module:
+    """An nnengine Module equal to the torch ``module`` (same weights, keys, mode, outputs).
+
+    Raises TypeError naming the first layer (by its path) that has no nnengine counterpart.
+
+    Example:
+        >>> model = from_torch(torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten()))
+    """
+    torch = _torch()
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
+
+    def convert(m: Any, path: str) -> Module:
+        if type(m) is torch.nn.Sequential:
+            kids = [(name, convert(c, f"{path}.{name}" if path else name)) for name, c in m.named_children()]
+            if [name for name, _ in kids] == [str(i) for i in range(len(kids))]:
+                return nn.Sequential(*(c for _, c in kids))  # positional: save_model records it plainly
+            return nn.Sequential(OrderedDict(kids))
+        out = _from_layer(m, path)
+        out.load_state_dict({k: v.detach().cpu().numpy() for k, v in m.state_dict().items()})
+        return out
+
+    out = convert(module, "")
+    for ne_m, t_m in zip(out.modules(), module.modules()):
+        object.__setattr__(ne_m, "training", bool(t_m.training))
+    return out
+
+
+def _to_layer(m: Module, tnn: Any, path: str) -> Any:
+    simple: Dict[type, Callable[[], Any]] = {nn.ReLU: tnn.ReLU, nn.Sigmoid: tnn.Sigmoid, nn.Tanh: tnn.Tanh,
+                                             nn.Identity: tnn.Identity, nn.Softplus: tnn.Softplus}
+    t = type(m)
+    if t in simple:
+        return simple[t]()
+    if t is nn.Linear:
+        return tnn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
+    if t is nn.Conv2d:
+        return tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
+                          bias=m.bias is not None)
+    if t is nn.MaxPool2d:
+        return tnn.MaxPool2d(m.kernel_size, m.stride, m.padding)
+    if t is nn.AvgPool2d:
+        return tnn.AvgPool2d(m.kernel_size, m.stride, m.padding)
+    if t in (nn.BatchNorm1d, nn.BatchNorm2d):
+        cls = tnn.BatchNorm1d if t is nn.BatchNorm1d else tnn.BatchNorm2d
+        return cls(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
+    if t is nn.LeakyReLU:
+        return tnn.LeakyReLU(m.negative_slope)
+    if t is nn.ELU:
+        return tnn.ELU(m.alpha)
+    if t in (nn.Softmax, nn.LogSoftmax):
+        return (tnn.Softmax if t is nn.Softmax else tnn.LogSoftmax)(dim=m.dim)
+    if t is nn.Flatten:
+        return tnn.Flatten(m.start_dim, m.end_dim)
+    if t is nn.Unflatten:
+        return tnn.Unflatten(m.dim, m.unflattened_size)
+    if t is nn.Dropout:
+        return tnn.Dropout(m.p)
+    if t in (nn.RNN, nn.LSTM):
+        kw = dict(num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first, dropout=m.dropout,
+                  bidirectional=m.bidirectional)
+        if t is nn.RNN:
+            return tnn.RNN(m.input_size, m.hidden_size, nonlinearity=m.nonlinearity, **kw)
+        return tnn.LSTM(m.input_size, m.hidden_size, **kw)
+    if t is nn.RNNCell:
+        return tnn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
+    if t is nn.LSTMCell:
+        return tnn.LSTMCell(m.input_size, m.hidden_size, m.bias)
+    raise _unsupported(m, path)
+
+
+def to_torch(module: Module) -> Any:
+    """A torch module tree equal to the nnengine ``module`` (Sequential nesting and the layers listed above).
+
+    Example:
+        >>> tm = to_torch(nnengine.nn.Sequential(nnengine.nn.Linear(4, 2), nnengine.nn.Softmax(1)))
+    """
+    torch = _torch()
+    if not isinstance(module, Module):
+        raise TypeError(f"module: expected an nnengine Module, got {type(module).__name__}")
+
+    def convert(m: Module, path: str) -> Any:
+        if type(m) is nn.Sequential:
+            seq = torch.nn.Sequential()
+            for name, child in m.named_children():
+                seq.add_module(name, convert(child, f"{path}.{name}" if path else name))
+            return seq
+        out = _to_layer(m, torch.nn, path)
+        state = {k: torch.from_numpy(np.array(v, copy=True)) for k, v in m.state_dict().items()}
+        out.load_state_dict(state)
+        return out
+
+    out = convert(module, "")
+    out.train(module.training)
+    return out

@@ -1,0 +1,469 @@
+"""ONNX export of inference graphs, built with the ``onnx`` package's helper API (optional extra).
+
+``export(model, example_input, path)`` walks the module tree with one converter per layer type, runs the
+model on ``example_input`` alongside (so every converter knows its input and output shapes) and writes an
+ONNX model (opset 17) atomically. Supported: Linear, Conv2d, MaxPool2d, AvgPool2d (count_include_pad=1),
+MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Maxout,
+BatchNorm1d/2d (eval, running statistics), Dropout and Identity (identity), Flatten, Unflatten, RNN and
+LSTM (stacked, bidirectional, batch_first; zero initial state), RNNCell/LSTMCell, Sequential, and the
+models LogisticRegression, MLP, LeNet5 and CharLSTM. Anything else raises ``NotImplementedError`` naming the
+layer. ``register(cls)`` adds a converter for your own Module.
+
+The ``onnx`` package is imported only when ``export`` runs (``pip install nnengine[onnx]``).
+
+Example:
+    >>> from nnengine import onnx as ne_onnx
+    >>> ne_onnx.export(model, ne.randn(1, 1, 28, 28), "lenet.onnx")
+    >>> import onnxruntime as ort
+    >>> y = ort.InferenceSession("lenet.onnx").run(None, {"input": x})[0]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import functional as F
+from . import models as _models
+from . import nn
+from .autograd import no_grad
+from .functional._util import pair
+from .nn.module import Module
+from .tensor import Tensor, _as_array
+
+__all__ = ["export", "register", "supported", "OPSET"]
+
+OPSET = 17
+_CONVERTERS: Dict[type, Callable[..., Any]] = {}
+
+
+def register(*classes: type) -> Callable:
+    """Decorator: ``fn(g, module, x_name, x, path) -> (out_names, out_values)`` converts ``classes``.
+
+    ``g`` is the graph builder (``g.node(op, inputs, **attrs)``, ``g.const(array)``); ``x`` is the
+    module's input value (a Tensor or array), ``out_values`` the module's own output on it.
+    """
+
+    def deco(fn: Callable) -> Callable:
+        for c in classes:
+            _CONVERTERS[c] = fn
+        return fn
+
+    return deco
+
+
+def supported() -> List[str]:
+    """Names of the Module classes ``export`` can convert."""
+    return sorted(c.__name__ for c in _CONVERTERS)
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("nnengine.onnx.export needs the 'onnx' package: pip install 'nnengine[onnx]'") from e
+    return onnx
+
+
+class _Graph:
+    """Collects nodes and initializers with unique names."""
+
+    def __init__(self, onnx: Any) -> None:
+        self.onnx, self.helper = onnx, onnx.helper
+        self.nodes: List[Any] = []
+        self.inits: List[Any] = []
+        self._n = 0
+
+    def name(self, hint: str) -> str:
+        self._n += 1
+        return f"{hint}_{self._n}"
+
+    def const(self, value: Any, hint: str = "const", dtype: Any = np.float32) -> str:
+        name = self.name(hint)
+        self.inits.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(value, dtype=dtype), name))
+        return name
+
+    def ints(self, values: Sequence[int], hint: str = "shape") -> str:
+        return self.const(np.asarray(values, np.int64), hint, np.int64)
+
+    def node(self, op: str, inputs: Sequence[str], hint: Optional[str] = None, outputs: int = 1, **attrs: Any):
+        outs = [self.name(hint or op.lower()) for _ in range(outputs)]
+        self.nodes.append(self.helper.make_node(op, list(inputs), outs, **attrs))
+        return outs[0] if outputs == 1 else outs
+
+
+def _run(module: Module, x: Any) -> Any:
+    return module(x if isinstance(x, (Tensor, np.ndarray)) else Tensor(x))
+
+
+def _convert(g: _Graph, module: Module, x_name: str, x: Any, path: str) -> Tuple[Any, Any]:
+    fn = _CONVERTERS.get(type(module))
+    if fn is None:
+        where = f" at '{path}'" if path else ""
+        raise NotImplementedError(
+            f"onnx.export: layer {type(module).__name__}{where} has no ONNX conversion; supported: "
+            + ", ".join(supported())
+        )
+    return fn(g, module, x_name, x, path)
+
+
+def _child(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+# ============================================================================= layers
+@register(nn.Linear)
+def _linear(g: _Graph, m: nn.Linear, x_name: str, x: Any, path: str):
+    y = _run(m, x)
+    w = m.weight.data
+    if x.ndim == 2:
+        ins = [x_name, g.const(w, "weight")] + ([g.const(m.bias.data, "bias")] if m.bias is not None else [])
+        return g.node("Gemm", ins, "linear", transB=1), y
+    out = g.node("MatMul", [x_name, g.const(w.T, "weight_t")], "matmul")
+    if m.bias is not None:
+        out = g.node("Add", [out, g.const(m.bias.data, "bias")], "linear")
+    return out, y
+
+
+@register(nn.Conv2d)
+def _conv2d(g: _Graph, m: nn.Conv2d, x_name: str, x: Any, path: str):
+    if x.ndim != 4:
+        raise ValueError(f"onnx.export: Conv2d at '{path}' needs batched (N, C, H, W) input, got shape {x.shape}")
+    kh, kw = m.kernel_size
+    if m.padding == "valid":
+        ph = pw = 0
+    elif m.padding == "same":
+        ph, pw = m.dilation[0] * (kh - 1) // 2, m.dilation[1] * (kw - 1) // 2
+    else:
+        ph, pw = m.padding
+    ins = [x_name, g.const(m.weight.data, "weight")] + ([g.const(m.bias.data, "bias")] if m.bias is not None else [])
+    out = g.node("Conv", ins, "conv", kernel_shape=[kh, kw], strides=list(m.stride), pads=[ph, pw, ph, pw],
+                 dilations=list(m.dilation), group=m.groups)
+    return out, _run(m, x)
+
+
+def _pool_attrs(m: Module) -> Dict[str, Any]:
+    k, s, p = pair(m.kernel_size, "kernel_size"), pair(m.stride, "stride"), pair(m.padding, "padding")
+    return {"kernel_shape": list(k), "strides": list(s), "pads": [p[0], p[1], p[0], p[1]]}
+
+
+@register(nn.MaxPool2d)
+def _maxpool(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    return g.node("MaxPool", [x_name], "maxpool", **_pool_attrs(m)), _run(m, x)
+
+
+@register(nn.AvgPool2d)
+def _avgpool(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    return g.node("AveragePool", [x_name], "avgpool", count_include_pad=1, **_pool_attrs(m)), _run(m, x)
+
+
+@register(nn.MinPool2d)
+def _minpool(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    neg = g.node("Neg", [x_name])
+    pooled = g.node("MaxPool", [neg], "maxpool", **_pool_attrs(m))
+    return g.node("Neg", [pooled], "minpool"), _run(m, x)
+
+
+def _activation(g: _Graph, kind: str, x_name: str, **attrs: Any) -> str:
+    op = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyRelu", "elu": "Elu",
+          "softplus": "Softplus"}[kind]
+    return g.node(op, [x_name], kind, **attrs)
+
+
+@register(nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Softplus)
+def _simple_act(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    kind = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.Softplus: "softplus"}[type(m)]
+    return _activation(g, kind, x_name), _run(m, x)
+
+
+@register(nn.LeakyReLU)
+def _leaky(g: _Graph, m: nn.LeakyReLU, x_name: str, x: Any, path: str):
+    return _activation(g, "leaky_relu", x_name, alpha=float(m.negative_slope)), _run(m, x)
+
+
+@register(nn.ELU)
+def _elu(g: _Graph, m: nn.ELU, x_name: str, x: Any, path: str):
+    return _activation(g, "elu", x_name, alpha=float(m.alpha)), _run(m, x)
+
+
+@register(nn.Softmax, nn.LogSoftmax)
+def _softmax(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    op = "Softmax" if isinstance(m, nn.Softmax) else "LogSoftmax"
+    return g.node(op, [x_name], op.lower(), axis=int(m.dim)), _run(m, x)
+
+
+@register(nn.Dropout, nn.Identity)
+def _identity(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    return g.node("Identity", [x_name], "identity"), _run(m, x)
+
+
+def _reshape(g: _Graph, x_name: str, shape: Sequence[int]) -> str:
+    return g.node("Reshape", [x_name, g.ints(shape)], "reshape")
+
+
+def _flatten(g: _Graph, x_name: str, shape: Tuple[int, ...], start: int, end: int) -> str:
+    nd = len(shape)
+    s, e = start % nd, end % nd
+    if s == 1 and e == nd - 1:
+        return g.node("Flatten", [x_name], "flatten", axis=1)
+    # prefix dims keep their size (0 = copy, so the batch stays dynamic), the merged dim is -1
+    return _reshape(g, x_name, [0] * s + [-1] + list(shape[e + 1 :]))
+
+
+@register(nn.Flatten)
+def _flatten_layer(g: _Graph, m: nn.Flatten, x_name: str, x: Any, path: str):
+    return _flatten(g, x_name, tuple(x.shape), m.start_dim, m.end_dim), _run(m, x)
+
+
+@register(nn.Unflatten)
+def _unflatten(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    d = m.dim % x.ndim
+    if d == 0:
+        raise ValueError(f"onnx.export: Unflatten at '{path}' cannot split the batch dimension")
+    shape = [0] * d + list(m.unflattened_size) + list(x.shape[d + 1 :])
+    return _reshape(g, x_name, shape), _run(m, x)
+
+
+@register(nn.Maxout)
+def _maxout(g: _Graph, m: nn.Maxout, x_name: str, x: Any, path: str):
+    d = m.dim % x.ndim
+    if d == 0:
+        raise ValueError(f"onnx.export: Maxout at '{path}' over the batch dimension is not exportable")
+    k = x.shape[d] // m.pieces
+    split = _reshape(g, x_name, [0] * d + [k, m.pieces] + list(x.shape[d + 1 :]))
+    return g.node("ReduceMax", [split], "maxout", axes=[d + 1], keepdims=0), _run(m, x)
+
+
+@register(nn.BatchNorm1d, nn.BatchNorm2d)
+def _batchnorm(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    if m.running_mean is None:
+        raise ValueError(f"onnx.export: BatchNorm at '{path}' has no running statistics (track_running_stats=False)")
+    c = m.num_features
+    scale = m.weight.data if m.weight is not None else np.ones(c, np.float32)
+    bias = m.bias.data if m.bias is not None else np.zeros(c, np.float32)
+    ins = [x_name, g.const(scale, "bn_scale"), g.const(bias, "bn_bias"), g.const(m.running_mean, "bn_mean"),
+           g.const(m.running_var, "bn_var")]
+    return g.node("BatchNormalization", ins, "batchnorm", epsilon=float(m.eps)), _run(m, x)
+
+
+@register(nn.Sequential)
+def _sequential(g: _Graph, m: nn.Sequential, x_name: str, x: Any, path: str):
+    for name, child in m._modules.items():
+        x_name, x = _convert(g, child, x_name, x, _child(path, name))
+    return x_name, x
+
+
+# ============================================================================= recurrent layers
+_ONNX_GATES = [0, 3, 1, 2]  # PyTorch blocks (i, f, g, o) -> ONNX LSTM order (i, o, f, c)
+
+
+def _gates(w: np.ndarray, kind: str, hidden: int) -> np.ndarray:
+    if kind == "RNN":
+        return w
+    blocks = w.reshape((4, hidden) + w.shape[1:])
+    return blocks[_ONNX_GATES].reshape(w.shape)
+
+
+def _recurrent(g: _Graph, kind: str, x_name: str, params: List[Tuple[Any, ...]], hidden: int, num_layers: int,
+               directions: int, nonlinearity: str) -> Tuple[str, List[str], List[str]]:
+    """Stack ONNX RNN/LSTM nodes on (T, B, I) input; returns (output (T, B, D*H), [Y_h per layer], [Y_c])."""
+    hs: List[str] = []
+    cs: List[str] = []
+    gates = 4 if kind == "LSTM" else 1
+    for layer in range(num_layers):
+        ws, rs, bs = [], [], []
+        for d in range(directions):
+            w_ih, w_hh, b_ih, b_hh = params[layer * directions + d]
+            ws.append(_gates(w_ih, kind, hidden))
+            rs.append(_gates(w_hh, kind, hidden))
+            if b_ih is None:
+                bs.append(np.zeros(2 * gates * hidden, np.float32))
+            else:
+                bs.append(np.concatenate([_gates(b_ih, kind, hidden), _gates(b_hh, kind, hidden)]))
+        attrs: Dict[str, Any] = {"hidden_size": hidden,
+                                 "direction": "bidirectional" if directions == 2 else "forward"}
+        if kind == "RNN":
+            attrs["activations"] = ["Tanh" if nonlinearity == "tanh" else "Relu"] * directions
+        ins = [x_name, g.const(np.stack(ws), "W"), g.const(np.stack(rs), "R"), g.const(np.stack(bs), "B")]
+        n_out = 3 if kind == "LSTM" else 2
+        outs = g.node(kind, ins, kind.lower(), outputs=n_out, **attrs)
+        # Y (T, D, B, H) -> (T, B, D, H) -> (T, B, D*H)
+        y = g.node("Transpose", [outs[0]], "y_t", perm=[0, 2, 1, 3])
+        x_name = _reshape(g, y, [0, 0, -1])
+        hs.append(outs[1])
+        if kind == "LSTM":
+            cs.append(outs[2])
+    return x_name, hs, cs
+
+
+def _concat0(g: _Graph, names: List[str], hint: str) -> str:
+    return names[0] if len(names) == 1 else g.node("Concat", names, hint, axis=0)
+
+
+def _rnn_params(m: Module) -> List[Tuple[Any, ...]]:
+    flat = m._params()
+    return [tuple(None if p is None else p.data for p in flat[i : i + 4]) for i in range(0, len(flat), 4)]
+
+
+@register(nn.RNN, nn.LSTM)
+def _rnn_layer(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    if x.ndim != 3:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched 3-D input, got shape {x.shape}")
+    kind = "LSTM" if isinstance(m, nn.LSTM) else "RNN"
+    if m.batch_first:
+        x_name = g.node("Transpose", [x_name], "to_time_major", perm=[1, 0, 2])
+    out, hs, cs = _recurrent(g, kind, x_name, _rnn_params(m), m.hidden_size, m.num_layers,
+                             2 if m.bidirectional else 1, getattr(m, "nonlinearity", "tanh"))
+    if m.batch_first:
+        out = g.node("Transpose", [out], "to_batch_major", perm=[1, 0, 2])
+    y = _run(m, x)
+    if kind == "LSTM":
+        return (out, (_concat0(g, hs, "h_n"), _concat0(g, cs, "c_n"))), y
+    return (out, _concat0(g, hs, "h_n")), y
+
+
+@register(nn.RNNCell, nn.LSTMCell)
+def _cell(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    if x.ndim != 2:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched (B, I) input, got {x.shape}")
+    kind = "LSTM" if isinstance(m, nn.LSTMCell) else "RNN"
+    seq = g.node("Unsqueeze", [x_name, g.ints([0], "axes")], "as_sequence")
+    b = (m.bias_ih.data, m.bias_hh.data) if m.bias else (None, None)
+    _, hs, cs = _recurrent(g, kind, seq, [(m.weight_ih.data, m.weight_hh.data) + b], m.hidden_size, 1, 1,
+                           getattr(m, "nonlinearity", "tanh"))
+    axes = g.ints([0], "axes")
+    h = g.node("Squeeze", [hs[0], axes], "h")
+    if kind == "LSTM":
+        return (h, g.node("Squeeze", [cs[0], axes], "c")), _run(m, x)
+    return h, _run(m, x)
+
+
+# ============================================================================= models
+@register(_models.LogisticRegression)
+def _logreg(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    return _convert(g, m.linear, x_name, x, _child(path, "linear"))
+
+
+@register(_models.MLP)
+def _mlp(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    if x.ndim > 2:
+        x_name, x = _flatten(g, x_name, tuple(x.shape), 1, -1), x.flatten(1)
+    return _convert(g, m.layers, x_name, x, _child(path, "layers"))
+
+
+def _register_optional_models() -> None:
+    lenet = getattr(_models, "LeNet5", None)
+    if lenet is not None:
+        register(lenet)(_lenet5)
+    char_lstm = getattr(_models, "CharLSTM", None)
+    if char_lstm is not None:
+        register(char_lstm)(_char_lstm)
+
+
+def _lenet5(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    def block(x_name: str, x: Any, layer: str, bn: str):
+        x_name, x = _convert(g, getattr(m, layer), x_name, x, _child(path, layer))
+        if m.batch_norm:
+            x_name, x = _convert(g, getattr(m, bn), x_name, x, _child(path, bn))
+        return _activation(g, m.activation, x_name), getattr(F, m.activation)(x)
+
+    x_name, x = _convert(g, m.pool, *block(x_name, x, "conv1", "bn1"), _child(path, "pool"))
+    x_name, x = _convert(g, m.pool, *block(x_name, x, "conv2", "bn2"), _child(path, "pool"))
+    x_name, x = _convert(g, m.flatten, x_name, x, _child(path, "flatten"))
+    x_name, x = block(x_name, x, "fc1", "bn3")  # dropout is the identity at inference
+    x_name, x = block(x_name, x, "fc2", "bn4")
+    return _convert(g, m.fc3, x_name, x, _child(path, "fc3"))
+
+
+def _char_lstm(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    """ids (B, T) int64 -> one-hot by Gather from an identity matrix -> LSTM -> logits; outputs h_n, c_n."""
+    eye = g.const(np.eye(m.vocab_size, dtype=np.float32), "one_hot")
+    onehot = g.node("Gather", [eye, x_name], "one_hot", axis=0)
+    xo = Tensor(np.eye(m.vocab_size, dtype=np.float32)[np.asarray(x)])
+    (out, (h, c)), (y, _) = _convert(g, m.lstm, onehot, xo, _child(path, "lstm"))
+    logits, _ = _convert(g, m.head, out, y, _child(path, "head"))
+    return (logits, (h, c)), _run(m, x)
+
+
+_register_optional_models()
+
+
+# ============================================================================= export
+def _flat(names: Any, values: Any) -> List[Tuple[str, Any]]:
+    if isinstance(names, (tuple, list)):
+        return [pair for n, v in zip(names, values) for pair in _flat(n, v)]
+    return [(names, values)]
+
+
+def _elem_type(onnx: Any, arr: np.ndarray) -> int:
+    if arr.dtype.kind in "iu":
+        return onnx.TensorProto.INT64
+    return onnx.TensorProto.FLOAT
+
+
+def export(model: Module, example_input: Any, path: str, input_names: Optional[Sequence[str]] = None,
+           output_names: Optional[Sequence[str]] = None, dynamic_batch: bool = True, opset: int = OPSET) -> None:
+    """Write ``model``'s inference graph (eval mode) for inputs like ``example_input`` to ``path`` (ONNX).
+
+    ``example_input``: a Tensor or numpy array (float32; integer ids for CharLSTM). ``input_names`` /
+    ``output_names`` default to ``["input"]`` / ``["output"]`` (``output_0, output_1, ...`` for several
+    outputs, e.g. an LSTM's output, h_n, c_n). ``dynamic_batch`` makes the batch dimension symbolic (dim 1
+    for a time-major RNN/LSTM, else dim 0). The model is put in eval mode for the export and restored after.
+    Raises NotImplementedError naming the first layer without an ONNX conversion.
+
+    Example:
+        >>> export(model, ne.randn(1, 1, 28, 28), "model.onnx", input_names=["image"], output_names=["logits"])
+    """
+    from .io import atomic_write
+
+    if not isinstance(model, Module):
+        raise TypeError(f"model: expected an nnengine Module, got {type(model).__name__}")
+    onnx = _onnx()
+    x = example_input if isinstance(example_input, Tensor) else np.asarray(_as_array(example_input))
+    arr = x.data if isinstance(x, Tensor) else x
+    if arr.dtype.kind == "f":
+        arr = arr.astype(np.float32)
+        x = Tensor(arr)
+    elif arr.dtype.kind in "iu":
+        arr = x = arr.astype(np.int64)
+    else:
+        raise TypeError(f"example_input: expected a float or integer array, got dtype {arr.dtype}")
+    in_name = (list(input_names) if input_names else ["input"])[0]
+    g = _Graph(onnx)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            g.nodes.append(onnx.helper.make_node("Identity", [in_name], ["x_0"]))
+            names, values = _convert(g, model, "x_0", x, "")
+    finally:
+        model.train(was_training)
+    outs = _flat(names, values)
+    if output_names is None:
+        output_names = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
+    if len(output_names) != len(outs):
+        raise ValueError(f"output_names: the model has {len(outs)} outputs, got {len(output_names)} names")
+    batch_axis = 1 if isinstance(model, nn.RNNBase) and not model.batch_first else 0
+
+    def shape(a: np.ndarray, axis: Optional[int]) -> List[Any]:
+        dims: List[Any] = list(a.shape)
+        if dynamic_batch and axis is not None and a.ndim > axis:
+            dims[axis] = "batch"
+        return dims
+
+    graph_outputs = []
+    for (n, v), out_name in zip(outs, output_names):
+        g.nodes.append(onnx.helper.make_node("Identity", [n], [out_name]))
+        v = np.asarray(_as_array(v))
+        dims = [None] * v.ndim if dynamic_batch else list(v.shape)
+        graph_outputs.append(onnx.helper.make_tensor_value_info(out_name, _elem_type(onnx, v), dims))
+    graph = onnx.helper.make_graph(
+        g.nodes, type(model).__name__, [onnx.helper.make_tensor_value_info(in_name, _elem_type(onnx, arr),
+                                                                           shape(arr, batch_axis))],
+        graph_outputs, initializer=g.inits)
+    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", int(opset))],
+                                   producer_name="nnengine")
+    proto.ir_version = min(proto.ir_version, 8)  # readable by older onnxruntime releases too
+    onnx.checker.check_model(proto)
+    atomic_write(path, [proto.SerializeToString()])

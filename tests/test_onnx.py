@@ -1,0 +1,184 @@
+"""ONNX export: onnxruntime reproduces nnengine's outputs for every supported layer and the models."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import nnengine as ne
+from nnengine import models, nn
+from nnengine.onnx import export
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+TOL = dict(rtol=1e-4, atol=1e-5)
+
+
+def _flat(out):
+    if isinstance(out, (tuple, list)):
+        return [a for o in out for a in _flat(o)]
+    return [out.numpy()]
+
+
+def _check(model, x, tmp_path, other_batch=None, **kw):
+    """Export, run with onnxruntime on x (and a second batch size), compare with nnengine in eval mode."""
+    path = str(tmp_path / "model.onnx")
+    export(model, x, path, **kw)
+    onnx.checker.check_model(onnx.load(path))
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    model.eval()
+    for inp in [x] + ([other_batch] if other_batch is not None else []):
+        got = sess.run(None, {name: inp})
+        want = _flat(model(inp if inp.dtype.kind in "iu" else ne.tensor(inp)))
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, **TOL)
+    return path
+
+
+def _x(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _bn(m, c, seed=0):
+    """Non-trivial running statistics and affine parameters for a BatchNorm layer."""
+    r = np.random.default_rng(seed)
+    m.running_mean[...] = r.standard_normal(c)
+    m.running_var[...] = r.uniform(0.5, 2.0, c)
+    m.weight.data[...] = r.uniform(0.5, 1.5, c)
+    m.bias.data[...] = r.standard_normal(c)
+    return m
+
+
+LAYERS = {
+    "linear": (lambda: nn.Linear(9, 7), (5, 9)),
+    "linear_3d": (lambda: nn.Linear(9, 7, bias=False), (5, 3, 9)),
+    "conv": (lambda: nn.Conv2d(3, 8, 3, stride=2, padding=1), (2, 3, 9, 9)),
+    "conv_groups": (lambda: nn.Conv2d(4, 8, (3, 2), groups=2, dilation=(2, 1), bias=False), (2, 4, 11, 10)),
+    "conv_same": (lambda: nn.Conv2d(2, 3, 5, padding="same"), (2, 2, 7, 7)),
+    "maxpool": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 9, 8)),
+    "avgpool": (lambda: nn.AvgPool2d(3, stride=2, padding=1), (2, 3, 9, 8)),
+    "minpool": (lambda: nn.MinPool2d(2), (2, 3, 8, 8)),
+    "minpool_pad": (lambda: nn.MinPool2d(3, stride=2, padding=1), (2, 3, 7, 7)),
+    "relu": (lambda: nn.ReLU(), (4, 17)),
+    "leaky": (lambda: nn.LeakyReLU(0.2), (4, 17)),
+    "elu": (lambda: nn.ELU(0.5), (4, 17)),
+    "sigmoid": (lambda: nn.Sigmoid(), (4, 17)),
+    "tanh": (lambda: nn.Tanh(), (4, 17)),
+    "softplus": (lambda: nn.Softplus(), (4, 17)),
+    "softmax": (lambda: nn.Softmax(dim=1), (4, 17)),
+    "softmax_4d": (lambda: nn.Softmax(dim=1), (2, 3, 4, 5)),
+    "logsoftmax": (lambda: nn.LogSoftmax(dim=-1), (4, 17)),
+    "dropout": (lambda: nn.Dropout(0.5), (4, 17)),
+    "identity": (lambda: nn.Identity(), (4, 17)),
+    "flatten": (lambda: nn.Flatten(), (2, 3, 4, 5)),
+    "flatten_mid": (lambda: nn.Flatten(2, 3), (2, 3, 4, 5)),
+    "unflatten": (lambda: nn.Unflatten(1, (3, 4)), (2, 12)),
+    "maxout": (lambda: nn.Maxout(3), (4, 12)),
+    "maxout_4d": (lambda: nn.Maxout(2, dim=1), (2, 6, 3, 3)),
+    "bn1d": (lambda: _bn(nn.BatchNorm1d(7), 7), (5, 7)),
+    "bn1d_3d": (lambda: _bn(nn.BatchNorm1d(7), 7), (5, 7, 3)),
+    "bn2d": (lambda: _bn(nn.BatchNorm2d(5), 5), (3, 5, 4, 4)),
+    "rnn": (lambda: nn.RNN(6, 5), (4, 3, 6)),
+    "rnn_relu_bi_2": (lambda: nn.RNN(6, 5, num_layers=2, nonlinearity="relu", bidirectional=True), (4, 3, 6)),
+    "lstm": (lambda: nn.LSTM(6, 5), (4, 3, 6)),
+    "lstm_bi_3_bf": (lambda: nn.LSTM(6, 5, num_layers=3, bidirectional=True, batch_first=True, dropout=0.2),
+                     (3, 4, 6)),
+    "lstm_nobias": (lambda: nn.LSTM(6, 5, bias=False), (4, 3, 6)),
+    "rnncell": (lambda: nn.RNNCell(6, 5), (3, 6)),
+    "lstmcell": (lambda: nn.LSTMCell(6, 5), (3, 6)),
+}
+
+
+@pytest.mark.parametrize("which", sorted(LAYERS))
+def test_layer_matches_onnxruntime(which, tmp_path):
+    ne.manual_seed(0)
+    make, shape = LAYERS[which]
+    model = make()
+    x = _x(*shape)
+    rnn_time_major = isinstance(model, nn.RNNBase) and not model.batch_first
+    other = list(shape)
+    other[1 if rnn_time_major else 0] += 2  # a different batch size through the dynamic batch dim
+    _check(model, x, tmp_path, other_batch=_x(*other, seed=1))
+
+
+def test_nested_sequential_with_names(tmp_path):
+    ne.manual_seed(0)
+    model = nn.Sequential(
+        nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), _bn(nn.BatchNorm2d(4), 4), nn.ReLU(), nn.MaxPool2d(2)),
+        nn.Conv2d(4, 6, 3), nn.ELU(), nn.AvgPool2d(2), nn.Flatten(), nn.Dropout(0.3),
+        nn.Sequential(nn.Linear(6 * 2 * 2, 12), nn.Maxout(2), nn.Tanh()), nn.Linear(6, 3), nn.LogSoftmax(1))
+    path = _check(model, _x(2, 1, 12, 12), tmp_path, other_batch=_x(7, 1, 12, 12, seed=1),
+                  input_names=["image"], output_names=["logp"])
+    m = onnx.load(path)
+    assert [i.name for i in m.graph.input] == ["image"] and [o.name for o in m.graph.output] == ["logp"]
+    assert m.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    assert model.training is False  # restored to the mode it had (eval, set by _check)
+
+
+def test_export_restores_training_mode_and_static_batch(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 2), nn.Dropout(0.5))
+    assert model.training
+    path = str(tmp_path / "m.onnx")
+    export(model, ne.randn(4, 3), path, dynamic_batch=False)
+    assert model.training
+    dim0 = onnx.load(path).graph.input[0].type.tensor_type.shape.dim[0]
+    assert dim0.dim_value == 4
+
+
+def test_lstm_outputs_named(tmp_path):
+    model = nn.LSTM(4, 3, num_layers=2)
+    path = _check(model, _x(5, 2, 4), tmp_path, output_names=["out", "h_n", "c_n"])
+    assert [o.name for o in onnx.load(path).graph.output] == ["out", "h_n", "c_n"]
+
+
+def test_models_mlp_logreg(tmp_path):
+    ne.manual_seed(0)
+    _check(models.MLP([64, 32, 10], activation="elu", batch_norm=True, dropout=0.2), _x(5, 64), tmp_path,
+           other_batch=_x(1, 64))
+    _check(models.MLP([16, 8, 3]), _x(5, 1, 4, 4), tmp_path)
+    _check(models.LogisticRegression(7, 3), _x(5, 7), tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(models, "LeNet5"), reason="LeNet5 is not on this branch yet")
+@pytest.mark.parametrize("kw", [{}, {"batch_norm": True, "dropout": 0.3, "activation": "tanh"}])
+def test_lenet5(kw, tmp_path):
+    ne.manual_seed(0)
+    model = models.LeNet5(num_classes=10, **kw)
+    if kw.get("batch_norm"):
+        for name, c in (("bn1", 6), ("bn2", 16), ("bn3", 120), ("bn4", 84)):
+            _bn(getattr(model, name), c)
+    _check(model, _x(2, 1, 28, 28), tmp_path, other_batch=_x(5, 1, 28, 28, seed=1))
+
+
+def test_unsupported_layer_is_named(tmp_path):
+    class Custom(nn.Module):
+        def forward(self, x):
+            return x
+
+    model = nn.Sequential(nn.Linear(3, 3), nn.Sequential(nn.ReLU(), Custom()))
+    path = str(tmp_path / "bad.onnx")
+    with pytest.raises(NotImplementedError, match=r"layer Custom at '1\.1' has no ONNX conversion"):
+        export(model, ne.randn(2, 3), path)
+    assert not os.path.exists(path)
+    with pytest.raises(TypeError, match="model: expected an nnengine Module"):
+        export(lambda x: x, ne.randn(2, 3), path)
+    with pytest.raises(ValueError, match="output_names: the model has 1 outputs"):
+        export(nn.Linear(3, 2), ne.randn(2, 3), path, output_names=["a", "b"])
+    with pytest.raises(ValueError, match="track_running_stats"):
+        export(nn.BatchNorm1d(3, track_running_stats=False), ne.randn(2, 3), path)
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    path = tmp_path / "m.onnx"
+    export(nn.Linear(3, 2), ne.randn(2, 3), str(path))
+    before = path.read_bytes()
+    with pytest.raises(NotImplementedError):
+        export(nn.Sequential(nn.Linear(3, 2), nn.Module()), ne.randn(2, 3), str(path))
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["m.onnx"]
