@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _rnn_common import adam, clip_grad_norm  # noqa: E402
+from _rnn_common import clip_grad_norm  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -113,7 +113,7 @@ def train(steps=1500, hidden=256, batch=32, seq=64, lr=3e-3, seed=0, log=print, 
     V = len(chars)
     model = CharLSTM(V, hidden)
     params = list(model.parameters())
-    opt = adam(params, lr=lr)
+    opt = ne.optim.Adam(params, lr=lr)
     rng = np.random.default_rng(seed)
     base = unigram_loss(tr, va, V)
     log(
