@@ -101,3 +101,14 @@ def test_manifest_is_valid_json_sorted():
     with open(zoo.MANIFEST, encoding="utf-8") as f:
         raw = json.load(f)
     assert list(raw) == sorted(raw)
+
+
+def test_char_lstm_save_load_roundtrip(tmp_path):
+    ne.manual_seed(0)
+    model = models.CharLSTM("abcdef \n", hidden_size=8, num_layers=2).eval()
+    path = str(tmp_path / "lm.safetensors")
+    ne.io.save_model(model, path)
+    back = ne.io.load_model(path).eval()
+    assert type(back) is models.CharLSTM and back.vocab == model.vocab
+    ids = model.encode(["abc def", "fed cba"])
+    np.testing.assert_array_equal(back(ids)[0].numpy(), model(ids)[0].numpy())
