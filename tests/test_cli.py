@@ -53,3 +53,23 @@ def test_errors(tmp_path, capsys):
         main(["evaluate", str(tmp_path / "nope.safetensors")])
     with pytest.raises(SystemExit, match="unknown model"):
         main(["train", "--dataset", "iris", "--model", "resnet", "--output", str(tmp_path / "x")])
+
+
+def test_default_train_is_lenet5_on_fashion_mnist(tmp_path, capsys):
+    """The main job as the README gives it (on a subset): LeNet-5, Fashion-MNIST, model + plot, evaluate agrees."""
+    from nnengine.data import load_fashion_mnist
+
+    try:
+        load_fashion_mnist(train=False)
+    except FileNotFoundError as e:  # the CI installs the Debian package; say so loudly if it is missing
+        pytest.fail(f"Fashion-MNIST is not installed: {e}")
+    pytest.importorskip("matplotlib")
+    out = str(tmp_path / "lenet.safetensors")
+    assert main(["train", "--limit", "3000", "--epochs", "3", "--output", out]) == 0
+    text = capsys.readouterr().out
+    assert "training lenet5 on fashion_mnist" in text
+    acc = _acc(text)
+    assert float(acc) > 0.7
+    assert (tmp_path / "lenet.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["evaluate", out]) == 0
+    assert _acc(capsys.readouterr().out) == acc

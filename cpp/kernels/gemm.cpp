@@ -58,16 +58,49 @@ struct AlignedBuf {
   }
 };
 
+// dst[k * ldd + j] = src[j * lds + k] for an 8 x 8 block (j, k < 8).
+inline void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+#if defined(__AVX2__)
+  __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lds), r2 = _mm256_loadu_ps(src + 2 * lds),
+         r3 = _mm256_loadu_ps(src + 3 * lds), r4 = _mm256_loadu_ps(src + 4 * lds), r5 = _mm256_loadu_ps(src + 5 * lds),
+         r6 = _mm256_loadu_ps(src + 6 * lds), r7 = _mm256_loadu_ps(src + 7 * lds);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+               t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+               t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)),
+               u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)),
+               u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2)),
+               u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(dst + ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(dst + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(dst + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(dst + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+#else
+  for (int j = 0; j < 8; ++j)
+    for (int k = 0; k < 8; ++k) dst[k * ldd + j] = src[j * lds + k];
+#endif
+}
+
 // Pack op(A)[m0:m0+mc, k0:k0+kc] into MR-row panels: panel r holds, for each k, MR values.
 void pack_a(const GemmArgs& g, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float* dst) {
   for (int64_t r = 0; r < mc; r += MR) {
     const int64_t rows = std::min<int64_t>(MR, mc - r);
     float* d = dst + r * kc;
     if (!g.trans_a) {
-      for (int64_t i = 0; i < rows; ++i) {
-        const float* src = g.A + (m0 + r + i) * g.lda + k0;
-        for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = src[k];
+      const float* src = g.A + (m0 + r) * g.lda + k0;
+      int64_t i = 0;
+      for (; i + 8 <= rows; i += 8) {  // 8-row groups through the register transpose
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) transpose8x8(src + i * g.lda + k, g.lda, d + k * MR + i, MR);
+        for (; k < kc; ++k)
+          for (int64_t ii = i; ii < i + 8; ++ii) d[k * MR + ii] = src[ii * g.lda + k];
       }
+      for (; i < rows; ++i)
+        for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = src[i * g.lda + k];
     } else {
       for (int64_t k = 0; k < kc; ++k) {
         const float* src = g.A + (k0 + k) * g.lda + m0 + r;
@@ -97,9 +130,20 @@ void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, f
         }
       }
     } else {
-      for (int64_t j = 0; j < cols; ++j) {
-        const float* src = g.B + (n0 + c + j) * g.ldb + k0;
-        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = src[k];
+      // Transposed gather in 8 x 8 blocks: eight source rows are read together, eight packed rows
+      // written together, so both sides stay within a few cache lines.
+      const float* src = g.B + (n0 + c) * g.ldb + k0;
+      int64_t j = 0;
+      for (; j + 8 <= cols; j += 8) {
+        const float* s0 = src + j * g.ldb;
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) transpose8x8(s0 + k, g.ldb, d + k * NR + j, NR);
+        for (; k < kc; ++k)
+          for (int jj = 0; jj < 8; ++jj) d[k * NR + j + jj] = s0[jj * g.ldb + k];
+      }
+      for (; j < cols; ++j) {
+        const float* sj = src + j * g.ldb;
+        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = sj[k];
       }
       if (cols < NR)
         for (int64_t k = 0; k < kc; ++k)
@@ -253,9 +297,50 @@ void gemm_no_k(const GemmArgs& g) {
     }
 }
 
+void sgemm_tiled(const GemmArgs& g);
+
+// Padded micro-tile area of an M x N product: the work the micro-kernel really does.
+inline int64_t tile_area(int64_t M, int64_t N) { return ((M + MR - 1) / MR) * MR * ((N + NR - 1) / NR) * NR; }
+
+// Narrow outputs (N well below NR, e.g. a 10-class head) waste most of each micro-tile; computing
+// C^T = op(B)^T op(A)^T fills the tiles, and the small result is transposed back into C.
+bool prefer_transposed(const GemmArgs& g) { return 4 * tile_area(g.N, g.M) < 3 * tile_area(g.M, g.N); }
+
+void sgemm_transposed(const GemmArgs& g) {
+  static thread_local AlignedBuf tbuf;
+  float* t = tbuf.get(static_cast<size_t>(g.M * g.N));
+  if (!t) std::abort();
+  GemmArgs h;
+  h.trans_a = !g.trans_b;
+  h.trans_b = !g.trans_a;
+  h.M = g.N;
+  h.N = g.M;
+  h.K = g.K;
+  h.alpha = g.alpha;
+  h.beta = 0.f;
+  h.A = g.B;
+  h.lda = g.ldb;
+  h.B = g.A;
+  h.ldb = g.lda;
+  h.C = t;
+  h.ldc = g.M;
+  h.bias_row = g.bias_col;
+  h.bias_col = g.bias_row;
+  sgemm_tiled(h);
+  for (int64_t i = 0; i < g.M; ++i) {
+    float* c = g.C + i * g.ldc;
+    for (int64_t j = 0; j < g.N; ++j) c[j] = g.beta != 0.f ? t[j * g.M + i] + g.beta * c[j] : t[j * g.M + i];
+  }
+}
+
 void sgemm_impl(const GemmArgs& g) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0) return gemm_no_k(g);
+  if (prefer_transposed(g)) return sgemm_transposed(g);
+  sgemm_tiled(g);
+}
+
+void sgemm_tiled(const GemmArgs& g) {
   const int64_t tiles_m = (g.M + MR - 1) / MR, tiles_n = (g.N + NR - 1) / NR;
   // Grain: at least ~2 MFLOP of work per thread chunk.
   const int64_t flops_per_tile_col = 2 * g.M * g.K * NR, flops_per_tile_row = 2 * g.N * g.K * MR;

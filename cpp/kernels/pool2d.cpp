@@ -16,6 +16,10 @@ int64_t plane_grain(const Pool2dShape& s) {
   return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.H * s.W + s.P * s.Q));
 }
 
+inline bool fast2x2(const Pool2dShape& s) {
+  return s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0;
+}
+
 template <bool kMin>
 inline bool better(float v, float best) {
   return kMin ? v < best : v > best;
@@ -74,7 +78,7 @@ void pool_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
 
 template <bool kMin>
 void extreme_pool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
-  const bool fast = s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0;
+  const bool fast = fast2x2(s);
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
   parallel_for(0, s.NC, plane_grain(s), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
@@ -103,6 +107,16 @@ void argpool_backward(float* dx, const float* dy, const int32_t* idx, const Pool
       float* d = dx + c * HW;
       const float* g = dy + c * PQ;
       const int32_t* ic = idx + c * PQ;
+      if (fast2x2(s)) {  // row pair by row pair, so the scattered writes hit freshly zeroed cache lines
+        for (int64_t p = 0; p < s.P; ++p) {
+          std::memset(d + 2 * p * s.W, 0, sizeof(float) * 2 * s.W);
+          const float* gp = g + p * s.Q;
+          const int32_t* ip = ic + p * s.Q;
+          for (int64_t q = 0; q < s.Q; ++q) d[ip[q]] = gp[q];
+        }
+        if (s.H > 2 * s.P) std::memset(d + 2 * s.P * s.W, 0, sizeof(float) * (s.H - 2 * s.P) * s.W);
+        continue;
+      }
       std::memset(d, 0, sizeof(float) * HW);
       if (disjoint) {
         for (int64_t j = 0; j < PQ; ++j) d[ic[j]] = g[j];
@@ -115,7 +129,7 @@ void argpool_backward(float* dx, const float* dy, const int32_t* idx, const Pool
 
 void avg_plane(float* y, const float* x, const Pool2dShape& s) {
   const float inv = 1.f / static_cast<float>(s.kh * s.kw);
-  if (s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0) {
+  if (fast2x2(s)) {
     for (int64_t p = 0; p < s.P; ++p) {
       const float* r0 = x + 2 * p * s.W;
       const float* r1 = r0 + s.W;
@@ -145,6 +159,20 @@ void avgpool_forward(float* y, const float* x, const Pool2dShape& s) {
 
 void avg_plane_backward(float* dx, const float* dy, const Pool2dShape& s) {
   const float inv = 1.f / static_cast<float>(s.kh * s.kw);
+  if (fast2x2(s)) {  // one streaming pass
+    for (int64_t h = 0; h < s.H; ++h) {
+      float* dr = dx + h * s.W;
+      const int64_t p = h / 2;
+      if (p >= s.P) {
+        std::memset(dr, 0, sizeof(float) * s.W);
+        continue;
+      }
+      const float* gp = dy + p * s.Q;
+      for (int64_t q = 0; q < s.Q; ++q) dr[2 * q] = dr[2 * q + 1] = gp[q] * inv;
+      for (int64_t w = 2 * s.Q; w < s.W; ++w) dr[w] = 0.f;
+    }
+    return;
+  }
   std::memset(dx, 0, sizeof(float) * s.H * s.W);
   for (int64_t p = 0; p < s.P; ++p) {
     const int64_t h0 = std::max<int64_t>(0, p * s.sh - s.ph), h1 = std::min(s.H, p * s.sh - s.ph + s.kh);

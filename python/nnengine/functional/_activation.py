@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _core
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import check_tensor, dim_index, f32c
 
@@ -28,7 +30,11 @@ class Activation(Function):
 
 
 def _act(x: Tensor, kind: int, alpha: float = 0.0) -> Tensor:
-    return Activation.apply(check_tensor(x, "input"), kind, float(alpha))
+    if type(x) is not Tensor or x.data.dtype != np.float32:
+        x = check_tensor(x, "input")
+    if not (x.requires_grad and is_grad_enabled()):  # inference: skip the tape entirely
+        return Tensor._wrap(_core.act_forward(f32c(x.data), kind, alpha))
+    return Activation.apply(x, kind, float(alpha))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

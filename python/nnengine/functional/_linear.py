@@ -7,7 +7,7 @@ from typing import Optional
 import numpy as np
 
 from .. import _core
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import check_tensor, f32c
 
@@ -69,4 +69,8 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
             raise ValueError(f"bias: expected shape ({w.shape[0]},), got {b.shape}")
     else:
         b = None
+    if not (is_grad_enabled() and (x.requires_grad or w.requires_grad or (b is not None and b.requires_grad))):
+        x2 = f32c(x.data.reshape(-1, x.shape[-1]))  # inference: no tape
+        y = _core.gemm(x2, w.data, trans_b=True, bias_col=None if b is None else b.data)
+        return Tensor._wrap(y.reshape(x.shape[:-1] + (w.shape[0],)))
     return LinearFn.apply(x, w, b)

@@ -47,6 +47,7 @@ class CrossEntropyFn(Function):
 
     @staticmethod
     def forward(ctx, x, target, row_weight, ignore_index, reduction):
+        x = f32c(x)
         loss_rows, lse = _core.cross_entropy_forward(x, target, ignore_index)
         loss_rows = loss_rows * row_weight
         ctx.save_for_backward(x, lse, target, row_weight)
