@@ -107,14 +107,15 @@ def sample(model, chars, n: int = 400, temperature: float = 0.8, seed: int = 0, 
     return "".join(out)
 
 
-def train(steps=5000, hidden=256, batch=32, seq=64, lr=3e-3, seed=0, log=print, log_every=500):
+def train(steps=5000, hidden=256, batch=32, seq=64, lr=3e-3, seed=0, log=print, log_every=500, decay=True):
+    """Adam with a cosine learning-rate decay to lr/20 (``decay``) over ``steps`` random windows."""
     ne.manual_seed(seed)
     chars, tr, va = split(load_text())
     V = len(chars)
     model = CharLSTM(V, hidden)
     params = list(model.parameters())
     opt = ne.optim.Adam(params, lr=lr)
-    sched = ne.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 20)
+    sched = ne.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 20) if decay else None
     rng = np.random.default_rng(seed)
     base = unigram_loss(tr, va, V)
     log(
@@ -131,7 +132,8 @@ def train(steps=5000, hidden=256, batch=32, seq=64, lr=3e-3, seed=0, log=print, 
         loss.backward()
         clip_grad_norm(params, 5.0)
         opt.step()
-        sched.step()
+        if sched is not None:
+            sched.step()
         if step % log_every == 0 or step == steps:
             log(f"step {step}: train loss {loss.item():.3f}  ({time.time() - t0:.1f} s)")
     vl = val_loss(model, va)
