@@ -9,18 +9,13 @@ The final forward and backward hidden states (h_n) go through a Linear layer. Me
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _rnn_common import adam  # noqa: E402
-
-import nnengine as ne  # noqa: E402
-import nnengine.functional as F  # noqa: E402
-from nnengine import nn  # noqa: E402
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import nn
 
 
 class BiLSTMClassifier(nn.Module):
@@ -55,7 +50,7 @@ def train(epochs=4, hidden=128, batch=128, lr=2e-3, limit=0, test_limit=0, seed=
     xtr, ytr = load(True, limit)
     xte, yte = load(False, test_limit)
     model = BiLSTMClassifier(hidden)
-    opt = adam(list(model.parameters()), lr=lr)
+    opt = ne.optim.Adam(list(model.parameters()), lr=lr)
     rng = np.random.default_rng(seed)
     for ep in range(epochs):
         t0, order, total = time.time(), rng.permutation(len(xtr)), 0.0

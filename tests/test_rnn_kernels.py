@@ -119,19 +119,31 @@ def test_float64_oracle_rnn_finite_differences(rng, nonlinearity):
         np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-7)
 
 
-def test_one_vs_two_threads_identical(rng, threads):
-    d = _data(rng, 4, 40, 24, 72, 4)
-    args = (d["x"], d["h0"], d["c0"], d["w_ih"], d["w_hh"], d["bias"])
-    r = _data(rng, 4, 64, 24, 136, 1)
-    rargs = (r["x"], r["h0"], r["w_ih"], r["w_hh"], r["bias"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_one_vs_two_threads_identical(rng, threads, reverse):
+    # B 40 / 64: threads take whole row groups for the whole sequence; B 5, H 200: a single row group,
+    # each step split over hidden blocks.
+    cases = []
+    for T, B, I, H in ((4, 40, 24, 72), (3, 5, 7, 200)):
+        d = _data(rng, T, B, I, H, 4)
+        cases.append(("lstm", d, (d["x"], d["h0"], d["c0"], d["w_ih"], d["w_hh"], d["bias"])))
+    for T, B, I, H in ((4, 64, 24, 136), (3, 5, 7, 300)):
+        r = _data(rng, T, B, I, H, 1)
+        cases.append(("rnn", r, (r["x"], r["h0"], r["w_ih"], r["w_hh"], r["bias"])))
     outs = []
     for n in (1, 2):
+        res = []
         with threads(n):
-            y, hn, cn, g, cs = _core.lstm_forward(*args)
-            back = _core.lstm_backward(d["dy"], d["dh"], d["dc"], *args, y, g, cs)
-            ry, rh = _core.rnn_forward(*rargs)
-            rback = _core.rnn_backward(r["dy"], r["dh"], *rargs, ry)
-            outs.append((y, hn, cn) + back + (ry, rh) + rback)
+            for kind, d, args in cases:
+                if kind == "lstm":
+                    y, hn, cn, g, cs = _core.lstm_forward(*args, reverse=reverse)
+                    back = _core.lstm_backward(d["dy"], d["dh"], d["dc"], *args, y, g, cs, reverse=reverse)
+                    res += [y, hn, cn, *back]
+                else:
+                    ry, rh = _core.rnn_forward(*args, reverse=reverse)
+                    rback = _core.rnn_backward(d["dy"], d["dh"], *args, ry, reverse=reverse)
+                    res += [ry, rh, *rback]
+        outs.append(res)
     for a, b in zip(*outs):
         assert np.array_equal(a, b)
 
@@ -142,19 +154,24 @@ def test_vmath_error(isa):
         [np.linspace(-30, 30, 120001), np.logspace(-30, 1, 1000), -np.logspace(-30, 1, 1000), [0.0]]
     ).astype(np.float32)
     xd = x.astype(np.float64)
-    s, t = _core.vmath(x, "sigmoid"), _core.vmath(x, "tanh")
     sr, tr = 1 / (1 + np.exp(-xd)), np.tanh(xd)
-    assert np.abs(s - sr).max() <= 2.5e-7 and (np.abs(s - sr) / sr).max() <= 2.5e-7
     nz = tr != 0
-    assert np.abs(t - tr).max() <= 2.5e-7 and (np.abs(t - tr)[nz] / np.abs(tr[nz])).max() <= 2.5e-7
-    assert np.all(t[x == 0] == 0.0)
+    for suffix in ("", "_fast"):  # exact division / vrcp (estimate + one Newton step)
+        s, t = _core.vmath(x, "sigmoid" + suffix), _core.vmath(x, "tanh" + suffix)
+        assert np.abs(s - sr).max() <= 2.5e-7 and (np.abs(s - sr) / sr).max() <= 2.5e-7
+        assert np.abs(t - tr).max() <= 2.5e-7 and (np.abs(t - tr)[nz] / np.abs(tr[nz])).max() <= 2.5e-7
+        assert np.all(t[x == 0] == 0.0)
     xe = np.linspace(-87, 88, 50001).astype(np.float32)
     er = np.exp(xe.astype(np.float64))
     assert (np.abs(_core.vmath(xe, "exp") - er) / er).max() <= 1.5e-7
     # saturation: no inf / nan far outside the range
     big = np.array([-1e30, -200, 200, 1e30], np.float32)
-    assert np.array_equal(_core.vmath(big, "tanh"), [-1, -1, 1, 1])
-    assert np.all(np.isfinite(_core.vmath(big, "sigmoid")))
+    for suffix in ("", "_fast"):
+        assert np.array_equal(_core.vmath(big, "tanh" + suffix), [-1, -1, 1, 1])
+        sb = _core.vmath(big, "sigmoid" + suffix)
+        assert np.all(np.isfinite(sb)) and np.all(sb[:2] < 1e-38) and np.all(np.abs(sb[2:] - 1) <= 6e-8)
+    with pytest.raises(ValueError, match="kind: expected"):
+        _core.vmath(x, "relu")
 
 
 def test_kernel_bad_input():

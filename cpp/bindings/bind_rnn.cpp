@@ -205,7 +205,11 @@ NNE_BIND_FAMILY(rnn) {
         if (kind == "sigmoid") k = nne::kVSigmoid;
         if (kind == "tanh") k = nne::kVTanh;
         if (kind == "exp") k = nne::kVExp;
-        if (k < 0) throw py::value_error("kind: expected 'sigmoid', 'tanh' or 'exp', got '" + kind + "'");
+        if (kind == "sigmoid_fast") k = nne::kVSigmoidFast;
+        if (kind == "tanh_fast") k = nne::kVTanhFast;
+        if (k < 0)
+          throw py::value_error("kind: expected 'sigmoid', 'tanh', 'exp', 'sigmoid_fast' or 'tanh_fast', got '" +
+                                kind + "'");
         auto out = empty<float>(dims({x.shape(0)}));
         float* po = out.mutable_data();
         {
@@ -214,5 +218,5 @@ NNE_BIND_FAMILY(rnn) {
         }
         return out;
       },
-      py::arg("x"), py::arg("kind"), "The kernels' vectorised sigmoid / tanh / exp (for accuracy tests).");
+      py::arg("x"), py::arg("kind"), "The kernels' vectorised sigmoid / tanh / exp and fast sigmoid / tanh (for accuracy tests).");
 }

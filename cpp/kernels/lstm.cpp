@@ -33,7 +33,7 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
   float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * N));
   pack_forward(wp, w.w_hh, H, 4);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);
-  for (int64_t st = 0; st < T; ++st) {
+  run_steps(T, B, 2 * N * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
     const float* hprev = st == 0 ? h0 : y + tp * BH;
     const float* cprev = cs ? (st == 0 ? c0 : cs + tp * BH) : c_n;
@@ -46,17 +46,18 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
     };
     auto epi = [&](int64_t b, int64_t j0, int n, VecF* acc) {
       float* p = gt + b * N + j0;
-      const VecF i = vsigmoid(acc[0]), f = vsigmoid(acc[1]), g = vtanh(acc[2]), o = vsigmoid(acc[3]);
+      const VecF i = vsigmoid_fast(acc[0]), f = vsigmoid_fast(acc[1]), o = vsigmoid_fast(acc[3]);
+      const VecF g = vtanh_fast(acc[2]);
       const VecF c = vfma(f, loadn(cprev + b * H + j0, n), vmul(i, g));
       storen(p, i, n);
       storen(p + H, f, n);
       storen(p + 2 * H, g, n);
       storen(p + 3 * H, o, n);
       storen(ccur + b * H + j0, c, n);
-      storen(yt + b * H + j0, vmul(o, vtanh(c)), n);
+      storen(yt + b * H + j0, vmul(o, vtanh_fast(c)), n);
     };
-    recurrent_step<kMrFwd, 4>(B, H, H, hprev, H, wp, init, epi);
-  }
+    recurrent_step<kMrFwd, 4>(r0, r1, H, H, hprev, H, wp, init, epi);
+  });
   const int64_t tl = s.reverse ? 0 : T - 1;
   std::memcpy(h_n, y + tl * BH, sizeof(float) * BH);
   if (cs) std::memcpy(c_n, cs + tl * BH, sizeof(float) * BH);
@@ -70,7 +71,7 @@ void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, cons
   pack_backward(wb, w.w_hh, H, 4);
   std::memcpy(dc0, dc_n, sizeof(float) * BH);  // dc0 carries dc through the sweep
   const int64_t t_first = s.reverse ? T - 1 : 0;
-  for (int64_t st = 0; st < T; ++st) {
+  run_steps(T, B, 2 * N * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? st : T - 1 - st;
     const int64_t tn = s.reverse ? t - 1 : t + 1, tp = s.reverse ? t + 1 : t - 1;
     const bool last = st == 0;
@@ -87,7 +88,7 @@ void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, cons
       const float* p = gt + b * N + j0;
       const VecF one = vset1(1.f), dh = acc[0];
       const VecF i = loadn(p, n), f = loadn(p + H, n), gg = loadn(p + 2 * H, n), o = loadn(p + 3 * H, n);
-      const VecF tc = vtanh(loadn(ct + b * H + j0, n));
+      const VecF tc = vtanh_fast(loadn(ct + b * H + j0, n));
       float* dcp = dc0 + b * H + j0;
       const VecF dc = vfma(vmul(dh, o), vsub(one, vmul(tc, tc)), loadn(dcp, n));
       storen(dcp, vmul(dc, f), n);
@@ -97,8 +98,8 @@ void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, cons
       storen(q + 2 * H, vmul(vmul(dc, i), vsub(one, vmul(gg, gg))), n);
       storen(q + 3 * H, vmul(vmul(dh, tc), vmul(o, vsub(one, o))), n);
     };
-    recurrent_step<kMrBwd, 1>(B, H, N, last ? nullptr : dG + tn * B * N, N, wb, init, epi);
-  }
+    recurrent_step<kMrBwd, 1>(r0, r1, H, N, last ? nullptr : dG + tn * B * N, N, wb, init, epi);
+  });
   param_grads(g, dG, sv.x, sv.h0, sv.y, w, T, B, I, H, 4, s.reverse);
 }
 

@@ -4,7 +4,8 @@
 // sequence call into blocks of L = kLanes hidden units (all G gates of a block side by side), so one
 // step is: for every (hidden block, group of batch rows) unit, a small register-tiled GEMM whose
 // accumulators start from the precomputed input projection and end in a fused element-wise epilogue
-// (gate non-linearities, cell update). Units are independent, so a step is one parallel_for and every
+// (gate non-linearities, cell update). Batch rows are independent, so threads take whole row groups
+// for the whole sequence (run_steps), or, with one row group, split a step over hidden blocks; every
 // element is computed by the same instruction sequence at any thread count (bit-identical results).
 #pragma once
 
@@ -22,8 +23,9 @@ namespace NNE_ISA_NS {
 namespace rec {
 
 constexpr int L = kLanes;
-constexpr int64_t kRowGroup = 16;            // batch rows per parallel unit
+constexpr int64_t kRowGroup = 16;            // batch rows per parallel unit (fixed: never depends on threads)
 constexpr int64_t kStepMinFlops = 1 << 18;   // no threads for a step below ~0.25 MFLOP per thread
+constexpr int64_t kSeqMinFlops = 1 << 20;    // no threads for a whole-sequence row group below ~1 MFLOP
 
 // A reusable aligned buffer (thread_local instances keep the hot path allocation-free).
 struct Scratch {
@@ -139,18 +141,19 @@ inline void step_rows(int64_t b, int64_t j0, int n, int64_t K, const float* a, i
   for (int r = 0; r < M; ++r) epi(b + r, j0, n, acc[r]);
 }
 
-// One time step: for every batch row b < B and hidden block, acc = init(b, j0, n, acc) (+ a[b,:K] @ bp)
-// then epi(b, j0, n, acc), where acc holds NV vectors (one per gate) for hidden units j0 .. j0+n.
-// a == null skips the product (a zero previous state / incoming gradient).
+// One time step on batch rows [r0, r1) (r0 a multiple of kRowGroup): for every row b and hidden block,
+// acc = init(b, j0, n, acc) (+ a[b,:K] @ bp) then epi(b, j0, n, acc), where acc holds NV vectors (one
+// per gate) for hidden units j0 .. j0+n. a == null skips the product (a zero previous state / incoming
+// gradient). Units are (hidden block, fixed group of kRowGroup rows), split over threads above a grain.
 template <int MR, int NV, class Init, class Epi>
-inline void recurrent_step(int64_t B, int64_t H, int64_t K, const float* a, int64_t lda, const float* bp,
-                           const Init& init, const Epi& epi) {
-  const int64_t nb = nblocks(H), nrg = (B + kRowGroup - 1) / kRowGroup;
-  const int64_t per_unit = 2 * std::min(B, kRowGroup) * L * NV * (K + 16);
+inline void recurrent_step(int64_t r0, int64_t r1, int64_t H, int64_t K, const float* a, int64_t lda,
+                           const float* bp, const Init& init, const Epi& epi) {
+  const int64_t nb = nblocks(H), nrg = (r1 - r0 + kRowGroup - 1) / kRowGroup;
+  const int64_t per_unit = 2 * std::min(r1 - r0, kRowGroup) * L * NV * (K + 16);
   const int64_t grain = std::max<int64_t>(1, kStepMinFlops / per_unit);
   parallel_for(0, nb * nrg, grain, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
-      const int64_t jb = u % nb, b0 = (u / nb) * kRowGroup, b1 = std::min(B, b0 + kRowGroup);
+      const int64_t jb = u % nb, b0 = r0 + (u / nb) * kRowGroup, b1 = std::min(r1, b0 + kRowGroup);
       const int64_t j0 = jb * L;
       const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
       const float* bj = bp + jb * K * NV * L;
@@ -158,6 +161,22 @@ inline void recurrent_step(int64_t B, int64_t H, int64_t K, const float* a, int6
       for (; b + MR <= b1; b += MR) step_rows<MR, NV>(b, j0, n, K, a, lda, bj, init, epi);
       for (; b < b1; ++b) step_rows<1, NV>(b, j0, n, K, a, lda, bj, init, epi);
     }
+  });
+}
+
+// The T steps of a recurrence over B batch rows: step(st, r0, r1) runs step st on rows [r0, r1).
+// Rows are independent through the whole recurrence, so threads take whole fixed row groups for the
+// whole sequence: one parallel region per call and no per-step barrier (a thread stalled by a busy
+// neighbour does not hold the other one up at every step). With a single row group (or too little
+// work) the steps run in order on all rows and recurrent_step may split each over hidden blocks.
+// Either way every row goes through the same row groups and tiles: results are bit-identical.
+template <class Step>
+inline void run_steps(int64_t T, int64_t B, int64_t flops_per_row_step, const Step& step) {
+  const int64_t nrg = (B + kRowGroup - 1) / kRowGroup;
+  const int64_t per_group = std::max<int64_t>(1, T * kRowGroup * flops_per_row_step);
+  parallel_for(0, nrg, std::max<int64_t>(1, kSeqMinFlops / per_group), [&](int64_t g0, int64_t g1) {
+    const int64_t r0 = g0 * kRowGroup, r1 = std::min(B, g1 * kRowGroup);
+    for (int64_t st = 0; st < T; ++st) step(st, r0, r1);
   });
 }
 

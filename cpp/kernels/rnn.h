@@ -41,8 +41,9 @@ struct RnnGrads {
   float* db;     // (G*H) or null
 };
 
-// Elementwise vector math exposed for tests: kind 0 sigmoid, 1 tanh, 2 exp.
-enum VmathKind : int { kVSigmoid = 0, kVTanh = 1, kVExp = 2 };
+// Elementwise vector math exposed for tests: core/simd.h's sigmoid, tanh, exp and the fast (vrcp)
+// sigmoid / tanh the recurrent gates use.
+enum VmathKind : int { kVSigmoid = 0, kVTanh = 1, kVExp = 2, kVSigmoidFast = 3, kVTanhFast = 4 };
 
 struct RnnKernels {
   void (*rnn_forward)(float* y, float* h_n, const float* x, const float* h0, RnnWeights w, const RnnShape& s);

@@ -16,4 +16,9 @@ from .ladder import Ladder
 from .rbm import RBM
 from .vae import VAE
 
+# --- character LSTM and the pretrained model zoo (issue 9)
+# isort: split
+from .char_lstm import CharLSTM
+from .zoo import list_pretrained, pretrained
+
 __all__ = [name for name in dir() if not name.startswith("_")]
