@@ -132,21 +132,23 @@ NNE_BIND_FAMILY(rnn) {
         auto y = empty<float>(dims({q.T, q.B, q.H}));
         auto hn = empty<float>(dims({q.B, q.H}));
         auto cn = empty<float>(dims({q.B, q.H}));
-        auto gates = empty<float>(dims({q.T, q.B, 4 * q.H}));
-        py::object cso = py::none();
-        float* pcs = nullptr;
+        py::object gso = py::none(), cso = py::none();
+        float *pg = nullptr, *pcs = nullptr;
         if (train) {
+          auto gates = empty<float>(dims({q.T, q.B, 4 * q.H}));
           auto cs = empty<float>(dims({q.T, q.B, q.H}));
+          pg = gates.mutable_data();
           pcs = cs.mutable_data();
+          gso = gates;
           cso = cs;
         }
-        float *py = y.mutable_data(), *phn = hn.mutable_data(), *pcn = cn.mutable_data(), *pg = gates.mutable_data();
+        float *py = y.mutable_data(), *phn = hn.mutable_data(), *pcn = cn.mutable_data();
         {
           py::gil_scoped_release nogil;
           (reference ? nne::lstm_forward_reference : nne::lstm_kernels().lstm_forward)(
               py, phn, pcn, pg, pcs, q.x.data(), h0.data(), c0.data(), q.weights(), s);
         }
-        return py::make_tuple(y, hn, cn, train ? py::object(gates) : py::none(), cso);
+        return py::make_tuple(y, hn, cn, gso, cso);
       },
       py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("bias") = py::none(),
       py::arg("reverse") = false, py::arg("train") = true, py::arg("reference") = false,

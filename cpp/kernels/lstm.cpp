@@ -23,40 +23,43 @@ constexpr int kMrFwd = 4;  // 4 rows x 4 gates = 16 accumulators of 32 registers
 #else
 constexpr int kMrFwd = 2;  // 8 accumulators of 16 registers
 #endif
-constexpr int kMrBwd = 8;
 
 void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs, const float* x, const float* h0,
                        const float* c0, RnnWeights w, const LstmShape& s) {
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H;
-  gemm_call(false, true, T * B, N, I, x, I, w.w_ih, I, 0.f, gates, N, w.bias);  // every input projection
   static thread_local Scratch packed;
-  float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * N));
-  pack_forward(wp, w.w_hh, H, 4);
+  float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * 4 * (I + H)));
+  pack_forward(wp, w.w_ih, I, w.w_hh, H, 4);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);
-  run_steps(T, B, 2 * N * H, [&](int64_t st, int64_t r0, int64_t r1) {
+  run_steps(T, B, 2 * N * (I + H), [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
     const float* hprev = st == 0 ? h0 : y + tp * BH;
     const float* cprev = cs ? (st == 0 ? c0 : cs + tp * BH) : c_n;
     float* ccur = cs ? cs + t * BH : c_n;
-    float* gt = gates + t * B * N;
+    float* gt = gates ? gates + t * B * N : nullptr;
     float* yt = y + t * BH;
-    auto init = [&](int64_t b, int64_t j0, int n, VecF* acc) {
-      const float* p = gt + b * N + j0;
-      for (int g = 0; g < 4; ++g) acc[g] = loadn(p + g * H, n);
+    auto init = [&](int64_t, int64_t jb, VecF* acc) {
+      const int64_t j0 = jb * L;
+      const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
+      for (int g = 0; g < 4; ++g) acc[g] = w.bias ? loadn(w.bias + g * H + j0, n) : vzero();
     };
-    auto epi = [&](int64_t b, int64_t j0, int n, VecF* acc) {
-      float* p = gt + b * N + j0;
+    auto epi = [&](int64_t b, int64_t jb, VecF* acc) {
+      const int64_t j0 = jb * L;
+      const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
       const VecF i = vsigmoid_fast(acc[0]), f = vsigmoid_fast(acc[1]), o = vsigmoid_fast(acc[3]);
       const VecF g = vtanh_fast(acc[2]);
       const VecF c = vfma(f, loadn(cprev + b * H + j0, n), vmul(i, g));
-      storen(p, i, n);
-      storen(p + H, f, n);
-      storen(p + 2 * H, g, n);
-      storen(p + 3 * H, o, n);
+      if (gt) {
+        float* p = gt + b * N + j0;
+        storen(p, i, n);
+        storen(p + H, f, n);
+        storen(p + 2 * H, g, n);
+        storen(p + 3 * H, o, n);
+      }
       storen(ccur + b * H + j0, c, n);
       storen(yt + b * H + j0, vmul(o, vtanh_fast(c)), n);
     };
-    recurrent_step<kMrFwd, 4>(r0, r1, H, H, hprev, H, wp, init, epi);
+    recurrent_step<kMrFwd, 4>(r0, r1, nblocks(H), {x + t * B * I, I, I}, {hprev, H, H}, wp, init, epi);
   });
   const int64_t tl = s.reverse ? 0 : T - 1;
   std::memcpy(h_n, y + tl * BH, sizeof(float) * BH);
@@ -66,41 +69,28 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
 void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, const float* dh_n, const float* dc_n,
                         LstmSaved sv, RnnWeights w, const LstmShape& s) {
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H;
-  static thread_local Scratch packed;
-  float* wb = packed.get(static_cast<size_t>(nblocks(H) * L * N));
-  pack_backward(wb, w.w_hh, H, 4);
   std::memcpy(dc0, dc_n, sizeof(float) * BH);  // dc0 carries dc through the sweep
   const int64_t t_first = s.reverse ? T - 1 : 0;
-  run_steps(T, B, 2 * N * H, [&](int64_t st, int64_t r0, int64_t r1) {
-    const int64_t t = s.reverse ? st : T - 1 - st;
-    const int64_t tn = s.reverse ? t - 1 : t + 1, tp = s.reverse ? t + 1 : t - 1;
-    const bool last = st == 0;
+  auto gate_epi = [&](int64_t b, int64_t t, bool last, int64_t j0, int n, VecF rec) {
+    const int64_t tp = s.reverse ? t + 1 : t - 1;
     const float* cprev = t == t_first ? sv.c0 : sv.cs + tp * BH;
-    const float* ct = sv.cs + t * BH;
-    const float* gt = sv.gates + t * B * N;
-    const float* dyt = dy + t * BH;
-    float* dgt = dG + t * B * N;
-    auto init = [&](int64_t b, int64_t j0, int n, VecF* acc) {
-      acc[0] = loadn(dyt + b * H + j0, n);
-      if (last) acc[0] = vadd(acc[0], loadn(dh_n + b * H + j0, n));
-    };
-    auto epi = [&](int64_t b, int64_t j0, int n, VecF* acc) {
-      const float* p = gt + b * N + j0;
-      const VecF one = vset1(1.f), dh = acc[0];
-      const VecF i = loadn(p, n), f = loadn(p + H, n), gg = loadn(p + 2 * H, n), o = loadn(p + 3 * H, n);
-      const VecF tc = vtanh_fast(loadn(ct + b * H + j0, n));
-      float* dcp = dc0 + b * H + j0;
-      const VecF dc = vfma(vmul(dh, o), vsub(one, vmul(tc, tc)), loadn(dcp, n));
-      storen(dcp, vmul(dc, f), n);
-      float* q = dgt + b * N + j0;
-      storen(q, vmul(vmul(dc, gg), vmul(i, vsub(one, i))), n);
-      storen(q + H, vmul(vmul(dc, loadn(cprev + b * H + j0, n)), vmul(f, vsub(one, f))), n);
-      storen(q + 2 * H, vmul(vmul(dc, i), vsub(one, vmul(gg, gg))), n);
-      storen(q + 3 * H, vmul(vmul(dh, tc), vmul(o, vsub(one, o))), n);
-    };
-    recurrent_step<kMrBwd, 1>(r0, r1, H, N, last ? nullptr : dG + tn * B * N, N, wb, init, epi);
-  });
-  param_grads(g, dG, sv.x, sv.h0, sv.y, w, T, B, I, H, 4, s.reverse);
+    const float* p = sv.gates + t * B * N + b * N + j0;
+    const int64_t q0 = b * H + j0;
+    VecF dh = vadd(loadn(dy + t * BH + q0, n), rec);
+    if (last) dh = vadd(dh, loadn(dh_n + q0, n));
+    const VecF one = vset1(1.f);
+    const VecF i = loadn(p, n), f = loadn(p + H, n), gg = loadn(p + 2 * H, n), o = loadn(p + 3 * H, n);
+    const VecF tc = vtanh_fast(loadn(sv.cs + t * BH + q0, n));
+    float* dcp = dc0 + q0;
+    const VecF dc = vfma(vmul(dh, o), vsub(one, vmul(tc, tc)), loadn(dcp, n));
+    storen(dcp, vmul(dc, f), n);
+    float* q = dG + t * B * N + b * N + j0;
+    storen(q, vmul(vmul(dc, gg), vmul(i, vsub(one, i))), n);
+    storen(q + H, vmul(vmul(dc, loadn(cprev + q0, n)), vmul(f, vsub(one, f))), n);
+    storen(q + 2 * H, vmul(vmul(dc, i), vsub(one, vmul(gg, gg))), n);
+    storen(q + 3 * H, vmul(vmul(dh, tc), vmul(o, vsub(one, o))), n);
+  };
+  backward_sweep<kMrBwd, kNvBwd>(g, dG, sv.x, sv.h0, sv.y, w, T, B, I, H, 4, s.reverse, gate_epi);
 }
 
 }  // namespace

@@ -6,9 +6,10 @@
 //   a_t = x_t w_ih^T + bias + h_{t-1} w_hh^T;  i, f, o = sigmoid(a_i, a_f, a_o), g = tanh(a_g)
 //   c_t = f c_{t-1} + i g;  h_t = o tanh(c_t)
 // Workspace saved by forward for backward: gates (T, B, 4H) = activated [i f g o], cs (T, B, H) = c_t.
-// `reverse` runs the recurrence from t = T-1 down to 0. Forward: one sgemm writes every input
-// projection into `gates`, then per step a fused kernel does the recurrent GEMM (w_hh packed once per
-// call, gates interleaved per block of hidden units), the gate non-linearities and the cell update.
+// `reverse` runs the recurrence from t = T-1 down to 0. Forward: [w_ih | w_hh] packed once per call
+// (gates interleaved per block of hidden units), then per step one fused kernel computes
+// bias + x_t w_ih^T + h_{t-1} w_hh^T in registers, the gate non-linearities and the cell update (no
+// projection buffer goes through memory; with batch-row groups on threads for the whole sequence).
 // Backward: per step the recurrent GEMM dgates_{t+1} w_hh fused with the gate derivatives; then dx,
 // dw_ih, dw_hh (summed over time steps) and db are whole-sequence GEMMs / column sums.
 // Reference: Hochreiter & Schmidhuber (1997); PyTorch's nn.LSTM documentation for the layout.
@@ -37,7 +38,8 @@ struct LstmSaved {
 };
 
 struct LstmKernels {
-  // gates and cs are workspace outputs (cs may be null for inference: then c_n carries the state).
+  // gates and cs are workspace outputs for backward (both may be null for inference: then c_n carries
+  // the state).
   void (*lstm_forward)(float* y, float* h_n, float* c_n, float* gates, float* cs, const float* x, const float* h0,
                        const float* c0, RnnWeights w, const LstmShape& s);
   // dgates: workspace (T, B, 4H); dc0: (B, H).

@@ -26,6 +26,12 @@ constexpr int L = kLanes;
 constexpr int64_t kRowGroup = 16;            // batch rows per parallel unit (fixed: never depends on threads)
 constexpr int64_t kStepMinFlops = 1 << 18;   // no threads for a step below ~0.25 MFLOP per thread
 constexpr int64_t kSeqMinFlops = 1 << 20;    // no threads for a whole-sequence row group below ~1 MFLOP
+#if defined(__AVX512F__)
+constexpr int kMrBwd = 8;  // backward tiles: 8 rows x 2 column vectors
+#else
+constexpr int kMrBwd = 4;
+#endif
+constexpr int kNvBwd = 2;
 
 // A reusable aligned buffer (thread_local instances keep the hot path allocation-free).
 struct Scratch {
@@ -59,31 +65,37 @@ inline void storen(float* p, VecF v, int n) {
   std::memcpy(p, t, sizeof(float) * n);
 }
 
-// Forward packing of w (G*H, H): dst[jb][k][g][l] = w[g*H + jb*L + l][k] (zero past H). Size nblocks*L*G*H.
-inline void pack_forward(float* dst, const float* w, int64_t H, int G) {
-  const int64_t nb = nblocks(H);
+// Forward packing of [w_ih | w_hh] ((G*H, I) and (G*H, H); w_ih may be null with I = 0) per block of L
+// hidden units with all G gates side by side: dst[jb][k][g][l] = w_ih[g*H + jb*L + l][k] for k < I,
+// then w_hh[g*H + jb*L + l][k - I] (zero past H). Size nblocks*L*G*(I+H).
+inline void pack_forward(float* dst, const float* w_ih, int64_t I, const float* w_hh, int64_t H, int G) {
+  const int64_t nb = nblocks(H), K = I + H;
   for (int64_t jb = 0; jb < nb; ++jb) {
-    float* d = dst + jb * H * G * L;
+    float* d = dst + jb * K * G * L;
     for (int g = 0; g < G; ++g)
       for (int l = 0; l < L; ++l) {
         const int64_t j = jb * L + l;
-        const float* src = w + (g * H + j) * H;
-        for (int64_t k = 0; k < H; ++k) d[(k * G + g) * L + l] = j < H ? src[k] : 0.f;
+        const float* si = w_ih + (g * H + j) * I;
+        const float* sh = w_hh + (g * H + j) * H;
+        for (int64_t k = 0; k < I; ++k) d[(k * G + g) * L + l] = j < H ? si[k] : 0.f;
+        for (int64_t k = 0; k < H; ++k) d[((I + k) * G + g) * L + l] = j < H ? sh[k] : 0.f;
       }
   }
 }
 
-// Backward packing of w (G*H, H): dst[jb][n][l] = w[n][jb*L + l] (zero past H). Size nblocks*L*G*H.
-inline void pack_backward(float* dst, const float* w, int64_t H, int G) {
-  const int64_t nb = nblocks(H), N = G * H;
+// Column-block packing of w (K, C) row-major: dst[blk][k][c] = w[k][blk*CB + c] for CB = NV*L
+// columns per block (zero past C). Returns the number of blocks; size blocks*K*CB.
+inline int64_t pack_cols(float* dst, const float* w, int64_t K, int64_t C, int NV) {
+  const int64_t CB = NV * L, nb = (C + CB - 1) / CB;
   for (int64_t jb = 0; jb < nb; ++jb) {
-    const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
-    float* d = dst + jb * N * L;
-    for (int64_t r = 0; r < N; ++r) {
-      std::memcpy(d + r * L, w + r * H + jb * L, sizeof(float) * n);
-      for (int l = n; l < L; ++l) d[r * L + l] = 0.f;
+    const int64_t n = std::min(CB, C - jb * CB);
+    float* d = dst + jb * K * CB;
+    for (int64_t k = 0; k < K; ++k) {
+      std::memcpy(d + k * CB, w + k * C + jb * CB, sizeof(float) * n);
+      for (int64_t c = n; c < CB; ++c) d[k * CB + c] = 0.f;
     }
   }
+  return nb;
 }
 
 // acc[i][v] += sum_k a[i*lda + k] * bp[k*NV*L + v*L .. +L]. Few accumulators -> split k into KS
@@ -132,34 +144,64 @@ inline void mm_acc(VecF (&acc)[MR][NV], int64_t K, const float* __restrict a, in
     }
 }
 
-template <int M, int NV, class Init, class Epi>
-inline void step_rows(int64_t b, int64_t j0, int n, int64_t K, const float* a, int64_t lda, const float* bj,
-                      const Init& init, const Epi& epi) {
-  VecF acc[M][NV];
-  for (int r = 0; r < M; ++r) init(b + r, j0, n, acc[r]);
-  if (a) mm_acc<M, NV>(acc, K, a + b * lda, lda, bj);
-  for (int r = 0; r < M; ++r) epi(b + r, j0, n, acc[r]);
+// One operand of a step's product: rows of `a` (lda apart) times K packed rows; a == null skips it
+// (a zero previous state / incoming gradient) but its K packed rows are still skipped over.
+struct StepIn {
+  const float* a = nullptr;
+  int64_t lda = 0, K = 0;
+};
+
+// acc[0..M) += op.a rows b.. @ packed rows [k0, k1) of bj (operand rows start at packed row `off`).
+template <int M, int NV>
+inline void tile_chunk(VecF (*acc)[NV], int64_t b, const StepIn& op, int64_t off, int64_t k0, int64_t k1,
+                       const float* bj) {
+  VecF t[M][NV];
+  for (int r = 0; r < M; ++r)
+    for (int v = 0; v < NV; ++v) t[r][v] = acc[r][v];
+  mm_acc<M, NV>(t, k1 - k0, op.a + b * op.lda + k0, op.lda, bj + (off + k0) * NV * L);
+  for (int r = 0; r < M; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = t[r][v];
 }
 
-// One time step on batch rows [r0, r1) (r0 a multiple of kRowGroup): for every row b and hidden block,
-// acc = init(b, j0, n, acc) (+ a[b,:K] @ bp) then epi(b, j0, n, acc), where acc holds NV vectors (one
-// per gate) for hidden units j0 .. j0+n. a == null skips the product (a zero previous state / incoming
-// gradient). Units are (hidden block, fixed group of kRowGroup rows), split over threads above a grain.
+// One unit of a step: rows [b0, b1) (at most kRowGroup) x one hidden block. The product runs in K
+// chunks of about 16 KiB of packed weights, each used by every MR-row tile while it is in L1; the
+// tiles' accumulators wait in a small stack buffer between chunks (exact copies: the arithmetic is
+// that of one pass over K).
 template <int MR, int NV, class Init, class Epi>
-inline void recurrent_step(int64_t r0, int64_t r1, int64_t H, int64_t K, const float* a, int64_t lda,
-                           const float* bp, const Init& init, const Epi& epi) {
-  const int64_t nb = nblocks(H), nrg = (r1 - r0 + kRowGroup - 1) / kRowGroup;
+inline void step_unit(int64_t b0, int64_t b1, int64_t jb, const StepIn& p, const StepIn& q, const float* bj,
+                      const Init& init, const Epi& epi) {
+  constexpr int64_t KC = std::max(16, 4096 / (NV * L));
+  VecF acc[kRowGroup][NV];
+  const int64_t rows = b1 - b0, full = rows / MR * MR;
+  for (int64_t r = 0; r < rows; ++r) init(b0 + r, jb, acc[r]);
+  int64_t off = 0;
+  for (const StepIn* op : {&p, &q}) {
+    if (op->a) {
+      for (int64_t k0 = 0; k0 < op->K; k0 += KC) {
+        const int64_t k1 = std::min(op->K, k0 + KC);
+        for (int64_t r = 0; r < full; r += MR) tile_chunk<MR, NV>(acc + r, b0 + r, *op, off, k0, k1, bj);
+        for (int64_t r = full; r < rows; ++r) tile_chunk<1, NV>(acc + r, b0 + r, *op, off, k0, k1, bj);
+      }
+    }
+    off += op->K;
+  }
+  for (int64_t r = 0; r < rows; ++r) epi(b0 + r, jb, acc[r]);
+}
+
+// One time step on batch rows [r0, r1) (r0 a multiple of kRowGroup) for nb column blocks of NV
+// vectors: for every row b and block jb, init(b, jb, acc), acc += p.a[b,:] @ packed rows 0..p.K
+// (+ q.a[b,:] @ packed rows p.K..p.K+q.K) of block jb, then epi(b, jb, acc). Units are
+// (column block, fixed group of kRowGroup rows), split over threads above a grain.
+template <int MR, int NV, class Init, class Epi>
+inline void recurrent_step(int64_t r0, int64_t r1, int64_t nb, const StepIn& p, const StepIn& q, const float* bp,
+                           const Init& init, const Epi& epi) {
+  const int64_t nrg = (r1 - r0 + kRowGroup - 1) / kRowGroup, K = p.K + q.K;
   const int64_t per_unit = 2 * std::min(r1 - r0, kRowGroup) * L * NV * (K + 16);
   const int64_t grain = std::max<int64_t>(1, kStepMinFlops / per_unit);
   parallel_for(0, nb * nrg, grain, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
       const int64_t jb = u % nb, b0 = r0 + (u / nb) * kRowGroup, b1 = std::min(r1, b0 + kRowGroup);
-      const int64_t j0 = jb * L;
-      const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
-      const float* bj = bp + jb * K * NV * L;
-      int64_t b = b0;
-      for (; b + MR <= b1; b += MR) step_rows<MR, NV>(b, j0, n, K, a, lda, bj, init, epi);
-      for (; b < b1; ++b) step_rows<1, NV>(b, j0, n, K, a, lda, bj, init, epi);
+      step_unit<MR, NV>(b0, b1, jb, p, q, bp + jb * K * NV * L, init, epi);
     }
   });
 }
@@ -216,21 +258,76 @@ inline void gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const f
   gemm.sgemm(g);
 }
 
-// From the pre-activation gradients dG (T, B, G*H): dx = dG w_ih, dh0 = dG[first step] w_hh,
-// dw_ih = dG^T x, dw_hh = sum over t of dG_t^T h_prev(t), db = column sums of dG.
-inline void param_grads(const RnnGrads& g, const float* dG, const float* x, const float* h0, const float* y,
-                        const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
-  const int64_t N = G * H, TB = T * B, tf = reverse ? T - 1 : 0;
-  gemm_call(false, false, TB, I, N, dG, N, w.w_ih, I, 0.f, g.dx, I);
-  gemm_call(false, false, B, H, N, dG + tf * B * N, N, w.w_hh, H, 0.f, g.dh0, H);
-  gemm_call(true, false, N, I, TB, dG, N, x, I, 0.f, g.dw_ih, I);
-  gemm_call(true, false, N, H, B, dG + tf * B * N, N, h0, H, 0.f, g.dw_hh, H);
-  if (T > 1) {
-    const float* dg_rest = reverse ? dG : dG + B * N;   // steps whose previous state is in y
-    const float* h_prev = reverse ? y + B * H : y;
-    gemm_call(true, false, N, H, (T - 1) * B, dg_rest, N, h_prev, H, 1.f, g.dw_hh, H);
+// Weight gradients from the pre-activation gradients dG (T, B, N = G*H): [dw_ih | dw_hh] =
+// dG^T [x | h_prev] as one GEMM over all T*B rows (h_prev = h0 for the first step in time order, else
+// y of the step before), db = column sums of dG.
+inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, const float* h0, const float* y,
+                         int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
+  const int64_t N = G * H, TB = T * B, K = I + H;
+  static thread_local Scratch xh_buf, dw_buf;
+  float* xh = xh_buf.get(static_cast<size_t>(TB * K));
+  float* dw = dw_buf.get(static_cast<size_t>(N * K));
+  parallel_for(0, T, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, B * K)), [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const bool first = t == (reverse ? T - 1 : 0);
+      const float* hp = first ? h0 : y + (reverse ? t + 1 : t - 1) * B * H;
+      for (int64_t b = 0; b < B; ++b) {
+        std::memcpy(xh + (t * B + b) * K, x + (t * B + b) * I, sizeof(float) * I);
+        std::memcpy(xh + (t * B + b) * K + I, hp + b * H, sizeof(float) * H);
+      }
+    }
+  });
+  gemm_call(true, false, N, K, TB, dG, N, xh, K, 0.f, dw, K);
+  for (int64_t r = 0; r < N; ++r) {
+    std::memcpy(g.dw_ih + r * I, dw + r * K, sizeof(float) * I);
+    std::memcpy(g.dw_hh + r * H, dw + r * K + I, sizeof(float) * H);
   }
   if (g.db) column_sums(g.db, dG, TB, N);
+}
+
+// Backward through time shared by RNN and LSTM. Per processed step st (time t, reverse order of the
+// forward), the product dG_{t'} [w_hh | w_ih] of the step processed before (time t') gives, in
+// column blocks, the recurrent part of dh_t (then `gate_epi` turns dh_t into dG_t) and dx_{t'}; one
+// extra pass after the sweep gives dh0 and dx of the last processed step. Packed [w_hh | w_ih] by
+// column blocks; the weight gradients are whole-sequence GEMMs afterwards.
+//   gate_epi(b, t, last, j0, n, dh): dh = dy_t (+ dh_n) + recurrent part for hidden units j0..j0+n.
+template <int MR, int NV, class GateEpi>
+inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const float* h0, const float* y,
+                           const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse,
+                           const GateEpi& gate_epi) {
+  const int64_t N = G * H, CB = NV * L, nbh = (H + CB - 1) / CB, nbi = (I + CB - 1) / CB;
+  static thread_local Scratch packed;
+  float* wb = packed.get(static_cast<size_t>((nbh + nbi) * N * CB));
+  pack_cols(wb, w.w_hh, N, H, NV);
+  pack_cols(wb + nbh * N * CB, w.w_ih, N, I, NV);
+  run_steps(T + 1, B, 2 * N * (H + I), [&](int64_t st, int64_t r0, int64_t r1) {
+    const int64_t t = reverse ? st : T - 1 - st;          // (st == T: the extra pass)
+    const int64_t tp = st == 0 ? -1 : (reverse ? st - 1 : T - st);  // time processed before, or none
+    const float* dgp = tp < 0 ? nullptr : dG + tp * B * N;
+    auto init = [&](int64_t, int64_t, VecF* acc) {
+      for (int v = 0; v < NV; ++v) acc[v] = vzero();
+    };
+    auto epi = [&](int64_t b, int64_t jb, VecF* acc) {
+      for (int v = 0; v < NV; ++v) {
+        if (jb < nbh) {
+          const int64_t j0 = jb * CB + v * L;
+          if (j0 >= H) break;
+          const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
+          if (st == T) {
+            storen(g.dh0 + b * H + j0, acc[v], n);
+          } else {
+            gate_epi(b, t, st == 0, j0, n, acc[v]);
+          }
+        } else if (tp >= 0) {
+          const int64_t i0 = (jb - nbh) * CB + v * L;
+          if (i0 >= I) break;
+          storen(g.dx + (tp * B + b) * I + i0, acc[v], static_cast<int>(std::min<int64_t>(L, I - i0)));
+        }
+      }
+    };
+    recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, {dgp, N, N}, wb, init, epi);
+  });
+  weight_grads(g, dG, x, h0, y, T, B, I, H, G, reverse);
 }
 
 }  // namespace rec

@@ -19,16 +19,19 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
   gemm_call(false, true, T * B, H, I, x, I, w.w_ih, I, 0.f, y, H, w.bias);  // input projections into y
   static thread_local Scratch packed;
   float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * H));
-  pack_forward(wp, w.w_hh, H, 1);
+  pack_forward(wp, nullptr, 0, w.w_hh, H, 1);
   const bool relu = s.act == kRnnRelu;
   run_steps(T, B, 2 * H * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
     float* yt = y + t * BH;
-    auto init = [&](int64_t b, int64_t j0, int n, VecF* acc) { acc[0] = loadn(yt + b * H + j0, n); };
-    auto epi = [&](int64_t b, int64_t j0, int n, VecF* acc) {
-      storen(yt + b * H + j0, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
+    auto init = [&](int64_t b, int64_t jb, VecF* acc) {
+      acc[0] = loadn(yt + b * H + jb * L, static_cast<int>(std::min<int64_t>(L, H - jb * L)));
     };
-    recurrent_step<kMr, 1>(r0, r1, H, H, st == 0 ? h0 : y + tp * BH, H, wp, init, epi);
+    auto epi = [&](int64_t b, int64_t jb, VecF* acc) {
+      const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
+      storen(yt + b * H + jb * L, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
+    };
+    recurrent_step<kMr, 1>(r0, r1, nblocks(H), {}, {st == 0 ? h0 : y + tp * BH, H, H}, wp, init, epi);
   });
   std::memcpy(h_n, y + (s.reverse ? 0 : T - 1) * BH, sizeof(float) * BH);
 }
@@ -36,27 +39,15 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
 void rnn_backward_impl(RnnGrads g, float* dpre, const float* dy, const float* dh_n, const float* x, const float* h0,
                        const float* y, RnnWeights w, const RnnShape& s) {
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, BH = B * H;
-  static thread_local Scratch packed;
-  float* wb = packed.get(static_cast<size_t>(nblocks(H) * L * H));
-  pack_backward(wb, w.w_hh, H, 1);
   const bool relu = s.act == kRnnRelu;
-  run_steps(T, B, 2 * H * H, [&](int64_t st, int64_t r0, int64_t r1) {
-    const int64_t t = s.reverse ? st : T - 1 - st, tn = s.reverse ? t - 1 : t + 1;
-    const bool last = st == 0;
-    const float* yt = y + t * BH;
-    const float* dyt = dy + t * BH;
-    float* dt = dpre + t * BH;
-    auto init = [&](int64_t b, int64_t j0, int n, VecF* acc) {
-      acc[0] = loadn(dyt + b * H + j0, n);
-      if (last) acc[0] = vadd(acc[0], loadn(dh_n + b * H + j0, n));
-    };
-    auto epi = [&](int64_t b, int64_t j0, int n, VecF* acc) {
-      const VecF h = loadn(yt + b * H + j0, n);
-      storen(dt + b * H + j0, relu ? vselect_gt(h, vzero(), acc[0], vzero()) : vmul(acc[0], vsub(vset1(1.f), vmul(h, h))), n);
-    };
-    recurrent_step<kMr, 1>(r0, r1, H, H, last ? nullptr : dpre + tn * BH, H, wb, init, epi);
-  });
-  param_grads(g, dpre, x, h0, y, w, T, B, I, H, 1, s.reverse);
+  auto gate_epi = [&](int64_t b, int64_t t, bool last, int64_t j0, int n, VecF rec) {
+    const int64_t q = t * BH + b * H + j0;
+    VecF d = vadd(loadn(dy + q, n), rec);
+    if (last) d = vadd(d, loadn(dh_n + b * H + j0, n));
+    const VecF h = loadn(y + q, n);
+    storen(dpre + q, relu ? vselect_gt(h, vzero(), d, vzero()) : vmul(d, vsub(vset1(1.f), vmul(h, h))), n);
+  };
+  backward_sweep<kMrBwd, kNvBwd>(g, dpre, x, h0, y, w, T, B, I, H, 1, s.reverse, gate_epi);
 }
 
 void vmath_impl(float* out, const float* in, int64_t n, int kind) {

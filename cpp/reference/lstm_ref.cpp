@@ -14,12 +14,12 @@ float sigm(float a) { return 1.f / (1.f + std::exp(-a)); }
 void lstm_forward_reference(float* y, float* h_n, float* c_n, float* gates, float* cs, const float* x,
                             const float* h0, const float* c0, RnnWeights w, const LstmShape& s) {
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H;
-  std::vector<float> c(c0, c0 + B * H);
+  std::vector<float> c(c0, c0 + B * H), scratch(N);
   for (int64_t st = 0; st < T; ++st) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
     const float* hp = st == 0 ? h0 : y + tp * B * H;
     for (int64_t b = 0; b < B; ++b) {
-      float* gr = gates + (t * B + b) * N;
+      float* gr = gates ? gates + (t * B + b) * N : scratch.data();
       for (int64_t n = 0; n < N; ++n) {
         float a = w.bias ? w.bias[n] : 0.f;
         for (int64_t i = 0; i < I; ++i) a += x[(t * B + b) * I + i] * w.w_ih[n * I + i];
