@@ -88,8 +88,9 @@ constexpr std::array<std::array<FwdTile, VB>, KB> fwd_table(std::integer_sequenc
 
 constexpr auto kFwd = fwd_table(std::make_integer_sequence<int, KB>{});
 
-// One image: y (K, P, Q) from x (C, H, W), w (K, Cg, R, S).
-void forward_image(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, const Grid& g) {
+// One image, output-channel blocks [kb0, kb1) of every group: y (K, P, Q) from x (C, H, W), w (K, Cg, R, S).
+void forward_image(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, const Grid& g,
+                   int64_t kb0, int64_t kb1) {
   static thread_local ScratchBuf xbuf, obuf;
   static thread_local std::vector<int64_t> off;
   float* xp = xbuf.get(static_cast<size_t>(g.xsize));
@@ -97,17 +98,18 @@ void forward_image(float* y, const float* x, const float* w, const float* b, con
   float* out = obuf.get(static_cast<size_t>(g.Kg * ldo));
   off.resize(static_cast<size_t>(g.CRS));
   tap_offsets(off.data(), s, g);
+  const int64_t ka = kb0 * KB, kz = std::min(g.Kg, kb1 * KB);
   for (int64_t gr = 0; gr < s.groups; ++gr) {
     pad_input(xp, x + gr * g.Cg * s.H * s.W, s, g);
     const float* wg = w + gr * g.Kg * g.CRS;
-    for (int64_t k0 = 0; k0 < g.Kg; k0 += KB) {
-      const int kb = static_cast<int>(std::min<int64_t>(KB, g.Kg - k0));
+    for (int64_t k0 = ka; k0 < kz; k0 += KB) {
+      const int kb = static_cast<int>(std::min<int64_t>(KB, kz - k0));
       for (int64_t v0 = 0; v0 < g.nvec; v0 += VB) {
         const int vb = static_cast<int>(std::min<int64_t>(VB, g.nvec - v0));
         kFwd[kb - 1][vb - 1](out + k0 * ldo, ldo, xp, off.data(), wg + k0 * g.CRS, g.CRS, v0 * kLanes);
       }
     }
-    for (int64_t k = 0; k < g.Kg; ++k) {
+    for (int64_t k = ka; k < kz; ++k) {
       const float bias = b ? b[gr * g.Kg + k] : 0.f;
       float* yk = y + (gr * g.Kg + k) * s.P * s.Q;
       const float* ok = out + k * ldo;
@@ -117,11 +119,19 @@ void forward_image(float* y, const float* x, const float* w, const float* b, con
   }
 }
 
+// Work units: images, each cut into `split` ranges of output-channel blocks when there are few
+// images (so that one big image still uses every thread). Results do not depend on the cut.
 void forward_batch(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
   const Grid g = grid(s);
-  const int64_t flops = std::max<int64_t>(1, 2 * s.K * g.nvec * kLanes * g.CRS);
-  parallel_for(0, s.N, std::max<int64_t>(1, (int64_t{1} << 18) / flops), [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) forward_image(y + n * s.K * s.P * s.Q, x + n * s.C * s.H * s.W, w, b, s, g);
+  const int64_t nkb = (g.Kg + KB - 1) / KB;
+  const int64_t split = s.N >= 4 ? 1 : std::min<int64_t>(nkb, 4);
+  const int64_t flops = std::max<int64_t>(1, 2 * s.K * g.nvec * kLanes * g.CRS / split);
+  parallel_for(0, s.N * split, std::max<int64_t>(1, (int64_t{1} << 18) / flops), [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t n = u / split, part = u % split;
+      forward_image(y + n * s.K * s.P * s.Q, x + n * s.C * s.H * s.W, w, b, s, g, nkb * part / split,
+                    nkb * (part + 1) / split);
+    }
   });
 }
 
@@ -160,12 +170,15 @@ constexpr auto kWgrad = w_table(std::make_integer_sequence<int, WK>{});
 
 }  // namespace
 
-bool conv2d_direct_ok(const Conv2dShape& s, bool for_backward_data) {
+bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op) {
   if (s.stride_h != 1 || s.stride_w != 1) return false;
-  if (for_backward_data && (s.pad_h > s.dil_h * (s.R - 1) || s.pad_w > s.dil_w * (s.S - 1))) return false;
+  if (op == DirectOp::backward_data && (s.pad_h > s.dil_h * (s.R - 1) || s.pad_w > s.dil_w * (s.S - 1)))
+    return false;
   const int64_t CRS = s.C / s.groups * s.R * s.S;
-  // Wide-channel layers with big images go to im2col + GEMM (better register reuse there).
-  return CRS <= 256 || s.P * s.Q <= 256;
+  if (CRS <= 256 || s.P * s.Q <= 256) return true;
+  // Wide layers with big images: the direct kernel wins for spatial kernels (no im2col), not for
+  // pointwise ones (every tap reads another plane) nor for the weight gradient.
+  return op != DirectOp::backward_weights && s.R * s.S > 1;
 }
 
 void conv2d_direct_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {

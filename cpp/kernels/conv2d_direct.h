@@ -13,8 +13,11 @@
 namespace nne {
 namespace NNE_ISA_NS {
 
-// Whether the direct kernels handle this shape (stride 1; backward data also needs pad <= dil*(k-1)).
-bool conv2d_direct_ok(const Conv2dShape& s, bool for_backward_data);
+enum class DirectOp { forward, backward_data, backward_weights };
+
+// Whether the direct kernel of `op` handles (and is the faster path for) this shape: stride 1;
+// backward data also needs pad <= dil*(k-1).
+bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op);
 void conv2d_direct_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s);
 void conv2d_direct_backward_data(float* dx, const float* dy, const float* w, const Conv2dShape& s);
 void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s);
