@@ -164,13 +164,13 @@ inline void tile_chunk(VecF (*acc)[NV], int64_t b, const StepIn& op, int64_t off
 }
 
 // One unit of a step: rows [b0, b1) (at most kRowGroup) x one hidden block. The product runs in K
-// chunks of about 16 KiB of packed weights, each used by every MR-row tile while it is in L1; the
+// chunks of about 32 KiB of packed weights, each used by every MR-row tile while it is in L1; the
 // tiles' accumulators wait in a small stack buffer between chunks (exact copies: the arithmetic is
 // that of one pass over K).
 template <int MR, int NV, class Init, class Epi>
 inline void step_unit(int64_t b0, int64_t b1, int64_t jb, const StepIn& p, const StepIn& q, const float* bj,
                       const Init& init, const Epi& epi) {
-  constexpr int64_t KC = std::max(16, 4096 / (NV * L));
+  constexpr int64_t KC = std::max(16, 8192 / (NV * L));
   VecF acc[kRowGroup][NV];
   const int64_t rows = b1 - b0, full = rows / MR * MR;
   for (int64_t r = 0; r < rows; ++r) init(b0 + r, jb, acc[r]);
