@@ -71,15 +71,26 @@ inline void storen(float* p, VecF v, int n) {
 inline void pack_forward(float* dst, const float* w_ih, int64_t I, const float* w_hh, int64_t H, int G) {
   const int64_t nb = nblocks(H), K = I + H;
   for (int64_t jb = 0; jb < nb; ++jb) {
+    const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
     float* d = dst + jb * K * G * L;
-    for (int g = 0; g < G; ++g)
-      for (int l = 0; l < L; ++l) {
-        const int64_t j = jb * L + l;
-        const float* si = w_ih + (g * H + j) * I;
-        const float* sh = w_hh + (g * H + j) * H;
-        for (int64_t k = 0; k < I; ++k) d[(k * G + g) * L + l] = j < H ? si[k] : 0.f;
-        for (int64_t k = 0; k < H; ++k) d[((I + k) * G + g) * L + l] = j < H ? sh[k] : 0.f;
+    for (int g = 0; g < G; ++g) {
+      // k outer, the block's L rows inner: contiguous stores, the L source rows' cache lines stay in L1
+      const float* si[L];
+      const float* sh[L];
+      for (int l = 0; l < n; ++l) {
+        si[l] = w_ih + (g * H + jb * L + l) * I;
+        sh[l] = w_hh + (g * H + jb * L + l) * H;
       }
+      for (int64_t k = 0; k < K; ++k) {
+        float* dk = d + (k * G + g) * L;
+        if (k < I) {
+          for (int l = 0; l < n; ++l) dk[l] = si[l][k];
+        } else {
+          for (int l = 0; l < n; ++l) dk[l] = sh[l][k - I];
+        }
+        for (int l = n; l < L; ++l) dk[l] = 0.f;
+      }
+    }
   }
 }
 
@@ -262,7 +273,7 @@ inline void gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const f
 // dG^T [x | h_prev] as one GEMM over all T*B rows (h_prev = h0 for the first step in time order, else
 // y of the step before), db = column sums of dG.
 inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, const float* h0, const float* y,
-                         int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
+                         int64_t ldy, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
   const int64_t N = G * H, TB = T * B, K = I + H;
   static thread_local Scratch xh_buf, dw_buf;
   float* xh = xh_buf.get(static_cast<size_t>(TB * K));
@@ -270,10 +281,11 @@ inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, con
   parallel_for(0, T, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, B * K)), [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const bool first = t == (reverse ? T - 1 : 0);
-      const float* hp = first ? h0 : y + (reverse ? t + 1 : t - 1) * B * H;
+      const float* hp = first ? h0 : y + (reverse ? t + 1 : t - 1) * B * ldy;
+      const int64_t ldh = first ? H : ldy;
       for (int64_t b = 0; b < B; ++b) {
         std::memcpy(xh + (t * B + b) * K, x + (t * B + b) * I, sizeof(float) * I);
-        std::memcpy(xh + (t * B + b) * K + I, hp + b * H, sizeof(float) * H);
+        std::memcpy(xh + (t * B + b) * K + I, hp + b * ldh, sizeof(float) * H);
       }
     }
   });
@@ -293,7 +305,7 @@ inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, con
 //   gate_epi(b, t, last, j0, n, dh): dh = dy_t (+ dh_n) + recurrent part for hidden units j0..j0+n.
 template <int MR, int NV, class GateEpi>
 inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const float* h0, const float* y,
-                           const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse,
+                           int64_t ldy, const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse,
                            const GateEpi& gate_epi) {
   const int64_t N = G * H, CB = NV * L, nbh = (H + CB - 1) / CB, nbi = (I + CB - 1) / CB;
   static thread_local Scratch packed;
@@ -327,7 +339,7 @@ inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const f
     };
     recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, {dgp, N, N}, wb, init, epi);
   });
-  weight_grads(g, dG, x, h0, y, T, B, I, H, G, reverse);
+  weight_grads(g, dG, x, h0, y, ldy, T, B, I, H, G, reverse);
 }
 
 }  // namespace rec

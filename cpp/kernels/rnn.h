@@ -24,7 +24,12 @@ struct RnnShape {
   int64_t T = 0, B = 0, I = 0, H = 0;
   int act = kRnnTanh;
   bool reverse = false;
+  int64_t ldy = 0;  // row stride of y and dy (0: H); > H lets both directions share one (T, B, 2H) array
 };
+
+// Row stride of y / dy.
+template <class Shape>
+inline int64_t y_stride(const Shape& s) { return s.ldy > 0 ? s.ldy : s.H; }
 
 struct RnnWeights {
   const float* w_ih;  // (G*H, I)
