@@ -115,6 +115,22 @@ void pack_a(const GemmArgs& g, int64_t m0, int64_t mc, int64_t k0, int64_t kc, f
 
 // Pack op(B)[k0:k0+kc, n0:n0+nc] into NR-column panels: panel c holds, for each k, NR values.
 void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* dst) {
+  if (!g.trans_b) {
+    // Row by row: each source row is read once, sequentially (TLB- and prefetch-friendly), and its
+    // NR-wide pieces are scattered to their panels in the L2-resident destination.
+    const int64_t full = (nc / NR) * NR;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = g.B + (k0 + k) * g.ldb + n0;
+      for (int64_t c = 0; c < full; c += NR) std::memcpy(dst + c * kc + k * NR, src + c, sizeof(float) * NR);
+      if (full < nc) {
+        float* dk = dst + full * kc + k * NR;
+        const int64_t cols = nc - full;
+        for (int64_t j = 0; j < cols; ++j) dk[j] = src[full + j];
+        for (int64_t j = cols; j < NR; ++j) dk[j] = 0.f;
+      }
+    }
+    return;
+  }
   for (int64_t c = 0; c < nc; c += NR) {
     const int64_t cols = std::min<int64_t>(NR, nc - c);
     float* d = dst + c * kc;
