@@ -284,9 +284,10 @@ NNE_BIND_FAMILY(rnn) {
         if (kind == "exp") k = nne::kVExp;
         if (kind == "sigmoid_fast") k = nne::kVSigmoidFast;
         if (kind == "tanh_fast") k = nne::kVTanhFast;
+        if (kind == "exp_fast") k = nne::kVExpFast;
         if (k < 0)
-          throw py::value_error("kind: expected 'sigmoid', 'tanh', 'exp', 'sigmoid_fast' or 'tanh_fast', got '" +
-                                kind + "'");
+          throw py::value_error("kind: expected 'sigmoid', 'tanh', 'exp' or one of them + '_fast', got '" + kind +
+                                "'");
         auto out = empty<float>(dims({x.shape(0)}));
         float* po = out.mutable_data();
         {
@@ -295,5 +296,6 @@ NNE_BIND_FAMILY(rnn) {
         }
         return out;
       },
-      py::arg("x"), py::arg("kind"), "The kernels' vectorised sigmoid / tanh / exp and fast sigmoid / tanh (for accuracy tests).");
+      py::arg("x"), py::arg("kind"),
+      "The kernels' vectorised sigmoid / tanh / exp and their fast variants (for accuracy tests).");
 }

@@ -31,9 +31,10 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
   float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * 4 * (I + H)));
   pack_forward(wp, w.w_ih, I, w.w_hh, H, 4);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);
+  const bool h0_zero = all_zero(h0, BH);
   run_steps(T, B, 2 * N * (I + H), [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
-    const float* hprev = st == 0 ? h0 : y + tp * B * ldy;
+    const float* hprev = st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy;
     const float* cprev = cs ? (st == 0 ? c0 : cs + tp * BH) : c_n;
     float* ccur = cs ? cs + t * BH : c_n;
     float* gt = gates ? gates + t * B * N : nullptr;

@@ -51,6 +51,13 @@ struct Scratch {
 
 inline int64_t nblocks(int64_t H) { return (H + L - 1) / L; }
 
+// True if every value is (+-)0: a zero initial state (the usual case) skips the first step's product.
+inline bool all_zero(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (p[i] != 0.f) return false;
+  return true;
+}
+
 inline VecF loadn(const float* p, int n) {
   if (n == L) return vload(p);
   alignas(64) float t[L] = {};
@@ -302,11 +309,12 @@ inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, con
 // column blocks, the recurrent part of dh_t (then `gate_epi` turns dh_t into dG_t) and dx_{t'}; one
 // extra pass after the sweep gives dh0 and dx of the last processed step. Packed [w_hh | w_ih] by
 // column blocks; the weight gradients are whole-sequence GEMMs afterwards.
-//   gate_epi(b, t, last, j0, n, dh): dh = dy_t (+ dh_n) + recurrent part for hidden units j0..j0+n.
+//   gate_epi(b, t, last, j0, n, rec): rec = the recurrent part of dh_t for hidden units j0..j0+n (the
+//   epilogue adds dy_t, and dh_n when `last`, the first step processed) -> writes dG_t.
 template <int MR, int NV, class GateEpi>
 inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const float* h0, const float* y,
-                           int64_t ldy, const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse,
-                           const GateEpi& gate_epi) {
+                           int64_t ldy, const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G,
+                           bool reverse, const GateEpi& gate_epi) {
   const int64_t N = G * H, CB = NV * L, nbh = (H + CB - 1) / CB, nbi = (I + CB - 1) / CB;
   static thread_local Scratch packed;
   float* wb = packed.get(static_cast<size_t>((nbh + nbi) * N * CB));

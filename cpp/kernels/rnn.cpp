@@ -20,7 +20,7 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
   static thread_local Scratch packed;
   float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * H));
   pack_forward(wp, nullptr, 0, w.w_hh, H, 1);
-  const bool relu = s.act == kRnnRelu;
+  const bool relu = s.act == kRnnRelu, h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * H * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
     float* yt = y + t * B * ldy;
@@ -31,7 +31,8 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
       const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
       storen(yt + b * ldy + jb * L, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
     };
-    recurrent_step<kMr, 1>(r0, r1, nblocks(H), {}, {st == 0 ? h0 : y + tp * B * ldy, st == 0 ? H : ldy, H}, wp, init, epi);
+    const StepIn hp{st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy, st == 0 ? H : ldy, H};
+    recurrent_step<kMr, 1>(r0, r1, nblocks(H), {}, hp, wp, init, epi);
   });
   const int64_t tl = s.reverse ? 0 : T - 1;
   for (int64_t b = 0; b < B; ++b) std::memcpy(h_n + b * H, y + (tl * B + b) * ldy, sizeof(float) * H);
@@ -61,6 +62,7 @@ void vmath_impl(float* out, const float* in, int64_t n, int kind) {
       case kVTanh: r = vtanh(v); break;
       case kVSigmoidFast: r = vsigmoid_fast(v); break;
       case kVTanhFast: r = vtanh_fast(v); break;
+      case kVExpFast: r = vexp_fast(v); break;
       default: r = vexp(v);
     }
     storen(out + i, r, m);

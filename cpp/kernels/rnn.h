@@ -46,9 +46,9 @@ struct RnnGrads {
   float* db;     // (G*H) or null
 };
 
-// Elementwise vector math exposed for tests: core/simd.h's sigmoid, tanh, exp and the fast (vrcp)
-// sigmoid / tanh the recurrent gates use.
-enum VmathKind : int { kVSigmoid = 0, kVTanh = 1, kVExp = 2, kVSigmoidFast = 3, kVTanhFast = 4 };
+// Elementwise vector math exposed for tests: core/simd.h's sigmoid, tanh, exp and the fast sigmoid /
+// tanh / exp the recurrent gates use.
+enum VmathKind : int { kVSigmoid = 0, kVTanh = 1, kVExp = 2, kVSigmoidFast = 3, kVTanhFast = 4, kVExpFast = 5 };
 
 struct RnnKernels {
   void (*rnn_forward)(float* y, float* h_n, const float* x, const float* h0, RnnWeights w, const RnnShape& s);
