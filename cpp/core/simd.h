@@ -114,6 +114,18 @@ inline VecF vpow2i(VecF n) {
 }
 #endif
 
+// exp(r) for |r| <= ln(2)/2: the Cephes expf polynomial.
+inline VecF vexp_poly(VecF r) {
+  VecF p = vset1(1.9875691500E-4f);
+  p = vfma(p, r, vset1(1.3981999507E-3f));
+  p = vfma(p, r, vset1(8.3334519073E-3f));
+  p = vfma(p, r, vset1(4.1665795894E-2f));
+  p = vfma(p, r, vset1(1.6666665459E-1f));
+  p = vfma(p, r, vset1(5.0000001201E-1f));
+  p = vfma(vmul(p, r), r, vadd(r, vset1(1.f)));
+  return p;
+}
+
 // exp(x): Cephes-style range reduction + degree-6 polynomial. Max relative error ~2e-7 for
 // x in [-87.3, 88.37]; inputs are clamped to that range (exp(-87.3) ~ 1.2e-38 is the floor).
 inline VecF vexp(VecF x) {
@@ -122,14 +134,7 @@ inline VecF vexp(VecF x) {
   VecF n = vsub(vadd(vmul(x, vset1(1.44269504088896341f)), magic), magic);
   VecF r = vsub(x, vmul(n, vset1(0.693359375f)));
   r = vsub(r, vmul(n, vset1(-2.12194440e-4f)));
-  VecF p = vset1(1.9875691500E-4f);
-  p = vfma(p, r, vset1(1.3981999507E-3f));
-  p = vfma(p, r, vset1(8.3334519073E-3f));
-  p = vfma(p, r, vset1(4.1665795894E-2f));
-  p = vfma(p, r, vset1(1.6666665459E-1f));
-  p = vfma(p, r, vset1(5.0000001201E-1f));
-  p = vfma(vmul(p, r), r, vadd(r, vset1(1.f)));
-  return vmul(p, vpow2i(n));
+  return vmul(vexp_poly(r), vpow2i(n));
 }
 
 // exp for the fast variants below: on AVX-512 the rounding is roundscale and 2^n is rebuilt by scalef
@@ -142,14 +147,7 @@ inline VecF vexp_fast(VecF x) {
       _mm512_roundscale_ps(vmul(x, vset1(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   VecF r = vfma(n, vset1(-0.693359375f), x);
   r = vfma(n, vset1(2.12194440e-4f), r);
-  VecF p = vset1(1.9875691500E-4f);
-  p = vfma(p, r, vset1(1.3981999507E-3f));
-  p = vfma(p, r, vset1(8.3334519073E-3f));
-  p = vfma(p, r, vset1(4.1665795894E-2f));
-  p = vfma(p, r, vset1(1.6666665459E-1f));
-  p = vfma(p, r, vset1(5.0000001201E-1f));
-  p = vfma(vmul(p, r), r, vadd(r, vset1(1.f)));
-  return _mm512_scalef_ps(p, n);
+  return _mm512_scalef_ps(vexp_poly(r), n);
 #else
   return vexp(x);
 #endif
