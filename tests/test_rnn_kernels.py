@@ -163,7 +163,8 @@ def test_vmath_error(isa):
         assert np.all(t[x == 0] == 0.0)
     xe = np.linspace(-87, 88, 50001).astype(np.float32)
     er = np.exp(xe.astype(np.float64))
-    assert (np.abs(_core.vmath(xe, "exp") - er) / er).max() <= 1.5e-7
+    for kind in ("exp", "exp_fast"):
+        assert (np.abs(_core.vmath(xe, kind) - er) / er).max() <= 1.5e-7
     # saturation: no inf / nan far outside the range
     big = np.array([-1e30, -200, 200, 1e30], np.float32)
     for suffix in ("", "_fast"):
@@ -209,3 +210,43 @@ def test_kernel_bad_input():
             np.zeros((2, 3, 5), f),
             np.zeros((2, 3, 5), f),
         )
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_shared_output_columns(isa, rng, reference):
+    """Both directions writing one (T, B, 2H) array (out / out_col, y_col) equal separate contiguous calls."""
+    T, B, I, H = 5, 19, 7, 9
+    for G, fwd, bwd in ((4, _core.lstm_forward, _core.lstm_backward), (1, _core.rnn_forward, _core.rnn_backward)):
+        d = _data(rng, T, B, I, H, G)
+        lstm = G == 4
+        pre = (d["x"], d["h0"], d["c0"]) if lstm else (d["x"], d["h0"])
+        args = pre + (d["w_ih"], d["w_hh"], d["bias"])
+        out = np.full((T, B, 2 * H + 3), np.nan, np.float32)
+        dy2 = rng.standard_normal(out.shape).astype(np.float32)
+        for col, rev in ((0, False), (H + 3, True)):
+            alone = fwd(*args, reverse=rev, reference=reference)
+            shared = fwd(*args, reverse=rev, reference=reference, out=out, out_col=col)
+            assert shared[0] is out
+            np.testing.assert_array_equal(out[:, :, col : col + H], alone[0])
+            for a, b in zip(alone[1:], shared[1:]):
+                assert (a is None and b is None) or np.array_equal(a, b)
+            dy = np.ascontiguousarray(dy2[:, :, col : col + H])
+            if lstm:
+                tail = (d["x"], d["h0"], d["c0"], d["w_ih"], d["w_hh"], d["bias"])
+                g1 = bwd(dy, d["dh"], d["dc"], *tail, alone[0], *alone[3:], reverse=rev, reference=reference)
+                g2 = bwd(dy2, d["dh"], d["dc"], *tail, out, *shared[3:], reverse=rev, reference=reference, y_col=col)
+            else:
+                tail = (d["x"], d["h0"], d["w_ih"], d["w_hh"], d["bias"])
+                g1 = bwd(dy, d["dh"], *tail, alone[0], reverse=rev, reference=reference)
+                g2 = bwd(dy2, d["dh"], *tail, out, reverse=rev, reference=reference, y_col=col)
+            for a, b in zip(g1, g2):
+                np.testing.assert_array_equal(a, b)
+        assert np.isnan(out[:, :, H : H + 3]).all()  # the gap between the two directions is untouched
+    x, h0 = d["x"], d["h0"]
+    with pytest.raises(ValueError, match="out_col"):
+        _core.rnn_forward(x, h0, d["w_ih"], d["w_hh"], out=np.zeros((T, B, H), np.float32), out_col=1)
+    with pytest.raises(ValueError, match="out: expected shape"):
+        _core.rnn_forward(x, h0, d["w_ih"], d["w_hh"], out=np.zeros((T, B + 1, H), np.float32))
+    with pytest.raises(ValueError, match="dy: expected shape"):
+        _core.rnn_backward(np.zeros((T, B, H), np.float32), d["dh"], x, h0, d["w_ih"], d["w_hh"], None,
+                           np.zeros((T, B, H + 1), np.float32))

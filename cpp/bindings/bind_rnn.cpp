@@ -1,6 +1,8 @@
 // Bindings of the recurrent families (kernels/rnn.h, kernels/lstm.h): whole-sequence forward and
 // backward of one direction, plus the vector-math test hook.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
@@ -52,6 +54,39 @@ py::array_t<float> same(const py::object& o, const char* name, const std::vector
   return a;
 }
 
+// The sequence output as the kernels see it: H columns starting at `col` of a (T, B, W) float32 array
+// (W = H and col = 0 for a fresh array). Lets both directions of a bidirectional layer write one array.
+struct YCols {
+  py::array_t<float> a;
+  int64_t col = 0, W = 0;
+  float* ptr() { return a.mutable_data() + col; }
+  const float* cptr() const { return a.data() + col; }
+};
+
+YCols y_cols(const py::object& o, const char* name, int64_t col, const Seq& q, bool writable) {
+  YCols y;
+  y.col = col;
+  if (o.is_none()) {
+    expect(col == 0, std::string(name) + "_col: expected 0 without " + name + ", got " + std::to_string(col));
+    y.a = empty<float>(dims({q.T, q.B, q.H}));
+    y.W = q.H;
+    return y;
+  }
+  y.a = arr<float>(o, name, 3, writable);
+  y.W = y.a.shape(2);
+  expect(y.a.shape(0) == q.T && y.a.shape(1) == q.B,
+         std::string(name) + ": expected shape (" + std::to_string(q.T) + ", " + std::to_string(q.B) + ", W), got " +
+             shape_str(y.a));
+  expect(col >= 0 && col + q.H <= y.W, std::string(name) + "_col: expected 0 <= col <= W - H = " +
+                                           std::to_string(y.W - q.H) + ", got " + std::to_string(col));
+  return y;
+}
+
+// Rows of H floats between arrays of row strides ls / ld (the scalar twins take contiguous y / dy).
+void copy_rows(float* d, int64_t ld, const float* src, int64_t ls, int64_t rows, int64_t H) {
+  for (int64_t r = 0; r < rows; ++r) std::copy(src + r * ls, src + r * ls + H, d + r * ld);
+}
+
 int act_code(const std::string& nl) {
   if (nl == "tanh") return nne::kRnnTanh;
   if (nl == "relu") return nne::kRnnRelu;
@@ -67,35 +102,44 @@ NNE_BIND_FAMILY(rnn) {
   m.def(
       "rnn_forward",
       [](const py::object& xo, const py::object& h0o, const py::object& wio, const py::object& who,
-         const py::object& bo, const std::string& nonlinearity, bool reverse, bool reference) {
+         const py::object& bo, const std::string& nonlinearity, bool reverse, bool reference, const py::object& out,
+         int64_t out_col) {
         const Seq q = check_seq(xo, wio, who, bo, 1);
         auto h0 = state(h0o, "h0", q);
-        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse};
-        auto y = empty<float>(dims({q.T, q.B, q.H}));
+        YCols y = y_cols(out, "out", out_col, q, true);
+        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse, y.W};
         auto hn = empty<float>(dims({q.B, q.H}));
-        float *py = y.mutable_data(), *phn = hn.mutable_data();
+        float *py = y.ptr(), *phn = hn.mutable_data();
         {
           py::gil_scoped_release nogil;
-          (reference ? nne::rnn_forward_reference : nne::rnn_kernels().rnn_forward)(py, phn, q.x.data(), h0.data(),
-                                                                                   q.weights(), s);
+          if (reference) {
+            std::vector<float> yc(static_cast<size_t>(q.T * q.B * q.H));
+            s.ldy = 0;
+            nne::rnn_forward_reference(yc.data(), phn, q.x.data(), h0.data(), q.weights(), s);
+            copy_rows(py, y.W, yc.data(), q.H, q.T * q.B, q.H);
+          } else {
+            nne::rnn_kernels().rnn_forward(py, phn, q.x.data(), h0.data(), q.weights(), s);
+          }
         }
-        return py::make_tuple(y, hn);
+        return py::make_tuple(y.a, hn);
       },
       py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("bias") = py::none(),
       py::arg("nonlinearity") = "tanh", py::arg("reverse") = false, py::arg("reference") = false,
-      "Elman RNN over a sequence: x (T, B, I), h0 (B, H) -> (y (T, B, H), h_n (B, H)); bias = b_ih + b_hh.");
+      py::arg("out") = py::none(), py::arg("out_col") = 0,
+      "Elman RNN over a sequence: x (T, B, I), h0 (B, H) -> (y (T, B, H), h_n (B, H)); bias = b_ih + b_hh. "
+      "With out (T, B, W), y is written to out[:, :, out_col:out_col+H] and out is returned as y.");
 
   m.def(
       "rnn_backward",
       [](const py::object& dyo, const py::object& dhno, const py::object& xo, const py::object& h0o,
          const py::object& wio, const py::object& who, const py::object& bo, const py::object& yo,
-         const std::string& nonlinearity, bool reverse, bool reference) {
+         const std::string& nonlinearity, bool reverse, bool reference, int64_t y_col) {
         const Seq q = check_seq(xo, wio, who, bo, 1);
         auto h0 = state(h0o, "h0", q);
         auto dhn = state(dhno, "dh_n", q);
-        auto dy = same(dyo, "dy", {q.T, q.B, q.H});
-        auto y = same(yo, "y", {q.T, q.B, q.H});
-        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse};
+        const YCols y = y_cols(yo, "y", y_col, q, false);
+        auto dy = same(dyo, "dy", {q.T, q.B, y.W});
+        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse, y.W};
         auto dx = empty<float>(dims({q.T, q.B, q.I}));
         auto dh0 = empty<float>(dims({q.B, q.H}));
         auto dwi = empty<float>(dims({q.H, q.I}));
@@ -111,25 +155,37 @@ NNE_BIND_FAMILY(rnn) {
         float* pd = dpre.mutable_data();
         {
           py::gil_scoped_release nogil;
-          (reference ? nne::rnn_backward_reference : nne::rnn_kernels().rnn_backward)(
-              g, pd, dy.data(), dhn.data(), q.x.data(), h0.data(), y.data(), q.weights(), s);
+          if (reference) {
+            const int64_t n = q.T * q.B * q.H;
+            std::vector<float> yc(static_cast<size_t>(n)), dyc(static_cast<size_t>(n));
+            copy_rows(yc.data(), q.H, y.cptr(), y.W, q.T * q.B, q.H);
+            copy_rows(dyc.data(), q.H, dy.data() + y.col, y.W, q.T * q.B, q.H);
+            s.ldy = 0;
+            nne::rnn_backward_reference(g, pd, dyc.data(), dhn.data(), q.x.data(), h0.data(), yc.data(), q.weights(),
+                                        s);
+          } else {
+            nne::rnn_kernels().rnn_backward(g, pd, dy.data() + y.col, dhn.data(), q.x.data(), h0.data(), y.cptr(),
+                                            q.weights(), s);
+          }
         }
         return py::make_tuple(dx, dh0, dwi, dwh, db);
       },
       py::arg("dy"), py::arg("dh_n"), py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"),
       py::arg("bias"), py::arg("y"), py::arg("nonlinearity") = "tanh", py::arg("reverse") = false,
-      py::arg("reference") = false,
-      "BPTT of rnn_forward -> (dx, dh0, dw_ih, dw_hh, db or None); db is the gradient of b_ih and of b_hh.");
+      py::arg("reference") = false, py::arg("y_col") = 0,
+      "BPTT of rnn_forward -> (dx, dh0, dw_ih, dw_hh, db or None); db is the gradient of b_ih and of b_hh. "
+      "y and dy may be (T, B, W) arrays whose columns y_col .. y_col+H belong to this direction.");
 
   m.def(
       "lstm_forward",
       [](const py::object& xo, const py::object& h0o, const py::object& c0o, const py::object& wio,
-         const py::object& who, const py::object& bo, bool reverse, bool train, bool reference) {
+         const py::object& who, const py::object& bo, bool reverse, bool train, bool reference, const py::object& out,
+         int64_t out_col) {
         const Seq q = check_seq(xo, wio, who, bo, 4);
         auto h0 = state(h0o, "h0", q);
         auto c0 = state(c0o, "c0", q);
-        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse};
-        auto y = empty<float>(dims({q.T, q.B, q.H}));
+        YCols y = y_cols(out, "out", out_col, q, true);
+        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse, y.W};
         auto hn = empty<float>(dims({q.B, q.H}));
         auto cn = empty<float>(dims({q.B, q.H}));
         py::object gso = py::none(), cso = py::none();
@@ -142,35 +198,43 @@ NNE_BIND_FAMILY(rnn) {
           gso = gates;
           cso = cs;
         }
-        float *py = y.mutable_data(), *phn = hn.mutable_data(), *pcn = cn.mutable_data();
+        float *py = y.ptr(), *phn = hn.mutable_data(), *pcn = cn.mutable_data();
         {
           py::gil_scoped_release nogil;
-          (reference ? nne::lstm_forward_reference : nne::lstm_kernels().lstm_forward)(
-              py, phn, pcn, pg, pcs, q.x.data(), h0.data(), c0.data(), q.weights(), s);
+          if (reference) {
+            std::vector<float> yc(static_cast<size_t>(q.T * q.B * q.H));
+            s.ldy = 0;
+            nne::lstm_forward_reference(yc.data(), phn, pcn, pg, pcs, q.x.data(), h0.data(), c0.data(), q.weights(), s);
+            copy_rows(py, y.W, yc.data(), q.H, q.T * q.B, q.H);
+          } else {
+            nne::lstm_kernels().lstm_forward(py, phn, pcn, pg, pcs, q.x.data(), h0.data(), c0.data(), q.weights(), s);
+          }
         }
-        return py::make_tuple(y, hn, cn, gso, cso);
+        return py::make_tuple(y.a, hn, cn, gso, cso);
       },
       py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("bias") = py::none(),
-      py::arg("reverse") = false, py::arg("train") = true, py::arg("reference") = false,
+      py::arg("reverse") = false, py::arg("train") = true, py::arg("reference") = false, py::arg("out") = py::none(),
+      py::arg("out_col") = 0,
       "LSTM over a sequence (gates i, f, g, o): -> (y, h_n, c_n, gates, cs); gates/cs are the workspace for "
-      "lstm_backward (None unless train).");
+      "lstm_backward (None unless train). With out (T, B, W), y goes to out[:, :, out_col:out_col+H] and out is "
+      "returned as y.");
 
   m.def(
       "lstm_backward",
       [](const py::object& dyo, const py::object& dhno, const py::object& dcno, const py::object& xo,
          const py::object& h0o, const py::object& c0o, const py::object& wio, const py::object& who,
          const py::object& bo, const py::object& yo, const py::object& go, const py::object& cso, bool reverse,
-         bool reference) {
+         bool reference, int64_t y_col) {
         const Seq q = check_seq(xo, wio, who, bo, 4);
         auto h0 = state(h0o, "h0", q);
         auto c0 = state(c0o, "c0", q);
         auto dhn = state(dhno, "dh_n", q);
         auto dcn = state(dcno, "dc_n", q);
-        auto dy = same(dyo, "dy", {q.T, q.B, q.H});
-        auto y = same(yo, "y", {q.T, q.B, q.H});
+        const YCols y = y_cols(yo, "y", y_col, q, false);
+        auto dy = same(dyo, "dy", {q.T, q.B, y.W});
         auto gates = same(go, "gates", {q.T, q.B, 4 * q.H});
         auto cs = same(cso, "cs", {q.T, q.B, q.H});
-        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse};
+        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse, y.W};
         const int64_t GH = 4 * q.H;
         auto dx = empty<float>(dims({q.T, q.B, q.I}));
         auto dh0 = empty<float>(dims({q.B, q.H}));
@@ -185,19 +249,30 @@ NNE_BIND_FAMILY(rnn) {
           g.db = dba.mutable_data();
           db = dba;
         }
-        nne::LstmSaved sv{q.x.data(), h0.data(), c0.data(), y.data(), gates.data(), cs.data()};
+        nne::LstmSaved sv{q.x.data(), h0.data(), c0.data(), y.cptr(), gates.data(), cs.data()};
         float *pdc0 = dc0.mutable_data(), *pdg = dg.mutable_data();
         {
           py::gil_scoped_release nogil;
-          (reference ? nne::lstm_backward_reference : nne::lstm_kernels().lstm_backward)(
-              g, pdc0, pdg, dy.data(), dhn.data(), dcn.data(), sv, q.weights(), s);
+          if (reference) {
+            const int64_t n = q.T * q.B * q.H;
+            std::vector<float> yc(static_cast<size_t>(n)), dyc(static_cast<size_t>(n));
+            copy_rows(yc.data(), q.H, y.cptr(), y.W, q.T * q.B, q.H);
+            copy_rows(dyc.data(), q.H, dy.data() + y.col, y.W, q.T * q.B, q.H);
+            sv.y = yc.data();
+            s.ldy = 0;
+            nne::lstm_backward_reference(g, pdc0, pdg, dyc.data(), dhn.data(), dcn.data(), sv, q.weights(), s);
+          } else {
+            nne::lstm_kernels().lstm_backward(g, pdc0, pdg, dy.data() + y.col, dhn.data(), dcn.data(), sv,
+                                              q.weights(), s);
+          }
         }
         return py::make_tuple(dx, dh0, dc0, dwi, dwh, db);
       },
       py::arg("dy"), py::arg("dh_n"), py::arg("dc_n"), py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("w_ih"),
       py::arg("w_hh"), py::arg("bias"), py::arg("y"), py::arg("gates"), py::arg("cs"), py::arg("reverse") = false,
-      py::arg("reference") = false,
-      "BPTT of lstm_forward -> (dx, dh0, dc0, dw_ih, dw_hh, db or None).");
+      py::arg("reference") = false, py::arg("y_col") = 0,
+      "BPTT of lstm_forward -> (dx, dh0, dc0, dw_ih, dw_hh, db or None); y and dy may be (T, B, W) arrays whose "
+      "columns y_col .. y_col+H belong to this direction.");
 
   m.def(
       "vmath",
@@ -209,9 +284,10 @@ NNE_BIND_FAMILY(rnn) {
         if (kind == "exp") k = nne::kVExp;
         if (kind == "sigmoid_fast") k = nne::kVSigmoidFast;
         if (kind == "tanh_fast") k = nne::kVTanhFast;
+        if (kind == "exp_fast") k = nne::kVExpFast;
         if (k < 0)
-          throw py::value_error("kind: expected 'sigmoid', 'tanh', 'exp', 'sigmoid_fast' or 'tanh_fast', got '" +
-                                kind + "'");
+          throw py::value_error("kind: expected 'sigmoid', 'tanh', 'exp' or one of them + '_fast', got '" + kind +
+                                "'");
         auto out = empty<float>(dims({x.shape(0)}));
         float* po = out.mutable_data();
         {
@@ -220,5 +296,6 @@ NNE_BIND_FAMILY(rnn) {
         }
         return out;
       },
-      py::arg("x"), py::arg("kind"), "The kernels' vectorised sigmoid / tanh / exp and fast sigmoid / tanh (for accuracy tests).");
+      py::arg("x"), py::arg("kind"),
+      "The kernels' vectorised sigmoid / tanh / exp and their fast variants (for accuracy tests).");
 }

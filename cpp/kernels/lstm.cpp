@@ -26,18 +26,19 @@ constexpr int kMrFwd = 2;  // 8 accumulators of 16 registers
 
 void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs, const float* x, const float* h0,
                        const float* c0, RnnWeights w, const LstmShape& s) {
-  const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H;
+  const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H, ldy = y_stride(s);
   static thread_local Scratch packed;
   float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * 4 * (I + H)));
   pack_forward(wp, w.w_ih, I, w.w_hh, H, 4);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);
+  const bool h0_zero = all_zero(h0, BH);
   run_steps(T, B, 2 * N * (I + H), [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
-    const float* hprev = st == 0 ? h0 : y + tp * BH;
+    const float* hprev = st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy;
     const float* cprev = cs ? (st == 0 ? c0 : cs + tp * BH) : c_n;
     float* ccur = cs ? cs + t * BH : c_n;
     float* gt = gates ? gates + t * B * N : nullptr;
-    float* yt = y + t * BH;
+    float* yt = y + t * B * ldy;
     auto init = [&](int64_t, int64_t jb, VecF* acc) {
       const int64_t j0 = jb * L;
       const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
@@ -57,18 +58,18 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
         storen(p + 3 * H, o, n);
       }
       storen(ccur + b * H + j0, c, n);
-      storen(yt + b * H + j0, vmul(o, vtanh_fast(c)), n);
+      storen(yt + b * ldy + j0, vmul(o, vtanh_fast(c)), n);
     };
-    recurrent_step<kMrFwd, 4>(r0, r1, nblocks(H), {x + t * B * I, I, I}, {hprev, H, H}, wp, init, epi);
+    recurrent_step<kMrFwd, 4>(r0, r1, nblocks(H), {x + t * B * I, I, I}, {hprev, st == 0 ? H : ldy, H}, wp, init, epi);
   });
   const int64_t tl = s.reverse ? 0 : T - 1;
-  std::memcpy(h_n, y + tl * BH, sizeof(float) * BH);
+  for (int64_t b = 0; b < B; ++b) std::memcpy(h_n + b * H, y + (tl * B + b) * ldy, sizeof(float) * H);
   if (cs) std::memcpy(c_n, cs + tl * BH, sizeof(float) * BH);
 }
 
 void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, const float* dh_n, const float* dc_n,
                         LstmSaved sv, RnnWeights w, const LstmShape& s) {
-  const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H;
+  const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H, ldy = y_stride(s);
   std::memcpy(dc0, dc_n, sizeof(float) * BH);  // dc0 carries dc through the sweep
   const int64_t t_first = s.reverse ? T - 1 : 0;
   auto gate_epi = [&](int64_t b, int64_t t, bool last, int64_t j0, int n, VecF rec) {
@@ -76,7 +77,7 @@ void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, cons
     const float* cprev = t == t_first ? sv.c0 : sv.cs + tp * BH;
     const float* p = sv.gates + t * B * N + b * N + j0;
     const int64_t q0 = b * H + j0;
-    VecF dh = vadd(loadn(dy + t * BH + q0, n), rec);
+    VecF dh = vadd(loadn(dy + (t * B + b) * ldy + j0, n), rec);
     if (last) dh = vadd(dh, loadn(dh_n + q0, n));
     const VecF one = vset1(1.f);
     const VecF i = loadn(p, n), f = loadn(p + H, n), gg = loadn(p + 2 * H, n), o = loadn(p + 3 * H, n);
@@ -90,7 +91,7 @@ void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, cons
     storen(q + 2 * H, vmul(vmul(dc, i), vsub(one, vmul(gg, gg))), n);
     storen(q + 3 * H, vmul(vmul(dh, tc), vmul(o, vsub(one, o))), n);
   };
-  backward_sweep<kMrBwd, kNvBwd>(g, dG, sv.x, sv.h0, sv.y, w, T, B, I, H, 4, s.reverse, gate_epi);
+  backward_sweep<kMrBwd, kNvBwd>(g, dG, sv.x, sv.h0, sv.y, ldy, w, T, B, I, H, 4, s.reverse, gate_epi);
 }
 
 }  // namespace

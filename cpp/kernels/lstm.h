@@ -25,6 +25,7 @@ namespace nne {
 struct LstmShape {
   int64_t T = 0, B = 0, I = 0, H = 0;
   bool reverse = false;
+  int64_t ldy = 0;  // row stride of y and dy (0: H), as RnnShape::ldy
 };
 
 // What forward saved (and backward reads).

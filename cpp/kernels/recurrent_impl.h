@@ -51,6 +51,13 @@ struct Scratch {
 
 inline int64_t nblocks(int64_t H) { return (H + L - 1) / L; }
 
+// True if every value is (+-)0: a zero initial state (the usual case) skips the first step's product.
+inline bool all_zero(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (p[i] != 0.f) return false;
+  return true;
+}
+
 inline VecF loadn(const float* p, int n) {
   if (n == L) return vload(p);
   alignas(64) float t[L] = {};
@@ -71,15 +78,26 @@ inline void storen(float* p, VecF v, int n) {
 inline void pack_forward(float* dst, const float* w_ih, int64_t I, const float* w_hh, int64_t H, int G) {
   const int64_t nb = nblocks(H), K = I + H;
   for (int64_t jb = 0; jb < nb; ++jb) {
+    const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
     float* d = dst + jb * K * G * L;
-    for (int g = 0; g < G; ++g)
-      for (int l = 0; l < L; ++l) {
-        const int64_t j = jb * L + l;
-        const float* si = w_ih + (g * H + j) * I;
-        const float* sh = w_hh + (g * H + j) * H;
-        for (int64_t k = 0; k < I; ++k) d[(k * G + g) * L + l] = j < H ? si[k] : 0.f;
-        for (int64_t k = 0; k < H; ++k) d[((I + k) * G + g) * L + l] = j < H ? sh[k] : 0.f;
+    for (int g = 0; g < G; ++g) {
+      // k outer, the block's L rows inner: contiguous stores, the L source rows' cache lines stay in L1
+      const float* si[L];
+      const float* sh[L];
+      for (int l = 0; l < n; ++l) {
+        si[l] = w_ih + (g * H + jb * L + l) * I;
+        sh[l] = w_hh + (g * H + jb * L + l) * H;
       }
+      for (int64_t k = 0; k < K; ++k) {
+        float* dk = d + (k * G + g) * L;
+        if (k < I) {
+          for (int l = 0; l < n; ++l) dk[l] = si[l][k];
+        } else {
+          for (int l = 0; l < n; ++l) dk[l] = sh[l][k - I];
+        }
+        for (int l = n; l < L; ++l) dk[l] = 0.f;
+      }
+    }
   }
 }
 
@@ -164,13 +182,13 @@ inline void tile_chunk(VecF (*acc)[NV], int64_t b, const StepIn& op, int64_t off
 }
 
 // One unit of a step: rows [b0, b1) (at most kRowGroup) x one hidden block. The product runs in K
-// chunks of about 16 KiB of packed weights, each used by every MR-row tile while it is in L1; the
+// chunks of about 32 KiB of packed weights, each used by every MR-row tile while it is in L1; the
 // tiles' accumulators wait in a small stack buffer between chunks (exact copies: the arithmetic is
 // that of one pass over K).
 template <int MR, int NV, class Init, class Epi>
 inline void step_unit(int64_t b0, int64_t b1, int64_t jb, const StepIn& p, const StepIn& q, const float* bj,
                       const Init& init, const Epi& epi) {
-  constexpr int64_t KC = std::max(16, 4096 / (NV * L));
+  constexpr int64_t KC = std::max(16, 8192 / (NV * L));
   VecF acc[kRowGroup][NV];
   const int64_t rows = b1 - b0, full = rows / MR * MR;
   for (int64_t r = 0; r < rows; ++r) init(b0 + r, jb, acc[r]);
@@ -262,7 +280,7 @@ inline void gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const f
 // dG^T [x | h_prev] as one GEMM over all T*B rows (h_prev = h0 for the first step in time order, else
 // y of the step before), db = column sums of dG.
 inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, const float* h0, const float* y,
-                         int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
+                         int64_t ldy, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
   const int64_t N = G * H, TB = T * B, K = I + H;
   static thread_local Scratch xh_buf, dw_buf;
   float* xh = xh_buf.get(static_cast<size_t>(TB * K));
@@ -270,10 +288,11 @@ inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, con
   parallel_for(0, T, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, B * K)), [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const bool first = t == (reverse ? T - 1 : 0);
-      const float* hp = first ? h0 : y + (reverse ? t + 1 : t - 1) * B * H;
+      const float* hp = first ? h0 : y + (reverse ? t + 1 : t - 1) * B * ldy;
+      const int64_t ldh = first ? H : ldy;
       for (int64_t b = 0; b < B; ++b) {
         std::memcpy(xh + (t * B + b) * K, x + (t * B + b) * I, sizeof(float) * I);
-        std::memcpy(xh + (t * B + b) * K + I, hp + b * H, sizeof(float) * H);
+        std::memcpy(xh + (t * B + b) * K + I, hp + b * ldh, sizeof(float) * H);
       }
     }
   });
@@ -290,11 +309,12 @@ inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, con
 // column blocks, the recurrent part of dh_t (then `gate_epi` turns dh_t into dG_t) and dx_{t'}; one
 // extra pass after the sweep gives dh0 and dx of the last processed step. Packed [w_hh | w_ih] by
 // column blocks; the weight gradients are whole-sequence GEMMs afterwards.
-//   gate_epi(b, t, last, j0, n, dh): dh = dy_t (+ dh_n) + recurrent part for hidden units j0..j0+n.
+//   gate_epi(b, t, last, j0, n, rec): rec = the recurrent part of dh_t for hidden units j0..j0+n (the
+//   epilogue adds dy_t, and dh_n when `last`, the first step processed) -> writes dG_t.
 template <int MR, int NV, class GateEpi>
 inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const float* h0, const float* y,
-                           const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse,
-                           const GateEpi& gate_epi) {
+                           int64_t ldy, const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G,
+                           bool reverse, const GateEpi& gate_epi) {
   const int64_t N = G * H, CB = NV * L, nbh = (H + CB - 1) / CB, nbi = (I + CB - 1) / CB;
   static thread_local Scratch packed;
   float* wb = packed.get(static_cast<size_t>((nbh + nbi) * N * CB));
@@ -327,7 +347,7 @@ inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const f
     };
     recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, {dgp, N, N}, wb, init, epi);
   });
-  weight_grads(g, dG, x, h0, y, T, B, I, H, G, reverse);
+  weight_grads(g, dG, x, h0, y, ldy, T, B, I, H, G, reverse);
 }
 
 }  // namespace rec

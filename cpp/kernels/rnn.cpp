@@ -15,39 +15,41 @@ using namespace rec;
 constexpr int kMr = 8;
 
 void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, RnnWeights w, const RnnShape& s) {
-  const int64_t T = s.T, B = s.B, I = s.I, H = s.H, BH = B * H;
-  gemm_call(false, true, T * B, H, I, x, I, w.w_ih, I, 0.f, y, H, w.bias);  // input projections into y
+  const int64_t T = s.T, B = s.B, I = s.I, H = s.H, ldy = y_stride(s);
+  gemm_call(false, true, T * B, H, I, x, I, w.w_ih, I, 0.f, y, ldy, w.bias);  // input projections into y
   static thread_local Scratch packed;
   float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * H));
   pack_forward(wp, nullptr, 0, w.w_hh, H, 1);
-  const bool relu = s.act == kRnnRelu;
+  const bool relu = s.act == kRnnRelu, h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * H * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
-    float* yt = y + t * BH;
+    float* yt = y + t * B * ldy;
     auto init = [&](int64_t b, int64_t jb, VecF* acc) {
-      acc[0] = loadn(yt + b * H + jb * L, static_cast<int>(std::min<int64_t>(L, H - jb * L)));
+      acc[0] = loadn(yt + b * ldy + jb * L, static_cast<int>(std::min<int64_t>(L, H - jb * L)));
     };
     auto epi = [&](int64_t b, int64_t jb, VecF* acc) {
       const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
-      storen(yt + b * H + jb * L, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
+      storen(yt + b * ldy + jb * L, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
     };
-    recurrent_step<kMr, 1>(r0, r1, nblocks(H), {}, {st == 0 ? h0 : y + tp * BH, H, H}, wp, init, epi);
+    const StepIn hp{st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy, st == 0 ? H : ldy, H};
+    recurrent_step<kMr, 1>(r0, r1, nblocks(H), {}, hp, wp, init, epi);
   });
-  std::memcpy(h_n, y + (s.reverse ? 0 : T - 1) * BH, sizeof(float) * BH);
+  const int64_t tl = s.reverse ? 0 : T - 1;
+  for (int64_t b = 0; b < B; ++b) std::memcpy(h_n + b * H, y + (tl * B + b) * ldy, sizeof(float) * H);
 }
 
 void rnn_backward_impl(RnnGrads g, float* dpre, const float* dy, const float* dh_n, const float* x, const float* h0,
                        const float* y, RnnWeights w, const RnnShape& s) {
-  const int64_t T = s.T, B = s.B, I = s.I, H = s.H, BH = B * H;
+  const int64_t T = s.T, B = s.B, I = s.I, H = s.H, BH = B * H, ldy = y_stride(s);
   const bool relu = s.act == kRnnRelu;
   auto gate_epi = [&](int64_t b, int64_t t, bool last, int64_t j0, int n, VecF rec) {
-    const int64_t q = t * BH + b * H + j0;
-    VecF d = vadd(loadn(dy + q, n), rec);
+    const int64_t q = t * BH + b * H + j0, qy = (t * B + b) * ldy + j0;
+    VecF d = vadd(loadn(dy + qy, n), rec);
     if (last) d = vadd(d, loadn(dh_n + b * H + j0, n));
-    const VecF h = loadn(y + q, n);
+    const VecF h = loadn(y + qy, n);
     storen(dpre + q, relu ? vselect_gt(h, vzero(), d, vzero()) : vmul(d, vsub(vset1(1.f), vmul(h, h))), n);
   };
-  backward_sweep<kMrBwd, kNvBwd>(g, dpre, x, h0, y, w, T, B, I, H, 1, s.reverse, gate_epi);
+  backward_sweep<kMrBwd, kNvBwd>(g, dpre, x, h0, y, ldy, w, T, B, I, H, 1, s.reverse, gate_epi);
 }
 
 void vmath_impl(float* out, const float* in, int64_t n, int kind) {
@@ -60,6 +62,7 @@ void vmath_impl(float* out, const float* in, int64_t n, int kind) {
       case kVTanh: r = vtanh(v); break;
       case kVSigmoidFast: r = vsigmoid_fast(v); break;
       case kVTanhFast: r = vtanh_fast(v); break;
+      case kVExpFast: r = vexp_fast(v); break;
       default: r = vexp(v);
     }
     storen(out + i, r, m);

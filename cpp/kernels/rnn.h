@@ -24,7 +24,12 @@ struct RnnShape {
   int64_t T = 0, B = 0, I = 0, H = 0;
   int act = kRnnTanh;
   bool reverse = false;
+  int64_t ldy = 0;  // row stride of y and dy (0: H); > H lets both directions share one (T, B, 2H) array
 };
+
+// Row stride of y / dy.
+template <class Shape>
+inline int64_t y_stride(const Shape& s) { return s.ldy > 0 ? s.ldy : s.H; }
 
 struct RnnWeights {
   const float* w_ih;  // (G*H, I)
@@ -41,9 +46,9 @@ struct RnnGrads {
   float* db;     // (G*H) or null
 };
 
-// Elementwise vector math exposed for tests: core/simd.h's sigmoid, tanh, exp and the fast (vrcp)
-// sigmoid / tanh the recurrent gates use.
-enum VmathKind : int { kVSigmoid = 0, kVTanh = 1, kVExp = 2, kVSigmoidFast = 3, kVTanhFast = 4 };
+// Elementwise vector math exposed for tests: core/simd.h's sigmoid, tanh, exp and the fast sigmoid /
+// tanh / exp the recurrent gates use.
+enum VmathKind : int { kVSigmoid = 0, kVTanh = 1, kVExp = 2, kVSigmoidFast = 3, kVTanhFast = 4, kVExpFast = 5 };
 
 struct RnnKernels {
   void (*rnn_forward)(float* y, float* h_n, const float* x, const float* h0, RnnWeights w, const RnnShape& s);

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _core
 from ..autograd import Function, is_grad_enabled
 from ..random import generator
-from ..tensor import Tensor, cat, stack
+from ..tensor import Tensor, stack
 from ._util import check_tensor, f32c
 
 
@@ -26,52 +26,90 @@ def _bias(b_ih, b_hh):
     return np.add(b_ih, b_hh, dtype=np.float32)
 
 
-def _bias_grads(ctx, db):
+def _bias_grads(has_ih: bool, has_hh: bool, db):
     if db is None:
         return None, None
-    return (db if ctx.has_ih else None), (db.copy() if ctx.has_hh else None)
+    return (db if has_ih else None), (db.copy() if has_hh else None)
 
 
-class RNNSeqFn(Function):
-    @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity, reverse):
-        x, h0, w_ih, w_hh = f32c(x), f32c(h0), f32c(w_ih), f32c(w_hh)
-        bias = _bias(b_ih, b_hh)
-        y, h_n = _core.rnn_forward(x, h0, w_ih, w_hh, bias, nonlinearity, reverse)
-        if is_grad_enabled() and any(ctx.needs_input_grad):
-            ctx.save_for_backward(x, h0, w_ih, w_hh, bias, y)
-        ctx.has_ih, ctx.has_hh = b_ih is not None, b_hh is not None
-        ctx.nonlinearity, ctx.reverse = nonlinearity, reverse
-        return y, h_n
+def _layer_out(x, D: int, H: int):
+    """One (T, B, D*H) output both directions write into (their own column halves), or None for D = 1."""
+    return np.empty((x.shape[0], x.shape[1], D * H), np.float32) if D == 2 else None
+
+
+class RNNLayerFn(Function):
+    """One layer of D = 1 or 2 directions: args (x, D, rev0, nonlinearity, then per direction h0, w_ih,
+    w_hh, b_ih, b_hh) -> (y (T, B, D*H), then h_n per direction). The directions write one output array;
+    direction 0 runs backwards in time if rev0, direction 1 always does."""
 
     @staticmethod
-    def backward(ctx, dy, dh_n):
-        x, h0, w_ih, w_hh, bias, y = ctx.saved_tensors
-        dx, dh0, dwi, dwh, db = _core.rnn_backward(
-            f32c(dy), f32c(dh_n), x, h0, w_ih, w_hh, bias, y, ctx.nonlinearity, ctx.reverse
-        )
-        return (dx, dh0, dwi, dwh) + _bias_grads(ctx, db) + (None, None)
-
-
-class LSTMSeqFn(Function):
-    @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
-        x, h0, c0, w_ih, w_hh = f32c(x), f32c(h0), f32c(c0), f32c(w_ih), f32c(w_hh)
-        bias = _bias(b_ih, b_hh)
+    def forward(ctx, x, D, rev0, nonlinearity, *args):
+        x = f32c(x)
+        H = args[2].shape[1]
+        out = _layer_out(x, D, H)
         train = is_grad_enabled() and any(ctx.needs_input_grad)
-        y, h_n, c_n, gates, cs = _core.lstm_forward(x, h0, c0, w_ih, w_hh, bias, reverse, train)
+        y, hns, saved = None, [], []
+        for d in range(D):
+            h0, w_ih, w_hh, b_ih, b_hh = args[5 * d : 5 * d + 5]
+            h0, w_ih, w_hh, bias = f32c(h0), f32c(w_ih), f32c(w_hh), _bias(b_ih, b_hh)
+            y, h_n = _core.rnn_forward(x, h0, w_ih, w_hh, bias, nonlinearity, d == 1 or rev0, out=out, out_col=d * H)
+            hns.append(h_n)
+            saved.append((h0, w_ih, w_hh, bias, b_ih is not None, b_hh is not None))
         if train:
-            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, bias, y, gates, cs)
-        ctx.has_ih, ctx.has_hh, ctx.reverse = b_ih is not None, b_hh is not None, reverse
-        return y, h_n, c_n
+            ctx.save_for_backward(x, y, saved)
+        ctx.H, ctx.rev0, ctx.nonlinearity = H, rev0, nonlinearity
+        return (y, *hns)
 
     @staticmethod
-    def backward(ctx, dy, dh_n, dc_n):
-        x, h0, c0, w_ih, w_hh, bias, y, gates, cs = ctx.saved_tensors
-        dx, dh0, dc0, dwi, dwh, db = _core.lstm_backward(
-            f32c(dy), f32c(dh_n), f32c(dc_n), x, h0, c0, w_ih, w_hh, bias, y, gates, cs, ctx.reverse
-        )
-        return (dx, dh0, dc0, dwi, dwh) + _bias_grads(ctx, db) + (None,)
+    def backward(ctx, dy, *dhns):
+        x, y, saved = ctx.saved_tensors
+        dy, grads, dx = f32c(dy), [], None
+        for d, (h0, w_ih, w_hh, bias, has_ih, has_hh) in enumerate(saved):
+            dxd, dh0, dwi, dwh, db = _core.rnn_backward(
+                dy, f32c(dhns[d]), x, h0, w_ih, w_hh, bias, y, ctx.nonlinearity, d == 1 or ctx.rev0, y_col=d * ctx.H
+            )
+            dx = dxd if dx is None else dx + dxd
+            grads += [dh0, dwi, dwh, *_bias_grads(has_ih, has_hh, db)]
+        return (dx, None, None, None, *grads)
+
+
+class LSTMLayerFn(Function):
+    """One layer of D = 1 or 2 directions: args (x, D, rev0, then per direction h0, c0, w_ih, w_hh, b_ih,
+    b_hh) -> (y (T, B, D*H), then h_n, c_n per direction). The directions write one output array;
+    direction 0 runs backwards in time if rev0, direction 1 always does."""
+
+    @staticmethod
+    def forward(ctx, x, D, rev0, *args):
+        x = f32c(x)
+        H = args[3].shape[1]
+        out = _layer_out(x, D, H)
+        train = is_grad_enabled() and any(ctx.needs_input_grad)
+        y, states, saved = None, [], []
+        for d in range(D):
+            h0, c0, w_ih, w_hh, b_ih, b_hh = args[6 * d : 6 * d + 6]
+            h0, c0, w_ih, w_hh, bias = f32c(h0), f32c(c0), f32c(w_ih), f32c(w_hh), _bias(b_ih, b_hh)
+            y, h_n, c_n, gates, cs = _core.lstm_forward(
+                x, h0, c0, w_ih, w_hh, bias, d == 1 or rev0, train, out=out, out_col=d * H
+            )
+            states += [h_n, c_n]
+            saved.append((h0, c0, w_ih, w_hh, bias, gates, cs, b_ih is not None, b_hh is not None))
+        if train:
+            ctx.save_for_backward(x, y, saved)
+        ctx.H, ctx.rev0 = H, rev0
+        return (y, *states)
+
+    @staticmethod
+    def backward(ctx, dy, *dstates):
+        x, y, saved = ctx.saved_tensors
+        dy, grads, dx = f32c(dy), [], None
+        for d, (h0, c0, w_ih, w_hh, bias, gates, cs, has_ih, has_hh) in enumerate(saved):
+            dxd, dh0, dc0, dwi, dwh, db = _core.lstm_backward(
+                dy, f32c(dstates[2 * d]), f32c(dstates[2 * d + 1]), x, h0, c0, w_ih, w_hh, bias, y, gates, cs,
+                d == 1 or ctx.rev0, y_col=d * ctx.H,
+            )
+            dx = dxd if dx is None else dx + dxd
+            grads += [dh0, dc0, dwi, dwh, *_bias_grads(has_ih, has_hh, db)]
+        return (dx, None, None, *grads)
 
 
 def _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, gates: int):
@@ -122,7 +160,7 @@ def rnn_sequence(
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
     x, h0, w_ih, w_hh, b_ih, b_hh, _ = _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, 1)
-    return RNNSeqFn.apply(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity, bool(reverse))
+    return RNNLayerFn.apply(x, 1, bool(reverse), nonlinearity, h0, w_ih, w_hh, b_ih, b_hh)
 
 
 def lstm_sequence(
@@ -147,7 +185,7 @@ def lstm_sequence(
         c0 = check_tensor(c0, "c0", ndim=2)
         if c0.shape != (x.shape[1], H):
             raise ValueError(f"c0: expected shape ({x.shape[1]}, {H}), got {c0.shape}")
-    return LSTMSeqFn.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, bool(reverse))
+    return LSTMLayerFn.apply(x, 1, bool(reverse), h0, c0, w_ih, w_hh, b_ih, b_hh)
 
 
 def _layer_dropout(x: Tensor, p: float) -> Tensor:
@@ -167,26 +205,32 @@ def _stacked(
     training: bool,
     nonlinearity: str,
 ):
-    """x (T, B, I) time-major; params flat per layer/direction: w_ih, w_hh, b_ih, b_hh."""
+    """x (T, B, I) time-major; params flat per layer/direction: w_ih, w_hh, b_ih, b_hh. One autograd node
+    (one C++ call per direction, both writing one output) per layer."""
     D = 2 if bidirectional else 1
+    G = 4 if mode == "LSTM" else 1
     hs: List[Tensor] = []
     cs: List[Tensor] = []
     for layer in range(num_layers):
-        outs = []
+        args: list = []
         for d in range(D):
             k = layer * D + d
             w_ih, w_hh, b_ih, b_hh = params[4 * k : 4 * k + 4]
-            h = None if h0 is None else h0[k]
+            x, h, w_ih, w_hh, b_ih, b_hh, H = _check_seq(
+                x, None if h0 is None else h0[k], w_ih, w_hh, b_ih, b_hh, G
+            )
             if mode == "LSTM":
-                y, hn, cn = lstm_sequence(
-                    x, None if h0 is None else (h, c0[k]), w_ih, w_hh, b_ih, b_hh, d == 1
-                )
-                cs.append(cn)
+                c = np.zeros((x.shape[1], H), np.float32) if c0 is None else c0[k]
+                args += [h, c, w_ih, w_hh, b_ih, b_hh]
             else:
-                y, hn = rnn_sequence(x, h, w_ih, w_hh, b_ih, b_hh, nonlinearity, d == 1)
-            outs.append(y)
-            hs.append(hn)
-        x = cat(outs, dim=2) if D == 2 else outs[0]
+                args += [h, w_ih, w_hh, b_ih, b_hh]
+        if mode == "LSTM":
+            x, *states = LSTMLayerFn.apply(x, D, False, *args)
+            hs += states[0::2]
+            cs += states[1::2]
+        else:
+            x, *states = RNNLayerFn.apply(x, D, False, nonlinearity, *args)
+            hs += states
         if dropout > 0 and training and layer < num_layers - 1:
             x = _layer_dropout(x, dropout)
     return x, stack(hs, 0), (stack(cs, 0) if mode == "LSTM" else None)
