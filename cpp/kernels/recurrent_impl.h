@@ -1,12 +1,13 @@
 // Per-ISA machinery shared by the recurrent kernels (rnn.cpp, lstm.cpp); include only from kernel files.
 //
-// The per-step recurrent product acc[b, gates of hidden block jb] += h_prev[b, :] @ W packs W once per
-// sequence call into blocks of L = kLanes hidden units (all G gates of a block side by side), so one
-// step is: for every (hidden block, group of batch rows) unit, a small register-tiled GEMM whose
-// accumulators start from the precomputed input projection and end in a fused element-wise epilogue
-// (gate non-linearities, cell update). Batch rows are independent, so threads take whole row groups
-// for the whole sequence (run_steps), or, with one row group, split a step over hidden blocks; every
-// element is computed by the same instruction sequence at any thread count (bit-identical results).
+// A step is, for every (column block, group of batch rows) unit, a small register-tiled GEMM of the
+// rows' operands (x_t and h_{t-1} forward, dG_{t+1} backward) with weights packed once per sequence
+// call: forward blocks hold the G gates of L = kLanes hidden units side by side over K = I + H
+// (pack_forward), backward blocks NV*L columns of [w_hh | w_ih] (pack_cols). Accumulators start in
+// `init` (bias, zero) and end in a fused element-wise epilogue (gate non-linearities and cell update,
+// or their derivatives). Batch rows are independent, so threads take whole row groups for the whole
+// sequence (run_steps), or, with one row group, split a step over column blocks; every element is
+// computed by the same instruction sequence at any thread count (bit-identical results).
 #pragma once
 
 #include <algorithm>
