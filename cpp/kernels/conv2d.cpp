@@ -143,7 +143,7 @@ inline int64_t yoff(const Conv2dShape& s, const Geo& g, int64_t n, const Block& 
 }
 
 void conv_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
-  if (conv2d_direct_ok(s, false)) return conv2d_direct_forward(y, x, w, b, s);
+  if (conv2d_direct_ok(s, DirectOp::forward)) return conv2d_direct_forward(y, x, w, b, s);
   const Geo g = geometry(s);
   parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {
     static thread_local ScratchBuf colbuf, outbuf;
@@ -185,7 +185,7 @@ const float* block_dy(float* tmp, const float* dy, const Conv2dShape& s, const G
 }
 
 void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2dShape& s) {
-  if (conv2d_direct_ok(s, true)) return conv2d_direct_backward_data(dx, dy, w, s);
+  if (conv2d_direct_ok(s, DirectOp::backward_data)) return conv2d_direct_backward_data(dx, dy, w, s);
   const Geo g = geometry(s);
   // Blocks hold whole images, or all slices of one image run in the same chunk: no two threads
   // ever scatter into the same image.
@@ -210,7 +210,8 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
 }
 
 void conv_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s) {
-  if (s.N > 0 && conv2d_direct_ok(s, false)) return conv2d_direct_backward_weights(dw, db, dy, x, s);
+  if (s.N > 0 && conv2d_direct_ok(s, DirectOp::backward_weights))
+    return conv2d_direct_backward_weights(dw, db, dy, x, s);
   const Geo g = geometry(s);
   const int64_t wsize = s.K * g.CRS, psize = wsize + s.K;
   if (s.N == 0) {

@@ -16,11 +16,19 @@ namespace NNE_ISA_NS {
 namespace {
 
 #if defined(__AVX512F__)
-constexpr int KB = 6, VB = 4;   // forward tile: output channels x vectors (24 accumulators)
-constexpr int WK = 4, WT = 4;   // weight-gradient tile: output channels x taps (16 accumulators)
+constexpr int KB = 6, VB = 4;  // forward tile: output channels x vectors (24 accumulators)
+constexpr int WV = 4;          // weight-gradient tile: up to 4 vectors of output channels ...
+constexpr int wgrad_taps(int kv) { return kv >= 4 ? 6 : kv == 3 ? 8 : 12; }  // ... x taps (<= 24 acc)
 #else
 constexpr int KB = 4, VB = 2;
-constexpr int WK = 2, WT = 4;
+constexpr int WV = 2;
+constexpr int wgrad_taps(int kv) { return kv >= 2 ? 6 : 12; }
+#endif
+constexpr int WT = 12;  // most taps of a weight-gradient tile
+#if defined(__AVX512F__)
+constexpr int WMK = 4, WMT = 4;  // few-channel weight-gradient tile: output channels x taps
+#else
+constexpr int WMK = 2, WMT = 4;
 #endif
 
 struct Grid {
@@ -88,8 +96,9 @@ constexpr std::array<std::array<FwdTile, VB>, KB> fwd_table(std::integer_sequenc
 
 constexpr auto kFwd = fwd_table(std::make_integer_sequence<int, KB>{});
 
-// One image: y (K, P, Q) from x (C, H, W), w (K, Cg, R, S).
-void forward_image(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, const Grid& g) {
+// One image, output-channel blocks [kb0, kb1) of every group: y (K, P, Q) from x (C, H, W), w (K, Cg, R, S).
+void forward_image(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, const Grid& g,
+                   int64_t kb0, int64_t kb1) {
   static thread_local ScratchBuf xbuf, obuf;
   static thread_local std::vector<int64_t> off;
   float* xp = xbuf.get(static_cast<size_t>(g.xsize));
@@ -97,17 +106,18 @@ void forward_image(float* y, const float* x, const float* w, const float* b, con
   float* out = obuf.get(static_cast<size_t>(g.Kg * ldo));
   off.resize(static_cast<size_t>(g.CRS));
   tap_offsets(off.data(), s, g);
+  const int64_t ka = kb0 * KB, kz = std::min(g.Kg, kb1 * KB);
   for (int64_t gr = 0; gr < s.groups; ++gr) {
     pad_input(xp, x + gr * g.Cg * s.H * s.W, s, g);
     const float* wg = w + gr * g.Kg * g.CRS;
-    for (int64_t k0 = 0; k0 < g.Kg; k0 += KB) {
-      const int kb = static_cast<int>(std::min<int64_t>(KB, g.Kg - k0));
+    for (int64_t k0 = ka; k0 < kz; k0 += KB) {
+      const int kb = static_cast<int>(std::min<int64_t>(KB, kz - k0));
       for (int64_t v0 = 0; v0 < g.nvec; v0 += VB) {
         const int vb = static_cast<int>(std::min<int64_t>(VB, g.nvec - v0));
         kFwd[kb - 1][vb - 1](out + k0 * ldo, ldo, xp, off.data(), wg + k0 * g.CRS, g.CRS, v0 * kLanes);
       }
     }
-    for (int64_t k = 0; k < g.Kg; ++k) {
+    for (int64_t k = ka; k < kz; ++k) {
       const float bias = b ? b[gr * g.Kg + k] : 0.f;
       float* yk = y + (gr * g.Kg + k) * s.P * s.Q;
       const float* ok = out + k * ldo;
@@ -117,18 +127,63 @@ void forward_image(float* y, const float* x, const float* w, const float* b, con
   }
 }
 
+// Work units: images, each cut into `split` ranges of output-channel blocks when there are few
+// images (so that one big image still uses every thread). Results do not depend on the cut.
 void forward_batch(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
   const Grid g = grid(s);
-  const int64_t flops = std::max<int64_t>(1, 2 * s.K * g.nvec * kLanes * g.CRS);
-  parallel_for(0, s.N, std::max<int64_t>(1, (int64_t{1} << 18) / flops), [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) forward_image(y + n * s.K * s.P * s.Q, x + n * s.C * s.H * s.W, w, b, s, g);
+  const int64_t nkb = (g.Kg + KB - 1) / KB;
+  const int64_t split = s.N >= 4 ? 1 : std::min<int64_t>(nkb, 4);
+  const int64_t flops = std::max<int64_t>(1, 2 * s.K * g.nvec * kLanes * g.CRS / split);
+  parallel_for(0, s.N * split, std::max<int64_t>(1, (int64_t{1} << 18) / flops), [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t n = u / split, part = u % split;
+      forward_image(y + n * s.K * s.P * s.Q, x + n * s.C * s.H * s.W, w, b, s, g, nkb * part / split,
+                    nkb * (part + 1) / split);
+    }
   });
 }
 
-// acc[k][j] (vector partials, stored in part) += sum over m of dyw[k][m] * xp[off[j] + m].
+// Weight-gradient tile, an outer product over the grid positions m of one block:
+// part[t][k] += sum over m of xp[off[t] + m] * dyT[m][k] for TBt taps and KVt vectors of channels k.
+template <int TBt, int KVt>
+void wgrad_tile(float* part, int64_t ldp, const float* dyT, int64_t ldd, const float* xp, const int64_t* off,
+                int64_t m0, int64_t m1) {
+  VecF acc[TBt][KVt];
+  for (int t = 0; t < TBt; ++t)
+    for (int v = 0; v < KVt; ++v) acc[t][v] = vload(part + t * ldp + v * kLanes);
+  const float* xt[TBt];
+  for (int t = 0; t < TBt; ++t) xt[t] = xp + off[t];
+  for (int64_t m = m0; m < m1; ++m) {
+    VecF dv[KVt];
+    for (int v = 0; v < KVt; ++v) dv[v] = vload(dyT + m * ldd + v * kLanes);
+    for (int t = 0; t < TBt; ++t) {
+      const VecF xs = vset1(xt[t][m]);
+      for (int v = 0; v < KVt; ++v) acc[t][v] = vfma(xs, dv[v], acc[t][v]);
+    }
+  }
+  for (int t = 0; t < TBt; ++t)
+    for (int v = 0; v < KVt; ++v) vstore(part + t * ldp + v * kLanes, acc[t][v]);
+}
+
+using WTile = void (*)(float*, int64_t, const float*, int64_t, const float*, const int64_t*, int64_t, int64_t);
+
+template <int KVt, int... T>
+constexpr std::array<WTile, sizeof...(T)> w_row(std::integer_sequence<int, T...>) {
+  return {&wgrad_tile<T + 1, KVt>...};
+}
+
+template <int... V>
+constexpr std::array<std::array<WTile, WT>, WV> w_table(std::integer_sequence<int, V...>) {
+  return {w_row<V + 1>(std::make_integer_sequence<int, WT>{})...};
+}
+
+constexpr auto kWgrad = w_table(std::make_integer_sequence<int, WV>{});
+
+// Weight-gradient tile for few output channels, lanes over m: acc[k][j] (vector partials, stored in part)
+// += sum over m of dyw[k][m] * xp[off[j] + m].
 template <int KBt, int TBt>
-void wgrad_tile(float* part, int64_t CRS, const float* dyw, int64_t ldd, const float* xp, const int64_t* off,
-                int64_t nvec) {
+void wgrad_m_tile(float* part, int64_t CRS, const float* dyw, int64_t ldd, const float* xp, const int64_t* off,
+                  int64_t nvec) {
   VecF acc[KBt][TBt];
   for (int k = 0; k < KBt; ++k)
     for (int t = 0; t < TBt; ++t) acc[k][t] = vload(part + (k * CRS + t) * kLanes);
@@ -144,28 +199,49 @@ void wgrad_tile(float* part, int64_t CRS, const float* dyw, int64_t ldd, const f
     for (int t = 0; t < TBt; ++t) vstore(part + (k * CRS + t) * kLanes, acc[k][t]);
 }
 
-using WTile = void (*)(float*, int64_t, const float*, int64_t, const float*, const int64_t*, int64_t);
+using WMTile = void (*)(float*, int64_t, const float*, int64_t, const float*, const int64_t*, int64_t);
 
 template <int KBt, int... T>
-constexpr std::array<WTile, sizeof...(T)> w_row(std::integer_sequence<int, T...>) {
-  return {&wgrad_tile<KBt, T + 1>...};
+constexpr std::array<WMTile, sizeof...(T)> wm_row(std::integer_sequence<int, T...>) {
+  return {&wgrad_m_tile<KBt, T + 1>...};
 }
 
 template <int... K>
-constexpr std::array<std::array<WTile, WT>, WK> w_table(std::integer_sequence<int, K...>) {
-  return {w_row<K + 1>(std::make_integer_sequence<int, WT>{})...};
+constexpr std::array<std::array<WMTile, WMT>, WMK> wm_table(std::integer_sequence<int, K...>) {
+  return {wm_row<K + 1>(std::make_integer_sequence<int, WMT>{})...};
 }
 
-constexpr auto kWgrad = w_table(std::make_integer_sequence<int, WK>{});
+constexpr auto kWgradM = wm_table(std::make_integer_sequence<int, WMK>{});
+
+// dyT[m][k] (m on the padded-width grid, k < Kp) = dy[k][p][q] for q < Q, else 0; dy is (Kg, P, Q).
+void transpose_dy(float* dyT, int64_t Kp, const float* dy, int64_t Kg, const Conv2dShape& s, const Grid& g) {
+  const int64_t PQ = s.P * s.Q;
+  for (int64_t p = 0; p < s.P; ++p) {
+    float* row = dyT + p * g.Wp * Kp;
+    std::memset(row + s.Q * Kp, 0, sizeof(float) * (g.Wp - s.Q) * Kp);
+    for (int64_t q0 = 0; q0 < s.Q; q0 += 16) {
+      const int64_t qn = std::min<int64_t>(16, s.Q - q0);
+      for (int64_t k = 0; k < Kg; ++k) {
+        const float* src = dy + k * PQ + p * s.Q + q0;
+        for (int64_t q = 0; q < qn; ++q) row[(q0 + q) * Kp + k] = src[q];
+      }
+      if (Kp > Kg)
+        for (int64_t q = 0; q < qn; ++q) std::memset(row + (q0 + q) * Kp + Kg, 0, sizeof(float) * (Kp - Kg));
+    }
+  }
+}
 
 }  // namespace
 
-bool conv2d_direct_ok(const Conv2dShape& s, bool for_backward_data) {
+bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op) {
   if (s.stride_h != 1 || s.stride_w != 1) return false;
-  if (for_backward_data && (s.pad_h > s.dil_h * (s.R - 1) || s.pad_w > s.dil_w * (s.S - 1))) return false;
+  if (op == DirectOp::backward_data && (s.pad_h > s.dil_h * (s.R - 1) || s.pad_w > s.dil_w * (s.S - 1)))
+    return false;
   const int64_t CRS = s.C / s.groups * s.R * s.S;
-  // Wide-channel layers with big images go to im2col + GEMM (better register reuse there).
-  return CRS <= 256 || s.P * s.Q <= 256;
+  if (CRS <= 256 || s.P * s.Q <= 256) return true;
+  // Wide layers with big images: the direct kernels win for spatial kernels (no im2col), not for
+  // pointwise ones (every tap reads another plane).
+  return s.R * s.S > 1;
 }
 
 void conv2d_direct_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
@@ -191,22 +267,28 @@ void conv2d_direct_backward_data(float* dx, const float* dy, const float* w, con
 
 void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s) {
   const Grid g = grid(s);
-  const int64_t wsize = s.K * g.CRS, PQ = s.P * s.Q, ldd = g.nvec * kLanes;
-  const int64_t nc = std::max<int64_t>(1, std::min<int64_t>(s.N, 16));  // fixed chunks: N only
+  const int64_t wsize = s.K * g.CRS, PQ = s.P * s.Q, M = s.P * g.Wp, ldd = g.nvec * kLanes;
+  const int64_t nkv = (g.Kg + kLanes - 1) / kLanes, Kp = nkv * kLanes;
+  // Output channels fill the vector lanes (outer product over m) unless they would leave more than a
+  // quarter of them empty; then the lanes run over m and each (k, tap) keeps a vector partial.
+  const bool outer = 4 * (Kp - g.Kg) <= Kp;
+  const int64_t tsize = outer ? s.groups * g.CRS * Kp : wsize * kLanes;  // [gr][tap][k] or [k][tap][lane]
+  const int64_t mb = std::max<int64_t>(16, 8192 / Kp);                   // a block of dyT rows stays in L1
+  const int64_t nc = std::max<int64_t>(1, std::min<int64_t>(s.N, 16));   // fixed chunks: N only
   static thread_local ScratchBuf partbuf;
   float* parts = partbuf.get(static_cast<size_t>(nc * (wsize + s.K)));
   parallel_for(0, nc, 1, [&](int64_t c0, int64_t c1) {
-    static thread_local ScratchBuf xbuf, dbuf, vbuf;
+    static thread_local ScratchBuf xbuf, dbuf, tbuf;
     static thread_local std::vector<int64_t> off;
     float* xp = xbuf.get(static_cast<size_t>(g.xsize));
-    float* dyw = dbuf.get(static_cast<size_t>(g.Kg * ldd));
-    float* vacc = vbuf.get(static_cast<size_t>(wsize * kLanes));
+    float* dyb = dbuf.get(static_cast<size_t>(outer ? M * Kp : g.Kg * ldd));
+    float* pt = tbuf.get(static_cast<size_t>(tsize));
     off.resize(static_cast<size_t>(g.CRS));
     tap_offsets(off.data(), s, g);
     for (int64_t c = c0; c < c1; ++c) {
       float* pw = parts + c * (wsize + s.K);
       float* pb = pw + wsize;
-      std::memset(vacc, 0, sizeof(float) * wsize * kLanes);
+      std::memset(pt, 0, sizeof(float) * tsize);
       std::memset(pb, 0, sizeof(float) * s.K);
       for (int64_t n = s.N * c / nc; n < s.N * (c + 1) / nc; ++n) {
         const float* dyn = dy + n * s.K * PQ;
@@ -218,23 +300,45 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
         if (!dw) continue;
         for (int64_t gr = 0; gr < s.groups; ++gr) {
           pad_input(xp, x + (n * s.C + gr * g.Cg) * s.H * s.W, s, g);
-          std::memset(dyw, 0, sizeof(float) * g.Kg * ldd);
+          if (outer) {
+            transpose_dy(dyb, Kp, dyn + gr * g.Kg * PQ, g.Kg, s, g);
+            float* pg = pt + gr * g.CRS * Kp;
+            for (int64_t m0 = 0; m0 < M; m0 += mb) {
+              for (int64_t v0 = 0; v0 < nkv; v0 += WV) {
+                const int kv = static_cast<int>(std::min<int64_t>(WV, nkv - v0));
+                const int tmax = wgrad_taps(kv);
+                for (int64_t j0 = 0; j0 < g.CRS; j0 += tmax) {
+                  const int tb = static_cast<int>(std::min<int64_t>(tmax, g.CRS - j0));
+                  kWgrad[kv - 1][tb - 1](pg + j0 * Kp + v0 * kLanes, Kp, dyb + v0 * kLanes, Kp, xp, off.data() + j0,
+                                         m0, std::min(M, m0 + mb));
+                }
+              }
+            }
+            continue;
+          }
+          std::memset(dyb, 0, sizeof(float) * g.Kg * ldd);
           for (int64_t k = 0; k < g.Kg; ++k)
             for (int64_t p = 0; p < s.P; ++p)
-              std::memcpy(dyw + k * ldd + p * g.Wp, dyn + ((gr * g.Kg + k) * s.P + p) * s.Q, sizeof(float) * s.Q);
-          float* vg = vacc + gr * g.Kg * g.CRS * kLanes;
-          for (int64_t k0 = 0; k0 < g.Kg; k0 += WK) {
-            const int kb = static_cast<int>(std::min<int64_t>(WK, g.Kg - k0));
-            for (int64_t j0 = 0; j0 < g.CRS; j0 += WT) {
-              const int tb = static_cast<int>(std::min<int64_t>(WT, g.CRS - j0));
-              kWgrad[kb - 1][tb - 1](vg + (k0 * g.CRS + j0) * kLanes, g.CRS, dyw + k0 * ldd, ldd, xp,
-                                     off.data() + j0, g.nvec);
+              std::memcpy(dyb + k * ldd + p * g.Wp, dyn + ((gr * g.Kg + k) * s.P + p) * s.Q, sizeof(float) * s.Q);
+          float* vg = pt + gr * g.Kg * g.CRS * kLanes;
+          for (int64_t k0 = 0; k0 < g.Kg; k0 += WMK) {
+            const int kb = static_cast<int>(std::min<int64_t>(WMK, g.Kg - k0));
+            for (int64_t j0 = 0; j0 < g.CRS; j0 += WMT) {
+              const int tb = static_cast<int>(std::min<int64_t>(WMT, g.CRS - j0));
+              kWgradM[kb - 1][tb - 1](vg + (k0 * g.CRS + j0) * kLanes, g.CRS, dyb + k0 * ldd, ldd, xp,
+                                      off.data() + j0, g.nvec);
             }
           }
         }
       }
-      if (dw)
-        for (int64_t i = 0; i < wsize; ++i) pw[i] = vsum(vload(vacc + i * kLanes));
+      if (!dw) continue;
+      if (outer) {
+        for (int64_t gr = 0; gr < s.groups; ++gr)
+          for (int64_t k = 0; k < g.Kg; ++k)
+            for (int64_t i = 0; i < g.CRS; ++i) pw[(gr * g.Kg + k) * g.CRS + i] = pt[(gr * g.CRS + i) * Kp + k];
+      } else {
+        for (int64_t i = 0; i < wsize; ++i) pw[i] = vsum(vload(pt + i * kLanes));
+      }
     }
   });
   for (int64_t i = 0; dw && i < wsize; ++i) {
