@@ -217,3 +217,27 @@ def test_bad_input():
         nn.RNNCell(4, 8)(ne.randn(2, 4), ne.randn(3, 8))
     with pytest.raises(ValueError, match="w_ih: expected shape"):
         ne.functional.lstm_sequence(ne.randn(2, 3, 4), None, ne.randn(8, 5), ne.randn(8, 2))
+
+
+@pytest.mark.parametrize("mode", ["lstm", "rnn"])
+def test_functional_sequence_reverse_equals_flipped(mode):
+    """F.{lstm,rnn}_sequence(reverse=True) is the forward recurrence over the time-flipped input, with
+    identical outputs and gradients (the reverse flag of the one-direction layer node)."""
+    rng = np.random.default_rng(3)
+    T, B, I, H = 6, 5, 7, 9
+    G = 4 if mode == "lstm" else 1
+    f = ne.functional.lstm_sequence if mode == "lstm" else ne.functional.rnn_sequence
+    x = rng.standard_normal((T, B, I)).astype(np.float32)
+    ws = [rng.standard_normal(s).astype(np.float32) * 0.3 for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    results = []
+    for reverse in (True, False):
+        xs = ne.tensor(x if reverse else x[::-1].copy(), requires_grad=True)
+        params = [ne.tensor(w, requires_grad=True) for w in ws]
+        out = f(xs, None, *params, reverse=reverse)
+        y = out[0].numpy() if reverse else out[0].numpy()[::-1]
+        (out[0] * ne.tensor(np.arange(T * B * H, dtype=np.float32).reshape(T, B, H) % 7)[:: 1 if reverse else -1]
+         ).sum().backward()
+        gx = xs.grad if reverse else xs.grad[::-1]
+        results.append((y, out[1].numpy(), gx, *[p.grad for p in params]))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

@@ -10,8 +10,8 @@
 // (gates interleaved per block of hidden units), then per step one fused kernel computes
 // bias + x_t w_ih^T + h_{t-1} w_hh^T in registers, the gate non-linearities and the cell update (no
 // projection buffer goes through memory; with batch-row groups on threads for the whole sequence).
-// Backward: per step the recurrent GEMM dgates_{t+1} w_hh fused with the gate derivatives; then dx,
-// dw_ih, dw_hh (summed over time steps) and db are whole-sequence GEMMs / column sums.
+// Backward: per step dgates_{t+1} [w_hh | w_ih] gives the recurrent part of dh_t (fused with the gate
+// derivatives) and dx_{t+1}; then [dw_ih | dw_hh] (summed over time steps) is one GEMM, db column sums.
 // Reference: Hochreiter & Schmidhuber (1997); PyTorch's nn.LSTM documentation for the layout.
 #pragma once
 

@@ -1,12 +1,13 @@
 // Per-ISA machinery shared by the recurrent kernels (rnn.cpp, lstm.cpp); include only from kernel files.
 //
-// The per-step recurrent product acc[b, gates of hidden block jb] += h_prev[b, :] @ W packs W once per
-// sequence call into blocks of L = kLanes hidden units (all G gates of a block side by side), so one
-// step is: for every (hidden block, group of batch rows) unit, a small register-tiled GEMM whose
-// accumulators start from the precomputed input projection and end in a fused element-wise epilogue
-// (gate non-linearities, cell update). Batch rows are independent, so threads take whole row groups
-// for the whole sequence (run_steps), or, with one row group, split a step over hidden blocks; every
-// element is computed by the same instruction sequence at any thread count (bit-identical results).
+// A step is, for every (column block, group of batch rows) unit, a small register-tiled GEMM of the
+// rows' operands (x_t and h_{t-1} forward, dG_{t+1} backward) with weights packed once per sequence
+// call: forward blocks hold the G gates of L = kLanes hidden units side by side over K = I + H
+// (pack_forward), backward blocks NV*L columns of [w_hh | w_ih] (pack_cols). Accumulators start in
+// `init` (bias, zero) and end in a fused element-wise epilogue (gate non-linearities and cell update,
+// or their derivatives). Batch rows are independent, so threads take whole row groups for the whole
+// sequence (run_steps), or, with one row group, split a step over column blocks; every element is
+// computed by the same instruction sequence at any thread count (bit-identical results).
 #pragma once
 
 #include <algorithm>
@@ -23,7 +24,8 @@ namespace NNE_ISA_NS {
 namespace rec {
 
 constexpr int L = kLanes;
-constexpr int64_t kRowGroup = 16;            // batch rows per parallel unit (fixed: never depends on threads)
+constexpr int64_t kRowGroup = 16;            // batch rows per tiling group (fixed: never depends on threads)
+constexpr int64_t kUnitGroups = 4;           // row groups per step unit (so one weight chunk serves 64 rows)
 constexpr int64_t kStepMinFlops = 1 << 18;   // no threads for a step below ~0.25 MFLOP per thread
 constexpr int64_t kSeqMinFlops = 1 << 20;    // no threads for a whole-sequence row group below ~1 MFLOP
 #if defined(__AVX512F__)
@@ -181,24 +183,28 @@ inline void tile_chunk(VecF (*acc)[NV], int64_t b, const StepIn& op, int64_t off
     for (int v = 0; v < NV; ++v) acc[r][v] = t[r][v];
 }
 
-// One unit of a step: rows [b0, b1) (at most kRowGroup) x one hidden block. The product runs in K
-// chunks of about 32 KiB of packed weights, each used by every MR-row tile while it is in L1; the
-// tiles' accumulators wait in a small stack buffer between chunks (exact copies: the arithmetic is
-// that of one pass over K).
+// One unit of a step: rows [b0, b1) (b0 a multiple of kRowGroup, at most kUnitGroups row groups) x one
+// column block. The product runs in K chunks of about 32 KiB of packed weights, each used by every
+// MR-row tile of every row group while it is in L1; the tiles' accumulators wait in a stack buffer
+// between chunks (exact copies: the arithmetic is that of one pass over K). Each row group is tiled
+// alike (MR-row tiles, then single rows), whichever unit it falls in.
 template <int MR, int NV, class Init, class Epi>
 inline void step_unit(int64_t b0, int64_t b1, int64_t jb, const StepIn& p, const StepIn& q, const float* bj,
                       const Init& init, const Epi& epi) {
   constexpr int64_t KC = std::max(16, 8192 / (NV * L));
-  VecF acc[kRowGroup][NV];
-  const int64_t rows = b1 - b0, full = rows / MR * MR;
+  VecF acc[kUnitGroups * kRowGroup][NV];
+  const int64_t rows = b1 - b0;
   for (int64_t r = 0; r < rows; ++r) init(b0 + r, jb, acc[r]);
   int64_t off = 0;
   for (const StepIn* op : {&p, &q}) {
     if (op->a) {
       for (int64_t k0 = 0; k0 < op->K; k0 += KC) {
         const int64_t k1 = std::min(op->K, k0 + KC);
-        for (int64_t r = 0; r < full; r += MR) tile_chunk<MR, NV>(acc + r, b0 + r, *op, off, k0, k1, bj);
-        for (int64_t r = full; r < rows; ++r) tile_chunk<1, NV>(acc + r, b0 + r, *op, off, k0, k1, bj);
+        for (int64_t g0 = 0; g0 < rows; g0 += kRowGroup) {
+          const int64_t g1 = std::min(rows, g0 + kRowGroup), full = g0 + (g1 - g0) / MR * MR;
+          for (int64_t r = g0; r < full; r += MR) tile_chunk<MR, NV>(acc + r, b0 + r, *op, off, k0, k1, bj);
+          for (int64_t r = full; r < g1; ++r) tile_chunk<1, NV>(acc + r, b0 + r, *op, off, k0, k1, bj);
+        }
       }
     }
     off += op->K;
@@ -209,16 +215,17 @@ inline void step_unit(int64_t b0, int64_t b1, int64_t jb, const StepIn& p, const
 // One time step on batch rows [r0, r1) (r0 a multiple of kRowGroup) for nb column blocks of NV
 // vectors: for every row b and block jb, init(b, jb, acc), acc += p.a[b,:] @ packed rows 0..p.K
 // (+ q.a[b,:] @ packed rows p.K..p.K+q.K) of block jb, then epi(b, jb, acc). Units are
-// (column block, fixed group of kRowGroup rows), split over threads above a grain.
+// (column block, up to kUnitGroups fixed row groups), split over threads above a grain.
 template <int MR, int NV, class Init, class Epi>
 inline void recurrent_step(int64_t r0, int64_t r1, int64_t nb, const StepIn& p, const StepIn& q, const float* bp,
                            const Init& init, const Epi& epi) {
-  const int64_t nrg = (r1 - r0 + kRowGroup - 1) / kRowGroup, K = p.K + q.K;
-  const int64_t per_unit = 2 * std::min(r1 - r0, kRowGroup) * L * NV * (K + 16);
+  constexpr int64_t UR = kUnitGroups * kRowGroup;
+  const int64_t nru = (r1 - r0 + UR - 1) / UR, K = p.K + q.K;
+  const int64_t per_unit = 2 * std::min(r1 - r0, UR) * L * NV * (K + 16);
   const int64_t grain = std::max<int64_t>(1, kStepMinFlops / per_unit);
-  parallel_for(0, nb * nrg, grain, [&](int64_t u0, int64_t u1) {
+  parallel_for(0, nb * nru, grain, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
-      const int64_t jb = u % nb, b0 = r0 + (u / nb) * kRowGroup, b1 = std::min(r1, b0 + kRowGroup);
+      const int64_t jb = u % nb, b0 = r0 + (u / nb) * UR, b1 = std::min(r1, b0 + UR);
       step_unit<MR, NV>(b0, b1, jb, p, q, bp + jb * K * NV * L, init, epi);
     }
   });
