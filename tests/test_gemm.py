@@ -105,3 +105,22 @@ def test_gemm_bad_arguments():
         c = np.ones((3, 2), np.float32)
         c.flags.writeable = False
         _core.gemm(a, np.ones((4, 2), np.float32), c=c)
+
+
+@pytest.mark.parametrize("M", [1, 2, 3, 4])
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+def test_gemm_few_rows_gemv_path(isa, rng, M, ta, tb):
+    N, K = 1001, 1100  # K spans several blocks of the GEMV path; N splits over threads
+    a, b = _operands(rng, M, N, K, ta, tb)
+    c = rng.standard_normal((M, N)).astype(np.float32)
+    br = rng.standard_normal(M).astype(np.float32)
+    bc = rng.standard_normal(N).astype(np.float32)
+    out = _core.gemm(a, b, ta, tb, 0.5, 2.0, c.copy(), br, bc)
+    ref = 0.5 * _oracle(a, b, ta, tb) + 2.0 * c + br[:, None] + bc[None, :]
+    np.testing.assert_allclose(out, ref, atol=1e-3, rtol=1e-5)
+    with ne.backend.num_threads(1):
+        one = _core.gemm(a, b, ta, tb)
+    with ne.backend.num_threads(2):
+        two = _core.gemm(a, b, ta, tb)
+    assert np.array_equal(one, two)

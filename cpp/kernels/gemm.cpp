@@ -39,8 +39,9 @@ constexpr int64_t KC = NNE_GEMM_KC;                    // depth of one rank-KC u
 constexpr int64_t MC = MR * NNE_GEMM_MC_PANELS;        // A rows packed at once (L3)
 constexpr int64_t NC = NR * NNE_GEMM_NC_PANELS;        // B columns packed at once (KC x NC in L2)
 #ifndef NNE_GEMM_DIRECT_B_ROWS
-#define NNE_GEMM_DIRECT_B_ROWS 256
+#define NNE_GEMM_DIRECT_B_ROWS 24
 #endif
+constexpr int64_t kSmallM = 4;  // up to this many rows: no packing at all (GEMV-like kernels)
 constexpr int64_t kDirectBRows = NNE_GEMM_DIRECT_B_ROWS;  // up to this many rows, B is not packed
 
 // Per-thread packing buffers, grown on demand and reused (no allocation in the steady state).
@@ -315,6 +316,116 @@ void gemm_no_k(const GemmArgs& g) {
 
 void sgemm_tiled(const GemmArgs& g);
 
+// C = alpha*acc + (beta*C) + biases for one element (the epilogue of the small-M path).
+inline float epilogue(const GemmArgs& g, float acc, int64_t i, int64_t j) {
+  float r = g.alpha * acc;
+  const float c = g.C[i * g.ldc + j];
+  if (g.beta != 0.f) r = g.beta * c + r;
+  if (g.bias_row) r += g.bias_row[i];
+  if (g.bias_col) r += g.bias_col[j];
+  return r;
+}
+
+// Few rows of C (batch-1 inference, tiny heads): packing would cost more than the product, so
+// each row is a GEMV. trans_b: C[i, j] = dot(op(A)[i, :], B[j, :]) on contiguous rows of B;
+// otherwise row k of B is loaded once per K step and feeds all MM rows (axpy form). Work is split
+// over whole vector-width column blocks, so every element's arithmetic is independent of the split.
+template <int MM>
+void small_m_axpy(const GemmArgs& g, const float (*arow)[512], int64_t k0, int64_t kc, bool first, int64_t j0,
+                  int64_t j1) {
+  constexpr int V = 4;  // column vectors per register tile
+  int64_t j = j0;
+  auto finish = [&](const VecF* acc, int64_t jj, int64_t width) {
+    for (int i = 0; i < MM; ++i) {
+      alignas(64) float t[kLanes];
+      vstore(t, acc[i]);
+      float* c = g.C + i * g.ldc + jj;
+      for (int64_t l = 0; l < width; ++l) c[l] = first ? epilogue(g, t[l], i, jj + l) : c[l] + g.alpha * t[l];
+    }
+  };
+  for (; j + V * kLanes <= j1; j += V * kLanes) {
+    VecF acc[MM][V];
+    for (int i = 0; i < MM; ++i)
+      for (int v = 0; v < V; ++v) acc[i][v] = vzero();
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* b = g.B + (k0 + k) * g.ldb + j;
+      VecF bv[V];
+      for (int v = 0; v < V; ++v) bv[v] = vload(b + v * kLanes);
+      for (int i = 0; i < MM; ++i) {
+        const VecF a = vset1(arow[i][k]);
+        for (int v = 0; v < V; ++v) acc[i][v] = vfma(a, bv[v], acc[i][v]);
+      }
+    }
+    for (int v = 0; v < V; ++v) {
+      VecF col[MM];
+      for (int i = 0; i < MM; ++i) col[i] = acc[i][v];
+      finish(col, j + v * kLanes, kLanes);
+    }
+  }
+  for (; j < j1; j += kLanes) {  // single vectors; the matrix's last columns through a padded copy
+    const int64_t width = std::min<int64_t>(kLanes, g.N - j);
+    VecF acc[MM];
+    for (int i = 0; i < MM; ++i) acc[i] = vzero();
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* b = g.B + (k0 + k) * g.ldb + j;
+      VecF bv;
+      if (width == kLanes) {
+        bv = vload(b);
+      } else {
+        alignas(64) float t[kLanes] = {};
+        for (int64_t l = 0; l < width; ++l) t[l] = b[l];
+        bv = vload(t);
+      }
+      for (int i = 0; i < MM; ++i) acc[i] = vfma(vset1(arow[i][k]), bv, acc[i]);
+    }
+    finish(acc, j, width);
+  }
+}
+
+void gemm_small_m(const GemmArgs& g) {
+  const int64_t M = g.M, N = g.N, K = g.K;
+  const int64_t blocks = (N + kLanes - 1) / kLanes;
+  const int64_t grain = std::max<int64_t>(2, (1 << 16) / std::max<int64_t>(1, K * kLanes));
+  parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
+    const int64_t n0 = b0 * kLanes, n1 = std::min(N, b1 * kLanes);
+    alignas(64) float arow[kSmallM][512];
+    for (int64_t k0 = 0; k0 < K; k0 += 512) {  // K > 0 here (sgemm_impl handles K == 0)
+      const int64_t kc = std::min<int64_t>(512, K - k0);
+      const bool first = k0 == 0;
+      for (int64_t i = 0; i < M; ++i)  // gather op(A)'s rows for this K block
+        for (int64_t k = 0; k < kc; ++k)
+          arow[i][k] = g.trans_a ? g.A[(k0 + k) * g.lda + i] : g.A[i * g.lda + k0 + k];
+      if (g.trans_b) {
+        for (int64_t j = n0; j < n1; ++j) {
+          const float* b = g.B + j * g.ldb + k0;
+          for (int64_t i = 0; i < M; ++i) {
+            VecF acc = vzero();
+            int64_t k = 0;
+            for (; k + kLanes <= kc; k += kLanes) acc = vfma(vload(arow[i] + k), vload(b + k), acc);
+            float t = vsum(acc);
+            for (; k < kc; ++k) t += arow[i][k] * b[k];
+            float* c = g.C + i * g.ldc + j;
+            *c = first ? epilogue(g, t, i, j) : *c + g.alpha * t;
+          }
+        }
+        continue;
+      }
+      switch (M) {
+        case 1: small_m_axpy<1>(g, arow, k0, kc, first, n0, n1); break;
+        case 2: small_m_axpy<2>(g, arow, k0, kc, first, n0, n1); break;
+        case 3: small_m_axpy<3>(g, arow, k0, kc, first, n0, n1); break;
+        default: small_m_axpy<4>(g, arow, k0, kc, first, n0, n1); break;
+      }
+    }
+  });
+}
+
+// Picks the kernel for a problem that is already oriented (no transposition decision left).
+void sgemm_oriented(const GemmArgs& g) {
+  if (g.M <= kSmallM) return gemm_small_m(g);
+  sgemm_tiled(g);
+}
+
 // Padded micro-tile area of an M x N product: the work the micro-kernel really does.
 inline int64_t tile_area(int64_t M, int64_t N) { return ((M + MR - 1) / MR) * MR * ((N + NR - 1) / NR) * NR; }
 
@@ -342,7 +453,7 @@ void sgemm_transposed(const GemmArgs& g) {
   h.ldc = g.M;
   h.bias_row = g.bias_col;
   h.bias_col = g.bias_row;
-  sgemm_tiled(h);
+  sgemm_oriented(h);
   for (int64_t i = 0; i < g.M; ++i) {
     float* c = g.C + i * g.ldc;
     for (int64_t j = 0; j < g.N; ++j) c[j] = g.beta != 0.f ? t[j * g.M + i] + g.beta * c[j] : t[j * g.M + i];
@@ -353,7 +464,7 @@ void sgemm_impl(const GemmArgs& g) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0) return gemm_no_k(g);
   if (prefer_transposed(g)) return sgemm_transposed(g);
-  sgemm_tiled(g);
+  sgemm_oriented(g);
 }
 
 void sgemm_tiled(const GemmArgs& g) {
