@@ -169,6 +169,26 @@ void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, f
   }
 }
 
+// Epilogue of a partial tile: tile holds alpha*acc (row stride tile_ld). Shared by the micro-kernel
+// and the few-rows path so a row's result never depends on which path (or how many rows) produced it.
+inline void store_edge(float* c, int64_t ldc, const float* tile, int tile_ld, int rows, int cols, float beta,
+                       bool first, const float* bias_row, const float* bias_col) {
+  for (int i = 0; i < rows; ++i) {
+    float* ci = c + i * ldc;
+    for (int j = 0; j < cols; ++j) {
+      float r = tile[i * tile_ld + j];
+      if (!first) {
+        r = r + ci[j];
+      } else {
+        if (beta != 0.f) r = beta * ci[j] + r;
+        if (bias_row) r = r + bias_row[i];
+        if (bias_col) r = r + bias_col[j];
+      }
+      ci[j] = r;
+    }
+  }
+}
+
 // acc[MR][NR] = sum_k a[k][i] * b[k][j]; then C = alpha*acc + (first ? beta*C + biases : C).
 // b advances by bstride floats per k: NR for a packed panel, ldb when reading row-major B in place.
 inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, int64_t bstride,
@@ -219,20 +239,7 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
   alignas(64) float tile[MR * NR];
   for (int i = 0; i < MR; ++i)
     for (int v = 0; v < NV; ++v) vstore(tile + i * NR + v * kLanes, vmul(va, acc[i][v]));
-  for (int i = 0; i < rows; ++i) {
-    float* ci = c + i * ldc;
-    for (int j = 0; j < cols; ++j) {
-      float r = tile[i * NR + j];
-      if (!first) {
-        r = r + ci[j];
-      } else {
-        if (beta != 0.f) r = beta * ci[j] + r;
-        if (bias_row) r = r + bias_row[i];
-        if (bias_col) r = r + bias_col[j];
-      }
-      ci[j] = r;
-    }
-  }
+  store_edge(c, ldc, tile, NR, rows, cols, beta, first, bias_row, bias_col);
 }
 
 // Serial blocked GEMM on the C block [m0, m1) x [n0, n1). BLIS loop order with the roles mapped
@@ -316,100 +323,57 @@ void gemm_no_k(const GemmArgs& g) {
 
 void sgemm_tiled(const GemmArgs& g);
 
-// C = alpha*acc + (beta*C) + biases for one element (the epilogue of the small-M path).
-inline float epilogue(const GemmArgs& g, float acc, int64_t i, int64_t j) {
-  float r = g.alpha * acc;
-  const float c = g.C[i * g.ldc + j];
-  if (g.beta != 0.f) r = g.beta * c + r;
-  if (g.bias_row) r += g.bias_row[i];
-  if (g.bias_col) r += g.bias_col[j];
-  return r;
-}
-
-// Few rows of C (batch-1 inference, tiny heads): packing would cost more than the product, so
-// each row is a GEMV. trans_b: C[i, j] = dot(op(A)[i, :], B[j, :]) on contiguous rows of B;
-// otherwise row k of B is loaded once per K step and feeds all MM rows (axpy form). Work is split
-// over whole vector-width column blocks, so every element's arithmetic is independent of the split.
+// Few rows of C with a non-transposed B (batch-1 inference, streaming one time step): packing would
+// cost more than the product, so row k of B is loaded once per K step and feeds all MM rows. Each
+// element is the same FMA chain over the same KC blocks, with the same epilogue, as in the tiled
+// path, so a row's result does not depend on how many rows the call had (chunked == whole sequence).
+// Work is split over whole vector-width column blocks.
 template <int MM>
-void small_m_axpy(const GemmArgs& g, const float (*arow)[512], int64_t k0, int64_t kc, bool first, int64_t j0,
+void small_m_axpy(const GemmArgs& g, const float* arow, int64_t k0, int64_t kc, bool first, int64_t j0,
                   int64_t j1) {
-  constexpr int V = 4;  // column vectors per register tile
-  int64_t j = j0;
-  auto finish = [&](const VecF* acc, int64_t jj, int64_t width) {
-    for (int i = 0; i < MM; ++i) {
-      alignas(64) float t[kLanes];
-      vstore(t, acc[i]);
-      float* c = g.C + i * g.ldc + jj;
-      for (int64_t l = 0; l < width; ++l) c[l] = first ? epilogue(g, t[l], i, jj + l) : c[l] + g.alpha * t[l];
-    }
-  };
-  for (; j + V * kLanes <= j1; j += V * kLanes) {
+  constexpr int V = NV;  // column vectors per register tile, as in the micro-kernel
+  const VecF va = vset1(g.alpha);
+  for (int64_t j = j0; j < j1; j += V * kLanes) {
+    const int64_t width = std::min<int64_t>(V * kLanes, g.N - j);
     VecF acc[MM][V];
     for (int i = 0; i < MM; ++i)
       for (int v = 0; v < V; ++v) acc[i][v] = vzero();
     for (int64_t k = 0; k < kc; ++k) {
       const float* b = g.B + (k0 + k) * g.ldb + j;
       VecF bv[V];
-      for (int v = 0; v < V; ++v) bv[v] = vload(b + v * kLanes);
+      if (width == V * kLanes) {
+        for (int v = 0; v < V; ++v) bv[v] = vload(b + v * kLanes);
+      } else {
+        alignas(64) float t[V * kLanes] = {};
+        for (int64_t l = 0; l < width; ++l) t[l] = b[l];
+        for (int v = 0; v < V; ++v) bv[v] = vload(t + v * kLanes);
+      }
       for (int i = 0; i < MM; ++i) {
-        const VecF a = vset1(arow[i][k]);
+        const VecF a = vset1(arow[i * KC + k]);
         for (int v = 0; v < V; ++v) acc[i][v] = vfma(a, bv[v], acc[i][v]);
       }
     }
-    for (int v = 0; v < V; ++v) {
-      VecF col[MM];
-      for (int i = 0; i < MM; ++i) col[i] = acc[i][v];
-      finish(col, j + v * kLanes, kLanes);
-    }
-  }
-  for (; j < j1; j += kLanes) {  // single vectors; the matrix's last columns through a padded copy
-    const int64_t width = std::min<int64_t>(kLanes, g.N - j);
-    VecF acc[MM];
-    for (int i = 0; i < MM; ++i) acc[i] = vzero();
-    for (int64_t k = 0; k < kc; ++k) {
-      const float* b = g.B + (k0 + k) * g.ldb + j;
-      VecF bv;
-      if (width == kLanes) {
-        bv = vload(b);
-      } else {
-        alignas(64) float t[kLanes] = {};
-        for (int64_t l = 0; l < width; ++l) t[l] = b[l];
-        bv = vload(t);
-      }
-      for (int i = 0; i < MM; ++i) acc[i] = vfma(vset1(arow[i][k]), bv, acc[i]);
-    }
-    finish(acc, j, width);
+    alignas(64) float tile[MM * V * kLanes];
+    for (int i = 0; i < MM; ++i)
+      for (int v = 0; v < V; ++v) vstore(tile + i * V * kLanes + v * kLanes, vmul(va, acc[i][v]));
+    store_edge(g.C + j, g.ldc, tile, V * kLanes, MM, static_cast<int>(width), g.beta, first,
+               g.bias_row, g.bias_col ? g.bias_col + j : nullptr);
   }
 }
 
 void gemm_small_m(const GemmArgs& g) {
   const int64_t M = g.M, N = g.N, K = g.K;
-  const int64_t blocks = (N + kLanes - 1) / kLanes;
-  const int64_t grain = std::max<int64_t>(2, (1 << 16) / std::max<int64_t>(1, K * kLanes));
+  const int64_t blocks = (N + NR - 1) / NR;
+  const int64_t grain = std::max<int64_t>(2, (1 << 16) / std::max<int64_t>(1, K * NR));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
-    const int64_t n0 = b0 * kLanes, n1 = std::min(N, b1 * kLanes);
-    alignas(64) float arow[kSmallM][512];
-    for (int64_t k0 = 0; k0 < K; k0 += 512) {  // K > 0 here (sgemm_impl handles K == 0)
-      const int64_t kc = std::min<int64_t>(512, K - k0);
+    const int64_t n0 = b0 * NR, n1 = std::min(N, b1 * NR);
+    alignas(64) float arow[kSmallM * KC];
+    for (int64_t k0 = 0; k0 < K; k0 += KC) {  // K > 0 here (sgemm_impl handles K == 0)
+      const int64_t kc = std::min<int64_t>(KC, K - k0);
       const bool first = k0 == 0;
       for (int64_t i = 0; i < M; ++i)  // gather op(A)'s rows for this K block
         for (int64_t k = 0; k < kc; ++k)
-          arow[i][k] = g.trans_a ? g.A[(k0 + k) * g.lda + i] : g.A[i * g.lda + k0 + k];
-      if (g.trans_b) {
-        for (int64_t j = n0; j < n1; ++j) {
-          const float* b = g.B + j * g.ldb + k0;
-          for (int64_t i = 0; i < M; ++i) {
-            VecF acc = vzero();
-            int64_t k = 0;
-            for (; k + kLanes <= kc; k += kLanes) acc = vfma(vload(arow[i] + k), vload(b + k), acc);
-            float t = vsum(acc);
-            for (; k < kc; ++k) t += arow[i][k] * b[k];
-            float* c = g.C + i * g.ldc + j;
-            *c = first ? epilogue(g, t, i, j) : *c + g.alpha * t;
-          }
-        }
-        continue;
-      }
+          arow[i * KC + k] = g.trans_a ? g.A[(k0 + k) * g.lda + i] : g.A[i * g.lda + k0 + k];
       switch (M) {
         case 1: small_m_axpy<1>(g, arow, k0, kc, first, n0, n1); break;
         case 2: small_m_axpy<2>(g, arow, k0, kc, first, n0, n1); break;
@@ -422,7 +386,7 @@ void gemm_small_m(const GemmArgs& g) {
 
 // Picks the kernel for a problem that is already oriented (no transposition decision left).
 void sgemm_oriented(const GemmArgs& g) {
-  if (g.M <= kSmallM) return gemm_small_m(g);
+  if (g.M <= kSmallM && !g.trans_b) return gemm_small_m(g);
   sgemm_tiled(g);
 }
 
