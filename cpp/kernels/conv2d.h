@@ -4,7 +4,7 @@
 //
 // Algorithm: stride-1 layers (but wide pointwise ones) run the direct kernels of conv2d_direct.h; the
 // rest, per image and group, im2col of a block of output columns (sized to stay in L2) followed
-// by the engine's sgemm (bias fused into the epilogue); 1x1/stride-1/no-pad layers skip im2col.
+// by the engine's sgemm (bias fused into the epilogue); for 1x1 layers im2col is a plain copy.
 // Threads go over images when there are at least two (GEMMs then run serially, one per thread), else
 // over the GEMM. Weight/bias gradients are summed over fixed image chunks (count depends on N only)
 // and the partials combined in chunk order, so results are bit-identical at any thread count.
