@@ -1,8 +1,8 @@
-"""Recurrent networks: one autograd node per direction/layer sequence call on the C++ kernels.
+"""Recurrent networks: one autograd node per layer, one C++ call per direction over the whole sequence.
 
 ``rnn_sequence`` / ``lstm_sequence`` run one direction of one layer over a whole (T, B, I) sequence
-(the time loop is in C++); ``rnn`` / ``lstm`` compose them into stacked, bidirectional networks with
-PyTorch's flat parameter list, as ``nn.RNN`` / ``nn.LSTM`` use them.
+(the time loop is in C++); ``rnn`` / ``lstm`` stack layers of one or two directions (both writing one
+(T, B, 2H) output) with PyTorch's flat parameter list, as ``nn.RNN`` / ``nn.LSTM`` use them.
 """
 
 from __future__ import annotations
