@@ -435,7 +435,7 @@ void sgemm_tiled(const GemmArgs& g) {
   const int64_t tiles_m = (g.M + MR - 1) / MR, tiles_n = (g.N + NR - 1) / NR;
   // Grain: at least ~2 MFLOP of work per thread chunk.
   const int64_t flops_per_tile_col = 2 * g.M * g.K * NR, flops_per_tile_row = 2 * g.N * g.K * MR;
-  constexpr int64_t kMinFlops = 1 << 22;  // ~30 us of work: below that a second thread costs more than it saves
+  constexpr int64_t kMinFlops = 1 << 21;  // ~15 us of work: below that a second thread costs more than it saves
   if (tiles_n >= tiles_m || g.M <= MR) {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_col));
     parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
