@@ -41,7 +41,11 @@ constexpr int64_t NC = NR * NNE_GEMM_NC_PANELS;        // B columns packed at on
 #ifndef NNE_GEMM_DIRECT_B_ROWS
 #define NNE_GEMM_DIRECT_B_ROWS 24
 #endif
-constexpr int64_t kSmallM = 4;  // up to this many rows: no packing at all (GEMV-like kernels)
+constexpr int64_t kSmallM = 4;
+#ifndef NNE_GEMM_DIRECT_A_COLS
+#define NNE_GEMM_DIRECT_A_COLS 64
+#endif
+constexpr int64_t kDirectACols = NNE_GEMM_DIRECT_A_COLS;  // up to this many columns, A is not packed  // up to this many rows: no packing at all (GEMV-like kernels)
 constexpr int64_t kDirectBRows = NNE_GEMM_DIRECT_B_ROWS;  // up to this many rows, B is not packed
 
 // Per-thread packing buffers, grown on demand and reused (no allocation in the steady state).
@@ -191,9 +195,11 @@ inline void store_edge(float* c, int64_t ldc, const float* tile, int tile_ld, in
 
 // acc[MR][NR] = sum_k a[k][i] * b[k][j]; then C = alpha*acc + (first ? beta*C + biases : C).
 // b advances by bstride floats per k: NR for a packed panel, ldb when reading row-major B in place.
+// DirectA: a points at row-major op(A) rows in place (row stride lda) instead of a packed panel.
+template <bool DirectA = false>
 inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, int64_t bstride,
                          float* c, int64_t ldc, int rows, int cols, float alpha, float beta, bool first,
-                         const float* bias_row, const float* bias_col) {
+                         const float* bias_row, const float* bias_col, int64_t lda = 0) {
   VecF acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
@@ -205,11 +211,11 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
     for (int v = 0; v < NV; ++v) bv[v] = vload(b + v * kLanes);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const VecF av = vset1(a[i]);
+      const VecF av = vset1(DirectA ? a[i * lda] : a[i]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = vfma(av, bv[v], acc[i][v]);
     }
-    a += MR;
+    a += DirectA ? 1 : MR;
     b += bstride;
   }
   const VecF va = vset1(alpha);
@@ -256,17 +262,26 @@ void gemm_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n
     for (int64_t pc = 0; pc < g.K; pc += KC) {
       const int64_t kc = std::min(KC, g.K - pc);
       const bool first = pc == 0;
-      pack_a(g, ic, mc, pc, kc, pa);
+      // Narrow C: each A element is used by few B panels, so full MR-row panels of a non-transposed A
+      // are read in place; only a ragged last panel is packed.
+      const bool direct_a = !g.trans_a && (n1 - n0) <= kDirectACols;
+      if (!direct_a) pack_a(g, ic, mc, pc, kc, pa);
       for (int64_t jc = n0; jc < n1; jc += NC) {
         const int64_t nc = std::min(NC, n1 - jc);
         pack_b(g, pc, kc, jc, nc, pb);
         for (int64_t ir = 0; ir < mc; ir += MR) {
           const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+          if (direct_a && rows < MR) pack_a(g, ic + ir, rows, pc, kc, pa + ir * kc);
           for (int64_t jr = 0; jr < nc; jr += NR) {
             const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-            micro_kernel(kc, pa + ir * kc, pb + jr * kc, NR, g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, rows, cols,
-                         g.alpha, g.beta, first, g.bias_row ? g.bias_row + ic + ir : nullptr,
-                         g.bias_col ? g.bias_col + jc + jr : nullptr);
+            float* c = g.C + (ic + ir) * g.ldc + jc + jr;
+            const float* br = g.bias_row ? g.bias_row + ic + ir : nullptr;
+            const float* bc = g.bias_col ? g.bias_col + jc + jr : nullptr;
+            if (direct_a && rows == MR)
+              micro_kernel<true>(kc, g.A + (ic + ir) * g.lda + pc, pb + jr * kc, NR, c, g.ldc, rows, cols, g.alpha,
+                                 g.beta, first, br, bc, g.lda);
+            else
+              micro_kernel(kc, pa + ir * kc, pb + jr * kc, NR, c, g.ldc, rows, cols, g.alpha, g.beta, first, br, bc);
           }
         }
       }
