@@ -375,3 +375,31 @@ def test_resume_equals_uninterrupted(tmp_path):
         np.testing.assert_array_equal(a, b, err_msg=k)
     with pytest.raises(ValueError, match="not an nnengine checkpoint"):
         io.load_checkpoint(ck.replace("ck", "m"), m3) if io.save_model(m3, ck.replace("ck", "m")) is None else None
+
+
+def test_save_load_keeps_regularizers_and_constraints(tmp_path):
+    from nnengine.constraints import MaxNorm, UnitNorm
+    from nnengine.regularizers import L1L2, L2
+
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 4, weight_regularizer=L2(0.01), weight_constraint=MaxNorm(2.0)),
+                          nn.ReLU(), nn.Conv2d(1, 2, 1, weight_regularizer=L1L2(0.1, 0.2), bias_constraint=UnitNorm())
+                          if hasattr(nn, "Conv2d") else nn.Identity())
+    p = str(tmp_path / "reg.safetensors")
+    io.save_model(model[:2], p)
+    back = io.load_model(p)
+    w = back[0].weight
+    assert isinstance(w.regularizer, L2) and w.regularizer.l2 == 0.01
+    assert isinstance(w.constraint, MaxNorm) and w.constraint.max_value == 2.0
+    np.testing.assert_allclose(back.regularization_loss().item(), model[:2].regularization_loss().item(), rtol=1e-6)
+    io.save_model(model[2], p)
+    conv = io.load_model(p)
+    assert isinstance(conv.weight.regularizer, L1L2) and conv.weight.regularizer.l2 == 0.2
+    assert isinstance(conv.bias.constraint, UnitNorm)
+
+
+def test_architecture_rejects_unknown_objects(tmp_path):
+    spec = {"class": "Linear", "args": {"in_features": 2, "out_features": 2,
+                                         "weight_regularizer": {"__object__": "os.system", "args": {}}}}
+    with pytest.raises(ValueError, match="unknown object"):
+        io.build(spec)

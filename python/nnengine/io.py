@@ -267,9 +267,43 @@ def _class_name(cls: type, reg: Dict[str, type]) -> str:
                      "nnengine.io.save_weights(model, path) and rebuild the model in code")
 
 
+def _object_registry() -> Dict[str, type]:
+    """Regularizer and constraint classes of nnengine, the only plain objects an architecture may hold."""
+    from . import constraints, regularizers
+
+    out: Dict[str, type] = {}
+    for mod, base in ((regularizers, regularizers.Regularizer), (constraints, constraints.Constraint)):
+        for name in dir(mod):
+            c = getattr(mod, name)
+            if isinstance(c, type) and issubclass(c, base) and c.__module__ == mod.__name__:
+                out[f"{mod.__name__}.{name}"] = c
+    return out
+
+
+def _encode_object(v: Any, where: str, reg: Dict[str, type]) -> Any:
+    """A regularizer/constraint as its class name and constructor arguments (read back from attributes)."""
+    import inspect
+
+    key = f"{type(v).__module__}.{type(v).__name__}"
+    if _object_registry().get(key) is not type(v):
+        return None
+    args = {}
+    for name, prm in inspect.signature(type(v).__init__).parameters.items():
+        if name == "self" or prm.kind in (prm.VAR_POSITIONAL, prm.VAR_KEYWORD):
+            continue
+        if not hasattr(v, name):
+            return None
+        args[name] = _encode(getattr(v, name), f"{where}.{name}", reg)
+    return {"__object__": key, "args": args}
+
+
 def _encode(v: Any, where: str, reg: Dict[str, type]) -> Any:
     if v is None or isinstance(v, (bool, str)):
         return v
+    obj = _encode_object(v, where, reg) if not isinstance(v, (int, float, tuple, list, dict, np.ndarray,
+                                                              Tensor, Module, type)) else None
+    if obj is not None:
+        return obj
     if isinstance(v, (int, np.integer)):
         return int(v)
     if isinstance(v, (float, np.floating)):
@@ -323,6 +357,14 @@ def _decode(v: Any, where: str, reg: Dict[str, type]) -> Any:
         return build(v["__module__"], reg)
     if set(v) == {"__class__"} and v["__class__"] in reg:
         return reg[v["__class__"]]
+    if set(v) == {"__object__", "args"} and isinstance(v["args"], dict):
+        cls = _object_registry().get(v["__object__"])
+        if cls is None:
+            raise ValueError(f"architecture: {where}: unknown object {str(v['__object__'])[:100]!r}")
+        try:
+            return cls(**{k: _decode(x, where, reg) for k, x in v["args"].items()})
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"architecture: {where}: invalid arguments for {v['__object__']} ({e})") from None
     if set(v) == {"__float__"} and v["__float__"] in ("inf", "-inf", "nan"):
         return float(v["__float__"])
     if set(v) == {"__array__", "dtype", "tensor"} and v["dtype"] in _CODES:
