@@ -26,6 +26,8 @@ CASES = {
     "softmax": ((4, 6), lambda x: F.softmax(x, 1)),
     "log_softmax": ((4, 6), lambda x: F.log_softmax(x, 0)),
     "linear": ((4, 6), lambda x: F.linear(x, ne.ones(3, 6))),
+    "linear_transposed_weight": ((4, 6), lambda x: F.linear(x, ne.tensor(np.arange(18.0).reshape(6, 3)).t(),
+                                                             ne.ones(6)[::2])),
     "cross_entropy": ((4, 6), lambda x: F.cross_entropy(x, np.array([0, 1, 2, 5]))),
     "mse": ((4, 6), lambda x: F.mse_loss(x, np.zeros((4, 6)))),
     "conv2d": ((2, 3, 7, 7), lambda x: F.conv2d(x, ne.ones(4, 3, 3, 3), padding=1)),

@@ -95,10 +95,6 @@ class Tensor:
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
-    @property
-    def size_(self) -> int:
-        return self.data.size
-
     def size(self, dim: Optional[int] = None) -> Union[tuple, int]:
         return self.data.shape if dim is None else self.data.shape[dim]
 

@@ -31,16 +31,22 @@ def matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out.reshape(batch + (a.shape[-2], b.shape[-1]))
 
 
+def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> tuple:
+    """``(y, x2, w)`` for y = x @ w.T + b on contiguous float32 operands (x2: x as rows)."""
+    x2 = f32c(x.reshape(-1, x.shape[-1]))
+    w = f32c(w)
+    y = _core.gemm(x2, w, trans_b=True, bias_col=None if b is None else f32c(b))
+    return y.reshape(x.shape[:-1] + (w.shape[0],)), x2, w
+
+
 class LinearFn(Function):
     @staticmethod
     def forward(ctx, x, w, b):
-        lead = x.shape[:-1]
-        x2 = f32c(x.reshape(-1, x.shape[-1]))
+        y, x2, w = _linear_arrays(x, w, b)
         ctx.save_for_backward(x2, w)
-        ctx.lead = lead
+        ctx.lead = x.shape[:-1]
         ctx.has_bias = b is not None
-        y = _core.gemm(x2, w, trans_b=True, bias_col=b)
-        return y.reshape(lead + (w.shape[0],))
+        return y
 
     @staticmethod
     def backward(ctx, g):
@@ -70,7 +76,5 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
     else:
         b = None
     if not (is_grad_enabled() and (x.requires_grad or w.requires_grad or (b is not None and b.requires_grad))):
-        x2 = f32c(x.data.reshape(-1, x.shape[-1]))  # inference: no tape
-        y = _core.gemm(x2, w.data, trans_b=True, bias_col=None if b is None else b.data)
-        return Tensor._wrap(y.reshape(x.shape[:-1] + (w.shape[0],)))
+        return Tensor._wrap(_linear_arrays(x.data, w.data, None if b is None else b.data)[0])  # inference: no tape
     return LinearFn.apply(x, w, b)
