@@ -7,7 +7,11 @@ import nnengine as ne
 from nnengine import _core
 
 SIZES = [(1, 1, 1), (7, 15, 16), (16, 17, 33), (33, 16, 7), (257, 33, 17), (1, 300, 64), (300, 1, 64),
-         (5, 1000, 3), (64, 200, 576), (13, 9, 600)]
+         (5, 1000, 3), (64, 200, 576), (13, 9, 600),
+         # tile shapes and paths: 8-row tiles (M = 32, 64), one-vector tiles (N <= 16), B read in place
+         # by one row panel (M = 8) or copied by the first of several (M <= 128, two KC blocks)
+         (32, 512, 128), (64, 97, 40), (128, 10, 130), (200, 16, 33), (8, 200, 700), (100, 150, 900),
+         (129, 50, 400)]
 
 
 def _operands(rng, M, N, K, ta, tb):
@@ -34,14 +38,16 @@ def test_gemm_matches_float64(isa, rng, M, N, K, ta, tb):
 
 
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25), (0.0, 3.0)])
-def test_gemm_alpha_beta_bias(isa, rng, alpha, beta):
-    M, N, K = 37, 45, 300  # K > one cache block
-    a, b = _operands(rng, M, N, K, False, True)
+@pytest.mark.parametrize("M,N,K,tb", [(37, 45, 300, True), (37, 45, 900, False), (128, 10, 500, False),
+                                      (300, 70, 500, False), (3, 40, 500, False), (40, 3, 100, False)])
+def test_gemm_alpha_beta_bias(isa, rng, alpha, beta, M, N, K, tb):
+    # every path (packed, B in place, narrow tiles, GEMV rows, transposed), with K over several blocks
+    a, b = _operands(rng, M, N, K, False, tb)
     c = rng.standard_normal((M, N)).astype(np.float32)
     br = rng.standard_normal(M).astype(np.float32)
     bc = rng.standard_normal(N).astype(np.float32)
-    out = _core.gemm(a, b, False, True, alpha, beta, c.copy() if beta else None, br, bc)
-    ref = alpha * _oracle(a, b, False, True) + (beta * c if beta else 0) + br[:, None] + bc[None, :]
+    out = _core.gemm(a, b, False, tb, alpha, beta, c.copy() if beta else None, br, bc)
+    ref = alpha * _oracle(a, b, False, tb) + (beta * c if beta else 0) + br[:, None] + bc[None, :]
     np.testing.assert_allclose(out, ref, atol=2e-4 * np.sqrt(K), rtol=1e-5)
 
 
@@ -71,7 +77,8 @@ def test_gemm_float64_oracle(rng):
     np.testing.assert_allclose(_core.gemm(a, b, False, True), a @ b.T, rtol=1e-12)
 
 
-@pytest.mark.parametrize("M,N,K", [(512, 64, 128), (64, 3136, 96), (600, 600, 300)])
+@pytest.mark.parametrize("M,N,K", [(512, 64, 128), (64, 3136, 96), (600, 600, 300), (32, 700, 450),
+                                   (128, 10, 500)])
 def test_gemm_threads_bit_identical(isa, rng, M, N, K):
     a, b = _operands(rng, M, N, K, False, False)
     with ne.backend.num_threads(1):
@@ -128,11 +135,12 @@ def test_gemm_few_rows_gemv_path(isa, rng, M, ta, tb):
 
 @pytest.mark.parametrize("tb", [False, True])
 @pytest.mark.parametrize("K", [5, 300, 900])
-@pytest.mark.parametrize("N", [40, 77])  # 40: narrow C, A read in place; 77: A packed
-def test_gemm_row_result_independent_of_row_count(isa, rng, tb, K, N):
+@pytest.mark.parametrize("N", [10, 40, 77, 200])  # 10: one-vector tiles; 40: A read in place; 77, 200: A packed
+@pytest.mark.parametrize("M", [50, 300])  # 50: B read in place; 300: B packed ahead
+def test_gemm_row_result_independent_of_row_count(isa, rng, tb, K, N, M):
     """A row of C is bit-identical whether computed alone, in a few-row call or in a big one
     (what makes a streamed RNN equal the whole-sequence call)."""
-    a = rng.standard_normal((50, K)).astype(np.float32)
+    a = rng.standard_normal((M, K)).astype(np.float32)
     b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
     bias = rng.standard_normal(N).astype(np.float32)
     whole = _core.gemm(a, b, False, tb, bias_col=bias)

@@ -26,6 +26,9 @@ inline VecF vdiv(VecF a, VecF b) { return _mm512_div_ps(a, b); }
 inline VecF vmax(VecF a, VecF b) { return _mm512_max_ps(a, b); }
 inline VecF vmin(VecF a, VecF b) { return _mm512_min_ps(a, b); }
 inline VecF vfma(VecF a, VecF b, VecF c) { return _mm512_fmadd_ps(a, b, c); }
+// The first n lanes (0 <= n <= kLanes) of p; other lanes read as 0 and are never touched in memory.
+inline VecF vload_n(const float* p, int n) { return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p); }
+inline void vstore_n(float* p, VecF v, int n) { _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v); }
 // (Not _mm512_reduce_add_ps or extract intrinsics: GCC 12 warns -Wmaybe-uninitialized inside them.)
 inline float vsum(VecF v) {
   alignas(64) float t[16];
@@ -50,6 +53,9 @@ inline VecF vdiv(VecF a, VecF b) { return _mm256_div_ps(a, b); }
 inline VecF vmax(VecF a, VecF b) { return _mm256_max_ps(a, b); }
 inline VecF vmin(VecF a, VecF b) { return _mm256_min_ps(a, b); }
 inline VecF vfma(VecF a, VecF b, VecF c) { return _mm256_fmadd_ps(a, b, c); }
+inline __m256i vmask_n(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+inline VecF vload_n(const float* p, int n) { return _mm256_maskload_ps(p, vmask_n(n)); }
+inline void vstore_n(float* p, VecF v, int n) { _mm256_maskstore_ps(p, vmask_n(n), v); }
 inline float vsum(VecF v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -72,6 +78,8 @@ inline VecF vmax(VecF a, VecF b) { return a > b ? a : b; }
 inline VecF vmin(VecF a, VecF b) { return a < b ? a : b; }
 // No fused multiply-add on baseline: the result may differ in the last bit from FMA ISAs.
 inline VecF vfma(VecF a, VecF b, VecF c) { return a * b + c; }
+inline VecF vload_n(const float* p, int n) { VecF v = vzero(); __builtin_memcpy(&v, p, sizeof(float) * n); return v; }
+inline void vstore_n(float* p, VecF v, int n) { __builtin_memcpy(p, &v, sizeof(float) * n); }
 inline float vsum(VecF v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 #endif
 

@@ -5,9 +5,15 @@
 // they are the fused epilogue of linear (bias_col) and convolution (bias_row) layers.
 //
 // Algorithm (Goto/BLIS): B is packed into KC x NR panels, A into MR x KC panels, and a register-tiled
-// micro-kernel (AVX-512: 12x32, AVX2+FMA: 6x16, baseline: 6x8) accumulates each MR x NR tile over a KC
-// block. Threads split C into column (or row) slabs aligned to NR (MR); every element is computed
-// by the same sequence of FMAs whatever the split, so results are bit-identical at any thread count.
+// micro-kernel accumulates each MR x NR tile over a KC block. Three tile shapes per ISA (AVX-512:
+// 12x32, 8x48, 16x16; AVX2+FMA and baseline: 6x2, 4x3, 12x1 vectors) are picked per call by padded
+// work. Up to 128 rows, a non-transposed B is read in place (prefetched) by the first row panel, which
+// packs it on the way for the others; narrow outputs read A in place; up to 4 rows run as GEMVs.
+// Threads split C into column (or row) slabs aligned to NR (MR).
+//
+// Every element is the same FMA chain over k in the same KC blocks with the same epilogue, whatever
+// the path, tile shape or thread split. So results are bit-identical at any thread count, and a row's
+// result does not depend on how many rows the call had (streaming RNNs rely on this).
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,112 @@
+// GEMM operand packing (private to gemm.cpp, compiled once per ISA with it).
+//
+// pack_a<MR>: op(A) rows into MR-row panels (for each k, MR values: the broadcast side).
+// pack_b<NR>: op(B) columns into NR-column panels (for each k, NR values: the vector side).
+// Ragged panels are zero-padded so the micro-kernel never branches on the edge inside its k loop.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "core/simd.h"
+#include "kernels/gemm.h"
+
+namespace nne {
+namespace NNE_ISA_NS {
+namespace {
+
+// dst[k * ldd + j] = src[j * lds + k] for an 8 x 8 block (j, k < 8).
+inline void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+#if defined(__AVX2__)
+  // Row halves are paired across the two 128-bit lanes by loads (r_i low | r_{i+4} low, and the high
+  // halves), so only the in-lane unpack/shuffle stages use the shuffle port: 16 shuffles per block.
+  const auto pair = [&](int i, int off) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src + i * lds + off)),
+                                _mm_loadu_ps(src + (i + 4) * lds + off), 1);
+  };
+  for (int off = 0; off < 8; off += 4) {
+    const __m256 t0 = pair(0, off), t1 = pair(1, off), t2 = pair(2, off), t3 = pair(3, off);
+    const __m256 u0 = _mm256_unpacklo_ps(t0, t1), u1 = _mm256_unpackhi_ps(t0, t1), u2 = _mm256_unpacklo_ps(t2, t3),
+                 u3 = _mm256_unpackhi_ps(t2, t3);
+    _mm256_storeu_ps(dst + (off + 0) * ldd, _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(1, 0, 1, 0)));
+    _mm256_storeu_ps(dst + (off + 1) * ldd, _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(3, 2, 3, 2)));
+    _mm256_storeu_ps(dst + (off + 2) * ldd, _mm256_shuffle_ps(u1, u3, _MM_SHUFFLE(1, 0, 1, 0)));
+    _mm256_storeu_ps(dst + (off + 3) * ldd, _mm256_shuffle_ps(u1, u3, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+#else
+  for (int j = 0; j < 8; ++j)
+    for (int k = 0; k < 8; ++k) dst[k * ldd + j] = src[j * lds + k];
+#endif
+}
+
+// Transposed gather of `n` rows of a row-major matrix (row stride lds) into the k-major panel layout:
+// dst[k * ldd + j] = src[j * lds + k] for j < n, k < kc. Eight source rows are read together in
+// 8 x 8 register blocks, so both sides stay within a few cache lines.
+inline void gather_transposed(const float* src, int64_t lds, int64_t n, int64_t kc, float* dst, int64_t ldd) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const float* s0 = src + j * lds;
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8) transpose8x8(s0 + k, lds, dst + k * ldd + j, ldd);
+    for (; k < kc; ++k)
+      for (int jj = 0; jj < 8; ++jj) dst[k * ldd + j + jj] = s0[jj * lds + k];
+  }
+  for (; j < n; ++j) {
+    const float* sj = src + j * lds;
+    for (int64_t k = 0; k < kc; ++k) dst[k * ldd + j] = sj[k];
+  }
+}
+
+// Zero the padding lanes [n, width) of a k-major panel of kc steps.
+inline void zero_pad(float* dst, int64_t width, int64_t n, int64_t kc) {
+  if (n < width)
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t j = n; j < width; ++j) dst[k * width + j] = 0.f;
+}
+
+// Pack op(A)[m0:m0+mc, k0:k0+kc] into MR-row panels: panel r holds, for each k, MR values.
+template <int MR>
+void pack_a(const GemmArgs& g, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float* dst) {
+  for (int64_t r = 0; r < mc; r += MR) {
+    const int64_t rows = std::min<int64_t>(MR, mc - r);
+    float* d = dst + r * kc;
+    if (!g.trans_a) {
+      gather_transposed(g.A + (m0 + r) * g.lda + k0, g.lda, rows, kc, d, MR);
+    } else {
+      for (int64_t k = 0; k < kc; ++k) std::memcpy(d + k * MR, g.A + (k0 + k) * g.lda + m0 + r, sizeof(float) * rows);
+    }
+    zero_pad(d, MR, rows, kc);
+  }
+}
+
+// Pack op(B)[k0:k0+kc, n0:n0+nc] into NR-column panels: panel c holds, for each k, NR values.
+template <int NR>
+void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* dst) {
+  if (!g.trans_b) {
+    // Row by row: each source row is read once, sequentially (TLB- and prefetch-friendly), and its
+    // NR-wide pieces are scattered to their panels in the L2-resident destination.
+    const int64_t full = (nc / NR) * NR;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = g.B + (k0 + k) * g.ldb + n0;
+      for (int64_t c = 0; c < full; c += NR) std::memcpy(dst + c * kc + k * NR, src + c, sizeof(float) * NR);
+      if (full < nc) {  // ragged last panel: masked loads, zero-filled lanes
+        float* dk = dst + full * kc + k * NR;
+        const int cols = static_cast<int>(nc - full);
+        for (int v = 0; v < NR / kLanes; ++v)
+          vstore(dk + v * kLanes, vload_n(src + full + v * kLanes, std::max(0, std::min(kLanes, cols - v * kLanes))));
+      }
+    }
+    return;
+  }
+  for (int64_t c = 0; c < nc; c += NR) {
+    const int64_t cols = std::min<int64_t>(NR, nc - c);
+    float* d = dst + c * kc;
+    gather_transposed(g.B + (n0 + c) * g.ldb + k0, g.ldb, cols, kc, d, NR);
+    zero_pad(d, NR, cols, kc);
+  }
+}
+
+}  // namespace
+}  // namespace NNE_ISA_NS
+}  // namespace nne
