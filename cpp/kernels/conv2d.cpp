@@ -54,6 +54,30 @@ inline void valid_q(const Conv2dShape& s, int64_t off, int64_t qa, int64_t qb, i
   if (hi < lo) hi = lo;
 }
 
+// d[q] = src[q * stride] for q in [lo, hi): the strided row copy of im2col. Stride 2 (downsampling
+// stems and stride-2 convolutions) deinterleaves two vectors at a time; vector loads stay within
+// src[lo * 2 .. (hi - 1) * 2], the range the scalar loop reads.
+inline void copy_strided(float* d, const float* src, int64_t lo, int64_t hi, int64_t stride) {
+  int64_t q = lo;
+#if defined(__AVX512F__)
+  if (stride == 2) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (; q + 17 <= hi; q += 16)
+      _mm512_storeu_ps(d + q, _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * q), even,
+                                                     _mm512_loadu_ps(src + 2 * q + 16)));
+  }
+#elif defined(__AVX2__)
+  if (stride == 2) {
+    for (; q + 9 <= hi; q += 8) {
+      const __m256 e = _mm256_shuffle_ps(_mm256_loadu_ps(src + 2 * q), _mm256_loadu_ps(src + 2 * q + 8),
+                                         _MM_SHUFFLE(2, 0, 2, 0));
+      _mm256_storeu_ps(d + q, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+  }
+#endif
+  for (; q < hi; ++q) d[q] = src[q * stride];
+}
+
 // col[((c*R + r)*S + t) * ld + j - j0] = x[c][ih][iw] (0 outside the image), output columns j in [j0, j1).
 void im2col(float* col, int64_t ld, const float* x, const Conv2dShape& s, const Geo& g, int64_t j0, int64_t j1) {
   for (int64_t c = 0; c < g.Cg; ++c)
@@ -76,7 +100,7 @@ void im2col(float* col, int64_t ld, const float* x, const Conv2dShape& s, const 
           if (s.stride_w == 1) {
             if (hi > lo) std::memcpy(d + lo, src + lo, sizeof(float) * (hi - lo));
           } else {
-            for (int64_t q = lo; q < hi; ++q) d[q] = src[q * s.stride_w];
+            copy_strided(d, src, lo, hi, s.stride_w);
           }
           for (int64_t q = hi; q < qb; ++q) d[q] = 0.f;
         }
