@@ -16,7 +16,7 @@ namespace NNE_ISA_NS {
 namespace {
 
 #if defined(__AVX512F__)
-constexpr int KB = 6, VB = 4;  // forward tile: output channels x vectors (24 accumulators)
+constexpr int KB = 8, VB = 3;  // forward tile: output channels x vectors (24 accumulators)
 constexpr int WV = 4;          // weight-gradient tile: up to 4 vectors of output channels ...
 constexpr int wgrad_taps(int kv) { return kv >= 4 ? 6 : kv == 3 ? 8 : 12; }  // ... x taps (<= 24 acc)
 #else
@@ -121,8 +121,12 @@ void forward_image(float* y, const float* x, const float* w, const float* b, con
       const float bias = b ? b[gr * g.Kg + k] : 0.f;
       float* yk = y + (gr * g.Kg + k) * s.P * s.Q;
       const float* ok = out + k * ldo;
+      const VecF vb = vset1(bias);
       for (int64_t p = 0; p < s.P; ++p)
-        for (int64_t q = 0; q < s.Q; ++q) yk[p * s.Q + q] = ok[p * g.Wp + q] + bias;
+        for (int64_t q = 0; q < s.Q; q += kLanes) {
+          const int n = static_cast<int>(std::min<int64_t>(kLanes, s.Q - q));
+          vstore_n(yk + p * s.Q + q, vadd(vload_n(ok + p * g.Wp + q, n), vb), n);
+        }
     }
   }
 }
