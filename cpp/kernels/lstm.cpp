@@ -42,23 +42,23 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
     auto init = [&](int64_t, int64_t jb, VecF* acc) {
       const int64_t j0 = jb * L;
       const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
-      for (int g = 0; g < 4; ++g) acc[g] = w.bias ? loadn(w.bias + g * H + j0, n) : vzero();
+      for (int g = 0; g < 4; ++g) acc[g] = w.bias ? vload_n(w.bias + g * H + j0, n) : vzero();
     };
     auto epi = [&](int64_t b, int64_t jb, VecF* acc) {
       const int64_t j0 = jb * L;
       const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
       const VecF i = vsigmoid_fast(acc[0]), f = vsigmoid_fast(acc[1]), o = vsigmoid_fast(acc[3]);
       const VecF g = vtanh_fast(acc[2]);
-      const VecF c = vfma(f, loadn(cprev + b * H + j0, n), vmul(i, g));
+      const VecF c = vfma(f, vload_n(cprev + b * H + j0, n), vmul(i, g));
       if (gt) {
         float* p = gt + b * N + j0;
-        storen(p, i, n);
-        storen(p + H, f, n);
-        storen(p + 2 * H, g, n);
-        storen(p + 3 * H, o, n);
+        vstore_n(p, i, n);
+        vstore_n(p + H, f, n);
+        vstore_n(p + 2 * H, g, n);
+        vstore_n(p + 3 * H, o, n);
       }
-      storen(ccur + b * H + j0, c, n);
-      storen(yt + b * ldy + j0, vmul(o, vtanh_fast(c)), n);
+      vstore_n(ccur + b * H + j0, c, n);
+      vstore_n(yt + b * ldy + j0, vmul(o, vtanh_fast(c)), n);
     };
     recurrent_step<kMrFwd, 4>(r0, r1, nblocks(H), {x + t * B * I, I, I}, {hprev, st == 0 ? H : ldy, H}, wp, init, epi);
   });
@@ -77,19 +77,19 @@ void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, cons
     const float* cprev = t == t_first ? sv.c0 : sv.cs + tp * BH;
     const float* p = sv.gates + t * B * N + b * N + j0;
     const int64_t q0 = b * H + j0;
-    VecF dh = vadd(loadn(dy + (t * B + b) * ldy + j0, n), rec);
-    if (last) dh = vadd(dh, loadn(dh_n + q0, n));
+    VecF dh = vadd(vload_n(dy + (t * B + b) * ldy + j0, n), rec);
+    if (last) dh = vadd(dh, vload_n(dh_n + q0, n));
     const VecF one = vset1(1.f);
-    const VecF i = loadn(p, n), f = loadn(p + H, n), gg = loadn(p + 2 * H, n), o = loadn(p + 3 * H, n);
-    const VecF tc = vtanh_fast(loadn(sv.cs + t * BH + q0, n));
+    const VecF i = vload_n(p, n), f = vload_n(p + H, n), gg = vload_n(p + 2 * H, n), o = vload_n(p + 3 * H, n);
+    const VecF tc = vtanh_fast(vload_n(sv.cs + t * BH + q0, n));
     float* dcp = dc0 + q0;
-    const VecF dc = vfma(vmul(dh, o), vsub(one, vmul(tc, tc)), loadn(dcp, n));
-    storen(dcp, vmul(dc, f), n);
+    const VecF dc = vfma(vmul(dh, o), vsub(one, vmul(tc, tc)), vload_n(dcp, n));
+    vstore_n(dcp, vmul(dc, f), n);
     float* q = dG + t * B * N + b * N + j0;
-    storen(q, vmul(vmul(dc, gg), vmul(i, vsub(one, i))), n);
-    storen(q + H, vmul(vmul(dc, loadn(cprev + q0, n)), vmul(f, vsub(one, f))), n);
-    storen(q + 2 * H, vmul(vmul(dc, i), vsub(one, vmul(gg, gg))), n);
-    storen(q + 3 * H, vmul(vmul(dh, tc), vmul(o, vsub(one, o))), n);
+    vstore_n(q, vmul(vmul(dc, gg), vmul(i, vsub(one, i))), n);
+    vstore_n(q + H, vmul(vmul(dc, vload_n(cprev + q0, n)), vmul(f, vsub(one, f))), n);
+    vstore_n(q + 2 * H, vmul(vmul(dc, i), vsub(one, vmul(gg, gg))), n);
+    vstore_n(q + 3 * H, vmul(vmul(dh, tc), vmul(o, vsub(one, o))), n);
   };
   backward_sweep<kMrBwd, kNvBwd>(g, dG, sv.x, sv.h0, sv.y, ldy, w, T, B, I, H, 4, s.reverse, gate_epi);
 }

@@ -60,20 +60,6 @@ inline bool all_zero(const float* p, int64_t n) {
   return true;
 }
 
-inline VecF loadn(const float* p, int n) {
-  if (n == L) return vload(p);
-  alignas(64) float t[L] = {};
-  std::memcpy(t, p, sizeof(float) * n);
-  return vload(t);
-}
-
-inline void storen(float* p, VecF v, int n) {
-  if (n == L) return vstore(p, v);
-  alignas(64) float t[L];
-  vstore(t, v);
-  std::memcpy(p, t, sizeof(float) * n);
-}
-
 // Forward packing of [w_ih | w_hh] ((G*H, I) and (G*H, H); w_ih may be null with I = 0) per block of L
 // hidden units with all G gates side by side: dst[jb][k][g][l] = w_ih[g*H + jb*L + l][k] for k < I,
 // then w_hh[g*H + jb*L + l][k - I] (zero past H). Size nblocks*L*G*(I+H).
@@ -341,14 +327,14 @@ inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const f
           if (j0 >= H) break;
           const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
           if (st == T) {
-            storen(g.dh0 + b * H + j0, acc[v], n);
+            vstore_n(g.dh0 + b * H + j0, acc[v], n);
           } else {
             gate_epi(b, t, st == 0, j0, n, acc[v]);
           }
         } else if (tp >= 0) {
           const int64_t i0 = (jb - nbh) * CB + v * L;
           if (i0 >= I) break;
-          storen(g.dx + (tp * B + b) * I + i0, acc[v], static_cast<int>(std::min<int64_t>(L, I - i0)));
+          vstore_n(g.dx + (tp * B + b) * I + i0, acc[v], static_cast<int>(std::min<int64_t>(L, I - i0)));
         }
       }
     };

@@ -25,11 +25,11 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
     float* yt = y + t * B * ldy;
     auto init = [&](int64_t b, int64_t jb, VecF* acc) {
-      acc[0] = loadn(yt + b * ldy + jb * L, static_cast<int>(std::min<int64_t>(L, H - jb * L)));
+      acc[0] = vload_n(yt + b * ldy + jb * L, static_cast<int>(std::min<int64_t>(L, H - jb * L)));
     };
     auto epi = [&](int64_t b, int64_t jb, VecF* acc) {
       const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
-      storen(yt + b * ldy + jb * L, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
+      vstore_n(yt + b * ldy + jb * L, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
     };
     const StepIn hp{st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy, st == 0 ? H : ldy, H};
     recurrent_step<kMr, 1>(r0, r1, nblocks(H), {}, hp, wp, init, epi);
@@ -44,10 +44,10 @@ void rnn_backward_impl(RnnGrads g, float* dpre, const float* dy, const float* dh
   const bool relu = s.act == kRnnRelu;
   auto gate_epi = [&](int64_t b, int64_t t, bool last, int64_t j0, int n, VecF rec) {
     const int64_t q = t * BH + b * H + j0, qy = (t * B + b) * ldy + j0;
-    VecF d = vadd(loadn(dy + qy, n), rec);
-    if (last) d = vadd(d, loadn(dh_n + b * H + j0, n));
-    const VecF h = loadn(y + qy, n);
-    storen(dpre + q, relu ? vselect_gt(h, vzero(), d, vzero()) : vmul(d, vsub(vset1(1.f), vmul(h, h))), n);
+    VecF d = vadd(vload_n(dy + qy, n), rec);
+    if (last) d = vadd(d, vload_n(dh_n + b * H + j0, n));
+    const VecF h = vload_n(y + qy, n);
+    vstore_n(dpre + q, relu ? vselect_gt(h, vzero(), d, vzero()) : vmul(d, vsub(vset1(1.f), vmul(h, h))), n);
   };
   backward_sweep<kMrBwd, kNvBwd>(g, dpre, x, h0, y, ldy, w, T, B, I, H, 1, s.reverse, gate_epi);
 }
@@ -55,7 +55,7 @@ void rnn_backward_impl(RnnGrads g, float* dpre, const float* dy, const float* dh
 void vmath_impl(float* out, const float* in, int64_t n, int kind) {
   for (int64_t i = 0; i < n; i += L) {
     const int m = static_cast<int>(std::min<int64_t>(L, n - i));
-    const VecF v = loadn(in + i, m);
+    const VecF v = vload_n(in + i, m);
     VecF r;
     switch (kind) {
       case kVSigmoid: r = vsigmoid(v); break;
@@ -65,7 +65,7 @@ void vmath_impl(float* out, const float* in, int64_t n, int kind) {
       case kVExpFast: r = vexp_fast(v); break;
       default: r = vexp(v);
     }
-    storen(out + i, r, m);
+    vstore_n(out + i, r, m);
   }
 }
 
