@@ -1,4 +1,5 @@
-"""SGEMM GFLOP/s: nnengine vs torch.mm (MKL) side by side, 1 and 2 threads.
+"""SGEMM GFLOP/s: nnengine vs torch.mm (MKL) side by side, 1 and 2 threads. Shapes marked (B^T) multiply
+by a transposed B, the layout of a Linear layer's weight.
 
 Usage: python bench/bench_gemm.py [--quick] [--json PATH]
 """
@@ -23,7 +24,11 @@ SHAPES = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 204
           (512, 32, 128),    # LSTM gates, 4H x B x I
           (32, 512, 128),    # LSTM gates, B x 4H x H
           (128, 256, 784),   # MLP layer 1, batch 128
-          (128, 10, 128)]    # MLP head
+          (128, 10, 128),    # MLP head
+          # as Linear runs them: x @ W^T with W stored (out, in)
+          (128, 256, 784, "T"),  # MLP layer 1, batch 128
+          (8, 256, 784, "T"),    # batch-8 inference
+          (1, 512, 512, "T")]    # batch-1 inference
 
 
 def main() -> None:
@@ -38,22 +43,25 @@ def main() -> None:
         ne.set_num_threads(threads)
         if torch:
             torch.set_num_threads(threads)
-        for M, N, K in shapes:
+        for M, N, K, *layout in shapes:
+            trans_b = layout == ["T"]
             rng = np.random.default_rng(0)
             a = rng.standard_normal((M, K)).astype(np.float32)
-            b = rng.standard_normal((K, N)).astype(np.float32)
+            b = rng.standard_normal((N, K) if trans_b else (K, N)).astype(np.float32)
             c = np.empty((M, N), np.float32)
-            fns = {"nnengine": lambda a=a, b=b, c=c: _core.gemm(a, b, c=c)}
+            fns = {"nnengine": lambda a=a, b=b, c=c, t=trans_b: _core.gemm(a, b, False, t, c=c)}
             if torch:
                 ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c)
+                tb = tb.t() if trans_b else tb
                 fns["torch"] = lambda ta=ta, tb=tb, tc=tc: torch.mm(ta, tb, out=tc)
             t = timeit_interleaved(fns, rounds=3 if args.quick else 7)
             flops = 2.0 * M * N * K
             g_ne = flops / t["nnengine"] / 1e9
             g_t = flops / t["torch"] / 1e9 if torch else float("nan")
             ratio = g_ne / g_t if torch else float("nan")
-            rows.append([threads, f"{M}x{N}x{K}", g_ne, g_t, ratio])
-            records.append({"threads": threads, "M": M, "N": N, "K": K, "nnengine_gflops": g_ne,
+            name = f"{M}x{N}x{K}" + (" (B^T)" if trans_b else "")
+            rows.append([threads, name, g_ne, g_t, ratio])
+            records.append({"threads": threads, "M": M, "N": N, "K": K, "trans_b": trans_b, "nnengine_gflops": g_ne,
                             "torch_gflops": g_t, "ratio": ratio})
     print_table(f"SGEMM GFLOP/s (isa={ne.backend.isa()}; ratio > 1 means nnengine is faster)",
                 ["threads", "MxNxK", "nnengine", "torch", "ratio"], rows)

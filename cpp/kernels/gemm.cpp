@@ -9,6 +9,7 @@
 
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/gemm_dot.h"
 #include "kernels/gemm_pack.h"
 
 namespace nne {
@@ -383,6 +384,7 @@ void sgemm_impl(const GemmArgs& g) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0) return gemm_no_k(g);
   if (g.M <= kSmallM && !g.trans_b) return gemm_small_m(g);
+  if (g.M <= kDotRows && g.trans_b) return gemm_dot(g);
   switch (best_shape(g.M, g.N)) {
     case Shape::Wide: return sgemm_tiled<TileWide>(g);
     case Shape::Narrow: return sgemm_tiled<TileNarrow>(g);

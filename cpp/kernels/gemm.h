@@ -11,9 +11,13 @@
 // packs it on the way for the others; narrow outputs read A in place; up to 4 rows run as GEMVs.
 // Threads split C into column (or row) slabs aligned to NR (MR).
 //
-// Every element is the same FMA chain over k in the same KC blocks with the same epilogue, whatever
-// the path, tile shape or thread split. So results are bit-identical at any thread count, and a row's
-// result does not depend on how many rows the call had (streaming RNNs rely on this).
+// Up to 8 rows with a transposed B (batch-1..8 inference of a Linear layer) are dot products of
+// contiguous rows instead (gemm_dot.h): B is read in place, not transposed into panels.
+//
+// Results are bit-identical at any thread count. With a non-transposed B, every element is the same
+// FMA chain over k in the same KC blocks with the same epilogue, whatever the path, tile shape or
+// thread split, so a row's result does not depend on how many rows the call had (streaming RNNs rely
+// on this and use a non-transposed B). With a transposed B, the dot path sums in another order.
 #pragma once
 
 #include <cstdint>

@@ -41,21 +41,18 @@ inline void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd)
 }
 
 // Transposed gather of `n` rows of a row-major matrix (row stride lds) into the k-major panel layout:
-// dst[k * ldd + j] = src[j * lds + k] for j < n, k < kc. Eight source rows are read together in
-// 8 x 8 register blocks, so both sides stay within a few cache lines.
+// dst[k * ldd + j] = src[j * lds + k] for j < n, k < kc. Eight k at a time across all rows: each step
+// writes eight whole panel rows (which stay in L1) from 8 x 8 register transposes.
 inline void gather_transposed(const float* src, int64_t lds, int64_t n, int64_t kc, float* dst, int64_t ldd) {
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const float* s0 = src + j * lds;
-    int64_t k = 0;
-    for (; k + 8 <= kc; k += 8) transpose8x8(s0 + k, lds, dst + k * ldd + j, ldd);
-    for (; k < kc; ++k)
-      for (int jj = 0; jj < 8; ++jj) dst[k * ldd + j + jj] = s0[jj * lds + k];
+  const int64_t n8 = n / 8 * 8;
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    for (int64_t j = 0; j < n8; j += 8) transpose8x8(src + j * lds + k, lds, dst + k * ldd + j, ldd);
+    for (int64_t j = n8; j < n; ++j)
+      for (int64_t kk = k; kk < k + 8; ++kk) dst[kk * ldd + j] = src[j * lds + kk];
   }
-  for (; j < n; ++j) {
-    const float* sj = src + j * lds;
-    for (int64_t k = 0; k < kc; ++k) dst[k * ldd + j] = sj[k];
-  }
+  for (; k < kc; ++k)
+    for (int64_t j = 0; j < n; ++j) dst[k * ldd + j] = src[j * lds + k];
 }
 
 // Zero the padding lanes [n, width) of a k-major panel of kc steps.
