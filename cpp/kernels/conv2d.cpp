@@ -23,7 +23,13 @@ struct Geo {
   int64_t ipb;  // images per block
   int64_t jb;   // output columns of one image per slice (PQ when ipb > 1)
   int64_t nblocks;
+  bool in_place;
 };
+
+// 1x1, stride 1, no padding: the column matrix of an image is the image itself (Cg x HW, row stride HW).
+inline bool pointwise(const Conv2dShape& s) {
+  return s.R == 1 && s.S == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 && s.pad_w == 0;
+}
 
 Geo geometry(const Conv2dShape& s) {
   Geo g;
@@ -32,8 +38,13 @@ Geo geometry(const Conv2dShape& s) {
   g.CRS = g.Cg * s.R * s.S;
   g.PQ = s.P * s.Q;
   g.HW = s.H * s.W;
-  const int64_t target = std::max<int64_t>(256, (int64_t{1} << 17) / std::max<int64_t>(1, g.CRS));
-  if (2 * g.PQ <= target) {
+  // Columns per block: ~512 KiB of column matrix (L2-resident between im2col and the GEMM). Pointwise
+  // layers with small images (< 256 positions) take ~4 MiB: their copy is cheap and a wider GEMM packs
+  // the weights fewer times; with bigger images they run one image per block, in place.
+  const bool small_pointwise = pointwise(s) && g.PQ < 256;
+  const int64_t budget = small_pointwise ? (int64_t{1} << 20) : (int64_t{1} << 17);
+  const int64_t target = std::max<int64_t>(256, budget / std::max<int64_t>(1, g.CRS));
+  if (2 * g.PQ <= target && (small_pointwise || !pointwise(s))) {
     g.ipb = std::max<int64_t>(1, std::min<int64_t>(s.N, target / g.PQ));
     g.jb = g.PQ;
   } else {
@@ -41,6 +52,10 @@ Geo geometry(const Conv2dShape& s) {
     g.jb = std::min(g.PQ, std::max<int64_t>(64, target / 32 * 32));
   }
   g.nblocks = (s.N + g.ipb - 1) / g.ipb;
+  // Pointwise blocks of one image read and write the tensors in place (no im2col, no col2im); small
+  // images are still batched (a copy is cheap next to the wider GEMM it buys).
+  g.in_place = pointwise(s) && g.ipb == 1;
+  if (g.in_place) g.jb = g.PQ;  // nothing is copied: the GEMM does the cache blocking of the whole image
   return g;
 }
 
@@ -155,6 +170,11 @@ void for_blocks(const Conv2dShape& s, const Geo& g, int64_t b0, int64_t b1, cons
   }
 }
 
+// The block's column matrix read in place (pointwise convolutions; the block is one image).
+inline const float* in_place_col(const float* x, const Conv2dShape& s, const Geo& g, const Block& k) {
+  return x + (k.n0 * s.C + k.gr * g.Cg) * g.HW + k.j0;
+}
+
 // Columns of the block's images for its group: im2col of each image into col (ld = L).
 void block_im2col(float* col, const float* x, const Conv2dShape& s, const Geo& g, const Block& k) {
   for (int64_t i = 0; i < k.ni; ++i)
@@ -174,11 +194,15 @@ void conv_forward(float* y, const float* x, const float* w, const float* b, cons
     float* col = colbuf.get(static_cast<size_t>(g.CRS * g.ipb * g.jb));
     float* tmp = outbuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb));
     for_blocks(s, g, b0, b1, [&](const Block& k) {
-      block_im2col(col, x, s, g, k);
       GemmArgs a;
       a.M = g.Kg, a.N = k.L(), a.K = g.CRS;
       a.A = w + k.gr * g.Kg * g.CRS, a.lda = g.CRS;
-      a.B = col, a.ldb = k.L();
+      if (g.in_place) {
+        a.B = in_place_col(x, s, g, k), a.ldb = g.HW;
+      } else {
+        block_im2col(col, x, s, g, k);
+        a.B = col, a.ldb = k.L();
+      }
       a.bias_row = b ? b + k.gr * g.Kg : nullptr;
       if (k.ni == 1) {  // write straight into y
         a.C = y + yoff(s, g, k.n0, k, 0), a.ldc = g.PQ;
@@ -225,6 +249,11 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
       a.M = g.CRS, a.N = k.L(), a.K = g.Kg;
       a.A = w + k.gr * g.Kg * g.CRS, a.lda = g.CRS;
       a.B = block_dy(tmp, dy, s, g, k, &a.ldb);
+      if (g.in_place) {  // dcol is the image's gradient: written in place (each element once)
+        a.C = dx + (k.n0 * s.C + k.gr * g.Cg) * g.HW + k.j0, a.ldc = g.HW;
+        sgemm(a);
+        return;
+      }
       a.C = col, a.ldc = k.L();
       sgemm(a);
       for (int64_t i = 0; i < k.ni; ++i)
@@ -274,8 +303,12 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
           }
         }
         if (!dw) return;
-        block_im2col(col, x, s, g, k);
-        a.B = col, a.ldb = k.L();
+        if (g.in_place) {
+          a.B = in_place_col(x, s, g, k), a.ldb = g.HW;
+        } else {
+          block_im2col(col, x, s, g, k);
+          a.B = col, a.ldb = k.L();
+        }
         a.C = pw + k.gr * g.Kg * g.CRS, a.ldc = g.CRS;
         a.beta = k.n0 == nstart && k.j0 == 0 ? 0.f : 1.f;  // the chunk's first slice of this group
         sgemm(a);

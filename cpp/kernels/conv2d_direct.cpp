@@ -241,6 +241,8 @@ bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op) {
   if (s.stride_h != 1 || s.stride_w != 1) return false;
   if (op == DirectOp::backward_data && (s.pad_h > s.dil_h * (s.R - 1) || s.pad_w > s.dil_w * (s.S - 1)))
     return false;
+  // Unpadded 1x1: the GEMM path reads and writes the tensors in place (no im2col), which beats these kernels.
+  if (s.R == 1 && s.S == 1 && s.pad_h == 0 && s.pad_w == 0) return false;
   const int64_t CRS = s.C / s.groups * s.R * s.S;
   if (CRS <= 256 || s.P * s.Q <= 256) return true;
   // Wide layers with big images: the direct kernels win for spatial kernels (no im2col), not for
