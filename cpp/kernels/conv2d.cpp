@@ -95,6 +95,10 @@ inline void copy_strided(float* d, const float* src, int64_t lo, int64_t hi, int
 
 // col[((c*R + r)*S + t) * ld + j - j0] = x[c][ih][iw] (0 outside the image), output columns j in [j0, j1).
 void im2col(float* col, int64_t ld, const float* x, const Conv2dShape& s, const Geo& g, int64_t j0, int64_t j1) {
+  if (pointwise(s)) {  // one contiguous row per channel
+    for (int64_t c = 0; c < g.Cg; ++c) std::memcpy(col + c * ld, x + c * g.HW + j0, sizeof(float) * (j1 - j0));
+    return;
+  }
   for (int64_t c = 0; c < g.Cg; ++c)
     for (int64_t r = 0; r < s.R; ++r)
       for (int64_t t = 0; t < s.S; ++t) {
@@ -124,6 +128,14 @@ void im2col(float* col, int64_t ld, const float* x, const Conv2dShape& s, const 
 
 // The adjoint of im2col: dx[c][ih][iw] += col[...] (dx must be initialised by the caller).
 void col2im(float* dx, const float* col, int64_t ld, const Conv2dShape& s, const Geo& g, int64_t j0, int64_t j1) {
+  if (pointwise(s)) {
+    for (int64_t c = 0; c < g.Cg; ++c) {
+      float* d = dx + c * g.HW + j0;
+      const float* src = col + c * ld;
+      for (int64_t j = 0; j < j1 - j0; ++j) d[j] += src[j];
+    }
+    return;
+  }
   for (int64_t c = 0; c < g.Cg; ++c)
     for (int64_t r = 0; r < s.R; ++r)
       for (int64_t t = 0; t < s.S; ++t) {
