@@ -149,3 +149,22 @@ def test_gemm_row_result_independent_of_row_count(isa, rng, tb, K, N, M):
     for rows in (slice(0, 1), slice(3, 5), slice(10, 13), slice(20, 24), slice(30, 45)):
         part = _core.gemm(np.ascontiguousarray(a[rows]), b, False, tb, bias_col=bias)
         assert np.array_equal(part, whole[rows]), rows
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_gemm_random_shapes_every_path(isa, seed):
+    """Seeded random problems over the ranges where the paths switch (GEMV rows, dot products, tile
+    shapes, B in place up to 128 rows, narrow outputs, several KC blocks), with alpha/beta and biases."""
+    rng = np.random.default_rng(seed)
+    for _ in range(12):
+        M, N = (int(v) for v in rng.integers(1, 150, size=2))
+        K = int(rng.integers(1, 900))
+        ta, tb = (bool(v) for v in rng.integers(0, 2, size=2))
+        alpha, beta = float(rng.choice([1.0, -0.5])), float(rng.choice([0.0, 0.75]))
+        a, b = _operands(rng, M, N, K, ta, tb)
+        c = rng.standard_normal((M, N)).astype(np.float32)
+        br, bc = rng.standard_normal(M).astype(np.float32), rng.standard_normal(N).astype(np.float32)
+        out = _core.gemm(a, b, ta, tb, alpha, beta, c.copy() if beta else None, br, bc)
+        ref = alpha * _oracle(a, b, ta, tb) + (beta * c if beta else 0) + br[:, None] + bc[None, :]
+        np.testing.assert_allclose(out, ref, atol=2e-5 * np.sqrt(K) * 4, rtol=1e-5,
+                                   err_msg=f"M={M} N={N} K={K} ta={ta} tb={tb}")
