@@ -118,6 +118,9 @@ def test_scalar_twin_matches_kernel(cfg):
         (5, 8, 18, 17, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # threads over images
         (1, 32, 40, 40, 64, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # threads in the GEMM
         (17, 4, 12, 12, 8, 3, 3, (2, 2), (1, 1), (1, 1), 2),
+        (3, 40, 20, 20, 24, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # pointwise in place
+        (1, 40, 20, 20, 24, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # ... one image: threads in the GEMM
+        (9, 24, 6, 6, 20, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # pointwise, small images batched
     ],
 )
 def test_one_and_two_threads_identical(cfg, threads):
