@@ -46,6 +46,9 @@ Geo geometry(const Conv2dShape& s) {
   const int64_t target = std::max<int64_t>(256, budget / std::max<int64_t>(1, g.CRS));
   if (2 * g.PQ <= target && (small_pointwise || !pointwise(s))) {
     g.ipb = std::max<int64_t>(1, std::min<int64_t>(s.N, target / g.PQ));
+    // at least 4 blocks when the batch allows: the copies around the GEMMs are per block, so one
+    // giant block would leave them to a single thread
+    if (small_pointwise) g.ipb = std::min(g.ipb, std::max<int64_t>(1, (s.N + 3) / 4));
     g.jb = g.PQ;
   } else {
     g.ipb = 1;
