@@ -43,8 +43,12 @@ constexpr int64_t kMcPanels = 256;        // MC = MR * kMcPanels rows of A packe
 constexpr int64_t kNcCols = 512;          // NC ~ this many columns of B packed at once (KC x NC in L2)
 constexpr int64_t kSmallM = 4;            // up to this many rows: no packing at all (GEMV-like kernels)
 constexpr int64_t kDirectACols = 64;      // up to this many columns, A is not packed
-constexpr int64_t kDirectBRows = 128;     // up to this many rows, B is read in place (not packed ahead)
-constexpr int64_t kPrefetchRows = 16;     // how far ahead B is prefetched when read in place
+// Up to kDirectBRows rows (kDirectBRowsL2 when B fits in L2), B is read in place, not packed ahead.
+// Measured: reading in place wins at any row count when B is in L2; from L3, packing (row-sequential
+// reads that prefetch well) wins from ~128 rows.
+constexpr int64_t kDirectBRows = 64, kDirectBRowsL2 = 128;
+constexpr int64_t kL2Floats = 256 * 1024;  // 1 MiB: half of this machine's per-core L2
+constexpr int64_t kPrefetchRows = 32;     // how far ahead (into L2) B is prefetched when read in place
 
 // Per-thread packing buffers, grown on demand and reused (no allocation in the steady state).
 struct AlignedBuf {
@@ -115,9 +119,9 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
     VecF bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) bv[v] = vload(b + v * kLanes);
-    if constexpr (BSrc != kPacked) {  // B read in place (from memory): prefetch a few rows ahead
+    if constexpr (BSrc != kPacked) {  // B read in place: each row is another page, so prefetch rows ahead
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) __builtin_prefetch(b + kPrefetchRows * bstride + v * kLanes, 0, 3);
+      for (int v = 0; v < NV; ++v) __builtin_prefetch(b + kPrefetchRows * bstride + v * kLanes, 0, 2);
     }
     if constexpr (BSrc == kInPlaceCopy) {  // and keep a packed copy for the next row panels
 #pragma GCC unroll 4
@@ -262,7 +266,8 @@ void gemm_block_direct_b(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, 
 template <class T>
 void gemm_range(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   const bool narrow = !g.trans_a && n1 - n0 <= kDirectACols;  // gemm_block reads A in place, B is small
-  if (!narrow && !g.trans_b && m1 - m0 <= kDirectBRows) return gemm_block_direct_b<T>(g, m0, m1, n0, n1);
+  const int64_t rows = m1 - m0, direct_rows = g.K * (n1 - n0) <= kL2Floats ? kDirectBRowsL2 : kDirectBRows;
+  if (!narrow && !g.trans_b && rows <= direct_rows) return gemm_block_direct_b<T>(g, m0, m1, n0, n1);
   gemm_block<T>(g, m0, m1, n0, n1);
 }
 
