@@ -271,7 +271,7 @@ void gemm_range(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n
   gemm_block<T>(g, m0, m1, n0, n1);
 }
 
-// Threads split C into NR-aligned column slabs (or MR-aligned row slabs when it is taller than wide).
+// Threads split C into NR-aligned column slabs or MR-aligned row slabs.
 template <class T>
 void sgemm_tiled(const GemmArgs& g) {
   constexpr int MR = T::MR, NR = T::NR;
@@ -279,7 +279,10 @@ void sgemm_tiled(const GemmArgs& g) {
   // Grain: at least ~2 MFLOP of work per thread chunk.
   const int64_t flops_per_tile_col = 2 * g.M * g.K * NR, flops_per_tile_row = 2 * g.N * g.K * MR;
   constexpr int64_t kMinFlops = 1 << 21;  // ~15 us of work: below that a second thread costs more than it saves
-  if (tiles_n >= tiles_m || g.M <= MR) {
+  // Column slabs: every thread packs all of op(A) and its share of op(B); row slabs: the reverse. Take
+  // the split that packs less per thread (a transposing pack costs about twice a copying one).
+  const int64_t pack_a = g.M * (g.trans_a ? 1 : 2), pack_b = g.N * (g.trans_b ? 2 : 1);
+  if (g.M <= MR || (tiles_n >= 2 && pack_b >= pack_a)) {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_col));
     parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
       gemm_range<T>(g, 0, g.M, b * NR, std::min(g.N, e * NR));
