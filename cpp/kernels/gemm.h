@@ -7,11 +7,11 @@
 // Algorithm (Goto/BLIS): B is packed into KC x NR panels, A into MR x KC panels, and a register-tiled
 // micro-kernel accumulates each MR x NR tile over a KC block. Three tile shapes per ISA (AVX-512:
 // 12x32, 8x48, 16x16; AVX2+FMA and baseline: 6x2, 4x3, 12x1 vectors) are picked per call by padded
-// work. Up to 128 rows, a non-transposed B is read in place (prefetched) by the first row panel, which
-// packs it on the way for the others; narrow outputs read A in place; up to 4 rows run as GEMVs.
-// Threads split C into column (or row) slabs aligned to NR (MR).
+// work. Up to 64 rows (128 if B fits in L2), a non-transposed B is read in place (prefetched) by the first
+// row panel, which packs it on the way for the others; narrow outputs read A in place; up to 4 rows
+// run as GEMVs. Threads split C into column or row slabs (aligned to NR or MR), whichever packs less.
 //
-// Up to 8 rows with a transposed B (batch-1..8 inference of a Linear layer) are dot products of
+// Up to 16 rows with a transposed B (batch-1..16 inference of a Linear layer) are dot products of
 // contiguous rows instead (gemm_dot.h): B is read in place, not transposed into panels.
 //
 // Results are bit-identical at any thread count. With a non-transposed B, every element is the same

@@ -1,6 +1,6 @@
 // GEMM for a few rows times a transposed B (private to gemm.cpp, compiled once per ISA with it).
 //
-// C = op(A) B^T with B stored N x K (a Linear layer's weight) and few rows of C (batch-1..8 inference):
+// C = op(A) B^T with B stored N x K (a Linear layer's weight) and few rows of C (batch-1..16 inference):
 // every output is the dot product of two contiguous rows, so B is read in place, once per group of
 // up to four rows, instead of being transposed into panels (which would cost more than the product).
 // Lanes run along k and are summed at the end, so this path's k order differs from the tiled one's:
