@@ -1,7 +1,10 @@
 """SGEMM GFLOP/s: nnengine vs torch.mm (MKL) side by side, 1 and 2 threads. Shapes marked (B^T) multiply
 by a transposed B, the layout of a Linear layer's weight.
 
-Usage: python bench/bench_gemm.py [--quick] [--json PATH]
+Usage: python bench/bench_gemm.py [--quick] [--cold] [--json PATH]
+
+--cold: every call gets another B from a rotation of ~64 MB (B comes from L3/memory, as a convolution's
+input does), instead of the same B again (hot in cache).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ SHAPES = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 204
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer shapes and rounds")
+    ap.add_argument("--cold", action="store_true", help="a different B every call (~64 MB rotation)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch = try_torch()
@@ -47,25 +51,37 @@ def main() -> None:
             trans_b = layout == ["T"]
             rng = np.random.default_rng(0)
             a = rng.standard_normal((M, K)).astype(np.float32)
-            b = rng.standard_normal((N, K) if trans_b else (K, N)).astype(np.float32)
+            nb = max(2, int(64e6 / (4 * K * N))) if args.cold else 1
+            bs = [rng.standard_normal((N, K) if trans_b else (K, N)).astype(np.float32) for _ in range(nb)]
             c = np.empty((M, N), np.float32)
-            fns = {"nnengine": lambda a=a, b=b, c=c, t=trans_b: _core.gemm(a, b, False, t, c=c)}
+
+            def run_ne(a=a, bs=bs, c=c, t=trans_b):
+                for b in bs:
+                    _core.gemm(a, b, False, t, c=c)
+
+            fns = {"nnengine": run_ne}
             if torch:
-                ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(c)
-                tb = tb.t() if trans_b else tb
-                fns["torch"] = lambda ta=ta, tb=tb, tc=tc: torch.mm(ta, tb, out=tc)
+                ta, tc = torch.from_numpy(a), torch.from_numpy(c)
+                tbs = [torch.from_numpy(b).t() if trans_b else torch.from_numpy(b) for b in bs]
+
+                def run_torch(ta=ta, tbs=tbs, tc=tc):
+                    for tb in tbs:
+                        torch.mm(ta, tb, out=tc)
+
+                fns["torch"] = run_torch
             t = timeit_interleaved(fns, rounds=3 if args.quick else 7)
-            flops = 2.0 * M * N * K
+            flops = 2.0 * M * N * K * nb
             g_ne = flops / t["nnengine"] / 1e9
             g_t = flops / t["torch"] / 1e9 if torch else float("nan")
             ratio = g_ne / g_t if torch else float("nan")
             name = f"{M}x{N}x{K}" + (" (B^T)" if trans_b else "")
             rows.append([threads, name, g_ne, g_t, ratio])
-            records.append({"threads": threads, "M": M, "N": N, "K": K, "trans_b": trans_b, "nnengine_gflops": g_ne,
+            records.append({"threads": threads, "M": M, "N": N, "K": K, "trans_b": trans_b, "cold": args.cold,
+                            "nnengine_gflops": g_ne,
                             "torch_gflops": g_t, "ratio": ratio})
-    print_table(f"SGEMM GFLOP/s (isa={ne.backend.isa()}; ratio > 1 means nnengine is faster)",
+    print_table(f"SGEMM GFLOP/s (isa={ne.backend.isa()}, B {'cold' if args.cold else 'hot'}; ratio > 1 means nnengine is faster)",
                 ["threads", "MxNxK", "nnengine", "torch", "ratio"], rows)
-    print("wrote", write_json("gemm", records, args.json))
+    print("wrote", write_json("gemm_cold" if args.cold else "gemm", records, args.json))
 
 
 if __name__ == "__main__":
