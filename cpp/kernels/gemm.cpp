@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/buffer.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm_dot.h"
@@ -52,21 +53,6 @@ constexpr int64_t kDirectBRows = 64, kDirectBRowsL2 = 128;
 constexpr int64_t kL2Floats = 256 * 1024;  // 1 MiB: half of this machine's per-core L2
 constexpr int64_t kPrefetchRows = 16;     // B read in place: rows ahead prefetched into L1 (twice that into L2)
 
-// Per-thread packing buffers, grown on demand and reused (no allocation in the steady state).
-struct AlignedBuf {
-  float* p = nullptr;
-  size_t n = 0;
-  ~AlignedBuf() { std::free(p); }
-  float* get(size_t need) {
-    if (need > n) {
-      std::free(p);
-      p = static_cast<float*>(std::aligned_alloc(64, ((need * sizeof(float) + 63) / 64) * 64));
-      n = p ? need : 0;
-    }
-    return p;
-  }
-};
-
 // Epilogue of a partial tile: tile holds alpha*acc (row stride tile_ld). Shared by the micro-kernel
 // and the few-rows path so a row's result never depends on which path (or how many rows) produced it.
 inline void store_edge(float* c, int64_t ldc, const float* tile, int tile_ld, int rows, int cols, float beta,
@@ -90,9 +76,6 @@ inline void store_edge(float* c, int64_t ldc, const float* tile, int tile_ld, in
 // acc[MR][NR] = sum_k a[k][i] * b[k][j]; then C = alpha*acc + (first ? beta*C + biases : C).
 // b advances by bstride floats per k: NR for a packed panel, ldb when reading row-major B in place.
 // DirectA: a points at row-major op(A) rows in place (row stride lda) instead of a packed panel.
-// Valid lanes of column vector v in a tile of `cols` columns.
-inline int lanes(int cols, int v) { return std::max(0, std::min(kLanes, cols - v * kLanes)); }
-
 // One vector of the epilogue: alpha*acc + (first ? beta*old + biases : old), old being C's value.
 inline VecF tile_result(VecF acc, VecF va, VecF old, float beta, bool first, const float* bias_row, int i,
                         const float* bias_col, VecF bc) {
@@ -189,10 +172,9 @@ template <class T>
 void gemm_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   constexpr int MR = T::MR, NR = T::NR;
   constexpr int64_t MC = MR * kMcPanels, NC = nc_cols<T>();
-  static thread_local AlignedBuf abuf, bbuf;
+  static thread_local ScratchBuf abuf, bbuf;
   float* pa = abuf.get(static_cast<size_t>((MC + MR) * KC));
   float* pb = bbuf.get(static_cast<size_t>(KC * (NC + NR)));
-  if (!pa || !pb) std::abort();  // out of memory for a few hundred KiB: nothing sane to do
   // Narrow C: each A element is used by few B panels, so full MR-row panels of a non-transposed A
   // are read in place; only a ragged last panel is packed.
   const bool direct_a = !g.trans_a && (n1 - n0) <= kDirectACols;
@@ -232,11 +214,10 @@ template <class T>
 void gemm_block_direct_b(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   constexpr int MR = T::MR, NR = T::NR;
   constexpr int64_t MC = MR * kMcPanels;
-  static thread_local AlignedBuf abuf, ebuf, bbuf;
+  static thread_local ScratchBuf abuf, ebuf, bbuf;
   float* pa = abuf.get(static_cast<size_t>((MC + MR) * KC));
   float* pe = ebuf.get(static_cast<size_t>(KC * NR));
   float* pb = bbuf.get(static_cast<size_t>(KC * NR));
-  if (!pa || !pe || !pb) std::abort();
   for (int64_t ic = m0; ic < m1; ic += MC) {
     const int64_t mc = std::min(MC, m1 - ic);
     for (int64_t pc = 0; pc < g.K; pc += KC) {

@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
+#include "core/buffer.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm.h"
@@ -68,13 +68,13 @@ void dot_block(const GemmArgs& g, const float* a, int64_t i0, int64_t j0, int co
 // whatever the split, so results are bit-identical at any thread count.
 void gemm_dot(const GemmArgs& g) {
   const int64_t M = g.M, N = g.N, K = g.K;
-  static thread_local std::vector<float> abuf;
+  static thread_local ScratchBuf abuf;
   const float* a = g.A;
   if (g.trans_a || g.lda != K) {  // gather op(A)'s rows contiguously (M x K: small)
-    abuf.resize(static_cast<size_t>(M * K));
+    float* t = abuf.get(static_cast<size_t>(M * K));
     for (int64_t i = 0; i < M; ++i)
-      for (int64_t k = 0; k < K; ++k) abuf[i * K + k] = g.trans_a ? g.A[k * g.lda + i] : g.A[i * g.lda + k];
-    a = abuf.data();
+      for (int64_t k = 0; k < K; ++k) t[i * K + k] = g.trans_a ? g.A[k * g.lda + i] : g.A[i * g.lda + k];
+    a = t;
   }
   const int64_t blocks = (N + kDotCols - 1) / kDotCols;
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 17) / std::max<int64_t>(1, 2 * M * K * kDotCols));

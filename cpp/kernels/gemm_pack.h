@@ -16,6 +16,9 @@ namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
+// Valid lanes of column vector v in a tile (or panel row) of `cols` columns.
+inline int lanes(int cols, int v) { return std::max(0, std::min(kLanes, cols - v * kLanes)); }
+
 // dst[k * ldd + j] = src[j * lds + k] for an 8 x 8 block (j, k < 8).
 inline void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
 #if defined(__AVX2__)
@@ -91,7 +94,7 @@ void pack_b(const GemmArgs& g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, f
         float* dk = dst + full * kc + k * NR;
         const int cols = static_cast<int>(nc - full);
         for (int v = 0; v < NR / kLanes; ++v)
-          vstore(dk + v * kLanes, vload_n(src + full + v * kLanes, std::max(0, std::min(kLanes, cols - v * kLanes))));
+          vstore(dk + v * kLanes, vload_n(src + full + v * kLanes, lanes(cols, v)));
       }
     }
     return;

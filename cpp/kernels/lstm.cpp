@@ -27,7 +27,7 @@ constexpr int kMrFwd = 2;  // 8 accumulators of 16 registers
 void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs, const float* x, const float* h0,
                        const float* c0, RnnWeights w, const LstmShape& s) {
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H, ldy = y_stride(s);
-  static thread_local Scratch packed;
+  static thread_local ScratchBuf packed;
   float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * 4 * (I + H)));
   pack_forward(wp, w.w_ih, I, w.w_hh, H, 4);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/buffer.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm.h"
@@ -34,22 +35,6 @@ constexpr int kMrBwd = 8;  // backward tiles: 8 rows x 2 column vectors
 constexpr int kMrBwd = 4;
 #endif
 constexpr int kNvBwd = 2;
-
-// A reusable aligned buffer (thread_local instances keep the hot path allocation-free).
-struct Scratch {
-  float* p = nullptr;
-  size_t n = 0;
-  ~Scratch() { std::free(p); }
-  float* get(size_t need) {
-    if (need > n) {
-      std::free(p);
-      p = static_cast<float*>(std::aligned_alloc(64, ((need * sizeof(float) + 63) / 64) * 64));
-      n = p ? need : 0;
-      if (!p) std::abort();
-    }
-    return p;
-  }
-};
 
 inline int64_t nblocks(int64_t H) { return (H + L - 1) / L; }
 
@@ -275,7 +260,7 @@ inline void gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const f
 inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, const float* h0, const float* y,
                          int64_t ldy, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
   const int64_t N = G * H, TB = T * B, K = I + H;
-  static thread_local Scratch xh_buf, dw_buf;
+  static thread_local ScratchBuf xh_buf, dw_buf;
   float* xh = xh_buf.get(static_cast<size_t>(TB * K));
   float* dw = dw_buf.get(static_cast<size_t>(N * K));
   parallel_for(0, T, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, B * K)), [&](int64_t t0, int64_t t1) {
@@ -309,7 +294,7 @@ inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const f
                            int64_t ldy, const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G,
                            bool reverse, const GateEpi& gate_epi) {
   const int64_t N = G * H, CB = NV * L, nbh = (H + CB - 1) / CB, nbi = (I + CB - 1) / CB;
-  static thread_local Scratch packed;
+  static thread_local ScratchBuf packed;
   float* wb = packed.get(static_cast<size_t>((nbh + nbi) * N * CB));
   pack_cols(wb, w.w_hh, N, H, NV);
   pack_cols(wb + nbh * N * CB, w.w_ih, N, I, NV);

@@ -18,12 +18,12 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, ldy = y_stride(s);
   // Input projections into y, as x @ w_ih^T with w_ih^T materialised: GEMM's row results do not depend
   // on the row count for a non-transposed B, so a sequence streamed in chunks equals the whole call.
-  static thread_local Scratch wt_buf;
+  static thread_local ScratchBuf wt_buf;
   float* wt = wt_buf.get(static_cast<size_t>(I * H));
   for (int64_t j = 0; j < H; ++j)
     for (int64_t k = 0; k < I; ++k) wt[k * H + j] = w.w_ih[j * I + k];
   gemm_call(false, false, T * B, H, I, x, I, wt, H, 0.f, y, ldy, w.bias);
-  static thread_local Scratch packed;
+  static thread_local ScratchBuf packed;
   float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * H));
   pack_forward(wp, nullptr, 0, w.w_hh, H, 1);
   const bool relu = s.act == kRnnRelu, h0_zero = all_zero(h0, B * H);
