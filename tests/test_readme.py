@@ -1,0 +1,77 @@
+"""Every ```python block of README.md runs as written, on its own, in a fresh interpreter.
+
+Each block is executed in a subprocess whose working directory is a temporary folder (files the block
+writes land there) and whose PYTHONPATH points at the nnengine this test process imports, so the README
+is checked against the package under test. ```bash and ```text blocks are not executed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from typing import List, Tuple
+
+import pytest
+
+import nnengine
+
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+TIMEOUT_S = 300
+
+
+def python_blocks(text: str) -> List[Tuple[int, str]]:
+    """(line number of the opening fence, code) for every ```python block in ``text``."""
+    blocks, lines, i = [], text.splitlines(), 0
+    while i < len(lines):
+        if re.match(r"^\s*```python\s*$", lines[i]):
+            start, body = i + 1, []
+            i += 1
+            while i < len(lines) and not re.match(r"^\s*```\s*$", lines[i]):
+                body.append(lines[i])
+                i += 1
+            if i == len(lines):
+                raise ValueError(f"README.md:{start}: ```python block is never closed")
+            blocks.append((start, "\n".join(body) + "\n"))
+        i += 1
+    return blocks
+
+
+def _blocks() -> List[Tuple[int, str]]:
+    if not os.path.exists(README):
+        return []
+    with open(README, encoding="utf-8") as f:
+        return python_blocks(f.read())
+
+
+BLOCKS = _blocks()
+
+
+def test_readme_has_python_blocks():
+    if not os.path.exists(README):
+        pytest.skip("README.md is not next to the tests (installed package)")
+    assert len(BLOCKS) >= 5, "README.md lost its ```python examples?"
+
+
+def test_block_extraction():
+    text = "x\n```python\na = 1\n```\n```bash\nls\n```\n```python\nb = 2\nc = 3\n```\n"
+    assert python_blocks(text) == [(2, "a = 1\n"), (8, "b = 2\nc = 3\n")]
+
+
+@pytest.mark.parametrize("line,code", BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
+def test_readme_block_runs(line, code, tmp_path):
+    package_root = os.path.dirname(os.path.dirname(nnengine.__file__))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env.setdefault("MPLBACKEND", "Agg")
+    script = tmp_path / f"readme_block_{line}.py"
+    script.write_text(code, encoding="utf-8")
+    try:
+        proc = subprocess.run([sys.executable, str(script)], cwd=str(tmp_path), env=env, capture_output=True,
+                              text=True, timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"README.md:{line}: the ```python block did not finish within {TIMEOUT_S} s")
+    if proc.returncode != 0:
+        pytest.fail(f"README.md:{line}: the ```python block failed (exit code {proc.returncode})\n"
+                    f"--- code ---\n{code}--- stderr ---\n{proc.stderr[-4000:]}", pytrace=False)
