@@ -75,3 +75,18 @@ def test_readme_block_runs(line, code, tmp_path):
     if proc.returncode != 0:
         pytest.fail(f"README.md:{line}: the ```python block failed (exit code {proc.returncode})\n"
                     f"--- code ---\n{code}--- stderr ---\n{proc.stderr[-4000:]}", pytrace=False)
+
+
+def test_missing_extension_explains_itself(tmp_path):
+    """`PYTHONPATH=python` on a tree without a build (e.g. after `pip install .`) says what to do."""
+    import shutil
+
+    src = os.path.dirname(nnengine.__file__)
+    shutil.copytree(src, tmp_path / "nnengine", ignore=shutil.ignore_patterns("_core*", "__pycache__", "zoo"))
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", "import nnengine"], cwd=str(tmp_path), env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: nnengine's compiled extension (_core) is missing"), proc.stderr
+    assert "circular import" not in last and "PYTHONPATH=python" in last and "ninja -C build/dev" in last

@@ -15,7 +15,8 @@ import os as _os
 # not 10-100x (see PERFORMANCE.md). Users can still override it.
 _os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
-from . import _core, backend  # noqa: E402
+from . import backend  # noqa: E402, I001 (first: it explains a missing compiled extension)
+from . import _core  # noqa: E402
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .backend import get_num_threads, set_num_threads  # noqa: E402
 from .random import manual_seed  # noqa: E402

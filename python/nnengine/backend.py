@@ -11,9 +11,39 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, List
+import importlib.machinery
+import os
+from typing import Iterator, List, Optional
 
-from . import _core
+
+def _missing_core_error() -> Optional[ImportError]:
+    """A clear ImportError when this package folder has no compiled extension at all (None otherwise)."""
+    folder = os.path.dirname(os.path.abspath(__file__))
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    if any("_core" + suffix in names for suffix in importlib.machinery.EXTENSION_SUFFIXES):
+        return None  # the extension is there but failed to load: the original error says why
+    others = sorted(n for n in names if n.startswith("_core.") and n.endswith((".so", ".pyd")))
+    other_note = (f" (found {', '.join(others)}, built for another Python version)" if others else "")
+    return ImportError(
+        f"nnengine's compiled extension (_core) is missing from {folder}{other_note}. This is a source "
+        "tree without an in-place build: `pip install .` puts the extension into site-packages, not here, "
+        "so `PYTHONPATH=python` (which selects the in-tree build) finds nothing to load. Either drop "
+        "PYTHONPATH=python to use the installed package, or build the extension in place with README.md's "
+        "dev loop: cmake -S . -B build/dev -G Ninja "
+        "-Dpybind11_DIR=$(python -c \"import pybind11;print(pybind11.get_cmake_dir())\") && ninja -C build/dev "
+        "(or `pip install -e .`).")
+
+
+try:
+    from . import _core
+except ImportError as _exc:
+    _err = _missing_core_error()
+    if _err is None:
+        raise
+    raise _err from _exc
 
 
 def isa() -> str:
