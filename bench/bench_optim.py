@@ -5,7 +5,7 @@ Bandwidth counts the bytes an ideal step must move (SGD momentum: read p, g, buf
 bytes/param; Adam: read p, g, m, v + write p, m, v = 28 bytes/param) and is compared with numpy's
 single-thread copy (8 bytes/element) measured in the same run.
 
-    PYTHONPATH=python python bench/bench_optim.py [--n 10000000] [--rounds 7]
+    python bench/bench_optim.py [--n 10000000] [--rounds 7]
 """
 
 from __future__ import annotations

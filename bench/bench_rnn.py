@@ -3,7 +3,7 @@
 Interleaves nnengine and torch (A, B, A, B ...) in one process and reports medians and the ratio
 torch / nnengine (> 1 means nnengine is faster). Writes bench/results/bench_rnn.json.
 
-    PYTHONPATH=python python bench/bench_rnn.py [--rounds 15]
+    python bench/bench_rnn.py [--rounds 15]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Dense, denoising and convolutional autoencoders on the 8x8 digits against PCA at the same code size.
 
-Run: PYTHONPATH=python python examples/autoencoder_digits.py [--out path.png]
+Run: python examples/autoencoder_digits.py [--out path.png]
 Writes originals, PCA, dense, denoising and convolutional autoencoder reconstructions of held-out digits.
 """
 

@@ -1,6 +1,6 @@
 """A bidirectional LSTM reads Fashion-MNIST images row by row (28 steps of 28 pixels) and classifies them.
 
-    PYTHONPATH=python python examples/bilstm_fashion_mnist.py [--epochs 4] [--hidden 128] [--limit N]
+    python examples/bilstm_fashion_mnist.py [--epochs 4] [--hidden 128] [--limit N]
 
 The final forward and backward hidden states (h_n) go through a Linear layer. Measured: see README
 ("Recurrent networks").

@@ -1,6 +1,6 @@
 """Character-level LSTM language model on the English text of Debian's ``fortunes`` package.
 
-    PYTHONPATH=python python examples/char_lstm_fortunes.py [--steps 5000] [--hidden 256]
+    python examples/char_lstm_fortunes.py [--steps 5000] [--hidden 256]
 
 Trains on random 64-character windows (truncated BPTT), reports the validation loss (nats/char)
 against a unigram baseline, then samples text by streaming one character at a time with the LSTM

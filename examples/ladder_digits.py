@@ -1,7 +1,7 @@
 """Ladder network (Gamma variant) on the 8x8 digits with 100 labels (10 per class) plus the unlabelled
 training set, against the same network trained on the 100 labels alone.
 
-Run: PYTHONPATH=python python examples/ladder_digits.py [--out path.png]
+Run: python examples/ladder_digits.py [--out path.png]
 Writes test digits with the ladder's predictions (and the digits it gets wrong).
 """
 

@@ -1,6 +1,6 @@
 """Streaming a sensor-style signal through an LSTM in chunks, with the state carried over.
 
-    PYTHONPATH=python python examples/lstm_stream.py
+    python examples/lstm_stream.py
 
 1. Trains a one-step-ahead predictor on a noisy multi-sine "sensor" stream with truncated BPTT: the
    stream is cut into 50-sample chunks, the (h, c) state is passed from chunk to chunk and detached so

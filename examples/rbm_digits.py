@@ -1,7 +1,7 @@
 """Binary RBM (CD-1 and PCD-1) on the 8x8 digits: reconstruction error, features for a classifier,
 reconstructions, Gibbs samples and learned filters.
 
-Run: PYTHONPATH=python python examples/rbm_digits.py [--out path.png]
+Run: python examples/rbm_digits.py [--out path.png]
 """
 
 import numpy as np

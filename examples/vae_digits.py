@@ -1,6 +1,6 @@
 """Variational autoencoder on the 8x8 digits: ELBO per epoch, reconstructions and prior samples.
 
-Run: PYTHONPATH=python python examples/vae_digits.py [--out path.png]
+Run: python examples/vae_digits.py [--out path.png]
 """
 
 from _families import digits, parse_args, save_grid

@@ -1,7 +1,10 @@
 """Train a model of nnengine's zoo and record it: weights + its manifest.json entry.
 
-    PYTHONPATH=python python scripts/train_zoo.py NAME [--out DIR] [--threads 2]
-    PYTHONPATH=python python scripts/train_zoo.py all
+    python scripts/train_zoo.py NAME --out python/nnengine/models/zoo [--threads 2]
+    python scripts/train_zoo.py all --out python/nnengine/models/zoo
+
+(--out defaults to the zoo folder of the nnengine that is imported: site-packages after `pip install .`,
+the repository's folder with `pip install -e .` or with PYTHONPATH=python and the in-tree build.)
 
 NAME is one of lenet5_fashion_mnist, mlp_digits, char_lstm_fortunes. Training is seeded (same data order
 and initialisation every run; results are the same at 1 and 2 threads) and takes minutes on 2 cores. The
