@@ -403,3 +403,101 @@ def test_architecture_rejects_unknown_objects(tmp_path):
                                          "weight_regularizer": {"__object__": "os.system", "args": {}}}}
     with pytest.raises(ValueError, match="unknown object"):
         io.build(spec)
+
+
+# ------------------------------------------------------------------ file modes and temp-file clean-up
+def _temps(folder):
+    return sorted(n for n in os.listdir(folder) if n.endswith(".tmp"))
+
+
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600)], ids=["umask022", "umask077"])
+def test_saved_files_get_the_umask_mode(tmp_path, umask, mode):
+    ne.manual_seed(0)
+    model = M.MLP([4, 5, 2])
+    old = os.umask(umask)
+    try:
+        p = tmp_path / "m.safetensors"
+        io.save_model(model, str(p))
+        assert os.stat(p).st_mode & 0o777 == mode
+        io.save_checkpoint(str(p), model)  # overwriting gives the same mode
+        assert os.stat(p).st_mode & 0o777 == mode
+        io.save_file({"w": np.ones(3, np.float32)}, str(tmp_path / "w.safetensors"))
+        assert os.stat(tmp_path / "w.safetensors").st_mode & 0o777 == mode
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            from nnengine.train import History
+
+            h = History()
+            h.history = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8]}
+            h.epoch = [0, 1]
+            h.plot(str(tmp_path / "curves.png"))
+            assert os.stat(tmp_path / "curves.png").st_mode & 0o777 == mode
+    finally:
+        os.umask(old)
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("writer failed"), KeyboardInterrupt()])
+def test_temp_file_removed_when_writing_fails(tmp_path, monkeypatch, exc):
+    def boom(arr):
+        raise exc
+
+    monkeypatch.setattr(io, "_tensor_bytes", boom)
+    with pytest.raises(type(exc)):
+        io.save_model(M.MLP([4, 5, 2]), str(tmp_path / "m.safetensors"))
+    assert os.listdir(tmp_path) == []  # no target, no temp file
+
+
+def test_stale_temp_of_killed_save_removed_by_next_save(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    p = str(tmp_path / "m.safetensors")
+    ne.manual_seed(0)
+    io.save_model(M.MLP([4, 5, 2]), p)
+    before = open(p, "rb").read()
+    # a save that hangs mid-write (after some bytes reached its temp file) until SIGKILLed
+    code = (
+        "import sys, time\n"
+        "import nnengine as ne\n"
+        "from nnengine import io, models\n"
+        "def hang(arr):\n"
+        "    sys.stdout.write('writing\\n'); sys.stdout.flush(); time.sleep(120)\n"
+        "io._tensor_bytes = hang\n"
+        f"io.save_model(models.MLP([4, 5, 2]), {p!r})\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ne.__file__)))
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "writing\n"
+        stale = _temps(tmp_path)
+        assert len(stale) == 1 and stale[0].startswith(".m.safetensors.")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert _temps(tmp_path) == stale  # a SIGKILL leaves the temp file behind ...
+    assert open(p, "rb").read() == before  # ... and the previous file intact
+    # temp files that must survive: another target's, and one whose writer is still running
+    other = tmp_path / ".m.safetensors.bak.123-abcdefgh.tmp"
+    other.write_bytes(b"x")
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / f".m.safetensors.{sleeper.pid}-abcdefgh.tmp"
+        live.write_bytes(b"x")
+        time.sleep(0.01)
+        ne.manual_seed(1)
+        new = M.MLP([4, 5, 2])
+        io.save_model(new, p)  # the next successful save cleans up the killed save's temp file
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=60)
+    assert _temps(tmp_path) == sorted([other.name, live.name])
+    x = ne.randn(3, 4)
+    np.testing.assert_array_equal(io.load_model(p).eval()(x).data, new.eval()(x).data)

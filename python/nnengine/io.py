@@ -26,6 +26,7 @@ import inspect
 import json
 import math
 import os
+import re
 import struct
 import tempfile
 from collections import OrderedDict
@@ -52,24 +53,98 @@ _CODES = {dt.str.lstrip("<|"): code for code, dt in _DTYPES.items()}
 
 
 # ============================================================================= atomic writes
+_TMP_SUFFIX = ".tmp"
+_in_flight: set = set()  # temp files this process is writing right now (never removed as stale)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where possible (os.umask is a set-and-return)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but belongs to someone else (or we cannot tell): leave its file alone
+    return True
+
+
+def _remove_stale_temps(folder: str, base: str) -> None:
+    """Delete temp files of earlier saves of ``base`` whose writer is gone (e.g. SIGKILLed mid-save).
+
+    Temp names are ``.{base}.{pid}-{random}.tmp``; a file is stale when its pid is no longer running (or is
+    this process, which is not writing it now). Names without a pid (older versions) are stale too.
+    """
+    prefix = f".{base}."
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(_TMP_SUFFIX)):
+            continue
+        middle = name[len(prefix):-len(_TMP_SUFFIX)]
+        m = re.fullmatch(r"(\d+)-[A-Za-z0-9_]+|[A-Za-z0-9_]{8}", middle)
+        if m is None:  # another target's temp (e.g. ".a.b.123-x.tmp" for "a" vs "a.b") or not ours
+            continue
+        full = os.path.join(folder, name)
+        if full in _in_flight:
+            continue
+        if m.group(1) is not None:
+            pid = int(m.group(1))
+            if pid != os.getpid() and _pid_alive(pid):
+                continue
+        try:
+            os.unlink(full)
+        except OSError:
+            pass
+
+
 def atomic_write(path: str, chunks: Iterable[bytes]) -> None:
-    """Write ``chunks`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``."""
+    """Write ``chunks`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``.
+
+    The file gets the usual permissions of a new file (``0o666 & ~umask``, not mkstemp's 0600). On any
+    failure, ``KeyboardInterrupt`` included, the temp file is removed and ``path`` is untouched; after a
+    successful save, temp files of the same target left by a killed earlier save are removed.
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    base = os.path.basename(path)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.{os.getpid()}-", suffix=_TMP_SUFFIX, dir=folder)
+        _in_flight.add(tmp)
         with os.fdopen(fd, "wb") as f:
+            if hasattr(os, "fchmod"):  # POSIX
+                os.fchmod(f.fileno(), 0o666 & ~_umask())
             for chunk in chunks:
                 f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         raise
+    finally:
+        if tmp is not None:
+            _in_flight.discard(tmp)
+    _remove_stale_temps(folder, base)
     try:  # make the rename itself durable
         dfd = os.open(folder, os.O_RDONLY)
         try:
