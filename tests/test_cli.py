@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import require
 
 from nnengine import io
 from nnengine.cli import main
@@ -18,8 +19,8 @@ def _acc(text):
 
 
 def test_train_evaluate_predict_digits(tmp_path, capsys):
-    pytest.importorskip("sklearn")
-    pytest.importorskip("matplotlib")
+    require("sklearn")
+    require("matplotlib")
     out = str(tmp_path / "m.safetensors")
     assert main(["train", "--dataset", "digits", "--model", "mlp", "--epochs", "3", "--limit", "400",
                  "--output", out, "--optimizer", "sgd", "--threads", "1"]) == 0
@@ -39,7 +40,7 @@ def test_train_evaluate_predict_digits(tmp_path, capsys):
 
 
 def test_default_train_falls_back_or_uses_fashion(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("sklearn")
+    require("sklearn")
     monkeypatch.setenv("NNENGINE_FASHION_MNIST", str(tmp_path / "missing"))
     out = str(tmp_path / "d.safetensors")
     assert main(["train", "--limit", "200", "--epochs", "1", "--output", out, "--plot", ""]) == 0
@@ -63,7 +64,7 @@ def test_default_train_is_lenet5_on_fashion_mnist(tmp_path, capsys):
         load_fashion_mnist(train=False)
     except FileNotFoundError as e:  # the CI installs the Debian package; say so loudly if it is missing
         pytest.fail(f"Fashion-MNIST is not installed: {e}")
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     out = str(tmp_path / "lenet.safetensors")
     assert main(["train", "--limit", "3000", "--epochs", "3", "--output", out]) == 0
     text = capsys.readouterr().out

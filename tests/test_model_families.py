@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require
 
 import nnengine as ne
 from nnengine.models import DBN, GAN, VAE, Autoencoder, ConvAutoencoder, DenoisingAutoencoder, Ladder
 from nnengine.models.autoencoder import upsample_nearest2x
 from nnengine.models.gan import sample_score
 
-sklearn_datasets = pytest.importorskip("sklearn.datasets")
+sklearn_datasets = require("sklearn.datasets")
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +130,7 @@ def classifier_score(clf, samples: np.ndarray) -> tuple:
 
 
 def test_gan_samples_are_confident_and_diverse(digits):
-    lm = pytest.importorskip("sklearn.linear_model")
+    lm = require("sklearn.linear_model")
     xtr, ytr, _, _ = digits
     clf = lm.LogisticRegression(max_iter=2000).fit(xtr, ytr)
     ne.manual_seed(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require
 
 import nnengine as ne
 from nnengine import nn
@@ -17,8 +18,8 @@ from nnengine.preprocessing import (
     ZCAWhitening,
 )
 
-skp = pytest.importorskip("sklearn.preprocessing")
-skd = pytest.importorskip("sklearn.decomposition")
+skp = require("sklearn.preprocessing")
+skd = require("sklearn.decomposition")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require
 
 import nnengine as ne
 from nnengine import _core
@@ -93,7 +94,7 @@ def test_rbm_free_energy_and_gradient_direction(rng):
 
 
 def digits_split():
-    d = pytest.importorskip("sklearn.datasets").load_digits()
+    d = require("sklearn.datasets").load_digits()
     x = (d.data / 16.0).astype(np.float32)
     p = np.random.default_rng(0).permutation(len(x))
     return x[p[:1200]], d.target[p[:1200]], x[p[1200:]], d.target[p[1200:]]
@@ -117,7 +118,7 @@ def test_rbm_reconstruction_error_falls(persistent):
 def test_rbm_features_beat_raw_pixels_with_few_labels():
     """64 hidden units = 64 pixels, so the logistic regression on top has the same capacity either way.
     RBM trained on 1200 unlabelled digits, classifiers on 200 labels; each gets its best C of (1, 10)."""
-    lm = pytest.importorskip("sklearn.linear_model")
+    lm = require("sklearn.linear_model")
     xtr, ytr, xte, yte = digits_split()
     ne.manual_seed(0)
     r = RBM(64, 64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require
 
 import nnengine as ne
 import nnengine.functional as F
@@ -15,7 +16,7 @@ from nnengine.regularizers import L1, L1L2, L2
 
 @pytest.fixture(scope="module")
 def cancer():
-    datasets = pytest.importorskip("sklearn.datasets")
+    datasets = require("sklearn.datasets")
     x, y = datasets.load_breast_cancer(return_X_y=True)
     x = (x - x.mean(0)) / x.std(0)
     rng = np.random.default_rng(0)

@@ -1,12 +1,12 @@
 """Real data, seconds long: logistic regression on breast_cancer and an MLP on digits (scikit-learn's bundled data)."""
 
 import numpy as np
-import pytest
+from conftest import require
 
 import nnengine as ne
 import nnengine.functional as F
 
-datasets = pytest.importorskip("sklearn.datasets")
+datasets = require("sklearn.datasets")
 
 
 def _split(x, y, frac, seed):

@@ -7,10 +7,10 @@ import os
 
 import numpy as np
 import pytest
+from conftest import require, require_dataset
 
 import nnengine as ne
 from nnengine import models
-from nnengine.data import DatasetNotFoundError
 from nnengine.models import zoo
 
 ENTRIES = models.list_pretrained()
@@ -38,10 +38,7 @@ def test_pretrained_reproduces_recorded_metric(name):
     assert not model.training and all(not m.training for m in model.modules())
     assert sum(p.data.size for p in model.parameters()) == entry["params"]
     check = entry["check"]
-    try:
-        got = zoo.evaluate(name, model=model, limit=check["limit"])
-    except DatasetNotFoundError as e:
-        pytest.skip(f"{name}: test data not installed ({e})")
+    got = require_dataset(zoo.evaluate, name, model=model, limit=check["limit"], what=f"{name}'s test data")
     if check["metric"] == "accuracy":  # at most one sample may flip across ISAs / summation orders
         assert abs(got["accuracy"] - check["value"]) <= 1.0 / check["limit"] + 1e-9
     else:
@@ -70,8 +67,8 @@ def test_pretrained_unknown_name():
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_zoo_models_export_to_onnx(name, tmp_path):
-    pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
+    require("onnx")
+    ort = require("onnxruntime")
     model = models.pretrained(name)
     if name == "char_lstm_fortunes":
         x = np.random.default_rng(0).integers(0, model.vocab_size, (3, 20)).astype(np.int64)
