@@ -8,6 +8,7 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import require
 
 import nnengine as ne
 from nnengine import io, nn
@@ -19,8 +20,7 @@ def _get(mod, name):
     return getattr(mod, name, None)
 
 
-# (constructor, input shape) for every layer/model type on main; layers that have not landed are skipped
-# with their name in the reason.
+# (constructor, input shape) for every layer/model type on main (test_every_layer_has_a_case keeps it complete)
 CASES = {
     "Linear": (lambda: nn.Linear(7, 5), (4, 7)),
     "Linear_nobias": (lambda: nn.Linear(7, 5, bias=False), (4, 7)),
@@ -78,9 +78,6 @@ def _output(m, x):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_save_load_identical_outputs(tmp_path, case):
     ctor, shape = CASES[case]
-    name = case.split("_")[0]
-    if _get(nn, name) is None and _get(M, name) is None and name not in ("StandardScaler", "PCA", "ZCAWhitening"):
-        pytest.skip(f"{name} is not on main yet")
     ne.manual_seed(1)
     m = ctor()
     # make running statistics non-trivial, then compare in eval mode (dropout off)
@@ -94,9 +91,11 @@ def test_save_load_identical_outputs(tmp_path, case):
     back = io.load_model(str(path)).eval()
     assert type(back) is type(m)
     np.testing.assert_array_equal(_output(back, x), _output(m, x))
-    for (k, a), (k2, b) in zip(m.state_dict().items(), back.state_dict().items()):
-        assert k == k2 and a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
+    sd, sd_back = m.state_dict(), back.state_dict()
+    assert list(sd) == list(sd_back)
+    for k, a in sd.items():
+        assert a.dtype == sd_back[k].dtype and a.shape == sd_back[k].shape, k
+        np.testing.assert_array_equal(a, sd_back[k], err_msg=k)
 
 
 def _is_abstract(cls) -> bool:
@@ -117,9 +116,8 @@ def test_every_layer_has_a_case():
                    if isinstance(_get(nn, n) or _get(M, n), type)
                    and issubclass(_get(nn, n) or _get(M, n), nn.Module) and not n.endswith("Loss")
                    and not _is_abstract(_get(nn, n) or _get(M, n))]
-    missing = sorted(set(layer_names) - known)
-    if missing:
-        pytest.skip(f"no save/load case yet for {missing}")
+    assert sorted(set(layer_names) - known) == []
+    assert known - {"CharLSTM"} <= set(layer_names) | {"StandardScaler", "PCA", "ZCAWhitening"}
 
 
 def test_nested_architecture_and_preprocessing_stage(tmp_path):
@@ -145,7 +143,7 @@ def test_weights_file_readable_by_safetensors_and_torch(tmp_path, torch):
     m[2].fit(np.ones((2, 2)) * [[0], [1]])
     p = str(tmp_path / "w.safetensors")
     io.save_weights(m, p)
-    st = pytest.importorskip("safetensors.numpy")
+    st = require("safetensors.numpy")
     loaded = st.load_file(p)
     from safetensors.torch import load_file as torch_load
 
@@ -301,40 +299,8 @@ def test_crash_during_save_keeps_previous_file(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------ checkpoints and exact resume
-class _MomentumSGD:
-    """Minimal stateful optimizer with PyTorch's state_dict layout (stand-in until nnengine.optim lands)."""
-
-    def __init__(self, params, lr, momentum):
-        self.params = list(params)
-        self.param_groups = [{"lr": lr, "momentum": momentum, "params": list(range(len(self.params)))}]
-        self.state = {}
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        g0 = self.param_groups[0]
-        for i, p in enumerate(self.params):
-            buf = self.state.setdefault(i, {"momentum_buffer": np.zeros_like(p.data)})["momentum_buffer"]
-            buf *= g0["momentum"]
-            buf += p.grad
-            p.data -= g0["lr"] * buf
-
-    def state_dict(self):
-        return {"state": {i: dict(s) for i, s in self.state.items()},
-                "param_groups": [dict(g) for g in self.param_groups]}
-
-    def load_state_dict(self, sd):
-        self.state = {int(i): {k: np.array(v) for k, v in s.items()} for i, s in sd["state"].items()}
-        self.param_groups = [dict(g) for g in sd["param_groups"]]
-
-
 def _make_optimizer(model):
-    optim = getattr(ne, "optim", None)
-    if optim is not None and hasattr(optim, "SGD"):
-        return optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    return _MomentumSGD(model.parameters(), lr=0.05, momentum=0.9)
+    return ne.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 
 
 def _run(epochs, model, opt, loader, start=0):
@@ -355,7 +321,7 @@ def test_resume_equals_uninterrupted(tmp_path):
 
     def fresh():
         ne.manual_seed(42)
-        m = M.MLP([5, 16, 3], dropout=0.2 if hasattr(nn, "Dropout") else 0.0)
+        m = M.MLP([5, 16, 3], dropout=0.2)
         return m, _make_optimizer(m), DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True)
 
     m1, o1, l1 = fresh()
@@ -371,8 +337,15 @@ def test_resume_equals_uninterrupted(tmp_path):
     info = io.load_checkpoint(ck, m3, o3)
     assert info["epoch"] == 2 and info["extra"]["history"]["loss"] == [1.0, float("inf")]
     _run(4, m3, o3, l3, start=info["epoch"])
-    for (k, a), b in zip(m1.state_dict().items(), m3.state_dict().values()):
-        np.testing.assert_array_equal(a, b, err_msg=k)
+    sd1, sd3 = m1.state_dict(), m3.state_dict()
+    assert list(sd1) == list(sd3)
+    for k, a in sd1.items():
+        np.testing.assert_array_equal(a, sd3[k], err_msg=k)
+    assert o3.state_dict()["param_groups"] == o1.state_dict()["param_groups"]
+    st1, st3 = o1.state_dict()["state"], o3.state_dict()["state"]
+    assert sorted(st1) == sorted(st3) and len(st1) == len(list(m1.parameters()))
+    for i in st1:
+        np.testing.assert_array_equal(st1[i]["momentum_buffer"], st3[i]["momentum_buffer"])
     with pytest.raises(ValueError, match="not an nnengine checkpoint"):
         io.load_checkpoint(ck.replace("ck", "m"), m3) if io.save_model(m3, ck.replace("ck", "m")) is None else None
 
@@ -383,8 +356,7 @@ def test_save_load_keeps_regularizers_and_constraints(tmp_path):
 
     ne.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 4, weight_regularizer=L2(0.01), weight_constraint=MaxNorm(2.0)),
-                          nn.ReLU(), nn.Conv2d(1, 2, 1, weight_regularizer=L1L2(0.1, 0.2), bias_constraint=UnitNorm())
-                          if hasattr(nn, "Conv2d") else nn.Identity())
+                          nn.ReLU(), nn.Conv2d(1, 2, 1, weight_regularizer=L1L2(0.1, 0.2), bias_constraint=UnitNorm()))
     p = str(tmp_path / "reg.safetensors")
     io.save_model(model[:2], p)
     back = io.load_model(p)

@@ -6,13 +6,14 @@ import os
 
 import numpy as np
 import pytest
+from conftest import require
 
 import nnengine as ne
 from nnengine import models, nn
 from nnengine.onnx import export
 
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
+onnx = require("onnx")
+ort = require("onnxruntime")
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 
@@ -145,7 +146,6 @@ def test_models_mlp_logreg(tmp_path):
     _check(models.LogisticRegression(7, 3), _x(5, 7), tmp_path)
 
 
-@pytest.mark.skipif(not hasattr(models, "LeNet5"), reason="LeNet5 is not on this branch yet")
 @pytest.mark.parametrize("kw", [{}, {"batch_norm": True, "dropout": 0.3, "activation": "tanh"}])
 def test_lenet5(kw, tmp_path):
     ne.manual_seed(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require
 
 import nnengine as ne
 from nnengine import io, nn, optim
@@ -24,7 +25,7 @@ from nnengine.train import (
 
 @pytest.fixture(scope="module")
 def digits():
-    pytest.importorskip("sklearn")
+    require("sklearn")
     from nnengine.data import load_dataset
 
     s = load_dataset("digits", limit=600)
@@ -178,12 +179,14 @@ def test_fit_resume_equals_uninterrupted(digits, tmp_path):
     ne.manual_seed(12345)  # the restart begins from a different RNG state; the checkpoint restores it
     model, hist = run(4, [BackupAndRestore(path)])
     assert hist.history == ref_hist.history
-    for (k, a), b in zip(ref_model.state_dict().items(), model.state_dict().values()):
-        np.testing.assert_array_equal(a, b, err_msg=k)
+    sd_ref, sd = ref_model.state_dict(), model.state_dict()
+    assert list(sd_ref) == list(sd)
+    for k, a in sd_ref.items():
+        np.testing.assert_array_equal(a, sd[k], err_msg=k)
 
 
 def test_history_plot_png(digits, tmp_path):
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     x, y, xv, yv = digits
     model, opt = _setup()
     hist = fit(model, nn.CrossEntropyLoss(), opt, (x[:100], y[:100]), validation=(xv, yv), epochs=2, verbose=0)
