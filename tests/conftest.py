@@ -203,3 +203,13 @@ def pytest_make_collect_report(collector):
     report = outcome.get_result()
     if STRICT and _unjustified(report):
         _to_failure(report)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Always state the skip count (pytest's summary line omits it when it is 0) and how many are justified."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    justified = sum(1 for r in skipped if not _unjustified(r))
+    xfailed = len(terminalreporter.stats.get("xfailed", []))
+    terminalreporter.write_line(
+        f"nnengine: {len(skipped)} skipped ({justified} justified, {len(skipped) - justified} for a missing "
+        f"dependency/dataset), {xfailed} xfailed; strict={'on' if STRICT else 'off'}")

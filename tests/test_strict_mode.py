@@ -92,6 +92,7 @@ def test_strict_mode_turns_every_unjustified_skip_into_a_failure(tmp_path):
     assert {k: res.get(k) for k in want} == want, log
     assert res.get("collect") in ("FAILED", "ERROR"), log  # module-level importorskip at collection
     assert "unjustified skip" in log and "NNENGINE_TEST_STRICT: missing dependency" in log
+    assert "nnengine: 1 skipped (1 justified, 0 for a missing dependency/dataset), 1 xfailed; strict=on" in log
 
 
 def test_non_strict_mode_skips_with_a_reason(tmp_path):
@@ -103,6 +104,7 @@ def test_non_strict_mode_skips_with_a_reason(tmp_path):
     assert {k: res.get(k) for k in want} == want, log
     assert res.get("collect") == "SKIPPED", log
     assert "missing dependency 'nnengine_no_such_module_xyz'" in log
+    assert "nnengine: 7 skipped (1 justified, 6 for a missing dependency/dataset), 1 xfailed; strict=off" in log
 
 
 def test_expected_isas_from_cpu_flags():
