@@ -113,7 +113,7 @@ def test_activation_finite_differences(name, rng):
 @pytest.mark.parametrize("shape,dim", [((5, 7), 1), ((5, 7), 0), ((2, 3, 17), -1), ((2, 9, 4), 1), ((33,), 0),
                                        ((3, 1000), 1)])
 @pytest.mark.parametrize("log", [False, True])
-def test_softmax_vs_float64_and_torch(isa, rng, shape, dim, log):
+def test_softmax_vs_float64_and_torch(isa, rng, shape, dim, log, torch):
     x = (rng.standard_normal(shape) * 5).astype(np.float32)
     x64 = x.astype(np.float64)
     m = x64.max(axis=dim, keepdims=True)
@@ -130,6 +130,14 @@ def test_softmax_vs_float64_and_torch(isa, rng, shape, dim, log):
     else:
         gref = p * (w - (w * p).sum(axis=dim, keepdims=True))
     np.testing.assert_allclose(a.grad, gref, rtol=1e-4, atol=1e-5)
+    # torch: its float64 op is the oracle above (checks the oracle), its float32 op is the peer we match
+    tf = torch.log_softmax if log else torch.softmax
+    np.testing.assert_allclose(tf(torch.from_numpy(x64), dim).numpy(), ref, rtol=1e-12, atol=1e-14)
+    xt = torch.from_numpy(x.copy()).requires_grad_(True)
+    yt = tf(xt, dim)
+    (yt * torch.from_numpy(w.astype(np.float32))).sum().backward()
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a.grad, xt.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_softmax_threads_identical(rng):

@@ -32,10 +32,11 @@ def test_epoch_covers_every_sample_once(n, bs, drop_last, shuffle):
         seen = []
         batches = list(loader)
         assert len(batches) == len(loader)
+        want = [bs] * (n // bs) + ([n % bs] if n % bs and not drop_last else [])
+        assert [len(xb) for xb, _ in batches] == want and [len(yb) for _, yb in batches] == want
         for xb, yb in batches:
             assert isinstance(xb, ne.Tensor) and xb.dtype == np.float32
             assert isinstance(yb, ne.Tensor) and yb.dtype == np.int64
-            assert len(xb) == (bs if drop_last else len(xb)) and len(xb) <= bs
             np.testing.assert_array_equal(xb.numpy()[:, 0], yb.numpy())  # rows stay paired
             seen.extend(yb.numpy().tolist())
         if drop_last:
