@@ -126,25 +126,25 @@ NNE_BIND_FAMILY(activation) {
         throw py::value_error("target: expected class indices in [0, " + std::to_string(classes) + "), got " +
                               std::to_string(pt[r]) + " at position " + std::to_string(r));
     auto loss = empty<float>(dims({rows}));
-    auto lse = empty<float>(dims({rows}));
+    auto logz = empty<float>(dims({rows}));  // log-sum-exp minus the row max
     const float* px = x.data();
     float* pl = loss.mutable_data();
-    float* ps = lse.mutable_data();
+    float* ps = logz.mutable_data();
     {
       py::gil_scoped_release nogil;
       nne::softmax_kernels().cross_entropy_forward(pl, ps, px, pt, rows, classes, ignore_index);
     }
-    return py::make_tuple(loss, lse);
+    return py::make_tuple(loss, logz);
   }, py::arg("input"), py::arg("target"), py::arg("ignore_index") = -100);
 
   m.def("cross_entropy_backward", [](const py::object& xo, const py::object& lo, const py::object& to,
                                      const py::object& so, int64_t ignore_index) {
     auto x = arr<float>(xo, "input", 2);
     const int64_t rows = x.shape(0), classes = x.shape(1);
-    auto lse = arr<float>(lo, "lse", 1);
+    auto logz = arr<float>(lo, "logz", 1);
     auto t = arr<int64_t>(to, "target", 1);
     auto sc = arr<float>(so, "row_scale", 1);
-    expect_shape(lse, "lse", {rows});
+    expect_shape(logz, "logz", {rows});
     expect_shape(t, "target", {rows});
     expect_shape(sc, "row_scale", {rows});
     const int64_t* pt = t.data();
@@ -154,7 +154,7 @@ NNE_BIND_FAMILY(activation) {
                               std::to_string(pt[r]));
     auto dx = empty<float>(dims({rows, classes}));
     const float* px = x.data();
-    const float* pl = lse.data();
+    const float* pl = logz.data();
     const float* ps = sc.data();
     float* pd = dx.mutable_data();
     {
@@ -162,5 +162,5 @@ NNE_BIND_FAMILY(activation) {
       nne::softmax_kernels().cross_entropy_backward(pd, px, pl, pt, ps, rows, classes, ignore_index);
     }
     return dx;
-  }, py::arg("input"), py::arg("lse"), py::arg("target"), py::arg("row_scale"), py::arg("ignore_index") = -100);
+  }, py::arg("input"), py::arg("logz"), py::arg("target"), py::arg("row_scale"), py::arg("ignore_index") = -100);
 }

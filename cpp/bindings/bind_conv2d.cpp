@@ -14,17 +14,15 @@ namespace {
 
 using Pair = std::array<int64_t, 2>;
 
-std::string pair_str(const Pair& p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
-
 // Builds and checks the shape from the input dims (N, C, H, W), weight dims (K, C/groups, R, S) and
 // hyper-parameters; raises ValueError naming the offending argument.
 nne::Conv2dShape make_shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t Cg, int64_t R,
                             int64_t S, const Pair& stride, const Pair& padding, const Pair& dilation,
                             int64_t groups) {
-  expect(stride[0] >= 1 && stride[1] >= 1, "stride: expected values >= 1, got " + pair_str(stride));
-  expect(padding[0] >= 0 && padding[1] >= 0, "padding: expected values >= 0, got " + pair_str(padding));
-  expect(dilation[0] >= 1 && dilation[1] >= 1, "dilation: expected values >= 1, got " + pair_str(dilation));
-  expect(groups >= 1, "groups: expected a value >= 1, got " + std::to_string(groups));
+  check_pair(stride, "stride", 1);
+  check_pair(padding, "padding", 0);
+  check_pair(dilation, "dilation", 1);
+  check_int(groups, "groups", 1);
   expect(C % groups == 0, "input: " + std::to_string(C) + " channels are not divisible by groups=" +
                               std::to_string(groups));
   expect(K % groups == 0, "weight: " + std::to_string(K) + " output channels are not divisible by groups=" +
@@ -44,6 +42,8 @@ nne::Conv2dShape make_shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t 
                                  std::to_string(dilation[1] * (S - 1) + 1) + ")");
   s.P = eh / stride[0] + 1;
   s.Q = ew / stride[1] + 1;
+  checked_size({N, K, s.P, s.Q}, "output");
+  checked_size({N, C, H, W}, "input");
   return s;
 }
 
@@ -89,7 +89,8 @@ NNE_BIND_FAMILY(conv2d) {
          int64_t groups, bool reference) {
         auto dy = arr<float>(dyo, "dy", 4);
         auto w = arr<float>(wo, "w", 4);
-        expect(input_hw[0] >= 1 && input_hw[1] >= 1, "input_hw: expected positive sizes, got " + pair_str(input_hw));
+        check_pair(input_hw, "input_hw", 1);
+        check_int(groups, "groups", 1);
         const auto s = make_shape(dy.shape(0), w.shape(1) * groups, input_hw[0], input_hw[1], w.shape(0),
                                   w.shape(1), w.shape(2), w.shape(3), stride, padding, dilation, groups);
         expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
@@ -115,7 +116,8 @@ NNE_BIND_FAMILY(conv2d) {
          int64_t groups, bool need_weight, bool need_bias, bool reference) {
         auto dy = arr<float>(dyo, "dy", 4);
         auto x = arr<float>(xo, "x", 4);
-        expect(groups >= 1, "groups: expected a value >= 1, got " + std::to_string(groups));
+        check_int(groups, "groups", 1);
+        check_pair(kernel_size, "kernel_size", 1);
         const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), dy.shape(1),
                                   x.shape(1) / groups, kernel_size[0], kernel_size[1], stride, padding, dilation,
                                   groups);

@@ -23,9 +23,9 @@ int pool_kind(const std::string& kind) {
 }
 
 nne::Pool2dShape pool_shape(int64_t NC, int64_t H, int64_t W, const Pair& k, const Pair& st, const Pair& pad) {
-  expect(k[0] >= 1 && k[1] >= 1, "kernel_size: expected values >= 1, got " + pair_str(k));
-  expect(st[0] >= 1 && st[1] >= 1, "stride: expected values >= 1, got " + pair_str(st));
-  expect(pad[0] >= 0 && pad[1] >= 0, "padding: expected values >= 0, got " + pair_str(pad));
+  check_pair(k, "kernel_size", 1);
+  check_pair(st, "stride", 1);
+  check_pair(pad, "padding", 0);
   expect(2 * pad[0] <= k[0] && 2 * pad[1] <= k[1],
          "padding: should be at most half of the kernel size " + pair_str(k) + ", got " + pair_str(pad));
   expect(H + 2 * pad[0] >= k[0] && W + 2 * pad[1] >= k[1],
@@ -36,6 +36,8 @@ nne::Pool2dShape pool_shape(int64_t NC, int64_t H, int64_t W, const Pair& k, con
   s.P = (H + 2 * pad[0] - k[0]) / st[0] + 1;
   s.Q = (W + 2 * pad[1] - k[1]) / st[1] + 1;
   expect(s.H * s.W < (int64_t{1} << 31), "input: planes larger than 2^31 elements are not supported");
+  checked_size({NC, s.P, s.Q}, "output");
+  checked_size({NC, s.H, s.W}, "input");
   return s;
 }
 
@@ -84,6 +86,7 @@ NNE_BIND_FAMILY(pool2d) {
          Pair stride, Pair padding, bool reference) {
         const int kd = pool_kind(kind);
         auto dy = arr<float>(dyo, "dy", 4);
+        check_pair(input_hw, "input_hw", 1);
         const auto s = pool_shape(dy.shape(0) * dy.shape(1), input_hw[0], input_hw[1], kernel_size, stride, padding);
         expect_shape(dy, "dy", {dy.shape(0), dy.shape(1), s.P, s.Q});
         py::array_t<int32_t> idx;
@@ -119,7 +122,7 @@ NNE_BIND_FAMILY(pool2d) {
       "maxout_forward",
       [](const py::object& xo, int64_t pieces, bool with_indices, bool reference) {
         auto x = arr<float>(xo, "x", 3);
-        expect(pieces >= 1, "pieces: expected a value >= 1, got " + std::to_string(pieces));
+        check_int(pieces, "pieces", 1);
         expect(x.shape(1) % pieces == 0, "x: dimension of size " + std::to_string(x.shape(1)) +
                                              " is not divisible by pieces=" + std::to_string(pieces));
         nne::MaxoutShape s;
@@ -148,8 +151,9 @@ NNE_BIND_FAMILY(pool2d) {
       [](const py::object& dyo, const py::object& idxo, int64_t pieces, bool reference) {
         auto dy = arr<float>(dyo, "dy", 3);
         auto idx = arr<int32_t>(idxo, "indices", 3);
-        expect(pieces >= 1, "pieces: expected a value >= 1, got " + std::to_string(pieces));
+        check_int(pieces, "pieces", 1);
         expect_shape(idx, "indices", {dy.shape(0), dy.shape(1), dy.shape(2)});
+        checked_size({dy.shape(0), dy.shape(1), pieces, dy.shape(2)}, "dx");
         nne::MaxoutShape s;
         s.outer = dy.shape(0), s.k = dy.shape(1), s.pieces = pieces, s.inner = dy.shape(2);
         const int32_t* pi = idx.data();

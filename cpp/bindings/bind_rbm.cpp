@@ -33,8 +33,11 @@ NNE_BIND_FAMILY(rbm) {
     uint64_t seed = 0;
     if (do_sample) {
       if (!py::isinstance<py::int_>(seed_o)) throw py::type_error("seed: expected an int or None");
-      const auto sv = seed_o.cast<long long>();
-      if (sv < 0) throw py::value_error("seed: expected a non-negative int, got " + std::to_string(sv));
+      const unsigned long long sv = PyLong_AsUnsignedLongLong(seed_o.ptr());
+      if (sv == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+        PyErr_Clear();
+        throw py::value_error("seed: expected an int in [0, 2^64 - 1], got " + std::string(py::repr(seed_o)));
+      }
       seed = static_cast<uint64_t>(sv);
     }
     auto prob = empty<float>(dims({s.N, s.out}));
@@ -43,7 +46,7 @@ NNE_BIND_FAMILY(rbm) {
     float* ps = do_sample ? state.mutable_data() : nullptr;
     const float* px = x.data();
     const float* pw = w.data();
-    {
+    if (s.N > 0 && s.out > 0) {  // nothing to compute (or sample) otherwise; the kernels assume both > 0
       py::gil_scoped_release nogil;
       if (reference) nne::rbm_sample_reference(pp, ps, px, pw, pb, seed, s);
       else nne::rbm_kernels().sample(pp, ps, px, pw, pb, seed, s);

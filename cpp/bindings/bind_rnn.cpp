@@ -77,7 +77,7 @@ YCols y_cols(const py::object& o, const char* name, int64_t col, const Seq& q, b
   expect(y.a.shape(0) == q.T && y.a.shape(1) == q.B,
          std::string(name) + ": expected shape (" + std::to_string(q.T) + ", " + std::to_string(q.B) + ", W), got " +
              shape_str(y.a));
-  expect(col >= 0 && col + q.H <= y.W, std::string(name) + "_col: expected 0 <= col <= W - H = " +
+  expect(col >= 0 && col <= y.W - q.H, std::string(name) + "_col: expected 0 <= col <= W - H = " +
                                            std::to_string(y.W - q.H) + ", got " + std::to_string(col));
   return y;
 }

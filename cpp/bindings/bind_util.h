@@ -6,9 +6,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "core/checked.h"
 
 namespace nne_bind {
 namespace py = pybind11;
@@ -55,7 +58,35 @@ inline py::array_t<T> arr(const py::handle& o, const char* name, int ndim = -1, 
     throw py::value_error(std::string(name) + ": expected " + std::to_string(ndim) + " dimensions, got " +
                           std::to_string(a.ndim()) + " with shape " + shape_str(a));
   if (writable && !a.writeable()) throw py::value_error(std::string(name) + ": array is read-only");
+  // Kernels load whole elements (and vectors) from these pointers: a misaligned view (e.g. a frombuffer
+  // at an odd offset) is rejected; the Python layer copies such arrays before they get here.
+  if (reinterpret_cast<uintptr_t>(a.data()) % alignof(T) != 0)
+    throw py::value_error(std::string(name) + ": expected an aligned array (data address a multiple of " +
+                          std::to_string(alignof(T)) + " bytes); copy it with numpy.require(a, requirements='CA')");
   return py::reinterpret_borrow<py::array_t<T>>(a);
+}
+
+// An integer argument in [lo, nne::kMaxDim]; ValueError naming it otherwise. Every dimension,
+// hyper-parameter and offset reaching a kernel goes through this (or check_pair).
+inline int64_t check_int(int64_t v, const std::string& name, int64_t lo = 0) {
+  if (v < lo || v > nne::kMaxDim)
+    throw py::value_error(name + ": expected an integer in [" + std::to_string(lo) + ", 2^31 - 1], got " +
+                          std::to_string(v));
+  return v;
+}
+
+inline void check_pair(const std::array<int64_t, 2>& p, const std::string& name, int64_t lo) {
+  if (p[0] < lo || p[1] < lo || p[0] > nne::kMaxDim || p[1] > nne::kMaxDim)
+    throw py::value_error(name + ": expected values in [" + std::to_string(lo) + ", 2^31 - 1], got (" +
+                          std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")");
+}
+
+// Element count of an output of the given dims; ValueError naming `what` when it overflows or exceeds
+// nne::kMaxElems.
+inline int64_t checked_size(std::initializer_list<int64_t> dims_, const std::string& what) {
+  const int64_t n = nne::checked_elems(dims_);
+  if (n < 0) throw py::value_error(what + ": expected at most 2^31 elements, the arguments give more");
+  return n;
 }
 
 // Checks an exact shape.

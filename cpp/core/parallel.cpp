@@ -1,5 +1,7 @@
 #include "core/parallel.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -21,10 +23,25 @@ std::atomic<int>& thread_count() {
   return n;
 }
 
+std::atomic<bool> pool_started{false};
+std::atomic<bool> single_after_fork{false};
+
+// fork() child: if the parent had started OpenMP threads, this process stays on one thread.
+void on_fork_child() {
+  if (pool_started.load(std::memory_order_relaxed)) single_after_fork.store(true, std::memory_order_relaxed);
+}
+
+const int atfork_registered = pthread_atfork(nullptr, nullptr, &on_fork_child);
+
 }  // namespace
+
+void note_pool_started() {
+  if (!pool_started.load(std::memory_order_relaxed)) pool_started.store(true, std::memory_order_relaxed);
+}
 
 int get_num_threads() {
 #ifdef _OPENMP
+  if (single_after_fork.load(std::memory_order_relaxed)) return 1;
   return thread_count().load(std::memory_order_relaxed);
 #else
   return 1;

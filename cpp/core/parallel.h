@@ -18,6 +18,11 @@ int get_num_threads();
 void set_num_threads(int n);
 // True while inside a parallel region (nested parallel_for then runs inline).
 bool in_parallel();
+// Records that this process has started OpenMP's thread pool. A child forked after that (multiprocessing's
+// "fork", DataLoader workers) runs every kernel on one thread: libgomp's pool does not survive fork(),
+// and its first parallel region in the child would wait forever for threads that no longer exist.
+// Results are the same at any thread count, so only speed changes.
+void note_pool_started();
 
 template <class F>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& fn) {
@@ -32,6 +37,7 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& fn) {
     return;
   }
 #ifdef _OPENMP
+  note_pool_started();
 #pragma omp parallel num_threads(static_cast<int>(nt))
   {
     const int64_t t = omp_get_thread_num();

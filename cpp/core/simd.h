@@ -135,9 +135,11 @@ inline VecF vexp_poly(VecF r) {
 }
 
 // exp(x): Cephes-style range reduction + degree-6 polynomial. Max relative error ~2e-7 for
-// x in [-87.3, 88.37]; inputs are clamped to that range (exp(-87.3) ~ 1.2e-38 is the floor).
+// x in [-87.3, 88.37]; inputs are clamped to that range (exp(-87.3) ~ 1.2e-38 is the floor). The clamp
+// takes x as the second operand of max/min, which is the one returned when a lane is NaN (x86 semantics,
+// and the baseline's a > b ? a : b), so NaN in gives NaN out, as std::exp and PyTorch do.
 inline VecF vexp(VecF x) {
-  x = vmin(vmax(x, vset1(-87.33654f)), vset1(88.3762626647949f));
+  x = vmin(vset1(88.3762626647949f), vmax(vset1(-87.33654f), x));
   const VecF magic = vset1(12582912.0f);  // 1.5 * 2^23: adding and subtracting rounds to nearest
   VecF n = vsub(vadd(vmul(x, vset1(1.44269504088896341f)), magic), magic);
   VecF r = vsub(x, vmul(n, vset1(0.693359375f)));
@@ -150,7 +152,7 @@ inline VecF vexp(VecF x) {
 // (fused) and polynomial; elsewhere vexp. Max relative error ~1.5e-7 on [-87.3, 88.4], clamped outside.
 inline VecF vexp_fast(VecF x) {
 #if defined(__AVX512F__)
-  x = vmin(vmax(x, vset1(-87.33654f)), vset1(88.3762626647949f));
+  x = vmin(vset1(88.3762626647949f), vmax(vset1(-87.33654f), x));  // NaN-preserving, as in vexp
   const VecF n =
       _mm512_roundscale_ps(vmul(x, vset1(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   VecF r = vfma(n, vset1(-0.693359375f), x);

@@ -62,14 +62,16 @@ Geo geometry(const Conv2dShape& s) {
   return g;
 }
 
-// Valid output columns q in [qa, qb) whose input column q*sw - pw + off lies in [0, W).
+// Valid output columns q in [lo, hi), a sub-range of [qa, qb), whose input column q*sw - pw + off lies in
+// [0, W).
 inline void valid_q(const Conv2dShape& s, int64_t off, int64_t qa, int64_t qb, int64_t& lo, int64_t& hi) {
   const int64_t base = off - s.pad_w;  // iw = q*sw + base
   lo = base >= 0 ? 0 : (-base + s.stride_w - 1) / s.stride_w;
   hi = s.W - 1 - base < 0 ? 0 : (s.W - 1 - base) / s.stride_w + 1;
-  lo = std::max(lo, qa);
-  hi = std::min(hi, qb);
-  if (hi < lo) hi = lo;
+  // Both ends clamped into [qa, qb]: a kernel tap that reads only padding for these columns gives
+  // lo == hi == qb (or qa), so the callers' zero-fill loops never leave the block's columns.
+  lo = std::min(std::max(lo, qa), qb);
+  hi = std::max(std::min(hi, qb), lo);
 }
 
 // d[q] = src[q * stride] for q in [lo, hi): the strided row copy of im2col. Stride 2 (downsampling

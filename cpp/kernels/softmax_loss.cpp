@@ -56,9 +56,9 @@ void softmax_rows(float* y, const float* x, int64_t rows, int64_t n, bool log) {
       const float* xr = x + r * n;
       float* yr = y + r * n;
       const float m = row_max(xr, n);
-      if (log) {
-        const float lse = m + std::log(row_sumexp(xr, n, m, nullptr));
-        for (int64_t j = 0; j < n; ++j) yr[j] = xr[j] - lse;
+      if (log) {  // (x - m) - log(sum): exact where m + log(sum) would absorb the log term (|m| >> 1)
+        const float lz = std::log(row_sumexp(xr, n, m, nullptr));
+        for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - m) - lz;
       } else {
         const float inv = 1.f / row_sumexp(xr, n, m, yr);
         for (int64_t j = 0; j < n; ++j) yr[j] *= inv;
@@ -79,8 +79,8 @@ void softmax_strided(float* y, const float* x, AxisShape s, bool log) {
         float sum = 0.f;
         for (int64_t j = 0; j < s.n; ++j) sum += std::exp(xo[j * s.inner + i] - m);
         if (log) {
-          const float lse = m + std::log(sum);
-          for (int64_t j = 0; j < s.n; ++j) yo[j * s.inner + i] = xo[j * s.inner + i] - lse;
+          const float lz = std::log(sum);
+          for (int64_t j = 0; j < s.n; ++j) yo[j * s.inner + i] = (xo[j * s.inner + i] - m) - lz;
         } else {
           const float inv = 1.f / sum;
           for (int64_t j = 0; j < s.n; ++j) yo[j * s.inner + i] = std::exp(xo[j * s.inner + i] - m) * inv;
@@ -114,21 +114,21 @@ void softmax_bwd(float* dx, const float* dy, const float* y, AxisShape s, bool l
   });
 }
 
-void ce_forward(float* loss, float* lse, const float* x, const int64_t* target, int64_t rows, int64_t classes,
+void ce_forward(float* loss, float* logz, const float* x, const int64_t* target, int64_t rows, int64_t classes,
                 int64_t ignore_index) {
   parallel_for(0, rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(classes, 1)), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float* xr = x + r * classes;
       const float m = row_max(xr, classes);
-      const float l = m + std::log(row_sumexp(xr, classes, m, nullptr));
-      lse[r] = l;
+      const float lz = std::log(row_sumexp(xr, classes, m, nullptr));
+      logz[r] = lz;
       const int64_t t = target[r];
-      loss[r] = t == ignore_index ? 0.f : l - xr[t];
+      loss[r] = t == ignore_index ? 0.f : (m - xr[t]) + lz;
     }
   });
 }
 
-void ce_backward(float* dx, const float* x, const float* lse, const int64_t* target, const float* row_scale,
+void ce_backward(float* dx, const float* x, const float* logz, const int64_t* target, const float* row_scale,
                  int64_t rows, int64_t classes, int64_t ignore_index) {
   parallel_for(0, rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(classes, 1)), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
@@ -140,13 +140,15 @@ void ce_backward(float* dx, const float* x, const float* lse, const int64_t* tar
         continue;
       }
       const float sc = row_scale[r];
-      const VecF vl = vset1(lse[r]), vs = vset1(sc);
+      // p = exp((x - m) - logz) with the row max recomputed (a compare pass, no exp)
+      const VecF vm = vset1(row_max(xr, classes)), vl = vset1(logz[r]), vs = vset1(sc);
       int64_t c = 0;
-      for (; c + kLanes <= classes; c += kLanes) vstore(dr + c, vmul(vs, vexp(vsub(vload(xr + c), vl))));
+      for (; c + kLanes <= classes; c += kLanes)
+        vstore(dr + c, vmul(vs, vexp(vsub(vsub(vload(xr + c), vm), vl))));
       if (c < classes) {
         float tx[kLanes] = {}, td[kLanes];
         for (int64_t k = c; k < classes; ++k) tx[k - c] = xr[k];
-        vstore(td, vmul(vs, vexp(vsub(vload(tx), vl))));
+        vstore(td, vmul(vs, vexp(vsub(vsub(vload(tx), vm), vl))));
         for (int64_t k = c; k < classes; ++k) dr[k] = td[k - c];
       }
       dr[t] -= sc;

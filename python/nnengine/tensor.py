@@ -60,6 +60,8 @@ class Tensor:
                 arr = arr.astype(np.float32)
             else:
                 raise TypeError(f"data: expected numbers, got an array of dtype {arr.dtype}")
+        if not arr.flags.aligned:  # e.g. np.frombuffer at an odd offset: kernels load whole floats
+            arr = arr.copy()
         self.data: np.ndarray = arr
         self.grad: Optional[np.ndarray] = None
         self._ctx = None

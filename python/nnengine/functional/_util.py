@@ -12,10 +12,10 @@ _F32 = np.dtype(np.float32)
 
 
 def f32c(a: Any) -> np.ndarray:
-    """A C-contiguous float32 view or copy of ``a`` (no-op fast path for arrays that already are)."""
-    if type(a) is np.ndarray and a.dtype is _F32 and a.flags.c_contiguous:
+    """A C-contiguous, aligned float32 view or copy of ``a`` (no-op fast path for arrays that already are)."""
+    if type(a) is np.ndarray and a.dtype is _F32 and a.flags.c_contiguous and a.flags.aligned:
         return a
-    return np.ascontiguousarray(a, dtype=np.float32)
+    return np.require(a, np.float32, ("C", "A"))
 
 
 def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = None) -> Tensor:
