@@ -169,7 +169,7 @@ def _train(args: argparse.Namespace) -> int:
     epochs = args.epochs or _DEFAULT_EPOCHS.get(dataset, 5)
     opt = _optimizer(args.optimizer or ("adam" if hasattr(ne.optim, "Adam") else "sgd"), model.parameters(), args.lr)
     print(f"training {model_name} on {dataset}: {len(tr)} train / {n_val} validation / {len(split.y_test)} test "
-          f"samples, {epochs} epochs, {type(opt).__name__}, {ne.get_num_threads()} threads", flush=True)
+          f"samples, {epochs} epoch{'s' if epochs != 1 else ''}, {type(opt).__name__}, {ne.get_num_threads()} threads", flush=True)
     hist = fit(model, ne.nn.CrossEntropyLoss(), opt, (split.x_train[tr], split.y_train[tr]),
                validation=(split.x_train[val], split.y_train[val]), epochs=epochs, batch_size=args.batch_size,
                verbose=1 if sys.stdout.isatty() else 2)
