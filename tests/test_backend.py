@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import nnengine as ne
+import nnengine.functional as F
 
 
 def test_isa_reporting():
@@ -62,6 +63,56 @@ def test_build_info_and_cli_info():
     assert {"native", "openmp", "sanitize", "build_type"} <= set(info)
     out = subprocess.run([sys.executable, "-m", "nnengine.cli", "info"], capture_output=True, text=True, check=True)
     assert "isa:" in out.stdout and ne.__version__ in out.stdout
+
+
+def _counter_progress(call):
+    """How many increments a pure-Python counter thread makes per second while ``call()`` runs in this thread."""
+    import threading
+    import time
+
+    count, stop = [0], threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            count[0] += 1
+
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        time.sleep(0.05)  # let the counter start
+        c0, t0 = count[0], time.perf_counter()
+        call()
+        c1, t1 = count[0], time.perf_counter()
+    finally:
+        stop.set()
+        t.join()
+    return (c1 - c0) / (t1 - t0), t1 - t0
+
+
+def test_gil_released_during_kernels(threads):
+    """While a long kernel runs, another Python thread makes progress (the binding released the GIL); a
+    GIL-holding C call of similar length (list.sort) is the baseline where the counter (nearly) stops."""
+    import time
+
+    a = np.random.default_rng(0).standard_normal((1200, 1200)).astype(np.float32)
+    x = np.random.default_rng(1).standard_normal((8, 16, 48, 48)).astype(np.float32)
+    w = np.random.default_rng(2).standard_normal((32, 16, 5, 5)).astype(np.float32)
+    free, _ = _counter_progress(lambda: time.sleep(0.3))  # free-running rate (sleep releases the GIL)
+    data = np.random.default_rng(3).random(2_000_000).tolist()
+    held, held_s = _counter_progress(lambda: sorted(data))
+    assert held_s > 0.05, "the GIL-holding baseline is too short to measure"
+    assert held < 0.1 * free, (held, free)  # sanity: the baseline really blocks the counter
+    with threads(1):
+        for name, kernel in [("gemm", lambda: ne._core.gemm(a, a)),
+                             ("conv2d", lambda: F.conv2d(ne.Tensor(x), ne.Tensor(w), padding=2))]:
+            def repeat(kernel=kernel):  # at least 0.2 s of back-to-back kernel calls, on any CPU
+                t0 = time.perf_counter()
+                while time.perf_counter() - t0 < 0.2:
+                    kernel()
+
+            rate, secs = _counter_progress(repeat)
+            print(f"{name}: {secs:.2f} s, counter {rate:.3g}/s (free {free:.3g}/s, GIL held {held:.3g}/s)")
+            assert rate > 0.3 * free and rate > 5 * held, (name, rate, free, held)
 
 
 def test_gil_released_threads_run_concurrently():
