@@ -45,11 +45,26 @@ def test_pretrained_reproduces_recorded_metric(name):
         assert got["loss"] == pytest.approx(check["value"], rel=1e-4)
 
 
-def test_pretrained_quality_bars():
-    """The recorded full-test-set figures are what the README promises (trained models, not noise)."""
-    assert ENTRIES["lenet5_fashion_mnist"]["metrics"]["test_accuracy"] > 0.87
-    assert ENTRIES["mlp_digits"]["metrics"]["test_accuracy"] > 0.95
-    assert ENTRIES["char_lstm_fortunes"]["metrics"]["test_loss"] < 2.2  # a unigram model gets ~3.1 nats/char
+# What the README promises, fixed here (not read from the manifest): full test sets, recomputed on the data.
+QUALITY_BARS = {
+    "lenet5_fashion_mnist": ("accuracy", 0.87, None),
+    "mlp_digits": ("accuracy", 0.95, None),
+    "char_lstm_fortunes": ("loss", None, 2.2),  # nats/char; a unigram model gets ~3.1
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_pretrained_quality_bars(name):
+    """The shipped models are trained models, not noise: recomputed on the whole test set."""
+    metric, at_least, at_most = QUALITY_BARS[name]
+    got = require_dataset(zoo.evaluate, name, what=f"{name}'s test data")[metric]
+    if at_least is not None:
+        assert got > at_least, (name, metric, got)
+    if at_most is not None:
+        assert got < at_most, (name, metric, got)
+    # and the manifest's recorded full-test figure is the one we just measured
+    key = f"test_{metric}"
+    assert got == pytest.approx(ENTRIES[name]["metrics"][key], abs=3e-3)  # ~1 digit flip across ISAs
 
 
 def test_char_lstm_samples_text():
