@@ -16,7 +16,7 @@ def _lse(x, axis):
 
 @pytest.mark.parametrize("N,C", [(1, 1), (5, 7), (17, 33), (64, 10), (3, 1000)])
 def test_cross_entropy_float64_and_fd(isa, rng, N, C):
-    x = rng.standard_normal((N, C)) * 3
+    x = (rng.standard_normal((N, C)) * 3).astype(np.float32).astype(np.float64)  # what the engine sees
     t = rng.integers(0, C, N)
 
     def f(v):
@@ -27,7 +27,7 @@ def test_cross_entropy_float64_and_fd(isa, rng, N, C):
     assert loss.shape == ()
     np.testing.assert_allclose(loss.item(), f(x), rtol=1e-5)
     loss.backward()
-    np.testing.assert_allclose(a.grad, numeric_grad(f, x), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(a.grad, numeric_grad(f, x), rtol=1e-5, atol=1e-7)  # float32 softmax / N
 
 
 @pytest.mark.parametrize("kwargs", [
