@@ -56,12 +56,12 @@ def load_fashion_mnist(train: bool = True, root: Optional[str] = None) -> Tuple[
 
 
 # ----------------------------------------------------------------------------- small bundled sets
-def _sklearn_datasets():
+def _sklearn_datasets(name: str):
     try:
         from sklearn import datasets
     except ImportError:  # pragma: no cover - depends on the environment
         raise DatasetNotFoundError(
-            "this dataset ships inside scikit-learn, which is not installed: pip install scikit-learn "
+            f"the {name} dataset ships inside scikit-learn, which is not installed: pip install scikit-learn "
             "(or pip install 'nnengine[data]')") from None
     return datasets
 
@@ -94,13 +94,13 @@ def load_digits() -> Tuple[np.ndarray, np.ndarray]:
 
 def load_iris() -> Tuple[np.ndarray, np.ndarray]:
     """scikit-learn's iris (bundled): ``(X float64 (150, 4), y int64 in {0, 1, 2})``."""
-    x, y = _sklearn_datasets().load_iris(return_X_y=True)
+    x, y = _sklearn_datasets("iris").load_iris(return_X_y=True)
     return np.asarray(x, np.float64), np.asarray(y, np.int64)
 
 
 def load_breast_cancer() -> Tuple[np.ndarray, np.ndarray]:
     """scikit-learn's Wisconsin breast cancer (bundled): ``(X float64 (569, 30), y int64 in {0, 1})``."""
-    x, y = _sklearn_datasets().load_breast_cancer(return_X_y=True)
+    x, y = _sklearn_datasets("breast_cancer").load_breast_cancer(return_X_y=True)
     return np.asarray(x, np.float64), np.asarray(y, np.int64)
 
 
