@@ -37,6 +37,7 @@ import numpy as np
 from . import random as _random
 from .nn.module import Module
 from .nn.modules.container import ModuleDict, ModuleList, Sequential
+from .nn.parameter import build_budget
 from .tensor import Tensor
 
 __all__ = ["save_file", "load_file", "read_metadata", "save_weights", "load_weights", "save_model",
@@ -44,6 +45,7 @@ __all__ = ["save_file", "load_file", "read_metadata", "save_weights", "load_weig
 
 FORMAT_VERSION = "1"
 MAX_HEADER_BYTES = 64 * 1024 * 1024
+MAX_TENSORS = 100_000  # per file: a header of a million empty tensors is an attack, not a model
 _DTYPES: Dict[str, np.dtype] = {
     "F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
     "I64": np.dtype("<i8"), "I32": np.dtype("<i4"), "I16": np.dtype("<i2"), "I8": np.dtype("i1"),
@@ -232,6 +234,8 @@ def _parse_header(raw: bytes, data_len: int, where: str) -> Tuple[_Entries, Dict
     if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                              for k, v in meta.items()):
         raise ValueError(f"{where}: corrupt header (__metadata__ must map strings to strings)")
+    if len(header) > MAX_TENSORS:
+        raise ValueError(f"{where}: {len(header)} tensors in the header (limit {MAX_TENSORS})")
     entries: _Entries = OrderedDict()
     for name, info in header.items():
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
@@ -283,6 +287,8 @@ def _read(path: str, want_data: bool = True) -> Tuple[OrderedDict[str, np.ndarra
                 raise ValueError(f"{path}: truncated file while reading")
             for name, (dt, shape, begin, end) in entries.items():
                 arr = np.frombuffer(data, dtype=dt, count=(end - begin) // dt.itemsize, offset=begin)
+                if dt.kind == "b" and np.frombuffer(data, np.uint8, end - begin, begin).max(initial=0) > 1:
+                    raise ValueError(f"{path}: tensor {name!r}: BOOL bytes must be 0 or 1")
                 out[name] = arr.reshape(shape).astype(np.dtype(dt.name), copy=True)
     return out, meta
 
@@ -307,7 +313,10 @@ def save_weights(model: Any, path: str, metadata: Optional[Mapping[str, str]] = 
 def load_weights(model: Module, path: str, strict: bool = True) -> Tuple[List[str], List[str]]:
     """Load a safetensors file into ``model`` with ``load_state_dict`` (returns missing, unexpected keys)."""
     tensors, _ = load_file(path)
-    return model.load_state_dict(tensors, strict=strict)
+    try:
+        return model.load_state_dict(tensors, strict=strict)
+    except KeyError as e:
+        raise ValueError(f"{path}: the weights do not fit the model: {e}") from None
 
 
 # ============================================================================= architecture
@@ -515,17 +524,35 @@ def save_model(model: Module, path: str, metadata: Optional[Mapping[str, str]] =
     save_file(model.state_dict(), path, meta)
 
 
+def _check_format(path: str, meta: Mapping[str, str], kind: str, key: str) -> None:
+    """The file says it is ``kind/FORMAT_VERSION`` and holds ``key``; ValueError otherwise."""
+    fmt = meta.get(_FORMAT_KEY, "")
+    if fmt.split("/")[0] != kind or key not in meta:
+        what = "model file (no architecture in the metadata); use load_weights(model, path) for plain " \
+               "weight files" if kind == "model" else "checkpoint"
+        raise ValueError(f"{path}: not an nnengine {what}")
+    if fmt != f"{kind}/{FORMAT_VERSION}":
+        raise ValueError(f"{path}: unsupported {kind} format version {fmt.partition('/')[2][:20]!r} "
+                         f"(this nnengine reads version {FORMAT_VERSION})")
+
+
+def _build_from_file(spec: Any, tensors: Mapping[str, np.ndarray], path: str) -> Module:
+    """``build(spec)`` under a budget: its parameters may not exceed the elements the file holds, nor its
+    modules a generous multiple of its tensors, so a hostile architecture fails before allocating."""
+    elements = sum(int(a.size) for a in tensors.values())
+    with build_budget(elements, 10_000 + 10 * len(tensors), path):
+        return build(spec)
+
+
 def load_model(path: str) -> Module:
     """Rebuild a model saved by ``save_model`` (classes from nnengine's registry only) with its weights."""
     tensors, meta = load_file(path)
-    if meta.get(_FORMAT_KEY, "").split("/")[0] != "model" or _ARCH_KEY not in meta:
-        raise ValueError(f"{path}: not an nnengine model file (no architecture in the metadata); "
-                         "use load_weights(model, path) for plain weight files")
+    _check_format(path, meta, "model", _ARCH_KEY)
     try:
         spec = json.loads(meta[_ARCH_KEY], object_pairs_hook=_no_duplicates)
     except (ValueError, RecursionError) as e:
         raise ValueError(f"{path}: corrupt architecture JSON ({e})") from None
-    model = build(spec)
+    model = _build_from_file(spec, tensors, path)
     try:
         model.load_state_dict(tensors, strict=True)
     except (KeyError, ValueError) as e:
@@ -618,8 +645,7 @@ def load_checkpoint(path: str, model: Module, optimizer: Any = None, scheduler: 
     Returns ``{"epoch": finished epochs, "extra": ...}``; continue with ``fit(..., initial_epoch=epoch)``.
     """
     tensors, meta = load_file(path)
-    if meta.get(_FORMAT_KEY, "").split("/")[0] != "checkpoint" or _CKPT_KEY not in meta:
-        raise ValueError(f"{path}: not an nnengine checkpoint")
+    _check_format(path, meta, "checkpoint", _CKPT_KEY)
     try:
         state = json.loads(meta[_CKPT_KEY], object_pairs_hook=_no_duplicates)
     except (ValueError, RecursionError) as e:
@@ -631,6 +657,16 @@ def load_checkpoint(path: str, model: Module, optimizer: Any = None, scheduler: 
         model.load_state_dict(weights, strict=True)
     except KeyError as e:
         raise ValueError(f"{path}: the checkpoint does not fit the model: {e}") from None
+    try:
+        return _restore(path, state, tensors, optimizer, scheduler, restore_rng)
+    except (TypeError, KeyError, IndexError, AttributeError, ValueError) as e:  # well-formed, wrong contents
+        if isinstance(e, ValueError) and str(e).startswith(path):
+            raise
+        raise ValueError(f"{path}: corrupt checkpoint state ({type(e).__name__}: {e})") from None
+
+
+def _restore(path: str, state: Dict[str, Any], tensors: Mapping[str, np.ndarray], optimizer: Any, scheduler: Any,
+             restore_rng: bool) -> Dict[str, Any]:
     if optimizer is not None:
         if state.get("optimizer") is None:
             raise ValueError(f"{path}: the checkpoint holds no optimizer state")

@@ -47,10 +47,10 @@ class RBM(nn.Module):
             raise ValueError(f"num_chains: expected a positive count, got {num_chains}")
         self.n_visible, self.n_hidden, self.k = int(n_visible), int(n_hidden), int(k)
         self.persistent, self.num_chains = bool(persistent), int(num_chains)
-        w = (_random.generator().standard_normal((self.n_hidden, self.n_visible)) * 0.01).astype(np.float32)
-        self.weight = Parameter(w)
-        self.visible_bias = Parameter(np.zeros(self.n_visible, np.float32))
-        self.hidden_bias = Parameter(np.zeros(self.n_hidden, np.float32))
+        self.weight = Parameter.new(self.n_hidden, self.n_visible)
+        self.weight.data[...] = _random.generator().standard_normal((self.n_hidden, self.n_visible)) * 0.01
+        self.visible_bias = Parameter.new(self.n_visible, fill=0.0)
+        self.hidden_bias = Parameter.new(self.n_hidden, fill=0.0)
         self._chain: Optional[np.ndarray] = None
 
     # ------------------------------------------------------------------ Gibbs half-steps (numpy)

@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 import numpy as np
 
 from ..tensor import Tensor, _as_array
-from .parameter import Parameter
+from .parameter import Parameter, charge_module
 
 
 class Module:
@@ -56,6 +56,7 @@ class Module:
         cls.__init__ = __init__  # type: ignore[method-assign]
 
     def __init__(self) -> None:
+        charge_module()  # a no-op unless nnengine.io is building a file's architecture
         if "_init_args" not in self.__dict__:  # a subclass without its own __init__: no arguments
             object.__setattr__(self, "_init_args", {})
         object.__setattr__(self, "_parameters", OrderedDict())

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Tuple, Union
 
-import numpy as np
-
 from ... import functional as F
 from ...functional._util import pair
 from ...tensor import Tensor
@@ -61,8 +59,8 @@ class Conv2d(Module):
         self.dilation = pair(dilation, "dilation")
         self.padding_mode = padding_mode
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(np.empty(shape, np.float32))
-        self.bias = Parameter(np.empty((out_channels,), np.float32)) if bias else None
+        self.weight = Parameter.new(*shape)
+        self.bias = Parameter.new(out_channels) if bias else None
         if not bias:
             self.register_parameter("bias", None)
         self.reset_parameters()

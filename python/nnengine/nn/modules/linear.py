@@ -48,8 +48,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = _check_size(in_features, "in_features")
         self.out_features = _check_size(out_features, "out_features")
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), np.float32))
-        self.bias = Parameter(np.empty((self.out_features,), np.float32)) if bias else None
+        self.weight = Parameter.new(self.out_features, self.in_features)
+        self.bias = Parameter.new(self.out_features) if bias else None
         if not bias:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -29,8 +29,8 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
-            self.weight = Parameter(np.ones(num_features, np.float32))
-            self.bias = Parameter(np.zeros(num_features, np.float32))
+            self.weight = Parameter.new(num_features, fill=1.0)
+            self.bias = Parameter.new(num_features, fill=0.0)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)

@@ -76,7 +76,7 @@ class RNNBase(Module):
                 if self.bias:
                     shapes += [("bias_ih", (G * H,)), ("bias_hh", (G * H,))]
                 for name, shape in shapes:
-                    setattr(self, name + sfx, Parameter(np.zeros(shape, np.float32)))
+                    setattr(self, name + sfx, Parameter.new(*shape, fill=0.0))
                     self._flat_names.append(name + sfx)
         self.reset_parameters()
 
@@ -231,11 +231,11 @@ class RNNCellBase(Module):
         self.hidden_size = _pos_int(hidden_size, "hidden_size")
         self.bias = bool(bias)
         G, H = self._gates, self.hidden_size
-        self.weight_ih = Parameter(np.zeros((G * H, self.input_size), np.float32))
-        self.weight_hh = Parameter(np.zeros((G * H, H), np.float32))
+        self.weight_ih = Parameter.new(G * H, self.input_size, fill=0.0)
+        self.weight_hh = Parameter.new(G * H, H, fill=0.0)
         if self.bias:
-            self.bias_ih = Parameter(np.zeros(G * H, np.float32))
-            self.bias_hh = Parameter(np.zeros(G * H, np.float32))
+            self.bias_ih = Parameter.new(G * H, fill=0.0)
+            self.bias_hh = Parameter.new(G * H, fill=0.0)
         else:
             self.bias_ih = None
             self.bias_hh = None
