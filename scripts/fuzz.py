@@ -1,0 +1,1119 @@
+#!/usr/bin/env python
+"""Crash-isolated fuzz campaign over every ``nnengine._core`` binding and the public functional ops.
+
+Contract checked for every call: it returns a result or raises TypeError / ValueError (MemoryError and
+OverflowError are counted separately as "documented": an output larger than the worker's memory limit,
+an int that does not fit the argument's C type); it never kills the interpreter (segfault, abort, FPE,
+sanitizer report), never hangs, and never raises anything else (RuntimeError, SystemError, IndexError,
+KeyError, AttributeError, ...). Calls whose inputs include misaligned float arrays (views at a 1-byte
+offset) are re-run on aligned copies in the worker and must give the same result.
+
+Examples are generated with hypothesis strategies (one per target) as *Python source*: the text sent
+to the worker is itself the reproducer. A long-lived worker subprocess executes one call at a time,
+logging each call before running it (to its stderr log); when it dies the parent records the call as a
+crash with a runnable snippet (prelude + call) and starts a new worker; when a call exceeds --timeout the
+worker is killed and the call recorded as a hang.
+
+    python scripts/fuzz.py --calls 20000 --seed 1 [--timeout 20] [--targets conv2d_forward,F.conv2d]
+        [--json summary.json] [--list]
+
+Exit status: 0 when there was no crash, hang, forbidden exception or misaligned-input mismatch.
+The engine is importable (``run_campaign``) so tests/test_fuzz.py runs a short campaign through it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections import Counter, defaultdict
+from typing import Any, Callable, Dict, List, Optional
+
+# ---------------------------------------------------------------------------------------------- prelude
+# Executed in the worker before every call and prepended to every reproducer: keep it self-contained.
+PRELUDE = r'''
+import numpy as np
+import nnengine as ne
+import nnengine._core as _core
+import nnengine.functional as F
+from nnengine import nn
+
+_NO_MISALIGN = False  # the worker's differential re-run builds aligned copies instead
+ne.manual_seed(0)  # module init and dropout masks are deterministic
+_SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e38, -1e38, 3.4e38, 1e-45, 88.8, -88.8, -104.0, 1.0, -1.0]
+
+
+def A(shape, dtype="float32", layout="c", fill="randn", seed=0, hi=4):
+    """A test array: shape, dtype, memory layout (c, f, ro, rev, strided, bcast, misaligned) and fill
+    (randn, zeros, special, mixed, idx: ints in [-2, hi+2), cls: ints in [0, hi), bigint)."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(s) for s in shape)
+    n = int(np.prod(shape, dtype=np.int64))
+    dt = np.dtype(dtype)
+    if fill == "zeros":
+        v = np.zeros(n)
+    elif fill == "special":
+        v = rng.choice(np.array(_SPECIAL), n)
+    elif fill == "mixed":
+        v = rng.standard_normal(n) * 3
+        m = rng.random(n) < 0.25
+        v[m] = rng.choice(np.array(_SPECIAL), int(m.sum()))
+    elif fill == "idx":
+        v = rng.integers(-2, hi + 2, n).astype(np.float64)
+    elif fill == "cls":
+        v = rng.integers(0, max(hi, 1), n).astype(np.float64)
+    elif fill == "bigint":
+        v = rng.choice(np.array([0, -1, 1, 2**31 - 1, -2**31, 2**30, 7], np.float64), n)
+    else:
+        v = rng.standard_normal(n)
+    with np.errstate(all="ignore"):
+        if dt == object:
+            a = np.empty(n, object)
+            a[:] = list(v)
+        elif dt.kind in "iub":
+            a = np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0)
+            if dt.kind == "b":
+                a = a > 0
+            else:
+                info = np.iinfo(dt)
+                a = np.clip(a, info.min, info.max).astype(dt)
+        elif dt.kind == "c":
+            a = (v + 1j * v[::-1]).astype(dt)
+        else:
+            a = v.astype(dt)
+    a = a.reshape(shape)
+    if layout == "f":
+        return np.asfortranarray(a)
+    if layout == "ro":
+        a.flags.writeable = False
+        return a
+    if layout == "rev":
+        return np.flip(a, axis=0) if a.ndim else a
+    if layout == "strided":
+        if a.ndim == 0:
+            return a
+        b = np.repeat(a, 2, axis=a.ndim - 1)
+        return b[..., ::2]
+    if layout == "bcast":
+        if a.ndim == 0 or a.shape[-1] == 0:
+            return a
+        return np.broadcast_to(a[..., :1], shape)
+    if layout == "misaligned" and not _NO_MISALIGN and dt != object and dt.itemsize > 1:
+        buf = bytearray(a.nbytes + dt.itemsize)
+        m = np.frombuffer(buf, dtype=dt, count=n, offset=1).reshape(shape)
+        m[...] = a
+        return m
+    return a
+
+
+def T(a, rg=True):
+    """A Tensor of array a, requiring grad when it is floating point and rg."""
+    t = ne.tensor(a)
+    if rg and t.data.dtype.kind == "f":
+        t.requires_grad_(True)
+    return t
+
+
+def BW(r):
+    """Backward of the sum of every grad-requiring Tensor in r (a Tensor or nested tuples)."""
+    ts, todo = [], [r]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, (tuple, list)):
+            todo.extend(v)
+        elif isinstance(v, ne.Tensor) and v.requires_grad:
+            ts.append(v)
+    if ts:
+        tot = ts[0].sum()
+        for t in ts[1:]:
+            tot = tot + t.sum()
+        tot.backward()
+    return r
+'''
+
+ALLOWED = (TypeError, ValueError)
+DOCUMENTED = (MemoryError, OverflowError)
+
+# ------------------------------------------------------------------------------------------------ worker
+
+
+def _flatten(r: Any, out: list) -> list:
+    import numpy as np
+
+    if isinstance(r, (tuple, list)):
+        for v in r:
+            _flatten(v, out)
+    elif isinstance(r, np.ndarray):
+        out.append(r)
+    elif hasattr(r, "data") and isinstance(getattr(r, "data", None), np.ndarray):
+        out.append(r.data)
+    else:
+        out.append(r)
+    return out
+
+
+def _same(r1: Any, r2: Any) -> Optional[str]:
+    """None if r1 and r2 agree (arrays to ~1e-4 relative), else a description of the difference."""
+    import numpy as np
+
+    a, b = _flatten(r1, []), _flatten(r2, [])
+    if len(a) != len(b):
+        return f"{len(a)} vs {len(b)} outputs"
+    for i, (x, y) in enumerate(zip(a, b)):
+        if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
+            if x.shape != y.shape or x.dtype != y.dtype:
+                return f"output {i}: {x.shape} {x.dtype} vs {y.shape} {y.dtype}"
+            if x.dtype.kind in "fc":
+                if not np.array_equal(np.isnan(x), np.isnan(y)):
+                    return f"output {i}: NaN positions differ"
+                xf, yf = np.nan_to_num(x.astype(np.float64)), np.nan_to_num(y.astype(np.float64))
+                scale = max(1.0, float(np.max(np.abs(yf))) if yf.size else 1.0)
+                if xf.size and float(np.max(np.abs(xf - yf))) > 1e-4 * scale:
+                    return f"output {i}: max |diff| {float(np.max(np.abs(xf - yf))):.3g} (scale {scale:.3g})"
+            elif not np.array_equal(x, y):
+                return f"output {i}: values differ"
+        elif type(x) is not type(y):
+            return f"output {i}: {type(x).__name__} vs {type(y).__name__}"
+    return None
+
+
+def worker_main(result_fd: int, mem_mb: int) -> None:
+    """Read one JSON request per stdin line, execute it, answer on result_fd."""
+    import resource
+    import traceback
+    import warnings
+
+    warnings.simplefilter("ignore")
+    asan = "asan" in os.environ.get("LD_PRELOAD", "") or "ASAN_OPTIONS" in os.environ
+    if mem_mb > 0 and not asan:  # ASan reserves terabytes of shadow memory: it has max_allocation_size_mb
+        lim = mem_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+    code_prelude = compile(PRELUDE, "<prelude>", "exec")
+    base: Dict[str, Any] = {"__name__": "__fuzz__"}
+    exec(code_prelude, base)
+    core = base["_core"]
+    threads0, isa0 = core.get_num_threads(), core.isa()
+    out = os.fdopen(result_fd, "w", buffering=1)
+    err = sys.stderr
+    for line in sys.stdin:
+        req = json.loads(line)
+        err.write(f"[fuzz-worker] call {req['id']} {req['target']}\n")
+        err.flush()
+        res: Dict[str, Any] = {"id": req["id"], "outcome": "ok"}
+        try:
+            ns = dict(base)
+            base["ne"].manual_seed(0)  # as in a reproducer, which runs the prelude first
+            exec(compile(req["code"], "<fuzz-call>", "exec"), ns)
+            if req.get("check_aligned"):
+                ns2 = dict(base)
+                ns2["_NO_MISALIGN"] = True
+                # A() reads the module-level flag through its globals: rebind A in ns2 with them
+                exec(compile(PRELUDE, "<prelude>", "exec"), ns2)
+                ns2["_NO_MISALIGN"] = True
+                try:
+                    exec(compile(req["code"], "<fuzz-call>", "exec"), ns2)
+                    diff = _same(ns.get("R"), ns2.get("R"))
+                except BaseException as e:  # aligned copy failed but the misaligned call succeeded
+                    diff = f"aligned re-run raised {type(e).__name__}: {e}"
+                if diff:
+                    res = {"id": req["id"], "outcome": "mismatch", "type": "MisalignedMismatch", "msg": diff}
+        except BaseException as e:  # noqa: BLE001 - classify everything, including SystemExit
+            res = {
+                "id": req["id"],
+                "outcome": "exc",
+                "type": type(e).__name__,
+                "allowed": isinstance(e, ALLOWED),
+                "documented": isinstance(e, DOCUMENTED) and not isinstance(e, ALLOWED),
+                "msg": str(e)[:300],
+            }
+            if not (res["allowed"] or res["documented"]):
+                res["tb"] = "".join(traceback.format_exception(type(e), e, e.__traceback__)[-4:])[-1500:]
+        finally:
+            try:
+                if core.get_num_threads() != threads0:
+                    core.set_num_threads(threads0)
+                if core.isa() != isa0:
+                    core.set_isa(isa0)
+            except BaseException:  # noqa: BLE001
+                pass
+        out.write(json.dumps(res) + "\n")
+
+
+class Worker:
+    """The parent's handle on one worker subprocess."""
+
+    def __init__(self, timeout: float, mem_mb: int, log_dir: str) -> None:
+        self.timeout, self.mem_mb, self.log_dir = timeout, mem_mb, log_dir
+        self.proc: Optional[subprocess.Popen] = None
+        self.starts = 0
+
+    def start(self) -> None:
+        import nnengine
+
+        r, w = os.pipe()
+        env = dict(os.environ)
+        pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(nnengine.__file__)))
+        env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env.setdefault("OMP_NUM_THREADS", "2")
+        self.starts += 1
+        self.log_path = os.path.join(self.log_dir, f"worker{self.starts}.log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker", str(w), "--mem-mb", str(self.mem_mb)],
+            stdin=subprocess.PIPE,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(w,),
+            env=env,
+        )
+        os.close(w)
+        self.rfd = r
+        self.buf = b""
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            os.close(self.rfd)
+            self.log.close()
+            self.proc = None
+
+    def _kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        os.close(self.rfd)
+        self.log.close()
+        self.proc = None
+
+    def log_tail(self, n: int = 6000) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                data = f.read()
+            return data[-n:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def call(self, req: dict) -> dict:
+        """Run one request; returns the worker's answer or {'outcome': 'crash'|'hang', ...}."""
+        if self.proc is None:
+            self.start()
+        try:
+            self.proc.stdin.write((json.dumps(req) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+        deadline = time.monotonic() + self.timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._kill()
+                return {"id": req["id"], "outcome": "hang", "type": "Hang", "msg": f"no answer in {self.timeout} s"}
+            ready, _, _ = select.select([self.rfd], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(self.rfd, 1 << 16)
+                if not chunk:  # EOF: the worker died
+                    rc = self.proc.wait()
+                    self.log.flush()
+                    tail = self.log_tail()
+                    os.close(self.rfd)
+                    self.log.close()
+                    self.proc = None
+                    sig = f"signal {-rc}" if rc < 0 else f"exit status {rc}"
+                    return {"id": req["id"], "outcome": "crash", "type": "Crash", "msg": sig, "log": tail}
+                self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+
+# ------------------------------------------------------------------------------------------ generators
+
+EXTREME_INTS = [0, -1, 1, 2, 3, 2**31 - 1, 2**31, 2**32, 2**32 + 1, 2**62, 2**63 - 1, 2**63, -(2**63),
+                -(2**31), 2**64, 10**20]
+WEIRD_VALUES = ["None", "'x'", "[1.0, 2.0]", "1.5", "True", "object()", "A((2,), 'float64')", "A(())",
+                "np.float32(1)", "A((2, 2), 'complex64')", "A((3,), object)", "A((2, 3), 'int32')", "{}",
+                "A((1, 1, 1, 1, 1))", "b'ab'"]
+SPECIAL_FLOATS = ["float('nan')", "float('inf')", "float('-inf')", "0.0", "-0.0", "1e308", "-1e-300", "1.0",
+                  "0.5", "-2.0", "0.999999", "1.0000001", "2**64"]
+DTYPES = ["float32", "float64", "float16", "int32", "int64", "int8", "uint8", "bool", "object", "complex64",
+          "complex128"]
+LAYOUTS = ["f", "ro", "rev", "strided", "bcast", "misaligned", "misaligned", "misaligned"]
+FILLS = ["zeros", "special", "mixed", "bigint"]
+
+
+class G:
+    """Drawing helpers over a hypothesis ``draw``: mostly-valid values, sometimes extreme or wrong."""
+
+    def __init__(self, draw: Callable, weird: int = 6) -> None:
+        import random
+
+        import hypothesis.strategies as st
+
+        self.st, self.draw, self.weird = st, draw, weird
+        self.seed = 0
+        # Decisions (mutate or not, which layout...) come from a Random seeded by hypothesis, so their
+        # rates are the intended ones (hypothesis' own integers lean towards the bounds); sizes and values
+        # are drawn through hypothesis, which favours boundary cases.
+        # (16 drawn bytes, not one integer: hypothesis favours a few boundary integers such as 0)
+        self.rng = random.Random(draw(st.binary(min_size=16, max_size=16)))
+        # Half the calls are clean (consistent shapes and valid values: they reach the kernels, with
+        # read-only / misaligned inputs and NaN/Inf fills), half mutate arguments at rate `weird` %.
+        self.clean = self.pct(50)
+        if self.clean:
+            self.weird = 0
+
+    def pct(self, p: int) -> bool:
+        return self.rng.random() * 100 < p
+
+    def pick(self, xs: list) -> Any:
+        return xs[self.rng.randrange(len(xs))]
+
+    def n(self, lo: int = 0, hi: int = 5, zero: int = 8, big: int = 4) -> int:
+        """A dimension: usually in [max(lo,1), hi], sometimes 0 (if lo == 0) or a SIMD-tail size."""
+        if lo == 0 and self.pct(zero):
+            return 0
+        if self.pct(big):
+            return self.pick([7, 9, 15, 17, 31, 33, 65])
+        return self.draw(self.st.integers(max(lo, 1), hi))
+
+    def weird_value(self) -> str:
+        return self.pick(WEIRD_VALUES)
+
+    def arr(self, shape, dtype: str = "float32", fill: Optional[str] = None, hi: int = 4, weird: Optional[int] = None,
+            mutate_shape: bool = True) -> str:
+        w = self.weird if weird is None else weird
+        if self.pct(w):
+            return self.weird_value()
+        shape = list(shape)
+        if mutate_shape and w and shape and self.pct(w):
+            i = self.draw(self.st.integers(0, len(shape) - 1))
+            shape[i] = self.pick([0, 1, shape[i] + 1, max(shape[i] - 1, 0)])
+        if mutate_shape and w and self.pct(max(w // 2, 1)):
+            shape = shape[:-1] if shape and self.pct(50) else shape + [1]
+        if self.pct(w):
+            dtype = self.pick(DTYPES)
+        if self.clean:
+            layout = "misaligned" if self.pct(3) else "ro" if self.pct(4) else "c"
+        else:
+            layout = self.pick(LAYOUTS) if self.pct(3 * w) else "c"
+        if fill is None:
+            fill = self.pick(FILLS) if self.pct(25) else "randn"
+        elif fill == "idx" and self.clean:
+            fill = "cls"
+        self.seed += 1
+        args = [repr(tuple(int(s) for s in shape)), repr(dtype)]
+        if layout != "c":
+            args.append(f"layout={layout!r}")
+        if fill != "randn":
+            args.append(f"fill={fill!r}")
+        if fill in ("idx", "cls"):
+            args.append(f"hi={hi}")
+        args.append(f"seed={self.seed}")
+        return f"A({', '.join(args)})"
+
+    def opt_arr(self, shape, p_none: int = 30, **kw) -> str:
+        return "None" if self.pct(p_none) else self.arr(shape, **kw)
+
+    def int_(self, lo: int, hi: int) -> str:
+        if self.pct(self.weird):
+            return repr(self.pick(EXTREME_INTS))
+        if self.pct(max(self.weird // 2, 1)):
+            return self.weird_value()
+        return repr(self.draw(self.st.integers(lo, hi)))
+
+    def pair(self, lo: int, hi: int) -> str:
+        if self.pct(max(self.weird // 2, 1)):
+            return self.pick(["(1,)", "(1, 1, 1)", "'ab'", "None", "5", "[2, 2]", "(1.5, 1)", "(True, 1)"])
+        a = repr(self.pick(EXTREME_INTS)) if self.pct(self.weird) else repr(self.draw(self.st.integers(lo, hi)))
+        b = repr(self.pick(EXTREME_INTS)) if self.pct(self.weird) else repr(self.draw(self.st.integers(lo, hi)))
+        return f"({a}, {b})"
+
+    def flt(self, lo: float, hi: float) -> str:
+        if self.pct(self.weird):
+            return self.pick(SPECIAL_FLOATS)
+        if self.pct(max(self.weird // 3, 1)):
+            return self.weird_value()
+        return repr(round(self.draw(self.st.floats(lo, hi, allow_nan=False)), 6))
+
+    def bool_(self) -> str:
+        if not self.clean and self.pct(4):
+            return self.pick(["None", "2", "'yes'"])
+        return self.pick(["False", "True"])
+
+    def str_(self, choices: List[str]) -> str:
+        if self.pct(self.weird):
+            return self.pick(["''", "'MAX'", "'max '", "None", "1", "'avg\\x00'", "'x' * 1000"])
+        return repr(self.pick(choices))
+
+
+def call(fn: str, *args: str, post: str = "", **kwargs: str) -> str:
+    parts = list(args) + [f"{k}={v}" for k, v in kwargs.items()]
+    code = f"R = {fn}({', '.join(parts)})"
+    if post:
+        code += "\n" + post
+    return code
+
+
+# ------------------------------------------------------------------------------- targets: _core bindings
+
+
+def _conv_dims(g: G):
+    groups = g.pick([1, 1, 1, 2])
+    N, Cg, Kg = g.n(0, 3), g.n(1, 3, big=1), g.n(1, 3, big=1)
+    C, K = Cg * groups, Kg * groups
+    R, S = g.draw(g.st.integers(1, 3)), g.draw(g.st.integers(1, 3))
+    st_ = (g.draw(g.st.integers(1, 3)), g.draw(g.st.integers(1, 3)))
+    pd = (g.draw(g.st.integers(0, 2)), g.draw(g.st.integers(0, 2)))
+    dl = (g.draw(g.st.integers(1, 2)), g.draw(g.st.integers(1, 2)))
+    H = g.n(1, 7) + (dl[0] * (R - 1))
+    W = g.n(1, 7) + (dl[1] * (S - 1))
+    P = (H + 2 * pd[0] - dl[0] * (R - 1) - 1) // st_[0] + 1
+    Q = (W + 2 * pd[1] - dl[1] * (S - 1) - 1) // st_[1] + 1
+    return N, C, H, W, K, Cg, R, S, st_, pd, dl, groups, P, Q
+
+
+def _hp(g: G, v, lo, hi) -> str:
+    """A hyper-parameter pair: the valid value v, sometimes another small pair or an extreme one."""
+    if g.pct(70):
+        if g.pct(g.weird):
+            return f"({g.pick(EXTREME_INTS)!r}, {v[1]!r})" if g.pct(50) else f"({v[0]!r}, {g.pick(EXTREME_INTS)!r})"
+        return repr(tuple(v))
+    return g.pair(lo, hi)
+
+
+def t_conv2d_forward(g: G) -> str:
+    N, C, H, W, K, Cg, R, S, st_, pd, dl, groups, P, Q = _conv_dims(g)
+    return call("_core.conv2d_forward", g.arr((N, C, H, W)), g.arr((K, Cg, R, S)), g.opt_arr((K,)),
+                stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), dilation=_hp(g, dl, 1, 3),
+                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_())
+
+
+def t_conv2d_backward_data(g: G) -> str:
+    N, C, H, W, K, Cg, R, S, st_, pd, dl, groups, P, Q = _conv_dims(g)
+    hw = _hp(g, (H, W), 0, 8)
+    return call("_core.conv2d_backward_data", g.arr((N, K, P, Q)), g.arr((K, Cg, R, S)), hw,
+                stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), dilation=_hp(g, dl, 1, 3),
+                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_())
+
+
+def t_conv2d_backward_weights(g: G) -> str:
+    N, C, H, W, K, Cg, R, S, st_, pd, dl, groups, P, Q = _conv_dims(g)
+    return call("_core.conv2d_backward_weights", g.arr((N, K, P, Q)), g.arr((N, C, H, W)), _hp(g, (R, S), 0, 4),
+                stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), dilation=_hp(g, dl, 1, 3),
+                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), need_weight=g.bool_(),
+                need_bias=g.bool_(), reference=g.bool_())
+
+
+def _pool_dims(g: G):
+    N, C = g.n(0, 3), g.n(0, 3)
+    k = (g.draw(g.st.integers(1, 4)), g.draw(g.st.integers(1, 4)))
+    s = (g.draw(g.st.integers(1, 3)), g.draw(g.st.integers(1, 3)))
+    p = (g.draw(g.st.integers(0, k[0] // 2)), g.draw(g.st.integers(0, k[1] // 2)))
+    H, W = max(k[0] - 2 * p[0], 0) + g.n(0, 6), max(k[1] - 2 * p[1], 0) + g.n(0, 6)
+    P, Q = max((H + 2 * p[0] - k[0]) // s[0] + 1, 0), max((W + 2 * p[1] - k[1]) // s[1] + 1, 0)
+    return N, C, H, W, k, s, p, P, Q
+
+
+def t_pool2d_forward(g: G) -> str:
+    N, C, H, W, k, s, p, P, Q = _pool_dims(g)
+    return call("_core.pool2d_forward", g.arr((N, C, H, W)), g.str_(["max", "min", "avg"]), _hp(g, k, 0, 5),
+                _hp(g, s, 0, 4), padding=_hp(g, p, 0, 3), with_indices=g.bool_(), reference=g.bool_())
+
+
+def t_pool2d_backward(g: G) -> str:
+    N, C, H, W, k, s, p, P, Q = _pool_dims(g)
+    return call("_core.pool2d_backward", g.arr((N, C, P, Q)), g.str_(["max", "min", "avg"]),
+                g.arr((N, C, P, Q), "int32", fill="idx", hi=max(H * W, 1)) if g.pct(90) else "None",
+                _hp(g, (H, W), 0, 8), _hp(g, k, 0, 5), _hp(g, s, 0, 4), padding=_hp(g, p, 0, 3),
+                reference=g.bool_())
+
+
+def t_maxout_forward(g: G) -> str:
+    o, k, i = g.n(0, 3), g.n(0, 4), g.n(0, 4)
+    pieces = g.draw(g.st.integers(1, 4))
+    return call("_core.maxout_forward", g.arr((o, k * pieces, i)), g.int_(pieces, pieces) if g.pct(80) else
+                g.int_(0, 5), with_indices=g.bool_(), reference=g.bool_())
+
+
+def t_maxout_backward(g: G) -> str:
+    o, k, i = g.n(0, 3), g.n(0, 4), g.n(0, 4)
+    pieces = g.draw(g.st.integers(1, 4))
+    return call("_core.maxout_backward", g.arr((o, k, i)), g.arr((o, k, i), "int32", fill="idx", hi=pieces),
+                g.int_(pieces, pieces) if g.pct(80) else g.int_(0, 5), reference=g.bool_())
+
+
+def _any_shape(g: G, max_rank: int = 4) -> tuple:
+    r = g.draw(g.st.integers(0, max_rank))
+    shape = tuple(g.n(0, 5) for _ in range(r))
+    if g.pct(10):
+        shape = (g.pick([1000, 1023, 4097]),)
+    return shape
+
+
+def t_act_forward(g: G) -> str:
+    return call("_core.act_forward", g.arr(_any_shape(g)), g.int_(0, 4), g.flt(-2, 2), reference=g.bool_())
+
+
+def t_act_backward(g: G) -> str:
+    s = _any_shape(g)
+    return call("_core.act_backward", g.arr(s), g.opt_arr(s, 15), g.opt_arr(s, 15), kind=g.int_(0, 4),
+                alpha=g.flt(-2, 2), reference=g.bool_())
+
+
+def t_softmax_forward(g: G) -> str:
+    s = _any_shape(g)
+    return call("_core.softmax_forward", g.arr(s), g.int_(-1, max(len(s), 1)), log=g.bool_(), reference=g.bool_())
+
+
+def t_softmax_backward(g: G) -> str:
+    s = _any_shape(g)
+    return call("_core.softmax_backward", g.arr(s), g.arr(s), g.int_(-1, max(len(s), 1)), log=g.bool_())
+
+
+def t_cross_entropy_forward(g: G) -> str:
+    R, C = g.n(0, 5), g.n(0, 6)
+    return call("_core.cross_entropy_forward", g.arr((R, C)), g.arr((R,), "int64", fill="idx", hi=C),
+                ignore_index=g.int_(-100, 3))
+
+
+def t_cross_entropy_backward(g: G) -> str:
+    R, C = g.n(0, 5), g.n(0, 6)
+    return call("_core.cross_entropy_backward", g.arr((R, C)), g.arr((R,)), g.arr((R,), "int64", fill="idx", hi=C),
+                g.arr((R,)), ignore_index=g.int_(-100, 3))
+
+
+def t_batchnorm_forward_train(g: G) -> str:
+    N, C, L = g.n(0, 4), g.n(0, 4), g.n(0, 5)
+    return call("_core.batchnorm_forward_train", g.arr((N, C, L)), g.opt_arr((C,)), g.opt_arr((C,)),
+                g.flt(1e-6, 1e-2), reference=g.bool_())
+
+
+def t_batchnorm_forward_eval(g: G) -> str:
+    N, C, L = g.n(0, 4), g.n(0, 4), g.n(0, 5)
+    return call("_core.batchnorm_forward_eval", g.arr((N, C, L)), g.opt_arr((C,), 5), g.opt_arr((C,), 5),
+                g.opt_arr((C,)), g.opt_arr((C,)), g.flt(1e-6, 1e-2))
+
+
+def t_batchnorm_backward(g: G) -> str:
+    N, C, L = g.n(0, 4), g.n(0, 4), g.n(0, 5)
+    return call("_core.batchnorm_backward", g.arr((N, C, L)), g.arr((N, C, L)), g.opt_arr((C,), 5),
+                g.opt_arr((C,), 5), g.opt_arr((C,)), g.bool_(), need_input=g.bool_(), need_weight=g.bool_(),
+                need_bias=g.bool_(), reference=g.bool_())
+
+
+def t_dropout_forward(g: G) -> str:
+    return call("_core.dropout_forward", g.arr(_any_shape(g)), g.flt(0, 0.99), g.int_(0, 2**64 - 1),
+                reference=g.bool_())
+
+
+def t_dropout_backward(g: G) -> str:
+    return call("_core.dropout_backward", g.arr(_any_shape(g)), g.flt(0, 0.99), g.int_(0, 2**64 - 1))
+
+
+def t_gemm(g: G) -> str:
+    M, N, K = g.n(0, 6), g.n(0, 6), g.n(0, 6)
+    if g.pct(10):
+        M, N, K = g.pick([(33, 17, 65), (1, 129, 7), (70, 3, 40), (16, 16, 300)])
+    ta, tb = g.pct(50), g.pct(50)
+    dt = "float64" if g.pct(20) else "float32"
+    beta = g.pick(["0.0", "0.0", "1.0", "0.5"]) if g.pct(90) else g.flt(-1, 1)
+    c = g.arr((M, N), dt) if beta != "0.0" or g.pct(20) else "None"
+    return call("_core.gemm", g.arr((K, M) if ta else (M, K), dt), g.arr((N, K) if tb else (K, N), dt),
+                trans_a=repr(ta) if g.pct(95) else g.bool_(), trans_b=repr(tb) if g.pct(95) else g.bool_(),
+                alpha=g.flt(-2, 2), beta=beta, c=c, bias_row=g.opt_arr((M,), 70), bias_col=g.opt_arr((N,), 70),
+                reference=g.bool_())
+
+
+def t_rbm_sample(g: G) -> str:
+    N, I, O = g.n(0, 4), g.n(0, 6), g.n(0, 6)
+    tw = g.pct(50)
+    seed = g.pick(["None", "0", "12345", repr(2**63 - 1), repr(2**63), repr(2**64), "-1", "1.5", "'s'",
+                   "np.int64(3)", "True"]) if g.pct(60) else repr(g.draw(g.st.integers(0, 2**63 - 1)))
+    return call("_core.rbm_sample", g.arr((N, I)), g.arr((O, I) if tw else (I, O)), g.opt_arr((O,)),
+                trans_w=repr(tw) if g.pct(95) else g.bool_(), seed=seed, reference=g.bool_())
+
+
+def _seq_dims(g: G):
+    return g.n(0, 4, zero=5), g.n(0, 3, zero=5), g.n(0, 4, zero=5), g.n(1, 4, big=2)
+
+
+def _col(g: G, W: int, H: int, none_out: bool) -> str:
+    if none_out:
+        return "0" if g.pct(85) else g.int_(0, 2)
+    if g.clean or g.pct(80):
+        return repr(g.draw(g.st.integers(0, max(W - H, 0))))
+    return repr(g.pick([-1, W - H + 1, 2**31, 2**62, 2**63 - 1, -(2**63), 2**63 - 1 - H, 2**62 + 1]))
+
+
+def t_rnn_forward(g: G) -> str:
+    T, B, I, H = _seq_dims(g)
+    use_out = g.pct(40)
+    W = H + (g.draw(g.st.integers(0, 3)) if use_out else 0)
+    return call("_core.rnn_forward", g.arr((T, B, I)), g.arr((B, H)), g.arr((H, I)), g.arr((H, H)),
+                g.opt_arr((H,)), g.str_(["tanh", "relu"]), reverse=g.bool_(), reference=g.bool_(),
+                out=g.arr((T, B, W)) if use_out else "None", out_col=_col(g, W, H, not use_out))
+
+
+def t_rnn_backward(g: G) -> str:
+    T, B, I, H = _seq_dims(g)
+    W = H + g.draw(g.st.integers(0, 3))
+    return call("_core.rnn_backward", g.arr((T, B, W)), g.arr((B, H)), g.arr((T, B, I)), g.arr((B, H)),
+                g.arr((H, I)), g.arr((H, H)), g.opt_arr((H,)), g.arr((T, B, W)), g.str_(["tanh", "relu"]),
+                reverse=g.bool_(), reference=g.bool_(), y_col=_col(g, W, H, False))
+
+
+def t_lstm_forward(g: G) -> str:
+    T, B, I, H = _seq_dims(g)
+    use_out = g.pct(40)
+    W = H + (g.draw(g.st.integers(0, 3)) if use_out else 0)
+    return call("_core.lstm_forward", g.arr((T, B, I)), g.arr((B, H)), g.arr((B, H)), g.arr((4 * H, I)),
+                g.arr((4 * H, H)), g.opt_arr((4 * H,)), reverse=g.bool_(), train=g.bool_(), reference=g.bool_(),
+                out=g.arr((T, B, W)) if use_out else "None", out_col=_col(g, W, H, not use_out))
+
+
+def t_lstm_backward(g: G) -> str:
+    T, B, I, H = _seq_dims(g)
+    W = H + g.draw(g.st.integers(0, 3))
+    return call("_core.lstm_backward", g.arr((T, B, W)), g.arr((B, H)), g.arr((B, H)), g.arr((T, B, I)),
+                g.arr((B, H)), g.arr((B, H)), g.arr((4 * H, I)), g.arr((4 * H, H)), g.opt_arr((4 * H,)),
+                g.arr((T, B, W)), g.arr((T, B, 4 * H)), g.arr((T, B, H)), reverse=g.bool_(), reference=g.bool_(),
+                y_col=_col(g, W, H, False))
+
+
+def t_vmath(g: G) -> str:
+    n = g.n(0, 40)
+    return call("_core.vmath", g.arr((n,)), g.str_(["sigmoid", "tanh", "exp", "sigmoid_fast", "tanh_fast",
+                                                    "exp_fast"]))
+
+
+def _group(g: G, nstate: int):
+    k = g.draw(g.st.integers(0, 3))
+    shapes = [_any_shape(g, 3) for _ in range(k)]
+    params = "[" + ", ".join(g.arr(s, weird=3) for s in shapes) + "]"
+    grads = "[" + ", ".join(g.arr(s, weird=3) for s in shapes) + "]"
+    if g.pct(4):
+        grads = g.weird_value()
+    states = ["[" + ", ".join(g.arr(s, weird=3) for s in shapes) + "]" for _ in range(nstate)]
+    states = [s if g.pct(95) else g.weird_value() for s in states]
+    steps = "[" + ", ".join(g.int_(1, 1000) for _ in shapes) + "]"
+    return k, params, grads, states, steps
+
+
+def t_sgd_step(g: G) -> str:
+    k, params, grads, (mb,), _ = _group(g, 1)
+    first = "[" + ", ".join(g.pick(["0", "1"]) for _ in range(k)) + "]"
+    return call("_core.sgd_step", params, grads, momentum_buffers=mb if g.pct(80) else "None",
+                first=first if g.pct(90) else g.weird_value(), lr=g.flt(0, 1), momentum=g.flt(0, 1),
+                dampening=g.flt(0, 1), weight_decay=g.flt(0, 1), nesterov=g.bool_(), maximize=g.bool_(),
+                reference=g.bool_())
+
+
+def t_adam_step(g: G) -> str:
+    k, params, grads, (ea, eas, mx), steps = _group(g, 3)
+    return call("_core.adam_step", params, grads, ea, eas, max_exp_avg_sqs=mx if g.pct(70) else "None",
+                steps=steps, lr=g.flt(0, 1), beta1=g.flt(0, 1), beta2=g.flt(0, 1), eps=g.flt(1e-10, 1e-3),
+                weight_decay=g.flt(0, 1), amsgrad=g.bool_(), decoupled=g.bool_(), maximize=g.bool_(),
+                reference=g.bool_())
+
+
+def t_rmsprop_step(g: G) -> str:
+    k, params, grads, (sq, mb, ga), _ = _group(g, 3)
+    return call("_core.rmsprop_step", params, grads, sq, momentum_buffers=mb if g.pct(70) else "None",
+                grad_avgs=ga if g.pct(70) else "None", lr=g.flt(0, 1), alpha=g.flt(0, 1), eps=g.flt(1e-10, 1e-3),
+                weight_decay=g.flt(0, 1), momentum=g.flt(0, 1), centered=g.bool_(), maximize=g.bool_(),
+                reference=g.bool_())
+
+
+def t_adagrad_step(g: G) -> str:
+    k, params, grads, (ss,), steps = _group(g, 1)
+    return call("_core.adagrad_step", params, grads, ss, steps, lr=g.flt(0, 1), lr_decay=g.flt(0, 1),
+                weight_decay=g.flt(0, 1), eps=g.flt(1e-10, 1e-3), maximize=g.bool_(), reference=g.bool_())
+
+
+def t_backend(g: G) -> str:
+    """set_isa / set_num_threads (followed by a small threaded kernel call) and the info functions."""
+    which = g.draw(g.st.integers(0, 4))
+    probe = "\n_core.gemm(A((64, 64)), A((64, 64)))\n_core.act_forward(A((5000,)), 3)"
+    if which == 0:
+        return call("_core.set_isa", g.str_(["baseline", "avx2", "avx512"])) + probe
+    if which == 1:
+        return call("_core.set_num_threads", g.int_(1, 4) if g.pct(70) else repr(g.pick([2**31 - 1, 64, 1000])))\
+            + probe
+    return call(g.pick(["_core.isa", "_core.available_isas", "_core.build_info", "_core.get_num_threads"]),
+                *([g.weird_value()] if g.pct(10) else []))
+
+
+# ------------------------------------------------------------------------------ targets: functional ops
+
+
+def _t(g: G, shape, rg: Optional[bool] = None) -> str:
+    """A Tensor (or, sometimes, a bare numpy array) of the given shape."""
+    a = g.arr(shape)
+    if a.startswith("A(") and g.pct(85):
+        return f"T({a}, {rg if rg is not None else g.pct(70)})"
+    return a
+
+
+def _int_or_pair(g: G, v: int, lo: int, hi: int) -> str:
+    if g.pct(50) and g.pct(100 - g.weird):
+        return repr(v)
+    return g.pair(lo, hi) if g.pct(50) else g.int_(lo, hi)
+
+
+def f_conv2d(g: G) -> str:
+    N, C, H, W, K, Cg, R, S, st_, pd, dl, groups, P, Q = _conv_dims(g)
+    x = _t(g, (N, C, H, W) if g.pct(85) else (C, H, W))
+    pad = g.pick(["'same'", "'valid'", "'full'"]) if g.pct(10) else _hp(g, pd, 0, 3)
+    return call("F.conv2d", x, _t(g, (K, Cg, R, S)), "None" if g.pct(30) else _t(g, (K,)), stride=_hp(g, st_, 1, 3),
+                padding=pad, dilation=_hp(g, dl, 1, 3), groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3),
+                post="BW(R)")
+
+
+def f_Conv2d(g: G) -> str:
+    N, C, H, W, K, Cg, R, S, st_, pd, dl, groups, P, Q = _conv_dims(g)
+    ctor = (f"nn.Conv2d({g.int_(C, C)}, {g.int_(K, K)}, {_hp(g, (R, S), 0, 4)}, stride={_hp(g, st_, 1, 3)}, "
+            f"padding={_hp(g, pd, 0, 3)}, dilation={_hp(g, dl, 1, 3)}, groups={g.int_(groups, groups)}, "
+            f"bias={g.bool_()})")
+    x = _t(g, (N, C, H, W) if g.pct(85) else (C, H, W))
+    return f"m = {ctor}\nR = m({x})\nBW(R)"
+
+
+def f_pool(g: G) -> str:
+    N, C, H, W, k, s, p, P, Q = _pool_dims(g)
+    fn = g.pick(["F.max_pool2d", "F.avg_pool2d", "F.min_pool2d"])
+    stride = "None" if g.pct(20) else _int_or_pair(g, s[0], 0, 3) if g.pct(30) else _hp(g, s, 0, 3)
+    x = _t(g, (N, C, H, W) if g.pct(85) else (C, H, W))
+    return call(fn, x, _hp(g, k, 0, 5), stride, padding=_hp(g, p, 0, 3), post="BW(R)")
+
+
+def f_activation(g: G) -> str:
+    fn = g.pick(["F.relu", "F.sigmoid", "F.tanh", "F.softplus", "F.leaky_relu", "F.elu"])
+    extra = []
+    if fn == "F.leaky_relu":
+        extra = [g.flt(-1, 1)]
+    elif fn == "F.elu":
+        extra = [g.flt(0, 2)]
+    return call(fn, _t(g, _any_shape(g)), *extra, post="BW(R)")
+
+
+def f_softmax(g: G) -> str:
+    s = _any_shape(g)
+    fn = g.pick(["F.softmax", "F.log_softmax"])
+    return call(fn, _t(g, s), g.int_(-len(s) - 1, len(s)), post="BW(R)")
+
+
+def f_losses(g: G) -> str:
+    N, C = g.n(0, 4), g.n(0, 5)
+    which = g.draw(g.st.integers(0, 5))
+    red = g.str_(["mean", "sum", "none"])
+    if which == 0:
+        tgt = g.arr((N,), "int64", fill="idx", hi=C) if g.pct(80) else g.arr((N, C))
+        return call("F.cross_entropy", _t(g, (N, C)), tgt, weight="None" if g.pct(70) else g.arr((C,)),
+                    ignore_index=g.int_(-100, 2), reduction=red, label_smoothing=g.flt(0, 1), post="BW(R)")
+    if which == 1:
+        return call("F.nll_loss", _t(g, (N, C)), g.arr((N,), "int64", fill="idx", hi=C),
+                    weight="None" if g.pct(70) else g.arr((C,)), ignore_index=g.int_(-100, 2), reduction=red,
+                    post="BW(R)")
+    if which in (2, 3):
+        return call(g.pick(["F.mse_loss", "F.l1_loss"]), _t(g, (N, C)), g.arr((N, C)), reduction=red, post="BW(R)")
+    if which == 4:
+        return call("F.binary_cross_entropy", f"T(np.clip(np.abs({g.arr((N, C), weird=0)}), 0, 1))", g.arr((N, C)),
+                    reduction=red, post="BW(R)")
+    return call("F.binary_cross_entropy_with_logits", _t(g, (N, C)), g.arr((N, C)), reduction=red,
+                pos_weight="None" if g.pct(60) else g.arr((C,)), post="BW(R)")
+
+
+def f_linear(g: G) -> str:
+    lead = tuple(g.n(0, 3) for _ in range(g.draw(g.st.integers(0, 2))))
+    I, O = g.n(0, 5), g.n(0, 5)
+    return call("F.linear", _t(g, lead + (I,)), _t(g, (O, I)), "None" if g.pct(30) else _t(g, (O,)), post="BW(R)")
+
+
+def f_dropout(g: G) -> str:
+    return call("F.dropout", _t(g, _any_shape(g)), g.flt(0, 1), training=g.bool_(), post="BW(R)")
+
+
+def f_batch_norm(g: G) -> str:
+    N, C = g.n(0, 4), g.n(0, 4)
+    shape = (N, C) + tuple(g.n(0, 3) for _ in range(g.draw(g.st.integers(0, 2))))
+    return call("F.batch_norm", _t(g, shape), g.opt_arr((C,), 20), g.opt_arr((C,), 20),
+                "None" if g.pct(40) else _t(g, (C,)), "None" if g.pct(40) else _t(g, (C,)), training=g.bool_(),
+                momentum=g.flt(0, 1), eps=g.flt(1e-6, 1e-2), post="BW(R)")
+
+
+def f_maxout(g: G) -> str:
+    pieces = g.draw(g.st.integers(1, 4))
+    s = list(_any_shape(g, 3))
+    dim = g.draw(g.st.integers(0, max(len(s) - 1, 0)))
+    if s:
+        s[dim] = s[dim] * pieces
+    return call("F.maxout", _t(g, tuple(s)), g.int_(pieces, pieces) if g.pct(85) else g.int_(0, 5),
+                dim=g.int_(-len(s), max(len(s) - 1, 0)), post="BW(R)")
+
+
+def f_rnn_sequence(g: G) -> str:
+    T, B, I, H = _seq_dims(g)
+    if g.pct(50):
+        return call("F.rnn_sequence", _t(g, (T, B, I)), "None" if g.pct(40) else _t(g, (B, H)), _t(g, (H, I)),
+                    _t(g, (H, H)), "None" if g.pct(30) else _t(g, (H,)), "None" if g.pct(30) else _t(g, (H,)),
+                    nonlinearity=g.str_(["tanh", "relu"]), reverse=g.bool_(), post="BW(R)")
+    hx = "None" if g.pct(40) else f"({_t(g, (B, H))}, {_t(g, (B, H))})"
+    return call("F.lstm_sequence", _t(g, (T, B, I)), hx, _t(g, (4 * H, I)), _t(g, (4 * H, H)),
+                "None" if g.pct(30) else _t(g, (4 * H,)), "None" if g.pct(30) else _t(g, (4 * H,)),
+                reverse=g.bool_(), post="BW(R)")
+
+
+def f_rnn_modules(g: G) -> str:
+    T, B, I, H = _seq_dims(g)
+    mod = g.pick(["nn.RNN", "nn.LSTM"])
+    L = g.draw(g.st.integers(1, 2))
+    bidir, bf = g.pct(40), g.pct(30)
+    extra = f", nonlinearity={g.str_(['tanh', 'relu'])}" if mod == "nn.RNN" and g.pct(50) else ""
+    # (sizes stay small: a module of 2**32 layers is an honest request for unbounded work and memory)
+    ctor = (f"{mod}({I}, {H}, num_layers={L if g.pct(95) else g.pick(['0', '-1', '1.5', 'None'])}, "
+            f"bias={g.bool_()}, "
+            f"batch_first={bf!r}, dropout={g.flt(0, 0.5)}, bidirectional={bidir!r}{extra})")
+    shape = (B, T, I) if bf else (T, B, I)
+    if g.pct(15):
+        shape = (T, I)
+    D = 2 if bidir else 1
+    st_shape = (L * D, B, H) if len(shape) == 3 else (L * D, H)
+    h = "None"
+    if g.pct(40):
+        h = _t(g, st_shape) if mod == "nn.RNN" else f"({_t(g, st_shape)}, {_t(g, st_shape)})"
+    train = "m.train()" if g.pct(50) else "m.eval()"
+    return f"m = {ctor}\n{train}\nR = m({_t(g, shape)}, {h})\nBW(R)"
+
+
+def f_rnn_functions(g: G) -> str:
+    T, B, I, H = _seq_dims(g)
+    lstm = g.pct(50)
+    G_ = 4 if lstm else 1
+    L = g.draw(g.st.integers(1, 2))
+    bidir = g.pct(40)
+    D = 2 if bidir else 1
+    params = []
+    for layer in range(L):
+        for _ in range(D):
+            ins = I if layer == 0 else D * H
+            params += [_t(g, (G_ * H, ins)), _t(g, (G_ * H, H))]
+            params += ["None", "None"] if g.pct(20) else [_t(g, (G_ * H,)), _t(g, (G_ * H,))]
+    plist = "[" + ", ".join(params) + "]"
+    if lstm:
+        return call("F.lstm", _t(g, (T, B, I)), "None", plist, num_layers=g.int_(L, L), dropout=g.flt(0, 0.5),
+                    training=g.bool_(), bidirectional=repr(bidir), post="BW(R)")
+    return call("F.rnn", _t(g, (T, B, I)), "None", plist, num_layers=g.int_(L, L),
+                nonlinearity=g.str_(["tanh", "relu"]), dropout=g.flt(0, 0.5), training=g.bool_(),
+                bidirectional=repr(bidir), post="BW(R)")
+
+
+TARGETS: Dict[str, Callable[[G], str]] = {
+    "conv2d_forward": t_conv2d_forward,
+    "conv2d_backward_data": t_conv2d_backward_data,
+    "conv2d_backward_weights": t_conv2d_backward_weights,
+    "pool2d_forward": t_pool2d_forward,
+    "pool2d_backward": t_pool2d_backward,
+    "maxout_forward": t_maxout_forward,
+    "maxout_backward": t_maxout_backward,
+    "act_forward": t_act_forward,
+    "act_backward": t_act_backward,
+    "softmax_forward": t_softmax_forward,
+    "softmax_backward": t_softmax_backward,
+    "cross_entropy_forward": t_cross_entropy_forward,
+    "cross_entropy_backward": t_cross_entropy_backward,
+    "batchnorm_forward_train": t_batchnorm_forward_train,
+    "batchnorm_forward_eval": t_batchnorm_forward_eval,
+    "batchnorm_backward": t_batchnorm_backward,
+    "dropout_forward": t_dropout_forward,
+    "dropout_backward": t_dropout_backward,
+    "gemm": t_gemm,
+    "rbm_sample": t_rbm_sample,
+    "rnn_forward": t_rnn_forward,
+    "rnn_backward": t_rnn_backward,
+    "lstm_forward": t_lstm_forward,
+    "lstm_backward": t_lstm_backward,
+    "vmath": t_vmath,
+    "sgd_step": t_sgd_step,
+    "adam_step": t_adam_step,
+    "rmsprop_step": t_rmsprop_step,
+    "adagrad_step": t_adagrad_step,
+    "backend": t_backend,
+    "F.conv2d": f_conv2d,
+    "nn.Conv2d": f_Conv2d,
+    "F.pool2d": f_pool,
+    "F.activations": f_activation,
+    "F.softmax": f_softmax,
+    "F.losses": f_losses,
+    "F.linear": f_linear,
+    "F.dropout": f_dropout,
+    "F.batch_norm": f_batch_norm,
+    "F.maxout": f_maxout,
+    "F.rnn_sequence": f_rnn_sequence,
+    "F.rnn_lstm": f_rnn_functions,
+    "nn.RNN_LSTM": f_rnn_modules,
+}
+
+# Every public _core function must be reached by some target (checked by tests/test_fuzz.py).
+BACKEND_FUNCTIONS = ("set_isa", "set_num_threads", "isa", "available_isas", "build_info", "get_num_threads")
+
+
+def covered_bindings() -> set:
+    return (set(TARGETS) - {"backend"} - {t for t in TARGETS if "." in t}) | set(BACKEND_FUNCTIONS)
+
+
+# -------------------------------------------------------------------------------------------- campaign
+
+
+def reproducer(code: str) -> str:
+    """A runnable snippet: the prelude, then the failing call."""
+    return PRELUDE.strip() + "\n\n# --- the failing call\n" + code + "\n"
+
+
+def run_campaign(calls: int, seed: int = 0, timeout: float = 20.0, targets: Optional[List[str]] = None,
+                 mem_mb: int = 4096, log: Callable[[str], None] = print, max_repro: int = 5) -> dict:
+    """Run about ``calls`` calls spread evenly over ``targets`` (default: all). Returns the summary dict."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
+    from hypothesis import strategies as st
+
+    names = list(TARGETS) if not targets else targets
+    unknown = [t for t in names if t not in TARGETS]
+    if unknown:
+        raise ValueError(f"unknown targets {unknown}; known: {list(TARGETS)}")
+    per = max(1, -(-calls // len(names)))
+    log_dir = tempfile.mkdtemp(prefix="nne-fuzz-")
+    worker = Worker(timeout, mem_mb, log_dir)
+    summary: dict = {"seed": seed, "calls": 0, "crashes": [], "hangs": [], "forbidden": [], "mismatches": [],
+                     "exceptions": defaultdict(Counter), "ok": Counter(), "documented": defaultdict(Counter),
+                     "log_dir": log_dir}
+    counter = [0]
+    t0 = time.monotonic()
+
+    def record(kind: str, name: str, code: str, res: dict) -> None:
+        bucket = summary[kind]
+        key = (res.get("type"), res.get("msg", "")[:80])
+        if any((b["type"], b["msg"][:80]) == key and b["target"] == name for b in bucket) or \
+                sum(b["target"] == name for b in bucket) >= max_repro:
+            summary.setdefault("dropped", Counter())[kind] += 1
+            return
+        entry = {"target": name, "type": res.get("type"), "msg": res.get("msg", ""), "code": code,
+                 "reproducer": reproducer(code)}
+        for k in ("log", "tb"):
+            if k in res:
+                entry[k] = res[k]
+        bucket.append(entry)
+        log(f"!! {kind[:-1] if kind != 'mismatches' else 'mismatch'} in {name}: {res.get('type')} {res.get('msg', '')}"
+            f"\n--- reproducer ---\n{entry['reproducer']}"
+            + (f"--- worker log tail ---\n{res['log'][-3000:]}\n" if res.get("log") else "")
+            + (f"--- traceback ---\n{res['tb']}\n" if res.get("tb") else ""))
+
+    def run_target(name: str) -> None:
+        gen = TARGETS[name]
+
+        @st.composite
+        def strat(draw):
+            return gen(G(draw))
+
+        @settings(max_examples=per, database=None, deadline=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @hseed(seed * 1000003 + zlib.crc32(name.encode()))
+        @given(strat())
+        def run_one(code):
+            counter[0] += 1
+            req = {"id": counter[0], "target": name, "code": code,
+                   "check_aligned": "'misaligned'" in code and "fill='special'" not in code
+                   and "fill='mixed'" not in code}
+            res = worker.call(req)
+            summary["calls"] += 1
+            out = res["outcome"]
+            if out == "ok":
+                summary["ok"][name] += 1
+            elif out == "exc":
+                summary["exceptions"][name][res["type"]] += 1
+                if res.get("documented"):
+                    summary["documented"][name][res["type"]] += 1
+                elif not res.get("allowed"):
+                    record("forbidden", name, code, res)
+            elif out == "crash":
+                summary["exceptions"][name]["<crash>"] += 1
+                record("crashes", name, code, res)
+            elif out == "hang":
+                summary["exceptions"][name]["<hang>"] += 1
+                record("hangs", name, code, res)
+            elif out == "mismatch":
+                summary["exceptions"][name]["<misaligned mismatch>"] += 1
+                record("mismatches", name, code, res)
+
+        n0 = summary["calls"]
+        t1 = time.monotonic()
+        run_one()
+        log(f"{name:26s} {summary['calls'] - n0:6d} calls {time.monotonic() - t1:6.1f} s  "
+            f"ok {summary['ok'][name]:5d}  " + ", ".join(f"{k} {v}" for k, v in
+                                                         sorted(summary["exceptions"][name].items())))
+
+    try:
+        for name in names:
+            run_target(name)
+    finally:
+        worker.stop()
+    summary["seconds"] = round(time.monotonic() - t0, 1)
+    summary["worker_starts"] = worker.starts
+    summary["exceptions"] = {k: dict(v) for k, v in summary["exceptions"].items()}
+    summary["documented"] = {k: dict(v) for k, v in summary["documented"].items() if v}
+    summary["ok"] = dict(summary["ok"])
+    if "dropped" in summary:
+        summary["dropped"] = dict(summary["dropped"])
+    summary["failed"] = bool(summary["crashes"] or summary["hangs"] or summary["forbidden"] or summary["mismatches"])
+    return summary
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--calls", type=int, default=2000, help="total calls, spread evenly over the targets")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=20.0, help="seconds per call before it counts as a hang")
+    ap.add_argument("--targets", default="", help="comma-separated target names (default: all; see --list)")
+    ap.add_argument("--json", default="", help="write the summary as JSON to this path")
+    ap.add_argument("--mem-mb", type=int, default=4096, help="worker address-space limit (not under ASan)")
+    ap.add_argument("--list", action="store_true", help="list the targets and exit")
+    ap.add_argument("--worker", type=int, default=-1, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.worker >= 0:
+        worker_main(a.worker, a.mem_mb)
+        return 0
+    if a.list:
+        print("\n".join(TARGETS))
+        return 0
+    targets = [t.strip() for t in a.targets.split(",") if t.strip()] or None
+    s = run_campaign(a.calls, a.seed, a.timeout, targets, a.mem_mb)
+    print(f"\ncalls made: {s['calls']} in {s['seconds']} s ({s['worker_starts']} worker start(s))")
+    print(f"crashes: {len(s['crashes'])}   hangs: {len(s['hangs'])}   forbidden exceptions: {len(s['forbidden'])}"
+          f"   misaligned mismatches: {len(s['mismatches'])}" + (f"   (more not listed: {s['dropped']})"
+                                                                 if s.get("dropped") else ""))
+    tot: Counter = Counter()
+    for v in s["exceptions"].values():
+        tot.update(v)
+    print("exceptions by type (all targets): " + ", ".join(f"{k} {v}" for k, v in tot.most_common()))
+    for kind in ("crashes", "hangs", "forbidden", "mismatches"):
+        for e in s[kind]:
+            print(f"\n=== {kind}: {e['target']}: {e['type']}: {e['msg']}\n{e['reproducer']}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(s, f, indent=1)
+    return 1 if s["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
