@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -61,6 +61,46 @@ def enable_grad() -> Iterator[None]:
         yield
     finally:
         set_grad_enabled(prev)
+
+
+@contextlib.contextmanager
+def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
+    """Context manager (thread-local, like ``torch.autograd.detect_anomaly``): every op's forward output and
+    every backward gradient is checked, and the first op that turns finite inputs into NaN or Inf raises
+    ``RuntimeError`` naming the op and the direction. Slows every op by a finiteness scan; for debugging.
+
+    Example:
+        >>> with detect_anomaly():
+        ...     loss = model(x).log().sum()   # RuntimeError: Log.forward produced nan/inf ...
+        ...     loss.backward()
+    """
+    prev = getattr(_state, "anomaly", False)
+    _state.anomaly = bool(check_nan)
+    try:
+        yield
+    finally:
+        _state.anomaly = prev
+
+
+def _finite(a: Any) -> bool:
+    return not isinstance(a, np.ndarray) or a.dtype.kind != "f" or bool(np.isfinite(a).all())
+
+
+def _check_forward(cls: type, raw: Sequence[Any], out: Any) -> None:
+    outs = out if type(out) is tuple else (out,)
+    if all(_finite(a) for a in raw):
+        for i, o in enumerate(outs):
+            if not _finite(np.asarray(o)):
+                raise RuntimeError(f"detect_anomaly: {cls.__name__}.forward produced nan/inf in output {i} "
+                                   "from finite inputs")
+
+
+def _check_backward(node: Node, gouts: Sequence[np.ndarray], gin: Sequence[Any]) -> None:
+    if all(_finite(g) for g in gouts):
+        for i, g in enumerate(gin):
+            if g is not None and not _finite(np.asarray(g)):
+                raise RuntimeError(f"detect_anomaly: {node.fn.__name__}.backward returned nan/inf in the "
+                                   f"gradient of input {i} from finite output gradients")
 
 
 class Context:
@@ -120,6 +160,8 @@ class Function:
         ctx = Context()
         ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *raw)
+        if getattr(_state, "anomaly", False):
+            _check_forward(cls, raw, out)
         if type(out) is not tuple:
             t = Tensor._wrap(out)
             if record:
@@ -191,6 +233,8 @@ def backward(root, grad: np.ndarray) -> None:
             gin = node.fn.backward(node.ctx, *gouts)
             if not isinstance(gin, tuple):
                 gin = (gin,)
+            if getattr(_state, "anomaly", False):
+                _check_backward(node, gouts, gin)
             for t, g in zip(node.inputs, gin):
                 if t is None or g is None or not t.requires_grad:
                     continue
@@ -216,3 +260,71 @@ def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
+
+
+def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-2, atol: float = 1e-3,
+              rtol: float = 1e-2, raise_exception: bool = True, seed: int = 0) -> bool:
+    """Compare the tape's gradients of ``fn(*inputs)`` with central finite differences, like
+    ``torch.autograd.gradcheck``: for every input Tensor with ``requires_grad``, the analytic gradient of
+    ``sum(fn(*inputs) * v)`` (v a fixed random projection of the outputs) must match
+    ``(f(x + h) - f(x - h)) / (2h)`` element by element within ``atol + rtol * |numeric|``.
+
+    nnengine's tensors are float32, so the defaults are float32's (torch's 1e-6 / 1e-5 / 1e-3 assume
+    float64): the step is ``eps * max(1, |x|)``, taken on the float32 grid, and f is summed in float64.
+    Returns True, or raises ValueError naming the input, element, both values (False with
+    ``raise_exception=False``).
+
+    Example:
+        >>> x = ne.tensor(np.random.rand(3, 4), requires_grad=True)
+        >>> gradcheck(lambda t: (t * t).sum(), [x])
+        True
+    """
+    Tensor = _tensor_cls()
+    inputs = list(inputs)
+    if not any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
+        raise ValueError("inputs: expected at least one Tensor with requires_grad=True")
+
+    def outputs() -> list:
+        out = fn(*inputs)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        return [o for o in outs if isinstance(o, Tensor)]
+
+    rng = np.random.default_rng(seed)
+    with enable_grad():
+        outs = outputs()
+    if not outs:
+        raise ValueError("fn: expected it to return a Tensor or a tuple of Tensors")
+    proj = [rng.standard_normal(o.data.shape) for o in outs]
+
+    def value() -> float:
+        with no_grad():
+            return float(sum(np.sum(o.data.astype(np.float64) * v) for o, v in zip(outputs(), proj)))
+
+    for t in inputs:
+        if isinstance(t, Tensor):
+            t.grad = None
+    for o, v in zip(outs, proj):
+        o.backward(v.astype(np.float32)) if o.requires_grad else None
+    for k, t in enumerate(inputs):
+        if not (isinstance(t, Tensor) and t.requires_grad):
+            continue
+        analytic = np.zeros(t.data.shape) if t.grad is None else np.asarray(t.grad, np.float64)
+        if not (t.data.flags.c_contiguous and t.data.flags.writeable):
+            t.data = np.array(t.data, order="C")
+        flat = t.data.reshape(-1)  # a view: writes perturb the input
+        for i in range(flat.size):
+            x0 = flat[i]
+            h = np.float32(eps * max(1.0, abs(float(x0))))
+            flat[i] = x0 + h
+            fp, hp = value(), float(flat[i])
+            flat[i] = x0 - h
+            fm, hm = value(), float(flat[i])
+            flat[i] = x0
+            numeric = (fp - fm) / (hp - hm)
+            a = float(analytic.reshape(-1)[i])
+            if not abs(a - numeric) <= atol + rtol * abs(numeric):
+                if not raise_exception:
+                    return False
+                raise ValueError(f"gradcheck: input {k}, element {np.unravel_index(i, t.data.shape)}: analytic "
+                                 f"gradient {a:.6g} vs numeric {numeric:.6g} (atol {atol}, rtol {rtol})")
+    return True
