@@ -188,7 +188,12 @@ class Tensor:
         return self.data.reshape(()).item()
 
     def float(self) -> Tensor:
-        return self if self.dtype == np.float32 else Tensor(self.data.astype(np.float32))
+        """float32 copy (self if already float32); differentiable, like PyTorch's ``.float()``."""
+        if self.dtype == np.float32:
+            return self
+        if self.requires_grad and is_grad_enabled():
+            return ops.Mul.apply(self, np.float32(1.0))  # float32 result, gradient flows back to self
+        return Tensor(self.data.astype(np.float32))
 
     def long(self) -> Tensor:
         return Tensor(self.data.astype(np.int64), dtype=np.int64)

@@ -31,7 +31,9 @@ def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = 
     if t.data.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating-point tensor, got dtype {t.data.dtype}")
     if t.data.dtype != np.float32:
-        t = Tensor(t.data.astype(np.float32))
+        # the engine computes in float32: float64 in -> float32 out, and the cast stays on the tape so a
+        # float64 tensor that requires grad still receives its gradient (as float32, like every .grad here)
+        t = t.float()
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if t.ndim not in allowed:
