@@ -29,7 +29,7 @@ class BatchNormFn(Function):
     @staticmethod
     def forward(ctx, x, w, b, rm, rv, training, momentum, eps):
         shape = x.shape
-        x3 = f32c(x.reshape(shape[0], shape[1], -1))
+        x3 = f32c(x.reshape(shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))))  # N may be 0
         if training:
             y, mean, invstd, var = _core.batchnorm_forward_train(x3, w, b, eps)
             m = x3.shape[0] * x3.shape[2]

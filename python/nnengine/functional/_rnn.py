@@ -37,6 +37,19 @@ def _layer_out(x, D: int, H: int):
     return np.empty((x.shape[0], x.shape[1], D * H), np.float32) if D == 2 else None
 
 
+def _empty_batch_forward(ctx, x, D: int, H: int, args, n_states: int):
+    """B = 0 (the kernels need B >= 1): the outputs are empty, every state is (0, H), and the backward pass
+    has nothing to sum, so all gradients are zeros of the inputs' shapes (PyTorch's behaviour)."""
+    ctx.empty_shapes = (x.shape, [None if a is None else np.shape(a) for a in args])
+    y = np.zeros((x.shape[0], 0, D * H), np.float32)
+    return (y, *[np.zeros((0, H), np.float32) for _ in range(D * n_states)])
+
+
+def _empty_batch_backward(ctx):
+    xs, shapes = ctx.empty_shapes
+    return np.zeros(xs, np.float32), [None if s is None else np.zeros(s, np.float32) for s in shapes]
+
+
 class RNNLayerFn(Function):
     """One layer of D = 1 or 2 directions: args (x, D, rev0, nonlinearity, then per direction h0, w_ih,
     w_hh, b_ih, b_hh) -> (y (T, B, D*H), then h_n per direction). The directions write one output array;
@@ -46,6 +59,8 @@ class RNNLayerFn(Function):
     def forward(ctx, x, D, rev0, nonlinearity, *args):
         x = f32c(x)
         H = args[2].shape[1]
+        if x.shape[1] == 0:
+            return _empty_batch_forward(ctx, x, D, H, args, 1)
         out = _layer_out(x, D, H)
         train = is_grad_enabled() and any(ctx.needs_input_grad)
         y, hns, saved = None, [], []
@@ -62,6 +77,9 @@ class RNNLayerFn(Function):
 
     @staticmethod
     def backward(ctx, dy, *dhns):
+        if getattr(ctx, "empty_shapes", None) is not None:
+            dx, grads = _empty_batch_backward(ctx)
+            return (dx, None, None, None, *grads)
         x, y, saved = ctx.saved_tensors
         dy, grads, dx = f32c(dy), [], None
         for d, (h0, w_ih, w_hh, bias, has_ih, has_hh) in enumerate(saved):
@@ -82,6 +100,8 @@ class LSTMLayerFn(Function):
     def forward(ctx, x, D, rev0, *args):
         x = f32c(x)
         H = args[3].shape[1]
+        if x.shape[1] == 0:
+            return _empty_batch_forward(ctx, x, D, H, args, 2)
         out = _layer_out(x, D, H)
         train = is_grad_enabled() and any(ctx.needs_input_grad)
         y, states, saved = None, [], []
@@ -100,6 +120,9 @@ class LSTMLayerFn(Function):
 
     @staticmethod
     def backward(ctx, dy, *dstates):
+        if getattr(ctx, "empty_shapes", None) is not None:
+            dx, grads = _empty_batch_backward(ctx)
+            return (dx, None, None, *grads)
         x, y, saved = ctx.saved_tensors
         dy, grads, dx = f32c(dy), [], None
         for d, (h0, c0, w_ih, w_hh, bias, gates, cs, has_ih, has_hh) in enumerate(saved):
@@ -124,7 +147,7 @@ def _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, gates: int):
         raise ValueError(
             f"w_ih: expected shape ({gh}, {x.shape[2]}) (input size {x.shape[2]}), got {w_ih.shape}"
         )
-    if x.shape[0] == 0 or x.shape[1] == 0:
+    if x.shape[0] == 0:  # an empty batch (B = 0) is allowed, as in PyTorch; an empty sequence is not
         raise ValueError(f"input: expected a non-empty (T, B, I) sequence, got shape {x.shape}")
     bs = []
     for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
