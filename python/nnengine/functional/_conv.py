@@ -17,6 +17,8 @@ class Conv2dFn(Function):
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         unbatched = x.ndim == 3
         x4 = f32c(x[None] if unbatched else x)
+        w = f32c(w)  # a strided weight view (e.g. a transposed array) is valid input, as for x
+        b = None if b is None else f32c(b)
         ctx.save_for_backward(x4, w)
         ctx.args = (stride, padding, dilation, groups)
         ctx.unbatched = unbatched
