@@ -29,7 +29,29 @@ class Activation(Function):
         return _core.act_backward(f32c(g), x, y, kind=ctx.kind, alpha=ctx.alpha), None, None
 
 
-def _act(x: Tensor, kind: int, alpha: float = 0.0) -> Tensor:
+def _act_inplace(x: Tensor, kind: int, alpha: float, name: str) -> Tensor:
+    """``inplace=True``: overwrite ``x`` and return it, like PyTorch -- only when no gradient is being recorded
+    through ``x``. With autograd recording there is no version counter to tell whether another node saved
+    ``x`` for its backward pass, so it is refused rather than silently corrupting gradients."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"input: inplace=True needs a Tensor to modify, got {type(x).__name__}")
+    if x.requires_grad and is_grad_enabled():
+        what = "a leaf tensor that requires grad" if x.is_leaf else "a tensor that is recording gradients"
+        raise RuntimeError(f"{name}(inplace=True): cannot modify {what} in place (its values may be needed by "
+                           "backward); use inplace=False, or run under ne.no_grad()")
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"input: expected a floating-point tensor, got dtype {x.data.dtype}")
+    y = _core.act_forward(f32c(x.data), kind, alpha)
+    if x.data.flags.writeable:
+        x.data[...] = y  # keeps the array object (and any numpy views of it), as torch keeps the storage
+    else:
+        raise ValueError(f"{name}(inplace=True): the tensor's array is read-only")
+    return x
+
+
+def _act(x: Tensor, kind: int, alpha: float = 0.0, inplace: bool = False, name: str = "") -> Tensor:
+    if inplace:
+        return _act_inplace(x, kind, alpha, name)
     if type(x) is not Tensor or x.data.dtype != np.float32:
         x = check_tensor(x, "input")
     if not (x.requires_grad and is_grad_enabled()):  # inference: skip the tape entirely
@@ -38,22 +60,24 @@ def _act(x: Tensor, kind: int, alpha: float = 0.0) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(0, x). Example: ``F.relu(ne.tensor([-1.0, 2.0]))`` -> ``[0, 2]``."""
-    return _act(input, RELU)
+    """max(0, x). Example: ``F.relu(ne.tensor([-1.0, 2.0]))`` -> ``[0, 2]``.
+
+    ``inplace=True`` overwrites ``input`` and returns it (not allowed while it records gradients)."""
+    return _act(input, RELU, 0.0, inplace, "relu")
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
     if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool):
         raise TypeError(f"negative_slope: expected a number, got {type(negative_slope).__name__}")
-    return _act(input, LEAKY_RELU, negative_slope)
+    return _act(input, LEAKY_RELU, negative_slope, inplace, "leaky_relu")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise (Clevert et al. 2015)."""
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
         raise TypeError(f"alpha: expected a number, got {type(alpha).__name__}")
-    return _act(input, ELU, alpha)
+    return _act(input, ELU, alpha, inplace, "elu")
 
 
 def sigmoid(input: Tensor) -> Tensor:
