@@ -1,0 +1,346 @@
+"""Edge cases no other file exercises: empty batches (vs PyTorch), float64 inputs to every public functional
+op, non-contiguous inputs to the ops test_noncontiguous.py leaves out, ``inplace=True`` activations, and the
+NotImplementedError promised for ONNX export of the model families."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+from conftest import require
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import models as M
+from nnengine import nn
+
+
+def _first(out):
+    while isinstance(out, tuple):
+        out = out[0]
+    return out
+
+
+# ------------------------------------------------------------------ empty batch (N = 0)
+# name -> (nnengine module factory, torch module factory, input shape); the same weights are copied over
+MODULES = {
+    "Linear": (lambda: nn.Linear(4, 3), lambda t: t.nn.Linear(4, 3), (0, 4)),
+    "Conv2d": (lambda: nn.Conv2d(2, 3, 3, padding=1), lambda t: t.nn.Conv2d(2, 3, 3, padding=1), (0, 2, 5, 5)),
+    "MaxPool2d": (lambda: nn.MaxPool2d(2), lambda t: t.nn.MaxPool2d(2), (0, 2, 4, 4)),
+    "AvgPool2d": (lambda: nn.AvgPool2d(3, 2, 1), lambda t: t.nn.AvgPool2d(3, 2, 1), (0, 2, 5, 5)),
+    "ReLU": (lambda: nn.ReLU(), lambda t: t.nn.ReLU(), (0, 4)),
+    "LeakyReLU": (lambda: nn.LeakyReLU(0.2), lambda t: t.nn.LeakyReLU(0.2), (0, 4)),
+    "ELU": (lambda: nn.ELU(), lambda t: t.nn.ELU(), (0, 4)),
+    "Sigmoid": (lambda: nn.Sigmoid(), lambda t: t.nn.Sigmoid(), (0, 4)),
+    "Tanh": (lambda: nn.Tanh(), lambda t: t.nn.Tanh(), (0, 4)),
+    "Softplus": (lambda: nn.Softplus(), lambda t: t.nn.Softplus(), (0, 4)),
+    "Softmax": (lambda: nn.Softmax(dim=1), lambda t: t.nn.Softmax(dim=1), (0, 4)),
+    "Softmax_dim0": (lambda: nn.Softmax(dim=0), lambda t: t.nn.Softmax(dim=0), (0, 4)),
+    "LogSoftmax": (lambda: nn.LogSoftmax(dim=1), lambda t: t.nn.LogSoftmax(dim=1), (0, 4)),
+    "Flatten": (lambda: nn.Flatten(), lambda t: t.nn.Flatten(), (0, 2, 3)),
+    "Dropout": (lambda: nn.Dropout(0.5), lambda t: t.nn.Dropout(0.5), (0, 4)),
+    "BatchNorm1d_eval": (lambda: nn.BatchNorm1d(4).eval(), lambda t: t.nn.BatchNorm1d(4).eval(), (0, 4)),
+    "BatchNorm2d_eval": (lambda: nn.BatchNorm2d(2).eval(), lambda t: t.nn.BatchNorm2d(2).eval(), (0, 2, 3, 3)),
+    "RNN": (lambda: nn.RNN(3, 4, num_layers=2), lambda t: t.nn.RNN(3, 4, num_layers=2), (5, 0, 3)),
+    "RNN_bidir_batch_first": (lambda: nn.RNN(3, 4, batch_first=True, bidirectional=True),
+                              lambda t: t.nn.RNN(3, 4, batch_first=True, bidirectional=True), (0, 5, 3)),
+    "LSTM": (lambda: nn.LSTM(3, 4), lambda t: t.nn.LSTM(3, 4), (5, 0, 3)),
+    "LSTM_bidir": (lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True),
+                   lambda t: t.nn.LSTM(3, 4, num_layers=2, bidirectional=True), (5, 0, 3)),
+    "RNNCell": (lambda: nn.RNNCell(3, 4), lambda t: t.nn.RNNCell(3, 4), (0, 3)),
+    "LSTMCell": (lambda: nn.LSTMCell(3, 4), lambda t: t.nn.LSTMCell(3, 4), (0, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_empty_batch_modules_match_torch(name, torch):
+    make, make_t, shape = MODULES[name]
+    ne.manual_seed(0)
+    m = make()
+    mt = make_t(torch)
+    sd = m.state_dict()
+    if sd:
+        mt.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in sd.items()}, strict=True)
+    x = ne.zeros(*shape, requires_grad=True)
+    xt = torch.zeros(*shape, requires_grad=True)
+    out, out_t = m(x), mt(xt)
+    y, yt = _first(out), _first(out_t)
+    assert y.shape == tuple(yt.shape) and y.dtype == np.float32
+    if isinstance(out, tuple):  # recurrent states: (L*D, 0, H) like torch's
+        flat = [s for o in out[1:] for s in (o if isinstance(o, tuple) else (o,))]
+        flat_t = [s for o in out_t[1:] for s in (o if isinstance(o, tuple) else (o,))]
+        assert [tuple(s.shape) for s in flat] == [tuple(s.shape) for s in flat_t]
+    y.sum().backward()
+    assert x.grad is not None and x.grad.shape == shape and not x.grad.any()
+    for k, p in m.named_parameters():  # nothing to sum over: zero gradients (torch gives zeros too)
+        assert p.grad is not None and p.grad.shape == p.shape and not np.asarray(p.grad).any(), k
+
+
+LOSSES = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+          "binary_cross_entropy_with_logits"]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", LOSSES)
+def test_empty_batch_losses_match_torch(name, reduction, torch):
+    """Mean over 0 samples is nan (torch's answer), sum is 0, 'none' is empty; the gradient is empty."""
+    if name in ("cross_entropy", "nll_loss"):
+        x, target = np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
+    else:
+        x, target = np.zeros((0, 4), np.float32), np.zeros((0, 4), np.float32)
+    a = ne.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "mean of empty slice" is the point here
+        got = getattr(F, name)(a, target, reduction=reduction)
+        want = getattr(torch.nn.functional, name)(torch.from_numpy(x), torch.from_numpy(target),
+                                                  reduction=reduction)
+        assert got.shape == tuple(want.shape) and got.dtype == np.float32
+        np.testing.assert_array_equal(got.numpy(), want.numpy())  # nan == nan here
+        got.sum().backward()
+    assert a.grad is not None and a.grad.shape == (0, 4)
+
+
+def test_empty_batch_functional_ops():
+    z = np.zeros
+    checks = [
+        (F.linear(ne.zeros(0, 4), ne.ones(3, 4), ne.ones(3)), (0, 3)),
+        (F.conv2d(ne.zeros(0, 2, 5, 5), ne.ones(3, 2, 3, 3)), (0, 3, 3, 3)),
+        (F.max_pool2d(ne.zeros(0, 2, 4, 4), 2), (0, 2, 2, 2)),
+        (F.min_pool2d(ne.zeros(0, 2, 4, 4), 2), (0, 2, 2, 2)),
+        (F.avg_pool2d(ne.zeros(0, 2, 4, 4), 2), (0, 2, 2, 2)),
+        (F.maxout(ne.zeros(0, 4), 2), (0, 2)),
+        (F.dropout(ne.zeros(0, 4), 0.5, training=True), (0, 4)),
+        (F.batch_norm(ne.zeros(0, 3, 2), z(3, np.float32), np.ones(3, np.float32), training=False), (0, 3, 2)),
+        (F.rnn_sequence(ne.zeros(2, 0, 3), None, ne.ones(4, 3), ne.ones(4, 4))[0], (2, 0, 4)),
+        (F.lstm_sequence(ne.zeros(2, 0, 3), None, ne.ones(16, 3), ne.ones(16, 4))[2], (0, 4)),
+    ]
+    for out, shape in checks:
+        assert out.shape == shape and out.dtype == np.float32
+
+
+def test_empty_sequence_is_still_an_error():
+    with pytest.raises(ValueError, match="non-empty"):
+        nn.LSTM(3, 4)(ne.zeros(0, 2, 3))
+
+
+def test_batch_norm_training_on_empty_batch_is_a_clear_error():
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(4)(ne.zeros(0, 4))
+
+
+# ------------------------------------------------------------------ float64 inputs to every functional op
+# The engine computes in float32: a float64 input gives a float32 result (as a float64 numpy array does), and
+# a float64 tensor that requires grad receives its gradient through the cast (as float32, like every .grad).
+_Y4 = np.array([0, 1, 2, 3])
+FUNCTIONAL = {
+    "relu": ((4, 6), lambda x: F.relu(x)),
+    "leaky_relu": ((4, 6), lambda x: F.leaky_relu(x, 0.1)),
+    "elu": ((4, 6), lambda x: F.elu(x)),
+    "sigmoid": ((4, 6), lambda x: F.sigmoid(x)),
+    "tanh": ((4, 6), lambda x: F.tanh(x)),
+    "softplus": ((4, 6), lambda x: F.softplus(x)),
+    "softmax": ((4, 6), lambda x: F.softmax(x, 1)),
+    "log_softmax": ((4, 6), lambda x: F.log_softmax(x, 1)),
+    "linear": ((4, 6), lambda x: F.linear(x, ne.ones(3, 6), ne.ones(3))),
+    "conv2d": ((2, 3, 6, 6), lambda x: F.conv2d(x, ne.ones(4, 3, 3, 3), padding=1)),
+    "max_pool2d": ((2, 3, 6, 6), lambda x: F.max_pool2d(x, 2)),
+    "avg_pool2d": ((2, 3, 6, 6), lambda x: F.avg_pool2d(x, 2)),
+    "min_pool2d": ((2, 3, 6, 6), lambda x: F.min_pool2d(x, 2)),
+    "maxout": ((2, 4, 3, 3), lambda x: F.maxout(x, 2)),
+    "batch_norm": ((4, 3, 5), lambda x: F.batch_norm(x, np.zeros(3, np.float32), np.ones(3, np.float32),
+                                                     training=True)),
+    "dropout": ((4, 6), lambda x: F.dropout(x, 0.5)),
+    "cross_entropy": ((4, 6), lambda x: F.cross_entropy(x, _Y4)),
+    "nll_loss": ((4, 6), lambda x: F.nll_loss(F.log_softmax(x, 1), _Y4)),
+    "mse_loss": ((4, 6), lambda x: F.mse_loss(x, np.zeros((4, 6)))),
+    "l1_loss": ((4, 6), lambda x: F.l1_loss(x, np.ones((4, 6)))),
+    "binary_cross_entropy": ((4, 6), lambda x: F.binary_cross_entropy(F.sigmoid(x), np.full((4, 6), 0.25))),
+    "binary_cross_entropy_with_logits": ((4, 6), lambda x: F.binary_cross_entropy_with_logits(
+        x, np.full((4, 6), 0.25))),
+    "rnn_sequence": ((5, 2, 3), lambda x: F.rnn_sequence(x, None, ne.ones(4, 3) * 0.1, ne.ones(4, 4) * 0.1)[0]),
+    "lstm_sequence": ((5, 2, 3), lambda x: F.lstm_sequence(x, None, ne.ones(16, 3) * 0.1,
+                                                           ne.ones(16, 4) * 0.1)[0]),
+    "rnn": ((5, 2, 3), lambda x: nn.RNN(3, 4, num_layers=2)(x)[0]),  # F.rnn through its module
+    "lstm": ((5, 2, 3), lambda x: nn.LSTM(3, 4, bidirectional=True)(x)[0]),  # F.lstm through its module
+}
+
+
+def test_functional_table_covers_the_public_ops():
+    public = {n for n in F.__all__ if callable(getattr(F, n))} - {"matmul_arrays"}
+    assert public <= set(FUNCTIONAL), sorted(public - set(FUNCTIONAL))
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_float64_inputs_give_float32_results_and_gradients(name, rng):
+    shape, fn = FUNCTIONAL[name]
+    x64 = rng.standard_normal(shape)
+    x32 = x64.astype(np.float32)
+    outs = []
+    for data, dtype in ((x64, np.float64), (x32, np.float32)):
+        ne.manual_seed(0)
+        a = ne.tensor(data, dtype=dtype, requires_grad=True)
+        assert a.dtype == dtype
+        out = _first(fn(a))
+        assert out.dtype == np.float32, f"{name}: {dtype.__name__} in -> {out.dtype} out"
+        assert out.requires_grad, f"{name}: a {dtype.__name__} input lost the autograd graph"
+        (out * ne.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape))).sum().backward()
+        assert a.grad is not None and a.grad.shape == shape and a.grad.dtype == np.float32, name
+        outs.append((out.numpy(), a.grad))
+        ne.manual_seed(0)
+        nd = _first(fn(data))  # a plain float64 numpy array: float32 result too
+        assert nd.dtype == np.float32
+    (y64, g64), (y32, g32) = outs
+    np.testing.assert_array_equal(y64, y32)  # float64 -> float32 first, then the same float32 computation
+    np.testing.assert_array_equal(g64, g32)
+
+
+def test_float_cast_is_differentiable():
+    a = ne.tensor([1.0, -2.0], dtype=np.float64, requires_grad=True)
+    b = a.float()
+    assert b.dtype == np.float32 and b.requires_grad
+    (b * 3.0).sum().backward()
+    np.testing.assert_array_equal(a.grad, [3.0, 3.0])
+    with ne.no_grad():
+        assert not a.float().requires_grad
+
+
+# ------------------------------------------------------------------ non-contiguous inputs (the rest)
+def _nc(a):
+    """A non-contiguous view with a's values (transposed storage, transposed back)."""
+    v = np.ascontiguousarray(np.asarray(a).T).T
+    assert not v.flags.c_contiguous or v.ndim < 2
+    return v
+
+
+NONCONTIG = {
+    "softplus": lambda x: F.softplus(x),
+    "nll_loss": lambda x: F.nll_loss(x, _Y4),
+    "l1_loss": lambda x: F.l1_loss(x, _nc(np.ones((4, 6), np.float32))),
+    "mse_loss_target": lambda x: F.mse_loss(x, _nc(np.arange(24.0).reshape(4, 6) / 24)),
+    "binary_cross_entropy": lambda x: F.binary_cross_entropy(F.sigmoid(x), _nc(np.full((4, 6), 0.3))),
+    "binary_cross_entropy_with_logits": lambda x: F.binary_cross_entropy_with_logits(
+        x, _nc(np.full((4, 6), 0.3)), pos_weight=np.linspace(0.5, 2, 6)[::-1]),
+    "cross_entropy_weight": lambda x: F.cross_entropy(x, _Y4, weight=np.linspace(0.5, 2, 12)[::2]),
+    "batch_norm_eval_buffers": lambda x: F.batch_norm(x, np.linspace(-1, 1, 12).astype(np.float32)[::2],
+                                                      np.linspace(0.5, 2, 12).astype(np.float32)[::2],
+                                                      ne.tensor(np.linspace(1, 2, 12)[::2]), None, training=False),
+    "linear_noncontig_weight": lambda x: F.linear(x, ne.tensor(_nc(np.arange(18.0).reshape(3, 6) / 18))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NONCONTIG))
+def test_noncontiguous_inputs_of_the_remaining_ops(name, rng):
+    fn = NONCONTIG[name]
+    base = rng.standard_normal((6, 4)).astype(np.float32)
+    v = base.T  # (4, 6), non-contiguous
+    assert not v.flags.c_contiguous
+    a, b = ne.tensor(v, requires_grad=True), ne.tensor(np.ascontiguousarray(v), requires_grad=True)
+    ya, yb = fn(a), fn(b)
+    # same values; a reduction over a strided view may add in another order (a few ulps)
+    np.testing.assert_allclose(ya.numpy(), yb.numpy(), rtol=1e-6, atol=1e-7)
+    ya.sum().backward()
+    yb.sum().backward()
+    np.testing.assert_allclose(a.grad, b.grad, rtol=1e-6, atol=1e-7)
+
+
+def test_noncontiguous_conv_weight_and_rnn_weights(rng):
+    x = rng.standard_normal((2, 3, 7, 7)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 4)).astype(np.float32).transpose(3, 2, 1, 0)  # (4, 3, 3, 3) strided
+    b = rng.standard_normal(8).astype(np.float32)
+    np.testing.assert_array_equal(
+        F.conv2d(ne.tensor(x), ne.tensor(w), ne.tensor(b[::2]), padding=1).numpy(),
+        F.conv2d(ne.tensor(x), ne.tensor(np.ascontiguousarray(w)), ne.tensor(b[::2].copy()), padding=1).numpy())
+    xs = rng.standard_normal((5, 2, 3)).astype(np.float32)
+    wih, whh = rng.standard_normal((3, 16)).astype(np.float32).T, rng.standard_normal((4, 16)).astype(np.float32).T
+    y1 = F.lstm_sequence(ne.tensor(xs), None, ne.tensor(wih), ne.tensor(whh))[0].numpy()
+    y2 = F.lstm_sequence(ne.tensor(xs), None, ne.tensor(np.ascontiguousarray(wih)),
+                         ne.tensor(np.ascontiguousarray(whh)))[0].numpy()
+    np.testing.assert_array_equal(y1, y2)
+
+
+# ------------------------------------------------------------------ inplace=True activations
+INPLACE = {
+    "relu": (lambda x, ip: F.relu(x, inplace=ip), lambda: nn.ReLU(inplace=True), "relu"),
+    "leaky_relu": (lambda x, ip: F.leaky_relu(x, 0.2, inplace=ip), lambda: nn.LeakyReLU(0.2, inplace=True),
+                   "leaky_relu"),
+    "elu": (lambda x, ip: F.elu(x, 0.7, inplace=ip), lambda: nn.ELU(0.7, inplace=True), "elu"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_inplace_activation_really_is_in_place(name, rng, torch):
+    fn, module, tname = INPLACE[name]
+    x = rng.standard_normal((3, 5)).astype(np.float32)
+    want = fn(ne.tensor(x), False).numpy()
+    a = ne.tensor(x.copy())
+    storage = a.data
+    out = fn(a, True)
+    assert out is a and a.data is storage  # the same tensor and the same array, overwritten
+    np.testing.assert_array_equal(a.numpy(), want)
+    b = ne.tensor(x.copy())
+    assert module()(b) is b and np.array_equal(b.numpy(), want)
+    # matches torch's in-place op
+    xt = torch.from_numpy(x.copy())
+    kw = {"relu": {}, "leaky_relu": {"negative_slope": 0.2}, "elu": {"alpha": 0.7}}[name]
+    getattr(torch.nn.functional, tname)(xt, inplace=True, **kw)
+    np.testing.assert_allclose(a.numpy(), xt.numpy(), rtol=1e-6, atol=1e-7)
+    # under no_grad even a tensor that requires grad may be overwritten (torch allows it there too)
+    c = ne.tensor(x.copy(), requires_grad=True)
+    with ne.no_grad():
+        assert fn(c, True) is c
+    np.testing.assert_array_equal(c.numpy(), want)
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_inplace_activation_refuses_when_autograd_needs_the_values(name, torch):
+    fn, module, tname = INPLACE[name]
+    leaf = ne.tensor([[-1.0, 2.0]], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        fn(leaf, True)
+    np.testing.assert_array_equal(leaf.numpy(), [[-1.0, 2.0]])  # untouched
+    with pytest.raises(RuntimeError):  # torch refuses the leaf case too
+        getattr(torch.nn.functional, tname)(torch.tensor([[-1.0, 2.0]], requires_grad=True), inplace=True)
+    mid = F.sigmoid(leaf)  # sigmoid saved its output for backward: overwriting it would corrupt the gradient
+    with pytest.raises(RuntimeError, match="recording gradients"):
+        module()(mid)
+    np.testing.assert_array_equal(mid.numpy(), F.sigmoid(ne.tensor([[-1.0, 2.0]])).numpy())
+    with pytest.raises(TypeError, match="needs a Tensor"):
+        fn(np.zeros(3, np.float32), True)
+
+
+def test_inplace_false_leaves_the_input_alone(rng):
+    x = rng.standard_normal((3, 5)).astype(np.float32)
+    a = ne.tensor(x.copy())
+    for fn, _, _ in INPLACE.values():
+        out = fn(a, False)
+        assert out is not a
+        np.testing.assert_array_equal(a.numpy(), x)
+
+
+# ------------------------------------------------------------------ ONNX export of the model families
+FAMILIES = {
+    "Autoencoder": (lambda: M.Autoencoder(12, 3, hidden_sizes=(8,)), (2, 12)),
+    "DenoisingAutoencoder": (lambda: M.DenoisingAutoencoder(12, 3, hidden_sizes=(8,)), (2, 12)),
+    "ConvAutoencoder": (lambda: M.ConvAutoencoder(1, (8, 8), code_size=4, channels=(4, 8)), (2, 1, 8, 8)),
+    "VAE": (lambda: M.VAE(12, latent_size=3, hidden_sizes=(8,)), (2, 12)),
+    "GAN": (lambda: M.GAN(12, latent_size=4, generator_hidden=(8,), discriminator_hidden=(8,)), (2, 4)),
+    "RBM": (lambda: M.RBM(12, 5), (2, 12)),
+    "DBN": (lambda: M.DBN([12, 6, 4]), (2, 12)),
+    "Ladder": (lambda: M.Ladder([12, 8, 3]), (2, 12)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_onnx_export_of_model_families_is_not_implemented(name, tmp_path):
+    require("onnx")
+    from nnengine import onnx as nx
+
+    make, shape = FAMILIES[name]
+    ne.manual_seed(0)
+    m = make()
+    path = tmp_path / "m.onnx"
+    with pytest.raises(NotImplementedError, match=f"layer {name} has no ONNX conversion; supported:"):
+        nx.export(m, np.zeros(shape, np.float32), str(path))
+    assert not os.path.exists(path) and os.listdir(tmp_path) == []  # nothing half-written
