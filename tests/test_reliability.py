@@ -374,3 +374,28 @@ def test_conv2d_small_grid_matches_float64_oracle_and_reference_kernel():
                 err = np.max(np.abs(got - want)) if got.shape == want.shape else f"shape {got.shape}"
                 bad.append(f"{what} {cfg}: max |err| {err}")
     assert not bad, f"{len(bad)} mismatches of {len(GRID)} configurations, e.g.\n" + "\n".join(bad[:10])
+
+
+# ------------------------------------------------------------- found by the fuzz campaign (python layer)
+def test_nll_loss_with_zero_classes_is_a_result_or_value_error(worker):
+    """scripts/fuzz.py --seed 7: IndexError from NLLFn.forward indexing an empty class axis."""
+    code = (
+        "try:\n"
+        "    R = BW(F.nll_loss(T(A((1, 0))), np.array([1]), ignore_index=1, reduction='mean'))\n"
+        "except ValueError:\n"
+        "    pass\n"
+    )
+    expect_ok(worker, code)
+
+
+def test_batch_norm_with_zero_channels_is_a_result_or_value_error(worker):
+    """scripts/fuzz.py --seed 7: ZeroDivisionError from ``x.data.size // c`` with c == 0."""
+    code = (
+        "try:\n"
+        "    R = BW(F.batch_norm(T(A((2, 0, 3))), np.zeros(0, np.float32), np.ones(0, np.float32),"
+        " training=True))\n"
+        "    assert R.shape == (2, 0, 3)\n"
+        "except ValueError:\n"
+        "    pass\n"
+    )
+    expect_ok(worker, code)
