@@ -67,7 +67,7 @@ def test_relu_propagates_nan():
 
 
 @pytest.mark.parametrize("kind", [0, 1, 2, 3, 4])
-def test_activation_threads_identical(kind, rng):
+def test_activation_threads_identical(isa, kind, rng):
     x = rng.standard_normal(300_001).astype(np.float32)
     with ne.backend.num_threads(1):
         a = _core.act_forward(x, kind, 0.2)
@@ -140,7 +140,7 @@ def test_softmax_vs_float64_and_torch(isa, rng, shape, dim, log, torch):
     np.testing.assert_allclose(a.grad, xt.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_softmax_threads_identical(rng):
+def test_softmax_threads_identical(isa, rng):
     x = rng.standard_normal((4000, 37)).astype(np.float32)
     with ne.backend.num_threads(1):
         a = _core.softmax_forward(x, 1, False)

@@ -138,7 +138,7 @@ def test_batch_norm_momentum_none_and_no_tracking(torch):
     )
 
 
-def test_batch_norm_threads(threads):
+def test_batch_norm_threads(isa, threads):
     rng = np.random.default_rng(5)
     x = rng.standard_normal((8, 64, 300)).astype(np.float32)
     w = rng.standard_normal(64).astype(np.float32)

@@ -127,7 +127,7 @@ def test_scalar_twin_matches_kernel(cfg):
         (9, 24, 6, 6, 20, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # pointwise, small images batched
     ],
 )
-def test_one_and_two_threads_identical(cfg, threads):
+def test_one_and_two_threads_identical(isa, cfg, threads):
     x, w, b, dy = _data(cfg, seed=5)
     H, W, R, S = cfg[2], cfg[3], cfg[5], cfg[6]
     st, pd, dl, g = cfg[7:]

@@ -82,7 +82,7 @@ def test_kernel_matches_reference(isa, name):
 
 
 @pytest.mark.parametrize("name", list(KERNELS))
-def test_kernel_one_vs_two_threads_identical(threads, name):
+def test_kernel_one_vs_two_threads_identical(isa, threads, name):
     base = _group(BIG, seed=1)
     one, two = _copy(base), _copy(base)
     with threads(1):

@@ -64,7 +64,7 @@ def test_kernels_match_oracle(cfg, kind, isa):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_one_and_two_threads_identical(kind, threads):
+def test_one_and_two_threads_identical(isa, kind, threads):
     x = _x((4, 16, 33, 35))
     res = []
     for n in (1, 2):

@@ -48,7 +48,7 @@ def test_rbm_samples_are_bernoulli_and_seeded(rng):
     assert abs(s1.mean() - p.mean()) < 5 * 0.5 / np.sqrt(s1.size)
 
 
-def test_rbm_sample_threads_bit_identical(threads, rng):
+def test_rbm_sample_threads_bit_identical(isa, threads, rng):
     x = (rng.random((300, 64)) < 0.3).astype(np.float32)
     w = rng.normal(0, 0.2, (129, 64)).astype(np.float32)
     b = rng.normal(0, 0.2, 129).astype(np.float32)

@@ -120,7 +120,7 @@ def test_float64_oracle_rnn_finite_differences(rng, nonlinearity):
 
 
 @pytest.mark.parametrize("reverse", [False, True])
-def test_one_vs_two_threads_identical(rng, threads, reverse):
+def test_one_vs_two_threads_identical(isa, rng, threads, reverse):
     # B 40 / 64: threads take whole row groups for the whole sequence; B 5, H 200: a single row group,
     # each step split over hidden blocks.
     cases = []
