@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -1076,6 +1077,9 @@ def run_campaign(calls: int, seed: int = 0, timeout: float = 20.0, targets: Opti
     if "dropped" in summary:
         summary["dropped"] = dict(summary["dropped"])
     summary["failed"] = bool(summary["crashes"] or summary["hangs"] or summary["forbidden"] or summary["mismatches"])
+    if not summary["failed"]:  # keep the worker logs only when they explain something
+        shutil.rmtree(log_dir, ignore_errors=True)
+        summary["log_dir"] = None
     return summary
 
 

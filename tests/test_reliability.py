@@ -399,3 +399,12 @@ def test_batch_norm_with_zero_channels_is_a_result_or_value_error(worker):
         "    pass\n"
     )
     expect_ok(worker, code)
+
+
+@pytest.mark.parametrize("kind", ["max", "min"])
+def test_max_min_pool_of_an_empty_plane_with_padding_raises_value_error(worker, kind):
+    """Found under ASan by scripts/fuzz.py --seed 11 (F.max_pool2d): H == 0 with padding 1 and kernel 2 gives
+    a 1x1 output whose window holds only padding; the kernel read x[0] of an empty array (heap-buffer-overflow,
+    garbage such as 3.1e22 in a normal build) and returned index 0, outside [0, H*W)."""
+    code = f"R = _core.pool2d_forward(np.zeros((3, 3, 0, 4), np.float32), {kind!r}, (2, 4), (1, 1), (1, 0))"
+    expect_value_error(worker, code, "input", "x", "padding", "kernel_size")
