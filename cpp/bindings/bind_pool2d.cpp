@@ -26,6 +26,9 @@ nne::Pool2dShape pool_shape(int64_t NC, int64_t H, int64_t W, const Pair& k, con
   check_pair(k, "kernel_size", 1);
   check_pair(st, "stride", 1);
   check_pair(pad, "padding", 0);
+  // An empty plane with padding would give windows of padding only (no value to take the max of).
+  expect(H >= 1 && W >= 1, "input: expected a non-empty spatial size, got (" + std::to_string(H) + ", " +
+                               std::to_string(W) + ")");
   expect(2 * pad[0] <= k[0] && 2 * pad[1] <= k[1],
          "padding: should be at most half of the kernel size " + pair_str(k) + ", got " + pair_str(pad));
   expect(H + 2 * pad[0] >= k[0] && W + 2 * pad[1] >= k[1],

@@ -160,6 +160,8 @@ class NLLFn(Function):
         rows = np.arange(x.shape[0])
         ctx.shape = x.shape
         ctx.save_for_backward(t, row_w)
+        if x.shape[1] == 0:  # no classes: every target is ignored (validated), each row's loss is 0
+            return np.zeros(x.shape[0], np.float32)
         tc = np.clip(t, 0, x.shape[1] - 1)
         return (-x[rows, tc] * row_w).astype(np.float32)
 
@@ -167,8 +169,9 @@ class NLLFn(Function):
     def backward(ctx, g):
         t, row_w = ctx.saved_tensors
         gx = np.zeros(ctx.shape, np.float32)
-        rows = np.arange(ctx.shape[0])
-        gx[rows, np.clip(t, 0, ctx.shape[1] - 1)] = -g * row_w
+        if ctx.shape[1] > 0:
+            rows = np.arange(ctx.shape[0])
+            gx[rows, np.clip(t, 0, ctx.shape[1] - 1)] = -g * row_w
         return gx, None, None
 
 

@@ -86,6 +86,8 @@ def batch_norm(
     """
     x = check_tensor(input, "input", ndim=(2, 3, 4))
     c = x.shape[1]
+    if c == 0:
+        raise ValueError(f"input: expected at least one channel (dimension 1), got shape {x.shape}")
     rm = _as_buffer(running_mean, "running_mean", c)
     rv = _as_buffer(running_var, "running_var", c)
     w = check_tensor(weight, "weight", ndim=1) if weight is not None else None
