@@ -81,3 +81,39 @@ def test_detect_anomaly_ignores_nan_already_in_the_inputs():
     with detect_anomaly():
         (x * 2).sum().backward()
     np.testing.assert_array_equal(x.grad, [2, 2])
+
+
+def test_grad_mode_objects_match_torch_forms():
+    from nnengine.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+
+    @no_grad
+    def bare():
+        return is_grad_enabled()
+
+    @no_grad()
+    def called():
+        return is_grad_enabled()
+
+    assert bare() is False and called() is False and is_grad_enabled()
+    with set_grad_enabled(False):
+        assert not is_grad_enabled()
+        with enable_grad():
+            assert is_grad_enabled()
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    set_grad_enabled(False)
+    assert not is_grad_enabled()
+    set_grad_enabled(True)
+
+    @set_grad_enabled(False)
+    def deco():
+        return is_grad_enabled()
+
+    assert is_grad_enabled() and deco() is False and is_grad_enabled()
+    with inference_mode():
+        assert not is_grad_enabled()
+    with inference_mode(False):
+        assert is_grad_enabled()
+    x = ne.tensor(np.ones(2, np.float32), requires_grad=True)
+    with no_grad():
+        assert not (x * 2).requires_grad

@@ -17,7 +17,7 @@ _os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
 from . import backend  # noqa: E402, I001 (first: it explains a missing compiled extension)
 from . import _core  # noqa: E402
-from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .backend import get_num_threads, set_num_threads  # noqa: E402
 from .random import manual_seed  # noqa: E402
 from .tensor import Tensor, cat, from_numpy, ones, rand, randn, stack, tensor, where, zeros  # noqa: E402
@@ -42,7 +42,7 @@ from . import (  # noqa: E402
 
 __all__ = [
     "Tensor", "tensor", "cat", "stack", "where", "zeros", "ones", "randn", "rand", "from_numpy",
-    "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "Function", "manual_seed",
+    "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "set_grad_enabled", "Function", "manual_seed",
     "set_num_threads", "get_num_threads", "backend", "functional", "nn", "optim", "regularizers",
     "constraints", "data", "finetune", "interop", "io", "models", "onnx", "preprocessing", "train", "__version__",
 ]

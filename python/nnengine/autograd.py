@@ -33,34 +33,96 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "enabled", True)
 
 
-def set_grad_enabled(flag: bool) -> None:
-    _state.enabled = bool(flag)
+class _GradMode:
+    """Base of ``no_grad`` / ``enable_grad`` / ``set_grad_enabled`` / ``inference_mode``: usable as a context
+    manager, as a bare decorator (``@no_grad``) and as a called decorator (``@no_grad()``), like PyTorch."""
+
+    _mode = True
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])  # bare decorator: @no_grad
+        return super().__new__(cls)
+
+    def __enter__(self) -> None:
+        self._prev = is_grad_enabled()
+        _state.enabled = self._mode
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.enabled = self._prev
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        import functools
+
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = is_grad_enabled()
+            _state.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _state.enabled = prev
+
+        return wrapper
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager that disables graph recording.
+class no_grad(_GradMode):
+    """Disables graph recording: a context manager or a decorator (``@no_grad`` or ``@no_grad()``).
 
     Example:
         >>> with no_grad():
         ...     y = model(x)
     """
-    prev = is_grad_enabled()
-    set_grad_enabled(False)
-    try:
-        yield
-    finally:
-        set_grad_enabled(prev)
+
+    _mode = False
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
-    prev = is_grad_enabled()
-    set_grad_enabled(True)
-    try:
-        yield
-    finally:
-        set_grad_enabled(prev)
+class enable_grad(_GradMode):
+    """Enables graph recording inside a ``no_grad`` region (context manager or decorator).
+
+    Example:
+        >>> with no_grad(), enable_grad():
+        ...     y = model(x)        # recorded
+    """
+
+    _mode = True
+
+
+class inference_mode(_GradMode):
+    """``torch.inference_mode``: like ``no_grad`` here (nnengine has no version counters to skip), accepting
+    ``mode=False`` for a no-op.
+
+    Example:
+        >>> with inference_mode():
+        ...     y = model(x)
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = not mode
+
+
+class set_grad_enabled(_GradMode):
+    """Sets grad mode: ``set_grad_enabled(False)`` switches it immediately (and back at the end of a
+    ``with`` block when used as a context manager), as in PyTorch.
+
+    Example:
+        >>> with set_grad_enabled(is_train):
+        ...     loss = model(x).sum()
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self._mode = bool(mode)
+        self._prev = is_grad_enabled()
+        _state.enabled = self._mode
+
+    def __enter__(self) -> None:
+        pass  # already switched in __init__; __exit__ restores the mode from before the call
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        _state.enabled = self._prev  # as a decorator it applies per call, not from decoration on (as torch)
+        return super().__call__(fn)
 
 
 @contextlib.contextmanager
