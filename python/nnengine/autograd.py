@@ -25,6 +25,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from . import _tape
+from ._tape import Context, Node  # noqa: F401  (re-exported: the tape's per-call storage and graph nodes)
+
 _state = threading.local()
 
 
@@ -165,30 +168,6 @@ def _check_backward(node: Node, gouts: Sequence[np.ndarray], gin: Sequence[Any])
                                    f"gradient of input {i} from finite output gradients")
 
 
-class Context:
-    """Per-call storage for a Function: saved arrays and which inputs need gradients."""
-
-    def __init__(self) -> None:
-        self.saved_tensors: tuple = ()
-        self.needs_input_grad: tuple = ()
-
-    def save_for_backward(self, *arrays: Any) -> None:
-        self.saved_tensors = arrays
-
-
-class Node:
-    """A recorded op: the Function class, its context and the input Tensors (None for non-tensors)."""
-
-    __slots__ = ("fn", "ctx", "inputs", "n_outputs", "out_shapes", "__weakref__")
-
-    def __init__(self, fn, ctx, inputs, n_outputs, out_shapes):
-        self.fn = fn
-        self.ctx = ctx
-        self.inputs = inputs
-        self.n_outputs = n_outputs
-        self.out_shapes = out_shapes
-
-
 class Function:
     """Base class of differentiable operations; see the module docstring."""
 
@@ -200,45 +179,9 @@ class Function:
     def backward(ctx: Context, *grads: np.ndarray) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    @classmethod
-    def apply(cls, *args: Any) -> Any:
-        Tensor = _TENSOR_CLS or _tensor_cls()
-        raw = []
-        needs = []
-        inputs = []
-        any_grad = False
-        for a in args:
-            if isinstance(a, Tensor):
-                raw.append(a.data)
-                rg = a.requires_grad
-                needs.append(rg)
-                inputs.append(a)
-                any_grad = any_grad or rg
-            else:
-                raw.append(a)
-                needs.append(False)
-                inputs.append(None)
-        record = any_grad and getattr(_state, "enabled", True)
-        ctx = Context()
-        ctx.needs_input_grad = tuple(needs)
-        out = cls.forward(ctx, *raw)
-        if getattr(_state, "anomaly", False):
-            _check_forward(cls, raw, out)
-        if type(out) is not tuple:
-            t = Tensor._wrap(out)
-            if record:
-                t.requires_grad = True
-                t._ctx = Node(cls, ctx, inputs, 1, (t.data.shape,))
-            return t
-        tensors = tuple(Tensor._wrap(o) for o in out)
-        if record:
-            node = Node(cls, ctx, inputs, len(tensors),
-                        tuple(t.data.shape for t in tensors))
-            for i, t in enumerate(tensors):
-                t.requires_grad = True
-                t._ctx = node
-                t._out_index = i
-        return tensors
+    #: ``Fn.apply(*args)``: unwrap Tensors, run ``forward``, record a Node when an input requires a gradient
+    #: and grad mode is on (the typed implementation is ``nnengine._tape.apply``).
+    apply = classmethod(_tape.apply)
 
 
 _TENSOR_CLS: Any = None
@@ -253,65 +196,14 @@ def _tensor_cls() -> Any:
     return _TENSOR_CLS
 
 
-def _topo(root) -> list:
-    """Nodes reachable from root's node, in reverse topological order (outputs first)."""
-    order: list = []
-    seen: set = set()
-    stack = [(root._ctx, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for t in node.inputs:
-            if t is not None and t._ctx is not None and id(t._ctx) not in seen:
-                stack.append((t._ctx, False))
-    order.reverse()
-    return order
-
-
-def backward(root, grad: np.ndarray) -> None:
+def backward(root: Any, grad: np.ndarray) -> None:
     """Reverse sweep from ``root`` with incoming gradient ``grad``; leaf gradients accumulate."""
-    if root._ctx is None:
-        if root.requires_grad:
-            root._accumulate(grad)
-        return
-    grads: dict = {id(root._ctx): [None] * root._ctx.n_outputs}
-    grads[id(root._ctx)][root._out_index] = grad
-    with no_grad():
-        for node in _topo(root):
-            gouts = grads.pop(id(node), None)
-            if gouts is None:
-                continue
-            gouts = [g if g is not None else np.zeros(s, dtype=np.float32) for g, s in zip(gouts, node.out_shapes)]
-            if node.ctx is None:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time: the saved arrays of "
-                    f"{node.fn.__name__} were freed by the first backward()")
-            gin = node.fn.backward(node.ctx, *gouts)
-            if not isinstance(gin, tuple):
-                gin = (gin,)
-            if getattr(_state, "anomaly", False):
-                _check_backward(node, gouts, gin)
-            for t, g in zip(node.inputs, gin):
-                if t is None or g is None or not t.requires_grad:
-                    continue
-                g = np.asarray(g)
-                if g.shape != t.data.shape:
-                    g = _unbroadcast(g, t.data.shape)
-                if g.dtype != np.float32:
-                    g = g.astype(np.float32)
-                if t._ctx is None:
-                    t._accumulate(g)
-                else:
-                    slot = grads.setdefault(id(t._ctx), [None] * t._ctx.n_outputs)
-                    prev = slot[t._out_index]
-                    slot[t._out_index] = g if prev is None else prev + g
-            node.ctx = None  # free saved arrays: the graph is single-use, like PyTorch's default
+    _tape.run_backward(root, grad)
+
+
+def _topo(root: Any) -> list:
+    """Nodes reachable from root's node, in reverse topological order (outputs first)."""
+    return _tape.topological_order(root)
 
 
 def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -390,3 +282,6 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-
                 raise ValueError(f"gradcheck: input {k}, element {np.unravel_index(i, t.data.shape)}: analytic "
                                  f"gradient {a:.6g} vs numeric {numeric:.6g} (atol {atol}, rtol {rtol})")
     return True
+
+
+_tape.configure(_tensor_cls, _state, _check_forward, _check_backward, _unbroadcast)

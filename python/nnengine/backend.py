@@ -16,19 +16,19 @@ import os
 from typing import Iterator, List, Optional
 
 
-def _missing_core_error() -> Optional[ImportError]:
-    """A clear ImportError when this package folder has no compiled extension at all (None otherwise)."""
+def _missing_core_error(name: str = "_core") -> Optional[ImportError]:
+    """A clear ImportError when this package folder lacks the compiled extension ``name`` (None otherwise)."""
     folder = os.path.dirname(os.path.abspath(__file__))
     try:
         names = os.listdir(folder)
     except OSError:
         return None
-    if any("_core" + suffix in names for suffix in importlib.machinery.EXTENSION_SUFFIXES):
+    if any(name + suffix in names for suffix in importlib.machinery.EXTENSION_SUFFIXES):
         return None  # the extension is there but failed to load: the original error says why
-    others = sorted(n for n in names if n.startswith("_core.") and n.endswith((".so", ".pyd")))
+    others = sorted(n for n in names if n.startswith(name + ".") and n.endswith((".so", ".pyd")))
     other_note = (f" (found {', '.join(others)}, built for another Python version)" if others else "")
     return ImportError(
-        f"nnengine's compiled extension (_core) is missing from {folder}{other_note}. This is a source "
+        f"nnengine's compiled extension ({name}) is missing from {folder}{other_note}. This is a source "
         "tree without an in-place build: `pip install .` puts the extension into site-packages, not here, "
         "so `PYTHONPATH=python` (which selects the in-tree build) finds nothing to load. Either drop "
         "PYTHONPATH=python to use the installed package, or build the extension in place with README.md's "
@@ -38,9 +38,9 @@ def _missing_core_error() -> Optional[ImportError]:
 
 
 try:
-    from . import _core
+    from . import _core, _tape  # noqa: F401  (the kernels; the tape's typed core, used by autograd)
 except ImportError as _exc:
-    _err = _missing_core_error()
+    _err = _missing_core_error("_core") or _missing_core_error("_tape")
     if _err is None:
         raise
     raise _err from _exc

@@ -1,0 +1,223 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The typed core of the tape (compiled with Cython): ``Context``, ``Node``, ``Function.apply`` and the
+backward sweep. ``nnengine.autograd`` is the readable face of this file (the ``Function`` base class, grad
+modes, gradcheck, detect_anomaly) and binds these functions; the logic is the same as the pure-Python
+version it replaced, with the per-op bookkeeping (argument unwrapping, node creation, topological order,
+gradient routing) in C instead of bytecode.
+
+Nothing here imports above the tape: the ``Tensor`` class, the grad-mode state and the anomaly checks are
+handed over by ``nnengine.autograd.configure`` at import time.
+"""
+
+import numpy as np
+
+cdef object _Tensor = None         # nnengine.tensor.Tensor, set lazily by autograd (it imports us first)
+cdef object _tensor_loader = None  # callable returning the Tensor class
+cdef object _state = None          # autograd's thread-local grad-mode state
+cdef object _check_forward = None
+cdef object _check_backward = None
+cdef object _unbroadcast = None
+cdef object _F32 = np.dtype(np.float32)
+cdef object _zeros = np.zeros
+cdef object _asarray = np.asarray
+
+
+def configure(tensor_loader, state, check_forward, check_backward, unbroadcast):
+    """Hand the tape what lives above it (called once by nnengine.autograd)."""
+    global _tensor_loader, _state, _check_forward, _check_backward, _unbroadcast
+    _tensor_loader = tensor_loader
+    _state = state
+    _check_forward = check_forward
+    _check_backward = check_backward
+    _unbroadcast = unbroadcast
+
+
+cdef inline object tensor_cls():
+    global _Tensor
+    if _Tensor is None:
+        _Tensor = _tensor_loader()
+    return _Tensor
+
+
+cdef class Context:
+    """Per-call storage for a Function: saved arrays, which inputs need gradients, and any attribute the
+    Function's forward sets for its backward (``ctx.args = ...``)."""
+
+    cdef public object saved_tensors
+    cdef public tuple needs_input_grad
+    cdef dict __dict__
+
+    def __init__(self):
+        self.saved_tensors = ()
+        self.needs_input_grad = ()
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+
+cdef class Node:
+    """A recorded op: the Function class, its context and the input Tensors (None for non-tensors)."""
+
+    cdef public object fn
+    cdef public object ctx
+    cdef public list inputs
+    cdef public Py_ssize_t n_outputs
+    cdef public tuple out_shapes
+    cdef object __weakref__
+
+    def __init__(self, fn, ctx, list inputs, Py_ssize_t n_outputs, tuple out_shapes):
+        self.fn = fn
+        self.ctx = ctx
+        self.inputs = inputs
+        self.n_outputs = n_outputs
+        self.out_shapes = out_shapes
+
+    def name(self):
+        return self.fn.__name__
+
+
+cdef inline bint grad_enabled():
+    return getattr(_state, "enabled", True)
+
+
+cdef inline bint anomaly():
+    return getattr(_state, "anomaly", False)
+
+
+def apply(cls, *args):
+    """``Function.apply``: unwrap Tensors, run ``cls.forward`` and, when an input requires a gradient and
+    grad mode is on, record one Node on the output Tensor(s)."""
+    cdef object Tensor = tensor_cls()
+    cdef Py_ssize_t n = len(args), i
+    cdef list raw = [None] * n
+    cdef list inputs = [None] * n
+    cdef list needs = [False] * n
+    cdef bint any_grad = False
+    cdef bint rg
+    cdef object a, t, out, node
+    for i in range(n):
+        a = args[i]
+        if isinstance(a, Tensor):
+            raw[i] = a.data
+            rg = a.requires_grad
+            needs[i] = rg
+            inputs[i] = a
+            if rg:
+                any_grad = True
+        else:
+            raw[i] = a
+    cdef bint record = any_grad and grad_enabled()
+    cdef Context ctx = Context.__new__(Context)
+    ctx.saved_tensors = ()
+    ctx.needs_input_grad = tuple(needs)
+    out = cls.forward(ctx, *raw)
+    if anomaly():
+        _check_forward(cls, raw, out)
+    if type(out) is not tuple:
+        t = Tensor._wrap(out)
+        if record:
+            t.requires_grad = True
+            t._ctx = Node(cls, ctx, inputs, 1, (t.data.shape,))
+        return t
+    cdef tuple tensors = tuple([Tensor._wrap(o) for o in out])
+    if record:
+        node = Node(cls, ctx, inputs, len(tensors), tuple([t.data.shape for t in tensors]))
+        for i in range(len(tensors)):
+            t = tensors[i]
+            t.requires_grad = True
+            t._ctx = node
+            t._out_index = i
+    return tensors
+
+
+cdef list topo(Node root):
+    """Nodes reachable from ``root``, in reverse topological order (outputs first)."""
+    cdef list order = []
+    cdef set seen = set()
+    cdef list stack = [(root, False)]
+    cdef Node node
+    cdef object t, c
+    cdef bint done
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for t in node.inputs:
+            if t is not None:
+                c = t._ctx
+                if c is not None and id(c) not in seen:
+                    stack.append((c, False))
+    order.reverse()
+    return order
+
+
+def topological_order(root):
+    """The Nodes behind Tensor ``root`` in the order backward visits them (empty for a leaf)."""
+    return [] if root._ctx is None else topo(root._ctx)
+
+
+def run_backward(root, grad):
+    """Reverse sweep from Tensor ``root`` with incoming gradient ``grad``; leaf gradients accumulate
+    (``Tensor._accumulate``), interior gradients are summed per (node, output) before the node runs."""
+    if root._ctx is None:
+        if root.requires_grad:
+            root._accumulate(grad)
+        return
+    cdef Node rnode = root._ctx
+    cdef dict grads = {id(rnode): [None] * rnode.n_outputs}
+    grads[id(rnode)][root._out_index] = grad
+    cdef Node node, tnode
+    cdef list gouts, slot
+    cdef object gin, g, t, prev, shp
+    cdef Py_ssize_t i, k, nin
+    cdef object prev_mode = getattr(_state, "enabled", True)
+    cdef bint check = anomaly()
+    _state.enabled = False
+    try:
+        for node in topo(rnode):
+            gouts = grads.pop(id(node), None)
+            if gouts is None:
+                continue
+            for i in range(node.n_outputs):
+                if gouts[i] is None:
+                    gouts[i] = _zeros(node.out_shapes[i], dtype=np.float32)
+            if node.ctx is None:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time: the saved arrays of "
+                    f"{node.fn.__name__} were freed by the first backward()")
+            gin = node.fn.backward(node.ctx, *gouts)
+            if not isinstance(gin, tuple):
+                gin = (gin,)
+            if check:
+                _check_backward(node, gouts, gin)
+            nin = min(len(node.inputs), len(gin))
+            for k in range(nin):
+                t = node.inputs[k]
+                g = gin[k]
+                if t is None or g is None or not t.requires_grad:
+                    continue
+                g = _asarray(g)
+                shp = t.data.shape
+                if g.shape != shp:
+                    g = _unbroadcast(g, shp)
+                if g.dtype is not _F32 and g.dtype != _F32:
+                    g = g.astype(np.float32)
+                if t._ctx is None:
+                    t._accumulate(g)
+                else:
+                    tnode = t._ctx
+                    slot = grads.get(id(tnode))
+                    if slot is None:
+                        slot = [None] * tnode.n_outputs
+                        grads[id(tnode)] = slot
+                    i = t._out_index
+                    prev = slot[i]
+                    slot[i] = g if prev is None else prev + g
+            node.ctx = None  # free saved arrays: the graph is single-use, like PyTorch's default
+    finally:
+        _state.enabled = prev_mode
