@@ -18,7 +18,8 @@ from .datasets import (
     load_mnist_5k,
 )
 from .loader import DataLoader, Dataset, TensorDataset, to_tensor
+from .sampler import DistributedSampler
 
 __all__ = ["DATASETS", "DatasetNotFoundError", "Split", "load_breast_cancer", "load_dataset", "load_digits",
            "load_fashion_mnist", "load_iris", "load_mnist_5k", "DataLoader", "Dataset", "TensorDataset",
-           "to_tensor"]
+           "to_tensor", "DistributedSampler"]

@@ -93,13 +93,17 @@ class DataLoader:
     ``default_rng([seed, epoch])`` where ``epoch`` counts the iterations started (``set_epoch`` sets it,
     e.g. when resuming).
 
+    ``sampler`` (PyTorch's): an iterable of dataset indices with ``__len__`` that fixes the order instead
+    (e.g. a ``DistributedSampler``, or a list of indices); it excludes ``shuffle``.
+
     Example:
         >>> loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, seed=0)
         >>> for xb, yb in loader: ...
+        >>> DataLoader(ds, batch_size=32, sampler=DistributedSampler(ds))
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 seed: Optional[int] = None) -> None:
+                 seed: Optional[int] = None, sampler: Any = None) -> None:
         if isinstance(dataset, (tuple, list)) and dataset and not isinstance(dataset, Dataset):
             dataset = TensorDataset(*dataset)
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
@@ -112,6 +116,12 @@ class DataLoader:
         bad_seed = isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
         if seed is not None and bad_seed:
             raise ValueError(f"seed: expected a non-negative int or None, got {seed!r}")
+        if sampler is not None:
+            if shuffle:
+                raise ValueError("sampler option is mutually exclusive with shuffle")
+            if not (hasattr(sampler, "__iter__") and hasattr(sampler, "__len__")):
+                raise TypeError(f"sampler: expected an iterable of indices with a length, got {type(sampler).__name__}")
+        self.sampler = sampler
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -124,10 +134,12 @@ class DataLoader:
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self) -> np.ndarray:
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)

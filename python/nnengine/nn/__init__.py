@@ -18,6 +18,9 @@ from .modules.pooling import AvgPool2d, MaxPool2d, MinPool2d
 
 # --- recurrent networks (issue 5)
 from .modules.rnn import LSTM, RNN, LSTMCell, RNNBase, RNNCell
+
+# --- distributed training (issue 18): batch statistics over all ranks
+from .modules.syncbatchnorm import SyncBatchNorm
 from .parameter import Parameter
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,10 @@
+"""``nnengine.nn.parallel``: PyTorch's home of ``DistributedDataParallel`` (defined in nnengine.distributed).
+
+Example:
+    >>> from nnengine.nn.parallel import DistributedDataParallel as DDP
+    >>> ddp = DDP(model)
+"""
+
+from ...distributed.ddp import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
