@@ -130,8 +130,17 @@ def _train(args: argparse.Namespace) -> int:
     import nnengine as ne
 
     from .data import DatasetNotFoundError, load_dataset
+    from .distributed import process_group as dist
     from .preprocessing import StandardScaler
     from .train import evaluate, fit
+
+    if not dist.is_initialized() and dist.launched_world_size() > 1:
+        dist.init_process_group()  # under mpiexec -n N: data-parallel; only rank 0 prints and writes files
+    rank, world = dist.get_rank(), dist.get_world_size()
+
+    def say(*a: Any, **k: Any) -> None:
+        if rank == 0:
+            print(*a, **k)
 
     out = args.output
     plot = args.plot if args.plot is not None else os.path.splitext(out)[0] + ".png"
@@ -149,8 +158,8 @@ def _train(args: argparse.Namespace) -> int:
     except DatasetNotFoundError as e:
         if dataset is not None:
             raise SystemExit(f"nnengine: {e}") from None
-        print(f"note: {e}\nnote: falling back to the embedded 8x8 digits (scikit-learn's, from UCI optdigits) "
-              "with an MLP", flush=True)
+        say(f"note: {e}\nnote: falling back to the embedded 8x8 digits (scikit-learn's, from UCI optdigits) "
+            "with an MLP", flush=True)
         dataset, model_name = "digits", ("mlp" if model_name == "lenet5" else model_name)
         split = load_dataset(dataset, limit=args.limit)
     except ValueError as e:  # a damaged data file
@@ -158,7 +167,7 @@ def _train(args: argparse.Namespace) -> int:
     if len(split.y_train) < 2:
         raise SystemExit(f"nnengine: --limit: need at least 2 training samples (one is held out), got "
                          f"{len(split.y_train)}")
-    net, model_name = _build_net(model_name, split, lambda m: print(m, flush=True))
+    net, model_name = _build_net(model_name, split, lambda m: say(m, flush=True))
     # the scaler is the model's first stage, so the saved model takes raw inputs
     scaler = StandardScaler(per_channel=split.image_shape is not None).fit(split.x_train)
     model = ne.nn.Sequential(scaler, net)
@@ -168,12 +177,15 @@ def _train(args: argparse.Namespace) -> int:
     val, tr = order[:n_val], order[n_val:]
     epochs = args.epochs or _DEFAULT_EPOCHS.get(dataset, 5)
     opt = _optimizer(args.optimizer or ("adam" if hasattr(ne.optim, "Adam") else "sgd"), model.parameters(), args.lr)
-    print(f"training {model_name} on {dataset}: {len(tr)} train / {n_val} validation / {len(split.y_test)} test "
-          f"samples, {epochs} epoch{'s' if epochs != 1 else ''}, {type(opt).__name__}, {ne.get_num_threads()} threads", flush=True)
+    say(f"training {model_name} on {dataset}: {len(tr)} train / {n_val} validation / {len(split.y_test)} test "
+        f"samples, {epochs} epoch{'s' if epochs != 1 else ''}, {type(opt).__name__}, {ne.get_num_threads()} threads"
+        + (f" x {world} MPI processes" if world > 1 else ""), flush=True)
     hist = fit(model, ne.nn.CrossEntropyLoss(), opt, (split.x_train[tr], split.y_train[tr]),
                validation=(split.x_train[val], split.y_train[val]), epochs=epochs, batch_size=args.batch_size,
                verbose=1 if sys.stdout.isatty() else 2)
     res = evaluate(model, ne.nn.CrossEntropyLoss(), (split.x_test, split.y_test))
+    if rank != 0:
+        return 0
     try:
         ne.io.save_model(model, out, metadata={
             "dataset": dataset, "limit": "" if args.limit is None else str(args.limit),
@@ -181,16 +193,16 @@ def _train(args: argparse.Namespace) -> int:
             "test_accuracy": repr(res["accuracy"]), "model": model_name})
     except OSError as e:
         raise SystemExit(f"nnengine: cannot write {out}: {e}") from None
-    print(f"saved model: {out}")
+    say(f"saved model: {out}")
     if plot:
         try:
             hist.plot(plot, title=f"{model_name} on {dataset}")
-            print(f"saved plot: {plot}")
+            say(f"saved plot: {plot}")
         except ImportError as e:
-            print(f"note: no plot ({e})")
+            say(f"note: no plot ({e})")
         except (OSError, ValueError) as e:  # e.g. an extension matplotlib cannot write
-            print(f"note: no plot ({plot}: {e})")
-    print(f"test accuracy: {res['accuracy']:.4f} (loss {res['loss']:.4f}, {len(split.y_test)} samples)")
+            say(f"note: no plot ({plot}: {e})")
+    say(f"test accuracy: {res['accuracy']:.4f} (loss {res['loss']:.4f}, {len(split.y_test)} samples)")
     return 0
 
 
@@ -453,6 +465,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         rc = int(args.func(args) or 0)
         sys.stdout.flush()
+    except SystemExit as e:  # under mpiexec a failing rank must end the whole job, not leave the others waiting
+        _abort_mpi_job_at_exit(e.code)
+        raise
     except BrokenPipeError:
         # the reader went away: silence the final flush at exit too (the Python docs' recipe)
         try:
@@ -464,7 +479,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print("nnengine: interrupted", file=sys.stderr)
         return 130
+    _abort_mpi_job_at_exit(rc)
     return rc
+
+
+def _abort_mpi_job_at_exit(code: Any) -> None:
+    """Under ``mpiexec -n N``, make a non-zero exit end every rank (a no-op otherwise)."""
+    dist = sys.modules.get("nnengine.distributed.process_group")
+    if dist is not None:
+        dist.abort_at_exit(code)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,11 @@ class Callback:
         pass
 
 
+def _writes(cb: Callback) -> bool:
+    """Whether this process writes files: always, except on ranks > 0 of a distributed ``fit``."""
+    return getattr(cb.trainer, "rank", 0) == 0
+
+
 class _Monitor(Callback):
     def __init__(self, monitor: str, mode: str, min_delta: float = 0.0) -> None:
         if mode not in ("auto", "min", "max"):
@@ -119,6 +124,8 @@ class ModelCheckpoint(_Monitor):
     def on_epoch_end(self, epoch: int, logs: Dict[str, float]) -> None:
         from .. import io
 
+        if not _writes(self):
+            return
         if self.save_best_only:
             value = self._value(logs)
             if value is None or not self._improved(value):
@@ -186,10 +193,12 @@ class BackupAndRestore(Callback):
     def on_epoch_end(self, epoch: int, logs: Dict[str, float]) -> None:
         from .. import io
 
+        if not _writes(self):
+            return
         t = self.trainer
         io.save_checkpoint(self.path, t.model, t.optimizer, t.scheduler, epoch=epoch + 1,
                            extra={"history": t.history.history})
 
     def on_train_end(self, logs: Dict[str, float]) -> None:
-        if self.delete_on_end and os.path.exists(self.path) and not self.trainer.stop_training:
+        if self.delete_on_end and _writes(self) and os.path.exists(self.path) and not self.trainer.stop_training:
             os.remove(self.path)

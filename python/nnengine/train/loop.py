@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 import numpy as np
 
 from .. import nn
+from .. import random as _random
 from ..autograd import no_grad
 from ..data.loader import DataLoader, Dataset, TensorDataset, to_tensor
 from ..tensor import Tensor
@@ -136,6 +137,18 @@ class _Accumulator:
             self.sums[name][0] += s
             self.sums[name][1] += c
 
+    def all_reduce(self, comm: Any) -> None:
+        """Sum the counts over the ranks of ``comm`` (an mpi4py communicator), so ``logs()`` is global."""
+        if comm is None:
+            return
+        names = list(self.sums)
+        local = np.array([self.loss_sum, self.n] + [v for k in names for v in self.sums[k]], np.float64)
+        total = np.empty_like(local)
+        comm.Allreduce(local, total)
+        self.loss_sum, self.n = float(total[0]), int(total[1])
+        for j, k in enumerate(names):
+            self.sums[k] = [float(total[2 + 2 * j]), int(total[3 + 2 * j])]
+
     def logs(self, prefix: str = "") -> Dict[str, float]:
         out = {prefix + "loss": self.loss_sum / max(self.n, 1)}
         for name, (s, c) in self.sums.items():
@@ -146,6 +159,77 @@ class _Accumulator:
 
 def _threshold(loss: Any) -> float:
     return 0.5 if type(loss).__name__ == "BCELoss" else 0.0
+
+
+# ----------------------------------------------------------------------------- distributed (MPI)
+def _world() -> Tuple[int, int, Any]:
+    """(rank, world size, communicator or None); joins the MPI group when mpiexec started N > 1 processes."""
+    from ..distributed import process_group as pg
+
+    if not pg.is_initialized() and pg.launched_world_size() > 1:
+        pg.init_process_group()
+    return pg.get_rank(), pg.get_world_size(), pg.comm()
+
+
+def _shard_train(loader: DataLoader, rank: int, world: int) -> DataLoader:
+    """This rank's loader: a DistributedSampler over the dataset and the global batch split over the ranks."""
+    from ..data.sampler import DistributedSampler
+    from ..distributed import process_group as pg
+
+    sampler = getattr(loader, "sampler", None)
+    if isinstance(sampler, DistributedSampler):
+        return loader  # the user sharded it (torch's convention: batch_size is per rank)
+    if sampler is not None:
+        raise ValueError("train: under MPI a DataLoader with its own sampler is not sharded automatically; "
+                         "give it a DistributedSampler")
+    seed = loader.seed
+    if seed is None:  # one shuffle seed for all ranks, drawn on rank 0 from nnengine.random
+        seed = pg.broadcast_object(int(_random.generator().integers(2**31)) if rank == 0 else None)
+    sampler = DistributedSampler(loader.dataset, world, rank, shuffle=loader.shuffle, seed=seed,
+                                 drop_last=loader.drop_last)
+    return DataLoader(loader.dataset, batch_size=-(-loader.batch_size // world), drop_last=loader.drop_last,
+                      sampler=sampler)
+
+
+def _shard_eval(loader: DataLoader, rank: int, world: int) -> DataLoader:
+    """Every world-th sample from ``rank`` on, unpadded: the summed metrics equal one process's exactly."""
+    return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=range(rank, len(loader.dataset), world))
+
+
+def _sync_from_rank0(trainer: Any, rank: int) -> None:
+    """After ``on_train_begin``: every rank takes rank 0's resume point, history and optimizer/scheduler
+    state (a BackupAndRestore checkpoint may exist only on rank 0's disk). Weights follow from the DDP
+    broadcast."""
+    from ..distributed import process_group as pg
+
+    st = None
+    if rank == 0:
+        restored = trainer.initial_epoch != trainer.requested_epoch or bool(trainer.history.history)
+        st = {"restored": restored, "initial_epoch": trainer.initial_epoch}
+        if restored:
+            st.update(history=trainer.history.history, epoch=trainer.history.epoch,
+                      optimizer=getattr(trainer.optimizer, "state_dict", lambda: None)(),
+                      scheduler=None if trainer.scheduler is None else trainer.scheduler.state_dict())
+    st = pg.broadcast_object(st)
+    if rank == 0:
+        return
+    trainer.initial_epoch = st["initial_epoch"]
+    if st["restored"]:
+        trainer.history.history = {k: list(v) for k, v in st["history"].items()}
+        trainer.history.epoch = list(st["epoch"])
+        if st["optimizer"] is not None:
+            trainer.optimizer.load_state_dict(st["optimizer"])
+        if st["scheduler"] is not None:
+            trainer.scheduler.load_state_dict(st["scheduler"])
+
+
+def _agree(flag: bool, comm: Any) -> bool:
+    """True on every rank when it is True on any (so all ranks stop together)."""
+    if comm is None:
+        return flag
+    from ..distributed import process_group as pg
+
+    return bool(comm.allreduce(int(flag), op=pg.mpi().MAX))
 
 
 # ----------------------------------------------------------------------------- History
@@ -227,6 +311,15 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
     once per epoch; ``ReduceLROnPlateau`` gets ``val_loss`` (or ``loss`` without validation).
     ``verbose``: 0 silent, 1 a tqdm bar when stdout is a terminal (quiet otherwise), 2 one line per epoch.
 
+    Under ``mpiexec -n N`` (N > 1; ``nnengine.distributed`` is initialized if it is not yet) the run is
+    data-parallel: the model is wrapped in ``DistributedDataParallel`` (rank 0's weights everywhere), the
+    training set is split by a ``DistributedSampler`` and ``batch_size`` (or the DataLoader's) is the
+    *global* batch, ``ceil(batch_size / N)`` per rank (a DataLoader that already has a DistributedSampler is
+    used as it is: its batch size is per rank, torch's convention); validation is split without padding;
+    losses and metrics are summed over the ranks, so the logs are the global ones on every rank. Only rank
+    0 prints and runs the file-writing callbacks (``ModelCheckpoint``, ``BackupAndRestore``), whose state
+    every rank resumes from.
+
     Example:
         >>> hist = fit(model, "cross_entropy", opt, (x, y), validation=(xv, yv), epochs=5)
     """
@@ -238,10 +331,16 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
     metric_fns = _metric_fns(metrics)
     train_loader = _loader(train, batch_size, shuffle, "train")
     val_loader = None if validation is None else _loader(validation, batch_size, False, "validation")
+    rank, world, comm = _world()
+    if world > 1:
+        train_loader = _shard_train(train_loader, rank, world)
+        val_loader = None if val_loader is None else _shard_eval(val_loader, rank, world)
+        verbose = verbose if rank == 0 else 0
     history = History()
     history.params = {"epochs": int(epochs), "steps": len(train_loader), "batch_size": train_loader.batch_size}
     trainer = SimpleNamespace(model=model, optimizer=optimizer, scheduler=scheduler, history=history,
-                              stop_training=False, initial_epoch=int(initial_epoch))
+                              stop_training=False, initial_epoch=int(initial_epoch), rank=rank, world_size=world,
+                              requested_epoch=int(initial_epoch))
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
@@ -253,6 +352,12 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
     bar = _use_bar(verbose)
     for cb in callbacks:
         cb.on_train_begin({})
+    net: Any = model
+    if world > 1:
+        from ..distributed.ddp import DistributedDataParallel
+
+        _sync_from_rank0(trainer, rank)
+        net = DistributedDataParallel(model)
     logs: Dict[str, float] = {}
     for epoch in range(trainer.initial_epoch, int(epochs)):
         if trainer.stop_training:
@@ -261,6 +366,8 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
             cb.on_epoch_begin(epoch, {})
         if train_loader.seed is not None:
             train_loader.set_epoch(epoch)
+        if hasattr(getattr(train_loader, "sampler", None), "set_epoch"):
+            train_loader.sampler.set_epoch(epoch)
         model.train()
         acc = _Accumulator(metric_fns, threshold)
         start = time.perf_counter()
@@ -273,7 +380,7 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
         for i, batch in enumerate(batches):
             xb, yb = _split(batch)
             optimizer.zero_grad()
-            out = model(xb)
+            out = net(xb)
             out_t = _first(out)
             value = loss_fn(out, yb) if yb is not None else loss_fn(out)
             if has_reg:
@@ -286,12 +393,15 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
                 batches.set_postfix(loss=f"{acc.loss_sum / max(acc.n, 1):.4f}")
             for cb in callbacks:
                 cb.on_batch_end(i, {"loss": lv})
+            if world > 1:
+                trainer.stop_training = _agree(trainer.stop_training, comm)
             if trainer.stop_training:
                 break
+        acc.all_reduce(comm)
         logs = acc.logs()
         if val_loader is not None:
             logs.update({f"val_{k}": v for k, v in
-                         _evaluate(model, loss_fn, val_loader, metric_fns, threshold).items()})
+                         _evaluate(model, loss_fn, val_loader, metric_fns, threshold, comm).items()})
         groups = getattr(optimizer, "param_groups", None)
         if groups:
             logs["lr"] = float(groups[0]["lr"])
@@ -308,13 +418,17 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
             print(f"epoch {epoch + 1}/{epochs} - {time.perf_counter() - start:.1f}s - {_fmt(logs)}", flush=True)
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
+        if world > 1:
+            trainer.stop_training = _agree(trainer.stop_training, comm)
     for cb in callbacks:
         cb.on_train_end(logs)
+    if net is not model and net._comm is not None:
+        net._comm.Free()
     return history
 
 
-def _evaluate(model: nn.Module, loss_fn: Callable, loader: DataLoader, metric_fns: List, threshold: float
-              ) -> Dict[str, float]:
+def _evaluate(model: nn.Module, loss_fn: Callable, loader: DataLoader, metric_fns: List, threshold: float,
+              comm: Any = None) -> Dict[str, float]:
     was_training = model.training
     model.eval()
     acc = _Accumulator(metric_fns, threshold)
@@ -327,6 +441,7 @@ def _evaluate(model: nn.Module, loss_fn: Callable, loader: DataLoader, metric_fn
                 acc.add(float(value.item()), _first(out).data, None if yb is None else yb.data)
     finally:
         model.train(was_training)
+    acc.all_reduce(comm)
     return acc.logs()
 
 
