@@ -171,4 +171,109 @@ NNE_BIND_FAMILY(optim) {
       py::arg("params"), py::arg("grads"), py::arg("state_sums"), py::arg("steps"), py::arg("lr"),
       py::arg("lr_decay") = 0.0, py::arg("weight_decay") = 0.0, py::arg("eps") = 1e-10, py::arg("maximize") = false,
       py::arg("reference") = false, "In-place Adagrad step; steps[i] is tensor i's step count after this step.");
+
+  m.def(
+      "adadelta_step",
+      [](const py::sequence& params, const py::sequence& grads, const py::object& square_avgs,
+         const py::object& acc_deltas, double lr, double rho, double eps, double weight_decay, bool maximize,
+         bool reference) {
+        Group g = make_group(params, grads);
+        for (double v : {lr, rho, eps, weight_decay}) check_finite(v, "hyper-parameter");
+        add_state(g, square_avgs, "square_avgs", 0);
+        add_state(g, acc_deltas, "acc_deltas", 1);
+        nne::AdadeltaArgs a;
+        a.lr = lr, a.rho = rho, a.eps = eps, a.weight_decay = weight_decay, a.maximize = maximize;
+        py::gil_scoped_release nogil;
+        (reference ? nne::adadelta_step_reference : nne::optim_kernels().adadelta_step)(g.segs.data(), g.segs.size(), a);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("square_avgs"), py::arg("acc_deltas"), py::arg("lr") = 1.0,
+      py::arg("rho") = 0.9, py::arg("eps") = 1e-6, py::arg("weight_decay") = 0.0, py::arg("maximize") = false,
+      py::arg("reference") = false, "In-place Adadelta step over a parameter group.");
+
+  m.def(
+      "adamax_step",
+      [](const py::sequence& params, const py::sequence& grads, const py::object& exp_avgs, const py::object& exp_infs,
+         const std::vector<int64_t>& steps, double lr, double beta1, double beta2, double eps, double weight_decay,
+         bool maximize, bool reference) {
+        Group g = make_group(params, grads);
+        for (double v : {lr, beta1, beta2, eps, weight_decay}) check_finite(v, "hyper-parameter");
+        add_state(g, exp_avgs, "exp_avgs", 0);
+        add_state(g, exp_infs, "exp_infs", 1);
+        const auto st = steps_of(g, steps);
+        for (size_t i = 0; i < g.segs.size(); ++i) g.segs[i].c0 = float(lr / (1.0 - std::pow(beta1, double(st[i]))));
+        nne::AdamaxArgs a;
+        a.beta1 = beta1, a.beta2 = beta2, a.eps = eps, a.weight_decay = weight_decay, a.maximize = maximize;
+        py::gil_scoped_release nogil;
+        (reference ? nne::adamax_step_reference : nne::optim_kernels().adamax_step)(g.segs.data(), g.segs.size(), a);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_infs"), py::arg("steps"), py::arg("lr"),
+      py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
+      py::arg("maximize") = false, py::arg("reference") = false,
+      "In-place Adamax step; steps[i] is tensor i's step count after this step.");
+
+  m.def(
+      "nadam_step",
+      [](const py::sequence& params, const py::sequence& grads, const py::object& exp_avgs,
+         const py::object& exp_avg_sqs, const std::vector<int64_t>& steps, const std::vector<double>& mu_products,
+         double lr, double beta1, double beta2, double eps, double weight_decay, double momentum_decay,
+         bool decoupled, bool maximize, bool reference) {
+        Group g = make_group(params, grads);
+        for (double v : {lr, beta1, beta2, eps, weight_decay, momentum_decay}) check_finite(v, "hyper-parameter");
+        add_state(g, exp_avgs, "exp_avgs", 0);
+        add_state(g, exp_avg_sqs, "exp_avg_sqs", 1);
+        const auto st = steps_of(g, steps);
+        expect(mu_products.size() == g.segs.size(), "mu_products: expected " + std::to_string(g.segs.size()) +
+                                                        " values, got " + std::to_string(mu_products.size()));
+        for (size_t i = 0; i < g.segs.size(); ++i) {  // torch's Python scalars; mu_products[i] is after this step
+          const double t = double(st[i]), prod = mu_products[i];
+          const double mu = beta1 * (1.0 - 0.5 * std::pow(0.96, t * momentum_decay));
+          const double mu_next = beta1 * (1.0 - 0.5 * std::pow(0.96, (t + 1.0) * momentum_decay));
+          g.segs[i].c0 = float(-lr * (1.0 - mu) / (1.0 - prod));
+          g.segs[i].c1 = float((-lr * mu_next) / (1.0 - prod * mu_next));
+          g.segs[i].c2 = float(1.0 - std::pow(beta2, t));
+        }
+        nne::NadamArgs a;
+        a.lr = lr, a.beta1 = beta1, a.beta2 = beta2, a.eps = eps, a.weight_decay = weight_decay;
+        a.decoupled = decoupled, a.maximize = maximize;
+        py::gil_scoped_release nogil;
+        (reference ? nne::nadam_step_reference : nne::optim_kernels().nadam_step)(g.segs.data(), g.segs.size(), a);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"), py::arg("steps"),
+      py::arg("mu_products"), py::arg("lr"), py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8,
+      py::arg("weight_decay") = 0.0, py::arg("momentum_decay") = 4e-3, py::arg("decoupled") = false,
+      py::arg("maximize") = false, py::arg("reference") = false,
+      "In-place NAdam step; steps[i] and mu_products[i] (the product of the momentum coefficients, "
+      "float32-rounded as torch keeps it) are tensor i's values after this step.");
+
+  m.def(
+      "radam_step",
+      [](const py::sequence& params, const py::sequence& grads, const py::object& exp_avgs,
+         const py::object& exp_avg_sqs, const std::vector<int64_t>& steps, double lr, double beta1, double beta2,
+         double eps, double weight_decay, bool decoupled, bool maximize, bool reference) {
+        Group g = make_group(params, grads);
+        for (double v : {lr, beta1, beta2, eps, weight_decay}) check_finite(v, "hyper-parameter");
+        add_state(g, exp_avgs, "exp_avgs", 0);
+        add_state(g, exp_avg_sqs, "exp_avg_sqs", 1);
+        const auto st = steps_of(g, steps);
+        const double rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+        for (size_t i = 0; i < g.segs.size(); ++i) {  // torch's Python scalars, in its order
+          const double t = double(st[i]), bc1 = 1.0 - std::pow(beta1, t), bc2 = 1.0 - std::pow(beta2, t);
+          const double rho_t = rho_inf - 2.0 * t * std::pow(beta2, t) / bc2;
+          g.segs[i].c0 = float(bc1);
+          g.segs[i].first = rho_t > 5.0 ? 1 : 0;
+          if (g.segs[i].first) {
+            g.segs[i].c1 = float(std::pow(bc2, 0.5));
+            g.segs[i].c2 = float(std::pow((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5));
+          }
+        }
+        nne::NadamArgs a;
+        a.lr = lr, a.beta1 = beta1, a.beta2 = beta2, a.eps = eps, a.weight_decay = weight_decay;
+        a.decoupled = decoupled, a.maximize = maximize;
+        py::gil_scoped_release nogil;
+        (reference ? nne::radam_step_reference : nne::optim_kernels().radam_step)(g.segs.data(), g.segs.size(), a);
+      },
+      py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"), py::arg("steps"),
+      py::arg("lr"), py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8,
+      py::arg("weight_decay") = 0.0, py::arg("decoupled") = false, py::arg("maximize") = false,
+      py::arg("reference") = false, "In-place RAdam step; steps[i] is tensor i's step count after this step.");
 }

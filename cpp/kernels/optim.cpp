@@ -1,5 +1,5 @@
 // Fused optimizer steps (compiled once per ISA). See optim.h for the contract and the formulas.
-// Reference: torch/optim/{sgd,adam,rmsprop,adagrad}.py (torch 2.x), whose arithmetic order we follow.
+// Reference: torch/optim/{sgd,adam,rmsprop,adagrad,adadelta,adamax,nadam,radam}.py (torch 2.x), whose arithmetic order we follow.
 #include "kernels/optim.h"
 
 #include <algorithm>
@@ -172,9 +172,96 @@ void adagrad_step(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a) 
   });
 }
 
+void adadelta_step(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a) {
+  const VecF wd = f(a.weight_decay), rho = f(a.rho), rhoc = f(1.0 - a.rho), eps = f(a.eps), neg_lr = f(-a.lr);
+  const bool use_wd = a.weight_decay != 0;
+  run_group(segs, nseg, [&](const OptimSegment&, float* p, const float* gp, float* sq, float* acc, float*) {
+    const VecF pv = vload(p);
+    VecF g = neg_if(vload(gp), a.maximize);
+    if (use_wd) g = vfma(wd, pv, g);
+    const VecF sv = vadd(vmul(vload(sq), rho), vmul(vmul(rhoc, g), g));
+    vstore(sq, sv);
+    const VecF sd = opt_sqrt(vadd(sv, eps));
+    const VecF av = vload(acc);
+    const VecF d = vmul(vdiv(opt_sqrt(vadd(av, eps)), sd), g);
+    vstore(acc, vadd(vmul(av, rho), vmul(vmul(rhoc, d), d)));
+    vstore(p, vfma(neg_lr, d, pv));
+  });
+}
+
+void adamax_step(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a) {
+  const VecF wd = f(a.weight_decay), b2 = f(a.beta2), eps = f(a.eps);
+  const Lerp lerp(1.0 - a.beta1);
+  const bool use_wd = a.weight_decay != 0;
+  run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* m, float* u, float*) {
+    const VecF pv = vload(p);
+    VecF g = neg_if(vload(gp), a.maximize);
+    if (use_wd) g = vfma(wd, pv, g);
+    const VecF mv = lerp(vload(m), g);
+    vstore(m, mv);
+    const VecF uv = opt_max(vmul(vload(u), b2), vadd(vabs(g), eps));  // a NaN gradient propagates
+    vstore(u, uv);
+    vstore(p, vadd(pv, vdiv(vmul(vset1(-sg.c0), mv), uv)));
+  });
+}
+
+// Shared head of NAdam and RAdam: maximize, weight decay (coupled or decoupled), both moments.
+struct MomentsHead {
+  VecF wd, decay, b2, b2c;
+  Lerp lerp;
+  bool use_wd;
+  const NadamArgs& a;
+  explicit MomentsHead(const NadamArgs& args)
+      : wd(f(args.weight_decay)), decay(f(1.0 - args.lr * args.weight_decay)), b2(f(args.beta2)),
+        b2c(f(1.0 - args.beta2)), lerp(1.0 - args.beta1), use_wd(args.weight_decay != 0), a(args) {}
+  // Updates m and v in place; returns the (decayed) parameter and the effective gradient.
+  void operator()(float* p, const float* gp, float* m, float* v, VecF& pv, VecF& g, VecF& mv, VecF& vv) const {
+    pv = vload(p);
+    g = neg_if(vload(gp), a.maximize);
+    if (use_wd) {
+      if (a.decoupled)
+        pv = vmul(pv, decay);
+      else
+        g = vfma(wd, pv, g);
+    }
+    mv = lerp(vload(m), g);
+    vstore(m, mv);
+    vv = vadd(vmul(vload(v), b2), vmul(vmul(b2c, g), g));
+    vstore(v, vv);
+  }
+};
+
+void nadam_step(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
+  const MomentsHead head(a);
+  const VecF eps = f(a.eps);
+  run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* m, float* v, float*) {
+    VecF pv, g, mv, vv;
+    head(p, gp, m, v, pv, g, mv, vv);
+    const VecF denom = vadd(opt_sqrt(vdiv(vv, vset1(sg.c2))), eps);
+    pv = vadd(pv, vdiv(vmul(vset1(sg.c0), g), denom));
+    vstore(p, vadd(pv, vdiv(vmul(vset1(sg.c1), mv), denom)));
+  });
+}
+
+void radam_step(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
+  const MomentsHead head(a);
+  const VecF eps = f(a.eps), lr = f(a.lr), one = vset1(1.f);
+  run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* m, float* v, float*) {
+    VecF pv, g, mv, vv;
+    head(p, gp, m, v, pv, g, mv, vv);
+    VecF upd = vmul(vdiv(mv, vset1(sg.c0)), lr);
+    if (sg.first) {
+      const VecF adaptive = vmul(vdiv(one, vadd(opt_sqrt(vv), eps)), vset1(sg.c1));
+      upd = vmul(vmul(upd, adaptive), vset1(sg.c2));
+    }
+    vstore(p, vsub(pv, upd));
+  });
+}
+
 }  // namespace
 
-extern const OptimKernels optim = {&sgd_step, &adam_step, &rmsprop_step, &adagrad_step};
+extern const OptimKernels optim = {&sgd_step,      &adam_step,   &rmsprop_step, &adagrad_step,
+                                   &adadelta_step, &adamax_step, &nadam_step,   &radam_step};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

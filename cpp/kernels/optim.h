@@ -1,5 +1,6 @@
 // Fused optimizer steps: SGD (momentum, dampening, Nesterov, weight decay), Adam / AdamW (amsgrad),
-// RMSprop (momentum, centered) and Adagrad, updating parameters and state in place.
+// RMSprop (momentum, centered), Adagrad, Adadelta, Adamax, NAdam and RAdam, updating parameters and
+// state in place.
 //
 // One call updates a whole parameter group: the caller passes a list of OptimSegment (one per
 // tensor: parameter, gradient, up to three state buffers, n elements, per-tensor scalars). The
@@ -18,6 +19,16 @@
 //            else avg = sqrt(sq); avg += eps; momentum>0: buf = momentum*buf + g/avg, p -= lr*buf
 //            else p += (-lr*g)/avg
 //   Adagrad: g (+= wd*p); sum += g*g; p += (-clr*g)/(sqrt(sum)+eps), clr = lr/(1+(t-1)*lr_decay) (c0)
+//   Adadelta: g (+= wd*p); sq = rho*sq + (1-rho)*g*g; d = sqrt(acc+eps)/sqrt(sq+eps)*g;
+//            acc = rho*acc + (1-rho)*d*d; p -= lr*d
+//   Adamax:  g (+= wd*p); m = lerp(m, g, 1-b1); u = max(b2*u, |g|+eps); p += (-clr*m)/u,
+//            clr = lr/(1-b1^t) (c0)
+//   NAdam:   g (+= wd*p | decoupled: p *= 1-lr*wd); m = lerp(m, g, 1-b1); v = b2*v + (1-b2)*g*g;
+//            denom = sqrt(v/bc2) + eps; p += (c0*g)/denom; p += (c1*m)/denom with
+//            c0 = -lr(1-mu_t)/(1-prod mu), c1 = -lr mu_{t+1}/(1-prod mu * mu_{t+1}), c2 = bc2 = 1-b2^t
+//   RAdam:   g (+= wd*p | decoupled: p *= 1-lr*wd); m = lerp(m, g, 1-b1); v = b2*v + (1-b2)*g*g;
+//            mh = m/bc1 (c0); rectified (flag): p -= mh*lr*(1/(sqrt(v)+eps) * sqrt(bc2)) * r
+//            (c1 = sqrt(bc2), c2 = r), else p -= mh*lr; torch's python-scalar / tensor is reciprocal*scalar
 // `maximize` negates g first, as in torch.
 #pragma once
 
@@ -31,12 +42,14 @@ namespace nne {
 struct OptimSegment {
   float* param = nullptr;
   const float* grad = nullptr;
-  float* s0 = nullptr;  // SGD momentum_buffer | Adam exp_avg | RMSprop square_avg | Adagrad sum
-  float* s1 = nullptr;  // Adam exp_avg_sq | RMSprop momentum_buffer
+  // SGD momentum_buffer | Adam/Adamax/NAdam/RAdam exp_avg | RMSprop/Adadelta square_avg | Adagrad sum
+  float* s0 = nullptr;
+  float* s1 = nullptr;  // Adam/NAdam/RAdam exp_avg_sq | RMSprop momentum_buffer | Adadelta acc_delta | Adamax exp_inf
   float* s2 = nullptr;  // Adam max_exp_avg_sq | RMSprop grad_avg
   int64_t n = 0;
-  float c0 = 0.f, c1 = 0.f;  // per-tensor scalars: Adam step_size, bc2_sqrt | Adagrad clr
-  int32_t first = 0;         // SGD: 1 on this tensor's first momentum step (buffer = d)
+  // per-tensor scalars: Adam step_size, bc2_sqrt | Adagrad/Adamax clr | NAdam c0, c1, bc2 | RAdam bc1, sqrt(bc2), r
+  float c0 = 0.f, c1 = 0.f, c2 = 0.f;
+  int32_t first = 0;  // SGD: 1 on this tensor's first momentum step (buffer = d) | RAdam: 1 = rectified step
 };
 
 // Hyper-parameters are doubles: derived constants (1 - dampening, 1 - lr*wd, ...) are formed in double
@@ -61,11 +74,31 @@ struct AdagradArgs {
   bool maximize = false;
 };
 
+struct AdadeltaArgs {
+  double lr = 1.0, rho = 0.9, eps = 1e-6, weight_decay = 0;
+  bool maximize = false;
+};
+
+struct AdamaxArgs {
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool maximize = false;
+};
+
+// NAdam and RAdam: lr only enters through decoupled weight decay (NAdam) or the step (RAdam).
+struct NadamArgs {
+  double lr = 2e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool decoupled = false, maximize = false;
+};
+
 struct OptimKernels {
   void (*sgd_step)(const OptimSegment* segs, int64_t nseg, const SgdArgs& a);
   void (*adam_step)(const OptimSegment* segs, int64_t nseg, const AdamArgs& a);
   void (*rmsprop_step)(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a);
   void (*adagrad_step)(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a);
+  void (*adadelta_step)(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a);
+  void (*adamax_step)(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a);
+  void (*nadam_step)(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
+  void (*radam_step)(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
 };
 
 // Scalar reference twins (cpp/reference/optim_ref.cpp): the same formulas, one element at a time.
@@ -73,6 +106,10 @@ void sgd_step_reference(const OptimSegment* segs, int64_t nseg, const SgdArgs& a
 void adam_step_reference(const OptimSegment* segs, int64_t nseg, const AdamArgs& a);
 void rmsprop_step_reference(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a);
 void adagrad_step_reference(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a);
+void adadelta_step_reference(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a);
+void adamax_step_reference(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a);
+void nadam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
+void radam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
 
 // Elements per parallel chunk: below 2x this a group is updated on one thread.
 constexpr int64_t kOptimGrain = 1 << 15;

@@ -96,4 +96,74 @@ void adagrad_step_reference(const OptimSegment* segs, int64_t nseg, const Adagra
   }
 }
 
+void adadelta_step_reference(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a) {
+  for (int64_t s = 0; s < nseg; ++s) {
+    const OptimSegment& sg = segs[s];
+    for (int64_t i = 0; i < sg.n; ++i) {
+      const float g = grad_of(sg, i, a.maximize, a.weight_decay);
+      const float sq = sg.s0[i] * float(a.rho) + float(1.0 - a.rho) * g * g;
+      sg.s0[i] = sq;
+      const float sd = std::sqrt(sq + float(a.eps));
+      const float d = std::sqrt(sg.s1[i] + float(a.eps)) / sd * g;
+      sg.s1[i] = sg.s1[i] * float(a.rho) + float(1.0 - a.rho) * d * d;
+      sg.param[i] += float(-a.lr) * d;
+    }
+  }
+}
+
+void adamax_step_reference(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a) {
+  for (int64_t s = 0; s < nseg; ++s) {
+    const OptimSegment& sg = segs[s];
+    for (int64_t i = 0; i < sg.n; ++i) {
+      const float g = grad_of(sg, i, a.maximize, a.weight_decay);
+      const float m = lerp(sg.s0[i], g, 1.0 - a.beta1);
+      sg.s0[i] = m;
+      const float scaled = sg.s1[i] * float(a.beta2), cand = std::abs(g) + float(a.eps);
+      const float u = scaled > cand ? scaled : cand;  // the SIMD max: a NaN gradient propagates
+      sg.s1[i] = u;
+      sg.param[i] += (-sg.c0 * m) / u;
+    }
+  }
+}
+
+namespace {
+
+// NAdam/RAdam head: returns the effective gradient, updates both moments and (decoupled) decays p.
+inline float moments(const OptimSegment& sg, int64_t i, const NadamArgs& a, float& p) {
+  p = sg.param[i];
+  const float g = grad_of(sg, i, a.maximize, a.decoupled ? 0.0 : a.weight_decay);
+  if (a.decoupled && a.weight_decay != 0) p *= float(1.0 - a.lr * a.weight_decay);
+  sg.s0[i] = lerp(sg.s0[i], g, 1.0 - a.beta1);
+  sg.s1[i] = sg.s1[i] * float(a.beta2) + float(1.0 - a.beta2) * g * g;
+  return g;
+}
+
+}  // namespace
+
+void nadam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
+  for (int64_t s = 0; s < nseg; ++s) {
+    const OptimSegment& sg = segs[s];
+    for (int64_t i = 0; i < sg.n; ++i) {
+      float p;
+      const float g = moments(sg, i, a, p);
+      const float denom = std::sqrt(sg.s1[i] / sg.c2) + float(a.eps);
+      p += (sg.c0 * g) / denom;
+      sg.param[i] = p + (sg.c1 * sg.s0[i]) / denom;
+    }
+  }
+}
+
+void radam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
+  for (int64_t s = 0; s < nseg; ++s) {
+    const OptimSegment& sg = segs[s];
+    for (int64_t i = 0; i < sg.n; ++i) {
+      float p;
+      moments(sg, i, a, p);
+      float upd = sg.s0[i] / sg.c0 * float(a.lr);
+      if (sg.first) upd = upd * (1.f / (std::sqrt(sg.s1[i]) + float(a.eps)) * sg.c1) * sg.c2;
+      sg.param[i] = p - upd;
+    }
+  }
+}
+
 }  // namespace nne

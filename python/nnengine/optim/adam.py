@@ -15,6 +15,16 @@ from .. import _core
 from .optimizer import Optimizer, check_hyper
 
 
+def check_betas(group: Dict[str, Any]) -> None:
+    """Validate ``group["betas"]`` (a pair in [0, 1)) and store it as a tuple."""
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
+    group["betas"] = tuple(betas)
+    check_hyper("betas[0]", betas[0], 0.0, 1.0, high_open=True, what="beta parameter at index 0")
+    check_hyper("betas[1]", betas[1], 0.0, 1.0, high_open=True, what="beta parameter at index 1")
+
+
 class Adam(Optimizer):
     """PyTorch's Adam: ``g += wd*p``; ``m += (1-b1)(g-m)``; ``v = b2 v + (1-b2) g^2``;
     ``p -= lr/(1-b1^t) * m / (sqrt(v_or_max_v)/sqrt(1-b2^t) + eps)``. State per parameter: ``step``,
@@ -32,12 +42,7 @@ class Adam(Optimizer):
     def _validate_group(self, group: Dict[str, Any]) -> None:
         check_hyper("lr", group["lr"], what="learning rate")
         check_hyper("eps", group["eps"], what="epsilon value")
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
-        group["betas"] = tuple(betas)
-        check_hyper("betas[0]", betas[0], 0.0, 1.0, high_open=True, what="beta parameter at index 0")
-        check_hyper("betas[1]", betas[1], 0.0, 1.0, high_open=True, what="beta parameter at index 1")
+        check_betas(group)
         check_hyper("weight_decay", group["weight_decay"], what="weight_decay value")
 
     def _update_group(self, group: Dict[str, Any]) -> None:

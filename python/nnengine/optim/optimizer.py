@@ -28,6 +28,21 @@ from ..tensor import Tensor, _as_array
 class _Required:
     """Marker for a hyper-parameter without a default (must be given per group or globally)."""
 
+    _scalar_state: Tuple[str, ...] = ("step",)  # per-parameter state entries that are numbers
+
+    def _load_state_value(self, k: str, v: Any, p: Tensor, idx: int) -> Any:
+        """One loaded state entry: numbers for ``_scalar_state`` keys, float32 arrays of the parameter's
+        shape otherwise (torch tensors are converted)."""
+        if k in self._scalar_state:
+            return float(_as_array(v))
+        if v is None:
+            return None
+        a = np.array(_as_array(v), dtype=np.float32, order="C", copy=True)
+        if a.shape != p.data.shape:
+            raise ValueError(f"state_dict: state '{k}' of parameter {idx} has shape {a.shape}, "
+                             f"expected {p.data.shape}")
+        return a
+
     def __repr__(self) -> str:
         return "<required parameter>"
 
@@ -174,7 +189,8 @@ class Optimizer:
         for g in self.param_groups:
             for p in g["params"]:
                 if p in self.state and self.state[p]:
-                    state[index[id(p)]] = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+                    state[index[id(p)]] = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray)
+                                               else copy.deepcopy(v))
                                            for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
@@ -200,19 +216,7 @@ class Optimizer:
             p = id_map.get(idx)
             if p is None:
                 continue
-            entry = {}
-            for k, v in st.items():
-                if k == "step":
-                    entry[k] = float(_as_array(v))
-                elif v is None:
-                    entry[k] = None
-                else:
-                    a = np.array(_as_array(v), dtype=np.float32, order="C", copy=True)
-                    if a.shape != p.data.shape:
-                        raise ValueError(f"state_dict: state '{k}' of parameter {idx} has shape {a.shape}, "
-                                         f"expected {p.data.shape}")
-                    entry[k] = a
-            new_state[p] = entry
+            new_state[p] = {k: self._load_state_value(k, v, p, idx) for k, v in st.items()}
         new_groups = []
         for g, sg in zip(self.param_groups, saved_groups):
             ng = {k: copy.deepcopy(v) for k, v in sg.items() if k != "params"}
@@ -221,6 +225,21 @@ class Optimizer:
             new_groups.append(ng)
         self.state = new_state
         self.param_groups = new_groups
+
+    _scalar_state: Tuple[str, ...] = ("step",)  # per-parameter state entries that are numbers
+
+    def _load_state_value(self, k: str, v: Any, p: Tensor, idx: int) -> Any:
+        """One loaded state entry: numbers for ``_scalar_state`` keys, float32 arrays of the parameter's
+        shape otherwise (torch tensors are converted)."""
+        if k in self._scalar_state:
+            return float(_as_array(v))
+        if v is None:
+            return None
+        a = np.array(_as_array(v), dtype=np.float32, order="C", copy=True)
+        if a.shape != p.data.shape:
+            raise ValueError(f"state_dict: state '{k}' of parameter {idx} has shape {a.shape}, "
+                             f"expected {p.data.shape}")
+        return a
 
     def __repr__(self) -> str:
         out = [type(self).__name__ + " ("]
