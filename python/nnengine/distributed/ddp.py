@@ -79,26 +79,34 @@ class _Reducer:
     def __init__(self, params: List[Tensor], bucket_cap_bytes: int, comm: Any, MPI: Any, world: int) -> None:
         self.params, self.comm, self.MPI, self.world = params, comm, MPI, world
         self.blocking = False  # True: MPI_Allreduce when a bucket fills (no overlap); for measurements
-        self.buckets: List[_Bucket] = []
-        self.where: Dict[int, Tuple[int, int]] = {}
-        cur: List[int] = []
-        size = 0
-        # reverse registration order: the last layers' gradients are ready first (PyTorch does the same)
-        for i in reversed(range(len(params))):
-            nbytes = params[i].data.size * 4
-            if cur and size + nbytes > bucket_cap_bytes:
-                self._add(cur)
-                cur, size = [], 0
-            cur.append(i)
-            size += nbytes
-        if cur:
-            self._add(cur)
+        self.cap = bucket_cap_bytes
+        # first guess: reverse registration order (the last layers' gradients are ready first); after the
+        # first backward the buckets are rebuilt in the order rank 0 saw gradients become ready, with
+        # parameters the forward did not use last (PyTorch rebuilds its buckets the same way)
+        self._build(list(reversed(range(len(params)))))
+        self.rebuilt = False
+        self.order: List[int] = []
         self.round = 0
         self.active = False
         self.ready = [False] * len(params)
         self.used = [False] * len(params)
         self.next_bucket = 0
         self.stats = {"overlapped_buckets": 0, "buckets": 0}
+
+    def _build(self, order: List[int]) -> None:
+        self.buckets: List[_Bucket] = []
+        self.where: Dict[int, Tuple[int, int]] = {}
+        cur: List[int] = []
+        size = 0
+        for i in order:
+            nbytes = self.params[i].data.size * 4
+            if cur and size + nbytes > self.cap:
+                self._add(cur)
+                cur, size = [], 0
+            cur.append(i)
+            size += nbytes
+        if cur:
+            self._add(cur)
 
     def _add(self, idx: List[int]) -> None:
         b = len(self.buckets)
@@ -113,6 +121,7 @@ class _Reducer:
         self.active = True
         self.ready = [False] * len(self.params)
         self.used = [False] * len(self.params)
+        self.order = []
         self.next_bucket = 0
         for b in self.buckets:
             b.pending = len(b.indices)
@@ -140,6 +149,7 @@ class _Reducer:
             raise RuntimeError("DistributedDataParallel: a parameter's gradient was marked ready twice in one "
                                "backward")
         self.used[i] = True
+        self.order.append(i)
         self._put(i, g)
         self._launch_ready()
         self._progress()
@@ -188,6 +198,11 @@ class _Reducer:
                     continue  # unused everywhere: keep grad None, as without DDP
                 p.grad = avg.reshape(p.data.shape)
         self.active = False
+        if not self.rebuilt:
+            ready = set(self.order)
+            order = self.order + [i for i in reversed(range(len(self.params))) if i not in ready]
+            self._build(self.comm.bcast(order, root=0))  # one bucket layout, rank 0's, on every rank
+            self.rebuilt = True
 
 
 class DistributedDataParallel(Module):
