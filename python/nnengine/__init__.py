@@ -22,6 +22,8 @@ from .backend import get_num_threads, set_num_threads  # noqa: E402
 from .random import manual_seed  # noqa: E402
 from .tensor import Tensor, cat, from_numpy, ones, rand, randn, stack, tensor, where, zeros  # noqa: E402
 
+from ._compile import compile  # noqa: E402  (torch.compile's contract: capture once, replay)
+
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402

@@ -17,6 +17,7 @@ cdef object _state = None          # autograd's thread-local grad-mode state
 cdef object _check_forward = None
 cdef object _check_backward = None
 cdef object _unbroadcast = None
+cdef object _recorder = None      # nnengine.compile's capture hook: called after every apply while set
 cdef object _F32 = np.dtype(np.float32)
 cdef object _zeros = np.zeros
 cdef object _asarray = np.asarray
@@ -30,6 +31,15 @@ def configure(tensor_loader, state, check_forward, check_backward, unbroadcast):
     _check_forward = check_forward
     _check_backward = check_backward
     _unbroadcast = unbroadcast
+
+
+def set_recorder(fn):
+    """Install (or with None remove) the capture hook ``fn(cls, args, outputs, tuple_out)`` that nnengine.compile
+    uses to record every ``Function.apply`` of one forward pass; returns the previous hook."""
+    global _recorder
+    prev = _recorder
+    _recorder = fn
+    return prev
 
 
 cdef inline object tensor_cls():
@@ -118,6 +128,8 @@ def apply(cls, *args):
         if record:
             t.requires_grad = True
             t._ctx = Node(cls, ctx, inputs, 1, (t.data.shape,))
+        if _recorder is not None:
+            _recorder(cls, args, (t,), False)
         return t
     cdef tuple tensors = tuple([Tensor._wrap(o) for o in out])
     if record:
@@ -127,6 +139,8 @@ def apply(cls, *args):
             t.requires_grad = True
             t._ctx = node
             t._out_index = i
+    if _recorder is not None:
+        _recorder(cls, args, tensors, True)
     return tensors
 
 

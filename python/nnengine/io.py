@@ -306,6 +306,7 @@ def read_metadata(path: str) -> Dict[str, str]:
 # ============================================================================= weights
 def save_weights(model: Any, path: str, metadata: Optional[Mapping[str, str]] = None) -> None:
     """A Module's ``state_dict()`` (or any name -> array mapping) as safetensors (PyTorch's key names)."""
+    model = getattr(model, "_orig_mod", model)  # nnengine.compile's module saves as its original
     state = model.state_dict() if isinstance(model, Module) else model
     save_file(state, path, metadata)
 
@@ -515,6 +516,7 @@ def save_model(model: Module, path: str, metadata: Optional[Mapping[str, str]] =
     Example:
         >>> save_model(model, "mlp.safetensors", {"dataset": "digits"})
     """
+    model = getattr(model, "_orig_mod", model)  # nnengine.compile's module saves as its original
     meta = {_FORMAT_KEY: f"model/{FORMAT_VERSION}",
             _ARCH_KEY: json.dumps(architecture(model), separators=(",", ":"), allow_nan=False)}
     for k, v in (metadata or {}).items():

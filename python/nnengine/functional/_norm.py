@@ -111,6 +111,9 @@ def batch_norm(
 
 
 class DropoutFn(Function):
+    # nnengine.compile: a replay draws a fresh seed for argument 2, as each eager call does
+    _replay_fresh = {2: seed_int}
+
     @staticmethod
     def forward(ctx, x, p, seed):
         ctx.args = (p, seed)

@@ -1,0 +1,567 @@
+"""``nnengine.compile(module)``: a module whose forward (and, when training, backward) is captured once per
+input signature and replayed as a fixed plan.
+
+Capture runs the module eagerly once while the tape's recorder (``nnengine._tape.set_recorder``) notes every
+``Function.apply``: the Function class, where each argument came from (a forward input, a parameter, a
+module buffer, an earlier op's output, or a constant) and which outputs it made. Replay calls the same
+``Function.forward`` bodies on the same kinds of arrays in the same order -- no Module.__call__ chain, no
+argument checks, no Tensor or Node per op -- and, when a gradient is needed, records ONE node on the tape
+whose backward runs the captured ops' ``backward`` in reverse with precomputed gradient routing. Outputs,
+gradients and parameter updates are therefore the eager ones, bit for bit.
+
+The signature is the input tensors' shapes, dtypes and requires_grad flags, the structure of the
+arguments, the module's training flag, grad mode and the parameters' requires_grad flags; a new one
+re-captures. What the plan cannot capture falls back to eager execution, with one warning naming the
+reason: a Function defined outside nnengine, a tensor made outside the recorded ops (``Tensor(x.data * 2)``),
+a numpy array that is not a module buffer (scalars and all-zero arrays, e.g. a default initial state, are
+taken as constants), or data-dependent Python (``.item()``, ``bool(tensor)``,
+``.tolist()``, ``.numpy()`` during the forward).
+
+Example:
+    >>> model = ne.compile(nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 1)))
+    >>> loss = F.mse_loss(model(x), y); loss.backward(); opt.step()
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import numpy as np
+
+from . import _tape
+from .autograd import Context, Node, _unbroadcast, enable_grad, is_grad_enabled
+from .nn.module import Module
+from .tensor import Tensor
+
+__all__ = ["compile", "CompiledModule"]
+
+# argument kinds of a captured step
+_CONST, _INPUT, _SLOT, _PARAM, _BUFFER, _FRESH = range(6)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------- argument structure
+def _flatten(obj: Any, leaves: List[Tensor]) -> Any:
+    """A hashable description of ``obj`` with every Tensor replaced by its index in ``leaves``."""
+    if isinstance(obj, Tensor):
+        leaves.append(obj)
+        return ("t", len(leaves) - 1)
+    if isinstance(obj, (tuple, list)):
+        return (type(obj).__name__, tuple(_flatten(o, leaves) for o in obj))
+    if isinstance(obj, dict):
+        return ("dict", tuple((k, _flatten(v, leaves)) for k, v in obj.items()))
+    if isinstance(obj, np.ndarray):
+        raise _Unsupported("a numpy array argument (pass Tensors)")
+    try:
+        hash(obj)
+    except TypeError:
+        raise _Unsupported(f"an unhashable argument of type {type(obj).__name__}") from None
+    return ("c", obj)
+
+
+_ONE_TENSOR: Any = None  # _flatten(((tensor,), {})), set below
+
+
+def _unflatten(spec: Any, values: List[Any]) -> Any:
+    kind, body = spec
+    if kind == "t":
+        return values[body]
+    if kind == "c":
+        return body
+    if kind == "dict":
+        return {k: _unflatten(v, values) for k, v in body}
+    seq = [_unflatten(s, values) for s in body]
+    return tuple(seq) if kind == "tuple" else seq
+
+
+_ONE_TENSOR = (("tuple", (("tuple", (("t", 0),)), ("dict", ()))))
+
+
+# ----------------------------------------------------------------------------- plan
+class _Step:
+    __slots__ = ("cls", "refs", "needs", "outs", "shapes", "tuple_out")
+
+    def __init__(self, cls: type, refs: list, needs: tuple, outs: list, shapes: list, tuple_out: bool) -> None:
+        self.cls, self.refs, self.needs, self.outs, self.shapes = cls, refs, needs, outs, shapes
+        self.tuple_out = tuple_out
+
+
+class _Plan:
+    """The captured ops of one signature."""
+
+    def __init__(self) -> None:
+        self.steps: List[_Step] = []
+        self.nslots = 0
+        self.params: List[Tuple[Module, str, Tensor]] = []  # owner, name, Parameter (identity-checked)
+        self.out_spec: Any = None
+        self.out_refs: List[Tuple[int, Any]] = []  # (kind, payload) of each output leaf
+        self.leaves: List[Tuple[int, int]] = []  # differentiable leaves: (_INPUT, i) / (_PARAM, j)
+        self.needs_grad = False
+        self.single_out = False
+        self.slot_shapes: List[tuple] = []
+        self.run: Any = None
+        self.back: Any = None
+
+    def valid(self) -> bool:
+        return all(owner._parameters.get(name) is p for owner, name, p in self.params)
+
+
+class _PlanContext:
+    __slots__ = ("plan", "ctxs", "slots")
+
+
+class CompiledPlan:
+    """The tape sees one op per replay; its backward replays the captured backward passes."""
+
+    @staticmethod
+    def backward(pctx: _PlanContext, *gouts: np.ndarray) -> tuple:
+        ctxs, pctx.ctxs = pctx.ctxs, None  # single use, like the eager graph
+        return pctx.plan.back(ctxs, gouts)
+
+
+def _codegen_backward(plan: _Plan) -> Any:
+    """Straight-line Python for the plan's backward: the captured ops' ``backward`` in reverse order, each
+    gradient routed to a local (an op's output) or to the plan's differentiable leaves, summed in the order
+    the eager sweep would sum them (reverse execution order)."""
+    ns: Dict[str, Any] = {"np": np, "_unbroadcast": _unbroadcast, "F32": np.dtype(np.float32)}
+    leaf_of = {ref: k for k, ref in enumerate(plan.leaves)}
+    lines = ["def back(ctxs, gouts):"]
+    lines += [f"    g{k} = None" for k in range(plan.nslots)]
+    lines += [f"    L{k} = None" for k in range(len(plan.leaves))]
+
+    def add(target: str, value: str, indent: str) -> None:
+        lines.append(f"{indent}{target} = {value} if {target} is None else {target} + {value}")
+
+    for i, (kind, a) in enumerate(plan.out_refs):
+        if kind == _SLOT:
+            add(f"g{a}", f"gouts[{i}]", "    ")
+        elif (kind, a) in leaf_of:
+            add(f"L{leaf_of[(kind, a)]}", f"gouts[{i}]", "    ")
+    for n in range(len(plan.steps) - 1, -1, -1):
+        st = plan.steps[n]
+        ns[f"B{n}"] = st.cls.backward
+        cond = " or ".join(f"g{k} is not None" for k in st.outs)
+        lines.append(f"    if {cond}:")
+        gos = []
+        for k, shp in zip(st.outs, st.shapes):
+            if len(st.outs) == 1:
+                gos.append(f"g{k}")
+            else:
+                ns[f"S{k}"] = shp
+                gos.append(f"(g{k} if g{k} is not None else np.zeros(S{k}, F32))")
+        lines.append(f"        gi = B{n}(ctxs[{n}], {', '.join(gos)})")
+        lines.append("        if type(gi) is not tuple: gi = (gi,)")
+        lines.append(f"        ctxs[{n}] = None")
+        for m, ((kind, a), need) in enumerate(zip(st.refs, st.needs)):
+            if not need:
+                continue
+            if kind == _SLOT:
+                ns[f"SH{a}"] = plan.slot_shapes[a]
+                lines.append(f"        t = gi[{m}] if len(gi) > {m} else None")
+                lines.append("        if t is not None:")
+                lines.append("            t = np.asarray(t)")
+                lines.append(f"            if t.shape != SH{a}: t = _unbroadcast(t, SH{a})")
+                lines.append("            if t.dtype != F32: t = t.astype(F32)")
+                add(f"g{a}", "t", "            ")
+            elif (kind, a) in leaf_of:
+                k = leaf_of[(kind, a)]
+                lines.append(f"        t = gi[{m}] if len(gi) > {m} else None")
+                lines.append("        if t is not None:")
+                add(f"L{k}", "t", "            ")
+    lines.append(f"    return ({''.join(f'L{k}, ' for k in range(len(plan.leaves)))})")
+    exec(compile_source("\n".join(lines)), ns)  # noqa: S102 - code generated from the plan above
+    return ns["back"]
+
+
+# ----------------------------------------------------------------------------- capture
+_TAINTING = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__")
+
+
+class _Taint:
+    """While capturing, Tensor methods that hand values to Python mark the forward as data-dependent."""
+
+    def __init__(self) -> None:
+        self.what: Optional[str] = None
+        self.saved: Dict[str, Any] = {}
+
+    def __enter__(self) -> _Taint:
+        for name in _TAINTING:
+            orig = getattr(Tensor, name, None)
+            if orig is None:
+                continue
+            self.saved[name] = orig
+
+            def wrapper(t: Tensor, *a: Any, __orig: Any = orig, __name: str = name, **k: Any) -> Any:
+                if self.what is None:
+                    self.what = f"Tensor.{__name}() during the forward (data-dependent Python)"
+                return __orig(t, *a, **k)
+
+            setattr(Tensor, name, wrapper)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for name, orig in self.saved.items():
+            setattr(Tensor, name, orig)
+
+
+def _named_state(module: Module) -> Tuple[Dict[int, Tuple[Module, str, Tensor]], Dict[int, Tuple[Module, str]]]:
+    params: Dict[int, Tuple[Module, str, Tensor]] = {}
+    buffers: Dict[int, Tuple[Module, str]] = {}
+    stack = [module]
+    seen = set()
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        for name, p in m._parameters.items():
+            if p is not None:
+                params.setdefault(id(p), (m, name, p))
+        for name, b in m._buffers.items():
+            if isinstance(b, np.ndarray):
+                buffers.setdefault(id(b), (m, name))
+        stack.extend(c for c in m._modules.values() if c is not None)
+    return params, buffers
+
+
+def _capture(module: Module, spec: Any, leaves: List[Tensor]) -> Tuple[Any, _Plan]:
+    """Run ``module`` eagerly once, recording its ops; returns (the eager output, the plan)."""
+    cap = []
+    for t in leaves:
+        if t.requires_grad:
+            cap.append(t)
+        else:  # a twin that requires grad, so every op records (inference shortcuts skip the tape)
+            c = Tensor._wrap(t.data)
+            c.requires_grad = True
+            cap.append(c)
+    record: List[Tuple[type, tuple, tuple, tuple]] = []
+    prev = _tape.set_recorder(lambda cls, args, outs, tuple_out: record.append((cls, args, outs, tuple_out)))
+    try:
+        args, kwargs = _unflatten(spec, cap)
+        with _Taint() as taint, enable_grad():
+            out = module(*args, **kwargs)
+    finally:
+        _tape.set_recorder(prev)
+    if taint.what:
+        raise _UnsupportedWithOutput(taint.what, out)
+    try:
+        plan = _build_plan(module, record, cap, leaves, out)
+    except _Unsupported as e:
+        raise _UnsupportedWithOutput(str(e), out) from None
+    return out, plan
+
+
+class _UnsupportedWithOutput(Exception):
+    def __init__(self, reason: str, output: Any) -> None:
+        super().__init__(reason)
+        self.output = output
+
+
+def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Tensor], out: Any) -> _Plan:
+    params, buffers = _named_state(module)
+    plan = _Plan()
+    input_of = {id(c): i for i, c in enumerate(cap)}
+    slot_of: Dict[int, int] = {}
+    slot_rg: List[bool] = []
+    param_index: Dict[int, int] = {}
+    for cls, args, outs, tuple_out in record:
+        if not (getattr(cls, "__module__", "") or "").startswith("nnengine."):
+            raise _Unsupported(f"{cls.__name__} (a Function defined outside nnengine)")
+        fresh = getattr(cls, "_replay_fresh", {})
+        refs, needs = [], []
+        for j, a in enumerate(args):
+            if j in fresh:
+                refs.append((_FRESH, fresh[j]))
+                needs.append(False)
+            elif isinstance(a, Tensor):
+                if id(a) in slot_of:
+                    refs.append((_SLOT, slot_of[id(a)]))
+                    needs.append(slot_rg[slot_of[id(a)]])
+                elif id(a) in input_of:
+                    i = input_of[id(a)]
+                    refs.append((_INPUT, i))
+                    needs.append(leaves[i].requires_grad)
+                elif id(a) in params:
+                    owner, name, p = params[id(a)]
+                    if id(p) not in param_index:
+                        param_index[id(p)] = len(plan.params)
+                        plan.params.append((owner, name, p))
+                    refs.append((_PARAM, param_index[id(p)]))
+                    needs.append(p.requires_grad)
+                else:
+                    raise _Unsupported(f"{cls.__name__} reads a tensor made outside the recorded ops")
+            elif isinstance(a, np.ndarray):
+                if id(a) in buffers:
+                    refs.append((_BUFFER, buffers[id(a)]))
+                elif a.size <= 1 or not a.any():  # a scalar factor or a zero initial state: a constant
+                    refs.append((_CONST, a.copy()))
+                else:
+                    raise _Unsupported(f"{cls.__name__} reads a numpy array that is not a module buffer")
+                needs.append(False)
+            else:
+                refs.append((_CONST, a))
+                needs.append(False)
+        rg = any(needs) and is_grad_enabled_outside()
+        outs_slots = []
+        for o in outs:
+            slot_of[id(o)] = plan.nslots
+            slot_rg.append(rg)
+            outs_slots.append(plan.nslots)
+            plan.nslots += 1
+        plan.steps.append(_Step(cls, refs, tuple(needs), outs_slots, [o.data.shape for o in outs], tuple_out))
+    out_leaves: List[Tensor] = []
+    plan.out_spec = _flatten(out, out_leaves)
+    for t in out_leaves:
+        if id(t) in slot_of:
+            plan.out_refs.append((_SLOT, slot_of[id(t)]))
+        elif id(t) in input_of:
+            plan.out_refs.append((_INPUT, input_of[id(t)]))
+        elif id(t) in params:
+            p = params[id(t)][2]
+            if id(p) not in param_index:
+                param_index[id(p)] = len(plan.params)
+                plan.params.append(params[id(t)])
+            plan.out_refs.append((_PARAM, param_index[id(p)]))
+        else:
+            raise _Unsupported("the forward returns a tensor made outside the recorded ops")
+    plan.leaves = [(_INPUT, i) for i, t in enumerate(leaves) if t.requires_grad]
+    plan.leaves += [(_PARAM, j) for j, (_, _, p) in enumerate(plan.params) if p.requires_grad]
+    plan.needs_grad = bool(plan.leaves) and is_grad_enabled_outside()
+    plan.single_out = plan.out_spec[0] == "t"
+    plan.slot_shapes = [shape for st in plan.steps for shape in st.shapes]
+    plan.run = _codegen(plan)
+    plan.back = _codegen_backward(plan)
+    return plan
+
+
+_outer_grad = [True]
+
+
+def is_grad_enabled_outside() -> bool:
+    """Grad mode of the caller (capture itself runs with grad enabled)."""
+    return _outer_grad[0]
+
+
+# ----------------------------------------------------------------------------- replay
+def _codegen(plan: _Plan) -> Any:
+    """Straight-line Python for the plan's forward (as torch.fx does): one line per op, arguments bound to
+    locals, no loop or branch per argument. Returns ``run(leaves, params) -> (slots, ctxs)``."""
+    ns: Dict[str, Any] = {"Context": Context}
+    lines = ["def run(leaves, params):"]
+    used_leaves = sorted({a for st in plan.steps for k, a in st.refs if k == _INPUT})
+    used_params = sorted({a for st in plan.steps for k, a in st.refs if k == _PARAM})
+    for i in used_leaves:
+        lines.append(f"    l{i} = leaves[{i}].data")
+    for j in used_params:
+        lines.append(f"    p{j} = params[{j}][2].data")
+    for n, st in enumerate(plan.steps):
+        ns[f"F{n}"] = st.cls.forward
+        ns[f"N{n}"] = st.needs
+        args = []
+        for m, (kind, a) in enumerate(st.refs):
+            if kind == _SLOT:
+                args.append(f"s{a}")
+            elif kind == _INPUT:
+                args.append(f"l{a}")
+            elif kind == _PARAM:
+                args.append(f"p{a}")
+            elif kind == _BUFFER:
+                ns[f"B{n}_{m}"] = a[0]._buffers
+                args.append(f"B{n}_{m}[{a[1]!r}]")
+            elif kind == _FRESH:
+                ns[f"R{n}_{m}"] = a
+                args.append(f"R{n}_{m}()")
+            else:
+                ns[f"C{n}_{m}"] = a
+                args.append(f"C{n}_{m}")
+        lines.append(f"    c{n} = Context(); c{n}.needs_input_grad = N{n}")
+        outs = ", ".join(f"s{k}" for k in st.outs)
+        target = f"({outs},)" if st.tuple_out else outs
+        lines.append(f"    {target} = F{n}(c{n}, {', '.join(args)})")
+    lines.append(f"    return [{', '.join(f's{k}' for k in range(plan.nslots))}], "
+                 f"[{', '.join(f'c{n}' for n in range(len(plan.steps)))}]")
+    exec(compile_source("\n".join(lines)), ns)  # noqa: S102 - code generated from the plan above
+    return ns["run"]
+
+
+def compile_source(src: str) -> Any:
+    import builtins
+
+    return builtins.compile(src, "<nnengine.compile plan>", "exec")
+
+
+def _replay(plan: _Plan, leaves: List[Tensor]) -> Any:
+    params = plan.params
+    slots, ctxs = plan.run(leaves, params)
+    values = []
+    for kind, a in plan.out_refs:
+        if kind == _SLOT:
+            values.append(Tensor._wrap(slots[a]))
+        elif kind == _INPUT:
+            values.append(leaves[a])
+        else:
+            values.append(params[a][2])
+    if plan.needs_grad:
+        pctx = _PlanContext()
+        pctx.plan, pctx.ctxs, pctx.slots = plan, ctxs, slots
+        inputs = [leaves[a] if kind == _INPUT else params[a][2] for kind, a in plan.leaves]
+        node = Node(CompiledPlan, pctx, inputs, len(plan.out_refs), tuple(v.data.shape for v in values))
+        for i, (v, (kind, _)) in enumerate(zip(values, plan.out_refs)):
+            if kind == _SLOT:
+                v.requires_grad = True
+                v._ctx = node
+                v._out_index = i
+    if plan.single_out:
+        return values[0]
+    return _unflatten(plan.out_spec, values)
+
+
+# ----------------------------------------------------------------------------- the module
+class CompiledModule(Module):
+    """What ``nnengine.compile`` returns: behaves as the original module (parameters, ``state_dict`` without a
+    prefix, ``train()``/``eval()``, attribute access, saving) but runs captured plans. ``_orig_mod`` is the
+    original, as in PyTorch."""
+
+    def __init__(self, module: Module) -> None:
+        super().__init__()
+        object.__setattr__(self, "_orig_mod", module)
+        object.__setattr__(self, "_plans", {})
+        object.__setattr__(self, "_eager", {})
+        object.__setattr__(self, "_warned", set())
+        object.__setattr__(self, "_param_list", list(module.parameters()))
+
+    # delegation: the compiled module is a view of the original
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_orig_mod"], name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._orig_mod, name, value)
+        self._plans.clear()
+
+    def parameters(self, recurse: bool = True) -> Iterator[Tensor]:
+        return self._orig_mod.parameters(recurse)
+
+    def named_parameters(self, *a: Any, **k: Any) -> Any:
+        return self._orig_mod.named_parameters(*a, **k)
+
+    def children(self) -> Any:
+        return self._orig_mod.children()
+
+    def named_children(self) -> Any:
+        return self._orig_mod.named_children()
+
+    def modules(self) -> Any:
+        return self._orig_mod.modules()
+
+    def named_modules(self, *a: Any, **k: Any) -> Any:
+        return self._orig_mod.named_modules(*a, **k)
+
+    def state_dict(self, *a: Any, **k: Any) -> Any:
+        return self._orig_mod.state_dict(*a, **k)
+
+    def load_state_dict(self, *a: Any, **k: Any) -> Any:
+        self._plans.clear()
+        return self._orig_mod.load_state_dict(*a, **k)
+
+    def train(self, mode: bool = True) -> CompiledModule:
+        self._orig_mod.train(mode)
+        return self
+
+    def eval(self) -> CompiledModule:
+        return self.train(False)
+
+    @property
+    def training(self) -> bool:  # type: ignore[override]
+        return self._orig_mod.training
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        if "_orig_mod" in self.__dict__:  # (Module.__init__ sets it before the original is attached)
+            self._orig_mod.training = mode
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self._orig_mod.zero_grad(set_to_none)
+
+    def __repr__(self) -> str:
+        return f"CompiledModule({self._orig_mod!r})"
+
+    def __getitem__(self, idx: Any) -> Any:
+        return self._orig_mod[idx]
+
+    def __len__(self) -> int:
+        return len(self._orig_mod)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._orig_mod)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self(*args, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        module = self._orig_mod
+        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+            leaves, spec = [args[0]], _ONE_TENSOR  # the common call, without walking the arguments
+        else:
+            leaves = []
+            try:
+                spec = _flatten((args, kwargs), leaves)
+            except _Unsupported as e:
+                self._warn(str(e))
+                return module(*args, **kwargs)
+        grad = is_grad_enabled()
+        key = (spec, tuple((t.data.shape, t.data.dtype.char, t.requires_grad) for t in leaves), module.training,
+               grad, tuple(p.requires_grad for p in self._param_list))
+        if key in self._eager:
+            return module(*args, **kwargs)
+        plan = self._plans.get(key)
+        if plan is not None and plan.valid():
+            return _replay(plan, leaves)
+        _outer_grad[0] = grad
+        try:
+            out, plan = _capture(module, spec, leaves)
+        except _UnsupportedWithOutput as e:
+            self._warn(str(e))
+            self._eager[key] = True
+            return e.output if grad else _detach_all(e.output)
+        self._plans[key] = plan
+        return out if grad else _detach_all(out)
+
+    def _warn(self, reason: str) -> None:
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(f"nnengine.compile: {type(self._orig_mod).__name__}: cannot capture {reason}; this "
+                          "signature runs eagerly", RuntimeWarning, stacklevel=3)
+
+
+def _detach_all(obj: Any) -> Any:
+    if isinstance(obj, Tensor):
+        return obj.detach() if obj.requires_grad else obj
+    if isinstance(obj, tuple):
+        return tuple(_detach_all(o) for o in obj)
+    if isinstance(obj, list):
+        return [_detach_all(o) for o in obj]
+    return obj
+
+
+def compile(model: Module, *, fullgraph: bool = False, dynamic: Any = None, backend: Any = None,
+            mode: Any = None, options: Any = None, disable: bool = False) -> Module:
+    """``torch.compile``'s contract for nnengine Modules: the returned module computes exactly what ``model``
+    does (outputs, gradients, parameter updates, bit for bit), with the Python per-op overhead removed by
+    capturing each input signature once and replaying it. torch.compile's tuning arguments are accepted and
+    ignored; ``disable=True`` returns ``model`` itself.
+
+    Example:
+        >>> fast = ne.compile(model)
+        >>> y = fast(x)              # first call per input shape captures, later calls replay
+    """
+    if disable:
+        return model
+    if not isinstance(model, Module):
+        raise TypeError(f"model: nnengine.compile takes an nnengine Module, got {type(model).__name__}")
+    if isinstance(model, CompiledModule):
+        return model
+    return CompiledModule(model)

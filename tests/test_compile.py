@@ -1,0 +1,258 @@
+"""nnengine.compile: compiled == eager bit for bit (outputs, gradients, parameters after optimizer steps) for
+each supported model kind; re-capture on a new signature; the eager fallback and its one-time warning; user
+Functions; dropout's fresh seeds; state_dict/train/eval/saving as on the original; no leak over many calls."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import io, models, nn, optim
+from nnengine._compile import CompiledModule
+from nnengine._compile import compile as ne_compile
+
+
+def _run(build, make_opt, batches, loss_fn, compiled: bool, steps_per_batch: int = 1):
+    ne.manual_seed(0)
+    model = build()
+    fwd = ne_compile(model) if compiled else model
+    opt = make_opt(model)
+    outs = []
+    for xb, yb in batches:
+        for _ in range(steps_per_batch):
+            opt.zero_grad()
+            out = fwd(xb)
+            loss = loss_fn(out, yb)
+            loss.backward()
+            outs.append((np.array(out.data if isinstance(out, ne.Tensor) else out[0].data), loss.item(),
+                         [None if p.grad is None else p.grad.copy() for p in model.parameters()]))
+            opt.step()
+    return outs, [p.data.copy() for p in model.parameters()], model
+
+
+def _assert_same(a, b):
+    (outs_a, params_a, _), (outs_b, params_b, _) = a, b
+    assert len(outs_a) == len(outs_b)
+    for (oa, la, ga), (ob, lb, gb) in zip(outs_a, outs_b):
+        np.testing.assert_array_equal(oa, ob)
+        assert la == lb
+        for x, y in zip(ga, gb):
+            assert (x is None) == (y is None)
+            if x is not None:
+                np.testing.assert_array_equal(x, y)
+    for x, y in zip(params_a, params_b):
+        np.testing.assert_array_equal(x, y)
+
+
+def _batches(rng, shape, n_classes, count=10, batch=8):
+    return [(ne.tensor(rng.standard_normal((batch,) + shape).astype(np.float32)),
+             rng.integers(0, n_classes, batch)) for _ in range(count)]
+
+
+def test_mlp_sgd_bit_exact(rng):
+    data = [(ne.tensor(rng.standard_normal((4, 16)).astype(np.float32)),
+             ne.tensor(rng.standard_normal((4, 1)).astype(np.float32))) for _ in range(10)]
+    args = (lambda: nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 1)),
+            lambda m: optim.SGD(m.parameters(), lr=0.05, momentum=0.9), data, F.mse_loss)
+    _assert_same(_run(*args, compiled=False), _run(*args, compiled=True))
+
+
+def test_lenet_adam_bit_exact(rng):
+    args = (lambda: models.LeNet5(10), lambda m: optim.Adam(m.parameters(), lr=1e-3),
+            _batches(rng, (1, 28, 28), 10, count=3), F.cross_entropy)
+    _assert_same(_run(*args, compiled=False), _run(*args, compiled=True))
+
+
+class _Residual(nn.Module):
+    """A user Module with a straight-line forward (a residual connection and a weight used twice)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 6)
+        self.b = nn.Linear(6, 6)
+        self.bn = nn.BatchNorm1d(6)
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        h = F.relu(self.bn(self.a(x)))
+        h = h + self.b(h)
+        return self.head(F.elu(h) * 0.5)
+
+
+def test_user_module_with_batchnorm_bit_exact(rng):
+    args = (_Residual, lambda m: optim.SGD(m.parameters(), lr=0.1, momentum=0.5),
+            _batches(rng, (6,), 3), F.cross_entropy)
+    eager, comp = _run(*args, compiled=False), _run(*args, compiled=True)
+    _assert_same(eager, comp)
+    for k in ("bn.running_mean", "bn.running_var"):  # buffers updated in place by the replayed op
+        np.testing.assert_array_equal(eager[2].state_dict()[k], comp[2].state_dict()[k])
+
+
+def test_dropout_draws_fresh_masks_like_eager(rng):
+    args = (lambda: nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 2)),
+            lambda m: optim.SGD(m.parameters(), lr=0.1), _batches(rng, (8,), 2, count=6), F.cross_entropy)
+    eager, comp = _run(*args, compiled=False), _run(*args, compiled=True)
+    _assert_same(eager, comp)
+    assert not np.array_equal(comp[0][1][0], comp[0][2][0])  # masks differ between steps
+
+
+def test_lstm_cell_stream_with_carried_state_bit_exact(rng):
+    xs = rng.standard_normal((12, 3, 4)).astype(np.float32)
+
+    def run(compiled):
+        ne.manual_seed(0)
+        cell = nn.LSTMCell(4, 5)
+        step = ne_compile(cell) if compiled else cell
+        h = ne.zeros(3, 5)
+        c = ne.zeros(3, 5)
+        total = None
+        hs = []
+        for t in range(12):
+            h, c = step(ne.tensor(xs[t]), (h, c))
+            hs.append(h.data.copy())
+            total = h.sum() if total is None else total + h.sum()
+        total.backward()
+        return hs, [p.grad.copy() for p in cell.parameters()]
+
+    (ha, ga), (hb, gb) = run(False), run(True)
+    for x, y in zip(ha + ga, hb + gb):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_stacked_bidirectional_lstm_bit_exact(rng):
+    x = ne.tensor(rng.standard_normal((7, 2, 4)).astype(np.float32))
+
+    def run(compiled):
+        ne.manual_seed(0)
+        lstm = nn.LSTM(4, 6, num_layers=2, bidirectional=True)
+        f = ne_compile(lstm) if compiled else lstm
+        out, (h, c) = f(x)
+        (out.sum() + (h * h).sum() + c.mean()).backward()
+        return [out.data, h.data, c.data] + [p.grad for p in lstm.parameters()]
+
+    for a, b in zip(run(False), run(True)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_new_shape_recaptures_and_inference_matches(rng):
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 7), nn.Sigmoid(), nn.Linear(7, 2)).eval()
+    comp = ne_compile(model)
+    for n in (4, 9, 4, 1):
+        x = ne.tensor(rng.standard_normal((n, 5)).astype(np.float32))
+        with ne.no_grad():
+            y = comp(x)
+        assert not y.requires_grad
+        np.testing.assert_array_equal(y.data, model(x).data)
+    assert len(comp._plans) == 3
+
+
+def test_data_dependent_forward_falls_back_with_one_warning(rng):
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            y = self.fc(x)
+            return y * 2 if y.sum().item() > 0 else y - 1
+
+    ne.manual_seed(0)
+    model = Branchy()
+    comp = ne_compile(model)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for s in (1.0, -1.0, 1.0):
+            x = ne.tensor(np.full((2, 3), s, np.float32))
+            np.testing.assert_array_equal(comp(x).data, model(x).data)
+    msgs = [str(m.message) for m in w if "nnengine.compile" in str(m.message)]
+    assert len(msgs) == 1 and "Tensor.item()" in msgs[0] and "Branchy" in msgs[0]
+
+
+class _Twice(ne.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def test_user_function_falls_back_and_still_works():
+    class UsesFn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return _Twice.apply(self.fc(x))
+
+    ne.manual_seed(0)
+    model = UsesFn()
+    comp = ne_compile(model)
+    x = ne.tensor(np.ones((1, 2), np.float32))
+    with pytest.warns(RuntimeWarning, match="_Twice"):
+        y = comp(x)
+    y.sum().backward()
+    np.testing.assert_array_equal(model.fc.bias.grad, [2.0, 2.0])
+
+
+def test_behaves_as_the_original_module(tmp_path):
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    comp = ne.compile(model)
+    assert isinstance(comp, CompiledModule) and isinstance(comp, nn.Module) and comp._orig_mod is model
+    assert list(comp.state_dict()) == list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [id(p) for p in comp.parameters()] == [id(p) for p in model.parameters()]
+    assert comp.eval() is comp and not model.training
+    comp.train()
+    assert model.training and comp[0] is model[0]
+    path = str(tmp_path / "m.safetensors")
+    io.save_model(comp, path)
+    same = io.load_model(path)
+    x = ne.tensor(np.ones((2, 3), np.float32))
+    np.testing.assert_array_equal(same(x).data, comp(x).data)
+    assert ne.compile(model, disable=True) is model
+    with pytest.raises(TypeError, match="Module"):
+        ne.compile(lambda t: t)
+
+
+def test_replaced_layer_recaptures():
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 3), nn.Tanh())
+    comp = ne.compile(model)
+    x = ne.tensor(np.ones((1, 3), np.float32))
+    comp(x)
+    model[0].weight = nn.Parameter(np.zeros((3, 3), np.float32))  # a new Parameter object
+    np.testing.assert_array_equal(comp(x).data, model(x).data)
+
+
+def _rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def test_no_leak_over_many_compiled_calls(rng):
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 1))
+    comp = ne.compile(model)
+    opt = optim.SGD(model.parameters(), lr=1e-3)
+    x = ne.tensor(rng.standard_normal((1, 16)).astype(np.float32))
+
+    def step():
+        opt.zero_grad()
+        comp(x).sum().backward()
+        opt.step()
+
+    for _ in range(500):
+        step()
+    before = _rss_mb()
+    for _ in range(10_000):
+        step()
+    assert _rss_mb() - before < 16
