@@ -99,6 +99,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, igno
     if unbatched:
         x = x.reshape(1, -1)
     C = x.shape[1]
+    if C == 0:
+        raise ValueError(f"input: expected at least one class (dimension 1), got shape {x.shape}")
     w = None
     if weight is not None:
         w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float32)
@@ -190,6 +192,8 @@ def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_in
     if x.ndim < 2:
         raise ValueError(f"input: expected (N, C), got shape {x.shape}")
     C = x.shape[1]
+    if C == 0:
+        raise ValueError(f"input: expected at least one class (dimension 1), got shape {x.shape}")
     t = _class_targets(target)
     if unbatched:
         t = t.reshape(1)
