@@ -1,6 +1,6 @@
 """Layers, containers, losses and init (``from nnengine import nn``), PyTorch's names and layouts."""
 
-from . import init
+from . import init, utils
 from .module import Module
 
 # --- linear, activations, losses, flatten (issue 3)

@@ -13,13 +13,122 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
+import warnings
 from collections import OrderedDict
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from ..autograd import Function
 from ..tensor import Tensor, _as_array
 from .parameter import Parameter, charge_module
+
+_hook_ids = itertools.count()
+_warned_dtypes: set = set()
+
+
+class RemovableHandle:
+    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook (also a context manager).
+
+    Example:
+        >>> h = model.register_forward_hook(lambda m, inp, out: print(out.shape))
+        >>> h.remove()
+    """
+
+    def __init__(self, *hooks_dicts: Dict[int, Any]) -> None:
+        self.id = next(_hook_ids)
+        self._dicts = hooks_dicts
+
+    def remove(self) -> None:
+        for d in self._dicts:
+            d.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def check_factory_kwargs(device: Any = None, dtype: Any = None, owner: str = "Module") -> None:
+    """Validate a layer constructor's (or ``Module.to``'s) ``device=`` / ``dtype=``.
+
+    Only the CPU exists (another device is a clear ``DeviceError``). The kernels compute in float32: float32
+    (or None) is the native dtype; float64/float16/bfloat16 are accepted and the parameters stay float32,
+    with a one-time ``UserWarning`` (so torch programs written with ``dtype=torch.double`` run, in float32);
+    integer/bool dtypes are a ``TypeError``, as in torch.
+
+    Example:
+        >>> check_factory_kwargs("cpu", ne.float32, "Linear")
+    """
+    if device is not None:
+        from .._device import check_device
+
+        check_device(device, "device")
+    if dtype is None:
+        return
+    from .._dtypes import to_dtype
+
+    dt = to_dtype(dtype, "dtype")
+    if dt == np.float32:
+        return
+    if dt is None or dt.kind != "f":
+        raise TypeError(f"{owner}: dtype must be a floating point type such as float32, got {dt}")
+    if dt not in _warned_dtypes:
+        _warned_dtypes.add(dt)
+        warnings.warn(f"{owner}: dtype={dt} requested; nnengine's kernels compute in float32, so parameters and "
+                      "outputs stay float32 (float64 inputs are accepted and computed in float32)",
+                      UserWarning, stacklevel=3)
+
+
+class _BackwardHookIn(Function):
+    """Identity on a module's tensor inputs; its backward hands (grad_input, grad_output) to the hooks."""
+
+    @staticmethod
+    def forward(ctx: Any, state: Any, *xs: np.ndarray) -> Any:
+        ctx.state = state
+        return tuple(xs)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: np.ndarray) -> Any:
+        return (None,) + tuple(ctx.state.fire(grads))
+
+
+class _BackwardHookOut(Function):
+    """Identity on a module's tensor outputs; its backward records grad_output for the hooks."""
+
+    @staticmethod
+    def forward(ctx: Any, state: Any, *ys: np.ndarray) -> Any:
+        ctx.state = state
+        return tuple(ys)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: np.ndarray) -> Any:
+        ctx.state.grad_output = tuple(grads)
+        if not ctx.state.n_inputs:  # no input needs a gradient: torch calls the hooks with grad_input None
+            ctx.state.fire(())
+        return (None,) + tuple(grads)
+
+
+class _BackwardHookState:
+    def __init__(self, module: Module, hooks: List[Callable[..., Any]], n_inputs: int) -> None:
+        self.module, self.hooks, self.n_inputs = module, hooks, n_inputs
+        self.grad_output: Tuple[Any, ...] = ()
+
+    def fire(self, grad_input: Tuple[Any, ...]) -> Tuple[Any, ...]:
+        gin = tuple(Tensor(g) for g in grad_input) if grad_input else (None,)
+        gout = tuple(Tensor(g) for g in self.grad_output)
+        for hook in self.hooks:
+            res = hook(self.module, gin, gout)
+            if res is not None:
+                res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+                if len(res) != len(gin):
+                    raise RuntimeError(f"backward hook returned {len(res)} gradients, expected {len(gin)}")
+                gin = res
+        if not grad_input:
+            return ()
+        return tuple(None if g is None else np.asarray(_as_array(g), np.float32) for g in gin)
 
 
 class Module:
@@ -63,6 +172,9 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ----------------------------------------------------------------- attribute registration
@@ -70,8 +182,10 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign before Module.__init__() call")
         params, mods, bufs = self._parameters, self._modules, self._buffers
+        keep = (params if isinstance(value, Parameter) else mods if isinstance(value, Module) else
+                bufs if name in bufs and (value is None or isinstance(value, (np.ndarray, Tensor))) else None)
         for d in (params, mods, bufs):
-            if name in d and not (d is bufs and (value is None or isinstance(value, (np.ndarray, Tensor)))):
+            if name in d and d is not keep:  # re-assigning the same kind keeps its position, like torch
                 del d[name]
         if isinstance(value, Parameter):
             params[name] = value
@@ -121,7 +235,102 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        d = self.__dict__
+        if d.get("_forward_pre_hooks") or d.get("_forward_hooks") or d.get("_backward_hooks"):
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            if with_kwargs:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    args, kwargs = res
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        bhooks = list(self._backward_hooks.values())
+        state = None
+        from ..autograd import is_grad_enabled
+
+        if bhooks and is_grad_enabled():
+            idx = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+            state = _BackwardHookState(self, bhooks, len(idx))
+            if idx:
+                wrapped = _BackwardHookIn.apply(state, *[args[i] for i in idx])
+                args = list(args)
+                for i, w in zip(idx, wrapped):
+                    args[i] = w
+                args = tuple(args)
+        out = self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(self._forward_hooks.values()):
+            res = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
+            if res is not None:
+                out = res
+        if state is not None:
+            single = isinstance(out, Tensor)
+            outs = (out,) if single else out
+            if isinstance(outs, tuple) and any(isinstance(o, Tensor) and o.requires_grad for o in outs):
+                pos = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+                wrapped = _BackwardHookOut.apply(state, *[outs[i] for i in pos])
+                outs = list(outs)
+                for i, w in zip(pos, wrapped):
+                    outs[i] = w
+                out = outs[0] if single else tuple(outs)
+        return out
+
+    # ----------------------------------------------------------------- hooks
+    def _hooks(self, name: str) -> OrderedDict[int, Any]:
+        d = self.__dict__.get(name)
+        if d is None:
+            d = OrderedDict()
+            object.__setattr__(self, name, d)
+        return d
+
+    def _add_hook(self, name: str, value: Any, prepend: bool) -> RemovableHandle:
+        d = self._hooks(name)
+        h = RemovableHandle(d)
+        d[h.id] = value
+        if prepend:
+            d.move_to_end(h.id, last=False)
+        return h
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; a non-None result replaces ``args`` (a single value
+        becomes a 1-tuple). With ``with_kwargs=True``: ``hook(module, args, kwargs) -> (args, kwargs)``.
+
+        Example:
+            >>> h = layer.register_forward_pre_hook(lambda m, args: (args[0] * 2,))
+            >>> h.remove()
+        """
+        return self._add_hook("_forward_pre_hooks", (hook, with_kwargs), prepend)
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward``; a non-None result replaces the output
+        (``hook(module, args, kwargs, output)`` with ``with_kwargs=True``).
+
+        Example:
+            >>> shapes = []
+            >>> h = model.fc.register_forward_hook(lambda m, inp, out: shapes.append(out.shape))
+        """
+        return self._add_hook("_forward_hooks", (hook, with_kwargs), prepend)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs during backward once the gradients with respect to
+        the module's tensor inputs are known (tuples of Tensors; ``grad_input`` is ``(None,)`` when no input
+        needs a gradient); a non-None result replaces ``grad_input``.
+
+        Example:
+            >>> h = layer.register_full_backward_hook(lambda m, gin, gout: print(gout[0].shape))
+        """
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Deprecated in torch; here the same as :meth:`register_full_backward_hook`."""
+        return self.register_full_backward_hook(hook)
 
     # ----------------------------------------------------------------- traversal
     def named_modules(self, prefix: str = "", memo: Optional[set] = None) -> Iterator[Tuple[str, Module]]:
@@ -161,15 +370,62 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "") -> Iterator[Tuple[str, np.ndarray]]:
-        for mp, m in self.named_modules(prefix):
-            for name, b in m._buffers.items():
-                if b is not None:
-                    yield (f"{mp}.{name}" if mp else name), b
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[Tuple[str, np.ndarray]]:
+        """``(name, array)`` for every buffer (e.g. ``bn.running_mean``), torch's names.
 
-    def buffers(self) -> Iterator[np.ndarray]:
-        for _, b in self.named_buffers():
+        Example:
+            >>> dict(nn.BatchNorm1d(3).named_buffers()).keys()
+            dict_keys(['running_mean', 'running_var', 'num_batches_tracked'])
+        """
+        seen = set()
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mp, m in mods:
+            for name, b in m._buffers.items():
+                if b is None or (remove_duplicate and id(b) in seen):
+                    continue
+                seen.add(id(b))
+                yield (f"{mp}.{name}" if mp else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
+        """The buffers' arrays (see :meth:`named_buffers`)."""
+        for _, b in self.named_buffers(recurse=recurse):
             yield b
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at dotted path ``target`` (``""`` is self), torch's errors.
+
+        Example:
+            >>> model.get_submodule("features.0")
+        """
+        if target == "":
+            return self
+        mod: Module = self
+        for item in target.split("."):
+            if item not in mod.__dict__.get("_modules", {}):
+                if hasattr(mod, item):
+                    raise AttributeError(f"`{item}` is not an nn.Module")
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
+            mod = mod._modules[item]
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (e.g. ``"fc.weight"``)."""
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if name not in mod._parameters or mod._parameters[name] is None:
+            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
+        return mod._parameters[name]
+
+    def get_buffer(self, target: str) -> np.ndarray:
+        """The buffer at dotted path ``target`` (e.g. ``"bn.running_mean"``)."""
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if name not in mod._buffers:
+            raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
+        return mod._buffers[name]
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
@@ -232,6 +488,66 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """torch's ``module.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(tensor)``: nnengine runs
+        on the CPU in float32, so this validates and returns ``self`` (another device is a ``DeviceError``;
+        a float64 dtype warns once and keeps float32, see :func:`check_factory_kwargs`).
+
+        Example:
+            >>> device = ne.device("cuda" if ne.cuda.is_available() else "cpu")
+            >>> model = Net().to(device)
+        """
+        from .._device import is_device_like
+
+        device = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if not isinstance(a, type) and (isinstance(a, Tensor) or (hasattr(a, "dtype") and hasattr(a, "shape"))):
+                dtype = a.dtype if np.dtype(a.dtype).kind == "f" else dtype
+            elif a is None or isinstance(a, (bool,)):
+                continue
+            elif isinstance(a, int) or is_device_like(a):
+                device = a
+            else:
+                dtype = a
+        check_factory_kwargs(device, dtype, type(self).__name__ + ".to")
+        return self
+
+    def cpu(self) -> Module:
+        """Returns ``self`` (everything lives on the CPU)."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Always a ``DeviceError``: nnengine runs on the CPU only (use ``.to(device)`` with
+        ``device = ne.device("cuda" if ne.cuda.is_available() else "cpu")``)."""
+        from .._device import DeviceError
+
+        raise DeviceError("cuda(): nnengine runs on the CPU only; use .to(device) with "
+                          "device = ne.device('cuda' if ne.cuda.is_available() else 'cpu')")
+
+    def float(self) -> Module:
+        """Returns ``self``: parameters are float32 already."""
+        return self
+
+    def double(self) -> Module:
+        """Accepted for torch scripts: warns once and keeps float32 (the kernels compute in float32)."""
+        check_factory_kwargs(None, np.float64, type(self).__name__ + ".double()")
+        return self
+
+    def half(self) -> Module:
+        """Accepted like :meth:`double`: warns once and keeps float32."""
+        check_factory_kwargs(None, np.float16, type(self).__name__ + ".half()")
+        return self
+
+    def type(self, dst_type: Any) -> Module:
+        """``module.type(dtype)``: see :meth:`to`."""
+        return self.to(dst_type)
+
     def requires_grad_(self, flag: bool = True) -> Module:
         for p in self.parameters():
             p.requires_grad_(flag)
@@ -244,7 +560,12 @@ class Module:
             elif p.grad is not None:
                 p.grad[...] = 0
 
-    def apply(self, fn: Any) -> Module:
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module (children first) and then on ``self``, like torch; returns ``self``.
+
+        Example:
+            >>> model.apply(lambda m: nn.init.zeros_(m.bias) if isinstance(m, nn.Linear) else None)
+        """
         for m in self.children():
             m.apply(fn)
         fn(self)

@@ -8,7 +8,7 @@ from ... import functional as F
 from ...functional._util import pair
 from ...tensor import Tensor
 from .. import init
-from ..module import Module
+from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
 from .linear import attach
 
@@ -34,12 +34,16 @@ class Conv2d(Module):
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+        *,
         weight_regularizer: Any = None,
         bias_regularizer: Any = None,
         weight_constraint: Any = None,
         bias_constraint: Any = None,
     ) -> None:
         super().__init__()
+        check_factory_kwargs(device, dtype, "Conv2d")
         for name, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name}: expected a positive int, got {v!r}")

@@ -9,7 +9,7 @@ import numpy as np
 from ... import functional as F
 from ...tensor import Tensor
 from .. import init
-from ..module import Module
+from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
 
 
@@ -43,9 +43,11 @@ class Linear(Module):
         >>> y = fc(ne.randn(32, 784))   # (32, 10)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, weight_regularizer: Any = None,
-                 bias_regularizer: Any = None, weight_constraint: Any = None, bias_constraint: Any = None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None,
+                 *, weight_regularizer: Any = None, bias_regularizer: Any = None, weight_constraint: Any = None,
+                 bias_constraint: Any = None) -> None:
         super().__init__()
+        check_factory_kwargs(device, dtype, "Linear")
         self.in_features = _check_size(in_features, "in_features")
         self.out_features = _check_size(out_features, "out_features")
         self.weight = Parameter.new(self.out_features, self.in_features)

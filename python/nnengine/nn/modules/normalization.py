@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from ... import functional as F
 from ...tensor import Tensor
-from ..module import Module
+from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
 
 
@@ -22,8 +22,11 @@ class _BatchNorm(Module):
         momentum: Optional[float] = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
+        check_factory_kwargs(device, dtype, type(self).__name__)
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
             raise ValueError(f"num_features: expected a positive int, got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum

@@ -15,7 +15,7 @@ from ...functional import _rnn as R
 from ...functional._util import check_tensor
 from ...tensor import Tensor
 from .. import init
-from ..module import Module
+from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
 
 
@@ -45,6 +45,10 @@ class RNNBase(Module):
     _gates = 1
     _mode = "RNN"
 
+    def flatten_parameters(self) -> None:
+        """A no-op kept for torch scripts (cuDNN's weight compaction; nnengine's weights are already flat
+        per layer)."""
+
     def __init__(
         self,
         input_size: int,
@@ -54,8 +58,11 @@ class RNNBase(Module):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
+        check_factory_kwargs(device, dtype, type(self).__name__)
         self.input_size = _pos_int(input_size, "input_size")
         self.hidden_size = _pos_int(hidden_size, "hidden_size")
         self.num_layers = _pos_int(num_layers, "num_layers")
@@ -159,10 +166,12 @@ class RNN(RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
@@ -225,8 +234,10 @@ class LSTM(RNNBase):
 class RNNCellBase(Module):
     _gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
+        check_factory_kwargs(device, dtype, type(self).__name__)
         self.input_size = _pos_int(input_size, "input_size")
         self.hidden_size = _pos_int(hidden_size, "hidden_size")
         self.bias = bool(bias)
@@ -273,11 +284,12 @@ class RNNCell(RNNCellBase):
     """
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"
+        self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", device: Any = None,
+        dtype: Any = None,
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tensor:
