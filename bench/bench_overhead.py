@@ -1,0 +1,246 @@
+"""Per-call overhead of small models and streams: nnengine eager and ``nnengine.compile`` vs torch eager (and
+``torch.compile`` with --torch-compile, which needs a C++ toolchain and takes a minute to warm up), 1 thread,
+interleaved rounds, medians. Ratios are torch eager time / nnengine time (> 1: nnengine faster).
+
+Usage: python bench/bench_overhead.py [--quick] [--torch-compile] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+
+import nnengine as ne  # noqa: E402
+import nnengine.functional as F  # noqa: E402
+from nnengine import models, nn  # noqa: E402
+
+
+def _to_torch(torch, ne_model, torch_model):
+    torch_model.load_state_dict({k: torch.tensor(v) for k, v in ne_model.state_dict().items()})
+    return torch_model
+
+
+# Each case: (name, build_nnengine(compiled) -> fn, build_torch(torch, compiled) -> fn)
+def online_step(compiled):
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 1))
+    fwd = ne.compile(model) if compiled else model
+    opt = ne.optim.SGD(model.parameters(), lr=0.01)
+    x = ne.tensor(np.random.default_rng(0).random((1, 16)).astype(np.float32))
+    y = ne.tensor(np.ones((1, 1), np.float32))
+
+    def step():
+        opt.zero_grad()
+        F.mse_loss(fwd(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def torch_online_step(torch, compiled):
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
+    fwd = torch.compile(model) if compiled else model
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x = torch.rand(1, 16)
+    y = torch.ones(1, 1)
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(fwd(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def online_infer(compiled):
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 1)).eval()
+    fwd = ne.compile(model) if compiled else model
+    x = ne.tensor(np.random.default_rng(0).random((1, 16)).astype(np.float32))
+
+    def infer():
+        with ne.no_grad():
+            fwd(x)
+
+    return infer
+
+
+def torch_online_infer(torch, compiled):
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1)).eval()
+    fwd = torch.compile(model) if compiled else model
+    x = torch.rand(1, 16)
+
+    def infer():
+        with torch.no_grad():
+            fwd(x)
+
+    return infer
+
+
+def _cell_stream(ne_or_torch, cell, compiled, batch):
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((batch, 8)).astype(np.float32) for _ in range(64)]
+    state = {"t": 0, "hc": None}
+
+    def tick():
+        x = xs[state["t"] % 64]
+        state["t"] += 1
+        with ne_or_torch.no_grad():
+            x = ne_or_torch.tensor(x)
+            state["hc"] = cell(x, state["hc"]) if state["hc"] is not None else cell(x)
+
+    return tick
+
+
+def lstm_cell_stream(compiled):
+    ne.manual_seed(0)
+    cell = nn.LSTMCell(8, 32)
+    return _cell_stream(ne, ne.compile(cell) if compiled else cell, compiled, 1)
+
+
+def torch_lstm_cell_stream(torch, compiled):
+    cell = torch.nn.LSTMCell(8, 32)
+    return _cell_stream(torch, torch.compile(cell) if compiled else cell, compiled, 1)
+
+
+def sensor_streams(compiled):
+    """1,000 concurrent sensor streams, one batched LSTMCell(8, 64) step per tick."""
+    ne.manual_seed(0)
+    cell = nn.LSTMCell(8, 64)
+    return _cell_stream(ne, ne.compile(cell) if compiled else cell, compiled, 1000)
+
+
+def torch_sensor_streams(torch, compiled):
+    cell = torch.nn.LSTMCell(8, 64)
+    return _cell_stream(torch, torch.compile(cell) if compiled else cell, compiled, 1000)
+
+
+def mlp_step(compiled):
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    fwd = ne.compile(model) if compiled else model
+    opt = ne.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    x = ne.tensor(rng.standard_normal((128, 784)).astype(np.float32))
+    y = rng.integers(0, 10, 128)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(fwd(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def torch_mlp_step(torch, compiled):
+    tnn = torch.nn
+    model = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(), tnn.Linear(128, 10))
+    fwd = torch.compile(model) if compiled else model
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal((128, 784)).astype(np.float32))
+    y = torch.tensor(rng.integers(0, 10, 128))
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(fwd(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def lenet_step(compiled):
+    ne.manual_seed(0)
+    model = models.LeNet5(10)
+    fwd = ne.compile(model) if compiled else model
+    opt = ne.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    x = ne.tensor(rng.random((64, 1, 28, 28)).astype(np.float32))
+    y = rng.integers(0, 10, 64)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(fwd(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def torch_lenet_step(torch, compiled):
+    tnn = torch.nn
+    model = tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(6, 16, 5),
+                           tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(),
+                           tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10))
+    fwd = torch.compile(model) if compiled else model
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.random((64, 1, 28, 28)).astype(np.float32))
+    y = torch.tensor(rng.integers(0, 10, 64))
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(fwd(x), y).backward()
+        opt.step()
+
+    return step
+
+
+CASES = [
+    ("16-32-1 MLP online SGD step, batch 1", online_step, torch_online_step),
+    ("16-32-1 MLP inference, batch 1", online_infer, torch_online_infer),
+    ("LSTMCell(8, 32) stream step, batch 1", lstm_cell_stream, torch_lstm_cell_stream),
+    ("LSTMCell(8, 64) step over 1,000 streams", sensor_streams, torch_sensor_streams),
+    ("MLP 784-256-128-10 step, batch 128", mlp_step, torch_mlp_step),
+    ("LeNet-5 step, batch 64", lenet_step, torch_lenet_step),
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="fewer rounds")
+    ap.add_argument("--torch-compile", action="store_true", help="also time torch.compile (slow warm-up)")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    torch = try_torch()
+    ne.set_num_threads(1)
+    if torch is not None:
+        torch.set_num_threads(1)
+    rows, results = [], []
+    for name, ne_case, torch_case in CASES:
+        fns = {"eager": ne_case(False), "compiled": ne_case(True)}
+        if torch is not None:
+            fns["torch"] = torch_case(torch, False)
+            if args.torch_compile:
+                try:
+                    fns["torch.compile"] = torch_case(torch, True)
+                    fns["torch.compile"]()
+                except Exception as e:  # inductor needs a working toolchain; say so, keep going
+                    print(f"torch.compile unavailable for {name}: {type(e).__name__}: {e}", file=sys.stderr)
+                    fns.pop("torch.compile", None)
+        t = timeit_interleaved(fns, rounds=3 if args.quick else 9, min_time=0.05 if args.quick else 0.2)
+        us = {k: v * 1e6 for k, v in t.items()}
+        ref = us.get("torch")
+        row = [name, f"{us['eager']:.1f}", f"{us['compiled']:.1f}", f"{ref:.1f}" if ref else "-",
+               f"{ref / us['eager']:.2f}" if ref else "-", f"{ref / us['compiled']:.2f}" if ref else "-"]
+        if args.torch_compile:
+            tc = us.get("torch.compile")
+            row.insert(4, f"{tc:.1f}" if tc else "-")
+        rows.append(row)
+        results.append({"case": name, "us": us})
+    header = ["case (1 thread, us per call)", "nnengine eager", "nnengine compiled", "torch eager"]
+    if args.torch_compile:
+        header.append("torch.compile")
+    header += ["ratio eager", "ratio compiled"]
+    print_table("per-call overhead: ratio = torch eager time / nnengine time", header, rows)
+    print("json:", write_json("bench_overhead", results, args.json))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
