@@ -1,0 +1,112 @@
+"""PyTorch's dtype names as numpy dtypes: ``ne.float32``, ``ne.int64``, ``ne.long``... are usable wherever
+torch takes a dtype (``dtype=`` of the factories, ``Tensor.to``, ``Tensor.type``) and compare equal to
+``Tensor.dtype``, which stays a numpy dtype.
+
+Example:
+    >>> import nnengine as ne
+    >>> ne.zeros(2, dtype=ne.int64).dtype == ne.long
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+float16 = np.dtype(np.float16)
+int64 = np.dtype(np.int64)
+int32 = np.dtype(np.int32)
+int16 = np.dtype(np.int16)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+float_ = float32  # torch.float
+double = float64
+half = float16
+long = int64
+int_ = int32  # torch.int
+short = int16
+dtype = np.dtype  # ``isinstance(x, ne.dtype)``
+
+_TYPE_NAMES = {
+    float32: "torch.FloatTensor", float64: "torch.DoubleTensor", float16: "torch.HalfTensor",
+    int64: "torch.LongTensor", int32: "torch.IntTensor", int16: "torch.ShortTensor", int8: "torch.CharTensor",
+    uint8: "torch.ByteTensor", bool_: "torch.BoolTensor",
+}
+_NAME_TYPES = {v: k for k, v in _TYPE_NAMES.items()}
+_NAME_TYPES.update({k.replace("torch.", ""): v for k, v in _NAME_TYPES.items()})
+_NAME_TYPES.update({"torch.float32": float32, "torch.float64": float64, "torch.int64": int64, "torch.long": int64,
+                    "torch.float": float32, "torch.double": float64, "torch.int32": int32, "torch.int": int32,
+                    "torch.bool": bool_, "torch.uint8": uint8, "torch.half": float16, "torch.float16": float16})
+
+
+def to_dtype(d: Any, name: str = "dtype") -> Optional[np.dtype]:
+    """``d`` (a numpy dtype, a numpy/Python type, ``ne.long``..., a torch dtype or a torch type string such
+    as ``"torch.LongTensor"``) as a numpy dtype; None stays None.
+
+    Example:
+        >>> to_dtype("torch.FloatTensor")
+        dtype('float32')
+    """
+    if d is None or type(d) is np.dtype:
+        return d
+    if isinstance(d, str) and d in _NAME_TYPES:
+        return _NAME_TYPES[d]
+    if d is float:
+        return float32  # torch: dtype=float means the default float dtype
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    s = str(d)
+    if s.startswith("torch.") and s in _NAME_TYPES:  # a torch.dtype object
+        return _NAME_TYPES[s]
+    try:
+        out = np.dtype(d)
+    except TypeError as e:
+        raise TypeError(f"{name}: expected a dtype such as ne.float32 or ne.int64, got {d!r}") from e
+    if out.kind not in "biuf":
+        raise TypeError(f"{name}: nnengine tensors hold bool, integer or float data, got {out}")
+    return out
+
+
+def type_name(d: np.dtype) -> str:
+    """torch's tensor type string of a dtype (``float32 -> 'torch.FloatTensor'``)."""
+    return _TYPE_NAMES.get(np.dtype(d), f"torch.{np.dtype(d).name}")
+
+
+def is_floating_point(t: Any) -> bool:
+    """Whether a Tensor holds floating-point data (``torch.is_floating_point``).
+
+    Example:
+        >>> is_floating_point(ne.zeros(2))
+        True
+    """
+    return np.asarray(t.data if hasattr(t, "data") else t).dtype.kind == "f"
+
+
+def get_default_dtype() -> np.dtype:
+    """The default float dtype: always float32 (the engine's kernels compute in float32).
+
+    Example:
+        >>> get_default_dtype()
+        dtype('float32')
+    """
+    return float32
+
+
+def set_default_dtype(d: Any) -> None:
+    """Accepts float32 (a no-op); other dtypes raise ValueError, since the kernels compute in float32.
+
+    Example:
+        >>> set_default_dtype(ne.float32)
+    """
+    if to_dtype(d) != float32:
+        raise ValueError(f"set_default_dtype: nnengine's default dtype is float32 only, got {d!r}")
+
+
+finfo = np.finfo
+iinfo = np.iinfo
