@@ -21,13 +21,17 @@ from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no
 from .backend import get_num_threads, set_num_threads  # noqa: E402
 from .random import manual_seed  # noqa: E402
 from .tensor import Tensor, cat, from_numpy, ones, rand, randn, stack, tensor, where, zeros  # noqa: E402
+from . import _functions, _tensor_api  # noqa: E402  (torch's function namespace, dtypes and devices)
 
 from ._compile import compile  # noqa: E402  (torch.compile's contract: capture once, replay)
 
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402
+    accelerator,
+    backends,
     constraints,
+    cuda,
     data,
     finetune,
     functional,
@@ -40,9 +44,12 @@ from . import (  # noqa: E402
     preprocessing,
     regularizers,
     train,
+    utils,
 )
+from ._tensor_api import *  # noqa: E402, F401, F403  (last: shadows builtins such as max, float in this namespace)
 
-__all__ = [
+__all__ = list(_tensor_api.__all__) + [
+    "accelerator", "backends", "cuda", "utils",
     "Tensor", "tensor", "cat", "stack", "where", "zeros", "ones", "randn", "rand", "from_numpy",
     "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "set_grad_enabled", "Function", "manual_seed",
     "set_num_threads", "get_num_threads", "backend", "functional", "nn", "optim", "regularizers",

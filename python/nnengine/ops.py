@@ -7,12 +7,14 @@ import numpy as np
 from .autograd import Function
 
 f32 = np.float32
+_F32 = np.dtype(np.float32)
+_I64 = np.dtype(np.int64)
 
 
 class Add(Function):
     @staticmethod
-    def forward(ctx, a, b):
-        return np.add(a, b, dtype=f32)
+    def forward(ctx, a, b, dt=f32):
+        return np.add(a, b, dtype=dt)
 
     @staticmethod
     def backward(ctx, g):
@@ -21,8 +23,8 @@ class Add(Function):
 
 class Sub(Function):
     @staticmethod
-    def forward(ctx, a, b):
-        return np.subtract(a, b, dtype=f32)
+    def forward(ctx, a, b, dt=f32):
+        return np.subtract(a, b, dtype=dt)
 
     @staticmethod
     def backward(ctx, g):
@@ -31,27 +33,27 @@ class Sub(Function):
 
 class Mul(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, dt=f32):
         ctx.save_for_backward(a, b)
-        return np.multiply(a, b, dtype=f32)
+        return np.multiply(a, b, dtype=dt)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        na, nb = ctx.needs_input_grad
+        na, nb = ctx.needs_input_grad[:2]
         return (g * b if na else None), (g * a if nb else None)
 
 
 class Div(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, dt=f32):
         ctx.save_for_backward(a, b)
-        return np.divide(a, b, dtype=f32)
+        return np.divide(a, b, dtype=dt)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        na, nb = ctx.needs_input_grad
+        na, nb = ctx.needs_input_grad[:2]
         return (g / b if na else None), (-g * a / (b * b) if nb else None)
 
 
@@ -67,15 +69,15 @@ class Neg(Function):
 
 class Pow(Function):
     @staticmethod
-    def forward(ctx, a, b):
-        out = np.power(a, b, dtype=f32)
+    def forward(ctx, a, b, dt=f32):
+        out = np.power(a, b, dtype=dt)
         ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        na, nb = ctx.needs_input_grad
+        na, nb = ctx.needs_input_grad[:2]
         ga = gb = None
         if na:
             ga = g * b * np.power(a, b - 1, dtype=f32)
@@ -140,7 +142,7 @@ class Clamp(Function):
     def forward(ctx, a, lo, hi):
         ctx.save_for_backward(a)
         ctx.lo, ctx.hi = lo, hi
-        return np.clip(a, lo, hi).astype(f32, copy=False)
+        return np.asarray(np.clip(a, lo, hi)).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -157,6 +159,11 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        if a.dtype is not _F32 or b.dtype is not _F32:
+            dt = np.promote_types(a.dtype, b.dtype) if a.dtype.kind == b.dtype.kind else (
+                a.dtype if "biuf".index(a.dtype.kind) > "biuf".index(b.dtype.kind) else b.dtype)
+            if dt != _F32:  # float64 / integer products: numpy in that dtype (the GEMM kernel is float32)
+                return np.matmul(a.astype(dt, copy=False), b.astype(dt, copy=False))
         from .functional._linear import matmul_arrays
 
         return matmul_arrays(a, b)
@@ -166,7 +173,7 @@ class MatMul(Function):
         from .functional._linear import matmul_arrays
 
         a, b = ctx.saved_tensors
-        na, nb = ctx.needs_input_grad
+        na, nb = ctx.needs_input_grad[:2]
         ga = gb = None
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if na else None), (g * a if nb else None)
@@ -192,7 +199,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
-        return np.asarray(np.sum(a, axis=axis, keepdims=keepdims, dtype=f32))
+        dt = a.dtype if a.dtype is _F32 or a.dtype.kind == "f" else _I64
+        return np.asarray(np.sum(a, axis=axis, keepdims=keepdims, dtype=dt))
 
     @staticmethod
     def backward(ctx, g):
@@ -207,7 +215,7 @@ class Mean(Function):
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
         n = a.size if axis is None else int(np.prod([a.shape[i] for i in np.atleast_1d(axis)]))
         ctx.n = max(n, 1)
-        return np.asarray(np.mean(a, axis=axis, keepdims=keepdims, dtype=f32))
+        return np.asarray(np.mean(a, axis=axis, keepdims=keepdims, dtype=a.dtype))
 
     @staticmethod
     def backward(ctx, g):
@@ -219,11 +227,11 @@ class Mean(Function):
 class Var(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdims, correction):
-        mean = np.mean(a, axis=axis, keepdims=True, dtype=f32)
+        mean = np.mean(a, axis=axis, keepdims=True, dtype=a.dtype)
         n = a.size if axis is None else int(np.prod([a.shape[i] for i in np.atleast_1d(axis)]))
         ctx.save_for_backward(a - mean)
         ctx.axis, ctx.keepdims, ctx.denom = axis, keepdims, max(n - correction, 1)
-        return np.asarray(np.var(a, axis=axis, keepdims=keepdims, ddof=correction, dtype=f32))
+        return np.asarray(np.var(a, axis=axis, keepdims=keepdims, ddof=correction, dtype=a.dtype))
 
     @staticmethod
     def backward(ctx, g):
@@ -331,10 +339,431 @@ class Stack(Function):
 
 class Where(Function):
     @staticmethod
-    def forward(ctx, cond, a, b):
+    def forward(ctx, cond, a, b, dt=f32):
         ctx.cond = cond
-        return np.where(cond, a, b).astype(f32, copy=False)
+        return np.where(cond, a, b).astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         return None, np.where(ctx.cond, g, 0).astype(f32), np.where(ctx.cond, 0, g).astype(f32)
+
+
+
+# ------------------------------------------------------------------ torch-parity ops (issue 16)
+class Cast(Function):
+    """Differentiable dtype conversion between float dtypes (gradients come back as float32)."""
+
+    @staticmethod
+    def forward(ctx, a, dt):
+        return a.astype(dt)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.array(a, copy=True, order="C")
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class Contiguous(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.ascontiguousarray(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class View(Function):
+    """``Tensor.view``: a reshape that never copies (raises like torch when the strides do not allow it)."""
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return np.reshape(a, shape, copy=False)
+        except ValueError as e:
+            if "copy" not in str(e):
+                raise
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (shape {a.shape} -> "
+                f"{shape}; at least one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                "instead.") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+
+def _grid(index: np.ndarray, axis: int) -> tuple:
+    """Full fancy-index tuple selecting ``a[..., index[...], ...]`` along ``axis`` (torch.gather's addressing)."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[axis] = index
+    return tuple(grids)
+
+
+class Gather(Function):
+    """``out[i][j] = a[i][index[i][j]]`` along ``axis``; the gradient goes back to exactly the gathered
+    positions (accumulating repeats), which is torch's rule for max/min/sort/topk with ``dim``."""
+
+    @staticmethod
+    def forward(ctx, a, index, axis):
+        ctx.shape, ctx.grid = a.shape, _grid(index, axis)
+        return np.asarray(a[ctx.grid])
+
+    @staticmethod
+    def backward(ctx, g):
+        out = np.zeros(ctx.shape, dtype=f32)
+        np.add.at(out, ctx.grid, g)
+        return out
+
+
+class Scatter(Function):
+    """torch.scatter / scatter_add along ``axis`` (differentiable in ``a`` and in a Tensor ``src``)."""
+
+    @staticmethod
+    def forward(ctx, a, index, src, axis, add):
+        grid = _grid(index, axis)
+        ctx.grid, ctx.add, ctx.src_shape = grid, add, np.shape(src)
+        out = np.array(a, copy=True)
+        if isinstance(src, np.ndarray) and src.ndim:
+            src = src[tuple(slice(0, n) for n in index.shape)]
+        if add:
+            np.add.at(out, grid, src)
+        else:
+            out[grid] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        ga = g if ctx.add else g.copy()
+        if not ctx.add:
+            ga[ctx.grid] = 0
+        gs = None
+        if ctx.needs_input_grad[2]:
+            gs = np.zeros(ctx.src_shape, dtype=f32)
+            sel = np.asarray(g[ctx.grid])
+            gs[tuple(slice(0, n) for n in sel.shape)] = sel
+        return ga, None, gs
+
+
+class IndexPut(Function):
+    """``out = a.copy(); out[idx] = value`` (``Tensor.__setitem__`` on the tape)."""
+
+    @staticmethod
+    def forward(ctx, a, value, idx):
+        ctx.idx = idx
+        out = np.array(a, copy=True)
+        out[idx] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        ga = g.copy()
+        ga[ctx.idx] = 0
+        return ga, np.asarray(g[ctx.idx])
+
+
+class MaskedFill(Function):
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        ctx.mask = mask
+        return np.where(mask, np.asarray(value).astype(a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.where(ctx.mask, 0, g).astype(f32), None, None
+
+
+class MaxMinBinary(Function):
+    """torch.maximum / minimum: ties split the gradient in half (torch's rule)."""
+
+    @staticmethod
+    def forward(ctx, a, b, is_max, dt):
+        ctx.save_for_backward(a, b)
+        ctx.is_max = is_max
+        return (np.maximum if is_max else np.minimum)(a, b, dtype=dt)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        win = (a > b) if ctx.is_max else (a < b)
+        w = np.where(a == b, f32(0.5), win.astype(f32))
+        return g * w, g * (1 - w)
+
+
+class Unary(Function):
+    """Elementwise ``f`` with derivative ``df(x, out)``, both given by name in ``_UNARY``."""
+
+    @staticmethod
+    def forward(ctx, a, name):
+        f, _ = _UNARY[name]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = f(a)
+        ctx.save_for_backward(a, out)
+        ctx.name = name
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        _, df = _UNARY[ctx.name]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g * df(a, out)).astype(f32, copy=False), None
+
+
+def _erf(a: np.ndarray) -> np.ndarray:
+    try:
+        from scipy.special import erf
+    except ImportError:  # pragma: no cover - scipy is a test dependency
+        import math
+
+        erf = np.vectorize(math.erf, otypes=[a.dtype])
+    return np.asarray(erf(a)).astype(a.dtype, copy=False)
+
+
+_UNARY = {
+    "log1p": (np.log1p, lambda a, o: 1 / (1 + a)),
+    "expm1": (np.expm1, lambda a, o: o + 1),
+    "sin": (np.sin, lambda a, o: np.cos(a)),
+    "cos": (np.cos, lambda a, o: -np.sin(a)),
+    "tan": (np.tan, lambda a, o: 1 + o * o),
+    "log2": (np.log2, lambda a, o: 1 / (a * np.log(a.dtype.type(2)))),
+    "log10": (np.log10, lambda a, o: 1 / (a * np.log(a.dtype.type(10)))),
+    "exp2": (np.exp2, lambda a, o: o * np.log(a.dtype.type(2))),
+    "rsqrt": (lambda a: 1 / np.sqrt(a), lambda a, o: -0.5 * o * o * o),
+    "reciprocal": (lambda a: 1 / a, lambda a, o: -o * o),
+    "square": (np.square, lambda a, o: 2 * a),
+    "erf": (_erf, lambda a, o: (2 / np.sqrt(np.pi)) * np.exp(-a * a)),
+    "sign": (np.sign, lambda a, o: np.zeros_like(a)),
+    "floor": (np.floor, lambda a, o: np.zeros_like(a)),
+    "ceil": (np.ceil, lambda a, o: np.zeros_like(a)),
+    "round": (np.round, lambda a, o: np.zeros_like(a)),
+    "trunc": (np.trunc, lambda a, o: np.zeros_like(a)),
+    "asin": (np.arcsin, lambda a, o: 1 / np.sqrt(1 - a * a)),
+    "acos": (np.arccos, lambda a, o: -1 / np.sqrt(1 - a * a)),
+    "atan": (np.arctan, lambda a, o: 1 / (1 + a * a)),
+    "sinh": (np.sinh, lambda a, o: np.cosh(a)),
+    "cosh": (np.cosh, lambda a, o: np.sinh(a)),
+}
+
+
+class Remainder(Function):
+    """Python's / torch's remainder (sign of the divisor): d/da = 1, d/db = -floor(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b, dt):
+        ctx.save_for_backward(a, b)
+        return np.remainder(a, b, dtype=dt)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        nb = ctx.needs_input_grad[1]
+        return g, (-g * np.floor_divide(a, b) if nb else None)
+
+
+class Norm(Function):
+    """Vector p-norm over ``axis`` (None: all elements); the gradient at a zero norm is 0 (torch's rule),
+    and the inf-norm splits its gradient evenly among ties (as torch's amax)."""
+
+    @staticmethod
+    def forward(ctx, a, p, axis, keepdims):
+        x = np.abs(a)
+        if p == np.inf:
+            out = np.max(x, axis=axis, keepdims=True)
+        elif p == -np.inf:
+            out = np.min(x, axis=axis, keepdims=True)
+        elif p == 0:
+            out = np.sum(x != 0, axis=axis, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            out = np.sum(x, axis=axis, keepdims=True)
+        elif p == 2:
+            out = np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
+        else:
+            out = np.sum(x**p, axis=axis, keepdims=True) ** (1.0 / p)
+        out = np.asarray(out, dtype=a.dtype)
+        ctx.save_for_backward(a, out)
+        ctx.p, ctx.axis, ctx.keepdims = p, axis, keepdims
+        if keepdims:
+            return out
+        return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        p = ctx.p
+        g = np.reshape(g, out.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p in (np.inf, -np.inf):
+                m = (np.abs(a) == out)
+                r = np.sign(a) * m / np.maximum(m.sum(axis=ctx.axis, keepdims=True), 1)
+            elif p == 0:
+                r = np.zeros_like(a)
+            elif p == 1:
+                r = np.sign(a)
+            elif p == 2:
+                r = np.where(out == 0, 0, a / out)
+            else:
+                r = np.where(out == 0, 0, np.sign(a) * np.abs(a) ** (p - 1) / out ** (p - 1))
+        return (g * r).astype(f32), None, None, None
+
+
+class Repeat(Function):
+    """torch's ``Tensor.repeat`` (numpy's tile)."""
+
+    @staticmethod
+    def forward(ctx, a, reps):
+        a2 = a.reshape((1,) * (len(reps) - a.ndim) + a.shape)
+        ctx.shape, ctx.shape2, ctx.reps = a.shape, a2.shape, reps
+        return np.tile(a2, reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        inter = []
+        for r, s in zip(ctx.reps, ctx.shape2):
+            inter += [r, s]
+        g = g.reshape(inter).sum(axis=tuple(range(0, len(inter), 2)))
+        return g.reshape(ctx.shape), None
+
+
+class Cumsum(Function):
+    @staticmethod
+    def forward(ctx, a, axis, dt):
+        ctx.axis = axis
+        return np.cumsum(a, axis=axis, dtype=dt)
+
+    @staticmethod
+    def backward(ctx, g):
+        ax = ctx.axis
+        return np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax), None, None
+
+
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, a, axis, keepdims, dt):
+        ctx.save_for_backward(a)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return np.asarray(np.prod(a, axis=axis, keepdims=keepdims, dtype=dt))
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        ax = ctx.axis
+        x = a.reshape(-1) if ax is None else a
+        axx = 0 if ax is None else ax
+        # product of all the other elements: exclusive prefix times exclusive suffix products (zeros-safe)
+        ones = np.ones_like(np.take(x, [0], axis=axx))
+        left = np.cumprod(np.concatenate([ones, np.take(x, range(x.shape[axx] - 1), axis=axx)], axis=axx), axis=axx)
+        xr = np.flip(x, axx)
+        right = np.flip(np.cumprod(np.concatenate([ones, np.take(xr, range(x.shape[axx] - 1), axis=axx)],
+                                                  axis=axx), axis=axx), axx)
+        others = (left * right).reshape(a.shape)
+        if ax is not None and not ctx.keepdims:
+            g = np.expand_dims(g, ax)
+        return (g * others).astype(f32), None, None, None
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx, a, axis, keepdims):
+        m = np.max(a, axis=axis, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        s = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+        ctx.save_for_backward(a, s)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return s if keepdims else np.squeeze(s, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, s = ctx.saved_tensors
+        if not ctx.keepdims:
+            g = np.expand_dims(g, ctx.axis)
+        return (g * np.exp(a - s)).astype(f32), None, None
+
+
+class TriMask(Function):
+    @staticmethod
+    def forward(ctx, a, k, upper):
+        ctx.k, ctx.upper = k, upper
+        return (np.triu if upper else np.tril)(a, k)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (np.triu if ctx.upper else np.tril)(g, ctx.k), None, None
+
+
+class Diag(Function):
+    @staticmethod
+    def forward(ctx, a, k):
+        ctx.shape, ctx.k = a.shape, k
+        return np.array(np.diag(a, k))
+
+    @staticmethod
+    def backward(ctx, g):
+        if len(ctx.shape) == 1:
+            return np.diag(g, ctx.k).copy(), None
+        out = np.zeros(ctx.shape, f32)
+        n = g.shape[0]
+        r = np.arange(n) + max(-ctx.k, 0)
+        out[r, r + ctx.k] = g
+        return out, None
+
+
+class Einsum(Function):
+    """numpy's einsum forward; each operand's gradient is an einsum of the output gradient with the other
+    operands, written back through a (diagonal-aware) view for repeated subscripts."""
+
+    @staticmethod
+    def forward(ctx, eq, *arrays):
+        ctx.eq = eq
+        ctx.save_for_backward(*arrays)
+        return np.asarray(np.einsum(eq, *arrays))
+
+    @staticmethod
+    def backward(ctx, g):
+        arrays = ctx.saved_tensors
+        ins, out = ctx.eq.split("->")
+        subs = ins.split(",")
+        grads = [None]
+        for i, (s, a) in enumerate(zip(subs, arrays)):
+            if not ctx.needs_input_grad[i + 1]:
+                grads.append(None)
+                continue
+            others = [(subs[j], arrays[j]) for j in range(len(arrays)) if j != i]
+            avail = set(out).union(*[set(o) for o, _ in others])
+            uniq = "".join(dict.fromkeys(s))
+            tgt = "".join(c for c in uniq if c in avail)
+            eq = ",".join([out] + [o for o, _ in others]) + "->" + tgt
+            gt = np.einsum(eq, g, *[x for _, x in others])
+            # broadcast over subscripts summed only inside this operand, in the order of ``uniq``
+            sizes = {c: a.shape[k] for k, c in enumerate(s)}
+            gt = np.einsum(f"{tgt}->{''.join(c for c in uniq if c in tgt)}", gt)
+            shaped = gt.reshape([sizes[c] if c in tgt else 1 for c in uniq])
+            full = np.broadcast_to(shaped, [sizes[c] for c in uniq])
+            res = np.zeros(a.shape, dtype=np.result_type(g.dtype, a.dtype))
+            view = np.einsum(f"{s}->{uniq}", res) if s != uniq else res
+            view[...] = full
+            grads.append(res)
+        return tuple(grads)
+
+
+class Select(Function):
+    """Returns the precomputed value ``v`` of ``a``; the gradient is ``g * w`` (e.g. split among ties)."""
+
+    @staticmethod
+    def forward(ctx, a, v, w):
+        ctx.w = w
+        return np.array(v)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * ctx.w).astype(f32), None, None

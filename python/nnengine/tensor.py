@@ -1,4 +1,9 @@
-"""``Tensor``: numpy float32 storage, an optional gradient, and the op that made it.
+"""``Tensor``: a numpy array (float32 by default; any bool/int/float dtype), an optional gradient, and the
+op that made it.
+
+Glue ops (arithmetic, reductions, indexing, reshapes, ``cat``/``stack``) compute in the tensors' own dtype
+with PyTorch's type promotion (``int64 + float32 -> float32``, ``int / int -> float32``, Python scalars
+only decide the category); the heavy kernels (``nnengine.functional``) compute in float32.
 
 Example:
     >>> import nnengine as ne
@@ -11,16 +16,46 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Sequence, Union
+import gc
+from collections import namedtuple
+from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import ops
+from ._device import CPU, DeviceError, check_device, is_device_like
+from ._dtypes import to_dtype, type_name
+from .autograd import Node as _Node
 from .autograd import backward as _run_backward
 from .autograd import is_grad_enabled
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
 _F32 = np.dtype(np.float32)
+_I64 = np.dtype(np.int64)
+_BOOL = np.dtype(np.bool_)
+_CAT = {"b": 0, "u": 1, "i": 1, "f": 2}
+_SCALAR_DEFAULT = (_BOOL, _I64, _F32)
+_PRINT = {"precision": 4}
+
+
+class _GradDtypeError(RuntimeError, TypeError):
+    """Only floating-point tensors can require gradients (a RuntimeError like torch's, and a TypeError)."""
+
+
+class _ScalarError(RuntimeError, ValueError):
+    """A multi-element tensor used as a Python scalar (RuntimeError like torch's, and a ValueError)."""
+
+
+class return_types:  # noqa: N801 - torch.return_types
+    """torch's ``(values, indices)`` named tuples: ``v, i = x.max(1)``, ``x.max(1)[1]``, ``.values``."""
+
+    max = namedtuple("max", ["values", "indices"])
+    min = namedtuple("min", ["values", "indices"])
+    sort = namedtuple("sort", ["values", "indices"])
+    topk = namedtuple("topk", ["values", "indices"])
+    kthvalue = namedtuple("kthvalue", ["values", "indices"])
+    median = namedtuple("median", ["values", "indices"])
+    mode = namedtuple("mode", ["values", "indices"])
 
 
 def _as_array(x: Any) -> np.ndarray:
@@ -46,15 +81,115 @@ def _norm_index(idx: Any) -> Any:
     return idx
 
 
+def _shape_args(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _promote2(d1: np.dtype, d2: np.dtype) -> np.dtype:
+    """torch.promote_types: the higher category wins; within one category the wider type."""
+    if d1 == d2:
+        return d1
+    c1, c2 = _CAT.get(d1.kind, 2), _CAT.get(d2.kind, 2)
+    if c1 != c2:
+        return d1 if c1 > c2 else d2
+    return np.promote_types(d1, d2)
+
+
+def result_type(*xs: Any) -> np.dtype:
+    """torch.result_type of Tensors, arrays and Python scalars: dimensioned operands decide; 0-d tensors
+    and then scalars only when their category (bool < integer < float) is higher (a float scalar gives
+    float32, an int scalar int64).
+
+    Example:
+        >>> result_type(ne.tensor([1, 2]), 2.5)
+        dtype('float32')
+    """
+    dim = zero = None
+    sc = -1
+    for x in xs:
+        if isinstance(x, Tensor):
+            a = x.data
+        elif isinstance(x, np.ndarray):
+            a = x
+        elif isinstance(x, (bool, np.bool_)):
+            sc = max(sc, 0)
+            continue
+        elif isinstance(x, (int, np.integer)):
+            sc = max(sc, 1)
+            continue
+        elif isinstance(x, (float, np.floating)):
+            sc = max(sc, 2)
+            continue
+        else:
+            a = _as_array(x)
+        if a.ndim:
+            dim = a.dtype if dim is None else _promote2(dim, a.dtype)
+        else:
+            zero = a.dtype if zero is None else _promote2(zero, a.dtype)
+    res = dim
+    if zero is not None and (res is None or _CAT.get(zero.kind, 2) > _CAT.get(res.kind, 2)):
+        res = zero
+    if sc >= 0 and (res is None or sc > _CAT.get(res.kind, 2)):
+        res = _SCALAR_DEFAULT[sc]
+    return _F32 if res is None else res
+
+
+_TORCH_SHORT = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
+
+
+def _check_cast(res: np.dtype, out: np.dtype) -> None:
+    if _CAT.get(res.kind, 2) > _CAT.get(out.kind, 2):
+        raise RuntimeError(f"result type {_TORCH_SHORT.get(res.kind, res.name)} can't be cast to the desired "
+                           f"output type {_TORCH_SHORT.get(out.kind, out.name)}")
+
+
+def _dim(d: Any, ndim: int) -> int:
+    n = max(ndim, 1)
+    if isinstance(d, Tensor):
+        d = int(d)
+    if not -n <= d < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return int(d) % n
+
+
+def _consumed(t: Tensor) -> bool:
+    """Whether a live recorded op holds ``t`` as an input (its backward would follow ``t._ctx``).
+
+    The tape keeps inputs in each Node's ``inputs`` list; nodes already swept by backward() (ctx None)
+    no longer count. A full referrer scan, so only the rare grad-mode in-place path calls it.
+    """
+    for r in gc.get_referrers(t):
+        if type(r) is list or type(r) is tuple:
+            for n in gc.get_referrers(r):
+                if (isinstance(n, _Node) or type(n).__name__ == "Node") and getattr(n, "inputs", None) is r \
+                        and getattr(n, "ctx", None) is not None:
+                    return True
+    return False
+
+
+_VIEW_FNS: tuple = ()
+
+
 class Tensor:
-    """A float32 array that can record the operations applied to it for automatic differentiation."""
+    """An array that can record the operations applied to it for automatic differentiation.
+
+    ``Tensor(data)`` gives float32 (like ``torch.Tensor``); ``ne.tensor(data)`` infers the dtype like
+    ``torch.tensor``. ``.data`` is the numpy array itself.
+
+    Example:
+        >>> t = ne.Tensor([[1, 2], [3, 4]])
+        >>> t.dtype, t.device
+        (dtype('float32'), device(type='cpu'))
+    """
 
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
         arr = _as_array(data)
         if dtype is not None:
-            arr = arr.astype(dtype, copy=False)
+            arr = arr.astype(to_dtype(dtype), copy=False)
         elif arr.dtype != np.float32:
             if arr.dtype.kind in "fbiu" or arr.dtype == object:
                 arr = arr.astype(np.float32)
@@ -73,10 +208,8 @@ class Tensor:
     @classmethod
     def _wrap(cls, arr: np.ndarray) -> Tensor:
         t = cls.__new__(cls)
-        if type(arr) is not np.ndarray or arr.dtype is not _F32:
+        if type(arr) is not np.ndarray:
             arr = np.asarray(arr)
-            if arr.dtype != np.float32 and arr.dtype.kind == "f":
-                arr = arr.astype(np.float32)
         t.data = arr
         t.grad = None
         t._ctx = None
@@ -97,14 +230,48 @@ class Tensor:
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
+    @property
+    def device(self) -> Any:
+        """Always ``ne.device("cpu")``."""
+        return CPU
+
+    is_cuda = False
+    is_cpu = True
+    is_sparse = False
+    is_quantized = False
+    layout = "strided"
+
+    def get_device(self) -> int:
+        """-1, torch's answer for a CPU tensor."""
+        return -1
+
     def size(self, dim: Optional[int] = None) -> Union[tuple, int]:
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
         return int(self.data.size)
 
+    nelement = numel
+
     def dim(self) -> int:
         return self.data.ndim
+
+    ndimension = dim
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self.data.itemsize)
+
+    def stride(self, dim: Optional[int] = None) -> Union[tuple, int]:
+        """Strides in elements, like torch's."""
+        st = tuple(s // self.data.itemsize for s in self.data.strides)
+        return st if dim is None else st[dim]
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
 
     @property
     def is_leaf(self) -> bool:
@@ -114,13 +281,27 @@ class Tensor:
     def T(self) -> Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        """The last two dims swapped (batched matrix transpose)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
+        body = np.array2string(self.data, precision=_PRINT["precision"], separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({body}{extra})"
+
+    def __format__(self, spec: str) -> str:
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)
@@ -128,7 +309,8 @@ class Tensor:
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and self.data.dtype.kind != "f":
-            raise TypeError(f"requires_grad: only floating-point tensors can require gradients, got {self.dtype}")
+            raise _GradDtypeError("only Tensors of floating point dtype can require gradients "
+                                  f"(only floating point tensors can require gradients), got {self.dtype}")
         if not flag and self._ctx is not None:
             raise RuntimeError("requires_grad_: cannot turn off gradients of a non-leaf tensor; use detach()")
         self.requires_grad = bool(flag)
@@ -167,10 +349,6 @@ class Tensor:
                 raise ValueError(f"grad: expected shape {self.data.shape}, got {g.shape}")
         _run_backward(self, g)
 
-    def zero_(self) -> Tensor:
-        self.data[...] = 0
-        return self
-
     @property
     def grad_fn(self):
         return self._ctx
@@ -182,30 +360,150 @@ class Tensor:
     def tolist(self) -> Any:
         return self.data.tolist()
 
-    def item(self) -> float:
+    def item(self) -> Any:
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
+            raise _ScalarError(f"item: only one-element tensors can be converted, got shape {self.shape}")
         return self.data.reshape(()).item()
 
-    def float(self) -> Tensor:
-        """float32 copy (self if already float32); differentiable, like PyTorch's ``.float()``."""
-        if self.dtype == np.float32:
+    def _cast(self, dt: np.dtype) -> Tensor:
+        if self.data.dtype == dt:
             return self
-        if self.requires_grad and is_grad_enabled():
-            return ops.Mul.apply(self, np.float32(1.0))  # float32 result, gradient flows back to self
-        return Tensor(self.data.astype(np.float32))
+        if dt.kind == "f" and self.requires_grad and is_grad_enabled():
+            return ops.Cast.apply(self, dt)  # differentiable between float dtypes
+        return Tensor._wrap(self.data.astype(dt))  # to integers/bool: a new leaf, no gradient (as torch)
+
+    def float(self) -> Tensor:
+        """float32 (self if already float32); differentiable, like PyTorch's ``.float()``."""
+        return self if self.data.dtype is _F32 else self._cast(_F32)
+
+    def double(self) -> Tensor:
+        """float64 (computed by the glue ops in float64; kernels still compute in float32)."""
+        return self._cast(np.dtype(np.float64))
+
+    def half(self) -> Tensor:
+        return self._cast(np.dtype(np.float16))
 
     def long(self) -> Tensor:
-        return Tensor(self.data.astype(np.int64), dtype=np.int64)
+        return self._cast(_I64)
 
-    def clone(self) -> Tensor:
-        return ops.Mul.apply(self, np.float32(1.0)) if self.requires_grad else Tensor._wrap(self.data.copy())
+    def int(self) -> Tensor:
+        return self._cast(np.dtype(np.int32))
 
-    def copy_(self, src: ArrayLike) -> Tensor:
-        self.data[...] = _as_array(src)
+    def short(self) -> Tensor:
+        return self._cast(np.dtype(np.int16))
+
+    def char(self) -> Tensor:
+        return self._cast(np.dtype(np.int8))
+
+    def byte(self) -> Tensor:
+        return self._cast(np.dtype(np.uint8))
+
+    def bool(self) -> Tensor:
+        return self._cast(_BOOL)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """Without ``dtype``: torch's type string ('torch.FloatTensor', 'torch.LongTensor'...), so
+        ``x.type() == 'torch.FloatTensor'`` checks carry over. With one (a dtype or such a string): the
+        converted tensor (self when it already has that dtype).
+
+        Example:
+            >>> ne.tensor([1, 2]).type()
+            'torch.LongTensor'
+            >>> ne.tensor([1, 2]).type(ne.float32).dtype
+            dtype('float32')
+        """
+        if dtype is None:
+            return type_name(self.data.dtype)
+        return self._cast(to_dtype(dtype))
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self._cast(other.dtype)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``; ``device=``/``dtype=``/
+        ``copy=``/``non_blocking=`` keywords. Returns self when nothing changes (as torch). Any device but
+        the CPU raises ``DeviceError``.
+
+        Example:
+            >>> x = ne.zeros(2).to("cpu", ne.float64)
+            >>> x.dtype
+            dtype('float64')
+        """
+        copy = bool(kwargs.pop("copy", False))
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        dt = None
+        for a in args:
+            if isinstance(a, Tensor):
+                dt = a.data.dtype
+            elif a is None or isinstance(a, bool):
+                continue
+            elif is_device_like(a) or isinstance(a, int):
+                check_device(a, "to")
+            else:
+                dt = to_dtype(a, "to")
+        if "device" in kwargs:
+            check_device(kwargs.pop("device"), "device")
+        if "dtype" in kwargs:
+            dt = to_dtype(kwargs.pop("dtype"))
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+        out = self if dt is None else self._cast(dt)
+        return out.clone() if copy and out is self else out
+
+    def cpu(self) -> Tensor:
         return self
 
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """Always raises ``DeviceError``: nnengine runs on the CPU only."""
+        name = "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else str(device)
+        raise DeviceError(f"cuda: nnengine runs on the CPU only; got device '{name}'")
+
+    def pin_memory(self) -> Tensor:
+        return self
+
+    def share_memory_(self) -> Tensor:
+        return self
+
+    def clone(self, memory_format: Any = None) -> Tensor:
+        if self.requires_grad and is_grad_enabled():
+            return ops.Clone.apply(self)
+        return Tensor._wrap(np.array(self.data, copy=True, order="C"))
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        check_device(device)
+        return Tensor(np.array(_as_array(data), copy=True), requires_grad=requires_grad,
+                      dtype=self.dtype if dtype is None else dtype)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return zeros(*size, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return ones(*size, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return empty(*size, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return full(size, fill_value, dtype=self.dtype if dtype is None else dtype, device=device,
+                    requires_grad=requires_grad)
+
     # ----------------------------------------------------------------- arithmetic
+    def _bin(self, o: Any, fn: Any, rev: bool = False, div: bool = False) -> Tensor:
+        sd = self.data.dtype
+        if isinstance(o, Tensor):
+            dt = sd if o.data.dtype is sd else result_type(self, o)
+        elif type(o) is float and sd.kind == "f":
+            dt = sd
+        else:
+            if not isinstance(o, (int, float, np.generic, np.ndarray)):
+                o = _as_array(o)
+            dt = result_type(self, o)
+        if div and dt.kind != "f":
+            dt = _F32
+        return fn.apply(o, self, dt) if rev else fn.apply(self, o, dt)
+
     @staticmethod
     def _other(x: Any) -> Any:
         if isinstance(x, Tensor):
@@ -214,68 +512,285 @@ class Tensor:
         return a.astype(np.float32) if a.dtype != np.float32 else a
 
     def __add__(self, o):
-        return ops.Add.apply(self, self._other(o))
+        return self._bin(o, ops.Add)
 
     def __radd__(self, o):
-        return ops.Add.apply(self._other(o), self)
+        return self._bin(o, ops.Add, True)
 
     def __sub__(self, o):
-        return ops.Sub.apply(self, self._other(o))
+        return self._bin(o, ops.Sub)
 
     def __rsub__(self, o):
-        return ops.Sub.apply(self._other(o), self)
+        return self._bin(o, ops.Sub, True)
 
     def __mul__(self, o):
-        return ops.Mul.apply(self, self._other(o))
+        return self._bin(o, ops.Mul)
 
     def __rmul__(self, o):
-        return ops.Mul.apply(self._other(o), self)
+        return self._bin(o, ops.Mul, True)
 
     def __truediv__(self, o):
-        return ops.Div.apply(self, self._other(o))
+        return self._bin(o, ops.Div, div=True)
 
     def __rtruediv__(self, o):
-        return ops.Div.apply(self._other(o), self)
+        return self._bin(o, ops.Div, True, div=True)
+
+    def __floordiv__(self, o):
+        dt = result_type(self, o)
+        return Tensor._wrap(np.floor_divide(self.data, _as_array(o), dtype=dt))
+
+    def __rfloordiv__(self, o):
+        dt = result_type(self, o)
+        return Tensor._wrap(np.floor_divide(_as_array(o), self.data, dtype=dt))
+
+    def __mod__(self, o):
+        return self._bin(o, ops.Remainder)
+
+    def __rmod__(self, o):
+        return self._bin(o, ops.Remainder, True)
 
     def __neg__(self):
+        if self.data.dtype.kind == "b":
+            raise TypeError("Negation, the `-` operator, on a bool tensor is not supported.")
         return ops.Neg.apply(self)
 
     def __pos__(self):
         return self
 
+    def __abs__(self):
+        return self.abs()
+
     def __pow__(self, o):
-        return ops.Pow.apply(self, self._other(o))
+        return self._bin(o, ops.Pow)
 
     def __rpow__(self, o):
-        return ops.Pow.apply(self._other(o), self)
+        return self._bin(o, ops.Pow, True)
 
     def __matmul__(self, o):
-        return ops.MatMul.apply(self, self._other(o))
+        return ops.MatMul.apply(self, o if isinstance(o, Tensor) else tensor(o))
 
     def __rmatmul__(self, o):
-        return ops.MatMul.apply(self._other(o), self)
+        return ops.MatMul.apply(o if isinstance(o, Tensor) else tensor(o), self)
+
+    def _logic(self, fn: Any, o: Any) -> Tensor:
+        return Tensor._wrap(np.asarray(fn(self.data, _as_array(o))))
+
+    def __and__(self, o):
+        return self._logic(np.bitwise_and, o)
+
+    __rand__ = __and__
+
+    def __or__(self, o):
+        return self._logic(np.bitwise_or, o)
+
+    __ror__ = __or__
+
+    def __xor__(self, o):
+        return self._logic(np.bitwise_xor, o)
+
+    __rxor__ = __xor__
+
+    def __invert__(self):
+        if self.data.dtype.kind == "f":
+            raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
+        return Tensor._wrap(np.invert(self.data))
+
+    def logical_not(self) -> Tensor:
+        return Tensor._wrap(np.logical_not(self.data))
+
+    def logical_and(self, o: Any) -> Tensor:
+        return Tensor._wrap(np.logical_and(self.data, _as_array(o)))
+
+    def logical_or(self, o: Any) -> Tensor:
+        return Tensor._wrap(np.logical_or(self.data, _as_array(o)))
+
+    # ----------------------------------------------------------------- in place (torch's autograd rules)
+    def _rebind(self, compute: Callable[[Tensor], Tensor], reshape: bool = False) -> Tensor:
+        """Grad-mode in-place op: the out-of-place result goes on the tape and this object becomes it.
+
+        Safe only while no recorded op holds this tensor (its backward would follow the new node): then
+        a RuntimeError, as torch's version counter would give at backward time.
+        """
+        if self._ctx is None and self.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        node = self._ctx
+        if node is not None and node.fn in _VIEW_FNS and any(
+                t is not None and np.may_share_memory(self.data, t.data) for t in node.inputs):
+            raise RuntimeError(f"in-place operation on a view ({node.fn.__name__}) of a tensor that requires grad "
+                               "is not supported by nnengine (torch would update the base); use an out-of-place "
+                               "op, e.g. y = y + 1")
+        if _consumed(self):
+            raise RuntimeError("in-place operation on a tensor that an operation recorded for backward already "
+                               "uses: its gradient would be wrong. Use an out-of-place op (y = y + 1) or clone() "
+                               "it first")
+        proxy = Tensor._wrap(self.data)
+        proxy._ctx, proxy._out_index, proxy.requires_grad = self._ctx, self._out_index, self.requires_grad
+        res = compute(proxy)
+        if not reshape and res.data.shape != self.data.shape:
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(res.shape)}")
+        if res.data.dtype != self.data.dtype:
+            _check_cast(res.data.dtype, self.data.dtype)
+            res = res._cast(self.data.dtype)
+        self.data, self._ctx, self._out_index = res.data, res._ctx, res._out_index
+        self.requires_grad = res.requires_grad
+        self.grad = None
+        return self
+
+    def _needs_tape(self, others: Sequence[Any]) -> bool:
+        return is_grad_enabled() and (self.requires_grad or any(
+            isinstance(o, Tensor) and o.requires_grad for o in others))
+
+    def _inplace_apply(self, compute: Callable[[Tensor], Tensor], others: Sequence[Any] = (),
+                       reshape: bool = False) -> Tensor:
+        if self._needs_tape(others):
+            return self._rebind(compute, reshape)
+        res = compute(self).data
+        if reshape:
+            self.data = res
+            return self
+        _check_cast(res.dtype, self.data.dtype)
+        if res.shape != self.data.shape and np.broadcast_shapes(res.shape, self.data.shape) != self.data.shape:
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(np.broadcast_shapes(res.shape, self.data.shape))}")
+        self.data[...] = res
+        return self
+
+    def _ibin(self, o: Any, fn: Any, ufunc: Any, div: bool = False, alpha: Any = None) -> Tensor:
+        if self._needs_tape((o,)):
+            if alpha is not None:
+                return self._rebind(lambda s: s._bin(o * alpha, fn, div=div))
+            return self._rebind(lambda s: s._bin(o, fn, div=div))
+        b = o.data if isinstance(o, Tensor) else o if isinstance(o, (int, float, np.generic, np.ndarray)) \
+            else _as_array(o)
+        dt = result_type(self, b)
+        if div and dt.kind != "f":
+            dt = _F32
+        _check_cast(dt, self.data.dtype)
+        if alpha is not None:
+            b = np.multiply(b, alpha)
+        ufunc(self.data, b, out=self.data, casting="unsafe")
+        return self
 
     def __iadd__(self, o):
-        return self._inplace(np.add, o)
+        return self._ibin(o, ops.Add, np.add)
 
     def __isub__(self, o):
-        return self._inplace(np.subtract, o)
+        return self._ibin(o, ops.Sub, np.subtract)
 
     def __imul__(self, o):
-        return self._inplace(np.multiply, o)
+        return self._ibin(o, ops.Mul, np.multiply)
 
     def __itruediv__(self, o):
-        return self._inplace(np.divide, o)
+        return self._ibin(o, ops.Div, np.divide, div=True)
 
-    def _inplace(self, fn, o):
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError("in-place operation on a tensor that requires grad; use ne.no_grad() or out-of-place ops")
-        fn(self.data, _as_array(o), out=self.data, casting="unsafe")
-        return self
+    def __ipow__(self, o):
+        return self._ibin(o, ops.Pow, np.power)
+
+    def add_(self, other: Any, alpha: Any = None) -> Tensor:
+        """In-place ``self += alpha * other`` (torch's autograd rules for in-place ops).
+
+        Example:
+            >>> with ne.no_grad():
+            ...     p.add_(g, alpha=-0.1)
+        """
+        return self._ibin(other, ops.Add, np.add, alpha=None if alpha == 1 else alpha)
+
+    def sub_(self, other: Any, alpha: Any = None) -> Tensor:
+        return self._ibin(other, ops.Sub, np.subtract, alpha=None if alpha == 1 else alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._ibin(other, ops.Mul, np.multiply)
+
+    def div_(self, other: Any, rounding_mode: Optional[str] = None) -> Tensor:
+        if rounding_mode is not None:
+            return self._inplace_apply(lambda s: s.div(other, rounding_mode=rounding_mode), (other,))
+        return self._ibin(other, ops.Div, np.divide, div=True)
+
+    def pow_(self, e: Any) -> Tensor:
+        return self._ibin(e, ops.Pow, np.power)
+
+    def add(self, other: Any, alpha: Any = None) -> Tensor:
+        return self + (other if alpha is None or alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, alpha: Any = None) -> Tensor:
+        return self - (other if alpha is None or alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any, rounding_mode: Optional[str] = None) -> Tensor:
+        if rounding_mode is None:
+            return self / other
+        q = (self / other).data
+        r = np.floor(q) if rounding_mode == "floor" else np.trunc(q) if rounding_mode == "trunc" else None
+        if r is None:
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        dt = result_type(self, other)
+        return Tensor._wrap(r.astype(dt))
+
+    true_divide = __truediv__
+    multiply = mul
+    subtract = sub
+    divide = div
+
+    def neg(self) -> Tensor:
+        return -self
+
+    negative = neg
+
+    def fill_(self, value: Any) -> Tensor:
+        if not self._needs_tape((value,)):
+            self.data[...] = _as_array(value)
+            return self
+        return self._rebind(lambda s: ops.MaskedFill.apply(s, np.ones(s.shape, bool), _as_array(value)))
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, src: ArrayLike, non_blocking: bool = False) -> Tensor:
+        if not self._needs_tape((src,)):
+            np.copyto(self.data, _as_array(src), casting="unsafe")
+            return self
+        s = src if isinstance(src, Tensor) else Tensor._wrap(_as_array(src))
+        return self._rebind(lambda _: s._cast(self.data.dtype).expand(self.shape).clone())
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        from .random import generator
+
+        return self._inplace_apply(lambda s: Tensor._wrap(generator().uniform(a, b, s.shape).astype(s.dtype)))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        from .random import generator
+
+        return self._inplace_apply(lambda s: Tensor._wrap(generator().normal(mean, std, s.shape).astype(s.dtype)))
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return self._inplace_apply(lambda s: s.masked_fill(mask, value))
+
+    def clamp_(self, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:  # noqa: A002
+        return self._inplace_apply(lambda s: s.clamp(min, max))
+
+    clip_ = clamp_
+
+    def t_(self) -> Tensor:
+        return self._inplace_apply(lambda s: s.t(), reshape=True)
+
+    def squeeze_(self, dim: Optional[int] = None) -> Tensor:
+        return self._inplace_apply(lambda s: s.squeeze(dim), reshape=True)
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return self._inplace_apply(lambda s: s.unsqueeze(dim), reshape=True)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None) -> Tensor:
+        return self._inplace_apply(lambda s: s.scatter(dim, index, src, value=value), (src,))
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        return self._inplace_apply(lambda s: s.scatter_add(dim, index, src), (src,))
 
     # comparisons give plain boolean tensors (non-differentiable)
     def _cmp(self, fn, o) -> Tensor:
-        return Tensor(fn(self.data, _as_array(o)), dtype=bool)
+        return Tensor._wrap(np.asarray(fn(self.data, _as_array(o))))
 
     def __lt__(self, o):
         return self._cmp(np.less, o)
@@ -295,6 +810,18 @@ class Tensor:
     def ne(self, o) -> Tensor:
         return self._cmp(np.not_equal, o)
 
+    def lt(self, o) -> Tensor:
+        return self._cmp(np.less, o)
+
+    def le(self, o) -> Tensor:
+        return self._cmp(np.less_equal, o)
+
+    def gt(self, o) -> Tensor:
+        return self._cmp(np.greater, o)
+
+    def ge(self, o) -> Tensor:
+        return self._cmp(np.greater_equal, o)
+
     def __eq__(self, o):  # type: ignore[override]
         return self._cmp(np.equal, o)
 
@@ -302,6 +829,22 @@ class Tensor:
         return self._cmp(np.not_equal, o)
 
     __hash__ = object.__hash__
+
+    def equal(self, o: Any) -> bool:
+        b = _as_array(o)
+        return self.data.shape == b.shape and bool(np.array_equal(self.data, b))
+
+    def allclose(self, o: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        return bool(np.allclose(self.data, _as_array(o), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def isnan(self) -> Tensor:
+        return Tensor._wrap(np.asarray(np.isnan(self.data)))
+
+    def isinf(self) -> Tensor:
+        return Tensor._wrap(np.asarray(np.isinf(self.data)))
+
+    def isfinite(self) -> Tensor:
+        return Tensor._wrap(np.asarray(np.isfinite(self.data)))
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
@@ -316,29 +859,126 @@ class Tensor:
 
     def __index__(self) -> int:
         if self.data.dtype.kind not in "iub":
-            raise TypeError("only integer tensors can be used as an index")
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     # ----------------------------------------------------------------- elementwise math
+    def _fl(self) -> Tensor:
+        """self, or a float32 copy of an integer/bool tensor (torch: exp(int tensor) is float32)."""
+        return self if self.data.dtype.kind == "f" else Tensor._wrap(self.data.astype(_F32))
+
     def exp(self) -> Tensor:
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._fl())
 
     def log(self) -> Tensor:
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._fl())
 
     def sqrt(self) -> Tensor:
-        return ops.Sqrt.apply(self)
+        return ops.Sqrt.apply(self._fl())
 
     def abs(self) -> Tensor:
         return ops.Abs.apply(self)
 
+    absolute = abs
+
+    def _unary(self, name: str, keep_int: bool = False) -> Tensor:
+        if self.data.dtype.kind != "f":
+            if keep_int:
+                f, _ = ops._UNARY[name]
+                return Tensor._wrap(np.asarray(f(self.data)).astype(self.data.dtype))
+            return ops.Unary.apply(Tensor._wrap(self.data.astype(_F32)), name)
+        return ops.Unary.apply(self, name)
+
+    def log1p(self) -> Tensor:
+        return self._unary("log1p")
+
+    def expm1(self) -> Tensor:
+        return self._unary("expm1")
+
+    def log2(self) -> Tensor:
+        return self._unary("log2")
+
+    def log10(self) -> Tensor:
+        return self._unary("log10")
+
+    def exp2(self) -> Tensor:
+        return self._unary("exp2")
+
+    def sin(self) -> Tensor:
+        return self._unary("sin")
+
+    def cos(self) -> Tensor:
+        return self._unary("cos")
+
+    def tan(self) -> Tensor:
+        return self._unary("tan")
+
+    def asin(self) -> Tensor:
+        return self._unary("asin")
+
+    def acos(self) -> Tensor:
+        return self._unary("acos")
+
+    def atan(self) -> Tensor:
+        return self._unary("atan")
+
+    def sinh(self) -> Tensor:
+        return self._unary("sinh")
+
+    def cosh(self) -> Tensor:
+        return self._unary("cosh")
+
+    def rsqrt(self) -> Tensor:
+        return self._unary("rsqrt")
+
+    def reciprocal(self) -> Tensor:
+        return self._unary("reciprocal")
+
+    def square(self) -> Tensor:
+        return self._unary("square", keep_int=True)
+
+    def erf(self) -> Tensor:
+        return self._unary("erf")
+
+    def sign(self) -> Tensor:
+        return self._unary("sign", keep_int=True)
+
+    def floor(self) -> Tensor:
+        return self._unary("floor", keep_int=True)
+
+    def ceil(self) -> Tensor:
+        return self._unary("ceil", keep_int=True)
+
+    def trunc(self) -> Tensor:
+        return self._unary("trunc", keep_int=True)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        if decimals:
+            return Tensor._wrap(np.round(self.data, decimals))
+        return self._unary("round", keep_int=True)
+
     def pow(self, e) -> Tensor:
         return self ** e
 
-    def clamp(self, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = maximum(out, min)
+            if max is not None:
+                out = minimum(out, max)
+            return out
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         return ops.Clamp.apply(self, min, max)
 
     clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        return maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return minimum(self, other)
 
     def relu(self) -> Tensor:
         from .functional import relu
@@ -355,15 +995,20 @@ class Tensor:
 
         return tanh(self)
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         from .functional import softmax
 
         return softmax(self, dim)
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
         from .functional import log_softmax
 
         return log_softmax(self, dim)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """Entries where ``mask`` is True replaced by ``value`` (differentiable in self)."""
+        m = np.broadcast_to(_as_array(mask).astype(bool), self.shape)
+        return ops.MaskedFill.apply(self, m, _as_array(value))
 
     # ----------------------------------------------------------------- reductions
     @staticmethod
@@ -372,42 +1017,221 @@ class Tensor:
             return tuple(dim)
         return dim
 
-    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.Sum.apply(self, self._axis(dim), keepdim)
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self._cast(to_dtype(dtype))
+        return ops.Sum.apply(x, self._axis(dim), keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.Mean.apply(self, self._axis(dim), keepdim)
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self._cast(to_dtype(dtype))
+        if x.data.dtype.kind != "f":
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
+                               f"or complex dtype. Got: {_TORCH_SHORT.get(x.dtype.kind, x.dtype.name)}")
+        return ops.Mean.apply(x, self._axis(dim), keepdim)
 
-    def var(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True) -> Tensor:
-        return ops.Var.apply(self, self._axis(dim), keepdim, 1 if unbiased else 0)
+    def var(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True, *,
+            correction: Optional[int] = None) -> Tensor:
+        """Variance (Bessel-corrected by default). nnengine's positional order is (dim, keepdim, unbiased);
+        pass ``unbiased=``/``correction=`` by keyword for code that runs on both.
+        """
+        c = (1 if unbiased else 0) if correction is None else int(correction)
+        return ops.Var.apply(self, self._axis(dim), keepdim, c)
 
-    def std(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True) -> Tensor:
-        return self.var(dim, keepdim, unbiased).sqrt()
+    def std(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True, *,
+            correction: Optional[int] = None) -> Tensor:
+        return self.var(dim, keepdim, unbiased, correction=correction).sqrt()
 
-    def max(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
-        return ops.MaxMin.apply(self, dim, keepdim, True)
+    def prod(self, dim: Optional[int] = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self._cast(to_dtype(dtype))
+        dt = x.dtype if x.dtype.kind == "f" else _I64
+        return ops.Prod.apply(x, None if dim is None else _dim(dim, self.ndim), keepdim, dt)
 
-    def min(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
-        return ops.MaxMin.apply(self, dim, keepdim, False)
+    def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self._cast(to_dtype(dtype))
+        dt = x.dtype if x.dtype.kind == "f" else _I64
+        return ops.Cumsum.apply(x, _dim(dim, self.ndim), dt)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return ops.LogSumExp.apply(self._fl(), self._axis(dim), keepdim)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """Vector norm over ``dim`` (all elements by default): p = 2 / 'fro', 1, inf, -inf, 0 or any float.
+
+        Example:
+            >>> ne.tensor([3.0, 4.0]).norm()
+            tensor(5.)
+        """
+        if p == "fro" or p is None:
+            p = 2
+        if isinstance(p, str):
+            raise NotImplementedError(f"norm: p={p!r} is not supported (vector norms only)")
+        x = self._fl() if dtype is None else self._cast(to_dtype(dtype))
+        return ops.Norm.apply(x, float(p), self._axis(dim), keepdim)
+
+    def all(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)))
+
+    def any(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)))
+
+    def _pick(self, idx: np.ndarray, d: int, keepdim: bool, kind: Any) -> Any:
+        """(values, indices) named tuple: values gathered at ``idx`` (kept dim) so the gradient goes to
+        exactly those positions."""
+        values = ops.Gather.apply(self, idx, d)
+        if not keepdim:
+            idx = np.squeeze(idx, d)
+            values = values.reshape(idx.shape)
+        return kind(values, Tensor._wrap(idx.astype(np.int64, copy=False)))
+
+    def _reduce_pick(self, argfn: Any, dim: Any, keepdim: bool, kind: Any) -> Any:
+        if self.ndim == 0:
+            _dim(dim, 0)
+            return kind(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        d = _dim(dim, self.ndim)
+        if self.shape[d] == 0:
+            raise IndexError(f"{kind.__name__}(): Expected reduction dim {d} to have non-zero size.")
+        return self._pick(argfn(self.data, axis=d, keepdims=True), d, keepdim, kind)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """``max()`` -> 0-d tensor (gradient split evenly among ties, as torch); ``max(dim)`` ->
+        ``(values, indices)`` with the whole gradient at ``indices`` (torch's rule); ``max(other)`` ->
+        elementwise maximum.
+
+        Example:
+            >>> v, i = ne.tensor([[1.0, 3.0], [4.0, 2.0]]).max(1)
+            >>> i
+            tensor([1, 0])
+        """
+        if isinstance(dim, Tensor):
+            return maximum(self, dim)
+        if dim is None:
+            return ops.MaxMin.apply(self, None, False, True)
+        return self._reduce_pick(np.argmax, dim, keepdim, return_types.max)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Like ``max``: 0-d without ``dim``, ``(values, indices)`` with it, elementwise with a Tensor."""
+        if isinstance(dim, Tensor):
+            return minimum(self, dim)
+        if dim is None:
+            return ops.MaxMin.apply(self, None, False, False)
+        return self._reduce_pick(np.argmin, dim, keepdim, return_types.min)
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Max over one or several dims, gradient split evenly among ties (torch.amax)."""
+        return ops.MaxMin.apply(self, self._axis(dim), keepdim, True)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.MaxMin.apply(self, self._axis(dim), keepdim, False)
 
     def argmax(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
-        r = np.argmax(self.data, axis=dim, keepdims=keepdim) if dim is not None else np.argmax(self.data)
-        return Tensor(np.asarray(r), dtype=np.int64)
+        if dim is None:
+            r = np.argmax(self.data)
+            return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
+        return Tensor._wrap(np.asarray(np.argmax(self.data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
 
     def argmin(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
-        r = np.argmin(self.data, axis=dim, keepdims=keepdim) if dim is not None else np.argmin(self.data)
-        return Tensor(np.asarray(r), dtype=np.int64)
+        if dim is None:
+            r = np.argmin(self.data)
+            return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
+        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
+
+    def _argsort(self, d: int, descending: bool) -> np.ndarray:
+        if not descending:
+            return np.argsort(self.data, axis=d, kind="stable")
+        n = self.shape[d]
+        return (n - 1) - np.flip(np.argsort(np.flip(self.data, d), axis=d, kind="stable"), d)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        if self.ndim == 0:
+            return Tensor._wrap(np.zeros((), np.int64))
+        return Tensor._wrap(self._argsort(_dim(dim, self.ndim), descending).astype(np.int64))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """``(values, indices)`` along ``dim`` (stable; NaN sorts as the largest value, as torch)."""
+        if self.ndim == 0:
+            return return_types.sort(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        d = _dim(dim, self.ndim)
+        return self._pick(self._argsort(d, descending), d, True, return_types.sort)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+        """The ``k`` largest (``largest=False``: smallest) entries along ``dim`` as ``(values, indices)``."""
+        d = _dim(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError(f"selected index k out of range (k={k}, size {n})")
+        if self.ndim == 0:
+            return return_types.topk(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        idx = np.take(self._argsort(d, largest), np.arange(k), axis=d)
+        return self._pick(idx, d, True, return_types.topk)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        """The ``k``-th smallest entry (1-based) along ``dim`` as ``(values, indices)``."""
+        d = _dim(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if not 1 <= k <= n:
+            raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} (k={k}, size {n})")
+        if self.ndim == 0:
+            return return_types.kthvalue(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        idx = np.take(self._argsort(d, False), [k - 1], axis=d)
+        return self._pick(idx, d, keepdim, return_types.kthvalue)
+
+    def median(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Lower median (torch's: no averaging). Without ``dim`` a 0-d tensor (gradient split evenly among
+        entries equal to it); with ``dim`` ``(values, indices)``."""
+        if dim is None:
+            flat = self.data.reshape(-1)
+            if flat.size == 0:
+                return Tensor._wrap(np.asarray(np.nan, self.dtype))
+            srt = np.sort(flat, kind="stable")
+            v = srt[(flat.size - 1) // 2]
+            if np.isnan(srt[-1]) if self.dtype.kind == "f" else False:
+                v = srt[-1]
+            m = (self.data == v) if not (self.dtype.kind == "f" and np.isnan(v)) else np.isnan(self.data)
+            w = (m / max(int(m.sum()), 1)).astype(_F32)
+            return ops.Select.apply(self, np.asarray(v, self.dtype), w)
+        if self.ndim == 0:
+            return return_types.median(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        d = _dim(dim, self.ndim)
+        n = self.shape[d]
+        idx = np.take(self._argsort(d, False), [(n - 1) // 2], axis=d)
+        return self._pick(idx, d, keepdim, return_types.median)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        """Most frequent value along ``dim`` (the smallest among equally frequent ones) and the index of
+        its last occurrence, as ``(values, indices)``."""
+        if self.ndim == 0:
+            return return_types.mode(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        d = _dim(dim, self.ndim)
+        a = np.moveaxis(self.data, d, -1)
+        rows = a.reshape(-1, a.shape[-1])
+        out = np.empty(rows.shape[0], np.int64)
+        for r, row in enumerate(rows):
+            vals, counts = np.unique(row, return_counts=True)
+            v = vals[np.argmax(counts)]
+            out[r] = np.flatnonzero(row == v)[-1]
+        idx = np.expand_dims(out.reshape(a.shape[:-1]), d)
+        return self._pick(idx, d, keepdim, return_types.mode)
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return ops.Reshape.apply(self, tuple(int(s) for s in shape))
+        return ops.Reshape.apply(self, _shape_args(shape))
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """A reshape that shares the storage; raises RuntimeError (like torch) when the strides do not allow
+        it, e.g. after ``t()``: use ``reshape`` or ``contiguous().view``. ``view(dtype)`` reinterprets bytes.
+        """
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+            dt = to_dtype(shape[0])
+            return Tensor._wrap(self.data.view(dt))
+        return ops.View.apply(self, _shape_args(shape))
 
     def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         nd = self.ndim
@@ -417,6 +1241,10 @@ class Tensor:
         e = end_dim % nd
         shape = self.shape[:s] + (int(np.prod(self.shape[s : e + 1])),) + self.shape[e + 1 :]
         return self.reshape(shape)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        d = _dim(dim, self.ndim)
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
 
     def permute(self, *dims: Any) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -428,7 +1256,11 @@ class Tensor:
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return ops.Permute.apply(self, tuple(axes))
 
+    swapaxes = transpose
+
     def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         if self.ndim < 2:
             return self
         return self.transpose(0, 1)
@@ -440,6 +1272,9 @@ class Tensor:
     def squeeze(self, dim: Optional[int] = None) -> Tensor:
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
+        if isinstance(dim, (tuple, list)):
+            ds = {_dim(d, self.ndim) for d in dim}
+            return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in ds and s == 1)))
         d = dim % max(self.ndim, 1)
         if self.ndim == 0 or self.shape[d] != 1:
             return self
@@ -451,76 +1286,462 @@ class Tensor:
         full = tuple(self.shape[i - (len(shape) - self.ndim)] if s == -1 else s for i, s in enumerate(shape))
         return ops.Expand.apply(self, full)
 
-    def contiguous(self) -> Tensor:
-        return self
+    def repeat(self, *sizes: Any) -> Tensor:
+        reps = _shape_args(sizes)
+        if len(reps) < self.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                               "of tensor")
+        return ops.Repeat.apply(self, reps)
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """self when C-contiguous, else a C-contiguous copy (differentiable)."""
+        if self.data.flags.c_contiguous:
+            return self
+        return ops.Contiguous.apply(self)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> Tuple[Tensor, ...]:
+        """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+        d = _dim(dim, self.ndim)
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            step = int(split_size_or_sections)
+            if step <= 0 and n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got {step}")
+            bounds = [(i, min(i + step, n)) for i in range(0, n, max(step, 1))] or [(0, 0)]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n:
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                                   f"size at dimension {d}), but got split_sizes={sizes}")
+            ends = np.cumsum(sizes).tolist()
+            bounds = [(e - s, e) for s, e in zip(sizes, ends)]
+        pre = (slice(None),) * d
+        return tuple(self[pre + (slice(a, b),)] for a, b in bounds)
+
+    def chunk(self, chunks: int, dim: int = 0) -> Tuple[Tensor, ...]:
+        n = self.shape[_dim(dim, self.ndim)]
+        return self.split(max(-(-n // int(chunks)), 1), dim)
+
+    def tensor_split(self, sections: int, dim: int = 0) -> Tuple[Tensor, ...]:
+        n = self.shape[_dim(dim, self.ndim)]
+        q, r = divmod(n, int(sections))
+        return self.split([q + 1] * r + [q] * (int(sections) - r), dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        d = _dim(dim, self.ndim)
+        start = int(start) % max(self.shape[d], 1) if int(start) < 0 else int(start)
+        if start + length > self.shape[d]:
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({self.shape[d]}).")
+        return self[(slice(None),) * d + (slice(start, start + int(length)),)]
+
+    def unbind(self, dim: int = 0) -> Tuple[Tensor, ...]:
+        d = _dim(dim, self.ndim)
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
+
+    def flip(self, *dims: Any) -> Tensor:
+        ds = {_dim(d, self.ndim) for d in _shape_args(dims)}
+        return self[tuple(slice(None, None, -1) if i in ds else slice(None) for i in range(self.ndim))]
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        d = _dim(dim, self.ndim)
+        return self[(slice(None),) * d + (np.asarray(_as_array(index), np.int64).reshape(-1),)]
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """torch.gather: ``out[i][j] = self[i][index[i][j]]`` for ``dim=1`` (differentiable)."""
+        idx = np.asarray(_as_array(index))
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
+        return ops.Gather.apply(self, idx, _dim(dim, self.ndim))
+
+    def scatter(self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None) -> Tensor:
+        """torch.scatter: ``out[i][index[i][j]] = src[i][j]`` for ``dim=1`` (``src`` a Tensor or a scalar)."""
+        if reduce is not None:
+            raise NotImplementedError("scatter: reduce= is not supported; use scatter_add")
+        if src is None:
+            src = value
+        s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
+        if isinstance(s, Tensor) and s.dtype != self.dtype:
+            s = s._cast(self.dtype)
+        return ops.Scatter.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), False)
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
+        return ops.Scatter.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), True)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.TriMask.apply(self, int(diagonal), False)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.TriMask.apply(self, int(diagonal), True)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return ops.Diag.apply(self, int(diagonal))
+
+    def mm(self, other: Tensor) -> Tensor:
+        if self.ndim != 2 or _as_array(other).ndim != 2:
+            raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {_as_array(other).ndim}-D")
+        return self @ other
+
+    def bmm(self, other: Tensor) -> Tensor:
+        if self.ndim != 3 or _as_array(other).ndim != 3:
+            raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {_as_array(other).ndim}-D")
+        return self @ other
+
+    def matmul(self, other: Tensor) -> Tensor:
+        return self @ other
+
+    def dot(self, other: Tensor) -> Tensor:
+        if self.ndim != 1 or _as_array(other).ndim != 1:
+            raise RuntimeError("1D tensors expected, but got "
+                               f"{self.ndim}D and {_as_array(other).ndim}D tensors")
+        return self @ other
+
+    def outer(self, other: Tensor) -> Tensor:
+        o = other if isinstance(other, Tensor) else tensor(other)
+        return self.reshape(-1, 1) * o.reshape(1, -1)
 
     def __getitem__(self, idx: Any) -> Tensor:
         idx = _norm_index(idx)
         return ops.Index.apply(self, idx)
 
     def __setitem__(self, idx: Any, value: Any) -> None:
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError("in-place assignment to a tensor that requires grad; use ne.no_grad()")
-        self.data[_norm_index(idx)] = _as_array(value)
+        idx = _norm_index(idx)
+        if self._needs_tape((value,)):
+            v = value if isinstance(value, Tensor) else _as_array(value)
+            self._rebind(lambda s: ops.IndexPut.apply(s, v, idx))
+            return
+        self.data[idx] = _as_array(value)
 
     def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
         for i in range(len(self)):
             yield self[i]
 
 
-def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Create a Tensor (float32 unless ``dtype`` says otherwise). Same as ``Tensor(...)``."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+def _inplace_unary(name: str) -> Callable[[Tensor], Tensor]:
+    def method(self: Tensor) -> Tensor:
+        return self._inplace_apply(lambda s: getattr(s, name)())
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place ``{name}`` (torch's autograd rules for in-place ops)."
+    return method
+
+
+for _name in ("exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "relu", "floor", "ceil", "round", "sign",
+              "sin", "cos", "reciprocal", "square", "log1p", "expm1", "trunc", "rsqrt", "erf"):
+    setattr(Tensor, _name + "_", _inplace_unary(_name))
+del _name
+
+_VIEW_FNS = (ops.Index, ops.Reshape, ops.View, ops.Permute, ops.Expand)
+
+
+def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, device: Any = None,
+           pin_memory: bool = False) -> Tensor:
+    """A new Tensor holding a copy of ``data``, dtype inferred like ``torch.tensor``: Python floats ->
+    float32, ints -> int64, bools -> bool; numpy arrays and Tensors keep their dtype (float64 stays
+    float64). Only floating-point tensors can require gradients.
+
+    Example:
+        >>> ne.tensor([1, 2]).dtype, ne.tensor([1.0, 2]).dtype, ne.tensor(True).dtype
+        (dtype('int64'), dtype('float32'), dtype('bool'))
+    """
+    check_device(device)
+    if dtype is not None:
+        return Tensor(np.array(_as_array(data), copy=True), requires_grad=requires_grad, dtype=to_dtype(dtype))
+    if isinstance(data, (Tensor, np.ndarray, np.generic)) or (
+            hasattr(data, "detach") and hasattr(data, "numpy")):
+        arr = np.array(_as_array(data), copy=True)
+    else:
+        arr = np.array(data)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(np.float32)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"data: expected numbers, got an array of dtype {arr.dtype}")
+    t = Tensor._wrap(arr if arr.flags.aligned else arr.copy())
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but shares a numpy array's memory (or a Tensor itself) when no conversion is needed.
+
+    Example:
+        >>> a = np.zeros(3, np.float32)
+        >>> ne.as_tensor(a).data is a
+        True
+    """
+    check_device(device)
+    dt = to_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data if dt is None else data._cast(dt)
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+        return Tensor._wrap(data if dt is None else data.astype(dt, copy=False))
+    return tensor(data, dtype=dt)
+
+
+def _as_tensors(tensors: Iterable[Any], name: str) -> list:
+    ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError(f"{name}: expected a non-empty sequence")
+    dt = ts[0].data.dtype
+    if any(t.data.dtype != dt for t in ts):
+        dt = result_type(*ts)
+        ts = [t._cast(dt) for t in ts]
+    return ts
 
 
 def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate along ``dim`` (differentiable)."""
-    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not ts:
-        raise ValueError("tensors: expected a non-empty sequence")
-    return ops.Cat.apply(dim % ts[0].ndim, *ts)
+    """Concatenate along ``dim`` (differentiable; mixed dtypes promote like torch)."""
+    ts = _as_tensors(tensors, "tensors")
+    ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]  # torch skips legacy empty 1-D
+    return ops.Cat.apply(_dim(dim, ts[0].ndim), *ts)
+
+
+concat = cat
+concatenate = cat
 
 
 def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
     """Stack along a new dimension ``dim`` (differentiable)."""
-    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not ts:
-        raise ValueError("tensors: expected a non-empty sequence")
-    return ops.Stack.apply(dim % (ts[0].ndim + 1), *ts)
+    ts = _as_tensors(tensors, "tensors")
+    return ops.Stack.apply(_dim(dim, ts[0].ndim + 1), *ts)
 
 
-def where(cond: Any, a: Any, b: Any) -> Tensor:
+def where(cond: Any, a: Any = None, b: Any = None) -> Any:
+    """``a`` where ``cond`` else ``b`` (differentiable in both; scalars promote like torch, so
+    ``where(c, 1, 0)`` is int64). ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``.
+
+    Example:
+        >>> ne.where(ne.tensor([True, False]), 1, 0)
+        tensor([1, 0])
+    """
     c = _as_array(cond).astype(bool)
-    return ops.Where.apply(c, a if isinstance(a, Tensor) else Tensor(a), b if isinstance(b, Tensor) else Tensor(b))
+    if a is None and b is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(c))
+    dt = result_type(a, b)
+    ta = a if isinstance(a, Tensor) else Tensor._wrap(np.asarray(_as_array(a), dt))
+    tb = b if isinstance(b, Tensor) else Tensor._wrap(np.asarray(_as_array(b), dt))
+    return ops.Where.apply(c, ta, tb, dt)
 
 
-def zeros(*shape: Any, requires_grad: bool = False) -> Tensor:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return Tensor(np.zeros(shape, np.float32), requires_grad=requires_grad)
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum (torch.maximum: ties split the gradient in half)."""
+    ta = a if isinstance(a, Tensor) else tensor(a)
+    return ops.MaxMinBinary.apply(ta, b, True, result_type(ta, b))
 
 
-def ones(*shape: Any, requires_grad: bool = False) -> Tensor:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return Tensor(np.ones(shape, np.float32), requires_grad=requires_grad)
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum (torch.minimum)."""
+    ta = a if isinstance(a, Tensor) else tensor(a)
+    return ops.MaxMinBinary.apply(ta, b, False, result_type(ta, b))
 
 
-def randn(*shape: Any, requires_grad: bool = False) -> Tensor:
+def _factory(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
+    if device is not None:
+        check_device(device)
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    """Zeros of ``size`` (float32 unless ``dtype``).
+
+    Example:
+        >>> ne.zeros(2, 3, dtype=ne.int64).dtype
+        dtype('int64')
+    """
+    return _factory(np.zeros(_shape_args(size), to_dtype(dtype) or _F32), requires_grad, device)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    """Ones of ``size`` (float32 unless ``dtype``)."""
+    return _factory(np.ones(_shape_args(size), to_dtype(dtype) or _F32), requires_grad, device)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    """Uninitialised tensor of ``size`` (float32 unless ``dtype``)."""
+    return _factory(np.empty(_shape_args(size), to_dtype(dtype) or _F32), requires_grad, device)
+
+
+def _scalar_dtype(v: Any) -> np.dtype:
+    if isinstance(v, (bool, np.bool_)):
+        return _BOOL
+    if isinstance(v, (int, np.integer)):
+        return _I64
+    return _F32
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         **_: Any) -> Tensor:
+    """``size`` filled with ``fill_value``; dtype inferred from it like torch (int -> int64, bool -> bool,
+    float -> float32).
+
+    Example:
+        >>> ne.full((2,), 7).dtype
+        dtype('int64')
+    """
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dt = to_dtype(dtype) or _scalar_dtype(fill_value)
+    shape = _shape_args((size,)) if isinstance(size, (tuple, list)) else (int(size),)
+    return _factory(np.full(shape, fill_value, dt), requires_grad, device)
+
+
+def _gen():
     from .random import generator
 
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return Tensor(generator().standard_normal(shape, dtype=np.float32), requires_grad=requires_grad)
+    return generator()
 
 
-def rand(*shape: Any, requires_grad: bool = False) -> Tensor:
-    from .random import generator
+def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          generator: Any = None, **_: Any) -> Tensor:
+    """Standard normal samples from the global generator (``ne.manual_seed``)."""
+    dt = to_dtype(dtype) or _F32
+    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    arr = g.standard_normal(_shape_args(size), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
+    return _factory(np.asarray(arr, dt), requires_grad, device)
 
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return Tensor(generator().random(shape, dtype=np.float32), requires_grad=requires_grad)
+
+def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         generator: Any = None, **_: Any) -> Tensor:
+    """Uniform [0, 1) samples from the global generator."""
+    dt = to_dtype(dtype) or _F32
+    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    arr = g.random(_shape_args(size), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
+    return _factory(np.asarray(arr, dt), requires_grad, device)
+
+
+def randint(low: int = 0, high: Optional[int] = None, size: Any = None, *args: Any, dtype: Any = None,
+            device: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+    """``randint(high, size)`` or ``randint(low, high, size)``: int64 samples in [low, high).
+
+    Example:
+        >>> ne.randint(0, 10, (3,)).dtype
+        dtype('int64')
+    """
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    shape = _shape_args((size,)) if isinstance(size, (tuple, list)) else (int(size),)
+    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    return _factory(g.integers(int(low), int(high), shape).astype(to_dtype(dtype) or _I64), requires_grad, device)
+
+
+def randperm(n: int, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+             generator: Any = None) -> Tensor:
+    """A random permutation of ``0..n-1`` (int64)."""
+    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    return _factory(g.permutation(int(n)).astype(to_dtype(dtype) or _I64), requires_grad, device)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples: scalar ``mean``/``std`` with ``size``, or elementwise Tensor mean/std."""
+    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    m, s = _as_array(mean), _as_array(std)
+    shape = np.broadcast_shapes(m.shape, s.shape) if size is None else (
+        _shape_args((size,)) if isinstance(size, (tuple, list)) else (int(size),))
+    dt = to_dtype(dtype) or (m.dtype if m.ndim and m.dtype.kind == "f" else _F32)
+    return _factory((g.standard_normal(shape) * s + m).astype(dt), requires_grad, device)
+
+
+def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """``[start, end)`` by ``step``: int64 when all are ints, float32 otherwise (like torch).
+
+    Example:
+        >>> ne.arange(3)
+        tensor([0, 1, 2])
+    """
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    dt = to_dtype(dtype) or (_F32 if any(isinstance(v, (float, np.floating)) for v in vals) else _I64)
+    if vals[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    n = max(int(np.ceil((vals[1] - vals[0]) / vals[2])), 0)
+    arr = (vals[0] + np.arange(n, dtype=np.float64) * vals[2]) if dt.kind == "f" else np.arange(*vals)
+    return _factory(arr.astype(dt), requires_grad, device)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (float32 by default)."""
+    return _factory(np.linspace(float(start), float(end), int(steps)).astype(to_dtype(dtype) or _F32),
+                    requires_grad, device)
+
+
+def eye(n: int, m: Optional[int] = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """Identity matrix ``n x m`` (float32 by default)."""
+    return _factory(np.eye(int(n), None if m is None else int(m), dtype=to_dtype(dtype) or _F32),
+                    requires_grad, device)
+
+
+def _like(t: Any, dtype: Any) -> Tuple[tuple, np.dtype]:
+    a = _as_array(t)
+    return a.shape, (to_dtype(dtype) or a.dtype)
+
+
+def zeros_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
+               **_: Any) -> Tensor:
+    """Zeros with ``input``'s shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return _factory(np.zeros(shape, dt), requires_grad, device)
+
+
+def ones_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
+              **_: Any) -> Tensor:
+    """Ones with ``input``'s shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return _factory(np.ones(shape, dt), requires_grad, device)
+
+
+def empty_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
+               **_: Any) -> Tensor:
+    """Uninitialised, with ``input``'s shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return _factory(np.empty(shape, dt), requires_grad, device)
+
+
+def full_like(input: Any, fill_value: Any, dtype: Any = None, device: Any = None,  # noqa: A002
+              requires_grad: bool = False, **_: Any) -> Tensor:
+    """``fill_value`` with ``input``'s shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return _factory(np.full(shape, fill_value, dt), requires_grad, device)
+
+
+def randn_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
+               **_: Any) -> Tensor:
+    """Standard normal samples with ``input``'s shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return randn(*shape, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+def rand_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
+              **_: Any) -> Tensor:
+    """Uniform [0, 1) samples with ``input``'s shape and dtype."""
+    shape, dt = _like(input, dtype)
+    return rand(*shape, dtype=dt, device=device, requires_grad=requires_grad)
 
 
 def from_numpy(a: np.ndarray) -> Tensor:
-    return Tensor(a)
+    """A Tensor sharing ``a``'s memory and dtype (torch.from_numpy): writes to one show in the other.
+
+    Example:
+        >>> a = np.arange(3)
+        >>> t = ne.from_numpy(a)
+        >>> t.dtype, t.data is a
+        (dtype('int64'), True)
+    """
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"can't convert np.ndarray of type {a.dtype}. The only supported types are: float64, "
+                        "float32, float16, int64, int32, int16, int8, uint8, and bool.")
+    return Tensor._wrap(a)
