@@ -659,8 +659,8 @@ class Tensor:
     def _ibin(self, o: Any, fn: Any, ufunc: Any, div: bool = False, alpha: Any = None) -> Tensor:
         if self._needs_tape((o,)):
             if alpha is not None:
-                return self._rebind(lambda s: s._bin(o * alpha, fn, div=div))
-            return self._rebind(lambda s: s._bin(o, fn, div=div))
+                return self._rebind(lambda s: s._bin((s if o is self else o) * alpha, fn, div=div))
+            return self._rebind(lambda s: s._bin(s if o is self else o, fn, div=div))  # y.mul_(y)
         b = o.data if isinstance(o, Tensor) else o if isinstance(o, (int, float, np.generic, np.ndarray)) \
             else _as_array(o)
         dt = result_type(self, b)
@@ -1401,7 +1401,10 @@ class Tensor:
         return self.reshape(-1, 1) * o.reshape(1, -1)
 
     def __getitem__(self, idx: Any) -> Tensor:
-        idx = _norm_index(idx)
+        if type(idx) is int:
+            idx = (idx, Ellipsis)  # x[0] of a 1-D tensor: a 0-d view (as torch), not a numpy scalar copy
+        else:
+            idx = _norm_index(idx)
         return ops.Index.apply(self, idx)
 
     def __setitem__(self, idx: Any, value: Any) -> None:
