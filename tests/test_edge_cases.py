@@ -294,18 +294,34 @@ def test_inplace_activation_really_is_in_place(name, rng, torch):
 
 
 @pytest.mark.parametrize("name", sorted(INPLACE))
-def test_inplace_activation_refuses_when_autograd_needs_the_values(name, torch):
+def test_inplace_activation_while_recording_matches_torch(name, torch):
+    """A leaf that requires grad is refused (as torch); a non-leaf is activated in place like torch's
+    ``nn.ReLU(inplace=True)`` in training (DCGAN-style models), with torch's gradients; a tensor another
+    recorded op already uses is refused (its gradient would be wrong)."""
     fn, module, tname = INPLACE[name]
-    leaf = ne.tensor([[-1.0, 2.0]], requires_grad=True)
-    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+    kw = {"leaky_relu": dict(negative_slope=0.2), "elu": dict(alpha=0.7)}.get(tname, {})
+    leaf = ne.tensor([[-1.0, 2.0, -0.5]], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         fn(leaf, True)
-    np.testing.assert_array_equal(leaf.numpy(), [[-1.0, 2.0]])  # untouched
+    np.testing.assert_array_equal(leaf.numpy(), [[-1.0, 2.0, -0.5]])  # untouched
     with pytest.raises(RuntimeError):  # torch refuses the leaf case too
         getattr(torch.nn.functional, tname)(torch.tensor([[-1.0, 2.0]], requires_grad=True), inplace=True)
-    mid = F.sigmoid(leaf)  # sigmoid saved its output for backward: overwriting it would corrupt the gradient
-    with pytest.raises(RuntimeError, match="recording gradients"):
-        module()(mid)
-    np.testing.assert_array_equal(mid.numpy(), F.sigmoid(ne.tensor([[-1.0, 2.0]])).numpy())
+    # a non-leaf: in place, same object returned, torch's values and gradients
+    mid = leaf * 3.0
+    out = module()(mid)
+    assert out is mid
+    (out * ne.tensor([[1.0, 2.0, 3.0]])).sum().backward()
+    tl = torch.tensor([[-1.0, 2.0, -0.5]], requires_grad=True)
+    tm = tl * 3.0
+    getattr(torch.nn.functional, tname)(tm, inplace=True, **kw)
+    (tm * torch.tensor([[1.0, 2.0, 3.0]])).sum().backward()
+    np.testing.assert_allclose(mid.numpy(), tm.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(leaf.grad, tl.grad.numpy(), rtol=1e-6)
+    # consumed by a recorded op before the in-place call: refused
+    used = leaf * 2.0
+    _ = used + 1.0
+    with pytest.raises(RuntimeError, match="already"):
+        fn(used, True)
     with pytest.raises(TypeError, match="needs a Tensor"):
         fn(np.zeros(3, np.float32), True)
 

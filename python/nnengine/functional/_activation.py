@@ -30,17 +30,17 @@ class Activation(Function):
 
 
 def _act_inplace(x: Tensor, kind: int, alpha: float, name: str) -> Tensor:
-    """``inplace=True``: overwrite ``x`` and return it, like PyTorch -- only when no gradient is being recorded
-    through ``x``. With autograd recording there is no version counter to tell whether another node saved
-    ``x`` for its backward pass, so it is refused rather than silently corrupting gradients."""
+    """``inplace=True``: ``x`` becomes the activation and is returned, like PyTorch. Without a gradient
+    being recorded the array is overwritten in place (same storage, as torch keeps it). While autograd records
+    through ``x``, the activation goes on the tape out of place and the Tensor object is rebound to the result
+    (``Tensor._rebind``), so no array another op saved for its backward is ever overwritten; a leaf that
+    requires grad, or a tensor another recorded op already consumed, raises (never a wrong gradient)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"input: inplace=True needs a Tensor to modify, got {type(x).__name__}")
-    if x.requires_grad and is_grad_enabled():
-        what = "a leaf tensor that requires grad" if x.is_leaf else "a tensor that is recording gradients"
-        raise RuntimeError(f"{name}(inplace=True): cannot modify {what} in place (its values may be needed by "
-                           "backward); use inplace=False, or run under ne.no_grad()")
     if x.data.dtype.kind != "f":
         raise TypeError(f"input: expected a floating-point tensor, got dtype {x.data.dtype}")
+    if x.requires_grad and is_grad_enabled():
+        return x._rebind(lambda s: _act(s, kind, alpha, False, name))
     y = _core.act_forward(f32c(x.data), kind, alpha)
     if x.data.flags.writeable:
         x.data[...] = y  # keeps the array object (and any numpy views of it), as torch keeps the storage
