@@ -17,9 +17,29 @@ from .datasets import (
     load_iris,
     load_mnist_5k,
 )
-from .loader import DataLoader, Dataset, TensorDataset, to_tensor
+from .loader import (
+    BatchSampler,
+    ChainDataset,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    default_collate,
+    get_worker_info,
+    random_split,
+    to_tensor,
+)
 from .sampler import DistributedSampler
 
 __all__ = ["DATASETS", "DatasetNotFoundError", "Split", "load_breast_cancer", "load_dataset", "load_digits",
            "load_fashion_mnist", "load_iris", "load_mnist_5k", "DataLoader", "Dataset", "TensorDataset",
-           "to_tensor", "DistributedSampler"]
+           "to_tensor", "DistributedSampler", "IterableDataset", "Subset", "ConcatDataset", "ChainDataset",
+           "random_split", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler", "default_collate", "get_worker_info"]
