@@ -1,0 +1,159 @@
+"""``ne.save`` / ``ne.load``: torch.save/torch.load's names for state dicts, optimizer states and nested
+containers, in a safe format: a safetensors file (``nnengine.io.save_file``, written atomically) whose
+arrays are the tensors and whose metadata holds the container structure as JSON. Nothing is ever pickled,
+so loading a file cannot run code (``weights_only`` is accepted; it is always true here).
+
+Stored: Tensors (loaded as Tensors), numpy arrays (loaded as arrays), Python/numpy numbers, bools, strings,
+None, and dicts (str/int keys, order kept), lists and tuples of these. Modules and other objects are
+refused with a TypeError: save ``model.state_dict()`` (or use ``nnengine.io.save_model``).
+
+Example:
+    >>> ne.save(model.state_dict(), "model.pt")
+    >>> model.load_state_dict(ne.load("model.pt"))
+    >>> ne.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, "ckpt.pt")
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from typing import Any, Dict, Mapping
+
+import numpy as np
+
+from .io import load_file, save_file
+from .tensor import Tensor
+
+__all__ = ["save", "load"]
+
+_KEY = "nnengine.save"
+_FORMAT = "nnengine.save/1"
+
+
+def _encode(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
+    if isinstance(obj, Tensor):
+        tensors[key] = np.array(obj.data, copy=True)
+        return {"T": key, "g": bool(obj.requires_grad)}
+    if isinstance(obj, np.ndarray):
+        tensors[key] = np.array(obj, copy=True)
+        return {"A": key}
+    if hasattr(obj, "detach") and hasattr(obj, "numpy") and hasattr(obj, "cpu"):  # a torch tensor
+        tensors[key] = np.array(obj.detach().cpu().numpy(), copy=True)
+        return {"T": key, "g": False}
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else {"F": repr(float(obj))}
+    if isinstance(obj, (list, tuple)):
+        items = [_encode(x, f"{key}.{i}", tensors) for i, x in enumerate(obj)]
+        return items if isinstance(obj, list) else {"U": items}
+    if isinstance(obj, Mapping):
+        pairs = []
+        for i, (k, v) in enumerate(obj.items()):
+            if isinstance(k, bool) or not isinstance(k, (str, int, np.integer)):
+                raise TypeError(f"save: {key}: dict keys must be str or int, got {type(k).__name__}")
+            pairs.append([k if isinstance(k, str) else int(k), _encode(v, f"{key}.{i}", tensors)])
+        return {"D": pairs}
+    hint = " (save model.state_dict(), or use nnengine.io.save_model)" if hasattr(obj, "state_dict") else ""
+    raise TypeError(f"save: {key}: cannot store a {type(obj).__name__}{hint}; ne.save stores tensors, arrays, "
+                    "numbers, strings, None and dicts/lists/tuples of these (it never pickles)")
+
+
+def _decode(obj: Any, tensors: Mapping[str, np.ndarray], where: str) -> Any:
+    if isinstance(obj, list):
+        return [_decode(x, tensors, where) for x in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "T" in obj or "A" in obj:
+        name = obj.get("T", obj.get("A"))
+        if name not in tensors:
+            raise ValueError(f"{where}: the file refers to a missing tensor {name!r}")
+        arr = tensors[name]
+        if "A" in obj:
+            return arr
+        return Tensor(arr, requires_grad=bool(obj.get("g", False)) and arr.dtype.kind == "f", dtype=arr.dtype)
+    if "U" in obj:
+        return tuple(_decode(x, tensors, where) for x in obj["U"])
+    if "F" in obj and obj["F"] in ("inf", "-inf", "nan"):
+        return float(obj["F"])
+    if "D" in obj and isinstance(obj["D"], list):
+        out = {}
+        for pair in obj["D"]:
+            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
+                raise ValueError(f"{where}: corrupt structure")
+            out[pair[0]] = _decode(pair[1], tensors, where)
+        return out
+    raise ValueError(f"{where}: corrupt structure {json.dumps(obj)[:200]}")
+
+
+def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> None:
+    """Write ``obj`` (a state dict, an optimizer state, nested containers of tensors/arrays/plain values) to
+    ``f``: a path (written atomically) or a binary file object. torch's pickle arguments are accepted and
+    ignored.
+
+    Example:
+        >>> ne.save(model.state_dict(), "mnist_cnn.pt")
+    """
+    tensors: Dict[str, np.ndarray] = {}
+    structure = _encode(obj, "t", tensors)
+    meta = {"format": _FORMAT, _KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False)}
+    if isinstance(f, (str, os.PathLike)):
+        save_file(tensors, os.fspath(f), meta)
+        return
+    if not hasattr(f, "write"):
+        raise TypeError(f"save: f: expected a path or a writable binary file object, got {type(f).__name__}")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = os.path.join(d, "obj.safetensors")
+        save_file(tensors, tmp, meta)
+        with open(tmp, "rb") as src:
+            f.write(src.read())
+
+
+def _check_map_location(map_location: Any) -> None:
+    if map_location is None or callable(map_location) or isinstance(map_location, dict):
+        return
+    from ._device import check_device
+
+    check_device(map_location, "map_location")
+
+
+def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool = True,
+         mmap: Any = None, **pickle_load_args: Any) -> Any:
+    """Read what :func:`save` wrote, from a path or a binary file object. ``map_location`` may name the CPU
+    (another device is a clear error); ``weights_only`` is accepted (the format holds data only, always).
+
+    Example:
+        >>> model.load_state_dict(ne.load("mnist_cnn.pt", map_location="cpu", weights_only=True))
+    """
+    _check_map_location(map_location)
+    if isinstance(f, (str, os.PathLike)):
+        path = os.fspath(f)
+        tensors, meta = load_file(path)
+    elif hasattr(f, "read"):
+        data = f.read()
+        path = getattr(f, "name", "<file object>")
+        with tempfile.TemporaryDirectory() as d:
+            tmp = os.path.join(d, "obj.safetensors")
+            with open(tmp, "wb") as out:
+                out.write(data)
+            tensors, meta = load_file(tmp)
+    else:
+        raise TypeError(f"load: f: expected a path or a readable binary file object, got {type(f).__name__}")
+    if meta.get("format") != _FORMAT or _KEY not in meta:
+        if meta.get("format", "").startswith("nnengine.save/"):
+            raise ValueError(f"{path}: unsupported ne.save format {meta.get('format')!r}")
+        return dict(tensors)  # a plain safetensors file: its tensors by name, as numpy arrays
+    try:
+        structure = json.loads(meta[_KEY])
+    except ValueError:
+        raise ValueError(f"{path}: corrupt ne.save structure") from None
+    return _decode(structure, tensors, path)
+
+
