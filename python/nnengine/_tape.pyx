@@ -9,6 +9,8 @@ Nothing here imports above the tape: the ``Tensor`` class, the grad-mode state a
 handed over by ``nnengine.autograd.configure`` at import time.
 """
 
+from weakref import ref as _weakref
+
 import numpy as np
 
 cdef object _Tensor = None         # nnengine.tensor.Tensor, set lazily by autograd (it imports us first)
@@ -94,6 +96,32 @@ cdef inline bint anomaly():
     return getattr(_state, "anomaly", False)
 
 
+cdef inline void note_consumers(list inputs, object node):
+    """Each non-leaf input remembers (weakly) the recorded node that consumed it, so an in-place op can tell
+    cheaply whether a live node would follow the tensor's old graph (``consumed``)."""
+    cdef object a, c
+    for a in inputs:
+        if a is not None and a._ctx is not None:
+            c = getattr(a, "_consumers", None)
+            if c is None:
+                a._consumers = [_weakref(node)]
+            else:
+                c.append(_weakref(node))
+
+
+def consumed(t):
+    """Whether a recorded node that has not run its backward yet holds Tensor ``t`` as an input."""
+    cdef object c = getattr(t, "_consumers", None)
+    cdef object r, n
+    if c is None:
+        return False
+    for r in c:
+        n = r()
+        if n is not None and (<Node>n).ctx is not None:
+            return True
+    return False
+
+
 def apply(cls, *args):
     """``Function.apply``: unwrap Tensors, run ``cls.forward`` and, when an input requires a gradient and
     grad mode is on, record one Node on the output Tensor(s)."""
@@ -127,13 +155,16 @@ def apply(cls, *args):
         t = Tensor._wrap(out)
         if record:
             t.requires_grad = True
-            t._ctx = Node(cls, ctx, inputs, 1, (t.data.shape,))
+            node = Node(cls, ctx, inputs, 1, (t.data.shape,))
+            t._ctx = node
+            note_consumers(inputs, node)
         if _recorder is not None:
             _recorder(cls, args, (t,), False)
         return t
     cdef tuple tensors = tuple([Tensor._wrap(o) for o in out])
     if record:
         node = Node(cls, ctx, inputs, len(tensors), tuple([t.data.shape for t in tensors]))
+        note_consumers(inputs, node)
         for i in range(len(tensors)):
             t = tensors[i]
             t.requires_grad = True

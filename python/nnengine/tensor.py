@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import gc
 from collections import namedtuple
 from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
@@ -25,7 +24,7 @@ import numpy as np
 from . import ops
 from ._device import CPU, DeviceError, check_device, is_device_like
 from ._dtypes import to_dtype, type_name
-from .autograd import Node as _Node
+from ._tape import consumed as _tape_consumed
 from .autograd import backward as _run_backward
 from .autograd import is_grad_enabled
 
@@ -155,18 +154,9 @@ def _dim(d: Any, ndim: int) -> int:
 
 
 def _consumed(t: Tensor) -> bool:
-    """Whether a live recorded op holds ``t`` as an input (its backward would follow ``t._ctx``).
-
-    The tape keeps inputs in each Node's ``inputs`` list; nodes already swept by backward() (ctx None)
-    no longer count. A full referrer scan, so only the rare grad-mode in-place path calls it.
-    """
-    for r in gc.get_referrers(t):
-        if type(r) is list or type(r) is tuple:
-            for n in gc.get_referrers(r):
-                if (isinstance(n, _Node) or type(n).__name__ == "Node") and getattr(n, "inputs", None) is r \
-                        and getattr(n, "ctx", None) is not None:
-                    return True
-    return False
+    """Whether a live recorded op holds ``t`` as an input (its backward would follow ``t._ctx``): the tape
+    keeps a weak reference to each node that consumed a non-leaf tensor (``nnengine._tape.consumed``)."""
+    return _tape_consumed(t)
 
 
 _VIEW_FNS: tuple = ()
