@@ -223,3 +223,47 @@ def test_module_zero_grad_sets_to_none():
     assert np.all(m.weight.grad == 0)
     m.zero_grad()
     assert m.weight.grad is None
+
+
+# ------------------------------------------------------------------ Keras-side conveniences (nnengine.train)
+def test_summary_table_and_data(capsys):
+    m = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 24 * 24, 10))
+    m.train()
+    info = ne.summary(m, (1, 28, 28))
+    out = capsys.readouterr().out
+    assert "Conv2d" in out and "(1, 6, 24, 24)" in out and "Total params: 34,726" in out
+    assert [r["output_shape"] for r in info.layers] == [(1, 6, 24, 24), (1, 6, 24, 24), (1, 3456), (1, 10)]
+    assert [r["params"] for r in info.layers] == [156, 0, 0, 34570]
+    assert info.total_params == sum(p.data.size for p in m.parameters()) == info.trainable_params
+    assert m.training and not m[0]._forward_hooks  # mode restored, hooks removed
+    m[0].requires_grad_(False)
+    info = ne.summary(m, print_fn=None)
+    assert info.non_trainable_params == 156 and info.layers[0]["output_shape"] is None
+
+
+def test_fit_validation_split_csv_logger_and_verbose(tmp_path, capsys):
+    from nnengine.train import CSVLogger, fit
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    ne.manual_seed(0)
+    model = nn.Linear(4, 2)
+    opt = ne.optim.SGD(model.parameters(), lr=0.1)
+    csv = tmp_path / "log.csv"
+    hist = fit(model, "cross_entropy", opt, (x, y), epochs=3, validation_split=0.2, verbose=1,
+               callbacks=[CSVLogger(str(csv))])
+    out = capsys.readouterr().out
+    assert out.count("epoch ") == 3 and "val_loss" in out  # no terminal: one line per epoch
+    assert "val_loss" in hist.history and hist.params["steps"] == 3  # 80 training samples, batches of 32
+    lines = csv.read_text().splitlines()
+    assert lines[0].split(",")[:3] == ["epoch", "loss", "accuracy"] and len(lines) == 4
+    # Keras semantics: the last 20% are the validation set
+    from nnengine.train import evaluate
+
+    ev = evaluate(model, "cross_entropy", (x[80:], y[80:]))
+    np.testing.assert_allclose(hist.history["val_loss"][-1], ev["loss"], rtol=1e-5)
+    fit(model, "cross_entropy", opt, (x, y), epochs=1, verbose=0, callbacks=[CSVLogger(str(csv), append=True)])
+    assert len(csv.read_text().splitlines()) == 5
+    with pytest.raises(ValueError, match="validation_split"):
+        fit(model, "cross_entropy", opt, (x, y), epochs=1, validation_split=1.5, verbose=0)

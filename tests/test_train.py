@@ -64,7 +64,9 @@ def test_fit_accepts_loader_and_names(digits, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("epoch 1/2") and "accuracy" in lines[0]
     assert len(hist.history["loss"]) == 2
-    fit(model, "cross_entropy", opt, loader, epochs=1, verbose=1)  # not a terminal: quiet
+    fit(model, "cross_entropy", opt, loader, epochs=1, verbose=1)  # not a terminal: one line per epoch
+    assert capsys.readouterr().out.startswith("epoch 1/1 - ")
+    fit(model, "cross_entropy", opt, loader, epochs=1, verbose=0)
     assert capsys.readouterr().out == ""
 
 

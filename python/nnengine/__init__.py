@@ -48,6 +48,7 @@ from . import (  # noqa: E402
 )
 from ._tensor_api import *  # noqa: E402, F401, F403  (last: shadows builtins such as max, float in this namespace)
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load's names; safetensors, never pickle)
+from .train.summary import summary  # noqa: E402  (Keras' model.summary / torchinfo)
 
 __all__ = list(_tensor_api.__all__) + [
     "accelerator", "backends", "cuda", "utils",

@@ -10,12 +10,14 @@ Example:
 from .callbacks import (
     BackupAndRestore,
     Callback,
+    CSVLogger,
     EarlyStopping,
     LearningRateScheduler,
     ModelCheckpoint,
     TerminateOnNaN,
 )
 from .loop import METRICS, History, evaluate, fit, predict
+from .summary import ModelSummary, summary
 
 __all__ = ["fit", "evaluate", "predict", "History", "METRICS", "Callback", "EarlyStopping", "ModelCheckpoint",
-           "TerminateOnNaN", "LearningRateScheduler", "BackupAndRestore"]
+           "TerminateOnNaN", "LearningRateScheduler", "BackupAndRestore", "CSVLogger", "summary", "ModelSummary"]

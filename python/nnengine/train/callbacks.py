@@ -202,3 +202,42 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs: Dict[str, float]) -> None:
         if self.delete_on_end and _writes(self) and os.path.exists(self.path) and not self.trainer.stop_training:
             os.remove(self.path)
+
+
+class CSVLogger(Callback):
+    """Keras' CSVLogger: one row per epoch (``epoch`` and every log, e.g. ``loss, accuracy, val_loss, lr``)
+    appended to ``filename``; ``append=True`` continues an existing file (header written once).
+
+    Example:
+        >>> fit(model, "cross_entropy", opt, (x, y), epochs=5, callbacks=[CSVLogger("training.csv")])
+    """
+
+    def __init__(self, filename: str, separator: str = ",", append: bool = False) -> None:
+        self.filename, self.sep, self.append = str(filename), separator, bool(append)
+        self._keys: Optional[list] = None
+        self._file: Any = None
+
+    def on_train_begin(self, logs: Dict[str, float]) -> None:
+        if getattr(getattr(self, "trainer", None), "rank", 0) != 0:  # ranks > 0 of a distributed fit: silent
+            return
+        exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self._keys = None
+        if exists:
+            with open(self.filename) as f:
+                self._keys = f.readline().strip().split(self.sep)[1:] or None
+        self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115
+
+    def on_epoch_end(self, epoch: int, logs: Dict[str, float]) -> None:
+        if self._file is None:
+            return
+        if self._keys is None:
+            self._keys = list(logs)
+            self._file.write(self.sep.join(["epoch"] + self._keys) + "\n")
+        row = [str(epoch)] + [repr(float(logs[k])) if k in logs else "NA" for k in self._keys]
+        self._file.write(self.sep.join(row) + "\n")
+        self._file.flush()
+
+    def on_train_end(self, logs: Dict[str, float]) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -298,10 +298,38 @@ def _fmt(logs: Dict[str, float]) -> str:
     return " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
 
 
+def _split_off(train: Any, fraction: float) -> Tuple[Any, Any]:
+    """Keras' ``validation_split``: (first 1-fraction, last fraction) of the training data, unshuffled."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+        raise ValueError(f"validation_split: expected a fraction in [0, 1), got {fraction!r}")
+    from ..data.loader import Subset
+
+    data = train.dataset if isinstance(train, DataLoader) else train
+    if isinstance(data, TensorDataset) and not isinstance(train, DataLoader):
+        data = data.arrays
+    if isinstance(data, (tuple, list, np.ndarray, Tensor)):
+        arrays = data if isinstance(data, (tuple, list)) else (data,)
+        n = len(arrays[0])
+        at = int(n * (1.0 - fraction))
+        if at == 0 or at == n:
+            raise ValueError(f"validation_split={fraction} leaves an empty training or validation set ({n} samples)")
+        return tuple(a[:at] for a in arrays), tuple(a[at:] for a in arrays)
+    n = len(data)
+    at = int(n * (1.0 - fraction))
+    if at == 0 or at == n:
+        raise ValueError(f"validation_split={fraction} leaves an empty training or validation set ({n} samples)")
+    tr, va = Subset(data, list(range(at))), Subset(data, list(range(at, n)))
+    if isinstance(train, DataLoader):
+        return (DataLoader(tr, batch_size=train.batch_size, shuffle=train.shuffle, drop_last=train.drop_last,
+                           seed=train.seed), DataLoader(va, batch_size=train.batch_size))
+    return tr, va
+
+
 # ----------------------------------------------------------------------------- fit / evaluate / predict
 def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any = None, epochs: int = 1,
         scheduler: Any = None, metrics: Sequence[Any] = ("accuracy",), callbacks: Sequence[Callback] = (),
-        batch_size: int = 32, verbose: int = 1, initial_epoch: int = 0, shuffle: bool = True) -> History:
+        batch_size: int = 32, verbose: int = 1, initial_epoch: int = 0, shuffle: bool = True,
+        validation_split: float = 0.0) -> History:
     """Train ``model`` for ``epochs`` (counting from ``initial_epoch``) and return the History.
 
     ``train``/``validation``: a DataLoader, a Dataset or an ``(X, y)`` tuple of arrays (batched with
@@ -309,7 +337,10 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
     ``(output, target) -> 0-d Tensor`` or a name ("cross_entropy", "mse", "bce", "bce_with_logits"...).
     Parameter regularizers (``model.regularization_loss()``) are added to the loss. ``scheduler`` steps
     once per epoch; ``ReduceLROnPlateau`` gets ``val_loss`` (or ``loss`` without validation).
-    ``verbose``: 0 silent, 1 a tqdm bar when stdout is a terminal (quiet otherwise), 2 one line per epoch.
+    ``verbose``: 0 silent, 1 a tqdm bar when stdout is a terminal and tqdm is installed (otherwise one line
+    per epoch, as 2), 2 one line per epoch.
+    ``validation_split`` (Keras): the last fraction of ``train`` (before any shuffling) is held out as the
+    validation set; ignored when ``validation`` is given, as in Keras.
 
     Under ``mpiexec -n N`` (N > 1; ``nnengine.distributed`` is initialized if it is not yet) the run is
     data-parallel: the model is wrapped in ``DistributedDataParallel`` (rank 0's weights everywhere), the
@@ -329,6 +360,8 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
         raise TypeError(f"model: expected an nnengine.nn.Module, got {type(model).__name__}")
     loss_fn = _loss_fn(loss)
     metric_fns = _metric_fns(metrics)
+    if validation_split and validation is None:
+        train, validation = _split_off(train, validation_split)
     train_loader = _loader(train, batch_size, shuffle, "train")
     val_loader = None if validation is None else _loader(validation, batch_size, False, "validation")
     rank, world, comm = _world()
@@ -414,7 +447,7 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
         if bar:
             batches.set_postfix_str(_fmt({k: v for k, v in logs.items() if k != "lr"}))
             batches.close()
-        elif verbose == 2:
+        elif verbose >= 1:  # 2, or 1 without a terminal/tqdm: one line per epoch
             print(f"epoch {epoch + 1}/{epochs} - {time.perf_counter() - start:.1f}s - {_fmt(logs)}", flush=True)
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
