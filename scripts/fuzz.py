@@ -743,6 +743,34 @@ def t_adagrad_step(g: G) -> str:
                 weight_decay=g.flt(0, 1), eps=g.flt(1e-10, 1e-3), maximize=g.bool_(), reference=g.bool_())
 
 
+def t_adadelta_step(g: G) -> str:
+    k, params, grads, (sq, acc), _ = _group(g, 2)
+    return call("_core.adadelta_step", params, grads, sq, acc, lr=g.flt(0, 2), rho=g.flt(0, 1),
+                eps=g.flt(1e-10, 1e-3), weight_decay=g.flt(0, 1), maximize=g.bool_(), reference=g.bool_())
+
+
+def t_adamax_step(g: G) -> str:
+    k, params, grads, (ea, ei), steps = _group(g, 2)
+    return call("_core.adamax_step", params, grads, ea, ei, steps, lr=g.flt(0, 1), beta1=g.flt(0, 1),
+                beta2=g.flt(0, 1), eps=g.flt(1e-10, 1e-3), weight_decay=g.flt(0, 1), maximize=g.bool_(),
+                reference=g.bool_())
+
+
+def t_nadam_step(g: G) -> str:
+    k, params, grads, (ea, eas), steps = _group(g, 2)
+    mus = "[" + ", ".join(g.flt(0, 1) for _ in range(k)) + "]" if g.pct(95) else g.weird_value()
+    return call("_core.nadam_step", params, grads, ea, eas, steps, mus, lr=g.flt(0, 1), beta1=g.flt(0, 1),
+                beta2=g.flt(0, 1), eps=g.flt(1e-10, 1e-3), weight_decay=g.flt(0, 1), momentum_decay=g.flt(0, 1),
+                decoupled=g.bool_(), maximize=g.bool_(), reference=g.bool_())
+
+
+def t_radam_step(g: G) -> str:
+    k, params, grads, (ea, eas), steps = _group(g, 2)
+    return call("_core.radam_step", params, grads, ea, eas, steps, lr=g.flt(0, 1), beta1=g.flt(0, 1),
+                beta2=g.flt(0, 1), eps=g.flt(1e-10, 1e-3), weight_decay=g.flt(0, 1), decoupled=g.bool_(),
+                maximize=g.bool_(), reference=g.bool_())
+
+
 def t_backend(g: G) -> str:
     """set_isa / set_num_threads (followed by a small threaded kernel call) and the info functions."""
     which = g.draw(g.st.integers(0, 4))
@@ -950,6 +978,10 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "adam_step": t_adam_step,
     "rmsprop_step": t_rmsprop_step,
     "adagrad_step": t_adagrad_step,
+    "adadelta_step": t_adadelta_step,
+    "adamax_step": t_adamax_step,
+    "nadam_step": t_nadam_step,
+    "radam_step": t_radam_step,
     "backend": t_backend,
     "F.conv2d": f_conv2d,
     "nn.Conv2d": f_Conv2d,
