@@ -247,6 +247,11 @@ BINDING_CALLS = {
     "rmsprop_step": "_core.rmsprop_step([M((7,))], [M((7,))], [np.ones(7, np.float32)], [M((7,))], [M((7,))],"
                     " lr=0.1, momentum=0.5, centered=True)",
     "adagrad_step": "_core.adagrad_step([M((7,))], [M((7,))], [np.ones(7, np.float32)], [2], lr=0.1)",
+    "adadelta_step": "_core.adadelta_step([M((7,))], [M((7,))], [np.ones(7, np.float32)], [M((7,))], lr=0.5)",
+    "adamax_step": "_core.adamax_step([M((7,))], [M((7,))], [M((7,))], [np.ones(7, np.float32)], [3], lr=0.1)",
+    "nadam_step": "_core.nadam_step([M((7,))], [M((7,))], [M((7,))], [np.ones(7, np.float32)], [3], [0.7],"
+                  " lr=0.1, weight_decay=0.1, decoupled=True)",
+    "radam_step": "_core.radam_step([M((7,))], [M((7,))], [M((7,))], [np.ones(7, np.float32)], [9], lr=0.1)",
 }
 # Through the public API misaligned inputs must work (they are copied), with the aligned result.
 API_CALLS = {
