@@ -42,6 +42,7 @@ CASES = {
     "Maxout": (lambda: nn.Maxout(2), (4, 8)),
     "BatchNorm1d": (lambda: nn.BatchNorm1d(7), (4, 7)),
     "BatchNorm2d": (lambda: nn.BatchNorm2d(3), (2, 3, 5, 5)),
+    "SyncBatchNorm": (lambda: nn.SyncBatchNorm(3), (2, 3, 5, 5)),  # one process: plain batch norm
     "Dropout": (lambda: nn.Dropout(0.3), (4, 7)),
     "RNN": (lambda: nn.RNN(7, 5, num_layers=2, bidirectional=True), (3, 2, 7)),
     "LSTM": (lambda: nn.LSTM(7, 5, batch_first=True), (2, 3, 7)),

@@ -1,5 +1,6 @@
 """Layers, containers, losses and init (``from nnengine import nn``), PyTorch's names and layouts."""
 
+from .. import functional  # noqa: E402  (nn.functional, as torch.nn.functional)
 from . import init, utils
 from .module import Module
 
