@@ -64,6 +64,7 @@ def _model_file(tmp_path, arch, name="m.safetensors", fmt="model/1"):
      "larger than the weights"),
     ({"class": "Conv2d", "args": {"in_channels": 4096, "out_channels": 4096, "kernel_size": 11}},
      "larger than the weights"),
+    ({"class": "BatchNorm1d", "args": {"num_features": 1_000_000_000, "affine": False}}, "larger than the weights"),
 ])
 def test_oversized_architecture_is_rejected_before_allocating(tmp_path, arch, match):
     out = _load_in_child("model", _model_file(tmp_path, arch))

@@ -41,7 +41,8 @@ def charge_module() -> None:
             raise ValueError(f"{b[2]}: the architecture builds more modules than the file can describe")
 
 
-def _charge_elements(n: int) -> None:
+def charge_elements(n: int) -> None:
+    """Count ``n`` elements (a buffer about to be allocated) against the active build budget (no-op outside)."""
     b = _BUDGET.get()
     if b is not None:
         b[0] -= n
@@ -61,7 +62,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.zeros((0,), np.float32)
         arr = data.data if isinstance(data, Tensor) else np.asarray(data)
-        _charge_elements(arr.size)  # before the copy below touches the memory
+        charge_elements(arr.size)  # before the copy below touches the memory
         self._setup(np.array(arr, dtype=np.float32, copy=True), requires_grad)
 
     @classmethod
@@ -73,7 +74,7 @@ class Parameter(Tensor):
             >>> w = Parameter.new(16, 8)            # then initialised by the layer
             >>> g = Parameter.new(16, fill=1.0)
         """
-        _charge_elements(int(np.prod(shape, dtype=np.int64)) if all(int(d) >= 0 for d in shape) else 0)
+        charge_elements(int(np.prod(shape, dtype=np.int64)) if all(int(d) >= 0 for d in shape) else 0)
         p = cls.__new__(cls)
         p._setup(np.empty(shape, np.float32) if fill is None else np.full(shape, fill, np.float32), True)
         return p

@@ -9,7 +9,7 @@ import numpy as np
 from ... import functional as F
 from ...tensor import Tensor
 from ..module import Module, check_factory_kwargs
-from ..parameter import Parameter
+from ..parameter import Parameter, charge_elements
 
 
 class _BatchNorm(Module):
@@ -38,6 +38,7 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
+            charge_elements(2 * num_features)  # a file's architecture is built under its weights' size
             self.register_buffer("running_mean", np.zeros(num_features, np.float32))
             self.register_buffer("running_var", np.ones(num_features, np.float32))
             self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
