@@ -112,3 +112,13 @@ def test_binding_integer_limits():
         _core.rbm_sample(np.ones((2, 3), np.float32), np.ones((4, 3), np.float32), None, True, 2**64)
     prob, state = _core.rbm_sample(np.ones((2, 3), np.float32), np.ones((0, 3), np.float32), None, True, 2**63)
     assert prob.shape == (2, 0) and state.shape == (2, 0)
+
+
+@pytest.mark.parametrize("fn", [F.nll_loss, F.cross_entropy])
+def test_loss_ignore_index_must_be_an_int(fn):
+    """Found by the 10^6-call campaign: an array ignore_index raised IndexError from numpy."""
+    x = ne.tensor(np.zeros((1, 3), np.float32))
+    for bad in (np.zeros(3), np.ones((1, 1, 1, 1, 1)), 1.5, None, True):
+        with pytest.raises(TypeError, match="ignore_index"):
+            fn(x, np.array([0]), ignore_index=bad)
+    assert np.isnan(fn(x, np.array([0]), ignore_index=np.int64(0)).item())  # every target ignored: nan, as torch

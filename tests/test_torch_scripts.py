@@ -36,7 +36,8 @@ def run(src: str, engine: str, tmp_path, timeout: int = 240) -> str:
         code = swap(code)
     path = tmp_path / f"script_{engine}.py"
     path.write_text(code)
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    pkg = os.path.dirname(os.path.dirname(ne.__file__))  # the nnengine under test (installed or in-tree)
+    env = dict(os.environ, PYTHONPATH=pkg + os.pathsep + os.environ.get("PYTHONPATH", ""),
                DIGITS=DIGITS, OUT=str(tmp_path), OMP_NUM_THREADS="1")
     res = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=timeout, env=env,
                          cwd=str(tmp_path))

@@ -91,6 +91,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, igno
     """
     x = check_tensor(input, "input")
     reduction = _reduction(reduction)
+    ignore_index = _ignore_index(ignore_index)
     if not 0.0 <= float(label_smoothing) <= 1.0:
         raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
     if x.ndim == 0:
@@ -177,6 +178,12 @@ class NLLFn(Function):
         return gx, None, None
 
 
+def _ignore_index(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"ignore_index: expected an int, got {type(v).__name__}")
+    return int(v)
+
+
 def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``(N, C)`` (or ``(N, C, d...)``).
@@ -186,6 +193,7 @@ def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_in
     """
     x = check_tensor(input, "input")
     reduction = _reduction(reduction)
+    ignore_index = _ignore_index(ignore_index)
     unbatched = x.ndim == 1
     if unbatched:
         x = x.reshape(1, -1)
