@@ -221,6 +221,11 @@ def test_defaults_match_torch(torch, name):
 ])
 def test_loads_torch_state_dict_mid_run(torch, name, kwargs):
     """A torch optimizer's state_dict (tensors) loads into ours and the run continues identically."""
+    assert_loads_torch_state_mid_run(torch, name, kwargs)
+
+
+def assert_loads_torch_state_mid_run(torch, name, kwargs):
+    """Ten torch steps, torch's state_dict loaded into ours, ten more steps: equal to torch's 20-step run."""
     full = torch_trajectory(torch, name, kwargs, steps=20)
     x, y, w, b = _data()
     Wt, Bt = torch.nn.Parameter(torch.tensor(w)), torch.nn.Parameter(torch.tensor(b))

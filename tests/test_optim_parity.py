@@ -9,7 +9,15 @@ import inspect
 
 import numpy as np
 import pytest
-from test_optim import _data, _torch_trajectory, assert_same_trajectory, ieee_sqrt, ne_trajectory, shared_grad
+from test_optim import (
+    _data,
+    _torch_trajectory,
+    assert_loads_torch_state_mid_run,
+    assert_same_trajectory,
+    ieee_sqrt,
+    ne_trajectory,
+    shared_grad,
+)
 
 import nnengine as ne
 from nnengine import _core, nn, optim
@@ -130,27 +138,7 @@ def test_kernel_bad_inputs(kind):
 def test_loads_torch_state_dict_mid_run(torch, name, kwargs):
     """A torch optimizer's state_dict (tensors, NAdam's 0-d mu_product) loads into ours; the run goes on
     as torch's would."""
-    ref = None
-    with ieee_sqrt(torch):
-        ref = _torch_trajectory(torch, name, kwargs, None, 20, False)
-    x, y, w, b = _data()
-    Wt, Bt = torch.nn.Parameter(torch.tensor(w)), torch.nn.Parameter(torch.tensor(b))
-    topt = getattr(torch.optim, name)([Wt, Bt], **kwargs)
-    with ieee_sqrt(torch):
-        for _ in range(10):
-            topt.zero_grad()
-            gw, gb = shared_grad(x, y, Wt.detach().numpy(), Bt.detach().numpy())
-            Wt.grad, Bt.grad = torch.tensor(gw), torch.tensor(gb)
-            topt.step()
-    W, B = nn.Parameter(Wt.detach().numpy()), nn.Parameter(Bt.detach().numpy())
-    opt = getattr(optim, name)([W, B], **kwargs)
-    opt.load_state_dict(topt.state_dict())
-    for i in range(10):
-        opt.zero_grad()
-        W.grad, B.grad = shared_grad(x, y, W.data, B.data)
-        opt.step()
-        np.testing.assert_allclose(np.concatenate([W.data.ravel(), B.data.ravel()]), ref[10 + i],
-                                   rtol=1e-5, atol=1e-6)
+    assert_loads_torch_state_mid_run(torch, name, kwargs)
 
 
 @pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam"])

@@ -28,21 +28,6 @@ from ..tensor import Tensor, _as_array
 class _Required:
     """Marker for a hyper-parameter without a default (must be given per group or globally)."""
 
-    _scalar_state: Tuple[str, ...] = ("step",)  # per-parameter state entries that are numbers
-
-    def _load_state_value(self, k: str, v: Any, p: Tensor, idx: int) -> Any:
-        """One loaded state entry: numbers for ``_scalar_state`` keys, float32 arrays of the parameter's
-        shape otherwise (torch tensors are converted)."""
-        if k in self._scalar_state:
-            return float(_as_array(v))
-        if v is None:
-            return None
-        a = np.array(_as_array(v), dtype=np.float32, order="C", copy=True)
-        if a.shape != p.data.shape:
-            raise ValueError(f"state_dict: state '{k}' of parameter {idx} has shape {a.shape}, "
-                             f"expected {p.data.shape}")
-        return a
-
     def __repr__(self) -> str:
         return "<required parameter>"
 
