@@ -517,6 +517,47 @@ def t_conv2d_backward_weights(g: G) -> str:
                 need_bias=g.bool_(), reference=g.bool_())
 
 
+
+def _conv_t_dims(g: G):
+    """A transposed convolution's dims: (N, C, H, W) in, weight (C, K/groups, R, S), output (P, Q)."""
+    groups = g.pick([1, 1, 1, 2])
+    N, Cg, Kg = g.n(0, 3), g.n(1, 3, big=1), g.n(1, 3, big=1)
+    C, K = Cg * groups, Kg * groups
+    R, S = g.draw(g.st.integers(1, 4)), g.draw(g.st.integers(1, 4))
+    st_ = (g.draw(g.st.integers(1, 3)), g.draw(g.st.integers(1, 3)))
+    dl = (g.draw(g.st.integers(1, 2)), g.draw(g.st.integers(1, 2)))
+    op = tuple(g.draw(g.st.integers(0, max(st_[i], dl[i]) - 1)) for i in range(2))
+    H, W = g.n(1, 6), g.n(1, 6)
+    pd = tuple(g.draw(g.st.integers(0, max(0, ((H, W)[i] - 1) * st_[i] // 2))) for i in range(2))
+    P = (H - 1) * st_[0] - 2 * pd[0] + dl[0] * (R - 1) + op[0] + 1
+    Q = (W - 1) * st_[1] - 2 * pd[1] + dl[1] * (S - 1) + op[1] + 1
+    return N, C, H, W, K, Kg, R, S, st_, pd, op, dl, groups, P, Q
+
+
+def t_conv_transpose2d_forward(g: G) -> str:
+    N, C, H, W, K, Kg, R, S, st_, pd, op, dl, groups, P, Q = _conv_t_dims(g)
+    return call("_core.conv_transpose2d_forward", g.arr((N, C, H, W)), g.arr((C, Kg, R, S)), g.opt_arr((K,)),
+                stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), output_padding=_hp(g, op, 0, 2),
+                dilation=_hp(g, dl, 1, 3), groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3),
+                reference=g.bool_())
+
+
+def t_conv_transpose2d_backward_data(g: G) -> str:
+    N, C, H, W, K, Kg, R, S, st_, pd, op, dl, groups, P, Q = _conv_t_dims(g)
+    return call("_core.conv_transpose2d_backward_data", g.arr((N, K, P, Q)), g.arr((C, Kg, R, S)),
+                _hp(g, (H, W), 0, 8), stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3),
+                output_padding=_hp(g, op, 0, 2), dilation=_hp(g, dl, 1, 3),
+                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_())
+
+
+def t_conv_transpose2d_backward_weights(g: G) -> str:
+    N, C, H, W, K, Kg, R, S, st_, pd, op, dl, groups, P, Q = _conv_t_dims(g)
+    return call("_core.conv_transpose2d_backward_weights", g.arr((N, K, P, Q)), g.arr((N, C, H, W)),
+                _hp(g, (R, S), 0, 4), stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3),
+                output_padding=_hp(g, op, 0, 2), dilation=_hp(g, dl, 1, 3),
+                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), need_weight=g.bool_(),
+                need_bias=g.bool_(), reference=g.bool_())
+
 def _pool_dims(g: G):
     N, C = g.n(0, 3), g.n(0, 3)
     k = (g.draw(g.st.integers(1, 4)), g.draw(g.st.integers(1, 4)))
@@ -819,6 +860,34 @@ def f_Conv2d(g: G) -> str:
     return f"m = {ctor}\nR = m({x})\nBW(R)"
 
 
+
+def f_conv1d(g: G) -> str:
+    N, C, H, W, K, Cg, R, S, st_, pd, dl, groups, P, Q = _conv_dims(g)
+    x = _t(g, (N, C, W) if g.pct(85) else (C, W))
+    pad = g.pick(["'same'", "'valid'", "'full'"]) if g.pct(15) else _int_or_pair(g, pd[1], 0, 3)
+    if g.pct(50):
+        return call("F.conv1d", x, _t(g, (K, Cg, S)), "None" if g.pct(30) else _t(g, (K,)),
+                    stride=_int_or_pair(g, st_[1], 1, 3), padding=pad, dilation=_int_or_pair(g, dl[1], 1, 3),
+                    groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), post="BW(R)")
+    ctor = (f"nn.Conv1d({g.int_(C, C)}, {g.int_(K, K)}, {g.int_(S, S)}, stride={_int_or_pair(g, st_[1], 1, 3)}, "
+            f"padding={pad}, dilation={g.int_(dl[1], dl[1])}, groups={g.int_(groups, groups)}, bias={g.bool_()})")
+    return f"m = {ctor}\nR = m({x})\nBW(R)"
+
+
+def f_conv_transpose(g: G) -> str:
+    N, C, H, W, K, Kg, R, S, st_, pd, op, dl, groups, P, Q = _conv_t_dims(g)
+    b = "None" if g.pct(30) else _t(g, (K,))
+    gr = g.int_(groups, groups) if g.pct(90) else g.int_(0, 3)
+    if g.pct(50):
+        x = _t(g, (N, C, H, W) if g.pct(85) else (C, H, W))
+        return call("F.conv_transpose2d", x, _t(g, (C, Kg, R, S)), b, stride=_hp(g, st_, 1, 3),
+                    padding=_hp(g, pd, 0, 3), output_padding=_hp(g, op, 0, 2), groups=gr,
+                    dilation=_hp(g, dl, 1, 3), post="BW(R)")
+    x = _t(g, (N, C, W) if g.pct(85) else (C, W))
+    return call("F.conv_transpose1d", x, _t(g, (C, Kg, S)), b, stride=_int_or_pair(g, st_[1], 1, 3),
+                padding=_int_or_pair(g, pd[1], 0, 3), output_padding=_int_or_pair(g, op[1], 0, 2), groups=gr,
+                dilation=_int_or_pair(g, dl[1], 1, 3), post="BW(R)")
+
 def f_pool(g: G) -> str:
     N, C, H, W, k, s, p, P, Q = _pool_dims(g)
     fn = g.pick(["F.max_pool2d", "F.avg_pool2d", "F.min_pool2d"])
@@ -952,6 +1021,9 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "conv2d_forward": t_conv2d_forward,
     "conv2d_backward_data": t_conv2d_backward_data,
     "conv2d_backward_weights": t_conv2d_backward_weights,
+    "conv_transpose2d_forward": t_conv_transpose2d_forward,
+    "conv_transpose2d_backward_data": t_conv_transpose2d_backward_data,
+    "conv_transpose2d_backward_weights": t_conv_transpose2d_backward_weights,
     "pool2d_forward": t_pool2d_forward,
     "pool2d_backward": t_pool2d_backward,
     "maxout_forward": t_maxout_forward,
@@ -985,6 +1057,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "backend": t_backend,
     "F.conv2d": f_conv2d,
     "nn.Conv2d": f_Conv2d,
+    "F.conv1d": f_conv1d,
+    "F.conv_transpose": f_conv_transpose,
     "F.pool2d": f_pool,
     "F.activations": f_activation,
     "F.softmax": f_softmax,

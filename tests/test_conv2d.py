@@ -182,8 +182,9 @@ def test_padding_strings():
     w = ne.randn(4, 2, 3, 3)
     assert F.conv2d(x, w, padding="same").shape == (1, 4, 7, 7)
     assert F.conv2d(x, w, padding="valid").shape == (1, 4, 5, 5)
+    assert F.conv2d(x, ne.randn(4, 2, 2, 2), padding="same").shape == (1, 4, 7, 7)  # asymmetric, as torch
     with pytest.raises(ValueError, match="padding"):
-        F.conv2d(x, ne.randn(4, 2, 2, 2), padding="same")
+        F.conv2d(x, w, padding="same", stride=2)
 
 
 def test_bad_input():

@@ -1,9 +1,9 @@
 """PyTorch interop: convert a torch ``nn.Sequential`` (nested too) to nnengine and back.
 
 nnengine layers share PyTorch's parameter names, shapes and gate orders, so weights move with
-``layer.load_state_dict(torch_layer.state_dict())`` (Linear, Conv2d, BatchNorm1d/2d, RNN, LSTM, RNNCell,
+``layer.load_state_dict(torch_layer.state_dict())`` (Linear, Conv1d/2d, ConvTranspose1d/2d, BatchNorm1d/2d, RNN, LSTM, RNNCell,
 LSTMCell, and any nesting of them). ``from_torch`` builds the nnengine twin of a torch module tree made of
-Sequential, Linear, Conv2d, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax,
+Sequential, Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax,
 LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, RNNCell and LSTMCell, with the
 same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
 inside these two functions, never when nnengine is imported.
@@ -73,6 +73,15 @@ def _from_layer(m: Any, path: str) -> Module:
         pad = m.padding if isinstance(m.padding, str) else _pair(m.padding)
         return nn.Conv2d(m.in_channels, m.out_channels, _pair(m.kernel_size), _pair(m.stride), pad,
                          _pair(m.dilation), m.groups, bias=m.bias is not None)
+    if isinstance(m, (tnn.Conv1d, tnn.ConvTranspose1d, tnn.ConvTranspose2d)):
+        if m.padding_mode != "zeros":
+            raise _unsupported(m, path, f"padding_mode={m.padding_mode!r}")
+        cls = getattr(nn, type(m).__name__)
+        if isinstance(m, tnn.Conv1d):
+            return cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
+                       bias=m.bias is not None)
+        return cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.output_padding, m.groups,
+                   bias=m.bias is not None, dilation=m.dilation)
     if isinstance(m, tnn.MaxPool2d):
         return nn.MaxPool2d(*_pool_args(m, path))
     if isinstance(m, tnn.AvgPool2d):
@@ -153,6 +162,12 @@ def _to_layer(m: Module, tnn: Any, path: str) -> Any:
     if t is nn.Conv2d:
         return tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
                           bias=m.bias is not None)
+    if t is nn.Conv1d:
+        return tnn.Conv1d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
+                          bias=m.bias is not None)
+    if t in (nn.ConvTranspose1d, nn.ConvTranspose2d):
+        return getattr(tnn, t.__name__)(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
+                                        m.output_padding, m.groups, bias=m.bias is not None, dilation=m.dilation)
     if t is nn.MaxPool2d:
         return tnn.MaxPool2d(m.kernel_size, m.stride, m.padding)
     if t is nn.AvgPool2d:

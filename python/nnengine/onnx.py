@@ -2,7 +2,7 @@
 
 ``export(model, example_input, path)`` walks the module tree with one converter per layer type, runs the
 model on ``example_input`` alongside (so every converter knows its input and output shapes) and writes an
-ONNX model (opset 17) atomically. Supported: Linear, Conv2d, MaxPool2d, AvgPool2d (count_include_pad=1),
+ONNX model (opset 17) atomically. Supported: Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d (count_include_pad=1),
 MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Maxout,
 BatchNorm1d/2d (eval, running statistics), Dropout and Identity (identity), Flatten, Unflatten, RNN and
 LSTM (stacked, bidirectional, batch_first; zero initial state), RNNCell/LSTMCell, Sequential, and the
@@ -126,20 +126,35 @@ def _linear(g: _Graph, m: nn.Linear, x_name: str, x: Any, path: str):
     return out, y
 
 
-@register(nn.Conv2d)
-def _conv2d(g: _Graph, m: nn.Conv2d, x_name: str, x: Any, path: str):
-    if x.ndim != 4:
-        raise ValueError(f"onnx.export: Conv2d at '{path}' needs batched (N, C, H, W) input, got shape {x.shape}")
-    kh, kw = m.kernel_size
+@register(nn.Conv1d, nn.Conv2d)
+def _conv(g: _Graph, m: Any, x_name: str, x: Any, path: str):
+    n = len(m.kernel_size)
+    if x.ndim != n + 2:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched input with {n + 2} dimensions, "
+                         f"got shape {x.shape}")
     if m.padding == "valid":
-        ph = pw = 0
-    elif m.padding == "same":
-        ph, pw = m.dilation[0] * (kh - 1) // 2, m.dilation[1] * (kw - 1) // 2
+        begin = end = [0] * n
+    elif m.padding == "same":  # torch's 'same': an odd total puts the extra zero at the end
+        total = [m.dilation[i] * (m.kernel_size[i] - 1) for i in range(n)]
+        begin, end = [t // 2 for t in total], [t - t // 2 for t in total]
     else:
-        ph, pw = m.padding
+        begin = end = list(m.padding)
     ins = [x_name, g.const(m.weight.data, "weight")] + ([g.const(m.bias.data, "bias")] if m.bias is not None else [])
-    out = g.node("Conv", ins, "conv", kernel_shape=[kh, kw], strides=list(m.stride), pads=[ph, pw, ph, pw],
+    out = g.node("Conv", ins, "conv", kernel_shape=list(m.kernel_size), strides=list(m.stride), pads=begin + end,
                  dilations=list(m.dilation), group=m.groups)
+    return out, _run(m, x)
+
+
+@register(nn.ConvTranspose1d, nn.ConvTranspose2d)
+def _conv_transpose(g: _Graph, m: Any, x_name: str, x: Any, path: str):
+    n = len(m.kernel_size)
+    if x.ndim != n + 2:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched input with {n + 2} dimensions, "
+                         f"got shape {x.shape}")
+    ins = [x_name, g.const(m.weight.data, "weight")] + ([g.const(m.bias.data, "bias")] if m.bias is not None else [])
+    out = g.node("ConvTranspose", ins, "conv_transpose", kernel_shape=list(m.kernel_size), strides=list(m.stride),
+                 pads=list(m.padding) * 2, output_padding=list(m.output_padding), dilations=list(m.dilation),
+                 group=m.groups)
     return out, _run(m, x)
 
 

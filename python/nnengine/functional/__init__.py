@@ -4,7 +4,7 @@
 from ._activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
-from ._conv import conv2d
+from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ._linear import linear, matmul_arrays
 from ._loss import (
     binary_cross_entropy,

@@ -1,8 +1,12 @@
-"""2-D convolution on the engine's conv2d kernels (blocked im2col + GEMM, bias fused)."""
+"""Convolutions on the engine's conv2d and conv_transpose2d kernels (direct stride-1 kernels or blocked
+im2col + GEMM, bias fused). A 1-D convolution runs as a 2-D one over a height-1 image: the same kernels,
+the direct stride-1 path included, with no copy (the arrays are reshaped views)."""
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Sequence, Tuple, Union
+
+import numpy as np
 
 from .. import _core
 from ..autograd import Function
@@ -10,63 +14,141 @@ from ..tensor import Tensor
 from ._util import check_tensor, f32c, pair
 
 IntPair = Union[int, Tuple[int, int]]
+IntOne = Union[int, Tuple[int]]
 
 
-class Conv2dFn(Function):
+def single(v: Any, name: str) -> Tuple[int]:
+    """An int or a 1-tuple of ints as a 1-tuple of a non-negative int (torch's ``_single``)."""
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        if v < 0:
+            raise ValueError(f"{name}: expected a non-negative value, got {v!r}")
+        return (int(v),)
+    raise TypeError(f"{name}: expected an int or a 1-tuple of ints, got {v!r}")
+
+
+def _to4(a: np.ndarray, spatial: int, batched: bool) -> np.ndarray:
+    """View (N, C, *spatial) / (C, *spatial) data as (N, C, H, W): a 1-D signal is an image of height 1."""
+    if not batched:
+        a = a[None]
+    return f32c(a[:, :, None, :] if spatial == 1 else a)
+
+
+def _from4(a: np.ndarray, spatial: int, batched: bool) -> np.ndarray:
+    if spatial == 1:
+        a = a[:, :, 0, :]
+    return a if batched else a[0]
+
+
+def _pad_end(x4: np.ndarray, extra: Tuple[int, int]) -> np.ndarray:
+    """x4 with extra[0] zero rows and extra[1] zero columns appended (asymmetric 'same' padding)."""
+    if extra == (0, 0):
+        return x4
+    out = np.zeros(x4.shape[:2] + (x4.shape[2] + extra[0], x4.shape[3] + extra[1]), np.float32)
+    out[:, :, : x4.shape[2], : x4.shape[3]] = x4
+    return out
+
+
+class ConvFn(Function):
+    """conv1d / conv2d: one tape node; ``spatial`` is 1 or 2, ``extra`` the right/bottom zero padding that
+    an asymmetric 'same' adds beyond ``padding``."""
+
     @staticmethod
-    def forward(ctx, x, w, b, stride, padding, dilation, groups):
-        unbatched = x.ndim == 3
-        x4 = f32c(x[None] if unbatched else x)
-        w = f32c(w)  # a strided weight view (e.g. a transposed array) is valid input, as for x
+    def forward(ctx, x, w, b, stride, padding, dilation, groups, spatial, extra):
+        batched = x.ndim == spatial + 2
+        x4 = _to4(x, spatial, batched)
+        xe = _pad_end(x4, extra)
+        w4 = f32c(w[:, :, None, :] if spatial == 1 else w)
         b = None if b is None else f32c(b)
-        ctx.save_for_backward(x4, w)
+        ctx.save_for_backward(xe, w4)
         ctx.args = (stride, padding, dilation, groups)
-        ctx.unbatched = unbatched
+        ctx.meta = (spatial, batched, x4.shape, w.shape)
         ctx.has_bias = b is not None
-        y = _core.conv2d_forward(x4, w, b, stride, padding, dilation, groups)
-        return y[0] if unbatched else y
+        return _from4(_core.conv2d_forward(xe, w4, b, stride, padding, dilation, groups), spatial, batched)
 
     @staticmethod
     def backward(ctx, g):
-        x4, w = ctx.saved_tensors
+        xe, w4 = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.args
-        g4 = f32c(g[None] if ctx.unbatched else g)
+        spatial, batched, xshape, wshape = ctx.meta
+        g4 = _to4(g, spatial, batched)
         nx, nw, nb = ctx.needs_input_grad[:3]
-        dx = None
+        dx = dw = db = None
         if nx:
-            dx = _core.conv2d_backward_data(g4, w, x4.shape[2:], stride, padding, dilation, groups)
-            if ctx.unbatched:
-                dx = dx[0]
-        dw = db = None
+            dx = _core.conv2d_backward_data(g4, w4, xe.shape[2:], stride, padding, dilation, groups)
+            dx = _from4(dx[:, :, : xshape[2], : xshape[3]], spatial, batched)
         if nw or (nb and ctx.has_bias):
             dw, db = _core.conv2d_backward_weights(
-                g4,
-                x4,
-                w.shape[2:],
-                stride,
-                padding,
-                dilation,
-                groups,
-                need_weight=nw,
-                need_bias=nb and ctx.has_bias,
+                g4, xe, w4.shape[2:], stride, padding, dilation, groups,
+                need_weight=nw, need_bias=nb and ctx.has_bias,
             )
-        return dx, dw, db, None, None, None, None
+            if dw is not None:
+                dw = dw.reshape(wshape)
+        return dx, dw, db, None, None, None, None, None, None
 
 
-def _conv_padding(padding: Any, w_shape: tuple, dilation: Tuple[int, int]) -> Tuple[int, int]:
+# Back-compatible name: the 2-D convolution's Function.
+Conv2dFn = ConvFn
+
+
+def _conv_padding(
+    padding: Any, kernel: Sequence[int], dilation: Sequence[int], stride: Sequence[int], to_tuple: Any
+) -> Tuple[Tuple[int, ...], Tuple[int, ...]]:
+    """(symmetric padding, extra right/bottom padding) for an int/tuple or torch's 'valid'/'same'."""
+    n = len(kernel)
     if isinstance(padding, str):
         if padding == "valid":
-            return (0, 0)
+            return (0,) * n, (0,) * n
         if padding == "same":
-            total = [dilation[i] * (w_shape[2 + i] - 1) for i in range(2)]
-            if any(t % 2 for t in total):
-                raise ValueError(
-                    f"padding: 'same' needs an even total padding, got {tuple(total)} "
-                    "for this kernel size and dilation (asymmetric padding is not supported)"
-                )
-            return (total[0] // 2, total[1] // 2)
-        raise ValueError(f"padding: expected an int, a pair, 'valid' or 'same', got {padding!r}")
-    return pair(padding, "padding")
+            if any(s != 1 for s in stride):
+                raise ValueError(f"padding: 'same' is not supported for strided convolutions, got stride={stride}")
+            total = [dilation[i] * (kernel[i] - 1) for i in range(n)]
+            # as torch: an odd total puts the extra zero on the right/bottom
+            return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
+        raise ValueError(f"padding: expected an int, a tuple, 'valid' or 'same', got {padding!r}")
+    return to_tuple(padding, "padding"), (0,) * n
+
+
+def _check_groups(groups: Any) -> int:
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"groups: expected a positive int, got {groups!r}")
+    return int(groups)
+
+
+def _positive(v: Tuple[int, ...], name: str, raw: Any) -> Tuple[int, ...]:
+    if min(v) < 1:
+        raise ValueError(f"{name}: expected values >= 1, got {raw!r}")
+    return v
+
+
+def _check_bias(bias: Any, n: int) -> Optional[Tensor]:
+    if bias is None:
+        return None
+    b = check_tensor(bias, "bias", ndim=1)
+    if b.shape[0] != n:
+        raise ValueError(f"bias: expected shape ({n},), got {b.shape}")
+    return b
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, spatial: int):
+    to_tuple = single if spatial == 1 else pair
+    x = check_tensor(input, "input", ndim=(spatial + 1, spatial + 2))
+    w = check_tensor(weight, "weight", ndim=spatial + 2)
+    groups = _check_groups(groups)
+    st = _positive(to_tuple(stride, "stride"), "stride", stride)
+    dl = _positive(to_tuple(dilation, "dilation"), "dilation", dilation)
+    pd, extra = _conv_padding(padding, w.shape[2:], dl, st, to_tuple)
+    c_in = x.shape[-spatial - 1]
+    if c_in != w.shape[1] * groups:
+        raise ValueError(
+            f"input: expected {w.shape[1] * groups} channels (weight {w.shape} with groups={groups}), "
+            f"got shape {x.shape}"
+        )
+    b = _check_bias(bias, w.shape[0])
+    if spatial == 1:
+        st, pd, dl, extra = (1,) + st, (0,) + pd, (1,) + dl, (0,) + extra
+    return ConvFn.apply(x, w, b, st, pd, dl, groups, spatial, extra)
 
 
 def conv2d(
@@ -84,26 +166,120 @@ def conv2d(
     Example:
         >>> y = conv2d(x, w, b, stride=1, padding=1)   # x (8, 3, 32, 32), w (16, 3, 3, 3) -> (8, 16, 32, 32)
     """
-    x = check_tensor(input, "input", ndim=(3, 4))
-    w = check_tensor(weight, "weight", ndim=4)
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"groups: expected a positive int, got {groups!r}")
-    st = pair(stride, "stride")
-    dl = pair(dilation, "dilation")
-    if min(st) < 1:
-        raise ValueError(f"stride: expected values >= 1, got {stride!r}")
-    if min(dl) < 1:
-        raise ValueError(f"dilation: expected values >= 1, got {dilation!r}")
-    pd = _conv_padding(padding, w.shape, dl)
-    c_in = x.shape[-3]
-    if c_in != w.shape[1] * groups:
-        raise ValueError(
-            f"input: expected {w.shape[1] * groups} channels (weight {w.shape} with groups={groups}), "
-            f"got shape {x.shape}"
-        )
-    b = None
-    if bias is not None:
-        b = check_tensor(bias, "bias", ndim=1)
-        if b.shape[0] != w.shape[0]:
-            raise ValueError(f"bias: expected shape ({w.shape[0]},), got {b.shape}")
-    return Conv2dFn.apply(x, w, b, st, pd, dl, groups)
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Optional[Tensor] = None,
+    stride: IntOne = 1,
+    padding: Union[IntOne, str] = 0,
+    dilation: IntOne = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D cross-correlation, PyTorch's ``F.conv1d``: input (N, C, L) or unbatched (C, L), weight
+    (out_channels, C / groups, k), bias (out_channels,); padding an int, 'valid' or 'same'.
+
+    Example:
+        >>> y = conv1d(x, w, padding="same")   # x (32, 6, 100), w (64, 6, 5) -> (32, 64, 100)
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+class ConvTransposeFn(Function):
+    """conv_transpose1d / conv_transpose2d: one tape node on the conv_transpose2d kernels."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, output_padding, dilation, groups, spatial):
+        batched = x.ndim == spatial + 2
+        x4 = _to4(x, spatial, batched)
+        w4 = f32c(w[:, :, None, :] if spatial == 1 else w)
+        b = None if b is None else f32c(b)
+        ctx.save_for_backward(x4, w4)
+        ctx.args = (stride, padding, output_padding, dilation, groups)
+        ctx.meta = (spatial, batched, w.shape)
+        ctx.has_bias = b is not None
+        y = _core.conv_transpose2d_forward(x4, w4, b, stride, padding, output_padding, dilation, groups)
+        return _from4(y, spatial, batched)
+
+    @staticmethod
+    def backward(ctx, g):
+        x4, w4 = ctx.saved_tensors
+        spatial, batched, wshape = ctx.meta
+        g4 = _to4(g, spatial, batched)
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        dx = dw = db = None
+        if nx:
+            dx = _from4(_core.conv_transpose2d_backward_data(g4, w4, x4.shape[2:], *ctx.args), spatial, batched)
+        if nw or (nb and ctx.has_bias):
+            dw, db = _core.conv_transpose2d_backward_weights(
+                g4, x4, w4.shape[2:], *ctx.args, need_weight=nw, need_bias=nb and ctx.has_bias
+            )
+            if dw is not None:
+                dw = dw.reshape(wshape)
+        return dx, dw, db, None, None, None, None, None, None
+
+
+def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial: int):
+    to_tuple = single if spatial == 1 else pair
+    x = check_tensor(input, "input", ndim=(spatial + 1, spatial + 2))
+    w = check_tensor(weight, "weight", ndim=spatial + 2)
+    groups = _check_groups(groups)
+    st = _positive(to_tuple(stride, "stride"), "stride", stride)
+    dl = _positive(to_tuple(dilation, "dilation"), "dilation", dilation)
+    pd = to_tuple(padding, "padding")
+    op = to_tuple(output_padding, "output_padding")
+    for i in range(spatial):
+        if op[i] >= st[i] and op[i] >= dl[i]:
+            raise ValueError(
+                f"output_padding: expected values smaller than stride or dilation, got output_padding={op}, "
+                f"stride={st}, dilation={dl}"
+            )
+    c_in = x.shape[-spatial - 1]
+    if c_in != w.shape[0]:
+        raise ValueError(f"input: expected {w.shape[0]} channels (weight {w.shape}), got shape {x.shape}")
+    if c_in % groups:
+        raise ValueError(f"groups: input channels ({c_in}) must be divisible by groups ({groups})")
+    b = _check_bias(bias, w.shape[1] * groups)
+    if spatial == 1:
+        st, pd, op, dl = (1,) + st, (0,) + pd, (0,) + op, (1,) + dl
+    return ConvTransposeFn.apply(x, w, b, st, pd, op, dl, groups, spatial)
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Optional[Tensor] = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    output_padding: IntPair = 0,
+    groups: int = 1,
+    dilation: IntPair = 1,
+) -> Tensor:
+    """2-D transposed convolution, PyTorch's ``F.conv_transpose2d`` (same argument order: groups before
+    dilation): input (N, C, H, W) or (C, H, W), weight (C, out_channels / groups, kH, kW).
+
+    Example:
+        >>> y = conv_transpose2d(x, w, stride=2, padding=1)   # x (64, 512, 4, 4), w (512, 256, 4, 4) -> (64, 256, 8, 8)
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+
+
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Optional[Tensor] = None,
+    stride: IntOne = 1,
+    padding: IntOne = 0,
+    output_padding: IntOne = 0,
+    groups: int = 1,
+    dilation: IntOne = 1,
+) -> Tensor:
+    """1-D transposed convolution, PyTorch's ``F.conv_transpose1d``: input (N, C, L) or (C, L), weight
+    (C, out_channels / groups, k).
+
+    Example:
+        >>> y = conv_transpose1d(x, w, stride=2)   # x (8, 16, 50), w (16, 6, 4) -> (8, 6, 102)
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)

@@ -9,7 +9,7 @@ from .modules.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softm
 from .modules.container import ModuleDict, ModuleList, Sequential
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
-from .modules.conv import Conv2d
+from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .modules.dropout import Dropout
 from .modules.linear import Flatten, Identity, Linear, Unflatten
 from .modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss

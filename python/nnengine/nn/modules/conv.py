@@ -1,10 +1,12 @@
-"""``Conv2d``: 2-D convolution layer with PyTorch's attributes, weight layout and default init."""
+"""Convolution layers with PyTorch's attributes, weight layouts and default init: ``Conv1d``, ``Conv2d``,
+``ConvTranspose1d``, ``ConvTranspose2d``."""
 
 from __future__ import annotations
 
-from typing import Any, Tuple, Union
+from typing import Any, Optional, Sequence, Tuple, Union
 
 from ... import functional as F
+from ...functional._conv import single
 from ...functional._util import pair
 from ...tensor import Tensor
 from .. import init
@@ -13,9 +15,100 @@ from ..parameter import Parameter
 from .linear import attach
 
 IntPair = Union[int, Tuple[int, int]]
+IntOne = Union[int, Tuple[int]]
 
 
-class Conv2d(Module):
+class _ConvNd(Module):
+    """Shared constructor of the convolution layers (``spatial`` dims, ``transposed`` weight layout)."""
+
+    _spatial = 2
+    _transposed = False
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any,
+        padding: Any,
+        dilation: Any,
+        groups: int,
+        bias: bool,
+        padding_mode: str,
+        device: Any,
+        dtype: Any,
+        output_padding: Any = 0,
+        weight_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        weight_constraint: Any = None,
+        bias_constraint: Any = None,
+    ) -> None:
+        super().__init__()
+        check_factory_kwargs(device, dtype, type(self).__name__)
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name}: expected a positive int, got {v!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"groups: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+                f"divisible by groups ({groups})"
+            )
+        if padding_mode != "zeros":
+            raise ValueError(f"padding_mode: only 'zeros' is supported, got {padding_mode!r}")
+        tup = single if self._spatial == 1 else pair
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = tup(kernel_size, "kernel_size")
+        if min(self.kernel_size) < 1:
+            raise ValueError(f"kernel_size: expected values >= 1, got {kernel_size!r}")
+        self.stride = tup(stride, "stride")
+        if isinstance(padding, str):
+            if self._transposed:
+                raise ValueError(f"padding: expected an int or a tuple of ints, got {padding!r}")
+            if padding not in ("same", "valid"):
+                raise ValueError(f"padding: expected an int, a tuple, 'valid' or 'same', got {padding!r}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"padding: 'same' is not supported for strided convolutions, got stride={stride}")
+            self.padding: Any = padding
+        else:
+            self.padding = tup(padding, "padding")
+        self.dilation = tup(dilation, "dilation")
+        self.output_padding = tup(output_padding, "output_padding")
+        self.transposed = self._transposed
+        self.padding_mode = padding_mode
+        if self._transposed:
+            shape = (in_channels, out_channels // groups) + self.kernel_size
+        else:
+            shape = (out_channels, in_channels // groups) + self.kernel_size
+        self.weight = Parameter.new(*shape)
+        self.bias = Parameter.new(out_channels) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        attach(self.weight, weight_regularizer, weight_constraint)
+        attach(self.bias, bias_regularizer, bias_constraint)
+
+    def reset_parameters(self) -> None:
+        # torch's fan_in is weight.size(1) * kernel area for both layouts, as _fans computes it
+        init.default_layer_init_(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        zero = (0,) * self._spatial
+        one = (1,) * self._spatial
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != zero:
+            s += f", padding={self.padding}"
+        if self.dilation != one:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != zero:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) or (C, H, W) input; weight (out, in/groups, kH, kW).
 
     Example:
@@ -42,49 +135,158 @@ class Conv2d(Module):
         weight_constraint: Any = None,
         bias_constraint: Any = None,
     ) -> None:
-        super().__init__()
-        check_factory_kwargs(device, dtype, "Conv2d")
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name}: expected a positive int, got {v!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"groups: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
-                f"divisible by groups ({groups})"
-            )
-        if padding_mode != "zeros":
-            raise ValueError(f"padding_mode: only 'zeros' is supported, got {padding_mode!r}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        if min(self.kernel_size) < 1:
-            raise ValueError(f"kernel_size: expected values >= 1, got {kernel_size!r}")
-        self.stride = pair(stride, "stride")
-        self.padding = padding if isinstance(padding, str) else pair(padding, "padding")
-        self.dilation = pair(dilation, "dilation")
-        self.padding_mode = padding_mode
-        shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter.new(*shape)
-        self.bias = Parameter.new(out_channels) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-        attach(self.weight, weight_regularizer, weight_constraint)
-        attach(self.bias, bias_regularizer, bias_constraint)
-
-    def reset_parameters(self) -> None:
-        init.default_layer_init_(self.weight, self.bias)
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+            device, dtype, 0, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
-    def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) or (C, L) input; weight (out, in/groups, k). Runs on the conv2d
+    kernels as a height-1 image.
+
+    Example:
+        >>> conv = Conv1d(6, 64, 5, padding="same")
+        >>> y = conv(x)   # (32, 6, 100) -> (32, 64, 100)
+    """
+
+    _spatial = 1
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntOne,
+        stride: IntOne = 1,
+        padding: Union[IntOne, str] = 0,
+        dilation: IntOne = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        weight_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        weight_constraint: Any = None,
+        bias_constraint: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+            device, dtype, 0, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _transposed = True
+
+    def _output_padding(self, input: Tensor, output_size: Optional[Sequence[int]]) -> Tuple[int, ...]:
+        """torch's rule: ``output_size`` (the spatial sizes, optionally with N and C in front) picks the
+        output_padding that yields it; it must lie in [min, min + stride - 1]."""
+        if output_size is None:
+            return self.output_padding
+        n = self._spatial
+        size = list(output_size)
+        if len(size) in (n + 1, n + 2):
+            size = size[-n:]
+        if len(size) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
+            raise ValueError(f"output_size: expected {n} ints (or {n + 2} with N and C), got {output_size!r}")
+        out = []
+        for i in range(n):
+            d_in = input.shape[-n + i]
+            lo = ((d_in - 1) * self.stride[i] - 2 * self.padding[i] + self.dilation[i] * (self.kernel_size[i] - 1)
+                  + 1)
+            hi = lo + self.stride[i] - 1
+            if not lo <= size[i] <= hi:
+                raise ValueError(
+                    f"output_size: expected sizes between {lo} and {hi} in dimension {i}, got {size[i]}"
+                )
+            out.append(size[i] - lo)
+        return tuple(out)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over (N, C, H, W) or (C, H, W); weight (in, out/groups, kH, kW) as torch.
+    Its forward is conv2d's backward-data (the same kernels).
+
+    Example:
+        >>> up = ConvTranspose2d(512, 256, 4, stride=2, padding=1)
+        >>> y = up(x)   # (64, 512, 4, 4) -> (64, 256, 8, 8)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair = 1,
+        padding: IntPair = 0,
+        output_padding: IntPair = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: IntPair = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        weight_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        weight_constraint: Any = None,
+        bias_constraint: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+            device, dtype, output_padding, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
+        )
+
+    def forward(self, input: Tensor, output_size: Optional[Sequence[int]] = None) -> Tensor:
+        op = self._output_padding(input, output_size)
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                                  self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution over (N, C, L) or (C, L); weight (in, out/groups, k) as torch.
+
+    Example:
+        >>> up = ConvTranspose1d(16, 8, 4, stride=2, padding=1)
+        >>> y = up(x)   # (8, 16, 50) -> (8, 8, 100)
+    """
+
+    _spatial = 1
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntOne,
+        stride: IntOne = 1,
+        padding: IntOne = 0,
+        output_padding: IntOne = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: IntOne = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        weight_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        weight_constraint: Any = None,
+        bias_constraint: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+            device, dtype, output_padding, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
+        )
+
+    def forward(self, input: Tensor, output_size: Optional[Sequence[int]] = None) -> Tensor:
+        op = self._output_padding(input, output_size)
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                                  self.dilation)

@@ -1,0 +1,166 @@
+// Bindings of the conv_transpose2d kernels: validate every shape and hyper-parameter, allocate outputs,
+// release the GIL, run the kernel (or its scalar reference twin with reference=True).
+#include <pybind11/stl.h>
+
+#include <array>
+#include <string>
+
+#include "bindings/bind.h"
+#include "bindings/bind_util.h"
+#include "kernels/conv_transpose.h"
+
+namespace nne_bind {
+namespace {
+
+using Pair = std::array<int64_t, 2>;
+
+std::string pair_str(const Pair& p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
+
+// Builds and checks the shape from the input dims (N, C, H, W), weight dims (C, K/groups, R, S) and
+// hyper-parameters; raises ValueError naming the offending argument.
+nne::ConvTranspose2dShape make_shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t Cw, int64_t Kg, int64_t R,
+                                     int64_t S, const Pair& stride, const Pair& padding, const Pair& output_padding,
+                                     const Pair& dilation, int64_t groups) {
+  check_pair(stride, "stride", 1);
+  check_pair(padding, "padding", 0);
+  check_pair(output_padding, "output_padding", 0);
+  check_pair(dilation, "dilation", 1);
+  check_int(groups, "groups", 1);
+  for (int i = 0; i < 2; ++i)
+    expect(output_padding[i] < stride[i] || output_padding[i] < dilation[i],
+           "output_padding: expected values smaller than stride or dilation, got output_padding=" +
+               pair_str(output_padding) + ", stride=" + pair_str(stride) + ", dilation=" + pair_str(dilation));
+  expect(C >= 1 && Kg >= 1, "weight: expected at least one input and one output channel, got shape (" +
+                                std::to_string(Cw) + ", " + std::to_string(Kg) + ", " + std::to_string(R) + ", " +
+                                std::to_string(S) + ")");
+  expect(C % groups == 0, "input: " + std::to_string(C) + " channels are not divisible by groups=" +
+                              std::to_string(groups));
+  expect(Cw == C, "weight: expected " + std::to_string(C) + " input channels (the input's), got " +
+                      std::to_string(Cw));
+  expect(R >= 1 && S >= 1, "weight: kernel size must be at least 1x1");
+  expect(H >= 1 && W >= 1, "input: expected a spatial size of at least 1x1, got (" + std::to_string(H) + ", " +
+                               std::to_string(W) + ")");
+  checked_size({N, C, H, W}, "input");
+  checked_size({C, Kg, R, S}, "weight");
+  nne::ConvTranspose2dShape s;
+  s.N = N, s.C = C, s.H = H, s.W = W, s.K = Kg * groups, s.R = R, s.S = S;
+  s.stride_h = stride[0], s.stride_w = stride[1], s.pad_h = padding[0], s.pad_w = padding[1];
+  s.out_pad_h = output_padding[0], s.out_pad_w = output_padding[1];
+  s.dil_h = dilation[0], s.dil_w = dilation[1], s.groups = groups;
+  // every factor is < 2^31, so these stay far below 2^63
+  s.P = (H - 1) * stride[0] - 2 * padding[0] + dilation[0] * (R - 1) + output_padding[0] + 1;
+  s.Q = (W - 1) * stride[1] - 2 * padding[1] + dilation[1] * (S - 1) + output_padding[1] + 1;
+  expect(s.P >= 1 && s.Q >= 1, "padding: the output size (" + std::to_string(s.P) + ", " + std::to_string(s.Q) +
+                                   ") is not positive for padding=" + pair_str(padding) + " and input (" +
+                                   std::to_string(H) + ", " + std::to_string(W) + ")");
+  checked_size({s.K}, "output channels");
+  checked_size({N, s.K, s.P, s.Q}, "output");
+  const nne::Conv2dShape c = nne::conv_transpose2d_as_conv(s);
+  checked_size({N, C, c.P, c.Q}, "input (with output_padding)");
+  return s;
+}
+
+}  // namespace
+}  // namespace nne_bind
+
+using namespace nne_bind;
+
+NNE_BIND_FAMILY(conv_transpose) {
+  m.def(
+      "conv_transpose2d_forward",
+      [](const py::object& xo, const py::object& wo, const py::object& bo, Pair stride, Pair padding,
+         Pair output_padding, Pair dilation, int64_t groups, bool reference) {
+        auto x = arr<float>(xo, "x", 4);
+        auto w = arr<float>(wo, "w", 4);
+        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1),
+                                  w.shape(2), w.shape(3), stride, padding, output_padding, dilation, groups);
+        py::array_t<float> b;
+        if (!bo.is_none()) {
+          b = arr<float>(bo, "b", 1);
+          expect_shape(b, "b", {s.K});
+        }
+        auto y = empty<float>(dims({s.N, s.K, s.P, s.Q}));
+        const float* pb = bo.is_none() ? nullptr : b.data();
+        const float *px = x.data(), *pw = w.data();
+        float* py_ = y.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          if (reference)
+            nne::conv_transpose2d_forward_reference(py_, px, pw, pb, s);
+          else
+            nne::conv_transpose2d_kernels().forward(py_, px, pw, pb, s);
+        }
+        return y;
+      },
+      py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("stride") = Pair{1, 1},
+      py::arg("padding") = Pair{0, 0}, py::arg("output_padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+      py::arg("groups") = 1, py::arg("reference") = false,
+      "y = conv_transpose2d(x, w) + b; x (N,C,H,W), w (C,K/groups,R,S).");
+
+  m.def(
+      "conv_transpose2d_backward_data",
+      [](const py::object& dyo, const py::object& wo, Pair input_hw, Pair stride, Pair padding,
+         Pair output_padding, Pair dilation, int64_t groups, bool reference) {
+        auto dy = arr<float>(dyo, "dy", 4);
+        auto w = arr<float>(wo, "w", 4);
+        check_pair(input_hw, "input_hw", 1);
+        const auto s = make_shape(dy.shape(0), w.shape(0), input_hw[0], input_hw[1], w.shape(0), w.shape(1),
+                                  w.shape(2), w.shape(3), stride, padding, output_padding, dilation, groups);
+        expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
+        auto dx = empty<float>(dims({s.N, s.C, s.H, s.W}));
+        const float *pdy = dy.data(), *pw = w.data();
+        float* pdx = dx.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          if (reference)
+            nne::conv_transpose2d_backward_data_reference(pdx, pdy, pw, s);
+          else
+            nne::conv_transpose2d_kernels().backward_data(pdx, pdy, pw, s);
+        }
+        return dx;
+      },
+      py::arg("dy"), py::arg("w"), py::arg("input_hw"), py::arg("stride") = Pair{1, 1},
+      py::arg("padding") = Pair{0, 0}, py::arg("output_padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+      py::arg("groups") = 1, py::arg("reference") = false,
+      "dx of conv_transpose2d given dy (N,K,P,Q), w (C,K/groups,R,S) and the input's (H, W).");
+
+  m.def(
+      "conv_transpose2d_backward_weights",
+      [](const py::object& dyo, const py::object& xo, Pair kernel_size, Pair stride, Pair padding,
+         Pair output_padding, Pair dilation, int64_t groups, bool need_weight, bool need_bias, bool reference) {
+        auto dy = arr<float>(dyo, "dy", 4);
+        auto x = arr<float>(xo, "x", 4);
+        check_int(groups, "groups", 1);
+        check_pair(kernel_size, "kernel_size", 1);
+        expect(dy.shape(1) % groups == 0, "dy: " + std::to_string(dy.shape(1)) +
+                                              " channels are not divisible by groups=" + std::to_string(groups));
+        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), x.shape(1), dy.shape(1) / groups,
+                                  kernel_size[0], kernel_size[1], stride, padding, output_padding, dilation, groups);
+        expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
+        py::object dwo = py::none(), dbo = py::none();
+        float *pdw = nullptr, *pdb = nullptr;
+        if (need_weight) {
+          auto dw = empty<float>(dims({s.C, s.K / groups, s.R, s.S}));
+          pdw = dw.mutable_data();
+          dwo = dw;
+        }
+        if (need_bias) {
+          auto db = empty<float>(dims({s.K}));
+          pdb = db.mutable_data();
+          dbo = db;
+        }
+        const float *pdy = dy.data(), *px = x.data();
+        {
+          py::gil_scoped_release nogil;
+          if (reference)
+            nne::conv_transpose2d_backward_weights_reference(pdw, pdb, pdy, px, s);
+          else if (pdw || pdb)
+            nne::conv_transpose2d_kernels().backward_weights(pdw, pdb, pdy, px, s);
+        }
+        return py::make_tuple(dwo, dbo);
+      },
+      py::arg("dy"), py::arg("x"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
+      py::arg("padding") = Pair{0, 0}, py::arg("output_padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+      py::arg("groups") = 1, py::arg("need_weight") = true, py::arg("need_bias") = true,
+      py::arg("reference") = false, "(dw, db) of conv_transpose2d given dy and x; either is None when not requested.");
+}
