@@ -163,10 +163,17 @@ DATASETS: Dict[str, str] = {
     "iris": "scikit-learn's iris, 150 x 4 features, 3 classes, 80/20 split",
     "breast_cancer": "scikit-learn's breast cancer, 569 x 30 features, 2 classes, 80/20 split",
 }
+# Sensor time series (N, channels, T) from the aeon wheel's files: load_dataset knows them too, but they are
+# kept out of DATASETS (the image/tabular sets `nnengine train` offers).
+from .sensors import SENSOR_DATASETS, load_sensor_split  # noqa: E402 (sensors needs DatasetNotFoundError)
 
 
 def load_dataset(name: str, limit: Optional[int] = None, test_fraction: float = 0.2, seed: int = 0) -> Split:
     """A named dataset split into train and test (fixed, seeded hold-out for the small sets).
+
+    The sensor sets of ``SENSOR_DATASETS`` (``basic_motions``, ``acsf1``, ``italy_power_demand``,
+    ``kdd_tsad_135``, ``daphnet``; see ``nnengine.data.sensors``) come back as float32 ``(N, channels, T)``
+    series with ``image_shape`` None.
 
     ``limit`` keeps at most that many training samples and ``limit // 4`` (at least 100) test samples,
     for quick runs.
@@ -194,8 +201,11 @@ def load_dataset(name: str, limit: Optional[int] = None, test_fraction: float = 
         x, y = load_iris() if name == "iris" else load_breast_cancer()
         xtr, ytr, xte, yte = _holdout(x.astype(np.float32), y, test_fraction, seed)
         nc, shape = int(y.max()) + 1, None
+    elif name in SENSOR_DATASETS:
+        xtr, ytr, xte, yte, nc = load_sensor_split(name, test_fraction)
+        shape = None
     else:
-        raise ValueError(f"name: unknown dataset {name!r}; expected one of {sorted(DATASETS)}")
+        raise ValueError(f"name: unknown dataset {name!r}; expected one of {sorted(DATASETS) + sorted(SENSOR_DATASETS)}")
     if limit is not None:
         if limit < 1:
             raise ValueError(f"limit: expected >= 1, got {limit}")

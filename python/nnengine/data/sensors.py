@@ -1,0 +1,269 @@
+"""Real sensor time series read from the files bundled in the ``aeon`` wheel (aeon itself is never imported).
+
+The aeon package (BSD 3-clause) ships a few benchmark sets as plain text under ``aeon/datasets/data/``.
+nnengine finds that folder with ``importlib.util.find_spec`` (which does not execute aeon's ``__init__`` and
+its numba stack) and parses the files itself: the UCR/UEA ``.ts`` format and TimeEval CSVs. Install the
+data with ``pip install aeon`` or ``pip install 'nnengine[iot]'``; ``NNENGINE_SENSOR_DATA`` may point at a
+folder laid out like ``aeon/datasets/data`` instead.
+
+Every series comes back as float32 ``(N, channels, T)``:
+
+============================  ===========================================================================
+``basic_motions``             smartwatch accelerometer + gyroscope, 6 x 100 (10 Hz), 4 activities, 40/40
+``acsf1``                     appliance power consumption, 1 x 1460, 10 appliance types, 100/100
+``italy_power_demand``        Italian daily electricity demand, 1 x 24, 2 seasons, 67/1029
+``kdd_tsad_135``              UCR anomaly archive 135 (InternalBleeding16): 1 x 1200 normal training
+                              stream, 1 x 7501 test stream with one labelled anomaly (samples 4187-4198)
+``daphnet``                   Daphnet S06R02E0: 9 accelerometer channels (ankle, thigh, trunk), 7040
+                              samples at ~64 Hz, no events; split in time into train / test
+============================  ===========================================================================
+
+For the two stream sets ``y_*`` are per-sample anomaly labels ``(N, T)`` (0 normal, 1 anomalous).
+
+**Where the KDD-TSAD 135 anomaly comes from.** The file's third column ``is_anomaly`` marks samples 4187 to
+4198 of the test stream (12 samples). This is the region the UCR Time Series Anomaly Archive (Keogh et al.,
+SIGKDD 2021 competition) encodes in its file name ``135_UCR_Anomaly_InternalBleeding16_1200_4187_4199.txt``
+(training part ``[0, 1200)``, anomaly ``[4187, 4199)``); aeon's ``load_kdd_tsad_135`` returns that same column
+as ``y``. The training CSV is the test stream's first 1,200 samples (all labelled normal).
+
+Example:
+    >>> from nnengine.data import load_dataset
+    >>> s = load_dataset("basic_motions"); s.x_train.shape, s.num_classes
+    ((40, 6, 100), 4)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from .datasets import DatasetNotFoundError
+
+INSTALL_HINT = "pip install aeon (or pip install 'nnengine[iot]')"
+
+# name -> (folder under aeon/datasets/data, file stem) of the UCR/UEA classification sets
+_TS_SETS: Dict[str, Tuple[str, str]] = {
+    "basic_motions": ("BasicMotions", "BasicMotions"),
+    "acsf1": ("ACSF1", "ACSF1"),
+    "italy_power_demand": ("ItalyPowerDemand", "ItalyPowerDemand"),
+}
+KDD_TSAD_135_FILE = ("KDD-TSAD_135", "135_UCR_Anomaly_InternalBleeding16")
+DAPHNET_FILE = ("Daphnet_S06R02E0", "S06R02E0.csv")
+
+SENSOR_DATASETS: Dict[str, str] = {
+    "basic_motions": "BasicMotions (aeon wheel): smartwatch accel + gyro, (N, 6, 100), 4 activities, 40/40",
+    "acsf1": "ACSF1 (aeon wheel): appliance power, (N, 1, 1460), 10 classes, 100/100",
+    "italy_power_demand": "ItalyPowerDemand (aeon wheel): (N, 1, 24), 2 classes, 67/1029",
+    "kdd_tsad_135": "UCR anomaly 135 InternalBleeding16 (aeon wheel): (1, 1, 1200) normal / (1, 1, 7501) test, "
+                    "per-sample labels",
+    "daphnet": "Daphnet S06R02E0 (aeon wheel): 9-channel accelerometer stream (1, 9, T), split in time",
+}
+
+
+def sensor_data_dir() -> str:
+    """The folder holding aeon's bundled data (``NNENGINE_SENSOR_DATA`` overrides it).
+
+    Raises ``DatasetNotFoundError`` naming the package to install when neither exists.
+
+    Example:
+        >>> os.path.isdir(sensor_data_dir())
+        True
+    """
+    env = os.environ.get("NNENGINE_SENSOR_DATA")
+    if env:
+        if not os.path.isdir(env):
+            raise DatasetNotFoundError(f"NNENGINE_SENSOR_DATA={env!r} is not a folder; unset it or {INSTALL_HINT}")
+        return env
+    spec = importlib.util.find_spec("aeon")  # locates the package without running its __init__
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetNotFoundError(f"the sensor datasets ship inside the aeon package, which is not installed: "
+                                   f"{INSTALL_HINT}")
+    for root in spec.submodule_search_locations:
+        path = os.path.join(root, "datasets", "data")
+        if os.path.isdir(path):
+            return path
+    raise DatasetNotFoundError(f"aeon is installed but has no datasets/data folder; reinstall it: {INSTALL_HINT}")
+
+
+def _data_file(folder: str, fname: str) -> str:
+    path = os.path.join(sensor_data_dir(), folder, fname)
+    if not os.path.exists(path):
+        raise DatasetNotFoundError(f"{path} is missing (aeon too old or trimmed?); reinstall the data: "
+                                   f"{INSTALL_HINT}")
+    return path
+
+
+class TsFile(NamedTuple):
+    """A parsed ``.ts`` file: series float32 (N, C, T), labels int64 (N,) indexing ``class_labels``."""
+
+    x: np.ndarray
+    y: np.ndarray
+    class_labels: Tuple[str, ...]
+    problem_name: str
+
+
+def read_ts(path: str, class_labels: Optional[Tuple[str, ...]] = None) -> TsFile:
+    """Parse an equal-length UCR/UEA ``.ts`` file (the sktime/aeon text format) with class labels.
+
+    Header lines start with ``@`` (``@classLabel true A B C`` gives the label order, which fixes the integer
+    codes), ``#`` lines are comments; after ``@data`` each line holds one case: the channels separated by
+    ``:``, values by ``,``, the class label last. ``class_labels`` overrides the header's order.
+
+    Example:
+        >>> f = read_ts(path); f.x.shape, f.class_labels
+        ((40, 6, 100), ('Standing', 'Running', 'Walking', 'Badminton'))
+    """
+    header: Dict[str, List[str]] = {}
+    cases: List[List[List[float]]] = []
+    labels: List[str] = []
+    in_data = False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for lineno, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not in_data:
+                if not line.startswith("@"):
+                    raise ValueError(f"{path}:{lineno}: expected a header line (@...) before @data")
+                key, *vals = line.split()
+                key = key.lower()
+                if key == "@data":
+                    in_data = True
+                else:
+                    header[key] = vals
+                continue
+            *dims, label = line.split(":")
+            if not dims:
+                raise ValueError(f"{path}:{lineno}: expected channels separated by ':' then the class label")
+            try:
+                cases.append([[float(v) for v in d.split(",")] for d in dims])
+            except ValueError as e:
+                raise ValueError(f"{path}:{lineno}: {e} (missing values '?' are not supported)") from None
+            labels.append(label.strip())
+    if not in_data or not cases:
+        raise ValueError(f"{path}: no @data section or no cases")
+    if header.get("@classlabel", ["false"])[0].lower() != "true":
+        raise ValueError(f"{path}: expected '@classLabel true ...' (a classification file)")
+    lengths = {len(d) for c in cases for d in c}
+    chans = {len(c) for c in cases}
+    if len(lengths) != 1 or len(chans) != 1:
+        raise ValueError(f"{path}: unequal lengths {sorted(lengths)} or channel counts {sorted(chans)} "
+                         "(only equal-length files are supported)")
+    names = tuple(class_labels) if class_labels is not None else tuple(header["@classlabel"][1:])
+    code = {n: i for i, n in enumerate(names)}
+    unknown = sorted(set(labels) - set(code))
+    if unknown:
+        raise ValueError(f"{path}: labels {unknown} not among the declared classes {list(names)}")
+    x = np.asarray(cases, dtype=np.float32)
+    y = np.asarray([code[v] for v in labels], np.int64)
+    problem = (header.get("@problemname") or [os.path.basename(path)])[0]
+    return TsFile(np.ascontiguousarray(x), y, names, problem)
+
+
+def read_timeeval_csv(path: str) -> Tuple[np.ndarray, np.ndarray, Tuple[str, ...]]:
+    """A TimeEval CSV (``timestamp, channel..., is_anomaly``) -> (series float32 (C, T), labels int64 (T,),
+    channel names). The timestamp column is dropped.
+
+    Example:
+        >>> x, y, names = read_timeeval_csv(path); x.shape
+        (9, 7040)
+    """
+    with open(path, encoding="utf-8") as f:
+        head = f.readline().strip().split(",")
+        if len(head) < 3 or head[-1] != "is_anomaly":
+            raise ValueError(f"{path}: expected a header 'timestamp,<channels...>,is_anomaly', got {head}")
+        table = np.loadtxt(f, delimiter=",", dtype=np.float64, usecols=range(1, len(head)), ndmin=2)
+    if table.shape[1] != len(head) - 1:
+        raise ValueError(f"{path}: expected {len(head) - 1} numeric columns, got {table.shape[1]}")
+    return (np.ascontiguousarray(table[:, :-1].T, dtype=np.float32), table[:, -1].astype(np.int64),
+            tuple(head[1:-1]))
+
+
+def load_ucr(name: str) -> Tuple[TsFile, TsFile]:
+    """The (train, test) ``.ts`` files of ``basic_motions``, ``acsf1`` or ``italy_power_demand``; the test
+    file uses the training file's class order.
+
+    Example:
+        >>> tr, te = load_ucr("basic_motions"); tr.class_labels[0]
+        'Standing'
+    """
+    if name not in _TS_SETS:
+        raise ValueError(f"name: expected one of {sorted(_TS_SETS)}, got {name!r}")
+    folder, stem = _TS_SETS[name]
+    train = read_ts(_data_file(folder, f"{stem}_TRAIN.ts"))
+    test = read_ts(_data_file(folder, f"{stem}_TEST.ts"), class_labels=train.class_labels)
+    return train, test
+
+
+class AnomalyStream(NamedTuple):
+    """A labelled univariate stream: normal training part (1, T0), test stream (1, T), labels (T,)."""
+
+    train: np.ndarray
+    test: np.ndarray
+    labels: np.ndarray
+    region: Tuple[int, int]  # [start, end) of the labelled anomaly in the test stream
+
+
+def load_kdd_tsad_135() -> AnomalyStream:
+    """UCR anomaly archive series 135 (InternalBleeding16) from aeon's two TimeEval CSVs.
+
+    Example:
+        >>> s = load_kdd_tsad_135(); s.train.shape, s.test.shape, s.region
+        ((1, 1200), (1, 7501), (4187, 4199))
+    """
+    folder, stem = KDD_TSAD_135_FILE
+    xtr, ytr, _ = read_timeeval_csv(_data_file(folder, f"{stem}_TRAIN.csv"))
+    xte, yte, _ = read_timeeval_csv(_data_file(folder, f"{stem}_TEST.csv"))
+    if ytr.any():
+        raise ValueError(f"{stem}_TRAIN.csv: the training part must be all normal")
+    idx = np.flatnonzero(yte)
+    if idx.size == 0 or idx[-1] - idx[0] + 1 != idx.size:
+        raise ValueError(f"{stem}_TEST.csv: expected one contiguous labelled anomaly")
+    return AnomalyStream(xtr, xte, yte, (int(idx[0]), int(idx[-1]) + 1))
+
+
+def load_daphnet() -> Tuple[np.ndarray, Tuple[str, ...]]:
+    """Daphnet S06R02E0: (series float32 (9, 7040), channel names). Accelerations in mg.
+
+    Example:
+        >>> x, names = load_daphnet(); x.shape, names[0]
+        ((9, 7040), 'ankle_horiz_fwd')
+    """
+    x, _, names = read_timeeval_csv(_data_file(*DAPHNET_FILE))
+    return x, names
+
+
+def class_names(name: str) -> Tuple[str, ...]:
+    """The class names of a sensor classification set, in label order (``y == i`` is ``class_names[i]``).
+
+    Example:
+        >>> class_names("basic_motions")
+        ('Standing', 'Running', 'Walking', 'Badminton')
+    """
+    return load_ucr(name)[0].class_labels
+
+
+def load_sensor_split(name: str, test_fraction: float = 0.2):
+    """``(x_train, y_train, x_test, y_test, num_classes)`` of one sensor set, series (N, C, T) float32.
+
+    Classification sets keep their published train/test files. ``kdd_tsad_135`` gives the normal training
+    stream and the labelled test stream; ``daphnet`` is split in time (the last ``test_fraction`` is the test
+    stream). For the two streams ``y`` are per-sample anomaly labels (N, T) and ``num_classes`` is 2.
+    """
+    if name in _TS_SETS:
+        tr, te = load_ucr(name)
+        return tr.x, tr.y, te.x, te.y, len(tr.class_labels)
+    if name == "kdd_tsad_135":
+        s = load_kdd_tsad_135()
+        return (s.train[None], np.zeros((1, s.train.shape[1]), np.int64), s.test[None], s.labels[None], 2)
+    if name == "daphnet":
+        if not 0.0 < test_fraction < 1.0:
+            raise ValueError(f"test_fraction: expected a fraction in (0, 1), got {test_fraction!r}")
+        x, _ = load_daphnet()
+        cut = x.shape[1] - int(round(x.shape[1] * test_fraction))
+        xtr, xte = np.ascontiguousarray(x[None, :, :cut]), np.ascontiguousarray(x[None, :, cut:])
+        return xtr, np.zeros((1, cut), np.int64), xte, np.zeros((1, xte.shape[2]), np.int64), 2
+    raise ValueError(f"name: expected one of {sorted(SENSOR_DATASETS)}, got {name!r}")

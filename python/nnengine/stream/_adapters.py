@@ -1,0 +1,117 @@
+"""How the stream tools drive a recurrent model: its per-stream state and one call over a chunk of steps.
+
+Every model the stream tools accept is wrapped in a ``RecurrentAdapter``: ``init_state(batch)`` gives the
+zero state as a tuple of float32 arrays with the stream (batch) axis first, and ``forward(x, state)`` runs a
+time-major chunk ``x (T, B, I)`` from ``state`` and returns ``(y (T, B, O), new_state)`` (differentiable,
+so online learning uses the same path). Built in: ``nn.LSTMCell``/``nn.RNNCell`` (one kernel call per chunk),
+any other cell with ``hidden_size`` whose forward returns ``h`` (e.g. ``nn.GRUCell``; one call per step),
+unidirectional ``nn.LSTM``/``nn.RNN``/``nn.GRU``, and any ``Module`` with the streaming protocol::
+
+    def init_state(self, batch_size: int) -> tuple of np.ndarray   # stream axis first
+    def forward(self, x, state) -> (y, new_state)                  # x (T, B, I) time-major
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Tuple
+
+import numpy as np
+
+from ..functional import _rnn as R
+from ..nn.module import Module
+from ..nn.modules.rnn import LSTM, RNN, LSTMCell, RNNBase, RNNCell
+from ..tensor import Tensor, stack
+
+State = Tuple[Tensor, ...]
+
+
+class RecurrentAdapter:
+    """The uniform view of a recurrent model (see the module docstring)."""
+
+    def __init__(self, module: Module, input_size: int, output_size: int, state_shapes: Tuple[Tuple[int, ...], ...],
+                 fwd: Callable[[Tensor, State], Tuple[Tensor, State]]) -> None:
+        self.module = module
+        self.input_size = int(input_size)
+        self.output_size = int(output_size)
+        self.state_shapes = state_shapes
+        self._fwd = fwd
+
+    def init_state(self, batch: int) -> Tuple[np.ndarray, ...]:
+        return tuple(np.zeros((batch, *s), np.float32) for s in self.state_shapes)
+
+    def forward(self, x: Tensor, state: State) -> Tuple[Tensor, State]:
+        return self._fwd(x, state)
+
+
+def _cell_adapter(cell: Module) -> RecurrentAdapter:
+    H, I = int(cell.hidden_size), int(cell.input_size)
+    if isinstance(cell, LSTMCell):
+        def fwd(x: Tensor, st: State):
+            y, h, c = R.lstm_sequence(x, (st[0], st[1]), cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+            return y, (h, c)
+
+        return RecurrentAdapter(cell, I, H, ((H,), (H,)), fwd)
+    if isinstance(cell, RNNCell):
+        def fwd(x: Tensor, st: State):
+            y, h = R.rnn_sequence(x, st[0], cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,
+                                  cell.nonlinearity)
+            return y, (h,)
+
+        return RecurrentAdapter(cell, I, H, ((H,),), fwd)
+
+    def fwd(x: Tensor, st: State):  # any h -> h cell (GRUCell...): one call per step
+        h, ys = st[0], []
+        for t in range(x.shape[0]):
+            h = cell(x[t], h)
+            ys.append(h)
+        return stack(ys, 0), (h,)
+
+    return RecurrentAdapter(cell, I, H, ((H,),), fwd)
+
+
+def _sequence_adapter(m: RNNBase) -> RecurrentAdapter:
+    if m.bidirectional:
+        raise ValueError("model: a bidirectional RNN reads the future and cannot be streamed")
+    L, H, I = m.num_layers, m.hidden_size, m.input_size
+    lstm = isinstance(m, LSTM) or getattr(m, "_mode", "") == "LSTM"
+
+    def fwd(x: Tensor, st: State):
+        hx = tuple(s.transpose(0, 1) for s in st)  # (B, L, H) -> (L, B, H)
+        xin = x.transpose(0, 1) if m.batch_first else x
+        y, hn = m(xin, hx if lstm else hx[0])
+        y = y.transpose(0, 1) if m.batch_first else y
+        hn = hn if lstm else (hn,)
+        return y, tuple(s.transpose(0, 1) for s in hn)
+
+    return RecurrentAdapter(m, I, H, ((L, H),) * (2 if lstm else 1), fwd)
+
+
+def adapt(model: Any, input_size: Optional[int] = None, output_size: Optional[int] = None) -> RecurrentAdapter:
+    """The ``RecurrentAdapter`` of a cell, a unidirectional RNN module or a streaming-protocol Module.
+
+    Example:
+        >>> a = adapt(nn.LSTMCell(3, 8)); a.init_state(2)[0].shape
+        (2, 8)
+    """
+    if isinstance(model, RecurrentAdapter):
+        return model
+    if not isinstance(model, Module):
+        raise TypeError(f"model: expected an nnengine nn.Module (a recurrent cell, RNN/LSTM/GRU or a Module with "
+                        f"init_state/forward(x, state)), got {type(model).__name__}")
+    if callable(getattr(model, "init_state", None)):
+        probe = model.init_state(1)
+        if not isinstance(probe, tuple) or not all(isinstance(s, np.ndarray) and s.shape[:1] == (1,) for s in probe):
+            raise TypeError("model.init_state(batch_size): expected a tuple of numpy arrays with the batch axis "
+                            "first")
+        I = input_size if input_size is not None else getattr(model, "input_size", None)
+        O = output_size if output_size is not None else getattr(model, "output_size", None)
+        if I is None or O is None:
+            raise ValueError("model: a streaming-protocol Module needs input_size and output_size attributes "
+                             "(or pass them)")
+        return RecurrentAdapter(model, I, O, tuple(s.shape[1:] for s in probe), model.forward)
+    if isinstance(model, (RNNBase, RNN)) or (hasattr(model, "num_layers") and hasattr(model, "bidirectional")):
+        return _sequence_adapter(model)
+    if hasattr(model, "hidden_size") and hasattr(model, "input_size"):
+        return _cell_adapter(model)
+    raise TypeError(f"model: {type(model).__name__} is not a recurrent cell, an RNN/LSTM/GRU module or a Module "
+                    "with init_state(batch_size) and forward(x, state)")
