@@ -29,12 +29,31 @@ def digits(test_size: int = 397):
     return x[tr], d.target[tr], x[te], d.target[te]
 
 
-def save_grid(rows: dict, path: str, shape=(8, 8), title: str = "") -> None:
-    """One row of images per entry of ``rows`` ({label: (n, h*w) array}); writes a PNG."""
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str, tight: bool = False) -> None:
+    """Write ``fig`` as a PNG (creating the folder), close it and say where it went."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if tight:
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    else:
+        fig.savefig(path, dpi=100, bbox_inches="tight")
+    pyplot().close(fig)
+    print(f"wrote {path}")
+
+
+def save_grid(rows: dict, path: str, shape=(8, 8), title: str = "") -> None:
+    """One row of images per entry of ``rows`` ({label: (n, h*w) array}); writes a PNG."""
+    plt = pyplot()
 
     n = max(len(v) for v in rows.values())
     fig, axes = plt.subplots(len(rows), n, figsize=(n * 0.8, len(rows) * 0.9), squeeze=False)
@@ -47,7 +66,4 @@ def save_grid(rows: dict, path: str, shape=(8, 8), title: str = "") -> None:
         axes[r][0].set_title(label, fontsize=8, loc="left")
     if title:
         fig.suptitle(title, fontsize=9)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    print(f"wrote {path}")
+    save_figure(fig, path)

@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _families import parse_args  # noqa: E402
+from _families import parse_args, pyplot, save_figure  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -88,11 +88,7 @@ def main() -> None:
           f"decisions as offline: {res['same_decisions']}, {res['stream_us_per_tick']:.0f} us per tick")
     first = next((t + 1 for t, a in enumerate(res["acc_by_tick"]) if a >= res["stream_accuracy"]), None)
     print(f"streamed accuracy reaches its final value after {first} samples ({first / 10:.1f} s of data)")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names = class_names("basic_motions")
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
     ax[0].plot(res["losses"])
@@ -105,10 +101,7 @@ def main() -> None:
               xticklabels=names, yticklabels=names, xlabel="predicted", ylabel="true")
     for (a, b), v in np.ndenumerate(res["confusion"]):
         ax[2].text(b, a, str(v), ha="center", va="center")
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    fig.savefig(args.out, dpi=100)
-    print(f"wrote {args.out}")
+    save_figure(fig, args.out, tight=True)
 
 
 if __name__ == "__main__":

@@ -137,3 +137,20 @@ def test_basic_motions_example_accuracy(threads):
     assert res["test_accuracy"] >= 0.95, res
     assert res["stream_accuracy"] == res["test_accuracy"]  # streamed sample by sample: the same decisions
     assert time.perf_counter() - t0 < 60
+
+
+def test_kdd_tsad_135_example_finds_the_anomaly(threads):
+    """The anomaly example on its fixed seed: trained on the normal prefix, streamed sample by sample, the
+    highest score falls within the UCR tolerance of the labelled region and an event fires near its onset."""
+    require_dataset(S.load_kdd_tsad_135, what="kdd_tsad_135")
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    try:
+        import iot_kdd_anomaly as ex
+    finally:
+        sys.path.pop(0)
+    with threads(1):
+        r = ex.run(seed=0)
+    assert r["hit"], r["argmax"]
+    assert r["auc"] > 0.9
+    assert r["latency"] is not None and 0 <= r["latency"] <= 20
+    assert len(r["events"]) <= 3  # few false alarms over 7,501 samples

@@ -17,30 +17,49 @@ from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
 
+from .. import _core
+from ..autograd import no_grad
 from ..functional import _rnn as R
 from ..nn.module import Module
 from ..nn.modules.rnn import LSTM, RNN, LSTMCell, RNNBase, RNNCell
 from ..tensor import Tensor, stack
 
 State = Tuple[Tensor, ...]
+Arrays = Tuple[np.ndarray, ...]
 
 
 class RecurrentAdapter:
     """The uniform view of a recurrent model (see the module docstring)."""
 
     def __init__(self, module: Module, input_size: int, output_size: int, state_shapes: Tuple[Tuple[int, ...], ...],
-                 fwd: Callable[[Tensor, State], Tuple[Tensor, State]]) -> None:
+                 fwd: Callable[[Tensor, State], Tuple[Tensor, State]],
+                 infer: Optional[Callable[[np.ndarray, Arrays], Tuple[np.ndarray, Arrays]]] = None) -> None:
         self.module = module
         self.input_size = int(input_size)
         self.output_size = int(output_size)
         self.state_shapes = state_shapes
         self._fwd = fwd
+        self._infer = infer
 
     def init_state(self, batch: int) -> Tuple[np.ndarray, ...]:
         return tuple(np.zeros((batch, *s), np.float32) for s in self.state_shapes)
 
     def forward(self, x: Tensor, state: State) -> Tuple[Tensor, State]:
         return self._fwd(x, state)
+
+    def infer(self, x: np.ndarray, state: Arrays) -> Tuple[np.ndarray, Arrays]:
+        """``forward`` without autograd on float32 C-contiguous arrays. The built-in cells call their
+        kernel directly (the same call ``forward`` makes, so the same bits), skipping the Tensor layer."""
+        if self._infer is not None:
+            return self._infer(x, state)
+        with no_grad():
+            y, new = self._fwd(Tensor(x), tuple(Tensor(s) for s in state))
+        return y.data, tuple(s.data for s in new)
+
+
+def _bias_of(cell: Module) -> Optional[np.ndarray]:
+    return R._bias(None if cell.bias_ih is None else cell.bias_ih.data,
+                   None if cell.bias_hh is None else cell.bias_hh.data)
 
 
 def _cell_adapter(cell: Module) -> RecurrentAdapter:
@@ -50,14 +69,24 @@ def _cell_adapter(cell: Module) -> RecurrentAdapter:
             y, h, c = R.lstm_sequence(x, (st[0], st[1]), cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
             return y, (h, c)
 
-        return RecurrentAdapter(cell, I, H, ((H,), (H,)), fwd)
+        def infer(x: np.ndarray, st: Arrays):
+            y, h, c, _, _ = _core.lstm_forward(x, st[0], st[1], cell.weight_ih.data, cell.weight_hh.data,
+                                               _bias_of(cell), False, False)
+            return y, (h, c)
+
+        return RecurrentAdapter(cell, I, H, ((H,), (H,)), fwd, infer)
     if isinstance(cell, RNNCell):
         def fwd(x: Tensor, st: State):
             y, h = R.rnn_sequence(x, st[0], cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,
                                   cell.nonlinearity)
             return y, (h,)
 
-        return RecurrentAdapter(cell, I, H, ((H,),), fwd)
+        def infer(x: np.ndarray, st: Arrays):
+            y, h = _core.rnn_forward(x, st[0], cell.weight_ih.data, cell.weight_hh.data, _bias_of(cell),
+                                     cell.nonlinearity, False)
+            return y, (h,)
+
+        return RecurrentAdapter(cell, I, H, ((H,),), fwd, infer)
 
     def fwd(x: Tensor, st: State):  # any h -> h cell (GRUCell...): one call per step
         h, ys = st[0], []

@@ -33,7 +33,8 @@ class ForecastDetector:
     ``model`` predicts the next sample of each stream from its history (a ``RecurrentModel`` with
     ``output_size == input_size``, or any streaming-protocol Module). For each new sample ``x_t`` the raw
     score is the mean squared error between ``x_t`` and the prediction made at ``t - 1`` (0 for a stream's
-    first sample), averaged over the last ``smooth`` samples. ``calibrate(normal)`` sets the threshold to
+    first sample), averaged over the last ``smooth`` samples. The first ``warmup`` samples of a stream (while
+    the forecaster's state settles) are scored but raise no event. ``calibrate(normal)`` sets the threshold to
     ``margin`` times the ``quantile`` of the scores on normal data. ``update(stream_ids, x)`` scores one
     sample per stream and opens/extends/closes events; ``events`` lists the closed and open ones.
 
@@ -44,10 +45,11 @@ class ForecastDetector:
     """
 
     def __init__(self, model: Any, smooth: int = 1, threshold: Optional[float] = None, cooldown: int = 10,
-                 normalize: bool = False) -> None:
-        for name, v in (("smooth", smooth), ("cooldown", cooldown)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name}: expected a positive int, got {v!r}")
+                 warmup: int = 0, normalize: bool = False) -> None:
+        for name, v, lo in (("smooth", smooth, 1), ("cooldown", cooldown, 1), ("warmup", warmup, 0)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+                raise ValueError(f"{name}: expected an int >= {lo}, got {v!r}")
+        self.warmup = int(warmup)
         self.runner = StreamRunner(model, normalize=normalize)
         if self.runner.adapter.output_size != self.runner.adapter.input_size:
             raise ValueError(f"model: a forecaster must output input_size={self.runner.adapter.input_size} values, "
@@ -94,7 +96,7 @@ class ForecastDetector:
         return scores
 
     def _track(self, sid: Hashable, st: Dict[str, Any], s: float) -> None:
-        if self.threshold is None:
+        if self.threshold is None or st["t"] < self.warmup:
             return
         t, ev = st["t"], st["open"]
         if s > self.threshold:
@@ -130,9 +132,11 @@ class ForecastDetector:
         self.reset([stream_id])
         return out
 
-    def calibrate(self, normal: Any, quantile: float = 0.999, margin: float = 1.2, skip: int = 0) -> float:
+    def calibrate(self, normal: Any, quantile: float = 0.999, margin: float = 1.2, skip: Optional[int] = None
+                  ) -> float:
         """Threshold = ``margin`` x the ``quantile`` of the scores of a normal ``(T, C)`` series (its first
-        ``skip`` samples, the forecaster's warm-up, are left out). Returns the threshold."""
+        ``skip`` samples, by default ``warmup``, are left out). Returns the threshold."""
+        skip = self.warmup if skip is None else int(skip)
         if not 0.0 < quantile <= 1.0:
             raise ValueError(f"quantile: expected a value in (0, 1], got {quantile!r}")
         saved, self.threshold = self.threshold, None

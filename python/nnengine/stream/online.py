@@ -94,6 +94,7 @@ class OnlineLearner:
         self.replay: Deque[Tuple[np.ndarray, np.ndarray, Tuple[np.ndarray, ...]]] = deque(maxlen=int(replay_size))
         self.drift = DriftMonitor(drift_window, drift_threshold)
         self.losses: List[float] = []  # test-then-train loss of every window
+        self.drift_ratios: List[float] = []  # the drift ratio after every window
         self._rng = np.random.default_rng(seed)
         self._xbuf: List[np.ndarray] = []
         self._ybuf: List[np.ndarray] = []
@@ -154,4 +155,5 @@ class OnlineLearner:
         self.state = tuple(np.ascontiguousarray(s.data[:1]) for s in new)
         self.losses.append(fresh)
         self.drift.update(fresh)
+        self.drift_ratios.append(self.drift.ratio)
         return fresh

@@ -6,7 +6,6 @@ from typing import Any, Dict, Hashable, Iterable, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from ..autograd import no_grad
 from ..tensor import Tensor
 from ._adapters import RecurrentAdapter, adapt
 from .normalize import welford_normalize, welford_step
@@ -201,11 +200,10 @@ class StreamRunner:
         if pad:
             xt = np.concatenate([xt, np.zeros((xt.shape[0], pad, I), np.float32)], 1)
             states = [np.concatenate([s, np.zeros((pad, *s.shape[1:]), np.float32)]) for s in states]
-        with no_grad():
-            y, new = self.adapter.forward(Tensor(np.ascontiguousarray(xt)), tuple(Tensor(s) for s in states))
+        y, new = self.adapter.infer(np.ascontiguousarray(xt), tuple(np.ascontiguousarray(s) for s in states))
         for p, s in zip(self._pools, new):
-            p[slots] = s.data[:B]
-        y = y.data[:, :B]
+            p[slots] = s[:B]
+        y = y[:, :B]
         return Tensor(y[0] if x.ndim == 2 else np.ascontiguousarray(y.transpose(1, 0, 2)))
 
     __call__ = step
