@@ -740,6 +740,47 @@ def t_vmath(g: G) -> str:
                                                     "exp_fast"]))
 
 
+def _attn_operands(g: G):
+    """(args, N, H, L, S, out_shape, layout, packed) of a consistent attention call (mutated by g.arr)."""
+    N, H, L, S, E, Ev = g.n(0, 3), g.n(1, 3, big=1), g.n(0, 5), g.n(0, 5), g.n(0, 4), g.n(0, 4)
+    layout = g.str_(["nhld", "lne", "nle"])
+    packed = layout in ("'lne'", "'nle'") and g.pct(30)
+    if packed:
+        S, Ev = L, E
+    bf = layout == "'nle'"
+
+    def seq(n, w):
+        return (N, n, H * w) if bf else (n, N, H * w)
+
+    if layout == "'nhld'" or layout not in ("'lne'", "'nle'"):
+        args = [g.arr((N, H, L, E)), g.arr((N, H, S, E)), g.arr((N, H, S, Ev))]
+        out = (N, H, L, Ev)
+    elif packed:
+        args = [g.arr(seq(L, 3 * E)), "None", "None"]
+        out = seq(L, E)
+    else:
+        args = [g.arr(seq(L, E)), g.arr(seq(S, E)), g.arr(seq(S, Ev))]
+        out = seq(L, Ev)
+    heads = g.int_(H, H) if g.pct(90) else g.int_(0, 4)
+    return args, N, H, L, S, out, layout, heads, packed
+
+
+def t_attention_forward(g: G) -> str:
+    args, N, H, L, S, _, layout, heads, packed = _attn_operands(g)
+    mshape = g.pick([(L, S), (N * H, L, S), (N, H, L, S), (1, H, 1, S), (N, 1, L, S)])
+    return call("_core.attention_forward", *args, heads, layout, g.flt(-2, 2), attn_mask=g.opt_arr(mshape, 50),
+                key_padding_mask=g.opt_arr((N, S), 60), is_causal=g.bool_(), zero_masked_rows=g.bool_(),
+                dropout_p=g.flt(0, 0.99) if g.pct(40) else "0.0", seed=g.int_(0, 2**64 - 1),
+                packed=repr(packed) if g.pct(95) else g.bool_(), reference=g.bool_())
+
+
+def t_attention_backward(g: G) -> str:
+    args, N, H, L, S, out, layout, heads, packed = _attn_operands(g)
+    return call("_core.attention_backward", g.arr(out), *args, g.arr((N * H, L, S)), g.opt_arr((N * H, L, S), 60), heads, layout, g.flt(-2, 2),
+                dropout_p=g.flt(0, 0.99) if g.pct(40) else "0.0", seed=g.int_(0, 2**64 - 1),
+                packed=repr(packed) if g.pct(95) else g.bool_(), reference=g.bool_())
+
+
 def _group(g: G, nstate: int):
     k = g.draw(g.st.integers(0, 3))
     shapes = [_any_shape(g, 3) for _ in range(k)]
@@ -1017,6 +1058,38 @@ def f_rnn_functions(g: G) -> str:
                 bidirectional=repr(bidir), post="BW(R)")
 
 
+def f_sdpa(g: G) -> str:
+    lead = tuple(g.n(0, 3) for _ in range(g.draw(g.st.integers(0, 3))))
+    L, S, E, Ev = g.n(0, 5), g.n(0, 5), g.n(0, 4), g.n(0, 4)
+    mask = "None"
+    if g.pct(40):
+        mask = g.arr(g.pick([(L, S), lead + (L, S), (1, S)]), "bool" if g.pct(50) else "float32")
+    causal = g.bool_() if mask == "None" else "False"
+    return call("F.scaled_dot_product_attention", _t(g, lead + (L, E)), _t(g, lead + (S, E)), _t(g, lead + (S, Ev)),
+                attn_mask=mask, dropout_p=g.flt(0, 1) if g.pct(30) else "0.0", is_causal=causal,
+                scale="None" if g.pct(60) else g.flt(-2, 2), post="BW(R)")
+
+
+def f_multihead_attention(g: G) -> str:
+    E_h, H, L, S, N = g.n(1, 3, big=1), g.n(1, 3, big=1), g.n(0, 4), g.n(0, 4), g.n(0, 3)
+    E = E_h * H
+    bf, self_attn = g.pct(40), g.pct(50)
+    kdim = g.pick(["None", "None", str(g.n(1, 5))])
+    ctor = (f"nn.MultiheadAttention({E if g.pct(95) else g.int_(0, 7)}, {H if g.pct(95) else g.int_(0, 4)}, "
+            f"dropout={g.flt(0, 0.9)}, bias={g.bool_()}, add_bias_kv={g.bool_()}, add_zero_attn={g.bool_()}, "
+            f"kdim={kdim}, vdim={kdim}, batch_first={bf!r})")
+    kd = E if kdim == "None" else int(kdim)
+    shape = (lambda n, e: (N, n, e) if bf else (n, N, e)) if g.pct(85) else (lambda n, e: (n, e))
+    q = _t(g, shape(L, E))
+    k, v = ("x", "x") if self_attn and kdim == "None" else (_t(g, shape(S, kd)), _t(g, shape(S, kd)))
+    S_ = L if k == "x" else S
+    mask = "None" if g.pct(60) else g.arr(g.pick([(L, S_), (N * H, L, S_)]), "bool" if g.pct(50) else "float32")
+    kpm = "None" if g.pct(60) else g.arr((N, S_), "bool" if g.pct(50) else "float32")
+    train = "m.train()" if g.pct(50) else "m.eval()"
+    return (f"m = {ctor}\n{train}\nx = {q}\nR = m(x, {k}, {v}, key_padding_mask={kpm}, "
+            f"need_weights={g.bool_()}, attn_mask={mask}, average_attn_weights={g.bool_()})\nBW(R)")
+
+
 TARGETS: Dict[str, Callable[[G], str]] = {
     "conv2d_forward": t_conv2d_forward,
     "conv2d_backward_data": t_conv2d_backward_data,
@@ -1046,6 +1119,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "lstm_forward": t_lstm_forward,
     "lstm_backward": t_lstm_backward,
     "vmath": t_vmath,
+    "attention_forward": t_attention_forward,
+    "attention_backward": t_attention_backward,
     "sgd_step": t_sgd_step,
     "adam_step": t_adam_step,
     "rmsprop_step": t_rmsprop_step,
@@ -1070,6 +1145,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.rnn_sequence": f_rnn_sequence,
     "F.rnn_lstm": f_rnn_functions,
     "nn.RNN_LSTM": f_rnn_modules,
+    "F.scaled_dot_product_attention": f_sdpa,
+    "nn.MultiheadAttention": f_multihead_attention,
 }
 
 # Every public _core function must be reached by some target (checked by tests/test_fuzz.py).

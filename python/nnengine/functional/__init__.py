@@ -3,6 +3,9 @@
 # --- activations, softmax and losses (issue 3)
 from ._activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 
+# --- attention (issue 17)
+from ._attention import scaled_dot_product_attention
+
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
 from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ._linear import linear, matmul_arrays

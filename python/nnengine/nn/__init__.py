@@ -6,6 +6,9 @@ from .module import Module
 
 # --- linear, activations, losses, flatten (issue 3)
 from .modules.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+
+# --- attention and transformers (issue 17)
+from .modules.attention import MultiheadAttention
 from .modules.container import ModuleDict, ModuleList, Sequential
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)

@@ -1,0 +1,173 @@
+"""nn.MultiheadAttention against torch 2.13 (torch weights copied in): outputs, weights, input and parameter
+gradients over torch's options and masks; init, state_dict, save/load, dropout, bad arguments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nnengine as ne
+from nnengine import nn
+
+CASES = {
+    "self": {},
+    "self_batch_first": {"batch_first": True},
+    "cross": {"self_attn": False},
+    "cross_kdim_vdim": {"self_attn": False, "kdim": 5, "vdim": 11},
+    "no_bias": {"bias": False},
+    "add_bias_kv": {"self_attn": False, "add_bias_kv": True},
+    "add_zero_attn": {"add_zero_attn": True},
+    "bool_causal_mask": {"mask": "causal"},
+    "float_3d_mask": {"mask": "float3d"},
+    "key_padding_no_weights": {"kpm": True, "need_weights": False},
+    "key_padding_heads": {"kpm": True, "avg": False, "batch_first": True},
+    "float_key_padding": {"kpm": "float", "self_attn": False},
+    "unbatched": {"unbatched": True},
+    "unbatched_cross_bf": {"unbatched": True, "batch_first": True, "self_attn": False, "need_weights": False},
+}
+
+
+def _pair(torch, E=16, H=4, **kw):
+    torch.manual_seed(0)
+    t = torch.nn.MultiheadAttention(E, H, **kw)
+    m = nn.MultiheadAttention(E, H, **kw)
+    m.load_state_dict({k: v.detach().numpy() for k, v in t.state_dict().items()})
+    return t, m
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_torch(name, torch):
+    c = dict(CASES[name])
+    E, H, L, N = 16, 4, 7, 3
+    self_attn = c.pop("self_attn", True)
+    S = L if self_attn else 9
+    bf, unb = c.get("batch_first", False), c.pop("unbatched", False)
+    mask_kind, kpm_kind = c.pop("mask", None), c.pop("kpm", None)
+    need_weights, avg = c.pop("need_weights", True), c.pop("avg", True)
+    t, m = _pair(torch, E, H, **c)
+    assert list(t.state_dict()) == list(m.state_dict())
+    rng = np.random.default_rng(0)
+
+    def seq(n, e):
+        return rng.standard_normal((n, e) if unb else ((N, n, e) if bf else (n, N, e))).astype(np.float32)
+
+    q = seq(L, E)
+    k = q if self_attn else seq(S, c.get("kdim") or E)
+    v = q if self_attn else seq(S, c.get("vdim") or E)
+    mask = kpm = None
+    if mask_kind == "causal":
+        mask = np.triu(np.ones((L, S), bool), 1)
+    elif mask_kind == "float3d":
+        mask = rng.standard_normal((N * H, L, S)).astype(np.float32)
+    if kpm_kind:
+        kpm = rng.random((N, S)) > 0.6
+        kpm[:, 0] = False
+        if kpm_kind == "float":
+            kpm = np.where(kpm, -1e4, rng.standard_normal((N, S))).astype(np.float32)
+    tq = torch.tensor(q, requires_grad=True)
+    tk, tv = (tq, tq) if self_attn else (torch.tensor(k, requires_grad=True), torch.tensor(v, requires_grad=True))
+    nq = ne.tensor(q, requires_grad=True)
+    nk, nv = (nq, nq) if self_attn else (ne.tensor(k, requires_grad=True), ne.tensor(v, requires_grad=True))
+    tt = {"attn_mask": None if mask is None else torch.tensor(mask),
+          "key_padding_mask": None if kpm is None else torch.tensor(kpm)}
+    to, tw = t(tq, tk, tv, need_weights=need_weights, average_attn_weights=avg, **tt)
+    no, nw = m(nq, nk, nv, need_weights=need_weights, average_attn_weights=avg, attn_mask=mask, key_padding_mask=kpm)
+    np.testing.assert_allclose(no.numpy(), to.detach().numpy(), atol=1e-6)
+    g = rng.standard_normal(to.shape).astype(np.float32)
+    lt, ln = (to * torch.tensor(g)).sum(), (no * ne.tensor(g)).sum()
+    if need_weights:
+        np.testing.assert_allclose(nw.numpy(), tw.detach().numpy(), atol=1e-6)
+        gw = rng.standard_normal(tw.shape).astype(np.float32)  # a loss on the weights too
+        lt, ln = lt + (tw * torch.tensor(gw)).sum(), ln + (nw * ne.tensor(gw)).sum()
+    else:
+        assert tw is None and nw is None
+    lt.backward()
+    ln.backward()
+    pairs = [(nq, tq)] + ([] if self_attn else [(nk, tk), (nv, tv)])
+    for a, b in pairs:
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), atol=2e-6)
+    params = dict(m.named_parameters())
+    for pname, p in t.named_parameters():
+        np.testing.assert_allclose(params[pname].grad, p.grad.numpy(), atol=5e-6, err_msg=pname)
+
+
+def test_init_and_parameter_names(torch):
+    m = nn.MultiheadAttention(64, 8)
+    t = torch.nn.MultiheadAttention(64, 8)
+    assert {k: tuple(v.shape) for k, v in m.state_dict().items()} == {
+        k: tuple(v.shape) for k, v in t.state_dict().items()}
+    bound = np.sqrt(6.0 / (64 + 192))  # xavier_uniform_ over (3E, E)
+    w = m.in_proj_weight.numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    assert (m.in_proj_bias.numpy() == 0).all() and (m.out_proj.bias.numpy() == 0).all()
+    assert type(m.out_proj).__name__ == "NonDynamicallyQuantizableLinear"
+    s = nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False, add_bias_kv=True)
+    ts = torch.nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False, add_bias_kv=True)
+    assert sorted(s.state_dict()) == sorted(ts.state_dict())
+    assert s.in_proj_weight is None and s.head_dim == 4 and not s._qkv_same_embed_dim
+
+
+def test_fully_masked_rows_as_torch(torch):
+    t, m = _pair(torch, 8, 2)
+    x = np.random.default_rng(1).standard_normal((5, 2, 8)).astype(np.float32)
+    kpm = np.zeros((2, 5), bool)
+    kpm[1] = True
+    for need in (True, False):
+        to, _ = t(torch.tensor(x), torch.tensor(x), torch.tensor(x), key_padding_mask=torch.tensor(kpm),
+                  need_weights=need)
+        no, _ = m(ne.tensor(x), ne.tensor(x), ne.tensor(x), key_padding_mask=kpm, need_weights=need)
+        np.testing.assert_allclose(no.numpy(), to.detach().numpy(), atol=1e-6)  # NaN where torch has NaN
+        assert np.isnan(no.numpy()[:, 1]).all() == need
+
+
+def test_dropout_train_and_eval():
+    ne.manual_seed(0)
+    m = nn.MultiheadAttention(16, 4, dropout=0.5)
+    x = ne.tensor(np.random.default_rng(2).standard_normal((6, 2, 16)))
+    m.eval()
+    a, wa = m(x, x, x)
+    b, _ = m(x, x, x)
+    assert np.array_equal(a.numpy(), b.numpy())
+    m.train()
+    ne.manual_seed(3)
+    c, wc = m(x, x, x, average_attn_weights=False)
+    ne.manual_seed(3)
+    d, _ = m(x, x, x)
+    assert np.array_equal(c.numpy(), d.numpy()) and not np.allclose(c.numpy(), a.numpy())
+    w = wc.numpy()  # weights after dropout: zeros or the eval weights / (1 - p)
+    assert ((w == 0) | np.isclose(w * 0.5, m.eval()(x, x, x, average_attn_weights=False)[1].numpy())).all()
+    assert 0.3 < (w == 0).mean() < 0.7
+
+
+def test_save_load_roundtrip(tmp_path):
+    m = nn.MultiheadAttention(12, 3, kdim=5, vdim=7, add_bias_kv=True)
+    ne.save(m.state_dict(), tmp_path / "mha.nne")
+    m2 = nn.MultiheadAttention(12, 3, kdim=5, vdim=7, add_bias_kv=True)
+    m2.load_state_dict(ne.load(tmp_path / "mha.nne"))
+    q = ne.tensor(np.random.default_rng(4).standard_normal((4, 2, 12)))
+    k = ne.tensor(np.random.default_rng(5).standard_normal((6, 2, 5)))
+    v = ne.tensor(np.random.default_rng(6).standard_normal((6, 2, 7)))
+    assert np.array_equal(m(q, k, v)[0].numpy(), m2(q, k, v)[0].numpy())
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="embed_dim: expected a multiple of num_heads"):
+        nn.MultiheadAttention(10, 3)
+    with pytest.raises(ValueError, match="embed_dim, num_heads: expected positive ints"):
+        nn.MultiheadAttention(10, 0)
+    with pytest.raises(ValueError, match="dropout: expected a probability"):
+        nn.MultiheadAttention(8, 2, dropout=2.0)
+    m = nn.MultiheadAttention(8, 2)
+    x = ne.tensor(np.zeros((5, 3, 8), np.float32))
+    with pytest.raises(ValueError, match="query: expected last dimension 8"):
+        m(ne.tensor(np.zeros((5, 3, 6))), x, x)
+    with pytest.raises(ValueError, match="query: expected 2 or 3 dimensions"):
+        m(ne.tensor(np.zeros((5, 3, 2, 8))), x, x)
+    with pytest.raises(ValueError, match="attn_mask: expected shape"):
+        m(x, x, x, attn_mask=np.zeros((4, 5), bool))
+    with pytest.raises(ValueError, match=r"attn_mask: expected shape \(6, 5, 5\)"):
+        m(x, x, x, attn_mask=np.zeros((2, 5, 5), bool))
+    with pytest.raises(ValueError, match="key_padding_mask: expected shape"):
+        m(x, x, x, key_padding_mask=np.zeros((3, 4), bool))
+    with pytest.raises(ValueError, match="is_causal=True is a hint"):
+        m(x, x, x, is_causal=True)
