@@ -171,3 +171,49 @@ def test_bad_arguments():
         m(x, x, x, key_padding_mask=np.zeros((3, 4), bool))
     with pytest.raises(ValueError, match="is_causal=True is a hint"):
         m(x, x, x, is_causal=True)
+
+
+def test_interop_both_ways(torch):
+    from nnengine.interop import from_torch, to_torch
+
+    tm = torch.nn.Sequential(torch.nn.MultiheadAttention(12, 3, dropout=0.1, kdim=5, vdim=7, batch_first=True))
+    nm = from_torch(tm)
+    assert type(nm[0]) is nn.MultiheadAttention and nm[0].batch_first and nm[0].kdim == 5 and nm[0].dropout == 0.1
+    rng = np.random.default_rng(7)
+    q, k, v = (rng.standard_normal(s).astype(np.float32) for s in ((2, 4, 12), (2, 6, 5), (2, 6, 7)))
+    tm.eval(), nm.eval()
+    want = tm[0](*(torch.tensor(a) for a in (q, k, v)))
+    got = nm[0](*(ne.tensor(a) for a in (q, k, v)))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), atol=1e-6)
+    back = to_torch(nm)
+    assert type(back[0]) is torch.nn.MultiheadAttention
+    for key, val in back.state_dict().items():
+        np.testing.assert_array_equal(val.numpy(), tm.state_dict()[key].numpy())
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_onnx_export_matches_onnxruntime(batch_first, tmp_path):
+    from conftest import require
+
+    onnx = require("onnx")
+    ort = require("onnxruntime")
+    from nnengine.onnx import export
+
+    m = nn.MultiheadAttention(16, 4, batch_first=batch_first)
+    path = str(tmp_path / "mha.onnx")
+    x = np.random.default_rng(8).standard_normal((5, 3, 16)).astype(np.float32)
+    export(m, x, path)
+    onnx.checker.check_model(onnx.load(path))
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    other = np.random.default_rng(9).standard_normal((2, 3, 16) if batch_first else (5, 2, 16)).astype(np.float32)
+    for inp in (x, other):
+        got = sess.run(None, {sess.get_inputs()[0].name: inp})
+        t = ne.tensor(inp)
+        want = m(t, t, t)
+        assert len(got) == 2
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w.numpy(), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="exports as self-attention"):
+        export(nn.MultiheadAttention(16, 4, kdim=3), x, str(tmp_path / "bad.onnx"))

@@ -4,7 +4,8 @@ nnengine layers share PyTorch's parameter names, shapes and gate orders, so weig
 ``layer.load_state_dict(torch_layer.state_dict())`` (Linear, Conv1d/2d, ConvTranspose1d/2d, BatchNorm1d/2d, RNN, LSTM, RNNCell,
 LSTMCell, and any nesting of them). ``from_torch`` builds the nnengine twin of a torch module tree made of
 Sequential, Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax,
-LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, RNNCell and LSTMCell, with the
+LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, RNNCell, LSTMCell and
+MultiheadAttention, with the
 same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
 inside these two functions, never when nnengine is imported.
 
@@ -61,6 +62,13 @@ def _rnn_args(m: Any) -> Dict[str, Any]:
     return kw
 
 
+def _mha_args(m: Any) -> Dict[str, Any]:
+    """MultiheadAttention's constructor arguments, read from a torch or an nnengine instance (same attributes)."""
+    return dict(embed_dim=m.embed_dim, num_heads=m.num_heads, dropout=float(m.dropout),
+                bias=m.in_proj_bias is not None, add_bias_kv=m.bias_k is not None, add_zero_attn=m.add_zero_attn,
+                kdim=m.kdim, vdim=m.vdim, batch_first=m.batch_first)
+
+
 def _from_layer(m: Any, path: str) -> Module:
     """The nnengine twin of one torch layer (without weights)."""
     tnn = _torch().nn
@@ -115,6 +123,8 @@ def _from_layer(m: Any, path: str) -> Module:
         return nn.LSTM(m.input_size, m.hidden_size, **_rnn_args(m))
     if type(m) is tnn.RNNCell:
         return nn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
+    if type(m) is tnn.MultiheadAttention:
+        return nn.MultiheadAttention(**_mha_args(m))
     if type(m) is tnn.LSTMCell:
         return nn.LSTMCell(m.input_size, m.hidden_size, m.bias)
     simple = {"ReLU": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "Identity": nn.Identity}
@@ -195,6 +205,8 @@ def _to_layer(m: Module, tnn: Any, path: str) -> Any:
         return tnn.LSTM(m.input_size, m.hidden_size, **kw)
     if t is nn.RNNCell:
         return tnn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
+    if t is nn.MultiheadAttention:
+        return tnn.MultiheadAttention(**_mha_args(m))
     if t is nn.LSTMCell:
         return tnn.LSTMCell(m.input_size, m.hidden_size, m.bias)
     raise _unsupported(m, path)

@@ -5,7 +5,8 @@ model on ``example_input`` alongside (so every converter knows its input and out
 ONNX model (opset 17) atomically. Supported: Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d (count_include_pad=1),
 MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Maxout,
 BatchNorm1d/2d (eval, running statistics), Dropout and Identity (identity), Flatten, Unflatten, RNN and
-LSTM (stacked, bidirectional, batch_first; zero initial state), RNNCell/LSTMCell, Sequential, and the
+LSTM (stacked, bidirectional, batch_first; zero initial state), RNNCell/LSTMCell, MultiheadAttention (as
+self-attention m(x, x, x): outputs attn_output and the head-averaged weights), Sequential, and the
 models LogisticRegression, MLP, LeNet5 and CharLSTM. Anything else raises ``NotImplementedError`` naming the
 layer. ``register(cls)`` adds a converter for your own Module.
 
@@ -28,6 +29,7 @@ from . import functional as F
 from . import models as _models
 from . import nn
 from .autograd import no_grad
+from .functional._attention import default_scale
 from .functional._util import pair
 from .nn.module import Module
 from .tensor import Tensor, _as_array
@@ -354,6 +356,48 @@ def _cell(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     return h, _run(m, x)
 
 
+# ============================================================================= attention
+def _mha_graph(g: _Graph, m: nn.MultiheadAttention, x_name: str, path: str, batch_first: bool,
+               weights: bool) -> Tuple[str, Optional[str]]:
+    """Self-attention of ``x_name`` ((N, L, E) when ``batch_first`` else (L, N, E)); returns the attention
+    output in the same layout and, with ``weights``, the head-averaged weights (N, L, L)."""
+    if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
+        raise ValueError(f"onnx.export: MultiheadAttention at '{path}' exports as self-attention with torch's "
+                         "defaults (kdim = vdim = embed_dim, add_bias_kv=False, add_zero_attn=False)")
+    E, H, D = m.embed_dim, m.num_heads, m.head_dim
+    x = x_name if batch_first else g.node("Transpose", [x_name], "to_batch_major", perm=[1, 0, 2])
+    qkv = g.node("MatMul", [x, g.const(m.in_proj_weight.data.T, "in_proj_t")], "in_proj")
+    if m.in_proj_bias is not None:
+        qkv = g.node("Add", [qkv, g.const(m.in_proj_bias.data, "in_proj_bias")], "in_proj")
+    q, k, v = g.node("Split", [qkv, g.ints([E, E, E], "split")], "qkv", outputs=3, axis=2)
+
+    def heads(t: str, perm: List[int]) -> str:  # (N, L, E) -> (N, L, H, D) -> perm
+        return g.node("Transpose", [_reshape(g, t, [0, 0, H, D])], "heads", perm=perm)
+
+    scores = g.node("MatMul", [heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])], "scores")
+    scores = g.node("Mul", [scores, g.const(np.float32(default_scale(D)), "scale")], "scaled")
+    attn = g.node("Softmax", [scores], "attn", axis=-1)
+    out = g.node("MatMul", [attn, heads(v, [0, 2, 1, 3])], "weighted")
+    out = _reshape(g, g.node("Transpose", [out], "merge_heads", perm=[0, 2, 1, 3]), [0, 0, E])
+    out = g.node("MatMul", [out, g.const(m.out_proj.weight.data.T, "out_proj_t")], "out_proj")
+    if m.out_proj.bias is not None:
+        out = g.node("Add", [out, g.const(m.out_proj.bias.data, "out_proj_bias")], "out_proj")
+    if not batch_first:
+        out = g.node("Transpose", [out], "to_time_major", perm=[1, 0, 2])
+    w = g.node("ReduceMean", [attn], "attn_weights", axes=[1], keepdims=0) if weights else None
+    return out, w
+
+
+@register(nn.MultiheadAttention)
+def _multihead_attention(g: _Graph, m: nn.MultiheadAttention, x_name: str, x: Any, path: str):
+    """Self-attention ``m(x, x, x)``: outputs (attn_output, head-averaged attn_weights), as torch's export."""
+    if x.ndim != 3:
+        raise ValueError(f"onnx.export: MultiheadAttention at '{path}' needs batched 3-D input, got shape {x.shape}")
+    out, w = _mha_graph(g, m, x_name, path, m.batch_first, True)
+    xt = x if isinstance(x, Tensor) else Tensor(x)
+    return (out, w), m(xt, xt, xt)
+
+
 # ============================================================================= models
 @register(_models.LogisticRegression)
 def _logreg(g: _Graph, m: Module, x_name: str, x: Any, path: str):
@@ -405,6 +449,9 @@ _register_optional_models()
 
 
 # ============================================================================= export
+_SEQ_FIRST = (nn.RNNBase, nn.MultiheadAttention)  # (L, N, ...) input unless batch_first: batch is dim 1
+
+
 def _flat(names: Any, values: Any) -> List[Tuple[str, Any]]:
     if isinstance(names, (tuple, list)):
         return [pair for n, v in zip(names, values) for pair in _flat(n, v)]
@@ -459,7 +506,7 @@ def export(model: Module, example_input: Any, path: str, input_names: Optional[S
         output_names = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
     if len(output_names) != len(outs):
         raise ValueError(f"output_names: the model has {len(outs)} outputs, got {len(output_names)} names")
-    batch_axis = 1 if isinstance(model, nn.RNNBase) and not model.batch_first else 0
+    batch_axis = 1 if isinstance(model, _SEQ_FIRST) and not model.batch_first else 0
 
     def shape(a: np.ndarray, axis: Optional[int]) -> List[Any]:
         dims: List[Any] = list(a.shape)

@@ -1,0 +1,88 @@
+"""nn.MultiheadAttention forward and forward+backward vs torch.nn.MultiheadAttention, 1 and 2 threads.
+
+Self-attention (query = key = value), torch's weights copied in, need_weights=False (both engines then skip
+returning averaged weights; torch runs its scaled_dot_product_attention path). Interleaves nnengine and torch
+(A, B, A, B ...) in one process and reports medians and the ratio torch / nnengine (> 1: nnengine is faster).
+FLOPs count the projections (in 3E^2, out E^2 per token) and the two attention products (2 L S E per
+sequence), forward; fwd+bwd counts 3x. Writes bench/results/bench_attention.json.
+
+    python bench/bench_attention.py [--rounds 7] [--seq 128] [--batch 16] [--embed 256] [--heads 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+
+import nnengine as ne  # noqa: E402
+from nnengine import nn  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--embed", type=int, default=256)
+    ap.add_argument("--heads", type=int, default=8)
+    args = ap.parse_args()
+    L, N, E, H = args.seq, args.batch, args.embed, args.heads
+    torch = try_torch()
+    m = nn.MultiheadAttention(E, H)
+    x = np.random.default_rng(0).standard_normal((L, N, E)).astype(np.float32)
+    xn = ne.tensor(x)
+    if torch is not None:
+        torch.manual_seed(0)
+        tm = torch.nn.MultiheadAttention(E, H)
+        m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+        xt = torch.tensor(x)
+
+    def ne_fwd():
+        with ne.no_grad():
+            m(xn, xn, xn, need_weights=False)
+
+    def ne_fb():
+        xi = ne.tensor(x, requires_grad=True)
+        out, _ = m(xi, xi, xi, need_weights=False)
+        out.sum().backward()
+
+    def t_fwd():
+        with torch.no_grad():
+            tm(xt, xt, xt, need_weights=False)
+
+    def t_fb():
+        xi = xt.clone().requires_grad_(True)
+        out, _ = tm(xi, xi, xi, need_weights=False)
+        out.sum().backward()
+
+    flops = N * L * 2 * 4 * E * E + N * 2 * 2 * L * L * E
+    name = f"MHA L{L} N{N} E{E} H{H}"
+    rows, results = [], []
+    for threads in (1, 2):
+        ne.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
+        for kind, a, b, mult in (("fwd", ne_fwd, t_fwd, 1), ("fwd+bwd", ne_fb, t_fb, 3)):
+            fns = {"nnengine": a}
+            if torch is not None:
+                fns["torch"] = b
+            times = timeit_interleaved(fns, rounds=args.rounds)
+            tn, tt = times["nnengine"], times.get("torch", float("nan"))
+            rows.append([name, threads, kind, tn * 1e3, mult * flops / tn / 1e9, tt * 1e3, tt / tn])
+            results.append(dict(case=name, threads=threads, kind=kind, nnengine_ms=tn * 1e3, torch_ms=tt * 1e3,
+                                ratio=tt / tn, gflops=mult * flops / tn / 1e9))
+    print_table("MultiheadAttention (self-attention, need_weights=False)",
+                ["case", "threads", "pass", "nnengine ms", "GFLOP/s", "torch ms", "torch/ne"], rows)
+    path = write_json("bench_attention", dict(isa=ne.backend.isa(), torch=getattr(torch, "__version__", None),
+                                              rows=results))
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
