@@ -37,7 +37,8 @@ class PlainCell(nn.Module):
 def _cells():
     cells = {"lstm_cell": lambda: nn.LSTMCell(5, 17), "rnn_cell": lambda: nn.RNNCell(5, 17),
              "plain_cell": lambda: PlainCell(5, 17), "lstm_2layers": lambda: nn.LSTM(5, 17, num_layers=2),
-             "rnn_module": lambda: nn.RNN(5, 17, nonlinearity="relu")}
+             "rnn_module": lambda: nn.RNN(5, 17, nonlinearity="relu"),
+             "rnn_dropout_eval": lambda: nn.RNN(5, 17, num_layers=2, dropout=0.3).eval()}
     for name in ("GRUCell", "GRU"):  # the GRU layers, once nn has them, take the same paths
         if hasattr(nn, name):
             cells[name] = lambda name=name: getattr(nn, name)(5, 17)
@@ -68,6 +69,22 @@ def test_streaming_equals_whole_sequence_bit_for_bit(isa, rng, kind):
         t += n
     assert t == T
     np.testing.assert_array_equal(np.concatenate(outs), ref)
+
+
+def test_recurrent_model_streams_like_offline(rng):
+    """RecurrentModel: the runner's direct kernel path gives the offline LSTM features bit for bit; the head
+    (a GEMM over B rows per tick instead of T*B at once) agrees to rounding."""
+    ne.manual_seed(8)
+    m = RecurrentModel(4, 16, 3, num_layers=2).eval()
+    x = rng.standard_normal((30, 6, 4)).astype(np.float32)
+    with ne.no_grad():
+        off, _ = m(ne.tensor(x))
+        feats = m.rnn(ne.tensor(x))[0].data
+    runner = StreamRunner(m)
+    on = np.stack([runner.step(range(6), x[t]).data for t in range(30)])
+    np.testing.assert_allclose(on, off.data, rtol=0, atol=1e-6)
+    core = StreamRunner(m.rnn)
+    np.testing.assert_array_equal(np.stack([core.step(range(6), x[t]).data for t in range(30)]), feats)
 
 
 def test_one_vs_two_threads_and_large_batch(rng, threads):

@@ -9,6 +9,7 @@ unidirectional ``nn.LSTM``/``nn.RNN``/``nn.GRU``, and any ``Module`` with the st
 
     def init_state(self, batch_size: int) -> tuple of np.ndarray   # stream axis first
     def forward(self, x, state) -> (y, new_state)                  # x (T, B, I) time-major
+    def infer(self, x, state) -> (y, new_state)                    # optional: numpy in and out, no autograd
 """
 
 from __future__ import annotations
@@ -52,9 +53,14 @@ class RecurrentAdapter:
         kernel directly (the same call ``forward`` makes, so the same bits), skipping the Tensor layer."""
         if self._infer is not None:
             return self._infer(x, state)
-        with no_grad():
-            y, new = self._fwd(Tensor(x), tuple(Tensor(s) for s in state))
-        return y.data, tuple(s.data for s in new)
+        return _infer_via_forward(self._fwd, x, state)
+
+
+def _infer_via_forward(fwd: Callable[[Tensor, State], Tuple[Tensor, State]], x: np.ndarray, state: Arrays
+                       ) -> Tuple[np.ndarray, Arrays]:
+    with no_grad():
+        y, new = fwd(Tensor(x), tuple(Tensor(s) for s in state))
+    return y.data, tuple(s.data for s in new)
 
 
 def _bias_of(cell: Module) -> Optional[np.ndarray]:
@@ -112,7 +118,25 @@ def _sequence_adapter(m: RNNBase) -> RecurrentAdapter:
         hn = hn if lstm else (hn,)
         return y, tuple(s.transpose(0, 1) for s in hn)
 
-    return RecurrentAdapter(m, I, H, ((L, H),) * (2 if lstm else 1), fwd)
+    def infer(x: np.ndarray, st: Arrays):  # the same kernel calls as the module's own forward, minus Tensors
+        if m.training and m.dropout > 0:  # dropout between layers: the module's own path
+            return _infer_via_forward(fwd, x, st)
+        hs, cs = [], []
+        for k in range(L):
+            w = [getattr(m, f"{n}_l{k}", None) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            bias = R._bias(*(None if b is None else b.data for b in w[2:]))
+            h0 = np.ascontiguousarray(st[0][:, k])
+            if lstm:
+                x, h, c, _, _ = _core.lstm_forward(x, h0, np.ascontiguousarray(st[1][:, k]), w[0].data, w[1].data,
+                                                   bias, False, False)
+                cs.append(c)
+            else:
+                x, h = _core.rnn_forward(x, h0, w[0].data, w[1].data, bias, m.nonlinearity, False)
+            hs.append(h)
+        return x, tuple(np.stack(a, 1) for a in ((hs, cs) if lstm else (hs,)))
+
+    # the direct path only for nnengine's own classes (a subclass may change forward)
+    return RecurrentAdapter(m, I, H, ((L, H),) * (2 if lstm else 1), fwd, infer if type(m) in (LSTM, RNN) else None)
 
 
 def adapt(model: Any, input_size: Optional[int] = None, output_size: Optional[int] = None) -> RecurrentAdapter:
@@ -137,7 +161,9 @@ def adapt(model: Any, input_size: Optional[int] = None, output_size: Optional[in
         if I is None or O is None:
             raise ValueError("model: a streaming-protocol Module needs input_size and output_size attributes "
                              "(or pass them)")
-        return RecurrentAdapter(model, I, O, tuple(s.shape[1:] for s in probe), model.forward)
+        infer = getattr(model, "infer", None)  # optional: forward on arrays, without autograd
+        return RecurrentAdapter(model, I, O, tuple(s.shape[1:] for s in probe), model.forward,
+                                infer if callable(infer) else None)
     if isinstance(model, (RNNBase, RNN)) or (hasattr(model, "num_layers") and hasattr(model, "bidirectional")):
         return _sequence_adapter(model)
     if hasattr(model, "hidden_size") and hasattr(model, "input_size"):

@@ -7,6 +7,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from .. import nn
+from ..autograd import no_grad
 from ..tensor import Tensor
 from ._adapters import adapt
 
@@ -53,6 +54,12 @@ class RecurrentModel(nn.Module):
             state = tuple(Tensor(s) for s in self.init_state(x.shape[1]))
         y, new = self._core.forward(x, tuple(s if isinstance(s, Tensor) else Tensor(s) for s in state))
         return self.head(y), new
+
+    def infer(self, x: np.ndarray, state: Tuple[np.ndarray, ...]) -> Tuple[np.ndarray, Tuple[np.ndarray, ...]]:
+        """``forward`` on float32 arrays without autograd (what ``StreamRunner`` calls each tick)."""
+        y, new = self._core.infer(x, state)
+        with no_grad():
+            return self.head(Tensor(y)).data, new
 
     def extra_repr(self) -> str:
         return f"cell={self.cell!r}"
