@@ -734,6 +734,23 @@ def t_lstm_backward(g: G) -> str:
                 y_col=_col(g, W, H, False))
 
 
+def t_gru_forward(g: G) -> str:
+    T, B, I, H = _seq_dims(g)
+    use_out = g.pct(40)
+    W = H + (g.draw(g.st.integers(0, 3)) if use_out else 0)
+    return call("_core.gru_forward", g.arr((T, B, I)), g.arr((B, H)), g.arr((3 * H, I)), g.arr((3 * H, H)),
+                g.opt_arr((3 * H,)), g.opt_arr((3 * H,)), reverse=g.bool_(), train=g.bool_(), reference=g.bool_(),
+                out=g.arr((T, B, W)) if use_out else "None", out_col=_col(g, W, H, not use_out))
+
+
+def t_gru_backward(g: G) -> str:
+    T, B, I, H = _seq_dims(g)
+    W = H + g.draw(g.st.integers(0, 3))
+    return call("_core.gru_backward", g.arr((T, B, W)), g.arr((B, H)), g.arr((T, B, I)), g.arr((B, H)),
+                g.arr((3 * H, I)), g.arr((3 * H, H)), g.opt_arr((3 * H,)), g.opt_arr((3 * H,)),
+                g.arr((T, B, W)), g.arr((T, B, 4 * H)), reverse=g.bool_(), reference=g.bool_(),
+                y_col=_col(g, W, H, False))
+
 def t_vmath(g: G) -> str:
     n = g.n(0, 40)
     return call("_core.vmath", g.arr((n,)), g.str_(["sigmoid", "tanh", "exp", "sigmoid_fast", "tanh_fast",
@@ -1008,6 +1025,10 @@ def f_rnn_sequence(g: G) -> str:
         return call("F.rnn_sequence", _t(g, (T, B, I)), "None" if g.pct(40) else _t(g, (B, H)), _t(g, (H, I)),
                     _t(g, (H, H)), "None" if g.pct(30) else _t(g, (H,)), "None" if g.pct(30) else _t(g, (H,)),
                     nonlinearity=g.str_(["tanh", "relu"]), reverse=g.bool_(), post="BW(R)")
+    if g.pct(50):
+        return call("F.gru_sequence", _t(g, (T, B, I)), "None" if g.pct(40) else _t(g, (B, H)),
+                    _t(g, (3 * H, I)), _t(g, (3 * H, H)), "None" if g.pct(30) else _t(g, (3 * H,)),
+                    "None" if g.pct(30) else _t(g, (3 * H,)), reverse=g.bool_(), post="BW(R)")
     hx = "None" if g.pct(40) else f"({_t(g, (B, H))}, {_t(g, (B, H))})"
     return call("F.lstm_sequence", _t(g, (T, B, I)), hx, _t(g, (4 * H, I)), _t(g, (4 * H, H)),
                 "None" if g.pct(30) else _t(g, (4 * H,)), "None" if g.pct(30) else _t(g, (4 * H,)),
@@ -1016,7 +1037,7 @@ def f_rnn_sequence(g: G) -> str:
 
 def f_rnn_modules(g: G) -> str:
     T, B, I, H = _seq_dims(g)
-    mod = g.pick(["nn.RNN", "nn.LSTM"])
+    mod = g.pick(["nn.RNN", "nn.LSTM", "nn.GRU"])
     L = g.draw(g.st.integers(1, 2))
     bidir, bf = g.pct(40), g.pct(30)
     extra = f", nonlinearity={g.str_(['tanh', 'relu'])}" if mod == "nn.RNN" and g.pct(50) else ""
@@ -1031,15 +1052,16 @@ def f_rnn_modules(g: G) -> str:
     st_shape = (L * D, B, H) if len(shape) == 3 else (L * D, H)
     h = "None"
     if g.pct(40):
-        h = _t(g, st_shape) if mod == "nn.RNN" else f"({_t(g, st_shape)}, {_t(g, st_shape)})"
+        h = f"({_t(g, st_shape)}, {_t(g, st_shape)})" if mod == "nn.LSTM" else _t(g, st_shape)
     train = "m.train()" if g.pct(50) else "m.eval()"
     return f"m = {ctor}\n{train}\nR = m({_t(g, shape)}, {h})\nBW(R)"
 
 
 def f_rnn_functions(g: G) -> str:
     T, B, I, H = _seq_dims(g)
-    lstm = g.pct(50)
-    G_ = 4 if lstm else 1
+    kind = g.pick(["lstm", "gru", "rnn"])
+    lstm = kind == "lstm"
+    G_ = {"lstm": 4, "gru": 3}.get(kind, 1)
     L = g.draw(g.st.integers(1, 2))
     bidir = g.pct(40)
     D = 2 if bidir else 1
@@ -1052,6 +1074,9 @@ def f_rnn_functions(g: G) -> str:
     plist = "[" + ", ".join(params) + "]"
     if lstm:
         return call("F.lstm", _t(g, (T, B, I)), "None", plist, num_layers=g.int_(L, L), dropout=g.flt(0, 0.5),
+                    training=g.bool_(), bidirectional=repr(bidir), post="BW(R)")
+    if kind == "gru":
+        return call("F.gru", _t(g, (T, B, I)), "None", plist, num_layers=g.int_(L, L), dropout=g.flt(0, 0.5),
                     training=g.bool_(), bidirectional=repr(bidir), post="BW(R)")
     return call("F.rnn", _t(g, (T, B, I)), "None", plist, num_layers=g.int_(L, L),
                 nonlinearity=g.str_(["tanh", "relu"]), dropout=g.flt(0, 0.5), training=g.bool_(),
@@ -1118,6 +1143,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "rnn_backward": t_rnn_backward,
     "lstm_forward": t_lstm_forward,
     "lstm_backward": t_lstm_backward,
+    "gru_forward": t_gru_forward,
+    "gru_backward": t_gru_backward,
     "vmath": t_vmath,
     "attention_forward": t_attention_forward,
     "attention_backward": t_attention_backward,

@@ -93,3 +93,55 @@ def lstm_backward(dy, dh_n, dc_n, x, h0, c0, w_ih, w_hh, bias, reverse=False):
         db += da.sum(0)
         dh = da @ w_hh
     return dx, dh, dc, dwi, dwh, (None if bias is None else db)
+
+
+def _gru_step(xt, h, w_ih, w_hh, b_ih, b_hh):
+    """One GRU step (gates r, z, n; b_hn inside the reset product) -> (h', r, z, n, gh_n)."""
+    H = h.shape[1]
+    gi, gh = xt @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+    r = _sig(gi[:, :H] + gh[:, :H])
+    z = _sig(gi[:, H : 2 * H] + gh[:, H : 2 * H])
+    n = np.tanh(gi[:, 2 * H :] + r * gh[:, 2 * H :])
+    return (1 - z) * n + z * h, r, z, n, gh[:, 2 * H :]
+
+
+def _f64(*arrays):
+    return [None if a is None else np.asarray(a, np.float64) for a in arrays]
+
+
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    x, h, w_ih, w_hh, b_ih, b_hh = _f64(x, h0, w_ih, w_hh, b_ih, b_hh)
+    b_ih, b_hh = (0.0 if b is None else b for b in (b_ih, b_hh))
+    y = np.zeros(x.shape[:2] + (h.shape[1],))
+    for t in _order(x.shape[0], reverse):
+        h = _gru_step(x[t], h, w_ih, w_hh, b_ih, b_hh)[0]
+        y[t] = h
+    return y, h
+
+
+def gru_backward(dy, dh_n, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """Recomputes the forward in float64, then BPTT -> (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
+    has_ih, has_hh = b_ih is not None, b_hh is not None
+    dy, dh, x, h0, w_ih, w_hh, b_ih, b_hh = _f64(dy, dh_n, x, h0, w_ih, w_hh, b_ih, b_hh)
+    b_ih, b_hh = (0.0 if b is None else b for b in (b_ih, b_hh))
+    h, cache = h0, []
+    for t in _order(x.shape[0], reverse):
+        hn, r, z, n, ghn = _gru_step(x[t], h, w_ih, w_hh, b_ih, b_hh)
+        cache.append((t, h, r, z, n, ghn))
+        h = hn
+    dx, dwi, dwh = np.zeros_like(x), np.zeros_like(w_ih), np.zeros_like(w_hh)
+    dbi, dbh = np.zeros(w_ih.shape[0]), np.zeros(w_hh.shape[0])
+    for t, hp, r, z, n, ghn in reversed(cache):
+        d = dy[t] + dh
+        dan = d * (1 - z) * (1 - n**2)
+        dar = dan * ghn * r * (1 - r)
+        daz = d * (hp - n) * z * (1 - z)
+        dgx = np.concatenate([dar, daz, dan], axis=1)
+        dgh = np.concatenate([dar, daz, dan * r], axis=1)
+        dx[t] = dgx @ w_ih
+        dwi += dgx.T @ x[t]
+        dwh += dgh.T @ hp
+        dbi += dgx.sum(0)
+        dbh += dgh.sum(0)
+        dh = dgh @ w_hh + d * z
+    return dx, dh, dwi, dwh, (dbi if has_ih else None), (dbh if has_hh else None)

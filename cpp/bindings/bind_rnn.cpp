@@ -1,18 +1,28 @@
-// Bindings of the recurrent families (kernels/rnn.h, kernels/lstm.h): whole-sequence forward and
-// backward of one direction, plus the vector-math test hook.
+// Bindings of the recurrent families (kernels/rnn.h, kernels/lstm.h, kernels/gru.h): whole-sequence
+// forward and backward of one direction, plus the vector-math test hook.
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
+#include "kernels/gru.h"
 #include "kernels/lstm.h"
 #include "kernels/rnn.h"
 
 namespace nne_bind {
 namespace {
 
-// Validated shapes of one sequence call: x (T, B, I), w_ih (G*H, I), w_hh (G*H, H), bias (G*H) or None.
+// An optional (GH,) bias: None leaves `has` false.
+void opt_bias(const py::object& o, const char* name, int64_t GH, py::array_t<float>& out, bool& has) {
+  has = !o.is_none();
+  if (!has) return;
+  out = arr<float>(o, name, 1);
+  expect_shape(out, name, {GH});
+}
+
+// Validated shapes of one sequence call: x (T, B, I), w_ih (G*H, I), w_hh (G*H, H), bias (G*H) or None
+// (named `bias_name`).
 struct Seq {
   int64_t T, B, I, H;
   py::array_t<float> x, w_ih, w_hh, bias;
@@ -20,7 +30,8 @@ struct Seq {
   nne::RnnWeights weights() const { return {w_ih.data(), w_hh.data(), has_bias ? bias.data() : nullptr}; }
 };
 
-Seq check_seq(const py::object& xo, const py::object& wio, const py::object& who, const py::object& bo, int G) {
+Seq check_seq(const py::object& xo, const py::object& wio, const py::object& who, const py::object& bo, int G,
+              const char* bias_name = "bias") {
   Seq s;
   s.x = arr<float>(xo, "x", 3);
   s.w_ih = arr<float>(wio, "w_ih", 2);
@@ -34,11 +45,7 @@ Seq check_seq(const py::object& xo, const py::object& wio, const py::object& who
   expect(GH >= G && GH % G == 0 && s.w_hh.shape(1) == s.H,
          "w_hh: expected shape (" + std::to_string(G) + "*H, H), got " + shape_str(s.w_hh));
   expect_shape(s.w_ih, "w_ih", {GH, s.I});
-  if (!bo.is_none()) {
-    s.bias = arr<float>(bo, "bias", 1);
-    s.has_bias = true;
-    expect_shape(s.bias, "bias", {GH});
-  }
+  opt_bias(bo, bias_name, GH, s.bias, s.has_bias);
   return s;
 }
 
@@ -86,6 +93,16 @@ YCols y_cols(const py::object& o, const char* name, int64_t col, const Seq& q, b
 void copy_rows(float* d, int64_t ld, const float* src, int64_t ls, int64_t rows, int64_t H) {
   for (int64_t r = 0; r < rows; ++r) std::copy(src + r * ls, src + r * ls + H, d + r * ld);
 }
+
+// Contiguous (T*B, H) copies of one direction's columns of y and dy, for the scalar twins.
+struct RefYDy {
+  std::vector<float> y, dy;
+  RefYDy(const YCols& yc, const py::array_t<float>& dya, const Seq& q)
+      : y(static_cast<size_t>(q.T * q.B * q.H)), dy(y.size()) {
+    copy_rows(y.data(), q.H, yc.cptr(), yc.W, q.T * q.B, q.H);
+    copy_rows(dy.data(), q.H, dya.data() + yc.col, yc.W, q.T * q.B, q.H);
+  }
+};
 
 int act_code(const std::string& nl) {
   if (nl == "tanh") return nne::kRnnTanh;
@@ -156,13 +173,10 @@ NNE_BIND_FAMILY(rnn) {
         {
           py::gil_scoped_release nogil;
           if (reference) {
-            const int64_t n = q.T * q.B * q.H;
-            std::vector<float> yc(static_cast<size_t>(n)), dyc(static_cast<size_t>(n));
-            copy_rows(yc.data(), q.H, y.cptr(), y.W, q.T * q.B, q.H);
-            copy_rows(dyc.data(), q.H, dy.data() + y.col, y.W, q.T * q.B, q.H);
+            const RefYDy c(y, dy, q);
             s.ldy = 0;
-            nne::rnn_backward_reference(g, pd, dyc.data(), dhn.data(), q.x.data(), h0.data(), yc.data(), q.weights(),
-                                        s);
+            nne::rnn_backward_reference(g, pd, c.dy.data(), dhn.data(), q.x.data(), h0.data(), c.y.data(),
+                                        q.weights(), s);
           } else {
             nne::rnn_kernels().rnn_backward(g, pd, dy.data() + y.col, dhn.data(), q.x.data(), h0.data(), y.cptr(),
                                             q.weights(), s);
@@ -254,13 +268,10 @@ NNE_BIND_FAMILY(rnn) {
         {
           py::gil_scoped_release nogil;
           if (reference) {
-            const int64_t n = q.T * q.B * q.H;
-            std::vector<float> yc(static_cast<size_t>(n)), dyc(static_cast<size_t>(n));
-            copy_rows(yc.data(), q.H, y.cptr(), y.W, q.T * q.B, q.H);
-            copy_rows(dyc.data(), q.H, dy.data() + y.col, y.W, q.T * q.B, q.H);
-            sv.y = yc.data();
+            const RefYDy c(y, dy, q);
+            sv.y = c.y.data();
             s.ldy = 0;
-            nne::lstm_backward_reference(g, pdc0, pdg, dyc.data(), dhn.data(), dcn.data(), sv, q.weights(), s);
+            nne::lstm_backward_reference(g, pdc0, pdg, c.dy.data(), dhn.data(), dcn.data(), sv, q.weights(), s);
           } else {
             nne::lstm_kernels().lstm_backward(g, pdc0, pdg, dy.data() + y.col, dhn.data(), dcn.data(), sv,
                                               q.weights(), s);
@@ -273,6 +284,106 @@ NNE_BIND_FAMILY(rnn) {
       py::arg("reference") = false, py::arg("y_col") = 0,
       "BPTT of lstm_forward -> (dx, dh0, dc0, dw_ih, dw_hh, db or None); y and dy may be (T, B, W) arrays whose "
       "columns y_col .. y_col+H belong to this direction.");
+
+  m.def(
+      "gru_forward",
+      [](const py::object& xo, const py::object& h0o, const py::object& wio, const py::object& who,
+         const py::object& bio, const py::object& bho, bool reverse, bool train, bool reference, const py::object& out,
+         int64_t out_col) {
+        const Seq q = check_seq(xo, wio, who, bio, 3, "b_ih");
+        py::array_t<float> b_hh;
+        bool has_hh = false;
+        opt_bias(bho, "b_hh", 3 * q.H, b_hh, has_hh);
+        auto h0 = state(h0o, "h0", q);
+        YCols y = y_cols(out, "out", out_col, q, true);
+        nne::GruShape s{q.T, q.B, q.I, q.H, reverse, y.W};
+        const nne::GruWeights w{q.w_ih.data(), q.w_hh.data(), q.has_bias ? q.bias.data() : nullptr,
+                                has_hh ? b_hh.data() : nullptr};
+        auto hn = empty<float>(dims({q.B, q.H}));
+        py::object gso = py::none();
+        float* pg = nullptr;
+        if (train) {
+          auto gates = empty<float>(dims({q.T, q.B, checked_size({4, q.H}, "gates")}));
+          pg = gates.mutable_data();
+          gso = gates;
+        }
+        float *py = y.ptr(), *phn = hn.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          if (reference) {
+            std::vector<float> yc(static_cast<size_t>(q.T * q.B * q.H));
+            s.ldy = 0;
+            nne::gru_forward_reference(yc.data(), phn, pg, q.x.data(), h0.data(), w, s);
+            copy_rows(py, y.W, yc.data(), q.H, q.T * q.B, q.H);
+          } else {
+            nne::gru_kernels().gru_forward(py, phn, pg, q.x.data(), h0.data(), w, s);
+          }
+        }
+        return py::make_tuple(y.a, hn, gso);
+      },
+      py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("b_ih") = py::none(),
+      py::arg("b_hh") = py::none(), py::arg("reverse") = false, py::arg("train") = true, py::arg("reference") = false,
+      py::arg("out") = py::none(), py::arg("out_col") = 0,
+      "GRU over a sequence (gates r, z, n; b_hn inside the reset product): -> (y, h_n, gates); gates (T, B, 4H) "
+      "is the workspace for gru_backward (None unless train). With out (T, B, W), y goes to "
+      "out[:, :, out_col:out_col+H] and out is returned as y.");
+
+  m.def(
+      "gru_backward",
+      [](const py::object& dyo, const py::object& dhno, const py::object& xo, const py::object& h0o,
+         const py::object& wio, const py::object& who, const py::object& bio, const py::object& bho,
+         const py::object& yo, const py::object& go, bool reverse, bool reference, int64_t y_col) {
+        const Seq q = check_seq(xo, wio, who, bio, 3, "b_ih");
+        py::array_t<float> b_hh;
+        bool has_hh = false;
+        opt_bias(bho, "b_hh", 3 * q.H, b_hh, has_hh);
+        auto h0 = state(h0o, "h0", q);
+        auto dhn = state(dhno, "dh_n", q);
+        const YCols y = y_cols(yo, "y", y_col, q, false);
+        auto dy = same(dyo, "dy", {q.T, q.B, y.W});
+        auto gates = same(go, "gates", {q.T, q.B, 4 * q.H});
+        nne::GruShape s{q.T, q.B, q.I, q.H, reverse, y.W};
+        const nne::GruWeights w{q.w_ih.data(), q.w_hh.data(), q.has_bias ? q.bias.data() : nullptr,
+                                has_hh ? b_hh.data() : nullptr};
+        const int64_t GH = 3 * q.H;
+        auto dx = empty<float>(dims({q.T, q.B, q.I}));
+        auto dh0 = empty<float>(dims({q.B, q.H}));
+        auto dwi = empty<float>(dims({GH, q.I}));
+        auto dwh = empty<float>(dims({GH, q.H}));
+        auto dg = empty<float>(dims({q.T, q.B, 4 * q.H}));
+        py::object dbi = py::none(), dbh = py::none();
+        nne::GruGrads g{dx.mutable_data(), dh0.mutable_data(), dwi.mutable_data(), dwh.mutable_data(), nullptr,
+                        nullptr};
+        if (q.has_bias) {
+          auto a = empty<float>(dims({GH}));
+          g.db_ih = a.mutable_data();
+          dbi = a;
+        }
+        if (has_hh) {
+          auto a = empty<float>(dims({GH}));
+          g.db_hh = a.mutable_data();
+          dbh = a;
+        }
+        nne::GruSaved sv{q.x.data(), h0.data(), y.cptr(), gates.data()};
+        float* pdg = dg.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          if (reference) {
+            const RefYDy c(y, dy, q);
+            sv.y = c.y.data();
+            s.ldy = 0;
+            nne::gru_backward_reference(g, pdg, c.dy.data(), dhn.data(), sv, w, s);
+          } else {
+            nne::gru_kernels().gru_backward(g, pdg, dy.data() + y.col, dhn.data(), sv, w, s);
+          }
+        }
+        return py::make_tuple(dx, dh0, dwi, dwh, dbi, dbh);
+      },
+      py::arg("dy"), py::arg("dh_n"), py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("b_ih"),
+      py::arg("b_hh"), py::arg("y"), py::arg("gates"), py::arg("reverse") = false, py::arg("reference") = false,
+      py::arg("y_col") = 0,
+      "BPTT of gru_forward -> (dx, dh0, dw_ih, dw_hh, db_ih or None, db_hh or None); y and dy may be (T, B, W) "
+      "arrays whose columns y_col .. y_col+H belong to this direction.");
 
   m.def(
       "vmath",

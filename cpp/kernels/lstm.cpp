@@ -4,13 +4,7 @@
 
 #include <cstring>
 
-// GCC 12 reports a false -Wuninitialized inside avx512fintrin.h (the _mm512_undefined_* operand of
-// _mm512_min_ps & co.) once the gate math inlines here; silence it for the intrinsic headers only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "kernels/recurrent_impl.h"
-#pragma GCC diagnostic pop
 
 namespace nne {
 namespace NNE_ISA_NS {

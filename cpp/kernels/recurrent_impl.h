@@ -1,4 +1,4 @@
-// Per-ISA machinery shared by the recurrent kernels (rnn.cpp, lstm.cpp); include only from kernel files.
+// Per-ISA machinery shared by the recurrent kernels (rnn.cpp, lstm.cpp, gru.cpp); include only from kernel files.
 //
 // A step is, for every (column block, group of batch rows) unit, a small register-tiled GEMM of the
 // rows' operands (x_t and h_{t-1} forward, dG_{t+1} backward) with weights packed once per sequence
@@ -14,11 +14,17 @@
 #include <cstdlib>
 #include <cstring>
 
+// GCC 12 reports a false -Wuninitialized inside avx512fintrin.h (the _mm512_undefined_* operand of
+// _mm512_min_ps & co.) once the gate math inlines into a kernel; silence it for the intrinsic headers only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "core/buffer.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm.h"
 #include "kernels/rnn.h"
+#pragma GCC diagnostic pop
 
 namespace nne {
 namespace NNE_ISA_NS {
@@ -254,26 +260,33 @@ inline void gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const f
   gemm.sgemm(g);
 }
 
-// Weight gradients from the pre-activation gradients dG (T, B, N = G*H): [dw_ih | dw_hh] =
-// dG^T [x | h_prev] as one GEMM over all T*B rows (h_prev = h0 for the first step in time order, else
-// y of the step before), db = column sums of dG.
-inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, const float* h0, const float* y,
-                         int64_t ldy, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
-  const int64_t N = G * H, TB = T * B, K = I + H;
-  static thread_local ScratchBuf xh_buf, dw_buf;
-  float* xh = xh_buf.get(static_cast<size_t>(TB * K));
-  float* dw = dw_buf.get(static_cast<size_t>(N * K));
+// Rows [x_t | h_prev] (T*B, I + H) of every step in time order: h_prev = h0 for the first step in time
+// order, else y of the step before. I may be 0 (then only h_prev is gathered and x is not read).
+inline void gather_xh(float* xh, const float* x, const float* h0, const float* y, int64_t ldy, int64_t T, int64_t B,
+                      int64_t I, int64_t H, bool reverse) {
+  const int64_t K = I + H;
   parallel_for(0, T, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, B * K)), [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const bool first = t == (reverse ? T - 1 : 0);
       const float* hp = first ? h0 : y + (reverse ? t + 1 : t - 1) * B * ldy;
       const int64_t ldh = first ? H : ldy;
       for (int64_t b = 0; b < B; ++b) {
-        std::memcpy(xh + (t * B + b) * K, x + (t * B + b) * I, sizeof(float) * I);
+        if (I > 0) std::memcpy(xh + (t * B + b) * K, x + (t * B + b) * I, sizeof(float) * I);
         std::memcpy(xh + (t * B + b) * K + I, hp + b * ldh, sizeof(float) * H);
       }
     }
   });
+}
+
+// Weight gradients from the pre-activation gradients dG (T, B, N = G*H): [dw_ih | dw_hh] =
+// dG^T [x | h_prev] as one GEMM over all T*B rows, db = column sums of dG.
+inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, const float* h0, const float* y,
+                         int64_t ldy, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
+  const int64_t N = G * H, TB = T * B, K = I + H;
+  static thread_local ScratchBuf xh_buf, dw_buf;
+  float* xh = xh_buf.get(static_cast<size_t>(TB * K));
+  float* dw = dw_buf.get(static_cast<size_t>(N * K));
+  gather_xh(xh, x, h0, y, ldy, T, B, I, H, reverse);
   gemm_call(true, false, N, K, TB, dG, N, xh, K, 0.f, dw, K);
   for (int64_t r = 0; r < N; ++r) {
     std::memcpy(g.dw_ih + r * I, dw + r * K, sizeof(float) * I);
@@ -282,26 +295,27 @@ inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, con
   if (g.db) column_sums(g.db, dG, TB, N);
 }
 
-// Backward through time shared by RNN and LSTM. Per processed step st (time t, reverse order of the
-// forward), the product dG_{t'} [w_hh | w_ih] of the step processed before (time t') gives, in
+// Backward through time shared by RNN, LSTM and GRU. Per processed step st (time t, reverse order of
+// the forward), the product dG_{t'} [w_hh | w_ih] of the step processed before (time t') gives, in
 // column blocks, the recurrent part of dh_t (then `gate_epi` turns dh_t into dG_t) and dx_{t'}; one
 // extra pass after the sweep gives dh0 and dx of the last processed step. Packed [w_hh | w_ih] by
-// column blocks; the weight gradients are whole-sequence GEMMs afterwards.
+// column blocks. dG rows are ldg apart; the product reads their first G*H columns (the gradients of
+// w_hh's G*H rows). With I = 0 no dx is computed here (w_ih and dx are not read; the GRU, whose input
+// gradient pairs w_ih with other columns of dG, computes dx afterwards).
 //   gate_epi(b, t, last, j0, n, rec): rec = the recurrent part of dh_t for hidden units j0..j0+n (the
 //   epilogue adds dy_t, and dh_n when `last`, the first step processed) -> writes dG_t.
 template <int MR, int NV, class GateEpi>
-inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const float* h0, const float* y,
-                           int64_t ldy, const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G,
-                           bool reverse, const GateEpi& gate_epi) {
+inline void bptt_sweep(float* dx, float* dh0, const float* dG, int64_t ldg, const RnnWeights& w, int64_t T,
+                       int64_t B, int64_t I, int64_t H, int G, bool reverse, const GateEpi& gate_epi) {
   const int64_t N = G * H, CB = NV * L, nbh = (H + CB - 1) / CB, nbi = (I + CB - 1) / CB;
   static thread_local ScratchBuf packed;
   float* wb = packed.get(static_cast<size_t>((nbh + nbi) * N * CB));
   pack_cols(wb, w.w_hh, N, H, NV);
-  pack_cols(wb + nbh * N * CB, w.w_ih, N, I, NV);
+  if (I > 0) pack_cols(wb + nbh * N * CB, w.w_ih, N, I, NV);
   run_steps(T + 1, B, 2 * N * (H + I), [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = reverse ? st : T - 1 - st;          // (st == T: the extra pass)
     const int64_t tp = st == 0 ? -1 : (reverse ? st - 1 : T - st);  // time processed before, or none
-    const float* dgp = tp < 0 ? nullptr : dG + tp * B * N;
+    const float* dgp = tp < 0 ? nullptr : dG + tp * B * ldg;
     auto init = [&](int64_t, int64_t, VecF* acc) {
       for (int v = 0; v < NV; ++v) acc[v] = vzero();
     };
@@ -312,19 +326,27 @@ inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const f
           if (j0 >= H) break;
           const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
           if (st == T) {
-            vstore_n(g.dh0 + b * H + j0, acc[v], n);
+            vstore_n(dh0 + b * H + j0, acc[v], n);
           } else {
             gate_epi(b, t, st == 0, j0, n, acc[v]);
           }
         } else if (tp >= 0) {
           const int64_t i0 = (jb - nbh) * CB + v * L;
           if (i0 >= I) break;
-          vstore_n(g.dx + (tp * B + b) * I + i0, acc[v], static_cast<int>(std::min<int64_t>(L, I - i0)));
+          vstore_n(dx + (tp * B + b) * I + i0, acc[v], static_cast<int>(std::min<int64_t>(L, I - i0)));
         }
       }
     };
-    recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, {dgp, N, N}, wb, init, epi);
+    recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, {dgp, ldg, N}, wb, init, epi);
   });
+}
+
+// BPTT of RNN and LSTM: the sweep (dx, dh0 and dG) then the weight gradients from dG (T, B, G*H).
+template <int MR, int NV, class GateEpi>
+inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const float* h0, const float* y,
+                           int64_t ldy, const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G,
+                           bool reverse, const GateEpi& gate_epi) {
+  bptt_sweep<MR, NV>(g.dx, g.dh0, dG, G * H, w, T, B, I, H, G, reverse, gate_epi);
   weight_grads(g, dG, x, h0, y, ldy, T, B, I, H, G, reverse);
 }
 

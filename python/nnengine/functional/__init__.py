@@ -21,6 +21,6 @@ from ._norm import batch_norm, dropout, maxout
 from ._pool import avg_pool2d, max_pool2d, min_pool2d
 
 # --- recurrent networks (issue 5)
-from ._rnn import lstm, lstm_sequence, rnn, rnn_sequence
+from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,8 +1,9 @@
 """Recurrent networks: one autograd node per layer, one C++ call per direction over the whole sequence.
 
-``rnn_sequence`` / ``lstm_sequence`` run one direction of one layer over a whole (T, B, I) sequence
-(the time loop is in C++); ``rnn`` / ``lstm`` stack layers of one or two directions (both writing one
-(T, B, 2H) output) with PyTorch's flat parameter list, as ``nn.RNN`` / ``nn.LSTM`` use them.
+``rnn_sequence`` / ``lstm_sequence`` / ``gru_sequence`` run one direction of one layer over a whole
+(T, B, I) sequence (the time loop is in C++); ``rnn`` / ``lstm`` / ``gru`` stack layers of one or two
+directions (both writing one (T, B, 2H) output) with PyTorch's flat parameter list, as ``nn.RNN`` /
+``nn.LSTM`` / ``nn.GRU`` use them.
 """
 
 from __future__ import annotations
@@ -50,6 +51,45 @@ def _empty_batch_backward(ctx):
     return np.zeros(xs, np.float32), [None if s is None else np.zeros(s, np.float32) for s in shapes]
 
 
+def _layer_forward(ctx, x, D: int, rev0: bool, args, n_states: int, run):
+    """The forward of a layer node: ``run(x, dir_args, reverse, train, out, col)`` runs one direction
+    (writing its H columns of the shared output ``out`` from ``col``) -> (y, *final states, saved)."""
+    x = f32c(x)
+    k = len(args) // D
+    H = args[n_states + 1].shape[1]  # w_hh (G*H, H) follows the direction's states
+    if x.shape[1] == 0:
+        return _empty_batch_forward(ctx, x, D, H, args, n_states)
+    out = _layer_out(x, D, H)
+    train = is_grad_enabled() and any(ctx.needs_input_grad)
+    y, states, saved = None, [], []
+    for d in range(D):
+        y, *st, sv = run(x, args[k * d : k * d + k], d == 1 or rev0, train, out, d * H)
+        states += st
+        saved.append(sv)
+    if train:
+        ctx.save_for_backward(x, y, saved)
+    ctx.H, ctx.rev0 = H, rev0
+    return (y, *states)
+
+
+def _layer_backward(ctx, dy, dstates, n_lead: int, back):
+    """The backward of a layer node: ``back(dy, dir_dstates, x, y, saved, reverse, col)`` -> (dx, *grads
+    of the direction's inputs); n_lead non-tensor arguments follow x."""
+    lead = (None,) * n_lead
+    if getattr(ctx, "empty_shapes", None) is not None:
+        dx, grads = _empty_batch_backward(ctx)
+        return (dx, *lead, *grads)
+    x, y, saved = ctx.saved_tensors
+    dy, grads, dx = f32c(dy), [], None
+    n = len(dstates) // len(saved)
+    for d, sv in enumerate(saved):
+        dst = [f32c(s) for s in dstates[n * d : n * d + n]]
+        dxd, *g = back(dy, dst, x, y, sv, d == 1 or ctx.rev0, d * ctx.H)
+        dx = dxd if dx is None else dx + dxd
+        grads += g
+    return (dx, *lead, *grads)
+
+
 class RNNLayerFn(Function):
     """One layer of D = 1 or 2 directions: args (x, D, rev0, nonlinearity, then per direction h0, w_ih,
     w_hh, b_ih, b_hh) -> (y (T, B, D*H), then h_n per direction). The directions write one output array;
@@ -57,38 +97,26 @@ class RNNLayerFn(Function):
 
     @staticmethod
     def forward(ctx, x, D, rev0, nonlinearity, *args):
-        x = f32c(x)
-        H = args[2].shape[1]
-        if x.shape[1] == 0:
-            return _empty_batch_forward(ctx, x, D, H, args, 1)
-        out = _layer_out(x, D, H)
-        train = is_grad_enabled() and any(ctx.needs_input_grad)
-        y, hns, saved = None, [], []
-        for d in range(D):
-            h0, w_ih, w_hh, b_ih, b_hh = args[5 * d : 5 * d + 5]
+        ctx.nonlinearity = nonlinearity
+
+        def run(x, a, reverse, train, out, col):
+            h0, w_ih, w_hh, b_ih, b_hh = a
             h0, w_ih, w_hh, bias = f32c(h0), f32c(w_ih), f32c(w_hh), _bias(b_ih, b_hh)
-            y, h_n = _core.rnn_forward(x, h0, w_ih, w_hh, bias, nonlinearity, d == 1 or rev0, out=out, out_col=d * H)
-            hns.append(h_n)
-            saved.append((h0, w_ih, w_hh, bias, b_ih is not None, b_hh is not None))
-        if train:
-            ctx.save_for_backward(x, y, saved)
-        ctx.H, ctx.rev0, ctx.nonlinearity = H, rev0, nonlinearity
-        return (y, *hns)
+            y, h_n = _core.rnn_forward(x, h0, w_ih, w_hh, bias, nonlinearity, reverse, out=out, out_col=col)
+            return y, h_n, (h0, w_ih, w_hh, bias, b_ih is not None, b_hh is not None)
+
+        return _layer_forward(ctx, x, D, rev0, args, 1, run)
 
     @staticmethod
     def backward(ctx, dy, *dhns):
-        if getattr(ctx, "empty_shapes", None) is not None:
-            dx, grads = _empty_batch_backward(ctx)
-            return (dx, None, None, None, *grads)
-        x, y, saved = ctx.saved_tensors
-        dy, grads, dx = f32c(dy), [], None
-        for d, (h0, w_ih, w_hh, bias, has_ih, has_hh) in enumerate(saved):
-            dxd, dh0, dwi, dwh, db = _core.rnn_backward(
-                dy, f32c(dhns[d]), x, h0, w_ih, w_hh, bias, y, ctx.nonlinearity, d == 1 or ctx.rev0, y_col=d * ctx.H
+        def back(dy, dst, x, y, sv, reverse, col):
+            h0, w_ih, w_hh, bias, has_ih, has_hh = sv
+            dx, dh0, dwi, dwh, db = _core.rnn_backward(
+                dy, dst[0], x, h0, w_ih, w_hh, bias, y, ctx.nonlinearity, reverse, y_col=col
             )
-            dx = dxd if dx is None else dx + dxd
-            grads += [dh0, dwi, dwh, *_bias_grads(has_ih, has_hh, db)]
-        return (dx, None, None, None, *grads)
+            return (dx, dh0, dwi, dwh, *_bias_grads(has_ih, has_hh, db))
+
+        return _layer_backward(ctx, dy, dhns, 3, back)
 
 
 class LSTMLayerFn(Function):
@@ -98,42 +126,49 @@ class LSTMLayerFn(Function):
 
     @staticmethod
     def forward(ctx, x, D, rev0, *args):
-        x = f32c(x)
-        H = args[3].shape[1]
-        if x.shape[1] == 0:
-            return _empty_batch_forward(ctx, x, D, H, args, 2)
-        out = _layer_out(x, D, H)
-        train = is_grad_enabled() and any(ctx.needs_input_grad)
-        y, states, saved = None, [], []
-        for d in range(D):
-            h0, c0, w_ih, w_hh, b_ih, b_hh = args[6 * d : 6 * d + 6]
+        def run(x, a, reverse, train, out, col):
+            h0, c0, w_ih, w_hh, b_ih, b_hh = a
             h0, c0, w_ih, w_hh, bias = f32c(h0), f32c(c0), f32c(w_ih), f32c(w_hh), _bias(b_ih, b_hh)
             y, h_n, c_n, gates, cs = _core.lstm_forward(
-                x, h0, c0, w_ih, w_hh, bias, d == 1 or rev0, train, out=out, out_col=d * H
+                x, h0, c0, w_ih, w_hh, bias, reverse, train, out=out, out_col=col
             )
-            states += [h_n, c_n]
-            saved.append((h0, c0, w_ih, w_hh, bias, gates, cs, b_ih is not None, b_hh is not None))
-        if train:
-            ctx.save_for_backward(x, y, saved)
-        ctx.H, ctx.rev0 = H, rev0
-        return (y, *states)
+            return y, h_n, c_n, (h0, c0, w_ih, w_hh, bias, gates, cs, b_ih is not None, b_hh is not None)
+
+        return _layer_forward(ctx, x, D, rev0, args, 2, run)
 
     @staticmethod
     def backward(ctx, dy, *dstates):
-        if getattr(ctx, "empty_shapes", None) is not None:
-            dx, grads = _empty_batch_backward(ctx)
-            return (dx, None, None, *grads)
-        x, y, saved = ctx.saved_tensors
-        dy, grads, dx = f32c(dy), [], None
-        for d, (h0, c0, w_ih, w_hh, bias, gates, cs, has_ih, has_hh) in enumerate(saved):
-            dxd, dh0, dc0, dwi, dwh, db = _core.lstm_backward(
-                dy, f32c(dstates[2 * d]), f32c(dstates[2 * d + 1]), x, h0, c0, w_ih, w_hh, bias, y, gates, cs,
-                d == 1 or ctx.rev0, y_col=d * ctx.H,
+        def back(dy, dst, x, y, sv, reverse, col):
+            h0, c0, w_ih, w_hh, bias, gates, cs, has_ih, has_hh = sv
+            dx, dh0, dc0, dwi, dwh, db = _core.lstm_backward(
+                dy, dst[0], dst[1], x, h0, c0, w_ih, w_hh, bias, y, gates, cs, reverse, y_col=col
             )
-            dx = dxd if dx is None else dx + dxd
-            grads += [dh0, dc0, dwi, dwh, *_bias_grads(has_ih, has_hh, db)]
-        return (dx, None, None, *grads)
+            return (dx, dh0, dc0, dwi, dwh, *_bias_grads(has_ih, has_hh, db))
 
+        return _layer_backward(ctx, dy, dstates, 2, back)
+
+
+class GRULayerFn(Function):
+    """One layer of D = 1 or 2 directions: args (x, D, rev0, then per direction h0, w_ih, w_hh, b_ih,
+    b_hh) -> (y (T, B, D*H), then h_n per direction). Gates r, z, n with b_hn inside the reset product
+    (so the two biases stay separate). Direction 0 runs backwards in time if rev0, direction 1 always does."""
+
+    @staticmethod
+    def forward(ctx, x, D, rev0, *args):
+        def run(x, a, reverse, train, out, col):
+            h0, w_ih, w_hh, b_ih, b_hh = (None if v is None else f32c(v) for v in a)
+            y, h_n, gates = _core.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, train, out=out, out_col=col)
+            return y, h_n, (h0, w_ih, w_hh, b_ih, b_hh, gates)
+
+        return _layer_forward(ctx, x, D, rev0, args, 1, run)
+
+    @staticmethod
+    def backward(ctx, dy, *dhns):
+        def back(dy, dst, x, y, sv, reverse, col):
+            h0, w_ih, w_hh, b_ih, b_hh, gates = sv
+            return _core.gru_backward(dy, dst[0], x, h0, w_ih, w_hh, b_ih, b_hh, y, gates, reverse, y_col=col)
+
+        return _layer_backward(ctx, dy, dhns, 2, back)
 
 def _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, gates: int):
     x = check_tensor(input, "input", ndim=3)
@@ -211,6 +246,25 @@ def lstm_sequence(
     return LSTMLayerFn.apply(x, 1, bool(reverse), h0, c0, w_ih, w_hh, b_ih, b_hh)
 
 
+def gru_sequence(
+    input: Tensor,
+    h0: Optional[Tensor],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Optional[Tensor] = None,
+    b_hh: Optional[Tensor] = None,
+    reverse: bool = False,
+) -> Tuple[Tensor, Tensor]:
+    """One direction of a GRU (gates r, z, n; PyTorch's formulas) over a (T, B, I) sequence -> (output
+    (T, B, H), h_n (B, H)).
+
+    Example:
+        >>> y, h = gru_sequence(x, None, w_ih, w_hh, b_ih, b_hh)   # w_ih (3H, I), w_hh (3H, H)
+    """
+    x, h0, w_ih, w_hh, b_ih, b_hh, _ = _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, 3)
+    return GRULayerFn.apply(x, 1, bool(reverse), h0, w_ih, w_hh, b_ih, b_hh)
+
+
 def _layer_dropout(x: Tensor, p: float) -> Tensor:
     keep = (generator().random(x.shape) >= p).astype(np.float32) / np.float32(1.0 - p)
     return x * Tensor(keep)
@@ -231,7 +285,7 @@ def _stacked(
     """x (T, B, I) time-major; params flat per layer/direction: w_ih, w_hh, b_ih, b_hh. One autograd node
     (one C++ call per direction, both writing one output) per layer."""
     D = 2 if bidirectional else 1
-    G = 4 if mode == "LSTM" else 1
+    G = {"LSTM": 4, "GRU": 3}.get(mode, 1)
     hs: List[Tensor] = []
     cs: List[Tensor] = []
     for layer in range(num_layers):
@@ -251,6 +305,9 @@ def _stacked(
             x, *states = LSTMLayerFn.apply(x, D, False, *args)
             hs += states[0::2]
             cs += states[1::2]
+        elif mode == "GRU":
+            x, *states = GRULayerFn.apply(x, D, False, *args)
+            hs += states
         else:
             x, *states = RNNLayerFn.apply(x, D, False, nonlinearity, *args)
             hs += states
@@ -303,3 +360,24 @@ def lstm(
     h0, c0 = (None, None) if hx is None else hx
     out, h_n, c_n = _stacked("LSTM", x, h0, c0, params, num_layers, bidirectional, dropout, training, "tanh")
     return (out.transpose(0, 1) if batch_first else out), (h_n, c_n)
+
+
+def gru(
+    input: Tensor,
+    hx: Optional[Tensor],
+    params: Sequence[Optional[Tensor]],
+    num_layers: int = 1,
+    dropout: float = 0.0,
+    training: bool = False,
+    bidirectional: bool = False,
+    batch_first: bool = False,
+) -> Tuple[Tensor, Tensor]:
+    """Stacked (bidirectional) GRU; ``params`` = [w_ih, w_hh, b_ih, b_hh] per layer and direction.
+
+    Example:
+        >>> out, h_n = gru(x, None, [w_ih, w_hh, b_ih, b_hh])
+    """
+    x = check_tensor(input, "input", ndim=3)
+    x = x.transpose(0, 1) if batch_first else x
+    out, h_n, _ = _stacked("GRU", x, hx, None, params, num_layers, bidirectional, dropout, training, "tanh")
+    return (out.transpose(0, 1) if batch_first else out), h_n

@@ -21,7 +21,7 @@ from .modules.normalization import BatchNorm1d, BatchNorm2d
 from .modules.pooling import AvgPool2d, MaxPool2d, MinPool2d
 
 # --- recurrent networks (issue 5)
-from .modules.rnn import LSTM, RNN, LSTMCell, RNNBase, RNNCell
+from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
 # --- distributed training (issue 18): batch statistics over all ranks
 from .modules.syncbatchnorm import SyncBatchNorm

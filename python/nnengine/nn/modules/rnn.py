@@ -1,4 +1,5 @@
-"""Recurrent layers with PyTorch's signatures, parameter names, shapes and gate order (i, f, g, o).
+"""Recurrent layers with PyTorch's signatures, parameter names, shapes and gate orders (LSTM i, f, g, o;
+GRU r, z, n).
 
 ``load_state_dict(torch_module.state_dict())`` carries weights over unchanged. The time loop runs in
 C++ (one kernel call per layer and direction); stacking and bidirectionality are composition.
@@ -40,7 +41,7 @@ def _check_state(h: Any, name: str, shape: Tuple[int, ...]) -> Tensor:
 
 
 class RNNBase(Module):
-    """Shared machinery of RNN and LSTM: parameters ``weight_ih_l{k}[_reverse]`` etc., PyTorch's init."""
+    """Shared machinery of RNN, LSTM and GRU: parameters ``weight_ih_l{k}[_reverse]`` etc., PyTorch's init."""
 
     _gates = 1
     _mode = "RNN"
@@ -130,6 +131,16 @@ class RNNBase(Module):
             return out.squeeze(1)
         return out.transpose(0, 1) if self.batch_first else out
 
+    def _forward_h(self, input: Any, hx: Any, nonlinearity: str = "tanh") -> Tuple[Tensor, Tensor]:
+        """forward of the layers with one state (RNN, GRU): (output, h_n)."""
+        x, unbatched, batch = self._prepare(input)
+        h0 = None if hx is None else self._state(hx, "hx", unbatched, batch)
+        out, h_n, _ = R._stacked(
+            self._mode, x, h0, None, self._params(), self.num_layers, self.bidirectional, self.dropout,
+            self.training, nonlinearity,
+        )
+        return self._finish(out, unbatched), (h_n.squeeze(1) if unbatched else h_n)
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
@@ -175,21 +186,7 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
-        x, unbatched, batch = self._prepare(input)
-        h0 = None if hx is None else self._state(hx, "hx", unbatched, batch)
-        out, h_n, _ = R._stacked(
-            "RNN",
-            x,
-            h0,
-            None,
-            self._params(),
-            self.num_layers,
-            self.bidirectional,
-            self.dropout,
-            self.training,
-            self.nonlinearity,
-        )
-        return self._finish(out, unbatched), (h_n.squeeze(1) if unbatched else h_n)
+        return self._forward_h(input, hx, self.nonlinearity)
 
 
 class LSTM(RNNBase):
@@ -230,6 +227,26 @@ class LSTM(RNNBase):
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
         return self._finish(out, unbatched), (h_n, c_n)
 
+
+class GRU(RNNBase):
+    """GRU (gates r, z, n in PyTorch's order and layout, b_hn inside the reset product):
+
+        r = sigmoid(W_ir x + b_ir + W_hr h + b_hr),  z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
+
+    Returns (output, h_n) like ``RNN``; ``hx`` (num_layers*D, B, H). Feed a long stream in chunks,
+    passing the returned state (detached for truncated BPTT): outputs equal one whole call.
+
+    Example:
+        >>> gru = GRU(10, 20, num_layers=2, batch_first=True)
+        >>> out, h_n = gru(ne.randn(3, 5, 10))
+    """
+
+    _gates = 3
+    _mode = "GRU"
+
+    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        return self._forward_h(input, hx)
 
 class RNNCellBase(Module):
     _gates = 1
@@ -323,3 +340,20 @@ class LSTMCell(RNNCellBase):
             )
         _, h, c = R.lstm_sequence(x, state, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (gates r, z, n, as ``GRU``); input (B, I) or (I,), hx (B, H) or (H,); returns h'.
+
+    Example:
+        >>> cell = GRUCell(10, 20)
+        >>> h = cell(ne.randn(3, 10))
+    """
+
+    _gates = 3
+
+    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tensor:
+        x, unbatched = self._prepare(input)
+        h0 = None if hx is None else self._state(hx, "hx", unbatched, x.shape[1])
+        _, h = R.gru_sequence(x, h0, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return h.squeeze(0) if unbatched else h
