@@ -582,6 +582,73 @@ def t_pool2d_backward(g: G) -> str:
                 reference=g.bool_())
 
 
+
+def _resample_dims(g: G):
+    N, C, H, W = g.n(0, 3), g.n(0, 3), g.n(1, 9), g.n(1, 9)
+    return N, C, H, W, g.n(1, 9), g.n(1, 9)
+
+
+def t_adaptive_pool2d_forward(g: G) -> str:
+    N, C, H, W, P, Q = _resample_dims(g)
+    return call("_core.adaptive_pool2d_forward", g.arr((N, C, H, W)), g.str_(["max", "avg"]), _hp(g, (P, Q), 0, 9),
+                with_indices=g.bool_(), reference=g.bool_())
+
+
+def t_adaptive_pool2d_backward(g: G) -> str:
+    N, C, H, W, P, Q = _resample_dims(g)
+    return call("_core.adaptive_pool2d_backward", g.arr((N, C, P, Q)), g.str_(["max", "avg"]),
+                g.arr((N, C, P, Q), "int32", fill="idx", hi=max(H * W, 1)) if g.pct(90) else "None",
+                _hp(g, (H, W), 0, 9), reference=g.bool_())
+
+
+def _interp_args(g: G) -> dict:
+    mode = g.str_(["nearest", "bilinear"])
+    scales = f"({g.flt(0, 4)}, {g.flt(0, 4)})" if g.pct(50) else "(0.0, 0.0)"
+    return dict(mode=mode, align_corners=g.bool_(), scales=scales, reference=g.bool_())
+
+
+def t_interpolate_forward(g: G) -> str:
+    N, C, H, W, P, Q = _resample_dims(g)
+    return call("_core.interpolate_forward", g.arr((N, C, H, W)), _hp(g, (P, Q), 0, 9), **_interp_args(g))
+
+
+def t_interpolate_backward(g: G) -> str:
+    N, C, H, W, P, Q = _resample_dims(g)
+    return call("_core.interpolate_backward", g.arr((N, C, P, Q)), _hp(g, (H, W), 0, 9), **_interp_args(g))
+
+
+def _pads(g: G) -> list:
+    vals = [g.draw(g.st.integers(-2, 4)) for _ in range(4)]
+    if g.pct(g.weird):
+        vals[g.draw(g.st.integers(0, 3))] = g.pick(EXTREME_INTS)
+    return vals
+
+
+def t_pad_forward(g: G) -> str:
+    N, C, H, W, _, _ = _resample_dims(g)
+    return call("_core.pad_forward", g.arr((N, C, H, W)), repr(tuple(_pads(g))),
+                g.str_(["constant", "reflect", "replicate"]), g.flt(-2, 2), reference=g.bool_())
+
+
+def t_pad_backward(g: G) -> str:
+    N, C, H, W, _, _ = _resample_dims(g)
+    p = _pads(g)
+    P, Q = max(0, min(H + p[2] + p[3], 40)), max(0, min(W + p[0] + p[1], 40))
+    return call("_core.pad_backward", g.arr((N, C, P, Q)), _hp(g, (H, W), 0, 9), repr(tuple(p)),
+                g.str_(["constant", "reflect", "replicate"]), reference=g.bool_())
+
+
+def t_dropout2d_forward(g: G) -> str:
+    N, C = g.n(0, 4), g.n(0, 4)
+    return call("_core.dropout2d_forward", g.arr((N, C, g.n(0, 5))), g.int_(N * C, N * C) if g.pct(85) else
+                g.int_(0, 9), g.flt(0, 0.99), g.int_(0, 2**64 - 1), reference=g.bool_())
+
+
+def t_dropout2d_backward(g: G) -> str:
+    N, C = g.n(0, 4), g.n(0, 4)
+    return call("_core.dropout2d_backward", g.arr((N, C, g.n(0, 5))), g.int_(N * C, N * C) if g.pct(85) else
+                g.int_(0, 9), g.flt(0, 0.99), g.int_(0, 2**64 - 1))
+
 def t_maxout_forward(g: G) -> str:
     o, k, i = g.n(0, 3), g.n(0, 4), g.n(0, 4)
     pieces = g.draw(g.st.integers(1, 4))
@@ -946,6 +1013,47 @@ def f_conv_transpose(g: G) -> str:
                 padding=_int_or_pair(g, pd[1], 0, 3), output_padding=_int_or_pair(g, op[1], 0, 2), groups=gr,
                 dilation=_int_or_pair(g, dl[1], 1, 3), post="BW(R)")
 
+
+def f_pool1d(g: G) -> str:
+    N, C, L = g.n(0, 3), g.n(1, 3), g.n(1, 12)
+    x = _t(g, (N, C, L) if g.pct(85) else (C, L))
+    fn = g.pick(["F.max_pool1d", "F.avg_pool1d", "F.adaptive_avg_pool1d", "F.adaptive_max_pool1d",
+                 "F.adaptive_avg_pool2d", "F.adaptive_max_pool2d"])
+    if fn.startswith("F.adaptive"):
+        if fn.endswith("2d"):
+            x = _t(g, (N, C, L, g.n(1, 6)) if g.pct(85) else (C, L, 3))
+        out = _int_or_pair(g, g.draw(g.st.integers(1, 5)), 0, 6)
+        return call(fn, x, out, **({"return_indices": g.bool_()} if "max" in fn else {}), post="BW(R)")
+    k = g.draw(g.st.integers(1, 4))
+    return call(fn, x, g.int_(k, k) if g.pct(80) else g.int_(0, 5), "None" if g.pct(30) else g.int_(1, 3),
+                g.int_(0, k // 2) if g.pct(85) else g.int_(0, 4), post="BW(R)")
+
+
+def f_interpolate(g: G) -> str:
+    N, C, H, W = g.n(0, 3), g.n(1, 3), g.n(1, 7), g.n(1, 7)
+    x = _t(g, (N, C, H, W) if g.pct(60) else (N, C, W))
+    kw = {"mode": g.str_(["nearest", "bilinear", "linear", "bicubic"])}
+    if g.pct(50):
+        kw["size"] = _int_or_pair(g, g.draw(g.st.integers(1, 9)), 0, 9)
+    else:
+        kw["scale_factor"] = g.flt(0.2, 3.5)
+    if g.pct(40):
+        kw["align_corners"] = g.bool_()
+    return call("F.interpolate", x, **kw, post="BW(R)")
+
+
+def f_pad(g: G) -> str:
+    shape = tuple(g.n(0, 5) for _ in range(g.draw(g.st.integers(1, 4))))
+    pads = repr(tuple(g.draw(g.st.integers(-2, 4)) for _ in range(g.pick([2, 2, 4, 4, 3]))))
+    mode = g.str_(["constant", "reflect", "replicate"])
+    return call("F.pad", _t(g, shape), pads, mode, "None" if g.pct(60) else g.flt(-1, 1), post="BW(R)")
+
+
+def f_dropout2d(g: G) -> str:
+    fn = g.pick(["F.dropout1d", "F.dropout2d"])
+    shape = tuple(g.n(0, 4) for _ in range(g.draw(g.st.integers(1, 4))))
+    return call(fn, _t(g, shape), g.flt(0, 1), training=g.bool_(), post="BW(R)")
+
 def f_pool(g: G) -> str:
     N, C, H, W, k, s, p, P, Q = _pool_dims(g)
     fn = g.pick(["F.max_pool2d", "F.avg_pool2d", "F.min_pool2d"])
@@ -1122,6 +1230,14 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "conv_transpose2d_forward": t_conv_transpose2d_forward,
     "conv_transpose2d_backward_data": t_conv_transpose2d_backward_data,
     "conv_transpose2d_backward_weights": t_conv_transpose2d_backward_weights,
+    "adaptive_pool2d_forward": t_adaptive_pool2d_forward,
+    "adaptive_pool2d_backward": t_adaptive_pool2d_backward,
+    "interpolate_forward": t_interpolate_forward,
+    "interpolate_backward": t_interpolate_backward,
+    "pad_forward": t_pad_forward,
+    "pad_backward": t_pad_backward,
+    "dropout2d_forward": t_dropout2d_forward,
+    "dropout2d_backward": t_dropout2d_backward,
     "pool2d_forward": t_pool2d_forward,
     "pool2d_backward": t_pool2d_backward,
     "maxout_forward": t_maxout_forward,
@@ -1161,6 +1277,10 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "nn.Conv2d": f_Conv2d,
     "F.conv1d": f_conv1d,
     "F.conv_transpose": f_conv_transpose,
+    "F.pool1d_adaptive": f_pool1d,
+    "F.interpolate": f_interpolate,
+    "F.pad": f_pad,
+    "F.dropout2d": f_dropout2d,
     "F.pool2d": f_pool,
     "F.activations": f_activation,
     "F.softmax": f_softmax,

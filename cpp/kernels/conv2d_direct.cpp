@@ -239,8 +239,14 @@ void transpose_dy(float* dyT, int64_t Kp, const float* dy, int64_t Kg, const Con
 
 bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op) {
   if (s.stride_h != 1 || s.stride_w != 1) return false;
-  if (op == DirectOp::backward_data && (s.pad_h > s.dil_h * (s.R - 1) || s.pad_w > s.dil_w * (s.S - 1)))
-    return false;
+  if (op == DirectOp::backward_data) {
+    const int64_t th = s.dil_h * (s.R - 1) - s.pad_h, tw = s.dil_w * (s.S - 1) - s.pad_w;
+    if (th < 0 || tw < 0) return false;
+    // The transposed forward runs over dy padded by (th, tw): when under a quarter of that grid is dy (tiny
+    // outputs under big kernels, e.g. a transposed convolution from 1x1), most taps multiply zeros and
+    // the GEMM path (col2im of exact products) wins.
+    if (4 * s.P * s.Q < (s.P + 2 * th) * (s.Q + 2 * tw)) return false;
+  }
   // Unpadded 1x1: the GEMM path reads and writes the tensors in place (no im2col), which beats these kernels.
   if (s.R == 1 && s.S == 1 && s.pad_h == 0 && s.pad_w == 0) return false;
   const int64_t CRS = s.C / s.groups * s.R * s.S;

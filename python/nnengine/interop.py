@@ -5,7 +5,8 @@ nnengine layers share PyTorch's parameter names, shapes and gate orders, so weig
 LSTMCell, and any nesting of them). ``from_torch`` builds the nnengine twin of a torch module tree made of
 Sequential, Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax,
 LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, RNNCell, LSTMCell and
-MultiheadAttention, with the
+MultiheadAttention (and MaxPool1d, AvgPool1d, AdaptiveAvg/MaxPool1d/2d, Upsample, the padding layers, Dropout1d/2d),
+with the
 same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
 inside these two functions, never when nnengine is imported.
 
@@ -52,6 +53,50 @@ def _pool_args(m: Any, path: str) -> Tuple[Any, Any, Any]:
     if getattr(m, "dilation", 1) not in (1, (1, 1)) or getattr(m, "return_indices", False):
         raise _unsupported(m, path, "dilation/return_indices")
     return m.kernel_size, m.stride, m.padding
+
+
+_PADS = ("ConstantPad1d", "ConstantPad2d", "ZeroPad1d", "ZeroPad2d", "ReflectionPad1d", "ReflectionPad2d",
+         "ReplicationPad1d", "ReplicationPad2d")
+
+
+def _from_resample_layer(m: Any, tnn: Any, path: str) -> Any:
+    """1-D and adaptive pooling, upsampling, padding and channel-dropout layers (None for any other layer)."""
+    t, name = type(m), type(m).__name__
+    if t in (tnn.MaxPool1d, tnn.AvgPool1d):
+        if t is tnn.AvgPool1d and not m.count_include_pad:
+            raise _unsupported(m, path, "count_include_pad=False")
+        return getattr(nn, name)(*_pool_args(m, path))
+    if t in (tnn.AdaptiveAvgPool1d, tnn.AdaptiveAvgPool2d):
+        return getattr(nn, name)(m.output_size)
+    if t in (tnn.AdaptiveMaxPool1d, tnn.AdaptiveMaxPool2d):
+        return getattr(nn, name)(m.output_size, m.return_indices)
+    if t in (tnn.Upsample, tnn.UpsamplingNearest2d, tnn.UpsamplingBilinear2d):
+        return nn.Upsample(m.size, m.scale_factor, m.mode, m.align_corners, m.recompute_scale_factor)
+    if name in _PADS and t is getattr(tnn, name):
+        return getattr(nn, name)(m.padding, *((m.value,) if name.startswith("Constant") else ()))
+    if t in (tnn.Dropout1d, tnn.Dropout2d):
+        return getattr(nn, name)(m.p)
+    return None
+
+
+def _to_resample_layer(m: Module, tnn: Any) -> Any:
+    """The torch twin of the layers _from_resample_layer maps (None for any other layer)."""
+    t, name = type(m), type(m).__name__
+    if t in (nn.MaxPool1d, nn.AvgPool1d):
+        return getattr(tnn, name)(m.kernel_size, m.stride, m.padding)
+    if t in (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d):
+        return getattr(tnn, name)(m.output_size)
+    if t in (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d):
+        return getattr(tnn, name)(m.output_size, m.return_indices)
+    if t is nn.Upsample:
+        return tnn.Upsample(m.size, m.scale_factor, m.mode, m.align_corners, m.recompute_scale_factor)
+    if t in (nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d):
+        return getattr(tnn, name)(m.size, m.scale_factor)
+    if name in _PADS and t is getattr(nn, name):
+        return getattr(tnn, name)(m.padding, *((m.value,) if name.startswith("Constant") else ()))
+    if t in (nn.Dropout1d, nn.Dropout2d):
+        return getattr(tnn, name)(m.p)
+    return None
 
 
 def _rnn_args(m: Any) -> Dict[str, Any]:
@@ -117,6 +162,9 @@ def _from_layer(m: Any, path: str) -> Module:
         return nn.Unflatten(m.dim, m.unflattened_size)
     if isinstance(m, tnn.Dropout):
         return nn.Dropout(m.p)
+    got = _from_resample_layer(m, tnn, path)
+    if got is not None:
+        return got
     if type(m) is tnn.RNN:
         return nn.RNN(m.input_size, m.hidden_size, nonlinearity=m.nonlinearity, **_rnn_args(m))
     if type(m) is tnn.LSTM:
@@ -197,6 +245,9 @@ def _to_layer(m: Module, tnn: Any, path: str) -> Any:
         return tnn.Unflatten(m.dim, m.unflattened_size)
     if t is nn.Dropout:
         return tnn.Dropout(m.p)
+    got = _to_resample_layer(m, tnn)
+    if got is not None:
+        return got
     if t in (nn.RNN, nn.LSTM):
         kw = dict(num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first, dropout=m.dropout,
                   bidirectional=m.bidirectional)

@@ -2,7 +2,8 @@
 
 ``export(model, example_input, path)`` walks the module tree with one converter per layer type, runs the
 model on ``example_input`` alongside (so every converter knows its input and output shapes) and writes an
-ONNX model (opset 17) atomically. Supported: Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d (count_include_pad=1),
+ONNX model (opset 17) atomically. Supported: Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool1d, AvgPool1d,
+AdaptiveAvg/MaxPool1d/2d (output 1 or dividing the input), Upsample (Resize), the padding layers (Pad), MaxPool2d, AvgPool2d (count_include_pad=1),
 MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Maxout,
 BatchNorm1d/2d (eval, running statistics), Dropout and Identity (identity), Flatten, Unflatten, RNN and
 LSTM (stacked, bidirectional, batch_first; zero initial state), RNNCell/LSTMCell, MultiheadAttention (as
@@ -30,6 +31,7 @@ from . import models as _models
 from . import nn
 from .autograd import no_grad
 from .functional._attention import default_scale
+from .functional._conv import single
 from .functional._util import pair
 from .nn.module import Module
 from .tensor import Tensor, _as_array
@@ -182,6 +184,70 @@ def _minpool(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     return g.node("Neg", [pooled], "minpool"), _run(m, x)
 
 
+
+@register(nn.MaxPool1d, nn.AvgPool1d)
+def _pool1d(g: _Graph, m: Any, x_name: str, x: Any, path: str):
+    if getattr(m, "return_indices", False):
+        raise ValueError(f"onnx.export: MaxPool1d at '{path}' with return_indices=True is not exportable")
+    k, st, p = single(m.kernel_size, "kernel_size"), single(m.stride, "stride"), single(m.padding, "padding")
+    attrs: Dict[str, Any] = {"kernel_shape": list(k), "strides": list(st), "pads": [p[0], p[0]]}
+    if isinstance(m, nn.MaxPool1d):
+        return g.node("MaxPool", [x_name], "maxpool", **attrs), _run(m, x)
+    return g.node("AveragePool", [x_name], "avgpool", count_include_pad=1, **attrs), _run(m, x)
+
+
+@register(nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)
+def _adaptive_pool(g: _Graph, m: Any, x_name: str, x: Any, path: str):
+    """Global pooling for output size 1, a plain pool when the input divides evenly; ONNX has no other form."""
+    y = _run(m, x)
+    if getattr(m, "return_indices", False):
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' with return_indices=True is not exportable")
+    avg = "Avg" in type(m).__name__
+    n = 1 if type(m).__name__.endswith("1d") else 2
+    ins, outs = tuple(np.shape(x)[-n:]), tuple(y.shape[-n:])
+    if all(o == 1 for o in outs):
+        return g.node("GlobalAveragePool" if avg else "GlobalMaxPool", [x_name], "global_pool"), y
+    if any(i % o for i, o in zip(ins, outs)):
+        raise NotImplementedError(f"onnx.export: {type(m).__name__} at '{path}' maps {ins} to {outs}: ONNX has no "
+                                  "adaptive pooling; only output size 1 or sizes dividing the input are exportable")
+    k = [i // o for i, o in zip(ins, outs)]
+    return g.node("AveragePool" if avg else "MaxPool", [x_name], "pool", kernel_shape=k, strides=k,
+                  pads=[0] * (2 * n)), y
+
+
+@register(nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d)
+def _upsample(g: _Graph, m: Any, x_name: str, x: Any, path: str):
+    y = _run(m, x)
+    n = np.ndim(x) - 2
+    if m.mode == "nearest":
+        attrs = dict(mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    else:
+        attrs = dict(mode="linear", coordinate_transformation_mode="align_corners" if m.align_corners
+                     else "pytorch_half_pixel")
+    if m.scale_factor is not None and not m.recompute_scale_factor:
+        sf = m.scale_factor if isinstance(m.scale_factor, (tuple, list)) else (m.scale_factor,) * n
+        scales = g.const(np.asarray((1.0, 1.0) + tuple(float(v) for v in sf), np.float32), "scales")
+        return g.node("Resize", [x_name, "", scales], "resize", **attrs), y
+    # sizes: the input's (N, C) then the fixed spatial size, so the batch stays dynamic
+    nc = g.node("Slice", [g.node("Shape", [x_name]), g.ints([0]), g.ints([2])], "nc")
+    sizes = g.node("Concat", [nc, g.ints(y.shape[2:])], "sizes", axis=0)
+    return g.node("Resize", [x_name, "", "", sizes], "resize", **attrs), y
+
+
+@register(nn.ConstantPad1d, nn.ConstantPad2d, nn.ZeroPad1d, nn.ZeroPad2d, nn.ReflectionPad1d, nn.ReflectionPad2d,
+          nn.ReplicationPad1d, nn.ReplicationPad2d)
+def _pad(g: _Graph, m: Any, x_name: str, x: Any, path: str):
+    rank, p = np.ndim(x), list(m.padding)
+    nd = len(p) // 2
+    begin, end = [0] * rank, [0] * rank
+    for d in range(nd):  # torch lists the last dimension first
+        begin[rank - 1 - d], end[rank - 1 - d] = p[2 * d], p[2 * d + 1]
+    mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}[m._mode]
+    ins = [x_name, g.ints(begin + end, "pads")]
+    if mode == "constant":
+        ins.append(g.const(np.asarray(m.value or 0.0, np.float32), "value"))
+    return g.node("Pad", ins, "pad", mode=mode), _run(m, x)
+
 def _activation(g: _Graph, kind: str, x_name: str, **attrs: Any) -> str:
     op = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyRelu", "elu": "Elu",
           "softplus": "Softplus"}[kind]
@@ -213,6 +279,9 @@ def _softmax(g: _Graph, m: Module, x_name: str, x: Any, path: str):
 @register(nn.Dropout, nn.Identity)
 def _identity(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     return g.node("Identity", [x_name], "identity"), _run(m, x)
+
+
+register(nn.Dropout1d, nn.Dropout2d)(_identity)
 
 
 def _reshape(g: _Graph, x_name: str, shape: Sequence[int]) -> str:

@@ -18,7 +18,18 @@ from ._loss import (
     nll_loss,
 )
 from ._norm import batch_norm, dropout, maxout
-from ._pool import avg_pool2d, max_pool2d, min_pool2d
+from ._pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    min_pool2d,
+)
+from ._resample import dropout1d, dropout2d, interpolate, pad, upsample
 
 # --- recurrent networks (issue 5)
 from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence

@@ -13,12 +13,35 @@ from .modules.container import ModuleDict, ModuleList, Sequential
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
 from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
-from .modules.dropout import Dropout
+from .modules.dropout import Dropout, Dropout1d, Dropout2d
 from .modules.linear import Flatten, Identity, Linear, Unflatten
 from .modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .modules.maxout import Maxout
 from .modules.normalization import BatchNorm1d, BatchNorm2d
-from .modules.pooling import AvgPool2d, MaxPool2d, MinPool2d
+from .modules.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    MinPool2d,
+)
+from .modules.resample import (
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 
 # --- recurrent networks (issue 5)
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell

@@ -26,3 +26,32 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class _DropoutNd(Dropout):
+    _fn = staticmethod(F.dropout2d)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._fn(input, self.p, self.training)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` while training (the rest scaled
+    by 1/(1-p)); identity in eval mode.
+
+    Example:
+        >>> y = Dropout1d(0.2)(x)
+    """
+
+    _fn = staticmethod(F.dropout1d)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels of (N, C, H, W) input with probability ``p`` while training (a 3-D input is read as
+    (N, C, L), as torch does); identity in eval mode.
+
+    Example:
+        >>> y = Dropout2d(0.2)(x)
+    """
+
+    _fn = staticmethod(F.dropout2d)

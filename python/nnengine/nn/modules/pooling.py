@@ -1,8 +1,9 @@
-"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``MinPool2d`` (PyTorch's arguments and defaults)."""
+"""Pooling layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``MinPool2d``, ``AdaptiveAvgPool1d/2d``,
+``AdaptiveMaxPool1d/2d`` (PyTorch's arguments and defaults)."""
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
 from ... import functional as F
 from ...tensor import Tensor
@@ -55,3 +56,108 @@ class MinPool2d(_Pool2d):
     """
 
     _fn = staticmethod(F.min_pool2d)
+
+
+class _Pool1d(Module):
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool1d(_Pool1d):
+    """Max over each window of (N, C, L) or (C, L) input (stride defaults to kernel_size); PyTorch's arguments
+    (dilation 1 and ceil_mode False only), ``return_indices`` as torch.
+
+    Example:
+        >>> y = MaxPool1d(2)(x)   # (32, 64, 100) -> (32, 64, 50)
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+
+    def forward(self, input: Tensor) -> Any:
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+
+class AvgPool1d(_Pool1d):
+    """Average over each window of (N, C, L) or (C, L) input; padding counts as zeros.
+
+    Example:
+        >>> y = AvgPool1d(4, stride=2)(x)
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+
+class _AdaptivePool(Module):
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptivePool):
+    """Average pooling to a fixed output size (None keeps the input's size in that dimension).
+
+    Example:
+        >>> y = AdaptiveAvgPool2d((1, 1))(x)   # (N, 512, 7, 7) -> (N, 512, 1, 1)
+    """
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__(output_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveAvgPool1d(_AdaptivePool):
+    """Average pooling of (N, C, L) or (C, L) to a fixed length.
+
+    Example:
+        >>> y = AdaptiveAvgPool1d(1)(x)   # (32, 64, 100) -> (32, 64, 1)
+    """
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__(output_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool):
+    """Max pooling to a fixed output size; ``return_indices`` as torch (flat h * W + w positions).
+
+    Example:
+        >>> y = AdaptiveMaxPool2d(2)(x)   # (N, C, 9, 7) -> (N, C, 2, 2)
+    """
+
+    def forward(self, input: Tensor) -> Any:
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_AdaptivePool):
+    """Max pooling of (N, C, L) or (C, L) to a fixed length.
+
+    Example:
+        >>> y = AdaptiveMaxPool1d(4)(x)
+    """
+
+    def forward(self, input: Tensor) -> Any:
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)

@@ -1,0 +1,106 @@
+// Bindings of the adaptive pooling kernels: validate, allocate outputs, release the GIL, run.
+#include <pybind11/stl.h>
+
+#include <array>
+#include <string>
+
+#include "bindings/bind.h"
+#include "bindings/bind_util.h"
+#include "kernels/adaptive_pool.h"
+
+namespace nne_bind {
+namespace {
+
+using Pair = std::array<int64_t, 2>;
+
+bool is_max(const std::string& kind) {
+  if (kind == "max") return true;
+  if (kind == "avg") return false;
+  throw py::value_error("kind: expected 'max' or 'avg', got '" + kind + "'");
+}
+
+nne::AdaptivePoolShape adaptive_shape(int64_t N, int64_t C, int64_t H, int64_t W, const Pair& out) {
+  check_pair(out, "output_size", 1);
+  expect(H >= 1 && W >= 1, "input: expected a non-empty spatial size, got (" + std::to_string(H) + ", " +
+                               std::to_string(W) + ")");
+  expect(H * W < (int64_t{1} << 31), "input: planes larger than 2^31 elements are not supported");
+  nne::AdaptivePoolShape s;
+  s.NC = checked_size({N, C}, "input"), s.H = H, s.W = W, s.P = out[0], s.Q = out[1];
+  checked_size({N, C, s.P, s.Q}, "output");
+  checked_size({N, C, H, W}, "input");
+  return s;
+}
+
+}  // namespace
+}  // namespace nne_bind
+
+using namespace nne_bind;
+
+NNE_BIND_FAMILY(adaptive_pool) {
+  m.def(
+      "adaptive_pool2d_forward",
+      [](const py::object& xo, const std::string& kind, Pair output_size, bool with_indices, bool reference) {
+        const bool mx = is_max(kind);
+        auto x = arr<float>(xo, "x", 4);
+        const auto s = adaptive_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), output_size);
+        auto y = empty<float>(dims({x.shape(0), x.shape(1), s.P, s.Q}));
+        py::object io = py::none();
+        int32_t* pi = nullptr;
+        if (with_indices && mx) {
+          auto idx = empty<int32_t>(dims({x.shape(0), x.shape(1), s.P, s.Q}));
+          pi = idx.mutable_data();
+          io = idx;
+        }
+        const float* px = x.data();
+        float* py_ = y.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          if (mx)
+            reference ? nne::adaptive_max_forward_reference(py_, pi, px, s)
+                      : nne::adaptive_pool_kernels().max_forward(py_, pi, px, s);
+          else
+            reference ? nne::adaptive_avg_forward_reference(py_, px, s)
+                      : nne::adaptive_pool_kernels().avg_forward(py_, px, s);
+        }
+        return py::make_tuple(y, io);
+      },
+      py::arg("x"), py::arg("kind"), py::arg("output_size"), py::arg("with_indices") = false,
+      py::arg("reference") = false,
+      "(y, indices) of adaptive max/avg pooling of x (N,C,H,W) to output_size; indices (int32 plane index "
+      "h*W + w) only for max with with_indices=True, else None.");
+
+  m.def(
+      "adaptive_pool2d_backward",
+      [](const py::object& dyo, const std::string& kind, const py::object& idxo, Pair input_hw, bool reference) {
+        const bool mx = is_max(kind);
+        auto dy = arr<float>(dyo, "dy", 4);
+        check_pair(input_hw, "input_hw", 1);
+        const auto s = adaptive_shape(dy.shape(0), dy.shape(1), input_hw[0], input_hw[1], {dy.shape(2), dy.shape(3)});
+        py::array_t<int32_t> idx;
+        const int32_t* pi = nullptr;
+        if (mx) {
+          expect(!idxo.is_none(), "indices: adaptive max pooling backward needs the forward's indices");
+          idx = arr<int32_t>(idxo, "indices", 4);
+          expect_shape(idx, "indices", {dy.shape(0), dy.shape(1), s.P, s.Q});
+          pi = idx.data();
+          bool ok = true;
+          for (int64_t i = 0; i < s.NC * s.P * s.Q; ++i) ok &= pi[i] >= 0 && pi[i] < s.H * s.W;
+          expect(ok, "indices: values must lie in [0, H*W)");
+        }
+        auto dx = empty<float>(dims({dy.shape(0), dy.shape(1), s.H, s.W}));
+        const float* pdy = dy.data();
+        float* pdx = dx.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          if (mx)
+            reference ? nne::adaptive_max_backward_reference(pdx, pdy, pi, s)
+                      : nne::adaptive_pool_kernels().max_backward(pdx, pdy, pi, s);
+          else
+            reference ? nne::adaptive_avg_backward_reference(pdx, pdy, s)
+                      : nne::adaptive_pool_kernels().avg_backward(pdx, pdy, s);
+        }
+        return dx;
+      },
+      py::arg("dy"), py::arg("kind"), py::arg("indices"), py::arg("input_hw"), py::arg("reference") = false,
+      "dx of adaptive max/avg pooling given dy (N,C,P,Q), the max's indices and the input's (H, W).");
+}

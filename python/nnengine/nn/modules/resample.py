@@ -1,0 +1,165 @@
+"""Resampling and padding layers: ``Upsample`` (and its nearest / bilinear shorthands), ``ConstantPad1d/2d``,
+``ZeroPad1d/2d``, ``ReflectionPad1d/2d``, ``ReplicationPad1d/2d``, PyTorch's arguments."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+from ... import functional as F
+from ...tensor import Tensor
+from ..module import Module
+
+
+class Upsample(Module):
+    """Resample (N, C, L) or (N, C, H, W) input to ``size`` or by ``scale_factor`` (see ``F.interpolate``).
+
+    Example:
+        >>> up = Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        >>> y = up(x)   # (N, C, 16, 16) -> (N, C, 32, 32)
+    """
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: Optional[bool] = None, recompute_scale_factor: Optional[bool] = None) -> None:
+        super().__init__()
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(mode='nearest')`` for 4-D input.
+
+    Example:
+        >>> y = UpsamplingNearest2d(scale_factor=2)(x)
+    """
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, "nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(mode='bilinear', align_corners=True)`` for 4-D input (as torch).
+
+    Example:
+        >>> y = UpsamplingBilinear2d(scale_factor=2)(x)
+    """
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, "bilinear", align_corners=True)
+
+
+def _pads(padding: Any, n: int) -> Tuple[int, ...]:
+    if isinstance(padding, (tuple, list)):
+        if len(padding) != 2 * n:
+            raise ValueError(f"padding: expected an int or {2 * n} ints, got {padding!r}")
+        return tuple(padding)
+    return (padding,) * (2 * n)
+
+
+class _PadNd(Module):
+    _mode = "constant"
+    _n = 2
+
+    def __init__(self, padding: Any, value: Optional[float] = None) -> None:
+        super().__init__()
+        self.padding = _pads(padding, self._n)
+        self.value = value
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.pad(input, self.padding, self._mode, self.value)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}" + (f", value={self.value}" if self.value is not None else "")
+
+
+class ConstantPad1d(_PadNd):
+    """Pad the last dimension with ``value``: padding an int or (left, right).
+
+    Example:
+        >>> y = ConstantPad1d(2, 3.5)(x)
+    """
+
+    _n = 1
+
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(padding, value)
+
+
+class ConstantPad2d(_PadNd):
+    """Pad the last two dimensions with ``value``: padding an int or (left, right, top, bottom).
+
+    Example:
+        >>> y = ConstantPad2d((1, 1, 2, 0), 0.0)(x)
+    """
+
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(padding, value)
+
+
+class ZeroPad1d(ConstantPad1d):
+    """Pad the last dimension with zeros.
+
+    Example:
+        >>> y = ZeroPad1d(2)(x)
+    """
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+
+class ZeroPad2d(ConstantPad2d):
+    """Pad the last two dimensions with zeros.
+
+    Example:
+        >>> y = ZeroPad2d(2)(x)   # (N, C, 28, 28) -> (N, C, 32, 32)
+    """
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+
+class ReflectionPad1d(_PadNd):
+    """Mirror-pad the last dimension (the edge is not repeated).
+
+    Example:
+        >>> y = ReflectionPad1d(2)(x)
+    """
+
+    _mode, _n = "reflect", 1
+
+
+class ReflectionPad2d(_PadNd):
+    """Mirror-pad the last two dimensions.
+
+    Example:
+        >>> y = ReflectionPad2d(1)(x)
+    """
+
+    _mode = "reflect"
+
+
+class ReplicationPad1d(_PadNd):
+    """Pad the last dimension by repeating the edge values.
+
+    Example:
+        >>> y = ReplicationPad1d(2)(x)
+    """
+
+    _mode, _n = "replicate", 1
+
+
+class ReplicationPad2d(_PadNd):
+    """Pad the last two dimensions by repeating the edge values.
+
+    Example:
+        >>> y = ReplicationPad2d(1)(x)
+    """
+
+    _mode = "replicate"
