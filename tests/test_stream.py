@@ -304,3 +304,21 @@ def test_evaluation_helpers():
     assert ucr_hit(s, (600, 610)) == (True, 520) and ucr_hit(s, (700, 710)) == (False, 520)
     with pytest.raises(ValueError, match="forecaster must output"):
         ForecastDetector(RecurrentModel(2, 4, 3))
+
+
+def test_detector_many_streams_flags_the_right_ids(rng):
+    """500 streams in one batched detector: the three with a planted spike, and only they, raise events."""
+    ne.manual_seed(9)
+    det = ForecastDetector(RecurrentModel(2, 8).eval(), smooth=1, cooldown=3, warmup=5)
+    det.calibrate(rng.standard_normal((400, 2)).astype(np.float32), quantile=1.0, margin=4.0)  # 500 x 65 noisy samples: room above the calibration max
+    ids = [f"meter-{i}" for i in range(500)]
+    bad = {"meter-17": 30, "meter-256": 41, "meter-499": 55}
+    for t in range(70):
+        x = rng.standard_normal((500, 2)).astype(np.float32)
+        for sid, at in bad.items():
+            if t == at:
+                x[ids.index(sid)] += 40.0
+        det.update(ids, x)
+    events = det.events + det.open_events()
+    assert {e.stream_id for e in events} == set(bad)
+    assert all(e.start == bad[e.stream_id] for e in events)

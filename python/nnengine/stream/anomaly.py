@@ -3,8 +3,7 @@ normal data, events with their position and latency, and the usual evaluation fi
 
 from __future__ import annotations
 
-from collections import deque
-from typing import Any, Deque, Dict, Hashable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Hashable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -28,7 +27,7 @@ class AnomalyEvent(NamedTuple):
 
 
 class ForecastDetector:
-    """Scores each new sample by how badly a one-step-ahead forecaster predicted it.
+    """Scores each new sample by how badly a one-step-ahead forecaster predicted it, for many streams at once.
 
     ``model`` predicts the next sample of each stream from its history (a ``RecurrentModel`` with
     ``output_size == input_size``, or any streaming-protocol Module). For each new sample ``x_t`` the raw
@@ -36,7 +35,8 @@ class ForecastDetector:
     first sample), averaged over the last ``smooth`` samples. The first ``warmup`` samples of a stream (while
     the forecaster's state settles) are scored but raise no event. ``calibrate(normal)`` sets the threshold to
     ``margin`` times the ``quantile`` of the scores on normal data. ``update(stream_ids, x)`` scores one
-    sample per stream and opens/extends/closes events; ``events`` lists the closed and open ones.
+    sample per stream (one batched model call, the bookkeeping vectorized over the streams in the runner's
+    per-stream buffers) and opens/extends/closes events; ``events`` lists the closed ones.
 
     Example:
         >>> det = ForecastDetector(forecaster, smooth=5)
@@ -49,31 +49,27 @@ class ForecastDetector:
         for name, v, lo in (("smooth", smooth, 1), ("cooldown", cooldown, 1), ("warmup", warmup, 0)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
                 raise ValueError(f"{name}: expected an int >= {lo}, got {v!r}")
-        self.warmup = int(warmup)
         self.runner = StreamRunner(model, normalize=normalize)
-        if self.runner.adapter.output_size != self.runner.adapter.input_size:
-            raise ValueError(f"model: a forecaster must output input_size={self.runner.adapter.input_size} values, "
+        C = self.runner.adapter.input_size
+        if self.runner.adapter.output_size != C:
+            raise ValueError(f"model: a forecaster must output input_size={C} values, "
                              f"got output_size={self.runner.adapter.output_size}")
-        self.smooth, self.cooldown = int(smooth), int(cooldown)
+        self.smooth, self.cooldown, self.warmup = int(smooth), int(cooldown), int(warmup)
         self.threshold = threshold
         self.events: List[AnomalyEvent] = []
-        self._per: Dict[Hashable, Dict[str, Any]] = {}
-
-    def _stream(self, sid: Hashable) -> Dict[str, Any]:
-        st = self._per.get(sid)
-        if st is None:
-            st = {"t": 0, "pred": None, "recent": deque(maxlen=self.smooth), "open": None, "below": 0}
-            self._per[sid] = st
-        return st
+        for name, shape, dtype, fill in (("pred", (C,), np.float32, 0), ("recent", (self.smooth,), np.float64, 0),
+                                         ("t", (), np.int64, 0), ("below", (), np.int64, 0),
+                                         ("ev_start", (), np.int64, -1), ("ev_end", (), np.int64, -1),
+                                         ("ev_peak", (), np.int64, -1), ("ev_score", (), np.float64, 0)):
+            self.runner.add_buffer(name, shape, dtype, fill)
+        self._b = self.runner.buffer
 
     def reset(self, stream_ids: Optional[Sequence[Hashable]] = None) -> None:
         """Forget the streams' states and histories (all when None); closed events are kept."""
-        ids = list(self._per) if stream_ids is None else _as_ids(stream_ids)
+        ids = self.runner.stream_ids if stream_ids is None else _as_ids(stream_ids)
         known = [i for i in ids if i in self.runner]
         if known:
             self.runner.evict(known)
-        for i in ids:
-            self._per.pop(i, None)
 
     def update(self, stream_ids: Any, x: Any) -> np.ndarray:
         """Score one new sample per stream (``x (B, C)``); returns the (smoothed) scores ``(B,)``."""
@@ -82,53 +78,61 @@ class ForecastDetector:
         if x.ndim != 2:
             raise ValueError(f"x: expected (B, C) with one sample per stream, got shape {x.shape}")
         pred = self.runner.step(ids, x).data
+        if not ids:
+            return np.zeros(0)
+        sl = self.runner.last_slots
         target = self.runner.last_input[0]  # what the model saw (normalized if the runner normalizes)
-        scores = np.empty(len(ids), np.float64)
-        for k, sid in enumerate(ids):
-            st = self._stream(sid)
-            raw = 0.0 if st["pred"] is None else float(np.mean((target[k] - st["pred"]) ** 2, dtype=np.float64))
-            st["pred"] = pred[k].copy()
-            recent: Deque[float] = st["recent"]
-            recent.append(raw)
-            scores[k] = s = float(np.mean(recent))
-            self._track(sid, st, s)
-            st["t"] += 1
+        b = self._b
+        t = b("t")[sl]
+        raw = np.where(t > 0, np.mean((target - b("pred")[sl]).astype(np.float64) ** 2, axis=1), 0.0)
+        b("pred")[sl] = pred
+        recent = b("recent")
+        recent[sl, t % self.smooth] = raw
+        scores = recent[sl].sum(1) / np.minimum(t + 1, self.smooth)
+        if self.threshold is not None:
+            self._track(ids, sl, t, scores)
+        b("t")[sl] = t + 1
         return scores
 
-    def _track(self, sid: Hashable, st: Dict[str, Any], s: float) -> None:
-        if self.threshold is None or st["t"] < self.warmup:
-            return
-        t, ev = st["t"], st["open"]
-        if s > self.threshold:
-            if ev is None:
-                st["open"] = [t, t, t, s]
-            else:
-                ev[1] = t
-                if s > ev[3]:
-                    ev[2], ev[3] = t, s
-            st["below"] = 0
-        elif ev is not None:
-            st["below"] += 1
-            if st["below"] >= self.cooldown:
-                self.events.append(AnomalyEvent(sid, ev[0], ev[1], ev[2], ev[3]))
-                st["open"] = None
+    def _track(self, ids: List[Hashable], sl: np.ndarray, t: np.ndarray, s: np.ndarray) -> None:
+        b = self._b
+        live = t >= self.warmup
+        above = live & (s > self.threshold)
+        start = b("ev_start")[sl]
+        new = above & (start < 0)
+        grow = above & (start >= 0)
+        peak = grow & (s > b("ev_score")[sl])
+        for name, mask, val in (("ev_start", new, t), ("ev_end", above, t), ("ev_peak", new | peak, t),
+                                ("ev_score", new | peak, s), ("below", above, 0)):
+            arr = b(name)
+            arr[sl[mask]] = val[mask] if isinstance(val, np.ndarray) else val
+        quiet = live & ~above & (start >= 0)
+        below = b("below")
+        below[sl[quiet]] += 1
+        for k in np.flatnonzero(quiet & (below[sl] >= self.cooldown)):
+            self.events.append(self._event(ids[k], sl[k]))
+            b("ev_start")[sl[k]] = -1
+
+    def _event(self, sid: Hashable, slot: int) -> AnomalyEvent:
+        b = self._b
+        return AnomalyEvent(sid, int(b("ev_start")[slot]), int(b("ev_end")[slot]), int(b("ev_peak")[slot]),
+                            float(b("ev_score")[slot]))
 
     def open_events(self) -> List[AnomalyEvent]:
         """Events still above threshold (not yet closed by ``cooldown`` quiet samples)."""
-        return [AnomalyEvent(sid, *st["open"]) for sid, st in self._per.items() if st["open"] is not None]
+        ids = self.runner.stream_ids
+        return [self._event(i, s) for i, s in zip(ids, self.runner.slots(ids)) if self._b("ev_start")[s] >= 0]
 
     def score_series(self, series: Any, stream_id: Hashable = "__series__") -> np.ndarray:
         """Stream a whole ``(T, C)`` series sample by sample through ``update``; returns its ``(T,)`` scores.
 
-        The stream starts fresh and is forgotten afterwards (its events stay in ``events``).
+        The stream starts fresh and is forgotten afterwards (an event still open at the end is closed).
         """
         series = np.asarray(series, np.float32)
         series = series[:, None] if series.ndim == 1 else series
         self.reset([stream_id])
         out = np.array([self.update([stream_id], series[t : t + 1])[0] for t in range(len(series))])
-        st = self._per.get(stream_id)
-        if st is not None and st["open"] is not None:
-            self.events.append(AnomalyEvent(stream_id, *st["open"]))
+        self.events += [e for e in self.open_events() if e.stream_id == stream_id]
         self.reset([stream_id])
         return out
 

@@ -68,16 +68,21 @@ class StreamRunner:
         self._cap = 0
         C = self.adapter.input_size
         self._pools: List[np.ndarray] = [np.zeros((0, *s), np.float32) for s in self.adapter.state_shapes]
-        self._stats: List[np.ndarray] = [np.zeros((0,), np.float64), np.zeros((0, C), np.float64),
-                                         np.zeros((0, C), np.float64)]
+        self._buffers: Dict[str, np.ndarray] = {}  # named per-stream arrays, slot axis first
+        self._fill: Dict[str, Any] = {}
+        self.last_slots: np.ndarray = np.zeros(0, np.int64)
         self.last_input: Optional[np.ndarray] = None
         self._grow(int(capacity))
+        if self.normalize:
+            for name, shape in (("norm_count", ()), ("norm_mean", (C,)), ("norm_m2", (C,))):
+                self.add_buffer(name, shape)
 
     # ------------------------------------------------------------------ bookkeeping
     def _grow(self, cap: int) -> None:
         old = self._cap
         self._pools = [np.concatenate([p, np.zeros((cap - old, *p.shape[1:]), np.float32)]) for p in self._pools]
-        self._stats = [np.concatenate([s, np.zeros((cap - old, *s.shape[1:]), np.float64)]) for s in self._stats]
+        for k, b in self._buffers.items():
+            self._buffers[k] = np.concatenate([b, np.full((cap - old, *b.shape[1:]), self._fill[k], b.dtype)])
         self._free.extend(range(cap - 1, old - 1, -1))  # pop() hands out low slots first
         self._cap = cap
 
@@ -102,8 +107,30 @@ class StreamRunner:
     def _zero(self, slots: Any) -> None:
         for p in self._pools:
             p[slots] = 0.0
-        for s in self._stats:
-            s[slots] = 0.0
+        for k, b in self._buffers.items():
+            b[slots] = self._fill[k]
+
+    def add_buffer(self, name: str, shape: Tuple[int, ...] = (), dtype: Any = np.float64, fill: Any = 0) -> None:
+        """Keep one more array per stream, ``shape`` each, in the runner's slots: grown with the pools, set to
+        ``fill`` for new and reset streams. ``buffer(name)[runner.last_slots]`` are the rows of the streams of
+        the last ``step`` (in its order); tools built on the runner keep their per-stream state here.
+
+        Example:
+            >>> runner.add_buffer("ticks", (), np.int64)
+            >>> runner.step(ids, x); runner.buffer("ticks")[runner.last_slots] += 1
+        """
+        if name in self._buffers:
+            raise ValueError(f"name: a buffer {name!r} exists already")
+        self._fill[name] = fill
+        self._buffers[name] = np.full((self._cap, *shape), fill, dtype)
+
+    def buffer(self, name: str) -> np.ndarray:
+        """The per-stream array ``name`` (slot axis first) added with ``add_buffer``."""
+        return self._buffers[name]
+
+    def slots(self, stream_ids: Any) -> np.ndarray:
+        """The slot (row of every pool and buffer) of each known stream id."""
+        return np.asarray(self._known(stream_ids), np.int64)
 
     def _known(self, stream_ids: Any) -> List[int]:
         ids = _as_ids(stream_ids)
@@ -154,18 +181,21 @@ class StreamRunner:
 
     def norm_stats(self, stream_id: Hashable) -> Tuple[int, np.ndarray, np.ndarray]:
         """(count, mean, population variance) of one stream's online normalization."""
+        if not self.normalize:
+            raise ValueError("norm_stats: this runner does not normalize (normalize=False)")
         s = self._known([stream_id])[0]
-        n, mu, m2 = (a[s] for a in self._stats)
+        n, mu, m2 = (self._buffers[k][s] for k in ("norm_count", "norm_mean", "norm_m2"))
         return int(n), mu.copy(), m2 / max(n, 1.0)
 
     # ------------------------------------------------------------------ the tick
     def _normalized(self, slots: np.ndarray, xt: np.ndarray) -> np.ndarray:
-        cnt, mu, m2 = (a[slots] for a in self._stats)
+        bufs = [self._buffers[k] for k in ("norm_count", "norm_mean", "norm_m2")]
+        cnt, mu, m2 = (a[slots] for a in bufs)
         out = np.empty(xt.shape, np.float32)
         for t in range(xt.shape[0]):
             welford_step(cnt, mu, m2, xt[t])
             out[t] = welford_normalize(cnt, mu, m2, xt[t], self.eps)
-        for a, v in zip(self._stats, (cnt, mu, m2)):
+        for a, v in zip(bufs, (cnt, mu, m2)):
             a[slots] = v
         return out
 
@@ -188,9 +218,11 @@ class StreamRunner:
             raise ValueError("stream_ids: an id appears twice in one tick")
         B = len(ids)
         if B == 0:
+            self.last_slots = np.zeros(0, np.int64)
             O = self.adapter.output_size
             return Tensor(np.zeros((0, O) if x.ndim == 2 else (0, x.shape[1], O), np.float32))
         slots = self._slots(ids)
+        self.last_slots = slots
         xt = x[None] if x.ndim == 2 else np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, I)
         if self.normalize:
             xt = self._normalized(slots, xt)
