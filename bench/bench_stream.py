@@ -5,7 +5,6 @@ state slot, gather the states, one batched cell call, scatter the new states bac
 same loop (a dict of slots, state pools as tensors, index_select / torch.nn.LSTMCell or GRUCell /
 index_copy_ under no_grad). Reported: median per-tick latency and samples/s (S / tick), interleaved
 A/B rounds in one process; ratio = torch time / nnengine time (> 1: nnengine faster).
-GRU rows appear once nnengine.nn has GRUCell.
 
     python bench/bench_stream.py [--rounds 7] [--streams 1 100 10000]
 """
@@ -50,10 +49,8 @@ class TorchRunner:
 
 
 def cells(torch):
-    out = [("LSTM", lambda: nn.LSTMCell(I, H), lambda: torch.nn.LSTMCell(I, H), 2)]
-    if hasattr(nn, "GRUCell"):
-        out.append(("GRU", lambda: nn.GRUCell(I, H), lambda: torch.nn.GRUCell(I, H), 1))
-    return out
+    return [("LSTM", lambda: nn.LSTMCell(I, H), lambda: torch.nn.LSTMCell(I, H), 2),
+            ("GRU", lambda: nn.GRUCell(I, H), lambda: torch.nn.GRUCell(I, H), 1)]
 
 
 def main() -> None:
@@ -96,8 +93,6 @@ def main() -> None:
     print_table(f"stream ticks, {I} channels in, hidden {H} (ISA {ne.backend.isa()}, {platform.processor() or '?'})",
                 ["cell", "streams", "threads", "nnengine us/tick", "torch us/tick", "nnengine samples/s",
                  "torch samples/s", "torch/ne"], rows)
-    if not any(r[0] == "GRU" for r in rows):
-        print("(no GRU rows: nnengine.nn.GRUCell is not in this build)")
     path = write_json("bench_stream", {"isa": ne.backend.isa(), "torch": torch.__version__, "input": I,
                                        "hidden": H, "rows": records}, args.json)
     print(f"wrote {path}")

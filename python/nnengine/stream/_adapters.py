@@ -3,8 +3,8 @@
 Every model the stream tools accept is wrapped in a ``RecurrentAdapter``: ``init_state(batch)`` gives the
 zero state as a tuple of float32 arrays with the stream (batch) axis first, and ``forward(x, state)`` runs a
 time-major chunk ``x (T, B, I)`` from ``state`` and returns ``(y (T, B, O), new_state)`` (differentiable,
-so online learning uses the same path). Built in: ``nn.LSTMCell``/``nn.RNNCell`` (one kernel call per chunk),
-any other cell with ``hidden_size`` whose forward returns ``h`` (e.g. ``nn.GRUCell``; one call per step),
+so online learning uses the same path). Built in: ``nn.LSTMCell``/``nn.RNNCell``/``nn.GRUCell`` (one kernel call
+per chunk), any other cell with ``hidden_size`` whose forward returns ``h`` (one call per step),
 unidirectional ``nn.LSTM``/``nn.RNN``/``nn.GRU``, and any ``Module`` with the streaming protocol::
 
     def init_state(self, batch_size: int) -> tuple of np.ndarray   # stream axis first
@@ -22,7 +22,7 @@ from .. import _core
 from ..autograd import no_grad
 from ..functional import _rnn as R
 from ..nn.module import Module
-from ..nn.modules.rnn import LSTM, RNN, LSTMCell, RNNBase, RNNCell
+from ..nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from ..tensor import Tensor, stack
 
 State = Tuple[Tensor, ...]
@@ -63,9 +63,15 @@ def _infer_via_forward(fwd: Callable[[Tensor, State], Tuple[Tensor, State]], x: 
     return y.data, tuple(s.data for s in new)
 
 
+def _biases(m: Module, sfx: str = "") -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+    """(b_ih, b_hh) arrays of a cell (sfx "") or of one layer of an RNN module (sfx "_l0"...), None if absent."""
+    bs = (getattr(m, "bias_ih" + sfx, None), getattr(m, "bias_hh" + sfx, None))
+    return tuple(None if b is None else b.data for b in bs)
+
+
 def _bias_of(cell: Module) -> Optional[np.ndarray]:
-    return R._bias(None if cell.bias_ih is None else cell.bias_ih.data,
-                   None if cell.bias_hh is None else cell.bias_hh.data)
+    """The summed bias the LSTM and RNN kernels take (as their layer Functions compute it)."""
+    return R._bias(*_biases(cell))
 
 
 def _cell_adapter(cell: Module) -> RecurrentAdapter:
@@ -93,6 +99,17 @@ def _cell_adapter(cell: Module) -> RecurrentAdapter:
             return y, (h,)
 
         return RecurrentAdapter(cell, I, H, ((H,),), fwd, infer)
+    if isinstance(cell, GRUCell):
+        def fwd(x: Tensor, st: State):
+            y, h = R.gru_sequence(x, st[0], cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+            return y, (h,)
+
+        def infer(x: np.ndarray, st: Arrays):
+            y, h, _ = _core.gru_forward(x, st[0], cell.weight_ih.data, cell.weight_hh.data, *_biases(cell), False,
+                                        False)
+            return y, (h,)
+
+        return RecurrentAdapter(cell, I, H, ((H,),), fwd, infer)
 
     def fwd(x: Tensor, st: State):  # any h -> h cell (GRUCell...): one call per step
         h, ys = st[0], []
@@ -109,6 +126,7 @@ def _sequence_adapter(m: RNNBase) -> RecurrentAdapter:
         raise ValueError("model: a bidirectional RNN reads the future and cannot be streamed")
     L, H, I = m.num_layers, m.hidden_size, m.input_size
     lstm = isinstance(m, LSTM) or getattr(m, "_mode", "") == "LSTM"
+    gru = isinstance(m, GRU)
 
     def fwd(x: Tensor, st: State):
         hx = tuple(s.transpose(0, 1) for s in st)  # (B, L, H) -> (L, B, H)
@@ -123,20 +141,21 @@ def _sequence_adapter(m: RNNBase) -> RecurrentAdapter:
             return _infer_via_forward(fwd, x, st)
         hs, cs = [], []
         for k in range(L):
-            w = [getattr(m, f"{n}_l{k}", None) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-            bias = R._bias(*(None if b is None else b.data for b in w[2:]))
+            w_ih, w_hh = getattr(m, f"weight_ih_l{k}").data, getattr(m, f"weight_hh_l{k}").data
             h0 = np.ascontiguousarray(st[0][:, k])
             if lstm:
-                x, h, c, _, _ = _core.lstm_forward(x, h0, np.ascontiguousarray(st[1][:, k]), w[0].data, w[1].data,
-                                                   bias, False, False)
+                x, h, c, _, _ = _core.lstm_forward(x, h0, np.ascontiguousarray(st[1][:, k]), w_ih, w_hh,
+                                                   R._bias(*_biases(m, f"_l{k}")), False, False)
                 cs.append(c)
+            elif gru:
+                x, h, _ = _core.gru_forward(x, h0, w_ih, w_hh, *_biases(m, f"_l{k}"), False, False)
             else:
-                x, h = _core.rnn_forward(x, h0, w[0].data, w[1].data, bias, m.nonlinearity, False)
+                x, h = _core.rnn_forward(x, h0, w_ih, w_hh, R._bias(*_biases(m, f"_l{k}")), m.nonlinearity, False)
             hs.append(h)
         return x, tuple(np.stack(a, 1) for a in ((hs, cs) if lstm else (hs,)))
 
     # the direct path only for nnengine's own classes (a subclass may change forward)
-    return RecurrentAdapter(m, I, H, ((L, H),) * (2 if lstm else 1), fwd, infer if type(m) in (LSTM, RNN) else None)
+    return RecurrentAdapter(m, I, H, ((L, H),) * (2 if lstm else 1), fwd, infer if type(m) in (LSTM, RNN, GRU) else None)
 
 
 def adapt(model: Any, input_size: Optional[int] = None, output_size: Optional[int] = None) -> RecurrentAdapter:
