@@ -137,7 +137,7 @@ def test_reset_evict_and_state_access(rng):
     np.testing.assert_array_equal(runner.step(["a"], x[:1]).data, first)  # restarted from zero
     h, c = runner.get_state("b")
     assert h.shape == (4,) and c.shape == (4,)
-    runner.evict(["a"])
+    runner.evict(["a", "a"])
     assert "a" not in runner and len(runner) == 1
     runner.step(["c", "d"], x[:2])  # 'a''s slot is recycled; 3 streams active
     with pytest.raises(ValueError, match="max_streams=3"):

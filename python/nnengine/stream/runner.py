@@ -159,7 +159,8 @@ class StreamRunner:
 
     def evict(self, stream_ids: Any) -> None:
         """Forget these streams; their slots are reused by new ids."""
-        for i, s in zip(_as_ids(stream_ids), self._known(stream_ids)):
+        ids = list(dict.fromkeys(_as_ids(stream_ids)))  # an id named twice is evicted once
+        for i, s in zip(ids, self._known(ids)):
             del self._slot[i]
             self._free.append(s)
 
