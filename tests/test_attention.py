@@ -275,3 +275,14 @@ def test_bad_arguments():
         F.scaled_dot_product_attention(tq, tk, tv, attn_mask=np.zeros((4, 5), np.int64))
     with pytest.raises(ValueError, match="enable_gqa needs"):
         F.scaled_dot_product_attention(tq, ne.tensor(np.zeros((2, 2, 5, 6))), tv, enable_gqa=True)
+
+
+def test_inference_without_weights_is_identical(isa):
+    q, k, v = _qkv(2, 3, 9, 17, 8, 7)
+    mask = np.random.default_rng(10).standard_normal((9, 17)).astype(np.float32)
+    for reference in (False, True):
+        out, attn = _core.attention_forward(q, k, v, 3, "nhld", 0.3, attn_mask=mask, dropout_p=0.1, seed=3,
+                                            reference=reference)
+        out2, none = _core.attention_forward(q, k, v, 3, "nhld", 0.3, attn_mask=mask, dropout_p=0.1, seed=3,
+                                             need_attn=False, reference=reference)
+        assert none is None and np.array_equal(out, out2)

@@ -134,7 +134,7 @@ NNE_BIND_FAMILY(attention) {
       "attention_forward",
       [](const py::object& qo, const py::object& ko, const py::object& vo, int64_t num_heads, const std::string& layout,
          double scale, const py::object& mo, const py::object& kpmo, bool is_causal, bool zero_masked_rows,
-         double dropout_p, uint64_t seed, bool packed, bool reference) {
+         double dropout_p, uint64_t seed, bool packed, bool need_attn, bool reference) {
         Operands o = operands(qo, ko, vo, num_heads, layout, packed);
         auto& s = o.s;
         check_dropout(dropout_p);
@@ -149,23 +149,30 @@ NNE_BIND_FAMILY(attention) {
           s.kpm = {kpm.shape(0) == 1 ? 0 : s.S, 0, 0};
         }
         auto out = empty<float>(o.out_shape);
-        auto attn = empty<float>(dims({s.N * s.heads, s.L, s.S}));
+        py::object attn_o = py::none();
+        float* pa = nullptr;
+        if (need_attn) {
+          auto attn = empty<float>(dims({s.N * s.heads, s.L, s.S}));
+          pa = attn.mutable_data();
+          attn_o = attn;
+        }
         const float *pq = o.q.data(), *pk = o.kp(), *pv = o.vp();
         const float* pm = mo.is_none() ? nullptr : mask.data();
         const float* pkpm = kpmo.is_none() ? nullptr : kpm.data();
-        float *po = out.mutable_data(), *pa = attn.mutable_data();
+        float* po = out.mutable_data();
         {
           py::gil_scoped_release nogil;
           (reference ? nne::attention_forward_reference : nne::attention_kernels().attention_forward)(
               po, pa, pq, pk, pv, pm, pkpm, s);
         }
-        return py::make_tuple(out, attn);
+        return py::make_tuple(out, attn_o);
       },
       py::arg("query"), py::arg("key"), py::arg("value"), py::arg("num_heads"), py::arg("layout"), py::arg("scale"),
       py::arg("attn_mask") = py::none(), py::arg("key_padding_mask") = py::none(), py::arg("is_causal") = false,
       py::arg("zero_masked_rows") = true, py::arg("dropout_p") = 0.0, py::arg("seed") = 0, py::arg("packed") = false,
-      py::arg("reference") = false,
-      "(out, attn): scaled dot-product attention; attn (N*num_heads, L, S) the softmax weights before dropout.");
+      py::arg("need_attn") = true, py::arg("reference") = false,
+      "(out, attn): scaled dot-product attention; attn (N*num_heads, L, S) the softmax weights before dropout\n"
+      "(None with need_attn=False: inference without the weights keeps them in cache).");
 
   m.def(
       "attention_backward",

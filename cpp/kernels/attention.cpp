@@ -106,11 +106,12 @@ void forward_impl(float* out, float* attn, const float* q, const float* k, const
   const int64_t L = s.L, S = s.S, LS = L * S;
   const bool drop = s.dropout_p > 0.f;
   parallel_for(0, s.N * s.heads, unit_grain(s), [&](int64_t b0, int64_t b1) {
-    static thread_local ScratchBuf dbuf;
+    static thread_local ScratchBuf dbuf, pbuf;
     float* pd = drop ? dbuf.get(static_cast<size_t>(LS)) : nullptr;
+    float* pscratch = attn ? nullptr : pbuf.get(static_cast<size_t>(LS));
     for (int64_t bh = b0; bh < b1; ++bh) {
       const int64_t n = bh / s.heads, h = bh % s.heads;
-      float* P = attn + bh * LS;
+      float* P = attn ? attn + bh * LS : pscratch;
       const float* qb = at(q, s.q, n, h);
       mm(false, true, L, S, s.E, s.scale, qb, s.q.sl, at(k, s.k, n, h), s.k.sl, P, S);
       for (int64_t i = 0; i < L; ++i)

@@ -48,7 +48,8 @@ struct AttentionShape {
 };
 
 struct AttentionKernels {
-  // out: o's strides; attn: (N*heads, L, S) contiguous. mask / kpm may be null.
+  // out: o's strides; attn: (N*heads, L, S) contiguous, or null (inference: the weights stay in a per-thread
+  // (L, S) scratch, in cache). mask / kpm may be null.
   void (*attention_forward)(float* out, float* attn, const float* q, const float* k, const float* v,
                             const float* mask, const float* kpm, const AttentionShape& s);
   // attn: the forward's; dattn (may be null): a gradient reaching the weights directly (need_weights users).

@@ -23,9 +23,10 @@ int64_t off(const AttnStrides& st, int64_t n, int64_t h, int64_t i) { return n *
 void attention_forward_reference(float* out, float* attn, const float* q, const float* k, const float* v,
                                  const float* mask, const float* kpm, const AttentionShape& s) {
   const float ninf = -std::numeric_limits<float>::infinity();
+  std::vector<float> scratch(attn ? 0 : static_cast<size_t>(s.L * s.S));
   for (int64_t n = 0; n < s.N; ++n)
     for (int64_t h = 0; h < s.heads; ++h) {
-      float* P = attn + (n * s.heads + h) * s.L * s.S;
+      float* P = attn ? attn + (n * s.heads + h) * s.L * s.S : scratch.data();
       for (int64_t i = 0; i < s.L; ++i) {
         float* p = P + i * s.S;
         const int64_t lim = s.causal ? (i + 1 < s.S ? i + 1 : s.S) : s.S;

@@ -91,8 +91,8 @@ def attention(
     if not (is_grad_enabled() and any(t.requires_grad for t in ts)):  # inference: no tape
         out, attn = _core.attention_forward(
             f32c(q.data), None if packed else f32c(k.data), None if packed else f32c(v.data), heads, layout, scale,
-            mask, kpm, causal, zero_rows, dropout_p, seed, packed)
-        out, w = Tensor._wrap(out * 0.0 if zero_all else out), Tensor._wrap(attn)
+            mask, kpm, causal, zero_rows, dropout_p, seed, packed, weights)
+        out, w = Tensor._wrap(out * 0.0 if zero_all else out), None if attn is None else Tensor._wrap(attn)
     else:
         res = AttentionFn.apply(q, k, v, mask, kpm, heads, layout, scale, causal, zero_rows, dropout_p, seed, packed,
                                 weights)
