@@ -855,12 +855,13 @@ def t_attention_forward(g: G) -> str:
     return call("_core.attention_forward", *args, heads, layout, g.flt(-2, 2), attn_mask=g.opt_arr(mshape, 50),
                 key_padding_mask=g.opt_arr((N, S), 60), is_causal=g.bool_(), zero_masked_rows=g.bool_(),
                 dropout_p=g.flt(0, 0.99) if g.pct(40) else "0.0", seed=g.int_(0, 2**64 - 1),
-                packed=repr(packed) if g.pct(95) else g.bool_(), reference=g.bool_())
+                packed=repr(packed) if g.pct(95) else g.bool_(), need_attn=g.bool_(), reference=g.bool_())
 
 
 def t_attention_backward(g: G) -> str:
     args, N, H, L, S, out, layout, heads, packed = _attn_operands(g)
-    return call("_core.attention_backward", g.arr(out), *args, g.arr((N * H, L, S)), g.opt_arr((N * H, L, S), 60), heads, layout, g.flt(-2, 2),
+    return call("_core.attention_backward", g.arr(out), *args, g.arr((N * H, L, S)), g.opt_arr((N * H, L, S), 60),
+                heads, layout, g.flt(-2, 2),
                 dropout_p=g.flt(0, 0.99) if g.pct(40) else "0.0", seed=g.int_(0, 2**64 - 1),
                 packed=repr(packed) if g.pct(95) else g.bool_(), reference=g.bool_())
 
