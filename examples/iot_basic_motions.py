@@ -94,7 +94,7 @@ def main() -> None:
     names = class_names("basic_motions")
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
     ax[0].plot(res["losses"])
-    ax[0].set(title="training loss (cross-entropy)", xlabel="epoch (full batch)", yscale="log")
+    ax[0].set(title="training loss (cross-entropy)", xlabel="step (mini-batch of 10)", yscale="log")
     ax[1].plot(np.arange(1, 101) / 10, res["acc_by_tick"])
     ax[1].set(title="streamed accuracy vs data seen", xlabel="seconds of data (10 Hz)", ylabel="accuracy",
               ylim=(0, 1.02))
@@ -102,7 +102,7 @@ def main() -> None:
     ax[2].set(title=f"test confusion (acc {res['stream_accuracy']:.3f})", xticks=range(4), yticks=range(4),
               xticklabels=names, yticklabels=names, xlabel="predicted", ylabel="true")
     for (a, b), v in np.ndenumerate(res["confusion"]):
-        ax[2].text(b, a, str(v), ha="center", va="center")
+        ax[2].text(b, a, str(v), ha="center", va="center", color="white" if v > 5 else "black")
     save_figure(fig, args.out, tight=True)
 
 
