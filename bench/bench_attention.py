@@ -4,7 +4,8 @@ Self-attention (query = key = value), torch's weights copied in, need_weights=Fa
 returning averaged weights; torch runs its scaled_dot_product_attention path). Interleaves nnengine and torch
 (A, B, A, B ...) in one process and reports medians and the ratio torch / nnengine (> 1: nnengine is faster).
 FLOPs count the projections (in 3E^2, out E^2 per token) and the two attention products (2 L S E per
-sequence), forward; fwd+bwd counts 3x. Writes bench/results/bench_attention.json.
+sequence), forward; fwd+bwd counts 3x. The SDPA rows time the attention core alone (scores, softmax, weighted
+sum and their backward) against torch's scaled_dot_product_attention. Writes bench/results/bench_attention.json.
 
     python bench/bench_attention.py [--rounds 7] [--seq 128] [--batch 16] [--embed 256] [--heads 8]
 """
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
+import nnengine.functional as F  # noqa: E402
 from nnengine import nn  # noqa: E402
 
 
@@ -61,14 +63,37 @@ def main() -> None:
         out, _ = tm(xi, xi, xi, need_weights=False)
         out.sum().backward()
 
-    flops = N * L * 2 * 4 * E * E + N * 2 * 2 * L * L * E
-    name = f"MHA L{L} N{N} E{E} H{H}"
+    D = E // H
+    qh = np.random.default_rng(1).standard_normal((N, H, L, D)).astype(np.float32)
+
+    def ne_sdpa():
+        with ne.no_grad():
+            F.scaled_dot_product_attention(ne.tensor(qh), ne.tensor(qh), ne.tensor(qh))
+
+    def ne_sdpa_fb():
+        qi = ne.tensor(qh, requires_grad=True)
+        F.scaled_dot_product_attention(qi, qi, qi).sum().backward()
+
+    def t_sdpa():
+        with torch.no_grad():
+            torch.nn.functional.scaled_dot_product_attention(qt, qt, qt)
+
+    def t_sdpa_fb():
+        qi = qt.clone().requires_grad_(True)
+        torch.nn.functional.scaled_dot_product_attention(qi, qi, qi).sum().backward()
+
+    if torch is not None:
+        qt = torch.tensor(qh)
+    mha_flops = N * L * 2 * 4 * E * E + N * 2 * 2 * L * L * E
+    cases = [(f"MHA L{L} N{N} E{E} H{H}", mha_flops, ("fwd", ne_fwd, t_fwd, 1), ("fwd+bwd", ne_fb, t_fb, 3)),
+             (f"SDPA ({N}, {H}, {L}, {D})", N * 2 * 2 * L * L * E, ("fwd", ne_sdpa, t_sdpa, 1),
+              ("fwd+bwd", ne_sdpa_fb, t_sdpa_fb, 3))]
     rows, results = [], []
-    for threads in (1, 2):
+    for (name, flops, *passes), threads in ((c, t) for c in cases for t in (1, 2)):
         ne.set_num_threads(threads)
         if torch is not None:
             torch.set_num_threads(threads)
-        for kind, a, b, mult in (("fwd", ne_fwd, t_fwd, 1), ("fwd+bwd", ne_fb, t_fb, 3)):
+        for kind, a, b, mult in passes:
             fns = {"nnengine": a}
             if torch is not None:
                 fns["torch"] = b
@@ -77,7 +102,7 @@ def main() -> None:
             rows.append([name, threads, kind, tn * 1e3, mult * flops / tn / 1e9, tt * 1e3, tt / tn])
             results.append(dict(case=name, threads=threads, kind=kind, nnengine_ms=tn * 1e3, torch_ms=tt * 1e3,
                                 ratio=tt / tn, gflops=mult * flops / tn / 1e9))
-    print_table("MultiheadAttention (self-attention, need_weights=False)",
+    print_table("MultiheadAttention (self-attention, need_weights=False) and the attention core alone (SDPA)",
                 ["case", "threads", "pass", "nnengine ms", "GFLOP/s", "torch ms", "torch/ne"], rows)
     path = write_json("bench_attention", dict(isa=ne.backend.isa(), torch=getattr(torch, "__version__", None),
                                               rows=results))

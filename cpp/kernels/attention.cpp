@@ -50,7 +50,7 @@ void softmax_row(float* p, const float* m0, const float* m1, int64_t lim, int64_
     VecF x = vload_n(p + j, n);
     if (m0) x = vadd(x, vload_n(m0 + j, n));
     if (m1) x = vadd(x, vload_n(m1 + j, n));
-    vstore_n(p + j, x, n);
+    if (m0 || m1) vstore_n(p + j, x, n);
     if (n < kLanes) {  // lanes past the row read as 0: make them -inf so that they drop out of the max
       alignas(64) float t[kLanes];
       vstore(t, x);
