@@ -217,3 +217,43 @@ def test_onnx_export_matches_onnxruntime(batch_first, tmp_path):
             np.testing.assert_allclose(g, w.numpy(), rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="exports as self-attention"):
         export(nn.MultiheadAttention(16, 4, kdim=3), x, str(tmp_path / "bad.onnx"))
+
+
+def test_one_vs_two_threads_bit_identical(threads):
+    ne.manual_seed(1)
+    m = nn.MultiheadAttention(32, 4, dropout=0.2)
+    x = np.random.default_rng(10).standard_normal((17, 3, 32)).astype(np.float32)
+    kpm = np.zeros((3, 17), bool)
+    kpm[1, 9:] = True
+    res = []
+    for n in (1, 2):
+        with threads(n):
+            ne.manual_seed(5)
+            xt = ne.tensor(x, requires_grad=True)
+            out, w = m(xt, xt, xt, key_padding_mask=kpm)
+            (out.sum() + w.sum()).backward()
+            res.append([out.numpy(), w.numpy(), xt.grad] + [p.grad.copy() for p in m.parameters()])
+            m.zero_grad()
+    for a, b in zip(*res):
+        assert np.array_equal(a, b)
+
+
+def test_gradcheck_module():
+    from nnengine.autograd import gradcheck
+
+    m = nn.MultiheadAttention(6, 2, kdim=4, vdim=5)
+    rng = np.random.default_rng(11)
+    q, k, v = (ne.tensor(rng.standard_normal(s), requires_grad=True) for s in ((3, 2, 6), (4, 2, 4), (4, 2, 5)))
+    mask = np.triu(np.ones((3, 4), bool), 2)
+    assert gradcheck(lambda a, b, c: m(a, b, c, attn_mask=mask)[0], [q, k, v])
+    assert gradcheck(lambda w: _out_of_q_weight(m, w, q, k, v), [m.q_proj_weight])
+
+
+def _out_of_q_weight(m, w, q, k, v):
+    """The module's output as a function of its q_proj_weight (for gradcheck over a parameter)."""
+    old = m.q_proj_weight
+    m.q_proj_weight = w
+    try:
+        return m(q, k, v)[0]
+    finally:
+        m.q_proj_weight = old
