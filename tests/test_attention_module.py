@@ -19,6 +19,7 @@ CASES = {
     "add_zero_attn": {"add_zero_attn": True},
     "bool_causal_mask": {"mask": "causal"},
     "float_3d_mask": {"mask": "float3d"},
+    "is_causal_hint": {"mask": "float3d", "is_causal": True, "need_weights": False},  # torch drops the mask
     "key_padding_no_weights": {"kpm": True, "need_weights": False},
     "key_padding_heads": {"kpm": True, "avg": False, "batch_first": True},
     "float_key_padding": {"kpm": "float", "self_attn": False},
@@ -44,6 +45,7 @@ def test_matches_torch(name, torch):
     bf, unb = c.get("batch_first", False), c.pop("unbatched", False)
     mask_kind, kpm_kind = c.pop("mask", None), c.pop("kpm", None)
     need_weights, avg = c.pop("need_weights", True), c.pop("avg", True)
+    is_causal = c.pop("is_causal", False)
     t, m = _pair(torch, E, H, **c)
     assert list(t.state_dict()) == list(m.state_dict())
     rng = np.random.default_rng(0)
@@ -70,8 +72,9 @@ def test_matches_torch(name, torch):
     nk, nv = (nq, nq) if self_attn else (ne.tensor(k, requires_grad=True), ne.tensor(v, requires_grad=True))
     tt = {"attn_mask": None if mask is None else torch.tensor(mask),
           "key_padding_mask": None if kpm is None else torch.tensor(kpm)}
-    to, tw = t(tq, tk, tv, need_weights=need_weights, average_attn_weights=avg, **tt)
-    no, nw = m(nq, nk, nv, need_weights=need_weights, average_attn_weights=avg, attn_mask=mask, key_padding_mask=kpm)
+    to, tw = t(tq, tk, tv, need_weights=need_weights, average_attn_weights=avg, is_causal=is_causal, **tt)
+    no, nw = m(nq, nk, nv, need_weights=need_weights, average_attn_weights=avg, attn_mask=mask, key_padding_mask=kpm,
+               is_causal=is_causal)
     np.testing.assert_allclose(no.numpy(), to.detach().numpy(), atol=1e-6)
     g = rng.standard_normal(to.shape).astype(np.float32)
     lt, ln = (to * torch.tensor(g)).sum(), (no * ne.tensor(g)).sum()

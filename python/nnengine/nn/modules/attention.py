@@ -144,7 +144,11 @@ class MultiheadAttention(Module):
         S = L if packed else k.shape[1 if bf else 0]
         if mask is not None and mask.ndim == 3 and mask.shape[0] != N * H:
             raise ValueError(f"attn_mask: expected shape ({N * H}, {L}, {S}) (N*num_heads, L, S), got {mask.shape}")
-        res = attention(q, k, v, H, "nle" if bf else "lne", default_scale(self.head_dim), mask, kpm, False,
+        # torch's rule: without a key padding mask and weights, is_causal replaces attn_mask by the causal flag
+        causal = bool(is_causal) and kpm is None and not need_weights
+        if causal:
+            mask = None
+        res = attention(q, k, v, H, "nle" if bf else "lne", default_scale(self.head_dim), mask, kpm, causal,
                         not need_weights, p, packed, need_weights)
         out, w = res if need_weights else (res, None)
         out = self.out_proj(out)
