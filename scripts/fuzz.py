@@ -722,6 +722,19 @@ def t_batchnorm_backward(g: G) -> str:
                 need_bias=g.bool_(), reference=g.bool_())
 
 
+def t_layernorm_forward(g: G) -> str:
+    N, G_, K, L = g.n(0, 4), g.n(0, 3), g.n(0, 5), g.n(0, 4)
+    return call("_core.layernorm_forward", g.arr((N, G_, K, L)), g.opt_arr((G_ * K,)), g.opt_arr((G_ * K,)),
+                g.flt(0, 1e-2), reference=g.bool_())
+
+
+def t_layernorm_backward(g: G) -> str:
+    N, G_, K, L = g.n(0, 4), g.n(0, 3), g.n(0, 5), g.n(0, 4)
+    return call("_core.layernorm_backward", g.arr((N, G_, K, L)), g.arr((N, G_, K, L)), g.arr((N, G_)),
+                g.arr((N, G_)), g.opt_arr((G_ * K,)), need_input=g.bool_(), need_weight=g.bool_(),
+                need_bias=g.bool_(), reference=g.bool_())
+
+
 def t_dropout_forward(g: G) -> str:
     return call("_core.dropout_forward", g.arr(_any_shape(g)), g.flt(0, 0.99), g.int_(0, 2**64 - 1),
                 reference=g.bool_())
@@ -1118,6 +1131,23 @@ def f_batch_norm(g: G) -> str:
                 momentum=g.flt(0, 1), eps=g.flt(1e-6, 1e-2), post="BW(R)")
 
 
+def f_norms(g: G) -> str:
+    N, C = g.n(0, 4), g.n(0, 6)
+    shape = (N, C) + tuple(g.n(0, 4) for _ in range(g.draw(g.st.integers(0, 2))))
+    which = g.pick(["layer", "group", "instance"])
+    if which == "layer":
+        k = g.draw(g.st.integers(1, len(shape)))
+        ns = shape[len(shape) - k:] if g.pct(85) else tuple(g.n(0, 4) for _ in range(k))
+        return call("F.layer_norm", _t(g, shape), repr(ns), "None" if g.pct(40) else _t(g, ns),
+                    "None" if g.pct(40) else _t(g, ns), eps=g.flt(0, 1e-2), post="BW(R)")
+    if which == "group":
+        return call("F.group_norm", _t(g, shape), g.int_(0, 4), "None" if g.pct(40) else _t(g, (C,)),
+                    "None" if g.pct(40) else _t(g, (C,)), eps=g.flt(0, 1e-2), post="BW(R)")
+    return call("F.instance_norm", _t(g, shape), g.opt_arr((C,), 50), g.opt_arr((C,), 50),
+                "None" if g.pct(40) else _t(g, (C,)), "None" if g.pct(40) else _t(g, (C,)),
+                use_input_stats=g.bool_(), momentum=g.flt(0, 1), eps=g.flt(0, 1e-2), post="BW(R)")
+
+
 def f_maxout(g: G) -> str:
     pieces = g.draw(g.st.integers(1, 4))
     s = list(_any_shape(g, 3))
@@ -1252,6 +1282,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "batchnorm_forward_train": t_batchnorm_forward_train,
     "batchnorm_forward_eval": t_batchnorm_forward_eval,
     "batchnorm_backward": t_batchnorm_backward,
+    "layernorm_forward": t_layernorm_forward,
+    "layernorm_backward": t_layernorm_backward,
     "dropout_forward": t_dropout_forward,
     "dropout_backward": t_dropout_backward,
     "gemm": t_gemm,
@@ -1290,6 +1322,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.dropout": f_dropout,
     "F.batch_norm": f_batch_norm,
     "F.maxout": f_maxout,
+    "F.norms": f_norms,
     "F.rnn_sequence": f_rnn_sequence,
     "F.rnn_lstm": f_rnn_functions,
     "nn.RNN_LSTM": f_rnn_modules,

@@ -17,7 +17,15 @@ from .modules.dropout import Dropout, Dropout1d, Dropout2d
 from .modules.linear import Flatten, Identity, Linear, Unflatten
 from .modules.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .modules.maxout import Maxout
-from .modules.normalization import BatchNorm1d, BatchNorm2d
+from .modules.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+)
 from .modules.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,

@@ -458,7 +458,10 @@ class Module:
             for name in m._buffers:
                 if name not in m._non_persistent:
                     own[pre + name] = (m, name, "buffer")
-        missing = [k for k in own if k not in state_dict]
+        # a buffer registered as None (e.g. running stats with track_running_stats=False) is not in
+        # state_dict(), so it is not missing either (torch's rule); a value given for it is still taken
+        missing = [k for k, (m, n, kind) in own.items()
+                   if k not in state_dict and not (kind == "buffer" and m._buffers[n] is None)]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")

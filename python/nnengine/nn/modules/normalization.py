@@ -1,15 +1,31 @@
-"""``BatchNorm1d`` / ``BatchNorm2d`` with PyTorch's parameters, buffers and state_dict keys."""
+"""``BatchNorm1d`` / ``BatchNorm2d``, ``LayerNorm``, ``GroupNorm`` and ``InstanceNorm1d/2d/3d`` with PyTorch's
+parameters, buffers and state_dict keys."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
 from ... import functional as F
+from ...functional._layer_norm import normalized_shape_tuple
 from ...tensor import Tensor
 from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter, charge_elements
+
+
+def _init_affine(m: Module, shape: tuple, affine: bool, bias: bool) -> None:
+    """``weight`` (ones) and ``bias`` (zeros) of ``shape``, as torch's norm layers create them, or None."""
+    m.register_parameter("weight", Parameter.new(*shape, fill=1.0) if affine else None)
+    m.register_parameter("bias", Parameter.new(*shape, fill=0.0) if affine and bias else None)
+
+
+class _AffineNorm(Module):
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight.data[...] = 1.0
+        if self.bias is not None:
+            self.bias.data[...] = 0.0
 
 
 class _BatchNorm(Module):
@@ -24,6 +40,8 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         check_factory_kwargs(device, dtype, type(self).__name__)
@@ -31,12 +49,7 @@ class _BatchNorm(Module):
             raise ValueError(f"num_features: expected a positive int, got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter.new(num_features, fill=1.0)
-            self.bias = Parameter.new(num_features, fill=0.0)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, (num_features,), affine, bias)
         if track_running_stats:
             charge_elements(2 * num_features)  # a file's architecture is built under its weights' size
             self.register_buffer("running_mean", np.zeros(num_features, np.float32))
@@ -78,7 +91,7 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
@@ -100,3 +113,149 @@ class BatchNorm2d(_BatchNorm):
     """
 
     _dims = (4,)
+
+
+class LayerNorm(_AffineNorm):
+    """Layer normalisation over the trailing ``normalized_shape`` dimensions (PyTorch's ``nn.LayerNorm``):
+    parameters ``weight`` (ones) and ``bias`` (zeros) of shape ``normalized_shape`` when
+    ``elementwise_affine`` (``bias=False`` drops the bias).
+
+    Example:
+        >>> y = LayerNorm(512)(x)   # x (N, T, 512)
+    """
+
+    def __init__(
+        self,
+        normalized_shape: Union[int, Sequence[int]],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        check_factory_kwargs(device, dtype, type(self).__name__)
+        self.normalized_shape = normalized_shape_tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        _init_affine(self, self.normalized_shape, elementwise_affine, bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class GroupNorm(_AffineNorm):
+    """Group normalisation (PyTorch's ``nn.GroupNorm``): the ``num_channels`` channels of (N, C, *) input
+    in ``num_groups`` groups; per-channel ``weight`` (ones) and ``bias`` (zeros) when ``affine``.
+
+    Example:
+        >>> y = GroupNorm(8, 32)(x)   # x (N, 32, H, W)
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        check_factory_kwargs(device, dtype, type(self).__name__)
+        for name, v in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name}: expected a positive int, got {v!r}")
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels: expected a multiple of num_groups={num_groups}, got {num_channels}")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        _init_affine(self, (num_channels,), affine, bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class _InstanceNorm(_BatchNorm):
+    """Per-(sample, channel) normalisation; parameters and buffers as BatchNorm's (PyTorch's _NormBase),
+    with torch's defaults affine=False, track_running_stats=False."""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: Optional[float] = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        nd = getattr(input, "ndim", None)
+        if nd not in self._dims:
+            shape = getattr(input, "shape", None)
+            raise ValueError(f"input: expected {' or '.join(map(str, self._dims))}D input, got shape {shape}")
+        unbatched = nd == self._dims[0]
+        x = input.unsqueeze(0) if unbatched else input
+        if x.shape[1] != self.num_features and self.affine:
+            raise ValueError(
+                f"input: expected {self.num_features} channels (num_features, dimension "
+                f"{0 if unbatched else 1}), got shape {input.shape}"
+            )
+        y = F.instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over (N, C, L) or unbatched (C, L) input.
+
+    Example:
+        >>> y = InstanceNorm1d(6, affine=True)(x)   # x (N, 6, 100)
+    """
+
+    _dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over (N, C, H, W) or unbatched (C, H, W) input.
+
+    Example:
+        >>> y = InstanceNorm2d(16)(x)   # x (N, 16, H, W)
+    """
+
+    _dims = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over (N, C, D, H, W) or unbatched (C, D, H, W) input.
+
+    Example:
+        >>> y = InstanceNorm3d(4)(x)   # x (N, 4, D, H, W)
+    """
+
+    _dims = (4, 5)
