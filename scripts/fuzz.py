@@ -672,13 +672,30 @@ def _any_shape(g: G, max_rank: int = 4) -> tuple:
 
 
 def t_act_forward(g: G) -> str:
-    return call("_core.act_forward", g.arr(_any_shape(g)), g.int_(0, 4), g.flt(-2, 2), reference=g.bool_())
+    return call("_core.act_forward", g.arr(_any_shape(g)), g.int_(0, 13), g.flt(-2, 2), g.flt(-2, 25),
+                reference=g.bool_())
 
 
 def t_act_backward(g: G) -> str:
     s = _any_shape(g)
-    return call("_core.act_backward", g.arr(s), g.opt_arr(s, 15), g.opt_arr(s, 15), kind=g.int_(0, 4),
-                alpha=g.flt(-2, 2), reference=g.bool_())
+    return call("_core.act_backward", g.arr(s), g.opt_arr(s, 15), g.opt_arr(s, 15), kind=g.int_(0, 13),
+                alpha=g.flt(-2, 2), beta=g.flt(-2, 25), reference=g.bool_())
+
+
+def _prelu_dims(g: G):
+    return g.n(0, 3), g.n(0, 4), g.n(0, 40)
+
+
+def t_prelu_forward(g: G) -> str:
+    N, C, L = _prelu_dims(g)
+    return call("_core.prelu_forward", g.arr((N, C, L)), g.arr((C,) if g.pct(85) else (g.n(0, 4),)),
+                reference=g.bool_())
+
+
+def t_prelu_backward(g: G) -> str:
+    N, C, L = _prelu_dims(g)
+    return call("_core.prelu_backward", g.arr((N, C, L)), g.arr((N, C, L)), g.arr((C,) if g.pct(85) else (g.n(0, 4),)),
+                need_input=g.bool_(), need_weight=g.bool_(), reference=g.bool_())
 
 
 def t_softmax_forward(g: G) -> str:
@@ -1077,13 +1094,24 @@ def f_pool(g: G) -> str:
 
 
 def f_activation(g: G) -> str:
-    fn = g.pick(["F.relu", "F.sigmoid", "F.tanh", "F.softplus", "F.leaky_relu", "F.elu"])
+    fn = g.pick(["F.relu", "F.sigmoid", "F.tanh", "F.softplus", "F.leaky_relu", "F.elu", "F.gelu", "F.silu",
+                 "F.mish", "F.hardtanh", "F.relu6", "F.hardswish", "F.hardsigmoid", "F.softsign", "F.prelu"])
+    shape = _any_shape(g)
     extra = []
     if fn == "F.leaky_relu":
         extra = [g.flt(-1, 1)]
     elif fn == "F.elu":
         extra = [g.flt(0, 2)]
-    return call(fn, _t(g, _any_shape(g)), *extra, post="BW(R)")
+    elif fn == "F.softplus":
+        extra = [g.flt(-3, 3), g.flt(-5, 25)]
+    elif fn == "F.gelu":
+        extra = [g.str_(["none", "tanh", "erf"])]
+    elif fn == "F.hardtanh":
+        extra = [g.flt(-3, 1), g.flt(-1, 3)]
+    elif fn == "F.prelu":
+        c = shape[1] if len(shape) >= 2 and g.pct(60) else 1
+        extra = [_t(g, (c,) if g.pct(90) else (g.n(0, 3),))]
+    return call(fn, _t(g, shape), *extra, post="BW(R)")
 
 
 def f_softmax(g: G) -> str:
@@ -1275,6 +1303,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "maxout_backward": t_maxout_backward,
     "act_forward": t_act_forward,
     "act_backward": t_act_backward,
+    "prelu_forward": t_prelu_forward,
+    "prelu_backward": t_prelu_backward,
     "softmax_forward": t_softmax_forward,
     "softmax_backward": t_softmax_backward,
     "cross_entropy_forward": t_cross_entropy_forward,

@@ -56,6 +56,14 @@ def _bn(m, c, seed=0):
     return m
 
 
+def _affine(m, seed=0):
+    """Random weights (and bias) for a norm layer or PReLU, so the export carries real parameters."""
+    r = np.random.default_rng(seed)
+    for p in m.parameters():
+        p.data[...] = r.standard_normal(p.shape)
+    return m
+
+
 LAYERS = {
     "linear": (lambda: nn.Linear(9, 7), (5, 9)),
     "linear_3d": (lambda: nn.Linear(9, 7, bias=False), (5, 3, 9)),
@@ -85,6 +93,25 @@ LAYERS = {
     "bn1d": (lambda: _bn(nn.BatchNorm1d(7), 7), (5, 7)),
     "bn1d_3d": (lambda: _bn(nn.BatchNorm1d(7), 7), (5, 7, 3)),
     "bn2d": (lambda: _bn(nn.BatchNorm2d(5), 5), (3, 5, 4, 4)),
+    "layernorm": (lambda: _affine(nn.LayerNorm(17)), (4, 17)),
+    "layernorm_2d_nobias": (lambda: _affine(nn.LayerNorm((3, 5), bias=False, eps=1e-3)), (2, 4, 3, 5)),
+    "layernorm_plain": (lambda: nn.LayerNorm(6, elementwise_affine=False), (3, 2, 6)),
+    "groupnorm": (lambda: _affine(nn.GroupNorm(3, 6)), (2, 6, 4, 5)),
+    "groupnorm_1d_plain": (lambda: nn.GroupNorm(2, 4, affine=False), (3, 4, 7)),
+    "instancenorm2d": (lambda: _affine(nn.InstanceNorm2d(3, affine=True)), (2, 3, 5, 4)),
+    "instancenorm1d_running": (lambda: _bn(nn.InstanceNorm1d(4, affine=True, track_running_stats=True), 4), (3, 4, 9)),
+    "gelu": (lambda: nn.GELU(), (4, 17)),
+    "gelu_tanh": (lambda: nn.GELU(approximate="tanh"), (4, 17)),
+    "silu": (lambda: nn.SiLU(), (4, 17)),
+    "mish": (lambda: nn.Mish(), (4, 17)),
+    "softplus_beta": (lambda: nn.Softplus(beta=2.0, threshold=1.5), (4, 17)),
+    "hardtanh": (lambda: nn.Hardtanh(-0.5, 0.7), (4, 17)),
+    "relu6": (lambda: nn.ReLU6(), (4, 17)),
+    "hardswish": (lambda: nn.Hardswish(), (4, 17)),
+    "hardsigmoid": (lambda: nn.Hardsigmoid(), (4, 17)),
+    "softsign": (lambda: nn.Softsign(), (4, 17)),
+    "prelu": (lambda: _affine(nn.PReLU()), (4, 17)),
+    "prelu_channels": (lambda: _affine(nn.PReLU(3)), (2, 3, 4, 4)),
     "rnn": (lambda: nn.RNN(6, 5), (4, 3, 6)),
     "rnn_relu_bi_2": (lambda: nn.RNN(6, 5, num_layers=2, nonlinearity="relu", bidirectional=True), (4, 3, 6)),
     "lstm": (lambda: nn.LSTM(6, 5), (4, 3, 6)),

@@ -228,6 +228,11 @@ BINDING_CALLS = {
                               " M((2,)), M((2,)), 1e-5)",
     "batchnorm_backward": "_core.batchnorm_backward(M((3, 2, 5)), M((3, 2, 5)), M((2,)), np.ones(2, np.float32),"
                           " M((2,)), True)",
+    "prelu_forward": "_core.prelu_forward(M((2, 3, 13)), M((3,)))",
+    "prelu_backward": "_core.prelu_backward(M((2, 3, 13)), M((2, 3, 13)), M((3,)))",
+    "layernorm_forward": "_core.layernorm_forward(M((3, 2, 5, 3)), M((10,)), M((10,)), 1e-5)",
+    "layernorm_backward": "_core.layernorm_backward(M((3, 2, 5, 3)), M((3, 2, 5, 3)), M((3, 2)),"
+                          " np.ones((3, 2), np.float32), M((10,)))",
     "dropout_forward": "_core.dropout_forward(M((41,)), 0.3, 7)",
     "dropout_backward": "_core.dropout_backward(M((41,)), 0.3, 7)",
     "gemm": "_core.gemm(M((5, 7)), M((7, 9)), alpha=0.5, beta=1.0, c=M((5, 9)), bias_row=M((5,)),"

@@ -10,12 +10,14 @@ using namespace nne_bind;
 
 namespace {
 
-nne::ActParams act_params(int kind, double alpha) {
-  if (kind < nne::kActRelu || kind > nne::kActTanh)
-    throw py::value_error("kind: expected an activation code 0..4, got " + std::to_string(kind));
+nne::ActParams act_params(int kind, double alpha, double beta) {
+  if (kind < nne::kActRelu || kind > nne::kActLast)
+    throw py::value_error("kind: expected an activation code 0.." + std::to_string(nne::kActLast) + ", got " +
+                          std::to_string(kind));
   nne::ActParams p;
   p.kind = kind;
   p.alpha = static_cast<float>(alpha);
+  p.beta = static_cast<float>(beta);
   return p;
 }
 
@@ -45,10 +47,10 @@ void same_shape(const py::array& a, const char* an, const py::array& b, const ch
 }  // namespace
 
 NNE_BIND_FAMILY(activation) {
-  m.def("act_forward", [](const py::object& xo, int kind, double alpha, bool reference) {
+  m.def("act_forward", [](const py::object& xo, int kind, double alpha, double beta, bool reference) {
     auto x = arr<float>(xo, "x");
     auto y = empty<float>(shape_of(x));
-    const auto p = act_params(kind, alpha);
+    const auto p = act_params(kind, alpha, beta);
     const float* px = x.data();
     float* py_ = y.mutable_data();
     const int64_t n = x.size();
@@ -58,14 +60,14 @@ NNE_BIND_FAMILY(activation) {
       else nne::activation_kernels().forward(py_, px, n, p);
     }
     return y;
-  }, py::arg("x"), py::arg("kind"), py::arg("alpha") = 0.0, py::arg("reference") = false);
+  }, py::arg("x"), py::arg("kind"), py::arg("alpha") = 0.0, py::arg("beta") = 0.0, py::arg("reference") = false,
+     "y = f(x) for activation code kind (see kernels/activation.h; alpha/beta its parameters).");
 
   m.def("act_backward", [](const py::object& dyo, const py::object& xo, const py::object& yo, int kind, double alpha,
-                           bool reference) {
+                           double beta, bool reference) {
     auto dy = arr<float>(dyo, "dy");
-    const auto p = act_params(kind, alpha);
-    const bool need_x = kind == nne::kActRelu || kind == nne::kActLeakyRelu || kind == nne::kActElu;
-    const bool need_y = kind == nne::kActSigmoid || kind == nne::kActTanh || kind == nne::kActElu;
+    const auto p = act_params(kind, alpha, beta);
+    const bool need_x = nne::act_needs_x(kind), need_y = nne::act_needs_y(kind);
     py::array_t<float> x, y;
     if (need_x) { x = arr<float>(xo, "x"); same_shape(dy, "dy", x, "x"); }
     if (need_y) { y = arr<float>(yo, "y"); same_shape(dy, "dy", y, "y"); }
@@ -82,7 +84,46 @@ NNE_BIND_FAMILY(activation) {
     }
     return dx;
   }, py::arg("dy"), py::arg("x") = py::none(), py::arg("y") = py::none(), py::arg("kind"), py::arg("alpha") = 0.0,
-     py::arg("reference") = false);
+     py::arg("beta") = 0.0, py::arg("reference") = false);
+
+  m.def("prelu_forward", [](const py::object& xo, const py::object& wo, bool reference) {
+    auto x = arr<float>(xo, "x", 3);
+    auto w = arr<float>(wo, "weight", 1);
+    nne::PreluShape s;
+    s.N = x.shape(0), s.C = x.shape(1), s.L = x.shape(2);
+    expect_shape(w, "weight", {s.C});
+    auto y = empty<float>(shape_of(x));
+    const float *px = x.data(), *pw = w.data();
+    float* py_ = y.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      if (reference) nne::prelu_forward_reference(py_, px, pw, s);
+      else nne::activation_kernels().prelu_forward(py_, px, pw, s);
+    }
+    return y;
+  }, py::arg("x"), py::arg("weight"), py::arg("reference") = false,
+     "PReLU on x (N, C, L) with one slope per channel, weight (C,).");
+
+  m.def("prelu_backward", [](const py::object& dyo, const py::object& xo, const py::object& wo, bool need_input,
+                             bool need_weight, bool reference) {
+    auto x = arr<float>(xo, "x", 3);
+    auto dy = arr<float>(dyo, "dy", 3);
+    same_shape(x, "x", dy, "dy");
+    auto w = arr<float>(wo, "weight", 1);
+    nne::PreluShape s;
+    s.N = x.shape(0), s.C = x.shape(1), s.L = x.shape(2);
+    expect_shape(w, "weight", {s.C});
+    float *pdx, *pdw;
+    py::object dxo = maybe_empty(need_input, shape_of(x), pdx), dwo = maybe_empty(need_weight, dims({s.C}), pdw);
+    const float *pdy = dy.data(), *px = x.data(), *pw = w.data();
+    {
+      py::gil_scoped_release nogil;
+      if (reference) nne::prelu_backward_reference(pdx, pdw, pdy, px, pw, s);
+      else nne::activation_kernels().prelu_backward(pdx, pdw, pdy, px, pw, s);
+    }
+    return py::make_tuple(dxo, dwo);
+  }, py::arg("dy"), py::arg("x"), py::arg("weight"), py::arg("need_input") = true, py::arg("need_weight") = true,
+     py::arg("reference") = false, "(dx, dweight) of PReLU; None where not requested.");
 
   m.def("softmax_forward", [](const py::object& xo, int dim, bool log, bool reference) {
     auto x = arr<float>(xo, "x");

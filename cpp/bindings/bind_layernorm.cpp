@@ -26,13 +26,6 @@ const float* opt_vec(const py::object& o, const char* name, int64_t C, py::array
   return keep.data();
 }
 
-py::object maybe(bool want, std::initializer_list<int64_t> shape, float*& p) {
-  if (!want) return py::none();
-  auto a = empty<float>(dims(shape));
-  p = a.mutable_data();
-  return std::move(a);
-}
-
 }  // namespace
 
 NNE_BIND_FAMILY(layernorm) {
@@ -76,10 +69,10 @@ NNE_BIND_FAMILY(layernorm) {
         expect_shape(rstd, "rstd", {s.N, s.G});
         py::array_t<float> kw;
         const float* pw = opt_vec(wo, "weight", s.G * s.K, kw);
-        float *pdx = nullptr, *pdw = nullptr, *pdb = nullptr;
-        py::object dxo = maybe(need_input, {s.N, s.G, s.K, s.L}, pdx);
-        py::object dwo = maybe(need_weight, {s.G * s.K}, pdw);
-        py::object dbo = maybe(need_bias, {s.G * s.K}, pdb);
+        float *pdx, *pdw, *pdb;
+        py::object dxo = maybe_empty(need_input, dims({s.N, s.G, s.K, s.L}), pdx);
+        py::object dwo = maybe_empty(need_weight, dims({s.G * s.K}), pdw);
+        py::object dbo = maybe_empty(need_bias, dims({s.G * s.K}), pdb);
         const float *pdy = dy.data(), *px = x.data(), *pm = mean.data(), *pr = rstd.data();
         {
           py::gil_scoped_release nogil;

@@ -110,4 +110,13 @@ inline py::array_t<T> empty(const std::vector<py::ssize_t>& shape) {
   return py::array_t<T>(shape);
 }
 
+// An optional float32 output: a fresh array of `shape` (its data pointer in p) if wanted, else None (p null).
+inline py::object maybe_empty(bool want, const std::vector<py::ssize_t>& shape, float*& p) {
+  p = nullptr;
+  if (!want) return py::none();
+  auto a = empty<float>(shape);
+  p = a.mutable_data();
+  return std::move(a);
+}
+
 }  // namespace nne_bind

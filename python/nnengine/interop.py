@@ -4,9 +4,10 @@ nnengine layers share PyTorch's parameter names, shapes and gate orders, so weig
 ``layer.load_state_dict(torch_layer.state_dict())`` (Linear, Conv1d/2d, ConvTranspose1d/2d, BatchNorm1d/2d, RNN, LSTM, RNNCell,
 LSTMCell, and any nesting of them). ``from_torch`` builds the nnengine twin of a torch module tree made of
 Sequential, Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax,
-LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, RNNCell, LSTMCell and
-MultiheadAttention (and MaxPool1d, AvgPool1d, AdaptiveAvg/MaxPool1d/2d, Upsample, the padding layers, Dropout1d/2d),
-with the
+LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, RNNCell, LSTMCell,
+MultiheadAttention, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d, GELU, SiLU, Mish, Softplus(beta, threshold),
+Hardtanh, ReLU6, Hardswish, Hardsigmoid, Softsign and PReLU (and MaxPool1d, AvgPool1d, AdaptiveAvg/MaxPool1d/2d,
+Upsample, the padding layers, Dropout1d/2d), with the
 same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
 inside these two functions, never when nnengine is imported.
 
@@ -114,10 +115,43 @@ def _mha_args(m: Any) -> Dict[str, Any]:
                 kdim=m.kdim, vdim=m.vdim, batch_first=m.batch_first)
 
 
+def _norm_kw(m: Any) -> Dict[str, Any]:
+    return dict(eps=m.eps, bias=m.bias is not None or not getattr(m, "affine", getattr(m, "elementwise_affine", 1)))
+
+
+# Layers whose constructor arguments are attributes of the same names in torch and nnengine.
+_MIRRORED: Dict[str, Callable[[Any], Dict[str, Any]]] = {
+    "LayerNorm": lambda m: dict(normalized_shape=tuple(m.normalized_shape), elementwise_affine=m.elementwise_affine,
+                                **_norm_kw(m)),
+    "GroupNorm": lambda m: dict(num_groups=m.num_groups, num_channels=m.num_channels, affine=m.affine, **_norm_kw(m)),
+    **{f"InstanceNorm{d}d": (lambda m: dict(num_features=m.num_features, momentum=m.momentum, affine=m.affine,
+                                            track_running_stats=m.track_running_stats, **_norm_kw(m)))
+       for d in (1, 2, 3)},
+    "GELU": lambda m: dict(approximate=m.approximate),
+    "Softplus": lambda m: dict(beta=m.beta, threshold=m.threshold),
+    "Hardtanh": lambda m: dict(min_val=m.min_val, max_val=m.max_val, inplace=m.inplace),
+    "PReLU": lambda m: dict(num_parameters=m.num_parameters, init=m.init),
+    **{n: (lambda m: dict(inplace=m.inplace)) for n in ("SiLU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6")},
+    "Softsign": lambda m: {},
+}
+
+
+def _mirror(m: Any, src: Any, dst: Any) -> Any:
+    """The twin in ``dst`` (a module namespace) of ``m``, an exact instance of a ``_MIRRORED`` class of ``src``,
+    or None."""
+    name = type(m).__name__
+    if name in _MIRRORED and type(m) is getattr(src, name, None):
+        return getattr(dst, name)(**_MIRRORED[name](m))
+    return None
+
+
 def _from_layer(m: Any, path: str) -> Module:
     """The nnengine twin of one torch layer (without weights)."""
     tnn = _torch().nn
     name = type(m).__name__
+    twin = _mirror(m, tnn, nn)
+    if twin is not None:
+        return twin
     if isinstance(m, tnn.Linear):
         return nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
     if isinstance(m, tnn.Conv2d):
@@ -152,10 +186,6 @@ def _from_layer(m: Any, path: str) -> Module:
         if m.dim is None:
             raise _unsupported(m, path, "dim=None (give the dimension explicitly)")
         return (nn.Softmax if isinstance(m, tnn.Softmax) else nn.LogSoftmax)(m.dim)
-    if isinstance(m, tnn.Softplus):
-        if m.beta != 1 or m.threshold != 20:
-            raise _unsupported(m, path, "beta != 1 or threshold != 20")
-        return nn.Softplus()
     if isinstance(m, tnn.Flatten):
         return nn.Flatten(m.start_dim, m.end_dim)
     if isinstance(m, tnn.Unflatten):
@@ -211,7 +241,10 @@ def from_torch(module: Any) -> Module:
 
 def _to_layer(m: Module, tnn: Any, path: str) -> Any:
     simple: Dict[type, Callable[[], Any]] = {nn.ReLU: tnn.ReLU, nn.Sigmoid: tnn.Sigmoid, nn.Tanh: tnn.Tanh,
-                                             nn.Identity: tnn.Identity, nn.Softplus: tnn.Softplus}
+                                             nn.Identity: tnn.Identity}
+    twin = _mirror(m, nn, tnn)
+    if twin is not None:
+        return twin
     t = type(m)
     if t in simple:
         return simple[t]()

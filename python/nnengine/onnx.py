@@ -3,10 +3,13 @@
 ``export(model, example_input, path)`` walks the module tree with one converter per layer type, runs the
 model on ``example_input`` alongside (so every converter knows its input and output shapes) and writes an
 ONNX model (opset 17) atomically. Supported: Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool1d, AvgPool1d,
-AdaptiveAvg/MaxPool1d/2d (output 1 or dividing the input), Upsample (Resize), the padding layers (Pad), MaxPool2d, AvgPool2d (count_include_pad=1),
-MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Maxout,
-BatchNorm1d/2d (eval, running statistics), Dropout and Identity (identity), Flatten, Unflatten, RNN and
-LSTM (stacked, bidirectional, batch_first; zero initial state), RNNCell/LSTMCell, MultiheadAttention (as
+AdaptiveAvg/MaxPool1d/2d (output 1 or dividing the input), Upsample (Resize), the padding layers (Pad), MaxPool2d,
+AvgPool2d (count_include_pad=1), MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh,
+Softplus(beta, threshold), Softmax, LogSoftmax, Maxout, GELU (erf and tanh forms), SiLU, Mish, Hardtanh/ReLU6 (Clip),
+Hardswish, Hardsigmoid, Softsign, PReLU, BatchNorm1d/2d (eval, running statistics), LayerNorm (LayerNormalization),
+GroupNorm (InstanceNormalization on the grouped view + affine), InstanceNorm1d/2d/3d (batched input), Dropout and
+Identity (identity), Flatten, Unflatten, RNN and LSTM (stacked, bidirectional, batch_first; zero initial state),
+RNNCell/LSTMCell, MultiheadAttention (as
 self-attention m(x, x, x): outputs attn_output and the head-averaged weights), Sequential, and the
 models LogisticRegression, MLP, LeNet5 and CharLSTM. Anything else raises ``NotImplementedError`` naming the
 layer. ``register(cls)`` adds a converter for your own Module.
@@ -254,10 +257,69 @@ def _activation(g: _Graph, kind: str, x_name: str, **attrs: Any) -> str:
     return g.node(op, [x_name], kind, **attrs)
 
 
-@register(nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Softplus)
+@register(nn.ReLU, nn.Tanh, nn.Sigmoid)
 def _simple_act(g: _Graph, m: Module, x_name: str, x: Any, path: str):
-    kind = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.Softplus: "softplus"}[type(m)]
+    kind = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}[type(m)]
     return _activation(g, kind, x_name), _run(m, x)
+
+
+def _scalar(g: _Graph, v: float, hint: str = "c") -> str:
+    return g.const(np.array(v, np.float32), hint)
+
+
+@register(nn.Softplus)
+def _softplus(g: _Graph, m: nn.Softplus, x_name: str, x: Any, path: str):
+    if m.beta == 1.0:
+        sp = _activation(g, "softplus", x_name)
+        z = x_name
+    else:  # softplus(beta x) / beta
+        z = g.node("Mul", [x_name, _scalar(g, m.beta)], "softplus_bx")
+        sp = g.node("Div", [_activation(g, "softplus", z), _scalar(g, m.beta)], "softplus")
+    linear = g.node("Greater", [z, _scalar(g, m.threshold)], "softplus_linear")
+    return g.node("Where", [linear, x_name, sp], "softplus"), _run(m, x)
+
+
+@register(nn.GELU)
+def _gelu(g: _Graph, m: nn.GELU, x_name: str, x: Any, path: str):
+    if m.approximate == "none":  # 0.5 x (1 + erf(x / sqrt 2))
+        inner = g.node("Erf", [g.node("Mul", [x_name, _scalar(g, 0.7071067811865476)], "gelu_s")], "gelu_erf")
+    else:  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = g.node("Mul", [g.node("Mul", [x_name, x_name], "gelu_x2"), x_name], "gelu_x3")
+        u = g.node("Add", [x_name, g.node("Mul", [cube, _scalar(g, 0.044715)], "gelu_k")], "gelu_u")
+        inner = g.node("Tanh", [g.node("Mul", [u, _scalar(g, 0.7978845608028654)], "gelu_v")], "gelu_tanh")
+    half_x = g.node("Mul", [x_name, _scalar(g, 0.5)], "gelu_hx")
+    return g.node("Mul", [half_x, g.node("Add", [inner, _scalar(g, 1.0)], "gelu_1p")], "gelu"), _run(m, x)
+
+
+@register(nn.SiLU, nn.Mish)
+def _silu_mish(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    if isinstance(m, nn.SiLU):
+        gate = g.node("Sigmoid", [x_name], "silu_gate")
+    else:
+        gate = g.node("Tanh", [g.node("Softplus", [x_name], "mish_sp")], "mish_gate")
+    return g.node("Mul", [x_name, gate], type(m).__name__.lower()), _run(m, x)
+
+
+@register(nn.Hardtanh, nn.ReLU6)
+def _hardtanh(g: _Graph, m: nn.Hardtanh, x_name: str, x: Any, path: str):
+    ins = [x_name, _scalar(g, m.min_val, "clip_min"), _scalar(g, m.max_val, "clip_max")]
+    return g.node("Clip", ins, "hardtanh"), _run(m, x)
+
+
+@register(nn.Hardswish, nn.Hardsigmoid, nn.Softsign)
+def _hard_acts(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    if isinstance(m, nn.Hardsigmoid):
+        return g.node("HardSigmoid", [x_name], "hardsigmoid", alpha=1.0 / 6.0, beta=0.5), _run(m, x)
+    op = "HardSwish" if isinstance(m, nn.Hardswish) else "Softsign"
+    return g.node(op, [x_name], op.lower()), _run(m, x)
+
+
+@register(nn.PReLU)
+def _prelu(g: _Graph, m: nn.PReLU, x_name: str, x: Any, path: str):
+    w = m.weight.data
+    if w.shape[0] > 1:
+        w = w.reshape((w.shape[0],) + (1,) * (x.ndim - 2))
+    return g.node("PRelu", [x_name, g.const(w, "prelu_slope")], "prelu"), _run(m, x)
 
 
 @register(nn.LeakyReLU)
@@ -331,6 +393,51 @@ def _batchnorm(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     ins = [x_name, g.const(scale, "bn_scale"), g.const(bias, "bn_bias"), g.const(m.running_mean, "bn_mean"),
            g.const(m.running_var, "bn_var")]
     return g.node("BatchNormalization", ins, "batchnorm", epsilon=float(m.eps)), _run(m, x)
+
+
+def _affine_vec(m: Module, c: int) -> Tuple[np.ndarray, np.ndarray]:
+    w = m.weight.data.reshape(-1) if m.weight is not None else np.ones(c, np.float32)
+    b = m.bias.data.reshape(-1) if m.bias is not None else np.zeros(c, np.float32)
+    return w, b
+
+
+@register(nn.LayerNorm)
+def _layernorm(g: _Graph, m: nn.LayerNorm, x_name: str, x: Any, path: str):
+    d = len(m.normalized_shape)
+    w = m.weight.data if m.weight is not None else np.ones(m.normalized_shape, np.float32)
+    ins = [x_name, g.const(w, "ln_scale")] + ([g.const(m.bias.data, "ln_bias")] if m.bias is not None else [])
+    return g.node("LayerNormalization", ins, "layernorm", axis=-d, epsilon=float(m.eps)), _run(m, x)
+
+
+def _batched(m: Module, x: Any, path: str) -> None:
+    if x.ndim < 3:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched (N, C, *) input, got {x.shape}")
+
+
+@register(nn.GroupNorm)
+def _groupnorm(g: _Graph, m: nn.GroupNorm, x_name: str, x: Any, path: str):
+    # (N, G, -1) instance-normalised with unit scale, back to x's shape, then the per-channel affine
+    _batched(m, x, path)
+    grouped = _reshape(g, x_name, [0, m.num_groups, -1])
+    ones, zeros = np.ones(m.num_groups, np.float32), np.zeros(m.num_groups, np.float32)
+    normed = g.node("InstanceNormalization", [grouped, g.const(ones, "gn_one"), g.const(zeros, "gn_zero")],
+                    "groupnorm_stats", epsilon=float(m.eps))
+    y = g.node("Reshape", [normed, g.node("Shape", [x_name], "gn_shape")], "groupnorm_shape")
+    w, b = _affine_vec(m, m.num_channels)
+    bshape = (m.num_channels,) + (1,) * (x.ndim - 2)
+    y = g.node("Mul", [y, g.const(w.reshape(bshape), "gn_scale")], "groupnorm_scale")
+    return g.node("Add", [y, g.const(b.reshape(bshape), "gn_bias")], "groupnorm"), _run(m, x)
+
+
+@register(nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
+def _instancenorm(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    _batched(m, x, path)
+    w, b = _affine_vec(m, m.num_features)
+    ins = [x_name, g.const(w, "in_scale"), g.const(b, "in_bias")]
+    if m.track_running_stats and not m.training:  # eval with running statistics: batch norm's inference
+        ins += [g.const(m.running_mean, "in_mean"), g.const(m.running_var, "in_var")]
+        return g.node("BatchNormalization", ins, "instancenorm", epsilon=float(m.eps)), _run(m, x)
+    return g.node("InstanceNormalization", ins, "instancenorm", epsilon=float(m.eps)), _run(m, x)
 
 
 @register(nn.Sequential)

@@ -1,7 +1,25 @@
 """Functional ops (``import nnengine.functional as F``), PyTorch's names and signatures."""
 
 # --- activations, softmax and losses (issue 3)
-from ._activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from ._activation import (
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    tanh,
+)
 
 # --- attention (issue 17)
 from ._attention import scaled_dot_product_attention

@@ -9,27 +9,30 @@ from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from ._util import check_tensor, dim_index, f32c
 
+# activation codes of cpp/kernels/activation.h
 RELU, LEAKY_RELU, ELU, SIGMOID, TANH = 0, 1, 2, 3, 4
-_NEEDS_X = (RELU, LEAKY_RELU, ELU)
+GELU, GELU_TANH, SILU, MISH, SOFTPLUS, HARDTANH, HARDSWISH, HARDSIGMOID, SOFTSIGN = range(5, 14)
 _NEEDS_Y = (ELU, SIGMOID, TANH)
+_NEEDS_X = tuple(k for k in range(14) if k not in (SIGMOID, TANH))
 
 
 class Activation(Function):
     @staticmethod
-    def forward(ctx, x, kind, alpha):
+    def forward(ctx, x, kind, alpha, beta):
         x = f32c(x)
-        y = _core.act_forward(x, kind, alpha)
-        ctx.kind, ctx.alpha = kind, alpha
+        y = _core.act_forward(x, kind, alpha, beta)
+        ctx.kind, ctx.alpha, ctx.beta = kind, alpha, beta
         ctx.save_for_backward(x if kind in _NEEDS_X else None, y if kind in _NEEDS_Y else None)
         return y
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return _core.act_backward(f32c(g), x, y, kind=ctx.kind, alpha=ctx.alpha), None, None
+        dx = _core.act_backward(f32c(g), x, y, kind=ctx.kind, alpha=ctx.alpha, beta=ctx.beta)
+        return dx, None, None, None
 
 
-def _act_inplace(x: Tensor, kind: int, alpha: float, name: str) -> Tensor:
+def _act_inplace(x: Tensor, kind: int, alpha: float, name: str, beta: float = 0.0) -> Tensor:
     """``inplace=True``: ``x`` becomes the activation and is returned, like PyTorch. Without a gradient
     being recorded the array is overwritten in place (same storage, as torch keeps it). While autograd records
     through ``x``, the activation goes on the tape out of place and the Tensor object is rebound to the result
@@ -40,8 +43,8 @@ def _act_inplace(x: Tensor, kind: int, alpha: float, name: str) -> Tensor:
     if x.data.dtype.kind != "f":
         raise TypeError(f"input: expected a floating-point tensor, got dtype {x.data.dtype}")
     if x.requires_grad and is_grad_enabled():
-        return x._rebind(lambda s: _act(s, kind, alpha, False, name))
-    y = _core.act_forward(f32c(x.data), kind, alpha)
+        return x._rebind(lambda s: _act(s, kind, alpha, False, name, beta))
+    y = _core.act_forward(f32c(x.data), kind, alpha, beta)
     if x.data.flags.writeable:
         x.data[...] = y  # keeps the array object (and any numpy views of it), as torch keeps the storage
     else:
@@ -49,14 +52,20 @@ def _act_inplace(x: Tensor, kind: int, alpha: float, name: str) -> Tensor:
     return x
 
 
-def _act(x: Tensor, kind: int, alpha: float = 0.0, inplace: bool = False, name: str = "") -> Tensor:
+def _act(x: Tensor, kind: int, alpha: float = 0.0, inplace: bool = False, name: str = "", beta: float = 0.0) -> Tensor:
     if inplace:
-        return _act_inplace(x, kind, alpha, name)
+        return _act_inplace(x, kind, alpha, name, beta)
     if type(x) is not Tensor or x.data.dtype != np.float32:
         x = check_tensor(x, "input")
     if not (x.requires_grad and is_grad_enabled()):  # inference: skip the tape entirely
-        return Tensor._wrap(_core.act_forward(f32c(x.data), kind, alpha))
-    return Activation.apply(x, kind, float(alpha))
+        return Tensor._wrap(_core.act_forward(f32c(x.data), kind, alpha, beta))
+    return Activation.apply(x, kind, float(alpha), float(beta))
+
+
+def _number(v: object, name: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number, got {type(v).__name__}")
+    return float(v)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -122,9 +131,102 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     return _softmax(input, dim, True)
 
 
-def softplus(input: Tensor) -> Tensor:
-    """log(1 + exp(x)), computed stably."""
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, or x where beta x > threshold (PyTorch's ``F.softplus``); one fused
+    kernel, stable for every x. Example: ``F.softplus(x, beta=2.0)``."""
+    beta, threshold = _number(beta, "beta"), _number(threshold, "threshold")
+    if beta == 0.0:
+        raise ValueError("beta: expected a non-zero value, got 0.0")
+    return _act(input, SOFTPLUS, beta, False, "softplus", threshold)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (``approximate='none'``, erf form) or its tanh form
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (``'tanh'``), as PyTorch's ``F.gelu``.
+
+    Example:
+        >>> y = F.gelu(x, approximate="tanh")
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
+    return _act(input, GELU if approximate == "none" else GELU_TANH)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (swish). Example: ``F.silu(x)``."""
+    return _act(input, SILU, 0.0, inplace, "silu")
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x)) (Misra 2019). Example: ``F.mish(x)``."""
+    return _act(input, MISH, 0.0, inplace, "mish")
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """clamp(x, min_val, max_val); the gradient is zero outside the open interval, as PyTorch's.
+    Example: ``F.hardtanh(x, -2.0, 2.0)``."""
+    lo, hi = _number(min_val, "min_val"), _number(max_val, "max_val")
+    if lo > hi:
+        raise ValueError(f"max_val: expected a value >= min_val={lo}, got {hi}")
+    return _act(input, HARDTANH, lo, inplace, "hardtanh", hi)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(0, x), 6) = hardtanh(x, 0, 6). Example: ``F.relu6(x)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6 (Howard et al. 2019). Example: ``F.hardswish(x)``."""
+    return _act(input, HARDSWISH, 0.0, inplace, "hardswish")
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6. Example: ``F.hardsigmoid(x)``."""
+    return _act(input, HARDSIGMOID, 0.0, inplace, "hardsigmoid")
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|). Example: ``F.softsign(x)``."""
+    return _act(input, SOFTSIGN)
+
+
+class PReLUFn(Function):
+    @staticmethod
+    def forward(ctx, x, w):
+        shape = x.shape
+        c = w.shape[0]
+        n = shape[0] if x.ndim >= 2 and c > 1 else 1
+        x3 = f32c(x.reshape(n, c, -1) if x.size else x.reshape(n, c, 0))
+        ctx.save_for_backward(x3, w)
+        ctx.shape = shape
+        return _core.prelu_forward(x3, w).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        x3, w = ctx.saved_tensors
+        nx, nw = ctx.needs_input_grad[:2]
+        dx, dw = _core.prelu_backward(f32c(g.reshape(x3.shape)), x3, w, need_input=nx, need_weight=nw)
+        return (None if dx is None else dx.reshape(ctx.shape)), dw
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x if x > 0 else weight * x, with one slope (``weight`` of 1 element) or one per channel (dim 1 of
+    (N, C, *) input), as PyTorch's ``F.prelu``; the slopes get a gradient.
+
+    Example:
+        >>> y = F.prelu(x, ne.tensor([0.25]))
+    """
     x = check_tensor(input, "input")
-    return relu(x) + ((-(x.abs())).exp() + 1.0).log()
-
-
+    w = check_tensor(weight, "weight")
+    if w.ndim > 1:
+        raise ValueError(f"weight: expected a 1-D tensor (or a scalar), got shape {w.shape}")
+    w = w.reshape(-1) if w.ndim == 0 else w
+    c = w.shape[0]
+    if c != 1 and (x.ndim < 2 or x.shape[1] != c):
+        raise ValueError(
+            f"weight: expected 1 slope or one per channel (dimension 1 of input {x.shape}), got {c} slopes"
+        )
+    if c == 0:
+        raise ValueError("weight: expected at least one slope, got 0")
+    return PReLUFn.apply(x, w)

@@ -5,7 +5,25 @@ from . import init, utils
 from .module import Module
 
 # --- linear, activations, losses, flatten (issue 3)
-from .modules.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .modules.activation import (
+    ELU,
+    GELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 
 # --- attention and transformers (issue 17)
 from .modules.attention import MultiheadAttention

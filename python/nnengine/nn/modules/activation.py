@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ... import functional as F
 from ...tensor import Tensor
-from ..module import Module
+from ..module import Module, check_factory_kwargs
+from ..parameter import Parameter
 
 
 class ReLU(Module):
@@ -63,10 +66,145 @@ class Tanh(Module):
 
 
 class Softplus(Module):
-    """log(1 + exp(x))."""
+    """log(1 + exp(beta x)) / beta, linear where beta x > threshold (PyTorch's ``nn.Softplus``).
+
+    Example:
+        >>> y = nn.Softplus(beta=2.0)(x)
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.softplus(input)
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class _InplaceAct(Module):
+    """An activation with torch's ``inplace`` flag (repr 'inplace=True' only when set)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class GELU(Module):
+    """x * Phi(x) (``approximate='none'``) or its tanh approximation (``'tanh'``).
+
+    Example:
+        >>> y = nn.GELU(approximate="tanh")(x)
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(_InplaceAct):
+    """x * sigmoid(x). Example: ``nn.Sequential(nn.Linear(4, 8), nn.SiLU())``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.silu(input, inplace=self.inplace)
+
+
+class Mish(_InplaceAct):
+    """x * tanh(softplus(x)). Example: ``nn.Mish()(x)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.mish(input, inplace=self.inplace)
+
+
+class Hardswish(_InplaceAct):
+    """x * relu6(x + 3) / 6. Example: ``nn.Hardswish()(x)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class Hardsigmoid(_InplaceAct):
+    """relu6(x + 3) / 6. Example: ``nn.Hardsigmoid()(x)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class Hardtanh(Module):
+    """clamp(x, min_val, max_val). Example: ``nn.Hardtanh(-2.0, 2.0)(x)``."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        if max_val < min_val:
+            raise ValueError(f"max_val: expected a value >= min_val={min_val}, got {max_val}")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(0, x), 6). Example: ``nn.ReLU6()(x)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Softsign(Module):
+    """x / (1 + |x|). Example: ``nn.Softsign()(x)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softsign(input)
+
+
+class PReLU(Module):
+    """x if x > 0 else a * x with learnable slopes ``weight``: one (``num_parameters=1``) or one per channel
+    (dim 1 of the input), initialised to ``init`` (PyTorch's ``nn.PReLU``).
+
+    Example:
+        >>> y = nn.PReLU(16)(x)   # x (N, 16, H, W)
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        check_factory_kwargs(device, dtype, type(self).__name__)
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or num_parameters < 1:
+            raise ValueError(f"num_parameters: expected a positive int, got {num_parameters!r}")
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter.new(num_parameters, fill=float(init))
+
+    def reset_parameters(self) -> None:
+        self.weight.data[...] = self.init
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class Softmax(Module):
