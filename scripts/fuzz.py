@@ -1141,6 +1141,37 @@ def f_losses(g: G) -> str:
                 pos_weight="None" if g.pct(60) else g.arr((C,)), post="BW(R)")
 
 
+def f_losses_ext(g: G) -> str:
+    N, C = g.n(0, 4), g.n(0, 5)
+    red = g.str_(["mean", "sum", "none"])
+    which = g.draw(g.st.integers(0, 4))
+    if which == 0:
+        return call("F.smooth_l1_loss", _t(g, (N, C)), _t(g, (N, C)), reduction=red, beta=g.flt(-1, 3), post="BW(R)")
+    if which == 1:
+        return call("F.huber_loss", _t(g, (N, C)), _t(g, (N, C)), reduction=red, delta=g.flt(-1, 3),
+                    weight="None" if g.pct(60) else g.arr((N, C)), post="BW(R)")
+    if which == 2:
+        return call("F.kl_div", _t(g, (N, C)), _t(g, (N, C)), reduction=g.str_(["mean", "sum", "none", "batchmean"]),
+                    log_target=g.bool_(), post="BW(R)")
+    if which == 3:
+        return call("F.cosine_embedding_loss", _t(g, (N, C)), _t(g, (N, C)), g.arr((N,) if g.pct(85) else (C,)),
+                    margin=g.flt(-1, 1), reduction=red, post="BW(R)")
+    return call("F.margin_ranking_loss", _t(g, (N,)), _t(g, (N,)), g.arr((N,)), margin=g.flt(-1, 1), reduction=red,
+                post="BW(R)")
+
+
+def t_pointwise_loss_forward(g: G) -> str:
+    s = _any_shape(g)
+    return call("_core.pointwise_loss_forward", g.arr(s), g.arr(s if g.pct(85) else _any_shape(g)), g.int_(0, 1),
+                g.flt(-1, 3), reference=g.bool_())
+
+
+def t_pointwise_loss_backward(g: G) -> str:
+    s = _any_shape(g)
+    return call("_core.pointwise_loss_backward", g.arr(s), g.arr(s), g.arr(s if g.pct(60) else (1,)), g.int_(0, 1),
+                g.flt(-1, 3), reference=g.bool_())
+
+
 def f_linear(g: G) -> str:
     lead = tuple(g.n(0, 3) for _ in range(g.draw(g.st.integers(0, 2))))
     I, O = g.n(0, 5), g.n(0, 5)
@@ -1314,6 +1345,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "batchnorm_backward": t_batchnorm_backward,
     "layernorm_forward": t_layernorm_forward,
     "layernorm_backward": t_layernorm_backward,
+    "pointwise_loss_forward": t_pointwise_loss_forward,
+    "pointwise_loss_backward": t_pointwise_loss_backward,
     "dropout_forward": t_dropout_forward,
     "dropout_backward": t_dropout_backward,
     "gemm": t_gemm,
@@ -1348,6 +1381,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.activations": f_activation,
     "F.softmax": f_softmax,
     "F.losses": f_losses,
+    "F.losses_ext": f_losses_ext,
     "F.linear": f_linear,
     "F.dropout": f_dropout,
     "F.batch_norm": f_batch_norm,

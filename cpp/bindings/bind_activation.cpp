@@ -21,10 +21,6 @@ nne::ActParams act_params(int kind, double alpha, double beta) {
   return p;
 }
 
-std::vector<py::ssize_t> shape_of(const py::array& a) {
-  return std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim());
-}
-
 nne::AxisShape axis_shape(const py::array& a, int dim) {
   if (a.ndim() == 0) throw py::value_error("x: expected at least 1 dimension, got a 0-d array");
   if (dim < 0 || dim >= a.ndim())
@@ -34,14 +30,6 @@ nne::AxisShape axis_shape(const py::array& a, int dim) {
   s.n = a.shape(dim);
   for (int i = dim + 1; i < a.ndim(); ++i) s.inner *= a.shape(i);
   return s;
-}
-
-void same_shape(const py::array& a, const char* an, const py::array& b, const char* bn) {
-  bool ok = a.ndim() == b.ndim();
-  for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = a.shape(i) == b.shape(i);
-  if (!ok)
-    throw py::value_error(std::string(bn) + ": expected shape " + shape_str(a) + " (as " + an + "), got " +
-                          shape_str(b));
 }
 
 }  // namespace

@@ -110,6 +110,20 @@ inline py::array_t<T> empty(const std::vector<py::ssize_t>& shape) {
   return py::array_t<T>(shape);
 }
 
+// The shape of a as numpy dims (for an output shaped like an input).
+inline std::vector<py::ssize_t> shape_of(const py::array& a) {
+  return std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim());
+}
+
+// ValueError unless b has a's shape: "<bn>: expected shape (...) (as <an>), got (...)".
+inline void same_shape(const py::array& a, const char* an, const py::array& b, const char* bn) {
+  bool ok = a.ndim() == b.ndim();
+  for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = a.shape(i) == b.shape(i);
+  if (!ok)
+    throw py::value_error(std::string(bn) + ": expected shape " + shape_str(a) + " (as " + an + "), got " +
+                          shape_str(b));
+}
+
 // An optional float32 output: a fresh array of `shape` (its data pointer in p) if wanted, else None (p null).
 inline py::object maybe_empty(bool want, const std::vector<py::ssize_t>& shape, float*& p) {
   p = nullptr;

@@ -31,10 +31,15 @@ from ._linear import linear, matmul_arrays
 from ._loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
     cross_entropy,
+    huber_loss,
+    kl_div,
     l1_loss,
+    margin_ranking_loss,
     mse_loss,
     nll_loss,
+    smooth_l1_loss,
 )
 from ._norm import batch_norm, dropout, maxout
 from ._pool import (

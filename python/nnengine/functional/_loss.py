@@ -299,8 +299,8 @@ class BCELogitsFn(Function):
         else:
             lw = 1.0 + (pw - 1.0) * t
             gz = (1 - t) - lw * (1 - s)
-        gt = -z if pw is None else None
-        return (g * gz).astype(np.float32), (None if gt is None else (g * gt).astype(np.float32)), None
+        gt = -z if pw is None else -z + (pw - 1.0) * np.logaddexp(0.0, -z.astype(np.float64))
+        return (g * gz).astype(np.float32), (g * gt).astype(np.float32), None
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optional[Any] = None,
@@ -315,3 +315,175 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optiona
     if weight is not None:
         per = per * (weight if isinstance(weight, Tensor) else Tensor(weight))
     return _reduce(per, reduction)
+
+
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """torch's deprecated ``size_average`` / ``reduce`` pair (None unless given) folded into ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is not None and not reduce:
+        return "none"
+    return "sum" if size_average is not None and not size_average else "mean"
+
+
+_SMOOTH_L1, _HUBER = 0, 1  # kinds of cpp/kernels/pointwise_loss.h
+
+
+class PointLossFn(Function):
+    """Elementwise smooth-L1 / Huber loss on the pointwise_loss kernel pair, reduced in float64."""
+
+    @staticmethod
+    def forward(ctx, x, y, kind, beta, reduction):
+        x, y = f32c(x), f32c(y)
+        out = _core.pointwise_loss_forward(x, y, kind, beta)
+        ctx.save_for_backward(x, y)
+        ctx.args = (kind, beta, reduction)
+        if reduction == "none":
+            return out
+        s = out.sum(dtype=np.float64)
+        if reduction == "mean":
+            s = s / out.size if out.size else np.nan
+        return np.asarray(s, np.float32)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        kind, beta, reduction = ctx.args
+        if reduction != "none":
+            g = np.asarray(g, np.float64).reshape(1) / (x.size if reduction == "mean" and x.size else 1)
+        dx = _core.pointwise_loss_backward(x, y, f32c(g), kind, beta)
+        nx, ny = ctx.needs_input_grad[:2]
+        return (dx if nx else None), (-dx if ny else None), None, None, None
+
+
+def _positive(v: Any, name: str, allow_zero: bool) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number, got {type(v).__name__}")
+    v = float(v)
+    if not (v >= 0 if allow_zero else v > 0) or v == float("inf"):
+        raise ValueError(f"{name}: expected a finite value {'>=' if allow_zero else '>'} 0, got {v}")
+    return v
+
+
+def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta = 0 is L1,
+    as PyTorch's ``F.smooth_l1_loss``. One fused kernel pair.
+
+    Example:
+        >>> loss = F.smooth_l1_loss(pred, y, beta=0.5)
+    """
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
+    beta = _positive(beta, "beta", True)
+    if beta == 0.0:
+        return l1_loss(input, target, reduction)
+    x, y = _pair(input, target)
+    return PointLossFn.apply(x, y, _SMOOTH_L1, beta, reduction)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0,
+               weight: Optional[Any] = None) -> Tensor:
+    """Huber: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), as PyTorch's ``F.huber_loss``
+    (``weight`` multiplies the elementwise loss before the reduction). One fused kernel pair.
+
+    Example:
+        >>> loss = F.huber_loss(pred, y, delta=2.0)
+    """
+    reduction = _reduction(reduction)
+    delta = _positive(delta, "delta", False)
+    x, y = _pair(input, target)
+    if weight is None:
+        return PointLossFn.apply(x, y, _HUBER, delta, reduction)
+    per = PointLossFn.apply(x, y, _HUBER, delta, "none") * (weight if isinstance(weight, Tensor) else Tensor(weight))
+    return _reduce(per, reduction)
+
+
+class KLDivFn(Function):
+    @staticmethod
+    def forward(ctx, x, t, log_target, reduction):
+        x64, t64 = x.astype(np.float64), t.astype(np.float64)
+        if log_target:
+            per = np.exp(t64) * (t64 - x64)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per = np.where(t64 == 0, 0.0, t64 * np.log(t64)) - t64 * x64  # xlogy(t, t) - t x
+        ctx.save_for_backward(x64, t64)
+        ctx.args = (log_target, reduction)
+        if reduction == "none":
+            return per.astype(np.float32)
+        return np.asarray(per.sum() / _kl_denominator(x.shape, reduction), np.float32)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        log_target, reduction = ctx.args
+        g = np.asarray(g, np.float64) / (1.0 if reduction == "none" else _kl_denominator(x.shape, reduction))
+        et = np.exp(t) if log_target else t
+        dx = -et * g
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dt = et * (t - x + 1) * g if log_target else (np.log(t) + 1 - x) * g
+        return dx.astype(np.float32), dt.astype(np.float32), None, None
+
+
+def _kl_denominator(shape: tuple, reduction: str) -> float:
+    if reduction == "sum":
+        return 1.0
+    n = int(np.prod(shape, dtype=np.int64)) if reduction == "mean" else (shape[0] if shape else 1)
+    return float(n) if n else float("nan")
+
+
+def kl_div(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence with ``input`` log-probabilities: target * (log target - input) (with
+    0 log 0 = 0), or exp(target) * (target - input) when ``log_target``; reductions 'none', 'sum', 'mean'
+    (over all elements) and 'batchmean' (the sum over the batch size, the true KL mean), as PyTorch's ``F.kl_div``.
+
+    Example:
+        >>> loss = F.kl_div(F.log_softmax(logits, 1), probs, reduction="batchmean")
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"reduction: expected one of {_REDUCTIONS + ('batchmean',)}, got {reduction!r}")
+    x, y = _pair(input, target)
+    return KLDivFn.apply(x, y, bool(log_target), reduction)
+
+
+def _pair_target(x1: Tensor, target: Any, shape: tuple, name: str = "target") -> np.ndarray:
+    t = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=np.float32)
+    if t.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got {t.shape}")
+    return t
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0, size_average: Any = None,
+                          reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (cosine along the last
+    dimension of (N, D) or (D,) inputs, with PyTorch's 1e-12 in each squared norm), as ``F.cosine_embedding_loss``.
+
+    Example:
+        >>> loss = F.cosine_embedding_loss(a, b, ne.tensor([1.0, -1.0]))
+    """
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
+    x1, x2 = _pair(input1, input2)
+    if x1.ndim not in (1, 2):
+        raise ValueError(f"input1: expected 1 or 2 dimensions (N, D), got shape {x1.shape}")
+    t = _pair_target(x1, target, x1.shape[:-1])
+    prod = (x1 * x2).sum(dim=-1)
+    denom = (((x1 * x1).sum(dim=-1) + 1e-12) * ((x2 * x2).sum(dim=-1) + 1e-12)).sqrt()
+    cos = prod / denom
+    per = (1.0 - cos) * Tensor((t == 1).astype(np.float32)) + (cos - float(margin)).clamp(min=0.0) * Tensor(
+        (t == -1).astype(np.float32))
+    return _reduce(per, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0, size_average: Any = None,
+                        reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """max(0, -target * (input1 - input2) + margin), as PyTorch's ``F.margin_ranking_loss``.
+
+    Example:
+        >>> loss = F.margin_ranking_loss(s_pos, s_neg, ne.ones(8), margin=0.5)
+    """
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
+    x1, x2 = _pair(input1, input2)
+    t = _pair_target(x1, target, x1.shape)
+    return _reduce((-(Tensor(t) * (x1 - x2)) + float(margin)).clamp(min=0.0), reduction)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ... import functional as F
+from ...functional._loss import _legacy_reduction
 from ...tensor import Tensor
 from ..module import Module
 
@@ -74,3 +75,72 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class _LegacyLoss(_Loss):
+    """A loss with torch's deprecated ``size_average`` / ``reduce`` arguments (folded into ``reduction``)."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
+        super().__init__(_legacy_reduction(size_average, reduce, reduction))
+
+
+class SmoothL1Loss(_LegacyLoss):
+    """Smooth L1 (quadratic below ``beta``, linear above). Example: ``nn.SmoothL1Loss(beta=0.5)(pred, y)``."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Huber loss (quadratic below ``delta``, linear above). Example: ``nn.HuberLoss(delta=2.0)(pred, y)``."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(Module):
+    """KL divergence of log-probability inputs from (log-)probability targets; reduction 'none', 'sum',
+    'mean' or 'batchmean'. Example: ``nn.KLDivLoss(reduction="batchmean")(logp, q)``."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
+        super().__init__()
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+        if reduction not in ("mean", "sum", "none", "batchmean"):
+            raise ValueError(f"reduction: expected 'mean', 'sum', 'none' or 'batchmean', got {reduction!r}")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class _MarginPairLoss(_Loss):
+    """A loss of (input1, input2, target) with a ``margin``, torch's argument order."""
+
+    _fn = staticmethod(F.margin_ranking_loss)
+
+    def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(_legacy_reduction(size_average, reduce, reduction))
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Any) -> Tensor:
+        return self._fn(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_MarginPairLoss):
+    """1 - cos(x1, x2) for target 1, max(0, cos - margin) for -1. Example: ``nn.CosineEmbeddingLoss(0.2)``."""
+
+    _fn = staticmethod(F.cosine_embedding_loss)
+
+
+class MarginRankingLoss(_MarginPairLoss):
+    """max(0, -y (x1 - x2) + margin). Example: ``nn.MarginRankingLoss(margin=0.5)(s1, s2, y)``."""

@@ -1,0 +1,85 @@
+// Elementwise regression-loss kernels (compiled per ISA). See pointwise_loss.h.
+#include "kernels/pointwise_loss.h"
+
+#include "core/parallel.h"
+#include "core/simd.h"
+
+namespace nne {
+namespace NNE_ISA_NS {
+namespace {
+
+constexpr int64_t kGrain = 1 << 15;
+
+// loss(d) with b = beta (smooth_l1) or delta (huber); the quadratic branch only where |d| < b.
+template <int K>
+inline VecF fwd(VecF d, VecF b) {
+  const VecF ad = vabs(d), half = vset1(0.5f);
+  if constexpr (K == kLossSmoothL1)
+    return vselect_lt(ad, b, vdiv(vmul(vmul(half, d), d), b), vsub(ad, vmul(half, b)));
+  return vselect_lt(ad, b, vmul(vmul(half, d), d), vmul(b, vsub(ad, vmul(half, b))));
+}
+
+// dloss/dd: d < -b ? -s : d > b ? s : d * q, with s = 1, q = 1/b (smooth_l1) or s = b, q = 1 (huber).
+template <int K>
+inline VecF bwd(VecF d, VecF b, VecF g) {
+  const VecF s = K == kLossSmoothL1 ? vset1(1.f) : b;
+  const VecF mid = K == kLossSmoothL1 ? vdiv(d, b) : d;
+  const VecF r = vselect_lt(d, vsub(vzero(), b), vsub(vzero(), s), vselect_gt(d, b, s, mid));
+  return vmul(r, g);
+}
+
+// Full vectors, then the tail through zero-padded stack buffers (the same arithmetic for every element).
+template <int K>
+void forward_k(float* out, const float* x, const float* y, int64_t n, float beta) {
+  const VecF b = vset1(beta);
+  const int64_t nv = (n + kLanes - 1) / kLanes;
+  parallel_for(0, nv, kGrain / kLanes, [&](int64_t v0, int64_t v1) {
+    const int64_t e = v1 * kLanes < n ? v1 * kLanes : n;
+    int64_t i = v0 * kLanes;
+    for (; i + kLanes <= e; i += kLanes) vstore(out + i, fwd<K>(vsub(vload(x + i), vload(y + i)), b));
+    if (i < e) {
+      float tx[kLanes] = {}, ty[kLanes] = {}, to[kLanes];
+      for (int64_t j = i; j < e; ++j) tx[j - i] = x[j], ty[j - i] = y[j];
+      vstore(to, fwd<K>(vsub(vload(tx), vload(ty)), b));
+      for (int64_t j = i; j < e; ++j) out[j] = to[j - i];
+    }
+  });
+}
+
+template <int K>
+void backward_k(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n, float beta) {
+  const VecF b = vset1(beta);
+  const bool scalar = g_n == 1;
+  const int64_t nv = (n + kLanes - 1) / kLanes;
+  parallel_for(0, nv, kGrain / kLanes, [&](int64_t v0, int64_t v1) {
+    const int64_t e = v1 * kLanes < n ? v1 * kLanes : n;
+    const VecF gs = vset1(scalar ? g[0] : 0.f);
+    int64_t i = v0 * kLanes;
+    for (; i + kLanes <= e; i += kLanes)
+      vstore(dx + i, bwd<K>(vsub(vload(x + i), vload(y + i)), b, scalar ? gs : vload(g + i)));
+    if (i < e) {
+      float tx[kLanes] = {}, ty[kLanes] = {}, tg[kLanes] = {}, td[kLanes];
+      for (int64_t j = i; j < e; ++j) tx[j - i] = x[j], ty[j - i] = y[j], tg[j - i] = scalar ? g[0] : g[j];
+      vstore(td, bwd<K>(vsub(vload(tx), vload(ty)), b, vload(tg)));
+      for (int64_t j = i; j < e; ++j) dx[j] = td[j - i];
+    }
+  });
+}
+
+void pl_forward(float* out, const float* x, const float* y, int64_t n, PointLossParams p) {
+  if (p.kind == kLossHuber) return forward_k<kLossHuber>(out, x, y, n, p.beta);
+  forward_k<kLossSmoothL1>(out, x, y, n, p.beta);
+}
+
+void pl_backward(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n,
+                 PointLossParams p) {
+  if (p.kind == kLossHuber) return backward_k<kLossHuber>(dx, x, y, g, g_n, n, p.beta);
+  backward_k<kLossSmoothL1>(dx, x, y, g, g_n, n, p.beta);
+}
+
+}  // namespace
+
+extern const PointLossKernels pointwise_loss = {&pl_forward, &pl_backward};
+
+}  // namespace NNE_ISA_NS
+}  // namespace nne

@@ -1,0 +1,198 @@
+"""SmoothL1 / Huber (the pointwise_loss kernel family), KLDiv, CosineEmbedding, MarginRanking and BCE with
+weight / pos_weight: float64 oracle, every ISA, sizes around the vector widths, scalar twins, 1 vs 2 threads,
+every reduction and both gradients against PyTorch, gradcheck, modules and bad arguments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import _core
+from nnengine.autograd import gradcheck
+
+
+def _smooth_l1(d, b):
+    return np.where(np.abs(d) < b, 0.5 * d * d / b, np.abs(d) - 0.5 * b)
+
+
+def _huber(d, b):
+    return np.where(np.abs(d) < b, 0.5 * d * d, b * (np.abs(d) - 0.5 * b))
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 15, 16, 17, 33, 10_001])
+@pytest.mark.parametrize("kind,beta", [(0, 1.0), (0, 0.3), (1, 1.0), (1, 2.5)])
+def test_pointwise_kernel_matches_oracle_and_twin(n, kind, beta, isa):
+    rng = np.random.default_rng(n)
+    x, y = (rng.standard_normal(n) * 3).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    d = x.astype(np.float64) - y
+    out = _core.pointwise_loss_forward(x, y, kind, beta)
+    np.testing.assert_allclose(out, (_smooth_l1 if kind == 0 else _huber)(d, beta), rtol=3e-7, atol=1e-7)
+    np.testing.assert_allclose(out, _core.pointwise_loss_forward(x, y, kind, beta, reference=True), rtol=3e-7,
+                               atol=1e-7)
+    g = rng.standard_normal(n).astype(np.float32)
+    s = 1.0 if kind == 0 else beta
+    mid = d / beta if kind == 0 else d
+    want = np.where(d < -beta, -s, np.where(d > beta, s, mid)) * g
+    for gg, w in ((g, want), (np.float32([0.5]), want / g * 0.5)):
+        got = _core.pointwise_loss_backward(x, y, gg, kind, beta)
+        np.testing.assert_allclose(got, w, rtol=3e-7, atol=1e-7)
+        np.testing.assert_allclose(got, _core.pointwise_loss_backward(x, y, gg, kind, beta, reference=True),
+                                   rtol=3e-7, atol=1e-7)
+    nan = _core.pointwise_loss_forward(np.float32([np.nan, 1]), np.float32([0, np.nan]), kind, beta)
+    assert np.isnan(nan).all()
+
+
+def test_pointwise_threads_bit_identical(threads):
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(300_001).astype(np.float32), rng.standard_normal(300_001).astype(np.float32)
+    res = []
+    for n in (1, 2):
+        with threads(n):
+            res.append([_core.pointwise_loss_forward(x, y, k, 0.7) for k in (0, 1)]
+                       + [_core.pointwise_loss_backward(x, y, x, k, 0.7) for k in (0, 1)]
+                       + [F.smooth_l1_loss(ne.tensor(x), y).numpy()])
+    for a, b in zip(*res):
+        assert np.array_equal(a, b)
+
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _both(torch, fn_ne, fn_t, arrays, grads=(0,), atol=1e-5):
+    """Run the loss in both engines on float32 arrays; compare the value and the gradients of ``grads``."""
+    tn = [ne.Tensor(a, requires_grad=i in grads) for i, a in enumerate(arrays)]
+    tt = [torch.tensor(a, requires_grad=i in grads) for i, a in enumerate(arrays)]
+    ln, lt = fn_ne(*tn), fn_t(*tt)
+    np.testing.assert_allclose(ln.numpy(), lt.detach().numpy(), rtol=1e-5, atol=atol)
+    g = np.random.default_rng(9).standard_normal(lt.shape).astype(np.float32)
+    ln.backward(g if ln.ndim else None)
+    lt.backward(torch.tensor(g) if lt.ndim else None)
+    for i in grads:
+        np.testing.assert_allclose(tn[i].grad, tt[i].grad.numpy(), rtol=1e-4, atol=atol)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("beta", [1.0, 0.5, 0.0])
+def test_smooth_l1_and_huber_match_torch(reduction, beta, torch):
+    rng = np.random.default_rng(2)
+    x, y = (rng.standard_normal((5, 7)) * 2).astype(np.float32), rng.standard_normal((5, 7)).astype(np.float32)
+    tf = torch.nn.functional
+    _both(torch, lambda a, b: F.smooth_l1_loss(a, b, reduction=reduction, beta=beta),
+          lambda a, b: tf.smooth_l1_loss(a, b, reduction=reduction, beta=beta), [x, y], grads=(0, 1))
+    if beta > 0:
+        _both(torch, lambda a, b: F.huber_loss(a, b, reduction=reduction, delta=2 * beta),
+              lambda a, b: tf.huber_loss(a, b, reduction=reduction, delta=2 * beta), [x, y], grads=(0, 1))
+        w = rng.uniform(0.5, 2, (5, 7)).astype(np.float32)
+        _both(torch, lambda a, b: F.huber_loss(a, b, reduction=reduction, delta=beta, weight=w),
+              lambda a, b: tf.huber_loss(a, b, reduction=reduction, delta=beta, weight=torch.tensor(w)), [x, y])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(reduction, log_target, torch):
+    rng = np.random.default_rng(3)
+    logp = np.log(rng.dirichlet(np.ones(6), 4)).astype(np.float32)
+    q = rng.dirichlet(np.ones(6), 4)
+    q[0, 2] = 0.0  # 0 log 0 = 0
+    t = (np.log(q + 1e-3) if log_target else q).astype(np.float32)
+    _both(torch, lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
+          lambda a, b: torch.nn.functional.kl_div(a, b, reduction=reduction, log_target=log_target), [logp, t],
+          grads=(0, 1) if log_target else (0,))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("margin", [0.0, 0.3])
+def test_cosine_embedding_and_margin_ranking_match_torch(reduction, margin, torch):
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((6, 5)).astype(np.float32), rng.standard_normal((6, 5)).astype(np.float32)
+    y = np.array([1, -1, 1, -1, -1, 1], np.float32)
+    tf = torch.nn.functional
+    _both(torch, lambda u, v: F.cosine_embedding_loss(u, v, y, margin, reduction=reduction),
+          lambda u, v: tf.cosine_embedding_loss(u, v, torch.tensor(y), margin, reduction=reduction), [a, b],
+          grads=(0, 1))
+    _both(torch, lambda u, v: F.cosine_embedding_loss(u, v, y[:1].reshape(()), margin, reduction=reduction),
+          lambda u, v: tf.cosine_embedding_loss(u, v, torch.tensor(y[:1].reshape(())), margin, reduction=reduction),
+          [a[0], b[0]], grads=(0, 1))
+    s1, s2 = rng.standard_normal(6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+    _both(torch, lambda u, v: F.margin_ranking_loss(u, v, y, margin, reduction=reduction),
+          lambda u, v: tf.margin_ranking_loss(u, v, torch.tensor(y), margin, reduction=reduction), [s1, s2],
+          grads=(0, 1))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_weight_and_pos_weight_match_torch(reduction, torch):
+    rng = np.random.default_rng(5)
+    z = (rng.standard_normal((4, 3)) * 3).astype(np.float32)
+    t = rng.uniform(0, 1, (4, 3)).astype(np.float32)
+    w = rng.uniform(0.5, 2, (4, 3)).astype(np.float32)
+    pw = np.array([0.5, 1.0, 3.0], np.float32)
+    tf = torch.nn.functional
+    _both(torch, lambda a, b: F.binary_cross_entropy_with_logits(a, b, w, reduction=reduction, pos_weight=pw),
+          lambda a, b: tf.binary_cross_entropy_with_logits(a, b, torch.tensor(w), reduction=reduction,
+                                                           pos_weight=torch.tensor(pw)), [z, t], grads=(0, 1))
+    p = 1 / (1 + np.exp(-z))
+    _both(torch, lambda a, b: F.binary_cross_entropy(a, b, w, reduction=reduction),
+          lambda a, b: tf.binary_cross_entropy(a, b, torch.tensor(w), reduction=reduction), [p, t])
+
+
+def test_modules_match_torch(torch):
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((4, 5)).astype(np.float32), rng.standard_normal((4, 5)).astype(np.float32)
+    s = np.array([1, -1, 1, 1], np.float32)
+    for name, args, kw, ins in [
+        ("SmoothL1Loss", (), {"beta": 0.5}, (x, y)),
+        ("SmoothL1Loss", (None, False), {}, (x, y)),  # legacy reduce=False -> 'none'
+        ("HuberLoss", ("sum", 2.0), {}, (x, y)),
+        ("KLDivLoss", (), {"reduction": "batchmean", "log_target": True}, (x, y)),
+        ("CosineEmbeddingLoss", (0.2,), {}, (x, y, s)),
+        ("MarginRankingLoss", (0.1,), {"reduction": "sum"}, (x[:, 0], y[:, 0], s)),
+        ("BCEWithLogitsLoss", (), {"pos_weight": np.full(5, 2.0, np.float32)}, (x, (y > 0).astype(np.float32))),
+    ]:
+        mn = getattr(ne.nn, name)(*args, **kw)
+        mt = getattr(torch.nn, name)(*args, **{k: torch.tensor(v) if isinstance(v, np.ndarray) else v
+                                               for k, v in kw.items()})
+        assert repr(mn) == repr(mt)
+        out_n = mn(*(ne.tensor(a) for a in ins))
+        out_t = mt(*(torch.tensor(a) for a in ins))
+        np.testing.assert_allclose(out_n.numpy(), out_t.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_gradcheck():
+    rng = np.random.default_rng(7)
+    x = ne.Tensor((rng.standard_normal((3, 4)) * 2).astype(np.float32), requires_grad=True)
+    y = rng.standard_normal((3, 4)).astype(np.float32)
+    assert gradcheck(lambda a: F.smooth_l1_loss(a, y, beta=0.7), [x])
+    assert gradcheck(lambda a: F.huber_loss(a, y, reduction="none", delta=0.8), [x])
+    q = rng.dirichlet(np.ones(4), 3).astype(np.float32)
+    assert gradcheck(lambda a: F.kl_div(a, q, reduction="batchmean"), [x])
+    b = ne.Tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    assert gradcheck(lambda u, v: F.cosine_embedding_loss(u, v, np.array([1, -1, -1]), 0.1), [x, b])
+
+
+def test_bad_arguments():
+    x, y = ne.randn(3, 4), ne.randn(3, 4)
+    with pytest.raises(ValueError, match="beta: expected a finite value >= 0, got -1.0"):
+        F.smooth_l1_loss(x, y, beta=-1.0)
+    with pytest.raises(ValueError, match="delta: expected a finite value > 0, got 0.0"):
+        F.huber_loss(x, y, delta=0)
+    with pytest.raises(TypeError, match="beta: expected a number, got str"):
+        F.smooth_l1_loss(x, y, beta="1")
+    with pytest.raises(ValueError, match=r"target: expected shape \(3, 4\) \(as input\), got \(4, 3\)"):
+        F.huber_loss(x, ne.randn(4, 3))
+    with pytest.raises(ValueError, match="reduction: expected one of"):
+        F.kl_div(x, y, reduction="avg")
+    with pytest.raises(ValueError, match="reduction"):
+        ne.nn.SmoothL1Loss(reduction="avg")
+    with pytest.raises(ValueError, match=r"target: expected shape \(3,\), got \(4,\)"):
+        F.cosine_embedding_loss(x, y, np.ones(4))
+    with pytest.raises(ValueError, match="input1: expected 1 or 2 dimensions"):
+        F.cosine_embedding_loss(ne.randn(2, 3, 4), ne.randn(2, 3, 4), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="beta: expected a finite value > 0"):
+        _core.pointwise_loss_forward(np.zeros(3, np.float32), np.zeros(3, np.float32), 0, 0.0)
+    with pytest.raises(ValueError, match="kind: expected 0 .smooth_l1. or 1 .huber., got 2"):
+        _core.pointwise_loss_forward(np.zeros(3, np.float32), np.zeros(3, np.float32), 2, 1.0)
+    with pytest.raises(ValueError, match=r"grad: expected shape \(3,\) \(as input\), got \(2,\)"):
+        z = np.zeros(3, np.float32)
+        _core.pointwise_loss_backward(z, z, np.zeros(2, np.float32), 0, 1.0)
