@@ -40,16 +40,17 @@ inline void vhalf_square(VecF x, VecF& hi, VecF& lo) {
   lo = vmul(err, half);
 }
 
-// Phi(x) = P(N(0,1) <= x) and, in *pdf, exp(-x*x/2) (the unnormalised density), for GELU.
-// erfc(z), z = |x|/sqrt(2), is t * exp(-z^2 + P(t)) with t = 1/(1 + z/2) (Numerical Recipes' erfcc,
-// relative error <= 1.1e-7 for all z >= 0), with exp(-z^2) taken exactly as above: Phi is 0.5 erfc(z) for
-// x < 0 (no cancellation) and 1 - 0.5 erfc(z) for x >= 0. Below x = -13.2 (|GELU| < 1e-37) Phi flushes to 0.
+// Phi(x) = P(N(0,1) <= x) and, in *pdf if not null, exp(-x*x/2) (the unnormalised density), for GELU.
+// erfc(z), z = |x|/sqrt(2), is t * exp(P(t) - z^2) with t = 1/(1 + z/2) (Numerical Recipes' erfcc,
+// relative error <= 1.1e-7 for all z >= 0). z^2 = hi + lo exactly (above) and the exponent P(t) - hi is
+// taken with its rounding error (TwoSum), so one exp keeps the accuracy for large |x|. Phi is 0.5 erfc(z)
+// for x < 0 (no cancellation) and 1 - 0.5 erfc(z) for x >= 0. Below x = -13.1 (|GELU| < 1e-36) Phi is 0.
 inline VecF vnormal_cdf(VecF x, VecF* pdf) {
   VecF hi, lo;
   vhalf_square(x, hi, lo);
-  const VecF big = vset1(87.f);  // exp(-87) ~ 1.6e-38: below it both flush to 0 (vexp's floor is 1.2e-38)
-  const VecF g = vmul(vexp(vsub(vzero(), hi)), vsub(vset1(1.f), lo));  // exp(-x^2/2)
-  if (pdf) *pdf = vselect_gt(hi, big, vzero(), g);
+  // exp(p - hi) must stay above vexp's clamp at -87.3 (p >= -1.27): past hi = 86 both flush to 0
+  const VecF big = vset1(86.f);
+  if (pdf) *pdf = vselect_gt(hi, big, vzero(), vmul(vexp(vsub(vzero(), hi)), vsub(vset1(1.f), lo)));
   const VecF z = vmul(vabs(x), vset1(0.70710678118654752f));
   const VecF t = vdiv(vset1(1.f), vfma(z, vset1(0.5f), vset1(1.f)));
   VecF p = vset1(0.17087277f);
@@ -62,7 +63,10 @@ inline VecF vnormal_cdf(VecF x, VecF* pdf) {
   p = vfma(p, t, vset1(0.37409196f));
   p = vfma(p, t, vset1(1.00002368f));
   p = vfma(p, t, vset1(-1.26551223f));
-  VecF half = vmul(vmul(vset1(0.5f), t), vmul(g, vexp(p)));  // 0.5 erfc(z)
+  // s + err = p - hi exactly (Knuth's TwoSum); exp(p - hi - lo) = exp(s) (1 + err - lo)
+  const VecF nhi = vsub(vzero(), hi), s = vadd(p, nhi), bb = vsub(s, p);
+  const VecF err = vadd(vsub(p, vsub(s, bb)), vsub(nhi, bb));
+  VecF half = vmul(vmul(vset1(0.5f), t), vmul(vexp(s), vadd(vset1(1.f), vsub(err, lo))));  // 0.5 erfc(z)
   half = vselect_gt(hi, big, vzero(), half);
   // x < 0: half; else 1 - half (NaN: hi is NaN, the compares are false, 1 - NaN = NaN)
   return vselect_lt(x, vzero(), half, vsub(vset1(1.f), half));
