@@ -1,9 +1,9 @@
-"""RNN / LSTM forward and forward+backward vs torch.nn.LSTM / torch.nn.RNN, 1 and 2 threads.
+"""RNN / LSTM / GRU forward and forward+backward vs torch.nn.LSTM / RNN / GRU, 1 and 2 threads.
 
 Interleaves nnengine and torch (A, B, A, B ...) in one process and reports medians and the ratio
 torch / nnengine (> 1 means nnengine is faster). Writes bench/results/bench_rnn.json.
 
-    python bench/bench_rnn.py [--rounds 15]
+    python bench/bench_rnn.py [--rounds 15] [--only GRU]
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ CASES = [
     ("RNN T50 B32 I64 H128", "RNN", 50, 32, 64, 128, 1, False),
     ("RNN same, 2-layer bidir", "RNN", 50, 32, 64, 128, 2, True),
     ("RNN latency T100 B1 I32 H64", "RNN", 100, 1, 32, 64, 1, False),
+    ("GRU T50 B32 I64 H128", "GRU", 50, 32, 64, 128, 1, False),
+    ("GRU same, 2-layer bidir", "GRU", 50, 32, 64, 128, 2, True),
+    ("GRU latency T100 B1 I32 H64", "GRU", 100, 1, 32, 64, 1, False),
 ]
 
 
@@ -82,10 +85,11 @@ def run_case(case, threads, rounds):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--only", default="", help="run only the cases whose name contains this text")
     args = ap.parse_args()
     rows = []
     print(f"{'case':32s} {'thr':>3s} {'pass':8s} {'nnengine ms':>12s} {'torch ms':>10s} {'torch/ne':>9s}")
-    for case in CASES:
+    for case in [c for c in CASES if args.only in c[0]]:
         for threads in (1, 2):
             res = run_case(case, threads, args.rounds)
             for kind, (a, b) in res.items():

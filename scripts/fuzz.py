@@ -848,6 +848,29 @@ def t_gru_backward(g: G) -> str:
                 g.arr((T, B, W)), g.arr((T, B, 4 * H)), reverse=g.bool_(), reference=g.bool_(),
                 y_col=_col(g, W, H, False))
 
+def _emb_dims(g: G):
+    V, D = g.n(0, 6), g.n(0, 9)
+    shape = (g.n(0, 4), g.n(0, 3)) if g.pct(50) else (g.n(0, 5),)
+    return V, D, shape, g.arr(shape, g.pick(["int64", "int32"]), fill="idx", hi=V)
+
+
+def t_embedding_forward(g: G) -> str:
+    V, D, _, idx = _emb_dims(g)
+    return call("_core.embedding_forward", idx, g.arr((V, D)), reference=g.bool_())
+
+
+def t_embedding_backward(g: G) -> str:
+    V, D, shape, idx = _emb_dims(g)
+    return call("_core.embedding_backward", g.arr(shape + (D,)), idx, g.int_(V, V), g.int_(-1, max(V - 1, -1)),
+                scale_grad_by_freq=g.bool_(), reference=g.bool_())
+
+
+def t_embedding_renorm(g: G) -> str:
+    V, D, _, idx = _emb_dims(g)
+    return call("_core.embedding_renorm", g.arr((V, D)), idx, g.flt(0, 3),
+                norm_type=g.pick(["2.0", "1.0", "float('inf')", "0.0", "3.0"]) if g.pct(80) else g.flt(-2, 4),
+                reference=g.bool_())
+
 def t_vmath(g: G) -> str:
     n = g.n(0, 40)
     return call("_core.vmath", g.arr((n,)), g.str_(["sigmoid", "tanh", "exp", "sigmoid_fast", "tanh_fast",
@@ -1313,6 +1336,21 @@ def f_multihead_attention(g: G) -> str:
             f"need_weights={g.bool_()}, attn_mask={mask}, average_attn_weights={g.bool_()})\nBW(R)")
 
 
+def f_embedding(g: G) -> str:
+    V, D, shape, idx = _emb_dims(g)
+    if idx.startswith("A(") and g.pct(70):
+        idx = f"T({idx}, False)"
+    pad = "None" if g.pct(50) else g.int_(-V, max(V - 1, -V))
+    max_norm = "None" if g.pct(60) else g.flt(0, 3)
+    kind = g.pick(["F", "nn", "one_hot"])
+    if kind == "one_hot":
+        return call("F.one_hot", idx, g.int_(-1, V + 1))
+    if kind == "nn":
+        return (f"m = nn.Embedding({V}, {D}, padding_idx={pad}, max_norm={max_norm}, "
+                f"scale_grad_by_freq={g.bool_()})\nR = m({idx})\nBW(R)")
+    return call("F.embedding", idx, _t(g, (V, D)), padding_idx=pad, max_norm=max_norm,
+                scale_grad_by_freq=g.bool_(), post="BW(R)")
+
 TARGETS: Dict[str, Callable[[G], str]] = {
     "conv2d_forward": t_conv2d_forward,
     "conv2d_backward_data": t_conv2d_backward_data,
@@ -1357,6 +1395,9 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "lstm_backward": t_lstm_backward,
     "gru_forward": t_gru_forward,
     "gru_backward": t_gru_backward,
+    "embedding_forward": t_embedding_forward,
+    "embedding_backward": t_embedding_backward,
+    "embedding_renorm": t_embedding_renorm,
     "vmath": t_vmath,
     "attention_forward": t_attention_forward,
     "attention_backward": t_attention_backward,
@@ -1390,6 +1431,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.rnn_sequence": f_rnn_sequence,
     "F.rnn_lstm": f_rnn_functions,
     "nn.RNN_LSTM": f_rnn_modules,
+    "F.embedding": f_embedding,
     "F.scaled_dot_product_attention": f_sdpa,
     "nn.MultiheadAttention": f_multihead_attention,
 }

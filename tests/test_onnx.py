@@ -120,6 +120,12 @@ LAYERS = {
     "lstm_nobias": (lambda: nn.LSTM(6, 5, bias=False), (4, 3, 6)),
     "rnncell": (lambda: nn.RNNCell(6, 5), (3, 6)),
     "lstmcell": (lambda: nn.LSTMCell(6, 5), (3, 6)),
+    # GRU: linear_before_reset=1 (torch's b_hn placement); N(0, 1) parameters so that placement matters
+    "gru": (lambda: _affine(nn.GRU(6, 5)), (4, 3, 6)),
+    "gru_bi_3_bf": (lambda: _affine(nn.GRU(6, 5, num_layers=3, bidirectional=True, batch_first=True, dropout=0.2)),
+                    (3, 4, 6)),
+    "gru_nobias": (lambda: nn.GRU(6, 5, bias=False), (4, 3, 6)),
+    "grucell": (lambda: _affine(nn.GRUCell(6, 5)), (3, 6)),
 }
 
 

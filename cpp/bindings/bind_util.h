@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/checked.h"
@@ -38,6 +39,7 @@ inline std::string shape_str(const std::vector<int64_t>& v) {
 
 template <class T>
 inline const char* dtype_name() {
+  if (std::is_integral<T>::value) return sizeof(T) == 4 ? "int32" : "int64";
   return sizeof(T) == 4 ? "float32" : "float64";
 }
 
@@ -95,6 +97,22 @@ inline void expect_shape(const py::array& a, const char* name, const std::vector
   for (size_t i = 0; ok && i < shape.size(); ++i) ok = a.shape(i) == shape[i];
   if (!ok)
     throw py::value_error(std::string(name) + ": expected shape " + shape_str(shape) + ", got " + shape_str(a));
+}
+
+// An index out of range: raises nnengine's IndexOutOfRangeError, a subclass of both IndexError (what
+// PyTorch raises for a bad index) and ValueError (a bad argument value, as every other check here).
+[[noreturn]] inline void throw_index_error(const std::string& msg) {
+  static PyObject* type = [] {
+    PyObject* bases = PyTuple_Pack(2, PyExc_IndexError, PyExc_ValueError);
+    PyObject* t = PyErr_NewExceptionWithDoc("nnengine.IndexOutOfRangeError",
+                                            "An index outside its valid range (an IndexError and a ValueError).",
+                                            bases, nullptr);
+    Py_XDECREF(bases);
+    return t;  // kept for the process's lifetime
+  }();
+  if (!type) throw py::error_already_set();
+  PyErr_SetString(type, msg.c_str());
+  throw py::error_already_set();
 }
 
 inline void expect(bool cond, const std::string& msg) {

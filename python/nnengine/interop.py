@@ -1,11 +1,11 @@
 """PyTorch interop: convert a torch ``nn.Sequential`` (nested too) to nnengine and back.
 
 nnengine layers share PyTorch's parameter names, shapes and gate orders, so weights move with
-``layer.load_state_dict(torch_layer.state_dict())`` (Linear, Conv1d/2d, ConvTranspose1d/2d, BatchNorm1d/2d, RNN, LSTM, RNNCell,
-LSTMCell, and any nesting of them). ``from_torch`` builds the nnengine twin of a torch module tree made of
+``layer.load_state_dict(torch_layer.state_dict())`` (Linear, Conv1d/2d, ConvTranspose1d/2d, BatchNorm1d/2d, RNN, LSTM, GRU,
+RNNCell, LSTMCell, GRUCell, Embedding, and any nesting of them). ``from_torch`` builds the nnengine twin of a torch module tree made of
 Sequential, Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax,
-LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, RNNCell, LSTMCell,
-MultiheadAttention, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d, GELU, SiLU, Mish, Softplus(beta, threshold),
+LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell,
+Embedding, MultiheadAttention, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d, GELU, SiLU, Mish, Softplus(beta, threshold),
 Hardtanh, ReLU6, Hardswish, Hardsigmoid, Softsign and PReLU (and MaxPool1d, AvgPool1d, AdaptiveAvg/MaxPool1d/2d,
 Upsample, the padding layers, Dropout1d/2d), with the
 same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
@@ -108,6 +108,14 @@ def _rnn_args(m: Any) -> Dict[str, Any]:
     return kw
 
 
+def _embedding_args(m: Any, path: str) -> Dict[str, Any]:
+    """Embedding's constructor arguments, read from a torch or an nnengine instance (same attributes)."""
+    if m.sparse:
+        raise _unsupported(m, path, "sparse=True")
+    return dict(num_embeddings=m.num_embeddings, embedding_dim=m.embedding_dim, padding_idx=m.padding_idx,
+                max_norm=m.max_norm, norm_type=m.norm_type, scale_grad_by_freq=m.scale_grad_by_freq)
+
+
 def _mha_args(m: Any) -> Dict[str, Any]:
     """MultiheadAttention's constructor arguments, read from a torch or an nnengine instance (same attributes)."""
     return dict(embed_dim=m.embed_dim, num_heads=m.num_heads, dropout=float(m.dropout),
@@ -199,6 +207,12 @@ def _from_layer(m: Any, path: str) -> Module:
         return nn.RNN(m.input_size, m.hidden_size, nonlinearity=m.nonlinearity, **_rnn_args(m))
     if type(m) is tnn.LSTM:
         return nn.LSTM(m.input_size, m.hidden_size, **_rnn_args(m))
+    if type(m) is tnn.GRU:
+        return nn.GRU(m.input_size, m.hidden_size, **_rnn_args(m))
+    if type(m) is tnn.GRUCell:
+        return nn.GRUCell(m.input_size, m.hidden_size, m.bias)
+    if type(m) is tnn.Embedding:
+        return nn.Embedding(**_embedding_args(m, path), _freeze=not m.weight.requires_grad)
     if type(m) is tnn.RNNCell:
         return nn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
     if type(m) is tnn.MultiheadAttention:
@@ -281,12 +295,18 @@ def _to_layer(m: Module, tnn: Any, path: str) -> Any:
     got = _to_resample_layer(m, tnn)
     if got is not None:
         return got
-    if t in (nn.RNN, nn.LSTM):
+    if t in (nn.RNN, nn.LSTM, nn.GRU):
         kw = dict(num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first, dropout=m.dropout,
                   bidirectional=m.bidirectional)
         if t is nn.RNN:
             return tnn.RNN(m.input_size, m.hidden_size, nonlinearity=m.nonlinearity, **kw)
-        return tnn.LSTM(m.input_size, m.hidden_size, **kw)
+        return (tnn.LSTM if t is nn.LSTM else tnn.GRU)(m.input_size, m.hidden_size, **kw)
+    if t is nn.GRUCell:
+        return tnn.GRUCell(m.input_size, m.hidden_size, m.bias)
+    if t is nn.Embedding:
+        out = tnn.Embedding(**_embedding_args(m, path))
+        out.weight.requires_grad_(m.weight.requires_grad)
+        return out
     if t is nn.RNNCell:
         return tnn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
     if t is nn.MultiheadAttention:

@@ -8,8 +8,9 @@ AvgPool2d (count_include_pad=1), MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, E
 Softplus(beta, threshold), Softmax, LogSoftmax, Maxout, GELU (erf and tanh forms), SiLU, Mish, Hardtanh/ReLU6 (Clip),
 Hardswish, Hardsigmoid, Softsign, PReLU, BatchNorm1d/2d (eval, running statistics), LayerNorm (LayerNormalization),
 GroupNorm (InstanceNormalization on the grouped view + affine), InstanceNorm1d/2d/3d (batched input), Dropout and
-Identity (identity), Flatten, Unflatten, RNN and LSTM (stacked, bidirectional, batch_first; zero initial state),
-RNNCell/LSTMCell, MultiheadAttention (as
+Identity (identity), Flatten, Unflatten, RNN, LSTM and GRU (stacked, bidirectional, batch_first; zero initial
+state; GRU with linear_before_reset=1, PyTorch's b_hn placement), RNNCell/LSTMCell/GRUCell, Embedding (Gather on
+int64 ids), MultiheadAttention (as
 self-attention m(x, x, x): outputs attn_output and the head-averaged weights), Sequential, and the
 models LogisticRegression, MLP, LeNet5 and CharLSTM. Anything else raises ``NotImplementedError`` naming the
 layer. ``register(cls)`` adds a converter for your own Module.
@@ -29,9 +30,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import _core, nn
 from . import functional as F
 from . import models as _models
-from . import nn
 from .autograd import no_grad
 from .functional._attention import default_scale
 from .functional._conv import single
@@ -448,22 +449,29 @@ def _sequential(g: _Graph, m: nn.Sequential, x_name: str, x: Any, path: str):
 
 
 # ============================================================================= recurrent layers
-_ONNX_GATES = [0, 3, 1, 2]  # PyTorch blocks (i, f, g, o) -> ONNX LSTM order (i, o, f, c)
+# PyTorch gate blocks -> ONNX order: LSTM (i, f, g, o) -> (i, o, f, c); GRU (r, z, n) -> (z, r, h)
+_ONNX_GATES = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN": [0]}
+
+
+def _kind(m: Module) -> str:
+    """The ONNX operator of a recurrent layer or cell: LSTM, GRU or RNN."""
+    if isinstance(m, (nn.LSTM, nn.LSTMCell)):
+        return "LSTM"
+    return "GRU" if isinstance(m, (nn.GRU, nn.GRUCell)) else "RNN"
 
 
 def _gates(w: np.ndarray, kind: str, hidden: int) -> np.ndarray:
-    if kind == "RNN":
-        return w
-    blocks = w.reshape((4, hidden) + w.shape[1:])
-    return blocks[_ONNX_GATES].reshape(w.shape)
+    order = _ONNX_GATES[kind]
+    blocks = w.reshape((len(order), hidden) + w.shape[1:])
+    return blocks[order].reshape(w.shape)
 
 
 def _recurrent(g: _Graph, kind: str, x_name: str, params: List[Tuple[Any, ...]], hidden: int, num_layers: int,
                directions: int, nonlinearity: str) -> Tuple[str, List[str], List[str]]:
-    """Stack ONNX RNN/LSTM nodes on (T, B, I) input; returns (output (T, B, D*H), [Y_h per layer], [Y_c])."""
+    """Stack ONNX RNN/LSTM/GRU nodes on (T, B, I) input; returns (output (T, B, D*H), [Y_h per layer], [Y_c])."""
     hs: List[str] = []
     cs: List[str] = []
-    gates = 4 if kind == "LSTM" else 1
+    gates = len(_ONNX_GATES[kind])
     for layer in range(num_layers):
         ws, rs, bs = [], [], []
         for d in range(directions):
@@ -478,6 +486,8 @@ def _recurrent(g: _Graph, kind: str, x_name: str, params: List[Tuple[Any, ...]],
                                  "direction": "bidirectional" if directions == 2 else "forward"}
         if kind == "RNN":
             attrs["activations"] = ["Tanh" if nonlinearity == "tanh" else "Relu"] * directions
+        if kind == "GRU":
+            attrs["linear_before_reset"] = 1  # r * (h R_h^T + Rb_h): PyTorch's b_hn inside the reset product
         ins = [x_name, g.const(np.stack(ws), "W"), g.const(np.stack(rs), "R"), g.const(np.stack(bs), "B")]
         n_out = 3 if kind == "LSTM" else 2
         outs = g.node(kind, ins, kind.lower(), outputs=n_out, **attrs)
@@ -499,11 +509,11 @@ def _rnn_params(m: Module) -> List[Tuple[Any, ...]]:
     return [tuple(None if p is None else p.data for p in flat[i : i + 4]) for i in range(0, len(flat), 4)]
 
 
-@register(nn.RNN, nn.LSTM)
+@register(nn.RNN, nn.LSTM, nn.GRU)
 def _rnn_layer(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     if x.ndim != 3:
         raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched 3-D input, got shape {x.shape}")
-    kind = "LSTM" if isinstance(m, nn.LSTM) else "RNN"
+    kind = _kind(m)
     if m.batch_first:
         x_name = g.node("Transpose", [x_name], "to_time_major", perm=[1, 0, 2])
     out, hs, cs = _recurrent(g, kind, x_name, _rnn_params(m), m.hidden_size, m.num_layers,
@@ -516,11 +526,11 @@ def _rnn_layer(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     return (out, _concat0(g, hs, "h_n")), y
 
 
-@register(nn.RNNCell, nn.LSTMCell)
+@register(nn.RNNCell, nn.LSTMCell, nn.GRUCell)
 def _cell(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     if x.ndim != 2:
         raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched (B, I) input, got {x.shape}")
-    kind = "LSTM" if isinstance(m, nn.LSTMCell) else "RNN"
+    kind = _kind(m)
     seq = g.node("Unsqueeze", [x_name, g.ints([0], "axes")], "as_sequence")
     b = (m.bias_ih.data, m.bias_hh.data) if m.bias else (None, None)
     _, hs, cs = _recurrent(g, kind, seq, [(m.weight_ih.data, m.weight_hh.data) + b], m.hidden_size, 1, 1,
@@ -530,6 +540,17 @@ def _cell(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     if kind == "LSTM":
         return (h, g.node("Squeeze", [cs[0], axes], "c")), _run(m, x)
     return h, _run(m, x)
+
+
+# ============================================================================= embedding
+@register(nn.Embedding)
+def _embedding(g: _Graph, m: nn.Embedding, x_name: str, x: Any, path: str):
+    """Gather rows of the table by int64 ids. With max_norm, every row of the exported table is renormalised
+    beforehand (a copy: the model is untouched), which equals renormalising the looked-up rows at run time."""
+    w = np.array(m.weight.data, dtype=np.float32, copy=True)
+    if m.max_norm is not None and w.shape[0]:
+        _core.embedding_renorm(w, np.arange(w.shape[0]), m.max_norm, m.norm_type)
+    return g.node("Gather", [g.const(w, "weight"), x_name], "embedding", axis=0), _run(m, x)
 
 
 # ============================================================================= attention

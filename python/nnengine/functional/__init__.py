@@ -26,6 +26,7 @@ from ._attention import scaled_dot_product_attention
 
 # --- convolution, pooling, maxout, batch norm, dropout (issue 4)
 from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ._embedding import embedding, one_hot  # (issue 17)
 from ._layer_norm import group_norm, instance_norm, layer_norm
 from ._linear import linear, matmul_arrays
 from ._loss import (

@@ -84,6 +84,9 @@ from .modules.resample import (
 # --- recurrent networks (issue 5)
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
+# --- embeddings (issue 17)
+from .modules.sparse import Embedding
+
 # --- distributed training (issue 18): batch statistics over all ranks
 from .modules.syncbatchnorm import SyncBatchNorm
 from .parameter import Parameter
