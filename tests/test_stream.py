@@ -321,3 +321,20 @@ def test_detector_many_streams_flags_the_right_ids(rng):
     events = det.events + det.open_events()
     assert {e.stream_id for e in events} == set(bad)
     assert all(e.start == bad[e.stream_id] for e in events)
+
+
+def test_recurrent_model_and_running_norm_save_load(tmp_path, rng):
+    ne.manual_seed(10)
+    m = RecurrentModel(3, 8, 2, cell="gru").eval()
+    norm = RunningNorm(3).update(rng.standard_normal((50, 3)))
+    ne.save({"model": m.state_dict(), "norm": norm.state_dict()}, str(tmp_path / "m.nne"))
+    blob = ne.load(str(tmp_path / "m.nne"))
+    m2 = RecurrentModel(3, 8, 2, cell="gru").eval()
+    m2.load_state_dict(blob["model"])
+    n2 = RunningNorm(3)
+    n2.load_state_dict(blob["norm"])
+    x = rng.standard_normal((5, 2, 3)).astype(np.float32)
+    with ne.no_grad():
+        np.testing.assert_array_equal(m(ne.tensor(x))[0].data, m2(ne.tensor(x))[0].data)
+    np.testing.assert_array_equal(n2.normalize(x), norm.normalize(x))
+    assert n2.count == 50
