@@ -9,6 +9,7 @@ Nothing here imports above the tape: the ``Tensor`` class, the grad-mode state a
 handed over by ``nnengine.autograd.configure`` at import time.
 """
 
+from collections import deque as _deque
 from weakref import ref as _weakref
 
 import numpy as np
@@ -23,6 +24,17 @@ cdef object _recorder = None      # nnengine.compile's capture hook: called afte
 cdef object _F32 = np.dtype(np.float32)
 cdef object _zeros = np.zeros
 cdef object _asarray = np.asarray
+try:
+    from numpy.lib.array_utils import byte_bounds as _np_byte_bounds  # numpy >= 2
+except ImportError:  # numpy 1.x
+    _np_byte_bounds = np.byte_bounds
+cdef object _byte_bounds = _np_byte_bounds
+# Version counting by memory range: every in-place write outside the tape (``note_mutation``) gets the next
+# epoch and its byte range; a recorded node keeps the epoch it was recorded at. Before a node's backward runs,
+# if anything was written since, the arrays its context saved are checked against those ranges (PyTorch's
+# "modified by an inplace operation" error instead of a silently wrong gradient). Nothing on the hot path.
+cdef long long _epoch = 0
+cdef object _mutations = _deque(maxlen=4096)  # (epoch, lo, hi) of the most recent in-place writes
 
 
 def configure(tensor_loader, state, check_forward, check_backward, unbroadcast):
@@ -75,6 +87,7 @@ cdef class Node:
     cdef public list inputs
     cdef public Py_ssize_t n_outputs
     cdef public tuple out_shapes
+    cdef public long long stamp
     cdef object __weakref__
 
     def __init__(self, fn, ctx, list inputs, Py_ssize_t n_outputs, tuple out_shapes):
@@ -83,6 +96,7 @@ cdef class Node:
         self.inputs = inputs
         self.n_outputs = n_outputs
         self.out_shapes = out_shapes
+        self.stamp = _epoch
 
     def name(self):
         return self.fn.__name__
@@ -120,6 +134,53 @@ def consumed(t):
         if n is not None and (<Node>n).ctx is not None:
             return True
     return False
+
+
+def note_mutation(arr):
+    """Record an in-place write to ndarray ``arr`` made outside the tape (``x.add_()`` under ``no_grad``,
+    ``x[i] = v`` on a tensor that needs no gradient, ``fill_``/``zero_``/``copy_``...)."""
+    global _epoch
+    if not isinstance(arr, np.ndarray) or arr.size == 0:
+        return
+    _epoch += 1
+    lo, hi = _byte_bounds(arr)
+    _mutations.append((_epoch, lo, hi))
+
+
+cdef inline bint overlaps(object a, list ranges):
+    cdef object lo, hi
+    if not isinstance(a, np.ndarray) or a.size == 0:
+        return False
+    lo, hi = _byte_bounds(a)
+    for r in ranges:
+        if lo < r[1] and r[0] < hi:
+            return True
+    return False
+
+
+cdef void check_saved(Node node) except *:
+    """Raise if an array the node's context saved was written in place after the node was recorded."""
+    cdef list ranges = [(m[1], m[2]) for m in _mutations if m[0] > node.stamp]
+    cdef object v, e
+    if not ranges:
+        return
+    cdef list saved = list(node.ctx.saved_tensors)
+    d = getattr(node.ctx, "__dict__", None)
+    if d:
+        saved.extend(d.values())
+    for v in saved:
+        if isinstance(v, (tuple, list)):
+            for e in v:
+                if overlaps(e, ranges):
+                    break
+            else:
+                continue
+        elif not overlaps(v, ranges):
+            continue
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"an array saved by {node.fn.__name__} was written in place after the forward pass recorded it. "
+            "Hint: do the in-place update after backward(), or on a .clone() of the tensor.")
 
 
 def apply(cls, *args):
@@ -218,7 +279,7 @@ def run_backward(root, grad):
     grads[id(rnode)][root._out_index] = grad
     cdef Node node, tnode
     cdef list gouts, slot
-    cdef object gin, g, t, prev, shp
+    cdef object gin, g, t, prev, shp, tdt
     cdef Py_ssize_t i, k, nin
     cdef object prev_mode = getattr(_state, "enabled", True)
     cdef bint check = anomaly()
@@ -235,6 +296,8 @@ def run_backward(root, grad):
                 raise RuntimeError(
                     "Trying to backward through the graph a second time: the saved arrays of "
                     f"{node.fn.__name__} were freed by the first backward()")
+            if node.stamp < _epoch:
+                check_saved(node)
             gin = node.fn.backward(node.ctx, *gouts)
             if not isinstance(gin, tuple):
                 gin = (gin,)
@@ -250,8 +313,10 @@ def run_backward(root, grad):
                 shp = t.data.shape
                 if g.shape != shp:
                     g = _unbroadcast(g, shp)
-                if g.dtype is not _F32 and g.dtype != _F32:
-                    g = g.astype(np.float32)
+                tdt = t.data.dtype
+                if g.dtype is not tdt and g.dtype != tdt:
+                    # a gradient has its tensor's floating dtype (float32, or float64 end to end)
+                    g = g.astype(tdt if tdt.kind == "f" else _F32)
                 if t._ctx is None:
                     t._accumulate(g)
                 else:

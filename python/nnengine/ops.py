@@ -80,10 +80,10 @@ class Pow(Function):
         na, nb = ctx.needs_input_grad[:2]
         ga = gb = None
         if na:
-            ga = g * b * np.power(a, b - 1, dtype=f32)
+            ga = g * b * np.power(a, b - 1, dtype=g.dtype)
         if nb:
             with np.errstate(divide="ignore", invalid="ignore"):
-                gb = g * out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(f32)
+                gb = g * out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(g.dtype)
         return ga, gb
 
 
@@ -206,7 +206,7 @@ class Sum(Function):
     def backward(ctx, g):
         if ctx.axis is not None and not ctx.keepdims:
             g = np.expand_dims(g, ctx.axis)
-        return np.broadcast_to(g, ctx.shape).astype(f32)
+        return np.broadcast_to(g, ctx.shape).astype(g.dtype)
 
 
 class Mean(Function):
@@ -221,7 +221,7 @@ class Mean(Function):
     def backward(ctx, g):
         if ctx.axis is not None and not ctx.keepdims:
             g = np.expand_dims(g, ctx.axis)
-        return (np.broadcast_to(g, ctx.shape) / f32(ctx.n)).astype(f32)
+        return (np.broadcast_to(g, ctx.shape) / f32(ctx.n)).astype(g.dtype)
 
 
 class Var(Function):
@@ -238,7 +238,7 @@ class Var(Function):
         (d,) = ctx.saved_tensors
         if ctx.axis is not None and not ctx.keepdims:
             g = np.expand_dims(g, ctx.axis)
-        return (2.0 * d * g / ctx.denom).astype(f32)
+        return (2.0 * d * g / ctx.denom).astype(g.dtype)
 
 
 class MaxMin(Function):
@@ -257,7 +257,7 @@ class MaxMin(Function):
         (w,) = ctx.saved_tensors
         if not ctx.keepdims:
             g = np.expand_dims(g, ctx.axis) if ctx.axis is not None else np.reshape(g, (1,) * w.ndim)
-        return (w * g).astype(f32)
+        return (w * g).astype(g.dtype)
 
 
 class Reshape(Function):
@@ -303,7 +303,7 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, g):
-        out = np.zeros(ctx.shape, dtype=f32)
+        out = np.zeros(ctx.shape, dtype=g.dtype)
         from .tensor import _is_basic_index
 
         if _is_basic_index(ctx.idx):
@@ -345,7 +345,7 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return None, np.where(ctx.cond, g, 0).astype(f32), np.where(ctx.cond, 0, g).astype(f32)
+        return None, np.where(ctx.cond, g, 0).astype(g.dtype), np.where(ctx.cond, 0, g).astype(g.dtype)
 
 
 
@@ -421,7 +421,7 @@ class Gather(Function):
 
     @staticmethod
     def backward(ctx, g):
-        out = np.zeros(ctx.shape, dtype=f32)
+        out = np.zeros(ctx.shape, dtype=g.dtype)
         np.add.at(out, ctx.grid, g)
         return out
 
@@ -449,10 +449,89 @@ class Scatter(Function):
             ga[ctx.grid] = 0
         gs = None
         if ctx.needs_input_grad[2]:
-            gs = np.zeros(ctx.src_shape, dtype=f32)
+            gs = np.zeros(ctx.src_shape, dtype=g.dtype)
             sel = np.asarray(g[ctx.grid])
             gs[tuple(slice(0, n) for n in sel.shape)] = sel
         return ga, None, gs
+
+
+_SCATTER_UFUNC = {"sum": np.add, "prod": np.multiply, "mean": np.add, "amax": np.maximum, "amin": np.minimum}
+
+
+def _identity(reduce: str, dt: np.dtype) -> object:
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dt.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dt.kind == "b":
+        return reduce != "amax"
+    info = np.iinfo(dt)
+    return info.min if reduce == "amax" else info.max
+
+
+class ScatterReduce(Function):
+    """torch.scatter_reduce along ``axis`` (``reduce`` in sum/prod/mean/amax/amin, ``include_self``), with
+    torch's gradients: mean divides by the count, prod by exclusive products (zeros handled exactly),
+    amax/amin split evenly among the values equal to the result."""
+
+    @staticmethod
+    def forward(ctx, a, index, src, axis, reduce, include_self):
+        grid = _grid(index, axis)
+        src = np.asarray(src, dtype=a.dtype)
+        src = np.broadcast_to(src, index.shape) if src.ndim == 0 else src[tuple(slice(0, n) for n in index.shape)]
+        out = np.array(a, copy=True)
+        hit = np.zeros(a.shape, dtype=np.int64)
+        np.add.at(hit, grid, 1)
+        touched = hit > 0
+        if not include_self:
+            out[touched] = _identity(reduce, a.dtype)
+        _SCATTER_UFUNC[reduce].at(out, grid, src)
+        count = hit + (1 if include_self else 0)
+        if reduce == "mean":
+            n = np.where(touched, count, 1).astype(out.dtype)
+            out = out / n if out.dtype.kind == "f" else out // n
+        ctx.save_for_backward(a, src, out)
+        ctx.grid, ctx.touched, ctx.count = grid, touched, count
+        ctx.reduce, ctx.include_self, ctx.src_shape = reduce, include_self, np.shape(src)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, src, out = ctx.saved_tensors
+        grid, touched, reduce = ctx.grid, ctx.touched, ctx.reduce
+        keep_self = ctx.include_self
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if reduce in ("sum", "mean"):
+                gt = g / np.where(touched, ctx.count, 1) if reduce == "mean" else g
+                ga, gs = np.array(gt, dtype=g.dtype), np.asarray(gt[grid])
+            elif reduce == "prod":
+                # d out / d v = product of the other values at v's target (exact with zeros)
+                zeros = np.zeros(a.shape, np.int64)
+                nz_prod = np.ones(a.shape, g.dtype)
+                if keep_self:
+                    zeros += touched & (a == 0)
+                    nz_prod = np.where(touched & (a != 0), a, 1).astype(g.dtype)
+                np.add.at(zeros, grid, (src == 0).astype(np.int64))
+                np.multiply.at(nz_prod, grid, np.where(src == 0, 1, src).astype(g.dtype))
+
+                def others(v, z, p):
+                    return np.where(v != 0, np.where(z == 0, p / np.where(v != 0, v, 1), 0), np.where(z == 1, p, 0))
+
+                ga = g * others(a, zeros, nz_prod)
+                gs = g[grid] * others(src, zeros[grid], nz_prod[grid])
+            else:  # amax / amin: evenly among the values equal to the result
+                eq_src = (src == out[grid])
+                n = np.zeros(a.shape, np.int64)
+                np.add.at(n, grid, eq_src.astype(np.int64))
+                eq_self = (a == out) if keep_self else np.zeros(a.shape, bool)
+                n += touched & eq_self
+                share = g / np.maximum(n, 1)
+                ga = np.where(touched, np.where(eq_self, share, 0), g)
+                gs = np.where(eq_src, share[grid], 0)
+        ga = np.where(touched, ga if keep_self else 0, g)
+        return ga.astype(g.dtype), None, np.asarray(gs, dtype=g.dtype).reshape(ctx.src_shape)
 
 
 class IndexPut(Function):
@@ -480,7 +559,7 @@ class MaskedFill(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return np.where(ctx.mask, 0, g).astype(f32), None, None
+        return np.where(ctx.mask, 0, g).astype(g.dtype), None, None
 
 
 class MaxMinBinary(Function):
@@ -496,7 +575,7 @@ class MaxMinBinary(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         win = (a > b) if ctx.is_max else (a < b)
-        w = np.where(a == b, f32(0.5), win.astype(f32))
+        w = np.where(a == b, f32(0.5), win.astype(g.dtype))
         return g * w, g * (1 - w)
 
 
@@ -517,7 +596,7 @@ class Unary(Function):
         a, out = ctx.saved_tensors
         _, df = _UNARY[ctx.name]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (g * df(a, out)).astype(f32, copy=False), None
+            return (g * df(a, out)).astype(g.dtype, copy=False), None
 
 
 def _erf(a: np.ndarray) -> np.ndarray:
@@ -614,7 +693,7 @@ class Norm(Function):
                 r = np.where(out == 0, 0, a / out)
             else:
                 r = np.where(out == 0, 0, np.sign(a) * np.abs(a) ** (p - 1) / out ** (p - 1))
-        return (g * r).astype(f32), None, None, None
+        return (g * r).astype(g.dtype), None, None, None
 
 
 class Repeat(Function):
@@ -669,7 +748,7 @@ class Prod(Function):
         others = (left * right).reshape(a.shape)
         if ax is not None and not ctx.keepdims:
             g = np.expand_dims(g, ax)
-        return (g * others).astype(f32), None, None, None
+        return (g * others).astype(g.dtype), None, None, None
 
 
 class LogSumExp(Function):
@@ -687,7 +766,7 @@ class LogSumExp(Function):
         a, s = ctx.saved_tensors
         if not ctx.keepdims:
             g = np.expand_dims(g, ctx.axis)
-        return (g * np.exp(a - s)).astype(f32), None, None
+        return (g * np.exp(a - s)).astype(g.dtype), None, None
 
 
 class TriMask(Function):
@@ -711,7 +790,7 @@ class Diag(Function):
     def backward(ctx, g):
         if len(ctx.shape) == 1:
             return np.diag(g, ctx.k).copy(), None
-        out = np.zeros(ctx.shape, f32)
+        out = np.zeros(ctx.shape, g.dtype)
         n = g.shape[0]
         r = np.arange(n) + max(-ctx.k, 0)
         out[r, r + ctx.k] = g
@@ -766,4 +845,4 @@ class Select(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return (g * ctx.w).astype(f32), None, None
+        return (g * ctx.w).astype(g.dtype), None, None

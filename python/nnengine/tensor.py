@@ -25,6 +25,7 @@ from . import ops
 from ._device import CPU, DeviceError, check_device, is_device_like
 from ._dtypes import to_dtype, type_name
 from ._tape import consumed as _tape_consumed
+from ._tape import note_mutation as _note_mutation
 from .autograd import backward as _run_backward
 from .autograd import is_grad_enabled
 
@@ -317,7 +318,8 @@ class Tensor:
 
     def _accumulate(self, g: np.ndarray) -> None:
         if self.grad is None:
-            self.grad = np.array(g, dtype=np.float32, copy=True).reshape(self.data.shape)
+            dt = self.data.dtype if self.data.dtype.kind == "f" else np.float32
+            self.grad = np.array(g, dtype=dt, copy=True).reshape(self.data.shape)
         else:
             self.grad = self.grad + g
 
@@ -332,9 +334,9 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward: grad can be implicitly created only for scalar outputs, got shape {self.shape}")
-            g = np.ones(self.data.shape, dtype=np.float32)
+            g = np.ones(self.data.shape, dtype=self.data.dtype)
         else:
-            g = np.asarray(_as_array(grad), dtype=np.float32)
+            g = np.asarray(_as_array(grad), dtype=self.data.dtype)
             if g.shape != self.data.shape:
                 raise ValueError(f"grad: expected shape {self.data.shape}, got {g.shape}")
         _run_backward(self, g)
@@ -644,6 +646,7 @@ class Tensor:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(np.broadcast_shapes(res.shape, self.data.shape))}")
         self.data[...] = res
+        _note_mutation(self.data)
         return self
 
     def _ibin(self, o: Any, fn: Any, ufunc: Any, div: bool = False, alpha: Any = None) -> Tensor:
@@ -660,6 +663,7 @@ class Tensor:
         if alpha is not None:
             b = np.multiply(b, alpha)
         ufunc(self.data, b, out=self.data, casting="unsafe")
+        _note_mutation(self.data)
         return self
 
     def __iadd__(self, o):
@@ -732,6 +736,7 @@ class Tensor:
     def fill_(self, value: Any) -> Tensor:
         if not self._needs_tape((value,)):
             self.data[...] = _as_array(value)
+            _note_mutation(self.data)
             return self
         return self._rebind(lambda s: ops.MaskedFill.apply(s, np.ones(s.shape, bool), _as_array(value)))
 
@@ -741,6 +746,7 @@ class Tensor:
     def copy_(self, src: ArrayLike, non_blocking: bool = False) -> Tensor:
         if not self._needs_tape((src,)):
             np.copyto(self.data, _as_array(src), casting="unsafe")
+            _note_mutation(self.data)
             return self
         s = src if isinstance(src, Tensor) else Tensor._wrap(_as_array(src))
         return self._rebind(lambda _: s._cast(self.data.dtype).expand(self.shape).clone())
@@ -773,7 +779,7 @@ class Tensor:
         return self._inplace_apply(lambda s: s.unsqueeze(dim), reshape=True)
 
     def scatter_(self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None) -> Tensor:
-        return self._inplace_apply(lambda s: s.scatter(dim, index, src, value=value), (src,))
+        return self._inplace_apply(lambda s: s.scatter(dim, index, src, value=value, reduce=reduce), (src,))
 
     def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
         return self._inplace_apply(lambda s: s.scatter_add(dim, index, src), (src,))
@@ -1018,17 +1024,36 @@ class Tensor:
                                f"or complex dtype. Got: {_TORCH_SHORT.get(x.dtype.kind, x.dtype.name)}")
         return ops.Mean.apply(x, self._axis(dim), keepdim)
 
-    def var(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True, *,
-            correction: Optional[int] = None) -> Tensor:
-        """Variance (Bessel-corrected by default). nnengine's positional order is (dim, keepdim, unbiased);
-        pass ``unbiased=``/``correction=`` by keyword for code that runs on both.
-        """
-        c = (1 if unbiased else 0) if correction is None else int(correction)
-        return ops.Var.apply(self, self._axis(dim), keepdim, c)
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: Any = None, *,
+            correction: Optional[float] = None) -> Tensor:
+        """Variance, Bessel-corrected by default, with torch's overloads: ``var(dim, unbiased, keepdim)``
+        positionally, ``var(unbiased)`` with a bool first, or ``var(dim, correction=0, keepdim=True)``.
 
-    def std(self, dim: Any = None, keepdim: bool = False, unbiased: bool = True, *,
-            correction: Optional[int] = None) -> Tensor:
-        return self.var(dim, keepdim, unbiased, correction=correction).sqrt()
+        Example:
+            >>> ne.tensor([[1., 2.], [3., 5.]]).var(1, False)   # population variance per row
+            tensor([0.25, 1.  ])
+        """
+        if isinstance(dim, (bool, np.bool_)):  # var(unbiased)
+            if unbiased is not None:
+                raise TypeError("var(): with a bool first argument (unbiased) no further positional "
+                                f"arguments are accepted, got {unbiased!r}")
+            dim, unbiased = None, bool(dim)
+        if unbiased is not None and correction is not None:
+            raise TypeError("var(): pass either unbiased or correction, not both")
+        if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):
+            raise TypeError(f"unbiased: expected a bool, got {type(unbiased).__name__}")
+        if correction is None:
+            c = 0 if unbiased is False else 1
+        elif isinstance(correction, (bool, np.bool_)) or not isinstance(correction, (int, float, np.number)):
+            raise TypeError(f"correction: expected a number, got {type(correction).__name__}")
+        else:
+            c = correction
+        return ops.Var.apply(self, self._axis(dim), bool(keepdim), c)
+
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: Any = None, *,
+            correction: Optional[float] = None) -> Tensor:
+        """Standard deviation: :meth:`var`'s overloads, then ``sqrt``."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def prod(self, dim: Optional[int] = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self._cast(to_dtype(dtype))
@@ -1344,15 +1369,57 @@ class Tensor:
         return ops.Gather.apply(self, idx, _dim(dim, self.ndim))
 
     def scatter(self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None) -> Tensor:
-        """torch.scatter: ``out[i][index[i][j]] = src[i][j]`` for ``dim=1`` (``src`` a Tensor or a scalar)."""
-        if reduce is not None:
-            raise NotImplementedError("scatter: reduce= is not supported; use scatter_add")
+        """torch.scatter: ``out[i][index[i][j]] = src[i][j]`` for ``dim=1`` (``src`` a Tensor or a scalar);
+        ``reduce='add'`` or ``'multiply'`` combines instead of overwriting.
+
+        Example:
+            >>> ne.zeros(3).scatter(0, ne.tensor([0, 0, 2]), ne.tensor([1., 2., 3.]), reduce="add")
+            tensor([3., 0., 3.])
+        """
         if src is None:
             src = value
+        if reduce is not None:
+            modes = {"add": "sum", "multiply": "prod"}
+            if reduce not in modes:
+                raise ValueError(f"reduce: expected 'add' or 'multiply', got {reduce!r}")
+            return self.scatter_reduce(dim, index, src, modes[reduce])
         s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
         if isinstance(s, Tensor) and s.dtype != self.dtype:
             s = s._cast(self.dtype)
         return ops.Scatter.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), False)
+
+    def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Tensor:
+        """torch.scatter_reduce: combine ``src`` into ``self`` at ``index`` along ``dim`` with ``reduce`` in
+        ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``; ``include_self=False`` leaves the original
+        values out of every position that receives one. Differentiable like torch's.
+
+        Example:
+            >>> ne.zeros(2).scatter_reduce(0, ne.tensor([0, 0, 1]), ne.tensor([1., 5., 2.]), "amax")
+            tensor([5., 2.])
+        """
+        if reduce not in ops._SCATTER_UFUNC:
+            raise ValueError(f"reduce: expected one of {sorted(ops._SCATTER_UFUNC)}, got {reduce!r}")
+        idx = np.asarray(_as_array(index))
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"index: expected an integer tensor, got dtype {idx.dtype}")
+        d = _dim(dim, self.ndim)
+        if idx.ndim != max(self.ndim, 1) or any(idx.shape[k] > self.shape[k] for k in range(self.ndim) if k != d):
+            raise ValueError(f"index: expected {self.ndim} dimensions no larger than self {tuple(self.shape)} "
+                             f"outside dim {d}, got shape {idx.shape}")
+        if idx.size and (idx.min() < -self.shape[d] or idx.max() >= self.shape[d]):
+            raise IndexError(f"index: values must be in [{-self.shape[d]}, {self.shape[d] - 1}] along dim {d}")
+        s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
+        if isinstance(s, Tensor) and s.dtype != self.dtype:
+            s = s._cast(self.dtype)
+        sshape = np.shape(s.data if isinstance(s, Tensor) else s)
+        if len(sshape) and (len(sshape) != idx.ndim or any(a < b for a, b in zip(sshape, idx.shape))):
+            raise ValueError(f"src: expected a shape at least index's {idx.shape}, got {sshape}")
+        return ops.ScatterReduce.apply(self, idx, s, d, reduce, bool(include_self))
+
+    def scatter_reduce_(self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Tensor:
+        """In-place :meth:`scatter_reduce`."""
+        return self._inplace_apply(lambda s: s.scatter_reduce(dim, index, src, reduce, include_self=include_self),
+                                   (src,))
 
     def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
         s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
@@ -1404,6 +1471,7 @@ class Tensor:
             self._rebind(lambda s: ops.IndexPut.apply(s, v, idx))
             return
         self.data[idx] = _as_array(value)
+        _note_mutation(self.data)
 
     def __iter__(self):
         if self.data.ndim == 0:

@@ -1,0 +1,151 @@
+"""Issue 16 leftovers against torch: var/std overloads, scatter(reduce=)/scatter_reduce with gradients, and the
+version check that turns an in-place write to a saved array into torch's error instead of a wrong gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nnengine as ne
+from tests.conftest import require
+
+T = require("torch")
+
+X = np.array([[1.0, 2.0, 2.0, 3.0, 3.0], [5.0, 5.0, 1.0, 1.0, 0.0], [0.5, -1.0, 4.0, 2.0, 7.0]], np.float32)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.var(), lambda t: t.var(1), lambda t: t.var(1, False), lambda t: t.var(False), lambda t: t.var(True),
+    lambda t: t.var(0, True, True), lambda t: t.var(1, keepdim=True), lambda t: t.var(1, correction=0),
+    lambda t: t.var((0, 1), False), lambda t: t.std(1, True, True), lambda t: t.std(False), lambda t: t.std(0, False),
+    lambda t: t.std(dim=1, correction=2, keepdim=True)])
+def test_var_std_overloads_match_torch(call):
+    got = call(ne.tensor(X)).numpy()
+    ref = call(T.tensor(X)).numpy()
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+
+
+def test_var_module_function_and_errors():
+    np.testing.assert_allclose(ne.var(ne.tensor(X), 1, False).numpy(), T.var(T.tensor(X), 1, False).numpy(), rtol=1e-6)
+    with pytest.raises(TypeError, match="unbiased"):
+        ne.tensor(X).var(1, "yes")
+    with pytest.raises(TypeError, match="either unbiased or correction"):
+        ne.tensor(X).var(1, True, correction=0)
+
+
+def _scatter_pair(reduce, include_self, index, src_shape, self_vals=None):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 5)).astype(np.float64) if self_vals is None else self_vals
+    s = rng.standard_normal(src_shape).round(0)  # rounded: ties for amax/amin, zeros for prod
+    ours_a, ours_s = ne.tensor(a, requires_grad=True), ne.tensor(s, requires_grad=True)
+    th_a, th_s = T.tensor(a, requires_grad=True), T.tensor(s, requires_grad=True)
+    o = ours_a.scatter_reduce(1, ne.tensor(index), ours_s, reduce, include_self=include_self)
+    r = th_a.scatter_reduce(1, T.tensor(index), th_s, reduce, include_self=include_self)
+    w = rng.standard_normal(o.shape)
+    (o * ne.tensor(w)).sum().backward()
+    (r * T.tensor(w)).sum().backward()
+    return o, r, (ours_a, th_a), (ours_s, th_s)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_values_and_gradients_match_torch(reduce, include_self):
+    index = np.array([[0, 0, 2, 4], [1, 1, 1, 3], [4, 0, 4, 4]])
+    o, r, (ga, ta), (gs, ts) = _scatter_pair(reduce, include_self, index, (3, 4))
+    np.testing.assert_allclose(o.numpy(), r.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ga.grad, ta.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gs.grad, ts.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_scatter_reduce_prod_with_zeros_matches_torch():
+    a = np.array([[0.0, 2.0, 3.0, 1.0, 0.0], [1.0, 0.0, 2.0, 2.0, 5.0], [1.0, 1.0, 1.0, 0.0, 1.0]])
+    index = np.array([[0, 0, 1, 4], [1, 1, 1, 3], [3, 3, 4, 2]])
+    for include_self in (True, False):
+        o, r, (ga, ta), (gs, ts) = _scatter_pair("prod", include_self, index, (3, 4), self_vals=a)
+        np.testing.assert_allclose(o.numpy(), r.detach().numpy())
+        np.testing.assert_allclose(ga.grad, ta.grad.numpy(), atol=1e-12)
+        np.testing.assert_allclose(gs.grad, ts.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+def test_scatter_with_reduce_matches_torch(reduce):
+    index = np.array([[0, 1, 0], [2, 2, 2]])
+    src = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
+    base = np.full((2, 4), 2.0, np.float32)
+    got = ne.tensor(base).scatter(1, ne.tensor(index), ne.tensor(src), reduce=reduce)
+    ref = T.tensor(base).scatter(1, T.tensor(index), T.tensor(src), reduce=reduce)
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    inplace = ne.tensor(base)
+    inplace.scatter_(1, ne.tensor(index), ne.tensor(src), reduce=reduce)
+    np.testing.assert_array_equal(inplace.numpy(), ref.numpy())
+    with pytest.raises(ValueError, match="reduce"):
+        ne.tensor(base).scatter(1, ne.tensor(index), ne.tensor(src), reduce="max")
+
+
+def test_scatter_reduce_integer_and_bad_arguments():
+    a = ne.tensor([10, 20, 30])
+    got = a.scatter_reduce(0, ne.tensor([0, 0, 2]), ne.tensor([1, 7, 3]), "mean")
+    ref = T.tensor([10, 20, 30]).scatter_reduce(0, T.tensor([0, 0, 2]), T.tensor([1, 7, 3]), "mean")
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    assert got.dtype == np.int64
+    with pytest.raises(ValueError, match="reduce"):
+        a.scatter_reduce(0, ne.tensor([0]), ne.tensor([1]), "max")
+    with pytest.raises(IndexError, match="index"):
+        a.scatter_reduce(0, ne.tensor([3]), ne.tensor([1]), "sum")
+    with pytest.raises(TypeError, match="index"):
+        a.scatter_reduce(0, ne.tensor([0.5]), ne.tensor([1]), "sum")
+
+
+# ------------------------------------------------------------------ version check on saved arrays
+def test_inplace_write_to_saved_array_raises_like_torch():
+    w = ne.randn(3, requires_grad=True)
+    a = ne.randn(3)
+    y = (w * a).sum()  # Mul saves a
+    with ne.no_grad():
+        a.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    tw, ta = T.randn(3, requires_grad=True), T.randn(3)
+    ty = (tw * ta).sum()
+    ta.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        ty.backward()
+
+
+@pytest.mark.parametrize("write", [
+    lambda t: t.fill_(0.0), lambda t: t.zero_(), lambda t: t.copy_(np.ones(6, np.float32)),
+    lambda t: t.mul_(2), lambda t: t.__setitem__(slice(0, 2), 5.0), lambda t: t.clamp_(0, 1),
+    lambda t: t[2:].add_(1)])  # through a view: same memory
+def test_every_inplace_path_is_checked(write):
+    w = ne.randn(6, requires_grad=True)
+    a = ne.randn(6)
+    y = (w * a).sum()
+    write(a)
+    with pytest.raises(RuntimeError, match="inplace"):
+        y.backward()
+
+
+def test_inplace_write_the_graph_does_not_need_is_fine():
+    w = ne.randn(3, requires_grad=True)
+    a = ne.randn(3)
+    y = (w + a).sum()  # Add saves nothing
+    a.add_(1)
+    other = ne.randn(3)
+    other.mul_(3)  # unrelated memory
+    y.backward()
+    np.testing.assert_array_equal(w.grad, np.ones(3, np.float32))
+    # a write before the op is recorded is fine too
+    b = ne.randn(3)
+    b.add_(1)
+    z = (w * b).sum()
+    w.grad = None
+    z.backward()
+    np.testing.assert_allclose(w.grad, b.numpy())
+
+
+def test_float64_gradients_stay_float64():
+    z = ne.randn(4, dtype=ne.float64, requires_grad=True)
+    (z * z).sum().backward()
+    assert z.grad.dtype == np.float64
+    np.testing.assert_allclose(z.grad, 2 * z.numpy(), rtol=1e-15)
