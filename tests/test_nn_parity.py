@@ -177,7 +177,7 @@ def test_to_device_and_dtype():
     with pytest.raises(TypeError, match="floating point"):
         nn.Linear(2, 2, dtype=np.int64)
     m.double()
-    assert m.weight.data.dtype == np.float32
+    assert m.weight.data.dtype == np.float64  # real float64 parameters, as in torch
 
 
 @pytest.mark.parametrize("make", [
@@ -189,11 +189,13 @@ def test_constructors_take_device_and_dtype(make):
     assert all(p.data.dtype == np.float32 for p in m.parameters())
     from nnengine.nn import module as M
 
-    M._warned_dtypes.discard(np.dtype(np.float64))
+    m = make(dtype=np.float64)  # float64 parameters, as in torch
+    assert all(p.data.dtype == np.float64 for p in m.parameters())
+    M._warned_dtypes.discard(np.dtype(np.float16))
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        m = make(dtype=np.float64)
-    assert any("compute in float32" in str(x.message) for x in w)
+        m = make(dtype=np.float16)  # half precision is computed in float32, with a warning
+    assert any("computes half precision in float32" in str(x.message) for x in w)
     assert all(p.data.dtype == np.float32 for p in m.parameters())
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from .. import _core
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
+from . import _float64
 from ._util import check_tensor, dim_index, f32c
 
 # activation codes of cpp/kernels/activation.h
@@ -14,6 +15,7 @@ RELU, LEAKY_RELU, ELU, SIGMOID, TANH = 0, 1, 2, 3, 4
 GELU, GELU_TANH, SILU, MISH, SOFTPLUS, HARDTANH, HARDSWISH, HARDSIGMOID, SOFTSIGN = range(5, 14)
 _NEEDS_Y = (ELU, SIGMOID, TANH)
 _NEEDS_X = tuple(k for k in range(14) if k not in (SIGMOID, TANH))
+_FLOAT64_KINDS = _float64.ACT_KINDS  # the activations with a float64 path (the others raise on float64)
 
 
 class Activation(Function):
@@ -44,7 +46,11 @@ def _act_inplace(x: Tensor, kind: int, alpha: float, name: str, beta: float = 0.
         raise TypeError(f"input: expected a floating-point tensor, got dtype {x.data.dtype}")
     if x.requires_grad and is_grad_enabled():
         return x._rebind(lambda s: _act(s, kind, alpha, False, name, beta))
-    y = _core.act_forward(f32c(x.data), kind, alpha, beta)
+    if x.data.dtype == np.float64:
+        check_tensor(x, "input", float64=kind in _FLOAT64_KINDS)  # a TypeError naming the op if it has no path
+        y = _float64.act_forward(x.data, kind, alpha, beta)
+    else:
+        y = _core.act_forward(f32c(x.data), kind, alpha, beta)
     if x.data.flags.writeable:
         x.data[...] = y  # keeps the array object (and any numpy views of it), as torch keeps the storage
     else:
@@ -56,7 +62,9 @@ def _act(x: Tensor, kind: int, alpha: float = 0.0, inplace: bool = False, name: 
     if inplace:
         return _act_inplace(x, kind, alpha, name, beta)
     if type(x) is not Tensor or x.data.dtype != np.float32:
-        x = check_tensor(x, "input")
+        x = check_tensor(x, "input", float64=kind in _FLOAT64_KINDS)
+        if x.data.dtype == np.float64:
+            return _float64.Activation64.apply(x, kind, float(alpha), float(beta))
     if not (x.requires_grad and is_grad_enabled()):  # inference: skip the tape entirely
         return Tensor._wrap(_core.act_forward(f32c(x.data), kind, alpha, beta))
     return Activation.apply(x, kind, float(alpha), float(beta))
@@ -114,7 +122,9 @@ class Softmax(Function):
 
 
 def _softmax(input: Tensor, dim: int, log: bool) -> Tensor:
-    x = check_tensor(input, "input")
+    x = check_tensor(input, "input", float64=True)
+    if x.data.dtype == np.float64:
+        return _float64.Softmax64.apply(x, dim_index(dim, max(x.ndim, 1)) if x.ndim else 0, log)
     if x.ndim == 0:
         x = x.reshape(1)
         return Softmax.apply(x, 0, log).reshape(())

@@ -9,11 +9,14 @@ import numpy as np
 from .. import _core
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from ._util import check_tensor, f32c
+from . import _float64
+from ._util import check_tensor, f32c, is_f64, same_float_dtype
 
 
 def matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` with numpy's broadcasting rules; 2-D products (and batched ones) run on the engine's GEMM."""
+    if a.dtype == np.float64 or b.dtype == np.float64:  # the float64 path: numpy's BLAS
+        return np.matmul(a, b)
     a = f32c(a)
     b = f32c(b)
     if a.ndim == 2 and b.ndim == 2:
@@ -65,16 +68,19 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
     Example:
         >>> y = linear(x, w, b)   # x (N, in), w (out, in), b (out,)
     """
-    x = check_tensor(input, "input")
-    w = check_tensor(weight, "weight", ndim=2)
+    x = check_tensor(input, "input", float64=True)
+    w = check_tensor(weight, "weight", ndim=2, float64=True)
     if x.ndim < 1 or x.shape[-1] != w.shape[1]:
         raise ValueError(f"input: expected last dimension {w.shape[1]} (weight in_features), got shape {x.shape}")
     if bias is not None:
-        b = check_tensor(bias, "bias", ndim=1)
+        b = check_tensor(bias, "bias", ndim=1, float64=True)
         if b.shape[0] != w.shape[0]:
             raise ValueError(f"bias: expected shape ({w.shape[0]},), got {b.shape}")
     else:
         b = None
+    if is_f64(x, w, b):
+        same_float_dtype("linear", x, w, b)
+        return _float64.Linear64.apply(x, w, b)
     if not (is_grad_enabled() and (x.requires_grad or w.requires_grad or (b is not None and b.requires_grad))):
         return Tensor._wrap(_linear_arrays(x.data, w.data, None if b is None else b.data)[0])  # inference: no tape
     return LinearFn.apply(x, w, b)

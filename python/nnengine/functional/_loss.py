@@ -229,8 +229,8 @@ def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_in
 
 
 def _pair(input: Any, target: Any) -> tuple:
-    x = check_tensor(input, "input")
-    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=np.float32))
+    x = check_tensor(input, "input", float64=True)
+    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=x.data.dtype))
     if x.shape != y.shape:
         raise ValueError(f"target: expected shape {x.shape} (as input), got {y.shape}")
     return x, y
@@ -258,15 +258,15 @@ class BCEFn(Function):
         with np.errstate(divide="ignore"):
             lp = np.maximum(np.log(p), -100.0)
             l1p = np.maximum(np.log1p(-p), -100.0)
-        return (-(t * lp + (1 - t) * l1p)).astype(np.float32)
+        return (-(t * lp + (1 - t) * l1p)).astype(p.dtype)
 
     @staticmethod
     def backward(ctx, g):
         p, t = ctx.saved_tensors
         eps = 1e-12
         gp = g * (p - t) / np.maximum(p * (1 - p), eps)
-        return gp.astype(np.float32), (g * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(np.maximum(p, 1e-45)),
-                                                                                      -100))).astype(np.float32)
+        return gp.astype(p.dtype), (g * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(np.maximum(p, 1e-45)),
+                                                                                    -100))).astype(p.dtype)
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, reduction: str = "mean") -> Tensor:
@@ -288,7 +288,7 @@ class BCELogitsFn(Function):
         # (1 - t) z + (1 + (pw - 1) t) * softplus(-z), stable
         lw = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * t
         sp = np.logaddexp(0.0, -z)
-        return ((1 - t) * z + lw * sp).astype(np.float32)
+        return ((1 - t) * z + lw * sp).astype(z.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -300,7 +300,7 @@ class BCELogitsFn(Function):
             lw = 1.0 + (pw - 1.0) * t
             gz = (1 - t) - lw * (1 - s)
         gt = -z if pw is None else -z + (pw - 1.0) * np.logaddexp(0.0, -z.astype(np.float64))
-        return (g * gz).astype(np.float32), (g * gt).astype(np.float32), None
+        return (g * gz).astype(z.dtype), (g * gt).astype(z.dtype), None
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optional[Any] = None,

@@ -8,7 +8,7 @@ directions (both writing one (T, B, 2H) output) with PyTorch's flat parameter li
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -16,7 +16,8 @@ from .. import _core
 from ..autograd import Function, is_grad_enabled
 from ..random import generator
 from ..tensor import Tensor, stack
-from ._util import check_tensor, f32c
+from . import _float64
+from ._util import check_tensor, f32c, is_f64, same_float_dtype
 
 
 def _bias(b_ih, b_hh):
@@ -171,9 +172,9 @@ class GRULayerFn(Function):
         return _layer_backward(ctx, dy, dhns, 2, back)
 
 def _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, gates: int):
-    x = check_tensor(input, "input", ndim=3)
-    w_ih = check_tensor(w_ih, "w_ih", ndim=2)
-    w_hh = check_tensor(w_hh, "w_hh", ndim=2)
+    x = check_tensor(input, "input", ndim=3, float64=True)
+    w_ih = check_tensor(w_ih, "w_ih", ndim=2, float64=True)
+    w_hh = check_tensor(w_hh, "w_hh", ndim=2, float64=True)
     gh = w_hh.shape[0]
     if gh % gates or gh == 0 or w_hh.shape[1] != gh // gates:
         raise ValueError(f"w_hh: expected shape ({gates}*H, H), got {w_hh.shape}")
@@ -187,14 +188,14 @@ def _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, gates: int):
     bs = []
     for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
         if b is not None:
-            b = check_tensor(b, name, ndim=1)
+            b = check_tensor(b, name, ndim=1, float64=True)
             if b.shape != (gh,):
                 raise ValueError(f"{name}: expected shape ({gh},), got {b.shape}")
         bs.append(b)
     if h0 is None:
         h0 = np.zeros((x.shape[1], H), np.float32)
     else:
-        h0 = check_tensor(h0, "h0", ndim=2)
+        h0 = check_tensor(h0, "h0", ndim=2, float64=True)
         if h0.shape != (x.shape[1], H):
             raise ValueError(f"h0: expected shape ({x.shape[1]}, {H}), got {h0.shape}")
     return x, h0, w_ih, w_hh, bs[0], bs[1], H
@@ -218,7 +219,7 @@ def rnn_sequence(
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
     x, h0, w_ih, w_hh, b_ih, b_hh, _ = _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, 1)
-    return RNNLayerFn.apply(x, 1, bool(reverse), nonlinearity, h0, w_ih, w_hh, b_ih, b_hh)
+    return _layer_fn("RNN", x, w_ih, w_hh)(x, 1, bool(reverse), nonlinearity, h0, w_ih, w_hh, b_ih, b_hh)
 
 
 def lstm_sequence(
@@ -240,10 +241,18 @@ def lstm_sequence(
     if c0 is None:
         c0 = np.zeros((x.shape[1], H), np.float32)
     else:
-        c0 = check_tensor(c0, "c0", ndim=2)
+        c0 = check_tensor(c0, "c0", ndim=2, float64=True)
         if c0.shape != (x.shape[1], H):
             raise ValueError(f"c0: expected shape ({x.shape[1]}, {H}), got {c0.shape}")
-    return LSTMLayerFn.apply(x, 1, bool(reverse), h0, c0, w_ih, w_hh, b_ih, b_hh)
+    return _layer_fn("LSTM", x, w_ih, w_hh, h0, c0)(x, 1, bool(reverse), h0, c0, w_ih, w_hh, b_ih, b_hh)
+
+
+def _layer_fn(mode: str, *tensors: Any):
+    """The layer Function for these operands: the C++ kernels (float32) or the float64 path."""
+    if is_f64(*tensors):
+        same_float_dtype(mode.lower(), *tensors)
+        return _float64.lstm_layer if mode == "LSTM" else _float64.rnn_layer
+    return LSTMLayerFn.apply if mode == "LSTM" else RNNLayerFn.apply
 
 
 def gru_sequence(
@@ -301,15 +310,16 @@ def _stacked(
                 args += [h, c, w_ih, w_hh, b_ih, b_hh]
             else:
                 args += [h, w_ih, w_hh, b_ih, b_hh]
+        fn = _layer_fn(mode, x, *args)
         if mode == "LSTM":
-            x, *states = LSTMLayerFn.apply(x, D, False, *args)
+            x, *states = fn(x, D, False, *args)
             hs += states[0::2]
             cs += states[1::2]
         elif mode == "GRU":
             x, *states = GRULayerFn.apply(x, D, False, *args)
             hs += states
         else:
-            x, *states = RNNLayerFn.apply(x, D, False, nonlinearity, *args)
+            x, *states = fn(x, D, False, nonlinearity, *args)
             hs += states
         if dropout > 0 and training and layer < num_layers - 1:
             x = _layer_dropout(x, dropout)

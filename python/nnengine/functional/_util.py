@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -18,8 +19,28 @@ def f32c(a: Any) -> np.ndarray:
     return np.require(a, np.float32, ("C", "A"))
 
 
-def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = None) -> Tensor:
-    """``x`` as a float Tensor (numpy arrays are wrapped), with an optional rank check."""
+_F64 = np.dtype(np.float64)
+
+
+def _public_caller() -> str:
+    """The name of the first public function up the stack from a check (the op a user called)."""
+    f = sys._getframe(2)
+    for _ in range(6):
+        if f is None:
+            break
+        name = f.f_code.co_name
+        if not name.startswith("_") and name not in ("forward", "check_tensor"):
+            return name
+        f = f.f_back
+    return "this op"
+
+
+def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = None,
+                 float64: bool = False) -> Tensor:
+    """``x`` as a float Tensor (numpy arrays and lists are wrapped like ``Tensor(x)``: float32), with an
+    optional rank check. A float64 *Tensor* passes through where the op has a float64 path (``float64=True``:
+    Linear, the activations, softmax, MSE/L1 and the recurrent layers); elsewhere it is a ``TypeError`` naming
+    the op, never a silent downcast. float16/bfloat16 are computed in float32 (an exact widening)."""
     if type(x) is Tensor or isinstance(x, Tensor):
         if ndim is None and x.data.dtype is _F32:
             return x
@@ -28,18 +49,38 @@ def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = 
         t = Tensor(x)
     else:
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
-    if t.data.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {t.data.dtype}")
-    if t.data.dtype != np.float32:
-        # the engine computes in float32: float64 in -> float32 out, and the cast stays on the tape so a
-        # float64 tensor that requires grad still receives its gradient (as float32, like every .grad here)
-        t = t.float()
+    dt = t.data.dtype
+    if dt.kind != "f":
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {dt}")
+    if dt != np.float32:
+        if dt == _F64:
+            if not float64:
+                op = _public_caller()
+                raise TypeError(
+                    f"{op}: {name} is float64, but the {op} kernel computes in float32 only (no silent "
+                    "downcast); convert with .float() / model.float(). float64 runs end to end through Linear, "
+                    "the activations, softmax, MSE/L1 losses, the recurrent layers and the optimizers.")
+        else:
+            t = t.float()
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if t.ndim not in allowed:
             want = " or ".join(str(a) for a in allowed)
             raise ValueError(f"{name}: expected {want} dimensions, got {t.ndim} with shape {t.shape}")
     return t
+
+
+def is_f64(*xs: Any) -> bool:
+    """Whether any of ``xs`` is a float64 Tensor (the ops with a float64 path switch to it)."""
+    return any(isinstance(x, Tensor) and x.data.dtype == _F64 for x in xs)
+
+
+def same_float_dtype(name: str, *xs: Any) -> None:
+    """torch's rule for mixed-precision operands of one kernel: float32 with float64 is an error."""
+    dts = {x.data.dtype for x in xs if isinstance(x, Tensor)}
+    if len(dts) > 1:
+        raise TypeError(f"{name}: expected all operands to have the same dtype, got {sorted(str(d) for d in dts)}"
+                        " (convert with .float() or .double())")
 
 
 def pair(v: Any, name: str) -> Tuple[int, int]:

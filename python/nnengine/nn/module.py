@@ -54,10 +54,11 @@ class RemovableHandle:
 def check_factory_kwargs(device: Any = None, dtype: Any = None, owner: str = "Module") -> None:
     """Validate a layer constructor's (or ``Module.to``'s) ``device=`` / ``dtype=``.
 
-    Only the CPU exists (another device is a clear ``DeviceError``). The kernels compute in float32: float32
-    (or None) is the native dtype; float64/float16/bfloat16 are accepted and the parameters stay float32,
-    with a one-time ``UserWarning`` (so torch programs written with ``dtype=torch.double`` run, in float32);
-    integer/bool dtypes are a ``TypeError``, as in torch.
+    Only the CPU exists (another device is a clear ``DeviceError``). float32 (or None) is the native dtype;
+    float64 makes float64 parameters (the constructor wrapper calls :meth:`Module.double`, and float64 runs
+    end to end where the ops have a float64 path, see ``functional/_float64.py``); float16/bfloat16 are
+    accepted and computed in float32 (a widening), with a one-time ``UserWarning``; integer/bool dtypes are a
+    ``TypeError``, as in torch.
 
     Example:
         >>> check_factory_kwargs("cpu", ne.float32, "Linear")
@@ -71,15 +72,14 @@ def check_factory_kwargs(device: Any = None, dtype: Any = None, owner: str = "Mo
     from .._dtypes import to_dtype
 
     dt = to_dtype(dtype, "dtype")
-    if dt == np.float32:
+    if dt == np.float32 or dt == np.float64:
         return
     if dt is None or dt.kind != "f":
         raise TypeError(f"{owner}: dtype must be a floating point type such as float32, got {dt}")
     if dt not in _warned_dtypes:
         _warned_dtypes.add(dt)
-        warnings.warn(f"{owner}: dtype={dt} requested; nnengine's kernels compute in float32, so parameters and "
-                      "outputs stay float32 (float64 inputs are accepted and computed in float32)",
-                      UserWarning, stacklevel=3)
+        warnings.warn(f"{owner}: dtype={dt} requested; nnengine computes half precision in float32, so "
+                      "parameters and outputs stay float32", UserWarning, stacklevel=3)
 
 
 class _BackwardHookIn(Function):
@@ -151,7 +151,8 @@ class Module:
 
         @functools.wraps(init)
         def __init__(self: Module, *args: Any, **kw: Any) -> None:
-            if "_init_args" not in self.__dict__:
+            outermost = "_init_args" not in self.__dict__
+            if outermost:
                 try:
                     bound = dict(sig.bind(self, *args, **kw).arguments)
                 except TypeError:
@@ -160,6 +161,11 @@ class Module:
                     bound.pop(next(iter(sig.parameters)), None)  # self
                 object.__setattr__(self, "_init_args", bound)
             init(self, *args, **kw)
+            if outermost and kw.get("dtype") is not None:  # Linear(..., dtype=torch.double): float64 params
+                from .._dtypes import to_dtype
+
+                if to_dtype(kw["dtype"], "dtype") == np.float64:
+                    self.double()
 
         __init__._nne_records_args = True  # type: ignore[attr-defined]
         cls.__init__ = __init__  # type: ignore[method-assign]
@@ -476,7 +482,8 @@ class Module:
             staged.append((m, name, kind, v, cur))
         for m, name, kind, v, cur in staged:  # validated everything first: all or nothing
             if kind == "param":
-                m._parameters[name].data = np.array(v, dtype=np.float32, copy=True)
+                dt = cur.dtype if cur.dtype.kind == "f" else np.float32  # torch copies into the parameter
+                m._parameters[name].data = np.array(v, dtype=dt, copy=True)
             else:
                 dt = cur.dtype if cur is not None else v.dtype
                 m._buffers[name] = np.array(v, dtype=dt, copy=True)
@@ -493,8 +500,8 @@ class Module:
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """torch's ``module.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(tensor)``: nnengine runs
-        on the CPU in float32, so this validates and returns ``self`` (another device is a ``DeviceError``;
-        a float64 dtype warns once and keeps float32, see :func:`check_factory_kwargs`).
+        on the CPU, so the device is validated (another device is a ``DeviceError``); float64/float32 convert
+        the parameters like :meth:`double`/:meth:`float`; half precision warns once and stays float32.
 
         Example:
             >>> device = ne.device("cuda" if ne.cuda.is_available() else "cpu")
@@ -519,6 +526,12 @@ class Module:
             else:
                 dtype = a
         check_factory_kwargs(device, dtype, type(self).__name__ + ".to")
+        if dtype is not None:
+            from .._dtypes import to_dtype
+
+            dt = to_dtype(dtype, "dtype")
+            if dt in (np.float32, np.float64):
+                return self._cast_floats(dt)
         return self
 
     def cpu(self) -> Module:
@@ -533,17 +546,41 @@ class Module:
         raise DeviceError("cuda(): nnengine runs on the CPU only; use .to(device) with "
                           "device = ne.device('cuda' if ne.cuda.is_available() else 'cpu')")
 
-    def float(self) -> Module:
-        """Returns ``self``: parameters are float32 already."""
+    def _cast_floats(self, dt: Any) -> Module:
+        """Every floating parameter (and its gradient) and floating buffer converted to ``dt``, in place: the
+        Parameter objects stay the same, so an optimizer built earlier still holds them."""
+        dt = np.dtype(dt)
+        for m in self.modules():
+            for p in m._parameters.values():
+                if p is not None and p.data.dtype != dt:
+                    p.data = p.data.astype(dt)
+                    if p.grad is not None:
+                        p.grad = p.grad.astype(dt)
+            for name, b in m._buffers.items():
+                if b is not None and b.dtype.kind == "f" and b.dtype != dt:
+                    m._buffers[name] = b.astype(dt)
         return self
+
+    def float(self) -> Module:
+        """Floating parameters and buffers to float32 (the kernels' native dtype).
+
+        Example:
+            >>> model = model.double().float()
+        """
+        return self._cast_floats(np.float32)
 
     def double(self) -> Module:
-        """Accepted for torch scripts: warns once and keeps float32 (the kernels compute in float32)."""
-        check_factory_kwargs(None, np.float64, type(self).__name__ + ".double()")
-        return self
+        """Floating parameters and buffers to float64, as in torch: Linear, the activations, softmax, MSE/L1 and
+        the recurrent layers then compute in float64 (numpy); a float32-only kernel (conv, pooling, batch norm,
+        dropout...) raises a ``TypeError`` naming itself rather than downcasting.
+
+        Example:
+            >>> cell = nn.LSTMCell(1, 51).double()
+        """
+        return self._cast_floats(np.float64)
 
     def half(self) -> Module:
-        """Accepted like :meth:`double`: warns once and keeps float32."""
+        """Accepted for torch scripts: warns once and keeps float32 (half precision is computed in float32)."""
         check_factory_kwargs(None, np.float16, type(self).__name__ + ".half()")
         return self
 

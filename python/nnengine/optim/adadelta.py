@@ -10,7 +10,6 @@ from typing import Any, Dict, Iterable, Optional
 
 import numpy as np
 
-from .. import _core
 from .optimizer import Optimizer, check_hyper
 
 
@@ -52,6 +51,6 @@ class Adadelta(Optimizer):
             st["step"] = float(st["step"]) + 1.0
             sq.append(st["square_avg"])
             acc.append(st["acc_delta"])
-        _core.adadelta_step([d for _, d, _ in items], [g for _, _, g in items], sq, acc, lr=float(group["lr"]),
-                            rho=float(group["rho"]), eps=float(group["eps"]),
-                            weight_decay=float(group["weight_decay"]), maximize=bool(group["maximize"]))
+        self._kernel("adadelta_step")([d for _, d, _ in items], [g for _, _, g in items], sq, acc, lr=float(group["lr"]),
+                                     rho=float(group["rho"]), eps=float(group["eps"]),
+                                     weight_decay=float(group["weight_decay"]), maximize=bool(group["maximize"]))

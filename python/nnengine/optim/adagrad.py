@@ -10,7 +10,6 @@ from typing import Any, Dict, Iterable
 
 import numpy as np
 
-from .. import _core
 from .optimizer import Optimizer, check_hyper
 
 
@@ -43,7 +42,8 @@ class Adagrad(Optimizer):
         st = self.state[p]
         if not st:
             st["step"] = 0.0
-            st["sum"] = np.full(p.data.shape, group["initial_accumulator_value"], dtype=np.float32)
+            dt = np.float64 if p.data.dtype == np.float64 else np.float32
+            st["sum"] = np.full(p.data.shape, group["initial_accumulator_value"], dtype=dt)
         return st
 
     def _update_group(self, group: Dict[str, Any]) -> None:
@@ -56,7 +56,7 @@ class Adagrad(Optimizer):
             st["step"] = float(st["step"]) + 1.0
             steps.append(int(st["step"]))
             sums.append(st["sum"])
-        _core.adagrad_step([d for _, d, _ in items], [g for _, _, g in items], sums, steps,
-                           lr=float(group["lr"]), lr_decay=float(group["lr_decay"]),
-                           weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
-                           maximize=bool(group["maximize"]))
+        self._kernel("adagrad_step")([d for _, d, _ in items], [g for _, _, g in items], sums, steps,
+                                    lr=float(group["lr"]), lr_decay=float(group["lr_decay"]),
+                                    weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
+                                    maximize=bool(group["maximize"]))

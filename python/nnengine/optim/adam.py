@@ -11,7 +11,6 @@ from typing import Any, Dict, Iterable, Tuple
 
 import numpy as np
 
-from .. import _core
 from .optimizer import Optimizer, check_hyper
 
 
@@ -66,10 +65,10 @@ class Adam(Optimizer):
             if amsgrad:
                 vmax.append(st["max_exp_avg_sq"])
         b1, b2 = group["betas"]
-        _core.adam_step([d for _, d, _ in items], [g for _, _, g in items], m, v, vmax if amsgrad else None, steps,
-                        lr=float(group["lr"]), beta1=float(b1), beta2=float(b2), eps=float(group["eps"]),
-                        weight_decay=float(group["weight_decay"]), amsgrad=amsgrad, decoupled=self._decoupled,
-                        maximize=bool(group["maximize"]))
+        self._kernel("adam_step")([d for _, d, _ in items], [g for _, _, g in items], m, v, vmax if amsgrad else None, steps,
+                                 lr=float(group["lr"]), beta1=float(b1), beta2=float(b2), eps=float(group["eps"]),
+                                 weight_decay=float(group["weight_decay"]), amsgrad=amsgrad, decoupled=self._decoupled,
+                                 maximize=bool(group["maximize"]))
 
 
 class AdamW(Adam):

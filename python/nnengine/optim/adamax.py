@@ -10,7 +10,6 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from .. import _core
 from .adam import check_betas
 from .optimizer import Optimizer, check_hyper
 
@@ -53,6 +52,6 @@ class Adamax(Optimizer):
             m.append(st["exp_avg"])
             u.append(st["exp_inf"])
         b1, b2 = group["betas"]
-        _core.adamax_step([d for _, d, _ in items], [g for _, _, g in items], m, u, steps, lr=float(group["lr"]),
-                          beta1=float(b1), beta2=float(b2), eps=float(group["eps"]),
-                          weight_decay=float(group["weight_decay"]), maximize=bool(group["maximize"]))
+        self._kernel("adamax_step")([d for _, d, _ in items], [g for _, _, g in items], m, u, steps, lr=float(group["lr"]),
+                                   beta1=float(b1), beta2=float(b2), eps=float(group["eps"]),
+                                   weight_decay=float(group["weight_decay"]), maximize=bool(group["maximize"]))

@@ -1,5 +1,5 @@
 """``LBFGS``: torch.optim.LBFGS's algorithm (minFunc-style two-loop recursion, optional strong-Wolfe
-line search) in numpy over the flattened float32 parameters. It is driven by a closure, as in torch.
+line search) in numpy over the flattened float32 (or float64) parameters. It is driven by a closure, as in torch.
 
 Example:
     >>> opt = LBFGS(model.parameters(), lr=1, history_size=10, line_search_fn="strong_wolfe")
@@ -17,8 +17,6 @@ import numpy as np
 from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor, _as_array
 from .optimizer import Optimizer, _storage, check_hyper
-
-_f32 = np.float32
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -111,8 +109,8 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 class LBFGS(Optimizer):
     """PyTorch's L-BFGS (one parameter group; the history lives in the first parameter's state, as in
     torch, so ``state_dict()`` matches torch's keys: ``func_evals, n_iter, d, t, old_dirs, old_stps, ro,
-    H_diag, prev_flat_grad, prev_loss, al``). Vectors are float32 numpy arrays; the scalars torch keeps
-    as 0-d float32 tensors (``ys``, ``H_diag``, ``ro``, the directional derivative) are ``np.float32``.
+    H_diag, prev_flat_grad, prev_loss, al``). Vectors are float32 numpy arrays (float64 for float64
+    parameters); the scalars torch keeps as 0-d tensors (``ys``, ``H_diag``, ``ro``, the directional derivative) are ``np.float32`` (``np.float64``).
 
     Example:
         >>> opt = LBFGS([w], lr=1, max_iter=20, line_search_fn="strong_wolfe")
@@ -141,14 +139,19 @@ class LBFGS(Optimizer):
         super().add_param_group(param_group)
 
     # ----------------------------------------------------------------- flat views
+    @property
+    def _ft(self) -> type:
+        """The scalar/vector type of this run: float64 when the parameters are float64, else float32."""
+        return np.float64 if self._params and self._params[0].data.dtype == np.float64 else np.float32
+
     def _gather_flat_grad(self) -> np.ndarray:
-        views = [np.zeros(p.data.size, np.float32) if p.grad is None
-                 else np.asarray(_as_array(p.grad), dtype=np.float32).reshape(-1) for p in self._params]
+        views = [np.zeros(p.data.size, self._ft) if p.grad is None
+                 else np.asarray(_as_array(p.grad), dtype=self._ft).reshape(-1) for p in self._params]
         return np.concatenate(views)
 
     def _add_grad(self, step_size: Any, update: np.ndarray) -> None:
         offset = 0
-        alpha = _f32(step_size)
+        alpha = self._ft(step_size)
         for p in self._params:
             data = _storage(p)
             n = data.size
@@ -175,8 +178,8 @@ class LBFGS(Optimizer):
                 return x
             if isinstance(x, (list, tuple)):
                 return [conv(e) for e in x]
-            a = np.array(_as_array(x), dtype=np.float32, copy=True)
-            return _f32(a) if a.ndim == 0 else a
+            a = np.array(_as_array(x), dtype=self._ft, copy=True)
+            return self._ft(a) if a.ndim == 0 else a
         if k in ("func_evals", "n_iter"):
             return int(_as_array(v))
         if k == "prev_loss":
@@ -227,7 +230,7 @@ class LBFGS(Optimizer):
                 H_diag = 1
             else:
                 y = flat_grad - prev_flat_grad
-                s = d * _f32(t)
+                s = d * self._ft(t)
                 ys = y.dot(s)
                 if ys > 1e-10:
                     if len(old_dirs) == history_size:
@@ -236,7 +239,7 @@ class LBFGS(Optimizer):
                         ro.pop(0)
                     old_dirs.append(y)
                     old_stps.append(s)
-                    ro.append(_f32(1.0) / ys)
+                    ro.append(self._ft(1.0) / ys)
                     H_diag = ys / y.dot(y)
                 num_old = len(old_dirs)
                 if "al" not in state or len(state["al"]) < history_size:
@@ -246,7 +249,7 @@ class LBFGS(Optimizer):
                 for i in range(num_old - 1, -1, -1):
                     al[i] = old_stps[i].dot(q) * ro[i]
                     q += -al[i] * old_dirs[i]
-                d = r = q * _f32(H_diag)
+                d = r = q * self._ft(H_diag)
                 for i in range(num_old):
                     be_i = old_dirs[i].dot(r) * ro[i]
                     r += (al[i] - be_i) * old_stps[i]
@@ -255,7 +258,7 @@ class LBFGS(Optimizer):
             prev_loss = loss
 
             if state["n_iter"] == 1:
-                t = min(1.0, _f32(1.0) / np.abs(flat_grad).sum()) * lr
+                t = min(1.0, self._ft(1.0) / np.abs(flat_grad).sum()) * lr
             else:
                 t = lr
             gtd = flat_grad.dot(d)
@@ -285,7 +288,7 @@ class LBFGS(Optimizer):
 
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if np.abs(d * _f32(t)).max() <= tolerance_change:
+            if np.abs(d * self._ft(t)).max() <= tolerance_change:
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break

@@ -12,7 +12,6 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from .. import _core
 from .adam import check_betas
 from .optimizer import Optimizer, check_hyper
 
@@ -82,10 +81,10 @@ class NAdam(_AdamFamily):
             # torch keeps mu_product as a float32 tensor: mu_product *= mu rounds to float32 every step
             st["mu_product"] = float(np.float32(st["mu_product"]) * np.float32(mu))
             prods.append(st["mu_product"])
-        _core.nadam_step([d for _, d, _ in items], [g for _, _, g in items], m, v, steps, prods,
-                         lr=float(group["lr"]), beta1=b1, beta2=b2, eps=float(group["eps"]),
-                         weight_decay=float(group["weight_decay"]), momentum_decay=md,
-                         decoupled=bool(group["decoupled_weight_decay"]), maximize=bool(group["maximize"]))
+        self._kernel("nadam_step")([d for _, d, _ in items], [g for _, _, g in items], m, v, steps, prods,
+                                  lr=float(group["lr"]), beta1=b1, beta2=b2, eps=float(group["eps"]),
+                                  weight_decay=float(group["weight_decay"]), momentum_decay=md,
+                                  decoupled=bool(group["decoupled_weight_decay"]), maximize=bool(group["maximize"]))
 
 
 class RAdam(_AdamFamily):
@@ -113,7 +112,7 @@ class RAdam(_AdamFamily):
         if not items:
             return
         b1, b2 = group["betas"]
-        _core.radam_step([d for _, d, _ in items], [g for _, _, g in items], m, v, steps, lr=float(group["lr"]),
-                         beta1=float(b1), beta2=float(b2), eps=float(group["eps"]),
-                         weight_decay=float(group["weight_decay"]),
-                         decoupled=bool(group["decoupled_weight_decay"]), maximize=bool(group["maximize"]))
+        self._kernel("radam_step")([d for _, d, _ in items], [g for _, _, g in items], m, v, steps, lr=float(group["lr"]),
+                                  beta1=float(b1), beta2=float(b2), eps=float(group["eps"]),
+                                  weight_decay=float(group["weight_decay"]),
+                                  decoupled=bool(group["decoupled_weight_decay"]), maximize=bool(group["maximize"]))

@@ -21,8 +21,10 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
+from .. import _core
 from ..autograd import enable_grad
 from ..tensor import Tensor, _as_array
+from . import _float64 as _optim64
 
 
 class _Required:
@@ -49,16 +51,18 @@ def check_hyper(name: str, value: Any, low: float = 0.0, high: Optional[float] =
 
 
 def _storage(p: Tensor) -> np.ndarray:
-    """The parameter's array as C-contiguous writable float32 (converted once if it is not)."""
+    """The parameter's array as C-contiguous writable float32, or float64 for a float64 parameter (converted
+    once if it is neither: half precision widens to float32)."""
     d = p.data
-    if d.dtype != np.float32 or not d.flags.c_contiguous or not d.flags.writeable:
-        d = np.array(d, dtype=np.float32, order="C", copy=True)
+    dt = np.float64 if d.dtype == np.float64 else np.float32
+    if d.dtype != dt or not d.flags.c_contiguous or not d.flags.writeable:
+        d = np.array(d, dtype=dt, order="C", copy=True)
         p.data = d
     return d
 
 
 def _grad(p: Tensor) -> np.ndarray:
-    g = np.ascontiguousarray(_as_array(p.grad), dtype=np.float32)
+    g = np.ascontiguousarray(_as_array(p.grad), dtype=p.data.dtype)
     if g.shape != p.data.shape:
         raise ValueError(f"grad: expected shape {p.data.shape} (the parameter's), got {g.shape}")
     return g
@@ -128,6 +132,26 @@ class Optimizer:
     def _update_group(self, group: Dict[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    _f64_pass = False  # True while step() runs a group's float64 parameters
+
+    def _kernel(self, name: str) -> Callable[..., None]:
+        """The fused step ``name``: the C++ kernel for float32 parameters, its numpy twin for float64 ones."""
+        return getattr(_optim64 if self._f64_pass else _core, name)
+
+    def _update_group_by_dtype(self, group: Dict[str, Any]) -> None:
+        ps = group["params"]
+        if not any(p.data.dtype == np.float64 for p in ps):
+            self._update_group(group)
+            return
+        for f64 in (False, True):
+            part = [p for p in ps if (p.data.dtype == np.float64) == f64]
+            if part:
+                self._f64_pass = f64
+                try:
+                    self._update_group({**group, "params": part})
+                finally:
+                    self._f64_pass = False
+
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """One update of every parameter with a gradient; returns ``closure()``'s value if given."""
         loss = None
@@ -135,7 +159,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            self._update_group(group)
+            self._update_group_by_dtype(group)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

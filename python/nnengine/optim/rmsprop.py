@@ -10,7 +10,6 @@ from typing import Any, Dict, Iterable
 
 import numpy as np
 
-from .. import _core
 from .optimizer import Optimizer, check_hyper
 
 
@@ -55,8 +54,8 @@ class RMSprop(Optimizer):
                 bufs.append(st["momentum_buffer"])
             if centered:
                 gavg.append(st["grad_avg"])
-        _core.rmsprop_step([d for _, d, _ in items], [g for _, _, g in items], sq, bufs if use_mom else None,
-                           gavg if centered else None, lr=float(group["lr"]), alpha=float(group["alpha"]),
-                           eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
-                           momentum=float(group["momentum"]), centered=centered,
-                           maximize=bool(group["maximize"]))
+        self._kernel("rmsprop_step")([d for _, d, _ in items], [g for _, _, g in items], sq, bufs if use_mom else None,
+                                    gavg if centered else None, lr=float(group["lr"]), alpha=float(group["alpha"]),
+                                    eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
+                                    momentum=float(group["momentum"]), centered=centered,
+                                    maximize=bool(group["maximize"]))

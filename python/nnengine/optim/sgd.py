@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable
 
-from .. import _core
 from .optimizer import Optimizer, check_hyper
 
 
@@ -46,7 +45,7 @@ class SGD(Optimizer):
                 if buf is None:
                     buf = st["momentum_buffer"] = data.copy()  # overwritten: the first step stores d
                 bufs.append(buf)
-        _core.sgd_step([d for _, d, _ in items], [g for _, _, g in items], bufs, first,
-                       lr=float(group["lr"]), momentum=float(group["momentum"]),
-                       dampening=float(group["dampening"]), weight_decay=float(group["weight_decay"]),
-                       nesterov=bool(group["nesterov"]), maximize=bool(group["maximize"]))
+        self._kernel("sgd_step")([d for _, d, _ in items], [g for _, _, g in items], bufs, first,
+                                lr=float(group["lr"]), momentum=float(group["momentum"]),
+                                dampening=float(group["dampening"]), weight_decay=float(group["weight_decay"]),
+                                nesterov=bool(group["nesterov"]), maximize=bool(group["maximize"]))

@@ -27,14 +27,14 @@ def _pos_int(v: Any, name: str) -> int:
 
 
 def _check_input(x: Any, input_size: int) -> Tensor:
-    x = check_tensor(x, "input", ndim=(2, 3))
+    x = check_tensor(x, "input", ndim=(2, 3), float64=True)
     if x.shape[-1] != input_size:
         raise ValueError(f"input: expected last dimension {input_size} (input_size), got shape {x.shape}")
     return x
 
 
 def _check_state(h: Any, name: str, shape: Tuple[int, ...]) -> Tensor:
-    h = check_tensor(h, name)
+    h = check_tensor(h, name, float64=True)
     if h.shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {h.shape}")
     return h
@@ -275,7 +275,7 @@ class RNNCellBase(Module):
             init.uniform_(p, -k, k)
 
     def _prepare(self, input: Any) -> Tuple[Tensor, bool]:
-        x = check_tensor(input, "input", ndim=(1, 2))
+        x = check_tensor(input, "input", ndim=(1, 2), float64=True)
         if x.shape[-1] != self.input_size:
             raise ValueError(
                 f"input: expected last dimension {self.input_size} (input_size), got shape {x.shape}"
