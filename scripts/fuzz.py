@@ -775,6 +775,30 @@ def t_gemm(g: G) -> str:
                 reference=g.bool_())
 
 
+def t_NativePlan(g: G) -> str:
+    """nnengine.compile's native plan: a valid MLP/LSTM plan or a corrupted one (bad refs, sizes, slots)."""
+    M, K, N, H = g.n(0, 4), g.n(1, 5, big=1), g.n(1, 5, big=1), g.n(1, 4, big=1)
+    ref = lambda kind, i: (f"({kind}, {i})" if g.pct(90) else g.pick(["(9, 0)", "(0, 99)", "(2, -1)", "None",  # noqa: E731
+                                                                        "(1, 5)", "'x'", "(3, 0)"]))
+    lines = ["P = _core.NativePlan()",
+             f"P.add_input({[M, K] if g.pct(90) else g.pick([[-1], [2**31], [M, K, 0]])})",
+             f"P.add_param([{N}, {K}])", f"P.add_param([{N}])", f"P.add_param([{4 * H}, {N}])",
+             f"P.add_param([{4 * H}, {H}])",
+             f"P.add_slot([{M}, {N}], {g.bool_()})", f"P.add_slot([{M}, {N}], {g.bool_()})",
+             f"P.add_slot([{M}, {H}], True)", f"P.add_slot([{M}, {H}], True)", f"P.add_slot([{M}, {H}], True)",
+             f"c = P.add_const({g.arr((M, H))})",
+             f"P.linear({ref(0, 0)}, {ref(1, 0)}, {ref(1, 1) if g.pct(80) else 'None'}, {g.int_(0, 0)}, "
+             f"{g.int_(M, M)}, {g.int_(N, N)}, {g.int_(K, K)})",
+             f"P.act({ref(2, 0)}, {g.int_(1, 1)}, {g.int_(0, 4)}, {g.flt(-1, 1)}, {g.int_(M * N, M * N)})",
+             f"P.lstm({ref(2, 1)}, {ref(3, 0)}, {ref(3, 0)}, {ref(1, 2)}, {ref(1, 3)}, None, None, 2, 3, 4, "
+             f"{g.int_(M, M)}, {g.int_(N, N)}, {g.int_(H, H)})" if g.pct(50) else
+             f"P.rnn({ref(2, 1)}, {ref(3, 0)}, {ref(1, 2)}, {ref(1, 3)}, None, None, 2, 3, {g.int_(M, M)}, "
+             f"{g.int_(N, N)}, {g.int_(H, H)}, {g.str_(['tanh', 'relu'])})",
+             f"P.alias({ref(2, 2)}, {g.int_(4, 4)})" if g.pct(50) else "pass"]
+    run = f"R = P.run([{g.arr((M, K))}], [{g.arr((N, K))}, {g.arr((N,))}, {g.arr((4 * H, N))}, {g.arr((4 * H, H))}])"
+    return "\n".join(lines + [run])
+
+
 def t_rbm_sample(g: G) -> str:
     N, I, O = g.n(0, 4), g.n(0, 6), g.n(0, 6)
     tw = g.pct(50)
@@ -1388,6 +1412,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "dropout_forward": t_dropout_forward,
     "dropout_backward": t_dropout_backward,
     "gemm": t_gemm,
+    "NativePlan": t_NativePlan,
     "rbm_sample": t_rbm_sample,
     "rnn_forward": t_rnn_forward,
     "rnn_backward": t_rnn_backward,

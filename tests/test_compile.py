@@ -256,3 +256,100 @@ def test_no_leak_over_many_compiled_calls(rng):
     for _ in range(10_000):
         step()
     assert _rss_mb() - before < 16
+
+
+# ------------------------------------------------------------------ native inference plans
+def _native(compiled):
+    plans = list(compiled._plans.values())
+    assert len(plans) == 1
+    return plans[0].native
+
+
+@pytest.mark.parametrize("kind", ["mlp", "lstmcell", "rnncell", "lstm_t1", "unbatched_cell"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_inference_runs_as_one_native_call_bit_exact(kind, threads, rng):
+    ne.set_num_threads(threads)
+    ne.manual_seed(0)
+    if kind == "mlp":
+        m = nn.Sequential(nn.Linear(16, 33), nn.Tanh(), nn.Linear(33, 9), nn.LeakyReLU(0.2), nn.Linear(9, 1))
+        args = lambda: (ne.tensor(rng.standard_normal((5, 16)).astype(np.float32)),)  # noqa: E731
+    elif kind == "lstmcell":
+        m = nn.LSTMCell(8, 17)
+        args = lambda: (ne.tensor(rng.standard_normal((3, 8)).astype(np.float32)),  # noqa: E731
+                        (ne.tensor(rng.standard_normal((3, 17)).astype(np.float32)),
+                         ne.tensor(rng.standard_normal((3, 17)).astype(np.float32))))
+    elif kind == "rnncell":
+        m = nn.RNNCell(8, 17, nonlinearity="relu")
+        args = lambda: (ne.tensor(rng.standard_normal((3, 8)).astype(np.float32)),)  # noqa: E731 (zero state)
+    elif kind == "lstm_t1":
+        m = nn.LSTM(8, 17)
+        args = lambda: (ne.tensor(rng.standard_normal((1, 3, 8)).astype(np.float32)),)  # noqa: E731
+    else:
+        m = nn.LSTMCell(8, 17)
+        args = lambda: (ne.tensor(rng.standard_normal(8).astype(np.float32)),)  # noqa: E731
+    m.eval()
+    c = ne_compile(m)
+    with ne.no_grad():
+        first = None
+        for i in range(4):
+            a = args()
+            want, got = m(*a), c(*a)
+            if i == 0:
+                continue  # the capture call runs eagerly
+            w_leaves = want if isinstance(want, tuple) else (want,)
+            g_leaves = got if isinstance(got, tuple) else (got,)
+            if kind == "lstm_t1":
+                w_leaves, g_leaves = (want[0],) + want[1], (got[0],) + got[1]
+            for w, g in zip(w_leaves, g_leaves):
+                np.testing.assert_array_equal(g.numpy(), w.numpy())
+            if first is None:
+                first = [np.array(g.numpy()) for g in g_leaves]
+                first_refs = g_leaves
+        assert _native(c) is not None
+        for kept, ref in zip(first, first_refs):  # outputs are fresh arrays: later calls never overwrite them
+            np.testing.assert_array_equal(ref.numpy(), kept)
+    ne.set_num_threads(2)
+
+
+def test_native_plan_not_used_where_it_cannot_be_exact(rng):
+    m = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).eval()  # batch norm: Python replay
+    c = ne_compile(m)
+    x = ne.randn(5, 4)
+    with ne.no_grad():
+        c(x)
+        np.testing.assert_array_equal(c(x).numpy(), m(x).numpy())
+    assert _native(c) is None
+    t = ne_compile(nn.Linear(4, 3))  # training (gradients needed): Python replay with one tape node
+    t(x).sum().backward()
+    assert _native(t) is None
+    nc = ne.tensor(rng.standard_normal((4, 10)).astype(np.float32))[:, ::2]  # a non-contiguous input: fallback
+    lin = nn.Linear(5, 2)
+    cl = ne_compile(lin)
+    with ne.no_grad():
+        cl(nc)
+        np.testing.assert_array_equal(cl(nc).numpy(), lin(nc).numpy())
+
+
+def test_native_plan_builder_rejects_bad_plans():
+    from nnengine import _core
+
+    P = _core.NativePlan()
+    P.add_input([2, 3])
+    P.add_param([4, 3])
+    P.add_slot([2, 4], True)
+    with pytest.raises(ValueError, match="elements"):
+        P.linear((0, 0), (1, 0), None, 0, 2, 4, 2)  # K wrong
+    with pytest.raises(ValueError, match="not produced"):
+        P.act((2, 0), 0, 0, 0.0, 8)  # reads a slot nothing wrote
+    with pytest.raises(TypeError, match="ref"):
+        P.linear("x", (1, 0), None, 0, 2, 4, 3)
+    P.linear((0, 0), (1, 0), None, 0, 2, 4, 3)
+    with pytest.raises(ValueError, match="new slot"):
+        P.linear((0, 0), (1, 0), None, 0, 2, 4, 3)  # a slot written twice
+    with pytest.raises(ValueError, match="shape"):
+        P.run([np.zeros((3, 3), np.float32)], [np.zeros((4, 3), np.float32)])
+    with pytest.raises(TypeError, match="float32"):
+        P.run([np.zeros((2, 3))], [np.zeros((4, 3), np.float32)])
+    x, w = np.ones((2, 3), np.float32), np.full((4, 3), 0.5, np.float32)
+    (y,) = P.run([x], [w])
+    np.testing.assert_array_equal(y, x @ w.T)

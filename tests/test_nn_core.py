@@ -56,7 +56,7 @@ def test_linear_fd_and_higher_rank_input(rng):
     x = rng.standard_normal((2, 4, 3)).astype(np.float32).astype(np.float64)  # what the engine sees
     w = lin.weight.data.astype(np.float64)
     b = lin.bias.data.astype(np.float64)
-    a = ne.tensor(x, requires_grad=True)
+    a = ne.tensor(x.astype(np.float32), requires_grad=True)
     y = lin(a)
     assert y.shape == (2, 4, 2)
     (y * y).sum().backward()

@@ -1,4 +1,5 @@
-"""Every functional op accepts non-contiguous and float64 views (transposes, slices) like PyTorch does."""
+"""Every functional op accepts non-contiguous views (transposes, slices) like PyTorch does (float64 tensors:
+test_edge_cases.py and test_float64.py)."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from nnengine import nn
 
 
 def _views(rng, shape):
-    """A transposed-back view and a strided slice with the given shape."""
+    """A transposed-back view, a strided slice, and a float64 numpy view (data: becomes float32 like Tensor(x))."""
     big = rng.standard_normal(shape[::-1]).astype(np.float32)
     t = np.transpose(big, tuple(reversed(range(len(shape)))))
     assert not t.flags.c_contiguous or t.ndim == 1
@@ -26,7 +27,7 @@ CASES = {
     "softmax": ((4, 6), lambda x: F.softmax(x, 1)),
     "log_softmax": ((4, 6), lambda x: F.log_softmax(x, 0)),
     "linear": ((4, 6), lambda x: F.linear(x, ne.ones(3, 6))),
-    "linear_transposed_weight": ((4, 6), lambda x: F.linear(x, ne.tensor(np.arange(18.0).reshape(6, 3)).t(),
+    "linear_transposed_weight": ((4, 6), lambda x: F.linear(x, ne.tensor(np.arange(18.0, dtype=np.float32).reshape(6, 3)).t(),
                                                              ne.ones(6)[::2])),
     "cross_entropy": ((4, 6), lambda x: F.cross_entropy(x, np.array([0, 1, 2, 5]))),
     "mse": ((4, 6), lambda x: F.mse_loss(x, np.zeros((4, 6)))),
@@ -61,7 +62,7 @@ def test_noncontiguous_and_float64_inputs(name, rng):
     for v in views:
         contiguous = np.ascontiguousarray(v, dtype=np.float32)
         ne.manual_seed(0)
-        a = ne.tensor(v, requires_grad=True)
+        a = ne.Tensor(v, requires_grad=True) if v.dtype == np.float64 else ne.tensor(v, requires_grad=True)
         out = fn(a)
         _loss(out).backward()
         ne.manual_seed(0)

@@ -105,6 +105,7 @@ class _Plan:
         self.slot_shapes: List[tuple] = []
         self.run: Any = None
         self.back: Any = None
+        self.native: Any = None  # (_core.NativePlan, {output slot: position}) for inference plans
 
     def valid(self) -> bool:
         return all(owner._parameters.get(name) is p for owner, name, p in self.params)
@@ -335,7 +336,91 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
     plan.slot_shapes = [shape for st in plan.steps for shape in st.shapes]
     plan.run = _codegen(plan)
     plan.back = _codegen_backward(plan)
+    plan.native = _lower_native(plan, leaves)
     return plan
+
+
+# ----------------------------------------------------------------------------- native inference plans
+def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
+    """The plan as one ``_core.NativePlan`` (a single native call per replay) when it is inference only
+    (no gradient) in float32 and every op has a native entry: Linear, the activation kernels, one-step
+    one-direction LSTM/RNN layers (LSTMCell/RNNCell, or a length-1 LSTM/RNN) and reshapes. Otherwise None:
+    the Python replay runs it. The native entries call the same kernels with the same arguments as the eager
+    ops, so outputs are bit-identical."""
+    if plan.needs_grad or any(t.data.dtype != np.float32 for t in leaves) or any(
+            p.data.dtype != np.float32 for _, _, p in plan.params):
+        return None
+    from . import _core
+    from .functional._activation import Activation
+    from .functional._linear import LinearFn
+    from .functional._rnn import LSTMLayerFn, RNNLayerFn
+    from .ops import Reshape, Stack, View
+
+    out_slots = {a for kind, a in plan.out_refs if kind == _SLOT}
+    native = _core.NativePlan()
+    for t in leaves:
+        native.add_input(list(t.data.shape))
+    for _, _, p in plan.params:
+        native.add_param(list(p.data.shape))
+    shapes = {}
+    for st in plan.steps:
+        for k, shp in zip(st.outs, st.shapes):
+            native.add_slot(list(shp), k in out_slots)
+            shapes[k] = shp
+    consts: Dict[int, int] = {}
+
+    def ref(r: Tuple[int, Any]) -> Any:
+        kind, a = r
+        if kind == _INPUT:
+            return (0, a)
+        if kind == _PARAM:
+            return (1, a)
+        if kind == _SLOT:
+            return (2, a)
+        if kind == _CONST and a is None:
+            return None
+        if kind == _CONST and isinstance(a, np.ndarray) and a.dtype == np.float32:
+            if id(a) not in consts:
+                consts[id(a)] = native.add_const(np.ascontiguousarray(a))
+            return (3, consts[id(a)])
+        raise _Unsupported("operand")
+
+    def shape(r: Tuple[int, Any]) -> tuple:
+        kind, a = r
+        return leaves[a].data.shape if kind == _INPUT else plan.params[a][2].data.shape if kind == _PARAM \
+            else shapes[a] if kind == _SLOT else np.shape(a)
+
+    try:
+        for st in plan.steps:
+            r = st.refs
+            if st.cls is LinearFn:
+                xs, ws = shape(r[0]), shape(r[1])
+                native.linear(ref(r[0]), ref(r[1]), ref(r[2]), st.outs[0], int(np.prod(xs[:-1])), ws[0], ws[1])
+            elif st.cls is Activation:
+                native.act(ref(r[0]), st.outs[0], int(r[1][1]), float(r[2][1]), int(np.prod(shape(r[0]))))
+            elif st.cls in (LSTMLayerFn, RNNLayerFn):
+                lstm = st.cls is LSTMLayerFn
+                xs = shape(r[0])
+                D, rev = r[1][1], r[2][1]
+                if D != 1 or rev or xs[0] != 1:
+                    return None
+                H = shape(r[-3])[1]  # w_hh (G*H, H)
+                if lstm:
+                    native.lstm(*[ref(a) for a in (r[0], r[3], r[4], r[5], r[6], r[7], r[8])], *st.outs,
+                                xs[1], xs[2], H)
+                else:
+                    native.rnn(*[ref(a) for a in (r[0], r[4], r[5], r[6], r[7], r[8])], *st.outs, xs[1], xs[2], H,
+                               r[3][1])
+            elif st.cls in (Reshape, View):
+                native.alias(ref(r[0]), st.outs[0])
+            elif st.cls is Stack and len(r) == 2:  # stacking one tensor (h_n of a 1-layer LSTM): a reshape
+                native.alias(ref(r[1]), st.outs[0])
+            else:
+                return None
+    except (_Unsupported, ValueError, TypeError):
+        return None
+    order = sorted(out_slots)
+    return native, {k: i for i, k in enumerate(order)}
 
 
 _outer_grad = [True]
@@ -394,7 +479,23 @@ def compile_source(src: str) -> Any:
     return builtins.compile(src, "<nnengine.compile plan>", "exec")
 
 
+def _replay_native(plan: _Plan, leaves: List[Tensor]) -> Any:
+    native, pos = plan.native
+    params = plan.params
+    try:
+        outs = native.run([t.data for t in leaves], [p[2].data for p in params])
+    except ValueError:  # e.g. a non-contiguous input: the Python replay handles any layout
+        return None
+    values = [Tensor._wrap(outs[pos[a]]) if kind == _SLOT else leaves[a] if kind == _INPUT else params[a][2]
+              for kind, a in plan.out_refs]
+    return values[0] if plan.single_out else _unflatten(plan.out_spec, values)
+
+
 def _replay(plan: _Plan, leaves: List[Tensor]) -> Any:
+    if plan.native is not None:
+        out = _replay_native(plan, leaves)
+        if out is not None:
+            return out
     params = plan.params
     slots, ctxs = plan.run(leaves, params)
     values = []

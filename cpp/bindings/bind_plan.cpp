@@ -1,0 +1,312 @@
+// NativePlan: the inference forward of an nnengine.compile plan as ONE native call. nnengine/_compile.py lowers
+// a captured plan whose every op has a native entry (linear, activation, one-step LSTM/RNN layers, reshapes)
+// into a fixed list of kernel calls over buffers preallocated at build time; run() validates the inputs and
+// parameters (dtype, contiguity, shape), releases the GIL and calls the very kernel entries the eager ops
+// call with the same arguments, so outputs are bit-identical to eager. Outputs are fresh arrays every call
+// (a result the caller holds is never overwritten by the next call).
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "bindings/bind.h"
+#include "bindings/bind_util.h"
+#include "kernels/activation.h"
+#include "kernels/gemm.h"
+#include "kernels/lstm.h"
+#include "kernels/rnn.h"
+
+namespace nne_bind {
+namespace {
+
+// Where an operand lives: a run() input, a parameter, a plan buffer (slot) or a constant given at build time.
+enum RefKind : int { kInput = 0, kParam = 1, kSlot = 2, kConst = 3, kNone = 4 };
+
+struct Ref {
+  int kind = kNone;
+  int idx = 0;
+};
+
+inline int64_t P(std::initializer_list<int64_t> f) { return nne::checked_elems(f); }
+
+enum OpKind : int { kLinear, kAct, kLstm, kRnn, kAlias };
+
+struct Op {
+  int kind = kAlias;
+  Ref a, b, c, d, e, f, g;  // operands (meaning per kind, see the add_* methods)
+  int out = -1, out2 = -1, out3 = -1;
+  int64_t M = 0, N = 0, K = 0, H = 0;
+  nne::ActParams act;
+  int rnn_act = 0;
+};
+
+class NativePlan {
+ public:
+  int add_input(const std::vector<int64_t>& shape) { return push(in_shapes_, shape); }
+  int add_param(const std::vector<int64_t>& shape) { return push(param_shapes_, shape); }
+  int add_slot(const std::vector<int64_t>& shape, bool output) {
+    const int64_t n = numel(shape);
+    slot_shapes_.push_back(shape);
+    slot_output_.push_back(output);
+    produced_.push_back(false);
+    slots_.emplace_back(output ? 0 : static_cast<size_t>(n));
+    return static_cast<int>(slot_shapes_.size()) - 1;
+  }
+  int add_const(const py::object& a) {
+    auto c = arr<float>(a, "array");
+    consts_.emplace_back(c.data(), c.data() + c.size());
+    return static_cast<int>(consts_.size()) - 1;
+  }
+
+  // y (M, N) = x (M, K) @ w (N, K)^T + b
+  void linear(Ref x, Ref w, Ref b, int out, int64_t M, int64_t N, int64_t K) {
+    for (int64_t v : {M, N, K}) check_int(v, "linear dims");
+    Op op;
+    op.kind = kLinear;
+    op.a = read(x, P({M, K}), "x"), op.b = read(w, P({N, K}), "w"), op.c = read_opt(b, N, "b");
+    op.out = write(out, P({M, N}));
+    op.M = M, op.N = N, op.K = K;
+    ops_.push_back(op);
+  }
+  void act(Ref x, int out, int kind, double alpha, int64_t n) {
+    expect(kind >= nne::kActRelu && kind <= nne::kActTanh, "kind: expected an activation code 0..4");
+    Op op;
+    op.kind = kAct;
+    op.a = read(x, check_int(n, "n"), "x");
+    op.out = write(out, n);
+    op.act.kind = kind;
+    op.act.alpha = static_cast<float>(alpha);
+    op.M = n;
+    ops_.push_back(op);
+  }
+  // one time step of one LSTM direction: (y, h_n, c_n) from x (1, B, I), h0, c0 (B, H), weights, b_ih, b_hh
+  void lstm(Ref x, Ref h0, Ref c0, Ref wih, Ref whh, Ref bih, Ref bhh, int y, int hn, int cn, int64_t B, int64_t I,
+            int64_t H) {
+    for (int64_t v : {B, I, H}) check_int(v, "lstm dims", 1);
+    Op op;
+    op.kind = kLstm;
+    op.a = read(x, P({B, I}), "x"), op.b = read(h0, P({B, H}), "h0"), op.c = read(c0, P({B, H}), "c0");
+    op.d = read(wih, P({4, H, I}), "w_ih"), op.e = read(whh, P({4, H, H}), "w_hh");
+    op.f = read_opt(bih, P({4, H}), "b_ih"), op.g = read_opt(bhh, P({4, H}), "b_hh");
+    op.out = write(y, P({B, H})), op.out2 = write(hn, P({B, H})), op.out3 = write(cn, P({B, H}));
+    op.M = B, op.K = I, op.H = H;
+    ops_.push_back(op);
+  }
+  void rnn(Ref x, Ref h0, Ref wih, Ref whh, Ref bih, Ref bhh, int y, int hn, int64_t B, int64_t I, int64_t H,
+           int nonlin) {
+    for (int64_t v : {B, I, H}) check_int(v, "rnn dims", 1);
+    Op op;
+    op.kind = kRnn;
+    op.a = read(x, P({B, I}), "x"), op.b = read(h0, P({B, H}), "h0");
+    op.d = read(wih, P({H, I}), "w_ih"), op.e = read(whh, P({H, H}), "w_hh");
+    op.f = read_opt(bih, H, "b_ih"), op.g = read_opt(bhh, H, "b_hh");
+    op.out = write(y, P({B, H})), op.out2 = write(hn, P({B, H}));
+    op.M = B, op.K = I, op.H = H;
+    op.rnn_act = nonlin;
+    ops_.push_back(op);
+  }
+  // out has x's elements in another shape (reshape/squeeze/unsqueeze of contiguous data): a view, or a copy
+  // when out is a plan output (outputs are fresh arrays)
+  void alias(Ref x, int out) {
+    const int64_t n = numel_of(x);
+    Op op;
+    op.kind = kAlias;
+    op.a = read(x, n, "x");
+    op.out = write(out, n);
+    op.M = n;
+    ops_.push_back(op);
+  }
+
+  py::list run(const py::list& inputs, const py::list& params) {
+    expect(py::len(inputs) == in_shapes_.size(), "inputs: expected " + std::to_string(in_shapes_.size()) +
+                                                      " arrays, got " + std::to_string(py::len(inputs)));
+    expect(py::len(params) == param_shapes_.size(), "params: expected " + std::to_string(param_shapes_.size()) +
+                                                        " arrays, got " + std::to_string(py::len(params)));
+    std::vector<py::array_t<float>> keep;
+    keep.reserve(in_shapes_.size() + param_shapes_.size());
+    in_ptr_.assign(in_shapes_.size(), nullptr);
+    param_ptr_.assign(param_shapes_.size(), nullptr);
+    for (size_t i = 0; i < in_shapes_.size(); ++i) {
+      keep.push_back(arr<float>(inputs[i], "input"));
+      expect_shape(keep.back(), "input", in_shapes_[i]);
+      in_ptr_[i] = keep.back().data();
+    }
+    for (size_t j = 0; j < param_shapes_.size(); ++j) {
+      keep.push_back(arr<float>(params[j], "param"));
+      expect_shape(keep.back(), "param", param_shapes_[j]);
+      param_ptr_[j] = keep.back().data();
+    }
+    py::list outs;
+    std::vector<py::array_t<float>> out_arrays(slot_shapes_.size());
+    slot_ptr_.assign(slot_shapes_.size(), nullptr);
+    for (size_t s = 0; s < slot_shapes_.size(); ++s) {
+      if (slot_output_[s]) {
+        std::vector<py::ssize_t> shp(slot_shapes_[s].begin(), slot_shapes_[s].end());
+        out_arrays[s] = empty<float>(shp);
+        slot_ptr_[s] = out_arrays[s].mutable_data();
+      } else {
+        slot_ptr_[s] = slots_[s].data();
+      }
+    }
+    {
+      py::gil_scoped_release nogil;
+      for (const Op& op : ops_) exec(op);
+    }
+    for (size_t s = 0; s < slot_shapes_.size(); ++s)
+      if (slot_output_[s]) outs.append(out_arrays[s]);
+    return outs;
+  }
+
+ private:
+  static int push(std::vector<std::vector<int64_t>>& v, const std::vector<int64_t>& shape) {
+    v.push_back(shape);
+    return static_cast<int>(v.size()) - 1;
+  }
+  static int64_t numel(const std::vector<int64_t>& shape) {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      expect(nne::checked_mul(n, check_int(d, "shape"), &n) && n <= nne::kMaxElems, "shape: too many elements");
+    return n;
+  }
+  int64_t numel_of(Ref r) const {
+    switch (r.kind) {
+      case kInput: expect(r.idx < int(in_shapes_.size()), "ref: no such input"); return numel(in_shapes_[r.idx]);
+      case kParam:
+        expect(r.idx < int(param_shapes_.size()), "ref: no such param");
+        return numel(param_shapes_[r.idx]);
+      case kSlot:
+        expect(r.idx < int(slot_shapes_.size()) && produced_[r.idx], "ref: slot not produced by an earlier op");
+        return numel(slot_shapes_[r.idx]);
+      case kConst:
+        expect(r.idx < int(consts_.size()), "ref: no such constant");
+        return int64_t(consts_[r.idx].size());
+      default: throw py::value_error("ref: a required operand is None");
+    }
+  }
+  // an operand of n elements (every index and size is checked when the plan is built, so run() cannot stray)
+  Ref read(Ref r, int64_t n, const char* name) const {
+    expect(numel_of(r) == n, std::string(name) + ": operand has " + std::to_string(numel_of(r)) +
+                                 " elements, expected " + std::to_string(n));
+    return r;
+  }
+  Ref read_opt(Ref r, int64_t n, const char* name) const { return r.kind == kNone ? r : read(r, n, name); }
+  int write(int slot, int64_t n) {
+    expect(slot >= 0 && slot < int(slot_shapes_.size()) && !produced_[slot], "out: expected a new slot");
+    expect(numel(slot_shapes_[slot]) == n, "out: slot has " + std::to_string(numel(slot_shapes_[slot])) +
+                                               " elements, expected " + std::to_string(n));
+    produced_[slot] = true;
+    return slot;
+  }
+  const float* ptr(Ref r) const {
+    switch (r.kind) {
+      case kInput: return in_ptr_[r.idx];
+      case kParam: return param_ptr_[r.idx];
+      case kSlot: return slot_ptr_[r.idx];
+      case kConst: return consts_[r.idx].data();
+      default: return nullptr;
+    }
+  }
+  // b_ih + b_hh as the eager path adds them (numpy float32 elementwise), or the one that exists
+  const float* bias(Ref bih, Ref bhh, int64_t n) {
+    const float *p = ptr(bih), *q = ptr(bhh);
+    if (!p || !q) return p ? p : q;
+    bias_.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) bias_[i] = p[i] + q[i];
+    return bias_.data();
+  }
+  void exec(const Op& op) {
+    switch (op.kind) {
+      case kLinear: {
+        nne::GemmArgs g;
+        g.trans_b = true;
+        g.M = op.M, g.N = op.N, g.K = op.K;
+        g.A = ptr(op.a), g.lda = op.K;
+        g.B = ptr(op.b), g.ldb = op.K;
+        g.C = slot_ptr_[op.out], g.ldc = op.N;
+        g.bias_col = ptr(op.c);
+        nne::sgemm(g);
+        break;
+      }
+      case kAct:
+        nne::activation_kernels().forward(slot_ptr_[op.out], ptr(op.a), op.M, op.act);
+        break;
+      case kLstm: {
+        nne::LstmShape s{1, op.M, op.K, op.H, false, op.H};
+        const nne::RnnWeights w{ptr(op.d), ptr(op.e), bias(op.f, op.g, 4 * op.H)};
+        nne::lstm_kernels().lstm_forward(slot_ptr_[op.out], slot_ptr_[op.out2], slot_ptr_[op.out3], nullptr, nullptr,
+                                         ptr(op.a), ptr(op.b), ptr(op.c), w, s);
+        break;
+      }
+      case kRnn: {
+        nne::RnnShape s;
+        s.T = 1, s.B = op.M, s.I = op.K, s.H = op.H, s.act = op.rnn_act, s.reverse = false, s.ldy = op.H;
+        const nne::RnnWeights w{ptr(op.d), ptr(op.e), bias(op.f, op.g, op.H)};
+        nne::rnn_kernels().rnn_forward(slot_ptr_[op.out], slot_ptr_[op.out2], ptr(op.a), ptr(op.b), w, s);
+        break;
+      }
+      case kAlias:
+        if (slot_output_[op.out])
+          std::copy(ptr(op.a), ptr(op.a) + op.M, slot_ptr_[op.out]);
+        else
+          slot_ptr_[op.out] = const_cast<float*>(ptr(op.a));  // read only by later ops
+        break;
+    }
+  }
+
+  std::vector<std::vector<int64_t>> in_shapes_, param_shapes_, slot_shapes_;
+  std::vector<bool> slot_output_, produced_;
+  std::vector<std::vector<float>> slots_, consts_;
+  std::vector<float> bias_;
+  std::vector<Op> ops_;
+  std::vector<const float*> in_ptr_, param_ptr_;
+  std::vector<float*> slot_ptr_;
+};
+
+Ref ref(const py::object& o) {
+  if (o.is_none()) return {};
+  if (!py::isinstance<py::tuple>(o) || py::len(o) != 2 || !py::isinstance<py::int_>(o[py::int_(0)]) ||
+      !py::isinstance<py::int_>(o[py::int_(1)]))
+    throw py::type_error("ref: expected None or a (kind, index) tuple of ints, got " +
+                         std::string(py::str(py::type::of(o).attr("__name__"))));
+  int64_t kind = -1, idx = -1;
+  try {
+    kind = o[py::int_(0)].cast<int64_t>(), idx = o[py::int_(1)].cast<int64_t>();
+  } catch (const py::cast_error&) {  // an int beyond int64: out of range like any other bad index
+  }
+  expect(kind >= kInput && kind <= kConst && idx >= 0 && idx <= nne::kMaxDim,
+         "ref: expected (kind in 0..3, index >= 0), got (" + std::to_string(kind) + ", " + std::to_string(idx) + ")");
+  return {static_cast<int>(kind), static_cast<int>(idx)};
+}
+
+}  // namespace
+}  // namespace nne_bind
+
+using namespace nne_bind;
+
+NNE_BIND_FAMILY(plan) {
+  py::class_<NativePlan>(m, "NativePlan", "An nnengine.compile inference plan run as one native call (internal).")
+      .def(py::init<>())
+      .def("add_input", &NativePlan::add_input, py::arg("shape"))
+      .def("add_param", &NativePlan::add_param, py::arg("shape"))
+      .def("add_slot", &NativePlan::add_slot, py::arg("shape"), py::arg("output"))
+      .def("add_const", &NativePlan::add_const, py::arg("array"))
+      .def("linear", [](NativePlan& p, const py::object& x, const py::object& w, const py::object& b, int out,
+                        int64_t M, int64_t N, int64_t K) { p.linear(ref(x), ref(w), ref(b), out, M, N, K); })
+      .def("act", [](NativePlan& p, const py::object& x, int out, int kind, double alpha, int64_t n) {
+        p.act(ref(x), out, kind, alpha, n);
+      })
+      .def("lstm", [](NativePlan& p, const py::object& x, const py::object& h0, const py::object& c0,
+                      const py::object& wih, const py::object& whh, const py::object& bih, const py::object& bhh,
+                      int y, int hn, int cn, int64_t B, int64_t I, int64_t H) {
+        p.lstm(ref(x), ref(h0), ref(c0), ref(wih), ref(whh), ref(bih), ref(bhh), y, hn, cn, B, I, H);
+      })
+      .def("rnn", [](NativePlan& p, const py::object& x, const py::object& h0, const py::object& wih,
+                     const py::object& whh, const py::object& bih, const py::object& bhh, int y, int hn, int64_t B,
+                     int64_t I, int64_t H, const std::string& nonlinearity) {
+        const int code = nonlinearity == "relu" ? nne::kRnnRelu : nne::kRnnTanh;
+        p.rnn(ref(x), ref(h0), ref(wih), ref(whh), ref(bih), ref(bhh), y, hn, B, I, H, code);
+      })
+      .def("alias", [](NativePlan& p, const py::object& x, int out) { p.alias(ref(x), out); })
+      .def("run", &NativePlan::run, py::arg("inputs"), py::arg("params"));
+}
