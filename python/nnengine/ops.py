@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _core
 from .autograd import Function
 
 f32 = np.float32
@@ -155,6 +156,34 @@ class Clamp(Function):
         return g * m
 
 
+def f32c(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous aligned float32 view or copy (the GEMM kernel's operand)."""
+    if type(a) is np.ndarray and a.dtype is _F32 and a.flags.c_contiguous and a.flags.aligned:
+        return a
+    return np.require(a, np.float32, ("C", "A"))
+
+
+def matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` with numpy's broadcasting rules; 2-D products (and batched ones) run on the engine's GEMM."""
+    if a.dtype == np.float64 or b.dtype == np.float64:  # the float64 path: numpy's BLAS
+        return np.matmul(a, b)
+    a = f32c(a)
+    b = f32c(b)
+    if a.ndim == 2 and b.ndim == 2:
+        return _core.gemm(a, b)
+    if a.ndim < 2 or b.ndim < 2:
+        return np.matmul(a, b)
+    if b.ndim == 2:  # (..., M, K) @ (K, N): one GEMM over the flattened leading dims
+        return _core.gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    ab = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+    bb = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    out = np.empty((ab.shape[0], a.shape[-2], b.shape[-1]), np.float32)
+    for i in range(ab.shape[0]):
+        out[i] = _core.gemm(f32c(ab[i]), f32c(bb[i]))
+    return out.reshape(batch + (a.shape[-2], b.shape[-1]))
+
+
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -164,14 +193,10 @@ class MatMul(Function):
                 a.dtype if "biuf".index(a.dtype.kind) > "biuf".index(b.dtype.kind) else b.dtype)
             if dt != _F32:  # float64 / integer products: numpy in that dtype (the GEMM kernel is float32)
                 return np.matmul(a.astype(dt, copy=False), b.astype(dt, copy=False))
-        from .functional._linear import matmul_arrays
-
         return matmul_arrays(a, b)
 
     @staticmethod
     def backward(ctx, g):
-        from .functional._linear import matmul_arrays
-
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad[:2]
         ga = gb = None

@@ -163,6 +163,11 @@ def _consumed(t: Tensor) -> bool:
 _VIEW_FNS: tuple = ()
 
 
+#: Tensor methods implemented by nnengine.functional (relu, sigmoid, tanh, softmax, log_softmax), registered by it
+#: at import: the dependency points one way, from the layers down to the tape.
+KERNEL_METHODS: dict = {}
+
+
 class Tensor:
     """An array that can record the operations applied to it for automatic differentiation.
 
@@ -976,30 +981,24 @@ class Tensor:
     def minimum(self, other: Any) -> Tensor:
         return minimum(self, other)
 
+    # Methods backed by the kernel layer: nnengine.functional registers them in KERNEL_METHODS when it is
+    # imported (nnengine's __init__ does), so the tape never imports the layers above it.
     def relu(self) -> Tensor:
-        from .functional import relu
-
-        return relu(self)
+        return KERNEL_METHODS["relu"](self)
 
     def sigmoid(self) -> Tensor:
-        from .functional import sigmoid
-
-        return sigmoid(self)
+        return KERNEL_METHODS["sigmoid"](self)
 
     def tanh(self) -> Tensor:
-        from .functional import tanh
-
-        return tanh(self)
+        return KERNEL_METHODS["tanh"](self)
 
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        from .functional import softmax
-
-        return softmax(self, dim)
+        x = self if dtype is None else self._cast(to_dtype(dtype))
+        return KERNEL_METHODS["softmax"](x, dim)
 
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        from .functional import log_softmax
-
-        return log_softmax(self, dim)
+        x = self if dtype is None else self._cast(to_dtype(dtype))
+        return KERNEL_METHODS["log_softmax"](x, dim)
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """Entries where ``mask`` is True replaced by ``value`` (differentiable in self)."""

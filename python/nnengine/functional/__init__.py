@@ -60,3 +60,7 @@ from ._resample import dropout1d, dropout2d, interpolate, pad, upsample
 from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+from ..tensor import KERNEL_METHODS as _KERNEL_METHODS  # noqa: E402
+
+_KERNEL_METHODS.update(relu=relu, sigmoid=sigmoid, tanh=tanh, softmax=softmax, log_softmax=log_softmax)

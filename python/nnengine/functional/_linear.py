@@ -8,30 +8,10 @@ import numpy as np
 
 from .. import _core
 from ..autograd import Function, is_grad_enabled
+from ..ops import matmul_arrays  # noqa: F401  (re-exported: the glue matmul lives with the tape)
 from ..tensor import Tensor
 from . import _float64
 from ._util import check_tensor, f32c, is_f64, same_float_dtype
-
-
-def matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` with numpy's broadcasting rules; 2-D products (and batched ones) run on the engine's GEMM."""
-    if a.dtype == np.float64 or b.dtype == np.float64:  # the float64 path: numpy's BLAS
-        return np.matmul(a, b)
-    a = f32c(a)
-    b = f32c(b)
-    if a.ndim == 2 and b.ndim == 2:
-        return _core.gemm(a, b)
-    if a.ndim < 2 or b.ndim < 2:
-        return np.matmul(a, b)
-    if b.ndim == 2:  # (..., M, K) @ (K, N): one GEMM over the flattened leading dims
-        return _core.gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    ab = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
-    bb = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
-    out = np.empty((ab.shape[0], a.shape[-2], b.shape[-1]), np.float32)
-    for i in range(ab.shape[0]):
-        out[i] = _core.gemm(f32c(ab[i]), f32c(bb[i]))
-    return out.reshape(batch + (a.shape[-2], b.shape[-1]))
 
 
 def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> tuple:

@@ -7,16 +7,10 @@ from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..ops import f32c  # noqa: F401  (re-exported: one home, with the tape's glue matmul)
 from ..tensor import Tensor
 
 _F32 = np.dtype(np.float32)
-
-
-def f32c(a: Any) -> np.ndarray:
-    """A C-contiguous, aligned float32 view or copy of ``a`` (no-op fast path for arrays that already are)."""
-    if type(a) is np.ndarray and a.dtype is _F32 and a.flags.c_contiguous and a.flags.aligned:
-        return a
-    return np.require(a, np.float32, ("C", "A"))
 
 
 _F64 = np.dtype(np.float64)
