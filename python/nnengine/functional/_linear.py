@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -13,13 +13,16 @@ from ..tensor import Tensor
 from . import _float64
 from ._util import check_tensor, f32c, is_f64, same_float_dtype
 
+_F32 = np.dtype(np.float32)
+
 
 def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> tuple:
     """``(y, x2, w)`` for y = x @ w.T + b on contiguous float32 operands (x2: x as rows)."""
-    x2 = f32c(x.reshape(-1, x.shape[-1]))
+    x2 = f32c(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
     w = f32c(w)
-    y = _core.gemm(x2, w, trans_b=True, bias_col=None if b is None else f32c(b))
-    return y.reshape(x.shape[:-1] + (w.shape[0],)), x2, w
+    # positional arguments: pybind11 parses keywords at ~0.4 us each, more than a small GEMM costs
+    y = _core.gemm(x2, w, False, True, 1.0, 0.0, None, None, None if b is None else f32c(b), False)
+    return (y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))), x2, w
 
 
 class LinearFn(Function):
@@ -37,7 +40,7 @@ class LinearFn(Function):
         g2 = f32c(g.reshape(-1, w.shape[0]))
         nx, nw, nb = ctx.needs_input_grad
         gx = _core.gemm(g2, w).reshape(ctx.lead + (w.shape[1],)) if nx else None
-        gw = _core.gemm(g2, x2, trans_a=True) if nw else None
+        gw = _core.gemm(g2, x2, True) if nw else None
         gb = g2.sum(axis=0, dtype=np.float32) if (nb and ctx.has_bias) else None
         return gx, gw, gb
 
@@ -48,6 +51,22 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
     Example:
         >>> y = linear(x, w, b)   # x (N, in), w (out, in), b (out,)
     """
+    if (type(input) is Tensor and input.data.dtype is _F32 and isinstance(weight, Tensor)
+            and weight.data.dtype is _F32 and weight.data.ndim == 2 and input.data.ndim
+            and input.data.shape[-1] == weight.data.shape[1] and (bias is None or (
+                isinstance(bias, Tensor) and bias.data.dtype is _F32 and bias.data.shape == weight.data.shape[:1]))):
+        x, w, b = input, weight, bias  # the common call, already valid: no per-argument checks
+    else:
+        x, w, b = _checked_linear_args(input, weight, bias)
+        if is_f64(x, w, b):
+            same_float_dtype("linear", x, w, b)
+            return _float64.Linear64.apply(x, w, b)
+    if not (is_grad_enabled() and (x.requires_grad or w.requires_grad or (b is not None and b.requires_grad))):
+        return Tensor._wrap(_linear_arrays(x.data, w.data, None if b is None else b.data)[0])  # inference: no tape
+    return LinearFn.apply(x, w, b)
+
+
+def _checked_linear_args(input: Any, weight: Any, bias: Any) -> tuple:
     x = check_tensor(input, "input", float64=True)
     w = check_tensor(weight, "weight", ndim=2, float64=True)
     if x.ndim < 1 or x.shape[-1] != w.shape[1]:
@@ -58,9 +77,4 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
             raise ValueError(f"bias: expected shape ({w.shape[0]},), got {b.shape}")
     else:
         b = None
-    if is_f64(x, w, b):
-        same_float_dtype("linear", x, w, b)
-        return _float64.Linear64.apply(x, w, b)
-    if not (is_grad_enabled() and (x.requires_grad or w.requires_grad or (b is not None and b.requires_grad))):
-        return Tensor._wrap(_linear_arrays(x.data, w.data, None if b is None else b.data)[0])  # inference: no tape
-    return LinearFn.apply(x, w, b)
+    return x, w, b
