@@ -198,6 +198,9 @@ FUNCTIONAL = {
                                                            ne.ones(16, 4) * 0.1)[0]),
     "rnn": ((5, 2, 3), lambda x: nn.RNN(3, 4, num_layers=2)(x)[0]),  # F.rnn through its module
     "lstm": ((5, 2, 3), lambda x: nn.LSTM(3, 4, bidirectional=True)(x)[0]),  # F.lstm through its module
+    "gru_sequence": ((5, 2, 3), lambda x: F.gru_sequence(x, None, ne.ones(12, 3) * 0.1, ne.ones(12, 4) * 0.1)[0]),
+    "gru": ((5, 2, 3), lambda x: nn.GRU(3, 4, num_layers=2)(x)[0]),  # F.gru through its module
+    "scaled_dot_product_attention": ((2, 4, 8), lambda x: F.scaled_dot_product_attention(x, x * 0.5, x)),
 }
 
 

@@ -139,3 +139,27 @@ def test_lbfgs_in_float64_matches_torch():
     for tp, op in zip(tm.parameters(), om.parameters()):
         assert op.data.dtype == np.float64
         np.testing.assert_allclose(op.data, tp.detach().numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["gru", "grucell"])
+def test_double_gru_matches_torch_double(kind):
+    T.manual_seed(5)
+    if kind == "gru":
+        tm, om = T.nn.GRU(4, 5, num_layers=2, bidirectional=True).double(), nn.GRU(4, 5, num_layers=2,
+                                                                                   bidirectional=True).double()
+        x = np.random.default_rng(0).standard_normal((6, 3, 4))
+    else:
+        tm, om = T.nn.GRUCell(4, 5).double(), nn.GRUCell(4, 5).double()
+        x = np.random.default_rng(0).standard_normal((3, 4))
+    _copy_from_torch(om, tm)
+    tx, ox = T.tensor(x, requires_grad=True), ne.tensor(x, requires_grad=True)
+    tout, oout = tm(tx), om(ox)
+    if isinstance(tout, tuple):
+        tout, oout = tout[0], oout[0]
+    assert oout.dtype == np.float64
+    (tout * tout).sum().backward()
+    (oout * oout).sum().backward()
+    np.testing.assert_allclose(oout.numpy(), tout.detach().numpy(), rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(ox.grad, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for tp, op in zip(tm.parameters(), om.parameters()):
+        np.testing.assert_allclose(op.grad, tp.grad.numpy(), rtol=1e-10, atol=1e-12)

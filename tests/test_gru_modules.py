@@ -136,12 +136,12 @@ def test_dropout_between_layers():
 def test_gradcheck():
     ne.manual_seed(0)
     gru = nn.GRU(3, 4, num_layers=2, bidirectional=True)
-    seq = ne.tensor(np.random.default_rng(7).standard_normal((4, 2, 3)), requires_grad=True)
-    h0 = ne.tensor(np.random.default_rng(8).standard_normal((4, 2, 4)) * 0.5, requires_grad=True)
+    seq = ne.tensor(np.random.default_rng(7).standard_normal((4, 2, 3)).astype(np.float32), requires_grad=True)
+    h0 = ne.tensor((np.random.default_rng(8).standard_normal((4, 2, 4)) * 0.5).astype(np.float32), requires_grad=True)
     assert gradcheck(lambda s, h, w, b: gru(s, h)[0], [seq, h0, gru.weight_hh_l1, gru.bias_hh_l0_reverse])
     cell = nn.GRUCell(3, 5)
     assert gradcheck(lambda s, h: cell(s, h), [seq[0].detach().requires_grad_(True),
-                                               ne.tensor(np.ones((2, 5)) * 0.3, requires_grad=True)])
+                                               ne.tensor(np.full((2, 5), 0.3, np.float32), requires_grad=True)])
 
 
 @pytest.mark.parametrize("mode", ["sequence", "stacked"])

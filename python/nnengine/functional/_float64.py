@@ -1,7 +1,7 @@
 """The float64 path: numpy implementations of the ops a float64 model runs through end to end.
 
-The C++ kernels compute in float32. A float64 tensor reaching Linear, an activation, softmax, MSE/L1 or a
-recurrent layer takes this path instead (numpy's float64 BLAS and ufuncs, on the same tape), so
+The C++ kernels compute in float32. A float64 tensor reaching Linear, an activation, softmax, MSE/L1/BCE or a
+recurrent layer (RNN, LSTM, GRU) takes this path instead (numpy's float64 BLAS and ufuncs, on the same tape), so
 ``model.double()`` programs (e.g. PyTorch's time-series LSTMCell + LBFGS example) compute in float64 like
 torch; every other kernel raises a ``TypeError`` naming itself (``_util.check_tensor``). Speed is numpy's:
 float64 is for accuracy studies and ported scripts, float32 is the fast path.
@@ -182,3 +182,25 @@ def lstm_layer(x: Tensor, D: int, rev0: bool, *args: Any) -> tuple:
         ys.append(y)
         states += [h, c]
     return (ys[0] if D == 1 else cat(ys, 2), *states)
+
+
+def gru_layer(x: Tensor, D: int, rev0: bool, *args: Any) -> tuple:
+    """float64 twin of ``GRULayerFn.apply`` (gates r, z, n; ``b_hn`` inside the reset product, as torch):
+    (y, then h_n per direction)."""
+    x = _t64(x)
+    ys, hns = [], []
+    for d in range(D):
+        h0, w_ih, w_hh, b_ih, b_hh = [None if a is None else _t64(a) for a in args[5 * d: 5 * d + 5]]
+        H = w_hh.shape[1]
+
+        def step(xt, st, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, H=H):
+            gi, gh = Linear64.apply(xt, w_ih, b_ih), Linear64.apply(st[0], w_hh, b_hh)
+            r = Activation64.apply(gi[:, 0:H] + gh[:, 0:H], SIGMOID, 0.0)
+            z = Activation64.apply(gi[:, H:2 * H] + gh[:, H:2 * H], SIGMOID, 0.0)
+            n = Activation64.apply(gi[:, 2 * H:] + r * gh[:, 2 * H:], TANH, 0.0)
+            return [(1.0 - z) * n + z * st[0]]
+
+        y, (h,) = _direction(x, d == 1 or rev0, step, [h0])
+        ys.append(y)
+        hns.append(h)
+    return (ys[0] if D == 1 else cat(ys, 2), *hns)

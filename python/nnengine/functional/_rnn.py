@@ -251,8 +251,8 @@ def _layer_fn(mode: str, *tensors: Any):
     """The layer Function for these operands: the C++ kernels (float32) or the float64 path."""
     if is_f64(*tensors):
         same_float_dtype(mode.lower(), *tensors)
-        return _float64.lstm_layer if mode == "LSTM" else _float64.rnn_layer
-    return LSTMLayerFn.apply if mode == "LSTM" else RNNLayerFn.apply
+        return {"LSTM": _float64.lstm_layer, "GRU": _float64.gru_layer}.get(mode, _float64.rnn_layer)
+    return {"LSTM": LSTMLayerFn, "GRU": GRULayerFn}.get(mode, RNNLayerFn).apply
 
 
 def gru_sequence(
@@ -271,7 +271,7 @@ def gru_sequence(
         >>> y, h = gru_sequence(x, None, w_ih, w_hh, b_ih, b_hh)   # w_ih (3H, I), w_hh (3H, H)
     """
     x, h0, w_ih, w_hh, b_ih, b_hh, _ = _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, 3)
-    return GRULayerFn.apply(x, 1, bool(reverse), h0, w_ih, w_hh, b_ih, b_hh)
+    return _layer_fn("GRU", x, w_ih, w_hh, h0)(x, 1, bool(reverse), h0, w_ih, w_hh, b_ih, b_hh)
 
 
 def _layer_dropout(x: Tensor, p: float) -> Tensor:
@@ -316,7 +316,7 @@ def _stacked(
             hs += states[0::2]
             cs += states[1::2]
         elif mode == "GRU":
-            x, *states = GRULayerFn.apply(x, D, False, *args)
+            x, *states = fn(x, D, False, *args)
             hs += states
         else:
             x, *states = fn(x, D, False, nonlinearity, *args)
