@@ -41,11 +41,11 @@ def _keep(shape, p, seed):
 
 def test_oracle_matches_finite_differences():
     rng = np.random.default_rng(3)
-    q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 3))
-    mask = np.where(rng.random((3, 5)) < 0.3, -np.inf, rng.standard_normal((3, 5)))
+    q, k, v = rng.standard_normal((2, 3, 4)).astype(np.float32), rng.standard_normal((2, 5, 4)).astype(np.float32), rng.standard_normal((2, 5, 3)).astype(np.float32)
+    mask = np.where(rng.random((3, 5)) < 0.3, -np.inf, rng.standard_normal((3, 5)).astype(np.float32))
     mask[:, 0] = 0.0
     keep = np.where(rng.random((2, 3, 5)) < 0.25, 0.0, 1 / 0.75)
-    dout, dattn = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 5))
+    dout, dattn = rng.standard_normal((2, 3, 3)).astype(np.float32), rng.standard_normal((2, 3, 5)).astype(np.float32)
 
     def f(q_, k_, v_):
         out, attn, _ = ref.attention(q_, k_, v_, 0.4, mask, True, keep)
@@ -160,7 +160,7 @@ def test_one_vs_two_threads_bit_identical(threads):
 
 def test_gradcheck_sdpa():
     rng = np.random.default_rng(7)
-    q, k, v = (ne.tensor(rng.standard_normal(s), requires_grad=True) for s in ((2, 5, 3), (2, 6, 3), (2, 6, 4)))
+    q, k, v = (ne.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in ((2, 5, 3), (2, 6, 3), (2, 6, 4)))
     mask = rng.random((5, 6)) > 0.2
     mask[:, 0] = True
     assert gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, attn_mask=mask), [q, k, v])
@@ -274,7 +274,7 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="attn_mask: expected a bool or floating-point"):
         F.scaled_dot_product_attention(tq, tk, tv, attn_mask=np.zeros((4, 5), np.int64))
     with pytest.raises(ValueError, match="enable_gqa needs"):
-        F.scaled_dot_product_attention(tq, ne.tensor(np.zeros((2, 2, 5, 6))), tv, enable_gqa=True)
+        F.scaled_dot_product_attention(tq, ne.tensor(np.zeros((2, 2, 5, 6), np.float32)), tv, enable_gqa=True)
 
 
 def test_inference_without_weights_is_identical(isa):

@@ -65,7 +65,7 @@ def test_matches_torch(name, torch):
         kpm = rng.random((N, S)) > 0.6
         kpm[:, 0] = False
         if kpm_kind == "float":
-            kpm = np.where(kpm, -1e4, rng.standard_normal((N, S))).astype(np.float32)
+            kpm = np.where(kpm, -1e4, rng.standard_normal((N, S)).astype(np.float32)).astype(np.float32)
     tq = torch.tensor(q, requires_grad=True)
     tk, tv = (tq, tq) if self_attn else (torch.tensor(k, requires_grad=True), torch.tensor(v, requires_grad=True))
     nq = ne.tensor(q, requires_grad=True)
@@ -126,7 +126,7 @@ def test_fully_masked_rows_as_torch(torch):
 def test_dropout_train_and_eval():
     ne.manual_seed(0)
     m = nn.MultiheadAttention(16, 4, dropout=0.5)
-    x = ne.tensor(np.random.default_rng(2).standard_normal((6, 2, 16)))
+    x = ne.tensor(np.random.default_rng(2).standard_normal((6, 2, 16)).astype(np.float32))
     m.eval()
     a, wa = m(x, x, x)
     b, _ = m(x, x, x)
@@ -147,9 +147,9 @@ def test_save_load_roundtrip(tmp_path):
     ne.save(m.state_dict(), tmp_path / "mha.nne")
     m2 = nn.MultiheadAttention(12, 3, kdim=5, vdim=7, add_bias_kv=True)
     m2.load_state_dict(ne.load(tmp_path / "mha.nne"))
-    q = ne.tensor(np.random.default_rng(4).standard_normal((4, 2, 12)))
-    k = ne.tensor(np.random.default_rng(5).standard_normal((6, 2, 5)))
-    v = ne.tensor(np.random.default_rng(6).standard_normal((6, 2, 7)))
+    q = ne.tensor(np.random.default_rng(4).standard_normal((4, 2, 12)).astype(np.float32))
+    k = ne.tensor(np.random.default_rng(5).standard_normal((6, 2, 5)).astype(np.float32))
+    v = ne.tensor(np.random.default_rng(6).standard_normal((6, 2, 7)).astype(np.float32))
     assert np.array_equal(m(q, k, v)[0].numpy(), m2(q, k, v)[0].numpy())
 
 
@@ -163,9 +163,9 @@ def test_bad_arguments():
     m = nn.MultiheadAttention(8, 2)
     x = ne.tensor(np.zeros((5, 3, 8), np.float32))
     with pytest.raises(ValueError, match="query: expected last dimension 8"):
-        m(ne.tensor(np.zeros((5, 3, 6))), x, x)
+        m(ne.tensor(np.zeros((5, 3, 6), np.float32)), x, x)
     with pytest.raises(ValueError, match="query: expected 2 or 3 dimensions"):
-        m(ne.tensor(np.zeros((5, 3, 2, 8))), x, x)
+        m(ne.tensor(np.zeros((5, 3, 2, 8), np.float32)), x, x)
     with pytest.raises(ValueError, match="attn_mask: expected shape"):
         m(x, x, x, attn_mask=np.zeros((4, 5), bool))
     with pytest.raises(ValueError, match=r"attn_mask: expected shape \(6, 5, 5\)"):

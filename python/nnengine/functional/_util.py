@@ -17,13 +17,16 @@ _F64 = np.dtype(np.float64)
 
 
 def _public_caller() -> str:
-    """The name of the first public function up the stack from a check (the op a user called)."""
+    """The op a user called: the first public nnengine function up the stack from a check (a Module's
+    ``forward`` names its class)."""
     f = sys._getframe(2)
-    for _ in range(6):
-        if f is None:
+    for _ in range(8):
+        if f is None or not str(f.f_globals.get("__name__", "")).startswith("nnengine"):
             break
         name = f.f_code.co_name
-        if not name.startswith("_") and name not in ("forward", "check_tensor"):
+        if name == "forward" and "self" in f.f_locals:
+            return type(f.f_locals["self"]).__name__
+        if not name.startswith("_") and name != "check_tensor":
             return name
         f = f.f_back
     return "this op"
@@ -53,7 +56,7 @@ def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = 
                 raise TypeError(
                     f"{op}: {name} is float64, but the {op} kernel computes in float32 only (no silent "
                     "downcast); convert with .float() / model.float(). float64 runs end to end through Linear, "
-                    "the activations, softmax, MSE/L1 losses, the recurrent layers and the optimizers.")
+                    "the activations, softmax, MSE/L1/BCE losses, RNN/LSTM/GRU and the optimizers.")
         else:
             t = t.float()
     if ndim is not None:
