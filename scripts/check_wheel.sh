@@ -15,6 +15,9 @@ auditwheel repair "$WORK"/dist/nnengine-*.whl -w "$OUT"
 WHEEL="$(ls -t "$OUT"/nnengine-*manylinux*.whl | head -1)"
 echo "repaired wheel: $WHEEL"
 unzip -l "$WHEEL" | grep -i "gomp" || { echo "error: libgomp is not bundled in $WHEEL"; exit 1; }
+# typed package (PEP 561) and the license text travel with the wheel
+unzip -l "$WHEEL" | grep -q "nnengine/py.typed" || { echo "error: nnengine/py.typed missing from $WHEEL"; exit 1; }
+unzip -l "$WHEEL" | grep -q "dist-info/.*LICENSE" || { echo "error: LICENSE missing from $WHEEL"; exit 1; }
 
 python -m venv "$WORK/venv"
 "$WORK/venv/bin/python" -m pip install -q "$WHEEL"
