@@ -149,3 +149,29 @@ def test_float64_gradients_stay_float64():
     (z * z).sum().backward()
     assert z.grad.dtype == np.float64
     np.testing.assert_allclose(z.grad, 2 * z.numpy(), rtol=1e-15)
+
+
+# ------------------------------------------------------------------ fused MSE == the glue ops it replaced
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 3), (2, 3, 5)])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_mse_loss_node_equals_the_glue_ops_bit_for_bit(reduction, shape, dt):
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(shape).astype(dt), rng.standard_normal(shape).astype(np.float32)
+    grads = []
+    for fused in (True, False):
+        a, b = ne.tensor(x, requires_grad=True), ne.tensor(y, requires_grad=True)
+        if fused:
+            out = ne.functional.mse_loss(a, b, reduction=reduction)
+        else:
+            d = a - b
+            out = {"mean": lambda t: t.mean(), "sum": lambda t: t.sum(), "none": lambda t: t}[reduction](d * d)
+        (out * ne.tensor(np.linspace(0.5, 2, out.numel()).reshape(out.shape))).sum().backward()
+        grads.append((out.numpy(), a.grad, b.grad, out.dtype))
+    (o1, ga1, gb1, d1), (o2, ga2, gb2, d2) = grads
+    assert d1 == d2
+    np.testing.assert_array_equal(o1, o2)
+    np.testing.assert_array_equal(ga1, ga2)
+    np.testing.assert_array_equal(gb1, gb2)
+    ref = T.nn.functional.mse_loss(T.tensor(x), T.tensor(y.astype(dt)), reduction=reduction).numpy()
+    np.testing.assert_allclose(o1, ref, rtol=1e-6)

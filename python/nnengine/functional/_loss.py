@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd import Function
+from ..ops import mean_all
 from ..tensor import Tensor
 from ._activation import log_softmax
 from ._util import check_tensor, f32c
@@ -236,12 +237,40 @@ def _pair(input: Any, target: Any) -> tuple:
     return x, y
 
 
+class MSELossFn(Function):
+    """``(x - y)^2`` and its reduction as ONE tape node: the numpy operations of the glue ops it replaces
+    (subtract, multiply, mean/sum) in the same order, forward and backward, so the values and gradients are
+    those of ``((x - y) * (x - y)).mean()`` bit for bit, at a third of the per-op overhead."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        d = np.subtract(x, y, dtype=np.result_type(x, y))
+        sq = np.multiply(d, d)
+        ctx.save_for_backward(d)
+        ctx.reduction = reduction
+        if reduction == "mean":
+            return mean_all(sq)
+        if reduction == "sum":
+            return np.asarray(np.add.reduce(sq, axis=None, dtype=sq.dtype))
+        return sq
+
+    @staticmethod
+    def backward(ctx, g):
+        (d,) = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            g = (np.broadcast_to(g, d.shape) / np.float32(max(d.size, 1))).astype(g.dtype)
+        elif ctx.reduction == "sum":
+            g = np.broadcast_to(g, d.shape).astype(g.dtype)
+        t = g * d  # d(d*d)/dd, once per factor (the tape adds the two)
+        gd = t + t
+        return gd, (-gd if ctx.needs_input_grad[1] else None), None
+
+
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error. Example: ``F.mse_loss(pred, y)``."""
     reduction = _reduction(reduction)
     x, y = _pair(input, target)
-    d = x - y
-    return _reduce(d * d, reduction)
+    return MSELossFn.apply(x, y, reduction)
 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
