@@ -28,7 +28,7 @@ def _lerp(start: np.ndarray, end: np.ndarray, w: float) -> np.ndarray:
     return start + w * (end - start) if abs(w) < 0.5 else end + (w - 1.0) * (end - start)
 
 
-def sgd_step(params: Arrays, grads: Arrays, bufs: Arrays, first: Sequence[bool], *, lr: float, momentum: float,
+def sgd_step(params: Arrays, grads: Arrays, bufs: Arrays, first: Sequence[bool], lr: float, momentum: float,
              dampening: float, weight_decay: float, nesterov: bool, maximize: bool) -> None:
     for i, (p, g) in enumerate(zip(params, grads)):
         d = _grad(p, g, maximize, weight_decay)
@@ -40,7 +40,7 @@ def sgd_step(params: Arrays, grads: Arrays, bufs: Arrays, first: Sequence[bool],
 
 
 def adam_step(params: Arrays, grads: Arrays, exp_avgs: Arrays, exp_avg_sqs: Arrays,
-              max_exp_avg_sqs: Optional[Arrays], steps: Sequence[int], *, lr: float, beta1: float, beta2: float,
+              max_exp_avg_sqs: Optional[Arrays], steps: Sequence[int], lr: float, beta1: float, beta2: float,
               eps: float, weight_decay: float, amsgrad: bool, decoupled: bool, maximize: bool) -> None:
     for i, (p, g) in enumerate(zip(params, grads)):
         t = float(steps[i])

@@ -62,7 +62,10 @@ def _storage(p: Tensor) -> np.ndarray:
 
 
 def _grad(p: Tensor) -> np.ndarray:
-    g = np.ascontiguousarray(_as_array(p.grad), dtype=p.data.dtype)
+    g = p.grad
+    if type(g) is np.ndarray and g.dtype is p.data.dtype and g.shape == p.data.shape and g.flags.c_contiguous:
+        return g  # the usual case, without the conversions below
+    g = np.ascontiguousarray(_as_array(g), dtype=p.data.dtype)
     if g.shape != p.data.shape:
         raise ValueError(f"grad: expected shape {p.data.shape} (the parameter's), got {g.shape}")
     return g

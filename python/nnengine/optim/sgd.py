@@ -45,7 +45,7 @@ class SGD(Optimizer):
                 if buf is None:
                     buf = st["momentum_buffer"] = data.copy()  # overwritten: the first step stores d
                 bufs.append(buf)
-        self._kernel("sgd_step")([d for _, d, _ in items], [g for _, _, g in items], bufs, first,
-                                lr=float(group["lr"]), momentum=float(group["momentum"]),
-                                dampening=float(group["dampening"]), weight_decay=float(group["weight_decay"]),
-                                nesterov=bool(group["nesterov"]), maximize=bool(group["maximize"]))
+        # positional, in the binding's order (pybind11's keyword parsing costs ~0.4 us an argument)
+        self._kernel("sgd_step")([d for _, d, _ in items], [g for _, _, g in items], bufs, first, float(group["lr"]),
+                                 float(group["momentum"]), float(group["dampening"]), float(group["weight_decay"]),
+                                 bool(group["nesterov"]), bool(group["maximize"]))
