@@ -789,7 +789,8 @@ def t_NativePlan(g: G) -> str:
              f"c = P.add_const({g.arr((M, H))})",
              f"P.linear({ref(0, 0)}, {ref(1, 0)}, {ref(1, 1) if g.pct(80) else 'None'}, {g.int_(0, 0)}, "
              f"{g.int_(M, M)}, {g.int_(N, N)}, {g.int_(K, K)})",
-             f"P.act({ref(2, 0)}, {g.int_(1, 1)}, {g.int_(0, 4)}, {g.flt(-1, 1)}, {g.int_(M * N, M * N)})",
+             f"P.act({ref(2, 0)}, {g.int_(1, 1)}, {g.int_(0, 13)}, {g.flt(-1, 1)}, {g.flt(0, 20)}, "
+             f"{g.int_(M * N, M * N)})",
              f"P.lstm({ref(2, 1)}, {ref(3, 0)}, {ref(3, 0)}, {ref(1, 2)}, {ref(1, 3)}, None, None, 2, 3, 4, "
              f"{g.int_(M, M)}, {g.int_(N, N)}, {g.int_(H, H)})" if g.pct(50) else
              f"P.rnn({ref(2, 1)}, {ref(3, 0)}, {ref(1, 2)}, {ref(1, 3)}, None, None, 2, 3, {g.int_(M, M)}, "

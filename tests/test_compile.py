@@ -271,7 +271,8 @@ def test_inference_runs_as_one_native_call_bit_exact(kind, threads, rng):
     ne.set_num_threads(threads)
     ne.manual_seed(0)
     if kind == "mlp":
-        m = nn.Sequential(nn.Linear(16, 33), nn.Tanh(), nn.Linear(33, 9), nn.LeakyReLU(0.2), nn.Linear(9, 1))
+        m = nn.Sequential(nn.Linear(16, 33), nn.Tanh(), nn.Linear(33, 9), nn.LeakyReLU(0.2), nn.Linear(9, 4),
+                          nn.Softplus(2.0, 1.5), nn.Linear(4, 1))
         args = lambda: (ne.tensor(rng.standard_normal((5, 16)).astype(np.float32)),)  # noqa: E731
     elif kind == "lstmcell":
         m = nn.LSTMCell(8, 17)
@@ -340,7 +341,7 @@ def test_native_plan_builder_rejects_bad_plans():
     with pytest.raises(ValueError, match="elements"):
         P.linear((0, 0), (1, 0), None, 0, 2, 4, 2)  # K wrong
     with pytest.raises(ValueError, match="not produced"):
-        P.act((2, 0), 0, 0, 0.0, 8)  # reads a slot nothing wrote
+        P.act((2, 0), 0, 0, 0.0, 0.0, 8)  # reads a slot nothing wrote
     with pytest.raises(TypeError, match="ref"):
         P.linear("x", (1, 0), None, 0, 2, 4, 3)
     P.linear((0, 0), (1, 0), None, 0, 2, 4, 3)

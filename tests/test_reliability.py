@@ -242,7 +242,7 @@ BINDING_CALLS = {
     "gemm_f64": "_core.gemm(M((5, 7), 'float64'), M((7, 9), 'float64'))",
     "NativePlan": "(P := _core.NativePlan(), P.add_input([2, 3]), P.add_param([4, 3]), P.add_param([4]),"
                   " P.add_slot([2, 4], False), P.add_slot([2, 4], True), P.add_const(M((2, 4))),"
-                  " P.linear((0, 0), (1, 0), (1, 1), 0, 2, 4, 3), P.act((2, 0), 1, 4, 0.0, 8),"
+                  " P.linear((0, 0), (1, 0), (1, 1), 0, 2, 4, 3), P.act((2, 0), 1, 4, 0.0, 0.0, 8),"
                   " P.run([M((2, 3))], [M((4, 3)), M((4,))]))[-1]",
     "rbm_sample": "_core.rbm_sample(M((3, 5)), M((4, 5)), M((4,)), seed=5)",
     "rnn_forward": "_core.rnn_forward(M((3, 2, 4)), M((2, 5)), M((5, 4)), M((5, 5)), M((5,)))",

@@ -69,14 +69,15 @@ class NativePlan {
     op.M = M, op.N = N, op.K = K;
     ops_.push_back(op);
   }
-  void act(Ref x, int out, int kind, double alpha, int64_t n) {
-    expect(kind >= nne::kActRelu && kind <= nne::kActTanh, "kind: expected an activation code 0..4");
+  void act(Ref x, int out, int kind, double alpha, double beta, int64_t n) {
+    expect(kind >= nne::kActRelu && kind <= nne::kActSoftsign, "kind: expected an activation code 0..13");
     Op op;
     op.kind = kAct;
     op.a = read(x, check_int(n, "n"), "x");
     op.out = write(out, n);
     op.act.kind = kind;
     op.act.alpha = static_cast<float>(alpha);
+    op.act.beta = static_cast<float>(beta);
     op.M = n;
     ops_.push_back(op);
   }
@@ -293,8 +294,8 @@ NNE_BIND_FAMILY(plan) {
       .def("add_const", &NativePlan::add_const, py::arg("array"))
       .def("linear", [](NativePlan& p, const py::object& x, const py::object& w, const py::object& b, int out,
                         int64_t M, int64_t N, int64_t K) { p.linear(ref(x), ref(w), ref(b), out, M, N, K); })
-      .def("act", [](NativePlan& p, const py::object& x, int out, int kind, double alpha, int64_t n) {
-        p.act(ref(x), out, kind, alpha, n);
+      .def("act", [](NativePlan& p, const py::object& x, int out, int kind, double alpha, double beta, int64_t n) {
+        p.act(ref(x), out, kind, alpha, beta, n);
       })
       .def("lstm", [](NativePlan& p, const py::object& x, const py::object& h0, const py::object& c0,
                       const py::object& wih, const py::object& whh, const py::object& bih, const py::object& bhh,

@@ -397,7 +397,8 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
                 xs, ws = shape(r[0]), shape(r[1])
                 native.linear(ref(r[0]), ref(r[1]), ref(r[2]), st.outs[0], int(np.prod(xs[:-1])), ws[0], ws[1])
             elif st.cls is Activation:
-                native.act(ref(r[0]), st.outs[0], int(r[1][1]), float(r[2][1]), int(np.prod(shape(r[0]))))
+                native.act(ref(r[0]), st.outs[0], int(r[1][1]), float(r[2][1]), float(r[3][1]),
+                           int(np.prod(shape(r[0]))))
             elif st.cls in (LSTMLayerFn, RNNLayerFn):
                 lstm = st.cls is LSTMLayerFn
                 xs = shape(r[0])
