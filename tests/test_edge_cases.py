@@ -210,7 +210,8 @@ def test_functional_table_covers_the_public_ops():
 
 
 FLOAT64_PATH = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
-                "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"}
+                "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus_beta",
+                "cosine_embedding_loss", "margin_ranking_loss"}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONAL))

@@ -229,8 +229,9 @@ def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_in
     return per.reshape(()) if unbatched else per
 
 
-def _pair(input: Any, target: Any) -> tuple:
-    x = check_tensor(input, "input", float64=True)
+def _pair(input: Any, target: Any, float64: bool = True) -> tuple:
+    """(input, target) as Tensors of one shape; float64 input passes where the loss computes in float64."""
+    x = check_tensor(input, "input", float64=float64)
     y = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=x.data.dtype))
     if x.shape != y.shape:
         raise ValueError(f"target: expected shape {x.shape} (as input), got {y.shape}")
@@ -406,7 +407,7 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce:
     beta = _positive(beta, "beta", True)
     if beta == 0.0:
         return l1_loss(input, target, reduction)
-    x, y = _pair(input, target)
+    x, y = _pair(input, target, float64=False)  # a float32 kernel
     return PointLossFn.apply(x, y, _SMOOTH_L1, beta, reduction)
 
 
@@ -420,7 +421,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
     """
     reduction = _reduction(reduction)
     delta = _positive(delta, "delta", False)
-    x, y = _pair(input, target)
+    x, y = _pair(input, target, float64=False)  # a float32 kernel
     if weight is None:
         return PointLossFn.apply(x, y, _HUBER, delta, reduction)
     per = PointLossFn.apply(x, y, _HUBER, delta, "none") * (weight if isinstance(weight, Tensor) else Tensor(weight))
@@ -473,7 +474,7 @@ def kl_div(input: Tensor, target: Any, size_average: Any = None, reduce: Any = N
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in _REDUCTIONS + ("batchmean",):
         raise ValueError(f"reduction: expected one of {_REDUCTIONS + ('batchmean',)}, got {reduction!r}")
-    x, y = _pair(input, target)
+    x, y = _pair(input, target, float64=False)  # a float32 kernel
     return KLDivFn.apply(x, y, bool(log_target), reduction)
 
 
