@@ -246,7 +246,7 @@ def test_gradcheck_module():
 
     m = nn.MultiheadAttention(6, 2, kdim=4, vdim=5)
     rng = np.random.default_rng(11)
-    q, k, v = (ne.tensor(rng.standard_normal(s), requires_grad=True) for s in ((3, 2, 6), (4, 2, 4), (4, 2, 5)))
+    q, k, v = (ne.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in ((3, 2, 6), (4, 2, 4), (4, 2, 5)))
     mask = np.triu(np.ones((3, 4), bool), 2)
     assert gradcheck(lambda a, b, c: m(a, b, c, attn_mask=mask)[0], [q, k, v])
     assert gradcheck(lambda w: _out_of_q_weight(m, w, q, k, v), [m.q_proj_weight])
