@@ -173,21 +173,32 @@ def main() -> None:
     rng = np.random.default_rng(0)
     groups = {"conv": lambda: conv_cases(torch, rng), "pool": lambda: pool_cases(torch, rng),
               "act": lambda: activation_cases(torch, rng), "lenet": lambda: lenet_cases(torch, rng, args.epoch_samples)}
+    run_groups(groups, args.only, args.threads, args.rounds, "bench_conv.json", single_shot=("lenet",))
+
+
+def run_groups(groups: Dict[str, Callable[[], Dict[str, tuple]]], only, threads, rounds: int, json_name: str,
+               single_shot=()) -> None:
+    """Time every case of every group (nnengine and torch interleaved, medians over rounds) at each thread count,
+    print the table and write bench/results/<json_name>. Groups in ``single_shot`` are timed one call per
+    round (epoch-long cases). Cases are (nnengine fn, torch fn, flops: > 0 FLOPs, < 0 -samples, 0 none)."""
+    import torch
+
     results = []
     print(f"{'workload':56s} {'thr':>3s} {'nnengine ms':>12s} {'torch ms':>10s} {'ratio':>7s}  note")
     for gname, make in groups.items():
-        if args.only and gname not in args.only:
+        if only and gname not in only:
             continue
         cases = make()
-        for nt in args.threads:
+        one = gname in single_shot
+        for nt in threads:
             ne.set_num_threads(nt)
             torch.set_num_threads(nt)
             for name, (fn_ne, fn_t, flops) in cases.items():
                 a, b = [], []
-                min_time = 0.0 if gname == "lenet" else 0.2
-                for _ in range(args.rounds if gname != "lenet" else max(1, args.rounds // 2)):
-                    a.append(timeit(fn_ne, min_time, 1 if gname == "lenet" else 50))
-                    b.append(timeit(fn_t, min_time, 1 if gname == "lenet" else 50))
+                min_time = 0.0 if one else 0.2
+                for _ in range(max(1, rounds // 2) if one else rounds):
+                    a.append(timeit(fn_ne, min_time, 1 if one else 50))
+                    b.append(timeit(fn_t, min_time, 1 if one else 50))
                 tn, tt = float(np.median(a)), float(np.median(b))
                 note = ""
                 if flops > 0:
@@ -197,11 +208,10 @@ def main() -> None:
                 print(f"{name:56s} {nt:3d} {tn * 1e3:12.3f} {tt * 1e3:10.3f} {tt / tn:7.2f}  {note}", flush=True)
                 results.append({"workload": name, "threads": nt, "nnengine_s": tn, "torch_s": tt, "ratio": tt / tn})
     os.makedirs(os.path.join(os.path.dirname(__file__), "results"), exist_ok=True)
-    out = os.path.join(os.path.dirname(__file__), "results", "bench_conv.json")
+    out = os.path.join(os.path.dirname(__file__), "results", json_name)
     with open(out, "w") as f:
         json.dump({"isa": ne.backend.isa(), "results": results}, f, indent=1)
     print(f"wrote {out}")
-
 
 if __name__ == "__main__":
     main()

@@ -252,6 +252,13 @@ const float* block_dy(float* tmp, const float* dy, const Conv2dShape& s, const G
 void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2dShape& s) {
   if (conv2d_direct_ok(s, DirectOp::backward_data)) return conv2d_direct_backward_data(dx, dy, w, s);
   const Geo g = geometry(s);
+  // w_g^T of every group as a row-major (CRS, Kg) matrix: the GEMM then packs a plain operand (measured
+  // 15-30% faster than the transposed one on the DCGAN layers); copying the weight once is negligible.
+  static thread_local ScratchBuf wtbuf;
+  float* wt = wtbuf.get(static_cast<size_t>(s.K * g.CRS));
+  for (int64_t gr = 0; gr < s.groups; ++gr)
+    for (int64_t i = 0; i < g.CRS; ++i)
+      for (int64_t kk = 0; kk < g.Kg; ++kk) wt[(gr * g.CRS + i) * g.Kg + kk] = w[(gr * g.Kg + kk) * g.CRS + i];
   // Blocks hold whole images, or all slices of one image run in the same chunk: no two threads
   // ever scatter into the same image.
   parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {
@@ -262,9 +269,9 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
     std::memset(dx + n0 * s.C * g.HW, 0, sizeof(float) * (n1 - n0) * s.C * g.HW);
     for_blocks(s, g, b0, b1, [&](const Block& k) {
       GemmArgs a;
-      a.trans_a = true;  // dcol (CRS, L) = w_g^T (CRS, Kg) @ dy_g (Kg, L)
+      // dcol (CRS, L) = w_g^T (CRS, Kg) @ dy_g (Kg, L)
       a.M = g.CRS, a.N = k.L(), a.K = g.Kg;
-      a.A = w + k.gr * g.Kg * g.CRS, a.lda = g.CRS;
+      a.A = wt + k.gr * g.CRS * g.Kg, a.lda = g.Kg;
       a.B = block_dy(tmp, dy, s, g, k, &a.ldb);
       if (g.in_place) {  // dcol is the image's gradient: written in place (each element once)
         a.C = dx + (k.n0 * s.C + k.gr * g.Cg) * g.HW + k.j0, a.ldc = g.HW;

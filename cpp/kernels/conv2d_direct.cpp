@@ -246,6 +246,11 @@ bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op) {
     // outputs under big kernels, e.g. a transposed convolution from 1x1), most taps multiply zeros and
     // the GEMM path (col2im of exact products) wins.
     if (4 * s.P * s.Q < (s.P + 2 * th) * (s.Q + 2 * tw)) return false;
+  } else {
+    // Forward and weight gradient run over the output rows at the padded width, rounded up to whole vectors:
+    // a tiny output (e.g. 1x1 from a 4x4 image, a transposed convolution's backward) would waste most lanes.
+    const int64_t grid = (s.P * (s.W + 2 * s.pad_w) + kLanes - 1) / kLanes * kLanes;
+    if (4 * s.P * s.Q < grid) return false;
   }
   // Unpadded 1x1: the GEMM path reads and writes the tensors in place (no im2col), which beats these kernels.
   if (s.R == 1 && s.S == 1 && s.pad_h == 0 && s.pad_w == 0) return false;
