@@ -219,6 +219,20 @@ BINDING_CALLS = {
     "conv2d_backward_data": "_core.conv2d_backward_data(M((2, 4, 3, 4)), M((4, 3, 3, 2)), (6, 5), (2, 1), (1, 0))",
     "conv2d_backward_weights": "_core.conv2d_backward_weights(M((2, 4, 3, 4)), M((2, 3, 6, 5)), (3, 2), (2, 1),"
                                " (1, 0))",
+    "conv_transpose2d_forward": "_core.conv_transpose2d_forward(M((2, 4, 3, 4)), M((4, 3, 3, 2)), M((3,)), (2, 1),"
+                                " (1, 0), (1, 0))",
+    "conv_transpose2d_backward_data": "_core.conv_transpose2d_backward_data(M((2, 3, 6, 5)), M((4, 3, 3, 2)), (3, 4),"
+                                      " (2, 1), (1, 0), (1, 0))",
+    "conv_transpose2d_backward_weights": "_core.conv_transpose2d_backward_weights(M((2, 3, 6, 5)), M((2, 4, 3, 4)),"
+                                         " (3, 2), (2, 1), (1, 0), (1, 0))",
+    "adaptive_pool2d_forward": "_core.adaptive_pool2d_forward(M((2, 3, 7, 5)), 'max', (3, 2), with_indices=True)",
+    "adaptive_pool2d_backward": "_core.adaptive_pool2d_backward(M((2, 3, 3, 2)), 'avg', None, (7, 5))",
+    "interpolate_forward": "_core.interpolate_forward(M((2, 3, 4, 5)), (7, 9), 'bilinear', True)",
+    "interpolate_backward": "_core.interpolate_backward(M((2, 3, 7, 9)), (4, 5), 'bilinear')",
+    "pad_forward": "_core.pad_forward(M((2, 3, 4, 5)), (2, 1, 3, 0), 'reflect')",
+    "pad_backward": "_core.pad_backward(M((2, 3, 7, 8)), (4, 5), (2, 1, 3, 0), 'replicate')",
+    "dropout2d_forward": "_core.dropout2d_forward(M((2, 3, 9)), 6, 0.3, 7)",
+    "dropout2d_backward": "_core.dropout2d_backward(M((2, 3, 9)), 6, 0.3, 7)",
     "pool2d_forward": "_core.pool2d_forward(M((2, 3, 6, 5)), 'max', (3, 2), (2, 1), (1, 0))",
     "pool2d_backward": "_core.pool2d_backward(M((2, 3, 3, 4)), 'avg', None, (6, 5), (3, 2), (2, 1), (1, 0))",
     "maxout_forward": "_core.maxout_forward(M((2, 6, 5)), 3)",
@@ -273,6 +287,12 @@ API_CALLS = {
     "F.log_softmax": "BW(F.log_softmax(T(M((3, 7))), 1))",
     "F.cross_entropy": "BW(F.cross_entropy(T(M((3, 7))), np.array([0, 6, 2])))",
     "F.max_pool2d": "BW(F.max_pool2d(T(M((2, 3, 6, 5))), 2))",
+    "F.conv1d": "BW(F.conv1d(T(M((2, 3, 9))), T(M((4, 3, 3))), T(M((4,))), padding='same'))",
+    "F.conv_transpose2d": "BW(F.conv_transpose2d(T(M((2, 4, 3, 4))), T(M((4, 3, 3, 2))), T(M((3,))), 2, 1))",
+    "F.adaptive_max_pool2d": "BW(F.adaptive_max_pool2d(T(M((2, 3, 7, 5))), (3, 2)))",
+    "F.interpolate": "BW(F.interpolate(T(M((2, 3, 4, 5))), scale_factor=2, mode='bilinear'))",
+    "F.pad": "BW(F.pad(T(M((2, 3, 4, 5))), (2, 1, 3, 0), mode='reflect'))",
+    "F.dropout2d": "BW(F.dropout2d(T(M((2, 3, 4, 5))), 0.3))",
     "F.avg_pool2d": "BW(F.avg_pool2d(T(M((2, 3, 6, 5))), 3, 2, 1))",
     "F.batch_norm": "BW(F.batch_norm(T(M((4, 3, 5))), None, None, T(M((3,))), T(M((3,))), training=True))",
     "F.maxout": "BW(F.maxout(T(M((2, 6, 5))), 3))",
