@@ -1376,6 +1376,26 @@ def f_embedding(g: G) -> str:
     return call("F.embedding", idx, _t(g, (V, D)), padding_idx=pad, max_norm=max_norm,
                 scale_grad_by_freq=g.bool_(), post="BW(R)")
 
+
+def f_transformer(g: G) -> str:
+    d_h, H, L, S, N = g.n(1, 3, big=1), g.n(1, 3, big=1), g.n(0, 4), g.n(0, 4), g.n(0, 3)
+    D = d_h * H
+    bf, dec = g.pct(40), g.pct(50)
+    cls = "nn.TransformerDecoderLayer" if dec else "nn.TransformerEncoderLayer"
+    ctor = (f"{cls}({D if g.pct(95) else g.int_(0, 7)}, {H if g.pct(95) else g.int_(0, 4)}, "
+            f"dim_feedforward={g.n(1, 6)}, dropout={g.flt(0, 0.9)}, activation={g.str_(['relu', 'relu'])}, "
+            f"batch_first={bf!r}, norm_first={g.bool_()}, bias={g.bool_()})")
+    shape = (lambda n: (N, n, D) if bf else (n, N, D)) if g.pct(85) else (lambda n: (n, D))
+    mask = "None" if g.pct(60) else g.arr((L, L), "bool" if g.pct(50) else "float32")
+    kpm = "None" if g.pct(60) else g.arr((N, L), "bool" if g.pct(50) else "float32")
+    train = "m.train()" if g.pct(50) else "m.eval()"
+    if dec:
+        call_ = f"m({_t(g, shape(L))}, {_t(g, shape(S))}, tgt_mask={mask}, tgt_key_padding_mask={kpm})"
+    else:
+        call_ = f"m({_t(g, shape(L))}, src_mask={mask}, src_key_padding_mask={kpm})"
+    return f"m = {ctor}\n{train}\nR = {call_}\nBW(R)"
+
+
 TARGETS: Dict[str, Callable[[G], str]] = {
     "conv2d_forward": t_conv2d_forward,
     "conv2d_backward_data": t_conv2d_backward_data,
@@ -1460,6 +1480,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.embedding": f_embedding,
     "F.scaled_dot_product_attention": f_sdpa,
     "nn.MultiheadAttention": f_multihead_attention,
+    "nn.Transformer*Layer": f_transformer,
 }
 
 # Every public _core function must be reached by some target (checked by tests/test_fuzz.py).

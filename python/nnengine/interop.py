@@ -7,7 +7,8 @@ Sequential, Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d, Re
 LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell,
 Embedding, MultiheadAttention, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d, GELU, SiLU, Mish, Softplus(beta, threshold),
 Hardtanh, ReLU6, Hardswish, Hardsigmoid, Softsign and PReLU (and MaxPool1d, AvgPool1d, AdaptiveAvg/MaxPool1d/2d,
-Upsample, the padding layers, Dropout1d/2d), with the
+Upsample, the padding layers, Dropout1d/2d) and the Transformer family (encoder/decoder layers, stacks,
+nn.Transformer; relu or gelu), with the
 same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
 inside these two functions, never when nnengine is imported.
 
@@ -153,6 +154,40 @@ def _mirror(m: Any, src: Any, dst: Any) -> Any:
     return None
 
 
+_TRANSFORMERS = ("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder",
+                 "Transformer")
+
+
+def _transformer(m: Any, ns: Any, path: str) -> Any:
+    """The twin of a Transformer module ``m`` (torch or nnengine: the attribute names are the same) built from
+    the namespace ``ns`` (torch.nn or nnengine.nn), without weights."""
+    name = type(m).__name__
+
+    def layer_args(layer: Any) -> Dict[str, Any]:
+        act = {1: "relu", 2: "gelu"}.get(int(layer.activation_relu_or_gelu))
+        if act is None:
+            raise _unsupported(m, path, "an activation other than relu or gelu")
+        return dict(d_model=layer.self_attn.embed_dim, nhead=layer.self_attn.num_heads,
+                    dim_feedforward=layer.linear1.out_features, dropout=float(layer.dropout.p), activation=act,
+                    layer_norm_eps=float(layer.norm1.eps), batch_first=layer.self_attn.batch_first,
+                    norm_first=bool(layer.norm_first), bias=layer.linear1.bias is not None)
+
+    def norm(n: Any) -> Any:
+        return None if n is None else ns.LayerNorm(**_MIRRORED["LayerNorm"](n))
+
+    if name.endswith("Layer"):
+        return getattr(ns, name)(**layer_args(m))
+    if name in ("TransformerEncoder", "TransformerDecoder"):
+        if len(m.layers) == 0:
+            raise _unsupported(m, path, "no layers")
+        kw = {"enable_nested_tensor": m.enable_nested_tensor} if name == "TransformerEncoder" else {}
+        return getattr(ns, name)(_transformer(m.layers[0], ns, path), len(m.layers), norm(m.norm), **kw)
+    if not (type(m.encoder).__name__ == "TransformerEncoder" and type(m.decoder).__name__ == "TransformerDecoder"):
+        raise _unsupported(m, path, "custom_encoder / custom_decoder")
+    args = layer_args(m.encoder.layers[0])
+    return ns.Transformer(num_encoder_layers=len(m.encoder.layers), num_decoder_layers=len(m.decoder.layers), **args)
+
+
 def _from_layer(m: Any, path: str) -> Module:
     """The nnengine twin of one torch layer (without weights)."""
     tnn = _torch().nn
@@ -217,6 +252,8 @@ def _from_layer(m: Any, path: str) -> Module:
         return nn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
     if type(m) is tnn.MultiheadAttention:
         return nn.MultiheadAttention(**_mha_args(m))
+    if name in _TRANSFORMERS and type(m) is getattr(tnn, name):
+        return _transformer(m, nn, path)
     if type(m) is tnn.LSTMCell:
         return nn.LSTMCell(m.input_size, m.hidden_size, m.bias)
     simple = {"ReLU": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "Identity": nn.Identity}
@@ -311,6 +348,8 @@ def _to_layer(m: Module, tnn: Any, path: str) -> Any:
         return tnn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
     if t is nn.MultiheadAttention:
         return tnn.MultiheadAttention(**_mha_args(m))
+    if t.__name__ in _TRANSFORMERS and t is getattr(nn, t.__name__):
+        return _transformer(m, tnn, path)
     if t is nn.LSTMCell:
         return tnn.LSTMCell(m.input_size, m.hidden_size, m.bias)
     raise _unsupported(m, path)

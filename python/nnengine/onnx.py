@@ -11,7 +11,8 @@ GroupNorm (InstanceNormalization on the grouped view + affine), InstanceNorm1d/2
 Identity (identity), Flatten, Unflatten, RNN, LSTM and GRU (stacked, bidirectional, batch_first; zero initial
 state; GRU with linear_before_reset=1, PyTorch's b_hn placement), RNNCell/LSTMCell/GRUCell, Embedding (Gather on
 int64 ids), MultiheadAttention (as
-self-attention m(x, x, x): outputs attn_output and the head-averaged weights), Sequential, and the
+self-attention m(x, x, x): outputs attn_output and the head-averaged weights), TransformerEncoderLayer (relu
+or gelu, no masks), Sequential, and the
 models LogisticRegression, MLP, LeNet5 and CharLSTM. Anything else raises ``NotImplementedError`` naming the
 layer. ``register(cls)`` adds a converter for your own Module.
 
@@ -128,10 +129,13 @@ def _linear(g: _Graph, m: nn.Linear, x_name: str, x: Any, path: str):
     if x.ndim == 2:
         ins = [x_name, g.const(w, "weight")] + ([g.const(m.bias.data, "bias")] if m.bias is not None else [])
         return g.node("Gemm", ins, "linear", transB=1), y
+    return _dense(g, x_name, w, None if m.bias is None else m.bias.data), y
+
+
+def _dense(g: _Graph, x_name: str, w: np.ndarray, b: Optional[np.ndarray]) -> str:
+    """x @ w.T (+ b) over the last dimension of an input of any rank (MatMul, then Add)."""
     out = g.node("MatMul", [x_name, g.const(w.T, "weight_t")], "matmul")
-    if m.bias is not None:
-        out = g.node("Add", [out, g.const(m.bias.data, "bias")], "linear")
-    return out, y
+    return out if b is None else g.node("Add", [out, g.const(b, "bias")], "linear")
 
 
 @register(nn.Conv1d, nn.Conv2d)
@@ -563,9 +567,7 @@ def _mha_graph(g: _Graph, m: nn.MultiheadAttention, x_name: str, path: str, batc
                          "defaults (kdim = vdim = embed_dim, add_bias_kv=False, add_zero_attn=False)")
     E, H, D = m.embed_dim, m.num_heads, m.head_dim
     x = x_name if batch_first else g.node("Transpose", [x_name], "to_batch_major", perm=[1, 0, 2])
-    qkv = g.node("MatMul", [x, g.const(m.in_proj_weight.data.T, "in_proj_t")], "in_proj")
-    if m.in_proj_bias is not None:
-        qkv = g.node("Add", [qkv, g.const(m.in_proj_bias.data, "in_proj_bias")], "in_proj")
+    qkv = _dense(g, x, m.in_proj_weight.data, None if m.in_proj_bias is None else m.in_proj_bias.data)
     q, k, v = g.node("Split", [qkv, g.ints([E, E, E], "split")], "qkv", outputs=3, axis=2)
 
     def heads(t: str, perm: List[int]) -> str:  # (N, L, E) -> (N, L, H, D) -> perm
@@ -576,9 +578,7 @@ def _mha_graph(g: _Graph, m: nn.MultiheadAttention, x_name: str, path: str, batc
     attn = g.node("Softmax", [scores], "attn", axis=-1)
     out = g.node("MatMul", [attn, heads(v, [0, 2, 1, 3])], "weighted")
     out = _reshape(g, g.node("Transpose", [out], "merge_heads", perm=[0, 2, 1, 3]), [0, 0, E])
-    out = g.node("MatMul", [out, g.const(m.out_proj.weight.data.T, "out_proj_t")], "out_proj")
-    if m.out_proj.bias is not None:
-        out = g.node("Add", [out, g.const(m.out_proj.bias.data, "out_proj_bias")], "out_proj")
+    out = _dense(g, out, m.out_proj.weight.data, None if m.out_proj.bias is None else m.out_proj.bias.data)
     if not batch_first:
         out = g.node("Transpose", [out], "to_time_major", perm=[1, 0, 2])
     w = g.node("ReduceMean", [attn], "attn_weights", axes=[1], keepdims=0) if weights else None
@@ -593,6 +593,39 @@ def _multihead_attention(g: _Graph, m: nn.MultiheadAttention, x_name: str, x: An
     out, w = _mha_graph(g, m, x_name, path, m.batch_first, True)
     xt = x if isinstance(x, Tensor) else Tensor(x)
     return (out, w), m(xt, xt, xt)
+
+
+@register(nn.TransformerEncoderLayer)
+def _encoder_layer(g: _Graph, m: nn.TransformerEncoderLayer, x_name: str, x: Any, path: str):
+    """Eval-mode TransformerEncoderLayer without masks, composed of the self-attention graph and the Linear,
+    LayerNorm and ReLU / GELU converters."""
+    if x.ndim != 3 or m.activation_relu_or_gelu == 0:
+        raise ValueError(f"onnx.export: TransformerEncoderLayer at '{path}' exports batched 3-D input with a relu "
+                         f"or gelu activation, got shape {x.shape}")
+    act = nn.ReLU() if m.activation_relu_or_gelu == 1 else nn.GELU()
+    x = x if isinstance(x, Tensor) else Tensor(x)
+
+    def sa(h_name: str, h: Tensor) -> Tuple[str, Tensor]:
+        name = _mha_graph(g, m.self_attn, h_name, _child(path, "self_attn"), m.self_attn.batch_first, False)[0]
+        return name, m.self_attn(h, h, h, need_weights=False)[0]
+
+    def ff(h_name: str, h: Tensor) -> Tuple[str, Tensor]:
+        h_name, h = _convert(g, m.linear1, h_name, h, _child(path, "linear1"))
+        h_name, h = _convert(g, act, h_name, h, _child(path, "activation"))
+        return _convert(g, m.linear2, h_name, h, _child(path, "linear2"))
+
+    def add(a: Tuple[str, Tensor], b: Tuple[str, Tensor]) -> Tuple[str, Tensor]:
+        return g.node("Add", [a[0], b[0]], "residual"), a[1] + b[1]
+
+    def norm(i: int, h: Tuple[str, Tensor]) -> Tuple[str, Tensor]:
+        return _convert(g, getattr(m, f"norm{i}"), h[0], h[1], _child(path, f"norm{i}"))
+
+    h = (x_name, x)
+    if m.norm_first:
+        h = add(h, sa(*norm(1, h)))
+        return add(h, ff(*norm(2, h)))
+    h = norm(1, add(h, sa(*h)))
+    return norm(2, add(h, ff(*h)))
 
 
 # ============================================================================= models
@@ -646,7 +679,7 @@ _register_optional_models()
 
 
 # ============================================================================= export
-_SEQ_FIRST = (nn.RNNBase, nn.MultiheadAttention)  # (L, N, ...) input unless batch_first: batch is dim 1
+_SEQ_FIRST = (nn.RNNBase, nn.MultiheadAttention, nn.TransformerEncoderLayer)  # (L, N, ...) input unless batch_first: batch is dim 1
 
 
 def _flat(names: Any, values: Any) -> List[Tuple[str, Any]]:
@@ -703,7 +736,9 @@ def export(model: Module, example_input: Any, path: str, input_names: Optional[S
         output_names = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
     if len(output_names) != len(outs):
         raise ValueError(f"output_names: the model has {len(outs)} outputs, got {len(output_names)} names")
-    batch_axis = 1 if isinstance(model, _SEQ_FIRST) and not model.batch_first else 0
+    bf = model.self_attn.batch_first if isinstance(model, nn.TransformerEncoderLayer) else getattr(model, "batch_first",
+                                                                                                      True)
+    batch_axis = 1 if isinstance(model, _SEQ_FIRST) and not bf else 0
 
     def shape(a: np.ndarray, axis: Optional[int]) -> List[Any]:
         dims: List[Any] = list(a.shape)

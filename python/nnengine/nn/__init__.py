@@ -89,6 +89,13 @@ from .modules.sparse import Embedding
 
 # --- distributed training (issue 18): batch statistics over all ranks
 from .modules.syncbatchnorm import SyncBatchNorm
+from .modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .parameter import Parameter
 
 __all__ = [name for name in dir() if not name.startswith("_")]
