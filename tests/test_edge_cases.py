@@ -51,6 +51,9 @@ MODULES = {
                    lambda t: t.nn.LSTM(3, 4, num_layers=2, bidirectional=True), (5, 0, 3)),
     "RNNCell": (lambda: nn.RNNCell(3, 4), lambda t: t.nn.RNNCell(3, 4), (0, 3)),
     "LSTMCell": (lambda: nn.LSTMCell(3, 4), lambda t: t.nn.LSTMCell(3, 4), (0, 3)),
+    "GRU_bidir": (lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True),
+                  lambda t: t.nn.GRU(3, 4, num_layers=2, bidirectional=True), (5, 0, 3)),
+    "GRUCell": (lambda: nn.GRUCell(3, 4), lambda t: t.nn.GRUCell(3, 4), (0, 3)),
 }
 
 
@@ -201,11 +204,13 @@ FUNCTIONAL = {
     "gru_sequence": ((5, 2, 3), lambda x: F.gru_sequence(x, None, ne.ones(12, 3) * 0.1, ne.ones(12, 4) * 0.1)[0]),
     "gru": ((5, 2, 3), lambda x: nn.GRU(3, 4, num_layers=2)(x)[0]),  # F.gru through its module
     "scaled_dot_product_attention": ((2, 4, 8), lambda x: F.scaled_dot_product_attention(x, x * 0.5, x)),
+    "embedding": ((6, 4), lambda w: F.embedding(np.array([[1, 5], [0, 1]]), w)),  # x is the table
 }
 
 
 def test_functional_table_covers_the_public_ops():
     public = {n for n in F.__all__ if callable(getattr(F, n))} - {"matmul_arrays"}
+    public -= {"one_hot"}  # integer in, integer out: no float path (tested in test_embedding.py)
     assert public <= set(FUNCTIONAL), sorted(public - set(FUNCTIONAL))
 
 
