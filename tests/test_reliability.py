@@ -265,6 +265,12 @@ BINDING_CALLS = {
     "lstm_forward": "_core.lstm_forward(M((3, 2, 4)), M((2, 5)), M((2, 5)), M((20, 4)), M((20, 5)), M((20,)))",
     "lstm_backward": "_core.lstm_backward(M((3, 2, 5)), M((2, 5)), M((2, 5)), M((3, 2, 4)), M((2, 5)), M((2, 5)),"
                      " M((20, 4)), M((20, 5)), M((20,)), M((3, 2, 5)), M((3, 2, 20)), M((3, 2, 5)))",
+    "gru_forward": "_core.gru_forward(M((3, 2, 4)), M((2, 5)), M((15, 4)), M((15, 5)), M((15,)), M((15,)))",
+    "gru_backward": "_core.gru_backward(M((3, 2, 5)), M((2, 5)), M((3, 2, 4)), M((2, 5)), M((15, 4)), M((15, 5)),"
+                    " M((15,)), M((15,)), M((3, 2, 5)), M((3, 2, 20)))",
+    "embedding_forward": "_core.embedding_forward(np.array([[0, 3], [2, 2]]), M((4, 5)))",
+    "embedding_backward": "_core.embedding_backward(M((2, 2, 5)), np.array([[0, 3], [2, 2]]), 4, 2, True)",
+    "embedding_renorm": "_core.embedding_renorm(M((4, 5)), np.array([[0, 3], [2, 2]]), 1.0)",
     "vmath": "_core.vmath(M((33,)), 'tanh')",
     "sgd_step": "_core.sgd_step([M((7,))], [M((7,))], [M((7,))], [0], lr=0.1, momentum=0.9)",
     "adam_step": "_core.adam_step([M((7,))], [M((7,))], [M((7,))], [np.ones(7, np.float32)], [M((7,))],"
@@ -300,6 +306,9 @@ API_CALLS = {
     "F.lstm_sequence": "BW(F.lstm_sequence(T(M((3, 2, 4))), None, T(M((20, 4))), T(M((20, 5))), T(M((20,))),"
                        " T(M((20,)))))",
     "F.rnn_sequence": "BW(F.rnn_sequence(T(M((3, 2, 4))), None, T(M((5, 4))), T(M((5, 5)))))",
+    "F.gru_sequence": "BW(F.gru_sequence(T(M((3, 2, 4))), None, T(M((15, 4))), T(M((15, 5))), T(M((15,))),"
+                      " T(M((15,)))))",
+    "F.embedding": "BW(F.embedding(np.array([[0, 3], [2, 2]]), T(M((4, 5)))))",
 }
 
 
