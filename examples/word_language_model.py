@@ -11,8 +11,7 @@ optional weight tying), plain SGD at lr 20 with gradient-norm clipping 0.25, the
 4 when the validation loss stops improving, and perplexities ``exp(loss)`` on validation and test text.
 The corpus is the English text of the ``fortunes`` package (``apt-get install fortunes fortunes-min``):
 the fortunes are split 90/5/5 into train/valid/test (seeded), words beyond the ``--vocab`` most frequent
-become ``<unk>``. Defaults are short (a few minutes on one core); the Transformer model needs
-``nn.TransformerEncoder``.
+become ``<unk>``. Defaults are short (a few minutes on one core).
 """
 
 from __future__ import annotations
