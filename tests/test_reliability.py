@@ -249,6 +249,10 @@ BINDING_CALLS = {
     "layernorm_forward": "_core.layernorm_forward(M((3, 2, 5, 3)), M((10,)), M((10,)), 1e-5)",
     "layernorm_backward": "_core.layernorm_backward(M((3, 2, 5, 3)), M((3, 2, 5, 3)), M((3, 2)),"
                           " np.ones((3, 2), np.float32), M((10,)))",
+    "attention_forward": "_core.attention_forward(M((9, 2, 12)), M((7, 2, 12)), M((7, 2, 8)), 4, 'lne', 0.5,"
+                         " M((9, 7)), M((2, 7)), dropout_p=0.2, seed=3)",
+    "attention_backward": "_core.attention_backward(M((9, 2, 8)), M((9, 2, 12)), M((7, 2, 12)), M((7, 2, 8)),"
+                          " M((8, 9, 7)), M((8, 9, 7)), 4, 'lne', 0.5, 0.2, 3)",
     "dropout_forward": "_core.dropout_forward(M((41,)), 0.3, 7)",
     "dropout_backward": "_core.dropout_backward(M((41,)), 0.3, 7)",
     "gemm": "_core.gemm(M((5, 7)), M((7, 9)), alpha=0.5, beta=1.0, c=M((5, 9)), bias_row=M((5,)),"
@@ -303,6 +307,8 @@ API_CALLS = {
     "F.batch_norm": "BW(F.batch_norm(T(M((4, 3, 5))), None, None, T(M((3,))), T(M((3,))), training=True))",
     "F.maxout": "BW(F.maxout(T(M((2, 6, 5))), 3))",
     "F.dropout": "BW(F.dropout(T(M((5, 9))), 0.3))",
+    "F.scaled_dot_product_attention": "BW(F.scaled_dot_product_attention(T(M((2, 3, 5, 4))), T(M((2, 3, 6, 4))),"
+                                      " T(M((2, 3, 6, 7))), attn_mask=M((5, 6))))",
     "F.lstm_sequence": "BW(F.lstm_sequence(T(M((3, 2, 4))), None, T(M((20, 4))), T(M((20, 5))), T(M((20,))),"
                        " T(M((20,)))))",
     "F.rnn_sequence": "BW(F.rnn_sequence(T(M((3, 2, 4))), None, T(M((5, 4))), T(M((5, 5)))))",
