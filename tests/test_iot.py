@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from conftest import require_dataset
 
+import nnengine
 from nnengine.data import DatasetNotFoundError, load_dataset
 from nnengine.data import sensors as S
 
@@ -96,7 +97,8 @@ def test_aeon_is_never_imported():
     code = ("import sys; from nnengine.data import load_dataset; load_dataset('basic_motions'); "
             "load_dataset('kdd_tsad_135'); print('aeon' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": os.path.join(ROOT, "python")})
+                         # the nnengine under test (the installed one in CI, the source tree in a dev build)
+                         env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(nnengine.__file__))})
     if "DatasetNotFoundError" in out.stderr:
         require_dataset(S.sensor_data_dir, what="aeon data")
     assert out.returncode == 0, out.stderr
