@@ -15,9 +15,11 @@ auditwheel repair "$WORK"/dist/nnengine-*.whl -w "$OUT"
 WHEEL="$(ls -t "$OUT"/nnengine-*manylinux*.whl | head -1)"
 echo "repaired wheel: $WHEEL"
 unzip -l "$WHEEL" | grep -i "gomp" || { echo "error: libgomp is not bundled in $WHEEL"; exit 1; }
-# typed package (PEP 561) and the license text travel with the wheel
-unzip -l "$WHEEL" | grep -q "nnengine/py.typed" || { echo "error: nnengine/py.typed missing from $WHEEL"; exit 1; }
-unzip -l "$WHEEL" | grep -q "dist-info/.*LICENSE" || { echo "error: LICENSE missing from $WHEEL"; exit 1; }
+# typed package (PEP 561) and the license text travel with the wheel (the listing is read whole: with
+# pipefail, `unzip | grep -q` fails when grep stops reading early)
+LISTING="$(unzip -l "$WHEEL")"
+grep "nnengine/py.typed" <<<"$LISTING" >/dev/null || { echo "error: nnengine/py.typed missing from $WHEEL"; exit 1; }
+grep "dist-info/.*LICENSE" <<<"$LISTING" >/dev/null || { echo "error: LICENSE missing from $WHEEL"; exit 1; }
 
 python -m venv "$WORK/venv"
 "$WORK/venv/bin/python" -m pip install -q "$WHEEL"
