@@ -245,3 +245,19 @@ def test_embedded_digits(monkeypatch):
         return
     xs, ys = sk_load_digits(return_X_y=True)
     assert np.array_equal(x, xs) and np.array_equal(y, ys)
+
+
+def test_version_has_one_home():
+    """pyproject.toml reads the version from ``__version__`` (scikit-build-core's regex provider, whose default
+    pattern is mirrored here), so the wheel's metadata and ``nnengine --version`` cannot disagree."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "pyproject.toml").exists():
+        pytest.skip("pyproject.toml is not next to the tests (installed package)")
+    text = (root / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in text and not re.search(r"(?m)^version\s*=", text)
+    assert 'metadata.version.input = "python/nnengine/__init__.py"' in text
+    init = (root / "python" / "nnengine" / "__init__.py").read_text()
+    found = re.findall(r"""(?im)^(?:__version__|VERSION)(?: ?: ?str)? *= *(['"])v?(?P<value>.+?)\1""", init)
+    assert [v for _, v in found] == [nnengine.__version__]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 from conftest import require
@@ -109,7 +111,7 @@ def test_early_stopping_restores_best(digits):
         np.testing.assert_array_equal(v, best[k])
 
 
-def test_model_checkpoint_and_terminate_on_nan(digits, tmp_path):
+def test_model_checkpoint_and_terminate_on_nan(digits, tmp_path, caplog):
     x, y, xv, yv = digits
     model, opt = _setup()
     ck = ModelCheckpoint(str(tmp_path / "best-{epoch}.safetensors"), monitor="val_accuracy", save_best_only=True)
@@ -120,9 +122,19 @@ def test_model_checkpoint_and_terminate_on_nan(digits, tmp_path):
 
     model, opt = _setup(lr=1e30)
     x_big = x * 1e30
-    hist = fit(model, nn.CrossEntropyLoss(), opt, (x_big, y), epochs=5, verbose=0, callbacks=[TerminateOnNaN()],
-               batch_size=600)
+    with caplog.at_level(logging.WARNING, logger="nnengine.train.callbacks"):
+        hist = fit(model, nn.CrossEntropyLoss(), opt, (x_big, y), epochs=5, verbose=0, callbacks=[TerminateOnNaN()],
+                   batch_size=600)
     assert len(hist.history["loss"]) < 5 and not np.isfinite(hist.history["loss"][-1])
+    assert "invalid loss" in caplog.text and "terminating training" in caplog.text
+
+
+def test_callback_monitor_missing_warns(digits):
+    x, y, _, _ = digits
+    model, opt = _setup()
+    es = EarlyStopping("val_loss", patience=1)
+    with pytest.warns(UserWarning, match="'val_loss' is not in the logs"):
+        fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=1, verbose=0, callbacks=[es])
 
 
 def test_lr_scheduler_callback_and_scheduler_stepping(digits):

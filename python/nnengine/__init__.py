@@ -12,7 +12,7 @@ from __future__ import annotations
 import os as _os
 
 # Bounded spin-waiting for OpenMP workers: a busy neighbour core should slow us down gracefully,
-# not 10-100x (see PERFORMANCE.md). Users can still override it.
+# not 10-100x. Users can still override it.
 _os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
 from . import backend  # noqa: E402, I001 (first: it explains a missing compiled extension)
@@ -25,7 +25,7 @@ from . import _functions, _tensor_api  # noqa: E402  (torch's function namespace
 
 from ._compile import compile  # noqa: E402  (torch.compile's contract: capture once, replay)
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place: pyproject.toml reads it (scikit-build-core regex provider)
 
 from . import (  # noqa: E402
     accelerator,

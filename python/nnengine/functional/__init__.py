@@ -1,6 +1,6 @@
 """Functional ops (``import nnengine.functional as F``), PyTorch's names and signatures."""
 
-# --- activations, softmax and losses (issue 3)
+# --- activations, softmax and losses
 from ._activation import (
     elu,
     gelu,
@@ -21,12 +21,12 @@ from ._activation import (
     tanh,
 )
 
-# --- attention (issue 17)
+# --- attention
 from ._attention import scaled_dot_product_attention
 
-# --- convolution, pooling, maxout, batch norm, dropout (issue 4)
+# --- convolution, pooling, maxout, batch norm, dropout
 from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from ._embedding import embedding, one_hot  # (issue 17)
+from ._embedding import embedding, one_hot
 from ._layer_norm import group_norm, instance_norm, layer_norm
 from ._linear import linear, matmul_arrays
 from ._loss import (
@@ -56,7 +56,7 @@ from ._pool import (
 )
 from ._resample import dropout1d, dropout2d, interpolate, pad, upsample
 
-# --- recurrent networks (issue 5)
+# --- recurrent networks
 from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence
 
 __all__ = [name for name in dir() if not name.startswith("_")]

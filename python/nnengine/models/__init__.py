@@ -1,13 +1,13 @@
 """Ready-made models (plain Modules)."""
 
-# --- logistic regression, MLP (issue 3)
+# --- logistic regression, MLP
 from .mlp import MLP, LogisticRegression
 
-# --- LeNet-5 (issue 4)
+# --- LeNet-5
 # isort: split
 from .lenet import LeNet5
 
-# --- autoencoders, VAE, GAN, RBM, DBN, ladder (issue 8)
+# --- autoencoders, VAE, GAN, RBM, DBN, ladder
 # isort: split
 from .autoencoder import Autoencoder, ConvAutoencoder, DenoisingAutoencoder
 from .dbn import DBN
@@ -16,7 +16,7 @@ from .ladder import Ladder
 from .rbm import RBM
 from .vae import VAE
 
-# --- character LSTM and the pretrained model zoo (issue 9)
+# --- character LSTM and the pretrained model zoo
 # isort: split
 from .char_lstm import CharLSTM
 from .zoo import list_pretrained, pretrained

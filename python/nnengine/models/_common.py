@@ -7,42 +7,17 @@ from typing import Callable, Iterable, Iterator, List, Optional
 import numpy as np
 
 from .. import random as _random
+from ..optim import Adam
 from ..tensor import Tensor
 
 
-class _MiniAdam:
-    """Adam (Kingma & Ba 2015) used only while ``nnengine.optim`` is not importable."""
+def adam(params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999)) -> Adam:
+    """The model families' optimizer: ``nnengine.optim.Adam(params, lr, betas)``.
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8) -> None:
-        self.params = [p for p in params]
-        self.lr, self.betas, self.eps, self.t = lr, betas, eps, 0
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    def step(self) -> None:
-        self.t += 1
-        b1, b2 = self.betas
-        c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            m *= b1
-            m += (1 - b1) * p.grad
-            v *= b2
-            v += (1 - b2) * p.grad * p.grad
-            p.data -= (self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)).astype(np.float32)
-
-
-def adam(params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999)):
-    """``nnengine.optim.Adam`` when available, else a minimal numpy Adam with the same step rule."""
-    try:
-        from ..optim import Adam  # type: ignore[attr-defined]
-    except ImportError:
-        return _MiniAdam(params, lr=lr, betas=betas)
+    Example:
+        >>> adam(nn.Linear(2, 1).parameters(), lr=1e-2).defaults["lr"]
+        0.01
+    """
     return Adam(params, lr=lr, betas=betas)
 
 

@@ -4,7 +4,7 @@ from .. import functional  # noqa: E402  (nn.functional, as torch.nn.functional)
 from . import init, utils
 from .module import Module
 
-# --- linear, activations, losses, flatten (issue 3)
+# --- linear, activations, losses, flatten
 from .modules.activation import (
     ELU,
     GELU,
@@ -25,11 +25,11 @@ from .modules.activation import (
     Tanh,
 )
 
-# --- attention and transformers (issue 17)
+# --- attention and transformers
 from .modules.attention import MultiheadAttention
 from .modules.container import ModuleDict, ModuleList, Sequential
 
-# --- convolution, pooling, maxout, batch norm, dropout (issue 4)
+# --- convolution, pooling, maxout, batch norm, dropout
 from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .modules.dropout import Dropout, Dropout1d, Dropout2d
 from .modules.linear import Flatten, Identity, Linear, Unflatten
@@ -81,13 +81,13 @@ from .modules.resample import (
     ZeroPad2d,
 )
 
-# --- recurrent networks (issue 5)
+# --- recurrent networks
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
-# --- embeddings (issue 17)
+# --- embeddings
 from .modules.sparse import Embedding
 
-# --- distributed training (issue 18): batch statistics over all ranks
+# --- distributed training: batch statistics over all ranks
 from .modules.syncbatchnorm import SyncBatchNorm
 from .modules.transformer import (
     Transformer,

@@ -8,12 +8,15 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-import sys
+import warnings
 from typing import Any, Callable, Dict, Optional
 
 import numpy as np
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LearningRateScheduler",
            "BackupAndRestore"]
@@ -57,8 +60,8 @@ class _Monitor(Callback):
 
     def _value(self, logs: Dict[str, float]) -> Optional[float]:
         if self.monitor not in logs:
-            print(f"{type(self).__name__}: '{self.monitor}' is not in the logs ({sorted(logs)}); "
-                  "pass validation= to fit or choose another monitor", file=sys.stderr)
+            warnings.warn(f"{type(self).__name__}: '{self.monitor}' is not in the logs ({sorted(logs)}); "
+                          "pass validation= to fit or choose another monitor", UserWarning, stacklevel=2)
             return None
         return float(logs[self.monitor])
 
@@ -142,7 +145,7 @@ class TerminateOnNaN(Callback):
     def on_batch_end(self, batch: int, logs: Dict[str, float]) -> None:
         loss = logs.get("loss")
         if loss is not None and not np.isfinite(loss):
-            print(f"TerminateOnNaN: batch {batch}: invalid loss {loss}, terminating training", file=sys.stderr)
+            _log.warning("TerminateOnNaN: batch %d: invalid loss %s, terminating training", batch, loss)
             self.trainer.stop_training = True
 
 
