@@ -2,13 +2,15 @@
 
 Each block is executed in a subprocess whose working directory is a temporary folder (files the block
 writes land there) and whose PYTHONPATH points at the nnengine this test process imports, so the README
-is checked against the package under test. ```bash and ```text blocks are not executed.
+is checked against the package under test. The fence extraction is scripts/make_doc_figures.py's (shared
+with tests/test_docs.py): ```bash blocks (shell commands; .ci/run runs the install, quick start and test
+commands itself) and ```text blocks (output) are not executed, and any other fence kind is an error.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import re
 import subprocess
 import sys
 from typing import List, Tuple
@@ -17,32 +19,19 @@ import pytest
 
 import nnengine
 
-README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README = os.path.join(ROOT, "README.md")
 TIMEOUT_S = 300
-
-
-def python_blocks(text: str) -> List[Tuple[int, str]]:
-    """(line number of the opening fence, code) for every ```python block in ``text``."""
-    blocks, lines, i = [], text.splitlines(), 0
-    while i < len(lines):
-        if re.match(r"^\s*```python\s*$", lines[i]):
-            start, body = i + 1, []
-            i += 1
-            while i < len(lines) and not re.match(r"^\s*```\s*$", lines[i]):
-                body.append(lines[i])
-                i += 1
-            if i == len(lines):
-                raise ValueError(f"README.md:{start}: ```python block is never closed")
-            blocks.append((start, "\n".join(body) + "\n"))
-        i += 1
-    return blocks
+_spec = importlib.util.spec_from_file_location("make_doc_figures", os.path.join(ROOT, "scripts", "make_doc_figures.py"))
+docblocks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(docblocks)
 
 
 def _blocks() -> List[Tuple[int, str]]:
     if not os.path.exists(README):
         return []
     with open(README, encoding="utf-8") as f:
-        return python_blocks(f.read())
+        return [(b.line, b.code) for b in docblocks.fenced_blocks(f.read(), "README.md") if b.kind == "python"]
 
 
 BLOCKS = _blocks()
@@ -51,12 +40,7 @@ BLOCKS = _blocks()
 def test_readme_has_python_blocks():
     if not os.path.exists(README):
         pytest.skip("README.md is not next to the tests (installed package)")
-    assert len(BLOCKS) >= 5, "README.md lost its ```python examples?"
-
-
-def test_block_extraction():
-    text = "x\n```python\na = 1\n```\n```bash\nls\n```\n```python\nb = 2\nc = 3\n```\n"
-    assert python_blocks(text) == [(2, "a = 1\n"), (8, "b = 2\nc = 3\n")]
+    assert len(BLOCKS) >= 2, "README.md lost its ```python examples?"
 
 
 @pytest.mark.parametrize("line,code", BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
