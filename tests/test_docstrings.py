@@ -19,8 +19,8 @@ name that now has an example, or no longer exists, fails too (delete its line), 
 
 Every ``>>>`` example of the walked docstrings (and of the public modules' docstrings) runs as a doctest
 with ``doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE`` in a namespace holding ``ne`` (``import nnengine
-as ne``), ``nn`` (``nnengine.nn``), ``F`` (``nnengine.nn.functional``) and ``np`` (``import numpy as np``), updated
-with the globals of the module that defines the name (doctest's own default, so ``Linear(4, 2)`` works in
+as ne``), ``nn`` (``nnengine.nn``), ``F`` (``nnengine.nn.functional``) and ``np`` (``import numpy as np``) on top of
+the globals of the module that defines the name (doctest's own default, so ``Linear(4, 2)`` works in
 ``nnengine/nn/modules/linear.py``), after ``ne.manual_seed(0)`` and ``np.random.seed(0)``, in a temporary working directory; an example may import more itself.
 """
 
@@ -89,7 +89,7 @@ def public_api() -> dict[str, object]:
                 if isinstance(member, property):
                     target: object = member
                 elif isinstance(member, (staticmethod, classmethod)) or inspect.isroutine(member):
-                    target = getattr(obj, name)
+                    target = getattr(klass, name)
                 else:
                     continue
                 api.setdefault(f"{klass.__module__}.{klass.__qualname__}.{name}", target)
@@ -107,8 +107,8 @@ def has_example(text: str) -> bool:
 def _namespace(module: str) -> dict:
     import nnengine.nn.functional as F
 
-    globs = {"ne": nnengine, "nn": nnengine.nn, "F": F, "np": np}
-    globs.update(vars(sys.modules[module]) if module in sys.modules else {})
+    globs = dict(vars(sys.modules[module])) if module in sys.modules else {}
+    globs.update({"ne": nnengine, "nn": nnengine.nn, "F": F, "np": np})
     return globs
 
 

@@ -25,100 +25,103 @@ def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else tensor(x)
 
 
-def _method(name: str, doc: str) -> Any:
+def _method(name: str, doc: str, example: str) -> Any:
+    """``ne.<name>(input, ...)``: ``input`` as a Tensor, then its method ``name``; ``example`` is doctest text."""
+
     def f(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
         return getattr(_t(input), name)(*args, **kwargs)
 
     f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"{doc}\n\nExample:\n    >>> ne.{name}(x)  # same as x.{name}()\n"
+    body = "\n".join("    " + line for line in example.strip().splitlines())
+    f.__doc__ = f"{doc}\n\nMirrors ``torch.{name}``; the same as ``Tensor.{name}``.\n\nExample:\n{body}\n"
     return f
 
 
-exp = _method("exp", "Elementwise e**x.")
-log = _method("log", "Natural logarithm.")
-log1p = _method("log1p", "log(1 + x), accurate near 0.")
-expm1 = _method("expm1", "exp(x) - 1, accurate near 0.")
-log2 = _method("log2", "Base-2 logarithm.")
-log10 = _method("log10", "Base-10 logarithm.")
-sqrt = _method("sqrt", "Square root.")
-rsqrt = _method("rsqrt", "1 / sqrt(x).")
-square = _method("square", "x * x.")
-abs = _method("abs", "Absolute value.")  # noqa: A001
+exp = _method("exp", "Elementwise e**x.", '>>> ne.exp(ne.tensor([0.0, 1.0]))\ntensor([1.    , 2.7183])')
+log = _method("log", "Natural logarithm.", '>>> ne.log(ne.tensor([1.0, 100.0]))\ntensor([0.    , 4.6052])')
+log1p = _method("log1p", "log(1 + x), accurate near 0.", '>>> ne.log1p(ne.tensor([0.0, 1e-8])).tolist()\n[0.0, 9.99999993922529e-09]')
+expm1 = _method("expm1", "exp(x) - 1, accurate near 0.", '>>> ne.expm1(ne.tensor([0.0, 1.0]))\ntensor([0.    , 1.7183])')
+log2 = _method("log2", "Base-2 logarithm.", '>>> ne.log2(ne.tensor([1.0, 8.0]))\ntensor([0., 3.])')
+log10 = _method("log10", "Base-10 logarithm.", '>>> ne.log10(ne.tensor([1.0, 1000.0]))\ntensor([0., 3.])')
+sqrt = _method("sqrt", "Square root.", '>>> ne.sqrt(ne.tensor([4.0, 9.0]))\ntensor([2., 3.])')
+rsqrt = _method("rsqrt", "1 / sqrt(x).", '>>> ne.rsqrt(ne.tensor([4.0, 16.0]))\ntensor([0.5 , 0.25])')
+square = _method("square", "x * x.", '>>> ne.square(ne.tensor([-2.0, 3.0]))\ntensor([4., 9.])')
+abs = _method("abs", "Absolute value.", '>>> ne.abs(ne.tensor([-1.5, 2.0]))\ntensor([1.5, 2. ])')  # noqa: A001
 absolute = abs
-neg = _method("neg", "-x.")
+neg = _method("neg", "-x.", '>>> ne.neg(ne.tensor([1.0, -2.0]))\ntensor([-1.,  2.])')
 negative = neg
-reciprocal = _method("reciprocal", "1 / x.")
-sigmoid = _method("sigmoid", "Logistic sigmoid.")
-tanh = _method("tanh", "Hyperbolic tangent.")
-relu = _method("relu", "max(x, 0).")
-softmax = _method("softmax", "Softmax over ``dim``.")
-log_softmax = _method("log_softmax", "Log-softmax over ``dim``.")
-sin = _method("sin", "Sine.")
-cos = _method("cos", "Cosine.")
-tan = _method("tan", "Tangent.")
-erf = _method("erf", "Gauss error function.")
-sign = _method("sign", "Sign (-1, 0, 1).")
-floor = _method("floor", "Round down.")
-ceil = _method("ceil", "Round up.")
-trunc = _method("trunc", "Round toward zero.")
-round = _method("round", "Round half to even (torch's rule).")  # noqa: A001
-sum = _method("sum", "Sum (of all elements, or over ``dim``); bool/int sums are int64.")  # noqa: A001
-mean = _method("mean", "Mean (floating-point tensors only, as torch).")
-std = _method("std", "Standard deviation (Bessel-corrected by default).")
-var = _method("var", "Variance (Bessel-corrected by default).")
-prod = _method("prod", "Product (of all elements, or over ``dim``).")
-cumsum = _method("cumsum", "Cumulative sum along ``dim``.")
-logsumexp = _method("logsumexp", "log(sum(exp(x))) over ``dim``, computed stably.")
-norm = _method("norm", "Vector norm (p = 2/'fro', 1, inf...).")
-argmax = _method("argmax", "Index of the maximum (flat without ``dim``).")
-argmin = _method("argmin", "Index of the minimum (flat without ``dim``).")
-amax = _method("amax", "Maximum over dims (gradient split among ties).")
-amin = _method("amin", "Minimum over dims (gradient split among ties).")
-argsort = _method("argsort", "Indices that sort along ``dim``.")
-sort = _method("sort", "(values, indices) sorted along ``dim``.")
-topk = _method("topk", "(values, indices) of the k largest along ``dim``.")
-kthvalue = _method("kthvalue", "(values, indices) of the k-th smallest along ``dim``.")
-median = _method("median", "Lower median; (values, indices) with ``dim``.")
-mode = _method("mode", "(values, indices) of the most frequent value along ``dim``.")
-all = _method("all", "Whether all entries are true.")  # noqa: A001
-any = _method("any", "Whether any entry is true.")  # noqa: A001
-clamp = _method("clamp", "Clamp into [min, max].")
+reciprocal = _method("reciprocal", "1 / x.", '>>> ne.reciprocal(ne.tensor([2.0, 4.0]))\ntensor([0.5 , 0.25])')
+sigmoid = _method("sigmoid", "Logistic sigmoid.", '>>> ne.sigmoid(ne.tensor([0.0]))\ntensor([0.5])')
+tanh = _method("tanh", "Hyperbolic tangent.", '>>> ne.tanh(ne.tensor([0.0, 100.0]))\ntensor([0., 1.])')
+relu = _method("relu", "max(x, 0).", '>>> ne.relu(ne.tensor([-1.0, 2.0]))\ntensor([0., 2.])')
+softmax = _method("softmax", "Softmax over ``dim``.", '>>> ne.softmax(ne.tensor([[1.0, 1.0]]), dim=1)\ntensor([[0.5, 0.5]])')
+log_softmax = _method("log_softmax", "Log-softmax over ``dim``.", '>>> ne.log_softmax(ne.tensor([[0.0, 0.0]]), dim=1)\ntensor([[-0.6931, -0.6931]])')
+sin = _method("sin", "Sine.", '>>> ne.sin(ne.tensor([0.0]))\ntensor([0.])')
+cos = _method("cos", "Cosine.", '>>> ne.cos(ne.tensor([0.0]))\ntensor([1.])')
+tan = _method("tan", "Tangent.", '>>> ne.tan(ne.tensor([0.0]))\ntensor([0.])')
+erf = _method("erf", "Gauss error function.", '>>> ne.erf(ne.tensor([0.0, 1.0]))\ntensor([0.    , 0.8427])')
+sign = _method("sign", "Sign (-1, 0, 1).", '>>> ne.sign(ne.tensor([-3.0, 0.0, 2.0]))\ntensor([-1.,  0.,  1.])')
+floor = _method("floor", "Round down.", '>>> ne.floor(ne.tensor([-1.5, 1.5]))\ntensor([-2.,  1.])')
+ceil = _method("ceil", "Round up.", '>>> ne.ceil(ne.tensor([-1.5, 1.5]))\ntensor([-1.,  2.])')
+trunc = _method("trunc", "Round toward zero.", '>>> ne.trunc(ne.tensor([-1.5, 1.5]))\ntensor([-1.,  1.])')
+round = _method("round", "Round half to even (torch's rule).", '>>> ne.round(ne.tensor([0.5, 1.5, 2.5]))\ntensor([0., 2., 2.])')  # noqa: A001
+sum = _method("sum", "Sum (of all elements, or over ``dim``); bool/int sums are int64.", '>>> ne.sum(ne.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0)\ntensor([4., 6.])')  # noqa: A001
+mean = _method("mean", "Mean (floating-point tensors only, as torch).", '>>> ne.mean(ne.tensor([[1.0, 2.0], [3.0, 4.0]]))\ntensor(2.5)')
+std = _method("std", "Standard deviation (Bessel-corrected by default).", '>>> ne.std(ne.tensor([1.0, 3.0]))\ntensor(1.4142)')
+var = _method("var", "Variance (Bessel-corrected by default).", '>>> ne.var(ne.tensor([1.0, 3.0]))\ntensor(2.)')
+prod = _method("prod", "Product (of all elements, or over ``dim``).", '>>> ne.prod(ne.tensor([2.0, 3.0]))\ntensor(6.)')
+cumsum = _method("cumsum", "Cumulative sum along ``dim``.", '>>> ne.cumsum(ne.tensor([1.0, 2.0, 3.0]), dim=0)\ntensor([1., 3., 6.])')
+logsumexp = _method("logsumexp", "log(sum(exp(x))) over ``dim``, computed stably.", '>>> ne.logsumexp(ne.tensor([[0.0, 0.0]]), dim=1)\ntensor([0.6931])')
+norm = _method("norm", "Vector norm (p = 2/'fro', 1, inf...).", '>>> ne.norm(ne.tensor([3.0, 4.0]))\ntensor(5.)')
+argmax = _method("argmax", "Index of the maximum (flat without ``dim``).", '>>> ne.argmax(ne.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)\ntensor([1, 0])')
+argmin = _method("argmin", "Index of the minimum (flat without ``dim``).", '>>> ne.argmin(ne.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)\ntensor([0, 1])')
+amax = _method("amax", "Maximum over dims (gradient split among ties).", '>>> ne.amax(ne.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=0)\ntensor([7., 5.])')
+amin = _method("amin", "Minimum over dims (gradient split among ties).", '>>> ne.amin(ne.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=0)\ntensor([1., 2.])')
+argsort = _method("argsort", "Indices that sort along ``dim``.", '>>> ne.argsort(ne.tensor([3.0, 1.0, 2.0]))\ntensor([1, 2, 0])')
+sort = _method("sort", "(values, indices) sorted along ``dim``.", '>>> ne.sort(ne.tensor([3.0, 1.0, 2.0])).values\ntensor([1., 2., 3.])')
+topk = _method("topk", "(values, indices) of the k largest along ``dim``.", '>>> ne.topk(ne.tensor([3.0, 1.0, 2.0]), 2)\ntopk(values=tensor([3., 2.]), indices=tensor([0, 2]))')
+kthvalue = _method("kthvalue", "(values, indices) of the k-th smallest along ``dim``.", '>>> ne.kthvalue(ne.tensor([3.0, 1.0, 2.0]), 1)\nkthvalue(values=tensor(1.), indices=tensor(1))')
+median = _method("median", "Lower median; (values, indices) with ``dim``.", '>>> ne.median(ne.tensor([3.0, 1.0, 2.0, 4.0]))\ntensor(2.)')
+mode = _method("mode", "(values, indices) of the most frequent value along ``dim``.", '>>> ne.mode(ne.tensor([1.0, 2.0, 2.0])).values\ntensor(2.)')
+all = _method("all", "Whether all entries are true.", '>>> ne.all(ne.tensor([True, False]))\ntensor(False)')  # noqa: A001
+any = _method("any", "Whether any entry is true.", '>>> ne.any(ne.tensor([True, False]))\ntensor(True)')  # noqa: A001
+clamp = _method("clamp", "Clamp into [min, max].", '>>> ne.clamp(ne.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0)\ntensor([0. , 0.5, 1. ])')
 clip = clamp
-flatten = _method("flatten", "Flatten dims ``start_dim..end_dim``.")
-reshape = _method("reshape", "Reshape (a view when possible).")
-squeeze = _method("squeeze", "Remove size-1 dims.")
-unsqueeze = _method("unsqueeze", "Insert a size-1 dim.")
-transpose = _method("transpose", "Swap two dims.")
+flatten = _method("flatten", "Flatten dims ``start_dim..end_dim``.", '>>> ne.flatten(ne.zeros(2, 3, 4), start_dim=1).shape\n(2, 12)')
+reshape = _method("reshape", "Reshape (a view when possible).", '>>> ne.reshape(ne.arange(6), (2, 3)).shape\n(2, 3)')
+squeeze = _method("squeeze", "Remove size-1 dims.", '>>> ne.squeeze(ne.zeros(2, 1, 3)).shape\n(2, 3)')
+unsqueeze = _method("unsqueeze", "Insert a size-1 dim.", '>>> ne.unsqueeze(ne.zeros(2, 3), 0).shape\n(1, 2, 3)')
+transpose = _method("transpose", "Swap two dims.", '>>> ne.transpose(ne.zeros(2, 3, 4), 0, 2).shape\n(4, 3, 2)')
 swapaxes = transpose
-permute = _method("permute", "Reorder dims.")
-t = _method("t", "Transpose a 2-D tensor.")
-split = _method("split", "Split into pieces along ``dim``.")
-chunk = _method("chunk", "Split into ``chunks`` pieces along ``dim``.")
-tensor_split = _method("tensor_split", "Split into ``sections`` nearly equal pieces.")
-narrow = _method("narrow", "Slice ``length`` entries from ``start`` along ``dim``.")
-unbind = _method("unbind", "Slices along ``dim`` as a tuple.")
-flip = _method("flip", "Reverse the order along dims.")
-mm = _method("mm", "2-D matrix product.")
-bmm = _method("bmm", "Batched (3-D) matrix product.")
-matmul = _method("matmul", "Matrix product with numpy/torch broadcasting.")
-dot = _method("dot", "Inner product of 1-D tensors.")
-outer = _method("outer", "Outer product of 1-D tensors.")
-diag = _method("diag", "Diagonal of a matrix, or a diagonal matrix from a vector.")
-tril = _method("tril", "Lower triangle.")
-triu = _method("triu", "Upper triangle.")
-gather = _method("gather", "torch.gather along ``dim``.")
-scatter = _method("scatter", "torch.scatter along ``dim`` (``reduce='add'/'multiply'``).")
-scatter_add = _method("scatter_add", "torch.scatter_add along ``dim``.")
-scatter_reduce = _method("scatter_reduce", "torch.scatter_reduce along ``dim`` (sum, prod, mean, amax, amin).")
-index_select = _method("index_select", "Entries at ``index`` along ``dim``.")
-masked_fill = _method("masked_fill", "Entries where ``mask`` replaced by ``value``.")
-isnan = _method("isnan", "NaN mask.")
-isinf = _method("isinf", "Inf mask.")
-isfinite = _method("isfinite", "Finite mask.")
-clone = _method("clone", "A copy (differentiable).")
-logical_not = _method("logical_not", "Elementwise not.")
-logical_and = _method("logical_and", "Elementwise and.")
-logical_or = _method("logical_or", "Elementwise or.")
+permute = _method("permute", "Reorder dims.", '>>> ne.permute(ne.zeros(2, 3, 4), (2, 0, 1)).shape\n(4, 2, 3)')
+t = _method("t", "Transpose a 2-D tensor.", '>>> ne.t(ne.zeros(2, 3)).shape\n(3, 2)')
+split = _method("split", "Split into pieces along ``dim``.", '>>> [p.shape for p in ne.split(ne.arange(5), 2)]\n[(2,), (2,), (1,)]')
+chunk = _method("chunk", "Split into ``chunks`` pieces along ``dim``.", '>>> [p.shape for p in ne.chunk(ne.arange(6), 3)]\n[(2,), (2,), (2,)]')
+tensor_split = _method("tensor_split", "Split into ``sections`` nearly equal pieces.", '>>> [p.shape for p in ne.tensor_split(ne.arange(5), 2)]\n[(3,), (2,)]')
+narrow = _method("narrow", "Slice ``length`` entries from ``start`` along ``dim``.", '>>> ne.narrow(ne.arange(5), 0, 1, 3)\ntensor([1, 2, 3])')
+unbind = _method("unbind", "Slices along ``dim`` as a tuple.", '>>> ne.unbind(ne.tensor([[1, 2], [3, 4]]))\n(tensor([1, 2]), tensor([3, 4]))')
+flip = _method("flip", "Reverse the order along dims.", '>>> ne.flip(ne.tensor([1, 2, 3]), (0,))\ntensor([3, 2, 1])')
+mm = _method("mm", "2-D matrix product.", '>>> ne.mm(ne.ones(2, 3), ne.ones(3, 4)).shape\n(2, 4)')
+bmm = _method("bmm", "Batched (3-D) matrix product.", '>>> ne.bmm(ne.ones(5, 2, 3), ne.ones(5, 3, 4)).shape\n(5, 2, 4)')
+matmul = _method("matmul", "Matrix product with numpy/torch broadcasting.", '>>> ne.matmul(ne.ones(5, 2, 3), ne.ones(3, 4)).shape\n(5, 2, 4)')
+dot = _method("dot", "Inner product of 1-D tensors.", '>>> ne.dot(ne.tensor([1.0, 2.0]), ne.tensor([3.0, 4.0]))\ntensor(11.)')
+outer = _method("outer", "Outer product of 1-D tensors.", '>>> ne.outer(ne.tensor([1.0, 2.0]), ne.tensor([1.0, 10.0]))\ntensor([[ 1., 10.],\n        [ 2., 20.]])')
+diag = _method("diag", "Diagonal of a matrix, or a diagonal matrix from a vector.", '>>> ne.diag(ne.tensor([1.0, 2.0]))\ntensor([[1., 0.],\n        [0., 2.]])')
+tril = _method("tril", "Lower triangle.", '>>> ne.tril(ne.ones(2, 2))\ntensor([[1., 0.],\n        [1., 1.]])')
+triu = _method("triu", "Upper triangle.", '>>> ne.triu(ne.ones(2, 2))\ntensor([[1., 1.],\n        [0., 1.]])')
+gather = _method("gather", "torch.gather along ``dim``.", '>>> ne.gather(ne.tensor([[1, 2], [3, 4]]), 1, ne.tensor([[1], [0]]))\ntensor([[2],\n        [3]])')
+scatter = _method("scatter", "torch.scatter along ``dim`` (``reduce='add'/'multiply'``).", '>>> ne.scatter(ne.zeros(3), 0, ne.tensor([2]), ne.tensor([5.0]))\ntensor([0., 0., 5.])')
+scatter_add = _method("scatter_add", "torch.scatter_add along ``dim``.", '>>> ne.scatter_add(ne.zeros(2), 0, ne.tensor([1, 1]), ne.tensor([1.0, 2.0]))\ntensor([0., 3.])')
+scatter_reduce = _method("scatter_reduce", "torch.scatter_reduce along ``dim`` (sum, prod, mean, amax, amin).", '>>> ne.scatter_reduce(ne.zeros(2), 0, ne.tensor([1, 1]), ne.tensor([1.0, 2.0]), "amax")\ntensor([0., 2.])')
+index_select = _method("index_select", "Entries at ``index`` along ``dim``.", '>>> ne.index_select(ne.tensor([10, 20, 30]), 0, ne.tensor([2, 0]))\ntensor([30, 10])')
+masked_fill = _method("masked_fill", "Entries where ``mask`` replaced by ``value``.", '>>> ne.masked_fill(ne.zeros(3), ne.tensor([True, False, True]), 1.0)\ntensor([1., 0., 1.])')
+isnan = _method("isnan", "NaN mask.", '>>> ne.isnan(ne.tensor([1.0, float("nan")]))\ntensor([False,  True])')
+isinf = _method("isinf", "Inf mask.", '>>> ne.isinf(ne.tensor([1.0, float("inf")]))\ntensor([False,  True])')
+isfinite = _method("isfinite", "Finite mask.", '>>> ne.isfinite(ne.tensor([1.0, float("inf")]))\ntensor([ True, False])')
+clone = _method("clone", "A copy (differentiable).", '>>> ne.clone(ne.tensor([1.0, 2.0]))\ntensor([1., 2.])')
+logical_not = _method("logical_not", "Elementwise not.", '>>> ne.logical_not(ne.tensor([True, False]))\ntensor([False,  True])')
+logical_and = _method("logical_and", "Elementwise and.", '>>> ne.logical_and(ne.tensor([True, True]), ne.tensor([True, False]))\ntensor([ True, False])')
+logical_or = _method("logical_or", "Elementwise or.", '>>> ne.logical_or(ne.tensor([True, False]), ne.tensor([False, False]))\ntensor([ True, False])')
 
 
 def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
@@ -133,7 +136,12 @@ def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None
 
 
 def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
-    """``min(x)`` -> 0-d; ``min(x, dim)`` -> (values, indices); ``min(a, b)`` -> elementwise minimum."""
+    """``min(x)`` -> 0-d; ``min(x, dim)`` -> (values, indices); ``min(a, b)`` -> elementwise minimum.
+
+    Example:
+        >>> ne.min(ne.tensor([[1.0, 5.0], [7.0, 2.0]]), 1)
+        min(values=tensor([1., 2.]), indices=tensor([0, 1]))
+    """
     if other is not None:
         return minimum(input, other)
     return _t(input).min(dim, keepdim)
@@ -151,12 +159,22 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
 
 
 def add(input: Any, other: Any, *, alpha: Any = None) -> Tensor:  # noqa: A002
-    """``input + alpha * other``."""
+    """``input + alpha * other``.
+
+    Example:
+        >>> ne.add(ne.tensor([1.0, 2.0]), ne.tensor([1.0, 1.0]), alpha=10)
+        tensor([11., 12.])
+    """
     return _t(input).add(other, alpha=alpha)
 
 
 def sub(input: Any, other: Any, *, alpha: Any = None) -> Tensor:  # noqa: A002
-    """``input - alpha * other``."""
+    """``input - alpha * other``.
+
+    Example:
+        >>> ne.sub(ne.tensor([1.0, 2.0]), 1.0)
+        tensor([0., 1.])
+    """
     return _t(input).sub(other, alpha=alpha)
 
 
@@ -164,7 +182,12 @@ subtract = sub
 
 
 def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """``input * other``."""
+    """``input * other``.
+
+    Example:
+        >>> ne.mul(ne.tensor([1.0, 2.0]), 3.0)
+        tensor([3., 6.])
+    """
     return _t(input) * other
 
 
@@ -172,7 +195,12 @@ multiply = mul
 
 
 def div(input: Any, other: Any, *, rounding_mode: Optional[str] = None) -> Tensor:  # noqa: A002
-    """``input / other`` (true division; ``rounding_mode='floor'|'trunc'`` rounds)."""
+    """``input / other`` (true division; ``rounding_mode='floor'|'trunc'`` rounds).
+
+    Example:
+        >>> ne.div(ne.tensor([-3.0, 3.0]), 2.0, rounding_mode="floor")
+        tensor([-2.,  1.])
+    """
     return _t(input).div(other, rounding_mode=rounding_mode)
 
 
@@ -181,42 +209,82 @@ true_divide = div
 
 
 def remainder(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Python's modulo (sign of the divisor)."""
+    """Python's modulo (sign of the divisor).
+
+    Example:
+        >>> ne.remainder(ne.tensor([-3.0, 3.0]), 2.0)
+        tensor([1., 1.])
+    """
     return _t(input) % other
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Floor of ``input / other``."""
+    """Floor of ``input / other``.
+
+    Example:
+        >>> ne.floor_divide(ne.tensor([7, -7]), 2)
+        tensor([ 3, -4])
+    """
     return _t(input) // other
 
 
 def eq(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise ``==``."""
+    """Elementwise ``==``.
+
+    Example:
+        >>> ne.eq(ne.tensor([1, 2]), 2)
+        tensor([False,  True])
+    """
     return _t(input).eq(other)
 
 
 def ne(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise ``!=``."""
+    """Elementwise ``!=``.
+
+    Example:
+        >>> ne.ne(ne.tensor([1, 2]), 2)
+        tensor([ True, False])
+    """
     return _t(input).ne(other)
 
 
 def gt(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise ``>``."""
+    """Elementwise ``>``.
+
+    Example:
+        >>> ne.gt(ne.tensor([1, 2]), 1)
+        tensor([False,  True])
+    """
     return _t(input) > other
 
 
 def ge(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise ``>=``."""
+    """Elementwise ``>=``.
+
+    Example:
+        >>> ne.ge(ne.tensor([1, 2]), 2)
+        tensor([False,  True])
+    """
     return _t(input) >= other
 
 
 def lt(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise ``<``."""
+    """Elementwise ``<``.
+
+    Example:
+        >>> ne.lt(ne.tensor([1, 2]), 2)
+        tensor([ True, False])
+    """
     return _t(input) < other
 
 
 def le(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise ``<=``."""
+    """Elementwise ``<=``.
+
+    Example:
+        >>> ne.le(ne.tensor([1, 2]), 1)
+        tensor([ True, False])
+    """
     return _t(input) <= other
 
 
@@ -233,18 +301,33 @@ def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  
 
 def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
             equal_nan: bool = False) -> Tensor:
-    """Elementwise closeness mask."""
+    """Elementwise closeness mask.
+
+    Example:
+        >>> ne.isclose(ne.tensor([1.0, 2.0]), ne.tensor([1.0, 2.1]))
+        tensor([ True, False])
+    """
     return Tensor._wrap(np.asarray(np.isclose(_as_array(input), _as_array(other), rtol=rtol, atol=atol,
                                               equal_nan=equal_nan)))
 
 
 def equal(input: Any, other: Any) -> bool:  # noqa: A002
-    """Same shape and same values (a Python bool)."""
+    """Same shape and same values (a Python bool).
+
+    Example:
+        >>> ne.equal(ne.tensor([1, 2]), ne.tensor([1, 2]))
+        True
+    """
     return _t(input).equal(other)
 
 
 def numel(input: Any) -> int:  # noqa: A002
-    """Number of elements."""
+    """Number of elements.
+
+    Example:
+        >>> ne.numel(ne.zeros(2, 3))
+        6
+    """
     return int(_as_array(input).size)
 
 
@@ -259,12 +342,23 @@ def is_tensor(obj: Any) -> bool:
 
 
 def is_nonzero(input: Any) -> bool:  # noqa: A002
-    """The truth value of a one-element tensor."""
+    """The truth value of a one-element tensor.
+
+    Example:
+        >>> ne.is_nonzero(ne.tensor([0.5]))
+        True
+    """
     return bool(_t(input))
 
 
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
-    """Indices of the non-zero entries: an ``(n, ndim)`` int64 tensor, or one tensor per dim."""
+    """Indices of the non-zero entries: an ``(n, ndim)`` int64 tensor, or one tensor per dim.
+
+    Example:
+        >>> ne.nonzero(ne.tensor([[0, 1], [2, 0]]))
+        tensor([[0, 1],
+                [1, 0]])
+    """
     nz = np.nonzero(_as_array(input))
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in nz)
@@ -272,7 +366,12 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
 
 
 def count_nonzero(input: Any, dim: Any = None) -> Tensor:  # noqa: A002
-    """Number of non-zero entries (int64)."""
+    """Number of non-zero entries (int64).
+
+    Example:
+        >>> ne.count_nonzero(ne.tensor([0, 1, 2]))
+        tensor(2)
+    """
     return Tensor._wrap(np.asarray(np.count_nonzero(_as_array(input), axis=dim), np.int64))
 
 
@@ -284,6 +383,9 @@ def set_printoptions(precision: Optional[int] = None, threshold: Optional[int] =
 
     Example:
         >>> ne.set_printoptions(precision=2)
+        >>> ne.tensor([1 / 3])
+        tensor([0.33])
+        >>> ne.set_printoptions(profile="default")  # back to 4 digits
     """
     if profile is not None:
         _PRINT["precision"] = {"default": 4, "short": 2, "full": 4}.get(profile, 4)
@@ -333,7 +435,12 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 
 
 def broadcast_tensors(*tensors: Any) -> Tuple[Tensor, ...]:
-    """The tensors expanded to their common broadcast shape."""
+    """The tensors expanded to their common broadcast shape.
+
+    Example:
+        >>> [t.shape for t in ne.broadcast_tensors(ne.zeros(2, 1), ne.zeros(3))]
+        [(2, 3), (2, 3)]
+    """
     ts = [_t(x) for x in tensors]
     shape = np.broadcast_shapes(*[x.shape for x in ts])
     return tuple(x.expand(shape) for x in ts)

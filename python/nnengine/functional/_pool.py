@@ -66,7 +66,9 @@ def max_pool2d(
     """2-D max pooling (PyTorch's ``F.max_pool2d``; stride defaults to kernel_size, padding is ignored).
 
     Example:
-        >>> y = max_pool2d(x, 2)   # (N, C, 28, 28) -> (N, C, 14, 14)
+        >>> x = ne.randn(2, 3, 28, 28)
+        >>> max_pool2d(x, 2).shape
+        (2, 3, 14, 14)
     """
     return _pool("max", input, kernel_size, stride, padding)
 
@@ -77,7 +79,9 @@ def min_pool2d(
     """2-D min pooling: the minimum over each window (padded positions are ignored, as in max pooling).
 
     Example:
-        >>> y = min_pool2d(x, 3, stride=2, padding=1)
+        >>> x = ne.randn(2, 3, 28, 28)
+        >>> min_pool2d(x, 3, stride=2, padding=1).shape
+        (2, 3, 14, 14)
     """
     return _pool("min", input, kernel_size, stride, padding)
 
@@ -88,7 +92,9 @@ def avg_pool2d(
     """2-D average pooling, PyTorch's defaults (count_include_pad=True: padding counts as zeros).
 
     Example:
-        >>> y = avg_pool2d(x, 2)
+        >>> x = ne.randn(2, 3, 28, 28)
+        >>> avg_pool2d(x, 2).shape
+        (2, 3, 14, 14)
     """
     return _pool("avg", input, kernel_size, stride, padding)
 
@@ -125,7 +131,9 @@ def max_pool1d(
     ``return_indices`` also the int64 position of each maximum.
 
     Example:
-        >>> y = max_pool1d(x, 2)   # (32, 64, 100) -> (32, 64, 50)
+        >>> x = ne.randn(2, 3, 100)
+        >>> max_pool1d(x, 2).shape
+        (2, 3, 50)
     """
     _unsupported("dilation", single(dilation, "dilation"), (1,))
     _unsupported("ceil_mode", bool(ceil_mode), False)
@@ -146,7 +154,9 @@ def avg_pool1d(
     zeros).
 
     Example:
-        >>> y = avg_pool1d(x, 4, stride=2)
+        >>> x = ne.randn(2, 3, 100)
+        >>> avg_pool1d(x, 4, stride=2).shape
+        (2, 3, 49)
     """
     _unsupported("ceil_mode", bool(ceil_mode), False)
     _unsupported("count_include_pad", bool(count_include_pad), True)
@@ -198,7 +208,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Union[int, Sequence[Optional
     """Adaptive 2-D average pooling to ``output_size`` (PyTorch's ``F.adaptive_avg_pool2d``; None keeps a size).
 
     Example:
-        >>> y = adaptive_avg_pool2d(x, 1)   # (N, 512, 7, 7) -> (N, 512, 1, 1)
+        >>> x = ne.randn(2, 8, 7, 7)
+        >>> adaptive_avg_pool2d(x, 1).shape
+        (2, 8, 1, 1)
     """
     return _adaptive("avg", input, output_size, 2)
 
@@ -207,7 +219,9 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Union[int, Tuple[int]]) -> T
     """Adaptive 1-D average pooling of (N, C, L) or (C, L) to ``output_size``.
 
     Example:
-        >>> y = adaptive_avg_pool1d(x, 1)   # (32, 64, 100) -> (32, 64, 1)
+        >>> x = ne.randn(2, 3, 100)
+        >>> adaptive_avg_pool1d(x, 1).shape
+        (2, 3, 1)
     """
     return _adaptive("avg", input, output_size, 1)
 
@@ -219,7 +233,10 @@ def adaptive_max_pool2d(
     flat position (h * W + w) of each maximum.
 
     Example:
+        >>> x = ne.randn(2, 3, 9, 7)
         >>> y, idx = adaptive_max_pool2d(x, (2, 3), return_indices=True)
+        >>> y.shape, idx.dtype
+        ((2, 3, 2, 3), dtype('int64'))
     """
     return _adaptive("max", input, output_size, 2, bool(return_indices))
 
@@ -228,6 +245,8 @@ def adaptive_max_pool1d(input: Tensor, output_size: Union[int, Tuple[int]], retu
     """Adaptive 1-D max pooling of (N, C, L) or (C, L).
 
     Example:
-        >>> y = adaptive_max_pool1d(x, 4)
+        >>> x = ne.randn(2, 3, 100)
+        >>> adaptive_max_pool1d(x, 4).shape
+        (2, 3, 4)
     """
     return _adaptive("max", input, output_size, 1, bool(return_indices))

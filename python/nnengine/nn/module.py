@@ -32,7 +32,10 @@ class RemovableHandle:
     """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook (also a context manager).
 
     Example:
-        >>> h = model.register_forward_hook(lambda m, inp, out: print(out.shape))
+        >>> m = nn.Linear(2, 3)
+        >>> h = m.register_forward_hook(lambda mod, inp, out: print(out.shape))
+        >>> _ = m(ne.zeros(1, 2))
+        (1, 3)
         >>> h.remove()
     """
 
@@ -41,6 +44,13 @@ class RemovableHandle:
         self._dicts = hooks_dicts
 
     def remove(self) -> None:
+        """Unregister the hook (safe to call twice).
+
+        Example:
+            >>> m = nn.Linear(2, 3)
+            >>> h = m.register_forward_pre_hook(lambda mod, args: None)
+            >>> h.remove()
+        """
         for d in self._dicts:
             d.pop(self.id, None)
 
@@ -61,7 +71,7 @@ def check_factory_kwargs(device: Any = None, dtype: Any = None, owner: str = "Mo
     ``TypeError``, as in torch.
 
     Example:
-        >>> check_factory_kwargs("cpu", ne.float32, "Linear")
+        >>> check_factory_kwargs(device="cpu", dtype=ne.float32, owner="Linear")
     """
     if device is not None:
         from .._device import check_device
@@ -132,7 +142,19 @@ class _BackwardHookState:
 
 
 class Module:
-    """Base class: holds Parameters, buffers and sub-Modules assigned as attributes."""
+    """Base class: holds Parameters, buffers and sub-Modules assigned as attributes.
+
+    Example:
+        >>> class Net(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc = nn.Linear(4, 2)
+        ...
+        ...     def forward(self, x):
+        ...         return self.fc(x).relu()
+        >>> Net()(ne.randn(3, 4)).shape
+        (3, 2)
+    """
 
     training: bool
 
@@ -221,23 +243,55 @@ class Module:
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, value: Optional[np.ndarray], persistent: bool = True) -> None:
-        """A non-trainable array saved in state_dict (e.g. BatchNorm's running_mean)."""
+        """A non-trainable array saved in state_dict (e.g. BatchNorm's running_mean).
+
+        Example:
+            >>> m = nn.Module()
+            >>> m.register_buffer("steps", np.zeros(1, np.float32))
+            >>> list(m.state_dict())
+            ['steps']
+        """
         self._buffers[name] = None if value is None else np.asarray(_as_array(value))
         self.__dict__.pop(name, None)
         if not persistent:
             self._non_persistent.add(name)
 
     def register_parameter(self, name: str, param: Optional[Parameter]) -> None:
+        """Register ``param`` (a :class:`Parameter` or None) under ``name``, as torch.
+
+        Example:
+            >>> m = nn.Module()
+            >>> m.register_parameter("w", nn.Parameter(ne.ones(2)))
+            >>> [n for n, _ in m.named_parameters()]
+            ['w']
+        """
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"param: expected a Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
         self.__dict__.pop(name, None)
 
     def add_module(self, name: str, module: Optional[Module]) -> None:
+        """Register ``module`` as the child ``name`` (the same as assigning an attribute).
+
+        Example:
+            >>> m = nn.Module()
+            >>> m.add_module("fc", nn.Linear(2, 1))
+            >>> list(dict(m.named_children()))
+            ['fc']
+        """
         self._modules[name] = module
 
     # ----------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        """The computation; subclasses override it. Call the module (``m(x)``), not ``forward``, so hooks run.
+
+        Example:
+            >>> class Double(nn.Module):
+            ...     def forward(self, x):
+            ...         return 2 * x
+            >>> Double()(ne.tensor([1.0, 2.0]))
+            tensor([2., 4.])
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -308,7 +362,10 @@ class Module:
         becomes a 1-tuple). With ``with_kwargs=True``: ``hook(module, args, kwargs) -> (args, kwargs)``.
 
         Example:
-            >>> h = layer.register_forward_pre_hook(lambda m, args: (args[0] * 2,))
+            >>> m = nn.Linear(2, 1)
+            >>> h = m.register_forward_pre_hook(lambda mod, args: (args[0] * 0,))
+            >>> m(ne.ones(1, 2)).flatten().tolist() == m.bias.tolist()
+            True
             >>> h.remove()
         """
         return self._add_hook("_forward_pre_hooks", (hook, with_kwargs), prepend)
@@ -319,8 +376,10 @@ class Module:
         (``hook(module, args, kwargs, output)`` with ``with_kwargs=True``).
 
         Example:
-            >>> shapes = []
-            >>> h = model.fc.register_forward_hook(lambda m, inp, out: shapes.append(out.shape))
+            >>> m, shapes = nn.Linear(4, 2), []
+            >>> h = m.register_forward_hook(lambda mod, inp, out: shapes.append(out.shape))
+            >>> _ = m(ne.zeros(3, 4)); h.remove(); shapes
+            [(3, 2)]
         """
         return self._add_hook("_forward_hooks", (hook, with_kwargs), prepend)
 
@@ -330,16 +389,35 @@ class Module:
         needs a gradient); a non-None result replaces ``grad_input``.
 
         Example:
-            >>> h = layer.register_full_backward_hook(lambda m, gin, gout: print(gout[0].shape))
+            >>> m = nn.Linear(4, 2)
+            >>> h = m.register_full_backward_hook(lambda mod, gin, gout: print(gout[0].shape))
+            >>> m(ne.randn(3, 4, requires_grad=True)).sum().backward()
+            (3, 2)
+            >>> h.remove()
         """
         return self._add_hook("_backward_hooks", hook, prepend)
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """Deprecated in torch; here the same as :meth:`register_full_backward_hook`."""
+        """Deprecated in torch; here the same as :meth:`register_full_backward_hook`.
+
+        Example:
+            >>> m = nn.Linear(4, 2)
+            >>> h = m.register_backward_hook(lambda mod, gin, gout: print(gout[0].shape))
+            >>> m(ne.randn(3, 4, requires_grad=True)).sum().backward()
+            (3, 2)
+            >>> h.remove()
+        """
         return self.register_full_backward_hook(hook)
 
     # ----------------------------------------------------------------- traversal
     def named_modules(self, prefix: str = "", memo: Optional[set] = None) -> Iterator[Tuple[str, Module]]:
+        """(dotted name, module) for ``self`` (name ``prefix``) and every sub-module, each once.
+
+        Example:
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> [name for name, _ in m.named_modules()]
+            ['', '0', '1']
+        """
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
@@ -350,19 +428,47 @@ class Module:
                 yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
 
     def modules(self) -> Iterator[Module]:
+        """``self`` and every sub-module (see :meth:`named_modules`).
+
+        Example:
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> [type(x).__name__ for x in m.modules()]
+            ['Sequential', 'Linear', 'ReLU']
+        """
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[Tuple[str, Module]]:
+        """(name, module) of the direct children.
+
+        Example:
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> [name for name, _ in m.named_children()]
+            ['0', '1']
+        """
         for name, m in self._modules.items():
             if m is not None:
                 yield name, m
 
     def children(self) -> Iterator[Module]:
+        """The direct children.
+
+        Example:
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> len(list(m.children()))
+            2
+        """
         for _, m in self.named_children():
             yield m
 
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[Tuple[str, Parameter]]:
+        """(dotted name, Parameter) of every parameter (of the sub-modules too when ``recurse``), each once.
+
+        Example:
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> [(n, p.shape) for n, p in m.named_parameters()]
+            [('0.weight', (3, 2)), ('0.bias', (3,))]
+        """
         seen = set()
         mods = self.named_modules(prefix) if recurse else [(prefix, self)]
         for mp, m in mods:
@@ -373,6 +479,13 @@ class Module:
                 yield (f"{mp}.{name}" if mp else name), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters (see :meth:`named_parameters`); what an optimizer takes.
+
+        Example:
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> sum(p.numel() for p in m.parameters())
+            9
+        """
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
@@ -381,8 +494,9 @@ class Module:
         """``(name, array)`` for every buffer (e.g. ``bn.running_mean``), torch's names.
 
         Example:
-            >>> dict(nn.BatchNorm1d(3).named_buffers()).keys()
-            dict_keys(['running_mean', 'running_var', 'num_batches_tracked'])
+            >>> m = nn.BatchNorm1d(3)
+            >>> [n for n, _ in m.named_buffers()]
+            ['running_mean', 'running_var', 'num_batches_tracked']
         """
         seen = set()
         mods = self.named_modules(prefix) if recurse else [(prefix, self)]
@@ -394,7 +508,13 @@ class Module:
                 yield (f"{mp}.{name}" if mp else name), b
 
     def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
-        """The buffers' arrays (see :meth:`named_buffers`)."""
+        """The buffers' arrays (see :meth:`named_buffers`).
+
+        Example:
+            >>> m = nn.BatchNorm1d(3)
+            >>> [b.shape for b in m.buffers()]
+            [(3,), (3,), ()]
+        """
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -402,7 +522,9 @@ class Module:
         """The sub-module at dotted path ``target`` (``""`` is self), torch's errors.
 
         Example:
-            >>> model.get_submodule("features.0")
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> m.get_submodule("0")
+            Linear(in_features=2, out_features=3, bias=True)
         """
         if target == "":
             return self
@@ -418,7 +540,13 @@ class Module:
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
-        """The parameter at dotted path ``target`` (e.g. ``"fc.weight"``)."""
+        """The parameter at dotted path ``target`` (e.g. ``"fc.weight"``).
+
+        Example:
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> m.get_parameter("0.bias").shape
+            (3,)
+        """
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
         if name not in mod._parameters or mod._parameters[name] is None:
@@ -426,7 +554,13 @@ class Module:
         return mod._parameters[name]
 
     def get_buffer(self, target: str) -> np.ndarray:
-        """The buffer at dotted path ``target`` (e.g. ``"bn.running_mean"``)."""
+        """The buffer at dotted path ``target`` (e.g. ``"bn.running_mean"``).
+
+        Example:
+            >>> m = nn.Sequential(nn.BatchNorm1d(3))
+            >>> m.get_buffer("0.running_var")
+            array([1., 1., 1.], dtype=float32)
+        """
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
         if name not in mod._buffers:
@@ -435,7 +569,13 @@ class Module:
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Parameters and persistent buffers as numpy arrays, keyed by attribute path (PyTorch keys)."""
+        """Parameters and persistent buffers as numpy arrays, keyed by attribute path (PyTorch keys).
+
+        Example:
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> list(m.state_dict())
+            ['0.weight', '0.bias']
+        """
         out: OrderedDict[str, np.ndarray] = OrderedDict()
         for mp, m in self.named_modules():
             pre = f"{mp}." if mp else ""
@@ -452,6 +592,13 @@ class Module:
 
         Raises KeyError listing missing/unexpected keys when ``strict``, ValueError on a shape mismatch.
         Returns ``(missing_keys, unexpected_keys)``.
+
+        Example:
+            >>> a, b = nn.Linear(2, 1), nn.Linear(2, 1)
+            >>> b.load_state_dict(a.state_dict())
+            ([], [])
+            >>> bool((a.weight == b.weight).all())
+            True
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict: expected a mapping, got {type(state_dict).__name__}")
@@ -491,11 +638,25 @@ class Module:
 
     # ----------------------------------------------------------------- modes and grads
     def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active, batch norm uses batch statistics) on ``self`` and sub-modules.
+
+        Example:
+            >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> m.train().training, m[0].training
+            (True, True)
+        """
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
 
     def eval(self) -> Module:
+        """Set evaluation mode: ``train(False)``.
+
+        Example:
+            >>> m = nn.Dropout(0.5).eval()
+            >>> m(ne.ones(3))
+            tensor([1., 1., 1.])
+        """
         return self.train(False)
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -504,8 +665,9 @@ class Module:
         the parameters like :meth:`double`/:meth:`float`; half precision warns once and stays float32.
 
         Example:
-            >>> device = ne.device("cuda" if ne.cuda.is_available() else "cpu")
-            >>> model = Net().to(device)
+            >>> m = nn.Linear(2, 1).to("cpu", ne.float64)
+            >>> m.weight.dtype
+            dtype('float64')
         """
         from .._device import is_device_like
 
@@ -535,12 +697,24 @@ class Module:
         return self
 
     def cpu(self) -> Module:
-        """Returns ``self`` (everything lives on the CPU)."""
+        """Returns ``self`` (everything lives on the CPU).
+
+        Example:
+            >>> nn.Linear(2, 1).cpu()
+            Linear(in_features=2, out_features=1, bias=True)
+        """
         return self
 
     def cuda(self, device: Any = None) -> Module:
         """Always a ``DeviceError``: nnengine runs on the CPU only (use ``.to(device)`` with
-        ``device = ne.device("cuda" if ne.cuda.is_available() else "cpu")``)."""
+        ``device = ne.device("cuda" if ne.cuda.is_available() else "cpu")``).
+
+        Example:
+            >>> nn.Linear(2, 1).cuda()
+            Traceback (most recent call last):
+                ...
+            nnengine._device.DeviceError: cuda(): nnengine runs on the CPU only; use .to(dev ...
+        """
         from .._device import DeviceError
 
         raise DeviceError("cuda(): nnengine runs on the CPU only; use .to(device) with "
@@ -565,7 +739,9 @@ class Module:
         """Floating parameters and buffers to float32 (the kernels' native dtype).
 
         Example:
-            >>> model = model.double().float()
+            >>> m = nn.Linear(2, 1).double().float()
+            >>> m.weight.dtype
+            dtype('float32')
         """
         return self._cast_floats(np.float32)
 
@@ -575,25 +751,54 @@ class Module:
         dropout...) raises a ``TypeError`` naming itself rather than downcasting.
 
         Example:
-            >>> cell = nn.LSTMCell(1, 51).double()
+            >>> nn.Linear(2, 1).double().weight.dtype
+            dtype('float64')
         """
         return self._cast_floats(np.float64)
 
     def half(self) -> Module:
-        """Accepted for torch scripts: warns once and keeps float32 (half precision is computed in float32)."""
+        """Accepted for torch scripts: warns once and keeps float32 (half precision is computed in float32).
+
+        Example:
+            >>> import warnings
+            >>> with warnings.catch_warnings():
+            ...     warnings.simplefilter("ignore")
+            ...     print(nn.Linear(2, 1).half().weight.dtype)
+            float32
+        """
         check_factory_kwargs(None, np.float16, type(self).__name__ + ".half()")
         return self
 
     def type(self, dst_type: Any) -> Module:
-        """``module.type(dtype)``: see :meth:`to`."""
+        """``module.type(dtype)``: see :meth:`to`.
+
+        Example:
+            >>> nn.Linear(2, 1).type(ne.float64).weight.dtype
+            dtype('float64')
+        """
         return self.to(dst_type)
 
     def requires_grad_(self, flag: bool = True) -> Module:
+        """Set ``requires_grad`` of every parameter (freeze with ``False``); returns ``self``.
+
+        Example:
+            >>> m = nn.Linear(2, 1).requires_grad_(False)
+            >>> [p.requires_grad for p in m.parameters()]
+            [False, False]
+        """
         for p in self.parameters():
             p.requires_grad_(flag)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the parameters' gradients (to None, or to zeros with ``set_to_none=False``).
+
+        Example:
+            >>> m = nn.Linear(2, 1)
+            >>> m(ne.ones(1, 2)).sum().backward()
+            >>> m.zero_grad(); m.weight.grad is None
+            True
+        """
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
@@ -604,7 +809,11 @@ class Module:
         """Call ``fn`` on every sub-module (children first) and then on ``self``, like torch; returns ``self``.
 
         Example:
-            >>> model.apply(lambda m: nn.init.zeros_(m.bias) if isinstance(m, nn.Linear) else None)
+            >>> m = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+            >>> _ = m.apply(lambda s: nn.init.zeros_(s.bias) if isinstance(s, nn.Linear) else None)
+            >>> m[0].bias
+            Parameter containing:
+            tensor([0., 0.], requires_grad=True)
         """
         for m in self.children():
             m.apply(fn)
@@ -612,7 +821,16 @@ class Module:
         return self
 
     def regularization_loss(self) -> Tensor:
-        """Sum of ``p.regularizer(p)`` over this module's parameters (0-d Tensor; 0 when none are attached)."""
+        """Sum of ``p.regularizer(p)`` over this module's parameters (0-d Tensor; 0 when none are attached).
+
+        Example:
+            >>> m = nn.Linear(2, 1, weight_regularizer=ne.regularizers.L2(0.5))
+            >>> nn.init.ones_(m.weight)
+            Parameter containing:
+            tensor([[1., 1.]], requires_grad=True)
+            >>> m.regularization_loss()
+            tensor(1., requires_grad=True)
+        """
         total: Any = None
         for p in self.parameters():
             reg = getattr(p, "regularizer", None)
@@ -623,6 +841,12 @@ class Module:
 
     # ----------------------------------------------------------------- display
     def extra_repr(self) -> str:
+        """The text inside ``Name(...)`` in ``repr(module)``; layers override it with their arguments.
+
+        Example:
+            >>> nn.Linear(2, 1).extra_repr()
+            'in_features=2, out_features=1, bias=True'
+        """
         return ""
 
     def __repr__(self) -> str:

@@ -23,7 +23,12 @@ def build_budget(elements: int, modules: int, what: str) -> Iterator[None]:
 
     Example:
         >>> with build_budget(1000, 10, "model.safetensors"):
-        ...     Linear(10, 10)
+        ...     m = nn.Linear(10, 10)
+        >>> with build_budget(100, 10, "model.safetensors"):
+        ...     m = nn.Linear(10, 10)
+        Traceback (most recent call last):
+            ...
+        ValueError: model.safetensors: the architecture's parameters are larger than the...
     """
     token = _BUDGET.set([int(elements), int(modules), what])
     try:
@@ -33,7 +38,11 @@ def build_budget(elements: int, modules: int, what: str) -> Iterator[None]:
 
 
 def charge_module() -> None:
-    """Count one Module against the active build budget (no-op outside ``build_budget``)."""
+    """Count one Module against the active build budget (no-op outside ``build_budget``).
+
+    Example:
+        >>> charge_module()  # outside build_budget: nothing to count
+    """
     b = _BUDGET.get()
     if b is not None:
         b[1] -= 1
@@ -42,7 +51,15 @@ def charge_module() -> None:
 
 
 def charge_elements(n: int) -> None:
-    """Count ``n`` elements (a buffer about to be allocated) against the active build budget (no-op outside)."""
+    """Count ``n`` elements (a buffer about to be allocated) against the active build budget (no-op outside).
+
+    Example:
+        >>> with build_budget(10, 1, "w.safetensors"):
+        ...     charge_elements(11)
+        Traceback (most recent call last):
+            ...
+        ValueError: w.safetensors: the architecture's parameters are larger than the wei...
+    """
     b = _BUDGET.get()
     if b is not None:
         b[0] -= n

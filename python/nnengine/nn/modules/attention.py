@@ -17,7 +17,12 @@ from .linear import Linear, _check_size
 
 
 class NonDynamicallyQuantizableLinear(Linear):
-    """``Linear`` under the name torch gives MultiheadAttention's ``out_proj``."""
+    """``Linear`` under the name torch gives MultiheadAttention's ``out_proj``.
+
+    Example:
+        >>> MultiheadAttention(8, 2).out_proj
+        NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)
+    """
 
 
 class MultiheadAttention(Module):
@@ -37,9 +42,11 @@ class MultiheadAttention(Module):
     explicit-softmax and its scaled_dot_product_attention paths).
 
     Example:
-        >>> mha = MultiheadAttention(256, 8, batch_first=True)
-        >>> x = ne.randn(16, 128, 256)
-        >>> out, w = mha(x, x, x)            # out (16, 128, 256), w (16, 128, 128)
+        >>> mha = MultiheadAttention(16, 4, batch_first=True)
+        >>> x = ne.randn(2, 5, 16)
+        >>> out, w = mha(x, x, x)
+        >>> out.shape, w.shape
+        ((2, 5, 16), (2, 5, 5))
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -109,6 +116,16 @@ class MultiheadAttention(Module):
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Optional[Any] = None,
                 need_weights: bool = True, attn_mask: Optional[Any] = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> Tuple[Tensor, Optional[Tensor]]:
+        """(output, attention weights averaged over heads, or None with ``need_weights=False``), torch's
+        signature and masks (``key_padding_mask`` True = ignore, ``attn_mask`` bool or additive).
+
+        Example:
+            >>> mha = MultiheadAttention(16, 4)
+            >>> q = ne.randn(5, 2, 16)
+            >>> out, w = mha(q, q, q, need_weights=False)
+            >>> out.shape, w
+            ((5, 2, 16), None)
+        """
         if is_causal and attn_mask is None:
             raise ValueError("attn_mask: is_causal=True is a hint and needs the causal attn_mask itself (torch's rule)")
         q_in = check_tensor(query, "query", ndim=(2, 3))

@@ -12,7 +12,9 @@ class Sequential(Module):
     """Modules called in order; accepts modules or one OrderedDict of named modules.
 
     Example:
-        >>> net = Sequential(Linear(4, 8), ReLU(), Linear(8, 2))
+        >>> net = Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> net(ne.randn(3, 4)).shape
+        (3, 2)
     """
 
     def __init__(self, *args: Any) -> None:
@@ -32,6 +34,12 @@ class Sequential(Module):
             raise TypeError(f"Sequential[{name}]: expected a Module, got {type(m).__name__}")
 
     def forward(self, x: Any) -> Any:
+        """Each module's output is the next one's input.
+
+        Example:
+            >>> Sequential(nn.Flatten(), nn.Linear(6, 2)).forward(ne.zeros(5, 2, 3)).shape
+            (5, 2)
+        """
         for m in self._modules.values():
             x = m(x)
         return x
@@ -49,13 +57,28 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, m: Module) -> Sequential:
+        """Add ``m`` at the end; returns ``self``.
+
+        Example:
+            >>> Sequential(nn.Linear(2, 2)).append(nn.ReLU())
+            Sequential(
+              (0): Linear(in_features=2, out_features=2, bias=True)
+              (1): ReLU()
+            )
+        """
         self._check(m, str(len(self)))
         self.add_module(str(len(self)), m)
         return self
 
 
 class ModuleList(Module):
-    """A list of Modules registered as children (names "0", "1", ...)."""
+    """A list of Modules registered as children (names "0", "1", ...).
+
+    Example:
+        >>> layers = ModuleList([nn.Linear(4, 4) for _ in range(3)])
+        >>> len(layers), len(list(layers.parameters()))
+        (3, 6)
+    """
 
     def __init__(self, modules: Optional[Iterable[Module]] = None) -> None:
         super().__init__()
@@ -63,12 +86,24 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, m: Module) -> ModuleList:
+        """Add ``m`` at the end; returns ``self``.
+
+        Example:
+            >>> len(ModuleList().append(nn.ReLU()))
+            1
+        """
         if not isinstance(m, Module):
             raise TypeError(f"ModuleList: expected a Module, got {type(m).__name__}")
         self.add_module(str(len(self._modules)), m)
         return self
 
     def extend(self, ms: Iterable[Module]) -> ModuleList:
+        """Add every module of ``ms``; returns ``self``.
+
+        Example:
+            >>> len(ModuleList([nn.ReLU()]).extend([nn.Tanh(), nn.Sigmoid()]))
+            3
+        """
         for m in ms:
             self.append(m)
         return self
@@ -89,7 +124,13 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of named Modules registered as children."""
+    """A dict of named Modules registered as children.
+
+    Example:
+        >>> heads = ModuleDict({"cls": nn.Linear(8, 3), "box": nn.Linear(8, 4)})
+        >>> heads["box"](ne.zeros(2, 8)).shape
+        (2, 4)
+    """
 
     def __init__(self, modules: Optional[Mapping[str, Module]] = None) -> None:
         super().__init__()
@@ -109,10 +150,28 @@ class ModuleDict(Module):
         return len(self._modules)
 
     def keys(self):
+        """The names, in insertion order.
+
+        Example:
+            >>> list(ModuleDict({"a": nn.ReLU(), "b": nn.Tanh()}).keys())
+            ['a', 'b']
+        """
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order.
+
+        Example:
+            >>> list(ModuleDict({"a": nn.ReLU()}).values())
+            [ReLU()]
+        """
         return self._modules.values()
 
     def items(self):
+        """(name, module) pairs, in insertion order.
+
+        Example:
+            >>> list(ModuleDict({"a": nn.ReLU()}).items())
+            [('a', ReLU())]
+        """
         return self._modules.items()

@@ -11,7 +11,9 @@ class Dropout(Module):
     """Zero each element with probability ``p`` while training and scale the rest by 1/(1-p).
 
     Example:
-        >>> y = Dropout(0.5)(x)
+        >>> d = Dropout(0.5)
+        >>> d(ne.ones(2, 4)).shape, d.eval()(ne.ones(3))
+        ((2, 4), tensor([1., 1., 1.]))
     """
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
@@ -40,7 +42,8 @@ class Dropout1d(_DropoutNd):
     by 1/(1-p)); identity in eval mode.
 
     Example:
-        >>> y = Dropout1d(0.2)(x)
+        >>> Dropout1d(0.2)(ne.ones(2, 3, 10)).shape
+        (2, 3, 10)
     """
 
     _fn = staticmethod(F.dropout1d)
@@ -51,7 +54,8 @@ class Dropout2d(_DropoutNd):
     (N, C, L), as torch does); identity in eval mode.
 
     Example:
-        >>> y = Dropout2d(0.2)(x)
+        >>> Dropout2d(0.2)(ne.ones(2, 3, 5, 5)).shape
+        (2, 3, 5, 5)
     """
 
     _fn = staticmethod(F.dropout2d)

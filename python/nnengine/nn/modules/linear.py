@@ -40,7 +40,8 @@ class Linear(Module):
 
     Example:
         >>> fc = Linear(784, 10)
-        >>> y = fc(ne.randn(32, 784))   # (32, 10)
+        >>> fc(ne.randn(32, 784)).shape
+        (32, 10)
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None,
@@ -59,6 +60,13 @@ class Linear(Module):
         attach(self.bias, bias_regularizer, bias_constraint)
 
     def reset_parameters(self) -> None:
+        """Re-draw the weights and bias with PyTorch's default init (kaiming_uniform_, a=sqrt(5)).
+
+        Example:
+            >>> fc = Linear(3, 2)
+            >>> fc.reset_parameters(); fc.weight.shape
+            (2, 3)
+        """
         if self.in_features > 0:
             init.default_layer_init_(self.weight, self.bias)
 
@@ -74,7 +82,12 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged."""
+    """Returns its input unchanged.
+
+    Example:
+        >>> Identity(54, unused="ignored")(ne.ones(2))
+        tensor([1., 1.])
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -87,7 +100,8 @@ class Flatten(Module):
     """Flattens dims ``start_dim..end_dim`` (default: all but the batch dim).
 
     Example:
-        >>> Flatten()(ne.zeros(2, 3, 4)).shape   # (2, 12)
+        >>> Flatten()(ne.zeros(2, 3, 4)).shape
+        (2, 12)
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
@@ -102,7 +116,12 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Expands dim ``dim`` into ``unflattened_size``."""
+    """Expands dim ``dim`` into ``unflattened_size``.
+
+    Example:
+        >>> Unflatten(1, (3, 4))(ne.zeros(2, 12)).shape
+        (2, 3, 4)
+    """
 
     def __init__(self, dim: int, unflattened_size: Any) -> None:
         super().__init__()

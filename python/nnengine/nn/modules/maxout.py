@@ -11,7 +11,8 @@ class Maxout(Module):
     """Maxout activation (Goodfellow et al. 2013): dim shrinks from ``k * pieces`` to ``k``.
 
     Example:
-        >>> y = Maxout(4)(x)   # (N, 64) -> (N, 16)
+        >>> Maxout(4)(ne.randn(8, 64)).shape
+        (8, 16)
     """
 
     def __init__(self, pieces: int, dim: int = 1) -> None:

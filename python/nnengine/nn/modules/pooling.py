@@ -32,7 +32,9 @@ class MaxPool2d(_Pool2d):
     """Max over each kernel_size window (stride defaults to kernel_size).
 
     Example:
-        >>> y = MaxPool2d(2)(x)   # (N, C, 28, 28) -> (N, C, 14, 14)
+        >>> x = ne.randn(2, 3, 28, 28)
+        >>> MaxPool2d(2)(x).shape
+        (2, 3, 14, 14)
     """
 
     _fn = staticmethod(F.max_pool2d)
@@ -42,7 +44,9 @@ class AvgPool2d(_Pool2d):
     """Average over each window; padding counts as zeros (count_include_pad=True).
 
     Example:
-        >>> y = AvgPool2d(2)(x)
+        >>> x = ne.randn(2, 3, 28, 28)
+        >>> AvgPool2d(2)(x).shape
+        (2, 3, 14, 14)
     """
 
     _fn = staticmethod(F.avg_pool2d)
@@ -52,7 +56,9 @@ class MinPool2d(_Pool2d):
     """Minimum over each window (padded positions are ignored).
 
     Example:
-        >>> y = MinPool2d(3, stride=2, padding=1)(x)
+        >>> x = ne.randn(2, 3, 28, 28)
+        >>> MinPool2d(3, stride=2, padding=1)(x).shape
+        (2, 3, 14, 14)
     """
 
     _fn = staticmethod(F.min_pool2d)
@@ -74,7 +80,9 @@ class MaxPool1d(_Pool1d):
     (dilation 1 and ceil_mode False only), ``return_indices`` as torch.
 
     Example:
-        >>> y = MaxPool1d(2)(x)   # (32, 64, 100) -> (32, 64, 50)
+        >>> x = ne.randn(2, 3, 100)
+        >>> MaxPool1d(2)(x).shape
+        (2, 3, 50)
     """
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
@@ -91,7 +99,9 @@ class AvgPool1d(_Pool1d):
     """Average over each window of (N, C, L) or (C, L) input; padding counts as zeros.
 
     Example:
-        >>> y = AvgPool1d(4, stride=2)(x)
+        >>> x = ne.randn(2, 3, 100)
+        >>> AvgPool1d(4, stride=2)(x).shape
+        (2, 3, 49)
     """
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -117,7 +127,9 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     """Average pooling to a fixed output size (None keeps the input's size in that dimension).
 
     Example:
-        >>> y = AdaptiveAvgPool2d((1, 1))(x)   # (N, 512, 7, 7) -> (N, 512, 1, 1)
+        >>> x = ne.randn(2, 8, 7, 7)
+        >>> AdaptiveAvgPool2d((1, 1))(x).shape
+        (2, 8, 1, 1)
     """
 
     def __init__(self, output_size: Any) -> None:
@@ -131,7 +143,9 @@ class AdaptiveAvgPool1d(_AdaptivePool):
     """Average pooling of (N, C, L) or (C, L) to a fixed length.
 
     Example:
-        >>> y = AdaptiveAvgPool1d(1)(x)   # (32, 64, 100) -> (32, 64, 1)
+        >>> x = ne.randn(2, 3, 100)
+        >>> AdaptiveAvgPool1d(1)(x).shape
+        (2, 3, 1)
     """
 
     def __init__(self, output_size: Any) -> None:
@@ -145,7 +159,9 @@ class AdaptiveMaxPool2d(_AdaptivePool):
     """Max pooling to a fixed output size; ``return_indices`` as torch (flat h * W + w positions).
 
     Example:
-        >>> y = AdaptiveMaxPool2d(2)(x)   # (N, C, 9, 7) -> (N, C, 2, 2)
+        >>> x = ne.randn(2, 3, 9, 7)
+        >>> AdaptiveMaxPool2d(2)(x).shape
+        (2, 3, 2, 2)
     """
 
     def forward(self, input: Tensor) -> Any:
@@ -156,7 +172,9 @@ class AdaptiveMaxPool1d(_AdaptivePool):
     """Max pooling of (N, C, L) or (C, L) to a fixed length.
 
     Example:
-        >>> y = AdaptiveMaxPool1d(4)(x)
+        >>> x = ne.randn(2, 3, 100)
+        >>> AdaptiveMaxPool1d(4)(x).shape
+        (2, 3, 4)
     """
 
     def forward(self, input: Tensor) -> Any:

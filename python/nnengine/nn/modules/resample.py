@@ -14,8 +14,9 @@ class Upsample(Module):
     """Resample (N, C, L) or (N, C, H, W) input to ``size`` or by ``scale_factor`` (see ``F.interpolate``).
 
     Example:
-        >>> up = Upsample(scale_factor=2, mode="bilinear", align_corners=False)
-        >>> y = up(x)   # (N, C, 16, 16) -> (N, C, 32, 32)
+        >>> x = ne.randn(1, 2, 16, 16)
+        >>> Upsample(scale_factor=2, mode="bilinear")(x).shape
+        (1, 2, 32, 32)
     """
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
@@ -37,7 +38,8 @@ class UpsamplingNearest2d(Upsample):
     """``Upsample(mode='nearest')`` for 4-D input.
 
     Example:
-        >>> y = UpsamplingNearest2d(scale_factor=2)(x)
+        >>> UpsamplingNearest2d(scale_factor=2)(ne.randn(1, 2, 4, 4)).shape
+        (1, 2, 8, 8)
     """
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
@@ -48,7 +50,8 @@ class UpsamplingBilinear2d(Upsample):
     """``Upsample(mode='bilinear', align_corners=True)`` for 4-D input (as torch).
 
     Example:
-        >>> y = UpsamplingBilinear2d(scale_factor=2)(x)
+        >>> UpsamplingBilinear2d(scale_factor=2)(ne.randn(1, 2, 4, 4)).shape
+        (1, 2, 8, 8)
     """
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
@@ -83,7 +86,8 @@ class ConstantPad1d(_PadNd):
     """Pad the last dimension with ``value``: padding an int or (left, right).
 
     Example:
-        >>> y = ConstantPad1d(2, 3.5)(x)
+        >>> ConstantPad1d(2, 3.5)(ne.zeros(1, 1, 2))
+        tensor([[[3.5, 3.5, 0. , 0. , 3.5, 3.5]]])
     """
 
     _n = 1
@@ -96,7 +100,8 @@ class ConstantPad2d(_PadNd):
     """Pad the last two dimensions with ``value``: padding an int or (left, right, top, bottom).
 
     Example:
-        >>> y = ConstantPad2d((1, 1, 2, 0), 0.0)(x)
+        >>> ConstantPad2d((1, 1, 2, 0), 0.0)(ne.zeros(1, 1, 3, 3)).shape
+        (1, 1, 5, 5)
     """
 
     def __init__(self, padding: Any, value: float) -> None:
@@ -107,7 +112,8 @@ class ZeroPad1d(ConstantPad1d):
     """Pad the last dimension with zeros.
 
     Example:
-        >>> y = ZeroPad1d(2)(x)
+        >>> ZeroPad1d(2)(ne.ones(1, 1, 2))
+        tensor([[[0., 0., 1., 1., 0., 0.]]])
     """
 
     def __init__(self, padding: Any) -> None:
@@ -118,7 +124,8 @@ class ZeroPad2d(ConstantPad2d):
     """Pad the last two dimensions with zeros.
 
     Example:
-        >>> y = ZeroPad2d(2)(x)   # (N, C, 28, 28) -> (N, C, 32, 32)
+        >>> ZeroPad2d(2)(ne.randn(1, 3, 28, 28)).shape
+        (1, 3, 32, 32)
     """
 
     def __init__(self, padding: Any) -> None:
@@ -129,7 +136,8 @@ class ReflectionPad1d(_PadNd):
     """Mirror-pad the last dimension (the edge is not repeated).
 
     Example:
-        >>> y = ReflectionPad1d(2)(x)
+        >>> ReflectionPad1d(2)(ne.tensor([[[1.0, 2.0, 3.0]]]))
+        tensor([[[3., 2., 1., 2., 3., 2., 1.]]])
     """
 
     _mode, _n = "reflect", 1
@@ -139,7 +147,8 @@ class ReflectionPad2d(_PadNd):
     """Mirror-pad the last two dimensions.
 
     Example:
-        >>> y = ReflectionPad2d(1)(x)
+        >>> ReflectionPad2d(1)(ne.randn(1, 3, 4, 4)).shape
+        (1, 3, 6, 6)
     """
 
     _mode = "reflect"
@@ -149,7 +158,8 @@ class ReplicationPad1d(_PadNd):
     """Pad the last dimension by repeating the edge values.
 
     Example:
-        >>> y = ReplicationPad1d(2)(x)
+        >>> ReplicationPad1d(2)(ne.tensor([[[1.0, 2.0, 3.0]]]))
+        tensor([[[1., 1., 1., 2., 3., 3., 3.]]])
     """
 
     _mode, _n = "replicate", 1
@@ -159,7 +169,8 @@ class ReplicationPad2d(_PadNd):
     """Pad the last two dimensions by repeating the edge values.
 
     Example:
-        >>> y = ReplicationPad2d(1)(x)
+        >>> ReplicationPad2d(1)(ne.randn(1, 3, 4, 4)).shape
+        (1, 3, 6, 6)
     """
 
     _mode = "replicate"

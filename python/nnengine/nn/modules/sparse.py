@@ -68,7 +68,13 @@ class Embedding(Module):
         self.weight.requires_grad_(not _freeze)
 
     def reset_parameters(self) -> None:
-        """N(0, 1), then the padding row set to zero (PyTorch's init)."""
+        """N(0, 1), then the padding row set to zero (PyTorch's init).
+
+        Example:
+            >>> emb = Embedding(5, 2, padding_idx=0)
+            >>> emb.reset_parameters(); emb.weight[0]
+            tensor([0., 0.], requires_grad=True)
+        """
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0.0

@@ -1,7 +1,9 @@
 """``SyncBatchNorm``: batch norm whose training statistics are computed over the whole distributed batch.
 
 Example:
-    >>> model = nn.SyncBatchNorm.convert_sync_batchnorm(model)   # every BatchNorm*d becomes synchronized
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))
+    >>> nn.SyncBatchNorm.convert_sync_batchnorm(model)[1]  # every BatchNorm*d becomes synchronized
+    SyncBatchNorm(8, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ class SyncBatchNorm(_BatchNorm):
     exactly ``BatchNorm1d/2d``. Running statistics use the global unbiased variance, like torch.
 
     Example:
-        >>> bn = SyncBatchNorm(16)               # x (N, 16, H, W) on each rank
-        >>> model = SyncBatchNorm.convert_sync_batchnorm(model)
+        >>> bn = SyncBatchNorm(16)  # a single process: plain batch norm
+        >>> bn(ne.randn(4, 16, 3, 3)).shape
+        (4, 16, 3, 3)
     """
 
     _dims = (2, 3, 4, 5)
@@ -64,7 +67,9 @@ class SyncBatchNorm(_BatchNorm):
         converted), like ``torch.nn.SyncBatchNorm.convert_sync_batchnorm``.
 
         Example:
-            >>> ddp = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model))
+            >>> model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+            >>> type(SyncBatchNorm.convert_sync_batchnorm(model)[1]).__name__
+            'SyncBatchNorm'
         """
         if process_group is not None:
             raise ValueError("process_group: only the default (world) group is supported")
