@@ -796,8 +796,14 @@ def t_NativePlan(g: G) -> str:
              f"P.rnn({ref(2, 1)}, {ref(3, 0)}, {ref(1, 2)}, {ref(1, 3)}, None, None, 2, 3, {g.int_(M, M)}, "
              f"{g.int_(N, N)}, {g.int_(H, H)}, {g.str_(['tanh', 'relu'])})",
              f"P.alias({ref(2, 2)}, {g.int_(4, 4)})" if g.pct(50) else "pass"]
-    run = f"R = P.run([{g.arr((M, K))}], [{g.arr((N, K))}, {g.arr((N,))}, {g.arr((4 * H, N))}, {g.arr((4 * H, H))}])"
-    return "\n".join(lines + [run])
+    ops = f"[{g.arr((M, K))}], [{g.arr((N, K))}, {g.arr((N,))}, {g.arr((4 * H, N))}, {g.arr((4 * H, H))}]"
+    if g.pct(40):  # a training plan: forward keeps every slot, backward takes them back with output gradients
+        lines = [ln if not ln.startswith(("P.lstm", "P.rnn")) or g.pct(10) else "pass" for ln in lines]
+        leaves = g.pick(["[(1, 0), (1, 1)]", "[(0, 0), (1, 0)]", "[]", "[(1, 0), (1, 0)]", "[(2, 0)]", "[(1, 9)]"])
+        gouts = f"[{g.arr((M, N)) if g.pct(80) else 'None'}, None, None, None, None]" if g.pct(80) else "[None]"
+        return "\n".join(lines + [f"P.set_training({leaves})", f"R = P.run({ops})",
+                                   f"G = P.backward({ops}, R if {g.bool_()} else R[:1], {gouts})"])
+    return "\n".join(lines + [f"R = P.run({ops})"])
 
 
 def t_rbm_sample(g: G) -> str:

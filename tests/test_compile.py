@@ -320,7 +320,7 @@ def test_native_plan_not_used_where_it_cannot_be_exact(rng):
         c(x)
         np.testing.assert_array_equal(c(x).numpy(), m(x).numpy())
     assert _native(c) is None
-    t = ne_compile(nn.Linear(4, 3))  # training (gradients needed): Python replay with one tape node
+    t = ne_compile(nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.5)))  # training with dropout: Python replay
     t(x).sum().backward()
     assert _native(t) is None
     nc = ne.tensor(rng.standard_normal((4, 10)).astype(np.float32))[:, ::2]  # a non-contiguous input: fallback
@@ -354,3 +354,112 @@ def test_native_plan_builder_rejects_bad_plans():
     x, w = np.ones((2, 3), np.float32), np.full((4, 3), 0.5, np.float32)
     (y,) = P.run([x], [w])
     np.testing.assert_array_equal(y, x @ w.T)
+
+
+# ------------------------------------------------------------------ native training plans
+class _Shared(nn.Module):
+    """One Linear applied twice (its parameters are leaves used twice), a reshape, two outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(9, 9)
+        self.b = nn.Linear(9, 5, bias=False)
+
+    def forward(self, x):
+        h = F.gelu(self.a(F.silu(self.a(x))), approximate="tanh")
+        return self.b(h).reshape(-1), F.softplus(h)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kind", ["mlp", "shared", "input_grad"])
+def test_training_runs_as_native_plan_bit_exact(kind, threads, rng):
+    """Forward and backward of a training step are one native call each, with eager's outputs, gradients (of
+    parameters, of an input that requires grad, of a parameter used twice) and parameters after 10 steps."""
+    ne.set_num_threads(threads)
+    try:
+        def run(compiled):
+            ne.manual_seed(0)
+            if kind == "shared":
+                m = _Shared()
+            else:
+                m = nn.Sequential(nn.Linear(16, 33), nn.ReLU(), nn.Linear(33, 17), nn.ELU(0.7), nn.Linear(17, 8),
+                                  nn.Sigmoid(), nn.Linear(8, 3))
+            f = ne_compile(m) if compiled else m
+            opt = optim.SGD(m.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+            r = np.random.default_rng(5)
+            got = []
+            for _ in range(10):
+                x = ne.tensor(r.standard_normal((7, 9 if kind == "shared" else 16)).astype(np.float32),
+                              requires_grad=kind == "input_grad")
+                opt.zero_grad()
+                out = f(x)
+                loss = ((out[0] * out[0]).mean() + out[1].mean()) if kind == "shared" else F.mse_loss(
+                    out, ne.tensor(r.standard_normal((7, 3)).astype(np.float32)))
+                loss.backward()
+                got.append((loss.item(), [p.grad.copy() for p in m.parameters()],
+                            None if x.grad is None else x.grad.copy()))
+                opt.step()
+            return got, [p.data.copy() for p in m.parameters()], f
+
+        eager, comp = run(False), run(True)
+        for (la, ga, xa), (lb, gb, xb) in zip(eager[0], comp[0]):
+            assert la == lb
+            for a, b in zip(ga, gb):
+                np.testing.assert_array_equal(a, b)
+            assert (xa is None) == (xb is None) and (xa is None or np.array_equal(xa, xb))
+        for a, b in zip(eager[1], comp[1]):
+            np.testing.assert_array_equal(a, b)
+        native = _native(comp[2])
+        assert native is not None, "the training plan should be native"
+    finally:
+        ne.set_num_threads(2)
+
+
+def test_native_training_plan_graph_is_single_use_and_fresh(rng):
+    m = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 2))
+    c = ne_compile(m)
+    x = ne.tensor(rng.standard_normal((3, 4)).astype(np.float32))
+    c(x)  # capture
+    y1, y2 = c(x), c(x + 1)
+    assert _native(c) is not None
+    keep = y1.numpy().copy()
+
+    def grads(y):
+        m.zero_grad()
+        y.sum().backward()
+        return [p.grad.copy() for p in m.parameters()]
+
+    g2 = grads(y2)  # the second call's graph does not disturb the first's saved slots
+    g1 = grads(y1)
+    np.testing.assert_array_equal(y1.numpy(), keep)
+    for want, got in ((grads(m(x)), g1), (grads(m(x + 1)), g2)):
+        for a, b in zip(want, got):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(RuntimeError, match="freed|backward"):
+        y1.sum().backward()
+
+
+def test_native_plan_training_builder_rejects_bad_use():
+    from nnengine import _core
+
+    P = _core.NativePlan()
+    P.add_input([2, 3])
+    P.add_param([4, 3])
+    P.add_slot([2, 4], True)
+    P.linear((0, 0), (1, 0), None, 0, 2, 4, 3)
+    x, w = np.ones((2, 3), np.float32), np.full((4, 3), 0.5, np.float32)
+    with pytest.raises(ValueError, match="not a training plan"):
+        P.backward([x], [w], [np.zeros((2, 4), np.float32)], [None])
+    with pytest.raises(ValueError, match="leaves"):
+        P.set_training([(2, 0)])
+    with pytest.raises(ValueError, match="twice"):
+        P.set_training([(1, 0), (1, 0)])
+    P.set_training([(1, 0)])
+    (y,) = P.run([x], [w])
+    with pytest.raises(ValueError, match="entries"):
+        P.backward([x], [w], [y], [])
+    with pytest.raises(ValueError, match="shape"):
+        P.backward([x], [w], [y], [np.ones((4, 2), np.float32)])
+    (gw,) = P.backward([x], [w], [y], [np.ones((2, 4), np.float32)])
+    np.testing.assert_array_equal(gw, np.ones((4, 2), np.float32) @ x)
+    assert P.backward([x], [w], [y], [None]) == [None]

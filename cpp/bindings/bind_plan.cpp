@@ -4,6 +4,11 @@
 // parameters (dtype, contiguity, shape), releases the GIL and calls the very kernel entries the eager ops
 // call with the same arguments, so outputs are bit-identical to eager. Outputs are fresh arrays every call
 // (a result the caller holds is never overwritten by the next call).
+// A training plan (set_training) returns every slot as a fresh array: the caller keeps them as the saved tensors
+// of the plan's one tape node, and backward() runs the ops' backward passes in reverse order with the kernels and
+// arguments of the eager Functions' backward (LinearFn: two GEMMs and the bias GEMM with a row of ones;
+// Activation: the activation kernel's backward), summing the gradients of a slot or leaf used twice in the order
+// the eager sweep sums them, so gradients are bit-identical to eager too.
 #include <pybind11/stl.h>
 
 #include <algorithm>
@@ -120,24 +125,8 @@ class NativePlan {
   }
 
   py::list run(const py::list& inputs, const py::list& params) {
-    expect(py::len(inputs) == in_shapes_.size(), "inputs: expected " + std::to_string(in_shapes_.size()) +
-                                                      " arrays, got " + std::to_string(py::len(inputs)));
-    expect(py::len(params) == param_shapes_.size(), "params: expected " + std::to_string(param_shapes_.size()) +
-                                                        " arrays, got " + std::to_string(py::len(params)));
     std::vector<py::array_t<float>> keep;
-    keep.reserve(in_shapes_.size() + param_shapes_.size());
-    in_ptr_.assign(in_shapes_.size(), nullptr);
-    param_ptr_.assign(param_shapes_.size(), nullptr);
-    for (size_t i = 0; i < in_shapes_.size(); ++i) {
-      keep.push_back(arr<float>(inputs[i], "input"));
-      expect_shape(keep.back(), "input", in_shapes_[i]);
-      in_ptr_[i] = keep.back().data();
-    }
-    for (size_t j = 0; j < param_shapes_.size(); ++j) {
-      keep.push_back(arr<float>(params[j], "param"));
-      expect_shape(keep.back(), "param", param_shapes_[j]);
-      param_ptr_[j] = keep.back().data();
-    }
+    bind_operands(inputs, params, keep);
     py::list outs;
     std::vector<py::array_t<float>> out_arrays(slot_shapes_.size());
     slot_ptr_.assign(slot_shapes_.size(), nullptr);
@@ -159,7 +148,162 @@ class NativePlan {
     return outs;
   }
 
+  // Makes this a training plan whose backward() returns the gradients of `leaves` (inputs and parameters),
+  // in that order. Every slot becomes an output of run() (the saved tensors of the backward).
+  void set_training(const std::vector<Ref>& leaves) {
+    expect(!train_, "set_training: the plan is already a training plan");
+    for (const Op& op : ops_)
+      expect(op.kind == kLinear || op.kind == kAct || op.kind == kAlias,
+             "set_training: only linear, activation and alias ops have a native backward");
+    for (size_t l = 0; l < leaves.size(); ++l) {  // all checked before anything changes
+      const Ref& r = leaves[l];
+      expect(r.kind == kInput || r.kind == kParam, "leaves: expected input or param refs");
+      expect(r.idx < int(r.kind == kInput ? in_shapes_.size() : param_shapes_.size()), "leaves: no such operand");
+      for (size_t k = 0; k < l; ++k)
+        expect(leaves[k].kind != r.kind || leaves[k].idx != r.idx, "leaves: a leaf is listed twice");
+    }
+    leaves_ = leaves;
+    slot_needs_.assign(slot_shapes_.size(), false);
+    for (const Op& op : ops_) {
+      slot_needs_[op.out] = needs(op.a) || needs(op.b) || needs(op.c);
+    }
+    slot_output_.assign(slot_shapes_.size(), true);
+    for (auto& v : slots_) std::vector<float>().swap(v);
+    train_ = true;
+  }
+
+  // The gradients of the training leaves from the output gradients `gouts` (one entry per slot: an array of the
+  // slot's shape, or None), given the operands and the slots of the run() being differentiated.
+  py::list backward(const py::list& inputs, const py::list& params, const py::list& slots, const py::list& gouts) {
+    expect(train_, "backward: not a training plan (call set_training first)");
+    const size_t ns = slot_shapes_.size();
+    expect(py::len(slots) == ns && py::len(gouts) == ns,
+           "slots/gouts: expected " + std::to_string(ns) + " entries each, got " + std::to_string(py::len(slots)) +
+               " and " + std::to_string(py::len(gouts)));
+    std::vector<py::array_t<float>> keep;
+    bind_operands(inputs, params, keep);
+    keep.reserve(keep.size() + 2 * ns);
+    slot_ptr_.assign(ns, nullptr);
+    std::vector<const float*> gout(ns, nullptr);
+    for (size_t s = 0; s < ns; ++s) {
+      keep.push_back(arr<float>(slots[s], "slot"));
+      expect_shape(keep.back(), "slot", slot_shapes_[s]);
+      slot_ptr_[s] = const_cast<float*>(keep.back().data());  // read only in backward
+      if (!gouts[s].is_none()) {
+        keep.push_back(arr<float>(gouts[s], "gout"));
+        expect_shape(keep.back(), "gout", slot_shapes_[s]);
+        gout[s] = keep.back().data();
+      }
+    }
+    std::vector<std::vector<float>> gslot(ns), gleaf(leaves_.size());
+    {
+      py::gil_scoped_release nogil;
+      for (size_t s = 0; s < ns; ++s)
+        if (gout[s] && slot_needs_[s]) gslot[s].assign(gout[s], gout[s] + numel(slot_shapes_[s]));
+      for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) backward_op(*it, gslot, gleaf);
+    }
+    py::list out;
+    for (size_t l = 0; l < leaves_.size(); ++l) {
+      if (gleaf[l].empty()) {
+        out.append(py::none());
+        continue;
+      }
+      const auto& shape = leaves_[l].kind == kInput ? in_shapes_[leaves_[l].idx] : param_shapes_[leaves_[l].idx];
+      auto g = empty<float>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+      std::copy(gleaf[l].begin(), gleaf[l].end(), g.mutable_data());
+      out.append(g);
+    }
+    return out;
+  }
+
  private:
+  void bind_operands(const py::list& inputs, const py::list& params, std::vector<py::array_t<float>>& keep) {
+    expect(py::len(inputs) == in_shapes_.size(), "inputs: expected " + std::to_string(in_shapes_.size()) +
+                                                      " arrays, got " + std::to_string(py::len(inputs)));
+    expect(py::len(params) == param_shapes_.size(), "params: expected " + std::to_string(param_shapes_.size()) +
+                                                        " arrays, got " + std::to_string(py::len(params)));
+    keep.reserve(in_shapes_.size() + param_shapes_.size());
+    in_ptr_.assign(in_shapes_.size(), nullptr);
+    param_ptr_.assign(param_shapes_.size(), nullptr);
+    for (size_t i = 0; i < in_shapes_.size(); ++i) {
+      keep.push_back(arr<float>(inputs[i], "input"));
+      expect_shape(keep.back(), "input", in_shapes_[i]);
+      in_ptr_[i] = keep.back().data();
+    }
+    for (size_t j = 0; j < param_shapes_.size(); ++j) {
+      keep.push_back(arr<float>(params[j], "param"));
+      expect_shape(keep.back(), "param", param_shapes_[j]);
+      param_ptr_[j] = keep.back().data();
+    }
+  }
+  int leaf_pos(Ref r) const {
+    for (size_t l = 0; l < leaves_.size(); ++l)
+      if (leaves_[l].kind == r.kind && leaves_[l].idx == r.idx) return static_cast<int>(l);
+    return -1;
+  }
+  // whether operand r needs a gradient: a training leaf, or a slot computed from one
+  bool needs(Ref r) const {
+    return r.kind == kSlot ? bool(slot_needs_[r.idx]) : (r.kind == kInput || r.kind == kParam) && leaf_pos(r) >= 0;
+  }
+  // a gradient for operand r: summed into its slot's or leaf's gradient (t + earlier, as the eager sweep adds)
+  void deliver(Ref r, const float* g, int64_t n, std::vector<std::vector<float>>& gslot,
+               std::vector<std::vector<float>>& gleaf) const {
+    std::vector<float>* acc = nullptr;
+    if (r.kind == kSlot && slot_needs_[r.idx]) acc = &gslot[r.idx];
+    else if (r.kind == kInput || r.kind == kParam) {
+      const int l = leaf_pos(r);
+      if (l >= 0) acc = &gleaf[l];
+    }
+    if (!acc) return;
+    if (acc->empty()) acc->assign(g, g + n);
+    else
+      for (int64_t i = 0; i < n; ++i) (*acc)[i] = (*acc)[i] + g[i];
+  }
+  static void gemm(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                   int64_t ldb, float* C) {  // C = op(A) @ B, as the _core.gemm binding calls it
+    nne::GemmArgs g;
+    g.trans_a = trans_a;
+    g.M = M, g.N = N, g.K = K;
+    g.A = A, g.lda = lda, g.B = B, g.ldb = ldb, g.C = C, g.ldc = N;
+    nne::sgemm(g);
+  }
+  void backward_op(const Op& op, std::vector<std::vector<float>>& gslot, std::vector<std::vector<float>>& gleaf) {
+    const std::vector<float>& gy = gslot[op.out];
+    if (gy.empty()) return;  // no gradient reached this op's output
+    switch (op.kind) {
+      case kLinear: {  // LinearFn.backward: gx = g @ w, gw = g^T @ x, gb = ones(1, M) @ g
+        const int64_t M = op.M, N = op.N, K = op.K;
+        if (needs(op.a)) {
+          std::vector<float> gx(static_cast<size_t>(M * K));
+          gemm(false, M, K, N, gy.data(), N, ptr(op.b), K, gx.data());
+          deliver(op.a, gx.data(), M * K, gslot, gleaf);
+        }
+        if (needs(op.b)) {
+          std::vector<float> gw(static_cast<size_t>(N * K));
+          gemm(true, N, K, M, gy.data(), N, ptr(op.a), K, gw.data());
+          deliver(op.b, gw.data(), N * K, gslot, gleaf);
+        }
+        if (op.c.kind != kNone && needs(op.c)) {
+          std::vector<float> gb(static_cast<size_t>(N)), ones(static_cast<size_t>(M), 1.0f);
+          gemm(false, 1, N, M, ones.data(), M, gy.data(), N, gb.data());
+          deliver(op.c, gb.data(), N, gslot, gleaf);
+        }
+        break;
+      }
+      case kAct: {
+        if (!needs(op.a)) break;
+        std::vector<float> gx(static_cast<size_t>(op.M));
+        const int k = op.act.kind;
+        nne::activation_kernels().backward(gx.data(), gy.data(), nne::act_needs_x(k) ? ptr(op.a) : nullptr,
+                                           nne::act_needs_y(k) ? slot_ptr_[op.out] : nullptr, op.M, op.act);
+        deliver(op.a, gx.data(), op.M, gslot, gleaf);
+        break;
+      }
+      default:  // kAlias: the same elements
+        if (needs(op.a)) deliver(op.a, gy.data(), op.M, gslot, gleaf);
+        break;
+    }
+  }
   static int push(std::vector<std::vector<int64_t>>& v, const std::vector<int64_t>& shape) {
     v.push_back(shape);
     return static_cast<int>(v.size()) - 1;
@@ -256,7 +400,9 @@ class NativePlan {
   }
 
   std::vector<std::vector<int64_t>> in_shapes_, param_shapes_, slot_shapes_;
-  std::vector<bool> slot_output_, produced_;
+  std::vector<bool> slot_output_, produced_, slot_needs_;
+  std::vector<Ref> leaves_;
+  bool train_ = false;
   std::vector<std::vector<float>> slots_, consts_;
   std::vector<float> bias_;
   std::vector<Op> ops_;
@@ -309,5 +455,12 @@ NNE_BIND_FAMILY(plan) {
         p.rnn(ref(x), ref(h0), ref(wih), ref(whh), ref(bih), ref(bhh), y, hn, B, I, H, code);
       })
       .def("alias", [](NativePlan& p, const py::object& x, int out) { p.alias(ref(x), out); })
-      .def("run", &NativePlan::run, py::arg("inputs"), py::arg("params"));
+      .def("set_training", [](NativePlan& p, const py::list& leaves) {
+        std::vector<Ref> refs;
+        for (const auto& o : leaves) refs.push_back(ref(py::reinterpret_borrow<py::object>(o)));
+        p.set_training(refs);
+      }, py::arg("leaves"))
+      .def("run", &NativePlan::run, py::arg("inputs"), py::arg("params"))
+      .def("backward", &NativePlan::backward, py::arg("inputs"), py::arg("params"), py::arg("slots"),
+           py::arg("gouts"));
 }

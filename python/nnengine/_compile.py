@@ -32,6 +32,7 @@ import numpy as np
 from . import _tape
 from .autograd import Context, Node, _unbroadcast, enable_grad, is_grad_enabled
 from .nn.module import Module
+from .ops import f32c
 from .tensor import Tensor
 
 __all__ = ["compile", "CompiledModule"]
@@ -112,7 +113,7 @@ class _Plan:
 
 
 class _PlanContext:
-    __slots__ = ("plan", "ctxs", "slots")
+    __slots__ = ("plan", "ctxs", "slots", "operands")
 
 
 class CompiledPlan:
@@ -342,14 +343,16 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
 
 # ----------------------------------------------------------------------------- native inference plans
 def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
-    """The plan as one ``_core.NativePlan`` (a single native call per replay) when it is inference only
-    (no gradient) in float32 and every op has a native entry: Linear, the activation kernels, one-step
-    one-direction LSTM/RNN layers (LSTMCell/RNNCell, or a length-1 LSTM/RNN) and reshapes. Otherwise None:
-    the Python replay runs it. The native entries call the same kernels with the same arguments as the eager
-    ops, so outputs are bit-identical."""
-    if plan.needs_grad or any(t.data.dtype != np.float32 for t in leaves) or any(
-            p.data.dtype != np.float32 for _, _, p in plan.params):
+    """The plan as one ``_core.NativePlan`` (a single native call per replay) when it is float32 and every op
+    has a native entry: for inference, Linear, the activation kernels, one-step one-direction LSTM/RNN layers
+    (LSTMCell/RNNCell, or a length-1 LSTM/RNN) and reshapes; for training (gradients needed), Linear, the
+    activation kernels and reshapes, whose backward is one more native call. Otherwise None: the Python replay
+    runs it. The native entries call the same kernels with the same arguments as the eager ops (forward and
+    backward), so outputs and gradients are bit-identical."""
+    if any(t.data.dtype != np.float32 for t in leaves) or any(p.data.dtype != np.float32 for _, _, p in plan.params):
         return None
+    if plan.needs_grad and any(kind != _SLOT for kind, _ in plan.out_refs):
+        return None  # a training plan returns its slots: an output that is an input or parameter stays in Python
     from . import _core
     from .functional._activation import Activation
     from .functional._linear import LinearFn
@@ -399,7 +402,7 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
             elif st.cls is Activation:
                 native.act(ref(r[0]), st.outs[0], int(r[1][1]), float(r[2][1]), float(r[3][1]),
                            int(np.prod(shape(r[0]))))
-            elif st.cls in (LSTMLayerFn, RNNLayerFn):
+            elif st.cls in (LSTMLayerFn, RNNLayerFn) and not plan.needs_grad:
                 lstm = st.cls is LSTMLayerFn
                 xs = shape(r[0])
                 D, rev = r[1][1], r[2][1]
@@ -418,8 +421,12 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
                 native.alias(ref(r[1]), st.outs[0])
             else:
                 return None
+        if plan.needs_grad:
+            native.set_training([(0, a) if kind == _INPUT else (1, a) for kind, a in plan.leaves])
     except (_Unsupported, ValueError, TypeError):
         return None
+    if plan.needs_grad:  # every slot is returned, in slot order
+        return native, {k: k for k in range(plan.nslots)}
     order = sorted(out_slots)
     return native, {k: i for i, k in enumerate(order)}
 
@@ -492,8 +499,46 @@ def _replay_native(plan: _Plan, leaves: List[Tensor]) -> Any:
     return values[0] if plan.single_out else _unflatten(plan.out_spec, values)
 
 
+class NativeTrainingPlan:
+    """The tape node of a native training plan's replay: its backward is one native call."""
+
+    @staticmethod
+    def backward(pctx: _PlanContext, *gouts: np.ndarray) -> tuple:
+        (native, _), plan = pctx.plan.native, pctx.plan
+        slots, pctx.slots = pctx.slots, None  # single use, like the eager graph
+        g: List[Any] = [None] * plan.nslots
+        for (_, a), t in zip(plan.out_refs, gouts):
+            t = f32c(t)
+            g[a] = t if g[a] is None else g[a] + t
+        return tuple(native.backward(*pctx.operands, slots, g))
+
+
+def _replay_native_training(plan: _Plan, leaves: List[Tensor]) -> Any:
+    native, _ = plan.native
+    params = plan.params
+    ldata, pdata = [t.data for t in leaves], [p[2].data for p in params]
+    try:
+        slots = native.run(ldata, pdata)
+    except ValueError:  # e.g. a non-contiguous input: the Python replay handles any layout
+        return None
+    values = [Tensor._wrap(slots[a]) for _, a in plan.out_refs]
+    pctx = _PlanContext()
+    pctx.plan, pctx.operands, pctx.slots = plan, (ldata, pdata), slots
+    inputs = [leaves[a] if kind == _INPUT else params[a][2] for kind, a in plan.leaves]
+    node = Node(NativeTrainingPlan, pctx, inputs, len(values), tuple(v.data.shape for v in values))
+    for i, v in enumerate(values):
+        v.requires_grad = True
+        v._ctx = node
+        v._out_index = i
+    return values[0] if plan.single_out else _unflatten(plan.out_spec, values)
+
+
 def _replay(plan: _Plan, leaves: List[Tensor]) -> Any:
-    if plan.native is not None:
+    if plan.native is not None and plan.needs_grad:
+        out = _replay_native_training(plan, leaves)
+        if out is not None:
+            return out
+    elif plan.native is not None:
         out = _replay_native(plan, leaves)
         if out is not None:
             return out

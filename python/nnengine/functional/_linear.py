@@ -41,7 +41,9 @@ class LinearFn(Function):
         nx, nw, nb = ctx.needs_input_grad
         gx = _core.gemm(g2, w).reshape(ctx.lead + (w.shape[1],)) if nx else None
         gw = _core.gemm(g2, x2, True) if nw else None
-        gb = g2.sum(axis=0, dtype=np.float32) if (nb and ctx.has_bias) else None
+        # the bias gradient as a GEMM with a row of ones: one fixed summation order, which a native training
+        # plan (nnengine.compile) reproduces bit for bit
+        gb = _core.gemm(np.ones((1, g2.shape[0]), np.float32), g2).reshape(-1) if (nb and ctx.has_bias) else None
         return gx, gw, gb
 
 

@@ -258,10 +258,12 @@ class MSELossFn(Function):
     @staticmethod
     def backward(ctx, g):
         (d,) = ctx.saved_tensors
+        # g is one value (a 0-d array) broadcast over d: a numpy scalar of g's dtype times d computes the same
+        # element by element, without materialising the broadcast
         if ctx.reduction == "mean":
-            g = (np.broadcast_to(g, d.shape) / np.float32(max(d.size, 1))).astype(g.dtype)
+            g = (g / np.float32(max(d.size, 1))).astype(g.dtype)[()]
         elif ctx.reduction == "sum":
-            g = np.broadcast_to(g, d.shape).astype(g.dtype)
+            g = g[()]
         t = g * d  # d(d*d)/dd, once per factor (the tape adds the two)
         gd = t + t
         return gd, (-gd if ctx.needs_input_grad[1] else None), None
