@@ -12,12 +12,16 @@ from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
+from ... import _core
+from ...autograd import is_grad_enabled
 from ...functional import _rnn as R
-from ...functional._util import check_tensor
+from ...functional._util import check_tensor, f32c
 from ...tensor import Tensor
 from .. import init
 from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
+
+_F32 = np.dtype(np.float32)
 
 
 def _pos_int(v: Any, name: str) -> int:
@@ -329,6 +333,9 @@ class LSTMCell(RNNCellBase):
     _gates = 4
 
     def forward(self, input: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, Tensor]:
+        fast = self._inference_step(input, hx)
+        if fast is not None:
+            return fast
         x, unbatched = self._prepare(input)
         state = None
         if hx is not None:
@@ -340,6 +347,42 @@ class LSTMCell(RNNCellBase):
             )
         _, h, c = R.lstm_sequence(x, state, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
+
+    def _inference_step(self, input: Any, hx: Any) -> Optional[Tuple[Tensor, Tensor]]:
+        """The common streaming call (float32, batched, contiguous, nothing to record) straight to the kernel
+        call ``LSTMLayerFn`` makes, with the same arguments: bit-identical, without the generic path's checks
+        and tape. None when the call is anything else (the generic path handles and validates it)."""
+        if type(input) is not Tensor:
+            return None
+        x, B = input.data, 0
+        if x.dtype is not _F32 or x.ndim != 2 or x.shape[1] != self.input_size or not x.flags.c_contiguous:
+            return None
+        B, H = x.shape[0], self.hidden_size
+        w_ih, w_hh, b_ih, b_hh = self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        if B == 0 or w_ih.data.dtype is not _F32 or w_hh.data.dtype is not _F32:
+            return None
+        grad = is_grad_enabled()
+        if grad and (input.requires_grad or w_ih.requires_grad or w_hh.requires_grad):
+            return None
+        if hx is None:
+            h0 = c0 = np.zeros((B, H), np.float32)
+        else:
+            if type(hx) is not tuple or len(hx) != 2 or type(hx[0]) is not Tensor or type(hx[1]) is not Tensor:
+                return None
+            h0, c0 = hx[0].data, hx[1].data
+            if not (h0.dtype is _F32 and c0.dtype is _F32 and h0.shape == c0.shape == (B, H)):
+                return None
+            if grad and (hx[0].requires_grad or hx[1].requires_grad):
+                return None
+            h0, c0 = f32c(h0), f32c(c0)
+        if b_ih is not None and (b_ih.data.dtype is not _F32 or (grad and b_ih.requires_grad)):
+            return None
+        if b_hh is not None and (b_hh.data.dtype is not _F32 or (grad and b_hh.requires_grad)):
+            return None
+        bias = R._bias(None if b_ih is None else b_ih.data, None if b_hh is None else b_hh.data)
+        _, h_n, c_n, _, _ = _core.lstm_forward(x.reshape(1, B, -1), h0, c0, f32c(w_ih.data), f32c(w_hh.data), bias,
+                                               False, False)
+        return Tensor._wrap(h_n), Tensor._wrap(c_n)
 
 
 class GRUCell(RNNCellBase):
