@@ -14,7 +14,14 @@ from typing import Any, Optional, Union
 
 
 class DeviceError(RuntimeError, ValueError):
-    """A non-CPU device was asked for (both a RuntimeError and a ValueError)."""
+    """A non-CPU device was asked for (both a RuntimeError and a ValueError).
+
+    Example:
+        >>> ne.zeros(2, device="cuda")
+        Traceback (most recent call last):
+            ...
+        nnengine._device.DeviceError: device: nnengine runs on the CPU only; got device 'cuda'
+    """
 
 
 class device:
@@ -25,7 +32,7 @@ class device:
 
     Example:
         >>> str(device("cpu:0")), device("cpu") == "cpu"
-        ('cpu', True)
+        ('cpu:0', True)
     """
 
     __slots__ = ("type", "index")
@@ -85,7 +92,8 @@ def check_device(dev: Any, name: str = "device") -> device:
         device(type='cpu')
         >>> check_device("cuda:0", "device")
         Traceback (most recent call last):
-        DeviceError: device: nnengine runs on the CPU only; got device 'cuda:0'
+            ...
+        nnengine._device.DeviceError: device: nnengine runs on the CPU only; got device 'cuda:0'
     """
     if dev is None or dev is CPU:
         return CPU

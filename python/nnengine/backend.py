@@ -1,11 +1,10 @@
 """Backend control: which instruction set the kernels use, threads, and build facts.
 
 Example:
-    >>> import nnengine as ne
-    >>> ne.backend.isa()            # e.g. 'avx512'
-    >>> ne.backend.available_isas() # e.g. ['baseline', 'avx2', 'avx512']
-    >>> with ne.backend.use_isa("avx2"):
-    ...     pass
+    >>> ne.backend.isa() in ne.backend.available_isas()
+    True
+    >>> with ne.backend.use_isa("baseline"):
+    ...     y = ne.randn(4, 4) @ ne.randn(4, 4)
 """
 
 from __future__ import annotations
@@ -47,17 +46,34 @@ except ImportError as _exc:
 
 
 def isa() -> str:
-    """The instruction set the kernels currently run with."""
+    """The instruction set the kernels currently run with.
+
+    Example:
+        >>> ne.backend.isa() in ("baseline", "avx2", "avx512")
+        True
+    """
     return _core.isa()
 
 
 def available_isas() -> List[str]:
-    """Instruction sets supported by this CPU, OS and build, lowest first."""
+    """Instruction sets supported by this CPU, OS and build, lowest first.
+
+    Example:
+        >>> ne.backend.available_isas()[0]
+        'baseline'
+    """
     return list(_core.available_isas())
 
 
 def set_isa(name: str) -> None:
-    """Select the kernels' instruction set (must be in ``available_isas()``)."""
+    """Select the kernels' instruction set (must be in ``available_isas()``).
+
+    Example:
+        >>> old = ne.backend.isa()
+        >>> ne.backend.set_isa("baseline"); ne.backend.isa()
+        'baseline'
+        >>> ne.backend.set_isa(old)
+    """
     if not isinstance(name, str):
         raise TypeError(f"name: expected a str, got {type(name).__name__}")
     _core.set_isa(name)
@@ -65,7 +81,13 @@ def set_isa(name: str) -> None:
 
 @contextlib.contextmanager
 def use_isa(name: str) -> Iterator[None]:
-    """Temporarily run the kernels with instruction set ``name``."""
+    """Temporarily run the kernels with instruction set ``name``.
+
+    Example:
+        >>> with ne.backend.use_isa("baseline"):
+        ...     print(ne.backend.isa())
+        baseline
+    """
     prev = isa()
     set_isa(name)
     try:
@@ -75,7 +97,14 @@ def use_isa(name: str) -> Iterator[None]:
 
 
 def set_num_threads(n: int) -> None:
-    """Number of threads the kernels use (default: OMP_NUM_THREADS or the core count)."""
+    """Number of threads the kernels use (default: OMP_NUM_THREADS or the core count).
+
+    Example:
+        >>> old = ne.get_num_threads()
+        >>> ne.set_num_threads(1); ne.get_num_threads()
+        1
+        >>> ne.set_num_threads(old)
+    """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"n: expected an int, got {type(n).__name__}")
     if n < 1:
@@ -84,12 +113,24 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
+    """The number of threads the kernels use.
+
+    Example:
+        >>> ne.backend.get_num_threads() >= 1
+        True
+    """
     return int(_core.get_num_threads())
 
 
 @contextlib.contextmanager
 def num_threads(n: int) -> Iterator[None]:
-    """Temporarily use ``n`` threads."""
+    """Temporarily use ``n`` threads.
+
+    Example:
+        >>> with ne.backend.num_threads(1):
+        ...     print(ne.get_num_threads())
+        1
+    """
     prev = get_num_threads()
     set_num_threads(n)
     try:
@@ -99,5 +140,10 @@ def num_threads(n: int) -> Iterator[None]:
 
 
 def build_info() -> dict:
-    """Build options of the compiled extension."""
+    """Build options of the compiled extension.
+
+    Example:
+        >>> isinstance(ne.backend.build_info(), dict)
+        True
+    """
     return dict(_core.build_info())

@@ -7,7 +7,8 @@ reduction axes are all but the first (Keras' ``axis=0`` for its ``(in, out)`` De
 
 Example:
     >>> from nnengine.constraints import MaxNorm
-    >>> layer.weight.constraint = MaxNorm(2.0)     # ||w[i]||_2 <= 2 after each step
+    >>> layer = nn.Linear(4, 2)
+    >>> layer.weight.constraint = MaxNorm(2.0)  # ||w[i]||_2 <= 2 after each optimizer step
 """
 
 from __future__ import annotations
@@ -42,12 +43,27 @@ def _axes(a: np.ndarray, axis: Axis) -> Tuple[int, ...]:
 
 
 class Constraint:
-    """Base class: ``__call__(w)`` projects ``w`` in place and returns it."""
+    """Base class: ``__call__(w)`` projects ``w`` in place and returns it.
+
+    Example:
+        >>> class Clip1(Constraint):
+        ...     def __call__(self, w):
+        ...         np.clip(w, -1, 1, out=w)
+        ...         return w
+        >>> Clip1()(np.array([3.0, -0.5]))
+        array([ 1. , -0.5])
+    """
 
     def __call__(self, w: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments (Keras' ``get_config``).
+
+        Example:
+            >>> MaxNorm(3.0).get_config()
+            {'max_value': 3.0, 'axis': None}
+        """
         return {}
 
     def __repr__(self) -> str:
@@ -58,7 +74,14 @@ class MaxNorm(Constraint):
     """Caps the L2 norm of each output unit's incoming weights at ``max_value``:
     ``w <- w * clip(n, 0, max_value) / (EPSILON + n)``, ``n = ||w[i]||_2`` (Keras MaxNorm).
     ``axis=None`` reduces over all axes but the first (PyTorch's ``(out, in, ...)`` layout; a 1-D
-    weight is treated as one vector)."""
+    weight is treated as one vector).
+
+    Example:
+        >>> w = np.array([[3.0, 4.0], [0.3, 0.4]], np.float32)
+        >>> MaxNorm(1.0)(w).round(4)  # the first row had norm 5, the second 0.5
+        array([[0.6, 0.8],
+               [0.3, 0.4]], dtype=float32)
+    """
 
     def __init__(self, max_value: float = 2.0, axis: Axis = None) -> None:
         if isinstance(max_value, bool) or not isinstance(max_value, numbers.Real) or not max_value > 0:
@@ -74,11 +97,22 @@ class MaxNorm(Constraint):
         return w
 
     def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments (Keras' ``get_config``).
+
+        Example:
+            >>> MaxNorm(3.0).get_config()
+            {'max_value': 3.0, 'axis': None}
+        """
         return {"max_value": self.max_value, "axis": self.axis}
 
 
 class NonNeg(Constraint):
-    """Clamps weights to be >= 0 (Keras NonNeg)."""
+    """Clamps weights to be >= 0 (Keras NonNeg).
+
+    Example:
+        >>> NonNeg()(np.array([-1.0, 2.0]))
+        array([0., 2.])
+    """
 
     def __call__(self, w: Any) -> Any:
         a = _array(w)
@@ -87,7 +121,12 @@ class NonNeg(Constraint):
 
 
 class UnitNorm(Constraint):
-    """Rescales each output unit's incoming weights to unit L2 norm: ``w / (EPSILON + ||w[i]||)``."""
+    """Rescales each output unit's incoming weights to unit L2 norm: ``w / (EPSILON + ||w[i]||)``.
+
+    Example:
+        >>> UnitNorm()(np.array([[3.0, 4.0]], np.float32))
+        array([[0.6, 0.8]], dtype=float32)
+    """
 
     def __init__(self, axis: Axis = None) -> None:
         self.axis = axis
@@ -99,6 +138,12 @@ class UnitNorm(Constraint):
         return w
 
     def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments (Keras' ``get_config``).
+
+        Example:
+            >>> UnitNorm().get_config()
+            {'axis': None}
+        """
         return {"axis": self.axis}
 
 

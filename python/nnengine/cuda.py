@@ -12,46 +12,96 @@ from typing import Any
 
 
 def is_available() -> bool:
-    """Always False: nnengine runs on the CPU only."""
+    """Always False: nnengine runs on the CPU only.
+
+    Example:
+        >>> ne.cuda.is_available()
+        False
+    """
     return False
 
 
 def device_count() -> int:
-    """Always 0."""
+    """Always 0.
+
+    Example:
+        >>> ne.cuda.device_count()
+        0
+    """
     return 0
 
 
 def is_initialized() -> bool:
-    """Always False."""
+    """Always False.
+
+    Example:
+        >>> ne.cuda.is_initialized()
+        False
+    """
     return False
 
 
 def manual_seed(seed: int) -> None:
-    """No-op (no GPU generator to seed), accepted like torch.cuda.manual_seed without a GPU."""
+    """No-op (no GPU generator to seed), accepted like torch.cuda.manual_seed without a GPU.
+
+    Example:
+        >>> ne.cuda.manual_seed(0)
+    """
 
 
 def manual_seed_all(seed: int) -> None:
-    """No-op, like ``manual_seed``."""
+    """No-op, like ``manual_seed``.
+
+    Example:
+        >>> ne.cuda.manual_seed_all(0)
+    """
 
 
 def synchronize(device: Any = None) -> None:
-    """No-op: CPU work is synchronous."""
+    """No-op: CPU work is synchronous.
+
+    Example:
+        >>> ne.cuda.synchronize()
+    """
 
 
 def empty_cache() -> None:
-    """No-op: there is no GPU cache."""
+    """No-op: there is no GPU cache.
+
+    Example:
+        >>> ne.cuda.empty_cache()
+    """
 
 
 def is_bf16_supported() -> bool:
-    """Always False."""
+    """Always False.
+
+    Example:
+        >>> ne.cuda.is_bf16_supported()
+        False
+    """
     return False
 
 
 def current_device() -> int:
-    """Raises RuntimeError: there is no CUDA device."""
+    """Raises RuntimeError: there is no CUDA device.
+
+    Example:
+        >>> ne.cuda.current_device()
+        Traceback (most recent call last):
+            ...
+        RuntimeError: nnengine.cuda: no CUDA device (nnengine runs on the CPU only)
+    """
     raise RuntimeError("nnengine.cuda: no CUDA device (nnengine runs on the CPU only)")
 
 
 def get_device_name(device: Any = None) -> str:
-    """Raises RuntimeError: there is no CUDA device."""
+    """Raises RuntimeError: there is no CUDA device.
+
+    Example:
+        >>> ne.cuda.get_device_name()
+        Traceback (most recent call last):
+            ...
+        RuntimeError: nnengine.cuda: no CUDA device (nnengine runs on the CPU only)
+    """
     raise RuntimeError("nnengine.cuda: no CUDA device (nnengine runs on the CPU only)")

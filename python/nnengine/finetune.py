@@ -7,11 +7,9 @@ statistics still update in train mode; call ``.eval()`` on a frozen BatchNorm la
 
 Example:
     >>> from nnengine import finetune, optim
-    >>> model = nnengine.models.pretrained("lenet5_fashion_mnist")
-    >>> finetune.replace_head(model, num_classes=2)          # a new fc3: Linear(84, 2)
-    >>> finetune.freeze(model)                               # everything ...
-    >>> finetune.unfreeze(model, "fc2", "fc3")               # ... but the last two layers
-    >>> opt = optim.Adam(finetune.param_groups(model, {"fc3": 1e-2}, default_lr=1e-3))
+    >>> model = ne.models.LeNet5()
+    >>> head = finetune.replace_head(model, num_classes=2)  # a new fc3: Linear(84, 2)
+    >>> opt = optim.Adam(finetune.param_groups(finetune.unfreeze(finetune.freeze(model), "fc3"), {"fc3": 1e-2}))
 """
 
 from __future__ import annotations
@@ -51,7 +49,9 @@ def freeze(module: Module, *names: str) -> Module:
     """Stop training the named sub-modules / parameters (all of ``module`` when no names are given).
 
     Example:
-        >>> freeze(model, "conv1", "conv2")
+        >>> model = ne.models.LeNet5()
+        >>> len(trainable_parameters(freeze(model, "conv1", "conv2")))
+        6
     """
     for p in _select(module, names):
         p.requires_grad_(False)
@@ -63,7 +63,9 @@ def unfreeze(module: Module, *names: str) -> Module:
     """Train the named sub-modules / parameters again (all of ``module`` when no names are given).
 
     Example:
-        >>> unfreeze(freeze(model), "fc3")   # train only the head
+        >>> model = ne.models.LeNet5()
+        >>> [n for n, p in unfreeze(freeze(model), "fc3").named_parameters() if p.requires_grad]
+        ['fc3.weight', 'fc3.bias']
     """
     for p in _select(module, names):
         p.requires_grad_(True)
@@ -71,7 +73,13 @@ def unfreeze(module: Module, *names: str) -> Module:
 
 
 def trainable_parameters(module: Module) -> List[Parameter]:
-    """The parameters with ``requires_grad=True`` (what an optimizer needs to see)."""
+    """The parameters with ``requires_grad=True`` (what an optimizer needs to see).
+
+    Example:
+        >>> model = freeze(nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1)), "0")
+        >>> [p.shape for p in trainable_parameters(model)]
+        [(1, 2), (1,)]
+    """
     return [p for p in module.parameters() if p.requires_grad]
 
 
@@ -90,7 +98,9 @@ def replace_head(model: Module, num_classes: int, name: Optional[str] = None, bi
     entry of ``sizes`` for ``MLP``) are updated so ``nnengine.io.save_model`` rebuilds it. Returns the new layer.
 
     Example:
-        >>> head = replace_head(model, num_classes=5)   # LeNet5's fc3 becomes Linear(84, 5)
+        >>> model = ne.models.LeNet5()
+        >>> replace_head(model, num_classes=5)
+        Linear(in_features=84, out_features=5, bias=True)
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes: expected a positive int, got {num_classes!r}")
@@ -125,7 +135,9 @@ def param_groups(model: Module, lrs: Mapping[str, float], default_lr: Optional[f
     left out unless ``trainable_only=False``. Each parameter lands in the first group that names it.
 
     Example:
-        >>> opt = optim.SGD(param_groups(model, {"fc3": 0.1}, default_lr=0.01), lr=0.01, momentum=0.9)
+        >>> model = ne.models.LeNet5()
+        >>> [(len(g["params"]), g["lr"]) for g in param_groups(model, {"fc3": 0.1}, default_lr=0.01)]
+        [(2, 0.1), (8, 0.01)]
     """
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad or not trainable_only]
     taken: set = set()

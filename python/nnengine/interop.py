@@ -15,8 +15,9 @@ inside these two functions, never when nnengine is imported.
 Example:
     >>> import torch
     >>> tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
-    >>> model = nnengine.interop.from_torch(tm)      # same outputs as tm
-    >>> back = nnengine.interop.to_torch(model)       # a torch.nn.Sequential again
+    >>> model = ne.interop.from_torch(tm)  # same weights, same outputs
+    >>> type(ne.interop.to_torch(model)[2]).__name__
+    'Linear'
 """
 
 from __future__ import annotations
@@ -268,7 +269,10 @@ def from_torch(module: Any) -> Module:
     Raises TypeError naming the first layer (by its path) that has no nnengine counterpart.
 
     Example:
+        >>> import torch
         >>> model = from_torch(torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten()))
+        >>> model(ne.zeros(2, 1, 5, 5)).shape
+        (2, 36)
     """
     torch = _torch()
     if not isinstance(module, torch.nn.Module):
@@ -359,7 +363,12 @@ def to_torch(module: Module) -> Any:
     """A torch module tree equal to the nnengine ``module`` (Sequential nesting and the layers listed above).
 
     Example:
-        >>> tm = to_torch(nnengine.nn.Sequential(nnengine.nn.Linear(4, 2), nnengine.nn.Softmax(1)))
+        >>> tm = to_torch(nn.Sequential(nn.Linear(4, 2), nn.Softmax(1)))
+        >>> tm
+        Sequential(
+          (0): Linear(in_features=4, out_features=2, bias=True)
+          (1): Softmax(dim=1)
+        )
     """
     torch = _torch()
     if not isinstance(module, Module):

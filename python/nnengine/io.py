@@ -14,10 +14,10 @@ files raise ``ValueError`` naming the problem.
 
 Example:
     >>> from nnengine import io
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
     >>> io.save_model(model, "model.safetensors")
-    >>> same = io.load_model("model.safetensors")
-    >>> io.save_checkpoint("ckpt.safetensors", model, optimizer, scheduler, epoch=3)
-    >>> epoch = io.load_checkpoint("ckpt.safetensors", model, optimizer, scheduler)["epoch"]
+    >>> io.load_model("model.safetensors")[2]
+    Linear(in_features=8, out_features=2, bias=True)
 """
 
 from __future__ import annotations
@@ -175,6 +175,8 @@ def save_file(tensors: Mapping[str, Any], path: str, metadata: Optional[Mapping[
 
     Example:
         >>> save_file({"w": np.ones((2, 3), np.float32)}, "w.safetensors", {"note": "ones"})
+        >>> arrays, meta = load_file("w.safetensors"); arrays["w"].shape, meta
+        ((2, 3), {'note': 'ones'})
     """
     header: Dict[str, Any] = {}
     arrays: List[np.ndarray] = []
@@ -294,25 +296,50 @@ def _read(path: str, want_data: bool = True) -> Tuple[OrderedDict[str, np.ndarra
 
 
 def load_file(path: str) -> Tuple[OrderedDict[str, np.ndarray], Dict[str, str]]:
-    """Read a safetensors file: ``(OrderedDict name -> array, metadata dict)``; ValueError if corrupt."""
+    """Read a safetensors file: ``(OrderedDict name -> array, metadata dict)``; ValueError if corrupt.
+
+    Example:
+        >>> save_file({"b": np.zeros(3, np.float32)}, "b.safetensors")
+        >>> arrays, meta = load_file("b.safetensors"); list(arrays), meta
+        (['b'], {})
+    """
     return _read(path)
 
 
 def read_metadata(path: str) -> Dict[str, str]:
-    """Only the ``__metadata__`` of a safetensors file (the header is validated, the data not read)."""
+    """Only the ``__metadata__`` of a safetensors file (the header is validated, the data not read).
+
+    Example:
+        >>> save_file({"b": np.zeros(3, np.float32)}, "b.safetensors", {"epoch": "3"})
+        >>> read_metadata("b.safetensors")
+        {'epoch': '3'}
+    """
     return _read(path, want_data=False)[1]
 
 
 # ============================================================================= weights
 def save_weights(model: Any, path: str, metadata: Optional[Mapping[str, str]] = None) -> None:
-    """A Module's ``state_dict()`` (or any name -> array mapping) as safetensors (PyTorch's key names)."""
+    """A Module's ``state_dict()`` (or any name -> array mapping) as safetensors (PyTorch's key names).
+
+    Example:
+        >>> model = nn.Linear(2, 1)
+        >>> save_weights(model, "linear.safetensors")
+        >>> list(load_file("linear.safetensors")[0])
+        ['weight', 'bias']
+    """
     model = getattr(model, "_orig_mod", model)  # nnengine.compile's module saves as its original
     state = model.state_dict() if isinstance(model, Module) else model
     save_file(state, path, metadata)
 
 
 def load_weights(model: Module, path: str, strict: bool = True) -> Tuple[List[str], List[str]]:
-    """Load a safetensors file into ``model`` with ``load_state_dict`` (returns missing, unexpected keys)."""
+    """Load a safetensors file into ``model`` with ``load_state_dict`` (returns missing, unexpected keys).
+
+    Example:
+        >>> save_weights(nn.Linear(2, 1), "linear.safetensors")
+        >>> load_weights(nn.Linear(2, 1), "linear.safetensors")
+        ([], [])
+    """
     tensors, _ = load_file(path)
     try:
         return model.load_state_dict(tensors, strict=strict)
@@ -322,7 +349,12 @@ def load_weights(model: Module, path: str, strict: bool = True) -> Tuple[List[st
 
 # ============================================================================= architecture
 def registry() -> Dict[str, type]:
-    """nnengine's own layers and models by class name (and dotted path): all that load_model builds."""
+    """nnengine's own layers and models by class name (and dotted path): all that load_model builds.
+
+    Example:
+        >>> reg = registry(); reg["Linear"] is nn.Linear, "LeNet5" in reg
+        (True, True)
+    """
     found: Dict[str, type] = {}
     names: Dict[str, List[type]] = {}
     stack = [Module]
@@ -417,7 +449,7 @@ def architecture(model: Module, _reg: Optional[Dict[str, type]] = None) -> Dict[
 
     Example:
         >>> architecture(nn.Sequential(nn.Linear(4, 2)))
-        {'class': 'Sequential', 'children': [['0', {'class': 'Linear', 'args': {...}}]]}
+        {'class': 'Sequential', 'children': [['0', {'class': 'Linear', 'args': {'in_features': 4, 'out_features': 2}}]]}
     """
     reg = registry() if _reg is None else _reg
     name = _class_name(type(model), reg)
@@ -462,7 +494,15 @@ def _decode(v: Any, where: str, reg: Dict[str, type]) -> Any:
 
 
 def build(spec: Any, _reg: Optional[Dict[str, type]] = None) -> Module:
-    """Construct a module from ``architecture()``'s description, using only nnengine's registry."""
+    """Construct a module from ``architecture()``'s description, using only nnengine's registry.
+
+    Example:
+        >>> build(architecture(nn.Sequential(nn.Linear(4, 2), nn.ReLU())))
+        Sequential(
+          (0): Linear(in_features=4, out_features=2, bias=True)
+          (1): ReLU()
+        )
+    """
     reg = registry() if _reg is None else _reg
     if not isinstance(spec, dict) or not isinstance(spec.get("class"), str):
         raise ValueError(f"architecture: expected an object with a 'class' name, got {str(spec)[:200]}")
@@ -514,7 +554,10 @@ def save_model(model: Module, path: str, metadata: Optional[Mapping[str, str]] =
     ``metadata``: extra str -> str entries (keys must not start with "nnengine.").
 
     Example:
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
         >>> save_model(model, "mlp.safetensors", {"dataset": "digits"})
+        >>> read_metadata("mlp.safetensors")["dataset"]
+        'digits'
     """
     model = getattr(model, "_orig_mod", model)  # nnengine.compile's module saves as its original
     meta = {_FORMAT_KEY: f"model/{FORMAT_VERSION}",
@@ -547,7 +590,18 @@ def _build_from_file(spec: Any, tensors: Mapping[str, np.ndarray], path: str) ->
 
 
 def load_model(path: str) -> Module:
-    """Rebuild a model saved by ``save_model`` (classes from nnengine's registry only) with its weights."""
+    """Rebuild a model saved by ``save_model`` (classes from nnengine's registry only) with its weights.
+
+    Example:
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> save_model(model, "mlp.safetensors")
+        >>> load_model("mlp.safetensors")
+        Sequential(
+          (0): Linear(in_features=4, out_features=8, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=8, out_features=2, bias=True)
+        )
+    """
     tensors, meta = load_file(path)
     _check_format(path, meta, "model", _ARCH_KEY)
     try:
@@ -620,7 +674,11 @@ def save_checkpoint(path: str, model: Module, optimizer: Any = None, scheduler: 
     (e.g. the History). Written atomically.
 
     Example:
-        >>> save_checkpoint("run.ckpt", model, opt, sched, epoch=5, extra={"history": hist.history})
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> save_checkpoint("run.ckpt", model, opt, epoch=5, extra={"best": 0.9})
+        >>> load_checkpoint("run.ckpt", model, opt)["epoch"]
+        5
     """
     tensors: Dict[str, np.ndarray] = {}
     for k, v in model.state_dict().items():
@@ -645,6 +703,13 @@ def load_checkpoint(path: str, model: Module, optimizer: Any = None, scheduler: 
     """Restore a ``save_checkpoint`` file into ``model`` (and optimizer, scheduler, the global RNG).
 
     Returns ``{"epoch": finished epochs, "extra": ...}``; continue with ``fit(..., initial_epoch=epoch)``.
+
+    Example:
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> opt = ne.optim.Adam(model.parameters())
+        >>> save_checkpoint("run.ckpt", model, opt, epoch=2)
+        >>> state = load_checkpoint("run.ckpt", model, opt); state["epoch"]
+        2
     """
     tensors, meta = load_file(path)
     _check_format(path, meta, "checkpoint", _CKPT_KEY)

@@ -20,9 +20,12 @@ The ``onnx`` package is imported only when ``export`` runs (``pip install nnengi
 
 Example:
     >>> from nnengine import onnx as ne_onnx
-    >>> ne_onnx.export(model, ne.randn(1, 1, 28, 28), "lenet.onnx")
+    >>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU()).eval()
+    >>> ne_onnx.export(model, ne.randn(1, 4), "mlp.onnx")
     >>> import onnxruntime as ort
-    >>> y = ort.InferenceSession("lenet.onnx").run(None, {"input": x})[0]
+    >>> x = np.ones((1, 4), np.float32)
+    >>> np.allclose(ort.InferenceSession("mlp.onnx").run(None, {"input": x})[0], model(ne.tensor(x)).numpy(), atol=1e-6)
+    True
 """
 
 from __future__ import annotations
@@ -52,6 +55,16 @@ def register(*classes: type) -> Callable:
 
     ``g`` is the graph builder (``g.node(op, inputs, **attrs)``, ``g.const(array)``); ``x`` is the
     module's input value (a Tensor or array), ``out_values`` the module's own output on it.
+
+    Example:
+        >>> class Twice(nn.Module):
+        ...     def forward(self, x):
+        ...         return 2 * x
+        >>> @register(Twice)
+        ... def _twice(g, m, x_name, x, path):
+        ...     return g.node("Mul", [x_name, g.const(np.float32(2))]), m(x)
+        >>> "Twice" in supported()
+        True
     """
 
     def deco(fn: Callable) -> Callable:
@@ -63,7 +76,12 @@ def register(*classes: type) -> Callable:
 
 
 def supported() -> List[str]:
-    """Names of the Module classes ``export`` can convert."""
+    """Names of the Module classes ``export`` can convert.
+
+    Example:
+        >>> "Linear" in supported(), "Conv2d" in supported()
+        (True, True)
+    """
     return sorted(c.__name__ for c in _CONVERTERS)
 
 
@@ -705,7 +723,11 @@ def export(model: Module, example_input: Any, path: str, input_names: Optional[S
     Raises NotImplementedError naming the first layer without an ONNX conversion.
 
     Example:
-        >>> export(model, ne.randn(1, 1, 28, 28), "model.onnx", input_names=["image"], output_names=["logits"])
+        >>> model = nn.Sequential(nn.Linear(4, 3), nn.Softmax(1))
+        >>> export(model, ne.randn(1, 4), "model.onnx", input_names=["features"], output_names=["probs"])
+        >>> import onnx
+        >>> [o.name for o in onnx.load("model.onnx").graph.output]
+        ['probs']
     """
     from .io import atomic_write
 

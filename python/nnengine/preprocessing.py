@@ -16,8 +16,11 @@ keep their float dtype; integer arrays become float64).
 
 Example:
     >>> from nnengine.preprocessing import StandardScaler
-    >>> sc = StandardScaler().fit(x_train)
-    >>> model = nn.Sequential(sc, nn.Linear(64, 10))   # the scaler's state is in model.state_dict()
+    >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+    >>> sc = StandardScaler().fit(x)
+    >>> model = nn.Sequential(sc, nn.Linear(3, 2))  # the scaler's state is in model.state_dict()
+    >>> model(ne.tensor(x, dtype=ne.float32)).shape
+    (100, 2)
 """
 
 from __future__ import annotations
@@ -34,7 +37,14 @@ __all__ = ["MeanSubtraction", "StandardScaler", "MinMaxScaler", "PCA", "PCAWhite
 
 
 class NotFittedError(ValueError):
-    """A transformer was used before ``fit``."""
+    """A transformer was used before ``fit``.
+
+    Example:
+        >>> StandardScaler().transform(np.ones((2, 3)))
+        Traceback (most recent call last):
+            ...
+        nnengine.preprocessing.NotFittedError: StandardScaler is not fitted yet: call fit(x) first
+    """
 
 
 def _to_float64(x: Any, name: str = "x") -> Tuple[np.ndarray, Any]:
@@ -94,7 +104,13 @@ class _Preprocessor(Module):
 
     # -- public API
     def fit(self, x: Any, y: Any = None) -> _Preprocessor:
-        """Compute the statistics from ``x`` (y is ignored); returns self."""
+        """Compute the statistics from ``x`` (y is ignored); returns self.
+
+        Example:
+            >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+            >>> StandardScaler().fit(x).mean_.round(1)
+            array([4.8, 5. , 5. ])
+        """
         a, _ = _to_float64(x)
         if not np.all(np.isfinite(a)):
             raise ValueError("x: contains NaN or infinity")
@@ -103,28 +119,64 @@ class _Preprocessor(Module):
         return self
 
     def transform(self, x: Any) -> Any:
+        """Apply the fitted statistics to ``x`` (numpy in -> numpy out, Tensor in -> Tensor out).
+
+        Example:
+            >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+            >>> z = StandardScaler().fit(x).transform(x); z.mean(0).round(6) + 0.0
+            array([0., 0., 0.])
+        """
         a, back = _to_float64(x)
         self._check_fitted(a)
         return back(self._unrows(self._transform(self._rows(a)), a.shape))
 
     def inverse_transform(self, x: Any) -> Any:
+        """Undo :meth:`transform`.
+
+        Example:
+            >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+            >>> sc = StandardScaler().fit(x)
+            >>> np.allclose(sc.inverse_transform(sc.transform(x)), x)
+            True
+        """
         a, back = _to_float64(x)
         if self._buffers.get(self._fitted_buffer) is None:
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(x) first")
         return back(self._unrows(self._inverse(self._rows(a)), a.shape))
 
     def fit_transform(self, x: Any, y: Any = None) -> Any:
+        """``fit(x)`` then ``transform(x)``.
+
+        Example:
+            >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+            >>> MinMaxScaler().fit_transform(x).min(0)
+            array([0., 0., 0.])
+        """
         return self.fit(x).transform(x)
 
     def forward(self, x: Any) -> Any:
         return self.transform(x if isinstance(x, Tensor) else Tensor(x))
 
     def get_state(self) -> Dict[str, np.ndarray]:
-        """The fitted statistics (same as ``state_dict()``)."""
+        """The fitted statistics (same as ``state_dict()``).
+
+        Example:
+            >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+            >>> sorted(StandardScaler().fit(x).get_state())
+            ['feature_shape_', 'mean_', 'scale_', 'var_']
+        """
         return dict(self.state_dict())
 
     def set_state(self, state: Dict[str, Any]) -> _Preprocessor:
-        """Restore statistics from ``get_state()``/``state_dict()`` (replacing any fitted ones)."""
+        """Restore statistics from ``get_state()``/``state_dict()`` (replacing any fitted ones).
+
+        Example:
+            >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+            >>> a = StandardScaler().fit(x)
+            >>> b = StandardScaler().set_state(a.get_state())
+            >>> np.allclose(a.transform(x), b.transform(x))
+            True
+        """
         for k in list(self._buffers):
             self._buffers[k] = None
         self.load_state_dict(state)
@@ -148,8 +200,10 @@ class MeanSubtraction(_Preprocessor):
     """Subtract the per-feature (or per-channel) mean.
 
     Example:
-        >>> ms = MeanSubtraction(per_channel=True).fit(images)   # images (N, C, H, W)
-        >>> centred = ms.transform(images)
+        >>> images = np.random.default_rng(0).random((8, 3, 4, 4))
+        >>> ms = MeanSubtraction(per_channel=True).fit(images)
+        >>> ms.transform(images).mean(axis=(0, 2, 3)).round(6) + 0.0
+        array([0., 0., 0.])
     """
 
     def __init__(self, per_channel: bool = False) -> None:
@@ -177,8 +231,10 @@ class StandardScaler(_Preprocessor):
     """z-score: ``(x - mean_) / scale_`` with the population standard deviation (sklearn's StandardScaler).
 
     Example:
-        >>> sc = StandardScaler()
-        >>> z = sc.fit_transform(x)      # each column: mean 0, std 1
+        >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+        >>> z = StandardScaler().fit_transform(x)
+        >>> z.mean(0).round(6) + 0.0, z.std(0).round(6)
+        (array([0., 0., 0.]), array([1., 1., 1.]))
     """
 
     def __init__(self, with_mean: bool = True, with_std: bool = True, per_channel: bool = False) -> None:
@@ -207,7 +263,10 @@ class MinMaxScaler(_Preprocessor):
     """Map each feature's [min, max] onto ``feature_range`` (sklearn's MinMaxScaler).
 
     Example:
-        >>> mm = MinMaxScaler(feature_range=(-1, 1)).fit(x)
+        >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+        >>> z = MinMaxScaler(feature_range=(-1, 1)).fit_transform(x)
+        >>> z.min(0), z.max(0)
+        (array([-1., -1., -1.]), array([1., 1., 1.]))
     """
 
     _fitted_buffer = "scale_"
@@ -299,6 +358,13 @@ class _PCABase(_Preprocessor):
 
     @property
     def n_components_(self) -> int:
+        """How many components the fit kept (resolved from a variance fraction or None).
+
+        Example:
+            >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+            >>> PCA(n_components=0.99).fit(x).n_components_
+            3
+        """
         if self.components_ is None:
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(x) first")
         return int(self.components_.shape[0])
@@ -318,7 +384,14 @@ class _PCABase(_Preprocessor):
         return r  # outputs are (N, k) components, or (N, D) flat features from inverse_transform
 
     def inverse_transform(self, x: Any) -> Any:
-        """Back to the input space; the result has the fitted feature shape, e.g. (N, C, H, W)."""
+        """Back to the input space; the result has the fitted feature shape, e.g. (N, C, H, W).
+
+        Example:
+            >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+            >>> pca = PCA().fit(x)
+            >>> np.allclose(pca.inverse_transform(pca.transform(x)), x)
+            True
+        """
         out = super().inverse_transform(x)
         shape = (-1,) + tuple(int(s) for s in self.feature_shape_)
         return out.reshape(shape)
@@ -333,8 +406,10 @@ class PCA(_PCABase):
     ``n_components``: an int, a float in (0, 1) for the fraction of variance to keep, or None (all).
 
     Example:
-        >>> pca = PCA(n_components=0.95).fit(x)      # keep 95% of the variance
-        >>> z = pca.transform(x); pca.n_components_
+        >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+        >>> pca = PCA(n_components=2).fit(x)
+        >>> pca.transform(x).shape, pca.n_components_
+        ((100, 2), 2)
     """
 
     def __init__(self, n_components: Union[int, float, None] = None) -> None:
@@ -357,8 +432,12 @@ class PCAWhitening(_PCABase):
     With epsilon -> 0 the output's covariance (ddof=1) is the identity.
 
     Example:
-        >>> w = PCAWhitening(n_components=20, epsilon=1e-5).fit(x)
-        >>> np.cov(w.transform(x), rowvar=False)   # ~ identity
+        >>> x = np.random.default_rng(0).normal(5.0, 2.0, (100, 3))
+        >>> w = PCAWhitening(epsilon=0.0).fit(x)
+        >>> np.cov(w.transform(x), rowvar=False).round(6) + 0.0  # the identity
+        array([[1., 0., 0.],
+               [0., 1., 0.],
+               [0., 0., 1.]])
     """
 
     def __init__(self, n_components: Union[int, float, None] = None, epsilon: float = 1e-5) -> None:
@@ -386,7 +465,10 @@ class ZCAWhitening(_Preprocessor):
     (images still look like images) and its covariance is ~identity.
 
     Example:
-        >>> zca = ZCAWhitening(epsilon=1e-2).fit(images)    # (N, C, H, W) -> same shape
+        >>> images = np.random.default_rng(0).random((50, 1, 3, 3))
+        >>> zca = ZCAWhitening(epsilon=1e-2).fit(images)
+        >>> zca.transform(images).shape
+        (50, 1, 3, 3)
     """
 
     def __init__(self, epsilon: float = 1e-5) -> None:

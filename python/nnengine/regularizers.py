@@ -13,9 +13,10 @@ The threshold uses the group's plain ``lr``: exact for SGD; with Adam/RMSprop/Ad
 per-coordinate steps are rescaled, it is a weaker heuristic that yields few exact zeros.
 
 Example:
-    >>> from nnengine.regularizers import L1, L2
-    >>> layer.weight.regularizer = L2(1e-4)
-    >>> loss = criterion(model(x), y) + model.regularization_loss()
+    >>> from nnengine.regularizers import L2
+    >>> model = nn.Linear(4, 2)
+    >>> model.weight.regularizer = L2(1e-4)
+    >>> loss = model(ne.randn(3, 4)).pow(2).mean() + model.regularization_loss()
 """
 
 from __future__ import annotations
@@ -41,15 +42,35 @@ def _tensor(w: Any) -> Tensor:
 
 
 class Regularizer:
-    """Base class: ``__call__(w) -> 0-d Tensor``; ``prox(w_array, lr)`` (optional, in place)."""
+    """Base class: ``__call__(w) -> 0-d Tensor``; ``prox(w_array, lr)`` (optional, in place).
+
+    Example:
+        >>> class Abs3(Regularizer):
+        ...     def __call__(self, w):
+        ...         return 3 * w.abs().sum()
+        >>> Abs3()(ne.tensor([-1.0, 2.0]))
+        tensor(9.)
+    """
 
     def __call__(self, w: Tensor) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def prox(self, w: np.ndarray, lr: float) -> None:
-        """Proximal step applied by the optimizer after each update (no-op unless proximal)."""
+        """Proximal step applied by the optimizer after each update (no-op unless proximal).
+
+        Example:
+            >>> w = np.array([0.3, -0.05], np.float32)
+            >>> L1(0.1, proximal=True).prox(w, lr=1.0); w
+            array([ 0.20000002, -0.        ], dtype=float32)
+        """
 
     def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments (Keras' ``get_config``).
+
+        Example:
+            >>> L1L2(0.1, 0.2).get_config()
+            {'l1': 0.1, 'l2': 0.2, 'proximal': False}
+        """
         return {}
 
     def __repr__(self) -> str:
@@ -59,7 +80,12 @@ class Regularizer:
 
 class L1L2(Regularizer):
     """``l1 * sum|w| + l2 * sum w^2`` (Keras ``L1L2``); ``proximal=True`` handles the L1 part by soft
-    thresholding in the optimizer step (exact zeros) instead of through the gradient."""
+    thresholding in the optimizer step (exact zeros) instead of through the gradient.
+
+    Example:
+        >>> L1L2(l1=0.5, l2=0.5)(ne.tensor([-1.0, 2.0]))
+        tensor(4.)
+    """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, proximal: bool = False) -> None:
         self.l1 = _coef("l1", l1)
@@ -84,26 +110,54 @@ class L1L2(Regularizer):
             np.copyto(w, np.sign(w) * np.maximum(np.abs(w) - t, np.float32(0)))
 
     def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments (Keras' ``get_config``).
+
+        Example:
+            >>> L1L2(0.1, 0.2).get_config()
+            {'l1': 0.1, 'l2': 0.2, 'proximal': False}
+        """
         return {"l1": self.l1, "l2": self.l2, "proximal": self.proximal}
 
 
 class L1(L1L2):
-    """``l1 * sum|w|`` (Keras ``L1``); ``proximal=True`` gives exact zeros (see the module docstring)."""
+    """``l1 * sum|w|`` (Keras ``L1``); ``proximal=True`` gives exact zeros (see the module docstring).
+
+    Example:
+        >>> L1(0.5)(ne.tensor([-1.0, 2.0]))
+        tensor(1.5)
+    """
 
     def __init__(self, l1: float = 0.01, proximal: bool = False) -> None:
         super().__init__(l1=l1, l2=0.0, proximal=proximal)
 
     def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments (Keras' ``get_config``).
+
+        Example:
+            >>> L1(0.5).get_config()
+            {'l1': 0.5, 'proximal': False}
+        """
         return {"l1": self.l1, "proximal": self.proximal}
 
 
 class L2(L1L2):
-    """``l2 * sum w^2`` (Keras ``L2``; note: twice the gradient of PyTorch's ``weight_decay=l2``)."""
+    """``l2 * sum w^2`` (Keras ``L2``; note: twice the gradient of PyTorch's ``weight_decay=l2``).
+
+    Example:
+        >>> L2(0.5)(ne.tensor([-1.0, 2.0]))
+        tensor(2.5)
+    """
 
     def __init__(self, l2: float = 0.01) -> None:
         super().__init__(l1=0.0, l2=l2)
 
     def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments (Keras' ``get_config``).
+
+        Example:
+            >>> L2(0.5).get_config()
+            {'l2': 0.5}
+        """
         return {"l2": self.l2}
 
 

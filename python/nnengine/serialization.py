@@ -8,9 +8,10 @@ None, and dicts (str/int keys, order kept), lists and tuples of these. Modules a
 refused with a TypeError: save ``model.state_dict()`` (or use ``nnengine.io.save_model``).
 
 Example:
-    >>> ne.save(model.state_dict(), "model.pt")
-    >>> model.load_state_dict(ne.load("model.pt"))
-    >>> ne.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, "ckpt.pt")
+    >>> model = nn.Linear(2, 1)
+    >>> ne.save({"model": model.state_dict(), "epoch": 3}, "ckpt.pt")
+    >>> ne.load("ckpt.pt")["epoch"]
+    3
 """
 
 from __future__ import annotations
@@ -99,7 +100,10 @@ def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2,
     ignored.
 
     Example:
-        >>> ne.save(model.state_dict(), "mnist_cnn.pt")
+        >>> model = nn.Linear(2, 1)
+        >>> ne.save(model.state_dict(), "model.pt")
+        >>> model.load_state_dict(ne.load("model.pt"))
+        ([], [])
     """
     tensors: Dict[str, np.ndarray] = {}
     structure = _encode(obj, "t", tensors)
@@ -130,7 +134,9 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
     (another device is a clear error); ``weights_only`` is accepted (the format holds data only, always).
 
     Example:
-        >>> model.load_state_dict(ne.load("mnist_cnn.pt", map_location="cpu", weights_only=True))
+        >>> ne.save({"w": ne.ones(2), "step": 7}, "state.pt")
+        >>> ne.load("state.pt", map_location="cpu", weights_only=True)
+        {'w': tensor([1., 1.]), 'step': 7}
     """
     _check_map_location(map_location)
     if isinstance(f, (str, os.PathLike)):

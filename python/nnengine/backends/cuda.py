@@ -11,5 +11,10 @@ matmul = SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reductio
 
 
 def is_built() -> bool:
-    """Always False."""
+    """Always False.
+
+    Example:
+        >>> ne.backends.cuda.is_built()
+        False
+    """
     return False

@@ -13,10 +13,20 @@ allow_tf32 = True
 
 
 def is_available() -> bool:
-    """Always False: there is no cuDNN."""
+    """Always False: there is no cuDNN.
+
+    Example:
+        >>> ne.backends.cudnn.is_available()
+        False
+    """
     return False
 
 
 def version() -> None:
-    """None: there is no cuDNN."""
+    """None: there is no cuDNN.
+
+    Example:
+        >>> ne.backends.cudnn.version() is None
+        True
+    """
     return None

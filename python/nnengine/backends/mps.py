@@ -8,10 +8,20 @@ Example:
 
 
 def is_available() -> bool:
-    """Always False."""
+    """Always False.
+
+    Example:
+        >>> ne.backends.mps.is_available()
+        False
+    """
     return False
 
 
 def is_built() -> bool:
-    """Always False."""
+    """Always False.
+
+    Example:
+        >>> ne.backends.mps.is_built()
+        False
+    """
     return False

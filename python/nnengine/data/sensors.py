@@ -97,7 +97,13 @@ def _data_file(folder: str, fname: str) -> str:
 
 
 class TsFile(NamedTuple):
-    """A parsed ``.ts`` file: series float32 (N, C, T), labels int64 (N,) indexing ``class_labels``."""
+    """A parsed ``.ts`` file: series float32 (N, C, T), labels int64 (N,) indexing ``class_labels``.
+
+    Example:
+        >>> tr, te = load_ucr("italy_power_demand")
+        >>> tr.x.shape, tr.class_labels
+        ((67, 1, 24), ('1', '2'))
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -113,8 +119,11 @@ def read_ts(path: str, class_labels: Optional[Tuple[str, ...]] = None) -> TsFile
     ``:``, values by ``,``, the class label last. ``class_labels`` overrides the header's order.
 
     Example:
-        >>> f = read_ts(path); f.x.shape, f.class_labels
-        ((40, 6, 100), ('Standing', 'Running', 'Walking', 'Badminton'))
+        >>> with open("toy.ts", "w") as f:
+        ...     for line in ["@problemName toy", "@univariate true", "@equalLength true", "@classLabel true a b", "@data", "1,2,3:a", "4,5,6:b"]:
+        ...         print(line, file=f)
+        >>> t = read_ts("toy.ts"); t.x.shape, t.y.tolist(), t.class_labels
+        ((2, 1, 3), [0, 1], ('a', 'b'))
     """
     header: Dict[str, List[str]] = {}
     cases: List[List[List[float]]] = []
@@ -168,8 +177,11 @@ def read_timeeval_csv(path: str) -> Tuple[np.ndarray, np.ndarray, Tuple[str, ...
     channel names). The timestamp column is dropped.
 
     Example:
-        >>> x, y, names = read_timeeval_csv(path); x.shape
-        (9, 7040)
+        >>> with open("s.csv", "w") as f:
+        ...     for row in ["timestamp,a,b,is_anomaly", "0,1.0,2.0,0", "1,1.5,2.5,1"]:
+        ...         print(row, file=f)
+        >>> x, y, names = read_timeeval_csv("s.csv"); x.shape, y.tolist(), names
+        ((2, 2), [0, 1], ('a', 'b'))
     """
     with open(path, encoding="utf-8") as f:
         head = f.readline().strip().split(",")
@@ -199,7 +211,13 @@ def load_ucr(name: str) -> Tuple[TsFile, TsFile]:
 
 
 class AnomalyStream(NamedTuple):
-    """A labelled univariate stream: normal training part (1, T0), test stream (1, T), labels (T,)."""
+    """A labelled univariate stream: normal training part (1, T0), test stream (1, T), labels (T,).
+
+    Example:
+        >>> s = load_kdd_tsad_135()
+        >>> s.train.shape[0], s.test.shape[0], int(s.labels.sum()) > 0
+        (1, 1, True)
+    """
 
     train: np.ndarray
     test: np.ndarray
@@ -252,6 +270,11 @@ def load_sensor_split(name: str, test_fraction: float = 0.2):
     Classification sets keep their published train/test files. ``kdd_tsad_135`` gives the normal training
     stream and the labelled test stream; ``daphnet`` is split in time (the last ``test_fraction`` is the test
     stream). For the two streams ``y`` are per-sample anomaly labels (N, T) and ``num_classes`` is 2.
+
+    Example:
+        >>> x_tr, y_tr, x_te, y_te, k = load_sensor_split("basic_motions")
+        >>> x_tr.shape[1:], k
+        ((6, 100), 4)
     """
     if name in _TS_SETS:
         tr, te = load_ucr(name)
