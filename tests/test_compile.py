@@ -463,3 +463,24 @@ def test_native_plan_training_builder_rejects_bad_use():
     (gw,) = P.backward([x], [w], [y], [np.ones((2, 4), np.float32)])
     np.testing.assert_array_equal(gw, np.ones((4, 2), np.float32) @ x)
     assert P.backward([x], [w], [y], [None]) == [None]
+
+
+def test_freezing_a_parameter_recaptures(rng):
+    """Fine-tuning: a parameter frozen (or unfrozen) after capture gets a new plan with eager's gradients."""
+    ne.manual_seed(0)
+    m = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 2))
+    c = ne_compile(m)
+    x = ne.tensor(rng.standard_normal((3, 5)).astype(np.float32))
+    for frozen in (False, True, False):
+        m[0].weight.requires_grad = not frozen
+        for _ in range(2):  # capture, then replay
+            m.zero_grad()
+            c(x).sum().backward()
+            got = [None if p.grad is None else p.grad.copy() for p in m.parameters()]
+            m.zero_grad()
+            m(x).sum().backward()
+            for p, g in zip(m.parameters(), got):
+                assert (p.grad is None) == (g is None)
+                if g is not None:
+                    np.testing.assert_array_equal(p.grad, g)
+        assert (got[0] is None) == frozen

@@ -98,6 +98,7 @@ class _Plan:
         self.steps: List[_Step] = []
         self.nslots = 0
         self.params: List[Tuple[Module, str, Tensor]] = []  # owner, name, Parameter (identity-checked)
+        self.param_rg: Tuple[bool, ...] = ()  # their requires_grad at capture
         self.out_spec: Any = None
         self.out_refs: List[Tuple[int, Any]] = []  # (kind, payload) of each output leaf
         self.leaves: List[Tuple[int, int]] = []  # differentiable leaves: (_INPUT, i) / (_PARAM, j)
@@ -109,7 +110,12 @@ class _Plan:
         self.native: Any = None  # (_core.NativePlan, {output slot: position}) for inference plans
 
     def valid(self) -> bool:
-        return all(owner._parameters.get(name) is p for owner, name, p in self.params)
+        """The parameters the plan reads are still the module's, with the requires_grad they were captured
+        with (otherwise the caller captures again)."""
+        for (owner, name, p), rg in zip(self.params, self.param_rg):
+            if owner._parameters.get(name) is not p or p.requires_grad is not rg:
+                return False
+        return True
 
 
 class _PlanContext:
@@ -332,6 +338,7 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
             raise _Unsupported("the forward returns a tensor made outside the recorded ops")
     plan.leaves = [(_INPUT, i) for i, t in enumerate(leaves) if t.requires_grad]
     plan.leaves += [(_PARAM, j) for j, (_, _, p) in enumerate(plan.params) if p.requires_grad]
+    plan.param_rg = tuple(bool(p.requires_grad) for _, _, p in plan.params)
     plan.needs_grad = bool(plan.leaves) and is_grad_enabled_outside()
     plan.single_out = plan.out_spec[0] == "t"
     plan.slot_shapes = [shape for st in plan.steps for shape in st.shapes]
@@ -491,7 +498,7 @@ def _replay_native(plan: _Plan, leaves: List[Tensor]) -> Any:
     native, pos = plan.native
     params = plan.params
     try:
-        outs = native.run([t.data for t in leaves], [p[2].data for p in params])
+        outs = native.run([t.data for t in leaves], [p.data for _, _, p in params])
     except ValueError:  # e.g. a non-contiguous input: the Python replay handles any layout
         return None
     values = [Tensor._wrap(outs[pos[a]]) if kind == _SLOT else leaves[a] if kind == _INPUT else params[a][2]
@@ -579,7 +586,6 @@ class CompiledModule(Module):
         object.__setattr__(self, "_plans", {})
         object.__setattr__(self, "_eager", {})
         object.__setattr__(self, "_warned", set())
-        object.__setattr__(self, "_param_list", list(module.parameters()))
 
     # delegation: the compiled module is a view of the original
     def __getattr__(self, name: str) -> Any:
@@ -651,7 +657,9 @@ class CompiledModule(Module):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         module = self._orig_mod
         if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
-            leaves, spec = [args[0]], _ONE_TENSOR  # the common call, without walking the arguments
+            t = args[0]  # the common call, without walking the arguments
+            d = t.data
+            leaves, spec, sig = [t], _ONE_TENSOR, ((d.shape, d.dtype.char, t.requires_grad),)
         else:
             leaves = []
             try:
@@ -659,9 +667,9 @@ class CompiledModule(Module):
             except _Unsupported as e:
                 self._warn(str(e))
                 return module(*args, **kwargs)
+            sig = tuple([(t.data.shape, t.data.dtype.char, t.requires_grad) for t in leaves])
         grad = is_grad_enabled()
-        key = (spec, tuple((t.data.shape, t.data.dtype.char, t.requires_grad) for t in leaves), module.training,
-               grad, tuple(p.requires_grad for p in self._param_list))
+        key = (spec, sig, module.training, grad)  # the parameters' requires_grad: checked by plan.valid()
         if key in self._eager:
             return module(*args, **kwargs)
         plan = self._plans.get(key)
