@@ -484,3 +484,11 @@ def test_freezing_a_parameter_recaptures(rng):
                 if g is not None:
                     np.testing.assert_array_equal(p.grad, g)
         assert (got[0] is None) == frozen
+
+
+def test_call_shortcuts_describe_the_arguments_as_the_general_walk():
+    from nnengine._compile import _ONE_TENSOR, _TENSOR_AND_PAIR, _flatten
+
+    a, b, c = ne.ones(1), ne.ones(1), ne.ones(1)
+    assert _flatten(((a,), {}), []) == _ONE_TENSOR
+    assert _flatten(((a, (b, c)), {}), []) == _TENSOR_AND_PAIR

@@ -80,6 +80,7 @@ def _unflatten(spec: Any, values: List[Any]) -> Any:
 
 
 _ONE_TENSOR = (("tuple", (("tuple", (("t", 0),)), ("dict", ()))))
+_TENSOR_AND_PAIR = ("tuple", (("tuple", (("t", 0), ("tuple", (("t", 1), ("t", 2))))), ("dict", ())))  # x, (h, c)
 
 
 # ----------------------------------------------------------------------------- plan
@@ -660,6 +661,10 @@ class CompiledModule(Module):
             t = args[0]  # the common call, without walking the arguments
             d = t.data
             leaves, spec, sig = [t], _ONE_TENSOR, ((d.shape, d.dtype.char, t.requires_grad),)
+        elif (len(args) == 2 and not kwargs and type(args[0]) is Tensor and type(args[1]) is tuple
+              and len(args[1]) == 2 and type(args[1][0]) is Tensor and type(args[1][1]) is Tensor):
+            leaves, spec = [args[0], args[1][0], args[1][1]], _TENSOR_AND_PAIR  # a recurrent cell and its state
+            sig = tuple([(t.data.shape, t.data.dtype.char, t.requires_grad) for t in leaves])
         else:
             leaves = []
             try:
