@@ -65,6 +65,7 @@ def _flatten(obj: Any, leaves: List[Tensor]) -> Any:
 
 
 _ONE_TENSOR: Any = None  # _flatten(((tensor,), {})), set below
+_EAGER = object()  # a CompiledModule's plan for a signature that could not be captured: it runs eagerly
 
 
 def _unflatten(spec: Any, values: List[Any]) -> Any:
@@ -99,7 +100,7 @@ class _Plan:
         self.steps: List[_Step] = []
         self.nslots = 0
         self.params: List[Tuple[Module, str, Tensor]] = []  # owner, name, Parameter (identity-checked)
-        self.param_rg: Tuple[bool, ...] = ()  # their requires_grad at capture
+        self.checks: Tuple[Tuple[dict, str, Tensor, bool], ...] = ()  # (owner._parameters, name, p, requires_grad)
         self.out_spec: Any = None
         self.out_refs: List[Tuple[int, Any]] = []  # (kind, payload) of each output leaf
         self.leaves: List[Tuple[int, int]] = []  # differentiable leaves: (_INPUT, i) / (_PARAM, j)
@@ -113,8 +114,8 @@ class _Plan:
     def valid(self) -> bool:
         """The parameters the plan reads are still the module's, with the requires_grad they were captured
         with (otherwise the caller captures again)."""
-        for (owner, name, p), rg in zip(self.params, self.param_rg):
-            if owner._parameters.get(name) is not p or p.requires_grad is not rg:
+        for params, name, p, rg in self.checks:
+            if params.get(name) is not p or p.requires_grad is not rg:
                 return False
         return True
 
@@ -339,7 +340,7 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
             raise _Unsupported("the forward returns a tensor made outside the recorded ops")
     plan.leaves = [(_INPUT, i) for i, t in enumerate(leaves) if t.requires_grad]
     plan.leaves += [(_PARAM, j) for j, (_, _, p) in enumerate(plan.params) if p.requires_grad]
-    plan.param_rg = tuple(bool(p.requires_grad) for _, _, p in plan.params)
+    plan.checks = tuple((owner._parameters, name, p, bool(p.requires_grad)) for owner, name, p in plan.params)
     plan.needs_grad = bool(plan.leaves) and is_grad_enabled_outside()
     plan.single_out = plan.out_spec[0] == "t"
     plan.slot_shapes = [shape for st in plan.steps for shape in st.shapes]
@@ -502,6 +503,8 @@ def _replay_native(plan: _Plan, leaves: List[Tensor]) -> Any:
         outs = native.run([t.data for t in leaves], [p.data for _, _, p in params])
     except ValueError:  # e.g. a non-contiguous input: the Python replay handles any layout
         return None
+    if plan.single_out and plan.out_refs[0][0] == _SLOT:
+        return Tensor._wrap(outs[0])  # the one output slot
     values = [Tensor._wrap(outs[pos[a]]) if kind == _SLOT else leaves[a] if kind == _INPUT else params[a][2]
               for kind, a in plan.out_refs]
     return values[0] if plan.single_out else _unflatten(plan.out_spec, values)
@@ -585,7 +588,6 @@ class CompiledModule(Module):
         super().__init__()
         object.__setattr__(self, "_orig_mod", module)
         object.__setattr__(self, "_plans", {})
-        object.__setattr__(self, "_eager", {})
         object.__setattr__(self, "_warned", set())
 
     # delegation: the compiled module is a view of the original
@@ -660,10 +662,10 @@ class CompiledModule(Module):
         if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
             t = args[0]  # the common call, without walking the arguments
             d = t.data
-            leaves, spec, sig = [t], _ONE_TENSOR, ((d.shape, d.dtype.char, t.requires_grad),)
+            leaves, spec, tag, sig = [t], _ONE_TENSOR, 0, ((d.shape, d.dtype.char, t.requires_grad),)
         elif (len(args) == 2 and not kwargs and type(args[0]) is Tensor and type(args[1]) is tuple
               and len(args[1]) == 2 and type(args[1][0]) is Tensor and type(args[1][1]) is Tensor):
-            leaves, spec = [args[0], args[1][0], args[1][1]], _TENSOR_AND_PAIR  # a recurrent cell and its state
+            leaves, spec, tag = [args[0], args[1][0], args[1][1]], _TENSOR_AND_PAIR, 1  # a cell and its state
             sig = tuple([(t.data.shape, t.data.dtype.char, t.requires_grad) for t in leaves])
         else:
             leaves = []
@@ -672,20 +674,24 @@ class CompiledModule(Module):
             except _Unsupported as e:
                 self._warn(str(e))
                 return module(*args, **kwargs)
+            tag = spec
             sig = tuple([(t.data.shape, t.data.dtype.char, t.requires_grad) for t in leaves])
         grad = is_grad_enabled()
-        key = (spec, sig, module.training, grad)  # the parameters' requires_grad: checked by plan.valid()
-        if key in self._eager:
-            return module(*args, **kwargs)
+        # the spec as a small tag for the two shortcut calls (hashing a constant nested tuple costs per call);
+        # the parameters' requires_grad is checked by plan.valid()
+        key = (tag, sig, module.training, grad)
         plan = self._plans.get(key)
-        if plan is not None and plan.valid():
-            return _replay(plan, leaves)
+        if plan is not None:
+            if plan is _EAGER:
+                return module(*args, **kwargs)
+            if plan.valid():
+                return _replay(plan, leaves)
         _outer_grad[0] = grad
         try:
             out, plan = _capture(module, spec, leaves)
         except _UnsupportedWithOutput as e:
             self._warn(str(e))
-            self._eager[key] = True
+            self._plans[key] = _EAGER
             return e.output if grad else _detach_all(e.output)
         self._plans[key] = plan
         return out if grad else _detach_all(out)
