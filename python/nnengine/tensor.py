@@ -47,7 +47,13 @@ class _ScalarError(RuntimeError, ValueError):
 
 
 class return_types:  # noqa: N801 - torch.return_types
-    """torch's ``(values, indices)`` named tuples: ``v, i = x.max(1)``, ``x.max(1)[1]``, ``.values``."""
+    """torch's ``(values, indices)`` named tuples: ``v, i = x.max(1)``, ``x.max(1)[1]``, ``.values``.
+
+    Example:
+        >>> v, i = ne.tensor([[1.0, 5.0]]).max(1)
+        >>> ne.tensor([[1.0, 5.0]]).max(1).indices, i
+        (tensor([1]), tensor([1]))
+    """
 
     max = namedtuple("max", ["values", "indices"])
     min = namedtuple("min", ["values", "indices"])
@@ -216,19 +222,42 @@ class Tensor:
     # ----------------------------------------------------------------- properties
     @property
     def shape(self) -> tuple:
+        """The dims as a tuple (torch returns ``torch.Size``, a tuple subclass).
+
+        Example:
+            >>> ne.zeros(2, 3).shape
+            (2, 3)
+        """
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of dims (property).
+
+        Example:
+            >>> ne.zeros(2, 3).ndim
+            2
+        """
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The element type, a numpy dtype (``ne.float32`` is ``np.dtype('float32')``).
+
+        Example:
+            >>> ne.ones(1).dtype == ne.float32
+            True
+        """
         return self.data.dtype
 
     @property
     def device(self) -> Any:
-        """Always ``ne.device("cpu")``."""
+        """Always ``ne.device("cpu")``.
+
+        Example:
+            >>> ne.ones(1).device
+            device(type='cpu')
+        """
         return CPU
 
     is_cuda = False
@@ -238,48 +267,111 @@ class Tensor:
     layout = "strided"
 
     def get_device(self) -> int:
-        """-1, torch's answer for a CPU tensor."""
+        """-1, torch's answer for a CPU tensor.
+
+        Example:
+            >>> ne.ones(1).get_device()
+            -1
+        """
         return -1
 
     def size(self, dim: Optional[int] = None) -> Union[tuple, int]:
+        """The shape, or the size of dim ``dim``.
+
+        Example:
+            >>> ne.zeros(2, 3).size(), ne.zeros(2, 3).size(-1)
+            ((2, 3), 3)
+        """
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
+        """The number of entries.
+
+        Example:
+            >>> ne.zeros(2, 3).numel()
+            6
+        """
         return int(self.data.size)
 
     nelement = numel
 
     def dim(self) -> int:
+        """The number of dims.
+
+        Example:
+            >>> ne.zeros(2, 3).dim()
+            2
+        """
         return self.data.ndim
 
     ndimension = dim
 
     def element_size(self) -> int:
-        """Bytes per element."""
+        """Bytes per element.
+
+        Example:
+            >>> ne.ones(1).element_size(), ne.ones(1, dtype=ne.float64).element_size()
+            (4, 8)
+        """
         return int(self.data.itemsize)
 
     def stride(self, dim: Optional[int] = None) -> Union[tuple, int]:
-        """Strides in elements, like torch's."""
+        """Strides in elements, like torch's.
+
+        Example:
+            >>> ne.zeros(2, 3).stride(), ne.zeros(2, 3).t().stride()
+            ((3, 1), (1, 3))
+        """
         st = tuple(s // self.data.itemsize for s in self.data.strides)
         return st if dim is None else st[dim]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the storage is C-contiguous.
+
+        Example:
+            >>> ne.zeros(2, 3).is_contiguous(), ne.zeros(2, 3).t().is_contiguous()
+            (True, False)
+        """
         return bool(self.data.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating-point type.
+
+        Example:
+            >>> ne.ones(1).is_floating_point(), ne.tensor([1]).is_floating_point()
+            (True, False)
+        """
         return self.data.dtype.kind == "f"
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (user-created, parameters).
+
+        Example:
+            >>> w = ne.ones(2, requires_grad=True)
+            >>> w.is_leaf, (w * 2).is_leaf
+            (True, False)
+        """
         return self._ctx is None
 
     @property
     def T(self) -> Tensor:
+        """The tensor with its dims reversed (a view; a matrix's transpose).
+
+        Example:
+            >>> ne.zeros(2, 3).T.shape
+            (3, 2)
+        """
         return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802
-        """The last two dims swapped (batched matrix transpose)."""
+        """The last two dims swapped (batched matrix transpose).
+
+        Example:
+            >>> ne.zeros(5, 2, 3).mT.shape
+            (5, 3, 2)
+        """
         if self.ndim < 2:
             raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
         return self.transpose(-2, -1)
@@ -304,6 +396,12 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` (leaves only); returns ``self``.
+
+        Example:
+            >>> ne.ones(2).requires_grad_().requires_grad
+            True
+        """
         if flag and self.data.dtype.kind != "f":
             raise _GradDtypeError("only Tensors of floating point dtype can require gradients "
                                   f"(only floating point tensors can require gradients), got {self.dtype}")
@@ -313,10 +411,23 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """A new leaf sharing the storage, cut from the graph."""
+        """A new leaf sharing the storage, cut from the graph.
+
+        Example:
+            >>> w = ne.ones(2, requires_grad=True)
+            >>> d = w.detach(); d.requires_grad, d.is_leaf
+            (False, True)
+        """
         return Tensor._wrap(self.data)
 
     def detach_(self) -> Tensor:
+        """Cut ``self`` from the graph in place (it becomes a leaf without gradient).
+
+        Example:
+            >>> t = ne.ones(2, requires_grad=True) * 2
+            >>> t.detach_().requires_grad
+            False
+        """
         self._ctx = None
         self.requires_grad = False
         return self
@@ -332,6 +443,12 @@ class Tensor:
         """Backpropagate from this tensor; leaf gradients accumulate into ``.grad``.
 
         ``grad`` defaults to 1 for a one-element tensor; otherwise it must have this tensor's shape.
+
+        Example:
+            >>> w = ne.tensor([2.0, 3.0], requires_grad=True)
+            >>> (w * w).sum().backward()
+            >>> w.grad
+            array([4., 6.], dtype=float32)
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
@@ -348,16 +465,41 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        """The node that produced this tensor on the tape (None for leaves and outside autograd).
+
+        Example:
+            >>> w = ne.ones(2, requires_grad=True)
+            >>> w.grad_fn is None, (w * 2).grad_fn is not None
+            (True, True)
+        """
         return self._ctx
 
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
+        """The numpy array (shares the storage; the tensor must not require grad, as torch).
+
+        Example:
+            >>> ne.tensor([1.0, 2.0]).numpy()
+            array([1., 2.], dtype=float32)
+        """
         return self.data
 
     def tolist(self) -> Any:
+        """The values as (nested) Python lists.
+
+        Example:
+            >>> ne.tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
+        """
         return self.data.tolist()
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number.
+
+        Example:
+            >>> ne.tensor([2.5]).item()
+            2.5
+        """
         if self.data.size != 1:
             raise _ScalarError(f"item: only one-element tensors can be converted, got shape {self.shape}")
         return self.data.reshape(()).item()
@@ -370,32 +512,84 @@ class Tensor:
         return Tensor._wrap(self.data.astype(dt))  # to integers/bool: a new leaf, no gradient (as torch)
 
     def float(self) -> Tensor:
-        """float32 (self if already float32); differentiable, like PyTorch's ``.float()``."""
+        """float32 (self if already float32); differentiable, like PyTorch's ``.float()``.
+
+        Example:
+            >>> ne.ones(1, dtype=ne.float64).float().dtype
+            dtype('float32')
+        """
         return self if self.data.dtype is _F32 else self._cast(_F32)
 
     def double(self) -> Tensor:
-        """float64 (computed by the glue ops in float64; kernels still compute in float32)."""
+        """float64 (computed by the glue ops in float64; kernels still compute in float32).
+
+        Example:
+            >>> ne.ones(1).double().dtype
+            dtype('float64')
+        """
         return self._cast(np.dtype(np.float64))
 
     def half(self) -> Tensor:
+        """float16 storage, as torch's ``.half()`` (nnengine computes in float32).
+
+        Example:
+            >>> ne.ones(2).half().dtype
+            dtype('float16')
+        """
         return self._cast(np.dtype(np.float16))
 
     def long(self) -> Tensor:
+        """An int64 copy (truncated toward zero), torch's class-label dtype.
+
+        Example:
+            >>> ne.tensor([-1.7, 2.9]).long()
+            tensor([-1,  2])
+        """
         return self._cast(_I64)
 
     def int(self) -> Tensor:
+        """An int32 copy (truncated toward zero).
+
+        Example:
+            >>> ne.tensor([-1.7, 2.9]).int()
+            tensor([-1,  2])
+        """
         return self._cast(np.dtype(np.int32))
 
     def short(self) -> Tensor:
+        """An int16 copy.
+
+        Example:
+            >>> ne.tensor([-1.7, 2.0]).short().dtype
+            dtype('int16')
+        """
         return self._cast(np.dtype(np.int16))
 
     def char(self) -> Tensor:
+        """An int8 copy.
+
+        Example:
+            >>> ne.tensor([-1.7, 2.0]).char()
+            tensor([-1,  2])
+        """
         return self._cast(np.dtype(np.int8))
 
     def byte(self) -> Tensor:
+        """A uint8 copy.
+
+        Example:
+            >>> ne.tensor([1.7, 2.0]).byte()
+            tensor([1, 2])
+        """
         return self._cast(np.dtype(np.uint8))
 
     def bool(self) -> Tensor:
+        """A bool copy (``!= 0``).
+
+        Example:
+            >>> ne.tensor([0.0, 2.0]).bool()
+            tensor([False,  True])
+        """
         return self._cast(_BOOL)
 
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
@@ -414,6 +608,12 @@ class Tensor:
         return self._cast(to_dtype(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
+        """A copy cast to ``other``'s dtype (``self`` when it already has it).
+
+        Example:
+            >>> ne.tensor([1, 2]).type_as(ne.ones(1)).dtype
+            dtype('float32')
+        """
         return self._cast(other.dtype)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -449,40 +649,102 @@ class Tensor:
         return out.clone() if copy and out is self else out
 
     def cpu(self) -> Tensor:
+        """``self``: everything lives on the CPU.
+
+        Example:
+            >>> t = ne.ones(1); t.cpu() is t
+            True
+        """
         return self
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
-        """Always raises ``DeviceError``: nnengine runs on the CPU only."""
+        """Always raises ``DeviceError``: nnengine runs on the CPU only.
+
+        Example:
+            >>> ne.ones(1).cuda()
+            Traceback (most recent call last):
+                ...
+            nnengine._device.DeviceError: cuda: nnengine runs on the CPU only; got device 'cuda'
+        """
         name = "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else str(device)
         raise DeviceError(f"cuda: nnengine runs on the CPU only; got device '{name}'")
 
     def pin_memory(self) -> Tensor:
+        """``self`` (no pinned memory on the CPU-only engine), for torch data pipelines.
+
+        Example:
+            >>> t = ne.ones(1); t.pin_memory() is t
+            True
+        """
         return self
 
     def share_memory_(self) -> Tensor:
+        """``self`` (accepted for torch multiprocessing code).
+
+        Example:
+            >>> t = ne.ones(1); t.share_memory_() is t
+            True
+        """
         return self
 
     def clone(self, memory_format: Any = None) -> Tensor:
+        """A copy with its own storage (differentiable).
+
+        Example:
+            >>> t = ne.tensor([1.0]); c = t.clone(); c += 1; t
+            tensor([1.])
+        """
         if self.requires_grad and is_grad_enabled():
             return ops.Clone.apply(self)
         return Tensor._wrap(np.array(self.data, copy=True, order="C"))
 
     def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A new tensor from ``data`` with ``self``'s dtype (unless ``dtype``).
+
+        Example:
+            >>> ne.ones(1, dtype=ne.float64).new_tensor([1, 2]).dtype
+            dtype('float64')
+        """
         check_device(device)
         return Tensor(np.array(_as_array(data), copy=True), requires_grad=requires_grad,
                       dtype=self.dtype if dtype is None else dtype)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` with ``self``'s dtype (unless ``dtype``).
+
+        Example:
+            >>> ne.ones(1).new_zeros(2, 2)
+            tensor([[0., 0.],
+                    [0., 0.]])
+        """
         return zeros(*size, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of ``size`` with ``self``'s dtype (unless ``dtype``).
+
+        Example:
+            >>> ne.tensor([1]).new_ones(2)
+            tensor([1, 1])
+        """
         return ones(*size, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """An uninitialised tensor of ``size`` with ``self``'s dtype (unless ``dtype``).
+
+        Example:
+            >>> ne.ones(1, dtype=ne.float64).new_empty(2, 3).dtype
+            dtype('float64')
+        """
         return empty(*size, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
+        """``fill_value`` in ``size`` with ``self``'s dtype (unless ``dtype``).
+
+        Example:
+            >>> ne.tensor([1]).new_full((2,), 7)
+            tensor([7, 7])
+        """
         return full(size, fill_value, dtype=self.dtype if dtype is None else dtype, device=device,
                     requires_grad=requires_grad)
 
@@ -527,6 +789,12 @@ class Tensor:
         return self._bin(o, ops.Mul, True)
 
     def __truediv__(self, o):
+        """``self / other`` (true division; ``true_divide``).
+
+        Example:
+            >>> ne.tensor([1, 2]) / 2
+            tensor([0.5, 1. ])
+        """
         return self._bin(o, ops.Div, div=True)
 
     def __rtruediv__(self, o):
@@ -593,12 +861,30 @@ class Tensor:
         return Tensor._wrap(np.invert(self.data))
 
     def logical_not(self) -> Tensor:
+        """Elementwise not (bool).
+
+        Example:
+            >>> ne.tensor([True, False]).logical_not()
+            tensor([False,  True])
+        """
         return Tensor._wrap(np.logical_not(self.data))
 
     def logical_and(self, o: Any) -> Tensor:
+        """Elementwise and (bool).
+
+        Example:
+            >>> ne.tensor([True, True]).logical_and(ne.tensor([True, False]))
+            tensor([ True, False])
+        """
         return Tensor._wrap(np.logical_and(self.data, _as_array(o)))
 
     def logical_or(self, o: Any) -> Tensor:
+        """Elementwise or (bool).
+
+        Example:
+            >>> ne.tensor([True, False]).logical_or(ne.tensor([False, False]))
+            tensor([ True, False])
+        """
         return Tensor._wrap(np.logical_or(self.data, _as_array(o)))
 
     # ----------------------------------------------------------------- in place (torch's autograd rules)
@@ -690,35 +976,93 @@ class Tensor:
         """In-place ``self += alpha * other`` (torch's autograd rules for in-place ops).
 
         Example:
-            >>> with ne.no_grad():
-            ...     p.add_(g, alpha=-0.1)
+            >>> t = ne.tensor([1.0, 2.0])
+            >>> t.add_(1.0, alpha=2); t
+            tensor([3., 4.])
+            tensor([3., 4.])
         """
         return self._ibin(other, ops.Add, np.add, alpha=None if alpha == 1 else alpha)
 
     def sub_(self, other: Any, alpha: Any = None) -> Tensor:
+        """In-place :meth:`sub`.
+
+        Example:
+            >>> t = ne.tensor([5.0])
+            >>> t.sub_(1.0); t
+            tensor([4.])
+            tensor([4.])
+        """
         return self._ibin(other, ops.Sub, np.subtract, alpha=None if alpha == 1 else alpha)
 
     def mul_(self, other: Any) -> Tensor:
+        """In-place ``self *= other``.
+
+        Example:
+            >>> t = ne.tensor([1.0, 2.0])
+            >>> t.mul_(3); t
+            tensor([3., 6.])
+            tensor([3., 6.])
+        """
         return self._ibin(other, ops.Mul, np.multiply)
 
     def div_(self, other: Any, rounding_mode: Optional[str] = None) -> Tensor:
+        """In-place :meth:`div`.
+
+        Example:
+            >>> t = ne.tensor([2.0, 4.0])
+            >>> t.div_(2.0); t
+            tensor([1., 2.])
+            tensor([1., 2.])
+        """
         if rounding_mode is not None:
             return self._inplace_apply(lambda s: s.div(other, rounding_mode=rounding_mode), (other,))
         return self._ibin(other, ops.Div, np.divide, div=True)
 
     def pow_(self, e: Any) -> Tensor:
+        """In-place ``self **= e``.
+
+        Example:
+            >>> t = ne.tensor([2.0, 3.0])
+            >>> t.pow_(2); t
+            tensor([4., 9.])
+            tensor([4., 9.])
+        """
         return self._ibin(e, ops.Pow, np.power)
 
     def add(self, other: Any, alpha: Any = None) -> Tensor:
+        """``self + alpha * other`` (torch.Tensor.add).
+
+        Example:
+            >>> ne.tensor([1.0, 2.0]).add(ne.tensor([1.0, 1.0]), alpha=10)
+            tensor([11., 12.])
+        """
         return self + (other if alpha is None or alpha == 1 else other * alpha)
 
     def sub(self, other: Any, alpha: Any = None) -> Tensor:
+        """``self - alpha * other``.
+
+        Example:
+            >>> ne.tensor([5.0, 6.0]).sub(ne.tensor([1.0, 1.0]), alpha=2)
+            tensor([3., 4.])
+        """
         return self - (other if alpha is None or alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> Tensor:
+        """``self * other``.
+
+        Example:
+            >>> ne.tensor([1.0, 2.0]).mul(3)
+            tensor([3., 6.])
+        """
         return self * other
 
     def div(self, other: Any, rounding_mode: Optional[str] = None) -> Tensor:
+        """``self / other``; ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient.
+
+        Example:
+            >>> ne.tensor([-3.0, 3.0]).div(2.0, rounding_mode="trunc")
+            tensor([-1.,  1.])
+        """
         if rounding_mode is None:
             return self / other
         q = (self / other).data
@@ -734,11 +1078,23 @@ class Tensor:
     divide = div
 
     def neg(self) -> Tensor:
+        """``-self``.
+
+        Example:
+            >>> ne.tensor([1.0, -2.0]).neg()
+            tensor([-1.,  2.])
+        """
         return -self
 
     negative = neg
 
     def fill_(self, value: Any) -> Tensor:
+        """Set every entry to ``value``; returns ``self``.
+
+        Example:
+            >>> ne.zeros(3).fill_(7)
+            tensor([7., 7., 7.])
+        """
         if not self._needs_tape((value,)):
             self.data[...] = _as_array(value)
             _note_mutation(self.data)
@@ -746,9 +1102,25 @@ class Tensor:
         return self._rebind(lambda s: ops.MaskedFill.apply(s, np.ones(s.shape, bool), _as_array(value)))
 
     def zero_(self) -> Tensor:
+        """Set every entry to zero; returns ``self``.
+
+        Example:
+            >>> ne.ones(2).zero_()
+            tensor([0., 0.])
+        """
         return self.fill_(0)
 
     def copy_(self, src: ArrayLike, non_blocking: bool = False) -> Tensor:
+        """Copy ``src``'s values (broadcast) into ``self``, keeping ``self``'s dtype.
+
+        Example:
+            >>> t = ne.zeros(2, 2)
+            >>> t.copy_(ne.tensor([1.0, 2.0])); t
+            tensor([[1., 2.],
+                    [1., 2.]])
+            tensor([[1., 2.],
+                    [1., 2.]])
+        """
         if not self._needs_tape((src,)):
             np.copyto(self.data, _as_array(src), casting="unsafe")
             _note_mutation(self.data)
@@ -757,36 +1129,107 @@ class Tensor:
         return self._rebind(lambda _: s._cast(self.data.dtype).expand(self.shape).clone())
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill in place from U(a, b) (the global generator); returns ``self``.
+
+        Example:
+            >>> t = ne.empty(100).uniform_(-1, 1)
+            >>> bool(((t >= -1) & (t < 1)).all())
+            True
+        """
         from .random import generator
 
         return self._inplace_apply(lambda s: Tensor._wrap(generator().uniform(a, b, s.shape).astype(s.dtype)))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill in place from N(mean, std**2) (the global generator); returns ``self``.
+
+        Example:
+            >>> ne.empty(1000).normal_(5.0, 0.1).mean().round().item()
+            5.0
+        """
         from .random import generator
 
         return self._inplace_apply(lambda s: Tensor._wrap(generator().normal(mean, std, s.shape).astype(s.dtype)))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """In-place :meth:`masked_fill`.
+
+        Example:
+            >>> t = ne.zeros(2)
+            >>> t.masked_fill_(ne.tensor([False, True]), 5.0); t
+            tensor([0., 5.])
+            tensor([0., 5.])
+        """
         return self._inplace_apply(lambda s: s.masked_fill(mask, value))
 
     def clamp_(self, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:  # noqa: A002
+        """In-place :meth:`clamp`.
+
+        Example:
+            >>> t = ne.tensor([-2.0, 0.5, 3.0])
+            >>> t.clamp_(max=1.0); t
+            tensor([-2. ,  0.5,  1. ])
+            tensor([-2. ,  0.5,  1. ])
+        """
         return self._inplace_apply(lambda s: s.clamp(min, max))
 
     clip_ = clamp_
 
     def t_(self) -> Tensor:
+        """In-place :meth:`t`.
+
+        Example:
+            >>> t = ne.zeros(2, 3)
+            >>> t.t_(); t.shape
+            tensor([[0., 0.],
+                    [0., 0.],
+                    [0., 0.]])
+            (3, 2)
+        """
         return self._inplace_apply(lambda s: s.t(), reshape=True)
 
     def squeeze_(self, dim: Optional[int] = None) -> Tensor:
+        """In-place :meth:`squeeze`.
+
+        Example:
+            >>> t = ne.zeros(1, 3)
+            >>> t.squeeze_(); t.shape
+            tensor([0., 0., 0.])
+            (3,)
+        """
         return self._inplace_apply(lambda s: s.squeeze(dim), reshape=True)
 
     def unsqueeze_(self, dim: int) -> Tensor:
+        """In-place :meth:`unsqueeze`.
+
+        Example:
+            >>> t = ne.zeros(3)
+            >>> t.unsqueeze_(0); t.shape
+            tensor([[0., 0., 0.]])
+            (1, 3)
+        """
         return self._inplace_apply(lambda s: s.unsqueeze(dim), reshape=True)
 
     def scatter_(self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None) -> Tensor:
+        """In-place :meth:`scatter`: ``self[index[i]] = src[i]`` along ``dim`` (or ``value``; ``reduce='add'/'multiply'``).
+
+        Example:
+            >>> t = ne.zeros(3)
+            >>> t.scatter_(0, ne.tensor([2]), ne.tensor([5.0])); t
+            tensor([0., 0., 5.])
+            tensor([0., 0., 5.])
+        """
         return self._inplace_apply(lambda s: s.scatter(dim, index, src, value=value, reduce=reduce), (src,))
 
     def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        """In-place :meth:`scatter_add`.
+
+        Example:
+            >>> t = ne.zeros(2)
+            >>> t.scatter_add_(0, ne.tensor([0, 0]), ne.tensor([1.0, 2.0])); t
+            tensor([3., 0.])
+            tensor([3., 0.])
+        """
         return self._inplace_apply(lambda s: s.scatter_add(dim, index, src), (src,))
 
     # comparisons give plain boolean tensors (non-differentiable)
@@ -806,21 +1249,57 @@ class Tensor:
         return self._cmp(np.greater_equal, o)
 
     def eq(self, o) -> Tensor:
+        """Elementwise ``==`` (bool tensor).
+
+        Example:
+            >>> ne.tensor([1, 2]).eq(2)
+            tensor([False,  True])
+        """
         return self._cmp(np.equal, o)
 
     def ne(self, o) -> Tensor:
+        """Elementwise ``!=`` (bool tensor).
+
+        Example:
+            >>> ne.tensor([1, 2]).ne(2)
+            tensor([ True, False])
+        """
         return self._cmp(np.not_equal, o)
 
     def lt(self, o) -> Tensor:
+        """Elementwise ``<`` (bool tensor).
+
+        Example:
+            >>> ne.tensor([1, 2]).lt(2)
+            tensor([ True, False])
+        """
         return self._cmp(np.less, o)
 
     def le(self, o) -> Tensor:
+        """Elementwise ``<=`` (bool tensor).
+
+        Example:
+            >>> ne.tensor([1, 2]).le(1)
+            tensor([ True, False])
+        """
         return self._cmp(np.less_equal, o)
 
     def gt(self, o) -> Tensor:
+        """Elementwise ``>`` (bool tensor).
+
+        Example:
+            >>> ne.tensor([1, 2]).gt(1)
+            tensor([False,  True])
+        """
         return self._cmp(np.greater, o)
 
     def ge(self, o) -> Tensor:
+        """Elementwise ``>=`` (bool tensor).
+
+        Example:
+            >>> ne.tensor([1, 2]).ge(2)
+            tensor([False,  True])
+        """
         return self._cmp(np.greater_equal, o)
 
     def __eq__(self, o):  # type: ignore[override]
@@ -832,19 +1311,49 @@ class Tensor:
     __hash__ = object.__hash__
 
     def equal(self, o: Any) -> bool:
+        """Same shape and same values (a Python bool).
+
+        Example:
+            >>> ne.tensor([1, 2]).equal(ne.tensor([1, 2]))
+            True
+        """
         b = _as_array(o)
         return self.data.shape == b.shape and bool(np.array_equal(self.data, b))
 
     def allclose(self, o: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        """Whether all entries are within ``atol + rtol * |o|`` of ``o`` (a Python bool).
+
+        Example:
+            >>> ne.ones(2).allclose(ne.ones(2) + 1e-9)
+            True
+        """
         return bool(np.allclose(self.data, _as_array(o), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def isnan(self) -> Tensor:
+        """NaN mask (bool).
+
+        Example:
+            >>> ne.tensor([1.0, float("nan")]).isnan()
+            tensor([False,  True])
+        """
         return Tensor._wrap(np.asarray(np.isnan(self.data)))
 
     def isinf(self) -> Tensor:
+        """Infinity mask (bool).
+
+        Example:
+            >>> ne.tensor([1.0, float("inf")]).isinf()
+            tensor([False,  True])
+        """
         return Tensor._wrap(np.asarray(np.isinf(self.data)))
 
     def isfinite(self) -> Tensor:
+        """Finite mask (bool).
+
+        Example:
+            >>> ne.tensor([1.0, float("inf")]).isfinite()
+            tensor([ True, False])
+        """
         return Tensor._wrap(np.asarray(np.isfinite(self.data)))
 
     def __bool__(self) -> bool:
@@ -869,15 +1378,40 @@ class Tensor:
         return self if self.data.dtype.kind == "f" else Tensor._wrap(self.data.astype(_F32))
 
     def exp(self) -> Tensor:
+        """Elementwise e**x.
+
+        Example:
+            >>> ne.tensor([0.0, 1.0]).exp()
+            tensor([1.    , 2.7183])
+        """
         return ops.Exp.apply(self._fl())
 
     def log(self) -> Tensor:
+        """Natural logarithm, elementwise.
+
+        Example:
+            >>> ne.tensor([1.0]).log()
+            tensor([0.])
+        """
         return ops.Log.apply(self._fl())
 
     def sqrt(self) -> Tensor:
+        """Square root, elementwise.
+
+        Example:
+            >>> ne.tensor([4.0, 9.0]).sqrt()
+            tensor([2., 3.])
+        """
         return ops.Sqrt.apply(self._fl())
 
     def abs(self) -> Tensor:
+        """Elementwise absolute value. Mirrors ``torch.Tensor.abs``.
+
+        Example:
+            >>> v = ne.tensor([0.25, 1.0, 4.0])
+            >>> v.abs()
+            tensor([0.25, 1.  , 4.  ])
+        """
         return ops.Abs.apply(self)
 
     absolute = abs
@@ -891,77 +1425,222 @@ class Tensor:
         return ops.Unary.apply(self, name)
 
     def log1p(self) -> Tensor:
+        """log(1 + x), accurate near 0.
+
+        Example:
+            >>> ne.tensor([0.0]).log1p()
+            tensor([0.])
+        """
         return self._unary("log1p")
 
     def expm1(self) -> Tensor:
+        """exp(x) - 1, accurate near 0.
+
+        Example:
+            >>> ne.tensor([0.0]).expm1()
+            tensor([0.])
+        """
         return self._unary("expm1")
 
     def log2(self) -> Tensor:
+        """Base-2 logarithm, elementwise.
+
+        Example:
+            >>> ne.tensor([8.0]).log2()
+            tensor([3.])
+        """
         return self._unary("log2")
 
     def log10(self) -> Tensor:
+        """Base-10 logarithm, elementwise.
+
+        Example:
+            >>> ne.tensor([100.0]).log10()
+            tensor([2.])
+        """
         return self._unary("log10")
 
     def exp2(self) -> Tensor:
+        """Elementwise 2**x.
+
+        Example:
+            >>> ne.tensor([0.0, 3.0]).exp2()
+            tensor([1., 8.])
+        """
         return self._unary("exp2")
 
     def sin(self) -> Tensor:
+        """Elementwise sine.
+
+        Example:
+            >>> ne.tensor([0.0]).sin()
+            tensor([0.])
+        """
         return self._unary("sin")
 
     def cos(self) -> Tensor:
+        """Elementwise cosine.
+
+        Example:
+            >>> ne.tensor([0.0]).cos()
+            tensor([1.])
+        """
         return self._unary("cos")
 
     def tan(self) -> Tensor:
+        """Elementwise tangent.
+
+        Example:
+            >>> ne.tensor([0.0]).tan()
+            tensor([0.])
+        """
         return self._unary("tan")
 
     def asin(self) -> Tensor:
+        """Elementwise arcsine.
+
+        Example:
+            >>> ne.tensor([0.0, 1.0]).asin()
+            tensor([0.    , 1.5708])
+        """
         return self._unary("asin")
 
     def acos(self) -> Tensor:
+        """Elementwise arccosine.
+
+        Example:
+            >>> ne.tensor([1.0, 0.0]).acos()
+            tensor([0.    , 1.5708])
+        """
         return self._unary("acos")
 
     def atan(self) -> Tensor:
+        """Elementwise arctangent.
+
+        Example:
+            >>> ne.tensor([0.0, 1.0]).atan()
+            tensor([0.    , 0.7854])
+        """
         return self._unary("atan")
 
     def sinh(self) -> Tensor:
+        """Elementwise hyperbolic sine.
+
+        Example:
+            >>> ne.tensor([0.0]).sinh()
+            tensor([0.])
+        """
         return self._unary("sinh")
 
     def cosh(self) -> Tensor:
+        """Elementwise hyperbolic cosine.
+
+        Example:
+            >>> ne.tensor([0.0]).cosh()
+            tensor([1.])
+        """
         return self._unary("cosh")
 
     def rsqrt(self) -> Tensor:
+        """``1 / sqrt(self)``.
+
+        Example:
+            >>> ne.tensor([4.0]).rsqrt()
+            tensor([0.5])
+        """
         return self._unary("rsqrt")
 
     def reciprocal(self) -> Tensor:
+        """``1 / self``.
+
+        Example:
+            >>> ne.tensor([2.0, 4.0]).reciprocal()
+            tensor([0.5 , 0.25])
+        """
         return self._unary("reciprocal")
 
     def square(self) -> Tensor:
+        """``self * self``.
+
+        Example:
+            >>> ne.tensor([-2.0, 3.0]).square()
+            tensor([4., 9.])
+        """
         return self._unary("square", keep_int=True)
 
     def erf(self) -> Tensor:
+        """Gauss error function, elementwise.
+
+        Example:
+            >>> ne.tensor([0.0]).erf()
+            tensor([0.])
+        """
         return self._unary("erf")
 
     def sign(self) -> Tensor:
+        """-1, 0 or 1, elementwise.
+
+        Example:
+            >>> ne.tensor([-3.0, 0.0, 2.0]).sign()
+            tensor([-1.,  0.,  1.])
+        """
         return self._unary("sign", keep_int=True)
 
     def floor(self) -> Tensor:
+        """Round down, elementwise.
+
+        Example:
+            >>> ne.tensor([-1.5, 1.5]).floor()
+            tensor([-2.,  1.])
+        """
         return self._unary("floor", keep_int=True)
 
     def ceil(self) -> Tensor:
+        """Round up. Mirrors ``torch.Tensor.ceil``.
+
+        Example:
+            >>> v = ne.tensor([0.25, 1.0, 4.0])
+            >>> v.ceil()
+            tensor([1., 1., 4.])
+        """
         return self._unary("ceil", keep_int=True)
 
     def trunc(self) -> Tensor:
+        """Round toward zero.
+
+        Example:
+            >>> ne.tensor([-1.5, 1.5]).trunc()
+            tensor([-1.,  1.])
+        """
         return self._unary("trunc", keep_int=True)
 
     def round(self, decimals: int = 0) -> Tensor:
+        """Round half to even (torch's rule), to ``decimals`` digits.
+
+        Example:
+            >>> ne.tensor([0.5, 1.5, 1.26]).round(), ne.tensor([1.26]).round(decimals=1)
+            (tensor([0., 2., 1.]), tensor([1.3]))
+        """
         if decimals:
             return Tensor._wrap(np.round(self.data, decimals))
         return self._unary("round", keep_int=True)
 
     def pow(self, e) -> Tensor:
+        """``self ** e`` (``e`` a number or a tensor).
+
+        Example:
+            >>> ne.tensor([2.0, 3.0]).pow(2)
+            tensor([4., 9.])
+        """
         return self ** e
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """Entries clamped into ``[min, max]`` (either may be None).
+
+        Example:
+            >>> ne.tensor([-2.0, 0.5, 3.0]).clamp(min=0.0, max=1.0)
+            tensor([0. , 0.5, 1. ])
+        """
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self
             if min is not None:
@@ -976,32 +1655,79 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
+        """Elementwise maximum with ``other`` (ties split the gradient).
+
+        Example:
+            >>> ne.tensor([1.0, 5.0]).maximum(ne.tensor([3.0, 2.0]))
+            tensor([3., 5.])
+        """
         return maximum(self, other)
 
     def minimum(self, other: Any) -> Tensor:
+        """Elementwise minimum with ``other``.
+
+        Example:
+            >>> ne.tensor([1.0, 5.0]).minimum(ne.tensor([3.0, 2.0]))
+            tensor([1., 2.])
+        """
         return minimum(self, other)
 
     # Methods backed by the kernel layer: nnengine.functional registers them in KERNEL_METHODS when it is
     # imported (nnengine's __init__ does), so the tape never imports the layers above it.
     def relu(self) -> Tensor:
+        """``max(self, 0)``.
+
+        Example:
+            >>> ne.tensor([-1.0, 2.0]).relu()
+            tensor([0., 2.])
+        """
         return KERNEL_METHODS["relu"](self)
 
     def sigmoid(self) -> Tensor:
+        """Logistic sigmoid, elementwise.
+
+        Example:
+            >>> ne.tensor([0.0]).sigmoid()
+            tensor([0.5])
+        """
         return KERNEL_METHODS["sigmoid"](self)
 
     def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent.
+
+        Example:
+            >>> ne.tensor([0.0, 100.0]).tanh()
+            tensor([0., 1.])
+        """
         return KERNEL_METHODS["tanh"](self)
 
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        """Softmax along ``dim`` (the engine's kernel for float32).
+
+        Example:
+            >>> ne.tensor([[1.0, 1.0]]).softmax(1)
+            tensor([[0.5, 0.5]])
+        """
         x = self if dtype is None else self._cast(to_dtype(dtype))
         return KERNEL_METHODS["softmax"](x, dim)
 
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        """Log-softmax along ``dim`` (the engine's kernel for float32).
+
+        Example:
+            >>> ne.tensor([[0.0, 0.0]]).log_softmax(1)
+            tensor([[-0.6931, -0.6931]])
+        """
         x = self if dtype is None else self._cast(to_dtype(dtype))
         return KERNEL_METHODS["log_softmax"](x, dim)
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """Entries where ``mask`` is True replaced by ``value`` (differentiable in self)."""
+        """Entries where ``mask`` is True replaced by ``value`` (differentiable in self).
+
+        Example:
+            >>> ne.zeros(3).masked_fill(ne.tensor([True, False, True]), 1.0)
+            tensor([1., 0., 1.])
+        """
         m = np.broadcast_to(_as_array(mask).astype(bool), self.shape)
         return ops.MaskedFill.apply(self, m, _as_array(value))
 
@@ -1013,10 +1739,24 @@ class Tensor:
         return dim
 
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """Sum (of all entries, or over ``dim``); bool/int sums are int64, as torch.
+
+        Example:
+            >>> x = ne.tensor([[1.0, -2.0], [3.0, 0.5]])
+            >>> x.sum(), x.sum(dim=0), ne.tensor([True, True]).sum()
+            (tensor(2.5), tensor([ 4. , -1.5]), tensor(2))
+        """
         x = self if dtype is None else self._cast(to_dtype(dtype))
         return ops.Sum.apply(x, self._axis(dim), keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """Mean (of all entries, or over ``dim``); floating-point tensors only, as torch.
+
+        Example:
+            >>> x = ne.tensor([[1.0, -2.0], [3.0, 0.5]])
+            >>> x.mean(), x.mean(dim=0)
+            (tensor(0.625), tensor([ 2.  , -0.75]))
+        """
         x = self if dtype is None else self._cast(to_dtype(dtype))
         if x.data.dtype.kind != "f":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -1029,8 +1769,8 @@ class Tensor:
         positionally, ``var(unbiased)`` with a bool first, or ``var(dim, correction=0, keepdim=True)``.
 
         Example:
-            >>> ne.tensor([[1., 2.], [3., 5.]]).var(1, False)   # population variance per row
-            tensor([0.25, 1.  ])
+            >>> ne.tensor([1.0, 3.0]).var(), ne.tensor([1.0, 3.0]).var(unbiased=False)
+            (tensor(2.), tensor(1.))
         """
         if isinstance(dim, (bool, np.bool_)):  # var(unbiased)
             if unbiased is not None:
@@ -1051,20 +1791,43 @@ class Tensor:
 
     def std(self, dim: Any = None, unbiased: Any = None, keepdim: Any = None, *,
             correction: Optional[float] = None) -> Tensor:
-        """Standard deviation: :meth:`var`'s overloads, then ``sqrt``."""
+        """Standard deviation: :meth:`var`'s overloads, then ``sqrt``.
+
+        Example:
+            >>> ne.tensor([1.0, 3.0]).std(), ne.tensor([1.0, 3.0]).std(correction=0)
+            (tensor(1.4142), tensor(1.))
+        """
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def prod(self, dim: Optional[int] = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """Product (of all entries, or over ``dim``).
+
+        Example:
+            >>> ne.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(dim=1)
+            tensor([ 2., 12.])
+        """
         x = self if dtype is None else self._cast(to_dtype(dtype))
         dt = x.dtype if x.dtype.kind == "f" else _I64
         return ops.Prod.apply(x, None if dim is None else _dim(dim, self.ndim), keepdim, dt)
 
     def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
+        """Cumulative sum along ``dim``.
+
+        Example:
+            >>> ne.tensor([1.0, 2.0, 3.0]).cumsum(0)
+            tensor([1., 3., 6.])
+        """
         x = self if dtype is None else self._cast(to_dtype(dtype))
         dt = x.dtype if x.dtype.kind == "f" else _I64
         return ops.Cumsum.apply(x, _dim(dim, self.ndim), dt)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``dim``, computed stably.
+
+        Example:
+            >>> ne.tensor([[0.0, 0.0]]).logsumexp(1)
+            tensor([0.6931])
+        """
         return ops.LogSumExp.apply(self._fl(), self._axis(dim), keepdim)
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
@@ -1082,9 +1845,21 @@ class Tensor:
         return ops.Norm.apply(x, float(p), self._axis(dim), keepdim)
 
     def all(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+        """Whether all entries are true (over ``dim`` if given).
+
+        Example:
+            >>> ne.tensor([[True, False], [True, True]]).all(dim=1)
+            tensor([False,  True])
+        """
         return Tensor._wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)))
 
     def any(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+        """Whether any entry is true (over ``dim`` if given).
+
+        Example:
+            >>> ne.tensor([[True, False], [False, False]]).any(dim=1)
+            tensor([ True, False])
+        """
         return Tensor._wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)))
 
     def _pick(self, idx: np.ndarray, d: int, keepdim: bool, kind: Any) -> Any:
@@ -1111,9 +1886,9 @@ class Tensor:
         elementwise maximum.
 
         Example:
-            >>> v, i = ne.tensor([[1.0, 3.0], [4.0, 2.0]]).max(1)
-            >>> i
-            tensor([1, 0])
+            >>> x = ne.tensor([[1.0, -2.0], [3.0, 0.5]])
+            >>> x.max(), x.max(dim=1).values
+            (tensor(3.), tensor([1., 3.]))
         """
         if isinstance(dim, Tensor):
             return maximum(self, dim)
@@ -1122,7 +1897,13 @@ class Tensor:
         return self._reduce_pick(np.argmax, dim, keepdim, return_types.max)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """Like ``max``: 0-d without ``dim``, ``(values, indices)`` with it, elementwise with a Tensor."""
+        """Like ``max``: 0-d without ``dim``, ``(values, indices)`` with it, elementwise with a Tensor.
+
+        Example:
+            >>> x = ne.tensor([[1.0, -2.0], [3.0, 0.5]])
+            >>> x.min(), x.min(dim=1).indices
+            (tensor(-2.), tensor([1, 1]))
+        """
         if isinstance(dim, Tensor):
             return minimum(self, dim)
         if dim is None:
@@ -1130,19 +1911,46 @@ class Tensor:
         return self._reduce_pick(np.argmin, dim, keepdim, return_types.min)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Max over one or several dims, gradient split evenly among ties (torch.amax)."""
+        """Max over one or several dims, gradient split evenly among ties (torch.amax).
+
+        Example:
+            >>> x = ne.tensor([[1.0, -2.0], [3.0, 0.5]])
+            >>> x.amax(dim=0)
+            tensor([3. , 0.5])
+        """
         return ops.MaxMin.apply(self, self._axis(dim), keepdim, True)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Min over one or several dims, gradient split evenly among ties (torch.amin).
+
+        Example:
+            >>> x = ne.tensor([[1.0, -2.0], [3.0, 0.5]])
+            >>> x.amin(dim=(0, 1))
+            tensor(-2.)
+        """
         return ops.MaxMin.apply(self, self._axis(dim), keepdim, False)
 
     def argmax(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+        """Index of the maximum (of the flattened tensor without ``dim``), int64.
+
+        Example:
+            >>> x = ne.tensor([[1.0, -2.0], [3.0, 0.5]])
+            >>> x.argmax(), x.argmax(dim=1)
+            (tensor(2), tensor([0, 0]))
+        """
         if dim is None:
             r = np.argmax(self.data)
             return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
         return Tensor._wrap(np.asarray(np.argmax(self.data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
 
     def argmin(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+        """Index of the minimum (of the flattened tensor without ``dim``), int64.
+
+        Example:
+            >>> x = ne.tensor([[1.0, -2.0], [3.0, 0.5]])
+            >>> x.argmin(dim=1)
+            tensor([1, 1])
+        """
         if dim is None:
             r = np.argmin(self.data)
             return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
@@ -1155,19 +1963,35 @@ class Tensor:
         return (n - 1) - np.flip(np.argsort(np.flip(self.data, d), axis=d, kind="stable"), d)
 
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        """Indices that sort along ``dim`` (``descending`` for largest first).
+
+        Example:
+            >>> ne.tensor([3.0, 1.0, 2.0]).argsort(descending=True)
+            tensor([0, 2, 1])
+        """
         if self.ndim == 0:
             return Tensor._wrap(np.zeros((), np.int64))
         return Tensor._wrap(self._argsort(_dim(dim, self.ndim), descending).astype(np.int64))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        """``(values, indices)`` along ``dim`` (stable; NaN sorts as the largest value, as torch)."""
+        """``(values, indices)`` along ``dim`` (stable; NaN sorts as the largest value, as torch).
+
+        Example:
+            >>> ne.tensor([3.0, 1.0, 2.0]).sort(descending=True)
+            sort(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
+        """
         if self.ndim == 0:
             return return_types.sort(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         d = _dim(dim, self.ndim)
         return self._pick(self._argsort(d, descending), d, True, return_types.sort)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
-        """The ``k`` largest (``largest=False``: smallest) entries along ``dim`` as ``(values, indices)``."""
+        """The ``k`` largest (``largest=False``: smallest) entries along ``dim`` as ``(values, indices)``.
+
+        Example:
+            >>> ne.tensor([3.0, 1.0, 2.0]).topk(2)
+            topk(values=tensor([3., 2.]), indices=tensor([0, 2]))
+        """
         d = _dim(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
@@ -1178,7 +2002,12 @@ class Tensor:
         return self._pick(idx, d, True, return_types.topk)
 
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
-        """The ``k``-th smallest entry (1-based) along ``dim`` as ``(values, indices)``."""
+        """The ``k``-th smallest entry (1-based) along ``dim`` as ``(values, indices)``.
+
+        Example:
+            >>> ne.tensor([3.0, 1.0, 2.0]).kthvalue(2)
+            kthvalue(values=tensor(2.), indices=tensor(2))
+        """
         d = _dim(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if not 1 <= k <= n:
@@ -1190,7 +2019,12 @@ class Tensor:
 
     def median(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Lower median (torch's: no averaging). Without ``dim`` a 0-d tensor (gradient split evenly among
-        entries equal to it); with ``dim`` ``(values, indices)``."""
+        entries equal to it); with ``dim`` ``(values, indices)``.
+
+        Example:
+            >>> ne.tensor([3.0, 1.0, 2.0, 4.0]).median()
+            tensor(2.)
+        """
         if dim is None:
             flat = self.data.reshape(-1)
             if flat.size == 0:
@@ -1211,7 +2045,12 @@ class Tensor:
 
     def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
         """Most frequent value along ``dim`` (the smallest among equally frequent ones) and the index of
-        its last occurrence, as ``(values, indices)``."""
+        its last occurrence, as ``(values, indices)``.
+
+        Example:
+            >>> ne.tensor([1.0, 2.0, 2.0, 3.0]).mode()
+            mode(values=tensor(2.), indices=tensor(2))
+        """
         if self.ndim == 0:
             return return_types.mode(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         d = _dim(dim, self.ndim)
@@ -1227,11 +2066,25 @@ class Tensor:
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
+        """The same entries in ``shape`` (-1 infers one dim); a view when possible.
+
+        Example:
+            >>> ne.arange(6).reshape(2, -1).shape
+            (2, 3)
+        """
         return ops.Reshape.apply(self, _shape_args(shape))
 
     def view(self, *shape: Any) -> Tensor:
         """A reshape that shares the storage; raises RuntimeError (like torch) when the strides do not allow
         it, e.g. after ``t()``: use ``reshape`` or ``contiguous().view``. ``view(dtype)`` reinterprets bytes.
+
+        Example:
+            >>> ne.arange(6).view(3, 2).shape
+            (3, 2)
+            >>> ne.zeros(2, 3).t().view(6)
+            Traceback (most recent call last):
+                ...
+            RuntimeError: view size is not compatible with input tensor's size and stride (s...
         """
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
             dt = to_dtype(shape[0])
@@ -1239,15 +2092,39 @@ class Tensor:
         return ops.View.apply(self, _shape_args(shape))
 
     def view_as(self, other: Tensor) -> Tensor:
+        """``self.view(other.shape)``.
+
+        Example:
+            >>> ne.arange(6).view_as(ne.zeros(3, 2)).shape
+            (3, 2)
+        """
         return self.view(other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
+        """``self.reshape(other.shape)``.
+
+        Example:
+            >>> ne.arange(6).reshape_as(ne.zeros(3, 2)).shape
+            (3, 2)
+        """
         return self.reshape(other.shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """``self.expand(other.shape)``.
+
+        Example:
+            >>> ne.tensor([1.0, 2.0]).expand_as(ne.zeros(3, 2)).shape
+            (3, 2)
+        """
         return self.expand(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dims ``start_dim..end_dim`` merged into one.
+
+        Example:
+            >>> ne.zeros(2, 3, 4).flatten(1).shape
+            (2, 12)
+        """
         nd = self.ndim
         if nd == 0:
             return self.reshape(1)
@@ -1257,15 +2134,33 @@ class Tensor:
         return self.reshape(shape)
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Dim ``dim`` split into ``sizes``.
+
+        Example:
+            >>> ne.zeros(2, 12).unflatten(1, (3, 4)).shape
+            (2, 3, 4)
+        """
         d = _dim(dim, self.ndim)
         return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
 
     def permute(self, *dims: Any) -> Tensor:
+        """Dims reordered (a view).
+
+        Example:
+            >>> ne.zeros(2, 3, 4).permute(2, 0, 1).shape
+            (4, 2, 3)
+        """
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         return ops.Permute.apply(self, tuple(d % max(self.ndim, 1) for d in dims))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Dims ``dim0`` and ``dim1`` swapped (a view).
+
+        Example:
+            >>> ne.zeros(2, 3, 4).transpose(0, 2).shape
+            (4, 3, 2)
+        """
         axes = list(range(self.ndim))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return ops.Permute.apply(self, tuple(axes))
@@ -1273,6 +2168,12 @@ class Tensor:
     swapaxes = transpose
 
     def t(self) -> Tensor:
+        """The transpose of a (at most) 2-D tensor (a view).
+
+        Example:
+            >>> ne.zeros(2, 3).t().shape
+            (3, 2)
+        """
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         if self.ndim < 2:
@@ -1280,10 +2181,22 @@ class Tensor:
         return self.transpose(0, 1)
 
     def unsqueeze(self, dim: int) -> Tensor:
+        """A size-1 dim inserted at ``dim``.
+
+        Example:
+            >>> ne.zeros(2, 3).unsqueeze(1).shape
+            (2, 1, 3)
+        """
         d = dim if dim >= 0 else self.ndim + 1 + dim
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def squeeze(self, dim: Optional[int] = None) -> Tensor:
+        """Size-1 dims removed (only ``dim`` if given).
+
+        Example:
+            >>> ne.zeros(2, 1, 3, 1).squeeze().shape, ne.zeros(2, 1, 3, 1).squeeze(1).shape
+            ((2, 3), (2, 3, 1))
+        """
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
         if isinstance(dim, (tuple, list)):
@@ -1295,12 +2208,26 @@ class Tensor:
         return self.reshape(self.shape[:d] + self.shape[d + 1 :])
 
     def expand(self, *shape: Any) -> Tensor:
+        """A broadcast view to ``shape`` (-1 keeps a dim); no copy.
+
+        Example:
+            >>> ne.tensor([[1.0], [2.0]]).expand(2, 3)
+            tensor([[1., 1., 1.],
+                    [2., 2., 2.]])
+        """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         full = tuple(self.shape[i - (len(shape) - self.ndim)] if s == -1 else s for i, s in enumerate(shape))
         return ops.Expand.apply(self, full)
 
     def repeat(self, *sizes: Any) -> Tensor:
+        """The tensor tiled ``sizes`` times along each dim (torch's ``repeat``, numpy's ``tile``).
+
+        Example:
+            >>> ne.tensor([1, 2]).repeat(2, 2)
+            tensor([[1, 2, 1, 2],
+                    [1, 2, 1, 2]])
+        """
         reps = _shape_args(sizes)
         if len(reps) < self.ndim:
             raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
@@ -1308,13 +2235,24 @@ class Tensor:
         return ops.Repeat.apply(self, reps)
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
-        """self when C-contiguous, else a C-contiguous copy (differentiable)."""
+        """self when C-contiguous, else a C-contiguous copy (differentiable).
+
+        Example:
+            >>> t = ne.zeros(2, 3).t()
+            >>> t.is_contiguous(), t.contiguous().is_contiguous()
+            (False, True)
+        """
         if self.data.flags.c_contiguous:
             return self
         return ops.Contiguous.apply(self)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> Tuple[Tensor, ...]:
-        """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+        """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes.
+
+        Example:
+            >>> [p.shape for p in ne.arange(5).split(2)], [p.shape for p in ne.arange(5).split([1, 4])]
+            ([(2,), (2,), (1,)], [(1,), (4,)])
+        """
         d = _dim(dim, self.ndim)
         n = self.shape[d]
         if isinstance(split_size_or_sections, (int, np.integer)):
@@ -1333,15 +2271,33 @@ class Tensor:
         return tuple(self[pre + (slice(a, b),)] for a, b in bounds)
 
     def chunk(self, chunks: int, dim: int = 0) -> Tuple[Tensor, ...]:
+        """``chunks`` nearly equal pieces along ``dim`` (views).
+
+        Example:
+            >>> [c.shape for c in ne.zeros(5, 2).chunk(3)]
+            [(2, 2), (2, 2), (1, 2)]
+        """
         n = self.shape[_dim(dim, self.ndim)]
         return self.split(max(-(-n // int(chunks)), 1), dim)
 
     def tensor_split(self, sections: int, dim: int = 0) -> Tuple[Tensor, ...]:
+        """``sections`` nearly equal pieces along ``dim`` (the first ones one larger).
+
+        Example:
+            >>> [p.shape for p in ne.arange(5).tensor_split(2)]
+            [(3,), (2,)]
+        """
         n = self.shape[_dim(dim, self.ndim)]
         q, r = divmod(n, int(sections))
         return self.split([q + 1] * r + [q] * (int(sections) - r), dim)
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """``length`` entries from ``start`` along ``dim`` (a view).
+
+        Example:
+            >>> ne.arange(5).narrow(0, 1, 3)
+            tensor([1, 2, 3])
+        """
         d = _dim(dim, self.ndim)
         start = int(start) % max(self.shape[d], 1) if int(start) < 0 else int(start)
         if start + length > self.shape[d]:
@@ -1349,19 +2305,43 @@ class Tensor:
         return self[(slice(None),) * d + (slice(start, start + int(length)),)]
 
     def unbind(self, dim: int = 0) -> Tuple[Tensor, ...]:
+        """The slices along ``dim`` as a tuple.
+
+        Example:
+            >>> ne.tensor([[1, 2], [3, 4]]).unbind(1)
+            (tensor([1, 3]), tensor([2, 4]))
+        """
         d = _dim(dim, self.ndim)
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
 
     def flip(self, *dims: Any) -> Tensor:
+        """The order reversed along ``dims``.
+
+        Example:
+            >>> ne.tensor([1, 2, 3]).flip(0)
+            tensor([3, 2, 1])
+        """
         ds = {_dim(d, self.ndim) for d in _shape_args(dims)}
         return self[tuple(slice(None, None, -1) if i in ds else slice(None) for i in range(self.ndim))]
 
     def index_select(self, dim: int, index: Any) -> Tensor:
+        """Entries at ``index`` along ``dim``.
+
+        Example:
+            >>> ne.tensor([10, 20, 30]).index_select(0, ne.tensor([2, 0]))
+            tensor([30, 10])
+        """
         d = _dim(dim, self.ndim)
         return self[(slice(None),) * d + (np.asarray(_as_array(index), np.int64).reshape(-1),)]
 
     def gather(self, dim: int, index: Any) -> Tensor:
-        """torch.gather: ``out[i][j] = self[i][index[i][j]]`` for ``dim=1`` (differentiable)."""
+        """torch.gather: ``out[i][j] = self[i][index[i][j]]`` for ``dim=1`` (differentiable).
+
+        Example:
+            >>> ne.tensor([[1, 2], [3, 4]]).gather(1, ne.tensor([[1], [0]]))
+            tensor([[2],
+                    [3]])
+        """
         idx = np.asarray(_as_array(index))
         if idx.dtype.kind not in "iu":
             raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
@@ -1416,43 +2396,107 @@ class Tensor:
         return ops.ScatterReduce.apply(self, idx, s, d, reduce, bool(include_self))
 
     def scatter_reduce_(self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Tensor:
-        """In-place :meth:`scatter_reduce`."""
+        """In-place :meth:`scatter_reduce`.
+
+        Example:
+            >>> t = ne.zeros(2)
+            >>> t.scatter_reduce_(0, ne.tensor([1, 1]), ne.tensor([1.0, 3.0]), "amax"); t
+            tensor([0., 3.])
+            tensor([0., 3.])
+        """
         return self._inplace_apply(lambda s: s.scatter_reduce(dim, index, src, reduce, include_self=include_self),
                                    (src,))
 
     def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        """``self`` with ``src`` added at ``index`` along ``dim`` (duplicates accumulate).
+
+        Example:
+            >>> ne.zeros(2).scatter_add(0, ne.tensor([1, 1]), ne.tensor([1.0, 2.0]))
+            tensor([0., 3.])
+        """
         s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
         return ops.Scatter.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), True)
 
     def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle (entries above diagonal ``diagonal`` set to 0).
+
+        Example:
+            >>> ne.ones(2, 2).tril()
+            tensor([[1., 0.],
+                    [1., 1.]])
+        """
         return ops.TriMask.apply(self, int(diagonal), False)
 
     def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle (entries below diagonal ``diagonal`` set to 0).
+
+        Example:
+            >>> ne.ones(2, 2).triu()
+            tensor([[1., 1.],
+                    [0., 1.]])
+        """
         return ops.TriMask.apply(self, int(diagonal), True)
 
     def diag(self, diagonal: int = 0) -> Tensor:
+        """A matrix's diagonal ``diagonal`` (1-D), or a diagonal matrix from a 1-D tensor.
+
+        Example:
+            >>> ne.tensor([[1.0, 2.0], [3.0, 4.0]]).diag()
+            tensor([1., 4.])
+        """
         return ops.Diag.apply(self, int(diagonal))
 
     def mm(self, other: Tensor) -> Tensor:
+        """Product of two matrices.
+
+        Example:
+            >>> ne.ones(2, 3).mm(ne.ones(3, 4)).shape
+            (2, 4)
+        """
         if self.ndim != 2 or _as_array(other).ndim != 2:
             raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {_as_array(other).ndim}-D")
         return self @ other
 
     def bmm(self, other: Tensor) -> Tensor:
+        """Batched matrix product of (B, n, m) and (B, m, p) tensors.
+
+        Example:
+            >>> ne.ones(4, 2, 3).bmm(ne.ones(4, 3, 5)).shape
+            (4, 2, 5)
+        """
         if self.ndim != 3 or _as_array(other).ndim != 3:
             raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {_as_array(other).ndim}-D")
         return self @ other
 
     def matmul(self, other: Tensor) -> Tensor:
+        """Matrix product with numpy/torch broadcasting (``@``).
+
+        Example:
+            >>> ne.ones(5, 2, 3).matmul(ne.ones(3, 4)).shape
+            (5, 2, 4)
+        """
         return self @ other
 
     def dot(self, other: Tensor) -> Tensor:
+        """Inner product of two 1-D tensors (0-d).
+
+        Example:
+            >>> ne.tensor([1.0, 2.0]).dot(ne.tensor([3.0, 4.0]))
+            tensor(11.)
+        """
         if self.ndim != 1 or _as_array(other).ndim != 1:
             raise RuntimeError("1D tensors expected, but got "
                                f"{self.ndim}D and {_as_array(other).ndim}D tensors")
         return self @ other
 
     def outer(self, other: Tensor) -> Tensor:
+        """Outer product of two 1-D tensors.
+
+        Example:
+            >>> ne.tensor([1.0, 2.0]).outer(ne.tensor([1.0, 10.0]))
+            tensor([[ 1., 10.],
+                    [ 2., 20.]])
+        """
         o = other if isinstance(other, Tensor) else tensor(other)
         return self.reshape(-1, 1) * o.reshape(1, -1)
 
@@ -1484,7 +2528,9 @@ def _inplace_unary(name: str) -> Callable[[Tensor], Tensor]:
         return self._inplace_apply(lambda s: getattr(s, name)())
 
     method.__name__ = name + "_"
-    method.__doc__ = f"In-place ``{name}`` (torch's autograd rules for in-place ops)."
+    method.__doc__ = (f"In-place ``{name}`` (torch's autograd rules for in-place ops).\n\n"
+                      f"Example:\n    >>> t = ne.tensor([0.25, 1.0]); y = t.{name}()\n"
+                      f"    >>> t.{name}_() is t, bool((t == y).all())\n    (True, True)\n")
     return method
 
 
@@ -1555,7 +2601,12 @@ def _as_tensors(tensors: Iterable[Any], name: str) -> list:
 
 
 def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate along ``dim`` (differentiable; mixed dtypes promote like torch)."""
+    """Concatenate along ``dim`` (differentiable; mixed dtypes promote like torch).
+
+    Example:
+        >>> ne.cat([ne.zeros(2, 3), ne.ones(1, 3)]).shape
+        (3, 3)
+    """
     ts = _as_tensors(tensors, "tensors")
     ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]  # torch skips legacy empty 1-D
     return ops.Cat.apply(_dim(dim, ts[0].ndim), *ts)
@@ -1566,7 +2617,12 @@ concatenate = cat
 
 
 def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
-    """Stack along a new dimension ``dim`` (differentiable)."""
+    """Stack along a new dimension ``dim`` (differentiable).
+
+    Example:
+        >>> ne.stack([ne.zeros(3), ne.ones(3)], dim=1).shape
+        (3, 2)
+    """
     ts = _as_tensors(tensors, "tensors")
     return ops.Stack.apply(_dim(dim, ts[0].ndim + 1), *ts)
 
@@ -1589,13 +2645,23 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
 
 
 def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise maximum (torch.maximum: ties split the gradient in half)."""
+    """Elementwise maximum (torch.maximum: ties split the gradient in half).
+
+    Example:
+        >>> ne.maximum(ne.tensor([1.0, 5.0]), ne.tensor([3.0, 2.0]))
+        tensor([3., 5.])
+    """
     ta = a if isinstance(a, Tensor) else tensor(a)
     return ops.MaxMinBinary.apply(ta, b, True, result_type(ta, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise minimum (torch.minimum)."""
+    """Elementwise minimum (torch.minimum).
+
+    Example:
+        >>> ne.minimum(ne.tensor([1.0, 5.0]), ne.tensor([3.0, 2.0]))
+        tensor([1., 2.])
+    """
     ta = a if isinstance(a, Tensor) else tensor(a)
     return ops.MaxMinBinary.apply(ta, b, False, result_type(ta, b))
 
@@ -1620,12 +2686,23 @@ def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    """Ones of ``size`` (float32 unless ``dtype``)."""
+    """Ones of ``size`` (float32 unless ``dtype``).
+
+    Example:
+        >>> ne.ones(2, 2)
+        tensor([[1., 1.],
+                [1., 1.]])
+    """
     return _factory(np.ones(_shape_args(size), to_dtype(dtype) or _F32), requires_grad, device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    """Uninitialised tensor of ``size`` (float32 unless ``dtype``)."""
+    """Uninitialised tensor of ``size`` (float32 unless ``dtype``).
+
+    Example:
+        >>> ne.empty(2, 3).shape, ne.empty(2, dtype=ne.int64).dtype
+        ((2, 3), dtype('int64'))
+    """
     return _factory(np.empty(_shape_args(size), to_dtype(dtype) or _F32), requires_grad, device)
 
 
@@ -1661,7 +2738,12 @@ def _gen():
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           generator: Any = None, **_: Any) -> Tensor:
-    """Standard normal samples from the global generator (``ne.manual_seed``)."""
+    """Standard normal samples from the global generator (``ne.manual_seed``).
+
+    Example:
+        >>> ne.randn(2, 3).shape, ne.randn(2, dtype=ne.float64).dtype
+        ((2, 3), dtype('float64'))
+    """
     dt = to_dtype(dtype) or _F32
     g = generator if isinstance(generator, np.random.Generator) else _gen()
     arr = g.standard_normal(_shape_args(size), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
@@ -1670,7 +2752,12 @@ def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          generator: Any = None, **_: Any) -> Tensor:
-    """Uniform [0, 1) samples from the global generator."""
+    """Uniform [0, 1) samples from the global generator.
+
+    Example:
+        >>> x = ne.rand(1000); bool(((x >= 0) & (x < 1)).all())
+        True
+    """
     dt = to_dtype(dtype) or _F32
     g = generator if isinstance(generator, np.random.Generator) else _gen()
     arr = g.random(_shape_args(size), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
@@ -1694,14 +2781,24 @@ def randint(low: int = 0, high: Optional[int] = None, size: Any = None, *args: A
 
 def randperm(n: int, dtype: Any = None, device: Any = None, requires_grad: bool = False,
              generator: Any = None) -> Tensor:
-    """A random permutation of ``0..n-1`` (int64)."""
+    """A random permutation of ``0..n-1`` (int64).
+
+    Example:
+        >>> sorted(ne.randperm(5).tolist())
+        [0, 1, 2, 3, 4]
+    """
     g = generator if isinstance(generator, np.random.Generator) else _gen()
     return _factory(g.permutation(int(n)).astype(to_dtype(dtype) or _I64), requires_grad, device)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Normal samples: scalar ``mean``/``std`` with ``size``, or elementwise Tensor mean/std."""
+    """Normal samples: scalar ``mean``/``std`` with ``size``, or elementwise Tensor mean/std.
+
+    Example:
+        >>> ne.normal(0.0, 1.0, size=(2, 3)).shape, ne.normal(ne.zeros(4), 1.0).shape
+        ((2, 3), (4,))
+    """
     g = generator if isinstance(generator, np.random.Generator) else _gen()
     m, s = _as_array(mean), _as_array(std)
     shape = np.broadcast_shapes(m.shape, s.shape) if size is None else (
@@ -1731,14 +2828,25 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (float32 by default)."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (float32 by default).
+
+    Example:
+        >>> ne.linspace(0, 1, 5)
+        tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
     return _factory(np.linspace(float(start), float(end), int(steps)).astype(to_dtype(dtype) or _F32),
                     requires_grad, device)
 
 
 def eye(n: int, m: Optional[int] = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
-    """Identity matrix ``n x m`` (float32 by default)."""
+    """Identity matrix ``n x m`` (float32 by default).
+
+    Example:
+        >>> ne.eye(2, 3)
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     return _factory(np.eye(int(n), None if m is None else int(m), dtype=to_dtype(dtype) or _F32),
                     requires_grad, device)
 
@@ -1750,42 +2858,72 @@ def _like(t: Any, dtype: Any) -> Tuple[tuple, np.dtype]:
 
 def zeros_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
                **_: Any) -> Tensor:
-    """Zeros with ``input``'s shape and dtype."""
+    """Zeros with ``input``'s shape and dtype.
+
+    Example:
+        >>> ne.zeros_like(ne.ones(2))
+        tensor([0., 0.])
+    """
     shape, dt = _like(input, dtype)
     return _factory(np.zeros(shape, dt), requires_grad, device)
 
 
 def ones_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
               **_: Any) -> Tensor:
-    """Ones with ``input``'s shape and dtype."""
+    """Ones with ``input``'s shape and dtype.
+
+    Example:
+        >>> ne.ones_like(ne.zeros(2, dtype=ne.int64))
+        tensor([1, 1])
+    """
     shape, dt = _like(input, dtype)
     return _factory(np.ones(shape, dt), requires_grad, device)
 
 
 def empty_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
                **_: Any) -> Tensor:
-    """Uninitialised, with ``input``'s shape and dtype."""
+    """Uninitialised, with ``input``'s shape and dtype.
+
+    Example:
+        >>> ne.empty_like(ne.zeros(2, 3, dtype=ne.float64)).dtype
+        dtype('float64')
+    """
     shape, dt = _like(input, dtype)
     return _factory(np.empty(shape, dt), requires_grad, device)
 
 
 def full_like(input: Any, fill_value: Any, dtype: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False, **_: Any) -> Tensor:
-    """``fill_value`` with ``input``'s shape and dtype."""
+    """``fill_value`` with ``input``'s shape and dtype.
+
+    Example:
+        >>> ne.full_like(ne.zeros(2), 7.5)
+        tensor([7.5, 7.5])
+    """
     shape, dt = _like(input, dtype)
     return _factory(np.full(shape, fill_value, dt), requires_grad, device)
 
 
 def randn_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
                **_: Any) -> Tensor:
-    """Standard normal samples with ``input``'s shape and dtype."""
+    """Standard normal samples with ``input``'s shape and dtype.
+
+    Example:
+        >>> ne.randn_like(ne.zeros(2, 3)).shape
+        (2, 3)
+    """
     shape, dt = _like(input, dtype)
     return randn(*shape, dtype=dt, device=device, requires_grad=requires_grad)
 
 
 def rand_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,  # noqa: A002
               **_: Any) -> Tensor:
-    """Uniform [0, 1) samples with ``input``'s shape and dtype."""
+    """Uniform [0, 1) samples with ``input``'s shape and dtype.
+
+    Example:
+        >>> ne.rand_like(ne.zeros(2, 3)).shape
+        (2, 3)
+    """
     shape, dt = _like(input, dtype)
     return rand(*shape, dtype=dt, device=device, requires_grad=requires_grad)
 
