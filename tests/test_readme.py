@@ -40,7 +40,7 @@ BLOCKS = _blocks()
 def test_readme_has_python_blocks():
     if not os.path.exists(README):
         pytest.skip("README.md is not next to the tests (installed package)")
-    assert len(BLOCKS) >= 2, "README.md lost its ```python examples?"
+    assert len(BLOCKS) >= 1, "README.md lost its ```python examples?"
 
 
 @pytest.mark.parametrize("line,code", BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
