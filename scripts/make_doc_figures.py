@@ -146,7 +146,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run = run_page(page)
         rel = os.path.relpath(page, ROOT)
         if run.returncode != 0:
-            print(f"{rel}: FAILED ({run.seconds:.1f} s)\n{run.stderr[-3000:]}", file=sys.stderr)
+            print(f"{rel}: FAILED ({run.seconds:.1f} s)\n{run.stdout[-2000:]}{run.stderr[-3000:]}", file=sys.stderr)
             status = 1
             continue
         copied = []
