@@ -21,7 +21,7 @@ Every ``>>>`` example of the walked docstrings (and of the public modules' docst
 with ``doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE`` in a namespace holding ``ne`` (``import nnengine
 as ne``), ``nn`` (``nnengine.nn``), ``F`` (``nnengine.nn.functional``) and ``np`` (``import numpy as np``) on top of
 the globals of the module that defines the name (doctest's own default, so ``Linear(4, 2)`` works in
-``nnengine/nn/modules/linear.py``), after ``ne.manual_seed(0)`` and ``np.random.seed(0)``, in a temporary working directory; an example may import more itself.
+``nnengine/nn/modules/linear.py``), after ``ne.manual_seed(0)`` and ``np.random.seed(0)``, in a fresh temporary working directory; an example may import more itself.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from __future__ import annotations
 import doctest
 import importlib
 import inspect
+import os
 import pkgutil
-import sys
+import tempfile
 import types
 import warnings
 from pathlib import Path
@@ -107,7 +108,7 @@ def has_example(text: str) -> bool:
 def _namespace(module: str) -> dict:
     import nnengine.nn.functional as F
 
-    globs = dict(vars(sys.modules[module])) if module in sys.modules else {}
+    globs = dict(vars(importlib.import_module(module)))
     globs.update({"ne": nnengine, "nn": nnengine.nn, "F": F, "np": np})
     return globs
 
@@ -119,9 +120,14 @@ def run_examples(text: str, name: str, module: str) -> str:
     np.random.seed(0)
     test = doctest.DocTestParser().get_doctest(text, _namespace(module), name, module, 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
-    with warnings.catch_warnings():
+    cwd = os.getcwd()
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter("ignore")
-        runner.run(test, out=out.append, clear_globs=True)
+        os.chdir(tmp)  # each docstring writes its files in a fresh directory
+        try:
+            runner.run(test, out=out.append, clear_globs=True)
+        finally:
+            os.chdir(cwd)
     return "".join(out)
 
 
@@ -152,8 +158,7 @@ def _gaps() -> set[str]:
     return {ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")}
 
 
-def test_every_public_name_has_a_running_example(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # examples that save a file write it here
+def test_every_public_name_has_a_running_example():
     docs, failures = check_all()
     gaps = _gaps()
     new = sorted(set(failures) - gaps)

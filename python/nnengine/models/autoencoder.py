@@ -47,9 +47,11 @@ class Autoencoder(nn.Module):
     ``out_activation`` (sigmoid for pixels in [0, 1]). ``encoder`` and ``decoder`` are nn.Sequential.
 
     Example:
-        >>> ae = Autoencoder(64, code_size=8, hidden_sizes=(128,))
-        >>> loss = ae.reconstruction_loss(x)      # x (N, 64) in [0, 1]
-        >>> loss.backward()
+        >>> ae = Autoencoder(64, code_size=8, hidden_sizes=(32,))
+        >>> x = ne.rand(16, 64)  # inputs in [0, 1]
+        >>> ae.reconstruction_loss(x).backward()
+        >>> ae.encode(x).shape, ae(x).shape
+        ((16, 8), (16, 64))
     """
 
     def __init__(self, in_features: int, code_size: int, hidden_sizes: Sequence[int] = (128,),
@@ -65,14 +67,32 @@ class Autoencoder(nn.Module):
         self.decoder = _dense_stack([self.code_size, *reversed(hidden), self.in_features], activation, out_activation)
 
     def encode(self, x: Tensor) -> Tensor:
+        """The code ``(N, code_size)`` of ``x``.
+
+        Example:
+            >>> Autoencoder(64, 8).encode(ne.rand(4, 64)).shape
+            (4, 8)
+        """
         x = as_tensor(x)
         return self.encoder(x.flatten(1) if x.ndim > 2 else x)
 
     def decode(self, code: Tensor) -> Tensor:
+        """The reconstruction ``(N, in_features)`` of a code.
+
+        Example:
+            >>> Autoencoder(64, 8).decode(ne.rand(4, 8)).shape
+            (4, 64)
+        """
         return self.decoder(as_tensor(code))
 
     def corrupt(self, x: Tensor) -> Tensor:
-        """The input the encoder sees during training (identity here; noisy in DenoisingAutoencoder)."""
+        """The input the encoder sees during training (identity here; noisy in DenoisingAutoencoder).
+
+        Example:
+            >>> x = ne.rand(2, 8)
+            >>> Autoencoder(8, 2).corrupt(x) is x
+            True
+        """
         return x
 
     def forward(self, x: Tensor) -> Tensor:
@@ -80,13 +100,26 @@ class Autoencoder(nn.Module):
         return self.decode(self.encode(self.corrupt(x) if self.training else x)).reshape(x.shape)
 
     def reconstruction_loss(self, x: Tensor) -> Tensor:
-        """Mean squared error between ``forward(x)`` and the clean ``x``."""
+        """Mean squared error between ``forward(x)`` and the clean ``x``.
+
+        Example:
+            >>> ae = Autoencoder(64, 8)
+            >>> ae.reconstruction_loss(ne.rand(4, 64)).shape
+            ()
+        """
         x = as_tensor(x)
         return F.mse_loss(self.forward(x), x.detach())
 
     def fit(self, x, epochs: int = 30, lr: float = 3e-3, batch_size: int = 64, verbose: bool = False) -> List[float]:
         """Adam on ``reconstruction_loss`` over shuffled minibatches of ``x``; returns per-epoch mean losses
-        and leaves the model in eval mode."""
+        and leaves the model in eval mode.
+
+        Example:
+            >>> ae = Autoencoder(64, code_size=8, hidden_sizes=(32,))
+            >>> losses = ae.fit(ne.rand(64, 64).numpy(), epochs=2, batch_size=32)
+            >>> len(losses)
+            2
+        """
         x = as_array(x)
         opt = adam(self.parameters(), lr)
         self.train()
@@ -110,7 +143,10 @@ class DenoisingAutoencoder(Autoencoder):
 
     Example:
         >>> dae = DenoisingAutoencoder(64, code_size=8, noise_std=0.2)
-        >>> dae.train(); loss = dae.reconstruction_loss(x)
+        >>> x = ne.rand(4, 64)
+        >>> loss = dae.train().reconstruction_loss(x)  # encodes a noisy x, compares with the clean x
+        >>> loss.backward(); dae.eval()(x).shape
+        (4, 64)
     """
 
     def __init__(self, in_features: int, code_size: int, hidden_sizes: Sequence[int] = (128,),
@@ -124,6 +160,14 @@ class DenoisingAutoencoder(Autoencoder):
         self.noise_std, self.mask_prob = float(noise_std), float(mask_prob)
 
     def corrupt(self, x: Tensor) -> Tensor:
+        """``x`` with Gaussian noise (``noise_std``) and masking noise (``mask_prob``): what the encoder sees in
+        training (``forward`` skips it in eval mode).
+
+        Example:
+            >>> dae = DenoisingAutoencoder(8, 2, noise_std=0.5)
+            >>> bool((dae.corrupt(ne.zeros(2, 8)) != 0).any())
+            True
+        """
         arr = x.data
         noisy = arr + gaussian(arr.shape, self.noise_std) if self.noise_std > 0 else arr.copy()
         if self.mask_prob > 0:
@@ -132,7 +176,13 @@ class DenoisingAutoencoder(Autoencoder):
 
 
 def upsample_nearest2x(x: Tensor) -> Tensor:
-    """``(N, C, H, W) -> (N, C, 2H, 2W)`` by repeating each pixel (differentiable: reshape + expand)."""
+    """``(N, C, H, W) -> (N, C, 2H, 2W)`` by repeating each pixel (differentiable: reshape + expand).
+
+    Example:
+        >>> upsample_nearest2x(ne.tensor([[[[1.0, 2.0]]]]))
+        tensor([[[[1., 1., 2., 2.],
+                  [1., 1., 2., 2.]]]])
+    """
     n, c, h, w = x.shape
     return x.reshape(n, c, h, 1, w, 1).expand(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w)
 
@@ -151,8 +201,10 @@ class ConvAutoencoder(Autoencoder):
     stages and a sigmoid at the end. H and W must be divisible by ``2 ** len(channels)``.
 
     Example:
-        >>> cae = ConvAutoencoder(1, (8, 8), code_size=8, channels=(16, 32))
-        >>> loss = cae.reconstruction_loss(x)      # x (N, 1, 8, 8)
+        >>> cae = ConvAutoencoder(1, (8, 8), code_size=8, channels=(4, 8))
+        >>> x = ne.rand(2, 1, 8, 8)
+        >>> cae.encode(x).shape, cae(x).shape
+        ((2, 8), (2, 1, 8, 8))
     """
 
     def __init__(self, in_channels: int = 1, image_size: Sequence[int] = (8, 8), code_size: int = 8,
@@ -197,8 +249,20 @@ class ConvAutoencoder(Autoencoder):
         return x
 
     def encode(self, x: Tensor) -> Tensor:
+        """The code ``(N, code_size)`` of images ``(N, C, H, W)``.
+
+        Example:
+            >>> ConvAutoencoder(1, (8, 8), code_size=8, channels=(4, 8)).encode(ne.rand(2, 1, 8, 8)).shape
+            (2, 8)
+        """
         return self.encoder(self._images(as_tensor(x)))
 
     def decode(self, code: Tensor) -> Tensor:
+        """Images ``(N, C, H, W)`` from codes.
+
+        Example:
+            >>> ConvAutoencoder(1, (8, 8), code_size=8, channels=(4, 8)).decode(ne.rand(2, 8)).shape
+            (2, 1, 8, 8)
+        """
         h = self.decoder_fc(as_tensor(code))
         return self.decoder(h.reshape((h.shape[0],) + self._small))

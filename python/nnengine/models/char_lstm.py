@@ -21,7 +21,8 @@ class CharLSTM(nn.Module):
     Example:
         >>> model = CharLSTM("abc ", hidden_size=32)
         >>> logits, state = model(model.encode(["abc", "cab"]))
-        >>> text = model.sample("ab", length=20, seed=0)
+        >>> logits.shape, len(model.sample("ab", length=20, seed=0))
+        ((2, 3, 4), 22)
     """
 
     def __init__(self, vocab: str, hidden_size: int = 128, num_layers: int = 1) -> None:
@@ -36,12 +37,23 @@ class CharLSTM(nn.Module):
 
     def encode(self, text: Any) -> np.ndarray:
         """Ids (int64) of ``text`` (a string -> (T,), a list of equal-length strings -> (B, T));
-        unknown characters are dropped."""
+        unknown characters are dropped.
+
+        Example:
+            >>> CharLSTM("abc ").encode("cab")
+            array([2, 0, 1])
+        """
         if isinstance(text, str):
             return np.fromiter((self._index[c] for c in text if c in self._index), np.int64)
         return np.stack([self.encode(t) for t in text])
 
     def decode(self, ids: Any) -> str:
+        """The text of ids (a 1-D sequence).
+
+        Example:
+            >>> m = CharLSTM("abc "); m.decode(m.encode("a cab"))
+            'a cab'
+        """
         return "".join(self.vocab[int(i)] for i in np.asarray(ids).reshape(-1))
 
     def forward(self, ids: Any, state: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, Any]:
@@ -55,7 +67,14 @@ class CharLSTM(nn.Module):
         return self.head(out), state
 
     def sample(self, prompt: str, length: int = 200, temperature: float = 0.8, seed: Optional[int] = None) -> str:
-        """``prompt`` followed by ``length`` sampled characters (the state is streamed one step at a time)."""
+        """``prompt`` followed by ``length`` sampled characters (the state is streamed one step at a time).
+
+        Example:
+            >>> m = CharLSTM("abc ", hidden_size=16)
+            >>> s = m.sample("ab", length=10, seed=0)
+            >>> len(s), s[:2], set(s) <= set("abc ")
+            (12, 'ab', True)
+        """
         rng = np.random.default_rng(seed)
         ids = self.encode(prompt)
         if ids.size == 0:

@@ -25,10 +25,10 @@ class DBN(nn.Module):
     cross-entropy. ``forward(x)`` is the deterministic up-pass (top hidden probabilities).
 
     Example:
-        >>> dbn = DBN([64, 128, 64])
-        >>> dbn.pretrain(x_unlabelled, epochs=10)
-        >>> mlp = dbn.unroll(10)
-        >>> DBN.finetune(mlp, x, y, epochs=50)
+        >>> x = (ne.rand(40, 16) > 0.5).float().numpy()
+        >>> dbn = DBN([16, 8, 4]); _ = dbn.pretrain(x, epochs=1)
+        >>> mlp = dbn.unroll(num_classes=3); mlp(ne.tensor(x)).shape
+        (40, 3)
     """
 
     def __init__(self, sizes: Sequence[int], k: int = 1) -> None:
@@ -48,7 +48,14 @@ class DBN(nn.Module):
 
     def pretrain(self, x, epochs: int = 10, lr: float = 0.05, batch_size: int = 20,
                  verbose: bool = False) -> List[List[float]]:
-        """Greedy layer-wise CD training; returns each RBM's per-epoch reconstruction errors."""
+        """Greedy layer-wise CD training; returns each RBM's per-epoch reconstruction errors.
+
+        Example:
+            >>> x = (ne.rand(40, 16) > 0.5).float().numpy()
+            >>> history = DBN([16, 8, 4]).pretrain(x, epochs=2)
+            >>> len(history), len(history[0])
+            (2, 2)
+        """
         h = as_array(x)
         h = h.reshape(len(h), -1)
         history = []
@@ -60,7 +67,16 @@ class DBN(nn.Module):
         return history
 
     def unroll(self, num_classes: int, pretrained: bool = True) -> nn.Sequential:
-        """The MLP ``Linear + Sigmoid`` per RBM plus a Linear classifier head (logits)."""
+        """The MLP ``Linear + Sigmoid`` per RBM plus a Linear classifier head (logits).
+
+        Example:
+            >>> DBN([16, 8]).unroll(num_classes=3)
+            Sequential(
+              (0): Linear(in_features=16, out_features=8, bias=True)
+              (1): Sigmoid()
+              (2): Linear(in_features=8, out_features=3, bias=True)
+            )
+        """
         if int(num_classes) < 1:
             raise ValueError(f"num_classes: expected a positive count, got {num_classes}")
         mods: List[nn.Module] = []
@@ -75,7 +91,14 @@ class DBN(nn.Module):
 
     @staticmethod
     def finetune(mlp: nn.Module, x, y, epochs: int = 50, lr: float = 3e-3, batch_size: int = 32) -> List[float]:
-        """Adam on cross-entropy; returns per-epoch mean losses (the model is left in eval mode)."""
+        """Adam on cross-entropy; returns per-epoch mean losses (the model is left in eval mode).
+
+        Example:
+            >>> x, y = ne.rand(30, 16).numpy(), np.arange(30) % 3
+            >>> mlp = DBN([16, 8]).unroll(3)
+            >>> len(DBN.finetune(mlp, x, y, epochs=2))
+            2
+        """
         x = as_array(x)
         x = x.reshape(len(x), -1)
         y = np.asarray(y, dtype=np.int64)
@@ -95,7 +118,13 @@ class DBN(nn.Module):
 
     @staticmethod
     def accuracy(model: nn.Module, x, y) -> float:
-        """Fraction of rows of ``x`` whose argmax logit equals ``y``."""
+        """Fraction of rows of ``x`` whose argmax logit equals ``y``.
+
+        Example:
+            >>> x, y = ne.rand(30, 16).numpy(), np.arange(30) % 3
+            >>> 0.0 <= DBN.accuracy(DBN([16, 8]).unroll(3), x, y) <= 1.0
+            True
+        """
         with no_grad():
             x = as_array(x)
             return float((model(Tensor(x.reshape(len(x), -1))).data.argmax(1) == np.asarray(y)).mean())

@@ -25,9 +25,10 @@ class GAN(nn.Module):
 
     Example:
         >>> gan = GAN(64, latent_size=16)
-        >>> fake = gan.generate(64)                       # differentiable w.r.t. the generator
-        >>> d_loss = gan.discriminator_loss(x, fake); d_loss.backward(); d_opt.step()
-        >>> g_loss = gan.generator_loss(fake); g_loss.backward(); g_opt.step()
+        >>> x = ne.rand(8, 64)
+        >>> d_loss, g_loss = gan.losses(x)
+        >>> gan.generate(4).shape, d_loss.shape
+        ((4, 64), ())
     """
 
     def __init__(self, out_features: int, latent_size: int = 16, generator_hidden: Sequence[int] = (128, 128),
@@ -45,16 +46,32 @@ class GAN(nn.Module):
                 m.negative_slope = 0.2
 
     def noise(self, n: int) -> Tensor:
+        """``n`` latent vectors from N(0, I), ``(n, latent_size)``.
+
+        Example:
+            >>> GAN(64, latent_size=16).noise(3).shape
+            (3, 16)
+        """
         return Tensor(gaussian((int(n), self.latent_size)))
 
     def generate(self, n: int) -> Tensor:
-        """``n`` generator samples (graph kept, for the generator's update)."""
+        """``n`` generator samples (graph kept, for the generator's update).
+
+        Example:
+            >>> g = GAN(64).generate(2); g.shape, g.requires_grad
+            ((2, 64), True)
+        """
         if int(n) < 1:
             raise ValueError(f"n: expected a positive count, got {n}")
         return self.generator(self.noise(n))
 
     def sample(self, n: int) -> Tensor:
-        """``n`` generator samples without a graph."""
+        """``n`` generator samples without a graph.
+
+        Example:
+            >>> s = GAN(64).sample(2); s.shape, s.requires_grad
+            ((2, 64), False)
+        """
         with no_grad():
             return self.generate(n)
 
@@ -62,7 +79,13 @@ class GAN(nn.Module):
         return self.generator(as_tensor(z))
 
     def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
-        """BCE of the discriminator on real (target 1) and detached fake (target 0) samples."""
+        """BCE of the discriminator on real (target 1) and detached fake (target 0) samples.
+
+        Example:
+            >>> gan = GAN(64)
+            >>> gan.discriminator_loss(ne.rand(4, 64), gan.generate(4)).item() > 0
+            True
+        """
         real = as_tensor(real)
         real = real.flatten(1) if real.ndim > 2 else real
         lr = self.discriminator(real)
@@ -72,14 +95,27 @@ class GAN(nn.Module):
         return (F.binary_cross_entropy_with_logits(lr, ones) + F.binary_cross_entropy_with_logits(lf, zeros)) * 0.5
 
     def generator_loss(self, fake: Tensor) -> Tensor:
-        """Non-saturating generator loss ``-log D(fake)``."""
+        """Non-saturating generator loss ``-log D(fake)``.
+
+        Example:
+            >>> gan = GAN(64)
+            >>> gan.generator_loss(gan.generate(4)).item() > 0
+            True
+        """
         lf = self.discriminator(fake)
         return F.binary_cross_entropy_with_logits(lf, Tensor(lf.data * 0 + 1))
 
     def fit(self, x, epochs: int = 150, lr: float = 2e-3, batch_size: int = 64, betas: tuple = (0.5, 0.999),
             verbose: bool = False) -> List[Tuple[float, float]]:
         """Alternating Adam updates (discriminator on real + detached fakes, then generator on the same
-        fakes); returns per-epoch mean ``(discriminator_loss, generator_loss)``."""
+        fakes); returns per-epoch mean ``(discriminator_loss, generator_loss)``.
+
+        Example:
+            >>> gan = GAN(16, latent_size=4, generator_hidden=(16,), discriminator_hidden=(16,))
+            >>> history = gan.fit(ne.rand(32, 16).numpy(), epochs=2, batch_size=16)
+            >>> len(history)
+            2
+        """
         x = as_array(x)
         x = x.reshape(len(x), -1)
         g_opt = adam(self.generator.parameters(), lr, betas)
@@ -111,7 +147,12 @@ class GAN(nn.Module):
         return per_epoch
 
     def losses(self, real: Tensor) -> Tuple[Tensor, Tensor]:
-        """``(discriminator_loss, generator_loss)`` on one batch of real data and as many fresh fakes."""
+        """``(discriminator_loss, generator_loss)`` on one batch of real data and as many fresh fakes.
+
+        Example:
+            >>> d, g = GAN(64).losses(ne.rand(4, 64)); d.shape, g.shape
+            ((), ())
+        """
         fake = self.generate(as_tensor(real).shape[0])
         return self.discriminator_loss(real, fake), self.generator_loss(fake)
 
@@ -123,7 +164,9 @@ def sample_score(probs: np.ndarray, min_share: float = 0.02) -> Tuple[float, flo
     score near ``(1, 1, C)``; a collapsed generator scores entropy near 0.
 
     Example:
-        >>> conf, spread, covered = sample_score(clf.predict_proba(gan.sample(1000).numpy()))
+        >>> probs = np.eye(4)[np.arange(100) % 4] * 0.9 + 0.025  # a classifier's p(class | sample)
+        >>> sample_score(probs)
+        (0.925, 1.0, 4)
     """
     p = np.asarray(probs, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] < 2:

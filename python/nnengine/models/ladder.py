@@ -29,9 +29,11 @@ class Ladder(nn.Module):
     and the clean ``z_L``, on all rows. Set ``denoising_weight=0`` for the purely supervised baseline.
 
     Example:
-        >>> ladder = Ladder([784, 500, 250, 10])
-        >>> ladder.fit(x_labelled, y_labelled, x_unlabelled, epochs=50)
-        >>> acc = ladder.accuracy(x_test, y_test)
+        >>> ladder = Ladder([16, 8, 3])
+        >>> x, y = ne.rand(12, 16).numpy(), np.arange(12) % 3
+        >>> _ = ladder.fit(x[:6], y[:6], x[6:], epochs=2)
+        >>> 0.0 <= ladder.accuracy(x, y) <= 1.0
+        True
     """
 
     def __init__(self, sizes: Sequence[int], noise_std: float = 0.3, denoising_weight: float = 1.0,
@@ -80,7 +82,13 @@ class Ladder(nn.Module):
         return (z - mean) / (var + self.eps).sqrt(), mean, var
 
     def encode(self, x: Tensor, noisy: bool) -> Tuple[Tensor, Tensor, List[Tuple[Tensor, Tensor]]]:
-        """``(logits, z_L, [(mean, var) per layer])`` of the clean or corrupted path."""
+        """``(logits, z_L, [(mean, var) per layer])`` of the clean or corrupted path.
+
+        Example:
+            >>> logits, z, stats = Ladder([16, 8, 3]).encode(ne.rand(4, 16), noisy=True)
+            >>> logits.shape, len(stats)
+            ((4, 3), 2)
+        """
         h = x + gaussian(x.shape, self.noise_std) if noisy and self.noise_std > 0 else x
         stats = []
         n = len(self.layers)
@@ -97,7 +105,12 @@ class Ladder(nn.Module):
         raise AssertionError("unreachable")
 
     def forward(self, x: Tensor) -> Tensor:
-        """Class logits of the clean path."""
+        """Class logits of the clean path.
+
+        Example:
+            >>> Ladder([16, 8, 3]).eval()(ne.rand(4, 16)).shape
+            (4, 3)
+        """
         x = x if isinstance(x, Tensor) else Tensor(as_array(x))
         return self.encode(x.flatten(1) if x.ndim > 2 else x, noisy=False)[0]
 
@@ -109,7 +122,13 @@ class Ladder(nn.Module):
         return (z_noisy - mu) * v + mu
 
     def loss(self, x_labelled, y_labelled, x_unlabelled=None) -> Tuple[Tensor, dict]:
-        """``(total, {"supervised", "denoising"})`` on one batch of labelled and (optional) unlabelled rows."""
+        """``(total, {"supervised", "denoising"})`` on one batch of labelled and (optional) unlabelled rows.
+
+        Example:
+            >>> total, parts = Ladder([16, 8, 3]).loss(ne.rand(4, 16), np.array([0, 1, 2, 0]), ne.rand(6, 16))
+            >>> total.shape, sorted(parts)
+            ((), ['denoising', 'supervised'])
+        """
         xl = as_array(x_labelled)
         parts = [xl.reshape(len(xl), -1)]
         if x_unlabelled is not None and len(x_unlabelled):
@@ -139,7 +158,13 @@ class Ladder(nn.Module):
             batch_size: int = 100, labelled_batch: Optional[int] = None) -> List[float]:
         """Adam; each step takes ``labelled_batch`` labelled rows (default: all, capped at batch_size) and
         ``batch_size`` unlabelled rows; an epoch is one pass over the unlabelled data (or 10 steps without
-        it). Returns per-epoch mean losses and leaves the model in eval mode."""
+        it). Returns per-epoch mean losses and leaves the model in eval mode.
+
+        Example:
+            >>> x, y = ne.rand(12, 16).numpy(), np.arange(12) % 3
+            >>> len(Ladder([16, 8, 3]).fit(x, y, epochs=2))
+            2
+        """
         xl, yl = as_array(x_labelled), np.asarray(y_labelled, dtype=np.int64)
         xu = None if x_unlabelled is None else as_array(x_unlabelled)
         nlb = min(len(xl), int(labelled_batch or batch_size))
@@ -164,7 +189,13 @@ class Ladder(nn.Module):
         return history
 
     def accuracy(self, x, y) -> float:
-        """Clean-path (eval mode) accuracy."""
+        """Clean-path (eval mode) accuracy.
+
+        Example:
+            >>> x, y = ne.rand(12, 16).numpy(), np.arange(12) % 3
+            >>> 0.0 <= Ladder([16, 8, 3]).accuracy(x, y) <= 1.0
+            True
+        """
         was = self.training
         self.eval()
         with no_grad():

@@ -17,7 +17,8 @@ class LeNet5(nn.Module):
 
     Example:
         >>> model = LeNet5(num_classes=10)
-        >>> logits = model(x)   # x (N, 1, 28, 28) -> (N, 10)
+        >>> model(ne.randn(2, 1, 28, 28)).shape
+        (2, 10)
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, batch_norm: bool = False, dropout: float = 0.0,

@@ -16,7 +16,9 @@ class LogisticRegression(nn.Module):
 
     Example:
         >>> model = LogisticRegression(30, 2)
-        >>> loss = nn.CrossEntropyLoss()(model(x), y)
+        >>> x, y = ne.randn(8, 30), ne.tensor([0, 1] * 4)
+        >>> nn.CrossEntropyLoss()(model(x), y).shape
+        ()
     """
 
     def __init__(self, in_features: int, num_classes: int = 2, **layer_kwargs: Any) -> None:
@@ -27,6 +29,13 @@ class LogisticRegression(nn.Module):
         return self.linear(x)
 
     def predict_proba(self, x: Tensor) -> Tensor:
+        """Class probabilities: softmax of the logits (sigmoid for one output).
+
+        Example:
+            >>> p = LogisticRegression(4, 3).predict_proba(ne.randn(2, 4))
+            >>> p.shape, bool(ne.allclose(p.sum(1), ne.ones(2)))
+            ((2, 3), True)
+        """
         from .. import functional as F
 
         logits = self.forward(x)

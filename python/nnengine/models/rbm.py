@@ -30,10 +30,11 @@ class RBM(nn.Module):
     ``forward(v)`` gives the hidden probabilities as a differentiable Tensor (features for a classifier).
 
     Example:
-        >>> rbm = RBM(64, 128, k=1)
-        >>> opt = SGD(rbm.parameters(), lr=0.05, momentum=0.5)
-        >>> err = rbm.contrastive_divergence(batch); opt.step()
-        >>> feats = rbm(x)                   # (N, 128) hidden probabilities
+        >>> rbm = RBM(16, 8, k=1)
+        >>> v = (ne.rand(10, 16) > 0.5).float().numpy()
+        >>> err = rbm.contrastive_divergence(v)
+        >>> rbm(ne.tensor(v)).shape  # hidden probabilities
+        (10, 8)
     """
 
     def __init__(self, n_visible: int, n_hidden: int, k: int = 1, persistent: bool = False,
@@ -55,13 +56,25 @@ class RBM(nn.Module):
 
     # ------------------------------------------------------------------ Gibbs half-steps (numpy)
     def sample_hidden(self, v, sample: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-        """``(p(h=1|v), h sample or None)`` as float32 arrays ``(N, n_hidden)``."""
+        """``(p(h=1|v), h sample or None)`` as float32 arrays ``(N, n_hidden)``.
+
+        Example:
+            >>> p, h = RBM(16, 8).sample_hidden(np.ones((3, 16), np.float32))
+            >>> p.shape, sorted(set(h.ravel().tolist())) <= [0.0, 1.0]
+            ((3, 8), True)
+        """
         v = self._check(v, self.n_visible, "v")
         seed = _random.seed_int() if sample else None
         return _core.rbm_sample(v, self.weight.data, self.hidden_bias.data, True, seed)
 
     def sample_visible(self, h, sample: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-        """``(p(v=1|h), v sample or None)`` as float32 arrays ``(N, n_visible)``."""
+        """``(p(v=1|h), v sample or None)`` as float32 arrays ``(N, n_visible)``.
+
+        Example:
+            >>> p, v = RBM(16, 8).sample_visible(np.ones((3, 8), np.float32), sample=False)
+            >>> p.shape, v
+            ((3, 16), None)
+        """
         h = self._check(h, self.n_hidden, "h")
         seed = _random.seed_int() if sample else None
         return _core.rbm_sample(h, self.weight.data, self.visible_bias.data, False, seed)
@@ -76,7 +89,14 @@ class RBM(nn.Module):
     # ------------------------------------------------------------------ training
     def contrastive_divergence(self, v) -> float:
         """One CD-k / PCD-k gradient estimate into ``.grad`` (descent direction convention); returns the
-        mean squared error of the one-step reconstruction ``p(v|h0)`` against ``v``."""
+        mean squared error of the one-step reconstruction ``p(v|h0)`` against ``v``.
+
+        Example:
+            >>> rbm = RBM(16, 8)
+            >>> err = rbm.contrastive_divergence((ne.rand(10, 16) > 0.5).float().numpy())
+            >>> err >= 0, [p.grad is not None for p in rbm.parameters()]
+            (True, [True, True, True])
+        """
         v0 = self._check(v, self.n_visible, "v")
         n = v0.shape[0]
         ph0, h0 = self.sample_hidden(v0)
@@ -107,7 +127,13 @@ class RBM(nn.Module):
     def fit(self, x, epochs: int = 10, lr: float = 0.05, batch_size: int = 20, momentum: float = 0.9,
             verbose: bool = False) -> List[float]:
         """SGD with momentum (0.5 for the first 5 epochs, then ``momentum``, as in Hinton 2010) on CD/PCD
-        gradients; returns the per-epoch mean reconstruction error."""
+        gradients; returns the per-epoch mean reconstruction error.
+
+        Example:
+            >>> rbm = RBM(16, 8)
+            >>> len(rbm.fit((ne.rand(40, 16) > 0.5).float().numpy(), epochs=2))
+            2
+        """
         x = as_array(x)
         x = x.reshape(len(x), -1)
         vel = [np.zeros_like(p.data) for p in self.parameters()]
@@ -129,28 +155,54 @@ class RBM(nn.Module):
         return history
 
     def reset_chains(self) -> None:
-        """Forget the persistent chains (PCD restarts them from the next batch)."""
+        """Forget the persistent chains (PCD restarts them from the next batch).
+
+        Example:
+            >>> rbm = RBM(16, 8, persistent=True, num_chains=10)
+            >>> _ = rbm.contrastive_divergence(np.ones((10, 16), np.float32))
+            >>> rbm.reset_chains()
+        """
         self._chain = None
 
     # ------------------------------------------------------------------ inference
     def forward(self, v: Tensor) -> Tensor:
-        """Hidden probabilities ``sigmoid(v W^T + c)`` (differentiable)."""
+        """Hidden probabilities ``sigmoid(v W^T + c)`` (differentiable).
+
+        Example:
+            >>> RBM(16, 8)(ne.rand(3, 16)).shape
+            (3, 8)
+        """
         v = v if isinstance(v, Tensor) else Tensor(as_array(v))
         return F.sigmoid(F.linear(v.flatten(1) if v.ndim > 2 else v, self.weight, self.hidden_bias))
 
     def reconstruct(self, v) -> np.ndarray:
-        """Mean-field up-down pass ``p(v | p(h|v))``."""
+        """Mean-field up-down pass ``p(v | p(h|v))``.
+
+        Example:
+            >>> RBM(16, 8).reconstruct(np.ones((3, 16), np.float32)).shape
+            (3, 16)
+        """
         ph, _ = self.sample_hidden(v, sample=False)
         return self.sample_visible(ph, sample=False)[0]
 
     def free_energy(self, v) -> np.ndarray:
-        """``F(v) = -v.b - sum_j softplus(c_j + W_j v)`` per row (float64)."""
+        """``F(v) = -v.b - sum_j softplus(c_j + W_j v)`` per row (float64).
+
+        Example:
+            >>> RBM(16, 8).free_energy(np.ones((3, 16), np.float32)).shape
+            (3,)
+        """
         v = self._check(v, self.n_visible, "v").astype(np.float64)
         pre = v @ self.weight.data.T.astype(np.float64) + self.hidden_bias.data
         return -(v @ self.visible_bias.data) - np.logaddexp(0.0, pre).sum(1)
 
     def gibbs_sample(self, n: int, steps: int = 1000, init=None) -> np.ndarray:
-        """Run ``steps`` Gibbs steps from ``init`` (or uniform noise) and return ``p(v|h)`` of the last step."""
+        """Run ``steps`` Gibbs steps from ``init`` (or uniform noise) and return ``p(v|h)`` of the last step.
+
+        Example:
+            >>> RBM(16, 8).gibbs_sample(5, steps=10).shape
+            (5, 16)
+        """
         v = as_array(init) if init is not None else as_array(_random.generator().random((int(n), self.n_visible)) < 0.5)
         pv = v
         for _ in range(int(steps)):

@@ -30,7 +30,13 @@ Arrays = Tuple[np.ndarray, ...]
 
 
 class RecurrentAdapter:
-    """The uniform view of a recurrent model (see the module docstring)."""
+    """The uniform view of a recurrent model (see the module docstring).
+
+    Example:
+        >>> a = adapt(nn.GRUCell(3, 8))
+        >>> a.input_size, a.output_size, a.state_shapes
+        (3, 8, ((8,),))
+    """
 
     def __init__(self, module: Module, input_size: int, output_size: int, state_shapes: Tuple[Tuple[int, ...], ...],
                  fwd: Callable[[Tensor, State], Tuple[Tensor, State]],
@@ -43,14 +49,35 @@ class RecurrentAdapter:
         self._infer = infer
 
     def init_state(self, batch: int) -> Tuple[np.ndarray, ...]:
+        """Zero states for ``batch`` streams, one array per state tensor.
+
+        Example:
+            >>> [s.shape for s in adapt(nn.LSTMCell(3, 8)).init_state(2)]
+            [(2, 8), (2, 8)]
+        """
         return tuple(np.zeros((batch, *s), np.float32) for s in self.state_shapes)
 
     def forward(self, x: Tensor, state: State) -> Tuple[Tensor, State]:
+        """One step (or a window) of the model on ``x`` from ``state``, with autograd: (output, new state).
+
+        Example:
+            >>> a = adapt(nn.LSTMCell(3, 8))
+            >>> y, state = a.forward(ne.zeros(1, 2, 3), tuple(ne.tensor(s) for s in a.init_state(2)))
+            >>> y.shape, len(state)
+            ((1, 2, 8), 2)
+        """
         return self._fwd(x, state)
 
     def infer(self, x: np.ndarray, state: Arrays) -> Tuple[np.ndarray, Arrays]:
         """``forward`` without autograd on float32 C-contiguous arrays. The built-in cells call their
-        kernel directly (the same call ``forward`` makes, so the same bits), skipping the Tensor layer."""
+        kernel directly (the same call ``forward`` makes, so the same bits), skipping the Tensor layer.
+
+        Example:
+            >>> a = adapt(nn.RNNCell(3, 8))
+            >>> y, state = a.infer(np.zeros((1, 2, 3), np.float32), a.init_state(2))
+            >>> y.shape
+            (1, 2, 8)
+        """
         if self._infer is not None:
             return self._infer(x, state)
         return _infer_via_forward(self._fwd, x, state)

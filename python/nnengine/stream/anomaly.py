@@ -17,6 +17,14 @@ class AnomalyEvent(NamedTuple):
     event is reported at that very sample (the detector has no look-ahead), so against a labelled onset
     the detection latency in samples is ``start - onset``. ``end`` is the last sample above the threshold
     (the event closes after ``cooldown`` samples below it), ``peak`` the index of the highest score.
+
+    Example:
+        >>> from nnengine.stream import RecurrentModel
+        >>> det = ForecastDetector(RecurrentModel(1, 8), threshold=0.5, cooldown=2)
+        >>> series = np.zeros((40, 1), np.float32); series[20:23] = 5.0
+        >>> _ = det.score_series(series)
+        >>> [(e.start, e.end) for e in det.events]
+        [(20, 22)]
     """
 
     stream_id: Hashable
@@ -39,9 +47,12 @@ class ForecastDetector:
     per-stream buffers) and opens/extends/closes events; ``events`` lists the closed ones.
 
     Example:
-        >>> det = ForecastDetector(forecaster, smooth=5)
-        >>> det.calibrate(normal_series)                # (T, C) normal data
-        >>> scores = det.update(["a", "b"], x_t)        # x_t (2, C); det.events holds what crossed
+        >>> from nnengine.stream import RecurrentModel
+        >>> det = ForecastDetector(RecurrentModel(2, 16), smooth=5)
+        >>> threshold = det.calibrate(np.random.default_rng(0).normal(size=(200, 2)))  # normal data (T, C)
+        >>> scores = det.update(["a", "b"], np.zeros((2, 2)))  # one sample per stream
+        >>> scores.shape
+        (2,)
     """
 
     def __init__(self, model: Any, smooth: int = 1, threshold: Optional[float] = None, cooldown: int = 10,
@@ -65,14 +76,28 @@ class ForecastDetector:
         self._b = self.runner.buffer
 
     def reset(self, stream_ids: Optional[Sequence[Hashable]] = None) -> None:
-        """Forget the streams' states and histories (all when None); closed events are kept."""
+        """Forget the streams' states and histories (all when None); closed events are kept.
+
+        Example:
+            >>> from nnengine.stream import RecurrentModel
+            >>> det = ForecastDetector(RecurrentModel(1, 8), threshold=1.0)
+            >>> _ = det.update(["s"], np.zeros((1, 1)))
+            >>> det.reset(["s"])
+        """
         ids = self.runner.stream_ids if stream_ids is None else _as_ids(stream_ids)
         known = [i for i in ids if i in self.runner]
         if known:
             self.runner.evict(known)
 
     def update(self, stream_ids: Any, x: Any) -> np.ndarray:
-        """Score one new sample per stream (``x (B, C)``); returns the (smoothed) scores ``(B,)``."""
+        """Score one new sample per stream (``x (B, C)``); returns the (smoothed) scores ``(B,)``.
+
+        Example:
+            >>> from nnengine.stream import RecurrentModel
+            >>> det = ForecastDetector(RecurrentModel(3, 8), threshold=1.0)
+            >>> det.update(["a", "b"], np.zeros((2, 3))).shape
+            (2,)
+        """
         ids = _as_ids(stream_ids)
         x = np.asarray(x, np.float32)
         if x.ndim != 2:
@@ -119,7 +144,15 @@ class ForecastDetector:
                             float(b("ev_score")[slot]))
 
     def open_events(self) -> List[AnomalyEvent]:
-        """Events still above threshold (not yet closed by ``cooldown`` quiet samples)."""
+        """Events still above threshold (not yet closed by ``cooldown`` quiet samples).
+
+        Example:
+            >>> from nnengine.stream import RecurrentModel
+            >>> det = ForecastDetector(RecurrentModel(1, 8), threshold=0.1)
+            >>> _ = det.update(["s"], np.zeros((1, 1))); _ = det.update(["s"], np.full((1, 1), 9.0))
+            >>> [e.stream_id for e in det.open_events()]
+            ['s']
+        """
         ids = self.runner.stream_ids
         return [self._event(i, s) for i, s in zip(ids, self.runner.slots(ids)) if self._b("ev_start")[s] >= 0]
 
@@ -127,6 +160,12 @@ class ForecastDetector:
         """Stream a whole ``(T, C)`` series sample by sample through ``update``; returns its ``(T,)`` scores.
 
         The stream starts fresh and is forgotten afterwards (an event still open at the end is closed).
+
+        Example:
+            >>> from nnengine.stream import RecurrentModel
+            >>> det = ForecastDetector(RecurrentModel(1, 8), threshold=1.0)
+            >>> det.score_series(np.zeros((50, 1))).shape
+            (50,)
         """
         series = np.asarray(series, np.float32)
         series = series[:, None] if series.ndim == 1 else series
@@ -139,7 +178,14 @@ class ForecastDetector:
     def calibrate(self, normal: Any, quantile: float = 0.999, margin: float = 1.2, skip: Optional[int] = None
                   ) -> float:
         """Threshold = ``margin`` x the ``quantile`` of the scores of a normal ``(T, C)`` series (its first
-        ``skip`` samples, by default ``warmup``, are left out). Returns the threshold."""
+        ``skip`` samples, by default ``warmup``, are left out). Returns the threshold.
+
+        Example:
+            >>> from nnengine.stream import RecurrentModel
+            >>> det = ForecastDetector(RecurrentModel(1, 8))
+            >>> det.calibrate(np.sin(np.arange(300.0) / 5)[:, None]) == det.threshold
+            True
+        """
         skip = self.warmup if skip is None else int(skip)
         if not 0.0 < quantile <= 1.0:
             raise ValueError(f"quantile: expected a value in (0, 1], got {quantile!r}")
@@ -197,6 +243,12 @@ def ucr_hit(scores: Any, region: Tuple[int, int], tolerance: int = 100) -> Tuple
 def detection_latency(events: Sequence[AnomalyEvent], region: Tuple[int, int], tolerance: int = 100
                       ) -> Optional[int]:
     """Samples from the labelled onset to the first event starting within ``[start - tolerance,
-    end + tolerance)`` (negative if it fired early), or None if no event did."""
+    end + tolerance)`` (negative if it fired early), or None if no event did.
+
+    Example:
+        >>> ev = AnomalyEvent("s", start=105, end=120, peak=110, peak_score=3.0)
+        >>> detection_latency([ev], region=(100, 130)), detection_latency([], region=(100, 130))
+        (5, None)
+    """
     hits = [e.start for e in events if region[0] - tolerance <= e.start < region[1] + tolerance]
     return None if not hits else min(hits) - region[0]

@@ -44,6 +44,12 @@ class RecurrentModel(nn.Module):
         self._core = adapt(self.rnn)
 
     def init_state(self, batch_size: int) -> Tuple[np.ndarray, ...]:
+        """Zero states for ``batch_size`` streams (arrays, one per state tensor).
+
+        Example:
+            >>> [s.shape for s in RecurrentModel(3, 8).init_state(2)]
+            [(2, 1, 8), (2, 1, 8)]
+        """
         return self._core.init_state(batch_size)
 
     def forward(self, x: Any, state: Optional[Tuple[Any, ...]] = None) -> Tuple[Tensor, Tuple[Tensor, ...]]:
@@ -56,7 +62,14 @@ class RecurrentModel(nn.Module):
         return self.head(y), new
 
     def infer(self, x: np.ndarray, state: Tuple[np.ndarray, ...]) -> Tuple[np.ndarray, Tuple[np.ndarray, ...]]:
-        """``forward`` on float32 arrays without autograd (what ``StreamRunner`` calls each tick)."""
+        """``forward`` on float32 arrays without autograd (what ``StreamRunner`` calls each tick).
+
+        Example:
+            >>> m = RecurrentModel(3, 8, cell="gru")
+            >>> y, state = m.infer(np.zeros((1, 2, 3), np.float32), m.init_state(2))
+            >>> y.shape
+            (1, 2, 3)
+        """
         y, new = self._core.infer(x, state)
         with no_grad():
             return self.head(Tensor(y)).data, new

@@ -32,7 +32,14 @@ def welford_step(count: np.ndarray, mean: np.ndarray, m2: np.ndarray, x: np.ndar
 
 
 def welford_normalize(count: np.ndarray, mean: np.ndarray, m2: np.ndarray, x: np.ndarray, eps: float) -> np.ndarray:
-    """``(x - mean) / sqrt(var + eps)`` with the population variance ``m2 / count`` (0 before any sample)."""
+    """``(x - mean) / sqrt(var + eps)`` with the population variance ``m2 / count`` (0 before any sample).
+
+    Example:
+        >>> count, mean, m2 = np.zeros(1), np.zeros((1, 2)), np.zeros((1, 2))
+        >>> for x in ([[1.0, 2.0]], [[3.0, 6.0]]): welford_step(count, mean, m2, np.array(x))
+        >>> welford_normalize(count, mean, m2, np.array([[3.0, 6.0]]), eps=0.0)
+        array([[1., 1.]])
+    """
     var = m2 / np.maximum(count, 1.0)[:, None]
     return (x - mean) / np.sqrt(var + eps)
 
@@ -61,14 +68,25 @@ class RunningNorm:
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything seen."""
+        """Forget everything seen.
+
+        Example:
+            >>> rn = RunningNorm(1).update(np.ones((4, 1)))
+            >>> rn.reset(); int(rn.count)
+            0
+        """
         self.count = 0
         self.mean = np.zeros(self.num_channels, np.float64)
         self._m2 = np.zeros(self.num_channels, np.float64)
 
     @property
     def var(self) -> np.ndarray:
-        """Population variance per channel (0 before any sample)."""
+        """Population variance per channel (0 before any sample).
+
+        Example:
+            >>> RunningNorm(1).update(np.array([[1.0], [3.0]])).var
+            array([1.])
+        """
         return self._m2 / max(self.count, 1)
 
     def _rows(self, x) -> np.ndarray:
@@ -78,7 +96,13 @@ class RunningNorm:
         return x.reshape(-1, self.num_channels)
 
     def update(self, x) -> RunningNorm:
-        """Merge the statistics of ``x`` (..., C) into the running ones (Chan's parallel formula)."""
+        """Merge the statistics of ``x`` (..., C) into the running ones (Chan's parallel formula).
+
+        Example:
+            >>> rn = RunningNorm(2).update(np.array([[1.0, 10.0], [3.0, 30.0]]))
+            >>> rn.mean, rn.var
+            (array([ 2., 20.]), array([  1., 100.]))
+        """
         rows = self._rows(x)
         n = rows.shape[0]
         if n == 0:
@@ -93,13 +117,25 @@ class RunningNorm:
         return self
 
     def normalize(self, x) -> np.ndarray:
-        """``(x - mean) / sqrt(var + eps)`` as float32, without updating."""
+        """``(x - mean) / sqrt(var + eps)`` as float32, without updating.
+
+        Example:
+            >>> rn = RunningNorm(1, eps=0.0).update(np.array([[1.0], [3.0]]))
+            >>> rn.normalize(np.array([[3.0]]))
+            array([[1.]], dtype=float32)
+        """
         shape = np.shape(x)
         z = (self._rows(x) - self.mean) / np.sqrt(self.var + self.eps)
         return z.astype(np.float32).reshape(shape)
 
     def denormalize(self, z) -> np.ndarray:
-        """The inverse of ``normalize`` (e.g. to report a forecast in sensor units)."""
+        """The inverse of ``normalize`` (e.g. to report a forecast in sensor units).
+
+        Example:
+            >>> rn = RunningNorm(1).update(np.array([[1.0], [3.0]]))
+            >>> rn.denormalize(rn.normalize(np.array([[2.5]]))).round(5)
+            array([[2.5]], dtype=float32)
+        """
         shape = np.shape(z)
         x = self._rows(z) * np.sqrt(self.var + self.eps) + self.mean
         return x.astype(np.float32).reshape(shape)
@@ -108,11 +144,22 @@ class RunningNorm:
         return self.update(x).normalize(x)
 
     def state_dict(self) -> Dict[str, np.ndarray]:
-        """``count``, ``mean``, ``m2`` as arrays (for ``nnengine.io``)."""
+        """``count``, ``mean``, ``m2`` as arrays (for ``nnengine.io``).
+
+        Example:
+            >>> sorted(RunningNorm(2).state_dict())
+            ['count', 'm2', 'mean']
+        """
         return {"count": np.array(self.count, np.int64), "mean": self.mean.copy(), "m2": self._m2.copy()}
 
     def load_state_dict(self, sd: Dict[str, np.ndarray]) -> None:
-        """Restore what ``state_dict`` returned."""
+        """Restore what ``state_dict`` returned.
+
+        Example:
+            >>> a = RunningNorm(1).update(np.array([[1.0], [3.0]]))
+            >>> b = RunningNorm(1); b.load_state_dict(a.state_dict()); b.mean
+            array([2.])
+        """
         mean, m2 = np.asarray(sd["mean"], np.float64), np.asarray(sd["m2"], np.float64)
         if mean.shape != (self.num_channels,) or m2.shape != (self.num_channels,):
             raise ValueError(f"state_dict: expected mean and m2 of shape ({self.num_channels},), got "
@@ -124,5 +171,10 @@ class RunningNorm:
 
 
 def stats_shape(num_channels: int) -> Tuple[Tuple[int, ...], ...]:
-    """Per-stream shapes of (count, mean, m2) in a StreamRunner's state pool."""
+    """Per-stream shapes of (count, mean, m2) in a StreamRunner's state pool.
+
+    Example:
+        >>> stats_shape(3)
+        ((), (3,), (3,))
+    """
     return ((), (num_channels,), (num_channels,))

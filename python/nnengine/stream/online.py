@@ -39,6 +39,12 @@ class DriftMonitor:
         self.best: Optional[float] = None
 
     def update(self, loss: float) -> None:
+        """Append one loss value.
+
+        Example:
+            >>> d = DriftMonitor(window=2); d.update(1.0); d.update(3.0); d.rolling_loss
+            2.0
+        """
         self._recent.append(float(loss))
         if len(self._recent) == self.window:
             r = self.rolling_loss
@@ -46,16 +52,40 @@ class DriftMonitor:
 
     @property
     def rolling_loss(self) -> float:
+        """Mean of the last ``window`` losses (nan before the first).
+
+        Example:
+            >>> d = DriftMonitor(window=2)
+            >>> for v in [4.0, 1.0, 3.0]: d.update(v)
+            >>> d.rolling_loss
+            2.0
+        """
         return float(np.mean(self._recent)) if self._recent else float("nan")
 
     @property
     def ratio(self) -> float:
+        """Rolling loss / the best rolling loss seen (1.0 until ``window`` values were seen).
+
+        Example:
+            >>> d = DriftMonitor(window=1)
+            >>> for v in [2.0, 1.0, 3.0]: d.update(v)
+            >>> d.ratio
+            3.0
+        """
         if self.best is None or len(self._recent) < self.window:
             return 1.0
         return self.rolling_loss / max(self.best, 1e-12)
 
     @property
     def drifted(self) -> bool:
+        """``ratio > threshold``.
+
+        Example:
+            >>> d = DriftMonitor(window=1, threshold=2.0)
+            >>> for v in [1.0, 3.0]: d.update(v)
+            >>> d.drifted
+            True
+        """
         return self.ratio > self.threshold
 
 
@@ -73,11 +103,14 @@ class OnlineLearner:
     (see ``nnengine.stream``); its output at each step is compared with the target of that step.
 
     Example:
-        >>> model = Forecaster(1, 32)                     # predicts the next sample
-        >>> learner = OnlineLearner(model, ne.optim.Adam(model.parameters(), lr=1e-2), bptt=32)
-        >>> for chunk in chunks:                          # (T, 1) arrays as they arrive
-        ...     learner.partial_fit(chunk[:-1], chunk[1:])
-        >>> learner.drift.rolling_loss
+        >>> from nnengine.stream import RecurrentModel
+        >>> model = RecurrentModel(1, 16)  # predicts the next sample
+        >>> learner = OnlineLearner(model, ne.optim.Adam(model.parameters(), lr=1e-2), bptt=16)
+        >>> wave = np.sin(np.arange(200.0) / 4)[:, None]
+        >>> for chunk in np.split(wave, 4):  # (T, 1) arrays as they arrive
+        ...     loss = learner.partial_fit(chunk[:-1], chunk[1:])
+        >>> learner.drift.rolling_loss < 1.0
+        True
     """
 
     def __init__(self, model: Any, optimizer: Any, loss_fn: Optional[Callable[[Tensor, Tensor], Tensor]] = None,
@@ -101,7 +134,14 @@ class OnlineLearner:
         self.reset_state()
 
     def reset_state(self) -> None:
-        """Start the stream over from the zero state (the weights and the replay buffer are kept)."""
+        """Start the stream over from the zero state (the weights and the replay buffer are kept).
+
+        Example:
+            >>> from nnengine.stream import RecurrentModel
+            >>> model = RecurrentModel(1, 8)
+            >>> learner = OnlineLearner(model, ne.optim.SGD(model.parameters(), lr=0.01))
+            >>> learner.reset_state()
+        """
         self.state = self.adapter.init_state(1)
 
     def _rows(self, a: Any, n: Optional[int], name: str) -> np.ndarray:
@@ -115,6 +155,15 @@ class OnlineLearner:
         """Feed ``x (T, I)`` samples and their targets ``y (T, O)`` (or integer class targets ``(T,)``).
 
         Returns the mean test-then-train loss of the windows completed by this call (None if none was).
+
+        Example:
+            >>> from nnengine.stream import RecurrentModel
+            >>> model = RecurrentModel(1, 8)
+            >>> learner = OnlineLearner(model, ne.optim.SGD(model.parameters(), lr=0.01), bptt=10)
+            >>> learner.partial_fit(np.zeros((5, 1)), np.zeros((5, 1))) is None  # fewer than bptt samples: buffered
+            True
+            >>> learner.partial_fit(np.zeros((5, 1)), np.zeros((5, 1))) >= 0.0
+            True
         """
         x = self._rows(x, self.adapter.input_size, "x")
         y = np.asarray(y.data if isinstance(y, Tensor) else y)

@@ -116,8 +116,11 @@ class StreamRunner:
         the last ``step`` (in its order); tools built on the runner keep their per-stream state here.
 
         Example:
+            >>> runner = StreamRunner(nn.GRUCell(4, 8))
             >>> runner.add_buffer("ticks", (), np.int64)
-            >>> runner.step(ids, x); runner.buffer("ticks")[runner.last_slots] += 1
+            >>> _ = runner.step(["a", "b"], np.zeros((2, 4), np.float32)); runner.buffer("ticks")[runner.last_slots] += 1
+            >>> runner.buffer("ticks")[runner.slots(["a", "b"])]
+            array([1, 1])
         """
         if name in self._buffers:
             raise ValueError(f"name: a buffer {name!r} exists already")
@@ -125,11 +128,25 @@ class StreamRunner:
         self._buffers[name] = np.full((self._cap, *shape), fill, dtype)
 
     def buffer(self, name: str) -> np.ndarray:
-        """The per-stream array ``name`` (slot axis first) added with ``add_buffer``."""
+        """The per-stream array ``name`` (slot axis first) added with ``add_buffer``.
+
+        Example:
+            >>> runner = StreamRunner(nn.GRUCell(4, 8))
+            >>> runner.add_buffer("seen", (2,))
+            >>> runner.buffer("seen").shape[1:]
+            (2,)
+        """
         return self._buffers[name]
 
     def slots(self, stream_ids: Any) -> np.ndarray:
-        """The slot (row of every pool and buffer) of each known stream id."""
+        """The slot (row of every pool and buffer) of each known stream id.
+
+        Example:
+            >>> runner = StreamRunner(nn.GRUCell(4, 8))
+            >>> _ = runner.step(["a", "b"], np.zeros((2, 4)))
+            >>> runner.slots(["b", "a"])
+            array([1, 0])
+        """
         return np.asarray(self._known(stream_ids), np.int64)
 
     def _known(self, stream_ids: Any) -> List[int]:
@@ -141,7 +158,14 @@ class StreamRunner:
 
     @property
     def stream_ids(self) -> List[Hashable]:
-        """The ids of all active streams."""
+        """The ids of all active streams.
+
+        Example:
+            >>> runner = StreamRunner(nn.GRUCell(4, 8))
+            >>> _ = runner.step([7, 3], np.zeros((2, 4)))
+            >>> runner.stream_ids
+            [7, 3]
+        """
         return list(self._slot)
 
     def __len__(self) -> int:
@@ -151,26 +175,54 @@ class StreamRunner:
         return stream_id in self._slot
 
     def reset(self, stream_ids: Optional[Any] = None) -> None:
-        """Zero the state (and normalization statistics) of these streams, or of all when None."""
+        """Zero the state (and normalization statistics) of these streams, or of all when None.
+
+        Example:
+            >>> runner = StreamRunner(nn.GRUCell(4, 8))
+            >>> _ = runner.step(["a"], np.ones((1, 4)))
+            >>> runner.reset(["a"]); float(np.abs(runner.get_state("a")[0]).sum())
+            0.0
+        """
         if stream_ids is None:
             self._zero(slice(None))
         else:
             self._zero(self._known(stream_ids))
 
     def evict(self, stream_ids: Any) -> None:
-        """Forget these streams; their slots are reused by new ids."""
+        """Forget these streams; their slots are reused by new ids.
+
+        Example:
+            >>> runner = StreamRunner(nn.GRUCell(4, 8))
+            >>> _ = runner.step(["a", "b"], np.zeros((2, 4)))
+            >>> runner.evict(["a"]); runner.stream_ids
+            ['b']
+        """
         ids = list(dict.fromkeys(_as_ids(stream_ids)))  # an id named twice is evicted once
         for i, s in zip(ids, self._known(ids)):
             del self._slot[i]
             self._free.append(s)
 
     def get_state(self, stream_id: Hashable) -> Tuple[np.ndarray, ...]:
-        """A copy of one stream's recurrent state (tuple of arrays without the stream axis)."""
+        """A copy of one stream's recurrent state (tuple of arrays without the stream axis).
+
+        Example:
+            >>> runner = StreamRunner(nn.GRUCell(4, 8))
+            >>> _ = runner.step(["a"], np.ones((1, 4)))
+            >>> [s.shape for s in runner.get_state("a")]
+            [(8,)]
+        """
         s = self._known([stream_id])[0]
         return tuple(p[s].copy() for p in self._pools)
 
     def set_state(self, stream_id: Hashable, state: Sequence[Any]) -> None:
-        """Overwrite one stream's recurrent state (the stream is created if new)."""
+        """Overwrite one stream's recurrent state (the stream is created if new).
+
+        Example:
+            >>> runner = StreamRunner(nn.GRUCell(4, 8))
+            >>> runner.set_state("new", [np.ones(8, np.float32)])
+            >>> runner.get_state("new")[0][:3]
+            array([1., 1., 1.], dtype=float32)
+        """
         s = int(self._slots([stream_id])[0])
         if len(state) != len(self._pools):
             raise ValueError(f"state: expected {len(self._pools)} arrays, got {len(state)}")
@@ -181,7 +233,14 @@ class StreamRunner:
             p[s] = v
 
     def norm_stats(self, stream_id: Hashable) -> Tuple[int, np.ndarray, np.ndarray]:
-        """(count, mean, population variance) of one stream's online normalization."""
+        """(count, mean, population variance) of one stream's online normalization.
+
+        Example:
+            >>> runner = StreamRunner(nn.GRUCell(2, 4), normalize=True)
+            >>> _ = runner.step(["a"], np.array([[1.0, 2.0]])); _ = runner.step(["a"], np.array([[3.0, 2.0]]))
+            >>> runner.norm_stats("a")
+            (2, array([2., 2.]), array([1., 0.]))
+        """
         if not self.normalize:
             raise ValueError("norm_stats: this runner does not normalize (normalize=False)")
         s = self._known([stream_id])[0]
@@ -204,7 +263,10 @@ class StreamRunner:
         """Advance the streams ``stream_ids`` by ``x`` ((B, I) or (B, T, I)); returns the model's outputs.
 
         Example:
+            >>> runner = StreamRunner(nn.LSTMCell(4, 8))
             >>> y = runner.step(["pump-3", "pump-9"], np.zeros((2, 4), np.float32))
+            >>> y.shape, runner.stream_ids
+            ((2, 8), ['pump-3', 'pump-9'])
         """
         ids = _as_ids(stream_ids)
         x = np.asarray(x.data if isinstance(x, Tensor) else x, np.float32)

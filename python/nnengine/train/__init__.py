@@ -1,10 +1,13 @@
 """Training loop with progress, history and callbacks (``nnengine.train``).
 
 Example:
-    >>> from nnengine.train import fit, evaluate, predict, EarlyStopping
-    >>> hist = fit(model, nn.CrossEntropyLoss(), opt, (x, y), validation=(xv, yv), epochs=20,
+    >>> from nnengine.train import fit, evaluate, EarlyStopping
+    >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+    >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+    >>> hist = fit(model, nn.CrossEntropyLoss(), opt, (x, y), validation=(x, y), epochs=3, verbose=0,
     ...            callbacks=[EarlyStopping(patience=3)])
-    >>> hist.plot("training.png")
+    >>> sorted(hist.history), len(hist.history["loss"])
+    (['accuracy', 'loss', 'lr', 'val_accuracy', 'val_loss'], 3)
 """
 
 from .callbacks import (

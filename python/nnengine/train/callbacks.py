@@ -1,9 +1,11 @@
 """Callbacks for ``nnengine.train.fit`` (Keras' names): early stopping, checkpoints, NaN guard, LR schedules.
 
 Example:
-    >>> fit(model, loss, opt, (x, y), validation=(xv, yv), epochs=50,
-    ...     callbacks=[EarlyStopping("val_loss", patience=3, restore_best_weights=True),
-    ...                ModelCheckpoint("best.safetensors", monitor="val_accuracy", save_best_only=True)])
+    >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+    >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+    >>> es = EarlyStopping("val_loss", patience=3, restore_best_weights=True)
+    >>> ck = ModelCheckpoint("best.safetensors", monitor="val_accuracy", save_best_only=True)
+    >>> from nnengine.train import fit; h = fit(model, "cross_entropy", opt, (x, y), validation=(x, y), epochs=3, verbose=0, callbacks=[es, ck])
 """
 
 from __future__ import annotations
@@ -24,23 +26,62 @@ __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "Le
 
 class Callback:
     """Hooks called by ``fit``; ``self.trainer`` gives ``model``, ``optimizer``, ``scheduler``, ``history``,
-    ``initial_epoch`` and a ``stop_training`` flag a callback may set."""
+    ``initial_epoch`` and a ``stop_training`` flag a callback may set.
+
+    Example:
+        >>> class Count(Callback):
+        ...     def on_train_begin(self, logs):
+        ...         self.epochs = 0
+        ...
+        ...     def on_epoch_end(self, epoch, logs):
+        ...         self.epochs += 1
+        >>> from nnengine.train import fit
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> cb = Count(); _ = fit(model, "cross_entropy", opt, (x, y), epochs=2, verbose=0, callbacks=[cb]); cb.epochs
+        2
+    """
 
     trainer: Any = None
 
     def on_train_begin(self, logs: Dict[str, float]) -> None:
+        """Called once before the first epoch (``logs`` is empty).
+
+        Example:
+            >>> Callback().on_train_begin({})
+        """
         pass
 
     def on_epoch_begin(self, epoch: int, logs: Dict[str, float]) -> None:
+        """Called at the start of each epoch (0-based).
+
+        Example:
+            >>> Callback().on_epoch_begin(0, {})
+        """
         pass
 
     def on_batch_end(self, batch: int, logs: Dict[str, float]) -> None:
+        """Called after each training batch with ``{"loss": batch loss}``.
+
+        Example:
+            >>> Callback().on_batch_end(0, {"loss": 0.5})
+        """
         pass
 
     def on_epoch_end(self, epoch: int, logs: Dict[str, float]) -> None:
+        """Called after each epoch with its logs (``loss``, metrics, ``val_*``, ``lr``).
+
+        Example:
+            >>> Callback().on_epoch_end(0, {"loss": 0.5})
+        """
         pass
 
     def on_train_end(self, logs: Dict[str, float]) -> None:
+        """Called once after the last epoch with the last epoch's logs.
+
+        Example:
+            >>> Callback().on_train_end({"loss": 0.1})
+        """
         pass
 
 
@@ -76,7 +117,12 @@ class EarlyStopping(_Monitor):
     (at the end of training, whether it stopped early or not).
 
     Example:
-        >>> EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+        >>> from nnengine.train import fit
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> es = EarlyStopping(monitor="loss", patience=1, min_delta=10.0)  # no epoch improves by 10
+        >>> hist = fit(model, "cross_entropy", opt, (x, y), epochs=20, verbose=0, callbacks=[es]); len(hist.epoch)
+        3
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0, mode: str = "auto",
@@ -115,7 +161,12 @@ class ModelCheckpoint(_Monitor):
     ``monitor`` improves. ``path`` may use ``{epoch}`` and log names, e.g. ``"m-{epoch:02d}-{val_loss:.3f}"``.
 
     Example:
-        >>> ModelCheckpoint("best.safetensors", monitor="val_loss", save_best_only=True)
+        >>> from nnengine.train import fit
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> ck = ModelCheckpoint("best.safetensors", monitor="val_loss", save_best_only=True)
+        >>> _ = fit(model, "cross_entropy", opt, (x, y), validation=(x, y), epochs=2, verbose=0, callbacks=[ck]); ck.last_saved
+        'best.safetensors'
     """
 
     def __init__(self, path: str, monitor: str = "val_loss", save_best_only: bool = False, mode: str = "auto",
@@ -140,7 +191,16 @@ class ModelCheckpoint(_Monitor):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as a batch loss is NaN or infinite."""
+    """Stop training as soon as a batch loss is NaN or infinite.
+
+    Example:
+        >>> from nnengine.train import fit
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> x[0, 0] = np.nan
+        >>> hist = fit(model, "cross_entropy", opt, (x, y), epochs=5, verbose=0, callbacks=[TerminateOnNaN()]); len(hist.epoch)
+        1
+    """
 
     def on_batch_end(self, batch: int, logs: Dict[str, float]) -> None:
         loss = logs.get("loss")
@@ -153,7 +213,12 @@ class LearningRateScheduler(Callback):
     """Set every param group's lr to ``schedule(epoch, lr)`` at the start of each epoch.
 
     Example:
-        >>> LearningRateScheduler(lambda epoch, lr: lr * 0.9 if epoch >= 10 else lr)
+        >>> from nnengine.train import fit
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> sched = LearningRateScheduler(lambda epoch, lr: lr * 0.5 if epoch >= 1 else lr)
+        >>> hist = fit(model, "cross_entropy", opt, (x, y), epochs=3, verbose=0, callbacks=[sched]); hist.history["lr"]
+        [0.1, 0.05, 0.025]
     """
 
     def __init__(self, schedule: Callable[[int, float], float]) -> None:
@@ -174,7 +239,12 @@ class BackupAndRestore(Callback):
     epoch, so an interrupted run finishes exactly like an uninterrupted one.
 
     Example:
-        >>> fit(model, loss, opt, loader, epochs=20, callbacks=[BackupAndRestore("run.ckpt")])
+        >>> from nnengine.train import fit
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> hist = fit(model, "cross_entropy", opt, (x, y), epochs=2, verbose=0, callbacks=[BackupAndRestore("backup.ckpt")])
+        >>> import os; os.path.exists("backup.ckpt")  # a rerun of the same fit resumes after epoch 2
+        True
     """
 
     def __init__(self, path: str, delete_on_end: bool = False) -> None:
@@ -212,7 +282,12 @@ class CSVLogger(Callback):
     appended to ``filename``; ``append=True`` continues an existing file (header written once).
 
     Example:
-        >>> fit(model, "cross_entropy", opt, (x, y), epochs=5, callbacks=[CSVLogger("training.csv")])
+        >>> from nnengine.train import fit
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> _ = fit(model, "cross_entropy", opt, (x, y), epochs=2, verbose=0, callbacks=[CSVLogger("training.csv")])
+        >>> open("training.csv").read().splitlines()[0]
+        'epoch,loss,accuracy,lr'
     """
 
     def __init__(self, filename: str, separator: str = ",", append: bool = False) -> None:

@@ -2,10 +2,11 @@
 
 Example:
     >>> from nnengine.train import fit, evaluate
-    >>> hist = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
-    ...            validation=(xv, yv), epochs=10, batch_size=64)
-    >>> hist.history["val_accuracy"][-1], evaluate(model, nn.CrossEntropyLoss(), (xt, yt))
-    >>> hist.plot("curves.png")
+    >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+    >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+    >>> hist = fit(model, nn.CrossEntropyLoss(), opt, (x, y), validation=(x, y), epochs=2, batch_size=16, verbose=0)
+    >>> len(hist.history["val_accuracy"]), sorted(evaluate(model, nn.CrossEntropyLoss(), (x, y)))
+    (2, ['accuracy', 'loss'])
 """
 
 from __future__ import annotations
@@ -234,7 +235,15 @@ def _agree(flag: bool, comm: Any) -> bool:
 
 # ----------------------------------------------------------------------------- History
 class History:
-    """Per-epoch logs: ``history`` maps ``loss``, ``accuracy``, ``val_loss``, ``lr``... to lists (Keras)."""
+    """Per-epoch logs: ``history`` maps ``loss``, ``accuracy``, ``val_loss``, ``lr``... to lists (Keras).
+
+    Example:
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> hist = fit(model, "cross_entropy", opt, (x, y), epochs=2, verbose=0)
+        >>> hist.epoch, list(hist.history)
+        ([0, 1], ['loss', 'accuracy', 'lr'])
+    """
 
     def __init__(self) -> None:
         self.history: Dict[str, List[float]] = {}
@@ -242,6 +251,13 @@ class History:
         self.params: Dict[str, Any] = {}
 
     def append(self, epoch: int, logs: Dict[str, float]) -> None:
+        """Record one epoch's ``logs``.
+
+        Example:
+            >>> h = History(); h.append(0, {"loss": 0.5}); h.append(1, {"loss": 0.25})
+            >>> h.epoch, h.history
+            ([0, 1], {'loss': [0.5, 0.25]})
+        """
         self.epoch.append(epoch)
         for k, v in logs.items():
             self.history.setdefault(k, []).append(float(v))
@@ -250,6 +266,11 @@ class History:
         """Write a PNG (or any matplotlib format, by extension) of the loss and metric curves, atomically.
 
         Needs matplotlib (``pip install 'nnengine[plot]'``). Returns ``path``.
+
+        Example:
+            >>> h = History(); h.append(0, {"loss": 0.5}); h.append(1, {"loss": 0.25})
+            >>> h.plot("curves.png")
+            'curves.png'
         """
         try:
             import matplotlib
@@ -352,7 +373,11 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
     every rank resumes from.
 
     Example:
-        >>> hist = fit(model, "cross_entropy", opt, (x, y), validation=(xv, yv), epochs=5)
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
+        >>> hist = fit(model, "cross_entropy", opt, (x, y), validation=(x, y), epochs=2, verbose=0)
+        >>> sorted(hist.history)
+        ['accuracy', 'loss', 'lr', 'val_accuracy', 'val_loss']
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs: expected a non-negative int, got {epochs!r}")
@@ -483,7 +508,10 @@ def evaluate(model: nn.Module, loss: Any, data: Any, metrics: Sequence[Any] = ("
     """Mean loss and metrics over ``data`` in eval mode without gradients: ``{"loss": ..., "accuracy": ...}``.
 
     Example:
-        >>> evaluate(model, nn.CrossEntropyLoss(), (x_test, y_test))["accuracy"]
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> model = nn.Linear(4, 2)
+        >>> sorted(evaluate(model, nn.CrossEntropyLoss(), (x, y)))
+        ['accuracy', 'loss']
     """
     loss_fn = _loss_fn(loss)
     return _evaluate(model, loss_fn, _loader(data, batch_size, False, "data"), _metric_fns(metrics),
@@ -495,7 +523,9 @@ def predict(model: nn.Module, data: Any, batch_size: int = 256) -> np.ndarray:
     computed in eval mode without gradients.
 
     Example:
-        >>> classes = predict(model, x_test).argmax(1)
+        >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
+        >>> predict(nn.Linear(4, 2), x).shape, predict(nn.Linear(4, 2), x, batch_size=10).dtype
+        ((64, 2), dtype('float32'))
     """
     loader = _loader(data if not isinstance(data, (np.ndarray, Tensor)) else (data,), batch_size, False, "data")
     was_training = model.training

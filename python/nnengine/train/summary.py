@@ -2,8 +2,10 @@
 parameter counts (printed, and returned as data).
 
 Example:
-    >>> info = ne.summary(model, (1, 28, 28))
+    >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10))
+    >>> info = ne.summary(model, (1, 28, 28), print_fn=None)
     >>> info.total_params, info.layers[0]["output_shape"]
+    (27090, (1, 4, 26, 26))
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ __all__ = ["summary", "ModelSummary"]
 
 class ModelSummary:
     """What :func:`summary` returns: ``layers`` (dicts with ``name, type, output_shape, params, trainable``),
-    ``total_params``, ``trainable_params``, ``non_trainable_params``, ``input_shape``; ``str()`` is the table."""
+    ``total_params``, ``trainable_params``, ``non_trainable_params``, ``input_shape``; ``str()`` is the table.
+
+    Example:
+        >>> info = ne.summary(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), (4,), print_fn=None)
+        >>> info.total_params, info.trainable_params, [r["type"] for r in info.layers]
+        (15, 15, ['Linear', 'ReLU'])
+    """
 
     def __init__(self, layers: List[Dict[str, Any]], total: int, trainable: int, input_shape: Any) -> None:
         self.layers, self.total_params, self.trainable_params = layers, total, trainable
@@ -62,8 +70,20 @@ def summary(model: Module, input_shape: Optional[Union[Sequence[int], Sequence[S
     parameter counts are listed. ``print_fn=None`` prints nothing.
 
     Example:
-        >>> ne.summary(nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 24 * 24, 10)),
-        ...            (1, 28, 28))
+        >>> _ = ne.summary(nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 24 * 24, 10)),
+        ...               (1, 28, 28))
+        =======================================
+        Layer (type)  Output Shape    Param #
+        =======================================
+        0 (Conv2d)    (1, 6, 24, 24)  156
+        1 (ReLU)      (1, 6, 24, 24)  0
+        2 (Flatten)   (1, 3456)       0
+        3 (Linear)    (1, 10)         34,570
+        =======================================
+        Total params: 34,726
+        Trainable params: 34,726
+        Non-trainable params: 0
+        =======================================
     """
     if not isinstance(model, Module):
         raise TypeError(f"model: expected an nnengine.nn.Module, got {type(model).__name__}")
