@@ -164,7 +164,12 @@ def f32c(a: np.ndarray) -> np.ndarray:
 
 
 def matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` with numpy's broadcasting rules; 2-D products (and batched ones) run on the engine's GEMM."""
+    """``a @ b`` with numpy's broadcasting rules; 2-D products (and batched ones) run on the engine's GEMM.
+
+    Example:
+        >>> matmul_arrays(np.ones((5, 2, 3), np.float32), np.ones((3, 4), np.float32)).shape
+        (5, 2, 4)
+    """
     if a.dtype == np.float64 or b.dtype == np.float64:  # the float64 path: numpy's BLAS
         return np.matmul(a, b)
     a = f32c(a)

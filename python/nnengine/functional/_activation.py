@@ -79,31 +79,59 @@ def _number(v: object, name: str) -> float:
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x). Example: ``F.relu(ne.tensor([-1.0, 2.0]))`` -> ``[0, 2]``.
 
-    ``inplace=True`` overwrites ``input`` and returns it (not allowed while it records gradients)."""
+    ``inplace=True`` overwrites ``input`` and returns it (not allowed while it records gradients).
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.relu(x)
+        tensor([0., 0., 3.])
+    """
     return _act(input, RELU, 0.0, inplace, "relu")
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """x for x > 0, negative_slope * x otherwise."""
+    """x for x > 0, negative_slope * x otherwise.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.leaky_relu(x, negative_slope=0.1)
+        tensor([-0.2,  0. ,  3. ])
+    """
     if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool):
         raise TypeError(f"negative_slope: expected a number, got {type(negative_slope).__name__}")
     return _act(input, LEAKY_RELU, negative_slope, inplace, "leaky_relu")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x for x > 0, alpha * (exp(x) - 1) otherwise (Clevert et al. 2015)."""
+    """x for x > 0, alpha * (exp(x) - 1) otherwise (Clevert et al. 2015).
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.elu(x)
+        tensor([-0.8647,  0.    ,  3.    ])
+    """
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
         raise TypeError(f"alpha: expected a number, got {type(alpha).__name__}")
     return _act(input, ELU, alpha, inplace, "elu")
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    """1 / (1 + exp(-x)) (vectorised exp, max relative error ~5e-7)."""
+    """1 / (1 + exp(-x)) (vectorised exp, max relative error ~5e-7).
+
+    Example:
+        >>> F.sigmoid(ne.tensor([0.0]))
+        tensor([0.5])
+    """
     return _act(input, SIGMOID)
 
 
 def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent (vectorised, max absolute error ~3e-7)."""
+    """Hyperbolic tangent (vectorised, max absolute error ~3e-7).
+
+    Example:
+        >>> F.tanh(ne.tensor([0.0, 100.0]))
+        tensor([0., 1.])
+    """
     return _act(input, TANH)
 
 
@@ -132,18 +160,35 @@ def _softmax(input: Tensor, dim: int, log: bool) -> Tensor:
 
 
 def softmax(input: Tensor, dim: int) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``dim``. Example: ``F.softmax(logits, dim=1)``."""
+    """exp(x) / sum(exp(x)) along ``dim``. Example: ``F.softmax(logits, dim=1)``.
+
+    Example:
+        >>> F.softmax(ne.tensor([[1.0, 1.0], [0.0, 0.0]]), dim=1)
+        tensor([[0.5, 0.5],
+                [0.5, 0.5]])
+    """
     return _softmax(input, dim, False)
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
-    """x - logsumexp(x) along ``dim`` (numerically stable)."""
+    """x - logsumexp(x) along ``dim`` (numerically stable).
+
+    Example:
+        >>> F.log_softmax(ne.tensor([[0.0, 0.0]]), dim=1)
+        tensor([[-0.6931, -0.6931]])
+    """
     return _softmax(input, dim, True)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, or x where beta x > threshold (PyTorch's ``F.softplus``); one fused
-    kernel, stable for every x. Example: ``F.softplus(x, beta=2.0)``."""
+    kernel, stable for every x. Example: ``F.softplus(x, beta=2.0)``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.softplus(x), F.softplus(x, beta=2.0)
+        (tensor([0.1269, 0.6931, 3.0486]), tensor([0.0091, 0.3466, 3.0012]))
+    """
     beta, threshold = _number(beta, "beta"), _number(threshold, "threshold")
     if beta == 0.0:
         raise ValueError("beta: expected a non-zero value, got 0.0")
@@ -155,7 +200,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (``'tanh'``), as PyTorch's ``F.gelu``.
 
     Example:
-        >>> y = F.gelu(x, approximate="tanh")
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.gelu(x), F.gelu(x, approximate="tanh")
+        (tensor([-0.0455,  0.    ,  2.996 ]), tensor([-0.0454,  0.    ,  2.9964]))
     """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
@@ -163,18 +210,36 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x) (swish). Example: ``F.silu(x)``."""
+    """x * sigmoid(x) (swish). Example: ``F.silu(x)``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.silu(x)
+        tensor([-0.2384,  0.    ,  2.8577])
+    """
     return _act(input, SILU, 0.0, inplace, "silu")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * tanh(softplus(x)) (Misra 2019). Example: ``F.mish(x)``."""
+    """x * tanh(softplus(x)) (Misra 2019). Example: ``F.mish(x)``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.mish(x)
+        tensor([-0.2525,  0.    ,  2.9865])
+    """
     return _act(input, MISH, 0.0, inplace, "mish")
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """clamp(x, min_val, max_val); the gradient is zero outside the open interval, as PyTorch's.
-    Example: ``F.hardtanh(x, -2.0, 2.0)``."""
+    Example: ``F.hardtanh(x, -2.0, 2.0)``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.hardtanh(x), F.hardtanh(x, -2.0, 2.0)
+        (tensor([-1.,  0.,  1.]), tensor([-2.,  0.,  2.]))
+    """
     lo, hi = _number(min_val, "min_val"), _number(max_val, "max_val")
     if lo > hi:
         raise ValueError(f"max_val: expected a value >= min_val={lo}, got {hi}")
@@ -182,22 +247,43 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """min(max(0, x), 6) = hardtanh(x, 0, 6). Example: ``F.relu6(x)``."""
+    """min(max(0, x), 6) = hardtanh(x, 0, 6). Example: ``F.relu6(x)``.
+
+    Example:
+        >>> F.relu6(ne.tensor([-1.0, 3.0, 9.0]))
+        tensor([0., 3., 6.])
+    """
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * relu6(x + 3) / 6 (Howard et al. 2019). Example: ``F.hardswish(x)``."""
+    """x * relu6(x + 3) / 6 (Howard et al. 2019). Example: ``F.hardswish(x)``.
+
+    Example:
+        >>> F.hardswish(ne.tensor([0.5, 1.0, 4.0]))
+        tensor([0.2917, 0.6667, 4.    ])
+    """
     return _act(input, HARDSWISH, 0.0, inplace, "hardswish")
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    """relu6(x + 3) / 6. Example: ``F.hardsigmoid(x)``."""
+    """relu6(x + 3) / 6. Example: ``F.hardsigmoid(x)``.
+
+    Example:
+        >>> F.hardsigmoid(ne.tensor([-4.0, 0.0, 4.0]))
+        tensor([0. , 0.5, 1. ])
+    """
     return _act(input, HARDSIGMOID, 0.0, inplace, "hardsigmoid")
 
 
 def softsign(input: Tensor) -> Tensor:
-    """x / (1 + |x|). Example: ``F.softsign(x)``."""
+    """x / (1 + |x|). Example: ``F.softsign(x)``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.softsign(x)
+        tensor([-0.6667,  0.    ,  0.75  ])
+    """
     return _act(input, SOFTSIGN)
 
 
@@ -225,7 +311,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     (N, C, *) input), as PyTorch's ``F.prelu``; the slopes get a gradient.
 
     Example:
-        >>> y = F.prelu(x, ne.tensor([0.25]))
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> F.prelu(x, ne.tensor([0.25]))
+        tensor([-0.5,  0. ,  3. ])
     """
     x = check_tensor(input, "input")
     w = check_tensor(weight, "weight")

@@ -164,7 +164,9 @@ def conv2d(
     weight (out_channels, C / groups, kH, kW), bias (out_channels,).
 
     Example:
-        >>> y = conv2d(x, w, b, stride=1, padding=1)   # x (8, 3, 32, 32), w (16, 3, 3, 3) -> (8, 16, 32, 32)
+        >>> x, w, b = ne.randn(8, 3, 32, 32), ne.randn(16, 3, 3, 3), ne.zeros(16)
+        >>> conv2d(x, w, b, stride=1, padding=1).shape
+        (8, 16, 32, 32)
     """
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 2)
 
@@ -182,7 +184,9 @@ def conv1d(
     (out_channels, C / groups, k), bias (out_channels,); padding an int, 'valid' or 'same'.
 
     Example:
-        >>> y = conv1d(x, w, padding="same")   # x (32, 6, 100), w (64, 6, 5) -> (32, 64, 100)
+        >>> x, w = ne.randn(2, 6, 100), ne.randn(64, 6, 5)
+        >>> conv1d(x, w, padding="same").shape
+        (2, 64, 100)
     """
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 1)
 
@@ -261,7 +265,9 @@ def conv_transpose2d(
     dilation): input (N, C, H, W) or (C, H, W), weight (C, out_channels / groups, kH, kW).
 
     Example:
-        >>> y = conv_transpose2d(x, w, stride=2, padding=1)   # x (64, 512, 4, 4), w (512, 256, 4, 4) -> (64, 256, 8, 8)
+        >>> x, w = ne.randn(2, 8, 4, 4), ne.randn(8, 3, 4, 4)
+        >>> conv_transpose2d(x, w, stride=2, padding=1).shape
+        (2, 3, 8, 8)
     """
     return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
@@ -280,6 +286,8 @@ def conv_transpose1d(
     (C, out_channels / groups, k).
 
     Example:
-        >>> y = conv_transpose1d(x, w, stride=2)   # x (8, 16, 50), w (16, 6, 4) -> (8, 6, 102)
+        >>> x, w = ne.randn(8, 16, 50), ne.randn(16, 6, 4)
+        >>> conv_transpose1d(x, w, stride=2).shape
+        (8, 6, 102)
     """
     return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)

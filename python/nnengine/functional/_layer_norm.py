@@ -87,7 +87,9 @@ def layer_norm(
     weight/bias have shape ``normalized_shape`` (elementwise affine) or are None.
 
     Example:
-        >>> y = layer_norm(x, (512,), w, b)   # x (..., 512)
+        >>> x = ne.tensor([[1.0, 2.0, 3.0]])
+        >>> layer_norm(x, (3,))
+        tensor([[-1.2247,  0.    ,  1.2247]])
     """
     x = check_tensor(input, "input")
     shp = normalized_shape_tuple(normalized_shape)
@@ -113,7 +115,9 @@ def group_norm(
     (C,) are per channel.
 
     Example:
-        >>> y = group_norm(x, 8, w, b)   # x (N, 32, H, W)
+        >>> x = ne.randn(2, 32, 4, 4)
+        >>> group_norm(x, 8, ne.ones(32), ne.zeros(32)).shape
+        (2, 32, 4, 4)
     """
     x = check_tensor(input, "input")
     if x.ndim < 2:
@@ -146,7 +150,10 @@ def instance_norm(
     batch average of the instance means and unbiased variances; otherwise they normalise, as in eval.
 
     Example:
-        >>> y = instance_norm(x, weight=w, bias=b)   # x (N, C, H, W)
+        >>> x = ne.randn(2, 3, 5, 5)
+        >>> y = instance_norm(x, weight=ne.ones(3), bias=ne.zeros(3))
+        >>> bool(y.mean(dim=(2, 3)).abs().max() < 1e-5)
+        True
     """
     x = check_tensor(input, "input")
     if x.ndim < 3:

@@ -51,7 +51,10 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
     """``y = input @ weight.T + bias`` (PyTorch layout: weight is ``(out_features, in_features)``).
 
     Example:
-        >>> y = linear(x, w, b)   # x (N, in), w (out, in), b (out,)
+        >>> x, w, b = ne.ones(2, 3), ne.ones(4, 3), ne.zeros(4)
+        >>> linear(x, w, b)
+        tensor([[3., 3., 3., 3.],
+                [3., 3., 3., 3.]])
     """
     if (type(input) is Tensor and input.data.dtype is _F32 and isinstance(weight, Tensor)
             and weight.data.dtype is _F32 and weight.data.ndim == 2 and input.data.ndim

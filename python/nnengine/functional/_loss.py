@@ -88,7 +88,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, igno
     ``target`` holds class indices (numpy array, list or Tensor) or class probabilities shaped like input.
 
     Example:
-        >>> loss = F.cross_entropy(logits, labels)   # logits (N, C), labels (N,) int
+        >>> logits, labels = ne.tensor([[0.0, 0.0], [2.0, 0.0]]), ne.tensor([1, 0])
+        >>> F.cross_entropy(logits, labels, reduction="none")
+        tensor([0.6931, 0.1269])
     """
     x = check_tensor(input, "input")
     reduction = _reduction(reduction)
@@ -190,7 +192,8 @@ def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_in
     """Negative log-likelihood of log-probabilities ``(N, C)`` (or ``(N, C, d...)``).
 
     Example:
-        >>> loss = F.nll_loss(F.log_softmax(logits, 1), labels)
+        >>> F.nll_loss(F.log_softmax(ne.tensor([[0.0, 0.0]]), 1), ne.tensor([1]))
+        tensor(0.6931)
     """
     x = check_tensor(input, "input")
     reduction = _reduction(reduction)
@@ -270,14 +273,24 @@ class MSELossFn(Function):
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error. Example: ``F.mse_loss(pred, y)``."""
+    """Mean squared error. Example: ``F.mse_loss(pred, y)``.
+
+    Example:
+        >>> F.mse_loss(ne.tensor([1.0, 2.0]), ne.tensor([0.0, 0.0]))
+        tensor(2.5)
+    """
     reduction = _reduction(reduction)
     x, y = _pair(input, target)
     return MSELossFn.apply(x, y, reduction)
 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean absolute error."""
+    """Mean absolute error.
+
+    Example:
+        >>> F.l1_loss(ne.tensor([1.0, 2.0]), ne.tensor([0.0, 0.0]))
+        tensor(1.5)
+    """
     reduction = _reduction(reduction)
     x, y = _pair(input, target)
     return _reduce((x - y).abs(), reduction)
@@ -302,7 +315,12 @@ class BCEFn(Function):
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, reduction: str = "mean") -> Tensor:
-    """BCE of probabilities in [0, 1] (log terms clamped at -100, as PyTorch)."""
+    """BCE of probabilities in [0, 1] (log terms clamped at -100, as PyTorch).
+
+    Example:
+        >>> F.binary_cross_entropy(ne.tensor([0.5, 0.5]), ne.tensor([1.0, 0.0]))
+        tensor(0.6931)
+    """
     reduction = _reduction(reduction)
     x, y = _pair(input, target)
     if x.data.size and (np.nanmin(x.data) < 0 or np.nanmax(x.data) > 1):
@@ -337,7 +355,12 @@ class BCELogitsFn(Function):
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optional[Any] = None,
                                      reduction: str = "mean", pos_weight: Optional[Any] = None) -> Tensor:
-    """BCE on logits, numerically stable (sigmoid folded in)."""
+    """BCE on logits, numerically stable (sigmoid folded in).
+
+    Example:
+        >>> F.binary_cross_entropy_with_logits(ne.tensor([0.0, 0.0]), ne.tensor([1.0, 0.0]))
+        tensor(0.6931)
+    """
     reduction = _reduction(reduction)
     x, y = _pair(input, target)
     pw = None
@@ -403,7 +426,8 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce:
     as PyTorch's ``F.smooth_l1_loss``. One fused kernel pair.
 
     Example:
-        >>> loss = F.smooth_l1_loss(pred, y, beta=0.5)
+        >>> F.smooth_l1_loss(ne.tensor([0.0, 3.0]), ne.tensor([0.25, 0.0]), reduction="none", beta=0.5)
+        tensor([0.0625, 2.75  ])
     """
     reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     beta = _positive(beta, "beta", True)
@@ -419,7 +443,8 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
     (``weight`` multiplies the elementwise loss before the reduction). One fused kernel pair.
 
     Example:
-        >>> loss = F.huber_loss(pred, y, delta=2.0)
+        >>> F.huber_loss(ne.tensor([0.0, 3.0]), ne.tensor([1.0, 0.0]), reduction="none", delta=2.0)
+        tensor([0.5, 4. ])
     """
     reduction = _reduction(reduction)
     delta = _positive(delta, "delta", False)
@@ -471,7 +496,9 @@ def kl_div(input: Tensor, target: Any, size_average: Any = None, reduce: Any = N
     (over all elements) and 'batchmean' (the sum over the batch size, the true KL mean), as PyTorch's ``F.kl_div``.
 
     Example:
-        >>> loss = F.kl_div(F.log_softmax(logits, 1), probs, reduction="batchmean")
+        >>> p = ne.tensor([[0.5, 0.5]])
+        >>> abs(F.kl_div(p.log(), p, reduction="batchmean").item()) < 1e-6  # KL(p || p) = 0
+        True
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in _REDUCTIONS + ("batchmean",):
@@ -493,7 +520,9 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
     dimension of (N, D) or (D,) inputs, with PyTorch's 1e-12 in each squared norm), as ``F.cosine_embedding_loss``.
 
     Example:
-        >>> loss = F.cosine_embedding_loss(a, b, ne.tensor([1.0, -1.0]))
+        >>> a, b = ne.tensor([[1.0, 0.0], [1.0, 0.0]]), ne.tensor([[1.0, 0.0], [0.0, 1.0]])
+        >>> F.cosine_embedding_loss(a, b, ne.tensor([1.0, -1.0]))
+        tensor(0.)
     """
     reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     x1, x2 = _pair(input1, input2)
@@ -513,7 +542,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: flo
     """max(0, -target * (input1 - input2) + margin), as PyTorch's ``F.margin_ranking_loss``.
 
     Example:
-        >>> loss = F.margin_ranking_loss(s_pos, s_neg, ne.ones(8), margin=0.5)
+        >>> F.margin_ranking_loss(ne.tensor([1.0, 0.2]), ne.tensor([0.5, 0.5]), ne.ones(2), margin=0.5, reduction="none")
+        tensor([0. , 0.8])
     """
     reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     x1, x2 = _pair(input1, input2)

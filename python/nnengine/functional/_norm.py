@@ -82,7 +82,10 @@ def batch_norm(
     otherwise the running statistics are used.
 
     Example:
-        >>> y = batch_norm(x, rm, rv, w, b, training=True)
+        >>> x, rm, rv = ne.randn(8, 3), np.zeros(3, np.float32), np.ones(3, np.float32)
+        >>> y = batch_norm(x, rm, rv, ne.ones(3), ne.zeros(3), training=True)
+        >>> bool(y.mean(dim=0).abs().max() < 1e-5), bool((rm != 0).any())  # running stats updated
+        (True, True)
     """
     x = check_tensor(input, "input", ndim=(2, 3, 4))
     c = x.shape[1]
@@ -130,7 +133,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     (identity when not training). The mask comes from ``ne.manual_seed``'s generator.
 
     Example:
-        >>> y = dropout(x, p=0.5, training=True)
+        >>> y = dropout(ne.ones(1000), p=0.5, training=True)
+        >>> sorted(set(y.tolist())), dropout(ne.ones(2), training=False)
+        ([0.0, 2.0], tensor([1., 1.]))
     """
     x = check_tensor(input, "input")
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
@@ -168,7 +173,8 @@ def maxout(input: Tensor, pieces: int, dim: int = 1) -> Tensor:
     ``dim``, which shrinks from ``k * pieces`` to ``k``.
 
     Example:
-        >>> y = maxout(linear(x, w, b), pieces=4)   # (N, 4k) -> (N, k)
+        >>> maxout(ne.tensor([[1.0, 5.0, 3.0, 2.0]]), pieces=2)
+        tensor([[5., 3.]])
     """
     x = check_tensor(input, "input")
     if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 1:

@@ -61,7 +61,10 @@ def interpolate(
     the linear modes.
 
     Example:
-        >>> y = interpolate(x, scale_factor=2, mode="bilinear")   # (N, C, 16, 16) -> (N, C, 32, 32)
+        >>> interpolate(ne.randn(1, 2, 16, 16), scale_factor=2, mode="bilinear").shape
+        (1, 2, 32, 32)
+        >>> interpolate(ne.tensor([[[1.0, 2.0]]]), size=4)
+        tensor([[[1., 1., 2., 2.]]])
     """
     x = check_tensor(input, "input", ndim=(3, 4))
     n = x.ndim - 2
@@ -101,7 +104,8 @@ def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: st
     """PyTorch's deprecated ``F.upsample``: the same as :func:`interpolate`.
 
     Example:
-        >>> y = upsample(x, scale_factor=2)
+        >>> upsample(ne.randn(1, 2, 4, 4), scale_factor=2).shape
+        (1, 2, 8, 8)
     """
     return interpolate(input, size, scale_factor, mode, align_corners)
 
@@ -130,7 +134,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
     PyTorch's ``F.pad``: mode 'constant' (``value``, default 0), 'reflect' or 'replicate'; negative pads crop.
 
     Example:
-        >>> y = pad(x, (1, 1, 2, 2), mode="reflect")   # (N, C, 28, 28) -> (N, C, 32, 30)
+        >>> pad(ne.randn(1, 2, 28, 28), (1, 1, 2, 2), mode="reflect").shape
+        (1, 2, 32, 30)
+        >>> pad(ne.ones(1, 1, 2), (1, 0), value=5.0)
+        tensor([[[5., 1., 1.]]])
     """
     x = check_tensor(input, "input")
     if not isinstance(pad, (tuple, list)) or len(pad) not in (2, 4):
@@ -186,7 +193,8 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     1/(1-p)), PyTorch's ``F.dropout1d``.
 
     Example:
-        >>> y = dropout1d(x, 0.2)
+        >>> dropout1d(ne.ones(2, 3, 10), 0.2).shape
+        (2, 3, 10)
     """
     return _channel_dropout(input, p, training, (2, 3), "dropout1d", 3)
 
@@ -196,6 +204,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     ``F.dropout2d``.
 
     Example:
-        >>> y = dropout2d(x, 0.2)
+        >>> dropout2d(ne.ones(2, 3, 5, 5), 0.2).shape
+        (2, 3, 5, 5)
     """
     return _channel_dropout(input, p, training, (3, 4), "dropout2d", 3)

@@ -214,7 +214,9 @@ def rnn_sequence(
     """One direction of an Elman RNN over a (T, B, I) sequence -> (output (T, B, H), h_n (B, H)).
 
     Example:
-        >>> y, h = rnn_sequence(x, None, w_ih, w_hh, b_ih, b_hh)   # w_ih (H, I), w_hh (H, H)
+        >>> x = ne.randn(5, 2, 3)  # (T, N, I)
+        >>> y, h = rnn_sequence(x, None, ne.randn(4, 3), ne.randn(4, 4)); y.shape, h.shape
+        ((5, 2, 4), (2, 4))
     """
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
@@ -234,7 +236,9 @@ def lstm_sequence(
     """One direction of an LSTM (gates i, f, g, o) over a (T, B, I) sequence -> (output, h_n, c_n).
 
     Example:
-        >>> y, h, c = lstm_sequence(x, None, w_ih, w_hh, b_ih, b_hh)   # w_ih (4H, I), w_hh (4H, H)
+        >>> x = ne.randn(5, 2, 3)  # (T, N, I)
+        >>> y, h, c = lstm_sequence(x, None, ne.randn(16, 3), ne.randn(16, 4)); y.shape, c.shape
+        ((5, 2, 4), (2, 4))
     """
     h0, c0 = (None, None) if hx is None else hx
     x, h0, w_ih, w_hh, b_ih, b_hh, H = _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, 4)
@@ -268,7 +272,9 @@ def gru_sequence(
     (T, B, H), h_n (B, H)).
 
     Example:
-        >>> y, h = gru_sequence(x, None, w_ih, w_hh, b_ih, b_hh)   # w_ih (3H, I), w_hh (3H, H)
+        >>> x = ne.randn(5, 2, 3)  # (T, N, I)
+        >>> y, h = gru_sequence(x, None, ne.randn(12, 3), ne.randn(12, 4)); y.shape, h.shape
+        ((5, 2, 4), (2, 4))
     """
     x, h0, w_ih, w_hh, b_ih, b_hh, _ = _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, 3)
     return _layer_fn("GRU", x, w_ih, w_hh, h0)(x, 1, bool(reverse), h0, w_ih, w_hh, b_ih, b_hh)
@@ -340,7 +346,10 @@ def rnn(
     """Stacked (bidirectional) Elman RNN; ``params`` = [w_ih, w_hh, b_ih, b_hh] per layer and direction.
 
     Example:
-        >>> out, h_n = rnn(x, None, [w_ih, w_hh, b_ih, b_hh])
+        >>> x = ne.randn(5, 2, 3)  # (T, N, I)
+        >>> p = [ne.randn(4, 3), ne.randn(4, 4), ne.zeros(4), ne.zeros(4)]
+        >>> out, h_n = rnn(x, None, p); out.shape, h_n.shape
+        ((5, 2, 4), (1, 2, 4))
     """
     x = check_tensor(input, "input", ndim=3)
     x = x.transpose(0, 1) if batch_first else x
@@ -363,7 +372,10 @@ def lstm(
     """Stacked (bidirectional) LSTM; ``params`` = [w_ih, w_hh, b_ih, b_hh] per layer and direction.
 
     Example:
-        >>> out, (h_n, c_n) = lstm(x, None, [w_ih, w_hh, b_ih, b_hh])
+        >>> x = ne.randn(5, 2, 3)  # (T, N, I)
+        >>> p = [ne.randn(16, 3), ne.randn(16, 4), ne.zeros(16), ne.zeros(16)]
+        >>> out, (h_n, c_n) = lstm(x, None, p); out.shape, c_n.shape
+        ((5, 2, 4), (1, 2, 4))
     """
     x = check_tensor(input, "input", ndim=3)
     x = x.transpose(0, 1) if batch_first else x
@@ -385,7 +397,10 @@ def gru(
     """Stacked (bidirectional) GRU; ``params`` = [w_ih, w_hh, b_ih, b_hh] per layer and direction.
 
     Example:
-        >>> out, h_n = gru(x, None, [w_ih, w_hh, b_ih, b_hh])
+        >>> x = ne.randn(5, 2, 3)  # (T, N, I)
+        >>> p = [ne.randn(12, 3), ne.randn(12, 4), ne.zeros(12), ne.zeros(12)]
+        >>> out, h_n = gru(x, None, p); out.shape, h_n.shape
+        ((5, 2, 4), (1, 2, 4))
     """
     x = check_tensor(input, "input", ndim=3)
     x = x.transpose(0, 1) if batch_first else x

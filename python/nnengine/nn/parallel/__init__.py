@@ -2,7 +2,9 @@
 
 Example:
     >>> from nnengine.nn.parallel import DistributedDataParallel as DDP
-    >>> ddp = DDP(model)
+    >>> import nnengine.distributed as dist
+    >>> DDP is dist.DistributedDataParallel
+    True
 """
 
 from ...distributed.ddp import DistributedDataParallel

@@ -1,10 +1,10 @@
 """``torch.nn.utils``: gradient clipping and parameter/vector conversion.
 
 Example:
-    >>> from nnengine import nn
-    >>> loss.backward()
+    >>> model = nn.Linear(3, 2); model(ne.ones(4, 3)).sum().backward()
     >>> total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
-    >>> opt.step()
+    >>> bool(nn.utils.get_total_norm([p.grad for p in model.parameters()]) <= 1.0 + 1e-6)
+    True
 """
 
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_, get_total_norm

@@ -1,8 +1,10 @@
 """Gradient clipping with torch.nn.utils' semantics (one total norm over all gradients, scaled in place).
 
 Example:
-    >>> nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    >>> nn.utils.clip_grad_value_(model.parameters(), 0.5)
+    >>> model = nn.Linear(3, 2); model(ne.ones(4, 3)).sum().backward()
+    >>> _ = nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    >>> nn.utils.clip_grad_value_(model.parameters(), 0.5); float(np.abs(model.bias.grad).max()) <= 0.5
+    True
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def get_total_norm(tensors: Union[Tensor, Iterable[Any]], norm_type: float = 2.0
     """The ``norm_type`` norm of the per-tensor norms (= the norm of all entries together), a 0-d Tensor.
 
     Example:
-        >>> get_total_norm([p.grad for p in model.parameters()])
+        >>> get_total_norm([ne.tensor([3.0]), ne.tensor([4.0])])
+        tensor(5.)
     """
     arrays = [_as_array(t) for t in ([tensors] if isinstance(tensors, (Tensor, np.ndarray)) else tensors)
               if t is not None]
@@ -78,8 +81,10 @@ def clip_grad_norm_(parameters: Union[Tensor, Iterable[Tensor]], max_norm: float
     nan/inf total; ``foreach`` is accepted and ignored.
 
     Example:
-        >>> loss.backward()
+        >>> model = nn.Linear(3, 2); model(ne.ones(4, 3)).sum().backward()
         >>> total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        >>> round(total.item(), 4), round(get_total_norm([p.grad for p in model.parameters()]).item(), 4)
+        (11.3137, 1.0)
     """
     if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
         max_norm = float(_as_array(max_norm))
@@ -97,7 +102,16 @@ def clip_grad_norm_(parameters: Union[Tensor, Iterable[Tensor]], max_norm: float
 
 def clip_grad_norm(parameters: Union[Tensor, Iterable[Tensor]], max_norm: float, norm_type: float = 2.0,
                    error_if_nonfinite: bool = False, foreach: Optional[bool] = None) -> Tensor:
-    """Deprecated torch name of :func:`clip_grad_norm_`."""
+    """Deprecated torch name of :func:`clip_grad_norm_`.
+
+    Example:
+        >>> model = nn.Linear(3, 2); model(ne.ones(4, 3)).sum().backward()
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     print(round(clip_grad_norm(model.parameters(), 1.0).item(), 4))
+        11.3137
+    """
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
@@ -106,7 +120,10 @@ def clip_grad_value_(parameters: Union[Tensor, Iterable[Tensor]], clip_value: fl
     """Clamp every gradient in place to ``[-clip_value, clip_value]``.
 
     Example:
+        >>> model = nn.Linear(3, 2); model(ne.ones(4, 3)).sum().backward()
         >>> nn.utils.clip_grad_value_(model.parameters(), clip_value=0.5)
+        >>> model.bias.grad
+        array([0.5, 0.5], dtype=float32)
     """
     c = np.float32(float(clip_value))
     for g in _grads(parameters):

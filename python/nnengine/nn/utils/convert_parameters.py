@@ -1,8 +1,12 @@
 """``parameters_to_vector`` / ``vector_to_parameters`` (torch.nn.utils' names and semantics).
 
 Example:
-    >>> vec = nn.utils.parameters_to_vector(model.parameters())
-    >>> nn.utils.vector_to_parameters(vec * 0, model.parameters())
+    >>> model = nn.Linear(3, 2)
+    >>> vec = nn.utils.parameters_to_vector(model.parameters()); vec.shape
+    (8,)
+    >>> nn.utils.vector_to_parameters(vec * 0, model.parameters()); model.bias
+    Parameter containing:
+    tensor([0., 0.], requires_grad=True)
 """
 
 from __future__ import annotations
@@ -31,7 +35,12 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of the 1-D Tensor ``vec`` into the parameters (their data is replaced).
 
     Example:
-        >>> vector_to_parameters(parameters_to_vector(model.parameters()), model.parameters())
+        >>> model = nn.Linear(2, 1)
+        >>> vector_to_parameters(ne.arange(3, dtype=ne.float32), model.parameters())
+        >>> model.weight, model.bias
+        (Parameter containing:
+        tensor([[0., 1.]], requires_grad=True), Parameter containing:
+        tensor([2.], requires_grad=True))
     """
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
