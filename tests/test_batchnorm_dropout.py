@@ -201,3 +201,15 @@ def test_dropout_functional_seed_threads_and_module(threads):
         F.dropout(x, 1.5)
     with pytest.raises(ValueError, match="p: expected a probability"):
         ne.nn.Dropout(-0.1)
+
+
+def test_reset_running_stats_after_training_steps():
+    """num_batches_tracked stays a 0-d array through forward passes, so reset_running_stats can zero it."""
+    bn = ne.nn.BatchNorm1d(3)
+    bn(ne.randn(4, 3))
+    bn(ne.randn(4, 3))
+    assert isinstance(bn.num_batches_tracked, np.ndarray) and int(bn.num_batches_tracked) == 2
+    bn.reset_running_stats()
+    assert int(bn.num_batches_tracked) == 0
+    np.testing.assert_array_equal(bn.running_mean, np.zeros(3, np.float32))
+    np.testing.assert_array_equal(bn.running_var, np.ones(3, np.float32))

@@ -11,7 +11,13 @@ from ..parameter import Parameter
 
 
 class ReLU(Module):
-    """max(0, x). Example: ``nn.Sequential(nn.Linear(4, 8), nn.ReLU())``."""
+    """max(0, x). Example: ``nn.Sequential(nn.Linear(4, 8), nn.ReLU())``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.ReLU()(x)
+        tensor([0., 0., 3.])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -22,7 +28,13 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.LeakyReLU(0.1)(x)
+        tensor([-0.2,  0. ,  3. ])
+    """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -37,7 +49,13 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+    """x if x > 0 else alpha * (exp(x) - 1).
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.ELU(alpha=1.0)(x)
+        tensor([-0.8647,  0.    ,  3.    ])
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -52,14 +70,24 @@ class ELU(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x))."""
+    """1 / (1 + exp(-x)).
+
+    Example:
+        >>> nn.Sigmoid()(ne.tensor([0.0]))
+        tensor([0.5])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
 
 class Tanh(Module):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    Example:
+        >>> nn.Tanh()(ne.tensor([0.0, 100.0]))
+        tensor([0., 1.])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
@@ -69,7 +97,9 @@ class Softplus(Module):
     """log(1 + exp(beta x)) / beta, linear where beta x > threshold (PyTorch's ``nn.Softplus``).
 
     Example:
-        >>> y = nn.Softplus(beta=2.0)(x)
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.Softplus(beta=2.0)(x)
+        tensor([0.0091, 0.3466, 3.0012])
     """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
@@ -98,7 +128,9 @@ class GELU(Module):
     """x * Phi(x) (``approximate='none'``) or its tanh approximation (``'tanh'``).
 
     Example:
-        >>> y = nn.GELU(approximate="tanh")(x)
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.GELU(approximate="tanh")(x)
+        tensor([-0.0454,  0.    ,  2.9964])
     """
 
     def __init__(self, approximate: str = "none") -> None:
@@ -115,21 +147,38 @@ class GELU(Module):
 
 
 class SiLU(_InplaceAct):
-    """x * sigmoid(x). Example: ``nn.Sequential(nn.Linear(4, 8), nn.SiLU())``."""
+    """x * sigmoid(x). Example: ``nn.Sequential(nn.Linear(4, 8), nn.SiLU())``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.SiLU()(x)
+        tensor([-0.2384,  0.    ,  2.8577])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input, inplace=self.inplace)
 
 
 class Mish(_InplaceAct):
-    """x * tanh(softplus(x)). Example: ``nn.Mish()(x)``."""
+    """x * tanh(softplus(x)). Example: ``nn.Mish()(x)``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.Mish()(x)
+        tensor([-0.2525,  0.    ,  2.9865])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.mish(input, inplace=self.inplace)
 
 
 class Hardswish(_InplaceAct):
-    """x * relu6(x + 3) / 6. Example: ``nn.Hardswish()(x)``."""
+    """x * relu6(x + 3) / 6. Example: ``nn.Hardswish()(x)``.
+
+    Example:
+        >>> nn.Hardswish()(ne.tensor([0.5, 1.0, 4.0]))
+        tensor([0.2917, 0.6667, 4.    ])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.hardswish(input, inplace=self.inplace)
@@ -139,7 +188,13 @@ class Hardswish(_InplaceAct):
 
 
 class Hardsigmoid(_InplaceAct):
-    """relu6(x + 3) / 6. Example: ``nn.Hardsigmoid()(x)``."""
+    """relu6(x + 3) / 6. Example: ``nn.Hardsigmoid()(x)``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.Hardsigmoid()(x)
+        tensor([0.1667, 0.5   , 1.    ])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.hardsigmoid(input, inplace=self.inplace)
@@ -149,7 +204,13 @@ class Hardsigmoid(_InplaceAct):
 
 
 class Hardtanh(Module):
-    """clamp(x, min_val, max_val). Example: ``nn.Hardtanh(-2.0, 2.0)(x)``."""
+    """clamp(x, min_val, max_val). Example: ``nn.Hardtanh(-2.0, 2.0)(x)``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.Hardtanh(-1.0, 1.0)(x)
+        tensor([-1.,  0.,  1.])
+    """
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -165,7 +226,12 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
-    """min(max(0, x), 6). Example: ``nn.ReLU6()(x)``."""
+    """min(max(0, x), 6). Example: ``nn.ReLU6()(x)``.
+
+    Example:
+        >>> nn.ReLU6()(ne.tensor([-1.0, 3.0, 9.0]))
+        tensor([0., 3., 6.])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
@@ -175,7 +241,13 @@ class ReLU6(Hardtanh):
 
 
 class Softsign(Module):
-    """x / (1 + |x|). Example: ``nn.Softsign()(x)``."""
+    """x / (1 + |x|). Example: ``nn.Softsign()(x)``.
+
+    Example:
+        >>> x = ne.tensor([-2.0, 0.0, 3.0])
+        >>> nn.Softsign()(x)
+        tensor([-0.6667,  0.    ,  0.75  ])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softsign(input)
@@ -186,7 +258,9 @@ class PReLU(Module):
     (dim 1 of the input), initialised to ``init`` (PyTorch's ``nn.PReLU``).
 
     Example:
-        >>> y = nn.PReLU(16)(x)   # x (N, 16, H, W)
+        >>> m = nn.PReLU(3)  # one learnable slope per channel (dim 1), 0.25 at start
+        >>> m(-ne.ones(2, 3, 4)).mean().item()
+        -0.25
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
@@ -198,6 +272,14 @@ class PReLU(Module):
         self.weight = Parameter.new(num_parameters, fill=float(init))
 
     def reset_parameters(self) -> None:
+        """Set every slope back to ``init``.
+
+        Example:
+            >>> m = nn.PReLU(init=0.1)
+            >>> m.reset_parameters(); m.weight
+            Parameter containing:
+            tensor([0.1], requires_grad=True)
+        """
         self.weight.data[...] = self.init
 
     def forward(self, input: Tensor) -> Tensor:
@@ -208,7 +290,12 @@ class PReLU(Module):
 
 
 class Softmax(Module):
-    """Softmax along ``dim``."""
+    """Softmax along ``dim``.
+
+    Example:
+        >>> nn.Softmax(dim=1)(ne.tensor([[1.0, 1.0]]))
+        tensor([[0.5, 0.5]])
+    """
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -222,7 +309,12 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """Log-softmax along ``dim``."""
+    """Log-softmax along ``dim``.
+
+    Example:
+        >>> nn.LogSoftmax(dim=1)(ne.tensor([[0.0, 0.0]]))
+        tensor([[-0.6931, -0.6931]])
+    """
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()

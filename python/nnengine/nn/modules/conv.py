@@ -89,6 +89,13 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         # torch's fan_in is weight.size(1) * kernel area for both layouts, as _fans computes it
+        """Re-draw weight and bias with PyTorch's default init (kaiming_uniform_, a=sqrt(5)).
+
+        Example:
+            >>> conv = Conv2d(1, 2, 3)
+            >>> conv.reset_parameters(); conv.weight.shape
+            (2, 1, 3, 3)
+        """
         init.default_layer_init_(self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -113,7 +120,8 @@ class Conv2d(_ConvNd):
 
     Example:
         >>> conv = Conv2d(1, 6, 5, padding=2)
-        >>> y = conv(x)   # (N, 1, 28, 28) -> (N, 6, 28, 28)
+        >>> conv(ne.randn(2, 1, 28, 28)).shape
+        (2, 6, 28, 28)
     """
 
     def __init__(
@@ -149,8 +157,9 @@ class Conv1d(_ConvNd):
     kernels as a height-1 image.
 
     Example:
-        >>> conv = Conv1d(6, 64, 5, padding="same")
-        >>> y = conv(x)   # (32, 6, 100) -> (32, 64, 100)
+        >>> conv = Conv1d(6, 16, 5, padding="same")
+        >>> conv(ne.randn(2, 6, 100)).shape
+        (2, 16, 100)
     """
 
     _spatial = 1
@@ -216,8 +225,9 @@ class ConvTranspose2d(_ConvTransposeNd):
     Its forward is conv2d's backward-data (the same kernels).
 
     Example:
-        >>> up = ConvTranspose2d(512, 256, 4, stride=2, padding=1)
-        >>> y = up(x)   # (64, 512, 4, 4) -> (64, 256, 8, 8)
+        >>> up = ConvTranspose2d(16, 8, 4, stride=2, padding=1)
+        >>> up(ne.randn(2, 16, 7, 7)).shape
+        (2, 8, 14, 14)
     """
 
     def __init__(
@@ -256,7 +266,8 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     Example:
         >>> up = ConvTranspose1d(16, 8, 4, stride=2, padding=1)
-        >>> y = up(x)   # (8, 16, 50) -> (8, 8, 100)
+        >>> up(ne.randn(2, 16, 50)).shape
+        (2, 8, 100)
     """
 
     _spatial = 1

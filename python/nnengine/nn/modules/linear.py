@@ -22,7 +22,14 @@ def _check_size(v: Any, name: str) -> int:
 
 
 def attach(p: Optional[Parameter], regularizer: Any = None, constraint: Any = None) -> None:
-    """Attach a Keras-style regularizer / constraint to a parameter (no-op for None)."""
+    """Attach a Keras-style regularizer / constraint to a parameter (no-op for None).
+
+    Example:
+        >>> w = nn.Parameter(ne.ones(2))
+        >>> attach(w, regularizer=ne.regularizers.L2(0.5))
+        >>> w.regularizer(w)
+        tensor(1., requires_grad=True)
+    """
     if p is None:
         return
     if regularizer is not None and not callable(regularizer):

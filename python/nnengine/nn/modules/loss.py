@@ -19,7 +19,13 @@ class _Loss(Module):
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy on logits. Example: ``nn.CrossEntropyLoss()(logits, labels)``."""
+    """Softmax cross-entropy on logits. Example: ``nn.CrossEntropyLoss()(logits, labels)``.
+
+    Example:
+        >>> logits, labels = ne.tensor([[0.0, 0.0], [2.0, 0.0]]), ne.tensor([1, 0])
+        >>> nn.CrossEntropyLoss()(logits, labels)
+        tensor(0.41)
+    """
 
     def __init__(self, weight: Optional[Any] = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
@@ -31,7 +37,12 @@ class CrossEntropyLoss(_Loss):
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood on log-probabilities."""
+    """Negative log-likelihood on log-probabilities.
+
+    Example:
+        >>> nn.NLLLoss()(ne.tensor([[0.0, 0.0]]).log_softmax(1), ne.tensor([1]))
+        tensor(0.6931)
+    """
 
     def __init__(self, weight: Optional[Any] = None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -42,21 +53,36 @@ class NLLLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """Mean squared error (regression output)."""
+    """Mean squared error (regression output).
+
+    Example:
+        >>> nn.MSELoss()(ne.tensor([1.0, 2.0]), ne.tensor([0.0, 0.0]))
+        tensor(2.5)
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.mse_loss(input, target, self.reduction)
 
 
 class L1Loss(_Loss):
-    """Mean absolute error."""
+    """Mean absolute error.
+
+    Example:
+        >>> nn.L1Loss()(ne.tensor([1.0, 2.0]), ne.tensor([0.0, 0.0]))
+        tensor(1.5)
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.l1_loss(input, target, self.reduction)
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities."""
+    """Binary cross-entropy on probabilities.
+
+    Example:
+        >>> nn.BCELoss()(ne.tensor([0.5, 0.5]), ne.tensor([1.0, 0.0]))
+        tensor(0.6931)
+    """
 
     def __init__(self, weight: Optional[Any] = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -67,7 +93,12 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits (stable)."""
+    """Binary cross-entropy on logits (stable).
+
+    Example:
+        >>> nn.BCEWithLogitsLoss(pos_weight=ne.tensor([2.0]))(ne.zeros(2, 1), ne.ones(2, 1))
+        tensor(1.3863)
+    """
 
     def __init__(self, weight: Optional[Any] = None, reduction: str = "mean", pos_weight: Optional[Any] = None) -> None:
         super().__init__(reduction)
@@ -85,7 +116,12 @@ class _LegacyLoss(_Loss):
 
 
 class SmoothL1Loss(_LegacyLoss):
-    """Smooth L1 (quadratic below ``beta``, linear above). Example: ``nn.SmoothL1Loss(beta=0.5)(pred, y)``."""
+    """Smooth L1 (quadratic below ``beta``, linear above). Example: ``nn.SmoothL1Loss(beta=0.5)(pred, y)``.
+
+    Example:
+        >>> nn.SmoothL1Loss(beta=0.5)(ne.tensor([0.0, 3.0]), ne.tensor([0.25, 0.0]))
+        tensor(1.4062)
+    """
 
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
@@ -96,7 +132,12 @@ class SmoothL1Loss(_LegacyLoss):
 
 
 class HuberLoss(_Loss):
-    """Huber loss (quadratic below ``delta``, linear above). Example: ``nn.HuberLoss(delta=2.0)(pred, y)``."""
+    """Huber loss (quadratic below ``delta``, linear above). Example: ``nn.HuberLoss(delta=2.0)(pred, y)``.
+
+    Example:
+        >>> nn.HuberLoss(delta=1.0)(ne.tensor([0.0, 3.0]), ne.tensor([0.5, 0.0]))
+        tensor(1.3125)
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -108,7 +149,13 @@ class HuberLoss(_Loss):
 
 class KLDivLoss(Module):
     """KL divergence of log-probability inputs from (log-)probability targets; reduction 'none', 'sum',
-    'mean' or 'batchmean'. Example: ``nn.KLDivLoss(reduction="batchmean")(logp, q)``."""
+    'mean' or 'batchmean'. Example: ``nn.KLDivLoss(reduction="batchmean")(logp, q)``.
+
+    Example:
+        >>> p = ne.tensor([[0.25, 0.75]])
+        >>> nn.KLDivLoss(reduction="batchmean")(ne.tensor([[0.5, 0.5]]).log(), p)
+        tensor(0.1308)
+    """
 
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                  log_target: bool = False) -> None:
@@ -137,10 +184,21 @@ class _MarginPairLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_MarginPairLoss):
-    """1 - cos(x1, x2) for target 1, max(0, cos - margin) for -1. Example: ``nn.CosineEmbeddingLoss(0.2)``."""
+    """1 - cos(x1, x2) for target 1, max(0, cos - margin) for -1. Example: ``nn.CosineEmbeddingLoss(0.2)``.
+
+    Example:
+        >>> a, b = ne.tensor([[1.0, 0.0]]), ne.tensor([[0.0, 1.0]])
+        >>> nn.CosineEmbeddingLoss()(a, b, ne.tensor([1.0]))
+        tensor(1.)
+    """
 
     _fn = staticmethod(F.cosine_embedding_loss)
 
 
 class MarginRankingLoss(_MarginPairLoss):
-    """max(0, -y (x1 - x2) + margin). Example: ``nn.MarginRankingLoss(margin=0.5)(s1, s2, y)``."""
+    """max(0, -y (x1 - x2) + margin). Example: ``nn.MarginRankingLoss(margin=0.5)(s1, s2, y)``.
+
+    Example:
+        >>> nn.MarginRankingLoss(margin=0.5)(ne.tensor([1.0, 0.2]), ne.tensor([0.5, 0.5]), ne.ones(2))
+        tensor(0.4)
+    """

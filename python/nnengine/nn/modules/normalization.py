@@ -22,6 +22,15 @@ def _init_affine(m: Module, shape: tuple, affine: bool, bias: bool) -> None:
 
 class _AffineNorm(Module):
     def reset_parameters(self) -> None:
+        """Weight back to ones and bias to zeros.
+
+        Example:
+            >>> ln = LayerNorm(3)
+            >>> ln.reset_parameters(); ln.weight, ln.bias
+            (Parameter containing:
+            tensor([1., 1., 1.], requires_grad=True), Parameter containing:
+            tensor([0., 0., 0.], requires_grad=True))
+        """
         if self.weight is not None:
             self.weight.data[...] = 1.0
         if self.bias is not None:
@@ -61,6 +70,13 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", None)
 
     def reset_running_stats(self) -> None:
+        """Running mean back to 0, running variance to 1, the batch counter to 0.
+
+        Example:
+            >>> bn = BatchNorm1d(2); _ = bn(ne.randn(4, 2))
+            >>> bn.reset_running_stats(); bn.running_mean, bn.running_var, int(bn.num_batches_tracked)
+            (array([0., 0.], dtype=float32), array([1., 1.], dtype=float32), 0)
+        """
         if self.track_running_stats:
             self.running_mean[...] = 0
             self.running_var[...] = 1
@@ -72,7 +88,7 @@ class _BatchNorm(Module):
             raise ValueError(f"input: expected {' or '.join(map(str, self._dims))}D input, got shape {shape}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self._buffers["num_batches_tracked"] = self.num_batches_tracked + 1
+            self._buffers["num_batches_tracked"] = np.asarray(self.num_batches_tracked + 1, dtype=np.int64)  # stays 0-d
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked)
         use_batch = self.training or self.running_mean is None
@@ -99,7 +115,9 @@ class BatchNorm1d(_BatchNorm):
     """Batch norm over (N, C) or (N, C, L) input.
 
     Example:
-        >>> y = BatchNorm1d(120)(x)   # x (N, 120)
+        >>> bn = BatchNorm1d(120)
+        >>> bn(ne.randn(8, 120)).shape, bn.running_mean.shape
+        ((8, 120), (120,))
     """
 
     _dims = (2, 3)
@@ -109,7 +127,9 @@ class BatchNorm2d(_BatchNorm):
     """Batch norm over (N, C, H, W) input, per channel.
 
     Example:
-        >>> y = BatchNorm2d(16)(x)   # x (N, 16, H, W)
+        >>> bn = BatchNorm2d(16)
+        >>> bn(ne.randn(4, 16, 5, 5)).shape, int(bn.num_batches_tracked)
+        ((4, 16, 5, 5), 1)
     """
 
     _dims = (4,)
@@ -121,7 +141,8 @@ class LayerNorm(_AffineNorm):
     ``elementwise_affine`` (``bias=False`` drops the bias).
 
     Example:
-        >>> y = LayerNorm(512)(x)   # x (N, T, 512)
+        >>> LayerNorm(3)(ne.tensor([[1.0, 2.0, 3.0]]))
+        tensor([[-1.2247,  0.    ,  1.2247]], requires_grad=True)
     """
 
     def __init__(
@@ -154,7 +175,8 @@ class GroupNorm(_AffineNorm):
     in ``num_groups`` groups; per-channel ``weight`` (ones) and ``bias`` (zeros) when ``affine``.
 
     Example:
-        >>> y = GroupNorm(8, 32)(x)   # x (N, 32, H, W)
+        >>> GroupNorm(8, 32)(ne.randn(2, 32, 4, 4)).shape
+        (2, 32, 4, 4)
     """
 
     def __init__(
@@ -235,7 +257,8 @@ class InstanceNorm1d(_InstanceNorm):
     """Instance norm over (N, C, L) or unbatched (C, L) input.
 
     Example:
-        >>> y = InstanceNorm1d(6, affine=True)(x)   # x (N, 6, 100)
+        >>> InstanceNorm1d(6, affine=True)(ne.randn(2, 6, 100)).shape
+        (2, 6, 100)
     """
 
     _dims = (2, 3)
@@ -245,7 +268,8 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance norm over (N, C, H, W) or unbatched (C, H, W) input.
 
     Example:
-        >>> y = InstanceNorm2d(16)(x)   # x (N, 16, H, W)
+        >>> InstanceNorm2d(16)(ne.randn(2, 16, 5, 5)).shape
+        (2, 16, 5, 5)
     """
 
     _dims = (3, 4)
@@ -255,7 +279,8 @@ class InstanceNorm3d(_InstanceNorm):
     """Instance norm over (N, C, D, H, W) or unbatched (C, D, H, W) input.
 
     Example:
-        >>> y = InstanceNorm3d(4)(x)   # x (N, 4, D, H, W)
+        >>> InstanceNorm3d(4)(ne.randn(2, 4, 3, 3, 3)).shape
+        (2, 4, 3, 3, 3)
     """
 
     _dims = (4, 5)

@@ -45,14 +45,24 @@ def _check_state(h: Any, name: str, shape: Tuple[int, ...]) -> Tensor:
 
 
 class RNNBase(Module):
-    """Shared machinery of RNN, LSTM and GRU: parameters ``weight_ih_l{k}[_reverse]`` etc., PyTorch's init."""
+    """Shared machinery of RNN, LSTM and GRU: parameters ``weight_ih_l{k}[_reverse]`` etc., PyTorch's init.
+
+    Example:
+        >>> lstm = nn.LSTM(3, 4, num_layers=2)
+        >>> isinstance(lstm, RNNBase), [n for n, _ in lstm.named_parameters()][:4]
+        (True, ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0'])
+    """
 
     _gates = 1
     _mode = "RNN"
 
     def flatten_parameters(self) -> None:
         """A no-op kept for torch scripts (cuDNN's weight compaction; nnengine's weights are already flat
-        per layer)."""
+        per layer).
+
+        Example:
+            >>> nn.GRU(3, 4).flatten_parameters()
+        """
 
     def __init__(
         self,
@@ -93,7 +103,13 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) for every weight and bias, as PyTorch."""
+        """U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) for every weight and bias, as PyTorch.
+
+        Example:
+            >>> rnn = nn.RNN(3, 4)
+            >>> rnn.reset_parameters(); bool((rnn.weight_hh_l0.abs() <= 0.5).all())
+            True
+        """
         k = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -k, k)
@@ -274,6 +290,13 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) for every weight and bias, as PyTorch.
+
+        Example:
+            >>> cell = nn.GRUCell(3, 4)
+            >>> cell.reset_parameters(); bool((cell.weight_ih.abs() <= 0.5).all())
+            True
+        """
         k = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -k, k)

@@ -119,8 +119,10 @@ class TransformerDecoderLayer(_FeedForward):
     ``multihead_attn``, ``linear1``, ``linear2``, ``norm1..3``, ``dropout``, ``dropout1..3``).
 
     Example:
-        >>> layer = TransformerDecoderLayer(d_model=512, nhead=8)
-        >>> y = layer(tgt, memory, tgt_mask=Transformer.generate_square_subsequent_mask(tgt.shape[0]))
+        >>> layer = TransformerDecoderLayer(d_model=16, nhead=4, dim_feedforward=32)
+        >>> tgt, memory = ne.randn(5, 2, 16), ne.randn(7, 2, 16)
+        >>> layer(tgt, memory, tgt_mask=Transformer.generate_square_subsequent_mask(5)).shape
+        (5, 2, 16)
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
@@ -161,8 +163,10 @@ class TransformerEncoder(Module):
     torch does outside its no-grad fast path).
 
     Example:
-        >>> enc = TransformerEncoder(TransformerEncoderLayer(512, 8), num_layers=6)
-        >>> memory = enc(src, src_key_padding_mask=pad)
+        >>> enc = TransformerEncoder(TransformerEncoderLayer(16, 4, dim_feedforward=32), num_layers=2)
+        >>> src, pad = ne.randn(5, 2, 16), ne.tensor([[False] * 5, [False] * 3 + [True] * 2])
+        >>> enc(src, src_key_padding_mask=pad).shape
+        (5, 2, 16)
     """
 
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Optional[Module] = None,
@@ -187,8 +191,10 @@ class TransformerDecoder(Module):
     ``nn.TransformerDecoder``.
 
     Example:
-        >>> dec = TransformerDecoder(TransformerDecoderLayer(512, 8), num_layers=6)
-        >>> out = dec(tgt, memory, tgt_mask=Transformer.generate_square_subsequent_mask(tgt.shape[0]))
+        >>> dec = TransformerDecoder(TransformerDecoderLayer(16, 4, dim_feedforward=32), num_layers=2)
+        >>> tgt, memory = ne.randn(5, 2, 16), ne.randn(7, 2, 16)
+        >>> dec(tgt, memory, tgt_mask=Transformer.generate_square_subsequent_mask(5)).shape
+        (5, 2, 16)
     """
 
     def __init__(self, decoder_layer: Module, num_layers: int, norm: Optional[Module] = None) -> None:
