@@ -456,7 +456,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward: grad can be implicitly created only for scalar outputs, got shape {self.shape}")
-            g = np.ones(self.data.shape, dtype=self.data.dtype)
+            g = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # np.ones, without its Python layer
         else:
             g = np.asarray(_as_array(grad), dtype=self.data.dtype)
             if g.shape != self.data.shape:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Optional
 
 import numpy as np
@@ -25,6 +26,18 @@ def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> tup
     return (y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))), x2, w
 
 
+@functools.lru_cache(maxsize=32)
+def _cached_ones_row(n: int) -> np.ndarray:
+    row = np.ones((1, n), np.float32)
+    row.flags.writeable = False
+    return row
+
+
+def _ones_row(n: int) -> np.ndarray:
+    """A (1, n) float32 row of ones (read-only; cached for the batch sizes a training loop repeats)."""
+    return _cached_ones_row(n) if n <= 65536 else np.ones((1, n), np.float32)
+
+
 class LinearFn(Function):
     @staticmethod
     def forward(ctx, x, w, b):
@@ -43,7 +56,7 @@ class LinearFn(Function):
         gw = _core.gemm(g2, x2, True) if nw else None
         # the bias gradient as a GEMM with a row of ones: one fixed summation order, which a native training
         # plan (nnengine.compile) reproduces bit for bit
-        gb = _core.gemm(np.ones((1, g2.shape[0]), np.float32), g2).reshape(-1) if (nb and ctx.has_bias) else None
+        gb = _core.gemm(_ones_row(g2.shape[0]), g2).reshape(-1) if (nb and ctx.has_bias) else None
         return gx, gw, gb
 
 
