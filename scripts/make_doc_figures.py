@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -98,6 +99,7 @@ class PageRun(NamedTuple):
     stdout: str
     stderr: str
     seconds: float
+    cpu_seconds: float
     workdir: str
 
 
@@ -120,14 +122,16 @@ def run_page(path: str, workdir: Optional[str] = None, timeout: float = 300.0,
     env.setdefault("MPLBACKEND", "Agg")
     if package_root:
         env["PYTHONPATH"] = os.pathsep.join([package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         proc = subprocess.run([sys.executable, driver], cwd=workdir, env=env, capture_output=True, text=True,
                               timeout=timeout)
         rc, out, err = proc.returncode, proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as e:
         rc, out, err = -9, str(e.stdout or ""), f"timed out after {timeout} s"
-    return PageRun(rc, out, err, time.perf_counter() - t0, workdir)
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+    return PageRun(rc, out, err, time.perf_counter() - t0, cpu, workdir)
 
 
 def linked_figures(path: str) -> List[str]:
@@ -158,7 +162,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             else:
                 print(f"{rel}: links {name}, which its code did not write", file=sys.stderr)
                 status = 1
-        print(f"{rel}: ok in {run.seconds:.1f} s" + (f", figures {', '.join(copied)}" if copied else ""))
+        print(f"{rel}: ok in {run.seconds:.1f} s ({run.cpu_seconds:.1f} s CPU)" + (f", figures {', '.join(copied)}" if copied else ""))
         shutil.rmtree(run.workdir, ignore_errors=True)
     return status
 

@@ -76,3 +76,22 @@ def test_page_code_runs(page):
                 f"{page} links {name}, but its code did not write it"
     finally:
         shutil.rmtree(run.workdir, ignore_errors=True)
+
+
+def test_named_paths_exist():
+    """Every repository path a page names in backticks (`cpp/kernels/pool2d.h`...) exists, so the architecture
+    page and the guides follow renames; templates such as `<family>`, globs and the examples' generated
+    outputs (`examples/out/`, git-ignored) are not checked."""
+    _needs_docs()
+    import re
+
+    pattern = re.compile(r"`((?:cpp|python|tests|scripts|bench|examples|docs)/[\w./-]+)`")
+    missing = []
+    for page in PAGES:
+        with open(page, encoding="utf-8") as f:
+            for path in pattern.findall(f.read()):
+                if "*" in path or path.startswith("examples/out/"):
+                    continue
+                if not os.path.exists(os.path.join(ROOT, path.rstrip("/"))):
+                    missing.append(f"{os.path.relpath(page, ROOT)}: {path}")
+    assert not missing, "pages name paths that do not exist:\n" + "\n".join(missing)
