@@ -11,10 +11,14 @@ Example:
     ...     def forward(ctx, x):
     ...         ctx.save_for_backward(x)
     ...         return x * x
+    ...
     ...     @staticmethod
     ...     def backward(ctx, g):
     ...         (x,) = ctx.saved_tensors
     ...         return 2 * x * g
+    >>> w = ne.tensor([3.0], requires_grad=True)
+    >>> Square.apply(w).backward(); w.grad
+    array([6.], dtype=float32)
 """
 
 from __future__ import annotations
@@ -32,7 +36,15 @@ _state = threading.local()
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations record the graph (thread-local, like PyTorch)."""
+    """Whether operations record the graph (thread-local, like PyTorch).
+
+    Example:
+        >>> is_grad_enabled()
+        True
+        >>> with no_grad():
+        ...     print(is_grad_enabled())
+        False
+    """
     return getattr(_state, "enabled", True)
 
 
@@ -75,8 +87,11 @@ class no_grad(_GradMode):
     """Disables graph recording: a context manager or a decorator (``@no_grad`` or ``@no_grad()``).
 
     Example:
+        >>> w = ne.tensor([3.0], requires_grad=True)
         >>> with no_grad():
-        ...     y = model(x)
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
     """
 
     _mode = False
@@ -86,8 +101,11 @@ class enable_grad(_GradMode):
     """Enables graph recording inside a ``no_grad`` region (context manager or decorator).
 
     Example:
+        >>> w = ne.tensor([3.0], requires_grad=True)
         >>> with no_grad(), enable_grad():
-        ...     y = model(x)        # recorded
+        ...     y = w * 2
+        >>> y.requires_grad
+        True
     """
 
     _mode = True
@@ -98,8 +116,11 @@ class inference_mode(_GradMode):
     ``mode=False`` for a no-op.
 
     Example:
+        >>> w = ne.tensor([3.0], requires_grad=True)
         >>> with inference_mode():
-        ...     y = model(x)
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
     """
 
     def __init__(self, mode: bool = True) -> None:
@@ -111,8 +132,11 @@ class set_grad_enabled(_GradMode):
     ``with`` block when used as a context manager), as in PyTorch.
 
     Example:
-        >>> with set_grad_enabled(is_train):
-        ...     loss = model(x).sum()
+        >>> w = ne.tensor([3.0], requires_grad=True)
+        >>> with set_grad_enabled(False):
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
     """
 
     def __init__(self, mode: bool) -> None:
@@ -135,9 +159,12 @@ def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
     ``RuntimeError`` naming the op and the direction. Slows every op by a finiteness scan; for debugging.
 
     Example:
+        >>> w = ne.tensor([3.0], requires_grad=True)
         >>> with detect_anomaly():
-        ...     loss = model(x).log().sum()   # RuntimeError: Log.forward produced nan/inf ...
-        ...     loss.backward()
+        ...     (w - w).log().sum().backward()
+        Traceback (most recent call last):
+            ...
+        RuntimeError: detect_anomaly: Log.forward produced nan/inf in output 0 from finite inputs
     """
     prev = getattr(_state, "anomaly", False)
     _state.anomaly = bool(check_nan)
@@ -169,14 +196,63 @@ def _check_backward(node: Node, gouts: Sequence[np.ndarray], gin: Sequence[Any])
 
 
 class Function:
-    """Base class of differentiable operations; see the module docstring."""
+    """Base class of differentiable operations; see the module docstring.
+
+    Example:
+        >>> class Square(Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * g
+        >>> w = ne.tensor([3.0], requires_grad=True)
+        >>> y = Square.apply(w); y.backward(); y, w.grad
+        (tensor([9.], requires_grad=True), array([6.], dtype=float32))
+    """
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> Any:  # pragma: no cover - abstract
+        """The op on numpy arrays (Tensors arrive unwrapped); save what ``backward`` needs on ``ctx``.
+
+        Example:
+            >>> class Square(Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_backward(x)
+            ...         return x * x
+            ...
+            ...     @staticmethod
+            ...     def backward(ctx, g):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 2 * x * g
+            >>> Square.forward(Context(), np.array([2.0]))
+            array([4.])
+        """
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Context, *grads: np.ndarray) -> Any:  # pragma: no cover - abstract
+        """One gradient (numpy array or None) per positional input of ``forward``, from the output gradients.
+
+        Example:
+            >>> class Square(Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_backward(x)
+            ...         return x * x
+            ...
+            ...     @staticmethod
+            ...     def backward(ctx, g):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 2 * x * g
+            >>> ctx = Context(); _ = Square.forward(ctx, np.array([2.0]))
+            >>> Square.backward(ctx, np.array([1.0]))
+            array([4.])
+        """
         raise NotImplementedError
 
     #: ``Fn.apply(*args)``: unwrap Tensors, run ``forward``, record a Node when an input requires a gradient
@@ -197,7 +273,14 @@ def _tensor_cls() -> Any:
 
 
 def backward(root: Any, grad: np.ndarray) -> None:
-    """Reverse sweep from ``root`` with incoming gradient ``grad``; leaf gradients accumulate."""
+    """Reverse sweep from ``root`` with incoming gradient ``grad``; leaf gradients accumulate.
+
+    Example:
+        >>> w = ne.tensor([3.0], requires_grad=True)
+        >>> y = w * w
+        >>> backward(y, np.ones(1, np.float32)); w.grad
+        array([6.], dtype=float32)
+    """
     _tape.run_backward(root, grad)
 
 

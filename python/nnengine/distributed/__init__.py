@@ -6,13 +6,11 @@ either way. ``pip install 'nnengine[mpi]'`` installs mpi4py and the MPICH librar
 
 Example:
     >>> import nnengine.distributed as dist
-    >>> dist.init_process_group("mpi")
-    >>> ddp = dist.DistributedDataParallel(model)
-    >>> loader = DataLoader(ds, batch_size=32, sampler=dist.DistributedSampler(ds))
-    >>> for epoch in range(5):
-    ...     loader.sampler.set_epoch(epoch)
-    ...     for xb, yb in loader:
-    ...         opt.zero_grad(); F.cross_entropy(ddp(xb), yb).backward(); opt.step()
+    >>> from nnengine.data import DataLoader, TensorDataset
+    >>> ddp = dist.DistributedDataParallel(nn.Linear(4, 2))  # one process here; run the script under mpiexec -n 2
+    >>> ds = TensorDataset(np.zeros((8, 4), np.float32))
+    >>> len(DataLoader(ds, batch_size=2, sampler=dist.DistributedSampler(ds)))
+    4
 """
 
 from ..data.sampler import DistributedSampler

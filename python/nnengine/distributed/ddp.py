@@ -13,10 +13,10 @@ to the parameters themselves, so the tape never touches ``param.grad`` of a sync
 
 Example:
     >>> import nnengine.distributed as dist
-    >>> dist.init_process_group("mpi")
-    >>> ddp = dist.DistributedDataParallel(model)          # rank 0's weights everywhere
-    >>> loss_fn(ddp(xb), yb).backward()                     # gradients averaged over ranks
-    >>> opt.step()
+    >>> ddp = dist.DistributedDataParallel(nn.Linear(4, 2))  # rank 0's weights everywhere
+    >>> ddp(ne.randn(3, 4)).sum().backward()  # gradients averaged over the ranks here
+    >>> ddp.module.weight.grad.shape
+    (2, 4)
 """
 
 from __future__ import annotations
@@ -225,10 +225,10 @@ class DistributedDataParallel(Module):
     same number of forward/backward steps (``DistributedSampler`` gives each the same number of batches).
 
     Example:
-        >>> dist.init_process_group()
+        >>> model = nn.Linear(4, 2)
         >>> ddp = DistributedDataParallel(model, bucket_cap_mb=25)
-        >>> for xb, yb in loader:   # loader with a DistributedSampler
-        ...     opt.zero_grad(); F.cross_entropy(ddp(xb), yb).backward(); opt.step()
+        >>> ddp(ne.randn(3, 4)).shape, ddp.module is model
+        ((3, 2), True)
     """
 
     def __init__(self, module: Module, bucket_cap_mb: float = 25, broadcast_buffers: bool = True,
@@ -303,9 +303,10 @@ class DistributedDataParallel(Module):
         after it averages the accumulated sum (gradient accumulation over micro-batches).
 
         Example:
+            >>> ddp = DistributedDataParallel(nn.Linear(4, 2))
             >>> with ddp.no_sync():
-            ...     loss_fn(ddp(x1), y1).backward()
-            >>> loss_fn(ddp(x2), y2).backward()      # reduces the gradients of both
+            ...     ddp(ne.randn(3, 4)).sum().backward()  # accumulates locally
+            >>> ddp(ne.randn(3, 4)).sum().backward()  # reduces the gradients of both
         """
         prev = self.require_backward_grad_sync
         object.__setattr__(self, "require_backward_grad_sync", False)
@@ -339,11 +340,22 @@ class DistributedDataParallel(Module):
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> Any:
-        """The wrapped module's state_dict (no ``module.`` prefix: it loads into the plain model)."""
+        """The wrapped module's state_dict (no ``module.`` prefix: it loads into the plain model).
+
+        Example:
+            >>> list(DistributedDataParallel(nn.Linear(4, 2)).state_dict())
+            ['weight', 'bias']
+        """
         return self.module.state_dict()
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any:
-        """Load the wrapped module's state; keys may carry torch's ``module.`` prefix or not."""
+        """Load the wrapped module's state; keys may carry torch's ``module.`` prefix or not.
+
+        Example:
+            >>> ddp = DistributedDataParallel(nn.Linear(4, 2))
+            >>> ddp.load_state_dict({"module." + k: v for k, v in nn.Linear(4, 2).state_dict().items()})
+            ([], [])
+        """
         keys = list(state_dict)
         if keys and all(k.startswith("module.") for k in keys):
             state_dict = {k[len("module."):]: v for k, v in state_dict.items()}

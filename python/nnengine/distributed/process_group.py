@@ -6,9 +6,9 @@ and every collective is a no-op, so the same script runs alone or under ``mpiexe
 
 Example:
     >>> import nnengine.distributed as dist
-    >>> dist.init_process_group("mpi")
     >>> x = np.full(3, dist.get_rank() + 1.0, np.float32)
-    >>> dist.all_reduce(x, op=dist.ReduceOp.SUM)      # in place: 1 + 2 + ... + world
+    >>> dist.all_reduce(x, op=dist.ReduceOp.SUM)  # in place; 3.0 everywhere under mpiexec -n 2
+    array([1., 1., 1.], dtype=float32)
 """
 
 from __future__ import annotations
@@ -34,7 +34,11 @@ class ReduceOp(str, enum.Enum):
     """Reduction of ``all_reduce`` (``torch.distributed.ReduceOp``'s names); plain strings work too.
 
     Example:
-        >>> dist.all_reduce(x, op=ReduceOp.MAX)    # or op="max"
+        >>> x = np.array([1.0, 5.0], np.float32)
+        >>> all_reduce(x, op=ReduceOp.MAX)  # or op="max"
+        array([1., 5.], dtype=float32)
+        >>> sorted(op.value for op in ReduceOp)
+        ['avg', 'max', 'min', 'product', 'sum']
     """
 
     SUM = "sum"
@@ -61,7 +65,8 @@ def launched_world_size() -> int:
     """The number of processes the MPI launcher started (from its environment; 1 when not launched by one).
 
     Example:
-        >>> launched_world_size()      # 2 under ``mpiexec -n 2``
+        >>> launched_world_size()  # 2 under ``mpiexec -n 2``
+        1
     """
     for var in _SIZE_VARS:
         v = os.environ.get(var)
@@ -71,7 +76,12 @@ def launched_world_size() -> int:
 
 
 def is_available() -> bool:
-    """Whether mpi4py can be imported (without importing it, so MPI is not initialized)."""
+    """Whether mpi4py can be imported (without importing it, so MPI is not initialized).
+
+    Example:
+        >>> isinstance(is_available(), bool)
+        True
+    """
     import importlib.util
 
     return importlib.util.find_spec("mpi4py") is not None
@@ -144,7 +154,12 @@ def init_process_group(backend: str = "mpi", *, abort_on_exception: bool = True)
 
 
 def destroy_process_group() -> None:
-    """Leave the process group (MPI itself is finalized by mpi4py at exit). Idempotent."""
+    """Leave the process group (MPI itself is finalized by mpi4py at exit). Idempotent.
+
+    Example:
+        >>> destroy_process_group(); is_initialized()
+        False
+    """
     if _G.comm is not None:
         _G.comm.Free()
     if sys.excepthook is _excepthook:
@@ -153,22 +168,43 @@ def destroy_process_group() -> None:
 
 
 def is_initialized() -> bool:
-    """Whether ``init_process_group`` has been called (and not destroyed)."""
+    """Whether ``init_process_group`` has been called (and not destroyed).
+
+    Example:
+        >>> destroy_process_group()
+        >>> is_initialized()
+        False
+    """
     return _G.initialized
 
 
 def get_rank() -> int:
-    """This process's rank, 0 .. world_size - 1 (0 when not initialized)."""
+    """This process's rank, 0 .. world_size - 1 (0 when not initialized).
+
+    Example:
+        >>> get_rank()  # 0 here; 0 .. world_size - 1 under mpiexec
+        0
+    """
     return _G.rank
 
 
 def get_world_size() -> int:
-    """The number of processes in the group (1 when not initialized or not launched by MPI)."""
+    """The number of processes in the group (1 when not initialized or not launched by MPI).
+
+    Example:
+        >>> get_world_size()  # 1 here; n under mpiexec -n n
+        1
+    """
     return _G.size
 
 
 def get_backend() -> str:
-    """``"mpi"``."""
+    """``"mpi"``.
+
+    Example:
+        >>> get_backend()
+        'mpi'
+    """
     return "mpi"
 
 
@@ -183,7 +219,11 @@ def mpi() -> Any:
 
 
 def barrier() -> None:
-    """Block until every rank has reached the barrier."""
+    """Block until every rank has reached the barrier.
+
+    Example:
+        >>> barrier()  # returns once every rank got here
+    """
     if _G.comm is not None:
         _G.comm.Barrier()
 
@@ -215,6 +255,7 @@ def all_reduce(x: Any, op: Any = ReduceOp.SUM) -> Any:
 
     Example:
         >>> g = np.ones(4, np.float32); all_reduce(g, op="avg")
+        array([1., 1., 1., 1.], dtype=float32)
     """
     arr = _buffer(x, "all_reduce")
     op_, mop = _mpi_op(op)
@@ -237,7 +278,8 @@ def broadcast(x: Any, src: int = 0) -> Any:
     """Overwrite ``x`` (a Tensor or numpy array, in place) on every rank with rank ``src``'s; returns ``x``.
 
     Example:
-        >>> broadcast(model_weight, src=0)
+        >>> w = ne.tensor([1.0, 2.0]); broadcast(w, src=0)
+        tensor([1., 2.])
     """
     arr = _buffer(x, "broadcast")
     if not 0 <= int(src) < _G.size:
@@ -262,6 +304,7 @@ def all_gather(tensor_list: List[Any], x: Any) -> List[Any]:
     Example:
         >>> out = [np.empty(3, np.float32) for _ in range(get_world_size())]
         >>> all_gather(out, np.full(3, get_rank(), np.float32))
+        [array([0., 0., 0.], dtype=float32)]
     """
     arr = np.ascontiguousarray(_buffer(x, "all_gather"))
     if not isinstance(tensor_list, list):
@@ -288,7 +331,8 @@ def broadcast_object(obj: Any, src: int = 0) -> Any:
     """Rank ``src``'s picklable ``obj`` on every rank (``torch.distributed.broadcast_object_list``'s role).
 
     Example:
-        >>> state = broadcast_object(optimizer.state_dict() if get_rank() == 0 else None)
+        >>> broadcast_object({"lr": 0.1} if get_rank() == 0 else None)
+        {'lr': 0.1}
     """
     if _G.comm is None:
         return obj

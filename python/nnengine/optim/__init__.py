@@ -2,8 +2,13 @@
 
 Example:
     >>> from nnengine import optim
+    >>> model = nn.Linear(4, 2)
     >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     >>> sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+    >>> for epoch in range(20):
+    ...     opt.zero_grad(); model(ne.randn(8, 4)).pow(2).mean().backward(); opt.step(); sched.step()
+    >>> sched.get_last_lr()
+    [0.025]
 """
 
 from . import lr_scheduler

@@ -1,7 +1,10 @@
 """``Adadelta`` (torch.optim's formulas and defaults), one fused C++ call per parameter group.
 
 Example:
-    >>> opt = Adadelta(model.parameters(), lr=1.0, rho=0.9)
+    >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+    >>> opt = Adadelta([w], lr=1.0, rho=0.9)
+    >>> (w * w).sum().backward(); opt.step(); w.detach()
+    tensor([ 0.9968, -1.9968])
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ class Adadelta(Optimizer):
     ``capturable``/``differentiable``) are accepted and ignored: the fused step is always used.
 
     Example:
-        >>> opt = Adadelta(model.parameters())
-        >>> loss.backward(); opt.step()
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = Adadelta([w])
+        >>> (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([ 0.9968, -1.9968])
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,

@@ -1,7 +1,10 @@
 """``Adagrad`` (torch.optim's formulas: lr_decay, weight decay, initial accumulator), fused C++ step.
 
 Example:
-    >>> opt = Adagrad(model.parameters(), lr=1e-2, lr_decay=1e-4)
+    >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+    >>> opt = Adagrad([w], lr=1e-2, lr_decay=1e-4)
+    >>> (w * w).sum().backward(); opt.step(); w.detach()
+    tensor([ 0.99, -1.99])
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from .optimizer import Optimizer, check_hyper
 class Adagrad(Optimizer):
     """PyTorch's Adagrad: ``g += wd*p``; ``sum += g^2``; ``p -= clr * g / (sqrt(sum) + eps)`` with
     ``clr = lr / (1 + (t-1) lr_decay)``. State (created for every parameter at construction, as in
-    torch): ``step``, ``sum`` (starting at ``initial_accumulator_value``)."""
+    torch): ``step``, ``sum`` (starting at ``initial_accumulator_value``).
+
+    Example:
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = Adagrad([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([ 0.9, -1.9])
+    """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, *, maximize: bool = False) -> None:

@@ -1,8 +1,10 @@
 """``Adam`` and ``AdamW`` (torch.optim's formulas, optional AMSGrad), one fused C++ call per group.
 
 Example:
-    >>> opt = Adam(model.parameters(), lr=1e-3)
-    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2, amsgrad=True)
+    >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+    >>> opt = AdamW([w], lr=1e-3, weight_decay=1e-2, amsgrad=True)
+    >>> (w * w).sum().backward(); opt.step(); w.detach()
+    tensor([ 0.999, -1.999])
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from .optimizer import Optimizer, check_hyper
 
 
 def check_betas(group: Dict[str, Any]) -> None:
-    """Validate ``group["betas"]`` (a pair in [0, 1)) and store it as a tuple."""
+    """Validate ``group["betas"]`` (a pair in [0, 1)) and store it as a tuple.
+
+    Example:
+        >>> group = {"betas": [0.9, 0.99]}; check_betas(group); group["betas"]
+        (0.9, 0.99)
+        >>> check_betas({"betas": (0.9, 1.0)})
+        Traceback (most recent call last):
+            ...
+        ValueError: Invalid beta parameter at index 1: 1.0 (betas[1] must be [0.0, 1.0))
+    """
     betas = group["betas"]
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
@@ -27,7 +38,14 @@ def check_betas(group: Dict[str, Any]) -> None:
 class Adam(Optimizer):
     """PyTorch's Adam: ``g += wd*p``; ``m += (1-b1)(g-m)``; ``v = b2 v + (1-b2) g^2``;
     ``p -= lr/(1-b1^t) * m / (sqrt(v_or_max_v)/sqrt(1-b2^t) + eps)``. State per parameter: ``step``,
-    ``exp_avg``, ``exp_avg_sq`` and ``max_exp_avg_sq`` (amsgrad)."""
+    ``exp_avg``, ``exp_avg_sq`` and ``max_exp_avg_sq`` (amsgrad).
+
+    Example:
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = Adam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([ 0.9, -1.9])
+    """
 
     _decoupled = False
 
@@ -73,7 +91,14 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """PyTorch's AdamW: Adam with decoupled weight decay (``p *= 1 - lr*wd`` before the update);
-    ``weight_decay`` defaults to 1e-2."""
+    ``weight_decay`` defaults to 1e-2.
+
+    Example:
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = AdamW([w], lr=0.1, weight_decay=0.1)
+        >>> (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([ 0.89, -1.88])
+    """
 
     _decoupled = True
 

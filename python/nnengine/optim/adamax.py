@@ -1,7 +1,10 @@
 """``Adamax`` (Adam with the infinity norm; torch.optim's formulas and defaults), fused C++ step.
 
 Example:
-    >>> opt = Adamax(model.parameters(), lr=2e-3)
+    >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+    >>> opt = Adamax([w], lr=2e-3)
+    >>> (w * w).sum().backward(); opt.step(); w.detach()
+    tensor([ 0.998, -1.998])
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ class Adamax(Optimizer):
     ``p -= lr/(1-b1^t) * m / u``. State per parameter: ``step``, ``exp_avg``, ``exp_inf``.
 
     Example:
-        >>> opt = Adamax(model.parameters(), lr=2e-3, betas=(0.9, 0.999))
-        >>> loss.backward(); opt.step()
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = Adamax([w], lr=0.1, betas=(0.9, 0.999))
+        >>> (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([ 0.9, -1.9])
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3, betas: Tuple[float, float] = (0.9, 0.999),

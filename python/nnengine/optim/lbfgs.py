@@ -2,10 +2,15 @@
 line search) in numpy over the flattened float32 (or float64) parameters. It is driven by a closure, as in torch.
 
 Example:
-    >>> opt = LBFGS(model.parameters(), lr=1, history_size=10, line_search_fn="strong_wolfe")
+    >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+    >>> opt = LBFGS([w], lr=1, history_size=10, line_search_fn="strong_wolfe")
     >>> def closure():
-    ...     opt.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); return loss
-    >>> opt.step(closure)
+    ...     opt.zero_grad()
+    ...     loss = ((w - 3.0) ** 2).sum()
+    ...     loss.backward()
+    ...     return loss
+    >>> _ = opt.step(closure); w.detach()
+    tensor([3., 3.])
 """
 
 from __future__ import annotations
@@ -113,8 +118,15 @@ class LBFGS(Optimizer):
     parameters); the scalars torch keeps as 0-d tensors (``ys``, ``H_diag``, ``ro``, the directional derivative) are ``np.float32`` (``np.float64``).
 
     Example:
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
         >>> opt = LBFGS([w], lr=1, max_iter=20, line_search_fn="strong_wolfe")
-        >>> loss = opt.step(closure)   # closure: zero_grad, forward, backward, return the loss
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = ((w - 3.0) ** 2).sum()
+        ...     loss.backward()
+        ...     return loss
+        >>> round(opt.step(closure).item(), 4), w.detach()  # the first loss, then the minimum
+        (29.0, tensor([3., 3.]))
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1, max_iter: int = 20, max_eval: Optional[int] = None,
@@ -189,7 +201,16 @@ class LBFGS(Optimizer):
     # ----------------------------------------------------------------- the step
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:  # type: ignore[override]
         """Up to ``max_iter`` L-BFGS iterations; ``closure`` re-evaluates the model and returns the loss.
-        Returns the loss of the first evaluation (as torch does)."""
+        Returns the loss of the first evaluation (as torch does).
+
+        Example:
+            >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+            >>> opt = LBFGS([w], max_iter=5)
+            >>> def closure():
+            ...     opt.zero_grad(); loss = (w ** 2).sum(); loss.backward(); return loss
+            >>> _ = opt.step(closure); bool(w.detach().abs().max() < 1e-3)
+            True
+        """
         if closure is None:
             raise RuntimeError("LBFGS.step requires a closure that re-evaluates the model and returns the loss")
         with no_grad():

@@ -5,10 +5,12 @@ Constructing a scheduler performs its first ``step()`` (``last_epoch`` becomes 0
 group's ``initial_lr``, exactly as in PyTorch; call ``scheduler.step()`` after ``optimizer.step()``.
 
 Example:
-    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    >>> sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
-    >>> for epoch in range(100):
-    ...     train_one_epoch(); sched.step()
+    >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+    >>> sched = CosineAnnealingLR(opt, T_max=4); lrs = []
+    >>> for _ in range(4):
+    ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+    >>> lrs
+    [0.8536, 0.5, 0.1464, 0.0]
 """
 
 from __future__ import annotations
@@ -37,7 +39,19 @@ def _nonneg(name: str, v: Any) -> float:
 
 class LRScheduler:
     """Base class: subclasses implement ``get_lr()`` (the chained form, from the groups' current lr)
-    and optionally ``_get_closed_form_lr()`` (used by the deprecated ``step(epoch)``)."""
+    and optionally ``_get_closed_form_lr()`` (used by the deprecated ``step(epoch)``).
+
+    Example:
+        >>> class Halve(LRScheduler):
+        ...     def get_lr(self):
+        ...         return [g["lr"] * 0.5 for g in self.optimizer.param_groups]
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = Halve(opt); lrs = []
+        >>> for _ in range(3):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.25, 0.125, 0.0625]
+    """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -57,13 +71,37 @@ class LRScheduler:
         self.step()
 
     def get_lr(self) -> List[float]:  # pragma: no cover - abstract
+        """The learning rates of the next step (the chained form; subclasses implement it).
+
+        Example:
+            >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+            >>> ExponentialLR(opt, gamma=0.5).get_lr()
+            [1.0]
+        """
         raise NotImplementedError
 
     def get_last_lr(self) -> List[float]:
-        """The learning rates the last ``step()`` set, one per parameter group."""
+        """The learning rates the last ``step()`` set, one per parameter group.
+
+        Example:
+            >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+            >>> sched = StepLR(opt, step_size=1, gamma=0.5); lrs = []
+            >>> for _ in range(2):
+            ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+            >>> lrs
+            [0.5, 0.25]
+        """
         return self._last_lr
 
     def step(self, epoch: Optional[int] = None) -> None:
+        """Advance one epoch (or step) and set every group's lr.
+
+        Example:
+            >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+            >>> sched = StepLR(opt, step_size=2, gamma=0.1)
+            >>> opt.step(); sched.step(); opt.step(); sched.step(); round(opt.param_groups[0]["lr"], 4)
+            0.1
+        """
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
@@ -82,10 +120,24 @@ class LRScheduler:
         return [g["lr"] for g in self.optimizer.param_groups]
 
     def state_dict(self) -> Dict[str, Any]:
-        """Everything but the optimizer (restore with ``load_state_dict``)."""
+        """Everything but the optimizer (restore with ``load_state_dict``).
+
+        Example:
+            >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+            >>> sd = StepLR(opt, step_size=2).state_dict(); sd["step_size"], sd["last_epoch"]
+            (2, 0)
+        """
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned.
+
+        Example:
+            >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+            >>> a = StepLR(opt, step_size=2); opt.step(); a.step()
+            >>> b = StepLR(opt, step_size=5); b.load_state_dict(a.state_dict()); b.step_size, b.last_epoch
+            (2, 1)
+        """
         self.__dict__.update(state_dict)
 
 
@@ -93,7 +145,16 @@ _LRScheduler = LRScheduler
 
 
 class StepLR(LRScheduler):
-    """``lr = base_lr * gamma ** (epoch // step_size)``."""
+    """``lr = base_lr * gamma ** (epoch // step_size)``.
+
+    Example:
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = StepLR(opt, step_size=2, gamma=0.5); lrs = []
+        >>> for _ in range(4):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [1.0, 0.5, 0.5, 0.25]
+    """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.step_size = _positive_int("step_size", step_size)
@@ -110,7 +171,16 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """``lr = base_lr * gamma ** (number of milestones <= epoch)``."""
+    """``lr = base_lr * gamma ** (number of milestones <= epoch)``.
+
+    Example:
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = MultiStepLR(opt, milestones=[1, 3], gamma=0.1); lrs = []
+        >>> for _ in range(4):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.1, 0.1, 0.01, 0.01]
+    """
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -129,7 +199,16 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """``lr = base_lr * gamma ** epoch``."""
+    """``lr = base_lr * gamma ** epoch``.
+
+    Example:
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = ExponentialLR(opt, gamma=0.5); lrs = []
+        >>> for _ in range(4):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.5, 0.25, 0.125, 0.0625]
+    """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = _nonneg("gamma", gamma)
@@ -146,7 +225,16 @@ class ExponentialLR(LRScheduler):
 
 class InverseTimeLR(LRScheduler):
     """Inverse-time (1/t) decay: ``lr = base_lr / (1 + decay_rate * t / decay_steps)``, with ``t`` the
-    epoch (``staircase=True`` uses ``floor(t / decay_steps)``, Keras' InverseTimeDecay)."""
+    epoch (``staircase=True`` uses ``floor(t / decay_steps)``, Keras' InverseTimeDecay).
+
+    Example:
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = InverseTimeLR(opt, decay_rate=1.0); lrs = []
+        >>> for _ in range(4):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.5, 0.3333, 0.25, 0.2]
+    """
 
     def __init__(self, optimizer: Optimizer, decay_rate: float, decay_steps: int = 1, staircase: bool = False,
                  last_epoch: int = -1) -> None:
@@ -167,7 +255,16 @@ class InverseTimeLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2`` (PyTorch's recursive
-    form, which keeps following the cosine after T_max)."""
+    form, which keeps following the cosine after T_max).
+
+    Example:
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = CosineAnnealingLR(opt, T_max=4, eta_min=0.0); lrs = []
+        >>> for _ in range(4):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.8536, 0.5, 0.1464, 0.0]
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_max = _positive_int("T_max", T_max)
@@ -192,7 +289,16 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class LambdaLR(LRScheduler):
-    """``lr = base_lr * lr_lambda(epoch)``; one function, or one per parameter group."""
+    """``lr = base_lr * lr_lambda(epoch)``; one function, or one per parameter group.
+
+    Example:
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = LambdaLR(opt, lambda epoch: 1 / (epoch + 1)); lrs = []
+        >>> for _ in range(4):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.5, 0.3333, 0.25, 0.2]
+    """
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Union[Callable[[int], float], Sequence[Callable]],
                  last_epoch: int = -1) -> None:
@@ -212,7 +318,19 @@ class LambdaLR(LRScheduler):
         return [b * f(self.last_epoch) for f, b in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> Dict[str, Any]:
-        """Functions are not saved (as in PyTorch); callable objects' ``__dict__`` is."""
+        """Functions are not saved (as in PyTorch); callable objects' ``__dict__`` is.
+
+        Example:
+            >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+            >>> class Decay:
+            ...     def __init__(self):
+            ...         self.rate = 0.9
+            ...
+            ...     def __call__(self, epoch):
+            ...         return self.rate ** epoch
+            >>> LambdaLR(opt, Decay()).state_dict()["lr_lambdas"]
+            [{'rate': 0.9}]
+        """
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [None if isinstance(f, type(lambda: 0)) else dict(f.__dict__) for f in self.lr_lambdas]
         return state
@@ -228,7 +346,16 @@ class LambdaLR(LRScheduler):
 
 class LinearLR(LRScheduler):
     """PyTorch's LinearLR: the factor goes linearly from ``start_factor`` to ``end_factor`` over
-    ``total_iters`` epochs."""
+    ``total_iters`` epochs.
+
+    Example:
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = LinearLR(opt, start_factor=0.25, total_iters=3); lrs = []
+        >>> for _ in range(4):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.5, 0.75, 1.0, 1.0]
+    """
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
@@ -259,8 +386,12 @@ class LinearWarmup(LRScheduler):
     optimizer before this one), whatever ``after`` sets: it starts at its epoch 0 at ``t = warmup_steps``.
 
     Example:
-        >>> cos = CosineAnnealingLR(opt, T_max=90)
-        >>> sched = LinearWarmup(opt, warmup_steps=10, after=cos)   # call sched.step() only
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = LinearWarmup(opt, warmup_steps=2, after=CosineAnnealingLR(opt, T_max=2)); lrs = []
+        >>> for _ in range(4):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.5, 1.0, 0.5, 0.0]
     """
 
     def __init__(self, optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.0,
@@ -301,7 +432,16 @@ class LinearWarmup(LRScheduler):
 
 class ReduceLROnPlateau(LRScheduler):
     """Multiply the lr by ``factor`` when ``step(metric)`` has not improved for ``patience`` epochs
-    (PyTorch's semantics: threshold modes 'rel'/'abs', cooldown, min_lr, eps)."""
+    (PyTorch's semantics: threshold modes 'rel'/'abs', cooldown, min_lr, eps).
+
+    Example:
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+        >>> sched = ReduceLROnPlateau(opt, factor=0.5, patience=1)
+        >>> for loss in [1.0, 0.9, 0.9, 0.9, 0.9]:
+        ...     sched.step(loss)
+        >>> opt.param_groups[0]["lr"]
+        0.5
+    """
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
@@ -337,6 +477,14 @@ class ReduceLROnPlateau(LRScheduler):
         return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
 
     def step(self, metrics: Any, epoch: Optional[int] = None) -> None:  # type: ignore[override]
+        """Record ``metrics`` (the monitored value) for this epoch and cut the lr after ``patience`` epochs without improvement.
+
+        Example:
+            >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+            >>> sched = ReduceLROnPlateau(opt, patience=0)
+            >>> sched.step(1.0); sched.step(2.0); opt.param_groups[0]["lr"]
+            0.1
+        """
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
         if self._is_better(current, self.best):
@@ -359,6 +507,14 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self) -> bool:
+        """Whether the ``cooldown`` epochs after a cut are still running.
+
+        Example:
+            >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=1.0)
+            >>> sched = ReduceLROnPlateau(opt, patience=0, cooldown=2)
+            >>> sched.step(1.0); sched.step(2.0); sched.in_cooldown
+            True
+        """
         return self.cooldown_counter > 0
 
 

@@ -2,8 +2,10 @@
 one fused C++ call per parameter group.
 
 Example:
-    >>> opt = NAdam(model.parameters(), lr=2e-3, momentum_decay=4e-3)
-    >>> opt = RAdam(model.parameters(), lr=1e-3, decoupled_weight_decay=True, weight_decay=1e-2)
+    >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+    >>> opt = RAdam([w], lr=1e-3, decoupled_weight_decay=True, weight_decay=1e-2)
+    >>> (w * w).sum().backward(); opt.step(); w.detach()
+    tensor([ 0.998, -1.996])
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ class NAdam(_AdamFamily):
     State per parameter: ``step``, ``mu_product``, ``exp_avg``, ``exp_avg_sq``.
 
     Example:
-        >>> opt = NAdam(model.parameters(), lr=2e-3)
-        >>> loss.backward(); opt.step()
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = NAdam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([ 0.8944, -1.8944])
     """
 
     _scalar_state = ("step", "mu_product")
@@ -94,8 +98,10 @@ class RAdam(_AdamFamily):
     State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq``.
 
     Example:
-        >>> opt = RAdam(model.parameters(), lr=1e-3)
-        >>> loss.backward(); opt.step()
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = RAdam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([ 0.8, -1.6])
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),

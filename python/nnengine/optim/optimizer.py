@@ -39,7 +39,15 @@ required = _Required()
 
 def check_hyper(name: str, value: Any, low: float = 0.0, high: Optional[float] = None,
                 high_open: bool = False, what: str = "") -> None:
-    """Raise ValueError unless ``low <= value`` (and ``value <= high``, or ``< high`` if high_open)."""
+    """Raise ValueError unless ``low <= value`` (and ``value <= high``, or ``< high`` if high_open).
+
+    Example:
+        >>> check_hyper("lr", 0.1)
+        >>> check_hyper("momentum", 1.5, high=1.0)
+        Traceback (most recent call last):
+            ...
+        ValueError: Invalid momentum: 1.5 (momentum must be [0.0, 1.0])
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
     v = float(value)
@@ -73,7 +81,22 @@ def _grad(p: Tensor) -> np.ndarray:
 
 class Optimizer:
     """Base class: ``params`` is an iterable of Parameters or of dicts (param groups with their own
-    hyper-parameters, the rest taken from ``defaults``)."""
+    hyper-parameters, the rest taken from ``defaults``).
+
+    Example:
+        >>> class PlainSGD(Optimizer):
+        ...     def __init__(self, params, lr):
+        ...         super().__init__(params, {"lr": lr})
+        ...
+        ...     def step(self, closure=None):
+        ...         for g in self.param_groups:
+        ...             for p in g["params"]:
+        ...                 if p.grad is not None:
+        ...                     p.data -= g["lr"] * p.grad
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = PlainSGD([w], lr=0.5); (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([0., 0.])
+    """
 
     def __init__(self, params: Iterable[Any], defaults: Dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -95,7 +118,15 @@ class Optimizer:
         pass
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
-        """Add a group of parameters (a dict with ``"params"`` and optional hyper-parameters)."""
+        """Add a group of parameters (a dict with ``"params"`` and optional hyper-parameters).
+
+        Example:
+            >>> model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+            >>> opt = ne.optim.SGD(model[0].parameters(), lr=0.1)
+            >>> opt.add_param_group({"params": model[1].parameters(), "lr": 0.01})
+            >>> [(len(g["params"]), g["lr"]) for g in opt.param_groups]
+            [(2, 0.1), (2, 0.01)]
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group: expected a dict, got {type(param_group).__name__}")
         group = dict(param_group)
@@ -124,7 +155,14 @@ class Optimizer:
 
     # ----------------------------------------------------------------- stepping
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradients of all optimized parameters (to None, or to zeros in place)."""
+        """Reset the gradients of all optimized parameters (to None, or to zeros in place).
+
+        Example:
+            >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+            >>> opt = ne.optim.SGD([w], lr=0.1)
+            >>> (w * w).sum().backward(); opt.zero_grad(); w.grad is None
+            True
+        """
         for g in self.param_groups:
             for p in g["params"]:
                 if set_to_none:
@@ -156,7 +194,14 @@ class Optimizer:
                     self._f64_pass = False
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
-        """One update of every parameter with a gradient; returns ``closure()``'s value if given."""
+        """One update of every parameter with a gradient; returns ``closure()``'s value if given.
+
+        Example:
+            >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+            >>> opt = ne.optim.SGD([w], lr=0.1)
+            >>> (w * w).sum().backward(); opt.step(); w.detach()
+            tensor([ 0.8, -1.6])
+        """
         loss = None
         if closure is not None:
             with enable_grad():
@@ -186,7 +231,15 @@ class Optimizer:
     # ----------------------------------------------------------------- state
     def state_dict(self) -> Dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}`` (PyTorch's layout);
-        arrays are copies."""
+        arrays are copies.
+
+        Example:
+            >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+            >>> opt = ne.optim.SGD([w], lr=0.1, momentum=0.9)
+            >>> (w * w).sum().backward(); opt.step()
+            >>> sd = opt.state_dict(); list(sd["state"][0]), sd["param_groups"][0]["params"]
+            (['momentum_buffer'], [0])
+        """
         index: Dict[int, int] = {}
         groups = []
         for g in self.param_groups:
@@ -208,7 +261,15 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         """Restore hyper-parameters and state saved by ``state_dict()`` (also accepts torch's, whose
-        tensors are converted to numpy)."""
+        tensors are converted to numpy).
+
+        Example:
+            >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+            >>> a = ne.optim.Adam([w], lr=0.1); (w * w).sum().backward(); a.step()
+            >>> b = ne.optim.Adam([w]); b.load_state_dict(a.state_dict())
+            >>> b.param_groups[0]["lr"], int(b.state_dict()["state"][0]["step"])
+            (0.1, 1)
+        """
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError("state_dict: expected a dict with 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]

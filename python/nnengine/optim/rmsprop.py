@@ -1,7 +1,10 @@
 """``RMSprop`` (torch.optim's formulas: momentum, centered, weight decay), one fused C++ call per group.
 
 Example:
-    >>> opt = RMSprop(model.parameters(), lr=1e-2, momentum=0.9, centered=True)
+    >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+    >>> opt = RMSprop([w], lr=1e-2, momentum=0.9, centered=True)
+    >>> (w * w).sum().backward(); opt.step(); w.detach()
+    tensor([ 0.8995, -1.8995])
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ class RMSprop(Optimizer):
     """PyTorch's RMSprop: ``g += wd*p``; ``sq = alpha sq + (1-alpha) g^2``; centered:
     ``ga += (1-alpha)(g-ga)``, ``avg = sqrt(sq - ga^2) + eps`` (else ``sqrt(sq) + eps``); momentum:
     ``buf = momentum buf + g/avg``, ``p -= lr buf``; else ``p -= lr g/avg``. State: ``step``,
-    ``square_avg``, ``momentum_buffer`` (momentum > 0), ``grad_avg`` (centered)."""
+    ``square_avg``, ``momentum_buffer`` (momentum > 0), ``grad_avg`` (centered).
+
+    Example:
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = RMSprop([w], lr=0.01)
+        >>> (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([ 0.9, -1.9])
+    """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,

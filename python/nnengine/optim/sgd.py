@@ -1,8 +1,10 @@
 """``SGD``: stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch.optim.SGD).
 
 Example:
-    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
-    >>> loss.backward(); opt.step(); opt.zero_grad()
+    >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+    >>> opt = SGD([w], lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    >>> (w * w).sum().backward(); opt.step(); w.detach()
+    tensor([ 0.62, -1.24])
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from .optimizer import Optimizer, check_hyper
 class SGD(Optimizer):
     """PyTorch's SGD: ``d = g + wd*p``; ``buf = d`` on a parameter's first step, then
     ``buf = momentum*buf + (1-dampening)*d``; ``d = d + momentum*buf`` (Nesterov) or ``buf``; ``p -= lr*d``.
-    One fused C++ call per parameter group. State per parameter: ``momentum_buffer`` (momentum != 0)."""
+    One fused C++ call per parameter group. State per parameter: ``momentum_buffer`` (momentum != 0).
+
+    Example:
+        >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
+        >>> opt = SGD([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step(); w.detach()
+        tensor([ 0.8, -1.6])
+    """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
