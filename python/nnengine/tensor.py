@@ -464,7 +464,7 @@ class Tensor:
         _run_backward(self, g)
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Any:
         """The node that produced this tensor on the tape (None for leaves and outside autograd).
 
         Example:
@@ -788,7 +788,7 @@ class Tensor:
     def __rmul__(self, o):
         return self._bin(o, ops.Mul, True)
 
-    def __truediv__(self, o):
+    def __truediv__(self, o: Any) -> Tensor:
         """``self / other`` (true division; ``true_divide``).
 
         Example:
@@ -1248,7 +1248,7 @@ class Tensor:
     def __ge__(self, o):
         return self._cmp(np.greater_equal, o)
 
-    def eq(self, o) -> Tensor:
+    def eq(self, o: Any) -> Tensor:
         """Elementwise ``==`` (bool tensor).
 
         Example:
@@ -1257,7 +1257,7 @@ class Tensor:
         """
         return self._cmp(np.equal, o)
 
-    def ne(self, o) -> Tensor:
+    def ne(self, o: Any) -> Tensor:
         """Elementwise ``!=`` (bool tensor).
 
         Example:
@@ -1266,7 +1266,7 @@ class Tensor:
         """
         return self._cmp(np.not_equal, o)
 
-    def lt(self, o) -> Tensor:
+    def lt(self, o: Any) -> Tensor:
         """Elementwise ``<`` (bool tensor).
 
         Example:
@@ -1275,7 +1275,7 @@ class Tensor:
         """
         return self._cmp(np.less, o)
 
-    def le(self, o) -> Tensor:
+    def le(self, o: Any) -> Tensor:
         """Elementwise ``<=`` (bool tensor).
 
         Example:
@@ -1284,7 +1284,7 @@ class Tensor:
         """
         return self._cmp(np.less_equal, o)
 
-    def gt(self, o) -> Tensor:
+    def gt(self, o: Any) -> Tensor:
         """Elementwise ``>`` (bool tensor).
 
         Example:
@@ -1293,7 +1293,7 @@ class Tensor:
         """
         return self._cmp(np.greater, o)
 
-    def ge(self, o) -> Tensor:
+    def ge(self, o: Any) -> Tensor:
         """Elementwise ``>=`` (bool tensor).
 
         Example:
@@ -1625,7 +1625,7 @@ class Tensor:
             return Tensor._wrap(np.round(self.data, decimals))
         return self._unary("round", keep_int=True)
 
-    def pow(self, e) -> Tensor:
+    def pow(self, e: Any) -> Tensor:
         """``self ** e`` (``e`` a number or a tensor).
 
         Example:

@@ -264,7 +264,8 @@ def class_names(name: str) -> Tuple[str, ...]:
     return load_ucr(name)[0].class_labels
 
 
-def load_sensor_split(name: str, test_fraction: float = 0.2):
+def load_sensor_split(name: str, test_fraction: float = 0.2
+                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """``(x_train, y_train, x_test, y_test, num_classes)`` of one sensor set, series (N, C, T) float32.
 
     Classification sets keep their published train/test files. ``kdd_tsad_135`` gives the normal training

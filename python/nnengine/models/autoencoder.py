@@ -7,7 +7,7 @@ All three expose ``encode(x)``, ``decode(code)``, ``forward(x)`` (the reconstruc
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
@@ -110,7 +110,7 @@ class Autoencoder(nn.Module):
         x = as_tensor(x)
         return F.mse_loss(self.forward(x), x.detach())
 
-    def fit(self, x, epochs: int = 30, lr: float = 3e-3, batch_size: int = 64, verbose: bool = False) -> List[float]:
+    def fit(self, x: Any, epochs: int = 30, lr: float = 3e-3, batch_size: int = 64, verbose: bool = False) -> List[float]:
         """Adam on ``reconstruction_loss`` over shuffled minibatches of ``x``; returns per-epoch mean losses
         and leaves the model in eval mode.
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import Any, List, Sequence
 
 import numpy as np
 
@@ -46,7 +46,7 @@ class DBN(nn.Module):
             h = r(h)
         return h
 
-    def pretrain(self, x, epochs: int = 10, lr: float = 0.05, batch_size: int = 20,
+    def pretrain(self, x: Any, epochs: int = 10, lr: float = 0.05, batch_size: int = 20,
                  verbose: bool = False) -> List[List[float]]:
         """Greedy layer-wise CD training; returns each RBM's per-epoch reconstruction errors.
 
@@ -90,7 +90,7 @@ class DBN(nn.Module):
         return nn.Sequential(*mods)
 
     @staticmethod
-    def finetune(mlp: nn.Module, x, y, epochs: int = 50, lr: float = 3e-3, batch_size: int = 32) -> List[float]:
+    def finetune(mlp: nn.Module, x: Any, y: Any, epochs: int = 50, lr: float = 3e-3, batch_size: int = 32) -> List[float]:
         """Adam on cross-entropy; returns per-epoch mean losses (the model is left in eval mode).
 
         Example:
@@ -117,7 +117,7 @@ class DBN(nn.Module):
         return history
 
     @staticmethod
-    def accuracy(model: nn.Module, x, y) -> float:
+    def accuracy(model: nn.Module, x: Any, y: Any) -> float:
         """Fraction of rows of ``x`` whose argmax logit equals ``y``.
 
         Example:

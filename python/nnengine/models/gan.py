@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import Any, List, Sequence, Tuple
 
 import numpy as np
 
@@ -105,7 +105,7 @@ class GAN(nn.Module):
         lf = self.discriminator(fake)
         return F.binary_cross_entropy_with_logits(lf, Tensor(lf.data * 0 + 1))
 
-    def fit(self, x, epochs: int = 150, lr: float = 2e-3, batch_size: int = 64, betas: tuple = (0.5, 0.999),
+    def fit(self, x: Any, epochs: int = 150, lr: float = 2e-3, batch_size: int = 64, betas: tuple = (0.5, 0.999),
             verbose: bool = False) -> List[Tuple[float, float]]:
         """Alternating Adam updates (discriminator on real + detached fakes, then generator on the same
         fakes); returns per-epoch mean ``(discriminator_loss, generator_loss)``.

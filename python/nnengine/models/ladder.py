@@ -3,7 +3,7 @@ learning from a few labels plus unlabelled data by denoising the top layer of a 
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -121,7 +121,7 @@ class Ladder(nn.Module):
         v = a[5] * F.sigmoid(a[6] * u + a[7]) + a[8] * u + a[9]
         return (z_noisy - mu) * v + mu
 
-    def loss(self, x_labelled, y_labelled, x_unlabelled=None) -> Tuple[Tensor, dict]:
+    def loss(self, x_labelled: Any, y_labelled: Any, x_unlabelled: Any = None) -> Tuple[Tensor, dict]:
         """``(total, {"supervised", "denoising"})`` on one batch of labelled and (optional) unlabelled rows.
 
         Example:
@@ -154,7 +154,7 @@ class Ladder(nn.Module):
         return sup + den * self.denoising_weight, stats
 
     # ------------------------------------------------------------------ training
-    def fit(self, x_labelled, y_labelled, x_unlabelled=None, epochs: int = 100, lr: float = 2e-3,
+    def fit(self, x_labelled: Any, y_labelled: Any, x_unlabelled: Any = None, epochs: int = 100, lr: float = 2e-3,
             batch_size: int = 100, labelled_batch: Optional[int] = None) -> List[float]:
         """Adam; each step takes ``labelled_batch`` labelled rows (default: all, capped at batch_size) and
         ``batch_size`` unlabelled rows; an epoch is one pass over the unlabelled data (or 10 steps without
@@ -188,7 +188,7 @@ class Ladder(nn.Module):
         self.eval()
         return history
 
-    def accuracy(self, x, y) -> float:
+    def accuracy(self, x: Any, y: Any) -> float:
         """Clean-path (eval mode) accuracy.
 
         Example:

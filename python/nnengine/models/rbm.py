@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
@@ -55,7 +55,7 @@ class RBM(nn.Module):
         self._chain: Optional[np.ndarray] = None
 
     # ------------------------------------------------------------------ Gibbs half-steps (numpy)
-    def sample_hidden(self, v, sample: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    def sample_hidden(self, v: Any, sample: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """``(p(h=1|v), h sample or None)`` as float32 arrays ``(N, n_hidden)``.
 
         Example:
@@ -67,7 +67,7 @@ class RBM(nn.Module):
         seed = _random.seed_int() if sample else None
         return _core.rbm_sample(v, self.weight.data, self.hidden_bias.data, True, seed)
 
-    def sample_visible(self, h, sample: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    def sample_visible(self, h: Any, sample: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """``(p(v=1|h), v sample or None)`` as float32 arrays ``(N, n_visible)``.
 
         Example:
@@ -87,7 +87,7 @@ class RBM(nn.Module):
         return a
 
     # ------------------------------------------------------------------ training
-    def contrastive_divergence(self, v) -> float:
+    def contrastive_divergence(self, v: Any) -> float:
         """One CD-k / PCD-k gradient estimate into ``.grad`` (descent direction convention); returns the
         mean squared error of the one-step reconstruction ``p(v|h0)`` against ``v``.
 
@@ -124,7 +124,7 @@ class RBM(nn.Module):
         self.hidden_bias.grad = (phk.mean(0) - ph0.mean(0)).astype(np.float32)
         return err
 
-    def fit(self, x, epochs: int = 10, lr: float = 0.05, batch_size: int = 20, momentum: float = 0.9,
+    def fit(self, x: Any, epochs: int = 10, lr: float = 0.05, batch_size: int = 20, momentum: float = 0.9,
             verbose: bool = False) -> List[float]:
         """SGD with momentum (0.5 for the first 5 epochs, then ``momentum``, as in Hinton 2010) on CD/PCD
         gradients; returns the per-epoch mean reconstruction error.
@@ -175,7 +175,7 @@ class RBM(nn.Module):
         v = v if isinstance(v, Tensor) else Tensor(as_array(v))
         return F.sigmoid(F.linear(v.flatten(1) if v.ndim > 2 else v, self.weight, self.hidden_bias))
 
-    def reconstruct(self, v) -> np.ndarray:
+    def reconstruct(self, v: Any) -> np.ndarray:
         """Mean-field up-down pass ``p(v | p(h|v))``.
 
         Example:
@@ -185,7 +185,7 @@ class RBM(nn.Module):
         ph, _ = self.sample_hidden(v, sample=False)
         return self.sample_visible(ph, sample=False)[0]
 
-    def free_energy(self, v) -> np.ndarray:
+    def free_energy(self, v: Any) -> np.ndarray:
         """``F(v) = -v.b - sum_j softplus(c_j + W_j v)`` per row (float64).
 
         Example:
@@ -196,7 +196,7 @@ class RBM(nn.Module):
         pre = v @ self.weight.data.T.astype(np.float64) + self.hidden_bias.data
         return -(v @ self.visible_bias.data) - np.logaddexp(0.0, pre).sum(1)
 
-    def gibbs_sample(self, n: int, steps: int = 1000, init=None) -> np.ndarray:
+    def gibbs_sample(self, n: int, steps: int = 1000, init: Any = None) -> np.ndarray:
         """Run ``steps`` Gibbs steps from ``init`` (or uniform noise) and return ``p(v|h)`` of the last step.
 
         Example:

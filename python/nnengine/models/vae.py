@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -110,7 +110,7 @@ class VAE(nn.Module):
         total = recon + kl
         return total, {"elbo": -float(total.item()), "recon": float(recon.item()), "kl": float(kl.item())}
 
-    def fit(self, x, epochs: int = 30, lr: float = 2e-3, batch_size: int = 64, verbose: bool = False) -> List[float]:
+    def fit(self, x: Any, epochs: int = 30, lr: float = 2e-3, batch_size: int = 64, verbose: bool = False) -> List[float]:
         """Adam on the negative ELBO; returns the per-epoch mean ELBO (nats per example, higher is better).
 
         Example:

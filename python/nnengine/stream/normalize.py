@@ -11,7 +11,7 @@ sample variances".
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Any, Dict, Tuple
 
 import numpy as np
 
@@ -95,7 +95,7 @@ class RunningNorm:
             raise ValueError(f"x: expected the last axis to have {self.num_channels} channels, got shape {x.shape}")
         return x.reshape(-1, self.num_channels)
 
-    def update(self, x) -> RunningNorm:
+    def update(self, x: Any) -> RunningNorm:
         """Merge the statistics of ``x`` (..., C) into the running ones (Chan's parallel formula).
 
         Example:
@@ -116,7 +116,7 @@ class RunningNorm:
         self.count = tot
         return self
 
-    def normalize(self, x) -> np.ndarray:
+    def normalize(self, x: Any) -> np.ndarray:
         """``(x - mean) / sqrt(var + eps)`` as float32, without updating.
 
         Example:
@@ -128,7 +128,7 @@ class RunningNorm:
         z = (self._rows(x) - self.mean) / np.sqrt(self.var + self.eps)
         return z.astype(np.float32).reshape(shape)
 
-    def denormalize(self, z) -> np.ndarray:
+    def denormalize(self, z: Any) -> np.ndarray:
         """The inverse of ``normalize`` (e.g. to report a forecast in sensor units).
 
         Example:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import Any, ItemsView, Iterable, Iterator, KeysView, Mapping, Optional, ValuesView
 
 from ..module import Module
 
@@ -149,7 +149,7 @@ class ModuleDict(Module):
     def __len__(self) -> int:
         return len(self._modules)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         """The names, in insertion order.
 
         Example:
@@ -158,7 +158,7 @@ class ModuleDict(Module):
         """
         return self._modules.keys()
 
-    def values(self):
+    def values(self) -> ValuesView[Module]:
         """The modules, in insertion order.
 
         Example:
@@ -167,7 +167,7 @@ class ModuleDict(Module):
         """
         return self._modules.values()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Module]:
         """(name, module) pairs, in insertion order.
 
         Example:

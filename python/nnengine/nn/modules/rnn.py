@@ -223,7 +223,8 @@ class LSTM(RNNBase):
     _gates = 4
     _mode = "LSTM"
 
-    def forward(self, input: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None):
+    def forward(self, input: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None
+                ) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
         x, unbatched, batch = self._prepare(input)
         h0 = c0 = None
         if hx is not None:
