@@ -20,7 +20,7 @@ constexpr int KB = 8, VB = 3;  // forward tile: output channels x vectors (24 ac
 constexpr int WV = 4;          // weight-gradient tile: up to 4 vectors of output channels ...
 constexpr int wgrad_taps(int kv) { return kv >= 4 ? 6 : kv == 3 ? 8 : 12; }  // ... x taps (<= 24 acc)
 #else
-constexpr int KB = 4, VB = 2;
+constexpr int KB = 6, VB = 2;  // 12 accumulators, 2 input vectors, 1 broadcast: 15 of 16 registers
 constexpr int WV = 2;
 constexpr int wgrad_taps(int kv) { return kv >= 2 ? 6 : 12; }
 #endif
@@ -122,11 +122,15 @@ void forward_image(float* y, const float* x, const float* w, const float* b, con
       float* yk = y + (gr * g.Kg + k) * s.P * s.Q;
       const float* ok = out + k * ldo;
       const VecF vb = vset1(bias);
-      for (int64_t p = 0; p < s.P; ++p)
-        for (int64_t q = 0; q < s.Q; q += kLanes) {
-          const int n = static_cast<int>(std::min<int64_t>(kLanes, s.Q - q));
-          vstore_n(yk + p * s.Q + q, vadd(vload_n(ok + p * g.Wp + q, n), vb), n);
-        }
+      const int tail = static_cast<int>(s.Q % kLanes);
+      const int64_t body = s.Q - tail;
+      for (int64_t p = 0; p < s.P; ++p) {
+        float* yr = yk + p * s.Q;
+        const float* orow = ok + p * g.Wp;
+        // full vectors unmasked (a masked store is microcoded on some cores), the row's tail masked
+        for (int64_t q = 0; q < body; q += kLanes) vstore(yr + q, vadd(vload(orow + q), vb));
+        if (tail) vstore_n(yr + body, vadd(vload_n(orow + body, tail), vb), tail);
+      }
     }
   }
 }
