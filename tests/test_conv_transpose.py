@@ -27,6 +27,9 @@ GRID = [
     (1, 6, 9, 8, 6, 3, 3, (1, 1), (1, 1), (0, 0), (2, 2), 6),  # depthwise, dilated
     (2, 1, 7, 33, 1, 5, 5, (3, 1), (2, 2), (2, 0), (1, 1), 1),  # one channel in and out
     (2, 7, 1, 20, 8, 1, 5, (1, 2), (0, 2), (0, 1), (1, 1), 1),  # a 1-D signal (H = 1)
+    (2, 6, 1, 1, 10, 3, 5, (2, 1), (0, 0), (0, 0), (1, 1), 2),  # from 1x1 with groups (stride has no effect)
+    (2, 5, 5, 6, 7, 1, 3, (2, 3), (0, 0), (1, 2), (1, 1), 1),  # kernel < stride: phases without taps
+    (3, 9, 7, 8, 17, 5, 4, (2, 2), (3, 2), (0, 1), (1, 1), 1),  # padding > stride, odd kernel
 ]
 
 
@@ -119,7 +122,8 @@ def test_scalar_twin_matches_kernel(cfg):
 @pytest.mark.parametrize(
     "cfg",
     [
-        (5, 32, 4, 4, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # GEMM path, threads over images
+        (5, 32, 4, 4, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # sub-pixel, one block: threads in the GEMM
+        (40, 128, 4, 4, 9, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # sub-pixel, threads over image blocks
         (1, 24, 9, 9, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # one image: threads in the GEMM
         (9, 20, 1, 1, 32, 4, 4, (1, 1), (0, 0), (0, 0), (1, 1), 1),  # from 1x1
         (3, 8, 12, 12, 8, 3, 3, (1, 1), (1, 1), (0, 0), (1, 1), 2),  # direct kernels
