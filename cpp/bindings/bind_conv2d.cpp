@@ -2,34 +2,25 @@
 // release the GIL, run the kernel (or its scalar reference twin with reference=True).
 #include <pybind11/stl.h>
 
-#include <array>
 #include <string>
 
 #include "bindings/bind.h"
-#include "bindings/bind_util.h"
+#include "bindings/conv_args.h"
 #include "kernels/conv2d.h"
 
 namespace nne_bind {
 namespace {
-
-using Pair = std::array<int64_t, 2>;
 
 // Builds and checks the shape from the input dims (N, C, H, W), weight dims (K, C/groups, R, S) and
 // hyper-parameters; raises ValueError naming the offending argument.
 nne::Conv2dShape make_shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t Cg, int64_t R,
                             int64_t S, const Pair& stride, const Pair& padding, const Pair& dilation,
                             int64_t groups) {
-  check_pair(stride, "stride", 1);
-  check_pair(padding, "padding", 0);
-  check_pair(dilation, "dilation", 1);
-  check_int(groups, "groups", 1);
-  expect(C % groups == 0, "input: " + std::to_string(C) + " channels are not divisible by groups=" +
-                              std::to_string(groups));
+  check_conv_args(stride, padding, dilation, groups, C, R, S);
   expect(K % groups == 0, "weight: " + std::to_string(K) + " output channels are not divisible by groups=" +
                               std::to_string(groups));
   expect(Cg == C / groups, "weight: expected " + std::to_string(C / groups) +
                                " input channels per group (input channels / groups), got " + std::to_string(Cg));
-  expect(R >= 1 && S >= 1, "weight: kernel size must be at least 1x1");
   nne::Conv2dShape s;
   s.N = N, s.C = C, s.H = H, s.W = W, s.K = K, s.R = R, s.S = S;
   s.stride_h = stride[0], s.stride_w = stride[1], s.pad_h = padding[0], s.pad_w = padding[1];
@@ -62,21 +53,13 @@ NNE_BIND_FAMILY(conv2d) {
         const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1),
                                   w.shape(2), w.shape(3), stride, padding, dilation, groups);
         py::array_t<float> b;
-        if (!bo.is_none()) {
-          b = arr<float>(bo, "b", 1);
-          expect_shape(b, "b", {s.K});
-        }
+        const float* pb = conv_bias(bo, s.K, b);
         auto y = empty<float>(dims({s.N, s.K, s.P, s.Q}));
-        const float* pb = bo.is_none() ? nullptr : b.data();
         const float *px = x.data(), *pw = w.data();
         float* py_ = y.mutable_data();
-        {
-          py::gil_scoped_release nogil;
-          if (reference)
-            nne::conv2d_forward_reference(py_, px, pw, pb, s);
-          else
-            nne::conv2d_kernels().forward(py_, px, pw, pb, s);
-        }
+        run_nogil(
+            reference, [&] { nne::conv2d_forward_reference(py_, px, pw, pb, s); },
+            [&] { nne::conv2d_kernels().forward(py_, px, pw, pb, s); });
         return y;
       },
       py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("stride") = Pair{1, 1},
@@ -97,13 +80,9 @@ NNE_BIND_FAMILY(conv2d) {
         auto dx = empty<float>(dims({s.N, s.C, s.H, s.W}));
         const float *pdy = dy.data(), *pw = w.data();
         float* pdx = dx.mutable_data();
-        {
-          py::gil_scoped_release nogil;
-          if (reference)
-            nne::conv2d_backward_data_reference(pdx, pdy, pw, s);
-          else
-            nne::conv2d_kernels().backward_data(pdx, pdy, pw, s);
-        }
+        run_nogil(
+            reference, [&] { nne::conv2d_backward_data_reference(pdx, pdy, pw, s); },
+            [&] { nne::conv2d_kernels().backward_data(pdx, pdy, pw, s); });
         return dx;
       },
       py::arg("dy"), py::arg("w"), py::arg("input_hw"), py::arg("stride") = Pair{1, 1},
@@ -122,26 +101,15 @@ NNE_BIND_FAMILY(conv2d) {
                                   x.shape(1) / groups, kernel_size[0], kernel_size[1], stride, padding, dilation,
                                   groups);
         expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
-        py::object dwo = py::none(), dbo = py::none();
-        float *pdw = nullptr, *pdb = nullptr;
-        if (need_weight) {
-          auto dw = empty<float>(dims({s.K, s.C / groups, s.R, s.S}));
-          pdw = dw.mutable_data();
-          dwo = dw;
-        }
-        if (need_bias) {
-          auto db = empty<float>(dims({s.K}));
-          pdb = db.mutable_data();
-          dbo = db;
-        }
+        float *pdw, *pdb;
+        py::object dwo = maybe_empty(need_weight, dims({s.K, s.C / groups, s.R, s.S}), pdw);
+        py::object dbo = maybe_empty(need_bias, dims({s.K}), pdb);
         const float *pdy = dy.data(), *px = x.data();
-        {
-          py::gil_scoped_release nogil;
-          if (reference)
-            nne::conv2d_backward_weights_reference(pdw, pdb, pdy, px, s);
-          else if (pdw || pdb)
-            nne::conv2d_kernels().backward_weights(pdw, pdb, pdy, px, s);
-        }
+        run_nogil(
+            reference, [&] { nne::conv2d_backward_weights_reference(pdw, pdb, pdy, px, s); },
+            [&] {
+              if (pdw || pdb) nne::conv2d_kernels().backward_weights(pdw, pdb, pdy, px, s);
+            });
         return py::make_tuple(dwo, dbo);
       },
       py::arg("dy"), py::arg("x"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
