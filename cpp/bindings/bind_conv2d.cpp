@@ -52,15 +52,8 @@ NNE_BIND_FAMILY(conv2d) {
         auto w = arr<float>(wo, "w", 4);
         const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1),
                                   w.shape(2), w.shape(3), stride, padding, dilation, groups);
-        py::array_t<float> b;
-        const float* pb = conv_bias(bo, s.K, b);
-        auto y = empty<float>(dims({s.N, s.K, s.P, s.Q}));
-        const float *px = x.data(), *pw = w.data();
-        float* py_ = y.mutable_data();
-        run_nogil(
-            reference, [&] { nne::conv2d_forward_reference(py_, px, pw, pb, s); },
-            [&] { nne::conv2d_kernels().forward(py_, px, pw, pb, s); });
-        return y;
+        return conv_forward_call(&nne::conv2d_forward_reference, nne::conv2d_kernels().forward, s, x, w, bo,
+                                 reference);
       },
       py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
@@ -77,13 +70,8 @@ NNE_BIND_FAMILY(conv2d) {
         const auto s = make_shape(dy.shape(0), w.shape(1) * groups, input_hw[0], input_hw[1], w.shape(0),
                                   w.shape(1), w.shape(2), w.shape(3), stride, padding, dilation, groups);
         expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
-        auto dx = empty<float>(dims({s.N, s.C, s.H, s.W}));
-        const float *pdy = dy.data(), *pw = w.data();
-        float* pdx = dx.mutable_data();
-        run_nogil(
-            reference, [&] { nne::conv2d_backward_data_reference(pdx, pdy, pw, s); },
-            [&] { nne::conv2d_kernels().backward_data(pdx, pdy, pw, s); });
-        return dx;
+        return conv_data_call(&nne::conv2d_backward_data_reference, nne::conv2d_kernels().backward_data, s,
+                              dy, w, reference);
       },
       py::arg("dy"), py::arg("w"), py::arg("input_hw"), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
@@ -101,16 +89,9 @@ NNE_BIND_FAMILY(conv2d) {
                                   x.shape(1) / groups, kernel_size[0], kernel_size[1], stride, padding, dilation,
                                   groups);
         expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
-        float *pdw, *pdb;
-        py::object dwo = maybe_empty(need_weight, dims({s.K, s.C / groups, s.R, s.S}), pdw);
-        py::object dbo = maybe_empty(need_bias, dims({s.K}), pdb);
-        const float *pdy = dy.data(), *px = x.data();
-        run_nogil(
-            reference, [&] { nne::conv2d_backward_weights_reference(pdw, pdb, pdy, px, s); },
-            [&] {
-              if (pdw || pdb) nne::conv2d_kernels().backward_weights(pdw, pdb, pdy, px, s);
-            });
-        return py::make_tuple(dwo, dbo);
+        return conv_weights_call(&nne::conv2d_backward_weights_reference,
+                                 nne::conv2d_kernels().backward_weights, s,
+                                 dims({s.K, s.C / groups, s.R, s.S}), dy, x, need_weight, need_bias, reference);
       },
       py::arg("dy"), py::arg("x"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "bindings/bind_util.h"
 
@@ -27,22 +28,68 @@ inline void check_conv_args(const Pair& stride, const Pair& padding, const Pair&
   expect(R >= 1 && S >= 1, "weight: kernel size must be at least 1x1");
 }
 
-// The bias argument: null for None, else a float32 vector of K values (kept alive by `keep`).
-inline const float* conv_bias(const py::object& bo, int64_t K, py::array_t<float>& keep) {
-  if (bo.is_none()) return nullptr;
-  keep = arr<float>(bo, "b", 1);
-  expect_shape(keep, "b", {K});
-  return keep.data();
+// The three calls of a convolution binding, once the shape is checked: allocate the outputs, run the scalar twin
+// (reference=true) or the kernel with the GIL released. `Shape` has N, C, H, W (input) and K, P, Q (output).
+template <class Shape>
+using ConvFwd = void (*)(float*, const float*, const float*, const float*, const Shape&);
+template <class Shape>
+using ConvData = void (*)(float*, const float*, const float*, const Shape&);
+template <class Shape>
+using ConvWeights = void (*)(float*, float*, const float*, const float*, const Shape&);
+
+// y (N, K, P, Q) = conv(x, w) + b, the bias argument None or a float32 vector of K values.
+template <class Shape>
+py::array_t<float> conv_forward_call(ConvFwd<Shape> ref, ConvFwd<Shape> kernel, const Shape& s,
+                                     const py::array_t<float>& x, const py::array_t<float>& w, const py::object& bo,
+                                     bool reference) {
+  py::array_t<float> b;
+  const float* pb = nullptr;
+  if (!bo.is_none()) {
+    b = arr<float>(bo, "b", 1);
+    expect_shape(b, "b", {s.K});
+    pb = b.data();
+  }
+  auto y = empty<float>(dims({s.N, s.K, s.P, s.Q}));
+  const float *px = x.data(), *pw = w.data();
+  float* py_ = y.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    (reference ? ref : kernel)(py_, px, pw, pb, s);
+  }
+  return y;
 }
 
-// Runs the scalar twin (reference=true) or the kernel with the GIL released.
-template <class Ref, class Kernel>
-inline void run_nogil(bool reference, const Ref& ref, const Kernel& kernel) {
-  py::gil_scoped_release nogil;
-  if (reference)
-    ref();
-  else
-    kernel();
+// dx (N, C, H, W) from dy and w.
+template <class Shape>
+py::array_t<float> conv_data_call(ConvData<Shape> ref, ConvData<Shape> kernel, const Shape& s,
+                                  const py::array_t<float>& dy, const py::array_t<float>& w, bool reference) {
+  auto dx = empty<float>(dims({s.N, s.C, s.H, s.W}));
+  const float *pdy = dy.data(), *pw = w.data();
+  float* pdx = dx.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    (reference ? ref : kernel)(pdx, pdy, pw, s);
+  }
+  return dx;
+}
+
+// (dw of shape wshape, db (K,)) from dy and x; either is None when not requested (the kernel is skipped when
+// neither is).
+template <class Shape>
+py::tuple conv_weights_call(ConvWeights<Shape> ref, ConvWeights<Shape> kernel, const Shape& s,
+                            const std::vector<py::ssize_t>& wshape, const py::array_t<float>& dy,
+                            const py::array_t<float>& x, bool need_weight, bool need_bias, bool reference) {
+  float *pdw, *pdb;
+  py::object dwo = maybe_empty(need_weight, wshape, pdw), dbo = maybe_empty(need_bias, dims({s.K}), pdb);
+  const float *pdy = dy.data(), *px = x.data();
+  {
+    py::gil_scoped_release nogil;
+    if (reference)
+      ref(pdw, pdb, pdy, px, s);
+    else if (pdw || pdb)
+      kernel(pdw, pdb, pdy, px, s);
+  }
+  return py::make_tuple(dwo, dbo);
 }
 
 }  // namespace nne_bind
