@@ -50,21 +50,34 @@ def _pad_end(x4: np.ndarray, extra: Tuple[int, int]) -> np.ndarray:
     return out
 
 
+def _prepare(ctx, x, w, b, spatial):
+    """The forward's common part of both Functions: (N, C, H, W) views of x and the weight (a 1-D signal is an image
+    of height 1), the bias as float32 or None, and what the backward needs to undo the views."""
+    batched = x.ndim == spatial + 2
+    x4 = _to4(x, spatial, batched)
+    w4 = f32c(w[:, :, None, :] if spatial == 1 else w)
+    ctx.has_bias = b is not None
+    return batched, x4, w4, None if b is None else f32c(b)
+
+
+def _grad_views(ctx, g, spatial, batched):
+    """The backward's common part: the (N, K, P, Q) view of the output gradient and the flags of the gradients
+    wanted (input, weight, bias)."""
+    nx, nw, nb = ctx.needs_input_grad[:3]
+    return _to4(g, spatial, batched), nx, nw, nb and ctx.has_bias
+
+
 class ConvFn(Function):
     """conv1d / conv2d: one tape node; ``spatial`` is 1 or 2, ``extra`` the right/bottom zero padding that
     an asymmetric 'same' adds beyond ``padding``."""
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups, spatial, extra):
-        batched = x.ndim == spatial + 2
-        x4 = _to4(x, spatial, batched)
+        batched, x4, w4, b = _prepare(ctx, x, w, b, spatial)
         xe = _pad_end(x4, extra)
-        w4 = f32c(w[:, :, None, :] if spatial == 1 else w)
-        b = None if b is None else f32c(b)
         ctx.save_for_backward(xe, w4)
         ctx.args = (stride, padding, dilation, groups)
         ctx.meta = (spatial, batched, x4.shape, w.shape)
-        ctx.has_bias = b is not None
         return _from4(_core.conv2d_forward(xe, w4, b, stride, padding, dilation, groups), spatial, batched)
 
     @staticmethod
@@ -72,20 +85,16 @@ class ConvFn(Function):
         xe, w4 = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.args
         spatial, batched, xshape, wshape = ctx.meta
-        g4 = _to4(g, spatial, batched)
-        nx, nw, nb = ctx.needs_input_grad[:3]
+        g4, nx, nw, nb = _grad_views(ctx, g, spatial, batched)
         dx = dw = db = None
         if nx:
             dx = _core.conv2d_backward_data(g4, w4, xe.shape[2:], stride, padding, dilation, groups)
             dx = _from4(dx[:, :, : xshape[2], : xshape[3]], spatial, batched)
-        if nw or (nb and ctx.has_bias):
+        if nw or nb:
             dw, db = _core.conv2d_backward_weights(
-                g4, xe, w4.shape[2:], stride, padding, dilation, groups,
-                need_weight=nw, need_bias=nb and ctx.has_bias,
+                g4, xe, w4.shape[2:], stride, padding, dilation, groups, need_weight=nw, need_bias=nb
             )
-            if dw is not None:
-                dw = dw.reshape(wshape)
-        return dx, dw, db, None, None, None, None, None, None
+        return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
 
 
 # Back-compatible name: the 2-D convolution's Function.
@@ -131,13 +140,20 @@ def _check_bias(bias: Any, n: int) -> Optional[Tensor]:
     return b
 
 
-def _convnd(input, weight, bias, stride, padding, dilation, groups, spatial: int):
+def _common_args(input, weight, stride, dilation, groups, spatial: int):
+    """The checks every convolution entry point makes: input and weight ranks, groups, stride and dilation
+    (tuples of positive ints); returns them with the tuple maker of this dimensionality."""
     to_tuple = single if spatial == 1 else pair
     x = check_tensor(input, "input", ndim=(spatial + 1, spatial + 2))
     w = check_tensor(weight, "weight", ndim=spatial + 2)
     groups = _check_groups(groups)
     st = _positive(to_tuple(stride, "stride"), "stride", stride)
     dl = _positive(to_tuple(dilation, "dilation"), "dilation", dilation)
+    return to_tuple, x, w, groups, st, dl
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, spatial: int):
+    to_tuple, x, w, groups, st, dl = _common_args(input, weight, stride, dilation, groups, spatial)
     pd, extra = _conv_padding(padding, w.shape[2:], dl, st, to_tuple)
     c_in = x.shape[-spatial - 1]
     if c_in != w.shape[1] * groups:
@@ -196,14 +212,10 @@ class ConvTransposeFn(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, dilation, groups, spatial):
-        batched = x.ndim == spatial + 2
-        x4 = _to4(x, spatial, batched)
-        w4 = f32c(w[:, :, None, :] if spatial == 1 else w)
-        b = None if b is None else f32c(b)
+        batched, x4, w4, b = _prepare(ctx, x, w, b, spatial)
         ctx.save_for_backward(x4, w4)
         ctx.args = (stride, padding, output_padding, dilation, groups)
         ctx.meta = (spatial, batched, w.shape)
-        ctx.has_bias = b is not None
         y = _core.conv_transpose2d_forward(x4, w4, b, stride, padding, output_padding, dilation, groups)
         return _from4(y, spatial, batched)
 
@@ -211,27 +223,19 @@ class ConvTransposeFn(Function):
     def backward(ctx, g):
         x4, w4 = ctx.saved_tensors
         spatial, batched, wshape = ctx.meta
-        g4 = _to4(g, spatial, batched)
-        nx, nw, nb = ctx.needs_input_grad[:3]
+        g4, nx, nw, nb = _grad_views(ctx, g, spatial, batched)
         dx = dw = db = None
         if nx:
             dx = _from4(_core.conv_transpose2d_backward_data(g4, w4, x4.shape[2:], *ctx.args), spatial, batched)
-        if nw or (nb and ctx.has_bias):
+        if nw or nb:
             dw, db = _core.conv_transpose2d_backward_weights(
-                g4, x4, w4.shape[2:], *ctx.args, need_weight=nw, need_bias=nb and ctx.has_bias
+                g4, x4, w4.shape[2:], *ctx.args, need_weight=nw, need_bias=nb
             )
-            if dw is not None:
-                dw = dw.reshape(wshape)
-        return dx, dw, db, None, None, None, None, None, None
+        return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
 
 
 def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial: int):
-    to_tuple = single if spatial == 1 else pair
-    x = check_tensor(input, "input", ndim=(spatial + 1, spatial + 2))
-    w = check_tensor(weight, "weight", ndim=spatial + 2)
-    groups = _check_groups(groups)
-    st = _positive(to_tuple(stride, "stride"), "stride", stride)
-    dl = _positive(to_tuple(dilation, "dilation"), "dilation", dilation)
+    to_tuple, x, w, groups, st, dl = _common_args(input, weight, stride, dilation, groups, spatial)
     pd = to_tuple(padding, "padding")
     op = to_tuple(output_padding, "output_padding")
     for i in range(spatial):

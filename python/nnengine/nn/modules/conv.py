@@ -14,17 +14,42 @@ from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
 from .linear import attach
 
-IntPair = Union[int, Tuple[int, int]]
-IntOne = Union[int, Tuple[int]]
+IntOrTuple = Union[int, Tuple[int, ...]]  # an int or one per spatial dimension
 
 
 class _ConvNd(Module):
-    """Shared constructor of the convolution layers (``spatial`` dims, ``transposed`` weight layout)."""
+    """Shared constructor of the convolution layers (``spatial`` dims, ``transposed`` weight layout), as torch's
+    ``_ConvNd``: this signature is the plain convolutions' (``Conv1d``, ``Conv2d``), ``_ConvTransposeNd`` has the
+    transposed order (``output_padding``, ``groups``, ``bias``, ``dilation``); both build the layer in ``_setup``."""
 
     _spatial = 2
     _transposed = False
 
     def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple = 1,
+        padding: Union[IntOrTuple, str] = 0,
+        dilation: IntOrTuple = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        weight_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        weight_constraint: Any = None,
+        bias_constraint: Any = None,
+    ) -> None:
+        self._setup(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+            device, dtype, 0, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
+        )
+
+    def _setup(
         self,
         in_channels: int,
         out_channels: int,
@@ -37,11 +62,11 @@ class _ConvNd(Module):
         padding_mode: str,
         device: Any,
         dtype: Any,
-        output_padding: Any = 0,
-        weight_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        weight_constraint: Any = None,
-        bias_constraint: Any = None,
+        output_padding: Any,
+        weight_regularizer: Any,
+        bias_regularizer: Any,
+        weight_constraint: Any,
+        bias_constraint: Any,
     ) -> None:
         super().__init__()
         check_factory_kwargs(device, dtype, type(self).__name__)
@@ -124,30 +149,6 @@ class Conv2d(_ConvNd):
         (2, 6, 28, 28)
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: IntPair,
-        stride: IntPair = 1,
-        padding: Union[IntPair, str] = 0,
-        dilation: IntPair = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        weight_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        weight_constraint: Any = None,
-        bias_constraint: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-            device, dtype, 0, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
-        )
-
     def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
@@ -164,16 +165,26 @@ class Conv1d(_ConvNd):
 
     _spatial = 1
 
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """The transposed layers' constructor (torch's argument order) and ``output_size`` rule."""
+
+    _transposed = True
+
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: IntOne,
-        stride: IntOne = 1,
-        padding: Union[IntOne, str] = 0,
-        dilation: IntOne = 1,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple = 1,
+        padding: IntOrTuple = 0,
+        output_padding: IntOrTuple = 0,
         groups: int = 1,
         bias: bool = True,
+        dilation: IntOrTuple = 1,
         padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
@@ -183,17 +194,10 @@ class Conv1d(_ConvNd):
         weight_constraint: Any = None,
         bias_constraint: Any = None,
     ) -> None:
-        super().__init__(
+        self._setup(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-            device, dtype, 0, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
+            device, dtype, output_padding, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
         )
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-
-
-class _ConvTransposeNd(_ConvNd):
-    _transposed = True
 
     def _output_padding(self, input: Tensor, output_size: Optional[Sequence[int]]) -> Tuple[int, ...]:
         """torch's rule: ``output_size`` (the spatial sizes, optionally with N and C in front) picks the
@@ -230,31 +234,6 @@ class ConvTranspose2d(_ConvTransposeNd):
         (2, 8, 14, 14)
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: IntPair,
-        stride: IntPair = 1,
-        padding: IntPair = 0,
-        output_padding: IntPair = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: IntPair = 1,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        weight_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        weight_constraint: Any = None,
-        bias_constraint: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-            device, dtype, output_padding, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
-        )
-
     def forward(self, input: Tensor, output_size: Optional[Sequence[int]] = None) -> Tensor:
         op = self._output_padding(input, output_size)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
@@ -271,31 +250,6 @@ class ConvTranspose1d(_ConvTransposeNd):
     """
 
     _spatial = 1
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: IntOne,
-        stride: IntOne = 1,
-        padding: IntOne = 0,
-        output_padding: IntOne = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: IntOne = 1,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        weight_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        weight_constraint: Any = None,
-        bias_constraint: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-            device, dtype, output_padding, weight_regularizer, bias_regularizer, weight_constraint, bias_constraint,
-        )
 
     def forward(self, input: Tensor, output_size: Optional[Sequence[int]] = None) -> Tensor:
         op = self._output_padding(input, output_size)
