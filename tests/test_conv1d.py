@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conv_testing import check_against_torch
+from conv_testing import close as _close
 from reference import cnn as ref
 
 import nnengine as ne
@@ -41,12 +43,6 @@ def _oracle(x, w, b, st, pd, dl, g, dy=None):
         return y
     dx, dw, db = ref.conv2d_backward(dy[:, :, None], x[:, :, None], w[:, :, None], *args)
     return y, dx[:, :, 0], dw[:, :, 0], db
-
-
-def _close(a, b, tol=2e-5):
-    """float32 vs float64/torch relative to the largest magnitude (as test_conv2d)."""
-    scale = max(1.0, float(np.abs(b).max()))
-    np.testing.assert_allclose(a, b, rtol=0, atol=tol * scale)
 
 
 def _ids(c):
@@ -94,19 +90,7 @@ def test_matches_torch(args, k, torch):
     x = rng.standard_normal((3, 4, 17)).astype(np.float32)
     w = rng.standard_normal((6, 4 // args.get("groups", 1), k)).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32)
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    yt = torch.nn.functional.conv1d(xt, wt, bt, **args)
-    dy = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
-    yt.backward(torch.tensor(dy))
-    xn, wn, bn = (ne.Tensor(a, requires_grad=True) for a in (x, w, b))
-    yn = F.conv1d(xn, wn, bn, **args)
-    yn.backward(dy)
-    assert yn.shape == tuple(yt.shape)
-    _close(yn.numpy(), yt.detach().numpy())
-    for n_, t_ in ((xn, xt), (wn, wt), (bn, bt)):
-        _close(n_.grad, t_.grad.numpy())
-    # unbatched (C, L)
-    _close(F.conv1d(ne.Tensor(x[2]), wn, bn, **args).numpy(), yt.detach().numpy()[2])
+    check_against_torch(torch, F.conv1d, torch.nn.functional.conv1d, x, w, b, unbatched=2, rng=rng, **args)
 
 
 def test_conv2d_same_with_even_kernel_matches_torch(torch):

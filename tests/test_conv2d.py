@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import numeric_grad
+from conv_testing import check_against_torch
+from conv_testing import close as _close
 from reference import cnn as ref
 
 import nnengine as ne
@@ -46,15 +48,6 @@ def _data(cfg, seed=0):
     y = ref.conv2d(x, w, b, st, pd, dl, g)
     dy = rng.standard_normal(y.shape).astype(np.float32)
     return x, w, b, dy
-
-
-def _close(a, b, scale_of=None, tol=2e-5):
-    """float32 kernels vs float64 oracles (or torch): error relative to the largest magnitude. The reductions
-    here are <= ~300 terms; float32 accumulation gives ~sqrt(K) * 6e-8 ~ 1e-6 typical. Measured on AVX2 and
-    baseline: at most 0.06 * tol, so tol = 2e-5 (~300 ulps of the scale) leaves ~15x margin for other
-    summation orders (AVX-512 tiles, thread splits)."""
-    scale = max(1.0, float(np.abs(b if scale_of is None else scale_of).max()))
-    np.testing.assert_allclose(a, b, rtol=0, atol=tol * scale)
 
 
 @pytest.mark.parametrize(
@@ -149,15 +142,8 @@ def test_one_and_two_threads_identical(isa, cfg, threads):
 def test_autograd_matches_torch(cfg, torch):
     x, w, b, dy = _data(cfg, seed=7)
     st, pd, dl, g = cfg[7:]
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    yt = torch.nn.functional.conv2d(xt, wt, bt, st, pd, dl, g)
-    yt.backward(torch.tensor(dy))
-    xn, wn, bn = (ne.Tensor(a, requires_grad=True) for a in (x, w, b))
-    yn = F.conv2d(xn, wn, bn, stride=st, padding=pd, dilation=dl, groups=g)
-    yn.backward(dy)
-    _close(yn.numpy(), yt.detach().numpy())
-    for n_, t_ in ((xn, xt), (wn, wt), (bn, bt)):
-        _close(n_.grad, t_.grad.numpy())
+    check_against_torch(torch, F.conv2d, torch.nn.functional.conv2d, x, w, b, dy, stride=st, padding=pd,
+                        dilation=dl, groups=g)
 
 
 def test_unbatched_input_and_no_bias(torch):

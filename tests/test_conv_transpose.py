@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import numeric_grad
+from conv_testing import check_against_torch
+from conv_testing import close as _close
 from reference import conv_transpose as ref
 
 import nnengine as ne
@@ -42,13 +44,6 @@ def _data(cfg, seed=0):
     y = ref.conv_transpose2d(x, w, b, st, pd, op, dl, g)
     dy = rng.standard_normal(y.shape).astype(np.float32)
     return x, w, b, dy
-
-
-def _close(a, b, tol=2e-5):
-    """float32 kernels vs float64 oracles or torch, relative to the largest magnitude (as test_conv2d: the
-    reductions here are a few hundred terms, float32 accumulation gives ~1e-6)."""
-    scale = max(1.0, float(np.abs(b).max()))
-    np.testing.assert_allclose(a, b, rtol=0, atol=tol * scale)
 
 
 def _ids(c):
@@ -153,15 +148,8 @@ def test_one_and_two_threads_identical(isa, cfg, threads):
 def test_autograd_matches_torch(cfg, torch):
     x, w, b, dy = _data(cfg, seed=7)
     st, pd, op, dl, g = cfg[7:]
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    yt = torch.nn.functional.conv_transpose2d(xt, wt, bt, st, pd, op, g, dl)
-    yt.backward(torch.tensor(dy))
-    xn, wn, bn = (ne.Tensor(a, requires_grad=True) for a in (x, w, b))
-    yn = F.conv_transpose2d(xn, wn, bn, stride=st, padding=pd, output_padding=op, groups=g, dilation=dl)
-    yn.backward(dy)
-    _close(yn.numpy(), yt.detach().numpy())
-    for n_, t_ in ((xn, xt), (wn, wt), (bn, bt)):
-        _close(n_.grad, t_.grad.numpy())
+    check_against_torch(torch, F.conv_transpose2d, torch.nn.functional.conv_transpose2d, x, w, b, dy,
+                        stride=st, padding=pd, output_padding=op, groups=g, dilation=dl)
 
 
 @pytest.mark.parametrize(
@@ -172,19 +160,8 @@ def test_conv_transpose1d_matches_torch(args, torch):
     x = rng.standard_normal((3, 4, 9)).astype(np.float32)
     w = rng.standard_normal((4, 3, 4)).astype(np.float32)
     b = rng.standard_normal(3 * args.get("groups", 1)).astype(np.float32)
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    yt = torch.nn.functional.conv_transpose1d(xt, wt, bt, **args)
-    dy = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
-    yt.backward(torch.tensor(dy))
-    xn, wn, bn = (ne.Tensor(a, requires_grad=True) for a in (x, w, b))
-    yn = F.conv_transpose1d(xn, wn, bn, **args)
-    yn.backward(dy)
-    assert yn.shape == tuple(yt.shape)
-    _close(yn.numpy(), yt.detach().numpy())
-    for n_, t_ in ((xn, xt), (wn, wt), (bn, bt)):
-        _close(n_.grad, t_.grad.numpy())
-    # unbatched (C, L)
-    _close(F.conv_transpose1d(ne.Tensor(x[1]), wn, bn, **args).numpy(), yt.detach().numpy()[1])
+    check_against_torch(torch, F.conv_transpose1d, torch.nn.functional.conv_transpose1d, x, w, b, unbatched=1,
+                        rng=rng, **args)
 
 
 def test_gradcheck():
