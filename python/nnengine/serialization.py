@@ -1,11 +1,14 @@
 """``ne.save`` / ``ne.load``: torch.save/torch.load's names for state dicts, optimizer states and nested
 containers, in a safe format: a safetensors file (``nnengine.io.save_file``, written atomically) whose
 arrays are the tensors and whose metadata holds the container structure as JSON. Nothing is ever pickled,
-so loading a file cannot run code (``weights_only`` is accepted; it is always true here).
+so loading a file cannot run code unless a whole Module was saved and ``weights_only=False`` is passed.
 
 Stored: Tensors (loaded as Tensors), numpy arrays (loaded as arrays), Python/numpy numbers, bools, strings,
-None, and dicts (str/int keys, order kept), lists and tuples of these. Modules and other objects are
-refused with a TypeError: save ``model.state_dict()`` (or use ``nnengine.io.save_model``).
+None, and dicts (str/int keys, order kept), lists and tuples of these. A whole Module (``torch.save(model, f)``)
+is stored as its class path, the constructor arguments it recorded and its ``state_dict``, still without
+pickle; as with torch >= 2.6, loading it needs ``weights_only=False`` (it imports the model's class, which
+runs that module's code: only for files you trust), and it is rebuilt by calling the constructor (the
+global random state is kept) and loading the state dict. Other objects are refused with a TypeError.
 
 Example:
     >>> model = nn.Linear(2, 1)
@@ -61,14 +64,68 @@ def _encode(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
                 raise TypeError(f"save: {key}: dict keys must be str or int, got {type(k).__name__}")
             pairs.append([k if isinstance(k, str) else int(k), _encode(v, f"{key}.{i}", tensors)])
         return {"D": pairs}
+    from .nn.module import Module
+
+    if isinstance(obj, Module):
+        args = obj.__dict__.get("_init_args")
+        if args is None:
+            raise TypeError(f"save: {key}: {type(obj).__name__} did not record its constructor arguments")
+        cls = type(obj)
+        return {"M": f"{cls.__module__}:{cls.__qualname__}", "training": bool(obj.training),
+                "args": _encode(dict(args), key + ".args", tensors),
+                "state": _encode(obj.state_dict(), key + ".state", tensors)}
     hint = " (save model.state_dict(), or use nnengine.io.save_model)" if hasattr(obj, "state_dict") else ""
     raise TypeError(f"save: {key}: cannot store a {type(obj).__name__}{hint}; ne.save stores tensors, arrays, "
                     "numbers, strings, None and dicts/lists/tuples of these (it never pickles)")
 
 
-def _decode(obj: Any, tensors: Mapping[str, np.ndarray], where: str) -> Any:
+def _module_class(path: str, where: str) -> type:
+    """The Module class ``module:qualname`` names: nnengine's registry, else imported (torch's unpickler does
+    the same for a whole saved model)."""
+    import importlib
+
+    from .io import registry
+    from .nn.module import Module
+
+    mod, _, qual = path.partition(":")
+    cls = registry().get(f"{mod}.{qual}")
+    if cls is None:
+        try:
+            obj: Any = importlib.import_module(mod)
+            for part in qual.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"{where}: cannot find the saved model's class {path!r} ({e})") from None
+        cls = obj
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise ValueError(f"{where}: {path!r} is not a Module class")
+    return cls
+
+
+def _decode_module(obj: Dict[str, Any], tensors: Mapping[str, np.ndarray], where: str, trusted: bool) -> Any:
+    import pickle
+
+    from . import random as _random
+
+    if not trusted:
+        raise pickle.UnpicklingError(
+            f"{where}: the file holds a whole model ({obj['M']}); load it with weights_only=False (it imports "
+            "that class, so only for a file you trust), or save and load model.state_dict() instead")
+    cls = _module_class(str(obj["M"]), where)
+    args = _decode(obj.get("args", {"D": []}), tensors, where, trusted)
+    state = _decode(obj.get("state", {"D": []}), tensors, where, trusted)
+    rng = _random.get_rng_state()
+    try:
+        model = cls(**args)
+    finally:
+        _random.set_rng_state(rng)
+    model.load_state_dict(state)
+    return model.train(bool(obj.get("training", True)))
+
+
+def _decode(obj: Any, tensors: Mapping[str, np.ndarray], where: str, trusted: bool = False) -> Any:
     if isinstance(obj, list):
-        return [_decode(x, tensors, where) for x in obj]
+        return [_decode(x, tensors, where, trusted) for x in obj]
     if not isinstance(obj, dict):
         return obj
     if "T" in obj or "A" in obj:
@@ -80,7 +137,7 @@ def _decode(obj: Any, tensors: Mapping[str, np.ndarray], where: str) -> Any:
             return arr
         return Tensor(arr, requires_grad=bool(obj.get("g", False)) and arr.dtype.kind == "f", dtype=arr.dtype)
     if "U" in obj:
-        return tuple(_decode(x, tensors, where) for x in obj["U"])
+        return tuple(_decode(x, tensors, where, trusted) for x in obj["U"])
     if "F" in obj and obj["F"] in ("inf", "-inf", "nan"):
         return float(obj["F"])
     if "D" in obj and isinstance(obj["D"], list):
@@ -88,8 +145,10 @@ def _decode(obj: Any, tensors: Mapping[str, np.ndarray], where: str) -> Any:
         for pair in obj["D"]:
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
                 raise ValueError(f"{where}: corrupt structure")
-            out[pair[0]] = _decode(pair[1], tensors, where)
+            out[pair[0]] = _decode(pair[1], tensors, where, trusted)
         return out
+    if "M" in obj and isinstance(obj["M"], str):
+        return _decode_module(obj, tensors, where, trusted)
     raise ValueError(f"{where}: corrupt structure {json.dumps(obj)[:200]}")
 
 
@@ -131,7 +190,8 @@ def _check_map_location(map_location: Any) -> None:
 def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool = True,
          mmap: Any = None, **pickle_load_args: Any) -> Any:
     """Read what :func:`save` wrote, from a path or a binary file object. ``map_location`` may name the CPU
-    (another device is a clear error); ``weights_only`` is accepted (the format holds data only, always).
+    (another device is a clear error). ``weights_only=False`` is needed only for a whole saved Module (see the
+    module's docstring); everything else is data whatever it says.
 
     Example:
         >>> ne.save({"w": ne.ones(2), "step": 7}, "state.pt")
@@ -160,6 +220,6 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
         structure = json.loads(meta[_KEY])
     except ValueError:
         raise ValueError(f"{path}: corrupt ne.save structure") from None
-    return _decode(structure, tensors, path)
+    return _decode(structure, tensors, path, trusted=weights_only is False)
 
 

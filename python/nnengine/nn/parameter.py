@@ -68,12 +68,73 @@ def charge_elements(n: int) -> None:
                              "holds")
 
 
+def _data_inplace(name: str) -> Any:
+    def method(self: ParameterData, *args: Any, **kwargs: Any) -> ParameterData:
+        from ..autograd import no_grad
+
+        with no_grad():
+            getattr(Tensor._wrap(self), name)(*args, **kwargs)  # a plain view of the same memory
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"``Tensor.{name}`` on the parameter's memory, untracked (torch's ``p.data.{name}``)."
+    return method
+
+
+class ParameterData(np.ndarray):
+    """``Parameter.data``: the parameter's float32 numpy array, plus torch's in-place methods, so the
+    idioms ``p.data.add_(p.grad, alpha=-lr)``, ``m.weight.data.normal_(0.0, 0.02)`` and ``p.data.zero_()``
+    run as written (untracked writes, like torch's ``.data``). Everything else is numpy: results of numpy
+    operations on it are plain ``np.ndarray``.
+
+    Example:
+        >>> p = Parameter(np.ones(3, np.float32))
+        >>> p.data.add_(np.full(3, 2.0, np.float32), alpha=-0.5)
+        ParameterData([0., 0., 0.], dtype=float32)
+    """
+
+    __array_priority__ = -1.0  # mixed with plain arrays, numpy builds plain arrays
+
+    def __array_wrap__(self, arr: np.ndarray, context: Any = None, return_scalar: bool = False) -> Any:
+        if type(arr) is not np.ndarray:
+            arr = arr.view(np.ndarray)
+        return arr[()] if return_scalar else arr
+
+    add_ = _data_inplace("add_")
+    sub_ = _data_inplace("sub_")
+    mul_ = _data_inplace("mul_")
+    div_ = _data_inplace("div_")
+    fill_ = _data_inplace("fill_")
+    zero_ = _data_inplace("zero_")
+    copy_ = _data_inplace("copy_")
+    clamp_ = _data_inplace("clamp_")
+    uniform_ = _data_inplace("uniform_")
+    normal_ = _data_inplace("normal_")
+
+
+class _DataSlot:
+    """``Parameter.data`` stores a plain array (or a Tensor's array) as a :class:`ParameterData` view; reads
+    go straight to the instance dict (no ``__get__``), so they cost what an attribute read costs."""
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if isinstance(value, Tensor):
+            value = value.data
+        if type(value) is np.ndarray:
+            value = value.view(ParameterData)
+        obj.__dict__["data"] = value
+
+
 class Parameter(Tensor):
-    """A Tensor that is a module parameter (requires_grad=True by default).
+    """A Tensor that is a module parameter (requires_grad=True by default). Its ``.data`` is the numpy
+    array (a :class:`ParameterData`, which also has torch's in-place methods ``add_``, ``mul_``, ``zero_``...).
 
     Example:
         >>> w = Parameter(np.zeros((3, 4), np.float32))
+        >>> w.data.uniform_(-0.1, 0.1).shape
+        (3, 4)
     """
+
+    data = _DataSlot()  # type: ignore[assignment]
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
