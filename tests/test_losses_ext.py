@@ -159,6 +159,38 @@ def test_modules_match_torch(torch):
         np.testing.assert_allclose(out_n.numpy(), out_t.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
+@pytest.mark.parametrize("name", ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss"])
+def test_loss_weights_are_buffers_as_in_torch(name, torch, tmp_path):
+    """weight / pos_weight: in state_dict only when given (torch's keys), loaded from torch's state_dict,
+    moved by .double(), saved and loaded by nnengine.io."""
+    import nnengine.io as nio
+
+    rng = np.random.default_rng(8)
+    w = rng.uniform(0.5, 2, 5).astype(np.float32)
+    kw = {"weight": w} if name != "BCEWithLogitsLoss" else {"weight": w, "pos_weight": w[::-1].copy() * 2}
+    mt = getattr(torch.nn, name)(**{k: torch.tensor(v) for k, v in kw.items()})
+    mn = getattr(ne.nn, name)(**{k: np.ones_like(v) for k, v in kw.items()})
+    assert list(mn.state_dict()) == list(mt.state_dict()) == list(kw)
+    assert list(getattr(ne.nn, name)().state_dict()) == list(getattr(torch.nn, name)().state_dict()) == []
+    mn.load_state_dict(mt.state_dict())
+    if name.startswith("BCE"):
+        x = rng.standard_normal((4, 5)).astype(np.float32)
+        ins = (1 / (1 + np.exp(-x)) if name == "BCELoss" else x, (rng.uniform(0, 1, (4, 5)) > 0.5).astype(np.float32))
+    else:
+        x = rng.standard_normal((6, 5)).astype(np.float32)
+        ins = (x if name == "CrossEntropyLoss" else x - np.log(np.exp(x).sum(1, keepdims=True)), rng.integers(0, 5, 6))
+    ref = mt(*(torch.tensor(a) for a in ins)).item()
+    assert mn(*(ne.tensor(a) for a in ins)).item() == pytest.approx(ref, rel=1e-5)
+    nio.save_model(mn, str(tmp_path / "loss.safetensors"))
+    back = nio.load_model(str(tmp_path / "loss.safetensors"))
+    for k in kw:
+        np.testing.assert_array_equal(back.state_dict()[k], mt.state_dict()[k].numpy())
+    mn.double()
+    for k in kw:
+        assert getattr(mn, k).dtype == np.float64
+        assert mn.state_dict()[k].dtype == np.float64
+
+
 def test_gradcheck():
     rng = np.random.default_rng(7)
     x = ne.Tensor((rng.standard_normal((3, 4)) * 2).astype(np.float32), requires_grad=True)

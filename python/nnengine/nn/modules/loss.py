@@ -18,7 +18,16 @@ class _Loss(Module):
         self.reduction = reduction
 
 
-class CrossEntropyLoss(_Loss):
+class _WeightedLoss(_Loss):
+    """A loss whose per-class ``weight`` is a registered buffer, as torch's: it is in ``state_dict`` (when
+    given), loads from torch's, and moves with ``.double()`` / ``.float()``."""
+
+    def __init__(self, weight: Optional[Any] = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+
+class CrossEntropyLoss(_WeightedLoss):
     """Softmax cross-entropy on logits. Example: ``nn.CrossEntropyLoss()(logits, labels)``.
 
     Example:
@@ -29,14 +38,14 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, weight: Optional[Any] = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
-        super().__init__(reduction)
-        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+        super().__init__(weight, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood on log-probabilities.
 
     Example:
@@ -45,8 +54,8 @@ class NLLLoss(_Loss):
     """
 
     def __init__(self, weight: Optional[Any] = None, ignore_index: int = -100, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
@@ -76,24 +85,20 @@ class L1Loss(_Loss):
         return F.l1_loss(input, target, self.reduction)
 
 
-class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities.
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy on probabilities; ``weight`` (broadcast over the elements) is a buffer.
 
     Example:
         >>> nn.BCELoss()(ne.tensor([0.5, 0.5]), ne.tensor([1.0, 0.0]))
         tensor(0.6931)
     """
 
-    def __init__(self, weight: Optional[Any] = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.weight = weight
-
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits (stable).
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Binary cross-entropy on logits (stable); ``weight`` and ``pos_weight`` are buffers, as in torch.
 
     Example:
         >>> nn.BCEWithLogitsLoss(pos_weight=ne.tensor([2.0]))(ne.zeros(2, 1), ne.ones(2, 1))
@@ -101,8 +106,8 @@ class BCEWithLogitsLoss(_Loss):
     """
 
     def __init__(self, weight: Optional[Any] = None, reduction: str = "mean", pos_weight: Optional[Any] = None) -> None:
-        super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+        super().__init__(weight, reduction)
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
