@@ -286,3 +286,30 @@ def test_inference_without_weights_is_identical(isa):
         out2, none = _core.attention_forward(q, k, v, 3, "nhld", 0.3, attn_mask=mask, dropout_p=0.1, seed=3,
                                              need_attn=False, reference=reference)
         assert none is None and np.array_equal(out, out2)
+
+
+@pytest.mark.parametrize("qshape,mshape", [((2, 3, 5, 4), (5, 5)), ((2, 3, 5, 4), (2, 3, 1, 5)), ((5, 4), (5, 5)),
+                                           ((2, 2, 3, 5, 4), (3, 5, 5)), ((1, 2, 9, 17), (1, 9, 9))])
+def test_float_mask_gets_its_gradient_as_in_torch(qshape, mshape, torch):
+    """torch gives a float attn_mask that requires grad its gradient (summed over broadcast dims); so do we."""
+    rng = np.random.default_rng(11)
+    q = rng.standard_normal(qshape).astype(np.float32)
+    m = rng.standard_normal(mshape).astype(np.float32)
+    m[..., 0, -1] = -np.inf  # a masked position
+    tq, tm = torch.tensor(q, requires_grad=True), torch.tensor(m, requires_grad=True)
+    o = torch.nn.functional.scaled_dot_product_attention(tq, tq * 0.5, tq, attn_mask=tm)
+    (o * o).sum().backward()
+    nq, nm = ne.tensor(q, requires_grad=True), ne.tensor(m, requires_grad=True)
+    no = F.scaled_dot_product_attention(nq, nq * 0.5, nq, attn_mask=nm)
+    (no * no).sum().backward()
+    np.testing.assert_allclose(no.data, o.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(nm.grad, tm.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(nq.grad, tq.grad.numpy(), rtol=1e-4, atol=1e-5)
+    nm2 = ne.tensor(np.where(np.isinf(m), 0, m), requires_grad=True)
+    assert gradcheck(lambda a: F.scaled_dot_product_attention(ne.tensor(q), ne.tensor(q * 0.5), ne.tensor(q),
+                                                              attn_mask=a), [nm2])
+    # a mask that needs no grad still runs on the fused kernel, with the same result
+    ref_out = F.scaled_dot_product_attention(ne.tensor(q), ne.tensor(q * 0.5), ne.tensor(q), attn_mask=m)
+    np.testing.assert_allclose(no.data, ref_out.data, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="attn_mask"):
+        F.scaled_dot_product_attention(nq, nq, nq, attn_mask=ne.zeros(3, 3, requires_grad=True))

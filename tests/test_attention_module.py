@@ -260,3 +260,36 @@ def _out_of_q_weight(m, w, q, k, v):
         return m(q, k, v)[0]
     finally:
         m.q_proj_weight = old
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("kw", [{}, {"add_bias_kv": True}, {"add_zero_attn": True}, {"kdim": 6, "vdim": 5}])
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_float_attn_mask_gets_its_gradient_as_in_torch(batch_first, kw, need_weights, torch):
+    """A float attn_mask that requires grad: torch's MultiheadAttention gives it a gradient on both paths."""
+    rng = np.random.default_rng(12)
+    N, L, E = 3, 5, 8
+    kpm = np.array([[False] * 4 + [True], [False] * 5, [False] * 3 + [True] * 2])
+    for mshape, pad in (((L, L), None), ((N * 2, L, L), kpm)):
+        torch.manual_seed(0)
+        tm = torch.nn.MultiheadAttention(E, 2, batch_first=batch_first, **kw)
+        nm = ne.nn.MultiheadAttention(E, 2, batch_first=batch_first, **kw)
+        nm.load_state_dict(tm.state_dict())
+        shp = (N, L) if batch_first else (L, N)
+        x = rng.standard_normal(shp + (E,)).astype(np.float32)
+        kv = [rng.standard_normal(shp + (kw[d],)).astype(np.float32) for d in ("kdim", "vdim")] if kw.get("kdim") \
+            else None
+        m = rng.standard_normal(mshape).astype(np.float32)
+        outs = []
+        for lib, mod in ((torch, tm), (ne, nm)):
+            xt, mt = lib.tensor(x, requires_grad=True), lib.tensor(m, requires_grad=True)
+            k, v = (xt, xt) if kv is None else (lib.tensor(kv[0]), lib.tensor(kv[1]))
+            o, w = mod(xt, k, v, attn_mask=mt, need_weights=need_weights,
+                       key_padding_mask=None if pad is None else lib.tensor(pad))
+            (o * o).sum().backward()
+            g = mod.in_proj_bias.grad
+            outs.append([np.asarray(a.detach().numpy() if lib is torch else a.data) for a in (o, xt, mt)[:1]]
+                        + [np.asarray(xt.grad), np.asarray(mt.grad), np.asarray(g)]
+                        + ([np.asarray(w.detach().numpy() if lib is torch else w.data)] if need_weights else []))
+        for a, b in zip(outs[1], outs[0]):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -38,6 +38,31 @@ class AttentionFn(Function):
         ga = None if gattn is None else f32c(gattn)
         dq, dk, dv = _core.attention_backward(f32c(g), q, k, v, attn, ga, heads, layout, scale, p, seed, packed)
         return (dq, dk, dv) + (None,) * 11
+
+
+def mask_needs_grad(mask: Any) -> bool:
+    """A float attn_mask Tensor that requires grad (and grad mode is on): torch gives it a gradient."""
+    return isinstance(mask, Tensor) and mask.requires_grad and mask.dtype.kind == "f" and is_grad_enabled()
+
+
+def attention_composite(q: Tensor, k: Tensor, v: Tensor, mask: Optional[Any], scale: float, dropout_p: float,
+                        zero_rows: bool = True) -> Tuple[Tensor, Tensor]:
+    """``(softmax(q k^T * scale + mask) @ v, weights)`` from differentiable tensor ops on ``(..., L, E)``
+    operands, so a float ``mask`` Tensor that requires grad gets its gradient (the tape sums it over the
+    dimensions it was broadcast along, as torch's). Used only then; the fused kernel serves every other call.
+    A fully masked row gives 0 (``zero_rows``) or NaN; dropout uses ``DropoutFn``'s mask, as the kernel does.
+    """
+    s = (q @ k.transpose(-2, -1)) * scale
+    if mask is not None:
+        s = s + mask
+    dead = np.isneginf(s.data).all(-1, keepdims=True)  # every key masked
+    if dead.any():
+        s = s.masked_fill(np.broadcast_to(dead, s.shape), 0.0)
+    w = s.softmax(-1)
+    if dead.any():
+        w = w.masked_fill(np.broadcast_to(dead, w.shape), 0.0 if zero_rows else float("nan"))
+    wd = DropoutFn.apply(w, dropout_p, seed_int()) if dropout_p > 0.0 else w
+    return wd @ v, wd
 
 
 def float_mask(mask: Any, name: str, true_means_masked: bool) -> Optional[np.ndarray]:
@@ -134,7 +159,8 @@ def scaled_dot_product_attention(
     ``attn_mask``: boolean (True = take part) or additive float, broadcastable to ``(..., L, S)``;
     ``is_causal``: row i attends to columns j <= i (top-left aligned, as torch); ``scale`` defaults to
     1/sqrt(E); ``dropout_p`` drops attention weights (always, as torch: pass 0.0 in eval). A row with every
-    position masked gives 0 (torch's result). The mask itself receives no gradient.
+    position masked gives 0 (torch's result). A float mask Tensor that requires grad gets its gradient, as in
+    torch (that call runs on tensor ops instead of the fused kernel).
 
     Example:
         >>> q = ne.randn(2, 8, 128, 32); k = ne.randn(2, 8, 128, 32); v = ne.randn(2, 8, 128, 32)
@@ -164,7 +190,8 @@ def scaled_dot_product_attention(
     if isinstance(sc, bool) or not isinstance(sc, (int, float, np.floating)):
         raise TypeError(f"scale: expected a float or None, got {type(scale).__name__}")
     L, S = q.shape[-2], k.shape[-2]
-    mask = float_mask(attn_mask, "attn_mask", true_means_masked=False)
+    grad_mask = mask_needs_grad(attn_mask)
+    mask = attn_mask if grad_mask else float_mask(attn_mask, "attn_mask", true_means_masked=False)
     if mask is not None:
         if mask.ndim > q.ndim:
             raise ValueError(f"attn_mask: expected at most {q.ndim} dimensions, got shape {mask.shape}")
@@ -172,6 +199,9 @@ def scaled_dot_product_attention(
             np.broadcast_shapes(mask.shape, lead + (L, S))
         except ValueError:
             raise ValueError(f"attn_mask: shape {mask.shape} does not broadcast to {lead + (L, S)}") from None
+    if grad_mask:
+        out = attention_composite(q, k, v, mask._cast(np.float32), float(sc), p if p < 1.0 else 0.0)[0]
+        return out * 0.0 if p >= 1.0 else out
     # the kernel reads (N, heads, L, E): two leading dims as they are, any other count flattened into heads
     if len(lead) == 2:
         q4, k4, v4 = q, k, v

@@ -7,7 +7,14 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from ... import functional as F
-from ...functional._attention import attention, check_dropout, default_scale, float_mask
+from ...functional._attention import (
+    attention,
+    attention_composite,
+    check_dropout,
+    default_scale,
+    float_mask,
+    mask_needs_grad,
+)
 from ...functional._util import check_tensor
 from ...tensor import Tensor, cat
 from .. import init
@@ -148,10 +155,12 @@ class MultiheadAttention(Module):
         N = q_in.shape[0 if bf else 1]
         L = q_in.shape[1 if bf else 0]
         kpm = float_mask(key_padding_mask, "key_padding_mask", true_means_masked=True)
-        mask = float_mask(attn_mask, "attn_mask", true_means_masked=True)
+        # a float attn_mask that requires grad gets it, as in torch: that call runs on tensor ops
+        grad_mask = mask_needs_grad(attn_mask) and not (is_causal and key_padding_mask is None and not need_weights)
+        mask = attn_mask._cast(np.float32) if grad_mask else float_mask(attn_mask, "attn_mask", true_means_masked=True)
         p = self.dropout if self.training else 0.0
         packed = q_in is k_in and k_in is v_in and self._qkv_same_embed_dim and self.bias_k is None
-        packed = packed and not self.add_zero_attn
+        packed = packed and not self.add_zero_attn and not grad_mask
         if packed:
             qkv = F.linear(q_in, self.in_proj_weight, self.in_proj_bias)
             q, k, v = qkv, None, None
@@ -165,9 +174,12 @@ class MultiheadAttention(Module):
         causal = bool(is_causal) and kpm is None and not need_weights
         if causal:
             mask = None
-        res = attention(q, k, v, H, "nle" if bf else "lne", default_scale(self.head_dim), mask, kpm, causal,
-                        not need_weights, p, packed, need_weights)
-        out, w = res if need_weights else (res, None)
+        if grad_mask:
+            out, w = self._attend_on_tensors(q, k, v, mask, kpm, N, L, S, p, need_weights)
+        else:
+            res = attention(q, k, v, H, "nle" if bf else "lne", default_scale(self.head_dim), mask, kpm, causal,
+                            not need_weights, p, packed, need_weights)
+            out, w = res if need_weights else (res, None)
         out = self.out_proj(out)
         if w is not None:
             w = w.reshape(N, H, L, S)
@@ -179,7 +191,26 @@ class MultiheadAttention(Module):
             out = out.squeeze(0 if bf else 1)
         return out, w
 
-    def _extend_kv(self, k: Tensor, v: Tensor, mask: Optional[np.ndarray], kpm: Optional[np.ndarray],
+    def _attend_on_tensors(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor, kpm: Optional[np.ndarray], N: int,
+                           L: int, S: int, p: float, need_weights: bool) -> Tuple[Tensor, Optional[Tensor]]:
+        """The attention of ``forward`` on differentiable tensor ops, for a float ``mask`` that requires grad:
+        ``(L, N, E)``/``(N, L, E)`` projections -> ``(N, H, L, D)`` heads -> attention_composite -> back."""
+        H, bf = self.num_heads, self.batch_first
+
+        def heads(t: Tensor, n: int) -> Tensor:
+            return (t if bf else t.transpose(0, 1)).reshape(N, n, H, -1).transpose(1, 2)
+
+        m = mask.reshape(N, H, L, S) if mask.ndim == 3 else mask
+        if kpm is not None:
+            m = m + kpm.reshape(N, 1, 1, S)
+        o, w = attention_composite(heads(q, L), heads(k, S), heads(v, S), m, default_scale(self.head_dim),
+                                   p if p < 1.0 else 0.0, zero_rows=not need_weights)
+        if p >= 1.0:  # every weight dropped: torch's result is zeros
+            o, w = o * 0.0, w * 0.0
+        o = o.transpose(1, 2).reshape(N, L, -1)
+        return (o if bf else o.transpose(0, 1)), (w.reshape(N * H, L, S) if need_weights else None)
+
+    def _extend_kv(self, k: Tensor, v: Tensor, mask: Optional[Any], kpm: Optional[np.ndarray],
                    N: int) -> Tuple[Any, ...]:
         """add_bias_kv / add_zero_attn: one more key/value position each (masks padded with a 0 column)."""
         bf = self.batch_first
@@ -193,7 +224,9 @@ class MultiheadAttention(Module):
             extra.append((z, z))
         for ek, ev in extra:
             k, v = cat([k, ek], seq), cat([v, ev], seq)
-            if mask is not None:
+            if isinstance(mask, Tensor):  # a float mask that requires grad
+                mask = cat([mask, Tensor(np.zeros(mask.shape[:-1] + (1,), np.float32))], -1)
+            elif mask is not None:
                 mask = np.concatenate([mask, np.zeros(mask.shape[:-1] + (1,), np.float32)], -1)
             if kpm is not None:
                 kpm = np.concatenate([kpm, np.zeros(kpm.shape[:-1] + (1,), np.float32)], -1)
