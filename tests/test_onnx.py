@@ -141,6 +141,20 @@ def test_layer_matches_onnxruntime(which, tmp_path):
     _check(model, x, tmp_path, other_batch=_x(*other, seed=1))
 
 
+@pytest.mark.parametrize("make,shape", [
+    (lambda: _affine(nn.InstanceNorm2d(3, affine=True)), (3, 5, 4)),
+    (lambda: _bn(nn.InstanceNorm1d(4, affine=True, track_running_stats=True), 4), (4, 9)),
+    (lambda: nn.InstanceNorm3d(2), (2, 3, 4, 5)),
+])
+def test_instancenorm_unbatched_matches_onnxruntime(make, shape, tmp_path):
+    """Unbatched (C, *) input: Unsqueeze, the normalisation, Squeeze (torch's forward adds a batch of one too)."""
+    ne.manual_seed(0)
+    model = make()
+    _check(model, _x(*shape), tmp_path, dynamic_batch=False)
+    with pytest.raises(ValueError, match="InstanceNorm"):
+        export(model, _x(*shape[1:]), str(tmp_path / "bad.onnx"))
+
+
 def test_nested_sequential_with_names(tmp_path):
     ne.manual_seed(0)
     model = nn.Sequential(

@@ -7,7 +7,7 @@ AdaptiveAvg/MaxPool1d/2d (output 1 or dividing the input), Upsample (Resize), th
 AvgPool2d (count_include_pad=1), MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh,
 Softplus(beta, threshold), Softmax, LogSoftmax, Maxout, GELU (erf and tanh forms), SiLU, Mish, Hardtanh/ReLU6 (Clip),
 Hardswish, Hardsigmoid, Softsign, PReLU, BatchNorm1d/2d (eval, running statistics), LayerNorm (LayerNormalization),
-GroupNorm (InstanceNormalization on the grouped view + affine), InstanceNorm1d/2d/3d (batched input), Dropout and
+GroupNorm (InstanceNormalization on the grouped view + affine), InstanceNorm1d/2d/3d (batched or unbatched input), Dropout and
 Identity (identity), Flatten, Unflatten, RNN, LSTM and GRU (stacked, bidirectional, batch_first; zero initial
 state; GRU with linear_before_reset=1, PyTorch's b_hn placement), RNNCell/LSTMCell/GRUCell, Embedding (Gather on
 int64 ids), MultiheadAttention (as
@@ -454,13 +454,19 @@ def _groupnorm(g: _Graph, m: nn.GroupNorm, x_name: str, x: Any, path: str):
 
 @register(nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
 def _instancenorm(g: _Graph, m: Module, x_name: str, x: Any, path: str):
-    _batched(m, x, path)
+    if x.ndim not in m._dims:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs {' or '.join(map(str, m._dims))}-D "
+                         f"input, got {x.shape}")
+    unbatched = x.ndim == m._dims[0]  # (C, *): a batch of one around the op, as torch's forward does
+    name = g.node("Unsqueeze", [x_name, g.ints([0], "axes")], "in_batch") if unbatched else x_name
     w, b = _affine_vec(m, m.num_features)
-    ins = [x_name, g.const(w, "in_scale"), g.const(b, "in_bias")]
+    ins = [name, g.const(w, "in_scale"), g.const(b, "in_bias")]
     if m.track_running_stats and not m.training:  # eval with running statistics: batch norm's inference
         ins += [g.const(m.running_mean, "in_mean"), g.const(m.running_var, "in_var")]
-        return g.node("BatchNormalization", ins, "instancenorm", epsilon=float(m.eps)), _run(m, x)
-    return g.node("InstanceNormalization", ins, "instancenorm", epsilon=float(m.eps)), _run(m, x)
+        y = g.node("BatchNormalization", ins, "instancenorm", epsilon=float(m.eps))
+    else:
+        y = g.node("InstanceNormalization", ins, "instancenorm", epsilon=float(m.eps))
+    return (g.node("Squeeze", [y, g.ints([0], "axes")], "in_unbatch") if unbatched else y), _run(m, x)
 
 
 @register(nn.Sequential)
