@@ -2,6 +2,7 @@
 #include <string>
 
 #include "bindings/bind.h"
+#include "bindings/bind_dropout_common.h"
 #include "bindings/bind_util.h"
 #include "kernels/dropout2d.h"
 
@@ -12,31 +13,18 @@ namespace {
 py::array_t<float> run(const py::object& xo, const char* name, int64_t planes, double p, uint64_t seed, bool backward,
                        bool reference) {
   auto x = arr<float>(xo, name);
-  expect(p >= 0.0 && p < 1.0, "p: expected a probability in [0, 1), got " + std::to_string(p));
+  nne::Dropout2dShape s;
+  s.p = dropout_p(p);
   check_int(planes, "planes", 0);
   expect(planes < (int64_t{1} << 32), "planes: at most 2^32 - 1 channels are supported");
   expect((planes == 0 && x.size() == 0) || (planes > 0 && x.size() % planes == 0),
          std::string(name) + ": " + std::to_string(x.size()) + " elements do not split into planes=" +
              std::to_string(planes));
-  nne::Dropout2dShape s;
   s.planes = planes;
   s.plane = planes ? x.size() / planes : 0;
-  s.p = static_cast<float>(p);
   s.seed = seed;
-  std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
-  auto y = empty<float>(shape);
-  const float* px = x.data();
-  float* py_ = y.mutable_data();
-  {
-    py::gil_scoped_release nogil;
-    if (reference)
-      nne::dropout2d_forward_reference(py_, px, s);
-    else if (backward)
-      nne::dropout2d_kernels().backward(py_, px, s);
-    else
-      nne::dropout2d_kernels().forward(py_, px, s);
-  }
-  return y;
+  return run_dropout(x, s, nne::dropout2d_kernels(), backward,
+                     reference ? nne::dropout2d_forward_reference : nullptr);
 }
 
 }  // namespace
