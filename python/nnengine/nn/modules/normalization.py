@@ -3,6 +3,7 @@ parameters, buffers and state_dict keys."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -18,6 +19,26 @@ def _init_affine(m: Module, shape: tuple, affine: bool, bias: bool) -> None:
     """``weight`` (ones) and ``bias`` (zeros) of ``shape``, as torch's norm layers create them, or None."""
     m.register_parameter("weight", Parameter.new(*shape, fill=1.0) if affine else None)
     m.register_parameter("bias", Parameter.new(*shape, fill=0.0) if affine and bias else None)
+
+
+def _with_defaults(init: Any, **defaults: Any) -> Any:
+    """``init`` (a norm layer's constructor) with other keyword defaults and the matching signature: one
+    constructor for layers that differ only in defaults (torch's InstanceNorm vs BatchNorm)."""
+    base = inspect.unwrap(init)
+    sig = inspect.signature(base)
+    sig = sig.replace(parameters=[p.replace(default=defaults.get(n, p.default)) for n, p in sig.parameters.items()])
+
+    def __init__(self: Module, *args: Any, **kwargs: Any) -> None:
+        try:
+            bound = sig.bind(self, *args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{type(self).__name__}(): {e}") from None
+        bound.apply_defaults()
+        base(*bound.args, **bound.kwargs)
+
+    __init__.__signature__ = sig  # type: ignore[attr-defined]
+    __init__.__doc__ = base.__doc__
+    return __init__
 
 
 class _AffineNorm(Module):
@@ -214,19 +235,7 @@ class _InstanceNorm(_BatchNorm):
     """Per-(sample, channel) normalisation; parameters and buffers as BatchNorm's (PyTorch's _NormBase),
     with torch's defaults affine=False, track_running_stats=False."""
 
-    def __init__(
-        self,
-        num_features: int,
-        eps: float = 1e-5,
-        momentum: Optional[float] = 0.1,
-        affine: bool = False,
-        track_running_stats: bool = False,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        bias: bool = True,
-    ) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+    __init__ = _with_defaults(_BatchNorm.__init__, affine=False, track_running_stats=False)
 
     def forward(self, input: Tensor) -> Tensor:
         nd = getattr(input, "ndim", None)
