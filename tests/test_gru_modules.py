@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_rnn_modules import CONFIGS, _compare, _copy
+from test_rnn_modules import CONFIGS, _compare, _copy, _pair, _vs_torch, check_layer_input_errors
 
 import nnengine as ne
 from nnengine import nn
@@ -14,35 +14,19 @@ from nnengine.autograd import gradcheck
 
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_gru_vs_torch(torch, cfg):
-    T, B, I, H, L, bi, bf, bias, with_state = cfg
-    torch.manual_seed(0)
-    tm = torch.nn.GRU(I, H, num_layers=L, bias=bias, batch_first=bf, bidirectional=bi)
-    m = nn.GRU(I, H, num_layers=L, bias=bias, batch_first=bf, bidirectional=bi)
-    assert list(m.state_dict()) == list(tm.state_dict())
-    _copy(m, tm)
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((B, T, I) if bf else (T, B, I)).astype(np.float32)
-    D = 2 if bi else 1
-    hx = rng.standard_normal((L * D, B, H)).astype(np.float32) if with_state else None
-    _compare(torch, m, tm, x, hx)
+    _vs_torch(torch, "GRU", cfg)
 
 
 def test_gru_vs_torch_every_isa(torch, isa):
     """The bench shape's layer type (2 layers, bidirectional, batch_first) on every ISA."""
-    torch.manual_seed(1)
-    tm = torch.nn.GRU(9, 17, num_layers=2, batch_first=True, bidirectional=True)
-    m = nn.GRU(9, 17, num_layers=2, batch_first=True, bidirectional=True)
-    _copy(m, tm)
+    m, tm = _pair(torch, "GRU", 9, 17, num_layers=2, batch_first=True, bidirectional=True, seed=1)
     rng = np.random.default_rng(2)
     x = rng.standard_normal((33, 6, 9)).astype(np.float32)
     _compare(torch, m, tm, x, rng.standard_normal((4, 33, 17)).astype(np.float32), batch_first=True)
 
 
 def test_unbatched_and_shapes(torch):
-    torch.manual_seed(0)
-    tm = torch.nn.GRU(4, 6, num_layers=2, bidirectional=True)
-    m = nn.GRU(4, 6, num_layers=2, bidirectional=True)
-    _copy(m, tm)
+    m, tm = _pair(torch, "GRU", 4, 6, num_layers=2, bidirectional=True)
     x = np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32)
     _compare(torch, m, tm, x, np.random.default_rng(4).standard_normal((4, 6)).astype(np.float32))
     out, h = m(ne.tensor(x))
@@ -91,20 +75,10 @@ def test_gru_cell_vs_torch(torch, bias):
     np.testing.assert_allclose(h1.data, tm(torch.tensor(x[0]), torch.tensor(h[0])).detach().numpy(), atol=2e-6)
 
 
-def test_chunked_stream_equals_whole():
+def test_grucell_steps_equal_the_layer():
+    """(Chunked streaming == one whole call is tests/test_rnn_modules.py's test_chunked_stream_equals_whole.)"""
     ne.manual_seed(0)
-    m = nn.GRU(3, 12, num_layers=2, batch_first=True, bidirectional=False)
     x = np.random.default_rng(6).standard_normal((2, 50, 3)).astype(np.float32)
-    with ne.no_grad():
-        whole, h_whole = m(ne.tensor(x))
-    state, outs = None, []
-    for s in range(0, 50, 7):  # uneven chunks, state carried (detached: truncated BPTT)
-        out, state = m(ne.tensor(x[:, s : s + 7]), state)
-        out.sum().backward()
-        state = state.detach()
-        outs.append(out.data)
-    assert np.array_equal(np.concatenate(outs, axis=1), whole.data)
-    assert np.array_equal(state.data, h_whole.data)
     # a GRUCell stepping through the sequence equals the layer (one step is a sequence of length 1)
     cell = nn.GRUCell(3, 12)
     one = nn.GRU(3, 12, batch_first=True)
@@ -184,14 +158,9 @@ def test_empty_batch(torch):
 
 def test_bad_input():
     m = nn.GRU(4, 8, num_layers=2)
-    with pytest.raises(ValueError, match="input: expected last dimension 4"):
-        m(ne.randn(3, 2, 5))
-    with pytest.raises(ValueError, match="input: expected 2 or 3 dimensions"):
-        m(ne.randn(3, 2, 4, 1))
+    check_layer_input_errors(m)
     with pytest.raises(ValueError, match=r"hx: expected shape \(2, 2, 8\)"):
         m(ne.randn(3, 2, 4), ne.randn(1, 2, 8))
-    with pytest.raises(TypeError, match="input: expected a Tensor"):
-        m("abc")
     with pytest.raises(ValueError, match="hidden_size: expected a positive int"):
         nn.GRU(4, 0)
     with pytest.raises(ValueError, match="num_layers: expected a positive int"):

@@ -13,6 +13,16 @@ def _copy(m, tm):
     m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
 
 
+def _pair(torch, kind, *args, seed=0, **kw):
+    """nnengine's and torch's ``kind`` layer built with the same arguments, torch's weights copied over."""
+    torch.manual_seed(seed)
+    tm = getattr(torch.nn, kind)(*args, **kw)
+    m = getattr(nn, kind)(*args, **kw)
+    assert list(m.state_dict()) == list(tm.state_dict())
+    _copy(m, tm)
+    return m, tm
+
+
 def _compare(torch, m, tm, x, hx, batch_first=False, tol=3e-5):
     """Forward both, backward a random projection of every output; compare outputs and all grads."""
     is_lstm = isinstance(m, nn.LSTM)
@@ -61,46 +71,34 @@ CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("cfg", CONFIGS)
-def test_lstm_vs_torch(torch, cfg):
+def _vs_torch(torch, kind, cfg, seed=1, **kw):
+    """torch's and nnengine's ``kind`` layer ("RNN", "LSTM", "GRU") for a CONFIGS entry: the same state_dict
+    keys, torch's weights copied over, then :func:`_compare` on random input (and initial state)."""
     T, B, I, H, L, bi, bf, bias, with_state = cfg
-    torch.manual_seed(0)
-    tm = torch.nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=bf, bidirectional=bi)
-    m = nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=bf, bidirectional=bi)
-    assert list(m.state_dict()) == list(tm.state_dict())
-    _copy(m, tm)
-    rng = np.random.default_rng(1)
+    m, tm = _pair(torch, kind, I, H, num_layers=L, bias=bias, batch_first=bf, bidirectional=bi, **kw)
+    rng = np.random.default_rng(seed)
     x = rng.standard_normal((B, T, I) if bf else (T, B, I)).astype(np.float32)
     D = 2 if bi else 1
-    hx = (
-        tuple(rng.standard_normal((L * D, B, H)).astype(np.float32) for _ in range(2)) if with_state else None
-    )
+    hx = None
+    if with_state:
+        hx = tuple(rng.standard_normal((L * D, B, H)).astype(np.float32) for _ in range(2 if kind == "LSTM" else 1))
+        hx = hx if kind == "LSTM" else hx[0]
     _compare(torch, m, tm, x, hx)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_lstm_vs_torch(torch, cfg):
+    _vs_torch(torch, "LSTM", cfg)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 def test_rnn_vs_torch(torch, cfg, nonlinearity):
-    T, B, I, H, L, bi, bf, bias, with_state = cfg
-    torch.manual_seed(0)
-    tm = torch.nn.RNN(
-        I, H, num_layers=L, nonlinearity=nonlinearity, bias=bias, batch_first=bf, bidirectional=bi
-    )
-    m = nn.RNN(I, H, num_layers=L, nonlinearity=nonlinearity, bias=bias, batch_first=bf, bidirectional=bi)
-    assert list(m.state_dict()) == list(tm.state_dict())
-    _copy(m, tm)
-    rng = np.random.default_rng(2)
-    x = rng.standard_normal((B, T, I) if bf else (T, B, I)).astype(np.float32)
-    D = 2 if bi else 1
-    hx = rng.standard_normal((L * D, B, H)).astype(np.float32) if with_state else None
-    _compare(torch, m, tm, x, hx)
+    _vs_torch(torch, "RNN", cfg, seed=2, nonlinearity=nonlinearity)
 
 
 def test_unbatched_and_shapes(torch):
-    torch.manual_seed(0)
-    tm = torch.nn.LSTM(4, 6, num_layers=2, bidirectional=True)
-    m = nn.LSTM(4, 6, num_layers=2, bidirectional=True)
-    _copy(m, tm)
+    m, tm = _pair(torch, "LSTM", 4, 6, num_layers=2, bidirectional=True)
     x = np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32)
     hx = tuple(np.random.default_rng(4).standard_normal((4, 6)).astype(np.float32) for _ in range(2))
     _compare(torch, m, tm, x, hx)
@@ -163,13 +161,13 @@ def test_cells_vs_torch(torch, kind):
         np.testing.assert_allclose(p.grad, dict(tm.named_parameters())[name].grad.numpy(), atol=1e-4)
 
 
-@pytest.mark.parametrize("mode", ["LSTM", "RNN"])
+@pytest.mark.parametrize("mode", ["LSTM", "RNN", "GRU"])
 def test_chunked_stream_equals_whole(mode):
     ne.manual_seed(0)
     m = getattr(nn, mode)(3, 12, num_layers=2, batch_first=True)
     x = np.random.default_rng(6).standard_normal((2, 50, 3)).astype(np.float32)
     with ne.no_grad():
-        whole, _ = m(ne.tensor(x))
+        whole, h_whole = m(ne.tensor(x))
     state, outs = None, []
     for s in range(0, 50, 7):  # uneven chunks, state carried (detached: truncated BPTT)
         out, state = m(ne.tensor(x[:, s : s + 7]), state)
@@ -177,6 +175,8 @@ def test_chunked_stream_equals_whole(mode):
         state = tuple(t.detach() for t in state) if mode == "LSTM" else state.detach()
         outs.append(out.data)
     assert np.array_equal(np.concatenate(outs, axis=1), whole.data)
+    for a, b in zip(state if mode == "LSTM" else [state], h_whole if mode == "LSTM" else [h_whole]):
+        assert np.array_equal(a.data, b.data)
 
 
 def test_dropout_between_layers():
@@ -195,18 +195,23 @@ def test_dropout_between_layers():
     assert np.array_equal(m2(x)[0].data, a.data)
 
 
-def test_bad_input():
-    m = nn.LSTM(4, 8, num_layers=2)
+def check_layer_input_errors(m):
+    """The input checks every recurrent layer shares (``m`` built with input_size 4)."""
     with pytest.raises(ValueError, match="input: expected last dimension 4"):
         m(ne.randn(3, 2, 5))
     with pytest.raises(ValueError, match="input: expected 2 or 3 dimensions"):
         m(ne.randn(3, 2, 4, 1))
+    with pytest.raises(TypeError, match="input: expected a Tensor"):
+        m("abc")
+
+
+def test_bad_input():
+    m = nn.LSTM(4, 8, num_layers=2)
+    check_layer_input_errors(m)
     with pytest.raises(ValueError, match=r"h0: expected shape \(2, 2, 8\)"):
         m(ne.randn(3, 2, 4), (ne.randn(1, 2, 8), ne.randn(2, 2, 8)))
     with pytest.raises(TypeError, match="hx: expected a tuple"):
         m(ne.randn(3, 2, 4), ne.randn(2, 2, 8))
-    with pytest.raises(TypeError, match="input: expected a Tensor"):
-        m("abc")
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(4, 8, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="hidden_size: expected a positive int"):
