@@ -228,3 +228,40 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match=r"grad: expected shape \(3,\) \(as input\), got \(2,\)"):
         z = np.zeros(3, np.float32)
         _core.pointwise_loss_backward(z, z, np.zeros(2, np.float32), 0, 1.0)
+
+
+def test_loss_modules_interop_and_io(torch, tmp_path):
+    """Every loss of the family converts from and to torch (arguments and weight buffers) and saves/loads."""
+    from nnengine.interop import from_torch, to_torch
+    from nnengine.io import load_model, save_model
+
+    rng = np.random.default_rng(9)
+    w = torch.tensor(rng.uniform(0.5, 2, 5).astype(np.float32))
+    x, y = rng.standard_normal((4, 5)).astype(np.float32), rng.standard_normal((4, 5)).astype(np.float32)
+    s = np.array([1, -1, 1, -1], np.float32)
+    b = (y > 0).astype(np.float32)
+    cases = [
+        (torch.nn.SmoothL1Loss(reduction="sum", beta=0.4), (x, y)),
+        (torch.nn.HuberLoss(reduction="none", delta=1.7), (x, y)),
+        (torch.nn.KLDivLoss(reduction="batchmean", log_target=True), (x, y)),
+        (torch.nn.CosineEmbeddingLoss(margin=0.3), (x, y, s)),
+        (torch.nn.MarginRankingLoss(margin=0.2, reduction="sum"), (x[:, 0], y[:, 0], s)),
+        (torch.nn.BCELoss(weight=w), (1 / (1 + np.exp(-x)), b)),
+        (torch.nn.BCEWithLogitsLoss(weight=w, pos_weight=w * 2), (x, b)),
+        (torch.nn.BCEWithLogitsLoss(pos_weight=w), (x, b)),
+        (torch.nn.CrossEntropyLoss(weight=w, label_smoothing=0.1, ignore_index=2), (x, np.array([0, 2, 4, 1]))),
+        (torch.nn.NLLLoss(weight=w), (x, np.array([0, 2, 4, 1]))),
+    ]
+    for tm, ins in cases:
+        want = tm(*(torch.tensor(a) for a in ins)).detach().numpy()
+        m = from_torch(tm)
+        assert type(m).__name__ == type(tm).__name__ and repr(m) == repr(tm)
+        save_model(m, str(tmp_path / "l.safetensors"))
+        for mm in (m, load_model(str(tmp_path / "l.safetensors"))):
+            np.testing.assert_allclose(mm(*(ne.tensor(a) for a in ins)).numpy(), want, rtol=1e-5, atol=1e-6,
+                                       err_msg=repr(tm))
+        back = to_torch(m)
+        assert type(back) is type(tm)
+        np.testing.assert_allclose(back(*(torch.tensor(a) for a in ins)).detach().numpy(), want, rtol=1e-6)
+        for k, v in tm.state_dict().items():
+            np.testing.assert_array_equal(back.state_dict()[k].numpy(), v.numpy())

@@ -143,6 +143,17 @@ _MIRRORED: Dict[str, Callable[[Any], Dict[str, Any]]] = {
     "PReLU": lambda m: dict(num_parameters=m.num_parameters, init=m.init),
     **{n: (lambda m: dict(inplace=m.inplace)) for n in ("SiLU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6")},
     "Softsign": lambda m: {},
+    # losses: weight / pos_weight are buffers (arrays or torch tensors, converted by _mirror)
+    "SmoothL1Loss": lambda m: dict(reduction=m.reduction, beta=m.beta),
+    "HuberLoss": lambda m: dict(reduction=m.reduction, delta=m.delta),
+    "KLDivLoss": lambda m: dict(reduction=m.reduction, log_target=m.log_target),
+    "CosineEmbeddingLoss": lambda m: dict(margin=m.margin, reduction=m.reduction),
+    "MarginRankingLoss": lambda m: dict(margin=m.margin, reduction=m.reduction),
+    "BCELoss": lambda m: dict(weight=m.weight, reduction=m.reduction),
+    "BCEWithLogitsLoss": lambda m: dict(weight=m.weight, reduction=m.reduction, pos_weight=m.pos_weight),
+    "CrossEntropyLoss": lambda m: dict(weight=m.weight, ignore_index=m.ignore_index, reduction=m.reduction,
+                                       label_smoothing=m.label_smoothing),
+    "NLLLoss": lambda m: dict(weight=m.weight, ignore_index=m.ignore_index, reduction=m.reduction),
 }
 
 
@@ -151,7 +162,13 @@ def _mirror(m: Any, src: Any, dst: Any) -> Any:
     or None."""
     name = type(m).__name__
     if name in _MIRRORED and type(m) is getattr(src, name, None):
-        return getattr(dst, name)(**_MIRRORED[name](m))
+        kw = _MIRRORED[name](m)
+        if dst is not nn:  # array arguments (loss weights) become torch tensors
+            kw = {k: _torch().from_numpy(np.array(v, copy=True)) if isinstance(v, np.ndarray) else v
+                  for k, v in kw.items()}
+        else:
+            kw = {k: v.detach().cpu().numpy() if hasattr(v, "detach") else v for k, v in kw.items()}
+        return getattr(dst, name)(**kw)
     return None
 
 
