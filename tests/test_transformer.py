@@ -263,3 +263,54 @@ def test_save_model_roundtrip_multi_input(tmp_path):
         a, b = m(*args), back(*args)
         a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
         assert np.array_equal(a.numpy(), b.numpy())
+
+
+def test_transformer_every_isa_vs_torch(isa, torch):
+    """nn.Transformer (encoder and decoder stacks, masks, dropout=0) vs torch on every ISA: output, input and
+    parameter gradients."""
+    torch.manual_seed(3)
+    kw = dict(d_model=D, nhead=H, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=FF, dropout=0.0)
+    t, m = torch.nn.Transformer(**kw), nn.Transformer(**kw)
+    _load(m, t)
+    mask = nn.Transformer.generate_square_subsequent_mask(6).numpy()
+    _compare(torch, t, m, [_seq(9, False, 4), _seq(6, False, 5)], {"tgt_mask": mask}, train=True, atol=5e-5)
+
+
+def test_transformer_threads_bit_identical(threads):
+    """Forward and backward of a training step (dropout on) are bit-identical at 1 and 2 threads."""
+    ne.manual_seed(0)
+    m = nn.Transformer(d_model=D, nhead=H, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=FF,
+                       dropout=0.2, batch_first=True)
+    src, tgt = _seq(11, True, 6), _seq(7, True, 7)
+    res = []
+    for n in (1, 2):
+        with threads(n):
+            ne.manual_seed(9)
+            s, t = ne.tensor(src, requires_grad=True), ne.tensor(tgt, requires_grad=True)
+            out = m(s, t, tgt_mask=nn.Transformer.generate_square_subsequent_mask(7), tgt_is_causal=True)
+            (out * out).sum().backward()
+            res.append([out.numpy(), s.grad, t.grad] + [p.grad.copy() for p in m.parameters()])
+            m.zero_grad()
+    for a, b in zip(*res):
+        assert np.array_equal(a, b)
+
+
+def test_layers_vs_float64_oracle_and_finite_differences(torch):
+    """float64 oracle: torch's layers in float64 with the same weights; finite differences: gradcheck of the
+    inputs and of a weight through an encoder layer and a decoder layer (gelu: no kinks for the differences)."""
+    from nnengine.autograd import gradcheck
+
+    torch.manual_seed(4)
+    for tcls, ncls, ins in ((torch.nn.TransformerEncoderLayer, nn.TransformerEncoderLayer, [_seq(5, False, 8)]),
+                            (torch.nn.TransformerDecoderLayer, nn.TransformerDecoderLayer,
+                             [_seq(4, False, 9), _seq(5, False, 10)])):
+        t = tcls(D, H, dim_feedforward=FF, dropout=0.0, activation="gelu").double().eval()
+        m = ncls(D, H, dim_feedforward=FF, dropout=0.0, activation="gelu").eval()
+        m.load_state_dict({k: v.float().numpy() for k, v in t.state_dict().items()})
+        want = t(*(torch.tensor(a, dtype=torch.float64) for a in ins)).detach().numpy()
+        got = m(*(ne.tensor(a) for a in ins)).numpy()
+        np.testing.assert_allclose(got, want, rtol=0, atol=2e-5)
+        xs = [ne.tensor(a, requires_grad=True) for a in ins]
+        assert gradcheck(m, xs, eps=1e-2, atol=2e-3, rtol=2e-2)
+        consts = [ne.tensor(a) for a in ins]
+        assert gradcheck(lambda p, m=m, c=consts: m(*c), [m.linear1.weight], eps=1e-2, atol=2e-3, rtol=2e-2)
