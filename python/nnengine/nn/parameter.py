@@ -68,7 +68,7 @@ def charge_elements(n: int) -> None:
                              "holds")
 
 
-def _data_inplace(name: str) -> Any:
+def _data_inplace(name: str, call: str, result: str) -> Any:
     def method(self: ParameterData, *args: Any, **kwargs: Any) -> ParameterData:
         from ..autograd import no_grad
 
@@ -77,7 +77,9 @@ def _data_inplace(name: str) -> Any:
         return self
 
     method.__name__ = name
-    method.__doc__ = f"``Tensor.{name}`` on the parameter's memory, untracked (torch's ``p.data.{name}``)."
+    method.__doc__ = (f"``Tensor.{name}`` on the parameter's memory, untracked (torch's ``p.data.{name}``); "
+                      "returns the same array.\n\nExample:\n    >>> p = Parameter(np.ones(3, np.float32))\n"
+                      f"    >>> p.data.{call}\n    {result}\n")
     return method
 
 
@@ -100,16 +102,16 @@ class ParameterData(np.ndarray):
             arr = arr.view(np.ndarray)
         return arr[()] if return_scalar else arr
 
-    add_ = _data_inplace("add_")
-    sub_ = _data_inplace("sub_")
-    mul_ = _data_inplace("mul_")
-    div_ = _data_inplace("div_")
-    fill_ = _data_inplace("fill_")
-    zero_ = _data_inplace("zero_")
-    copy_ = _data_inplace("copy_")
-    clamp_ = _data_inplace("clamp_")
-    uniform_ = _data_inplace("uniform_")
-    normal_ = _data_inplace("normal_")
+    add_ = _data_inplace("add_", "add_(np.ones(3, np.float32), alpha=-0.5)", "ParameterData([0.5, 0.5, 0.5], dtype=float32)")
+    sub_ = _data_inplace("sub_", "sub_(2.0)", "ParameterData([-1., -1., -1.], dtype=float32)")
+    mul_ = _data_inplace("mul_", "mul_(3.0)", "ParameterData([3., 3., 3.], dtype=float32)")
+    div_ = _data_inplace("div_", "div_(4.0)", "ParameterData([0.25, 0.25, 0.25], dtype=float32)")
+    fill_ = _data_inplace("fill_", "fill_(7.0)", "ParameterData([7., 7., 7.], dtype=float32)")
+    zero_ = _data_inplace("zero_", "zero_()", "ParameterData([0., 0., 0.], dtype=float32)")
+    copy_ = _data_inplace("copy_", "copy_(np.arange(3))", "ParameterData([0., 1., 2.], dtype=float32)")
+    clamp_ = _data_inplace("clamp_", "clamp_(max=0.5)", "ParameterData([0.5, 0.5, 0.5], dtype=float32)")
+    uniform_ = _data_inplace("uniform_", "uniform_(-0.1, 0.1).shape", "(3,)")
+    normal_ = _data_inplace("normal_", "normal_(0.0, 0.02).shape", "(3,)")
 
 
 class _DataSlot:
