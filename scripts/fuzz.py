@@ -775,6 +775,14 @@ def t_gemm(g: G) -> str:
                 reference=g.bool_())
 
 
+def t_gemm_batched(g: G) -> str:
+    B, M, K, N = g.n(0, 4), g.n(0, 5, big=1), g.n(0, 5, big=1), g.n(0, 5, big=1)
+    Ba = B if g.pct(70) else g.pick([1, 0, B + 1])
+    Bb = B if g.pct(70) else g.pick([1, 0, B + 2])
+    Kb = K if g.pct(90) else K + 1
+    return call("_core.gemm_batched", g.arr((Ba, M, K)), g.arr((Bb, Kb, N)))
+
+
 def t_NativePlan(g: G) -> str:
     """nnengine.compile's native plan: a valid MLP/LSTM plan or a corrupted one (bad refs, sizes, slots)."""
     M, K, N, H = g.n(0, 4), g.n(1, 5, big=1), g.n(1, 5, big=1), g.n(1, 4, big=1)
@@ -1439,6 +1447,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "dropout_forward": t_dropout_forward,
     "dropout_backward": t_dropout_backward,
     "gemm": t_gemm,
+    "gemm_batched": t_gemm_batched,
     "NativePlan": t_NativePlan,
     "rbm_sample": t_rbm_sample,
     "rnn_forward": t_rnn_forward,

@@ -181,12 +181,16 @@ def matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if b.ndim == 2:  # (..., M, K) @ (K, N): one GEMM over the flattened leading dims
         return _core.gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    ab = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
-    bb = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
-    out = np.empty((ab.shape[0], a.shape[-2], b.shape[-1]), np.float32)
-    for i in range(ab.shape[0]):
-        out[i] = _core.gemm(f32c(ab[i]), f32c(bb[i]))
+    out = _core.gemm_batched(_batch_stack(a, batch), _batch_stack(b, batch))  # one GEMM per batch entry, in C++
     return out.reshape(batch + (a.shape[-2], b.shape[-1]))
+
+
+def _batch_stack(a: np.ndarray, batch: tuple) -> np.ndarray:
+    """``a`` (..., R, C) as a contiguous (B, R, C) stack over the broadcast ``batch`` shape, or (1, R, C) when
+    its batch dimensions are all 1 (gemm_batched broadcasts that one matrix without copying it)."""
+    if a.ndim == 2 or all(d == 1 for d in a.shape[:-2]):
+        return f32c(a.reshape((1,) + a.shape[-2:]))
+    return f32c(np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:]))
 
 
 class MatMul(Function):
