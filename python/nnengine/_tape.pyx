@@ -185,7 +185,21 @@ cdef void check_saved(Node node) except *:
 
 def apply(cls, *args):
     """``Function.apply``: unwrap Tensors, run ``cls.forward`` and, when an input requires a gradient and
-    grad mode is on, record one Node on the output Tensor(s)."""
+    grad mode is on, record one Node on the output Tensor(s).
+
+    Example:
+        >>> class Double(ne.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         return x * 2
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         return g * 2
+        >>> x = ne.ones(3, requires_grad=True)
+        >>> Double.apply(x).sum().backward()
+        >>> x.grad
+        array([2., 2., 2.], dtype=float32)
+    """
     cdef object Tensor = tensor_cls()
     cdef Py_ssize_t n = len(args), i
     cdef list raw = [None] * n
