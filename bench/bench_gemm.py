@@ -3,6 +3,9 @@ by a transposed B, the layout of a Linear layer's weight.
 
 Usage: python bench/bench_gemm.py [--quick] [--cold] [--json PATH]
 
+Every row also times an FMA-throughput probe (_core.fma_probe: independent vector FMAs, no memory) in the
+same interleaved rounds, and prints each engine's GFLOP/s as a percentage of that ceiling.
+
 --cold: every call gets another B from a rotation of ~64 MB (B comes from L3/memory, as a convolution's
 input does), instead of the same B again (hot in cache).
 """
@@ -59,7 +62,12 @@ def main() -> None:
                 for b in bs:
                     _core.gemm(a, b, False, t, c=c)
 
-            fns = {"nnengine": run_ne}
+            probe_iters = 200_000  # ~1-3 ms per call on one thread of a current x86 core
+
+            def run_probe(n=probe_iters):
+                _core.fma_probe(n)
+
+            fns = {"nnengine": run_ne, "fma probe": run_probe}
             if torch:
                 ta, tc = torch.from_numpy(a), torch.from_numpy(c)
                 tbs = [torch.from_numpy(b).t() if trans_b else torch.from_numpy(b) for b in bs]
@@ -74,13 +82,14 @@ def main() -> None:
             g_ne = flops / t["nnengine"] / 1e9
             g_t = flops / t["torch"] / 1e9 if torch else float("nan")
             ratio = g_ne / g_t if torch else float("nan")
+            peak = _core.fma_probe(1)[0] * probe_iters / t["fma probe"] / 1e9
             name = f"{M}x{N}x{K}" + (" (B^T)" if trans_b else "")
-            rows.append([threads, name, g_ne, g_t, ratio])
+            rows.append([threads, name, g_ne, f"{100 * g_ne / peak:.0f}%", g_t, f"{100 * g_t / peak:.0f}%", peak, ratio])
             records.append({"threads": threads, "M": M, "N": N, "K": K, "trans_b": trans_b, "cold": args.cold,
                             "nnengine_gflops": g_ne,
-                            "torch_gflops": g_t, "ratio": ratio})
+                            "torch_gflops": g_t, "fma_peak_gflops": peak, "ratio": ratio})
     print_table(f"SGEMM GFLOP/s (isa={ne.backend.isa()}, B {'cold' if args.cold else 'hot'}; ratio > 1 means nnengine is faster)",
-                ["threads", "MxNxK", "nnengine", "torch", "ratio"], rows)
+                ["threads", "MxNxK", "nnengine", "of peak", "torch", "of peak", "FMA peak", "ratio"], rows)
     print("wrote", write_json("gemm_cold" if args.cold else "gemm", records, args.json))
 
 

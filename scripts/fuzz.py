@@ -1032,14 +1032,21 @@ def t_radam_step(g: G) -> str:
 
 def t_backend(g: G) -> str:
     """set_isa / set_num_threads (followed by a small threaded kernel call) and the info functions."""
-    which = g.draw(g.st.integers(0, 4))
+    which = g.draw(g.st.integers(0, 6))
     probe = "\n_core.gemm(A((64, 64)), A((64, 64)))\n_core.act_forward(A((5000,)), 3)"
     if which == 0:
         return call("_core.set_isa", g.str_(["baseline", "avx2", "avx512"])) + probe
     if which == 1:
         return call("_core.set_num_threads", g.int_(1, 4) if g.pct(70) else repr(g.pick([2**31 - 1, 64, 1000])))\
             + probe
-    return call(g.pick(["_core.isa", "_core.available_isas", "_core.build_info", "_core.get_num_threads"]),
+    if which == 2:  # a faked cache description changes the GEMM blocking; then back to the detected one
+        sizes = [repr(g.pick([0, 1, 100, 4096, 32 << 10, 1 << 20, 1 << 30, 1 << 40, 2**63 - 1, -1]))
+                 if g.pct(80) else g.weird_value() for _ in range(3)]
+        return call("_core.set_cache_sizes", *sizes) + probe + "\n_core.reset_cache_sizes()"
+    if which == 3:
+        return call("_core.fma_probe", g.int_(1, 1000) if g.pct(80) else repr(g.pick([0, -1, 2**28 + 1, 2**63 - 1])))
+    return call(g.pick(["_core.isa", "_core.available_isas", "_core.build_info", "_core.get_num_threads",
+                        "_core.cache_info", "_core.reset_cache_sizes"]),
                 *([g.weird_value()] if g.pct(10) else []))
 
 
@@ -1206,7 +1213,7 @@ def f_losses(g: G) -> str:
 def f_losses_ext(g: G) -> str:
     N, C = g.n(0, 4), g.n(0, 5)
     red = g.str_(["mean", "sum", "none"])
-    which = g.draw(g.st.integers(0, 4))
+    which = g.draw(g.st.integers(0, 6))
     if which == 0:
         return call("F.smooth_l1_loss", _t(g, (N, C)), _t(g, (N, C)), reduction=red, beta=g.flt(-1, 3), post="BW(R)")
     if which == 1:
@@ -1499,7 +1506,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
 }
 
 # Every public _core function must be reached by some target (checked by tests/test_fuzz.py).
-BACKEND_FUNCTIONS = ("set_isa", "set_num_threads", "isa", "available_isas", "build_info", "get_num_threads")
+BACKEND_FUNCTIONS = ("set_isa", "set_num_threads", "isa", "available_isas", "build_info", "get_num_threads",
+                     "cache_info", "set_cache_sizes", "reset_cache_sizes", "fma_probe")
 
 
 def covered_bindings() -> set:

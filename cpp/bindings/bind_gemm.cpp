@@ -1,7 +1,9 @@
 #include <string>
+#include <vector>
 
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
+#include "core/parallel.h"
 #include "kernels/gemm.h"
 
 namespace nne_bind {
@@ -101,4 +103,27 @@ NNE_BIND_FAMILY(gemm) {
       py::arg("beta") = 0.0, py::arg("c") = py::none(), py::arg("bias_row") = py::none(),
       py::arg("bias_col") = py::none(), py::arg("reference") = false,
       "C = alpha*op(a)@op(b) + beta*c + bias_row[:,None] + bias_col[None,:] (float32 kernel; float64 oracle).");
+  m.def(
+      "fma_probe",
+      [](int64_t iters) {
+        check_int(iters, "iters", 1);
+        if (iters > (int64_t{1} << 28))  // ~1 s per thread at 2 GHz: a probe, not a burner
+          throw py::value_error("iters: expected at most 2**28, got " + std::to_string(iters));
+        const int64_t nt = nne::get_num_threads();
+        int64_t flops = 0;
+        double sum = 0;
+        {
+          py::gil_scoped_release nogil;
+          std::vector<int64_t> f(static_cast<size_t>(nt), 0);
+          std::vector<double> r(static_cast<size_t>(nt), 0.0);
+          nne::parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {
+            for (int64_t t = b; t < e; ++t) r[t] = nne::gemm_kernels().fma_probe(iters, &f[t]);
+          }, 1);
+          for (int64_t t = 0; t < nt; ++t) flops += f[t], sum += r[t];
+        }
+        return py::make_tuple(flops, sum);
+      },
+      py::arg("iters"),
+      "FMA-throughput probe: `iters` iterations of independent vector FMAs on each of get_num_threads() threads; "
+      "returns (flops done, a checksum). Time it to get the machine's fp32 ceiling.");
 }

@@ -4,9 +4,11 @@
 #include <pybind11/stl.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bindings/bind.h"
+#include "core/cpuinfo.h"
 #include "core/isa.h"
 #include "core/parallel.h"
 
@@ -57,6 +59,33 @@ PYBIND11_MODULE(_core, m) {
     d["compiler"] = __VERSION__;
     return d;
   });
+
+  m.def("cache_info", []() {
+    const nne::CacheInfo c = nne::cache_info();
+    const nne::GemmBlocking b = nne::gemm_blocking();
+    py::dict d;
+    d["l1d"] = c.l1d;
+    d["l2"] = c.l2;
+    d["l3"] = c.l3;
+    d["source"] = std::string(c.source);
+    d["gemm_kc"] = b.kc;
+    d["gemm_mc"] = b.mc;
+    d["gemm_nc"] = b.nc;
+    d["gemm_l2_floats"] = b.l2_floats;
+    return d;
+  }, "Cache sizes in use (bytes, per core for L1d/L2) and the GEMM blocking derived from them.");
+  m.def("set_cache_sizes", [](int64_t l1d, int64_t l2, int64_t l3) {
+    const int64_t lim = int64_t{1} << 40;
+    for (auto [v, name] : {std::pair<int64_t, const char*>{l1d, "l1d"}, {l2, "l2"}, {l3, "l3"}})
+      if (v < 0 || v > lim)
+        throw py::value_error(std::string(name) + ": expected 0 (keep detected) to 2**40 bytes, got " +
+                              std::to_string(v));
+    py::gil_scoped_release nogil;
+    nne::set_cache_info(l1d, l2, l3);
+  }, py::arg("l1d"), py::arg("l2"), py::arg("l3"),
+     "Use these cache sizes (bytes; 0 keeps the detected one) for the blocking; changes the last bits of results.");
+  m.def("reset_cache_sizes", []() { nne::reset_cache_info(); },
+        "Back to the detected cache sizes (and NNENGINE_CACHE).");
 
   for (auto b : nne_bind::binders()) b(m);
 }

@@ -8,10 +8,12 @@
 #include <cstring>
 
 #include "core/buffer.h"
+#include "core/cpuinfo.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm_dot.h"
 #include "kernels/gemm_pack.h"
+#include "kernels/gemm_probe.h"
 
 namespace nne {
 namespace NNE_ISA_NS {
@@ -38,19 +40,15 @@ using TileNarrow = Tile<12, 1, 88>;
 #endif
 constexpr int NV = TileStd::NV;  // column vectors of the few-rows path
 constexpr int NR = TileStd::NR;
-#ifndef NNE_GEMM_KC
-#define NNE_GEMM_KC 384
-#endif
-constexpr int64_t KC = NNE_GEMM_KC;       // depth of one rank-KC update (the same for every tile shape)
-constexpr int64_t kMcPanels = 256;        // MC = MR * kMcPanels rows of A packed at once (L3)
-constexpr int64_t kNcCols = 512;          // NC ~ this many columns of B packed at once (KC x NC in L2)
+// Blocking (KC, MC, NC and the "B fits in L2" limit) comes from the caches the CPU reports
+// (core/cpuinfo.h), read once per call: every element of one call is the same FMA chain over the same
+// KC blocks, whatever the path, tile shape or thread split.
 constexpr int64_t kSmallM = 4;            // up to this many rows: no packing at all (GEMV-like kernels)
 constexpr int64_t kDirectACols = 64;      // up to this many columns, A is not packed
 // Up to kDirectBRows rows (kDirectBRowsL2 when B fits in L2), B is read in place, not packed ahead.
 // Measured: reading in place wins at any row count when B is in L2; from L3, packing (row-sequential
 // reads that prefetch well) wins from ~128 rows.
 constexpr int64_t kDirectBRows = 64, kDirectBRowsL2 = 128;
-constexpr int64_t kL2Floats = 256 * 1024;  // 1 MiB: half of this machine's per-core L2
 constexpr int64_t kPrefetchRows = 16;     // B read in place: rows ahead prefetched into L1 (twice that into L2)
 
 // Epilogue of a partial tile: tile holds alpha*acc (row stride tile_ld). Shared by the micro-kernel
@@ -160,8 +158,12 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
 }
 
 template <class T>
-constexpr int64_t nc_cols() {
-  return std::max<int64_t>(1, kNcCols / T::NR) * T::NR;
+int64_t nc_cols(const GemmBlocking& blk) {
+  return std::max<int64_t>(1, blk.nc / T::NR) * T::NR;
+}
+template <class T>
+int64_t mc_rows(const GemmBlocking& blk) {
+  return std::max<int64_t>(1, blk.mc / T::MR) * T::MR;
 }
 
 // Serial blocked GEMM on the C block [m0, m1) x [n0, n1). BLIS loop order with the roles mapped
@@ -169,9 +171,9 @@ constexpr int64_t nc_cols() {
 // (L3/L2 resident) and its MR x KC micro-panel stays in L1; the vector side (B, KC x NC block)
 // is packed into L2 and streamed NR columns at a time.
 template <class T>
-void gemm_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+void gemm_block(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   constexpr int MR = T::MR, NR = T::NR;
-  constexpr int64_t MC = MR * kMcPanels, NC = nc_cols<T>();
+  const int64_t MC = mc_rows<T>(blk), NC = nc_cols<T>(blk), KC = blk.kc;
   static thread_local ScratchBuf abuf, bbuf;
   float* pa = abuf.get(static_cast<size_t>((MC + MR) * KC));
   float* pb = bbuf.get(static_cast<size_t>(KC * (NC + NR)));
@@ -211,9 +213,10 @@ void gemm_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n
 // Few rows of A: packing B would cost as much as using it, so full NR-wide column panels of a
 // non-transposed B are read in place (row stride ldb) and only the ragged last panel is packed.
 template <class T>
-void gemm_block_direct_b(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+void gemm_block_direct_b(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t m1, int64_t n0,
+                         int64_t n1) {
   constexpr int MR = T::MR, NR = T::NR;
-  constexpr int64_t MC = MR * kMcPanels;
+  const int64_t MC = mc_rows<T>(blk), KC = blk.kc;
   static thread_local ScratchBuf abuf, ebuf, bbuf;
   float* pa = abuf.get(static_cast<size_t>((MC + MR) * KC));
   float* pe = ebuf.get(static_cast<size_t>(KC * NR));
@@ -250,16 +253,16 @@ void gemm_block_direct_b(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, 
 }
 
 template <class T>
-void gemm_range(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+void gemm_range(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   const bool narrow = !g.trans_a && n1 - n0 <= kDirectACols;  // gemm_block reads A in place, B is small
-  const int64_t rows = m1 - m0, direct_rows = g.K * (n1 - n0) <= kL2Floats ? kDirectBRowsL2 : kDirectBRows;
-  if (!narrow && !g.trans_b && rows <= direct_rows) return gemm_block_direct_b<T>(g, m0, m1, n0, n1);
-  gemm_block<T>(g, m0, m1, n0, n1);
+  const int64_t rows = m1 - m0, direct_rows = g.K * (n1 - n0) <= blk.l2_floats ? kDirectBRowsL2 : kDirectBRows;
+  if (!narrow && !g.trans_b && rows <= direct_rows) return gemm_block_direct_b<T>(g, blk, m0, m1, n0, n1);
+  gemm_block<T>(g, blk, m0, m1, n0, n1);
 }
 
 // Threads split C into NR-aligned column slabs or MR-aligned row slabs.
 template <class T>
-void sgemm_tiled(const GemmArgs& g) {
+void sgemm_tiled(const GemmArgs& g, const GemmBlocking& blk) {
   constexpr int MR = T::MR, NR = T::NR;
   const int64_t tiles_m = (g.M + MR - 1) / MR, tiles_n = (g.N + NR - 1) / NR;
   // Grain: at least ~2 MFLOP of work per thread chunk.
@@ -271,12 +274,12 @@ void sgemm_tiled(const GemmArgs& g) {
   if (g.M <= MR || (tiles_n >= 2 && pack_b >= pack_a)) {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_col));
     parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
-      gemm_range<T>(g, 0, g.M, b * NR, std::min(g.N, e * NR));
+      gemm_range<T>(g, blk, 0, g.M, b * NR, std::min(g.N, e * NR));
     });
   } else {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_row));
     parallel_for(0, tiles_m, grain, [&](int64_t b, int64_t e) {
-      gemm_range<T>(g, b * MR, std::min(g.M, e * MR), 0, g.N);
+      gemm_range<T>(g, blk, b * MR, std::min(g.M, e * MR), 0, g.N);
     });
   }
 }
@@ -301,6 +304,7 @@ void gemm_no_k(const GemmArgs& g) {
 template <int MM>
 void small_m_axpy(const GemmArgs& g, const float* arow, int64_t k0, int64_t kc, bool first, int64_t j0,
                   int64_t j1) {
+  constexpr int64_t ld = kGemmKcMax;  // row stride of arow
   constexpr int V = NV;  // column vectors per register tile, as in the micro-kernel
   const VecF va = vset1(g.alpha);
   for (int64_t j = j0; j < j1; j += V * kLanes) {
@@ -319,7 +323,7 @@ void small_m_axpy(const GemmArgs& g, const float* arow, int64_t k0, int64_t kc, 
         for (int v = 0; v < V; ++v) bv[v] = vload(t + v * kLanes);
       }
       for (int i = 0; i < MM; ++i) {
-        const VecF a = vset1(arow[i * KC + k]);
+        const VecF a = vset1(arow[i * ld + k]);
         for (int v = 0; v < V; ++v) acc[i][v] = vfma(a, bv[v], acc[i][v]);
       }
     }
@@ -331,19 +335,20 @@ void small_m_axpy(const GemmArgs& g, const float* arow, int64_t k0, int64_t kc, 
   }
 }
 
-void gemm_small_m(const GemmArgs& g) {
+void gemm_small_m(const GemmArgs& g, const GemmBlocking& blk) {
   const int64_t M = g.M, N = g.N, K = g.K;
   const int64_t blocks = (N + NR - 1) / NR;
   const int64_t grain = std::max<int64_t>(2, (1 << 16) / std::max<int64_t>(1, K * NR));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
     const int64_t n0 = b0 * NR, n1 = std::min(N, b1 * NR);
-    alignas(64) float arow[kSmallM * KC];
-    for (int64_t k0 = 0; k0 < K; k0 += KC) {  // K > 0 here (sgemm_impl handles K == 0)
-      const int64_t kc = std::min<int64_t>(KC, K - k0);
+    constexpr int64_t ld = kGemmKcMax;  // row stride of arow (small_m_axpy's KC)
+    alignas(64) float arow[kSmallM * ld];
+    for (int64_t k0 = 0; k0 < K; k0 += blk.kc) {  // K > 0 here (sgemm_impl handles K == 0)
+      const int64_t kc = std::min<int64_t>(blk.kc, K - k0);
       const bool first = k0 == 0;
       for (int64_t i = 0; i < M; ++i)  // gather op(A)'s rows for this K block
         for (int64_t k = 0; k < kc; ++k)
-          arow[i * KC + k] = g.trans_a ? g.A[(k0 + k) * g.lda + i] : g.A[i * g.lda + k0 + k];
+          arow[i * ld + k] = g.trans_a ? g.A[(k0 + k) * g.lda + i] : g.A[i * g.lda + k0 + k];
       switch (M) {
         case 1: small_m_axpy<1>(g, arow, k0, kc, first, n0, n1); break;
         case 2: small_m_axpy<2>(g, arow, k0, kc, first, n0, n1); break;
@@ -377,18 +382,19 @@ Shape best_shape(int64_t M, int64_t N) {
 void sgemm_impl(const GemmArgs& g) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0) return gemm_no_k(g);
-  if (g.M <= kSmallM && !g.trans_b) return gemm_small_m(g);
+  const GemmBlocking blk = gemm_blocking();
+  if (g.M <= kSmallM && !g.trans_b) return gemm_small_m(g, blk);
   if (g.M <= kDotRows && g.trans_b) return gemm_dot(g);
   switch (best_shape(g.M, g.N)) {
-    case Shape::Wide: return sgemm_tiled<TileWide>(g);
-    case Shape::Narrow: return sgemm_tiled<TileNarrow>(g);
-    default: return sgemm_tiled<TileStd>(g);
+    case Shape::Wide: return sgemm_tiled<TileWide>(g, blk);
+    case Shape::Narrow: return sgemm_tiled<TileNarrow>(g, blk);
+    default: return sgemm_tiled<TileStd>(g, blk);
   }
 }
 
 }  // namespace
 
-extern const GemmKernels gemm = {&sgemm_impl};
+extern const GemmKernels gemm = {&sgemm_impl, &fma_probe};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -11,6 +11,9 @@
 // row panel, which packs it on the way for the others; narrow outputs read A in place; up to 4 rows
 // run as GEMVs. Threads split C into column or row slabs (aligned to NR or MR), whichever packs less.
 //
+// The blocking (KC, MC, NC, the in-place-B limit) is derived from the caches the CPU reports
+// (core/cpuinfo.h) and read once per call.
+//
 // Up to 16 rows with a transposed B (batch-1..16 inference of a Linear layer) are dot products of
 // contiguous rows instead (gemm_dot.h): B is read in place, not transposed into panels.
 //
@@ -42,6 +45,9 @@ struct GemmArgs {
 
 struct GemmKernels {
   void (*sgemm)(const GemmArgs& g);
+  // FMA-throughput probe on one thread: runs `iters` iterations of independent vector FMAs, stores the
+  // flops done in *flops, returns a value that depends on every FMA (see gemm_probe.h).
+  double (*fma_probe)(int64_t iters, int64_t* flops);
 };
 
 // Scalar reference twins (cpp/reference/gemm_ref.cpp): float32 with float accumulation in k order,

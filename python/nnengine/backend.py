@@ -139,6 +139,47 @@ def num_threads(n: int) -> Iterator[None]:
         set_num_threads(prev)
 
 
+def cache_info() -> dict:
+    """Cache sizes the kernels block for, and the GEMM blocking derived from them.
+
+    Sizes are bytes (L1d and L2 per core, L3 per package), read from cpuid (leaf 4 on Intel, 0x8000001D
+    on AMD), else ``sysconf``, else defaults; ``NNENGINE_CACHE="l1=32K,l2=512K,l3=16M"`` overrides them
+    at start-up and :func:`set_cache_sizes` at run time. ``source`` says which applied.
+
+    Example:
+        >>> info = nnengine.backend.cache_info()
+        >>> info["l2"], info["gemm_kc"]  # doctest: +SKIP
+        (524288, 256)
+    """
+    return dict(_core.cache_info())
+
+
+def set_cache_sizes(l1d: Optional[int] = None, l2: Optional[int] = None, l3: Optional[int] = None) -> None:
+    """Block the kernels for these cache sizes (bytes; ``None`` keeps the detected size).
+
+    With no argument, returns to the detected sizes (and ``NNENGINE_CACHE``). For experiments and
+    tests: the blocking changes speed and, through the GEMM's k-blocking, the last bits of results.
+
+    Example:
+        >>> nnengine.backend.set_cache_sizes(l1d=48 << 10, l2=2 << 20)  # a Sapphire Rapids core
+        >>> nnengine.backend.set_cache_sizes()  # back to this CPU's
+    """
+    if l1d is None and l2 is None and l3 is None:
+        _core.reset_cache_sizes()
+        return
+    sizes = []
+    for name, v in (("l1d", l1d), ("l2", l2), ("l3", l3)):
+        if v is None:
+            sizes.append(0)
+            continue
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise TypeError(f"{name}: expected an int (bytes) or None, got {type(v).__name__}")
+        if not 1 <= v <= 1 << 40:
+            raise ValueError(f"{name}: expected 1 to 2**40 bytes, got {v}")
+        sizes.append(v)
+    _core.set_cache_sizes(*sizes)
+
+
 def build_info() -> dict:
     """Build options of the compiled extension.
 

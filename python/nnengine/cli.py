@@ -60,6 +60,10 @@ def _info(args: argparse.Namespace) -> int:
     print(f"isa: {ne.backend.isa()}")
     print(f"available isas: {', '.join(ne.backend.available_isas())}")
     print(f"threads: {ne.get_num_threads()}")
+    c = ne.backend.cache_info()
+    print(f"caches: L1d {c['l1d'] >> 10} KiB, L2 {c['l2'] >> 10} KiB, L3 {c['l3'] >> 10} KiB ({c['source']})")
+    print(f"gemm blocking: KC {c['gemm_kc']}, MC {c['gemm_mc']}, NC {c['gemm_nc']}, "
+          f"B in place up to {c['gemm_l2_floats']} floats")
     for k, v in ne.backend.build_info().items():
         print(f"build {k}: {v}")
     return 0
