@@ -1,31 +1,45 @@
-// Threading for every kernel: one flat loop, static partitioning, nothing threaded below a grain.
+// Threading for every kernel: one flat loop cut into chunks that threads take dynamically, nothing
+// threaded below a grain.
 //
-// parallel_for(begin, end, grain, fn) calls fn(b, e) on disjoint contiguous chunks covering
-// [begin, end). Chunks are at least `grain` long; with one thread (or a range under 2*grain) fn is
-// called once, inline. Kernels must produce results that do not depend on how the range is cut
-// (elementwise work, or per-chunk partials reduced in a fixed order via fixed_chunks()).
+// parallel_for(begin, end, grain, fn[, chunks_per_thread]) calls fn(b, e) on disjoint contiguous chunks
+// covering [begin, end). Chunks are at least `grain` long; with one thread (or a range under 2*grain,
+// or when called from inside a chunk) fn is called once, inline. The range is cut into up to
+// chunks_per_thread chunks per thread; the calling thread and the pool's workers take the next chunk
+// from an atomic counter until none is left, so a thread that shares its core with another process
+// (a busy neighbour) does fewer chunks instead of holding everyone up, and a worker that wakes late
+// finds the work done and is not waited for. Kernels must produce results that do not depend on how
+// the range is cut (elementwise work, or per-chunk partials reduced in a fixed order via
+// fixed_chunks()), so results are bit-identical at any thread count and any schedule.
+//
+// Waiting is passive after a short spin (~20 us, NNENGINE_SPIN_US to change): idle workers sleep on a
+// condition variable, the caller sleeps until the last chunk finishes. The pool is nnengine's own
+// (std::thread), so OpenMP's wait policy (OMP_WAIT_POLICY, GOMP_SPINCOUNT) does not apply to it;
+// the NNENGINE_OPENMP build option still switches threading on or off.
 #pragma once
 
 #include <cstdint>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace nne {
 
 int get_num_threads();
 void set_num_threads(int n);
-// True while inside a parallel region (nested parallel_for then runs inline).
+// True while running a chunk of a parallel_for (a nested parallel_for then runs inline).
 bool in_parallel();
-// Records that this process has started OpenMP's thread pool. A child forked after that (multiprocessing's
-// "fork", DataLoader workers) runs every kernel on one thread: libgomp's pool does not survive fork(),
-// and its first parallel region in the child would wait forever for threads that no longer exist.
-// Results are the same at any thread count, so only speed changes.
+// Records that this process has started its thread pool. A child forked after that (multiprocessing's
+// "fork", DataLoader workers) runs every kernel on one thread: the pool's threads do not survive fork(),
+// and waiting for them in the child would hang. Results are the same at any thread count, so only
+// speed changes.
 void note_pool_started();
 
+namespace detail {
+using ChunkFn = void (*)(const void* ctx, int64_t b, int64_t e);
+// Runs chunks c = 0 .. chunks-1, chunk c being [begin + n*c/chunks, begin + n*(c+1)/chunks), on the
+// calling thread and up to nt - 1 pool workers; returns when every chunk has finished.
+void run_chunks(int64_t begin, int64_t n, int64_t chunks, int nt, ChunkFn fn, const void* ctx);
+}  // namespace detail
+
 template <class F>
-void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& fn) {
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& fn, int64_t chunks_per_thread = 4) {
   const int64_t n = end - begin;
   if (n <= 0) return;
   if (grain < 1) grain = 1;
@@ -36,19 +50,10 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& fn) {
     fn(begin, end);
     return;
   }
-#ifdef _OPENMP
-  note_pool_started();
-#pragma omp parallel num_threads(static_cast<int>(nt))
-  {
-    const int64_t t = omp_get_thread_num();
-    const int64_t team = omp_get_num_threads();
-    const int64_t b = begin + n * t / team;
-    const int64_t e = begin + n * (t + 1) / team;
-    if (b < e) fn(b, e);
-  }
-#else
-  fn(begin, end);
-#endif
+  int64_t chunks = nt * (chunks_per_thread < 1 ? 1 : chunks_per_thread);
+  if (chunks > max_chunks) chunks = max_chunks;
+  detail::run_chunks(begin, n, chunks, static_cast<int>(nt),
+                     [](const void* ctx, int64_t b, int64_t e) { (*static_cast<const F*>(ctx))(b, e); }, &fn);
 }
 
 // Number of fixed-size chunks for a deterministic reduction over n items: depends on n only,
