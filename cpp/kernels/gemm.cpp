@@ -260,6 +260,17 @@ void gemm_range(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t 
   gemm_block<T>(g, blk, m0, m1, n0, n1);
 }
 
+// Chunks per thread for parallel_for's dynamic schedule (a thread sharing its core does fewer). Each
+// chunk packs the operand all chunks share (A for column slabs, B for row slabs) again, so chunks stay
+// at least kChunkWidth rows/columns wide (packing under ~3% of a chunk's work) unless that operand is
+// read in place: narrow column chunks read A in place, short row chunks read B in place.
+int64_t chunks_per_thread(int64_t width, bool shared_in_place) {
+  constexpr int64_t kChunks = 4, kChunkWidth = 512;
+  if (shared_in_place) return kChunks;
+  const int64_t nt = std::max(1, get_num_threads());
+  return std::min<int64_t>(kChunks, std::max<int64_t>(1, width / (nt * kChunkWidth)));
+}
+
 // Threads split C into NR-aligned column slabs or MR-aligned row slabs.
 template <class T>
 void sgemm_tiled(const GemmArgs& g, const GemmBlocking& blk) {
@@ -271,16 +282,19 @@ void sgemm_tiled(const GemmArgs& g, const GemmBlocking& blk) {
   // Column slabs: every thread packs all of op(A) and its share of op(B); row slabs: the reverse. Take
   // the split that packs less per thread (a transposing pack costs about twice a copying one).
   const int64_t pack_a = g.M * (g.trans_a ? 1 : 2), pack_b = g.N * (g.trans_b ? 2 : 1);
+  const int64_t nt4 = std::max(1, get_num_threads()) * int64_t{4};  // threads x the most chunks per thread
   if (g.M <= MR || (tiles_n >= 2 && pack_b >= pack_a)) {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_col));
+    const bool a_in_place = !g.trans_a && g.N <= nt4 * kDirectACols;
     parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
       gemm_range<T>(g, blk, 0, g.M, b * NR, std::min(g.N, e * NR));
-    });
+    }, chunks_per_thread(g.N, a_in_place));
   } else {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_row));
+    const bool b_in_place = !g.trans_b && g.M <= nt4 * kDirectBRows;
     parallel_for(0, tiles_m, grain, [&](int64_t b, int64_t e) {
       gemm_range<T>(g, blk, b * MR, std::min(g.M, e * MR), 0, g.N);
-    });
+    }, chunks_per_thread(g.M, b_in_place));
   }
 }
 

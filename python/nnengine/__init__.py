@@ -9,12 +9,9 @@ Example:
 
 from __future__ import annotations
 
-import os as _os
-
-# Bounded spin-waiting for OpenMP workers: a busy neighbour core should slow us down gracefully,
-# not 10-100x. Users can still override it.
-_os.environ.setdefault("GOMP_SPINCOUNT", "20000")
-
+# The kernels' threads are nnengine's own pool (cpp/core/parallel.h: dynamic chunks, ~20 us spin, then
+# sleep), so OpenMP's wait policy (OMP_WAIT_POLICY, GOMP_SPINCOUNT) is not set here and applies only to
+# other libraries in the process.
 from . import backend  # noqa: E402, I001 (first: it explains a missing compiled extension)
 from . import _core  # noqa: E402
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
