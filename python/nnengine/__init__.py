@@ -7,7 +7,7 @@ Example:
     >>> y = model(ne.randn(2, 4))
 """
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001  (the import order below is deliberate)
 
 # The kernels' threads are nnengine's own pool (cpp/core/parallel.h: dynamic chunks, ~20 us spin, then
 # sleep), so OpenMP's wait policy (OMP_WAIT_POLICY, GOMP_SPINCOUNT) is not set here and applies only to
