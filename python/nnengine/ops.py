@@ -158,7 +158,9 @@ class Clamp(Function):
 
 def f32c(a: np.ndarray) -> np.ndarray:
     """A C-contiguous aligned float32 view or copy (the GEMM kernel's operand)."""
-    if type(a) is np.ndarray and a.dtype is _F32 and a.flags.c_contiguous and a.flags.aligned:
+    # isinstance: a Parameter's data (nn.parameter.ParameterData) takes the fast path too (np.require would
+    # return the same subclass object after ~5x the time)
+    if isinstance(a, np.ndarray) and a.dtype is _F32 and a.flags.c_contiguous and a.flags.aligned:
         return a
     return np.require(a, np.float32, ("C", "A"))
 
