@@ -7,11 +7,16 @@ Example:
     >>> y = model(ne.randn(2, 4))
 """
 
-from __future__ import annotations  # noqa: I001  (the import order below is deliberate)
+from __future__ import annotations
+
+import os as _os
 
 # The kernels' threads are nnengine's own pool (cpp/core/parallel.h: dynamic chunks, ~20 us spin, then
-# sleep), so OpenMP's wait policy (OMP_WAIT_POLICY, GOMP_SPINCOUNT) is not set here and applies only to
-# other libraries in the process.
+# sleep). OpenMP's spin-waiting is still bounded here for the other libraries in the process (torch's
+# OpenMP workers spinning after each of their calls take CPU from whatever runs next: measured 3-4x
+# slower torch calls, interleaved with nnengine's, without this). Users can still override it.
+_os.environ.setdefault("GOMP_SPINCOUNT", "20000")
+
 from . import backend  # noqa: E402, I001 (first: it explains a missing compiled extension)
 from . import _core  # noqa: E402
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
