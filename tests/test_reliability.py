@@ -258,6 +258,7 @@ BINDING_CALLS = {
     "gemm": "_core.gemm(M((5, 7)), M((7, 9)), alpha=0.5, beta=1.0, c=M((5, 9)), bias_row=M((5,)),"
             " bias_col=M((9,)))",
     "gemm_f64": "_core.gemm(M((5, 7), 'float64'), M((7, 9), 'float64'))",
+    "gemm_batched": "_core.gemm_batched(M((3, 5, 7)), M((1, 7, 9)))",
     "NativePlan": "(P := _core.NativePlan(), P.add_input([2, 3]), P.add_param([4, 3]), P.add_param([4]),"
                   " P.add_slot([2, 4], False), P.add_slot([2, 4], True), P.add_const(M((2, 4))),"
                   " P.linear((0, 0), (1, 0), (1, 1), 0, 2, 4, 3), P.act((2, 0), 1, 4, 0.0, 0.0, 8),"
@@ -292,6 +293,7 @@ BINDING_CALLS = {
 API_CALLS = {
     "F.conv2d": "BW(F.conv2d(T(M((2, 3, 6, 5))), T(M((4, 3, 3, 2))), T(M((4,))), (2, 1), (1, 0)))",
     "F.linear": "BW(F.linear(T(M((3, 7))), T(M((4, 7))), T(M((4,)))))",
+    "Tensor.matmul (batched)": "BW(T(M((3, 5, 7))) @ T(M((1, 7, 4))))",
     "F.relu": "BW(F.relu(T(M((3, 7)))))",
     "F.tanh": "BW(F.tanh(T(M((3, 7)))))",
     "F.log_softmax": "BW(F.log_softmax(T(M((3, 7))), 1))",
