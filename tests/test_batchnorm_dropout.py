@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import numeric_grad
-from reference import cnn as ref
+from reference import batchnorm as ref
 
 import nnengine as ne
 import nnengine.functional as F

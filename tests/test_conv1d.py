@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conv_testing import check_against_torch
 from conv_testing import close as _close
-from reference import cnn as ref
+from reference import conv2d as ref
 
 import nnengine as ne
 import nnengine.functional as F

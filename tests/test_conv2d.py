@@ -8,7 +8,7 @@ import pytest
 from conftest import numeric_grad
 from conv_testing import check_against_torch
 from conv_testing import close as _close
-from reference import cnn as ref
+from reference import conv2d as ref
 
 import nnengine as ne
 import nnengine.functional as F

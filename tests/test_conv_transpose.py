@@ -68,7 +68,7 @@ def test_oracle_matches_finite_differences(cfg):
 
 def test_oracle_is_the_adjoint_of_conv2d():
     """<conv_transpose(x, w), y> == <x, conv2d(y, w)>: the definition, checked against the conv2d oracle."""
-    from reference import cnn
+    from reference import conv2d as conv2d_ref
 
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 6, 4, 5))
@@ -77,7 +77,7 @@ def test_oracle_is_the_adjoint_of_conv2d():
     y = ref.conv_transpose2d(x, w, None, *args)
     v = rng.standard_normal(y.shape)
     st, pd, _, dl, g = args
-    assert np.isclose((y * v).sum(), (x * cnn.conv2d(v, w, None, st, pd, dl, g)).sum())
+    assert np.isclose((y * v).sum(), (x * conv2d_ref.conv2d(v, w, None, st, pd, dl, g)).sum())
 
 
 @pytest.mark.parametrize("cfg", GRID, ids=_ids)

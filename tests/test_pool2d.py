@@ -1,16 +1,18 @@
-"""Pooling (max, min, avg) and maxout: float64 oracle (finite differences), every ISA, scalar twins,
-1 vs 2 threads, PyTorch side by side, modules and bad input."""
+"""The pool2d kernel family: max / min / avg pooling (2-D, and 1-D as planes of height 1) and maxout: float64
+oracle (finite differences), every ISA, scalar twins, 1 vs 2 threads, PyTorch side by side, modules and bad
+input."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from conftest import numeric_grad
-from reference import cnn as ref
+from reference import pool2d as ref
 
 import nnengine as ne
 import nnengine.functional as F
 from nnengine import _core
+from nnengine.autograd import gradcheck
 
 # (N, C, H, W, kernel, stride, padding)
 GRID = [
@@ -182,3 +184,59 @@ def test_maxout_threads_module_and_bad_input(threads):
         F.maxout(ne.randn(2, 8), 0)
     with pytest.raises(ValueError, match="dim"):
         F.maxout(ne.randn(2, 8), 2, dim=2)
+
+
+POOL1D = [
+    ("max_pool1d", dict(kernel_size=2)),
+    ("max_pool1d", dict(kernel_size=3, stride=2, padding=1)),
+    ("avg_pool1d", dict(kernel_size=4, stride=3, padding=2)),
+    ("avg_pool1d", dict(kernel_size=1)),
+]
+
+
+@pytest.mark.parametrize("name,kw", POOL1D, ids=[f"{a[0]}-{i}" for i, a in enumerate(POOL1D)])
+@pytest.mark.parametrize("L", [1, 8, 17, 33])
+def test_pool1d_matches_torch(name, kw, L, torch, isa):
+    if L < kw["kernel_size"] - 2 * kw.get("padding", 0):
+        return  # torch rejects it too (checked in test_bad_input)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 5, L)).astype(np.float32)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = getattr(torch.nn.functional, name)(xt, **kw)
+    dy = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
+    yt.backward(torch.tensor(dy))
+    xn = ne.Tensor(x, requires_grad=True)
+    yn = getattr(F, name)(xn, **kw)
+    yn.backward(dy)
+    np.testing.assert_allclose(yn.numpy(), yt.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(xn.grad, xt.grad.numpy(), atol=1e-5)
+    np.testing.assert_allclose(getattr(F, name)(ne.Tensor(x[0]), **kw).numpy(), yt.detach().numpy()[0], atol=1e-5)  # unbatched
+    if name == "max_pool1d":
+        _, idx = F.max_pool1d(ne.Tensor(x), return_indices=True, **kw)
+        _, it = torch.nn.functional.max_pool1d(torch.tensor(x), return_indices=True, **kw)
+        assert np.array_equal(idx.numpy(), it.numpy())
+
+
+def test_pool1d_gradcheck_modules_and_bad_input(torch):
+    rng = np.random.default_rng(5)
+    # distinct values in (-1, 1) over 0.02 apart: the finite-difference step (0.01) never changes the maximum
+    x1 = ne.Tensor(rng.permutation(np.linspace(-0.95, 0.95, 54)).reshape(2, 3, 9).astype(np.float32),
+                   requires_grad=True)
+    assert gradcheck(lambda t: F.avg_pool1d(t, 3, 2, 1), [x1])
+    assert gradcheck(lambda t: F.max_pool1d(t, 2), [x1])
+    x = np.random.default_rng(6).standard_normal((2, 4, 12)).astype(np.float32)
+    for nm, tm in ((ne.nn.MaxPool1d(3, 2, 1), torch.nn.MaxPool1d(3, 2, 1)), (ne.nn.AvgPool1d(2), torch.nn.AvgPool1d(2))):
+        np.testing.assert_allclose(nm(ne.Tensor(x)).numpy(), tm(torch.tensor(x)).numpy(), atol=1e-5)
+        assert list(nm.state_dict()) == []
+    with pytest.raises(ValueError, match="dilation: only"):
+        F.max_pool1d(ne.randn(2, 3, 8), 2, dilation=2)
+    with pytest.raises(ValueError, match="ceil_mode: only"):
+        F.avg_pool1d(ne.randn(2, 3, 8), 2, ceil_mode=True)
+    with pytest.raises(ValueError, match="count_include_pad: only"):
+        F.avg_pool1d(ne.randn(2, 3, 8), 2, count_include_pad=False)
+    with pytest.raises(ValueError, match="padding: should be at most half"):
+        F.max_pool1d(ne.randn(2, 3, 8), 2, padding=2)
+    with pytest.raises(ValueError, match="smaller than kernel_size"):
+        F.max_pool1d(ne.randn(2, 3, 2), 5)
+    with pytest.raises(TypeError, match="kernel_size"):
+        F.max_pool1d(ne.randn(2, 3, 8), (2, 2))

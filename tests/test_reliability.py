@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 import pytest
-from reference import cnn as ref
+from reference import conv2d as ref
 
 import nnengine as ne
 import nnengine.functional as F

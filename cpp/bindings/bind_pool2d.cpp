@@ -71,11 +71,11 @@ NNE_BIND_FAMILY(pool2d) {
           py::gil_scoped_release nogil;
           const auto& t = nne::pool2d_kernels();
           if (kd == 2)
-            reference ? nne::avgpool2d_forward_reference(py_, px, s) : t.avgpool2d_forward(py_, px, s);
+            reference ? nne::pool2d_forward_avg_reference(py_, px, s) : t.forward_avg(py_, px, s);
           else if (reference)
-            nne::maxpool2d_forward_reference(py_, pi, px, s, kd == 1);
+            nne::pool2d_forward_max_reference(py_, pi, px, s, kd == 1);
           else
-            (kd == 0 ? t.maxpool2d_forward : t.minpool2d_forward)(py_, pi, px, s);
+            (kd == 0 ? t.forward_max : t.forward_min)(py_, pi, px, s);
         }
         return py::make_tuple(y, io);
       },
@@ -111,9 +111,9 @@ NNE_BIND_FAMILY(pool2d) {
           py::gil_scoped_release nogil;
           const auto& t = nne::pool2d_kernels();
           if (kd == 2)
-            reference ? nne::avgpool2d_backward_reference(pdx, pdy, s) : t.avgpool2d_backward(pdx, pdy, s);
+            reference ? nne::pool2d_backward_avg_reference(pdx, pdy, s) : t.backward_avg(pdx, pdy, s);
           else
-            reference ? nne::maxpool2d_backward_reference(pdx, pdy, pi, s) : t.maxpool2d_backward(pdx, pdy, pi, s);
+            reference ? nne::pool2d_backward_max_reference(pdx, pdy, pi, s) : t.backward_max(pdx, pdy, pi, s);
         }
         return dx;
       },
@@ -142,7 +142,7 @@ NNE_BIND_FAMILY(pool2d) {
         float* py_ = y.mutable_data();
         {
           py::gil_scoped_release nogil;
-          reference ? nne::maxout_forward_reference(py_, pi, px, s) : nne::pool2d_kernels().maxout_forward(py_, pi, px, s);
+          reference ? nne::pool2d_forward_maxout_reference(py_, pi, px, s) : nne::pool2d_kernels().forward_maxout(py_, pi, px, s);
         }
         return py::make_tuple(y, io);
       },
@@ -168,8 +168,8 @@ NNE_BIND_FAMILY(pool2d) {
         float* pdx = dx.mutable_data();
         {
           py::gil_scoped_release nogil;
-          reference ? nne::maxout_backward_reference(pdx, pdy, pi, s)
-                    : nne::pool2d_kernels().maxout_backward(pdx, pdy, pi, s);
+          reference ? nne::pool2d_backward_maxout_reference(pdx, pdy, pi, s)
+                    : nne::pool2d_kernels().backward_maxout(pdx, pdy, pi, s);
         }
         return dx;
       },

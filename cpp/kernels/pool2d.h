@@ -27,24 +27,24 @@ struct MaxoutShape {
 
 struct Pool2dKernels {
   // idx may be null (inference: no workspace written).
-  void (*maxpool2d_forward)(float* y, int32_t* idx, const float* x, const Pool2dShape& s);
-  void (*minpool2d_forward)(float* y, int32_t* idx, const float* x, const Pool2dShape& s);
+  void (*forward_max)(float* y, int32_t* idx, const float* x, const Pool2dShape& s);
+  void (*forward_min)(float* y, int32_t* idx, const float* x, const Pool2dShape& s);
   // dx = scatter-add of dy through the workspace of max or min pooling.
-  void (*maxpool2d_backward)(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s);
-  void (*avgpool2d_forward)(float* y, const float* x, const Pool2dShape& s);
-  void (*avgpool2d_backward)(float* dx, const float* dy, const Pool2dShape& s);
+  void (*backward_max)(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s);
+  void (*forward_avg)(float* y, const float* x, const Pool2dShape& s);
+  void (*backward_avg)(float* dx, const float* dy, const Pool2dShape& s);
   // idx (may be null) receives the winning piece in [0, pieces).
-  void (*maxout_forward)(float* y, int32_t* idx, const float* x, const MaxoutShape& s);
-  void (*maxout_backward)(float* dx, const float* dy, const int32_t* idx, const MaxoutShape& s);
+  void (*forward_maxout)(float* y, int32_t* idx, const float* x, const MaxoutShape& s);
+  void (*backward_maxout)(float* dx, const float* dy, const int32_t* idx, const MaxoutShape& s);
 };
 
 // Scalar reference twins (cpp/reference/pool2d_ref.cpp).
-void maxpool2d_forward_reference(float* y, int32_t* idx, const float* x, const Pool2dShape& s, bool is_min);
-void maxpool2d_backward_reference(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s);
-void avgpool2d_forward_reference(float* y, const float* x, const Pool2dShape& s);
-void avgpool2d_backward_reference(float* dx, const float* dy, const Pool2dShape& s);
-void maxout_forward_reference(float* y, int32_t* idx, const float* x, const MaxoutShape& s);
-void maxout_backward_reference(float* dx, const float* dy, const int32_t* idx, const MaxoutShape& s);
+void pool2d_forward_max_reference(float* y, int32_t* idx, const float* x, const Pool2dShape& s, bool is_min);
+void pool2d_backward_max_reference(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s);
+void pool2d_forward_avg_reference(float* y, const float* x, const Pool2dShape& s);
+void pool2d_backward_avg_reference(float* dx, const float* dy, const Pool2dShape& s);
+void pool2d_forward_maxout_reference(float* y, int32_t* idx, const float* x, const MaxoutShape& s);
+void pool2d_backward_maxout_reference(float* dx, const float* dy, const int32_t* idx, const MaxoutShape& s);
 
 }  // namespace nne
 

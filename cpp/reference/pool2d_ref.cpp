@@ -6,7 +6,7 @@
 
 namespace nne {
 
-void maxpool2d_forward_reference(float* y, int32_t* idx, const float* x, const Pool2dShape& s, bool is_min) {
+void pool2d_forward_max_reference(float* y, int32_t* idx, const float* x, const Pool2dShape& s, bool is_min) {
   for (int64_t c = 0; c < s.NC; ++c)
     for (int64_t p = 0; p < s.P; ++p)
       for (int64_t q = 0; q < s.Q; ++q) {
@@ -27,13 +27,13 @@ void maxpool2d_forward_reference(float* y, int32_t* idx, const float* x, const P
       }
 }
 
-void maxpool2d_backward_reference(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s) {
+void pool2d_backward_max_reference(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s) {
   std::memset(dx, 0, sizeof(float) * s.NC * s.H * s.W);
   for (int64_t c = 0; c < s.NC; ++c)
     for (int64_t j = 0; j < s.P * s.Q; ++j) dx[c * s.H * s.W + idx[c * s.P * s.Q + j]] += dy[c * s.P * s.Q + j];
 }
 
-void avgpool2d_forward_reference(float* y, const float* x, const Pool2dShape& s) {
+void pool2d_forward_avg_reference(float* y, const float* x, const Pool2dShape& s) {
   for (int64_t c = 0; c < s.NC; ++c)
     for (int64_t p = 0; p < s.P; ++p)
       for (int64_t q = 0; q < s.Q; ++q) {
@@ -47,7 +47,7 @@ void avgpool2d_forward_reference(float* y, const float* x, const Pool2dShape& s)
       }
 }
 
-void avgpool2d_backward_reference(float* dx, const float* dy, const Pool2dShape& s) {
+void pool2d_backward_avg_reference(float* dx, const float* dy, const Pool2dShape& s) {
   std::memset(dx, 0, sizeof(float) * s.NC * s.H * s.W);
   for (int64_t c = 0; c < s.NC; ++c)
     for (int64_t p = 0; p < s.P; ++p)
@@ -60,7 +60,7 @@ void avgpool2d_backward_reference(float* dx, const float* dy, const Pool2dShape&
           }
 }
 
-void maxout_forward_reference(float* y, int32_t* idx, const float* x, const MaxoutShape& s) {
+void pool2d_forward_maxout_reference(float* y, int32_t* idx, const float* x, const MaxoutShape& s) {
   for (int64_t o = 0; o < s.outer; ++o)
     for (int64_t j = 0; j < s.k; ++j)
       for (int64_t i = 0; i < s.inner; ++i) {
@@ -78,7 +78,7 @@ void maxout_forward_reference(float* y, int32_t* idx, const float* x, const Maxo
       }
 }
 
-void maxout_backward_reference(float* dx, const float* dy, const int32_t* idx, const MaxoutShape& s) {
+void pool2d_backward_maxout_reference(float* dx, const float* dy, const int32_t* idx, const MaxoutShape& s) {
   std::memset(dx, 0, sizeof(float) * s.outer * s.k * s.pieces * s.inner);
   for (int64_t o = 0; o < s.outer; ++o)
     for (int64_t j = 0; j < s.k; ++j)

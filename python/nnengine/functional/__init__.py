@@ -20,11 +20,17 @@ from ._activation import (
     softsign,
     tanh,
 )
+from ._adaptive_pool2d import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
 
 # --- attention
 from ._attention import scaled_dot_product_attention
 
-# --- convolution, pooling, maxout, batch norm, dropout
+# --- convolution, pooling, maxout, normalisation, dropout
 from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ._embedding import embedding, one_hot
 from ._layer_norm import group_norm, instance_norm, layer_norm
@@ -42,18 +48,8 @@ from ._loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ._norm import batch_norm, dropout, maxout
-from ._pool import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    max_pool1d,
-    max_pool2d,
-    min_pool2d,
-)
+from ._norm import batch_norm, dropout
+from ._pool2d import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, maxout, min_pool2d
 from ._resample import dropout1d, dropout2d, interpolate, pad, upsample
 
 # --- recurrent networks

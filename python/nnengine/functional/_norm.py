@@ -1,4 +1,4 @@
-"""Batch normalisation, dropout and maxout on the engine's kernels."""
+"""Batch normalisation and dropout on the engine's kernels."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .. import _core
 from ..autograd import Function
 from ..random import seed_int
 from ..tensor import Tensor
-from ._util import check_tensor, dim_index, f32c
+from ._util import check_tensor, f32c
 
 
 def _as_buffer(v: Any, name: str, c: int) -> Optional[np.ndarray]:
@@ -145,41 +145,3 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if p == 1.0:
         return x * 0.0
     return DropoutFn.apply(x, float(p), seed_int())
-
-
-class MaxoutFn(Function):
-    @staticmethod
-    def forward(ctx, x, pieces, dim):
-        shape = x.shape
-        outer = int(np.prod(shape[:dim], dtype=np.int64))
-        inner = int(np.prod(shape[dim + 1 :], dtype=np.int64))
-        y, idx = _core.maxout_forward(
-            f32c(x.reshape(outer, shape[dim], inner)), pieces, with_indices=bool(ctx.needs_input_grad[0])
-        )
-        ctx.save_for_backward(idx)
-        ctx.args = (shape, pieces)
-        return y.reshape(shape[:dim] + (shape[dim] // pieces,) + shape[dim + 1 :])
-
-    @staticmethod
-    def backward(ctx, g):
-        (idx,) = ctx.saved_tensors
-        shape, pieces = ctx.args
-        dx = _core.maxout_backward(f32c(g.reshape(idx.shape)), idx, pieces)
-        return dx.reshape(shape), None, None
-
-
-def maxout(input: Tensor, pieces: int, dim: int = 1) -> Tensor:
-    """Maxout (Goodfellow et al. 2013): each output is the max of ``pieces`` consecutive entries of
-    ``dim``, which shrinks from ``k * pieces`` to ``k``.
-
-    Example:
-        >>> maxout(ne.tensor([[1.0, 5.0, 3.0, 2.0]]), pieces=2)
-        tensor([[5., 3.]])
-    """
-    x = check_tensor(input, "input")
-    if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 1:
-        raise ValueError(f"pieces: expected a positive int, got {pieces!r}")
-    d = dim_index(dim, x.ndim)
-    if x.ndim == 0 or x.shape[d] % pieces:
-        raise ValueError(f"input: dimension {d} of shape {x.shape} is not divisible by pieces={pieces}")
-    return MaxoutFn.apply(x, int(pieces), d)

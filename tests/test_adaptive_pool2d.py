@@ -1,53 +1,18 @@
-"""MaxPool1d / AvgPool1d (the pool2d kernels over height-1 planes) and the adaptive_pool kernel family
-(AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d): float64 oracles (proven by finite differences), the kernels on
-every ISA, the scalar twins, 1 vs 2 threads, PyTorch side by side (values, gradients, return_indices) and bad
-input."""
+"""The adaptive_pool2d kernel family (AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d; 1-D as planes of height 1):
+the float64 oracle (proven by finite differences), the kernels on every ISA, the scalar twins, 1 vs 2 threads,
+PyTorch side by side (values, gradients, return_indices) and bad input."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from conftest import numeric_grad
+from reference import adaptive_pool2d as ref
 
 import nnengine as ne
 import nnengine.functional as F
 from nnengine import _core
 from nnengine.autograd import gradcheck
-
-
-def _windows(n, m):
-    return [(o * n // m, -(-(o + 1) * n // m)) for o in range(m)]
-
-
-def adaptive_ref(x, out, kind):
-    """float64 adaptive pooling of (N, C, H, W) to out = (P, Q): (y, dx_fn)."""
-    x = np.asarray(x, np.float64)
-    N, C, H, W = x.shape
-    rows, cols = _windows(H, out[0]), _windows(W, out[1])
-    y = np.zeros((N, C) + tuple(out))
-    arg = np.zeros((N, C) + tuple(out), np.int64)
-    for p, (h0, h1) in enumerate(rows):
-        for q, (w0, w1) in enumerate(cols):
-            win = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)
-            if kind == "avg":
-                y[:, :, p, q] = win.mean(-1)
-            else:
-                k = win.argmax(-1)
-                y[:, :, p, q] = np.take_along_axis(win, k[..., None], -1)[..., 0]
-                arg[:, :, p, q] = (h0 + k // (w1 - w0)) * W + w0 + k % (w1 - w0)
-
-    def backward(dy):
-        dx = np.zeros((N, C, H * W))
-        for p, (h0, h1) in enumerate(rows):
-            for q, (w0, w1) in enumerate(cols):
-                if kind == "avg":
-                    blk = dx.reshape(N, C, H, W)[:, :, h0:h1, w0:w1]
-                    blk += dy[:, :, p, q][..., None, None] / ((h1 - h0) * (w1 - w0))
-                else:
-                    np.add.at(dx, (np.arange(N)[:, None], np.arange(C)[None, :], arg[:, :, p, q]), dy[:, :, p, q])
-        return dx.reshape(N, C, H, W)
-
-    return y, arg, backward
 
 
 def _close(a, b, tol=2e-6):
@@ -72,8 +37,8 @@ def test_oracle_matches_finite_differences(kind):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 2, 7, 5))
     dy = rng.standard_normal((1, 2, 3, 2))
-    _, _, bwd = adaptive_ref(x, (3, 2), kind)
-    np.testing.assert_allclose(bwd(dy), numeric_grad(lambda v: (adaptive_ref(v, (3, 2), kind)[0] * dy).sum(), x),
+    _, _, bwd = ref.adaptive_pool2d(x, (3, 2), kind)
+    np.testing.assert_allclose(bwd(dy), numeric_grad(lambda v: (ref.adaptive_pool2d(v, (3, 2), kind)[0] * dy).sum(), x),
                                rtol=1e-6, atol=1e-8)
 
 
@@ -84,7 +49,7 @@ def test_adaptive_kernels_match_oracle(cfg, kind, isa):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((N, C, H, W)).astype(np.float32)
     dy = rng.standard_normal((N, C, P, Q)).astype(np.float32)
-    yr, argr, bwd = adaptive_ref(x, (P, Q), kind)
+    yr, argr, bwd = ref.adaptive_pool2d(x, (P, Q), kind)
     y, idx = _core.adaptive_pool2d_forward(x, kind, (P, Q), with_indices=True)
     _close(y, yr)
     if kind == "max":
@@ -149,37 +114,6 @@ def test_adaptive_matches_torch(name, shape, out, torch):
         assert idx.numpy().dtype == np.int64 and np.array_equal(idx.numpy(), it.numpy())
 
 
-POOL1D = [
-    ("max_pool1d", dict(kernel_size=2)),
-    ("max_pool1d", dict(kernel_size=3, stride=2, padding=1)),
-    ("avg_pool1d", dict(kernel_size=4, stride=3, padding=2)),
-    ("avg_pool1d", dict(kernel_size=1)),
-]
-
-
-@pytest.mark.parametrize("name,kw", POOL1D, ids=[f"{a[0]}-{i}" for i, a in enumerate(POOL1D)])
-@pytest.mark.parametrize("L", [1, 8, 17, 33])
-def test_pool1d_matches_torch(name, kw, L, torch, isa):
-    if L < kw["kernel_size"] - 2 * kw.get("padding", 0):
-        return  # torch rejects it too (checked in test_bad_input)
-    rng = np.random.default_rng(4)
-    x = rng.standard_normal((3, 5, L)).astype(np.float32)
-    xt = torch.tensor(x, requires_grad=True)
-    yt = getattr(torch.nn.functional, name)(xt, **kw)
-    dy = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
-    yt.backward(torch.tensor(dy))
-    xn = ne.Tensor(x, requires_grad=True)
-    yn = getattr(F, name)(xn, **kw)
-    yn.backward(dy)
-    _close(yn.numpy(), yt.detach().numpy())
-    _close(xn.grad, xt.grad.numpy())
-    _close(getattr(F, name)(ne.Tensor(x[0]), **kw).numpy(), yt.detach().numpy()[0])  # unbatched
-    if name == "max_pool1d":
-        _, idx = F.max_pool1d(ne.Tensor(x), return_indices=True, **kw)
-        _, it = torch.nn.functional.max_pool1d(torch.tensor(x), return_indices=True, **kw)
-        assert np.array_equal(idx.numpy(), it.numpy())
-
-
 def test_gradcheck():
     rng = np.random.default_rng(5)
     # distinct values in (-1, 1) over 0.02 apart: the finite-difference step (0.01) never changes the maximum
@@ -187,10 +121,6 @@ def test_gradcheck():
                   requires_grad=True)
     assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, (3, 4)), [x])
     assert gradcheck(lambda t: F.adaptive_max_pool2d(t, (3, 4)), [x])
-    x1 = ne.Tensor(rng.permutation(np.linspace(-0.95, 0.95, 54)).reshape(2, 3, 9).astype(np.float32),
-                   requires_grad=True)
-    assert gradcheck(lambda t: F.avg_pool1d(t, 3, 2, 1), [x1])
-    assert gradcheck(lambda t: F.max_pool1d(t, 2), [x1])
 
 
 def test_modules(torch):
@@ -200,8 +130,6 @@ def test_modules(torch):
         (ne.nn.AdaptiveMaxPool2d(3), torch.nn.AdaptiveMaxPool2d(3), x),
         (ne.nn.AdaptiveAvgPool1d(3), torch.nn.AdaptiveAvgPool1d(3), x[:, :, 0]),
         (ne.nn.AdaptiveMaxPool1d(4), torch.nn.AdaptiveMaxPool1d(4), x[:, :, 0]),
-        (ne.nn.MaxPool1d(3, 2, 1), torch.nn.MaxPool1d(3, 2, 1), x[:, :, 0]),
-        (ne.nn.AvgPool1d(2), torch.nn.AvgPool1d(2), x[:, :, 0]),
     ]
     for nm, tm, inp in pairs:
         _close(nm(ne.Tensor(np.ascontiguousarray(inp))).numpy(), tm(torch.tensor(inp)).numpy())
@@ -221,18 +149,6 @@ def test_bad_input():
         F.adaptive_max_pool2d(ne.randn(8, 8), 2)
     with pytest.raises(ValueError, match="input: expected a non-empty spatial size"):
         F.adaptive_avg_pool1d(ne.randn(2, 3, 0), 2)
-    with pytest.raises(ValueError, match="dilation: only"):
-        F.max_pool1d(ne.randn(2, 3, 8), 2, dilation=2)
-    with pytest.raises(ValueError, match="ceil_mode: only"):
-        F.avg_pool1d(ne.randn(2, 3, 8), 2, ceil_mode=True)
-    with pytest.raises(ValueError, match="count_include_pad: only"):
-        F.avg_pool1d(ne.randn(2, 3, 8), 2, count_include_pad=False)
-    with pytest.raises(ValueError, match="padding: should be at most half"):
-        F.max_pool1d(ne.randn(2, 3, 8), 2, padding=2)
-    with pytest.raises(ValueError, match="smaller than kernel_size"):
-        F.max_pool1d(ne.randn(2, 3, 2), 5)
-    with pytest.raises(TypeError, match="kernel_size"):
-        F.max_pool1d(ne.randn(2, 3, 8), (2, 2))
     f32 = np.float32
     with pytest.raises(ValueError, match="kind: expected 'max' or 'avg'"):
         _core.adaptive_pool2d_forward(np.zeros((1, 1, 4, 4), f32), "min", (2, 2))

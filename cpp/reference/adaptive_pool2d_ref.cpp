@@ -1,15 +1,15 @@
-// Scalar twins of the adaptive_pool kernels: plain window loops.
+// Scalar twins of the adaptive_pool2d kernels: plain window loops.
 #include <cmath>
 #include <cstring>
 
-#include "kernels/adaptive_pool.h"
+#include "kernels/adaptive_pool2d.h"
 
 namespace nne {
 namespace {
 
 // Calls f(plane, out_index, h0, h1, w0, w1) for every output element.
 template <class F>
-void for_windows(const AdaptivePoolShape& s, F f) {
+void for_windows(const AdaptivePool2dShape& s, F f) {
   for (int64_t i = 0; i < s.NC; ++i)
     for (int64_t p = 0; p < s.P; ++p)
       for (int64_t q = 0; q < s.Q; ++q)
@@ -19,7 +19,7 @@ void for_windows(const AdaptivePoolShape& s, F f) {
 
 }  // namespace
 
-void adaptive_avg_forward_reference(float* y, const float* x, const AdaptivePoolShape& s) {
+void adaptive_pool2d_forward_avg_reference(float* y, const float* x, const AdaptivePool2dShape& s) {
   for_windows(s, [&](int64_t i, int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
     float acc = 0.f;
     for (int64_t h = h0; h < h1; ++h)
@@ -28,7 +28,7 @@ void adaptive_avg_forward_reference(float* y, const float* x, const AdaptivePool
   });
 }
 
-void adaptive_avg_backward_reference(float* dx, const float* dy, const AdaptivePoolShape& s) {
+void adaptive_pool2d_backward_avg_reference(float* dx, const float* dy, const AdaptivePool2dShape& s) {
   std::memset(dx, 0, sizeof(float) * s.NC * s.H * s.W);
   for_windows(s, [&](int64_t i, int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
     const float g = dy[o] / static_cast<float>((h1 - h0) * (w1 - w0));
@@ -37,7 +37,7 @@ void adaptive_avg_backward_reference(float* dx, const float* dy, const AdaptiveP
   });
 }
 
-void adaptive_max_forward_reference(float* y, int32_t* idx, const float* x, const AdaptivePoolShape& s) {
+void adaptive_pool2d_forward_max_reference(float* y, int32_t* idx, const float* x, const AdaptivePool2dShape& s) {
   for_windows(s, [&](int64_t i, int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
     int64_t best = -1;
     float m = 0.f;
@@ -51,7 +51,7 @@ void adaptive_max_forward_reference(float* y, int32_t* idx, const float* x, cons
   });
 }
 
-void adaptive_max_backward_reference(float* dx, const float* dy, const int32_t* idx, const AdaptivePoolShape& s) {
+void adaptive_pool2d_backward_max_reference(float* dx, const float* dy, const int32_t* idx, const AdaptivePool2dShape& s) {
   std::memset(dx, 0, sizeof(float) * s.NC * s.H * s.W);
   for (int64_t i = 0; i < s.NC; ++i)
     for (int64_t o = 0; o < s.P * s.Q; ++o) dx[i * s.H * s.W + idx[i * s.P * s.Q + o]] += dy[i * s.P * s.Q + o];

@@ -6,7 +6,7 @@
 
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
-#include "kernels/adaptive_pool.h"
+#include "kernels/adaptive_pool2d.h"
 
 namespace nne_bind {
 namespace {
@@ -19,12 +19,12 @@ bool is_max(const std::string& kind) {
   throw py::value_error("kind: expected 'max' or 'avg', got '" + kind + "'");
 }
 
-nne::AdaptivePoolShape adaptive_shape(int64_t N, int64_t C, int64_t H, int64_t W, const Pair& out) {
+nne::AdaptivePool2dShape adaptive_shape(int64_t N, int64_t C, int64_t H, int64_t W, const Pair& out) {
   check_pair(out, "output_size", 1);
   expect(H >= 1 && W >= 1, "input: expected a non-empty spatial size, got (" + std::to_string(H) + ", " +
                                std::to_string(W) + ")");
   expect(H * W < (int64_t{1} << 31), "input: planes larger than 2^31 elements are not supported");
-  nne::AdaptivePoolShape s;
+  nne::AdaptivePool2dShape s;
   s.NC = checked_size({N, C}, "input"), s.H = H, s.W = W, s.P = out[0], s.Q = out[1];
   checked_size({N, C, s.P, s.Q}, "output");
   checked_size({N, C, H, W}, "input");
@@ -36,7 +36,7 @@ nne::AdaptivePoolShape adaptive_shape(int64_t N, int64_t C, int64_t H, int64_t W
 
 using namespace nne_bind;
 
-NNE_BIND_FAMILY(adaptive_pool) {
+NNE_BIND_FAMILY(adaptive_pool2d) {
   m.def(
       "adaptive_pool2d_forward",
       [](const py::object& xo, const std::string& kind, Pair output_size, bool with_indices, bool reference) {
@@ -56,11 +56,11 @@ NNE_BIND_FAMILY(adaptive_pool) {
         {
           py::gil_scoped_release nogil;
           if (mx)
-            reference ? nne::adaptive_max_forward_reference(py_, pi, px, s)
-                      : nne::adaptive_pool_kernels().max_forward(py_, pi, px, s);
+            reference ? nne::adaptive_pool2d_forward_max_reference(py_, pi, px, s)
+                      : nne::adaptive_pool2d_kernels().forward_max(py_, pi, px, s);
           else
-            reference ? nne::adaptive_avg_forward_reference(py_, px, s)
-                      : nne::adaptive_pool_kernels().avg_forward(py_, px, s);
+            reference ? nne::adaptive_pool2d_forward_avg_reference(py_, px, s)
+                      : nne::adaptive_pool2d_kernels().forward_avg(py_, px, s);
         }
         return py::make_tuple(y, io);
       },
@@ -93,11 +93,11 @@ NNE_BIND_FAMILY(adaptive_pool) {
         {
           py::gil_scoped_release nogil;
           if (mx)
-            reference ? nne::adaptive_max_backward_reference(pdx, pdy, pi, s)
-                      : nne::adaptive_pool_kernels().max_backward(pdx, pdy, pi, s);
+            reference ? nne::adaptive_pool2d_backward_max_reference(pdx, pdy, pi, s)
+                      : nne::adaptive_pool2d_kernels().backward_max(pdx, pdy, pi, s);
           else
-            reference ? nne::adaptive_avg_backward_reference(pdx, pdy, s)
-                      : nne::adaptive_pool_kernels().avg_backward(pdx, pdy, s);
+            reference ? nne::adaptive_pool2d_backward_avg_reference(pdx, pdy, s)
+                      : nne::adaptive_pool2d_kernels().backward_avg(pdx, pdy, s);
         }
         return dx;
       },

@@ -1,7 +1,7 @@
-// adaptive_pool kernels (compiled once per ISA). See adaptive_pool.h for the contract. Rows of a window are
+// adaptive_pool2d kernels (compiled once per ISA). See adaptive_pool2d.h for the contract. Rows of a window are
 // contiguous, so the average sums them with vector loads when windows are wide; the maximum keeps the first
 // winner in scan order.
-#include "kernels/adaptive_pool.h"
+#include "kernels/adaptive_pool2d.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,7 @@ namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
-inline int64_t plane_grain(const AdaptivePoolShape& s) {
+inline int64_t plane_grain(const AdaptivePool2dShape& s) {
   return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.H * s.W + s.P * s.Q));
 }
 
@@ -31,7 +31,7 @@ inline float row_sum(const float* p, int64_t n) {
   return tail;
 }
 
-void avg_forward(float* y, const float* x, const AdaptivePoolShape& s) {
+void forward_avg(float* y, const float* x, const AdaptivePool2dShape& s) {
   parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const float* xp = x + i * s.H * s.W;
@@ -49,7 +49,7 @@ void avg_forward(float* y, const float* x, const AdaptivePoolShape& s) {
   });
 }
 
-void avg_backward(float* dx, const float* dy, const AdaptivePoolShape& s) {
+void backward_avg(float* dx, const float* dy, const AdaptivePool2dShape& s) {
   parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       float* xp = dx + i * s.H * s.W;
@@ -73,7 +73,7 @@ void avg_backward(float* dx, const float* dy, const AdaptivePoolShape& s) {
   });
 }
 
-void max_forward(float* y, int32_t* idx, const float* x, const AdaptivePoolShape& s) {
+void forward_max(float* y, int32_t* idx, const float* x, const AdaptivePool2dShape& s) {
   parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const float* xp = x + i * s.H * s.W;
@@ -100,7 +100,7 @@ void max_forward(float* y, int32_t* idx, const float* x, const AdaptivePoolShape
   });
 }
 
-void max_backward(float* dx, const float* dy, const int32_t* idx, const AdaptivePoolShape& s) {
+void backward_max(float* dx, const float* dy, const int32_t* idx, const AdaptivePool2dShape& s) {
   parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       float* xp = dx + i * s.H * s.W;
@@ -112,7 +112,7 @@ void max_backward(float* dx, const float* dy, const int32_t* idx, const Adaptive
 
 }  // namespace
 
-extern const AdaptivePoolKernels adaptive_pool = {&avg_forward, &avg_backward, &max_forward, &max_backward};
+extern const AdaptivePool2dKernels adaptive_pool2d = {&forward_avg, &backward_avg, &forward_max, &backward_max};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

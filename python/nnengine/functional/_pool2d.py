@@ -1,9 +1,9 @@
-"""Max, min and average pooling on the engine's pool2d kernels (2-D, and 1-D as planes of height 1), and
-adaptive average / max pooling on the adaptive_pool kernels."""
+"""Max, min and average pooling (2-D, and 1-D as planes of height 1) and maxout on the engine's pool2d
+kernels."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from .. import _core
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, tensor
 from ._conv import _from4, _to4, single
-from ._util import check_tensor, pair
+from ._util import check_tensor, dim_index, f32c, pair
 
 IntPair = Union[int, Tuple[int, int]]
 
@@ -163,90 +163,39 @@ def avg_pool1d(
     return _pool1d("avg", input, kernel_size, stride, padding)
 
 
-class AdaptivePoolFn(Function):
-    """Adaptive max/avg pooling, one tape node (``spatial`` 1: (N, C, L) as (N, C, 1, L))."""
-
+class MaxoutFn(Function):
     @staticmethod
-    def forward(ctx, x, kind, out, spatial, box):
-        batched = x.ndim == spatial + 2
-        x4 = _to4(x, spatial, batched)
-        need = kind == "max" and ((ctx.needs_input_grad[0] and is_grad_enabled()) or box is not None)
-        y, idx = _core.adaptive_pool2d_forward(x4, kind, out, with_indices=need)
-        if box is not None:
-            box.append(_from4(idx, spatial, batched).astype(np.int64))
+    def forward(ctx, x, pieces, dim):
+        shape = x.shape
+        outer = int(np.prod(shape[:dim], dtype=np.int64))
+        inner = int(np.prod(shape[dim + 1 :], dtype=np.int64))
+        y, idx = _core.maxout_forward(
+            f32c(x.reshape(outer, shape[dim], inner)), pieces, with_indices=bool(ctx.needs_input_grad[0])
+        )
         ctx.save_for_backward(idx)
-        ctx.args = (kind, x4.shape[2:], spatial, batched)
-        return _from4(y, spatial, batched)
+        ctx.args = (shape, pieces)
+        return y.reshape(shape[:dim] + (shape[dim] // pieces,) + shape[dim + 1 :])
 
     @staticmethod
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
-        kind, hw, spatial, batched = ctx.args
-        dx = _core.adaptive_pool2d_backward(_to4(g, spatial, batched), kind, idx, hw)
-        return _from4(dx, spatial, batched), None, None, None, None
+        shape, pieces = ctx.args
+        dx = _core.maxout_backward(f32c(g.reshape(idx.shape)), idx, pieces)
+        return dx.reshape(shape), None, None
 
 
-def _adaptive(kind: str, input: Tensor, output_size: Any, spatial: int, return_indices: bool = False) -> Any:
-    x = check_tensor(input, "input", ndim=(spatial + 1, spatial + 2))
-    if spatial == 1:
-        out = (1,) + single(output_size, "output_size")
-    else:
-        # torch: an int, or a pair whose None entries keep the input's size
-        if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
-            output_size = tuple(x.shape[-2 + i] if v is None else v for i, v in enumerate(output_size))
-        out = pair(output_size, "output_size")
-    if min(out) < 1:
-        raise ValueError(f"output_size: expected values >= 1, got {output_size!r}")
-    if min(x.shape[-spatial:]) < 1:
-        raise ValueError(f"input: expected a non-empty spatial size, got shape {x.shape}")
-    box: Optional[List[np.ndarray]] = [] if return_indices else None
-    y = AdaptivePoolFn.apply(x, kind, out, spatial, box)
-    return (y, tensor(box[0])) if box is not None else y
-
-
-def adaptive_avg_pool2d(input: Tensor, output_size: Union[int, Sequence[Optional[int]]]) -> Tensor:
-    """Adaptive 2-D average pooling to ``output_size`` (PyTorch's ``F.adaptive_avg_pool2d``; None keeps a size).
+def maxout(input: Tensor, pieces: int, dim: int = 1) -> Tensor:
+    """Maxout (Goodfellow et al. 2013): each output is the max of ``pieces`` consecutive entries of
+    ``dim``, which shrinks from ``k * pieces`` to ``k``.
 
     Example:
-        >>> x = ne.randn(2, 8, 7, 7)
-        >>> adaptive_avg_pool2d(x, 1).shape
-        (2, 8, 1, 1)
+        >>> maxout(ne.tensor([[1.0, 5.0, 3.0, 2.0]]), pieces=2)
+        tensor([[5., 3.]])
     """
-    return _adaptive("avg", input, output_size, 2)
-
-
-def adaptive_avg_pool1d(input: Tensor, output_size: Union[int, Tuple[int]]) -> Tensor:
-    """Adaptive 1-D average pooling of (N, C, L) or (C, L) to ``output_size``.
-
-    Example:
-        >>> x = ne.randn(2, 3, 100)
-        >>> adaptive_avg_pool1d(x, 1).shape
-        (2, 3, 1)
-    """
-    return _adaptive("avg", input, output_size, 1)
-
-
-def adaptive_max_pool2d(
-    input: Tensor, output_size: Union[int, Sequence[Optional[int]]], return_indices: bool = False
-) -> Any:
-    """Adaptive 2-D max pooling (PyTorch's ``F.adaptive_max_pool2d``); with ``return_indices`` also the int64
-    flat position (h * W + w) of each maximum.
-
-    Example:
-        >>> x = ne.randn(2, 3, 9, 7)
-        >>> y, idx = adaptive_max_pool2d(x, (2, 3), return_indices=True)
-        >>> y.shape, idx.dtype
-        ((2, 3, 2, 3), dtype('int64'))
-    """
-    return _adaptive("max", input, output_size, 2, bool(return_indices))
-
-
-def adaptive_max_pool1d(input: Tensor, output_size: Union[int, Tuple[int]], return_indices: bool = False) -> Any:
-    """Adaptive 1-D max pooling of (N, C, L) or (C, L).
-
-    Example:
-        >>> x = ne.randn(2, 3, 100)
-        >>> adaptive_max_pool1d(x, 4).shape
-        (2, 3, 4)
-    """
-    return _adaptive("max", input, output_size, 1, bool(return_indices))
+    x = check_tensor(input, "input")
+    if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 1:
+        raise ValueError(f"pieces: expected a positive int, got {pieces!r}")
+    d = dim_index(dim, x.ndim)
+    if x.ndim == 0 or x.shape[d] % pieces:
+        raise ValueError(f"input: dimension {d} of shape {x.shape} is not divisible by pieces={pieces}")
+    return MaxoutFn.apply(x, int(pieces), d)
