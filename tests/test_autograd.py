@@ -187,3 +187,37 @@ def test_matmul_vs_torch(torch, rng):
     (xa @ xb).sum().backward()
     np.testing.assert_allclose(ta.grad, xa.grad.numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(tb.grad, xb.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_needs_input_grad_is_decided_once_by_apply():
+    """Function.apply is the one place that decides whether a call is recorded: a forward sees
+    needs_input_grad all False exactly when apply records nothing, and _tape.will_record (what the functional
+    fast paths ask) gives the same answer."""
+    from nnengine import _tape
+
+    seen = []
+
+    class Probe(ne.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b, k):
+            seen.append(ctx.needs_input_grad)
+            return a * k + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g, None
+
+    w = ne.ones(3, requires_grad=True)
+    c = ne.ones(3)
+    cases = [((w, c), True, (True, False, False)), ((c, c), False, (False, False, False))]
+    for (a, b), recorded, needs in cases:
+        seen.clear()
+        out = Probe.apply(a, b, 2.0)
+        assert seen == [needs] and (out.grad_fn is not None) == recorded
+        assert _tape.will_record(a, b, 2.0) is recorded
+    with ne.no_grad():
+        seen.clear()
+        out = Probe.apply(w, c, 2.0)
+        assert seen == [(False, False, False)] and out.grad_fn is None
+        assert _tape.will_record(w, c) is False
+    assert _tape.will_record() is False and _tape.will_record(None, 1.0, np.ones(2)) is False

@@ -322,7 +322,8 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
             slot_rg.append(rg)
             outs_slots.append(plan.nslots)
             plan.nslots += 1
-        plan.steps.append(_Step(cls, refs, tuple(needs), outs_slots, [o.data.shape for o in outs], tuple_out))
+        # as Function.apply: a step that is not recorded sees needs_input_grad all False
+        plan.steps.append(_Step(cls, refs, tuple(needs) if rg else (False,) * len(needs), outs_slots, [o.data.shape for o in outs], tuple_out))
     out_leaves: List[Tensor] = []
     plan.out_spec = _flatten(out, out_leaves)
     for t in out_leaves:

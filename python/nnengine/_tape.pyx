@@ -222,7 +222,10 @@ def apply(cls, *args):
     cdef bint record = any_grad and grad_enabled()
     cdef Context ctx = Context.__new__(Context)
     ctx.saved_tensors = ()
-    ctx.needs_input_grad = tuple(needs)
+    # the one place that decides whether this call is recorded: when it is not (inference, no_grad, no input
+    # requiring a gradient), every entry is False, so a forward saves nothing and asks its kernel for nothing
+    # that only the backward would read (torch's ctx.needs_input_grad under no_grad)
+    ctx.needs_input_grad = tuple(needs) if record else (False,) * n
     out = cls.forward(ctx, *raw)
     if anomaly():
         _check_forward(cls, raw, out)
@@ -248,6 +251,30 @@ def apply(cls, *args):
     if _recorder is not None:
         _recorder(cls, args, tensors, True)
     return tensors
+
+
+def will_record(*tensors):
+    """Whether ``Function.apply`` on these arguments would record a node: grad mode is on and one of them is a
+    Tensor that requires a gradient. Functional fast paths that skip ``apply`` at inference ask this, so the
+    decision has one definition (the same test ``apply`` makes).
+
+    Example:
+        >>> from nnengine import _tape
+        >>> w = ne.ones(2, requires_grad=True)
+        >>> _tape.will_record(w, None), _tape.will_record(ne.ones(2))
+        (True, False)
+        >>> with ne.no_grad():
+        ...     _tape.will_record(w)
+        False
+    """
+    cdef object Tensor = tensor_cls()
+    cdef object a
+    if not grad_enabled():
+        return False
+    for a in tensors:
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return False
 
 
 cdef list topo(Node root):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from ..autograd import Function, is_grad_enabled
+from .._tape import will_record
+from ..autograd import Function
 from ..tensor import Tensor
 from . import _float64
 from ._util import check_tensor, dim_index, f32c
@@ -44,7 +45,7 @@ def _act_inplace(x: Tensor, kind: int, alpha: float, name: str, beta: float = 0.
         raise TypeError(f"input: inplace=True needs a Tensor to modify, got {type(x).__name__}")
     if x.data.dtype.kind != "f":
         raise TypeError(f"input: expected a floating-point tensor, got dtype {x.data.dtype}")
-    if x.requires_grad and is_grad_enabled():
+    if will_record(x):
         return x._rebind(lambda s: _act(s, kind, alpha, False, name, beta))
     if x.data.dtype == np.float64:
         check_tensor(x, "input", float64=kind in _FLOAT64_KINDS)  # a TypeError naming the op if it has no path
@@ -65,7 +66,7 @@ def _act(x: Tensor, kind: int, alpha: float = 0.0, inplace: bool = False, name: 
         x = check_tensor(x, "input", float64=kind in _FLOAT64_KINDS)
         if x.data.dtype == np.float64:
             return _float64.Activation64.apply(x, kind, float(alpha), float(beta))
-    if not (x.requires_grad and is_grad_enabled()):  # inference: skip the tape entirely
+    if not will_record(x):  # inference: skip the tape entirely
         return Tensor._wrap(_core.act_forward(f32c(x.data), kind, alpha, beta))
     return Activation.apply(x, kind, float(alpha), float(beta))
 

@@ -8,7 +8,8 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from .. import _core
-from ..autograd import Function, is_grad_enabled
+from .._tape import will_record
+from ..autograd import Function
 from ..random import seed_int
 from ..tensor import Tensor
 from ._norm import DropoutFn
@@ -42,7 +43,7 @@ class AttentionFn(Function):
 
 def mask_needs_grad(mask: Any) -> bool:
     """A float attn_mask Tensor that requires grad (and grad mode is on): torch gives it a gradient."""
-    return isinstance(mask, Tensor) and mask.requires_grad and mask.dtype.kind == "f" and is_grad_enabled()
+    return isinstance(mask, Tensor) and mask.dtype.kind == "f" and will_record(mask)
 
 
 def attention_composite(q: Tensor, k: Tensor, v: Tensor, mask: Optional[Any], scale: float, dropout_p: float,
@@ -113,7 +114,7 @@ def attention(
         zero_all = False
     seed = seed_int() if dropout_p > 0.0 else 0
     ts = (q,) if packed else (q, k, v)
-    if not (is_grad_enabled() and any(t.requires_grad for t in ts)):  # inference: no tape
+    if not will_record(*ts):  # inference: no tape
         out, attn = _core.attention_forward(
             f32c(q.data), None if packed else f32c(k.data), None if packed else f32c(v.data), heads, layout, scale,
             mask, kpm, causal, zero_rows, dropout_p, seed, packed, weights)

@@ -8,7 +8,8 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
-from ..autograd import Function, is_grad_enabled
+from .._tape import will_record
+from ..autograd import Function
 from ..ops import matmul_arrays  # noqa: F401  (re-exported: the glue matmul lives with the tape)
 from ..tensor import Tensor
 from . import _float64
@@ -79,7 +80,7 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
         if is_f64(x, w, b):
             same_float_dtype("linear", x, w, b)
             return _float64.Linear64.apply(x, w, b)
-    if not (is_grad_enabled() and (x.requires_grad or w.requires_grad or (b is not None and b.requires_grad))):
+    if not will_record(x, w, b):
         return Tensor._wrap(_linear_arrays(x.data, w.data, None if b is None else b.data)[0])  # inference: no tape
     return LinearFn.apply(x, w, b)
 

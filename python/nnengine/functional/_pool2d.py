@@ -8,7 +8,7 @@ from typing import Any, List, Optional, Tuple, Union
 import numpy as np
 
 from .. import _core
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..tensor import Tensor, tensor
 from ._conv import _from4, _to4, single
 from ._util import check_tensor, dim_index, f32c, pair
@@ -24,7 +24,7 @@ class Pool2dFn(Function):
     def forward(ctx, x, kind, k, s, p, spatial=2, box=None):
         batched = x.ndim == spatial + 2
         x4 = _to4(x, spatial, batched)
-        need = (ctx.needs_input_grad[0] and is_grad_enabled()) or box is not None
+        need = ctx.needs_input_grad[0] or box is not None
         y, idx = _core.pool2d_forward(x4, kind, k, s, p, with_indices=need)
         if box is not None:
             box.append(_from4(idx, spatial, batched).astype(np.int64))

@@ -13,7 +13,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import _core
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..random import generator
 from ..tensor import Tensor, stack
 from . import _float64
@@ -61,7 +61,7 @@ def _layer_forward(ctx, x, D: int, rev0: bool, args, n_states: int, run):
     if x.shape[1] == 0:
         return _empty_batch_forward(ctx, x, D, H, args, n_states)
     out = _layer_out(x, D, H)
-    train = is_grad_enabled() and any(ctx.needs_input_grad)
+    train = any(ctx.needs_input_grad)
     y, states, saved = None, [], []
     for d in range(D):
         y, *st, sv = run(x, args[k * d : k * d + k], d == 1 or rev0, train, out, d * H)

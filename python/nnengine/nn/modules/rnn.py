@@ -13,7 +13,7 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from ... import _core
-from ...autograd import is_grad_enabled
+from ..._tape import will_record
 from ...functional import _rnn as R
 from ...functional._util import check_tensor, f32c
 from ...tensor import Tensor
@@ -385,9 +385,6 @@ class LSTMCell(RNNCellBase):
         w_ih, w_hh, b_ih, b_hh = self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
         if B == 0 or w_ih.data.dtype is not _F32 or w_hh.data.dtype is not _F32:
             return None
-        grad = is_grad_enabled()
-        if grad and (input.requires_grad or w_ih.requires_grad or w_hh.requires_grad):
-            return None
         if hx is None:
             h0 = c0 = np.zeros((B, H), np.float32)
         else:
@@ -396,12 +393,10 @@ class LSTMCell(RNNCellBase):
             h0, c0 = hx[0].data, hx[1].data
             if not (h0.dtype is _F32 and c0.dtype is _F32 and h0.shape == c0.shape == (B, H)):
                 return None
-            if grad and (hx[0].requires_grad or hx[1].requires_grad):
-                return None
             h0, c0 = f32c(h0), f32c(c0)
-        if b_ih is not None and (b_ih.data.dtype is not _F32 or (grad and b_ih.requires_grad)):
+        if (b_ih is not None and b_ih.data.dtype is not _F32) or (b_hh is not None and b_hh.data.dtype is not _F32):
             return None
-        if b_hh is not None and (b_hh.data.dtype is not _F32 or (grad and b_hh.requires_grad)):
+        if will_record(input, w_ih, w_hh, b_ih, b_hh, *(hx or ())):  # a call the tape records: the generic path
             return None
         bias = R._bias(None if b_ih is None else b_ih.data, None if b_hh is None else b_hh.data)
         _, h_n, c_n, _, _ = _core.lstm_forward(x.reshape(1, B, -1), h0, c0, f32c(w_ih.data), f32c(w_hh.data), bias,
