@@ -111,6 +111,12 @@ def numeric_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     return g
 
 
+def assert_close(a, b, tol: float = 2e-6) -> None:
+    """|a - b| <= tol * max(1, max|b|) elementwise: float32 results against a float64 oracle or torch."""
+    scale = max(1.0, float(np.abs(b).max()))
+    np.testing.assert_allclose(a, b, rtol=0, atol=tol * scale)
+
+
 # ------------------------------------------------------------------ ISA coverage
 def cpu_flags() -> set:
     """The CPU feature flags Linux reports (empty elsewhere)."""

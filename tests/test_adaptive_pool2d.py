@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import numeric_grad
+from conftest import assert_close, numeric_grad
 from reference import adaptive_pool2d as ref
 
 import nnengine as ne
 import nnengine.functional as F
 from nnengine import _core
 from nnengine.autograd import gradcheck
-
-
-def _close(a, b, tol=2e-6):
-    scale = max(1.0, float(np.abs(b).max()))
-    np.testing.assert_allclose(a, b, rtol=0, atol=tol * scale)
-
 
 # (N, C, H, W, P, Q): divisible and non-divisible (overlapping windows), up- and down-sizing, SIMD tails.
 GRID = [
@@ -51,15 +45,15 @@ def test_adaptive_kernels_match_oracle(cfg, kind, isa):
     dy = rng.standard_normal((N, C, P, Q)).astype(np.float32)
     yr, argr, bwd = ref.adaptive_pool2d(x, (P, Q), kind)
     y, idx = _core.adaptive_pool2d_forward(x, kind, (P, Q), with_indices=True)
-    _close(y, yr)
+    assert_close(y, yr)
     if kind == "max":
         assert np.array_equal(idx, argr)
     else:
         assert idx is None
-    _close(_core.adaptive_pool2d_backward(dy, kind, idx, (H, W)), bwd(dy.astype(np.float64)))
+    assert_close(_core.adaptive_pool2d_backward(dy, kind, idx, (H, W)), bwd(dy.astype(np.float64)))
     yt, it = _core.adaptive_pool2d_forward(x, kind, (P, Q), with_indices=True, reference=True)
-    _close(yt, y)
-    _close(_core.adaptive_pool2d_backward(dy, kind, it, (H, W), reference=True),
+    assert_close(yt, y)
+    assert_close(_core.adaptive_pool2d_backward(dy, kind, it, (H, W), reference=True),
            _core.adaptive_pool2d_backward(dy, kind, idx, (H, W)))
 
 
@@ -106,8 +100,8 @@ def test_adaptive_matches_torch(name, shape, out, torch):
     yn = getattr(F, name)(xn, out)
     yn.backward(dy)
     assert yn.shape == tuple(yt.shape)
-    _close(yn.numpy(), yt.detach().numpy())
-    _close(xn.grad, xt.grad.numpy())
+    assert_close(yn.numpy(), yt.detach().numpy())
+    assert_close(xn.grad, xt.grad.numpy())
     if "max" in name:
         y2, idx = getattr(F, name)(ne.Tensor(x), out, return_indices=True)
         _, it = getattr(torch.nn.functional, name)(torch.tensor(x), out, return_indices=True)
@@ -132,7 +126,7 @@ def test_modules(torch):
         (ne.nn.AdaptiveMaxPool1d(4), torch.nn.AdaptiveMaxPool1d(4), x[:, :, 0]),
     ]
     for nm, tm, inp in pairs:
-        _close(nm(ne.Tensor(np.ascontiguousarray(inp))).numpy(), tm(torch.tensor(inp)).numpy())
+        assert_close(nm(ne.Tensor(np.ascontiguousarray(inp))).numpy(), tm(torch.tensor(inp)).numpy())
         assert list(nm.state_dict()) == []
     y, idx = ne.nn.AdaptiveMaxPool2d(2, return_indices=True)(ne.Tensor(x))
     assert y.shape == (2, 4, 2, 2) and idx.shape == (2, 4, 2, 2)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import numeric_grad
-from reference import norm as ref
+from reference import layernorm as ref
 
 import nnengine as ne
 import nnengine.functional as F

@@ -29,11 +29,15 @@ from ._adaptive_pool2d import (
 
 # --- attention
 from ._attention import scaled_dot_product_attention
+from ._batchnorm import batch_norm
 
 # --- convolution, pooling, maxout, normalisation, dropout
 from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ._dropout import dropout
+from ._dropout2d import dropout1d, dropout2d
 from ._embedding import embedding, one_hot
-from ._layer_norm import group_norm, instance_norm, layer_norm
+from ._interpolate import interpolate, upsample
+from ._layernorm import group_norm, instance_norm, layer_norm
 from ._linear import linear, matmul_arrays
 from ._loss import (
     binary_cross_entropy,
@@ -48,9 +52,8 @@ from ._loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ._norm import batch_norm, dropout
+from ._pad import pad
 from ._pool2d import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, maxout, min_pool2d
-from ._resample import dropout1d, dropout2d, interpolate, pad, upsample
 
 # --- recurrent networks
 from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence

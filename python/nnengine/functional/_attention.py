@@ -12,7 +12,7 @@ from .._tape import will_record
 from ..autograd import Function
 from ..random import seed_int
 from ..tensor import Tensor
-from ._norm import DropoutFn
+from ._dropout import DropoutFn
 from ._util import check_tensor, f32c
 
 _SEED = 11  # position of the seed among AttentionFn.apply's arguments

@@ -101,3 +101,16 @@ def dim_index(dim: Any, ndim: int, name: str = "dim") -> int:
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise ValueError(f"{name}: expected a value in [{-max(ndim, 1)}, {max(ndim, 1) - 1}], got {dim}")
     return int(dim) % max(ndim, 1)
+
+
+def as_tuple(v: Any, n: int, name: str, kind: type) -> Tuple[Any, ...]:
+    """``v`` (one value or a sequence of ``n``) as ``n`` ints (``kind`` int) or floats, else a ValueError /
+    TypeError naming ``name``."""
+    vals = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+    if len(vals) != n:
+        raise ValueError(f"{name}: expected {n} values for this input, got {v!r}")
+    for a in vals:
+        ok = isinstance(a, (int, np.integer)) if kind is int else isinstance(a, (int, float, np.integer, np.floating))
+        if isinstance(a, bool) or not ok:
+            raise TypeError(f"{name}: expected {'ints' if kind is int else 'numbers'}, got {v!r}")
+    return tuple(kind(a) for a in vals)

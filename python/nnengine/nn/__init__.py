@@ -4,7 +4,7 @@ from .. import functional  # noqa: E402  (nn.functional, as torch.nn.functional)
 from . import init, utils
 from .module import Module
 
-# --- linear, activations, losses, flatten
+# --- layers: each from its torch-named module file (nn/modules/<torch's file>.py)
 from .modules.activation import (
     ELU,
     GELU,
@@ -24,15 +24,14 @@ from .modules.activation import (
     Softsign,
     Tanh,
 )
-
-# --- attention and transformers
 from .modules.attention import MultiheadAttention
+from .modules.batchnorm import BatchNorm1d, BatchNorm2d, SyncBatchNorm
 from .modules.container import ModuleDict, ModuleList, Sequential
-
-# --- convolution, pooling, maxout, batch norm, dropout
 from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .modules.dropout import Dropout, Dropout1d, Dropout2d
-from .modules.linear import Flatten, Identity, Linear, Unflatten
+from .modules.flatten import Flatten, Unflatten
+from .modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .modules.linear import Identity, Linear
 from .modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -47,14 +46,16 @@ from .modules.loss import (
     SmoothL1Loss,
 )
 from .modules.maxout import Maxout
-from .modules.normalization import (
-    BatchNorm1d,
-    BatchNorm2d,
-    GroupNorm,
-    InstanceNorm1d,
-    InstanceNorm2d,
-    InstanceNorm3d,
-    LayerNorm,
+from .modules.normalization import GroupNorm, LayerNorm
+from .modules.padding import (
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
 )
 from .modules.pooling import (
     AdaptiveAvgPool1d,
@@ -67,28 +68,8 @@ from .modules.pooling import (
     MaxPool2d,
     MinPool2d,
 )
-from .modules.resample import (
-    ConstantPad1d,
-    ConstantPad2d,
-    ReflectionPad1d,
-    ReflectionPad2d,
-    ReplicationPad1d,
-    ReplicationPad2d,
-    Upsample,
-    UpsamplingBilinear2d,
-    UpsamplingNearest2d,
-    ZeroPad1d,
-    ZeroPad2d,
-)
-
-# --- recurrent networks
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
-
-# --- embeddings
 from .modules.sparse import Embedding
-
-# --- distributed training: batch statistics over all ranks
-from .modules.syncbatchnorm import SyncBatchNorm
 from .modules.transformer import (
     Transformer,
     TransformerDecoder,
@@ -96,6 +77,7 @@ from .modules.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .parameter import Parameter
 
 __all__ = [name for name in dir() if not name.startswith("_")]

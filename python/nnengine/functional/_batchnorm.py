@@ -1,4 +1,4 @@
-"""Batch normalisation and dropout on the engine's kernels."""
+"""Batch normalisation on the engine's batchnorm kernels (``F.batch_norm``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import numpy as np
 
 from .. import _core
 from ..autograd import Function
-from ..random import seed_int
 from ..tensor import Tensor
 from ._util import check_tensor, f32c
 
@@ -111,37 +110,3 @@ def batch_norm(
     elif rm is None or rv is None:
         raise ValueError("running_mean/running_var: required when training=False")
     return BatchNormFn.apply(x, w, b, rm, rv, bool(training), float(momentum), float(eps))
-
-
-class DropoutFn(Function):
-    # nnengine.compile: a replay draws a fresh seed for argument 2, as each eager call does
-    _replay_fresh = {2: seed_int}
-
-    @staticmethod
-    def forward(ctx, x, p, seed):
-        ctx.args = (p, seed)
-        return _core.dropout_forward(f32c(x), p, seed)
-
-    @staticmethod
-    def backward(ctx, g):
-        p, seed = ctx.args
-        return _core.dropout_backward(f32c(g), p, seed), None, None
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Inverted dropout: zero each element with probability ``p`` and scale the rest by 1/(1-p)
-    (identity when not training). The mask comes from ``ne.manual_seed``'s generator.
-
-    Example:
-        >>> y = dropout(ne.ones(1000), p=0.5, training=True)
-        >>> sorted(set(y.tolist())), dropout(ne.ones(2), training=False)
-        ([0.0, 2.0], tensor([1., 1.]))
-    """
-    x = check_tensor(input, "input")
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
-    if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        return x * 0.0
-    return DropoutFn.apply(x, float(p), seed_int())

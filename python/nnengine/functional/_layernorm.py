@@ -13,7 +13,7 @@ import numpy as np
 from .. import _core
 from ..autograd import Function
 from ..tensor import Tensor
-from ._norm import _as_buffer, batch_norm
+from ._batchnorm import _as_buffer, batch_norm
 from ._util import check_tensor, f32c
 
 

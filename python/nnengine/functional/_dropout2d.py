@@ -1,0 +1,62 @@
+"""Channel dropout on the engine's dropout2d kernels: ``F.dropout1d`` / ``F.dropout2d`` zero whole
+channels (planes)."""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+from .. import _core
+from ..autograd import Function
+from ..random import seed_int
+from ..tensor import Tensor
+from ._util import check_tensor, f32c
+
+
+class Dropout2dFn(Function):
+    # nnengine.compile: a replay draws a fresh seed for argument 3, as each eager call does
+    _replay_fresh = {3: seed_int}
+
+    @staticmethod
+    def forward(ctx, x, planes, p, seed):
+        ctx.args = (planes, p, seed)
+        return _core.dropout2d_forward(f32c(x), planes, p, seed)
+
+    @staticmethod
+    def backward(ctx, g):
+        planes, p, seed = ctx.args
+        return _core.dropout2d_backward(f32c(g), planes, p, seed), None, None, None
+
+
+def _channel_dropout(input: Tensor, p: float, training: bool, ndims: Tuple[int, ...], name: str,
+                     batch_ndim: int) -> Tensor:
+    x = check_tensor(input, "input", ndim=ndims)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    planes = x.shape[0] * x.shape[1] if x.ndim >= batch_ndim else x.shape[0]
+    return Dropout2dFn.apply(x, int(planes), float(p), seed_int())
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Channel dropout of (N, C, L) or (C, L): each channel is zeroed with probability ``p`` (the rest scaled by
+    1/(1-p)), PyTorch's ``F.dropout1d``.
+
+    Example:
+        >>> dropout1d(ne.ones(2, 3, 10), 0.2).shape
+        (2, 3, 10)
+    """
+    return _channel_dropout(input, p, training, (2, 3), "dropout1d", 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Channel dropout of (N, C, H, W) (a 3-D input is read as (N, C, L), as torch does), PyTorch's
+    ``F.dropout2d``.
+
+    Example:
+        >>> dropout2d(ne.ones(2, 3, 5, 5), 0.2).shape
+        (2, 3, 5, 5)
+    """
+    return _channel_dropout(input, p, training, (3, 4), "dropout2d", 3)

@@ -1,0 +1,63 @@
+"""Padding on the engine's pad kernels: ``F.pad`` (constant, reflect, replicate over the last one or two
+dimensions; negative pads crop)."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .. import _core
+from ..autograd import Function
+from ..tensor import Tensor
+from ._util import as_tuple, check_tensor, f32c
+
+
+class PadFn(Function):
+    """One tape node; x is viewed as (planes, 1, H, W), pads (left, right, top, bottom)."""
+
+    @staticmethod
+    def forward(ctx, x, pads, mode, value, nd):
+        shape = x.shape
+        hw = ((1,) + shape[-1:]) if nd == 1 else shape[-2:]
+        x4 = f32c(x.reshape((-1, 1) + hw))
+        y = _core.pad_forward(x4, pads, mode, value)
+        ctx.args = (shape, hw, pads, mode, nd)
+        return y.reshape(shape[:-nd] + y.shape[4 - nd:])
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, hw, pads, mode, nd = ctx.args
+        g4 = f32c(g.reshape((-1, 1) + ((1,) + g.shape[-1:] if nd == 1 else g.shape[-2:])))
+        return _core.pad_backward(g4, hw, pads, mode).reshape(shape), None, None, None, None
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Optional[float] = None) -> Tensor:
+    """Pad the last dimension (``pad`` = (left, right)) or the last two (``pad`` = (left, right, top, bottom)),
+    PyTorch's ``F.pad``: mode 'constant' (``value``, default 0), 'reflect' or 'replicate'; negative pads crop.
+
+    Example:
+        >>> pad(ne.randn(1, 2, 28, 28), (1, 1, 2, 2), mode="reflect").shape
+        (1, 2, 32, 30)
+        >>> pad(ne.ones(1, 1, 2), (1, 0), value=5.0)
+        tensor([[[5., 1., 1.]]])
+    """
+    x = check_tensor(input, "input")
+    if not isinstance(pad, (tuple, list)) or len(pad) not in (2, 4):
+        raise ValueError(f"pad: expected 2 or 4 ints (last one or two dimensions), got {pad!r}")
+    pads = as_tuple(pad, len(pad), "pad", int)
+    if mode not in ("constant", "reflect", "replicate"):
+        raise ValueError(f"mode: expected 'constant', 'reflect' or 'replicate', got {mode!r}")
+    if value is not None and mode != "constant":
+        raise ValueError(f"value: only mode 'constant' takes a value, got mode {mode!r}")
+    nd = len(pads) // 2
+    if x.ndim < nd:
+        raise ValueError(f"input: a pad of {len(pads)} values needs at least {nd} dimensions, got shape {x.shape}")
+    if mode != "constant" and x.ndim < nd + 1:
+        raise ValueError(f"input: {mode} padding of {nd} dimension(s) needs at least {nd + 1}, got shape {x.shape}")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
+        raise TypeError(f"value: expected a number, got {value!r}")
+    if x.data.size == 0:
+        raise ValueError(f"input: expected a non-empty tensor, got shape {x.shape}")
+    pads4 = pads + (0, 0) if nd == 1 else pads
+    return PadFn.apply(x, pads4, mode, 0.0 if value is None else float(value), nd)

@@ -1,0 +1,58 @@
+"""Resampling layers (torch's ``nn.modules.upsampling``): ``Upsample`` and its nearest / bilinear shorthands,
+PyTorch's arguments, on the interpolate kernels."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ... import functional as F
+from ...tensor import Tensor
+from ..module import Module
+
+
+class Upsample(Module):
+    """Resample (N, C, L) or (N, C, H, W) input to ``size`` or by ``scale_factor`` (see ``F.interpolate``).
+
+    Example:
+        >>> x = ne.randn(1, 2, 16, 16)
+        >>> Upsample(scale_factor=2, mode="bilinear")(x).shape
+        (1, 2, 32, 32)
+    """
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: Optional[bool] = None, recompute_scale_factor: Optional[bool] = None) -> None:
+        super().__init__()
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(mode='nearest')`` for 4-D input.
+
+    Example:
+        >>> UpsamplingNearest2d(scale_factor=2)(ne.randn(1, 2, 4, 4)).shape
+        (1, 2, 8, 8)
+    """
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, "nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(mode='bilinear', align_corners=True)`` for 4-D input (as torch).
+
+    Example:
+        >>> UpsamplingBilinear2d(scale_factor=2)(ne.randn(1, 2, 4, 4)).shape
+        (1, 2, 8, 8)
+    """
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, "bilinear", align_corners=True)
