@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import select
 import shutil
@@ -1030,6 +1031,38 @@ def t_radam_step(g: G) -> str:
                 maximize=g.bool_(), reference=g.bool_())
 
 
+def t_optim_epilogue(g: G) -> str:
+    k = g.draw(g.st.integers(0, 3))
+    shapes = [_any_shape(g, 3) for _ in range(k)]
+    weights = "[" + ", ".join(g.arr(s, weird=3) for s in shapes) + "]"
+
+    def view(s: tuple) -> str:
+        n = math.prod(s)
+        if g.pct(10):
+            return "(" + ", ".join(g.int_(-2, 9) for _ in range(3)) + ")"
+        if g.pct(50) and len(s) > 1:
+            return f"({s[0]}, {math.prod(s[1:])}, 1)"
+        return f"(1, {n}, 1)" if g.pct(50) else f"({n}, 1, 1)"
+
+    views = "[" + ", ".join(view(s) for s in shapes) + "]"
+    prox = "[" + ", ".join(g.flt(0, 1) for _ in shapes) + "]"
+    kinds = "[" + ", ".join(g.int_(0, 3) for _ in shapes) + "]"
+    maxv = "[" + ", ".join(g.flt(0, 5) for _ in shapes) + "]"
+    lists = [weights, views, prox, kinds, maxv]
+    if g.pct(5):
+        lists[g.draw(g.st.integers(0, 4))] = g.weird_value()
+    return call("_core.optim_epilogue", *lists, reference=g.bool_())
+
+
+def t_weight_penalty_forward(g: G) -> str:
+    return call("_core.weight_penalty_forward", g.arr(_any_shape(g)), reference=g.bool_())
+
+
+def t_weight_penalty_backward(g: G) -> str:
+    return call("_core.weight_penalty_backward", g.arr(_any_shape(g)), g.flt(-2, 2), g.flt(-2, 2),
+                reference=g.bool_())
+
+
 def t_backend(g: G) -> str:
     """set_isa / set_num_threads (followed by a small threaded kernel call) and the info functions."""
     which = g.draw(g.st.integers(0, 6))
@@ -1477,6 +1510,9 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "adamax_step": t_adamax_step,
     "nadam_step": t_nadam_step,
     "radam_step": t_radam_step,
+    "optim_epilogue": t_optim_epilogue,
+    "weight_penalty_forward": t_weight_penalty_forward,
+    "weight_penalty_backward": t_weight_penalty_backward,
     "backend": t_backend,
     "F.conv2d": f_conv2d,
     "nn.Conv2d": f_Conv2d,

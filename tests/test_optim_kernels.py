@@ -133,3 +133,144 @@ def test_empty_group_and_empty_tensor():
     _core.sgd_step(p, [np.zeros(0, np.float32), np.ones(3, np.float32)], lr=0.5)
     np.testing.assert_allclose(p[1], 0.5)
     assert ne.backend.isa() in ne.backend.available_isas()
+
+
+# ---------------------------------------------------------------- epilogues (prox L1 + constraints)
+EPS32 = np.float32(1e-7)
+
+
+def _epilogue_oracle(w, view, t, kind, max_value):
+    """float64 numpy oracle of optim.h's epilogue contract."""
+    x = w.astype(np.float64).reshape(view)
+    if t > 0:
+        x = np.sign(x) * np.maximum(np.abs(x) - np.float64(np.float32(t)), 0)
+    if kind == 3:
+        x = np.maximum(x, 0)
+    elif kind in (1, 2):
+        n = np.sqrt((x * x).sum(axis=1, keepdims=True))
+        c = 1 / (1e-7 + n) if kind == 2 else np.clip(n, 0, max_value) / (1e-7 + n)
+        x = x * c
+    return x.reshape(w.shape)
+
+
+EPI_CASES = [((1, n, 1), t, k, mv) for n in SIZES for (t, k, mv) in [(0.3, 0, 0.0), (0.0, 1, 1.5), (0.1, 2, 0.0),
+                                                                       (0.2, 3, 0.0)]]
+EPI_CASES += [((3, 5, 9), 0.05, 1, 2.0), ((2, 7, 17), 0.0, 2, 0.0), ((4, 33, 1), 0.1, 1, 0.5), ((1, 9, 16), 0, 1, 1.0)]
+
+
+def _epi_group(cases, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal(int(np.prod(v))) * 2).astype(np.float32) for v, *_ in cases]
+
+
+def _epi_run(ws, cases, reference=False):
+    _core.optim_epilogue(ws, [c[0] for c in cases], [c[1] for c in cases], [c[2] for c in cases],
+                         [c[3] for c in cases], reference=reference)
+
+
+def test_epilogue_matches_float64_oracle_and_reference(isa):
+    base = _epi_group(EPI_CASES)
+    fast, ref = [w.copy() for w in base], [w.copy() for w in base]
+    _epi_run(fast, EPI_CASES)
+    _epi_run(ref, EPI_CASES, reference=True)
+    for w0, f, r, (view, t, k, mv) in zip(base, fast, ref, EPI_CASES):
+        want = _epilogue_oracle(w0, view, t, k, mv)
+        np.testing.assert_allclose(f, want, rtol=3e-6, atol=1e-7, err_msg=str((view, t, k)))
+        np.testing.assert_allclose(f, r, rtol=1e-6, atol=1e-7, err_msg=str((view, t, k)))
+        if t > 0 and k != 2:  # soft thresholding gives exact zeros
+            assert np.count_nonzero(f == 0) == np.count_nonzero(want == 0)
+
+
+def test_epilogue_threads_identical_and_big_slices(isa, threads):
+    cases = [((1, 70001, 1), 0.01, 3, 0.0), ((40, 2000, 1), 0.0, 1, 10.0), ((3, 300, 257), 0.02, 2, 0.0),
+             ((1, 100003, 1), 0.0, 1, 50.0)]
+    base = _epi_group(cases, seed=1)
+    out = []
+    for nt in (1, 2):
+        ws = [w.copy() for w in base]
+        with threads(nt):
+            _epi_run(ws, cases)
+        out.append(np.concatenate(ws))
+    np.testing.assert_array_equal(out[0], out[1])
+    want = np.concatenate([_epilogue_oracle(w, *c) for w, c in zip(base, cases)])
+    np.testing.assert_allclose(out[0], want, rtol=3e-6, atol=1e-7)
+
+
+def test_epilogue_special_values():
+    w = np.array([np.nan, -np.inf, 0.0, -0.0, 0.05, -3.0, 1e-45, np.inf], np.float32)
+    a = w.copy()
+    _core.optim_epilogue([a], [(1, 8, 1)], [0.1], [3], [0.0])  # prox, then NonNeg: NaN stays, -inf -> 0
+    np.testing.assert_array_equal(a, np.array([np.nan, 0, 0, 0, 0, 0, 0, np.inf], np.float32))
+    for ref in (False, True):  # soft thresholding alone: numpy's values and zero signs
+        c = w.copy()
+        _core.optim_epilogue([c], [(1, 8, 1)], [0.1], [0], [0.0], reference=ref)
+        want = np.sign(w) * np.maximum(np.abs(w) - np.float32(0.1), np.float32(0))
+        np.testing.assert_array_equal(c, want)
+        np.testing.assert_array_equal(np.signbit(c), np.signbit(want))
+    b = np.array([[3.0, np.nan], [3.0, 4.0]], np.float32)
+    _core.optim_epilogue([b], [(2, 2, 1)], [0.0], [1], [1.0])  # a NaN norm turns its slice to NaN
+    assert np.isnan(b[0]).all()
+    np.testing.assert_allclose(b[1], [0.6, 0.8], rtol=1e-6)
+    z = np.zeros((2, 3), np.float32)
+    _core.optim_epilogue([z], [(2, 3, 1)], [0.0], [2], [0.0])  # zero rows stay zero (EPS in the divisor)
+    np.testing.assert_array_equal(z, 0)
+    _core.optim_epilogue([], [], [], [], [])
+    e = np.zeros((0, 4), np.float32)
+    _core.optim_epilogue([e], [(0, 4, 1)], [0.1], [1], [1.0])
+
+
+def test_epilogue_binding_validation():
+    w = np.ones((2, 3), np.float32)
+    with pytest.raises(ValueError, match="views: expected one entry per weight"):
+        _core.optim_epilogue([w], [], [0.0], [0], [0.0])
+    with pytest.raises(ValueError, match=r"views\[0\]: expected outer\*red\*inner = 6"):
+        _core.optim_epilogue([w], [(2, 2, 1)], [0.0], [0], [0.0])
+    with pytest.raises(ValueError, match=r"views\[0\]\[1\]"):
+        _core.optim_epilogue([w], [(2, -3, -1)], [0.0], [0], [0.0])
+    with pytest.raises(ValueError, match=r"prox\[0\]: expected a finite threshold >= 0"):
+        _core.optim_epilogue([w], [(2, 3, 1)], [-0.1], [0], [0.0])
+    with pytest.raises(ValueError, match=r"kinds\[0\]: expected a constraint kind in \[0, 3\], got 7"):
+        _core.optim_epilogue([w], [(2, 3, 1)], [0.0], [7], [0.0])
+    with pytest.raises(ValueError, match=r"max_values\[0\]: expected a finite max_value > 0"):
+        _core.optim_epilogue([w], [(2, 3, 1)], [0.0], [1], [0.0])
+    with pytest.raises(TypeError, match=r"weights\[0\]: expected dtype float32"):
+        _core.optim_epilogue([w.astype(np.float64)], [(2, 3, 1)], [0.0], [0], [0.0])
+    with pytest.raises(ValueError, match=r"weights\[0\]: expected a C-contiguous"):
+        _core.optim_epilogue([np.ones((3, 2), np.float32).T], [(2, 3, 1)], [0.0], [0], [0.0])
+    ro = np.ones(3, np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        _core.optim_epilogue([ro], [(1, 3, 1)], [0.0], [3], [0.0])
+
+
+# ---------------------------------------------------------------- fused L1/L2 penalty
+@pytest.mark.parametrize("n", SIZES + [70001])
+def test_penalty_kernel_pair_matches_float64_oracle(isa, n):
+    w = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    w[::5] = 0
+    w64 = w.astype(np.float64)
+    for ref in (False, True):
+        s_abs, s_sq = _core.weight_penalty_forward(w, reference=ref)
+        np.testing.assert_allclose([s_abs, s_sq], [np.abs(w64).sum(), (w64 * w64).sum()], rtol=1e-12)
+        g = _core.weight_penalty_backward(w, 0.3, 0.7, reference=ref)
+        assert g.dtype == np.float32 and g.shape == w.shape
+        np.testing.assert_allclose(g, 0.3 * np.sign(w64) + 0.7 * w64, rtol=1e-6, atol=1e-7)
+
+
+def test_penalty_threads_identical_and_special_values(isa, threads):
+    w = np.random.default_rng(3).standard_normal((300, 401)).astype(np.float32)
+    res = []
+    for nt in (1, 2):
+        with threads(nt):
+            res.append((_core.weight_penalty_forward(w), _core.weight_penalty_backward(w, 0.1, 0.2)))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    s = np.array([np.nan, 0.0, -0.0, np.inf, -2.0], np.float32)
+    g = _core.weight_penalty_backward(s, 1.0, 0.0)
+    np.testing.assert_array_equal(g, np.array([np.nan, 0, 0, 1, -1], np.float32))
+    assert np.isnan(_core.weight_penalty_forward(s)[0])
+    assert _core.weight_penalty_forward(np.zeros((0, 3), np.float32)) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="a: expected a finite number"):
+        _core.weight_penalty_backward(w, float("nan"), 0.0)
+    with pytest.raises(TypeError, match="w: expected dtype float32"):
+        _core.weight_penalty_forward(w.astype(np.float64))

@@ -1,6 +1,7 @@
 // Fused optimizer steps: one call per parameter group. Each takes parallel lists (one entry per
 // tensor) of parameters, gradients and state buffers, all C-contiguous float32 arrays of the
 // parameter's shape, updated in place with the GIL released.
+#include <array>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -70,6 +71,47 @@ std::vector<int64_t> steps_of(Group& g, const std::vector<int64_t>& steps) {
 
 void check_finite(double v, const char* name) {
   expect(std::isfinite(v), std::string(name) + ": expected a finite number, got " + std::to_string(v));
+}
+
+// One epilogue segment per weight: views[i] = (outer, red, inner) with outer*red*inner = weights[i].size,
+// prox[i] >= 0 (0: none), kinds[i] a ConstraintKind, max_values[i] > 0 where kinds[i] is MaxNorm.
+std::vector<nne::EpilogueSegment> epilogue_segments(const py::sequence& weights,
+                                                    const std::vector<std::array<int64_t, 3>>& views,
+                                                    const std::vector<double>& prox, const std::vector<int>& kinds,
+                                                    const std::vector<double>& max_values,
+                                                    std::vector<py::array_t<float>>& keep) {
+  const size_t n = py::len(weights);
+  const auto count = [n](size_t got, const char* name) {
+    expect(got == n, std::string(name) + ": expected one entry per weight (" + std::to_string(n) + "), got " +
+                         std::to_string(got));
+  };
+  count(views.size(), "views");
+  count(prox.size(), "prox");
+  count(kinds.size(), "kinds");
+  count(max_values.size(), "max_values");
+  std::vector<nne::EpilogueSegment> segs(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string wn = item_name("weights", i), vn = item_name("views", i);
+    auto w = arr<float>(weights[i], wn.c_str(), -1, true);
+    for (int k = 0; k < 3; ++k) check_int(views[i][k], vn + "[" + std::to_string(k) + "]");
+    const int64_t size = checked_size({views[i][0], views[i][1], views[i][2]}, vn);
+    expect(size == static_cast<int64_t>(w.size()), vn + ": expected outer*red*inner = " + std::to_string(w.size()) +
+                                                       " (the size of " + wn + "), got " + std::to_string(size));
+    const std::string pn = item_name("prox", i), kn = item_name("kinds", i), mn = item_name("max_values", i);
+    expect(std::isfinite(prox[i]) && prox[i] >= 0, pn + ": expected a finite threshold >= 0, got " + std::to_string(prox[i]));
+    expect(kinds[i] >= nne::kConstraintNone && kinds[i] <= nne::kConstraintNonNeg,
+           kn + ": expected a constraint kind in [0, 3], got " + std::to_string(kinds[i]));
+    if (kinds[i] == nne::kConstraintMaxNorm)
+      expect(std::isfinite(max_values[i]) && max_values[i] > 0,
+             mn + ": expected a finite max_value > 0, got " + std::to_string(max_values[i]));
+    segs[i].w = w.mutable_data();
+    segs[i].outer = views[i][0], segs[i].red = views[i][1], segs[i].inner = views[i][2];
+    segs[i].prox = float(prox[i]);
+    segs[i].kind = kinds[i];
+    segs[i].max_value = float(max_values[i]);
+    keep.push_back(w);
+  }
+  return segs;
 }
 
 }  // namespace
@@ -276,4 +318,49 @@ NNE_BIND_FAMILY(optim) {
       py::arg("lr"), py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8,
       py::arg("weight_decay") = 0.0, py::arg("decoupled") = false, py::arg("maximize") = false,
       py::arg("reference") = false, "In-place RAdam step; steps[i] is tensor i's step count after this step.");
+
+  m.def(
+      "optim_epilogue",
+      [](const py::sequence& weights, const std::vector<std::array<int64_t, 3>>& views, const std::vector<double>& prox,
+         const std::vector<int>& kinds, const std::vector<double>& max_values, bool reference) {
+        std::vector<py::array_t<float>> keep;
+        const auto segs = epilogue_segments(weights, views, prox, kinds, max_values, keep);
+        py::gil_scoped_release nogil;
+        (reference ? nne::epilogue_reference : nne::optim_epilogue_kernels().epilogue)(segs.data(), segs.size());
+      },
+      py::arg("weights"), py::arg("views"), py::arg("prox"), py::arg("kinds"), py::arg("max_values"),
+      py::arg("reference") = false,
+      "In place, per weight: soft thresholding by prox[i] (if > 0), then constraint kinds[i] (0 none, 1 MaxNorm, "
+      "2 UnitNorm, 3 NonNeg) with norms over the middle axis of views[i] = (outer, red, inner).");
+
+  m.def(
+      "weight_penalty_forward",
+      [](const py::handle& w, bool reference) {
+        auto a = arr<float>(w, "w");
+        double sums[2];
+        {
+          py::gil_scoped_release nogil;
+          (reference ? nne::penalty_sums_reference : nne::optim_epilogue_kernels().penalty_sums)(a.data(), a.size(), sums);
+        }
+        return py::make_tuple(sums[0], sums[1]);
+      },
+      py::arg("w"), py::arg("reference") = false, "(sum |w|, sum w^2) of a float32 array, accumulated in double.");
+
+  m.def(
+      "weight_penalty_backward",
+      [](const py::handle& w, double a, double b, bool reference) {
+        auto x = arr<float>(w, "w");
+        check_finite(a, "a");
+        check_finite(b, "b");
+        auto out = empty<float>(shape_of(x));
+        float* po = out.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          (reference ? nne::penalty_grad_reference : nne::optim_epilogue_kernels().penalty_grad)(
+              x.data(), x.size(), float(a), float(b), po);
+        }
+        return out;
+      },
+      py::arg("w"), py::arg("a"), py::arg("b"), py::arg("reference") = false,
+      "a * sign(w) + b * w (the gradient of l1*sum|w| + l2*sum w^2 times go, with a = go*l1, b = 2*go*l2).");
 }

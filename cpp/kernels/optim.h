@@ -114,6 +114,43 @@ void radam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArg
 // Elements per parallel chunk: below 2x this a group is updated on one thread.
 constexpr int64_t kOptimGrain = 1 << 15;
 
+// ---- Epilogues: what Optimizer.step applies to each updated parameter after the update ----------
+// (cpp/kernels/optim_epilogue.cpp). One call covers every parameter of a step; per tensor, in order:
+//   1. proximal L1 (prox > 0): w = sign(w) * max(|w| - prox, 0)   (soft thresholding, prox = lr*l1)
+//   2. the constraint (Keras formulas, EPS = kConstraintEpsilon), with norms over the `red` axis of w
+//      viewed as [outer, red, inner] (one norm per (outer, inner) pair), n = float(sqrt(sum w^2)),
+//      the sum accumulated in double in index order:
+//        MaxNorm:  w *= min(max(n, 0), max_value) / (EPS + n)     UnitNorm: w /= (EPS + n)
+//        NonNeg:   w = w < 0 ? 0 : w                               None: nothing
+// NaN propagates (a NaN norm turns its slice to NaN, as numpy does). Each norm slice is handled by one
+// thread in a fixed order, elementwise work is cut anywhere, so results are bit-identical at any
+// thread count.
+enum ConstraintKind : int32_t { kConstraintNone = 0, kConstraintMaxNorm = 1, kConstraintUnitNorm = 2, kConstraintNonNeg = 3 };
+constexpr float kConstraintEpsilon = 1e-7f;  // Keras' backend epsilon
+
+struct EpilogueSegment {
+  float* w = nullptr;
+  int64_t outer = 0, red = 0, inner = 0;  // outer * red * inner = the tensor's size
+  float prox = 0.f;                       // > 0: soft threshold first
+  int32_t kind = kConstraintNone;
+  float max_value = 0.f;                  // MaxNorm
+};
+
+// L1/L2 weight penalty l1 * sum|w| + l2 * sum w^2 as one value/gradient pair (regularizers.py):
+//   penalty_sums:  sums[0] = sum |w|, sums[1] = sum w^2, accumulated in double over fixed chunks of
+//                  kOptimGrain elements combined in order (bit-identical at any thread count)
+//   penalty_grad:  gw = a * sign(w) + b * w  (a = go*l1, b = 2*go*l2; sign(0) = 0, sign(NaN) = NaN; b = 0 drops the b*w term)
+struct OptimEpilogueKernels {
+  void (*epilogue)(const EpilogueSegment* segs, int64_t nseg);
+  void (*penalty_sums)(const float* w, int64_t n, double* sums);
+  void (*penalty_grad)(const float* w, int64_t n, float a, float b, float* gw);
+};
+
+void epilogue_reference(const EpilogueSegment* segs, int64_t nseg);
+void penalty_sums_reference(const float* w, int64_t n, double* sums);
+void penalty_grad_reference(const float* w, int64_t n, float a, float b, float* gw);
+
 }  // namespace nne
 
 NNE_DISPATCH(nne::OptimKernels, optim)
+NNE_DISPATCH(nne::OptimEpilogueKernels, optim_epilogue)

@@ -167,3 +167,54 @@ void radam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArg
 }
 
 }  // namespace nne
+
+// ---- epilogues and the weight penalty: sequential double sums, one element at a time -----------
+namespace nne {
+
+void epilogue_reference(const EpilogueSegment* segs, int64_t nseg) {
+  for (int64_t s = 0; s < nseg; ++s) {
+    const EpilogueSegment& sg = segs[s];
+    const int64_t n = sg.outer * sg.red * sg.inner;
+    if (sg.prox > 0.f)
+      for (int64_t i = 0; i < n; ++i) {
+        float m = std::fabs(sg.w[i]) - sg.prox;
+        m = m < 0.f ? 0.f : m;
+        sg.w[i] = sg.w[i] < 0.f ? -m : m;
+      }
+    if (sg.kind == kConstraintNonNeg)
+      for (int64_t i = 0; i < n; ++i) sg.w[i] = sg.w[i] < 0.f ? 0.f : sg.w[i];
+    if (sg.kind != kConstraintMaxNorm && sg.kind != kConstraintUnitNorm) continue;
+    for (int64_t o = 0; o < sg.outer; ++o)
+      for (int64_t j = 0; j < sg.inner; ++j) {
+        float* w = sg.w + o * sg.red * sg.inner + j;
+        double sum = 0;
+        for (int64_t r = 0; r < sg.red; ++r) sum += double(w[r * sg.inner]) * double(w[r * sg.inner]);
+        const float nrm = float(std::sqrt(sum));
+        if (sg.kind == kConstraintUnitNorm) {
+          for (int64_t r = 0; r < sg.red; ++r) w[r * sg.inner] /= kConstraintEpsilon + nrm;
+        } else {
+          const float desired = nrm < 0.f ? 0.f : (nrm > sg.max_value ? sg.max_value : nrm);
+          const float c = desired / (kConstraintEpsilon + nrm);
+          for (int64_t r = 0; r < sg.red; ++r) w[r * sg.inner] *= c;
+        }
+      }
+  }
+}
+
+void penalty_sums_reference(const float* w, int64_t n, double* sums) {
+  sums[0] = sums[1] = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    sums[0] += std::fabs(double(w[i]));
+    sums[1] += double(w[i]) * double(w[i]);
+  }
+}
+
+void penalty_grad_reference(const float* w, int64_t n, float a, float b, float* gw) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = w[i];
+    const float sgn = x > 0.f ? 1.f : (x < 0.f ? -1.f : x * 0.f);
+    gw[i] = b == 0.f ? a * sgn : std::fma(b, x, a * sgn);
+  }
+}
+
+}  // namespace nne

@@ -2,6 +2,9 @@
 
 Attach with ``p.constraint = MaxNorm(3.0)`` or a layer's ``weight_constraint=`` argument. A constraint
 is a callable that rewrites a weight in place (a Parameter, Tensor or numpy array) and returns it.
+MaxNorm, UnitNorm and NonNeg on float32 weights run in C++ (``_core.optim_epilogue``, cpp/kernels/optim.h):
+``optimizer.step()`` applies every parameter's proximal L1 step and constraint in one native call after
+the update; float64 weights and reductions over non-adjacent axes take the numpy formulas below.
 "Per output unit" means each slice ``w[i]`` of PyTorch's ``(out, in, ...)`` layout, so the default
 reduction axes are all but the first (Keras' ``axis=0`` for its ``(in, out)`` Dense kernels).
 
@@ -18,11 +21,15 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from . import _core
 from .tensor import Tensor
 
 EPSILON = 1e-7  # Keras' backend epsilon, used exactly as Keras does
 
 Axis = Optional[Union[int, Sequence[int]]]
+View = Tuple[int, int, int]
+# constraint kinds of cpp/kernels/optim.h (ConstraintKind)
+KIND_NONE, KIND_MAX_NORM, KIND_UNIT_NORM, KIND_NON_NEG = 0, 1, 2, 3
 
 
 def _array(w: Any) -> np.ndarray:
@@ -42,6 +49,21 @@ def _axes(a: np.ndarray, axis: Axis) -> Tuple[int, ...]:
     return ax
 
 
+def _view(a: np.ndarray, axes: Tuple[int, ...]) -> Optional[View]:
+    """``(outer, red, inner)`` of ``a`` when the reduced axes are adjacent (None otherwise)."""
+    if a.ndim == 0:
+        return None
+    ax = sorted(x % a.ndim for x in axes)
+    if len(set(ax)) != len(ax) or ax[-1] - ax[0] != len(ax) - 1:
+        return None
+    sh = a.shape
+    return (int(np.prod(sh[:ax[0]])), int(np.prod(sh[ax[0]:ax[-1] + 1])), int(np.prod(sh[ax[-1] + 1:])))
+
+
+def _native(a: np.ndarray) -> bool:
+    return a.dtype == np.float32 and a.flags.c_contiguous and a.flags.writeable and a.flags.aligned
+
+
 class Constraint:
     """Base class: ``__call__(w)`` projects ``w`` in place and returns it.
 
@@ -56,6 +78,17 @@ class Constraint:
 
     def __call__(self, w: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, int, float]]:
+        """``(view, kind, max_value)`` for ``_core.optim_epilogue`` when this constraint runs natively on the
+        float32 array ``a``, else None (custom constraints, float64, non-adjacent axes): ``optimizer.step()``
+        then calls the constraint from Python.
+
+        Example:
+            >>> MaxNorm(3.0).epilogue_spec(np.zeros((4, 5), np.float32))
+            ((4, 5, 1), 1, 3.0)
+        """
+        return None
 
     def get_config(self) -> Dict[str, Any]:
         """The constructor arguments (Keras' ``get_config``).
@@ -91,10 +124,21 @@ class MaxNorm(Constraint):
 
     def __call__(self, w: Any) -> Any:
         a = _array(w)
+        if _run_native(self, a):
+            return w
         norms = np.sqrt(np.sum(np.square(a), axis=_axes(a, self.axis), keepdims=True))
         desired = np.clip(norms, 0, self.max_value)
         a *= (desired / (np.float32(EPSILON) + norms)).astype(a.dtype, copy=False)
         return w
+
+    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, int, float]]:
+        """See ``Constraint.epilogue_spec``.
+
+        Example:
+            >>> MaxNorm(2.0, axis=0).epilogue_spec(np.zeros((4, 5), np.float32))
+            ((1, 4, 5), 1, 2.0)
+        """
+        return _norm_spec(self, a, KIND_MAX_NORM, MaxNorm, self.max_value)
 
     def get_config(self) -> Dict[str, Any]:
         """The constructor arguments (Keras' ``get_config``).
@@ -116,8 +160,20 @@ class NonNeg(Constraint):
 
     def __call__(self, w: Any) -> Any:
         a = _array(w)
-        np.maximum(a, 0, out=a)
+        if not _run_native(self, a):
+            np.maximum(a, 0, out=a)
         return w
+
+    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, int, float]]:
+        """See ``Constraint.epilogue_spec``.
+
+        Example:
+            >>> NonNeg().epilogue_spec(np.zeros((4, 5), np.float32))
+            ((1, 20, 1), 3, 0.0)
+        """
+        if type(self).__call__ is not NonNeg.__call__ or not _native(a):
+            return None
+        return (1, a.size, 1), KIND_NON_NEG, 0.0
 
 
 class UnitNorm(Constraint):
@@ -133,9 +189,20 @@ class UnitNorm(Constraint):
 
     def __call__(self, w: Any) -> Any:
         a = _array(w)
+        if _run_native(self, a):
+            return w
         norms = np.sqrt(np.sum(np.square(a), axis=_axes(a, self.axis), keepdims=True))
         a /= np.float32(EPSILON) + norms
         return w
+
+    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, int, float]]:
+        """See ``Constraint.epilogue_spec``.
+
+        Example:
+            >>> UnitNorm().epilogue_spec(np.zeros((4, 5, 3), np.float32))
+            ((4, 15, 1), 2, 0.0)
+        """
+        return _norm_spec(self, a, KIND_UNIT_NORM, UnitNorm, 0.0)
 
     def get_config(self) -> Dict[str, Any]:
         """The constructor arguments (Keras' ``get_config``).
@@ -145,6 +212,23 @@ class UnitNorm(Constraint):
             {'axis': None}
         """
         return {"axis": self.axis}
+
+
+def _norm_spec(con: Any, a: np.ndarray, kind: int, cls: type, max_value: float) -> Optional[Tuple[View, int, float]]:
+    if type(con).__call__ is not cls.__call__ or not _native(a):
+        return None
+    view = _view(a, _axes(a, con.axis))
+    return None if view is None else (view, kind, max_value)
+
+
+def _run_native(con: Constraint, a: np.ndarray) -> bool:
+    """Applies ``con`` to ``a`` through ``_core.optim_epilogue`` if it can; False if it cannot."""
+    spec = con.epilogue_spec(a)
+    if spec is None:
+        return False
+    view, kind, max_value = spec
+    _core.optim_epilogue([a], [view], [0.0], [kind], [max_value])
+    return True
 
 
 max_norm = MaxNorm

@@ -12,6 +12,10 @@ the penalty's value as a constant (no gradient), so the loss reports it without 
 The threshold uses the group's plain ``lr``: exact for SGD; with Adam/RMSprop/Adagrad, whose
 per-coordinate steps are rescaled, it is a weaker heuristic that yields few exact zeros.
 
+On float32 weights the penalty is one tape node on a C++ kernel pair (``_core.weight_penalty_forward`` /
+``_backward``, sums in double) and the proximal step runs in C++ with the constraints
+(``_core.optim_epilogue``, one call per optimizer step); float64 weights take the same formulas in numpy.
+
 Example:
     >>> from nnengine.regularizers import L2
     >>> model = nn.Linear(4, 2)
@@ -26,6 +30,9 @@ from typing import Any, Dict
 
 import numpy as np
 
+from . import _core
+from .autograd import Function
+from .ops import f32c
 from .tensor import Tensor, _as_array
 
 
@@ -39,6 +46,43 @@ def _coef(name: str, v: Any) -> float:
 
 def _tensor(w: Any) -> Tensor:
     return w if isinstance(w, Tensor) else Tensor(w)
+
+
+def _sums(w: np.ndarray) -> tuple:
+    """(sum |w|, sum w^2) in double: the C++ kernel for float32, numpy for float64."""
+    if w.dtype == np.float64:
+        return float(np.abs(w).sum()), float(np.vdot(w, w).real)
+    return _core.weight_penalty_forward(w)
+
+
+class WeightPenaltyFn(Function):
+    """``l1 * sum|w| + l2 * sum w^2`` as one tape node; ``l1_grad=False`` (proximal L1) leaves the L1 part
+    out of the gradient. Float32 weights run on the weight_penalty kernel pair (cpp/kernels/optim.h).
+
+    Example:
+        >>> w = nn.Parameter(ne.tensor([-1.0, 2.0]))
+        >>> v = WeightPenaltyFn.apply(w, 0.5, 0.5, True); v.backward(); v, w.grad
+        (tensor(4., requires_grad=True), array([-1.5,  2.5], dtype=float32))
+    """
+
+    @staticmethod
+    def forward(ctx: Any, w: np.ndarray, l1: float, l2: float, l1_grad: bool) -> np.ndarray:
+        w = w if w.dtype == np.float64 else f32c(w)
+        s_abs, s_sq = _sums(w)
+        ctx.save_for_backward(w)
+        ctx.coefs = (l1 if l1_grad else 0.0, l2)
+        return np.asarray(l1 * s_abs + l2 * s_sq, dtype=w.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> tuple:
+        (w,) = ctx.saved_tensors
+        l1, l2 = ctx.coefs
+        go = float(np.asarray(g).reshape(()))
+        if w.dtype == np.float64:
+            gw = (go * l1) * np.sign(w) + (2.0 * go * l2) * w
+        else:
+            gw = _core.weight_penalty_backward(w, go * l1, 2.0 * go * l2)
+        return gw, None, None, None
 
 
 class Regularizer:
@@ -94,20 +138,32 @@ class L1L2(Regularizer):
 
     def __call__(self, w: Any) -> Tensor:
         w = _tensor(w)
-        total = Tensor(np.zeros((), np.float32))
-        if self.l1:
-            if self.proximal:
-                total = total + Tensor(np.float32(self.l1 * np.abs(_as_array(w)).sum(dtype=np.float64)))
-            else:
-                total = total + self.l1 * w.abs().sum()
-        if self.l2:
-            total = total + self.l2 * (w * w).sum()
-        return total
+        if self.l2 or (self.l1 and not self.proximal):
+            return WeightPenaltyFn.apply(w, self.l1, self.l2, not self.proximal)
+        if self.l1:  # proximal L1 alone: the value as a constant (the prox step does the work)
+            a = _as_array(w)
+            a = a if a.dtype == np.float64 else f32c(a)
+            return Tensor(np.float32(self.l1 * _sums(a)[0]))
+        return Tensor(np.zeros((), np.float32))
+
+    def prox_threshold(self, lr: float) -> float:
+        """The soft threshold ``lr * l1`` the proximal step applies (0.0 when not proximal).
+
+        Example:
+            >>> L1(0.1, proximal=True).prox_threshold(0.5)
+            0.05
+        """
+        return float(lr * self.l1) if self.proximal and self.l1 and lr > 0 else 0.0
 
     def prox(self, w: np.ndarray, lr: float) -> None:
-        if self.proximal and self.l1 and lr > 0:
-            t = np.float32(lr * self.l1)
-            np.copyto(w, np.sign(w) * np.maximum(np.abs(w) - t, np.float32(0)))
+        t = self.prox_threshold(lr)
+        if not t:
+            return
+        if w.dtype == np.float32 and w.flags.c_contiguous and w.flags.writeable and w.flags.aligned:
+            _core.optim_epilogue([w], [(1, w.size, 1)], [t], [0], [0.0])
+        else:
+            t = np.float32(t)
+            np.copyto(w, np.sign(w) * np.maximum(np.abs(w) - t, w.dtype.type(0)))
 
     def get_config(self) -> Dict[str, Any]:
         """The constructor arguments (Keras' ``get_config``).
@@ -165,4 +221,4 @@ l1 = L1
 l2 = L2
 l1_l2 = L1L2
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "WeightPenaltyFn", "l1", "l2", "l1_l2"]

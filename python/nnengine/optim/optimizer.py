@@ -3,7 +3,8 @@
 Subclasses implement ``_update_group(group)``: collect the group's parameters that have a gradient
 and call one fused kernel for the whole group (``nnengine._core.*_step``). After every update,
 ``step()`` applies each updated parameter's proximal regularizer (``p.regularizer.prox``, e.g.
-``L1(l, proximal=True)``) and then its ``p.constraint`` (e.g. ``MaxNorm``).
+``L1(l, proximal=True)``) and then its ``p.constraint`` (e.g. ``MaxNorm``): the built-in ones on float32
+parameters as one C++ epilogue call per step (``_core.optim_epilogue``), custom ones from Python.
 
 Example:
     >>> from nnengine import nn, optim
@@ -23,6 +24,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd import enable_grad
+from ..regularizers import L1L2
 from ..tensor import Tensor, _as_array
 from . import _float64 as _optim64
 
@@ -67,6 +69,10 @@ def _storage(p: Tensor) -> np.ndarray:
         d = np.array(d, dtype=dt, order="C", copy=True)
         p.data = d
     return d
+
+
+def _no_spec(a: np.ndarray) -> None:
+    return None
 
 
 def _grad(p: Tensor) -> np.ndarray:
@@ -208,20 +214,49 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             self._update_group_by_dtype(group)
+        self._epilogue()
+        return loss
+
+    def _epilogue(self) -> None:
+        """Each updated parameter's proximal step (``p.regularizer.prox``), then its ``p.constraint``: the
+        built-in ones on float32 parameters in one ``_core.optim_epilogue`` call, any other from Python."""
+        weights: List[np.ndarray] = []
+        views: List[Tuple[int, int, int]] = []
+        prox_t: List[float] = []
+        kinds: List[int] = []
+        max_values: List[float] = []
         for group in self.param_groups:
+            lr = float(group["lr"])
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 reg = getattr(p, "regularizer", None)
-                prox = getattr(reg, "prox", None)
-                if prox is not None:
-                    prox(_storage(p), float(group["lr"]))
                 con = getattr(p, "constraint", None)
+                prox = getattr(reg, "prox", None)
+                if prox is None and con is None:
+                    continue
+                data = _storage(p)
+                native_prox = prox is None or isinstance(reg, L1L2) and type(reg).prox is L1L2.prox
+                spec = None
+                if native_prox and data.dtype == np.float32:
+                    spec = ((1, data.size, 1), 0, 0.0) if con is None else getattr(con, "epilogue_spec", _no_spec)(data)
+                if spec is not None:
+                    t = reg.prox_threshold(lr) if prox is not None else 0.0
+                    if t or spec[1]:
+                        weights.append(data)
+                        views.append(spec[0])
+                        prox_t.append(t)
+                        kinds.append(spec[1])
+                        max_values.append(spec[2])
+                    continue
+                if prox is not None:
+                    prox(data, lr)
                 if con is not None:
                     out = con(p)
                     if out is not None and out is not p:
                         p.data[...] = _as_array(out)
-        return loss
+        if weights:
+            _core.optim_epilogue(weights, views, prox_t, kinds, max_values)
 
     @staticmethod
     def _with_grads(group: Dict[str, Any]) -> List[Tuple[Tensor, np.ndarray, np.ndarray]]:
