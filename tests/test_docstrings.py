@@ -175,6 +175,6 @@ def test_walk_finds_the_api():
     api = public_api()
     for q in ("nnengine.tensor.Tensor.reshape", "nnengine.nn.module.Module.state_dict",
               "nnengine.nn.modules.linear.Linear", "nnengine.optim.sgd.SGD", "nnengine.data.loader.DataLoader",
-              "nnengine.io.save_model", "nnengine.autograd.Function", "nnengine.stream.runner.StreamRunner"):
+              "nnengine.io.model.save_model", "nnengine.autograd.Function", "nnengine.stream.runner.StreamRunner"):
         assert q in api, q
     assert len(api) > 900

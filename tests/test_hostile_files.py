@@ -41,7 +41,7 @@ _CHILD = textwrap.dedent("""
 
 
 def _load_in_child(kind: str, path: str) -> str:
-    pkg = os.path.dirname(os.path.dirname(io.__file__))
+    pkg = os.path.dirname(os.path.dirname(sys.modules["nnengine"].__file__))
     env = dict(os.environ, PYTHONPATH=pkg + os.pathsep + os.environ.get("PYTHONPATH", ""))
     r = subprocess.run([sys.executable, "-c", _CHILD, kind, path], capture_output=True, text=True, timeout=120,
                        env=env)

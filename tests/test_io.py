@@ -329,7 +329,7 @@ def test_crash_during_save_keeps_previous_file(tmp_path, monkeypatch):
     io.save_model(old, p)
     before = open(p, "rb").read()
     calls = {"n": 0}
-    real = io._tensor_bytes
+    real = io.safetensors._tensor_bytes
 
     def crash(arr):
         calls["n"] += 1
@@ -337,12 +337,12 @@ def test_crash_during_save_keeps_previous_file(tmp_path, monkeypatch):
             raise OSError("disk full (simulated)")
         return real(arr)
 
-    monkeypatch.setattr(io, "_tensor_bytes", crash)
+    monkeypatch.setattr(io.safetensors, "_tensor_bytes", crash)
     with pytest.raises(OSError, match="simulated"):
         io.save_model(M.MLP([4, 5, 2]), p)
     assert open(p, "rb").read() == before
     assert os.listdir(tmp_path) == ["m.safetensors"]  # the temp file is gone
-    monkeypatch.setattr(io.os, "replace", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(io.safetensors.os, "replace", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         io.save_checkpoint(p, M.MLP([4, 5, 2]))
     assert open(p, "rb").read() == before and os.listdir(tmp_path) == ["m.safetensors"]
@@ -467,7 +467,7 @@ def test_temp_file_removed_when_writing_fails(tmp_path, monkeypatch, exc):
     def boom(arr):
         raise exc
 
-    monkeypatch.setattr(io, "_tensor_bytes", boom)
+    monkeypatch.setattr(io.safetensors, "_tensor_bytes", boom)
     with pytest.raises(type(exc)):
         io.save_model(M.MLP([4, 5, 2]), str(tmp_path / "m.safetensors"))
     assert os.listdir(tmp_path) == []  # no target, no temp file
@@ -490,7 +490,7 @@ def test_stale_temp_of_killed_save_removed_by_next_save(tmp_path):
         "from nnengine import io, models\n"
         "def hang(arr):\n"
         "    sys.stdout.write('writing\\n'); sys.stdout.flush(); time.sleep(120)\n"
-        "io._tensor_bytes = hang\n"
+        "io.safetensors._tensor_bytes = hang\n"
         f"io.save_model(models.MLP([4, 5, 2]), {p!r})\n"
     )
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(ne.__file__)))
