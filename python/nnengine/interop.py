@@ -12,6 +12,11 @@ nn.Transformer; relu or gelu), with the
 same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
 inside these two functions, never when nnengine is imported.
 
+One table drives both directions: a layer class name (the same in ``torch.nn`` and ``nnengine.nn``) maps to
+one function ``fn(m, ns, path)`` registered with ``@_register(name, ...)`` that builds the twin of ``m`` from
+the namespace ``ns`` (the attribute names are the same on both sides); adding a layer is one registered
+function.
+
 Example:
     >>> import torch
     >>> tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
@@ -23,7 +28,7 @@ Example:
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Tuple
 
 import numpy as np
 
@@ -50,6 +55,44 @@ def _unsupported(m: Any, path: str, why: str = "") -> TypeError:
     return TypeError(f"layer {type(m).__name__}{where} is not supported{': ' + why if why else ''}")
 
 
+# ----------------------------------------------------------------------------- the converter registry
+class _Converter(NamedTuple):
+    fn: Callable[[Any, Any, str], Any]
+    subclasses: bool  # from torch, a subclass of the torch layer converts too (isinstance)
+
+
+# layer class name (the same in torch.nn and nnengine.nn) -> fn(m, ns, path): the twin of ``m`` built from the
+# namespace ``ns`` (nnengine.nn from torch, torch.nn to torch), without weights; the attribute names are the same
+# on both sides, so one function serves both directions (``ns is nn`` tells them apart where they differ).
+_CONVERTERS: Dict[str, _Converter] = {}
+
+
+def _register(*names: str, subclasses: bool = False) -> Callable:
+    """Decorator: ``fn(m, ns, path)`` converts the layers ``names`` in both directions."""
+
+    def deco(fn: Callable[[Any, Any, str], Any]) -> Callable[[Any, Any, str], Any]:
+        for name in names:
+            _CONVERTERS[name] = _Converter(fn, subclasses)
+        return fn
+
+    return deco
+
+
+def _twin(m: Any, src: Any, dst: Any, path: str) -> Any:
+    """The twin in ``dst`` of ``m``, an instance of a registered layer of the namespace ``src``."""
+    for klass in type(m).__mro__:
+        conv = _CONVERTERS.get(klass.__name__)
+        if conv is not None and klass is getattr(src, klass.__name__, None):
+            if klass is type(m) or (conv.subclasses and dst is nn):
+                return conv.fn(m, dst, path)
+    raise _unsupported(m, path)
+
+
+def _kind(m: Any) -> str:
+    """The registered class name ``m`` converts as (its own, or a torch base class's for ``subclasses``)."""
+    return next(k.__name__ for k in type(m).__mro__ if k.__name__ in _CONVERTERS)
+
+
 def _pool_args(m: Any, path: str) -> Tuple[Any, Any, Any]:
     if getattr(m, "ceil_mode", False):
         raise _unsupported(m, path, "ceil_mode=True")
@@ -58,48 +101,137 @@ def _pool_args(m: Any, path: str) -> Tuple[Any, Any, Any]:
     return m.kernel_size, m.stride, m.padding
 
 
-_PADS = ("ConstantPad1d", "ConstantPad2d", "ZeroPad1d", "ZeroPad2d", "ReflectionPad1d", "ReflectionPad2d",
-         "ReplicationPad1d", "ReplicationPad2d")
+def _zeros_padding(m: Any, path: str) -> None:
+    if getattr(m, "padding_mode", "zeros") != "zeros":
+        raise _unsupported(m, path, f"padding_mode={m.padding_mode!r}")
 
 
-def _from_resample_layer(m: Any, tnn: Any, path: str) -> Any:
-    """1-D and adaptive pooling, upsampling, padding and channel-dropout layers (None for any other layer)."""
-    t, name = type(m), type(m).__name__
-    if t in (tnn.MaxPool1d, tnn.AvgPool1d):
-        if t is tnn.AvgPool1d and not m.count_include_pad:
-            raise _unsupported(m, path, "count_include_pad=False")
-        return getattr(nn, name)(*_pool_args(m, path))
-    if t in (tnn.AdaptiveAvgPool1d, tnn.AdaptiveAvgPool2d):
-        return getattr(nn, name)(m.output_size)
-    if t in (tnn.AdaptiveMaxPool1d, tnn.AdaptiveMaxPool2d):
-        return getattr(nn, name)(m.output_size, m.return_indices)
-    if t in (tnn.Upsample, tnn.UpsamplingNearest2d, tnn.UpsamplingBilinear2d):
-        return nn.Upsample(m.size, m.scale_factor, m.mode, m.align_corners, m.recompute_scale_factor)
-    if name in _PADS and t is getattr(tnn, name):
-        return getattr(nn, name)(m.padding, *((m.value,) if name.startswith("Constant") else ()))
-    if t in (tnn.Dropout1d, tnn.Dropout2d):
-        return getattr(nn, name)(m.p)
-    return None
+@_register("ReLU", "Sigmoid", "Tanh", "Identity")
+def _no_args(m: Any, ns: Any, path: str) -> Any:
+    return getattr(ns, _kind(m))()
 
 
-def _to_resample_layer(m: Module, tnn: Any) -> Any:
-    """The torch twin of the layers _from_resample_layer maps (None for any other layer)."""
-    t, name = type(m), type(m).__name__
-    if t in (nn.MaxPool1d, nn.AvgPool1d):
-        return getattr(tnn, name)(m.kernel_size, m.stride, m.padding)
-    if t in (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d):
-        return getattr(tnn, name)(m.output_size)
-    if t in (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d):
-        return getattr(tnn, name)(m.output_size, m.return_indices)
-    if t is nn.Upsample:
-        return tnn.Upsample(m.size, m.scale_factor, m.mode, m.align_corners, m.recompute_scale_factor)
-    if t in (nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d):
-        return getattr(tnn, name)(m.size, m.scale_factor)
-    if name in _PADS and t is getattr(nn, name):
-        return getattr(tnn, name)(m.padding, *((m.value,) if name.startswith("Constant") else ()))
-    if t in (nn.Dropout1d, nn.Dropout2d):
-        return getattr(tnn, name)(m.p)
-    return None
+@_register("Linear", subclasses=True)
+def _linear(m: Any, ns: Any, path: str) -> Any:
+    return ns.Linear(m.in_features, m.out_features, bias=m.bias is not None)
+
+
+@_register("Conv2d", subclasses=True)
+def _conv2d(m: Any, ns: Any, path: str) -> Any:
+    _zeros_padding(m, path)
+    pad = m.padding if isinstance(m.padding, str) else _pair(m.padding)
+    return ns.Conv2d(m.in_channels, m.out_channels, _pair(m.kernel_size), _pair(m.stride), pad, _pair(m.dilation),
+                     m.groups, bias=m.bias is not None)
+
+
+@_register("Conv1d", subclasses=True)
+def _conv1d(m: Any, ns: Any, path: str) -> Any:
+    _zeros_padding(m, path)
+    return ns.Conv1d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
+                     bias=m.bias is not None)
+
+
+@_register("ConvTranspose1d", "ConvTranspose2d", subclasses=True)
+def _conv_transpose(m: Any, ns: Any, path: str) -> Any:
+    _zeros_padding(m, path)
+    return getattr(ns, _kind(m))(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
+                                 m.output_padding, m.groups, bias=m.bias is not None, dilation=m.dilation)
+
+
+@_register("MaxPool2d", subclasses=True)
+def _maxpool2d(m: Any, ns: Any, path: str) -> Any:
+    if ns is nn:
+        return nn.MaxPool2d(*_pool_args(m, path))
+    return ns.MaxPool2d(m.kernel_size, m.stride, m.padding)
+
+
+@_register("AvgPool2d", subclasses=True)
+def _avgpool2d(m: Any, ns: Any, path: str) -> Any:
+    if ns is not nn:
+        return ns.AvgPool2d(m.kernel_size, m.stride, m.padding)
+    if not m.count_include_pad or m.divisor_override is not None:
+        raise _unsupported(m, path, "count_include_pad=False / divisor_override")
+    return nn.AvgPool2d(*_pool_args(m, path))
+
+
+@_register("MaxPool1d", "AvgPool1d")
+def _pool1d(m: Any, ns: Any, path: str) -> Any:
+    if ns is not nn:
+        return getattr(ns, _kind(m))(m.kernel_size, m.stride, m.padding)
+    if _kind(m) == "AvgPool1d" and not m.count_include_pad:
+        raise _unsupported(m, path, "count_include_pad=False")
+    return getattr(nn, _kind(m))(*_pool_args(m, path))
+
+
+@_register("AdaptiveAvgPool1d", "AdaptiveAvgPool2d")
+def _adaptive_avg(m: Any, ns: Any, path: str) -> Any:
+    return getattr(ns, _kind(m))(m.output_size)
+
+
+@_register("AdaptiveMaxPool1d", "AdaptiveMaxPool2d")
+def _adaptive_max(m: Any, ns: Any, path: str) -> Any:
+    return getattr(ns, _kind(m))(m.output_size, m.return_indices)
+
+
+@_register("Upsample")
+def _upsample(m: Any, ns: Any, path: str) -> Any:
+    return ns.Upsample(m.size, m.scale_factor, m.mode, m.align_corners, m.recompute_scale_factor)
+
+
+@_register("UpsamplingNearest2d", "UpsamplingBilinear2d")
+def _upsampling(m: Any, ns: Any, path: str) -> Any:
+    if ns is nn:  # nnengine reads torch's as the Upsample they are
+        return _upsample(m, ns, path)
+    return getattr(ns, _kind(m))(m.size, m.scale_factor)
+
+
+@_register("ConstantPad1d", "ConstantPad2d", "ZeroPad1d", "ZeroPad2d", "ReflectionPad1d", "ReflectionPad2d",
+           "ReplicationPad1d", "ReplicationPad2d")
+def _pad(m: Any, ns: Any, path: str) -> Any:
+    name = _kind(m)
+    return getattr(ns, name)(m.padding, *((m.value,) if name.startswith("Constant") else ()))
+
+
+@_register("Dropout", subclasses=True)
+def _dropout(m: Any, ns: Any, path: str) -> Any:
+    return ns.Dropout(m.p)
+
+
+@_register("Dropout1d", "Dropout2d")
+def _channel_dropout(m: Any, ns: Any, path: str) -> Any:
+    return getattr(ns, _kind(m))(m.p)
+
+
+@_register("BatchNorm1d", "BatchNorm2d", subclasses=True)
+def _batchnorm(m: Any, ns: Any, path: str) -> Any:
+    return getattr(ns, _kind(m))(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
+
+
+@_register("LeakyReLU", subclasses=True)
+def _leaky_relu(m: Any, ns: Any, path: str) -> Any:
+    return ns.LeakyReLU(m.negative_slope)
+
+
+@_register("ELU", subclasses=True)
+def _elu(m: Any, ns: Any, path: str) -> Any:
+    return ns.ELU(m.alpha)
+
+
+@_register("Softmax", "LogSoftmax", subclasses=True)
+def _softmax(m: Any, ns: Any, path: str) -> Any:
+    if ns is nn and m.dim is None:
+        raise _unsupported(m, path, "dim=None (give the dimension explicitly)")
+    return getattr(ns, _kind(m))(dim=m.dim)
+
+
+@_register("Flatten", subclasses=True)
+def _flatten(m: Any, ns: Any, path: str) -> Any:
+    return ns.Flatten(m.start_dim, m.end_dim)
+
+
+@_register("Unflatten", subclasses=True)
+def _unflatten(m: Any, ns: Any, path: str) -> Any:
+    return ns.Unflatten(m.dim, m.unflattened_size)
 
 
 def _rnn_args(m: Any) -> Dict[str, Any]:
@@ -110,6 +242,24 @@ def _rnn_args(m: Any) -> Dict[str, Any]:
     return kw
 
 
+@_register("RNN", "LSTM", "GRU")
+def _rnn(m: Any, ns: Any, path: str) -> Any:
+    name = _kind(m)
+    if name == "RNN":
+        return ns.RNN(m.input_size, m.hidden_size, nonlinearity=m.nonlinearity, **_rnn_args(m))
+    return getattr(ns, name)(m.input_size, m.hidden_size, **_rnn_args(m))
+
+
+@_register("RNNCell")
+def _rnn_cell(m: Any, ns: Any, path: str) -> Any:
+    return ns.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
+
+
+@_register("LSTMCell", "GRUCell")
+def _gated_cell(m: Any, ns: Any, path: str) -> Any:
+    return getattr(ns, _kind(m))(m.input_size, m.hidden_size, m.bias)
+
+
 def _embedding_args(m: Any, path: str) -> Dict[str, Any]:
     """Embedding's constructor arguments, read from a torch or an nnengine instance (same attributes)."""
     if m.sparse:
@@ -118,21 +268,48 @@ def _embedding_args(m: Any, path: str) -> Dict[str, Any]:
                 max_norm=m.max_norm, norm_type=m.norm_type, scale_grad_by_freq=m.scale_grad_by_freq)
 
 
-def _mha_args(m: Any) -> Dict[str, Any]:
-    """MultiheadAttention's constructor arguments, read from a torch or an nnengine instance (same attributes)."""
-    return dict(embed_dim=m.embed_dim, num_heads=m.num_heads, dropout=float(m.dropout),
-                bias=m.in_proj_bias is not None, add_bias_kv=m.bias_k is not None, add_zero_attn=m.add_zero_attn,
-                kdim=m.kdim, vdim=m.vdim, batch_first=m.batch_first)
+@_register("Embedding")
+def _embedding(m: Any, ns: Any, path: str) -> Any:
+    if ns is nn:
+        return nn.Embedding(**_embedding_args(m, path), _freeze=not m.weight.requires_grad)
+    out = ns.Embedding(**_embedding_args(m, path))
+    out.weight.requires_grad_(m.weight.requires_grad)
+    return out
+
+
+@_register("MultiheadAttention")
+def _mha(m: Any, ns: Any, path: str) -> Any:
+    return ns.MultiheadAttention(embed_dim=m.embed_dim, num_heads=m.num_heads, dropout=float(m.dropout),
+                                 bias=m.in_proj_bias is not None, add_bias_kv=m.bias_k is not None,
+                                 add_zero_attn=m.add_zero_attn, kdim=m.kdim, vdim=m.vdim, batch_first=m.batch_first)
 
 
 def _norm_kw(m: Any) -> Dict[str, Any]:
     return dict(eps=m.eps, bias=m.bias is not None or not getattr(m, "affine", getattr(m, "elementwise_affine", 1)))
 
 
-# Layers whose constructor arguments are attributes of the same names in torch and nnengine.
-_MIRRORED: Dict[str, Callable[[Any], Dict[str, Any]]] = {
-    "LayerNorm": lambda m: dict(normalized_shape=tuple(m.normalized_shape), elementwise_affine=m.elementwise_affine,
-                                **_norm_kw(m)),
+def _mirrored(name: str, args: Callable[[Any], Dict[str, Any]]) -> None:
+    """Register ``name``, a layer whose constructor arguments ``args(m)`` are attributes of the same names in
+    torch and nnengine (array arguments, e.g. loss weights, move as torch tensors / numpy arrays)."""
+
+    def convert(m: Any, ns: Any, path: str) -> Any:
+        kw = args(m)
+        if ns is not nn:
+            kw = {k: _torch().from_numpy(np.array(v, copy=True)) if isinstance(v, np.ndarray) else v
+                  for k, v in kw.items()}
+        else:
+            kw = {k: v.detach().cpu().numpy() if hasattr(v, "detach") else v for k, v in kw.items()}
+        return getattr(ns, name)(**kw)
+
+    _register(name)(convert)
+
+
+def _layer_norm_args(m: Any) -> Dict[str, Any]:
+    return dict(normalized_shape=tuple(m.normalized_shape), elementwise_affine=m.elementwise_affine, **_norm_kw(m))
+
+
+for _name, _args in {
+    "LayerNorm": _layer_norm_args,
     "GroupNorm": lambda m: dict(num_groups=m.num_groups, num_channels=m.num_channels, affine=m.affine, **_norm_kw(m)),
     **{f"InstanceNorm{d}d": (lambda m: dict(num_features=m.num_features, momentum=m.momentum, affine=m.affine,
                                             track_running_stats=m.track_running_stats, **_norm_kw(m)))
@@ -143,7 +320,7 @@ _MIRRORED: Dict[str, Callable[[Any], Dict[str, Any]]] = {
     "PReLU": lambda m: dict(num_parameters=m.num_parameters, init=m.init),
     **{n: (lambda m: dict(inplace=m.inplace)) for n in ("SiLU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6")},
     "Softsign": lambda m: {},
-    # losses: weight / pos_weight are buffers (arrays or torch tensors, converted by _mirror)
+    # losses: weight / pos_weight are buffers (arrays or torch tensors)
     "SmoothL1Loss": lambda m: dict(reduction=m.reduction, beta=m.beta),
     "HuberLoss": lambda m: dict(reduction=m.reduction, delta=m.delta),
     "KLDivLoss": lambda m: dict(reduction=m.reduction, log_target=m.log_target),
@@ -154,32 +331,15 @@ _MIRRORED: Dict[str, Callable[[Any], Dict[str, Any]]] = {
     "CrossEntropyLoss": lambda m: dict(weight=m.weight, ignore_index=m.ignore_index, reduction=m.reduction,
                                        label_smoothing=m.label_smoothing),
     "NLLLoss": lambda m: dict(weight=m.weight, ignore_index=m.ignore_index, reduction=m.reduction),
-}
+}.items():
+    _mirrored(_name, _args)
 
 
-def _mirror(m: Any, src: Any, dst: Any) -> Any:
-    """The twin in ``dst`` (a module namespace) of ``m``, an exact instance of a ``_MIRRORED`` class of ``src``,
-    or None."""
-    name = type(m).__name__
-    if name in _MIRRORED and type(m) is getattr(src, name, None):
-        kw = _MIRRORED[name](m)
-        if dst is not nn:  # array arguments (loss weights) become torch tensors
-            kw = {k: _torch().from_numpy(np.array(v, copy=True)) if isinstance(v, np.ndarray) else v
-                  for k, v in kw.items()}
-        else:
-            kw = {k: v.detach().cpu().numpy() if hasattr(v, "detach") else v for k, v in kw.items()}
-        return getattr(dst, name)(**kw)
-    return None
-
-
-_TRANSFORMERS = ("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder",
-                 "Transformer")
-
-
+@_register("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder",
+           "Transformer")
 def _transformer(m: Any, ns: Any, path: str) -> Any:
-    """The twin of a Transformer module ``m`` (torch or nnengine: the attribute names are the same) built from
-    the namespace ``ns`` (torch.nn or nnengine.nn), without weights."""
-    name = type(m).__name__
+    """The twin of a Transformer module ``m`` (torch or nnengine: the attribute names are the same)."""
+    name = _kind(m)
 
     def layer_args(layer: Any) -> Dict[str, Any]:
         act = {1: "relu", 2: "gelu"}.get(int(layer.activation_relu_or_gelu))
@@ -191,7 +351,7 @@ def _transformer(m: Any, ns: Any, path: str) -> Any:
                     norm_first=bool(layer.norm_first), bias=layer.linear1.bias is not None)
 
     def norm(n: Any) -> Any:
-        return None if n is None else ns.LayerNorm(**_MIRRORED["LayerNorm"](n))
+        return None if n is None else ns.LayerNorm(**_layer_norm_args(n))
 
     if name.endswith("Layer"):
         return getattr(ns, name)(**layer_args(m))
@@ -204,80 +364,6 @@ def _transformer(m: Any, ns: Any, path: str) -> Any:
         raise _unsupported(m, path, "custom_encoder / custom_decoder")
     args = layer_args(m.encoder.layers[0])
     return ns.Transformer(num_encoder_layers=len(m.encoder.layers), num_decoder_layers=len(m.decoder.layers), **args)
-
-
-def _from_layer(m: Any, path: str) -> Module:
-    """The nnengine twin of one torch layer (without weights)."""
-    tnn = _torch().nn
-    name = type(m).__name__
-    twin = _mirror(m, tnn, nn)
-    if twin is not None:
-        return twin
-    if isinstance(m, tnn.Linear):
-        return nn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-    if isinstance(m, tnn.Conv2d):
-        if m.padding_mode != "zeros":
-            raise _unsupported(m, path, f"padding_mode={m.padding_mode!r}")
-        pad = m.padding if isinstance(m.padding, str) else _pair(m.padding)
-        return nn.Conv2d(m.in_channels, m.out_channels, _pair(m.kernel_size), _pair(m.stride), pad,
-                         _pair(m.dilation), m.groups, bias=m.bias is not None)
-    if isinstance(m, (tnn.Conv1d, tnn.ConvTranspose1d, tnn.ConvTranspose2d)):
-        if m.padding_mode != "zeros":
-            raise _unsupported(m, path, f"padding_mode={m.padding_mode!r}")
-        cls = getattr(nn, type(m).__name__)
-        if isinstance(m, tnn.Conv1d):
-            return cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
-                       bias=m.bias is not None)
-        return cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.output_padding, m.groups,
-                   bias=m.bias is not None, dilation=m.dilation)
-    if isinstance(m, tnn.MaxPool2d):
-        return nn.MaxPool2d(*_pool_args(m, path))
-    if isinstance(m, tnn.AvgPool2d):
-        if not m.count_include_pad or m.divisor_override is not None:
-            raise _unsupported(m, path, "count_include_pad=False / divisor_override")
-        return nn.AvgPool2d(*_pool_args(m, path))
-    if isinstance(m, (tnn.BatchNorm1d, tnn.BatchNorm2d)):
-        cls = nn.BatchNorm1d if isinstance(m, tnn.BatchNorm1d) else nn.BatchNorm2d
-        return cls(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
-    if isinstance(m, tnn.LeakyReLU):
-        return nn.LeakyReLU(m.negative_slope)
-    if isinstance(m, tnn.ELU):
-        return nn.ELU(m.alpha)
-    if isinstance(m, (tnn.Softmax, tnn.LogSoftmax)):
-        if m.dim is None:
-            raise _unsupported(m, path, "dim=None (give the dimension explicitly)")
-        return (nn.Softmax if isinstance(m, tnn.Softmax) else nn.LogSoftmax)(m.dim)
-    if isinstance(m, tnn.Flatten):
-        return nn.Flatten(m.start_dim, m.end_dim)
-    if isinstance(m, tnn.Unflatten):
-        return nn.Unflatten(m.dim, m.unflattened_size)
-    if isinstance(m, tnn.Dropout):
-        return nn.Dropout(m.p)
-    got = _from_resample_layer(m, tnn, path)
-    if got is not None:
-        return got
-    if type(m) is tnn.RNN:
-        return nn.RNN(m.input_size, m.hidden_size, nonlinearity=m.nonlinearity, **_rnn_args(m))
-    if type(m) is tnn.LSTM:
-        return nn.LSTM(m.input_size, m.hidden_size, **_rnn_args(m))
-    if type(m) is tnn.GRU:
-        return nn.GRU(m.input_size, m.hidden_size, **_rnn_args(m))
-    if type(m) is tnn.GRUCell:
-        return nn.GRUCell(m.input_size, m.hidden_size, m.bias)
-    if type(m) is tnn.Embedding:
-        return nn.Embedding(**_embedding_args(m, path), _freeze=not m.weight.requires_grad)
-    if type(m) is tnn.RNNCell:
-        return nn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
-    if type(m) is tnn.MultiheadAttention:
-        return nn.MultiheadAttention(**_mha_args(m))
-    if name in _TRANSFORMERS and type(m) is getattr(tnn, name):
-        return _transformer(m, nn, path)
-    if type(m) is tnn.LSTMCell:
-        return nn.LSTMCell(m.input_size, m.hidden_size, m.bias)
-    simple = {"ReLU": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "Identity": nn.Identity}
-    if name in simple and type(m) is getattr(tnn, name):
-        return simple[name]()
-    raise _unsupported(m, path)
 
 
 def from_torch(module: Any) -> Module:
@@ -301,7 +387,7 @@ def from_torch(module: Any) -> Module:
             if [name for name, _ in kids] == [str(i) for i in range(len(kids))]:
                 return nn.Sequential(*(c for _, c in kids))  # positional: save_model records it plainly
             return nn.Sequential(OrderedDict(kids))
-        out = _from_layer(m, path)
+        out = _twin(m, torch.nn, nn, path)
         out.load_state_dict({k: v.detach().cpu().numpy() for k, v in m.state_dict().items()})
         return out
 
@@ -310,70 +396,6 @@ def from_torch(module: Any) -> Module:
         object.__setattr__(ne_m, "training", bool(t_m.training))
     return out
 
-
-def _to_layer(m: Module, tnn: Any, path: str) -> Any:
-    simple: Dict[type, Callable[[], Any]] = {nn.ReLU: tnn.ReLU, nn.Sigmoid: tnn.Sigmoid, nn.Tanh: tnn.Tanh,
-                                             nn.Identity: tnn.Identity}
-    twin = _mirror(m, nn, tnn)
-    if twin is not None:
-        return twin
-    t = type(m)
-    if t in simple:
-        return simple[t]()
-    if t is nn.Linear:
-        return tnn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
-    if t is nn.Conv2d:
-        return tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
-                          bias=m.bias is not None)
-    if t is nn.Conv1d:
-        return tnn.Conv1d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
-                          bias=m.bias is not None)
-    if t in (nn.ConvTranspose1d, nn.ConvTranspose2d):
-        return getattr(tnn, t.__name__)(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
-                                        m.output_padding, m.groups, bias=m.bias is not None, dilation=m.dilation)
-    if t is nn.MaxPool2d:
-        return tnn.MaxPool2d(m.kernel_size, m.stride, m.padding)
-    if t is nn.AvgPool2d:
-        return tnn.AvgPool2d(m.kernel_size, m.stride, m.padding)
-    if t in (nn.BatchNorm1d, nn.BatchNorm2d):
-        cls = tnn.BatchNorm1d if t is nn.BatchNorm1d else tnn.BatchNorm2d
-        return cls(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
-    if t is nn.LeakyReLU:
-        return tnn.LeakyReLU(m.negative_slope)
-    if t is nn.ELU:
-        return tnn.ELU(m.alpha)
-    if t in (nn.Softmax, nn.LogSoftmax):
-        return (tnn.Softmax if t is nn.Softmax else tnn.LogSoftmax)(dim=m.dim)
-    if t is nn.Flatten:
-        return tnn.Flatten(m.start_dim, m.end_dim)
-    if t is nn.Unflatten:
-        return tnn.Unflatten(m.dim, m.unflattened_size)
-    if t is nn.Dropout:
-        return tnn.Dropout(m.p)
-    got = _to_resample_layer(m, tnn)
-    if got is not None:
-        return got
-    if t in (nn.RNN, nn.LSTM, nn.GRU):
-        kw = dict(num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first, dropout=m.dropout,
-                  bidirectional=m.bidirectional)
-        if t is nn.RNN:
-            return tnn.RNN(m.input_size, m.hidden_size, nonlinearity=m.nonlinearity, **kw)
-        return (tnn.LSTM if t is nn.LSTM else tnn.GRU)(m.input_size, m.hidden_size, **kw)
-    if t is nn.GRUCell:
-        return tnn.GRUCell(m.input_size, m.hidden_size, m.bias)
-    if t is nn.Embedding:
-        out = tnn.Embedding(**_embedding_args(m, path))
-        out.weight.requires_grad_(m.weight.requires_grad)
-        return out
-    if t is nn.RNNCell:
-        return tnn.RNNCell(m.input_size, m.hidden_size, m.bias, m.nonlinearity)
-    if t is nn.MultiheadAttention:
-        return tnn.MultiheadAttention(**_mha_args(m))
-    if t.__name__ in _TRANSFORMERS and t is getattr(nn, t.__name__):
-        return _transformer(m, tnn, path)
-    if t is nn.LSTMCell:
-        return tnn.LSTMCell(m.input_size, m.hidden_size, m.bias)
-    raise _unsupported(m, path)
 
 
 def to_torch(module: Module) -> Any:
@@ -397,7 +419,7 @@ def to_torch(module: Module) -> Any:
             for name, child in m.named_children():
                 seq.add_module(name, convert(child, f"{path}.{name}" if path else name))
             return seq
-        out = _to_layer(m, torch.nn, path)
+        out = _twin(m, nn, torch.nn, path)
         state = {k: torch.from_numpy(np.array(v, copy=True)) for k, v in m.state_dict().items()}
         out.load_state_dict(state)
         return out
