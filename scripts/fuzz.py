@@ -1274,6 +1274,22 @@ def t_pointwise_loss_backward(g: G) -> str:
                 g.flt(-1, 3), reference=g.bool_())
 
 
+def t_bce_forward(g: G) -> str:
+    s = _any_shape(g)
+    logits = g.pct(50)
+    return call("_core.bce_forward", g.arr(s), g.arr(s if g.pct(85) else _any_shape(g)), g.opt_arr(s),
+                g.opt_arr(s, p_none=60 if logits else 90), logits="True" if logits else g.bool_(),
+                reference=g.bool_())
+
+
+def t_bce_backward(g: G) -> str:
+    s = _any_shape(g)
+    logits = g.pct(50)
+    return call("_core.bce_backward", g.arr(s), g.arr(s), g.arr(s if g.pct(60) else (1,)), g.opt_arr(s),
+                g.opt_arr(s, p_none=60 if logits else 90), logits="True" if logits else g.bool_(),
+                target_grad=g.bool_(), reference=g.bool_())
+
+
 def f_linear(g: G) -> str:
     lead = tuple(g.n(0, 3) for _ in range(g.draw(g.st.integers(0, 2))))
     I, O = g.n(0, 5), g.n(0, 5)
@@ -1484,6 +1500,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "layernorm_backward": t_layernorm_backward,
     "pointwise_loss_forward": t_pointwise_loss_forward,
     "pointwise_loss_backward": t_pointwise_loss_backward,
+    "bce_forward": t_bce_forward,
+    "bce_backward": t_bce_backward,
     "dropout_forward": t_dropout_forward,
     "dropout_backward": t_dropout_backward,
     "gemm": t_gemm,

@@ -57,6 +57,100 @@ def test_pointwise_threads_bit_identical(threads):
         assert np.array_equal(a, b)
 
 
+def _bce_oracle(x, t, w, pw, logits):
+    """float64 oracle of the bce kernels (pointwise_loss.h): (loss, d input, d target) for a unit gradient."""
+    x, t = x.astype(np.float64), t.astype(np.float64)
+    w = 1.0 if w is None else w.astype(np.float64)
+    if logits:
+        ls = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+        lsn = np.minimum(-x, 0) - np.log1p(np.exp(-np.abs(x)))
+        s = 1 / (1 + np.exp(-x))
+        if pw is None:
+            return w * ((1 - t) * x - ls), w * (s - t), w * -x
+        pw = pw.astype(np.float64)
+        return (w * ((1 - t) * x - (1 + (pw - 1) * t) * ls), w * ((pw * t + 1 - t) * s - pw * t),
+                w * (lsn - pw * ls))
+    lp, l1p = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
+    return w * ((t - 1) * l1p - t * lp), w * (x - t) / np.maximum((1 - x) * x, 1e-12), w * (l1p - lp)
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 15, 16, 17, 33, 70_001])
+@pytest.mark.parametrize("logits,weighted,pos", [(False, False, False), (False, True, False), (True, False, False),
+                                                 (True, True, True), (True, False, True)])
+def test_bce_kernels_match_float64_oracle_and_twin(n, logits, weighted, pos, isa):
+    rng = np.random.default_rng(n)
+    z = (rng.standard_normal(n) * 4).astype(np.float32)
+    x = z if logits else (1 / (1 + np.exp(-z.astype(np.float64)))).astype(np.float32)
+    if not logits:
+        x[: n // 8] = np.float32([0.0, 1.0])[np.arange(n // 8) % 2]  # the clamped log terms
+    t = rng.uniform(0, 1, n).astype(np.float32)
+    w = rng.uniform(0.5, 2, n).astype(np.float32) if weighted else None
+    pw = rng.uniform(0.2, 3, n).astype(np.float32) if pos else None
+    loss, dx, dt = _bce_oracle(x, t, w, pw, logits)
+    g = rng.standard_normal(n).astype(np.float32)
+    for ref in (False, True):
+        out = _core.bce_forward(x, t, w, pw, logits, reference=ref)
+        np.testing.assert_allclose(out, loss, rtol=2e-5, atol=2e-5)
+        gx, gt = _core.bce_backward(x, t, g, w, pw, logits, True, reference=ref)
+        np.testing.assert_allclose(gx, dx * g, rtol=2e-5, atol=1e-5 if logits else 1e-3 * np.abs(dx * g).max())
+        np.testing.assert_allclose(gt, dt * g, rtol=2e-5, atol=2e-5)
+        gx1, none = _core.bce_backward(x, t, np.float32([0.5]), w, pw, logits, reference=ref)
+        assert none is None
+        np.testing.assert_allclose(gx1, dx * 0.5, rtol=2e-5, atol=1e-5 if logits else 1e-3 * np.abs(dx).max())
+
+
+def test_bce_kernels_threads_identical_special_values_and_validation(threads):
+    rng = np.random.default_rng(3)
+    z = (rng.standard_normal(200_003) * 4).astype(np.float32)
+    t, pw = rng.uniform(0, 1, z.size).astype(np.float32), rng.uniform(0.2, 3, z.size).astype(np.float32)
+    p = (1 / (1 + np.exp(-z.astype(np.float64)))).astype(np.float32)
+    res = []
+    for n in (1, 2):
+        with threads(n):
+            res.append([_core.bce_forward(z, t, None, pw, True), *_core.bce_backward(z, t, t, None, pw, True, True),
+                        _core.bce_forward(p, t, t), *_core.bce_backward(p, t, t, t, None, False, True)])
+    for a, b in zip(*res):
+        assert np.array_equal(a, b)
+    x = np.float32([np.nan, 0.0, 1.0, 0.0, 100.0, -100.0])
+    tt = np.float32([0.5, 0.0, 1.0, 1.0, 1.0, 0.0])
+    out = _core.bce_forward(x[:4], tt[:4])
+    np.testing.assert_array_equal(out[1:], [0, 0, 100])  # the log terms clamp at -100: no inf, no NaN
+    assert np.isnan(out[0])
+    lz = _core.bce_forward(x, tt, logits=True)
+    assert np.isnan(lz[0]) and np.all(np.isfinite(lz[1:])) and lz[4] < 1e-30 and lz[5] < 1e-30
+    with pytest.raises(ValueError, match="pos_weight: expected None without logits=True"):
+        _core.bce_forward(p, t, None, pw)
+    with pytest.raises(ValueError, match="target: expected shape"):
+        _core.bce_forward(p, t[:5])
+    with pytest.raises(ValueError, match="weight: expected shape"):
+        _core.bce_forward(p, t, t[:5])
+    with pytest.raises(ValueError, match="grad: expected shape"):
+        _core.bce_backward(p, t, t[:2])
+    with pytest.raises(TypeError, match="input: expected dtype float32"):
+        _core.bce_forward(p.astype(np.float64), t)
+
+
+def test_bce_is_one_tape_node_and_float64_matches_torch(torch):
+    rng = np.random.default_rng(4)
+    z = (rng.standard_normal((6, 5)) * 3).astype(np.float64)
+    t = rng.uniform(0, 1, (6, 5))
+    pw = rng.uniform(0.5, 2, 5)
+    x = ne.tensor(z.astype(np.float32), requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, ne.tensor(t.astype(np.float32)), pos_weight=pw)
+    assert loss.grad_fn.inputs[0] is x  # weight, pos_weight and the reduction are in the node
+    x64 = ne.tensor(z, dtype=ne.float64, requires_grad=True)
+    t64 = ne.tensor(t, dtype=ne.float64, requires_grad=True)
+    l64 = F.binary_cross_entropy_with_logits(x64, t64, pos_weight=pw, reduction="sum")
+    zt, tt = torch.tensor(z, requires_grad=True), torch.tensor(t, requires_grad=True)
+    lt = torch.nn.functional.binary_cross_entropy_with_logits(zt, tt, pos_weight=torch.tensor(pw), reduction="sum")
+    assert l64.dtype == np.float64
+    np.testing.assert_allclose(l64.item(), lt.item(), rtol=1e-12)
+    l64.backward()
+    lt.backward()
+    np.testing.assert_allclose(x64.grad, zt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(t64.grad, tt.grad.numpy(), rtol=1e-12)
+
+
 REDUCTIONS = ["mean", "sum", "none"]
 
 

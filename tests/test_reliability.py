@@ -244,6 +244,8 @@ BINDING_CALLS = {
                           " M((2,)), True)",
     "pointwise_loss_forward": "_core.pointwise_loss_forward(M((37,)), M((37,)), 1, 0.5)",
     "pointwise_loss_backward": "_core.pointwise_loss_backward(M((37,)), M((37,)), M((37,)), 0, 0.5)",
+    "bce_forward": "_core.bce_forward(M((37,)), M((37,)), M((37,)), M((37,)), True)",
+    "bce_backward": "_core.bce_backward(M((37,)), M((37,)), M((37,)), M((37,)), M((37,)), True, True)",
     "prelu_forward": "_core.prelu_forward(M((2, 3, 13)), M((3,)))",
     "prelu_backward": "_core.prelu_backward(M((2, 3, 13)), M((2, 3, 13)), M((3,)))",
     "layernorm_forward": "_core.layernorm_forward(M((3, 2, 5, 3)), M((10,)), M((10,)), 1e-5)",

@@ -23,6 +23,36 @@ nne::PointLossParams pl_params(int kind, double beta) {
   return p;
 }
 
+// Validated BCE operands: input, target and the optional weight / pos_weight, all of input's shape.
+struct BceOperands {
+  py::array_t<float> x, t, w, pw;
+  nne::BceArgs a;
+};
+
+BceOperands bce_operands(const py::object& xo, const py::object& to, const py::object& wo, const py::object& pwo,
+                         bool logits) {
+  BceOperands o;
+  o.x = arr<float>(xo, "input");
+  o.t = arr<float>(to, "target");
+  same_shape(o.x, "input", o.t, "target");
+  if (!wo.is_none()) {
+    o.w = arr<float>(wo, "weight");
+    same_shape(o.x, "input", o.w, "weight");
+    o.a.w = o.w.data();
+  }
+  if (!pwo.is_none()) {
+    if (!logits) throw py::value_error("pos_weight: expected None without logits=True, got an array");
+    o.pw = arr<float>(pwo, "pos_weight");
+    same_shape(o.x, "input", o.pw, "pos_weight");
+    o.a.pw = o.pw.data();
+  }
+  o.a.x = o.x.data();
+  o.a.t = o.t.data();
+  o.a.n = o.x.size();
+  o.a.logits = logits;
+  return o;
+}
+
 }  // namespace
 
 NNE_BIND_FAMILY(pointwise_loss) {
@@ -63,4 +93,39 @@ NNE_BIND_FAMILY(pointwise_loss) {
   }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("kind"), py::arg("beta"),
      py::arg("reference") = false,
      "d loss / d input times grad (one value, broadcast, or one per element); the target's gradient is its negative.");
+
+  m.def("bce_forward", [](const py::object& xo, const py::object& to, const py::object& wo, const py::object& pwo,
+                          bool logits, bool reference) {
+    const BceOperands o = bce_operands(xo, to, wo, pwo, logits);
+    auto out = empty<float>(shape_of(o.x));
+    float* po = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      (reference ? nne::bce_forward_reference : nne::pointwise_loss_kernels().bce_forward)(po, o.a);
+    }
+    return out;
+  }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("pos_weight") = py::none(),
+     py::arg("logits") = false, py::arg("reference") = false,
+     "Elementwise binary cross-entropy of probabilities (or of logits, logits=True; pos_weight only then).");
+
+  m.def("bce_backward", [](const py::object& xo, const py::object& to, const py::object& go, const py::object& wo,
+                           const py::object& pwo, bool logits, bool target_grad, bool reference) {
+    const BceOperands o = bce_operands(xo, to, wo, pwo, logits);
+    auto g = arr<float>(go, "grad");
+    if (g.size() != 1) same_shape(o.x, "input", g, "grad");
+    auto dx = empty<float>(shape_of(o.x));
+    float* pd = dx.mutable_data();
+    float* pt = nullptr;
+    py::object dt = maybe_empty(target_grad, shape_of(o.x), pt);
+    const float* pg = g.data();
+    const int64_t gn = g.size() == 1 ? 1 : o.a.n;
+    {
+      py::gil_scoped_release nogil;
+      (reference ? nne::bce_backward_reference : nne::pointwise_loss_kernels().bce_backward)(pd, pt, pg, gn, o.a);
+    }
+    return py::make_tuple(dx, dt);
+  }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("weight") = py::none(),
+     py::arg("pos_weight") = py::none(), py::arg("logits") = false, py::arg("target_grad") = false,
+     py::arg("reference") = false,
+     "(d loss / d input, d loss / d target or None) times grad (one value, broadcast, or one per element).");
 }

@@ -1,6 +1,8 @@
 // Elementwise regression-loss kernels (compiled per ISA). See pointwise_loss.h.
 #include "kernels/pointwise_loss.h"
 
+#include <cmath>
+
 #include "core/parallel.h"
 #include "core/simd.h"
 
@@ -77,9 +79,56 @@ void pl_backward(float* dx, const float* x, const float* y, const float* g, int6
   backward_k<kLossSmoothL1>(dx, x, y, g, g_n, n, p.beta);
 }
 
+// Binary cross-entropy: scalar float math per element (libm's log/log1p/exp, as torch's CPU loops), threaded.
+inline float clamp_min(float v, float lo) { return v < lo ? lo : v; }  // NaN kept, as torch's clamp_min
+inline float clamp_log(float v) { return clamp_min(v, -100.f); }
+inline float log_sigmoid(float z) { return std::fmin(z, 0.f) - std::log1p(std::exp(-std::fabs(z))); }
+
+void bce_forward(float* out, const BceArgs& a) {
+  parallel_for(0, a.n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float x = a.x[i], t = a.t[i];
+      float l;
+      if (a.logits) {
+        const float lw = a.pw ? 1.f + (a.pw[i] - 1.f) * t : 1.f;
+        l = (1.f - t) * x - lw * log_sigmoid(x);
+      } else {
+        l = (t - 1.f) * clamp_log(std::log1p(-x)) - t * clamp_log(std::log(x));
+      }
+      out[i] = a.w ? l * a.w[i] : l;
+    }
+  });
+}
+
+void bce_backward(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a) {
+  parallel_for(0, a.n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float x = a.x[i], t = a.t[i];
+      const float gw = a.w ? g[g_n == 1 ? 0 : i] * a.w[i] : g[g_n == 1 ? 0 : i];
+      float d, dtv = 0.f;
+      if (a.logits) {
+        const float s = 1.f / (1.f + std::exp(-x));
+        if (a.pw) {
+          const float pt = a.pw[i] * t;
+          d = (pt + 1.f - t) * s - pt;
+          if (dt) dtv = log_sigmoid(-x) - a.pw[i] * log_sigmoid(x);
+        } else {
+          d = s - t;
+          if (dt) dtv = -x;
+        }
+      } else {
+        d = (x - t) / clamp_min((1.f - x) * x, 1e-12f);
+        if (dt) dtv = clamp_log(std::log1p(-x)) - clamp_log(std::log(x));
+      }
+      dx[i] = d * gw;
+      if (dt) dt[i] = dtv * gw;
+    }
+  });
+}
+
 }  // namespace
 
-extern const PointLossKernels pointwise_loss = {&pl_forward, &pl_backward};
+extern const PointLossKernels pointwise_loss = {&pl_forward, &pl_backward, &bce_forward, &bce_backward};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -5,6 +5,16 @@
 // pointwise_loss_backward(dx, x, y, g, g_n, n, p):  dx[i] = g[g_n == 1 ? 0 : i] * dloss/dx (the target's
 //                                                   gradient is -dx); torch's branch order, so NaN stays NaN.
 // Flat arrays of n floats; out may alias x or y, dx may alias g when g_n == n. Reductions belong to the caller.
+//
+// Binary cross-entropy (torch 2.x CPU formulas; x = probabilities p, or logits z with logits = true;
+// w = weight, pw = pos_weight, both optional arrays of n floats, absent = 1; lp(v) = max(log(v), -100)):
+//   bce:         loss = w * ((t - 1) * lp(1 - p) - t * lp(p))     (log1p(-p) for the first log)
+//                dp = g * w * (p - t) / max((1 - p) p, 1e-12)     dt = g * w * (lp(1 - p) - lp(p))
+//   with logits: ls(z) = min(z, 0) - log1p(exp(-|z|)) (log sigmoid), lw = 1 + (pw - 1) t
+//                loss = w * ((1 - t) z - lw * ls(z))
+//                dz = g * w * (pw ? (pw t + 1 - t) sigmoid(z) - pw t : sigmoid(z) - t)
+//                dt = g * w * (pw ? ls(-z) - pw ls(z) : -z)
+// bce_backward writes dt only when dt is not null; g holds g_n (1 or n) values.
 #pragma once
 
 #include <cstdint>
@@ -20,15 +30,29 @@ struct PointLossParams {
   float beta = 1.f;  // smooth_l1 beta or huber delta, > 0
 };
 
+struct BceArgs {
+  const float* x = nullptr;   // probabilities or logits
+  const float* t = nullptr;   // targets
+  const float* w = nullptr;   // weight or null
+  const float* pw = nullptr;  // pos_weight or null (logits only)
+  int64_t n = 0;
+  bool logits = false;
+};
+
 struct PointLossKernels {
   void (*forward)(float* out, const float* x, const float* y, int64_t n, PointLossParams p);
   void (*backward)(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n,
                    PointLossParams p);
+  void (*bce_forward)(float* out, const BceArgs& a);
+  void (*bce_backward)(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);
 };
 
 void pointwise_loss_forward_reference(float* out, const float* x, const float* y, int64_t n, PointLossParams p);
 void pointwise_loss_backward_reference(float* dx, const float* x, const float* y, const float* g, int64_t g_n,
                                        int64_t n, PointLossParams p);
+
+void bce_forward_reference(float* out, const BceArgs& a);
+void bce_backward_reference(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);
 
 }  // namespace nne
 

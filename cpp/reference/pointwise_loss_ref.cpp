@@ -26,3 +26,46 @@ void pointwise_loss_backward_reference(float* dx, const float* x, const float* y
 }
 
 }  // namespace nne
+
+// ---- binary cross-entropy: the formulas of pointwise_loss.h in double, rounded once --------------
+namespace nne {
+namespace {
+
+inline double clamp_log(double v) { return v < -100.0 ? -100.0 : v; }
+inline double log_sigmoid(double z) { return std::fmin(z, 0.0) - std::log1p(std::exp(-std::fabs(z))); }
+
+}  // namespace
+
+void bce_forward_reference(float* out, const BceArgs& a) {
+  for (int64_t i = 0; i < a.n; ++i) {
+    const double x = a.x[i], t = a.t[i];
+    double l;
+    if (a.logits)
+      l = (1.0 - t) * x - (a.pw ? 1.0 + (a.pw[i] - 1.0) * t : 1.0) * log_sigmoid(x);
+    else
+      l = (t - 1.0) * clamp_log(std::log1p(-x)) - t * clamp_log(std::log(x));
+    out[i] = static_cast<float>(a.w ? l * a.w[i] : l);
+  }
+}
+
+void bce_backward_reference(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a) {
+  for (int64_t i = 0; i < a.n; ++i) {
+    const double x = a.x[i], t = a.t[i];
+    const double gw = double(g[g_n == 1 ? 0 : i]) * (a.w ? a.w[i] : 1.0);
+    double d, dtv;
+    if (a.logits) {
+      const double s = 1.0 / (1.0 + std::exp(-x));
+      const double pt = a.pw ? a.pw[i] * t : t;
+      d = a.pw ? (pt + 1.0 - t) * s - pt : s - t;
+      dtv = a.pw ? log_sigmoid(-x) - a.pw[i] * log_sigmoid(x) : -x;
+    } else {
+      const double v = (1.0 - x) * x;
+      d = (x - t) / (v < 1e-12 ? 1e-12 : v);
+      dtv = clamp_log(std::log1p(-x)) - clamp_log(std::log(x));
+    }
+    dx[i] = static_cast<float>(d * gw);
+    if (dt) dt[i] = static_cast<float>(dtv * gw);
+  }
+}
+
+}  // namespace nne

@@ -296,22 +296,92 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce((x - y).abs(), reduction)
 
 
+def _reduce_elems(out: np.ndarray, reduction: str) -> np.ndarray:
+    """The forward reduction of an elementwise loss: the sum in float64, divided by the count for mean."""
+    if reduction == "none":
+        return out
+    s = out.sum(dtype=np.float64)
+    if reduction == "mean":
+        s = s / out.size if out.size else np.nan
+    return np.asarray(s, out.dtype)
+
+
+def _elem_grad(g: Any, n: int, reduction: str, dtype: Any = np.float32) -> np.ndarray:
+    """The incoming gradient of an elementwise loss per element: one value (broadcast) unless reduction='none'."""
+    if reduction == "none":
+        return np.ascontiguousarray(g, dtype)
+    g = np.asarray(g, np.float64).reshape(1) / (n if reduction == "mean" and n else 1)
+    return g.astype(dtype)
+
+
+def _bce64(x: np.ndarray, t: np.ndarray, w: Any, pw: Any, logits: bool) -> np.ndarray:
+    """The float64 twin of the bce kernels' forward (cpp/kernels/pointwise_loss.h)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if logits:
+            lw = 1.0 if pw is None else 1.0 + (pw - 1.0) * t
+            out = (1 - t) * x - lw * _log_sigmoid64(x)
+        else:
+            out = (t - 1) * np.maximum(np.log1p(-x), -100.0) - t * np.maximum(np.log(x), -100.0)
+    return out if w is None else out * w
+
+
+def _log_sigmoid64(z: np.ndarray) -> np.ndarray:
+    return np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
+
+
+def _bce64_backward(x: np.ndarray, t: np.ndarray, g: np.ndarray, w: Any, pw: Any, logits: bool) -> tuple:
+    """The float64 twin of the bce kernels' backward: (d input, d target)."""
+    gw = g if w is None else g * w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if logits:
+            s = 1.0 / (1.0 + np.exp(-x))
+            if pw is None:
+                return (s - t) * gw, -x * gw
+            pt = pw * t
+            return ((pt + 1 - t) * s - pt) * gw, (_log_sigmoid64(-x) - pw * _log_sigmoid64(x)) * gw
+        lp, l1p = np.maximum(np.log(x), -100.0), np.maximum(np.log1p(-x), -100.0)
+        return (x - t) / np.maximum((1 - x) * x, 1e-12) * gw, (l1p - lp) * gw
+
+
 class BCEFn(Function):
+    """Binary cross-entropy of probabilities (``logits=False``) or logits (with ``pos_weight``), its weight and
+    reduction as one tape node on the bce kernel pair (cpp/kernels/pointwise_loss.h); float64 in numpy."""
+
     @staticmethod
-    def forward(ctx, p, t):
-        ctx.save_for_backward(p, t)
-        with np.errstate(divide="ignore"):
-            lp = np.maximum(np.log(p), -100.0)
-            l1p = np.maximum(np.log1p(-p), -100.0)
-        return (-(t * lp + (1 - t) * l1p)).astype(p.dtype)
+    def forward(ctx, x, t, w, pw, logits, reduction):
+        if x.dtype == np.float64:
+            t = np.asarray(t, np.float64)
+            out = _bce64(x, t, w, pw, logits)
+        else:
+            x, t = f32c(x), f32c(t)
+            out = _core.bce_forward(x, t, w, pw, logits)
+        ctx.save_for_backward(x, t)
+        ctx.args = (w, pw, logits, reduction)
+        return _reduce_elems(out, reduction)
 
     @staticmethod
     def backward(ctx, g):
-        p, t = ctx.saved_tensors
-        eps = 1e-12
-        gp = g * (p - t) / np.maximum(p * (1 - p), eps)
-        return gp.astype(p.dtype), (g * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(np.maximum(p, 1e-45)),
-                                                                                    -100))).astype(p.dtype)
+        x, t = ctx.saved_tensors
+        w, pw, logits, reduction = ctx.args
+        g = _elem_grad(g, x.size, reduction, x.dtype)
+        want_t = bool(ctx.needs_input_grad[1])
+        if x.dtype == np.float64:
+            dx, dt = _bce64_backward(x, t, g, w, pw, logits)
+        else:
+            dx, dt = _core.bce_backward(x, t, g, w, pw, logits, want_t)
+        return dx, (dt if want_t else None), None, None, None, None
+
+
+def _bce_operand(v: Any, x: Tensor, name: str) -> Optional[np.ndarray]:
+    """weight / pos_weight broadcast to the input's shape, in its float dtype (None stays None)."""
+    if v is None:
+        return None
+    a = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=x.data.dtype)
+    try:
+        a = np.broadcast_to(a, x.shape)
+    except ValueError:
+        raise ValueError(f"{name}: expected a shape that broadcasts to {x.shape}, got {a.shape}") from None
+    return a if x.data.dtype == np.float64 else f32c(a)
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, reduction: str = "mean") -> Tensor:
@@ -325,32 +395,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = Non
     x, y = _pair(input, target)
     if x.data.size and (np.nanmin(x.data) < 0 or np.nanmax(x.data) > 1):
         raise ValueError("input: expected probabilities in [0, 1] (use binary_cross_entropy_with_logits for logits)")
-    per = BCEFn.apply(x, y)
-    if weight is not None:
-        per = per * (weight if isinstance(weight, Tensor) else Tensor(weight))
-    return _reduce(per, reduction)
-
-
-class BCELogitsFn(Function):
-    @staticmethod
-    def forward(ctx, z, t, pos_weight):
-        ctx.save_for_backward(z, t, pos_weight)
-        # (1 - t) z + (1 + (pw - 1) t) * softplus(-z), stable
-        lw = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * t
-        sp = np.logaddexp(0.0, -z)
-        return ((1 - t) * z + lw * sp).astype(z.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        z, t, pw = ctx.saved_tensors
-        s = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
-        if pw is None:
-            gz = s - t
-        else:
-            lw = 1.0 + (pw - 1.0) * t
-            gz = (1 - t) - lw * (1 - s)
-        gt = -z if pw is None else -z + (pw - 1.0) * np.logaddexp(0.0, -z.astype(np.float64))
-        return (g * gz).astype(z.dtype), (g * gt).astype(z.dtype), None
+    return BCEFn.apply(x, y, _bce_operand(weight, x, "weight"), None, False, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optional[Any] = None,
@@ -363,13 +408,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optiona
     """
     reduction = _reduction(reduction)
     x, y = _pair(input, target)
-    pw = None
-    if pos_weight is not None:
-        pw = np.asarray(pos_weight.data if isinstance(pos_weight, Tensor) else pos_weight, dtype=np.float32)
-    per = BCELogitsFn.apply(x, y, pw)
-    if weight is not None:
-        per = per * (weight if isinstance(weight, Tensor) else Tensor(weight))
-    return _reduce(per, reduction)
+    return BCEFn.apply(x, y, _bce_operand(weight, x, "weight"), _bce_operand(pos_weight, x, "pos_weight"), True,
+                       reduction)
 
 
 def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
@@ -393,20 +433,13 @@ class PointLossFn(Function):
         out = _core.pointwise_loss_forward(x, y, kind, beta)
         ctx.save_for_backward(x, y)
         ctx.args = (kind, beta, reduction)
-        if reduction == "none":
-            return out
-        s = out.sum(dtype=np.float64)
-        if reduction == "mean":
-            s = s / out.size if out.size else np.nan
-        return np.asarray(s, np.float32)
+        return _reduce_elems(out, reduction)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         kind, beta, reduction = ctx.args
-        if reduction != "none":
-            g = np.asarray(g, np.float64).reshape(1) / (x.size if reduction == "mean" and x.size else 1)
-        dx = _core.pointwise_loss_backward(x, y, f32c(g), kind, beta)
+        dx = _core.pointwise_loss_backward(x, y, _elem_grad(g, x.size, reduction), kind, beta)
         nx, ny = ctx.needs_input_grad[:2]
         return (dx if nx else None), (-dx if ny else None), None, None, None
 
