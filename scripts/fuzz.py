@@ -672,14 +672,19 @@ def _any_shape(g: G, max_rank: int = 4) -> tuple:
     return shape
 
 
-def t_act_forward(g: G) -> str:
-    return call("_core.act_forward", g.arr(_any_shape(g)), g.int_(0, 13), g.flt(-2, 2), g.flt(-2, 25),
+# the activation names of cpp/kernels/activation.h (kActNames)
+ACT_KINDS = ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "gelu_tanh", "silu", "mish", "softplus",
+             "hardtanh", "hardswish", "hardsigmoid", "softsign"]
+
+
+def t_activation_forward(g: G) -> str:
+    return call("_core.activation_forward", g.arr(_any_shape(g)), g.str_(ACT_KINDS), g.flt(-2, 2), g.flt(-2, 25),
                 reference=g.bool_())
 
 
-def t_act_backward(g: G) -> str:
+def t_activation_backward(g: G) -> str:
     s = _any_shape(g)
-    return call("_core.act_backward", g.arr(s), g.opt_arr(s, 15), g.opt_arr(s, 15), kind=g.int_(0, 13),
+    return call("_core.activation_backward", g.arr(s), g.opt_arr(s, 15), g.opt_arr(s, 15), kind=g.str_(ACT_KINDS),
                 alpha=g.flt(-2, 2), beta=g.flt(-2, 25), reference=g.bool_())
 
 
@@ -798,7 +803,7 @@ def t_NativePlan(g: G) -> str:
              f"c = P.add_const({g.arr((M, H))})",
              f"P.linear({ref(0, 0)}, {ref(1, 0)}, {ref(1, 1) if g.pct(80) else 'None'}, {g.int_(0, 0)}, "
              f"{g.int_(M, M)}, {g.int_(N, N)}, {g.int_(K, K)})",
-             f"P.act({ref(2, 0)}, {g.int_(1, 1)}, {g.int_(0, 13)}, {g.flt(-1, 1)}, {g.flt(0, 20)}, "
+             f"P.act({ref(2, 0)}, {g.int_(1, 1)}, {g.str_(ACT_KINDS)}, {g.flt(-1, 1)}, {g.flt(0, 20)}, "
              f"{g.int_(M * N, M * N)})",
              f"P.lstm({ref(2, 1)}, {ref(3, 0)}, {ref(3, 0)}, {ref(1, 2)}, {ref(1, 3)}, None, None, 2, 3, 4, "
              f"{g.int_(M, M)}, {g.int_(N, N)}, {g.int_(H, H)})" if g.pct(50) else
@@ -1066,7 +1071,7 @@ def t_weight_penalty_backward(g: G) -> str:
 def t_backend(g: G) -> str:
     """set_isa / set_num_threads (followed by a small threaded kernel call) and the info functions."""
     which = g.draw(g.st.integers(0, 6))
-    probe = "\n_core.gemm(A((64, 64)), A((64, 64)))\n_core.act_forward(A((5000,)), 3)"
+    probe = "\n_core.gemm(A((64, 64)), A((64, 64)))\n_core.activation_forward(A((5000,)), 'sigmoid')"
     if which == 0:
         return call("_core.set_isa", g.str_(["baseline", "avx2", "avx512"])) + probe
     if which == 1:
@@ -1485,8 +1490,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "pool2d_backward": t_pool2d_backward,
     "maxout_forward": t_maxout_forward,
     "maxout_backward": t_maxout_backward,
-    "act_forward": t_act_forward,
-    "act_backward": t_act_backward,
+    "activation_forward": t_activation_forward,
+    "activation_backward": t_activation_backward,
     "prelu_forward": t_prelu_forward,
     "prelu_backward": t_prelu_backward,
     "softmax_forward": t_softmax_forward,

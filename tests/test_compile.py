@@ -341,7 +341,7 @@ def test_native_plan_builder_rejects_bad_plans():
     with pytest.raises(ValueError, match="elements"):
         P.linear((0, 0), (1, 0), None, 0, 2, 4, 2)  # K wrong
     with pytest.raises(ValueError, match="not produced"):
-        P.act((2, 0), 0, 0, 0.0, 0.0, 8)  # reads a slot nothing wrote
+        P.act((2, 0), 0, 'relu', 0.0, 0.0, 8)  # reads a slot nothing wrote
     with pytest.raises(TypeError, match="ref"):
         P.linear("x", (1, 0), None, 0, 2, 4, 3)
     P.linear((0, 0), (1, 0), None, 0, 2, 4, 3)

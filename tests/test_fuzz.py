@@ -34,7 +34,7 @@ def test_every_core_binding_is_a_fuzz_target():
 def test_engine_records_crashes_and_hangs_and_restarts_the_worker(tmp_path):
     w = fuzz.Worker(timeout=3, mem_mb=2048, log_dir=str(tmp_path))
     try:
-        ok = w.call({"id": 1, "target": "t", "code": "R = _core.act_forward(A((3,)), 0)"})
+        ok = w.call({"id": 1, "target": "t", "code": "R = _core.activation_forward(A((3,)), 'relu')"})
         assert ok["outcome"] == "ok", ok
         crash = w.call({"id": 2, "target": "t", "code": "import os\nos.abort()"})
         assert crash["outcome"] == "crash" and "signal 6" in crash["msg"], crash
@@ -43,7 +43,7 @@ def test_engine_records_crashes_and_hangs_and_restarts_the_worker(tmp_path):
         assert hang["outcome"] == "hang", hang
         exc = w.call({"id": 4, "target": "t", "code": "R = {}['k']"})
         assert exc["outcome"] == "exc" and exc["type"] == "KeyError" and not exc["allowed"], exc
-        again = w.call({"id": 5, "target": "t", "code": "R = _core.act_forward(A((3,)), 0)"})
+        again = w.call({"id": 5, "target": "t", "code": "R = _core.activation_forward(A((3,)), 'relu')"})
         assert again["outcome"] == "ok" and w.starts == 3
     finally:
         w.stop()

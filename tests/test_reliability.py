@@ -208,8 +208,8 @@ def test_rbm_sample_largest_seeds_work(worker):
 # One valid call per binding; every float32 array argument is written as M(...), which the test turns
 # into A(...) (aligned) or A(..., layout='misaligned').
 BINDING_CALLS = {
-    "act_forward": "_core.act_forward(M((37,)), 2, 0.5)",
-    "act_backward": "_core.act_backward(M((37,)), M((37,)), M((37,)), 2, 0.5)",
+    "activation_forward": "_core.activation_forward(M((37,)), 'elu', 0.5)",
+    "activation_backward": "_core.activation_backward(M((37,)), M((37,)), M((37,)), 'elu', 0.5)",
     "softmax_forward": "_core.softmax_forward(M((3, 17)), 1, True)",
     "softmax_backward": "_core.softmax_backward(M((3, 17)), M((3, 17)), 1)",
     "cross_entropy_forward": "_core.cross_entropy_forward(M((4, 5)), np.array([0, 4, 2, -100]))",
@@ -263,7 +263,7 @@ BINDING_CALLS = {
     "gemm_batched": "_core.gemm_batched(M((3, 5, 7)), M((1, 7, 9)))",
     "NativePlan": "(P := _core.NativePlan(), P.add_input([2, 3]), P.add_param([4, 3]), P.add_param([4]),"
                   " P.add_slot([2, 4], False), P.add_slot([2, 4], True), P.add_const(M((2, 4))),"
-                  " P.linear((0, 0), (1, 0), (1, 1), 0, 2, 4, 3), P.act((2, 0), 1, 4, 0.0, 0.0, 8),"
+                  " P.linear((0, 0), (1, 0), (1, 1), 0, 2, 4, 3), P.act((2, 0), 1, 'tanh', 0.0, 0.0, 8),"
                   " P.run([M((2, 3))], [M((4, 3)), M((4,))]))[-1]",
     "rbm_sample": "_core.rbm_sample(M((3, 5)), M((4, 5)), M((4,)), seed=5)",
     "rnn_forward": "_core.rnn_forward(M((3, 2, 4)), M((2, 5)), M((5, 4)), M((5, 5)), M((5,)))",

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/act_args.h"
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
 #include "kernels/activation.h"
@@ -74,8 +75,8 @@ class NativePlan {
     op.M = M, op.N = N, op.K = K;
     ops_.push_back(op);
   }
-  void act(Ref x, int out, int kind, double alpha, double beta, int64_t n) {
-    expect(kind >= nne::kActRelu && kind <= nne::kActSoftsign, "kind: expected an activation code 0..13");
+  void act(Ref x, int out, const std::string& kind_name, double alpha, double beta, int64_t n) {
+    const int kind = act_kind_arg(kind_name);
     Op op;
     op.kind = kAct;
     op.a = read(x, check_int(n, "n"), "x");
@@ -440,9 +441,8 @@ NNE_BIND_FAMILY(plan) {
       .def("add_const", &NativePlan::add_const, py::arg("array"))
       .def("linear", [](NativePlan& p, const py::object& x, const py::object& w, const py::object& b, int out,
                         int64_t M, int64_t N, int64_t K) { p.linear(ref(x), ref(w), ref(b), out, M, N, K); })
-      .def("act", [](NativePlan& p, const py::object& x, int out, int kind, double alpha, double beta, int64_t n) {
-        p.act(ref(x), out, kind, alpha, beta, n);
-      })
+      .def("act", [](NativePlan& p, const py::object& x, int out, const std::string& kind, double alpha, double beta,
+                     int64_t n) { p.act(ref(x), out, kind, alpha, beta, n); })
       .def("lstm", [](NativePlan& p, const py::object& x, const py::object& h0, const py::object& c0,
                       const py::object& wih, const py::object& whh, const py::object& bih, const py::object& bhh,
                       int y, int hn, int cn, int64_t B, int64_t I, int64_t H) {

@@ -54,7 +54,7 @@ double bwd_ext(double g, double x, const ActParams& p) {
 
 }  // namespace
 
-void act_forward_reference(float* y, const float* x, int64_t n, ActParams p) {
+void activation_forward_reference(float* y, const float* x, int64_t n, ActParams p) {
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
     switch (p.kind) {
@@ -68,7 +68,7 @@ void act_forward_reference(float* y, const float* x, int64_t n, ActParams p) {
   }
 }
 
-void act_backward_reference(float* dx, const float* dy, const float* x, const float* y, int64_t n, ActParams p) {
+void activation_backward_reference(float* dx, const float* dy, const float* x, const float* y, int64_t n, ActParams p) {
   for (int64_t i = 0; i < n; ++i) {
     switch (p.kind) {
       case kActRelu: dx[i] = x[i] > 0.f ? dy[i] : 0.f; break;
@@ -81,7 +81,7 @@ void act_backward_reference(float* dx, const float* dy, const float* x, const fl
   }
 }
 
-void prelu_forward_reference(float* y, const float* x, const float* w, const PreluShape& s) {
+void activation_forward_prelu_reference(float* y, const float* x, const float* w, const PreluShape& s) {
   for (int64_t r = 0; r < s.N * s.C; ++r)
     for (int64_t l = 0; l < s.L; ++l) {
       const float v = x[r * s.L + l];
@@ -89,8 +89,8 @@ void prelu_forward_reference(float* y, const float* x, const float* w, const Pre
     }
 }
 
-void prelu_backward_reference(float* dx, float* dw, const float* dy, const float* x, const float* w,
-                              const PreluShape& s) {
+void activation_backward_prelu_reference(float* dx, float* dw, const float* dy, const float* x, const float* w,
+                                         const PreluShape& s) {
   for (int64_t c = 0; c < s.C && dw; ++c) {
     double acc = 0.0;
     for (int64_t n = 0; n < s.N; ++n)

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/softmax_loss.h"
+#include "kernels/softmax.h"
 
 namespace nne {
 

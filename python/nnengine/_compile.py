@@ -364,7 +364,7 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
     if plan.needs_grad and any(kind != _SLOT for kind, _ in plan.out_refs):
         return None  # a training plan returns its slots: an output that is an input or parameter stays in Python
     from . import _core
-    from .functional._activation import Activation
+    from .functional._activation import ActivationFn
     from .functional._linear import LinearFn
     from .functional._rnn import LSTMLayerFn, RNNLayerFn
     from .ops import Reshape, Stack, View
@@ -409,8 +409,8 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
             if st.cls is LinearFn:
                 xs, ws = shape(r[0]), shape(r[1])
                 native.linear(ref(r[0]), ref(r[1]), ref(r[2]), st.outs[0], int(np.prod(xs[:-1])), ws[0], ws[1])
-            elif st.cls is Activation:
-                native.act(ref(r[0]), st.outs[0], int(r[1][1]), float(r[2][1]), float(r[3][1]),
+            elif st.cls is ActivationFn:
+                native.act(ref(r[0]), st.outs[0], str(r[1][1]), float(r[2][1]), float(r[3][1]),
                            int(np.prod(shape(r[0]))))
             elif st.cls in (LSTMLayerFn, RNNLayerFn) and not plan.needs_grad:
                 lstm = st.cls is LSTMLayerFn

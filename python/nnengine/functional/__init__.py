@@ -8,14 +8,12 @@ from ._activation import (
     hardswish,
     hardtanh,
     leaky_relu,
-    log_softmax,
     mish,
     prelu,
     relu,
     relu6,
     sigmoid,
     silu,
-    softmax,
     softplus,
     softsign,
     tanh,
@@ -54,9 +52,10 @@ from ._loss import (
 )
 from ._pad import pad
 from ._pool2d import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, maxout, min_pool2d
+from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence
 
 # --- recurrent networks
-from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence
+from ._softmax import log_softmax, softmax
 
 __all__ = [name for name in dir() if not name.startswith("_")]
 

@@ -1,4 +1,5 @@
-"""Activations and softmax on the C++ SIMD kernels (one Function per kernel pair)."""
+"""Elementwise activations and PReLU on the engine's activation kernels; kinds are named by string
+('relu', 'gelu_tanh'... the names of cpp/kernels/activation.h)."""
 
 from __future__ import annotations
 
@@ -9,33 +10,31 @@ from .._tape import will_record
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _float64
-from ._util import check_tensor, dim_index, f32c
+from ._util import check_tensor, f32c
 
-# activation codes of cpp/kernels/activation.h
-RELU, LEAKY_RELU, ELU, SIGMOID, TANH = 0, 1, 2, 3, 4
-GELU, GELU_TANH, SILU, MISH, SOFTPLUS, HARDTANH, HARDSWISH, HARDSIGMOID, SOFTSIGN = range(5, 14)
-_NEEDS_Y = (ELU, SIGMOID, TANH)
-_NEEDS_X = tuple(k for k in range(14) if k not in (SIGMOID, TANH))
+# the kinds whose backward reads the output y, and those that do not read the input x (activation.h)
+_NEEDS_Y = ("elu", "sigmoid", "tanh")
+_NO_X = ("sigmoid", "tanh")
 _FLOAT64_KINDS = _float64.ACT_KINDS  # the activations with a float64 path (the others raise on float64)
 
 
-class Activation(Function):
+class ActivationFn(Function):
     @staticmethod
     def forward(ctx, x, kind, alpha, beta):
         x = f32c(x)
-        y = _core.act_forward(x, kind, alpha, beta)
+        y = _core.activation_forward(x, kind, alpha, beta)
         ctx.kind, ctx.alpha, ctx.beta = kind, alpha, beta
-        ctx.save_for_backward(x if kind in _NEEDS_X else None, y if kind in _NEEDS_Y else None)
+        ctx.save_for_backward(None if kind in _NO_X else x, y if kind in _NEEDS_Y else None)
         return y
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        dx = _core.act_backward(f32c(g), x, y, kind=ctx.kind, alpha=ctx.alpha, beta=ctx.beta)
+        dx = _core.activation_backward(f32c(g), x, y, kind=ctx.kind, alpha=ctx.alpha, beta=ctx.beta)
         return dx, None, None, None
 
 
-def _act_inplace(x: Tensor, kind: int, alpha: float, name: str, beta: float = 0.0) -> Tensor:
+def _act_inplace(x: Tensor, kind: str, alpha: float, name: str, beta: float = 0.0) -> Tensor:
     """``inplace=True``: ``x`` becomes the activation and is returned, like PyTorch. Without a gradient
     being recorded the array is overwritten in place (same storage, as torch keeps it). While autograd records
     through ``x``, the activation goes on the tape out of place and the Tensor object is rebound to the result
@@ -51,7 +50,7 @@ def _act_inplace(x: Tensor, kind: int, alpha: float, name: str, beta: float = 0.
         check_tensor(x, "input", float64=kind in _FLOAT64_KINDS)  # a TypeError naming the op if it has no path
         y = _float64.act_forward(x.data, kind, alpha, beta)
     else:
-        y = _core.act_forward(f32c(x.data), kind, alpha, beta)
+        y = _core.activation_forward(f32c(x.data), kind, alpha, beta)
     if x.data.flags.writeable:
         x.data[...] = y  # keeps the array object (and any numpy views of it), as torch keeps the storage
     else:
@@ -59,16 +58,16 @@ def _act_inplace(x: Tensor, kind: int, alpha: float, name: str, beta: float = 0.
     return x
 
 
-def _act(x: Tensor, kind: int, alpha: float = 0.0, inplace: bool = False, name: str = "", beta: float = 0.0) -> Tensor:
+def _act(x: Tensor, kind: str, alpha: float = 0.0, inplace: bool = False, name: str = "", beta: float = 0.0) -> Tensor:
     if inplace:
         return _act_inplace(x, kind, alpha, name, beta)
     if type(x) is not Tensor or x.data.dtype != np.float32:
         x = check_tensor(x, "input", float64=kind in _FLOAT64_KINDS)
         if x.data.dtype == np.float64:
-            return _float64.Activation64.apply(x, kind, float(alpha), float(beta))
+            return _float64.Activation64Fn.apply(x, kind, float(alpha), float(beta))
     if not will_record(x):  # inference: skip the tape entirely
-        return Tensor._wrap(_core.act_forward(f32c(x.data), kind, alpha, beta))
-    return Activation.apply(x, kind, float(alpha), float(beta))
+        return Tensor._wrap(_core.activation_forward(f32c(x.data), kind, alpha, beta))
+    return ActivationFn.apply(x, kind, float(alpha), float(beta))
 
 
 def _number(v: object, name: str) -> float:
@@ -87,7 +86,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.relu(x)
         tensor([0., 0., 3.])
     """
-    return _act(input, RELU, 0.0, inplace, "relu")
+    return _act(input, "relu", 0.0, inplace, "relu")
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -100,7 +99,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     """
     if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool):
         raise TypeError(f"negative_slope: expected a number, got {type(negative_slope).__name__}")
-    return _act(input, LEAKY_RELU, negative_slope, inplace, "leaky_relu")
+    return _act(input, "leaky_relu", negative_slope, inplace, "leaky_relu")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -113,7 +112,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
         raise TypeError(f"alpha: expected a number, got {type(alpha).__name__}")
-    return _act(input, ELU, alpha, inplace, "elu")
+    return _act(input, "elu", alpha, inplace, "elu")
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -123,7 +122,7 @@ def sigmoid(input: Tensor) -> Tensor:
         >>> F.sigmoid(ne.tensor([0.0]))
         tensor([0.5])
     """
-    return _act(input, SIGMOID)
+    return _act(input, "sigmoid")
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -133,52 +132,7 @@ def tanh(input: Tensor) -> Tensor:
         >>> F.tanh(ne.tensor([0.0, 100.0]))
         tensor([0., 1.])
     """
-    return _act(input, TANH)
-
-
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim, log):
-        y = _core.softmax_forward(f32c(x), dim, log)
-        ctx.dim, ctx.log = dim, log
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return _core.softmax_backward(f32c(g), y, ctx.dim, ctx.log), None, None
-
-
-def _softmax(input: Tensor, dim: int, log: bool) -> Tensor:
-    x = check_tensor(input, "input", float64=True)
-    if x.data.dtype == np.float64:
-        return _float64.Softmax64.apply(x, dim_index(dim, max(x.ndim, 1)) if x.ndim else 0, log)
-    if x.ndim == 0:
-        x = x.reshape(1)
-        return Softmax.apply(x, 0, log).reshape(())
-    return Softmax.apply(x, dim_index(dim, x.ndim), log)
-
-
-def softmax(input: Tensor, dim: int) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``dim``. Example: ``F.softmax(logits, dim=1)``.
-
-    Example:
-        >>> F.softmax(ne.tensor([[1.0, 1.0], [0.0, 0.0]]), dim=1)
-        tensor([[0.5, 0.5],
-                [0.5, 0.5]])
-    """
-    return _softmax(input, dim, False)
-
-
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    """x - logsumexp(x) along ``dim`` (numerically stable).
-
-    Example:
-        >>> F.log_softmax(ne.tensor([[0.0, 0.0]]), dim=1)
-        tensor([[-0.6931, -0.6931]])
-    """
-    return _softmax(input, dim, True)
+    return _act(input, "tanh")
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -193,7 +147,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     beta, threshold = _number(beta, "beta"), _number(threshold, "threshold")
     if beta == 0.0:
         raise ValueError("beta: expected a non-zero value, got 0.0")
-    return _act(input, SOFTPLUS, beta, False, "softplus", threshold)
+    return _act(input, "softplus", beta, False, "softplus", threshold)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -207,7 +161,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
-    return _act(input, GELU if approximate == "none" else GELU_TANH)
+    return _act(input, "gelu" if approximate == "none" else "gelu_tanh")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -218,7 +172,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.silu(x)
         tensor([-0.2384,  0.    ,  2.8577])
     """
-    return _act(input, SILU, 0.0, inplace, "silu")
+    return _act(input, "silu", 0.0, inplace, "silu")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -229,7 +183,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.mish(x)
         tensor([-0.2525,  0.    ,  2.9865])
     """
-    return _act(input, MISH, 0.0, inplace, "mish")
+    return _act(input, "mish", 0.0, inplace, "mish")
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -244,7 +198,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     lo, hi = _number(min_val, "min_val"), _number(max_val, "max_val")
     if lo > hi:
         raise ValueError(f"max_val: expected a value >= min_val={lo}, got {hi}")
-    return _act(input, HARDTANH, lo, inplace, "hardtanh", hi)
+    return _act(input, "hardtanh", lo, inplace, "hardtanh", hi)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -264,7 +218,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.hardswish(ne.tensor([0.5, 1.0, 4.0]))
         tensor([0.2917, 0.6667, 4.    ])
     """
-    return _act(input, HARDSWISH, 0.0, inplace, "hardswish")
+    return _act(input, "hardswish", 0.0, inplace, "hardswish")
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -274,7 +228,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.hardsigmoid(ne.tensor([-4.0, 0.0, 4.0]))
         tensor([0. , 0.5, 1. ])
     """
-    return _act(input, HARDSIGMOID, 0.0, inplace, "hardsigmoid")
+    return _act(input, "hardsigmoid", 0.0, inplace, "hardsigmoid")
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -285,7 +239,7 @@ def softsign(input: Tensor) -> Tensor:
         >>> F.softsign(x)
         tensor([-0.6667,  0.    ,  0.75  ])
     """
-    return _act(input, SOFTSIGN)
+    return _act(input, "softsign")
 
 
 class PReLUFn(Function):

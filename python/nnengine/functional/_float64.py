@@ -25,8 +25,7 @@ from ..tensor import Tensor, cat, stack
 _F64 = np.float64
 
 # activation kinds: the same numbering as the float32 kernels (functional/_activation.py)
-RELU, LEAKY_RELU, ELU, SIGMOID, TANH, SOFTPLUS = 0, 1, 2, 3, 4, 9
-ACT_KINDS = (RELU, LEAKY_RELU, ELU, SIGMOID, TANH, SOFTPLUS)  # the others raise a TypeError on float64
+ACT_KINDS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus")  # the others raise a TypeError on float64
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -34,39 +33,39 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def act_forward(x: np.ndarray, kind: int, alpha: float, beta: float = 0.0) -> np.ndarray:
+def act_forward(x: np.ndarray, kind: str, alpha: float, beta: float = 0.0) -> np.ndarray:
     """Activation ``kind`` in float64 (softplus: alpha is torch's beta, beta its threshold)."""
-    if kind == RELU:
+    if kind == "relu":
         return np.maximum(x, 0.0)  # NaN stays NaN, as in torch
-    if kind == LEAKY_RELU:
+    if kind == "leaky_relu":
         return np.where(x > 0, x, x * alpha)
-    if kind == ELU:
+    if kind == "elu":
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
-    if kind == SIGMOID:
+    if kind == "sigmoid":
         return _sigmoid(x)
-    if kind == SOFTPLUS:
+    if kind == "softplus":
         z = x * alpha
         return np.where(z > beta, x, np.logaddexp(0.0, z) / alpha)
     return np.tanh(x)
 
 
-def act_backward(g: np.ndarray, x: np.ndarray, y: np.ndarray, kind: int, alpha: float,
+def act_backward(g: np.ndarray, x: np.ndarray, y: np.ndarray, kind: str, alpha: float,
                  beta: float = 0.0) -> np.ndarray:
-    if kind == RELU:
+    if kind == "relu":
         return g * (x > 0)
-    if kind == LEAKY_RELU:
+    if kind == "leaky_relu":
         return g * np.where(x > 0, 1.0, alpha)
-    if kind == ELU:
+    if kind == "elu":
         return g * np.where(x > 0, 1.0, y + alpha)
-    if kind == SIGMOID:
+    if kind == "sigmoid":
         return g * y * (1.0 - y)
-    if kind == SOFTPLUS:
+    if kind == "softplus":
         z = x * alpha
         return g * np.where(z > beta, 1.0, _sigmoid(z))
     return g * (1.0 - y * y)
 
 
-class Activation64(Function):
+class Activation64Fn(Function):
     @staticmethod
     def forward(ctx, x, kind, alpha, beta=0.0):
         y = act_forward(x, kind, alpha, beta)
@@ -80,7 +79,7 @@ class Activation64(Function):
         return act_backward(g, x, y, ctx.kind, ctx.alpha, ctx.beta), None, None, None
 
 
-class Softmax64(Function):
+class Softmax64Fn(Function):
     @staticmethod
     def forward(ctx, x, dim, log):
         z = x - np.max(x, axis=dim, keepdims=True)
@@ -98,7 +97,7 @@ class Softmax64(Function):
         return y * (g - np.sum(g * y, axis=ctx.dim, keepdims=True)), None, None
 
 
-class Linear64(Function):
+class Linear64Fn(Function):
     """``y = x @ w.T + b`` in float64 (numpy's BLAS)."""
 
     @staticmethod
@@ -131,8 +130,8 @@ def _t64(a: Any) -> Tensor:
 
 def _cell_gates(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
                 b_hh: Optional[Tensor]) -> Tensor:
-    g = Linear64.apply(x, w_ih, b_ih)
-    return g + Linear64.apply(h, w_hh, b_hh)
+    g = Linear64Fn.apply(x, w_ih, b_ih)
+    return g + Linear64Fn.apply(h, w_hh, b_hh)
 
 
 def _direction(x: Tensor, reverse: bool, step, state: List[Tensor]) -> tuple:
@@ -147,13 +146,13 @@ def _direction(x: Tensor, reverse: bool, step, state: List[Tensor]) -> tuple:
 def rnn_layer(x: Tensor, D: int, rev0: bool, nonlinearity: str, *args: Any) -> tuple:
     """float64 twin of ``RNNLayerFn.apply``: (y (T, B, D*H), h_n per direction)."""
     x = _t64(x)
-    act = TANH if nonlinearity == "tanh" else RELU
+    act = "tanh" if nonlinearity == "tanh" else "relu"
     ys, hns = [], []
     for d in range(D):
         h0, w_ih, w_hh, b_ih, b_hh = [None if a is None else _t64(a) for a in args[5 * d: 5 * d + 5]]
 
         def step(xt, st, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh):
-            return [Activation64.apply(_cell_gates(xt, st[0], w_ih, w_hh, b_ih, b_hh), act, 0.0)]
+            return [Activation64Fn.apply(_cell_gates(xt, st[0], w_ih, w_hh, b_ih, b_hh), act, 0.0)]
 
         y, (h,) = _direction(x, d == 1 or rev0, step, [h0])
         ys.append(y)
@@ -171,12 +170,12 @@ def lstm_layer(x: Tensor, D: int, rev0: bool, *args: Any) -> tuple:
 
         def step(xt, st, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, H=H):
             g = _cell_gates(xt, st[0], w_ih, w_hh, b_ih, b_hh)
-            i = Activation64.apply(g[:, 0:H], SIGMOID, 0.0)
-            f = Activation64.apply(g[:, H:2 * H], SIGMOID, 0.0)
-            gg = Activation64.apply(g[:, 2 * H:3 * H], TANH, 0.0)
-            o = Activation64.apply(g[:, 3 * H:4 * H], SIGMOID, 0.0)
+            i = Activation64Fn.apply(g[:, 0:H], "sigmoid", 0.0)
+            f = Activation64Fn.apply(g[:, H:2 * H], "sigmoid", 0.0)
+            gg = Activation64Fn.apply(g[:, 2 * H:3 * H], "tanh", 0.0)
+            o = Activation64Fn.apply(g[:, 3 * H:4 * H], "sigmoid", 0.0)
             c = f * st[1] + i * gg
-            return [o * Activation64.apply(c, TANH, 0.0), c]
+            return [o * Activation64Fn.apply(c, "tanh", 0.0), c]
 
         y, (h, c) = _direction(x, d == 1 or rev0, step, [h0, c0])
         ys.append(y)
@@ -194,10 +193,10 @@ def gru_layer(x: Tensor, D: int, rev0: bool, *args: Any) -> tuple:
         H = w_hh.shape[1]
 
         def step(xt, st, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, H=H):
-            gi, gh = Linear64.apply(xt, w_ih, b_ih), Linear64.apply(st[0], w_hh, b_hh)
-            r = Activation64.apply(gi[:, 0:H] + gh[:, 0:H], SIGMOID, 0.0)
-            z = Activation64.apply(gi[:, H:2 * H] + gh[:, H:2 * H], SIGMOID, 0.0)
-            n = Activation64.apply(gi[:, 2 * H:] + r * gh[:, 2 * H:], TANH, 0.0)
+            gi, gh = Linear64Fn.apply(xt, w_ih, b_ih), Linear64Fn.apply(st[0], w_hh, b_hh)
+            r = Activation64Fn.apply(gi[:, 0:H] + gh[:, 0:H], "sigmoid", 0.0)
+            z = Activation64Fn.apply(gi[:, H:2 * H] + gh[:, H:2 * H], "sigmoid", 0.0)
+            n = Activation64Fn.apply(gi[:, 2 * H:] + r * gh[:, 2 * H:], "tanh", 0.0)
             return [(1.0 - z) * n + z * st[0]]
 
         y, (h,) = _direction(x, d == 1 or rev0, step, [h0])

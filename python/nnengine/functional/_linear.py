@@ -79,7 +79,7 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
         x, w, b = _checked_linear_args(input, weight, bias)
         if is_f64(x, w, b):
             same_float_dtype("linear", x, w, b)
-            return _float64.Linear64.apply(x, w, b)
+            return _float64.Linear64Fn.apply(x, w, b)
     if not will_record(x, w, b):
         return Tensor._wrap(_linear_arrays(x.data, w.data, None if b is None else b.data)[0])  # inference: no tape
     return LinearFn.apply(x, w, b)

@@ -10,7 +10,7 @@ from .. import _core
 from ..autograd import Function
 from ..ops import mean_all
 from ..tensor import Tensor
-from ._activation import log_softmax
+from ._softmax import log_softmax
 from ._util import check_tensor, f32c
 
 _REDUCTIONS = ("mean", "sum", "none")

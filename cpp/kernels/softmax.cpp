@@ -1,5 +1,5 @@
-// Softmax / log-softmax / fused cross-entropy kernels (compiled per ISA). See softmax_loss.h.
-#include "kernels/softmax_loss.h"
+// Softmax / log-softmax / fused cross-entropy kernels (compiled per ISA). See softmax.h.
+#include "kernels/softmax.h"
 
 #include <algorithm>
 #include <cmath>

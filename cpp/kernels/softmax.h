@@ -1,13 +1,13 @@
-// Softmax, log-softmax and the fused softmax cross-entropy, over one axis of a (outer, n, inner)
+// softmax: softmax, log-softmax and the fused softmax cross-entropy, over one axis of a (outer, n, inner)
 // row-major view (inner == 1 is the contiguous last-axis case).
 //
-// softmax_forward(y, x, s, log):        y = softmax(x) or log_softmax(x) along n
-// softmax_backward(dx, dy, y, s, log):  softmax:     dx = y * (dy - sum(dy * y))
-//                                       log_softmax: dx = dy - exp(y) * sum(dy)
-// cross_entropy_forward(loss, logz, x, target, rows, classes, ignore_index):
+// forward(y, x, s, log):        y = softmax(x) or log_softmax(x) along n
+// backward(dx, dy, y, s, log):  softmax:     dx = y * (dy - sum(dy * y))
+//                               log_softmax: dx = dy - exp(y) * sum(dy)
+// forward_cross_entropy(loss, logz, x, target, rows, classes, ignore_index):
 //     x (rows, classes) logits, m_r = max_c x[r, c], logz[r] = log(sum_c exp(x[r, c] - m_r)) (saved);
 //     loss[r] = (m_r - x[r, t_r]) + logz[r] (0 where t_r == ignore_index).
-// cross_entropy_backward(dx, x, logz, target, row_scale, rows, classes, ignore_index):
+// backward_cross_entropy(dx, x, logz, target, row_scale, rows, classes, ignore_index):
 //     dx[r, c] = row_scale[r] * (exp((x[r,c] - m_r) - logz[r]) - [c == t_r]); 0 for ignored rows.
 // Every log-sum-exp is kept relative to the row max, never as m + log(sum): for |m| >> 1 that sum
 // rounds the log term away (logits of -1e30 would give a loss of 0), while (x - m) - logz stays exact.
@@ -25,11 +25,11 @@ struct AxisShape {
 };
 
 struct SoftmaxKernels {
-  void (*softmax_forward)(float* y, const float* x, AxisShape s, bool log);
-  void (*softmax_backward)(float* dx, const float* dy, const float* y, AxisShape s, bool log);
-  void (*cross_entropy_forward)(float* loss, float* logz, const float* x, const int64_t* target, int64_t rows,
+  void (*forward)(float* y, const float* x, AxisShape s, bool log);
+  void (*backward)(float* dx, const float* dy, const float* y, AxisShape s, bool log);
+  void (*forward_cross_entropy)(float* loss, float* logz, const float* x, const int64_t* target, int64_t rows,
                                 int64_t classes, int64_t ignore_index);
-  void (*cross_entropy_backward)(float* dx, const float* x, const float* logz, const int64_t* target,
+  void (*backward_cross_entropy)(float* dx, const float* x, const float* logz, const int64_t* target,
                                  const float* row_scale, int64_t rows, int64_t classes, int64_t ignore_index);
 };
 
