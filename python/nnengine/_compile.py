@@ -367,7 +367,7 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
     from .functional._activation import ActivationFn
     from .functional._linear import LinearFn
     from .functional._rnn import LSTMLayerFn, RNNLayerFn
-    from .ops import Reshape, Stack, View
+    from .ops import ReshapeFn, StackFn, ViewFn
 
     out_slots = {a for kind, a in plan.out_refs if kind == _SLOT}
     native = _core.NativePlan()
@@ -425,9 +425,9 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
                 else:
                     native.rnn(*[ref(a) for a in (r[0], r[4], r[5], r[6], r[7], r[8])], *st.outs, xs[1], xs[2], H,
                                r[3][1])
-            elif st.cls in (Reshape, View):
+            elif st.cls in (ReshapeFn, ViewFn):
                 native.alias(ref(r[0]), st.outs[0])
-            elif st.cls is Stack and len(r) == 2:  # stacking one tensor (h_n of a 1-layer LSTM): a reshape
+            elif st.cls is StackFn and len(r) == 2:  # stacking one tensor (h_n of a 1-layer LSTM): a reshape
                 native.alias(ref(r[1]), st.outs[0])
             else:
                 return None

@@ -431,7 +431,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         operands = tuple(operands[0])
     ts = [_t(o) for o in operands]
     eq = _einsum_normalize(equation, [x.ndim for x in ts])
-    return ops.Einsum.apply(eq, *ts)
+    return ops.EinsumFn.apply(eq, *ts)
 
 
 def broadcast_tensors(*tensors: Any) -> Tuple[Tensor, ...]:

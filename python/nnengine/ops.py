@@ -12,7 +12,7 @@ _F32 = np.dtype(np.float32)
 _I64 = np.dtype(np.int64)
 
 
-class Add(Function):
+class AddFn(Function):
     @staticmethod
     def forward(ctx, a, b, dt=f32):
         return np.add(a, b, dtype=dt)
@@ -22,7 +22,7 @@ class Add(Function):
         return g, g
 
 
-class Sub(Function):
+class SubFn(Function):
     @staticmethod
     def forward(ctx, a, b, dt=f32):
         return np.subtract(a, b, dtype=dt)
@@ -32,7 +32,7 @@ class Sub(Function):
         return g, -g
 
 
-class Mul(Function):
+class MulFn(Function):
     @staticmethod
     def forward(ctx, a, b, dt=f32):
         ctx.save_for_backward(a, b)
@@ -45,7 +45,7 @@ class Mul(Function):
         return (g * b if na else None), (g * a if nb else None)
 
 
-class Div(Function):
+class DivFn(Function):
     @staticmethod
     def forward(ctx, a, b, dt=f32):
         ctx.save_for_backward(a, b)
@@ -58,7 +58,7 @@ class Div(Function):
         return (g / b if na else None), (-g * a / (b * b) if nb else None)
 
 
-class Neg(Function):
+class NegFn(Function):
     @staticmethod
     def forward(ctx, a):
         return np.negative(a)
@@ -68,7 +68,7 @@ class Neg(Function):
         return -g
 
 
-class Pow(Function):
+class PowFn(Function):
     @staticmethod
     def forward(ctx, a, b, dt=f32):
         out = np.power(a, b, dtype=dt)
@@ -88,7 +88,7 @@ class Pow(Function):
         return ga, gb
 
 
-class Exp(Function):
+class ExpFn(Function):
     @staticmethod
     def forward(ctx, a):
         out = np.exp(a)
@@ -101,7 +101,7 @@ class Exp(Function):
         return g * out
 
 
-class Log(Function):
+class LogFn(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -113,7 +113,7 @@ class Log(Function):
         return g / a
 
 
-class Sqrt(Function):
+class SqrtFn(Function):
     @staticmethod
     def forward(ctx, a):
         out = np.sqrt(a)
@@ -126,7 +126,7 @@ class Sqrt(Function):
         return g / (2 * out)
 
 
-class Abs(Function):
+class AbsFn(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -138,7 +138,7 @@ class Abs(Function):
         return g * np.sign(a)
 
 
-class Clamp(Function):
+class ClampFn(Function):
     @staticmethod
     def forward(ctx, a, lo, hi):
         ctx.save_for_backward(a)
@@ -195,7 +195,7 @@ def _batch_stack(a: np.ndarray, batch: tuple) -> np.ndarray:
     return f32c(np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:]))
 
 
-class MatMul(Function):
+class MatMulFn(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -231,7 +231,7 @@ class MatMul(Function):
         return ga, gb
 
 
-class Sum(Function):
+class SumFn(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
@@ -254,7 +254,7 @@ def mean_all(a: np.ndarray) -> np.ndarray:
     return np.asarray(a.dtype.type(np.add.reduce(a, axis=None, dtype=a.dtype) / a.size))
 
 
-class Mean(Function):
+class MeanFn(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
@@ -271,7 +271,7 @@ class Mean(Function):
         return (np.broadcast_to(g, ctx.shape) / f32(ctx.n)).astype(g.dtype)
 
 
-class Var(Function):
+class VarFn(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdims, correction):
         mean = np.mean(a, axis=axis, keepdims=True, dtype=a.dtype)
@@ -288,7 +288,7 @@ class Var(Function):
         return (2.0 * d * g / ctx.denom).astype(g.dtype)
 
 
-class MaxMin(Function):
+class MaxMinFn(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdims, is_max):
         out = np.max(a, axis=axis, keepdims=True) if is_max else np.min(a, axis=axis, keepdims=True)
@@ -307,7 +307,7 @@ class MaxMin(Function):
         return (w * g).astype(g.dtype)
 
 
-class Reshape(Function):
+class ReshapeFn(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -318,7 +318,7 @@ class Reshape(Function):
         return g.reshape(ctx.shape)
 
 
-class Permute(Function):
+class PermuteFn(Function):
     @staticmethod
     def forward(ctx, a, axes):
         ctx.axes = axes
@@ -329,7 +329,7 @@ class Permute(Function):
         return np.transpose(g, np.argsort(ctx.axes))
 
 
-class Expand(Function):
+class ExpandFn(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -342,7 +342,7 @@ class Expand(Function):
         return _unbroadcast(g, ctx.shape)
 
 
-class Index(Function):
+class IndexFn(Function):
     @staticmethod
     def forward(ctx, a, idx):
         ctx.shape, ctx.idx = a.shape, idx
@@ -360,7 +360,7 @@ class Index(Function):
         return out
 
 
-class Cat(Function):
+class CatFn(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
         ctx.axis = axis
@@ -373,7 +373,7 @@ class Cat(Function):
         return (None, *np.split(g, splits, axis=ctx.axis))
 
 
-class Stack(Function):
+class StackFn(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
         ctx.axis = axis
@@ -384,7 +384,7 @@ class Stack(Function):
         return (None, *[np.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis])])
 
 
-class Where(Function):
+class WhereFn(Function):
     @staticmethod
     def forward(ctx, cond, a, b, dt=f32):
         ctx.cond = cond
@@ -397,7 +397,7 @@ class Where(Function):
 
 
 # ------------------------------------------------------------------ torch-parity ops (issue 16)
-class Cast(Function):
+class CastFn(Function):
     """Differentiable dtype conversion between float dtypes (gradients come back as float32)."""
 
     @staticmethod
@@ -409,7 +409,7 @@ class Cast(Function):
         return g
 
 
-class Clone(Function):
+class CloneFn(Function):
     @staticmethod
     def forward(ctx, a):
         return np.array(a, copy=True, order="C")
@@ -419,7 +419,7 @@ class Clone(Function):
         return g
 
 
-class Contiguous(Function):
+class ContiguousFn(Function):
     @staticmethod
     def forward(ctx, a):
         return np.ascontiguousarray(a)
@@ -429,7 +429,7 @@ class Contiguous(Function):
         return g
 
 
-class View(Function):
+class ViewFn(Function):
     """``Tensor.view``: a reshape that never copies (raises like torch when the strides do not allow it)."""
 
     @staticmethod
@@ -457,7 +457,7 @@ def _grid(index: np.ndarray, axis: int) -> tuple:
     return tuple(grids)
 
 
-class Gather(Function):
+class GatherFn(Function):
     """``out[i][j] = a[i][index[i][j]]`` along ``axis``; the gradient goes back to exactly the gathered
     positions (accumulating repeats), which is torch's rule for max/min/sort/topk with ``dim``."""
 
@@ -473,7 +473,7 @@ class Gather(Function):
         return out
 
 
-class Scatter(Function):
+class ScatterFn(Function):
     """torch.scatter / scatter_add along ``axis`` (differentiable in ``a`` and in a Tensor ``src``)."""
 
     @staticmethod
@@ -518,7 +518,7 @@ def _identity(reduce: str, dt: np.dtype) -> object:
     return info.min if reduce == "amax" else info.max
 
 
-class ScatterReduce(Function):
+class ScatterReduceFn(Function):
     """torch.scatter_reduce along ``axis`` (``reduce`` in sum/prod/mean/amax/amin, ``include_self``), with
     torch's gradients: mean divides by the count, prod by exclusive products (zeros handled exactly),
     amax/amin split evenly among the values equal to the result."""
@@ -581,7 +581,7 @@ class ScatterReduce(Function):
         return ga.astype(g.dtype), None, np.asarray(gs, dtype=g.dtype).reshape(ctx.src_shape)
 
 
-class IndexPut(Function):
+class IndexPutFn(Function):
     """``out = a.copy(); out[idx] = value`` (``Tensor.__setitem__`` on the tape)."""
 
     @staticmethod
@@ -598,7 +598,7 @@ class IndexPut(Function):
         return ga, np.asarray(g[ctx.idx])
 
 
-class MaskedFill(Function):
+class MaskedFillFn(Function):
     @staticmethod
     def forward(ctx, a, mask, value):
         ctx.mask = mask
@@ -609,7 +609,7 @@ class MaskedFill(Function):
         return np.where(ctx.mask, 0, g).astype(g.dtype), None, None
 
 
-class MaxMinBinary(Function):
+class MaxMinBinaryFn(Function):
     """torch.maximum / minimum: ties split the gradient in half (torch's rule)."""
 
     @staticmethod
@@ -626,7 +626,7 @@ class MaxMinBinary(Function):
         return g * w, g * (1 - w)
 
 
-class Unary(Function):
+class UnaryFn(Function):
     """Elementwise ``f`` with derivative ``df(x, out)``, both given by name in ``_UNARY``."""
 
     @staticmethod
@@ -682,7 +682,7 @@ _UNARY = {
 }
 
 
-class Remainder(Function):
+class RemainderFn(Function):
     """Python's / torch's remainder (sign of the divisor): d/da = 1, d/db = -floor(a / b)."""
 
     @staticmethod
@@ -697,7 +697,7 @@ class Remainder(Function):
         return g, (-g * np.floor_divide(a, b) if nb else None)
 
 
-class Norm(Function):
+class NormFn(Function):
     """Vector p-norm over ``axis`` (None: all elements); the gradient at a zero norm is 0 (torch's rule),
     and the inf-norm splits its gradient evenly among ties (as torch's amax)."""
 
@@ -743,7 +743,7 @@ class Norm(Function):
         return (g * r).astype(g.dtype), None, None, None
 
 
-class Repeat(Function):
+class RepeatFn(Function):
     """torch's ``Tensor.repeat`` (numpy's tile)."""
 
     @staticmethod
@@ -761,7 +761,7 @@ class Repeat(Function):
         return g.reshape(ctx.shape), None
 
 
-class Cumsum(Function):
+class CumsumFn(Function):
     @staticmethod
     def forward(ctx, a, axis, dt):
         ctx.axis = axis
@@ -773,7 +773,7 @@ class Cumsum(Function):
         return np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax), None, None
 
 
-class Prod(Function):
+class ProdFn(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdims, dt):
         ctx.save_for_backward(a)
@@ -798,7 +798,7 @@ class Prod(Function):
         return (g * others).astype(g.dtype), None, None, None
 
 
-class LogSumExp(Function):
+class LogSumExpFn(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdims):
         m = np.max(a, axis=axis, keepdims=True)
@@ -816,7 +816,7 @@ class LogSumExp(Function):
         return (g * np.exp(a - s)).astype(g.dtype), None, None
 
 
-class TriMask(Function):
+class TriMaskFn(Function):
     @staticmethod
     def forward(ctx, a, k, upper):
         ctx.k, ctx.upper = k, upper
@@ -827,7 +827,7 @@ class TriMask(Function):
         return (np.triu if ctx.upper else np.tril)(g, ctx.k), None, None
 
 
-class Diag(Function):
+class DiagFn(Function):
     @staticmethod
     def forward(ctx, a, k):
         ctx.shape, ctx.k = a.shape, k
@@ -844,7 +844,7 @@ class Diag(Function):
         return out, None
 
 
-class Einsum(Function):
+class EinsumFn(Function):
     """numpy's einsum forward; each operand's gradient is an einsum of the output gradient with the other
     operands, written back through a (diagonal-aware) view for repeated subscripts."""
 
@@ -882,7 +882,7 @@ class Einsum(Function):
         return tuple(grads)
 
 
-class Select(Function):
+class SelectFn(Function):
     """Returns the precomputed value ``v`` of ``a``; the gradient is ``g * w`` (e.g. split among ties)."""
 
     @staticmethod

@@ -508,7 +508,7 @@ class Tensor:
         if self.data.dtype == dt:
             return self
         if dt.kind == "f" and self.requires_grad and is_grad_enabled():
-            return ops.Cast.apply(self, dt)  # differentiable between float dtypes
+            return ops.CastFn.apply(self, dt)  # differentiable between float dtypes
         return Tensor._wrap(self.data.astype(dt))  # to integers/bool: a new leaf, no gradient (as torch)
 
     def float(self) -> Tensor:
@@ -695,7 +695,7 @@ class Tensor:
             tensor([1.])
         """
         if self.requires_grad and is_grad_enabled():
-            return ops.Clone.apply(self)
+            return ops.CloneFn.apply(self)
         return Tensor._wrap(np.array(self.data, copy=True, order="C"))
 
     def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -771,22 +771,22 @@ class Tensor:
         return a.astype(np.float32) if a.dtype != np.float32 else a
 
     def __add__(self, o):
-        return self._bin(o, ops.Add)
+        return self._bin(o, ops.AddFn)
 
     def __radd__(self, o):
-        return self._bin(o, ops.Add, True)
+        return self._bin(o, ops.AddFn, True)
 
     def __sub__(self, o):
-        return self._bin(o, ops.Sub)
+        return self._bin(o, ops.SubFn)
 
     def __rsub__(self, o):
-        return self._bin(o, ops.Sub, True)
+        return self._bin(o, ops.SubFn, True)
 
     def __mul__(self, o):
-        return self._bin(o, ops.Mul)
+        return self._bin(o, ops.MulFn)
 
     def __rmul__(self, o):
-        return self._bin(o, ops.Mul, True)
+        return self._bin(o, ops.MulFn, True)
 
     def __truediv__(self, o: Any) -> Tensor:
         """``self / other`` (true division; ``true_divide``).
@@ -795,10 +795,10 @@ class Tensor:
             >>> ne.tensor([1, 2]) / 2
             tensor([0.5, 1. ])
         """
-        return self._bin(o, ops.Div, div=True)
+        return self._bin(o, ops.DivFn, div=True)
 
     def __rtruediv__(self, o):
-        return self._bin(o, ops.Div, True, div=True)
+        return self._bin(o, ops.DivFn, True, div=True)
 
     def __floordiv__(self, o):
         dt = result_type(self, o)
@@ -809,15 +809,15 @@ class Tensor:
         return Tensor._wrap(np.floor_divide(_as_array(o), self.data, dtype=dt))
 
     def __mod__(self, o):
-        return self._bin(o, ops.Remainder)
+        return self._bin(o, ops.RemainderFn)
 
     def __rmod__(self, o):
-        return self._bin(o, ops.Remainder, True)
+        return self._bin(o, ops.RemainderFn, True)
 
     def __neg__(self):
         if self.data.dtype.kind == "b":
             raise TypeError("Negation, the `-` operator, on a bool tensor is not supported.")
-        return ops.Neg.apply(self)
+        return ops.NegFn.apply(self)
 
     def __pos__(self):
         return self
@@ -826,16 +826,16 @@ class Tensor:
         return self.abs()
 
     def __pow__(self, o):
-        return self._bin(o, ops.Pow)
+        return self._bin(o, ops.PowFn)
 
     def __rpow__(self, o):
-        return self._bin(o, ops.Pow, True)
+        return self._bin(o, ops.PowFn, True)
 
     def __matmul__(self, o):
-        return ops.MatMul.apply(self, o if isinstance(o, Tensor) else tensor(o))
+        return ops.MatMulFn.apply(self, o if isinstance(o, Tensor) else tensor(o))
 
     def __rmatmul__(self, o):
-        return ops.MatMul.apply(o if isinstance(o, Tensor) else tensor(o), self)
+        return ops.MatMulFn.apply(o if isinstance(o, Tensor) else tensor(o), self)
 
     def _logic(self, fn: Any, o: Any) -> Tensor:
         return Tensor._wrap(np.asarray(fn(self.data, _as_array(o))))
@@ -958,19 +958,19 @@ class Tensor:
         return self
 
     def __iadd__(self, o):
-        return self._ibin(o, ops.Add, np.add)
+        return self._ibin(o, ops.AddFn, np.add)
 
     def __isub__(self, o):
-        return self._ibin(o, ops.Sub, np.subtract)
+        return self._ibin(o, ops.SubFn, np.subtract)
 
     def __imul__(self, o):
-        return self._ibin(o, ops.Mul, np.multiply)
+        return self._ibin(o, ops.MulFn, np.multiply)
 
     def __itruediv__(self, o):
-        return self._ibin(o, ops.Div, np.divide, div=True)
+        return self._ibin(o, ops.DivFn, np.divide, div=True)
 
     def __ipow__(self, o):
-        return self._ibin(o, ops.Pow, np.power)
+        return self._ibin(o, ops.PowFn, np.power)
 
     def add_(self, other: Any, alpha: Any = None) -> Tensor:
         """In-place ``self += alpha * other`` (torch's autograd rules for in-place ops).
@@ -981,7 +981,7 @@ class Tensor:
             tensor([3., 4.])
             tensor([3., 4.])
         """
-        return self._ibin(other, ops.Add, np.add, alpha=None if alpha == 1 else alpha)
+        return self._ibin(other, ops.AddFn, np.add, alpha=None if alpha == 1 else alpha)
 
     def sub_(self, other: Any, alpha: Any = None) -> Tensor:
         """In-place :meth:`sub`.
@@ -992,7 +992,7 @@ class Tensor:
             tensor([4.])
             tensor([4.])
         """
-        return self._ibin(other, ops.Sub, np.subtract, alpha=None if alpha == 1 else alpha)
+        return self._ibin(other, ops.SubFn, np.subtract, alpha=None if alpha == 1 else alpha)
 
     def mul_(self, other: Any) -> Tensor:
         """In-place ``self *= other``.
@@ -1003,7 +1003,7 @@ class Tensor:
             tensor([3., 6.])
             tensor([3., 6.])
         """
-        return self._ibin(other, ops.Mul, np.multiply)
+        return self._ibin(other, ops.MulFn, np.multiply)
 
     def div_(self, other: Any, rounding_mode: Optional[str] = None) -> Tensor:
         """In-place :meth:`div`.
@@ -1016,7 +1016,7 @@ class Tensor:
         """
         if rounding_mode is not None:
             return self._inplace_apply(lambda s: s.div(other, rounding_mode=rounding_mode), (other,))
-        return self._ibin(other, ops.Div, np.divide, div=True)
+        return self._ibin(other, ops.DivFn, np.divide, div=True)
 
     def pow_(self, e: Any) -> Tensor:
         """In-place ``self **= e``.
@@ -1027,7 +1027,7 @@ class Tensor:
             tensor([4., 9.])
             tensor([4., 9.])
         """
-        return self._ibin(e, ops.Pow, np.power)
+        return self._ibin(e, ops.PowFn, np.power)
 
     def add(self, other: Any, alpha: Any = None) -> Tensor:
         """``self + alpha * other`` (torch.Tensor.add).
@@ -1099,7 +1099,7 @@ class Tensor:
             self.data[...] = _as_array(value)
             _note_mutation(self.data)
             return self
-        return self._rebind(lambda s: ops.MaskedFill.apply(s, np.ones(s.shape, bool), _as_array(value)))
+        return self._rebind(lambda s: ops.MaskedFillFn.apply(s, np.ones(s.shape, bool), _as_array(value)))
 
     def zero_(self) -> Tensor:
         """Set every entry to zero; returns ``self``.
@@ -1384,7 +1384,7 @@ class Tensor:
             >>> ne.tensor([0.0, 1.0]).exp()
             tensor([1.    , 2.7183])
         """
-        return ops.Exp.apply(self._fl())
+        return ops.ExpFn.apply(self._fl())
 
     def log(self) -> Tensor:
         """Natural logarithm, elementwise.
@@ -1393,7 +1393,7 @@ class Tensor:
             >>> ne.tensor([1.0]).log()
             tensor([0.])
         """
-        return ops.Log.apply(self._fl())
+        return ops.LogFn.apply(self._fl())
 
     def sqrt(self) -> Tensor:
         """Square root, elementwise.
@@ -1402,7 +1402,7 @@ class Tensor:
             >>> ne.tensor([4.0, 9.0]).sqrt()
             tensor([2., 3.])
         """
-        return ops.Sqrt.apply(self._fl())
+        return ops.SqrtFn.apply(self._fl())
 
     def abs(self) -> Tensor:
         """Elementwise absolute value. Mirrors ``torch.Tensor.abs``.
@@ -1412,7 +1412,7 @@ class Tensor:
             >>> v.abs()
             tensor([0.25, 1.  , 4.  ])
         """
-        return ops.Abs.apply(self)
+        return ops.AbsFn.apply(self)
 
     absolute = abs
 
@@ -1421,8 +1421,8 @@ class Tensor:
             if keep_int:
                 f, _ = ops._UNARY[name]
                 return Tensor._wrap(np.asarray(f(self.data)).astype(self.data.dtype))
-            return ops.Unary.apply(Tensor._wrap(self.data.astype(_F32)), name)
-        return ops.Unary.apply(self, name)
+            return ops.UnaryFn.apply(Tensor._wrap(self.data.astype(_F32)), name)
+        return ops.UnaryFn.apply(self, name)
 
     def log1p(self) -> Tensor:
         """log(1 + x), accurate near 0.
@@ -1650,7 +1650,7 @@ class Tensor:
             return out
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return ops.Clamp.apply(self, min, max)
+        return ops.ClampFn.apply(self, min, max)
 
     clip = clamp
 
@@ -1729,7 +1729,7 @@ class Tensor:
             tensor([1., 0., 1.])
         """
         m = np.broadcast_to(_as_array(mask).astype(bool), self.shape)
-        return ops.MaskedFill.apply(self, m, _as_array(value))
+        return ops.MaskedFillFn.apply(self, m, _as_array(value))
 
     # ----------------------------------------------------------------- reductions
     @staticmethod
@@ -1747,7 +1747,7 @@ class Tensor:
             (tensor(2.5), tensor([ 4. , -1.5]), tensor(2))
         """
         x = self if dtype is None else self._cast(to_dtype(dtype))
-        return ops.Sum.apply(x, self._axis(dim), keepdim)
+        return ops.SumFn.apply(x, self._axis(dim), keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         """Mean (of all entries, or over ``dim``); floating-point tensors only, as torch.
@@ -1761,7 +1761,7 @@ class Tensor:
         if x.data.dtype.kind != "f":
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                                f"or complex dtype. Got: {_TORCH_SHORT.get(x.dtype.kind, x.dtype.name)}")
-        return ops.Mean.apply(x, self._axis(dim), keepdim)
+        return ops.MeanFn.apply(x, self._axis(dim), keepdim)
 
     def var(self, dim: Any = None, unbiased: Any = None, keepdim: Any = None, *,
             correction: Optional[float] = None) -> Tensor:
@@ -1787,7 +1787,7 @@ class Tensor:
             raise TypeError(f"correction: expected a number, got {type(correction).__name__}")
         else:
             c = correction
-        return ops.Var.apply(self, self._axis(dim), bool(keepdim), c)
+        return ops.VarFn.apply(self, self._axis(dim), bool(keepdim), c)
 
     def std(self, dim: Any = None, unbiased: Any = None, keepdim: Any = None, *,
             correction: Optional[float] = None) -> Tensor:
@@ -1808,7 +1808,7 @@ class Tensor:
         """
         x = self if dtype is None else self._cast(to_dtype(dtype))
         dt = x.dtype if x.dtype.kind == "f" else _I64
-        return ops.Prod.apply(x, None if dim is None else _dim(dim, self.ndim), keepdim, dt)
+        return ops.ProdFn.apply(x, None if dim is None else _dim(dim, self.ndim), keepdim, dt)
 
     def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
         """Cumulative sum along ``dim``.
@@ -1819,7 +1819,7 @@ class Tensor:
         """
         x = self if dtype is None else self._cast(to_dtype(dtype))
         dt = x.dtype if x.dtype.kind == "f" else _I64
-        return ops.Cumsum.apply(x, _dim(dim, self.ndim), dt)
+        return ops.CumsumFn.apply(x, _dim(dim, self.ndim), dt)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed stably.
@@ -1828,7 +1828,7 @@ class Tensor:
             >>> ne.tensor([[0.0, 0.0]]).logsumexp(1)
             tensor([0.6931])
         """
-        return ops.LogSumExp.apply(self._fl(), self._axis(dim), keepdim)
+        return ops.LogSumExpFn.apply(self._fl(), self._axis(dim), keepdim)
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         """Vector norm over ``dim`` (all elements by default): p = 2 / 'fro', 1, inf, -inf, 0 or any float.
@@ -1842,7 +1842,7 @@ class Tensor:
         if isinstance(p, str):
             raise NotImplementedError(f"norm: p={p!r} is not supported (vector norms only)")
         x = self._fl() if dtype is None else self._cast(to_dtype(dtype))
-        return ops.Norm.apply(x, float(p), self._axis(dim), keepdim)
+        return ops.NormFn.apply(x, float(p), self._axis(dim), keepdim)
 
     def all(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
         """Whether all entries are true (over ``dim`` if given).
@@ -1865,7 +1865,7 @@ class Tensor:
     def _pick(self, idx: np.ndarray, d: int, keepdim: bool, kind: Any) -> Any:
         """(values, indices) named tuple: values gathered at ``idx`` (kept dim) so the gradient goes to
         exactly those positions."""
-        values = ops.Gather.apply(self, idx, d)
+        values = ops.GatherFn.apply(self, idx, d)
         if not keepdim:
             idx = np.squeeze(idx, d)
             values = values.reshape(idx.shape)
@@ -1893,7 +1893,7 @@ class Tensor:
         if isinstance(dim, Tensor):
             return maximum(self, dim)
         if dim is None:
-            return ops.MaxMin.apply(self, None, False, True)
+            return ops.MaxMinFn.apply(self, None, False, True)
         return self._reduce_pick(np.argmax, dim, keepdim, return_types.max)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
@@ -1907,7 +1907,7 @@ class Tensor:
         if isinstance(dim, Tensor):
             return minimum(self, dim)
         if dim is None:
-            return ops.MaxMin.apply(self, None, False, False)
+            return ops.MaxMinFn.apply(self, None, False, False)
         return self._reduce_pick(np.argmin, dim, keepdim, return_types.min)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -1918,7 +1918,7 @@ class Tensor:
             >>> x.amax(dim=0)
             tensor([3. , 0.5])
         """
-        return ops.MaxMin.apply(self, self._axis(dim), keepdim, True)
+        return ops.MaxMinFn.apply(self, self._axis(dim), keepdim, True)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Min over one or several dims, gradient split evenly among ties (torch.amin).
@@ -1928,7 +1928,7 @@ class Tensor:
             >>> x.amin(dim=(0, 1))
             tensor(-2.)
         """
-        return ops.MaxMin.apply(self, self._axis(dim), keepdim, False)
+        return ops.MaxMinFn.apply(self, self._axis(dim), keepdim, False)
 
     def argmax(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
         """Index of the maximum (of the flattened tensor without ``dim``), int64.
@@ -2035,7 +2035,7 @@ class Tensor:
                 v = srt[-1]
             m = (self.data == v) if not (self.dtype.kind == "f" and np.isnan(v)) else np.isnan(self.data)
             w = (m / max(int(m.sum()), 1)).astype(_F32)
-            return ops.Select.apply(self, np.asarray(v, self.dtype), w)
+            return ops.SelectFn.apply(self, np.asarray(v, self.dtype), w)
         if self.ndim == 0:
             return return_types.median(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         d = _dim(dim, self.ndim)
@@ -2072,7 +2072,7 @@ class Tensor:
             >>> ne.arange(6).reshape(2, -1).shape
             (2, 3)
         """
-        return ops.Reshape.apply(self, _shape_args(shape))
+        return ops.ReshapeFn.apply(self, _shape_args(shape))
 
     def view(self, *shape: Any) -> Tensor:
         """A reshape that shares the storage; raises RuntimeError (like torch) when the strides do not allow
@@ -2089,7 +2089,7 @@ class Tensor:
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
             dt = to_dtype(shape[0])
             return Tensor._wrap(self.data.view(dt))
-        return ops.View.apply(self, _shape_args(shape))
+        return ops.ViewFn.apply(self, _shape_args(shape))
 
     def view_as(self, other: Tensor) -> Tensor:
         """``self.view(other.shape)``.
@@ -2152,7 +2152,7 @@ class Tensor:
         """
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        return ops.Permute.apply(self, tuple(d % max(self.ndim, 1) for d in dims))
+        return ops.PermuteFn.apply(self, tuple(d % max(self.ndim, 1) for d in dims))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Dims ``dim0`` and ``dim1`` swapped (a view).
@@ -2163,7 +2163,7 @@ class Tensor:
         """
         axes = list(range(self.ndim))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return ops.Permute.apply(self, tuple(axes))
+        return ops.PermuteFn.apply(self, tuple(axes))
 
     swapaxes = transpose
 
@@ -2218,7 +2218,7 @@ class Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         full = tuple(self.shape[i - (len(shape) - self.ndim)] if s == -1 else s for i, s in enumerate(shape))
-        return ops.Expand.apply(self, full)
+        return ops.ExpandFn.apply(self, full)
 
     def repeat(self, *sizes: Any) -> Tensor:
         """The tensor tiled ``sizes`` times along each dim (torch's ``repeat``, numpy's ``tile``).
@@ -2232,7 +2232,7 @@ class Tensor:
         if len(reps) < self.ndim:
             raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
                                "of tensor")
-        return ops.Repeat.apply(self, reps)
+        return ops.RepeatFn.apply(self, reps)
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
         """self when C-contiguous, else a C-contiguous copy (differentiable).
@@ -2244,7 +2244,7 @@ class Tensor:
         """
         if self.data.flags.c_contiguous:
             return self
-        return ops.Contiguous.apply(self)
+        return ops.ContiguousFn.apply(self)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> Tuple[Tensor, ...]:
         """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes.
@@ -2345,7 +2345,7 @@ class Tensor:
         idx = np.asarray(_as_array(index))
         if idx.dtype.kind not in "iu":
             raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
-        return ops.Gather.apply(self, idx, _dim(dim, self.ndim))
+        return ops.GatherFn.apply(self, idx, _dim(dim, self.ndim))
 
     def scatter(self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None) -> Tensor:
         """torch.scatter: ``out[i][index[i][j]] = src[i][j]`` for ``dim=1`` (``src`` a Tensor or a scalar);
@@ -2365,7 +2365,7 @@ class Tensor:
         s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
         if isinstance(s, Tensor) and s.dtype != self.dtype:
             s = s._cast(self.dtype)
-        return ops.Scatter.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), False)
+        return ops.ScatterFn.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), False)
 
     def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Tensor:
         """torch.scatter_reduce: combine ``src`` into ``self`` at ``index`` along ``dim`` with ``reduce`` in
@@ -2393,7 +2393,7 @@ class Tensor:
         sshape = np.shape(s.data if isinstance(s, Tensor) else s)
         if len(sshape) and (len(sshape) != idx.ndim or any(a < b for a, b in zip(sshape, idx.shape))):
             raise ValueError(f"src: expected a shape at least index's {idx.shape}, got {sshape}")
-        return ops.ScatterReduce.apply(self, idx, s, d, reduce, bool(include_self))
+        return ops.ScatterReduceFn.apply(self, idx, s, d, reduce, bool(include_self))
 
     def scatter_reduce_(self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Tensor:
         """In-place :meth:`scatter_reduce`.
@@ -2415,7 +2415,7 @@ class Tensor:
             tensor([0., 3.])
         """
         s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
-        return ops.Scatter.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), True)
+        return ops.ScatterFn.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), True)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         """The lower triangle (entries above diagonal ``diagonal`` set to 0).
@@ -2425,7 +2425,7 @@ class Tensor:
             tensor([[1., 0.],
                     [1., 1.]])
         """
-        return ops.TriMask.apply(self, int(diagonal), False)
+        return ops.TriMaskFn.apply(self, int(diagonal), False)
 
     def triu(self, diagonal: int = 0) -> Tensor:
         """The upper triangle (entries below diagonal ``diagonal`` set to 0).
@@ -2435,7 +2435,7 @@ class Tensor:
             tensor([[1., 1.],
                     [0., 1.]])
         """
-        return ops.TriMask.apply(self, int(diagonal), True)
+        return ops.TriMaskFn.apply(self, int(diagonal), True)
 
     def diag(self, diagonal: int = 0) -> Tensor:
         """A matrix's diagonal ``diagonal`` (1-D), or a diagonal matrix from a 1-D tensor.
@@ -2444,7 +2444,7 @@ class Tensor:
             >>> ne.tensor([[1.0, 2.0], [3.0, 4.0]]).diag()
             tensor([1., 4.])
         """
-        return ops.Diag.apply(self, int(diagonal))
+        return ops.DiagFn.apply(self, int(diagonal))
 
     def mm(self, other: Tensor) -> Tensor:
         """Product of two matrices.
@@ -2505,13 +2505,13 @@ class Tensor:
             idx = (idx, Ellipsis)  # x[0] of a 1-D tensor: a 0-d view (as torch), not a numpy scalar copy
         else:
             idx = _norm_index(idx)
-        return ops.Index.apply(self, idx)
+        return ops.IndexFn.apply(self, idx)
 
     def __setitem__(self, idx: Any, value: Any) -> None:
         idx = _norm_index(idx)
         if self._needs_tape((value,)):
             v = value if isinstance(value, Tensor) else _as_array(value)
-            self._rebind(lambda s: ops.IndexPut.apply(s, v, idx))
+            self._rebind(lambda s: ops.IndexPutFn.apply(s, v, idx))
             return
         self.data[idx] = _as_array(value)
         _note_mutation(self.data)
@@ -2539,7 +2539,7 @@ for _name in ("exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "relu", "fl
     setattr(Tensor, _name + "_", _inplace_unary(_name))
 del _name
 
-_VIEW_FNS = (ops.Index, ops.Reshape, ops.View, ops.Permute, ops.Expand)
+_VIEW_FNS = (ops.IndexFn, ops.ReshapeFn, ops.ViewFn, ops.PermuteFn, ops.ExpandFn)
 
 
 def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, device: Any = None,
@@ -2609,7 +2609,7 @@ def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
     """
     ts = _as_tensors(tensors, "tensors")
     ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]  # torch skips legacy empty 1-D
-    return ops.Cat.apply(_dim(dim, ts[0].ndim), *ts)
+    return ops.CatFn.apply(_dim(dim, ts[0].ndim), *ts)
 
 
 concat = cat
@@ -2624,7 +2624,7 @@ def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
         (3, 2)
     """
     ts = _as_tensors(tensors, "tensors")
-    return ops.Stack.apply(_dim(dim, ts[0].ndim + 1), *ts)
+    return ops.StackFn.apply(_dim(dim, ts[0].ndim + 1), *ts)
 
 
 def where(cond: Any, a: Any = None, b: Any = None) -> Any:
@@ -2641,7 +2641,7 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
     dt = result_type(a, b)
     ta = a if isinstance(a, Tensor) else Tensor._wrap(np.asarray(_as_array(a), dt))
     tb = b if isinstance(b, Tensor) else Tensor._wrap(np.asarray(_as_array(b), dt))
-    return ops.Where.apply(c, ta, tb, dt)
+    return ops.WhereFn.apply(c, ta, tb, dt)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -2652,7 +2652,7 @@ def maximum(a: Any, b: Any) -> Tensor:
         tensor([3., 5.])
     """
     ta = a if isinstance(a, Tensor) else tensor(a)
-    return ops.MaxMinBinary.apply(ta, b, True, result_type(ta, b))
+    return ops.MaxMinBinaryFn.apply(ta, b, True, result_type(ta, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
@@ -2663,7 +2663,7 @@ def minimum(a: Any, b: Any) -> Tensor:
         tensor([1., 2.])
     """
     ta = a if isinstance(a, Tensor) else tensor(a)
-    return ops.MaxMinBinary.apply(ta, b, False, result_type(ta, b))
+    return ops.MaxMinBinaryFn.apply(ta, b, False, result_type(ta, b))
 
 
 def _factory(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:

@@ -34,7 +34,7 @@ from . import process_group as pg
 __all__ = ["DistributedDataParallel"]
 
 
-class _GradReady(Function):
+class _GradReadyFn(Function):
     """Pass-through of a parameter; its backward hands the parameter's full gradient to the reducer."""
 
     @staticmethod
@@ -48,7 +48,7 @@ class _GradReady(Function):
         return None, np.zeros((), np.float32), None, None
 
 
-class _SweepDone(Function):
+class _SweepDoneFn(Function):
     """The anchor: an input of every proxy, so its backward runs after all of theirs."""
 
     @staticmethod
@@ -324,8 +324,8 @@ class DistributedDataParallel(Module):
             return self.module(*args, **kwargs)
         red = self._reducer
         red.prepare()
-        anchor = _SweepDone.apply(self._anchor_leaf, red)
-        proxies = {id(p): _GradReady.apply(p, anchor, red, i) for i, p in enumerate(self._params)}
+        anchor = _SweepDoneFn.apply(self._anchor_leaf, red)
+        proxies = {id(p): _GradReadyFn.apply(p, anchor, red, i) for i, p in enumerate(self._params)}
         swapped = []
         try:
             for m in self.module.modules():

@@ -28,7 +28,7 @@ def _sum(a: np.ndarray) -> np.ndarray:
     return out
 
 
-class _AllReduceSum(Function):
+class _AllReduceSumFn(Function):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return _sum(x)
@@ -47,4 +47,4 @@ def all_reduce_sum(x: Tensor) -> Tensor:
         >>> all_reduce_sum(ne.tensor([1.0, 2.0]))  # one process: unchanged
         tensor([1., 2.])
     """
-    return _AllReduceSum.apply(x)
+    return _AllReduceSumFn.apply(x)

@@ -92,7 +92,7 @@ def check_factory_kwargs(device: Any = None, dtype: Any = None, owner: str = "Mo
                       "parameters and outputs stay float32", UserWarning, stacklevel=3)
 
 
-class _BackwardHookIn(Function):
+class _BackwardHookInFn(Function):
     """Identity on a module's tensor inputs; its backward hands (grad_input, grad_output) to the hooks."""
 
     @staticmethod
@@ -105,7 +105,7 @@ class _BackwardHookIn(Function):
         return (None,) + tuple(ctx.state.fire(grads))
 
 
-class _BackwardHookOut(Function):
+class _BackwardHookOutFn(Function):
     """Identity on a module's tensor outputs; its backward records grad_output for the hooks."""
 
     @staticmethod
@@ -318,7 +318,7 @@ class Module:
             idx = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
             state = _BackwardHookState(self, bhooks, len(idx))
             if idx:
-                wrapped = _BackwardHookIn.apply(state, *[args[i] for i in idx])
+                wrapped = _BackwardHookInFn.apply(state, *[args[i] for i in idx])
                 args = list(args)
                 for i, w in zip(idx, wrapped):
                     args[i] = w
@@ -333,7 +333,7 @@ class Module:
             outs = (out,) if single else out
             if isinstance(outs, tuple) and any(isinstance(o, Tensor) and o.requires_grad for o in outs):
                 pos = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
-                wrapped = _BackwardHookOut.apply(state, *[outs[i] for i in pos])
+                wrapped = _BackwardHookOutFn.apply(state, *[outs[i] for i in pos])
                 outs = list(outs)
                 for i, w in zip(pos, wrapped):
                     outs[i] = w
