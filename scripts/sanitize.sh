@@ -24,7 +24,7 @@ echo "== package copy + configure + build (ASan + UBSan) in $BUILD"
 mkdir -p "$BUILD/pkg/nnengine"
 PKG=$(cd "$BUILD/pkg" && pwd)
 # refresh the Python sources, keep the built extension (its mtime tells ninja whether to relink)
-find "$PKG/nnengine" -mindepth 1 ! -name '_core*.so' ! -name '_tape*.so' -delete 2>/dev/null || true
+find "$PKG/nnengine" -mindepth 1 ! -name '_core*.so' ! -name '_tape*.so' ! -name '_compiled_call*.so' -delete 2>/dev/null || true
 tar -C python --exclude='*.so' --exclude=__pycache__ -cf - nnengine | tar -C "$PKG" -xf -
 PYBIND11_DIR=$(python -c "import pybind11; print(pybind11.get_cmake_dir())")
 # NNENGINE_SANITIZE adds -fsanitize=address,undefined -fno-sanitize-recover=all (every UBSan report is

@@ -307,6 +307,9 @@ def test_inference_runs_as_one_native_call_bit_exact(kind, threads, rng):
                 first = [np.array(g.numpy()) for g in g_leaves]
                 first_refs = g_leaves
         assert _native(c) is not None
+        # outputs that are plan slots, as one Tensor or a flat tuple, replay on the typed path
+        # (nnengine._compiled_call); LSTM's nested (y, (h, c)) takes the Python replay
+        assert (list(c._plans.values())[0].fast is not None) == (kind != "lstm_t1")
         for kept, ref in zip(first, first_refs):  # outputs are fresh arrays: later calls never overwrite them
             np.testing.assert_array_equal(ref.numpy(), kept)
     ne.set_num_threads(2)

@@ -115,9 +115,14 @@ inline void expect_shape(const py::array& a, const char* name, const std::vector
   throw py::error_already_set();
 }
 
-inline void expect(bool cond, const std::string& msg) {
-  if (!cond) throw py::value_error(msg);
-}
+// expect(cond, message): ValueError(message) unless cond. A macro so that the message -- often built from
+// std::to_string and concatenations naming the expected and actual values -- is only built when the check
+// fails: these checks run on every call of every binding, where a few string allocations cost more than a
+// small kernel.
+#define expect(cond, msg)                        \
+  do {                                           \
+    if (!(cond)) throw py::value_error(msg);     \
+  } while (0)
 
 inline std::vector<py::ssize_t> dims(std::initializer_list<int64_t> d) {
   return std::vector<py::ssize_t>(d.begin(), d.end());

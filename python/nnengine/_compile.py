@@ -29,7 +29,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-from . import _tape
+from . import _compiled_call, _tape
+from . import autograd as _autograd
 from .autograd import Context, Node, _unbroadcast, enable_grad, is_grad_enabled
 from .nn.module import Module
 from .ops import f32c
@@ -110,6 +111,7 @@ class _Plan:
         self.run: Any = None
         self.back: Any = None
         self.native: Any = None  # (_core.NativePlan, {output slot: position}) for inference plans
+        self.fast: Any = None  # its typed replay (_compiled_call.NativeInference), when the outputs allow
 
     def valid(self) -> bool:
         """The parameters the plan reads are still the module's, with the requires_grad they were captured
@@ -348,7 +350,23 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
     plan.run = _codegen(plan)
     plan.back = _codegen_backward(plan)
     plan.native = _lower_native(plan, leaves)
+    plan.fast = _fast_inference(plan)
     return plan
+
+
+def _fast_inference(plan: _Plan) -> Any:
+    """The typed replay of a native inference plan whose outputs are all slots, returned as one Tensor or a
+    flat tuple (``nnengine._compiled_call.NativeInference``); None for any other plan."""
+    if plan.native is None or plan.needs_grad or not plan.out_refs:
+        return None
+    native, pos = plan.native
+    if any(kind != _SLOT for kind, _ in plan.out_refs):
+        return None
+    flat = ("tuple", tuple(("t", i) for i in range(len(plan.out_refs))))
+    if not plan.single_out and plan.out_spec != flat:
+        return None
+    return _compiled_call.NativeInference(native.run, [p for _, _, p in plan.params],
+                                          [pos[a] for _, a in plan.out_refs], plan.single_out)
 
 
 # ----------------------------------------------------------------------------- native inference plans
@@ -658,35 +676,33 @@ class CompiledModule(Module):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self(*args, **kwargs)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    #: the per-call path (``nnengine._compiled_call.call``, Cython): replays the plan of a Tensor or a
+    #: ``(x, (h, c))`` call's signature and hands everything else to ``_call_slow``
+    __call__ = _compiled_call.call
+
+    def _call_slow(self, key: Any, leaves: Optional[List[Tensor]], args: Tuple[Any, ...],
+                   kwargs: Dict[str, Any]) -> Any:
+        """Capture (or run eagerly) the signature ``key`` of a Tensor or ``(x, (h, c))`` call whose plan the
+        typed path did not find or could not use; ``key`` None: arguments of any other structure."""
         module = self._orig_mod
-        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
-            t = args[0]  # the common call, without walking the arguments
-            d = t.data
-            leaves, spec, tag, sig = [t], _ONE_TENSOR, 0, ((d.shape, d.dtype.char, t.requires_grad),)
-        elif (len(args) == 2 and not kwargs and type(args[0]) is Tensor and type(args[1]) is tuple
-              and len(args[1]) == 2 and type(args[1][0]) is Tensor and type(args[1][1]) is Tensor):
-            leaves, spec, tag = [args[0], args[1][0], args[1][1]], _TENSOR_AND_PAIR, 1  # a cell and its state
-            sig = tuple([(t.data.shape, t.data.dtype.char, t.requires_grad) for t in leaves])
-        else:
+        if key is None:
             leaves = []
             try:
                 spec = _flatten((args, kwargs), leaves)
             except _Unsupported as e:
                 self._warn(str(e))
                 return module(*args, **kwargs)
-            tag = spec
             sig = tuple([(t.data.shape, t.data.dtype.char, t.requires_grad) for t in leaves])
-        grad = is_grad_enabled()
-        # the spec as a small tag for the two shortcut calls (hashing a constant nested tuple costs per call);
-        # the parameters' requires_grad is checked by plan.valid()
-        key = (tag, sig, module.training, grad)
-        plan = self._plans.get(key)
-        if plan is not None:
-            if plan is _EAGER:
-                return module(*args, **kwargs)
-            if plan.valid():
+            key = (spec, sig, module.training, is_grad_enabled())
+            plan = self._plans.get(key)
+            if plan is not None and plan is not _EAGER and plan.valid():
                 return _replay(plan, leaves)
+        else:
+            spec = _ONE_TENSOR if key[0] == 0 else _TENSOR_AND_PAIR
+            plan = self._plans.get(key)
+        if plan is _EAGER:
+            return module(*args, **kwargs)
+        grad = key[3]
         _outer_grad[0] = grad
         try:
             out, plan = _capture(module, spec, leaves)
@@ -732,3 +748,6 @@ def compile(model: Module, *, fullgraph: bool = False, dynamic: Any = None, back
     if isinstance(model, CompiledModule):
         return model
     return CompiledModule(model)
+
+
+_compiled_call.configure(Tensor, _autograd._state, _EAGER, _replay)
