@@ -223,3 +223,28 @@ def test_bad_inputs(digits):
         fit(model, "hinge", opt, (x, y))
     with pytest.raises(TypeError, match="callbacks"):
         fit(model, nn.CrossEntropyLoss(), opt, (x, y), callbacks=[print])
+
+
+def test_fit_with_a_custom_step():
+    """``step=`` replaces the default update: it gets the batch tensors and its dict entries are logged,
+    averaged over the epoch weighted by batch size; without a loss there is nothing to validate with."""
+    from nnengine.train import fit
+
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    seen = []
+
+    def step(xb):
+        seen.append(xb.shape[0])
+        return {"loss": float(xb.data.sum()), "rows": float(len(xb))}
+
+    model = nn.Linear(1, 1)
+    hist = fit(model, None, None, (x,), epochs=2, batch_size=4, step=step, verbose=0)
+    assert seen == [4, 4, 2, 4, 4, 2]
+    # batches of 4, 4, 2 rows: the batch-size-weighted mean of "rows" is (16 + 16 + 4) / 10
+    assert sorted(hist.history) == ["loss", "rows"] and hist.history["rows"] == [3.6, 3.6]
+    with pytest.raises(ValueError, match="validation"):
+        fit(model, None, None, (x,), validation=(x,), step=step, verbose=0)
+    with pytest.raises(TypeError, match="step"):
+        fit(model, None, None, (x,), step=3, verbose=0)
+    with pytest.raises(ValueError, match="'loss' entry"):
+        fit(model, None, None, (x,), step=lambda xb: {"rows": 1.0}, verbose=0)

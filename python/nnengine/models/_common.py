@@ -1,14 +1,17 @@
-"""Shared helpers of the model families: an optimizer factory, minibatches, Gaussian noise."""
+"""Shared helpers of the model families: an optimizer factory, their training on the fit loop, Gaussian noise."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
 from .. import random as _random
+from ..data.loader import DataLoader
+from ..nn.module import Module
 from ..optim import Adam
 from ..tensor import Tensor
+from ..train.callbacks import Callback
 
 
 def adam(params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999)) -> Adam:
@@ -21,24 +24,28 @@ def adam(params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999)) -> Ada
     return Adam(params, lr=lr, betas=betas)
 
 
-def minibatches(n: int, batch_size: int, shuffle: bool = True) -> Iterator[np.ndarray]:
-    """Index arrays covering ``range(n)`` in batches (shuffled with the engine's global generator)."""
-    idx = _random.generator().permutation(n) if shuffle else np.arange(n)
-    for s in range(0, n, batch_size):
-        yield idx[s : s + batch_size]
+def fit_steps(model: Module, step: Callable[..., Any], data: Any, epochs: int, batch_size: int,
+              verbose: bool = False, callbacks: Sequence[Callback] = ()) -> Dict[str, List[float]]:
+    """Train ``model`` with ``step(*batch)`` on nnengine's one fit loop (``nnengine.train.fit(step=...)``) over
+    shuffled minibatches of the arrays ``data`` (shuffled with the engine's global generator; or ``data`` is a
+    DataLoader); returns the
+    per-epoch logs (``"loss"`` and whatever else ``step`` returns in its dict).
 
+    Example:
+        >>> model = nn.Linear(2, 1); opt = adam(model.parameters())
+        >>> def step(xb):
+        ...     opt.zero_grad(); loss = (model(xb) ** 2).mean(); loss.backward(); opt.step()
+        ...     return float(loss.item())
+        >>> len(fit_steps(model, step, [np.ones((10, 2), np.float32)], epochs=3, batch_size=4)["loss"])
+        3
+    """
+    from ..train.loop import fit
 
-def run_epochs(step: Callable[[np.ndarray], float], n: int, epochs: int, batch_size: int,
-               verbose: bool = False, name: str = "loss") -> List[float]:
-    """Call ``step(batch_indices) -> float`` over shuffled minibatches; returns the per-epoch means."""
     if int(epochs) < 1 or int(batch_size) < 1:
         raise ValueError(f"epochs, batch_size: expected positive ints, got {epochs}, {batch_size}")
-    history = []
-    for ep in range(int(epochs)):
-        history.append(float(np.mean([step(b) for b in minibatches(n, int(batch_size))])))
-        if verbose:
-            print(f"epoch {ep + 1}/{epochs}: {name} {history[-1]:.4f}")
-    return history
+    data = data if isinstance(data, DataLoader) else tuple(data)
+    return fit(model, None, None, data, epochs=int(epochs), batch_size=int(batch_size), step=step,
+               verbose=2 if verbose else 0, callbacks=callbacks).history
 
 
 def gaussian(shape: tuple, std: float = 1.0, gen: Optional[np.random.Generator] = None) -> np.ndarray:

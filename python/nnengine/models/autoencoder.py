@@ -15,7 +15,7 @@ from .. import functional as F
 from .. import nn
 from .. import random as _random
 from ..tensor import Tensor
-from ._common import adam, as_array, as_tensor, gaussian, run_epochs
+from ._common import adam, as_array, as_tensor, fit_steps, gaussian
 
 _ACTS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
 
@@ -124,14 +124,14 @@ class Autoencoder(nn.Module):
         opt = adam(self.parameters(), lr)
         self.train()
 
-        def step(b: np.ndarray) -> float:
+        def step(xb: Tensor) -> float:
             opt.zero_grad()
-            loss = self.reconstruction_loss(x[b])
+            loss = self.reconstruction_loss(xb)
             loss.backward()
             opt.step()
             return float(loss.item())
 
-        history = run_epochs(step, len(x), epochs, batch_size, verbose, "mse")
+        history = fit_steps(self, step, [x], epochs, batch_size, verbose)["loss"]
         self.eval()
         return history
 

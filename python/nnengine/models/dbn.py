@@ -11,7 +11,7 @@ from .. import functional as F
 from .. import nn
 from ..autograd import no_grad
 from ..tensor import Tensor
-from ._common import adam, as_array, as_tensor, run_epochs
+from ._common import adam, as_array, as_tensor, fit_steps
 from .rbm import RBM
 
 
@@ -105,14 +105,14 @@ class DBN(nn.Module):
         opt = adam(mlp.parameters(), lr)
         mlp.train()
 
-        def step(b: np.ndarray) -> float:
+        def step(xb: Tensor, yb: Tensor) -> float:
             opt.zero_grad()
-            loss = F.cross_entropy(mlp(Tensor(x[b])), y[b])
+            loss = F.cross_entropy(mlp(xb), yb)
             loss.backward()
             opt.step()
             return float(loss.item())
 
-        history = run_epochs(step, len(x), epochs, batch_size)
+        history = fit_steps(mlp, step, [x, y], epochs, batch_size)["loss"]
         mlp.eval()
         return history
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -10,7 +10,7 @@ from .. import functional as F
 from .. import nn
 from ..autograd import no_grad
 from ..tensor import Tensor
-from ._common import adam, as_array, as_tensor, gaussian, run_epochs
+from ._common import adam, as_array, as_tensor, fit_steps, gaussian
 from .autoencoder import _dense_stack
 
 
@@ -120,12 +120,11 @@ class GAN(nn.Module):
         x = x.reshape(len(x), -1)
         g_opt = adam(self.generator.parameters(), lr, betas)
         d_opt = adam(self.discriminator.parameters(), lr, betas)
-        history: List[Tuple[float, float]] = []
 
-        def step(b: np.ndarray) -> float:
-            fake = self.generate(len(b))
+        def step(xb: Tensor) -> Dict[str, float]:
+            fake = self.generate(len(xb))
             d_opt.zero_grad()
-            d_loss = self.discriminator_loss(x[b], fake)
+            d_loss = self.discriminator_loss(xb, fake)
             d_loss.backward()
             d_opt.step()
             g_opt.zero_grad()
@@ -133,18 +132,10 @@ class GAN(nn.Module):
             g_loss.backward()
             g_opt.step()
             self.discriminator.zero_grad()  # the generator's backward also reached D; drop it
-            history.append((float(d_loss.item()), float(g_loss.item())))
-            return 0.0
+            return {"loss": float(d_loss.item()), "generator_loss": float(g_loss.item())}
 
-        per_epoch = []
-        for _ in range(int(epochs)):
-            start = len(history)
-            run_epochs(step, len(x), 1, batch_size)
-            d, g = np.mean(history[start:], axis=0)
-            per_epoch.append((float(d), float(g)))
-            if verbose:
-                print(f"epoch {len(per_epoch)}/{epochs}: D {d:.3f} G {g:.3f}")
-        return per_epoch
+        logs = fit_steps(self, step, [x], epochs, batch_size, verbose)
+        return list(zip(logs["loss"], logs["generator_loss"]))
 
     def losses(self, real: Tensor) -> Tuple[Tensor, Tensor]:
         """``(discriminator_loss, generator_loss)`` on one batch of real data and as many fresh fakes.

@@ -11,9 +11,10 @@ from .. import functional as F
 from .. import nn
 from .. import random as _random
 from ..autograd import no_grad
+from ..data.loader import DataLoader, TensorDataset
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
-from ._common import adam, as_array, gaussian
+from ._common import adam, as_array, fit_steps, gaussian
 
 
 class Ladder(nn.Module):
@@ -171,20 +172,19 @@ class Ladder(nn.Module):
         opt = adam(self.parameters(), lr)
         g = _random.generator()
         self.train()
-        history = []
-        for _ in range(int(epochs)):
-            steps = 10 if xu is None else max(1, len(xu) // batch_size)
-            order = None if xu is None else g.permutation(len(xu))
-            losses = []
-            for s in range(steps):
-                li = g.choice(len(xl), nlb, replace=False)
-                ub = None if xu is None else xu[order[s * batch_size : (s + 1) * batch_size]]
-                opt.zero_grad()
-                loss, _ = self.loss(xl[li], yl[li], ub)
-                loss.backward()
-                opt.step()
-                losses.append(float(loss.item()))
-            history.append(float(np.mean(losses)))
+
+        def step(ub: Tensor) -> float:
+            li = g.choice(len(xl), nlb, replace=False)
+            opt.zero_grad()
+            loss, _ = self.loss(xl[li], yl[li], None if xu is None else ub)
+            loss.backward()
+            opt.step()
+            return float(loss.item())
+
+        # an epoch: one pass over full unlabelled batches (at least one), or 10 steps without unlabelled data
+        data = DataLoader(TensorDataset(np.zeros(10, np.float32)), batch_size=1) if xu is None else \
+            DataLoader(TensorDataset(xu), batch_size=batch_size, shuffle=True, drop_last=len(xu) >= batch_size)
+        history = fit_steps(self, step, data, epochs, batch_size)["loss"]
         self.eval()
         return history
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -11,7 +11,8 @@ from .. import functional as F
 from .. import random as _random
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
-from ._common import as_array, run_epochs
+from ..train.callbacks import Callback
+from ._common import as_array, fit_steps
 
 
 class RBM(nn.Module):
@@ -137,22 +138,21 @@ class RBM(nn.Module):
         x = as_array(x)
         x = x.reshape(len(x), -1)
         vel = [np.zeros_like(p.data) for p in self.parameters()]
-        history: List[float] = []
-        for ep in range(int(epochs)):
-            mom = 0.5 if ep < 5 else float(momentum)
+        mom = [0.5]
 
-            def step(b: np.ndarray, mom: float = mom) -> float:
-                err = self.contrastive_divergence(x[b])
-                for p, v in zip(self.parameters(), vel):
-                    v *= mom
-                    v -= lr * p.grad
-                    p.data += v
-                return err
+        class Momentum(Callback):
+            def on_epoch_begin(self, epoch: int, logs: Optional[Dict[str, float]] = None) -> None:
+                mom[0] = 0.5 if epoch < 5 else float(momentum)
 
-            history += run_epochs(step, len(x), 1, batch_size)
-            if verbose:
-                print(f"epoch {ep + 1}/{epochs}: reconstruction mse {history[-1]:.4f}")
-        return history
+        def step(xb: Tensor) -> float:  # CD has no loss to back-propagate: the update is this step's own
+            err = self.contrastive_divergence(xb.data)
+            for p, v in zip(self.parameters(), vel):
+                v *= mom[0]
+                v -= lr * p.grad
+                p.data += v
+            return err
+
+        return fit_steps(self, step, [x], epochs, batch_size, verbose, callbacks=[Momentum()])["loss"]
 
     def reset_chains(self) -> None:
         """Forget the persistent chains (PCD restarts them from the next batch).

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Tuple
 
-import numpy as np
-
 from .. import functional as F
 from .. import nn
 from ..autograd import no_grad
 from ..tensor import Tensor
-from ._common import adam, as_array, as_tensor, gaussian, run_epochs
+from ._common import adam, as_array, as_tensor, fit_steps, gaussian
 from .autoencoder import _dense_stack
 
 
@@ -122,14 +120,14 @@ class VAE(nn.Module):
         opt = adam(self.parameters(), lr)
         self.train()
 
-        def step(b: np.ndarray) -> float:
+        def step(xb: Tensor) -> Dict[str, float]:
             opt.zero_grad()
-            loss, stats = self.loss(x[b])
+            loss, stats = self.loss(xb)
             loss.backward()
             opt.step()
-            return stats["elbo"]
+            return {"loss": float(loss.item()), "elbo": stats["elbo"]}
 
-        history = run_epochs(step, len(x), epochs, batch_size, verbose, "elbo")
+        history = fit_steps(self, step, [x], epochs, batch_size, verbose)["elbo"]
         self.eval()
         return history
 

@@ -15,7 +15,7 @@ import io as _pyio
 import sys
 import time
 from types import SimpleNamespace
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -123,6 +123,21 @@ class _Accumulator:
         self.fns, self.threshold = metric_fns, threshold
         self.loss_sum, self.n = 0.0, 0
         self.sums = {name: [0.0, 0] for name, _, _ in metric_fns}
+
+    def add_step(self, got: Any, n: int) -> float:
+        """Record what a custom ``step`` returned for a batch of ``n``: a float loss or a dict of floats with a
+        ``"loss"`` entry (its other entries are averaged like the loss); returns the loss."""
+        logs = dict(got) if isinstance(got, Mapping) else {"loss": got}
+        if "loss" not in logs:
+            raise ValueError(f"step: expected a float or a dict with a 'loss' entry, got keys {sorted(logs)}")
+        loss = float(logs.pop("loss"))
+        self.loss_sum += loss * n
+        self.n += n
+        for name, v in logs.items():
+            acc = self.sums.setdefault(name, [0.0, 0])
+            acc[0] += float(v) * n
+            acc[1] += n
+        return loss
 
     def add(self, loss: float, out: np.ndarray, y: Optional[np.ndarray]) -> None:
         n = len(out)
@@ -350,7 +365,7 @@ def _split_off(train: Any, fraction: float) -> Tuple[Any, Any]:
 def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any = None, epochs: int = 1,
         scheduler: Any = None, metrics: Sequence[Any] = ("accuracy",), callbacks: Sequence[Callback] = (),
         batch_size: int = 32, verbose: int = 1, initial_epoch: int = 0, shuffle: bool = True,
-        validation_split: float = 0.0) -> History:
+        validation_split: float = 0.0, step: Optional[Callable[..., Any]] = None) -> History:
     """Train ``model`` for ``epochs`` (counting from ``initial_epoch``) and return the History.
 
     ``train``/``validation``: a DataLoader, a Dataset or an ``(X, y)`` tuple of arrays (batched with
@@ -372,6 +387,14 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
     0 prints and runs the file-writing callbacks (``ModelCheckpoint``, ``BackupAndRestore``), whose state
     every rank resumes from.
 
+    ``step`` replaces the default training step (forward, ``loss`` plus regularizers, backward,
+    ``optimizer.step()``) for models trained another way (several optimizers, as a GAN; contrastive
+    divergence, which has no loss to back-propagate): ``step(*batch)`` gets the batch's tensors (as the default
+    step does) and returns the batch loss as a float, or a dict of floats with a ``"loss"`` entry whose other
+    entries are logged too; each is averaged over the epoch weighted by batch size. ``loss`` and ``optimizer``
+    may then be None and metrics are not computed; a custom step trains in one process (no MPI sharding).
+    nnengine's model families (``nnengine.models``) train with their ``fit`` on this loop this way.
+
     Example:
         >>> x = ne.randn(64, 4).numpy(); y = (x[:, 0] > 0).astype(np.int64)
         >>> model = nn.Linear(4, 2); opt = ne.optim.SGD(model.parameters(), lr=0.1)
@@ -383,13 +406,17 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
         raise ValueError(f"epochs: expected a non-negative int, got {epochs!r}")
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected an nnengine.nn.Module, got {type(model).__name__}")
-    loss_fn = _loss_fn(loss)
-    metric_fns = _metric_fns(metrics)
+    if step is not None and not callable(step):
+        raise TypeError(f"step: expected a callable (*batch) -> float or dict, got {type(step).__name__}")
+    loss_fn = _loss_fn(loss) if step is None or loss is not None else None
+    metric_fns = _metric_fns(metrics) if step is None else []
     if validation_split and validation is None:
         train, validation = _split_off(train, validation_split)
+    if loss_fn is None and validation is not None:
+        raise ValueError("validation: evaluating needs a loss; give loss= along with step=")
     train_loader = _loader(train, batch_size, shuffle, "train")
     val_loader = None if validation is None else _loader(validation, batch_size, False, "validation")
-    rank, world, comm = _world()
+    rank, world, comm = _world() if step is None else (0, 1, None)
     if world > 1:
         train_loader = _shard_train(train_loader, rank, world)
         val_loader = None if val_loader is None else _shard_eval(val_loader, rank, world)
@@ -436,17 +463,11 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
             batches = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", leave=True, file=sys.stdout,
                            dynamic_ncols=True)
         for i, batch in enumerate(batches):
-            xb, yb = _split(batch)
-            optimizer.zero_grad()
-            out = net(xb)
-            out_t = _first(out)
-            value = loss_fn(out, yb) if yb is not None else loss_fn(out)
-            if has_reg:
-                value = value + model.regularization_loss()
-            value.backward()
-            optimizer.step()
-            lv = float(value.item())
-            acc.add(lv, out_t.data, None if yb is None else yb.data)
+            if step is not None:
+                tensors = [to_tensor(b) for b in (batch if isinstance(batch, (tuple, list)) else (batch,))]
+                lv = acc.add_step(step(*tensors), len(tensors[0]))
+            else:
+                lv = _default_step(net, model, loss_fn, optimizer, batch, has_reg, acc)
             if bar and i % 10 == 0:
                 batches.set_postfix(loss=f"{acc.loss_sum / max(acc.n, 1):.4f}")
             for cb in callbacks:
@@ -483,6 +504,22 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
     if net is not model and net._comm is not None:
         net._comm.Free()
     return history
+
+
+def _default_step(net: Any, model: nn.Module, loss_fn: Callable, optimizer: Any, batch: Any, has_reg: bool,
+                  acc: _Accumulator) -> float:
+    """One training step: forward, loss (+ the parameters' regularizers), backward, optimizer step."""
+    xb, yb = _split(batch)
+    optimizer.zero_grad()
+    out = net(xb)
+    value = loss_fn(out, yb) if yb is not None else loss_fn(out)
+    if has_reg:
+        value = value + model.regularization_loss()
+    value.backward()
+    optimizer.step()
+    lv = float(value.item())
+    acc.add(lv, _first(out).data, None if yb is None else yb.data)
+    return lv
 
 
 def _evaluate(model: nn.Module, loss_fn: Callable, loader: DataLoader, metric_fns: List, threshold: float,
