@@ -1,24 +1,21 @@
-"""The tape: ``Function`` (one op's forward and backward side by side) and the reverse sweep.
+"""Automatic differentiation: the tape, grad mode, and the tools to check a gradient.
 
-A ``Function`` subclass implements ``forward(ctx, *args)`` on numpy arrays and
-``backward(ctx, *grad_outputs)`` returning one gradient (or None) per positional input.
-``Fn.apply(*args)`` unwraps Tensors, runs ``forward`` and, when any input requires a gradient and
-grad mode is on, records the node on the output Tensors.
+Every differentiable op is a ``Function`` (its forward and backward side by side; see its docstring for
+how to write one). While grad mode is on, an op with an input that requires a gradient records a node on
+its output; ``Tensor.backward()`` sweeps those nodes in reverse and accumulates ``.grad`` on the leaves.
+``no_grad`` / ``inference_mode`` / ``set_grad_enabled`` switch recording off (thread-local, as in
+PyTorch), ``detect_anomaly`` checks every forward and backward for NaN/inf, and ``gradcheck`` compares a
+backward with central finite differences.
 
 Example:
-    >>> class Square(Function):
-    ...     @staticmethod
-    ...     def forward(ctx, x):
-    ...         ctx.save_for_backward(x)
-    ...         return x * x
-    ...
-    ...     @staticmethod
-    ...     def backward(ctx, g):
-    ...         (x,) = ctx.saved_tensors
-    ...         return 2 * x * g
-    >>> w = ne.tensor([3.0], requires_grad=True)
-    >>> Square.apply(w).backward(); w.grad
-    array([6.], dtype=float32)
+    >>> w = ne.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    >>> loss = (w * w).sum() + w.relu().sum()
+    >>> loss.backward(); w.grad
+    array([ 3., -4.,  7.], dtype=float32)
+    >>> with no_grad():
+    ...     frozen = w * 2
+    >>> frozen.requires_grad, is_grad_enabled()
+    (False, True)
 """
 
 from __future__ import annotations
