@@ -175,3 +175,29 @@ def test_ladder_beats_supervised_with_100_labels(digits):
     print(f"Ladder (100 labels + {len(xtr)} unlabelled) {acc[1.0]:.3f} vs same network on the labels alone "
           f"{acc[0.0]:.3f}")
     assert acc[1.0] > acc[0.0] and acc[1.0] > 0.9
+
+
+def test_ladder_normalise_is_batch_norm():
+    """The ladder's per-layer normalisation is the batchnorm kernel without affine: batch statistics and a
+    running update (unbiased variance) in training, running statistics in eval; float64 oracle, gradcheck."""
+    from nnengine.autograd import gradcheck
+
+    m = Ladder([6, 5, 3], momentum=0.25)
+    z = np.random.default_rng(0).standard_normal((9, 5)).astype(np.float32) * 3 + 1
+    z64 = z.astype(np.float64)
+    mean, var = z64.mean(0), z64.var(0)
+    y, got_mean, got_var = m._normalise(ne.tensor(z), 0, update=True)
+    np.testing.assert_allclose(y.numpy(), (z64 - mean) / np.sqrt(var + m.eps), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got_mean.numpy(), mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_var.numpy(), var, rtol=1e-5)
+    np.testing.assert_allclose(m.running_mean_0, 0.25 * mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m.running_var_0, 0.75 + 0.25 * var * 9 / 8, rtol=1e-5)
+    before = m.running_mean_1.copy()
+    m._normalise(ne.tensor(z), 1, update=False)  # the noisy path leaves the running statistics alone
+    np.testing.assert_array_equal(m.running_mean_1, before)
+    assert gradcheck(lambda t: m._normalise(t, 1, update=False)[0], [ne.tensor(z, requires_grad=True)])
+    m.eval()
+    y, got_mean, _ = m._normalise(ne.tensor(z), 0, update=False)
+    rm, rv = m.running_mean_0.astype(np.float64), m.running_var_0.astype(np.float64)
+    np.testing.assert_allclose(y.numpy(), (z64 - rm) / np.sqrt(rv + m.eps), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got_mean.numpy(), rm)

@@ -25,8 +25,10 @@ def _as_buffer(v: Any, name: str, c: int) -> Optional[np.ndarray]:
 
 
 class BatchNormFn(Function):
+    """``F.batch_norm``'s node; ``stats``, a list when given, receives the (mean, biased variance) it used."""
+
     @staticmethod
-    def forward(ctx, x, w, b, rm, rv, training, momentum, eps):
+    def forward(ctx, x, w, b, rm, rv, training, momentum, eps, stats=None):
         shape = x.shape
         x3 = f32c(x.reshape(shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))))  # N may be 0
         if training:
@@ -42,6 +44,9 @@ class BatchNormFn(Function):
             y = _core.batchnorm_forward_eval(x3, f32c(rm), f32c(rv), w, b, eps)
             mean = f32c(rm).copy()
             invstd = (1.0 / np.sqrt(rv.astype(np.float64) + eps)).astype(np.float32)
+            var = f32c(rv).copy()
+        if stats is not None:
+            stats.extend((mean, var))
         ctx.save_for_backward(x3, mean, invstd, w)
         ctx.training = training
         ctx.shape = shape

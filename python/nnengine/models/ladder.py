@@ -12,6 +12,7 @@ from .. import nn
 from .. import random as _random
 from ..autograd import no_grad
 from ..data.loader import DataLoader, TensorDataset
+from ..functional._batchnorm import BatchNormFn
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from ._common import adam, as_array, fit_steps, gaussian
@@ -67,20 +68,14 @@ class Ladder(nn.Module):
 
     # ------------------------------------------------------------------ encoder
     def _normalise(self, z: Tensor, i: int, update: bool) -> Tuple[Tensor, Tensor, Tensor]:
-        if self.training:
-            mean = z.mean(0)
-            var = ((z - mean) * (z - mean)).mean(0)
-            if update:
-                m = self.momentum
-                rm, rv = getattr(self, f"running_mean_{i}"), getattr(self, f"running_var_{i}")
-                rm *= 1 - m
-                rm += m * mean.data
-                rv *= 1 - m
-                rv += m * var.data * len(z.data) / max(len(z.data) - 1, 1)
-        else:
-            mean = Tensor(getattr(self, f"running_mean_{i}"))
-            var = Tensor(getattr(self, f"running_var_{i}"))
-        return (z - mean) / (var + self.eps).sqrt(), mean, var
+        """Batch norm without affine (the batchnorm kernel): batch statistics in training (the running ones
+        updated when ``update``), running statistics in eval; also returns the (mean, variance) used."""
+        keep = update or not self.training
+        rm = getattr(self, f"running_mean_{i}") if keep else None
+        rv = getattr(self, f"running_var_{i}") if keep else None
+        stats: List[np.ndarray] = []
+        y = BatchNormFn.apply(z, None, None, rm, rv, self.training, self.momentum, self.eps, stats)
+        return y, Tensor(stats[0]), Tensor(stats[1])
 
     def encode(self, x: Tensor, noisy: bool) -> Tuple[Tensor, Tensor, List[Tuple[Tensor, Tensor]]]:
         """``(logits, z_L, [(mean, var) per layer])`` of the clean or corrupted path.
