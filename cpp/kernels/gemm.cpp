@@ -12,6 +12,7 @@
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm_dot.h"
+#include "kernels/gemm_micro.h"
 #include "kernels/gemm_pack.h"
 #include "kernels/gemm_probe.h"
 
@@ -19,25 +20,6 @@ namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
-// Register tiles: MR rows x NV vectors of kLanes columns. Std is the general shape; Wide has fewer
-// rows and more columns (M a multiple of 8 but not of 12, e.g. 32 or 64, fills it exactly); Narrow
-// is one vector wide (outputs of 16 columns or fewer, e.g. a 10-class head).
-template <int MR_, int NV_, int EFF_>
-struct Tile {
-  static constexpr int MR = MR_, NV = NV_, NR = NV_ * kLanes;
-  // throughput relative to Std in percent, for the cost model: estimated from each tile's load/FMA mix
-  // and checked on 128x10x128 (Narrow) and 32/64-row products (Wide)
-  static constexpr int eff = EFF_;
-};
-#if defined(__AVX512F__)
-using TileStd = Tile<12, 2, 100>;
-using TileWide = Tile<8, 3, 97>;
-using TileNarrow = Tile<16, 1, 88>;
-#else  // AVX2 (16 ymm registers) and the 4-lane baseline (16 xmm registers)
-using TileStd = Tile<6, 2, 100>;
-using TileWide = Tile<4, 3, 95>;
-using TileNarrow = Tile<12, 1, 88>;
-#endif
 constexpr int NV = TileStd::NV;  // column vectors of the few-rows path
 constexpr int NR = TileStd::NR;
 // Blocking (KC, MC, NC and the "B fits in L2" limit) comes from the caches the CPU reports
@@ -49,113 +31,6 @@ constexpr int64_t kDirectACols = 64;      // up to this many columns, A is not p
 // Measured: reading in place wins at any row count when B is in L2; from L3, packing (row-sequential
 // reads that prefetch well) wins from ~128 rows.
 constexpr int64_t kDirectBRows = 64, kDirectBRowsL2 = 128;
-constexpr int64_t kPrefetchRows = 16;     // B read in place: rows ahead prefetched into L1 (twice that into L2)
-
-// Epilogue of a partial tile: tile holds alpha*acc (row stride tile_ld). Shared by the micro-kernel
-// and the few-rows path so a row's result never depends on which path (or how many rows) produced it.
-inline void store_edge(float* c, int64_t ldc, const float* tile, int tile_ld, int rows, int cols, float beta,
-                       bool first, const float* bias_row, const float* bias_col) {
-  for (int i = 0; i < rows; ++i) {
-    float* ci = c + i * ldc;
-    for (int j = 0; j < cols; ++j) {
-      float r = tile[i * tile_ld + j];
-      if (!first) {
-        r = r + ci[j];
-      } else {
-        if (beta != 0.f) r = beta * ci[j] + r;
-        if (bias_row) r = r + bias_row[i];
-        if (bias_col) r = r + bias_col[j];
-      }
-      ci[j] = r;
-    }
-  }
-}
-
-// acc[MR][NR] = sum_k a[k][i] * b[k][j]; then C = alpha*acc + (first ? beta*C + biases : C).
-// b advances by bstride floats per k: NR for a packed panel, ldb when reading row-major B in place.
-// DirectA: a points at row-major op(A) rows in place (row stride lda) instead of a packed panel.
-// One vector of the epilogue: alpha*acc + (first ? beta*old + biases : old), old being C's value.
-inline VecF tile_result(VecF acc, VecF va, VecF old, float beta, bool first, const float* bias_row, int i,
-                        const float* bias_col, VecF bc) {
-  VecF r = vmul(va, acc);
-  if (!first) return vadd(r, old);
-  if (beta != 0.f) r = vfma(vset1(beta), old, r);
-  if (bias_row) r = vadd(r, vset1(bias_row[i]));
-  if (bias_col) r = vadd(r, bc);
-  return r;
-}
-
-enum BSource { kPacked, kInPlace, kInPlaceCopy };
-
-template <class T, bool DirectA = false, BSource BSrc = kPacked>
-inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, int64_t bstride,
-                         float* c, int64_t ldc, int rows, int cols, float alpha, float beta, bool first,
-                         const float* bias_row, const float* bias_col, int64_t lda = 0,
-                         float* __restrict bcopy = nullptr) {
-  constexpr int MR = T::MR, NV = T::NV, NR = T::NR;
-  VecF acc[MR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[i][v] = vzero();
-  for (int64_t k = 0; k < kc; ++k) {
-    VecF bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = vload(b + v * kLanes);
-    if constexpr (BSrc != kPacked) {  // B read in place: each row is another page, so prefetch rows ahead
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
-        __builtin_prefetch(b + kPrefetchRows * bstride + v * kLanes, 0, 3);      // L2 -> L1
-        __builtin_prefetch(b + 2 * kPrefetchRows * bstride + v * kLanes, 0, 2);  // L3/memory -> L2
-      }
-    }
-    if constexpr (BSrc == kInPlaceCopy) {  // and keep a packed copy for the next row panels
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) vstore(bcopy + v * kLanes, bv[v]);
-      bcopy += NR;
-    }
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const VecF av = vset1(DirectA ? a[i * lda] : a[i]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[i][v] = vfma(av, bv[v], acc[i][v]);
-    }
-    a += DirectA ? 1 : MR;
-    b += bstride;
-  }
-  // Epilogue: C = alpha*acc + (first ? beta*C + biases : C). A partial tile does the same arithmetic
-  // on its valid lanes only (masked loads and stores).
-  const VecF va = vset1(alpha);
-  const bool full = rows == MR && cols == NR, need_c = !first || beta != 0.f;
-  VecF bc[NV] = {};
-  if (first && bias_col) {
-    for (int v = 0; v < NV; ++v) bc[v] = full ? vload(bias_col + v * kLanes) : vload_n(bias_col + v * kLanes, lanes(cols, v));
-  }
-  if (full) {
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
-        float* cv = c + i * ldc + v * kLanes;
-        vstore(cv, tile_result(acc[i][v], va, need_c ? vload(cv) : vzero(), beta, first, bias_row, i, bias_col, bc[v]));
-      }
-    return;
-  }
-  alignas(64) float tile[MR * NR];  // constant indices only, so acc stays in registers
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) vstore(tile + i * NR + v * kLanes, acc[i][v]);
-  for (int i = 0; i < rows; ++i)
-    for (int v = 0; v < NV; ++v) {
-      const int n = lanes(cols, v);
-      if (n == 0) break;
-      float* cv = c + i * ldc + v * kLanes;
-      const VecF r = tile_result(vload(tile + i * NR + v * kLanes), va, need_c ? vload_n(cv, n) : vzero(), beta, first,
-                                 bias_row, i, bias_col, bc[v]);
-      vstore_n(cv, r, n);
-    }
-}
 
 template <class T>
 int64_t nc_cols(const GemmBlocking& blk) {
