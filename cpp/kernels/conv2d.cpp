@@ -6,6 +6,7 @@
 
 #include "core/buffer.h"
 #include "core/parallel.h"
+#include "core/reduce.h"
 #include "core/simd.h"
 #include "kernels/conv2d_direct.h"
 #include "kernels/gemm.h"
@@ -297,7 +298,7 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
     return;
   }
   // Fixed chunking of the blocks (depends on the shape only): chunk c sums blocks [nb*c/nc, nb*(c+1)/nc)
-  // into its own partial; partials are added in chunk order.
+  // into its own partial; partials are added in chunk order (core/reduce.h).
   const int64_t nc = std::min<int64_t>(g.nblocks, 16);
   static thread_local ScratchBuf partbuf;
   float* parts = partbuf.get(static_cast<size_t>(nc * psize));
@@ -339,18 +340,8 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
       });
     }
   });
-  for (int64_t i = 0; i < wsize; ++i) {
-    if (!dw) break;
-    float acc = parts[i];
-    for (int64_t c = 1; c < nc; ++c) acc += parts[c * psize + i];
-    dw[i] = acc;
-  }
-  if (db)
-    for (int64_t k = 0; k < s.K; ++k) {
-      float acc = parts[wsize + k];
-      for (int64_t c = 1; c < nc; ++c) acc += parts[c * psize + wsize + k];
-      db[k] = acc;
-    }
+  if (dw) sum_partials(dw, parts, nc, psize, wsize);
+  if (db) sum_partials(db, parts + wsize, nc, psize, s.K);
 }
 
 }  // namespace

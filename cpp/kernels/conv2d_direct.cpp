@@ -9,6 +9,7 @@
 
 #include "core/buffer.h"
 #include "core/parallel.h"
+#include "core/reduce.h"
 #include "core/simd.h"
 
 namespace nne {
@@ -362,16 +363,8 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
       }
     }
   });
-  for (int64_t i = 0; dw && i < wsize; ++i) {
-    float acc = parts[i];
-    for (int64_t c = 1; c < nc; ++c) acc += parts[c * (wsize + s.K) + i];
-    dw[i] = acc;
-  }
-  for (int64_t k = 0; db && k < s.K; ++k) {
-    float acc = parts[wsize + k];
-    for (int64_t c = 1; c < nc; ++c) acc += parts[c * (wsize + s.K) + wsize + k];
-    db[k] = acc;
-  }
+  if (dw) sum_partials(dw, parts, nc, wsize + s.K, wsize);
+  if (db) sum_partials(db, parts + wsize, nc, wsize + s.K, s.K);
 }
 
 }  // namespace NNE_ISA_NS
