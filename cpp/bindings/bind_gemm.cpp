@@ -95,7 +95,7 @@ NNE_BIND_FAMILY(gemm) {
           if (reference)
             nne::sgemm_reference(g);
           else
-            nne::sgemm(g);
+            nne::gemm_kernels().sgemm(g);
         }
         return py::array(out);
       },

@@ -1,5 +1,5 @@
 // gemm_batched: a stack of float32 products c[i] = a[i or 0] @ b[i or 0] in one call (the N-D matmul's batch
-// loop in C++, not Python). Each product is the very nne::sgemm call _core.gemm makes for that pair, so a
+// loop in C++, not Python). Each product is the very GEMM call _core.gemm makes for that pair, so a
 // batched product is bit-identical to the per-matrix calls; the GIL is released once for the whole stack.
 // A batch of 1 on either side broadcasts (stride 0), as numpy's matmul does.
 #include <string>
@@ -40,7 +40,7 @@ NNE_BIND_FAMILY(gemm_batched) {
             g.A = pa + i * sa, g.lda = K;
             g.B = pb + i * sb, g.ldb = N;
             g.C = pc + i * M * N, g.ldc = N;
-            nne::sgemm(g);
+            nne::gemm_kernels().sgemm(g);
           }
         }
         return c;

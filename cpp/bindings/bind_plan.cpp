@@ -266,7 +266,7 @@ class NativePlan {
     g.trans_a = trans_a;
     g.M = M, g.N = N, g.K = K;
     g.A = A, g.lda = lda, g.B = B, g.ldb = ldb, g.C = C, g.ldc = N;
-    nne::sgemm(g);
+    nne::gemm_kernels().sgemm(g);
   }
   void backward_op(const Op& op, std::vector<std::vector<float>>& gslot, std::vector<std::vector<float>>& gleaf) {
     const std::vector<float>& gy = gslot[op.out];
@@ -371,7 +371,7 @@ class NativePlan {
         g.B = ptr(op.b), g.ldb = op.K;
         g.C = slot_ptr_[op.out], g.ldc = op.N;
         g.bias_col = ptr(op.c);
-        nne::sgemm(g);
+        nne::gemm_kernels().sgemm(g);
         break;
       }
       case kAct:

@@ -57,9 +57,20 @@ void dgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
                      const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
                      int64_t ldc);
 
-// Convenience: dispatches to the active ISA.
-void sgemm(const GemmArgs& g);
-
 }  // namespace nne
 
 NNE_DISPATCH(nne::GemmKernels, gemm)
+
+// How code reaches the GEMM (one route per side of the ISA boundary):
+// - a kernel (a file in cpp/kernels/, compiled once per ISA into nne::NNE_ISA_NS) calls `sgemm(g)`:
+//   the GEMM compiled for its own ISA, no dispatch (a kernel table of one ISA never mixes in another's);
+// - code outside the per-ISA kernels (bindings, plans) goes through the dispatch table like every
+//   other family: `nne::gemm_kernels().sgemm(g)`.
+#if defined(NNE_ISA_NS)
+namespace nne {
+namespace NNE_ISA_NS {
+extern const GemmKernels gemm;
+inline void sgemm(const GemmArgs& g) { gemm.sgemm(g); }
+}  // namespace NNE_ISA_NS
+}  // namespace nne
+#endif

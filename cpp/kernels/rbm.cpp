@@ -35,7 +35,7 @@ void sample(float* prob, float* state, const float* x, const float* W, const flo
   g.C = prob;
   g.ldc = s.out;
   g.bias_col = bias;
-  nne::sgemm(g);
+  sgemm(g);
   const int64_t out = s.out;
   const int64_t grain = out >= 4096 ? 1 : 4096 / out;
   parallel_for(0, s.N, grain, [&](int64_t b, int64_t e) {

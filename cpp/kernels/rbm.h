@@ -5,7 +5,7 @@
 //   state[n, j] = u(seed, n * out + j) < prob[n, j] ? 1 : 0               (skipped if state is null)
 // W is stored (H, V) as in PyTorch's Linear(V, H). Hidden given visible: x = v (N x V), op(W) = W^T
 // (trans_w = true, in = V, out = H); visible given hidden: x = h (N x H), op(W) = W (trans_w = false,
-// in = H, out = V). bias has `out` entries. The product runs on nne::sgemm with the bias fused; the
+// in = H, out = V). bias has `out` entries. The product runs on the GEMM (sgemm) with the bias fused; the
 // sigmoid (core/simd.h, rel. error ~4e-7) and the Bernoulli draw are fused in one pass over the output.
 // u is a counter-based uniform (splitmix64 of seed and the element's flat index, 24 bits), so the
 // samples depend only on (seed, index), never on the thread count or ISA.

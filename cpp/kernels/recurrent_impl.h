@@ -257,7 +257,7 @@ inline void gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const f
   g.C = C;
   g.ldc = ldc;
   g.bias_col = bias_col;
-  gemm.sgemm(g);
+  sgemm(g);
 }
 
 // Rows [x_t | h_prev] (T*B, I + H) of every step in time order: h_prev = h0 for the first step in time

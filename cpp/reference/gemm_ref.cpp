@@ -42,6 +42,4 @@ void dgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
   });
 }
 
-void sgemm(const GemmArgs& g) { gemm_kernels().sgemm(g); }
-
 }  // namespace nne
