@@ -218,7 +218,7 @@ def test_onnx_export_matches_onnxruntime(batch_first, tmp_path):
         for g, w in zip(got, want):
             assert g.shape == w.shape
             np.testing.assert_allclose(g, w.numpy(), rtol=1e-4, atol=1e-5)
-    with pytest.raises(ValueError, match="exports as self-attention"):
+    with pytest.raises(ValueError, match="exports with torch.s defaults"):
         export(nn.MultiheadAttention(16, 4, kdim=3), x, str(tmp_path / "bad.onnx"))
 
 

@@ -335,6 +335,20 @@ for _name, _args in {
     _mirrored(_name, _args)
 
 
+def _relu_or_gelu(layer: Any) -> int:
+    """An encoder/decoder layer's activation as torch's flag (1 relu, 2 exact gelu, 0 other); torch's
+    TransformerDecoderLayer keeps only the callable, so it is read from ``layer.activation`` there."""
+    flag = getattr(layer, "activation_relu_or_gelu", None)
+    if flag is not None:
+        return int(flag)
+    act, tf = layer.activation, _torch().nn.functional
+    if act is tf.relu or type(act).__name__ == "ReLU":
+        return 1
+    if act is tf.gelu or (type(act).__name__ == "GELU" and getattr(act, "approximate", "none") == "none"):
+        return 2
+    return 0
+
+
 @_register("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder",
            "Transformer")
 def _transformer(m: Any, ns: Any, path: str) -> Any:
@@ -342,7 +356,7 @@ def _transformer(m: Any, ns: Any, path: str) -> Any:
     name = _kind(m)
 
     def layer_args(layer: Any) -> Dict[str, Any]:
-        act = {1: "relu", 2: "gelu"}.get(int(layer.activation_relu_or_gelu))
+        act = {1: "relu", 2: "gelu"}.get(_relu_or_gelu(layer))
         if act is None:
             raise _unsupported(m, path, "an activation other than relu or gelu")
         return dict(d_model=layer.self_attn.embed_dim, nhead=layer.self_attn.num_heads,

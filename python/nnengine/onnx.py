@@ -10,9 +10,12 @@ Hardswish, Hardsigmoid, Softsign, PReLU, BatchNorm1d/2d (eval, running statistic
 GroupNorm (InstanceNormalization on the grouped view + affine), InstanceNorm1d/2d/3d (batched or unbatched input), Dropout and
 Identity (identity), Flatten, Unflatten, RNN, LSTM and GRU (stacked, bidirectional, batch_first; zero initial
 state; GRU with linear_before_reset=1, PyTorch's b_hn placement), RNNCell/LSTMCell/GRUCell, Embedding (Gather on
-int64 ids), MultiheadAttention (as
-self-attention m(x, x, x): outputs attn_output and the head-averaged weights), TransformerEncoderLayer (relu
-or gelu, no masks), Sequential, and the
+int64 ids), MultiheadAttention (self-attention m(x, x, x), or (query, key, value[, key_padding_mask, None,
+attn_mask]); outputs attn_output and the head-averaged weights), TransformerEncoderLayer, TransformerDecoderLayer,
+TransformerEncoder, TransformerDecoder and Transformer (relu or gelu, post- or pre-norm; masks bool or additive float,
+as graph inputs or constants), the losses MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
+KLDivLoss, CosineEmbeddingLoss, MarginRankingLoss, NLLLoss and CrossEntropyLoss (a graph (input, target[, ...]) ->
+loss for every reduction), Sequential, and the
 models LogisticRegression, MLP, LeNet5 and CharLSTM. Anything else raises ``NotImplementedError`` naming the
 layer. ``register(cls)`` adds a converter for your own Module.
 
@@ -582,74 +585,382 @@ def _embedding(g: _Graph, m: nn.Embedding, x_name: str, x: Any, path: str):
 
 
 # ============================================================================= attention
-def _mha_graph(g: _Graph, m: nn.MultiheadAttention, x_name: str, path: str, batch_first: bool,
-               weights: bool) -> Tuple[str, Optional[str]]:
-    """Self-attention of ``x_name`` ((N, L, E) when ``batch_first`` else (L, N, E)); returns the attention
-    output in the same layout and, with ``weights``, the head-averaged weights (N, L, L)."""
+def _additive_mask(g: _Graph, name: str, value: Any, heads: int) -> str:
+    """An attention mask as the additive float term of the (N, H, L, S) scores: bool True -> -inf, float as is;
+    a 3-D (N*H, L, S) mask is viewed as (N, H, L, S)."""
+    arr = np.asarray(_as_array(value))
+    if arr.dtype == np.bool_:
+        name = g.node("Where", [name, g.const(np.float32(-np.inf), "neg_inf"), g.const(np.float32(0.0), "zero")],
+                      "mask_add")
+    if arr.ndim == 3:
+        name = _reshape(g, name, [-1, heads] + list(arr.shape[1:]))
+    return name
+
+
+def _mha_graph(g: _Graph, m: nn.MultiheadAttention, q_name: str, k_name: str, v_name: str, path: str,
+               batch_first: bool, weights: bool, attn_mask: Optional[Tuple[str, Any]] = None,
+               key_padding_mask: Optional[Tuple[str, Any]] = None) -> Tuple[str, Optional[str]]:
+    """Attention of ``q_name`` over ``k_name`` / ``v_name`` (equal names share one projection), each (N, L, E)
+    when ``batch_first`` else (L, N, E); masks are (graph name, example value) pairs with torch's meaning (bool
+    True = not allowed, float = added). Returns the output in the input's layout and, with ``weights``, the
+    head-averaged weights (N, L, S)."""
     if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
-        raise ValueError(f"onnx.export: MultiheadAttention at '{path}' exports as self-attention with torch's "
-                         "defaults (kdim = vdim = embed_dim, add_bias_kv=False, add_zero_attn=False)")
+        raise ValueError(f"onnx.export: MultiheadAttention at '{path}' exports with torch's defaults "
+                         "(kdim = vdim = embed_dim, add_bias_kv=False, add_zero_attn=False)")
     E, H, D = m.embed_dim, m.num_heads, m.head_dim
-    x = x_name if batch_first else g.node("Transpose", [x_name], "to_batch_major", perm=[1, 0, 2])
-    qkv = _dense(g, x, m.in_proj_weight.data, None if m.in_proj_bias is None else m.in_proj_bias.data)
-    q, k, v = g.node("Split", [qkv, g.ints([E, E, E], "split")], "qkv", outputs=3, axis=2)
+    w, b = m.in_proj_weight.data, None if m.in_proj_bias is None else m.in_proj_bias.data
+
+    def proj(t: str, lo: int, hi: int) -> str:  # rows lo:hi of the packed in-projection, on batch-major input
+        t = t if batch_first else g.node("Transpose", [t], "to_batch_major", perm=[1, 0, 2])
+        return _dense(g, t, w[lo:hi], None if b is None else b[lo:hi])
+
+    if q_name == k_name == v_name:
+        q, k, v = g.node("Split", [proj(q_name, 0, 3 * E), g.ints([E, E, E], "split")], "qkv", outputs=3, axis=2)
+    elif k_name == v_name:
+        q = proj(q_name, 0, E)
+        k, v = g.node("Split", [proj(k_name, E, 3 * E), g.ints([E, E], "split")], "kv", outputs=2, axis=2)
+    else:
+        q, k, v = proj(q_name, 0, E), proj(k_name, E, 2 * E), proj(v_name, 2 * E, 3 * E)
 
     def heads(t: str, perm: List[int]) -> str:  # (N, L, E) -> (N, L, H, D) -> perm
         return g.node("Transpose", [_reshape(g, t, [0, 0, H, D])], "heads", perm=perm)
 
     scores = g.node("MatMul", [heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])], "scores")
     scores = g.node("Mul", [scores, g.const(np.float32(default_scale(D)), "scale")], "scaled")
+    if attn_mask is not None:
+        scores = g.node("Add", [scores, _additive_mask(g, *attn_mask, H)], "masked")
+    if key_padding_mask is not None:  # (N, S) -> (N, 1, 1, S)
+        kpm = g.node("Unsqueeze", [_additive_mask(g, *key_padding_mask, H), g.ints([1, 2], "axes")], "kpm")
+        scores = g.node("Add", [scores, kpm], "padded")
     attn = g.node("Softmax", [scores], "attn", axis=-1)
     out = g.node("MatMul", [attn, heads(v, [0, 2, 1, 3])], "weighted")
     out = _reshape(g, g.node("Transpose", [out], "merge_heads", perm=[0, 2, 1, 3]), [0, 0, E])
     out = _dense(g, out, m.out_proj.weight.data, None if m.out_proj.bias is None else m.out_proj.bias.data)
     if not batch_first:
         out = g.node("Transpose", [out], "to_time_major", perm=[1, 0, 2])
-    w = g.node("ReduceMean", [attn], "attn_weights", axes=[1], keepdims=0) if weights else None
-    return out, w
+    wts = g.node("ReduceMean", [attn], "attn_weights", axes=[1], keepdims=0) if weights else None
+    return out, wts
+
+
+def _args(x_name: Any, x: Any, n: int) -> Tuple[List[Any], List[Any]]:
+    """A converter's inputs as ``n`` (name, value) slots: one input, or a list from a multi-input export
+    (None for an argument not given)."""
+    names, values = (list(x_name), list(x)) if isinstance(x_name, (tuple, list)) else ([x_name], [x])
+    if len(names) > n:
+        raise ValueError(f"onnx.export: expected at most {n} inputs, got {len(names)}")
+    return names + [None] * (n - len(names)), values + [None] * (n - len(values))
+
+
+def _mask(names: List[Any], values: List[Any], i: int) -> Optional[Tuple[str, Any]]:
+    return None if names[i] is None else (names[i], values[i])
 
 
 @register(nn.MultiheadAttention)
-def _multihead_attention(g: _Graph, m: nn.MultiheadAttention, x_name: str, x: Any, path: str):
-    """Self-attention ``m(x, x, x)``: outputs (attn_output, head-averaged attn_weights), as torch's export."""
-    if x.ndim != 3:
-        raise ValueError(f"onnx.export: MultiheadAttention at '{path}' needs batched 3-D input, got shape {x.shape}")
-    out, w = _mha_graph(g, m, x_name, path, m.batch_first, True)
-    xt = x if isinstance(x, Tensor) else Tensor(x)
-    return (out, w), m(xt, xt, xt)
+def _multihead_attention(g: _Graph, m: nn.MultiheadAttention, x_name: Any, x: Any, path: str):
+    """Self-attention ``m(x, x, x)`` for one input, else torch's positional ``(query, key, value[,
+    key_padding_mask, None, attn_mask])`` (need_weights stays True). Outputs (attn_output, head-averaged
+    attn_weights), as torch's export."""
+    names, vals = _args(x_name, x, 6)
+    if names[1] is None:
+        names[1:3], vals[1:3] = [names[0]] * 2, [vals[0]] * 2
+    if names[2] is None or names[4] is not None:
+        raise ValueError(f"onnx.export: MultiheadAttention at '{path}' takes x or (query, key, value[, "
+                         "key_padding_mask, None, attn_mask])")
+    if np.ndim(vals[0]) != 3:
+        raise ValueError(f"onnx.export: MultiheadAttention at '{path}' needs batched 3-D input, got shape "
+                         f"{np.shape(vals[0])}")
+    out, w = _mha_graph(g, m, names[0], names[1], names[2], path, m.batch_first, True, _mask(names, vals, 5),
+                        _mask(names, vals, 3))
+    return (out, w), m(_tensor(vals[0]), _tensor(vals[1]), _tensor(vals[2]), key_padding_mask=vals[3],
+                       attn_mask=vals[5])
+
+
+def _tensor(v: Any) -> Tensor:
+    return v if isinstance(v, Tensor) else Tensor(v)
+
+
+_H = Tuple[str, Tensor]  # a (graph name, nnengine value) pair
+
+
+def _block_graph(g: _Graph, m: Any, path: str, h: _H, blocks: List[Callable[[_H], _H]]) -> _H:
+    """The residual blocks of an encoder/decoder layer: post-norm norm_i(h + block_i(h)), or pre-norm
+    h + block_i(norm_i(h)) with ``norm_first``; the last block is the feed-forward network."""
+    act = nn.ReLU() if m.activation_relu_or_gelu == 1 else nn.GELU()
+
+    def ff(a: _H) -> _H:
+        a = _convert(g, m.linear1, *a, _child(path, "linear1"))
+        a = _convert(g, act, *a, _child(path, "activation"))
+        return _convert(g, m.linear2, *a, _child(path, "linear2"))
+
+    for i, block in enumerate(blocks + [ff], 1):
+        norm = getattr(m, f"norm{i}")
+        if m.norm_first:
+            b = block(_convert(g, norm, *h, _child(path, f"norm{i}")))
+            h = g.node("Add", [h[0], b[0]], "residual"), h[1] + b[1]
+        else:
+            b = block(h)
+            h = _convert(g, norm, g.node("Add", [h[0], b[0]], "residual"), h[1] + b[1], _child(path, f"norm{i}"))
+    return h
+
+
+def _attn_block(g: _Graph, attn: nn.MultiheadAttention, path: str, mem: Optional[_H], mask: Optional[Tuple[str, Any]],
+                kpm: Optional[Tuple[str, Any]]) -> Callable[[_H], _H]:
+    def block(h: _H) -> _H:
+        kv = h if mem is None else mem
+        name = _mha_graph(g, attn, h[0], kv[0], kv[0], path, attn.batch_first, False, mask, kpm)[0]
+        value = attn(h[1], kv[1], kv[1], attn_mask=None if mask is None else mask[1],
+                     key_padding_mask=None if kpm is None else kpm[1], need_weights=False)[0]
+        return name, value
+    return block
+
+
+def _check_layer(m: Any, x: Any, path: str) -> None:
+    if np.ndim(x) != 3 or m.activation_relu_or_gelu == 0:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' exports batched 3-D input with a relu or "
+                         f"gelu activation, got shape {np.shape(x)}")
 
 
 @register(nn.TransformerEncoderLayer)
-def _encoder_layer(g: _Graph, m: nn.TransformerEncoderLayer, x_name: str, x: Any, path: str):
-    """Eval-mode TransformerEncoderLayer without masks, composed of the self-attention graph and the Linear,
-    LayerNorm and ReLU / GELU converters."""
-    if x.ndim != 3 or m.activation_relu_or_gelu == 0:
-        raise ValueError(f"onnx.export: TransformerEncoderLayer at '{path}' exports batched 3-D input with a relu "
-                         f"or gelu activation, got shape {x.shape}")
-    act = nn.ReLU() if m.activation_relu_or_gelu == 1 else nn.GELU()
-    x = x if isinstance(x, Tensor) else Tensor(x)
+def _encoder_layer(g: _Graph, m: nn.TransformerEncoderLayer, x_name: Any, x: Any, path: str):
+    """Eval-mode TransformerEncoderLayer on ``src`` or ``(src, src_mask, src_key_padding_mask)`` (masks as graph
+    inputs; bool or additive float), composed of the attention graph and the Linear, LayerNorm and ReLU / GELU
+    converters."""
+    names, vals = _args(x_name, x, 3)
+    _check_layer(m, vals[0], path)
+    sa = _attn_block(g, m.self_attn, _child(path, "self_attn"), None, _mask(names, vals, 1), _mask(names, vals, 2))
+    return _block_graph(g, m, path, (names[0], _tensor(vals[0])), [sa])
 
-    def sa(h_name: str, h: Tensor) -> Tuple[str, Tensor]:
-        name = _mha_graph(g, m.self_attn, h_name, _child(path, "self_attn"), m.self_attn.batch_first, False)[0]
-        return name, m.self_attn(h, h, h, need_weights=False)[0]
 
-    def ff(h_name: str, h: Tensor) -> Tuple[str, Tensor]:
-        h_name, h = _convert(g, m.linear1, h_name, h, _child(path, "linear1"))
-        h_name, h = _convert(g, act, h_name, h, _child(path, "activation"))
-        return _convert(g, m.linear2, h_name, h, _child(path, "linear2"))
+@register(nn.TransformerDecoderLayer)
+def _decoder_layer(g: _Graph, m: nn.TransformerDecoderLayer, x_name: Any, x: Any, path: str):
+    """Eval-mode TransformerDecoderLayer on ``(tgt, memory[, tgt_mask, memory_mask, tgt_key_padding_mask,
+    memory_key_padding_mask])``: masked self-attention, attention over memory, feed-forward."""
+    names, vals = _args(x_name, x, 6)
+    if names[1] is None:
+        raise ValueError(f"onnx.export: TransformerDecoderLayer at '{path}' needs (tgt, memory, ...) inputs")
+    _check_layer(m, vals[0], path)
+    sa = _attn_block(g, m.self_attn, _child(path, "self_attn"), None, _mask(names, vals, 2), _mask(names, vals, 4))
+    ca = _attn_block(g, m.multihead_attn, _child(path, "multihead_attn"), (names[1], _tensor(vals[1])),
+                     _mask(names, vals, 3), _mask(names, vals, 5))
+    return _block_graph(g, m, path, (names[0], _tensor(vals[0])), [sa, ca])
 
-    def add(a: Tuple[str, Tensor], b: Tuple[str, Tensor]) -> Tuple[str, Tensor]:
-        return g.node("Add", [a[0], b[0]], "residual"), a[1] + b[1]
 
-    def norm(i: int, h: Tuple[str, Tensor]) -> Tuple[str, Tensor]:
-        return _convert(g, getattr(m, f"norm{i}"), h[0], h[1], _child(path, f"norm{i}"))
+def _stack(g: _Graph, m: Any, names: List[Any], vals: List[Any], path: str) -> _H:
+    """TransformerEncoder / TransformerDecoder: every layer on the same extra inputs, then the optional norm."""
+    h: _H = (names[0], _tensor(vals[0]))
+    for i, layer in enumerate(m.layers):
+        h = _convert(g, layer, [h[0]] + names[1:], [h[1]] + vals[1:], _child(path, f"layers.{i}"))
+    return h if m.norm is None else _convert(g, m.norm, *h, _child(path, "norm"))
 
-    h = (x_name, x)
-    if m.norm_first:
-        h = add(h, sa(*norm(1, h)))
-        return add(h, ff(*norm(2, h)))
-    h = norm(1, add(h, sa(*h)))
-    return norm(2, add(h, ff(*h)))
+
+@register(nn.TransformerEncoder)
+def _encoder(g: _Graph, m: nn.TransformerEncoder, x_name: Any, x: Any, path: str):
+    """``src`` or ``(src, mask, src_key_padding_mask)``."""
+    return _stack(g, m, *_args(x_name, x, 3), path)
+
+
+@register(nn.TransformerDecoder)
+def _decoder(g: _Graph, m: nn.TransformerDecoder, x_name: Any, x: Any, path: str):
+    """``(tgt, memory[, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask])``."""
+    return _stack(g, m, *_args(x_name, x, 6), path)
+
+
+@register(nn.Transformer)
+def _transformer(g: _Graph, m: nn.Transformer, x_name: Any, x: Any, path: str):
+    """``(src, tgt[, src_mask, tgt_mask, memory_mask, src_key_padding_mask, tgt_key_padding_mask,
+    memory_key_padding_mask])``, torch's argument order; the encoder's output is the decoder's memory."""
+    n, v = _args(x_name, x, 8)
+    if n[1] is None:
+        raise ValueError(f"onnx.export: Transformer at '{path}' needs (src, tgt, ...) inputs")
+    mem = _convert(g, m.encoder, [n[0], n[2], n[5]], [v[0], v[2], v[5]], _child(path, "encoder"))
+    return _convert(g, m.decoder, [n[1], mem[0], n[3], n[4], n[6], n[7]], [v[1], mem[1], v[3], v[4], v[6], v[7]],
+                    _child(path, "decoder"))
+
+
+# ============================================================================= losses
+# A loss exports as the graph (input, target[, ...]) -> loss: a scalar for 'mean' / 'sum' (and KLDivLoss's
+# 'batchmean'), the elementwise loss for 'none'.
+def _loss_args(m: Module, x_name: Any, x: Any, n: int, path: str) -> Tuple[List[str], List[Any]]:
+    names, vals = _args(x_name, x, n)
+    if any(v is None for v in names):
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs {n} inputs (input, target...), got "
+                         f"{sum(v is not None for v in names)}")
+    return names, vals
+
+
+def _reduced(g: _Graph, per: str, reduction: str) -> str:
+    if reduction == "none":
+        return per
+    return g.node("ReduceSum" if reduction == "sum" else "ReduceMean", [per], reduction, keepdims=0)
+
+
+def _sub(g: _Graph, a: str, b: str) -> str:
+    return g.node("Sub", [a, b], "diff")
+
+
+def _mul(g: _Graph, a: str, b: str, hint: str = "mul") -> str:
+    return g.node("Mul", [a, b], hint)
+
+
+def _buffer(v: Any) -> Optional[np.ndarray]:
+    return None if v is None else np.asarray(_as_array(v), np.float32)
+
+
+def _weighted(g: _Graph, per: str, weight: Any) -> str:
+    w = _buffer(weight)
+    return per if w is None else _mul(g, per, g.const(w, "loss_weight"), "weighted")
+
+
+@register(nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss)
+def _pointwise_loss(g: _Graph, m: Any, x_name: Any, x: Any, path: str):
+    """(input - target)^2, |input - target|, smooth L1 (beta) and Huber (delta), then the reduction."""
+    (a, t), vals = _loss_args(m, x_name, x, 2, path)
+    d = _sub(g, a, t)
+    if isinstance(m, nn.MSELoss):
+        per = _mul(g, d, d, "mse")
+    else:
+        ad = g.node("Abs", [d], "abs_diff")
+        k = m.beta if isinstance(m, nn.SmoothL1Loss) else getattr(m, "delta", None)
+        if k is None or k == 0.0:  # L1Loss, and SmoothL1Loss with beta = 0
+            per = ad
+        else:
+            square = _mul(g, _mul(g, d, d), _scalar(g, 0.5 / k if isinstance(m, nn.SmoothL1Loss) else 0.5))
+            linear = _sub(g, ad, _scalar(g, 0.5 * k))
+            if isinstance(m, nn.HuberLoss):
+                linear = _mul(g, linear, _scalar(g, k))
+            per = g.node("Where", [g.node("Less", [ad, _scalar(g, k)], "quadratic"), square, linear], "point_loss")
+    return _reduced(g, per, m.reduction), m(_tensor(vals[0]), _tensor(vals[1]))
+
+
+@register(nn.BCELoss)
+def _bce(g: _Graph, m: nn.BCELoss, x_name: Any, x: Any, path: str):
+    """-(t log p + (1 - t) log(1 - p)), each log clamped at -100 as torch's; times ``weight``."""
+    (p, t), vals = _loss_args(m, x_name, x, 2, path)
+    lo = _scalar(g, -100.0)
+    lp = g.node("Max", [g.node("Log", [p], "log_p"), lo], "log_p_clamped")
+    l1p = g.node("Max", [g.node("Log", [_sub(g, _scalar(g, 1.0), p)], "log_1mp"), lo], "log_1mp_clamped")
+    s = g.node("Add", [_mul(g, t, lp), _mul(g, _sub(g, _scalar(g, 1.0), t), l1p)], "bce_sum")
+    per = _weighted(g, g.node("Neg", [s], "bce"), m.weight)
+    return _reduced(g, per, m.reduction), m(_tensor(vals[0]), _tensor(vals[1]))
+
+
+@register(nn.BCEWithLogitsLoss)
+def _bce_logits(g: _Graph, m: nn.BCEWithLogitsLoss, x_name: Any, x: Any, path: str):
+    """(1 - t) z + (1 + (pos_weight - 1) t) softplus(-z), softplus(-z) = max(-z, 0) + log(1 + exp(-|z|));
+    times ``weight``."""
+    (z, t), vals = _loss_args(m, x_name, x, 2, path)
+    neg_abs = g.node("Neg", [g.node("Abs", [z], "abs_z")], "neg_abs_z")
+    sp = g.node("Add", [g.node("Relu", [g.node("Neg", [z], "neg_z")], "relu_neg_z"),
+                        g.node("Log", [g.node("Add", [g.node("Exp", [neg_abs], "exp"), _scalar(g, 1.0)], "one_p")],
+                               "log1p")], "softplus_neg_z")
+    pw = _buffer(m.pos_weight)
+    if pw is not None:  # 1 + (pos_weight - 1) t
+        lw = g.node("Add", [_mul(g, g.const(pw - 1.0, "pos_weight_m1"), t), _scalar(g, 1.0)], "log_weight")
+        sp = _mul(g, lw, sp)
+    per = g.node("Add", [_mul(g, _sub(g, _scalar(g, 1.0), t), z), sp], "bce_logits")
+    return _reduced(g, _weighted(g, per, m.weight), m.reduction), m(_tensor(vals[0]), _tensor(vals[1]))
+
+
+@register(nn.KLDivLoss)
+def _kl_div(g: _Graph, m: nn.KLDivLoss, x_name: Any, x: Any, path: str):
+    """t (log t - x) with 0 log 0 = 0, or exp(t) (t - x) with ``log_target``; 'batchmean' divides the sum by
+    the (dynamic) batch size."""
+    (a, t), vals = _loss_args(m, x_name, x, 2, path)
+    if m.log_target:
+        per = _mul(g, g.node("Exp", [t], "exp_t"), _sub(g, t, a))
+    else:
+        tlogt = g.node("Where", [g.node("Equal", [t, _scalar(g, 0.0)], "t_zero"), _scalar(g, 0.0),
+                                 _mul(g, t, g.node("Log", [t], "log_t"))], "xlogy")
+        per = _sub(g, tlogt, _mul(g, t, a))
+    if m.reduction == "batchmean":
+        n = g.node("Gather", [g.node("Shape", [a], "shape"), g.ints([0], "batch_axis")], "batch", axis=0)
+        n = g.node("Cast", [g.node("Squeeze", [n], "batch_scalar")], "batch_f", to=g.onnx.TensorProto.FLOAT)
+        out = g.node("Div", [_reduced(g, per, "sum"), n], "batchmean")
+    else:
+        out = _reduced(g, per, m.reduction)
+    return out, m(_tensor(vals[0]), _tensor(vals[1]))
+
+
+def _eq(g: _Graph, t: str, v: float) -> str:
+    return g.node("Cast", [g.node("Equal", [t, _scalar(g, v)], "eq")], "eq_f", to=g.onnx.TensorProto.FLOAT)
+
+
+@register(nn.CosineEmbeddingLoss, nn.MarginRankingLoss)
+def _margin_pair(g: _Graph, m: Any, x_name: Any, x: Any, path: str):
+    """(input1, input2, target): 1 - cos where t = 1, max(0, cos - margin) where t = -1 (cosine over the last
+    dimension, 1e-12 in each squared norm); or max(0, -t (x1 - x2) + margin)."""
+    (a, b, t), vals = _loss_args(m, x_name, x, 3, path)
+    margin = _scalar(g, float(m.margin), "margin")
+    if isinstance(m, nn.MarginRankingLoss):
+        per = g.node("Relu", [g.node("Add", [g.node("Neg", [_mul(g, t, _sub(g, a, b))], "neg"), margin], "m")],
+                     "margin_ranking")
+    else:
+        def dot(u: str, v: str) -> str:
+            return g.node("ReduceSum", [_mul(g, u, v), g.ints([-1], "axes")], "dot", keepdims=0)
+
+        eps = _scalar(g, 1e-12, "eps")
+        norms = _mul(g, g.node("Add", [dot(a, a), eps], "n1"), g.node("Add", [dot(b, b), eps], "n2"))
+        cos = g.node("Div", [dot(a, b), g.node("Sqrt", [norms], "norm")], "cos")
+        pos = _mul(g, _sub(g, _scalar(g, 1.0), cos), _eq(g, t, 1.0))
+        neg = _mul(g, g.node("Relu", [_sub(g, cos, margin)], "hinge"), _eq(g, t, -1.0))
+        per = g.node("Add", [pos, neg], "cosine_embedding")
+    return _reduced(g, per, m.reduction), m(_tensor(vals[0]), _tensor(vals[1]), _tensor(vals[2]))
+
+
+@register(nn.NLLLoss, nn.CrossEntropyLoss)
+def _nll_ce(g: _Graph, m: Any, x_name: Any, x: Any, path: str):
+    """NegativeLogLikelihoodLoss (weight, ignore_index, reduction) on the input, or on LogSoftmax over the class
+    axis for CrossEntropyLoss; label smoothing adds -(eps / C) sum_c w_c log p_c per non-ignored element, and
+    float targets shaped like the input are class probabilities. Unbatched (C,) input gets a batch of one."""
+    (a, t), vals = _loss_args(m, x_name, x, 2, path)
+    xv, tv = vals
+    tarr = np.asarray(_as_array(tv))
+    probs = isinstance(m, nn.CrossEntropyLoss) and tarr.dtype.kind == "f"
+    C, nd = np.shape(xv)[1 if np.ndim(xv) > 1 else 0], np.ndim(xv)
+    unbatched = nd == 1
+    if unbatched:
+        a = g.node("Unsqueeze", [a, g.ints([0], "axes")], "batch1")
+        t = g.node("Unsqueeze", [t, g.ints([0], "axes")], "batch1")
+        nd = 2
+    logp = g.node("LogSoftmax", [a], "log_softmax", axis=1) if isinstance(m, nn.CrossEntropyLoss) else a
+    w = _buffer(m.weight)
+    eps = float(getattr(m, "label_smoothing", 0.0))
+    wshape = (1, C) + (1,) * (nd - 2)
+
+    def class_sum(v: str) -> str:  # sum over the class axis of v * weight
+        v = v if w is None else _mul(g, v, g.const(w.reshape(wshape), "class_weight"))
+        return g.node("ReduceSum", [v, g.ints([1], "axes")], "class_sum", keepdims=0)
+
+    if probs:
+        tp = t
+        if eps > 0:
+            tp = g.node("Add", [_mul(g, t, _scalar(g, 1.0 - eps)), _scalar(g, eps / C)], "smoothed")
+        per = g.node("Neg", [class_sum(_mul(g, tp, logp))], "ce_probs")
+        out = g.node("ReduceMean", [per], "mean", keepdims=0) if m.reduction == "mean" else _reduced(g, per,
+                                                                                                   m.reduction)
+    elif eps == 0.0:
+        ins = [logp, t] + ([g.const(w, "class_weight")] if w is not None else [])
+        out = g.node("NegativeLogLikelihoodLoss", ins, "nll", reduction=m.reduction, ignore_index=int(m.ignore_index))
+    else:
+        ins = [logp, t] + ([g.const(w, "class_weight")] if w is not None else [])
+        nll = g.node("NegativeLogLikelihoodLoss", ins, "nll", reduction="none", ignore_index=int(m.ignore_index))
+        valid = g.node("Not", [g.node("Equal", [t, g.const(np.int64(m.ignore_index), "ignore", np.int64)], "ign")],
+                       "valid")
+        valid_f = g.node("Cast", [valid], "valid_f", to=g.onnx.TensorProto.FLOAT)
+        smooth = _mul(g, g.node("Neg", [class_sum(logp)], "smooth"), _mul(g, valid_f, _scalar(g, 1.0 / C)))
+        per = g.node("Add", [_mul(g, nll, _scalar(g, 1.0 - eps)), _mul(g, smooth, _scalar(g, eps))], "ce_smooth")
+        if m.reduction == "mean":  # sum / sum of the non-ignored elements' class weights
+            if w is None:
+                row_w = valid_f
+            else:
+                safe_t = g.node("Where", [valid, t, g.const(np.int64(0), "zero_id", np.int64)], "safe_target")
+                row_w = _mul(g, g.node("Gather", [g.const(w, "class_weight"), safe_t], "row_weight", axis=0), valid_f)
+            out = g.node("Div", [_reduced(g, per, "sum"), _reduced(g, row_w, "sum")], "mean")
+        else:
+            out = _reduced(g, per, m.reduction)
+    if unbatched and m.reduction == "none":
+        out = g.node("Squeeze", [out, g.ints([0], "axes")], "unbatch")
+    return out, m(_tensor(xv), tv if not probs else _tensor(tv))
 
 
 # ============================================================================= models
@@ -703,7 +1014,35 @@ _register_optional_models()
 
 
 # ============================================================================= export
-_SEQ_FIRST = (nn.RNNBase, nn.MultiheadAttention, nn.TransformerEncoderLayer)  # (L, N, ...) input unless batch_first: batch is dim 1
+_SEQ_FIRST = (nn.RNNBase, nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer,
+              nn.TransformerEncoder, nn.TransformerDecoder, nn.Transformer)  # (L, N, ...) unless batch_first
+_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss, nn.BCEWithLogitsLoss, nn.KLDivLoss,
+           nn.CosineEmbeddingLoss, nn.MarginRankingLoss, nn.NLLLoss, nn.CrossEntropyLoss)
+# the batch axis of each positional input of a sequence model: "seq" = a sequence (dim 1 when time-major),
+# None = none (an (L, S) attention mask), 0 = a (N, S) key padding mask
+_SEQ_INPUT_AXES: Dict[type, Tuple[Any, ...]] = {
+    nn.MultiheadAttention: ("seq", "seq", "seq", 0, None, None),
+    nn.TransformerEncoderLayer: ("seq", None, 0), nn.TransformerEncoder: ("seq", None, 0),
+    nn.TransformerDecoderLayer: ("seq", "seq", None, None, 0, 0), nn.TransformerDecoder: ("seq", "seq", None, None, 0, 0),
+    nn.Transformer: ("seq", "seq", None, None, None, 0, 0, 0),
+}
+
+
+def _batch_first(model: Module) -> bool:
+    if isinstance(model, (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)):
+        return model.self_attn.batch_first
+    if isinstance(model, (nn.TransformerEncoder, nn.TransformerDecoder)):
+        return _batch_first(model.layers[0]) if len(model.layers) else True
+    return getattr(model, "batch_first", True)
+
+
+def _batch_axes(model: Module, values: List[Any]) -> List[Optional[int]]:
+    """The batch dimension of each input (None: none), for ``dynamic_batch``."""
+    if isinstance(model, _LOSSES):
+        return [0 if np.ndim(v) else None for v in values]
+    seq = 1 if isinstance(model, _SEQ_FIRST) and not _batch_first(model) else 0
+    kinds = _SEQ_INPUT_AXES.get(type(model), ())
+    return [seq if i >= len(kinds) or kinds[i] == "seq" else kinds[i] for i in range(len(values))]
 
 
 def _flat(names: Any, values: Any) -> List[Tuple[str, Any]]:
@@ -713,19 +1052,54 @@ def _flat(names: Any, values: Any) -> List[Tuple[str, Any]]:
 
 
 def _elem_type(onnx: Any, arr: np.ndarray) -> int:
+    if arr.dtype == np.bool_:
+        return onnx.TensorProto.BOOL
     if arr.dtype.kind in "iu":
         return onnx.TensorProto.INT64
     return onnx.TensorProto.FLOAT
 
 
+def _example(v: Any, where: str) -> Tuple[Any, np.ndarray]:
+    """An example input as (value for the model, array for the graph): float -> float32 Tensor, integer ->
+    int64 array, bool -> bool array."""
+    x = v if isinstance(v, Tensor) else np.asarray(_as_array(v))
+    arr = x.data if isinstance(x, Tensor) else x
+    if arr.dtype.kind == "f":
+        arr = np.asarray(arr, np.float32)
+        return Tensor(arr), arr
+    if arr.dtype.kind in "iu":
+        arr = arr.astype(np.int64)
+        return arr, arr
+    if arr.dtype == np.bool_:
+        return arr, arr
+    raise TypeError(f"{where}: expected a float, integer or bool array, got dtype {arr.dtype}")
+
+
+def _forward_names(model: Module, n: int) -> List[str]:
+    import inspect
+
+    try:
+        params = [p.name for p in inspect.signature(model.forward).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        params = []
+    return [params[i] if i < len(params) else f"input_{i}" for i in range(n)]
+
+
 def export(model: Module, example_input: Any, path: str, input_names: Optional[Sequence[str]] = None,
-           output_names: Optional[Sequence[str]] = None, dynamic_batch: bool = True, opset: int = OPSET) -> None:
+           output_names: Optional[Sequence[str]] = None, dynamic_batch: bool = True, opset: int = OPSET,
+           constant_inputs: Sequence[int] = ()) -> None:
     """Write ``model``'s inference graph (eval mode) for inputs like ``example_input`` to ``path`` (ONNX).
 
-    ``example_input``: a Tensor or numpy array (float32; integer ids for CharLSTM). ``input_names`` /
-    ``output_names`` default to ``["input"]`` / ``["output"]`` (``output_0, output_1, ...`` for several
-    outputs, e.g. an LSTM's output, h_n, c_n). ``dynamic_batch`` makes the batch dimension symbolic (dim 1
-    for a time-major RNN/LSTM, else dim 0). The model is put in eval mode for the export and restored after.
+    ``example_input``: a Tensor or numpy array (float32; integer ids for Embedding / CharLSTM), or a tuple of
+    them for a model with several inputs, in its ``forward``'s positional order: a loss's ``(input, target)``
+    (class ids as integers), ``(src, tgt, src_mask, tgt_mask, ...)`` for a Transformer (None skips an
+    argument; bool masks stay bool inputs). ``constant_inputs`` lists tuple positions baked into the graph as
+    constants instead of inputs (e.g. a causal ``tgt_mask``). ``input_names`` name the graph inputs (default
+    ``["input"]``, or the ``forward`` parameter names for a tuple); ``output_names`` default to
+    ``["output"]`` (``output_0, output_1, ...`` for several outputs, e.g. an LSTM's output, h_n, c_n).
+    ``dynamic_batch`` makes the batch dimension symbolic (dim 1 for time-major sequence models, none for
+    an (L, S) attention mask). The model is put in eval mode for the export and restored after.
     Raises NotImplementedError naming the first layer without an ONNX conversion.
 
     Example:
@@ -734,39 +1108,53 @@ def export(model: Module, example_input: Any, path: str, input_names: Optional[S
         >>> import onnx
         >>> [o.name for o in onnx.load("model.onnx").graph.output]
         ['probs']
+        >>> export(nn.CrossEntropyLoss(label_smoothing=0.1), (ne.randn(4, 3), np.array([0, 2, 1, 1])), "ce.onnx")
+        >>> [i.name for i in onnx.load("ce.onnx").graph.input]
+        ['input', 'target']
     """
     from .io import atomic_write
 
     if not isinstance(model, Module):
         raise TypeError(f"model: expected an nnengine Module, got {type(model).__name__}")
     onnx = _onnx()
-    x = example_input if isinstance(example_input, Tensor) else np.asarray(_as_array(example_input))
-    arr = x.data if isinstance(x, Tensor) else x
-    if arr.dtype.kind == "f":
-        arr = arr.astype(np.float32)
-        x = Tensor(arr)
-    elif arr.dtype.kind in "iu":
-        arr = x = arr.astype(np.int64)
-    else:
-        raise TypeError(f"example_input: expected a float or integer array, got dtype {arr.dtype}")
-    in_name = (list(input_names) if input_names else ["input"])[0]
+    multi = isinstance(example_input, (tuple, list))
+    raw = list(example_input) if multi else [example_input]
+    consts = set(int(i) for i in constant_inputs)
+    if any(not 0 <= i < len(raw) or raw[i] is None for i in consts):
+        raise ValueError(f"constant_inputs: expected positions of given example inputs in [0, {len(raw)}), "
+                         f"got {sorted(consts)}")
+    examples = [None if v is None else _example(v, f"example_input[{i}]" if multi else "example_input")
+                for i, v in enumerate(raw)]
+    default = _forward_names(model, len(raw)) if multi else ["input"]
+    graph_pos = [i for i, e in enumerate(examples) if e is not None and i not in consts]
+    given = list(input_names) if input_names else []
+    if len(given) > len(graph_pos):
+        raise ValueError(f"input_names: the export has {len(graph_pos)} graph inputs, got {len(given)} names")
+    in_names = {i: (given[k] if k < len(given) else default[i]) for k, i in enumerate(graph_pos)}
     g = _Graph(onnx)
+    names: List[Any] = []
+    for i, e in enumerate(examples):
+        if e is None:
+            names.append(None)
+        elif i in consts:
+            names.append(g.const(e[1], "constant_input", e[1].dtype))
+        else:
+            names.append(g.node("Identity", [in_names[i]], "x"))
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            g.nodes.append(onnx.helper.make_node("Identity", [in_name], ["x_0"]))
-            names, values = _convert(g, model, "x_0", x, "")
+            values = [None if e is None else e[0] for e in examples]
+            out_names, out_values = _convert(g, model, names if multi else names[0], values if multi else values[0],
+                                             "")
     finally:
         model.train(was_training)
-    outs = _flat(names, values)
+    outs = _flat(out_names, out_values)
     if output_names is None:
         output_names = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
     if len(output_names) != len(outs):
         raise ValueError(f"output_names: the model has {len(outs)} outputs, got {len(output_names)} names")
-    bf = model.self_attn.batch_first if isinstance(model, nn.TransformerEncoderLayer) else getattr(model, "batch_first",
-                                                                                                      True)
-    batch_axis = 1 if isinstance(model, _SEQ_FIRST) and not bf else 0
+    axes = _batch_axes(model, [None if e is None else e[1] for e in examples])
 
     def shape(a: np.ndarray, axis: Optional[int]) -> List[Any]:
         dims: List[Any] = list(a.shape)
@@ -774,16 +1162,15 @@ def export(model: Module, example_input: Any, path: str, input_names: Optional[S
             dims[axis] = "batch"
         return dims
 
+    graph_inputs = [onnx.helper.make_tensor_value_info(in_names[i], _elem_type(onnx, examples[i][1]),
+                                                       shape(examples[i][1], axes[i])) for i in graph_pos]
     graph_outputs = []
     for (n, v), out_name in zip(outs, output_names):
         g.nodes.append(onnx.helper.make_node("Identity", [n], [out_name]))
         v = np.asarray(_as_array(v))
         dims = [None] * v.ndim if dynamic_batch else list(v.shape)
         graph_outputs.append(onnx.helper.make_tensor_value_info(out_name, _elem_type(onnx, v), dims))
-    graph = onnx.helper.make_graph(
-        g.nodes, type(model).__name__, [onnx.helper.make_tensor_value_info(in_name, _elem_type(onnx, arr),
-                                                                           shape(arr, batch_axis))],
-        graph_outputs, initializer=g.inits)
+    graph = onnx.helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs, initializer=g.inits)
     proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", int(opset))],
                                    producer_name="nnengine")
     proto.ir_version = min(proto.ir_version, 8)  # readable by older onnxruntime releases too
