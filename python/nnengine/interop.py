@@ -321,6 +321,8 @@ for _name, _args in {
     **{n: (lambda m: dict(inplace=m.inplace)) for n in ("SiLU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6")},
     "Softsign": lambda m: {},
     # losses: weight / pos_weight are buffers (arrays or torch tensors)
+    "MSELoss": lambda m: dict(reduction=m.reduction),
+    "L1Loss": lambda m: dict(reduction=m.reduction),
     "SmoothL1Loss": lambda m: dict(reduction=m.reduction, beta=m.beta),
     "HuberLoss": lambda m: dict(reduction=m.reduction, delta=m.delta),
     "KLDivLoss": lambda m: dict(reduction=m.reduction, log_target=m.log_target),

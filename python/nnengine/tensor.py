@@ -174,6 +174,13 @@ _VIEW_FNS: tuple = ()
 KERNEL_METHODS: dict = {}
 
 
+#: The array types of a leaf's ``.data`` once it requires a gradient and of a leaf's ``.grad``: numpy arrays
+#: with torch's in-place methods (``nn.parameter.ParameterData`` and ``GradData``, registered by that module at
+#: import, so the dependency points one way), so ``w.data.zero_()``, ``p.grad.data.zero_()``, ``p.grad.mul_(s)``
+#: run as written. Op outputs keep plain arrays (no cost on the hot path).
+LEAF_ARRAYS: list = [np.ndarray, np.ndarray]
+
+
 class Tensor:
     """An array that can record the operations applied to it for automatic differentiation.
 
@@ -407,6 +414,8 @@ class Tensor:
                                   f"(only floating point tensors can require gradients), got {self.dtype}")
         if not flag and self._ctx is not None:
             raise RuntimeError("requires_grad_: cannot turn off gradients of a non-leaf tensor; use detach()")
+        if flag and self._ctx is None and type(self.data) is np.ndarray:
+            self.data = self.data.view(LEAF_ARRAYS[0])  # torch's w.data.zero_() / .copy_() / .clamp_() idioms
         self.requires_grad = bool(flag)
         return self
 
@@ -434,10 +443,13 @@ class Tensor:
 
     def _accumulate(self, g: np.ndarray) -> None:
         if self.grad is None:
-            dt = self.data.dtype if self.data.dtype.kind == "f" else np.float32
-            self.grad = np.array(g, dtype=dt, copy=True).reshape(self.data.shape)
+            d = self.data
+            g = np.array(g, dtype=d.dtype if d.dtype.kind == "f" else np.float32, copy=True)
+            if g.shape != d.shape:  # (reshape only when needed: it costs more than the view below)
+                g = g.reshape(d.shape)
+            self.grad = g.view(LEAF_ARRAYS[1])
         else:
-            self.grad = self.grad + g
+            self.grad = (self.grad + g).view(LEAF_ARRAYS[1])
 
     def backward(self, grad: Any = None) -> None:
         """Backpropagate from this tensor; leaf gradients accumulate into ``.grad``.

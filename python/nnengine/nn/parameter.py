@@ -8,7 +8,7 @@ from typing import Any, Iterator, List, Optional
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import LEAF_ARRAYS, Tensor
 
 # [parameter elements left, modules left, what is being built] while a file's architecture is built
 _BUDGET: contextvars.ContextVar[Optional[List[Any]]] = contextvars.ContextVar("nnengine_build_budget", default=None)
@@ -98,6 +98,8 @@ class ParameterData(np.ndarray):
     __array_priority__ = -1.0  # mixed with plain arrays, numpy builds plain arrays
 
     def __array_wrap__(self, arr: np.ndarray, context: Any = None, return_scalar: bool = False) -> Any:
+        if arr is self:  # in place (``p.data -= lr * g``): stays itself, with its methods
+            return arr
         if type(arr) is not np.ndarray:
             arr = arr.view(np.ndarray)
         return arr[()] if return_scalar else arr
@@ -112,6 +114,89 @@ class ParameterData(np.ndarray):
     clamp_ = _data_inplace("clamp_", "clamp_(max=0.5)", "ParameterData([0.5, 0.5, 0.5], dtype=float32)")
     uniform_ = _data_inplace("uniform_", "uniform_(-0.1, 0.1).shape", "(3,)")
     normal_ = _data_inplace("normal_", "normal_(0.0, 0.02).shape", "(3,)")
+
+
+def _norm(self: np.ndarray, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """``Tensor.norm`` of the array (a 0-d Tensor by default, so ``p.grad.data.norm(2).item()`` runs as in torch).
+
+    Example:
+        >>> Parameter(np.array([3.0, 4.0], np.float32)).data.norm(2).item()
+        5.0
+    """
+    return Tensor._wrap(np.asarray(self)).norm(p, dim, keepdim)
+
+
+ParameterData.norm = _norm  # type: ignore[attr-defined]
+
+
+class GradData(ParameterData):
+    """A leaf's ``.grad``: its numpy array with torch's in-place methods (``zero_``, ``mul_``, ``add_``,
+    ``clamp_``, ``copy_``...) and the attributes torch code reads on a gradient: ``.data`` (the array itself),
+    ``detach()`` / ``detach_()``, ``requires_grad`` (False) and ``requires_grad_(False)``, ``norm()``.
+
+    Example:
+        >>> w = nn.Parameter(ne.tensor([1.0, 2.0]))
+        >>> (w * w).sum().backward()
+        >>> w.grad.data.mul_(0.5)
+        array([1., 2.], dtype=float32)
+        >>> w.grad.zero_()
+        array([0., 0.], dtype=float32)
+    """
+
+    requires_grad = False
+    grad = None
+    is_leaf = True
+
+    def __repr__(self) -> str:  # prints as the numpy array it is
+        return repr(self.view(np.ndarray))
+
+    @property
+    def data(self) -> GradData:  # type: ignore[override]
+        """The gradient itself (torch's ``p.grad.data``; numpy's buffer ``memoryview`` is ``.view(np.ndarray).data``).
+
+        Example:
+            >>> g = np.zeros(2, np.float32).view(GradData)
+            >>> g.data is g
+            True
+        """
+        return self
+
+    def detach(self) -> GradData:
+        """The same memory (a gradient is not part of a graph).
+
+        Example:
+            >>> g = np.ones(2, np.float32).view(GradData)
+            >>> g.detach().base is g
+            True
+        """
+        return self.view(GradData)
+
+    def detach_(self) -> GradData:
+        """``self`` (a gradient is already detached).
+
+        Example:
+            >>> g = np.ones(2, np.float32).view(GradData)
+            >>> g.detach_() is g
+            True
+        """
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> GradData:
+        """``requires_grad_(False)`` returns ``self``; nnengine records no graph through a gradient (no
+        double backward through ``.grad``), so True raises.
+
+        Example:
+            >>> g = np.ones(2, np.float32).view(GradData)
+            >>> g.requires_grad_(False) is g
+            True
+        """
+        if requires_grad:
+            raise RuntimeError("requires_grad_: a parameter's .grad is a plain gradient array in nnengine and cannot "
+                               "require a gradient itself")
+        return self
+
+
+LEAF_ARRAYS[:] = [ParameterData, GradData]
 
 
 class _DataSlot:

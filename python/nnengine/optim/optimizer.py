@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd import enable_grad
+from ..nn.parameter import GradData
 from ..regularizers import L1L2
 from ..tensor import Tensor, _as_array
 from . import _float64 as _optim64
@@ -75,9 +76,12 @@ def _no_spec(a: np.ndarray) -> None:
     return None
 
 
+_GRAD_TYPES = (np.ndarray, GradData)  # a leaf's .grad is a GradData view: the no-conversion path too
+
+
 def _grad(p: Tensor) -> np.ndarray:
     g = p.grad
-    if type(g) is np.ndarray and g.dtype is p.data.dtype and g.shape == p.data.shape and g.flags.c_contiguous:
+    if type(g) in _GRAD_TYPES and g.dtype is p.data.dtype and g.shape == p.data.shape and g.flags.c_contiguous:
         return g  # the usual case, without the conversions below
     g = np.ascontiguousarray(_as_array(g), dtype=p.data.dtype)
     if g.shape != p.data.shape:

@@ -1,0 +1,150 @@
+"""Torch idioms on ``.grad`` and ``.data`` that real training scripts use, run side by side with torch 2.13:
+``p.grad.data.zero_()``, ``p.grad.zero_()``, ``p.grad.data.mul_()``, ``p.grad.detach_()``,
+``p.grad.requires_grad_(False)``, ``p.grad = None``, ``zero_grad(set_to_none=False)``, ``p.data.copy_()``,
+``p.grad.data.norm(2).item()`` and ``w.data`` of a leaf tensor that requires a gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import require
+
+import nnengine as ne
+from nnengine import nn
+
+torch = require("torch")
+
+
+def _pair(seed=0):
+    """The same MLP in nnengine and torch, and one batch."""
+    ne.manual_seed(seed)
+    m = nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 3))
+    tm = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3))
+    tm.load_state_dict({k: torch.tensor(v) for k, v in m.state_dict().items()})
+    r = np.random.default_rng(seed)
+    x, y = r.standard_normal((4, 5)).astype(np.float32), r.standard_normal((4, 3)).astype(np.float32)
+    return m, tm, x, y
+
+
+def _backward(m, tm, x, y):
+    nn.functional.mse_loss(m(ne.tensor(x)), ne.tensor(y)).backward()
+    torch.nn.functional.mse_loss(tm(torch.tensor(x)), torch.tensor(y)).backward()
+
+
+def _same(m, tm, what="grad", atol=1e-6):
+    for (name, p), tp in zip(m.named_parameters(), tm.parameters()):
+        a = p.data if what == "data" else p.grad
+        b = tp.data if what == "data" else tp.grad
+        if b is None:
+            assert a is None, name
+            continue
+        np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-5, atol=atol, err_msg=name)
+
+
+@pytest.mark.parametrize("idiom", ["grad.data.zero_", "grad.zero_", "grad=None", "zero_grad(set_to_none=False)",
+                                   "module.zero_grad(set_to_none=False)"])
+def test_reset_then_accumulate_matches_torch(idiom):
+    m, tm, x, y = _pair()
+    opt, topt = ne.optim.SGD(m.parameters(), lr=0.1), torch.optim.SGD(tm.parameters(), lr=0.1)
+    _backward(m, tm, x, y)
+    _backward(m, tm, x, y)  # accumulated twice
+    _same(m, tm)
+    before = [p.grad for p in m.parameters()]
+    for mod, o in ((m, opt), (tm, topt)):
+        if idiom == "zero_grad(set_to_none=False)":
+            o.zero_grad(set_to_none=False)
+        elif idiom == "module.zero_grad(set_to_none=False)":
+            mod.zero_grad(set_to_none=False)
+        else:
+            for p in mod.parameters():
+                if idiom == "grad.data.zero_":
+                    p.grad.data.zero_()
+                elif idiom == "grad.zero_":
+                    p.grad.zero_()
+                else:
+                    p.grad = None
+    if idiom != "grad=None":  # zeroed in place: the same gradient objects, all zero (not None)
+        assert all(p.grad is g and not np.any(g) for p, g in zip(m.parameters(), before))
+        _same(m, tm)
+    _backward(m, tm, x, y)
+    _same(m, tm)
+    opt.step()
+    topt.step()
+    _same(m, tm, "data")
+
+
+def test_grad_scaling_clipping_and_norm_logging_match_torch():
+    """A loop with gradient scaling through .grad.data, a logged norm, detach_ / requires_grad_(False) on the
+    gradient, then Adam; three steps, parameters compared with torch after each."""
+    m, tm, x, y = _pair(1)
+    opt, topt = ne.optim.Adam(m.parameters(), lr=0.01), torch.optim.Adam(tm.parameters(), lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        topt.zero_grad()
+        _backward(m, tm, x, y)
+        norms = []
+        for mod in (m, tm):
+            total = 0.0
+            for p in mod.parameters():
+                p.grad.data.mul_(0.5)
+                g = p.grad.detach_()
+                assert g is p.grad and p.grad.requires_grad_(False) is p.grad and not p.grad.requires_grad
+                total += p.grad.data.norm(2).item() ** 2
+            norms.append(total ** 0.5)
+        assert norms[0] == pytest.approx(norms[1], rel=1e-5)
+        _same(m, tm)
+        opt.step()
+        topt.step()
+        _same(m, tm, "data")
+
+
+def test_parameter_data_copy_and_manual_update_match_torch():
+    m, tm, x, y = _pair(2)
+    src = np.random.default_rng(3).standard_normal((7, 5)).astype(np.float32)
+    m[0].weight.data.copy_(src)
+    tm[0].weight.data.copy_(torch.tensor(src))
+    _same(m, tm, "data")
+    _backward(m, tm, x, y)
+    for mod in (m, tm):
+        for p in mod.parameters():
+            p.data.add_(p.grad.data, alpha=-0.1)  # the classic manual SGD step
+            p.grad.data.zero_()
+    _same(m, tm, "data")
+    _same(m, tm)
+
+
+def test_leaf_tensor_data_idioms_match_torch():
+    """Raw-tensor training (no Module): w.data -= lr * w.grad.data, w.grad.data.zero_(), and w.data.clamp_ /
+    copy_ on a leaf that requires a gradient."""
+    r = np.random.default_rng(4)
+    x, y = r.standard_normal((6, 3)).astype(np.float32), r.standard_normal((6, 1)).astype(np.float32)
+    w0 = r.standard_normal((3, 1)).astype(np.float32)
+    w, tw = ne.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    for _ in range(3):
+        for lib, v in ((ne, w), (torch, tw)):
+            loss = ((lib.tensor(x) @ v - lib.tensor(y)) ** 2).mean()
+            loss.backward()
+            v.data -= 0.1 * v.grad.data
+            v.grad.data.zero_()
+            v.data.clamp_(-0.5, 0.5)
+        np.testing.assert_allclose(w.data, tw.data.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(w.grad, tw.grad.numpy())
+    w.data.copy_(w0)
+    tw.data.copy_(torch.tensor(w0))
+    np.testing.assert_array_equal(w.data, tw.data.numpy())
+    assert w.requires_grad and w.is_leaf
+
+
+def test_gradient_types_and_errors():
+    w = nn.Parameter(ne.tensor([1.0, 2.0]))
+    (w * w).sum().backward()
+    g = w.grad
+    assert g.data is g and g.detach().base is g and g.grad is None
+    assert isinstance(g, np.ndarray) and type(g + 1) is np.ndarray  # numpy results stay plain arrays
+    with pytest.raises(RuntimeError, match="cannot require a gradient"):
+        g.requires_grad_(True)
+    (w * w).sum().backward()  # accumulation keeps the type
+    assert type(w.grad) is type(g)
+    np.testing.assert_array_equal(w.grad, [4.0, 8.0])
+    t = ne.ones(2) * 3  # an op output keeps a plain array: nothing added on the hot path
+    assert type(t.data) is np.ndarray
