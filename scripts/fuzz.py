@@ -726,6 +726,25 @@ def t_cross_entropy_backward(g: G) -> str:
                 g.arr((R,)), ignore_index=g.int_(-100, 3))
 
 
+def _nll_args(g: G):
+    N, C, D = g.n(0, 5), g.n(0, 6), g.n(0, 4)
+    shape = (N, C, D) if g.pct(40) else (N, C)
+    rows = N * D if len(shape) == 3 else N
+    return shape, rows, C
+
+
+def t_nll_forward(g: G) -> str:
+    shape, rows, C = _nll_args(g)
+    return call("_core.nll_forward", g.arr(shape), g.arr((rows,), "int64", fill="idx", hi=C), g.opt_arr((C,)),
+                g.int_(-100, 3), reference=g.bool_())
+
+
+def t_nll_backward(g: G) -> str:
+    shape, rows, C = _nll_args(g)
+    return call("_core.nll_backward", g.arr(shape), g.arr((rows,), "int64", fill="idx", hi=C),
+                g.arr((rows,) if g.pct(60) else (1,)), g.opt_arr((C,)), g.int_(-100, 3), reference=g.bool_())
+
+
 def t_batchnorm_forward_train(g: G) -> str:
     N, C, L = g.n(0, 4), g.n(0, 4), g.n(0, 5)
     return call("_core.batchnorm_forward_train", g.arr((N, C, L)), g.opt_arr((C,)), g.opt_arr((C,)),
@@ -1498,6 +1517,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "softmax_backward": t_softmax_backward,
     "cross_entropy_forward": t_cross_entropy_forward,
     "cross_entropy_backward": t_cross_entropy_backward,
+    "nll_forward": t_nll_forward,
+    "nll_backward": t_nll_backward,
     "batchnorm_forward_train": t_batchnorm_forward_train,
     "batchnorm_forward_eval": t_batchnorm_forward_eval,
     "batchnorm_backward": t_batchnorm_backward,

@@ -213,6 +213,8 @@ BINDING_CALLS = {
     "softmax_forward": "_core.softmax_forward(M((3, 17)), 1, True)",
     "softmax_backward": "_core.softmax_backward(M((3, 17)), M((3, 17)), 1)",
     "cross_entropy_forward": "_core.cross_entropy_forward(M((4, 5)), np.array([0, 4, 2, -100]))",
+    "nll_forward": "_core.nll_forward(M((4, 5, 3)), np.array([0, 4, 2, -100, 1, 1, 0, 3, 3, 2, 2, 4]), M((5,)))",
+    "nll_backward": "_core.nll_backward(M((4, 5)), np.array([0, 4, 2, -100]), M((4,)), M((5,)))",
     "cross_entropy_backward": "_core.cross_entropy_backward(M((4, 5)), M((4,)), np.array([0, 4, 2, -100]),"
                               " M((4,)))",
     "conv2d_forward": "_core.conv2d_forward(M((2, 3, 6, 5)), M((4, 3, 3, 2)), M((4,)), (2, 1), (1, 0))",

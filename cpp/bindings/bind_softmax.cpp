@@ -20,6 +20,38 @@ nne::AxisShape axis_shape(const py::array& a, int dim) {
   return s;
 }
 
+// NLL operands: x (N, C, D...) viewed as (N, C, D), target of N*D class indices (each in [0, C) or
+// ignore_index), optional weight (C,).
+struct NllOperands {
+  py::array_t<float> x, w;
+  py::array_t<int64_t> t;
+  nne::AxisShape s;
+  const float* weight = nullptr;  // null: every class weighs 1
+};
+
+NllOperands nll_operands(const py::object& xo, const py::object& to, const py::object& wo, int64_t ignore_index) {
+  NllOperands o;
+  o.x = arr<float>(xo, "input");
+  expect(o.x.ndim() >= 2, "input: expected (N, C) or (N, C, d1, ...), got shape " + shape_str(o.x));
+  o.s.outer = o.x.shape(0);
+  o.s.n = o.x.shape(1);
+  o.s.inner = 1;
+  for (py::ssize_t d = 2; d < o.x.ndim(); ++d) o.s.inner *= o.x.shape(d);
+  o.t = arr<int64_t>(to, "target", 1);
+  expect_shape(o.t, "target", {o.s.outer * o.s.inner});
+  const int64_t* pt = o.t.data();
+  for (int64_t r = 0; r < o.s.outer * o.s.inner; ++r)
+    if (pt[r] != ignore_index && (pt[r] < 0 || pt[r] >= o.s.n))
+      throw py::value_error("target: expected class indices in [0, " + std::to_string(o.s.n) + "), got " +
+                            std::to_string(pt[r]));
+  if (!wo.is_none()) {
+    o.w = arr<float>(wo, "weight", 1);
+    expect_shape(o.w, "weight", {o.s.n});
+    o.weight = o.w.data();
+  }
+  return o;
+}
+
 }  // namespace
 
 NNE_BIND_FAMILY(softmax) {
@@ -102,4 +134,46 @@ NNE_BIND_FAMILY(softmax) {
     }
     return dx;
   }, py::arg("input"), py::arg("logz"), py::arg("target"), py::arg("row_scale"), py::arg("ignore_index") = -100);
+
+  m.def("nll_forward", [](const py::object& xo, const py::object& to, const py::object& wo, int64_t ignore_index,
+                          bool reference) {
+    const NllOperands o = nll_operands(xo, to, wo, ignore_index);
+    const int64_t rows = o.s.outer * o.s.inner;
+    auto loss = empty<float>(dims({rows}));
+    auto row_w = empty<float>(dims({rows}));
+    float *pl = loss.mutable_data(), *pw = row_w.mutable_data();
+    const float* px = o.x.data();
+    const float* wt = o.weight;
+    const int64_t* pt = o.t.data();
+    {
+      py::gil_scoped_release nogil;
+      (reference ? nne::nll_forward_reference : nne::softmax_kernels().forward_nll)(pl, pw, px, pt, wt, o.s,
+                                                                                     ignore_index);
+    }
+    return py::make_tuple(loss, row_w);
+  }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
+     py::arg("reference") = false,
+     "(per-row loss -input[t]*w[t], per-row weight w[t]) of log-probabilities (N, C, d...), rows in (N, d...) order.");
+
+  m.def("nll_backward", [](const py::object& xo, const py::object& to, const py::object& go, const py::object& wo,
+                           int64_t ignore_index, bool reference) {
+    const NllOperands o = nll_operands(xo, to, wo, ignore_index);
+    const int64_t rows = o.s.outer * o.s.inner;
+    auto g = arr<float>(go, "grad", 1);
+    if (g.size() != 1) expect_shape(g, "grad", {rows});
+    auto dx = empty<float>(shape_of(o.x));
+    float* pd = dx.mutable_data();
+    const float* wt = o.weight;
+    const float* pg = g.data();
+    const int64_t* pt = o.t.data();
+    const int64_t gn = g.size() == 1 ? 1 : rows;
+    {
+      py::gil_scoped_release nogil;
+      (reference ? nne::nll_backward_reference : nne::softmax_kernels().backward_nll)(pd, pt, wt, pg, gn, o.s,
+                                                                                       ignore_index);
+    }
+    return dx;
+  }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("weight") = py::none(),
+     py::arg("ignore_index") = -100, py::arg("reference") = false,
+     "d loss / d input (input's shape) for grad (one value, broadcast, or one per row).");
 }

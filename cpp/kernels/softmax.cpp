@@ -156,9 +156,39 @@ void ce_backward(float* dx, const float* x, const float* logz, const int64_t* ta
   });
 }
 
+// NLL: one gather per (o, i) row; rows of one outer block per chunk (the backward zero-fills the block).
+inline int64_t nll_grain(AxisShape s) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(s.n * s.inner, 1)); }
+
+void nll_forward(float* loss, float* row_w, const float* x, const int64_t* target, const float* weight, AxisShape s,
+                 int64_t ignore_index) {
+  parallel_for(0, s.outer, nll_grain(s), [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o)
+      for (int64_t i = 0; i < s.inner; ++i) {
+        const int64_t r = o * s.inner + i, t = target[r];
+        const float w = t == ignore_index ? 0.f : (weight ? weight[t] : 1.f);
+        loss[r] = t == ignore_index ? 0.f : -(x[(o * s.n + t) * s.inner + i] * w);
+        row_w[r] = w;
+      }
+  });
+}
+
+void nll_backward(float* dx, const int64_t* target, const float* weight, const float* g, int64_t g_n, AxisShape s,
+                  int64_t ignore_index) {
+  parallel_for(0, s.outer, nll_grain(s), [&](int64_t b, int64_t e) {
+    std::fill(dx + b * s.n * s.inner, dx + e * s.n * s.inner, 0.f);
+    for (int64_t o = b; o < e; ++o)
+      for (int64_t i = 0; i < s.inner; ++i) {
+        const int64_t r = o * s.inner + i, t = target[r];
+        if (t == ignore_index) continue;
+        dx[(o * s.n + t) * s.inner + i] = -((weight ? weight[t] : 1.f) * g[g_n == 1 ? 0 : r]);
+      }
+  });
+}
+
 }  // namespace
 
-extern const SoftmaxKernels softmax = {&softmax_fwd, &softmax_bwd, &ce_forward, &ce_backward};
+extern const SoftmaxKernels softmax = {&softmax_fwd, &softmax_bwd, &ce_forward, &ce_backward, &nll_forward,
+                                       &nll_backward};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

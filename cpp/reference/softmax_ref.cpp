@@ -22,3 +22,30 @@ void softmax_forward_reference(float* y, const float* x, AxisShape s, bool log) 
 }
 
 }  // namespace nne
+
+// ---- NLL: the formulas of softmax_loss.h, one row at a time ------------------------------------
+namespace nne {
+
+void nll_forward_reference(float* loss, float* row_w, const float* x, const int64_t* target, const float* weight,
+                           AxisShape s, int64_t ignore_index) {
+  for (int64_t r = 0; r < s.outer * s.inner; ++r) {
+    const int64_t o = r / s.inner, i = r % s.inner, t = target[r];
+    const bool skip = t == ignore_index;
+    const double w = skip ? 0.0 : (weight ? weight[t] : 1.0);
+    row_w[r] = static_cast<float>(w);
+    loss[r] = skip ? 0.f : static_cast<float>(-(double(x[(o * s.n + t) * s.inner + i]) * w));
+  }
+}
+
+void nll_backward_reference(float* dx, const int64_t* target, const float* weight, const float* g, int64_t g_n,
+                            AxisShape s, int64_t ignore_index) {
+  for (int64_t k = 0; k < s.outer * s.n * s.inner; ++k) dx[k] = 0.f;
+  for (int64_t r = 0; r < s.outer * s.inner; ++r) {
+    const int64_t o = r / s.inner, i = r % s.inner, t = target[r];
+    if (t == ignore_index) continue;
+    const double w = weight ? weight[t] : 1.0;
+    dx[(o * s.n + t) * s.inner + i] = static_cast<float>(-(w * g[g_n == 1 ? 0 : r]));
+  }
+}
+
+}  // namespace nne

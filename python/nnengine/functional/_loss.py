@@ -161,24 +161,33 @@ def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, igno
 
 
 class NLLFn(Function):
+    """Negative log-likelihood with class weights, ignore_index and the reduction as one tape node on the nll
+    kernel pair (cpp/kernels/softmax_loss.h); input (N, C, d...) is read in place (no transpose)."""
+
     @staticmethod
-    def forward(ctx, x, t, row_w):
-        rows = np.arange(x.shape[0])
-        ctx.shape = x.shape
-        ctx.save_for_backward(t, row_w)
-        if x.shape[1] == 0:  # no classes: every target is ignored (validated), each row's loss is 0
-            return np.zeros(x.shape[0], np.float32)
-        tc = np.clip(t, 0, x.shape[1] - 1)
-        return (-x[rows, tc] * row_w).astype(np.float32)
+    def forward(ctx, x, t, weight, ignore_index, reduction):
+        x = f32c(x)
+        loss, row_w = _core.nll_forward(x, t, weight, ignore_index)
+        ctx.save_for_backward(x, t)
+        ctx.args = (weight, ignore_index, reduction)
+        if reduction == "none":
+            return loss
+        total = loss.sum(dtype=np.float64)
+        if reduction == "mean":
+            ctx.denom = float(row_w.sum(dtype=np.float64))
+            total = total / ctx.denom if ctx.denom else np.nan  # torch: nan when every row is ignored / weight 0
+        return np.asarray(total, np.float32)
 
     @staticmethod
     def backward(ctx, g):
-        t, row_w = ctx.saved_tensors
-        gx = np.zeros(ctx.shape, np.float32)
-        if ctx.shape[1] > 0:
-            rows = np.arange(ctx.shape[0])
-            gx[rows, np.clip(t, 0, ctx.shape[1] - 1)] = -g * row_w
-        return gx, None, None
+        x, t = ctx.saved_tensors
+        weight, ignore_index, reduction = ctx.args
+        if reduction == "none":
+            g = f32c(np.asarray(g).reshape(-1))
+        else:
+            g = np.asarray(g, np.float64).reshape(1) / (ctx.denom if reduction == "mean" and ctx.denom else 1.0)
+            g = g.astype(np.float32)
+        return _core.nll_backward(x, t, g, weight, ignore_index), None, None, None, None
 
 
 def _ignore_index(v: Any) -> int:
@@ -203,33 +212,20 @@ def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_in
         x = x.reshape(1, -1)
     if x.ndim < 2:
         raise ValueError(f"input: expected (N, C), got shape {x.shape}")
-    C = x.shape[1]
-    if C == 0:
+    if x.shape[1] == 0:
         raise ValueError(f"input: expected at least one class (dimension 1), got shape {x.shape}")
     t = _class_targets(target)
     if unbatched:
         t = t.reshape(1)
     if t.shape != (x.shape[0],) + x.shape[2:]:
         raise ValueError(f"target: expected shape {(x.shape[0],) + x.shape[2:]} for input {x.shape}, got {t.shape}")
-    t2 = t.reshape(-1)
-    valid = t2 != ignore_index
-    bad = valid & ((t2 < 0) | (t2 >= C))
-    if bad.any():
-        raise ValueError(f"target: expected class indices in [0, {C}), got {int(t2[bad][0])}")
-    if weight is not None:
-        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float32)
-        if w.shape != (C,):
-            raise ValueError(f"weight: expected shape ({C},), got {w.shape}")
-        row_w = np.where(valid, w[np.clip(t2, 0, C - 1)], 0).astype(np.float32)
-    else:
-        row_w = valid.astype(np.float32)
-    per = NLLFn.apply(_classes_last(x), t2, row_w)
-    if reduction == "mean":
-        return per.sum() / float(row_w.sum())
-    if reduction == "sum":
-        return per.sum()
-    per = per.reshape(t.shape)
-    return per.reshape(()) if unbatched else per
+    w = None
+    if weight is not None:  # the binding checks its shape and the targets
+        w = f32c(np.asarray(weight.data if isinstance(weight, Tensor) else weight))
+    per = NLLFn.apply(x, np.ascontiguousarray(t.reshape(-1), np.int64), w, ignore_index, reduction)
+    if reduction != "none":
+        return per
+    return per.reshape(()) if unbatched else per.reshape(t.shape)
 
 
 def _pair(input: Any, target: Any, float64: bool = True) -> tuple:
