@@ -32,6 +32,9 @@ GRID = [
     (2, 6, 1, 1, 10, 3, 5, (2, 1), (0, 0), (0, 0), (1, 1), 2),  # from 1x1 with groups (stride has no effect)
     (2, 5, 5, 6, 7, 1, 3, (2, 3), (0, 0), (1, 2), (1, 1), 1),  # kernel < stride: phases without taps
     (3, 9, 7, 8, 17, 5, 4, (2, 2), (3, 2), (0, 1), (1, 1), 1),  # padding > stride, odd kernel
+    (2, 3, 5, 6, 4, 3, 3, (1, 1), (1, 1), (1, 1), (2, 2), 1),  # stride 1, output_padding: zero border
+    (2, 4, 7, 9, 6, 3, 5, (2, 3), (1, 2), (0, 1), (2, 3), 2),  # strided and dilated, groups
+    (1, 3, 33, 40, 5, 4, 3, (2, 2), (1, 1), (1, 0), (1, 1), 1),  # > 1024 positions: row slices, sub-pixel
 ]
 
 
@@ -117,9 +120,10 @@ def test_scalar_twin_matches_kernel(cfg):
 @pytest.mark.parametrize(
     "cfg",
     [
-        (5, 32, 4, 4, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # sub-pixel, one block: threads in the GEMM
-        (40, 128, 4, 4, 9, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # sub-pixel, threads over image blocks
+        (5, 32, 4, 4, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # strided, one block: threads in the GEMM
+        (70, 17, 4, 4, 9, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # strided, several blocks summed in order
         (1, 24, 9, 9, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # one image: threads in the GEMM
+        (2, 9, 40, 33, 8, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # row slices, sub-pixel forward
         (9, 20, 1, 1, 32, 4, 4, (1, 1), (0, 0), (0, 0), (1, 1), 1),  # from 1x1
         (3, 8, 12, 12, 8, 3, 3, (1, 1), (1, 1), (0, 0), (1, 1), 2),  # direct kernels
         (2, 4, 6, 5, 6, 3, 3, (1, 2), (2, 1), (1, 1), (2, 1), 2),  # embedded in a zero border

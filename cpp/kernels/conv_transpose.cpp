@@ -9,6 +9,7 @@
 #include "core/buffer.h"
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/conv_transpose_gemm.h"
 #include "kernels/gemm.h"
 
 namespace nne {
@@ -285,6 +286,7 @@ void subpixel_forward(float* y, const float* x, const float* w, const float* b, 
 void ct_forward(float* y, const float* x, const float* w, const float* b, const ConvTranspose2dShape& s) {
   if (s.N * s.K * s.P * s.Q == 0) return;
   if (from_point(s)) return point_forward(y, x, w, b, s);
+  if (conv_transpose2d_gemm_forward_ok(s)) return conv_transpose2d_gemm_forward(y, x, w, b, s);
   if (subpixel(s)) return subpixel_forward(y, x, w, b, s);
   const Conv2dShape c = conv_transpose2d_as_conv(s);
   if (fits(c, s)) {
@@ -300,6 +302,7 @@ void ct_forward(float* y, const float* x, const float* w, const float* b, const 
 
 void ct_backward_data(float* dx, const float* dy, const float* w, const ConvTranspose2dShape& s) {
   if (from_point(s)) return point_backward_data(dx, dy, w, s);
+  if (conv_transpose2d_gemm_ok(s)) return conv_transpose2d_gemm_backward(dx, nullptr, dy, nullptr, w, s);
   const Conv2dShape c = conv_transpose2d_as_conv(s);
   if (fits(c, s)) return conv2d.forward(dx, dy, w, nullptr, c);
   static thread_local ScratchBuf tbuf;
@@ -312,6 +315,8 @@ void ct_backward_weights(float* dw, float* db, const float* dy, const float* x, 
   const Conv2dShape c = conv_transpose2d_as_conv(s);
   if (dw && from_point(s)) {
     point_backward_weights(dw, dy, x, s);
+  } else if (dw && conv_transpose2d_gemm_ok(s)) {
+    conv_transpose2d_gemm_backward(nullptr, dw, dy, x, nullptr, s);
   } else if (dw) {
     if (fits(c, s)) {
       conv2d.backward_weights(dw, nullptr, x, dy, c);

@@ -5,11 +5,13 @@
 //
 // Algorithm: a transposed convolution is the adjoint of the convolution that maps y's shape to x's, so
 // forward = conv2d backward-data, backward-data = conv2d forward and the weight gradient = conv2d's
-// weight gradient with the roles of input and output gradient swapped; all three run the conv2d
-// kernels of the same ISA (direct stride-1 kernels or blocked im2col + GEMM, see conv2d.h). Two shapes
-// take their own paths: a 1x1 input (a generator's first layer) is three plain GEMMs on the tensors in
-// place (y_g = x_g @ w_g and its two adjoints), and a strided forward without dilation is split into
-// its stride_h*stride_w sub-pixel phases: output rows p = a*stride + ph meet only every stride-th kernel
+// weight gradient with the roles of input and output gradient swapped; at stride 1 all three run the
+// conv2d kernels of the same ISA (direct stride-1 kernels or blocked im2col + GEMM, see conv2d.h). Other
+// shapes take their own paths: a 1x1 input (a generator's first layer) is three plain GEMMs on the tensors
+// in place (y_g = x_g @ w_g and its two adjoints); a strided layer runs wide GEMMs over blocks of images
+// (conv_transpose_gemm.h): forward w^T @ x then col2im as a gather, backward data w @ col(dy) and
+// weights x @ col(dy)^T. A strided forward on images too large for a block is split into its
+// stride_h*stride_w sub-pixel phases: output rows p = a*stride + ph meet only every stride-th kernel
 // row, so each phase is a stride-1 correlation of x with those taps (im2col of the phase's taps + one
 // GEMM per phase, written to every stride-th output element): no multiplication by the zeros between
 // inputs and no col2im sum (Shi et al., "Real-time single image and video super-resolution using an

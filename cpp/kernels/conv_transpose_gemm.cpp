@@ -1,0 +1,247 @@
+// Strided transposed convolutions as wide GEMMs (compiled once per ISA). See conv_transpose_gemm.h.
+#include "kernels/conv_transpose_gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/parallel.h"
+#include "kernels/gemm.h"
+
+namespace nne {
+namespace NNE_ISA_NS {
+namespace {
+
+// A run of blocks over the input positions: ipb whole images per block, or (ipb = 1) hb rows of one image.
+struct Blocks {
+  int64_t Cg, Kg, KRS, HW;
+  int64_t ipb, hb;
+};
+
+Blocks blocks_of(const ConvTranspose2dShape& s) {
+  Blocks b;
+  b.Cg = s.C / s.groups, b.Kg = s.K / s.groups, b.KRS = b.Kg * s.R * s.S, b.HW = s.H * s.W;
+  // ~1024 columns (at most 16 MiB of column matrix, at least 256 columns): wide GEMMs, weights packed
+  // once per block.
+  const int64_t target = std::min<int64_t>(1024, std::max<int64_t>(256, (int64_t{1} << 22) / std::max<int64_t>(1, b.KRS)));
+  if (b.HW <= target) {
+    b.ipb = std::max<int64_t>(1, std::min(s.N, target / std::max<int64_t>(1, b.HW)));
+    b.hb = s.H;
+  } else {
+    b.ipb = 1;
+    b.hb = std::max<int64_t>(1, std::min(s.H, target / std::max<int64_t>(1, s.W)));
+  }
+  return b;
+}
+
+// Calls fn(n0, ni, h0, h1) for every block in order.
+template <class F>
+void for_blocks(const ConvTranspose2dShape& s, const Blocks& bl, const F& fn) {
+  for (int64_t n0 = 0; n0 < s.N; n0 += bl.ipb)
+    for (int64_t h0 = 0; h0 < s.H; h0 += bl.hb) fn(n0, std::min(bl.ipb, s.N - n0), h0, std::min(s.H, h0 + bl.hb));
+}
+
+// col (KRS, L) of the block's images [n0, n0 + ni), rows [h0, h1), for group gr (see the header); threads
+// over col rows.
+void dy_im2col(float* col, const float* dy, const ConvTranspose2dShape& s, const Blocks& bl, int64_t n0, int64_t ni,
+               int64_t h0, int64_t h1, int64_t gr) {
+  const int64_t rows = h1 - h0, L = ni * rows * s.W, PQ = s.P * s.Q;
+  const int64_t sw = s.stride_w;
+  parallel_for(0, bl.KRS, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, L)), [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t k = j / (s.R * s.S), r = j / s.S % s.R, t = j % s.S;
+      // valid w: iw = w*sw + base in [0, Q)
+      const int64_t base = t * s.dil_w - s.pad_w;
+      int64_t lo = base >= 0 ? 0 : (-base + sw - 1) / sw;
+      int64_t hi = s.Q - 1 - base < 0 ? 0 : (s.Q - 1 - base) / sw + 1;
+      lo = std::min(lo, s.W), hi = std::max(lo, std::min(hi, s.W));
+      float* d = col + j * L;
+      for (int64_t i = 0; i < ni; ++i) {
+        const float* plane = dy + ((n0 + i) * s.K + gr * bl.Kg + k) * PQ;
+        for (int64_t h = h0; h < h1; ++h, d += s.W) {
+          const int64_t ih = h * s.stride_h - s.pad_h + r * s.dil_h;
+          if (ih < 0 || ih >= s.P) {
+            std::memset(d, 0, sizeof(float) * s.W);
+            continue;
+          }
+          const float* src = plane + ih * s.Q + base;
+          for (int64_t q = 0; q < lo; ++q) d[q] = 0.f;
+          if (sw == 2) {  // constant stride: the compiler deinterleaves vectors
+            for (int64_t q = lo; q < hi; ++q) d[q] = src[2 * q];
+          } else {
+            for (int64_t q = lo; q < hi; ++q) d[q] = src[q * sw];
+          }
+          for (int64_t q = hi; q < s.W; ++q) d[q] = 0.f;
+        }
+      }
+    }
+  });
+}
+
+// Row c of a (Cg, L) block matrix <-> channel gr*Cg + c of the block's whole images in a (N, C, H, W) tensor:
+// dst is the tensor if kToTensor, else the matrix.
+template <bool kToTensor>
+void block_copy(float* dst, const float* src, const ConvTranspose2dShape& s, const Blocks& bl, int64_t n0, int64_t ni,
+                int64_t gr) {
+  const int64_t L = ni * bl.HW;
+  parallel_for(0, bl.Cg, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, L)), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t i = 0; i < ni; ++i) {
+        const int64_t toff = ((n0 + i) * s.C + gr * bl.Cg + c) * bl.HW, moff = c * L + i * bl.HW;
+        std::memcpy(dst + (kToTensor ? toff : moff), src + (kToTensor ? moff : toff), sizeof(float) * bl.HW);
+      }
+  });
+}
+
+// The taps reaching output row p (rows[p] .. rows[p + 1] of `tap`: (r, h)) and output columns q = qph + j*sw of
+// each column phase (cols[qph] ..: (t, w0, jlo, jhi): column j reads input column w0 + j for j in [jlo, jhi)).
+struct TapTables {
+  std::vector<int64_t> rows, rtap, cols, ctap;
+};
+
+TapTables tap_tables(const ConvTranspose2dShape& s) {
+  TapTables tt;
+  const int64_t sw = s.stride_w;
+  tt.rows.push_back(0);
+  for (int64_t p = 0; p < s.P; ++p) {
+    for (int64_t r = 0; r < s.R; ++r) {
+      const int64_t nh = p + s.pad_h - r * s.dil_h;
+      if (nh < 0 || nh % s.stride_h != 0 || nh / s.stride_h >= s.H) continue;
+      tt.rtap.push_back(r), tt.rtap.push_back(nh / s.stride_h);
+    }
+    tt.rows.push_back(static_cast<int64_t>(tt.rtap.size()) / 2);
+  }
+  tt.cols.push_back(0);
+  for (int64_t qph = 0; qph < sw; ++qph) {
+    const int64_t nb = qph < s.Q ? (s.Q - qph + sw - 1) / sw : 0;
+    for (int64_t t = 0; t < s.S; ++t) {
+      const int64_t nw = qph + s.pad_w - t * s.dil_w;  // input column nw / sw + j for output column qph + j*sw
+      if (((nw % sw) + sw) % sw != 0) continue;
+      const int64_t w0 = nw / sw, jlo = std::max<int64_t>(0, -w0), jhi = std::min(nb, s.W - w0);
+      if (jhi <= jlo) continue;
+      for (int64_t v : {t, w0, jlo, jhi}) tt.ctap.push_back(v);
+    }
+    tt.cols.push_back(static_cast<int64_t>(tt.ctap.size()) / 4);
+  }
+  return tt;
+}
+
+// y of images [n0, n0 + ni), group gr, from out (KRS, L) = w_g^T @ x block: each output element is its bias
+// plus the taps that reach it, r then t in increasing order, summed once (no scatter-add): a row of y is built
+// one column phase (q mod sw) at a time in a small buffer, then interleaved. Threads over output planes, images
+// inner so that each tap's row of out streams in order.
+void col2im_rows(float* y, const float* out, const float* b, const ConvTranspose2dShape& s, const Blocks& bl,
+                 const TapTables& tt, int64_t n0, int64_t ni, int64_t gr) {
+  const int64_t L = ni * bl.HW, PQ = s.P * s.Q, sw = s.stride_w, nbmax = (s.Q + sw - 1) / sw;
+  parallel_for(0, ni * bl.Kg, std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(1, PQ)), [&](int64_t j0, int64_t j1) {
+    static thread_local ScratchBuf tbuf;
+    float* tmp = tbuf.get(static_cast<size_t>(sw * nbmax));
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t k = j / ni, i = j % ni;  // images inner: the taps' rows of out are read in order
+      float* yk = y + ((n0 + i) * s.K + gr * bl.Kg + k) * PQ;
+      const float* ok = out + k * s.R * s.S * L + i * bl.HW;
+      const float bias = b ? b[gr * bl.Kg + k] : 0.f;
+      for (int64_t p = 0; p < s.P; ++p) {
+        std::fill(tmp, tmp + sw * nbmax, bias);
+        for (int64_t a = tt.rows[p]; a < tt.rows[p + 1]; ++a) {
+          const float* orow = ok + tt.rtap[2 * a] * s.S * L + tt.rtap[2 * a + 1] * s.W;
+          for (int64_t qph = 0; qph < sw; ++qph) {
+            float* t0 = tmp + qph * nbmax;
+            for (int64_t c = tt.cols[qph]; c < tt.cols[qph + 1]; ++c) {
+              const int64_t* ct = &tt.ctap[4 * c];
+              const float* src = orow + ct[0] * L + ct[1];
+              for (int64_t q = ct[2]; q < ct[3]; ++q) t0[q] += src[q];
+            }
+          }
+        }
+        float* yr = yk + p * s.Q;
+        if (sw == 2) {
+          const float *e = tmp, *o = tmp + nbmax;
+          for (int64_t q = 0; q < s.Q / 2; ++q) yr[2 * q] = e[q], yr[2 * q + 1] = o[q];
+          if (s.Q % 2) yr[s.Q - 1] = e[s.Q / 2];
+        } else {
+          for (int64_t q = 0; q < s.Q; ++q) yr[q] = tmp[(q % sw) * nbmax + q / sw];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+bool conv_transpose2d_gemm_forward_ok(const ConvTranspose2dShape& s) {
+  return (s.stride_h > 1 || s.stride_w > 1) && blocks_of(s).hb == s.H;
+}
+
+void conv_transpose2d_gemm_forward(float* y, const float* x, const float* w, const float* b,
+                                   const ConvTranspose2dShape& s) {
+  const Blocks bl = blocks_of(s);
+  static thread_local ScratchBuf outbuf, xbuf;
+  float* out = outbuf.get(static_cast<size_t>(bl.KRS * bl.ipb * bl.HW));
+  float* xb = xbuf.get(static_cast<size_t>(bl.ipb > 1 ? bl.Cg * bl.ipb * bl.HW : 1));
+  const TapTables tt = tap_tables(s);
+  for_blocks(s, bl, [&](int64_t n0, int64_t ni, int64_t, int64_t) {
+    const int64_t L = ni * bl.HW;
+    for (int64_t gr = 0; gr < s.groups; ++gr) {
+      GemmArgs a;  // out (KRS, L) = w_g^T (KRS, Cg) @ x_g (Cg, L)
+      a.trans_a = true;
+      a.M = bl.KRS, a.N = L, a.K = bl.Cg;
+      a.A = w + gr * bl.Cg * bl.KRS, a.lda = bl.KRS;
+      if (ni == 1) {
+        a.B = x + (n0 * s.C + gr * bl.Cg) * bl.HW, a.ldb = bl.HW;
+      } else {
+        block_copy<false>(xb, x, s, bl, n0, ni, gr);
+        a.B = xb, a.ldb = L;
+      }
+      a.C = out, a.ldc = L;
+      sgemm(a);
+      col2im_rows(y, out, b, s, bl, tt, n0, ni, gr);
+    }
+  });
+}
+
+bool conv_transpose2d_gemm_ok(const ConvTranspose2dShape& s) { return s.stride_h > 1 || s.stride_w > 1; }
+
+void conv_transpose2d_gemm_backward(float* dx, float* dw, const float* dy, const float* x, const float* w,
+                                    const ConvTranspose2dShape& s) {
+  const Blocks bl = blocks_of(s);
+  if (s.N * s.H * s.W == 0) {
+    if (dw) std::memset(dw, 0, sizeof(float) * s.C * bl.KRS);
+    return;
+  }
+  static thread_local ScratchBuf colbuf, tbuf;
+  float* col = colbuf.get(static_cast<size_t>(bl.KRS * bl.ipb * bl.hb * s.W));
+  float* tmp = tbuf.get(static_cast<size_t>(bl.ipb > 1 ? bl.Cg * bl.ipb * bl.HW : 1));
+  for_blocks(s, bl, [&](int64_t n0, int64_t ni, int64_t h0, int64_t h1) {
+    const int64_t L = ni * (h1 - h0) * s.W;
+    for (int64_t gr = 0; gr < s.groups; ++gr) {
+      dy_im2col(col, dy, s, bl, n0, ni, h0, h1, gr);
+      // The block's (Cg, L) slice of dx or x: in place for one image (row stride H*W), else through tmp.
+      const int64_t at = (n0 * s.C + gr * bl.Cg) * bl.HW + h0 * s.W, ld = ni == 1 ? bl.HW : L;
+      if (dx) {
+        GemmArgs a;  // dx_g (Cg, L) = w_g (Cg, KRS) @ col (KRS, L)
+        a.M = bl.Cg, a.N = L, a.K = bl.KRS;
+        a.A = w + gr * bl.Cg * bl.KRS, a.lda = bl.KRS;
+        a.B = col, a.ldb = L;
+        a.C = ni == 1 ? dx + at : tmp, a.ldc = ld;
+        sgemm(a);
+        if (ni > 1) block_copy<true>(dx, tmp, s, bl, n0, ni, gr);
+      }
+      if (dw) {
+        if (ni > 1) block_copy<false>(tmp, x, s, bl, n0, ni, gr);
+        GemmArgs a;  // dw_g (Cg, KRS) (+)= x_g (Cg, L) @ col^T (L, KRS), blocks in order
+        a.trans_b = true;
+        a.M = bl.Cg, a.N = bl.KRS, a.K = L;
+        a.A = ni == 1 ? x + at : tmp, a.lda = ld;
+        a.B = col, a.ldb = L;
+        a.C = dw + gr * bl.Cg * bl.KRS, a.ldc = bl.KRS;
+        a.beta = n0 == 0 && h0 == 0 ? 0.f : 1.f;
+        sgemm(a);
+      }
+    }
+  });
+}
+
+}  // namespace NNE_ISA_NS
+}  // namespace nne
