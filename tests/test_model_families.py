@@ -89,6 +89,23 @@ def test_denoising_autoencoder_removes_noise(digits):
     assert den_err < 0.5 * noisy_err
 
 
+def test_denoising_masks_come_from_the_dropout_kernel(threads):
+    from nnengine.functional._dropout import dropout_mask
+    dae = DenoisingAutoencoder(64, 8, noise_std=0.0, mask_prob=0.3)
+    x = ne.tensor(np.random.default_rng(0).uniform(0.5, 1.0, (100, 64)).astype(np.float32))
+    res = []
+    for nt in (1, 2):
+        ne.manual_seed(5)
+        with threads(nt):
+            res.append(dae.corrupt(x).data)
+    assert np.array_equal(res[0], res[1])  # seeded, thread-count independent
+    kept = res[0] != 0
+    assert 0.67 < kept.mean() < 0.73 and np.array_equal(res[0][kept], x.data[kept])  # zeroed, not rescaled
+    ne.manual_seed(5)
+    np.testing.assert_array_equal(kept, dropout_mask((100, 64), 0.3))  # the one generator: same seed, same mask
+    assert not np.array_equal(kept, dropout_mask((100, 64), 0.3))  # a fresh seed per call
+
+
 def test_autoencoder_bad_arguments():
     with pytest.raises(ValueError, match="activation"):
         Autoencoder(64, 8, activation="bogus")

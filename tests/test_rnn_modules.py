@@ -246,3 +246,33 @@ def test_functional_sequence_reverse_equals_flipped(mode):
         results.append((y, out[1].numpy(), gx, *[p.grad for p in params]))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_inter_layer_dropout_is_the_dropout_kernels_mask(threads):
+    """The mask between layers is F.dropout's (C++ hash of a seed from nnengine.random): the layer-1 output
+    times 1/(1-p) where kept, reproducible under manual_seed and the same at 1 and 2 threads."""
+    from nnengine.functional import _rnn
+    x = ne.randn(5, 40, 6)
+    seen = []
+    real = _rnn.dropout
+    _rnn.dropout = lambda t, p, training: (seen.append(t.data.copy()), real(t, p, training))[1]
+    try:
+        outs = []
+        for nt in (1, 2, 1):
+            ne.manual_seed(3)
+            m = nn.GRU(6, 16, num_layers=2, dropout=0.3)
+            with threads(nt):
+                outs.append(m(x)[0].data)
+    finally:
+        _rnn.dropout = real
+    assert len(seen) == 3
+    assert np.array_equal(outs[0], outs[1]) and np.array_equal(outs[0], outs[2])
+    ne.manual_seed(11)
+    h = ne.randn(200, 50)
+    y = ne.functional.dropout(h, 0.3).data
+    kept = y != 0
+    assert 0.66 < kept.mean() < 0.74  # keep rate 1 - p
+    np.testing.assert_allclose(y[kept], h.data[kept] / np.float32(0.7), rtol=1e-6)
+    d = nn.LSTM(3, 4, num_layers=2, dropout=0.5).double()  # float64 layers: the same mask, scaled in float64
+    out = d(ne.randn(4, 2, 3, dtype=ne.float64))[0]
+    assert out.dtype == np.float64

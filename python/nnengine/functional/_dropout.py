@@ -3,6 +3,10 @@ element index, so backward regenerates it instead of storing it."""
 
 from __future__ import annotations
 
+from typing import Tuple
+
+import numpy as np
+
 from .. import _core
 from ..autograd import Function
 from ..random import seed_int
@@ -23,6 +27,18 @@ class DropoutFn(Function):
     def backward(ctx, g):
         p, seed = ctx.args
         return _core.dropout_backward(f32c(g), p, seed), None, None
+
+
+def dropout_mask(shape: Tuple[int, ...], p: float) -> np.ndarray:
+    """The dropout kernel's keep mask (bool, each element kept with probability ``1 - p``, ``0 <= p < 1``) for a
+    fresh seed from ``nnengine.random``: the one mask generator behind ``F.dropout``, the RNN inter-layer dropout
+    and the denoising autoencoder's masking noise.
+
+    Example:
+        >>> m = dropout_mask((10000,), 0.25); m.dtype, 0.72 < m.mean() < 0.78
+        (dtype('bool'), True)
+    """
+    return _core.dropout_forward(np.ones(shape, np.float32), float(p), seed_int()) != 0
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

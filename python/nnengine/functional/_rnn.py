@@ -14,9 +14,9 @@ import numpy as np
 
 from .. import _core
 from ..autograd import Function
-from ..random import generator
 from ..tensor import Tensor, stack
 from . import _float64
+from ._dropout import dropout, dropout_mask
 from ._util import check_tensor, f32c, is_f64, same_float_dtype
 
 
@@ -281,8 +281,12 @@ def gru_sequence(
 
 
 def _layer_dropout(x: Tensor, p: float) -> Tensor:
-    keep = (generator().random(x.shape) >= p).astype(np.float32) / np.float32(1.0 - p)
-    return x * Tensor(keep)
+    """Inter-layer dropout on the dropout kernel (float64 layers: its mask, scaled in float64)."""
+    if x.dtype != np.float64:
+        return dropout(x, p, True)
+    if p >= 1.0:
+        return x * 0.0
+    return x * Tensor(dropout_mask(x.shape, p) / (1.0 - p))
 
 
 def _stacked(

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import functional as F
 from .. import nn
-from .. import random as _random
+from ..functional._dropout import dropout_mask
 from ..tensor import Tensor
 from ._common import adam, as_array, as_tensor, fit_steps, gaussian
 
@@ -171,7 +171,7 @@ class DenoisingAutoencoder(Autoencoder):
         arr = x.data
         noisy = arr + gaussian(arr.shape, self.noise_std) if self.noise_std > 0 else arr.copy()
         if self.mask_prob > 0:
-            noisy = noisy * (_random.generator().random(arr.shape) >= self.mask_prob)
+            noisy = noisy * dropout_mask(arr.shape, self.mask_prob)  # the dropout kernel's mask generator
         return Tensor(noisy.astype(np.float32))
 
 
