@@ -808,6 +808,14 @@ def t_gemm_batched(g: G) -> str:
     return call("_core.gemm_batched", g.arr((Ba, M, K)), g.arr((Bb, Kb, N)))
 
 
+def t_linear_backward(g: G) -> str:
+    M, N, K = g.n(0, 5, big=1), g.n(0, 5, big=1), g.n(0, 5, big=1)
+    Mx = M if g.pct(90) else M + 1
+    Nw = N if g.pct(90) else N + 1
+    return call("_core.linear_backward", g.arr((M, N)), g.arr((Mx, K)), g.arr((Nw, K)), g.bool_(), g.bool_(),
+                g.bool_())
+
+
 def t_NativePlan(g: G) -> str:
     """nnengine.compile's native plan: a valid MLP/LSTM plan or a corrupted one (bad refs, sizes, slots)."""
     M, K, N, H = g.n(0, 4), g.n(1, 5, big=1), g.n(1, 5, big=1), g.n(1, 4, big=1)
@@ -1532,6 +1540,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "dropout_backward": t_dropout_backward,
     "gemm": t_gemm,
     "gemm_batched": t_gemm_batched,
+    "linear_backward": t_linear_backward,
     "NativePlan": t_NativePlan,
     "rbm_sample": t_rbm_sample,
     "rnn_forward": t_rnn_forward,

@@ -263,6 +263,7 @@ BINDING_CALLS = {
             " bias_col=M((9,)))",
     "gemm_f64": "_core.gemm(M((5, 7), 'float64'), M((7, 9), 'float64'))",
     "gemm_batched": "_core.gemm_batched(M((3, 5, 7)), M((1, 7, 9)))",
+    "linear_backward": "_core.linear_backward(M((3, 4)), M((3, 5)), M((4, 5)), True, True, True)",
     "NativePlan": "(P := _core.NativePlan(), P.add_input([2, 3]), P.add_param([4, 3]), P.add_param([4]),"
                   " P.add_slot([2, 4], False), P.add_slot([2, 4], True), P.add_const(M((2, 4))),"
                   " P.linear((0, 0), (1, 0), (1, 1), 0, 2, 4, 3), P.act((2, 0), 1, 'tanh', 0.0, 0.0, 8),"

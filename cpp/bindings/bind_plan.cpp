@@ -18,6 +18,7 @@
 #include "bindings/act_args.h"
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
+#include "bindings/linear_grad.h"
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
 #include "kernels/lstm.h"
@@ -260,35 +261,20 @@ class NativePlan {
     else
       for (int64_t i = 0; i < n; ++i) (*acc)[i] = (*acc)[i] + g[i];
   }
-  static void gemm(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                   int64_t ldb, float* C) {  // C = op(A) @ B, as the _core.gemm binding calls it
-    nne::GemmArgs g;
-    g.trans_a = trans_a;
-    g.M = M, g.N = N, g.K = K;
-    g.A = A, g.lda = lda, g.B = B, g.ldb = ldb, g.C = C, g.ldc = N;
-    nne::gemm_kernels().sgemm(g);
-  }
   void backward_op(const Op& op, std::vector<std::vector<float>>& gslot, std::vector<std::vector<float>>& gleaf) {
     const std::vector<float>& gy = gslot[op.out];
     if (gy.empty()) return;  // no gradient reached this op's output
     switch (op.kind) {
       case kLinear: {  // LinearFn.backward: gx = g @ w, gw = g^T @ x, gb = ones(1, M) @ g
         const int64_t M = op.M, N = op.N, K = op.K;
-        if (needs(op.a)) {
-          std::vector<float> gx(static_cast<size_t>(M * K));
-          gemm(false, M, K, N, gy.data(), N, ptr(op.b), K, gx.data());
-          deliver(op.a, gx.data(), M * K, gslot, gleaf);
-        }
-        if (needs(op.b)) {
-          std::vector<float> gw(static_cast<size_t>(N * K));
-          gemm(true, N, K, M, gy.data(), N, ptr(op.a), K, gw.data());
-          deliver(op.b, gw.data(), N * K, gslot, gleaf);
-        }
-        if (op.c.kind != kNone && needs(op.c)) {
-          std::vector<float> gb(static_cast<size_t>(N)), ones(static_cast<size_t>(M), 1.0f);
-          gemm(false, 1, N, M, ones.data(), M, gy.data(), N, gb.data());
-          deliver(op.c, gb.data(), N, gslot, gleaf);
-        }
+        const bool nx = needs(op.a), nw = needs(op.b), nb = op.c.kind != kNone && needs(op.c);
+        std::vector<float> gx(nx ? static_cast<size_t>(M * K) : 0), gw(nw ? static_cast<size_t>(N * K) : 0),
+            gb(nb ? static_cast<size_t>(N) : 0);
+        linear_grads(gy.data(), ptr(op.a), ptr(op.b), M, N, K, nx ? gx.data() : nullptr, nw ? gw.data() : nullptr,
+                     nb ? gb.data() : nullptr);
+        if (nx) deliver(op.a, gx.data(), M * K, gslot, gleaf);
+        if (nw) deliver(op.b, gw.data(), N * K, gslot, gleaf);
+        if (nb) deliver(op.c, gb.data(), N, gslot, gleaf);
         break;
       }
       case kAct: {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Optional
 
 import numpy as np
@@ -27,18 +26,6 @@ def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> tup
     return (y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))), x2, w
 
 
-@functools.lru_cache(maxsize=32)
-def _cached_ones_row(n: int) -> np.ndarray:
-    row = np.ones((1, n), np.float32)
-    row.flags.writeable = False
-    return row
-
-
-def _ones_row(n: int) -> np.ndarray:
-    """A (1, n) float32 row of ones (read-only; cached for the batch sizes a training loop repeats)."""
-    return _cached_ones_row(n) if n <= 65536 else np.ones((1, n), np.float32)
-
-
 class LinearFn(Function):
     @staticmethod
     def forward(ctx, x, w, b):
@@ -53,12 +40,10 @@ class LinearFn(Function):
         x2, w = ctx.saved_tensors
         g2 = f32c(g.reshape(-1, w.shape[0]))
         nx, nw, nb = ctx.needs_input_grad
-        gx = _core.gemm(g2, w).reshape(ctx.lead + (w.shape[1],)) if nx else None
-        gw = _core.gemm(g2, x2, True) if nw else None
-        # the bias gradient as a GEMM with a row of ones: one fixed summation order, which a native training
-        # plan (nnengine.compile) reproduces bit for bit
-        gb = _core.gemm(_ones_row(g2.shape[0]), g2).reshape(-1) if (nb and ctx.has_bias) else None
-        return gx, gw, gb
+        # one native call for the three GEMMs (gx = g @ w, gw = g^T @ x, and the bias gradient as a GEMM with a
+        # row of ones: one fixed summation order, the one a native training plan reproduces bit for bit)
+        gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias)
+        return (None if gx is None else gx.reshape(ctx.lead + (w.shape[1],))), gw, gb
 
 
 def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:

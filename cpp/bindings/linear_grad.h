@@ -1,0 +1,35 @@
+// The gradients of y = x @ w^T + b (a Linear layer) from gy = dL/dy, as three GEMM calls in one fixed order:
+// gx = gy @ w, gw = gy^T @ x, gb = ones(1, M) @ gy (the bias gradient as a GEMM, so its summation order is the
+// GEMM's). Shared by the _core.linear_backward binding (LinearFn.backward, eager) and the native training plan
+// (bind_plan.cpp), which is why both give the same bits. Shapes: gy (M, N), x (M, K), w (N, K); a null output
+// is not computed. Call without the GIL.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/gemm.h"
+
+namespace nne_bind {
+
+// C (M x N, row-major, ldc N) = op(A) @ B, exactly as the _core.gemm binding calls the kernel.
+inline void gemm_into(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                      int64_t ldb, float* C) {
+  nne::GemmArgs g;
+  g.trans_a = trans_a;
+  g.M = M, g.N = N, g.K = K;
+  g.A = A, g.lda = lda, g.B = B, g.ldb = ldb, g.C = C, g.ldc = N;
+  nne::gemm_kernels().sgemm(g);
+}
+
+inline void linear_grads(const float* gy, const float* x, const float* w, int64_t M, int64_t N, int64_t K,
+                         float* gx, float* gw, float* gb) {
+  if (gx) gemm_into(false, M, K, N, gy, N, w, K, gx);
+  if (gw) gemm_into(true, N, K, M, gy, N, x, K, gw);
+  if (gb) {
+    const std::vector<float> ones(static_cast<size_t>(M), 1.0f);
+    gemm_into(false, 1, N, M, ones.data(), M, gy, N, gb);
+  }
+}
+
+}  // namespace nne_bind
