@@ -5,6 +5,10 @@ Bandwidth counts the bytes an ideal step must move (SGD momentum: read p, g, buf
 bytes/param; Adam: read p, g, m, v + write p, m, v = 28 bytes/param) and is compared with numpy's
 single-thread copy (8 bytes/element) measured in the same run.
 
+The epilogue table times what ``optimizer.step()`` applies after the update to a (1000, n/1000) weight with
+``L1(proximal=True)`` and ``MaxNorm``: the one C++ call (``_core.optim_epilogue``) vs the numpy formulas it
+replaced (soft thresholding, then the per-row norm cap), in place, 1 and 2 threads.
+
     python bench/bench_optim.py [--n 10000000] [--rounds 7]
 """
 
@@ -70,7 +74,33 @@ def main() -> None:
             rows.append([algo, threads, "numpy copy", times["numpy copy"] * 1e3, copy_gbs, 1.0, ""])
     print_table(f"Optimizer step over {n / 1e6:g}M float32 parameters (median of {args.rounds} interleaved rounds)",
                 ["optimizer", "threads", "engine", "ms/step", "GB/s", "of copy BW", "best torch time / this"], rows)
-    print("\nwritten:", write_json("bench_optim", dict(n=n, results=results)))
+    epi_rows = epilogue_rows(p0, args.rounds)
+    print_table("Epilogue after the step: proximal L1 + MaxNorm over a (1000, n/1000) weight",
+                ["threads", "C++ epilogue ms", "numpy formulas ms", "numpy / C++"], epi_rows)
+    print("\nwritten:", write_json("bench_optim", dict(n=n, results=results, epilogue=epi_rows)))
+
+
+def epilogue_rows(p0: np.ndarray, rounds: int) -> list:
+    """Proximal L1 + MaxNorm on a (1000, n/1000) weight: the C++ epilogue vs the numpy formulas it replaced."""
+    from nnengine import _core
+
+    w = p0[: p0.size // 1000 * 1000].reshape(1000, -1).copy()
+    a, b = w.copy(), w.copy()
+    t, cap, eps = np.float32(1e-4), 3.0, np.float32(1e-7)
+
+    def numpy_formulas() -> None:
+        np.copyto(b, np.sign(b) * np.maximum(np.abs(b) - t, np.float32(0)))
+        norms = np.sqrt(np.sum(np.square(b), axis=1, keepdims=True))
+        b[...] *= (np.clip(norms, 0, cap) / (eps + norms)).astype(np.float32)
+
+    rows = []
+    for threads in (1, 2):
+        ne.set_num_threads(threads)
+        times = timeit_interleaved({"native": lambda: _core.optim_epilogue([a], [(a.shape[0], a.shape[1], 1)],
+                                                                           [float(t)], [1], [cap]),
+                                    "numpy": numpy_formulas}, rounds=rounds, min_time=0.2)
+        rows.append([threads, times["native"] * 1e3, times["numpy"] * 1e3, times["numpy"] / times["native"]])
+    return rows
 
 
 if __name__ == "__main__":
