@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import rnn_reference as R
 from conftest import numeric_grad
+from reference import rnn as R
 from test_rnn_kernels import SHAPES, _close
 
 from nnengine import _core

@@ -162,7 +162,7 @@ NNE_BIND_FAMILY(attention) {
         float* po = out.mutable_data();
         {
           py::gil_scoped_release nogil;
-          (reference ? nne::attention_forward_reference : nne::attention_kernels().attention_forward)(
+          (reference ? nne::attention_forward_reference : nne::attention_kernels().forward)(
               po, pa, pq, pk, pv, pm, pkpm, s);
         }
         return py::make_tuple(out, attn_o);
@@ -204,7 +204,7 @@ NNE_BIND_FAMILY(attention) {
         const float *pdo = dout.data(), *pq = o.q.data(), *pk = o.kp(), *pv = o.vp(), *pa = attn.data();
         {
           py::gil_scoped_release nogil;
-          (reference ? nne::attention_backward_reference : nne::attention_kernels().attention_backward)(
+          (reference ? nne::attention_backward_reference : nne::attention_kernels().backward)(
               pdq, pdk, pdv, pdo, pda, pq, pk, pv, pa, s);
         }
         if (packed) return py::tuple(py::make_tuple(dq, py::none(), py::none()));

@@ -71,7 +71,7 @@ NNE_BIND_FAMILY(embedding) {
           if (reference) {
             nne::embedding_forward_reference(po, pw, ix.p, s);
           } else {
-            nne::embedding_kernels().embedding_forward(po, pw, ix.p, s);
+            nne::embedding_kernels().forward(po, pw, ix.p, s);
           }
         }
         return out;
@@ -108,7 +108,7 @@ NNE_BIND_FAMILY(embedding) {
           if (reference) {
             nne::embedding_backward_reference(pd, pg, ix.p, s, padding_idx, scale_grad_by_freq);
           } else {
-            nne::embedding_kernels().embedding_backward(pd, work.data(), pg, ix.p, s, padding_idx, scale_grad_by_freq);
+            nne::embedding_kernels().backward(pd, work.data(), pg, ix.p, s, padding_idx, scale_grad_by_freq);
           }
         }
         return dw;
@@ -131,7 +131,7 @@ NNE_BIND_FAMILY(embedding) {
           if (reference) {
             nne::embedding_renorm_reference(pw, ix.p, s, max_norm, norm_type);
           } else {
-            nne::embedding_kernels().embedding_renorm(pw, work.data(), ix.p, s, max_norm, norm_type);
+            nne::embedding_kernels().renorm(pw, work.data(), ix.p, s, max_norm, norm_type);
           }
         }
       },

@@ -366,7 +366,7 @@ class NativePlan {
       case kLstm: {
         nne::LstmShape s{1, op.M, op.K, op.H, false, op.H};
         const nne::RnnWeights w{ptr(op.d), ptr(op.e), bias(op.f, op.g, 4 * op.H)};
-        nne::lstm_kernels().lstm_forward(slot_ptr_[op.out], slot_ptr_[op.out2], slot_ptr_[op.out3], nullptr, nullptr,
+        nne::lstm_kernels().forward(slot_ptr_[op.out], slot_ptr_[op.out2], slot_ptr_[op.out3], nullptr, nullptr,
                                          ptr(op.a), ptr(op.b), ptr(op.c), w, s);
         break;
       }
@@ -374,7 +374,7 @@ class NativePlan {
         nne::RnnShape s;
         s.T = 1, s.B = op.M, s.I = op.K, s.H = op.H, s.act = op.rnn_act, s.reverse = false, s.ldy = op.H;
         const nne::RnnWeights w{ptr(op.d), ptr(op.e), bias(op.f, op.g, op.H)};
-        nne::rnn_kernels().rnn_forward(slot_ptr_[op.out], slot_ptr_[op.out2], ptr(op.a), ptr(op.b), w, s);
+        nne::rnn_kernels().forward(slot_ptr_[op.out], slot_ptr_[op.out2], ptr(op.a), ptr(op.b), w, s);
         break;
       }
       case kAlias:

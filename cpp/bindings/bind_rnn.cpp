@@ -135,7 +135,7 @@ NNE_BIND_FAMILY(rnn) {
             nne::rnn_forward_reference(yc.data(), phn, q.x.data(), h0.data(), q.weights(), s);
             copy_rows(py, y.W, yc.data(), q.H, q.T * q.B, q.H);
           } else {
-            nne::rnn_kernels().rnn_forward(py, phn, q.x.data(), h0.data(), q.weights(), s);
+            nne::rnn_kernels().forward(py, phn, q.x.data(), h0.data(), q.weights(), s);
           }
         }
         return py::make_tuple(y.a, hn);
@@ -178,7 +178,7 @@ NNE_BIND_FAMILY(rnn) {
             nne::rnn_backward_reference(g, pd, c.dy.data(), dhn.data(), q.x.data(), h0.data(), c.y.data(),
                                         q.weights(), s);
           } else {
-            nne::rnn_kernels().rnn_backward(g, pd, dy.data() + y.col, dhn.data(), q.x.data(), h0.data(), y.cptr(),
+            nne::rnn_kernels().backward(g, pd, dy.data() + y.col, dhn.data(), q.x.data(), h0.data(), y.cptr(),
                                             q.weights(), s);
           }
         }
@@ -221,7 +221,7 @@ NNE_BIND_FAMILY(rnn) {
             nne::lstm_forward_reference(yc.data(), phn, pcn, pg, pcs, q.x.data(), h0.data(), c0.data(), q.weights(), s);
             copy_rows(py, y.W, yc.data(), q.H, q.T * q.B, q.H);
           } else {
-            nne::lstm_kernels().lstm_forward(py, phn, pcn, pg, pcs, q.x.data(), h0.data(), c0.data(), q.weights(), s);
+            nne::lstm_kernels().forward(py, phn, pcn, pg, pcs, q.x.data(), h0.data(), c0.data(), q.weights(), s);
           }
         }
         return py::make_tuple(y.a, hn, cn, gso, cso);
@@ -273,7 +273,7 @@ NNE_BIND_FAMILY(rnn) {
             s.ldy = 0;
             nne::lstm_backward_reference(g, pdc0, pdg, c.dy.data(), dhn.data(), dcn.data(), sv, q.weights(), s);
           } else {
-            nne::lstm_kernels().lstm_backward(g, pdc0, pdg, dy.data() + y.col, dhn.data(), dcn.data(), sv,
+            nne::lstm_kernels().backward(g, pdc0, pdg, dy.data() + y.col, dhn.data(), dcn.data(), sv,
                                               q.weights(), s);
           }
         }
@@ -316,7 +316,7 @@ NNE_BIND_FAMILY(rnn) {
             nne::gru_forward_reference(yc.data(), phn, pg, q.x.data(), h0.data(), w, s);
             copy_rows(py, y.W, yc.data(), q.H, q.T * q.B, q.H);
           } else {
-            nne::gru_kernels().gru_forward(py, phn, pg, q.x.data(), h0.data(), w, s);
+            nne::gru_kernels().forward(py, phn, pg, q.x.data(), h0.data(), w, s);
           }
         }
         return py::make_tuple(y.a, hn, gso);
@@ -374,7 +374,7 @@ NNE_BIND_FAMILY(rnn) {
             s.ldy = 0;
             nne::gru_backward_reference(g, pdg, c.dy.data(), dhn.data(), sv, w, s);
           } else {
-            nne::gru_kernels().gru_backward(g, pdg, dy.data() + y.col, dhn.data(), sv, w, s);
+            nne::gru_kernels().backward(g, pdg, dy.data() + y.col, dhn.data(), sv, w, s);
           }
         }
         return py::make_tuple(dx, dh0, dwi, dwh, dbi, dbh);

@@ -50,12 +50,12 @@ struct AttentionShape {
 struct AttentionKernels {
   // out: o's strides; attn: (N*heads, L, S) contiguous, or null (inference: the weights stay in a per-thread
   // (L, S) scratch, in cache). mask / kpm may be null.
-  void (*attention_forward)(float* out, float* attn, const float* q, const float* k, const float* v,
-                            const float* mask, const float* kpm, const AttentionShape& s);
+  void (*forward)(float* out, float* attn, const float* q, const float* k, const float* v,
+                  const float* mask, const float* kpm, const AttentionShape& s);
   // attn: the forward's; dattn (may be null): a gradient reaching the weights directly (need_weights users).
   // dq, dk, dv: q's, k's, v's strides (they may be disjoint column slices of one array).
-  void (*attention_backward)(float* dq, float* dk, float* dv, const float* dout, const float* dattn, const float* q,
-                             const float* k, const float* v, const float* attn, const AttentionShape& s);
+  void (*backward)(float* dq, float* dk, float* dv, const float* dout, const float* dattn, const float* q,
+                   const float* k, const float* v, const float* attn, const AttentionShape& s);
 };
 
 // Scalar reference twins (cpp/reference/attention_ref.cpp).

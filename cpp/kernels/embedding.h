@@ -26,11 +26,11 @@ struct EmbeddingShape {
 };
 
 struct EmbeddingKernels {
-  void (*embedding_forward)(float* out, const float* weight, const int64_t* idx, const EmbeddingShape& s);
-  void (*embedding_backward)(float* dweight, int64_t* work, const float* dout, const int64_t* idx,
-                             const EmbeddingShape& s, int64_t padding_idx, bool scale_grad_by_freq);
-  void (*embedding_renorm)(float* weight, int64_t* work, const int64_t* idx, const EmbeddingShape& s,
-                           double max_norm, double norm_type);
+  void (*forward)(float* out, const float* weight, const int64_t* idx, const EmbeddingShape& s);
+  void (*backward)(float* dweight, int64_t* work, const float* dout, const int64_t* idx,
+                   const EmbeddingShape& s, int64_t padding_idx, bool scale_grad_by_freq);
+  void (*renorm)(float* weight, int64_t* work, const int64_t* idx, const EmbeddingShape& s,
+                 double max_norm, double norm_type);
 };
 
 // Scalar reference twins (cpp/reference/embedding_ref.cpp): plain loops, the sequential scatter-add.

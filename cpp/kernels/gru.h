@@ -58,11 +58,11 @@ struct GruSaved {
 
 struct GruKernels {
   // gates: workspace output for backward (null for inference).
-  void (*gru_forward)(float* y, float* h_n, float* gates, const float* x, const float* h0, GruWeights w,
-                      const GruShape& s);
+  void (*forward)(float* y, float* h_n, float* gates, const float* x, const float* h0, GruWeights w,
+                  const GruShape& s);
   // dG: workspace (T, B, 4H).
-  void (*gru_backward)(GruGrads g, float* dG, const float* dy, const float* dh_n, GruSaved sv, GruWeights w,
-                       const GruShape& s);
+  void (*backward)(GruGrads g, float* dG, const float* dy, const float* dh_n, GruSaved sv, GruWeights w,
+                   const GruShape& s);
 };
 
 // Scalar reference twins (cpp/reference/gru_ref.cpp).

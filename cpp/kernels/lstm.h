@@ -41,11 +41,11 @@ struct LstmSaved {
 struct LstmKernels {
   // gates and cs are workspace outputs for backward (both may be null for inference: then c_n carries
   // the state).
-  void (*lstm_forward)(float* y, float* h_n, float* c_n, float* gates, float* cs, const float* x, const float* h0,
-                       const float* c0, RnnWeights w, const LstmShape& s);
+  void (*forward)(float* y, float* h_n, float* c_n, float* gates, float* cs, const float* x, const float* h0,
+                  const float* c0, RnnWeights w, const LstmShape& s);
   // dgates: workspace (T, B, 4H); dc0: (B, H).
-  void (*lstm_backward)(RnnGrads g, float* dc0, float* dgates, const float* dy, const float* dh_n,
-                        const float* dc_n, LstmSaved sv, RnnWeights w, const LstmShape& s);
+  void (*backward)(RnnGrads g, float* dc0, float* dgates, const float* dy, const float* dh_n,
+                   const float* dc_n, LstmSaved sv, RnnWeights w, const LstmShape& s);
 };
 
 // Scalar reference twins (cpp/reference/lstm_ref.cpp).

@@ -52,10 +52,10 @@ struct RnnGrads {
 enum VmathKind : int { kVSigmoid = 0, kVTanh = 1, kVExp = 2, kVSigmoidFast = 3, kVTanhFast = 4, kVExpFast = 5 };
 
 struct RnnKernels {
-  void (*rnn_forward)(float* y, float* h_n, const float* x, const float* h0, RnnWeights w, const RnnShape& s);
+  void (*forward)(float* y, float* h_n, const float* x, const float* h0, RnnWeights w, const RnnShape& s);
   // dpre: workspace (T, B, H).
-  void (*rnn_backward)(RnnGrads g, float* dpre, const float* dy, const float* dh_n, const float* x,
-                       const float* h0, const float* y, RnnWeights w, const RnnShape& s);
+  void (*backward)(RnnGrads g, float* dpre, const float* dy, const float* dh_n, const float* x,
+                   const float* h0, const float* y, RnnWeights w, const RnnShape& s);
   void (*vmath)(float* out, const float* in, int64_t n, int kind);
 };
 
