@@ -161,7 +161,7 @@ def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
         ...     (w - w).log().sum().backward()
         Traceback (most recent call last):
             ...
-        RuntimeError: detect_anomaly: Log.forward produced nan/inf in output 0 from finite inputs
+        RuntimeError: detect_anomaly: LogFn.forward produced nan/inf in output 0 from finite inputs
     """
     prev = getattr(_state, "anomaly", False)
     _state.anomaly = bool(check_nan)
