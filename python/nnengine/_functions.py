@@ -18,18 +18,15 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from . import ops
-from .tensor import _PRINT, Tensor, _as_array, maximum, minimum, tensor
-
-
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else tensor(x)
+from ._coerce import as_array, ensure_tensor
+from .tensor import _PRINT, Tensor, maximum, minimum
 
 
 def _method(name: str, doc: str, example: str) -> Any:
     """``ne.<name>(input, ...)``: ``input`` as a Tensor, then its method ``name``; ``example`` is doctest text."""
 
     def f(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
-        return getattr(_t(input), name)(*args, **kwargs)
+        return getattr(ensure_tensor(input), name)(*args, **kwargs)
 
     f.__name__ = f.__qualname__ = name
     body = "\n".join("    " + line for line in example.strip().splitlines())
@@ -132,7 +129,7 @@ def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None
     """
     if other is not None:
         return maximum(input, other)
-    return _t(input).max(dim, keepdim)
+    return ensure_tensor(input).max(dim, keepdim)
 
 
 def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
@@ -144,7 +141,7 @@ def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None
     """
     if other is not None:
         return minimum(input, other)
-    return _t(input).min(dim, keepdim)
+    return ensure_tensor(input).min(dim, keepdim)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
@@ -154,7 +151,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
         >>> ne.pow(2, ne.tensor([1.0, 2.0]))
         tensor([2., 4.])
     """
-    return _t(input) ** exponent if isinstance(input, Tensor) or not isinstance(exponent, Tensor) \
+    return ensure_tensor(input) ** exponent if isinstance(input, Tensor) or not isinstance(exponent, Tensor) \
         else exponent.__rpow__(input)
 
 
@@ -165,7 +162,7 @@ def add(input: Any, other: Any, *, alpha: Any = None) -> Tensor:  # noqa: A002
         >>> ne.add(ne.tensor([1.0, 2.0]), ne.tensor([1.0, 1.0]), alpha=10)
         tensor([11., 12.])
     """
-    return _t(input).add(other, alpha=alpha)
+    return ensure_tensor(input).add(other, alpha=alpha)
 
 
 def sub(input: Any, other: Any, *, alpha: Any = None) -> Tensor:  # noqa: A002
@@ -175,7 +172,7 @@ def sub(input: Any, other: Any, *, alpha: Any = None) -> Tensor:  # noqa: A002
         >>> ne.sub(ne.tensor([1.0, 2.0]), 1.0)
         tensor([0., 1.])
     """
-    return _t(input).sub(other, alpha=alpha)
+    return ensure_tensor(input).sub(other, alpha=alpha)
 
 
 subtract = sub
@@ -188,7 +185,7 @@ def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
         >>> ne.mul(ne.tensor([1.0, 2.0]), 3.0)
         tensor([3., 6.])
     """
-    return _t(input) * other
+    return ensure_tensor(input) * other
 
 
 multiply = mul
@@ -201,7 +198,7 @@ def div(input: Any, other: Any, *, rounding_mode: Optional[str] = None) -> Tenso
         >>> ne.div(ne.tensor([-3.0, 3.0]), 2.0, rounding_mode="floor")
         tensor([-2.,  1.])
     """
-    return _t(input).div(other, rounding_mode=rounding_mode)
+    return ensure_tensor(input).div(other, rounding_mode=rounding_mode)
 
 
 divide = div
@@ -215,7 +212,7 @@ def remainder(input: Any, other: Any) -> Tensor:  # noqa: A002
         >>> ne.remainder(ne.tensor([-3.0, 3.0]), 2.0)
         tensor([1., 1.])
     """
-    return _t(input) % other
+    return ensure_tensor(input) % other
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -225,7 +222,7 @@ def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
         >>> ne.floor_divide(ne.tensor([7, -7]), 2)
         tensor([ 3, -4])
     """
-    return _t(input) // other
+    return ensure_tensor(input) // other
 
 
 def eq(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -235,7 +232,7 @@ def eq(input: Any, other: Any) -> Tensor:  # noqa: A002
         >>> ne.eq(ne.tensor([1, 2]), 2)
         tensor([False,  True])
     """
-    return _t(input).eq(other)
+    return ensure_tensor(input).eq(other)
 
 
 def ne(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -245,7 +242,7 @@ def ne(input: Any, other: Any) -> Tensor:  # noqa: A002
         >>> ne.ne(ne.tensor([1, 2]), 2)
         tensor([ True, False])
     """
-    return _t(input).ne(other)
+    return ensure_tensor(input).ne(other)
 
 
 def gt(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -255,7 +252,7 @@ def gt(input: Any, other: Any) -> Tensor:  # noqa: A002
         >>> ne.gt(ne.tensor([1, 2]), 1)
         tensor([False,  True])
     """
-    return _t(input) > other
+    return ensure_tensor(input) > other
 
 
 def ge(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -265,7 +262,7 @@ def ge(input: Any, other: Any) -> Tensor:  # noqa: A002
         >>> ne.ge(ne.tensor([1, 2]), 2)
         tensor([False,  True])
     """
-    return _t(input) >= other
+    return ensure_tensor(input) >= other
 
 
 def lt(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -275,7 +272,7 @@ def lt(input: Any, other: Any) -> Tensor:  # noqa: A002
         >>> ne.lt(ne.tensor([1, 2]), 2)
         tensor([ True, False])
     """
-    return _t(input) < other
+    return ensure_tensor(input) < other
 
 
 def le(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -285,7 +282,7 @@ def le(input: Any, other: Any) -> Tensor:  # noqa: A002
         >>> ne.le(ne.tensor([1, 2]), 1)
         tensor([ True, False])
     """
-    return _t(input) <= other
+    return ensure_tensor(input) <= other
 
 
 def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
@@ -296,7 +293,7 @@ def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  
         >>> ne.allclose(ne.ones(2), ne.ones(2) + 1e-9)
         True
     """
-    return bool(np.allclose(_as_array(input), _as_array(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(np.allclose(as_array(input), as_array(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
@@ -307,7 +304,7 @@ def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  #
         >>> ne.isclose(ne.tensor([1.0, 2.0]), ne.tensor([1.0, 2.1]))
         tensor([ True, False])
     """
-    return Tensor._wrap(np.asarray(np.isclose(_as_array(input), _as_array(other), rtol=rtol, atol=atol,
+    return Tensor._wrap(np.asarray(np.isclose(as_array(input), as_array(other), rtol=rtol, atol=atol,
                                               equal_nan=equal_nan)))
 
 
@@ -318,7 +315,7 @@ def equal(input: Any, other: Any) -> bool:  # noqa: A002
         >>> ne.equal(ne.tensor([1, 2]), ne.tensor([1, 2]))
         True
     """
-    return _t(input).equal(other)
+    return ensure_tensor(input).equal(other)
 
 
 def numel(input: Any) -> int:  # noqa: A002
@@ -328,7 +325,7 @@ def numel(input: Any) -> int:  # noqa: A002
         >>> ne.numel(ne.zeros(2, 3))
         6
     """
-    return int(_as_array(input).size)
+    return int(as_array(input).size)
 
 
 def is_tensor(obj: Any) -> bool:
@@ -348,7 +345,7 @@ def is_nonzero(input: Any) -> bool:  # noqa: A002
         >>> ne.is_nonzero(ne.tensor([0.5]))
         True
     """
-    return bool(_t(input))
+    return bool(ensure_tensor(input))
 
 
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
@@ -359,7 +356,7 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
         tensor([[0, 1],
                 [1, 0]])
     """
-    nz = np.nonzero(_as_array(input))
+    nz = np.nonzero(as_array(input))
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in nz)
     return Tensor._wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
@@ -372,7 +369,7 @@ def count_nonzero(input: Any, dim: Any = None) -> Tensor:  # noqa: A002
         >>> ne.count_nonzero(ne.tensor([0, 1, 2]))
         tensor(2)
     """
-    return Tensor._wrap(np.asarray(np.count_nonzero(_as_array(input), axis=dim), np.int64))
+    return Tensor._wrap(np.asarray(np.count_nonzero(as_array(input), axis=dim), np.int64))
 
 
 def set_printoptions(precision: Optional[int] = None, threshold: Optional[int] = None, edgeitems: Optional[int] = None,
@@ -429,7 +426,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    ts = [_t(o) for o in operands]
+    ts = [ensure_tensor(o) for o in operands]
     eq = _einsum_normalize(equation, [x.ndim for x in ts])
     return ops.EinsumFn.apply(eq, *ts)
 
@@ -441,11 +438,11 @@ def broadcast_tensors(*tensors: Any) -> Tuple[Tensor, ...]:
         >>> [t.shape for t in ne.broadcast_tensors(ne.zeros(2, 1), ne.zeros(3))]
         [(2, 3), (2, 3)]
     """
-    ts = [_t(x) for x in tensors]
+    ts = [ensure_tensor(x) for x in tensors]
     shape = np.broadcast_shapes(*[x.shape for x in ts])
     return tuple(x.expand(shape) for x in ts)
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
     "annotations", "string", "np", "ops", "Any", "Optional", "Sequence", "Tuple", "Tensor", "tensor",
-    "builtins")]
+    "builtins", "as_array", "ensure_tensor")]

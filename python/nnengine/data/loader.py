@@ -41,6 +41,7 @@ from typing import (
 import numpy as np
 
 from .. import random as _random
+from .._coerce import as_array
 from ..tensor import Tensor
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset", "random_split",
@@ -94,10 +95,6 @@ class IterableDataset(Dataset):
         return ChainDataset([self, other])
 
 
-def _array(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
 class TensorDataset(Dataset):
     """Samples are the i-th rows of equally long arrays or Tensors; indexing with an index array is batched.
 
@@ -112,7 +109,7 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset: expected at least one array")
-        self.arrays: Tuple[np.ndarray, ...] = tuple(_array(a) for a in arrays)
+        self.arrays: Tuple[np.ndarray, ...] = tuple(as_array(a) for a in arrays)
         for i, a in enumerate(self.arrays):
             if a.ndim == 0:
                 raise ValueError(f"arrays[{i}]: expected at least one dimension, got a scalar")
@@ -379,7 +376,7 @@ class WeightedRandomSampler(Sampler[int]):
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
                  generator: Any = None) -> None:
-        self.weights = np.asarray(_array(weights), dtype=np.float64)
+        self.weights = np.asarray(as_array(weights), dtype=np.float64)
         self.num_samples, self.replacement, self.generator = int(num_samples), bool(replacement), generator
 
     def __iter__(self) -> Iterator[int]:
@@ -450,7 +447,7 @@ def _collate(samples: List[Any]) -> Any:
         return tuple(_collate([s[i] for s in samples]) for i in range(len(first)))
     if first is None:
         return list(samples)
-    return np.stack([_array(s) for s in samples])
+    return np.stack([as_array(s) for s in samples])
 
 
 def _tensors(batch: Any) -> Any:
@@ -907,6 +904,6 @@ def as_arrays(data: Any) -> Sequence[np.ndarray]:
     if isinstance(data, TensorDataset):
         return data.arrays
     if isinstance(data, (tuple, list)):
-        return tuple(_array(a) for a in data)
+        return tuple(as_array(a) for a in data)
     raise TypeError("data: expected a DataLoader, a TensorDataset or an (X, y) tuple, "
                     f"got {type(data).__name__}")

@@ -10,7 +10,6 @@ from .. import random as _random
 from ..data.loader import DataLoader
 from ..nn.module import Module
 from ..optim import Adam
-from ..tensor import Tensor
 from ..train.callbacks import Callback
 
 
@@ -52,12 +51,3 @@ def gaussian(shape: tuple, std: float = 1.0, gen: Optional[np.random.Generator] 
     """float32 N(0, std^2) noise from the engine's global generator."""
     g = gen or _random.generator()
     return (g.standard_normal(shape) * std).astype(np.float32)
-
-
-def as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.float32))
-
-
-def as_array(x) -> np.ndarray:
-    """A C-contiguous float32 numpy array of ``x`` (Tensor or array-like)."""
-    return np.ascontiguousarray(x.data if isinstance(x, Tensor) else np.asarray(x), dtype=np.float32)

@@ -13,9 +13,10 @@ import numpy as np
 
 from .. import functional as F
 from .. import nn
+from .._coerce import as_f32, as_f32_tensor
 from ..functional._dropout import dropout_mask
 from ..tensor import Tensor
-from ._common import adam, as_array, as_tensor, fit_steps, gaussian
+from ._common import adam, fit_steps, gaussian
 
 _ACTS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
 
@@ -73,7 +74,7 @@ class Autoencoder(nn.Module):
             >>> Autoencoder(64, 8).encode(ne.rand(4, 64)).shape
             (4, 8)
         """
-        x = as_tensor(x)
+        x = as_f32_tensor(x)
         return self.encoder(x.flatten(1) if x.ndim > 2 else x)
 
     def decode(self, code: Tensor) -> Tensor:
@@ -83,7 +84,7 @@ class Autoencoder(nn.Module):
             >>> Autoencoder(64, 8).decode(ne.rand(4, 8)).shape
             (4, 64)
         """
-        return self.decoder(as_tensor(code))
+        return self.decoder(as_f32_tensor(code))
 
     def corrupt(self, x: Tensor) -> Tensor:
         """The input the encoder sees during training (identity here; noisy in DenoisingAutoencoder).
@@ -96,7 +97,7 @@ class Autoencoder(nn.Module):
         return x
 
     def forward(self, x: Tensor) -> Tensor:
-        x = as_tensor(x)
+        x = as_f32_tensor(x)
         return self.decode(self.encode(self.corrupt(x) if self.training else x)).reshape(x.shape)
 
     def reconstruction_loss(self, x: Tensor) -> Tensor:
@@ -107,7 +108,7 @@ class Autoencoder(nn.Module):
             >>> ae.reconstruction_loss(ne.rand(4, 64)).shape
             ()
         """
-        x = as_tensor(x)
+        x = as_f32_tensor(x)
         return F.mse_loss(self.forward(x), x.detach())
 
     def fit(self, x: Any, epochs: int = 30, lr: float = 3e-3, batch_size: int = 64, verbose: bool = False) -> List[float]:
@@ -120,7 +121,7 @@ class Autoencoder(nn.Module):
             >>> len(losses)
             2
         """
-        x = as_array(x)
+        x = as_f32(x)
         opt = adam(self.parameters(), lr)
         self.train()
 
@@ -255,7 +256,7 @@ class ConvAutoencoder(Autoencoder):
             >>> ConvAutoencoder(1, (8, 8), code_size=8, channels=(4, 8)).encode(ne.rand(2, 1, 8, 8)).shape
             (2, 8)
         """
-        return self.encoder(self._images(as_tensor(x)))
+        return self.encoder(self._images(as_f32_tensor(x)))
 
     def decode(self, code: Tensor) -> Tensor:
         """Images ``(N, C, H, W)`` from codes.
@@ -264,5 +265,5 @@ class ConvAutoencoder(Autoencoder):
             >>> ConvAutoencoder(1, (8, 8), code_size=8, channels=(4, 8)).decode(ne.rand(2, 8)).shape
             (2, 1, 8, 8)
         """
-        h = self.decoder_fc(as_tensor(code))
+        h = self.decoder_fc(as_f32_tensor(code))
         return self.decoder(h.reshape((h.shape[0],) + self._small))

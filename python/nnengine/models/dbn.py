@@ -9,9 +9,10 @@ import numpy as np
 
 from .. import functional as F
 from .. import nn
+from .._coerce import as_f32, as_f32_tensor
 from ..autograd import no_grad
 from ..tensor import Tensor
-from ._common import adam, as_array, as_tensor, fit_steps
+from ._common import adam, fit_steps
 from .rbm import RBM
 
 
@@ -40,7 +41,7 @@ class DBN(nn.Module):
         self.rbms = nn.ModuleList([RBM(a, b, k=k) for a, b in zip(sizes[:-1], sizes[1:])])
 
     def forward(self, x: Tensor) -> Tensor:
-        h = as_tensor(x)
+        h = as_f32_tensor(x)
         h = h.flatten(1) if h.ndim > 2 else h
         for r in self.rbms:
             h = r(h)
@@ -56,7 +57,7 @@ class DBN(nn.Module):
             >>> len(history), len(history[0])
             (2, 2)
         """
-        h = as_array(x)
+        h = as_f32(x)
         h = h.reshape(len(h), -1)
         history = []
         for i, r in enumerate(self.rbms):
@@ -99,7 +100,7 @@ class DBN(nn.Module):
             >>> len(DBN.finetune(mlp, x, y, epochs=2))
             2
         """
-        x = as_array(x)
+        x = as_f32(x)
         x = x.reshape(len(x), -1)
         y = np.asarray(y, dtype=np.int64)
         opt = adam(mlp.parameters(), lr)
@@ -126,5 +127,5 @@ class DBN(nn.Module):
             True
         """
         with no_grad():
-            x = as_array(x)
+            x = as_f32(x)
             return float((model(Tensor(x.reshape(len(x), -1))).data.argmax(1) == np.asarray(y)).mean())

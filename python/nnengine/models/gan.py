@@ -8,9 +8,10 @@ import numpy as np
 
 from .. import functional as F
 from .. import nn
+from .._coerce import as_f32, as_f32_tensor
 from ..autograd import no_grad
 from ..tensor import Tensor
-from ._common import adam, as_array, as_tensor, fit_steps, gaussian
+from ._common import adam, fit_steps, gaussian
 from .autoencoder import _dense_stack
 
 
@@ -76,7 +77,7 @@ class GAN(nn.Module):
             return self.generate(n)
 
     def forward(self, z: Tensor) -> Tensor:
-        return self.generator(as_tensor(z))
+        return self.generator(as_f32_tensor(z))
 
     def discriminator_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         """BCE of the discriminator on real (target 1) and detached fake (target 0) samples.
@@ -86,7 +87,7 @@ class GAN(nn.Module):
             >>> gan.discriminator_loss(ne.rand(4, 64), gan.generate(4)).item() > 0
             True
         """
-        real = as_tensor(real)
+        real = as_f32_tensor(real)
         real = real.flatten(1) if real.ndim > 2 else real
         lr = self.discriminator(real)
         lf = self.discriminator(fake.detach())
@@ -116,7 +117,7 @@ class GAN(nn.Module):
             >>> len(history)
             2
         """
-        x = as_array(x)
+        x = as_f32(x)
         x = x.reshape(len(x), -1)
         g_opt = adam(self.generator.parameters(), lr, betas)
         d_opt = adam(self.discriminator.parameters(), lr, betas)
@@ -144,7 +145,7 @@ class GAN(nn.Module):
             >>> d, g = GAN(64).losses(ne.rand(4, 64)); d.shape, g.shape
             ((), ())
         """
-        fake = self.generate(as_tensor(real).shape[0])
+        fake = self.generate(as_f32_tensor(real).shape[0])
         return self.discriminator_loss(real, fake), self.generator_loss(fake)
 
 

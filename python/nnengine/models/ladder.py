@@ -10,12 +10,13 @@ import numpy as np
 from .. import functional as F
 from .. import nn
 from .. import random as _random
+from .._coerce import as_f32
 from ..autograd import no_grad
 from ..data.loader import DataLoader, TensorDataset
 from ..functional._batchnorm import BatchNormFn
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
-from ._common import adam, as_array, fit_steps, gaussian
+from ._common import adam, fit_steps, gaussian
 
 
 class Ladder(nn.Module):
@@ -107,7 +108,7 @@ class Ladder(nn.Module):
             >>> Ladder([16, 8, 3]).eval()(ne.rand(4, 16)).shape
             (4, 3)
         """
-        x = x if isinstance(x, Tensor) else Tensor(as_array(x))
+        x = x if isinstance(x, Tensor) else Tensor(as_f32(x))
         return self.encode(x.flatten(1) if x.ndim > 2 else x, noisy=False)[0]
 
     # ------------------------------------------------------------------ decoder (top layer) and loss
@@ -125,10 +126,10 @@ class Ladder(nn.Module):
             >>> total.shape, sorted(parts)
             ((), ['denoising', 'supervised'])
         """
-        xl = as_array(x_labelled)
+        xl = as_f32(x_labelled)
         parts = [xl.reshape(len(xl), -1)]
         if x_unlabelled is not None and len(x_unlabelled):
-            xu = as_array(x_unlabelled)
+            xu = as_f32(x_unlabelled)
             parts.append(xu.reshape(len(xu), -1))
         x = Tensor(np.concatenate(parts)) if len(parts) > 1 else Tensor(parts[0])
         nl = len(xl)
@@ -161,8 +162,8 @@ class Ladder(nn.Module):
             >>> len(Ladder([16, 8, 3]).fit(x, y, epochs=2))
             2
         """
-        xl, yl = as_array(x_labelled), np.asarray(y_labelled, dtype=np.int64)
-        xu = None if x_unlabelled is None else as_array(x_unlabelled)
+        xl, yl = as_f32(x_labelled), np.asarray(y_labelled, dtype=np.int64)
+        xu = None if x_unlabelled is None else as_f32(x_unlabelled)
         nlb = min(len(xl), int(labelled_batch or batch_size))
         opt = adam(self.parameters(), lr)
         g = _random.generator()

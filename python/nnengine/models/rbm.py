@@ -9,10 +9,11 @@ import numpy as np
 from .. import _core, nn
 from .. import functional as F
 from .. import random as _random
+from .._coerce import as_f32
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from ..train.callbacks import Callback
-from ._common import as_array, fit_steps
+from ._common import fit_steps
 
 
 class RBM(nn.Module):
@@ -82,7 +83,7 @@ class RBM(nn.Module):
 
     @staticmethod
     def _check(x, width: int, name: str) -> np.ndarray:
-        a = as_array(x)
+        a = as_f32(x)
         if a.ndim != 2 or a.shape[1] != width:
             raise ValueError(f"{name}: expected shape (N, {width}), got {a.shape}")
         return a
@@ -106,7 +107,7 @@ class RBM(nn.Module):
         if self.persistent:
             if self._chain is None:
                 idx = _random.generator().integers(0, n, self.num_chains)
-                self._chain = as_array(_random.generator().random((self.num_chains, self.n_visible)) < v0[idx])
+                self._chain = as_f32(_random.generator().random((self.num_chains, self.n_visible)) < v0[idx])
             _, h = self.sample_hidden(self._chain)
             for _ in range(self.k):
                 _, vk = self.sample_visible(h)
@@ -135,7 +136,7 @@ class RBM(nn.Module):
             >>> len(rbm.fit((ne.rand(40, 16) > 0.5).float().numpy(), epochs=2))
             2
         """
-        x = as_array(x)
+        x = as_f32(x)
         x = x.reshape(len(x), -1)
         vel = [np.zeros_like(p.data) for p in self.parameters()]
         mom = [0.5]
@@ -172,7 +173,7 @@ class RBM(nn.Module):
             >>> RBM(16, 8)(ne.rand(3, 16)).shape
             (3, 8)
         """
-        v = v if isinstance(v, Tensor) else Tensor(as_array(v))
+        v = v if isinstance(v, Tensor) else Tensor(as_f32(v))
         return F.sigmoid(F.linear(v.flatten(1) if v.ndim > 2 else v, self.weight, self.hidden_bias))
 
     def reconstruct(self, v: Any) -> np.ndarray:
@@ -203,7 +204,7 @@ class RBM(nn.Module):
             >>> RBM(16, 8).gibbs_sample(5, steps=10).shape
             (5, 16)
         """
-        v = as_array(init) if init is not None else as_array(_random.generator().random((int(n), self.n_visible)) < 0.5)
+        v = as_f32(init) if init is not None else as_f32(_random.generator().random((int(n), self.n_visible)) < 0.5)
         pv = v
         for _ in range(int(steps)):
             _, h = self.sample_hidden(v)

@@ -6,9 +6,10 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from .. import functional as F
 from .. import nn
+from .._coerce import as_f32, as_f32_tensor
 from ..autograd import no_grad
 from ..tensor import Tensor
-from ._common import adam, as_array, as_tensor, fit_steps, gaussian
+from ._common import adam, fit_steps, gaussian
 from .autoencoder import _dense_stack
 
 
@@ -47,7 +48,7 @@ class VAE(nn.Module):
             >>> mu, logvar = VAE(64, latent_size=4).encode(ne.rand(2, 64)); mu.shape, logvar.shape
             ((2, 4), (2, 4))
         """
-        x = as_tensor(x)
+        x = as_f32_tensor(x)
         h = self.encoder(x.flatten(1) if x.ndim > 2 else x)
         k = self.latent_size
         return h[:, :k], h[:, k:]
@@ -68,7 +69,7 @@ class VAE(nn.Module):
             >>> VAE(64, latent_size=4).decode_logits(ne.zeros(2, 4)).shape
             (2, 64)
         """
-        return self.decoder(as_tensor(z))
+        return self.decoder(as_f32_tensor(z))
 
     def decode(self, z: Tensor) -> Tensor:
         """Bernoulli means ``sigmoid(decoder(z))``.
@@ -88,7 +89,7 @@ class VAE(nn.Module):
         """
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar) if self.training else mu
-        return self.decode(z).reshape(as_tensor(x).shape)
+        return self.decode(z).reshape(as_f32_tensor(x).shape)
 
     def loss(self, x: Tensor) -> Tuple[Tensor, Dict[str, float]]:
         """Negative ELBO per example (mean over the batch) and ``{"elbo", "recon", "kl"}`` as floats.
@@ -98,7 +99,7 @@ class VAE(nn.Module):
             >>> loss.shape, sorted(stats)
             ((), ['elbo', 'kl', 'recon'])
         """
-        x = as_tensor(x)
+        x = as_f32_tensor(x)
         x2 = x.flatten(1) if x.ndim > 2 else x
         mu, logvar = self.encode(x2)
         logits = self.decode_logits(self.reparameterize(mu, logvar))
@@ -116,7 +117,7 @@ class VAE(nn.Module):
             >>> len(vae.fit(ne.rand(32, 16).numpy(), epochs=2))
             2
         """
-        x = as_array(x)
+        x = as_f32(x)
         opt = adam(self.parameters(), lr)
         self.train()
 

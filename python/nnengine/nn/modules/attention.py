@@ -7,6 +7,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from ... import functional as F
+from ..._coerce import data_or_self
 from ...functional._attention import (
     attention,
     attention_composite,
@@ -145,7 +146,7 @@ class MultiheadAttention(Module):
         if unbatched:
             q_in, k_in, v_in = (t.unsqueeze(0 if self.batch_first else 1) for t in (q_in, k_in, v_in))
             if key_padding_mask is not None:
-                key_padding_mask = np.asarray(_raw(key_padding_mask))[None]
+                key_padding_mask = np.asarray(data_or_self(key_padding_mask))[None]
         E, H, bf = self.embed_dim, self.num_heads, self.batch_first
         if q_in.shape[-1] != E:
             raise ValueError(f"query: expected last dimension {E} (embed_dim), got shape {tuple(query.shape)}")
@@ -234,7 +235,3 @@ class MultiheadAttention(Module):
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
-
-
-def _raw(m: Any) -> Any:
-    return m.data if isinstance(m, Tensor) else m

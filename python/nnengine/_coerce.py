@@ -1,0 +1,74 @@
+"""One home for turning inputs into numpy arrays or Tensors: which helper to call for which contract.
+
+=====================  =======================================================================================
+``as_array(x)``        the array behind ``x``: a Tensor's ``.data`` (no copy), a torch tensor's numpy, else
+                       ``np.asarray(x)`` (dtype kept). Defined by the tape (``tensor._as_array``), which
+                       cannot import this module.
+``f32c(a)``            a C-contiguous aligned float32 view (no copy when it already is one) or copy: a kernel
+                       operand. Defined by the tape (``ops.f32c``); on the hot path, so kept one call deep.
+``data_or_self(x)``    a Tensor's ``.data``, anything else (None, numbers, masks) unchanged.
+``as_f32(x)``          a C-contiguous float32 numpy array of a Tensor or array-like (a copy only if needed).
+``as_f32_tensor(x)``   ``x`` if it is a Tensor, else a float32 Tensor of it.
+``ensure_tensor(x)``   ``x`` if it is a Tensor, else ``nnengine.tensor(x)`` (dtype inferred, as torch does).
+=====================  =======================================================================================
+
+``nnengine.data.to_tensor`` (a batch: floats -> float32, integers -> int64) is the data loader's policy and
+stays public there.
+
+Example:
+    >>> t = ne.tensor([1.0, 2.0])
+    >>> as_array(t) is t.data, as_f32([1, 2]).dtype, data_or_self(None), ensure_tensor(t) is t
+    (True, dtype('float32'), None, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .ops import f32c
+from .tensor import Tensor, tensor
+from .tensor import _as_array as as_array
+
+__all__ = ["as_array", "f32c", "data_or_self", "as_f32", "as_f32_tensor", "ensure_tensor"]
+
+
+def data_or_self(x: Any) -> Any:
+    """A Tensor's ``.data``; anything else unchanged.
+
+    Example:
+        >>> data_or_self(ne.ones(2)), data_or_self(3)
+        (array([1., 1.], dtype=float32), 3)
+    """
+    return x.data if isinstance(x, Tensor) else x
+
+
+def as_f32(x: Any) -> np.ndarray:
+    """A C-contiguous float32 numpy array of ``x`` (Tensor or array-like).
+
+    Example:
+        >>> as_f32(ne.ones(2, 3).t()).flags.c_contiguous, as_f32([1, 2]).dtype
+        (True, dtype('float32'))
+    """
+    return np.ascontiguousarray(x.data if isinstance(x, Tensor) else np.asarray(x), dtype=np.float32)
+
+
+def as_f32_tensor(x: Any) -> Tensor:
+    """``x`` if it is a Tensor, else a float32 Tensor of it.
+
+    Example:
+        >>> as_f32_tensor([1, 2]).dtype
+        dtype('float32')
+    """
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.float32))
+
+
+def ensure_tensor(x: Any) -> Tensor:
+    """``x`` if it is a Tensor, else ``nnengine.tensor(x)`` (its dtype inferred from the data).
+
+    Example:
+        >>> ensure_tensor([1, 2]).dtype
+        dtype('int64')
+    """
+    return x if isinstance(x, Tensor) else tensor(x)
