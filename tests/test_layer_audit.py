@@ -59,3 +59,30 @@ def test_decoder_layer_with_other_activation_is_refused(torch):
     tm = torch.nn.TransformerDecoderLayer(16, 4, 24, activation=torch.nn.GELU(approximate="tanh"))
     with pytest.raises(TypeError, match="an activation other than relu or gelu"):
         from_torch(tm)
+
+
+@pytest.mark.parametrize("name,out,shape", [
+    ("AdaptiveAvgPool2d", 3, (2, 3, 7, 7)),
+    ("AdaptiveMaxPool2d", (3, 5), (2, 3, 7, 9)),
+    ("AdaptiveAvgPool2d", (4, 2), (1, 2, 10, 4)),  # one axis uneven, one even
+    ("AdaptiveAvgPool1d", 5, (2, 3, 13)),
+    ("AdaptiveMaxPool1d", 4, (2, 3, 6)),  # overlapping bins
+])
+def test_adaptive_pooling_to_any_size_exports(name, out, shape, torch, tmp_path):
+    """Output sizes that do not divide the input: per-cell Slice + Reduce over torch's bins, onnxruntime vs
+    nnengine and torch, at two batch sizes."""
+    from conftest import require
+
+    from nnengine.onnx import export
+
+    ort = require("onnxruntime")
+    m = getattr(nn, name)(out)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(np.float32)
+    path = str(tmp_path / "p.onnx")
+    export(m, x, path)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    for inp in (x, rng.standard_normal((shape[0] + 3,) + shape[1:]).astype(np.float32)):
+        (got,) = sess.run(None, {"input": inp})
+        np.testing.assert_allclose(got, m(ne.tensor(inp)).numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(got, getattr(torch.nn, name)(out)(torch.tensor(inp)).numpy(), rtol=1e-6, atol=1e-6)

@@ -65,11 +65,3 @@ def test_interop_and_onnx(which, torch, tmp_path):
     for inp in (x, rng.standard_normal((shape[0] + 2,) + shape[1:]).astype(np.float32)):
         got = sess.run(None, {sess.get_inputs()[0].name: inp})[0]
         np.testing.assert_allclose(got, nm(ne.tensor(inp)).numpy(), rtol=1e-5, atol=1e-5)
-
-
-def test_onnx_rejects_uneven_adaptive_pooling(tmp_path):
-    from nnengine.onnx import export
-
-    with pytest.raises(NotImplementedError, match="ONNX has no adaptive pooling"):
-        export(ne.nn.Sequential(ne.nn.AdaptiveAvgPool2d(3)), np.zeros((1, 2, 7, 7), np.float32),
-               str(tmp_path / "m.onnx"))

@@ -3,7 +3,7 @@
 ``export(model, example_input, path)`` walks the module tree with one converter per layer type, runs the
 model on ``example_input`` alongside (so every converter knows its input and output shapes) and writes an
 ONNX model (opset 17) atomically. Supported: Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool1d, AvgPool1d,
-AdaptiveAvg/MaxPool1d/2d (output 1 or dividing the input), Upsample (Resize), the padding layers (Pad), MaxPool2d,
+AdaptiveAvg/MaxPool1d/2d (any output size), Upsample (Resize), the padding layers (Pad), MaxPool2d,
 AvgPool2d (count_include_pad=1), MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh,
 Softplus(beta, threshold), Softmax, LogSoftmax, Maxout, GELU (erf and tanh forms), SiLU, Mish, Hardtanh/ReLU6 (Clip),
 Hardswish, Hardsigmoid, Softsign, PReLU, BatchNorm1d/2d (eval, running statistics), LayerNorm (LayerNormalization),
@@ -227,7 +227,9 @@ def _pool1d(g: _Graph, m: Any, x_name: str, x: Any, path: str):
 
 @register(nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)
 def _adaptive_pool(g: _Graph, m: Any, x_name: str, x: Any, path: str):
-    """Global pooling for output size 1, a plain pool when the input divides evenly; ONNX has no other form."""
+    """Global pooling for output size 1, a plain pool when the input divides evenly, else one Slice +
+    ReduceMean/ReduceMax per output cell over torch's bins [floor(i L / O), ceil((i + 1) L / O)), concatenated
+    (ONNX has no adaptive pooling operator; the spatial sizes are those of the example input)."""
     y = _run(m, x)
     if getattr(m, "return_indices", False):
         raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' with return_indices=True is not exportable")
@@ -236,12 +238,28 @@ def _adaptive_pool(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     ins, outs = tuple(np.shape(x)[-n:]), tuple(y.shape[-n:])
     if all(o == 1 for o in outs):
         return g.node("GlobalAveragePool" if avg else "GlobalMaxPool", [x_name], "global_pool"), y
-    if any(i % o for i, o in zip(ins, outs)):
-        raise NotImplementedError(f"onnx.export: {type(m).__name__} at '{path}' maps {ins} to {outs}: ONNX has no "
-                                  "adaptive pooling; only output size 1 or sizes dividing the input are exportable")
-    k = [i // o for i, o in zip(ins, outs)]
-    return g.node("AveragePool" if avg else "MaxPool", [x_name], "pool", kernel_shape=k, strides=k,
-                  pads=[0] * (2 * n)), y
+    if not any(i % o for i, o in zip(ins, outs)):
+        k = [i // o for i, o in zip(ins, outs)]
+        return g.node("AveragePool" if avg else "MaxPool", [x_name], "pool", kernel_shape=k, strides=k,
+                      pads=[0] * (2 * n)), y
+    rank = np.ndim(x)
+    axes = list(range(rank - n, rank))
+
+    def bins(i: int, o: int) -> List[Tuple[int, int]]:
+        return [((j * i) // o, -((-(j + 1) * i) // o)) for j in range(o)]
+
+    def cells(prefix: List[Tuple[int, int]], d: int) -> str:  # the pooled block of dims d.. for fixed bins before d
+        parts = []
+        for b in bins(ins[d], outs[d]):
+            if d + 1 < n:
+                parts.append(cells(prefix + [b], d + 1))
+                continue
+            lo, hi = zip(*(prefix + [b]))
+            piece = g.node("Slice", [x_name, g.ints(lo, "starts"), g.ints(hi, "ends"), g.ints(axes, "axes")], "bin")
+            parts.append(g.node("ReduceMean" if avg else "ReduceMax", [piece], "cell", axes=axes, keepdims=1))
+        return g.node("Concat", parts, "cells", axis=axes[d])
+
+    return cells([], 0), y
 
 
 @register(nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d)
