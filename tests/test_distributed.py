@@ -325,13 +325,11 @@ def test_a_raising_rank_ends_the_job(tmp_path):
         dist.barrier()   # rank 0 would wait here forever without the abort
         print("not reached")
     """))
-    t0 = time.perf_counter()
+    # rank 0 would wait in the barrier forever without the abort: _run's timeout fails the test if the job hangs
     p = _run([sys.executable, "boom.py"], cwd=tmp_path, timeout=60)
-    took = time.perf_counter() - t0
     assert p.returncode != 0
     assert "ValueError: boom on rank 1" in p.stderr and "rank 1 of 2" in p.stderr
     assert "not reached" not in p.stdout
-    assert took < 15, took
 
 
 def _accuracy(text: str) -> float:

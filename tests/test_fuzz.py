@@ -32,14 +32,16 @@ def test_every_core_binding_is_a_fuzz_target():
 
 
 def test_engine_records_crashes_and_hangs_and_restarts_the_worker(tmp_path):
-    w = fuzz.Worker(timeout=3, mem_mb=2048, log_dir=str(tmp_path))
+    # 10 s per call: a worker's first call includes importing nnengine, which takes seconds on a loaded machine
+    # (3 s once reported a healthy first call as a hang); the hang below sleeps far longer than that
+    w = fuzz.Worker(timeout=10, mem_mb=2048, log_dir=str(tmp_path))
     try:
         ok = w.call({"id": 1, "target": "t", "code": "R = _core.activation_forward(A((3,)), 'relu')"})
         assert ok["outcome"] == "ok", ok
         crash = w.call({"id": 2, "target": "t", "code": "import os\nos.abort()"})
         assert crash["outcome"] == "crash" and "signal 6" in crash["msg"], crash
         assert "[fuzz-worker] call 2" in crash["log"]  # the worker logs each call before running it
-        hang = w.call({"id": 3, "target": "t", "code": "import time\ntime.sleep(30)"})
+        hang = w.call({"id": 3, "target": "t", "code": "import time\ntime.sleep(120)"})
         assert hang["outcome"] == "hang", hang
         exc = w.call({"id": 4, "target": "t", "code": "R = {}['k']"})
         assert exc["outcome"] == "exc" and exc["type"] == "KeyError" and not exc["allowed"], exc

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
+import time
 import warnings
 from typing import Any, List
 
@@ -98,6 +99,9 @@ def _excepthook(etype: Any, value: Any, tb: Any) -> None:
         sys.stdout.flush()
     finally:
         if _G.MPI is not None and not issubclass(etype, KeyboardInterrupt):
+            # a moment for mpiexec to forward the traceback: the abort tears down its I/O forwarding, and on a
+            # busy machine the message that says why the job ended was sometimes lost with it
+            time.sleep(0.5)
             _G.MPI.COMM_WORLD.Abort(1)
 
 
