@@ -1,5 +1,5 @@
-"""Cache detection, the GEMM blocking derived from it (faked cache descriptions at odd sizes, every ISA,
-1 vs 2 threads), the FMA probe, and the dynamic-chunk thread pool (bit-identical at any thread count,
+"""Cache detection, the GEMM and conv2d blocking derived from it (faked cache descriptions at odd sizes,
+every ISA, 1 vs 2 threads), the FMA probe, and the dynamic-chunk thread pool (bit-identical at any thread count,
 concurrent callers, nesting)."""
 
 import os
@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 import pytest
+from reference import conv2d as ref
 
 import nnengine as ne
 from nnengine import _core
@@ -84,6 +85,39 @@ def test_large_gemm_faked_caches_threads_identical(fake_cache):
                 outs.append(_core.gemm(a, b))
         np.testing.assert_allclose(outs[0], a.astype(np.float64) @ b, atol=1e-3, rtol=1e-4)
         assert all(np.array_equal(outs[0], o) for o in outs[1:])
+
+
+# (N, C, H, W, K, R, S, stride, pad, groups): im2col (3x3, strided), pointwise small and large images
+# (batched / in place), grouped, and the direct kernels' shapes (few channels), at odd sizes
+CONV_CASES = [(3, 5, 17, 13, 7, 3, 3, 1, 1, 1), (2, 6, 33, 9, 9, 3, 3, 2, 1, 3), (5, 17, 7, 9, 33, 1, 1, 1, 0, 1),
+              (2, 7, 33, 17, 9, 1, 1, 1, 0, 1), (4, 1, 15, 16, 3, 5, 5, 1, 2, 1), (3, 3, 9, 7, 16, 3, 3, 1, 0, 1)]
+
+
+@pytest.mark.parametrize("sizes", FAKE_CACHES[:3] + FAKE_CACHES[4:])
+def test_conv2d_correct_with_faked_caches(fake_cache, sizes):
+    """conv2d's block geometry (L2) and direct weight-gradient blocking (L1) come from the caches: forward and
+    both backward passes against the float64 oracle, 1 vs 2 threads bit-identical, under each description."""
+    fake_cache(sizes)
+    rng = np.random.default_rng(sizes[1] % 1009)
+    for N, C, H, W, K, R, S, st, pd, g in CONV_CASES:
+        x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+        w = rng.standard_normal((K, C // g, R, S)).astype(np.float32)
+        b = rng.standard_normal(K).astype(np.float32)
+        args = ((st, st), (pd, pd), (1, 1), g)
+        yr = ref.conv2d(x, w, b, *args)
+        dy = rng.standard_normal(yr.shape).astype(np.float32)
+        dxr, dwr, dbr = ref.conv2d_backward(dy, x, w, *args)
+        outs = []
+        for t in (1, 2):
+            with ne.backend.num_threads(t):
+                y = _core.conv2d_forward(x, w, b, *args)
+                dx = _core.conv2d_backward_data(dy, w, (H, W), *args)
+                dw, db = _core.conv2d_backward_weights(dy, x, (R, S), *args)
+            outs.append((y, dx, dw, db))
+        for got, want in zip(outs[0], (yr, dxr, dwr, dbr)):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(want).max()),
+                                       err_msg=f"{sizes} {(N, C, H, W, K, R, S, st, pd, g)}")
+        assert all(np.array_equal(a, c) for a, c in zip(*outs)), (sizes, (N, C, H, W, K, R, S, st, pd, g))
 
 
 def test_set_cache_sizes_bad_arguments():

@@ -13,6 +13,8 @@
 // value is clamped to a safe range and rounded to a multiple of 16.
 // The blocking changes only speed and, through KC, the grouping of the k sum (results differ between
 // blockings in the last bits, never between thread counts or calls of one process).
+// conv2d reads cache_info() too: an im2col block's column matrix is about L2, the direct weight-gradient
+// kernel's block of dy rows about L1d (kernels/conv2d.cpp, conv2d_direct.cpp).
 #pragma once
 
 #include <cstdint>

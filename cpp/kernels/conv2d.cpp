@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/buffer.h"
+#include "core/cpuinfo.h"
 #include "core/parallel.h"
 #include "core/reduce.h"
 #include "core/simd.h"
@@ -17,8 +18,8 @@ namespace {
 
 // Work is cut into blocks of images x output columns. Small images are batched (ipb images per block,
 // all their columns side by side) so that the GEMM sees wide matrices; large images are cut into
-// column slices of one image (ipb = 1). A block's column matrix is about 512 KiB, so it stays in L2
-// between im2col and the GEMM.
+// column slices of one image (ipb = 1). A block's column matrix is about the size of the per-core L2
+// the CPU reports (core/cpuinfo.h), so it stays in L2 between im2col and the GEMM.
 struct Geo {
   int64_t Cg, Kg, CRS, PQ, HW;
   int64_t ipb;  // images per block
@@ -39,11 +40,15 @@ Geo geometry(const Conv2dShape& s) {
   g.CRS = g.Cg * s.R * s.S;
   g.PQ = s.P * s.Q;
   g.HW = s.H * s.W;
-  // Columns per block: ~512 KiB of column matrix (L2-resident between im2col and the GEMM). Pointwise
-  // layers with small images (< 256 positions) take ~4 MiB: their copy is cheap and a wider GEMM packs
-  // the weights fewer times; with bigger images they run one image per block, in place.
+  // Columns per block: a column matrix of about L2 (L2-resident between im2col and the GEMM). Pointwise
+  // layers with small images (< 256 positions) take 8 x L2: their copy is cheap and a wider GEMM packs
+  // the weights fewer times; with bigger images they run one image per block, in place. (On a 512 KiB
+  // L2 these are the former fixed 512 KiB and 4 MiB.) The block count changes the chunking of the
+  // weight gradient's sum, so results may differ between cache descriptions in the last bits, never
+  // between thread counts.
   const bool small_pointwise = pointwise(s) && g.PQ < 256;
-  const int64_t budget = small_pointwise ? (int64_t{1} << 20) : (int64_t{1} << 17);
+  const int64_t l2_floats = std::clamp<int64_t>(cache_info().l2 / 4, int64_t{1} << 14, int64_t{1} << 20);
+  const int64_t budget = small_pointwise ? 8 * l2_floats : l2_floats;
   const int64_t target = std::max<int64_t>(256, budget / std::max<int64_t>(1, g.CRS));
   if (2 * g.PQ <= target && (small_pointwise || !pointwise(s))) {
     g.ipb = std::max<int64_t>(1, std::min<int64_t>(s.N, target / g.PQ));

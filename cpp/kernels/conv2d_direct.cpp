@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/buffer.h"
+#include "core/cpuinfo.h"
 #include "core/parallel.h"
 #include "core/reduce.h"
 #include "core/simd.h"
@@ -295,7 +296,8 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
   // quarter of them empty; then the lanes run over m and each (k, tap) keeps a vector partial.
   const bool outer = 4 * (Kp - g.Kg) <= Kp;
   const int64_t tsize = outer ? s.groups * g.CRS * Kp : wsize * kLanes;  // [gr][tap][k] or [k][tap][lane]
-  const int64_t mb = std::max<int64_t>(16, 8192 / Kp);                   // a block of dyT rows stays in L1
+  const int64_t l1_floats = std::clamp<int64_t>(cache_info().l1d / 4, 2048, 32768);
+  const int64_t mb = std::max<int64_t>(16, l1_floats / Kp);              // a block of dyT rows fills L1
   const int64_t nc = std::max<int64_t>(1, std::min<int64_t>(s.N, 16));   // fixed chunks: N only
   static thread_local ScratchBuf partbuf;
   float* parts = partbuf.get(static_cast<size_t>(nc * (wsize + s.K)));
