@@ -7,6 +7,7 @@
 
 #include "core/buffer.h"
 #include "core/parallel.h"
+#include "core/simd.h"
 #include "kernels/gemm.h"
 
 namespace nne {
@@ -43,36 +44,44 @@ void for_blocks(const ConvTranspose2dShape& s, const Blocks& bl, const F& fn) {
 }
 
 // col (KRS, L) of the block's images [n0, n0 + ni), rows [h0, h1), for group gr (see the header); threads
-// over col rows.
+// over (k, r). Each row of dy is copied once into a zero margin and split into its sw column phases; tap t
+// then reads W contiguous floats of one phase (the margin supplies the zeros of the padding).
 void dy_im2col(float* col, const float* dy, const ConvTranspose2dShape& s, const Blocks& bl, int64_t n0, int64_t ni,
                int64_t h0, int64_t h1, int64_t gr) {
-  const int64_t rows = h1 - h0, L = ni * rows * s.W, PQ = s.P * s.Q;
-  const int64_t sw = s.stride_w;
-  parallel_for(0, bl.KRS, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, L)), [&](int64_t j0, int64_t j1) {
+  const int64_t rows = h1 - h0, L = ni * rows * s.W, PQ = s.P * s.Q, sw = s.stride_w;
+  const int64_t M = (s.pad_w + sw - 1) / sw * sw;  // left margin, a multiple of sw
+  const int64_t span = std::max(M + s.Q, M + (s.W - 1) * sw + (s.S - 1) * s.dil_w - s.pad_w + 1);
+  const int64_t nb = (span + sw - 1) / sw;  // floats per phase
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, s.S * L));
+  parallel_for(0, bl.Kg * s.R, grain, [&](int64_t j0, int64_t j1) {
+    static thread_local ScratchBuf rowbuf, phbuf;
+    float* rb = rowbuf.get(static_cast<size_t>(nb * sw));
+    float* ph = phbuf.get(static_cast<size_t>(nb * sw));
+    std::fill(rb, rb + nb * sw, 0.f);  // only [M, M + Q) is ever overwritten
     for (int64_t j = j0; j < j1; ++j) {
-      const int64_t k = j / (s.R * s.S), r = j / s.S % s.R, t = j % s.S;
-      // valid w: iw = w*sw + base in [0, Q)
-      const int64_t base = t * s.dil_w - s.pad_w;
-      int64_t lo = base >= 0 ? 0 : (-base + sw - 1) / sw;
-      int64_t hi = s.Q - 1 - base < 0 ? 0 : (s.Q - 1 - base) / sw + 1;
-      lo = std::min(lo, s.W), hi = std::max(lo, std::min(hi, s.W));
-      float* d = col + j * L;
+      const int64_t k = j / s.R, r = j % s.R;
+      float* d0 = col + j * s.S * L;  // rows (k, r, t), t = 0 .. S-1
       for (int64_t i = 0; i < ni; ++i) {
         const float* plane = dy + ((n0 + i) * s.K + gr * bl.Kg + k) * PQ;
-        for (int64_t h = h0; h < h1; ++h, d += s.W) {
-          const int64_t ih = h * s.stride_h - s.pad_h + r * s.dil_h;
+        for (int64_t h = h0; h < h1; ++h) {
+          const int64_t off = (i * rows + h - h0) * s.W, ih = h * s.stride_h - s.pad_h + r * s.dil_h;
           if (ih < 0 || ih >= s.P) {
-            std::memset(d, 0, sizeof(float) * s.W);
+            for (int64_t t = 0; t < s.S; ++t) std::memset(d0 + t * L + off, 0, sizeof(float) * s.W);
             continue;
           }
-          const float* src = plane + ih * s.Q + base;
-          for (int64_t q = 0; q < lo; ++q) d[q] = 0.f;
+          std::memcpy(rb + M, plane + ih * s.Q, sizeof(float) * s.Q);
           if (sw == 2) {  // constant stride: the compiler deinterleaves vectors
-            for (int64_t q = lo; q < hi; ++q) d[q] = src[2 * q];
+            for (int64_t q = 0; q < nb; ++q) ph[q] = rb[2 * q], ph[nb + q] = rb[2 * q + 1];
           } else {
-            for (int64_t q = lo; q < hi; ++q) d[q] = src[q * sw];
+            for (int64_t m = 0; m < sw; ++m)
+              for (int64_t q = 0; q < nb; ++q) ph[m * nb + q] = rb[q * sw + m];
           }
-          for (int64_t q = hi; q < s.W; ++q) d[q] = 0.f;
+          for (int64_t t = 0; t < s.S; ++t) {
+            const int64_t e = M + t * s.dil_w - s.pad_w;  // >= 0: input column q*sw + e - M
+            const float* src = ph + (e % sw) * nb + e / sw;
+            float* d = d0 + t * L + off;
+            for (int64_t q = 0; q < s.W; ++q) d[q] = src[q];
+          }
         }
       }
     }
@@ -136,14 +145,14 @@ void col2im_rows(float* y, const float* out, const float* b, const ConvTranspose
   const int64_t L = ni * bl.HW, PQ = s.P * s.Q, sw = s.stride_w, nbmax = (s.Q + sw - 1) / sw;
   parallel_for(0, ni * bl.Kg, std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(1, PQ)), [&](int64_t j0, int64_t j1) {
     static thread_local ScratchBuf tbuf;
-    float* tmp = tbuf.get(static_cast<size_t>(sw * nbmax));
+    float* tmp = tbuf.get(static_cast<size_t>(sw * nbmax + kLanes));
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t k = j / ni, i = j % ni;  // images inner: the taps' rows of out are read in order
       float* yk = y + ((n0 + i) * s.K + gr * bl.Kg + k) * PQ;
       const float* ok = out + k * s.R * s.S * L + i * bl.HW;
       const float bias = b ? b[gr * bl.Kg + k] : 0.f;
       for (int64_t p = 0; p < s.P; ++p) {
-        std::fill(tmp, tmp + sw * nbmax, bias);
+        std::fill(tmp, tmp + sw * nbmax + kLanes, bias);
         for (int64_t a = tt.rows[p]; a < tt.rows[p + 1]; ++a) {
           const float* orow = ok + tt.rtap[2 * a] * s.S * L + tt.rtap[2 * a + 1] * s.W;
           for (int64_t qph = 0; qph < sw; ++qph) {
@@ -151,7 +160,10 @@ void col2im_rows(float* y, const float* out, const float* b, const ConvTranspose
             for (int64_t c = tt.cols[qph]; c < tt.cols[qph + 1]; ++c) {
               const int64_t* ct = &tt.ctap[4 * c];
               const float* src = orow + ct[0] * L + ct[1];
-              for (int64_t q = ct[2]; q < ct[3]; ++q) t0[q] += src[q];
+              int64_t q = ct[2];
+              for (; q + kLanes <= ct[3]; q += kLanes) vstore(t0 + q, vadd(vload(t0 + q), vload(src + q)));
+              // the tail adds zeros past ct[3] (into the next phase or the slack): x + 0 leaves x as it is
+              if (q < ct[3]) vstore(t0 + q, vadd(vload(t0 + q), vload_n(src + q, static_cast<int>(ct[3] - q))));
             }
           }
         }
