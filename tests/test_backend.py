@@ -130,3 +130,37 @@ def test_gil_released_threads_run_concurrently():
     for t in ts:
         t.join()
     assert len(results) == 4 and all(np.array_equal(results[0], r) for r in results)
+
+
+def test_pool_back_to_back_jobs_of_changing_size(threads):
+    """Thousands of short 2-thread jobs whose chunk counts change from one job to the next (2, 3, 8 chunks)
+    while a Python thread competes for the CPU, so pool threads get preempted mid-claim: every result exact.
+    A worker that had read the previous job's ticket used to be able to claim a chunk of the next job with a
+    mix of both jobs' fields (stale callback and context: a crash or an abort)."""
+    import threading
+    import time
+
+    rng = np.random.default_rng(5)
+    xs = [rng.standard_normal(n).astype(np.float32) for n in (65536, 98304, 262144, 70000)]
+    want = [np.maximum(x, 0) for x in xs]
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            sum(range(1000))
+
+    t = threading.Thread(target=spin)
+    t.start()
+    jobs = 0
+    try:
+        with threads(2):
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < 1.5:
+                for x, w in zip(xs, want):
+                    y = F.relu(ne.Tensor(x)).numpy()
+                    assert np.array_equal(y, w)
+                    jobs += 1
+    finally:
+        stop.set()
+        t.join()
+    assert jobs > 100, jobs

@@ -72,7 +72,11 @@ bool spin_until(const P& pred) {
 // One job at a time (callers from other threads meanwhile run their loop inline). The job's fields are
 // valid while `ticket`'s generation (high 32 bits) is the job's; its low 32 bits count claimed chunks.
 // A chunk is claimed by a compare-and-swap that also checks the generation, so a late worker can never
-// run a chunk of a job that has already returned.
+// run a chunk of a job that has already returned. A new job first closes the ticket (a generation of its
+// own whose count no job reaches) and only then rewrites the fields: a worker that read the previous
+// job's ticket and then the new job's chunk count fails its swap instead of claiming a chunk with a mix
+// of both jobs' fields (it used to: a stale callback and context, the new job's done count bumped, and a
+// crash or abort). All the job's atomics are sequentially consistent for that argument to hold.
 class Pool {
  public:
   void run(int64_t begin, int64_t n, int64_t chunks, int nt, detail::ChunkFn fn, const void* ctx) {
@@ -80,15 +84,17 @@ class Pool {
     if (!busy.owns_lock()) return fn(ctx, begin, begin + n);
     note_pool_started();
     const int helpers = ensure_workers(nt - 1);
-    begin_.store(begin, std::memory_order_relaxed);
-    n_.store(n, std::memory_order_relaxed);
-    chunks_.store(chunks, std::memory_order_relaxed);
-    fn_.store(fn, std::memory_order_relaxed);
-    ctx_.store(ctx, std::memory_order_relaxed);
-    helpers_.store(helpers, std::memory_order_relaxed);
-    done_.store(0, std::memory_order_relaxed);
-    const uint64_t gen = (ticket_.load(std::memory_order_relaxed) >> 32) + 1;
-    ticket_.store(gen << 32);  // seq_cst: publishes the fields above
+    if (chunks > kMaxChunks) chunks = kMaxChunks;  // results never depend on how the range is cut
+    const uint64_t gen = (ticket_.load() >> 32) + 2;
+    ticket_.store(((gen - 1) << 32) | kClosed);  // no claim of the previous job succeeds from here on
+    begin_.store(begin);
+    n_.store(n);
+    chunks_.store(chunks);
+    fn_.store(fn);
+    ctx_.store(ctx);
+    helpers_.store(helpers);
+    done_.store(0);
+    ticket_.store(gen << 32);  // publishes the fields above
     if (sleepers_.load() > 0) {
       std::lock_guard<std::mutex> lk(m_);
       work_cv_.notify_all();
@@ -120,18 +126,21 @@ class Pool {
     return nworkers_ < want ? nworkers_ : want;
   }
 
+  static constexpr uint64_t kClosed = 0xffffffffu;  // a closed ticket's count: above every job's chunks
+  static constexpr int64_t kMaxChunks = int64_t{1} << 30;
+
   bool claim_and_run(uint64_t gen) {
-    uint64_t t = ticket_.load(std::memory_order_acquire);
+    uint64_t t = ticket_.load();
     for (;;) {
       if ((t >> 32) != gen) return false;
       const int64_t idx = static_cast<int64_t>(t & 0xffffffffu);
-      const int64_t chunks = chunks_.load(std::memory_order_relaxed);
+      const int64_t chunks = chunks_.load();
       if (idx >= chunks) return false;
-      if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
-        const int64_t b = begin_.load(std::memory_order_relaxed), n = n_.load(std::memory_order_relaxed);
-        fn_.load(std::memory_order_relaxed)(ctx_.load(std::memory_order_relaxed), b + n * idx / chunks,
-                                             b + n * (idx + 1) / chunks);
-        if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks) {
+      // Succeeds only if the ticket is still t: then no new job has closed it, so `chunks` was this job's.
+      if (ticket_.compare_exchange_weak(t, t + 1)) {
+        const int64_t b = begin_.load(), n = n_.load();
+        fn_.load()(ctx_.load(), b + n * idx / chunks, b + n * (idx + 1) / chunks);
+        if (done_.fetch_add(1) + 1 == chunks) {
           std::lock_guard<std::mutex> lk(m_);
           done_cv_.notify_all();
         }
