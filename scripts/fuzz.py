@@ -1306,6 +1306,17 @@ def t_pointwise_loss_backward(g: G) -> str:
                 g.flt(-1, 3), reference=g.bool_())
 
 
+def t_mse_forward(g: G) -> str:
+    s = _any_shape(g)
+    return call("_core.mse_forward", g.arr(s), g.arr(s if g.pct(85) else _any_shape(g)), reference=g.bool_())
+
+
+def t_mse_backward(g: G) -> str:
+    s = _any_shape(g)
+    return call("_core.mse_backward", g.arr(s), g.arr(s if g.pct(90) else _any_shape(g)),
+                g.arr(s if g.pct(60) else ((1,) if g.pct(70) else _any_shape(g))), reference=g.bool_())
+
+
 def t_bce_forward(g: G) -> str:
     s = _any_shape(g)
     logits = g.pct(50)
@@ -1534,6 +1545,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "layernorm_backward": t_layernorm_backward,
     "pointwise_loss_forward": t_pointwise_loss_forward,
     "pointwise_loss_backward": t_pointwise_loss_backward,
+    "mse_forward": t_mse_forward,
+    "mse_backward": t_mse_backward,
     "bce_forward": t_bce_forward,
     "bce_backward": t_bce_backward,
     "dropout_forward": t_dropout_forward,

@@ -1,4 +1,4 @@
-"""SmoothL1 / Huber (the pointwise_loss kernel family), KLDiv, CosineEmbedding, MarginRanking and BCE with
+"""SmoothL1 / Huber / MSE (the pointwise_loss kernel family), KLDiv, CosineEmbedding, MarginRanking and BCE with
 weight / pos_weight: float64 oracle, every ISA, sizes around the vector widths, scalar twins, 1 vs 2 threads,
 every reduction and both gradients against PyTorch, gradcheck, modules and bad arguments."""
 
@@ -52,9 +52,60 @@ def test_pointwise_threads_bit_identical(threads):
         with threads(n):
             res.append([_core.pointwise_loss_forward(x, y, k, 0.7) for k in (0, 1)]
                        + [_core.pointwise_loss_backward(x, y, x, k, 0.7) for k in (0, 1)]
-                       + [F.smooth_l1_loss(ne.tensor(x), y).numpy()])
+                       + [F.smooth_l1_loss(ne.tensor(x), y).numpy()]
+                       + [_core.mse_forward(x, y), _core.mse_backward(x, y, x), _core.mse_backward(x, y, x[:1]),
+                          F.mse_loss(ne.tensor(x), y).numpy()])
     for a, b in zip(*res):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 15, 16, 17, 33, 10_001])
+def test_mse_kernel_matches_oracle_and_twin(n, isa):
+    rng = np.random.default_rng(n)
+    x, y = (rng.standard_normal(n) * 3).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    d = x.astype(np.float64) - y
+    out = _core.mse_forward(x, y)
+    np.testing.assert_allclose(out, d * d, rtol=3e-7, atol=1e-7)
+    np.testing.assert_allclose(out, _core.mse_forward(x, y, reference=True), rtol=3e-7, atol=1e-7)
+    dn = np.subtract(x, y)  # numpy's float32 order, which the kernel keeps bit for bit
+    assert np.array_equal(out, dn * dn)
+    g = rng.standard_normal(n).astype(np.float32)
+    for gg in (g, np.float32([0.5])):
+        got = _core.mse_backward(x, y, gg)
+        np.testing.assert_allclose(got, 2 * d * gg.astype(np.float64), rtol=3e-7, atol=1e-7)
+        np.testing.assert_allclose(got, _core.mse_backward(x, y, gg, reference=True), rtol=3e-7, atol=1e-7)
+        t = gg * dn
+        assert np.array_equal(got, t + t)
+    nan = _core.mse_backward(np.float32([np.nan, 1]), np.float32([0, np.nan]), np.float32([1]))
+    assert np.isnan(nan).all()
+
+
+def test_mse_loss_on_the_kernel_vs_torch_and_gradcheck(torch):
+    rng = np.random.default_rng(3)
+    for shape in ((1, 1), (4, 9), (3, 5, 17)):
+        x, y = rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape).astype(np.float32)
+        for reduction in ("mean", "sum", "none"):
+            a, b = ne.tensor(x, requires_grad=True), ne.tensor(y, requires_grad=True)
+            out = F.mse_loss(a, b, reduction=reduction)
+            out.backward(np.ones(out.shape, np.float32))
+            ta, tb = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
+            tout = torch.nn.functional.mse_loss(ta, tb, reduction=reduction)
+            tout.backward(torch.ones(tout.shape))
+            np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-5, atol=1e-7)
+    a = ne.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    assert gradcheck(lambda t: F.mse_loss(t, np.ones((3, 4), np.float32)), [a])
+
+
+def test_mse_bad_arguments():
+    z = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match=r"target: expected shape \(3,\) \(as input\), got \(2,\)"):
+        _core.mse_forward(z, np.zeros(2, np.float32))
+    with pytest.raises(ValueError, match=r"grad: expected shape \(3,\) \(as input\), got \(2,\)"):
+        _core.mse_backward(z, z, np.zeros(2, np.float32))
+    with pytest.raises(TypeError, match="input"):
+        _core.mse_forward("x", z)
 
 
 def _bce_oracle(x, t, w, pw, logits):

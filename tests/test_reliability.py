@@ -246,6 +246,8 @@ BINDING_CALLS = {
                           " M((2,)), True)",
     "pointwise_loss_forward": "_core.pointwise_loss_forward(M((37,)), M((37,)), 1, 0.5)",
     "pointwise_loss_backward": "_core.pointwise_loss_backward(M((37,)), M((37,)), M((37,)), 0, 0.5)",
+    "mse_forward": "_core.mse_forward(M((37,)), M((37,)))",
+    "mse_backward": "_core.mse_backward(M((37,)), M((37,)), M((37,)))",
     "bce_forward": "_core.bce_forward(M((37,)), M((37,)), M((37,)), M((37,)), True)",
     "bce_backward": "_core.bce_backward(M((37,)), M((37,)), M((37,)), M((37,)), M((37,)), True, True)",
     "prelu_forward": "_core.prelu_forward(M((2, 3, 13)), M((3,)))",

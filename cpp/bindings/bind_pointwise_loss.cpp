@@ -1,4 +1,4 @@
-// Bindings of the pointwise regression losses (smooth_l1, huber): x, y and g are float32 arrays of one shape
+// Bindings of the pointwise regression losses (smooth_l1, huber, mse) and of bce: x, y and g are float32 arrays of one shape
 // (g may also hold a single value, broadcast).
 #include <cmath>
 #include <string>
@@ -93,6 +93,38 @@ NNE_BIND_FAMILY(pointwise_loss) {
   }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("kind"), py::arg("beta"),
      py::arg("reference") = false,
      "d loss / d input times grad (one value, broadcast, or one per element); the target's gradient is its negative.");
+
+  m.def("mse_forward", [](const py::object& xo, const py::object& yo, bool reference) {
+    auto x = arr<float>(xo, "input"), y = arr<float>(yo, "target");
+    same_shape(x, "input", y, "target");
+    auto out = empty<float>(shape_of(x));
+    const float *px = x.data(), *pyv = y.data();
+    float* po = out.mutable_data();
+    const int64_t n = x.size();
+    {
+      py::gil_scoped_release nogil;
+      (reference ? nne::mse_forward_reference : nne::pointwise_loss_kernels().mse_forward)(po, px, pyv, n);
+    }
+    return out;
+  }, py::arg("input"), py::arg("target"), py::arg("reference") = false,
+     "Elementwise squared error (input - target)^2.");
+
+  m.def("mse_backward", [](const py::object& xo, const py::object& yo, const py::object& go, bool reference) {
+    auto x = arr<float>(xo, "input"), y = arr<float>(yo, "target"), g = arr<float>(go, "grad");
+    same_shape(x, "input", y, "target");
+    if (g.size() != 1) same_shape(x, "input", g, "grad");
+    auto dx = empty<float>(shape_of(x));
+    const float *px = x.data(), *pyv = y.data(), *pg = g.data();
+    float* pd = dx.mutable_data();
+    const int64_t n = x.size(), gn = g.size() == 1 ? 1 : n;
+    {
+      py::gil_scoped_release nogil;
+      (reference ? nne::mse_backward_reference : nne::pointwise_loss_kernels().mse_backward)(pd, px, pyv, pg, gn, n);
+    }
+    return dx;
+  }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("reference") = false,
+     "2 ((input - target) times grad) (one value, broadcast, or one per element); the target's gradient is its "
+     "negative.");
 
   m.def("bce_forward", [](const py::object& xo, const py::object& to, const py::object& wo, const py::object& pwo,
                           bool logits, bool reference) {

@@ -11,10 +11,12 @@ namespace NNE_ISA_NS {
 namespace {
 
 constexpr int64_t kGrain = 1 << 15;
+constexpr int kMse = -1;  // the squared error's instantiation of the templates below (not a PointLossKind)
 
-// loss(d) with b = beta (smooth_l1) or delta (huber); the quadratic branch only where |d| < b.
+// loss(d) with b = beta (smooth_l1) or delta (huber); the quadratic branch only where |d| < b. mse: d * d.
 template <int K>
 inline VecF fwd(VecF d, VecF b) {
+  if constexpr (K == kMse) return vmul(d, d);
   const VecF ad = vabs(d), half = vset1(0.5f);
   if constexpr (K == kLossSmoothL1)
     return vselect_lt(ad, b, vdiv(vmul(vmul(half, d), d), b), vsub(ad, vmul(half, b)));
@@ -22,8 +24,11 @@ inline VecF fwd(VecF d, VecF b) {
 }
 
 // dloss/dd: d < -b ? -s : d > b ? s : d * q, with s = 1, q = 1/b (smooth_l1) or s = b, q = 1 (huber).
+// mse: 2 * (g * d), doubling being exact, equals numpy's t + t with t = g * d bit for bit (subnormals included),
+// and no product feeds an add (nothing for the compiler to contract into an fma).
 template <int K>
 inline VecF bwd(VecF d, VecF b, VecF g) {
+  if constexpr (K == kMse) return vmul(vset1(2.f), vmul(g, d));
   const VecF s = K == kLossSmoothL1 ? vset1(1.f) : b;
   const VecF mid = K == kLossSmoothL1 ? vdiv(d, b) : d;
   const VecF r = vselect_lt(d, vsub(vzero(), b), vsub(vzero(), s), vselect_gt(d, b, s, mid));
@@ -79,6 +84,12 @@ void pl_backward(float* dx, const float* x, const float* y, const float* g, int6
   backward_k<kLossSmoothL1>(dx, x, y, g, g_n, n, p.beta);
 }
 
+void mse_forward(float* out, const float* x, const float* y, int64_t n) { forward_k<kMse>(out, x, y, n, 0.f); }
+
+void mse_backward(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n) {
+  backward_k<kMse>(dx, x, y, g, g_n, n, 0.f);
+}
+
 // Binary cross-entropy: scalar float math per element (libm's log/log1p/exp, as torch's CPU loops), threaded.
 inline float clamp_min(float v, float lo) { return v < lo ? lo : v; }  // NaN kept, as torch's clamp_min
 inline float clamp_log(float v) { return clamp_min(v, -100.f); }
@@ -128,7 +139,8 @@ void bce_backward(float* dx, float* dt, const float* g, int64_t g_n, const BceAr
 
 }  // namespace
 
-extern const PointLossKernels pointwise_loss = {&pl_forward, &pl_backward, &bce_forward, &bce_backward};
+extern const PointLossKernels pointwise_loss = {&pl_forward, &pl_backward, &mse_forward, &mse_backward,
+                                              &bce_forward, &bce_backward};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

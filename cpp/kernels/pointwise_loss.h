@@ -6,6 +6,11 @@
 //                                                   gradient is -dx); torch's branch order, so NaN stays NaN.
 // Flat arrays of n floats; out may alias x or y, dx may alias g when g_n == n. Reductions belong to the caller.
 //
+// Squared error (mse), numpy's float32 order (d = x - y rounded, then each product rounded):
+//   mse_forward(out, x, y, n):             out[i] = d * d
+//   mse_backward(dx, x, y, g, g_n, n):     dx[i] = 2 * t with t = g[g_n == 1 ? 0 : i] * d (= t + t: doubling is
+//                                          exact); the target's gradient is -dx. Aliasing as above.
+//
 // Binary cross-entropy (torch 2.x CPU formulas; x = probabilities p, or logits z with logits = true;
 // w = weight, pw = pos_weight, both optional arrays of n floats, absent = 1; lp(v) = max(log(v), -100)):
 //   bce:         loss = w * ((t - 1) * lp(1 - p) - t * lp(p))     (log1p(-p) for the first log)
@@ -43,6 +48,8 @@ struct PointLossKernels {
   void (*forward)(float* out, const float* x, const float* y, int64_t n, PointLossParams p);
   void (*backward)(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n,
                    PointLossParams p);
+  void (*mse_forward)(float* out, const float* x, const float* y, int64_t n);
+  void (*mse_backward)(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n);
   void (*bce_forward)(float* out, const BceArgs& a);
   void (*bce_backward)(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);
 };
@@ -50,6 +57,9 @@ struct PointLossKernels {
 void pointwise_loss_forward_reference(float* out, const float* x, const float* y, int64_t n, PointLossParams p);
 void pointwise_loss_backward_reference(float* dx, const float* x, const float* y, const float* g, int64_t g_n,
                                        int64_t n, PointLossParams p);
+
+void mse_forward_reference(float* out, const float* x, const float* y, int64_t n);
+void mse_backward_reference(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n);
 
 void bce_forward_reference(float* out, const BceArgs& a);
 void bce_backward_reference(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);

@@ -25,6 +25,20 @@ void pointwise_loss_backward_reference(float* dx, const float* x, const float* y
   }
 }
 
+void mse_forward_reference(float* out, const float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(x[i]) - y[i];
+    out[i] = static_cast<float>(d * d);
+  }
+}
+
+void mse_backward_reference(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(x[i]) - y[i];
+    dx[i] = static_cast<float>(2.0 * (d * g[g_n == 1 ? 0 : i]));
+  }
+}
+
 }  // namespace nne
 
 // ---- binary cross-entropy: the formulas of pointwise_loss.h in double, rounded once --------------

@@ -13,6 +13,8 @@ from ..tensor import Tensor
 from ._softmax import log_softmax
 from ._util import check_tensor, f32c
 
+_F32 = np.dtype(np.float32)
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -238,33 +240,53 @@ def _pair(input: Any, target: Any, float64: bool = True) -> tuple:
 
 
 class MSELossFn(Function):
-    """``(x - y)^2`` and its reduction as ONE tape node: the numpy operations of the glue ops it replaces
-    (subtract, multiply, mean/sum) in the same order, forward and backward, so the values and gradients are
-    those of ``((x - y) * (x - y)).mean()`` bit for bit, at a third of the per-op overhead."""
+    """``(x - y)^2`` and its reduction as ONE tape node, with the values and gradients of the glue ops it replaces
+    (``d = x - y; (d * d).mean()``) bit for bit: float32 squares and gradients on the mse kernel pair of the
+    pointwise_loss family (cpp/kernels/pointwise_loss.h, numpy's float32 operation order), float64 in numpy;
+    the reduction is numpy's in the input's dtype, as ``Tensor.mean``/``sum``."""
 
     @staticmethod
     def forward(ctx, x, y, reduction):
-        d = np.subtract(x, y, dtype=np.result_type(x, y))
-        sq = np.multiply(d, d)
-        ctx.save_for_backward(d)
         ctx.reduction = reduction
+        if x.dtype == _F32 and y.dtype == _F32:
+            x, y = f32c(x), f32c(y)
+            ctx.save_for_backward(x, y)
+            sq = _core.mse_forward(x, y)
+        else:
+            d = np.subtract(x, y, dtype=np.result_type(x, y))
+            sq = np.multiply(d, d)
+            ctx.save_for_backward(d)
+        if reduction == "none":
+            return sq
+        if sq.size == 1:  # the sum (and mean) of one element is that element: skip numpy's reduction setup
+            return sq.reshape(())
         if reduction == "mean":
             return mean_all(sq)
-        if reduction == "sum":
-            return np.asarray(np.add.reduce(sq, axis=None, dtype=sq.dtype))
-        return sq
+        return np.asarray(np.add.reduce(sq, axis=None, dtype=sq.dtype))
 
     @staticmethod
     def backward(ctx, g):
-        (d,) = ctx.saved_tensors
-        # g is one value (a 0-d array) broadcast over d: a numpy scalar of g's dtype times d computes the same
-        # element by element, without materialising the broadcast
-        if ctx.reduction == "mean":
-            g = (g / np.float32(max(d.size, 1))).astype(g.dtype)[()]
-        elif ctx.reduction == "sum":
-            g = g[()]
-        t = g * d  # d(d*d)/dd, once per factor (the tape adds the two)
-        gd = t + t
+        saved = ctx.saved_tensors
+        red = ctx.reduction
+        n = max(saved[0].size, 1)
+        # g is one value (a 0-d array) broadcast over d unless reduction='none'; for mean divided by the count in
+        # g's dtype (Tensor.mean's backward)
+        if len(saved) == 2:  # float32: the kernel
+            x, y = saved
+            if red == "none":
+                g = f32c(g)
+            else:
+                v = _F32.type(g)
+                g = np.array((v / _F32.type(n) if red == "mean" else v,), _F32)
+            gd = _core.mse_backward(x, y, g)
+        else:
+            (d,) = saved
+            if red == "mean":
+                g = (g / np.float32(n)).astype(g.dtype)[()]
+            elif red == "sum":
+                g = g[()]
+            t = g * d  # d(d*d)/dd, once per factor (the tape adds the two)
+            gd = t + t
         return gd, (-gd if ctx.needs_input_grad[1] else None), None
 
 
@@ -293,9 +315,12 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def _reduce_elems(out: np.ndarray, reduction: str) -> np.ndarray:
-    """The forward reduction of an elementwise loss: the sum in float64, divided by the count for mean."""
+    """The forward reduction of an elementwise loss: the sum in float64, divided by the count for mean (one
+    element: the element itself, which is what that sum and division give, without numpy's reduction setup)."""
     if reduction == "none":
         return out
+    if out.size == 1:
+        return out.reshape(())
     s = out.sum(dtype=np.float64)
     if reduction == "mean":
         s = s / out.size if out.size else np.nan
@@ -303,11 +328,12 @@ def _reduce_elems(out: np.ndarray, reduction: str) -> np.ndarray:
 
 
 def _elem_grad(g: Any, n: int, reduction: str, dtype: Any = np.float32) -> np.ndarray:
-    """The incoming gradient of an elementwise loss per element: one value (broadcast) unless reduction='none'."""
+    """The incoming gradient of an elementwise loss per element: one value (broadcast) unless reduction='none';
+    for mean, divided by the count in float64 and rounded once to ``dtype``."""
     if reduction == "none":
         return np.ascontiguousarray(g, dtype)
-    g = np.asarray(g, np.float64).reshape(1) / (n if reduction == "mean" and n else 1)
-    return g.astype(dtype)
+    v = np.asarray(g).item()
+    return np.array((v / n if reduction == "mean" and n else v,), dtype)
 
 
 def _bce64(x: np.ndarray, t: np.ndarray, w: Any, pw: Any, logits: bool) -> np.ndarray:
