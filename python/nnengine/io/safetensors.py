@@ -216,6 +216,12 @@ _Entries = Dict[str, Tuple[np.dtype, tuple, int, int]]
 
 
 def _parse_header(raw: bytes, data_len: int, where: str) -> Tuple[_Entries, Dict[str, str]]:
+    # Every tensor entry names the key "data_offsets": counting it (a C-speed scan) rejects a header of a
+    # million tiny entries before json builds a million dicts (seconds and hundreds of MB). The count after
+    # parsing below stays the rule (a key spelt with escapes is not counted here).
+    listed = raw.count(b'"data_offsets"')
+    if listed > MAX_TENSORS:
+        raise ValueError(f"{where}: {listed} tensors in the header (limit {MAX_TENSORS})")
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors; duplicates too
