@@ -22,6 +22,9 @@ inline VecF one() { return vset1(1.f); }
 inline VecF neg(VecF x) { return vsub(vzero(), x); }
 inline VecF relu6_shift3(VecF x) { return vmin(vset1(6.f), vmax(vzero(), vadd(x, vset1(3.f)))); }  // NaN-preserving
 
+// dy (Phi(x) + x phi(x)) from Phi and the unnormalised density g = exp(-x*x/2).
+inline VecF gelu_grad(VecF dy, VecF x, VecF cdf, VecF g) { return vmul(dy, vfma(vmul(x, g), vset1(kInvSqrt2Pi), cdf)); }
+
 // The operand order of every max/min keeps NaN (x86 returns the second operand when one is NaN).
 template <int K>
 inline VecF fwd(VecF x, VecF a, VecF b) {
@@ -58,10 +61,10 @@ inline VecF bwd(VecF dy, VecF x, VecF y, VecF a, VecF b) {
   if constexpr (K == kActElu) return vselect_gt(x, vzero(), dy, vmul(dy, vadd(y, a)));
   if constexpr (K == kActSigmoid) return vmul(dy, vmul(y, vsub(one(), y)));
   if constexpr (K == kActTanh) return vmul(dy, vsub(one(), vmul(y, y)));
-  if constexpr (K == kActGelu) {  // Phi(x) + x phi(x)
+  if constexpr (K == kActGelu) {
     VecF g;
     const VecF cdf = vnormal_cdf(x, &g);
-    return vmul(dy, vfma(vmul(x, g), vset1(kInvSqrt2Pi), cdf));
+    return gelu_grad(dy, x, cdf, g);
   }
   if constexpr (K == kActGeluTanh) {  // s + x s (1 - s) (2u)', s = sigmoid(2u), 1 - s = e s
     const VecF x2 = vmul(x, x);
@@ -99,10 +102,22 @@ inline VecF bwd(VecF dy, VecF x, VecF y, VecF a, VecF b) {
 
 // Full vectors, then the tail through a zero-padded stack buffer: the same arithmetic for every
 // element, so results never depend on where a thread's chunk starts.
+// Exact GELU runs kGeluGroup vectors at once (vnormal_cdf_n interleaves their latency-bound chains;
+// measured on Zen 2 at 2M elements, see docs/performance.md); each lane's arithmetic is unchanged.
+constexpr int kGeluGroup = 8;
+
 template <int K>
 void forward_range(float* y, const float* x, int64_t b, int64_t e, ActParams p) {
   const VecF va = vset1(p.alpha), vb = vset1(p.beta);
   int64_t i = b;
+  if constexpr (K == kActGelu) {
+    for (; i + kGeluGroup * kLanes <= e; i += kGeluGroup * kLanes) {
+      VecF xv[kGeluGroup], c[kGeluGroup];
+      for (int u = 0; u < kGeluGroup; ++u) xv[u] = vload(x + i + u * kLanes);
+      vnormal_cdf_n<kGeluGroup, false>(xv, c, nullptr);
+      for (int u = 0; u < kGeluGroup; ++u) vstore(y + i + u * kLanes, vmul(xv[u], c[u]));
+    }
+  }
   for (; i + kLanes <= e; i += kLanes) vstore(y + i, fwd<K>(vload(x + i), va, vb));
   if (i < e) {
     float tx[kLanes] = {}, ty[kLanes];
@@ -117,6 +132,15 @@ void backward_range(float* dx, const float* dy, const float* x, const float* y, 
   const VecF va = vset1(p.alpha), vb = vset1(p.beta);
   constexpr bool need_x = act_needs_x(K), need_y = act_needs_y(K);
   int64_t i = b;
+  if constexpr (K == kActGelu) {  // as bwd<kActGelu>, kGeluGroup vectors at once
+    for (; i + kGeluGroup * kLanes <= e; i += kGeluGroup * kLanes) {
+      VecF xv[kGeluGroup], c[kGeluGroup], g[kGeluGroup];
+      for (int u = 0; u < kGeluGroup; ++u) xv[u] = vload(x + i + u * kLanes);
+      vnormal_cdf_n<kGeluGroup, true>(xv, c, g);
+      for (int u = 0; u < kGeluGroup; ++u)
+        vstore(dx + i + u * kLanes, gelu_grad(vload(dy + i + u * kLanes), xv[u], c[u], g[u]));
+    }
+  }
   for (; i + kLanes <= e; i += kLanes) {
     const VecF vx = need_x ? vload(x + i) : vzero();
     const VecF vy = need_y ? vload(y + i) : vzero();

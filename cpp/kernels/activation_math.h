@@ -30,46 +30,76 @@ inline VecF vhigh12(VecF x) {
 }
 #endif
 
-// x*x/2 = hi + lo exactly, hi = fl(x*x)/2 (Dekker's two-product: the 12-bit halves of x multiply
-// exactly), so exp(-x*x/2) = exp(-hi) * (1 - lo) keeps its accuracy for large |x| on every ISA (no FMA).
-inline void vhalf_square(VecF x, VecF& hi, VecF& lo) {
-  const VecF xh = vhigh12(x), xl = vsub(x, xh), half = vset1(0.5f);
-  const VecF p = vmul(x, x);
-  const VecF err = vadd(vadd(vsub(vmul(xh, xh), p), vmul(vadd(xh, xh), xl)), vmul(xl, xl));
-  hi = vmul(p, half);
-  lo = vmul(err, half);
+// x*x = p + err exactly (err = fma(x, x, -p) with a fused multiply-add; without one, baseline, Dekker's
+// two-product: the 12-bit halves of x multiply exactly).
+inline void vsquare_exact(VecF x, VecF& p, VecF& err) {
+  p = vmul(x, x);
+#if defined(__FMA__) || defined(__AVX512F__)
+  err = vfma(x, x, vsub(vzero(), p));
+#else
+  const VecF xh = vhigh12(x), xl = vsub(x, xh);
+  err = vadd(vadd(vsub(vmul(xh, xh), p), vmul(vadd(xh, xh), xl)), vmul(xl, xl));
+#endif
 }
 
-// Phi(x) = P(N(0,1) <= x) and, in *pdf if not null, exp(-x*x/2) (the unnormalised density), for GELU.
+// Phi(x) = P(N(0,1) <= x) of U vectors and, if Pdf, exp(-x*x/2) (the unnormalised density), for GELU.
 // erfc(z), z = |x|/sqrt(2), is t * exp(P(t) - z^2) with t = 1/(1 + z/2) (Numerical Recipes' erfcc,
-// relative error <= 1.1e-7 for all z >= 0). z^2 = hi + lo exactly (above) and the exponent P(t) - hi is
-// taken with its rounding error (TwoSum), so one exp keeps the accuracy for large |x|. Phi is 0.5 erfc(z)
-// for x < 0 (no cancellation) and 1 - 0.5 erfc(z) for x >= 0. Below x = -13.1 (|GELU| < 1e-36) Phi is 0.
+// relative error <= 1.1e-7 for all z >= 0); here h = t/2 = 1/(2 + z) (exact halving) and P is evaluated
+// in h with its coefficients scaled by powers of two (the same roundings). z^2 = hi + lo exactly (above,
+// halved). The exponential is exp(r) 2^n with r = ((-hi - n ln2_hi) + P) - n ln2_lo - lo: n ln2_hi is
+// exact and cancels -hi exactly (Sterbenz), so r keeps its accuracy for large |x| without a compensated
+// sum. Phi is 0.5 erfc(z) for x < 0 (no cancellation) and 1 - 0.5 erfc(z) for x >= 0. Below x = -13.1
+// (|GELU| < 1e-36) Phi is 0. Every statement runs over the U vectors in turn so their dependency chains
+// (~150 cycles each) interleave; each lane's arithmetic is the same for any U.
+template <int U, bool Pdf>
+inline void vnormal_cdf_n(const VecF* x, VecF* cdf, VecF* pdf) {
+  VecF hi[U], err[U], h[U], p[U], n[U], r[U];
+  const VecF big = vset1(86.f), half = vset1(0.5f);  // past hi = 86 both flush to 0 (2^n stays >= 2^-126)
+#pragma GCC unroll 16
+  for (int u = 0; u < U; ++u) {
+    vsquare_exact(x[u], hi[u], err[u]);
+    hi[u] = vmul(hi[u], half);
+    h[u] = vdiv(vset1(1.f), vadd(vmul(vabs(x[u]), vset1(0.70710678118654752f)), vset1(2.f)));
+  }
+  if constexpr (Pdf) {  // exp(-hi - lo) = exp(-hi) (1 - lo), lo = err / 2
+#pragma GCC unroll 16
+    for (int u = 0; u < U; ++u)
+      pdf[u] = vselect_gt(hi[u], big, vzero(), vmul(vexp(vsub(vzero(), hi[u])), vfma(err[u], vset1(-0.5f), vset1(1.f))));
+  }
+  // erfcc's coefficients c_k of t^k, k = 9..0, times 2^k (P(t) = sum c_k 2^k h^k)
+  static constexpr float kP[10] = {0.17087277f * 512, -0.82215223f * 256, 1.48851587f * 128, -1.13520398f * 64,
+                                   0.27886807f * 32,  -0.18628806f * 16,  0.09678418f * 8,   0.37409196f * 4,
+                                   1.00002368f * 2,   -1.26551223f};
+#pragma GCC unroll 16
+  for (int u = 0; u < U; ++u) p[u] = vset1(kP[0]);
+#pragma GCC unroll 16
+  for (int c = 1; c < 10; ++c)
+#pragma GCC unroll 16
+    for (int u = 0; u < U; ++u) p[u] = vfma(p[u], h[u], vset1(kP[c]));
+  const VecF magic = vset1(12582912.0f);  // 1.5 * 2^23: adding and subtracting rounds to nearest
+#pragma GCC unroll 16
+  for (int u = 0; u < U; ++u) {
+    n[u] = vsub(vfma(vsub(p[u], hi[u]), vset1(1.44269504088896341f), magic), magic);
+    r[u] = vadd(vsub(vmul(n[u], vset1(-0.693359375f)), hi[u]), p[u]);
+    r[u] = vfma(err[u], vset1(-0.5f), vfma(n[u], vset1(2.12194440e-4f), r[u]));
+  }
+#pragma GCC unroll 16
+  for (int u = 0; u < U; ++u) {
+    // 0.5 erfc(z) = h exp(r) 2^n; x < 0: that, else 1 - that (NaN: hi is NaN, the compares are false)
+    VecF q = vmul(h[u], vmul(vexp_poly(r[u]), vpow2i(n[u])));
+    q = vselect_gt(hi[u], big, vzero(), q);
+    cdf[u] = vselect_lt(x[u], vzero(), q, vsub(vset1(1.f), q));
+  }
+}
+
 inline VecF vnormal_cdf(VecF x, VecF* pdf) {
-  VecF hi, lo;
-  vhalf_square(x, hi, lo);
-  // exp(p - hi) must stay above vexp's clamp at -87.3 (p >= -1.27): past hi = 86 both flush to 0
-  const VecF big = vset1(86.f);
-  if (pdf) *pdf = vselect_gt(hi, big, vzero(), vmul(vexp(vsub(vzero(), hi)), vsub(vset1(1.f), lo)));
-  const VecF z = vmul(vabs(x), vset1(0.70710678118654752f));
-  const VecF t = vdiv(vset1(1.f), vfma(z, vset1(0.5f), vset1(1.f)));
-  VecF p = vset1(0.17087277f);
-  p = vfma(p, t, vset1(-0.82215223f));
-  p = vfma(p, t, vset1(1.48851587f));
-  p = vfma(p, t, vset1(-1.13520398f));
-  p = vfma(p, t, vset1(0.27886807f));
-  p = vfma(p, t, vset1(-0.18628806f));
-  p = vfma(p, t, vset1(0.09678418f));
-  p = vfma(p, t, vset1(0.37409196f));
-  p = vfma(p, t, vset1(1.00002368f));
-  p = vfma(p, t, vset1(-1.26551223f));
-  // s + err = p - hi exactly (Knuth's TwoSum); exp(p - hi - lo) = exp(s) (1 + err - lo)
-  const VecF nhi = vsub(vzero(), hi), s = vadd(p, nhi), bb = vsub(s, p);
-  const VecF err = vadd(vsub(p, vsub(s, bb)), vsub(nhi, bb));
-  VecF half = vmul(vmul(vset1(0.5f), t), vmul(vexp(s), vadd(vset1(1.f), vsub(err, lo))));  // 0.5 erfc(z)
-  half = vselect_gt(hi, big, vzero(), half);
-  // x < 0: half; else 1 - half (NaN: hi is NaN, the compares are false, 1 - NaN = NaN)
-  return vselect_lt(x, vzero(), half, vsub(vset1(1.f), half));
+  VecF c;
+  if (pdf) {
+    vnormal_cdf_n<1, true>(&x, &c, pdf);
+  } else {
+    vnormal_cdf_n<1, false>(&x, &c, nullptr);
+  }
+  return c;
 }
 
 // log1p(u) for u in [0, 1]: 2 atanh(s), s = u / (2 + u) <= 1/3, by its odd series to s^15 (relative
