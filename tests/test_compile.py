@@ -124,6 +124,48 @@ def test_lstm_cell_stream_with_carried_state_bit_exact(rng):
         np.testing.assert_array_equal(x, y)
 
 
+def test_lstm_cell_stream_sees_every_weight_write(rng):
+    """The native LSTM step reuses its packed weights while they are unchanged: after an optimizer step,
+    load_state_dict and in-place edits (through the Parameter and through a numpy view taken earlier), the compiled
+    and eager stream steps both match the float64 oracle of the current weights (a stale packing would not)."""
+    from reference import rnn as R
+
+    ne.manual_seed(0)
+    cell = nn.LSTMCell(4, 6)
+    fast = ne_compile(cell)
+    opt = optim.SGD(cell.parameters(), lr=0.5)
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    h0 = (0.5 * rng.standard_normal((2, 6))).astype(np.float32)
+    c0 = (0.5 * rng.standard_normal((2, 6))).astype(np.float32)
+
+    def check():
+        sd = {k: v.astype(np.float64) for k, v in cell.state_dict().items()}
+        _, want_h, want_c = R.lstm_forward(x[None], h0, c0, sd["weight_ih"], sd["weight_hh"],
+                                           sd["bias_ih"] + sd["bias_hh"])
+        with ne.no_grad():
+            for step in (fast, cell, fast):
+                h, c = step(ne.tensor(x), (ne.tensor(h0), ne.tensor(c0)))
+                np.testing.assert_allclose(h.numpy(), want_h, rtol=0, atol=2e-5)
+                np.testing.assert_allclose(c.numpy(), want_c, rtol=0, atol=2e-5)
+        return h.numpy().copy()
+
+    seen = [check()]
+    h, _ = fast(ne.tensor(x), (ne.tensor(h0), ne.tensor(c0)))
+    h.sum().backward()
+    opt.step()
+    seen.append(check())
+    sd = {k: v * 0.5 for k, v in cell.state_dict().items()}
+    fast.load_state_dict(sd)
+    seen.append(check())
+    view = cell.weight_hh.data[:, :]  # a numpy view held across the next calls
+    with ne.no_grad():
+        cell.weight_ih[0, 0] += 1.0
+    seen.append(check())
+    view[1, 2] -= 1.0
+    seen.append(check())
+    assert all(not np.array_equal(a, b) for a, b in zip(seen, seen[1:]))
+
+
 def test_stacked_bidirectional_lstm_bit_exact(rng):
     x = ne.tensor(rng.standard_normal((7, 2, 4)).astype(np.float32))
 

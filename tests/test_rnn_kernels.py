@@ -250,3 +250,42 @@ def test_shared_output_columns(isa, rng, reference):
     with pytest.raises(ValueError, match="dy: expected shape"):
         _core.rnn_backward(np.zeros((T, B, H), np.float32), d["dh"], x, h0, d["w_ih"], d["w_hh"], None,
                            np.zeros((T, B, H + 1), np.float32))
+
+
+def _forward_of(kind, rng, I, H):
+    """(forward(w_ih, w_hh) -> outputs, w_ih, w_hh) of one recurrent kernel with fixed other operands."""
+    G = {"lstm": 4, "rnn": 1, "gru": 3}[kind]
+    d = _data(rng, 1, 2, I, H, G)
+    if kind == "lstm":
+        return (lambda wi, wh: _core.lstm_forward(d["x"], d["h0"], d["c0"], wi, wh, d["bias"], train=False)[:3],
+                d["w_ih"], d["w_hh"])
+    if kind == "rnn":
+        return lambda wi, wh: _core.rnn_forward(d["x"], d["h0"], wi, wh, d["bias"], "tanh", False), d["w_ih"], d["w_hh"]
+    b = d["bias"][: G * H]
+    return lambda wi, wh: _core.gru_forward(d["x"], d["h0"], wi, wh, b, b, train=False)[:2], d["w_ih"], d["w_hh"]
+
+
+@pytest.mark.parametrize("kind", ["lstm", "rnn", "gru"])
+def test_packed_weight_cache_follows_every_write(isa, rng, kind):
+    """The forward kernels reuse their packed weights while the weight bytes are those they were packed from: a
+    write in place (same array, same address, one element) must repack: each result equals the one computed
+    after evicting the cache (another shape in between), bit for bit."""
+    fwd, w_ih, w_hh = _forward_of(kind, rng, 5, 9)
+    other, wi2, wh2 = _forward_of(kind, rng, 3, 4)
+
+    def fresh():
+        other(wi2, wh2)  # another shape evicts the cached packing
+        return fwd(w_ih, w_hh)
+
+    prev = fwd(w_ih, w_hh)
+    for w, idx in ((w_hh, (0, 0)), (w_hh, (-1, -1)), (w_ih, (3, 2)), (w_ih, (-1, -1))):
+        w[idx] += 0.25  # an in-place edit, as an optimizer step or load_state_dict's copy makes
+        got = fwd(w_ih, w_hh)
+        assert not all(np.array_equal(a, b) for a, b in zip(got, prev)), "the edit was not seen"
+        for a, b in zip(got, fresh()):
+            assert np.array_equal(a, b)
+        prev = got
+    assert all(np.array_equal(a, b) for a, b in zip(fwd(w_ih, w_hh), prev))  # unchanged bytes: same result
+    w_ih2, w_hh2 = w_ih.copy(), w_hh.copy()  # equal bytes at other addresses: the same values
+    for a, b in zip(fwd(w_ih2, w_hh2), prev):
+        assert np.array_equal(a, b)

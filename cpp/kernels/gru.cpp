@@ -23,15 +23,15 @@ void gru_forward_impl(float* y, float* h_n, float* gates, const float* x, const 
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 3 * H, ldy = y_stride(s);
   // gi = x @ w_ih^T + b_ih for every step, into the workspace's first 3H columns (the step epilogue
   // overwrites them in place with r, z, n) or, for inference, a scratch buffer.
-  static thread_local ScratchBuf wt_buf, gi_buf, packed;
+  static thread_local ScratchBuf wt_buf, gi_buf;
+  static thread_local PackCache pack_cache;
   const int64_t ldg = gates ? 4 * H : N;
   float* gi = gates ? gates : gi_buf.get(static_cast<size_t>(T * B * N));
   float* wt = wt_buf.get(static_cast<size_t>(I * N));
   for (int64_t j = 0; j < N; ++j)
     for (int64_t k = 0; k < I; ++k) wt[k * N + j] = w.w_ih[j * I + k];
   gemm_call(false, false, T * B, N, I, x, I, wt, N, 0.f, gi, ldg, w.b_ih);
-  float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * N));
-  pack_forward(wp, nullptr, 0, w.w_hh, H, 3);
+  const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 3);
   const bool h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * N * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;

@@ -21,9 +21,8 @@ constexpr int kMrFwd = 2;  // 8 accumulators of 16 registers
 void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs, const float* x, const float* h0,
                        const float* c0, RnnWeights w, const LstmShape& s) {
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H, ldy = y_stride(s);
-  static thread_local ScratchBuf packed;
-  float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * 4 * (I + H)));
-  pack_forward(wp, w.w_ih, I, w.w_hh, H, 4);
+  static thread_local PackCache pack_cache;
+  const float* wp = pack_forward_cached(pack_cache, w.w_ih, I, w.w_hh, H, 4);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);
   const bool h0_zero = all_zero(h0, BH);
   run_steps(T, B, 2 * N * (I + H), [&](int64_t st, int64_t r0, int64_t r1) {

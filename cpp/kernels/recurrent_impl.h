@@ -80,6 +80,42 @@ inline void pack_forward(float* dst, const float* w_ih, int64_t I, const float* 
   }
 }
 
+// pack_forward through a per-call-site cache: the packed block is reused while [w_ih | w_hh] are, bit for bit, the
+// weights it was packed from (kept as a copy and compared with memcmp), so a stream of one-step calls with fixed
+// weights packs once, and any change to a weight -- an optimizer step, a load, an in-place edit through any view
+// of the array -- fails the comparison and repacks. Exact by construction (the packing is a function of those
+// bytes and of I, H, G alone). Only weights up to kPackCacheMax floats are cached (a copy is kept; past that
+// the sequence work dwarfs the packing).
+constexpr size_t kPackCacheMax = size_t(1) << 16;
+
+struct PackCache {
+  ScratchBuf packed, src;
+  int64_t I = -1, H = -1;
+  int G = 0;
+  bool valid = false;
+};
+
+inline const float* pack_forward_cached(PackCache& c, const float* w_ih, int64_t I, const float* w_hh, int64_t H,
+                                        int G) {
+  const size_t nih = static_cast<size_t>(G * H * I), nhh = static_cast<size_t>(G * H * H);
+  float* wp = c.packed.get(static_cast<size_t>(nblocks(H) * L * G * (I + H)));
+  if (nih + nhh > kPackCacheMax) {
+    c.valid = false;
+    pack_forward(wp, w_ih, I, w_hh, H, G);
+    return wp;
+  }
+  const bool same_shape = c.valid && c.I == I && c.H == H && c.G == G;
+  float* src = c.src.get(nih + nhh);  // same size as before when same_shape: contents kept
+  if (same_shape && (nih == 0 || std::memcmp(src, w_ih, nih * sizeof(float)) == 0) &&
+      std::memcmp(src + nih, w_hh, nhh * sizeof(float)) == 0)
+    return wp;
+  pack_forward(wp, w_ih, I, w_hh, H, G);
+  if (nih) std::memcpy(src, w_ih, nih * sizeof(float));
+  std::memcpy(src + nih, w_hh, nhh * sizeof(float));
+  c.I = I, c.H = H, c.G = G, c.valid = true;
+  return wp;
+}
+
 // Column-block packing of w (K, C) row-major: dst[blk][k][c] = w[k][blk*CB + c] for CB = NV*L
 // columns per block (zero past C). Returns the number of blocks; size blocks*K*CB.
 inline int64_t pack_cols(float* dst, const float* w, int64_t K, int64_t C, int NV) {

@@ -23,9 +23,8 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
   for (int64_t j = 0; j < H; ++j)
     for (int64_t k = 0; k < I; ++k) wt[k * H + j] = w.w_ih[j * I + k];
   gemm_call(false, false, T * B, H, I, x, I, wt, H, 0.f, y, ldy, w.bias);
-  static thread_local ScratchBuf packed;
-  float* wp = packed.get(static_cast<size_t>(nblocks(H) * L * H));
-  pack_forward(wp, nullptr, 0, w.w_hh, H, 1);
+  static thread_local PackCache pack_cache;
+  const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 1);
   const bool relu = s.act == kRnnRelu, h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * H * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
