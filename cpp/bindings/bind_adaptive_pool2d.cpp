@@ -6,28 +6,20 @@
 
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
+#include "bindings/plane_args.h"
 #include "kernels/adaptive_pool2d.h"
 
 namespace nne_bind {
 namespace {
 
-using Pair = std::array<int64_t, 2>;
-
-bool is_max(const std::string& kind) {
-  if (kind == "max") return true;
-  if (kind == "avg") return false;
-  throw py::value_error("kind: expected 'max' or 'avg', got '" + kind + "'");
-}
+bool is_max(const std::string& kind) { return choice(kind, "kind", {"max", "avg"}) == 0; }
 
 nne::AdaptivePool2dShape adaptive_shape(int64_t N, int64_t C, int64_t H, int64_t W, const Pair& out) {
   check_pair(out, "output_size", 1);
-  expect(H >= 1 && W >= 1, "input: expected a non-empty spatial size, got (" + std::to_string(H) + ", " +
-                               std::to_string(W) + ")");
-  expect(H * W < (int64_t{1} << 31), "input: planes larger than 2^31 elements are not supported");
+  check_plane(H, W);
+  check_indexed_plane(H, W);
   nne::AdaptivePool2dShape s;
-  s.NC = checked_size({N, C}, "input"), s.H = H, s.W = W, s.P = out[0], s.Q = out[1];
-  checked_size({N, C, s.P, s.Q}, "output");
-  checked_size({N, C, H, W}, "input");
+  s.NC = plane_count(N, C, H, W, out[0], out[1]), s.H = H, s.W = W, s.P = out[0], s.Q = out[1];
   return s;
 }
 
@@ -44,13 +36,8 @@ NNE_BIND_FAMILY(adaptive_pool2d) {
         auto x = arr<float>(xo, "x", 4);
         const auto s = adaptive_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), output_size);
         auto y = empty<float>(dims({x.shape(0), x.shape(1), s.P, s.Q}));
-        py::object io = py::none();
-        int32_t* pi = nullptr;
-        if (with_indices && mx) {
-          auto idx = empty<int32_t>(dims({x.shape(0), x.shape(1), s.P, s.Q}));
-          pi = idx.mutable_data();
-          io = idx;
-        }
+        int32_t* pi;
+        py::object io = maybe_empty(with_indices && mx, dims({x.shape(0), x.shape(1), s.P, s.Q}), pi);
         const float* px = x.data();
         float* py_ = y.mutable_data();
         {
@@ -76,17 +63,9 @@ NNE_BIND_FAMILY(adaptive_pool2d) {
         auto dy = arr<float>(dyo, "dy", 4);
         check_pair(input_hw, "input_hw", 1);
         const auto s = adaptive_shape(dy.shape(0), dy.shape(1), input_hw[0], input_hw[1], {dy.shape(2), dy.shape(3)});
-        py::array_t<int32_t> idx;
-        const int32_t* pi = nullptr;
-        if (mx) {
-          expect(!idxo.is_none(), "indices: adaptive max pooling backward needs the forward's indices");
-          idx = arr<int32_t>(idxo, "indices", 4);
-          expect_shape(idx, "indices", {dy.shape(0), dy.shape(1), s.P, s.Q});
-          pi = idx.data();
-          bool ok = true;
-          for (int64_t i = 0; i < s.NC * s.P * s.Q; ++i) ok &= pi[i] >= 0 && pi[i] < s.H * s.W;
-          expect(ok, "indices: values must lie in [0, H*W)");
-        }
+        auto idx = plane_indices(idxo, mx, dy, "adaptive max pooling");
+        const int32_t* pi = mx ? idx.data() : nullptr;
+        if (pi) check_plane_indices(pi, s.NC * s.P * s.Q, s.H * s.W);
         auto dx = empty<float>(dims({dy.shape(0), dy.shape(1), s.H, s.W}));
         const float* pdy = dy.data();
         float* pdx = dx.mutable_data();

@@ -7,35 +7,26 @@
 
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
+#include "bindings/plane_args.h"
 #include "kernels/interpolate.h"
 
 namespace nne_bind {
 namespace {
 
-using Pair = std::array<int64_t, 2>;
-
 nne::InterpShape interp_shape(int64_t N, int64_t C, int64_t H, int64_t W, const Pair& out, const std::string& mode,
                               bool align_corners, const std::array<double, 2>& scales) {
   nne::InterpShape s;
-  if (mode == "nearest")
-    s.mode = nne::InterpMode::nearest;
-  else if (mode == "bilinear")
-    s.mode = nne::InterpMode::bilinear;
-  else
-    throw py::value_error("mode: expected 'nearest' or 'bilinear', got '" + mode + "'");
+  s.mode = choice(mode, "mode", {"nearest", "bilinear"}) == 0 ? nne::InterpMode::nearest : nne::InterpMode::bilinear;
   expect(!(align_corners && s.mode == nne::InterpMode::nearest),
          "align_corners: only valid for mode 'bilinear', got mode 'nearest'");
   check_pair(out, "output_size", 1);
-  expect(H >= 1 && W >= 1, "input: expected a non-empty spatial size, got (" + std::to_string(H) + ", " +
-                               std::to_string(W) + ")");
+  check_plane(H, W);
   for (double v : scales)
     expect(std::isfinite(v) && v >= 0.0, "scale_factor: expected finite values >= 0 (0: none), got " +
                                              std::to_string(v));
-  s.NC = checked_size({N, C}, "input"), s.H = H, s.W = W, s.P = out[0], s.Q = out[1];
+  s.NC = plane_count(N, C, H, W, out[0], out[1]), s.H = H, s.W = W, s.P = out[0], s.Q = out[1];
   s.align_corners = align_corners;
   s.scale_h = scales[0], s.scale_w = scales[1];
-  checked_size({N, C, s.P, s.Q}, "output");
-  checked_size({N, C, H, W}, "input");
   return s;
 }
 

@@ -7,13 +7,13 @@
 
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
+#include "bindings/plane_args.h"
 #include "kernels/pad.h"
 
 namespace nne_bind {
 namespace {
 
 using Quad = std::array<int64_t, 4>;  // (left, right, top, bottom): torch's order for the last two dims
-using Pair = std::array<int64_t, 2>;
 
 std::string quad_str(const Quad& p) {
   return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ", " + std::to_string(p[2]) + ", " +
@@ -23,19 +23,12 @@ std::string quad_str(const Quad& p) {
 nne::PadShape pad_shape(int64_t N, int64_t C, int64_t H, int64_t W, const Quad& pads, const std::string& mode,
                         double value) {
   nne::PadShape s;
-  if (mode == "constant")
-    s.mode = nne::PadMode::constant;
-  else if (mode == "reflect")
-    s.mode = nne::PadMode::reflect;
-  else if (mode == "replicate")
-    s.mode = nne::PadMode::replicate;
-  else
-    throw py::value_error("mode: expected 'constant', 'reflect' or 'replicate', got '" + mode + "'");
+  constexpr nne::PadMode modes[] = {nne::PadMode::constant, nne::PadMode::reflect, nne::PadMode::replicate};
+  s.mode = modes[choice(mode, "mode", {"constant", "reflect", "replicate"})];
   for (int64_t v : pads)
     expect(v >= -nne::kMaxDim && v <= nne::kMaxDim, "pad: expected values in [-(2^31 - 1), 2^31 - 1], got " +
                                                         quad_str(pads));
-  expect(H >= 1 && W >= 1, "input: expected a non-empty spatial size, got (" + std::to_string(H) + ", " +
-                               std::to_string(W) + ")");
+  check_plane(H, W);
   s.P = H + pads[2] + pads[3];
   s.Q = W + pads[0] + pads[1];
   expect(s.P >= 1 && s.Q >= 1, "pad: the padded size (" + std::to_string(s.P) + ", " + std::to_string(s.Q) +
@@ -48,11 +41,9 @@ nne::PadShape pad_shape(int64_t N, int64_t C, int64_t H, int64_t W, const Quad& 
   if (s.mode != nne::PadMode::constant)  // the mirrored/replicated source must exist: no pad beyond a crop
     expect(pads[0] > -W && pads[1] > -W && pads[2] > -H && pads[3] > -H,
            "pad: negative pads must leave part of the input, got " + quad_str(pads));
-  s.NC = checked_size({N, C}, "input"), s.H = H, s.W = W;
+  s.NC = plane_count(N, C, H, W, s.P, s.Q), s.H = H, s.W = W;
   s.top = pads[2], s.left = pads[0];
   s.value = static_cast<float>(value);
-  checked_size({N, C, s.P, s.Q}, "output");
-  checked_size({N, C, H, W}, "input");
   return s;
 }
 

@@ -6,29 +6,20 @@
 
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
+#include "bindings/plane_args.h"
 #include "kernels/pool2d.h"
 
 namespace nne_bind {
 namespace {
 
-using Pair = std::array<int64_t, 2>;
-
-std::string pair_str(const Pair& p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
-
-int pool_kind(const std::string& kind) {
-  if (kind == "max") return 0;
-  if (kind == "min") return 1;
-  if (kind == "avg") return 2;
-  throw py::value_error("kind: expected 'max', 'min' or 'avg', got '" + kind + "'");
-}
+int pool_kind(const std::string& kind) { return choice(kind, "kind", {"max", "min", "avg"}); }
 
 nne::Pool2dShape pool_shape(int64_t NC, int64_t H, int64_t W, const Pair& k, const Pair& st, const Pair& pad) {
   check_pair(k, "kernel_size", 1);
   check_pair(st, "stride", 1);
   check_pair(pad, "padding", 0);
   // An empty plane with padding would give windows of padding only (no value to take the max of).
-  expect(H >= 1 && W >= 1, "input: expected a non-empty spatial size, got (" + std::to_string(H) + ", " +
-                               std::to_string(W) + ")");
+  check_plane(H, W);
   expect(2 * pad[0] <= k[0] && 2 * pad[1] <= k[1],
          "padding: should be at most half of the kernel size " + pair_str(k) + ", got " + pair_str(pad));
   expect(H + 2 * pad[0] >= k[0] && W + 2 * pad[1] >= k[1],
@@ -38,9 +29,8 @@ nne::Pool2dShape pool_shape(int64_t NC, int64_t H, int64_t W, const Pair& k, con
   s.NC = NC, s.H = H, s.W = W, s.kh = k[0], s.kw = k[1], s.sh = st[0], s.sw = st[1], s.ph = pad[0], s.pw = pad[1];
   s.P = (H + 2 * pad[0] - k[0]) / st[0] + 1;
   s.Q = (W + 2 * pad[1] - k[1]) / st[1] + 1;
-  expect(s.H * s.W < (int64_t{1} << 31), "input: planes larger than 2^31 elements are not supported");
-  checked_size({NC, s.P, s.Q}, "output");
-  checked_size({NC, s.H, s.W}, "input");
+  check_indexed_plane(s.H, s.W);
+  plane_count(NC, 1, s.H, s.W, s.P, s.Q);
   return s;
 }
 
@@ -58,13 +48,8 @@ NNE_BIND_FAMILY(pool2d) {
         auto x = arr<float>(xo, "x", 4);
         const auto s = pool_shape(x.shape(0) * x.shape(1), x.shape(2), x.shape(3), kernel_size, stride, padding);
         auto y = empty<float>(dims({x.shape(0), x.shape(1), s.P, s.Q}));
-        py::object io = py::none();
-        int32_t* pi = nullptr;
-        if (with_indices && kd != 2) {
-          auto idx = empty<int32_t>(dims({x.shape(0), x.shape(1), s.P, s.Q}));
-          pi = idx.mutable_data();
-          io = idx;
-        }
+        int32_t* pi;
+        py::object io = maybe_empty(with_indices && kd != 2, dims({x.shape(0), x.shape(1), s.P, s.Q}), pi);
         const float* px = x.data();
         float* py_ = y.mutable_data();
         {
@@ -92,20 +77,11 @@ NNE_BIND_FAMILY(pool2d) {
         check_pair(input_hw, "input_hw", 1);
         const auto s = pool_shape(dy.shape(0) * dy.shape(1), input_hw[0], input_hw[1], kernel_size, stride, padding);
         expect_shape(dy, "dy", {dy.shape(0), dy.shape(1), s.P, s.Q});
-        py::array_t<int32_t> idx;
-        if (kd != 2) {
-          expect(!idxo.is_none(), "indices: max/min pooling backward needs the forward's indices");
-          idx = arr<int32_t>(idxo, "indices", 4);
-          expect_shape(idx, "indices", {dy.shape(0), dy.shape(1), s.P, s.Q});
-        }
+        auto idx = plane_indices(idxo, kd != 2, dy, "max/min pooling");
+        const int32_t* pi = kd != 2 ? idx.data() : nullptr;
+        if (pi) check_plane_indices(pi, s.NC * s.P * s.Q, s.H * s.W);
         auto dx = empty<float>(dims({dy.shape(0), dy.shape(1), s.H, s.W}));
         const float* pdy = dy.data();
-        const int32_t* pi = kd != 2 ? idx.data() : nullptr;
-        if (pi) {
-          bool ok = true;
-          for (int64_t i = 0; i < s.NC * s.P * s.Q; ++i) ok &= pi[i] >= 0 && pi[i] < s.H * s.W;
-          expect(ok, "indices: values must lie in [0, H*W)");
-        }
         float* pdx = dx.mutable_data();
         {
           py::gil_scoped_release nogil;
@@ -131,13 +107,8 @@ NNE_BIND_FAMILY(pool2d) {
         nne::MaxoutShape s;
         s.outer = x.shape(0), s.k = x.shape(1) / pieces, s.pieces = pieces, s.inner = x.shape(2);
         auto y = empty<float>(dims({s.outer, s.k, s.inner}));
-        py::object io = py::none();
-        int32_t* pi = nullptr;
-        if (with_indices) {
-          auto idx = empty<int32_t>(dims({s.outer, s.k, s.inner}));
-          pi = idx.mutable_data();
-          io = idx;
-        }
+        int32_t* pi;
+        py::object io = maybe_empty(with_indices, dims({s.outer, s.k, s.inner}), pi);
         const float* px = x.data();
         float* py_ = y.mutable_data();
         {

@@ -147,13 +147,37 @@ inline void same_shape(const py::array& a, const char* an, const py::array& b, c
                           shape_str(b));
 }
 
-// An optional float32 output: a fresh array of `shape` (its data pointer in p) if wanted, else None (p null).
-inline py::object maybe_empty(bool want, const std::vector<py::ssize_t>& shape, float*& p) {
+// An optional output (float32, or int32 indices): a fresh array of `shape` (its data pointer in p) if wanted,
+// else None (p null).
+template <class T>
+inline py::object maybe_empty(bool want, const std::vector<py::ssize_t>& shape, T*& p) {
   p = nullptr;
   if (!want) return py::none();
-  auto a = empty<float>(shape);
+  auto a = empty<T>(shape);
   p = a.mutable_data();
   return std::move(a);
+}
+
+// A pair argument (stride, padding, output size...) as pybind11 converts a Python int pair.
+using Pair = std::array<int64_t, 2>;
+
+inline std::string pair_str(const Pair& p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
+
+// The index of `value` in `options` (a kind or mode named by a string); ValueError naming the argument and
+// the valid values otherwise: "<name>: expected 'a', 'b' or 'c', got 'x'".
+inline int choice(const std::string& value, const char* name, std::initializer_list<const char*> options) {
+  int i = 0;
+  for (const char* o : options) {
+    if (value == o) return i;
+    ++i;
+  }
+  std::string valid;
+  i = 0;
+  for (const char* o : options) {
+    valid += (i == 0 ? "'" : i + 1 == static_cast<int>(options.size()) ? " or '" : ", '") + std::string(o) + "'";
+    ++i;
+  }
+  throw py::value_error(std::string(name) + ": expected " + valid + ", got '" + value + "'");
 }
 
 }  // namespace nne_bind

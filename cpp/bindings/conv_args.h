@@ -11,10 +11,6 @@
 
 namespace nne_bind {
 
-using Pair = std::array<int64_t, 2>;
-
-inline std::string pair_str(const Pair& p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
-
 // stride >= 1, padding >= 0, dilation >= 1, groups >= 1, `C` input channels divisible by groups and an R x S
 // kernel of at least 1x1.
 inline void check_conv_args(const Pair& stride, const Pair& padding, const Pair& dilation, int64_t groups,

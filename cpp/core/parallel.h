@@ -60,4 +60,19 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& fn, int64_
 // never on the thread count, so partial sums are combined identically at any thread count.
 inline int64_t fixed_chunks(int64_t n, int64_t chunk) { return chunk <= 0 ? 1 : (n + chunk - 1) / chunk; }
 
+// Grain of a loop over planes (pooling, resampling, padding: one (n, c) image per item) whose items each touch
+// `plane_elems` elements (input + output plane): at least ~32k elements of work per chunk.
+inline int64_t plane_grain(int64_t plane_elems) {
+  const int64_t g = (int64_t{1} << 15) / (plane_elems > 1 ? plane_elems : 1);
+  return g > 1 ? g : 1;
+}
+
+// fn(i) for every plane i in [0, n), threaded with plane_grain(plane_elems).
+template <class F>
+void parallel_planes(int64_t n, int64_t plane_elems, const F& fn) {
+  parallel_for(0, n, plane_grain(plane_elems), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(i);
+  });
+}
+
 }  // namespace nne

@@ -14,10 +14,6 @@ namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
-inline int64_t plane_grain(const AdaptivePool2dShape& s) {
-  return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.H * s.W + s.P * s.Q));
-}
-
 // sum of n contiguous floats
 inline float row_sum(const float* p, int64_t n) {
   int64_t j = 0;
@@ -32,41 +28,37 @@ inline float row_sum(const float* p, int64_t n) {
 }
 
 void forward_avg(float* y, const float* x, const AdaptivePool2dShape& s) {
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const float* xp = x + i * s.H * s.W;
-      float* yp = y + i * s.P * s.Q;
-      for (int64_t p = 0; p < s.P; ++p) {
-        const int64_t h0 = adaptive_start(p, s.H, s.P), h1 = adaptive_end(p, s.H, s.P);
-        for (int64_t q = 0; q < s.Q; ++q) {
-          const int64_t w0 = adaptive_start(q, s.W, s.Q), w1 = adaptive_end(q, s.W, s.Q);
-          float acc = 0.f;
-          for (int64_t h = h0; h < h1; ++h) acc += row_sum(xp + h * s.W + w0, w1 - w0);
-          yp[p * s.Q + q] = acc / static_cast<float>((h1 - h0) * (w1 - w0));
-        }
+  parallel_planes(s.NC, s.H * s.W + s.P * s.Q, [&](int64_t i) {
+    const float* xp = x + i * s.H * s.W;
+    float* yp = y + i * s.P * s.Q;
+    for (int64_t p = 0; p < s.P; ++p) {
+      const int64_t h0 = adaptive_start(p, s.H, s.P), h1 = adaptive_end(p, s.H, s.P);
+      for (int64_t q = 0; q < s.Q; ++q) {
+        const int64_t w0 = adaptive_start(q, s.W, s.Q), w1 = adaptive_end(q, s.W, s.Q);
+        float acc = 0.f;
+        for (int64_t h = h0; h < h1; ++h) acc += row_sum(xp + h * s.W + w0, w1 - w0);
+        yp[p * s.Q + q] = acc / static_cast<float>((h1 - h0) * (w1 - w0));
       }
     }
   });
 }
 
 void backward_avg(float* dx, const float* dy, const AdaptivePool2dShape& s) {
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      float* xp = dx + i * s.H * s.W;
-      const float* yp = dy + i * s.P * s.Q;
-      std::memset(xp, 0, sizeof(float) * s.H * s.W);
-      for (int64_t p = 0; p < s.P; ++p) {
-        const int64_t h0 = adaptive_start(p, s.H, s.P), h1 = adaptive_end(p, s.H, s.P);
-        for (int64_t q = 0; q < s.Q; ++q) {
-          const int64_t w0 = adaptive_start(q, s.W, s.Q), w1 = adaptive_end(q, s.W, s.Q);
-          const float g = yp[p * s.Q + q] / static_cast<float>((h1 - h0) * (w1 - w0));
-          const VecF gv = vset1(g);
-          for (int64_t h = h0; h < h1; ++h) {
-            float* r = xp + h * s.W;
-            int64_t w = w0;
-            for (; w + kLanes <= w1; w += kLanes) vstore(r + w, vadd(vload(r + w), gv));
-            for (; w < w1; ++w) r[w] += g;
-          }
+  parallel_planes(s.NC, s.H * s.W + s.P * s.Q, [&](int64_t i) {
+    float* xp = dx + i * s.H * s.W;
+    const float* yp = dy + i * s.P * s.Q;
+    std::memset(xp, 0, sizeof(float) * s.H * s.W);
+    for (int64_t p = 0; p < s.P; ++p) {
+      const int64_t h0 = adaptive_start(p, s.H, s.P), h1 = adaptive_end(p, s.H, s.P);
+      for (int64_t q = 0; q < s.Q; ++q) {
+        const int64_t w0 = adaptive_start(q, s.W, s.Q), w1 = adaptive_end(q, s.W, s.Q);
+        const float g = yp[p * s.Q + q] / static_cast<float>((h1 - h0) * (w1 - w0));
+        const VecF gv = vset1(g);
+        for (int64_t h = h0; h < h1; ++h) {
+          float* r = xp + h * s.W;
+          int64_t w = w0;
+          for (; w + kLanes <= w1; w += kLanes) vstore(r + w, vadd(vload(r + w), gv));
+          for (; w < w1; ++w) r[w] += g;
         }
       }
     }
@@ -74,39 +66,35 @@ void backward_avg(float* dx, const float* dy, const AdaptivePool2dShape& s) {
 }
 
 void forward_max(float* y, int32_t* idx, const float* x, const AdaptivePool2dShape& s) {
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const float* xp = x + i * s.H * s.W;
-      for (int64_t p = 0; p < s.P; ++p) {
-        const int64_t h0 = adaptive_start(p, s.H, s.P), h1 = adaptive_end(p, s.H, s.P);
-        for (int64_t q = 0; q < s.Q; ++q) {
-          const int64_t w0 = adaptive_start(q, s.W, s.Q), w1 = adaptive_end(q, s.W, s.Q);
-          int64_t best = h0 * s.W + w0;
-          float m = xp[best];
-          for (int64_t h = h0; h < h1 && !std::isnan(m); ++h)
-            for (int64_t w = w0; w < w1; ++w) {
-              const float v = xp[h * s.W + w];
-              if (v > m || std::isnan(v)) {
-                m = v, best = h * s.W + w;
-                if (std::isnan(v)) break;
-              }
+  parallel_planes(s.NC, s.H * s.W + s.P * s.Q, [&](int64_t i) {
+    const float* xp = x + i * s.H * s.W;
+    for (int64_t p = 0; p < s.P; ++p) {
+      const int64_t h0 = adaptive_start(p, s.H, s.P), h1 = adaptive_end(p, s.H, s.P);
+      for (int64_t q = 0; q < s.Q; ++q) {
+        const int64_t w0 = adaptive_start(q, s.W, s.Q), w1 = adaptive_end(q, s.W, s.Q);
+        int64_t best = h0 * s.W + w0;
+        float m = xp[best];
+        for (int64_t h = h0; h < h1 && !std::isnan(m); ++h)
+          for (int64_t w = w0; w < w1; ++w) {
+            const float v = xp[h * s.W + w];
+            if (v > m || std::isnan(v)) {
+              m = v, best = h * s.W + w;
+              if (std::isnan(v)) break;
             }
-          const int64_t o = i * s.P * s.Q + p * s.Q + q;
-          y[o] = m;
-          if (idx) idx[o] = static_cast<int32_t>(best);
-        }
+          }
+        const int64_t o = i * s.P * s.Q + p * s.Q + q;
+        y[o] = m;
+        if (idx) idx[o] = static_cast<int32_t>(best);
       }
     }
   });
 }
 
 void backward_max(float* dx, const float* dy, const int32_t* idx, const AdaptivePool2dShape& s) {
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      float* xp = dx + i * s.H * s.W;
-      std::memset(xp, 0, sizeof(float) * s.H * s.W);
-      for (int64_t o = 0; o < s.P * s.Q; ++o) xp[idx[i * s.P * s.Q + o]] += dy[i * s.P * s.Q + o];
-    }
+  parallel_planes(s.NC, s.H * s.W + s.P * s.Q, [&](int64_t i) {
+    float* xp = dx + i * s.H * s.W;
+    std::memset(xp, 0, sizeof(float) * s.H * s.W);
+    for (int64_t o = 0; o < s.P * s.Q; ++o) xp[idx[i * s.P * s.Q + o]] += dy[i * s.P * s.Q + o];
   });
 }
 

@@ -16,7 +16,7 @@ void apply_mask(float* y, const float* x, const Dropout2dShape& s) {
   const uint32_t th = dropout_threshold(s.p);
   const float scale = 1.f / (1.f - s.p);
   const VecF sv = vset1(scale);
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.plane));
+  const int64_t grain = plane_grain(s.plane);
   parallel_for(0, s.planes, grain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       float* yp = y + i * s.plane;

@@ -13,10 +13,6 @@ namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
-inline int64_t plane_grain(const InterpShape& s) {
-  return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.H * s.W + s.P * s.Q));
-}
-
 // The row and column taps of the shape, in this thread's buffers (read by every worker thread of one call).
 void taps(const InterpShape& s, const InterpTap** ph, const InterpTap** pw) {
   static thread_local std::vector<InterpTap> th, tw;
@@ -30,22 +26,20 @@ void forward(float* y, const float* x, const InterpShape& s) {
   const InterpTap *ph, *pw;
   taps(s, &ph, &pw);
   const bool nearest = s.mode == InterpMode::nearest;
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const float* xp = x + i * s.H * s.W;
-      float* yp = y + i * s.P * s.Q;
-      for (int64_t p = 0; p < s.P; ++p) {
-        const InterpTap a = ph[p];
-        const float *r0 = xp + a.i0 * s.W, *r1 = xp + a.i1 * s.W;
-        float* yr = yp + p * s.Q;
-        if (nearest) {
-          for (int64_t q = 0; q < s.Q; ++q) yr[q] = r0[pw[q].i0];
-          continue;
-        }
-        for (int64_t q = 0; q < s.Q; ++q) {
-          const InterpTap b = pw[q];
-          yr[q] = a.l0 * (b.l0 * r0[b.i0] + b.l1 * r0[b.i1]) + a.l1 * (b.l0 * r1[b.i0] + b.l1 * r1[b.i1]);
-        }
+  parallel_planes(s.NC, s.H * s.W + s.P * s.Q, [&](int64_t i) {
+    const float* xp = x + i * s.H * s.W;
+    float* yp = y + i * s.P * s.Q;
+    for (int64_t p = 0; p < s.P; ++p) {
+      const InterpTap a = ph[p];
+      const float *r0 = xp + a.i0 * s.W, *r1 = xp + a.i1 * s.W;
+      float* yr = yp + p * s.Q;
+      if (nearest) {
+        for (int64_t q = 0; q < s.Q; ++q) yr[q] = r0[pw[q].i0];
+        continue;
+      }
+      for (int64_t q = 0; q < s.Q; ++q) {
+        const InterpTap b = pw[q];
+        yr[q] = a.l0 * (b.l0 * r0[b.i0] + b.l1 * r0[b.i1]) + a.l1 * (b.l0 * r1[b.i0] + b.l1 * r1[b.i1]);
       }
     }
   });
@@ -55,27 +49,25 @@ void backward(float* dx, const float* dy, const InterpShape& s) {
   const InterpTap *ph, *pw;
   taps(s, &ph, &pw);
   const bool nearest = s.mode == InterpMode::nearest;
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      float* xp = dx + i * s.H * s.W;
-      const float* yp = dy + i * s.P * s.Q;
-      std::memset(xp, 0, sizeof(float) * s.H * s.W);
-      for (int64_t p = 0; p < s.P; ++p) {
-        const InterpTap a = ph[p];
-        float *r0 = xp + a.i0 * s.W, *r1 = xp + a.i1 * s.W;
-        const float* g = yp + p * s.Q;
-        if (nearest) {
-          for (int64_t q = 0; q < s.Q; ++q) r0[pw[q].i0] += g[q];
-          continue;
-        }
-        for (int64_t q = 0; q < s.Q; ++q) {
-          const InterpTap b = pw[q];
-          const float g0 = a.l0 * g[q], g1 = a.l1 * g[q];
-          r0[b.i0] += b.l0 * g0;
-          r0[b.i1] += b.l1 * g0;
-          r1[b.i0] += b.l0 * g1;
-          r1[b.i1] += b.l1 * g1;
-        }
+  parallel_planes(s.NC, s.H * s.W + s.P * s.Q, [&](int64_t i) {
+    float* xp = dx + i * s.H * s.W;
+    const float* yp = dy + i * s.P * s.Q;
+    std::memset(xp, 0, sizeof(float) * s.H * s.W);
+    for (int64_t p = 0; p < s.P; ++p) {
+      const InterpTap a = ph[p];
+      float *r0 = xp + a.i0 * s.W, *r1 = xp + a.i1 * s.W;
+      const float* g = yp + p * s.Q;
+      if (nearest) {
+        for (int64_t q = 0; q < s.Q; ++q) r0[pw[q].i0] += g[q];
+        continue;
+      }
+      for (int64_t q = 0; q < s.Q; ++q) {
+        const InterpTap b = pw[q];
+        const float g0 = a.l0 * g[q], g1 = a.l1 * g[q];
+        r0[b.i0] += b.l0 * g0;
+        r0[b.i1] += b.l1 * g0;
+        r1[b.i0] += b.l0 * g1;
+        r1[b.i1] += b.l1 * g1;
       }
     }
   });

@@ -12,10 +12,6 @@ namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
-inline int64_t plane_grain(const PadShape& s) {
-  return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.H * s.W + s.P * s.Q));
-}
-
 // The column map (this thread's buffer, read by every worker of one call) and the output columns [qa, qb)
 // that read the input columns [qa - left, qb - left) directly.
 const int64_t* columns(const PadShape& s, int64_t& qa, int64_t& qb) {
@@ -30,40 +26,37 @@ const int64_t* columns(const PadShape& s, int64_t& qa, int64_t& qb) {
 void forward(float* y, const float* x, const PadShape& s) {
   int64_t qa, qb;
   const int64_t* cm = columns(s, qa, qb);
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i)
-      for (int64_t p = 0; p < s.P; ++p) {
-        float* yr = y + (i * s.P + p) * s.Q;
-        const int64_t h = pad_source(p, s.top, s.H, s.mode);
-        if (h < 0) {
-          std::fill(yr, yr + s.Q, s.value);
-          continue;
-        }
-        const float* xr = x + (i * s.H + h) * s.W;
-        for (int64_t q = 0; q < qa; ++q) yr[q] = cm[q] < 0 ? s.value : xr[cm[q]];
-        if (qb > qa) std::memcpy(yr + qa, xr + qa - s.left, sizeof(float) * (qb - qa));
-        for (int64_t q = qb; q < s.Q; ++q) yr[q] = cm[q] < 0 ? s.value : xr[cm[q]];
+  parallel_planes(s.NC, s.H * s.W + s.P * s.Q, [&](int64_t i) {
+    for (int64_t p = 0; p < s.P; ++p) {
+      float* yr = y + (i * s.P + p) * s.Q;
+      const int64_t h = pad_source(p, s.top, s.H, s.mode);
+      if (h < 0) {
+        std::fill(yr, yr + s.Q, s.value);
+        continue;
       }
+      const float* xr = x + (i * s.H + h) * s.W;
+      for (int64_t q = 0; q < qa; ++q) yr[q] = cm[q] < 0 ? s.value : xr[cm[q]];
+      if (qb > qa) std::memcpy(yr + qa, xr + qa - s.left, sizeof(float) * (qb - qa));
+      for (int64_t q = qb; q < s.Q; ++q) yr[q] = cm[q] < 0 ? s.value : xr[cm[q]];
+    }
   });
 }
 
 void backward(float* dx, const float* dy, const PadShape& s) {
   int64_t qa, qb;
   const int64_t* cm = columns(s, qa, qb);
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      std::memset(dx + i * s.H * s.W, 0, sizeof(float) * s.H * s.W);
-      for (int64_t p = 0; p < s.P; ++p) {
-        const int64_t h = pad_source(p, s.top, s.H, s.mode);
-        if (h < 0) continue;
-        const float* g = dy + (i * s.P + p) * s.Q;
-        float* xr = dx + (i * s.H + h) * s.W;
-        for (int64_t q = 0; q < qa; ++q)
-          if (cm[q] >= 0) xr[cm[q]] += g[q];
-        for (int64_t q = qa; q < qb; ++q) xr[q - s.left] += g[q];
-        for (int64_t q = qb; q < s.Q; ++q)
-          if (cm[q] >= 0) xr[cm[q]] += g[q];
-      }
+  parallel_planes(s.NC, s.H * s.W + s.P * s.Q, [&](int64_t i) {
+    std::memset(dx + i * s.H * s.W, 0, sizeof(float) * s.H * s.W);
+    for (int64_t p = 0; p < s.P; ++p) {
+      const int64_t h = pad_source(p, s.top, s.H, s.mode);
+      if (h < 0) continue;
+      const float* g = dy + (i * s.P + p) * s.Q;
+      float* xr = dx + (i * s.H + h) * s.W;
+      for (int64_t q = 0; q < qa; ++q)
+        if (cm[q] >= 0) xr[cm[q]] += g[q];
+      for (int64_t q = qa; q < qb; ++q) xr[q - s.left] += g[q];
+      for (int64_t q = qb; q < s.Q; ++q)
+        if (cm[q] >= 0) xr[cm[q]] += g[q];
     }
   });
 }

@@ -11,11 +11,6 @@ namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
-// Planes per parallel chunk: at least ~32k input elements of work per chunk.
-int64_t plane_grain(const Pool2dShape& s) {
-  return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.H * s.W + s.P * s.Q));
-}
-
 inline bool fast2x2(const Pool2dShape& s) {
   return s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0;
 }
@@ -80,7 +75,7 @@ template <bool kMin>
 void extreme_pool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
   const bool fast = fast2x2(s);
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t b, int64_t e) {
+  parallel_for(0, s.NC, plane_grain(s.H * s.W + s.P * s.Q), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
       int32_t* ic = idx ? idx + c * PQ : nullptr;
       if (fast)
@@ -102,7 +97,7 @@ void minpool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& 
 void argpool_backward(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s) {
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
   const bool disjoint = s.kh <= s.sh && s.kw <= s.sw;  // each input feeds at most one window
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t b, int64_t e) {
+  parallel_for(0, s.NC, plane_grain(s.H * s.W + s.P * s.Q), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
       float* d = dx + c * HW;
       const float* g = dy + c * PQ;
@@ -152,7 +147,7 @@ void avg_plane(float* y, const float* x, const Pool2dShape& s) {
 
 void avgpool_forward(float* y, const float* x, const Pool2dShape& s) {
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t b, int64_t e) {
+  parallel_for(0, s.NC, plane_grain(s.H * s.W + s.P * s.Q), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) avg_plane(y + c * PQ, x + c * HW, s);
   });
 }
@@ -187,14 +182,14 @@ void avg_plane_backward(float* dx, const float* dy, const Pool2dShape& s) {
 
 void avgpool_backward(float* dx, const float* dy, const Pool2dShape& s) {
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
-  parallel_for(0, s.NC, plane_grain(s), [&](int64_t b, int64_t e) {
+  parallel_for(0, s.NC, plane_grain(s.H * s.W + s.P * s.Q), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) avg_plane_backward(dx + c * HW, dy + c * PQ, s);
   });
 }
 
 void maxout_fwd(float* y, int32_t* idx, const float* x, const MaxoutShape& s) {
   const int64_t rows = s.outer * s.k, in = s.inner;
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.pieces * in));
+  const int64_t grain = plane_grain(s.pieces * in);
   parallel_for(0, rows, grain, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float* xr = x + r * s.pieces * in;
@@ -233,7 +228,7 @@ void maxout_fwd(float* y, int32_t* idx, const float* x, const MaxoutShape& s) {
 
 void maxout_bwd(float* dx, const float* dy, const int32_t* idx, const MaxoutShape& s) {
   const int64_t rows = s.outer * s.k, in = s.inner;
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, s.pieces * in));
+  const int64_t grain = plane_grain(s.pieces * in);
   parallel_for(0, rows, grain, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       float* xr = dx + r * s.pieces * in;

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -22,6 +22,28 @@ def _as_buffer(v: Any, name: str, c: int) -> Optional[np.ndarray]:
     if a.shape != (c,):
         raise ValueError(f"{name}: expected shape ({c},), got {a.shape}")
     return a
+
+
+def norm_backward(kernel: Callable[..., Any], ctx: Any, g: np.ndarray, x: np.ndarray, *saved: Any) -> tuple:
+    """(dx in the input's shape ``ctx.shape``, dw, db) of a normalisation node: ``kernel`` is
+    ``_core.batchnorm_backward`` or ``_core.layernorm_backward`` called on dy viewed as ``x`` (the kernel's
+    view of the input), ``x`` and ``saved`` (mean, 1/std, weight[, training]); a gradient nobody needs is None."""
+    nx, nw, nb = ctx.needs_input_grad[:3]
+    w = saved[2]
+    dx, dw, db = kernel(
+        f32c(g.reshape(x.shape)), x, *saved, need_input=nx, need_weight=nw and w is not None, need_bias=nb
+    )
+    return (dx.reshape(ctx.shape) if dx is not None else None), dw, db
+
+
+def affine(t: Any, name: str, shape: tuple) -> Optional[Tensor]:
+    """A norm's ``weight`` / ``bias`` argument: None, or a Tensor of exactly ``shape`` (ValueError otherwise)."""
+    if t is None:
+        return None
+    t = check_tensor(t, name)
+    if t.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got {t.shape}")
+    return t
 
 
 class BatchNormFn(Function):
@@ -55,19 +77,7 @@ class BatchNormFn(Function):
     @staticmethod
     def backward(ctx, g):
         x3, mean, invstd, w = ctx.saved_tensors
-        nx, nw, nb = ctx.needs_input_grad[:3]
-        dx, dw, db = _core.batchnorm_backward(
-            f32c(g.reshape(x3.shape)),
-            x3,
-            mean,
-            invstd,
-            w,
-            ctx.training,
-            need_input=nx,
-            need_weight=nw and w is not None,
-            need_bias=nb,
-        )
-        return (dx.reshape(ctx.shape) if dx is not None else None), dw, db, None, None, None, None, None
+        return norm_backward(_core.batchnorm_backward, ctx, g, x3, mean, invstd, w, ctx.training) + (None,) * 5
 
 
 def batch_norm(
@@ -97,11 +107,7 @@ def batch_norm(
         raise ValueError(f"input: expected at least one channel (dimension 1), got shape {x.shape}")
     rm = _as_buffer(running_mean, "running_mean", c)
     rv = _as_buffer(running_var, "running_var", c)
-    w = check_tensor(weight, "weight", ndim=1) if weight is not None else None
-    b = check_tensor(bias, "bias", ndim=1) if bias is not None else None
-    for name, t in (("weight", w), ("bias", b)):
-        if t is not None and t.shape != (c,):
-            raise ValueError(f"{name}: expected shape ({c},), got {t.shape}")
+    w, b = affine(weight, "weight", (c,)), affine(bias, "bias", (c,))
     if not eps > 0:
         raise ValueError(f"eps: expected a positive value, got {eps}")
     if training:

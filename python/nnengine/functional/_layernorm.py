@@ -13,8 +13,8 @@ import numpy as np
 from .. import _core
 from ..autograd import Function
 from ..tensor import Tensor
-from ._batchnorm import _as_buffer, batch_norm
-from ._util import check_tensor, f32c
+from ._batchnorm import _as_buffer, affine, batch_norm, norm_backward
+from ._util import check_tensor, f32c, positive_int
 
 
 class RowNormFn(Function):
@@ -37,30 +37,17 @@ class RowNormFn(Function):
     @staticmethod
     def backward(ctx, g):
         x4, mean, rstd, w = ctx.saved_tensors
-        nx, nw, nb = ctx.needs_input_grad[:3]
-        dx, dw, db = _core.layernorm_backward(
-            f32c(g.reshape(x4.shape)), x4, mean, rstd, w, need_input=nx, need_weight=nw and w is not None,
-            need_bias=nb,
-        )
+        dx, dw, db = norm_backward(_core.layernorm_backward, ctx, g, x4, mean, rstd, w)
         ws, bs = ctx.affine_shapes
         dw = None if dw is None else dw.reshape(ws)
         db = None if db is None or bs is None else db.reshape(bs)
-        return (dx.reshape(ctx.shape) if dx is not None else None), dw, db, None, None, None
+        return dx, dw, db, None, None, None
 
 
 def _check_eps(eps: Any) -> float:
     if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not 0 <= eps < float("inf"):
         raise ValueError(f"eps: expected a finite float >= 0, got {eps!r}")
     return float(eps)
-
-
-def _affine(t: Any, name: str, shape: tuple) -> Optional[Tensor]:
-    if t is None:
-        return None
-    t = check_tensor(t, name)
-    if t.shape != shape:
-        raise ValueError(f"{name}: expected shape {shape}, got {t.shape}")
-    return t
 
 
 def normalized_shape_tuple(normalized_shape: Union[int, Sequence[int]]) -> Tuple[int, ...]:
@@ -97,7 +84,7 @@ def layer_norm(
         raise ValueError(
             f"input: expected trailing dimensions {shp} (normalized_shape), got shape {x.shape}"
         )
-    w, b = _affine(weight, "weight", shp), _affine(bias, "bias", shp)
+    w, b = affine(weight, "weight", shp), affine(bias, "bias", shp)
     d = int(np.prod(shp, dtype=np.int64))
     rows = x.data.size // d
     return RowNormFn.apply(x, w, b, (rows, 1, d, 1), _check_eps(eps), None)
@@ -122,12 +109,11 @@ def group_norm(
     x = check_tensor(input, "input")
     if x.ndim < 2:
         raise ValueError(f"input: expected at least 2 dimensions (N, C, *), got shape {x.shape}")
-    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) or num_groups < 1:
-        raise ValueError(f"num_groups: expected a positive int, got {num_groups!r}")
+    num_groups = positive_int(num_groups, "num_groups")
     n, c = x.shape[0], x.shape[1]
     if c % num_groups:
         raise ValueError(f"num_groups: expected a divisor of the {c} channels of input {x.shape}, got {num_groups}")
-    w, b = _affine(weight, "weight", (c,)), _affine(bias, "bias", (c,))
+    w, b = affine(weight, "weight", (c,)), affine(bias, "bias", (c,))
     rest = int(np.prod(x.shape[2:], dtype=np.int64))
     if rest == 0:
         raise ValueError(f"input: expected at least one value per group, got shape {x.shape}")
@@ -159,7 +145,7 @@ def instance_norm(
     if x.ndim < 3:
         raise ValueError(f"input: expected at least 3 dimensions (N, C, *), got shape {x.shape}")
     n, c = x.shape[0], x.shape[1]
-    w, b = _affine(weight, "weight", (c,)), _affine(bias, "bias", (c,))
+    w, b = affine(weight, "weight", (c,)), affine(bias, "bias", (c,))
     rm = _as_buffer(running_mean, "running_mean", c)
     rv = _as_buffer(running_var, "running_var", c)
     eps = _check_eps(eps)

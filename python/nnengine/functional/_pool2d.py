@@ -3,7 +3,7 @@ kernels."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from .. import _core
 from ..autograd import Function
 from ..tensor import Tensor, tensor
 from ._conv import _from4, _to4, single
-from ._util import check_tensor, dim_index, f32c, pair
+from ._util import check_tensor, dim_index, f32c, pair, positive_int
 
 IntPair = Union[int, Tuple[int, int]]
 
@@ -40,24 +40,29 @@ class Pool2dFn(Function):
         return _from4(dx, spatial, batched), None, None, None, None, None, None
 
 
-def _pool(
-    kind: str, input: Tensor, kernel_size: IntPair, stride: Optional[IntPair], padding: IntPair
-) -> Tensor:
-    x = check_tensor(input, "input", ndim=(3, 4))
-    k = pair(kernel_size, "kernel_size")
-    s = (
-        k
-        if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
-        else pair(stride, "stride")
-    )
-    p = pair(padding, "padding")
+def _window(
+    norm: Callable[[Any, str], Tuple[int, ...]], kernel_size: Any, stride: Any, padding: Any
+) -> Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]:
+    """A pooling window's (kernel, stride, padding) as tuples of one (``norm=single``) or two (``pair``) ints,
+    with torch's checks and the stride defaulting to the kernel."""
+    k = norm(kernel_size, "kernel_size")
+    empty = stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
+    s = k if empty else norm(stride, "stride")
+    p = norm(padding, "padding")
     if min(k) < 1:
         raise ValueError(f"kernel_size: expected values >= 1, got {kernel_size!r}")
     if min(s) < 1:
         raise ValueError(f"stride: expected values >= 1, got {stride!r}")
-    if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
+    if any(2 * pi > ki for pi, ki in zip(p, k)):
         raise ValueError(f"padding: should be at most half of kernel_size {k}, got {p}")
-    return Pool2dFn.apply(x, kind, k, s, p)
+    return k, s, p
+
+
+def _pool(
+    kind: str, input: Tensor, kernel_size: IntPair, stride: Optional[IntPair], padding: IntPair
+) -> Tensor:
+    x = check_tensor(input, "input", ndim=(3, 4))
+    return Pool2dFn.apply(x, kind, *_window(pair, kernel_size, stride, padding))
 
 
 def max_pool2d(
@@ -101,16 +106,8 @@ def avg_pool2d(
 
 def _pool1d(kind: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any, box: Optional[list] = None):
     x = check_tensor(input, "input", ndim=(2, 3))
-    k = single(kernel_size, "kernel_size")
-    st = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else single(stride, "stride")
-    p = single(padding, "padding")
-    if k[0] < 1:
-        raise ValueError(f"kernel_size: expected a value >= 1, got {kernel_size!r}")
-    if st[0] < 1:
-        raise ValueError(f"stride: expected a value >= 1, got {stride!r}")
-    if 2 * p[0] > k[0]:
-        raise ValueError(f"padding: should be at most half of kernel_size {k[0]}, got {p[0]}")
-    return Pool2dFn.apply(x, kind, (1, k[0]), (1, st[0]), (0, p[0]), 1, box)
+    (k,), (st,), (p,) = _window(single, kernel_size, stride, padding)
+    return Pool2dFn.apply(x, kind, (1, k), (1, st), (0, p), 1, box)
 
 
 def _unsupported(name: str, value: Any, default: Any) -> None:
@@ -193,8 +190,7 @@ def maxout(input: Tensor, pieces: int, dim: int = 1) -> Tensor:
         tensor([[5., 3.]])
     """
     x = check_tensor(input, "input")
-    if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 1:
-        raise ValueError(f"pieces: expected a positive int, got {pieces!r}")
+    pieces = positive_int(pieces, "pieces")
     d = dim_index(dim, x.ndim)
     if x.ndim == 0 or x.shape[d] % pieces:
         raise ValueError(f"input: dimension {d} of shape {x.shape} is not divisible by pieces={pieces}")

@@ -95,6 +95,13 @@ def pair(v: Any, name: str) -> Tuple[int, int]:
     return t
 
 
+def positive_int(v: Any, name: str) -> int:
+    """``v`` (an int or numpy integer, not a bool) >= 1 as an int; ValueError naming ``name`` otherwise."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    return int(v)
+
+
 def dim_index(dim: Any, ndim: int, name: str = "dim") -> int:
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}: expected an int, got {type(dim).__name__}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ... import functional as F
+from ...functional._util import positive_int
 from ...tensor import Tensor
 from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
@@ -266,8 +267,7 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         check_factory_kwargs(device, dtype, type(self).__name__)
-        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or num_parameters < 1:
-            raise ValueError(f"num_parameters: expected a positive int, got {num_parameters!r}")
+        num_parameters = positive_int(num_parameters, "num_parameters")
         self.num_parameters, self.init = num_parameters, init
         self.weight = Parameter.new(num_parameters, fill=float(init))
 

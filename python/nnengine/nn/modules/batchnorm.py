@@ -16,6 +16,7 @@ import numpy as np
 
 from ... import functional as F
 from ...autograd import no_grad
+from ...functional._util import positive_int
 from ...tensor import Tensor
 from ..module import Module, check_factory_kwargs
 from ..parameter import charge_elements
@@ -41,8 +42,7 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         check_factory_kwargs(device, dtype, type(self).__name__)
-        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
-            raise ValueError(f"num_features: expected a positive int, got {num_features!r}")
+        num_features = positive_int(num_features, "num_features")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         _init_affine(self, (num_features,), affine, bias)

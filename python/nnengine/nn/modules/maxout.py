@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import functional as F
+from ...functional._util import positive_int
 from ...tensor import Tensor
 from ..module import Module
 
@@ -17,9 +18,7 @@ class Maxout(Module):
 
     def __init__(self, pieces: int, dim: int = 1) -> None:
         super().__init__()
-        if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 1:
-            raise ValueError(f"pieces: expected a positive int, got {pieces!r}")
-        self.pieces, self.dim = pieces, dim
+        self.pieces, self.dim = positive_int(pieces, "pieces"), dim
 
     def forward(self, input: Tensor) -> Tensor:
         return F.maxout(input, self.pieces, self.dim)

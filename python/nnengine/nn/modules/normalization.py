@@ -7,6 +7,7 @@ from typing import Any, Sequence, Union
 
 from ... import functional as F
 from ...functional._layernorm import normalized_shape_tuple
+from ...functional._util import positive_int
 from ...tensor import Tensor
 from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
@@ -92,9 +93,7 @@ class GroupNorm(_AffineNorm):
     ) -> None:
         super().__init__()
         check_factory_kwargs(device, dtype, type(self).__name__)
-        for name, v in (("num_groups", num_groups), ("num_channels", num_channels)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name}: expected a positive int, got {v!r}")
+        num_groups, num_channels = positive_int(num_groups, "num_groups"), positive_int(num_channels, "num_channels")
         if num_channels % num_groups:
             raise ValueError(f"num_channels: expected a multiple of num_groups={num_groups}, got {num_channels}")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine

@@ -15,19 +15,13 @@ import numpy as np
 from ... import _core
 from ..._tape import will_record
 from ...functional import _rnn as R
-from ...functional._util import check_tensor, f32c
+from ...functional._util import check_tensor, f32c, positive_int
 from ...tensor import Tensor
 from .. import init
 from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
 
 _F32 = np.dtype(np.float32)
-
-
-def _pos_int(v: Any, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name}: expected a positive int, got {v!r}")
-    return int(v)
 
 
 def _check_input(x: Any, input_size: int) -> Tensor:
@@ -78,9 +72,9 @@ class RNNBase(Module):
     ) -> None:
         super().__init__()
         check_factory_kwargs(device, dtype, type(self).__name__)
-        self.input_size = _pos_int(input_size, "input_size")
-        self.hidden_size = _pos_int(hidden_size, "hidden_size")
-        self.num_layers = _pos_int(num_layers, "num_layers")
+        self.input_size = positive_int(input_size, "input_size")
+        self.hidden_size = positive_int(hidden_size, "hidden_size")
+        self.num_layers = positive_int(num_layers, "num_layers")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout <= 1.0:
             raise ValueError(f"dropout: expected a probability in [0, 1], got {dropout!r}")
         self.bias = bool(bias)
@@ -276,8 +270,8 @@ class RNNCellBase(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         check_factory_kwargs(device, dtype, type(self).__name__)
-        self.input_size = _pos_int(input_size, "input_size")
-        self.hidden_size = _pos_int(hidden_size, "hidden_size")
+        self.input_size = positive_int(input_size, "input_size")
+        self.hidden_size = positive_int(hidden_size, "hidden_size")
         self.bias = bool(bias)
         G, H = self._gates, self.hidden_size
         self.weight_ih = Parameter.new(G * H, self.input_size, fill=0.0)
