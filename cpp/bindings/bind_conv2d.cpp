@@ -19,8 +19,9 @@ nne::Conv2dShape make_shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t 
   check_conv_args(stride, padding, dilation, groups, C, R, S);
   expect(K % groups == 0, "weight: " + std::to_string(K) + " output channels are not divisible by groups=" +
                               std::to_string(groups));
-  expect(Cg == C / groups, "weight: expected " + std::to_string(C / groups) +
-                               " input channels per group (input channels / groups), got " + std::to_string(Cg));
+  expect(Cg * groups == C, "input: expected " + std::to_string(Cg * groups) + " channels (the weight's " +
+                               std::to_string(Cg) + " per group x groups=" + std::to_string(groups) + "), got " +
+                               std::to_string(C));
   nne::Conv2dShape s;
   s.N = N, s.C = C, s.H = H, s.W = W, s.K = K, s.R = R, s.S = S;
   s.stride_h = stride[0], s.stride_w = stride[1], s.pad_h = padding[0], s.pad_w = padding[1];

@@ -41,8 +41,8 @@ py::array_t<float> conv_forward_call(ConvFwd<Shape> ref, ConvFwd<Shape> kernel, 
   py::array_t<float> b;
   const float* pb = nullptr;
   if (!bo.is_none()) {
-    b = arr<float>(bo, "b", 1);
-    expect_shape(b, "b", {s.K});
+    b = arr<float>(bo, "bias", 1);
+    expect_shape(b, "bias", {s.K});
     pb = b.data();
   }
   auto y = empty<float>(dims({s.N, s.K, s.P, s.Q}));
