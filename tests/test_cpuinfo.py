@@ -25,7 +25,7 @@ def _expected_blocking(l1d, l2, l3):
     def c16(v, lo, hi):
         return min(hi, max(lo, v)) // 16 * 16
     kc = c16(l1d // 128, 64, 1024)
-    return {"gemm_kc": kc, "gemm_nc": c16(l2 // 4 // kc, 16, 8192),
+    return {"gemm_kc": kc, "gemm_nc": c16(l2 // 2 // 4 // kc, 16, 8192),
             "gemm_mc": c16(min(l3 // 4, 4 << 20) // 4 // kc, 64, 8192), "gemm_l2_floats": max(1024, l2 // 8)}
 
 
@@ -194,4 +194,4 @@ def test_cli_info_prints_caches_and_blocking():
     out = subprocess.run([sys.executable, "-m", "nnengine", "info"], capture_output=True, text=True, check=True,
                          env=dict(os.environ, NNENGINE_CACHE="l1=48K,l2=2M,l3=105M"))
     assert "caches: L1d 48 KiB, L2 2048 KiB, L3 107520 KiB (NNENGINE_CACHE)" in out.stdout
-    assert "gemm blocking: KC 384, MC 2720, NC 1360, B in place up to 262144 floats" in out.stdout
+    assert "gemm blocking: KC 384, MC 2720, NC 672, B in place up to 262144 floats" in out.stdout

@@ -167,7 +167,7 @@ GemmBlocking gemm_blocking_for(const CacheInfo& c) {
                 l3 = c.l3 > 0 ? c.l3 : l2;
   GemmBlocking b;
   b.kc = clamp16(l1 / 128, kGemmKcMin, kGemmKcMax);
-  b.nc = clamp16(l2 / 4 / b.kc, 16, 8192);
+  b.nc = clamp16(l2 / 2 / 4 / b.kc, 16, 8192);
   b.mc = clamp16(std::min<int64_t>(l3 / 4, 4 << 20) / 4 / b.kc, 64, 8192);
   b.l2_floats = std::max<int64_t>(1024, l2 / 2 / 4);
   return b;

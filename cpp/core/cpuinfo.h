@@ -7,8 +7,9 @@
 //
 // Blocking (see gemm.h for the loops): one k step of the widest register tiles moves at most 176 bytes
 // (AVX-512 12x32), so KC = L1d / 128 keeps a tile's A micro-panel and its streaming B micro-panel in L1;
-// a packed KC x NC block of B fills L2 (measured on Zen 2, 512 KiB L2: NC from half of L2 to twice L2 are
-// within noise at 1024-2048^3, half of L2 the slowest at 1536^3); a packed MC x KC block of A takes a
+// a packed KC x NC block of B takes half of L2 (the rest holds the A micro-panels and C tiles passing through;
+// measured on Zen 2, 512 KiB L2, same process, CPU time: half of L2 vs all of it 1.01-1.04x at 1024^3, 1.00-1.02x
+// at 2048^3 and 1536^3 on one thread); a packed MC x KC block of A takes a
 // quarter of L3 (at most 4 MiB); B counts as "in L2" for reading it in place up to half of L2. Every
 // value is clamped to a safe range and rounded to a multiple of 16.
 // The blocking changes only speed and, through KC, the grouping of the k sum (results differ between

@@ -43,6 +43,33 @@ inline void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd)
 #endif
 }
 
+#if defined(__AVX2__)
+// dst[k * ldd + j] = src[j * lds + k] for j < R, k < 8, R < 8 rows (the AVX2 6-row panel of A): the 8 x 8
+// transpose above with zero rows for j >= R, each result column stored as R floats (a full vector
+// store except for the last column, which would spill past the block).
+template <int R>
+inline void transpose_rows_x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  static_assert(R > 4 && R < 8, "rows 5..7: the pairs (i, i + 4) below need row i < 4 present");
+  const auto half = [&](int i, int off) { return i < R ? _mm_loadu_ps(src + i * lds + off) : _mm_setzero_ps(); };
+  __m256 col[8];
+  for (int off = 0; off < 8; off += 4) {
+    const auto pair = [&](int i) { return _mm256_insertf128_ps(_mm256_castps128_ps256(half(i, off)), half(i + 4, off), 1); };
+    const __m256 t0 = pair(0), t1 = pair(1), t2 = pair(2), t3 = pair(3);
+    const __m256 u0 = _mm256_unpacklo_ps(t0, t1), u1 = _mm256_unpackhi_ps(t0, t1), u2 = _mm256_unpacklo_ps(t2, t3),
+                 u3 = _mm256_unpackhi_ps(t2, t3);
+    col[off + 0] = _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(1, 0, 1, 0));
+    col[off + 1] = _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(3, 2, 3, 2));
+    col[off + 2] = _mm256_shuffle_ps(u1, u3, _MM_SHUFFLE(1, 0, 1, 0));
+    col[off + 3] = _mm256_shuffle_ps(u1, u3, _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  // increasing k: each full store's lanes past R are overwritten by the next column's store
+  for (int k = 0; k < 7; ++k) _mm256_storeu_ps(dst + k * ldd, col[k]);
+  alignas(32) float last[8];
+  _mm256_store_ps(last, col[7]);
+  std::memcpy(dst + 7 * ldd, last, sizeof(float) * R);
+}
+#endif
+
 // Transposed gather of `n` rows of a row-major matrix (row stride lds) into the k-major panel layout:
 // dst[k * ldd + j] = src[j * lds + k] for j < n, k < kc. Eight k at a time across all rows: each step
 // writes eight whole panel rows (which stay in L1) from 8 x 8 register transposes.
@@ -72,6 +99,18 @@ void pack_a(const GemmArgs& g, int64_t m0, int64_t mc, int64_t k0, int64_t kc, f
     const int64_t rows = std::min<int64_t>(MR, mc - r);
     float* d = dst + r * kc;
     if (!g.trans_a) {
+#if defined(__AVX2__)
+      if constexpr (MR > 4 && MR < 8) {
+        if (rows == MR) {  // full panel of fewer than 8 rows: vector transposes, the k tail scalar
+          const float* src = g.A + (m0 + r) * g.lda + k0;
+          int64_t k = 0;
+          for (; k + 8 <= kc; k += 8) transpose_rows_x8<MR>(src + k, g.lda, d + k * MR, MR);
+          for (; k < kc; ++k)
+            for (int64_t j = 0; j < MR; ++j) d[k * MR + j] = src[j * g.lda + k];
+          continue;
+        }
+      }
+#endif
       gather_transposed(g.A + (m0 + r) * g.lda + k0, g.lda, rows, kc, d, MR);
     } else {
       for (int64_t k = 0; k < kc; ++k) std::memcpy(d + k * MR, g.A + (k0 + k) * g.lda + m0 + r, sizeof(float) * rows);

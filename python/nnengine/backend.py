@@ -165,7 +165,7 @@ def set_cache_sizes(l1d: Optional[int] = None, l2: Optional[int] = None, l3: Opt
         >>> import nnengine as ne
         >>> ne.backend.set_cache_sizes(l1d=48 << 10, l2=2 << 20)  # a Sapphire Rapids core
         >>> ne.backend.cache_info()["gemm_kc"], ne.backend.cache_info()["gemm_nc"]
-        (384, 1360)
+        (384, 672)
         >>> ne.backend.set_cache_sizes()  # back to this CPU's
     """
     if l1d is None and l2 is None and l3 is None:
