@@ -551,6 +551,14 @@ def t_conv_transpose2d_backward_data(g: G) -> str:
                 groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_())
 
 
+def t_conv_transpose2d_backward(g: G) -> str:
+    N, C, H, W, K, Kg, R, S, st_, pd, op, dl, groups, P, Q = _conv_t_dims(g)
+    return call("_core.conv_transpose2d_backward", g.arr((N, K, P, Q)), g.arr((N, C, H, W)), g.arr((C, Kg, R, S)),
+                stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), output_padding=_hp(g, op, 0, 2),
+                dilation=_hp(g, dl, 1, 3), groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3),
+                need_input=g.bool_(), need_weight=g.bool_(), need_bias=g.bool_(), reference=g.bool_())
+
+
 def t_conv_transpose2d_backward_weights(g: G) -> str:
     N, C, H, W, K, Kg, R, S, st_, pd, op, dl, groups, P, Q = _conv_t_dims(g)
     return call("_core.conv_transpose2d_backward_weights", g.arr((N, K, P, Q)), g.arr((N, C, H, W)),
@@ -1516,6 +1524,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "conv_transpose2d_forward": t_conv_transpose2d_forward,
     "conv_transpose2d_backward_data": t_conv_transpose2d_backward_data,
     "conv_transpose2d_backward_weights": t_conv_transpose2d_backward_weights,
+    "conv_transpose2d_backward": t_conv_transpose2d_backward,
     "adaptive_pool2d_forward": t_adaptive_pool2d_forward,
     "adaptive_pool2d_backward": t_adaptive_pool2d_backward,
     "interpolate_forward": t_interpolate_forward,

@@ -142,8 +142,51 @@ def test_one_and_two_threads_identical(isa, cfg, threads):
                     _core.conv_transpose2d_forward(x, w, b, *hp),
                     _core.conv_transpose2d_backward_data(dy, w, (H, W), *hp),
                     *_core.conv_transpose2d_backward_weights(dy, x, (R, S), *hp),
+                    *_core.conv_transpose2d_backward(dy, x, w, *hp),
                 ]
             )
+    for a, c in zip(*outs):
+        assert np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("cfg", GRID, ids=_ids)
+def test_fused_backward_matches_the_separate_kernels(cfg, isa):
+    """conv_transpose2d_backward (one column matrix of dy for dx and dw) gives bit for bit what the two separate
+    kernels give, whichever gradients are requested; its scalar twin matches the oracle."""
+    x, w, b, dy = _data(cfg, seed=9)
+    H, W, R, S = cfg[2], cfg[3], cfg[5], cfg[6]
+    hp = cfg[7:]
+    want = (_core.conv_transpose2d_backward_data(dy, w, (H, W), *hp),
+            *_core.conv_transpose2d_backward_weights(dy, x, (R, S), *hp))
+    for need in [(True, True, True), (True, True, False), (True, False, False), (False, True, True),
+                 (False, False, True), (False, False, False)]:
+        got = _core.conv_transpose2d_backward(dy, x, w, *hp, need_input=need[0], need_weight=need[1],
+                                              need_bias=need[2])
+        for g, wnt, n in zip(got, want, need):
+            assert (g is None) if not n else (g.dtype == np.float32 and np.array_equal(g, wnt))
+    refs = ref.conv_transpose2d_backward(dy, x, w, *hp)
+    for g, r in zip(_core.conv_transpose2d_backward(dy, x, w, *hp, reference=True), refs):
+        _close(g, r)
+
+
+@pytest.mark.parametrize("sizes", [(1 << 10, 4 << 10, 8 << 10), (33_333, 77_777, 333_333)])
+def test_strided_paths_with_faked_caches(sizes):
+    """The forward's slices of output channels (an eighth of L3, at least L2) at odd sizes: several slices and
+    a ragged last one, against the oracle, 1 vs 2 threads bit-identical."""
+    cfg = (3, 10, 7, 6, 13, 4, 3, (2, 2), (1, 1), (1, 0), (1, 1), 1)
+    x, w, b, dy = _data(cfg, seed=11)
+    hp = cfg[7:]
+    ne.backend.set_cache_sizes(*sizes)
+    try:
+        outs = []
+        for n in (1, 2):
+            with ne.backend.num_threads(n):
+                outs.append([_core.conv_transpose2d_forward(x, w, b, *hp), *_core.conv_transpose2d_backward(dy, x, w, *hp)])
+    finally:
+        ne.backend.set_cache_sizes()
+    _close(outs[0][0], ref.conv_transpose2d(x, w, b, *hp))
+    for g, r in zip(outs[0][1:], ref.conv_transpose2d_backward(dy, x, w, *hp)):
+        _close(g, r)
     for a, c in zip(*outs):
         assert np.array_equal(a, c)
 
@@ -260,6 +303,15 @@ def test_bad_input():
     with pytest.raises(ValueError, match="dy: 3 channels are not divisible by groups=2"):
         _core.conv_transpose2d_backward_weights(np.zeros((1, 3, 5, 5), f32), np.zeros((1, 2, 3, 3), f32), (3, 3),
                                                 groups=2)
+    with pytest.raises(ValueError, match="dy: expected shape"):
+        _core.conv_transpose2d_backward(np.zeros((1, 2, 4, 3), f32), np.zeros((1, 2, 3, 3), f32),
+                                        np.zeros((2, 2, 3, 3), f32))
+    with pytest.raises(ValueError, match="weight: expected 2 input channels"):
+        _core.conv_transpose2d_backward(np.zeros((1, 2, 5, 5), f32), np.zeros((1, 2, 3, 3), f32),
+                                        np.zeros((3, 2, 3, 3), f32))
+    with pytest.raises(TypeError, match="w: expected dtype float32"):
+        _core.conv_transpose2d_backward(np.zeros((1, 2, 5, 5), f32), np.zeros((1, 2, 3, 3), f32),
+                                        np.zeros((2, 2, 3, 3)))
     with pytest.raises(TypeError, match="x: expected dtype float32"):
         _core.conv_transpose2d_forward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 3, 3), f32))
     with pytest.raises(ValueError, match="expected at most 2\\^31 elements"):

@@ -227,6 +227,8 @@ BINDING_CALLS = {
                                       " (2, 1), (1, 0), (1, 0))",
     "conv_transpose2d_backward_weights": "_core.conv_transpose2d_backward_weights(M((2, 3, 6, 5)), M((2, 4, 3, 4)),"
                                          " (3, 2), (2, 1), (1, 0), (1, 0))",
+    "conv_transpose2d_backward": "_core.conv_transpose2d_backward(M((2, 3, 6, 5)), M((2, 4, 3, 4)), M((4, 3, 3, 2)),"
+                                 " (2, 1), (1, 0), (1, 0))",
     "adaptive_pool2d_forward": "_core.adaptive_pool2d_forward(M((2, 3, 7, 5)), 'max', (3, 2), with_indices=True)",
     "adaptive_pool2d_backward": "_core.adaptive_pool2d_backward(M((2, 3, 3, 2)), 'avg', None, (7, 5))",
     "interpolate_forward": "_core.interpolate_forward(M((2, 3, 4, 5)), (7, 9), 'bilinear', True)",

@@ -110,4 +110,36 @@ NNE_BIND_FAMILY(conv_transpose) {
       py::arg("padding") = Pair{0, 0}, py::arg("output_padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
       py::arg("groups") = 1, py::arg("need_weight") = true, py::arg("need_bias") = true,
       py::arg("reference") = false, "(dw, db) of conv_transpose2d given dy and x; either is None when not requested.");
+
+  m.def(
+      "conv_transpose2d_backward",
+      [](const py::object& dyo, const py::object& xo, const py::object& wo, Pair stride, Pair padding,
+         Pair output_padding, Pair dilation, int64_t groups, bool need_input, bool need_weight, bool need_bias,
+         bool reference) {
+        auto dy = arr<float>(dyo, "dy", 4);
+        auto x = arr<float>(xo, "x", 4);
+        auto w = arr<float>(wo, "w", 4);
+        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1),
+                                  w.shape(2), w.shape(3), stride, padding, output_padding, dilation, groups);
+        expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
+        float *pdx, *pdw, *pdb;
+        py::object dxo = maybe_empty(need_input, dims({s.N, s.C, s.H, s.W}), pdx);
+        py::object dwo = maybe_empty(need_weight, dims({s.C, s.K / groups, s.R, s.S}), pdw);
+        py::object dbo = maybe_empty(need_bias, dims({s.K}), pdb);
+        const float *pdy = dy.data(), *px = x.data(), *pw = w.data();
+        {
+          py::gil_scoped_release nogil;
+          if (reference)
+            nne::conv_transpose2d_backward_reference(pdx, pdw, pdb, pdy, px, pw, s);
+          else if (pdx || pdw || pdb)
+            nne::conv_transpose2d_kernels().backward(pdx, pdw, pdb, pdy, px, pw, s);
+        }
+        return py::make_tuple(dxo, dwo, dbo);
+      },
+      py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("stride") = Pair{1, 1}, py::arg("padding") = Pair{0, 0},
+      py::arg("output_padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
+      py::arg("need_input") = true, py::arg("need_weight") = true, py::arg("need_bias") = true,
+      py::arg("reference") = false,
+      "(dx, dw, db) of conv_transpose2d given dy, x and w in one pass (the strided layers build dy's column matrix "
+      "once for dx and dw); each is None when not requested.");
 }

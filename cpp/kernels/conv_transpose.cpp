@@ -330,9 +330,21 @@ void ct_backward_weights(float* dw, float* db, const float* dy, const float* x, 
   if (db) bias_grad(db, dy, s.N, s.K, s.P * s.Q);
 }
 
+void ct_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                 const ConvTranspose2dShape& s) {
+  if (dx && dw && !from_point(s) && conv_transpose2d_gemm_ok(s)) {  // one column matrix of dy for both
+    conv_transpose2d_gemm_backward(dx, dw, dy, x, w, s);
+    if (db) bias_grad(db, dy, s.N, s.K, s.P * s.Q);
+    return;
+  }
+  if (dx) ct_backward_data(dx, dy, w, s);
+  if (dw || db) ct_backward_weights(dw, db, dy, x, s);
+}
+
 }  // namespace
 
-extern const ConvTranspose2dKernels conv_transpose2d = {&ct_forward, &ct_backward_data, &ct_backward_weights};
+extern const ConvTranspose2dKernels conv_transpose2d = {&ct_forward, &ct_backward_data, &ct_backward_weights,
+                                                        &ct_backward};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

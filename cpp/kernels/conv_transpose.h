@@ -58,6 +58,11 @@ struct ConvTranspose2dKernels {
   // dw[c][k][r][t] = sum over n, h, w of x[n][c][h][w] * dy[n][k][h*sh - ph + r*dh][w*sw - pw + t*dw];
   // db = sum of dy over n, p, q (either output may be null).
   void (*backward_weights)(float* dw, float* db, const float* dy, const float* x, const ConvTranspose2dShape& s);
+  // All three gradients of one backward pass (any output may be null; x is read only for dw, w only for dx):
+  // each result bit-identical to backward_data / backward_weights, the strided layers build the column
+  // matrix of dy once for dx and dw instead of once per call.
+  void (*backward)(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                   const ConvTranspose2dShape& s);
 };
 
 // Scalar reference twins (cpp/reference/conv_transpose_ref.cpp): direct loops, float accumulation.
@@ -67,6 +72,8 @@ void conv_transpose2d_backward_data_reference(float* dx, const float* dy, const 
                                               const ConvTranspose2dShape& s);
 void conv_transpose2d_backward_weights_reference(float* dw, float* db, const float* dy, const float* x,
                                                  const ConvTranspose2dShape& s);
+void conv_transpose2d_backward_reference(float* dx, float* dw, float* db, const float* dy, const float* x,
+                                         const float* w, const ConvTranspose2dShape& s);
 
 }  // namespace nne
 

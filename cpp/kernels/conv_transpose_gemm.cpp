@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/buffer.h"
+#include "core/cpuinfo.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm.h"
@@ -141,15 +142,15 @@ TapTables tap_tables(const ConvTranspose2dShape& s) {
 // one column phase (q mod sw) at a time in a small buffer, then interleaved. Threads over output planes, images
 // inner so that each tap's row of out streams in order.
 void col2im_rows(float* y, const float* out, const float* b, const ConvTranspose2dShape& s, const Blocks& bl,
-                 const TapTables& tt, int64_t n0, int64_t ni, int64_t gr) {
+                 const TapTables& tt, int64_t n0, int64_t ni, int64_t gr, int64_t k0, int64_t k1) {
   const int64_t L = ni * bl.HW, PQ = s.P * s.Q, sw = s.stride_w, nbmax = (s.Q + sw - 1) / sw;
-  parallel_for(0, ni * bl.Kg, std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(1, PQ)), [&](int64_t j0, int64_t j1) {
+  parallel_for(0, ni * (k1 - k0), std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(1, PQ)), [&](int64_t j0, int64_t j1) {
     static thread_local ScratchBuf tbuf;
     float* tmp = tbuf.get(static_cast<size_t>(sw * nbmax + kLanes));
     for (int64_t j = j0; j < j1; ++j) {
-      const int64_t k = j / ni, i = j % ni;  // images inner: the taps' rows of out are read in order
+      const int64_t k = k0 + j / ni, i = j % ni;  // images inner: the taps' rows of out are read in order
       float* yk = y + ((n0 + i) * s.K + gr * bl.Kg + k) * PQ;
-      const float* ok = out + k * s.R * s.S * L + i * bl.HW;
+      const float* ok = out + (k - k0) * s.R * s.S * L + i * bl.HW;
       const float bias = b ? b[gr * bl.Kg + k] : 0.f;
       for (int64_t p = 0; p < s.P; ++p) {
         std::fill(tmp, tmp + sw * nbmax + kLanes, bias);
@@ -189,17 +190,22 @@ bool conv_transpose2d_gemm_forward_ok(const ConvTranspose2dShape& s) {
 void conv_transpose2d_gemm_forward(float* y, const float* x, const float* w, const float* b,
                                    const ConvTranspose2dShape& s) {
   const Blocks bl = blocks_of(s);
+  // Output channels per GEMM: their rows of out (kch*R*S, L) about an eighth of L3 (at least L2), so col2im
+  // reads them from cache right after the GEMM wrote them.
+  const CacheInfo ci = cache_info();
+  const int64_t chunk_floats = std::max(ci.l2, ci.l3 / 8) / static_cast<int64_t>(sizeof(float));
+  const int64_t kch = std::clamp<int64_t>(chunk_floats / std::max<int64_t>(1, s.R * s.S * bl.ipb * bl.HW), 1, bl.Kg);
   static thread_local ScratchBuf outbuf, xbuf;
-  float* out = outbuf.get(static_cast<size_t>(bl.KRS * bl.ipb * bl.HW));
+  float* out = outbuf.get(static_cast<size_t>(kch * s.R * s.S * bl.ipb * bl.HW));
   float* xb = xbuf.get(static_cast<size_t>(bl.ipb > 1 ? bl.Cg * bl.ipb * bl.HW : 1));
   const TapTables tt = tap_tables(s);
   for_blocks(s, bl, [&](int64_t n0, int64_t ni, int64_t, int64_t) {
     const int64_t L = ni * bl.HW;
     for (int64_t gr = 0; gr < s.groups; ++gr) {
-      GemmArgs a;  // out (KRS, L) = w_g^T (KRS, Cg) @ x_g (Cg, L)
+      GemmArgs a;  // out (kch*R*S, L) = rows [k0*R*S, k1*R*S) of w_g^T (KRS, Cg) @ x_g (Cg, L)
       a.trans_a = true;
-      a.M = bl.KRS, a.N = L, a.K = bl.Cg;
-      a.A = w + gr * bl.Cg * bl.KRS, a.lda = bl.KRS;
+      a.N = L, a.K = bl.Cg;
+      a.lda = bl.KRS;
       if (ni == 1) {
         a.B = x + (n0 * s.C + gr * bl.Cg) * bl.HW, a.ldb = bl.HW;
       } else {
@@ -207,8 +213,13 @@ void conv_transpose2d_gemm_forward(float* y, const float* x, const float* w, con
         a.B = xb, a.ldb = L;
       }
       a.C = out, a.ldc = L;
-      sgemm(a);
-      col2im_rows(y, out, b, s, bl, tt, n0, ni, gr);
+      for (int64_t k0 = 0; k0 < bl.Kg; k0 += kch) {
+        const int64_t k1 = std::min(bl.Kg, k0 + kch);
+        a.M = (k1 - k0) * s.R * s.S;
+        a.A = w + gr * bl.Cg * bl.KRS + k0 * s.R * s.S;
+        sgemm(a);
+        col2im_rows(y, out, b, s, bl, tt, n0, ni, gr, k0, k1);
+      }
     }
   });
 }

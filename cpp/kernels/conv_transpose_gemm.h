@@ -2,7 +2,9 @@
 //
 // Forward (when whole images fit a block): out (Kg*R*S, L) = w_g^T (Kg*R*S, Cg) @ x_g (Cg, L) for a block of
 // images (w read in place as the transposed operand, x in place for one image), then col2im as a gather:
-// each output element is its bias plus the taps that reach it, in a fixed order, written once. Against the
+// each output element is its bias plus the taps that reach it, in a fixed order, written once. The GEMM runs
+// over slices of output channels whose rows of out take about an eighth of L3 (at least L2, from
+// core/cpuinfo.h), each gathered while it is still in cache. Against the
 // sub-pixel phases (conv_transpose.cpp) it multiplies the same products but never copies x into column
 // matrices: the GEMM reads x as it is, and the wider output (R*S rows per channel) is summed once.
 //
@@ -30,7 +32,8 @@ void conv_transpose2d_gemm_forward(float* y, const float* x, const float* w, con
                                    const ConvTranspose2dShape& s);
 // Whether the backward kernels take the shape: a stride above 1 (stride 1 runs conv2d's direct kernels).
 bool conv_transpose2d_gemm_ok(const ConvTranspose2dShape& s);
-// dx and/or dw (either may be null; x is read only for dw, w only for dx), from one column matrix of dy.
+// dx and/or dw (either may be null; x is read only for dw, w only for dx), from one column matrix of dy per
+// block: with both, each block's col feeds the two GEMMs (built once, not once per gradient).
 void conv_transpose2d_gemm_backward(float* dx, float* dw, const float* dy, const float* x, const float* w,
                                     const ConvTranspose2dShape& s);
 

@@ -45,4 +45,10 @@ void conv_transpose2d_backward_weights_reference(float* dw, float* db, const flo
   for_taps(s, [&](int64_t xi, int64_t wi, int64_t yi) { dw[wi] += x[xi] * dy[yi]; });
 }
 
+void conv_transpose2d_backward_reference(float* dx, float* dw, float* db, const float* dy, const float* x,
+                                         const float* w, const ConvTranspose2dShape& s) {
+  if (dx) conv_transpose2d_backward_data_reference(dx, dy, w, s);
+  conv_transpose2d_backward_weights_reference(dw, db, dy, x, s);
+}
+
 }  // namespace nne

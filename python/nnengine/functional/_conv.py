@@ -221,13 +221,11 @@ class ConvTransposeFn(Function):
         x4, w4 = ctx.saved_tensors
         spatial, batched, wshape = ctx.meta
         g4, nx, nw, nb = _grad_views(ctx, g, spatial, batched)
-        dx = dw = db = None
-        if nx:
-            dx = _from4(_core.conv_transpose2d_backward_data(g4, w4, x4.shape[2:], *ctx.args), spatial, batched)
-        if nw or nb:
-            dw, db = _core.conv_transpose2d_backward_weights(
-                g4, x4, w4.shape[2:], *ctx.args, need_weight=nw, need_bias=nb
-            )
+        # one kernel call for every requested gradient: the strided layers build dy's column matrix once
+        dx, dw, db = _core.conv_transpose2d_backward(
+            g4, x4, w4, *ctx.args, need_input=nx, need_weight=nw, need_bias=nb
+        )
+        dx = None if dx is None else _from4(dx, spatial, batched)
         return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
 
 
