@@ -6,6 +6,11 @@ PyTorch interleaved in one process (A, B, A, B, ...), medians over rounds, at 1 
 
 Prints a table (ratio = torch time / nnengine time: > 1 means nnengine is faster) and writes
 bench/results/bench_conv.json.
+
+--cpu-time: time calls by the CPU time the process got instead of the wall clock (thread CPU time at 1
+thread, process CPU time divided by the thread count at 2), as bench_gemm.py does, so a machine shared
+with other work does not count the time slices it takes; it no longer sees threads waiting for a core
+(nor the time torch's threads spin waiting for work, which it counts as CPU time).
 """
 
 from __future__ import annotations
@@ -33,15 +38,17 @@ CONVS = {  # name: (N, C, H, W, K, R, stride, padding)
 }
 
 
-def timeit(fn: Callable[[], object], min_time: float = 0.2, max_reps: int = 50) -> float:
-    """Median seconds per call over repetitions lasting about min_time (after one warm-up call)."""
+def timeit(fn: Callable[[], object], min_time: float = 0.2, max_reps: int = 50,
+           clock: Callable[[], float] = time.perf_counter) -> float:
+    """Median seconds per call (by ``clock``) over repetitions lasting about min_time of wall time (after one
+    warm-up call)."""
     fn()
     ts: List[float] = []
     start = time.perf_counter()
     while len(ts) < 3 or (time.perf_counter() - start < min_time and len(ts) < max_reps):
-        t = time.perf_counter()
+        t = clock()
         fn()
-        ts.append(time.perf_counter() - t)
+        ts.append(clock() - t)
     return float(np.median(ts))
 
 
@@ -167,20 +174,23 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", choices=["conv", "pool", "act", "lenet"], nargs="+")
     ap.add_argument("--epoch-samples", type=int, default=60000, help="samples in the LeNet-5 epoch")
+    ap.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not the wall clock")
     args = ap.parse_args()
     import torch
 
     rng = np.random.default_rng(0)
     groups = {"conv": lambda: conv_cases(torch, rng), "pool": lambda: pool_cases(torch, rng),
               "act": lambda: activation_cases(torch, rng), "lenet": lambda: lenet_cases(torch, rng, args.epoch_samples)}
-    run_groups(groups, args.only, args.threads, args.rounds, "bench_conv.json", single_shot=("lenet",))
+    run_groups(groups, args.only, args.threads, args.rounds, "bench_conv.json", single_shot=("lenet",),
+               cpu_time=args.cpu_time)
 
 
 def run_groups(groups: Dict[str, Callable[[], Dict[str, tuple]]], only, threads, rounds: int, json_name: str,
-               single_shot=()) -> None:
+               single_shot=(), cpu_time: bool = False) -> None:
     """Time every case of every group (nnengine and torch interleaved, medians over rounds) at each thread count,
     print the table and write bench/results/<json_name>. Groups in ``single_shot`` are timed one call per
-    round (epoch-long cases). Cases are (nnengine fn, torch fn, flops: > 0 FLOPs, < 0 -samples, 0 none)."""
+    round (epoch-long cases). Cases are (nnengine fn, torch fn, flops: > 0 FLOPs, < 0 -samples, 0 none).
+    cpu_time: time by thread CPU time at 1 thread, process CPU time / threads otherwise."""
     import torch
 
     results = []
@@ -193,12 +203,15 @@ def run_groups(groups: Dict[str, Callable[[], Dict[str, tuple]]], only, threads,
         for nt in threads:
             ne.set_num_threads(nt)
             torch.set_num_threads(nt)
+            clock = time.perf_counter
+            if cpu_time:
+                clock = time.thread_time if nt == 1 else (lambda nt=nt: time.process_time() / nt)
             for name, (fn_ne, fn_t, flops) in cases.items():
                 a, b = [], []
                 min_time = 0.0 if one else 0.2
                 for _ in range(max(1, rounds // 2) if one else rounds):
-                    a.append(timeit(fn_ne, min_time, 1 if one else 50))
-                    b.append(timeit(fn_t, min_time, 1 if one else 50))
+                    a.append(timeit(fn_ne, min_time, 1 if one else 50, clock))
+                    b.append(timeit(fn_t, min_time, 1 if one else 50, clock))
                 tn, tt = float(np.median(a)), float(np.median(b))
                 note = ""
                 if flops > 0:
@@ -206,7 +219,8 @@ def run_groups(groups: Dict[str, Callable[[], Dict[str, tuple]]], only, threads,
                 elif flops < 0:
                     note = f"{-flops / tn:,.0f} vs {-flops / tt:,.0f} samples/s"
                 print(f"{name:56s} {nt:3d} {tn * 1e3:12.3f} {tt * 1e3:10.3f} {tt / tn:7.2f}  {note}", flush=True)
-                results.append({"workload": name, "threads": nt, "nnengine_s": tn, "torch_s": tt, "ratio": tt / tn})
+                results.append({"workload": name, "threads": nt, "nnengine_s": tn, "torch_s": tt, "ratio": tt / tn,
+                                "cpu_time": cpu_time})
     os.makedirs(os.path.join(os.path.dirname(__file__), "results"), exist_ok=True)
     out = os.path.join(os.path.dirname(__file__), "results", json_name)
     with open(out, "w") as f:
