@@ -7,7 +7,7 @@ Sequential, Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d, Re
 LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell,
 Embedding, MultiheadAttention, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d, GELU, SiLU, Mish, Softplus(beta, threshold),
 Hardtanh, ReLU6, Hardswish, Hardsigmoid, Softsign and PReLU (and MaxPool1d, AvgPool1d, AdaptiveAvg/MaxPool1d/2d,
-Upsample, the padding layers, Dropout1d/2d) and the Transformer family (encoder/decoder layers, stacks,
+Upsample, the padding layers, Dropout1d/2d, PixelShuffle/PixelUnshuffle, CosineSimilarity, PairwiseDistance) and the Transformer family (encoder/decoder layers, stacks,
 nn.Transformer; relu or gelu), with the
 same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
 inside these two functions, never when nnengine is imported.
@@ -190,6 +190,26 @@ def _upsampling(m: Any, ns: Any, path: str) -> Any:
 def _pad(m: Any, ns: Any, path: str) -> Any:
     name = _kind(m)
     return getattr(ns, name)(m.padding, *((m.value,) if name.startswith("Constant") else ()))
+
+
+@_register("PixelShuffle")
+def _pixel_shuffle(m: Any, ns: Any, path: str) -> Any:
+    return ns.PixelShuffle(m.upscale_factor)
+
+
+@_register("PixelUnshuffle")
+def _pixel_unshuffle(m: Any, ns: Any, path: str) -> Any:
+    return ns.PixelUnshuffle(m.downscale_factor)
+
+
+@_register("CosineSimilarity")
+def _cosine_similarity(m: Any, ns: Any, path: str) -> Any:
+    return ns.CosineSimilarity(m.dim, m.eps)
+
+
+@_register("PairwiseDistance")
+def _pairwise_distance(m: Any, ns: Any, path: str) -> Any:
+    return ns.PairwiseDistance(m.norm, m.eps, m.keepdim)
 
 
 @_register("Dropout", subclasses=True)

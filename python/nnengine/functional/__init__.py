@@ -31,6 +31,7 @@ from ._batchnorm import batch_norm
 
 # --- convolution, pooling, maxout, normalisation, dropout
 from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout
 from ._dropout2d import dropout1d, dropout2d
 from ._embedding import embedding, one_hot
@@ -51,6 +52,7 @@ from ._loss import (
     smooth_l1_loss,
 )
 from ._pad import pad
+from ._pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ._pool2d import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, maxout, min_pool2d
 from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence
 

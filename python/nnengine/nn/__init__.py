@@ -28,6 +28,7 @@ from .modules.attention import MultiheadAttention
 from .modules.batchnorm import BatchNorm1d, BatchNorm2d, SyncBatchNorm
 from .modules.container import ModuleDict, ModuleList, Sequential
 from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .modules.distance import CosineSimilarity, PairwiseDistance
 from .modules.dropout import Dropout, Dropout1d, Dropout2d
 from .modules.flatten import Flatten, Unflatten
 from .modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
@@ -57,6 +58,7 @@ from .modules.padding import (
     ZeroPad1d,
     ZeroPad2d,
 )
+from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from .modules.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
