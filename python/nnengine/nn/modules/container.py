@@ -1,11 +1,13 @@
-"""Containers: Sequential, ModuleList, ModuleDict."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, ItemsView, Iterable, Iterator, KeysView, Mapping, Optional, ValuesView
+from typing import Any, ItemsView, Iterable, Iterator, KeysView, Mapping, Optional, Tuple, ValuesView
 
+from ...tensor import Tensor
 from ..module import Module
+from ..parameter import Parameter
 
 
 class Sequential(Module):
@@ -175,3 +177,209 @@ class ModuleDict(Module):
             [('a', ReLU())]
         """
         return self._modules.items()
+
+
+def _as_parameter(v: Any, where: str) -> Any:
+    """torch's rule for the parameter containers: a Parameter is kept, a plain Tensor becomes a Parameter
+    (``requires_grad=True``, as ``torch.nn.Parameter(t)``), anything else is rejected."""
+    if isinstance(v, Parameter):
+        return v
+    if isinstance(v, Tensor):
+        return Parameter(v.data)
+    raise TypeError(f"{where}: expected a Parameter or Tensor, got {type(v).__name__}")
+
+
+def _describe(m: Module) -> str:
+    return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+                     for k, p in m._parameters.items())
+
+
+class ParameterList(Module):
+    """A list of Parameters registered on the module (names "0", "1", ... as torch's ``state_dict``); plain
+    Tensors are wrapped as Parameters.
+
+    Example:
+        >>> ps = ParameterList([nn.Parameter(ne.ones(2)) for _ in range(3)])
+        >>> len(ps), [n for n, _ in ps.named_parameters()]
+        (3, ['0', '1', '2'])
+    """
+
+    def __init__(self, values: Optional[Iterable[Any]] = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _key(self, idx: Any) -> str:
+        if isinstance(idx, bool) or not isinstance(idx, int):
+            raise TypeError(f"ParameterList: index: expected an int or a slice, got {type(idx).__name__}")
+        n = len(self._parameters)
+        if not -n <= idx < n:
+            raise IndexError(f"ParameterList: index {idx} is out of range for length {n}")
+        return str(idx % n)
+
+    def __getitem__(self, idx: Any) -> Any:
+        if isinstance(idx, slice):
+            return ParameterList(list(self._parameters.values())[idx])
+        return self._parameters[self._key(idx)]
+
+    def __setitem__(self, idx: int, param: Any) -> None:
+        key = self._key(idx)
+        self._parameters[key] = _as_parameter(param, f"ParameterList[{key}]")
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._parameters.values())
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value: Any) -> ParameterList:
+        """Add ``value`` (a Parameter, or a Tensor made one) at the end; returns ``self``.
+
+        Example:
+            >>> len(ParameterList().append(ne.zeros(3)))
+            1
+        """
+        key = str(len(self._parameters))
+        self.register_parameter(key, _as_parameter(value, f"ParameterList[{key}]"))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Append every entry of ``values``; returns ``self``.
+
+        Example:
+            >>> len(ParameterList([ne.zeros(1)]).extend([ne.zeros(2), ne.zeros(3)]))
+            3
+        """
+        if isinstance(values, Tensor) or not isinstance(values, Iterable):
+            raise TypeError(f"ParameterList.extend: values: expected an iterable of Parameters, got "
+                            f"{type(values).__name__}")
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return _describe(self)
+
+
+class ParameterDict(Module):
+    """A dict of named Parameters registered on the module (``state_dict`` keys are the names); plain Tensors
+    are wrapped as Parameters.
+
+    Example:
+        >>> pd = ParameterDict({"scale": nn.Parameter(ne.ones(4)), "shift": nn.Parameter(ne.zeros(4))})
+        >>> sorted(nn.Sequential(pd).state_dict())
+        ['0.scale', '0.shift']
+    """
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    @staticmethod
+    def _check_key(key: Any) -> str:
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict: key: expected a str, got {type(key).__name__}")
+        return key
+
+    def __getitem__(self, key: str) -> Any:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._check_key(key)
+        self.register_parameter(key, _as_parameter(value, f"ParameterDict[{key!r}]"))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._parameters
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def keys(self) -> KeysView[str]:
+        """The names, in insertion order.
+
+        Example:
+            >>> list(ParameterDict({"a": ne.zeros(1), "b": ne.zeros(1)}).keys())
+            ['a', 'b']
+        """
+        return self._parameters.keys()
+
+    def values(self) -> ValuesView[Any]:
+        """The parameters, in insertion order.
+
+        Example:
+            >>> [p.shape for p in ParameterDict({"a": ne.zeros(2)}).values()]
+            [(2,)]
+        """
+        return self._parameters.values()
+
+    def items(self) -> ItemsView[str, Any]:
+        """(name, parameter) pairs, in insertion order.
+
+        Example:
+            >>> [(k, p.shape) for k, p in ParameterDict({"a": ne.zeros(2)}).items()]
+            [('a', (2,))]
+        """
+        return self._parameters.items()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The parameter named ``key``, or ``default``.
+
+        Example:
+            >>> ParameterDict().get("missing") is None
+            True
+        """
+        return self._parameters.get(key, default)
+
+    def pop(self, key: str) -> Any:
+        """Remove the parameter named ``key`` and return it.
+
+        Example:
+            >>> pd = ParameterDict({"a": ne.zeros(1)}); _ = pd.pop("a"); len(pd)
+            0
+        """
+        return self._parameters.pop(key)
+
+    def clear(self) -> None:
+        """Remove every parameter.
+
+        Example:
+            >>> pd = ParameterDict({"a": ne.zeros(1)}); pd.clear(); len(pd)
+            0
+        """
+        self._parameters.clear()
+
+    def update(self, parameters: Any) -> None:
+        """Add or replace entries from a mapping (ParameterDict, dict, OrderedDict) or an iterable of
+        (name, parameter) pairs, in order (a plain dict's insertion order, as torch).
+
+        Example:
+            >>> pd = ParameterDict({"a": ne.zeros(1)}); pd.update([("b", ne.ones(2))]); list(pd)
+            ['a', 'b']
+        """
+        if isinstance(parameters, (Mapping, ParameterDict)):
+            pairs: Iterable[Tuple[Any, Any]] = list(parameters.items())
+        elif isinstance(parameters, Iterable) and not isinstance(parameters, (str, Tensor)):
+            pairs = []
+            for j, kv in enumerate(parameters):
+                if not isinstance(kv, (tuple, list)) or len(kv) != 2:
+                    raise ValueError(f"ParameterDict.update: parameters: element {j} should be a (name, "
+                                     f"parameter) pair, got {kv!r}")
+                pairs.append((kv[0], kv[1]))
+        else:
+            raise TypeError(f"ParameterDict.update: parameters: expected a mapping or an iterable of (name, "
+                            f"parameter) pairs, got {type(parameters).__name__}")
+        for k, v in pairs:
+            self[k] = v
+
+    def extra_repr(self) -> str:
+        return _describe(self)
