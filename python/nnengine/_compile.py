@@ -350,14 +350,15 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
     plan.run = _codegen(plan)
     plan.back = _codegen_backward(plan)
     plan.native = _lower_native(plan, leaves)
-    plan.fast = _fast_inference(plan)
+    plan.fast = _fast_native(plan)
     return plan
 
 
-def _fast_inference(plan: _Plan) -> Any:
-    """The typed replay of a native inference plan whose outputs are all slots, returned as one Tensor or a
-    flat tuple (``nnengine._compiled_call.NativeInference``); None for any other plan."""
-    if plan.native is None or plan.needs_grad or not plan.out_refs:
+def _fast_native(plan: _Plan) -> Any:
+    """The typed replay of a native plan whose outputs are all slots, returned as one Tensor or a flat tuple
+    (``nnengine._compiled_call.NativeInference``, or ``NativeTraining`` for a training plan); None for any other
+    plan."""
+    if plan.native is None or not plan.out_refs:
         return None
     native, pos = plan.native
     if any(kind != _SLOT for kind, _ in plan.out_refs):
@@ -365,8 +366,11 @@ def _fast_inference(plan: _Plan) -> Any:
     flat = ("tuple", tuple(("t", i) for i in range(len(plan.out_refs))))
     if not plan.single_out and plan.out_spec != flat:
         return None
-    return _compiled_call.NativeInference(native.run, [p for _, _, p in plan.params],
-                                          [pos[a] for _, a in plan.out_refs], plan.single_out)
+    params = [p for _, _, p in plan.params]
+    if plan.needs_grad:
+        return _compiled_call.NativeTraining(native.run, plan, params, [a for _, a in plan.out_refs],
+                                             [(kind == _PARAM, a) for kind, a in plan.leaves], plan.single_out)
+    return _compiled_call.NativeInference(native.run, params, [pos[a] for _, a in plan.out_refs], plan.single_out)
 
 
 # ----------------------------------------------------------------------------- native inference plans
@@ -530,17 +534,12 @@ def _replay_native(plan: _Plan, leaves: List[Tensor]) -> Any:
 
 
 class NativeTrainingPlan:
-    """The tape node of a native training plan's replay: its backward is one native call."""
+    """The tape node of a native training plan's replay: its backward is one native call
+    (``nnengine._compiled_call.native_training_backward``)."""
 
     @staticmethod
     def backward(pctx: _PlanContext, *gouts: np.ndarray) -> tuple:
-        (native, _), plan = pctx.plan.native, pctx.plan
-        slots, pctx.slots = pctx.slots, None  # single use, like the eager graph
-        g: List[Any] = [None] * plan.nslots
-        for (_, a), t in zip(plan.out_refs, gouts):
-            t = f32c(t)
-            g[a] = t if g[a] is None else g[a] + t
-        return tuple(native.backward(*pctx.operands, slots, g))
+        return _compiled_call.native_training_backward(pctx, gouts)
 
 
 def _replay_native_training(plan: _Plan, leaves: List[Tensor]) -> Any:
@@ -750,4 +749,4 @@ def compile(model: Module, *, fullgraph: bool = False, dynamic: Any = None, back
     return CompiledModule(model)
 
 
-_compiled_call.configure(Tensor, _autograd._state, _EAGER, _replay)
+_compiled_call.configure(Tensor, _autograd._state, _EAGER, _replay, Node, _PlanContext, NativeTrainingPlan, f32c)

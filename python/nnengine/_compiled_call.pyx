@@ -17,16 +17,25 @@ Example:
     (1, 2)
 """
 
+import numpy as np
+
 cdef object _Tensor = None     # nnengine.tensor.Tensor
 cdef object _state = None      # autograd's thread-local grad-mode state
 cdef object _EAGER = None      # the marker plan of a signature that runs eagerly
 cdef object _replay = None     # nnengine._compile._replay (any plan, Python)
+cdef object _Node = None       # the tape's Node
+cdef object _PlanContext = None  # nnengine._compile._PlanContext
+cdef object _NativeTrainingPlan = None  # the tape Function of a native training plan's node
+cdef object _f32c = None       # nnengine.ops.f32c
+cdef object _ndarray = np.ndarray
+cdef object _F32 = np.dtype(np.float32)
 
 
-def configure(tensor_cls, state, eager_marker, replay):
+def configure(tensor_cls, state, eager_marker, replay, node_cls, plan_context, native_training_plan, f32c):
     """Hand over what lives in Python (called once by nnengine._compile)."""
-    global _Tensor, _state, _EAGER, _replay
+    global _Tensor, _state, _EAGER, _replay, _Node, _PlanContext, _NativeTrainingPlan, _f32c
     _Tensor, _state, _EAGER, _replay = tensor_cls, state, eager_marker, replay
+    _Node, _PlanContext, _NativeTrainingPlan, _f32c = node_cls, plan_context, native_training_plan, f32c
 
 
 cdef inline tuple leaf_sig(object t):
@@ -58,18 +67,78 @@ cdef class NativeInference:
         self.out_pos = tuple(out_pos)
         self.single = single
 
-    cdef object replay(self, list leaves):
-        cdef list ldata = [t.data for t in leaves]
-        cdef list pdata = [p.data for p in self.params]
-        cdef object outs
-        cdef Py_ssize_t i
+    cdef object native_run(self, list ldata, list pdata):
+        """The plan's run(), or None where it refuses the operands (e.g. a non-contiguous input: the Python
+        replay handles any layout)."""
         try:
-            outs = self.run(ldata, pdata)
-        except ValueError:  # e.g. a non-contiguous input: the Python replay handles any layout
+            return self.run(ldata, pdata)
+        except ValueError:
+            return None
+
+    cdef object replay(self, list leaves):
+        cdef object outs = self.native_run([t.data for t in leaves], [p.data for p in self.params])
+        cdef Py_ssize_t i
+        if outs is None:
             return None
         if self.single:
             return _Tensor._wrap(outs[self.out_pos[0]])
         return tuple([_Tensor._wrap(outs[i]) for i in self.out_pos])
+
+
+cdef class NativeTraining(NativeInference):
+    """A native training plan whose outputs are all plan slots (one Tensor or a flat tuple of Tensors): the
+    replay of ``nnengine._compile._replay_native_training`` without its Python frame -- one native run (which
+    returns every slot: ``out_pos`` are the outputs' slots), the outputs wrapped, ONE tape node
+    (``NativeTrainingPlan``) whose backward is one more native call."""
+
+    cdef object plan          # the _Plan (the node's context reads it)
+    cdef tuple leaf_refs      # per differentiable leaf: (is a parameter, index)
+
+    def __init__(self, run, plan, params, out_slots, leaf_refs, single):
+        NativeInference.__init__(self, run, params, out_slots, single)
+        self.plan = plan
+        self.leaf_refs = tuple(leaf_refs)
+
+    cdef object replay(self, list leaves):
+        cdef list ldata = [t.data for t in leaves]
+        cdef list pdata = [p.data for p in self.params]
+        cdef object slots = self.native_run(ldata, pdata)
+        cdef object pctx, node, v
+        cdef Py_ssize_t i
+        cdef bint isp
+        if slots is None:
+            return None
+        cdef list values = [_Tensor._wrap(slots[i]) for i in self.out_pos]
+        pctx = _PlanContext()
+        pctx.plan, pctx.operands, pctx.slots = self.plan, (ldata, pdata), slots
+        cdef list inputs = [self.params[i] if isp else leaves[i] for isp, i in self.leaf_refs]
+        node = _Node(_NativeTrainingPlan, pctx, inputs, len(values), tuple([v.data.shape for v in values]))
+        for i in range(len(values)):
+            v = values[i]
+            v.requires_grad = True
+            v._ctx = node
+            v._out_index = i
+        return values[0] if self.single else tuple(values)
+
+
+def native_training_backward(pctx, tuple gouts):
+    """``NativeTrainingPlan.backward``: the output gradients routed to their slots (float32, C-contiguous; summed
+    where one slot is returned twice), then the plan's one native backward call; the gradients of its leaves."""
+    plan = pctx.plan
+    slots, pctx.slots = pctx.slots, None  # single use, like the eager graph
+    cdef list g = [None] * <Py_ssize_t>plan.nslots
+    cdef list out_refs = plan.out_refs
+    cdef Py_ssize_t i, a
+    cdef object t, prev
+    for i in range(len(gouts)):
+        t = gouts[i]
+        if type(t) is not _ndarray or t.dtype is not _F32 or not t.flags.c_contiguous:
+            t = _f32c(t)
+        a = out_refs[i][1]
+        prev = g[a]
+        g[a] = t if prev is None else prev + t
+    ldata, pdata = pctx.operands
+    return tuple(plan.native[0].backward(ldata, pdata, slots, g))
 
 
 def call(self, *args, **kwargs):
@@ -96,7 +165,7 @@ def call(self, *args, **kwargs):
         return self._call_slow(key, leaves, args, kwargs)
     fast = plan.fast
     if fast is not None:
-        out = (<NativeInference>fast).replay(leaves)
+        out = (<NativeInference>fast).replay(leaves)  # (a NativeTraining's replay for a training plan)
         if out is not None:
             return out
     return _replay(plan, leaves)

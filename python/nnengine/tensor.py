@@ -31,6 +31,7 @@ from .autograd import is_grad_enabled
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 _I64 = np.dtype(np.int64)
 _BOOL = np.dtype(np.bool_)
 _CAT = {"b": 0, "u": 1, "i": 1, "f": 2}
@@ -444,6 +445,10 @@ class Tensor:
     def _accumulate(self, g: np.ndarray) -> None:
         if self.grad is None:
             d = self.data
+            dt = d.dtype
+            if type(g) is np.ndarray and g.dtype is dt and (dt is _F32 or dt is _F64) and g.shape == d.shape:
+                self.grad = g.copy("K").view(LEAF_ARRAYS[1])  # the usual case, as below without the conversions
+                return
             g = np.array(g, dtype=d.dtype if d.dtype.kind == "f" else np.float32, copy=True)
             if g.shape != d.shape:  # (reshape only when needed: it costs more than the view below)
                 g = g.reshape(d.shape)

@@ -61,15 +61,28 @@ def check_hyper(name: str, value: Any, low: float = 0.0, high: Optional[float] =
         raise ValueError(f"Invalid {label}: {value!r} ({name} must be {rng})")
 
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def _storage(p: Tensor) -> np.ndarray:
     """The parameter's array as C-contiguous writable float32, or float64 for a float64 parameter (converted
     once if it is neither: half precision widens to float32)."""
     d = p.data
+    dt = d.dtype
+    if dt is _F32 or dt is _F64:  # the usual case: one flags object, identity tests (no dtype comparisons)
+        f = d.flags
+        if f.c_contiguous and f.writeable:
+            return d
     dt = np.float64 if d.dtype == np.float64 else np.float32
     if d.dtype != dt or not d.flags.c_contiguous or not d.flags.writeable:
         d = np.array(d, dtype=dt, order="C", copy=True)
         p.data = d
     return d
+
+
+def _is_f64(p: Tensor) -> bool:
+    dt = p.data.dtype
+    return dt is _F64 or (dt is not _F32 and dt == np.float64)
 
 
 def _no_spec(a: np.ndarray) -> None:
@@ -191,11 +204,11 @@ class Optimizer:
 
     def _update_group_by_dtype(self, group: Dict[str, Any]) -> None:
         ps = group["params"]
-        if not any(p.data.dtype == np.float64 for p in ps):
+        if not any(map(_is_f64, ps)):
             self._update_group(group)
             return
         for f64 in (False, True):
-            part = [p for p in ps if (p.data.dtype == np.float64) == f64]
+            part = [p for p in ps if _is_f64(p) == f64]
             if part:
                 self._f64_pass = f64
                 try:
