@@ -1,5 +1,5 @@
 """Learning-rate schedules with torch.optim.lr_scheduler's semantics (``last_epoch``, chained updates,
-``get_last_lr()``, ``state_dict()``), plus ``InverseTimeLR`` (1/t decay) and ``LinearWarmup``.
+``get_last_lr()``, ``state_dict()``), ``OneCycleLR``, plus ``InverseTimeLR`` (1/t decay) and ``LinearWarmup``.
 
 Constructing a scheduler performs its first ``step()`` (``last_epoch`` becomes 0) and records each
 group's ``initial_lr``, exactly as in PyTorch; call ``scheduler.step()`` after ``optimizer.step()``.
@@ -35,6 +35,18 @@ def _nonneg(name: str, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
         raise ValueError(f"{name}: expected a finite number >= 0, got {v!r}")
     return float(v)
+
+
+def _per_group(name: str, optimizer: Optimizer, v: Any) -> List[float]:
+    """One float per parameter group: a list/tuple of that length, or one value for every group."""
+    n = len(optimizer.param_groups)
+    vals = list(v) if isinstance(v, (list, tuple)) else [v] * n
+    if len(vals) != n:
+        raise ValueError(f"{name}: expected {n} values (one per parameter group), got {len(vals)}")
+    for x in vals:
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{name}: expected numbers, got {v!r}")
+    return [float(x) for x in vals]
 
 
 class LRScheduler:
@@ -430,6 +442,115 @@ class LinearWarmup(LRScheduler):
             self.after.load_state_dict(after)
 
 
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin 2017) with torch's exact schedule: the lr rises from ``max_lr /
+    div_factor`` to ``max_lr`` over the first ``pct_start`` of ``total_steps`` (or ``epochs *
+    steps_per_epoch``), then anneals to ``initial_lr / final_div_factor`` (``three_phase``: back to the initial
+    lr first, then down), by cosine or linear interpolation; momentum (SGD's ``momentum`` or Adam's beta1) cycles
+    the opposite way between ``max_momentum`` and ``base_momentum``. Call ``step()`` after every batch.
+
+    Example:
+        >>> opt = ne.optim.SGD([nn.Parameter(ne.ones(1))], lr=0.1, momentum=0.9)
+        >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=4, anneal_strategy="linear", pct_start=0.5)
+        >>> lrs = [round(sched.get_last_lr()[0], 4)]
+        >>> for _ in range(3):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs, round(opt.param_groups[0]["momentum"], 4)
+        ([0.04, 1.0, 0.5, 0.0], 0.95)
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: Union[float, Sequence[float]], total_steps: Optional[int] = None,
+                 epochs: Optional[int] = None, steps_per_epoch: Optional[int] = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: Union[float, Sequence[float]] = 0.85,
+                 max_momentum: Union[float, Sequence[float]] = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer: expected an nnengine.optim.Optimizer, got {type(optimizer).__name__}")
+        if total_steps is not None:
+            self.total_steps = _positive_int("total_steps", total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            self.total_steps = _positive_int("epochs", epochs) * _positive_int("steps_per_epoch", steps_per_epoch)
+        else:
+            raise ValueError("total_steps: you must define either total_steps OR (epochs AND steps_per_epoch), got "
+                             f"total_steps={total_steps!r}, epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}")
+        if isinstance(pct_start, bool) or not isinstance(pct_start, numbers.Real) or not 0 <= pct_start <= 1:
+            raise ValueError(f"pct_start: expected a float between 0 and 1, got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy: expected 'cos' or 'linear', got {anneal_strategy!r}")
+        div_factor, final_div_factor = float(div_factor), float(final_div_factor)
+        for name, v in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+            if not (math.isfinite(v) and v > 0):
+                raise ValueError(f"{name}: expected a finite number > 0, got {v!r}")
+        pct, n = float(pct_start), self.total_steps
+        first = {"end_step": pct * n - 1, "start_lr": "initial_lr", "end_lr": "max_lr",
+                 "start_momentum": "max_momentum", "end_momentum": "base_momentum"}
+        if three_phase:
+            self._schedule_phases = [
+                first,
+                {"end_step": 2 * pct * n - 2, "start_lr": "max_lr", "end_lr": "initial_lr",
+                 "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
+                {"end_step": n - 1, "start_lr": "initial_lr", "end_lr": "min_lr",
+                 "start_momentum": "max_momentum", "end_momentum": "max_momentum"}]
+        else:
+            self._schedule_phases = [
+                first,
+                {"end_step": n - 1, "start_lr": "max_lr", "end_lr": "min_lr",
+                 "start_momentum": "base_momentum", "end_momentum": "max_momentum"}]
+        self._anneal_func_type = anneal_strategy
+        self.optimizer = optimizer
+        max_lrs = _per_group("max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for m, g in zip(max_lrs, optimizer.param_groups):
+                g["initial_lr"] = m / div_factor
+                g["max_lr"] = m
+                g["min_lr"] = g["initial_lr"] / final_div_factor
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"cycle_momentum: {type(optimizer).__name__} has no momentum or betas; pass "
+                                 "cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            maxs = _per_group("max_momentum", optimizer, max_momentum)
+            bases = _per_group("base_momentum", optimizer, base_momentum)
+            if last_epoch == -1:
+                for m, b, g in zip(maxs, bases, optimizer.param_groups):
+                    if self.use_beta1:
+                        g["betas"] = (m, *g["betas"][1:])
+                    else:
+                        g["momentum"] = m
+                    g["max_momentum"], g["base_momentum"] = m, b
+        super().__init__(optimizer, last_epoch)
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> List[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
+        lrs = []
+        last = len(self._schedule_phases) - 1
+        for g in self.optimizer.param_groups:
+            start = 0.0
+            for i, ph in enumerate(self._schedule_phases):
+                end = ph["end_step"]
+                if step <= end or i == last:
+                    pct = (step - start) / (end - start)
+                    lrs.append(self._anneal(g[ph["start_lr"]], g[ph["end_lr"]], pct))
+                    if self.cycle_momentum:
+                        mom = self._anneal(g[ph["start_momentum"]], g[ph["end_momentum"]], pct)
+                        if self.use_beta1:
+                            g["betas"] = (mom, *g["betas"][1:])
+                        else:
+                            g["momentum"] = mom
+                    break
+                start = end
+        return lrs
+
+
 class ReduceLROnPlateau(LRScheduler):
     """Multiply the lr by ``factor`` when ``step(metric)`` has not improved for ``patience`` epochs
     (PyTorch's semantics: threshold modes 'rel'/'abs', cooldown, min_lr, eps).
@@ -455,13 +576,7 @@ class ReduceLROnPlateau(LRScheduler):
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode: threshold mode {threshold_mode!r} is unknown! (expected 'rel' or 'abs')")
         self.optimizer = optimizer
-        n = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n:
-                raise ValueError(f"min_lr: expected {n} values (one per parameter group), got {len(min_lr)}")
-            self.min_lrs = [float(v) for v in min_lr]
-        else:
-            self.min_lrs = [float(min_lr)] * n
+        self.min_lrs = _per_group("min_lr", optimizer, min_lr)
         self.factor, self.patience, self.cooldown = float(factor), int(patience), int(cooldown)
         self.threshold, self.threshold_mode, self.mode, self.eps = float(threshold), threshold_mode, mode, float(eps)
         self.mode_worse = math.inf if mode == "min" else -math.inf
@@ -519,4 +634,4 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "InverseTimeLR", "CosineAnnealingLR",
-           "LambdaLR", "LinearLR", "LinearWarmup", "ReduceLROnPlateau"]
+           "LambdaLR", "LinearLR", "LinearWarmup", "OneCycleLR", "ReduceLROnPlateau"]
