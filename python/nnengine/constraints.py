@@ -22,7 +22,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
-from .tensor import Tensor
+from ._coerce import array_data
 
 EPSILON = 1e-7  # Keras' backend epsilon, used exactly as Keras does
 
@@ -30,13 +30,6 @@ Axis = Optional[Union[int, Sequence[int]]]
 View = Tuple[int, int, int]
 # constraint kinds of cpp/kernels/optim.h (ConstraintKind)
 KIND_NONE, KIND_MAX_NORM, KIND_UNIT_NORM, KIND_NON_NEG = 0, 1, 2, 3
-
-
-def _array(w: Any) -> np.ndarray:
-    a = w.data if isinstance(w, Tensor) else w
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"w: expected a Tensor or numpy array, got {type(w).__name__}")
-    return a
 
 
 def _axes(a: np.ndarray, axis: Axis) -> Tuple[int, ...]:
@@ -123,7 +116,7 @@ class MaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w: Any) -> Any:
-        a = _array(w)
+        a = array_data(w)
         if _run_native(self, a):
             return w
         norms = np.sqrt(np.sum(np.square(a), axis=_axes(a, self.axis), keepdims=True))
@@ -159,7 +152,7 @@ class NonNeg(Constraint):
     """
 
     def __call__(self, w: Any) -> Any:
-        a = _array(w)
+        a = array_data(w)
         if not _run_native(self, a):
             np.maximum(a, 0, out=a)
         return w
@@ -188,7 +181,7 @@ class UnitNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w: Any) -> Any:
-        a = _array(w)
+        a = array_data(w)
         if _run_native(self, a):
             return w
         norms = np.sqrt(np.sum(np.square(a), axis=_axes(a, self.axis), keepdims=True))

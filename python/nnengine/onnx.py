@@ -40,12 +40,13 @@ import numpy as np
 from . import _core, nn
 from . import functional as F
 from . import models as _models
+from ._coerce import as_array, wrap_tensor
 from .autograd import no_grad
 from .functional._attention import default_scale
 from .functional._conv import single
 from .functional._util import pair
 from .nn.module import Module
-from .tensor import Tensor, _as_array
+from .tensor import Tensor
 
 __all__ = ["export", "register", "supported", "OPSET"]
 
@@ -606,7 +607,7 @@ def _embedding(g: _Graph, m: nn.Embedding, x_name: str, x: Any, path: str):
 def _additive_mask(g: _Graph, name: str, value: Any, heads: int) -> str:
     """An attention mask as the additive float term of the (N, H, L, S) scores: bool True -> -inf, float as is;
     a 3-D (N*H, L, S) mask is viewed as (N, H, L, S)."""
-    arr = np.asarray(_as_array(value))
+    arr = np.asarray(as_array(value))
     if arr.dtype == np.bool_:
         name = g.node("Where", [name, g.const(np.float32(-np.inf), "neg_inf"), g.const(np.float32(0.0), "zero")],
                       "mask_add")
@@ -689,12 +690,8 @@ def _multihead_attention(g: _Graph, m: nn.MultiheadAttention, x_name: Any, x: An
                          f"{np.shape(vals[0])}")
     out, w = _mha_graph(g, m, names[0], names[1], names[2], path, m.batch_first, True, _mask(names, vals, 5),
                         _mask(names, vals, 3))
-    return (out, w), m(_tensor(vals[0]), _tensor(vals[1]), _tensor(vals[2]), key_padding_mask=vals[3],
+    return (out, w), m(wrap_tensor(vals[0]), wrap_tensor(vals[1]), wrap_tensor(vals[2]), key_padding_mask=vals[3],
                        attn_mask=vals[5])
-
-
-def _tensor(v: Any) -> Tensor:
-    return v if isinstance(v, Tensor) else Tensor(v)
 
 
 _H = Tuple[str, Tensor]  # a (graph name, nnengine value) pair
@@ -746,7 +743,7 @@ def _encoder_layer(g: _Graph, m: nn.TransformerEncoderLayer, x_name: Any, x: Any
     names, vals = _args(x_name, x, 3)
     _check_layer(m, vals[0], path)
     sa = _attn_block(g, m.self_attn, _child(path, "self_attn"), None, _mask(names, vals, 1), _mask(names, vals, 2))
-    return _block_graph(g, m, path, (names[0], _tensor(vals[0])), [sa])
+    return _block_graph(g, m, path, (names[0], wrap_tensor(vals[0])), [sa])
 
 
 @register(nn.TransformerDecoderLayer)
@@ -758,14 +755,14 @@ def _decoder_layer(g: _Graph, m: nn.TransformerDecoderLayer, x_name: Any, x: Any
         raise ValueError(f"onnx.export: TransformerDecoderLayer at '{path}' needs (tgt, memory, ...) inputs")
     _check_layer(m, vals[0], path)
     sa = _attn_block(g, m.self_attn, _child(path, "self_attn"), None, _mask(names, vals, 2), _mask(names, vals, 4))
-    ca = _attn_block(g, m.multihead_attn, _child(path, "multihead_attn"), (names[1], _tensor(vals[1])),
+    ca = _attn_block(g, m.multihead_attn, _child(path, "multihead_attn"), (names[1], wrap_tensor(vals[1])),
                      _mask(names, vals, 3), _mask(names, vals, 5))
-    return _block_graph(g, m, path, (names[0], _tensor(vals[0])), [sa, ca])
+    return _block_graph(g, m, path, (names[0], wrap_tensor(vals[0])), [sa, ca])
 
 
 def _stack(g: _Graph, m: Any, names: List[Any], vals: List[Any], path: str) -> _H:
     """TransformerEncoder / TransformerDecoder: every layer on the same extra inputs, then the optional norm."""
-    h: _H = (names[0], _tensor(vals[0]))
+    h: _H = (names[0], wrap_tensor(vals[0]))
     for i, layer in enumerate(m.layers):
         h = _convert(g, layer, [h[0]] + names[1:], [h[1]] + vals[1:], _child(path, f"layers.{i}"))
     return h if m.norm is None else _convert(g, m.norm, *h, _child(path, "norm"))
@@ -821,7 +818,7 @@ def _mul(g: _Graph, a: str, b: str, hint: str = "mul") -> str:
 
 
 def _buffer(v: Any) -> Optional[np.ndarray]:
-    return None if v is None else np.asarray(_as_array(v), np.float32)
+    return None if v is None else np.asarray(as_array(v), np.float32)
 
 
 def _weighted(g: _Graph, per: str, weight: Any) -> str:
@@ -847,7 +844,7 @@ def _pointwise_loss(g: _Graph, m: Any, x_name: Any, x: Any, path: str):
             if isinstance(m, nn.HuberLoss):
                 linear = _mul(g, linear, _scalar(g, k))
             per = g.node("Where", [g.node("Less", [ad, _scalar(g, k)], "quadratic"), square, linear], "point_loss")
-    return _reduced(g, per, m.reduction), m(_tensor(vals[0]), _tensor(vals[1]))
+    return _reduced(g, per, m.reduction), m(wrap_tensor(vals[0]), wrap_tensor(vals[1]))
 
 
 @register(nn.BCELoss)
@@ -859,7 +856,7 @@ def _bce(g: _Graph, m: nn.BCELoss, x_name: Any, x: Any, path: str):
     l1p = g.node("Max", [g.node("Log", [_sub(g, _scalar(g, 1.0), p)], "log_1mp"), lo], "log_1mp_clamped")
     s = g.node("Add", [_mul(g, t, lp), _mul(g, _sub(g, _scalar(g, 1.0), t), l1p)], "bce_sum")
     per = _weighted(g, g.node("Neg", [s], "bce"), m.weight)
-    return _reduced(g, per, m.reduction), m(_tensor(vals[0]), _tensor(vals[1]))
+    return _reduced(g, per, m.reduction), m(wrap_tensor(vals[0]), wrap_tensor(vals[1]))
 
 
 @register(nn.BCEWithLogitsLoss)
@@ -876,7 +873,7 @@ def _bce_logits(g: _Graph, m: nn.BCEWithLogitsLoss, x_name: Any, x: Any, path: s
         lw = g.node("Add", [_mul(g, g.const(pw - 1.0, "pos_weight_m1"), t), _scalar(g, 1.0)], "log_weight")
         sp = _mul(g, lw, sp)
     per = g.node("Add", [_mul(g, _sub(g, _scalar(g, 1.0), t), z), sp], "bce_logits")
-    return _reduced(g, _weighted(g, per, m.weight), m.reduction), m(_tensor(vals[0]), _tensor(vals[1]))
+    return _reduced(g, _weighted(g, per, m.weight), m.reduction), m(wrap_tensor(vals[0]), wrap_tensor(vals[1]))
 
 
 @register(nn.KLDivLoss)
@@ -896,7 +893,7 @@ def _kl_div(g: _Graph, m: nn.KLDivLoss, x_name: Any, x: Any, path: str):
         out = g.node("Div", [_reduced(g, per, "sum"), n], "batchmean")
     else:
         out = _reduced(g, per, m.reduction)
-    return out, m(_tensor(vals[0]), _tensor(vals[1]))
+    return out, m(wrap_tensor(vals[0]), wrap_tensor(vals[1]))
 
 
 def _eq(g: _Graph, t: str, v: float) -> str:
@@ -922,7 +919,7 @@ def _margin_pair(g: _Graph, m: Any, x_name: Any, x: Any, path: str):
         pos = _mul(g, _sub(g, _scalar(g, 1.0), cos), _eq(g, t, 1.0))
         neg = _mul(g, g.node("Relu", [_sub(g, cos, margin)], "hinge"), _eq(g, t, -1.0))
         per = g.node("Add", [pos, neg], "cosine_embedding")
-    return _reduced(g, per, m.reduction), m(_tensor(vals[0]), _tensor(vals[1]), _tensor(vals[2]))
+    return _reduced(g, per, m.reduction), m(wrap_tensor(vals[0]), wrap_tensor(vals[1]), wrap_tensor(vals[2]))
 
 
 @register(nn.NLLLoss, nn.CrossEntropyLoss)
@@ -932,7 +929,7 @@ def _nll_ce(g: _Graph, m: Any, x_name: Any, x: Any, path: str):
     float targets shaped like the input are class probabilities. Unbatched (C,) input gets a batch of one."""
     (a, t), vals = _loss_args(m, x_name, x, 2, path)
     xv, tv = vals
-    tarr = np.asarray(_as_array(tv))
+    tarr = np.asarray(as_array(tv))
     probs = isinstance(m, nn.CrossEntropyLoss) and tarr.dtype.kind == "f"
     C, nd = np.shape(xv)[1 if np.ndim(xv) > 1 else 0], np.ndim(xv)
     unbatched = nd == 1
@@ -978,7 +975,7 @@ def _nll_ce(g: _Graph, m: Any, x_name: Any, x: Any, path: str):
             out = _reduced(g, per, m.reduction)
     if unbatched and m.reduction == "none":
         out = g.node("Squeeze", [out, g.ints([0], "axes")], "unbatch")
-    return out, m(_tensor(xv), tv if not probs else _tensor(tv))
+    return out, m(wrap_tensor(xv), tv if not probs else wrap_tensor(tv))
 
 
 # ============================================================================= models
@@ -1080,7 +1077,7 @@ def _elem_type(onnx: Any, arr: np.ndarray) -> int:
 def _example(v: Any, where: str) -> Tuple[Any, np.ndarray]:
     """An example input as (value for the model, array for the graph): float -> float32 Tensor, integer ->
     int64 array, bool -> bool array."""
-    x = v if isinstance(v, Tensor) else np.asarray(_as_array(v))
+    x = v if isinstance(v, Tensor) else np.asarray(as_array(v))
     arr = x.data if isinstance(x, Tensor) else x
     if arr.dtype.kind == "f":
         arr = np.asarray(arr, np.float32)
@@ -1185,7 +1182,7 @@ def export(model: Module, example_input: Any, path: str, input_names: Optional[S
     graph_outputs = []
     for (n, v), out_name in zip(outs, output_names):
         g.nodes.append(onnx.helper.make_node("Identity", [n], [out_name]))
-        v = np.asarray(_as_array(v))
+        v = np.asarray(as_array(v))
         dims = [None] * v.ndim if dynamic_batch else list(v.shape)
         graph_outputs.append(onnx.helper.make_tensor_value_info(out_name, _elem_type(onnx, v), dims))
     graph = onnx.helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs, initializer=g.inits)

@@ -31,9 +31,10 @@ from typing import Any, Dict
 import numpy as np
 
 from . import _core
+from ._coerce import as_array, wrap_tensor
 from .autograd import Function
 from .ops import f32c
-from .tensor import Tensor, _as_array
+from .tensor import Tensor
 
 
 def _coef(name: str, v: Any) -> float:
@@ -42,10 +43,6 @@ def _coef(name: str, v: Any) -> float:
     if not np.isfinite(v) or v < 0:
         raise ValueError(f"{name}: expected a finite coefficient >= 0, got {v!r}")
     return float(v)
-
-
-def _tensor(w: Any) -> Tensor:
-    return w if isinstance(w, Tensor) else Tensor(w)
 
 
 def _sums(w: np.ndarray) -> tuple:
@@ -137,11 +134,11 @@ class L1L2(Regularizer):
         self.proximal = bool(proximal)
 
     def __call__(self, w: Any) -> Tensor:
-        w = _tensor(w)
+        w = wrap_tensor(w)
         if self.l2 or (self.l1 and not self.proximal):
             return WeightPenaltyFn.apply(w, self.l1, self.l2, not self.proximal)
         if self.l1:  # proximal L1 alone: the value as a constant (the prox step does the work)
-            a = _as_array(w)
+            a = as_array(w)
             a = a if a.dtype == np.float64 else f32c(a)
             return Tensor(np.float32(self.l1 * _sums(a)[0]))
         return Tensor(np.zeros((), np.float32))

@@ -233,12 +233,9 @@ def barrier() -> None:
 
 
 def _buffer(x: Any, what: str) -> np.ndarray:
-    from ..tensor import Tensor
+    from .._coerce import array_data
 
-    arr = x.data if isinstance(x, Tensor) else x
-    if not isinstance(arr, np.ndarray):
-        raise TypeError(f"{what}: expected a Tensor or a numpy array, got {type(x).__name__}")
-    return arr
+    return array_data(x, what)
 
 
 def _mpi_op(op: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .. import _core
+from .._coerce import array_data
 from ..autograd import Function
 from ..tensor import Tensor
 from ._util import check_tensor, f32c
@@ -16,9 +17,7 @@ def _as_buffer(v: Any, name: str, c: int) -> Optional[np.ndarray]:
     """A running-statistics buffer as the float32 numpy array itself (updated in place), or None."""
     if v is None:
         return None
-    a = v.data if isinstance(v, Tensor) else v
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name}: expected a numpy array or Tensor, got {type(v).__name__}")
+    a = array_data(v, name)
     if a.shape != (c,):
         raise ValueError(f"{name}: expected shape ({c},), got {a.shape}")
     return a

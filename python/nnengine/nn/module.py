@@ -20,8 +20,9 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from .._coerce import as_array
 from ..autograd import Function
-from ..tensor import Tensor, _as_array
+from ..tensor import Tensor
 from .parameter import Parameter, charge_module
 
 _hook_ids = itertools.count()
@@ -138,7 +139,7 @@ class _BackwardHookState:
                 gin = res
         if not grad_input:
             return ()
-        return tuple(None if g is None else np.asarray(_as_array(g), np.float32) for g in gin)
+        return tuple(None if g is None else np.asarray(as_array(g), np.float32) for g in gin)
 
 
 class Module:
@@ -220,7 +221,7 @@ class Module:
         elif isinstance(value, Module):
             mods[name] = value
         elif name in bufs:
-            bufs[name] = value if value is None else np.asarray(_as_array(value))
+            bufs[name] = value if value is None else np.asarray(as_array(value))
         elif value is None and name in params:
             params[name] = None
         else:
@@ -251,7 +252,7 @@ class Module:
             >>> list(m.state_dict())
             ['steps']
         """
-        self._buffers[name] = None if value is None else np.asarray(_as_array(value))
+        self._buffers[name] = None if value is None else np.asarray(as_array(value))
         self.__dict__.pop(name, None)
         if not persistent:
             self._non_persistent.add(name)
@@ -622,7 +623,7 @@ class Module:
         for key, (m, name, kind) in own.items():
             if key not in state_dict:
                 continue
-            v = np.asarray(_as_array(state_dict[key]))
+            v = np.asarray(as_array(state_dict[key]))
             cur = m._parameters[name].data if kind == "param" else m._buffers[name]
             if cur is not None and v.shape != cur.shape:
                 raise ValueError(f"load_state_dict: '{key}' expected shape {cur.shape}, got {v.shape}")

@@ -19,8 +19,9 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
+from .._coerce import as_array
 from ..autograd import enable_grad, no_grad
-from ..tensor import Tensor, _as_array
+from ..tensor import Tensor
 from .optimizer import Optimizer, _storage, check_hyper
 
 
@@ -158,7 +159,7 @@ class LBFGS(Optimizer):
 
     def _gather_flat_grad(self) -> np.ndarray:
         views = [np.zeros(p.data.size, self._ft) if p.grad is None
-                 else np.asarray(_as_array(p.grad), dtype=self._ft).reshape(-1) for p in self._params]
+                 else np.asarray(as_array(p.grad), dtype=self._ft).reshape(-1) for p in self._params]
         return np.concatenate(views)
 
     def _add_grad(self, step_size: Any, update: np.ndarray) -> None:
@@ -190,12 +191,12 @@ class LBFGS(Optimizer):
                 return x
             if isinstance(x, (list, tuple)):
                 return [conv(e) for e in x]
-            a = np.array(_as_array(x), dtype=self._ft, copy=True)
+            a = np.array(as_array(x), dtype=self._ft, copy=True)
             return self._ft(a) if a.ndim == 0 else a
         if k in ("func_evals", "n_iter"):
-            return int(_as_array(v))
+            return int(as_array(v))
         if k == "prev_loss":
-            return None if v is None else float(_as_array(v))
+            return None if v is None else float(as_array(v))
         return conv(v)
 
     # ----------------------------------------------------------------- the step

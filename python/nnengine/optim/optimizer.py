@@ -23,10 +23,11 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 
 from .. import _core
+from .._coerce import as_array
 from ..autograd import enable_grad
 from ..nn.parameter import GradData
 from ..regularizers import L1L2
-from ..tensor import Tensor, _as_array
+from ..tensor import Tensor
 from . import _float64 as _optim64
 
 
@@ -96,7 +97,7 @@ def _grad(p: Tensor) -> np.ndarray:
     g = p.grad
     if type(g) in _GRAD_TYPES and g.dtype is p.data.dtype and g.shape == p.data.shape and g.flags.c_contiguous:
         return g  # the usual case, without the conversions below
-    g = np.ascontiguousarray(_as_array(g), dtype=p.data.dtype)
+    g = np.ascontiguousarray(as_array(g), dtype=p.data.dtype)
     if g.shape != p.data.shape:
         raise ValueError(f"grad: expected shape {p.data.shape} (the parameter's), got {g.shape}")
     return g
@@ -271,7 +272,7 @@ class Optimizer:
                 if con is not None:
                     out = con(p)
                     if out is not None and out is not p:
-                        p.data[...] = _as_array(out)
+                        p.data[...] = as_array(out)
         if weights:
             _core.optim_epilogue(weights, views, prox_t, kinds, max_values)
 
@@ -357,10 +358,10 @@ class Optimizer:
         """One loaded state entry: numbers for ``_scalar_state`` keys, float32 arrays of the parameter's
         shape otherwise (torch tensors are converted)."""
         if k in self._scalar_state:
-            return float(_as_array(v))
+            return float(as_array(v))
         if v is None:
             return None
-        a = np.array(_as_array(v), dtype=np.float32, order="C", copy=True)
+        a = np.array(as_array(v), dtype=np.float32, order="C", copy=True)
         if a.shape != p.data.shape:
             raise ValueError(f"state_dict: state '{k}' of parameter {idx} has shape {a.shape}, "
                              f"expected {p.data.shape}")

@@ -15,7 +15,8 @@ from typing import Any, Iterable, List, Optional, Union
 
 import numpy as np
 
-from ...tensor import Tensor, _as_array
+from ..._coerce import as_array
+from ...tensor import Tensor
 
 
 def _params(parameters: Union[Tensor, Iterable[Tensor]]) -> List[Tensor]:
@@ -29,7 +30,7 @@ def _grads(parameters: Union[Tensor, Iterable[Tensor]]) -> List[np.ndarray]:
             continue
         g = p.grad
         if not isinstance(g, np.ndarray) or g.dtype != np.float32 or not g.flags.writeable:
-            g = np.array(_as_array(g), dtype=np.float32)
+            g = np.array(as_array(g), dtype=np.float32)
             p.grad = g
         out.append(g)
     return out
@@ -58,7 +59,7 @@ def get_total_norm(tensors: Union[Tensor, Iterable[Any]], norm_type: float = 2.0
         >>> get_total_norm([ne.tensor([3.0]), ne.tensor([4.0])])
         tensor(5.)
     """
-    arrays = [_as_array(t) for t in ([tensors] if isinstance(tensors, (Tensor, np.ndarray)) else tensors)
+    arrays = [as_array(t) for t in ([tensors] if isinstance(tensors, (Tensor, np.ndarray)) else tensors)
               if t is not None]
     norm_type = float(norm_type)
     if not arrays:
@@ -87,7 +88,7 @@ def clip_grad_norm_(parameters: Union[Tensor, Iterable[Tensor]], max_norm: float
         (11.3137, 1.0)
     """
     if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
-        max_norm = float(_as_array(max_norm))
+        max_norm = float(as_array(max_norm))
     grads = _grads(parameters)
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
