@@ -137,7 +137,7 @@ NNE_BIND_FAMILY(optim) {
           for (size_t i = 0; i < g.segs.size(); ++i) g.segs[i].first = first[i] ? 1 : 0;
         }
         py::gil_scoped_release nogil;
-        (reference ? nne::sgd_step_reference : nne::optim_kernels().sgd_step)(g.segs.data(), g.segs.size(), a);
+        (reference ? nne::optim_step_sgd_reference : nne::optim_kernels().step_sgd)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("momentum_buffers") = py::none(),
       py::arg("first") = std::vector<int>(), py::arg("lr"), py::arg("momentum") = 0.0, py::arg("dampening") = 0.0,
@@ -166,7 +166,7 @@ NNE_BIND_FAMILY(optim) {
         a.lr = lr, a.beta1 = beta1, a.beta2 = beta2, a.eps = eps;
         a.weight_decay = weight_decay, a.amsgrad = amsgrad, a.decoupled = decoupled, a.maximize = maximize;
         py::gil_scoped_release nogil;
-        (reference ? nne::adam_step_reference : nne::optim_kernels().adam_step)(g.segs.data(), g.segs.size(), a);
+        (reference ? nne::optim_step_adam_reference : nne::optim_kernels().step_adam)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"),
       py::arg("max_exp_avg_sqs") = py::none(), py::arg("steps"), py::arg("lr"), py::arg("beta1") = 0.9,
@@ -188,7 +188,8 @@ NNE_BIND_FAMILY(optim) {
         a.lr = lr, a.alpha = alpha, a.eps = eps, a.weight_decay = weight_decay;
         a.momentum = momentum, a.centered = centered, a.maximize = maximize;
         py::gil_scoped_release nogil;
-        (reference ? nne::rmsprop_step_reference : nne::optim_kernels().rmsprop_step)(g.segs.data(), g.segs.size(), a);
+        (reference ? nne::optim_step_rmsprop_reference
+                   : nne::optim_kernels().step_rmsprop)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("square_avgs"), py::arg("momentum_buffers") = py::none(),
       py::arg("grad_avgs") = py::none(), py::arg("lr"), py::arg("alpha") = 0.99, py::arg("eps") = 1e-8,
@@ -208,7 +209,8 @@ NNE_BIND_FAMILY(optim) {
         nne::AdagradArgs a;
         a.weight_decay = weight_decay, a.eps = eps, a.maximize = maximize;
         py::gil_scoped_release nogil;
-        (reference ? nne::adagrad_step_reference : nne::optim_kernels().adagrad_step)(g.segs.data(), g.segs.size(), a);
+        (reference ? nne::optim_step_adagrad_reference
+                   : nne::optim_kernels().step_adagrad)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("state_sums"), py::arg("steps"), py::arg("lr"),
       py::arg("lr_decay") = 0.0, py::arg("weight_decay") = 0.0, py::arg("eps") = 1e-10, py::arg("maximize") = false,
@@ -226,7 +228,8 @@ NNE_BIND_FAMILY(optim) {
         nne::AdadeltaArgs a;
         a.lr = lr, a.rho = rho, a.eps = eps, a.weight_decay = weight_decay, a.maximize = maximize;
         py::gil_scoped_release nogil;
-        (reference ? nne::adadelta_step_reference : nne::optim_kernels().adadelta_step)(g.segs.data(), g.segs.size(), a);
+        (reference ? nne::optim_step_adadelta_reference
+                   : nne::optim_kernels().step_adadelta)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("square_avgs"), py::arg("acc_deltas"), py::arg("lr") = 1.0,
       py::arg("rho") = 0.9, py::arg("eps") = 1e-6, py::arg("weight_decay") = 0.0, py::arg("maximize") = false,
@@ -246,7 +249,8 @@ NNE_BIND_FAMILY(optim) {
         nne::AdamaxArgs a;
         a.beta1 = beta1, a.beta2 = beta2, a.eps = eps, a.weight_decay = weight_decay, a.maximize = maximize;
         py::gil_scoped_release nogil;
-        (reference ? nne::adamax_step_reference : nne::optim_kernels().adamax_step)(g.segs.data(), g.segs.size(), a);
+        (reference ? nne::optim_step_adamax_reference
+                   : nne::optim_kernels().step_adamax)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_infs"), py::arg("steps"), py::arg("lr"),
       py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0,
@@ -278,7 +282,8 @@ NNE_BIND_FAMILY(optim) {
         a.lr = lr, a.beta1 = beta1, a.beta2 = beta2, a.eps = eps, a.weight_decay = weight_decay;
         a.decoupled = decoupled, a.maximize = maximize;
         py::gil_scoped_release nogil;
-        (reference ? nne::nadam_step_reference : nne::optim_kernels().nadam_step)(g.segs.data(), g.segs.size(), a);
+        (reference ? nne::optim_step_nadam_reference
+                   : nne::optim_kernels().step_nadam)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"), py::arg("steps"),
       py::arg("mu_products"), py::arg("lr"), py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8,
@@ -312,7 +317,8 @@ NNE_BIND_FAMILY(optim) {
         a.lr = lr, a.beta1 = beta1, a.beta2 = beta2, a.eps = eps, a.weight_decay = weight_decay;
         a.decoupled = decoupled, a.maximize = maximize;
         py::gil_scoped_release nogil;
-        (reference ? nne::radam_step_reference : nne::optim_kernels().radam_step)(g.segs.data(), g.segs.size(), a);
+        (reference ? nne::optim_step_radam_reference
+                   : nne::optim_kernels().step_radam)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"), py::arg("steps"),
       py::arg("lr"), py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8,
@@ -340,7 +346,8 @@ NNE_BIND_FAMILY(optim) {
         double sums[2];
         {
           py::gil_scoped_release nogil;
-          (reference ? nne::penalty_sums_reference : nne::optim_epilogue_kernels().penalty_sums)(a.data(), a.size(), sums);
+          (reference ? nne::penalty_sums_reference
+                     : nne::optim_epilogue_kernels().penalty_sums)(a.data(), a.size(), sums);
         }
         return py::make_tuple(sums[0], sums[1]);
       },

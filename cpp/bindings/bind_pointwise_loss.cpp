@@ -103,7 +103,8 @@ NNE_BIND_FAMILY(pointwise_loss) {
     const int64_t n = x.size();
     {
       py::gil_scoped_release nogil;
-      (reference ? nne::mse_forward_reference : nne::pointwise_loss_kernels().mse_forward)(po, px, pyv, n);
+      (reference ? nne::pointwise_loss_forward_mse_reference
+                 : nne::pointwise_loss_kernels().forward_mse)(po, px, pyv, n);
     }
     return out;
   }, py::arg("input"), py::arg("target"), py::arg("reference") = false,
@@ -119,7 +120,8 @@ NNE_BIND_FAMILY(pointwise_loss) {
     const int64_t n = x.size(), gn = g.size() == 1 ? 1 : n;
     {
       py::gil_scoped_release nogil;
-      (reference ? nne::mse_backward_reference : nne::pointwise_loss_kernels().mse_backward)(pd, px, pyv, pg, gn, n);
+      (reference ? nne::pointwise_loss_backward_mse_reference
+                 : nne::pointwise_loss_kernels().backward_mse)(pd, px, pyv, pg, gn, n);
     }
     return dx;
   }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("reference") = false,
@@ -133,7 +135,7 @@ NNE_BIND_FAMILY(pointwise_loss) {
     float* po = out.mutable_data();
     {
       py::gil_scoped_release nogil;
-      (reference ? nne::bce_forward_reference : nne::pointwise_loss_kernels().bce_forward)(po, o.a);
+      (reference ? nne::pointwise_loss_forward_bce_reference : nne::pointwise_loss_kernels().forward_bce)(po, o.a);
     }
     return out;
   }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("pos_weight") = py::none(),
@@ -153,7 +155,8 @@ NNE_BIND_FAMILY(pointwise_loss) {
     const int64_t gn = g.size() == 1 ? 1 : o.a.n;
     {
       py::gil_scoped_release nogil;
-      (reference ? nne::bce_backward_reference : nne::pointwise_loss_kernels().bce_backward)(pd, pt, pg, gn, o.a);
+      (reference ? nne::pointwise_loss_backward_bce_reference
+                 : nne::pointwise_loss_kernels().backward_bce)(pd, pt, pg, gn, o.a);
     }
     return py::make_tuple(dx, dt);
   }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("weight") = py::none(),

@@ -147,8 +147,8 @@ NNE_BIND_FAMILY(softmax) {
     const int64_t* pt = o.t.data();
     {
       py::gil_scoped_release nogil;
-      (reference ? nne::nll_forward_reference : nne::softmax_kernels().forward_nll)(pl, pw, px, pt, wt, o.s,
-                                                                                     ignore_index);
+      (reference ? nne::softmax_forward_nll_reference
+                 : nne::softmax_kernels().forward_nll)(pl, pw, px, pt, wt, o.s, ignore_index);
     }
     return py::make_tuple(loss, row_w);
   }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
@@ -169,8 +169,8 @@ NNE_BIND_FAMILY(softmax) {
     const int64_t gn = g.size() == 1 ? 1 : rows;
     {
       py::gil_scoped_release nogil;
-      (reference ? nne::nll_backward_reference : nne::softmax_kernels().backward_nll)(pd, pt, wt, pg, gn, o.s,
-                                                                                       ignore_index);
+      (reference ? nne::softmax_backward_nll_reference
+                 : nne::softmax_kernels().backward_nll)(pd, pt, wt, pg, gn, o.s, ignore_index);
     }
     return dx;
   }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("weight") = py::none(),

@@ -86,7 +86,7 @@ void run_group(const OptimSegment* segs, int64_t nseg, const Op& op) {
   });
 }
 
-void sgd_step(const OptimSegment* segs, int64_t nseg, const SgdArgs& a) {
+void step_sgd(const OptimSegment* segs, int64_t nseg, const SgdArgs& a) {
   const VecF neg_lr = f(-a.lr), wd = f(a.weight_decay), mom = f(a.momentum), damp1 = f(1.0 - a.dampening);
   const bool use_wd = a.weight_decay != 0, use_mom = a.momentum != 0;
   run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* g, float* buf, float*, float*) {
@@ -102,7 +102,7 @@ void sgd_step(const OptimSegment* segs, int64_t nseg, const SgdArgs& a) {
   });
 }
 
-void adam_step(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
+void step_adam(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
   const VecF wd = f(a.weight_decay), decay = f(1.0 - a.lr * a.weight_decay), b2 = f(a.beta2),
              b2c = f(1.0 - a.beta2), eps = f(a.eps);
   const Lerp lerp(1.0 - a.beta1);
@@ -129,7 +129,7 @@ void adam_step(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
   });
 }
 
-void rmsprop_step(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a) {
+void step_rmsprop(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a) {
   const VecF wd = f(a.weight_decay), al = f(a.alpha), alc = f(1.0 - a.alpha), eps = f(a.eps), mom = f(a.momentum),
              neg_lr = f(-a.lr);
   const Lerp lerp(1.0 - a.alpha);
@@ -159,7 +159,7 @@ void rmsprop_step(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a) 
   });
 }
 
-void adagrad_step(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a) {
+void step_adagrad(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a) {
   const VecF wd = f(a.weight_decay), eps = f(a.eps);
   const bool use_wd = a.weight_decay != 0;
   run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* sum, float*, float*) {
@@ -172,7 +172,7 @@ void adagrad_step(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a) 
   });
 }
 
-void adadelta_step(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a) {
+void step_adadelta(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a) {
   const VecF wd = f(a.weight_decay), rho = f(a.rho), rhoc = f(1.0 - a.rho), eps = f(a.eps), neg_lr = f(-a.lr);
   const bool use_wd = a.weight_decay != 0;
   run_group(segs, nseg, [&](const OptimSegment&, float* p, const float* gp, float* sq, float* acc, float*) {
@@ -189,7 +189,7 @@ void adadelta_step(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a
   });
 }
 
-void adamax_step(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a) {
+void step_adamax(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a) {
   const VecF wd = f(a.weight_decay), b2 = f(a.beta2), eps = f(a.eps);
   const Lerp lerp(1.0 - a.beta1);
   const bool use_wd = a.weight_decay != 0;
@@ -231,7 +231,7 @@ struct MomentsHead {
   }
 };
 
-void nadam_step(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
+void step_nadam(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
   const MomentsHead head(a);
   const VecF eps = f(a.eps);
   run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* m, float* v, float*) {
@@ -243,7 +243,7 @@ void nadam_step(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
   });
 }
 
-void radam_step(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
+void step_radam(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
   const MomentsHead head(a);
   const VecF eps = f(a.eps), lr = f(a.lr), one = vset1(1.f);
   run_group(segs, nseg, [&](const OptimSegment& sg, float* p, const float* gp, float* m, float* v, float*) {
@@ -260,8 +260,8 @@ void radam_step(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
 
 }  // namespace
 
-extern const OptimKernels optim = {&sgd_step,      &adam_step,   &rmsprop_step, &adagrad_step,
-                                   &adadelta_step, &adamax_step, &nadam_step,   &radam_step};
+extern const OptimKernels optim = {&step_sgd,      &step_adam,   &step_rmsprop, &step_adagrad,
+                                   &step_adadelta, &step_adamax, &step_nadam,   &step_radam};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -91,25 +91,25 @@ struct NadamArgs {
 };
 
 struct OptimKernels {
-  void (*sgd_step)(const OptimSegment* segs, int64_t nseg, const SgdArgs& a);
-  void (*adam_step)(const OptimSegment* segs, int64_t nseg, const AdamArgs& a);
-  void (*rmsprop_step)(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a);
-  void (*adagrad_step)(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a);
-  void (*adadelta_step)(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a);
-  void (*adamax_step)(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a);
-  void (*nadam_step)(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
-  void (*radam_step)(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
+  void (*step_sgd)(const OptimSegment* segs, int64_t nseg, const SgdArgs& a);
+  void (*step_adam)(const OptimSegment* segs, int64_t nseg, const AdamArgs& a);
+  void (*step_rmsprop)(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a);
+  void (*step_adagrad)(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a);
+  void (*step_adadelta)(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a);
+  void (*step_adamax)(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a);
+  void (*step_nadam)(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
+  void (*step_radam)(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
 };
 
 // Scalar reference twins (cpp/reference/optim_ref.cpp): the same formulas, one element at a time.
-void sgd_step_reference(const OptimSegment* segs, int64_t nseg, const SgdArgs& a);
-void adam_step_reference(const OptimSegment* segs, int64_t nseg, const AdamArgs& a);
-void rmsprop_step_reference(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a);
-void adagrad_step_reference(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a);
-void adadelta_step_reference(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a);
-void adamax_step_reference(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a);
-void nadam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
-void radam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
+void optim_step_sgd_reference(const OptimSegment* segs, int64_t nseg, const SgdArgs& a);
+void optim_step_adam_reference(const OptimSegment* segs, int64_t nseg, const AdamArgs& a);
+void optim_step_rmsprop_reference(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a);
+void optim_step_adagrad_reference(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a);
+void optim_step_adadelta_reference(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a);
+void optim_step_adamax_reference(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a);
+void optim_step_nadam_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
+void optim_step_radam_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a);
 
 // Elements per parallel chunk: below 2x this a group is updated on one thread.
 constexpr int64_t kOptimGrain = 1 << 15;

@@ -84,9 +84,9 @@ void pl_backward(float* dx, const float* x, const float* y, const float* g, int6
   backward_k<kLossSmoothL1>(dx, x, y, g, g_n, n, p.beta);
 }
 
-void mse_forward(float* out, const float* x, const float* y, int64_t n) { forward_k<kMse>(out, x, y, n, 0.f); }
+void forward_mse(float* out, const float* x, const float* y, int64_t n) { forward_k<kMse>(out, x, y, n, 0.f); }
 
-void mse_backward(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n) {
+void backward_mse(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n) {
   backward_k<kMse>(dx, x, y, g, g_n, n, 0.f);
 }
 
@@ -95,7 +95,7 @@ inline float clamp_min(float v, float lo) { return v < lo ? lo : v; }  // NaN ke
 inline float clamp_log(float v) { return clamp_min(v, -100.f); }
 inline float log_sigmoid(float z) { return std::fmin(z, 0.f) - std::log1p(std::exp(-std::fabs(z))); }
 
-void bce_forward(float* out, const BceArgs& a) {
+void forward_bce(float* out, const BceArgs& a) {
   parallel_for(0, a.n, kGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const float x = a.x[i], t = a.t[i];
@@ -111,7 +111,7 @@ void bce_forward(float* out, const BceArgs& a) {
   });
 }
 
-void bce_backward(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a) {
+void backward_bce(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a) {
   parallel_for(0, a.n, kGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const float x = a.x[i], t = a.t[i];
@@ -139,8 +139,8 @@ void bce_backward(float* dx, float* dt, const float* g, int64_t g_n, const BceAr
 
 }  // namespace
 
-extern const PointLossKernels pointwise_loss = {&pl_forward, &pl_backward, &mse_forward, &mse_backward,
-                                              &bce_forward, &bce_backward};
+extern const PointLossKernels pointwise_loss = {&pl_forward, &pl_backward, &forward_mse, &backward_mse,
+                                              &forward_bce, &backward_bce};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

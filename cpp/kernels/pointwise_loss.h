@@ -7,8 +7,8 @@
 // Flat arrays of n floats; out may alias x or y, dx may alias g when g_n == n. Reductions belong to the caller.
 //
 // Squared error (mse), numpy's float32 order (d = x - y rounded, then each product rounded):
-//   mse_forward(out, x, y, n):             out[i] = d * d
-//   mse_backward(dx, x, y, g, g_n, n):     dx[i] = 2 * t with t = g[g_n == 1 ? 0 : i] * d (= t + t: doubling is
+//   forward_mse(out, x, y, n):             out[i] = d * d
+//   backward_mse(dx, x, y, g, g_n, n):     dx[i] = 2 * t with t = g[g_n == 1 ? 0 : i] * d (= t + t: doubling is
 //                                          exact); the target's gradient is -dx. Aliasing as above.
 //
 // Binary cross-entropy (torch 2.x CPU formulas; x = probabilities p, or logits z with logits = true;
@@ -19,7 +19,7 @@
 //                loss = w * ((1 - t) z - lw * ls(z))
 //                dz = g * w * (pw ? (pw t + 1 - t) sigmoid(z) - pw t : sigmoid(z) - t)
 //                dt = g * w * (pw ? ls(-z) - pw ls(z) : -z)
-// bce_backward writes dt only when dt is not null; g holds g_n (1 or n) values.
+// backward_bce writes dt only when dt is not null; g holds g_n (1 or n) values.
 #pragma once
 
 #include <cstdint>
@@ -48,21 +48,22 @@ struct PointLossKernels {
   void (*forward)(float* out, const float* x, const float* y, int64_t n, PointLossParams p);
   void (*backward)(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n,
                    PointLossParams p);
-  void (*mse_forward)(float* out, const float* x, const float* y, int64_t n);
-  void (*mse_backward)(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n);
-  void (*bce_forward)(float* out, const BceArgs& a);
-  void (*bce_backward)(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);
+  void (*forward_mse)(float* out, const float* x, const float* y, int64_t n);
+  void (*backward_mse)(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n);
+  void (*forward_bce)(float* out, const BceArgs& a);
+  void (*backward_bce)(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);
 };
 
 void pointwise_loss_forward_reference(float* out, const float* x, const float* y, int64_t n, PointLossParams p);
 void pointwise_loss_backward_reference(float* dx, const float* x, const float* y, const float* g, int64_t g_n,
                                        int64_t n, PointLossParams p);
 
-void mse_forward_reference(float* out, const float* x, const float* y, int64_t n);
-void mse_backward_reference(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n);
+void pointwise_loss_forward_mse_reference(float* out, const float* x, const float* y, int64_t n);
+void pointwise_loss_backward_mse_reference(float* dx, const float* x, const float* y, const float* g, int64_t g_n,
+                                           int64_t n);
 
-void bce_forward_reference(float* out, const BceArgs& a);
-void bce_backward_reference(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);
+void pointwise_loss_forward_bce_reference(float* out, const BceArgs& a);
+void pointwise_loss_backward_bce_reference(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);
 
 }  // namespace nne
 

@@ -43,10 +43,10 @@ struct SoftmaxKernels {
 };
 
 void softmax_forward_reference(float* y, const float* x, AxisShape s, bool log);
-void nll_forward_reference(float* loss, float* row_w, const float* x, const int64_t* target, const float* weight,
-                           AxisShape s, int64_t ignore_index);
-void nll_backward_reference(float* dx, const int64_t* target, const float* weight, const float* g, int64_t g_n,
-                            AxisShape s, int64_t ignore_index);
+void softmax_forward_nll_reference(float* loss, float* row_w, const float* x, const int64_t* target,
+                                   const float* weight, AxisShape s, int64_t ignore_index);
+void softmax_backward_nll_reference(float* dx, const int64_t* target, const float* weight, const float* g,
+                                    int64_t g_n, AxisShape s, int64_t ignore_index);
 
 }  // namespace nne
 

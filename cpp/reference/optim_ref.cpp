@@ -21,7 +21,7 @@ inline float grad_of(const OptimSegment& sg, int64_t i, bool maximize, double wd
 
 }  // namespace
 
-void sgd_step_reference(const OptimSegment* segs, int64_t nseg, const SgdArgs& a) {
+void optim_step_sgd_reference(const OptimSegment* segs, int64_t nseg, const SgdArgs& a) {
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
@@ -36,7 +36,7 @@ void sgd_step_reference(const OptimSegment* segs, int64_t nseg, const SgdArgs& a
   }
 }
 
-void adam_step_reference(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
+void optim_step_adam_reference(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
@@ -57,7 +57,7 @@ void adam_step_reference(const OptimSegment* segs, int64_t nseg, const AdamArgs&
   }
 }
 
-void rmsprop_step_reference(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a) {
+void optim_step_rmsprop_reference(const OptimSegment* segs, int64_t nseg, const RmspropArgs& a) {
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
@@ -84,7 +84,7 @@ void rmsprop_step_reference(const OptimSegment* segs, int64_t nseg, const Rmspro
   }
 }
 
-void adagrad_step_reference(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a) {
+void optim_step_adagrad_reference(const OptimSegment* segs, int64_t nseg, const AdagradArgs& a) {
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
@@ -96,7 +96,7 @@ void adagrad_step_reference(const OptimSegment* segs, int64_t nseg, const Adagra
   }
 }
 
-void adadelta_step_reference(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a) {
+void optim_step_adadelta_reference(const OptimSegment* segs, int64_t nseg, const AdadeltaArgs& a) {
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
@@ -111,7 +111,7 @@ void adadelta_step_reference(const OptimSegment* segs, int64_t nseg, const Adade
   }
 }
 
-void adamax_step_reference(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a) {
+void optim_step_adamax_reference(const OptimSegment* segs, int64_t nseg, const AdamaxArgs& a) {
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
@@ -140,7 +140,7 @@ inline float moments(const OptimSegment& sg, int64_t i, const NadamArgs& a, floa
 
 }  // namespace
 
-void nadam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
+void optim_step_nadam_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {
@@ -153,7 +153,7 @@ void nadam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArg
   }
 }
 
-void radam_step_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
+void optim_step_radam_reference(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
   for (int64_t s = 0; s < nseg; ++s) {
     const OptimSegment& sg = segs[s];
     for (int64_t i = 0; i < sg.n; ++i) {

@@ -25,14 +25,15 @@ void pointwise_loss_backward_reference(float* dx, const float* x, const float* y
   }
 }
 
-void mse_forward_reference(float* out, const float* x, const float* y, int64_t n) {
+void pointwise_loss_forward_mse_reference(float* out, const float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const double d = static_cast<double>(x[i]) - y[i];
     out[i] = static_cast<float>(d * d);
   }
 }
 
-void mse_backward_reference(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n) {
+void pointwise_loss_backward_mse_reference(float* dx, const float* x, const float* y, const float* g, int64_t g_n,
+                                           int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const double d = static_cast<double>(x[i]) - y[i];
     dx[i] = static_cast<float>(2.0 * (d * g[g_n == 1 ? 0 : i]));
@@ -50,7 +51,7 @@ inline double log_sigmoid(double z) { return std::fmin(z, 0.0) - std::log1p(std:
 
 }  // namespace
 
-void bce_forward_reference(float* out, const BceArgs& a) {
+void pointwise_loss_forward_bce_reference(float* out, const BceArgs& a) {
   for (int64_t i = 0; i < a.n; ++i) {
     const double x = a.x[i], t = a.t[i];
     double l;
@@ -62,7 +63,7 @@ void bce_forward_reference(float* out, const BceArgs& a) {
   }
 }
 
-void bce_backward_reference(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a) {
+void pointwise_loss_backward_bce_reference(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a) {
   for (int64_t i = 0; i < a.n; ++i) {
     const double x = a.x[i], t = a.t[i];
     const double gw = double(g[g_n == 1 ? 0 : i]) * (a.w ? a.w[i] : 1.0);

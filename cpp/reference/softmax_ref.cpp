@@ -26,8 +26,8 @@ void softmax_forward_reference(float* y, const float* x, AxisShape s, bool log) 
 // ---- NLL: the formulas of softmax_loss.h, one row at a time ------------------------------------
 namespace nne {
 
-void nll_forward_reference(float* loss, float* row_w, const float* x, const int64_t* target, const float* weight,
-                           AxisShape s, int64_t ignore_index) {
+void softmax_forward_nll_reference(float* loss, float* row_w, const float* x, const int64_t* target,
+                                   const float* weight, AxisShape s, int64_t ignore_index) {
   for (int64_t r = 0; r < s.outer * s.inner; ++r) {
     const int64_t o = r / s.inner, i = r % s.inner, t = target[r];
     const bool skip = t == ignore_index;
@@ -37,8 +37,8 @@ void nll_forward_reference(float* loss, float* row_w, const float* x, const int6
   }
 }
 
-void nll_backward_reference(float* dx, const int64_t* target, const float* weight, const float* g, int64_t g_n,
-                            AxisShape s, int64_t ignore_index) {
+void softmax_backward_nll_reference(float* dx, const int64_t* target, const float* weight, const float* g,
+                                    int64_t g_n, AxisShape s, int64_t ignore_index) {
   for (int64_t k = 0; k < s.outer * s.n * s.inner; ++k) dx[k] = 0.f;
   for (int64_t r = 0; r < s.outer * s.inner; ++r) {
     const int64_t o = r / s.inner, i = r % s.inner, t = target[r];
