@@ -42,6 +42,12 @@ def _axes(a: np.ndarray, axis: Axis) -> Tuple[int, ...]:
     return ax
 
 
+def _norms(a: np.ndarray, axis: Axis) -> np.ndarray:
+    """The L2 norms of ``a`` over the constraint's axes (kept as size-1 dims): the numpy path of MaxNorm and
+    UnitNorm."""
+    return np.sqrt(np.sum(np.square(a), axis=_axes(a, axis), keepdims=True))
+
+
 def _view(a: np.ndarray, axes: Tuple[int, ...]) -> Optional[View]:
     """``(outer, red, inner)`` of ``a`` when the reduced axes are adjacent (None otherwise)."""
     if a.ndim == 0:
@@ -119,7 +125,7 @@ class MaxNorm(Constraint):
         a = array_data(w)
         if _run_native(self, a):
             return w
-        norms = np.sqrt(np.sum(np.square(a), axis=_axes(a, self.axis), keepdims=True))
+        norms = _norms(a, self.axis)
         desired = np.clip(norms, 0, self.max_value)
         a *= (desired / (np.float32(EPSILON) + norms)).astype(a.dtype, copy=False)
         return w
@@ -184,7 +190,7 @@ class UnitNorm(Constraint):
         a = array_data(w)
         if _run_native(self, a):
             return w
-        norms = np.sqrt(np.sum(np.square(a), axis=_axes(a, self.axis), keepdims=True))
+        norms = _norms(a, self.axis)
         a /= np.float32(EPSILON) + norms
         return w
 

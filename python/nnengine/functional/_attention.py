@@ -13,7 +13,7 @@ from ..autograd import Function
 from ..random import seed_int
 from ..tensor import Tensor
 from ._dropout import DropoutFn
-from ._util import check_tensor, f32c
+from ._util import check_tensor, f32c, probability
 
 _SEED = 11  # position of the seed among AttentionFn.apply's arguments
 
@@ -81,12 +81,6 @@ def float_mask(mask: Any, name: str, true_means_masked: bool) -> Optional[np.nda
 def default_scale(head_dim: int) -> float:
     """1/sqrt(head_dim); 1 for an empty head (its scores are 0 whatever the scale)."""
     return 1.0 / math.sqrt(head_dim) if head_dim > 0 else 1.0
-
-
-def check_dropout(p: Any, name: str = "dropout_p") -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: expected a probability in [0, 1], got {p!r}")
-    return float(p)
 
 
 def attention(
@@ -181,7 +175,7 @@ def scaled_dot_product_attention(
         raise ValueError(f"key: expected last dimension {q.shape[-1]} (query's), got shape {k.shape}")
     if v.shape[-2] != k.shape[-2]:
         raise ValueError(f"value: expected {k.shape[-2]} positions (key's), got shape {v.shape}")
-    p = check_dropout(dropout_p)
+    p = probability(dropout_p, "dropout_p")
     if not isinstance(is_causal, (bool, np.bool_)):
         raise TypeError(f"is_causal: expected a bool, got {type(is_causal).__name__}")
     if is_causal and attn_mask is not None:

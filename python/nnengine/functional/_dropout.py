@@ -3,7 +3,7 @@ element index, so backward regenerates it instead of storing it."""
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from .. import _core
 from ..autograd import Function
 from ..random import seed_int
 from ..tensor import Tensor
-from ._util import check_tensor, f32c
+from ._util import check_tensor, f32c, probability
 
 
 class DropoutFn(Function):
@@ -41,6 +41,16 @@ def dropout_mask(shape: Tuple[int, ...], p: float) -> np.ndarray:
     return _core.dropout_forward(np.ones(shape, np.float32), float(p), seed_int()) != 0
 
 
+def no_mask(x: Tensor, p: float, training: bool) -> Optional[Tensor]:
+    """The result of a dropout that draws no mask (in eval mode or at p = 0: ``x``; at p = 1: zeros), else
+    None: shared by element and channel dropout."""
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    return None
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by 1/(1-p)
     (identity when not training). The mask comes from ``ne.manual_seed``'s generator.
@@ -51,10 +61,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         ([0.0, 2.0], tensor([1., 1.]))
     """
     x = check_tensor(input, "input")
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
-    if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        return x * 0.0
-    return DropoutFn.apply(x, float(p), seed_int())
+    p = probability(p)
+    y = no_mask(x, p, training)
+    return y if y is not None else DropoutFn.apply(x, p, seed_int())

@@ -9,7 +9,8 @@ from .. import _core
 from ..autograd import Function
 from ..random import seed_int
 from ..tensor import Tensor
-from ._util import check_tensor, f32c
+from ._dropout import no_mask
+from ._util import check_tensor, f32c, probability
 
 
 class Dropout2dFn(Function):
@@ -30,14 +31,12 @@ class Dropout2dFn(Function):
 def _channel_dropout(input: Tensor, p: float, training: bool, ndims: Tuple[int, ...], name: str,
                      batch_ndim: int) -> Tensor:
     x = check_tensor(input, "input", ndim=ndims)
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
-    if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        return x * 0.0
+    p = probability(p)
+    y = no_mask(x, p, training)
+    if y is not None:
+        return y
     planes = x.shape[0] * x.shape[1] if x.ndim >= batch_ndim else x.shape[0]
-    return Dropout2dFn.apply(x, int(planes), float(p), seed_int())
+    return Dropout2dFn.apply(x, int(planes), p, seed_int())
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -95,6 +95,13 @@ def pair(v: Any, name: str) -> Tuple[int, int]:
     return t
 
 
+def probability(p: Any, name: str = "p") -> float:
+    """``p`` (an int or float in [0, 1], not a bool) as a float; ValueError naming ``name`` otherwise."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: expected a probability in [0, 1], got {p!r}")
+    return float(p)
+
+
 def positive_int(v: Any, name: str) -> int:
     """``v`` (an int or numpy integer, not a bool) >= 1 as an int; ValueError naming ``name`` otherwise."""
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:

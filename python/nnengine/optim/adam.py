@@ -35,6 +35,23 @@ def check_betas(group: Dict[str, Any]) -> None:
     check_hyper("betas[1]", betas[1], 0.0, 1.0, high_open=True, what="beta parameter at index 1")
 
 
+def check_adam_group(group: Dict[str, Any]) -> None:
+    """Validate the hyper-parameters every Adam-family optimizer shares (Adam, AdamW, Adamax, NAdam, RAdam):
+    ``lr``, ``eps``, ``betas`` (see :func:`check_betas`) and ``weight_decay``, with torch's messages.
+
+    Example:
+        >>> check_adam_group({"lr": 1e-3, "eps": 1e-8, "betas": (0.9, 0.999), "weight_decay": 0.0})
+        >>> check_adam_group({"lr": -1.0, "eps": 1e-8, "betas": (0.9, 0.999), "weight_decay": 0.0})
+        Traceback (most recent call last):
+            ...
+        ValueError: Invalid learning rate: -1.0 (lr must be >= 0.0)
+    """
+    check_hyper("lr", group["lr"], what="learning rate")
+    check_hyper("eps", group["eps"], what="epsilon value")
+    check_betas(group)
+    check_hyper("weight_decay", group["weight_decay"], what="weight_decay value")
+
+
 class Adam(Optimizer):
     """PyTorch's Adam: ``g += wd*p``; ``m += (1-b1)(g-m)``; ``v = b2 v + (1-b2) g^2``;
     ``p -= lr/(1-b1^t) * m / (sqrt(v_or_max_v)/sqrt(1-b2^t) + eps)``. State per parameter: ``step``,
@@ -57,10 +74,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: Dict[str, Any]) -> None:
-        check_hyper("lr", group["lr"], what="learning rate")
-        check_hyper("eps", group["eps"], what="epsilon value")
-        check_betas(group)
-        check_hyper("weight_decay", group["weight_decay"], what="weight_decay value")
+        check_adam_group(group)
 
     def _update_group(self, group: Dict[str, Any]) -> None:
         items = self._with_grads(group)

@@ -13,8 +13,8 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from .adam import check_betas
-from .optimizer import Optimizer, check_hyper
+from .adam import check_adam_group
+from .optimizer import Optimizer
 
 
 class Adamax(Optimizer):
@@ -36,10 +36,7 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: Dict[str, Any]) -> None:
-        check_hyper("lr", group["lr"], what="learning rate")
-        check_hyper("eps", group["eps"], what="epsilon value")
-        check_betas(group)
-        check_hyper("weight_decay", group["weight_decay"], what="weight_decay value")
+        check_adam_group(group)
 
     def _update_group(self, group: Dict[str, Any]) -> None:
         items = self._with_grads(group)

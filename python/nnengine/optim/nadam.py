@@ -14,16 +14,13 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from .adam import check_betas
+from .adam import check_adam_group
 from .optimizer import Optimizer, check_hyper
 
 
 class _AdamFamily(Optimizer):
     def _validate_group(self, group: Dict[str, Any]) -> None:
-        check_hyper("lr", group["lr"], what="learning rate")
-        check_hyper("eps", group["eps"], what="epsilon value")
-        check_betas(group)
-        check_hyper("weight_decay", group["weight_decay"], what="weight_decay value")
+        check_adam_group(group)
 
     def _moments(self, group: Dict[str, Any], extra: Dict[str, Any]):
         items = self._with_grads(group)

@@ -11,12 +11,11 @@ from ..._coerce import data_or_self
 from ...functional._attention import (
     attention,
     attention_composite,
-    check_dropout,
     default_scale,
     float_mask,
     mask_needs_grad,
 )
-from ...functional._util import check_tensor
+from ...functional._util import check_tensor, probability
 from ...tensor import Tensor, cat
 from .. import init
 from ..module import Module, check_factory_kwargs
@@ -69,7 +68,7 @@ class MultiheadAttention(Module):
         self.num_heads = _check_size(num_heads, "num_heads")
         if E < 1 or self.num_heads < 1:
             raise ValueError(f"embed_dim, num_heads: expected positive ints, got {embed_dim} and {num_heads}")
-        self.dropout = check_dropout(dropout, "dropout")
+        self.dropout = probability(dropout, "dropout")
         self.batch_first = bool(batch_first)
         self.head_dim = E // self.num_heads
         if self.head_dim * self.num_heads != E:

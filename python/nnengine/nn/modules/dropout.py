@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import functional as F
+from ...functional._util import probability
 from ...tensor import Tensor
 from ..module import Module
 
@@ -18,9 +19,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
-        self.p = float(p)
+        self.p = probability(p)
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:

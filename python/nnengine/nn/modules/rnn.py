@@ -15,7 +15,7 @@ import numpy as np
 from ... import _core
 from ..._tape import will_record
 from ...functional import _rnn as R
-from ...functional._util import check_tensor, f32c, positive_int
+from ...functional._util import check_tensor, f32c, positive_int, probability
 from ...tensor import Tensor
 from .. import init
 from ..module import Module, check_factory_kwargs
@@ -75,8 +75,7 @@ class RNNBase(Module):
         self.input_size = positive_int(input_size, "input_size")
         self.hidden_size = positive_int(hidden_size, "hidden_size")
         self.num_layers = positive_int(num_layers, "num_layers")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"dropout: expected a probability in [0, 1], got {dropout!r}")
+        probability(dropout, "dropout")
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
