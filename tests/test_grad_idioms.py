@@ -148,3 +148,31 @@ def test_gradient_types_and_errors():
     np.testing.assert_array_equal(w.grad, [4.0, 8.0])
     t = ne.ones(2) * 3  # an op output keeps a plain array: nothing added on the hot path
     assert type(t.data) is np.ndarray
+
+
+def test_tensor_methods_on_grad_and_data_read_like_torch():
+    """Reading a gradient the torch way: ``.numpy()``, ``.cpu()``, ``.clone()``, ``.size()``, ``.view(-1)``
+    (flattening all gradients), ``.dim()``, ``.numel()``, ``.pow(2).sum()``, and torch's Bessel-corrected
+    ``std()``/``var()`` (numpy's population formulas would give silently different numbers)."""
+    m, tm, x, y = _pair(3)
+    _backward(m, tm, x, y)
+    for p, tp in zip(m.parameters(), tm.parameters()):
+        for a, b in ((p.grad, tp.grad), (p.data, tp.data)):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(a.cpu().numpy(), b.cpu().numpy(), rtol=1e-5, atol=1e-6)
+            assert tuple(a.size()) == tuple(b.size()) and a.size(-1) == b.size(-1) and a.size == b.numel()
+            assert a.dim() == b.dim() and a.numel() == b.numel()
+            assert a.view(-1).shape == tuple(b.view(-1).shape)
+            np.testing.assert_allclose(a.std().item(), b.std().item(), rtol=1e-4)
+            np.testing.assert_allclose(a.var().item(), b.var().item(), rtol=1e-4)
+            np.testing.assert_allclose(a.pow(2).sum().item(), b.pow(2).sum().item(), rtol=1e-5)
+            c = a.clone()
+            assert isinstance(c, ne.Tensor) and not np.shares_memory(c.numpy(), np.asarray(a))
+    flat = ne.cat([p.grad.view(-1) for p in m.parameters()])
+    tflat = torch.cat([p.grad.view(-1) for p in tm.parameters()])
+    np.testing.assert_allclose(flat.numpy(), tflat.numpy(), rtol=1e-5, atol=1e-6)
+    g = m[0].weight.grad
+    assert np.shares_memory(g.view(-1).numpy(), np.asarray(g))  # a view, as in torch
+    assert type(g.view(np.ndarray)) is np.ndarray and g.std(ddof=0) == np.asarray(g).std()  # numpy calls stay numpy's
+    with pytest.raises(AttributeError, match="no attribute 'no_such_method'"):
+        _ = g.no_such_method

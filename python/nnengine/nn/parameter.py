@@ -116,6 +116,42 @@ class ParameterData(np.ndarray):
     normal_ = _data_inplace("normal_", "normal_(0.0, 0.02).shape", "(3,)")
 
 
+class _NumelAndSize(int):
+    """numpy's ``size`` (the element count, an int) that is also torch's ``size()`` call (the shape)."""
+
+    def __new__(cls, shape: tuple) -> _NumelAndSize:
+        obj = int.__new__(cls, int(np.prod(shape, dtype=np.int64)))
+        obj.shape = shape
+        return obj
+
+    def __call__(self, dim: Optional[int] = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+
+_NUMPY_REDUCE_KWARGS = frozenset({"axis", "dtype", "out", "ddof", "keepdims", "where"})
+
+
+def _torch_style(name: str, doc: str) -> Any:
+    """``Tensor.<name>`` semantics for a call written the torch way (``g.view(-1)``, ``g.std()``); a call
+    with numpy's keywords (``axis=``, ``ddof=``...) or, for ``view``, a dtype or array type stays numpy's."""
+    numpy_method = getattr(np.ndarray, name)
+
+    def method(self: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        if name == "view":
+            shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+            torch_call = bool(shape) and not kwargs and all(isinstance(a, (int, np.integer)) and
+                                                            not isinstance(a, bool) for a in shape)
+        else:
+            torch_call = not (_NUMPY_REDUCE_KWARGS & set(kwargs))
+        if torch_call:
+            return getattr(Tensor._wrap(self.view(np.ndarray)), name)(*args, **kwargs)
+        return numpy_method(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = doc
+    return method
+
+
 def _norm(self: np.ndarray, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
     """``Tensor.norm`` of the array (a 0-d Tensor by default, so ``p.grad.data.norm(2).item()`` runs as in torch).
 
@@ -127,6 +163,60 @@ def _norm(self: np.ndarray, p: Any = "fro", dim: Any = None, keepdim: bool = Fal
 
 
 ParameterData.norm = _norm  # type: ignore[attr-defined]
+
+
+def _size(self: np.ndarray) -> _NumelAndSize:
+    """The element count (numpy's ``size``), callable as torch's ``size()`` / ``size(dim)``.
+
+    Example:
+        >>> g = Parameter(np.zeros((2, 3), np.float32)).data
+        >>> g.size, g.size(), g.size(-1)
+        (6, (2, 3), 3)
+    """
+    return _NumelAndSize(self.shape)
+
+
+def _tensor_fallback(self: np.ndarray, name: str) -> Any:
+    """A name numpy arrays lack is ``Tensor``'s, on the same memory, untracked: torch code's
+    ``p.grad.numpy()``, ``p.grad.clone()``, ``p.data.cpu()``, ``p.grad.pow(2).sum()`` run as written.
+
+    Example:
+        >>> w = Parameter(np.array([3.0, 4.0], np.float32))
+        >>> (w * w).sum().backward()
+        >>> w.grad.numpy(), w.grad.clone().pow(2).sum().item(), w.grad.dim()
+        (array([6., 8.], dtype=float32), 100.0, 1)
+    """
+    if name.startswith("__") or not hasattr(Tensor, name):
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    return getattr(Tensor._wrap(self.view(np.ndarray)), name)
+
+
+ParameterData.size = property(_size)  # type: ignore[assignment]
+ParameterData.__getattr__ = _tensor_fallback  # type: ignore[attr-defined]
+ParameterData.view = _torch_style("view", """``view(*shape)`` as torch's (a Tensor on the same memory); ``view(dtype)`` /
+    ``view(array type)`` as numpy's.
+
+    Example:
+        >>> g = Parameter(np.zeros((2, 3), np.float32)).data
+        >>> g.view(-1).shape, type(g.view(np.ndarray)).__name__
+        ((6,), 'ndarray')
+    """)
+ParameterData.std = _torch_style("std", """``std()`` as torch's (Bessel-corrected, ``dim``/``correction``/``keepdim``); with numpy's
+    keywords (``axis=``, ``ddof=``...) numpy's.
+
+    Example:
+        >>> g = Parameter(np.array([1.0, 3.0], np.float32)).data
+        >>> round(g.std().item(), 4), float(g.std(ddof=0))
+        (1.4142, 1.0)
+    """)
+ParameterData.var = _torch_style("var", """``var()`` as torch's (Bessel-corrected, ``dim``/``correction``/``keepdim``); with numpy's
+    keywords (``axis=``, ``ddof=``...) numpy's.
+
+    Example:
+        >>> g = Parameter(np.array([1.0, 3.0], np.float32)).data
+        >>> g.var().item(), float(g.var(ddof=0))
+        (2.0, 1.0)
+    """)
 
 
 class GradData(ParameterData):
