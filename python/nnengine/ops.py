@@ -893,3 +893,22 @@ class SelectFn(Function):
     @staticmethod
     def backward(ctx, g):
         return (g * ctx.w).astype(g.dtype), None, None
+
+
+class UnfoldFn(Function):
+    """torch's ``Tensor.unfold``: every window of ``size`` entries of ``axis`` taken each ``step``, the window
+    as a new last axis; the gradient adds each window's gradient back (overlapping windows sum)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, size, step):
+        ctx.shape, ctx.axis, ctx.size, ctx.step = a.shape, axis, size, step
+        w = np.lib.stride_tricks.sliding_window_view(a, size, axis=axis)
+        return np.ascontiguousarray(w[(slice(None),) * axis + (slice(None, None, step),)])
+
+    @staticmethod
+    def backward(ctx, g):
+        out = np.zeros(ctx.shape, dtype=g.dtype)
+        n, lead = g.shape[ctx.axis], (slice(None),) * ctx.axis
+        for k in range(ctx.size):  # windows never overlap themselves at a fixed offset k
+            out[lead + (slice(k, k + ctx.step * (n - 1) + 1, ctx.step),)] += g[..., k]
+        return out, None, None, None

@@ -2308,6 +2308,28 @@ class Tensor:
         q, r = divmod(n, int(sections))
         return self.split([q + 1] * r + [q] * (int(sections) - r), dim)
 
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every window of ``size`` entries of ``dimension``, one each ``step``: that dim becomes the window
+        count ``(n - size) // step + 1`` and the window is a new last dim (torch's layout; differentiable,
+        overlapping windows add their gradients).
+
+        Example:
+            >>> ne.arange(7.0).unfold(0, 3, 2)
+            tensor([[0., 1., 2.],
+                    [2., 3., 4.],
+                    [4., 5., 6.]])
+        """
+        if self.ndim == 0:
+            raise ValueError("unfold: expected a tensor with at least one dimension, got a 0-d tensor")
+        d = _dim(dimension, self.ndim)
+        for name, v in (("size", size), ("step", step)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"unfold: {name}: expected a positive int, got {v!r}")
+        if size > self.shape[d]:
+            raise ValueError(f"unfold: size: expected at most the size of dimension {d} ({self.shape[d]}), "
+                             f"got {size}")
+        return ops.UnfoldFn.apply(self, d, int(size), int(step))
+
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         """``length`` entries from ``start`` along ``dim`` (a view).
 

@@ -1,4 +1,4 @@
-"""``torch.nn.utils``: gradient clipping and parameter/vector conversion.
+"""``torch.nn.utils``: gradient clipping, parameter/vector conversion and ``rnn.pad_sequence``.
 
 Example:
     >>> model = nn.Linear(3, 2); model(ne.ones(4, 3)).sum().backward()
@@ -7,8 +7,9 @@ Example:
     True
 """
 
+from . import rnn
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
-__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
+__all__ = ["rnn", "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]

@@ -1,0 +1,110 @@
+"""Tensor.unfold (values and gradients vs torch 2.13, overlapping and strided windows, any dim) with a ViT
+patch embedding run with only the imports swapped; nn.utils.rnn.pad_sequence (both sides, batch_first,
+trailing dims, int ids, gradients vs torch); errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_torch_scripts import result, run
+
+import nnengine as ne
+from nnengine.nn.utils.rnn import pad_sequence
+
+
+@pytest.mark.parametrize("shape,dim,size,step", [((7,), 0, 3, 2), ((4, 9, 3), 1, 4, 1), ((2, 5, 6), -1, 2, 2),
+                                                 ((3, 8), 0, 3, 5), ((5, 5), 1, 5, 1), ((1, 17), 1, 1, 3)])
+def test_unfold_vs_torch(torch, shape, dim, size, step):
+    x = np.random.default_rng(0).standard_normal(shape)
+    a, at = ne.tensor(x, dtype=ne.float64, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = a.unfold(dim, size, step), at.unfold(dim, size, step)
+    assert y.shape == tuple(yt.shape)
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    g = np.random.default_rng(1).standard_normal(y.shape)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad, at.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_unfold_errors_and_ints():
+    assert ne.arange(6).unfold(0, 2, 2).tolist() == [[0, 1], [2, 3], [4, 5]]
+    with pytest.raises(ValueError, match=r"size: expected at most the size of dimension 0 \(3\), got 4"):
+        ne.zeros(3).unfold(0, 4, 1)
+    with pytest.raises(ValueError, match="step: expected a positive int, got 0"):
+        ne.zeros(3).unfold(0, 1, 0)
+    with pytest.raises(ValueError, match="0-d"):
+        ne.tensor(1.0).unfold(0, 1, 1)
+    with pytest.raises(IndexError):
+        ne.zeros(3).unfold(1, 1, 1)
+
+
+VIT_PATCHES = """
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self, patch=4, chans=3, dim=16):
+        super().__init__()
+        self.patch = patch
+        self.proj = nn.Linear(chans * patch * patch, dim)
+
+    def forward(self, x):
+        p = self.patch
+        patches = x.unfold(2, p, p).unfold(3, p, p)            # (B, C, H/p, W/p, p, p)
+        patches = patches.permute(0, 2, 3, 1, 4, 5).flatten(3)   # (B, H/p, W/p, C*p*p)
+        return self.proj(patches.flatten(1, 2))                   # (B, N, dim)
+
+
+torch.manual_seed(0)
+x = torch.from_numpy(np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32))
+x.requires_grad_(True)
+m = PatchEmbed()
+w = np.random.default_rng(1).standard_normal(m.proj.weight.shape).astype(np.float32) * 0.1
+with torch.no_grad():
+    m.proj.weight.copy_(torch.from_numpy(w))
+    m.proj.bias.zero_()
+out = m(x)
+(out ** 2).sum().backward()
+print(f"RESULT n={out.shape[1]} s={out.sum().item():.5f} g={float((x.grad * x.grad).sum()):.4f}")
+"""
+
+
+def test_vit_patch_embed_with_swapped_imports(torch, tmp_path):
+    ours = result(run(VIT_PATCHES, "nnengine", tmp_path))
+    ref = result(run(VIT_PATCHES, "torch", tmp_path))
+    assert ours["n"] == ref["n"] == 4
+    assert abs(ours["s"] - ref["s"]) < 1e-3 and abs(ours["g"] - ref["g"]) < 1e-2 * max(1.0, ref["g"])
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_pad_sequence_vs_torch(torch, batch_first, side):
+    rng = np.random.default_rng(2)
+    arrs = [rng.standard_normal((n, 3, 2)) for n in (4, 1, 6)]
+    xs = [ne.tensor(a, dtype=ne.float64, requires_grad=True) for a in arrs]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrs]
+    y = pad_sequence(xs, batch_first=batch_first, padding_value=-1.5, padding_side=side)
+    yt = torch.nn.utils.rnn.pad_sequence(ts, batch_first=batch_first, padding_value=-1.5, padding_side=side)
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    for x, t in zip(xs, ts):
+        np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
+def test_pad_sequence_ids_and_errors():
+    ids = ne.nn.utils.rnn.pad_sequence([ne.tensor([5, 6]), ne.tensor([7, 8, 9])], padding_value=1)
+    assert ids.dtype == np.int64 and ids.tolist() == [[5, 7], [6, 8], [1, 9]]
+    with pytest.raises(ValueError, match=r"sequences\[1\]: expected trailing dims \(2,\)"):
+        pad_sequence([ne.zeros(3, 2), ne.zeros(3, 4)])
+    with pytest.raises(ValueError, match="padding_side: expected 'left' or 'right', got 'top'"):
+        pad_sequence([ne.zeros(3)], padding_side="top")
+    with pytest.raises(TypeError, match=r"sequences\[0\]: expected a Tensor, got ndarray"):
+        pad_sequence([np.zeros(3)])
+    with pytest.raises(ValueError, match="empty"):
+        pad_sequence([])
+    with pytest.raises(TypeError, match="sequences: expected a list or tuple"):
+        pad_sequence(ne.zeros(3, 2))
