@@ -108,3 +108,47 @@ def test_pad_sequence_ids_and_errors():
         pad_sequence([])
     with pytest.raises(TypeError, match="sequences: expected a list or tuple"):
         pad_sequence(ne.zeros(3, 2))
+
+
+FOLD_CASES = [((2, 3, 7, 6), dict(kernel_size=3)),
+              ((2, 3, 7, 6), dict(kernel_size=(2, 3), dilation=(2, 1), padding=(1, 2), stride=(2, 3))),
+              ((3, 5, 5), dict(kernel_size=2, stride=1, padding=1)),
+              ((1, 2, 9, 8), dict(kernel_size=(3, 1), dilation=2, stride=(1, 2)))]
+
+
+@pytest.mark.parametrize("shape,kw", FOLD_CASES, ids=[str(i) for i in range(len(FOLD_CASES))])
+def test_functional_unfold_and_fold_vs_torch(torch, shape, kw):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    a, at = ne.tensor(x, dtype=ne.float64, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = ne.nn.functional.unfold(a, **kw), torch.nn.functional.unfold(at, **kw)
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad, at.grad.numpy(), rtol=1e-12, atol=1e-12)
+    c = rng.standard_normal(y.shape)
+    b, bt = ne.tensor(c, dtype=ne.float64, requires_grad=True), torch.tensor(c, requires_grad=True)
+    z, zt = ne.nn.functional.fold(b, shape[-2:], **kw), torch.nn.functional.fold(bt, shape[-2:], **kw)
+    np.testing.assert_allclose(z.numpy(), zt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(z.shape)
+    z.backward(g)
+    zt.backward(torch.tensor(g))
+    np.testing.assert_allclose(b.grad, bt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert ne.nn.functional.unfold(ne.tensor(x.astype(np.float32)), **kw).dtype == np.float32
+
+
+def test_fold_errors():
+    F = ne.nn.functional
+    with pytest.raises(ValueError, match="input: expected 3 or 4 dimensions"):
+        F.unfold(ne.zeros(4, 4), 2)
+    with pytest.raises(ValueError, match="smaller than the dilated kernel"):
+        F.unfold(ne.zeros(1, 1, 2, 2), 3)
+    with pytest.raises(ValueError, match="stride: expected positive values"):
+        F.unfold(ne.zeros(1, 1, 4, 4), 2, stride=0)
+    with pytest.raises(ValueError, match=r"input: expected 9 blocks in dim 2 for output_size \(4, 4\), got 8"):
+        F.fold(ne.zeros(1, 4, 8), (4, 4), 2, stride=1)
+    with pytest.raises(ValueError, match="divisible by kh \\* kw = 4"):
+        F.fold(ne.zeros(1, 6, 9), (4, 4), 2)
+    with pytest.raises(TypeError, match="kernel_size: expected an int or a pair"):
+        F.unfold(ne.zeros(1, 1, 4, 4), 2.0)

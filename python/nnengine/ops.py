@@ -912,3 +912,33 @@ class UnfoldFn(Function):
         for k in range(ctx.size):  # windows never overlap themselves at a fixed offset k
             out[lead + (slice(k, k + ctx.step * (n - 1) + 1, ctx.step),)] += g[..., k]
         return out, None, None, None
+
+
+def _col_slices(ki: int, kj: int, oh: int, ow: int, dil: tuple, stride: tuple) -> tuple:
+    """The (row, col) slices of a padded image that kernel offset (ki, kj) covers over the oh x ow positions."""
+    r0, c0 = ki * dil[0], kj * dil[1]
+    return (slice(r0, r0 + stride[0] * (oh - 1) + 1, stride[0]), slice(c0, c0 + stride[1] * (ow - 1) + 1, stride[1]))
+
+
+class FoldFn(Function):
+    """torch's ``F.fold`` (col2im): columns ``(N, C, kh, kw, oh, ow)`` summed into the padded image
+    ``(N, C, Hp, Wp)``; the gradient reads the same windows back (im2col)."""
+
+    @staticmethod
+    def forward(ctx, cols, hp, wp, dil, stride):
+        n, c, kh, kw, oh, ow = cols.shape
+        ctx.geo = (kh, kw, oh, ow, dil, stride)
+        out = np.zeros((n, c, hp, wp), dtype=cols.dtype)
+        for ki in range(kh):
+            for kj in range(kw):
+                out[(..., *_col_slices(ki, kj, oh, ow, dil, stride))] += cols[:, :, ki, kj]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        kh, kw, oh, ow, dil, stride = ctx.geo
+        cols = np.empty(g.shape[:2] + (kh, kw, oh, ow), dtype=g.dtype)
+        for ki in range(kh):
+            for kj in range(kw):
+                cols[:, :, ki, kj] = g[(..., *_col_slices(ki, kj, oh, ow, dil, stride))]
+        return cols, None, None, None, None
