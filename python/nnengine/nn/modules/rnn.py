@@ -16,10 +16,11 @@ from ... import _core
 from ..._tape import will_record
 from ...functional import _rnn as R
 from ...functional._util import check_tensor, f32c, positive_int, probability
-from ...tensor import Tensor
+from ...tensor import Tensor, cat
 from .. import init
 from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, pack_sorted, unpack_sorted
 
 _F32 = np.dtype(np.float32)
 
@@ -146,6 +147,8 @@ class RNNBase(Module):
 
     def _forward_h(self, input: Any, hx: Any, nonlinearity: str = "tanh") -> Tuple[Tensor, Tensor]:
         """forward of the layers with one state (RNN, GRU): (output, h_n)."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, nonlinearity)
         x, unbatched, batch = self._prepare(input)
         h0 = None if hx is None else self._state(hx, "hx", unbatched, batch)
         out, h_n, _ = R._stacked(
@@ -153,6 +156,45 @@ class RNNBase(Module):
             self.training, nonlinearity,
         )
         return self._finish(out, unbatched), (h_n.squeeze(1) if unbatched else h_n)
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any, nonlinearity: str = "tanh") -> Tuple[Any, Any]:
+        """A PackedSequence input (torch's semantics): the sequences of each length run as one batch on the
+        usual kernels, outputs past each length are absent (zero when unpacked), h_n is each sequence's
+        last valid step, in the original batch order."""
+        data = _check_input(packed.data, self.input_size)
+        if data.ndim != 2:
+            raise ValueError(f"input: expected packed data of shape (N, {self.input_size}), got {data.shape}")
+        bs = np.asarray(packed.batch_sizes.data, dtype=np.int64)
+        x = unpack_sorted(data, bs)
+        steps, batch = x.shape[0], x.shape[1]
+        lens = np.array([(bs > b).sum() for b in range(batch)], dtype=np.int64)
+        names = ("h0", "c0") if self._mode == "LSTM" else ("hx",)
+        states: List[Optional[Tensor]] = [None] * len(names)
+        if hx is not None:
+            given = hx if self._mode == "LSTM" else (hx,)
+            if self._mode == "LSTM" and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+                raise TypeError(f"hx: expected a tuple (h0, c0), got {type(hx).__name__}")
+            states = [self._state(h, n, False, batch) for h, n in zip(given, names)]
+            if packed.sorted_indices is not None:
+                states = [h.index_select(1, packed.sorted_indices) for h in states]
+        outs, finals = [], []
+        start = 0
+        for length in sorted(set(lens.tolist()), reverse=True):
+            end = start + int((lens == length).sum())
+            h0, c0 = (None if h is None else h[:, start:end] for h in (states + [None])[:2])
+            out, h_n, c_n = R._stacked(self._mode, x[:length, start:end], h0, c0, self._params(), self.num_layers,
+                                       self.bidirectional, self.dropout, self.training, nonlinearity)
+            if length < steps:
+                out = cat([out, out.new_zeros(steps - length, *out.shape[1:])], 0)
+            outs.append(out)
+            finals.append((h_n, c_n))
+            start = end
+        out_packed = PackedSequence(pack_sorted(cat(outs, 1), bs), packed.batch_sizes, packed.sorted_indices,
+                                    packed.unsorted_indices)
+        final = [cat([f[k] for f in finals], 1) for k in range(len(names))]
+        if packed.unsorted_indices is not None:
+            final = [h.index_select(1, packed.unsorted_indices) for h in final]
+        return out_packed, (tuple(final) if self._mode == "LSTM" else final[0])
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -218,6 +260,8 @@ class LSTM(RNNBase):
 
     def forward(self, input: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None
                 ) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         x, unbatched, batch = self._prepare(input)
         h0 = c0 = None
         if hx is not None:

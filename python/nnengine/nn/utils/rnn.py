@@ -1,14 +1,16 @@
-"""``torch.nn.utils.rnn``: ``pad_sequence`` (variable-length sequences to one padded batch)."""
+"""``torch.nn.utils.rnn``: ``pad_sequence`` (variable-length sequences to one padded batch) and packed
+sequences (``PackedSequence``, ``pack_padded_sequence``, ``pad_packed_sequence``, ``pack_sequence``) that
+``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` accept with torch's semantics."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ...tensor import Tensor, cat, stack
 
-__all__ = ["pad_sequence"]
+__all__ = ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence", "pad_sequence"]
 
 
 def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding_value: float = 0.0,
@@ -48,3 +50,119 @@ def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding
     return stack(rows, 1 if not batch_first else 0)
 
 
+
+
+class PackedSequence(NamedTuple):
+    """Variable-length sequences packed time step by time step (torch's layout): ``data`` holds, for each
+    step ``t``, the rows of the ``batch_sizes[t]`` sequences still running, longest first; ``sorted_indices``
+    maps that order to the original batch (None when the batch was already sorted), ``unsorted_indices`` back.
+
+    Example:
+        >>> from nnengine.nn.utils.rnn import pack_padded_sequence
+        >>> p = pack_padded_sequence(ne.ones(3, 2, 4), [3, 1])
+        >>> p.data.shape, p.batch_sizes.tolist()
+        ((4, 4), [2, 1, 1])
+    """
+
+    data: Tensor
+    batch_sizes: Tensor
+    sorted_indices: Optional[Tensor] = None
+    unsorted_indices: Optional[Tensor] = None
+
+
+def _lengths(lengths: Any, batch: int) -> np.ndarray:
+    arr = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(arr == np.floor(arr))):
+        raise ValueError(f"lengths: expected a 1-D sequence of ints, got {lengths!r}")
+    if arr.shape[0] != batch:
+        raise ValueError(f"lengths: expected {batch} lengths (the batch size), got {arr.shape[0]}")
+    if arr.size and arr.min() < 1:
+        raise ValueError(f"lengths: expected every length >= 1, got {arr.min()}")
+    return arr.astype(np.int64)
+
+
+def pack_sorted(padded: Tensor, batch_sizes: np.ndarray) -> Tensor:
+    """The packed ``data`` of a time-major ``padded`` batch whose sequences are sorted longest first."""
+    return cat([padded[t, : int(b)] for t, b in enumerate(batch_sizes)], 0)
+
+
+def unpack_sorted(data: Tensor, batch_sizes: np.ndarray, padding_value: float = 0.0,
+                  total_length: Optional[int] = None) -> Tensor:
+    """The time-major padded batch ``(T, B, *)`` (sorted order) of packed ``data``."""
+    batch, steps, rows, start = int(batch_sizes[0]), len(batch_sizes), [], 0
+    steps_out = steps if total_length is None else int(total_length)
+    for t in range(steps_out):
+        b = int(batch_sizes[t]) if t < steps else 0
+        row = data[start: start + b]
+        start += b
+        if b < batch:
+            fill = Tensor(np.full((batch - b,) + data.shape[1:], padding_value, dtype=data.dtype), dtype=data.dtype)
+            row = cat([row, fill], 0) if b else fill
+        rows.append(row)
+    return stack(rows, 0)
+
+
+def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
+                         enforce_sorted: bool = True) -> PackedSequence:
+    """Pack a padded batch ``(T, B, *)`` (``batch_first``: ``(B, T, *)``) of sequences of ``lengths``;
+    ``enforce_sorted=True`` requires lengths in decreasing order, otherwise the batch is sorted (and the
+    order recorded, so outputs come back in the original order).
+
+    Example:
+        >>> p = pack_padded_sequence(ne.zeros(3, 3, 5), [2, 3, 1], batch_first=True, enforce_sorted=False)
+        >>> p.batch_sizes.tolist(), p.sorted_indices.tolist()
+        ([3, 2, 1], [1, 0, 2])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pack_padded_sequence: input: expected a Tensor, got {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"pack_padded_sequence: input: expected at least 2 dimensions, got shape {input.shape}")
+    x = input.transpose(0, 1) if batch_first else input
+    lens = _lengths(lengths, x.shape[1])
+    if lens.size and lens.max() > x.shape[0]:
+        raise ValueError(f"lengths: a length ({lens.max()}) exceeds the padded sequence length {x.shape[0]}")
+    sorted_idx = unsorted_idx = None
+    if enforce_sorted:
+        if np.any(np.diff(lens) > 0):
+            raise ValueError(f"lengths: expected a decreasing order with enforce_sorted=True, got {lens.tolist()}")
+    else:
+        order = np.argsort(-lens, kind="stable")
+        sorted_idx = Tensor(order, dtype=np.int64)
+        unsorted_idx = Tensor(np.argsort(order, kind="stable"), dtype=np.int64)
+        x, lens = x.index_select(1, order), lens[order]
+    batch_sizes = np.array([(lens > t).sum() for t in range(int(lens[0]))], dtype=np.int64)
+    return PackedSequence(pack_sorted(x, batch_sizes), Tensor(batch_sizes, dtype=np.int64), sorted_idx, unsorted_idx)
+
+
+def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
+    """Pack a list of ``(L_i, *)`` tensors (``pad_sequence`` then ``pack_padded_sequence``).
+
+    Example:
+        >>> pack_sequence([ne.ones(3, 2), ne.ones(1, 2)]).batch_sizes.tolist()
+        [2, 1, 1]
+    """
+    padded = pad_sequence(sequences)
+    return pack_padded_sequence(padded, [s.shape[0] for s in sequences], enforce_sorted=enforce_sorted)
+
+
+def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
+                        total_length: Optional[int] = None) -> Tuple[Tensor, Tensor]:
+    """Undo ``pack_padded_sequence``: the padded batch (original order) and the int64 lengths.
+
+    Example:
+        >>> x = ne.arange(6.0).reshape(3, 2, 1)
+        >>> out, lens = pad_packed_sequence(pack_padded_sequence(x, [3, 2]))
+        >>> lens.tolist(), out[:, 1, 0].tolist()  # the second sequence is zero past its length
+        ([3, 2], [1.0, 3.0, 0.0])
+    """
+    if not isinstance(sequence, PackedSequence):
+        raise TypeError(f"pad_packed_sequence: sequence: expected a PackedSequence, got {type(sequence).__name__}")
+    bs = np.asarray(sequence.batch_sizes.data, dtype=np.int64)
+    if total_length is not None and total_length < len(bs):
+        raise ValueError(f"total_length: expected at least the longest length {len(bs)}, got {total_length}")
+    out = unpack_sorted(sequence.data, bs, padding_value, total_length)
+    lens = np.array([(bs > b).sum() for b in range(int(bs[0]))], dtype=np.int64)
+    if sequence.unsorted_indices is not None:
+        order = np.asarray(sequence.unsorted_indices.data)
+        out, lens = out.index_select(1, order), lens[order]
+    return (out.transpose(0, 1) if batch_first else out), Tensor(lens, dtype=np.int64)
