@@ -88,6 +88,8 @@ LAYERS = {
     "flatten": (lambda: nn.Flatten(), (2, 3, 4, 5)),
     "flatten_mid": (lambda: nn.Flatten(2, 3), (2, 3, 4, 5)),
     "unflatten": (lambda: nn.Unflatten(1, (3, 4)), (2, 12)),
+    "pixel_shuffle": (lambda: nn.PixelShuffle(3), (2, 18, 4, 5)),
+    "pixel_unshuffle": (lambda: nn.PixelUnshuffle(2), (2, 3, 4, 6)),
     "maxout": (lambda: nn.Maxout(3), (4, 12)),
     "maxout_4d": (lambda: nn.Maxout(2, dim=1), (2, 6, 3, 3)),
     "bn1d": (lambda: _bn(nn.BatchNorm1d(7), 7), (5, 7)),

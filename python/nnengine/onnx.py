@@ -8,7 +8,7 @@ AvgPool2d (count_include_pad=1), MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, E
 Softplus(beta, threshold), Softmax, LogSoftmax, Maxout, GELU (erf and tanh forms), SiLU, Mish, Hardtanh/ReLU6 (Clip),
 Hardswish, Hardsigmoid, Softsign, PReLU, BatchNorm1d/2d (eval, running statistics), LayerNorm (LayerNormalization),
 GroupNorm (InstanceNormalization on the grouped view + affine), InstanceNorm1d/2d/3d (batched or unbatched input), Dropout and
-Identity (identity), Flatten, Unflatten, RNN, LSTM and GRU (stacked, bidirectional, batch_first; zero initial
+Identity (identity), Flatten, Unflatten, PixelShuffle/PixelUnshuffle (Reshape + Transpose), RNN, LSTM and GRU (stacked, bidirectional, batch_first; zero initial
 state; GRU with linear_before_reset=1, PyTorch's b_hn placement), RNNCell/LSTMCell/GRUCell, Embedding (Gather on
 int64 ids), MultiheadAttention (self-attention m(x, x, x), or (query, key, value[, key_padding_mask, None,
 attn_mask]); outputs attn_output and the head-averaged weights), TransformerEncoderLayer, TransformerDecoderLayer,
@@ -407,6 +407,22 @@ def _flatten(g: _Graph, x_name: str, shape: Tuple[int, ...], start: int, end: in
 @register(nn.Flatten)
 def _flatten_layer(g: _Graph, m: nn.Flatten, x_name: str, x: Any, path: str):
     return _flatten(g, x_name, tuple(x.shape), m.start_dim, m.end_dim), _run(m, x)
+
+
+@register(nn.PixelShuffle, nn.PixelUnshuffle)
+def _pixel_shuffle(g: _Graph, m: Module, x_name: str, x: Any, path: str):
+    if x.ndim != 4:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' exports a 4-D (N, C, H, W) input only, "
+                         f"got shape {tuple(x.shape)}")
+    _, c, h, w = x.shape
+    if isinstance(m, nn.PixelShuffle):  # torch's channel order (C, r, r): Reshape, Transpose, Reshape (not DCR)
+        r = m.upscale_factor
+        split, perm, merged = [0, c // (r * r), r, r, h, w], [0, 1, 4, 2, 5, 3], [0, c // (r * r), h * r, w * r]
+    else:
+        r = m.downscale_factor
+        split, perm, merged = [0, c, h // r, r, w // r, r], [0, 1, 3, 5, 2, 4], [0, c * r * r, h // r, w // r]
+    t = g.node("Transpose", [_reshape(g, x_name, split)], "transpose", perm=perm)
+    return _reshape(g, t, merged), _run(m, x)
 
 
 @register(nn.Unflatten)
