@@ -98,7 +98,8 @@ def test_pixel_shuffle_errors():
     with pytest.raises(ValueError, match="downscale_factor"):
         F.pixel_unshuffle(ne.zeros(1, 1, 2, 2), 2.0)
     with pytest.raises(TypeError, match="input"):
-        F.pixel_shuffle(np.zeros((1, 4, 1, 1)), 2)
+        F.pixel_shuffle("x", 2)
+    assert F.pixel_shuffle(np.zeros((1, 4, 1, 1)), 2).dtype == np.float32  # arrays are data, as elsewhere
 
 
 def test_io_and_interop_round_trip(torch, tmp_path):
@@ -107,6 +108,12 @@ def test_io_and_interop_round_trip(torch, tmp_path):
     back = ne.io.load_model(str(tmp_path / "m.safetensors"))
     x = ne.randn(2, 1, 4, 4)
     np.testing.assert_array_equal(back(x).numpy(), model(x).numpy())
+    for layer in (nn.CosineSimilarity(0, 1e-3), nn.PairwiseDistance(1.0, 1e-4, True)):  # two inputs
+        ne.io.save_model(layer, str(tmp_path / "d.safetensors"))
+        twin = ne.io.load_model(str(tmp_path / "d.safetensors"))
+        a, b = ne.randn(3, 4), ne.randn(3, 4)
+        assert type(twin) is type(layer) and vars(twin)["_init_args"] == vars(layer)["_init_args"]
+        np.testing.assert_array_equal(twin(a, b).numpy(), layer(a, b).numpy())
     tm = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.PixelShuffle(2),
                              torch.nn.PixelUnshuffle(2), torch.nn.PixelShuffle(2))
     ours = ne.interop.from_torch(tm)

@@ -205,6 +205,13 @@ FUNCTIONAL = {
     "gru": ((5, 2, 3), lambda x: nn.GRU(3, 4, num_layers=2)(x)[0]),  # F.gru through its module
     "scaled_dot_product_attention": ((2, 4, 8), lambda x: F.scaled_dot_product_attention(x, x * 0.5, x)),
     "embedding": ((6, 4), lambda w: F.embedding(np.array([[1, 5], [0, 1]]), w)),  # x is the table
+    "normalize": ((4, 6), lambda x: F.normalize(x, p=3.0, dim=1)),
+    "cosine_similarity": ((4, 6), lambda x: F.cosine_similarity(x, np.linspace(-1, 1, 6), dim=1)),
+    "pairwise_distance": ((4, 6), lambda x: F.pairwise_distance(x, np.ones(6))),
+    "pixel_shuffle": ((2, 8, 3, 2), lambda x: F.pixel_shuffle(x, 2)),
+    "pixel_unshuffle": ((2, 2, 4, 6), lambda x: F.pixel_unshuffle(x, 2)),
+    "unfold": ((2, 3, 5, 4), lambda x: F.unfold(x, 2, padding=1, stride=2)),
+    "fold": ((2, 12, 9), lambda x: F.fold(x, (4, 5), 2, padding=1, stride=2)),
 }
 
 
@@ -216,7 +223,8 @@ def test_functional_table_covers_the_public_ops():
 
 FLOAT64_PATH = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
                 "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus_beta",
-                "cosine_embedding_loss", "margin_ranking_loss"}
+                "cosine_embedding_loss", "margin_ranking_loss", "normalize", "cosine_similarity", "pairwise_distance",
+                "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONAL))

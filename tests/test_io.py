@@ -45,6 +45,8 @@ CASES = {
     "Flatten": (lambda: nn.Flatten(), (2, 3, 4, 5)),
     "Unflatten": (lambda: nn.Unflatten(1, (2, 3)), (4, 6)),
     "Identity": (lambda: nn.Identity(), (4, 7)),
+    "PixelShuffle": (lambda: nn.PixelShuffle(2), (2, 8, 3, 3)),
+    "PixelUnshuffle": (lambda: nn.PixelUnshuffle(2), (2, 3, 4, 6)),
     "Conv2d": (lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 9, 9)),
     "MaxPool2d": (lambda: nn.MaxPool2d(2), (2, 3, 8, 8)),
     "AvgPool2d": (lambda: nn.AvgPool2d(3, stride=2, padding=1), (2, 3, 8, 8)),
@@ -162,6 +164,7 @@ def test_every_layer_has_a_case():
     known |= {"Embedding"}  # integer-id input: its save/load round trip is in test_embedding.py
     # several inputs (query/key/value, src/tgt, tgt/memory): round trips in test_attention_module.py, test_transformer.py
     known |= {"MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer"}
+    known |= {"CosineSimilarity", "PairwiseDistance"}  # two inputs: round trip in test_distance_pixel_shuffle.py
     layer_names = [n for n in dir(nn) + dir(M)
                    if isinstance(_get(nn, n) or _get(M, n), type)
                    and issubclass(_get(nn, n) or _get(M, n), nn.Module) and not n.endswith("Loss")

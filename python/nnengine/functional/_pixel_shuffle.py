@@ -4,12 +4,12 @@ so the gradient is the inverse permutation."""
 from __future__ import annotations
 
 from ..tensor import Tensor
-from ._util import positive_int
+from ._util import check_tensor, positive_int
 
 
 def _check(x: Tensor, name: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: input: expected a Tensor, got {type(x).__name__}")
+    if not isinstance(x, Tensor):  # arrays and lists are data, as for every functional op (float32)
+        x = check_tensor(x, "input")
     if x.ndim < 3:
         raise ValueError(f"{name}: input: expected at least 3 dimensions (*, C, H, W), got shape {x.shape}")
     return x
