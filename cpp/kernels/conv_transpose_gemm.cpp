@@ -145,36 +145,41 @@ void col2im_rows(float* y, const float* out, const float* b, const ConvTranspose
                  const TapTables& tt, int64_t n0, int64_t ni, int64_t gr, int64_t k0, int64_t k1) {
   const int64_t L = ni * bl.HW, PQ = s.P * s.Q, sw = s.stride_w, nbmax = (s.Q + sw - 1) / sw;
   parallel_for(0, ni * (k1 - k0), std::max<int64_t>(1, (int64_t{1} << 13) / std::max<int64_t>(1, PQ)), [&](int64_t j0, int64_t j1) {
+    // Everything the loops read, in locals: the vector stores may alias any memory, so fields read through
+    // references would be reloaded after every store.
+    const int64_t *rows = tt.rows.data(), *rtap = tt.rtap.data(), *cols = tt.cols.data(), *ctap = tt.ctap.data();
+    const int64_t P = s.P, Q = s.Q, W = s.W, SL = s.S * L, RSL = s.R * SL, HW = bl.HW, nt = sw * nbmax + kLanes;
     static thread_local ScratchBuf tbuf;
-    float* tmp = tbuf.get(static_cast<size_t>(sw * nbmax + kLanes));
+    float* tmp = tbuf.get(static_cast<size_t>(nt));
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t k = k0 + j / ni, i = j % ni;  // images inner: the taps' rows of out are read in order
       float* yk = y + ((n0 + i) * s.K + gr * bl.Kg + k) * PQ;
-      const float* ok = out + (k - k0) * s.R * s.S * L + i * bl.HW;
+      const float* ok = out + (k - k0) * RSL + i * HW;
       const float bias = b ? b[gr * bl.Kg + k] : 0.f;
-      for (int64_t p = 0; p < s.P; ++p) {
-        std::fill(tmp, tmp + sw * nbmax + kLanes, bias);
-        for (int64_t a = tt.rows[p]; a < tt.rows[p + 1]; ++a) {
-          const float* orow = ok + tt.rtap[2 * a] * s.S * L + tt.rtap[2 * a + 1] * s.W;
+      for (int64_t p = 0; p < P; ++p) {
+        std::fill(tmp, tmp + nt, bias);
+        for (int64_t a = rows[p]; a < rows[p + 1]; ++a) {
+          const float* orow = ok + rtap[2 * a] * SL + rtap[2 * a + 1] * W;
           for (int64_t qph = 0; qph < sw; ++qph) {
             float* t0 = tmp + qph * nbmax;
-            for (int64_t c = tt.cols[qph]; c < tt.cols[qph + 1]; ++c) {
-              const int64_t* ct = &tt.ctap[4 * c];
+            for (int64_t c = cols[qph]; c < cols[qph + 1]; ++c) {
+              const int64_t* ct = ctap + 4 * c;
               const float* src = orow + ct[0] * L + ct[1];
+              const int64_t hi = ct[3];
               int64_t q = ct[2];
-              for (; q + kLanes <= ct[3]; q += kLanes) vstore(t0 + q, vadd(vload(t0 + q), vload(src + q)));
-              // the tail adds zeros past ct[3] (into the next phase or the slack): x + 0 leaves x as it is
-              if (q < ct[3]) vstore(t0 + q, vadd(vload(t0 + q), vload_n(src + q, static_cast<int>(ct[3] - q))));
+              for (; q + kLanes <= hi; q += kLanes) vstore(t0 + q, vadd(vload(t0 + q), vload(src + q)));
+              // the tail adds zeros past hi (into the next phase or the slack): x + 0 leaves x as it is
+              if (q < hi) vstore(t0 + q, vadd(vload(t0 + q), vload_n(src + q, static_cast<int>(hi - q))));
             }
           }
         }
-        float* yr = yk + p * s.Q;
+        float* yr = yk + p * Q;
         if (sw == 2) {
           const float *e = tmp, *o = tmp + nbmax;
-          for (int64_t q = 0; q < s.Q / 2; ++q) yr[2 * q] = e[q], yr[2 * q + 1] = o[q];
-          if (s.Q % 2) yr[s.Q - 1] = e[s.Q / 2];
+          for (int64_t q = 0; q < Q / 2; ++q) yr[2 * q] = e[q], yr[2 * q + 1] = o[q];
+          if (Q % 2) yr[Q - 1] = e[Q / 2];
         } else {
-          for (int64_t q = 0; q < s.Q; ++q) yr[q] = tmp[(q % sw) * nbmax + q / sw];
+          for (int64_t q = 0; q < Q; ++q) yr[q] = tmp[(q % sw) * nbmax + q / sw];
         }
       }
     }
