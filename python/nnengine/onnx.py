@@ -43,8 +43,7 @@ from . import models as _models
 from ._coerce import as_array, wrap_tensor
 from .autograd import no_grad
 from .functional._attention import default_scale
-from .functional._conv import single
-from .functional._util import pair
+from .functional._util import pair, single
 from .nn.module import Module
 from .tensor import Tensor
 

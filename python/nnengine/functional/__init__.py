@@ -30,7 +30,8 @@ from ._attention import scaled_dot_product_attention
 from ._batchnorm import batch_norm
 
 # --- convolution, pooling, maxout, normalisation, dropout
-from ._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ._conv2d import conv1d, conv2d
+from ._conv_transpose import conv_transpose1d, conv_transpose2d
 from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout
 from ._dropout2d import dropout1d, dropout2d

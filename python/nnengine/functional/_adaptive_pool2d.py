@@ -10,8 +10,7 @@ import numpy as np
 from .. import _core
 from ..autograd import Function
 from ..tensor import Tensor, tensor
-from ._conv import _from4, _to4, single
-from ._util import check_tensor, pair
+from ._util import check_tensor, from4, pair, single, to4
 
 
 class AdaptivePoolFn(Function):
@@ -20,21 +19,21 @@ class AdaptivePoolFn(Function):
     @staticmethod
     def forward(ctx, x, kind, out, spatial, box):
         batched = x.ndim == spatial + 2
-        x4 = _to4(x, spatial, batched)
+        x4 = to4(x, spatial, batched)
         need = kind == "max" and (ctx.needs_input_grad[0] or box is not None)
         y, idx = _core.adaptive_pool2d_forward(x4, kind, out, with_indices=need)
         if box is not None:
-            box.append(_from4(idx, spatial, batched).astype(np.int64))
+            box.append(from4(idx, spatial, batched).astype(np.int64))
         ctx.save_for_backward(idx)
         ctx.args = (kind, x4.shape[2:], spatial, batched)
-        return _from4(y, spatial, batched)
+        return from4(y, spatial, batched)
 
     @staticmethod
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
         kind, hw, spatial, batched = ctx.args
-        dx = _core.adaptive_pool2d_backward(_to4(g, spatial, batched), kind, idx, hw)
-        return _from4(dx, spatial, batched), None, None, None, None
+        dx = _core.adaptive_pool2d_backward(to4(g, spatial, batched), kind, idx, hw)
+        return from4(dx, spatial, batched), None, None, None, None
 
 
 def _adaptive(kind: str, input: Tensor, output_size: Any, spatial: int, return_indices: bool = False) -> Any:

@@ -10,8 +10,7 @@ import numpy as np
 from .. import _core
 from ..autograd import Function
 from ..tensor import Tensor, tensor
-from ._conv import _from4, _to4, single
-from ._util import check_tensor, dim_index, f32c, pair, positive_int
+from ._util import check_tensor, dim_index, f32c, from4, pair, positive_int, single, to4
 
 IntPair = Union[int, Tuple[int, int]]
 
@@ -23,21 +22,21 @@ class Pool2dFn(Function):
     @staticmethod
     def forward(ctx, x, kind, k, s, p, spatial=2, box=None):
         batched = x.ndim == spatial + 2
-        x4 = _to4(x, spatial, batched)
+        x4 = to4(x, spatial, batched)
         need = ctx.needs_input_grad[0] or box is not None
         y, idx = _core.pool2d_forward(x4, kind, k, s, p, with_indices=need)
         if box is not None:
-            box.append(_from4(idx, spatial, batched).astype(np.int64))
+            box.append(from4(idx, spatial, batched).astype(np.int64))
         ctx.save_for_backward(idx)
         ctx.args = (kind, x4.shape[2:], k, s, p, spatial, batched)
-        return _from4(y, spatial, batched)
+        return from4(y, spatial, batched)
 
     @staticmethod
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
         kind, hw, k, s, p, spatial, batched = ctx.args
-        dx = _core.pool2d_backward(_to4(g, spatial, batched), kind, idx, hw, k, s, p)
-        return _from4(dx, spatial, batched), None, None, None, None, None, None
+        dx = _core.pool2d_backward(to4(g, spatial, batched), kind, idx, hw, k, s, p)
+        return from4(dx, spatial, batched), None, None, None, None, None, None
 
 
 def _window(

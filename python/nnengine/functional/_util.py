@@ -95,6 +95,31 @@ def pair(v: Any, name: str) -> Tuple[int, int]:
     return t
 
 
+def single(v: Any, name: str) -> Tuple[int]:
+    """An int or a 1-tuple of ints as a 1-tuple of a non-negative int (torch's ``_single``)."""
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        if v < 0:
+            raise ValueError(f"{name}: expected a non-negative value, got {v!r}")
+        return (int(v),)
+    raise TypeError(f"{name}: expected an int or a 1-tuple of ints, got {v!r}")
+
+
+def to4(a: np.ndarray, spatial: int, batched: bool) -> np.ndarray:
+    """View (N, C, *spatial) / (C, *spatial) data as (N, C, H, W): a 1-D signal is an image of height 1."""
+    if not batched:
+        a = a[None]
+    return f32c(a[:, :, None, :] if spatial == 1 else a)
+
+
+def from4(a: np.ndarray, spatial: int, batched: bool) -> np.ndarray:
+    """The inverse of ``to4``: (N, C, H, W) data back as (N, C, *spatial) / (C, *spatial)."""
+    if spatial == 1:
+        a = a[:, :, 0, :]
+    return a if batched else a[0]
+
+
 def probability(p: Any, name: str = "p") -> float:
     """``p`` (an int or float in [0, 1], not a bool) as a float; ValueError naming ``name`` otherwise."""
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence, Tuple, Union
 
 from ... import functional as F
-from ...functional._conv import single
-from ...functional._util import pair
+from ...functional._util import pair, single
 from ...tensor import Tensor
 from .. import init
 from ..module import Module, check_factory_kwargs

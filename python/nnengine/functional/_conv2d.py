@@ -1,6 +1,7 @@
-"""Convolutions on the engine's conv2d and conv_transpose2d kernels (direct stride-1 kernels or blocked
-im2col + GEMM, bias fused). A 1-D convolution runs as a 2-D one over a height-1 image: the same kernels,
-the direct stride-1 path included, with no copy (the arrays are reshaped views)."""
+"""Convolutions on the engine's conv2d kernels (direct stride-1 kernels or blocked im2col + GEMM, bias fused):
+``conv2d`` and ``conv1d``. A 1-D convolution runs as a 2-D one over a height-1 image: the same kernels, the
+direct stride-1 path included, with no copy (the arrays are reshaped views). The argument checks and the
+(N, C, H, W) views here are shared with the transposed convolution (``_conv_transpose.py``)."""
 
 from __future__ import annotations
 
@@ -11,34 +12,10 @@ import numpy as np
 from .. import _core
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import check_tensor, f32c, pair
+from ._util import check_tensor, f32c, from4, pair, single, to4
 
 IntPair = Union[int, Tuple[int, int]]
 IntOne = Union[int, Tuple[int]]
-
-
-def single(v: Any, name: str) -> Tuple[int]:
-    """An int or a 1-tuple of ints as a 1-tuple of a non-negative int (torch's ``_single``)."""
-    if isinstance(v, (tuple, list)) and len(v) == 1:
-        v = v[0]
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        if v < 0:
-            raise ValueError(f"{name}: expected a non-negative value, got {v!r}")
-        return (int(v),)
-    raise TypeError(f"{name}: expected an int or a 1-tuple of ints, got {v!r}")
-
-
-def _to4(a: np.ndarray, spatial: int, batched: bool) -> np.ndarray:
-    """View (N, C, *spatial) / (C, *spatial) data as (N, C, H, W): a 1-D signal is an image of height 1."""
-    if not batched:
-        a = a[None]
-    return f32c(a[:, :, None, :] if spatial == 1 else a)
-
-
-def _from4(a: np.ndarray, spatial: int, batched: bool) -> np.ndarray:
-    if spatial == 1:
-        a = a[:, :, 0, :]
-    return a if batched else a[0]
 
 
 def _pad_end(x4: np.ndarray, extra: Tuple[int, int]) -> np.ndarray:
@@ -51,10 +28,10 @@ def _pad_end(x4: np.ndarray, extra: Tuple[int, int]) -> np.ndarray:
 
 
 def _prepare(ctx, x, w, b, spatial):
-    """The forward's common part of both Functions: (N, C, H, W) views of x and the weight (a 1-D signal is an image
+    """The forward's common part of both Functions (Conv2dFn, ``ConvTransposeFn``): (N, C, H, W) views of x and the weight (a 1-D signal is an image
     of height 1), the bias as float32 or None, and what the backward needs to undo the views."""
     batched = x.ndim == spatial + 2
-    x4 = _to4(x, spatial, batched)
+    x4 = to4(x, spatial, batched)
     w4 = f32c(w[:, :, None, :] if spatial == 1 else w)
     ctx.has_bias = b is not None
     return batched, x4, w4, None if b is None else f32c(b)
@@ -64,10 +41,10 @@ def _grad_views(ctx, g, spatial, batched):
     """The backward's common part: the (N, K, P, Q) view of the output gradient and the flags of the gradients
     wanted (input, weight, bias)."""
     nx, nw, nb = ctx.needs_input_grad[:3]
-    return _to4(g, spatial, batched), nx, nw, nb and ctx.has_bias
+    return to4(g, spatial, batched), nx, nw, nb and ctx.has_bias
 
 
-class ConvFn(Function):
+class Conv2dFn(Function):
     """conv1d / conv2d: one tape node; ``spatial`` is 1 or 2, ``extra`` the right/bottom zero padding that
     an asymmetric 'same' adds beyond ``padding``."""
 
@@ -78,7 +55,7 @@ class ConvFn(Function):
         ctx.save_for_backward(xe, w4)
         ctx.args = (stride, padding, dilation, groups)
         ctx.meta = (spatial, batched, x4.shape, w.shape)
-        return _from4(_core.conv2d_forward(xe, w4, b, stride, padding, dilation, groups), spatial, batched)
+        return from4(_core.conv2d_forward(xe, w4, b, stride, padding, dilation, groups), spatial, batched)
 
     @staticmethod
     def backward(ctx, g):
@@ -89,16 +66,12 @@ class ConvFn(Function):
         dx = dw = db = None
         if nx:
             dx = _core.conv2d_backward_data(g4, w4, xe.shape[2:], stride, padding, dilation, groups)
-            dx = _from4(dx[:, :, : xshape[2], : xshape[3]], spatial, batched)
+            dx = from4(dx[:, :, : xshape[2], : xshape[3]], spatial, batched)
         if nw or nb:
             dw, db = _core.conv2d_backward_weights(
                 g4, xe, w4.shape[2:], stride, padding, dilation, groups, need_weight=nw, need_bias=nb
             )
         return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
-
-
-# Back-compatible name: the 2-D convolution's Function.
-Conv2dFn = ConvFn
 
 
 def _conv_padding(
@@ -161,7 +134,7 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, spatial: int
     b = None if bias is None else check_tensor(bias, "bias")
     if spatial == 1:
         st, pd, dl, extra = (1,) + st, (0,) + pd, (1,) + dl, (0,) + extra
-    return ConvFn.apply(x, w, b, st, pd, dl, groups, spatial, extra)
+    return Conv2dFn.apply(x, w, b, st, pd, dl, groups, spatial, extra)
 
 
 def conv2d(
@@ -202,91 +175,3 @@ def conv1d(
         (2, 64, 100)
     """
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 1)
-
-
-class ConvTransposeFn(Function):
-    """conv_transpose1d / conv_transpose2d: one tape node on the conv_transpose2d kernels."""
-
-    @staticmethod
-    def forward(ctx, x, w, b, stride, padding, output_padding, dilation, groups, spatial):
-        batched, x4, w4, b = _prepare(ctx, x, w, b, spatial)
-        ctx.save_for_backward(x4, w4)
-        ctx.args = (stride, padding, output_padding, dilation, groups)
-        ctx.meta = (spatial, batched, w.shape)
-        y = _core.conv_transpose2d_forward(x4, w4, b, stride, padding, output_padding, dilation, groups)
-        return _from4(y, spatial, batched)
-
-    @staticmethod
-    def backward(ctx, g):
-        x4, w4 = ctx.saved_tensors
-        spatial, batched, wshape = ctx.meta
-        g4, nx, nw, nb = _grad_views(ctx, g, spatial, batched)
-        # one kernel call for every requested gradient: the strided layers build dy's column matrix once
-        dx, dw, db = _core.conv_transpose2d_backward(
-            g4, x4, w4, *ctx.args, need_input=nx, need_weight=nw, need_bias=nb
-        )
-        dx = None if dx is None else _from4(dx, spatial, batched)
-        return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
-
-
-def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial: int):
-    to_tuple, x, w, groups, st, dl = _common_args(input, weight, stride, dilation, groups, spatial)
-    pd = to_tuple(padding, "padding")
-    op = to_tuple(output_padding, "output_padding")
-    for i in range(spatial):
-        if op[i] >= st[i] and op[i] >= dl[i]:
-            raise ValueError(
-                f"output_padding: expected values smaller than stride or dilation, got output_padding={op}, "
-                f"stride={st}, dilation={dl}"
-            )
-    c_in = x.shape[-spatial - 1]
-    if c_in != w.shape[0]:
-        raise ValueError(f"input: expected {w.shape[0]} channels (weight {w.shape}), got shape {x.shape}")
-    if c_in % groups:
-        raise ValueError(f"groups: input channels ({c_in}) must be divisible by groups ({groups})")
-    b = _check_bias(bias, w.shape[1] * groups)
-    if spatial == 1:
-        st, pd, op, dl = (1,) + st, (0,) + pd, (0,) + op, (1,) + dl
-    return ConvTransposeFn.apply(x, w, b, st, pd, op, dl, groups, spatial)
-
-
-def conv_transpose2d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Optional[Tensor] = None,
-    stride: IntPair = 1,
-    padding: IntPair = 0,
-    output_padding: IntPair = 0,
-    groups: int = 1,
-    dilation: IntPair = 1,
-) -> Tensor:
-    """2-D transposed convolution, PyTorch's ``F.conv_transpose2d`` (same argument order: groups before
-    dilation): input (N, C, H, W) or (C, H, W), weight (C, out_channels / groups, kH, kW).
-
-    Example:
-        >>> x, w = ne.randn(2, 8, 4, 4), ne.randn(8, 3, 4, 4)
-        >>> conv_transpose2d(x, w, stride=2, padding=1).shape
-        (2, 3, 8, 8)
-    """
-    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
-
-
-def conv_transpose1d(
-    input: Tensor,
-    weight: Tensor,
-    bias: Optional[Tensor] = None,
-    stride: IntOne = 1,
-    padding: IntOne = 0,
-    output_padding: IntOne = 0,
-    groups: int = 1,
-    dilation: IntOne = 1,
-) -> Tensor:
-    """1-D transposed convolution, PyTorch's ``F.conv_transpose1d``: input (N, C, L) or (C, L), weight
-    (C, out_channels / groups, k).
-
-    Example:
-        >>> x, w = ne.randn(8, 16, 50), ne.randn(16, 6, 4)
-        >>> conv_transpose1d(x, w, stride=2).shape
-        (8, 6, 102)
-    """
-    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
