@@ -40,26 +40,22 @@ from ._fold import fold, unfold
 from ._interpolate import interpolate, upsample
 from ._layernorm import group_norm, instance_norm, layer_norm
 from ._linear import linear, matmul_arrays
-from ._loss import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cosine_embedding_loss,
-    cross_entropy,
-    huber_loss,
-    kl_div,
-    l1_loss,
-    margin_ranking_loss,
-    mse_loss,
-    nll_loss,
-    smooth_l1_loss,
-)
+from ._loss import cosine_embedding_loss, kl_div, margin_ranking_loss
 from ._pad import pad
 from ._pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from ._pointwise_loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+)
 from ._pool2d import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, maxout, min_pool2d
 from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence
 
 # --- recurrent networks
-from ._softmax import log_softmax, softmax
+from ._softmax import cross_entropy, log_softmax, nll_loss, softmax
 
 __all__ = [name for name in dir() if not name.startswith("_")]
 

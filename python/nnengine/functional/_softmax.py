@@ -1,7 +1,10 @@
-"""Softmax and log-softmax along one dimension on the engine's softmax kernels (the fused cross-entropy on the
-same kernels is ``F.cross_entropy`` in ``_loss.py``)."""
+"""The softmax kernel family: softmax and log-softmax along one dimension, and the losses on the same kernels,
+the fused log-softmax + NLL ``cross_entropy`` and ``nll_loss`` (the losses' shared argument rules are in
+``_loss.py``)."""
 
 from __future__ import annotations
+
+from typing import Any, Optional
 
 import numpy as np
 
@@ -9,6 +12,7 @@ from .. import _core
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _float64
+from ._loss import _class_targets, _reduce, _reduction
 from ._util import check_tensor, dim_index, f32c
 
 
@@ -55,3 +59,188 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
         tensor([[-0.6931, -0.6931]])
     """
     return _softmax(input, dim, True)
+
+
+class CrossEntropyFn(Function):
+    """Fused log-softmax + NLL over (rows, classes) logits with per-row scaling in backward."""
+
+    @staticmethod
+    def forward(ctx, x, target, row_weight, ignore_index, reduction):
+        x = f32c(x)
+        loss_rows, lse = _core.cross_entropy_forward(x, target, ignore_index)
+        loss_rows = loss_rows * row_weight
+        ctx.save_for_backward(x, lse, target, row_weight)
+        ctx.ignore_index, ctx.reduction = ignore_index, reduction
+        if reduction == "none":
+            return loss_rows
+        if reduction == "sum":
+            return np.asarray(loss_rows.sum(dtype=np.float64), dtype=np.float32)
+        denom = float(row_weight.sum(dtype=np.float64))
+        ctx.denom = denom
+        return np.asarray(loss_rows.sum(dtype=np.float64) / denom if denom > 0 else np.nan, dtype=np.float32)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lse, target, row_weight = ctx.saved_tensors
+        if ctx.reduction == "none":
+            scale = f32c(row_weight * g)
+        elif ctx.reduction == "sum":
+            scale = f32c(row_weight * np.float32(g))
+        else:
+            scale = f32c(row_weight * (np.float32(g) / np.float32(ctx.denom if ctx.denom > 0 else 1.0)))
+        return _core.cross_entropy_backward(x, lse, target, scale, ctx.ignore_index), None, None, None, None
+
+
+def _classes_last(x: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N*d1*..., C)."""
+    if x.ndim <= 2:
+        return x
+    perm = (0,) + tuple(range(2, x.ndim)) + (1,)
+    return x.permute(*perm).reshape(-1, x.shape[1])
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits ``(N, C)`` (or ``(N, C, d...)``, or unbatched ``(C,)``).
+
+    ``target`` holds class indices (numpy array, list or Tensor) or class probabilities shaped like input.
+
+    Example:
+        >>> logits, labels = ne.tensor([[0.0, 0.0], [2.0, 0.0]]), ne.tensor([1, 0])
+        >>> F.cross_entropy(logits, labels, reduction="none")
+        tensor([0.6931, 0.1269])
+    """
+    x = check_tensor(input, "input")
+    reduction = _reduction(reduction)
+    ignore_index = _ignore_index(ignore_index)
+    if not 0.0 <= float(label_smoothing) <= 1.0:
+        raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
+    if x.ndim == 0:
+        raise ValueError("input: expected at least 1 dimension (C,), got a 0-d tensor")
+    unbatched = x.ndim == 1
+    if unbatched:
+        x = x.reshape(1, -1)
+    C = x.shape[1]
+    if C == 0:
+        raise ValueError(f"input: expected at least one class (dimension 1), got shape {x.shape}")
+    w = None
+    if weight is not None:
+        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float32)
+        if w.shape != (C,):
+            raise ValueError(f"weight: expected shape ({C},), got {w.shape}")
+    tarr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    # probability targets
+    if tarr.dtype.kind == "f" and tarr.shape == (x.shape if not unbatched else x.shape[1:]) and tarr.ndim >= 1 and (
+            not unbatched or tarr.shape == (C,)):
+        tp = Tensor(tarr.reshape(x.shape).astype(np.float32))
+        if label_smoothing > 0:
+            tp = tp * (1 - label_smoothing) + label_smoothing / C
+        logp = log_softmax(x, 1)
+        wt = tp if w is None else tp * Tensor(w.reshape((1, C) + (1,) * (x.ndim - 2)))
+        per = -(wt * logp).sum(dim=1)
+        if reduction == "mean":
+            return per.sum() / float(np.prod(per.shape) if per.ndim else 1)
+        out = _reduce(per, reduction)
+        return out.reshape(()) if unbatched and reduction == "none" else out
+    t = _class_targets(target)
+    if unbatched:
+        t = t.reshape(1)
+    if t.shape != (x.shape[0],) + x.shape[2:]:
+        raise ValueError(f"target: expected shape {(x.shape[0],) + x.shape[2:]} for input {x.shape}, got {t.shape}")
+    out_shape = t.shape
+    x2 = _classes_last(x)
+    t2 = np.ascontiguousarray(t.reshape(-1))
+    valid = t2 != ignore_index
+    bad = valid & ((t2 < 0) | (t2 >= C))
+    if bad.any():
+        raise ValueError(f"target: expected class indices in [0, {C}) or ignore_index={ignore_index}, "
+                         f"got {int(t2[bad][0])}")
+    row_w = np.where(valid, 1.0, 0.0).astype(np.float32) if w is None else np.where(valid, w[np.clip(t2, 0, C - 1)],
+                                                                                  0.0).astype(np.float32)
+    if label_smoothing > 0:
+        ce = CrossEntropyFn.apply(x2, t2, row_w, int(ignore_index), "none")
+        logp = log_softmax(x2, 1)
+        wl = logp if w is None else logp * Tensor(w)
+        smooth = -(wl.sum(dim=1)) * Tensor(valid.astype(np.float32) / C)
+        per = ce * (1 - label_smoothing) + smooth * label_smoothing
+        if reduction == "mean":
+            loss = per.sum() / float(row_w.sum())
+        elif reduction == "sum":
+            loss = per.sum()
+        else:
+            loss = per.reshape(out_shape)
+    else:
+        loss = CrossEntropyFn.apply(x2, t2, row_w, int(ignore_index), reduction)
+        if reduction == "none":
+            loss = loss.reshape(out_shape)
+    if unbatched and reduction == "none":
+        loss = loss.reshape(())
+    return loss
+
+
+class NLLFn(Function):
+    """Negative log-likelihood with class weights, ignore_index and the reduction as one tape node on the nll
+    kernel pair (cpp/kernels/softmax_loss.h); input (N, C, d...) is read in place (no transpose)."""
+
+    @staticmethod
+    def forward(ctx, x, t, weight, ignore_index, reduction):
+        x = f32c(x)
+        loss, row_w = _core.nll_forward(x, t, weight, ignore_index)
+        ctx.save_for_backward(x, t)
+        ctx.args = (weight, ignore_index, reduction)
+        if reduction == "none":
+            return loss
+        total = loss.sum(dtype=np.float64)
+        if reduction == "mean":
+            ctx.denom = float(row_w.sum(dtype=np.float64))
+            total = total / ctx.denom if ctx.denom else np.nan  # torch: nan when every row is ignored / weight 0
+        return np.asarray(total, np.float32)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        weight, ignore_index, reduction = ctx.args
+        if reduction == "none":
+            g = f32c(np.asarray(g).reshape(-1))
+        else:
+            g = np.asarray(g, np.float64).reshape(1) / (ctx.denom if reduction == "mean" and ctx.denom else 1.0)
+            g = g.astype(np.float32)
+        return _core.nll_backward(x, t, g, weight, ignore_index), None, None, None, None
+
+
+def _ignore_index(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"ignore_index: expected an int, got {type(v).__name__}")
+    return int(v)
+
+
+def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``(N, C)`` (or ``(N, C, d...)``).
+
+    Example:
+        >>> F.nll_loss(F.log_softmax(ne.tensor([[0.0, 0.0]]), 1), ne.tensor([1]))
+        tensor(0.6931)
+    """
+    x = check_tensor(input, "input")
+    reduction = _reduction(reduction)
+    ignore_index = _ignore_index(ignore_index)
+    unbatched = x.ndim == 1
+    if unbatched:
+        x = x.reshape(1, -1)
+    if x.ndim < 2:
+        raise ValueError(f"input: expected (N, C), got shape {x.shape}")
+    if x.shape[1] == 0:
+        raise ValueError(f"input: expected at least one class (dimension 1), got shape {x.shape}")
+    t = _class_targets(target)
+    if unbatched:
+        t = t.reshape(1)
+    if t.shape != (x.shape[0],) + x.shape[2:]:
+        raise ValueError(f"target: expected shape {(x.shape[0],) + x.shape[2:]} for input {x.shape}, got {t.shape}")
+    w = None
+    if weight is not None:  # the binding checks its shape and the targets
+        w = f32c(np.asarray(weight.data if isinstance(weight, Tensor) else weight))
+    per = NLLFn.apply(x, np.ascontiguousarray(t.reshape(-1), np.int64), w, ignore_index, reduction)
+    if reduction != "none":
+        return per
+    return per.reshape(()) if unbatched else per.reshape(t.shape)
