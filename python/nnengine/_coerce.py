@@ -82,13 +82,13 @@ def as_f32(x: Any) -> np.ndarray:
 
 
 def as_f32_tensor(x: Any) -> Tensor:
-    """``x`` if it is a Tensor, else a float32 Tensor of it.
+    """``x`` if it is a Tensor, else a float32 Tensor of it (C-contiguous, as ``as_f32``).
 
     Example:
         >>> as_f32_tensor([1, 2]).dtype
         dtype('float32')
     """
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.float32))
+    return x if isinstance(x, Tensor) else Tensor(as_f32(x))
 
 
 def ensure_tensor(x: Any) -> Tensor:

@@ -29,6 +29,7 @@ from typing import Any, Dict, Tuple, Union
 
 import numpy as np
 
+from ._coerce import wrap_tensor
 from .nn.module import Module
 from .tensor import Tensor
 
@@ -155,7 +156,7 @@ class _Preprocessor(Module):
         return self.fit(x).transform(x)
 
     def forward(self, x: Any) -> Any:
-        return self.transform(x if isinstance(x, Tensor) else Tensor(x))
+        return self.transform(wrap_tensor(x))
 
     def get_state(self) -> Dict[str, np.ndarray]:
         """The fitted statistics (same as ``state_dict()``).

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .._coerce import as_array
 from ..tensor import Tensor
 from .distribution import Distribution, _as_param
 
@@ -119,7 +120,7 @@ class Categorical(Distribution):
         return Tensor(np.minimum(idx, self._num_events - 1).astype(np.int64).reshape(shape), dtype=np.int64)
 
     def log_prob(self, value: Any) -> Tensor:
-        v = np.asarray(value.data if isinstance(value, Tensor) else value)
+        v = as_array(value)
         if v.dtype.kind not in "iuf" or not np.all(v == np.floor(v)):
             raise ValueError(f"value: expected integer category indices, got {v.dtype} values")
         v = v.astype(np.int64)

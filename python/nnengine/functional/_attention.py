@@ -8,6 +8,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from .. import _core
+from .._coerce import as_array
 from .._tape import will_record
 from ..autograd import Function
 from ..random import seed_int
@@ -70,7 +71,7 @@ def float_mask(mask: Any, name: str, true_means_masked: bool) -> Optional[np.nda
     """An additive float32 mask from a boolean mask (-inf where masked) or a float one (as is); None passes."""
     if mask is None:
         return None
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = as_array(mask)
     if m.dtype == np.bool_:
         return np.where(m if true_means_masked else ~m, np.float32(-np.inf), np.float32(0.0))
     if m.dtype.kind != "f":

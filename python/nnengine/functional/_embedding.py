@@ -12,6 +12,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
+from .._coerce import data_or_self
 from ..autograd import Function
 from ..tensor import Tensor
 from ._util import check_tensor, f32c
@@ -20,7 +21,7 @@ from ._util import check_tensor, f32c
 def _indices(input: Any, name: str = "input") -> np.ndarray:
     """int64 / int32 indices from a Tensor, numpy array or (nested) list; anything else is a TypeError
     (PyTorch accepts Long and Int index tensors only)."""
-    a = input.data if isinstance(input, Tensor) else input
+    a = data_or_self(input)
     if not isinstance(a, np.ndarray):
         if isinstance(a, (list, tuple, int, np.integer)) and not isinstance(a, bool):
             a = np.asarray(a)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._coerce import as_array
 from ..autograd import Function
 from ..tensor import Tensor
 from ._util import check_tensor
@@ -26,7 +27,7 @@ def _reduction(r: Any) -> str:
 
 def _class_targets(target: Any, name: str = "target") -> np.ndarray:
     """Integer class indices from a numpy array, list or Tensor (float tensors with integral values are accepted)."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = as_array(target)
     if t.dtype.kind in "iu":
         return np.ascontiguousarray(t, dtype=np.int64)
     if t.dtype.kind == "f":
@@ -116,7 +117,7 @@ def kl_div(input: Tensor, target: Any, size_average: Any = None, reduce: Any = N
 
 
 def _pair_target(x1: Tensor, target: Any, shape: tuple, name: str = "target") -> np.ndarray:
-    t = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=np.float32)
+    t = np.asarray(as_array(target), dtype=np.float32)
     if t.shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {t.shape}")
     return t

@@ -9,6 +9,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
+from .._coerce import as_array, wrap_tensor
 from ..autograd import Function
 from ..ops import mean_all
 from ..tensor import Tensor
@@ -177,7 +178,7 @@ def _bce_operand(v: Any, x: Tensor, name: str) -> Optional[np.ndarray]:
     """weight / pos_weight broadcast to the input's shape, in its float dtype (None stays None)."""
     if v is None:
         return None
-    a = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=x.data.dtype)
+    a = np.asarray(as_array(v), dtype=x.data.dtype)
     try:
         a = np.broadcast_to(a, x.shape)
     except ValueError:
@@ -276,5 +277,5 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
     x, y = _pair(input, target, float64=False)  # a float32 kernel
     if weight is None:
         return PointLossFn.apply(x, y, _HUBER, delta, reduction)
-    per = PointLossFn.apply(x, y, _HUBER, delta, "none") * (weight if isinstance(weight, Tensor) else Tensor(weight))
+    per = PointLossFn.apply(x, y, _HUBER, delta, "none") * wrap_tensor(weight)
     return _reduce(per, reduction)

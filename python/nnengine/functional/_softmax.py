@@ -9,6 +9,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
+from .._coerce import as_array
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _float64
@@ -125,10 +126,10 @@ def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, igno
         raise ValueError(f"input: expected at least one class (dimension 1), got shape {x.shape}")
     w = None
     if weight is not None:
-        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=np.float32)
+        w = np.asarray(as_array(weight), dtype=np.float32)
         if w.shape != (C,):
             raise ValueError(f"weight: expected shape ({C},), got {w.shape}")
-    tarr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    tarr = as_array(target)
     # probability targets
     if tarr.dtype.kind == "f" and tarr.shape == (x.shape if not unbatched else x.shape[1:]) and tarr.ndim >= 1 and (
             not unbatched or tarr.shape == (C,)):
@@ -239,7 +240,7 @@ def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_in
         raise ValueError(f"target: expected shape {(x.shape[0],) + x.shape[2:]} for input {x.shape}, got {t.shape}")
     w = None
     if weight is not None:  # the binding checks its shape and the targets
-        w = f32c(np.asarray(weight.data if isinstance(weight, Tensor) else weight))
+        w = f32c(as_array(weight))
     per = NLLFn.apply(x, np.ascontiguousarray(t.reshape(-1), np.int64), w, ignore_index, reduction)
     if reduction != "none":
         return per

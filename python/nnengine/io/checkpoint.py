@@ -20,6 +20,7 @@ from typing import Any, Dict, Mapping
 import numpy as np
 
 from .. import random as _random
+from .._coerce import data_or_self
 from ..nn.module import Module
 from ..tensor import Tensor
 from .model import _ARCH_KEY, _FORMAT_KEY, FORMAT_VERSION, _open, architecture
@@ -30,7 +31,7 @@ __all__ = ["save_checkpoint", "load_checkpoint"]
 def _flatten(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
     """JSON structure of ``obj`` with every array moved into ``tensors`` (referenced by name)."""
     if isinstance(obj, (np.ndarray, Tensor)):
-        tensors[key] = np.array(obj.data if isinstance(obj, Tensor) else obj, copy=True)
+        tensors[key] = np.array(data_or_self(obj), copy=True)
         return {"__tensor__": key}
     if obj is None or isinstance(obj, (bool, str)):
         return obj

@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from .._coerce import data_or_self
 from ..nn.module import Module
 from ..nn.modules.container import ModuleDict, ModuleList, Sequential
 from ..nn.parameter import build_budget
@@ -151,7 +152,7 @@ def _encode(v: Any, where: str, reg: Dict[str, type]) -> Any:
     if isinstance(v, dict) and all(isinstance(k, str) for k in v):
         return {"__dict__": {k: _encode(x, where, reg) for k, x in v.items()}}
     if isinstance(v, (np.ndarray, Tensor)) and not getattr(v, "requires_grad", False):
-        arr = v.data if isinstance(v, Tensor) else v
+        arr = data_or_self(v)
         if arr.dtype.str.lstrip("<|") in _CODES and arr.size <= 4096:
             return {"__array__": arr.tolist(), "dtype": arr.dtype.str.lstrip("<|"),
                     "tensor": isinstance(v, Tensor)}

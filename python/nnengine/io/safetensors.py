@@ -27,7 +27,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from ..tensor import Tensor
+from .._coerce import as_array
 
 __all__ = ["save_file", "load_file", "read_metadata", "atomic_write"]
 
@@ -151,7 +151,7 @@ def atomic_write(path: str, chunks: Iterable[bytes]) -> None:
 
 # ============================================================================= safetensors
 def _le_array(name: str, value: Any) -> np.ndarray:
-    arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+    arr = as_array(value)
     le = arr.dtype.newbyteorder("<")
     if le.str.lstrip("<|") not in _CODES:
         raise TypeError(f"{name}: dtype {arr.dtype} cannot be stored (supported: {sorted(_CODES)})")

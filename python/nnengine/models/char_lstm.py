@@ -7,6 +7,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from .. import nn
+from .._coerce import as_array
 from ..autograd import no_grad
 from ..tensor import Tensor
 
@@ -57,7 +58,7 @@ class CharLSTM(nn.Module):
         return "".join(self.vocab[int(i)] for i in np.asarray(ids).reshape(-1))
 
     def forward(self, ids: Any, state: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, Any]:
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        ids = as_array(ids)
         if ids.dtype.kind not in "iu" or ids.ndim != 2:
             raise ValueError(f"ids: expected integer ids of shape (B, T), got {ids.dtype} {ids.shape}")
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):

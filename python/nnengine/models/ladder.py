@@ -10,7 +10,7 @@ import numpy as np
 from .. import functional as F
 from .. import nn
 from .. import random as _random
-from .._coerce import as_f32
+from .._coerce import as_f32, as_f32_tensor
 from ..autograd import no_grad
 from ..data.loader import DataLoader, TensorDataset
 from ..functional._batchnorm import BatchNormFn
@@ -108,7 +108,7 @@ class Ladder(nn.Module):
             >>> Ladder([16, 8, 3]).eval()(ne.rand(4, 16)).shape
             (4, 3)
         """
-        x = x if isinstance(x, Tensor) else Tensor(as_f32(x))
+        x = as_f32_tensor(x)
         return self.encode(x.flatten(1) if x.ndim > 2 else x, noisy=False)[0]
 
     # ------------------------------------------------------------------ decoder (top layer) and loss

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _core, nn
 from .. import functional as F
 from .. import random as _random
-from .._coerce import as_f32
+from .._coerce import as_f32, as_f32_tensor
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from ..train.callbacks import Callback
@@ -173,7 +173,7 @@ class RBM(nn.Module):
             >>> RBM(16, 8)(ne.rand(3, 16)).shape
             (3, 8)
         """
-        v = v if isinstance(v, Tensor) else Tensor(as_f32(v))
+        v = as_f32_tensor(v)
         return F.sigmoid(F.linear(v.flatten(1) if v.ndim > 2 else v, self.weight, self.hidden_bias))
 
     def reconstruct(self, v: Any) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any, Iterator, List, Optional
 
 import numpy as np
 
+from .._coerce import as_array
 from ..tensor import LEAF_ARRAYS, Tensor
 
 # [parameter elements left, modules left, what is being built] while a file's architecture is built
@@ -316,7 +317,7 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.zeros((0,), np.float32)
-        arr = data.data if isinstance(data, Tensor) else np.asarray(data)
+        arr = as_array(data)
         charge_elements(arr.size)  # before the copy below touches the memory
         self._setup(np.array(arr, dtype=np.float32, copy=True), requires_grad)
 

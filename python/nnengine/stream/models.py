@@ -7,6 +7,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from .. import nn
+from .._coerce import wrap_tensor
 from ..autograd import no_grad
 from ..tensor import Tensor
 from ._adapters import adapt
@@ -53,12 +54,12 @@ class RecurrentModel(nn.Module):
         return self._core.init_state(batch_size)
 
     def forward(self, x: Any, state: Optional[Tuple[Any, ...]] = None) -> Tuple[Tensor, Tuple[Tensor, ...]]:
-        x = x if isinstance(x, Tensor) else Tensor(x)
+        x = wrap_tensor(x)
         if x.ndim != 3:
             raise ValueError(f"x: expected a time-major (T, B, {self.input_size}) sequence, got shape {x.shape}")
         if state is None:
             state = tuple(Tensor(s) for s in self.init_state(x.shape[1]))
-        y, new = self._core.forward(x, tuple(s if isinstance(s, Tensor) else Tensor(s) for s in state))
+        y, new = self._core.forward(x, tuple(wrap_tensor(s) for s in state))
         return self.head(y), new
 
     def infer(self, x: np.ndarray, state: Tuple[np.ndarray, ...]) -> Tuple[np.ndarray, Tuple[np.ndarray, ...]]:

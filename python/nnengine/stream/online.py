@@ -8,6 +8,7 @@ from typing import Any, Callable, Deque, List, Optional, Tuple
 
 import numpy as np
 
+from .._coerce import as_array
 from ..autograd import no_grad
 from ..nn.modules.loss import MSELoss
 from ..nn.utils import clip_grad_norm_
@@ -145,7 +146,7 @@ class OnlineLearner:
         self.state = self.adapter.init_state(1)
 
     def _rows(self, a: Any, n: Optional[int], name: str) -> np.ndarray:
-        a = np.asarray(a.data if isinstance(a, Tensor) else a, np.float32)
+        a = np.asarray(as_array(a), np.float32)
         a = a[:, None] if a.ndim == 1 else a
         if a.ndim != 2 or (n is not None and a.shape[1] != n):
             raise ValueError(f"{name}: expected (T, {n if n is not None else 'features'}) samples, got shape {a.shape}")
@@ -166,7 +167,7 @@ class OnlineLearner:
             True
         """
         x = self._rows(x, self.adapter.input_size, "x")
-        y = np.asarray(y.data if isinstance(y, Tensor) else y)
+        y = as_array(y)
         y = y if y.dtype.kind in "iu" else self._rows(y, None, "y")
         if len(y) != len(x):
             raise ValueError(f"y: expected {len(x)} targets (one per sample of x), got {len(y)}")

@@ -6,6 +6,7 @@ from typing import Any, Dict, Hashable, Iterable, List, Optional, Sequence, Tupl
 
 import numpy as np
 
+from .._coerce import as_array
 from ..tensor import Tensor
 from ._adapters import RecurrentAdapter, adapt
 from .normalize import welford_normalize, welford_step
@@ -269,7 +270,7 @@ class StreamRunner:
             ((2, 8), ['pump-3', 'pump-9'])
         """
         ids = _as_ids(stream_ids)
-        x = np.asarray(x.data if isinstance(x, Tensor) else x, np.float32)
+        x = np.asarray(as_array(x), np.float32)
         I = self.adapter.input_size
         if x.ndim not in (2, 3) or x.shape[-1] != I:
             raise ValueError(f"x: expected (B, {I}) or (B, T, {I}) (input size {I}), got shape {x.shape}")

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..._coerce import as_array
 from ...functional import _embedding as E
 from ...tensor import Tensor
 from .. import init
@@ -61,7 +62,7 @@ class Embedding(Module):
             self.weight = Parameter.new(*shape)
             self.reset_parameters()
         else:
-            w = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            w = as_array(_weight)
             if w.shape != shape:
                 raise ValueError(f"_weight: expected shape {shape} (num_embeddings, embedding_dim), got {w.shape}")
             self.weight = Parameter(w)
@@ -102,7 +103,7 @@ class Embedding(Module):
             >>> emb(ne.tensor([2])).numpy()
             array([[0., 0., 1.]], dtype=float32)
         """
-        w = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        w = as_array(embeddings)
         if w.ndim != 2:
             raise ValueError(f"embeddings: expected a 2-D array (num_embeddings, embedding_dim), got shape {w.shape}")
         return cls(

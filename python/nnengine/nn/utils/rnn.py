@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..._coerce import as_array
 from ...tensor import Tensor, cat, stack
 
 __all__ = ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence", "pad_sequence"]
@@ -71,7 +72,7 @@ class PackedSequence(NamedTuple):
 
 
 def _lengths(lengths: Any, batch: int) -> np.ndarray:
-    arr = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+    arr = as_array(lengths)
     if arr.ndim != 1 or arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(arr == np.floor(arr))):
         raise ValueError(f"lengths: expected a 1-D sequence of ints, got {lengths!r}")
     if arr.shape[0] != batch:
