@@ -52,12 +52,12 @@ class _GradMode:
     _mode = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
+        if args and cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
             return cls()(args[0])  # bare decorator: @no_grad
-        return super().__new__(cls)
+        return object.__new__(cls)  # (not super(): a ``with no_grad():`` per call is on the inference path)
 
     def __enter__(self) -> None:
-        self._prev = is_grad_enabled()
+        self._prev = getattr(_state, "enabled", True)  # is_grad_enabled(), without its call
         _state.enabled = self._mode
 
     def __exit__(self, *exc: Any) -> None:

@@ -2591,6 +2591,11 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, d
         >>> ne.tensor([1, 2]).dtype, ne.tensor([1.0, 2]).dtype, ne.tensor(True).dtype
         (dtype('int64'), dtype('float32'), dtype('bool'))
     """
+    if type(data) is np.ndarray and dtype is None and device is None and data.dtype.kind in "biuf":
+        t = Tensor._wrap(np.array(data, copy=True))  # the usual case (a stream's next sample), as below
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
     check_device(device)
     if dtype is not None:
         return Tensor(np.array(_as_array(data), copy=True), requires_grad=requires_grad, dtype=to_dtype(dtype))
