@@ -315,6 +315,33 @@ def test_replaced_layer_recaptures():
     np.testing.assert_array_equal(comp(x).data, model(x).data)
 
 
+def test_layer_replaced_through_the_compiled_module_recaptures(rng):
+    """A layer without parameters set on the compiled module after replays (the typed path's last-call cache
+    holds the old plan) gets a new plan, for inference and training."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+            self.act = nn.Tanh()
+
+        def forward(self, x):
+            return self.act(self.fc(x))
+
+    ne.manual_seed(0)
+    model = Net()
+    comp = ne.compile(model)
+    x = ne.tensor(rng.standard_normal((2, 3)).astype(np.float32))
+    for grad in (False, True):
+        with ne.set_grad_enabled(grad):
+            comp.act = nn.Tanh()
+            for _ in range(3):
+                comp(x)
+            comp.act = nn.ReLU()
+            np.testing.assert_array_equal(comp(x).data, np.maximum(model.fc(x).data, 0))
+            np.testing.assert_array_equal(comp(x).data, model(x).data)
+
+
 def _rss_mb() -> float:
     with open(f"/proc/{os.getpid()}/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20

@@ -606,6 +606,7 @@ class CompiledModule(Module):
         super().__init__()
         object.__setattr__(self, "_orig_mod", module)
         object.__setattr__(self, "_plans", {})
+        object.__setattr__(self, "_last", None)  # the typed path's last replayed signature (_compiled_call.LastCall)
         object.__setattr__(self, "_warned", set())
 
     # delegation: the compiled module is a view of the original
@@ -614,7 +615,7 @@ class CompiledModule(Module):
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._orig_mod, name, value)
-        self._plans.clear()
+        self._drop_plans()
 
     def parameters(self, recurse: bool = True) -> Iterator[Tensor]:
         return self._orig_mod.parameters(recurse)
@@ -638,8 +639,12 @@ class CompiledModule(Module):
         return self._orig_mod.state_dict(*a, **k)
 
     def load_state_dict(self, *a: Any, **k: Any) -> Any:
-        self._plans.clear()
+        self._drop_plans()
         return self._orig_mod.load_state_dict(*a, **k)
+
+    def _drop_plans(self) -> None:
+        self._plans.clear()
+        self.__dict__["_last"] = None
 
     def train(self, mode: bool = True) -> CompiledModule:
         self._orig_mod.train(mode)

@@ -141,28 +141,69 @@ def native_training_backward(pctx, tuple gouts):
     return tuple(plan.native[0].backward(ldata, pdata, slots, g))
 
 
+cdef class LastCall:
+    """The signature of a compiled module's last replayed call and its plan, compared field by field (no key
+    tuple built and hashed) before the general lookup. ``CompiledModule`` drops it wherever it drops its plans."""
+
+    cdef int tag
+    cdef tuple shapes         # per leaf: its array's shape
+    cdef tuple dtypes         # per leaf: its array's dtype object
+    cdef tuple rgs            # per leaf: requires_grad
+    cdef bint training, grad
+    cdef object plan
+
+    cdef bint same(self, int tag, list leaves, bint training, bint grad):
+        cdef Py_ssize_t i
+        cdef object t, d
+        if tag != self.tag or training != self.training or grad != self.grad:
+            return False
+        for i in range(len(leaves)):
+            t = leaves[i]
+            d = t.data
+            if (d.dtype is not self.dtypes[i] or t.requires_grad is not self.rgs[i]
+                    or d.shape != self.shapes[i]):
+                return False
+        return True
+
+
+cdef LastCall last_call(int tag, list leaves, bint training, bint grad, object plan):
+    cdef LastCall c = LastCall.__new__(LastCall)
+    c.tag, c.training, c.grad, c.plan = tag, training, grad, plan
+    c.shapes = tuple([t.data.shape for t in leaves])
+    c.dtypes = tuple([t.data.dtype for t in leaves])
+    c.rgs = tuple([t.requires_grad for t in leaves])
+    return c
+
+
 def call(self, *args, **kwargs):
     """``CompiledModule.__call__``: replay the plan of this call's signature, or hand the call to the module's
     Python path (``_call_slow``) to capture it, run it eagerly, or describe arguments of any other structure."""
     cdef dict d = self.__dict__
     cdef object module = d["_orig_mod"]
     cdef Py_ssize_t n = len(args)
-    cdef object t, h, tag, sig, plan, fast, out
+    cdef object t, h, sig, plan, fast, out, training, grad
+    cdef object last = d.get("_last")
     cdef list leaves
+    cdef int tag
     if n == 1 and not kwargs and isinstance(args[0], _Tensor):
-        t = args[0]
-        leaves, tag, sig = [t], 0, (leaf_sig(t),)
+        leaves, tag = [args[0]], 0
     elif (n == 2 and not kwargs and type(args[0]) is _Tensor and type(args[1]) is tuple and len(args[1]) == 2
           and type(args[1][0]) is _Tensor and type(args[1][1]) is _Tensor):
         t, h = args[0], args[1]
         leaves, tag = [t, h[0], h[1]], 1
-        sig = (leaf_sig(t), leaf_sig(h[0]), leaf_sig(h[1]))
     else:
         return self._call_slow(None, None, args, kwargs)
-    key = (tag, sig, module.training, getattr(_state, "enabled", True))
-    plan = (<dict>d["_plans"]).get(key)
-    if plan is None or plan is _EAGER or not checks_hold(plan.checks):
-        return self._call_slow(key, leaves, args, kwargs)
+    training, grad = module.training, getattr(_state, "enabled", True)
+    if (last is not None and (<LastCall>last).same(tag, leaves, training, grad)
+            and checks_hold((<LastCall>last).plan.checks)):
+        plan = (<LastCall>last).plan  # the signature of the last replay: its plan, without the key
+    else:
+        sig = tuple([leaf_sig(t) for t in leaves])
+        key = (tag, sig, training, grad)
+        plan = (<dict>d["_plans"]).get(key)
+        if plan is None or plan is _EAGER or not checks_hold(plan.checks):
+            return self._call_slow(key, leaves, args, kwargs)
+        d["_last"] = last_call(tag, leaves, training, grad, plan)
     fast = plan.fast
     if fast is not None:
         out = (<NativeInference>fast).replay(leaves)  # (a NativeTraining's replay for a training plan)
