@@ -109,9 +109,10 @@ def abort_at_exit(status: int) -> None:
     """Make this rank end the whole MPI job with ``status`` when Python exits (``SystemExit`` with a
     non-zero code does not reach ``sys.excepthook``; a rank that just exits would leave the others waiting).
 
+    In a training script: ``try: main()`` / ``except SystemExit as e: abort_at_exit(e.code); raise``.
+
     Example:
-        >>> try: main()
-        ... except SystemExit as e: abort_at_exit(e.code); raise
+        >>> abort_at_exit(0)  # status 0 (or a world of one process): nothing to end
     """
     if isinstance(status, bool) or not isinstance(status, int):
         status = 0 if status is None else 1
@@ -131,8 +132,9 @@ def init_process_group(backend: str = "mpi", *, abort_on_exception: bool = True)
     of leaving the others blocked in a collective.
 
     Example:
-        >>> init_process_group("mpi"); get_rank(), get_world_size()
-        (0, 2)
+        >>> if not is_initialized(): init_process_group("mpi")
+        >>> get_rank(), get_world_size()  # (rank, n) under mpiexec -n n
+        (0, 1)
     """
     if backend not in ("mpi", None):
         raise ValueError(f"backend: only 'mpi' is supported, got {backend!r}")
