@@ -1,9 +1,11 @@
-"""The softmax kernel family (F.softmax, F.log_softmax; the fused cross-entropy on the same kernels is tested in
-test_losses.py): float64 oracle and torch along every dimension on every ISA, gradients, 1 vs 2 threads and
-bad input."""
+"""The softmax kernel family: F.softmax and F.log_softmax (float64 oracle and torch along every dimension on every
+ISA, gradients, 1 vs 2 threads, bad input), and the losses on the same kernels, the fused F.cross_entropy and
+F.nll_loss (float64 oracles, finite differences, the scalar twins, torch with weights / ignore_index / spatial
+targets / probabilities). The loss modules across families are in test_losses.py."""
 
 import numpy as np
 import pytest
+from conftest import numeric_grad
 
 import nnengine as ne
 import nnengine.functional as F
@@ -54,3 +56,160 @@ def test_softmax_bad_input():
         F.softmax(ne.zeros(3, 4), dim=2)
     with pytest.raises(ValueError, match="dim: expected 0 <= dim < 2"):
         _core.softmax_forward(np.zeros((3, 4), np.float32), 2)
+
+
+def _lse(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+@pytest.mark.parametrize("N,C", [(1, 1), (5, 7), (17, 33), (64, 10), (3, 1000)])
+def test_cross_entropy_float64_and_fd(isa, rng, N, C):
+    x = (rng.standard_normal((N, C)) * 3).astype(np.float32).astype(np.float64)  # what the engine sees
+    t = rng.integers(0, C, N)
+
+    def f(v):
+        return float(np.mean(_lse(v, 1)[:, 0] - v[np.arange(N), t]))
+
+    a = ne.tensor(x.astype(np.float32), requires_grad=True)  # float64 tensors: no cross-entropy kernel
+    loss = F.cross_entropy(a, t)
+    assert loss.shape == ()
+    np.testing.assert_allclose(loss.item(), f(x), rtol=1e-5)
+    loss.backward()
+    np.testing.assert_allclose(a.grad, numeric_grad(f, x), rtol=1e-5, atol=1e-7)  # float32 softmax / N
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"reduction": "sum"}, {"reduction": "none"}, {"ignore_index": 2}, {"weight": [1.0, 2.0, 0.5, 1.5]},
+    {"label_smoothing": 0.1}, {"weight": [1.0, 2.0, 0.5, 1.5], "label_smoothing": 0.2, "reduction": "sum"},
+])
+def test_cross_entropy_vs_torch(torch, rng, kwargs):
+    x = rng.standard_normal((9, 4)).astype(np.float32)
+    t = rng.integers(0, 4, 9)
+    a = ne.tensor(x, requires_grad=True)
+    kw_t = dict(kwargs)
+    if "weight" in kw_t:
+        kw_t["weight"] = torch.tensor(kw_t["weight"])
+    loss = F.cross_entropy(a, t, **kwargs)
+    b = torch.tensor(x, requires_grad=True)
+    lt = torch.nn.functional.cross_entropy(b, torch.tensor(t), **kw_t)
+    np.testing.assert_allclose(loss.data, lt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    loss.sum().backward()
+    lt.sum().backward()
+    np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cross_entropy_spatial_and_probabilities(torch, rng):
+    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    t = rng.integers(0, 3, (2, 4, 5))
+    a, b = ne.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    l1, l2 = F.cross_entropy(a, t), torch.nn.functional.cross_entropy(b, torch.tensor(t))
+    l1.backward()
+    l2.backward()
+    np.testing.assert_allclose(l1.item(), l2.item(), rtol=1e-5)
+    np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-5, atol=1e-6)
+    p = rng.dirichlet(np.ones(3), 6).astype(np.float32)
+    x2 = rng.standard_normal((6, 3)).astype(np.float32)
+    np.testing.assert_allclose(F.cross_entropy(ne.tensor(x2), p).item(),
+                               torch.nn.functional.cross_entropy(torch.tensor(x2), torch.tensor(p)).item(), rtol=1e-5)
+    # unbatched (C,) input with a scalar target
+    np.testing.assert_allclose(F.cross_entropy(ne.tensor(x2[0]), np.array(1)).item(),
+                               torch.nn.functional.cross_entropy(torch.tensor(x2[0]), torch.tensor(1)).item(), rtol=1e-5)
+
+
+def test_targets_as_tensor_and_float_tensor(rng):
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    t = np.array([0, 2, 1, 1])
+    a = F.cross_entropy(ne.tensor(x), t).item()
+    assert a == F.cross_entropy(ne.tensor(x), ne.tensor(t)).item()
+    assert a == F.cross_entropy(ne.tensor(x), ne.tensor(t, dtype=np.int64)).item()
+
+
+# ---------------------------------------------------------------- the nll kernel pair
+def _nll_oracle(x, t, w, ignore_index):
+    """float64 oracle: per-row loss and weight, rows in (N, d...) order, and dloss/dx for a unit per-row grad."""
+    N, C = x.shape[:2]
+    x3 = x.astype(np.float64).reshape(N, C, -1)
+    D = x3.shape[2]
+    tt = t.reshape(N, D)
+    loss, rw, dx = np.zeros((N, D)), np.zeros((N, D)), np.zeros_like(x3)
+    for o in range(N):
+        for i in range(D):
+            if tt[o, i] == ignore_index:
+                continue
+            rw[o, i] = 1.0 if w is None else w[tt[o, i]]
+            loss[o, i] = -x3[o, tt[o, i], i] * rw[o, i]
+            dx[o, tt[o, i], i] = -rw[o, i]
+    return loss.reshape(-1), rw.reshape(-1), dx.reshape(x.shape)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 8), (9, 17), (33, 5), (3, 16, 15), (2, 9, 4, 7)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_kernels_match_float64_oracle_and_twin(isa, rng, shape, weighted):
+    from nnengine import _core
+    x = rng.standard_normal(shape).astype(np.float32)
+    C = shape[1]
+    t = rng.integers(0, C, (shape[0],) + shape[2:]).reshape(-1)
+    t[::3] = -7
+    w = rng.uniform(0.2, 2, C).astype(np.float32) if weighted else None
+    loss, rw, dx = _nll_oracle(x, t, w, -7)
+    g = rng.standard_normal(t.size).astype(np.float32)
+    for ref in (False, True):
+        lo, ro = _core.nll_forward(x, t, w, -7, reference=ref)
+        np.testing.assert_allclose(lo, loss, rtol=1e-7, atol=0)
+        np.testing.assert_allclose(ro, rw, rtol=1e-7, atol=0)
+        per_row = _core.nll_backward(x, t, g, w, -7, reference=ref)
+        N, D = shape[0], t.size // shape[0]
+        want = dx.reshape(N, C, D) * g.reshape(N, 1, D)
+        np.testing.assert_allclose(per_row, want.reshape(shape), rtol=1e-7, atol=0)
+        np.testing.assert_allclose(_core.nll_backward(x, t, np.float32([0.5]), w, -7, reference=ref), dx * 0.5,
+                                   rtol=1e-7, atol=0)
+
+
+def test_nll_kernels_threads_identical_and_validation(rng, threads):
+    from nnengine import _core
+    x = rng.standard_normal((4000, 10, 9)).astype(np.float32)
+    t = rng.integers(0, 10, 4000 * 9)
+    w = rng.uniform(0.2, 2, 10).astype(np.float32)
+    g = rng.standard_normal(t.size).astype(np.float32)
+    res = []
+    for n in (1, 2):
+        with threads(n):
+            res.append([*_core.nll_forward(x, t, w, 3), _core.nll_backward(x, t, g, w, 3)])
+    for a, b in zip(*res):
+        assert np.array_equal(a, b)
+    with pytest.raises(ValueError, match=r"target: expected class indices in \[0, 10\), got 10"):
+        _core.nll_forward(x, np.full(t.size, 10), None, -100)
+    with pytest.raises(ValueError, match=r"target: expected shape \(36000,\)"):
+        _core.nll_forward(x, t[:5], None, -100)
+    with pytest.raises(ValueError, match=r"weight: expected shape \(10,\), got \(3,\)"):
+        _core.nll_forward(x, t, w[:3], -100)
+    with pytest.raises(ValueError, match="input: expected"):
+        _core.nll_forward(x[0, 0], t[:1], None, -100)
+    with pytest.raises(ValueError, match="grad: expected shape"):
+        _core.nll_backward(x, t, g[:7], None, -100)
+    with pytest.raises(TypeError, match="target: expected dtype int64"):
+        _core.nll_forward(x, t.astype(np.int32), None, -100)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_weight_ignore_index_spatial_match_torch(rng, torch, reduction):
+    x = rng.standard_normal((6, 5, 3, 4)).astype(np.float32)
+    t = rng.integers(0, 5, (6, 3, 4))
+    t[0, 0] = 2
+    w = rng.uniform(0.2, 2, 5).astype(np.float32)
+    a = ne.tensor(x, requires_grad=True)
+    b = torch.tensor(x, requires_grad=True)
+    la = F.nll_loss(a, t, weight=w, ignore_index=2, reduction=reduction)
+    lb = torch.nn.functional.nll_loss(b, torch.tensor(t), weight=torch.tensor(w), ignore_index=2,
+                                      reduction=reduction)
+    assert reduction == "none" or la.grad_fn.inputs[0] is a  # one node on the input, no transpose
+    np.testing.assert_allclose(la.data, lb.detach().numpy(), rtol=1e-6, atol=1e-7)
+    g = rng.standard_normal(lb.shape).astype(np.float32)
+    la.backward(g if la.ndim else None)
+    lb.backward(torch.tensor(g) if lb.ndim else None)
+    np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-6, atol=1e-7)
+    every = np.full((6, 3, 4), 2)  # every row ignored: torch gives nan for mean, 0 for sum
+    lz = F.nll_loss(ne.tensor(x), every, ignore_index=2, reduction=reduction)
+    lt = torch.nn.functional.nll_loss(torch.tensor(x), torch.tensor(every), ignore_index=2, reduction=reduction)
+    np.testing.assert_allclose(lz.numpy(), lt.numpy())
