@@ -221,3 +221,22 @@ def test_needs_input_grad_is_decided_once_by_apply():
         assert seen == [(False, False, False)] and out.grad_fn is None
         assert _tape.will_record(w, c) is False
     assert _tape.will_record() is False and _tape.will_record(None, 1.0, np.ones(2)) is False
+
+
+def test_grad_mode_and_anomaly_are_per_thread_with_defaults():
+    """A new thread starts with grad mode on and anomaly checks off, whatever the calling thread set."""
+    import threading
+
+    seen = []
+
+    def probe():
+        w = ne.ones(2, requires_grad=True)
+        seen.append((ne.is_grad_enabled(), (w * 2).requires_grad, ne.autograd._state.anomaly))
+
+    with ne.no_grad(), ne.autograd.detect_anomaly():
+        t = threading.Thread(target=probe)
+        t.start()
+        t.join()
+        assert not ne.is_grad_enabled() and ne.autograd._state.anomaly
+    assert seen == [(True, True, False)]
+    assert ne.is_grad_enabled() and not ne.autograd._state.anomaly
