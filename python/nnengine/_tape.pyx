@@ -22,6 +22,9 @@ cdef object _check_backward = None
 cdef object _unbroadcast = None
 cdef object _recorder = None      # nnengine.compile's capture hook: called after every apply while set
 cdef object _F32 = np.dtype(np.float32)
+cdef object _F64 = np.dtype(np.float64)
+cdef object _ndarray = np.ndarray
+cdef list _leaf_arrays = [np.ndarray, np.ndarray]  # tensor.LEAF_ARRAYS (the classes of leaf .data / .grad)
 cdef object _zeros = np.zeros
 cdef object _asarray = np.asarray
 try:
@@ -58,8 +61,10 @@ def set_recorder(fn):
 
 cdef inline object tensor_cls():
     global _Tensor
+    global _leaf_arrays
     if _Tensor is None:
         _Tensor = _tensor_loader()
+        _leaf_arrays = _Tensor._leaf_arrays  # the module's list, filled in place by nn.parameter
     return _Tensor
 
 
@@ -315,6 +320,7 @@ def run_backward(root, grad):
         if root.requires_grad:
             root._accumulate(grad)
         return
+    tensor_cls()  # (binds the leaf array classes)
     cdef Node rnode = root._ctx
     cdef dict grads = {id(rnode): [None] * rnode.n_outputs}
     grads[id(rnode)][root._out_index] = grad
@@ -359,7 +365,12 @@ def run_backward(root, grad):
                     # a gradient has its tensor's floating dtype (float32, or float64 end to end)
                     g = g.astype(tdt if tdt.kind == "f" else _F32)
                 if t._ctx is None:
-                    t._accumulate(g)
+                    if (t.grad is None and type(g) is _ndarray and g.dtype is tdt and (tdt is _F32 or tdt is _F64)
+                            and g.shape == shp):
+                        # Tensor._accumulate's usual case (a leaf's first gradient, nothing to convert), inline
+                        t.grad = g.copy("K").view(<type>_leaf_arrays[1])
+                    else:
+                        t._accumulate(g)
                 else:
                     tnode = t._ctx
                     slot = grads.get(id(tnode))

@@ -215,6 +215,8 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
+    _leaf_arrays = LEAF_ARRAYS  # (read by the tape's backward sweep, which accumulates a first .grad inline)
+
     @classmethod
     def _wrap(cls, arr: np.ndarray) -> Tensor:
         t = cls.__new__(cls)
