@@ -1,6 +1,7 @@
-"""The tape is one-way: its modules (tensor, ops, autograd, the Cython core and what they import) import
-nothing from the layers above them (nnengine.functional, nnengine.nn, models, train...); those register what
-the tape needs (``tensor.KERNEL_METHODS``)."""
+"""The package is layered one way. The tape (tensor, ops, autograd, the Cython core and what they import)
+imports nothing from the layers above it (nnengine.functional, nnengine.nn, models, train...); those register
+what the tape needs (``tensor.KERNEL_METHODS``). Above the tape, every module sits on a floor (``FLOORS``:
+tape, ops on kernels, layers, composition) and imports only from its own floor and the ones below."""
 
 from __future__ import annotations
 
@@ -45,3 +46,90 @@ def test_kernel_methods_are_registered_by_functional():
     x = nnengine.tensor([[-1.0, 2.0]])
     assert x.relu().tolist() == [[0.0, 2.0]]
     assert x.softmax(1, dtype=nnengine.float64).dtype == nnengine.float64
+
+
+# Every module of the package, by floor: a module imports (at the top or inside a function) nothing from a
+# higher floor. Keys are dotted paths under nnengine; the longest matching prefix decides (so
+# ``distributed.process_group`` sits below ``nn`` while ``distributed.ddp`` sits above it).
+FLOORS = {
+    # 0, the tape: Tensor, its glue ops, autograd, the compiled core and the helpers they (or all above) use
+    0: ("tensor", "ops", "autograd", "_tape", "_dtypes", "_device", "random", "_core", "_compiled_call", "backend",
+        "backends", "_coerce", "_functions", "_tensor_api", "cuda", "accelerator"),
+    # 1, the ops on the kernels: Functions with forward and backward, the weight constraints and penalties, and
+    # the collectives (differentiable all-reduce, the process group) that nn's SyncBatchNorm needs
+    1: ("functional", "constraints", "regularizers", "distributed.process_group", "distributed.functional"),
+    # 2, layers, optimizers, data, distributions
+    2: ("nn", "optim", "data", "distributions", "preprocessing"),
+    # 3, what composes them: training, models, files, converters, compile, the CLI, the re-export packages
+    3: ("train", "models", "io", "interop", "onnx", "stream", "serialization", "finetune", "_compile", "cli",
+        "__main__", "utils", "distributed", "nn.parallel", "__init__"),
+}
+def _floor(dotted: str) -> int:
+    best, floor = -1, None
+    for f, prefixes in FLOORS.items():
+        for p in prefixes:
+            if (dotted == p or dotted.startswith(p + ".")) and len(p) > best:
+                best, floor = len(p), f
+    assert floor is not None, f"nnengine.{dotted} has no floor in FLOORS: add it"
+    return floor
+
+
+def _package_imports(root: str):
+    """(importing module, imported module) for every nnengine-internal import, as dotted paths under nnengine."""
+    for d, _, files in os.walk(root):
+        pkg = [p for p in os.path.relpath(d, root).split(os.sep) if p != "."]
+        for f in files:
+            if not f.endswith((".py", ".pyx")):
+                continue
+            stem = f.rsplit(".", 1)[0]
+            me = ".".join(pkg + ([] if stem == "__init__" else [stem])) or "__init__"
+            src = open(os.path.join(d, f), encoding="utf-8").read()
+            if f.endswith(".pyx"):
+                src = "\n".join(line for line in src.splitlines() if line.startswith(("import ", "from ")))
+            for node in ast.walk(ast.parse(src)):
+                if isinstance(node, ast.ImportFrom) and node.level >= 1:
+                    base = pkg[: len(pkg) - (node.level - 1)]
+                    target = base + (node.module.split(".") if node.module else [])
+                    names = [[a.name] for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "nnengine":
+                    target, names = node.module.split(".")[1:], [[a.name] for a in node.names]
+                elif isinstance(node, ast.Import):
+                    hits = [a.name.split(".")[1:] for a in node.names if a.name.split(".")[0] == "nnengine"]
+                    target, names = [], hits
+                else:
+                    continue
+                for extra in names:
+                    parts = target + extra
+                    while parts and not _is_module(root, parts):  # a name defined in a module or package
+                        parts = parts[:-1]
+                    yield me, ".".join(parts) or "__init__"
+
+
+def _is_module(root: str, parts: list) -> bool:
+    path = os.path.join(root, *parts)
+    if os.path.isdir(path) or any(os.path.exists(path + ext) for ext in (".py", ".pyx")):
+        return True
+    folder, stem = os.path.split(path)  # a compiled extension: _core.cpython-311-x86_64-linux-gnu.so
+    return os.path.isdir(folder) and any(f.startswith(stem + ".") and f.endswith((".so", ".pyd"))
+                                         for f in os.listdir(folder))
+
+
+def test_every_floor_imports_only_its_own_and_lower_floors():
+    """The direction of the whole package, not only the tape's: functional below nn below models/train/io.
+    (Importing one layer alone in a fresh interpreter cannot show it: ``import nnengine.tensor`` runs the
+    package's ``__init__``, which imports every layer; so the imports themselves are read.)"""
+    root = os.path.dirname(nnengine.__file__)
+    bad = []
+    seen = 0
+    for me, dotted in _package_imports(root):
+        seen += 1
+        if _floor(dotted) > _floor(me):
+            bad.append(f"nnengine.{me} (floor {_floor(me)}) imports nnengine.{dotted} (floor {_floor(dotted)})")
+    assert seen > 300
+    assert not bad, "\n".join(sorted(set(bad)))
+
+
+def test_floors_cover_the_package():
+    root = os.path.dirname(nnengine.__file__)
+    for me, _ in _package_imports(root):
+        _floor(me)
