@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sanitizer job (issue 14): build _core with -DNNENGINE_SANITIZE=ON (ASan + UBSan, UBSan non-recoverable)
+# Sanitizer job: build _core with -DNNENGINE_SANITIZE=ON (ASan + UBSan, UBSan non-recoverable)
 # into its own build dir, put it into a private copy of the Python package, then run the kernel tests and a
 # fuzz campaign (scripts/fuzz.py) against that copy with the sanitizer runtime preloaded. Any sanitizer
 # report aborts the process that hit it, which fails the pytest run or counts as a fuzz crash: the script

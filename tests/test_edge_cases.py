@@ -170,7 +170,7 @@ FUNCTIONAL = {
     "max_pool2d": ((2, 3, 6, 6), lambda x: F.max_pool2d(x, 2)),
     "avg_pool2d": ((2, 3, 6, 6), lambda x: F.avg_pool2d(x, 2)),
     "min_pool2d": ((2, 3, 6, 6), lambda x: F.min_pool2d(x, 2)),
-    # issue 17: convolutions, 1-D / adaptive pooling, resampling, padding, channel dropout
+    # convolutions, 1-D / adaptive pooling, resampling, padding, channel dropout
     "conv1d": ((2, 3, 7), lambda x: F.conv1d(x, ne.ones(4, 3, 3), padding="same")),
     "conv_transpose2d": ((2, 3, 4, 4), lambda x: F.conv_transpose2d(x, ne.ones(3, 2, 3, 3), stride=2)),
     "conv_transpose1d": ((2, 3, 5), lambda x: F.conv_transpose1d(x, ne.ones(3, 2, 3), stride=2)),

@@ -1,4 +1,4 @@
-"""float64 end to end (issue 16): ``model.double()`` / ``dtype=torch.double`` compute in float64 through Linear,
+"""float64 end to end: ``model.double()`` / ``dtype=torch.double`` compute in float64 through Linear,
 the activations, softmax, MSE/L1/BCE, the recurrent layers and every optimizer, matching torch's float64 to
 ~1e-12; a float32-only kernel raises a TypeError naming itself (never a silent downcast)."""
 

@@ -1,4 +1,4 @@
-"""A short fuzz campaign (issue 14) through scripts/fuzz.py's engine: hypothesis-generated calls into every
+"""A short fuzz campaign through scripts/fuzz.py's engine: hypothesis-generated calls into every
 ``_core`` binding and the public functional ops, each run in a crash-isolated worker subprocess. Fails on
 any crash, hang, forbidden exception (anything but TypeError / ValueError, MemoryError / OverflowError
 being documented exceptions) or misaligned-input mismatch, printing a runnable reproducer.

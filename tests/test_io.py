@@ -56,7 +56,7 @@ CASES = {
     "BatchNorm2d": (lambda: nn.BatchNorm2d(3), (2, 3, 5, 5)),
     "SyncBatchNorm": (lambda: nn.SyncBatchNorm(3), (2, 3, 5, 5)),  # one process: plain batch norm
     "Dropout": (lambda: nn.Dropout(0.3), (4, 7)),
-    # issue 17: convolutions, 1-D / adaptive pooling, resampling, padding, channel dropout
+    # convolutions, 1-D / adaptive pooling, resampling, padding, channel dropout
     "Conv1d": (lambda: nn.Conv1d(3, 4, 3, padding="same", groups=1), (2, 3, 9)),
     "ConvTranspose2d": (lambda: nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1), (2, 3, 5, 5)),
     "ConvTranspose1d": (lambda: nn.ConvTranspose1d(4, 2, 3, stride=2, output_padding=1, groups=2), (2, 4, 7)),

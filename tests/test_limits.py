@@ -1,5 +1,5 @@
 """Limits the engine must hold on any input: fork after threaded kernels, extreme logits like torch,
-misaligned arrays, integer hyper-parameters beyond 2^31 (issue 14's reproducers that are not fuzz-shaped)."""
+misaligned arrays, integer hyper-parameters beyond 2^31 (the reproducers that are not fuzz-shaped)."""
 
 from __future__ import annotations
 

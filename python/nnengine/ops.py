@@ -396,7 +396,7 @@ class WhereFn(Function):
 
 
 
-# ------------------------------------------------------------------ torch-parity ops (issue 16)
+# ------------------------------------------------------------------ torch-parity ops: casts, copies, views
 class CastFn(Function):
     """Differentiable dtype conversion between float dtypes (gradients come back as float32)."""
 
