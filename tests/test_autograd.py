@@ -240,3 +240,70 @@ def test_grad_mode_and_anomaly_are_per_thread_with_defaults():
         assert not ne.is_grad_enabled() and ne.autograd._state.anomaly
     assert seen == [(True, True, False)]
     assert ne.is_grad_enabled() and not ne.autograd._state.anomaly
+
+
+def test_first_gradient_kept_only_when_nothing_else_holds_it():
+    """The sweep keeps a backward's fresh gradient array as a leaf's first .grad (no copy) only when nothing else
+    references it: an array the Function also keeps, one returned for two inputs, or the incoming gradient itself,
+    is copied, so writing to it later never changes a .grad."""
+    import sysconfig
+
+    kept, made = [], []
+
+    def addr(a):
+        return a.__array_interface__["data"][0]
+
+    class Fresh(ne.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            out = np.full(g.shape, 2.0, np.float32)
+            made.append(addr(out))
+            return out
+
+    class Kept(Fresh):
+        @staticmethod
+        def backward(ctx, g):
+            out = np.full(g.shape, 2.0, np.float32)
+            kept.append(out)
+            return out
+
+    class Twice(ne.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, g):
+            out = np.ones(g.shape, np.float32)
+            return out, out
+
+    class Passthrough(ne.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, g):
+            kept.append(g)
+            return g
+
+    w = ne.ones(3, requires_grad=True)
+    Fresh.apply(w).backward(ne.ones(3))
+    if not sysconfig.get_config_var("Py_GIL_DISABLED"):
+        assert addr(w.grad) == made[0]  # kept, not copied
+    np.testing.assert_array_equal(w.grad, [2, 2, 2])
+    for fn in (Kept, Passthrough):
+        w = ne.ones(3, requires_grad=True)
+        kept.clear()
+        fn.apply(w).backward(ne.ones(3))
+        want = w.grad.copy()
+        kept[0][...] = -7.0
+        np.testing.assert_array_equal(w.grad, want)
+    a, b = ne.ones(3, requires_grad=True), ne.ones(3, requires_grad=True)
+    Twice.apply(a, b).backward(ne.ones(3))
+    a.grad[...] = 5.0
+    np.testing.assert_array_equal(b.grad, [1, 1, 1])

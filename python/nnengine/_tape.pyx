@@ -9,7 +9,10 @@ Nothing here imports above the tape: the ``Tensor`` class, the grad-mode state a
 handed over by ``nnengine.autograd.configure`` at import time.
 """
 
+import sysconfig
 from collections import deque as _deque
+
+from cpython.ref cimport Py_REFCNT
 from weakref import ref as _weakref
 
 import numpy as np
@@ -25,6 +28,9 @@ cdef object _F32 = np.dtype(np.float32)
 cdef object _F64 = np.dtype(np.float64)
 cdef object _ndarray = np.ndarray
 cdef list _leaf_arrays = [np.ndarray, np.ndarray]  # tensor.LEAF_ARRAYS (the classes of leaf .data / .grad)
+# whether reference counts are exact (not in a free-threaded build): the sweep then takes a backward's fresh
+# gradient array as a leaf's first .grad without copying it (``sole_owner``)
+cdef bint _exact_refcounts = not sysconfig.get_config_var("Py_GIL_DISABLED")
 cdef object _zeros = np.zeros
 cdef object _asarray = np.asarray
 try:
@@ -282,6 +288,17 @@ def will_record(*tensors):
     return False
 
 
+cdef inline bint sole_owner(object g, object gin, Py_ssize_t k):
+    """Nothing but the sweep holds ndarray ``g``: it owns its memory, is writeable, and its only references are
+    the sweep's local and, when it is still the backward's own ``gin[k]``, that tuple (held by nobody else).
+    Such an array can become a leaf's .grad as it is (a copy would be indistinguishable)."""
+    if not _exact_refcounts or (<object>g).base is not None or not g.flags.writeable:
+        return False
+    if Py_REFCNT(g) == 1:  # made by the sweep's own conversion
+        return True
+    return Py_REFCNT(g) == 2 and Py_REFCNT(gin) == 1 and (<tuple>gin)[k] is g
+
+
 cdef list topo(Node root):
     """Nodes reachable from ``root``, in reverse topological order (outputs first)."""
     cdef list order = []
@@ -367,8 +384,9 @@ def run_backward(root, grad):
                 if t._ctx is None:
                     if (t.grad is None and type(g) is _ndarray and g.dtype is tdt and (tdt is _F32 or tdt is _F64)
                             and g.shape == shp):
-                        # Tensor._accumulate's usual case (a leaf's first gradient, nothing to convert), inline
-                        t.grad = g.copy("K").view(<type>_leaf_arrays[1])
+                        # Tensor._accumulate's usual case (a leaf's first gradient, nothing to convert), inline;
+                        # a fresh array the backward made for this input is kept instead of copied
+                        t.grad = (g if sole_owner(g, gin, k) else g.copy("K")).view(<type>_leaf_arrays[1])
                     else:
                         t._accumulate(g)
                 else:
