@@ -1304,14 +1304,14 @@ def f_losses_ext(g: G) -> str:
 
 def t_pointwise_loss_forward(g: G) -> str:
     s = _any_shape(g)
-    return call("_core.pointwise_loss_forward", g.arr(s), g.arr(s if g.pct(85) else _any_shape(g)), g.int_(0, 1),
-                g.flt(-1, 3), reference=g.bool_())
+    return call("_core.pointwise_loss_forward", g.arr(s), g.arr(s if g.pct(85) else _any_shape(g)),
+                g.str_(["smooth_l1", "huber"]), g.flt(-1, 3), reference=g.bool_())
 
 
 def t_pointwise_loss_backward(g: G) -> str:
     s = _any_shape(g)
-    return call("_core.pointwise_loss_backward", g.arr(s), g.arr(s), g.arr(s if g.pct(60) else (1,)), g.int_(0, 1),
-                g.flt(-1, 3), reference=g.bool_())
+    return call("_core.pointwise_loss_backward", g.arr(s), g.arr(s), g.arr(s if g.pct(60) else (1,)),
+                g.str_(["smooth_l1", "huber"]), g.flt(-1, 3), reference=g.bool_())
 
 
 def t_mse_forward(g: G) -> str:

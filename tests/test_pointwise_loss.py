@@ -22,18 +22,18 @@ def _huber(d, b):
 
 
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 15, 16, 17, 33, 10_001])
-@pytest.mark.parametrize("kind,beta", [(0, 1.0), (0, 0.3), (1, 1.0), (1, 2.5)])
+@pytest.mark.parametrize("kind,beta", [("smooth_l1", 1.0), ("smooth_l1", 0.3), ("huber", 1.0), ("huber", 2.5)])
 def test_pointwise_kernel_matches_oracle_and_twin(n, kind, beta, isa):
     rng = np.random.default_rng(n)
     x, y = (rng.standard_normal(n) * 3).astype(np.float32), rng.standard_normal(n).astype(np.float32)
     d = x.astype(np.float64) - y
     out = _core.pointwise_loss_forward(x, y, kind, beta)
-    np.testing.assert_allclose(out, (_smooth_l1 if kind == 0 else _huber)(d, beta), rtol=3e-7, atol=1e-7)
+    np.testing.assert_allclose(out, (_smooth_l1 if kind == "smooth_l1" else _huber)(d, beta), rtol=3e-7, atol=1e-7)
     np.testing.assert_allclose(out, _core.pointwise_loss_forward(x, y, kind, beta, reference=True), rtol=3e-7,
                                atol=1e-7)
     g = rng.standard_normal(n).astype(np.float32)
-    s = 1.0 if kind == 0 else beta
-    mid = d / beta if kind == 0 else d
+    s = 1.0 if kind == "smooth_l1" else beta
+    mid = d / beta if kind == "smooth_l1" else d
     want = np.where(d < -beta, -s, np.where(d > beta, s, mid)) * g
     for gg, w in ((g, want), (np.float32([0.5]), want / g * 0.5)):
         got = _core.pointwise_loss_backward(x, y, gg, kind, beta)
@@ -50,8 +50,8 @@ def test_pointwise_threads_bit_identical(threads):
     res = []
     for n in (1, 2):
         with threads(n):
-            res.append([_core.pointwise_loss_forward(x, y, k, 0.7) for k in (0, 1)]
-                       + [_core.pointwise_loss_backward(x, y, x, k, 0.7) for k in (0, 1)]
+            res.append([_core.pointwise_loss_forward(x, y, k, 0.7) for k in ("smooth_l1", "huber")]
+                       + [_core.pointwise_loss_backward(x, y, x, k, 0.7) for k in ("smooth_l1", "huber")]
                        + [F.smooth_l1_loss(ne.tensor(x), y).numpy()]
                        + [_core.mse_forward(x, y), _core.mse_backward(x, y, x), _core.mse_backward(x, y, x[:1]),
                           F.mse_loss(ne.tensor(x), y).numpy()])
@@ -367,12 +367,12 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="input1: expected 1 or 2 dimensions"):
         F.cosine_embedding_loss(ne.randn(2, 3, 4), ne.randn(2, 3, 4), np.ones((2, 3)))
     with pytest.raises(ValueError, match="beta: expected a finite value > 0"):
-        _core.pointwise_loss_forward(np.zeros(3, np.float32), np.zeros(3, np.float32), 0, 0.0)
-    with pytest.raises(ValueError, match="kind: expected 0 .smooth_l1. or 1 .huber., got 2"):
-        _core.pointwise_loss_forward(np.zeros(3, np.float32), np.zeros(3, np.float32), 2, 1.0)
+        _core.pointwise_loss_forward(np.zeros(3, np.float32), np.zeros(3, np.float32), "smooth_l1", 0.0)
+    with pytest.raises(ValueError, match="kind: expected 'smooth_l1' or 'huber', got 'l2'"):
+        _core.pointwise_loss_forward(np.zeros(3, np.float32), np.zeros(3, np.float32), "l2", 1.0)
     with pytest.raises(ValueError, match=r"grad: expected shape \(3,\) \(as input\), got \(2,\)"):
         z = np.zeros(3, np.float32)
-        _core.pointwise_loss_backward(z, z, np.zeros(2, np.float32), 0, 1.0)
+        _core.pointwise_loss_backward(z, z, np.zeros(2, np.float32), "smooth_l1", 1.0)
 
 
 def test_loss_modules_interop_and_io(torch, tmp_path):

@@ -246,8 +246,8 @@ BINDING_CALLS = {
                               " M((2,)), M((2,)), 1e-5)",
     "batchnorm_backward": "_core.batchnorm_backward(M((3, 2, 5)), M((3, 2, 5)), M((2,)), np.ones(2, np.float32),"
                           " M((2,)), True)",
-    "pointwise_loss_forward": "_core.pointwise_loss_forward(M((37,)), M((37,)), 1, 0.5)",
-    "pointwise_loss_backward": "_core.pointwise_loss_backward(M((37,)), M((37,)), M((37,)), 0, 0.5)",
+    "pointwise_loss_forward": "_core.pointwise_loss_forward(M((37,)), M((37,)), 'huber', 0.5)",
+    "pointwise_loss_backward": "_core.pointwise_loss_backward(M((37,)), M((37,)), M((37,)), 'smooth_l1', 0.5)",
     "mse_forward": "_core.mse_forward(M((37,)), M((37,)))",
     "mse_backward": "_core.mse_backward(M((37,)), M((37,)), M((37,)))",
     "bce_forward": "_core.bce_forward(M((37,)), M((37,)), M((37,)), M((37,)), True)",

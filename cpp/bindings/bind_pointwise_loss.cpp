@@ -11,9 +11,12 @@ using namespace nne_bind;
 
 namespace {
 
-nne::PointLossParams pl_params(int kind, double beta) {
-  if (kind != nne::kLossSmoothL1 && kind != nne::kLossHuber)
-    throw py::value_error("kind: expected 0 (smooth_l1) or 1 (huber), got " + std::to_string(kind));
+// The loss kind by name, as every kind crosses the binding ('smooth_l1', 'huber'), mapped to the header's enum.
+nne::PointLossParams pl_params(const std::string& name, double beta) {
+  int kind;
+  if (name == "smooth_l1") kind = nne::kLossSmoothL1;
+  else if (name == "huber") kind = nne::kLossHuber;
+  else throw py::value_error("kind: expected 'smooth_l1' or 'huber', got '" + name + "'");
   if (!(beta > 0.0) || !std::isfinite(beta))
     throw py::value_error(std::string(kind == nne::kLossHuber ? "delta" : "beta") + ": expected a finite value > 0, got " +
                           std::to_string(beta));
@@ -56,7 +59,7 @@ BceOperands bce_operands(const py::object& xo, const py::object& to, const py::o
 }  // namespace
 
 NNE_BIND_FAMILY(pointwise_loss) {
-  m.def("pointwise_loss_forward", [](const py::object& xo, const py::object& yo, int kind, double beta,
+  m.def("pointwise_loss_forward", [](const py::object& xo, const py::object& yo, const std::string& kind, double beta,
                                      bool reference) {
     auto x = arr<float>(xo, "input"), y = arr<float>(yo, "target");
     same_shape(x, "input", y, "target");
@@ -72,9 +75,10 @@ NNE_BIND_FAMILY(pointwise_loss) {
     }
     return out;
   }, py::arg("input"), py::arg("target"), py::arg("kind"), py::arg("beta"), py::arg("reference") = false,
-     "Elementwise smooth_l1 (kind 0, beta) or huber (kind 1, delta) loss of input - target.");
+     "Elementwise 'smooth_l1' (beta) or 'huber' (delta) loss of input - target.");
 
-  m.def("pointwise_loss_backward", [](const py::object& xo, const py::object& yo, const py::object& go, int kind,
+  m.def("pointwise_loss_backward", [](const py::object& xo, const py::object& yo, const py::object& go,
+                                      const std::string& kind,
                                       double beta, bool reference) {
     auto x = arr<float>(xo, "input"), y = arr<float>(yo, "target"), g = arr<float>(go, "grad");
     same_shape(x, "input", y, "target");

@@ -214,7 +214,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optiona
                        reduction)
 
 
-_SMOOTH_L1, _HUBER = 0, 1  # kinds of cpp/kernels/pointwise_loss.h
+_SMOOTH_L1, _HUBER = "smooth_l1", "huber"  # the kinds of cpp/kernels/pointwise_loss.h, by name
 
 
 class PointLossFn(Function):
