@@ -97,7 +97,7 @@ def epilogue_rows(p0: np.ndarray, rounds: int) -> list:
     for threads in (1, 2):
         ne.set_num_threads(threads)
         times = timeit_interleaved({"native": lambda: _core.optim_epilogue([a], [(a.shape[0], a.shape[1], 1)],
-                                                                           [float(t)], [1], [cap]),
+                                                                           [float(t)], ["max_norm"], [cap]),
                                     "numpy": numpy_formulas}, rounds=rounds, min_time=0.2)
         rows.append([threads, times["native"] * 1e3, times["numpy"] * 1e3, times["numpy"] / times["native"]])
     return rows

@@ -1086,7 +1086,7 @@ def t_optim_epilogue(g: G) -> str:
 
     views = "[" + ", ".join(view(s) for s in shapes) + "]"
     prox = "[" + ", ".join(g.flt(0, 1) for _ in shapes) + "]"
-    kinds = "[" + ", ".join(g.int_(0, 3) for _ in shapes) + "]"
+    kinds = "[" + ", ".join(g.str_(["none", "max_norm", "unit_norm", "non_neg"]) for _ in shapes) + "]"
     maxv = "[" + ", ".join(g.flt(0, 5) for _ in shapes) + "]"
     lists = [weights, views, prox, kinds, maxv]
     if g.pct(5):

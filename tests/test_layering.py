@@ -14,10 +14,16 @@ TAPE = ["tensor.py", "ops.py", "autograd.py", "_tape.pyx", "_dtypes.py", "_devic
 ABOVE = ("functional", "nn", "models", "train", "optim", "data", "io", "interop", "onnx", "_compile")
 
 
+def _pyx_imports(src: str) -> str:
+    """A Cython source's Python-level import lines (``cimport`` lines are C-level: skipped)."""
+    return "\n".join(line for line in src.splitlines()
+                     if line.startswith(("import ", "from ")) and " cimport " not in line)
+
+
 def _imports(path: str) -> set:
     src = open(path, encoding="utf-8").read()
     if path.endswith(".pyx"):  # the Cython core: its Python-level import lines
-        src = "\n".join(line for line in src.splitlines() if line.startswith(("import ", "from ")))
+        src = _pyx_imports(src)
     out = set()
     for node in ast.walk(ast.parse(src)):
         if isinstance(node, ast.ImportFrom) and node.level >= 1:
@@ -85,7 +91,7 @@ def _package_imports(root: str):
             me = ".".join(pkg + ([] if stem == "__init__" else [stem])) or "__init__"
             src = open(os.path.join(d, f), encoding="utf-8").read()
             if f.endswith(".pyx"):
-                src = "\n".join(line for line in src.splitlines() if line.startswith(("import ", "from ")))
+                src = _pyx_imports(src)
             for node in ast.walk(ast.parse(src)):
                 if isinstance(node, ast.ImportFrom) and node.level >= 1:
                     base = pkg[: len(pkg) - (node.level - 1)]

@@ -158,13 +158,16 @@ EPI_CASES = [((1, n, 1), t, k, mv) for n in SIZES for (t, k, mv) in [(0.3, 0, 0.
 EPI_CASES += [((3, 5, 9), 0.05, 1, 2.0), ((2, 7, 17), 0.0, 2, 0.0), ((4, 33, 1), 0.1, 1, 0.5), ((1, 9, 16), 0, 1, 1.0)]
 
 
+EPI_KINDS = ("none", "max_norm", "unit_norm", "non_neg")  # the binding's names of ConstraintKind 0..3
+
+
 def _epi_group(cases, seed=0):
     rng = np.random.default_rng(seed)
     return [(rng.standard_normal(int(np.prod(v))) * 2).astype(np.float32) for v, *_ in cases]
 
 
 def _epi_run(ws, cases, reference=False):
-    _core.optim_epilogue(ws, [c[0] for c in cases], [c[1] for c in cases], [c[2] for c in cases],
+    _core.optim_epilogue(ws, [c[0] for c in cases], [c[1] for c in cases], [EPI_KINDS[c[2]] for c in cases],
                          [c[3] for c in cases], reference=reference)
 
 
@@ -199,48 +202,48 @@ def test_epilogue_threads_identical_and_big_slices(isa, threads):
 def test_epilogue_special_values():
     w = np.array([np.nan, -np.inf, 0.0, -0.0, 0.05, -3.0, 1e-45, np.inf], np.float32)
     a = w.copy()
-    _core.optim_epilogue([a], [(1, 8, 1)], [0.1], [3], [0.0])  # prox, then NonNeg: NaN stays, -inf -> 0
+    _core.optim_epilogue([a], [(1, 8, 1)], [0.1], ["non_neg"], [0.0])  # prox, then NonNeg: NaN stays, -inf -> 0
     np.testing.assert_array_equal(a, np.array([np.nan, 0, 0, 0, 0, 0, 0, np.inf], np.float32))
     for ref in (False, True):  # soft thresholding alone: numpy's values and zero signs
         c = w.copy()
-        _core.optim_epilogue([c], [(1, 8, 1)], [0.1], [0], [0.0], reference=ref)
+        _core.optim_epilogue([c], [(1, 8, 1)], [0.1], ["none"], [0.0], reference=ref)
         want = np.sign(w) * np.maximum(np.abs(w) - np.float32(0.1), np.float32(0))
         np.testing.assert_array_equal(c, want)
         np.testing.assert_array_equal(np.signbit(c), np.signbit(want))
     b = np.array([[3.0, np.nan], [3.0, 4.0]], np.float32)
-    _core.optim_epilogue([b], [(2, 2, 1)], [0.0], [1], [1.0])  # a NaN norm turns its slice to NaN
+    _core.optim_epilogue([b], [(2, 2, 1)], [0.0], ["max_norm"], [1.0])  # a NaN norm turns its slice to NaN
     assert np.isnan(b[0]).all()
     np.testing.assert_allclose(b[1], [0.6, 0.8], rtol=1e-6)
     z = np.zeros((2, 3), np.float32)
-    _core.optim_epilogue([z], [(2, 3, 1)], [0.0], [2], [0.0])  # zero rows stay zero (EPS in the divisor)
+    _core.optim_epilogue([z], [(2, 3, 1)], [0.0], ["unit_norm"], [0.0])  # zero rows stay zero (EPS in the divisor)
     np.testing.assert_array_equal(z, 0)
     _core.optim_epilogue([], [], [], [], [])
     e = np.zeros((0, 4), np.float32)
-    _core.optim_epilogue([e], [(0, 4, 1)], [0.1], [1], [1.0])
+    _core.optim_epilogue([e], [(0, 4, 1)], [0.1], ["max_norm"], [1.0])
 
 
 def test_epilogue_binding_validation():
     w = np.ones((2, 3), np.float32)
     with pytest.raises(ValueError, match="views: expected one entry per weight"):
-        _core.optim_epilogue([w], [], [0.0], [0], [0.0])
+        _core.optim_epilogue([w], [], [0.0], ["none"], [0.0])
     with pytest.raises(ValueError, match=r"views\[0\]: expected outer\*red\*inner = 6"):
-        _core.optim_epilogue([w], [(2, 2, 1)], [0.0], [0], [0.0])
+        _core.optim_epilogue([w], [(2, 2, 1)], [0.0], ["none"], [0.0])
     with pytest.raises(ValueError, match=r"views\[0\]\[1\]"):
-        _core.optim_epilogue([w], [(2, -3, -1)], [0.0], [0], [0.0])
+        _core.optim_epilogue([w], [(2, -3, -1)], [0.0], ["none"], [0.0])
     with pytest.raises(ValueError, match=r"prox\[0\]: expected a finite threshold >= 0"):
-        _core.optim_epilogue([w], [(2, 3, 1)], [-0.1], [0], [0.0])
-    with pytest.raises(ValueError, match=r"kinds\[0\]: expected a constraint kind in \[0, 3\], got 7"):
-        _core.optim_epilogue([w], [(2, 3, 1)], [0.0], [7], [0.0])
+        _core.optim_epilogue([w], [(2, 3, 1)], [-0.1], ["none"], [0.0])
+    with pytest.raises(ValueError, match=r"kinds\[0\]: expected 'none', 'max_norm', 'unit_norm' or 'non_neg', got 'max'"):
+        _core.optim_epilogue([w], [(2, 3, 1)], [0.0], ["max"], [0.0])
     with pytest.raises(ValueError, match=r"max_values\[0\]: expected a finite max_value > 0"):
-        _core.optim_epilogue([w], [(2, 3, 1)], [0.0], [1], [0.0])
+        _core.optim_epilogue([w], [(2, 3, 1)], [0.0], ["max_norm"], [0.0])
     with pytest.raises(TypeError, match=r"weights\[0\]: expected dtype float32"):
-        _core.optim_epilogue([w.astype(np.float64)], [(2, 3, 1)], [0.0], [0], [0.0])
+        _core.optim_epilogue([w.astype(np.float64)], [(2, 3, 1)], [0.0], ["none"], [0.0])
     with pytest.raises(ValueError, match=r"weights\[0\]: expected a C-contiguous"):
-        _core.optim_epilogue([np.ones((3, 2), np.float32).T], [(2, 3, 1)], [0.0], [0], [0.0])
+        _core.optim_epilogue([np.ones((3, 2), np.float32).T], [(2, 3, 1)], [0.0], ["none"], [0.0])
     ro = np.ones(3, np.float32)
     ro.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
-        _core.optim_epilogue([ro], [(1, 3, 1)], [0.0], [3], [0.0])
+        _core.optim_epilogue([ro], [(1, 3, 1)], [0.0], ["non_neg"], [0.0])
 
 
 # ---------------------------------------------------------------- fused L1/L2 penalty

@@ -297,8 +297,8 @@ BINDING_CALLS = {
     "nadam_step": "_core.nadam_step([M((7,))], [M((7,))], [M((7,))], [np.ones(7, np.float32)], [3], [0.7],"
                   " lr=0.1, weight_decay=0.1, decoupled=True)",
     "radam_step": "_core.radam_step([M((7,))], [M((7,))], [M((7,))], [np.ones(7, np.float32)], [9], lr=0.1)",
-    "optim_epilogue": "_core.optim_epilogue([M((3, 7)), M((9,))], [(3, 7, 1), (1, 9, 1)], [0.1, 0.0], [1, 3],"
-                      " [1.0, 0.0])",
+    "optim_epilogue": "_core.optim_epilogue([M((3, 7)), M((9,))], [(3, 7, 1), (1, 9, 1)], [0.1, 0.0],"
+                      " ['max_norm', 'non_neg'], [1.0, 0.0])",
     "weight_penalty_forward": "_core.weight_penalty_forward(M((5, 7)))",
     "weight_penalty_backward": "_core.weight_penalty_backward(M((5, 7)), 0.1, 0.2)",
 }

@@ -73,11 +73,21 @@ void check_finite(double v, const char* name) {
   expect(std::isfinite(v), std::string(name) + ": expected a finite number, got " + std::to_string(v));
 }
 
+// A constraint kind by name, mapped to the header's enum; ValueError naming the argument and the valid names.
+int32_t constraint_kind(const std::string& name, const std::string& arg) {
+  static const char* const names[] = {"none", "max_norm", "unit_norm", "non_neg"};  // ConstraintKind 0..3
+  for (int32_t k = 0; k < 4; ++k)
+    if (name == names[k]) return k;
+  throw py::value_error(arg + ": expected 'none', 'max_norm', 'unit_norm' or 'non_neg', got '" + name + "'");
+}
+
 // One epilogue segment per weight: views[i] = (outer, red, inner) with outer*red*inner = weights[i].size,
-// prox[i] >= 0 (0: none), kinds[i] a ConstraintKind, max_values[i] > 0 where kinds[i] is MaxNorm.
+// prox[i] >= 0 (0: none), kinds[i] a ConstraintKind by name ('none', 'max_norm', 'unit_norm', 'non_neg'),
+// max_values[i] > 0 where kinds[i] is 'max_norm'.
 std::vector<nne::EpilogueSegment> epilogue_segments(const py::sequence& weights,
                                                     const std::vector<std::array<int64_t, 3>>& views,
-                                                    const std::vector<double>& prox, const std::vector<int>& kinds,
+                                                    const std::vector<double>& prox,
+                                                    const std::vector<std::string>& kinds,
                                                     const std::vector<double>& max_values,
                                                     std::vector<py::array_t<float>>& keep) {
   const size_t n = py::len(weights);
@@ -99,15 +109,14 @@ std::vector<nne::EpilogueSegment> epilogue_segments(const py::sequence& weights,
                                                        " (the size of " + wn + "), got " + std::to_string(size));
     const std::string pn = item_name("prox", i), kn = item_name("kinds", i), mn = item_name("max_values", i);
     expect(std::isfinite(prox[i]) && prox[i] >= 0, pn + ": expected a finite threshold >= 0, got " + std::to_string(prox[i]));
-    expect(kinds[i] >= nne::kConstraintNone && kinds[i] <= nne::kConstraintNonNeg,
-           kn + ": expected a constraint kind in [0, 3], got " + std::to_string(kinds[i]));
-    if (kinds[i] == nne::kConstraintMaxNorm)
+    const int32_t kind = constraint_kind(kinds[i], kn);
+    if (kind == nne::kConstraintMaxNorm)
       expect(std::isfinite(max_values[i]) && max_values[i] > 0,
              mn + ": expected a finite max_value > 0, got " + std::to_string(max_values[i]));
     segs[i].w = w.mutable_data();
     segs[i].outer = views[i][0], segs[i].red = views[i][1], segs[i].inner = views[i][2];
     segs[i].prox = float(prox[i]);
-    segs[i].kind = kinds[i];
+    segs[i].kind = kind;
     segs[i].max_value = float(max_values[i]);
     keep.push_back(w);
   }
@@ -328,7 +337,7 @@ NNE_BIND_FAMILY(optim) {
   m.def(
       "optim_epilogue",
       [](const py::sequence& weights, const std::vector<std::array<int64_t, 3>>& views, const std::vector<double>& prox,
-         const std::vector<int>& kinds, const std::vector<double>& max_values, bool reference) {
+         const std::vector<std::string>& kinds, const std::vector<double>& max_values, bool reference) {
         std::vector<py::array_t<float>> keep;
         const auto segs = epilogue_segments(weights, views, prox, kinds, max_values, keep);
         py::gil_scoped_release nogil;
@@ -336,8 +345,8 @@ NNE_BIND_FAMILY(optim) {
       },
       py::arg("weights"), py::arg("views"), py::arg("prox"), py::arg("kinds"), py::arg("max_values"),
       py::arg("reference") = false,
-      "In place, per weight: soft thresholding by prox[i] (if > 0), then constraint kinds[i] (0 none, 1 MaxNorm, "
-      "2 UnitNorm, 3 NonNeg) with norms over the middle axis of views[i] = (outer, red, inner).");
+      "In place, per weight: soft thresholding by prox[i] (if > 0), then constraint kinds[i] ('none', 'max_norm', "
+      "'unit_norm', 'non_neg') with norms over the middle axis of views[i] = (outer, red, inner).");
 
   m.def(
       "weight_penalty_forward",

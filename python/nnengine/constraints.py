@@ -28,8 +28,8 @@ EPSILON = 1e-7  # Keras' backend epsilon, used exactly as Keras does
 
 Axis = Optional[Union[int, Sequence[int]]]
 View = Tuple[int, int, int]
-# constraint kinds of cpp/kernels/optim.h (ConstraintKind)
-KIND_NONE, KIND_MAX_NORM, KIND_UNIT_NORM, KIND_NON_NEG = 0, 1, 2, 3
+# the constraint kinds of cpp/kernels/optim.h (ConstraintKind), by the names the binding takes
+KIND_NONE, KIND_MAX_NORM, KIND_UNIT_NORM, KIND_NON_NEG = "none", "max_norm", "unit_norm", "non_neg"
 
 
 def _axes(a: np.ndarray, axis: Axis) -> Tuple[int, ...]:
@@ -78,14 +78,14 @@ class Constraint:
     def __call__(self, w: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, int, float]]:
+    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, str, float]]:
         """``(view, kind, max_value)`` for ``_core.optim_epilogue`` when this constraint runs natively on the
         float32 array ``a``, else None (custom constraints, float64, non-adjacent axes): ``optimizer.step()``
         then calls the constraint from Python.
 
         Example:
             >>> MaxNorm(3.0).epilogue_spec(np.zeros((4, 5), np.float32))
-            ((4, 5, 1), 1, 3.0)
+            ((4, 5, 1), 'max_norm', 3.0)
         """
         return None
 
@@ -130,12 +130,12 @@ class MaxNorm(Constraint):
         a *= (desired / (np.float32(EPSILON) + norms)).astype(a.dtype, copy=False)
         return w
 
-    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, int, float]]:
+    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, str, float]]:
         """See ``Constraint.epilogue_spec``.
 
         Example:
             >>> MaxNorm(2.0, axis=0).epilogue_spec(np.zeros((4, 5), np.float32))
-            ((1, 4, 5), 1, 2.0)
+            ((1, 4, 5), 'max_norm', 2.0)
         """
         return _norm_spec(self, a, KIND_MAX_NORM, MaxNorm, self.max_value)
 
@@ -163,12 +163,12 @@ class NonNeg(Constraint):
             np.maximum(a, 0, out=a)
         return w
 
-    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, int, float]]:
+    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, str, float]]:
         """See ``Constraint.epilogue_spec``.
 
         Example:
             >>> NonNeg().epilogue_spec(np.zeros((4, 5), np.float32))
-            ((1, 20, 1), 3, 0.0)
+            ((1, 20, 1), 'non_neg', 0.0)
         """
         if type(self).__call__ is not NonNeg.__call__ or not _native(a):
             return None
@@ -194,12 +194,12 @@ class UnitNorm(Constraint):
         a /= np.float32(EPSILON) + norms
         return w
 
-    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, int, float]]:
+    def epilogue_spec(self, a: np.ndarray) -> Optional[Tuple[View, str, float]]:
         """See ``Constraint.epilogue_spec``.
 
         Example:
             >>> UnitNorm().epilogue_spec(np.zeros((4, 5, 3), np.float32))
-            ((4, 15, 1), 2, 0.0)
+            ((4, 15, 1), 'unit_norm', 0.0)
         """
         return _norm_spec(self, a, KIND_UNIT_NORM, UnitNorm, 0.0)
 
@@ -213,7 +213,7 @@ class UnitNorm(Constraint):
         return {"axis": self.axis}
 
 
-def _norm_spec(con: Any, a: np.ndarray, kind: int, cls: type, max_value: float) -> Optional[Tuple[View, int, float]]:
+def _norm_spec(con: Any, a: np.ndarray, kind: str, cls: type, max_value: float) -> Optional[Tuple[View, str, float]]:
     if type(con).__call__ is not cls.__call__ or not _native(a):
         return None
     view = _view(a, _axes(a, con.axis))

@@ -33,6 +33,7 @@ import numpy as np
 from . import _core
 from ._coerce import as_array, wrap_tensor
 from .autograd import Function
+from .constraints import KIND_NONE
 from .ops import f32c
 from .tensor import Tensor
 
@@ -157,7 +158,7 @@ class L1L2(Regularizer):
         if not t:
             return
         if w.dtype == np.float32 and w.flags.c_contiguous and w.flags.writeable and w.flags.aligned:
-            _core.optim_epilogue([w], [(1, w.size, 1)], [t], [0], [0.0])
+            _core.optim_epilogue([w], [(1, w.size, 1)], [t], [KIND_NONE], [0.0])
         else:
             t = np.float32(t)
             np.copyto(w, np.sign(w) * np.maximum(np.abs(w) - t, w.dtype.type(0)))

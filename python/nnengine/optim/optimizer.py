@@ -25,6 +25,7 @@ import numpy as np
 from .. import _core
 from .._coerce import as_array
 from ..autograd import enable_grad
+from ..constraints import KIND_NONE
 from ..nn.parameter import GradData
 from ..regularizers import L1L2
 from ..tensor import Tensor
@@ -241,7 +242,7 @@ class Optimizer:
         weights: List[np.ndarray] = []
         views: List[Tuple[int, int, int]] = []
         prox_t: List[float] = []
-        kinds: List[int] = []
+        kinds: List[str] = []
         max_values: List[float] = []
         for group in self.param_groups:
             lr = float(group["lr"])
@@ -257,10 +258,10 @@ class Optimizer:
                 native_prox = prox is None or isinstance(reg, L1L2) and type(reg).prox is L1L2.prox
                 spec = None
                 if native_prox and data.dtype == np.float32:
-                    spec = ((1, data.size, 1), 0, 0.0) if con is None else getattr(con, "epilogue_spec", _no_spec)(data)
+                    spec = ((1, data.size, 1), KIND_NONE, 0.0) if con is None else getattr(con, "epilogue_spec", _no_spec)(data)
                 if spec is not None:
                     t = reg.prox_threshold(lr) if prox is not None else 0.0
-                    if t or spec[1]:
+                    if t or spec[1] != KIND_NONE:
                         weights.append(data)
                         views.append(spec[0])
                         prox_t.append(t)
