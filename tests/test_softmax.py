@@ -6,6 +6,7 @@ targets / probabilities). The loss modules across families are in test_losses.py
 import numpy as np
 import pytest
 from conftest import numeric_grad
+from reference import softmax as oracle
 
 import nnengine as ne
 import nnengine.functional as F
@@ -58,18 +59,13 @@ def test_softmax_bad_input():
         _core.softmax_forward(np.zeros((3, 4), np.float32), 2)
 
 
-def _lse(x, axis):
-    m = x.max(axis=axis, keepdims=True)
-    return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
-
-
 @pytest.mark.parametrize("N,C", [(1, 1), (5, 7), (17, 33), (64, 10), (3, 1000)])
 def test_cross_entropy_float64_and_fd(isa, rng, N, C):
     x = (rng.standard_normal((N, C)) * 3).astype(np.float32).astype(np.float64)  # what the engine sees
     t = rng.integers(0, C, N)
 
     def f(v):
-        return float(np.mean(_lse(v, 1)[:, 0] - v[np.arange(N), t]))
+        return float(np.mean(oracle.lse(v, 1)[:, 0] - v[np.arange(N), t]))
 
     a = ne.tensor(x.astype(np.float32), requires_grad=True)  # float64 tensors: no cross-entropy kernel
     loss = F.cross_entropy(a, t)
@@ -126,23 +122,6 @@ def test_targets_as_tensor_and_float_tensor(rng):
 
 
 # ---------------------------------------------------------------- the nll kernel pair
-def _nll_oracle(x, t, w, ignore_index):
-    """float64 oracle: per-row loss and weight, rows in (N, d...) order, and dloss/dx for a unit per-row grad."""
-    N, C = x.shape[:2]
-    x3 = x.astype(np.float64).reshape(N, C, -1)
-    D = x3.shape[2]
-    tt = t.reshape(N, D)
-    loss, rw, dx = np.zeros((N, D)), np.zeros((N, D)), np.zeros_like(x3)
-    for o in range(N):
-        for i in range(D):
-            if tt[o, i] == ignore_index:
-                continue
-            rw[o, i] = 1.0 if w is None else w[tt[o, i]]
-            loss[o, i] = -x3[o, tt[o, i], i] * rw[o, i]
-            dx[o, tt[o, i], i] = -rw[o, i]
-    return loss.reshape(-1), rw.reshape(-1), dx.reshape(x.shape)
-
-
 @pytest.mark.parametrize("shape", [(1, 1), (7, 8), (9, 17), (33, 5), (3, 16, 15), (2, 9, 4, 7)])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_nll_kernels_match_float64_oracle_and_twin(isa, rng, shape, weighted):
@@ -152,7 +131,7 @@ def test_nll_kernels_match_float64_oracle_and_twin(isa, rng, shape, weighted):
     t = rng.integers(0, C, (shape[0],) + shape[2:]).reshape(-1)
     t[::3] = -7
     w = rng.uniform(0.2, 2, C).astype(np.float32) if weighted else None
-    loss, rw, dx = _nll_oracle(x, t, w, -7)
+    loss, rw, dx = oracle.nll(x, t, w, -7)
     g = rng.standard_normal(t.size).astype(np.float32)
     for ref in (False, True):
         lo, ro = _core.nll_forward(x, t, w, -7, reference=ref)
