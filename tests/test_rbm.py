@@ -7,15 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import numeric_grad, require
+from reference import rbm as oracle
 
 import nnengine as ne
 from nnengine import _core
 from nnengine.models import RBM
-
-
-def oracle_prob(x, w, b, trans_w):
-    pre = x.astype(np.float64) @ (w.T if trans_w else w).astype(np.float64) + b
-    return 1.0 / (1.0 + np.exp(-pre))
 
 
 @pytest.mark.parametrize("n,vis,hid", [(1, 1, 1), (7, 9, 8), (8, 17, 15), (9, 33, 16), (33, 64, 7)])
@@ -27,8 +23,8 @@ def test_rbm_sample_matches_oracle(isa, rng, n, vis, hid, trans_w):
     b = rng.normal(0, 0.5, out).astype(np.float32)
     p, s = _core.rbm_sample(x, w, b, trans_w, 12345)
     pr, sr = _core.rbm_sample(x, w, b, trans_w, 12345, reference=True)
-    np.testing.assert_allclose(p, oracle_prob(x, w, b, trans_w), rtol=2e-6, atol=2e-7)
-    np.testing.assert_allclose(pr, oracle_prob(x, w, b, trans_w), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(p, oracle.prob(x, w, b, trans_w), rtol=2e-6, atol=2e-7)
+    np.testing.assert_allclose(pr, oracle.prob(x, w, b, trans_w), rtol=1e-6, atol=1e-7)
     assert set(np.unique(s)) <= {0.0, 1.0}
     # samples agree with the twin except where p sits within rounding of its uniform
     assert (s != sr).sum() <= max(1, s.size // 1000)
@@ -93,11 +89,6 @@ def test_rbm_free_energy_and_gradient_direction(rng):
     np.testing.assert_allclose(r.free_energy(v), brute, rtol=1e-6)
 
 
-def _free_energy64(v, W, b, c):
-    """F(v) = -v.b - sum_j softplus(c_j + W_j v), float64 (the formula checked against brute force above)."""
-    return -(v @ b) - np.logaddexp(0.0, v @ W.T + c).sum(1)
-
-
 def test_rbm_cd_gradient_is_the_free_energy_difference(rng):
     """CD-1 (chains at the data) writes grad = d/dtheta [mean F(v0) - mean F(v1)] with the reconstruction v1
     held fixed: check every parameter's .grad against central differences of the float64 free energy."""
@@ -125,7 +116,7 @@ def test_rbm_cd_gradient_is_the_free_energy_difference(rng):
     def objective(name, value):
         p = {**theta, name: value}
         args = (p["weight"], p["visible_bias"], p["hidden_bias"])
-        return _free_energy64(v0.astype(np.float64), *args).mean() - _free_energy64(v1, *args).mean()
+        return oracle.free_energy(v0.astype(np.float64), *args).mean() - oracle.free_energy(v1, *args).mean()
 
     for name in theta:
         num = numeric_grad(lambda x, n=name: objective(n, x), theta[name])
