@@ -130,13 +130,14 @@ class NativePlan {
     std::vector<py::array_t<float>> keep;
     bind_operands(inputs, params, keep);
     py::list outs;
-    std::vector<py::array_t<float>> out_arrays(slot_shapes_.size());
+    std::vector<py::array_t<float>> out_arrays;  // the output slots' arrays, in slot order (not sized: a default
+    out_arrays.reserve(slot_shapes_.size());     // py::array_t allocates an empty numpy array)
     slot_ptr_.assign(slot_shapes_.size(), nullptr);
     for (size_t s = 0; s < slot_shapes_.size(); ++s) {
       if (slot_output_[s]) {
         std::vector<py::ssize_t> shp(slot_shapes_[s].begin(), slot_shapes_[s].end());
-        out_arrays[s] = empty<float>(shp);
-        slot_ptr_[s] = out_arrays[s].mutable_data();
+        out_arrays.push_back(empty<float>(shp));
+        slot_ptr_[s] = out_arrays.back().mutable_data();
       } else {
         slot_ptr_[s] = slots_[s].data();
       }
@@ -145,8 +146,7 @@ class NativePlan {
       py::gil_scoped_release nogil;
       for (const Op& op : ops_) exec(op);
     }
-    for (size_t s = 0; s < slot_shapes_.size(); ++s)
-      if (slot_output_[s]) outs.append(out_arrays[s]);
+    for (auto& a : out_arrays) outs.append(a);
     return outs;
   }
 
@@ -197,23 +197,30 @@ class NativePlan {
         gout[s] = keep.back().data();
       }
     }
-    std::vector<std::vector<float>> gslot(ns), gleaf(leaves_.size());
+    // each leaf's gradient is built in the array returned for it: the first contribution written there directly
+    // (a weight's GEMM writes into it), later ones added
+    const size_t nl = leaves_.size();
+    std::vector<py::array_t<float>> leaf_out;  // (not sized: a default py::array_t allocates an empty array)
+    leaf_out.reserve(nl);
+    GradSinks sinks;
+    sinks.gslot.resize(ns);
+    sinks.leaf.assign(nl, nullptr);
+    sinks.have.assign(nl, 0);
+    for (size_t l = 0; l < nl; ++l) {
+      const auto& shape = leaves_[l].kind == kInput ? in_shapes_[leaves_[l].idx] : param_shapes_[leaves_[l].idx];
+      leaf_out.push_back(empty<float>(std::vector<py::ssize_t>(shape.begin(), shape.end())));
+      sinks.leaf[l] = leaf_out[l].mutable_data();
+    }
     {
       py::gil_scoped_release nogil;
       for (size_t s = 0; s < ns; ++s)
-        if (gout[s] && slot_needs_[s]) gslot[s].assign(gout[s], gout[s] + numel(slot_shapes_[s]));
-      for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) backward_op(*it, gslot, gleaf);
+        if (gout[s] && slot_needs_[s]) sinks.gslot[s].assign(gout[s], gout[s] + numel(slot_shapes_[s]));
+      for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) backward_op(*it, sinks);
     }
     py::list out;
-    for (size_t l = 0; l < leaves_.size(); ++l) {
-      if (gleaf[l].empty()) {
-        out.append(py::none());
-        continue;
-      }
-      const auto& shape = leaves_[l].kind == kInput ? in_shapes_[leaves_[l].idx] : param_shapes_[leaves_[l].idx];
-      auto g = empty<float>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
-      std::copy(gleaf[l].begin(), gleaf[l].end(), g.mutable_data());
-      out.append(g);
+    for (size_t l = 0; l < nl; ++l) {
+      if (sinks.have[l]) out.append(leaf_out[l]);
+      else out.append(py::none());
     }
     return out;
   }
@@ -247,47 +254,81 @@ class NativePlan {
   bool needs(Ref r) const {
     return r.kind == kSlot ? bool(slot_needs_[r.idx]) : (r.kind == kInput || r.kind == kParam) && leaf_pos(r) >= 0;
   }
-  // a gradient for operand r: summed into its slot's or leaf's gradient (t + earlier, as the eager sweep adds)
-  void deliver(Ref r, const float* g, int64_t n, std::vector<std::vector<float>>& gslot,
-               std::vector<std::vector<float>>& gleaf) const {
-    std::vector<float>* acc = nullptr;
-    if (r.kind == kSlot && slot_needs_[r.idx]) acc = &gslot[r.idx];
-    else if (r.kind == kInput || r.kind == kParam) {
+  // Where backward() collects gradients: per slot a buffer (empty: none yet), per leaf the returned array and
+  // whether it holds a value yet.
+  struct GradSinks {
+    std::vector<std::vector<float>> gslot;
+    std::vector<float*> leaf;
+    std::vector<char> have;
+  };
+  // A gradient of n elements for operand r is about to be computed. Returns where to compute it: r's leaf array
+  // when it has no gradient yet (the value is then the leaf's, nothing to deliver), else `tmp` (resized), whose
+  // value deliver() then adds. `direct` tells which.
+  float* sink_for(Ref r, int64_t n, GradSinks& k, std::vector<float>& tmp, bool& direct) const {
+    if (r.kind == kInput || r.kind == kParam) {
       const int l = leaf_pos(r);
-      if (l >= 0) acc = &gleaf[l];
+      if (l >= 0 && !k.have[l]) {
+        k.have[l] = 1;
+        direct = true;
+        return k.leaf[l];
+      }
+    }
+    direct = false;
+    tmp.resize(static_cast<size_t>(n));
+    return tmp.data();
+  }
+  // a gradient for operand r: summed into its slot's or leaf's gradient (earlier + t, as the eager sweep adds)
+  void deliver(Ref r, const float* g, int64_t n, GradSinks& k) const {
+    float* acc = nullptr;
+    if (r.kind == kSlot && slot_needs_[r.idx]) {
+      std::vector<float>& v = k.gslot[r.idx];
+      if (v.empty()) {
+        v.assign(g, g + n);
+        return;
+      }
+      acc = v.data();
+    } else if (r.kind == kInput || r.kind == kParam) {
+      const int l = leaf_pos(r);
+      if (l < 0) return;
+      if (!k.have[l]) {
+        std::copy(g, g + n, k.leaf[l]);
+        k.have[l] = 1;
+        return;
+      }
+      acc = k.leaf[l];
     }
     if (!acc) return;
-    if (acc->empty()) acc->assign(g, g + n);
-    else
-      for (int64_t i = 0; i < n; ++i) (*acc)[i] = (*acc)[i] + g[i];
+    for (int64_t i = 0; i < n; ++i) acc[i] = acc[i] + g[i];
   }
-  void backward_op(const Op& op, std::vector<std::vector<float>>& gslot, std::vector<std::vector<float>>& gleaf) {
-    const std::vector<float>& gy = gslot[op.out];
+  void backward_op(const Op& op, GradSinks& k) {
+    const std::vector<float>& gy = k.gslot[op.out];
     if (gy.empty()) return;  // no gradient reached this op's output
     switch (op.kind) {
       case kLinear: {  // LinearFn.backward: gx = g @ w, gw = g^T @ x, gb = ones(1, M) @ g
         const int64_t M = op.M, N = op.N, K = op.K;
         const bool nx = needs(op.a), nw = needs(op.b), nb = op.c.kind != kNone && needs(op.c);
-        std::vector<float> gx(nx ? static_cast<size_t>(M * K) : 0), gw(nw ? static_cast<size_t>(N * K) : 0),
-            gb(nb ? static_cast<size_t>(N) : 0);
-        linear_grads(gy.data(), ptr(op.a), ptr(op.b), M, N, K, nx ? gx.data() : nullptr, nw ? gw.data() : nullptr,
-                     nb ? gb.data() : nullptr);
-        if (nx) deliver(op.a, gx.data(), M * K, gslot, gleaf);
-        if (nw) deliver(op.b, gw.data(), N * K, gslot, gleaf);
-        if (nb) deliver(op.c, gb.data(), N, gslot, gleaf);
+        std::vector<float> tx, tw, tb;
+        bool dx = false, dw = false, db = false;
+        float* gx = nx ? sink_for(op.a, M * K, k, tx, dx) : nullptr;
+        float* gw = nw ? sink_for(op.b, N * K, k, tw, dw) : nullptr;
+        float* gb = nb ? sink_for(op.c, N, k, tb, db) : nullptr;
+        linear_grads(gy.data(), ptr(op.a), ptr(op.b), M, N, K, gx, gw, gb);
+        if (nx && !dx) deliver(op.a, gx, M * K, k);
+        if (nw && !dw) deliver(op.b, gw, N * K, k);
+        if (nb && !db) deliver(op.c, gb, N, k);
         break;
       }
       case kAct: {
         if (!needs(op.a)) break;
         std::vector<float> gx(static_cast<size_t>(op.M));
-        const int k = op.act.kind;
-        nne::activation_kernels().backward(gx.data(), gy.data(), nne::act_needs_x(k) ? ptr(op.a) : nullptr,
-                                           nne::act_needs_y(k) ? slot_ptr_[op.out] : nullptr, op.M, op.act);
-        deliver(op.a, gx.data(), op.M, gslot, gleaf);
+        const int a = op.act.kind;
+        nne::activation_kernels().backward(gx.data(), gy.data(), nne::act_needs_x(a) ? ptr(op.a) : nullptr,
+                                           nne::act_needs_y(a) ? slot_ptr_[op.out] : nullptr, op.M, op.act);
+        deliver(op.a, gx.data(), op.M, k);
         break;
       }
       default:  // kAlias: the same elements
-        if (needs(op.a)) deliver(op.a, gy.data(), op.M, gslot, gleaf);
+        if (needs(op.a)) deliver(op.a, gy.data(), op.M, k);
         break;
     }
   }
