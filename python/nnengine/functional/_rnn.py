@@ -336,6 +336,16 @@ def _stacked(
     return x, stack(hs, 0), (stack(cs, 0) if mode == "LSTM" else None)
 
 
+def _layers(mode: str, input: Any, h0: Any, c0: Any, params: Sequence[Optional[Tensor]], num_layers: int,
+            bidirectional: bool, dropout: float, training: bool, nonlinearity: str, batch_first: bool):
+    """F.rnn / F.lstm / F.gru: the (T, B, I) input (or (B, T, I) with ``batch_first``) through ``_stacked``;
+    (output in the input's layout, h_n, c_n)."""
+    x = check_tensor(input, "input", ndim=3)
+    out, h_n, c_n = _stacked(mode, x.transpose(0, 1) if batch_first else x, h0, c0, params, num_layers,
+                             bidirectional, dropout, training, nonlinearity)
+    return (out.transpose(0, 1) if batch_first else out), h_n, c_n
+
+
 def rnn(
     input: Tensor,
     hx: Optional[Tensor],
@@ -355,12 +365,9 @@ def rnn(
         >>> out, h_n = rnn(x, None, p); out.shape, h_n.shape
         ((5, 2, 4), (1, 2, 4))
     """
-    x = check_tensor(input, "input", ndim=3)
-    x = x.transpose(0, 1) if batch_first else x
-    out, h_n, _ = _stacked(
-        "RNN", x, hx, None, params, num_layers, bidirectional, dropout, training, nonlinearity
-    )
-    return (out.transpose(0, 1) if batch_first else out), h_n
+    out, h_n, _ = _layers("RNN", input, hx, None, params, num_layers, bidirectional, dropout, training, nonlinearity,
+                          batch_first)
+    return out, h_n
 
 
 def lstm(
@@ -381,11 +388,10 @@ def lstm(
         >>> out, (h_n, c_n) = lstm(x, None, p); out.shape, c_n.shape
         ((5, 2, 4), (1, 2, 4))
     """
-    x = check_tensor(input, "input", ndim=3)
-    x = x.transpose(0, 1) if batch_first else x
     h0, c0 = (None, None) if hx is None else hx
-    out, h_n, c_n = _stacked("LSTM", x, h0, c0, params, num_layers, bidirectional, dropout, training, "tanh")
-    return (out.transpose(0, 1) if batch_first else out), (h_n, c_n)
+    out, h_n, c_n = _layers("LSTM", input, h0, c0, params, num_layers, bidirectional, dropout, training, "tanh",
+                            batch_first)
+    return out, (h_n, c_n)
 
 
 def gru(
@@ -406,7 +412,6 @@ def gru(
         >>> out, h_n = gru(x, None, p); out.shape, h_n.shape
         ((5, 2, 4), (1, 2, 4))
     """
-    x = check_tensor(input, "input", ndim=3)
-    x = x.transpose(0, 1) if batch_first else x
-    out, h_n, _ = _stacked("GRU", x, hx, None, params, num_layers, bidirectional, dropout, training, "tanh")
-    return (out.transpose(0, 1) if batch_first else out), h_n
+    out, h_n, _ = _layers("GRU", input, hx, None, params, num_layers, bidirectional, dropout, training, "tanh",
+                          batch_first)
+    return out, h_n
