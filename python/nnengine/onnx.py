@@ -40,7 +40,7 @@ import numpy as np
 from . import _core, nn
 from . import functional as F
 from . import models as _models
-from ._coerce import as_array, data_or_self, wrap_tensor
+from ._coerce import as_array, wrap_tensor
 from .autograd import no_grad
 from .functional._attention import default_scale
 from .functional._util import pair, single
@@ -1092,8 +1092,7 @@ def _elem_type(onnx: Any, arr: np.ndarray) -> int:
 def _example(v: Any, where: str) -> Tuple[Any, np.ndarray]:
     """An example input as (value for the model, array for the graph): float -> float32 Tensor, integer ->
     int64 array, bool -> bool array."""
-    x = v if isinstance(v, Tensor) else np.asarray(as_array(v))
-    arr = data_or_self(x)
+    arr = as_array(v)
     if arr.dtype.kind == "f":
         arr = np.asarray(arr, np.float32)
         return Tensor(arr), arr
