@@ -95,26 +95,36 @@ inline void zero_pad(float* dst, int64_t width, int64_t n, int64_t kc) {
 // Pack op(A)[m0:m0+mc, k0:k0+kc] into MR-row panels: panel r holds, for each k, MR values.
 template <int MR>
 void pack_a(const GemmArgs& g, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float* dst) {
+  if (g.trans_a) {
+    // op(A) = A^T: row k of A holds column k of every panel. Row by row, each read once and sequentially,
+    // its MR-wide pieces (fixed-size copies) scattered to their panels; the ragged last panel zero-filled.
+    const int64_t full = (mc / MR) * MR;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = g.A + (k0 + k) * g.lda + m0;
+      for (int64_t r = 0; r < full; r += MR) std::memcpy(dst + r * kc + k * MR, src + r, sizeof(float) * MR);
+      if (full < mc) {
+        float* dk = dst + full * kc + k * MR;
+        for (int64_t j = 0; j < MR; ++j) dk[j] = j < mc - full ? src[full + j] : 0.f;
+      }
+    }
+    return;
+  }
   for (int64_t r = 0; r < mc; r += MR) {
     const int64_t rows = std::min<int64_t>(MR, mc - r);
     float* d = dst + r * kc;
-    if (!g.trans_a) {
 #if defined(__AVX2__)
-      if constexpr (MR > 4 && MR < 8) {
-        if (rows == MR) {  // full panel of fewer than 8 rows: vector transposes, the k tail scalar
-          const float* src = g.A + (m0 + r) * g.lda + k0;
-          int64_t k = 0;
-          for (; k + 8 <= kc; k += 8) transpose_rows_x8<MR>(src + k, g.lda, d + k * MR, MR);
-          for (; k < kc; ++k)
-            for (int64_t j = 0; j < MR; ++j) d[k * MR + j] = src[j * g.lda + k];
-          continue;
-        }
+    if constexpr (MR > 4 && MR < 8) {
+      if (rows == MR) {  // full panel of fewer than 8 rows: vector transposes, the k tail scalar
+        const float* src = g.A + (m0 + r) * g.lda + k0;
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) transpose_rows_x8<MR>(src + k, g.lda, d + k * MR, MR);
+        for (; k < kc; ++k)
+          for (int64_t j = 0; j < MR; ++j) d[k * MR + j] = src[j * g.lda + k];
+        continue;
       }
-#endif
-      gather_transposed(g.A + (m0 + r) * g.lda + k0, g.lda, rows, kc, d, MR);
-    } else {
-      for (int64_t k = 0; k < kc; ++k) std::memcpy(d + k * MR, g.A + (k0 + k) * g.lda + m0 + r, sizeof(float) * rows);
     }
+#endif
+    gather_transposed(g.A + (m0 + r) * g.lda + k0, g.lda, rows, kc, d, MR);
     zero_pad(d, MR, rows, kc);
   }
 }
