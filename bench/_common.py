@@ -20,12 +20,21 @@ def try_torch():
         return None
 
 
+def cpu_clock(threads: int) -> Callable[[], float]:
+    """The clock of ``--cpu-time`` runs: the thread's CPU time at 1 thread, the process CPU time divided by the
+    thread count above (a machine shared with other work then does not count the time slices it takes;
+    threads waiting asleep count nothing, threads spinning count in full)."""
+    return time.thread_time if threads == 1 else (lambda: time.process_time() / threads)
+
+
 def timeit_interleaved(fns: Dict[str, Callable[[], object]], rounds: int = 7, min_time: float = 0.05,
-                       warmup: int = 2, clock: Callable[[], float] = time.perf_counter) -> Dict[str, float]:
+                       warmup: int = 2, clock: Callable[[], float] = time.perf_counter,
+                       clocks: Optional[Dict[str, Callable[[], float]]] = None) -> Dict[str, float]:
     """Median seconds per call of each fn, interleaving engines round by round (A, B, A, B...).
 
     ``clock`` times the rounds (wall clock by default; ``time.thread_time`` or ``time.process_time``
-    count only the CPU time the process got, for a machine shared with other work)."""
+    count only the CPU time the process got, for a machine shared with other work); ``clocks`` gives
+    some fns another one (a single-threaded probe next to threaded engines)."""
     reps = {}
     for name, fn in fns.items():
         for _ in range(warmup):
@@ -39,10 +48,11 @@ def timeit_interleaved(fns: Dict[str, Callable[[], object]], rounds: int = 7, mi
     samples: Dict[str, List[float]] = {k: [] for k in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            t0 = clock()
+            c = (clocks or {}).get(name, clock)
+            t0 = c()
             for _ in range(reps[name]):
                 fn()
-            samples[name].append((clock() - t0) / reps[name])
+            samples[name].append((c() - t0) / reps[name])
     return {k: statistics.median(v) for k, v in samples.items()}
 
 

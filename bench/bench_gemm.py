@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import _core  # noqa: E402
@@ -62,10 +62,7 @@ def main() -> None:
         ne.set_num_threads(threads)
         if torch:
             torch.set_num_threads(threads)
-        if args.cpu_time:
-            clock = time.thread_time if threads == 1 else (lambda t=threads: time.process_time() / t)
-        else:
-            clock = time.perf_counter
+        clock = cpu_clock(threads) if args.cpu_time else time.perf_counter
         for M, N, K, *layout in shapes:
             trans_b = layout == ["T"]
             rng = np.random.default_rng(0)

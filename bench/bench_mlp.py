@@ -1,7 +1,9 @@
 """MLP 784-256-128-10 training step (batch 128, cross-entropy, SGD momentum) and per-call overhead,
 nnengine vs torch, 1 and 2 threads.
 
-Usage: python bench/bench_mlp.py [--quick] [--json PATH]
+--cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
+
+Usage: python bench/bench_mlp.py [--quick] [--cpu-time] [--json PATH]
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -56,6 +59,7 @@ def torch_mlp_step(torch, ne_model):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--cpu-time", action="store_true", help="time by CPU time, not the wall clock")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch = try_torch()
@@ -69,7 +73,8 @@ def main() -> None:
         fns = {"nnengine": step}
         if torch:
             fns["torch"] = torch_mlp_step(torch, model)
-        t = timeit_interleaved(fns, rounds=rounds, min_time=0.2)
+        t = timeit_interleaved(fns, rounds=rounds, min_time=0.2,
+                               clock=cpu_clock(threads) if args.cpu_time else time.perf_counter)
         r = {"threads": threads, "workload": "MLP 784-256-128-10 step, batch 128 (steps/s)",
              "nnengine": 1 / t["nnengine"], "torch": 1 / t["torch"] if torch else float("nan")}
         r["ratio"] = r["nnengine"] / r["torch"] if torch else float("nan")
@@ -97,13 +102,16 @@ def main() -> None:
         fns = {"nnengine": f_ne}
         if f_t:
             fns["torch"] = f_t
-        t = timeit_interleaved(fns, rounds=rounds, min_time=0.05)
+        t = timeit_interleaved(fns, rounds=rounds, min_time=0.05,
+                               clock=cpu_clock(1) if args.cpu_time else time.perf_counter)
         us_ne = t["nnengine"] * 1e6
         us_t = t["torch"] * 1e6 if f_t else float("nan")
         records.append({"threads": 1, "workload": f"{name} (us/call)", "nnengine": us_ne, "torch": us_t,
                         "ratio": us_t / us_ne})
         rows.append([1, f"{name} (us/call)", us_ne, us_t, us_t / us_ne])
-    print_table(f"MLP training and per-call overhead (isa={ne.backend.isa()}; ratio > 1 means nnengine is faster)",
+    timing = "CPU time" if args.cpu_time else "wall clock"
+    print_table(f"MLP training and per-call overhead (isa={ne.backend.isa()}, {timing}; "
+                "ratio > 1 means nnengine is faster)",
                 ["threads", "workload", "nnengine", "torch", "ratio"], rows)
     print("wrote", write_json("mlp", records, args.json))
 

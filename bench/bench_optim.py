@@ -9,7 +9,10 @@ The epilogue table times what ``optimizer.step()`` applies after the update to a
 ``L1(proximal=True)`` and ``MaxNorm``: the one C++ call (``_core.optim_epilogue``) vs the numpy formulas it
 replaced (soft thresholding, then the per-row norm cap), in place, 1 and 2 threads.
 
-    python bench/bench_optim.py [--n 10000000] [--rounds 7]
+--cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work; the
+copy probe (one thread) by its thread's CPU time.
+
+    python bench/bench_optim.py [--n 10000000] [--rounds 7] [--cpu-time]
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import nn, optim  # noqa: E402
@@ -33,6 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--cpu-time", action="store_true", help="time by CPU time, not the wall clock")
     args = ap.parse_args()
     n = args.n
     torch = try_torch()
@@ -60,7 +65,9 @@ def main() -> None:
                     else:
                         topt = torch.optim.Adam([tw], lr=1e-3, **kw)
                     fns[variant] = topt.step
-            times = timeit_interleaved(fns, rounds=args.rounds, min_time=0.2)
+            clock = cpu_clock(threads) if args.cpu_time else time.perf_counter
+            times = timeit_interleaved(fns, rounds=args.rounds, min_time=0.2, clock=clock,
+                                       clocks={"numpy copy": cpu_clock(1) if args.cpu_time else time.perf_counter})
             copy_gbs = 8 * n / times["numpy copy"] / 1e9
             for name, t in times.items():
                 if name == "numpy copy":
@@ -72,7 +79,9 @@ def main() -> None:
                 results.append(dict(algo=algo, threads=threads, engine=name, ms=t * 1e3, gbs=gbs,
                                     copy_gbs=copy_gbs, fraction_of_copy=gbs / copy_gbs, speedup_vs=speedups))
             rows.append([algo, threads, "numpy copy", times["numpy copy"] * 1e3, copy_gbs, 1.0, ""])
-    print_table(f"Optimizer step over {n / 1e6:g}M float32 parameters (median of {args.rounds} interleaved rounds)",
+    timing = "CPU time" if args.cpu_time else "wall clock"
+    print_table(f"Optimizer step over {n / 1e6:g}M float32 parameters (median of {args.rounds} interleaved rounds, "
+                f"{timing})",
                 ["optimizer", "threads", "engine", "ms/step", "GB/s", "of copy BW", "best torch time / this"], rows)
     epi_rows = epilogue_rows(p0, args.rounds)
     print_table("Epilogue after the step: proximal L1 + MaxNorm over a (1000, n/1000) weight",

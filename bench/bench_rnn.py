@@ -3,7 +3,9 @@
 Interleaves nnengine and torch (A, B, A, B ...) in one process and reports medians and the ratio
 torch / nnengine (> 1 means nnengine is faster). Writes bench/results/bench_rnn.json.
 
-    python bench/bench_rnn.py [--rounds 15] [--only GRU]
+--cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
+
+    python bench/bench_rnn.py [--rounds 15] [--only GRU] [--cpu-time]
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 
 import numpy as np
 import torch
 
-import nnengine as ne
-from nnengine import nn
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import cpu_clock  # noqa: E402
+
+import nnengine as ne  # noqa: E402
+from nnengine import nn  # noqa: E402
 
 CASES = [
     # name, mode, seq, batch, input, hidden, layers, bidirectional
@@ -33,14 +39,14 @@ CASES = [
 ]
 
 
-def _time(fn, reps):
-    t0 = time.perf_counter()
+def _time(fn, reps, clock=time.perf_counter):
+    t0 = clock()
     for _ in range(reps):
         fn()
-    return (time.perf_counter() - t0) / reps
+    return (clock() - t0) / reps
 
 
-def run_case(case, threads, rounds):
+def run_case(case, threads, rounds, cpu_time=False):
     name, mode, T, B, I, H, L, bi = case
     torch.manual_seed(0)
     tm = getattr(torch.nn, mode)(I, H, num_layers=L, bidirectional=bi)
@@ -75,9 +81,10 @@ def run_case(case, threads, rounds):
         per = max(_time(a, 1), _time(b, 1))
         reps = max(1, int(0.05 / max(per, 1e-6)))
         ta, tb = [], []
+        clock = cpu_clock(threads) if cpu_time else time.perf_counter
         for _ in range(rounds):
-            ta.append(_time(a, reps))
-            tb.append(_time(b, reps))
+            ta.append(_time(a, reps, clock))
+            tb.append(_time(b, reps, clock))
         res[kind] = (float(np.median(ta)) * 1e3, float(np.median(tb)) * 1e3)
     return res
 
@@ -86,12 +93,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--only", default="", help="run only the cases whose name contains this text")
+    ap.add_argument("--cpu-time", action="store_true", help="time by CPU time, not the wall clock")
     args = ap.parse_args()
     rows = []
+    print("timing:", "CPU time" if args.cpu_time else "wall clock")
     print(f"{'case':32s} {'thr':>3s} {'pass':8s} {'nnengine ms':>12s} {'torch ms':>10s} {'torch/ne':>9s}")
     for case in [c for c in CASES if args.only in c[0]]:
         for threads in (1, 2):
-            res = run_case(case, threads, args.rounds)
+            res = run_case(case, threads, args.rounds, args.cpu_time)
             for kind, (a, b) in res.items():
                 print(f"{case[0]:32s} {threads:3d} {kind:8s} {a:12.3f} {b:10.3f} {b / a:9.2f}")
                 rows.append(
@@ -99,7 +108,7 @@ def main():
                 )
     os.makedirs(os.path.join(os.path.dirname(__file__), "results"), exist_ok=True)
     with open(os.path.join(os.path.dirname(__file__), "results", "bench_rnn.json"), "w") as f:
-        json.dump(dict(isa=ne.backend.isa(), torch=torch.__version__, rows=rows), f, indent=1)
+        json.dump(dict(isa=ne.backend.isa(), torch=torch.__version__, cpu_time=args.cpu_time, rows=rows), f, indent=1)
 
 
 if __name__ == "__main__":
