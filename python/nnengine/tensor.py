@@ -216,6 +216,9 @@ class Tensor:
             self.requires_grad_(True)
 
     _leaf_arrays = LEAF_ARRAYS  # (read by the tape's backward sweep, which accumulates a first .grad inline)
+    # the tape's weak list of the recorded nodes that read this (non-leaf) tensor, set on its first use: the
+    # class default keeps the tape's read from missing (a missing attribute builds an AttributeError)
+    _consumers: Optional[list] = None
 
     @classmethod
     def _wrap(cls, arr: np.ndarray) -> Tensor:
