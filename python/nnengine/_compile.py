@@ -537,9 +537,8 @@ class NativeTrainingPlan:
     """The tape node of a native training plan's replay: its backward is one native call
     (``nnengine._compiled_call.native_training_backward``)."""
 
-    @staticmethod
-    def backward(pctx: _PlanContext, *gouts: np.ndarray) -> tuple:
-        return _compiled_call.native_training_backward(pctx, gouts)
+    #: ``backward(pctx, *gouts)``: typed, called by the tape without a Python frame
+    backward = staticmethod(_compiled_call.native_training_backward)
 
 
 def _replay_native_training(plan: _Plan, leaves: List[Tensor]) -> Any:

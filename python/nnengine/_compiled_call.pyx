@@ -121,7 +121,7 @@ cdef class NativeTraining(NativeInference):
         return values[0] if self.single else tuple(values)
 
 
-def native_training_backward(pctx, tuple gouts):
+def native_training_backward(pctx, *gouts):
     """``NativeTrainingPlan.backward``: the output gradients routed to their slots (float32, C-contiguous; summed
     where one slot is returned twice), then the plan's one native backward call; the gradients of its leaves."""
     plan = pctx.plan
