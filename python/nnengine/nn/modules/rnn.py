@@ -100,8 +100,8 @@ class RNNBase(Module):
         """U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) for every weight and bias, as PyTorch.
 
         Example:
-            >>> rnn = nn.RNN(3, 4)
-            >>> rnn.reset_parameters(); bool((rnn.weight_hh_l0.abs() <= 0.5).all())
+            >>> rnn, cell = nn.RNN(3, 4), nn.GRUCell(3, 4)  # the cells share this init
+            >>> rnn.reset_parameters(); cell.reset_parameters(); bool((rnn.weight_hh_l0.abs() <= 0.5).all())
             True
         """
         k = 1.0 / math.sqrt(self.hidden_size)
@@ -327,17 +327,7 @@ class RNNCellBase(Module):
             self.bias_hh = None
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        """U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) for every weight and bias, as PyTorch.
-
-        Example:
-            >>> cell = nn.GRUCell(3, 4)
-            >>> cell.reset_parameters(); bool((cell.weight_ih.abs() <= 0.5).all())
-            True
-        """
-        k = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -k, k)
+    reset_parameters = RNNBase.reset_parameters  # the same init as the layers: U(+-1/sqrt(hidden_size))
 
     def _prepare(self, input: Any) -> Tuple[Tensor, bool]:
         x = check_tensor(input, "input", ndim=(1, 2), float64=True)
