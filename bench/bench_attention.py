@@ -8,6 +8,10 @@ sequence), forward; fwd+bwd counts 3x. The SDPA rows time the attention core alo
 sum and their backward) against torch's scaled_dot_product_attention. Writes bench/results/bench_attention.json.
 
     python bench/bench_attention.py [--rounds 7] [--seq 128] [--batch 16] [--embed 256] [--heads 8]
+                                    [--threads 1 2] [--cpu-time]
+
+--cpu-time: time by the CPU time the process got (thread CPU time at 1 thread, process CPU time divided by
+the thread count otherwise), for a machine shared with other work; torch's spinning threads count as its time.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -33,6 +38,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--embed", type=int, default=256)
     ap.add_argument("--heads", type=int, default=8)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--cpu-time", action="store_true", help="time by CPU time, not the wall clock")
     args = ap.parse_args()
     L, N, E, H = args.seq, args.batch, args.embed, args.heads
     torch = try_torch()
@@ -89,7 +96,7 @@ def main() -> None:
              (f"SDPA ({N}, {H}, {L}, {D})", N * 2 * 2 * L * L * E, ("fwd", ne_sdpa, t_sdpa, 1),
               ("fwd+bwd", ne_sdpa_fb, t_sdpa_fb, 3))]
     rows, results = [], []
-    for (name, flops, *passes), threads in ((c, t) for c in cases for t in (1, 2)):
+    for (name, flops, *passes), threads in ((c, t) for c in cases for t in args.threads):
         ne.set_num_threads(threads)
         if torch is not None:
             torch.set_num_threads(threads)
@@ -97,11 +104,14 @@ def main() -> None:
             fns = {"nnengine": a}
             if torch is not None:
                 fns["torch"] = b
-            times = timeit_interleaved(fns, rounds=args.rounds)
+            clock = time.perf_counter
+            if args.cpu_time:
+                clock = time.thread_time if threads == 1 else (lambda nt=threads: time.process_time() / nt)
+            times = timeit_interleaved(fns, rounds=args.rounds, clock=clock)
             tn, tt = times["nnengine"], times.get("torch", float("nan"))
             rows.append([name, threads, kind, tn * 1e3, mult * flops / tn / 1e9, tt * 1e3, tt / tn])
             results.append(dict(case=name, threads=threads, kind=kind, nnengine_ms=tn * 1e3, torch_ms=tt * 1e3,
-                                ratio=tt / tn, gflops=mult * flops / tn / 1e9))
+                                ratio=tt / tn, gflops=mult * flops / tn / 1e9, cpu_time=args.cpu_time))
     print_table("MultiheadAttention (self-attention, need_weights=False) and the attention core alone (SDPA)",
                 ["case", "threads", "pass", "nnengine ms", "GFLOP/s", "torch ms", "torch/ne"], rows)
     path = write_json("bench_attention", dict(isa=ne.backend.isa(), torch=getattr(torch, "__version__", None),

@@ -4,6 +4,7 @@ medians over rounds, at 1 and 2 threads (the style of bench_conv.py).
 
     python bench/bench_conv_transpose.py                     # everything, 1 and 2 threads
     python bench/bench_conv_transpose.py --only conv1d --threads 1 --rounds 3
+    python bench/bench_conv_transpose.py --cpu-time          # CPU time, for a machine shared with other work
 
 Prints a table (ratio = torch time / nnengine time: > 1 means nnengine is faster) and writes
 bench/results/bench_conv_transpose.json.
@@ -75,6 +76,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", choices=["convT", "conv1d"], nargs="+")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time by thread CPU time at 1 thread, process CPU time / threads otherwise")
     args = ap.parse_args()
     import torch
 
@@ -89,7 +92,8 @@ def main() -> None:
                                  lambda C, K, k, sp: (K, C) + (k,) * sp,
                                  lambda N, C, K, k, sp, xs, ys: 2 * int(np.prod(ys)) * C * k**sp),
     }
-    run_groups(groups, args.only, args.threads, args.rounds, "bench_conv_transpose.json")
+    run_groups(groups, args.only, args.threads, args.rounds, "bench_conv_transpose.json",
+               cpu_time=args.cpu_time)
 
 if __name__ == "__main__":
     main()

@@ -5,7 +5,7 @@ torch / nnengine (> 1 means nnengine is faster). Writes bench/results/bench_rnn.
 
 --cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
 
-    python bench/bench_rnn.py [--rounds 15] [--only GRU] [--cpu-time]
+    python bench/bench_rnn.py [--rounds 15] [--only GRU] [--threads 1 2] [--cpu-time]
 """
 
 from __future__ import annotations
@@ -93,13 +93,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--only", default="", help="run only the cases whose name contains this text")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--cpu-time", action="store_true", help="time by CPU time, not the wall clock")
     args = ap.parse_args()
     rows = []
     print("timing:", "CPU time" if args.cpu_time else "wall clock")
     print(f"{'case':32s} {'thr':>3s} {'pass':8s} {'nnengine ms':>12s} {'torch ms':>10s} {'torch/ne':>9s}")
     for case in [c for c in CASES if args.only in c[0]]:
-        for threads in (1, 2):
+        for threads in args.threads:
             res = run_case(case, threads, args.rounds, args.cpu_time)
             for kind, (a, b) in res.items():
                 print(f"{case[0]:32s} {threads:3d} {kind:8s} {a:12.3f} {b:10.3f} {b / a:9.2f}")
