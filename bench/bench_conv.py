@@ -10,7 +10,9 @@ bench/results/bench_conv.json.
 --cpu-time: time calls by the CPU time the process got instead of the wall clock (thread CPU time at 1
 thread, process CPU time divided by the thread count at 2), as bench_gemm.py does, so a machine shared
 with other work does not count the time slices it takes; it no longer sees threads waiting for a core
-(nor the time torch's threads spin waiting for work, which it counts as CPU time).
+(nor the time torch's threads spin waiting for work, which it counts as CPU time). At 2 threads each sample
+is a batch of calls lasting at least 20 ms of CPU time: the process CPU clock adds the other threads' time only
+at scheduler ticks, so one short call alone undercounts it.
 """
 
 from __future__ import annotations
@@ -39,16 +41,24 @@ CONVS = {  # name: (N, C, H, W, K, R, stride, padding)
 
 
 def timeit(fn: Callable[[], object], min_time: float = 0.2, max_reps: int = 50,
-           clock: Callable[[], float] = time.perf_counter) -> float:
+           clock: Callable[[], float] = time.perf_counter, batch_time: float = 0.0) -> float:
     """Median seconds per call (by ``clock``) over repetitions lasting about min_time of wall time (after one
-    warm-up call)."""
+    warm-up call). batch_time > 0: each repetition is a batch of calls lasting at least that long by ``clock``
+    (the process CPU clock sees the other threads' time only at scheduler ticks, so single short calls
+    undercount it)."""
     fn()
+    n = 1
+    if batch_time > 0:
+        t = clock()
+        fn()
+        n = max(1, int(np.ceil(batch_time / max(clock() - t, 1e-6))))
     ts: List[float] = []
     start = time.perf_counter()
     while len(ts) < 3 or (time.perf_counter() - start < min_time and len(ts) < max_reps):
         t = clock()
-        fn()
-        ts.append(clock() - t)
+        for _ in range(n):
+            fn()
+        ts.append((clock() - t) / n)
     return float(np.median(ts))
 
 
@@ -203,15 +213,16 @@ def run_groups(groups: Dict[str, Callable[[], Dict[str, tuple]]], only, threads,
         for nt in threads:
             ne.set_num_threads(nt)
             torch.set_num_threads(nt)
-            clock = time.perf_counter
+            clock, batch = time.perf_counter, 0.0
             if cpu_time:
                 clock = time.thread_time if nt == 1 else (lambda nt=nt: time.process_time() / nt)
+                batch = 0.0 if nt == 1 else 0.02
             for name, (fn_ne, fn_t, flops) in cases.items():
                 a, b = [], []
                 min_time = 0.0 if one else 0.2
                 for _ in range(max(1, rounds // 2) if one else rounds):
-                    a.append(timeit(fn_ne, min_time, 1 if one else 50, clock))
-                    b.append(timeit(fn_t, min_time, 1 if one else 50, clock))
+                    a.append(timeit(fn_ne, min_time, 1 if one else 50, clock, batch))
+                    b.append(timeit(fn_t, min_time, 1 if one else 50, clock, batch))
                 tn, tt = float(np.median(a)), float(np.median(b))
                 note = ""
                 if flops > 0:
