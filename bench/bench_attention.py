@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -104,9 +104,7 @@ def main() -> None:
             fns = {"nnengine": a}
             if torch is not None:
                 fns["torch"] = b
-            clock = time.perf_counter
-            if args.cpu_time:
-                clock = time.thread_time if threads == 1 else (lambda nt=threads: time.process_time() / nt)
+            clock = cpu_clock(threads) if args.cpu_time else time.perf_counter
             times = timeit_interleaved(fns, rounds=args.rounds, clock=clock)
             tn, tt = times["nnengine"], times.get("torch", float("nan"))
             rows.append([name, threads, kind, tn * 1e3, mult * flops / tn / 1e9, tt * 1e3, tt / tn])
