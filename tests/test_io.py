@@ -164,7 +164,7 @@ def test_every_layer_has_a_case():
     known |= {"Embedding"}  # integer-id input: its save/load round trip is in test_embedding.py
     # several inputs (query/key/value, src/tgt, tgt/memory): round trips in test_attention_module.py, test_transformer.py
     known |= {"MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer"}
-    known |= {"CosineSimilarity", "PairwiseDistance"}  # two inputs: round trip in test_distance_pixel_shuffle.py
+    known |= {"CosineSimilarity", "PairwiseDistance"}  # two inputs: round trip in test_distance.py
     layer_names = [n for n in dir(nn) + dir(M)
                    if isinstance(_get(nn, n) or _get(M, n), type)
                    and issubclass(_get(nn, n) or _get(M, n), nn.Module) and not n.endswith("Loss")

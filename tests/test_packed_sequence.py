@@ -1,6 +1,7 @@
-"""PackedSequence, pack_padded_sequence / pad_packed_sequence / pack_sequence and nn.RNN / LSTM / GRU on packed
-input: data, batch sizes, index maps, outputs, h_n (each sequence's last valid step, original order), input,
-state and weight gradients equal torch 2.13 in float64; errors."""
+"""nn.utils.rnn: PackedSequence, pack_padded_sequence / pad_packed_sequence / pack_sequence and nn.RNN / LSTM /
+GRU on packed input (data, batch sizes, index maps, outputs, h_n (each sequence's last valid step, original
+order), input, state and weight gradients equal torch 2.13 in float64), pad_sequence (both sides, batch_first,
+trailing dims, int ids, gradients vs torch); errors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import pytest
 
 import nnengine as ne
 from nnengine import nn
-from nnengine.nn.utils.rnn import PackedSequence, pack_padded_sequence, pack_sequence, pad_packed_sequence
+from nnengine.nn.utils.rnn import (
+    PackedSequence,
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    pad_sequence,
+)
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
@@ -100,3 +107,35 @@ def test_packed_float32_and_errors():
         pad_packed_sequence(pack_padded_sequence(ne.zeros(4, 2, 3), [4, 2]), total_length=3)
     with pytest.raises(TypeError, match="sequence: expected a PackedSequence"):
         pad_packed_sequence(ne.zeros(3))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_pad_sequence_vs_torch(torch, batch_first, side):
+    rng = np.random.default_rng(2)
+    arrs = [rng.standard_normal((n, 3, 2)) for n in (4, 1, 6)]
+    xs = [ne.tensor(a, dtype=ne.float64, requires_grad=True) for a in arrs]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrs]
+    y = pad_sequence(xs, batch_first=batch_first, padding_value=-1.5, padding_side=side)
+    yt = torch.nn.utils.rnn.pad_sequence(ts, batch_first=batch_first, padding_value=-1.5, padding_side=side)
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    for x, t in zip(xs, ts):
+        np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
+def test_pad_sequence_ids_and_errors():
+    ids = ne.nn.utils.rnn.pad_sequence([ne.tensor([5, 6]), ne.tensor([7, 8, 9])], padding_value=1)
+    assert ids.dtype == np.int64 and ids.tolist() == [[5, 7], [6, 8], [1, 9]]
+    with pytest.raises(ValueError, match=r"sequences\[1\]: expected trailing dims \(2,\)"):
+        pad_sequence([ne.zeros(3, 2), ne.zeros(3, 4)])
+    with pytest.raises(ValueError, match="padding_side: expected 'left' or 'right', got 'top'"):
+        pad_sequence([ne.zeros(3)], padding_side="top")
+    with pytest.raises(TypeError, match=r"sequences\[0\]: expected a Tensor, got ndarray"):
+        pad_sequence([np.zeros(3)])
+    with pytest.raises(ValueError, match="empty"):
+        pad_sequence([])
+    with pytest.raises(TypeError, match="sequences: expected a list or tuple"):
+        pad_sequence(ne.zeros(3, 2))

@@ -1,6 +1,6 @@
-"""Tensor.unfold (values and gradients vs torch 2.13, overlapping and strided windows, any dim) with a ViT
-patch embedding run with only the imports swapped; nn.utils.rnn.pad_sequence (both sides, batch_first,
-trailing dims, int ids, gradients vs torch); errors."""
+"""Unfolding and folding windows: Tensor.unfold (values and gradients vs torch 2.13, overlapping and strided
+windows, any dim) with a ViT patch embedding run with only the imports swapped, and F.unfold / F.fold (im2col /
+col2im in torch's layout) vs torch; errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from test_torch_scripts import result, run
 
 import nnengine as ne
-from nnengine.nn.utils.rnn import pad_sequence
 
 
 @pytest.mark.parametrize("shape,dim,size,step", [((7,), 0, 3, 2), ((4, 9, 3), 1, 4, 1), ((2, 5, 6), -1, 2, 2),
@@ -76,38 +75,6 @@ def test_vit_patch_embed_with_swapped_imports(torch, tmp_path):
     ref = result(run(VIT_PATCHES, "torch", tmp_path))
     assert ours["n"] == ref["n"] == 4
     assert abs(ours["s"] - ref["s"]) < 1e-3 and abs(ours["g"] - ref["g"]) < 1e-2 * max(1.0, ref["g"])
-
-
-@pytest.mark.parametrize("batch_first", [False, True])
-@pytest.mark.parametrize("side", ["right", "left"])
-def test_pad_sequence_vs_torch(torch, batch_first, side):
-    rng = np.random.default_rng(2)
-    arrs = [rng.standard_normal((n, 3, 2)) for n in (4, 1, 6)]
-    xs = [ne.tensor(a, dtype=ne.float64, requires_grad=True) for a in arrs]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrs]
-    y = pad_sequence(xs, batch_first=batch_first, padding_value=-1.5, padding_side=side)
-    yt = torch.nn.utils.rnn.pad_sequence(ts, batch_first=batch_first, padding_value=-1.5, padding_side=side)
-    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
-    g = rng.standard_normal(y.shape)
-    y.backward(g)
-    yt.backward(torch.tensor(g))
-    for x, t in zip(xs, ts):
-        np.testing.assert_array_equal(x.grad, t.grad.numpy())
-
-
-def test_pad_sequence_ids_and_errors():
-    ids = ne.nn.utils.rnn.pad_sequence([ne.tensor([5, 6]), ne.tensor([7, 8, 9])], padding_value=1)
-    assert ids.dtype == np.int64 and ids.tolist() == [[5, 7], [6, 8], [1, 9]]
-    with pytest.raises(ValueError, match=r"sequences\[1\]: expected trailing dims \(2,\)"):
-        pad_sequence([ne.zeros(3, 2), ne.zeros(3, 4)])
-    with pytest.raises(ValueError, match="padding_side: expected 'left' or 'right', got 'top'"):
-        pad_sequence([ne.zeros(3)], padding_side="top")
-    with pytest.raises(TypeError, match=r"sequences\[0\]: expected a Tensor, got ndarray"):
-        pad_sequence([np.zeros(3)])
-    with pytest.raises(ValueError, match="empty"):
-        pad_sequence([])
-    with pytest.raises(TypeError, match="sequences: expected a list or tuple"):
-        pad_sequence(ne.zeros(3, 2))
 
 
 FOLD_CASES = [((2, 3, 7, 6), dict(kernel_size=3)),
