@@ -13,8 +13,8 @@ Example:
     4
 """
 
-from ..data.sampler import DistributedSampler
-from .ddp import DistributedDataParallel
+from typing import Any
+
 from .functional import all_reduce_sum
 from .process_group import (
     ReduceOp,
@@ -38,3 +38,21 @@ __all__ = ["ReduceOp", "init_process_group", "destroy_process_group", "is_initia
            "get_rank", "get_world_size", "get_backend", "barrier", "all_reduce", "broadcast", "all_gather",
            "broadcast_object", "abort_at_exit", "launched_world_size", "all_reduce_sum",
            "DistributedDataParallel", "DistributedSampler"]
+
+# The layers built on the collectives load on first use (PEP 562), so importing the collectives (nn's
+# SyncBatchNorm, the data sampler do) never loads nnengine.nn or nnengine.data through this package.
+_LAZY = {"DistributedDataParallel": ".ddp", "DistributedSampler": "..data.sampler"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
