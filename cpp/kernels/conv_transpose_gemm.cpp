@@ -151,6 +151,45 @@ void col2im_rows(float* y, const float* out, const float* b, const ConvTranspose
     const int64_t P = s.P, Q = s.Q, W = s.W, SL = s.S * L, RSL = s.R * SL, HW = bl.HW, nt = sw * nbmax + kLanes;
     static thread_local ScratchBuf tbuf;
     float* tmp = tbuf.get(static_cast<size_t>(nt));
+#if defined(__AVX512F__)
+    // Stride 2 with rows of up to 16 input columns: each column phase of an output row is one register, its
+    // taps added under the mask of the columns they reach (the same sums in the same order as the general
+    // path below), then the two phases interleaved by two permutes into the row.
+    if (sw == 2 && nbmax <= 16) {
+      const int64_t ncol = cols[2];
+      __mmask16 cmask[64];
+      if (ncol <= 64) {
+        for (int64_t c = 0; c < ncol; ++c)
+          cmask[c] = static_cast<__mmask16>(((1u << ctap[4 * c + 3]) - 1) & ~((1u << ctap[4 * c + 2]) - 1));
+        const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        const __mmask16 m1 = static_cast<__mmask16>(Q >= 16 ? 0xFFFF : (1u << Q) - 1);
+        const __mmask16 m2 = static_cast<__mmask16>(Q > 16 ? (1u << (Q - 16)) - 1 : 0);
+        for (int64_t j = j0; j < j1; ++j) {
+          const int64_t k = k0 + j / ni, i = j % ni;
+          float* yk = y + ((n0 + i) * s.K + gr * bl.Kg + k) * PQ;
+          const float* ok = out + (k - k0) * RSL + i * HW;
+          const __m512 bias = _mm512_set1_ps(b ? b[gr * bl.Kg + k] : 0.f);
+          for (int64_t p = 0; p < P; ++p) {
+            __m512 acc[2] = {bias, bias};
+            for (int64_t a = rows[p]; a < rows[p + 1]; ++a) {
+              const float* orow = ok + rtap[2 * a] * SL + rtap[2 * a + 1] * W;
+              for (int64_t qph = 0; qph < 2; ++qph)
+                for (int64_t c = cols[qph]; c < cols[qph + 1]; ++c) {
+                  const int64_t* ct = ctap + 4 * c;
+                  acc[qph] = _mm512_mask_add_ps(acc[qph], cmask[c], acc[qph],
+                                                _mm512_maskz_loadu_ps(cmask[c], orow + ct[0] * L + ct[1]));
+                }
+            }
+            float* yr = yk + p * Q;
+            _mm512_mask_storeu_ps(yr, m1, _mm512_permutex2var_ps(acc[0], ilo, acc[1]));
+            if (m2) _mm512_mask_storeu_ps(yr + 16, m2, _mm512_permutex2var_ps(acc[0], ihi, acc[1]));
+          }
+        }
+        return;
+      }
+    }
+#endif
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t k = k0 + j / ni, i = j % ni;  // images inner: the taps' rows of out are read in order
       float* yk = y + ((n0 + i) * s.K + gr * bl.Kg + k) * PQ;
