@@ -49,6 +49,17 @@ Seq check_seq(const py::object& xo, const py::object& wio, const py::object& who
   return s;
 }
 
+// The backward kernels' pre-activation gradient workspace (T, B, G*H), kept per calling thread between
+// calls instead of a fresh array each call (a page fault per 4 KiB page on first touch). Measured (KVM guest,
+// Zen 4, 1 thread, a loop of LSTM T50 B32 I64 H128 fwd+bwd alone in its process): 1.9k -> 0.1k page faults
+// per step (without the per-call 3 MiB workspace glibc also serves the other arrays from its heap), 16.2 ->
+// 12.4 ms CPU time per step.
+float* backward_workspace(int64_t n) {
+  thread_local std::vector<float> ws;
+  if (ws.size() < static_cast<size_t>(n)) ws.resize(static_cast<size_t>(n));  // bad_alloc -> MemoryError
+  return ws.data();
+}
+
 py::array_t<float> state(const py::object& o, const char* name, const Seq& s) {
   auto a = arr<float>(o, name, 2);
   expect_shape(a, name, {s.B, s.H});
@@ -161,7 +172,6 @@ NNE_BIND_FAMILY(rnn) {
         auto dh0 = empty<float>(dims({q.B, q.H}));
         auto dwi = empty<float>(dims({q.H, q.I}));
         auto dwh = empty<float>(dims({q.H, q.H}));
-        auto dpre = empty<float>(dims({q.T, q.B, q.H}));
         py::object db = py::none();
         nne::RnnGrads g{dx.mutable_data(), dh0.mutable_data(), dwi.mutable_data(), dwh.mutable_data(), nullptr};
         if (q.has_bias) {
@@ -169,7 +179,7 @@ NNE_BIND_FAMILY(rnn) {
           g.db = dba.mutable_data();
           db = dba;
         }
-        float* pd = dpre.mutable_data();
+        float* pd = backward_workspace(q.T * q.B * q.H);
         {
           py::gil_scoped_release nogil;
           if (reference) {
@@ -255,7 +265,6 @@ NNE_BIND_FAMILY(rnn) {
         auto dc0 = empty<float>(dims({q.B, q.H}));
         auto dwi = empty<float>(dims({GH, q.I}));
         auto dwh = empty<float>(dims({GH, q.H}));
-        auto dg = empty<float>(dims({q.T, q.B, GH}));
         py::object db = py::none();
         nne::RnnGrads g{dx.mutable_data(), dh0.mutable_data(), dwi.mutable_data(), dwh.mutable_data(), nullptr};
         if (q.has_bias) {
@@ -264,7 +273,7 @@ NNE_BIND_FAMILY(rnn) {
           db = dba;
         }
         nne::LstmSaved sv{q.x.data(), h0.data(), c0.data(), y.cptr(), gates.data(), cs.data()};
-        float *pdc0 = dc0.mutable_data(), *pdg = dg.mutable_data();
+        float *pdc0 = dc0.mutable_data(), *pdg = backward_workspace(q.T * q.B * GH);
         {
           py::gil_scoped_release nogil;
           if (reference) {
