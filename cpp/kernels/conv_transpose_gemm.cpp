@@ -21,12 +21,15 @@ struct Blocks {
   int64_t ipb, hb;
 };
 
-Blocks blocks_of(const ConvTranspose2dShape& s) {
+// backward: the blocks of the column matrix of dy, which two GEMMs read (and pack) after dy_im2col wrote it:
+// about the per-core L2 of it (core/cpuinfo.h), 256-1024 columns.
+Blocks blocks_of(const ConvTranspose2dShape& s, bool backward = false) {
   Blocks b;
   b.Cg = s.C / s.groups, b.Kg = s.K / s.groups, b.KRS = b.Kg * s.R * s.S, b.HW = s.H * s.W;
-  // ~1024 columns (at most 16 MiB of column matrix, at least 256 columns): wide GEMMs, weights packed
-  // once per block.
-  const int64_t target = std::min<int64_t>(1024, std::max<int64_t>(256, (int64_t{1} << 22) / std::max<int64_t>(1, b.KRS)));
+  // Forward: ~1024 columns (at most 16 MiB of column matrix, at least 256 columns): wide GEMMs, weights
+  // packed once per block.
+  const int64_t most = backward ? cache_info().l2 / static_cast<int64_t>(sizeof(float)) : int64_t{1} << 22;
+  const int64_t target = std::min<int64_t>(1024, std::max<int64_t>(256, most / std::max<int64_t>(1, b.KRS)));
   if (b.HW <= target) {
     b.ipb = std::max<int64_t>(1, std::min(s.N, target / std::max<int64_t>(1, b.HW)));
     b.hb = s.H;
@@ -272,7 +275,7 @@ bool conv_transpose2d_gemm_ok(const ConvTranspose2dShape& s) { return s.stride_h
 
 void conv_transpose2d_gemm_backward(float* dx, float* dw, const float* dy, const float* x, const float* w,
                                     const ConvTranspose2dShape& s) {
-  const Blocks bl = blocks_of(s);
+  const Blocks bl = blocks_of(s, true);
   if (s.N * s.H * s.W == 0) {
     if (dw) std::memset(dw, 0, sizeof(float) * s.C * bl.KRS);
     return;

@@ -14,8 +14,8 @@
 //   col[(k*R + r)*S + t][i*hb*W + (h - h0)*W + w] = dy[i][k][h*sh - ph + r*dh][w*sw - pw + t*dw] (0 outside dy)
 //   dx_g (Cg, L)         = w_g (Cg, Kg*R*S) @ col      (w_g read in place: w is (C, K/groups, R, S))
 //   dw_g (Cg, Kg*R*S)   += x_g (Cg, L) @ col^T         (blocks summed in order: beta = 0 on the first)
-// A block holds 256-1024 columns (~16 MiB of column matrix at most), so every GEMM is wide and packs the
-// weights once per block instead of once per image; the GEMMs thread themselves (slabs of C) and im2col
+// A block holds 256-1024 columns (a column matrix of about the per-core L2, core/cpuinfo.h), so every GEMM
+// is wide and packs the weights once per block instead of once per image; the GEMMs thread themselves (slabs of C) and im2col
 // threads over col rows, so each element is computed the same way at any thread count. Only the input
 // positions (h < H, w < W) are computed, so output_padding >= stride needs no zero border.
 #pragma once
