@@ -48,47 +48,54 @@ NNE_BIND_FAMILY(conv2d) {
   m.def(
       "conv2d_forward",
       [](const py::object& xo, const py::object& wo, const py::object& bo, Pair stride, Pair padding,
-         Pair dilation, int64_t groups, bool reference) {
+         Pair dilation, int64_t groups, bool reference, bool bf16) {
+        check_bf16(bf16, reference);
         auto x = arr<float>(xo, "x", 4);
         auto w = arr<float>(wo, "w", 4);
-        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1),
+        auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1),
                                   w.shape(2), w.shape(3), stride, padding, dilation, groups);
+        s.bf16 = bf16;
         return conv_forward_call(&nne::conv2d_forward_reference, nne::conv2d_kernels().forward, s, x, w, bo,
                                  reference);
       },
       py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
-      py::arg("reference") = false, "y = conv2d(x, w) + b; x (N,C,H,W), w (K,C/groups,R,S).");
+      py::arg("reference") = false, py::arg("bf16") = false,
+      "y = conv2d(x, w) + b; x (N,C,H,W), w (K,C/groups,R,S); bf16: products in bf16 (autocast).");
 
   m.def(
       "conv2d_backward_data",
       [](const py::object& dyo, const py::object& wo, Pair input_hw, Pair stride, Pair padding, Pair dilation,
-         int64_t groups, bool reference) {
+         int64_t groups, bool reference, bool bf16) {
+        check_bf16(bf16, reference);
         auto dy = arr<float>(dyo, "dy", 4);
         auto w = arr<float>(wo, "w", 4);
         check_pair(input_hw, "input_hw", 1);
         check_int(groups, "groups", 1);
-        const auto s = make_shape(dy.shape(0), w.shape(1) * groups, input_hw[0], input_hw[1], w.shape(0),
-                                  w.shape(1), w.shape(2), w.shape(3), stride, padding, dilation, groups);
+        auto s = make_shape(dy.shape(0), w.shape(1) * groups, input_hw[0], input_hw[1], w.shape(0),
+                            w.shape(1), w.shape(2), w.shape(3), stride, padding, dilation, groups);
+        s.bf16 = bf16;
         expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
         return conv_data_call(&nne::conv2d_backward_data_reference, nne::conv2d_kernels().backward_data, s,
                               dy, w, reference);
       },
       py::arg("dy"), py::arg("w"), py::arg("input_hw"), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
-      py::arg("reference") = false, "dx of conv2d given dy (N,K,P,Q), w and the input's (H, W).");
+      py::arg("reference") = false, py::arg("bf16") = false,
+      "dx of conv2d given dy (N,K,P,Q), w and the input's (H, W); bf16: products in bf16 (autocast).");
 
   m.def(
       "conv2d_backward_weights",
       [](const py::object& dyo, const py::object& xo, Pair kernel_size, Pair stride, Pair padding, Pair dilation,
-         int64_t groups, bool need_weight, bool need_bias, bool reference) {
+         int64_t groups, bool need_weight, bool need_bias, bool reference, bool bf16) {
+        check_bf16(bf16, reference);
         auto dy = arr<float>(dyo, "dy", 4);
         auto x = arr<float>(xo, "x", 4);
         check_int(groups, "groups", 1);
         check_pair(kernel_size, "kernel_size", 1);
-        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), dy.shape(1),
-                                  x.shape(1) / groups, kernel_size[0], kernel_size[1], stride, padding, dilation,
-                                  groups);
+        auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), dy.shape(1), x.shape(1) / groups,
+                            kernel_size[0], kernel_size[1], stride, padding, dilation, groups);
+        s.bf16 = bf16;
         expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
         return conv_weights_call(&nne::conv2d_backward_weights_reference,
                                  nne::conv2d_kernels().backward_weights, s,
@@ -97,5 +104,7 @@ NNE_BIND_FAMILY(conv2d) {
       py::arg("dy"), py::arg("x"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
       py::arg("need_weight") = true, py::arg("need_bias") = true, py::arg("reference") = false,
-      "(dw, db) of conv2d given dy and x; either is None when not requested.");
+      py::arg("bf16") = false,
+      "(dw, db) of conv2d given dy and x; either is None when not requested; bf16: dw from bf16 products "
+      "(autocast; db stays a float32 sum).");
 }

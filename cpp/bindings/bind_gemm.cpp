@@ -5,6 +5,7 @@
 #include "bindings/bind_util.h"
 #include "core/parallel.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_bf16.h"
 
 namespace nne_bind {
 
@@ -51,8 +52,10 @@ NNE_BIND_FAMILY(gemm) {
   m.def(
       "gemm",
       [](const py::object& ao, const py::object& bo, bool trans_a, bool trans_b, double alpha, double beta,
-         const py::object& c, const py::object& bias_row, const py::object& bias_col, bool reference) {
+         const py::object& c, const py::object& bias_row, const py::object& bias_col, bool reference, bool bf16) {
+        if (!reference) check_bf16(bf16);  // the GEMM's bf16 scalar twin exists: reference=True runs it
         if (py::isinstance<py::array>(ao) && py::isinstance<py::array_t<double>>(ao)) {
+          if (bf16) throw py::type_error("bf16: a float64 product cannot run in bf16 (pass float32 arrays)");
           auto a = arr<double>(ao, "a", 2);
           auto b = arr<double>(bo, "b", 2);
           const Dims d = gemm_dims(a, b, trans_a, trans_b);
@@ -90,9 +93,12 @@ NNE_BIND_FAMILY(gemm) {
         g.ldc = d.N;
         g.bias_row = opt_vec(bias_row, "bias_row", d.M, kr);
         g.bias_col = opt_vec(bias_col, "bias_col", d.N, kc);
+        g.bf16 = bf16;
         {
           py::gil_scoped_release nogil;
-          if (reference)
+          if (reference && bf16)
+            nne::sgemm_bf16_reference(g);
+          else if (reference)
             nne::sgemm_reference(g);
           else
             nne::gemm_kernels().sgemm(g);
@@ -101,8 +107,12 @@ NNE_BIND_FAMILY(gemm) {
       },
       py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
       py::arg("beta") = 0.0, py::arg("c") = py::none(), py::arg("bias_row") = py::none(),
-      py::arg("bias_col") = py::none(), py::arg("reference") = false,
-      "C = alpha*op(a)@op(b) + beta*c + bias_row[:,None] + bias_col[None,:] (float32 kernel; float64 oracle).");
+      py::arg("bias_col") = py::none(), py::arg("reference") = false, py::arg("bf16") = false,
+      "C = alpha*op(a)@op(b) + beta*c + bias_row[:,None] + bias_col[None,:] (float32 kernel; float64 oracle; "
+      "bf16=True: inputs rounded to bfloat16, float32 sums, see bf16_unavailable_reason()).");
+  m.def(
+      "bf16_unavailable_reason", []() { return std::string(nne::bf16_unavailable_reason()); },
+      "Why bf16 compute (gemm(bf16=True), autocast('bf16')) is unavailable here, or '' when it is available.");
   m.def(
       "fma_probe",
       [](int64_t iters) {

@@ -12,7 +12,9 @@ using namespace nne_bind;
 NNE_BIND_FAMILY(linear) {
   m.def(
       "linear_backward",
-      [](const py::object& go, const py::object& xo, const py::object& wo, bool need_x, bool need_w, bool need_b) {
+      [](const py::object& go, const py::object& xo, const py::object& wo, bool need_x, bool need_w, bool need_b,
+         bool bf16) {
+        check_bf16(bf16);
         auto g = arr<float>(go, "grad_output", 2);
         auto x = arr<float>(xo, "input", 2);
         auto w = arr<float>(wo, "weight", 2);
@@ -40,12 +42,13 @@ NNE_BIND_FAMILY(linear) {
         const float *pg = g.data(), *pxin = x.data(), *pwin = w.data();
         {
           py::gil_scoped_release nogil;
-          linear_grads(pg, pxin, pwin, M, N, K, px, pw, pb);
+          linear_grads(pg, pxin, pwin, M, N, K, px, pw, pb, bf16);
         }
         return py::make_tuple(gx, gw, gb);
       },
       py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("need_input"), py::arg("need_weight"),
-      py::arg("need_bias"),
+      py::arg("need_bias"), py::arg("bf16") = false,
       "(grad_input (M, K), grad_weight (N, K), grad_bias (N,)) of y = input @ weight.T + bias for grad_output (M, N), "
-      "input (M, K), weight (N, K) float32; an output not needed is None.");
+      "input (M, K), weight (N, K) float32; an output not needed is None; bf16: grad_input and grad_weight as bf16 "
+      "products with float32 sums (autocast).");
 }

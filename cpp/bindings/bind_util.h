@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/checked.h"
+#include "kernels/gemm_bf16.h"
 
 namespace nne_bind {
 namespace py = pybind11;
@@ -178,6 +179,14 @@ inline int choice(const std::string& value, const char* name, std::initializer_l
     ++i;
   }
   throw py::value_error(std::string(name) + ": expected " + valid + ", got '" + value + "'");
+}
+
+// bf16=True (autocast) is accepted only where bf16_gemm_kernel() exists; there is no scalar twin of a bf16
+// convolution or recurrent kernel, so reference=True excludes it.
+inline void check_bf16(bool bf16, bool reference = false) {
+  if (!bf16) return;
+  if (reference) throw py::value_error("bf16: the scalar reference twins run in float32 (pass reference=False)");
+  if (!nne::bf16_gemm_kernel()) throw py::value_error(std::string("bf16: ") + nne::bf16_unavailable_reason());
 }
 
 }  // namespace nne_bind

@@ -14,18 +14,20 @@ namespace nne_bind {
 
 // C (M x N, row-major, ldc N) = op(A) @ B, exactly as the _core.gemm binding calls the kernel.
 inline void gemm_into(bool trans_a, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                      int64_t ldb, float* C) {
+                      int64_t ldb, float* C, bool bf16 = false) {
   nne::GemmArgs g;
   g.trans_a = trans_a;
   g.M = M, g.N = N, g.K = K;
   g.A = A, g.lda = lda, g.B = B, g.ldb = ldb, g.C = C, g.ldc = N;
+  g.bf16 = bf16;
   nne::gemm_kernels().sgemm(g);
 }
 
+// bf16 (autocast): gx and gw as bf16 products with float32 sums; the bias gradient stays float32.
 inline void linear_grads(const float* gy, const float* x, const float* w, int64_t M, int64_t N, int64_t K,
-                         float* gx, float* gw, float* gb) {
-  if (gx) gemm_into(false, M, K, N, gy, N, w, K, gx);
-  if (gw) gemm_into(true, N, K, M, gy, N, x, K, gw);
+                         float* gx, float* gw, float* gb, bool bf16 = false) {
+  if (gx) gemm_into(false, M, K, N, gy, N, w, K, gx, bf16);
+  if (gw) gemm_into(true, N, K, M, gy, N, x, K, gw, bf16);
   if (gb) {
     const std::vector<float> ones(static_cast<size_t>(M), 1.0f);
     gemm_into(false, 1, N, M, ones.data(), M, gy, N, gb);

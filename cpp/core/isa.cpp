@@ -1,5 +1,7 @@
 #include "core/isa.h"
 
+#include "kernels/gemm_bf16.h"
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -37,8 +39,16 @@ int detect() {
   if (os_zmm && avx512f && avx512dq && avx512bw && avx512vl) return kAvx512;
   return kAvx2;
 }
+// AVX512-BF16 (cpuid leaf 7 subleaf 1, EAX bit 5) on top of the avx512 level (ZMM state saved by the OS).
+bool detect_bf16() {
+  if (detect() != kAvx512 || __get_cpuid_max(0, nullptr) < 7) return false;
+  unsigned a, b, c, d;
+  __cpuid_count(7, 1, a, b, c, d);
+  return a & (1u << 5);
+}
 #else
 int detect() { return kBaseline; }
+bool detect_bf16() { return false; }
 #endif
 
 int cap_from_env(int best) {
@@ -78,6 +88,31 @@ bool set_isa(int level) {
   if (level < kBaseline || level > best_level()) return false;
   active_level().store(level);
   return true;
+}
+
+#if NNE_BF16_TIER
+namespace avx512bf16 {
+void sgemm(const GemmArgs& g);
+}
+#endif
+
+SgemmFn bf16_gemm_kernel() {
+#if NNE_BF16_TIER
+  static const bool has = detect_bf16();
+  if (has && active_isa() >= kAvx512) return &avx512bf16::sgemm;
+#endif
+  return nullptr;
+}
+
+const char* bf16_unavailable_reason() {
+  if (bf16_gemm_kernel()) return "";
+#if NNE_BF16_TIER
+  if (detect_bf16())
+    return "bf16 kernels need the avx512 ISA level, and NNENGINE_MAX_ISA or set_isa() capped it lower";
+  return "this CPU has no AVX512-BF16 (and AMX-BF16 kernels are not built yet): bf16 compute is unavailable";
+#else
+  return "this build has no bf16 kernels (they exist for x86-64 with AVX512-BF16)";
+#endif
 }
 
 }  // namespace nne

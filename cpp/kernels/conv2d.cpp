@@ -227,6 +227,7 @@ void conv_forward(float* y, const float* x, const float* w, const float* b, cons
         a.B = col, a.ldb = k.L();
       }
       a.bias_row = b ? b + k.gr * g.Kg : nullptr;
+      a.bf16 = s.bf16;
       if (k.ni == 1) {  // write straight into y
         a.C = y + yoff(s, g, k.n0, k, 0), a.ldc = g.PQ;
         sgemm(a);
@@ -278,6 +279,7 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
       // dcol (CRS, L) = w_g^T (CRS, Kg) @ dy_g (Kg, L)
       a.M = g.CRS, a.N = k.L(), a.K = g.Kg;
       a.A = wt + k.gr * g.CRS * g.Kg, a.lda = g.Kg;
+      a.bf16 = s.bf16;
       a.B = block_dy(tmp, dy, s, g, k, &a.ldb);
       if (g.in_place) {  // dcol is the image's gradient: written in place (each element once)
         a.C = dx + (k.n0 * s.C + k.gr * g.Cg) * g.HW + k.j0, a.ldc = g.HW;
@@ -320,6 +322,7 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
         GemmArgs a;
         a.trans_b = true;  // dW_g (Kg, CRS) += dy_g (Kg, L) @ col^T (L, CRS)
         a.M = g.Kg, a.N = g.CRS, a.K = k.L();
+        a.bf16 = s.bf16;
         a.A = block_dy(tmp, dy, s, g, k, &a.lda);
         if (db) {
           for (int64_t kk = 0; kk < g.Kg; ++kk) {

@@ -23,6 +23,7 @@ struct Conv2dShape {
   int64_t K = 0, R = 0, S = 0;          // output channels, kernel height/width
   int64_t P = 0, Q = 0;                 // output height/width
   int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+  bool bf16 = false;  // autocast("bf16"): the GEMM path with bf16 products (gemm_bf16.h); no direct kernels
 };
 
 struct Conv2dKernels {

@@ -244,6 +244,7 @@ void transpose_dy(float* dyT, int64_t Kp, const float* dy, int64_t Kg, const Con
 }  // namespace
 
 bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op) {
+  if (s.bf16) return false;  // bf16 products come from the GEMM path
   if (s.stride_h != 1 || s.stride_w != 1) return false;
   if (op == DirectOp::backward_data) {
     const int64_t th = s.dil_h * (s.R - 1) - s.pad_h, tw = s.dil_w * (s.S - 1) - s.pad_w;

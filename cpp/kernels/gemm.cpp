@@ -11,6 +11,7 @@
 #include "core/cpuinfo.h"
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/gemm_bf16.h"
 #include "kernels/gemm_dot.h"
 #include "kernels/gemm_micro.h"
 #include "kernels/gemm_pack.h"
@@ -271,6 +272,10 @@ Shape best_shape(int64_t M, int64_t N) {
 void sgemm_impl(const GemmArgs& g) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0) return gemm_no_k(g);
+  if (g.bf16) {
+    const SgemmFn bf16 = bf16_gemm_kernel();
+    return bf16 ? bf16(g) : sgemm_bf16_reference(g);
+  }
   const GemmBlocking blk = gemm_blocking();
   if (g.M <= kSmallM && !g.trans_b) return gemm_small_m(g, blk);
   if (g.M <= kDotRows && g.trans_b) return gemm_dot(g);

@@ -41,6 +41,9 @@ struct GemmArgs {
   int64_t ldc = 0;
   const float* bias_row = nullptr;  // length M, or null
   const float* bias_col = nullptr;  // length N, or null
+  // Compute in bf16 (gemm_bf16.h: inputs rounded to bf16, float32 sums): the bf16 kernel where the CPU has
+  // one, else its scalar twin (never silently float32). Bindings check bf16_gemm_kernel() first.
+  bool bf16 = false;
 };
 
 struct GemmKernels {

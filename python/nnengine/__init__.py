@@ -26,11 +26,13 @@ from .tensor import Tensor, cat, from_numpy, ones, rand, randn, stack, tensor, w
 from . import _functions, _tensor_api  # noqa: E402  (torch's function namespace, dtypes and devices)
 
 from ._compile import compile  # noqa: E402  (torch.compile's contract: capture once, replay)
+from .amp import autocast, bfloat16, get_autocast_dtype, is_autocast_enabled  # noqa: E402  (torch.autocast's)
 
 __version__ = "0.1.0"  # the one place: pyproject.toml reads it (scikit-build-core regex provider)
 
 from . import (  # noqa: E402
     accelerator,
+    amp,
     backends,
     constraints,
     cuda,

@@ -19,6 +19,8 @@ Example:
 
 import numpy as np
 
+from nnengine.amp import _bf16_on, _entered as _amp_entered
+
 cdef object _Tensor = None     # nnengine.tensor.Tensor
 cdef object _state = None      # autograd's thread-local grad-mode state
 cdef object _EAGER = None      # the marker plan of a signature that runs eagerly
@@ -185,6 +187,8 @@ def call(self, *args, **kwargs):
     cdef object last = d.get("_last")
     cdef list leaves
     cdef int tag
+    if (<list>_amp_entered)[0] and _bf16_on():
+        return module(*args, **kwargs)  # plans are float32: inside autocast("bf16") the module runs eagerly
     if n == 1 and not kwargs and isinstance(args[0], _Tensor):
         leaves, tag = [args[0]], 0
     elif (n == 2 and not kwargs and type(args[0]) is _Tensor and type(args[1]) is tuple and len(args[1]) == 2

@@ -62,6 +62,9 @@ def to_dtype(d: Any, name: str = "dtype") -> Optional[np.dtype]:
     if d is bool:
         return bool_
     s = str(d)
+    if s in ("nnengine.bfloat16", "torch.bfloat16"):
+        raise TypeError(f"{name}: nnengine tensors are numpy arrays, which have no bfloat16; bf16 is a compute "
+                        "precision: run the model inside ne.autocast('bf16') (float32 storage, bf16 products)")
     if s.startswith("torch.") and s in _NAME_TYPES:  # a torch.dtype object
         return _NAME_TYPES[s]
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from .amp import _bf16_on
+from .amp import _entered as _amp_entered
 from .autograd import Function
 
 f32 = np.float32
@@ -165,8 +167,9 @@ def f32c(a: np.ndarray) -> np.ndarray:
     return np.require(a, np.float32, ("C", "A"))
 
 
-def matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` with numpy's broadcasting rules; 2-D products (and batched ones) run on the engine's GEMM.
+def matmul_arrays(a: np.ndarray, b: np.ndarray, bf16: bool = False) -> np.ndarray:
+    """``a @ b`` with numpy's broadcasting rules; 2-D products (and batched ones) run on the engine's GEMM;
+    ``bf16``: float32 operands multiplied in bf16 with float32 sums (autocast).
 
     Example:
         >>> matmul_arrays(np.ones((5, 2, 3), np.float32), np.ones((3, 4), np.float32)).shape
@@ -177,12 +180,25 @@ def matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = f32c(a)
     b = f32c(b)
     if a.ndim == 2 and b.ndim == 2:
-        return _core.gemm(a, b)
+        return _core.gemm(a, b, False, False, 1.0, 0.0, None, None, None, False, bf16)
     if a.ndim < 2 or b.ndim < 2:
+        if bf16:  # vector operands as 1-row / 1-column matrices
+            a2, b2 = (a[None, :] if a.ndim == 1 else a), (b[:, None] if b.ndim == 1 else b)
+            out = matmul_arrays(a2, b2, True)
+            if b.ndim == 1:
+                out = out[..., 0]
+            return out[..., 0] if a.ndim == 1 and b.ndim == 1 else (out[..., 0, :] if a.ndim == 1 else out)
         return np.matmul(a, b)
     if b.ndim == 2:  # (..., M, K) @ (K, N): one GEMM over the flattened leading dims
-        return _core.gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+        return _core.gemm(a.reshape(-1, a.shape[-1]), b, False, False, 1.0, 0.0, None, None, None, False,
+                          bf16).reshape(a.shape[:-1] + (b.shape[1],))
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if bf16:  # one bf16 GEMM per batch entry
+        a3, b3 = _batch_stack(a, batch), _batch_stack(b, batch)
+        n = max(len(a3), len(b3))
+        out = np.stack([_core.gemm(a3[i % len(a3)], b3[i % len(b3)], False, False, 1.0, 0.0, None, None, None,
+                                   False, True) for i in range(n)])
+        return out.reshape(batch + (a.shape[-2], b.shape[-1]))
     out = _core.gemm_batched(_batch_stack(a, batch), _batch_stack(b, batch))  # one GEMM per batch entry, in C++
     return out.reshape(batch + (a.shape[-2], b.shape[-1]))
 
@@ -199,12 +215,13 @@ class MatMulFn(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        ctx.bf16 = _amp_entered[0] > 0 and _bf16_on()  # autocast("bf16"): float32 products in bf16, both passes
         if a.dtype is not _F32 or b.dtype is not _F32:
             dt = np.promote_types(a.dtype, b.dtype) if a.dtype.kind == b.dtype.kind else (
                 a.dtype if "biuf".index(a.dtype.kind) > "biuf".index(b.dtype.kind) else b.dtype)
             if dt != _F32:  # float64 / integer products: numpy in that dtype (the GEMM kernel is float32)
                 return np.matmul(a.astype(dt, copy=False), b.astype(dt, copy=False))
-        return matmul_arrays(a, b)
+        return matmul_arrays(a, b, ctx.bf16)
 
     @staticmethod
     def backward(ctx, g):
@@ -220,12 +237,13 @@ class MatMulFn(Function):
             g2 = np.expand_dims(g2, -2)
         if b.ndim == 1:
             g2 = np.expand_dims(g2, -1)
+        bf16 = ctx.bf16 and g2.dtype == _F32 and a.dtype == _F32 and b.dtype == _F32
         if na:
-            ga = matmul_arrays(g2, np.swapaxes(b2, -1, -2))
+            ga = matmul_arrays(g2, np.swapaxes(b2, -1, -2), bf16)
             if a.ndim == 1:
                 ga = ga.reshape(-1, a.shape[0]).sum(0)
         if nb:
-            gb = matmul_arrays(np.swapaxes(a2, -1, -2), g2)
+            gb = matmul_arrays(np.swapaxes(a2, -1, -2), g2, bf16)
             if b.ndim == 1:
                 gb = gb.reshape(-1, b.shape[0]).sum(0)
         return ga, gb

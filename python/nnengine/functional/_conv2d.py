@@ -10,6 +10,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .. import _core
+from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..tensor import Tensor
 from ._util import check_tensor, f32c, from4, pair, single, to4
@@ -55,7 +56,9 @@ class Conv2dFn(Function):
         ctx.save_for_backward(xe, w4)
         ctx.args = (stride, padding, dilation, groups)
         ctx.meta = (spatial, batched, x4.shape, w.shape)
-        return from4(_core.conv2d_forward(xe, w4, b, stride, padding, dilation, groups), spatial, batched)
+        ctx.bf16 = bf16 = _entered[0] > 0 and _bf16_on()  # autocast("bf16"): products in bf16, both passes
+        return from4(_core.conv2d_forward(xe, w4, b, stride, padding, dilation, groups, False, bf16), spatial,
+                      batched)
 
     @staticmethod
     def backward(ctx, g):
@@ -65,11 +68,12 @@ class Conv2dFn(Function):
         g4, nx, nw, nb = _grad_views(ctx, g, spatial, batched)
         dx = dw = db = None
         if nx:
-            dx = _core.conv2d_backward_data(g4, w4, xe.shape[2:], stride, padding, dilation, groups)
+            dx = _core.conv2d_backward_data(g4, w4, xe.shape[2:], stride, padding, dilation, groups, False,
+                                            ctx.bf16)
             dx = from4(dx[:, :, : xshape[2], : xshape[3]], spatial, batched)
         if nw or nb:
             dw, db = _core.conv2d_backward_weights(
-                g4, xe, w4.shape[2:], stride, padding, dilation, groups, need_weight=nw, need_bias=nb
+                g4, xe, w4.shape[2:], stride, padding, dilation, groups, nw, nb, False, ctx.bf16
             )
         return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _core
 from .._tape import will_record
+from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..ops import matmul_arrays  # noqa: F401  (re-exported: the glue matmul lives with the tape)
 from ..tensor import Tensor
@@ -17,19 +18,21 @@ from ._util import check_tensor, f32c, is_f64, same_float_dtype
 _F32 = np.dtype(np.float32)
 
 
-def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> tuple:
-    """``(y, x2, w)`` for y = x @ w.T + b on contiguous float32 operands (x2: x as rows)."""
+def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], bf16: bool = False) -> tuple:
+    """``(y, x2, w)`` for y = x @ w.T + b on contiguous float32 operands (x2: x as rows); ``bf16``: the
+    product in bf16 with float32 sums (autocast)."""
     x2 = f32c(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
     w = f32c(w)
     # positional arguments: pybind11 parses keywords at ~0.4 us each, more than a small GEMM costs
-    y = _core.gemm(x2, w, False, True, 1.0, 0.0, None, None, None if b is None else f32c(b), False)
+    y = _core.gemm(x2, w, False, True, 1.0, 0.0, None, None, None if b is None else f32c(b), False, bf16)
     return (y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))), x2, w
 
 
 class LinearFn(Function):
     @staticmethod
     def forward(ctx, x, w, b):
-        y, x2, w = _linear_arrays(x, w, b)
+        ctx.bf16 = bf16 = _entered[0] > 0 and _bf16_on()
+        y, x2, w = _linear_arrays(x, w, b, bf16)
         ctx.save_for_backward(x2, w)
         ctx.lead = x.shape[:-1]
         ctx.has_bias = b is not None
@@ -42,7 +45,8 @@ class LinearFn(Function):
         nx, nw, nb = ctx.needs_input_grad
         # one native call for the three GEMMs (gx = g @ w, gw = g^T @ x, and the bias gradient as a GEMM with a
         # row of ones: one fixed summation order, the one a native training plan reproduces bit for bit)
-        gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias)
+        # (under autocast, gx and gw are bf16 products as in torch; the bias gradient stays a float32 sum)
+        gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias, ctx.bf16)
         return (None if gx is None else gx.reshape(ctx.lead + (w.shape[1],))), gw, gb
 
 
@@ -66,7 +70,8 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
             same_float_dtype("linear", x, w, b)
             return _float64.Linear64Fn.apply(x, w, b)
     if not will_record(x, w, b):
-        return Tensor._wrap(_linear_arrays(x.data, w.data, None if b is None else b.data)[0])  # inference: no tape
+        return Tensor._wrap(_linear_arrays(x.data, w.data, None if b is None else b.data,  # inference: no tape
+                                           _entered[0] > 0 and _bf16_on())[0])
     return LinearFn.apply(x, w, b)
 
 

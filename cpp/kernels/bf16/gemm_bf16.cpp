@@ -1,0 +1,238 @@
+// bf16 GEMM on AVX512-BF16 (vdpbf16ps), compiled once with -mavx512bf16; see gemm_bf16.h for the contract.
+//
+// Packed layouts (int32 = one pair of bf16 along k, the even k in the low half, zero-padded):
+// - B block: NR = 32 column panels, [pair][column]: one 64-byte row per pair and 16-column half, the vector
+//   operand of vdpbf16ps.
+// - A block: MR = 12 row panels, either [row][pair] (A not transposed: a row's pairs are contiguous in A)
+//   or [pair][row] (A transposed: a pair of A's rows is contiguous along m); the micro-kernel broadcasts one
+//   pair per row and per step either way.
+// float32 -> bf16 conversion is vcvtne2ps2bf16 (round to nearest even; denormals, NaN as the instruction
+// does). A transposed B is converted 16 columns x 16 pairs at a time and transposed in registers.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "core/buffer.h"
+#include "core/cpuinfo.h"
+#include "core/parallel.h"
+#include "kernels/gemm_bf16.h"
+
+namespace nne {
+namespace avx512bf16 {
+namespace {
+
+constexpr int MR = 12, NR = 32;
+
+__mmask16 lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << std::max<int64_t>(n, 0)) - 1u); }
+
+// Pairs of two 16-float rows (x0: the even k, x1: the odd k) as 16 int32 lanes.
+__m512i pair_rows(__m512 x0, __m512 x1) {
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                              22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(x1, x0));
+}
+
+// 32 consecutive floats (n valid) as 16 pairs.
+__m512i pair_run(const float* p, int64_t n) {
+  const __m512 lo = _mm512_maskz_loadu_ps(lanes(n), p), hi = _mm512_maskz_loadu_ps(lanes(n - 16), p + 16);
+  return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+}
+
+// In-register transpose of a 16 x 16 matrix of int32.
+void transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  // 4x4 blocks are transposed inside each 128-bit lane; move the lanes into place in two rounds
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+    r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
+    r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xdd);
+  }
+}
+
+// op(B)[pc : pc+kc, jc : jc+nc] -> NR-column panels of kp = ceil(kc/2) pairs each.
+void pack_b(const GemmArgs& g, int64_t pc, int64_t kc, int64_t jc, int64_t nc, int32_t* out) {
+  const int64_t kp = (kc + 1) / 2;
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    int32_t* panel = out + (jr / NR) * kp * NR;
+    for (int h = 0; h < 2; ++h) {
+      const int64_t j0 = jc + jr + 16 * h, cols = std::min<int64_t>(16, jc + nc - j0);
+      if (cols <= 0) {
+        for (int64_t p = 0; p < kp; ++p) _mm512_store_si512(panel + p * NR + 16 * h, _mm512_setzero_si512());
+        continue;
+      }
+      if (!g.trans_b) {
+        const __mmask16 m = lanes(cols);
+        for (int64_t p = 0; p < kp; ++p) {
+          const float* r0 = g.B + (pc + 2 * p) * g.ldb + j0;
+          const __m512 x0 = _mm512_maskz_loadu_ps(m, r0);
+          const __m512 x1 = 2 * p + 1 < kc ? _mm512_maskz_loadu_ps(m, r0 + g.ldb) : _mm512_setzero_ps();
+          _mm512_store_si512(panel + p * NR + 16 * h, pair_rows(x0, x1));
+        }
+      } else {  // column j of op(B) is row j of B: 16 columns x 16 pairs, converted, then transposed
+        for (int64_t p0 = 0; p0 < kp; p0 += 16) {
+          __m512i r[16];
+          const int64_t n = std::min<int64_t>(32, kc - 2 * p0);
+          for (int c = 0; c < 16; ++c)
+            r[c] = c < cols ? pair_run(g.B + (j0 + c) * g.ldb + pc + 2 * p0, n) : _mm512_setzero_si512();
+          transpose16(r);
+          for (int64_t p = 0; p < std::min<int64_t>(16, kp - p0); ++p)
+            _mm512_store_si512(panel + (p0 + p) * NR + 16 * h, r[p]);
+        }
+      }
+    }
+  }
+}
+
+// op(A)[ic : ic+mc, pc : pc+kc] -> MR-row panels of kp pairs: [row][pair] (A as stored) or [pair][row]
+// (A transposed); rows past mc are zero.
+void pack_a(const GemmArgs& g, int64_t ic, int64_t mc, int64_t pc, int64_t kc, int32_t* out) {
+  const int64_t kp = (kc + 1) / 2;
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    int32_t* panel = out + (ir / MR) * MR * kp;
+    const int64_t rows = std::min<int64_t>(MR, mc - ir);
+    if (!g.trans_a) {
+      for (int64_t i = 0; i < MR; ++i)
+        for (int64_t p = 0; p < kp; p += 16) {
+          const __mmask16 m = lanes(kp - p);
+          const __m512i v = i < rows ? pair_run(g.A + (ic + ir + i) * g.lda + pc + 2 * p, kc - 2 * p)
+                                     : _mm512_setzero_si512();
+          _mm512_mask_storeu_epi32(panel + i * kp + p, m, v);
+        }
+    } else {
+      const __mmask16 m = lanes(rows);
+      for (int64_t p = 0; p < kp; ++p) {
+        const float* r0 = g.A + (pc + 2 * p) * g.lda + ic + ir;
+        const __m512 x0 = _mm512_maskz_loadu_ps(m, r0);
+        const __m512 x1 = 2 * p + 1 < kc ? _mm512_maskz_loadu_ps(m, r0 + g.lda) : _mm512_setzero_ps();
+        _mm512_mask_storeu_epi32(panel + p * MR, lanes(MR), pair_rows(x0, x1));
+      }
+    }
+  }
+}
+
+// One MR x NR tile over kp pairs, then the epilogue into C (rows x cols valid).
+template <bool kRowA>
+void micro(int64_t kp, const int32_t* pa, const int32_t* pb, float* c, int64_t ldc, int rows, int cols,
+           const GemmArgs& g, bool first, const float* br, const float* bc) {
+  __m512 acc[MR][2];
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kp; ++p) {
+    const __m512bh b0 = (__m512bh)_mm512_load_si512(pb + p * NR);
+    const __m512bh b1 = (__m512bh)_mm512_load_si512(pb + p * NR + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(kRowA ? pa[i * kp + p] : pa[p * MR + i]);
+      acc[i][0] = _mm512_dpbf16_ps(acc[i][0], a, b0);
+      acc[i][1] = _mm512_dpbf16_ps(acc[i][1], a, b1);
+    }
+  }
+  const __m512 alpha = _mm512_set1_ps(g.alpha), beta = _mm512_set1_ps(g.beta);
+  const __mmask16 m[2] = {lanes(cols), lanes(cols - 16)};
+  for (int i = 0; i < rows; ++i) {
+    float* crow = c + i * ldc;
+    for (int h = 0; h < 2; ++h) {
+      if (!m[h]) continue;
+      __m512 v = _mm512_mul_ps(alpha, acc[i][h]);
+      if (first) {
+        if (g.beta != 0.f) v = _mm512_add_ps(v, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(m[h], crow + 16 * h)));
+        if (br) v = _mm512_add_ps(v, _mm512_set1_ps(br[i]));
+        if (bc) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m[h], bc + 16 * h));
+      } else {
+        v = _mm512_add_ps(_mm512_maskz_loadu_ps(m[h], crow + 16 * h), v);
+      }
+      _mm512_mask_storeu_ps(crow + 16 * h, m[h], v);
+    }
+  }
+}
+
+// Serial blocked product on the C block [m0, m1) x [n0, n1).
+void gemm_block(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  const int64_t KP = std::max<int64_t>(8, blk.kc);  // pairs per K block: the bytes of blk.kc floats
+  const int64_t MC = std::max<int64_t>(1, blk.mc / MR) * MR, NC = std::max<int64_t>(1, blk.nc / NR) * NR;
+  static thread_local ScratchBuf abuf, bbuf;
+  int32_t* pa = reinterpret_cast<int32_t*>(abuf.get(static_cast<size_t>((MC + MR) * KP)));
+  int32_t* pb = reinterpret_cast<int32_t*>(bbuf.get(static_cast<size_t>(KP * (NC + NR))));
+  for (int64_t jc = n0; jc < n1; jc += NC) {
+    const int64_t nc = std::min(NC, n1 - jc);
+    for (int64_t pc = 0; pc < g.K; pc += 2 * KP) {
+      const int64_t kc = std::min(2 * KP, g.K - pc), kp = (kc + 1) / 2;
+      const bool first = pc == 0;
+      pack_b(g, pc, kc, jc, nc, pb);
+      for (int64_t ic = m0; ic < m1; ic += MC) {
+        const int64_t mc = std::min(MC, m1 - ic);
+        pack_a(g, ic, mc, pc, kc, pa);
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+          for (int64_t jr = 0; jr < nc; jr += NR) {
+            const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+            float* c = g.C + (ic + ir) * g.ldc + jc + jr;
+            const float* br = g.bias_row ? g.bias_row + ic + ir : nullptr;
+            const float* bc = g.bias_col ? g.bias_col + jc + jr : nullptr;
+            const int32_t* a = pa + (ir / MR) * MR * kp;
+            const int32_t* b = pb + (jr / NR) * kp * NR;
+            if (g.trans_a)
+              micro<false>(kp, a, b, c, g.ldc, rows, cols, g, first, br, bc);
+            else
+              micro<true>(kp, a, b, c, g.ldc, rows, cols, g, first, br, bc);
+          }
+        }
+      }
+    }
+  }
+}
+
+void gemm_no_k(const GemmArgs& g) {
+  for (int64_t i = 0; i < g.M; ++i)
+    for (int64_t j = 0; j < g.N; ++j) {
+      float* c = g.C + i * g.ldc + j;
+      float r = g.beta != 0.f ? g.beta * *c : 0.f;
+      if (g.bias_row) r += g.bias_row[i];
+      if (g.bias_col) r += g.bias_col[j];
+      *c = r;
+    }
+}
+
+}  // namespace
+
+// Threads split C into MR-aligned row slabs or NR-aligned column slabs, whichever packs less per thread
+// (a row slab packs all of B, a column slab all of A); chunks are taken dynamically, the arithmetic of an
+// element never depends on the split.
+void sgemm(const GemmArgs& g) {
+  if (g.M <= 0 || g.N <= 0) return;
+  if (g.K <= 0) return gemm_no_k(g);
+  const GemmBlocking blk = gemm_blocking();
+  const int64_t tiles_m = (g.M + MR - 1) / MR, tiles_n = (g.N + NR - 1) / NR;
+  constexpr int64_t kMinFlops = 1 << 22;  // a chunk below ~2 us of bf16 work is not worth a thread
+  if (g.N >= g.M) {
+    const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, 2 * g.M * g.K * NR));
+    parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
+      gemm_block(g, blk, 0, g.M, b * NR, std::min(g.N, e * NR));
+    });
+  } else {
+    const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, 2 * g.N * g.K * MR));
+    parallel_for(0, tiles_m, grain, [&](int64_t b, int64_t e) {
+      gemm_block(g, blk, b * MR, std::min(g.M, e * MR), 0, g.N);
+    });
+  }
+}
+
+}  // namespace avx512bf16
+}  // namespace nne

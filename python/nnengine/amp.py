@@ -1,0 +1,253 @@
+"""Mixed precision: ``nnengine.autocast("bf16")``, torch.autocast's contract on the CPU.
+
+Inside the context, the matrix products of ``Linear`` / ``F.linear``, ``matmul`` / ``@`` and ``Conv1d/2d`` (on
+their GEMM path) take their float32 inputs rounded to bfloat16 and sum the products in float32 (AVX512-BF16
+``vdpbf16ps``), forward and backward; everything else (activations, normalization, losses, the optimizer and
+its state, the master weights, bias gradients) stays float32. Tensors stay float32 arrays: unlike torch, an
+autocast output is not rounded to bf16, so it is at least as accurate as torch's.
+
+Not yet in bf16 (they run float32 inside the context): the recurrent layers (``LSTM``, ``GRU``, ``RNN`` and
+their cells), ``ConvTranspose1d/2d``, attention, and compiled modules (``nnengine.compile`` plans are float32,
+so a compiled module called inside autocast runs its original module eagerly, in bf16 where listed above).
+
+The state is per thread, like torch's. Where the CPU has no bf16 kernel (no AVX512-BF16, or
+``NNENGINE_MAX_ISA`` below avx512), entering ``autocast("bf16")`` raises ``RuntimeError`` saying why.
+
+Example:
+    >>> import nnengine as ne
+    >>> lin = ne.nn.Linear(4, 2)
+    >>> if ne.amp.bf16_available():
+    ...     with ne.autocast("cpu", dtype=ne.bfloat16):
+    ...         y = lin(ne.ones(3, 4))
+    ...     print(y.dtype, ne.is_autocast_enabled())
+    ... else:
+    ...     print("float32 False")
+    float32 False
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, Optional
+
+from . import _core
+
+__all__ = ["autocast", "bfloat16", "bf16_available", "is_autocast_enabled", "get_autocast_dtype",
+           "GradScaler"]
+
+
+class _BFloat16:
+    """``ne.bfloat16``: torch's ``torch.bfloat16`` as a compute precision for :class:`autocast`. nnengine
+    stores tensors as numpy arrays, which have no bf16 type, so a tensor cannot be converted to it.
+
+    Example:
+        >>> import nnengine as ne
+        >>> ne.bfloat16, ne.bfloat16.itemsize, ne.bfloat16.is_floating_point
+        (nnengine.bfloat16, 2, True)
+    """
+
+    itemsize = 2
+    is_floating_point = True
+    is_complex = False
+    is_signed = True
+
+    def __repr__(self) -> str:
+        return "nnengine.bfloat16"
+
+    def __reduce__(self) -> str:
+        return "bfloat16"
+
+
+bfloat16 = _BFloat16()
+_DTYPE_NAMES = frozenset({"bf16", "bfloat16", "torch.bfloat16"})
+
+_state = threading.local()  # .bf16: autocast("bf16") is on in this thread
+_entered = [0]  # contexts entered in any thread: 0 lets the hot paths skip the thread-local read
+
+
+def _bf16_on() -> bool:
+    """True inside an enabled ``autocast("bf16")`` of this thread (what the kernels' callers read)."""
+    return _entered[0] > 0 and getattr(_state, "bf16", False)
+
+
+def bf16_available() -> bool:
+    """True when this CPU (and the active ISA) has bf16 kernels, i.e. ``autocast("bf16")`` can be entered.
+
+    Example:
+        >>> import nnengine as ne
+        >>> isinstance(ne.amp.bf16_available(), bool)
+        True
+    """
+    return _core.bf16_unavailable_reason() == ""
+
+
+def is_autocast_enabled(device_type: Optional[str] = None) -> bool:
+    """torch's ``is_autocast_enabled``: whether an enabled autocast context is active in this thread.
+
+    Example:
+        >>> import nnengine as ne
+        >>> ne.is_autocast_enabled()
+        False
+    """
+    if device_type not in (None, "cpu"):
+        return False
+    return _bf16_on()
+
+
+def get_autocast_dtype(device_type: str = "cpu") -> _BFloat16:
+    """torch's ``get_autocast_dtype``: the precision autocast uses on the CPU (always ``ne.bfloat16``).
+
+    Example:
+        >>> import nnengine as ne
+        >>> ne.get_autocast_dtype("cpu")
+        nnengine.bfloat16
+    """
+    if device_type != "cpu":
+        raise ValueError(f"device_type: nnengine runs on the CPU only, expected 'cpu', got {device_type!r}")
+    return bfloat16
+
+
+def _precision(device_type: Any, dtype: Any) -> None:
+    """Checks autocast's arguments: ``("bf16")``, ``("cpu")``, ``("cpu", dtype=bfloat16)``, ``(dtype=...)``."""
+    if device_type is not None and not isinstance(device_type, str):
+        raise TypeError(f"device_type: expected 'cpu' or 'bf16', got {type(device_type).__name__}")
+    if isinstance(device_type, str) and device_type not in {"cpu"} | _DTYPE_NAMES:
+        raise ValueError(f"device_type: expected 'cpu' or 'bf16' (nnengine runs on the CPU), got {device_type!r}")
+    if dtype is not None and dtype is not bfloat16 and str(dtype) not in _DTYPE_NAMES:
+        raise ValueError(f"dtype: autocast on the CPU supports bfloat16 only (ne.bfloat16 or 'bf16'), got {dtype!r}")
+
+
+class autocast:  # noqa: N801 (torch's name)
+    """``with ne.autocast("bf16"):`` (or torch's spellings ``autocast("cpu", dtype=ne.bfloat16)``,
+    ``autocast(device_type="cpu")``): matrix products in bf16 with float32 sums, see :mod:`nnengine.amp`.
+    Also a decorator. ``enabled=False`` turns autocast off inside an enclosing context; contexts nest and
+    restore the previous state on exit, per thread. ``cache_enabled`` is accepted (nothing is cached).
+
+    Example:
+        >>> import nnengine as ne
+        >>> with ne.autocast("cpu", enabled=False):
+        ...     ne.is_autocast_enabled()
+        False
+    """
+
+    def __init__(self, device_type: Any = "cpu", dtype: Any = None, enabled: bool = True,
+                 cache_enabled: Optional[bool] = None) -> None:
+        _precision(device_type, dtype)
+        if not isinstance(enabled, bool):
+            raise TypeError(f"enabled: expected a bool, got {type(enabled).__name__}")
+        self.device_type = "cpu"
+        self.fast_dtype = bfloat16
+        self._enabled = enabled
+        self._prev: list = []
+
+    def __enter__(self) -> autocast:
+        if self._enabled:
+            reason = _core.bf16_unavailable_reason()
+            if reason:
+                raise RuntimeError(f"autocast('bf16'): {reason}")
+        self._prev.append(getattr(_state, "bf16", False))
+        _state.bf16 = self._enabled
+        _entered[0] += 1
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.bf16 = self._prev.pop()
+        _entered[0] -= 1
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with autocast(self.device_type, self.fast_dtype, self._enabled):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class GradScaler:
+    """torch's ``GradScaler`` for programs written for float16 on a GPU: bf16 has float32's exponent range,
+    so no loss scaling is needed and this scaler passes everything through (``scale(loss)`` is ``loss``,
+    ``step(opt)`` is ``opt.step()``), as torch's does when disabled.
+
+    Example:
+        >>> import nnengine as ne
+        >>> scaler = ne.amp.GradScaler()
+        >>> scaler.get_scale(), scaler.is_enabled()
+        (1.0, False)
+    """
+
+    def __init__(self, device: str = "cpu", init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
+                 backoff_factor: float = 0.5, growth_interval: int = 2000, enabled: bool = True) -> None:
+        self._device = device
+
+    def scale(self, outputs: Any) -> Any:
+        """``outputs`` unchanged (no loss scaling is needed in bf16).
+
+        Example:
+            >>> ne.amp.GradScaler().scale(ne.tensor(2.0)).item()
+            2.0
+        """
+        return outputs
+
+    def unscale_(self, optimizer: Any) -> None:
+        """Nothing to unscale.
+
+        Example:
+            >>> ne.amp.GradScaler().unscale_(None) is None
+            True
+        """
+        return None
+
+    def step(self, optimizer: Any, *args: Any, **kwargs: Any) -> Any:
+        """``optimizer.step(*args, **kwargs)``.
+
+        Example:
+            >>> w = nn.Parameter(ne.ones(2)); opt = ne.optim.SGD([w], lr=0.5)
+            >>> (w * w).sum().backward(); _ = ne.amp.GradScaler().step(opt); w.data.tolist()
+            [0.0, 0.0]
+        """
+        return optimizer.step(*args, **kwargs)
+
+    def update(self, new_scale: Any = None) -> None:
+        """Nothing to update (the scale stays 1).
+
+        Example:
+            >>> ne.amp.GradScaler().update() is None
+            True
+        """
+        return None
+
+    def get_scale(self) -> float:
+        """Always 1.0.
+
+        Example:
+            >>> ne.amp.GradScaler().get_scale()
+            1.0
+        """
+        return 1.0
+
+    def is_enabled(self) -> bool:
+        """Always False: the scaler passes everything through.
+
+        Example:
+            >>> ne.amp.GradScaler().is_enabled()
+            False
+        """
+        return False
+
+    def state_dict(self) -> dict:
+        """An empty dict (nothing to save).
+
+        Example:
+            >>> ne.amp.GradScaler().state_dict()
+            {}
+        """
+        return {}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Accepts what ``state_dict`` gave (or torch's scaler state) and keeps nothing.
+
+        Example:
+            >>> ne.amp.GradScaler().load_state_dict({"scale": 65536.0}) is None
+            True
+        """
+        return None
