@@ -499,7 +499,7 @@ def t_conv2d_forward(g: G) -> str:
     N, C, H, W, K, Cg, R, S, st_, pd, dl, groups, P, Q = _conv_dims(g)
     return call("_core.conv2d_forward", g.arr((N, C, H, W)), g.arr((K, Cg, R, S)), g.opt_arr((K,)),
                 stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), dilation=_hp(g, dl, 1, 3),
-                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_())
+                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_(), bf16=_bf16(g))
 
 
 def t_conv2d_backward_data(g: G) -> str:
@@ -507,7 +507,7 @@ def t_conv2d_backward_data(g: G) -> str:
     hw = _hp(g, (H, W), 0, 8)
     return call("_core.conv2d_backward_data", g.arr((N, K, P, Q)), g.arr((K, Cg, R, S)), hw,
                 stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), dilation=_hp(g, dl, 1, 3),
-                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_())
+                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_(), bf16=_bf16(g))
 
 
 def t_conv2d_backward_weights(g: G) -> str:
@@ -515,7 +515,7 @@ def t_conv2d_backward_weights(g: G) -> str:
     return call("_core.conv2d_backward_weights", g.arr((N, K, P, Q)), g.arr((N, C, H, W)), _hp(g, (R, S), 0, 4),
                 stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), dilation=_hp(g, dl, 1, 3),
                 groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), need_weight=g.bool_(),
-                need_bias=g.bool_(), reference=g.bool_())
+                need_bias=g.bool_(), reference=g.bool_(), bf16=_bf16(g))
 
 
 
@@ -805,7 +805,12 @@ def t_gemm(g: G) -> str:
     return call("_core.gemm", g.arr((K, M) if ta else (M, K), dt), g.arr((N, K) if tb else (K, N), dt),
                 trans_a=repr(ta) if g.pct(95) else g.bool_(), trans_b=repr(tb) if g.pct(95) else g.bool_(),
                 alpha=g.flt(-2, 2), beta=beta, c=c, bias_row=g.opt_arr((M,), 70), bias_col=g.opt_arr((N,), 70),
-                reference=g.bool_())
+                reference=g.bool_(), bf16=_bf16(g))
+
+
+def _bf16(g: G) -> str:
+    """The bf16 switch of a GEMM-backed binding: mostly off, so the float32 paths keep most of the calls."""
+    return g.bool_() if g.pct(25) else "False"
 
 
 def t_gemm_batched(g: G) -> str:
@@ -821,7 +826,7 @@ def t_linear_backward(g: G) -> str:
     Mx = M if g.pct(90) else M + 1
     Nw = N if g.pct(90) else N + 1
     return call("_core.linear_backward", g.arr((M, N)), g.arr((Mx, K)), g.arr((Nw, K)), g.bool_(), g.bool_(),
-                g.bool_())
+                g.bool_(), _bf16(g))
 
 
 def t_NativePlan(g: G) -> str:
@@ -1119,7 +1124,7 @@ def t_backend(g: G) -> str:
     if which == 3:
         return call("_core.fma_probe", g.int_(1, 1000) if g.pct(80) else repr(g.pick([0, -1, 2**28 + 1, 2**63 - 1])))
     return call(g.pick(["_core.isa", "_core.available_isas", "_core.build_info", "_core.get_num_threads",
-                        "_core.cache_info", "_core.reset_cache_sizes"]),
+                        "_core.cache_info", "_core.reset_cache_sizes", "_core.bf16_unavailable_reason"]),
                 *([g.weird_value()] if g.pct(10) else []))
 
 
@@ -1618,7 +1623,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
 
 # Every public _core function must be reached by some target (checked by tests/test_fuzz.py).
 BACKEND_FUNCTIONS = ("set_isa", "set_num_threads", "isa", "available_isas", "build_info", "get_num_threads",
-                     "cache_info", "set_cache_sizes", "reset_cache_sizes", "fma_probe")
+                     "cache_info", "set_cache_sizes", "reset_cache_sizes", "fma_probe", "bf16_unavailable_reason")
 
 
 def covered_bindings() -> set:

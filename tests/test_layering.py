@@ -15,7 +15,7 @@ import pytest
 
 import nnengine
 
-TAPE = ["tensor.py", "ops.py", "autograd.py", "_tape.pyx", "_dtypes.py", "_device.py", "random.py"]
+TAPE = ["tensor.py", "ops.py", "autograd.py", "_tape.pyx", "_dtypes.py", "_device.py", "random.py", "amp.py"]
 ABOVE = ("functional", "nn", "models", "train", "optim", "data", "io", "interop", "onnx", "_compile")
 
 
@@ -65,7 +65,7 @@ def test_kernel_methods_are_registered_by_functional():
 FLOORS = {
     # 0, the tape: Tensor, its glue ops, autograd, the compiled core and the helpers they (or all above) use
     0: ("tensor", "ops", "autograd", "_tape", "_dtypes", "_device", "random", "_core", "_compiled_call", "backend",
-        "backends", "_coerce", "_functions", "_tensor_api", "cuda", "accelerator"),
+        "backends", "_coerce", "_functions", "_tensor_api", "cuda", "accelerator", "amp"),
     # 1, the ops on the kernels: Functions with forward and backward, the weight constraints and penalties, and
     # the collectives (the process group, differentiable all-reduce) that nn's SyncBatchNorm needs
     1: ("functional", "constraints", "regularizers", "distributed"),
