@@ -11,9 +11,9 @@
 // the CPU reports AVX512-BF16, the OS saves ZMM state and the active ISA is avx512 (NNENGINE_MAX_ISA caps it).
 // AMX-BF16 tiles are not implemented yet. Elsewhere there is no bf16 kernel: callers raise a clear error.
 //
-// Blocking: the float32 GEMM's blocking (core/cpuinfo.h) in bytes: KC pairs of bf16 take the bytes of KC
-// floats. Every element is the same chain of pair products over the same KC blocks whatever the thread
-// split, so results are bit-identical at any thread count.
+// Blocking: from the float32 GEMM's (core/cpuinfo.h): K blocks of 2 x KC pairs of bf16, MC rows, NC columns.
+// Every element is the same chain of pair products over the same K blocks whatever the thread split, so
+// results are bit-identical at any thread count.
 #pragma once
 
 #include "kernels/gemm.h"

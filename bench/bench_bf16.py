@@ -1,0 +1,171 @@
+"""bf16 compute: the AVX512-BF16 GEMM against nnengine's float32 GEMM and torch's bf16 ``mm``, and training
+under ``ne.autocast("bf16")`` against float32 on the same seed (accuracy).
+
+GEMM rows: square products and the Linear-layer shape (x @ W^T), 1 and 2 threads, interleaved, medians; the
+ceiling printed is twice the same-run FMA probe (``vdpbf16ps`` does two multiply-adds per float32 lane).
+Training rows: the MLP 64-64-10 on the embedded digits and LeNet-5 on Fashion-MNIST (a subset when --quick;
+the embedded digits padded to 28x28 when Fashion-MNIST is not installed), SGD momentum, same seed, float32 vs
+autocast; test accuracy of each.
+
+--cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
+
+Usage: python bench/bench_bf16.py [--quick] [--cpu-time] [--only gemm|train] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+
+import nnengine as ne  # noqa: E402
+from nnengine import _core, nn  # noqa: E402
+
+
+def gemm_rows(torch, threads: int, quick: bool, clock) -> list:
+    ne.set_num_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
+    probe_iters = 200_000
+    shapes = [(1024, 1024, 1024, False), (128, 256, 784, True)] if quick else [
+        (512, 512, 512, False), (1024, 1024, 1024, False), (2048, 2048, 2048, False), (128, 256, 784, True),
+        (1024, 1024, 1024, True)]
+    rows = []
+    rng = np.random.default_rng(0)
+    for M, N, K, tb in shapes:
+        a = rng.standard_normal((M, K)).astype(np.float32)
+        b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+        fns = _gemm_fns(torch, a, b, tb, probe_iters)
+        t = timeit_interleaved(fns, rounds=5 if quick else 9, clock=clock)
+        ceiling = 2 * _core.fma_probe(1)[0] * probe_iters / t.pop("fma probe") / 1e9  # 2 MACs per lane
+        gf = {k: 2 * M * N * K / v / 1e9 for k, v in t.items()}
+        tor = gf.get("torch bf16")
+        rows.append([f"{M}x{N}x{K}{' B^T' if tb else ''}", threads, round(gf["f32"], 1), round(gf["bf16"], 1),
+                     round(tor, 1) if tor else "-", round(gf["bf16"] / gf["f32"], 2),
+                     round(gf["bf16"] / tor, 2) if tor else "-",
+                     f"{100 * gf['bf16'] / ceiling:.0f}%"])
+    return rows
+
+
+def _gemm_fns(torch, a: np.ndarray, b: np.ndarray, tb: bool, probe_iters: int) -> dict:
+    """The timed calls of one GEMM row: nnengine float32 and bf16 into a preallocated C, torch's bf16 mm (out=),
+    and the FMA probe of the same run."""
+    c = np.empty((a.shape[0], b.shape[0] if tb else b.shape[1]), np.float32)
+    fns = {"f32": lambda: _core.gemm(a, b, False, tb, 1.0, 0.0, c),
+           "bf16": lambda: _core.gemm(a, b, False, tb, 1.0, 0.0, c, None, None, False, True),
+           "fma probe": lambda: _core.fma_probe(probe_iters)}
+    if torch is not None:
+        ta, tbb = torch.from_numpy(a).bfloat16(), torch.from_numpy(b).bfloat16()
+        tbb = tbb.t() if tb else tbb
+        tc = torch.empty(c.shape, dtype=torch.bfloat16)
+        fns["torch bf16"] = lambda: torch.mm(ta, tbb, out=tc)
+    return fns
+
+
+def _digits_mlp(amp: bool, epochs: int) -> float:
+    from nnengine.data import load_digits
+
+    x, y = load_digits()
+    x = (x / 16.0).astype(np.float32)
+    xtr, ytr, xte, yte = x[:1400], y[:1400], x[1400:], y[1400:]
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    opt = ne.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(epochs):
+        for i in range(0, len(xtr), 50):
+            with ne.autocast("bf16", enabled=amp):
+                loss = nn.functional.cross_entropy(model(ne.tensor(xtr[i:i + 50])), ne.tensor(ytr[i:i + 50]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    with ne.no_grad(), ne.autocast("bf16", enabled=amp):
+        return float((model(ne.tensor(xte)).data.argmax(1) == yte).mean())
+
+
+def _lenet(amp: bool, epochs: int, limit: int) -> tuple:
+    from nnengine.data import DatasetNotFoundError, load_fashion_mnist
+    from nnengine.models import LeNet5
+
+    try:
+        xtr, ytr = load_fashion_mnist(train=True)
+        xte, yte = load_fashion_mnist(train=False)
+        name = "Fashion-MNIST"
+    except DatasetNotFoundError:
+        from nnengine.data import load_digits
+
+        x, y = load_digits()
+        x = np.pad(x.reshape(-1, 8, 8) * 16.0, ((0, 0), (10, 10), (10, 10)))
+        xtr, ytr, xte, yte, name = x[:1400], y[:1400], x[1400:], y[1400:], "digits padded to 28x28"
+    xtr = (xtr[:limit].reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
+    xte = (xte[: limit // 5].reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
+    ytr, yte = ytr[:limit], yte[: limit // 5]
+    ne.manual_seed(0)
+    model = LeNet5()
+    opt = ne.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    for _ in range(epochs):
+        for i in range(0, len(xtr), 64):
+            with ne.autocast("bf16", enabled=amp):
+                loss = nn.functional.cross_entropy(model(ne.tensor(xtr[i:i + 64])), ne.tensor(ytr[i:i + 64]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+    with ne.no_grad(), ne.autocast("bf16", enabled=amp):
+        acc = float(np.concatenate([model(ne.tensor(xte[i:i + 500])).data.argmax(1)
+                                    for i in range(0, len(xte), 500)]).__eq__(yte).mean())
+    return acc, name
+
+
+def train_rows(quick: bool) -> list:
+    rows = []
+    for amp in (False, True):
+        t0 = time.perf_counter()
+        acc = _digits_mlp(amp, 8)
+        rows.append(["MLP 64-64-10, digits, 8 epochs", "bf16" if amp else "float32", round(100 * acc, 2),
+                     round(time.perf_counter() - t0, 1)])
+    limit = 6000 if quick else 60000
+    for amp in (False, True):
+        t0 = time.perf_counter()
+        acc, name = _lenet(amp, 2, limit)
+        rows.append([f"LeNet-5, {name} ({limit} train), 2 epochs", "bf16" if amp else "float32",
+                     round(100 * acc, 2), round(time.perf_counter() - t0, 1)])
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--cpu-time", action="store_true")
+    ap.add_argument("--only", choices=["gemm", "train"])
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    reason = _core.bf16_unavailable_reason()
+    if reason:
+        sys.exit(f"bench_bf16: {reason}")
+    torch = try_torch()
+    out: dict = {"utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "isa": ne.backend.isa()}
+    if args.only in (None, "gemm"):
+        rows = []
+        for threads in (1, 2):
+            rows += gemm_rows(torch, threads, args.quick, cpu_clock(threads) if args.cpu_time else time.perf_counter)
+        header = ["shape", "threads", "f32 GFLOP/s", "bf16 GFLOP/s", "torch bf16", "bf16/f32", "bf16/torch",
+                  "bf16 % of 2x FMA probe"]
+        print_table("bf16 GEMM (nnengine fp32 and bf16, torch bf16 mm)", header, rows)
+        out["gemm"] = [dict(zip(header, r)) for r in rows]
+    if args.only in (None, "train"):
+        ne.set_num_threads(1)
+        rows = train_rows(args.quick)
+        header = ["model", "precision", "test accuracy %", "seconds"]
+        print_table("training under autocast('bf16') vs float32, same seed (1 thread)", header, rows)
+        out["train"] = [dict(zip(header, r)) for r in rows]
+    print("\nwrote", write_json("bench_bf16", out, args.json))
+
+
+if __name__ == "__main__":
+    main()
