@@ -134,6 +134,10 @@ void micro(int64_t kp, const int32_t* pa, const int32_t* pb, float* c, int64_t l
            const GemmArgs& g, bool first, const float* br, const float* bc) {
   __m512 acc[MR][2];
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int i = 0; i < rows; ++i) {  // the C tile arrives while the products run (it is written at the end)
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+  }
   for (int64_t p = 0; p < kp; ++p) {
     const __m512bh b0 = (__m512bh)_mm512_load_si512(pb + p * NR);
     const __m512bh b1 = (__m512bh)_mm512_load_si512(pb + p * NR + 16);
