@@ -1,10 +1,10 @@
 // GRU forward/backward through time (compiled once per ISA). See gru.h for the contract and
-// recurrent_impl.h for the per-step fused GEMM and the BPTT sweep shared with RNN and LSTM.
+// rnn_impl.h for the per-step fused GEMM and the BPTT sweep shared with RNN and LSTM.
 #include "kernels/gru.h"
 
 #include <cstring>
 
-#include "kernels/recurrent_impl.h"
+#include "kernels/rnn_impl.h"
 
 namespace nne {
 namespace NNE_ISA_NS {

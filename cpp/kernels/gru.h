@@ -12,8 +12,8 @@
 // w_ih^T materialised, written into the workspace; a row's result does not depend on the row count, so
 // a sequence streamed in chunks equals one whole call), then per step one fused kernel computes
 // b_hh + h_{t-1} w_hh^T in registers (w_hh packed once, the three gates of a block of hidden units side
-// by side) and the gate update (recurrent_impl.h). Backward: per step dG_{t+1} [r z gh_n] w_hh gives the
-// recurrent part of dh_t (fused with the gate derivatives, recurrent_impl.h backward_sweep); then dx,
+// by side) and the gate update (rnn_impl.h). Backward: per step dG_{t+1} [r z gh_n] w_hh gives the
+// recurrent part of dh_t (fused with the gate derivatives, rnn_impl.h backward_sweep); then dx,
 // dw_ih, dw_hh (summed over time) are whole-sequence GEMMs and the bias gradients column sums.
 // dG workspace (T, B, 4H) = gradients of [a_r a_z gh_n a_n] (a_* the gates' pre-activations).
 // Reference: Cho et al. (2014); PyTorch's nn.GRU documentation for the layout.

@@ -1,10 +1,10 @@
 // LSTM forward/backward through time (compiled once per ISA). See lstm.h for the contract and
-// recurrent_impl.h for the per-step fused GEMM.
+// rnn_impl.h for the per-step fused GEMM.
 #include "kernels/lstm.h"
 
 #include <cstring>
 
-#include "kernels/recurrent_impl.h"
+#include "kernels/rnn_impl.h"
 
 namespace nne {
 namespace NNE_ISA_NS {

@@ -1,10 +1,10 @@
 // Elman RNN (tanh / relu) forward/backward through time (compiled once per ISA). See rnn.h for the
-// contract and recurrent_impl.h for the per-step fused GEMM.
+// contract and rnn_impl.h for the per-step fused GEMM.
 #include "kernels/rnn.h"
 
 #include <cstring>
 
-#include "kernels/recurrent_impl.h"
+#include "kernels/rnn_impl.h"
 
 namespace nne {
 namespace NNE_ISA_NS {

@@ -7,7 +7,7 @@
 // With `reverse` the recurrence runs from t = T-1 down to 0 (h_{t+1} feeds step t) and y[t] is still
 // the state at time t. Forward: one sgemm for every input projection (written straight into y), then
 // per step a fused recurrent GEMM + activation over hidden-unit blocks with w_hh kept packed for the
-// whole sequence. Backward (BPTT, recurrent_impl.h backward_sweep): per step dpre_{t+1} [w_hh | w_ih]
+// whole sequence. Backward (BPTT, rnn_impl.h backward_sweep): per step dpre_{t+1} [w_hh | w_ih]
 // gives the recurrent part of dh_t (fused with the activation derivative, from y) and dx_{t+1}; then
 // [dw_ih | dw_hh] (summed over time) as one GEMM and db as column sums.
 // Reference: Elman (1990); PyTorch's nn.RNN documentation for the layout.

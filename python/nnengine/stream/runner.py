@@ -11,7 +11,7 @@ from ..tensor import Tensor
 from ._adapters import RecurrentAdapter, adapt
 from .normalize import welford_normalize, welford_step
 
-ROW_GROUP = 16  # the recurrent kernels tile batch rows in fixed groups of 16 (cpp/kernels/recurrent_impl.h)
+ROW_GROUP = 16  # the recurrent kernels tile batch rows in fixed groups of 16 (cpp/kernels/rnn_impl.h)
 
 
 def _as_ids(stream_ids: Any) -> List[Hashable]:
