@@ -540,7 +540,7 @@ def t_conv_transpose2d_forward(g: G) -> str:
     return call("_core.conv_transpose2d_forward", g.arr((N, C, H, W)), g.arr((C, Kg, R, S)), g.opt_arr((K,)),
                 stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), output_padding=_hp(g, op, 0, 2),
                 dilation=_hp(g, dl, 1, 3), groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3),
-                reference=g.bool_())
+                reference=g.bool_(), bf16=_bf16(g))
 
 
 def t_conv_transpose2d_backward_data(g: G) -> str:
@@ -548,7 +548,7 @@ def t_conv_transpose2d_backward_data(g: G) -> str:
     return call("_core.conv_transpose2d_backward_data", g.arr((N, K, P, Q)), g.arr((C, Kg, R, S)),
                 _hp(g, (H, W), 0, 8), stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3),
                 output_padding=_hp(g, op, 0, 2), dilation=_hp(g, dl, 1, 3),
-                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_())
+                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), reference=g.bool_(), bf16=_bf16(g))
 
 
 def t_conv_transpose2d_backward(g: G) -> str:
@@ -556,7 +556,7 @@ def t_conv_transpose2d_backward(g: G) -> str:
     return call("_core.conv_transpose2d_backward", g.arr((N, K, P, Q)), g.arr((N, C, H, W)), g.arr((C, Kg, R, S)),
                 stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3), output_padding=_hp(g, op, 0, 2),
                 dilation=_hp(g, dl, 1, 3), groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3),
-                need_input=g.bool_(), need_weight=g.bool_(), need_bias=g.bool_(), reference=g.bool_())
+                need_input=g.bool_(), need_weight=g.bool_(), need_bias=g.bool_(), reference=g.bool_(), bf16=_bf16(g))
 
 
 def t_conv_transpose2d_backward_weights(g: G) -> str:
@@ -565,7 +565,7 @@ def t_conv_transpose2d_backward_weights(g: G) -> str:
                 _hp(g, (R, S), 0, 4), stride=_hp(g, st_, 1, 3), padding=_hp(g, pd, 0, 3),
                 output_padding=_hp(g, op, 0, 2), dilation=_hp(g, dl, 1, 3),
                 groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3), need_weight=g.bool_(),
-                need_bias=g.bool_(), reference=g.bool_())
+                need_bias=g.bool_(), reference=g.bool_(), bf16=_bf16(g))
 
 def _pool_dims(g: G):
     N, C = g.n(0, 3), g.n(0, 3)

@@ -1,6 +1,6 @@
 """``nnengine.autocast("bf16")``: torch.autocast's contract on the CPU (python/nnengine/amp.py).
 
-Where the CPU has bf16 kernels: Linear / matmul / Conv1d/2d under autocast equal their
+Where the CPU has bf16 kernels: Linear / matmul / Conv1d/2d / ConvTranspose2d under autocast equal their
 float32 ops on bf16-rounded operands (up to float32 summation), forward and backward; shapes and dtypes are
 the same with autocast on and off; compiled modules run eagerly inside it. Where it has none: entering
 autocast raises the clear RuntimeError. The argument checks and the state rules run on every CPU.
@@ -134,6 +134,36 @@ def test_conv2d_forward_and_backward_are_bf16_products(stride, padding, groups):
     want.backward(ne.tensor(bf16_round(g)))
     assert _rel(x.grad, xr.grad) < 1e-5
     assert _rel(conv.weight.grad, ref.weight.grad) < 1e-5
+
+
+@needs_bf16
+@pytest.mark.parametrize("cin,cout,k,stride,padding,out_pad,dil,groups,hw", [
+    (8, 6, 4, 2, 1, 0, 1, 1, 5),    # a DCGAN layer (the strided GEMM path)
+    (10, 6, 4, 1, 0, 0, 1, 1, 1),   # from 1x1 (the point path)
+    (4, 6, 3, 1, 1, 0, 1, 2, 6),    # stride 1, groups (conv2d's paths)
+    (4, 4, 3, 2, 1, 1, 2, 1, 4),    # output padding, dilation
+])
+def test_conv_transpose2d_forward_and_backward_are_bf16_products(cin, cout, k, stride, padding, out_pad, dil, groups,
+                                                                 hw):
+    ne.manual_seed(4)
+    kw = dict(stride=stride, padding=padding, output_padding=out_pad, dilation=dil, groups=groups)
+    layer, ref = nn.ConvTranspose2d(cin, cout, k, **kw), nn.ConvTranspose2d(cin, cout, k, **kw)
+    ref.weight.data[...] = bf16_round(layer.weight.data)
+    ref.bias.data[...] = layer.bias.data
+    x = ne.randn(3, cin, hw, hw, requires_grad=True)
+    xr = ne.tensor(bf16_round(x.data), requires_grad=True)
+    with ne.autocast("bf16"):
+        y = layer(x)
+    want = ref(xr)
+    assert y.shape == want.shape and y.dtype == np.float32
+    assert _rel(y.data, want.data) < 1e-5
+    with ne.no_grad():
+        assert _rel(y.data, layer(x).data) > 1e-5  # not the float32 result
+    g = np.random.default_rng(5).standard_normal(y.shape).astype(np.float32)
+    y.backward(ne.tensor(g))
+    want.backward(ne.tensor(bf16_round(g)))
+    assert _rel(x.grad, xr.grad) < 1e-5
+    assert _rel(layer.weight.grad, ref.weight.grad) < 1e-5
 
 
 @needs_bf16

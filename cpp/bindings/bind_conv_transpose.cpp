@@ -58,49 +58,56 @@ NNE_BIND_FAMILY(conv_transpose) {
   m.def(
       "conv_transpose2d_forward",
       [](const py::object& xo, const py::object& wo, const py::object& bo, Pair stride, Pair padding,
-         Pair output_padding, Pair dilation, int64_t groups, bool reference) {
+         Pair output_padding, Pair dilation, int64_t groups, bool reference, bool bf16) {
+        check_bf16(bf16, reference);
         auto x = arr<float>(xo, "x", 4);
         auto w = arr<float>(wo, "w", 4);
-        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1),
-                                  w.shape(2), w.shape(3), stride, padding, output_padding, dilation, groups);
+        auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1), w.shape(2),
+                            w.shape(3), stride, padding, output_padding, dilation, groups);
+        s.bf16 = bf16;
         return conv_forward_call(&nne::conv_transpose2d_forward_reference, nne::conv_transpose2d_kernels().forward,
                                  s, x, w, bo, reference);
       },
       py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("output_padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
-      py::arg("groups") = 1, py::arg("reference") = false,
-      "y = conv_transpose2d(x, w) + b; x (N,C,H,W), w (C,K/groups,R,S).");
+      py::arg("groups") = 1, py::arg("reference") = false, py::arg("bf16") = false,
+      "y = conv_transpose2d(x, w) + b; x (N,C,H,W), w (C,K/groups,R,S); bf16: products in bf16 (autocast).");
 
   m.def(
       "conv_transpose2d_backward_data",
       [](const py::object& dyo, const py::object& wo, Pair input_hw, Pair stride, Pair padding,
-         Pair output_padding, Pair dilation, int64_t groups, bool reference) {
+         Pair output_padding, Pair dilation, int64_t groups, bool reference, bool bf16) {
+        check_bf16(bf16, reference);
         auto dy = arr<float>(dyo, "dy", 4);
         auto w = arr<float>(wo, "w", 4);
         check_pair(input_hw, "input_hw", 1);
-        const auto s = make_shape(dy.shape(0), w.shape(0), input_hw[0], input_hw[1], w.shape(0), w.shape(1),
-                                  w.shape(2), w.shape(3), stride, padding, output_padding, dilation, groups);
+        auto s = make_shape(dy.shape(0), w.shape(0), input_hw[0], input_hw[1], w.shape(0), w.shape(1), w.shape(2),
+                            w.shape(3), stride, padding, output_padding, dilation, groups);
+        s.bf16 = bf16;
         expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
         return conv_data_call(&nne::conv_transpose2d_backward_data_reference,
                               nne::conv_transpose2d_kernels().backward_data, s, dy, w, reference);
       },
       py::arg("dy"), py::arg("w"), py::arg("input_hw"), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("output_padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
-      py::arg("groups") = 1, py::arg("reference") = false,
-      "dx of conv_transpose2d given dy (N,K,P,Q), w (C,K/groups,R,S) and the input's (H, W).");
+      py::arg("groups") = 1, py::arg("reference") = false, py::arg("bf16") = false,
+      "dx of conv_transpose2d given dy (N,K,P,Q), w (C,K/groups,R,S) and the input's (H, W); bf16 as forward.");
 
   m.def(
       "conv_transpose2d_backward_weights",
       [](const py::object& dyo, const py::object& xo, Pair kernel_size, Pair stride, Pair padding,
-         Pair output_padding, Pair dilation, int64_t groups, bool need_weight, bool need_bias, bool reference) {
+         Pair output_padding, Pair dilation, int64_t groups, bool need_weight, bool need_bias, bool reference,
+         bool bf16) {
+        check_bf16(bf16, reference);
         auto dy = arr<float>(dyo, "dy", 4);
         auto x = arr<float>(xo, "x", 4);
         check_int(groups, "groups", 1);
         check_pair(kernel_size, "kernel_size", 1);
         expect(dy.shape(1) % groups == 0, "dy: " + std::to_string(dy.shape(1)) +
                                               " channels are not divisible by groups=" + std::to_string(groups));
-        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), x.shape(1), dy.shape(1) / groups,
-                                  kernel_size[0], kernel_size[1], stride, padding, output_padding, dilation, groups);
+        auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), x.shape(1), dy.shape(1) / groups,
+                            kernel_size[0], kernel_size[1], stride, padding, output_padding, dilation, groups);
+        s.bf16 = bf16;
         expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
         return conv_weights_call(&nne::conv_transpose2d_backward_weights_reference,
                                  nne::conv_transpose2d_kernels().backward_weights, s,
@@ -109,18 +116,22 @@ NNE_BIND_FAMILY(conv_transpose) {
       py::arg("dy"), py::arg("x"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("output_padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
       py::arg("groups") = 1, py::arg("need_weight") = true, py::arg("need_bias") = true,
-      py::arg("reference") = false, "(dw, db) of conv_transpose2d given dy and x; either is None when not requested.");
+      py::arg("reference") = false, py::arg("bf16") = false,
+      "(dw, db) of conv_transpose2d given dy and x; either is None when not requested; bf16: dw from bf16 products "
+      "(db stays a float32 sum).");
 
   m.def(
       "conv_transpose2d_backward",
       [](const py::object& dyo, const py::object& xo, const py::object& wo, Pair stride, Pair padding,
          Pair output_padding, Pair dilation, int64_t groups, bool need_input, bool need_weight, bool need_bias,
-         bool reference) {
+         bool reference, bool bf16) {
+        check_bf16(bf16, reference);
         auto dy = arr<float>(dyo, "dy", 4);
         auto x = arr<float>(xo, "x", 4);
         auto w = arr<float>(wo, "w", 4);
-        const auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1),
-                                  w.shape(2), w.shape(3), stride, padding, output_padding, dilation, groups);
+        auto s = make_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(1), w.shape(2),
+                            w.shape(3), stride, padding, output_padding, dilation, groups);
+        s.bf16 = bf16;
         expect_shape(dy, "dy", {s.N, s.K, s.P, s.Q});
         float *pdx, *pdw, *pdb;
         py::object dxo = maybe_empty(need_input, dims({s.N, s.C, s.H, s.W}), pdx);
@@ -139,7 +150,7 @@ NNE_BIND_FAMILY(conv_transpose) {
       py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("stride") = Pair{1, 1}, py::arg("padding") = Pair{0, 0},
       py::arg("output_padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
       py::arg("need_input") = true, py::arg("need_weight") = true, py::arg("need_bias") = true,
-      py::arg("reference") = false,
+      py::arg("reference") = false, py::arg("bf16") = false,
       "(dx, dw, db) of conv_transpose2d given dy, x and w in one pass (the strided layers build dy's column matrix "
       "once for dx and dw); each is None when not requested.");
 }

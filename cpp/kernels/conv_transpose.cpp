@@ -94,6 +94,8 @@ void point_forward(float* y, const float* x, const float* w, const float* b, con
     a.B = w + gr * Cg * Kg * RS, a.ldb = Kg * RS;
     a.C = y + gr * Kg * RS, a.ldc = s.K * RS;
     a.bias_col = bias;
+    a.bf16 = s.bf16;
+
     sgemm(a);
   }
 }
@@ -107,6 +109,8 @@ void point_backward_data(float* dx, const float* dy, const float* w, const ConvT
     a.A = dy + gr * Kg * RS, a.lda = s.K * RS;
     a.B = w + gr * Cg * Kg * RS, a.ldb = Kg * RS;
     a.C = dx + gr * Cg, a.ldc = s.C;
+    a.bf16 = s.bf16;
+
     sgemm(a);
   }
 }
@@ -124,6 +128,8 @@ void point_backward_weights(float* dw, const float* dy, const float* x, const Co
       std::memset(a.C, 0, sizeof(float) * Cg * Kg * RS);
       continue;
     }
+    a.bf16 = s.bf16;
+
     sgemm(a);
   }
 }
@@ -271,6 +277,8 @@ void subpixel_forward(float* y, const float* x, const float* w, const float* b, 
             a.B = col, a.ldb = L;
             a.C = out, a.ldc = L;
             a.bias_row = b ? b + gr * Kg : nullptr;
+            a.bf16 = s.bf16;
+
             sgemm(a);
           } else {  // a phase without taps is the bias alone
             for (int64_t k = 0; k < Kg; ++k) std::fill(out + k * L, out + (k + 1) * L, b ? b[gr * Kg + k] : 0.f);

@@ -36,6 +36,7 @@ struct ConvTranspose2dShape {
   int64_t P = 0, Q = 0;                // output height/width
   int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, out_pad_h = 0, out_pad_w = 0;
   int64_t dil_h = 1, dil_w = 1, groups = 1;
+  bool bf16 = false;  // autocast("bf16"): every product on the bf16 GEMM (gemm_bf16.h), conv2d delegations too
 };
 
 // The convolution whose backward-data this layer's forward is: its input is y (N, K, P, Q), its weight w
@@ -45,6 +46,7 @@ inline Conv2dShape conv_transpose2d_as_conv(const ConvTranspose2dShape& s) {
   c.N = s.N, c.C = s.K, c.H = s.P, c.W = s.Q, c.K = s.C, c.R = s.R, c.S = s.S;
   c.stride_h = s.stride_h, c.stride_w = s.stride_w, c.pad_h = s.pad_h, c.pad_w = s.pad_w;
   c.dil_h = s.dil_h, c.dil_w = s.dil_w, c.groups = s.groups;
+  c.bf16 = s.bf16;
   c.P = (s.P + 2 * s.pad_h - s.dil_h * (s.R - 1) - 1) / s.stride_h + 1;
   c.Q = (s.Q + 2 * s.pad_w - s.dil_w * (s.S - 1) - 1) / s.stride_w + 1;
   return c;

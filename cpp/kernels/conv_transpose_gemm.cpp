@@ -264,6 +264,8 @@ void conv_transpose2d_gemm_forward(float* y, const float* x, const float* w, con
         const int64_t k1 = std::min(bl.Kg, k0 + kch);
         a.M = (k1 - k0) * s.R * s.S;
         a.A = w + gr * bl.Cg * bl.KRS + k0 * s.R * s.S;
+        a.bf16 = s.bf16;
+
         sgemm(a);
         col2im_rows(y, out, b, s, bl, tt, n0, ni, gr, k0, k1);
       }
@@ -295,6 +297,8 @@ void conv_transpose2d_gemm_backward(float* dx, float* dw, const float* dy, const
         a.A = w + gr * bl.Cg * bl.KRS, a.lda = bl.KRS;
         a.B = col, a.ldb = L;
         a.C = ni == 1 ? dx + at : tmp, a.ldc = ld;
+        a.bf16 = s.bf16;
+
         sgemm(a);
         if (ni > 1) block_copy<true>(dx, tmp, s, bl, n0, ni, gr);
       }
@@ -307,6 +311,8 @@ void conv_transpose2d_gemm_backward(float* dx, float* dw, const float* dy, const
         a.B = col, a.ldb = L;
         a.C = dw + gr * bl.Cg * bl.KRS, a.ldc = bl.KRS;
         a.beta = n0 == 0 && h0 == 0 ? 0.f : 1.f;
+        a.bf16 = s.bf16;
+
         sgemm(a);
       }
     }

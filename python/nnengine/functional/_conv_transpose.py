@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import _core
+from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..tensor import Tensor
 from ._conv2d import IntOne, IntPair, _check_bias, _common_args, _grad_views, _prepare
@@ -22,7 +23,8 @@ class ConvTransposeFn(Function):
         ctx.save_for_backward(x4, w4)
         ctx.args = (stride, padding, output_padding, dilation, groups)
         ctx.meta = (spatial, batched, w.shape)
-        y = _core.conv_transpose2d_forward(x4, w4, b, stride, padding, output_padding, dilation, groups)
+        ctx.bf16 = bf16 = _entered[0] > 0 and _bf16_on()  # autocast("bf16"): products in bf16, both passes
+        y = _core.conv_transpose2d_forward(x4, w4, b, stride, padding, output_padding, dilation, groups, False, bf16)
         return from4(y, spatial, batched)
 
     @staticmethod
@@ -32,7 +34,7 @@ class ConvTransposeFn(Function):
         g4, nx, nw, nb = _grad_views(ctx, g, spatial, batched)
         # one kernel call for every requested gradient: the strided layers build dy's column matrix once
         dx, dw, db = _core.conv_transpose2d_backward(
-            g4, x4, w4, *ctx.args, need_input=nx, need_weight=nw, need_bias=nb
+            g4, x4, w4, *ctx.args, nx, nw, nb, False, ctx.bf16
         )
         dx = None if dx is None else from4(dx, spatial, batched)
         return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
