@@ -3,13 +3,16 @@ under ``ne.autocast("bf16")`` against float32 on the same seed (accuracy).
 
 GEMM rows: square products and the Linear-layer shape (x @ W^T), 1 and 2 threads, interleaved, medians; the
 ceiling printed is twice the same-run FMA probe (``vdpbf16ps`` does two multiply-adds per float32 lane).
+Layer rows: an MLP 784-256-128-10 training step (batch 128, SGD momentum) and the DCGAN generator's strided
+ConvTranspose2d layers (batch 64, forward + backward), float32 and under autocast, for nnengine and torch
+(``torch.autocast("cpu", dtype=torch.bfloat16)``), 1 thread.
 Training rows: the MLP 64-64-10 on the embedded digits and LeNet-5 on Fashion-MNIST (a subset when --quick;
 the embedded digits padded to 28x28 when Fashion-MNIST is not installed), SGD momentum, same seed, float32 vs
 autocast; test accuracy of each.
 
 --cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
 
-Usage: python bench/bench_bf16.py [--quick] [--cpu-time] [--only gemm|train] [--json PATH]
+Usage: python bench/bench_bf16.py [--quick] [--cpu-time] [--only gemm|layers|train] [--json PATH]
 """
 
 from __future__ import annotations
@@ -122,6 +125,88 @@ def _lenet(amp: bool, epochs: int, limit: int) -> tuple:
     return acc, name
 
 
+def _mlp_steps(torch) -> dict:
+    """Training steps of the MLP 784-256-128-10 (batch 128): name -> fn(amp) for nnengine and torch, same weights."""
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = ne.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(0)
+    xa, ya = rng.standard_normal((128, 784)).astype(np.float32), rng.integers(0, 10, 128)
+    x, y = ne.tensor(xa), ne.tensor(ya)
+
+    def ne_step(amp: bool) -> None:
+        with ne.autocast("bf16", enabled=amp):
+            loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    steps = {"nnengine": ne_step}
+    if torch is not None:
+        tnn = torch.nn
+        tm = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(), tnn.Linear(128, 10))
+        tm.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
+        topt = torch.optim.SGD(tm.parameters(), lr=0.01, momentum=0.9)
+        tx, ty = torch.tensor(xa), torch.tensor(ya)
+
+        def torch_step(amp: bool) -> None:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+                loss = torch.nn.functional.cross_entropy(tm(tx), ty)
+            topt.zero_grad()
+            loss.backward()
+            topt.step()
+
+        steps["torch"] = torch_step
+    return steps
+
+
+def _conv_transpose_steps(torch, cin: int, cout: int, hw: int) -> dict:
+    """Forward + backward of one DCGAN generator layer (k4, stride 2, padding 1, batch 64): name -> fn(amp)."""
+    ne.manual_seed(0)
+    layer = nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False)
+    xa = np.random.default_rng(0).standard_normal((64, cin, hw, hw)).astype(np.float32)
+    x = ne.tensor(xa, requires_grad=True)
+
+    def ne_step(amp: bool) -> None:
+        with ne.autocast("bf16", enabled=amp):
+            y = layer(x)
+        y.sum().backward()
+
+    steps = {"nnengine": ne_step}
+    if torch is not None:
+        tl = torch.nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False)
+        tl.weight.data = torch.tensor(layer.weight.data)
+        tx = torch.tensor(xa, requires_grad=True)
+
+        def torch_step(amp: bool) -> None:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+                ty = tl(tx)
+            ty.float().sum().backward()
+
+        steps["torch"] = torch_step
+    return steps
+
+
+def layer_rows(torch, quick: bool, clock) -> list:
+    ne.set_num_threads(1)
+    if torch is not None:
+        torch.set_num_threads(1)
+    cases = {"MLP 784-256-128-10 step, b128": _mlp_steps(torch)}
+    for cin, cout, hw in ([(256, 128, 8)] if quick else [(512, 256, 4), (256, 128, 8), (128, 64, 16)]):
+        cases[f"ConvTranspose2d {cin}->{cout} {hw}x{hw}, N64, fwd+bwd"] = _conv_transpose_steps(torch, cin, cout, hw)
+    rows = []
+    for name, steps in cases.items():
+        fns = {f"{eng} {'bf16' if amp else 'f32'}": (lambda f=f, amp=amp: f(amp))
+               for eng, f in steps.items() for amp in (False, True)}
+        t = timeit_interleaved(fns, rounds=3 if quick else 7, clock=clock)
+        ms = {k: 1e3 * v for k, v in t.items()}
+        tb = ms.get("torch bf16")
+        rows.append([name, round(ms["nnengine f32"], 2), round(ms["nnengine bf16"], 2),
+                     round(ms["nnengine f32"] / ms["nnengine bf16"], 2), round(ms["torch f32"], 2) if tb else "-",
+                     round(tb, 2) if tb else "-", round(tb / ms["nnengine bf16"], 2) if tb else "-"])
+    return rows
+
+
 def train_rows(quick: bool) -> list:
     rows = []
     for amp in (False, True):
@@ -142,7 +227,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--cpu-time", action="store_true")
-    ap.add_argument("--only", choices=["gemm", "train"])
+    ap.add_argument("--only", choices=["gemm", "layers", "train"])
     ap.add_argument("--json")
     args = ap.parse_args()
     reason = _core.bf16_unavailable_reason()
@@ -158,6 +243,12 @@ def main() -> None:
                   "bf16 % of 2x FMA probe"]
         print_table("bf16 GEMM (nnengine fp32 and bf16, torch bf16 mm)", header, rows)
         out["gemm"] = [dict(zip(header, r)) for r in rows]
+    if args.only in (None, "layers"):
+        rows = layer_rows(torch, args.quick, cpu_clock(1) if args.cpu_time else time.perf_counter)
+        header = ["case (1 thread)", "nnengine f32 ms", "nnengine bf16 ms", "bf16 speedup", "torch f32 ms",
+                  "torch bf16 ms", "torch bf16 / nnengine bf16"]
+        print_table("layers under autocast('bf16') vs float32, nnengine and torch.autocast", header, rows)
+        out["layers"] = [dict(zip(header, r)) for r in rows]
     if args.only in (None, "train"):
         ne.set_num_threads(1)
         rows = train_rows(args.quick)
