@@ -71,24 +71,34 @@ def _gemm_fns(torch, a: np.ndarray, b: np.ndarray, tb: bool, probe_iters: int) -
     return fns
 
 
+def _train(model, xtr: np.ndarray, ytr: np.ndarray, batch: int, lr: float, epochs: int, amp: bool) -> None:
+    """SGD momentum on cross-entropy, the forward (and so its backward) under autocast when ``amp``."""
+    opt = ne.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    for _ in range(epochs):
+        for i in range(0, len(xtr), batch):
+            with ne.autocast("bf16", enabled=amp):
+                loss = nn.functional.cross_entropy(model(ne.tensor(xtr[i:i + batch])), ne.tensor(ytr[i:i + batch]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+def _accuracy(model, xte: np.ndarray, yte: np.ndarray, amp: bool) -> float:
+    model.eval()
+    with ne.no_grad(), ne.autocast("bf16", enabled=amp):
+        pred = np.concatenate([model(ne.tensor(xte[i:i + 500])).data.argmax(1) for i in range(0, len(xte), 500)])
+    return float((pred == yte).mean())
+
+
 def _digits_mlp(amp: bool, epochs: int) -> float:
     from nnengine.data import load_digits
 
     x, y = load_digits()
     x = (x / 16.0).astype(np.float32)
-    xtr, ytr, xte, yte = x[:1400], y[:1400], x[1400:], y[1400:]
     ne.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-    opt = ne.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    for _ in range(epochs):
-        for i in range(0, len(xtr), 50):
-            with ne.autocast("bf16", enabled=amp):
-                loss = nn.functional.cross_entropy(model(ne.tensor(xtr[i:i + 50])), ne.tensor(ytr[i:i + 50]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    with ne.no_grad(), ne.autocast("bf16", enabled=amp):
-        return float((model(ne.tensor(xte)).data.argmax(1) == yte).mean())
+    _train(model, x[:1400], y[:1400], 50, 0.1, epochs, amp)
+    return _accuracy(model, x[1400:], y[1400:], amp)
 
 
 def _lenet(amp: bool, epochs: int, limit: int) -> tuple:
@@ -107,22 +117,10 @@ def _lenet(amp: bool, epochs: int, limit: int) -> tuple:
         xtr, ytr, xte, yte, name = x[:1400], y[:1400], x[1400:], y[1400:], "digits padded to 28x28"
     xtr = (xtr[:limit].reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
     xte = (xte[: limit // 5].reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
-    ytr, yte = ytr[:limit], yte[: limit // 5]
     ne.manual_seed(0)
     model = LeNet5()
-    opt = ne.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    for _ in range(epochs):
-        for i in range(0, len(xtr), 64):
-            with ne.autocast("bf16", enabled=amp):
-                loss = nn.functional.cross_entropy(model(ne.tensor(xtr[i:i + 64])), ne.tensor(ytr[i:i + 64]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    model.eval()
-    with ne.no_grad(), ne.autocast("bf16", enabled=amp):
-        acc = float(np.concatenate([model(ne.tensor(xte[i:i + 500])).data.argmax(1)
-                                    for i in range(0, len(xte), 500)]).__eq__(yte).mean())
-    return acc, name
+    _train(model, xtr, ytr[:limit], 64, 0.05, epochs, amp)
+    return _accuracy(model, xte, yte[: limit // 5], amp), name
 
 
 def _mlp_steps(torch) -> dict:

@@ -22,7 +22,8 @@ namespace nne {
 
 using SgemmFn = void (*)(const GemmArgs& g);
 
-// The bf16 kernel for this CPU and the active ISA, or nullptr (no AVX512-BF16, OS without ZMM state, a
+// The bf16 kernel for this CPU and the active ISA (for M, N, K > 0: sgemm handles the empty products before it
+// dispatches a GemmArgs::bf16 call here), or nullptr (no AVX512-BF16, OS without ZMM state, a
 // cap below avx512, or a build without the x86 bf16 tier).
 SgemmFn bf16_gemm_kernel();
 // Why bf16_gemm_kernel() is null ("" when it is not): for error messages.

@@ -208,25 +208,13 @@ void gemm_block(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t 
   }
 }
 
-void gemm_no_k(const GemmArgs& g) {
-  for (int64_t i = 0; i < g.M; ++i)
-    for (int64_t j = 0; j < g.N; ++j) {
-      float* c = g.C + i * g.ldc + j;
-      float r = g.beta != 0.f ? g.beta * *c : 0.f;
-      if (g.bias_row) r += g.bias_row[i];
-      if (g.bias_col) r += g.bias_col[j];
-      *c = r;
-    }
-}
-
 }  // namespace
 
-// Threads split C into MR-aligned row slabs or NR-aligned column slabs, whichever packs less per thread
-// (a row slab packs all of B, a column slab all of A); chunks are taken dynamically, the arithmetic of an
-// element never depends on the split.
+// Threads split C along its longer side, into NR-aligned column slabs (each packs all of op(A)) or MR-aligned
+// row slabs (each packs all of op(B)); chunks are taken dynamically, the arithmetic of an element never
+// depends on the split. Reached only through the float32 GEMM's entry (GemmArgs::bf16), which has already
+// handled the empty products (M, N or K <= 0).
 void sgemm(const GemmArgs& g) {
-  if (g.M <= 0 || g.N <= 0) return;
-  if (g.K <= 0) return gemm_no_k(g);
   const GemmBlocking blk = gemm_blocking();
   const int64_t tiles_m = (g.M + MR - 1) / MR, tiles_n = (g.N + NR - 1) / NR;
   constexpr int64_t kMinFlops = 1 << 22;  // a chunk below ~2 us of bf16 work is not worth a thread
