@@ -1,4 +1,4 @@
-"""Helpers shared by the convolution tests (test_conv2d, test_conv1d, test_conv_transpose): the float32-vs-oracle
+"""Helpers shared by the convolution tests (test_conv2d, test_conv2d_1d, test_conv_transpose): the float32-vs-oracle
 comparison and the side-by-side check of a functional convolution against torch's."""
 
 from __future__ import annotations

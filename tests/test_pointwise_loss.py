@@ -1,6 +1,7 @@
 """SmoothL1 / Huber / MSE (the pointwise_loss kernel family), KLDiv, CosineEmbedding, MarginRanking and BCE with
 weight / pos_weight: float64 oracle, every ISA, sizes around the vector widths, scalar twins, 1 vs 2 threads,
-every reduction and both gradients against PyTorch, gradcheck, modules and bad arguments."""
+every reduction and both gradients against PyTorch, gradcheck, modules and bad arguments; MSE / L1 / BCE (and with
+logits) at every reduction vs torch."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from reference import pointwise_loss as oracle
 
 import nnengine as ne
 import nnengine.functional as F
-from nnengine import _core
+from nnengine import _core, nn
 from nnengine.autograd import gradcheck
 
 
@@ -387,3 +388,44 @@ def test_loss_modules_interop_and_io(torch, tmp_path):
         np.testing.assert_allclose(back(*(torch.tensor(a) for a in ins)).detach().numpy(), want, rtol=1e-6)
         for k, v in tm.state_dict().items():
             np.testing.assert_array_equal(back.state_dict()[k].numpy(), v.numpy())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_l1_bce_vs_torch(torch, rng, reduction):
+    tf = torch.nn.functional
+    x = rng.standard_normal((6, 5)).astype(np.float32)
+    y = rng.standard_normal((6, 5)).astype(np.float32)
+    p = rng.uniform(0.01, 0.99, (6, 5)).astype(np.float32)
+    yb = rng.integers(0, 2, (6, 5)).astype(np.float32)
+    cases = [
+        (lambda a: F.mse_loss(a, y, reduction=reduction),
+         lambda b: tf.mse_loss(b, torch.tensor(y), reduction=reduction), x),
+        (lambda a: F.l1_loss(a, y, reduction=reduction),
+         lambda b: tf.l1_loss(b, torch.tensor(y), reduction=reduction), x),
+        (lambda a: F.binary_cross_entropy(a, yb, reduction=reduction),
+         lambda b: tf.binary_cross_entropy(b, torch.tensor(yb), reduction=reduction), p),
+        (lambda a: F.binary_cross_entropy_with_logits(a, yb, reduction=reduction),
+         lambda b: tf.binary_cross_entropy_with_logits(b, torch.tensor(yb), reduction=reduction), x * 10),
+        (lambda a: F.binary_cross_entropy_with_logits(a, yb, reduction=reduction, pos_weight=np.full(5, 2.0, np.float32)),
+         lambda b: tf.binary_cross_entropy_with_logits(b, torch.tensor(yb), reduction=reduction,
+                                                       pos_weight=torch.full((5,), 2.0)), x),
+    ]
+    for f_ne, f_t, inp in cases:
+        a = ne.tensor(inp, requires_grad=True)
+        b = torch.tensor(inp, requires_grad=True)
+        la, lb = f_ne(a), f_t(b)
+        np.testing.assert_allclose(la.data, lb.detach().numpy(), rtol=1e-5, atol=1e-6)
+        la.sum().backward()
+        lb.sum().backward()
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_mse_module_and_bce_bad_input(rng):
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    assert nn.MSELoss(reduction="sum")(ne.tensor(x), x).item() == 0.0
+    with pytest.raises(ValueError, match="target: expected shape"):
+        F.mse_loss(ne.zeros(4, 3), np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="probabilities"):
+        F.binary_cross_entropy(ne.tensor([2.0]), [1.0])
+    with pytest.raises(ValueError, match="reduction"):
+        nn.MSELoss(reduction="bad")

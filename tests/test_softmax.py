@@ -1,7 +1,7 @@
 """The softmax kernel family: F.softmax and F.log_softmax (float64 oracle and torch along every dimension on every
 ISA, gradients, 1 vs 2 threads, bad input), and the losses on the same kernels, the fused F.cross_entropy and
 F.nll_loss (float64 oracles, finite differences, the scalar twins, torch with weights / ignore_index / spatial
-targets / probabilities). The loss modules across families are in test_losses.py."""
+targets / probabilities), NLL at every reduction and the CrossEntropyLoss / NLLLoss modules vs torch."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ from reference import softmax as oracle
 
 import nnengine as ne
 import nnengine.functional as F
-from nnengine import _core
+from nnengine import _core, nn
 
 
 @pytest.mark.parametrize("shape,dim", [((5, 7), 1), ((5, 7), 0), ((2, 3, 17), -1), ((2, 9, 4), 1), ((33,), 0),
@@ -192,3 +192,39 @@ def test_nll_weight_ignore_index_spatial_match_torch(rng, torch, reduction):
     lz = F.nll_loss(ne.tensor(x), every, ignore_index=2, reduction=reduction)
     lt = torch.nn.functional.nll_loss(torch.tensor(x), torch.tensor(every), ignore_index=2, reduction=reduction)
     np.testing.assert_allclose(lz.numpy(), lt.numpy())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_of_log_softmax_vs_torch(torch, rng, reduction):
+    tf = torch.nn.functional
+    x = rng.standard_normal((6, 5)).astype(np.float32)
+    t = rng.integers(0, 5, 6)
+    a, b = ne.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    la = F.nll_loss(F.log_softmax(a, 1), t, reduction=reduction)
+    lb = tf.nll_loss(tf.log_softmax(b, 1), torch.tensor(t), reduction=reduction)
+    np.testing.assert_allclose(la.data, lb.detach().numpy(), rtol=1e-5, atol=1e-6)
+    la.sum().backward()
+    lb.sum().backward()
+    np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_cross_entropy_and_nll_modules_vs_torch(rng, torch):
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    t = rng.integers(0, 3, 4)
+    for ours, theirs in [(nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()), (nn.NLLLoss(), torch.nn.NLLLoss())]:
+        np.testing.assert_allclose(ours(ne.tensor(x), t).item(), theirs(torch.tensor(x), torch.tensor(t)).item(),
+                                   rtol=1e-5)
+
+
+def test_cross_entropy_bad_input():
+    x = ne.zeros(4, 3)
+    with pytest.raises(ValueError, match="target: expected class indices in"):
+        F.cross_entropy(x, np.array([0, 1, 3, 0]))
+    with pytest.raises(ValueError, match="target: expected shape"):
+        F.cross_entropy(x, np.array([0, 1]))
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(x, np.array([0, 1, 2, 0]), reduction="avg")
+    with pytest.raises(ValueError, match="non-integral"):
+        F.cross_entropy(x, np.array([0.5, 1, 2, 0]))
+    with pytest.raises(ValueError, match="weight: expected shape"):
+        F.cross_entropy(x, np.array([0, 1, 2, 0]), weight=[1.0, 2.0])
