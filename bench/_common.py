@@ -1,12 +1,18 @@
-"""Benchmark helpers: interleaved A/B timing with medians, a table printer and JSON output."""
+"""Benchmark helpers: interleaved A/B timing with medians, a table printer and JSON output; the per-family
+benches' shared command line (--threads, --rounds, --only, --cpu-time) and their two harnesses: ``run_groups``
+(groups of (nnengine fn, torch fn, flops) cases, medians of ``timeit`` per round) and ``run_passes`` (forward
+and forward+backward of one layer by ``timeit_interleaved``, with the bandwidth)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
 import time
 from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -23,7 +29,8 @@ def try_torch():
 def cpu_clock(threads: int) -> Callable[[], float]:
     """The clock of ``--cpu-time`` runs: the thread's CPU time at 1 thread, the process CPU time divided by the
     thread count above (a machine shared with other work then does not count the time slices it takes;
-    threads waiting asleep count nothing, threads spinning count in full)."""
+    threads waiting asleep count nothing, threads spinning count in full: torch's threads spin waiting for
+    work, which it counts as CPU time)."""
     return time.thread_time if threads == 1 else (lambda: time.process_time() / threads)
 
 
@@ -74,3 +81,180 @@ def write_json(name: str, payload: object, path: Optional[str] = None) -> str:
         json.dump(payload, f, indent=2)
     os.replace(tmp, path)
     return path
+
+
+def timeit(fn: Callable[[], object], min_time: float = 0.2, max_reps: int = 50,
+           clock: Callable[[], float] = time.perf_counter, batch_time: float = 0.0) -> float:
+    """Median seconds per call (by ``clock``) over repetitions lasting about min_time of wall time (after one
+    warm-up call). batch_time > 0: each repetition is a batch of calls lasting at least that long by ``clock``
+    (the process CPU clock sees the other threads' time only at scheduler ticks, so single short calls
+    undercount it)."""
+    fn()
+    n = 1
+    if batch_time > 0:
+        t = clock()
+        fn()
+        n = max(1, int(np.ceil(batch_time / max(clock() - t, 1e-6))))
+    ts: List[float] = []
+    start = time.perf_counter()
+    while len(ts) < 3 or (time.perf_counter() - start < min_time and len(ts) < max_reps):
+        t = clock()
+        for _ in range(n):
+            fn()
+        ts.append((clock() - t) / n)
+    return float(np.median(ts))
+
+
+def group_parser(doc: str, groups: Sequence[str], rounds: Optional[int] = 5) -> argparse.ArgumentParser:
+    """The command line every per-family bench shares: --threads, --rounds, --only (some of ``groups``), --cpu-time,
+    --quick (read with ``parse_group_args``)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--rounds", type=int, default=rounds)
+    ap.add_argument("--only", choices=list(groups), nargs="+")
+    ap.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not the wall clock")
+    ap.add_argument("--quick", action="store_true", help="a smoke run: one round at one thread (`nnengine bench`)")
+    return ap
+
+
+def parse_group_args(ap: argparse.ArgumentParser) -> argparse.Namespace:
+    """``ap.parse_args()`` with --quick applied (rounds 1, threads [1])."""
+    args = ap.parse_args()
+    if args.quick:
+        args.rounds, args.threads = 1, [1]
+    return args
+
+
+def run_groups(groups: Dict[str, Callable[[], Dict[str, tuple]]], only, threads, rounds: int,
+               json_name: Optional[str], single_shot=(), cpu_time: bool = False) -> List[dict]:
+    """Time every case of every group (nnengine and torch interleaved, medians over rounds) at each thread count,
+    print the table, write bench/results/<json_name>.json (when given) and return the records. Groups in
+    ``single_shot`` are timed one call per round (epoch-long cases). Cases are (nnengine fn, torch fn, flops:
+    > 0 FLOPs, < 0 -samples, 0 none). cpu_time: time by ``cpu_clock``, at 2+ threads over batches of calls of
+    at least 20 ms (the process CPU clock adds the other threads' time only at scheduler ticks)."""
+    import torch
+
+    import nnengine as ne
+
+    results = []
+    print(f"{'workload':56s} {'thr':>3s} {'nnengine ms':>12s} {'torch ms':>10s} {'ratio':>7s}  note")
+    for gname, make in groups.items():
+        if only and gname not in only:
+            continue
+        cases = make()
+        one = gname in single_shot
+        for nt in threads:
+            ne.set_num_threads(nt)
+            torch.set_num_threads(nt)
+            clock, batch = time.perf_counter, 0.0
+            if cpu_time:
+                clock, batch = cpu_clock(nt), (0.0 if nt == 1 else 0.02)
+            for name, (fn_ne, fn_t, flops) in cases.items():
+                a, b = [], []
+                min_time = 0.0 if one else 0.2
+                for _ in range(max(1, rounds // 2) if one else rounds):
+                    a.append(timeit(fn_ne, min_time, 1 if one else 50, clock, batch))
+                    b.append(timeit(fn_t, min_time, 1 if one else 50, clock, batch))
+                tn, tt = float(np.median(a)), float(np.median(b))
+                note = ""
+                if flops > 0:
+                    note = f"{flops / tn / 1e9:.0f} vs {flops / tt / 1e9:.0f} GFLOP/s"
+                elif flops < 0:
+                    note = f"{-flops / tn:,.0f} vs {-flops / tt:,.0f} samples/s"
+                print(f"{name:56s} {nt:3d} {tn * 1e3:12.3f} {tt * 1e3:10.3f} {tt / tn:7.2f}  {note}", flush=True)
+                results.append({"workload": name, "threads": nt, "nnengine_s": tn, "torch_s": tt, "ratio": tt / tn,
+                                "cpu_time": cpu_time})
+    if json_name:
+        out = write_json(json_name, {"isa": ne.backend.isa(), "results": results})
+        print(f"wrote {out}")
+    return results
+
+
+def run_passes(cases, torch, rounds: int, threads: Sequence[int], cpu_time: bool = False):
+    """Forward and forward+backward of each case (name, x, nnengine fn, torch fn or None) at each thread count,
+    nnengine and torch interleaved by ``timeit_interleaved`` (medians over ``rounds``); bandwidth counts the
+    bytes each pass must move (fwd: read x, write y; fwd+bwd adds read dy, x, write dx). Returns the table rows
+    and the JSON records."""
+    import nnengine as ne
+
+    rows: list = []
+    results: list = []
+    for name, x, fn_ne, fn_t in cases:
+        xn, g = ne.tensor(x), np.ones_like(x)
+        xt = torch.tensor(x) if torch is not None else None
+        gt = torch.tensor(g) if torch is not None else None
+
+        def ne_fwd(fn_ne=fn_ne, xn=xn):
+            with ne.no_grad():
+                fn_ne(xn)
+
+        def ne_fb(fn_ne=fn_ne, x=x, g=g):
+            xi = ne.tensor(x, requires_grad=True)
+            fn_ne(xi).backward(g)
+
+        def t_fwd(fn_t=fn_t, xt=xt):
+            with torch.no_grad():
+                fn_t(xt)
+
+        def t_fb(fn_t=fn_t, xt=xt, gt=gt):
+            xi = xt.clone().requires_grad_(True)
+            fn_t(xi).backward(gt)
+
+        for nt in threads:
+            ne.set_num_threads(nt)
+            if torch is not None:
+                torch.set_num_threads(nt)
+            clock = cpu_clock(nt) if cpu_time else time.perf_counter
+            for pas, a, b, moved in (("fwd", ne_fwd, t_fwd, 2), ("fwd+bwd", ne_fb, t_fb, 5)):
+                fns = {"nnengine": a}
+                if torch is not None:
+                    fns["torch"] = b
+                times = timeit_interleaved(fns, rounds=rounds, clock=clock)
+                tn, tt = times["nnengine"], times.get("torch", float("nan"))
+                rows.append([name, nt, pas, tn * 1e3, moved * x.nbytes / tn / 1e9, tt * 1e3, tt / tn])
+                results.append(dict(workload=f"{name} {pas}", threads=nt, nnengine_s=tn, torch_s=tt, ratio=tt / tn,
+                                    gb_per_s=moved * x.nbytes / tn / 1e9, cpu_time=cpu_time))
+    return rows, results
+
+
+PASS_HEADER = ["case", "threads", "pass", "nnengine ms", "GB/s", "torch ms", "torch/ne"]
+
+
+def conv_cases(torch, rng, table, ne_fn, t_fn, spatial: int, transposed: bool = False) -> Dict[str, tuple]:
+    """run_groups cases "<name> fwd" and "<name> fwd+bwd" for each convolution of ``table`` (name: (N, C, L, K,
+    k, stride, padding), square planes L x L when spatial == 2): ``ne_fn`` / ``t_fn`` called as (x, w, b,
+    stride, padding), bias zero, weights x0.1, dy ones. FLOPs: a convolution's every output meets C*k^spatial
+    taps; a transposed one's every input element meets K*k^spatial."""
+    import nnengine as ne
+
+    cases = {}
+    for name, (N, C, L, K, k, s, p) in table.items():
+        x = rng.standard_normal((N, C) + (L,) * spatial, dtype=np.float32)
+        w = rng.standard_normal(((C, K) if transposed else (K, C)) + (k,) * spatial, dtype=np.float32) * 0.1
+        b = np.zeros(K, np.float32)
+        xn, wn, bn = (ne.Tensor(a, requires_grad=True) for a in (x, w, b))
+        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        with ne.no_grad():
+            gy = np.ones(ne_fn(xn, wn, bn, s, p).shape, np.float32)
+        gyt = torch.tensor(gy)
+
+        def ne_f(xn=xn, wn=wn, bn=bn, s=s, p=p):
+            with ne.no_grad():
+                ne_fn(xn, wn, bn, s, p)
+
+        def t_f(xt=xt, wt=wt, bt=bt, s=s, p=p):
+            with torch.no_grad():
+                t_fn(xt, wt, bt, s, p)
+
+        def ne_fb(xn=xn, wn=wn, bn=bn, s=s, p=p, gy=gy):
+            xn.grad = wn.grad = bn.grad = None
+            ne_fn(xn, wn, bn, s, p).backward(gy)
+
+        def t_fb(xt=xt, wt=wt, bt=bt, s=s, p=p, gy=gyt):
+            xt.grad = wt.grad = bt.grad = None
+            t_fn(xt, wt, bt, s, p).backward(gy)
+
+        flops = 2 * int(np.prod(x.shape)) * K * k**spatial if transposed else 2 * int(np.prod(gy.shape)) * C * k**spatial
+        cases[name + " fwd"] = (ne_f, t_f, flops)
+        cases[name + " fwd+bwd"] = (ne_fb, t_fb, 3 * flops)
+    return cases
