@@ -1346,6 +1346,19 @@ def t_bce_backward(g: G) -> str:
                 target_grad=g.bool_(), reference=g.bool_())
 
 
+def t_kl_div_forward(g: G) -> str:
+    s = _any_shape(g)
+    return call("_core.kl_div_forward", g.arr(s), g.arr(s if g.pct(85) else _any_shape(g)), g.bool_(),
+                reference=g.bool_())
+
+
+def t_kl_div_backward(g: G) -> str:
+    s = _any_shape(g)
+    return call("_core.kl_div_backward", g.arr(s), g.arr(s if g.pct(90) else _any_shape(g)),
+                g.arr(s if g.pct(60) else ((1,) if g.pct(70) else _any_shape(g))), g.bool_(),
+                target_grad=g.bool_(), reference=g.bool_())
+
+
 def f_linear(g: G) -> str:
     lead = tuple(g.n(0, 3) for _ in range(g.draw(g.st.integers(0, 2))))
     I, O = g.n(0, 5), g.n(0, 5)
@@ -1563,6 +1576,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "mse_backward": t_mse_backward,
     "bce_forward": t_bce_forward,
     "bce_backward": t_bce_backward,
+    "kl_div_forward": t_kl_div_forward,
+    "kl_div_backward": t_kl_div_backward,
     "dropout_forward": t_dropout_forward,
     "dropout_backward": t_dropout_backward,
     "gemm": t_gemm,

@@ -128,6 +128,70 @@ def test_bce_kernels_match_float64_oracle_and_twin(n, logits, weighted, pos, isa
         np.testing.assert_allclose(gx1, dx * 0.5, rtol=2e-5, atol=1e-5 if logits else 1e-3 * np.abs(dx).max())
 
 
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 15, 16, 17, 33, 70_001])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_kernels_match_float64_oracle_and_twin(n, log_target, isa):
+    rng = np.random.default_rng(n)
+    x = np.log(rng.uniform(0.01, 1, n)).astype(np.float32)
+    t = (rng.standard_normal(n) if log_target else rng.uniform(0, 1, n)).astype(np.float32)
+    if not log_target:
+        t[: n // 8] = 0.0  # 0 log 0 = 0; torch's target gradient is NaN there
+    loss, dx, dt = oracle.kl(x, t, log_target)
+    g = rng.standard_normal(n).astype(np.float32)
+    for ref in (False, True):
+        np.testing.assert_allclose(_core.kl_div_forward(x, t, log_target, reference=ref), loss, rtol=2e-6, atol=2e-6)
+        gx, gt = _core.kl_div_backward(x, t, g, log_target, True, reference=ref)
+        np.testing.assert_allclose(gx, dx * g, rtol=2e-6, atol=1e-7)
+        np.testing.assert_allclose(gt, dt * g, rtol=2e-6, atol=2e-6)
+        gx1, none = _core.kl_div_backward(x, t, np.float32([0.5]), log_target, reference=ref)
+        assert none is None
+        np.testing.assert_allclose(gx1, dx * 0.5, rtol=2e-6, atol=1e-7)
+
+
+def test_kl_kernels_threads_identical_special_values_and_validation(threads):
+    rng = np.random.default_rng(6)
+    x = np.log(rng.uniform(0.01, 1, 200_003)).astype(np.float32)
+    t = rng.uniform(0, 1, 200_003).astype(np.float32)
+    res = []
+    for n in (1, 2):
+        with threads(n):
+            res.append([_core.kl_div_forward(x, t), *_core.kl_div_backward(x, t, t, False, True),
+                        _core.kl_div_forward(x, t, True), *_core.kl_div_backward(x, t, t[:1], True, True)])
+    for a, b in zip(*res):
+        assert np.array_equal(a, b)
+    tt = np.float32([0.0, -0.5, np.nan, np.inf])
+    xx = np.float32([-1.0, -1.0, -1.0, -1.0])
+    out = _core.kl_div_forward(xx, tt)
+    assert out[0] == 0.0 and np.isnan(out[1:3]).all() and out[3] == np.inf  # xlogy: 0 at t == 0, NaN at t < 0 or NaN
+    gx, gt = _core.kl_div_backward(xx, tt, np.float32([1.0]), False, True)
+    assert np.isnan(gt).all() and gx[0] == 0.0 and np.signbit(gx[0])  # dt: 0 / 0, inf / inf; dx: -0.0 as torch's
+    z = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match=r"target: expected shape \(3,\) \(as input\), got \(2,\)"):
+        _core.kl_div_forward(z, z[:2])
+    with pytest.raises(ValueError, match=r"grad: expected shape \(3,\) \(as input\), got \(2,\)"):
+        _core.kl_div_backward(z, z, z[:2])
+    with pytest.raises(TypeError, match="input"):
+        _core.kl_div_forward(z.astype(np.float64), z)
+
+
+def test_kl_div_is_one_tape_node_and_edge_cases_match_torch(torch):
+    x = np.float32([[-1.0, -2.0, -0.5, 0.3], [-0.1, -3.0, -1.5, -0.7]])
+    t = np.float32([[0.0, 0.5, 0.2, 0.3], [0.25, 0.25, 0.0, 0.5]])
+    for reduction in REDUCTIONS + ["batchmean"]:
+        a, b = ne.tensor(x, requires_grad=True), ne.tensor(t, requires_grad=True)
+        out = F.kl_div(a, b, reduction=reduction)
+        assert out.grad_fn.inputs[0] is a and out.grad_fn.inputs[1] is b  # the reduction is in the node
+        out.backward(np.ones(out.shape, np.float32))
+        ta, tb = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)
+        tout = torch.nn.functional.kl_div(ta, tb, reduction=reduction)
+        tout.backward(torch.ones(tout.shape))
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-5, atol=1e-7)  # NaN where t == 0, as torch
+    e = F.kl_div(ne.tensor(np.zeros((0, 3), np.float32)), np.zeros((0, 3), np.float32), reduction="batchmean")
+    assert np.isnan(e.item())
+
+
 def test_bce_kernels_threads_identical_special_values_and_validation(threads):
     rng = np.random.default_rng(3)
     z = (rng.standard_normal(200_003) * 4).astype(np.float32)

@@ -252,6 +252,8 @@ BINDING_CALLS = {
     "mse_backward": "_core.mse_backward(M((37,)), M((37,)), M((37,)))",
     "bce_forward": "_core.bce_forward(M((37,)), M((37,)), M((37,)), M((37,)), True)",
     "bce_backward": "_core.bce_backward(M((37,)), M((37,)), M((37,)), M((37,)), M((37,)), True, True)",
+    "kl_div_forward": "_core.kl_div_forward(M((37,)), M((37,)), True)",
+    "kl_div_backward": "_core.kl_div_backward(M((37,)), M((37,)), M((37,)), False, True)",
     "prelu_forward": "_core.prelu_forward(M((2, 3, 13)), M((3,)))",
     "prelu_backward": "_core.prelu_backward(M((2, 3, 13)), M((2, 3, 13)), M((3,)))",
     "layernorm_forward": "_core.layernorm_forward(M((3, 2, 5, 3)), M((10,)), M((10,)), 1e-5)",

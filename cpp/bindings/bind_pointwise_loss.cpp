@@ -1,4 +1,4 @@
-// Bindings of the pointwise regression losses (smooth_l1, huber, mse) and of bce: x, y and g are float32 arrays of one shape
+// Bindings of the pointwise losses (smooth_l1, huber, mse), of bce and of kl_div: x, y and g are float32 arrays of one shape
 // (g may also hold a single value, broadcast).
 #include <cmath>
 #include <string>
@@ -166,5 +166,42 @@ NNE_BIND_FAMILY(pointwise_loss) {
   }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("weight") = py::none(),
      py::arg("pos_weight") = py::none(), py::arg("logits") = false, py::arg("target_grad") = false,
      py::arg("reference") = false,
+     "(d loss / d input, d loss / d target or None) times grad (one value, broadcast, or one per element).");
+
+  m.def("kl_div_forward", [](const py::object& xo, const py::object& to, bool log_target, bool reference) {
+    auto x = arr<float>(xo, "input"), t = arr<float>(to, "target");
+    same_shape(x, "input", t, "target");
+    auto out = empty<float>(shape_of(x));
+    const float *px = x.data(), *pt = t.data();
+    float* po = out.mutable_data();
+    const int64_t n = x.size();
+    {
+      py::gil_scoped_release nogil;
+      (reference ? nne::pointwise_loss_forward_kl_reference : nne::pointwise_loss_kernels().forward_kl)(
+          po, px, pt, n, log_target);
+    }
+    return out;
+  }, py::arg("input"), py::arg("target"), py::arg("log_target") = false, py::arg("reference") = false,
+     "Elementwise Kullback-Leibler divergence of log-probabilities input against target (or log-target).");
+
+  m.def("kl_div_backward", [](const py::object& xo, const py::object& to, const py::object& go, bool log_target,
+                              bool target_grad, bool reference) {
+    auto x = arr<float>(xo, "input"), t = arr<float>(to, "target"), g = arr<float>(go, "grad");
+    same_shape(x, "input", t, "target");
+    if (g.size() != 1) same_shape(x, "input", g, "grad");
+    auto dx = empty<float>(shape_of(x));
+    float* pd = dx.mutable_data();
+    float* pdt = nullptr;
+    py::object dt = maybe_empty(target_grad, shape_of(x), pdt);
+    const float *px = x.data(), *pt = t.data(), *pg = g.data();
+    const int64_t n = x.size(), gn = g.size() == 1 ? 1 : n;
+    {
+      py::gil_scoped_release nogil;
+      (reference ? nne::pointwise_loss_backward_kl_reference : nne::pointwise_loss_kernels().backward_kl)(
+          pd, pdt, px, pt, pg, gn, n, log_target);
+    }
+    return py::make_tuple(dx, dt);
+  }, py::arg("input"), py::arg("target"), py::arg("grad"), py::arg("log_target") = false,
+     py::arg("target_grad") = false, py::arg("reference") = false,
      "(d loss / d input, d loss / d target or None) times grad (one value, broadcast, or one per element).");
 }

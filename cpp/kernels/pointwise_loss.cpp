@@ -1,4 +1,4 @@
-// Elementwise regression-loss kernels (compiled per ISA). See pointwise_loss.h.
+// Elementwise loss kernels (compiled per ISA). See pointwise_loss.h.
 #include "kernels/pointwise_loss.h"
 
 #include <cmath>
@@ -137,10 +137,34 @@ void backward_bce(float* dx, float* dt, const float* g, int64_t g_n, const BceAr
   });
 }
 
+// Kullback-Leibler divergence: scalar float math per element (libm's log/exp), threaded.
+inline float xlogy_self(float t) { return std::isnan(t) ? t : t == 0.f ? 0.f : t * std::log(t); }
+
+void forward_kl(float* out, const float* x, const float* t, int64_t n, bool log_target) {
+  parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+    if (log_target)
+      for (int64_t i = b; i < e; ++i) out[i] = std::exp(t[i]) * (t[i] - x[i]);
+    else
+      for (int64_t i = b; i < e; ++i) out[i] = xlogy_self(t[i]) - t[i] * x[i];
+  });
+}
+
+void backward_kl(float* dx, float* dt, const float* x, const float* t, const float* g, int64_t g_n, int64_t n,
+                 bool log_target) {
+  parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float gi = g[g_n == 1 ? 0 : i], ti = t[i];
+      const float et = log_target ? std::exp(ti) : ti;
+      dx[i] = -et * gi;
+      if (dt) dt[i] = (log_target ? et * (ti - x[i] + 1.f) : std::log(ti) + ti / ti - x[i]) * gi;
+    }
+  });
+}
+
 }  // namespace
 
 extern const PointLossKernels pointwise_loss = {&pl_forward, &pl_backward, &forward_mse, &backward_mse,
-                                              &forward_bce, &backward_bce};
+                                              &forward_bce, &backward_bce, &forward_kl, &backward_kl};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

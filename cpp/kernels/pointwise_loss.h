@@ -20,6 +20,12 @@
 //                dz = g * w * (pw ? (pw t + 1 - t) sigmoid(z) - pw t : sigmoid(z) - t)
 //                dt = g * w * (pw ? ls(-z) - pw ls(z) : -z)
 // backward_bce writes dt only when dt is not null; g holds g_n (1 or n) values.
+//
+// Kullback-Leibler divergence of log-probabilities x against targets t (torch 2.x formulas, float math per element):
+//   kl:          loss = xlogy(t, t) - t x      (xlogy(t, t) = 0 where t == 0, NaN where t is NaN)
+//                dx = -t g                     dt = (log t + t / t - x) g    (torch's xlogy derivatives: NaN at t <= 0)
+//   log_target:  loss = e^t (t - x)            dx = -e^t g                   dt = e^t (t - x + 1) g
+// backward_kl writes dt only when dt is not null; g holds g_n (1 or n) values.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +58,9 @@ struct PointLossKernels {
   void (*backward_mse)(float* dx, const float* x, const float* y, const float* g, int64_t g_n, int64_t n);
   void (*forward_bce)(float* out, const BceArgs& a);
   void (*backward_bce)(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);
+  void (*forward_kl)(float* out, const float* x, const float* t, int64_t n, bool log_target);
+  void (*backward_kl)(float* dx, float* dt, const float* x, const float* t, const float* g, int64_t g_n, int64_t n,
+                      bool log_target);
 };
 
 void pointwise_loss_forward_reference(float* out, const float* x, const float* y, int64_t n, PointLossParams p);
@@ -64,6 +73,10 @@ void pointwise_loss_backward_mse_reference(float* dx, const float* x, const floa
 
 void pointwise_loss_forward_bce_reference(float* out, const BceArgs& a);
 void pointwise_loss_backward_bce_reference(float* dx, float* dt, const float* g, int64_t g_n, const BceArgs& a);
+
+void pointwise_loss_forward_kl_reference(float* out, const float* x, const float* t, int64_t n, bool log_target);
+void pointwise_loss_backward_kl_reference(float* dx, float* dt, const float* x, const float* t, const float* g,
+                                          int64_t g_n, int64_t n, bool log_target);
 
 }  // namespace nne
 

@@ -84,3 +84,26 @@ void pointwise_loss_backward_bce_reference(float* dx, float* dt, const float* g,
 }
 
 }  // namespace nne
+
+// ---- Kullback-Leibler divergence: the formulas of pointwise_loss.h in double, rounded once -------
+namespace nne {
+
+void pointwise_loss_forward_kl_reference(float* out, const float* x, const float* t, int64_t n, bool log_target) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double xi = x[i], ti = t[i];
+    const double xl = std::isnan(ti) ? ti : ti == 0.0 ? 0.0 : ti * std::log(ti);
+    out[i] = static_cast<float>(log_target ? std::exp(ti) * (ti - xi) : xl - ti * xi);
+  }
+}
+
+void pointwise_loss_backward_kl_reference(float* dx, float* dt, const float* x, const float* t, const float* g,
+                                          int64_t g_n, int64_t n, bool log_target) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double gi = g[g_n == 1 ? 0 : i], ti = t[i], xi = x[i];
+    const double et = log_target ? std::exp(ti) : ti;
+    dx[i] = static_cast<float>(-et * gi);
+    if (dt) dt[i] = static_cast<float>((log_target ? et * (ti - xi + 1.0) : std::log(ti) + ti / ti - xi) * gi);
+  }
+}
+
+}  // namespace nne

@@ -40,13 +40,14 @@ from ._fold import fold, unfold
 from ._interpolate import interpolate, upsample
 from ._layernorm import group_norm, instance_norm, layer_norm
 from ._linear import linear, matmul_arrays
-from ._loss import cosine_embedding_loss, kl_div, margin_ranking_loss
+from ._loss import cosine_embedding_loss, margin_ranking_loss
 from ._pad import pad
 from ._pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ._pointwise_loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     huber_loss,
+    kl_div,
     l1_loss,
     mse_loss,
     smooth_l1_loss,

@@ -1,7 +1,7 @@
 """The losses' shared argument rules (reductions, class targets, the input/target pair, torch's legacy
-``size_average``/``reduce``) and the losses composed of Tensor ops (``kl_div``, ``cosine_embedding_loss``,
-``margin_ranking_loss``). The kernel-backed losses live with their kernel family: ``cross_entropy`` and
-``nll_loss`` in ``_softmax.py`` (softmax family), MSE/L1/BCE/smooth-L1/Huber in ``_pointwise_loss.py``."""
+``size_average``/``reduce``) and the losses composed of Tensor ops (``cosine_embedding_loss``, ``margin_ranking_loss``). The kernel-backed
+losses live with their kernel family: ``cross_entropy`` and ``nll_loss`` in ``_softmax.py`` (softmax family),
+MSE/L1/BCE/smooth-L1/Huber/KL divergence in ``_pointwise_loss.py``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from .._coerce import as_array
-from ..autograd import Function
 from ..tensor import Tensor
 from ._util import check_tensor
 
@@ -62,58 +61,6 @@ def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
     if reduce is not None and not reduce:
         return "none"
     return "sum" if size_average is not None and not size_average else "mean"
-
-
-class KLDivFn(Function):
-    @staticmethod
-    def forward(ctx, x, t, log_target, reduction):
-        x64, t64 = x.astype(np.float64), t.astype(np.float64)
-        if log_target:
-            per = np.exp(t64) * (t64 - x64)
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                per = np.where(t64 == 0, 0.0, t64 * np.log(t64)) - t64 * x64  # xlogy(t, t) - t x
-        ctx.save_for_backward(x64, t64)
-        ctx.args = (log_target, reduction)
-        if reduction == "none":
-            return per.astype(np.float32)
-        return np.asarray(per.sum() / _kl_denominator(x.shape, reduction), np.float32)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, t = ctx.saved_tensors
-        log_target, reduction = ctx.args
-        g = np.asarray(g, np.float64) / (1.0 if reduction == "none" else _kl_denominator(x.shape, reduction))
-        et = np.exp(t) if log_target else t
-        dx = -et * g
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dt = et * (t - x + 1) * g if log_target else (np.log(t) + 1 - x) * g
-        return dx.astype(np.float32), dt.astype(np.float32), None, None
-
-
-def _kl_denominator(shape: tuple, reduction: str) -> float:
-    if reduction == "sum":
-        return 1.0
-    n = int(np.prod(shape, dtype=np.int64)) if reduction == "mean" else (shape[0] if shape else 1)
-    return float(n) if n else float("nan")
-
-
-def kl_div(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
-           log_target: bool = False) -> Tensor:
-    """Kullback-Leibler divergence with ``input`` log-probabilities: target * (log target - input) (with
-    0 log 0 = 0), or exp(target) * (target - input) when ``log_target``; reductions 'none', 'sum', 'mean'
-    (over all elements) and 'batchmean' (the sum over the batch size, the true KL mean), as PyTorch's ``F.kl_div``.
-
-    Example:
-        >>> p = ne.tensor([[0.5, 0.5]])
-        >>> abs(F.kl_div(p.log(), p, reduction="batchmean").item()) < 1e-6  # KL(p || p) = 0
-        True
-    """
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    if reduction not in _REDUCTIONS + ("batchmean",):
-        raise ValueError(f"reduction: expected one of {_REDUCTIONS + ('batchmean',)}, got {reduction!r}")
-    x, y = _pair(input, target, float64=False)  # a float32 kernel
-    return KLDivFn.apply(x, y, bool(log_target), reduction)
 
 
 def _pair_target(x1: Tensor, target: Any, shape: tuple, name: str = "target") -> np.ndarray:

@@ -1,6 +1,6 @@
 """Elementwise losses on the pointwise_loss kernel family (cpp/kernels/pointwise_loss.h): ``mse_loss``,
-``l1_loss``, ``binary_cross_entropy`` (and ``_with_logits``), ``smooth_l1_loss``, ``huber_loss``; PyTorch's
-names, arguments and reductions."""
+``l1_loss``, ``binary_cross_entropy`` (and ``_with_logits``), ``smooth_l1_loss``, ``huber_loss``, ``kl_div``;
+PyTorch's names, arguments and reductions."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .._coerce import as_array, wrap_tensor
 from ..autograd import Function
 from ..ops import mean_all
 from ..tensor import Tensor
-from ._loss import _legacy_reduction, _pair, _reduce, _reduction
+from ._loss import _REDUCTIONS, _legacy_reduction, _pair, _reduce, _reduction
 from ._util import f32c
 
 _F32 = np.dtype(np.float32)
@@ -279,3 +279,56 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
         return PointLossFn.apply(x, y, _HUBER, delta, reduction)
     per = PointLossFn.apply(x, y, _HUBER, delta, "none") * wrap_tensor(weight)
     return _reduce(per, reduction)
+
+
+class KLDivFn(Function):
+    """Kullback-Leibler divergence and its reduction as one tape node on the kl kernel pair of the pointwise_loss
+    family (cpp/kernels/pointwise_loss.h); ``reduction`` 'batchmean' divides the sum by the batch size."""
+
+    @staticmethod
+    def forward(ctx, x, t, log_target, reduction):
+        x, t = f32c(x), f32c(t)
+        out = _core.kl_div_forward(x, t, log_target)
+        ctx.save_for_backward(x, t)
+        ctx.args = (log_target, reduction)
+        if reduction != "batchmean":
+            return _reduce_elems(out, reduction)
+        s = out.sum(dtype=np.float64) / _batch(x.shape)
+        return np.asarray(s, np.float32)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        log_target, reduction = ctx.args
+        if reduction == "batchmean":
+            g = _elem_grad(g, _batch(x.shape), "mean")
+        else:
+            g = _elem_grad(g, x.size, reduction)
+        want_t = bool(ctx.needs_input_grad[1])
+        dx, dt = _core.kl_div_backward(x, t, g, log_target, want_t)
+        return dx, dt, None, None
+
+
+def _batch(shape: tuple) -> float:
+    """'batchmean''s divisor: the size of the first dimension (1 for a 0-d input), NaN when it is 0."""
+    n = shape[0] if shape else 1
+    return float(n) if n else float("nan")
+
+
+def kl_div(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence with ``input`` log-probabilities: xlogy(target, target) - target * input (so
+    0 log 0 = 0), or exp(target) * (target - input) when ``log_target``; reductions 'none', 'sum', 'mean' (over all
+    elements) and 'batchmean' (the sum over the batch size, the true KL mean), as PyTorch's ``F.kl_div``.
+    One fused kernel pair.
+
+    Example:
+        >>> p = ne.tensor([[0.5, 0.5]])
+        >>> abs(F.kl_div(p.log(), p, reduction="batchmean").item()) < 1e-6  # KL(p || p) = 0
+        True
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"reduction: expected one of {_REDUCTIONS + ('batchmean',)}, got {reduction!r}")
+    x, y = _pair(input, target, float64=False)  # a float32 kernel
+    return KLDivFn.apply(x, y, bool(log_target), reduction)
