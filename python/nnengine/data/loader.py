@@ -895,15 +895,3 @@ class DataLoader:
                 pool.shutdown()
             except Exception:  # noqa: BLE001 - interpreter shutdown
                 pass
-
-
-def as_arrays(data: Any) -> Sequence[np.ndarray]:
-    """(X, y) from a DataLoader/TensorDataset/tuple, concatenated (used by evaluate helpers)."""
-    if isinstance(data, DataLoader):
-        data = data.dataset
-    if isinstance(data, TensorDataset):
-        return data.arrays
-    if isinstance(data, (tuple, list)):
-        return tuple(as_array(a) for a in data)
-    raise TypeError("data: expected a DataLoader, a TensorDataset or an (X, y) tuple, "
-                    f"got {type(data).__name__}")
