@@ -42,19 +42,14 @@ class Pool2dFn(Function):
 def _window(
     norm: Callable[[Any, str], Tuple[int, ...]], kernel_size: Any, stride: Any, padding: Any
 ) -> Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]:
-    """A pooling window's (kernel, stride, padding) as tuples of one (``norm=single``) or two (``pair``) ints,
-    with torch's checks and the stride defaulting to the kernel."""
+    """A pooling window's (kernel, stride, padding) as tuples of one (``norm=single``) or two (``pair``) ints
+    (their types checked here, where the 1-D and 2-D forms are known), the stride defaulting to the kernel. The
+    ranges (kernel and stride >= 1, padding at most half the kernel, the window inside the padded plane) have
+    their one check in the binding (``bind_pool2d.cpp``), which names the same arguments."""
     k = norm(kernel_size, "kernel_size")
     empty = stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
     s = k if empty else norm(stride, "stride")
-    p = norm(padding, "padding")
-    if min(k) < 1:
-        raise ValueError(f"kernel_size: expected values >= 1, got {kernel_size!r}")
-    if min(s) < 1:
-        raise ValueError(f"stride: expected values >= 1, got {stride!r}")
-    if any(2 * pi > ki for pi, ki in zip(p, k)):
-        raise ValueError(f"padding: should be at most half of kernel_size {k}, got {p}")
-    return k, s, p
+    return k, s, norm(padding, "padding")
 
 
 def _pool(
