@@ -4,7 +4,8 @@ under ``ne.autocast("bf16")`` against float32 on the same seed (accuracy).
 GEMM rows: square products and the Linear-layer shape (x @ W^T), 1 and 2 threads, interleaved, medians; the
 ceiling printed is twice the same-run FMA probe (``vdpbf16ps`` does two multiply-adds per float32 lane).
 Layer rows: an MLP 784-256-128-10 training step (batch 128, SGD momentum) and the DCGAN generator's strided
-ConvTranspose2d layers (batch 64, forward + backward), float32 and under autocast, for nnengine and torch
+ConvTranspose2d layers (batch 64, forward + backward) and an LSTM layer (T50, B32, I64, H128, forward +
+backward), float32 and under autocast, for nnengine and torch
 (``torch.autocast("cpu", dtype=torch.bfloat16)``), 1 thread.
 Training rows: the MLP 64-64-10 on the embedded digits and LeNet-5 on Fashion-MNIST (a subset when --quick;
 the embedded digits padded to 28x28 when Fashion-MNIST is not installed), SGD momentum, same seed, float32 vs
@@ -185,6 +186,33 @@ def _conv_transpose_steps(torch, cin: int, cout: int, hw: int) -> dict:
     return steps
 
 
+def _lstm_steps(torch, T: int = 50, B: int = 32, I: int = 64, H: int = 128) -> dict:
+    """Forward + backward of one LSTM layer over a (T, B, I) sequence: name -> fn(amp), same weights."""
+    ne.manual_seed(0)
+    lstm = nn.LSTM(I, H)
+    xa = np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
+    x = ne.tensor(xa, requires_grad=True)
+
+    def ne_step(amp: bool) -> None:
+        with ne.autocast("bf16", enabled=amp):
+            y, _ = lstm(x)
+        y.sum().backward()
+
+    steps = {"nnengine": ne_step}
+    if torch is not None:
+        tl = torch.nn.LSTM(I, H)
+        tl.load_state_dict({k: torch.tensor(v) for k, v in lstm.state_dict().items()})
+        tx = torch.tensor(xa, requires_grad=True)
+
+        def torch_step(amp: bool) -> None:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+                ty, _ = tl(tx)
+            ty.float().sum().backward()
+
+        steps["torch"] = torch_step
+    return steps
+
+
 def layer_rows(torch, quick: bool, clock) -> list:
     ne.set_num_threads(1)
     if torch is not None:
@@ -192,6 +220,7 @@ def layer_rows(torch, quick: bool, clock) -> list:
     cases = {"MLP 784-256-128-10 step, b128": _mlp_steps(torch)}
     for cin, cout, hw in ([(256, 128, 8)] if quick else [(512, 256, 4), (256, 128, 8), (128, 64, 16)]):
         cases[f"ConvTranspose2d {cin}->{cout} {hw}x{hw}, N64, fwd+bwd"] = _conv_transpose_steps(torch, cin, cout, hw)
+    cases["LSTM (T50, B32, I64, H128), fwd+bwd"] = _lstm_steps(torch)
     rows = []
     for name, steps in cases.items():
         fns = {f"{eng} {'bf16' if amp else 'f32'}": (lambda f=f, amp=amp: f(amp))

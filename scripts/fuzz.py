@@ -887,7 +887,7 @@ def t_rnn_forward(g: G) -> str:
     W = H + (g.draw(g.st.integers(0, 3)) if use_out else 0)
     return call("_core.rnn_forward", g.arr((T, B, I)), g.arr((B, H)), g.arr((H, I)), g.arr((H, H)),
                 g.opt_arr((H,)), g.str_(["tanh", "relu"]), reverse=g.bool_(), reference=g.bool_(),
-                out=g.arr((T, B, W)) if use_out else "None", out_col=_col(g, W, H, not use_out))
+                out=g.arr((T, B, W)) if use_out else "None", out_col=_col(g, W, H, not use_out), bf16=_bf16(g))
 
 
 def t_rnn_backward(g: G) -> str:
@@ -895,7 +895,7 @@ def t_rnn_backward(g: G) -> str:
     W = H + g.draw(g.st.integers(0, 3))
     return call("_core.rnn_backward", g.arr((T, B, W)), g.arr((B, H)), g.arr((T, B, I)), g.arr((B, H)),
                 g.arr((H, I)), g.arr((H, H)), g.opt_arr((H,)), g.arr((T, B, W)), g.str_(["tanh", "relu"]),
-                reverse=g.bool_(), reference=g.bool_(), y_col=_col(g, W, H, False))
+                reverse=g.bool_(), reference=g.bool_(), y_col=_col(g, W, H, False), bf16=_bf16(g))
 
 
 def t_lstm_forward(g: G) -> str:
@@ -904,7 +904,7 @@ def t_lstm_forward(g: G) -> str:
     W = H + (g.draw(g.st.integers(0, 3)) if use_out else 0)
     return call("_core.lstm_forward", g.arr((T, B, I)), g.arr((B, H)), g.arr((B, H)), g.arr((4 * H, I)),
                 g.arr((4 * H, H)), g.opt_arr((4 * H,)), reverse=g.bool_(), train=g.bool_(), reference=g.bool_(),
-                out=g.arr((T, B, W)) if use_out else "None", out_col=_col(g, W, H, not use_out))
+                out=g.arr((T, B, W)) if use_out else "None", out_col=_col(g, W, H, not use_out), bf16=_bf16(g))
 
 
 def t_lstm_backward(g: G) -> str:
@@ -913,7 +913,7 @@ def t_lstm_backward(g: G) -> str:
     return call("_core.lstm_backward", g.arr((T, B, W)), g.arr((B, H)), g.arr((B, H)), g.arr((T, B, I)),
                 g.arr((B, H)), g.arr((B, H)), g.arr((4 * H, I)), g.arr((4 * H, H)), g.opt_arr((4 * H,)),
                 g.arr((T, B, W)), g.arr((T, B, 4 * H)), g.arr((T, B, H)), reverse=g.bool_(), reference=g.bool_(),
-                y_col=_col(g, W, H, False))
+                y_col=_col(g, W, H, False), bf16=_bf16(g))
 
 
 def t_gru_forward(g: G) -> str:
@@ -922,7 +922,7 @@ def t_gru_forward(g: G) -> str:
     W = H + (g.draw(g.st.integers(0, 3)) if use_out else 0)
     return call("_core.gru_forward", g.arr((T, B, I)), g.arr((B, H)), g.arr((3 * H, I)), g.arr((3 * H, H)),
                 g.opt_arr((3 * H,)), g.opt_arr((3 * H,)), reverse=g.bool_(), train=g.bool_(), reference=g.bool_(),
-                out=g.arr((T, B, W)) if use_out else "None", out_col=_col(g, W, H, not use_out))
+                out=g.arr((T, B, W)) if use_out else "None", out_col=_col(g, W, H, not use_out), bf16=_bf16(g))
 
 
 def t_gru_backward(g: G) -> str:
@@ -931,7 +931,7 @@ def t_gru_backward(g: G) -> str:
     return call("_core.gru_backward", g.arr((T, B, W)), g.arr((B, H)), g.arr((T, B, I)), g.arr((B, H)),
                 g.arr((3 * H, I)), g.arr((3 * H, H)), g.opt_arr((3 * H,)), g.opt_arr((3 * H,)),
                 g.arr((T, B, W)), g.arr((T, B, 4 * H)), reverse=g.bool_(), reference=g.bool_(),
-                y_col=_col(g, W, H, False))
+                y_col=_col(g, W, H, False), bf16=_bf16(g))
 
 def _emb_dims(g: G):
     V, D = g.n(0, 6), g.n(0, 9)

@@ -1,7 +1,8 @@
 """``nnengine.autocast("bf16")``: torch.autocast's contract on the CPU (python/nnengine/amp.py).
 
 Where the CPU has bf16 kernels: Linear / matmul / Conv1d/2d / ConvTranspose2d under autocast equal their
-float32 ops on bf16-rounded operands (up to float32 summation), forward and backward; shapes and dtypes are
+float32 ops on bf16-rounded operands (up to float32 summation), forward and backward; so do the steps of the
+recurrent layers (LSTM / GRU / RNN and their cells: every gate product's operands rounded); shapes and dtypes are
 the same with autocast on and off; compiled modules run eagerly inside it. Where it has none: entering
 autocast raises the clear RuntimeError. The argument checks and the state rules run on every CPU.
 """
@@ -168,13 +169,15 @@ def test_conv_transpose2d_forward_and_backward_are_bf16_products(cin, cout, k, s
 
 @needs_bf16
 def test_conv1d_and_sequence_models_keep_shapes_and_dtypes():
-    """Conv1d runs in bf16; the recurrent layers run float32 under autocast for now (amp.py says so)."""
+    """Conv1d and the recurrent layers run in bf16: close to float32, not equal."""
     ne.manual_seed(2)
-    models = [(nn.Conv1d(6, 16, 5, padding=2), ne.randn(3, 6, 40), True),
-              (nn.LSTM(8, 16, num_layers=2, bidirectional=True, batch_first=True), ne.randn(3, 10, 8), False),
-              (nn.GRU(8, 16, batch_first=True), ne.randn(3, 10, 8), False),
-              (nn.RNN(8, 16), ne.randn(10, 3, 8), False)]
-    for model, x, in_bf16 in models:
+    models = [(nn.Conv1d(6, 16, 5, padding=2), ne.randn(3, 6, 40)),
+              (nn.LSTM(8, 16, num_layers=2, bidirectional=True, batch_first=True), ne.randn(3, 10, 8)),
+              (nn.GRU(8, 16, batch_first=True), ne.randn(3, 10, 8)),
+              (nn.RNN(8, 16), ne.randn(10, 3, 8)),
+              (nn.LSTMCell(8, 16), ne.randn(3, 8)),
+              (nn.GRUCell(8, 16), ne.randn(3, 8))]
+    for model, x in models:
         x.requires_grad_(True)
         out32 = model(x)
         with ne.autocast("bf16"):
@@ -182,10 +185,7 @@ def test_conv1d_and_sequence_models_keep_shapes_and_dtypes():
         o32 = out32[0] if isinstance(out32, tuple) else out32
         ob = outb[0] if isinstance(outb, tuple) else outb
         assert ob.shape == o32.shape and ob.dtype == o32.dtype
-        if in_bf16:
-            assert 0 < _rel(ob.data, o32.data) < 3e-2, type(model).__name__  # bf16 products: close, not equal
-        else:
-            assert np.array_equal(ob.data, o32.data), type(model).__name__
+        assert 0 < _rel(ob.data, o32.data) < 3e-2, type(model).__name__  # bf16 products: close, not equal
         ob.sum().backward()
         assert x.grad.shape == x.shape and all(p.grad is not None for p in model.parameters())
 
@@ -229,3 +229,145 @@ def test_training_under_autocast_learns_like_float32():
         with ne.no_grad(), ne.autocast("bf16", enabled=amp):
             accs.append(float((model(ne.tensor(xte)).data.argmax(1) == yte).mean()))
     assert accs[0] > 0.85 and abs(accs[0] - accs[1]) < 0.02, accs
+
+
+# ------------------------------------------------------------------------------------- recurrent layers
+_SEQ_SHAPES = [(5, 3, 7, 9), (6, 37, 20, 33)]  # (T, B, I, H): one row group; three (threads take row groups)
+
+
+def _seq_operands(mode, T, B, I, H, seed):
+    rng = np.random.default_rng(seed)
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[mode]
+
+    def f(*shape, scale=1.0):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    s = 1 / np.sqrt(H)
+    return dict(x=f(T, B, I), h0=f(B, H, scale=0.5), c0=f(B, H), w_ih=f(G * H, I, scale=s), w_hh=f(G * H, H, scale=s),
+                b=f(G * H, scale=0.1), b2=f(G * H, scale=0.1), dy=f(T, B, H), dh=f(B, H), dc=f(B, H))
+
+
+def _fwd(mode, o, reverse, bf16, x=None, h0=None, c0=None, w_ih=None, w_hh=None):
+    """One direction's forward kernel -> (y, saved...): the operands of ``o`` unless given."""
+    x, h0, c0 = (o["x"] if x is None else x), (o["h0"] if h0 is None else h0), (o["c0"] if c0 is None else c0)
+    w_ih, w_hh = (o["w_ih"] if w_ih is None else w_ih), (o["w_hh"] if w_hh is None else w_hh)
+    if mode == "rnn":
+        return _core.rnn_forward(x, h0, w_ih, w_hh, o["b"], "tanh", reverse, bf16=bf16)
+    if mode == "lstm":
+        return _core.lstm_forward(x, h0, c0, w_ih, w_hh, o["b"], reverse, bf16=bf16)
+    return _core.gru_forward(x, h0, w_ih, w_hh, o["b"], o["b2"], reverse, bf16=bf16)
+
+
+@needs_bf16
+@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("shape", _SEQ_SHAPES)
+def test_recurrent_kernels_run_bf16_gate_products(mode, reverse, shape):
+    """Forward: each step equals the float32 kernel's step on bf16-rounded x_t, h_{t-1} and weights (fed the bf16
+    run's own states, so a rounding tie cannot send the two apart). Backward: the float64 BPTT with every product
+    operand rounded, from the kernel's saved states; bias gradients are float32 sums."""
+    from reference import rnn as R
+
+    T, B, I, H = shape
+    o = _seq_operands(mode, T, B, I, H, seed=sum(shape) + reverse)
+    out = _fwd(mode, o, reverse, True)
+    y = out[0]
+    assert y.dtype == np.float32 and y.shape == (T, B, H)
+    wr, whr = bf16_round(o["w_ih"]), bf16_round(o["w_hh"])
+    order = range(T - 1, -1, -1) if reverse else range(T)
+    prev = None
+    for t in order:
+        hp = o["h0"] if prev is None else y[prev]
+        cp = o["c0"] if prev is None or mode != "lstm" else out[4][prev]
+        step = _fwd(mode, o, False, False, x=bf16_round(o["x"][t:t + 1]), h0=bf16_round(hp), c0=cp, w_ih=wr,
+                    w_hh=whr)
+        if mode == "gru":  # the blend (h - n) z + n takes the float32 h_{t-1}: compare the gates [r z n gh_n]
+            assert _rel(out[2][t], step[2][0]) < 1e-5, t
+        else:
+            assert _rel(y[t], step[0][0]) < 1e-5, t
+        if mode == "lstm":
+            assert _rel(out[4][t], step[4][0]) < 1e-5, t
+        prev = t
+    assert _rel(y, _fwd(mode, o, reverse, False)[0]) > 1e-4  # not the float32 result
+
+    a = (o["dy"], o["dh"])
+    if mode == "rnn":
+        got = _core.rnn_backward(*a, o["x"], o["h0"], o["w_ih"], o["w_hh"], o["b"], y, "tanh", reverse, bf16=True)
+        ref = lambda bf: R.rnn_backward(*a, o["x"], o["h0"], o["w_ih"], o["w_hh"], o["b"], y, "tanh", reverse,  # noqa: E731
+                                        bf16=bf)
+    elif mode == "lstm":
+        got = _core.lstm_backward(*a, o["dc"], o["x"], o["h0"], o["c0"], o["w_ih"], o["w_hh"], o["b"], y, out[3],
+                                  out[4], reverse, bf16=True)
+        ref = lambda bf: R.lstm_backward(*a, o["dc"], o["x"], o["h0"], o["c0"], o["w_ih"], o["w_hh"], o["b"],  # noqa: E731
+                                         reverse, bf16=bf, saved=(y, out[3], out[4]))
+    else:
+        got = _core.gru_backward(*a, o["x"], o["h0"], o["w_ih"], o["w_hh"], o["b"], o["b2"], y, out[2], reverse,
+                                 bf16=True)
+        ref = lambda bf: R.gru_backward(*a, o["x"], o["h0"], o["w_ih"], o["w_hh"], o["b"], o["b2"], reverse,  # noqa: E731
+                                        bf16=bf, saved=(y, out[2]))
+    want, want32 = ref(True), ref(False)
+    for k, (g, w, w32) in enumerate(zip(got, want, want32)):
+        assert g.dtype == np.float32 and g.shape == w.shape, k
+        assert _rel(g, w) < 1e-4, (k, _rel(g, w), _rel(g, w32))
+        if np.ndim(w) == 1:  # a bias gradient: float32 sums of float32 gate gradients
+            continue
+        assert _rel(g, w32) > 1e-4, k  # the other products really are bf16
+
+
+def _run_layer(model, x, h=None):
+    """forward + backward of a recurrent module (or cell) -> the output, the input gradient and the parameter
+    gradients, as arrays."""
+    model.zero_grad()
+    x = ne.tensor(x.data, requires_grad=True)
+    out = model(x) if h is None else model(x, h)
+    y = out[0] if isinstance(out, tuple) else out
+    g = np.random.default_rng(7).standard_normal(y.shape).astype(np.float32)
+    y.backward(ne.tensor(g))
+    return [y.data.copy(), x.grad.copy()] + [p.grad.copy() for p in model.parameters()]
+
+
+@needs_bf16
+def test_recurrent_modules_under_autocast_pass_bf16_and_stay_bit_identical_at_1_and_2_threads():
+    """The layers and cells hand autocast's decision to the kernels (a one-direction layer is exactly the kernel
+    calls with bf16=True, forward and backward); 2-layer bidirectional stacks give the same bits at 1 and 2 threads."""
+    ne.manual_seed(5)
+    lstm = nn.LSTM(12, 20)
+    x = ne.randn(7, 40, 12)
+    with ne.autocast("bf16"):
+        got = _run_layer(lstm, x)
+    p = [q.data for q in lstm.parameters()]
+    z = np.zeros((40, 20), np.float32)
+    y, _, _, gates, cs = _core.lstm_forward(x.data, z, z, p[0], p[1], p[2] + p[3], bf16=True)
+    assert np.array_equal(got[0], y)
+    dy = np.random.default_rng(7).standard_normal(y.shape).astype(np.float32)
+    dx, _, _, dwi, dwh, db = _core.lstm_backward(dy, z, z, x.data, z, z, p[0], p[1], p[2] + p[3], y, gates, cs,
+                                                 bf16=True)
+    assert np.array_equal(got[1], dx) and np.array_equal(got[2], dwi) and np.array_equal(got[3], dwh)
+    assert np.array_equal(got[4], db)
+    with ne.no_grad(), ne.autocast("bf16"):  # LSTMCell's streaming step (the kernel call without the tape)
+        cell = nn.LSTMCell(12, 20)
+        cell.load_state_dict({k.replace("_l0", ""): v for k, v in lstm.state_dict().items()})
+        h, c = cell(x[0])
+        assert np.array_equal(h.data, y[0])
+
+    models = [(nn.LSTM(12, 16, num_layers=2, bidirectional=True), ne.randn(9, 40, 12), None),
+              (nn.GRU(12, 16, num_layers=2, bidirectional=True), ne.randn(9, 40, 12), None),
+              (nn.RNN(12, 16, nonlinearity="relu", bidirectional=True), ne.randn(9, 5, 12), None),
+              (nn.RNNCell(12, 16), ne.randn(5, 12), ne.randn(5, 16)),
+              (nn.GRUCell(12, 16), ne.randn(5, 12), ne.randn(5, 16)),
+              (nn.LSTMCell(12, 16), ne.randn(5, 12), (ne.randn(5, 16), ne.randn(5, 16)))]
+    nt = _core.get_num_threads()
+    try:
+        for model, x, h in models:
+            runs = []
+            for threads in (1, 2):
+                _core.set_num_threads(threads)
+                with ne.autocast("bf16"):
+                    runs.append(_run_layer(model, x, h))
+            f32 = _run_layer(model, x, h)
+            name = type(model).__name__
+            assert all(np.array_equal(a, b) for a, b in zip(*runs)), name
+            assert all(a.dtype == np.float32 for a in runs[0]), name
+            assert 0 < _rel(runs[0][0], f32[0]) < 3e-2, name
+    finally:
+        _core.set_num_threads(nt)

@@ -283,6 +283,9 @@ BINDING_CALLS = {
     "lstm_forward": "_core.lstm_forward(M((3, 2, 4)), M((2, 5)), M((2, 5)), M((20, 4)), M((20, 5)), M((20,)))",
     "lstm_backward": "_core.lstm_backward(M((3, 2, 5)), M((2, 5)), M((2, 5)), M((3, 2, 4)), M((2, 5)), M((2, 5)),"
                      " M((20, 4)), M((20, 5)), M((20,)), M((3, 2, 5)), M((3, 2, 20)), M((3, 2, 5)))",
+    "lstm_bf16": "_core.lstm_backward(M((3, 2, 5)), M((2, 5)), M((2, 5)), M((3, 2, 4)), M((2, 5)), M((2, 5)),"
+                 " M((20, 4)), M((20, 5)), M((20,)), M((3, 2, 5)), M((3, 2, 20)), M((3, 2, 5)),"
+                 " bf16=_core.bf16_unavailable_reason() == '')",  # (float32 where the CPU has no bf16)
     "gru_forward": "_core.gru_forward(M((3, 2, 4)), M((2, 5)), M((15, 4)), M((15, 5)), M((15,)), M((15,)))",
     "gru_backward": "_core.gru_backward(M((3, 2, 5)), M((2, 5)), M((3, 2, 4)), M((2, 5)), M((15, 4)), M((15, 5)),"
                     " M((15,)), M((15,)), M((3, 2, 5)), M((3, 2, 20)))",

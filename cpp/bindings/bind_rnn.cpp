@@ -131,11 +131,12 @@ NNE_BIND_FAMILY(rnn) {
       "rnn_forward",
       [](const py::object& xo, const py::object& h0o, const py::object& wio, const py::object& who,
          const py::object& bo, const std::string& nonlinearity, bool reverse, bool reference, const py::object& out,
-         int64_t out_col) {
+         int64_t out_col, bool bf16) {
+        check_bf16(bf16, reference);
         const Seq q = check_seq(xo, wio, who, bo, 1);
         auto h0 = state(h0o, "h0", q);
         YCols y = y_cols(out, "out", out_col, q, true);
-        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse, y.W};
+        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse, y.W, bf16};
         auto hn = empty<float>(dims({q.B, q.H}));
         float *py = y.ptr(), *phn = hn.mutable_data();
         {
@@ -153,21 +154,23 @@ NNE_BIND_FAMILY(rnn) {
       },
       py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("bias") = py::none(),
       py::arg("nonlinearity") = "tanh", py::arg("reverse") = false, py::arg("reference") = false,
-      py::arg("out") = py::none(), py::arg("out_col") = 0,
+      py::arg("out") = py::none(), py::arg("out_col") = 0, py::arg("bf16") = false,
       "Elman RNN over a sequence: x (T, B, I), h0 (B, H) -> (y (T, B, H), h_n (B, H)); bias = b_ih + b_hh. "
-      "With out (T, B, W), y is written to out[:, :, out_col:out_col+H] and out is returned as y.");
+      "With out (T, B, W), y is written to out[:, :, out_col:out_col+H] and out is returned as y. "
+      "bf16=True: the gate products in bf16 with float32 sums (autocast; see bf16_unavailable_reason()).");
 
   m.def(
       "rnn_backward",
       [](const py::object& dyo, const py::object& dhno, const py::object& xo, const py::object& h0o,
          const py::object& wio, const py::object& who, const py::object& bo, const py::object& yo,
-         const std::string& nonlinearity, bool reverse, bool reference, int64_t y_col) {
+         const std::string& nonlinearity, bool reverse, bool reference, int64_t y_col, bool bf16) {
+        check_bf16(bf16, reference);
         const Seq q = check_seq(xo, wio, who, bo, 1);
         auto h0 = state(h0o, "h0", q);
         auto dhn = state(dhno, "dh_n", q);
         const YCols y = y_cols(yo, "y", y_col, q, false);
         auto dy = same(dyo, "dy", {q.T, q.B, y.W});
-        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse, y.W};
+        nne::RnnShape s{q.T, q.B, q.I, q.H, act_code(nonlinearity), reverse, y.W, bf16};
         auto dx = empty<float>(dims({q.T, q.B, q.I}));
         auto dh0 = empty<float>(dims({q.B, q.H}));
         auto dwi = empty<float>(dims({q.H, q.I}));
@@ -196,20 +199,22 @@ NNE_BIND_FAMILY(rnn) {
       },
       py::arg("dy"), py::arg("dh_n"), py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"),
       py::arg("bias"), py::arg("y"), py::arg("nonlinearity") = "tanh", py::arg("reverse") = false,
-      py::arg("reference") = false, py::arg("y_col") = 0,
+      py::arg("reference") = false, py::arg("y_col") = 0, py::arg("bf16") = false,
       "BPTT of rnn_forward -> (dx, dh0, dw_ih, dw_hh, db or None); db is the gradient of b_ih and of b_hh. "
-      "y and dy may be (T, B, W) arrays whose columns y_col .. y_col+H belong to this direction.");
+      "y and dy may be (T, B, W) arrays whose columns y_col .. y_col+H belong to this direction. "
+      "bf16=True: the products in bf16 with float32 sums, as the forward's.");
 
   m.def(
       "lstm_forward",
       [](const py::object& xo, const py::object& h0o, const py::object& c0o, const py::object& wio,
          const py::object& who, const py::object& bo, bool reverse, bool train, bool reference, const py::object& out,
-         int64_t out_col) {
+         int64_t out_col, bool bf16) {
+        check_bf16(bf16, reference);
         const Seq q = check_seq(xo, wio, who, bo, 4);
         auto h0 = state(h0o, "h0", q);
         auto c0 = state(c0o, "c0", q);
         YCols y = y_cols(out, "out", out_col, q, true);
-        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse, y.W};
+        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse, y.W, bf16};
         auto hn = empty<float>(dims({q.B, q.H}));
         auto cn = empty<float>(dims({q.B, q.H}));
         py::object gso = py::none(), cso = py::none();
@@ -238,17 +243,19 @@ NNE_BIND_FAMILY(rnn) {
       },
       py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("bias") = py::none(),
       py::arg("reverse") = false, py::arg("train") = true, py::arg("reference") = false, py::arg("out") = py::none(),
-      py::arg("out_col") = 0,
+      py::arg("out_col") = 0, py::arg("bf16") = false,
       "LSTM over a sequence (gates i, f, g, o): -> (y, h_n, c_n, gates, cs); gates/cs are the workspace for "
       "lstm_backward (None unless train). With out (T, B, W), y goes to out[:, :, out_col:out_col+H] and out is "
-      "returned as y.");
+      "returned as y. "
+      "bf16=True: the gate products in bf16 with float32 sums (autocast; see bf16_unavailable_reason()).");
 
   m.def(
       "lstm_backward",
       [](const py::object& dyo, const py::object& dhno, const py::object& dcno, const py::object& xo,
          const py::object& h0o, const py::object& c0o, const py::object& wio, const py::object& who,
          const py::object& bo, const py::object& yo, const py::object& go, const py::object& cso, bool reverse,
-         bool reference, int64_t y_col) {
+         bool reference, int64_t y_col, bool bf16) {
+        check_bf16(bf16, reference);
         const Seq q = check_seq(xo, wio, who, bo, 4);
         auto h0 = state(h0o, "h0", q);
         auto c0 = state(c0o, "c0", q);
@@ -258,7 +265,7 @@ NNE_BIND_FAMILY(rnn) {
         auto dy = same(dyo, "dy", {q.T, q.B, y.W});
         auto gates = same(go, "gates", {q.T, q.B, 4 * q.H});
         auto cs = same(cso, "cs", {q.T, q.B, q.H});
-        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse, y.W};
+        nne::LstmShape s{q.T, q.B, q.I, q.H, reverse, y.W, bf16};
         const int64_t GH = 4 * q.H;
         auto dx = empty<float>(dims({q.T, q.B, q.I}));
         auto dh0 = empty<float>(dims({q.B, q.H}));
@@ -290,22 +297,24 @@ NNE_BIND_FAMILY(rnn) {
       },
       py::arg("dy"), py::arg("dh_n"), py::arg("dc_n"), py::arg("x"), py::arg("h0"), py::arg("c0"), py::arg("w_ih"),
       py::arg("w_hh"), py::arg("bias"), py::arg("y"), py::arg("gates"), py::arg("cs"), py::arg("reverse") = false,
-      py::arg("reference") = false, py::arg("y_col") = 0,
+      py::arg("reference") = false, py::arg("y_col") = 0, py::arg("bf16") = false,
       "BPTT of lstm_forward -> (dx, dh0, dc0, dw_ih, dw_hh, db or None); y and dy may be (T, B, W) arrays whose "
-      "columns y_col .. y_col+H belong to this direction.");
+      "columns y_col .. y_col+H belong to this direction. "
+      "bf16=True: the products in bf16 with float32 sums, as the forward's.");
 
   m.def(
       "gru_forward",
       [](const py::object& xo, const py::object& h0o, const py::object& wio, const py::object& who,
          const py::object& bio, const py::object& bho, bool reverse, bool train, bool reference, const py::object& out,
-         int64_t out_col) {
+         int64_t out_col, bool bf16) {
+        check_bf16(bf16, reference);
         const Seq q = check_seq(xo, wio, who, bio, 3, "b_ih");
         py::array_t<float> b_hh;
         bool has_hh = false;
         opt_bias(bho, "b_hh", 3 * q.H, b_hh, has_hh);
         auto h0 = state(h0o, "h0", q);
         YCols y = y_cols(out, "out", out_col, q, true);
-        nne::GruShape s{q.T, q.B, q.I, q.H, reverse, y.W};
+        nne::GruShape s{q.T, q.B, q.I, q.H, reverse, y.W, bf16};
         const nne::GruWeights w{q.w_ih.data(), q.w_hh.data(), q.has_bias ? q.bias.data() : nullptr,
                                 has_hh ? b_hh.data() : nullptr};
         auto hn = empty<float>(dims({q.B, q.H}));
@@ -332,16 +341,18 @@ NNE_BIND_FAMILY(rnn) {
       },
       py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("b_ih") = py::none(),
       py::arg("b_hh") = py::none(), py::arg("reverse") = false, py::arg("train") = true, py::arg("reference") = false,
-      py::arg("out") = py::none(), py::arg("out_col") = 0,
+      py::arg("out") = py::none(), py::arg("out_col") = 0, py::arg("bf16") = false,
       "GRU over a sequence (gates r, z, n; b_hn inside the reset product): -> (y, h_n, gates); gates (T, B, 4H) "
       "is the workspace for gru_backward (None unless train). With out (T, B, W), y goes to "
-      "out[:, :, out_col:out_col+H] and out is returned as y.");
+      "out[:, :, out_col:out_col+H] and out is returned as y. "
+      "bf16=True: the gate products in bf16 with float32 sums (autocast; see bf16_unavailable_reason()).");
 
   m.def(
       "gru_backward",
       [](const py::object& dyo, const py::object& dhno, const py::object& xo, const py::object& h0o,
          const py::object& wio, const py::object& who, const py::object& bio, const py::object& bho,
-         const py::object& yo, const py::object& go, bool reverse, bool reference, int64_t y_col) {
+         const py::object& yo, const py::object& go, bool reverse, bool reference, int64_t y_col, bool bf16) {
+        check_bf16(bf16, reference);
         const Seq q = check_seq(xo, wio, who, bio, 3, "b_ih");
         py::array_t<float> b_hh;
         bool has_hh = false;
@@ -351,7 +362,7 @@ NNE_BIND_FAMILY(rnn) {
         const YCols y = y_cols(yo, "y", y_col, q, false);
         auto dy = same(dyo, "dy", {q.T, q.B, y.W});
         auto gates = same(go, "gates", {q.T, q.B, 4 * q.H});
-        nne::GruShape s{q.T, q.B, q.I, q.H, reverse, y.W};
+        nne::GruShape s{q.T, q.B, q.I, q.H, reverse, y.W, bf16};
         const nne::GruWeights w{q.w_ih.data(), q.w_hh.data(), q.has_bias ? q.bias.data() : nullptr,
                                 has_hh ? b_hh.data() : nullptr};
         const int64_t GH = 3 * q.H;
@@ -390,9 +401,10 @@ NNE_BIND_FAMILY(rnn) {
       },
       py::arg("dy"), py::arg("dh_n"), py::arg("x"), py::arg("h0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("b_ih"),
       py::arg("b_hh"), py::arg("y"), py::arg("gates"), py::arg("reverse") = false, py::arg("reference") = false,
-      py::arg("y_col") = 0,
+      py::arg("y_col") = 0, py::arg("bf16") = false,
       "BPTT of gru_forward -> (dx, dh0, dw_ih, dw_hh, db_ih or None, db_hh or None); y and dy may be (T, B, W) "
-      "arrays whose columns y_col .. y_col+H belong to this direction.");
+      "arrays whose columns y_col .. y_col+H belong to this direction. "
+      "bf16=True: the products in bf16 with float32 sums, as the forward's.");
 
   m.def(
       "vmath",

@@ -23,15 +23,16 @@ void gru_forward_impl(float* y, float* h_n, float* gates, const float* x, const 
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 3 * H, ldy = y_stride(s);
   // gi = x @ w_ih^T + b_ih for every step, into the workspace's first 3H columns (the step epilogue
   // overwrites them in place with r, z, n) or, for inference, a scratch buffer.
-  static thread_local ScratchBuf wt_buf, gi_buf;
+  static thread_local ScratchBuf wt_buf, gi_buf, hb_buf;
   static thread_local PackCache pack_cache;
   const int64_t ldg = gates ? 4 * H : N;
   float* gi = gates ? gates : gi_buf.get(static_cast<size_t>(T * B * N));
   float* wt = wt_buf.get(static_cast<size_t>(I * N));
   for (int64_t j = 0; j < N; ++j)
     for (int64_t k = 0; k < I; ++k) wt[k * N + j] = w.w_ih[j * I + k];
-  gemm_call(false, false, T * B, N, I, x, I, wt, N, 0.f, gi, ldg, w.b_ih);
-  const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 3);
+  gemm_call(false, false, T * B, N, I, x, I, wt, N, 0.f, gi, ldg, w.b_ih, s.bf16);
+  const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 3, s.bf16);
+  float* hb = s.bf16 ? hb_buf.get(static_cast<size_t>(B * H)) : nullptr;  // bf16: a step's rounded h_{t-1}
   const bool h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * N * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
@@ -60,7 +61,7 @@ void gru_forward_impl(float* y, float* h_n, float* gates, const float* x, const 
       }
       vstore_n(yt + b * ldy + j0, vfma(vsub(h, nn), z, nn), n);
     };
-    const StepIn hp{st == 0 && h0_zero ? nullptr : hprev, ldh, H};
+    const StepIn hp = step_operand(st == 0 && h0_zero ? nullptr : hprev, ldh, H, s.bf16, hb, r0, r1);
     recurrent_step<kMrFwd, 3>(r0, r1, nblocks(H), {}, hp, wp, init, epi);
   });
   const int64_t tl = s.reverse ? 0 : T - 1;
@@ -96,16 +97,17 @@ void gru_backward_impl(GruGrads g, float* dG, const float* dy, const float* dh_n
   // The recurrent product pairs w_hh with dG's first 3H columns [a_r a_z gh_n]; w_ih pairs with
   // [a_r a_z a_n], so dx is computed after the sweep.
   bptt_sweep<kMrBwd, kNvBwd>(nullptr, g.dh0, dG, G4, RnnWeights{nullptr, w.w_hh, nullptr}, T, B, 0, H, 3, s.reverse,
-                             gate_epi);
+                             s.bf16, gate_epi);
   for (int64_t i = 0; i < BH; ++i) g.dh0[i] += carry[i];
   const int64_t H2 = 2 * H;
-  gemm_call(false, false, TB, I, H2, dG, G4, w.w_ih, I, 0.f, g.dx, I);
-  gemm_call(false, false, TB, I, H, dG + 3 * H, G4, w.w_ih + H2 * I, I, 1.f, g.dx, I);
-  gemm_call(true, false, H2, I, TB, dG, G4, sv.x, I, 0.f, g.dw_ih, I);
-  gemm_call(true, false, H, I, TB, dG + 3 * H, G4, sv.x, I, 0.f, g.dw_ih + H2 * I, I);
+  const bool bf = s.bf16;
+  gemm_call(false, false, TB, I, H2, dG, G4, w.w_ih, I, 0.f, g.dx, I, nullptr, bf);
+  gemm_call(false, false, TB, I, H, dG + 3 * H, G4, w.w_ih + H2 * I, I, 1.f, g.dx, I, nullptr, bf);
+  gemm_call(true, false, H2, I, TB, dG, G4, sv.x, I, 0.f, g.dw_ih, I, nullptr, bf);
+  gemm_call(true, false, H, I, TB, dG + 3 * H, G4, sv.x, I, 0.f, g.dw_ih + H2 * I, I, nullptr, bf);
   float* hprev = hp_buf.get(static_cast<size_t>(TB * H));
   gather_xh(hprev, nullptr, sv.h0, sv.y, ldy, T, B, 0, H, s.reverse);
-  gemm_call(true, false, N, H, TB, dG, G4, hprev, H, 0.f, g.dw_hh, H);
+  gemm_call(true, false, N, H, TB, dG, G4, hprev, H, 0.f, g.dw_hh, H, nullptr, bf);
   if (g.db_ih || g.db_hh) {
     float* db = db_buf.get(static_cast<size_t>(G4));
     column_sums(db, dG, TB, G4);

@@ -29,6 +29,7 @@ struct GruShape {
   int64_t T = 0, B = 0, I = 0, H = 0;
   bool reverse = false;
   int64_t ldy = 0;  // row stride of y and dy (0: H), as RnnShape::ldy
+  bool bf16 = false;  // gate products in bf16 with float32 sums, as RnnShape::bf16
 };
 
 struct GruWeights {

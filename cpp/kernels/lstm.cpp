@@ -22,7 +22,17 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
                        const float* c0, RnnWeights w, const LstmShape& s) {
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H, ldy = y_stride(s);
   static thread_local PackCache pack_cache;
-  const float* wp = pack_forward_cached(pack_cache, w.w_ih, I, w.w_hh, H, 4);
+  static thread_local ScratchBuf gx_buf, hb_buf;
+  // float32: x_t w_ih^T is part of each step's fused product (packed [w_ih | w_hh]). bf16: the input
+  // projections of the whole sequence (+ bias) are one bf16 GEMM into gx, which the steps start from.
+  float* gx = nullptr;
+  float* hb = nullptr;
+  if (s.bf16) {
+    gx = gx_buf.get(static_cast<size_t>(T * B * N));
+    hb = hb_buf.get(static_cast<size_t>(BH));
+    gemm_call(false, true, T * B, N, I, x, I, w.w_ih, I, 0.f, gx, N, w.bias, true);
+  }
+  const float* wp = pack_forward_cached(pack_cache, s.bf16 ? nullptr : w.w_ih, s.bf16 ? 0 : I, w.w_hh, H, 4, s.bf16);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);
   const bool h0_zero = all_zero(h0, BH);
   run_steps(T, B, 2 * N * (I + H), [&](int64_t st, int64_t r0, int64_t r1) {
@@ -32,10 +42,14 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
     float* ccur = cs ? cs + t * BH : c_n;
     float* gt = gates ? gates + t * B * N : nullptr;
     float* yt = y + t * B * ldy;
-    auto init = [&](int64_t, int64_t jb, VecF* acc) {
+    auto init = [&](int64_t b, int64_t jb, VecF* acc) {
       const int64_t j0 = jb * L;
       const int n = static_cast<int>(std::min<int64_t>(L, H - j0));
-      for (int g = 0; g < 4; ++g) acc[g] = w.bias ? vload_n(w.bias + g * H + j0, n) : vzero();
+      if (gx) {
+        for (int g = 0; g < 4; ++g) acc[g] = vload_n(gx + (t * B + b) * N + g * H + j0, n);
+      } else {
+        for (int g = 0; g < 4; ++g) acc[g] = w.bias ? vload_n(w.bias + g * H + j0, n) : vzero();
+      }
     };
     auto epi = [&](int64_t b, int64_t jb, VecF* acc) {
       const int64_t j0 = jb * L;
@@ -53,7 +67,9 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
       vstore_n(ccur + b * H + j0, c, n);
       vstore_n(yt + b * ldy + j0, vmul(o, vtanh_fast(c)), n);
     };
-    recurrent_step<kMrFwd, 4>(r0, r1, nblocks(H), {x + t * B * I, I, I}, {hprev, st == 0 ? H : ldy, H}, wp, init, epi);
+    const StepIn xp = gx ? StepIn{} : StepIn{x + t * B * I, I, I};
+    recurrent_step<kMrFwd, 4>(r0, r1, nblocks(H), xp, step_operand(hprev, st == 0 ? H : ldy, H, s.bf16, hb, r0, r1),
+                              wp, init, epi);
   });
   const int64_t tl = s.reverse ? 0 : T - 1;
   for (int64_t b = 0; b < B; ++b) std::memcpy(h_n + b * H, y + (tl * B + b) * ldy, sizeof(float) * H);
@@ -84,7 +100,7 @@ void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, cons
     vstore_n(q + 2 * H, vmul(vmul(dc, i), vsub(one, vmul(gg, gg))), n);
     vstore_n(q + 3 * H, vmul(vmul(dh, tc), vmul(o, vsub(one, o))), n);
   };
-  backward_sweep<kMrBwd, kNvBwd>(g, dG, sv.x, sv.h0, sv.y, ldy, w, T, B, I, H, 4, s.reverse, gate_epi);
+  backward_sweep<kMrBwd, kNvBwd>(g, dG, sv.x, sv.h0, sv.y, ldy, w, T, B, I, H, 4, s.reverse, s.bf16, gate_epi);
 }
 
 }  // namespace

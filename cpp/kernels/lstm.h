@@ -12,6 +12,8 @@
 // projection buffer goes through memory; with batch-row groups on threads for the whole sequence).
 // Backward: per step dgates_{t+1} [w_hh | w_ih] gives the recurrent part of dh_t (fused with the gate
 // derivatives) and dx_{t+1}; then [dw_ih | dw_hh] (summed over time steps) is one GEMM, db column sums.
+// bf16 (autocast): the input projections of the whole sequence are one bf16 GEMM the steps start from, the
+// steps' products take bf16-rounded operands (rnn_impl.h).
 // Reference: Hochreiter & Schmidhuber (1997); PyTorch's nn.LSTM documentation for the layout.
 #pragma once
 
@@ -26,6 +28,7 @@ struct LstmShape {
   int64_t T = 0, B = 0, I = 0, H = 0;
   bool reverse = false;
   int64_t ldy = 0;  // row stride of y and dy (0: H), as RnnShape::ldy
+  bool bf16 = false;  // gate products in bf16 with float32 sums, as RnnShape::bf16
 };
 
 // What forward saved (and backward reads).

@@ -22,9 +22,11 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
   float* wt = wt_buf.get(static_cast<size_t>(I * H));
   for (int64_t j = 0; j < H; ++j)
     for (int64_t k = 0; k < I; ++k) wt[k * H + j] = w.w_ih[j * I + k];
-  gemm_call(false, false, T * B, H, I, x, I, wt, H, 0.f, y, ldy, w.bias);
+  gemm_call(false, false, T * B, H, I, x, I, wt, H, 0.f, y, ldy, w.bias, s.bf16);
   static thread_local PackCache pack_cache;
-  const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 1);
+  static thread_local ScratchBuf hb_buf;  // bf16: the rounded h_{t-1} rows of a step
+  const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 1, s.bf16);
+  float* hb = s.bf16 ? hb_buf.get(static_cast<size_t>(B * H)) : nullptr;
   const bool relu = s.act == kRnnRelu, h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * H * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
@@ -36,7 +38,8 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
       const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
       vstore_n(yt + b * ldy + jb * L, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
     };
-    const StepIn hp{st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy, st == 0 ? H : ldy, H};
+    const StepIn hp =
+        step_operand(st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy, st == 0 ? H : ldy, H, s.bf16, hb, r0, r1);
     recurrent_step<kMr, 1>(r0, r1, nblocks(H), {}, hp, wp, init, epi);
   });
   const int64_t tl = s.reverse ? 0 : T - 1;
@@ -54,7 +57,7 @@ void rnn_backward_impl(RnnGrads g, float* dpre, const float* dy, const float* dh
     const VecF h = vload_n(y + qy, n);
     vstore_n(dpre + q, relu ? vselect_gt(h, vzero(), d, vzero()) : vmul(d, vsub(vset1(1.f), vmul(h, h))), n);
   };
-  backward_sweep<kMrBwd, kNvBwd>(g, dpre, x, h0, y, ldy, w, T, B, I, H, 1, s.reverse, gate_epi);
+  backward_sweep<kMrBwd, kNvBwd>(g, dpre, x, h0, y, ldy, w, T, B, I, H, 1, s.reverse, s.bf16, gate_epi);
 }
 
 void vmath_impl(float* out, const float* in, int64_t n, int kind) {

@@ -26,6 +26,7 @@ struct RnnShape {
   int act = kRnnTanh;
   bool reverse = false;
   int64_t ldy = 0;  // row stride of y and dy (0: H); > H lets both directions share one (T, B, 2H) array
+  bool bf16 = false;  // gate products in bf16 with float32 sums (autocast; see rnn_impl.h)
 };
 
 // Row stride of y / dy.

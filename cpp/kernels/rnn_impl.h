@@ -8,6 +8,14 @@
 // or their derivatives). Batch rows are independent, so threads take whole row groups for the whole
 // sequence (run_steps), or, with one row group, split a step over column blocks; every element is
 // computed by the same instruction sequence at any thread count (bit-identical results).
+//
+// bf16 compute (the shapes' `bf16`, autocast): every product's operands are rounded to bf16 (round to
+// nearest even, as float32 values) and summed in float32. Whole-sequence products (input projections,
+// weight gradients, the GRU's dx) are GemmArgs::bf16 GEMMs; the per-step products run the same register
+// tiles on bf16-valued operands: weights rounded once when packed, the step's operand rows (h_{t-1}
+// forward, dG backward) rounded into a (B, K) buffer before the step (a product of two bf16 is exact in
+// float32, so each FMA adds it with the one rounding of vdpbf16ps's adds). States, gates, the gradients
+// the steps carry and the bias sums stay float32.
 #pragma once
 
 #include <algorithm>
@@ -51,6 +59,35 @@ inline bool all_zero(const float* p, int64_t n) {
   return true;
 }
 
+// p[0..n) rounded to bf16 in place, as float32 values (gemm_bf16.h's float_to_bf16_bits: ties to even, NaN quieted).
+inline void round_bf16(float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, p + i, 4);
+    const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u, q = (u | 0x400000u) & 0xffff0000u;
+    u = (u & 0x7fffffffu) > 0x7f800000u ? q : r;
+    std::memcpy(p + i, &u, 4);
+  }
+}
+
+// One operand of a step's product: rows of `a` (lda apart) times K packed rows; a == null skips it
+// (a zero previous state / incoming gradient) but its K packed rows are still skipped over.
+struct StepIn {
+  const float* a = nullptr;
+  int64_t lda = 0, K = 0;
+};
+
+// The operand {a, lda, K} of rows [r0, r1) of a step: as given, or with bf16 its rows rounded into buf
+// (a (B, K) array indexed by the absolute row, as the kernels index operands).
+inline StepIn step_operand(const float* a, int64_t lda, int64_t K, bool bf16, float* buf, int64_t r0, int64_t r1) {
+  if (!bf16 || !a) return {a, lda, K};
+  for (int64_t r = r0; r < r1; ++r) {
+    std::memcpy(buf + r * K, a + r * lda, sizeof(float) * K);
+    round_bf16(buf + r * K, K);
+  }
+  return {buf, K, K};
+}
+
 // Forward packing of [w_ih | w_hh] ((G*H, I) and (G*H, H); w_ih may be null with I = 0) per block of L
 // hidden units with all G gates side by side: dst[jb][k][g][l] = w_ih[g*H + jb*L + l][k] for k < I,
 // then w_hh[g*H + jb*L + l][k - I] (zero past H). Size nblocks*L*G*(I+H).
@@ -92,27 +129,32 @@ struct PackCache {
   ScratchBuf packed, src;
   int64_t I = -1, H = -1;
   int G = 0;
+  bool bf16 = false;
   bool valid = false;
 };
 
+// With bf16 the packed weights are rounded to bf16 (the key includes the flag).
 inline const float* pack_forward_cached(PackCache& c, const float* w_ih, int64_t I, const float* w_hh, int64_t H,
-                                        int G) {
+                                        int G, bool bf16 = false) {
   const size_t nih = static_cast<size_t>(G * H * I), nhh = static_cast<size_t>(G * H * H);
-  float* wp = c.packed.get(static_cast<size_t>(nblocks(H) * L * G * (I + H)));
+  const int64_t np = nblocks(H) * L * G * (I + H);
+  float* wp = c.packed.get(static_cast<size_t>(np));
   if (nih + nhh > kPackCacheMax) {
     c.valid = false;
     pack_forward(wp, w_ih, I, w_hh, H, G);
+    if (bf16) round_bf16(wp, np);
     return wp;
   }
-  const bool same_shape = c.valid && c.I == I && c.H == H && c.G == G;
+  const bool same_shape = c.valid && c.I == I && c.H == H && c.G == G && c.bf16 == bf16;
   float* src = c.src.get(nih + nhh);  // same size as before when same_shape: contents kept
   if (same_shape && (nih == 0 || std::memcmp(src, w_ih, nih * sizeof(float)) == 0) &&
       std::memcmp(src + nih, w_hh, nhh * sizeof(float)) == 0)
     return wp;
   pack_forward(wp, w_ih, I, w_hh, H, G);
+  if (bf16) round_bf16(wp, np);
   if (nih) std::memcpy(src, w_ih, nih * sizeof(float));
   std::memcpy(src + nih, w_hh, nhh * sizeof(float));
-  c.I = I, c.H = H, c.G = G, c.valid = true;
+  c.I = I, c.H = H, c.G = G, c.bf16 = bf16, c.valid = true;
   return wp;
 }
 
@@ -176,13 +218,6 @@ inline void mm_acc(VecF (&acc)[MR][NV], int64_t K, const float* __restrict a, in
       acc[i][v] = r;
     }
 }
-
-// One operand of a step's product: rows of `a` (lda apart) times K packed rows; a == null skips it
-// (a zero previous state / incoming gradient) but its K packed rows are still skipped over.
-struct StepIn {
-  const float* a = nullptr;
-  int64_t lda = 0, K = 0;
-};
 
 // acc[0..M) += op.a rows b.. @ packed rows [k0, k1) of bj (operand rows start at packed row `off`).
 template <int M, int NV>
@@ -278,7 +313,8 @@ inline void column_sums(float* db, const float* d, int64_t rows, int64_t N) {
 }
 
 inline void gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                      const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* bias_col = nullptr) {
+                      const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const float* bias_col = nullptr,
+                      bool bf16 = false) {
   GemmArgs g;
   g.trans_a = ta;
   g.trans_b = tb;
@@ -293,6 +329,7 @@ inline void gemm_call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const f
   g.C = C;
   g.ldc = ldc;
   g.bias_col = bias_col;
+  g.bf16 = bf16;
   sgemm(g);
 }
 
@@ -317,13 +354,13 @@ inline void gather_xh(float* xh, const float* x, const float* h0, const float* y
 // Weight gradients from the pre-activation gradients dG (T, B, N = G*H): [dw_ih | dw_hh] =
 // dG^T [x | h_prev] as one GEMM over all T*B rows, db = column sums of dG.
 inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, const float* h0, const float* y,
-                         int64_t ldy, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse) {
+                         int64_t ldy, int64_t T, int64_t B, int64_t I, int64_t H, int G, bool reverse, bool bf16) {
   const int64_t N = G * H, TB = T * B, K = I + H;
   static thread_local ScratchBuf xh_buf, dw_buf;
   float* xh = xh_buf.get(static_cast<size_t>(TB * K));
   float* dw = dw_buf.get(static_cast<size_t>(N * K));
   gather_xh(xh, x, h0, y, ldy, T, B, I, H, reverse);
-  gemm_call(true, false, N, K, TB, dG, N, xh, K, 0.f, dw, K);
+  gemm_call(true, false, N, K, TB, dG, N, xh, K, 0.f, dw, K, nullptr, bf16);
   for (int64_t r = 0; r < N; ++r) {
     std::memcpy(g.dw_ih + r * I, dw + r * K, sizeof(float) * I);
     std::memcpy(g.dw_hh + r * H, dw + r * K + I, sizeof(float) * H);
@@ -340,14 +377,17 @@ inline void weight_grads(const RnnGrads& g, const float* dG, const float* x, con
 // gradient pairs w_ih with other columns of dG, computes dx afterwards).
 //   gate_epi(b, t, last, j0, n, rec): rec = the recurrent part of dh_t for hidden units j0..j0+n (the
 //   epilogue adds dy_t, and dh_n when `last`, the first step processed) -> writes dG_t.
+// With bf16 the packed weights and the dG rows of each product are rounded to bf16 (dG itself stays float32).
 template <int MR, int NV, class GateEpi>
 inline void bptt_sweep(float* dx, float* dh0, const float* dG, int64_t ldg, const RnnWeights& w, int64_t T,
-                       int64_t B, int64_t I, int64_t H, int G, bool reverse, const GateEpi& gate_epi) {
+                       int64_t B, int64_t I, int64_t H, int G, bool reverse, bool bf16, const GateEpi& gate_epi) {
   const int64_t N = G * H, CB = NV * L, nbh = (H + CB - 1) / CB, nbi = (I + CB - 1) / CB;
-  static thread_local ScratchBuf packed;
+  static thread_local ScratchBuf packed, rounded;
   float* wb = packed.get(static_cast<size_t>((nbh + nbi) * N * CB));
   pack_cols(wb, w.w_hh, N, H, NV);
   if (I > 0) pack_cols(wb + nbh * N * CB, w.w_ih, N, I, NV);
+  float* dgb = bf16 ? rounded.get(static_cast<size_t>(B * N)) : nullptr;
+  if (bf16) round_bf16(wb, (nbh + nbi) * N * CB);
   run_steps(T + 1, B, 2 * N * (H + I), [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = reverse ? st : T - 1 - st;          // (st == T: the extra pass)
     const int64_t tp = st == 0 ? -1 : (reverse ? st - 1 : T - st);  // time processed before, or none
@@ -373,7 +413,8 @@ inline void bptt_sweep(float* dx, float* dh0, const float* dG, int64_t ldg, cons
         }
       }
     };
-    recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, {dgp, ldg, N}, wb, init, epi);
+    recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, step_operand(dgp, ldg, N, bf16, dgb, r0, r1), wb,
+                           init, epi);
   });
 }
 
@@ -381,9 +422,9 @@ inline void bptt_sweep(float* dx, float* dh0, const float* dG, int64_t ldg, cons
 template <int MR, int NV, class GateEpi>
 inline void backward_sweep(const RnnGrads& g, float* dG, const float* x, const float* h0, const float* y,
                            int64_t ldy, const RnnWeights& w, int64_t T, int64_t B, int64_t I, int64_t H, int G,
-                           bool reverse, const GateEpi& gate_epi) {
-  bptt_sweep<MR, NV>(g.dx, g.dh0, dG, G * H, w, T, B, I, H, G, reverse, gate_epi);
-  weight_grads(g, dG, x, h0, y, ldy, T, B, I, H, G, reverse);
+                           bool reverse, bool bf16, const GateEpi& gate_epi) {
+  bptt_sweep<MR, NV>(g.dx, g.dh0, dG, G * H, w, T, B, I, H, G, reverse, bf16, gate_epi);
+  weight_grads(g, dG, x, h0, y, ldy, T, B, I, H, G, reverse, bf16);
 }
 
 }  // namespace rec

@@ -3,7 +3,9 @@
 ``rnn_sequence`` / ``lstm_sequence`` / ``gru_sequence`` run one direction of one layer over a whole
 (T, B, I) sequence (the time loop is in C++); ``rnn`` / ``lstm`` / ``gru`` stack layers of one or two
 directions (both writing one (T, B, 2H) output) with PyTorch's flat parameter list, as ``nn.RNN`` /
-``nn.LSTM`` / ``nn.GRU`` use them.
+``nn.LSTM`` / ``nn.GRU`` use them. Under ``autocast("bf16")`` a layer's gate products (input projections,
+recurrent products, their gradients) run in bf16 with float32 sums, forward and backward; states, gates and
+parameters stay float32.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import _core
+from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..tensor import Tensor, stack
 from . import _float64
@@ -56,6 +59,7 @@ def _layer_forward(ctx, x, D: int, rev0: bool, args, n_states: int, run):
     """The forward of a layer node: ``run(x, dir_args, reverse, train, out, col)`` runs one direction
     (writing its H columns of the shared output ``out`` from ``col``) -> (y, *final states, saved)."""
     x = f32c(x)
+    ctx.bf16 = _entered[0] > 0 and _bf16_on()  # autocast("bf16"): the gate products in bf16, both passes
     k = len(args) // D
     H = args[n_states + 1].shape[1]  # w_hh (G*H, H) follows the direction's states
     if x.shape[1] == 0:
@@ -103,7 +107,8 @@ class RNNLayerFn(Function):
         def run(x, a, reverse, train, out, col):
             h0, w_ih, w_hh, b_ih, b_hh = a
             h0, w_ih, w_hh, bias = f32c(h0), f32c(w_ih), f32c(w_hh), _bias(b_ih, b_hh)
-            y, h_n = _core.rnn_forward(x, h0, w_ih, w_hh, bias, nonlinearity, reverse, out=out, out_col=col)
+            y, h_n = _core.rnn_forward(x, h0, w_ih, w_hh, bias, nonlinearity, reverse, out=out, out_col=col,
+                                       bf16=ctx.bf16)
             return y, h_n, (h0, w_ih, w_hh, bias, b_ih is not None, b_hh is not None)
 
         return _layer_forward(ctx, x, D, rev0, args, 1, run)
@@ -113,7 +118,7 @@ class RNNLayerFn(Function):
         def back(dy, dst, x, y, sv, reverse, col):
             h0, w_ih, w_hh, bias, has_ih, has_hh = sv
             dx, dh0, dwi, dwh, db = _core.rnn_backward(
-                dy, dst[0], x, h0, w_ih, w_hh, bias, y, ctx.nonlinearity, reverse, y_col=col
+                dy, dst[0], x, h0, w_ih, w_hh, bias, y, ctx.nonlinearity, reverse, y_col=col, bf16=ctx.bf16
             )
             return (dx, dh0, dwi, dwh, *_bias_grads(has_ih, has_hh, db))
 
@@ -131,7 +136,7 @@ class LSTMLayerFn(Function):
             h0, c0, w_ih, w_hh, b_ih, b_hh = a
             h0, c0, w_ih, w_hh, bias = f32c(h0), f32c(c0), f32c(w_ih), f32c(w_hh), _bias(b_ih, b_hh)
             y, h_n, c_n, gates, cs = _core.lstm_forward(
-                x, h0, c0, w_ih, w_hh, bias, reverse, train, out=out, out_col=col
+                x, h0, c0, w_ih, w_hh, bias, reverse, train, out=out, out_col=col, bf16=ctx.bf16
             )
             return y, h_n, c_n, (h0, c0, w_ih, w_hh, bias, gates, cs, b_ih is not None, b_hh is not None)
 
@@ -142,7 +147,7 @@ class LSTMLayerFn(Function):
         def back(dy, dst, x, y, sv, reverse, col):
             h0, c0, w_ih, w_hh, bias, gates, cs, has_ih, has_hh = sv
             dx, dh0, dc0, dwi, dwh, db = _core.lstm_backward(
-                dy, dst[0], dst[1], x, h0, c0, w_ih, w_hh, bias, y, gates, cs, reverse, y_col=col
+                dy, dst[0], dst[1], x, h0, c0, w_ih, w_hh, bias, y, gates, cs, reverse, y_col=col, bf16=ctx.bf16
             )
             return (dx, dh0, dc0, dwi, dwh, *_bias_grads(has_ih, has_hh, db))
 
@@ -158,7 +163,8 @@ class GRULayerFn(Function):
     def forward(ctx, x, D, rev0, *args):
         def run(x, a, reverse, train, out, col):
             h0, w_ih, w_hh, b_ih, b_hh = (None if v is None else f32c(v) for v in a)
-            y, h_n, gates = _core.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, train, out=out, out_col=col)
+            y, h_n, gates = _core.gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, train, out=out, out_col=col,
+                                              bf16=ctx.bf16)
             return y, h_n, (h0, w_ih, w_hh, b_ih, b_hh, gates)
 
         return _layer_forward(ctx, x, D, rev0, args, 1, run)
@@ -167,7 +173,8 @@ class GRULayerFn(Function):
     def backward(ctx, dy, *dhns):
         def back(dy, dst, x, y, sv, reverse, col):
             h0, w_ih, w_hh, b_ih, b_hh, gates = sv
-            return _core.gru_backward(dy, dst[0], x, h0, w_ih, w_hh, b_ih, b_hh, y, gates, reverse, y_col=col)
+            return _core.gru_backward(dy, dst[0], x, h0, w_ih, w_hh, b_ih, b_hh, y, gates, reverse, y_col=col,
+                                      bf16=ctx.bf16)
 
         return _layer_backward(ctx, dy, dhns, 2, back)
 

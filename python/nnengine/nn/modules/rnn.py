@@ -14,6 +14,7 @@ import numpy as np
 
 from ... import _core
 from ..._tape import will_record
+from ...amp import _bf16_on, _entered
 from ...functional import _rnn as R
 from ...functional._util import check_tensor, f32c, positive_int, probability
 from ...tensor import Tensor, cat
@@ -427,7 +428,7 @@ class LSTMCell(RNNCellBase):
             return None
         bias = R._bias(None if b_ih is None else b_ih.data, None if b_hh is None else b_hh.data)
         _, h_n, c_n, _, _ = _core.lstm_forward(x.reshape(1, B, -1), h0, c0, f32c(w_ih.data), f32c(w_hh.data), bias,
-                                               False, False)
+                                               False, False, bf16=_entered[0] > 0 and _bf16_on())
         return Tensor._wrap(h_n), Tensor._wrap(c_n)
 
 
