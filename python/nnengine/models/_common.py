@@ -27,8 +27,7 @@ def fit_steps(model: Module, step: Callable[..., Any], data: Any, epochs: int, b
               verbose: bool = False, callbacks: Sequence[Callback] = ()) -> Dict[str, List[float]]:
     """Train ``model`` with ``step(*batch)`` on nnengine's one fit loop (``nnengine.train.fit(step=...)``) over
     shuffled minibatches of the arrays ``data`` (shuffled with the engine's global generator; or ``data`` is a
-    DataLoader); returns the
-    per-epoch logs (``"loss"`` and whatever else ``step`` returns in its dict).
+    DataLoader); returns the per-epoch logs (``"loss"`` and whatever else ``step`` returns in its dict).
 
     Example:
         >>> model = nn.Linear(2, 1); opt = adam(model.parameters())
