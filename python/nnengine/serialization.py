@@ -20,15 +20,13 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from typing import Any, Dict, Mapping
 
 import numpy as np
 
-from .io import load_file, save_file
-from .tensor import Tensor
+from .io import _tree, load_file, save_file
 
 __all__ = ["save", "load"]
 
@@ -36,34 +34,9 @@ _KEY = "nnengine.save"
 _FORMAT = "nnengine.save/1"
 
 
-def _encode(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
-    if isinstance(obj, Tensor):
-        tensors[key] = np.array(obj.data, copy=True)
-        return {"T": key, "g": bool(obj.requires_grad)}
-    if isinstance(obj, np.ndarray):
-        tensors[key] = np.array(obj, copy=True)
-        return {"A": key}
-    if hasattr(obj, "detach") and hasattr(obj, "numpy") and hasattr(obj, "cpu"):  # a torch tensor
-        tensors[key] = np.array(obj.detach().cpu().numpy(), copy=True)
-        return {"T": key, "g": False}
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else {"F": repr(float(obj))}
-    if isinstance(obj, (list, tuple)):
-        items = [_encode(x, f"{key}.{i}", tensors) for i, x in enumerate(obj)]
-        return items if isinstance(obj, list) else {"U": items}
-    if isinstance(obj, Mapping):
-        pairs = []
-        for i, (k, v) in enumerate(obj.items()):
-            if isinstance(k, bool) or not isinstance(k, (str, int, np.integer)):
-                raise TypeError(f"save: {key}: dict keys must be str or int, got {type(k).__name__}")
-            pairs.append([k if isinstance(k, str) else int(k), _encode(v, f"{key}.{i}", tensors)])
-        return {"D": pairs}
+def _encode_module(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
+    """A whole Module (its class path, recorded constructor arguments and state dict); TypeError for any other
+    type the codec does not store."""
     from .nn.module import Module
 
     if isinstance(obj, Module):
@@ -77,6 +50,10 @@ def _encode(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
     hint = " (save model.state_dict(), or use nnengine.io.save_model)" if hasattr(obj, "state_dict") else ""
     raise TypeError(f"save: {key}: cannot store a {type(obj).__name__}{hint}; ne.save stores tensors, arrays, "
                     "numbers, strings, None and dicts/lists/tuples of these (it never pickles)")
+
+
+def _encode(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
+    return _tree.encode(obj, key, tensors, _tree.SAVE, _encode_module)
 
 
 def _module_class(path: str, where: str) -> type:
@@ -124,32 +101,12 @@ def _decode_module(obj: Dict[str, Any], tensors: Mapping[str, np.ndarray], where
 
 
 def _decode(obj: Any, tensors: Mapping[str, np.ndarray], where: str, trusted: bool = False) -> Any:
-    if isinstance(obj, list):
-        return [_decode(x, tensors, where, trusted) for x in obj]
-    if not isinstance(obj, dict):
-        return obj
-    if "T" in obj or "A" in obj:
-        name = obj.get("T", obj.get("A"))
-        if name not in tensors:
-            raise ValueError(f"{where}: the file refers to a missing tensor {name!r}")
-        arr = tensors[name]
-        if "A" in obj:
-            return arr
-        return Tensor(arr, requires_grad=bool(obj.get("g", False)) and arr.dtype.kind == "f", dtype=arr.dtype)
-    if "U" in obj:
-        return tuple(_decode(x, tensors, where, trusted) for x in obj["U"])
-    if "F" in obj and obj["F"] in ("inf", "-inf", "nan"):
-        return float(obj["F"])
-    if "D" in obj and isinstance(obj["D"], list):
-        out = {}
-        for pair in obj["D"]:
-            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
-                raise ValueError(f"{where}: corrupt structure")
-            out[pair[0]] = _decode(pair[1], tensors, where, trusted)
-        return out
-    if "M" in obj and isinstance(obj["M"], str):
-        return _decode_module(obj, tensors, where, trusted)
-    raise ValueError(f"{where}: corrupt structure {json.dumps(obj)[:200]}")
+    def module(node: Dict[str, Any]) -> Any:
+        if isinstance(node.get("M"), str):
+            return _decode_module(node, tensors, where, trusted)
+        return NotImplemented
+
+    return _tree.decode(obj, tensors, where, _tree.SAVE, module)
 
 
 def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2,

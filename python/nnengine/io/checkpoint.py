@@ -14,65 +14,24 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Dict, Mapping
 
 import numpy as np
 
 from .. import random as _random
-from .._coerce import data_or_self
 from ..nn.module import Module
-from ..tensor import Tensor
+from . import _tree
 from .model import _ARCH_KEY, _FORMAT_KEY, FORMAT_VERSION, _open, architecture
 from .safetensors import _is_int, save_file
 
 __all__ = ["save_checkpoint", "load_checkpoint"]
 
 def _flatten(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
-    """JSON structure of ``obj`` with every array moved into ``tensors`` (referenced by name)."""
-    if isinstance(obj, (np.ndarray, Tensor)):
-        tensors[key] = np.array(data_or_self(obj), copy=True)
-        return {"__tensor__": key}
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else {"__float__": repr(float(obj))}
-    if isinstance(obj, (list, tuple)):
-        items = [_flatten(x, f"{key}/{i}", tensors) for i, x in enumerate(obj)]
-        return items if isinstance(obj, list) else {"__tuple__": items}
-    if isinstance(obj, Mapping):
-        pairs = []
-        for i, (k, v) in enumerate(obj.items()):
-            if not isinstance(k, (str, int, np.integer)) or isinstance(k, bool):
-                raise TypeError(f"checkpoint: {key}: unsupported key type {type(k).__name__}")
-            pairs.append([k if isinstance(k, str) else int(k), _flatten(v, f"{key}/{i}", tensors)])
-        return {"__items__": pairs}
-    raise TypeError(f"checkpoint: {key}: cannot store a {type(obj).__name__}")
+    return _tree.encode(obj, key, tensors, _tree.CHECKPOINT)
 
 
 def _unflatten(obj: Any, tensors: Mapping[str, np.ndarray], where: str) -> Any:
-    if isinstance(obj, list):
-        return [_unflatten(x, tensors, where) for x in obj]
-    if not isinstance(obj, dict):
-        return obj
-    if set(obj) == {"__tensor__"}:
-        if obj["__tensor__"] not in tensors:
-            raise ValueError(f"{where}: checkpoint refers to a missing tensor {obj['__tensor__']!r}")
-        return tensors[obj["__tensor__"]]
-    if set(obj) == {"__tuple__"} and isinstance(obj["__tuple__"], list):
-        return tuple(_unflatten(x, tensors, where) for x in obj["__tuple__"])
-    if set(obj) == {"__float__"} and obj["__float__"] in ("inf", "-inf", "nan"):
-        return float(obj["__float__"])
-    if set(obj) == {"__items__"} and isinstance(obj["__items__"], list):
-        out = {}
-        for pair in obj["__items__"]:
-            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
-                raise ValueError(f"{where}: corrupt checkpoint state")
-            out[pair[0]] = _unflatten(pair[1], tensors, where)
-        return out
-    raise ValueError(f"{where}: corrupt checkpoint state {json.dumps(obj)[:200]}")
+    return _tree.decode(obj, tensors, where, _tree.CHECKPOINT)
 
 
 _CKPT_KEY = "nnengine.checkpoint"
