@@ -312,14 +312,14 @@ cdef list topo(Node root):
         if done:
             order.append(node)
             continue
-        if id(node) in seen:
+        if node in seen:
             continue
-        seen.add(id(node))
+        seen.add(node)
         stack.append((node, True))
         for t in node.inputs:
             if t is not None:
                 c = t._ctx
-                if c is not None and id(c) not in seen:
+                if c is not None and c not in seen:
                     stack.append((c, False))
     order.reverse()
     return order
@@ -339,18 +339,20 @@ def run_backward(root, grad):
         return
     tensor_cls()  # (binds the leaf array classes)
     cdef Node rnode = root._ctx
-    cdef dict grads = {id(rnode): [None] * rnode.n_outputs}
-    grads[id(rnode)][root._out_index] = grad
+    cdef dict grads = {rnode: [None] * rnode.n_outputs}
+    grads[rnode][root._out_index] = grad
     cdef Node node, tnode
-    cdef list gouts, slot
-    cdef object gin, g, t, prev, shp, tdt
+    cdef list gouts, slot, inputs
+    cdef object gin, g, t, prev, shp, tdt, gdt, d
     cdef Py_ssize_t i, k, nin
+    cdef bint usual
+    cdef type gcls = <type>_leaf_arrays[1]
     cdef object prev_mode = getattr(_state, "enabled", True)
     cdef bint check = anomaly()
     _state.enabled = False
     try:
         for node in topo(rnode):
-            gouts = grads.pop(id(node), None)
+            gouts = grads.pop(node, None)
             if gouts is None:
                 continue
             for i in range(node.n_outputs):
@@ -367,37 +369,210 @@ def run_backward(root, grad):
                 gin = (gin,)
             if check:
                 _check_backward(node, gouts, gin)
-            nin = min(len(node.inputs), len(gin))
+            inputs = node.inputs
+            nin = min(len(inputs), len(gin))
             for k in range(nin):
-                t = node.inputs[k]
-                g = gin[k]
-                if t is None or g is None or not t.requires_grad:
+                t = inputs[k]
+                if t is None:
                     continue
-                g = _asarray(g)
-                shp = t.data.shape
+                g = gin[k]
+                if g is None or not t.requires_grad:
+                    continue
+                if type(g) is not _ndarray:
+                    g = _asarray(g)
+                d = t.data
+                shp = d.shape
+                tdt = d.dtype
+                gdt = g.dtype
+                usual = gdt is tdt  # g already is an ndarray of the tensor's dtype (object) and shape
                 if g.shape != shp:
                     g = _unbroadcast(g, shp)
-                tdt = t.data.dtype
-                if g.dtype is not tdt and g.dtype != tdt:
+                    usual = False
+                if gdt is not tdt and gdt != tdt:
                     # a gradient has its tensor's floating dtype (float32, or float64 end to end)
                     g = g.astype(tdt if tdt.kind == "f" else _F32)
                 if t._ctx is None:
-                    if (t.grad is None and type(g) is _ndarray and g.dtype is tdt and (tdt is _F32 or tdt is _F64)
-                            and g.shape == shp):
+                    if (usual and (tdt is _F32 or tdt is _F64) and t.grad is None) or (
+                            not usual and t.grad is None and type(g) is _ndarray and g.dtype is tdt
+                            and (tdt is _F32 or tdt is _F64) and g.shape == shp):
                         # Tensor._accumulate's usual case (a leaf's first gradient, nothing to convert), inline;
                         # a fresh array the backward made for this input is kept instead of copied
-                        t.grad = (g if sole_owner(g, gin, k) else g.copy("K")).view(<type>_leaf_arrays[1])
+                        t.grad = (g if sole_owner(g, gin, k) else g.copy("K")).view(gcls)
                     else:
                         t._accumulate(g)
                 else:
                     tnode = t._ctx
-                    slot = grads.get(id(tnode))
+                    slot = grads.get(tnode)
                     if slot is None:
                         slot = [None] * tnode.n_outputs
-                        grads[id(tnode)] = slot
+                        grads[tnode] = slot
                     i = t._out_index
                     prev = slot[i]
                     slot[i] = g if prev is None else prev + g
             node.ctx = None  # free saved arrays: the graph is single-use, like PyTorch's default
     finally:
         _state.enabled = prev_mode
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The per-call glue every eager op and layer call goes through, typed: the bodies of Python methods that run
+# several times per layer call (a Python frame each), bound by their owners (``ops.f32c``, ``Tensor._wrap``, the
+# grad-mode context managers, ``Module.__call__``). Same logic as the Python they replace.
+
+def f32c(a):
+    """A C-contiguous aligned float32 view or copy (the GEMM kernel's operand): ``a`` itself when it already is
+    one (a numpy subclass such as a Parameter's data included), else ``np.require`` (``nnengine.ops.f32c``)."""
+    cdef object f
+    if isinstance(a, _ndarray) and a.dtype is _F32:
+        f = a.flags
+        if f.c_contiguous and f.aligned:
+            return a
+    return _require(a, _F32, ("C", "A"))
+
+
+cdef object _require = np.require
+
+
+def wrap(cls, arr):
+    """``Tensor._wrap``: a Tensor (of ``cls``) around ndarray ``arr``, without ``__init__``'s conversions."""
+    cdef object t = cls.__new__(cls)
+    if type(arr) is not _ndarray:
+        arr = _asarray(arr)
+    t.data = arr
+    t.grad = None
+    t._ctx = None
+    t._out_index = 0
+    t.requires_grad = False
+    return t
+
+
+def grad_mode_new(cls, *args, **kwargs):
+    """``_GradMode.__new__``: a bare decorator (``@no_grad`` on a function) returns the wrapped function; any other
+    call a new manager (``set_grad_enabled(False)`` included: its one argument is the mode, ``_bare`` False)."""
+    if args and len(args) == 1 and not kwargs and cls._bare and callable(args[0]):
+        return cls()(args[0])
+    return object.__new__(cls)
+
+
+def grad_mode_enter(self):
+    """``_GradMode.__enter__``: remember the thread's grad mode, switch to the manager's."""
+    self._prev = getattr(_state, "enabled", True)
+    _state.enabled = self._mode
+
+
+def grad_mode_exit(self, *exc):
+    """``_GradMode.__exit__``: restore the grad mode from before ``__enter__``."""
+    _state.enabled = self._prev
+
+
+def module_call(self, *args, **kwargs):
+    """``Module.__call__``: ``forward`` directly unless a hook is registered (then ``_call_with_hooks``)."""
+    cdef dict d = self.__dict__
+    if d.get("_forward_pre_hooks") or d.get("_forward_hooks") or d.get("_backward_hooks"):
+        return self._call_with_hooks(args, kwargs)
+    if kwargs:
+        return self.forward(*args, **kwargs)
+    return self.forward(*args)
+
+
+cdef class ModuleSlot:
+    """A class-level lookup for one name a Module registered (a parameter, buffer or sub-module): reading
+    ``module.<name>`` finds it in the class without first failing the ordinary lookup (which in Python builds an
+    AttributeError and then calls ``Module.__getattr__``, ~0.3-0.6 us a read). The registries stay the one
+    source of truth: the instance's own ``__dict__`` first, then ``_parameters``, ``_buffers``, ``_modules``,
+    exactly ``Module.__getattr__``'s order; a name none holds falls back to ``__getattr__`` (its error). Writes
+    and deletes of a plain attribute under that name go to the instance's ``__dict__``, as without the slot
+    (``Module.__setattr__``/``__delattr__`` decide what is registered)."""
+
+    cdef readonly str name
+
+    def __init__(self, str name):
+        self.name = name
+
+    def __get__(self, obj, objtype):
+        if obj is None:
+            return self
+        cdef dict d = obj.__dict__
+        cdef object v = d.get(self.name, _MISSING)
+        cdef object reg
+        if v is not _MISSING:
+            return v
+        for key in _REGISTRIES:
+            reg = d.get(key)
+            if reg is not None and self.name in reg:
+                return reg[self.name]
+        raise AttributeError(self.name)  # Python then calls Module.__getattr__, which raises its own error
+
+    def __set__(self, obj, value):
+        (<dict>obj.__dict__)[self.name] = value
+
+    def __delete__(self, obj):
+        cdef dict d = obj.__dict__
+        if self.name not in d:
+            raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{self.name}'")
+        del d[self.name]
+
+
+cdef object _MISSING = object()
+cdef tuple _REGISTRIES = ("_parameters", "_buffers", "_modules")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The optimizer step's per-parameter glue (``nnengine.optim.Optimizer``), typed: which parameters have a gradient,
+# their storages and gradients as the fused kernels take them, and whether any needs the Python epilogue. The
+# usual case (float32/float64 contiguous writeable data, a gradient of the same dtype and shape) is decided here;
+# anything else goes through the optimizer's own Python conversions (``storage(p)`` / ``grad(p)``), unchanged.
+
+def grad_lists(list params, storage, grad):
+    """(the parameters with a gradient, their storages, their gradients) as three lists, in order."""
+    tensor_cls()  # (binds the leaf array classes)
+    cdef list ps = [], ds = [], gs = []
+    cdef object p, g, d, dt, f
+    cdef type gcls = <type>_leaf_arrays[1]
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        d = p.data
+        dt = d.dtype
+        if dt is _F32 or dt is _F64:
+            f = d.flags
+            if not (f.c_contiguous and f.writeable):
+                d = storage(p)
+        else:
+            d = storage(p)
+        if not ((type(g) is gcls or type(g) is _ndarray) and g.dtype is d.dtype and g.shape == d.shape
+                and g.flags.c_contiguous):
+            g = grad(p)
+        ps.append(p)
+        ds.append(d)
+        gs.append(g)
+    return ps, ds, gs
+
+
+def any_float64(list params):
+    """Whether one of the parameters holds float64 data (the optimizer then steps them in a separate pass)."""
+    cdef object p, dt
+    for p in params:
+        dt = p.data.dtype
+        if dt is not _F32 and (dt is _F64 or dt == _F64):
+            return True
+    return False
+
+
+cdef bint attached(object p) except -1:
+    return p.grad is not None and (getattr(p, "regularizer", None) is not None
+                                   or getattr(p, "constraint", None) is not None)
+
+
+def any_attachment(list groups):
+    """Whether a parameter with a gradient carries a ``regularizer`` or ``constraint`` (the step's epilogue)."""
+    return any([attached(p) for group in groups for p in (<dict>group)["params"]])
+
+
+def clear_grads(list groups):
+    """``Optimizer.zero_grad()`` (``set_to_none=True``): every parameter's ``.grad`` to None."""
+    cdef object group, p
+    for group in groups:
+        for p in (<dict>group)["params"]:
+            p.grad = None

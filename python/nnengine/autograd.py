@@ -61,17 +61,16 @@ class _GradMode:
 
     _mode = True
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        if args and cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
-            return cls()(args[0])  # bare decorator: @no_grad
-        return object.__new__(cls)  # (not super(): a ``with no_grad():`` per call is on the inference path)
+    _bare = True  # a bare decorator (``@no_grad``) is a call with the function as the one argument
 
-    def __enter__(self) -> None:
-        self._prev = getattr(_state, "enabled", True)  # is_grad_enabled(), without its call
-        _state.enabled = self._mode
+    #: ``cls(fn)`` decorates ``fn`` (bare decorator), any other call makes a manager (typed:
+    #: ``nnengine._tape.grad_mode_new``, a ``with no_grad():`` per inference call)
+    __new__ = staticmethod(_tape.grad_mode_new)
 
-    def __exit__(self, *exc: Any) -> None:
-        _state.enabled = self._prev
+    #: ``__enter__`` remembers the thread's grad mode and switches to ``_mode``; ``__exit__`` restores it (typed:
+    #: ``nnengine._tape.grad_mode_enter`` / ``grad_mode_exit``, a ``with no_grad():`` per inference call)
+    __enter__ = _tape.grad_mode_enter
+    __exit__ = _tape.grad_mode_exit
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         import functools
@@ -145,6 +144,8 @@ class set_grad_enabled(_GradMode):
         >>> y.requires_grad
         False
     """
+
+    _bare = False  # its one argument is the mode
 
     def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
+from . import _core, _tape
 from .amp import _bf16_on
 from .amp import _entered as _amp_entered
 from .autograd import Function
@@ -158,13 +158,10 @@ class ClampFn(Function):
         return g * m
 
 
-def f32c(a: np.ndarray) -> np.ndarray:
-    """A C-contiguous aligned float32 view or copy (the GEMM kernel's operand)."""
-    # isinstance: a Parameter's data (nn.parameter.ParameterData) takes the fast path too (np.require would
-    # return the same subclass object after ~5x the time)
-    if isinstance(a, np.ndarray) and a.dtype is _F32 and a.flags.c_contiguous and a.flags.aligned:
-        return a
-    return np.require(a, np.float32, ("C", "A"))
+#: ``f32c(a)``: a C-contiguous aligned float32 view or copy (the GEMM kernel's operand); ``a`` itself when it already
+#: is one, a Parameter's data (a numpy subclass) included. Typed (``nnengine._tape.f32c``): it runs several times
+#: per layer call.
+f32c = _tape.f32c
 
 
 def matmul_arrays(a: np.ndarray, b: np.ndarray, bf16: bool = False) -> np.ndarray:

@@ -21,12 +21,12 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import ops
+from . import _tape, ops
 from ._device import CPU, DeviceError, check_device, is_device_like
 from ._dtypes import to_dtype, type_name
 from ._tape import consumed as _tape_consumed
 from ._tape import note_mutation as _note_mutation
-from .autograd import backward as _run_backward
+from ._tape import run_backward as _run_backward
 from .autograd import is_grad_enabled
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
@@ -220,17 +220,9 @@ class Tensor:
     # class default keeps the tape's read from missing (a missing attribute builds an AttributeError)
     _consumers: Optional[list] = None
 
-    @classmethod
-    def _wrap(cls, arr: np.ndarray) -> Tensor:
-        t = cls.__new__(cls)
-        if type(arr) is not np.ndarray:
-            arr = np.asarray(arr)
-        t.data = arr
-        t.grad = None
-        t._ctx = None
-        t._out_index = 0
-        t.requires_grad = False
-        return t
+    #: ``Tensor._wrap(arr)``: a Tensor around ndarray ``arr`` without ``__init__``'s conversions (the output of
+    #: every op; typed: ``nnengine._tape.wrap``)
+    _wrap = classmethod(_tape.wrap)
 
     # ----------------------------------------------------------------- properties
     @property
@@ -475,10 +467,13 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
         if grad is None:
-            if self.data.size != 1:
+            d = self.data
+            if d.size != 1:
                 raise RuntimeError(
                     f"backward: grad can be implicitly created only for scalar outputs, got shape {self.shape}")
-            g = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # np.ones, without its Python layer
+            g = np.array(1, dtype=d.dtype)  # np.ones, without its Python layer
+            if d.ndim:
+                g = g.reshape(d.shape)
         else:
             g = np.asarray(_as_array(grad), dtype=self.data.dtype)
             if g.shape != self.data.shape:

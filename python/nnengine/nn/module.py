@@ -21,6 +21,8 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 import numpy as np
 
 from .._coerce import as_array
+from .._tape import ModuleSlot
+from .._tape import module_call as _module_call
 from ..autograd import Function
 from ..tensor import Tensor
 from .parameter import Parameter, charge_module
@@ -142,6 +144,14 @@ class _BackwardHookState:
         return tuple(None if g is None else np.asarray(as_array(g), np.float32) for g in gin)
 
 
+def _add_slot(cls: type, name: str) -> None:
+    """Give ``cls`` a :class:`~nnengine._tape.ModuleSlot` for a registered ``name``, so reading it skips the failed
+    ordinary lookup before ``Module.__getattr__`` (unless a class in the MRO already defines the name -- a slot
+    given before, or a definition that keeps winning, as it did)."""
+    if name.isidentifier() and not any(name in k.__dict__ for k in cls.__mro__):
+        setattr(cls, name, ModuleSlot(name))
+
+
 class Module:
     """Base class: holds Parameters, buffers and sub-Modules assigned as attributes.
 
@@ -228,6 +238,7 @@ class Module:
             object.__setattr__(self, name, value)
             return
         self.__dict__.pop(name, None)
+        _add_slot(type(self), name)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
@@ -254,6 +265,7 @@ class Module:
         """
         self._buffers[name] = None if value is None else np.asarray(as_array(value))
         self.__dict__.pop(name, None)
+        _add_slot(type(self), name)
         if not persistent:
             self._non_persistent.add(name)
 
@@ -270,6 +282,7 @@ class Module:
             raise TypeError(f"param: expected a Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
         self.__dict__.pop(name, None)
+        _add_slot(type(self), name)
 
     def add_module(self, name: str, module: Optional[Module]) -> None:
         """Register ``module`` as the child ``name`` (the same as assigning an attribute).
@@ -281,6 +294,7 @@ class Module:
             ['fc']
         """
         self._modules[name] = module
+        _add_slot(type(self), name)
 
     # ----------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
@@ -295,11 +309,9 @@ class Module:
         """
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        d = self.__dict__
-        if d.get("_forward_pre_hooks") or d.get("_forward_hooks") or d.get("_backward_hooks"):
-            return self._call_with_hooks(args, kwargs)
-        return self.forward(*args, **kwargs)
+    #: ``module(*args, **kwargs)``: ``forward`` directly, or ``_call_with_hooks`` when a hook is registered (typed:
+    #: ``nnengine._tape.module_call``, one per layer call)
+    __call__ = _module_call
 
     def _call_with_hooks(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         for hook, with_kwargs in list(self._forward_pre_hooks.values()):

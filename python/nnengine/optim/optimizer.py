@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _tape
 from .._coerce import as_array
 from ..autograd import enable_grad
 from ..constraints import KIND_NONE
@@ -188,11 +188,12 @@ class Optimizer:
             >>> (w * w).sum().backward(); opt.zero_grad(); w.grad is None
             True
         """
+        if set_to_none:
+            _tape.clear_grads(self.param_groups)
+            return
         for g in self.param_groups:
             for p in g["params"]:
-                if set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
+                if p.grad is not None:
                     p.grad[...] = 0
 
     def _update_group(self, group: Dict[str, Any]) -> None:  # pragma: no cover - abstract
@@ -206,7 +207,7 @@ class Optimizer:
 
     def _update_group_by_dtype(self, group: Dict[str, Any]) -> None:
         ps = group["params"]
-        if not any(map(_is_f64, ps)):
+        if not _tape.any_float64(ps):
             self._update_group(group)
             return
         for f64 in (False, True):
@@ -239,6 +240,8 @@ class Optimizer:
     def _epilogue(self) -> None:
         """Each updated parameter's proximal step (``p.regularizer.prox``), then its ``p.constraint``: the
         built-in ones on float32 parameters in one ``_core.optim_epilogue`` call, any other from Python."""
+        if not _tape.any_attachment(self.param_groups):
+            return
         weights: List[np.ndarray] = []
         views: List[Tuple[int, int, int]] = []
         prox_t: List[float] = []
@@ -280,7 +283,14 @@ class Optimizer:
     @staticmethod
     def _with_grads(group: Dict[str, Any]) -> List[Tuple[Tensor, np.ndarray, np.ndarray]]:
         """(parameter, its float32 storage, its gradient) for the group's parameters with a gradient."""
-        return [(p, _storage(p), _grad(p)) for p in group["params"] if p.grad is not None]
+        return list(zip(*Optimizer._grad_lists(group)))
+
+    @staticmethod
+    def _grad_lists(group: Dict[str, Any]) -> Tuple[List[Tensor], List[np.ndarray], List[np.ndarray]]:
+        """The group's parameters with a gradient, their storages and their gradients, as three lists (what the
+        fused kernels take; typed: ``nnengine._tape.grad_lists``, with :func:`_storage` / :func:`_grad` for
+        anything but the usual contiguous same-dtype case)."""
+        return _tape.grad_lists(group["params"], _storage, _grad)
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> Dict[str, Any]:

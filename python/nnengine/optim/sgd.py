@@ -42,12 +42,12 @@ class SGD(Optimizer):
                              f"(got momentum={group['momentum']}, dampening={group['dampening']})")
 
     def _update_group(self, group: Dict[str, Any]) -> None:
-        items = self._with_grads(group)
-        if not items:
+        ps, datas, grads = self._grad_lists(group)
+        if not ps:
             return
         bufs, first = [], []
         if group["momentum"] != 0:
-            for p, data, _ in items:
+            for p, data in zip(ps, datas):
                 st = self.state[p]
                 buf = st.get("momentum_buffer")
                 first.append(buf is None)
@@ -55,6 +55,6 @@ class SGD(Optimizer):
                     buf = st["momentum_buffer"] = data.copy()  # overwritten: the first step stores d
                 bufs.append(buf)
         # positional, in the binding's order (pybind11's keyword parsing costs ~0.4 us an argument)
-        self._kernel("sgd_step")([d for _, d, _ in items], [g for _, _, g in items], bufs, first, float(group["lr"]),
+        self._kernel("sgd_step")(datas, grads, bufs, first, float(group["lr"]),
                                  float(group["momentum"]), float(group["dampening"]), float(group["weight_decay"]),
                                  bool(group["nesterov"]), bool(group["maximize"]))
