@@ -23,9 +23,12 @@ import nnengine.functional as F  # noqa: E402
 from nnengine import nn  # noqa: E402
 
 
-def ne_mlp_step():
+def ne_mlp_step(compiled: bool = False):
+    """One SGD-momentum step of the MLP on a fixed batch, and the model; ``compiled``: the forward through
+    ``nnengine.compile`` (bench_overhead.py times both)."""
     ne.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    fwd = ne.compile(model) if compiled else model
     opt = ne.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(0)
     x = ne.tensor(rng.standard_normal((128, 784)).astype(np.float32))
@@ -33,16 +36,19 @@ def ne_mlp_step():
 
     def step():
         opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
+        F.cross_entropy(fwd(x), y).backward()
         opt.step()
 
     return step, model
 
 
-def torch_mlp_step(torch, ne_model):
+def torch_mlp_step(torch, ne_model=None, compiled: bool = False):
+    """The same step in torch (from ``ne_model``'s weights when given; ``compiled``: ``torch.compile``)."""
     tnn = torch.nn
     model = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(), tnn.Linear(128, 10))
-    model.load_state_dict({k: torch.tensor(v) for k, v in ne_model.state_dict().items()})
+    if ne_model is not None:
+        model.load_state_dict({k: torch.tensor(v) for k, v in ne_model.state_dict().items()})
+    fwd = torch.compile(model) if compiled else model
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(0)
     x = torch.tensor(rng.standard_normal((128, 784)).astype(np.float32))
@@ -50,7 +56,7 @@ def torch_mlp_step(torch, ne_model):
 
     def step():
         opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
+        torch.nn.functional.cross_entropy(fwd(x), y).backward()
         opt.step()
 
     return step

@@ -16,6 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from bench_mlp import ne_mlp_step, torch_mlp_step  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -122,40 +123,6 @@ def torch_sensor_streams(torch, compiled):
     return _cell_stream(torch, torch.compile(cell) if compiled else cell, compiled, 1000)
 
 
-def mlp_step(compiled):
-    ne.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
-    fwd = ne.compile(model) if compiled else model
-    opt = ne.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    rng = np.random.default_rng(0)
-    x = ne.tensor(rng.standard_normal((128, 784)).astype(np.float32))
-    y = rng.integers(0, 10, 128)
-
-    def step():
-        opt.zero_grad()
-        F.cross_entropy(fwd(x), y).backward()
-        opt.step()
-
-    return step
-
-
-def torch_mlp_step(torch, compiled):
-    tnn = torch.nn
-    model = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(), tnn.Linear(128, 10))
-    fwd = torch.compile(model) if compiled else model
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    rng = np.random.default_rng(0)
-    x = torch.tensor(rng.standard_normal((128, 784)).astype(np.float32))
-    y = torch.tensor(rng.integers(0, 10, 128))
-
-    def step():
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(fwd(x), y).backward()
-        opt.step()
-
-    return step
-
-
 def lenet_step(compiled):
     ne.manual_seed(0)
     model = models.LeNet5(10)
@@ -197,7 +164,8 @@ CASES = [
     ("16-32-1 MLP inference, batch 1", online_infer, torch_online_infer),
     ("LSTMCell(8, 32) stream step, batch 1", lstm_cell_stream, torch_lstm_cell_stream),
     ("LSTMCell(8, 64) step over 1,000 streams", sensor_streams, torch_sensor_streams),
-    ("MLP 784-256-128-10 step, batch 128", mlp_step, torch_mlp_step),
+    ("MLP 784-256-128-10 step, batch 128", lambda compiled: ne_mlp_step(compiled)[0],
+     lambda torch, compiled: torch_mlp_step(torch, compiled=compiled)),
     ("LeNet-5 step, batch 64", lenet_step, torch_lenet_step),
 ]
 
