@@ -5,17 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def epilogue(w: np.ndarray, view: tuple, t: float, kind: int, max_value: float) -> np.ndarray:
+def epilogue(w: np.ndarray, view: tuple, t: float, kind: str, max_value: float) -> np.ndarray:
     """optim.h's epilogue contract: the proximal L1 step (threshold ``t``), then the constraint ``kind``
-    (0 none, 1 max-norm to ``max_value``, 2 unit-norm, 3 non-negative) over the rows of ``view``'s axis 1."""
+    (the binding's names: 'none', 'max_norm' to ``max_value``, 'unit_norm', 'non_neg') over the rows of
+    ``view``'s axis 1."""
     x = w.astype(np.float64).reshape(view)
     if t > 0:
         x = np.sign(x) * np.maximum(np.abs(x) - np.float64(np.float32(t)), 0)
-    if kind == 3:
+    if kind == "non_neg":
         x = np.maximum(x, 0)
-    elif kind in (1, 2):
+    elif kind in ("max_norm", "unit_norm"):
         n = np.sqrt((x * x).sum(axis=1, keepdims=True))
-        c = 1 / (1e-7 + n) if kind == 2 else np.clip(n, 0, max_value) / (1e-7 + n)
+        c = 1 / (1e-7 + n) if kind == "unit_norm" else np.clip(n, 0, max_value) / (1e-7 + n)
         x = x * c
     return x.reshape(w.shape)
 
