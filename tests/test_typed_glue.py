@@ -165,3 +165,45 @@ def test_optimizer_epilogue_still_runs():
     w.grad = np.zeros(2, np.float32)
     opt.step()
     assert float(np.linalg.norm(w.data)) <= 1.0 + 1e-6
+
+
+def test_grad_mode_stays_per_thread():
+    """The tape skips the thread-local read while no thread has grad mode off: another thread's no_grad (or
+    anomaly mode) must still be seen by that thread only."""
+    import threading
+
+    w = ne.ones(2, requires_grad=True)
+    seen, inside, release = {}, threading.Event(), threading.Event()
+
+    def other():
+        with ne.no_grad(), ne.autograd.detect_anomaly():
+            inside.set()
+            release.wait(10)
+            seen["other"] = (w * 2).requires_grad
+
+    th = threading.Thread(target=other)
+    th.start()
+    inside.wait(10)
+    seen["main"] = (w * 2).requires_grad  # while the other thread is inside no_grad
+    with ne.no_grad():
+        seen["main_off"] = (w * 2).requires_grad
+    release.set()
+    th.join()
+    assert seen == {"other": False, "main": True, "main_off": False}
+    y = w * 3.0
+    y.sum().backward()  # (backward switches the mode off and back)
+    assert ne.is_grad_enabled() and (w * 2).requires_grad and w.grad.tolist() == [3.0, 3.0]
+
+
+def test_backward_order_on_shared_producers():
+    """A diamond and a chain that reuses one intermediate twice: the sweep's depth-first order (node marks instead
+    of a seen-set) gives every node all of its gradient before it runs."""
+    x = ne.tensor([1.5, -2.0], requires_grad=True)
+    a = x * x
+    b = a * 3.0
+    c = a + b
+    d = (c * a + b).sum()
+    d.backward()
+    xs = np.array([1.5, -2.0])
+    # d = 4a^2 + 3a, a = x^2 -> dd/dx = (8a + 3) * 2x
+    np.testing.assert_allclose(x.grad, (8 * xs**2 + 3) * 2 * xs, rtol=1e-6)

@@ -32,6 +32,7 @@ cdef list _leaf_arrays = [np.ndarray, np.ndarray]  # tensor.LEAF_ARRAYS (the cla
 # gradient array as a leaf's first .grad without copying it (``sole_owner``)
 cdef bint _exact_refcounts = not sysconfig.get_config_var("Py_GIL_DISABLED")
 cdef object _zeros = np.zeros
+cdef object _object_new = object.__new__
 cdef object _asarray = np.asarray
 try:
     from numpy.lib.array_utils import byte_bounds as _np_byte_bounds  # numpy >= 2
@@ -99,26 +100,55 @@ cdef class Node:
     cdef public Py_ssize_t n_outputs
     cdef public tuple out_shapes
     cdef public long long stamp
+    cdef long long entered, done  # the topo() sweep that last expanded / emitted this node
     cdef object __weakref__
 
     def __init__(self, fn, ctx, list inputs, Py_ssize_t n_outputs, tuple out_shapes):
-        self.fn = fn
-        self.ctx = ctx
-        self.inputs = inputs
-        self.n_outputs = n_outputs
-        self.out_shapes = out_shapes
-        self.stamp = _epoch
+        init_node(self, fn, ctx, inputs, n_outputs, out_shapes)
 
     def name(self):
         return self.fn.__name__
 
 
+# How many threads have grad mode off / anomaly checks on (upper bounds: a thread that ended in that state stays
+# counted). While a count is 0 every thread is in the default state, and the per-op test needs no thread-local
+# read (~0.1 us each). ``set_grad_mode`` / ``set_anomaly`` are the only writers of the thread-local flags.
+cdef Py_ssize_t _n_disabled = 0
+cdef Py_ssize_t _n_anomaly = 0
+
+
 cdef inline bint grad_enabled():
-    return getattr(_state, "enabled", True)
+    return _n_disabled == 0 or _state.enabled
 
 
 cdef inline bint anomaly():
-    return getattr(_state, "anomaly", False)
+    return _n_anomaly != 0 and _state.anomaly
+
+
+cdef bint switch_grad_mode(bint mode) except -1:
+    """Set this thread's grad mode; returns the previous one."""
+    global _n_disabled
+    cdef bint prev = _n_disabled == 0 or _state.enabled
+    if prev != mode:
+        _state.enabled = mode
+        _n_disabled += -1 if mode else 1
+    return prev
+
+
+def set_grad_mode(mode):
+    """Set this thread's grad mode (``nnengine.autograd``'s managers and decorators); returns the previous one."""
+    return switch_grad_mode(mode)
+
+
+def set_anomaly(flag):
+    """Set this thread's anomaly checks (``detect_anomaly``); returns the previous setting."""
+    global _n_anomaly
+    cdef bint prev = _n_anomaly != 0 and _state.anomaly
+    cdef bint on = flag
+    if prev != on:
+        _state.anomaly = on
+        _n_anomaly += 1 if on else -1
+    return prev
 
 
 cdef inline void note_consumers(list inputs, object node):
@@ -241,18 +271,18 @@ def apply(cls, *args):
     if anomaly():
         _check_forward(cls, raw, out)
     if type(out) is not tuple:
-        t = Tensor._wrap(out)
+        t = wrap_array(Tensor, out)
         if record:
             t.requires_grad = True
-            node = Node(cls, ctx, inputs, 1, (t.data.shape,))
+            node = new_node(cls, ctx, inputs, 1, (t.data.shape,))
             t._ctx = node
             note_consumers(inputs, node)
         if _recorder is not None:
             _recorder(cls, args, (t,), False)
         return t
-    cdef tuple tensors = tuple([Tensor._wrap(o) for o in out])
+    cdef tuple tensors = tuple([wrap_array(Tensor, o) for o in out])
     if record:
-        node = Node(cls, ctx, inputs, len(tensors), tuple([t.data.shape for t in tensors]))
+        node = new_node(cls, ctx, inputs, len(tensors), tuple([t.data.shape for t in tensors]))
         note_consumers(inputs, node)
         for i in range(len(tensors)):
             t = tensors[i]
@@ -262,6 +292,22 @@ def apply(cls, *args):
     if _recorder is not None:
         _recorder(cls, args, tensors, True)
     return tensors
+
+
+cdef Node new_node(object fn, object ctx, list inputs, Py_ssize_t n_outputs, tuple out_shapes):
+    """``Node(fn, ctx, inputs, n_outputs, out_shapes)`` without the Python-level constructor call."""
+    cdef Node node = Node.__new__(Node)
+    init_node(node, fn, ctx, inputs, n_outputs, out_shapes)
+    return node
+
+
+cdef inline void init_node(Node node, object fn, object ctx, list inputs, Py_ssize_t n_outputs, tuple out_shapes):
+    node.fn = fn
+    node.ctx = ctx
+    node.inputs = inputs
+    node.n_outputs = n_outputs
+    node.out_shapes = out_shapes
+    node.stamp = _epoch
 
 
 def will_record(*tensors):
@@ -299,28 +345,36 @@ cdef inline bint sole_owner(object g, object gin, Py_ssize_t k):
     return Py_REFCNT(g) == 2 and Py_REFCNT(gin) == 1 and (<tuple>gin)[k] is g
 
 
+cdef long long _sweep = 0  # topo() calls so far: a node's marks compared with the current one replace a seen-set
+
+
 cdef list topo(Node root):
-    """Nodes reachable from ``root``, in reverse topological order (outputs first)."""
+    """Nodes reachable from ``root``, in reverse topological order (outputs first): a depth-first post-order. A
+    node at the top of the stack is expanded the first time (its producers pushed above it) and emitted the
+    second, once everything above it is done; an entry of a node already emitted is dropped."""
+    global _sweep
+    _sweep += 1
+    cdef long long s = _sweep
     cdef list order = []
-    cdef set seen = set()
-    cdef list stack = [(root, False)]
-    cdef Node node
-    cdef object t, c
-    cdef bint done
+    cdef list stack = [root]
+    cdef Node node, c
+    cdef object t, ctx
     while stack:
-        node, done = stack.pop()
-        if done:
+        node = <Node>stack[len(stack) - 1]
+        if node.entered != s:
+            node.entered = s
+            for t in node.inputs:
+                if t is not None:
+                    ctx = t._ctx
+                    if ctx is not None:
+                        c = ctx
+                        if c.entered != s:
+                            stack.append(c)
+            continue
+        stack.pop()
+        if node.done != s:
+            node.done = s
             order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for t in node.inputs:
-            if t is not None:
-                c = t._ctx
-                if c is not None and c not in seen:
-                    stack.append((c, False))
     order.reverse()
     return order
 
@@ -347,9 +401,8 @@ def run_backward(root, grad):
     cdef Py_ssize_t i, k, nin
     cdef bint usual
     cdef type gcls = <type>_leaf_arrays[1]
-    cdef object prev_mode = getattr(_state, "enabled", True)
     cdef bint check = anomaly()
-    _state.enabled = False
+    cdef bint prev_mode = switch_grad_mode(False)
     try:
         for node in topo(rnode):
             gouts = grads.pop(node, None)
@@ -411,7 +464,7 @@ def run_backward(root, grad):
                     slot[i] = g if prev is None else prev + g
             node.ctx = None  # free saved arrays: the graph is single-use, like PyTorch's default
     finally:
-        _state.enabled = prev_mode
+        switch_grad_mode(prev_mode)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -435,7 +488,11 @@ cdef object _require = np.require
 
 def wrap(cls, arr):
     """``Tensor._wrap``: a Tensor (of ``cls``) around ndarray ``arr``, without ``__init__``'s conversions."""
-    cdef object t = cls.__new__(cls)
+    return wrap_array(cls, arr)
+
+
+cdef object wrap_array(object cls, object arr):
+    cdef object t = cls.__new__(cls) if cls is not _Tensor else _object_new(cls)  # (Tensor has no __new__)
     if type(arr) is not _ndarray:
         arr = _asarray(arr)
     t.data = arr
@@ -456,13 +513,12 @@ def grad_mode_new(cls, *args, **kwargs):
 
 def grad_mode_enter(self):
     """``_GradMode.__enter__``: remember the thread's grad mode, switch to the manager's."""
-    self._prev = getattr(_state, "enabled", True)
-    _state.enabled = self._mode
+    self._prev = switch_grad_mode(self._mode)
 
 
 def grad_mode_exit(self, *exc):
     """``_GradMode.__exit__``: restore the grad mode from before ``__enter__``."""
-    _state.enabled = self._prev
+    switch_grad_mode(self._prev)
 
 
 def module_call(self, *args, **kwargs):

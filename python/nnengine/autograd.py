@@ -33,7 +33,8 @@ from ._tape import Context, Node  # noqa: F401  (re-exported: the tape's per-cal
 class _ModeState(threading.local):
     """Per-thread grad mode and anomaly flag. The class attributes are every new thread's defaults: reading
     them never misses (a ``getattr(state, name, default)`` that misses builds an AttributeError, ~0.3 us, on every
-    recorded op)."""
+    recorded op). Written only through ``_tape.set_grad_mode`` / ``_tape.set_anomaly``, which also count the
+    threads out of the default state (the tape skips the thread-local read while no thread is)."""
 
     enabled = True
     anomaly = False
@@ -79,12 +80,11 @@ class _GradMode:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            prev = is_grad_enabled()
-            _state.enabled = mode
+            prev = _tape.set_grad_mode(mode)
             try:
                 return fn(*args, **kwargs)
             finally:
-                _state.enabled = prev
+                _tape.set_grad_mode(prev)
 
         return wrapper
 
@@ -149,14 +149,13 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode: bool) -> None:
         self._mode = bool(mode)
-        self._prev = is_grad_enabled()
-        _state.enabled = self._mode
+        self._prev = _tape.set_grad_mode(self._mode)
 
     def __enter__(self) -> None:
         pass  # already switched in __init__; __exit__ restores the mode from before the call
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        _state.enabled = self._prev  # as a decorator it applies per call, not from decoration on (as torch)
+        _tape.set_grad_mode(self._prev)  # as a decorator it applies per call, not from decoration on (as torch)
         return super().__call__(fn)
 
 
@@ -174,12 +173,11 @@ def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
             ...
         RuntimeError: detect_anomaly: LogFn.forward produced nan/inf in output 0 from finite inputs
     """
-    prev = getattr(_state, "anomaly", False)
-    _state.anomaly = bool(check_nan)
+    prev = _tape.set_anomaly(bool(check_nan))
     try:
         yield
     finally:
-        _state.anomaly = prev
+        _tape.set_anomaly(prev)
 
 
 def _finite(a: Any) -> bool:
