@@ -207,3 +207,21 @@ def test_backward_order_on_shared_producers():
     xs = np.array([1.5, -2.0])
     # d = 4a^2 + 3a, a = x^2 -> dd/dx = (8a + 3) * 2x
     np.testing.assert_allclose(x.grad, (8 * xs**2 + 3) * 2 * xs, rtol=1e-6)
+
+
+def test_linear_args_ok_is_the_common_call_only():
+    x, w, b = ne.ones(2, 3), ne.ones(4, 3), ne.zeros(4)
+    assert _tape.linear_args_ok(x, w, b) and _tape.linear_args_ok(x, w, None)
+    assert _tape.linear_args_ok(ne.ones(3), w, b) and _tape.linear_args_ok(ne.Tensor(np.ones((3, 2)).T), w, b)
+    assert not _tape.linear_args_ok(ne.ones(2, 4), w, b)  # in_features
+    assert not _tape.linear_args_ok(x, w, ne.zeros(3))  # out_features
+    assert not _tape.linear_args_ok(x, w, ne.zeros(1, 4))  # a 2-D bias
+    assert not _tape.linear_args_ok(x, ne.ones(4, 3, 1), b)
+    assert not _tape.linear_args_ok(ne.tensor(np.ones((2, 3))), w, b)  # float64
+    assert not _tape.linear_args_ok(np.ones((2, 3), np.float32), w, b)  # not a Tensor
+    assert not _tape.linear_args_ok(ne.tensor(1.0), ne.ones(4, 1), None)  # 0-d input
+    import nnengine.functional as F
+
+    with pytest.raises(ValueError, match="bias"):
+        F.linear(x, w, ne.zeros(3))
+    np.testing.assert_array_equal(F.linear(ne.Tensor(np.ones((3, 2)).T), w, b).numpy(), np.full((2, 4), 3.0))

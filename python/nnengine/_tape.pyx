@@ -12,6 +12,7 @@ handed over by ``nnengine.autograd.configure`` at import time.
 import sysconfig
 from collections import deque as _deque
 
+from cpython.object cimport PyObject
 from cpython.ref cimport Py_REFCNT
 from weakref import ref as _weakref
 
@@ -25,6 +26,61 @@ cdef object _check_backward = None
 cdef object _unbroadcast = None
 cdef object _recorder = None      # nnengine.compile's capture hook: called after every apply while set
 cdef object _F32 = np.dtype(np.float32)
+
+# An ndarray's header as numpy's C API lays it out (PyArrayObject_fields: the leading members every numpy 1.x and
+# 2.x shares, part of its ABI): the checks the hot paths make on every operand (dtype, shape, contiguity,
+# writeability, base) read these fields instead of building attribute objects (a flags object, a shape tuple).
+# Only ever applied to objects that passed isinstance(x, np.ndarray).
+cdef extern from *:
+    """
+    typedef struct {
+        PyObject_HEAD
+        char *data;
+        int nd;
+        Py_ssize_t *dimensions;
+        Py_ssize_t *strides;
+        PyObject *base;
+        PyObject *descr;
+        int flags;
+    } nne_ndarray_head;
+    """
+    ctypedef struct nne_ndarray_head:
+        int nd
+        Py_ssize_t* dimensions
+        PyObject* base
+        PyObject* descr
+        int flags
+
+cdef enum:
+    C_CONTIGUOUS = 0x0001  # NPY_ARRAY_C_CONTIGUOUS
+    ALIGNED = 0x0100       # NPY_ARRAY_ALIGNED
+    WRITEABLE = 0x0400     # NPY_ARRAY_WRITEABLE
+
+
+cdef inline nne_ndarray_head* head(object a):
+    return <nne_ndarray_head*><PyObject*>a
+
+
+cdef inline bint has_flags(object a, int flags):
+    return (head(a).flags & flags) == flags
+
+
+cdef inline bint same_shape(object a, object b):
+    """ndarrays ``a`` and ``b`` have one shape."""
+    cdef nne_ndarray_head* x = head(a)
+    cdef nne_ndarray_head* y = head(b)
+    cdef int i
+    if x.nd != y.nd:
+        return False
+    for i in range(x.nd):
+        if x.dimensions[i] != y.dimensions[i]:
+            return False
+    return True
+
+
+cdef inline bint dtype_is(object a, object dt):
+    """ndarray ``a``'s dtype is the object ``dt`` (identity, as ``a.dtype is dt``)."""
+    return head(a).descr == <PyObject*>dt
 cdef object _F64 = np.dtype(np.float64)
 cdef object _ndarray = np.ndarray
 cdef list _leaf_arrays = [np.ndarray, np.ndarray]  # tensor.LEAF_ARRAYS (the classes of leaf .data / .grad)
@@ -338,7 +394,7 @@ cdef inline bint sole_owner(object g, object gin, Py_ssize_t k):
     """Nothing but the sweep holds ndarray ``g``: it owns its memory, is writeable, and its only references are
     the sweep's local and, when it is still the backward's own ``gin[k]``, that tuple (held by nobody else).
     Such an array can become a leaf's .grad as it is (a copy would be indistinguishable)."""
-    if not _exact_refcounts or (<object>g).base is not None or not g.flags.writeable:
+    if not _exact_refcounts or head(g).base != NULL or not has_flags(g, WRITEABLE):
         return False
     if Py_REFCNT(g) == 1:  # made by the sweep's own conversion
         return True
@@ -434,18 +490,19 @@ def run_backward(root, grad):
                 if type(g) is not _ndarray:
                     g = _asarray(g)
                 d = t.data
-                shp = d.shape
-                tdt = d.dtype
-                gdt = g.dtype
-                usual = gdt is tdt  # g already is an ndarray of the tensor's dtype (object) and shape
-                if g.shape != shp:
-                    g = _unbroadcast(g, shp)
-                    usual = False
-                if gdt is not tdt and gdt != tdt:
-                    # a gradient has its tensor's floating dtype (float32, or float64 end to end)
-                    g = g.astype(tdt if tdt.kind == "f" else _F32)
+                # usual: g already is an ndarray of the tensor's shape and dtype (the same dtype object)
+                usual = isinstance(d, _ndarray) and head(g).descr == head(d).descr and same_shape(g, d)
+                if not usual:
+                    shp = d.shape
+                    tdt = d.dtype
+                    gdt = g.dtype
+                    if g.shape != shp:
+                        g = _unbroadcast(g, shp)
+                    if gdt is not tdt and gdt != tdt:
+                        # a gradient has its tensor's floating dtype (float32, or float64 end to end)
+                        g = g.astype(tdt if tdt.kind == "f" else _F32)
                 if t._ctx is None:
-                    if (usual and (tdt is _F32 or tdt is _F64) and t.grad is None) or (
+                    if (usual and (dtype_is(d, _F32) or dtype_is(d, _F64)) and t.grad is None) or (
                             not usual and t.grad is None and type(g) is _ndarray and g.dtype is tdt
                             and (tdt is _F32 or tdt is _F64) and g.shape == shp):
                         # Tensor._accumulate's usual case (a leaf's first gradient, nothing to convert), inline;
@@ -475,11 +532,8 @@ def run_backward(root, grad):
 def f32c(a):
     """A C-contiguous aligned float32 view or copy (the GEMM kernel's operand): ``a`` itself when it already is
     one (a numpy subclass such as a Parameter's data included), else ``np.require`` (``nnengine.ops.f32c``)."""
-    cdef object f
-    if isinstance(a, _ndarray) and a.dtype is _F32:
-        f = a.flags
-        if f.c_contiguous and f.aligned:
-            return a
+    if isinstance(a, _ndarray) and dtype_is(a, _F32) and has_flags(a, C_CONTIGUOUS | ALIGNED):
+        return a
     return _require(a, _F32, ("C", "A"))
 
 
@@ -579,27 +633,34 @@ cdef tuple _REGISTRIES = ("_parameters", "_buffers", "_modules")
 # usual case (float32/float64 contiguous writeable data, a gradient of the same dtype and shape) is decided here;
 # anything else goes through the optimizer's own Python conversions (``storage(p)`` / ``grad(p)``), unchanged.
 
-def grad_lists(list params, storage, grad):
-    """(the parameters with a gradient, their storages, their gradients) as three lists, in order."""
+cdef object _storage = None  # nnengine.optim.optimizer._storage / _grad: the conversions of unusual cases
+cdef object _grad = None
+
+
+def configure_optim(storage, grad):
+    """Hand over the optimizer's Python conversions (called once by nnengine.optim.optimizer)."""
+    global _storage, _grad
+    _storage, _grad = storage, grad
+
+
+def grad_lists(dict group):
+    """(the group's parameters with a gradient, their storages, their gradients) as three lists, in order."""
     tensor_cls()  # (binds the leaf array classes)
+    cdef list params = group["params"]
     cdef list ps = [], ds = [], gs = []
-    cdef object p, g, d, dt, f
+    cdef object p, g, d
     cdef type gcls = <type>_leaf_arrays[1]
     for p in params:
         g = p.grad
         if g is None:
             continue
         d = p.data
-        dt = d.dtype
-        if dt is _F32 or dt is _F64:
-            f = d.flags
-            if not (f.c_contiguous and f.writeable):
-                d = storage(p)
-        else:
-            d = storage(p)
-        if not ((type(g) is gcls or type(g) is _ndarray) and g.dtype is d.dtype and g.shape == d.shape
-                and g.flags.c_contiguous):
-            g = grad(p)
+        if not (isinstance(d, _ndarray) and (dtype_is(d, _F32) or dtype_is(d, _F64))
+                and has_flags(d, C_CONTIGUOUS | WRITEABLE)):
+            d = _storage(p)
+        if not ((type(g) is gcls or type(g) is _ndarray) and head(g).descr == head(d).descr and same_shape(g, d)
+                and has_flags(g, C_CONTIGUOUS)):
+            g = _grad(p)
         ps.append(p)
         ds.append(d)
         gs.append(g)
@@ -608,10 +669,13 @@ def grad_lists(list params, storage, grad):
 
 def any_float64(list params):
     """Whether one of the parameters holds float64 data (the optimizer then steps them in a separate pass)."""
-    cdef object p, dt
+    cdef object p, d, dt
     for p in params:
-        dt = p.data.dtype
-        if dt is not _F32 and (dt is _F64 or dt == _F64):
+        d = p.data
+        if isinstance(d, _ndarray) and dtype_is(d, _F32):
+            continue
+        dt = d.dtype
+        if dt is _F64 or dt == _F64:
             return True
     return False
 
@@ -632,3 +696,50 @@ def clear_grads(list groups):
     for group in groups:
         for p in (<dict>group)["params"]:
             p.grad = None
+
+
+def state_buffers(state, list ps, list datas, str key):
+    """Per parameter ``p`` its optimizer buffer ``state[p][key]`` -- made on first use as a copy of its storage
+    (the kernel overwrites it on that step) -- and whether it was just made: two lists (SGD's momentum)."""
+    cdef list bufs = [], first = []
+    cdef Py_ssize_t i
+    cdef dict st
+    cdef object buf
+    for i in range(len(ps)):
+        st = state[ps[i]]
+        buf = st.get(key)
+        first.append(buf is None)
+        if buf is None:
+            buf = st[key] = datas[i].copy()
+        bufs.append(buf)
+    return bufs, first
+
+
+def linear_args_ok(input, weight, bias):
+    """Whether ``F.linear(input, weight, bias)`` is the common call, already valid: a float32 Tensor input with at
+    least one dimension, a float32 2-D weight Tensor of its in_features, and no bias or a float32 1-D bias Tensor
+    of its out_features (the checks F.linear would otherwise make argument by argument)."""
+    cdef object T = tensor_cls()
+    cdef object x, w, b
+    cdef nne_ndarray_head* hx
+    cdef nne_ndarray_head* hw
+    cdef nne_ndarray_head* hb
+    if type(input) is not T or not isinstance(weight, T):
+        return False
+    x = input.data
+    w = weight.data
+    if not (isinstance(x, _ndarray) and isinstance(w, _ndarray)):
+        return False
+    hx, hw = head(x), head(w)
+    if (hx.descr != <PyObject*>_F32 or hw.descr != <PyObject*>_F32 or hw.nd != 2 or hx.nd == 0
+            or hx.dimensions[hx.nd - 1] != hw.dimensions[1]):
+        return False
+    if bias is None:
+        return True
+    if not isinstance(bias, T):
+        return False
+    b = bias.data
+    if not isinstance(b, _ndarray):
+        return False
+    hb = head(b)
+    return hb.descr == <PyObject*>_F32 and hb.nd == 1 and hb.dimensions[0] == hw.dimensions[0]

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
-from .._tape import will_record
+from .._tape import linear_args_ok, will_record
 from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..ops import matmul_arrays  # noqa: F401  (re-exported: the glue matmul lives with the tape)
@@ -59,10 +59,7 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
         tensor([[3., 3., 3., 3.],
                 [3., 3., 3., 3.]])
     """
-    if (type(input) is Tensor and input.data.dtype is _F32 and isinstance(weight, Tensor)
-            and weight.data.dtype is _F32 and weight.data.ndim == 2 and input.data.ndim
-            and input.data.shape[-1] == weight.data.shape[1] and (bias is None or (
-                isinstance(bias, Tensor) and bias.data.dtype is _F32 and bias.data.shape == weight.data.shape[:1]))):
+    if linear_args_ok(input, weight, bias):
         x, w, b = input, weight, bias  # the common call, already valid: no per-argument checks
     else:
         x, w, b = _checked_linear_args(input, weight, bias)

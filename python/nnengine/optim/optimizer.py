@@ -104,6 +104,9 @@ def _grad(p: Tensor) -> np.ndarray:
     return g
 
 
+_tape.configure_optim(_storage, _grad)
+
+
 class Optimizer:
     """Base class: ``params`` is an iterable of Parameters or of dicts (param groups with their own
     hyper-parameters, the rest taken from ``defaults``).
@@ -233,15 +236,17 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            self._update_group_by_dtype(group)
-        self._epilogue()
+            if _tape.any_float64(group["params"]):
+                self._update_group_by_dtype(group)
+            else:
+                self._update_group(group)
+        if _tape.any_attachment(self.param_groups):
+            self._epilogue()
         return loss
 
     def _epilogue(self) -> None:
         """Each updated parameter's proximal step (``p.regularizer.prox``), then its ``p.constraint``: the
         built-in ones on float32 parameters in one ``_core.optim_epilogue`` call, any other from Python."""
-        if not _tape.any_attachment(self.param_groups):
-            return
         weights: List[np.ndarray] = []
         views: List[Tuple[int, int, int]] = []
         prox_t: List[float] = []
@@ -285,12 +290,10 @@ class Optimizer:
         """(parameter, its float32 storage, its gradient) for the group's parameters with a gradient."""
         return list(zip(*Optimizer._grad_lists(group)))
 
-    @staticmethod
-    def _grad_lists(group: Dict[str, Any]) -> Tuple[List[Tensor], List[np.ndarray], List[np.ndarray]]:
-        """The group's parameters with a gradient, their storages and their gradients, as three lists (what the
-        fused kernels take; typed: ``nnengine._tape.grad_lists``, with :func:`_storage` / :func:`_grad` for
-        anything but the usual contiguous same-dtype case)."""
-        return _tape.grad_lists(group["params"], _storage, _grad)
+    #: ``_grad_lists(group)``: the group's parameters with a gradient, their storages and their gradients, as three
+    #: lists (what the fused kernels take; typed: ``nnengine._tape.grad_lists``, with :func:`_storage` /
+    #: :func:`_grad` for anything but the usual contiguous same-dtype case)
+    _grad_lists = staticmethod(_tape.grad_lists)
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> Dict[str, Any]:

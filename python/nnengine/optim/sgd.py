@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable
 
+from .. import _tape
 from .optimizer import Optimizer, check_hyper
 
 
@@ -46,14 +47,8 @@ class SGD(Optimizer):
         if not ps:
             return
         bufs, first = [], []
-        if group["momentum"] != 0:
-            for p, data in zip(ps, datas):
-                st = self.state[p]
-                buf = st.get("momentum_buffer")
-                first.append(buf is None)
-                if buf is None:
-                    buf = st["momentum_buffer"] = data.copy()  # overwritten: the first step stores d
-                bufs.append(buf)
+        if group["momentum"] != 0:  # (a new buffer is a copy of the data, overwritten: the first step stores d)
+            bufs, first = _tape.state_buffers(self.state, ps, datas, "momentum_buffer")
         # positional, in the binding's order (pybind11's keyword parsing costs ~0.4 us an argument)
         self._kernel("sgd_step")(datas, grads, bufs, first, float(group["lr"]),
                                  float(group["momentum"]), float(group["dampening"]), float(group["weight_decay"]),
