@@ -14,6 +14,16 @@ import nnengine as ne
 import nnengine.functional as F
 from nnengine import _core
 
+# Forward shapes of the channel-lane kernel (conv2d_direct.h: output channels fill whole vectors, narrow
+# outputs): LeNet conv2 at 12x12, groups with dilation, one image (split over channel blocks), 3 vectors.
+LANES = [
+    (5, 6, 12, 12, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),
+    (3, 4, 10, 10, 32, 3, 3, (1, 1), (1, 1), (2, 2), 2),
+    (1, 5, 10, 10, 64, 3, 3, (1, 1), (0, 0), (1, 1), 1),
+    (4, 3, 10, 10, 48, 3, 3, (1, 1), (0, 0), (1, 1), 1),
+    (2, 2, 4, 9, 32, 3, 3, (1, 1), (0, 0), (1, 1), 1),  # two output rows
+]
+
 # (N, C, H, W, K, R, S, stride, padding, dilation, groups): SIMD-awkward sizes, every hyper-parameter.
 GRID = [
     (2, 3, 9, 11, 4, 3, 3, (1, 1), (1, 1), (1, 1), 1),
@@ -36,7 +46,30 @@ GRID = [
     (2, 32, 17, 18, 9, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # wide, few output channels
     (2, 32, 10, 9, 32, 3, 3, (1, 1), (1, 1), (1, 1), 2),  # channels fill the lanes, groups
     (3, 5, 11, 10, 13, 3, 3, (1, 1), (2, 2), (2, 2), 1),  # 13 channels in 16 lanes
-]
+] + LANES
+
+
+
+@pytest.mark.parametrize("cfg", LANES)
+def test_channel_lane_forward_equals_the_grid_kernel_bit_for_bit(cfg, isa, threads):
+    """Channel blocks of 15 + 1 (never whole vectors) take the grid kernel; the two kernels run the same fma
+    chain per output, so the outputs are equal bit for bit, at 1 and 2 threads."""
+    x, w, b, _ = _data(cfg, seed=7)
+    st, pd, dl, g = cfg[7:]
+    Kg = cfg[4] // g
+    outs = []
+    for n in (1, 2):
+        with threads(n):
+            y = _core.conv2d_forward(x, w, b, st, pd, dl, g)
+            parts = []
+            for gr in range(g):
+                wg, bg = w[gr * Kg:(gr + 1) * Kg], b[gr * Kg:(gr + 1) * Kg]
+                xg = np.ascontiguousarray(x[:, gr * (cfg[1] // g):(gr + 1) * (cfg[1] // g)])
+                parts += [_core.conv2d_forward(xg, wg[:15], bg[:15], st, pd, dl),
+                          _core.conv2d_forward(xg, wg[15:], bg[15:], st, pd, dl)]
+            assert np.array_equal(y, np.concatenate(parts, axis=1))
+            outs.append(y)
+    assert np.array_equal(*outs)
 
 
 def _data(cfg, seed=0):

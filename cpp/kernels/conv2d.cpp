@@ -263,9 +263,7 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
   // 15-30% faster than the transposed one on the DCGAN layers); copying the weight once is negligible.
   static thread_local ScratchBuf wtbuf;
   float* wt = wtbuf.get(static_cast<size_t>(s.K * g.CRS));
-  for (int64_t gr = 0; gr < s.groups; ++gr)
-    for (int64_t i = 0; i < g.CRS; ++i)
-      for (int64_t kk = 0; kk < g.Kg; ++kk) wt[(gr * g.CRS + i) * g.Kg + kk] = w[(gr * g.Kg + kk) * g.CRS + i];
+  weights_tap_major(wt, w, s.groups, g.Kg, g.CRS);
   // Blocks hold whole images, or all slices of one image run in the same chunk: no two threads
   // ever scatter into the same image.
   parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {

@@ -33,38 +33,6 @@ constexpr int WMK = 4, WMT = 4;  // few-channel weight-gradient tile: output cha
 constexpr int WMK = 2, WMT = 4;
 #endif
 
-struct Grid {
-  int64_t Cg, Kg, CRS, Hp, Wp, HpWp, nvec, xsize;
-};
-
-Grid grid(const Conv2dShape& s) {
-  Grid g;
-  g.Cg = s.C / s.groups;
-  g.Kg = s.K / s.groups;
-  g.CRS = g.Cg * s.R * s.S;
-  g.Hp = s.H + 2 * s.pad_h;
-  g.Wp = s.W + 2 * s.pad_w;
-  g.HpWp = g.Hp * g.Wp;
-  g.nvec = (s.P * g.Wp + kLanes - 1) / kLanes;
-  // reads run up to one padded plane per channel plus the rounding of m and one row of slack
-  g.xsize = g.Cg * g.HpWp + g.nvec * kLanes + g.Wp + kLanes;
-  return g;
-}
-
-// Zero-padded copy of one group of one image (Cg channels) and the tap offsets.
-void pad_input(float* xp, const float* x, const Conv2dShape& s, const Grid& g) {
-  std::memset(xp, 0, sizeof(float) * g.xsize);
-  for (int64_t c = 0; c < g.Cg; ++c)
-    for (int64_t h = 0; h < s.H; ++h)
-      std::memcpy(xp + c * g.HpWp + (h + s.pad_h) * g.Wp + s.pad_w, x + (c * s.H + h) * s.W, sizeof(float) * s.W);
-}
-
-void tap_offsets(int64_t* off, const Conv2dShape& s, const Grid& g) {
-  for (int64_t c = 0; c < g.Cg; ++c)
-    for (int64_t r = 0; r < s.R; ++r)
-      for (int64_t t = 0; t < s.S; ++t) off[(c * s.R + r) * s.S + t] = c * g.HpWp + r * s.dil_h * g.Wp + t * s.dil_w;
-}
-
 // out[k][m0 + v*L ...] for KBt output channels and VBt vectors: sum over taps of w[k][i] * xp[off[i] + m].
 template <int KBt, int VBt>
 void fwd_tile(float* out, int64_t ldo, const float* xp, const int64_t* off, const float* w, int64_t CRS, int64_t m0) {
@@ -269,6 +237,7 @@ bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op) {
 }
 
 void conv2d_direct_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
+  if (conv2d_lanes_ok(s)) return conv2d_lanes_forward(y, x, w, b, s);
   forward_batch(y, x, w, b, s);
 }
 

@@ -11,10 +11,54 @@
 // independent) and the chunk partials combined in order.
 #pragma once
 
+#include <cstring>
+
+#include "core/simd.h"
 #include "kernels/conv2d.h"
 
 namespace nne {
 namespace NNE_ISA_NS {
+
+// The padded grid of one group of one image, shared by the direct kernels (conv2d_direct.cpp) and the
+// channel-lane forward (conv2d_direct_lanes.cpp).
+struct Grid {
+  int64_t Cg, Kg, CRS, Hp, Wp, HpWp, nvec, xsize;
+};
+
+inline Grid grid(const Conv2dShape& s) {
+  Grid g;
+  g.Cg = s.C / s.groups;
+  g.Kg = s.K / s.groups;
+  g.CRS = g.Cg * s.R * s.S;
+  g.Hp = s.H + 2 * s.pad_h;
+  g.Wp = s.W + 2 * s.pad_w;
+  g.HpWp = g.Hp * g.Wp;
+  g.nvec = (s.P * g.Wp + kLanes - 1) / kLanes;
+  // reads run up to one padded plane per channel plus the rounding of m and one row of slack
+  g.xsize = g.Cg * g.HpWp + g.nvec * kLanes + g.Wp + kLanes;
+  return g;
+}
+
+// Zero-padded copy of one group of one image (Cg channels) and the tap offsets.
+inline void pad_input(float* xp, const float* x, const Conv2dShape& s, const Grid& g) {
+  std::memset(xp, 0, sizeof(float) * g.xsize);
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t h = 0; h < s.H; ++h)
+      std::memcpy(xp + c * g.HpWp + (h + s.pad_h) * g.Wp + s.pad_w, x + (c * s.H + h) * s.W, sizeof(float) * s.W);
+}
+
+inline void tap_offsets(int64_t* off, const Conv2dShape& s, const Grid& g) {
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t r = 0; r < s.R; ++r)
+      for (int64_t t = 0; t < s.S; ++t) off[(c * s.R + r) * s.S + t] = c * g.HpWp + r * s.dil_h * g.Wp + t * s.dil_w;
+}
+
+// The weights of every group tap-major, as a row-major (CRS, Kg) matrix per group: wt[gr][i][k] = w[gr*Kg + k][i].
+inline void weights_tap_major(float* wt, const float* w, int64_t groups, int64_t Kg, int64_t CRS) {
+  for (int64_t gr = 0; gr < groups; ++gr)
+    for (int64_t i = 0; i < CRS; ++i)
+      for (int64_t k = 0; k < Kg; ++k) wt[(gr * CRS + i) * Kg + k] = w[(gr * Kg + k) * CRS + i];
+}
 
 enum class DirectOp { forward, backward_data, backward_weights };
 
@@ -24,6 +68,13 @@ bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op);
 void conv2d_direct_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s);
 void conv2d_direct_backward_data(float* dx, const float* dy, const float* w, const Conv2dShape& s);
 void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s);
+
+// The forward with the output channels in the vector lanes (conv2d_direct_lanes.cpp): for layers whose padded
+// grid would waste many lanes (narrow outputs, e.g. LeNet's 8x8 from 12x12 under 5x5), when the group's output
+// channels fill whole vectors. It computes only the P x Q outputs, each as the grid kernel does (the same fma
+// chain over the taps in the same order), so both give bit-identical outputs.
+bool conv2d_lanes_ok(const Conv2dShape& s);
+void conv2d_lanes_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s);
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne
