@@ -122,8 +122,7 @@ class _Plan:
         return True
 
 
-class _PlanContext:
-    __slots__ = ("plan", "ctxs", "slots", "operands")
+_PlanContext = _compiled_call.PlanContext
 
 
 class CompiledPlan:
@@ -753,4 +752,4 @@ def compile(model: Module, *, fullgraph: bool = False, dynamic: Any = None, back
     return CompiledModule(model)
 
 
-_compiled_call.configure(Tensor, _autograd._state, _EAGER, _replay, Node, _PlanContext, NativeTrainingPlan, f32c)
+_compiled_call.configure(Tensor, _autograd._state, _EAGER, _replay, NativeTrainingPlan, f32c)

@@ -19,25 +19,32 @@ Example:
 
 import numpy as np
 
+from nnengine._tape cimport new_node, wrap_array
+
 from nnengine.amp import _bf16_on, _entered as _amp_entered
 
 cdef object _Tensor = None     # nnengine.tensor.Tensor
 cdef object _state = None      # autograd's thread-local grad-mode state
 cdef object _EAGER = None      # the marker plan of a signature that runs eagerly
 cdef object _replay = None     # nnengine._compile._replay (any plan, Python)
-cdef object _Node = None       # the tape's Node
-cdef object _PlanContext = None  # nnengine._compile._PlanContext
 cdef object _NativeTrainingPlan = None  # the tape Function of a native training plan's node
 cdef object _f32c = None       # nnengine.ops.f32c
 cdef object _ndarray = np.ndarray
 cdef object _F32 = np.dtype(np.float32)
 
 
-def configure(tensor_cls, state, eager_marker, replay, node_cls, plan_context, native_training_plan, f32c):
+def configure(tensor_cls, state, eager_marker, replay, native_training_plan, f32c):
     """Hand over what lives in Python (called once by nnengine._compile)."""
-    global _Tensor, _state, _EAGER, _replay, _Node, _PlanContext, _NativeTrainingPlan, _f32c
+    global _Tensor, _state, _EAGER, _replay, _NativeTrainingPlan, _f32c
     _Tensor, _state, _EAGER, _replay = tensor_cls, state, eager_marker, replay
-    _Node, _PlanContext, _NativeTrainingPlan, _f32c = node_cls, plan_context, native_training_plan, f32c
+    _NativeTrainingPlan, _f32c = native_training_plan, f32c
+
+
+cdef class PlanContext:
+    """The context of a replay's one tape node: its plan, and what its backward reads (the captured ops'
+    contexts for a Python plan, the operands and slots of a native one)."""
+
+    cdef public object plan, ctxs, slots, operands
 
 
 cdef inline tuple leaf_sig(object t):
@@ -83,8 +90,8 @@ cdef class NativeInference:
         if outs is None:
             return None
         if self.single:
-            return _Tensor._wrap(outs[self.out_pos[0]])
-        return tuple([_Tensor._wrap(outs[i]) for i in self.out_pos])
+            return wrap_array(_Tensor, outs[self.out_pos[0]])
+        return tuple([wrap_array(_Tensor, outs[i]) for i in self.out_pos])
 
 
 cdef class NativeTraining(NativeInference):
@@ -105,16 +112,17 @@ cdef class NativeTraining(NativeInference):
         cdef list ldata = [t.data for t in leaves]
         cdef list pdata = [p.data for p in self.params]
         cdef object slots = self.native_run(ldata, pdata)
-        cdef object pctx, node, v
+        cdef object node, v
+        cdef PlanContext pctx
         cdef Py_ssize_t i
         cdef bint isp
         if slots is None:
             return None
-        cdef list values = [_Tensor._wrap(slots[i]) for i in self.out_pos]
-        pctx = _PlanContext()
+        cdef list values = [wrap_array(_Tensor, slots[i]) for i in self.out_pos]
+        pctx = PlanContext.__new__(PlanContext)
         pctx.plan, pctx.operands, pctx.slots = self.plan, (ldata, pdata), slots
         cdef list inputs = [self.params[i] if isp else leaves[i] for isp, i in self.leaf_refs]
-        node = _Node(_NativeTrainingPlan, pctx, inputs, len(values), tuple([v.data.shape for v in values]))
+        node = new_node(_NativeTrainingPlan, pctx, inputs, len(values), tuple([v.data.shape for v in values]))
         for i in range(len(values)):
             v = values[i]
             v.requires_grad = True

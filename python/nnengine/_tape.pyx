@@ -133,11 +133,7 @@ cdef inline object tensor_cls():
 
 cdef class Context:
     """Per-call storage for a Function: saved arrays, which inputs need gradients, and any attribute the
-    Function's forward sets for its backward (``ctx.args = ...``)."""
-
-    cdef public object saved_tensors
-    cdef public tuple needs_input_grad
-    cdef dict __dict__
+    Function's forward sets for its backward (``ctx.args = ...``). (Attributes: ``_tape.pxd``.)"""
 
     def __init__(self):
         self.saved_tensors = ()
@@ -148,16 +144,8 @@ cdef class Context:
 
 
 cdef class Node:
-    """A recorded op: the Function class, its context and the input Tensors (None for non-tensors)."""
-
-    cdef public object fn
-    cdef public object ctx
-    cdef public list inputs
-    cdef public Py_ssize_t n_outputs
-    cdef public tuple out_shapes
-    cdef public long long stamp
-    cdef long long entered, done  # the topo() sweep that last expanded / emitted this node
-    cdef object __weakref__
+    """A recorded op: the Function class, its context and the input Tensors (None for non-tensors). (Attributes:
+    ``_tape.pxd``.)"""
 
     def __init__(self, fn, ctx, list inputs, Py_ssize_t n_outputs, tuple out_shapes):
         init_node(self, fn, ctx, inputs, n_outputs, out_shapes)
