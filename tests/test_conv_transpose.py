@@ -266,7 +266,7 @@ def test_module_init_and_repr():
 
 def test_bad_input():
     x, w = ne.randn(2, 4, 5, 5), ne.randn(4, 3, 3, 3)
-    with pytest.raises(ValueError, match="input: expected 4 channels"):
+    with pytest.raises(ValueError, match=r"weight: expected 3 input channels \(the input's\), got 4"):
         F.conv_transpose2d(ne.randn(2, 3, 5, 5), w)
     with pytest.raises(ValueError, match="output_padding: expected values smaller than stride or dilation"):
         F.conv_transpose2d(x, w, stride=2, output_padding=2)

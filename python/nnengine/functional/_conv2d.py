@@ -96,44 +96,26 @@ def _conv_padding(
     return to_tuple(padding, "padding"), (0,) * n
 
 
-def _check_groups(groups: Any, ranges: bool) -> int:
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or (ranges and groups < 1):
+def _check_groups(groups: Any) -> int:
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
         raise ValueError(f"groups: expected a positive int, got {groups!r}")
     return int(groups)
 
 
-def _positive(v: Tuple[int, ...], name: str, raw: Any, ranges: bool) -> Tuple[int, ...]:
-    if ranges and min(v) < 1:
-        raise ValueError(f"{name}: expected values >= 1, got {raw!r}")
-    return v
-
-
-def _check_bias(bias: Any, n: int) -> Optional[Tensor]:
-    if bias is None:
-        return None
-    b = check_tensor(bias, "bias", ndim=1)
-    if b.shape[0] != n:
-        raise ValueError(f"bias: expected shape ({n},), got {b.shape}")
-    return b
-
-
-def _common_args(input, weight, stride, dilation, groups, spatial: int, ranges: bool = True):
+def _common_args(input, weight, stride, dilation, groups, spatial: int):
     """What every convolution entry point checks in Python, where the names and the 1-D vs 2-D forms are known:
     input and weight ranks, the types of groups, stride and dilation (tuples of ints of this dimensionality);
-    returns them with the tuple maker. ``ranges=False`` (conv1d/conv2d) leaves the ranges of groups, stride and
-    dilation, like the channel counts and the bias shape, to the one check in the binding (``bind_conv2d.cpp``,
-    ``conv_args.h``), which names the same arguments; the transposed convolution still checks them here."""
+    returns them with the tuple maker. Their ranges, the channel counts, output_padding and the bias shape have
+    their one check in the binding (``bind_conv2d.cpp`` / ``bind_conv_transpose.cpp``, ``conv_args.h``), which
+    names the same arguments."""
     to_tuple = single if spatial == 1 else pair
     x = check_tensor(input, "input", ndim=(spatial + 1, spatial + 2))
     w = check_tensor(weight, "weight", ndim=spatial + 2)
-    groups = _check_groups(groups, ranges)
-    st = _positive(to_tuple(stride, "stride"), "stride", stride, ranges)
-    dl = _positive(to_tuple(dilation, "dilation"), "dilation", dilation, ranges)
-    return to_tuple, x, w, groups, st, dl
+    return to_tuple, x, w, _check_groups(groups), to_tuple(stride, "stride"), to_tuple(dilation, "dilation")
 
 
 def _convnd(input, weight, bias, stride, padding, dilation, groups, spatial: int):
-    to_tuple, x, w, groups, st, dl = _common_args(input, weight, stride, dilation, groups, spatial, ranges=False)
+    to_tuple, x, w, groups, st, dl = _common_args(input, weight, stride, dilation, groups, spatial)
     pd, extra = _conv_padding(padding, w.shape[2:], dl, st, to_tuple)
     b = None if bias is None else check_tensor(bias, "bias")
     if spatial == 1:

@@ -10,8 +10,8 @@ from .. import _core
 from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..tensor import Tensor
-from ._conv2d import IntOne, IntPair, _check_bias, _common_args, _grad_views, _prepare
-from ._util import from4
+from ._conv2d import IntOne, IntPair, _common_args, _grad_views, _prepare
+from ._util import check_tensor, from4
 
 
 class ConvTransposeFn(Function):
@@ -44,18 +44,7 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
     to_tuple, x, w, groups, st, dl = _common_args(input, weight, stride, dilation, groups, spatial)
     pd = to_tuple(padding, "padding")
     op = to_tuple(output_padding, "output_padding")
-    for i in range(spatial):
-        if op[i] >= st[i] and op[i] >= dl[i]:
-            raise ValueError(
-                f"output_padding: expected values smaller than stride or dilation, got output_padding={op}, "
-                f"stride={st}, dilation={dl}"
-            )
-    c_in = x.shape[-spatial - 1]
-    if c_in != w.shape[0]:
-        raise ValueError(f"input: expected {w.shape[0]} channels (weight {w.shape}), got shape {x.shape}")
-    if c_in % groups:
-        raise ValueError(f"groups: input channels ({c_in}) must be divisible by groups ({groups})")
-    b = _check_bias(bias, w.shape[1] * groups)
+    b = None if bias is None else check_tensor(bias, "bias")
     if spatial == 1:
         st, pd, op, dl = (1,) + st, (0,) + pd, (0,) + op, (1,) + dl
     return ConvTransposeFn.apply(x, w, b, st, pd, op, dl, groups, spatial)
