@@ -30,7 +30,6 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 
 from . import _compiled_call, _tape
-from . import autograd as _autograd
 from .autograd import Context, Node, _unbroadcast, enable_grad, is_grad_enabled
 from .nn.module import Module
 from .ops import f32c
@@ -752,4 +751,4 @@ def compile(model: Module, *, fullgraph: bool = False, dynamic: Any = None, back
     return CompiledModule(model)
 
 
-_compiled_call.configure(Tensor, _autograd._state, _EAGER, _replay, NativeTrainingPlan, f32c)
+_compiled_call.configure(Tensor, _EAGER, _replay, NativeTrainingPlan, f32c)

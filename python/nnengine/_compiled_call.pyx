@@ -19,12 +19,11 @@ Example:
 
 import numpy as np
 
-from nnengine._tape cimport new_node, wrap_array
+from nnengine._tape cimport dtype_is, grad_mode, head, new_node, nne_ndarray_head, wrap_array
 
 from nnengine.amp import _bf16_on, _entered as _amp_entered
 
 cdef object _Tensor = None     # nnengine.tensor.Tensor
-cdef object _state = None      # autograd's thread-local grad-mode state
 cdef object _EAGER = None      # the marker plan of a signature that runs eagerly
 cdef object _replay = None     # nnengine._compile._replay (any plan, Python)
 cdef object _NativeTrainingPlan = None  # the tape Function of a native training plan's node
@@ -33,10 +32,10 @@ cdef object _ndarray = np.ndarray
 cdef object _F32 = np.dtype(np.float32)
 
 
-def configure(tensor_cls, state, eager_marker, replay, native_training_plan, f32c):
+def configure(tensor_cls, eager_marker, replay, native_training_plan, f32c):
     """Hand over what lives in Python (called once by nnengine._compile)."""
-    global _Tensor, _state, _EAGER, _replay, _NativeTrainingPlan, _f32c
-    _Tensor, _state, _EAGER, _replay = tensor_cls, state, eager_marker, replay
+    global _Tensor, _EAGER, _replay, _NativeTrainingPlan, _f32c
+    _Tensor, _EAGER, _replay = tensor_cls, eager_marker, replay
     _NativeTrainingPlan, _f32c = native_training_plan, f32c
 
 
@@ -163,16 +162,25 @@ cdef class LastCall:
     cdef object plan
 
     cdef bint same(self, int tag, list leaves, bint training, bint grad):
-        cdef Py_ssize_t i
+        cdef Py_ssize_t i, k
         cdef object t, d
+        cdef tuple shape
+        cdef nne_ndarray_head* h
         if tag != self.tag or training != self.training or grad != self.grad:
             return False
         for i in range(len(leaves)):
             t = leaves[i]
             d = t.data
-            if (d.dtype is not self.dtypes[i] or t.requires_grad is not self.rgs[i]
-                    or d.shape != self.shapes[i]):
+            if (not isinstance(d, _ndarray) or not dtype_is(d, self.dtypes[i])
+                    or t.requires_grad is not self.rgs[i]):
                 return False
+            h = head(d)
+            shape = <tuple>self.shapes[i]
+            if h.nd != len(shape):
+                return False
+            for k in range(h.nd):
+                if h.dimensions[k] != <Py_ssize_t>shape[k]:
+                    return False
         return True
 
 
@@ -205,7 +213,7 @@ def call(self, *args, **kwargs):
         leaves, tag = [t, h[0], h[1]], 1
     else:
         return self._call_slow(None, None, args, kwargs)
-    training, grad = module.training, getattr(_state, "enabled", True)
+    training, grad = module.training, grad_mode()
     if (last is not None and (<LastCall>last).same(tag, leaves, training, grad)
             and checks_hold((<LastCall>last).plan.checks)):
         plan = (<LastCall>last).plan  # the signature of the last replay: its plan, without the key

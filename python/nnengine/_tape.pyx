@@ -12,7 +12,6 @@ handed over by ``nnengine.autograd.configure`` at import time.
 import sysconfig
 from collections import deque as _deque
 
-from cpython.object cimport PyObject
 from cpython.ref cimport Py_REFCNT
 from weakref import ref as _weakref
 
@@ -27,60 +26,7 @@ cdef object _unbroadcast = None
 cdef object _recorder = None      # nnengine.compile's capture hook: called after every apply while set
 cdef object _F32 = np.dtype(np.float32)
 
-# An ndarray's header as numpy's C API lays it out (PyArrayObject_fields: the leading members every numpy 1.x and
-# 2.x shares, part of its ABI): the checks the hot paths make on every operand (dtype, shape, contiguity,
-# writeability, base) read these fields instead of building attribute objects (a flags object, a shape tuple).
-# Only ever applied to objects that passed isinstance(x, np.ndarray).
-cdef extern from *:
-    """
-    typedef struct {
-        PyObject_HEAD
-        char *data;
-        int nd;
-        Py_ssize_t *dimensions;
-        Py_ssize_t *strides;
-        PyObject *base;
-        PyObject *descr;
-        int flags;
-    } nne_ndarray_head;
-    """
-    ctypedef struct nne_ndarray_head:
-        int nd
-        Py_ssize_t* dimensions
-        PyObject* base
-        PyObject* descr
-        int flags
-
-cdef enum:
-    C_CONTIGUOUS = 0x0001  # NPY_ARRAY_C_CONTIGUOUS
-    ALIGNED = 0x0100       # NPY_ARRAY_ALIGNED
-    WRITEABLE = 0x0400     # NPY_ARRAY_WRITEABLE
-
-
-cdef inline nne_ndarray_head* head(object a):
-    return <nne_ndarray_head*><PyObject*>a
-
-
-cdef inline bint has_flags(object a, int flags):
-    return (head(a).flags & flags) == flags
-
-
-cdef inline bint same_shape(object a, object b):
-    """ndarrays ``a`` and ``b`` have one shape."""
-    cdef nne_ndarray_head* x = head(a)
-    cdef nne_ndarray_head* y = head(b)
-    cdef int i
-    if x.nd != y.nd:
-        return False
-    for i in range(x.nd):
-        if x.dimensions[i] != y.dimensions[i]:
-            return False
-    return True
-
-
-cdef inline bint dtype_is(object a, object dt):
-    """ndarray ``a``'s dtype is the object ``dt`` (identity, as ``a.dtype is dt``)."""
-    return head(a).descr == <PyObject*>dt
+# (An ndarray's header fields and the checks on them: _tape.pxd.)
 cdef object _F64 = np.dtype(np.float64)
 cdef object _ndarray = np.ndarray
 cdef list _leaf_arrays = [np.ndarray, np.ndarray]  # tensor.LEAF_ARRAYS (the classes of leaf .data / .grad)
@@ -90,6 +36,7 @@ cdef bint _exact_refcounts = not sysconfig.get_config_var("Py_GIL_DISABLED")
 cdef object _zeros = np.zeros
 cdef object _object_new = object.__new__
 cdef object _asarray = np.asarray
+cdef object _np_array = np.array
 try:
     from numpy.lib.array_utils import byte_bounds as _np_byte_bounds  # numpy >= 2
 except ImportError:  # numpy 1.x
@@ -167,6 +114,11 @@ cdef inline bint grad_enabled():
 
 cdef inline bint anomaly():
     return _n_anomaly != 0 and _state.anomaly
+
+
+cdef bint grad_mode():
+    """This thread's grad mode (for other typed modules: ``_tape.pxd``)."""
+    return grad_enabled()
 
 
 cdef bint switch_grad_mode(bint mode) except -1:
@@ -352,6 +304,43 @@ cdef inline void init_node(Node node, object fn, object ctx, list inputs, Py_ssi
     node.n_outputs = n_outputs
     node.out_shapes = out_shapes
     node.stamp = _epoch
+
+
+cdef object _as_array = None  # nnengine.tensor._as_array (a Tensor's, a torch tensor's or any array-like's array)
+
+
+def configure_tensor(as_array):
+    """Hand over nnengine.tensor's array conversion (called once when the module loads)."""
+    global _as_array
+    _as_array = as_array
+
+
+def tensor_backward(self, grad=None):
+    """Backpropagate from this tensor; leaf gradients accumulate into ``.grad``.
+
+    ``grad`` defaults to 1 for a one-element tensor; otherwise it must have this tensor's shape.
+
+    Example:
+        >>> w = ne.tensor([2.0, 3.0], requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> w.grad
+        array([4., 6.], dtype=float32)
+    """
+    if not self.requires_grad:
+        raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
+    cdef object d = self.data, g
+    if grad is None:
+        if d.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for scalar outputs, got shape {self.shape}")
+        g = _np_array(1, dtype=d.dtype)  # np.ones, without its Python layer
+        if d.ndim:
+            g = g.reshape(d.shape)
+    else:
+        g = _asarray(_as_array(grad), dtype=d.dtype)
+        if g.shape != d.shape:
+            raise ValueError(f"grad: expected shape {d.shape}, got {g.shape}")
+    run_backward(self, g)
 
 
 def will_record(*tensors):

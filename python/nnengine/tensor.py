@@ -26,7 +26,6 @@ from ._device import CPU, DeviceError, check_device, is_device_like
 from ._dtypes import to_dtype, type_name
 from ._tape import consumed as _tape_consumed
 from ._tape import note_mutation as _note_mutation
-from ._tape import run_backward as _run_backward
 from .autograd import is_grad_enabled
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
@@ -71,6 +70,9 @@ def _as_array(x: Any) -> np.ndarray:
     if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):  # a torch tensor
         x = x.detach().cpu().numpy()
     return np.asarray(x)
+
+
+_tape.configure_tensor(_as_array)  # (Tensor.backward, typed in the tape, converts a given grad with it)
 
 
 def _is_basic_index(idx: Any) -> bool:
@@ -453,32 +455,9 @@ class Tensor:
         else:
             self.grad = (self.grad + g).view(LEAF_ARRAYS[1])
 
-    def backward(self, grad: Any = None) -> None:
-        """Backpropagate from this tensor; leaf gradients accumulate into ``.grad``.
-
-        ``grad`` defaults to 1 for a one-element tensor; otherwise it must have this tensor's shape.
-
-        Example:
-            >>> w = ne.tensor([2.0, 3.0], requires_grad=True)
-            >>> (w * w).sum().backward()
-            >>> w.grad
-            array([4., 6.], dtype=float32)
-        """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
-        if grad is None:
-            d = self.data
-            if d.size != 1:
-                raise RuntimeError(
-                    f"backward: grad can be implicitly created only for scalar outputs, got shape {self.shape}")
-            g = np.array(1, dtype=d.dtype)  # np.ones, without its Python layer
-            if d.ndim:
-                g = g.reshape(d.shape)
-        else:
-            g = np.asarray(_as_array(grad), dtype=self.data.dtype)
-            if g.shape != self.data.shape:
-                raise ValueError(f"grad: expected shape {self.data.shape}, got {g.shape}")
-        _run_backward(self, g)
+    #: ``t.backward(grad=None)``: backpropagate from this tensor (typed: ``nnengine._tape.tensor_backward``, whose
+    #: docstring says the rest)
+    backward = _tape.tensor_backward
 
     @property
     def grad_fn(self) -> Any:
