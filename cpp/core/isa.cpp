@@ -93,6 +93,7 @@ bool set_isa(int level) {
 #if NNE_BF16_TIER
 namespace avx512bf16 {
 void sgemm(const GemmArgs& g);
+void panel(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K, const uint32_t* bp);
 }
 #endif
 
@@ -100,6 +101,13 @@ SgemmFn bf16_gemm_kernel() {
 #if NNE_BF16_TIER
   static const bool has = detect_bf16();
   if (has && active_isa() >= kAvx512) return &avx512bf16::sgemm;
+#endif
+  return nullptr;
+}
+
+Bf16PanelFn bf16_panel_kernel() {
+#if NNE_BF16_TIER
+  if (bf16_gemm_kernel()) return &avx512bf16::panel;
 #endif
   return nullptr;
 }

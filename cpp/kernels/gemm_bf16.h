@@ -29,6 +29,16 @@ SgemmFn bf16_gemm_kernel();
 // Why bf16_gemm_kernel() is null ("" when it is not): for error messages.
 const char* bf16_unavailable_reason();
 
+// The recurrent kernels' bf16 step product (rnn_impl.h), AVX512-BF16 only (cpp/kernels/bf16/panel_bf16.cpp):
+// acc[r][c] += sum_k bf16(a[r*lda + k]) * w[k][c] for r < rows, c < nv*16 (nv in 1..4), k < K, with float32 sums:
+// the rows are converted as vcvtne2ps2bf16 does (round to nearest even), and bp holds w as pairs of bf16 along k
+// (the even k in the low half; (K+1)/2 rows of nv*16 pairs, zero past K), multiplied in pairs by
+// vdpbf16ps. acc rows are nv*16 floats apart. Every element is one chain over the pairs in order, so the result
+// does not depend on how rows are grouped into calls.
+using Bf16PanelFn = void (*)(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K,
+                             const uint32_t* bp);
+Bf16PanelFn bf16_panel_kernel();
+
 // Scalar reference twin (cpp/reference/gemm_bf16_ref.cpp): bf16-rounded inputs, float32 sums of pair
 // products in k order (k odd then k even within a pair, as vdpbf16ps), no K blocking.
 void sgemm_bf16_reference(const GemmArgs& g);

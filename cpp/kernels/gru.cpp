@@ -23,7 +23,7 @@ void gru_forward_impl(float* y, float* h_n, float* gates, const float* x, const 
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 3 * H, ldy = y_stride(s);
   // gi = x @ w_ih^T + b_ih for every step, into the workspace's first 3H columns (the step epilogue
   // overwrites them in place with r, z, n) or, for inference, a scratch buffer.
-  static thread_local ScratchBuf wt_buf, gi_buf, hb_buf;
+  static thread_local ScratchBuf wt_buf, gi_buf;
   static thread_local PackCache pack_cache;
   const int64_t ldg = gates ? 4 * H : N;
   float* gi = gates ? gates : gi_buf.get(static_cast<size_t>(T * B * N));
@@ -32,7 +32,7 @@ void gru_forward_impl(float* y, float* h_n, float* gates, const float* x, const 
     for (int64_t k = 0; k < I; ++k) wt[k * N + j] = w.w_ih[j * I + k];
   gemm_call(false, false, T * B, N, I, x, I, wt, N, 0.f, gi, ldg, w.b_ih, s.bf16);
   const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 3, s.bf16);
-  float* hb = s.bf16 ? hb_buf.get(static_cast<size_t>(B * H)) : nullptr;  // bf16: a step's rounded h_{t-1}
+  const Bf16Steps bs = bf16_steps(s.bf16, B, wp, nblocks(H), H, 3 * L, pack_cache.pairs, pack_cache.fresh);
   const bool h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * N * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
@@ -61,7 +61,7 @@ void gru_forward_impl(float* y, float* h_n, float* gates, const float* x, const 
       }
       vstore_n(yt + b * ldy + j0, vfma(vsub(h, nn), z, nn), n);
     };
-    const StepIn hp = step_operand(st == 0 && h0_zero ? nullptr : hprev, ldh, H, s.bf16, hb, r0, r1);
+    const StepIn hp = bs.operand(st == 0 && h0_zero ? nullptr : hprev, ldh, H, r0, r1);
     recurrent_step<kMrFwd, 3>(r0, r1, nblocks(H), {}, hp, wp, init, epi);
   });
   const int64_t tl = s.reverse ? 0 : T - 1;

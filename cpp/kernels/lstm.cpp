@@ -22,17 +22,16 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
                        const float* c0, RnnWeights w, const LstmShape& s) {
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H, ldy = y_stride(s);
   static thread_local PackCache pack_cache;
-  static thread_local ScratchBuf gx_buf, hb_buf;
+  static thread_local ScratchBuf gx_buf;
   // float32: x_t w_ih^T is part of each step's fused product (packed [w_ih | w_hh]). bf16: the input
   // projections of the whole sequence (+ bias) are one bf16 GEMM into gx, which the steps start from.
   float* gx = nullptr;
-  float* hb = nullptr;
   if (s.bf16) {
     gx = gx_buf.get(static_cast<size_t>(T * B * N));
-    hb = hb_buf.get(static_cast<size_t>(BH));
     gemm_call(false, true, T * B, N, I, x, I, w.w_ih, I, 0.f, gx, N, w.bias, true);
   }
   const float* wp = pack_forward_cached(pack_cache, s.bf16 ? nullptr : w.w_ih, s.bf16 ? 0 : I, w.w_hh, H, 4, s.bf16);
+  const Bf16Steps bs = bf16_steps(s.bf16, B, wp, nblocks(H), H, 4 * L, pack_cache.pairs, pack_cache.fresh);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);
   const bool h0_zero = all_zero(h0, BH);
   run_steps(T, B, 2 * N * (I + H), [&](int64_t st, int64_t r0, int64_t r1) {
@@ -68,7 +67,7 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
       vstore_n(yt + b * ldy + j0, vmul(o, vtanh_fast(c)), n);
     };
     const StepIn xp = gx ? StepIn{} : StepIn{x + t * B * I, I, I};
-    recurrent_step<kMrFwd, 4>(r0, r1, nblocks(H), xp, step_operand(hprev, st == 0 ? H : ldy, H, s.bf16, hb, r0, r1),
+    recurrent_step<kMrFwd, 4>(r0, r1, nblocks(H), xp, bs.operand(hprev, st == 0 ? H : ldy, H, r0, r1),
                               wp, init, epi);
   });
   const int64_t tl = s.reverse ? 0 : T - 1;

@@ -24,9 +24,8 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
     for (int64_t k = 0; k < I; ++k) wt[k * H + j] = w.w_ih[j * I + k];
   gemm_call(false, false, T * B, H, I, x, I, wt, H, 0.f, y, ldy, w.bias, s.bf16);
   static thread_local PackCache pack_cache;
-  static thread_local ScratchBuf hb_buf;  // bf16: the rounded h_{t-1} rows of a step
   const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 1, s.bf16);
-  float* hb = s.bf16 ? hb_buf.get(static_cast<size_t>(B * H)) : nullptr;
+  const Bf16Steps bs = bf16_steps(s.bf16, B, wp, nblocks(H), H, L, pack_cache.pairs, pack_cache.fresh);
   const bool relu = s.act == kRnnRelu, h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * H * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;
@@ -38,8 +37,7 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
       const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
       vstore_n(yt + b * ldy + jb * L, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
     };
-    const StepIn hp =
-        step_operand(st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy, st == 0 ? H : ldy, H, s.bf16, hb, r0, r1);
+    const StepIn hp = bs.operand(st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy, st == 0 ? H : ldy, H, r0, r1);
     recurrent_step<kMr, 1>(r0, r1, nblocks(H), {}, hp, wp, init, epi);
   });
   const int64_t tl = s.reverse ? 0 : T - 1;

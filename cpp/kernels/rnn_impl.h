@@ -10,17 +10,20 @@
 // computed by the same instruction sequence at any thread count (bit-identical results).
 //
 // bf16 compute (the shapes' `bf16`, autocast): every product's operands are rounded to bf16 (round to
-// nearest even, as float32 values) and summed in float32. Whole-sequence products (input projections,
-// weight gradients, the GRU's dx) are GemmArgs::bf16 GEMMs; the per-step products run the same register
-// tiles on bf16-valued operands: weights rounded once when packed, the step's operand rows (h_{t-1}
-// forward, dG backward) rounded into a (B, K) buffer before the step (a product of two bf16 is exact in
-// float32, so each FMA adds it with the one rounding of vdpbf16ps's adds). States, gates, the gradients
-// the steps carry and the bias sums stay float32.
+// nearest even) and summed in float32. Whole-sequence products (input projections, weight gradients, the
+// GRU's dx) are GemmArgs::bf16 GEMMs. A step's product (one operand: h_{t-1} forward, dG backward; the
+// LSTM's input projections are a GEMM then) runs on the AVX512-BF16 panel kernel (gemm_bf16.h
+// bf16_panel_kernel: the rows converted as it goes, vdpbf16ps on weights packed as pairs once per call)
+// between the same init and epilogue. Where that kernel is absent (only reachable by calling the kernels
+// directly: the bindings refuse bf16 there) the float32 tiles run on bf16-rounded floats instead (a product
+// of two bf16 is exact in float32, so the sums are those of vdpbf16ps up to its pair order). States,
+// gates, the gradients the steps carry and the bias sums stay float32.
 #pragma once
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 // GCC 12 reports a false -Wuninitialized inside avx512fintrin.h (the _mm512_undefined_* operand of
 // _mm512_min_ps & co.) once the gate math inlines into a kernel; silence it for the intrinsic headers only.
@@ -31,6 +34,7 @@
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_bf16.h"
 #include "kernels/rnn.h"
 #pragma GCC diagnostic pop
 
@@ -59,33 +63,87 @@ inline bool all_zero(const float* p, int64_t n) {
   return true;
 }
 
-// p[0..n) rounded to bf16 in place, as float32 values (gemm_bf16.h's float_to_bf16_bits: ties to even, NaN quieted).
+// The bits of f rounded to bf16 (gemm_bf16.h's float_to_bf16_bits: ties to even, NaN quieted) in the high
+// half, zero low half; branch-free so that loops over it vectorize.
+inline uint32_t bf16_round_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u, q = (u | 0x400000u) & 0xffff0000u;
+  return (u & 0x7fffffffu) > 0x7f800000u ? q : r;
+}
+
+// p[0..n) rounded to bf16 in place, as float32 values.
 inline void round_bf16(float* p, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, p + i, 4);
-    const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u, q = (u | 0x400000u) & 0xffff0000u;
-    u = (u & 0x7fffffffu) > 0x7f800000u ? q : r;
+    const uint32_t u = bf16_round_bits(p[i]);
     std::memcpy(p + i, &u, 4);
   }
 }
 
 // One operand of a step's product: rows of `a` (lda apart) times K packed rows; a == null skips it
-// (a zero previous state / incoming gradient) but its K packed rows are still skipped over.
+// (a zero previous state / incoming gradient) but its K packed rows are still skipped over. With `panel`
+// (bf16) the product is the panel kernel's, with `bp` the weights as pairs ((K+1)/2 rows of NV*L per
+// column block).
 struct StepIn {
   const float* a = nullptr;
   int64_t lda = 0, K = 0;
+  Bf16PanelFn panel = nullptr;
+  const uint32_t* bp = nullptr;
 };
 
-// The operand {a, lda, K} of rows [r0, r1) of a step: as given, or with bf16 its rows rounded into buf
-// (a (B, K) array indexed by the absolute row, as the kernels index operands).
-inline StepIn step_operand(const float* a, int64_t lda, int64_t K, bool bf16, float* buf, int64_t r0, int64_t r1) {
-  if (!bf16 || !a) return {a, lda, K};
-  for (int64_t r = r0; r < r1; ++r) {
-    std::memcpy(buf + r * K, a + r * lda, sizeof(float) * K);
-    round_bf16(buf + r * K, K);
+// Blocks of K rows x C floats rounded to blocks of (K+1)/2 rows x C pairs of bf16 (the even k in the low half,
+// the odd K padded with zero).
+inline void to_pairs(std::vector<uint32_t>& dst, const float* src, int64_t blocks, int64_t K, int64_t C) {
+  const int64_t kp = (K + 1) / 2;
+  dst.resize(static_cast<size_t>(blocks * kp * C));
+  for (int64_t blk = 0; blk < blocks; ++blk)
+    for (int64_t p = 0; p < kp; ++p) {
+      const float* lo = src + (blk * K + 2 * p) * C;
+      uint32_t* d = dst.data() + (blk * kp + p) * C;
+      if (2 * p + 1 < K) {
+        for (int64_t c = 0; c < C; ++c) d[c] = (bf16_round_bits(lo[c]) >> 16) | bf16_round_bits(lo[C + c]);
+      } else {
+        for (int64_t c = 0; c < C; ++c) d[c] = bf16_round_bits(lo[c]) >> 16;
+      }
+    }
+}
+
+// The bf16 operands of one sequence call's steps (see the header comment): the panel kernel where there is
+// one (and vectors of 16 floats, its accumulator layout) with the weights' pairs, else the (B, K) buffer of
+// each step's operand rows rounded for the float32 tiles.
+struct Bf16Steps {
+  Bf16PanelFn panel = nullptr;
+  const uint32_t* bp = nullptr;
+  float* fbuf = nullptr;
+
+  // The operand {a, lda, K} of rows [r0, r1) of a step, for the panel kernel, rounded, or as given (no bf16).
+  StepIn operand(const float* a, int64_t lda, int64_t K, int64_t r0, int64_t r1) const {
+    if (panel) return {a, lda, K, panel, bp};
+    if (!a || !fbuf) return {a, lda, K};
+    for (int64_t r = r0; r < r1; ++r) {
+      std::memcpy(fbuf + r * K, a + r * lda, sizeof(float) * K);
+      round_bf16(fbuf + r * K, K);
+    }
+    return {fbuf, K, K};
   }
-  return {buf, K, K};
+};
+
+// Bf16Steps for a call (none without bf16): wp = the float packing (rounded to bf16 where the float32 tiles
+// run), blocks of K rows x C floats; `pairs` keeps its pair form, rebuilt unless `fresh` is false (the same
+// weights as the last call).
+inline Bf16Steps bf16_steps(bool bf16, int64_t B, const float* wp, int64_t blocks, int64_t K, int64_t C,
+                            std::vector<uint32_t>& pairs, bool fresh = true) {
+  Bf16Steps bs;
+  if (!bf16) return bs;
+  static thread_local ScratchBuf fbuf;
+  if constexpr (L == 16) bs.panel = bf16_panel_kernel();
+  if (bs.panel) {
+    if (fresh || pairs.empty()) to_pairs(pairs, wp, blocks, K, C);
+    bs.bp = pairs.data();
+  } else {
+    bs.fbuf = fbuf.get(static_cast<size_t>(B * K));
+  }
+  return bs;
 }
 
 // Forward packing of [w_ih | w_hh] ((G*H, I) and (G*H, H); w_ih may be null with I = 0) per block of L
@@ -131,6 +189,8 @@ struct PackCache {
   int G = 0;
   bool bf16 = false;
   bool valid = false;
+  bool fresh = true;  // the last call packed (the weights or their shape changed)
+  std::vector<uint32_t> pairs;  // bf16: the packing as pairs (Bf16Steps)
 };
 
 // With bf16 the packed weights are rounded to bf16 (the key includes the flag).
@@ -139,6 +199,7 @@ inline const float* pack_forward_cached(PackCache& c, const float* w_ih, int64_t
   const size_t nih = static_cast<size_t>(G * H * I), nhh = static_cast<size_t>(G * H * H);
   const int64_t np = nblocks(H) * L * G * (I + H);
   float* wp = c.packed.get(static_cast<size_t>(np));
+  c.fresh = true;
   if (nih + nhh > kPackCacheMax) {
     c.valid = false;
     pack_forward(wp, w_ih, I, w_hh, H, G);
@@ -148,8 +209,10 @@ inline const float* pack_forward_cached(PackCache& c, const float* w_ih, int64_t
   const bool same_shape = c.valid && c.I == I && c.H == H && c.G == G && c.bf16 == bf16;
   float* src = c.src.get(nih + nhh);  // same size as before when same_shape: contents kept
   if (same_shape && (nih == 0 || std::memcmp(src, w_ih, nih * sizeof(float)) == 0) &&
-      std::memcmp(src + nih, w_hh, nhh * sizeof(float)) == 0)
+      std::memcmp(src + nih, w_hh, nhh * sizeof(float)) == 0) {
+    c.fresh = false;
     return wp;
+  }
   pack_forward(wp, w_ih, I, w_hh, H, G);
   if (bf16) round_bf16(wp, np);
   if (nih) std::memcpy(src, w_ih, nih * sizeof(float));
@@ -243,6 +306,12 @@ inline void step_unit(int64_t b0, int64_t b1, int64_t jb, const StepIn& p, const
   VecF acc[kUnitGroups * kRowGroup][NV];
   const int64_t rows = b1 - b0;
   for (int64_t r = 0; r < rows; ++r) init(b0 + r, jb, acc[r]);
+  if (q.panel) {  // bf16: the one operand on the panel kernel (acc: rows of NV*L = NV*16 floats)
+    if (q.a)
+      q.panel(reinterpret_cast<float*>(acc), rows, NV, q.a + b0 * q.lda, q.lda, q.K, q.bp + jb * ((q.K + 1) / 2) * NV * L);
+    for (int64_t r = 0; r < rows; ++r) epi(b0 + r, jb, acc[r]);
+    return;
+  }
   int64_t off = 0;
   for (const StepIn* op : {&p, &q}) {
     if (op->a) {
@@ -382,12 +451,13 @@ template <int MR, int NV, class GateEpi>
 inline void bptt_sweep(float* dx, float* dh0, const float* dG, int64_t ldg, const RnnWeights& w, int64_t T,
                        int64_t B, int64_t I, int64_t H, int G, bool reverse, bool bf16, const GateEpi& gate_epi) {
   const int64_t N = G * H, CB = NV * L, nbh = (H + CB - 1) / CB, nbi = (I + CB - 1) / CB;
-  static thread_local ScratchBuf packed, rounded;
+  static thread_local ScratchBuf packed;
+  static thread_local std::vector<uint32_t> pairs;
   float* wb = packed.get(static_cast<size_t>((nbh + nbi) * N * CB));
   pack_cols(wb, w.w_hh, N, H, NV);
   if (I > 0) pack_cols(wb + nbh * N * CB, w.w_ih, N, I, NV);
-  float* dgb = bf16 ? rounded.get(static_cast<size_t>(B * N)) : nullptr;
-  if (bf16) round_bf16(wb, (nbh + nbi) * N * CB);
+  const Bf16Steps bs = bf16_steps(bf16, B, wb, nbh + nbi, N, CB, pairs);
+  if (bf16 && !bs.panel) round_bf16(wb, (nbh + nbi) * N * CB);
   run_steps(T + 1, B, 2 * N * (H + I), [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = reverse ? st : T - 1 - st;          // (st == T: the extra pass)
     const int64_t tp = st == 0 ? -1 : (reverse ? st - 1 : T - st);  // time processed before, or none
@@ -413,7 +483,7 @@ inline void bptt_sweep(float* dx, float* dh0, const float* dG, int64_t ldg, cons
         }
       }
     };
-    recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, step_operand(dgp, ldg, N, bf16, dgb, r0, r1), wb,
+    recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, bs.operand(dgp, ldg, N, r0, r1), wb,
                            init, epi);
   });
 }
