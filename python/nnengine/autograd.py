@@ -31,12 +31,11 @@ from ._tape import Context, Node  # noqa: F401  (re-exported: the tape's per-cal
 
 
 class _ModeState(threading.local):
-    """Per-thread grad mode and anomaly flag. The class attributes are every new thread's defaults: reading
-    them never misses (a ``getattr(state, name, default)`` that misses builds an AttributeError, ~0.3 us, on every
-    recorded op). Written only through ``_tape.set_grad_mode`` / ``_tape.set_anomaly``, which also count the
-    threads out of the default state (the tape skips the thread-local read while no thread is)."""
+    """Per-thread anomaly flag (the grad mode is the tape's, a C++ thread_local: ``_tape.set_grad_mode``). The
+    class attribute is every new thread's default: reading it never misses (a ``getattr(state, name, default)``
+    that misses builds an AttributeError, ~0.3 us). Written only through ``_tape.set_anomaly``, which also counts
+    the threads with it on (the tape skips the thread-local read while none is)."""
 
-    enabled = True
     anomaly = False
 
 
@@ -53,7 +52,7 @@ def is_grad_enabled() -> bool:
         ...     print(is_grad_enabled())
         False
     """
-    return getattr(_state, "enabled", True)
+    return _tape.is_grad_enabled()
 
 
 class _GradMode:
