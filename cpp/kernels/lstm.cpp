@@ -23,15 +23,17 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
   const int64_t T = s.T, B = s.B, I = s.I, H = s.H, N = 4 * H, BH = B * H, ldy = y_stride(s);
   static thread_local PackCache pack_cache;
   static thread_local ScratchBuf gx_buf;
-  // float32: x_t w_ih^T is part of each step's fused product (packed [w_ih | w_hh]). bf16: the input
-  // projections of the whole sequence (+ bias) are one bf16 GEMM into gx, which the steps start from.
+  // x_t w_ih^T is part of each step's fused product (packed [w_ih | w_hh]; bf16: two panel products). bf16
+  // without the panel kernel: the input projections of the whole sequence (+ bias) are one bf16 GEMM into
+  // gx, which the steps start from.
   float* gx = nullptr;
-  if (s.bf16) {
+  if (s.bf16 && !step_panel(true)) {
     gx = gx_buf.get(static_cast<size_t>(T * B * N));
     gemm_call(false, true, T * B, N, I, x, I, w.w_ih, I, 0.f, gx, N, w.bias, true);
   }
-  const float* wp = pack_forward_cached(pack_cache, s.bf16 ? nullptr : w.w_ih, s.bf16 ? 0 : I, w.w_hh, H, 4, s.bf16);
-  const Bf16Steps bs = bf16_steps(s.bf16, B, wp, nblocks(H), H, 4 * L, pack_cache.pairs, pack_cache.fresh);
+  const int64_t Ip = gx ? 0 : I;  // the packed input rows
+  const float* wp = pack_forward_cached(pack_cache, gx ? nullptr : w.w_ih, Ip, w.w_hh, H, 4, s.bf16);
+  const Bf16Steps bs = bf16_steps(s.bf16, B, wp, nblocks(H), Ip, H, 4 * L, pack_cache.pairs, pack_cache.fresh);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);
   const bool h0_zero = all_zero(h0, BH);
   run_steps(T, B, 2 * N * (I + H), [&](int64_t st, int64_t r0, int64_t r1) {
@@ -66,7 +68,7 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
       vstore_n(ccur + b * H + j0, c, n);
       vstore_n(yt + b * ldy + j0, vmul(o, vtanh_fast(c)), n);
     };
-    const StepIn xp = gx ? StepIn{} : StepIn{x + t * B * I, I, I};
+    const StepIn xp = gx ? StepIn{} : bs.operand(x + t * B * I, I, I, r0, r1, true);
     recurrent_step<kMrFwd, 4>(r0, r1, nblocks(H), xp, bs.operand(hprev, st == 0 ? H : ldy, H, r0, r1),
                               wp, init, epi);
   });

@@ -12,8 +12,7 @@
 // projection buffer goes through memory; with batch-row groups on threads for the whole sequence).
 // Backward: per step dgates_{t+1} [w_hh | w_ih] gives the recurrent part of dh_t (fused with the gate
 // derivatives) and dx_{t+1}; then [dw_ih | dw_hh] (summed over time steps) is one GEMM, db column sums.
-// bf16 (autocast): the input projections of the whole sequence are one bf16 GEMM the steps start from, the
-// steps' products take bf16-rounded operands (rnn_impl.h).
+// bf16 (autocast): the same fused steps on the bf16 panel kernel (rnn_impl.h).
 // Reference: Hochreiter & Schmidhuber (1997); PyTorch's nn.LSTM documentation for the layout.
 #pragma once
 

@@ -91,15 +91,14 @@ struct StepIn {
   const uint32_t* bp = nullptr;
 };
 
-// Blocks of K rows x C floats rounded to blocks of (K+1)/2 rows x C pairs of bf16 (the even k in the low half,
-// the odd K padded with zero).
-inline void to_pairs(std::vector<uint32_t>& dst, const float* src, int64_t blocks, int64_t K, int64_t C) {
+// Blocks of K rows x C floats (blocks `stride` floats apart) rounded to blocks of (K+1)/2 rows x C pairs of bf16
+// (the even k in the low half, the odd K padded with zero) at dst.
+inline void to_pairs(uint32_t* dst, const float* src, int64_t blocks, int64_t K, int64_t C, int64_t stride) {
   const int64_t kp = (K + 1) / 2;
-  dst.resize(static_cast<size_t>(blocks * kp * C));
   for (int64_t blk = 0; blk < blocks; ++blk)
     for (int64_t p = 0; p < kp; ++p) {
-      const float* lo = src + (blk * K + 2 * p) * C;
-      uint32_t* d = dst.data() + (blk * kp + p) * C;
+      const float* lo = src + blk * stride + 2 * p * C;
+      uint32_t* d = dst + (blk * kp + p) * C;
       if (2 * p + 1 < K) {
         for (int64_t c = 0; c < C; ++c) d[c] = (bf16_round_bits(lo[c]) >> 16) | bf16_round_bits(lo[C + c]);
       } else {
@@ -108,17 +107,26 @@ inline void to_pairs(std::vector<uint32_t>& dst, const float* src, int64_t block
     }
 }
 
+// The panel kernel for bf16 steps in this ISA (null without bf16, without AVX512-BF16, or where vectors are not
+// the 16 floats of its accumulator layout).
+inline Bf16PanelFn step_panel(bool bf16) {
+  if constexpr (L == 16) return bf16 ? bf16_panel_kernel() : nullptr;
+  return nullptr;
+}
+
 // The bf16 operands of one sequence call's steps (see the header comment): the panel kernel where there is
-// one (and vectors of 16 floats, its accumulator layout) with the weights' pairs, else the (B, K) buffer of
-// each step's operand rows rounded for the float32 tiles.
+// one with the weights' pairs (bpx: the leading input rows', bp: the recurrent rows'), else the (B, K) buffer
+// of each step's (one) operand rows rounded for the float32 tiles.
 struct Bf16Steps {
   Bf16PanelFn panel = nullptr;
+  const uint32_t* bpx = nullptr;
   const uint32_t* bp = nullptr;
   float* fbuf = nullptr;
 
-  // The operand {a, lda, K} of rows [r0, r1) of a step, for the panel kernel, rounded, or as given (no bf16).
-  StepIn operand(const float* a, int64_t lda, int64_t K, int64_t r0, int64_t r1) const {
-    if (panel) return {a, lda, K, panel, bp};
+  // The operand {a, lda, K} of rows [r0, r1) of a step (`input`: the leading rows' operand), for the panel
+  // kernel, rounded, or as given (no bf16).
+  StepIn operand(const float* a, int64_t lda, int64_t K, int64_t r0, int64_t r1, bool input = false) const {
+    if (panel) return {a, lda, K, panel, input ? bpx : bp};
     if (!a || !fbuf) return {a, lda, K};
     for (int64_t r = r0; r < r1; ++r) {
       std::memcpy(fbuf + r * K, a + r * lda, sizeof(float) * K);
@@ -129,17 +137,23 @@ struct Bf16Steps {
 };
 
 // Bf16Steps for a call (none without bf16): wp = the float packing (rounded to bf16 where the float32 tiles
-// run), blocks of K rows x C floats; `pairs` keeps its pair form, rebuilt unless `fresh` is false (the same
-// weights as the last call).
-inline Bf16Steps bf16_steps(bool bf16, int64_t B, const float* wp, int64_t blocks, int64_t K, int64_t C,
+// run), blocks of I + K rows x C floats (I input rows, only with the panel kernel, then K recurrent rows);
+// `pairs` keeps its pair form, rebuilt unless `fresh` is false (the same weights as the last call).
+inline Bf16Steps bf16_steps(bool bf16, int64_t B, const float* wp, int64_t blocks, int64_t I, int64_t K, int64_t C,
                             std::vector<uint32_t>& pairs, bool fresh = true) {
   Bf16Steps bs;
   if (!bf16) return bs;
   static thread_local ScratchBuf fbuf;
-  if constexpr (L == 16) bs.panel = bf16_panel_kernel();
+  bs.panel = step_panel(true);
   if (bs.panel) {
-    if (fresh || pairs.empty()) to_pairs(pairs, wp, blocks, K, C);
-    bs.bp = pairs.data();
+    const int64_t nx = blocks * ((I + 1) / 2) * C, nh = blocks * ((K + 1) / 2) * C;
+    if (fresh || pairs.size() != static_cast<size_t>(nx + nh)) {
+      pairs.resize(static_cast<size_t>(nx + nh));
+      to_pairs(pairs.data(), wp, blocks, I, C, (I + K) * C);
+      to_pairs(pairs.data() + nx, wp + I * C, blocks, K, C, (I + K) * C);
+    }
+    bs.bpx = pairs.data();
+    bs.bp = pairs.data() + nx;
   } else {
     bs.fbuf = fbuf.get(static_cast<size_t>(B * K));
   }
@@ -306,9 +320,11 @@ inline void step_unit(int64_t b0, int64_t b1, int64_t jb, const StepIn& p, const
   VecF acc[kUnitGroups * kRowGroup][NV];
   const int64_t rows = b1 - b0;
   for (int64_t r = 0; r < rows; ++r) init(b0 + r, jb, acc[r]);
-  if (q.panel) {  // bf16: the one operand on the panel kernel (acc: rows of NV*L = NV*16 floats)
-    if (q.a)
-      q.panel(reinterpret_cast<float*>(acc), rows, NV, q.a + b0 * q.lda, q.lda, q.K, q.bp + jb * ((q.K + 1) / 2) * NV * L);
+  if (q.panel) {  // bf16: the operands on the panel kernel (acc: rows of NV*L = NV*16 floats), p then q
+    for (const StepIn* op : {&p, &q})
+      if (op->a)
+        op->panel(reinterpret_cast<float*>(acc), rows, NV, op->a + b0 * op->lda, op->lda, op->K,
+                  op->bp + jb * ((op->K + 1) / 2) * NV * L);
     for (int64_t r = 0; r < rows; ++r) epi(b0 + r, jb, acc[r]);
     return;
   }
@@ -456,7 +472,7 @@ inline void bptt_sweep(float* dx, float* dh0, const float* dG, int64_t ldg, cons
   float* wb = packed.get(static_cast<size_t>((nbh + nbi) * N * CB));
   pack_cols(wb, w.w_hh, N, H, NV);
   if (I > 0) pack_cols(wb + nbh * N * CB, w.w_ih, N, I, NV);
-  const Bf16Steps bs = bf16_steps(bf16, B, wb, nbh + nbi, N, CB, pairs);
+  const Bf16Steps bs = bf16_steps(bf16, B, wb, nbh + nbi, 0, N, CB, pairs);
   if (bf16 && !bs.panel) round_bf16(wb, (nbh + nbi) * N * CB);
   run_steps(T + 1, B, 2 * N * (H + I), [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = reverse ? st : T - 1 - st;          // (st == T: the extra pass)
