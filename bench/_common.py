@@ -1,7 +1,7 @@
-"""Benchmark helpers: interleaved A/B timing with medians, a table printer and JSON output; the per-family
-benches' shared command line (--threads, --rounds, --only, --cpu-time) and their two harnesses: ``run_groups``
-(groups of (nnengine fn, torch fn, flops) cases, medians of ``timeit`` per round) and ``run_passes`` (forward
-and forward+backward of one layer by ``timeit_interleaved``, with the bandwidth)."""
+"""Benchmark helpers: interleaved A/B timing with medians, a table printer and JSON output; the command line
+every bench shares (``bench_parser``: --quick, --threads, --rounds, --only, --cpu-time, --json) and two
+harnesses: ``run_groups`` (groups of (nnengine fn, torch fn, flops) cases, medians of ``timeit`` per round) and
+``run_passes`` (forward and forward+backward of one layer by ``timeit_interleaved``, with the bandwidth)."""
 
 from __future__ import annotations
 
@@ -105,30 +105,50 @@ def timeit(fn: Callable[[], object], min_time: float = 0.2, max_reps: int = 50,
     return float(np.median(ts))
 
 
-def group_parser(doc: str, groups: Sequence[str], rounds: Optional[int] = 5) -> argparse.ArgumentParser:
-    """The command line every per-family bench shares: --threads, --rounds, --only (some of ``groups``), --cpu-time,
-    --quick (read with ``parse_group_args``)."""
-    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--rounds", type=int, default=rounds)
-    ap.add_argument("--only", choices=list(groups), nargs="+")
-    ap.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not the wall clock")
-    ap.add_argument("--quick", action="store_true", help="a smoke run: one round at one thread (`nnengine bench`)")
+class BenchParser(argparse.ArgumentParser):
+    """``bench_parser``'s parser: ``parse_args`` fills in the bench's defaults and applies --quick."""
+
+    def parse_args(self, args=None, namespace=None):
+        ns = super().parse_args(args, namespace)
+        threads, rounds, quick_rounds = ns.bench_defaults
+        del ns.bench_defaults
+        if ns.threads is None:
+            ns.threads = [1] if ns.quick else threads
+        if ns.rounds is None:
+            ns.rounds = quick_rounds if ns.quick else rounds
+        if not hasattr(ns, "only"):
+            ns.only = None  # a bench without row groups: everything runs
+        return ns
+
+
+def bench_parser(doc: str, groups: Optional[Sequence[str]] = None, rounds: Optional[int] = 5,
+                 threads: Sequence[int] = (1, 2), quick_rounds: Optional[int] = 1) -> BenchParser:
+    """The command line every bench shares: --quick, --threads, --rounds, --only (some of ``groups``, the bench's
+    row groups), --cpu-time, --json. ``rounds`` / ``threads``: the bench's defaults; --quick (what ``nnengine
+    bench`` runs) makes them ``quick_rounds`` and one thread, unless given. A bench adds its own options to the
+    parser it gets; its ``parse_args()`` returns ``only`` None when every group runs."""
+    ap = BenchParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="a smoke run (`nnengine bench`): fewer rounds and cases, one thread unless --threads")
+    ap.add_argument("--threads", type=int, nargs="+", default=None,
+                    help=f"thread counts to run (default: {' '.join(map(str, threads))})")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="interleaved rounds per case, medians over them" + (f" (default: {rounds})" if rounds else ""))
+    if groups:
+        ap.add_argument("--only", choices=list(groups), nargs="+", help="only these row groups")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time by CPU time (cpu_clock), not the wall clock, on a machine shared with other work")
+    ap.add_argument("--json", default=None, metavar="PATH",
+                    help="where to write the JSON results (default: bench/results/<bench>.json)")
+    ap.set_defaults(bench_defaults=(list(threads), rounds, quick_rounds))
     return ap
 
 
-def parse_group_args(ap: argparse.ArgumentParser) -> argparse.Namespace:
-    """``ap.parse_args()`` with --quick applied (rounds 1, threads [1])."""
-    args = ap.parse_args()
-    if args.quick:
-        args.rounds, args.threads = 1, [1]
-    return args
-
-
 def run_groups(groups: Dict[str, Callable[[], Dict[str, tuple]]], only, threads, rounds: int,
-               json_name: Optional[str], single_shot=(), cpu_time: bool = False) -> List[dict]:
+               json_name: Optional[str], single_shot=(), cpu_time: bool = False,
+               json_path: Optional[str] = None) -> List[dict]:
     """Time every case of every group (nnengine and torch interleaved, medians over rounds) at each thread count,
-    print the table, write bench/results/<json_name>.json (when given) and return the records. Groups in
+    print the table, write bench/results/<json_name>.json (or json_path; when a name is given) and return the records. Groups in
     ``single_shot`` are timed one call per round (epoch-long cases). Cases are (nnengine fn, torch fn, flops:
     > 0 FLOPs, < 0 -samples, 0 none). cpu_time: time by ``cpu_clock``, at 2+ threads over batches of calls of
     at least 20 ms (the process CPU clock adds the other threads' time only at scheduler ticks)."""
@@ -165,7 +185,7 @@ def run_groups(groups: Dict[str, Callable[[], Dict[str, tuple]]], only, threads,
                 results.append({"workload": name, "threads": nt, "nnengine_s": tn, "torch_s": tt, "ratio": tt / tn,
                                 "cpu_time": cpu_time})
     if json_name:
-        out = write_json(json_name, {"isa": ne.backend.isa(), "results": results})
+        out = write_json(json_name, {"isa": ne.backend.isa(), "results": results}, json_path)
         print(f"wrote {out}")
     return results
 

@@ -26,15 +26,7 @@ from typing import Dict
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import (  # noqa: E402
-    PASS_HEADER,
-    group_parser,
-    parse_group_args,
-    print_table,
-    run_groups,
-    run_passes,
-    write_json,
-)
+from _common import PASS_HEADER, bench_parser, print_table, run_groups, run_passes, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -64,7 +56,7 @@ def gelu_cases(torch) -> list:
 
 
 def main() -> None:
-    args = parse_group_args(group_parser(__doc__, ["act", "gelu"], rounds=None))
+    args = bench_parser(__doc__, ["act", "gelu"], rounds=None).parse_args()
     import torch
 
     rng = np.random.default_rng(0)
@@ -76,7 +68,7 @@ def main() -> None:
         rows, recs = run_passes(gelu_cases(torch), torch, args.rounds or 7, args.threads, args.cpu_time)
         print_table("GELU (float32)", PASS_HEADER, rows)
         results += recs
-    path = write_json("bench_activation", dict(isa=ne.backend.isa(), torch=torch.__version__, results=results))
+    path = write_json("bench_activation", dict(isa=ne.backend.isa(), torch=torch.__version__, results=results), args.json)
     print(f"\nwrote {path}")
 
 

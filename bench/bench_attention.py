@@ -7,8 +7,8 @@ FLOPs count the projections (in 3E^2, out E^2 per token) and the two attention p
 sequence), forward; fwd+bwd counts 3x. The SDPA rows time the attention core alone (scores, softmax, weighted
 sum and their backward) against torch's scaled_dot_product_attention. Writes bench/results/bench_attention.json.
 
-    python bench/bench_attention.py [--rounds 7] [--seq 128] [--batch 16] [--embed 256] [--heads 8]
-                                    [--threads 1 2] [--cpu-time]
+    python bench/bench_attention.py [--quick] [--rounds 7] [--threads 1 2] [--only mha sdpa] [--cpu-time]
+                                    [--json PATH] [--seq 128] [--batch 16] [--embed 256] [--heads 8]
 
 --cpu-time: time by the CPU time the process got (thread CPU time at 1 thread, process CPU time divided by
 the thread count otherwise), for a machine shared with other work; torch's spinning threads count as its time.
@@ -16,7 +16,6 @@ the thread count otherwise), for a machine shared with other work; torch's spinn
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -24,7 +23,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -32,14 +31,11 @@ from nnengine import nn  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=7)
+    ap = bench_parser(__doc__, ["mha", "sdpa"], rounds=7)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--embed", type=int, default=256)
     ap.add_argument("--heads", type=int, default=8)
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--cpu-time", action="store_true", help="time by CPU time, not the wall clock")
     args = ap.parse_args()
     L, N, E, H = args.seq, args.batch, args.embed, args.heads
     torch = try_torch()
@@ -92,9 +88,10 @@ def main() -> None:
     if torch is not None:
         qt = torch.tensor(qh)
     mha_flops = N * L * 2 * 4 * E * E + N * 2 * 2 * L * L * E
-    cases = [(f"MHA L{L} N{N} E{E} H{H}", mha_flops, ("fwd", ne_fwd, t_fwd, 1), ("fwd+bwd", ne_fb, t_fb, 3)),
-             (f"SDPA ({N}, {H}, {L}, {D})", N * 2 * 2 * L * L * E, ("fwd", ne_sdpa, t_sdpa, 1),
+    cases = [("mha", f"MHA L{L} N{N} E{E} H{H}", mha_flops, ("fwd", ne_fwd, t_fwd, 1), ("fwd+bwd", ne_fb, t_fb, 3)),
+             ("sdpa", f"SDPA ({N}, {H}, {L}, {D})", N * 2 * 2 * L * L * E, ("fwd", ne_sdpa, t_sdpa, 1),
               ("fwd+bwd", ne_sdpa_fb, t_sdpa_fb, 3))]
+    cases = [c[1:] for c in cases if not args.only or c[0] in args.only]
     rows, results = [], []
     for (name, flops, *passes), threads in ((c, t) for c in cases for t in args.threads):
         ne.set_num_threads(threads)
@@ -113,7 +110,7 @@ def main() -> None:
     print_table("MultiheadAttention (self-attention, need_weights=False) and the attention core alone (SDPA)",
                 ["case", "threads", "pass", "nnengine ms", "GFLOP/s", "torch ms", "torch/ne"], rows)
     path = write_json("bench_attention", dict(isa=ne.backend.isa(), torch=getattr(torch, "__version__", None),
-                                              rows=results))
+                                              rows=results), args.json)
     print(f"\nwrote {path}")
 
 

@@ -12,13 +12,15 @@ the embedded digits padded to 28x28 when Fashion-MNIST is not installed), SGD mo
 autocast; test accuracy of each.
 
 --cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
+--threads: the GEMM rows' thread counts (layer and training rows run at 1 thread); --rounds: the GEMM and layer
+rows' rounds (default 9 and 7, 5 and 3 with --quick).
 
-Usage: python bench/bench_bf16.py [--quick] [--cpu-time] [--only gemm|layers|train] [--json PATH]
+Usage: python bench/bench_bf16.py [--quick] [--rounds N] [--threads 1 2] [--only gemm layers train] [--cpu-time]
+                                  [--json PATH]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -26,13 +28,13 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import _core, nn  # noqa: E402
 
 
-def gemm_rows(torch, threads: int, quick: bool, clock) -> list:
+def gemm_rows(torch, threads: int, quick: bool, clock, rounds=None) -> list:
     ne.set_num_threads(threads)
     if torch is not None:
         torch.set_num_threads(threads)
@@ -46,7 +48,7 @@ def gemm_rows(torch, threads: int, quick: bool, clock) -> list:
         a = rng.standard_normal((M, K)).astype(np.float32)
         b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
         fns = _gemm_fns(torch, a, b, tb, probe_iters)
-        t = timeit_interleaved(fns, rounds=5 if quick else 9, clock=clock)
+        t = timeit_interleaved(fns, rounds=rounds or (5 if quick else 9), clock=clock)
         ceiling = 2 * _core.fma_probe(1)[0] * probe_iters / t.pop("fma probe") / 1e9  # 2 MACs per lane
         gf = {k: 2 * M * N * K / v / 1e9 for k, v in t.items()}
         tor = gf.get("torch bf16")
@@ -213,7 +215,7 @@ def _lstm_steps(torch, T: int = 50, B: int = 32, I: int = 64, H: int = 128) -> d
     return steps
 
 
-def layer_rows(torch, quick: bool, clock) -> list:
+def layer_rows(torch, quick: bool, clock, rounds=None) -> list:
     ne.set_num_threads(1)
     if torch is not None:
         torch.set_num_threads(1)
@@ -225,7 +227,7 @@ def layer_rows(torch, quick: bool, clock) -> list:
     for name, steps in cases.items():
         fns = {f"{eng} {'bf16' if amp else 'f32'}": (lambda f=f, amp=amp: f(amp))
                for eng, f in steps.items() for amp in (False, True)}
-        t = timeit_interleaved(fns, rounds=3 if quick else 7, clock=clock)
+        t = timeit_interleaved(fns, rounds=rounds or (3 if quick else 7), clock=clock)
         ms = {k: 1e3 * v for k, v in t.items()}
         tb = ms.get("torch bf16")
         rows.append([name, round(ms["nnengine f32"], 2), round(ms["nnengine bf16"], 2),
@@ -251,32 +253,28 @@ def train_rows(quick: bool) -> list:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--cpu-time", action="store_true")
-    ap.add_argument("--only", choices=["gemm", "layers", "train"])
-    ap.add_argument("--json")
-    args = ap.parse_args()
+    args = bench_parser(__doc__, ["gemm", "layers", "train"], rounds=None, quick_rounds=None).parse_args()
     reason = _core.bf16_unavailable_reason()
     if reason:
         sys.exit(f"bench_bf16: {reason}")
     torch = try_torch()
     out: dict = {"utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "isa": ne.backend.isa()}
-    if args.only in (None, "gemm"):
+    if not args.only or "gemm" in args.only:
         rows = []
-        for threads in (1, 2):
-            rows += gemm_rows(torch, threads, args.quick, cpu_clock(threads) if args.cpu_time else time.perf_counter)
+        for threads in args.threads:
+            rows += gemm_rows(torch, threads, args.quick, cpu_clock(threads) if args.cpu_time else time.perf_counter,
+                              args.rounds)
         header = ["shape", "threads", "f32 GFLOP/s", "bf16 GFLOP/s", "torch bf16", "bf16/f32", "bf16/torch",
                   "bf16 % of 2x FMA probe"]
         print_table("bf16 GEMM (nnengine fp32 and bf16, torch bf16 mm)", header, rows)
         out["gemm"] = [dict(zip(header, r)) for r in rows]
-    if args.only in (None, "layers"):
-        rows = layer_rows(torch, args.quick, cpu_clock(1) if args.cpu_time else time.perf_counter)
+    if not args.only or "layers" in args.only:
+        rows = layer_rows(torch, args.quick, cpu_clock(1) if args.cpu_time else time.perf_counter, args.rounds)
         header = ["case (1 thread)", "nnengine f32 ms", "nnengine bf16 ms", "bf16 speedup", "torch f32 ms",
                   "torch bf16 ms", "torch bf16 / nnengine bf16"]
         print_table("layers under autocast('bf16') vs float32, nnengine and torch.autocast", header, rows)
         out["layers"] = [dict(zip(header, r)) for r in rows]
-    if args.only in (None, "train"):
+    if not args.only or "train" in args.only:
         ne.set_num_threads(1)
         rows = train_rows(args.quick)
         header = ["model", "precision", "test accuracy %", "seconds"]

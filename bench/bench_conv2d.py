@@ -23,7 +23,7 @@ from typing import Dict
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import conv_cases, group_parser, parse_group_args, run_groups  # noqa: E402
+from _common import bench_parser, conv_cases, run_groups  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -78,9 +78,9 @@ def lenet_cases(torch, rng, samples: int) -> Dict[str, tuple]:
 
 
 def main() -> None:
-    ap = group_parser(__doc__, ["conv", "conv1d", "lenet"])
+    ap = bench_parser(__doc__, ["conv", "conv1d", "lenet"])
     ap.add_argument("--epoch-samples", type=int, default=60000, help="samples in the LeNet-5 epoch")
-    args = parse_group_args(ap)
+    args = ap.parse_args()
     if args.quick:
         args.epoch_samples = min(args.epoch_samples, 1280)
     import torch
@@ -91,7 +91,7 @@ def main() -> None:
               "conv1d": lambda: conv_cases(torch, rng, CONV1D, F.conv1d, tF.conv1d, 1),
               "lenet": lambda: lenet_cases(torch, rng, args.epoch_samples)}
     run_groups(groups, args.only, args.threads, args.rounds, "bench_conv2d", single_shot=("lenet",),
-               cpu_time=args.cpu_time)
+               cpu_time=args.cpu_time, json_path=args.json)
 
 
 if __name__ == "__main__":

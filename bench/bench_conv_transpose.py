@@ -13,7 +13,7 @@ bench/results/bench_conv_transpose.json.
 from __future__ import annotations
 
 import numpy as np
-from _common import conv_cases, group_parser, parse_group_args, run_groups
+from _common import bench_parser, conv_cases, run_groups
 
 import nnengine.functional as F
 
@@ -28,13 +28,14 @@ CONVT = {
 
 
 def main() -> None:
-    args = parse_group_args(group_parser(__doc__, ["convT"]))
+    args = bench_parser(__doc__, ["convT"]).parse_args()
     import torch
 
     rng = np.random.default_rng(0)
     groups = {"convT": lambda: conv_cases(torch, rng, CONVT, F.conv_transpose2d, torch.nn.functional.conv_transpose2d,
                                           2, transposed=True)}
-    run_groups(groups, args.only, args.threads, args.rounds, "bench_conv_transpose", cpu_time=args.cpu_time)
+    run_groups(groups, args.only, args.threads, args.rounds, "bench_conv_transpose", cpu_time=args.cpu_time,
+               json_path=args.json)
 
 
 if __name__ == "__main__":

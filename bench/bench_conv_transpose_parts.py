@@ -1,25 +1,30 @@
 """Per-pass CPU time of the strided DCGAN ConvTranspose2d layers (batch 64), nnengine vs PyTorch, in one process,
 interleaved, medians over rounds: the forward and the backward (all three gradients) apart, each also in its
 "before" form (one GEMM per forward block: L3 described as huge; the two backward kernels called separately).
-1 thread: thread CPU time; more threads: wall time.
+Wall time, or with --cpu-time bench/_common.py's cpu_clock (the thread's CPU time at 1 thread). Writes
+bench/results/bench_conv_transpose_parts.json.
 
-    python bench/bench_conv_transpose_parts.py --rounds 9
-    python bench/bench_conv_transpose_parts.py --threads 2
+    python bench/bench_conv_transpose_parts.py --rounds 9 --cpu-time
+    python bench/bench_conv_transpose_parts.py --threads 2 [--quick] [--only 512->256 ...] [--json PATH]
 
 Prints one line per layer: milliseconds and ratios torch / nnengine (> 1: nnengine faster).
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import statistics
+import sys
 import time
 from typing import Callable, Dict, List
 
 import numpy as np
 
-import nnengine as ne
-from nnengine import _core
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import bench_parser, cpu_clock, write_json  # noqa: E402
+
+import nnengine as ne  # noqa: E402
+from nnengine import _core  # noqa: E402
 
 # name: (N, C, H, K); kernel 4, stride 2, padding 1
 LAYERS = {"512->256": (64, 512, 4, 256), "256->128": (64, 256, 8, 128), "128->64": (64, 128, 16, 64)}
@@ -34,9 +39,10 @@ def _one_gemm_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> None:
         ne.backend.set_cache_sizes()
 
 
-def _layer(torch, name: str, shape: tuple, threads: int, rounds: int, rng: np.random.Generator) -> str:
+def _layer(torch, name: str, shape: tuple, threads: int, rounds: int, rng: np.random.Generator,
+           clock=time.perf_counter) -> tuple:
+    """One layer's line and its medians (ms) by ``clock``."""
     N, C, H, K = shape
-    clock = time.thread_time if threads == 1 else time.perf_counter
     x = rng.standard_normal((N, C, H, H), dtype=np.float32)
     w = rng.standard_normal((C, K, 4, 4), dtype=np.float32) * 0.1
     b = np.zeros(K, np.float32)
@@ -62,7 +68,7 @@ def _layer(torch, name: str, shape: tuple, threads: int, rounds: int, rng: np.ra
             times[k].append(clock() - t)
     m = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     fb_torch = m["fwd torch"] + m["bwd torch"]
-    return (f"{threads} thr {name}: fwd {m['fwd before']:.1f} -> {m['fwd']:.1f} ms (torch {m['fwd torch']:.1f}; "
+    return m, (f"{threads} thr {name}: fwd {m['fwd before']:.1f} -> {m['fwd']:.1f} ms (torch {m['fwd torch']:.1f}; "
             f"ratio {m['fwd torch'] / m['fwd before']:.2f} -> {m['fwd torch'] / m['fwd']:.2f}), "
             f"bwd {m['bwd before']:.1f} -> {m['bwd']:.1f} ms (torch {m['bwd torch']:.1f}; "
             f"ratio {m['bwd torch'] / m['bwd before']:.2f} -> {m['bwd torch'] / m['bwd']:.2f}), "
@@ -71,17 +77,22 @@ def _layer(torch, name: str, shape: tuple, threads: int, rounds: int, rng: np.ra
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--rounds", type=int, default=9)
-    args = ap.parse_args()
+    args = bench_parser(__doc__, list(LAYERS), rounds=9, threads=[1]).parse_args()
     import torch
 
-    ne.set_num_threads(args.threads)
-    torch.set_num_threads(args.threads)
-    rng = np.random.default_rng(0)
-    for name, shape in LAYERS.items():
-        print(_layer(torch, name, shape, args.threads, args.rounds, rng), flush=True)
+    records = []
+    for threads in args.threads:
+        ne.set_num_threads(threads)
+        torch.set_num_threads(threads)
+        clock = cpu_clock(threads) if args.cpu_time else time.perf_counter
+        rng = np.random.default_rng(0)
+        for name, shape in LAYERS.items():
+            if args.only and name not in args.only:
+                continue
+            m, line = _layer(torch, name, shape, threads, args.rounds, rng, clock)
+            print(line, flush=True)
+            records.append({"layer": name, "threads": threads, "ms": m, "cpu_time": args.cpu_time})
+    print("wrote", write_json("bench_conv_transpose_parts", {"isa": ne.backend.isa(), "results": records}, args.json))
 
 
 if __name__ == "__main__":

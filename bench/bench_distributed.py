@@ -1,11 +1,15 @@
 """Data-parallel training over MPI: samples/s of LeNet-5 and an LSTM at 1 and 2 ranks, all-reduce bandwidth,
 and DDP's non-blocking (overlapped) bucket reduction vs blocking.
 
-Every rank runs with one kernel thread (OMP_NUM_THREADS=1) and the same per-rank batch (weak scaling), so
-the 2-rank efficiency is throughput(2 ranks) / (2 x throughput(1 rank)). The script launches itself
-under ``mpiexec -n 1`` and ``mpiexec -n 2`` (PyPI's mpich wheel); writes bench/results/bench_distributed.json.
+Every rank runs with one kernel thread (OMP_NUM_THREADS=1; --threads: other counts per rank) and the same
+per-rank batch (weak scaling), so the 2-rank efficiency is throughput(2 ranks) / (2 x throughput(1 rank)). The
+script launches itself under ``mpiexec -n 1`` and ``mpiexec -n 2`` (PyPI's mpich wheel); writes
+bench/results/bench_distributed.json. --rounds: the 2-rank bucket modes run interleaved this many times, best
+taken (the machine's load drifts). --cpu-time is refused: ranks wait on each other, which only the wall clock
+sees.
 
-    python bench/bench_distributed.py [--seconds 2] [--quick]
+    python bench/bench_distributed.py [--quick] [--rounds 2] [--threads 1] [--only lenet5 lstm allreduce]
+                                      [--json PATH] [--seconds 2]
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ def worker(args) -> None:
 
     comm = MPI.COMM_WORLD
     world, rank = comm.size, comm.rank
-    ne.set_num_threads(1)
+    ne.set_num_threads(args.threads[0])
     rng = np.random.default_rng(rank)
     out = {"world": world, "models": {}, "allreduce": [], "overlap": {}}
 
@@ -71,6 +75,8 @@ def worker(args) -> None:
         "lstm": (LSTMNet, (32, 20, 32)),
     }
     for name, (make, shape) in cases.items():
+        if args.only and name not in args.only:
+            continue
         ne.manual_seed(0)
         model = make()
         opt = ne.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -80,9 +86,9 @@ def worker(args) -> None:
         # default buckets (25 MB: one bucket for these small models), then 32 KB buckets (several, started
         # during backward) non-blocking vs blocking, the overlap comparison
         modes = [("default", 25, False)]
-        if world > 1:  # interleaved and repeated (best of 2): the machine's load drifts
+        if world > 1:  # interleaved and repeated (best of --rounds): the machine's load drifts
             modes = [("default", 25, False), ("small_overlapped", 0.03125, False),
-                     ("small_blocking", 0.03125, True)] * 2
+                     ("small_blocking", 0.03125, True)] * args.rounds
         for mode, cap, blocking in modes:
             ddp = dist.DistributedDataParallel(model, bucket_cap_mb=cap)
             ddp._reducer.blocking = blocking
@@ -111,7 +117,7 @@ def worker(args) -> None:
                                "small_buckets": rate.get("small_overlapped_buckets"),
                                "samples_per_s_small_overlapped": rate.get("small_overlapped"),
                                "samples_per_s_small_blocking": rate.get("small_blocking")}
-    if world > 1:
+    if world > 1 and (not args.only or "allreduce" in args.only):
         for nbytes in (4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20):
             if args.quick and nbytes > (16 << 20):
                 continue
@@ -133,30 +139,45 @@ def worker(args) -> None:
 
 # ----------------------------------------------------------------------------- driver
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from _common import bench_parser, write_json
+
+    ap = bench_parser(__doc__, ["lenet5", "lstm", "allreduce"], rounds=2, threads=[1])
     ap.add_argument("--seconds", type=float, default=2.0, help="timed seconds per configuration")
-    ap.add_argument("--quick", action="store_true")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.cpu_time:
+        sys.exit("bench_distributed: --cpu-time does not apply (ranks wait on each other; only the wall clock sees it)")
     if args.quick:
         args.seconds = min(args.seconds, 0.5)
     if args.worker:
         worker(args)
         return
-    from _common import print_table, write_json
+    tables = {t: drive(args, t) for t in args.threads}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    print(f"\n{os.cpu_count()} cores; 1-minute load average after the runs: {load}")
+    path = write_json("bench_distributed", {"threads_per_rank": tables, "cores": os.cpu_count(), "load": load},
+                      args.json)
+    print(f"\nwrote {path}")
+
+
+def drive(args, threads: int) -> dict:
+    """The 1-rank, 2-rank and two independent 1-rank runs at ``threads`` kernel threads per rank; prints the
+    tables and returns the results."""
+    from _common import print_table
 
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     mpiexec = mpiexec if os.path.exists(mpiexec) else shutil.which("mpiexec")
     if mpiexec is None:
         sys.exit("bench_distributed: mpiexec not found (pip install 'nnengine[mpi]')")
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    fwd = ["--seconds", str(args.seconds), "--threads", str(threads), "--rounds", str(args.rounds)]
+    fwd += (["--quick"] if args.quick else []) + (["--only", *args.only] if args.only else [])
     res = {}
     with tempfile.TemporaryDirectory() as d:
         for n in (1, 2):
             path = os.path.join(d, f"r{n}.json")
-            cmd = [mpiexec, "-n", str(n), sys.executable, os.path.abspath(__file__), "--worker", "--out", path,
-                   "--seconds", str(args.seconds)] + (["--quick"] if args.quick else [])
+            cmd = [mpiexec, "-n", str(n), sys.executable, os.path.abspath(__file__), "--worker", "--out", path] + fwd
             subprocess.run(cmd, check=True, env=env)
             with open(path) as f:
                 res[n] = json.load(f)
@@ -165,8 +186,7 @@ def main() -> None:
         for k in range(2):
             paths.append(os.path.join(d, f"ind{k}.json"))
             procs.append(subprocess.Popen([mpiexec, "-n", "1", sys.executable, os.path.abspath(__file__), "--worker",
-                                           "--out", paths[-1], "--seconds", str(args.seconds)]
-                                          + (["--quick"] if args.quick else []), env=env))
+                                           "--out", paths[-1]] + fwd, env=env))
         for p in procs:
             if p.wait() != 0:
                 sys.exit("bench_distributed: an independent run failed")
@@ -183,16 +203,13 @@ def main() -> None:
         rows.append([name, one["params"], one["batch_per_rank"], one["samples_per_s"], two["samples_per_s"],
                      ceiling, eff, two["samples_per_s"] / ceiling, two["allreduce_ms"], two["small_buckets"],
                      two["samples_per_s_small_overlapped"], two["samples_per_s_small_blocking"]])
-    print_table("DDP over MPI, 1 thread per rank, same batch per rank (weak scaling), samples/s",
+    print_table(f"DDP over MPI, {threads} thread(s) per rank, same batch per rank (weak scaling), samples/s",
                 ["model", "params", "batch/rank", "1 rank", "2 ranks", "2 independent jobs",
                  "efficiency 2 ranks / 2x1", "2 ranks / 2 independent", "allreduce ms (all grads)",
                  "32KB buckets", "2 ranks Iallreduce", "2 ranks blocking"], rows)
     print_table("MPI_Allreduce (float32 sum, in place), 2 ranks", ["bytes", "us", "algo GB/s", "bus GB/s"],
                 [[a["bytes"], a["us"], a["algo_GBps"], a["bus_GBps"]] for a in res[2]["allreduce"]])
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    print(f"\n{os.cpu_count()} cores; 1-minute load average after the runs: {load}")
-    path = write_json("bench_distributed", {"ranks": res, "table": rows, "cores": os.cpu_count(), "load": load})
-    print(f"\nwrote {path}")
+    return {"ranks": res, "table": rows}
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """SGEMM GFLOP/s: nnengine vs torch.mm (MKL) side by side, 1 and 2 threads. Shapes marked (B^T) multiply
 by a transposed B, the layout of a Linear layer's weight.
 
-Usage: python bench/bench_gemm.py [--quick] [--cold] [--cpu-time] [--sizes 1024,2048] [--json PATH]
+Usage: python bench/bench_gemm.py [--quick] [--rounds 7] [--threads 1 2] [--only square layers linear] [--cpu-time]
+                                  [--json PATH] [--cold] [--sizes 1024,2048]
+
+--only: square products, the layers' shapes (conv, LSTM, MLP), Linear's x @ W^T.
 
 Every row also times an FMA-throughput probe (_core.fma_probe: independent vector FMAs, no memory) in the
 same interleaved rounds, and prints each engine's GFLOP/s as a percentage of that ceiling.
@@ -19,7 +22,6 @@ ratio; it no longer sees threads waiting for a core.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -27,7 +29,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import _core  # noqa: E402
@@ -43,22 +45,22 @@ SHAPES = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 204
           (128, 256, 784, "T"),  # MLP layer 1, batch 128
           (8, 256, 784, "T"),    # batch-8 inference
           (1, 512, 512, "T")]    # batch-1 inference
+GROUPS = {"square": SHAPES[:4], "layers": SHAPES[4:10], "linear": SHAPES[10:]}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="fewer shapes and rounds")
+    ap = bench_parser(__doc__, list(GROUPS), rounds=7, quick_rounds=3)
     ap.add_argument("--cold", action="store_true", help="a different B every call (~64 MB rotation)")
-    ap.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not the wall clock")
     ap.add_argument("--sizes", default=None, help="comma-separated n: only n x n x n products")
-    ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch = try_torch()
-    shapes = SHAPES[:2] + SHAPES[4:6] if args.quick else SHAPES
+    shapes = [s for g, group in GROUPS.items() if not args.only or g in args.only for s in group]
+    if args.quick:
+        shapes = [s for s in shapes if s in SHAPES[:2] + SHAPES[4:6]]
     if args.sizes:
         shapes = [(n, n, n) for n in (int(v) for v in args.sizes.split(","))]
     rows, records = [], []
-    for threads in (1, 2):
+    for threads in args.threads:
         ne.set_num_threads(threads)
         if torch:
             torch.set_num_threads(threads)
@@ -90,7 +92,7 @@ def main() -> None:
                         torch.mm(ta, tb, out=tc)
 
                 fns["torch"] = run_torch
-            t = timeit_interleaved(fns, rounds=3 if args.quick else 7, clock=clock)
+            t = timeit_interleaved(fns, rounds=args.rounds, clock=clock)
             flops = 2.0 * M * N * K * nb
             g_ne = flops / t["nnengine"] / 1e9
             g_t = flops / t["torch"] / 1e9 if torch else float("nan")

@@ -17,15 +17,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import (  # noqa: E402
-    PASS_HEADER,
-    group_parser,
-    parse_group_args,
-    print_table,
-    run_passes,
-    try_torch,
-    write_json,
-)
+from _common import PASS_HEADER, bench_parser, print_table, run_passes, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import nn  # noqa: E402
@@ -46,12 +38,12 @@ def layernorm_cases(torch) -> list:
 
 
 def main() -> None:
-    args = parse_group_args(group_parser(__doc__, ["layernorm"], rounds=7))
+    args = bench_parser(__doc__, ["layernorm"], rounds=7).parse_args()
     torch = try_torch()
     rows, results = run_passes(layernorm_cases(torch), torch, args.rounds, args.threads, args.cpu_time)
     print_table("LayerNorm (float32)", PASS_HEADER, rows)
     path = write_json("bench_layernorm", dict(isa=ne.backend.isa(), torch=getattr(torch, "__version__", None),
-                                              results=results))
+                                              results=results), args.json)
     print(f"\nwrote {path}")
 
 

@@ -3,12 +3,13 @@ nnengine vs torch, 1 and 2 threads.
 
 --cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
 
-Usage: python bench/bench_mlp.py [--quick] [--cpu-time] [--json PATH]
+--only: the training step (``step``, at each thread count) or the per-call overhead rows (``call``, 1 thread).
+
+Usage: python bench/bench_mlp.py [--quick] [--rounds 9] [--threads 1 2] [--only step call] [--cpu-time] [--json PATH]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -16,7 +17,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -63,15 +64,11 @@ def torch_mlp_step(torch, ne_model=None, compiled: bool = False):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--cpu-time", action="store_true", help="time by CPU time, not the wall clock")
-    ap.add_argument("--json", default=None)
-    args = ap.parse_args()
+    args = bench_parser(__doc__, ["step", "call"], rounds=9, quick_rounds=3).parse_args()
     torch = try_torch()
-    rounds = 3 if args.quick else 9
+    rounds = args.rounds
     rows, records = [], []
-    for threads in (1, 2):
+    for threads in args.threads if not args.only or "step" in args.only else ():
         ne.set_num_threads(threads)
         if torch:
             torch.set_num_threads(threads)
@@ -104,7 +101,7 @@ def main() -> None:
         cases["Linear(8,8) forward, batch 4"] = (cases["Linear(8,8) forward, batch 4"][0], lambda: tlin(t8))
         cases["Linear(8,8) fwd+bwd, batch 4"] = (cases["Linear(8,8) fwd+bwd, batch 4"][0],
                                                 lambda: tlin(t8).sum().backward())
-    for name, (f_ne, f_t) in cases.items():
+    for name, (f_ne, f_t) in cases.items() if not args.only or "call" in args.only else ():
         fns = {"nnengine": f_ne}
         if f_t:
             fns["torch"] = f_t

@@ -3,12 +3,15 @@ os.sched_setaffinity where allowed) while nnengine and torch run Linear 128x784 
 (1 -> 6, 5x5, 28x28, batch 64) forward at 2 threads. Prints wall-clock medians quiet vs busy and the
 slowdown busy/quiet for both engines (the goal for nnengine: at most 2.5x).
 
-    python bench/bench_neighbour.py [--rounds 15] [--json PATH]
+--cpu-time: time by the process CPU time divided by the thread count (bench/_common.py cpu_clock) instead: the
+CPU cost per call, quiet vs busy (threads spinning while they wait count; threads asleep do not).
+
+    python bench/bench_neighbour.py [--quick] [--rounds 15] [--threads 2] [--only linear conv] [--cpu-time]
+                                    [--json PATH]
 """
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import os
 import statistics
@@ -19,7 +22,7 @@ from typing import Callable, Dict, List
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import print_table, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import nn  # noqa: E402
@@ -36,18 +39,21 @@ def _spin(core: int) -> None:
         x += 1
 
 
-def _median_call(fn: Callable[[], object], rounds: int, calls: int) -> float:
-    """Median wall seconds per call over `rounds` rounds of `calls` calls."""
+def _median_call(fn: Callable[[], object], rounds: int, calls: int, clock=time.perf_counter) -> float:
+    """Median seconds (by ``clock``) per call over `rounds` rounds of `calls` calls."""
     samples: List[float] = []
     for _ in range(rounds):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(calls):
             fn()
-        samples.append((time.perf_counter() - t0) / calls)
+        samples.append((clock() - t0) / calls)
     return statistics.median(samples)
 
 
-def _workloads(torch) -> Dict[str, Dict[str, Callable[[], object]]]:
+GROUPS = {"linear": "Linear 128x784->256", "conv": "LeNet conv1 fwd"}
+
+
+def _workloads(torch, only=None) -> Dict[str, Dict[str, Callable[[], object]]]:
     rng = np.random.default_rng(0)
     x_lin = rng.standard_normal((128, 784)).astype(np.float32)
     x_conv = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
@@ -79,10 +85,10 @@ def _workloads(torch) -> Dict[str, Dict[str, Callable[[], object]]]:
 
         out["Linear 128x784->256"]["torch"] = t_lin
         out["LeNet conv1 fwd"]["torch"] = t_conv
-    return out
+    return {GROUPS[g]: out[GROUPS[g]] for g in GROUPS if not only or g in only}
 
 
-def _measure(work, rounds: int) -> Dict[str, Dict[str, float]]:
+def _measure(work, rounds: int, clock=time.perf_counter) -> Dict[str, Dict[str, float]]:
     res: Dict[str, Dict[str, float]] = {}
     for name, fns in work.items():
         res[name] = {}
@@ -93,43 +99,42 @@ def _measure(work, rounds: int) -> Dict[str, Dict[str, float]]:
         samples: Dict[str, List[float]] = {eng: [] for eng in fns}
         for _ in range(rounds):
             for eng, fn in fns.items():
-                samples[eng].append(_median_call(fn, 1, 20))
+                samples[eng].append(_median_call(fn, 1, 20, clock))
         for eng in fns:
             res[name][eng] = statistics.median(samples[eng])
     return res
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=15)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--json", default=None)
-    args = ap.parse_args()
+    args = bench_parser(__doc__, list(GROUPS), rounds=15, threads=[2], quick_rounds=3).parse_args()
     torch = try_torch()
-    ne.set_num_threads(args.threads)
-    if torch is not None:
-        torch.set_num_threads(args.threads)
-    work = _workloads(torch)
-    quiet = _measure(work, args.rounds)
-    ctx = mp.get_context("spawn")
-    core = max(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
-    spinner = ctx.Process(target=_spin, args=(core,), daemon=True)
-    spinner.start()
-    try:
-        time.sleep(0.3)
-        busy = _measure(work, args.rounds)
-    finally:
-        spinner.terminate()
-        spinner.join()
     rows, records = [], []
-    for name in work:
-        for eng in work[name]:
-            q, b = quiet[name][eng], busy[name][eng]
-            rows.append([name, eng, q * 1e3, b * 1e3, b / q])
-            records.append({"workload": name, "engine": eng, "threads": args.threads, "quiet_ms": q * 1e3,
-                            "busy_ms": b * 1e3, "slowdown": b / q})
-    print_table(f"{args.threads} threads, quiet vs a spinning neighbour pinned to core {core} (wall ms, median)",
-                ["workload", "engine", "quiet ms", "busy ms", "busy/quiet"], rows)
+    core = max(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    for threads in args.threads:
+        ne.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
+        clock = cpu_clock(threads) if args.cpu_time else time.perf_counter
+        work = _workloads(torch, args.only)
+        quiet = _measure(work, args.rounds, clock)
+        ctx = mp.get_context("spawn")
+        spinner = ctx.Process(target=_spin, args=(core,), daemon=True)
+        spinner.start()
+        try:
+            time.sleep(0.3)
+            busy = _measure(work, args.rounds, clock)
+        finally:
+            spinner.terminate()
+            spinner.join()
+        for name in work:
+            for eng in work[name]:
+                q, b = quiet[name][eng], busy[name][eng]
+                rows.append([name, threads, eng, q * 1e3, b * 1e3, b / q])
+                records.append({"workload": name, "engine": eng, "threads": threads, "quiet_ms": q * 1e3,
+                                "busy_ms": b * 1e3, "slowdown": b / q, "cpu_time": args.cpu_time})
+    timing = "CPU ms" if args.cpu_time else "wall ms"
+    print_table(f"quiet vs a spinning neighbour pinned to core {core} ({timing}, median)",
+                ["workload", "threads", "engine", "quiet ms", "busy ms", "busy/quiet"], rows)
     print(f"json: {write_json('bench_neighbour', records, args.json)}")
 
 

@@ -12,12 +12,12 @@ replaced (soft thresholding, then the per-row norm cap), in place, 1 and 2 threa
 --cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work; the
 copy probe (one thread) by its thread's CPU time.
 
-    python bench/bench_optim.py [--n 10000000] [--rounds 7] [--cpu-time]
+    python bench/bench_optim.py [--quick] [--rounds 7] [--threads 1 2] [--only sgd adam epilogue] [--cpu-time]
+                                [--json PATH] [--n 10000000]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -25,21 +25,20 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import nn, optim  # noqa: E402
 
 BYTES = {"SGD momentum": 20, "Adam": 28}
+GROUPS = {"sgd": "SGD momentum", "adam": "Adam"}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=10_000_000)
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--cpu-time", action="store_true", help="time by CPU time, not the wall clock")
+    ap = bench_parser(__doc__, [*GROUPS, "epilogue"], rounds=7)
+    ap.add_argument("--n", type=int, default=None, help="parameters (default: 10M, 1M with --quick)")
     args = ap.parse_args()
-    n = args.n
+    n = args.n or (1_000_000 if args.quick else 10_000_000)
     torch = try_torch()
     rng = np.random.default_rng(0)
     p0 = rng.standard_normal(n).astype(np.float32)
@@ -47,8 +46,8 @@ def main() -> None:
 
     src, dst = p0.copy(), np.empty_like(p0)
     rows, results = [], []
-    for algo in ("SGD momentum", "Adam"):
-        for threads in (1, 2):
+    for algo in (a for g, a in GROUPS.items() if not args.only or g in args.only):
+        for threads in args.threads:
             ne.set_num_threads(threads)
             w = nn.Parameter(p0)
             w.grad = g0.copy()
@@ -83,13 +82,15 @@ def main() -> None:
     print_table(f"Optimizer step over {n / 1e6:g}M float32 parameters (median of {args.rounds} interleaved rounds, "
                 f"{timing})",
                 ["optimizer", "threads", "engine", "ms/step", "GB/s", "of copy BW", "best torch time / this"], rows)
-    epi_rows = epilogue_rows(p0, args.rounds)
-    print_table("Epilogue after the step: proximal L1 + MaxNorm over a (1000, n/1000) weight",
-                ["threads", "C++ epilogue ms", "numpy formulas ms", "numpy / C++"], epi_rows)
-    print("\nwritten:", write_json("bench_optim", dict(n=n, results=results, epilogue=epi_rows)))
+    epi_rows = []
+    if not args.only or "epilogue" in args.only:
+        epi_rows = epilogue_rows(p0, args.rounds, args.threads)
+        print_table("Epilogue after the step: proximal L1 + MaxNorm over a (1000, n/1000) weight",
+                    ["threads", "C++ epilogue ms", "numpy formulas ms", "numpy / C++"], epi_rows)
+    print("\nwritten:", write_json("bench_optim", dict(n=n, results=results, epilogue=epi_rows), args.json))
 
 
-def epilogue_rows(p0: np.ndarray, rounds: int) -> list:
+def epilogue_rows(p0: np.ndarray, rounds: int, threads_list=(1, 2)) -> list:
     """Proximal L1 + MaxNorm on a (1000, n/1000) weight: the C++ epilogue vs the numpy formulas it replaced."""
     from nnengine import _core
 
@@ -103,7 +104,7 @@ def epilogue_rows(p0: np.ndarray, rounds: int) -> list:
         b[...] *= (np.clip(norms, 0, cap) / (eps + norms)).astype(np.float32)
 
     rows = []
-    for threads in (1, 2):
+    for threads in threads_list:
         ne.set_num_threads(threads)
         times = timeit_interleaved({"native": lambda: _core.optim_epilogue([a], [(a.shape[0], a.shape[1], 1)],
                                                                            [float(t)], ["max_norm"], [cap]),

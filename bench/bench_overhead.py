@@ -2,12 +2,15 @@
 ``torch.compile`` with --torch-compile, which needs a C++ toolchain and takes a minute to warm up), 1 thread,
 interleaved rounds, medians. Ratios are torch eager time / nnengine time (> 1: nnengine faster).
 
-Usage: python bench/bench_overhead.py [--quick] [--torch-compile] [--cpu-time] [--json PATH]
+--cpu-time: time by CPU time (bench/_common.py cpu_clock: the thread's CPU time at 1 thread): on a shared
+machine the wall clock counts the time other processes held the core.
+
+Usage: python bench/bench_overhead.py [--quick] [--rounds 9] [--threads 1] [--only online infer cell streams mlp lenet]
+                                      [--cpu-time] [--json PATH] [--torch-compile]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -15,7 +18,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 from bench_mlp import ne_mlp_step, torch_mlp_step  # noqa: E402
 
 import nnengine as ne  # noqa: E402
@@ -159,33 +162,28 @@ def torch_lenet_step(torch, compiled):
     return step
 
 
-CASES = [
-    ("16-32-1 MLP online SGD step, batch 1", online_step, torch_online_step),
-    ("16-32-1 MLP inference, batch 1", online_infer, torch_online_infer),
-    ("LSTMCell(8, 32) stream step, batch 1", lstm_cell_stream, torch_lstm_cell_stream),
-    ("LSTMCell(8, 64) step over 1,000 streams", sensor_streams, torch_sensor_streams),
-    ("MLP 784-256-128-10 step, batch 128", lambda compiled: ne_mlp_step(compiled)[0],
-     lambda torch, compiled: torch_mlp_step(torch, compiled=compiled)),
-    ("LeNet-5 step, batch 64", lenet_step, torch_lenet_step),
-]
+CASES = {  # --only group: (row name, nnengine case, torch case)
+    "online": ("16-32-1 MLP online SGD step, batch 1", online_step, torch_online_step),
+    "infer": ("16-32-1 MLP inference, batch 1", online_infer, torch_online_infer),
+    "cell": ("LSTMCell(8, 32) stream step, batch 1", lstm_cell_stream, torch_lstm_cell_stream),
+    "streams": ("LSTMCell(8, 64) step over 1,000 streams", sensor_streams, torch_sensor_streams),
+    "mlp": ("MLP 784-256-128-10 step, batch 128", lambda compiled: ne_mlp_step(compiled)[0],
+            lambda torch, compiled: torch_mlp_step(torch, compiled=compiled)),
+    "lenet": ("LeNet-5 step, batch 64", lenet_step, torch_lenet_step),
+}
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="fewer rounds")
+    ap = bench_parser(__doc__, list(CASES), rounds=9, threads=[1], quick_rounds=3)
     ap.add_argument("--torch-compile", action="store_true", help="also time torch.compile (slow warm-up)")
-    ap.add_argument("--cpu-time", action="store_true",
-                    help="time with the thread's CPU time (time.thread_time) instead of the wall clock: on a shared "
-                         "machine the wall clock counts the time other processes held the core (every case runs on "
-                         "1 thread, so the thread's CPU time is its cost)")
-    ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch = try_torch()
-    ne.set_num_threads(1)
-    if torch is not None:
-        torch.set_num_threads(1)
     rows, results = [], []
-    for name, ne_case, torch_case in CASES:
+    for threads, (name, ne_case, torch_case) in ((t, c) for t in args.threads for g, c in CASES.items()
+                                                 if not args.only or g in args.only):
+        ne.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
         fns = {"eager": ne_case(False), "compiled": ne_case(True)}
         if torch is not None:
             fns["torch"] = torch_case(torch, False)
@@ -196,22 +194,23 @@ def main() -> int:
                 except Exception as e:  # inductor needs a working toolchain; say so, keep going
                     print(f"torch.compile unavailable for {name}: {type(e).__name__}: {e}", file=sys.stderr)
                     fns.pop("torch.compile", None)
-        t = timeit_interleaved(fns, rounds=3 if args.quick else 9, min_time=0.05 if args.quick else 0.2,
-                               clock=time.thread_time if args.cpu_time else time.perf_counter)
+        t = timeit_interleaved(fns, rounds=args.rounds, min_time=0.05 if args.quick else 0.2,
+                               clock=cpu_clock(threads) if args.cpu_time else time.perf_counter)
         us = {k: v * 1e6 for k, v in t.items()}
         ref = us.get("torch")
-        row = [name, f"{us['eager']:.1f}", f"{us['compiled']:.1f}", f"{ref:.1f}" if ref else "-",
+        row = [name, threads, f"{us['eager']:.1f}", f"{us['compiled']:.1f}", f"{ref:.1f}" if ref else "-",
                f"{ref / us['eager']:.2f}" if ref else "-", f"{ref / us['compiled']:.2f}" if ref else "-"]
         if args.torch_compile:
             tc = us.get("torch.compile")
-            row.insert(4, f"{tc:.1f}" if tc else "-")
+            row.insert(5, f"{tc:.1f}" if tc else "-")
         rows.append(row)
-        results.append({"case": name, "us": us, "clock": "thread_time" if args.cpu_time else "perf_counter"})
-    header = ["case (1 thread, us per call)", "nnengine eager", "nnengine compiled", "torch eager"]
+        results.append({"case": name, "threads": threads, "us": us,
+                        "clock": "cpu_clock" if args.cpu_time else "perf_counter"})
+    header = ["case (us per call)", "threads", "nnengine eager", "nnengine compiled", "torch eager"]
     if args.torch_compile:
         header.append("torch.compile")
     header += ["ratio eager", "ratio compiled"]
-    clock = "thread CPU time" if args.cpu_time else "wall clock"
+    clock = "CPU time" if args.cpu_time else "wall clock"
     print_table(f"per-call overhead ({clock}): ratio = torch eager time / nnengine time", header, rows)
     print("json:", write_json("bench_overhead", results, args.json))
     return 0

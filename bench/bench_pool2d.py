@@ -21,7 +21,7 @@ from typing import Dict
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import group_parser, parse_group_args, run_groups  # noqa: E402
+from _common import bench_parser, run_groups  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 import nnengine.functional as F  # noqa: E402
@@ -68,12 +68,12 @@ def pool_cases(torch, rng) -> Dict[str, tuple]:
 
 
 def main() -> None:
-    args = parse_group_args(group_parser(__doc__, ["pool"]))
+    args = bench_parser(__doc__, ["pool"]).parse_args()
     import torch
 
     rng = np.random.default_rng(0)
     run_groups({"pool": lambda: pool_cases(torch, rng)}, args.only, args.threads, args.rounds, "bench_pool2d",
-               cpu_time=args.cpu_time)
+               cpu_time=args.cpu_time, json_path=args.json)
 
 
 if __name__ == "__main__":

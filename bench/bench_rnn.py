@@ -5,13 +5,12 @@ torch / nnengine (> 1 means nnengine is faster). Writes bench/results/bench_rnn.
 
 --cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
 
-    python bench/bench_rnn.py [--rounds 15] [--only GRU] [--threads 1 2] [--cpu-time]
+    python bench/bench_rnn.py [--quick] [--rounds 15] [--threads 1 2] [--only LSTM RNN GRU] [--cpu-time]
+                              [--json PATH]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import cpu_clock  # noqa: E402
+from _common import bench_parser, cpu_clock, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import nn  # noqa: E402
@@ -90,16 +89,11 @@ def run_case(case, threads, rounds, cpu_time=False):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=15)
-    ap.add_argument("--only", default="", help="run only the cases whose name contains this text")
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--cpu-time", action="store_true", help="time by CPU time, not the wall clock")
-    args = ap.parse_args()
+    args = bench_parser(__doc__, ["LSTM", "RNN", "GRU"], rounds=15).parse_args()
     rows = []
     print("timing:", "CPU time" if args.cpu_time else "wall clock")
     print(f"{'case':32s} {'thr':>3s} {'pass':8s} {'nnengine ms':>12s} {'torch ms':>10s} {'torch/ne':>9s}")
-    for case in [c for c in CASES if args.only in c[0]]:
+    for case in [c for c in CASES if not args.only or c[1] in args.only]:
         for threads in args.threads:
             res = run_case(case, threads, args.rounds, args.cpu_time)
             for kind, (a, b) in res.items():
@@ -107,9 +101,9 @@ def main():
                 rows.append(
                     dict(case=case[0], threads=threads, kind=kind, nnengine_ms=a, torch_ms=b, ratio=b / a)
                 )
-    os.makedirs(os.path.join(os.path.dirname(__file__), "results"), exist_ok=True)
-    with open(os.path.join(os.path.dirname(__file__), "results", "bench_rnn.json"), "w") as f:
-        json.dump(dict(isa=ne.backend.isa(), torch=torch.__version__, cpu_time=args.cpu_time, rows=rows), f, indent=1)
+    path = write_json("bench_rnn", dict(isa=ne.backend.isa(), torch=torch.__version__, cpu_time=args.cpu_time,
+                                        rows=rows), args.json)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -6,20 +6,23 @@ same loop (a dict of slots, state pools as tensors, index_select / torch.nn.LSTM
 index_copy_ under no_grad). Reported: median per-tick latency and samples/s (S / tick), interleaved
 A/B rounds in one process; ratio = torch time / nnengine time (> 1: nnengine faster).
 
-    python bench/bench_stream.py [--rounds 7] [--streams 1 100 10000]
+    python bench/bench_stream.py [--quick] [--rounds 7] [--threads 1 2] [--only LSTM GRU] [--cpu-time] [--json PATH]
+                                 [--streams 1 100 10000]
+
+--cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
+import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import nn  # noqa: E402
@@ -54,22 +57,23 @@ def cells(torch):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--streams", type=int, nargs="+", default=[1, 100, 10_000])
-    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--json", default=None, help="output path (default bench/results/bench_stream.json)")
+    ap = bench_parser(__doc__, ["LSTM", "GRU"], rounds=7)
+    ap.add_argument("--streams", type=int, nargs="+", default=None,
+                    help="concurrent streams per tick (default: 1 100 10000; 1 100 with --quick)")
     args = ap.parse_args()
+    streams = args.streams or ([1, 100] if args.quick else [1, 100, 10_000])
     torch = try_torch()
     if torch is None:
         raise SystemExit("bench_stream: torch is needed for the side-by-side loop (pip install torch==2.13.0)")
     rows, records = [], []
     for name, make_ne, make_t, n_states in cells(torch):
+        if args.only and name not in args.only:
+            continue
         torch.manual_seed(0)
         tcell = make_t()
         ncell = make_ne()
         ncell.load_state_dict({k: v.detach().numpy() for k, v in tcell.state_dict().items()})
-        for S in args.streams:
+        for S in streams:
             ids = list(range(S))
             x = np.random.default_rng(0).standard_normal((S, I)).astype(np.float32)
             runner = StreamRunner(ncell, capacity=S)
@@ -81,13 +85,14 @@ def main() -> None:
                 ne.set_num_threads(th)
                 torch.set_num_threads(th)
                 t = timeit_interleaved({"nnengine": lambda r=runner, i=ids, v=x: r.step(i, v),
-                                        "torch": lambda r=truner, i=ids, v=x: r.step(i, v)}, rounds=args.rounds)
+                                        "torch": lambda r=truner, i=ids, v=x: r.step(i, v)}, rounds=args.rounds,
+                                       clock=cpu_clock(th) if args.cpu_time else time.perf_counter)
                 rows.append([name, S, th, t["nnengine"] * 1e6, t["torch"] * 1e6, S / t["nnengine"], S / t["torch"],
                              t["torch"] / t["nnengine"]])
                 records.append({"cell": name, "streams": S, "threads": th, "nnengine_us_per_tick": t["nnengine"] * 1e6,
                                 "torch_us_per_tick": t["torch"] * 1e6, "nnengine_samples_per_s": S / t["nnengine"],
                                 "torch_samples_per_s": S / t["torch"], "ratio": t["torch"] / t["nnengine"],
-                                "max_abs_diff_vs_torch": err})
+                                "max_abs_diff_vs_torch": err, "cpu_time": args.cpu_time})
                 print(f"{name} S={S} threads={th}: nnengine {t['nnengine'] * 1e6:.0f} us/tick, torch "
                       f"{t['torch'] * 1e6:.0f} us/tick (max |diff| {err:.1e})", flush=True)
     print_table(f"stream ticks, {I} channels in, hidden {H} (ISA {ne.backend.isa()}, {platform.processor() or '?'})",
