@@ -305,3 +305,35 @@ def test_first_gradient_kept_only_when_nothing_else_holds_it():
     Twice.apply(a, b).backward(ne.ones(3))
     a.grad[...] = 5.0
     np.testing.assert_array_equal(b.grad, [1, 1, 1])
+
+
+def test_clone_cast_and_in_place_ops_record_only_as_apply_decides():
+    """Tensor.clone, float casts and the in-place ops' tape test go through Function.apply / _tape.will_record:
+    recorded when grad mode is on and the input requires a gradient, plain arrays otherwise; casts to integer
+    dtypes never record (as in torch). tensor.py reads no grad mode of its own."""
+    import inspect
+
+    import nnengine.tensor as tensor_mod
+
+    assert "is_grad_enabled" not in inspect.getsource(tensor_mod)
+    w = ne.tensor([1.5, -2.0], requires_grad=True)
+    for make in (lambda t: t.clone(), lambda t: t.double(), lambda t: t.half()):
+        out = make(w)
+        assert out.requires_grad and out.grad_fn is not None
+        with ne.no_grad():
+            inf = make(w)
+        assert not inf.requires_grad and inf.grad_fn is None
+        np.testing.assert_array_equal(inf.data, out.data)
+        assert make(ne.tensor([1.0, 2.0])).grad_fn is None
+    assert not w.long().requires_grad and w.long().grad_fn is None
+    w.grad = None
+    w.clone().double().sum().backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 1.0])
+    with ne.no_grad():
+        w.mul_(1.0)  # in place on a leaf under no_grad: no tape, w stays a leaf
+    assert w.grad_fn is None and w.requires_grad
+    w.grad = None
+    c = w * 1.0
+    c.mul_(3.0)  # in place on a recorded tensor: rebinds onto the tape
+    c.sum().backward()
+    np.testing.assert_array_equal(w.grad, [3.0, 3.0])

@@ -26,7 +26,6 @@ from ._device import CPU, DeviceError, check_device, is_device_like
 from ._dtypes import to_dtype, type_name
 from ._tape import consumed as _tape_consumed
 from ._tape import note_mutation as _note_mutation
-from .autograd import is_grad_enabled
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
 _F32 = np.dtype(np.float32)
@@ -503,8 +502,8 @@ class Tensor:
     def _cast(self, dt: np.dtype) -> Tensor:
         if self.data.dtype == dt:
             return self
-        if dt.kind == "f" and self.requires_grad and is_grad_enabled():
-            return ops.CastFn.apply(self, dt)  # differentiable between float dtypes
+        if dt.kind == "f":  # differentiable between float dtypes; Function.apply decides whether it records
+            return ops.CastFn.apply(self, dt)
         return Tensor._wrap(self.data.astype(dt))  # to integers/bool: a new leaf, no gradient (as torch)
 
     def float(self) -> Tensor:
@@ -690,9 +689,7 @@ class Tensor:
             >>> t = ne.tensor([1.0]); c = t.clone(); c += 1; t
             tensor([1.])
         """
-        if self.requires_grad and is_grad_enabled():
-            return ops.CloneFn.apply(self)
-        return Tensor._wrap(np.array(self.data, copy=True, order="C"))
+        return ops.CloneFn.apply(self)
 
     def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """A new tensor from ``data`` with ``self``'s dtype (unless ``dtype``).
@@ -917,8 +914,7 @@ class Tensor:
         return self
 
     def _needs_tape(self, others: Sequence[Any]) -> bool:
-        return is_grad_enabled() and (self.requires_grad or any(
-            isinstance(o, Tensor) and o.requires_grad for o in others))
+        return _tape.will_record(self, *others)  # Function.apply's own test
 
     def _inplace_apply(self, compute: Callable[[Tensor], Tensor], others: Sequence[Any] = (),
                        reshape: bool = False) -> Tensor:
