@@ -818,7 +818,7 @@ def t_gemm_batched(g: G) -> str:
     Ba = B if g.pct(70) else g.pick([1, 0, B + 1])
     Bb = B if g.pct(70) else g.pick([1, 0, B + 2])
     Kb = K if g.pct(90) else K + 1
-    return call("_core.gemm_batched", g.arr((Ba, M, K)), g.arr((Bb, Kb, N)))
+    return call("_core.gemm_batched", g.arr((Ba, M, K)), g.arr((Bb, Kb, N)), bf16=_bf16(g))
 
 
 def t_linear_backward(g: G) -> str:

@@ -115,6 +115,33 @@ def test_matmul_2d_under_autocast():
 
 
 @needs_bf16
+@pytest.mark.parametrize("sa,sb", [((4, 9, 40), (4, 40, 7)), ((2, 3, 9, 40), (1, 40, 7)), ((3, 1, 9, 40), (2, 40, 7))])
+def test_batched_matmul_under_autocast(sa, sb):
+    """N-D matmul under autocast: one _core.gemm_batched(bf16=True) call, the float32 batched product of the
+    bf16-rounded operands (up to float32 summation), forward and both gradients."""
+    a, b = ne.randn(*sa, requires_grad=True), ne.randn(*sb, requires_grad=True)
+    with ne.autocast("bf16"):
+        y = a @ b
+    ar, br_ = bf16_round(a.data).astype(np.float64), bf16_round(b.data).astype(np.float64)
+    assert y.shape == np.broadcast_shapes(sa[:-1] + (1,), sb[:-2] + (1, sb[-1])) and y.dtype == np.float32
+    assert _rel(y.data, ar @ br_) < 1e-5
+    assert _rel(y.data, a.data.astype(np.float64) @ b.data.astype(np.float64)) > 1e-5  # really bf16 products
+    with ne.autocast("bf16"):
+        (a @ b).sum().backward()
+    g = np.ones(y.shape)
+    ga = g @ np.swapaxes(br_, -1, -2)
+    gb = np.swapaxes(ar, -1, -2) @ g
+    assert _rel(a.grad, _reduce_to(ga, sa)) < 1e-5
+    assert _rel(b.grad, _reduce_to(gb, sb)) < 1e-5
+
+
+def _reduce_to(g, shape):
+    """Sum a broadcast gradient back to ``shape`` (numpy's broadcasting in reverse)."""
+    g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
+    return g.sum(axis=tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1), keepdims=True)
+
+
+@needs_bf16
 @pytest.mark.parametrize("stride,padding,groups", [(1, 1, 1), (2, 0, 1), (1, 2, 2)])
 def test_conv2d_forward_and_backward_are_bf16_products(stride, padding, groups):
     ne.manual_seed(1)

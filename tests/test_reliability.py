@@ -271,6 +271,8 @@ BINDING_CALLS = {
     "gemm_bf16": "_core.gemm(M((5, 7)), M((7, 9)), alpha=0.5, beta=1.0, c=M((5, 9)), bias_row=M((5,)),"
                  " bias_col=M((9,)), reference=True, bf16=True)",
     "gemm_batched": "_core.gemm_batched(M((3, 5, 7)), M((1, 7, 9)))",
+    "gemm_batched_bf16": "_core.gemm_batched(M((3, 5, 7)), M((1, 7, 9)),"
+                         " bf16=_core.bf16_unavailable_reason() == '')",  # (float32 where the CPU has no bf16)
     "linear_backward": "_core.linear_backward(M((3, 4)), M((3, 5)), M((4, 5)), True, True, True)",
     "NativePlan": "(P := _core.NativePlan(), P.add_input([2, 3]), P.add_param([4, 3]), P.add_param([4]),"
                   " P.add_slot([2, 4], False), P.add_slot([2, 4], True), P.add_const(M((2, 4))),"

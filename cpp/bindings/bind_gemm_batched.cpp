@@ -1,7 +1,8 @@
 // gemm_batched: a stack of float32 products c[i] = a[i or 0] @ b[i or 0] in one call (the N-D matmul's batch
 // loop in C++, not Python). Each product is the very GEMM call _core.gemm makes for that pair, so a
 // batched product is bit-identical to the per-matrix calls; the GIL is released once for the whole stack.
-// A batch of 1 on either side broadcasts (stride 0), as numpy's matmul does.
+// A batch of 1 on either side broadcasts (stride 0), as numpy's matmul does. bf16=True: each product is
+// _core.gemm(..., bf16=True)'s (inputs rounded to bfloat16, float32 sums; autocast's N-D matmul).
 #include <string>
 
 #include "bindings/bind.h"
@@ -13,7 +14,8 @@ using namespace nne_bind;
 NNE_BIND_FAMILY(gemm_batched) {
   m.def(
       "gemm_batched",
-      [](const py::object& ao, const py::object& bo) {
+      [](const py::object& ao, const py::object& bo, bool bf16) {
+        check_bf16(bf16);
         auto a = arr<float>(ao, "a", 3);
         auto b = arr<float>(bo, "b", 3);
         const int64_t Ba = a.shape(0), M = a.shape(1), K = a.shape(2);
@@ -40,11 +42,13 @@ NNE_BIND_FAMILY(gemm_batched) {
             g.A = pa + i * sa, g.lda = K;
             g.B = pb + i * sb, g.ldb = N;
             g.C = pc + i * M * N, g.ldc = N;
+            g.bf16 = bf16;
             nne::gemm_kernels().sgemm(g);
           }
         }
         return c;
       },
-      py::arg("a"), py::arg("b"),
-      "c[i] = a[i] @ b[i] for a (B or 1, M, K), b (B or 1, K, N) float32 -> (B, M, N); each product is _core.gemm's.");
+      py::arg("a"), py::arg("b"), py::arg("bf16") = false,
+      "c[i] = a[i] @ b[i] for a (B or 1, M, K), b (B or 1, K, N) float32 -> (B, M, N); each product is _core.gemm's "
+      "(bf16=True: in bf16 with float32 sums, see bf16_unavailable_reason()).");
 }

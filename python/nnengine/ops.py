@@ -190,13 +190,7 @@ def matmul_arrays(a: np.ndarray, b: np.ndarray, bf16: bool = False) -> np.ndarra
         return _core.gemm(a.reshape(-1, a.shape[-1]), b, False, False, 1.0, 0.0, None, None, None, False,
                           bf16).reshape(a.shape[:-1] + (b.shape[1],))
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    if bf16:  # one bf16 GEMM per batch entry
-        a3, b3 = _batch_stack(a, batch), _batch_stack(b, batch)
-        n = max(len(a3), len(b3))
-        out = np.stack([_core.gemm(a3[i % len(a3)], b3[i % len(b3)], False, False, 1.0, 0.0, None, None, None,
-                                   False, True) for i in range(n)])
-        return out.reshape(batch + (a.shape[-2], b.shape[-1]))
-    out = _core.gemm_batched(_batch_stack(a, batch), _batch_stack(b, batch))  # one GEMM per batch entry, in C++
+    out = _core.gemm_batched(_batch_stack(a, batch), _batch_stack(b, batch), bf16)  # one GEMM per entry, in C++
     return out.reshape(batch + (a.shape[-2], b.shape[-1]))
 
 
