@@ -96,8 +96,10 @@ void gru_backward_impl(GruGrads g, float* dG, const float* dy, const float* dh_n
   };
   // The recurrent product pairs w_hh with dG's first 3H columns [a_r a_z gh_n]; w_ih pairs with
   // [a_r a_z a_n], so dx is computed after the sweep.
-  bptt_sweep<kMrBwd, kNvBwd>(nullptr, g.dh0, dG, G4, RnnWeights{nullptr, w.w_hh, nullptr}, T, B, 0, H, 3, s.reverse,
-                             s.bf16, gate_epi);
+  with_bwd_nv(s.bf16, [&](auto nv) {
+    bptt_sweep<kMrBwd, decltype(nv)::value>(nullptr, g.dh0, dG, G4, RnnWeights{nullptr, w.w_hh, nullptr}, T, B, 0, H,
+                                            3, s.reverse, s.bf16, gate_epi);
+  });
   for (int64_t i = 0; i < BH; ++i) g.dh0[i] += carry[i];
   const int64_t H2 = 2 * H;
   const bool bf = s.bf16;

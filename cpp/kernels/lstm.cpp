@@ -101,7 +101,10 @@ void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, cons
     vstore_n(q + 2 * H, vmul(vmul(dc, i), vsub(one, vmul(gg, gg))), n);
     vstore_n(q + 3 * H, vmul(vmul(dh, tc), vmul(o, vsub(one, o))), n);
   };
-  backward_sweep<kMrBwd, kNvBwd>(g, dG, sv.x, sv.h0, sv.y, ldy, w, T, B, I, H, 4, s.reverse, s.bf16, gate_epi);
+  with_bwd_nv(s.bf16, [&](auto nv) {
+    backward_sweep<kMrBwd, decltype(nv)::value>(g, dG, sv.x, sv.h0, sv.y, ldy, w, T, B, I, H, 4, s.reverse, s.bf16,
+                                                gate_epi);
+  });
 }
 
 }  // namespace

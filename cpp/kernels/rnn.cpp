@@ -55,7 +55,9 @@ void rnn_backward_impl(RnnGrads g, float* dpre, const float* dy, const float* dh
     const VecF h = vload_n(y + qy, n);
     vstore_n(dpre + q, relu ? vselect_gt(h, vzero(), d, vzero()) : vmul(d, vsub(vset1(1.f), vmul(h, h))), n);
   };
-  backward_sweep<kMrBwd, kNvBwd>(g, dpre, x, h0, y, ldy, w, T, B, I, H, 1, s.reverse, s.bf16, gate_epi);
+  with_bwd_nv(s.bf16, [&](auto nv) {
+    backward_sweep<kMrBwd, decltype(nv)::value>(g, dpre, x, h0, y, ldy, w, T, B, I, H, 1, s.reverse, s.bf16, gate_epi);
+  });
 }
 
 void vmath_impl(float* out, const float* in, int64_t n, int kind) {

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 // GCC 12 reports a false -Wuninitialized inside avx512fintrin.h (the _mm512_undefined_* operand of
@@ -53,6 +54,7 @@ constexpr int kMrBwd = 8;  // backward tiles: 8 rows x 2 column vectors
 constexpr int kMrBwd = 4;
 #endif
 constexpr int kNvBwd = 2;
+constexpr int kNvBwdPanel = 4;  // bf16 panel kernel: wider blocks (each dG row converted once per block)
 
 inline int64_t nblocks(int64_t H) { return (H + L - 1) / L; }
 
@@ -502,6 +504,16 @@ inline void bptt_sweep(float* dx, float* dh0, const float* dG, int64_t ldg, cons
     recurrent_step<MR, NV>(r0, r1, nbh + (tp >= 0 ? nbi : 0), {}, bs.operand(dgp, ldg, N, r0, r1), wb,
                            init, epi);
   });
+}
+
+// f(std::integral_constant<int, NV>) with the backward sweeps' block width NV: kNvBwd, or kNvBwdPanel for
+// bf16 steps on the panel kernel.
+template <class F>
+inline void with_bwd_nv(bool bf16, const F& f) {
+  if (step_panel(bf16))
+    f(std::integral_constant<int, kNvBwdPanel>{});
+  else
+    f(std::integral_constant<int, kNvBwd>{});
 }
 
 // BPTT of RNN and LSTM: the sweep (dx, dh0 and dG) then the weight gradients from dG (T, B, G*H).
