@@ -368,6 +368,12 @@ def test_sgd_bad_hyper_parameters(kwargs, match):
     ("RMSprop", dict(momentum=-0.5), "Invalid momentum"),
     ("Adagrad", dict(lr_decay=-1), "Invalid lr_decay"),
     ("Adagrad", dict(initial_accumulator_value=-1), "Invalid initial_accumulator_value"),
+    ("Adadelta", dict(rho=1.5), "Invalid rho value"),
+    ("Adadelta", dict(lr=-1), "Invalid learning rate"),
+    ("Adamax", dict(betas=(1.0, 0.9)), "Invalid beta parameter at index 0"),
+    ("NAdam", dict(momentum_decay=-1), "Invalid momentum_decay value"),
+    ("RAdam", dict(eps=-1), "Invalid epsilon value"),
+    ("RAdam", dict(weight_decay=-1), "Invalid weight_decay value"),
 ])
 def test_bad_hyper_parameters(name, kwargs, match):
     with pytest.raises(ValueError, match=match):
