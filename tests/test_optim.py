@@ -289,6 +289,10 @@ def test_step_closure_returns_loss():
     (optim.AdamW, dict(lr=1e-2)),
     (optim.RMSprop, dict(lr=1e-3, momentum=0.9, centered=True)),
     (optim.Adagrad, dict(lr=0.05, lr_decay=0.01)),
+    (optim.Adadelta, dict(lr=1e-2)),
+    (optim.Adamax, dict(lr=1e-2)),
+    (optim.NAdam, dict(lr=1e-2)),
+    (optim.RAdam, dict(lr=1e-2)),
 ])
 def test_state_dict_round_trip_mid_run(cls, kwargs):
     full, _, _ = ne_trajectory(cls, kwargs, steps=20)

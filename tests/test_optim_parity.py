@@ -10,13 +10,11 @@ import inspect
 import numpy as np
 import pytest
 from test_optim import (
-    _data,
     _torch_trajectory,
     assert_loads_torch_state_mid_run,
     assert_same_trajectory,
     ieee_sqrt,
     ne_trajectory,
-    shared_grad,
 )
 
 import nnengine as ne
@@ -139,21 +137,6 @@ def test_loads_torch_state_dict_mid_run(torch, name, kwargs):
     """A torch optimizer's state_dict (tensors, NAdam's 0-d mu_product) loads into ours; the run goes on
     as torch's would."""
     assert_loads_torch_state_mid_run(torch, name, kwargs)
-
-
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam"])
-def test_state_dict_round_trip(name):
-    full, _, _ = ne_trajectory(getattr(optim, name), dict(lr=1e-2), steps=20)
-    _, opt, (W, B) = ne_trajectory(getattr(optim, name), dict(lr=1e-2), steps=10)
-    W2, B2 = nn.Parameter(W.data), nn.Parameter(B.data)
-    opt2 = getattr(optim, name)([W2, B2], lr=5.0)
-    opt2.load_state_dict(opt.state_dict())
-    x, y, _, _ = _data()
-    for i in range(10):
-        opt2.zero_grad()
-        W2.grad, B2.grad = shared_grad(x, y, W2.data, B2.data)
-        opt2.step()
-        np.testing.assert_array_equal(np.concatenate([W2.data.ravel(), B2.data.ravel()]), full[10 + i])
 
 
 # ------------------------------------------------------------------ LBFGS
