@@ -225,3 +225,45 @@ def test_linear_args_ok_is_the_common_call_only():
     with pytest.raises(ValueError, match="bias"):
         F.linear(x, w, ne.zeros(3))
     np.testing.assert_array_equal(F.linear(ne.Tensor(np.ones((3, 2)).T), w, b).numpy(), np.full((2, 4), 3.0))
+
+
+@pytest.mark.parametrize("momentum,nesterov,wd,maximize", [(0.0, False, 0.0, False), (0.9, True, 1e-2, False),
+                                                           (0.5, False, 0.1, True)])
+def test_typed_sgd_step_is_the_binding(momentum, nesterov, wd, maximize):
+    """_tape.sgd_step calls _core's kernel through its capsule: the same results bit for bit as _core.sgd_step,
+    large groups (the GIL released) included, and the binding's errors for what its checks do not accept."""
+    from nnengine import _core
+
+    rng = np.random.default_rng(0)
+    shapes = [(3, 5), (7,), (40000,)]
+    ps = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    gs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    bufs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    first = [True, False, False]
+    a, b = [p.copy() for p in ps], [p.copy() for p in ps]
+    ba, bb = [x.copy() for x in bufs], [x.copy() for x in bufs]
+    for _ in range(3):
+        _tape.sgd_step(a, gs, ba if momentum else [], first if momentum else [], 0.1, momentum, 0.0, wd, nesterov,
+                       maximize)
+        _core.sgd_step(b, gs, bb if momentum else [], first if momentum else [], 0.1, momentum, 0.0, wd, nesterov,
+                       maximize)
+    for x, y in zip(a + ba, b + bb):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_typed_sgd_step_falls_back_to_the_binding_errors():
+    p, g = np.ones(4, np.float32), np.ones(4, np.float32)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _tape.sgd_step([np.ones((4, 2), np.float32)[:, 0]], [g], [], [], 0.1, 0.0, 0.0, 0.0, False, False)
+    with pytest.raises(TypeError, match="float32"):
+        _tape.sgd_step([p], [np.ones(4)], [], [], 0.1, 0.0, 0.0, 0.0, False, False)
+    with pytest.raises(ValueError, match="grads"):
+        _tape.sgd_step([p], [np.ones(3, np.float32)], [], [], 0.1, 0.0, 0.0, 0.0, False, False)
+    with pytest.raises(ValueError, match="finite"):
+        _tape.sgd_step([p], [g], [], [], float("nan"), 0.0, 0.0, 0.0, False, False)
+    ro = np.ones(4, np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        _tape.sgd_step([ro], [g], [], [], 0.1, 0.0, 0.0, 0.0, False, False)
+    with pytest.raises(ValueError, match="momentum_buffers"):
+        _tape.sgd_step([p], [g], [], [True], 0.1, 0.9, 0.0, 0.0, False, False)

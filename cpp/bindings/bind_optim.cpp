@@ -123,12 +123,21 @@ std::vector<nne::EpilogueSegment> epilogue_segments(const py::sequence& weights,
   return segs;
 }
 
+// The SGD step on segments another extension module already validated (nnengine._tape.sgd_step: float32,
+// C-contiguous, aligned, writeable where written, sizes matched), through the active ISA's table, as
+// "sgd_step" runs it. Not callable from Python: _core._sgd_segments is a capsule holding its address, for the
+// typed optimizer path, whose own checks cost less than this binding's argument conversion (~0.7 us a call).
+void sgd_segments(const nne::OptimSegment* segs, int64_t nseg, const nne::SgdArgs& a) {
+  nne::optim_kernels().step_sgd(segs, nseg, a);
+}
+
 }  // namespace
 }  // namespace nne_bind
 
 using namespace nne_bind;
 
 NNE_BIND_FAMILY(optim) {
+  m.attr("_sgd_segments") = py::capsule(reinterpret_cast<void*>(&sgd_segments), "nnengine._core.sgd_segments");
   m.def(
       "sgd_step",
       [](const py::sequence& params, const py::sequence& grads, const py::object& momentum_buffers,

@@ -19,7 +19,7 @@ Example:
 
 import numpy as np
 
-from nnengine._tape cimport dtype_is, grad_mode, head, new_node, nne_ndarray_head, wrap_array
+from nnengine._tape cimport C_CONTIGUOUS, dtype_is, grad_mode, has_flags, head, new_node, nne_ndarray_head, wrap_array
 
 from nnengine.amp import _bf16_on, _entered as _amp_entered
 
@@ -44,6 +44,7 @@ cdef class PlanContext:
     contexts for a Python plan, the operands and slots of a native one)."""
 
     cdef public object plan, ctxs, slots, operands
+    cdef object fast  # the NativeTraining whose replay made it (its backward reads the plan's fields there)
 
 
 cdef inline tuple leaf_sig(object t):
@@ -101,11 +102,15 @@ cdef class NativeTraining(NativeInference):
 
     cdef object plan          # the _Plan (the node's context reads it)
     cdef tuple leaf_refs      # per differentiable leaf: (is a parameter, index)
+    cdef object nback         # the plan's native backward (_core.NativePlan.backward)
+    cdef Py_ssize_t nslots
 
     def __init__(self, run, plan, params, out_slots, leaf_refs, single):
         NativeInference.__init__(self, run, params, out_slots, single)
         self.plan = plan
         self.leaf_refs = tuple(leaf_refs)
+        self.nback = plan.native[0].backward
+        self.nslots = plan.nslots
 
     cdef object replay(self, list leaves):
         cdef list ldata = [t.data for t in leaves]
@@ -119,7 +124,7 @@ cdef class NativeTraining(NativeInference):
             return None
         cdef list values = [wrap_array(_Tensor, slots[i]) for i in self.out_pos]
         pctx = PlanContext.__new__(PlanContext)
-        pctx.plan, pctx.operands, pctx.slots = self.plan, (ldata, pdata), slots
+        pctx.plan, pctx.operands, pctx.slots, pctx.fast = self.plan, (ldata, pdata), slots, self
         cdef list inputs = [self.params[i] if isp else leaves[i] for isp, i in self.leaf_refs]
         node = new_node(_NativeTrainingPlan, pctx, inputs, len(values), tuple([v.data.shape for v in values]))
         for i in range(len(values)):
@@ -133,21 +138,28 @@ cdef class NativeTraining(NativeInference):
 def native_training_backward(pctx, *gouts):
     """``NativeTrainingPlan.backward``: the output gradients routed to their slots (float32, C-contiguous; summed
     where one slot is returned twice), then the plan's one native backward call; the gradients of its leaves."""
-    plan = pctx.plan
-    slots, pctx.slots = pctx.slots, None  # single use, like the eager graph
-    cdef list g = [None] * <Py_ssize_t>plan.nslots
-    cdef list out_refs = plan.out_refs
-    cdef Py_ssize_t i, a
-    cdef object t, prev
+    cdef PlanContext c = pctx
+    cdef NativeTraining nt
+    cdef object plan, nback, t, prev
+    cdef tuple out_slots
+    cdef Py_ssize_t i, a, nslots
+    slots, c.slots = c.slots, None  # single use, like the eager graph
+    if c.fast is not None:  # (the typed replay's: the plan's fields read once, at its build)
+        nt = <NativeTraining>c.fast
+        nslots, out_slots, nback = nt.nslots, nt.out_pos, nt.nback
+    else:
+        plan = c.plan
+        nslots, out_slots, nback = plan.nslots, tuple([r[1] for r in plan.out_refs]), plan.native[0].backward
+    cdef list g = [None] * nslots
     for i in range(len(gouts)):
         t = gouts[i]
-        if type(t) is not _ndarray or t.dtype is not _F32 or not t.flags.c_contiguous:
+        if not (type(t) is _ndarray and dtype_is(t, _F32) and has_flags(t, C_CONTIGUOUS)):
             t = _f32c(t)
-        a = out_refs[i][1]
+        a = out_slots[i]
         prev = g[a]
         g[a] = t if prev is None else prev + t
-    ldata, pdata = pctx.operands
-    return tuple(plan.native[0].backward(ldata, pdata, slots, g))
+    ldata, pdata = c.operands
+    return tuple(nback(ldata, pdata, slots, g))
 
 
 cdef class LastCall:

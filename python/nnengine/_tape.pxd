@@ -23,6 +23,7 @@ cdef extern from *:
     } nne_ndarray_head;
     """
     ctypedef struct nne_ndarray_head:
+        char* data
         int nd
         Py_ssize_t* dimensions
         PyObject* base

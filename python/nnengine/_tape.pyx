@@ -12,7 +12,12 @@ handed over by ``nnengine.autograd.configure`` at import time.
 import sysconfig
 from collections import deque as _deque
 
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.ref cimport Py_REFCNT
+from libc.math cimport isfinite
+from libc.stdint cimport int32_t, int64_t
+from libcpp cimport bool as cbool
+from libcpp.vector cimport vector
 from weakref import ref as _weakref
 
 import numpy as np
@@ -730,3 +735,75 @@ def linear_args_ok(input, weight, bias):
         return False
     hb = head(b)
     return hb.descr == <PyObject*>_F32 and hb.nd == 1 and hb.dimensions[0] == hw.dimensions[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SGD's fused step without the pybind11 round trip: the segments are built here from the array headers and
+# handed to _core's kernel through the function pointer its capsule ``_sgd_segments`` holds. Anything the
+# checks below do not accept goes to ``_core.sgd_step``, which raises its errors (or handles it).
+cdef extern from "kernels/optim.h" namespace "nne":
+    cdef cppclass OptimSegment:
+        float* param
+        const float* grad
+        float* s0
+        int64_t n
+        int32_t first
+    cdef cppclass SgdArgs:
+        double lr, momentum, dampening, weight_decay
+        cbool nesterov, maximize
+
+ctypedef void (*sgd_fn)(const OptimSegment*, int64_t, const SgdArgs&) noexcept nogil
+cdef sgd_fn _sgd = NULL
+cdef object _core_sgd_step = None
+
+
+cdef int64_t f32_elems(object a, int flags):
+    """The element count of ``a`` if it is a float32 ndarray with ``flags`` (and C-contiguous, aligned), else -1."""
+    if not isinstance(a, _ndarray) or not dtype_is(a, _F32) or not has_flags(a, flags | C_CONTIGUOUS | ALIGNED):
+        return -1
+    cdef nne_ndarray_head* h = head(a)
+    cdef int64_t n = 1
+    cdef int i
+    for i in range(h.nd):
+        n *= h.dimensions[i]
+    return n
+
+
+def sgd_step(list params, list grads, list bufs, list first, double lr, double momentum, double dampening,
+             double weight_decay, bint nesterov, bint maximize):
+    """``_core.sgd_step(params, grads, momentum_buffers, first, lr, momentum, dampening, weight_decay, nesterov,
+    maximize)``, the same kernel and results, called directly when every operand is a float32 C-contiguous aligned
+    array of the parameter's size (parameters and buffers writeable) and the hyper-parameters are finite."""
+    global _sgd, _core_sgd_step
+    if _sgd == NULL:
+        from nnengine import _core
+        _core_sgd_step = _core.sgd_step
+        _sgd = <sgd_fn>PyCapsule_GetPointer(_core._sgd_segments, "nnengine._core.sgd_segments")
+    cdef Py_ssize_t n = len(params), i
+    cdef bint mom = momentum != 0.0
+    cdef vector[OptimSegment] segs
+    cdef int64_t k, total = 0
+    cdef SgdArgs a
+    if (len(grads) != n or (mom and (len(bufs) != n or len(first) != n)) or not isfinite(lr) or not isfinite(momentum)
+            or not isfinite(dampening) or not isfinite(weight_decay)):
+        return _core_sgd_step(params, grads, bufs, first, lr, momentum, dampening, weight_decay, nesterov, maximize)
+    segs.resize(n)
+    for i in range(n):
+        k = f32_elems(params[i], WRITEABLE)
+        if k < 0 or f32_elems(grads[i], 0) != k or (mom and f32_elems(bufs[i], WRITEABLE) != k):
+            return _core_sgd_step(params, grads, bufs, first, lr, momentum, dampening, weight_decay, nesterov,
+                                  maximize)
+        segs[i].param = <float*>head(params[i]).data
+        segs[i].grad = <const float*>head(grads[i]).data
+        segs[i].n = k
+        total += k
+        if mom:
+            segs[i].s0 = <float*>head(bufs[i]).data
+            segs[i].first = 1 if first[i] else 0
+    a.lr, a.momentum, a.dampening, a.weight_decay = lr, momentum, dampening, weight_decay
+    a.nesterov, a.maximize = nesterov, maximize
+    if total < 32768:  # (a small step: releasing the GIL would cost more than the update)
+        _sgd(segs.data(), n, a)
+    else:
+        with nogil:  # (the arrays stay referenced by the caller's lists meanwhile)
+            _sgd(segs.data(), n, a)

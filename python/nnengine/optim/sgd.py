@@ -49,7 +49,8 @@ class SGD(Optimizer):
         bufs, first = [], []
         if group["momentum"] != 0:  # (a new buffer is a copy of the data, overwritten: the first step stores d)
             bufs, first = _tape.state_buffers(self.state, ps, datas, "momentum_buffer")
-        # positional, in the binding's order (pybind11's keyword parsing costs ~0.4 us an argument)
-        self._kernel("sgd_step")(datas, grads, bufs, first, float(group["lr"]),
-                                 float(group["momentum"]), float(group["dampening"]), float(group["weight_decay"]),
-                                 bool(group["nesterov"]), bool(group["maximize"]))
+        # float32: _core's kernel called from the tape without the binding's argument conversion; positional, in
+        # the binding's order (pybind11's keyword parsing costs ~0.4 us an argument)
+        step = self._kernel("sgd_step") if self._f64_pass else _tape.sgd_step
+        step(datas, grads, bufs, first, float(group["lr"]), float(group["momentum"]), float(group["dampening"]),
+             float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]))
