@@ -121,6 +121,13 @@ class BenchParser(argparse.ArgumentParser):
         return ns
 
 
+def skip(bench: str, reason: str) -> None:
+    """Leave a bench that cannot run on this machine (no bf16 kernels, no mpiexec, no torch): say why and exit
+    with status 0, so ``nnengine bench`` goes on to the next one (a bench that fails still fails it)."""
+    print(f"{bench}: skipped: {reason}", flush=True)
+    raise SystemExit(0)
+
+
 def bench_parser(doc: str, groups: Optional[Sequence[str]] = None, rounds: Optional[int] = 5,
                  threads: Sequence[int] = (1, 2), quick_rounds: Optional[int] = 1) -> BenchParser:
     """The command line every bench shares: --quick, --threads, --rounds, --only (some of ``groups``, the bench's

@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import bench_parser, cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, skip, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import _core, nn  # noqa: E402
@@ -256,7 +256,7 @@ def main() -> None:
     args = bench_parser(__doc__, ["gemm", "layers", "train"], rounds=None, quick_rounds=None).parse_args()
     reason = _core.bf16_unavailable_reason()
     if reason:
-        sys.exit(f"bench_bf16: {reason}")
+        skip("bench_bf16", reason)
     torch = try_torch()
     out: dict = {"utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "isa": ne.backend.isa()}
     if not args.only or "gemm" in args.only:

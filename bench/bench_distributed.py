@@ -164,12 +164,12 @@ def main() -> None:
 def drive(args, threads: int) -> dict:
     """The 1-rank, 2-rank and two independent 1-rank runs at ``threads`` kernel threads per rank; prints the
     tables and returns the results."""
-    from _common import print_table
+    from _common import print_table, skip
 
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     mpiexec = mpiexec if os.path.exists(mpiexec) else shutil.which("mpiexec")
     if mpiexec is None:
-        sys.exit("bench_distributed: mpiexec not found (pip install 'nnengine[mpi]')")
+        skip("bench_distributed", "mpiexec not found (pip install 'nnengine[mpi]')")
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     fwd = ["--seconds", str(args.seconds), "--threads", str(threads), "--rounds", str(args.rounds)]
     fwd += (["--quick"] if args.quick else []) + (["--only", *args.only] if args.only else [])

@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import bench_parser, cpu_clock, print_table, timeit_interleaved, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, skip, timeit_interleaved, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import nn  # noqa: E402
@@ -64,7 +64,7 @@ def main() -> None:
     streams = args.streams or ([1, 100] if args.quick else [1, 100, 10_000])
     torch = try_torch()
     if torch is None:
-        raise SystemExit("bench_stream: torch is needed for the side-by-side loop (pip install torch==2.13.0)")
+        skip("bench_stream", "torch is needed for the side-by-side loop (pip install torch==2.13.0)")
     rows, records = [], []
     for name, make_ne, make_t, n_states in cells(torch):
         if args.only and name not in args.only:

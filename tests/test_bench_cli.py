@@ -103,3 +103,17 @@ def test_docs_bench_commands_parse(script, argv, monkeypatch):
     monkeypatch.setattr(sys, "argv", [path] + shlex.split(argv.replace("[", "").replace("]", "")))
     with pytest.raises(_Parsed):
         mod.main()
+
+
+def test_a_bench_that_cannot_run_here_says_why_and_exits_0(monkeypatch, capsys):
+    """`nnengine bench` goes on past a bench this machine cannot run (here: bench_bf16 without bf16 kernels)."""
+    pytest.importorskip("torch")
+    from nnengine import _core
+
+    mod = _load(os.path.join(BENCH, "bench_bf16.py"), monkeypatch)
+    monkeypatch.setattr(_core, "bf16_unavailable_reason", lambda: "no AVX512-BF16 here")
+    monkeypatch.setattr(sys, "argv", ["bench_bf16.py", "--quick"])
+    with pytest.raises(SystemExit) as e:
+        mod.main()
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == "bench_bf16: skipped: no AVX512-BF16 here"
