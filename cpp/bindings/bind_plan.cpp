@@ -37,6 +37,31 @@ struct Ref {
 
 inline int64_t P(std::initializer_list<int64_t> f) { return nne::checked_elems(f); }
 
+// An operand the plan can use as it is: a float32 ndarray (numpy's own float32 descriptor, so native byte order),
+// C-contiguous and aligned, of exactly `shape` -- tested on numpy's array header, without pybind11's conversions
+// (a dtype object and a flags test each), which cost more than a small plan's arithmetic. Anything else takes
+// the checked path (arr + expect_shape), which raises the precise error.
+bool usual_operand(py::handle o, const std::vector<int64_t>& shape) {
+  const auto& api = py::detail::npy_api::get();
+  static PyObject* const f32 = api.PyArray_DescrFromType_(py::detail::npy_api::NPY_FLOAT_);  // (immortal builtin)
+  if (!api.PyArray_Check_(o.ptr())) return false;
+  const auto* a = py::detail::array_proxy(o.ptr());
+  const int need = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+  if (a->descr != f32 || (a->flags & need) != need || a->nd != static_cast<int>(shape.size())) return false;
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (a->dimensions[i] != shape[i]) return false;
+  return true;
+}
+
+// The operand as the plan reads it (a new reference): usual_operand's, else the checked conversion (raising
+// ValueError/TypeError naming `name`)
+py::array_t<float> operand(py::handle o, const char* name, const std::vector<int64_t>& shape) {
+  if (usual_operand(o, shape)) return py::reinterpret_borrow<py::array_t<float>>(o);
+  auto a = arr<float>(o, name);
+  expect_shape(a, name, shape);
+  return a;
+}
+
 enum OpKind : int { kLinear, kAct, kLstm, kRnn, kAlias };
 
 struct Op {
@@ -188,12 +213,10 @@ class NativePlan {
     slot_ptr_.assign(ns, nullptr);
     std::vector<const float*> gout(ns, nullptr);
     for (size_t s = 0; s < ns; ++s) {
-      keep.push_back(arr<float>(slots[s], "slot"));
-      expect_shape(keep.back(), "slot", slot_shapes_[s]);
+      keep.push_back(operand(slots[s], "slot", slot_shapes_[s]));
       slot_ptr_[s] = const_cast<float*>(keep.back().data());  // read only in backward
       if (!gouts[s].is_none()) {
-        keep.push_back(arr<float>(gouts[s], "gout"));
-        expect_shape(keep.back(), "gout", slot_shapes_[s]);
+        keep.push_back(operand(gouts[s], "gout", slot_shapes_[s]));
         gout[s] = keep.back().data();
       }
     }
@@ -235,13 +258,11 @@ class NativePlan {
     in_ptr_.assign(in_shapes_.size(), nullptr);
     param_ptr_.assign(param_shapes_.size(), nullptr);
     for (size_t i = 0; i < in_shapes_.size(); ++i) {
-      keep.push_back(arr<float>(inputs[i], "input"));
-      expect_shape(keep.back(), "input", in_shapes_[i]);
+      keep.push_back(operand(inputs[i], "input", in_shapes_[i]));
       in_ptr_[i] = keep.back().data();
     }
     for (size_t j = 0; j < param_shapes_.size(); ++j) {
-      keep.push_back(arr<float>(params[j], "param"));
-      expect_shape(keep.back(), "param", param_shapes_[j]);
+      keep.push_back(operand(params[j], "param", param_shapes_[j]));
       param_ptr_[j] = keep.back().data();
     }
   }
