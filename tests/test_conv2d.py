@@ -14,14 +14,18 @@ import nnengine as ne
 import nnengine.functional as F
 from nnengine import _core
 
-# Forward shapes of the channel-lane kernel (conv2d_direct.h: output channels fill whole vectors, narrow
-# outputs): LeNet conv2 at 12x12, groups with dilation, one image (split over channel blocks), 3 vectors.
+# Forward shapes of the channel-lane kernel (conv2d_direct.h: output channels fill whole vectors; narrow
+# stride-1 outputs, or strided layers with few taps): LeNet conv2 at 12x12, groups with dilation, one image
+# (split over channel blocks), 3 vectors, two output rows, strides.
 LANES = [
     (5, 6, 12, 12, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),
     (3, 4, 10, 10, 32, 3, 3, (1, 1), (1, 1), (2, 2), 2),
     (1, 5, 10, 10, 64, 3, 3, (1, 1), (0, 0), (1, 1), 1),
     (4, 3, 10, 10, 48, 3, 3, (1, 1), (0, 0), (1, 1), 1),
     (2, 2, 4, 9, 32, 3, 3, (1, 1), (0, 0), (1, 1), 1),  # two output rows
+    (2, 3, 23, 21, 32, 7, 7, (2, 2), (3, 3), (1, 1), 1),  # the 7x7/2 stem, strided rows and columns
+    (3, 4, 12, 10, 16, 3, 3, (2, 1), (1, 1), (1, 1), 1),  # strided rows only
+    (2, 2, 13, 12, 48, 3, 3, (3, 2), (0, 1), (1, 2), 1),  # stride 3 x 2 with dilation
 ]
 
 # (N, C, H, W, K, R, S, stride, padding, dilation, groups): SIMD-awkward sizes, every hyper-parameter.
@@ -51,12 +55,15 @@ GRID = [
 
 
 @pytest.mark.parametrize("cfg", LANES)
-def test_channel_lane_forward_equals_the_grid_kernel_bit_for_bit(cfg, isa, threads):
-    """Channel blocks of 15 + 1 (never whole vectors) take the grid kernel; the two kernels run the same fma
-    chain per output, so the outputs are equal bit for bit, at 1 and 2 threads."""
+def test_channel_lane_forward_equals_the_other_paths_bit_for_bit(cfg, isa, threads):
+    """Channel blocks of 15 + 1 (never whole vectors) take the grid kernel (stride 1) or im2col + GEMM (strided);
+    all run one fma chain per output over the taps in the same order (the GEMM while the taps fit its KC
+    block), so the outputs are equal bit for bit, at 1 and 2 threads; and with a faked small L3, under which
+    the channel-lane kernel streams its output (non-temporal stores), equal again."""
     x, w, b, _ = _data(cfg, seed=7)
     st, pd, dl, g = cfg[7:]
-    Kg = cfg[4] // g
+    Kg, Cg = cfg[4] // g, cfg[1] // g
+    exact = st == (1, 1) or Cg * cfg[5] * cfg[6] <= ne.backend.cache_info()["gemm_kc"]
     outs = []
     for n in (1, 2):
         with threads(n):
@@ -64,12 +71,19 @@ def test_channel_lane_forward_equals_the_grid_kernel_bit_for_bit(cfg, isa, threa
             parts = []
             for gr in range(g):
                 wg, bg = w[gr * Kg:(gr + 1) * Kg], b[gr * Kg:(gr + 1) * Kg]
-                xg = np.ascontiguousarray(x[:, gr * (cfg[1] // g):(gr + 1) * (cfg[1] // g)])
+                xg = np.ascontiguousarray(x[:, gr * Cg:(gr + 1) * Cg])
                 parts += [_core.conv2d_forward(xg, wg[:15], bg[:15], st, pd, dl),
                           _core.conv2d_forward(xg, wg[15:], bg[15:], st, pd, dl)]
-            assert np.array_equal(y, np.concatenate(parts, axis=1))
+            split = np.concatenate(parts, axis=1)
+            assert np.array_equal(y, split) if exact else np.allclose(y, split, rtol=1e-5, atol=1e-5)
             outs.append(y)
     assert np.array_equal(*outs)
+    info = ne.backend.cache_info()
+    try:
+        ne.backend.set_cache_sizes(info["l1d"], info["l2"], 65536)  # outputs over 32 KiB are streamed
+        assert np.array_equal(_core.conv2d_forward(x, w, b, st, pd, dl, g), outs[0])
+    finally:
+        ne.backend.set_cache_sizes()
 
 
 def _data(cfg, seed=0):

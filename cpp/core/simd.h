@@ -17,6 +17,9 @@ constexpr int kLanes = 16;
 using VecF = __m512;
 inline VecF vload(const float* p) { return _mm512_loadu_ps(p); }
 inline void vstore(float* p, VecF v) { _mm512_storeu_ps(p, v); }
+// Non-temporal store (p aligned to the vector; no read for ownership of the line); vstream_fence() orders them.
+inline void vstream(float* p, VecF v) { _mm512_stream_ps(p, v); }
+inline void vstream_fence() { _mm_sfence(); }
 inline VecF vset1(float x) { return _mm512_set1_ps(x); }
 inline VecF vzero() { return _mm512_setzero_ps(); }
 inline VecF vadd(VecF a, VecF b) { return _mm512_add_ps(a, b); }
@@ -44,6 +47,8 @@ constexpr int kLanes = 8;
 using VecF = __m256;
 inline VecF vload(const float* p) { return _mm256_loadu_ps(p); }
 inline void vstore(float* p, VecF v) { _mm256_storeu_ps(p, v); }
+inline void vstream(float* p, VecF v) { _mm256_stream_ps(p, v); }
+inline void vstream_fence() { _mm_sfence(); }
 inline VecF vset1(float x) { return _mm256_set1_ps(x); }
 inline VecF vzero() { return _mm256_setzero_ps(); }
 inline VecF vadd(VecF a, VecF b) { return _mm256_add_ps(a, b); }
@@ -68,6 +73,8 @@ constexpr int kLanes = 4;
 typedef float VecF __attribute__((vector_size(16)));
 inline VecF vload(const float* p) { VecF v; __builtin_memcpy(&v, p, sizeof v); return v; }
 inline void vstore(float* p, VecF v) { __builtin_memcpy(p, &v, sizeof v); }
+inline void vstream(float* p, VecF v) { vstore(p, v); }
+inline void vstream_fence() {}
 inline VecF vset1(float x) { return VecF{x, x, x, x}; }
 inline VecF vzero() { return VecF{0, 0, 0, 0}; }
 inline VecF vadd(VecF a, VecF b) { return a + b; }

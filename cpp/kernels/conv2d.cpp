@@ -210,6 +210,7 @@ inline int64_t yoff(const Conv2dShape& s, const Geo& g, int64_t n, const Block& 
 }
 
 void conv_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
+  if (conv2d_lanes_ok(s)) return conv2d_lanes_forward(y, x, w, b, s);
   if (conv2d_direct_ok(s, DirectOp::forward)) return conv2d_direct_forward(y, x, w, b, s);
   const Geo g = geometry(s);
   parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {

@@ -2,8 +2,9 @@
 // dilation and groups. Shape letters: x (N, C, H, W), w (K, C/groups, R, S), y (N, K, P, Q),
 // P = (H + 2*pad_h - dil_h*(R-1) - 1) / stride_h + 1 (Q likewise).
 //
-// Algorithm: stride-1 layers (but wide pointwise ones) run the direct kernels of conv2d_direct.h; the
-// rest, per image and group, im2col of a block of output columns (sized to stay in L2) followed
+// Algorithm: stride-1 layers (but wide pointwise ones) and the forward of strided layers with few taps run the
+// direct kernels of conv2d_direct.h (the forward of narrow and strided layers with the output channels in the
+// lanes); the rest, per image and group, im2col of a block of output columns (sized to stay in L2) followed
 // by the engine's sgemm (bias fused into the epilogue); for 1x1 layers im2col is a plain copy.
 // Threads go over images when there are at least two (GEMMs then run serially, one per thread), else
 // over the GEMM. Weight/bias gradients are summed over fixed image chunks (count depends on N only)

@@ -237,7 +237,6 @@ bool conv2d_direct_ok(const Conv2dShape& s, DirectOp op) {
 }
 
 void conv2d_direct_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
-  if (conv2d_lanes_ok(s)) return conv2d_lanes_forward(y, x, w, b, s);
   forward_batch(y, x, w, b, s);
 }
 

@@ -69,10 +69,11 @@ void conv2d_direct_forward(float* y, const float* x, const float* w, const float
 void conv2d_direct_backward_data(float* dx, const float* dy, const float* w, const Conv2dShape& s);
 void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s);
 
-// The forward with the output channels in the vector lanes (conv2d_direct_lanes.cpp): for layers whose padded
-// grid would waste many lanes (narrow outputs, e.g. LeNet's 8x8 from 12x12 under 5x5), when the group's output
-// channels fill whole vectors. It computes only the P x Q outputs, each as the grid kernel does (the same fma
-// chain over the taps in the same order), so both give bit-identical outputs.
+// The forward with the output channels in the vector lanes (conv2d_direct_lanes.cpp), when the group's output
+// channels fill whole vectors and either the layer has stride 1 and its padded grid would waste many lanes
+// (narrow outputs, e.g. LeNet's 8x8 from 12x12 under 5x5) or it is strided (stride_w <= 2) with few taps (the
+// 7x7/2 stem). It computes each output as the grid kernel does (the same fma chain over the taps in the same
+// order), so both give bit-identical outputs.
 bool conv2d_lanes_ok(const Conv2dShape& s);
 void conv2d_lanes_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s);
 

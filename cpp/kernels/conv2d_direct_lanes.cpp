@@ -1,18 +1,20 @@
-// Direct stride-1 forward with the output channels in the vector lanes (compiled once per ISA). See
-// conv2d_direct.h.
+// Direct forward with the output channels in the vector lanes (compiled once per ISA). See conv2d_direct.h.
 //
 // Each tile holds RB output rows x QB output columns x KV vectors of output channels in registers; per tap it
-// loads KV weight vectors (weights transposed to [tap][k]) and broadcasts one input value per position. Only
-// the P x Q outputs are computed (the grid kernel also computes the Wp - Q padding columns of each row), with
-// the grid kernel's arithmetic: acc = fma(x, w, acc) over the taps in order from zero, the bias added last.
-// Tiles at the right and bottom edges overlap their neighbours instead of shrinking (a recomputed output is
-// the same value). The tile results go to [position][k] and are transposed to (k, p, q) per image.
+// loads KV weight vectors (weights transposed to [tap][k]) and broadcasts one input value per position (columns
+// SW = 1 or 2 inputs apart, rows stride_h rows apart). Only the P x Q outputs are computed (the stride-1 grid
+// kernel also computes the Wp - Q padding columns of each row; the strided GEMM path first copies the taps by
+// im2col), with the grid kernel's arithmetic: acc = fma(x, w, acc) over the taps in order from zero, the bias
+// added last. Tiles at the right and bottom edges overlap their neighbours instead of shrinking (a recomputed
+// output is the same value). Each band of RB output rows goes to [position][k] and is transposed to (k, p, q).
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "core/buffer.h"
 #include "core/cpuinfo.h"
 #include "core/parallel.h"
+#include "kernels/gemm_pack.h"  // transpose8x8
 #include "kernels/conv2d_direct.h"
 
 namespace nne {
@@ -29,88 +31,133 @@ constexpr int kRb1 = 3, kQb1 = 4;  // 12 accumulators, the weight vector and a b
 constexpr int kRb2 = 2, kQb2 = 3;  // 12 accumulators, two weight vectors and a broadcast
 #endif
 
-// ob[(p0 + r) * Q + q0 + q][v * L ...] = sum over taps i of xp[off[i] + (p0 + r) * Wp + q0 + q] * wt[i][v * L ...]
-template <int KV, int RB, int QB>
-void lanes_tile(float* ob, int64_t ldo, const float* xp, int64_t Wp, int64_t Q, const int64_t* off, const float* wt,
-                int64_t ldw, int64_t CRS, int64_t p0, int64_t q0) {
+// ob[(r * Q + q) * ldo + v * L ...] = sum over taps i of xb[off[i] + r * rstride + q * SW] * wt[i * ldw + v * L ...]:
+// xb points at the tile's first input (row p0 * stride_h, column q0 * SW), rstride = stride_h * Wp.
+template <int KV, int RB, int QB, int SW>
+void lanes_tile(float* ob, int64_t ldo, int64_t Q, const float* xb, int64_t rstride, const int64_t* off,
+                const float* wt, int64_t ldw, int64_t CRS) {
   VecF acc[RB * QB][KV];
   for (int j = 0; j < RB * QB; ++j)
     for (int v = 0; v < KV; ++v) acc[j][v] = vzero();
-  const float* base = xp + p0 * Wp + q0;
   for (int64_t i = 0; i < CRS; ++i) {
     VecF wv[KV];
     for (int v = 0; v < KV; ++v) wv[v] = vload(wt + i * ldw + v * kLanes);
-    const float* xr = base + off[i];
-    for (int r = 0; r < RB; ++r, xr += Wp)  // one pointer per row: the columns are constant displacements
+    const float* xr = xb + off[i];
+    for (int r = 0; r < RB; ++r, xr += rstride)  // one pointer per row: the columns are constant displacements
       for (int q = 0; q < QB; ++q) {
-        const VecF xs = vset1(xr[q]);
+        const VecF xs = vset1(xr[q * SW]);
         for (int v = 0; v < KV; ++v) acc[r * QB + q][v] = vfma(xs, wv[v], acc[r * QB + q][v]);
       }
   }
   for (int r = 0; r < RB; ++r)
     for (int q = 0; q < QB; ++q)
-      for (int v = 0; v < KV; ++v) vstore(ob + ((p0 + r) * Q + q0 + q) * ldo + v * kLanes, acc[r * QB + q][v]);
+      for (int v = 0; v < KV; ++v) vstore(ob + (r * Q + q) * ldo + v * kLanes, acc[r * QB + q][v]);
 }
 
-template <int KV, int RB, int QB>
-void lanes_group(float* ob, const float* xp, const Conv2dShape& s, const Grid& g, const int64_t* off, const float* wt,
-                 int64_t kv0, int64_t kv1) {
-  constexpr int KL = KV * kLanes;
-  for (int64_t k0 = kv0 * kLanes; k0 < kv1 * kLanes; k0 += KL)
-    for (int64_t p0 = 0; p0 < s.P; p0 += RB) {
-      const int64_t pp = std::min<int64_t>(p0, s.P - RB);
-      for (int64_t q0 = 0; q0 < s.Q; q0 += QB)
-        lanes_tile<KV, RB, QB>(ob + k0, g.Kg, xp, g.Wp, s.Q, off, wt + k0, g.Kg, g.CRS, pp,
-                               std::min<int64_t>(q0, s.Q - QB));
-    }
-}
+// Strided layers (stride_w 2, any stride_h) with at most this many taps per output (the 7x7/2 stem's 147) skip
+// im2col + GEMM for the tiles.
+constexpr int64_t kStridedTaps = 256;
 
 bool two_vectors(const Grid& g) { return (g.Kg / kLanes) % 2 == 0; }
 
 int64_t rows_computed(int64_t P, int rb) { return (P + rb - 1) / rb * rb; }
 
+// y[k][pos] = ob[pos - pos0][k] + bias for positions [pos0, pos0 + n) and channels [k0, k1): 8 x 8 blocks
+// transposed in registers into tr (8 rows of n), each row then stored to y with the bias; `stream`: with
+// non-temporal stores (an output larger than half the L3 is not read from cache by the next layer anyway, and
+// streaming skips reading each line before writing it).
+void store_band(float* y, int64_t PQ, const float* ob, int64_t Kg, int64_t pos0, int64_t n, int64_t k0, int64_t k1,
+                const float* b, float* tr, bool stream) {
+  const int64_t n8 = n / 8 * 8;
+  for (int64_t k = k0; k < k1; k += 8) {
+    const int kn = static_cast<int>(std::min<int64_t>(8, k1 - k));
+    if (kn == 8)
+      for (int64_t j = 0; j < n8; j += 8) transpose8x8(ob + j * Kg + k, Kg, tr + j, n);
+    for (int c = 0; c < kn; ++c) {
+      for (int64_t j = kn == 8 ? n8 : 0; j < n; ++j) tr[c * n + j] = ob[j * Kg + k + c];
+      const float bias = b ? b[k + c] : 0.f;
+      const VecF bv = vset1(bias);
+      const float* t = tr + c * n;
+      float* yk = y + (k + c) * PQ + pos0;
+      int64_t j = 0;
+      if (stream) {
+        for (; j < n && reinterpret_cast<uintptr_t>(yk + j) % (kLanes * sizeof(float)) != 0; ++j) yk[j] = t[j] + bias;
+        for (; j + kLanes <= n; j += kLanes) vstream(yk + j, vadd(vload(t + j), bv));
+      }
+      for (; j + kLanes <= n; j += kLanes) vstore(yk + j, vadd(vload(t + j), bv));
+      for (; j < n; ++j) yk[j] = t[j] + bias;
+    }
+  }
+}
+
+// One group of one image, channel vectors [kv0, kv1): row bands of RB output rows (the last band overlapping
+// its neighbour), each band's tiles into ob, then stored transposed.
+template <int KV, int RB, int QB, int SW>
+void lanes_bands(float* y, float* ob, const float* xp, const float* wt, const float* b, const Conv2dShape& s,
+                 const Grid& g, const int64_t* off, int64_t kv0, int64_t kv1, bool stream) {
+  constexpr int KL = KV * kLanes;
+  const int64_t rstride = s.stride_h * g.Wp, PQ = s.P * s.Q;
+  for (int64_t p0 = 0; p0 < s.P; p0 += RB) {
+    const int64_t pp = std::min<int64_t>(p0, s.P - RB);
+    for (int64_t k0 = kv0 * kLanes; k0 < kv1 * kLanes; k0 += KL)
+      for (int64_t q0 = 0; q0 < s.Q; q0 += QB) {
+        const int64_t qq = std::min<int64_t>(q0, s.Q - QB);
+        lanes_tile<KV, RB, QB, SW>(ob + qq * g.Kg + k0, g.Kg, s.Q, xp + pp * rstride + qq * SW, rstride, off,
+                                   wt + k0, g.Kg, g.CRS);
+      }
+    store_band(y, PQ, ob, g.Kg, pp * s.Q, RB * s.Q, kv0 * kLanes, kv1 * kLanes, b, ob + kRb1 * s.Q * g.Kg, stream);
+  }
+}
+
 template <int KV, int RB, int QB>
-void lanes_rows(float* ob, const float* xp, const Conv2dShape& s, const Grid& g, const int64_t* off, const float* wt,
-                int64_t kv0, int64_t kv1) {
-  if (rows_computed(s.P, RB - 1) < rows_computed(s.P, RB)) lanes_group<KV, RB - 1, QB>(ob, xp, s, g, off, wt, kv0, kv1);
-  else lanes_group<KV, RB, QB>(ob, xp, s, g, off, wt, kv0, kv1);
+void lanes_group(float* y, float* ob, const float* xp, const float* wt, const float* b, const Conv2dShape& s,
+                 const Grid& g, const int64_t* off, int64_t kv0, int64_t kv1, bool stream) {
+  const bool fewer = rows_computed(s.P, RB - 1) < rows_computed(s.P, RB);
+  if (s.stride_w == 1) {
+    if (fewer) return lanes_bands<KV, RB - 1, QB, 1>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
+    return lanes_bands<KV, RB, QB, 1>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
+  }
+  if (fewer) return lanes_bands<KV, RB - 1, QB, 2>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
+  lanes_bands<KV, RB, QB, 2>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
 }
 
 // One image, channel vectors [kv0, kv1) of every group (kv counted in single vectors, whole tiles).
 void lanes_image(float* y, const float* x, const float* wt, const float* b, const Conv2dShape& s, const Grid& g,
-                 int64_t kv0, int64_t kv1) {
+                 int64_t kv0, int64_t kv1, bool stream) {
   static thread_local ScratchBuf xbuf, obuf;
   static thread_local std::vector<int64_t> off;
   float* xp = xbuf.get(static_cast<size_t>(g.xsize));
-  const int64_t PQ = s.P * s.Q;
-  float* ob = obuf.get(static_cast<size_t>(PQ * g.Kg));
+  // one band (kRb1 >= kRb2) and 8 transposed rows of it
+  float* ob = obuf.get(static_cast<size_t>(kRb1 * s.Q * g.Kg + 8 * kRb1 * s.Q));
   off.resize(static_cast<size_t>(g.CRS));
   tap_offsets(off.data(), s, g);
   for (int64_t gr = 0; gr < s.groups; ++gr) {
     pad_input(xp, x + gr * g.Cg * s.H * s.W, s, g);
+    float* yg = y + gr * g.Kg * s.P * s.Q;
     const float* wg = wt + gr * g.CRS * g.Kg;
-    if (two_vectors(g)) lanes_rows<2, kRb2, kQb2>(ob, xp, s, g, off.data(), wg, kv0, kv1);
-    else lanes_rows<1, kRb1, kQb1>(ob, xp, s, g, off.data(), wg, kv0, kv1);
-    for (int64_t k = kv0 * kLanes; k < kv1 * kLanes; ++k) {
-      const float bias = b ? b[gr * g.Kg + k] : 0.f;
-      float* yk = y + (gr * g.Kg + k) * PQ;
-      for (int64_t m = 0; m < PQ; ++m) yk[m] = ob[m * g.Kg + k] + bias;
-    }
+    const float* bg = b ? b + gr * g.Kg : nullptr;
+    if (two_vectors(g)) lanes_group<2, kRb2, kQb2>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream);
+    else lanes_group<1, kRb1, kQb1>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream);
   }
+  if (stream) vstream_fence();  // the streamed rows are visible before the pool reports this chunk done
 }
 
 }  // namespace
 
 bool conv2d_lanes_ok(const Conv2dShape& s) {
+  if (s.bf16 || s.stride_w > 2) return false;  // bf16 products come from the GEMM path
+  const bool unit = s.stride_h == 1 && s.stride_w == 1;
+  if (unit && !conv2d_direct_ok(s, DirectOp::forward)) return false;
   const Grid g = grid(s);
   if (g.Kg % kLanes != 0) return false;
   const bool two = two_vectors(g);
   const int rb = two ? kRb2 : kRb1, qb = two ? kQb2 : kQb1;
-  if (s.P < rb - 1 || s.Q < qb) return false;  // rb - 1: see lanes_rows
+  if (s.P < rb - 1 || s.Q < qb) return false;  // rb - 1: see lanes_group
   // every tile re-reads the transposed weights of its channel block: keep them within a quarter of L2
   const int64_t wbytes = g.CRS * (two ? 2 : 1) * kLanes * static_cast<int64_t>(sizeof(float));
   if (wbytes > static_cast<int64_t>(cache_info().l2) / 4) return false;
-  // worth it when the grid kernel computes over an eighth more outputs (padding columns, rounding) than the tiles
+  if (!unit) return g.CRS <= kStridedTaps;
+  // stride 1: worth it when the grid kernel computes over an eighth more outputs (padding columns, rounding)
   const int64_t rows = std::min(rows_computed(s.P, rb), rows_computed(s.P, rb - 1));
   const int64_t tiles = rows * ((s.Q + qb - 1) / qb * qb), grid_n = g.nvec * kLanes;
   return 8 * (grid_n - tiles) > grid_n;
@@ -125,11 +172,12 @@ void conv2d_lanes_forward(float* y, const float* x, const float* w, const float*
   const int64_t step = two_vectors(g) ? 2 : 1, nkv = g.Kg / kLanes / step;
   const int64_t split = s.N >= 4 ? 1 : std::min<int64_t>(nkv, 4);
   const int64_t flops = std::max<int64_t>(1, 2 * s.K * s.P * s.Q * g.CRS / split);
+  const bool stream = s.N * s.K * s.P * s.Q * static_cast<int64_t>(sizeof(float)) > cache_info().l3 / 2;
   parallel_for(0, s.N * split, std::max<int64_t>(1, (int64_t{1} << 18) / flops), [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
       const int64_t n = u / split, part = u % split;
       lanes_image(y + n * s.K * s.P * s.Q, x + n * s.C * s.H * s.W, wt, b, s, g, step * (nkv * part / split),
-                  step * (nkv * (part + 1) / split));
+                  step * (nkv * (part + 1) / split), stream);
     }
   });
 }

@@ -1,4 +1,4 @@
-// GEMM operand packing (private to gemm.cpp, compiled once per ISA with it).
+// GEMM operand packing (compiled once per ISA with gemm.cpp; conv2d_direct_lanes.cpp borrows transpose8x8).
 //
 // pack_a<MR>: op(A) rows into MR-row panels (for each k, MR values: the broadcast side).
 // pack_b<NR>: op(B) columns into NR-column panels (for each k, NR values: the vector side).
