@@ -35,6 +35,11 @@ GRID = [
     (2, 3, 5, 6, 4, 3, 3, (1, 1), (1, 1), (1, 1), (2, 2), 1),  # stride 1, output_padding: zero border
     (2, 4, 7, 9, 6, 3, 5, (2, 3), (1, 2), (0, 1), (2, 3), 2),  # strided and dilated, groups
     (1, 3, 33, 40, 5, 4, 3, (2, 2), (1, 1), (1, 0), (1, 1), 1),  # > 1024 positions: row slices, sub-pixel
+    # strided, a group's channels >= the positions of a column block: the packed backward
+    (2, 64, 4, 4, 8, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # DCGAN doubling, many channels
+    (2, 96, 3, 5, 10, 3, 5, (2, 3), (1, 2), (1, 2), (1, 1), 2),  # odd strides, output_padding, groups
+    (1, 40, 5, 4, 6, 3, 3, (2, 2), (2, 1), (1, 0), (2, 2), 1),  # dilated, padding > stride
+    (3, 70, 3, 3, 5, 5, 4, (3, 2), (1, 3), (2, 0), (1, 1), 1),  # kernel < / > stride, ragged panels
 ]
 
 
@@ -127,6 +132,7 @@ def test_scalar_twin_matches_kernel(cfg):
         (9, 20, 1, 1, 32, 4, 4, (1, 1), (0, 0), (0, 0), (1, 1), 1),  # from 1x1
         (3, 8, 12, 12, 8, 3, 3, (1, 1), (1, 1), (0, 0), (1, 1), 2),  # direct kernels
         (2, 4, 6, 5, 6, 3, 3, (1, 2), (2, 1), (1, 1), (2, 1), 2),  # embedded in a zero border
+        (3, 80, 4, 5, 12, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # packed backward: threads in the GEMMs
     ],
     ids=_ids,
 )
@@ -147,6 +153,30 @@ def test_one_and_two_threads_identical(isa, cfg, threads):
             )
     for a, c in zip(*outs):
         assert np.array_equal(a, c)
+
+
+def test_packed_backward_blocks():
+    """The packed backward over several blocks of images (the last one ragged), dw summed block by block in order:
+    against the oracle, 1 vs 2 threads bit-identical, the fused kernel bit for bit the separate ones. A faked small
+    L2 makes the column blocks narrow, so 256 channels take the packed path."""
+    cfg = (17, 256, 16, 16, 2, 2, 2, (2, 2), (0, 0), (0, 0), (1, 1), 1)
+    x, w, b, dy = _data(cfg, seed=13)
+    hp = cfg[7:]
+    ne.backend.set_cache_sizes(l2=8 << 10)
+    try:
+        outs = []
+        for n in (1, 2):
+            with ne.backend.num_threads(n):
+                outs.append(_core.conv_transpose2d_backward(dy, x, w, *hp))
+        sep = (_core.conv_transpose2d_backward_data(dy, w, (16, 16), *hp),
+               _core.conv_transpose2d_backward_weights(dy, x, (2, 2), *hp)[0])
+    finally:
+        ne.backend.set_cache_sizes()
+    for g, r in zip(outs[0], ref.conv_transpose2d_backward(dy, x, w, *hp)):
+        _close(g, r)
+    for a, c in zip(*outs):
+        assert np.array_equal(a, c)
+    assert np.array_equal(sep[0], outs[0][0]) and np.array_equal(sep[1], outs[0][1])
 
 
 @pytest.mark.parametrize("cfg", GRID, ids=_ids)

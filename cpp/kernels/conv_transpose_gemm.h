@@ -18,6 +18,10 @@
 // is wide and packs the weights once per block instead of once per image; the GEMMs thread themselves (slabs of C) and im2col
 // threads over col rows, so each element is computed the same way at any thread count. Only the input
 // positions (h < H, w < W) are computed, so output_padding >= stride needs no zero border.
+// When a group's weights outweigh a block's columns (Cg >= L, float32), no column matrix is built: both GEMMs
+// run over blocks of ~4096 positions with op(B) packed by the caller (GemmArgs::pack_b), col into the dx
+// GEMM's panels and col^T into the dw GEMM's, each straight from dy, so the weights are packed once per
+// ~4096 positions instead of once per L2-sized block (the columns are built twice, once per GEMM).
 #pragma once
 
 #include "kernels/conv_transpose.h"

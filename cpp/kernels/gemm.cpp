@@ -64,7 +64,10 @@ void gemm_block(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t 
       if (!direct_a) pack_a<MR>(g, ic, mc, pc, kc, pa);
       for (int64_t jc = n0; jc < n1; jc += NC) {
         const int64_t nc = std::min(NC, n1 - jc);
-        pack_b<NR>(g, pc, kc, jc, nc, pb);
+        if (g.pack_b)
+          g.pack_b(g.pack_b_ctx, pc, kc, jc, nc, NR, pb);
+        else
+          pack_b<NR>(g, pc, kc, jc, nc, pb);
         for (int64_t ir = 0; ir < mc; ir += MR) {
           const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
           if (direct_a && rows < MR) pack_a<MR>(g, ic + ir, rows, pc, kc, pa + ir * kc);
@@ -132,7 +135,7 @@ template <class T>
 void gemm_range(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   const bool narrow = !g.trans_a && n1 - n0 <= kDirectACols;  // gemm_block reads A in place, B is small
   const int64_t rows = m1 - m0, direct_rows = g.K * (n1 - n0) <= blk.l2_floats ? kDirectBRowsL2 : kDirectBRows;
-  if (!narrow && !g.trans_b && rows <= direct_rows) return gemm_block_direct_b<T>(g, blk, m0, m1, n0, n1);
+  if (!narrow && !g.trans_b && !g.pack_b && rows <= direct_rows) return gemm_block_direct_b<T>(g, blk, m0, m1, n0, n1);
   gemm_block<T>(g, blk, m0, m1, n0, n1);
 }
 
@@ -167,7 +170,7 @@ void sgemm_tiled(const GemmArgs& g, const GemmBlocking& blk) {
     }, chunks_per_thread(g.N, a_in_place));
   } else {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_row));
-    const bool b_in_place = !g.trans_b && g.M <= nt4 * kDirectBRows;
+    const bool b_in_place = !g.trans_b && !g.pack_b && g.M <= nt4 * kDirectBRows;
     parallel_for(0, tiles_m, grain, [&](int64_t b, int64_t e) {
       gemm_range<T>(g, blk, b * MR, std::min(g.M, e * MR), 0, g.N);
     }, chunks_per_thread(g.M, b_in_place));
@@ -277,8 +280,8 @@ void sgemm_impl(const GemmArgs& g) {
     return bf16 ? bf16(g) : sgemm_bf16_reference(g);
   }
   const GemmBlocking blk = gemm_blocking();
-  if (g.M <= kSmallM && !g.trans_b) return gemm_small_m(g, blk);
-  if (g.M <= kDotRows && g.trans_b) return gemm_dot(g);
+  if (g.M <= kSmallM && !g.trans_b && !g.pack_b) return gemm_small_m(g, blk);
+  if (g.M <= kDotRows && g.trans_b && !g.pack_b) return gemm_dot(g);
   switch (best_shape(g.M, g.N)) {
     case Shape::Wide: return sgemm_tiled<TileWide>(g, blk);
     case Shape::Narrow: return sgemm_tiled<TileNarrow>(g, blk);

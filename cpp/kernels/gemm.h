@@ -44,6 +44,15 @@ struct GemmArgs {
   // Compute in bf16 (gemm_bf16.h: inputs rounded to bf16, float32 sums): the bf16 kernel where the CPU has
   // one, else its scalar twin (never silently float32). Bindings check bf16_gemm_kernel() first.
   bool bf16 = false;
+  // A virtual op(B) that the caller packs (float32 only, not with bf16): e.g. a convolution's column matrix,
+  // written straight into the GEMM's panels instead of built and then packed. When set, B and ldb are not
+  // read (trans_b only tells the thread split that packing transposes) and every product takes the packed
+  // tiled path: the GEMM calls pack_b(pack_b_ctx, k0, kc, n0, nc, nr, dst) for each block of op(B) it needs,
+  // from any of its threads at once; dst receives op(B)[k0:k0+kc, n0:n0+nc] as ceil(nc/nr) panels of
+  // kc x nr floats, element (k, j) at dst[(j - n0)/nr*kc*nr + (k - k0)*nr + (j - n0)%nr], lanes past nc zero.
+  // The results are those of the same product with op(B) in memory.
+  void (*pack_b)(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t nr, float* dst) = nullptr;
+  const void* pack_b_ctx = nullptr;
 };
 
 struct GemmKernels {
