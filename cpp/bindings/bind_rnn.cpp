@@ -370,7 +370,6 @@ NNE_BIND_FAMILY(rnn) {
         auto dh0 = empty<float>(dims({q.B, q.H}));
         auto dwi = empty<float>(dims({GH, q.I}));
         auto dwh = empty<float>(dims({GH, q.H}));
-        auto dg = empty<float>(dims({q.T, q.B, 4 * q.H}));
         py::object dbi = py::none(), dbh = py::none();
         nne::GruGrads g{dx.mutable_data(), dh0.mutable_data(), dwi.mutable_data(), dwh.mutable_data(), nullptr,
                         nullptr};
@@ -385,7 +384,7 @@ NNE_BIND_FAMILY(rnn) {
           dbh = a;
         }
         nne::GruSaved sv{q.x.data(), h0.data(), y.cptr(), gates.data()};
-        float* pdg = dg.mutable_data();
+        float* pdg = backward_workspace(q.T * q.B * 4 * q.H);  // the size of gates, validated above
         {
           py::gil_scoped_release nogil;
           if (reference) {
