@@ -620,3 +620,34 @@ def test_call_shortcuts_describe_the_arguments_as_the_general_walk():
     a, b, c = ne.ones(1), ne.ones(1), ne.ones(1)
     assert _flatten(((a,), {}), []) == _ONE_TENSOR
     assert _flatten(((a, (b, c)), {}), []) == _TENSOR_AND_PAIR
+
+
+# ------------------------------------------------------------------ in-place writes between forward and backward
+@pytest.mark.parametrize("kind", ["native", "python"])
+def test_inplace_writes_between_compiled_forward_and_backward_as_eager(kind):
+    """An unrelated in-place op between a replay and backward() is harmless (as in eager); writing a weight the
+    backward reads raises eager's in-place RuntimeError, from a native plan (it reads its operands) and from a
+    Python plan (its captured ops' saved arrays) alike."""
+    def build():
+        ne.manual_seed(3)
+        mid = nn.ReLU() if kind == "native" else nn.BatchNorm1d(3)  # BatchNorm: no native training entry
+        return nn.Sequential(nn.Linear(4, 3), mid, nn.Linear(3, 1))
+
+    x = ne.tensor(np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32))
+    eager, comp_src = build(), build()
+    comp = ne.compile(comp_src)
+    for _ in range(3):  # the first call captures, the next ones replay
+        other = ne.zeros(3)
+        ye, yc = eager(x).sum(), comp(x).sum()
+        other.add_(1.0)
+        ye.backward()
+        yc.backward()
+    assert (list(comp._plans.values())[0].native is not None) == (kind == "native")
+    for pe, pc in zip(eager.parameters(), comp_src.parameters()):
+        np.testing.assert_array_equal(pe.grad, pc.grad)
+    for model in (eager, comp):
+        y = model(x).sum()
+        with ne.no_grad():
+            (eager if model is eager else comp_src)[2].weight.add_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.backward()

@@ -46,6 +46,25 @@ cdef class PlanContext:
     cdef public object plan, ctxs, slots, operands
     cdef object fast  # the NativeTraining whose replay made it (its backward reads the plan's fields there)
 
+    @property
+    def saved_tensors(self):
+        """What the replay's backward reads, for the tape's in-place check (as a Function context's): the
+        arrays each captured op saved (a Python plan), or the plan's operands, its inputs and parameters (a
+        native plan). Empty once the backward ran."""
+        cdef list out = []
+        if self.ctxs is not None:
+            for c in self.ctxs:
+                if c is None:
+                    continue
+                out.extend(getattr(c, "saved_tensors", None) or ())
+                d = getattr(c, "__dict__", None)
+                if d:
+                    out.extend(d.values())
+        if self.operands is not None and self.slots is not None:
+            for group in self.operands:
+                out.extend(group)
+        return tuple(out)
+
 
 cdef inline tuple leaf_sig(object t):
     d = t.data
