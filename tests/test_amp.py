@@ -141,27 +141,32 @@ def _reduce_to(g, shape):
     return g.sum(axis=tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1), keepdims=True)
 
 
+def _assert_bf16_layer(layer, ref, x, seed):
+    """``layer`` under autocast against ``ref`` (its float32 twin, given the bf16-rounded weights) on the
+    bf16-rounded input: the output, the input gradient and the weight gradient. Returns the autocast output."""
+    ref.weight.data[...] = bf16_round(layer.weight.data)
+    ref.bias.data[...] = layer.bias.data
+    xr = ne.tensor(bf16_round(x.data), requires_grad=True)
+    with ne.autocast("bf16"):
+        y = layer(x)
+    want = ref(xr)
+    assert y.shape == want.shape and y.dtype == np.float32
+    assert _rel(y.data, want.data) < 1e-5
+    g = np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)
+    y.backward(ne.tensor(g))
+    want.backward(ne.tensor(bf16_round(g)))
+    assert _rel(x.grad, xr.grad) < 1e-5
+    assert _rel(layer.weight.grad, ref.weight.grad) < 1e-5
+    return y
+
+
 @needs_bf16
 @pytest.mark.parametrize("stride,padding,groups", [(1, 1, 1), (2, 0, 1), (1, 2, 2)])
 def test_conv2d_forward_and_backward_are_bf16_products(stride, padding, groups):
     ne.manual_seed(1)
     conv = nn.Conv2d(4, 6, 3, stride=stride, padding=padding, groups=groups)
     x = ne.randn(2, 4, 11, 9, requires_grad=True)
-    with ne.autocast("bf16"):
-        y = conv(x)
-    xr = ne.tensor(bf16_round(x.data))
-    ref = nn.Conv2d(4, 6, 3, stride=stride, padding=padding, groups=groups)
-    ref.weight.data[...] = bf16_round(conv.weight.data)
-    ref.bias.data[...] = conv.bias.data
-    xr.requires_grad_(True)
-    want = ref(xr)
-    assert y.shape == want.shape and y.dtype == np.float32
-    assert _rel(y.data, want.data) < 1e-5
-    g = np.random.default_rng(2).standard_normal(y.shape).astype(np.float32)
-    y.backward(ne.tensor(g))
-    want.backward(ne.tensor(bf16_round(g)))
-    assert _rel(x.grad, xr.grad) < 1e-5
-    assert _rel(conv.weight.grad, ref.weight.grad) < 1e-5
+    _assert_bf16_layer(conv, nn.Conv2d(4, 6, 3, stride=stride, padding=padding, groups=groups), x, 2)
 
 
 @needs_bf16
@@ -176,22 +181,10 @@ def test_conv_transpose2d_forward_and_backward_are_bf16_products(cin, cout, k, s
     ne.manual_seed(4)
     kw = dict(stride=stride, padding=padding, output_padding=out_pad, dilation=dil, groups=groups)
     layer, ref = nn.ConvTranspose2d(cin, cout, k, **kw), nn.ConvTranspose2d(cin, cout, k, **kw)
-    ref.weight.data[...] = bf16_round(layer.weight.data)
-    ref.bias.data[...] = layer.bias.data
     x = ne.randn(3, cin, hw, hw, requires_grad=True)
-    xr = ne.tensor(bf16_round(x.data), requires_grad=True)
-    with ne.autocast("bf16"):
-        y = layer(x)
-    want = ref(xr)
-    assert y.shape == want.shape and y.dtype == np.float32
-    assert _rel(y.data, want.data) < 1e-5
+    y = _assert_bf16_layer(layer, ref, x, 5)
     with ne.no_grad():
         assert _rel(y.data, layer(x).data) > 1e-5  # not the float32 result
-    g = np.random.default_rng(5).standard_normal(y.shape).astype(np.float32)
-    y.backward(ne.tensor(g))
-    want.backward(ne.tensor(bf16_round(g)))
-    assert _rel(x.grad, xr.grad) < 1e-5
-    assert _rel(layer.weight.grad, ref.weight.grad) < 1e-5
 
 
 @needs_bf16
