@@ -483,3 +483,73 @@ def test_max_min_pool_of_an_empty_plane_with_padding_raises_value_error(worker, 
     garbage such as 3.1e22 in a normal build) and returned index 0, outside [0, H*W)."""
     code = f"R = _core.pool2d_forward(np.zeros((3, 3, 0, 4), np.float32), {kind!r}, (2, 4), (1, 1), (1, 0))"
     expect_value_error(worker, code, "input", "x", "padding", "kernel_size")
+
+
+# ------------------------------------------------------------------------------- allocation failures
+# A valid call whose kernel scratch cannot be allocated raises MemoryError naming the size (it used to abort the
+# process), on the calling thread and on the pool's workers alike; the process then works as before. Each case
+# runs in a fresh interpreter whose address space is capped a little above what it already uses
+# (RLIMIT_AS), so the failing allocation touches no memory and the test is fast.
+_ALLOC_PRELUDE = """
+import re, resource, sys
+import numpy as np
+from nnengine import _core
+
+def vm_bytes():
+    return int(re.search(r"VmSize:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) * 1024
+
+def small():
+    return CALL(SMALL)
+
+_core.set_num_threads(THREADS)
+before = small()
+big = BIG  # the operands of the failing call, allocated before the cap
+soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+resource.setrlimit(resource.RLIMIT_AS, (vm_bytes() + (96 << 20), hard))
+try:
+    CALL(big)
+    print("no MemoryError")
+    sys.exit(3)
+except MemoryError as e:
+    assert "bytes of kernel scratch memory" in str(e), str(e)
+resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+after = small()
+for a, b in zip(before if isinstance(before, tuple) else (before,), after if isinstance(after, tuple) else (after,)):
+    if isinstance(a, np.ndarray):
+        assert np.array_equal(a, b), "results changed after the failure"
+print("ok")
+"""
+
+_ALLOC_CASES = {
+    # scratch per (batch, head) unit inside parallel_for chunks: L*S floats = 256 MB
+    "attention_forward": (
+        "lambda q: _core.attention_forward(q, q, q, 1, 'nhld', 1.0, None, None, False, False, 0.0, 0, False, False,"
+        " False)",
+        "np.ones((2, 1, 8192, 1), np.float32)", "np.ones((2, 1, 4, 3), np.float32)"),
+    # the packed recurrent weights, on the calling thread: as large as w_hh (256 MB, never touched)
+    "lstm_forward": (
+        "lambda a: _core.lstm_forward(a[0], a[1], a[1], a[2], a[3], None)",
+        "(np.ones((1, 1, 1), np.float32), np.zeros((1, 4096), np.float32), np.zeros((16384, 1), np.float32),"
+        " np.zeros((16384, 4096), np.float32))",
+        "(np.ones((3, 2, 1), np.float32), np.zeros((2, 5), np.float32), np.ones((20, 1), np.float32),"
+        " np.full((20, 5), 0.1, np.float32))"),
+}
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc (Linux)")
+@pytest.mark.skipif("asan" in os.environ.get("LD_PRELOAD", "") or "ASAN_OPTIONS" in os.environ,
+                    reason="ASan reserves terabytes of shadow memory: no address-space cap")
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", sorted(_ALLOC_CASES))
+def test_failed_kernel_scratch_allocation_raises_memory_error(name, threads):
+    import subprocess
+    import sys
+
+    call, big, small = _ALLOC_CASES[name]
+    code = (_ALLOC_PRELUDE.replace("CALL", f"({call})").replace("SMALL", small).replace("BIG", big)
+            .replace("THREADS", str(threads)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (os.path.dirname(os.path.dirname(ne.__file__)),
+                                                                    os.environ.get("PYTHONPATH")) if p))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", (
+        f"exit code {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr[-3000:]}")

@@ -29,7 +29,7 @@ NNE_BIND_FAMILY(activation) {
     float* py_ = y.mutable_data();
     const int64_t n = x.size();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       if (reference) nne::activation_forward_reference(py_, px, n, p);
       else nne::activation_kernels().forward(py_, px, n, p);
     }
@@ -52,7 +52,7 @@ NNE_BIND_FAMILY(activation) {
     float* pdx = dx.mutable_data();
     const int64_t n = dy.size();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       if (reference) nne::activation_backward_reference(pdx, pdy, px, py_, n, p);
       else nne::activation_kernels().backward(pdx, pdy, px, py_, n, p);
     }
@@ -70,7 +70,7 @@ NNE_BIND_FAMILY(activation) {
     const float *px = x.data(), *pw = w.data();
     float* py_ = y.mutable_data();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       if (reference) nne::activation_forward_prelu_reference(py_, px, pw, s);
       else nne::activation_kernels().forward_prelu(py_, px, pw, s);
     }
@@ -91,7 +91,7 @@ NNE_BIND_FAMILY(activation) {
     py::object dxo = maybe_empty(need_input, shape_of(x), pdx), dwo = maybe_empty(need_weight, dims({s.C}), pdw);
     const float *pdy = dy.data(), *px = x.data(), *pw = w.data();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       if (reference) nne::activation_backward_prelu_reference(pdx, pdw, pdy, px, pw, s);
       else nne::activation_kernels().backward_prelu(pdx, pdw, pdy, px, pw, s);
     }

@@ -41,7 +41,7 @@ NNE_BIND_FAMILY(adaptive_pool2d) {
         const float* px = x.data();
         float* py_ = y.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (mx)
             reference ? nne::adaptive_pool2d_forward_max_reference(py_, pi, px, s)
                       : nne::adaptive_pool2d_kernels().forward_max(py_, pi, px, s);
@@ -70,7 +70,7 @@ NNE_BIND_FAMILY(adaptive_pool2d) {
         const float* pdy = dy.data();
         float* pdx = dx.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (mx)
             reference ? nne::adaptive_pool2d_backward_max_reference(pdx, pdy, pi, s)
                       : nne::adaptive_pool2d_kernels().backward_max(pdx, pdy, pi, s);

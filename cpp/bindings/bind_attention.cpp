@@ -161,7 +161,7 @@ NNE_BIND_FAMILY(attention) {
         const float* pkpm = kpmo.is_none() ? nullptr : kpm.data();
         float* po = out.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           (reference ? nne::attention_forward_reference : nne::attention_kernels().forward)(
               po, pa, pq, pk, pv, pm, pkpm, s);
         }
@@ -203,7 +203,7 @@ NNE_BIND_FAMILY(attention) {
         }
         const float *pdo = dout.data(), *pq = o.q.data(), *pk = o.kp(), *pv = o.vp(), *pa = attn.data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           (reference ? nne::attention_backward_reference : nne::attention_kernels().backward)(
               pdq, pdk, pdv, pdo, pda, pq, pk, pv, pa, s);
         }

@@ -41,7 +41,7 @@ NNE_BIND_FAMILY(batchnorm) {
         const float* px = x.data();
         float *py_ = y.mutable_data(), *pm = mean.mutable_data(), *pi = invstd.mutable_data(), *pv = var.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference)
             nne::batchnorm_forward_train_reference(py_, pm, pi, pv, px, pw, pb, s);
           else
@@ -68,7 +68,7 @@ NNE_BIND_FAMILY(batchnorm) {
         const float* px = x.data();
         float* py_ = y.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           nne::batchnorm_kernels().forward_eval(py_, px, pm, pv, pw, pb, s);
         }
         return y;
@@ -109,7 +109,7 @@ NNE_BIND_FAMILY(batchnorm) {
         }
         const float *pdy = dy.data(), *px = x.data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference)
             nne::batchnorm_backward_reference(pdx, pdw, pdb, pdy, px, pm, pi, pw, batch_stats, s);
           else

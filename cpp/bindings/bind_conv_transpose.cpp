@@ -139,7 +139,7 @@ NNE_BIND_FAMILY(conv_transpose) {
         py::object dbo = maybe_empty(need_bias, dims({s.K}), pdb);
         const float *pdy = dy.data(), *px = x.data(), *pw = w.data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference)
             nne::conv_transpose2d_backward_reference(pdx, pdw, pdb, pdy, px, pw, s);
           else if (pdx || pdw || pdb)

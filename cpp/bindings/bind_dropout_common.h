@@ -24,7 +24,7 @@ py::array_t<float> run_dropout(const py::array_t<float>& x, const Shape& s, cons
   const float* px = x.data();
   float* py_ = y.mutable_data();
   {
-    py::gil_scoped_release nogil;
+    KernelCall nogil;
     if (reference)
       reference(py_, px, s);
     else if (backward)

@@ -67,7 +67,7 @@ NNE_BIND_FAMILY(embedding) {
         float* po = out.mutable_data();
         const float* pw = w.data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference) {
             nne::embedding_forward_reference(po, pw, ix.p, s);
           } else {
@@ -104,7 +104,7 @@ NNE_BIND_FAMILY(embedding) {
         float* pd = dw.mutable_data();
         const float* pg = g.data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference) {
             nne::embedding_backward_reference(pd, pg, ix.p, s, padding_idx, scale_grad_by_freq);
           } else {
@@ -127,7 +127,7 @@ NNE_BIND_FAMILY(embedding) {
         std::vector<int64_t> work(static_cast<size_t>(s.V));
         float* pw = w.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference) {
             nne::embedding_renorm_reference(pw, ix.p, s, max_norm, norm_type);
           } else {

@@ -67,7 +67,7 @@ NNE_BIND_FAMILY(gemm) {
           double* pc = out.mutable_data();
           const int64_t lda = a.shape(1), ldb = b.shape(1);
           {
-            py::gil_scoped_release nogil;
+            KernelCall nogil;
             nne::dgemm_reference(trans_a, trans_b, d.M, d.N, d.K, alpha, pa, lda, pb, ldb, beta, pc, d.N);
           }
           return py::array(out);
@@ -95,7 +95,7 @@ NNE_BIND_FAMILY(gemm) {
         g.bias_col = opt_vec(bias_col, "bias_col", d.N, kc);
         g.bf16 = bf16;
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference && bf16)
             nne::sgemm_bf16_reference(g);
           else if (reference)
@@ -123,7 +123,7 @@ NNE_BIND_FAMILY(gemm) {
         int64_t flops = 0;
         double sum = 0;
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           std::vector<int64_t> f(static_cast<size_t>(nt), 0);
           std::vector<double> r(static_cast<size_t>(nt), 0.0);
           nne::parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {

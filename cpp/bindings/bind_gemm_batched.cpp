@@ -35,7 +35,7 @@ NNE_BIND_FAMILY(gemm_batched) {
         const int64_t sa = Ba == 1 ? 0 : M * K, sb = Bb == 1 ? 0 : K * N;
         if (out_elems == 0) return c;
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           for (int64_t i = 0; i < B; ++i) {
             nne::GemmArgs g;
             g.M = M, g.N = N, g.K = K;

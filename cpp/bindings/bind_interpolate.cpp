@@ -47,7 +47,7 @@ NNE_BIND_FAMILY(interpolate) {
         const float* px = x.data();
         float* py_ = y.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           reference ? nne::interpolate_forward_reference(py_, px, s) : nne::interpolate_kernels().forward(py_, px, s);
         }
         return y;
@@ -69,7 +69,7 @@ NNE_BIND_FAMILY(interpolate) {
         const float* pdy = dy.data();
         float* pdx = dx.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           reference ? nne::interpolate_backward_reference(pdx, pdy, s)
                     : nne::interpolate_kernels().backward(pdx, pdy, s);
         }

@@ -45,7 +45,7 @@ NNE_BIND_FAMILY(layernorm) {
         const float* px = x.data();
         float *py_ = y.mutable_data(), *pm = mean.mutable_data(), *pr = rstd.mutable_data(), *pv = var.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference)
             nne::layernorm_forward_reference(py_, pm, pr, pv, px, pw, pb, s);
           else
@@ -75,7 +75,7 @@ NNE_BIND_FAMILY(layernorm) {
         py::object dbo = maybe_empty(need_bias, dims({s.G * s.K}), pdb);
         const float *pdy = dy.data(), *px = x.data(), *pm = mean.data(), *pr = rstd.data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference)
             nne::layernorm_backward_reference(pdx, pdw, pdb, pdy, px, pm, pr, pw, s);
           else

@@ -41,7 +41,7 @@ NNE_BIND_FAMILY(linear) {
         }
         const float *pg = g.data(), *pxin = x.data(), *pwin = w.data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           linear_grads(pg, pxin, pwin, M, N, K, px, pw, pb, bf16);
         }
         return py::make_tuple(gx, gw, gb);

@@ -127,8 +127,11 @@ std::vector<nne::EpilogueSegment> epilogue_segments(const py::sequence& weights,
 // C-contiguous, aligned, writeable where written, sizes matched), through the active ISA's table, as
 // "sgd_step" runs it. Not callable from Python: _core._sgd_segments is a capsule holding its address, for the
 // typed optimizer path, whose own checks cost less than this binding's argument conversion (~0.7 us a call).
-void sgd_segments(const nne::OptimSegment* segs, int64_t nseg, const nne::SgdArgs& a) {
+// Returns 0, or 1 when the kernel failed to allocate (core/kernel_status.h): the caller raises MemoryError.
+int sgd_segments(const nne::OptimSegment* segs, int64_t nseg, const nne::SgdArgs& a) noexcept {
+  nne::take_kernel_failure();
   nne::optim_kernels().step_sgd(segs, nseg, a);
+  return nne::take_kernel_failure() ? 1 : 0;
 }
 
 }  // namespace
@@ -154,7 +157,7 @@ NNE_BIND_FAMILY(optim) {
                                                     std::to_string(first.size()));
           for (size_t i = 0; i < g.segs.size(); ++i) g.segs[i].first = first[i] ? 1 : 0;
         }
-        py::gil_scoped_release nogil;
+        KernelCall nogil;
         (reference ? nne::optim_step_sgd_reference : nne::optim_kernels().step_sgd)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("momentum_buffers") = py::none(),
@@ -183,7 +186,7 @@ NNE_BIND_FAMILY(optim) {
         nne::AdamArgs a;
         a.lr = lr, a.beta1 = beta1, a.beta2 = beta2, a.eps = eps;
         a.weight_decay = weight_decay, a.amsgrad = amsgrad, a.decoupled = decoupled, a.maximize = maximize;
-        py::gil_scoped_release nogil;
+        KernelCall nogil;
         (reference ? nne::optim_step_adam_reference : nne::optim_kernels().step_adam)(g.segs.data(), g.segs.size(), a);
       },
       py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"),
@@ -205,7 +208,7 @@ NNE_BIND_FAMILY(optim) {
         nne::RmspropArgs a;
         a.lr = lr, a.alpha = alpha, a.eps = eps, a.weight_decay = weight_decay;
         a.momentum = momentum, a.centered = centered, a.maximize = maximize;
-        py::gil_scoped_release nogil;
+        KernelCall nogil;
         (reference ? nne::optim_step_rmsprop_reference
                    : nne::optim_kernels().step_rmsprop)(g.segs.data(), g.segs.size(), a);
       },
@@ -226,7 +229,7 @@ NNE_BIND_FAMILY(optim) {
         for (size_t i = 0; i < g.segs.size(); ++i) g.segs[i].c0 = float(lr / (1.0 + double(st[i] - 1) * lr_decay));
         nne::AdagradArgs a;
         a.weight_decay = weight_decay, a.eps = eps, a.maximize = maximize;
-        py::gil_scoped_release nogil;
+        KernelCall nogil;
         (reference ? nne::optim_step_adagrad_reference
                    : nne::optim_kernels().step_adagrad)(g.segs.data(), g.segs.size(), a);
       },
@@ -245,7 +248,7 @@ NNE_BIND_FAMILY(optim) {
         add_state(g, acc_deltas, "acc_deltas", 1);
         nne::AdadeltaArgs a;
         a.lr = lr, a.rho = rho, a.eps = eps, a.weight_decay = weight_decay, a.maximize = maximize;
-        py::gil_scoped_release nogil;
+        KernelCall nogil;
         (reference ? nne::optim_step_adadelta_reference
                    : nne::optim_kernels().step_adadelta)(g.segs.data(), g.segs.size(), a);
       },
@@ -266,7 +269,7 @@ NNE_BIND_FAMILY(optim) {
         for (size_t i = 0; i < g.segs.size(); ++i) g.segs[i].c0 = float(lr / (1.0 - std::pow(beta1, double(st[i]))));
         nne::AdamaxArgs a;
         a.beta1 = beta1, a.beta2 = beta2, a.eps = eps, a.weight_decay = weight_decay, a.maximize = maximize;
-        py::gil_scoped_release nogil;
+        KernelCall nogil;
         (reference ? nne::optim_step_adamax_reference
                    : nne::optim_kernels().step_adamax)(g.segs.data(), g.segs.size(), a);
       },
@@ -299,7 +302,7 @@ NNE_BIND_FAMILY(optim) {
         nne::NadamArgs a;
         a.lr = lr, a.beta1 = beta1, a.beta2 = beta2, a.eps = eps, a.weight_decay = weight_decay;
         a.decoupled = decoupled, a.maximize = maximize;
-        py::gil_scoped_release nogil;
+        KernelCall nogil;
         (reference ? nne::optim_step_nadam_reference
                    : nne::optim_kernels().step_nadam)(g.segs.data(), g.segs.size(), a);
       },
@@ -334,7 +337,7 @@ NNE_BIND_FAMILY(optim) {
         nne::NadamArgs a;
         a.lr = lr, a.beta1 = beta1, a.beta2 = beta2, a.eps = eps, a.weight_decay = weight_decay;
         a.decoupled = decoupled, a.maximize = maximize;
-        py::gil_scoped_release nogil;
+        KernelCall nogil;
         (reference ? nne::optim_step_radam_reference
                    : nne::optim_kernels().step_radam)(g.segs.data(), g.segs.size(), a);
       },
@@ -349,7 +352,7 @@ NNE_BIND_FAMILY(optim) {
          const std::vector<std::string>& kinds, const std::vector<double>& max_values, bool reference) {
         std::vector<py::array_t<float>> keep;
         const auto segs = epilogue_segments(weights, views, prox, kinds, max_values, keep);
-        py::gil_scoped_release nogil;
+        KernelCall nogil;
         (reference ? nne::epilogue_reference : nne::optim_epilogue_kernels().epilogue)(segs.data(), segs.size());
       },
       py::arg("weights"), py::arg("views"), py::arg("prox"), py::arg("kinds"), py::arg("max_values"),
@@ -363,7 +366,7 @@ NNE_BIND_FAMILY(optim) {
         auto a = arr<float>(w, "w");
         double sums[2];
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           (reference ? nne::penalty_sums_reference
                      : nne::optim_epilogue_kernels().penalty_sums)(a.data(), a.size(), sums);
         }
@@ -380,7 +383,7 @@ NNE_BIND_FAMILY(optim) {
         auto out = empty<float>(shape_of(x));
         float* po = out.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           (reference ? nne::penalty_grad_reference : nne::optim_epilogue_kernels().penalty_grad)(
               x.data(), x.size(), float(a), float(b), po);
         }

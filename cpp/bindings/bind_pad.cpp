@@ -62,7 +62,7 @@ NNE_BIND_FAMILY(pad) {
         const float* px = x.data();
         float* py_ = y.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           reference ? nne::pad_forward_reference(py_, px, s) : nne::pad_kernels().forward(py_, px, s);
         }
         return y;
@@ -83,7 +83,7 @@ NNE_BIND_FAMILY(pad) {
         const float* pdy = dy.data();
         float* pdx = dx.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           reference ? nne::pad_backward_reference(pdx, pdy, s) : nne::pad_kernels().backward(pdx, pdy, s);
         }
         return dx;

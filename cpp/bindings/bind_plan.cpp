@@ -168,7 +168,7 @@ class NativePlan {
       }
     }
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       for (const Op& op : ops_) exec(op);
     }
     for (auto& a : out_arrays) outs.append(a);
@@ -235,7 +235,7 @@ class NativePlan {
       sinks.leaf[l] = leaf_out[l].mutable_data();
     }
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       for (size_t s = 0; s < ns; ++s)
         if (gout[s] && slot_needs_[s]) sinks.gslot[s].assign(gout[s], gout[s] + numel(slot_shapes_[s]));
       for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) backward_op(*it, sinks);

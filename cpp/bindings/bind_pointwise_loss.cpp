@@ -69,7 +69,7 @@ NNE_BIND_FAMILY(pointwise_loss) {
     float* po = out.mutable_data();
     const int64_t n = x.size();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       if (reference) nne::pointwise_loss_forward_reference(po, px, pyv, n, p);
       else nne::pointwise_loss_kernels().forward(po, px, pyv, n, p);
     }
@@ -89,7 +89,7 @@ NNE_BIND_FAMILY(pointwise_loss) {
     float* pd = dx.mutable_data();
     const int64_t n = x.size(), gn = g.size() == 1 ? 1 : n;
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       if (reference) nne::pointwise_loss_backward_reference(pd, px, pyv, pg, gn, n, p);
       else nne::pointwise_loss_kernels().backward(pd, px, pyv, pg, gn, n, p);
     }
@@ -106,7 +106,7 @@ NNE_BIND_FAMILY(pointwise_loss) {
     float* po = out.mutable_data();
     const int64_t n = x.size();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       (reference ? nne::pointwise_loss_forward_mse_reference
                  : nne::pointwise_loss_kernels().forward_mse)(po, px, pyv, n);
     }
@@ -123,7 +123,7 @@ NNE_BIND_FAMILY(pointwise_loss) {
     float* pd = dx.mutable_data();
     const int64_t n = x.size(), gn = g.size() == 1 ? 1 : n;
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       (reference ? nne::pointwise_loss_backward_mse_reference
                  : nne::pointwise_loss_kernels().backward_mse)(pd, px, pyv, pg, gn, n);
     }
@@ -138,7 +138,7 @@ NNE_BIND_FAMILY(pointwise_loss) {
     auto out = empty<float>(shape_of(o.x));
     float* po = out.mutable_data();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       (reference ? nne::pointwise_loss_forward_bce_reference : nne::pointwise_loss_kernels().forward_bce)(po, o.a);
     }
     return out;
@@ -158,7 +158,7 @@ NNE_BIND_FAMILY(pointwise_loss) {
     const float* pg = g.data();
     const int64_t gn = g.size() == 1 ? 1 : o.a.n;
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       (reference ? nne::pointwise_loss_backward_bce_reference
                  : nne::pointwise_loss_kernels().backward_bce)(pd, pt, pg, gn, o.a);
     }
@@ -176,7 +176,7 @@ NNE_BIND_FAMILY(pointwise_loss) {
     float* po = out.mutable_data();
     const int64_t n = x.size();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       (reference ? nne::pointwise_loss_forward_kl_reference : nne::pointwise_loss_kernels().forward_kl)(
           po, px, pt, n, log_target);
     }
@@ -196,7 +196,7 @@ NNE_BIND_FAMILY(pointwise_loss) {
     const float *px = x.data(), *pt = t.data(), *pg = g.data();
     const int64_t n = x.size(), gn = g.size() == 1 ? 1 : n;
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       (reference ? nne::pointwise_loss_backward_kl_reference : nne::pointwise_loss_kernels().backward_kl)(
           pd, pdt, px, pt, pg, gn, n, log_target);
     }

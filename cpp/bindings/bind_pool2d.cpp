@@ -53,7 +53,7 @@ NNE_BIND_FAMILY(pool2d) {
         const float* px = x.data();
         float* py_ = y.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           const auto& t = nne::pool2d_kernels();
           if (kd == 2)
             reference ? nne::pool2d_forward_avg_reference(py_, px, s) : t.forward_avg(py_, px, s);
@@ -84,7 +84,7 @@ NNE_BIND_FAMILY(pool2d) {
         const float* pdy = dy.data();
         float* pdx = dx.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           const auto& t = nne::pool2d_kernels();
           if (kd == 2)
             reference ? nne::pool2d_backward_avg_reference(pdx, pdy, s) : t.backward_avg(pdx, pdy, s);
@@ -112,7 +112,7 @@ NNE_BIND_FAMILY(pool2d) {
         const float* px = x.data();
         float* py_ = y.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           reference ? nne::pool2d_forward_maxout_reference(py_, pi, px, s) : nne::pool2d_kernels().forward_maxout(py_, pi, px, s);
         }
         return py::make_tuple(y, io);
@@ -138,7 +138,7 @@ NNE_BIND_FAMILY(pool2d) {
         const float* pdy = dy.data();
         float* pdx = dx.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           reference ? nne::pool2d_backward_maxout_reference(pdx, pdy, pi, s)
                     : nne::pool2d_kernels().backward_maxout(pdx, pdy, pi, s);
         }

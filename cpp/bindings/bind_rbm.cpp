@@ -47,7 +47,7 @@ NNE_BIND_FAMILY(rbm) {
     const float* px = x.data();
     const float* pw = w.data();
     if (s.N > 0 && s.out > 0) {  // nothing to compute (or sample) otherwise; the kernels assume both > 0
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       if (reference) nne::rbm_sample_reference(pp, ps, px, pw, pb, seed, s);
       else nne::rbm_kernels().sample(pp, ps, px, pw, pb, seed, s);
     }

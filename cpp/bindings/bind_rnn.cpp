@@ -140,7 +140,7 @@ NNE_BIND_FAMILY(rnn) {
         auto hn = empty<float>(dims({q.B, q.H}));
         float *py = y.ptr(), *phn = hn.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference) {
             std::vector<float> yc(static_cast<size_t>(q.T * q.B * q.H));
             s.ldy = 0;
@@ -184,7 +184,7 @@ NNE_BIND_FAMILY(rnn) {
         }
         float* pd = backward_workspace(q.T * q.B * q.H);
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference) {
             const RefYDy c(y, dy, q);
             s.ldy = 0;
@@ -229,7 +229,7 @@ NNE_BIND_FAMILY(rnn) {
         }
         float *py = y.ptr(), *phn = hn.mutable_data(), *pcn = cn.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference) {
             std::vector<float> yc(static_cast<size_t>(q.T * q.B * q.H));
             s.ldy = 0;
@@ -282,7 +282,7 @@ NNE_BIND_FAMILY(rnn) {
         nne::LstmSaved sv{q.x.data(), h0.data(), c0.data(), y.cptr(), gates.data(), cs.data()};
         float *pdc0 = dc0.mutable_data(), *pdg = backward_workspace(q.T * q.B * GH);
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference) {
             const RefYDy c(y, dy, q);
             sv.y = c.y.data();
@@ -327,7 +327,7 @@ NNE_BIND_FAMILY(rnn) {
         }
         float *py = y.ptr(), *phn = hn.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference) {
             std::vector<float> yc(static_cast<size_t>(q.T * q.B * q.H));
             s.ldy = 0;
@@ -386,7 +386,7 @@ NNE_BIND_FAMILY(rnn) {
         nne::GruSaved sv{q.x.data(), h0.data(), y.cptr(), gates.data()};
         float* pdg = backward_workspace(q.T * q.B * 4 * q.H);  // the size of gates, validated above
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           if (reference) {
             const RefYDy c(y, dy, q);
             sv.y = c.y.data();
@@ -422,7 +422,7 @@ NNE_BIND_FAMILY(rnn) {
         auto out = empty<float>(dims({x.shape(0)}));
         float* po = out.mutable_data();
         {
-          py::gil_scoped_release nogil;
+          KernelCall nogil;
           nne::rnn_kernels().vmath(po, x.data(), x.shape(0), k);
         }
         return out;

@@ -62,7 +62,7 @@ NNE_BIND_FAMILY(softmax) {
     const float* px = x.data();
     float* py_ = y.mutable_data();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       if (reference) nne::softmax_forward_reference(py_, px, s, log);
       else nne::softmax_kernels().forward(py_, px, s, log);
     }
@@ -79,7 +79,7 @@ NNE_BIND_FAMILY(softmax) {
     const float* py_ = y.data();
     float* pdx = dx.mutable_data();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       nne::softmax_kernels().backward(pdx, pdy, py_, s, log);
     }
     return dx;
@@ -102,7 +102,7 @@ NNE_BIND_FAMILY(softmax) {
     float* pl = loss.mutable_data();
     float* ps = logz.mutable_data();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       nne::softmax_kernels().forward_cross_entropy(pl, ps, px, pt, rows, classes, ignore_index);
     }
     return py::make_tuple(loss, logz);
@@ -129,7 +129,7 @@ NNE_BIND_FAMILY(softmax) {
     const float* ps = sc.data();
     float* pd = dx.mutable_data();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       nne::softmax_kernels().backward_cross_entropy(pd, px, pl, pt, ps, rows, classes, ignore_index);
     }
     return dx;
@@ -146,7 +146,7 @@ NNE_BIND_FAMILY(softmax) {
     const float* wt = o.weight;
     const int64_t* pt = o.t.data();
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       (reference ? nne::softmax_forward_nll_reference
                  : nne::softmax_kernels().forward_nll)(pl, pw, px, pt, wt, o.s, ignore_index);
     }
@@ -168,7 +168,7 @@ NNE_BIND_FAMILY(softmax) {
     const int64_t* pt = o.t.data();
     const int64_t gn = g.size() == 1 ? 1 : rows;
     {
-      py::gil_scoped_release nogil;
+      KernelCall nogil;
       (reference ? nne::softmax_backward_nll_reference
                  : nne::softmax_kernels().backward_nll)(pd, pt, wt, pg, gn, o.s, ignore_index);
     }

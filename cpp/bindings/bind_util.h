@@ -8,11 +8,14 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "core/checked.h"
+#include "core/kernel_status.h"
 #include "kernels/gemm_bf16.h"
 
 namespace nne_bind {
@@ -68,6 +71,30 @@ inline py::array_t<T> arr(const py::handle& o, const char* name, int ndim = -1, 
                           std::to_string(alignof(T)) + " bytes); copy it with numpy.require(a, requirements='CA')");
   return py::reinterpret_borrow<py::array_t<T>>(a);
 }
+
+// The scope of a binding's kernel calls: releases the GIL and, when it ends, raises (with the GIL held again) the
+// failure a kernel entry parked (core/kernel_status.h) -- pybind11 turns std::bad_alloc into MemoryError -- unless
+// an exception is already leaving the scope. Used where py::gil_scoped_release would be.
+class KernelCall {
+ public:
+  KernelCall() : uncaught_(std::uncaught_exceptions()) {
+    release_.emplace();
+    nne::take_kernel_failure();
+  }
+  KernelCall(const KernelCall&) = delete;
+  KernelCall& operator=(const KernelCall&) = delete;
+  ~KernelCall() noexcept(false) {
+    std::exception_ptr e = nne::take_kernel_failure();
+    if (e && std::uncaught_exceptions() == uncaught_) {
+      release_.reset();  // the GIL back before the exception leaves
+      std::rethrow_exception(e);
+    }
+  }
+
+ private:
+  int uncaught_;
+  std::optional<py::gil_scoped_release> release_;
+};
 
 // An integer argument in [lo, nne::kMaxDim]; ValueError naming it otherwise. Every dimension,
 // hyper-parameter and offset reaching a kernel goes through this (or check_pair).

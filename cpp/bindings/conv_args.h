@@ -49,7 +49,7 @@ py::array_t<float> conv_forward_call(ConvFwd<Shape> ref, ConvFwd<Shape> kernel, 
   const float *px = x.data(), *pw = w.data();
   float* py_ = y.mutable_data();
   {
-    py::gil_scoped_release nogil;
+    KernelCall nogil;
     (reference ? ref : kernel)(py_, px, pw, pb, s);
   }
   return y;
@@ -63,7 +63,7 @@ py::array_t<float> conv_data_call(ConvData<Shape> ref, ConvData<Shape> kernel, c
   const float *pdy = dy.data(), *pw = w.data();
   float* pdx = dx.mutable_data();
   {
-    py::gil_scoped_release nogil;
+    KernelCall nogil;
     (reference ? ref : kernel)(pdx, pdy, pw, s);
   }
   return dx;
@@ -79,7 +79,7 @@ py::tuple conv_weights_call(ConvWeights<Shape> ref, ConvWeights<Shape> kernel, c
   py::object dwo = maybe_empty(need_weight, wshape, pdw), dbo = maybe_empty(need_bias, dims({s.K}), pdb);
   const float *pdy = dy.data(), *px = x.data();
   {
-    py::gil_scoped_release nogil;
+    KernelCall nogil;
     if (reference)
       ref(pdw, pdb, pdy, px, s);
     else if (pdw || pdb)

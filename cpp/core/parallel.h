@@ -9,7 +9,8 @@
 // (a busy neighbour) does fewer chunks instead of holding everyone up, and a worker that wakes late
 // finds the work done and is not waited for. Kernels must produce results that do not depend on how
 // the range is cut (elementwise work, or per-chunk partials reduced in a fixed order via
-// fixed_chunks()), so results are bit-identical at any thread count and any schedule.
+// fixed_chunks()), so results are bit-identical at any thread count and any schedule. An exception thrown in a
+// chunk (a failed allocation) is rethrown on the calling thread after every chunk has finished.
 //
 // Waiting is passive after a short spin (~20 us, NNENGINE_SPIN_US to change): idle workers sleep on a
 // condition variable, the caller sleeps until the last chunk finishes. The pool is nnengine's own
@@ -17,7 +18,9 @@
 // the NNENGINE_OPENMP build option still switches threading on or off.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <exception>
 
 namespace nne {
 
@@ -52,8 +55,27 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& fn, int64_
   }
   int64_t chunks = nt * (chunks_per_thread < 1 ? 1 : chunks_per_thread);
   if (chunks > max_chunks) chunks = max_chunks;
-  detail::run_chunks(begin, n, chunks, static_cast<int>(nt),
-                     [](const void* ctx, int64_t b, int64_t e) { (*static_cast<const F*>(ctx))(b, e); }, &fn);
+  // A chunk's exception (a failed allocation, core/kernel_status.h) must not escape a pool worker: the first is
+  // kept, later chunks are skipped, and it is rethrown here once every chunk has finished.
+  struct Job {
+    const F* fn = nullptr;
+    std::atomic<bool> failed{false};
+    std::exception_ptr error;
+  } job;
+  job.fn = &fn;
+  detail::run_chunks(
+      begin, n, chunks, static_cast<int>(nt),
+      [](const void* ctx, int64_t b, int64_t e) {
+        Job& j = *const_cast<Job*>(static_cast<const Job*>(ctx));
+        if (j.failed.load(std::memory_order_relaxed)) return;
+        try {
+          (*j.fn)(b, e);
+        } catch (...) {
+          if (!j.failed.exchange(true)) j.error = std::current_exception();
+        }
+      },
+      &job);
+  if (job.error) std::rethrow_exception(job.error);
 }
 
 // Number of fixed-size chunks for a deterministic reduction over n items: depends on n only,

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/buffer.h"
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/activation_math.h"
@@ -271,7 +272,10 @@ void prelu_backward(float* dx, float* dw, const float* dy, const float* x, const
 
 }  // namespace
 
-extern const ActivationKernels activation = {&act_forward, &act_backward, &prelu_forward, &prelu_backward};
+extern const ActivationKernels activation = {
+    NNE_KERNEL_ENTRY(act_forward), NNE_KERNEL_ENTRY(act_backward), NNE_KERNEL_ENTRY(prelu_forward),
+    NNE_KERNEL_ENTRY(prelu_backward)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

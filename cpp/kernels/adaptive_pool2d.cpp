@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 
@@ -100,7 +101,10 @@ void backward_max(float* dx, const float* dy, const int32_t* idx, const Adaptive
 
 }  // namespace
 
-extern const AdaptivePool2dKernels adaptive_pool2d = {&forward_avg, &backward_avg, &forward_max, &backward_max};
+extern const AdaptivePool2dKernels adaptive_pool2d = {
+    NNE_KERNEL_ENTRY(forward_avg), NNE_KERNEL_ENTRY(backward_avg), NNE_KERNEL_ENTRY(forward_max),
+    NNE_KERNEL_ENTRY(backward_max)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

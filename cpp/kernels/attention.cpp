@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/buffer.h"
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/dropout.h"
@@ -172,7 +173,7 @@ void backward_impl(float* dq, float* dk, float* dv, const float* dout, const flo
 
 }  // namespace
 
-extern const AttentionKernels attention = {&forward_impl, &backward_impl};
+extern const AttentionKernels attention = {NNE_KERNEL_ENTRY(forward_impl), NNE_KERNEL_ENTRY(backward_impl)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 
@@ -132,7 +133,9 @@ void bn_backward(float* dx, float* dw, float* db, const float* dy, const float* 
 
 }  // namespace
 
-extern const BatchNormKernels batchnorm = {&bn_forward_train, &bn_forward_eval, &bn_backward};
+extern const BatchNormKernels batchnorm = {
+    NNE_KERNEL_ENTRY(bn_forward_train), NNE_KERNEL_ENTRY(bn_forward_eval), NNE_KERNEL_ENTRY(bn_backward)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -6,6 +6,7 @@
 
 #include "core/buffer.h"
 #include "core/cpuinfo.h"
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/reduce.h"
 #include "core/simd.h"
@@ -353,7 +354,9 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
 
 }  // namespace
 
-extern const Conv2dKernels conv2d = {&conv_forward, &conv_backward_data, &conv_backward_weights};
+extern const Conv2dKernels conv2d = {
+    NNE_KERNEL_ENTRY(conv_forward), NNE_KERNEL_ENTRY(conv_backward_data), NNE_KERNEL_ENTRY(conv_backward_weights)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/buffer.h"
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/conv_transpose_gemm.h"
@@ -351,8 +352,10 @@ void ct_backward(float* dx, float* dw, float* db, const float* dy, const float* 
 
 }  // namespace
 
-extern const ConvTranspose2dKernels conv_transpose2d = {&ct_forward, &ct_backward_data, &ct_backward_weights,
-                                                        &ct_backward};
+extern const ConvTranspose2dKernels conv_transpose2d = {
+    NNE_KERNEL_ENTRY(ct_forward), NNE_KERNEL_ENTRY(ct_backward_data), NNE_KERNEL_ENTRY(ct_backward_weights),
+    NNE_KERNEL_ENTRY(ct_backward)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 
 namespace nne {
@@ -21,7 +22,7 @@ void apply_mask(float* y, const float* x, const DropoutShape& s) {
 
 }  // namespace
 
-extern const DropoutKernels dropout = {&apply_mask, &apply_mask};
+extern const DropoutKernels dropout = {NNE_KERNEL_ENTRY(apply_mask), NNE_KERNEL_ENTRY(apply_mask)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 
@@ -34,7 +35,7 @@ void apply_mask(float* y, const float* x, const Dropout2dShape& s) {
 
 }  // namespace
 
-extern const Dropout2dKernels dropout2d = {&apply_mask, &apply_mask};
+extern const Dropout2dKernels dropout2d = {NNE_KERNEL_ENTRY(apply_mask), NNE_KERNEL_ENTRY(apply_mask)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

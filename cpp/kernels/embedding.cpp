@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 
 namespace nne {
@@ -76,8 +77,10 @@ void embedding_renorm_impl(float* weight, int64_t* work, const int64_t* idx, con
 
 }  // namespace
 
-extern const EmbeddingKernels embedding = {&embedding_forward_impl, &embedding_backward_impl,
-                                           &embedding_renorm_impl};
+extern const EmbeddingKernels embedding = {
+    NNE_KERNEL_ENTRY(embedding_forward_impl), NNE_KERNEL_ENTRY(embedding_backward_impl),
+    NNE_KERNEL_ENTRY(embedding_renorm_impl)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -9,6 +9,7 @@
 
 #include "core/buffer.h"
 #include "core/cpuinfo.h"
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm_bf16.h"
@@ -291,7 +292,7 @@ void sgemm_impl(const GemmArgs& g) {
 
 }  // namespace
 
-extern const GemmKernels gemm = {&sgemm_impl, &fma_probe};
+extern const GemmKernels gemm = {NNE_KERNEL_ENTRY(sgemm_impl), NNE_KERNEL_ENTRY(fma_probe)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

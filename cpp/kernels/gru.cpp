@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/kernel_status.h"
 #include "kernels/rnn_impl.h"
 
 namespace nne {
@@ -123,7 +124,7 @@ void gru_backward_impl(GruGrads g, float* dG, const float* dy, const float* dh_n
 
 }  // namespace
 
-extern const GruKernels gru = {&gru_forward_impl, &gru_backward_impl};
+extern const GruKernels gru = {NNE_KERNEL_ENTRY(gru_forward_impl), NNE_KERNEL_ENTRY(gru_backward_impl)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 
 namespace nne {
@@ -75,7 +76,7 @@ void backward(float* dx, const float* dy, const InterpShape& s) {
 
 }  // namespace
 
-extern const InterpolateKernels interpolate = {&forward, &backward};
+extern const InterpolateKernels interpolate = {NNE_KERNEL_ENTRY(forward), NNE_KERNEL_ENTRY(backward)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

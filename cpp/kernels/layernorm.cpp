@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/buffer.h"
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 
@@ -236,7 +237,7 @@ void ln_backward(float* dx, float* dw, float* db, const float* dy, const float* 
 
 }  // namespace
 
-extern const LayerNormKernels layernorm = {&ln_forward, &ln_backward};
+extern const LayerNormKernels layernorm = {NNE_KERNEL_ENTRY(ln_forward), NNE_KERNEL_ENTRY(ln_backward)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/kernel_status.h"
 #include "kernels/rnn_impl.h"
 
 namespace nne {
@@ -109,7 +110,7 @@ void lstm_backward_impl(RnnGrads g, float* dc0, float* dG, const float* dy, cons
 
 }  // namespace
 
-extern const LstmKernels lstm = {&lstm_forward_impl, &lstm_backward_impl};
+extern const LstmKernels lstm = {NNE_KERNEL_ENTRY(lstm_forward_impl), NNE_KERNEL_ENTRY(lstm_backward_impl)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

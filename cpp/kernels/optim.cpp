@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 
@@ -260,8 +261,11 @@ void step_radam(const OptimSegment* segs, int64_t nseg, const NadamArgs& a) {
 
 }  // namespace
 
-extern const OptimKernels optim = {&step_sgd,      &step_adam,   &step_rmsprop, &step_adagrad,
-                                   &step_adadelta, &step_adamax, &step_nadam,   &step_radam};
+extern const OptimKernels optim = {
+    NNE_KERNEL_ENTRY(step_sgd), NNE_KERNEL_ENTRY(step_adam), NNE_KERNEL_ENTRY(step_rmsprop),
+    NNE_KERNEL_ENTRY(step_adagrad), NNE_KERNEL_ENTRY(step_adadelta), NNE_KERNEL_ENTRY(step_adamax),
+    NNE_KERNEL_ENTRY(step_nadam), NNE_KERNEL_ENTRY(step_radam)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/optim.h"
@@ -177,7 +178,9 @@ void penalty_grad(const float* w, int64_t n, float a, float b, float* gw) {
 
 }  // namespace
 
-extern const OptimEpilogueKernels optim_epilogue = {&epilogue, &penalty_sums, &penalty_grad};
+extern const OptimEpilogueKernels optim_epilogue = {
+    NNE_KERNEL_ENTRY(epilogue), NNE_KERNEL_ENTRY(penalty_sums), NNE_KERNEL_ENTRY(penalty_grad)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 
 namespace nne {
@@ -63,7 +64,7 @@ void backward(float* dx, const float* dy, const PadShape& s) {
 
 }  // namespace
 
-extern const PadKernels pad = {&forward, &backward};
+extern const PadKernels pad = {NNE_KERNEL_ENTRY(forward), NNE_KERNEL_ENTRY(backward)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 
@@ -163,8 +164,11 @@ void backward_kl(float* dx, float* dt, const float* x, const float* t, const flo
 
 }  // namespace
 
-extern const PointLossKernels pointwise_loss = {&pl_forward, &pl_backward, &forward_mse, &backward_mse,
-                                              &forward_bce, &backward_bce, &forward_kl, &backward_kl};
+extern const PointLossKernels pointwise_loss = {
+    NNE_KERNEL_ENTRY(pl_forward), NNE_KERNEL_ENTRY(pl_backward), NNE_KERNEL_ENTRY(forward_mse),
+    NNE_KERNEL_ENTRY(backward_mse), NNE_KERNEL_ENTRY(forward_bce), NNE_KERNEL_ENTRY(backward_bce),
+    NNE_KERNEL_ENTRY(forward_kl), NNE_KERNEL_ENTRY(backward_kl)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

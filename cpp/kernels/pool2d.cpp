@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 
@@ -245,8 +246,11 @@ void maxout_bwd(float* dx, const float* dy, const int32_t* idx, const MaxoutShap
 
 }  // namespace
 
-extern const Pool2dKernels pool2d = {&maxpool_forward, &minpool_forward, &argpool_backward, &avgpool_forward,
-                                     &avgpool_backward, &maxout_fwd,      &maxout_bwd};
+extern const Pool2dKernels pool2d = {
+    NNE_KERNEL_ENTRY(maxpool_forward), NNE_KERNEL_ENTRY(minpool_forward), NNE_KERNEL_ENTRY(argpool_backward),
+    NNE_KERNEL_ENTRY(avgpool_forward), NNE_KERNEL_ENTRY(avgpool_backward), NNE_KERNEL_ENTRY(maxout_fwd),
+    NNE_KERNEL_ENTRY(maxout_bwd)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

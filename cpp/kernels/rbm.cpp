@@ -1,6 +1,7 @@
 // RBM Gibbs half-step (compiled per ISA). See rbm.h.
 #include "kernels/rbm.h"
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/gemm.h"
@@ -53,7 +54,7 @@ void sample(float* prob, float* state, const float* x, const float* W, const flo
 
 }  // namespace
 
-extern const RbmKernels rbm = {&sample};
+extern const RbmKernels rbm = {NNE_KERNEL_ENTRY(sample)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/kernel_status.h"
 #include "kernels/rnn_impl.h"
 
 namespace nne {
@@ -79,7 +80,9 @@ void vmath_impl(float* out, const float* in, int64_t n, int kind) {
 
 }  // namespace
 
-extern const RnnKernels rnn = {&rnn_forward_impl, &rnn_backward_impl, &vmath_impl};
+extern const RnnKernels rnn = {
+    NNE_KERNEL_ENTRY(rnn_forward_impl), NNE_KERNEL_ENTRY(rnn_backward_impl), NNE_KERNEL_ENTRY(vmath_impl)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

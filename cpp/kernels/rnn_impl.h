@@ -214,19 +214,20 @@ inline const float* pack_forward_cached(PackCache& c, const float* w_ih, int64_t
                                         int G, bool bf16 = false) {
   const size_t nih = static_cast<size_t>(G * H * I), nhh = static_cast<size_t>(G * H * H);
   const int64_t np = nblocks(H) * L * G * (I + H);
+  const bool was_valid = c.valid;
+  c.valid = false, c.fresh = true;  // until packed again: a failed allocation below leaves the cache empty
   float* wp = c.packed.get(static_cast<size_t>(np));
-  c.fresh = true;
   if (nih + nhh > kPackCacheMax) {
     c.valid = false;
     pack_forward(wp, w_ih, I, w_hh, H, G);
     if (bf16) round_bf16(wp, np);
     return wp;
   }
-  const bool same_shape = c.valid && c.I == I && c.H == H && c.G == G && c.bf16 == bf16;
+  const bool same_shape = was_valid && c.I == I && c.H == H && c.G == G && c.bf16 == bf16;
   float* src = c.src.get(nih + nhh);  // same size as before when same_shape: contents kept
   if (same_shape && (nih == 0 || std::memcmp(src, w_ih, nih * sizeof(float)) == 0) &&
       std::memcmp(src + nih, w_hh, nhh * sizeof(float)) == 0) {
-    c.fresh = false;
+    c.valid = true, c.fresh = false;
     return wp;
   }
   pack_forward(wp, w_ih, I, w_hh, H, G);

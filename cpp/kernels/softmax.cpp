@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
 
@@ -187,8 +188,10 @@ void nll_backward(float* dx, const int64_t* target, const float* weight, const f
 
 }  // namespace
 
-extern const SoftmaxKernels softmax = {&softmax_fwd, &softmax_bwd, &ce_forward, &ce_backward, &nll_forward,
-                                       &nll_backward};
+extern const SoftmaxKernels softmax = {
+    NNE_KERNEL_ENTRY(softmax_fwd), NNE_KERNEL_ENTRY(softmax_bwd), NNE_KERNEL_ENTRY(ce_forward),
+    NNE_KERNEL_ENTRY(ce_backward), NNE_KERNEL_ENTRY(nll_forward), NNE_KERNEL_ENTRY(nll_backward)
+};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

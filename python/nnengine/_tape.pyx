@@ -752,7 +752,7 @@ cdef extern from "kernels/optim.h" namespace "nne":
         double lr, momentum, dampening, weight_decay
         cbool nesterov, maximize
 
-ctypedef void (*sgd_fn)(const OptimSegment*, int64_t, const SgdArgs&) noexcept nogil
+ctypedef int (*sgd_fn)(const OptimSegment*, int64_t, const SgdArgs&) noexcept nogil  # 1: allocation failed
 cdef sgd_fn _sgd = NULL
 cdef object _core_sgd_step = None
 
@@ -802,8 +802,11 @@ def sgd_step(list params, list grads, list bufs, list first, double lr, double m
             segs[i].first = 1 if first[i] else 0
     a.lr, a.momentum, a.dampening, a.weight_decay = lr, momentum, dampening, weight_decay
     a.nesterov, a.maximize = nesterov, maximize
+    cdef int failed
     if total < 32768:  # (a small step: releasing the GIL would cost more than the update)
-        _sgd(segs.data(), n, a)
+        failed = _sgd(segs.data(), n, a)
     else:
         with nogil:  # (the arrays stay referenced by the caller's lists meanwhile)
-            _sgd(segs.data(), n, a)
+            failed = _sgd(segs.data(), n, a)
+    if failed:
+        raise MemoryError("nnengine: the SGD step could not allocate its scratch memory")
