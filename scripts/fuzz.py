@@ -805,7 +805,7 @@ def t_gemm(g: G) -> str:
     return call("_core.gemm", g.arr((K, M) if ta else (M, K), dt), g.arr((N, K) if tb else (K, N), dt),
                 trans_a=repr(ta) if g.pct(95) else g.bool_(), trans_b=repr(tb) if g.pct(95) else g.bool_(),
                 alpha=g.flt(-2, 2), beta=beta, c=c, bias_row=g.opt_arr((M,), 70), bias_col=g.opt_arr((N,), 70),
-                reference=g.bool_(), bf16=_bf16(g))
+                reference=g.bool_(), bf16=_bf16(g), packed_b=g.bool_() if g.pct(30) else "False")
 
 
 def _bf16(g: G) -> str:

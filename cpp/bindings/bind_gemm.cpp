@@ -42,6 +42,23 @@ const float* opt_vec(const py::object& o, const char* name, int64_t n, py::array
   return keep.data();
 }
 
+// packed_b=True: op(b) reaches the GEMM only through GemmArgs::pack_b (B itself null), as a convolution's column
+// matrix does; this packer reads the array.
+struct BView {
+  const float* b;
+  int64_t ldb;
+  bool trans;
+};
+
+void pack_view(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t nr, float* dst) {
+  const BView& v = *static_cast<const BView*>(ctx);
+  const int64_t width = (nc + nr - 1) / nr * nr;
+  for (int64_t j = 0; j < width; ++j)
+    for (int64_t k = 0; k < kc; ++k)
+      dst[j / nr * kc * nr + k * nr + j % nr] =
+          j >= nc ? 0.f : v.trans ? v.b[(n0 + j) * v.ldb + k0 + k] : v.b[(k0 + k) * v.ldb + n0 + j];
+}
+
 }  // namespace
 
 }  // namespace nne_bind
@@ -52,10 +69,12 @@ NNE_BIND_FAMILY(gemm) {
   m.def(
       "gemm",
       [](const py::object& ao, const py::object& bo, bool trans_a, bool trans_b, double alpha, double beta,
-         const py::object& c, const py::object& bias_row, const py::object& bias_col, bool reference, bool bf16) {
+         const py::object& c, const py::object& bias_row, const py::object& bias_col, bool reference, bool bf16,
+         bool packed_b) {
         if (!reference) check_bf16(bf16);  // the GEMM's bf16 scalar twin exists: reference=True runs it
         if (py::isinstance<py::array>(ao) && py::isinstance<py::array_t<double>>(ao)) {
           if (bf16) throw py::type_error("bf16: a float64 product cannot run in bf16 (pass float32 arrays)");
+          if (packed_b) throw py::type_error("packed_b: only supported for float32");
           auto a = arr<double>(ao, "a", 2);
           auto b = arr<double>(bo, "b", 2);
           const Dims d = gemm_dims(a, b, trans_a, trans_b);
@@ -94,6 +113,8 @@ NNE_BIND_FAMILY(gemm) {
         g.bias_row = opt_vec(bias_row, "bias_row", d.M, kr);
         g.bias_col = opt_vec(bias_col, "bias_col", d.N, kc);
         g.bf16 = bf16;
+        const BView view{g.B, g.ldb, g.trans_b};
+        if (packed_b) g.pack_b = &pack_view, g.pack_b_ctx = &view, g.B = nullptr, g.ldb = 0;
         {
           KernelCall nogil;
           if (reference && bf16)
@@ -108,8 +129,10 @@ NNE_BIND_FAMILY(gemm) {
       py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
       py::arg("beta") = 0.0, py::arg("c") = py::none(), py::arg("bias_row") = py::none(),
       py::arg("bias_col") = py::none(), py::arg("reference") = false, py::arg("bf16") = false,
+      py::arg("packed_b") = false,
       "C = alpha*op(a)@op(b) + beta*c + bias_row[:,None] + bias_col[None,:] (float32 kernel; float64 oracle; "
-      "bf16=True: inputs rounded to bfloat16, float32 sums, see bf16_unavailable_reason()).");
+      "bf16=True: inputs rounded to bfloat16, float32 sums, see bf16_unavailable_reason(); packed_b=True: op(b) "
+      "reaches the kernel only through a caller-supplied packer, GemmArgs::pack_b, the same result).");
   m.def(
       "bf16_unavailable_reason", []() { return std::string(nne::bf16_unavailable_reason()); },
       "Why bf16 compute (gemm(bf16=True), autocast('bf16')) is unavailable here, or '' when it is available.");

@@ -273,14 +273,28 @@ Shape best_shape(int64_t M, int64_t N) {
   return s;
 }
 
+// bf16 with a caller-supplied packer: the bf16 kernel reads B in memory, so op(B) is materialized first through
+// pack_b, asked for the blocks and NR-wide panels the float32 path asks for.
+void sgemm_bf16_pack_b(const GemmArgs& g, const GemmBlocking& blk, SgemmFn bf16) {
+  static thread_local ScratchBuf bbuf, pbuf;
+  const int64_t kc = std::max<int64_t>(1, blk.kc), nc = nc_cols<TileStd>(blk);
+  float* b = bbuf.get(static_cast<size_t>(g.K * g.N));
+  float* panels = pbuf.get(static_cast<size_t>(kc * nc));
+  materialize_packed_b(g, NR, kc, nc, b, panels);
+  GemmArgs m = g;
+  m.B = b, m.ldb = g.N, m.trans_b = false, m.pack_b = nullptr, m.pack_b_ctx = nullptr;
+  bf16(m);
+}
+
 void sgemm_impl(const GemmArgs& g) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0) return gemm_no_k(g);
+  const GemmBlocking blk = gemm_blocking();
   if (g.bf16) {
     const SgemmFn bf16 = bf16_gemm_kernel();
-    return bf16 ? bf16(g) : sgemm_bf16_reference(g);
+    if (!bf16) return sgemm_bf16_reference(g);
+    return g.pack_b ? sgemm_bf16_pack_b(g, blk, bf16) : bf16(g);
   }
-  const GemmBlocking blk = gemm_blocking();
   if (g.M <= kSmallM && !g.trans_b && !g.pack_b) return gemm_small_m(g, blk);
   if (g.M <= kDotRows && g.trans_b && !g.pack_b) return gemm_dot(g);
   switch (best_shape(g.M, g.N)) {

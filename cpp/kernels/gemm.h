@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/isa.h"
 
@@ -44,13 +45,14 @@ struct GemmArgs {
   // Compute in bf16 (gemm_bf16.h: inputs rounded to bf16, float32 sums): the bf16 kernel where the CPU has
   // one, else its scalar twin (never silently float32). Bindings check bf16_gemm_kernel() first.
   bool bf16 = false;
-  // A virtual op(B) that the caller packs (float32 only, not with bf16): e.g. a convolution's column matrix,
+  // A virtual op(B) that the caller packs: e.g. a convolution's column matrix,
   // written straight into the GEMM's panels instead of built and then packed. When set, B and ldb are not
   // read (trans_b only tells the thread split that packing transposes) and every product takes the packed
   // tiled path: the GEMM calls pack_b(pack_b_ctx, k0, kc, n0, nc, nr, dst) for each block of op(B) it needs,
   // from any of its threads at once; dst receives op(B)[k0:k0+kc, n0:n0+nc] as ceil(nc/nr) panels of
   // kc x nr floats, element (k, j) at dst[(j - n0)/nr*kc*nr + (k - k0)*nr + (j - n0)%nr], lanes past nc zero.
-  // The results are those of the same product with op(B) in memory.
+  // The results are those of the same product with op(B) in memory. The bf16 kernels and the scalar twins read
+  // B in memory: for them op(B) is first materialized through pack_b (materialize_packed_b).
   void (*pack_b)(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t nr, float* dst) = nullptr;
   const void* pack_b_ctx = nullptr;
 };
@@ -65,6 +67,12 @@ struct GemmKernels {
 // Scalar reference twins (cpp/reference/gemm_ref.cpp): float32 with float accumulation in k order,
 // and the float64 path the tests use as an oracle.
 void sgemm_reference(const GemmArgs& g);
+// op(B) of a GemmArgs with pack_b, written to b as a (K, N) row-major matrix: pack_b is asked for blocks of at most
+// kc rows and nc columns (nc a multiple of nr, column offsets too), nr-wide panels, into `panels` (room for
+// kc * nc floats). (cpp/reference/gemm_ref.cpp)
+void materialize_packed_b(const GemmArgs& g, int64_t nr, int64_t kc, int64_t nc, float* b, float* panels);
+// The scalar twins' form of a GemmArgs with pack_b: the same product reading op(B) from `b` (filled here).
+GemmArgs with_b_in_memory(const GemmArgs& g, std::vector<float>& b);
 void dgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
                      const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
                      int64_t ldc);

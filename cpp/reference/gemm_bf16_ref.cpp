@@ -2,6 +2,10 @@
 // as vdpbf16ps does), pair products summed in float32 in k order, odd member of each pair first.
 #include "kernels/gemm_bf16.h"
 
+#include <vector>
+
+#include "kernels/gemm.h"
+
 namespace nne {
 namespace {
 
@@ -13,6 +17,10 @@ float bf16_daz(float x) {
 }  // namespace
 
 void sgemm_bf16_reference(const GemmArgs& g) {
+  if (g.pack_b) {
+    std::vector<float> b;
+    return sgemm_bf16_reference(with_b_in_memory(g, b));
+  }
   for (int64_t i = 0; i < g.M; ++i) {
     for (int64_t j = 0; j < g.N; ++j) {
       auto a = [&](int64_t k) { return bf16_daz(g.trans_a ? g.A[k * g.lda + i] : g.A[i * g.lda + k]); };

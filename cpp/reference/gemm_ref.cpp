@@ -1,10 +1,40 @@
 // Scalar twins of the GEMM kernel: plain triple loops, the oracle inside C++.
 #include "kernels/gemm.h"
+
+#include <algorithm>
+#include <vector>
+
 #include "core/parallel.h"
 
 namespace nne {
 
+void materialize_packed_b(const GemmArgs& g, int64_t nr, int64_t kc, int64_t nc, float* b, float* panels) {
+  for (int64_t k0 = 0; k0 < g.K; k0 += kc) {
+    const int64_t kb = std::min(kc, g.K - k0);
+    for (int64_t n0 = 0; n0 < g.N; n0 += nc) {
+      const int64_t nb = std::min(nc, g.N - n0);
+      g.pack_b(g.pack_b_ctx, k0, kb, n0, nb, nr, panels);
+      for (int64_t k = 0; k < kb; ++k)
+        for (int64_t j = 0; j < nb; ++j) b[(k0 + k) * g.N + n0 + j] = panels[j / nr * kb * nr + k * nr + j % nr];
+    }
+  }
+}
+
+GemmArgs with_b_in_memory(const GemmArgs& g, std::vector<float>& b) {
+  constexpr int64_t nr = 16, kc = 256, nc = 256;
+  b.resize(static_cast<size_t>(g.K * g.N));
+  std::vector<float> panels(static_cast<size_t>(kc * nc));
+  materialize_packed_b(g, nr, kc, nc, b.data(), panels.data());
+  GemmArgs m = g;
+  m.B = b.data(), m.ldb = g.N, m.trans_b = false, m.pack_b = nullptr, m.pack_b_ctx = nullptr;
+  return m;
+}
+
 void sgemm_reference(const GemmArgs& g) {
+  if (g.pack_b) {
+    std::vector<float> b;
+    return sgemm_reference(with_b_in_memory(g, b));
+  }
   for (int64_t i = 0; i < g.M; ++i) {
     for (int64_t j = 0; j < g.N; ++j) {
       float acc = 0.f;
