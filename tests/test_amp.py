@@ -391,3 +391,48 @@ def test_recurrent_modules_under_autocast_pass_bf16_and_stay_bit_identical_at_1_
             assert 0 < _rel(runs[0][0], f32[0]) < 3e-2, name
     finally:
         _core.set_num_threads(nt)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layers_under_autocast_at_every_isa_tier(isa, kind):
+    """Every ISA tier (the `isa` fixture caps the dispatch): where the tier has the bf16 kernels, one step of the
+    layer under autocast is the float32 layer on bf16-rounded x and weights (h0 already bf16), forward and input
+    gradient, and not the float32 result; where it has none (avx2, baseline: the float32-tile form of
+    rnn_bf16.h is never reached), autocast refuses to start and the kernels' bf16=True raises the clear error."""
+    ne.manual_seed(11)
+    model = getattr(nn, kind)(24, 20)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 6, 24)).astype(np.float32)
+    h0 = bf16_round(rng.standard_normal((1, 6, 20)).astype(np.float32))
+    state = (ne.tensor(h0), ne.tensor(np.zeros_like(h0))) if kind == "LSTM" else ne.tensor(h0)
+    if _core.bf16_unavailable_reason():
+        with pytest.raises(RuntimeError, match="autocast\\('bf16'\\): .*(AVX512-BF16|avx512)"):
+            with ne.autocast("bf16"):
+                pass
+        p = [q.data for q in model.parameters()]
+        z = h0[0]
+        with pytest.raises(ValueError, match="bf16"):
+            if kind == "LSTM":
+                _core.lstm_forward(x, z, z, p[0], p[1], p[2] + p[3], bf16=True)
+            elif kind == "GRU":
+                _core.gru_forward(x, z, p[0], p[1], p[2], p[3], bf16=True)
+            else:
+                _core.rnn_forward(x, z, p[0], p[1], p[2] + p[3], bf16=True)
+        return
+
+    def run(m, xa):
+        xt = ne.tensor(xa, requires_grad=True)
+        y = m(xt, state)[0]
+        y.backward(ne.tensor(np.ones(y.shape, np.float32)))
+        return y.data.copy(), xt.grad.copy()
+
+    with ne.autocast("bf16"):
+        y, dx = run(model, x)
+    y32, _ = run(model, x)
+    rounded = getattr(nn, kind)(24, 20)
+    rounded.load_state_dict({k: bf16_round(v.data) if "weight" in k else v.data
+                             for k, v in model.state_dict().items()})
+    y_ref, _ = run(rounded, bf16_round(x))
+    assert _rel(y, y_ref) < 1e-5, (isa, kind, _rel(y, y_ref))
+    assert _rel(y, y32) > 1e-4, (isa, kind)  # really the bf16 products
+    assert dx.shape == x.shape and dx.dtype == np.float32 and np.isfinite(dx).all()
