@@ -651,3 +651,55 @@ def test_inplace_writes_between_compiled_forward_and_backward_as_eager(kind):
             (eager if model is eager else comp_src)[2].weight.add_(1.0)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             y.backward()
+
+
+def _inplace_outcome(model, params_of, x, target):
+    """forward, an in-place write to `target` under no_grad, then backward -> "raise" or the gradients."""
+    for p in params_of.parameters():
+        p.grad = None
+    xt = ne.tensor(x.copy(), requires_grad=True)
+    y = model(xt)
+    s = (y * y).sum() if target != "output" else y.sum()
+    t = {"input": xt, "output": y, "weight": params_of[0].weight, "bias": params_of[0].bias,
+         "last_bias": params_of[-2].bias if len(params_of) > 2 else None, "unrelated": ne.zeros(3)}[target]
+    if t is None:
+        return None
+    with ne.no_grad():
+        t.add_(1.0)
+    try:
+        s.backward()
+    except RuntimeError as e:
+        assert "modified by an inplace operation" in str(e)
+        return "raise"
+    return [xt.grad.copy()] + [p.grad.copy() for p in params_of.parameters()]
+
+
+@pytest.mark.parametrize("target", ["input", "output", "weight", "bias", "last_bias", "unrelated"])
+@pytest.mark.parametrize("arch", ["linear-tanh", "linear-relu-linear-sigmoid", "linear-elu", "python-plan"])
+def test_inplace_write_raises_exactly_where_eager_raises(arch, target):
+    """Compiled (native and Python plans) raises eager's in-place RuntimeError for exactly the writes eager
+    raises for: an array some op's backward reads (the input and weights of a Linear, what each activation saves:
+    its input or its output), not a bias (no backward reads it); otherwise the gradients are eager's."""
+    def build():
+        ne.manual_seed(3)
+        if arch == "linear-tanh":
+            return nn.Sequential(nn.Linear(4, 3), nn.Tanh())
+        if arch == "linear-relu-linear-sigmoid":
+            return nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2), nn.Sigmoid())
+        if arch == "linear-elu":
+            return nn.Sequential(nn.Linear(4, 3), nn.ELU())
+        return nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Tanh())  # BatchNorm: a Python plan
+
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    eager, src = build(), build()
+    comp = ne.compile(src)
+    comp(ne.tensor(x, requires_grad=True))  # capture (the calls below replay)
+    plan = list(comp._plans.values())[0]
+    assert (plan.native is not None) == (arch != "python-plan")
+    want = _inplace_outcome(eager, eager, x, target)
+    got = _inplace_outcome(comp, src, x, target)
+    if want is None or want == "raise" or got == "raise":
+        assert got == want, (arch, target, got if got == "raise" else "no error", want)
+    else:
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)

@@ -111,6 +111,10 @@ class _Plan:
         self.back: Any = None
         self.native: Any = None  # (_core.NativePlan, {output slot: position}) for inference plans
         self.fast: Any = None  # its typed replay (_compiled_call.NativeInference), when the outputs allow
+        # A native training plan's arrays that its backward reads, as (0, input) / (1, parameter) / (2, slot):
+        # exactly what the eager ops save (a Linear its input and weight, an activation its input or output),
+        # for the tape's in-place check (_compiled_call.PlanContext.saved_tensors).
+        self.native_saved: Tuple[Tuple[int, int], ...] = ()
 
     def valid(self) -> bool:
         """The parameters the plan reads are still the module's, with the requires_grad they were captured
@@ -384,7 +388,7 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
     if plan.needs_grad and any(kind != _SLOT for kind, _ in plan.out_refs):
         return None  # a training plan returns its slots: an output that is an input or parameter stays in Python
     from . import _core
-    from .functional._activation import ActivationFn
+    from .functional._activation import _NEEDS_Y, _NO_X, ActivationFn
     from .functional._linear import LinearFn
     from .functional._rnn import LSTMLayerFn, RNNLayerFn
     from .ops import ReshapeFn, StackFn, ViewFn
@@ -423,15 +427,18 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
         return leaves[a].data.shape if kind == _INPUT else plan.params[a][2].data.shape if kind == _PARAM \
             else shapes[a] if kind == _SLOT else np.shape(a)
 
+    saved: List[Any] = []  # what each eager op would save (the in-place check's arrays)
     try:
         for st in plan.steps:
             r = st.refs
             if st.cls is LinearFn:
                 xs, ws = shape(r[0]), shape(r[1])
                 native.linear(ref(r[0]), ref(r[1]), ref(r[2]), st.outs[0], int(np.prod(xs[:-1])), ws[0], ws[1])
+                saved += [ref(r[0]), ref(r[1])]
             elif st.cls is ActivationFn:
-                native.act(ref(r[0]), st.outs[0], str(r[1][1]), float(r[2][1]), float(r[3][1]),
-                           int(np.prod(shape(r[0]))))
+                kind = str(r[1][1])
+                native.act(ref(r[0]), st.outs[0], kind, float(r[2][1]), float(r[3][1]), int(np.prod(shape(r[0]))))
+                saved += ([] if kind in _NO_X else [ref(r[0])]) + ([(2, st.outs[0])] if kind in _NEEDS_Y else [])
             elif st.cls in (LSTMLayerFn, RNNLayerFn) and not plan.needs_grad:
                 lstm = st.cls is LSTMLayerFn
                 xs = shape(r[0])
@@ -453,6 +460,7 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
                 return None
         if plan.needs_grad:
             native.set_training([(0, a) if kind == _INPUT else (1, a) for kind, a in plan.leaves])
+            plan.native_saved = tuple(dict.fromkeys(r for r in saved if r is not None and r[0] < 3))
     except (_Unsupported, ValueError, TypeError):
         return None
     if plan.needs_grad:  # every slot is returned, in slot order

@@ -49,9 +49,11 @@ cdef class PlanContext:
     @property
     def saved_tensors(self):
         """What the replay's backward reads, for the tape's in-place check (as a Function context's): the
-        arrays each captured op saved (a Python plan), or the plan's operands, its inputs and parameters (a
-        native plan). Empty once the backward ran."""
+        arrays each captured op saved (a Python plan), or those of its inputs, parameters and slots that the eager
+        ops would have saved (a native plan: ``_Plan.native_saved``; not a bias, which no backward reads). Empty
+        once the backward ran."""
         cdef list out = []
+        cdef object groups
         if self.ctxs is not None:
             for c in self.ctxs:
                 if c is None:
@@ -61,8 +63,9 @@ cdef class PlanContext:
                 if d:
                     out.extend(d.values())
         if self.operands is not None and self.slots is not None:
-            for group in self.operands:
-                out.extend(group)
+            groups = (self.operands[0], self.operands[1], self.slots)
+            for kind, a in self.plan.native_saved:
+                out.append(groups[kind][a])
         return tuple(out)
 
 
