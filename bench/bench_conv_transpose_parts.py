@@ -1,6 +1,7 @@
 """Per-pass CPU time of the strided DCGAN ConvTranspose2d layers (batch 64), nnengine vs PyTorch, in one process,
 interleaved, medians over rounds: the forward and the backward (all three gradients) apart, each also in its
-"before" form (one GEMM per forward block: L3 described as huge; the two backward kernels called separately).
+"before" form (the forward with L3 described as huge: one block of images; the two backward kernels called
+separately).
 Wall time, or with --cpu-time bench/_common.py's cpu_clock (the thread's CPU time at 1 thread). Writes
 bench/results/bench_conv_transpose_parts.json.
 
@@ -32,7 +33,7 @@ ARGS = ((2, 2), (1, 1), (0, 0), (1, 1), 1)
 
 
 def _one_gemm_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> None:
-    ne.backend.set_cache_sizes(l3=1 << 34)  # one slice of output channels per block
+    ne.backend.set_cache_sizes(l3=1 << 34)  # one block of images
     try:
         _core.conv_transpose2d_forward(x, w, b, *ARGS)
     finally:

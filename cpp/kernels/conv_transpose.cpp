@@ -11,6 +11,7 @@
 #include "core/parallel.h"
 #include "core/simd.h"
 #include "kernels/conv_transpose_gemm.h"
+#include "kernels/conv_transpose_winograd.h"
 #include "kernels/gemm.h"
 
 namespace nne {
@@ -295,6 +296,7 @@ void subpixel_forward(float* y, const float* x, const float* w, const float* b, 
 void ct_forward(float* y, const float* x, const float* w, const float* b, const ConvTranspose2dShape& s) {
   if (s.N * s.K * s.P * s.Q == 0) return;
   if (from_point(s)) return point_forward(y, x, w, b, s);
+  if (conv_transpose2d_winograd_ok(s)) return conv_transpose2d_winograd_forward(y, x, w, b, s);
   if (conv_transpose2d_gemm_forward_ok(s)) return conv_transpose2d_gemm_forward(y, x, w, b, s);
   if (subpixel(s)) return subpixel_forward(y, x, w, b, s);
   const Conv2dShape c = conv_transpose2d_as_conv(s);
@@ -311,6 +313,7 @@ void ct_forward(float* y, const float* x, const float* w, const float* b, const 
 
 void ct_backward_data(float* dx, const float* dy, const float* w, const ConvTranspose2dShape& s) {
   if (from_point(s)) return point_backward_data(dx, dy, w, s);
+  if (conv_transpose2d_winograd_ok(s)) return conv_transpose2d_winograd_backward(dx, nullptr, dy, nullptr, w, s);
   if (conv_transpose2d_gemm_ok(s)) return conv_transpose2d_gemm_backward(dx, nullptr, dy, nullptr, w, s);
   const Conv2dShape c = conv_transpose2d_as_conv(s);
   if (fits(c, s)) return conv2d.forward(dx, dy, w, nullptr, c);
@@ -324,6 +327,8 @@ void ct_backward_weights(float* dw, float* db, const float* dy, const float* x, 
   const Conv2dShape c = conv_transpose2d_as_conv(s);
   if (dw && from_point(s)) {
     point_backward_weights(dw, dy, x, s);
+  } else if (dw && conv_transpose2d_winograd_ok(s)) {
+    conv_transpose2d_winograd_backward(nullptr, dw, dy, x, nullptr, s);
   } else if (dw && conv_transpose2d_gemm_ok(s)) {
     conv_transpose2d_gemm_backward(nullptr, dw, dy, x, nullptr, s);
   } else if (dw) {
@@ -341,6 +346,11 @@ void ct_backward_weights(float* dw, float* db, const float* dy, const float* x, 
 
 void ct_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
                  const ConvTranspose2dShape& s) {
+  if (dx && dw && !from_point(s) && conv_transpose2d_winograd_ok(s)) {  // one transform of dy for both
+    conv_transpose2d_winograd_backward(dx, dw, dy, x, w, s);
+    if (db) bias_grad(db, dy, s.N, s.K, s.P * s.Q);
+    return;
+  }
   if (dx && dw && !from_point(s) && conv_transpose2d_gemm_ok(s)) {  // one column matrix of dy for both
     conv_transpose2d_gemm_backward(dx, dw, dy, x, w, s);
     if (db) bias_grad(db, dy, s.N, s.K, s.P * s.Q);
