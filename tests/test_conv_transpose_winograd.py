@@ -1,8 +1,9 @@
-"""The Winograd F(2x2, 2x2) path of conv_transpose2d (stride 2, 4x4 kernel, dilation 1, one group, >= 8 channels
-in and out; cpp/kernels/conv_transpose_winograd.cpp): forward, input and weight gradients against the float64
-oracle on every ISA, odd sizes, every padding / output_padding residue, several blocks of images (faked caches),
-1 vs 2 threads bit-identical, the fused backward bit for bit the separate kernels, PyTorch side by side, and the
-shapes just outside its domain (groups, dilation, stride, kernel, channels) on the other paths."""
+"""The Winograd F(2x2, 2x2) path of conv_transpose2d (stride 2, 4x4 kernel, dilation 1, one group, >= 16 channels
+in and out, >= 1024 input positions; cpp/kernels/conv_transpose_winograd.cpp): forward, input and weight gradients
+against the float64 oracle on every ISA, odd sizes, every padding / output_padding residue, several blocks of images
+(faked caches), 1 vs 2 threads bit-identical, the fused backward bit for bit the separate kernels, PyTorch side by
+side, and the shapes just outside its domain (groups, dilation, stride, kernel, channels, positions) on the other
+paths."""
 
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ from nnengine import _core
 
 # (N, C, H, W, K, padding, output_padding); stride 2, kernel 4x4, dilation 1, groups 1.
 WINO = [
-    (3, 8, 4, 4, 8, (1, 1), (0, 0)),  # the DCGAN doubling layer, smallest channels
-    (2, 9, 5, 7, 10, (0, 2), (1, 0)),  # odd sizes (ragged tiles), asymmetric padding, output_padding
-    (2, 8, 1, 3, 8, (1, 0), (0, 1)),  # one input row
-    (1, 20, 6, 6, 12, (2, 1), (1, 1)),  # padding 2
-    (4, 19, 3, 5, 9, (3, 1), (1, 1)),  # padding 3: phases reading far outside x
-    (5, 33, 7, 6, 17, (1, 1), (0, 0)),  # channels off the vector width
-    (17, 12, 2, 2, 16, (0, 0), (1, 1)),  # images off the vector width, no padding
+    (64, 16, 4, 4, 16, (1, 1), (0, 0)),  # the DCGAN doubling layer at the smallest size the path takes
+    (12, 17, 9, 11, 18, (0, 2), (1, 0)),  # odd sizes (ragged tiles), asymmetric padding, output_padding
+    (400, 16, 1, 3, 16, (1, 0), (0, 1)),  # one input row
+    (30, 20, 6, 6, 24, (2, 1), (1, 1)),  # padding 2
+    (70, 19, 3, 5, 17, (3, 1), (1, 1)),  # padding 3: phases reading far outside x
+    (26, 33, 7, 6, 17, (1, 1), (0, 0)),  # channels off the vector width
+    (257, 16, 2, 2, 16, (0, 0), (1, 1)),  # images off the vector width, no padding
 ]
 
 
@@ -74,9 +75,9 @@ def test_scalar_twin_matches_kernel(cfg):
 
 @pytest.mark.parametrize("sizes", [None, (1 << 10, 4 << 10, 8 << 10)])
 def test_blocks_and_threads(sizes, isa):
-    """40 images of 8x8 (16 tiles each): one block, or with faked small caches two blocks of 20 (dw summed block by
-    block in order); against the oracle and 1 vs 2 threads bit-identical."""
-    x, w, b, dy, hp = _data((40, 8, 8, 7, 9, (1, 1), (1, 0)), seed=5)
+    """40 images of 8x7 (16 tiles each): one block, or with faked small caches two blocks of 20 (blocks of at least
+    512 tiles; dw summed block by block in order); against the oracle and 1 vs 2 threads bit-identical."""
+    x, w, b, dy, hp = _data((40, 16, 8, 7, 16, (1, 1), (1, 0)), seed=5)
     if sizes:
         ne.backend.set_cache_sizes(*sizes)
     try:
@@ -100,14 +101,16 @@ def test_autograd_matches_torch(cfg, torch):
                         stride=st, padding=pd, output_padding=op, groups=g, dilation=dl)
 
 
-# Just outside the Winograd domain: each falls back to the GEMM / sub-pixel / direct paths.
+# Just outside the Winograd domain (64 images of 4x4: enough positions): each falls back to the GEMM / sub-pixel /
+# direct paths.
 OUTSIDE = [
-    (2, 16, 4, 4, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 2),  # groups
-    (2, 16, 4, 5, 16, 4, 4, (2, 2), (1, 1), (1, 1), (2, 2), 1),  # dilation (output_padding < dilation)
-    (2, 16, 4, 4, 16, 4, 4, (2, 1), (1, 1), (0, 0), (1, 1), 1),  # stride (2, 1)
-    (2, 16, 4, 4, 16, 4, 3, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # kernel 4x3
-    (2, 7, 4, 4, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # 7 input channels
-    (2, 16, 4, 4, 7, 4, 4, (2, 2), (1, 1), (1, 1), (1, 1), 1),  # 7 output channels
+    (64, 16, 4, 4, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 2),  # groups
+    (64, 16, 4, 5, 16, 4, 4, (2, 2), (1, 1), (1, 1), (2, 2), 1),  # dilation (output_padding < dilation)
+    (64, 16, 4, 4, 16, 4, 4, (2, 1), (1, 1), (0, 0), (1, 1), 1),  # stride (2, 1)
+    (64, 16, 4, 4, 16, 4, 3, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # kernel 4x3
+    (64, 15, 4, 4, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # 15 input channels
+    (64, 16, 4, 4, 15, 4, 4, (2, 2), (1, 1), (1, 1), (1, 1), 1),  # 15 output channels
+    (63, 16, 4, 4, 16, 4, 4, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # 1008 input positions
 ]
 
 

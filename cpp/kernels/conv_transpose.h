@@ -8,7 +8,7 @@
 // weight gradient with the roles of input and output gradient swapped; at stride 1 all three run the
 // conv2d kernels of the same ISA (direct stride-1 kernels or blocked im2col + GEMM, see conv2d.h). Other
 // shapes take their own paths: stride 2 with a 4x4 kernel (the DCGAN doubling layer; dilation 1, one group,
-// >= 8 channels, float32) runs Winograd F(2x2, 2x2) on its sub-pixel phases for all three products
+// >= 16 channels, >= 1024 input positions, float32) runs Winograd F(2x2, 2x2) on its sub-pixel phases for all three products
 // (conv_transpose_winograd.h); a 1x1 input (a generator's first layer) is three plain GEMMs on the tensors
 // in place (y_g = x_g @ w_g and its two adjoints); a strided layer runs wide GEMMs over blocks of images
 // (conv_transpose_gemm.h): forward w^T @ x then col2im as a gather, backward data w @ col(dy) and

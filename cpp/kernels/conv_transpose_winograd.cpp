@@ -235,7 +235,8 @@ FwdPhase fwd_phase(int64_t ph, int64_t pad, int64_t n, int64_t len) {
 
 bool conv_transpose2d_winograd_ok(const ConvTranspose2dShape& s) {
   return s.stride_h == 2 && s.stride_w == 2 && s.R == 4 && s.S == 4 && s.dil_h == 1 && s.dil_w == 1 &&
-         s.groups == 1 && !s.bf16 && s.C >= 8 && s.K >= 8 && s.H * s.W > 0 && 36 * s.C * s.K <= (int64_t{1} << 24);
+         s.groups == 1 && !s.bf16 && s.C >= 16 && s.K >= 16 && s.N * s.H * s.W >= 1024 &&
+         36 * s.C * s.K <= (int64_t{1} << 24);
 }
 
 // Rows of V and M: T tiles rounded up, plus a vector (transform_in writes whole vectors).
