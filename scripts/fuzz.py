@@ -1110,7 +1110,7 @@ def t_weight_penalty_backward(g: G) -> str:
 
 def t_backend(g: G) -> str:
     """set_isa / set_num_threads (followed by a small threaded kernel call) and the info functions."""
-    which = g.draw(g.st.integers(0, 6))
+    which = g.draw(g.st.integers(0, 8))
     probe = "\n_core.gemm(A((64, 64)), A((64, 64)))\n_core.activation_forward(A((5000,)), 'sigmoid')"
     if which == 0:
         return call("_core.set_isa", g.str_(["baseline", "avx2", "avx512"])) + probe
@@ -1123,8 +1123,17 @@ def t_backend(g: G) -> str:
         return call("_core.set_cache_sizes", *sizes) + probe + "\n_core.reset_cache_sizes()"
     if which == 3:
         return call("_core.fma_probe", g.int_(1, 1000) if g.pct(80) else repr(g.pick([0, -1, 2**28 + 1, 2**63 - 1])))
+    if which == 4:  # a Winograd mode (or junk), then a wide 3x3 layer through the chosen path, then the default
+        mode = g.str_(["f2", "f4", "off"]) if g.pct(80) else g.weird_value()
+        return (call("_core.set_winograd_mode", mode) + "\n_core.conv2d_forward(A((2, 32, 6, 7)), A((32, 32, 3, 3)),"
+                " A((32,)), (1, 1), (1, 1))\n_core.reset_winograd_mode()")
+    if which == 5:
+        dims = [g.int_(0, 40) if g.pct(85) else repr(g.pick([-1, 2**31, 2**63 - 1])) for _ in range(8)]
+        return call("_core.conv2d_algorithm", "(" + ", ".join(dims[:4]) + ")", "(" + ", ".join(dims[4:]) + ")",
+                    _hp(g, (1, 1), 0, 3), _hp(g, (1, 1), 0, 3), _hp(g, (1, 1), 1, 3), g.int_(1, 4))
     return call(g.pick(["_core.isa", "_core.available_isas", "_core.build_info", "_core.get_num_threads",
-                        "_core.cache_info", "_core.reset_cache_sizes", "_core.bf16_unavailable_reason"]),
+                        "_core.cache_info", "_core.reset_cache_sizes", "_core.bf16_unavailable_reason",
+                        "_core.winograd_mode", "_core.reset_winograd_mode"]),
                 *([g.weird_value()] if g.pct(10) else []))
 
 
@@ -1291,7 +1300,7 @@ def f_losses(g: G) -> str:
 def f_losses_ext(g: G) -> str:
     N, C = g.n(0, 4), g.n(0, 5)
     red = g.str_(["mean", "sum", "none"])
-    which = g.draw(g.st.integers(0, 6))
+    which = g.draw(g.st.integers(0, 8))
     if which == 0:
         return call("F.smooth_l1_loss", _t(g, (N, C)), _t(g, (N, C)), reduction=red, beta=g.flt(-1, 3), post="BW(R)")
     if which == 1:
@@ -1638,7 +1647,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
 
 # Every public _core function must be reached by some target (checked by tests/test_fuzz.py).
 BACKEND_FUNCTIONS = ("set_isa", "set_num_threads", "isa", "available_isas", "build_info", "get_num_threads",
-                     "cache_info", "set_cache_sizes", "reset_cache_sizes", "fma_probe", "bf16_unavailable_reason")
+                     "cache_info", "set_cache_sizes", "reset_cache_sizes", "fma_probe", "bf16_unavailable_reason",
+                     "winograd_mode", "set_winograd_mode", "reset_winograd_mode", "conv2d_algorithm")
 
 
 def covered_bindings() -> set:

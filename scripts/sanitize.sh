@@ -68,7 +68,8 @@ if [ "${NNE_SAN_TESTS:-1}" != 0 ]; then
     test_conv2d.py test_pool2d.py test_gemm.py test_gemm_bf16.py test_amp.py test_cpuinfo.py test_activation.py test_softmax.py test_rnn_kernels.py \
     test_rnn_gru_kernels.py test_embedding.py \
     test_batchnorm.py test_dropout.py test_optim_kernels.py test_pointwise_loss.py test_rbm.py test_reliability.py \
-    test_conv2d_1d.py test_conv_transpose.py test_conv_transpose_winograd.py test_adaptive_pool2d.py test_interpolate.py test_pad.py test_dropout2d.py \
+    test_conv2d_1d.py test_conv2d_winograd.py test_conv_transpose.py test_conv_transpose_winograd.py test_adaptive_pool2d.py \
+    test_interpolate.py test_pad.py test_dropout2d.py \
     test_attention.py test_attention_module.py test_layernorm.py test_compile.py test_fast_paths.py test_gemm_batched.py test_linear.py test_typed_glue.py) || rc=$?
   if [ "$rc" = 1 ]; then
     echo "sanitize: assertion-level differences under the sanitizer build (listed above); no sanitizer report"

@@ -107,4 +107,32 @@ NNE_BIND_FAMILY(conv2d) {
       py::arg("bf16") = false,
       "(dw, db) of conv2d given dy and x; either is None when not requested; bf16: dw from bf16 products "
       "(autocast; db stays a float32 sum).");
+
+  m.def(
+      "conv2d_algorithm",
+      [](std::array<int64_t, 4> x_shape, std::array<int64_t, 4> w_shape, Pair stride, Pair padding, Pair dilation,
+         int64_t groups, bool bf16) {
+        for (int i = 0; i < 4; ++i) {
+          const int64_t lo = i == 0 ? 0 : 1;  // an empty batch is a valid input
+          if (x_shape[i] < lo || x_shape[i] > nne::kMaxDim || w_shape[i] < 1 || w_shape[i] > nne::kMaxDim)
+            throw py::value_error("x_shape, w_shape: expected dims in [1, 2^31 - 1] (the batch may be 0), got " +
+                                  std::to_string(x_shape[0]) + "x" + std::to_string(x_shape[1]) + "x" +
+                                  std::to_string(x_shape[2]) + "x" + std::to_string(x_shape[3]) + " and " +
+                                  std::to_string(w_shape[0]) + "x" + std::to_string(w_shape[1]) + "x" +
+                                  std::to_string(w_shape[2]) + "x" + std::to_string(w_shape[3]));
+        }
+        auto s = make_shape(x_shape[0], x_shape[1], x_shape[2], x_shape[3], w_shape[0], w_shape[1], w_shape[2],
+                            w_shape[3], stride, padding, dilation, groups);
+        s.bf16 = bf16;
+        const auto algo = nne::conv2d_kernels().algorithm;
+        py::dict d;
+        d["forward"] = algo(s, 0);
+        d["backward_data"] = algo(s, 1);
+        d["backward_weights"] = algo(s, 2);
+        return d;
+      },
+      py::arg("x_shape"), py::arg("w_shape"), py::arg("stride") = Pair{1, 1}, py::arg("padding") = Pair{0, 0},
+      py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1, py::arg("bf16") = false,
+      "The algorithm each conv2d call runs on these shapes at the current ISA and caches: a dict of 'forward', "
+      "'backward_data', 'backward_weights' to 'winograd', 'direct_lanes', 'direct' or 'gemm'.");
 }

@@ -10,6 +10,7 @@
 #include "bindings/bind.h"
 #include "core/cpuinfo.h"
 #include "core/isa.h"
+#include "core/options.h"
 #include "core/parallel.h"
 
 namespace py = pybind11;
@@ -86,6 +87,17 @@ PYBIND11_MODULE(_core, m) {
      "Use these cache sizes (bytes; 0 keeps the detected one) for the blocking; changes the last bits of results.");
   m.def("reset_cache_sizes", []() { nne::reset_cache_info(); },
         "Back to the detected cache sizes (and NNENGINE_CACHE).");
+
+  m.def("winograd_mode", []() { return std::string(nne::winograd_mode_name(nne::winograd_mode())); },
+        "conv2d's Winograd mode for stride-1 3x3 layers: 'f2' (default), 'f4' or 'off'.");
+  m.def("set_winograd_mode", [](const std::string& mode) {
+    nne::WinogradMode w;
+    if (!nne::parse_winograd_mode(mode.c_str(), &w))
+      throw py::value_error("mode: expected 'off', 'f2' or 'f4', got '" + mode + "'");
+    nne::set_winograd_mode(w);
+  }, py::arg("mode"), "Use this Winograd mode ('off', 'f2', 'f4') for conv2d's stride-1 3x3 layers.");
+  m.def("reset_winograd_mode", []() { nne::reset_winograd_mode(); },
+        "Back to NNENGINE_WINOGRAD (or the default 'f2').");
 
   for (auto b : nne_bind::binders()) b(m);
 }

@@ -11,6 +11,7 @@
 #include "core/reduce.h"
 #include "core/simd.h"
 #include "kernels/conv2d_direct.h"
+#include "kernels/conv2d_winograd.h"
 #include "kernels/gemm.h"
 
 namespace nne {
@@ -210,9 +211,28 @@ inline int64_t yoff(const Conv2dShape& s, const Geo& g, int64_t n, const Block& 
   return (n * s.K + k.gr * g.Kg + kk) * g.PQ + k.j0;
 }
 
+// The algorithm of each operation, in order of preference (the one place that decides; see conv2d.h).
+enum class Algo { gemm, direct, direct_lanes, winograd };
+
+Algo choose(const Conv2dShape& s, DirectOp op) {
+  if (conv2d_winograd_ok(s, op) && (op != DirectOp::backward_weights || s.N > 0)) return Algo::winograd;
+  if (op == DirectOp::forward && conv2d_lanes_ok(s)) return Algo::direct_lanes;
+  if (conv2d_direct_ok(s, op) && (op != DirectOp::backward_weights || s.N > 0)) return Algo::direct;
+  return Algo::gemm;
+}
+
+const char* conv_algorithm(const Conv2dShape& s, int op) {
+  static constexpr const char* kNames[] = {"gemm", "direct", "direct_lanes", "winograd"};
+  return kNames[static_cast<int>(choose(s, static_cast<DirectOp>(op)))];
+}
+
 void conv_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
-  if (conv2d_lanes_ok(s)) return conv2d_lanes_forward(y, x, w, b, s);
-  if (conv2d_direct_ok(s, DirectOp::forward)) return conv2d_direct_forward(y, x, w, b, s);
+  switch (choose(s, DirectOp::forward)) {
+    case Algo::winograd: return conv2d_winograd_forward(y, x, w, b, s);
+    case Algo::direct_lanes: return conv2d_lanes_forward(y, x, w, b, s);
+    case Algo::direct: return conv2d_direct_forward(y, x, w, b, s);
+    case Algo::gemm: break;
+  }
   const Geo g = geometry(s);
   parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {
     static thread_local ScratchBuf colbuf, outbuf;
@@ -259,7 +279,11 @@ const float* block_dy(float* tmp, const float* dy, const Conv2dShape& s, const G
 }
 
 void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2dShape& s) {
-  if (conv2d_direct_ok(s, DirectOp::backward_data)) return conv2d_direct_backward_data(dx, dy, w, s);
+  switch (choose(s, DirectOp::backward_data)) {
+    case Algo::winograd: return conv2d_winograd_backward_data(dx, dy, w, s);
+    case Algo::direct: return conv2d_direct_backward_data(dx, dy, w, s);
+    default: break;
+  }
   const Geo g = geometry(s);
   // w_g^T of every group as a row-major (CRS, Kg) matrix: the GEMM then packs a plain operand (measured
   // 15-30% faster than the transposed one on the DCGAN layers); copying the weight once is negligible.
@@ -295,8 +319,11 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
 }
 
 void conv_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s) {
-  if (s.N > 0 && conv2d_direct_ok(s, DirectOp::backward_weights))
-    return conv2d_direct_backward_weights(dw, db, dy, x, s);
+  switch (choose(s, DirectOp::backward_weights)) {
+    case Algo::winograd: return conv2d_winograd_backward_weights(dw, db, dy, x, s);
+    case Algo::direct: return conv2d_direct_backward_weights(dw, db, dy, x, s);
+    default: break;
+  }
   const Geo g = geometry(s);
   const int64_t wsize = s.K * g.CRS, psize = wsize + s.K;
   if (s.N == 0) {
@@ -355,7 +382,8 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
 }  // namespace
 
 extern const Conv2dKernels conv2d = {
-    NNE_KERNEL_ENTRY(conv_forward), NNE_KERNEL_ENTRY(conv_backward_data), NNE_KERNEL_ENTRY(conv_backward_weights)
+    NNE_KERNEL_ENTRY(conv_forward), NNE_KERNEL_ENTRY(conv_backward_data), NNE_KERNEL_ENTRY(conv_backward_weights),
+    NNE_KERNEL_ENTRY(conv_algorithm)
 };
 
 }  // namespace NNE_ISA_NS

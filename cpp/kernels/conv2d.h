@@ -2,7 +2,8 @@
 // dilation and groups. Shape letters: x (N, C, H, W), w (K, C/groups, R, S), y (N, K, P, Q),
 // P = (H + 2*pad_h - dil_h*(R-1) - 1) / stride_h + 1 (Q likewise).
 //
-// Algorithm: stride-1 layers (but wide pointwise ones) and the forward of strided layers with few taps run the
+// Algorithm: wide stride-1 3x3 layers run Winograd (conv2d_winograd.h) for all three operations; other
+// stride-1 layers (but wide pointwise ones) and the forward of strided layers with few taps run the
 // direct kernels of conv2d_direct.h (the forward of narrow and strided layers with the output channels in the
 // lanes); the rest, per image and group, im2col of a block of output columns (sized to stay in L2) followed
 // by the engine's sgemm (bias fused into the epilogue); for 1x1 layers im2col is a plain copy.
@@ -34,6 +35,9 @@ struct Conv2dKernels {
   void (*backward_data)(float* dx, const float* dy, const float* w, const Conv2dShape& s);
   // dw = sum_n dy_n (x) x_n; db = sum over n, p, q of dy (either output may be null).
   void (*backward_weights)(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s);
+  // The algorithm the call of op (0 forward, 1 backward data, 2 backward weights) runs on this shape:
+  // "winograd", "direct_lanes", "direct" or "gemm".
+  const char* (*algorithm)(const Conv2dShape& s, int op);
 };
 
 // Scalar reference twins (cpp/reference/conv2d_ref.cpp): direct loops, float accumulation.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.machinery
 import os
-from typing import Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 
 def _missing_core_error(name: str = "_core") -> Optional[ImportError]:
@@ -182,6 +182,74 @@ def set_cache_sizes(l1d: Optional[int] = None, l2: Optional[int] = None, l3: Opt
             raise ValueError(f"{name}: expected 1 to 2**40 bytes, got {v}")
         sizes.append(v)
     _core.set_cache_sizes(*sizes)
+
+
+def winograd_mode() -> str:
+    """conv2d's Winograd mode for stride-1 3x3 layers: ``"f2"``, ``"f4"`` or ``"off"``.
+
+    ``"f2"`` (the default) runs F(2x2, 3x3) on layers with >= 128 channels on both sides: 2.25x fewer
+    multiplications, rounding like the direct sums'. ``"f4"`` runs F(4x4, 3x3) from 32 channels: 4x fewer
+    multiplications and the fastest, but rounding errors about 10x the direct sums' (outside
+    ``torch.testing.assert_close``'s float32 defaults on wide layers). ``"off"`` keeps the direct and
+    im2col + GEMM paths. ``NNENGINE_WINOGRAD`` sets it at start-up.
+
+    Example:
+        >>> import nnengine as ne
+        >>> ne.backend.winograd_mode() in ("f2", "f4", "off")
+        True
+    """
+    return str(_core.winograd_mode())
+
+
+def set_winograd_mode(mode: Optional[str] = None) -> None:
+    """Use Winograd mode ``"f2"``, ``"f4"`` or ``"off"`` (see :func:`winograd_mode`); ``None`` returns to
+    ``NNENGINE_WINOGRAD`` (or the default ``"f2"``). Changes speed and the last bits of wide 3x3 layers.
+
+    Example:
+        >>> import nnengine as ne
+        >>> ne.backend.set_winograd_mode("f4")
+        >>> ne.backend.conv2d_algorithm((8, 64, 28, 28), (64, 64, 3, 3), padding=1)["forward"]
+        'winograd'
+        >>> ne.backend.set_winograd_mode()
+    """
+    if mode is None:
+        _core.reset_winograd_mode()
+        return
+    if not isinstance(mode, str):
+        raise TypeError(f"mode: expected 'f2', 'f4', 'off' or None, got {type(mode).__name__}")
+    _core.set_winograd_mode(mode)
+
+
+def conv2d_algorithm(
+    x_shape: Tuple[int, int, int, int],
+    w_shape: Tuple[int, int, int, int],
+    stride: Union[int, Tuple[int, int]] = 1,
+    padding: Union[int, Tuple[int, int]] = 0,
+    dilation: Union[int, Tuple[int, int]] = 1,
+    groups: int = 1,
+    bf16: bool = False,
+) -> Dict[str, str]:
+    """The algorithm each conv2d operation runs on these shapes (at the current ISA and cache sizes).
+
+    One of ``"winograd"`` (wide stride-1 3x3 layers, in the variant :func:`winograd_mode` names),
+    ``"direct_lanes"``, ``"direct"`` or ``"gemm"`` (im2col + GEMM) for ``"forward"``, ``"backward_data"`` and
+    ``"backward_weights"``.
+
+    Example:
+        >>> import nnengine as ne
+        >>> ne.backend.conv2d_algorithm((32, 256, 14, 14), (256, 256, 3, 3), padding=1)["forward"]
+        'winograd'
+        >>> ne.backend.conv2d_algorithm((8, 3, 224, 224), (64, 3, 7, 7), stride=2, padding=3)["backward_data"]
+        'gemm'
+    """
+
+    def pair(v, name):
+        if isinstance(v, bool) or not isinstance(v, (int, tuple, list)):
+            raise TypeError(f"{name}: expected an int or a pair of ints, got {type(v).__name__}")
+        return (v, v) if isinstance(v, int) else tuple(v)
+
+    return dict(_core.conv2d_algorithm(tuple(x_shape), tuple(w_shape), pair(stride, "stride"),
+                                       pair(padding, "padding"), pair(dilation, "dilation"), groups, bf16))
 
 
 def build_info() -> dict:
