@@ -164,9 +164,9 @@ void transform_out(float* out, const OutTiles* tl, int64_t ntl, int64_t ms, int6
               const int64_t q0 = t.ow.at(uw, 0), q1 = t.ow.at(uw, 1);
               float* img = pl + i * Cs * plane;
               for (int64_t e = 0; e < ne; ++e) {
-                float* r = img + rows[e] * t.ow.len;
-                r[q0] = o[2 * e][l];
-                if (q1 < t.ow.len) r[q1] = o[2 * e + 1][l];
+                float* orow = img + rows[e] * t.ow.len;
+                orow[q0] = o[2 * e][l];
+                if (q1 < t.ow.len) orow[q1] = o[2 * e + 1][l];
               }
               if (++i == ni) i = 0, ++uw;
             }
