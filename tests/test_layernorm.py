@@ -231,6 +231,11 @@ def test_bad_input():
         ne.nn.InstanceNorm1d(6, affine=True)(ne.randn(2, 5, 4))
     with pytest.raises(ValueError, match="required when use_input_stats=False"):
         F.instance_norm(x, use_input_stats=False)
+    rm = np.ones(3, np.float32)
+    for bad in (np.ones(1, np.float32), np.ones((2, 2), np.complex64), None, True):  # (fuzz: numpy's error)
+        with pytest.raises(TypeError, match="momentum: expected a float"):
+            F.instance_norm(ne.randn(2, 3, 4), rm, None, momentum=bad)
+    np.testing.assert_array_equal(rm, np.ones(3, np.float32))  # untouched
     with pytest.raises(ValueError, match="x: expected 4 dimensions"):
         _core.layernorm_forward(np.zeros((2, 3), np.float32), None, None, 1e-5)
     with pytest.raises(ValueError, match="at least one value per normalised row"):
