@@ -660,8 +660,9 @@ def _inplace_outcome(model, params_of, x, target):
     xt = ne.tensor(x.copy(), requires_grad=True)
     y = model(xt)
     s = (y * y).sum() if target != "output" else y.sum()
-    t = {"input": xt, "output": y, "weight": params_of[0].weight, "bias": params_of[0].bias,
-         "last_bias": params_of[-2].bias if len(params_of) > 2 else None, "unrelated": ne.zeros(3)}[target]
+    lin = [m for m in params_of if isinstance(m, nn.Linear)]
+    t = {"input": xt, "output": y, "weight": lin[0].weight, "bias": lin[0].bias,
+         "last_bias": lin[-1].bias if len(lin) > 1 else None, "unrelated": ne.zeros(3)}[target]
     if t is None:
         return None
     with ne.no_grad():
@@ -675,7 +676,8 @@ def _inplace_outcome(model, params_of, x, target):
 
 
 @pytest.mark.parametrize("target", ["input", "output", "weight", "bias", "last_bias", "unrelated"])
-@pytest.mark.parametrize("arch", ["linear-tanh", "linear-relu-linear-sigmoid", "linear-elu", "python-plan"])
+@pytest.mark.parametrize("arch", ["linear-tanh", "linear-relu-linear-sigmoid", "linear-elu", "linear-tanh-flatten",
+                                  "unflatten-flatten-linear", "python-plan"])
 def test_inplace_write_raises_exactly_where_eager_raises(arch, target):
     """Compiled (native and Python plans) raises eager's in-place RuntimeError for exactly the writes eager
     raises for: an array some op's backward reads (the input and weights of a Linear, what each activation saves:
@@ -688,6 +690,10 @@ def test_inplace_write_raises_exactly_where_eager_raises(arch, target):
             return nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2), nn.Sigmoid())
         if arch == "linear-elu":
             return nn.Sequential(nn.Linear(4, 3), nn.ELU())
+        if arch == "linear-tanh-flatten":  # the output is a reshape (eager: a view) of the tanh output it saved
+            return nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Unflatten(1, (3, 1)), nn.Flatten())
+        if arch == "unflatten-flatten-linear":  # the Linear saves a reshape (eager: a view) of the input
+            return nn.Sequential(nn.Unflatten(1, (2, 2)), nn.Flatten(), nn.Linear(4, 3))
         return nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Tanh())  # BatchNorm: a Python plan
 
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)

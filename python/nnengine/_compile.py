@@ -112,8 +112,9 @@ class _Plan:
         self.native: Any = None  # (_core.NativePlan, {output slot: position}) for inference plans
         self.fast: Any = None  # its typed replay (_compiled_call.NativeInference), when the outputs allow
         # A native training plan's arrays that its backward reads, as (0, input) / (1, parameter) / (2, slot):
-        # exactly what the eager ops save (a Linear its input and weight, an activation its input or output),
-        # for the tape's in-place check (_compiled_call.PlanContext.saved_tensors).
+        # exactly what the eager ops save (a Linear its input and weight, an activation its input or output) and
+        # the reshapes of those (views in eager, copies here), for the tape's in-place check
+        # (_compiled_call.PlanContext.saved_tensors).
         self.native_saved: Tuple[Tuple[int, int], ...] = ()
 
     def valid(self) -> bool:
@@ -428,6 +429,18 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
             else shapes[a] if kind == _SLOT else np.shape(a)
 
     saved: List[Any] = []  # what each eager op would save (the in-place check's arrays)
+    same: Dict[Any, Any] = {}  # an alias (reshape) and its source: one array in eager (a view), copies here
+
+    def root(r: Any) -> Any:
+        while r in same:
+            r = same[r]
+        return r
+
+    def alias(src: Any, out: int) -> None:
+        native.alias(ref(src), out)
+        a, b = root(ref(src)), root((2, out))
+        if a != b and a is not None:
+            same[b] = a
     try:
         for st in plan.steps:
             r = st.refs
@@ -453,14 +466,18 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
                     native.rnn(*[ref(a) for a in (r[0], r[4], r[5], r[6], r[7], r[8])], *st.outs, xs[1], xs[2], H,
                                r[3][1])
             elif st.cls in (ReshapeFn, ViewFn):
-                native.alias(ref(r[0]), st.outs[0])
+                alias(r[0], st.outs[0])
             elif st.cls is StackFn and len(r) == 2:  # stacking one tensor (h_n of a 1-layer LSTM): a reshape
-                native.alias(ref(r[1]), st.outs[0])
+                alias(r[1], st.outs[0])
             else:
                 return None
         if plan.needs_grad:
             native.set_training([(0, a) if kind == _INPUT else (1, a) for kind, a in plan.leaves])
-            plan.native_saved = tuple(dict.fromkeys(r for r in saved if r is not None and r[0] < 3))
+            # (a saved array's aliases too: writing any of them writes the saved one in eager)
+            keep = {root(r) for r in saved if r is not None and r[0] < 3}
+            every = [(0, a) for a in range(len(leaves))] + [(1, a) for a in range(len(plan.params))] + \
+                [(2, a) for a in range(plan.nslots)]
+            plan.native_saved = tuple(r for r in every if root(r) in keep)
     except (_Unsupported, ValueError, TypeError):
         return None
     if plan.needs_grad:  # every slot is returned, in slot order
