@@ -198,3 +198,6 @@ def test_environment_sets_the_mode():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              env={**__import__("os").environ, "NNENGINE_WINOGRAD": env})
         assert out.stdout.strip() == want
+    info = subprocess.run([sys.executable, "-m", "nnengine", "info"], capture_output=True, text=True, check=True,
+                          env={**__import__("os").environ, "NNENGINE_WINOGRAD": "f4"})
+    assert "conv2d winograd (stride-1 3x3): f4" in info.stdout

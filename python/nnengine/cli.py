@@ -54,6 +54,7 @@ def _info(args: argparse.Namespace) -> int:
     print(f"caches: L1d {c['l1d'] >> 10} KiB, L2 {c['l2'] >> 10} KiB, L3 {c['l3'] >> 10} KiB ({c['source']})")
     print(f"gemm blocking: KC {c['gemm_kc']}, MC {c['gemm_mc']}, NC {c['gemm_nc']}, "
           f"B in place up to {c['gemm_l2_floats']} floats")
+    print(f"conv2d winograd (stride-1 3x3): {ne.backend.winograd_mode()} (NNENGINE_WINOGRAD=f2|f4|off)")
     for k, v in ne.backend.build_info().items():
         print(f"build {k}: {v}")
     return 0
