@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bindings/buffer_pool.h"
 #include "core/checked.h"
 #include "core/kernel_status.h"
 #include "kernels/gemm_bf16.h"
@@ -156,9 +157,16 @@ inline std::vector<py::ssize_t> dims(std::initializer_list<int64_t> d) {
   return std::vector<py::ssize_t>(d.begin(), d.end());
 }
 
+// An uninitialised C-contiguous output array; a large one's memory comes from the output buffer pool
+// (buffer_pool.h: a freed output's block, still mapped, instead of fresh pages that fault on first touch).
 template <class T = float>
 inline py::array_t<T> empty(const std::vector<py::ssize_t>& shape) {
-  return py::array_t<T>(shape);
+  size_t n = 1;
+  for (py::ssize_t d : shape) n *= static_cast<size_t>(d);  // (shapes are checked before anything is allocated)
+  void* p = nullptr;
+  py::object block = pooled_block(n * sizeof(T), p);
+  if (!block) return py::array_t<T>(shape);
+  return py::array_t<T>(shape, static_cast<const T*>(p), block);
 }
 
 // The shape of a as numpy dims (for an output shaped like an input).

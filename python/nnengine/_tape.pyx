@@ -12,7 +12,7 @@ handed over by ``nnengine.autograd.configure`` at import time.
 import sysconfig
 from collections import deque as _deque
 
-from cpython.pycapsule cimport PyCapsule_GetPointer
+from cpython.pycapsule cimport PyCapsule_CheckExact, PyCapsule_GetPointer, PyCapsule_IsValid
 from cpython.ref cimport Py_REFCNT
 from libc.math cimport isfinite
 from libc.stdint cimport int32_t, int64_t
@@ -382,11 +382,21 @@ def will_record(*tensors):
     return False
 
 
+cdef inline bint own_memory(object g):
+    """``g`` owns its memory: no base, or a block of _core's output buffer pool (``buffer_pool.h``) that only
+    ``g`` holds (the capsule base of a large kernel output)."""
+    cdef PyObject* base = head(g).base
+    if base == NULL:
+        return True
+    return (PyCapsule_CheckExact(<object>base) and Py_REFCNT(<object>base) == 1
+            and PyCapsule_IsValid(<object>base, b"nnengine.buffer"))
+
+
 cdef inline bint sole_owner(object g, object gin, Py_ssize_t k):
     """Nothing but the sweep holds ndarray ``g``: it owns its memory, is writeable, and its only references are
     the sweep's local and, when it is still the backward's own ``gin[k]``, that tuple (held by nobody else).
     Such an array can become a leaf's .grad as it is (a copy would be indistinguishable)."""
-    if not _exact_refcounts or head(g).base != NULL or not has_flags(g, WRITEABLE):
+    if not _exact_refcounts or not own_memory(g) or not has_flags(g, WRITEABLE):
         return False
     if Py_REFCNT(g) == 1:  # made by the sweep's own conversion
         return True
