@@ -33,9 +33,14 @@ inline int64_t plane_count(int64_t N, int64_t C, int64_t H, int64_t W, int64_t P
 // The indices a max pooling saved (one per output element, `n` of them) all address the input plane of HW
 // elements: the backward scatters through them.
 inline void check_plane_indices(const int32_t* idx, int64_t n, int64_t HW) {
-  bool ok = true;
-  for (int64_t i = 0; i < n; ++i) ok &= idx[i] >= 0 && idx[i] < HW;
-  expect(ok, "indices: values must lie in [0, H*W)");
+  // v in [0, HW) iff neither v nor HW - 1 - v (wrapping) has the sign bit: one OR per index, vectorised
+  const uint32_t last = static_cast<uint32_t>(HW - 1);  // (0 <= HW <= 2^31 - 1; HW = 0 fails every index)
+  uint32_t acc = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t v = static_cast<uint32_t>(idx[i]);
+    acc |= v | (last - v);
+  }
+  expect((acc >> 31) == 0, "indices: values must lie in [0, H*W)");
 }
 
 // The indices argument of a max pooling backward (`needed`) as an int32 array shaped like dy, else an empty
