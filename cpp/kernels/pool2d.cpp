@@ -21,6 +21,53 @@ inline bool better(float v, float best) {
   return kMin ? v < best : v > best;
 }
 
+// 8-lane GCC/Clang vectors for the 2x2 max/min backward, on AVX2 and up (the SSE2 build keeps the scalar loop):
+// the gradients of 8 windows become their 16 columns of both rows, interleaving an even and an odd vector.
+#if defined(__AVX2__)
+constexpr bool kVec8 = true;
+#else
+constexpr bool kVec8 = false;
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"  // (32-byte vectors in internal inline functions of the SSE2 build)
+#endif
+typedef float V8f __attribute__((vector_size(32)));
+typedef int32_t V8i __attribute__((vector_size(32)));
+
+inline V8f load8(const float* p) {
+  V8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline V8i load8i(const int32_t* p) {
+  V8i v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store8(float* p, V8f v) { std::memcpy(p, &v, sizeof v); }
+#if defined(__clang__) || __GNUC__ >= 12
+inline V8f interleave_lo(V8f e, V8f o) { return __builtin_shufflevector(e, o, 0, 8, 1, 9, 2, 10, 3, 11); }
+inline V8f interleave_hi(V8f e, V8f o) { return __builtin_shufflevector(e, o, 4, 12, 5, 13, 6, 14, 7, 15); }
+#else
+inline V8f interleave_lo(V8f e, V8f o) { return __builtin_shuffle(e, o, V8i{0, 8, 1, 9, 2, 10, 3, 11}); }
+inline V8f interleave_hi(V8f e, V8f o) { return __builtin_shuffle(e, o, V8i{4, 12, 5, 13, 6, 14, 7, 15}); }
+#endif
+
+// The gradients of 8 windows of a row pair written to both rows (16 columns each): the window's gradient at its
+// winner, 0 at its other three positions (indices are the forward's, each inside its own window).
+inline void backward2x2_vec8(float* d0, float* d1, const float* g, const int32_t* idx, int32_t first, int64_t W64) {
+  const V8i iota2 = {0, 2, 4, 6, 8, 10, 12, 14};
+  const V8f zero = {};
+  const int32_t W = static_cast<int32_t>(W64);
+  const V8i k = load8i(idx) - (first + iota2);  // 0, 1, W or W + 1: the winner's place in its window
+  const V8f gv = load8(g);
+  const V8f e0 = k == 0 ? gv : zero, o0 = k == 1 ? gv : zero, e1 = k == W ? gv : zero, o1 = k == W + 1 ? gv : zero;
+  store8(d0, interleave_lo(e0, o0));
+  store8(d0 + 8, interleave_hi(e0, o0));
+  store8(d1, interleave_lo(e1, o1));
+  store8(d1 + 8, interleave_hi(e1, o1));
+}
+
 // 2x2 windows, stride 2, no padding: the common case, branch-free so the compiler vectorises it.
 template <bool kMin>
 void pool2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
@@ -104,11 +151,16 @@ void argpool_backward(float* dx, const float* dy, const int32_t* idx, const Pool
       const float* g = dy + c * PQ;
       const int32_t* ic = idx + c * PQ;
       if (fast2x2(s)) {  // row pair by row pair, so the scattered writes hit freshly zeroed cache lines
+        const int64_t q8 = kVec8 ? s.Q / 8 * 8 : 0;  // windows written 8 at a time, both rows at once
         for (int64_t p = 0; p < s.P; ++p) {
-          std::memset(d + 2 * p * s.W, 0, sizeof(float) * 2 * s.W);
+          float* d0 = d + 2 * p * s.W;
           const float* gp = g + p * s.Q;
           const int32_t* ip = ic + p * s.Q;
-          for (int64_t q = 0; q < s.Q; ++q) d[ip[q]] = gp[q];
+          for (int64_t q = 0; q < q8; q += 8) backward2x2_vec8(d0 + 2 * q, d0 + s.W + 2 * q, gp + q, ip + q,
+                                                                static_cast<int32_t>(2 * p * s.W + 2 * q), s.W);
+          std::memset(d0 + 2 * q8, 0, sizeof(float) * (s.W - 2 * q8));
+          std::memset(d0 + s.W + 2 * q8, 0, sizeof(float) * (s.W - 2 * q8));
+          for (int64_t q = q8; q < s.Q; ++q) d[ip[q]] = gp[q];
         }
         if (s.H > 2 * s.P) std::memset(d + 2 * s.P * s.W, 0, sizeof(float) * (s.H - 2 * s.P) * s.W);
         continue;
