@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
@@ -2122,7 +2123,7 @@ class Tensor:
             return self.reshape(1)
         s = start_dim % nd
         e = end_dim % nd
-        shape = self.shape[:s] + (int(np.prod(self.shape[s : e + 1])),) + self.shape[e + 1 :]
+        shape = self.shape[:s] + (math.prod(self.shape[s : e + 1]),) + self.shape[e + 1 :]  # (np.prod: ~5 us)
         return self.reshape(shape)
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
