@@ -77,7 +77,10 @@ void gemm_dot(const GemmArgs& g) {
     a = t;
   }
   const int64_t blocks = (N + kDotCols - 1) / kDotCols;
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 17) / std::max<int64_t>(1, 2 * M * K * kDotCols));
+  // At least 2^20 flops a chunk (~10-30 us at this path's bandwidth-bound rate): below that, handing a chunk to
+  // a second thread costs more than it saves (Zen 4, 2 threads, 1x512x512: 24-42 us wall with one chunk,
+  // 24-48 us with four chunks of 2^17, torch 34-74 us, in the same minutes).
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(1, 2 * M * K * kDotCols));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
     for (int64_t bk = b0; bk < b1; ++bk) {
       const int64_t j0 = bk * kDotCols;
