@@ -129,9 +129,12 @@ std::vector<nne::EpilogueSegment> epilogue_segments(const py::sequence& weights,
 // typed optimizer path, whose own checks cost less than this binding's argument conversion (~0.7 us a call).
 // Returns 0, or 1 when the kernel failed to allocate (core/kernel_status.h): the caller raises MemoryError.
 int sgd_segments(const nne::OptimSegment* segs, int64_t nseg, const nne::SgdArgs& a) noexcept {
-  nne::take_kernel_failure();
+  nne::KernelThreadState& st = nne::detail::kernel_thread_state();
+  st.failure = nne::kNoFailure;
   nne::optim_kernels().step_sgd(segs, nseg, a);
-  return nne::take_kernel_failure() ? 1 : 0;
+  const int failed = st.failure != nne::kNoFailure;
+  st.failure = nne::kNoFailure;
+  return failed;
 }
 
 }  // namespace

@@ -78,22 +78,22 @@ inline py::array_t<T> arr(const py::handle& o, const char* name, int ndim = -1, 
 // an exception is already leaving the scope. Used where py::gil_scoped_release would be.
 class KernelCall {
  public:
-  KernelCall() : uncaught_(std::uncaught_exceptions()) {
+  KernelCall() : uncaught_(std::uncaught_exceptions()), st_(nne::detail::kernel_thread_state()) {
+    st_.failure = nne::kNoFailure;
     release_.emplace();
-    nne::take_kernel_failure();
   }
   KernelCall(const KernelCall&) = delete;
   KernelCall& operator=(const KernelCall&) = delete;
   ~KernelCall() noexcept(false) {
-    std::exception_ptr e = nne::take_kernel_failure();
-    if (e && std::uncaught_exceptions() == uncaught_) {
+    if (st_.failure != nne::kNoFailure && std::uncaught_exceptions() == uncaught_) {
       release_.reset();  // the GIL back before the exception leaves
-      std::rethrow_exception(e);
+      nne::throw_kernel_failure(st_);
     }
   }
 
  private:
   int uncaught_;
+  nne::KernelThreadState& st_;  // this thread's (a binding stays on its thread while the GIL is released)
   std::optional<py::gil_scoped_release> release_;
 };
 

@@ -6,7 +6,8 @@
 // throws (on the pool's workers too, where an escaping exception would terminate the process), skips the chunks
 // not yet started and rethrows the first failure on the calling thread once every chunk has finished. Every entry
 // of a dispatch table is kernel_entry<&f>::call (NNE_KERNEL_ENTRY(f)): at the thread's outermost kernel level it
-// catches whatever the kernel threw and parks it as this thread's pending failure; nested entries (a kernel
+// catches whatever the kernel threw and parks what it was (KernelThreadState: plain thread-local data, one access
+// per call); nested entries (a kernel
 // calling another family's table, or a call inside a chunk) let it propagate to the outermost one. A binding
 // calls kernels inside nne_bind::KernelCall (bind_util.h), which releases the GIL and, when it ends, raises the
 // parked failure in the binding, where pybind11 turns std::bad_alloc into MemoryError. The outputs of a failed
@@ -14,7 +15,6 @@
 #pragma once
 
 #include <cstddef>
-#include <exception>
 #include <new>
 #include <type_traits>
 
@@ -27,24 +27,28 @@ class ScratchAllocError : public std::bad_alloc {
  public:
   explicit ScratchAllocError(size_t bytes);
   const char* what() const noexcept override { return msg_; }
+  size_t bytes() const { return bytes_; }
 
  private:
+  size_t bytes_;
   char msg_[96];
 };
 
+// What a kernel entry parked (plain data: one thread-local access per call, no guard, no destructor).
+enum KernelFailure : int { kNoFailure = 0, kScratchAlloc = 1, kBadAlloc = 2, kOtherFailure = 3 };
+struct KernelThreadState {
+  int depth = 0;            // kernel entries active on this thread
+  int failure = kNoFailure;  // parked by the outermost entry
+  size_t bytes = 0;         // kScratchAlloc: the size asked for
+};
+
 namespace detail {
-// This thread's failure parked by the outermost kernel entry (null when none).
-std::exception_ptr& pending_kernel_failure();
-// Kernel entries active on this thread.
-int& kernel_depth();
+KernelThreadState& kernel_thread_state();
 }  // namespace detail
 
-// Moves out (and clears) this thread's parked kernel failure.
-inline std::exception_ptr take_kernel_failure() {
-  std::exception_ptr e = nullptr;
-  std::swap(e, detail::pending_kernel_failure());
-  return e;
-}
+// Raises the parked failure `st` describes (and clears it): ScratchAllocError, std::bad_alloc, or
+// std::runtime_error for anything else a kernel threw.
+[[noreturn]] void throw_kernel_failure(KernelThreadState& st);
 
 template <class Sig, Sig F>
 struct kernel_entry;
@@ -52,15 +56,21 @@ struct kernel_entry;
 template <class R, class... A, R (*F)(A...)>
 struct kernel_entry<R (*)(A...), F> {
   static R call(A... a) {
-    if (detail::kernel_depth() > 0 || in_parallel()) return F(a...);  // nested: the outermost entry catches
+    KernelThreadState& st = detail::kernel_thread_state();
+    if (st.depth > 0 || in_parallel()) return F(a...);  // nested: the outermost entry catches
     struct Depth {
-      Depth() { ++detail::kernel_depth(); }
-      ~Depth() { --detail::kernel_depth(); }
-    } depth;
+      KernelThreadState& s;
+      explicit Depth(KernelThreadState& t) : s(t) { ++s.depth; }
+      ~Depth() { --s.depth; }
+    } depth(st);
     try {
       return F(a...);
+    } catch (const ScratchAllocError& e) {
+      st.failure = kScratchAlloc, st.bytes = e.bytes();
+    } catch (const std::bad_alloc&) {
+      st.failure = kBadAlloc;
     } catch (...) {
-      detail::pending_kernel_failure() = std::current_exception();
+      st.failure = kOtherFailure;
     }
     if constexpr (!std::is_void_v<R>) return R();
   }
