@@ -5,8 +5,6 @@
 // input transform (threads over channels), the alpha^2 GEMMs (threads over positions, each GEMM on one thread),
 // the output transform (threads over output channels).
 #include "kernels/conv2d_winograd.h"
-#include "kernels/conv2d_winograd_tiles.h"
-#include "kernels/conv2d_winograd_transforms.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -18,6 +16,9 @@
 #include "core/options.h"
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/bias_grad.h"
+#include "kernels/conv2d_winograd_tiles.h"
+#include "kernels/conv2d_winograd_transforms.h"
 #include "kernels/gemm.h"
 
 namespace nne {
@@ -278,24 +279,7 @@ void conv2d_winograd_backward_weights(float* dw, float* db, const float* dy, con
   } else if (dw) {
     weights_gradient<WinoF4>(dw, dy, x, make<WinoF4>(s.N, s.C, s.K, s.H, s.W, s.P, s.Q, s.pad_h, s.pad_w));
   }
-  if (!db) return;
-  // db[k] = sum over images (in order) of the sum of dy's plane k
-  const int64_t plane = s.P * s.Q;
-  parallel_for(0, s.K, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, s.N * plane)), [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) {
-      float sum = 0.f;
-      for (int64_t n = 0; n < s.N; ++n) {
-        const float* d = dy + (n * s.K + k) * plane;
-        VecF acc = vzero();
-        int64_t j = 0;
-        for (; j + kLanes <= plane; j += kLanes) acc = vadd(acc, vload(d + j));
-        float part = vsum(acc);
-        for (; j < plane; ++j) part += d[j];
-        sum += part;
-      }
-      db[k] = sum;
-    }
-  });
+  if (db) bias_grad(db, dy, s.N, s.K, s.P * s.Q);
 }
 
 }  // namespace NNE_ISA_NS

@@ -10,6 +10,7 @@
 #include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/bias_grad.h"
 #include "kernels/conv_transpose_gemm.h"
 #include "kernels/conv_transpose_winograd.h"
 #include "kernels/gemm.h"
@@ -17,9 +18,6 @@
 namespace nne {
 namespace NNE_ISA_NS {
 namespace {
-
-// Planes per parallel chunk so that a chunk touches at least ~32k floats.
-inline int64_t plane_grain(int64_t plane) { return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, plane)); }
 
 // dst (NC, Hd, Wd) = src (NC, H, W) in the top-left corner of each plane, zeros elsewhere (Hd >= H, Wd >= W).
 void embed(float* dst, int64_t Hd, int64_t Wd, const float* src, int64_t NC, int64_t H, int64_t W) {
@@ -50,24 +48,6 @@ void add_bias(float* y, const float* b, int64_t N, int64_t K, int64_t PQ) {
       int64_t j = 0;
       for (; j + kLanes <= PQ; j += kLanes) vstore(p + j, vadd(vload(p + j), bv));
       for (; j < PQ; ++j) p[j] += bk;
-    }
-  });
-}
-
-// db[k] = sum over n and j of dy[n][k][j]: vector lanes over j, images in order, one channel per task, so the
-// summation order is fixed by the shape alone.
-void bias_grad(float* db, const float* dy, int64_t N, int64_t K, int64_t PQ) {
-  parallel_for(0, K, plane_grain(N * PQ), [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) {
-      VecF acc = vzero();
-      float tail = 0.f;
-      for (int64_t n = 0; n < N; ++n) {
-        const float* p = dy + (n * K + k) * PQ;
-        int64_t j = 0;
-        for (; j + kLanes <= PQ; j += kLanes) acc = vadd(acc, vload(p + j));
-        for (; j < PQ; ++j) tail += p[j];
-      }
-      db[k] = vsum(acc) + tail;
     }
   });
 }
