@@ -164,6 +164,16 @@ def test_batch_norm_bad_input():
         ne.nn.BatchNorm2d(3)(ne.randn(4, 3))
     with pytest.raises(ValueError, match="num_features"):
         ne.nn.BatchNorm1d(0)
+    rm, rv = np.zeros(3, np.float32), np.ones(3, np.float32)
+    for bad in (np.full(1, 0.5, np.float32), ne.tensor([0.5]), None, True, "0.1"):  # a scalar never broadcasts
+        with pytest.raises(TypeError, match="momentum: expected a number"):
+            F.batch_norm(ne.randn(4, 3), rm, rv, training=True, momentum=bad)
+        with pytest.raises(TypeError, match="eps: expected a number"):
+            F.batch_norm(ne.randn(4, 3), rm, rv, training=True, eps=bad)
+    np.testing.assert_array_equal(rm, np.zeros(3, np.float32))  # untouched
+    np.testing.assert_array_equal(rv, np.ones(3, np.float32))
+    y = F.batch_norm(ne.randn(4, 3), rm, rv, training=True, momentum=np.float32(0.5), eps=np.float64(1e-3))
+    assert y.shape == (4, 3) and (rm != 0).any()
 
 
 def test_reset_running_stats_after_training_steps():

@@ -233,7 +233,7 @@ def test_bad_input():
         F.instance_norm(x, use_input_stats=False)
     rm = np.ones(3, np.float32)
     for bad in (np.ones(1, np.float32), np.ones((2, 2), np.complex64), None, True):  # (fuzz: numpy's error)
-        with pytest.raises(TypeError, match="momentum: expected a float"):
+        with pytest.raises(TypeError, match="momentum: expected a number"):
             F.instance_norm(ne.randn(2, 3, 4), rm, None, momentum=bad)
     np.testing.assert_array_equal(rm, np.ones(3, np.float32))  # untouched
     with pytest.raises(ValueError, match="x: expected 4 dimensions"):

@@ -10,7 +10,7 @@ from .._tape import will_record
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _float64
-from ._util import check_tensor, f32c
+from ._util import check_tensor, f32c, number
 
 # the kinds whose backward reads the output y, and those that do not read the input x (activation.h)
 _NEEDS_Y = ("elu", "sigmoid", "tanh")
@@ -71,12 +71,6 @@ def _act(x: Tensor, kind: str, alpha: float = 0.0, inplace: bool = False, name: 
     return ActivationFn.apply(x, kind, float(alpha), float(beta))
 
 
-def _number(v: object, name: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a number, got {type(v).__name__}")
-    return float(v)
-
-
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x). Example: ``F.relu(ne.tensor([-1.0, 2.0]))`` -> ``[0, 2]``.
 
@@ -98,9 +92,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
         >>> F.leaky_relu(x, negative_slope=0.1)
         tensor([-0.2,  0. ,  3. ])
     """
-    if not isinstance(negative_slope, (int, float)) or isinstance(negative_slope, bool):
-        raise TypeError(f"negative_slope: expected a number, got {type(negative_slope).__name__}")
-    return _act(input, "leaky_relu", negative_slope, inplace, "leaky_relu")
+    return _act(input, "leaky_relu", number(negative_slope, "negative_slope"), inplace, "leaky_relu")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -111,9 +103,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         >>> F.elu(x)
         tensor([-0.8647,  0.    ,  3.    ])
     """
-    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
-        raise TypeError(f"alpha: expected a number, got {type(alpha).__name__}")
-    return _act(input, "elu", alpha, inplace, "elu")
+    return _act(input, "elu", number(alpha, "alpha"), inplace, "elu")
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -145,7 +135,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         >>> F.softplus(x), F.softplus(x, beta=2.0)
         (tensor([0.1269, 0.6931, 3.0486]), tensor([0.0091, 0.3466, 3.0012]))
     """
-    beta, threshold = _number(beta, "beta"), _number(threshold, "threshold")
+    beta, threshold = number(beta, "beta"), number(threshold, "threshold")
     if beta == 0.0:
         raise ValueError("beta: expected a non-zero value, got 0.0")
     return _act(input, "softplus", beta, False, "softplus", threshold)
@@ -196,7 +186,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
         >>> F.hardtanh(x), F.hardtanh(x, -2.0, 2.0)
         (tensor([-1.,  0.,  1.]), tensor([-2.,  0.,  2.]))
     """
-    lo, hi = _number(min_val, "min_val"), _number(max_val, "max_val")
+    lo, hi = number(min_val, "min_val"), number(max_val, "max_val")
     if lo > hi:
         raise ValueError(f"max_val: expected a value >= min_val={lo}, got {hi}")
     return _act(input, "hardtanh", lo, inplace, "hardtanh", hi)

@@ -10,7 +10,7 @@ from .. import _core
 from .._coerce import array_data
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import check_tensor, f32c
+from ._util import check_tensor, f32c, number
 
 
 def _as_buffer(v: Any, name: str, c: int) -> Optional[np.ndarray]:
@@ -107,6 +107,7 @@ def batch_norm(
     rm = _as_buffer(running_mean, "running_mean", c)
     rv = _as_buffer(running_var, "running_var", c)
     w, b = affine(weight, "weight", (c,)), affine(bias, "bias", (c,))
+    momentum, eps = number(momentum, "momentum"), number(eps, "eps")  # (before any update)
     if not eps > 0:
         raise ValueError(f"eps: expected a positive value, got {eps}")
     if training:
@@ -119,4 +120,4 @@ def batch_norm(
                 raise TypeError(f"{name}: expected a float32 array to update in place, got {a.dtype}")
     elif rm is None or rv is None:
         raise ValueError("running_mean/running_var: required when training=False")
-    return BatchNormFn.apply(x, w, b, rm, rv, bool(training), float(momentum), float(eps))
+    return BatchNormFn.apply(x, w, b, rm, rv, bool(training), momentum, eps)

@@ -8,17 +8,11 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._util import check_tensor, dim_index
-
-
-def _number(v: Any, name: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
-        raise TypeError(f"{name}: expected a number, got {type(v).__name__}")
-    return float(v)
+from ._util import check_tensor, dim_index, number
 
 
 def _nonneg(v: Any, name: str) -> float:
-    f = _number(v, name)
+    f = number(v, name)
     if not f >= 0:
         raise ValueError(f"{name}: expected a number >= 0, got {v!r}")
     return f
@@ -38,7 +32,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     if out is not None:
         raise TypeError("normalize: out= is not supported (assign the result instead)")
     x = check_tensor(input, "input", float64=True)
-    p, eps = _number(p, "p"), _nonneg(eps, "eps")
+    p, eps = number(p, "p"), _nonneg(eps, "eps")
     d = dim_index(dim, x.ndim)
     return x / x.norm(p, d, keepdim=True).clamp(min=eps).expand_as(x)
 
@@ -76,7 +70,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
         tensor([5.])
     """
     a, b = check_tensor(x1, "x1", float64=True), check_tensor(x2, "x2", float64=True)
-    p, eps = _nonneg(p, "p"), _number(eps, "eps")
+    p, eps = _nonneg(p, "p"), number(eps, "eps")
     try:
         _broadcast(a.shape, b.shape)
     except ValueError:

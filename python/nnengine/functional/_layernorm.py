@@ -14,7 +14,7 @@ from .. import _core
 from ..autograd import Function
 from ..tensor import Tensor
 from ._batchnorm import _as_buffer, affine, batch_norm, norm_backward
-from ._util import check_tensor, f32c, positive_int
+from ._util import check_tensor, f32c, number, positive_int
 
 
 class RowNormFn(Function):
@@ -149,9 +149,7 @@ def instance_norm(
     rm = _as_buffer(running_mean, "running_mean", c)
     rv = _as_buffer(running_var, "running_var", c)
     eps = _check_eps(eps)
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.integer, np.floating)):
-        raise TypeError(f"momentum: expected a float, got {type(momentum).__name__}")  # (before any update)
-    momentum = float(momentum)
+    momentum = number(momentum, "momentum")  # (before any update)
     if not use_input_stats:
         if rm is None or rv is None:
             raise ValueError("running_mean/running_var: required when use_input_stats=False")

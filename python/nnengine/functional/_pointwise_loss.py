@@ -14,7 +14,7 @@ from ..autograd import Function
 from ..ops import mean_all
 from ..tensor import Tensor
 from ._loss import _REDUCTIONS, _legacy_reduction, _pair, _reduce, _reduction
-from ._util import f32c
+from ._util import f32c, number
 
 _F32 = np.dtype(np.float32)
 
@@ -238,9 +238,7 @@ class PointLossFn(Function):
 
 
 def _positive(v: Any, name: str, allow_zero: bool) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a number, got {type(v).__name__}")
-    v = float(v)
+    v = number(v, name)
     if not (v >= 0 if allow_zero else v > 0) or v == float("inf"):
         raise ValueError(f"{name}: expected a finite value {'>=' if allow_zero else '>'} 0, got {v}")
     return v

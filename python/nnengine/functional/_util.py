@@ -120,6 +120,14 @@ def from4(a: np.ndarray, spatial: int, batched: bool) -> np.ndarray:
     return a if batched else a[0]
 
 
+def number(v: Any, name: str) -> float:
+    """``v`` (a Python or numpy real number, not a bool) as a float; TypeError naming ``name`` otherwise
+    (arrays and Tensors included, even of size 1: a scalar option never broadcasts)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a number, got {type(v).__name__}")
+    return float(v)
+
+
 def probability(p: Any, name: str = "p") -> float:
     """``p`` (an int or float in [0, 1], not a bool) as a float; ValueError naming ``name`` otherwise."""
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
