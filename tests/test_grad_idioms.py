@@ -176,3 +176,21 @@ def test_tensor_methods_on_grad_and_data_read_like_torch():
     assert type(g.view(np.ndarray)) is np.ndarray and g.std(ddof=0) == np.asarray(g).std()  # numpy calls stay numpy's
     with pytest.raises(AttributeError, match="no attribute 'no_such_method'"):
         _ = g.no_such_method
+
+
+def test_zero_dim_parameter_used_twice_keeps_a_zero_dim_grad():
+    """A 0-d Parameter reused in one graph (the tutorials' DynamicNet): its summed gradient stays a 0-d array
+    (numpy turns the sum of two 0-d arrays into a scalar) and SGD with momentum steps it."""
+    e = nn.Parameter(ne.tensor(0.5))
+    te = torch.nn.Parameter(torch.tensor(0.5))
+    x = np.linspace(-1, 1, 7, dtype=np.float32)
+    opt, topt = ne.optim.SGD([e], lr=0.1, momentum=0.9), torch.optim.SGD([te], lr=0.1, momentum=0.9)
+    for _ in range(3):
+        opt.zero_grad()
+        topt.zero_grad()
+        (e * ne.tensor(x) ** 4 + e * ne.tensor(x) ** 5).sum().backward()
+        (te * torch.tensor(x) ** 4 + te * torch.tensor(x) ** 5).sum().backward()
+        assert isinstance(e.grad, np.ndarray) and e.grad.shape == ()
+        opt.step()
+        topt.step()
+    assert e.shape == () and abs(e.item() - te.item()) < 1e-6

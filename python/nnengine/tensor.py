@@ -453,7 +453,8 @@ class Tensor:
                 g = g.reshape(d.shape)
             self.grad = g.view(LEAF_ARRAYS[1])
         else:
-            self.grad = (self.grad + g).view(LEAF_ARRAYS[1])
+            # (np.asarray: the sum of two 0-d arrays is a numpy scalar, whose .view keeps it a scalar)
+            self.grad = np.asarray(self.grad + g).view(LEAF_ARRAYS[1])
 
     #: ``t.backward(grad=None)``: backpropagate from this tensor (typed: ``nnengine._tape.tensor_backward``, whose
     #: docstring says the rest)

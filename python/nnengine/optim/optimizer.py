@@ -98,7 +98,7 @@ def _grad(p: Tensor) -> np.ndarray:
     g = p.grad
     if type(g) in _GRAD_TYPES and g.dtype is p.data.dtype and g.shape == p.data.shape and g.flags.c_contiguous:
         return g  # the usual case, without the conversions below
-    g = np.ascontiguousarray(as_array(g), dtype=p.data.dtype)
+    g = np.asarray(as_array(g), dtype=p.data.dtype, order="C")  # (not ascontiguousarray: it makes 0-d 1-d)
     if g.shape != p.data.shape:
         raise ValueError(f"grad: expected shape {p.data.shape} (the parameter's), got {g.shape}")
     return g
