@@ -49,6 +49,21 @@ def _per_group(name: str, optimizer: Optimizer, v: Any) -> List[float]:
     return [float(x) for x in vals]
 
 
+def _lambdas(optimizer: Optimizer, lr_lambda: Any) -> List[Callable[[int], float]]:
+    """One callable per parameter group: a list/tuple of that length, or one for every group."""
+    n = len(optimizer.param_groups)
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != n:
+            raise ValueError(f"lr_lambda: expected {n} functions (one per parameter group), got {len(lr_lambda)}")
+        fns = list(lr_lambda)
+    else:
+        fns = [lr_lambda] * n
+    for f in fns:
+        if not callable(f):
+            raise TypeError(f"lr_lambda: expected a callable, got {type(f).__name__}")
+    return fns
+
+
 class LRScheduler:
     """Base class: subclasses implement ``get_lr()`` (the chained form, from the groups' current lr)
     and optionally ``_get_closed_form_lr()`` (used by the deprecated ``step(epoch)``).
@@ -79,6 +94,10 @@ class LRScheduler:
                                    "optimizer")
         self.base_lrs: List[float] = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The construction-time step (``SequentialLR`` replays it when its turn comes), as torch's."""
         self._step_count = 0
         self.step()
 
@@ -115,12 +134,18 @@ class LRScheduler:
             0.1
         """
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn("step(epoch) is deprecated (as in PyTorch): call step() once per epoch",
+                          UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: Optional[int] = None) -> None:
+        """Set the groups' lr for the next epoch, or for ``epoch`` by the closed form where there is one
+        (torch's ``_update_lr``: ``SequentialLR`` calls it with 0 at a milestone)."""
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
         else:
-            warnings.warn("step(epoch) is deprecated (as in PyTorch): call step() once per epoch",
-                          UserWarning, stacklevel=2)
             self.last_epoch = int(epoch)
             closed = getattr(self, "_get_closed_form_lr", None)
             values = closed() if closed is not None else self.get_lr()
@@ -314,16 +339,7 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Union[Callable[[int], float], Sequence[Callable]],
                  last_epoch: int = -1) -> None:
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"lr_lambda: expected {n} functions (one per parameter group), got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
-        for f in self.lr_lambdas:
-            if not callable(f):
-                raise TypeError(f"lr_lambda: expected a callable, got {type(f).__name__}")
+        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
@@ -633,5 +649,16 @@ class ReduceLROnPlateau(LRScheduler):
         return self.cooldown_counter > 0
 
 
+from ._lr_scheduler_more import (  # noqa: E402  (they subclass LRScheduler, defined above)
+    ChainedScheduler,
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    MultiplicativeLR,
+    PolynomialLR,
+    SequentialLR,
+)
+
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "InverseTimeLR", "CosineAnnealingLR",
-           "LambdaLR", "LinearLR", "LinearWarmup", "OneCycleLR", "ReduceLROnPlateau"]
+           "LambdaLR", "LinearLR", "LinearWarmup", "OneCycleLR", "ReduceLROnPlateau", "ConstantLR", "MultiplicativeLR",
+           "PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR", "SequentialLR", "ChainedScheduler"]
