@@ -12,7 +12,9 @@ from typing import Any, Tuple
 
 import numpy as np
 
+from ..functional._util import number as _number
 from ..random import generator
+from ..random import generator as _gen
 from ..tensor import Tensor
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0),
@@ -186,3 +188,135 @@ def default_layer_init_(weight: Tensor, bias: Any = None) -> None:
         fi, _ = _fans(weight)
         bound = 1.0 / math.sqrt(fi) if fi > 0 else 0.0
         uniform_(bias, -bound, bound)
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: Any = None) -> Tensor:
+    """Fill ``tensor`` in place from N(mean, std**2) truncated to [a, b] (bounds in absolute units, as torch's;
+    the ViT/timm default init ``trunc_normal_(w, std=0.02)``); exact, by rejection. Returns it.
+
+    Example:
+        >>> w = trunc_normal_(ne.empty(1000), std=1.0, a=-0.5, b=0.5)
+        >>> bool((w.abs() <= 0.5).all())
+        True
+    """
+    t = _check(tensor)
+    mean, std, a, b = (_number(v, n) for v, n in ((mean, "mean"), (std, "std"), (a, "a"), (b, "b")))
+    if std < 0:
+        raise ValueError(f"std: expected >= 0, got {std}")
+    if a > b:
+        raise ValueError(f"a: expected a <= b, got a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        import warnings
+
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
+                      "may be incorrect.", stacklevel=2)
+    n = t.data.size
+    if std == 0 or a == b:
+        return _fill(t, np.full(t.shape, min(max(mean, a), b)))
+    accept = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+    rng = generator or _gen()
+    out = np.empty(0)
+    while out.size < n:
+        need = n - out.size
+        draw = rng.normal(mean, std, min(int(need / max(accept, 1e-6) * 1.1) + 16, 1 << 24))
+        out = np.concatenate([out, draw[(draw >= a) & (draw <= b)][:need]])
+    return _fill(t, out.reshape(t.shape))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """Saxe et al. 2013: a (semi-)orthogonal matrix times ``gain`` (dims after the first flattened), from the QR
+    decomposition of a Gaussian matrix with the signs of R's diagonal folded in, as torch's. In place.
+
+    Example:
+        >>> w = orthogonal_(ne.empty(3, 5)).numpy()
+        >>> np.allclose(w @ w.T, np.eye(3), atol=1e-5)
+        True
+    """
+    t = _check(tensor)
+    if t.ndim < 2:
+        raise ValueError(f"tensor: only tensors with 2 or more dimensions are supported, got shape {t.shape}")
+    if t.data.size == 0:
+        return t
+    rows = t.shape[0]
+    cols = t.data.size // rows
+    flat = (generator or _gen()).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(t, (q * _number(gain, "gain")).reshape(t.shape))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D ``tensor`` in place with the identity (ones on the diagonal of a non-square one too).
+
+    Example:
+        >>> eye_(ne.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
+    t = _check(tensor)
+    if t.ndim != 2:
+        raise ValueError(f"tensor: only 2-D tensors are supported, got shape {t.shape}")
+    return _fill(t, np.eye(*t.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D conv weight in place with the Dirac delta: each of the first
+    ``min(out_channels / groups, in_channels)`` channels of each group passes its input unchanged.
+
+    Example:
+        >>> w = dirac_(ne.empty(2, 2, 3))
+        >>> F.conv1d(ne.tensor([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]), w, padding=1)
+        tensor([[[1., 2., 3.],
+                 [4., 5., 6.]]])
+    """
+    t = _check(tensor)
+    if t.ndim not in (3, 4, 5):
+        raise ValueError(f"tensor: only 3, 4 or 5-D tensors are supported, got shape {t.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"groups: expected a positive int, got {groups!r}")
+    if t.shape[0] % groups != 0:
+        raise ValueError(f"groups: dim 0 ({t.shape[0]}) must be divisible by groups={groups}")
+    out_per = t.shape[0] // groups
+    w = np.zeros(t.shape)
+    centre = tuple(s // 2 for s in t.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per, t.shape[1])):
+            w[(g * out_per + d, d) + centre] = 1.0
+    return _fill(t, w)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:
+    """Martens 2010: a 2-D ``tensor`` from N(0, std**2) with ``ceil(sparsity * rows)`` entries of every column
+    set to zero (rows drawn at random). In place.
+
+    Example:
+        >>> w = sparse_(ne.empty(10, 4), sparsity=0.3)
+        >>> [int((w.numpy()[:, j] == 0).sum()) for j in range(4)]
+        [3, 3, 3, 3]
+    """
+    t = _check(tensor)
+    if t.ndim != 2:
+        raise ValueError(f"tensor: only 2-D tensors are supported, got shape {t.shape}")
+    sparsity = _number(sparsity, "sparsity")
+    if not 0.0 <= sparsity <= 1.0:
+        raise ValueError(f"sparsity: expected a fraction in [0, 1], got {sparsity}")
+    rows, cols = t.shape
+    rng = generator or _gen()
+    w = rng.normal(0.0, _number(std, "std"), (rows, cols))
+    zeros = int(math.ceil(sparsity * rows))
+    for j in range(cols):
+        w[rng.permutation(rows)[:zeros], j] = 0.0
+    return _fill(t, w)
+
+
+orthogonal = orthogonal_
+sparse = sparse_
