@@ -337,3 +337,24 @@ def test_clone_cast_and_in_place_ops_record_only_as_apply_decides():
     c.mul_(3.0)  # in place on a recorded tensor: rebinds onto the tape
     c.sum().backward()
     np.testing.assert_array_equal(w.grad, [3.0, 3.0])
+
+
+def test_backward_gradient_keyword_and_next_functions():
+    """torch's ``Q.backward(gradient=external_grad)`` (the blitz autograd tutorial) and ``grad_fn.next_functions``
+    (the neural-networks tutorial walks it from the loss back to the leaves)."""
+    a = ne.tensor([2.0, 3.0], requires_grad=True)
+    b = ne.tensor([6.0, 4.0], requires_grad=True)
+    q = 3 * a ** 3 - b ** 2
+    q.backward(gradient=ne.tensor([1.0, 1.0]))
+    np.testing.assert_array_equal(a.grad, 9 * a.data ** 2)
+    np.testing.assert_array_equal(b.grad, -2 * b.data)
+    with pytest.raises(TypeError, match="once"):
+        (a * 1).backward(gradient=np.ones(2), grad=np.ones(2))
+    w = ne.ones(2, requires_grad=True)
+    loss = ((w * 2) + ne.ones(2)).sum()
+    add_node = loss.grad_fn.next_functions[0][0]
+    assert add_node is not None and "Backward" in repr(add_node)
+    mul_node, _ = add_node.next_functions[0]
+    assert add_node.next_functions[1] == (None, 0)  # a constant: no node, as torch
+    leaf = mul_node.next_functions[0][0]
+    assert leaf.name() == "AccumulateGrad" and leaf.variable is w

@@ -545,3 +545,30 @@ def test_inplace_on_consumed_tensor_raises_instead_of_wrong_gradient():
     b = ne.zeros(3)
     b[1].add_(5)  # no grad involved: an integer index is a view, as in torch
     assert b.tolist() == [0.0, 5.0, 0.0]
+
+
+# ------------------------------------------------------------------ out= of the module-level functions
+def test_out_argument_writes_into_the_given_tensor():
+    """The blitz tensor tutorial's ``torch.matmul(t, t.T, out=y3)``, ``torch.mul(t, t, out=z3)``,
+    ``torch.add(x, y, out=result)``: the result lands in ``out`` (same storage), which is returned."""
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    for name, args in (("matmul", (a, a.T)), ("mul", (a, a)), ("add", (a, a)), ("sub", (a, 1.0)), ("div", (a, 2.0)),
+                       ("exp", (a / 10,)), ("sum", (a, 0))):
+        ref = getattr(T, name)(*(T.tensor(x) if isinstance(x, np.ndarray) else x for x in args))
+        out, tout = ne.empty(*ref.shape), T.empty(*ref.shape)
+        mem = out.numpy()
+        res = getattr(ne, name)(*(ne.tensor(x) if isinstance(x, np.ndarray) else x for x in args), out=out)
+        getattr(T, name)(*(T.tensor(x) if isinstance(x, np.ndarray) else x for x in args), out=tout)
+        assert res is out and np.shares_memory(out.numpy(), mem), name
+        np.testing.assert_allclose(out.numpy(), tt(tout), rtol=1e-6, err_msg=name)
+    v, i = ne.empty(3), ne.empty(3, dtype=ne.int64)
+    r = ne.max(ne.tensor(a), 1, out=(v, i))
+    assert r.values is v and v.tolist() == [3.0, 7.0, 11.0] and i.tolist() == [3, 3, 3]
+    small = ne.empty(0)
+    assert ne.add(ne.ones(2), 1, out=small).tolist() == [2.0, 2.0]  # resized, as torch
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ne.add(ne.ones(2), 0.5, out=ne.zeros(2, dtype=ne.int64))
+    with pytest.raises(RuntimeError, match="automatic differentiation"):
+        ne.mul(ne.ones(2, requires_grad=True), 2.0, out=ne.empty(2))
+    with pytest.raises(TypeError, match="out"):
+        ne.mul(ne.ones(2), 2.0, out=np.empty(2))

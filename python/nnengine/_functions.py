@@ -17,15 +17,46 @@ from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import ops
+from . import _tape, ops
 from ._coerce import as_array, ensure_tensor
 from .tensor import _PRINT, Tensor, maximum, minimum
+
+
+def _into_out(name: str, res: Any, out: Any) -> Any:
+    """torch's ``out=`` argument: ``res`` written into the tensor ``out`` (resized when its shape differs; a tuple of
+    tensors for (values, indices) results), which is returned. Like torch, no autograd through ``out=``."""
+    if out is None:
+        return res
+    if isinstance(res, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(res):
+            raise TypeError(f"{name}(): out: expected a tuple of {len(res)} tensors, got {type(out).__name__}")
+        for r, o in zip(res, out):
+            _into_out(name, r, o)
+        return type(res)(*out) if hasattr(res, "_fields") else tuple(out)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): out: expected a Tensor, got {type(out).__name__}")
+    r = ensure_tensor(res)
+    if _tape.is_grad_enabled() and (r.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    src, dst = r.data, out.data
+    if not np.can_cast(src.dtype, dst.dtype, "same_kind"):
+        raise RuntimeError(f"{name}(): result type {src.dtype} can't be cast to the desired output type {dst.dtype}")
+    if src.shape == dst.shape:
+        np.copyto(dst, src, casting="unsafe")
+        _tape.note_mutation(dst)
+    else:  # (torch resizes out, with a warning unless it was empty)
+        out.data = src.astype(dst.dtype, copy=True)
+    return out
 
 
 def _method(name: str, doc: str, example: str) -> Any:
     """``ne.<name>(input, ...)``: ``input`` as a Tensor, then its method ``name``; ``example`` is doctest text."""
 
     def f(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        if "out" in kwargs:
+            out = kwargs.pop("out")
+            return _into_out(name, getattr(ensure_tensor(input), name)(*args, **kwargs), out)
         return getattr(ensure_tensor(input), name)(*args, **kwargs)
 
     f.__name__ = f.__qualname__ = name
@@ -121,18 +152,18 @@ logical_and = _method("logical_and", "Elementwise and.", '>>> ne.logical_and(ne.
 logical_or = _method("logical_or", "Elementwise or.", '>>> ne.logical_or(ne.tensor([True, False]), ne.tensor([False, False]))\ntensor([ True, False])')
 
 
-def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
+def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001, A002
     """``max(x)`` -> 0-d; ``max(x, dim)`` -> (values, indices); ``max(a, b)`` -> elementwise maximum.
 
     Example:
         >>> v, i = ne.max(ne.tensor([[1.0, 5.0]]), 1)
     """
     if other is not None:
-        return maximum(input, other)
-    return ensure_tensor(input).max(dim, keepdim)
+        return _into_out("max", maximum(input, other), out)
+    return _into_out("max", ensure_tensor(input).max(dim, keepdim), out)
 
 
-def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
+def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001, A002
     """``min(x)`` -> 0-d; ``min(x, dim)`` -> (values, indices); ``min(a, b)`` -> elementwise minimum.
 
     Example:
@@ -140,8 +171,8 @@ def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None
         min(values=tensor([1., 2.]), indices=tensor([0, 1]))
     """
     if other is not None:
-        return minimum(input, other)
-    return ensure_tensor(input).min(dim, keepdim)
+        return _into_out("min", minimum(input, other), out)
+    return _into_out("min", ensure_tensor(input).min(dim, keepdim), out)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
@@ -155,50 +186,50 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
         else exponent.__rpow__(input)
 
 
-def add(input: Any, other: Any, *, alpha: Any = None) -> Tensor:  # noqa: A002
-    """``input + alpha * other``.
+def add(input: Any, other: Any, *, alpha: Any = None, out: Optional[Tensor] = None) -> Tensor:  # noqa: A002
+    """``input + alpha * other`` (``out=``: written into that tensor, as torch).
 
     Example:
         >>> ne.add(ne.tensor([1.0, 2.0]), ne.tensor([1.0, 1.0]), alpha=10)
         tensor([11., 12.])
     """
-    return ensure_tensor(input).add(other, alpha=alpha)
+    return _into_out("add", ensure_tensor(input).add(other, alpha=alpha), out)
 
 
-def sub(input: Any, other: Any, *, alpha: Any = None) -> Tensor:  # noqa: A002
+def sub(input: Any, other: Any, *, alpha: Any = None, out: Optional[Tensor] = None) -> Tensor:  # noqa: A002
     """``input - alpha * other``.
 
     Example:
         >>> ne.sub(ne.tensor([1.0, 2.0]), 1.0)
         tensor([0., 1.])
     """
-    return ensure_tensor(input).sub(other, alpha=alpha)
+    return _into_out("sub", ensure_tensor(input).sub(other, alpha=alpha), out)
 
 
 subtract = sub
 
 
-def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
+def mul(input: Any, other: Any, *, out: Optional[Tensor] = None) -> Tensor:  # noqa: A002
     """``input * other``.
 
     Example:
         >>> ne.mul(ne.tensor([1.0, 2.0]), 3.0)
         tensor([3., 6.])
     """
-    return ensure_tensor(input) * other
+    return _into_out("mul", ensure_tensor(input) * other, out)
 
 
 multiply = mul
 
 
-def div(input: Any, other: Any, *, rounding_mode: Optional[str] = None) -> Tensor:  # noqa: A002
+def div(input: Any, other: Any, *, rounding_mode: Optional[str] = None, out: Optional[Tensor] = None) -> Tensor:  # noqa: A002
     """``input / other`` (true division; ``rounding_mode='floor'|'trunc'`` rounds).
 
     Example:
         >>> ne.div(ne.tensor([-3.0, 3.0]), 2.0, rounding_mode="floor")
         tensor([-2.,  1.])
     """
-    return ensure_tensor(input).div(other, rounding_mode=rounding_mode)
+    return _into_out("div", ensure_tensor(input).div(other, rounding_mode=rounding_mode), out)
 
 
 divide = div

@@ -105,6 +105,44 @@ cdef class Node:
     def name(self):
         return self.fn.__name__
 
+    def __repr__(self):
+        return f"<{self.fn.__name__}Backward object at {id(self):#x}>"
+
+    @property
+    def next_functions(self):
+        """torch's ``grad_fn.next_functions``: one ``(node, output index)`` pair per input, the node that made it,
+        an ``AccumulateGrad`` for a leaf that requires grad, ``(None, 0)`` for anything else.
+
+        Example:
+            >>> w = ne.ones(2, requires_grad=True)
+            >>> loss = (w * 2).sum()
+            >>> loss.grad_fn.next_functions[0][0].next_functions[0][0].variable is w
+            True
+        """
+        cdef list out = []
+        cdef object t
+        for t in self.inputs:
+            if t is None or not getattr(t, "requires_grad", False):
+                out.append((None, 0))
+            elif t._ctx is None:
+                out.append((AccumulateGrad(t), 0))
+            else:
+                out.append((t._ctx, t._out_index))
+        return tuple(out)
+
+
+class AccumulateGrad:
+    """The node torch shows for a leaf in ``next_functions``: ``variable`` is the leaf tensor."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
 
 # This thread's grad mode, as a C++ thread_local (per OS thread, as Python's threads are, and as torch keeps it):
 # read by every apply and written twice by every backward, at the cost of a C variable instead of a
@@ -330,10 +368,11 @@ def configure_tensor(as_array):
     _as_array = as_array
 
 
-def tensor_backward(self, grad=None):
+def tensor_backward(self, gradient=None, *, grad=None):
     """Backpropagate from this tensor; leaf gradients accumulate into ``.grad``.
 
-    ``grad`` defaults to 1 for a one-element tensor; otherwise it must have this tensor's shape.
+    ``gradient`` (torch's name; ``grad=`` is the same) defaults to 1 for a one-element tensor; otherwise it must
+    have this tensor's shape: ``Q.backward(gradient=torch.ones_like(Q))``.
 
     Example:
         >>> w = ne.tensor([2.0, 3.0], requires_grad=True)
@@ -344,6 +383,10 @@ def tensor_backward(self, grad=None):
     if not self.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
     cdef object d = self.data, g
+    if gradient is not None:
+        if grad is not None:
+            raise TypeError("backward: give the incoming gradient once (gradient= or grad=)")
+        grad = gradient
     if grad is None:
         if d.size != 1:
             raise RuntimeError(
