@@ -18,6 +18,27 @@ from ._activation import (
     softsign,
     tanh,
 )
+from ._activation_more import (
+    celu,
+    celu_,
+    elu_,
+    glu,
+    gumbel_softmax,
+    hardshrink,
+    hardtanh_,
+    leaky_relu_,
+    logsigmoid,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softmin,
+    softshrink,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
 from ._adaptive_pool2d import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -26,6 +47,7 @@ from ._adaptive_pool2d import (
 )
 
 # --- attention
+from ._alpha_dropout import alpha_dropout, feature_alpha_dropout
 from ._attention import scaled_dot_product_attention
 from ._batchnorm import batch_norm
 

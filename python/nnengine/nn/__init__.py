@@ -24,12 +24,25 @@ from .modules.activation import (
     Softsign,
     Tanh,
 )
+from .modules.activation_more import (
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    LogSigmoid,
+    RReLU,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Tanhshrink,
+    Threshold,
+)
 from .modules.attention import MultiheadAttention
 from .modules.batchnorm import BatchNorm1d, BatchNorm2d, SyncBatchNorm
 from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .modules.distance import CosineSimilarity, PairwiseDistance
-from .modules.dropout import Dropout, Dropout1d, Dropout2d
+from .modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, FeatureAlphaDropout
 from .modules.flatten import Flatten, Unflatten
 from .modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .modules.linear import Identity, Linear

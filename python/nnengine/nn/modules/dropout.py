@@ -58,3 +58,31 @@ class Dropout2d(_DropoutNd):
     """
 
     _fn = staticmethod(F.dropout2d)
+
+
+class AlphaDropout(Dropout):
+    """Alpha dropout for SELU networks: dropped elements take SELU's saturation value and an affine map keeps
+    zero mean and unit variance while training; identity in eval mode.
+
+    Example:
+        >>> AlphaDropout(0.2)(ne.zeros(2, 4)).shape
+        (2, 4)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training, bool(self.inplace))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={bool(self.inplace)}"
+
+
+class FeatureAlphaDropout(AlphaDropout):
+    """Alpha dropout of whole channels (dim 1 of (N, C, ...)) while training; identity in eval mode.
+
+    Example:
+        >>> FeatureAlphaDropout(0.2)(ne.zeros(2, 4, 3)).shape
+        (2, 4, 3)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training, bool(self.inplace))
