@@ -572,3 +572,26 @@ def test_out_argument_writes_into_the_given_tensor():
         ne.mul(ne.ones(2, requires_grad=True), 2.0, out=ne.empty(2))
     with pytest.raises(TypeError, match="out"):
         ne.mul(ne.ones(2), 2.0, out=np.empty(2))
+
+
+def test_legacy_typed_constructors_and_variable():
+    """``torch.LongTensor(list)`` (char_rnn_generation's targets), ``torch.FloatTensor(2, 3)``, ``isinstance`` on
+    them, and ``torch.autograd.Variable`` of the older tutorials, against torch."""
+    from nnengine.autograd import Variable
+
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor"):
+        ours, ref = getattr(ne, name)([1, 0, 2]), getattr(T, name)([1, 0, 2])
+        assert ours.dtype == ndt(ref.dtype) and ours.tolist() == ref.tolist(), name
+        assert getattr(ne, name)(2, 3).shape == tuple(getattr(T, name)(2, 3).shape) == (2, 3)
+        assert isinstance(ours, getattr(ne, name)) and not isinstance(ne.zeros(1, dtype=ne.float16), getattr(ne, name))
+    assert ne.LongTensor([1.7, -1.7]).tolist() == T.LongTensor([1.7, -1.7]).tolist() == [1, -1]
+    assert ne.FloatTensor().shape == (0,)
+    with pytest.raises(TypeError, match="sequence"):
+        ne.LongTensor(2.5)
+    with pytest.raises(TypeError, match="dtype"):
+        ne.LongTensor(ne.ones(2))
+    t = ne.ones(2)
+    v = Variable(t, requires_grad=True)
+    assert v.requires_grad and not t.requires_grad and np.shares_memory(v.data, t.data)
+    y = v * 2
+    assert not Variable(y).requires_grad and Variable(y).grad_fn is None and isinstance(y, Variable)

@@ -10,6 +10,11 @@ Example:
 
 from __future__ import annotations
 
+import builtins
+from typing import Any
+
+import numpy as np
+
 from ._device import DeviceError, check_device, device
 from ._dtypes import (
     bool_,
@@ -62,12 +67,62 @@ from .tensor import (
     randperm,
     result_type,
     return_types,
+    Tensor,
     stack,
     tensor,
     where,
     zeros,
     zeros_like,
 )
+
+class _TypedTensorType(type):
+    """The metaclass of the legacy typed constructors: ``isinstance(t, ne.LongTensor)`` tests the dtype."""
+
+    def __instancecheck__(cls, obj: Any) -> builtins.bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _typed_new(cls: type, *args: Any, device: Any = None) -> Tensor:
+    check_device(device)
+    dt = cls.dtype
+    if not args:
+        return empty(0, dtype=dt)
+    if builtins.all(isinstance(a, (builtins.int, np.integer)) and not isinstance(a, (builtins.bool, np.bool_)) for a in args):
+        return empty(*args, dtype=dt)  # torch.LongTensor(2, 3): uninitialized, of that shape
+    if len(args) > 1:
+        raise TypeError(f"{cls.__name__}(): expected sizes (ints) or one sequence of data, got {args!r}")
+    data = args[0]
+    if isinstance(data, Tensor):
+        if data.dtype != dt:
+            raise TypeError(f"{cls.__name__}(): expected a tensor of dtype {dt}, got {data.dtype}")
+        return data.detach()
+    if not isinstance(data, (list, tuple, np.ndarray)):
+        raise TypeError(f"{cls.__name__}(): data must be a sequence (got {type(data).__name__})")
+    return tensor(np.asarray(data).astype(dt))  # (float data to an integer type truncates, as torch)
+
+
+def _typed_tensor(name: str, dt: Any) -> type:
+    example = (f">>> ne.{name}([1, 2]).dtype, ne.{name}(2, 3).shape, isinstance(ne.{name}([1]), ne.{name})\n"
+               f"(dtype('{np.dtype(dt).name}'), (2, 3), True)")
+    doc = (f"torch's legacy ``torch.{name}``: ``{name}(sequence)`` is a {np.dtype(dt).name} tensor of that data, "
+           f"``{name}(*sizes)`` an uninitialized one of that shape, ``{name}()`` an empty one; "
+           f"``isinstance(t, ne.{name})`` tests the dtype.\n\nExample:\n    " + example.replace("\n", "\n    "))
+    return _TypedTensorType(name, (), {"__new__": _typed_new, "dtype": np.dtype(dt), "__doc__": doc,
+                                       "__module__": __name__})
+
+
+FloatTensor = _typed_tensor("FloatTensor", float32)
+DoubleTensor = _typed_tensor("DoubleTensor", float64)
+HalfTensor = _typed_tensor("HalfTensor", float16)
+LongTensor = _typed_tensor("LongTensor", int64)
+IntTensor = _typed_tensor("IntTensor", int32)
+ShortTensor = _typed_tensor("ShortTensor", int16)
+CharTensor = _typed_tensor("CharTensor", int8)
+ByteTensor = _typed_tensor("ByteTensor", uint8)
+BoolTensor = _typed_tensor("BoolTensor", bool_)
 
 float = float_  # noqa: A001  torch.float
 int = int_  # noqa: A001  torch.int
@@ -80,4 +135,6 @@ __all__ = list(_fn_all) + [
     "concatenate", "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "linspace", "maximum",
     "minimum", "normal", "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
     "result_type", "return_types", "stack", "tensor", "where", "zeros", "zeros_like",
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+    "ByteTensor", "BoolTensor",
 ]

@@ -373,3 +373,31 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-
 
 
 _tape.configure(_tensor_cls, _state, _check_forward, _check_backward, _unbroadcast)
+
+
+class _VariableType(type):
+    """Every Tensor is a ``Variable`` (torch merged the two in 0.4): ``isinstance(t, Variable)`` is True."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, _tensor_cls())
+
+
+class Variable(metaclass=_VariableType):
+    """torch's legacy ``torch.autograd.Variable(data, requires_grad=False)``: a new leaf Tensor sharing ``data``'s
+    storage (cut from any graph, like ``data.detach()``), which requires a gradient when asked; ``volatile`` is
+    accepted and ignored, as torch does.
+
+    Example:
+        >>> from nnengine.autograd import Variable
+        >>> t = ne.ones(2)
+        >>> v = Variable(t, requires_grad=True)
+        >>> v.requires_grad, t.requires_grad, isinstance(t, Variable)
+        (True, False, True)
+    """
+
+    def __new__(cls, data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:
+        tensor = _tensor_cls()
+        t = data.detach() if isinstance(data, tensor) else tensor(data)
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
