@@ -42,6 +42,7 @@ from ._dtypes import (
 from ._functions import *  # noqa: F401, F403
 from ._functions import __all__ as _fn_all
 from .tensor import (
+    Tensor,
     arange,
     as_tensor,
     cat,
@@ -67,13 +68,13 @@ from .tensor import (
     randperm,
     result_type,
     return_types,
-    Tensor,
     stack,
     tensor,
     where,
     zeros,
     zeros_like,
 )
+
 
 class _TypedTensorType(type):
     """The metaclass of the legacy typed constructors: ``isinstance(t, ne.LongTensor)`` tests the dtype."""
