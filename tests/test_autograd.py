@@ -134,7 +134,7 @@ def test_backward_errors():
         (a * 2).backward()
     with pytest.raises(RuntimeError, match="does not require grad"):
         ne.tensor([1.0]).backward()
-    with pytest.raises(ValueError, match="grad: expected shape"):
+    with pytest.raises(ValueError, match="gradient: expected shape"):
         (a * 2).backward(np.ones(3))
     y = (a * a).sum()
     y.backward()

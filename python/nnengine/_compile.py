@@ -14,8 +14,9 @@ arguments, the module's training flag, grad mode and the parameters' requires_gr
 re-captures. What the plan cannot capture falls back to eager execution, with one warning naming the
 reason: a Function defined outside nnengine, a tensor made outside the recorded ops (``Tensor(x.data * 2)``),
 a numpy array that is not a module buffer (scalars and all-zero arrays, e.g. a default initial state, are
-taken as constants), or data-dependent Python (``.item()``, ``bool(tensor)``,
-``.tolist()``, ``.numpy()`` during the forward).
+taken as constants), data-dependent Python (``.item()``, ``bool(tensor)``,
+``.tolist()``, ``.numpy()`` during the forward), or a tensor hook set during the forward (``register_hook``,
+``retain_grad``).
 
 Example:
     >>> model = ne.compile(nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 1)))
@@ -193,7 +194,8 @@ def _codegen_backward(plan: _Plan) -> Any:
 
 
 # ----------------------------------------------------------------------------- capture
-_TAINTING = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__")
+_TAINTING = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "register_hook",
+             "retain_grad")
 
 
 class _Taint:
@@ -212,7 +214,8 @@ class _Taint:
 
             def wrapper(t: Tensor, *a: Any, __orig: Any = orig, __name: str = name, **k: Any) -> Any:
                 if self.what is None:
-                    self.what = f"Tensor.{__name}() during the forward (data-dependent Python)"
+                    why = "a tensor hook" if "hook" in __name or "retain" in __name else "data-dependent Python"
+                    self.what = f"Tensor.{__name}() during the forward ({why})"
                 return __orig(t, *a, **k)
 
             setattr(Tensor, name, wrapper)

@@ -75,6 +75,7 @@ cdef class Node:
     cdef public Py_ssize_t n_outputs
     cdef public tuple out_shapes
     cdef public long long stamp
+    cdef public object hooks  # None, or {output index: [{handle id: tensor hook}, weakref of a retain_grad tensor]}
     cdef long long entered, done  # the topo() sweep that last expanded / emitted this node
     cdef object __weakref__
 

@@ -368,11 +368,15 @@ def configure_tensor(as_array):
     _as_array = as_array
 
 
-def tensor_backward(self, gradient=None, *, grad=None):
-    """Backpropagate from this tensor; leaf gradients accumulate into ``.grad``.
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, *, grad=None):
+    """Backpropagate from this tensor (torch's ``Tensor.backward``); leaf gradients accumulate into ``.grad``.
 
     ``gradient`` (torch's name; ``grad=`` is the same) defaults to 1 for a one-element tensor; otherwise it must
     have this tensor's shape: ``Q.backward(gradient=torch.ones_like(Q))``.
+    ``retain_graph=True`` keeps the saved arrays for another backward through the same graph (by default they
+    are freed, as in torch); ``inputs`` limits the accumulation to those tensors (a non-leaf among them gets
+    a ``.grad`` too). ``create_graph=True`` is refused: the backward pass records no graph (no higher-order
+    gradients).
 
     Example:
         >>> w = ne.tensor([2.0, 3.0], requires_grad=True)
@@ -382,23 +386,59 @@ def tensor_backward(self, gradient=None, *, grad=None):
     """
     if not self.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
-    cdef object d = self.data, g
     if gradient is not None:
         if grad is not None:
             raise TypeError("backward: give the incoming gradient once (gradient= or grad=)")
         grad = gradient
+    no_create_graph(create_graph)
+    cdef object want = None
+    if inputs is not None:
+        want = wanted(inputs, "inputs")
+    sweep([self], [seed_grad(self, grad, "gradient")], retain_graph is not None and bool(retain_graph),
+          want, True)
+
+
+cdef void no_create_graph(object create_graph) except *:
+    if create_graph:
+        raise NotImplementedError("create_graph=True: nnengine's backward pass records no graph, so there are no "
+                                  "higher-order gradients (double backward)")
+
+
+cpdef object seed_grad(object t, object grad, str name):
+    """The gradient a backward starts from at tensor ``t``: ``grad`` (array-like or Tensor, argument ``name``)
+    as an array of t's shape and dtype, or 1 for a one-element ``t``."""
+    cdef object d = t.data, g
     if grad is None:
         if d.size != 1:
             raise RuntimeError(
-                f"backward: grad can be implicitly created only for scalar outputs, got shape {self.shape}")
+                f"backward: grad can be implicitly created only for scalar outputs, got shape {t.shape}")
         g = _np_array(1, dtype=d.dtype)  # np.ones, without its Python layer
         if d.ndim:
             g = g.reshape(d.shape)
-    else:
-        g = _asarray(_as_array(grad), dtype=d.dtype)
-        if g.shape != d.shape:
-            raise ValueError(f"grad: expected shape {d.shape}, got {g.shape}")
-    run_backward(self, g)
+        return g
+    g = _asarray(_as_array(grad), dtype=d.dtype)
+    if g.shape != d.shape:
+        raise ValueError(f"{name}: expected shape {d.shape}, got {g.shape}")
+    return g
+
+
+cdef dict wanted(object tensors, str name):
+    """{id: [tensor, gradient or None]} for the tensors a sweep delivers gradients to (``inputs``)."""
+    cdef object Tensor = tensor_cls()
+    cdef dict want = {}
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    cdef Py_ssize_t i = 0
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}[{i}]: expected a Tensor, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"{name}[{i}]: this tensor does not require grad")
+        want.setdefault(id(t), [t, None])
+        i += 1
+    if not want:
+        raise ValueError(f"{name}: expected at least one tensor")
+    return want
 
 
 def will_record(*tensors):
@@ -449,15 +489,15 @@ cdef inline bint sole_owner(object g, object gin, Py_ssize_t k):
 cdef long long _sweep = 0  # topo() calls so far: a node's marks compared with the current one replace a seen-set
 
 
-cdef list topo(Node root):
-    """Nodes reachable from ``root``, in reverse topological order (outputs first): a depth-first post-order. A
-    node at the top of the stack is expanded the first time (its producers pushed above it) and emitted the
-    second, once everything above it is done; an entry of a node already emitted is dropped."""
+cdef list topo(list starts):
+    """Nodes reachable from the nodes ``starts``, in reverse topological order (outputs first): a depth-first
+    post-order. A node at the top of the stack is expanded the first time (its producers pushed above it) and
+    emitted the second, once everything above it is done; an entry of a node already emitted is dropped."""
     global _sweep
     _sweep += 1
     cdef long long s = _sweep
     cdef list order = []
-    cdef list stack = [root]
+    cdef list stack = list(starts)
     cdef Node node, c
     cdef object t, ctx
     while stack:
@@ -482,40 +522,192 @@ cdef list topo(Node root):
 
 def topological_order(root):
     """The Nodes behind Tensor ``root`` in the order backward visits them (empty for a leaf)."""
-    return [] if root._ctx is None else topo(root._ctx)
+    return [] if root._ctx is None else topo([root._ctx])
 
 
 def run_backward(root, grad):
     """Reverse sweep from Tensor ``root`` with incoming gradient ``grad``; leaf gradients accumulate
     (``Tensor._accumulate``), interior gradients are summed per (node, output) before the node runs."""
-    if root._ctx is None:
-        if root.requires_grad:
-            root._accumulate(grad)
-        return
+    sweep([root], [grad], False, None, True)
+
+
+def run_grad(list outputs, list grads, object inputs, bint retain):
+    """``autograd.grad``'s sweep: the gradients of ``outputs`` (seeded with ``grads``) with respect to each of
+    ``inputs``, in order (None where an input is not reached); no ``.grad`` changes."""
+    cdef dict want = wanted(inputs, "inputs")
+    sweep(outputs, grads, retain, want, False)
+    return [want[id(t)][1] for t in inputs]
+
+
+def run_backward_many(list roots, list grads, object inputs, bint retain):
+    """``autograd.backward``'s sweep from several roots at once (each seeded with its gradient); ``inputs``
+    (or None for every leaf) limits the accumulation as ``Tensor.backward``'s."""
+    sweep(roots, grads, retain, None if inputs is None else wanted(inputs, "inputs"), True)
+
+
+# Leaf tensors given a hook so far (``note_leaf_hook``): while 0, the sweep never looks for leaf hooks.
+cdef Py_ssize_t _n_leaf_hooks = 0
+
+
+def note_leaf_hook():
+    """Count a leaf tensor that got a hook dict (``Tensor.register_hook`` on a leaf)."""
+    global _n_leaf_hooks
+    _n_leaf_hooks += 1
+
+
+def output_hooks(Node node, Py_ssize_t index):
+    """The ``[{handle id: hook}, retain_grad weakref or None]`` entry of output ``index`` of ``node`` (made on
+    first use): ``Tensor.register_hook`` / ``retain_grad`` on a non-leaf tensor."""
+    if node.hooks is None:
+        node.hooks = {}
+    cdef object e = node.hooks.get(index)
+    if e is None:
+        e = [{}, None]
+        node.hooks[index] = e
+    return e
+
+
+cdef object run_hooks(dict fns, object g, tuple shape):
+    """Tensor hooks in registration order on gradient ``g`` (a private copy; None where no gradient reached the
+    tensor, as torch passes): each gets a Tensor, a non-None result replaces the gradient (same shape)."""
+    cdef object Tensor = tensor_cls()
+    cdef object r, a
+    if g is not None:
+        g = g.copy()
+    for fn in list(fns.values()):
+        r = fn(None if g is None else wrap_array(Tensor, g))
+        if r is not None:
+            a = _asarray(_as_array(r))
+            if a.shape != shape:
+                raise RuntimeError(f"hook {getattr(fn, '__name__', fn)!r} has changed the size of value: "
+                                   f"expected {shape}, got {a.shape}")
+            g = a if g is None or a.dtype == g.dtype else a.astype(g.dtype)
+    return g
+
+
+cdef void finish_leaf(object t, object g, dict want, bint store) except *:
+    """A deferred leaf's summed gradient: captured (``want`` without ``store``), or through the leaf's hooks
+    into ``.grad`` and its post-accumulate hooks."""
+    cdef object e
+    if want is not None:
+        e = want.get(id(t))
+        if e is None:
+            return
+        if not store:
+            e[1] = g.copy()  # (the sweep's array may be shared with another input's gradient)
+            return
+    cdef object fns = t._hooks
+    if fns:
+        g = run_hooks(fns, g, t.data.shape)
+    t._accumulate(g)
+    fns = t._post_hooks
+    if fns:
+        for fn in list(fns.values()):
+            fn(t)
+
+
+cdef set needed_nodes(list order, dict want, dict want_nodes):
+    """The nodes of ``order`` (outputs first) whose backward leads to a tensor of ``want``: only they run."""
+    cdef set needed = set()
+    cdef Node node
+    cdef object t, c, e
+    cdef Py_ssize_t j
+    for j in range(len(order) - 1, -1, -1):  # producers first
+        node = <Node>order[j]
+        for t in node.inputs:
+            if t is None or not t.requires_grad:
+                continue
+            c = t._ctx
+            if c is None:
+                if id(t) in want:
+                    needed.add(node)
+                    break
+            elif c in needed or (want_nodes is not None and c in want_nodes
+                                 and any([e[0] == t._out_index for e in want_nodes[c]])):
+                needed.add(node)
+                break
+    return needed
+
+
+cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) except *:
+    """The reverse sweep from Tensors ``roots`` with incoming gradients ``seeds``: interior gradients are summed
+    per (node, output) before the node runs (after that output's tensor hooks); leaf gradients accumulate
+    (``Tensor._accumulate``). With ``want`` ({id: [tensor, None]}) only those tensors get gradients: stored in
+    ``want`` (``store`` False: ``autograd.grad``) or accumulated into their ``.grad``. A leaf with hooks, and
+    every leaf while ``want`` is set, is summed first and finished after the sweep."""
     tensor_cls()  # (binds the leaf array classes)
-    cdef Node rnode = root._ctx
-    cdef dict grads = {rnode: [None] * rnode.n_outputs}
-    grads[rnode][root._out_index] = grad
+    cdef dict grads = {}
+    cdef dict pending = {}     # id(leaf) -> [leaf, summed gradient]
+    cdef dict want_nodes = None  # node -> [(output index, id)] of the non-leaf tensors in want
+    cdef list starts = []
     cdef Node node, tnode
     cdef list gouts, slot, inputs
-    cdef object gin, g, t, prev, shp, tdt, gdt, d
-    cdef Py_ssize_t i, k, nin
+    cdef object gin, g, t, prev, shp, tdt, gdt, d, e, w, key
+    cdef Py_ssize_t i, k, nin, r
     cdef bint usual
     cdef type gcls = <type>_leaf_arrays[1]
     cdef bint check = anomaly()
+    cdef bint defer_all = want is not None
+    if defer_all:
+        for key, e in want.items():
+            t = e[0]
+            if t._ctx is not None:
+                want_nodes = {} if want_nodes is None else want_nodes
+                want_nodes.setdefault(t._ctx, []).append((t._out_index, key))
+    for r in range(len(roots)):
+        t = roots[r]
+        g = seeds[r]
+        if t._ctx is None:
+            if t.requires_grad:
+                e = pending.get(id(t))
+                if e is None:
+                    pending[id(t)] = [t, g]
+                else:
+                    e[1] = e[1] + g
+            continue
+        node = t._ctx
+        slot = grads.get(node)
+        if slot is None:
+            slot = [None] * node.n_outputs
+            grads[node] = slot
+            starts.append(node)
+        i = t._out_index
+        slot[i] = g if slot[i] is None else slot[i] + g
+    cdef list order = topo(starts) if starts else []
+    cdef set needed = None if want is None else needed_nodes(order, want, want_nodes)
     cdef bint prev_mode = switch_grad_mode(False)
     try:
-        for node in topo(rnode):
+        for node in order:
             gouts = grads.pop(node, None)
             if gouts is None:
                 continue
+            if node.hooks is not None:  # (an output no gradient reached: hooks get None, as torch's; no .grad)
+                for i, e in (<dict>node.hooks).items():
+                    if e[0]:
+                        gouts[i] = run_hooks(e[0], gouts[i], node.out_shapes[i])
+                    w = e[1]
+                    if w is not None and gouts[i] is not None:
+                        t = w()
+                        if t is not None:
+                            t._accumulate(gouts[i])
+            if want_nodes is not None:
+                for i, key in want_nodes.pop(node, ()):
+                    if gouts[i] is not None:
+                        e = want[key]
+                        if store:
+                            e[0]._accumulate(gouts[i])
+                        else:
+                            e[1] = gouts[i].copy()
+            if needed is not None and node not in needed:
+                continue  # no wanted tensor behind it: not run, its saved arrays kept (torch's pruning)
             for i in range(node.n_outputs):
                 if gouts[i] is None:
                     gouts[i] = _zeros(node.out_shapes[i], dtype=np.float32)
             if node.ctx is None:
                 raise RuntimeError(
                     "Trying to backward through the graph a second time: the saved arrays of "
-                    f"{node.fn.__name__} were freed by the first backward()")
+                    f"{node.fn.__name__} were freed by the first backward() (use backward(retain_graph=True) "
+                    "for the first)")
             if node.stamp < _epoch:
                 check_saved(node)
             gin = node.fn.backward(node.ctx, *gouts)
@@ -547,7 +739,13 @@ def run_backward(root, grad):
                         # a gradient has its tensor's floating dtype (float32, or float64 end to end)
                         g = g.astype(tdt if tdt.kind == "f" else _F32)
                 if t._ctx is None:
-                    if (usual and (dtype_is(d, _F32) or dtype_is(d, _F64)) and t.grad is None) or (
+                    if defer_all or (_n_leaf_hooks and (t._hooks or t._post_hooks)):
+                        e = pending.get(id(t))
+                        if e is None:
+                            pending[id(t)] = [t, g]
+                        else:
+                            e[1] = e[1] + g
+                    elif (usual and (dtype_is(d, _F32) or dtype_is(d, _F64)) and t.grad is None) or (
                             not usual and t.grad is None and type(g) is _ndarray and g.dtype is tdt
                             and (tdt is _F32 or tdt is _F64) and g.shape == shp):
                         # Tensor._accumulate's usual case (a leaf's first gradient, nothing to convert), inline;
@@ -564,7 +762,10 @@ def run_backward(root, grad):
                     i = t._out_index
                     prev = slot[i]
                     slot[i] = g if prev is None else prev + g
-            node.ctx = None  # free saved arrays: the graph is single-use, like PyTorch's default
+            if not retain:
+                node.ctx = None  # free saved arrays: the graph is single-use unless retained, like PyTorch's
+        for e in pending.values():
+            finish_leaf(e[0], e[1], want, store)
     finally:
         switch_grad_mode(prev_mode)
 

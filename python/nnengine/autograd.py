@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from typing import Any, Callable, Iterator, Sequence
 
@@ -277,16 +278,141 @@ def _tensor_cls() -> Any:
     return _TENSOR_CLS
 
 
-def backward(root: Any, grad: np.ndarray) -> None:
-    """Reverse sweep from ``root`` with incoming gradient ``grad``; leaf gradients accumulate.
+def _as_list(x: Any, name: str) -> list:
+    if isinstance(x, _tensor_cls()):
+        return [x]
+    if not isinstance(x, (list, tuple)):
+        raise TypeError(f"{name}: expected a Tensor or a sequence of Tensors, got {type(x).__name__}")
+    for i, t in enumerate(x):
+        if not isinstance(t, _tensor_cls()):
+            raise TypeError(f"{name}[{i}]: expected a Tensor, got {type(t).__name__}")
+    return list(x)
+
+
+def _seeds(roots: list, grads: Any, name: str) -> list:
+    """One starting gradient per root (None: 1 for a one-element root), checked against its shape."""
+    if grads is None or isinstance(grads, (_tensor_cls(), np.ndarray)) or np.isscalar(grads):
+        grads = [grads] if len(roots) == 1 or grads is None else grads
+    if grads is None or len(grads) == 1 and len(roots) > 1 and grads[0] is None:
+        grads = [None] * len(roots)
+    grads = list(grads)
+    if len(grads) != len(roots):
+        raise ValueError(f"{name}: expected {len(roots)} gradients (one per output), got {len(grads)}")
+    out = []
+    for i, (t, g) in enumerate(zip(roots, grads)):
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        out.append(_tape.seed_grad(t, g, f"{name}[{i}]"))
+    return out
+
+
+def _no_create_graph(create_graph: Any) -> None:
+    if create_graph:
+        raise NotImplementedError("create_graph=True: nnengine's backward pass records no graph, so there are no "
+                                  "higher-order gradients (double backward)")
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Any = None, create_graph: bool = False,
+             grad_variables: Any = None, inputs: Any = None) -> None:
+    """torch's ``autograd.backward``: one reverse sweep from ``tensors`` (a Tensor or a sequence), each
+    seeded with its entry of ``grad_tensors`` (None: 1 for a one-element tensor); leaf gradients accumulate
+    into ``.grad`` (only into ``inputs`` when given). ``retain_graph=True`` keeps the graph for another
+    backward; ``create_graph=True`` is refused (no higher-order gradients).
 
     Example:
         >>> w = ne.tensor([3.0], requires_grad=True)
-        >>> y = w * w
-        >>> backward(y, np.ones(1, np.float32)); w.grad
-        array([6.], dtype=float32)
+        >>> backward([w * w, 2 * w], [np.ones(1, np.float32), np.ones(1, np.float32)]); w.grad
+        array([8.], dtype=float32)
     """
-    _tape.run_backward(root, grad)
+    _no_create_graph(create_graph)
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    roots = _as_list(tensors, "tensors")
+    if not roots:
+        raise ValueError("tensors: expected at least one tensor to differentiate")
+    _tape.run_backward_many(roots, _seeds(roots, grad_tensors, "grad_tensors"), inputs,
+                            bool(retain_graph))
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Any = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: Any = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+    """torch's ``autograd.grad``: the gradients of ``outputs`` (seeded with ``grad_outputs``; None: 1 for a
+    one-element output) with respect to each of ``inputs``, as a tuple of Tensors; no ``.grad`` changes. An
+    input the outputs do not depend on is an error unless ``allow_unused=True`` (then None) or
+    ``materialize_grads=True`` (zeros). The graph is freed unless ``retain_graph=True``; ``create_graph=True``
+    is refused (the backward pass records no graph: no higher-order gradients).
+
+    Example:
+        >>> x = ne.tensor([1.0, 2.0], requires_grad=True)
+        >>> (g,) = grad((x ** 3).sum(), x)
+        >>> g
+        tensor([ 3., 12.])
+        >>> x.grad is None
+        True
+    """
+    _no_create_graph(create_graph)
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True: not supported (run one grad() per gradient)")
+    outs = _as_list(outputs, "outputs")
+    ins = _as_list(inputs, "inputs")
+    if not outs:
+        raise ValueError("outputs: expected at least one tensor to differentiate")
+    if not ins:
+        raise ValueError("inputs: expected at least one tensor")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("allow_unused: expected True or None when materialize_grads=True, got False")
+    found = _tape.run_grad(outs, _seeds(outs, grad_outputs, "grad_outputs"), ins, bool(retain_graph))
+    res = []
+    T = _tensor_cls()
+    for i, (t, g) in enumerate(zip(ins, found)):
+        if g is None:
+            if materialize_grads:
+                g = np.zeros(t.data.shape, t.data.dtype if t.data.dtype.kind == "f" else np.float32)
+            elif not allow_unused:
+                raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) appears to not have been used "
+                                   "in the graph. Set allow_unused=True if this is the desired behavior.")
+            else:
+                res.append(None)
+                continue
+        res.append(T._wrap(np.asarray(g)))
+    return tuple(res)
+
+
+class RemovableHandle:
+    """What ``register_*_hook`` returns (tensor and module hooks): ``handle.remove()`` unregisters the hook
+    (also a context manager). torch's ``torch.utils.hooks.RemovableHandle``.
+
+    Example:
+        >>> w = ne.ones(2, requires_grad=True)
+        >>> h = w.register_hook(lambda g: g * 10)
+        >>> (w * 1).sum().backward(); w.grad
+        array([10., 10.], dtype=float32)
+        >>> h.remove()
+    """
+
+    def __init__(self, *hooks_dicts: Any) -> None:
+        self.id = next(_hook_ids)
+        self._dicts = hooks_dicts
+
+    def remove(self) -> None:
+        """Unregister the hook (safe to call twice).
+
+        Example:
+            >>> w = ne.ones(2, requires_grad=True)
+            >>> w.register_hook(print).remove()
+        """
+        for d in self._dicts:
+            d.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+_hook_ids = itertools.count()
 
 
 def _topo(root: Any) -> list:

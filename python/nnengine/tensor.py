@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import math
+import weakref
 from collections import namedtuple
 from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
@@ -456,9 +457,97 @@ class Tensor:
             # (np.asarray: the sum of two 0-d arrays is a numpy scalar, whose .view keeps it a scalar)
             self.grad = np.asarray(self.grad + g).view(LEAF_ARRAYS[1])
 
-    #: ``t.backward(grad=None)``: backpropagate from this tensor (typed: ``nnengine._tape.tensor_backward``, whose
-    #: docstring says the rest)
+    #: ``t.backward(gradient=None, retain_graph=None, create_graph=False, inputs=None)``: backpropagate from this
+    #: tensor (typed: ``nnengine._tape.tensor_backward``, whose docstring says the rest)
     backward = _tape.tensor_backward
+
+    # tensor hooks of a leaf ({handle id: hook}; a non-leaf's live on its node, ``_tape.output_hooks``), and
+    # its post-accumulate-grad hooks: None until the first is registered
+    _hooks: Optional[dict] = None
+    _post_hooks: Optional[dict] = None
+
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> Any:
+        """Run ``hook(grad)`` whenever backward computes this tensor's gradient (a Tensor); a non-None result
+        (same shape) replaces the gradient for the rest of the sweep (and, on a leaf, what ``.grad``
+        accumulates). Hooks run in registration order; returns a handle whose ``remove()`` unregisters it.
+
+        Example:
+            >>> x = ne.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = x * 3
+            >>> h = y.register_hook(lambda g: g * 0.5)
+            >>> y.sum().backward(); x.grad
+            array([1.5, 1.5], dtype=float32)
+            >>> h.remove()
+        """
+        from .autograd import RemovableHandle
+
+        if not callable(hook):
+            raise TypeError(f"hook: expected a callable, got {type(hook).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is None:
+            if self._hooks is None:
+                self._hooks = {}
+                _tape.note_leaf_hook()
+            d = self._hooks
+        else:
+            d = _tape.output_hooks(self._ctx, self._out_index)[0]
+        h = RemovableHandle(d)
+        d[h.id] = hook
+        return h
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], Any]) -> Any:
+        """Run ``hook(tensor)`` on this leaf after backward has accumulated its ``.grad`` (e.g. an optimizer
+        step per parameter); returns a removable handle.
+
+        Example:
+            >>> w = ne.ones(2, requires_grad=True)
+            >>> h = w.register_post_accumulate_grad_hook(lambda t: print(t.grad))
+            >>> (w * 2).sum().backward()
+            [2. 2.]
+        """
+        from .autograd import RemovableHandle
+
+        if not callable(hook):
+            raise TypeError(f"hook: expected a callable, got {type(hook).__name__}")
+        if self._ctx is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_hooks is None:
+            self._post_hooks = {}
+            _tape.note_leaf_hook()
+        h = RemovableHandle(self._post_hooks)
+        self._post_hooks[h.id] = hook
+        return h
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward (a leaf's always is: no-op).
+
+        Example:
+            >>> x = ne.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = x * x
+            >>> y.retain_grad(); y.sum().backward(); y.grad
+            array([1., 1.], dtype=float32)
+        """
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is not None:
+            _tape.output_hooks(self._ctx, self._out_index)[1] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor.
+
+        Example:
+            >>> y = ne.ones(2, requires_grad=True) * 2
+            >>> y.retain_grad(); y.retains_grad
+            True
+        """
+        if self._ctx is None or self._ctx.hooks is None:
+            return False
+        e = self._ctx.hooks.get(self._out_index)
+        return e is not None and e[1] is not None and e[1]() is self
 
     @property
     def grad_fn(self) -> Any:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 import warnings
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
@@ -23,45 +22,11 @@ import numpy as np
 from .._coerce import as_array
 from .._tape import ModuleSlot
 from .._tape import module_call as _module_call
-from ..autograd import Function
+from ..autograd import Function, RemovableHandle
 from ..tensor import Tensor
 from .parameter import Parameter, charge_module
 
-_hook_ids = itertools.count()
 _warned_dtypes: set = set()
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook (also a context manager).
-
-    Example:
-        >>> m = nn.Linear(2, 3)
-        >>> h = m.register_forward_hook(lambda mod, inp, out: print(out.shape))
-        >>> _ = m(ne.zeros(1, 2))
-        (1, 3)
-        >>> h.remove()
-    """
-
-    def __init__(self, *hooks_dicts: Dict[int, Any]) -> None:
-        self.id = next(_hook_ids)
-        self._dicts = hooks_dicts
-
-    def remove(self) -> None:
-        """Unregister the hook (safe to call twice).
-
-        Example:
-            >>> m = nn.Linear(2, 3)
-            >>> h = m.register_forward_pre_hook(lambda mod, args: None)
-            >>> h.remove()
-        """
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
 
 
 def check_factory_kwargs(device: Any = None, dtype: Any = None, owner: str = "Module") -> None:
