@@ -63,6 +63,17 @@ from ._interpolate import interpolate, upsample
 from ._layernorm import group_norm, instance_norm, layer_norm
 from ._linear import linear, matmul_arrays
 from ._loss import cosine_embedding_loss, margin_ranking_loss
+from ._loss_more import (
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from ._pad import pad
 from ._pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ._pointwise_loss import (

@@ -59,6 +59,17 @@ from .modules.loss import (
     NLLLoss,
     SmoothL1Loss,
 )
+from .modules.loss_more import (
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
 from .modules.maxout import Maxout
 from .modules.normalization import GroupNorm, LayerNorm
 from .modules.padding import (
