@@ -57,6 +57,25 @@ def test_dropout2d_bad_input():
     with pytest.raises(ValueError, match="p: expected a probability"):
         F.dropout2d(x, 1.5)
     with pytest.raises(ValueError, match="input: expected 3 or 4 dimensions"):
-        F.dropout2d(ne.randn(8, 8), 0.5)
+        F.dropout2d(ne.randn(8), 0.5)
     with pytest.raises(ValueError, match="x: 12 elements do not split into planes=5"):
         _core.dropout2d_forward(np.zeros((3, 4), f32), 5, 0.5, 1)
+
+
+def test_dropout2d_other_ranks_follow_torch(torch):
+    # torch's deprecated path (mnist_rnn's Dropout2d on the (N, 64) LSTM output): a warning, then feature dropout
+    # over dims (0, 1), so a 2-D input loses single elements and a 5-D one whole (n, c) slices
+    ne.manual_seed(0)
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
+        y = ne.nn.Dropout2d(0.5)(ne.ones(64, 64)).numpy()
+    assert set(np.unique(y)) == {0.0, 2.0} and 0.4 < (y == 0).mean() < 0.6
+    assert 0 < (y == 0).sum(axis=1).min() and (y == 0).sum(axis=1).max() < 64  # not whole rows
+    with pytest.warns(UserWarning):
+        y5 = F.dropout2d(ne.ones(4, 8, 2, 3, 2), 0.5).numpy().reshape(32, -1)
+    assert np.all((y5 == 0).all(1) | (y5 == 2).all(1)) and (y5 == 0).all(1).any()
+    with pytest.warns(UserWarning, match="Received a 2-D input"):
+        ty = torch.nn.Dropout2d(0.5)(torch.ones(64, 64)).numpy()
+    assert 0 < (ty == 0).sum(axis=1).min() and (ty == 0).sum(axis=1).max() < 64
+    m = ne.nn.Dropout2d(0.5).eval()
+    with pytest.warns(UserWarning):
+        assert np.array_equal(m(ne.ones(3, 4)).numpy(), np.ones((3, 4), np.float32))

@@ -595,3 +595,33 @@ def test_legacy_typed_constructors_and_variable():
     assert v.requires_grad and not t.requires_grad and np.shares_memory(v.data, t.data)
     y = v * 2
     assert not Variable(y).requires_grad and Variable(y).grad_fn is None and isinstance(y, Variable)
+
+
+def test_tensor_sizes_constructor(torch):
+    # torch.Tensor(2, 3) / nn.Parameter(torch.Tensor(in, out)) (gcn's GraphConv); Tensor(data) and tensor(3)
+    # unchanged
+    assert ne.Tensor(2, 3).shape == tuple(torch.Tensor(2, 3).shape) == (2, 3)
+    assert ne.Tensor(4).shape == tuple(torch.Tensor(4).shape) == (4,)
+    assert ne.Tensor().shape == tuple(torch.Tensor().shape) == (0,)
+    assert ne.Tensor([3]).tolist() == [3.0] and ne.tensor(3).shape == ()
+    assert ne.Tensor(np.int64(2), 2).shape == (2, 2)
+    assert ne.Tensor([1.0], True).requires_grad
+    p = ne.nn.Parameter(ne.Tensor(3, 5))
+    assert p.shape == (3, 5) and p.requires_grad
+    a = np.array([[1, 0], [2, 3]], np.int32)  # gcn/gat's torch.FloatTensor(numpy int32 array)
+    assert np.array_equal(ne.FloatTensor(a).numpy(), torch.FloatTensor(a).numpy())
+    assert ne.FloatTensor(a).dtype == np.float32 and ne.LongTensor(a.ravel()).dtype == np.int64
+    with pytest.raises(TypeError, match="Tensor: expected data or sizes"):
+        ne.Tensor([1.0], 2)
+
+
+def test_randint_high_only_with_size_keyword(torch):
+    # mnist_forward_forward: torch.randint(len(allowed_indices), size=(1,))
+    ne.manual_seed(0)
+    r = ne.randint(9, size=(1,))
+    assert r.shape == (1,) and r.dtype == np.int64 and 0 <= r.item() < 9
+    assert torch.randint(9, size=(1,)).shape == (1,)
+    v = ne.randint(3, size=(1000,)).numpy()
+    assert set(np.unique(v)) == {0, 1, 2}
+    assert ne.randint(9, (2,)).shape == (2,) and ne.randint(2, 5, (4,)).numpy().min() >= 2
+    assert ne.randint(low=2, high=5, size=(4,)).numpy().min() >= 2

@@ -185,11 +185,17 @@ KERNEL_METHODS: dict = {}
 LEAF_ARRAYS: list = [np.ndarray, np.ndarray]
 
 
+def _is_size(n: Any) -> bool:
+    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+
+
 class Tensor:
     """An array that can record the operations applied to it for automatic differentiation.
 
     ``Tensor(data)`` gives float32 (like ``torch.Tensor``); ``ne.tensor(data)`` infers the dtype like
-    ``torch.tensor``. ``.data`` is the numpy array itself.
+    ``torch.tensor``. As in torch, ints are sizes: ``Tensor(2, 3)`` is a (2, 3) tensor (zero-filled; torch's is
+    uninitialized) and ``Tensor(3)`` has shape (3,), while ``tensor(3)`` is a 0-d tensor. ``.data`` is the numpy
+    array itself.
 
     Example:
         >>> t = ne.Tensor([[1, 2], [3, 4]])
@@ -199,8 +205,15 @@ class Tensor:
 
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
 
-    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
-        arr = _as_array(data)
+    def __init__(self, data: ArrayLike = (), *sizes: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if sizes and len(sizes) == 1 and isinstance(sizes[0], bool):  # Tensor(data, requires_grad)
+            requires_grad, sizes = sizes[0], ()
+        if _is_size(data) and all(_is_size(n) for n in sizes):  # torch.Tensor(2, 3): a (2, 3) tensor
+            arr = np.zeros((int(data),) + tuple(int(n) for n in sizes), to_dtype(dtype) or np.float32)
+        elif sizes:
+            raise TypeError(f"Tensor: expected data or sizes (ints), got {data!r} and {sizes!r}")
+        else:
+            arr = _as_array(data)
         if dtype is not None:
             arr = arr.astype(to_dtype(dtype), copy=False)
         elif arr.dtype != np.float32:
@@ -2882,8 +2895,10 @@ def randint(low: int = 0, high: Optional[int] = None, size: Any = None, *args: A
         >>> ne.randint(0, 10, (3,)).dtype
         dtype('int64')
     """
-    if size is None:  # randint(high, size)
+    if size is None and high is not None and not isinstance(high, (int, np.integer)):  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     shape = _shape_args((size,)) if isinstance(size, (tuple, list)) else (int(size),)
     g = generator if isinstance(generator, np.random.Generator) else _gen()
     return _factory(g.integers(int(low), int(high), shape).astype(to_dtype(dtype) or _I64), requires_grad, device)
@@ -3053,3 +3068,4 @@ def from_numpy(a: np.ndarray) -> Tensor:
         raise TypeError(f"can't convert np.ndarray of type {a.dtype}. The only supported types are: float64, "
                         "float32, float16, int64, int32, int16, int8, uint8, and bool.")
     return Tensor._wrap(a)
+

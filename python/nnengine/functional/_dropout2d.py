@@ -3,6 +3,7 @@ channels (planes)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Tuple
 
 from .. import _core
@@ -52,10 +53,19 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Channel dropout of (N, C, H, W) (a 3-D input is read as (N, C, L), as torch does), PyTorch's
-    ``F.dropout2d``.
+    ``F.dropout2d``. Other ranks >= 2 warn and drop each (n, c) slice, as torch's deprecated path does
+    (a 2-D (N, C) input loses single elements).
 
     Example:
         >>> dropout2d(ne.ones(2, 3, 5, 5), 0.2).shape
         (2, 3, 5, 5)
     """
-    return _channel_dropout(input, p, training, (3, 4), "dropout2d", 3)
+    x = check_tensor(input, "input")
+    if x.ndim not in (3, 4):
+        if x.ndim < 2:
+            raise ValueError(f"input: expected 3 or 4 dimensions, got {x.ndim} with shape {x.shape}")
+        # torch's deprecated path: feature dropout over dims (0, 1), so a 2-D (N, C) input drops elements
+        warnings.warn(f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release (as in torch). To retain the behavior and "
+                      "silence this warning, please use dropout instead.", UserWarning, stacklevel=2)
+    return _channel_dropout(x, p, training, (x.ndim,), "dropout2d", 2)

@@ -1,0 +1,1543 @@
+"""pytorch/examples programs (github.com/pytorch/examples) run with only their torch imports rewritten
+(``import torch`` -> ``import nnengine as torch``, see ``swap`` in test_torch_scripts.py), next to the same
+source under real torch. Each script keeps the original's module definitions and training-loop idioms; only the
+data source (the embedded 8x8 digits, seeded synthetic data, an inline CartPole instead of gym) and the sizes
+shrink so that each run takes seconds. Results are compared loosely (the engines draw different random numbers),
+plus same-seed determinism within nnengine.
+
+Not here: mnist_hogwild (torch.multiprocessing + ``model.share_memory()``, which nnengine does not provide)."""
+
+from __future__ import annotations
+
+import pytest
+from test_torch_scripts import result, run
+
+MNIST_RNN = r'''
+import argparse
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.optim.lr_scheduler import StepLR
+from torch.utils.data import Dataset
+
+
+class Digits(Dataset):
+    """Stands in for datasets.MNIST + ToTensor + Normalize (8x8 digits: rows of 8 pixels)."""
+    def __init__(self, images, labels):
+        self.images, self.labels = images, labels
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, idx):
+        img = torch.from_numpy(self.images[idx].reshape(1, 8, 8).astype(np.float32) / 16.0)
+        return (img - 0.3) / 0.4, int(self.labels[idx])
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.rnn = nn.LSTM(input_size=8, hidden_size=64, batch_first=True)
+        self.batchnorm = nn.BatchNorm1d(64)
+        self.dropout1 = nn.Dropout2d(0.25)
+        self.dropout2 = nn.Dropout2d(0.5)
+        self.fc1 = nn.Linear(64, 32)
+        self.fc2 = nn.Linear(32, 10)
+
+    def forward(self, input):
+        # Shape of input is (batch_size,1, 8, 8)
+        # converting shape of input to (batch_size, 8, 8)
+        # as required by RNN when batch_first is set True
+        input = input.reshape(-1, 8, 8)
+        output, hidden = self.rnn(input)
+
+        # Get last output of RNN
+        output = output[:, -1, :]
+        output = self.batchnorm(output)
+        output = self.dropout1(output)
+        output = self.fc1(output)
+        output = F.relu(output)
+        output = self.dropout2(output)
+        output = self.fc2(output)
+        output = F.log_softmax(output, dim=1)
+        return output
+
+
+def train(args, model, device, train_loader, optimizer, epoch):
+    model.train()
+    for batch_idx, (data, target) in enumerate(train_loader):
+        data, target = data.to(device), target.to(device)
+        optimizer.zero_grad()
+        output = model(data)
+        loss = F.nll_loss(output, target)
+        loss.backward()
+        optimizer.step()
+        if batch_idx % args.log_interval == 0:
+            print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
+                epoch, batch_idx * len(data), len(train_loader.dataset),
+                       100. * batch_idx / len(train_loader), loss.item()))
+            if args.dry_run:
+                break
+
+
+def test(args, model, device, test_loader):
+    model.eval()
+    test_loss = 0
+    correct = 0
+    with torch.no_grad():
+        for data, target in test_loader:
+            data, target = data.to(device), target.to(device)
+            output = model(data)
+            test_loss += F.nll_loss(output, target, reduction='sum').item()  # sum up batch loss
+            pred = output.argmax(dim=1, keepdim=True)  # get the index of the max log-probability
+            correct += pred.eq(target.view_as(pred)).sum().item()
+            if args.dry_run:
+                break
+
+    test_loss /= len(test_loader.dataset)
+
+    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
+        test_loss, correct, len(test_loader.dataset),
+        100. * correct / len(test_loader.dataset)))
+    return test_loss, correct / len(test_loader.dataset)
+
+
+def main():
+    parser = argparse.ArgumentParser(description='PyTorch MNIST Example using RNN')
+    parser.add_argument('--batch-size', type=int, default=64, metavar='N')
+    parser.add_argument('--test-batch-size', type=int, default=1000, metavar='N')
+    parser.add_argument('--epochs', type=int, default=5, metavar='N')
+    parser.add_argument('--lr', type=float, default=1.0, metavar='LR')
+    parser.add_argument('--gamma', type=float, default=0.7, metavar='M')
+    parser.add_argument('--accel', action='store_true')
+    parser.add_argument('--dry-run', action='store_true')
+    parser.add_argument('--seed', type=int, default=1, metavar='S')
+    parser.add_argument('--log-interval', type=int, default=10, metavar='N')
+    parser.add_argument('--save-model', action='store_true')
+    args = parser.parse_args([])
+
+    if args.accel:
+        device = torch.accelerator.current_accelerator()
+    else:
+        device = torch.device("cpu")
+
+    torch.manual_seed(args.seed)
+
+    kwargs = {'num_workers': 1, 'pin_memory': True} if args.accel else {}
+    d = np.load(os.environ["DIGITS"])
+    images, labels = d["images"], d["labels"]
+    train_loader = torch.utils.data.DataLoader(Digits(images[:1400], labels[:1400]),
+                                               batch_size=args.batch_size, shuffle=True, **kwargs)
+    test_loader = torch.utils.data.DataLoader(Digits(images[1400:], labels[1400:]),
+                                              batch_size=args.test_batch_size, shuffle=True, **kwargs)
+
+    model = Net().to(device)
+    optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
+
+    scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)
+    for epoch in range(1, args.epochs + 1):
+        train(args, model, device, train_loader, optimizer, epoch)
+        loss, acc = test(args, model, device, test_loader)
+        scheduler.step()
+
+    print(f"RESULT loss={loss} acc={acc}")
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+FORWARD_FORWARD = r'''
+# pytorch/examples mnist_forward_forward/main.py; data: the 8x8 digits instead of MNIST
+import argparse
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+from torch.optim import Adam
+
+
+def get_y_neg(y):
+    y_neg = y.clone()
+    for idx, y_samp in enumerate(y):
+        allowed_indices = list(range(10))
+        allowed_indices.remove(y_samp.item())
+        y_neg[idx] = torch.tensor(allowed_indices)[
+            torch.randint(len(allowed_indices), size=(1,))
+        ].item()
+    return y_neg.to(device)
+
+
+def overlay_y_on_x(x, y, classes=10):
+    x_ = x.clone()
+    x_[:, :classes] *= 0.0
+    x_[range(x.shape[0]), y] = x.max()
+    return x_
+
+
+class Net(torch.nn.Module):
+    def __init__(self, dims):
+
+        super().__init__()
+        self.layers = []
+        for d in range(len(dims) - 1):
+            self.layers = self.layers + [Layer(dims[d], dims[d + 1]).to(device)]
+
+    def predict(self, x):
+        goodness_per_label = []
+        for label in range(10):
+            h = overlay_y_on_x(x, label)
+            goodness = []
+            for layer in self.layers:
+                h = layer(h)
+                goodness = goodness + [h.pow(2).mean(1)]
+            goodness_per_label += [sum(goodness).unsqueeze(1)]
+        goodness_per_label = torch.cat(goodness_per_label, 1)
+        return goodness_per_label.argmax(1)
+
+    def train(self, x_pos, x_neg):
+        h_pos, h_neg = x_pos, x_neg
+        for i, layer in enumerate(self.layers):
+            print("training layer: ", i)
+            h_pos, h_neg = layer.train(h_pos, h_neg)
+
+
+class Layer(nn.Linear):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__(in_features, out_features, bias, device, dtype)
+        self.relu = torch.nn.ReLU()
+        self.opt = Adam(self.parameters(), lr=args.lr)
+        self.threshold = args.threshold
+        self.num_epochs = args.epochs
+
+    def forward(self, x):
+        x_direction = x / (x.norm(2, 1, keepdim=True) + 1e-4)
+        return self.relu(torch.mm(x_direction, self.weight.T) + self.bias.unsqueeze(0))
+
+    def train(self, x_pos, x_neg):
+        for i in range(self.num_epochs):
+            g_pos = self.forward(x_pos).pow(2).mean(1)
+            g_neg = self.forward(x_neg).pow(2).mean(1)
+            loss = torch.log1p(
+                torch.exp(
+                    torch.cat([-g_pos + self.threshold, g_neg - self.threshold])
+                )
+            ).mean()
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+            if i % args.log_interval == 0:
+                print("Loss: ", loss.item())
+        return self.forward(x_pos).detach(), self.forward(x_neg).detach()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=250, metavar="N")
+    parser.add_argument("--lr", type=float, default=0.03, metavar="LR")
+    parser.add_argument("--no_accel", action="store_true")
+    parser.add_argument("--seed", type=int, default=1, metavar="S")
+    parser.add_argument("--train_size", type=int, default=1400)
+    parser.add_argument("--threshold", type=float, default=2)
+    parser.add_argument("--test_size", type=int, default=397)
+    parser.add_argument("--log-interval", type=int, default=10, metavar="N")
+    args = parser.parse_args([])
+    torch.manual_seed(args.seed)
+    use_accel = not args.no_accel and torch.accelerator.is_available()
+    if use_accel:
+        device = torch.accelerator.current_accelerator()
+    else:
+        device = torch.device("cpu")
+
+    train_kwargs = {"batch_size": args.train_size}
+    test_kwargs = {"batch_size": args.test_size}
+
+    d = np.load(os.environ["DIGITS"])
+    images = torch.flatten(torch.from_numpy((d["images"].astype(np.float32) / 16.0 - 0.3) / 0.4), 1)
+    labels = torch.from_numpy(d["labels"].astype(np.int64))
+    train_loader = DataLoader(TensorDataset(images[:1400], labels[:1400]), **train_kwargs)
+    test_loader = DataLoader(TensorDataset(images[1400:], labels[1400:]), **test_kwargs)
+    net = Net([64, 100, 100])
+    x, y = next(iter(train_loader))
+    x, y = x.to(device), y.to(device)
+    x_pos = overlay_y_on_x(x, y)
+    y_neg = get_y_neg(y)
+    x_neg = overlay_y_on_x(x, y_neg)
+    net.train(x_pos, x_neg)
+    train_err = 1.0 - net.predict(x).eq(y).float().mean().item()
+    print("train error:", train_err)
+    x_te, y_te = next(iter(test_loader))
+    x_te, y_te = x_te.to(device), y_te.to(device)
+    test_err = 1.0 - net.predict(x_te).eq(y_te).float().mean().item()
+    print("test error:", test_err)
+    print(f"RESULT train_err={train_err} test_err={test_err}")
+'''
+
+REGRESSION = r'''
+#!/usr/bin/env python
+# pytorch/examples regression/main.py (seeded, and a final RESULT line)
+from __future__ import print_function
+from itertools import count
+
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+POLY_DEGREE = 4
+W_target = torch.randn(POLY_DEGREE, 1) * 5
+b_target = torch.randn(1) * 5
+
+
+def make_features(x):
+    """Builds features i.e. a matrix with columns [x, x^2, x^3, x^4]."""
+    x = x.unsqueeze(1)
+    return torch.cat([x ** i for i in range(1, POLY_DEGREE+1)], 1)
+
+
+def f(x):
+    """Approximated function."""
+    return x.mm(W_target) + b_target.item()
+
+
+def poly_desc(W, b):
+    """Creates a string description of a polynomial."""
+    result = 'y = '
+    for i, w in enumerate(W):
+        result += '{:+.2f} x^{} '.format(w, i + 1)
+    result += '{:+.2f}'.format(b[0])
+    return result
+
+
+def get_batch(batch_size=32):
+    """Builds a batch i.e. (x, f(x)) pair."""
+    random = torch.randn(batch_size)
+    x = make_features(random)
+    y = f(x)
+    return x, y
+
+
+# Define model
+fc = torch.nn.Linear(W_target.size(0), 1)
+
+for batch_idx in count(1):
+    # Get data
+    batch_x, batch_y = get_batch()
+
+    # Reset gradients
+    fc.zero_grad()
+
+    # Forward pass
+    output = F.smooth_l1_loss(fc(batch_x), batch_y)
+    loss = output.item()
+
+    # Backward pass
+    output.backward()
+
+    # Apply gradients
+    for param in fc.parameters():
+        param.data.add_(-0.1 * param.grad)
+
+    # Stop criterion
+    if loss < 1e-3:
+        break
+
+print('Loss: {:.6f} after {} batches'.format(loss, batch_idx))
+print('==> Learned function:\t' + poly_desc(fc.weight.view(-1), fc.bias))
+print('==> Actual function:\t' + poly_desc(W_target.view(-1), b_target))
+with torch.no_grad():
+    werr = (fc.weight.view(-1) - W_target.view(-1)).abs().max().item()
+    berr = (fc.bias - b_target).abs().max().item()
+print(f"RESULT loss={loss} batches={batch_idx} werr={werr} berr={berr}")
+'''
+
+CARTPOLE = r'''
+class CartPole:
+    """A tiny pure-Python CartPole-v1 (gym's classic-control dynamics), standing in for gym.make('CartPole-v1')."""
+    class spec:
+        reward_threshold = 475.0
+
+    def __init__(self, max_steps=500):
+        self.max_steps = max_steps
+        self.rng = random.Random(0)
+        self.state = None
+
+    def reset(self, seed=None):
+        if seed is not None:
+            self.rng = random.Random(seed)
+        self.state = [self.rng.uniform(-0.05, 0.05) for _ in range(4)]
+        self.steps = 0
+        return np.array(self.state, dtype=np.float32), {}
+
+    def step(self, action):
+        x, x_dot, theta, theta_dot = self.state
+        force = 10.0 if action == 1 else -10.0
+        costheta, sintheta = math.cos(theta), math.sin(theta)
+        temp = (force + 0.05 * theta_dot ** 2 * sintheta) / 1.1
+        thetaacc = (9.8 * sintheta - costheta * temp) / (0.5 * (4.0 / 3.0 - 0.1 * costheta ** 2 / 1.1))
+        xacc = temp - 0.05 * thetaacc * costheta / 1.1
+        x, x_dot = x + 0.02 * x_dot, x_dot + 0.02 * xacc
+        theta, theta_dot = theta + 0.02 * theta_dot, theta_dot + 0.02 * thetaacc
+        self.state = [x, x_dot, theta, theta_dot]
+        self.steps += 1
+        terminated = x < -2.4 or x > 2.4 or theta < -0.2095 or theta > 0.2095
+        truncated = self.steps >= self.max_steps
+        return np.array(self.state, dtype=np.float32), 1.0, terminated, truncated, {}
+'''
+
+REINFORCE = r'''
+import argparse
+import math
+import random
+import numpy as np
+from itertools import count
+from collections import deque
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.distributions import Categorical
+
+
+parser = argparse.ArgumentParser(description='PyTorch REINFORCE example')
+parser.add_argument('--gamma', type=float, default=0.99, metavar='G',
+                    help='discount factor (default: 0.99)')
+parser.add_argument('--seed', type=int, default=543, metavar='N',
+                    help='random seed (default: 543)')
+parser.add_argument('--render', action='store_true',
+                    help='render the environment')
+parser.add_argument('--log-interval', type=int, default=10, metavar='N',
+                    help='interval between training status logs (default: 10)')
+parser.add_argument('--episodes', type=int, default=60)
+args = parser.parse_args([])
+
+
+render_mode = "human" if args.render else None
+{CARTPOLE}
+
+env = CartPole(max_steps=200)
+env.reset(seed=args.seed)
+torch.manual_seed(args.seed)
+
+
+class Policy(nn.Module):
+    def __init__(self):
+        super(Policy, self).__init__()
+        self.affine1 = nn.Linear(4, 128)
+        self.dropout = nn.Dropout(p=0.6)
+        self.affine2 = nn.Linear(128, 2)
+
+        self.saved_log_probs = []
+        self.rewards = []
+
+    def forward(self, x):
+        x = self.affine1(x)
+        x = self.dropout(x)
+        x = F.relu(x)
+        action_scores = self.affine2(x)
+        return F.softmax(action_scores, dim=1)
+
+
+policy = Policy()
+optimizer = optim.Adam(policy.parameters(), lr=1e-2)
+eps = np.finfo(np.float32).eps.item()
+
+
+def select_action(state):
+    state = torch.from_numpy(state).float().unsqueeze(0)
+    probs = policy(state)
+    m = Categorical(probs)
+    action = m.sample()
+    policy.saved_log_probs.append(m.log_prob(action))
+    return action.item()
+
+
+def finish_episode():
+    R = 0
+    policy_loss = []
+    returns = deque()
+    for r in policy.rewards[::-1]:
+        R = r + args.gamma * R
+        returns.appendleft(R)
+    returns = torch.tensor(returns)
+    returns = (returns - returns.mean()) / (returns.std() + eps)
+    for log_prob, R in zip(policy.saved_log_probs, returns):
+        policy_loss.append(-log_prob * R)
+    optimizer.zero_grad()
+    policy_loss = torch.cat(policy_loss).sum()
+    policy_loss.backward()
+    optimizer.step()
+    del policy.rewards[:]
+    del policy.saved_log_probs[:]
+
+
+def main():
+    running_reward = 10
+    rewards = []
+    for i_episode in count(1):
+        state, _ = env.reset()
+        ep_reward = 0
+        for t in range(1, 10000):  # Don't infinite loop while learning
+            action = select_action(state)
+            state, reward, terminated, truncated, _ = env.step(action)
+            if args.render:
+                env.render()
+            policy.rewards.append(reward)
+            ep_reward += reward
+            if terminated or truncated:
+                break
+
+        rewards.append(ep_reward)
+        running_reward = 0.05 * ep_reward + (1 - 0.05) * running_reward
+        finish_episode()
+        if i_episode % args.log_interval == 0:
+            print(f'Episode {i_episode}\tLast reward: {ep_reward:.2f}\tAverage reward: {running_reward:.2f}')
+        if running_reward > env.spec.reward_threshold:
+            print(f"Solved! Running reward is now {running_reward} and the last episode runs to {t} time steps!")
+            break
+        if i_episode >= args.episodes:
+            break
+    first, last = np.mean(rewards[:20]), np.mean(rewards[-20:])
+    print(f"RESULT running={running_reward} first={first} last={last} episodes={i_episode}")
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+ACTOR_CRITIC = r'''
+import argparse
+import math
+import random
+import numpy as np
+from itertools import count
+from collections import namedtuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.distributions import Categorical
+
+# Cart Pole
+
+parser = argparse.ArgumentParser(description='PyTorch actor-critic example')
+parser.add_argument('--gamma', type=float, default=0.99, metavar='G',
+                    help='discount factor (default: 0.99)')
+parser.add_argument('--seed', type=int, default=543, metavar='N',
+                    help='random seed (default: 543)')
+parser.add_argument('--render', action='store_true',
+                    help='render the environment')
+parser.add_argument('--log-interval', type=int, default=10, metavar='N',
+                    help='interval between training status logs (default: 10)')
+parser.add_argument('--episodes', type=int, default=60)
+args = parser.parse_args([])
+
+
+render_mode = "human" if args.render else None
+{CARTPOLE}
+
+env = CartPole(max_steps=200)
+env.reset(seed=args.seed)
+torch.manual_seed(args.seed)
+
+
+SavedAction = namedtuple('SavedAction', ['log_prob', 'value'])
+
+
+class Policy(nn.Module):
+    """
+    implements both actor and critic in one model
+    """
+    def __init__(self):
+        super(Policy, self).__init__()
+        self.affine1 = nn.Linear(4, 128)
+
+        # actor's layer
+        self.action_head = nn.Linear(128, 2)
+
+        # critic's layer
+        self.value_head = nn.Linear(128, 1)
+
+        # action & reward buffer
+        self.saved_actions = []
+        self.rewards = []
+
+    def forward(self, x):
+        """
+        forward of both actor and critic
+        """
+        x = F.relu(self.affine1(x))
+
+        # actor: choses action to take from state s_t
+        # by returning probability of each action
+        action_prob = F.softmax(self.action_head(x), dim=-1)
+
+        # critic: evaluates being in the state s_t
+        state_values = self.value_head(x)
+
+        # return values for both actor and critic as a tuple of 2 values:
+        # 1. a list with the probability of each action over the action space
+        # 2. the value from state s_t
+        return action_prob, state_values
+
+
+model = Policy()
+optimizer = optim.Adam(model.parameters(), lr=3e-2)
+eps = np.finfo(np.float32).eps.item()
+
+
+def select_action(state):
+    state = torch.from_numpy(state).float()
+    probs, state_value = model(state)
+
+    # create a categorical distribution over the list of probabilities of actions
+    m = Categorical(probs)
+
+    # and sample an action using the distribution
+    action = m.sample()
+
+    # save to action buffer
+    model.saved_actions.append(SavedAction(m.log_prob(action), state_value))
+
+    # the action to take (left or right)
+    return action.item()
+
+
+def finish_episode():
+    """
+    Training code. Calculates actor and critic loss and performs backprop.
+    """
+    R = 0
+    saved_actions = model.saved_actions
+    policy_losses = [] # list to save actor (policy) loss
+    value_losses = [] # list to save critic (value) loss
+    returns = [] # list to save the true values
+
+    # calculate the true value using rewards returned from the environment
+    for r in model.rewards[::-1]:
+        # calculate the discounted value
+        R = r + args.gamma * R
+        returns.insert(0, R)
+
+    returns = torch.tensor(returns)
+    returns = (returns - returns.mean()) / (returns.std() + eps)
+
+    for (log_prob, value), R in zip(saved_actions, returns):
+        advantage = R - value.item()
+
+        # calculate actor (policy) loss
+        policy_losses.append(-log_prob * advantage)
+
+        # calculate critic (value) loss using L1 smooth loss
+        value_losses.append(F.smooth_l1_loss(value, torch.tensor([R])))
+
+    # reset gradients
+    optimizer.zero_grad()
+
+    # sum up all the values of policy_losses and value_losses
+    loss = torch.stack(policy_losses).sum() + torch.stack(value_losses).sum()
+
+    # perform backprop
+    loss.backward()
+    optimizer.step()
+
+    # reset rewards and action buffer
+    del model.rewards[:]
+    del model.saved_actions[:]
+
+
+def main():
+    running_reward = 10
+    rewards = []
+
+    # run infinitely many episodes
+    for i_episode in count(1):
+
+        # reset environment and episode reward
+        state, _ = env.reset()
+        ep_reward = 0
+
+        # for each episode, only run 9999 steps so that we don't
+        # infinite loop while learning
+        for t in range(1, 10000):
+
+            # select action from policy
+            action = select_action(state)
+
+            # take the action
+            state, reward, terminated, truncated, _ = env.step(action)
+
+            model.rewards.append(reward)
+            ep_reward += reward
+            if terminated or truncated:
+                break
+
+        # update cumulative reward
+        rewards.append(ep_reward)
+        running_reward = 0.05 * ep_reward + (1 - 0.05) * running_reward
+
+        # perform backprop
+        finish_episode()
+
+        # log results
+        if i_episode % args.log_interval == 0:
+            print(f'Episode {i_episode}\tLast reward: {ep_reward:.2f}\tAverage reward: {running_reward:.2f}')
+
+        # check if we have "solved" the cart pole problem
+        if running_reward > env.spec.reward_threshold:
+            print(f"Solved! Running reward is now {running_reward} and "
+                  f"the last episode runs to {t} time steps!")
+            break
+        if i_episode >= args.episodes:
+            break
+    first, last = np.mean(rewards[:20]), np.mean(rewards[-20:])
+    print(f"RESULT running={running_reward} first={first} last={last} episodes={i_episode}")
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+SUPER_RESOLUTION = r'''
+# pytorch/examples super_resolution (model.py + main.py); data: 8x8 digits as the high-resolution targets and
+# their 2x2-averaged 4x4 versions as inputs (standing in for BSDS300 + CenterCrop/Resize/ToTensor)
+from __future__ import print_function
+import argparse
+import os
+from math import log10
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.init as init
+import torch.optim as optim
+import torch.utils.data as data
+from torch.utils.data import DataLoader
+
+
+class Net(nn.Module):
+    def __init__(self, upscale_factor):
+        super(Net, self).__init__()
+
+        self.relu = nn.ReLU()
+        self.conv1 = nn.Conv2d(1, 64, (5, 5), (1, 1), (2, 2))
+        self.conv2 = nn.Conv2d(64, 64, (3, 3), (1, 1), (1, 1))
+        self.conv3 = nn.Conv2d(64, 32, (3, 3), (1, 1), (1, 1))
+        self.conv4 = nn.Conv2d(32, upscale_factor ** 2, (3, 3), (1, 1), (1, 1))
+        self.pixel_shuffle = nn.PixelShuffle(upscale_factor)
+
+        self._initialize_weights()
+
+    def forward(self, x):
+        x = self.relu(self.conv1(x))
+        x = self.relu(self.conv2(x))
+        x = self.relu(self.conv3(x))
+        x = self.pixel_shuffle(self.conv4(x))
+        return x
+
+    def _initialize_weights(self):
+        init.orthogonal_(self.conv1.weight, init.calculate_gain('relu'))
+        init.orthogonal_(self.conv2.weight, init.calculate_gain('relu'))
+        init.orthogonal_(self.conv3.weight, init.calculate_gain('relu'))
+        init.orthogonal_(self.conv4.weight)
+
+
+class DatasetFromDigits(data.Dataset):
+    def __init__(self, images, upscale_factor):
+        super(DatasetFromDigits, self).__init__()
+        self.images = images.astype(np.float32) / 16.0
+        self.upscale_factor = upscale_factor
+
+    def __getitem__(self, index):
+        target = self.images[index].reshape(1, 8, 8)
+        r = self.upscale_factor
+        input = target.reshape(1, 8 // r, r, 8 // r, r).mean(axis=(2, 4))
+        return torch.from_numpy(input), torch.from_numpy(target.copy())
+
+    def __len__(self):
+        return len(self.images)
+
+
+parser = argparse.ArgumentParser(description='PyTorch Super Res Example')
+parser.add_argument('--upscale_factor', type=int, default=2, help="super resolution upscale factor")
+parser.add_argument('--batchSize', type=int, default=64, help='training batch size')
+parser.add_argument('--testBatchSize', type=int, default=10, help='testing batch size')
+parser.add_argument('--nEpochs', type=int, default=4, help='number of epochs to train for')
+parser.add_argument('--lr', type=float, default=0.002, help='Learning Rate. Default=0.01')
+parser.add_argument('--accel', action='store_true', help='Enables acceleration for training, if available')
+parser.add_argument('--threads', type=int, default=0, help='number of threads for data loader to use')
+parser.add_argument('--seed', type=int, default=123, help='random seed to use. Default=123')
+opt = parser.parse_args([])
+
+print(opt)
+
+torch.manual_seed(opt.seed)
+
+
+if opt.accel and torch.accelerator.is_available():
+    device = torch.accelerator.current_accelerator()
+else:
+    device = torch.device("cpu")
+
+print('===> Loading datasets')
+digits = np.load(os.environ["DIGITS"])["images"]
+train_set = DatasetFromDigits(digits[:640], opt.upscale_factor)
+test_set = DatasetFromDigits(digits[1400:1600], opt.upscale_factor)
+training_data_loader = DataLoader(dataset=train_set, num_workers=opt.threads, batch_size=opt.batchSize, shuffle=True)
+testing_data_loader = DataLoader(dataset=test_set, num_workers=opt.threads, batch_size=opt.testBatchSize, shuffle=False)
+
+print('===> Building model')
+model = Net(upscale_factor=opt.upscale_factor).to(device)
+criterion = nn.MSELoss()
+
+optimizer = optim.Adam(model.parameters(), lr=opt.lr)
+
+
+def train(epoch):
+    epoch_loss = 0
+    for iteration, batch in enumerate(training_data_loader, 1):
+        input, target = batch[0].to(device), batch[1].to(device)
+
+        optimizer.zero_grad()
+        loss = criterion(model(input), target)
+        epoch_loss += loss.item()
+        loss.backward()
+        optimizer.step()
+
+        print("===> Epoch[{}]({}/{}): Loss: {:.4f}".format(epoch, iteration, len(training_data_loader), loss.item()))
+
+    print("===> Epoch {} Complete: Avg. Loss: {:.4f}".format(epoch, epoch_loss / len(training_data_loader)))
+    return epoch_loss / len(training_data_loader)
+
+
+def test():
+    avg_psnr = 0
+    with torch.no_grad():
+        for batch in testing_data_loader:
+            input, target = batch[0].to(device), batch[1].to(device)
+
+            prediction = model(input)
+            mse = criterion(prediction, target)
+            psnr = 10 * log10(1 / mse.item())
+            avg_psnr += psnr
+    print("===> Avg. PSNR: {:.4f} dB".format(avg_psnr / len(testing_data_loader)))
+    return avg_psnr / len(testing_data_loader)
+
+
+def checkpoint(epoch):
+    model_out_path = os.path.join(os.environ["OUT"], "model_epoch_{}.pth".format(epoch))
+    torch.save(model, model_out_path)
+    print("Checkpoint saved to {}".format(model_out_path))
+
+
+with torch.no_grad():
+    upsampled = torch.nn.functional.interpolate(torch.stack([test_set[i][0] for i in range(len(test_set))]),
+                                                scale_factor=opt.upscale_factor, mode='nearest')
+    targets = torch.stack([test_set[i][1] for i in range(len(test_set))])
+    nearest_psnr = 10 * log10(1 / criterion(upsampled, targets).item())
+for epoch in range(1, opt.nEpochs + 1):
+    loss = train(epoch)
+    psnr = test()
+    checkpoint(epoch)
+print(f"RESULT loss={loss} psnr={psnr} nearest_psnr={nearest_psnr}")
+'''
+
+FAST_NEURAL_STYLE = r'''
+# pytorch/examples fast_neural_style: transformer_net.py as is, utils.gram_matrix / normalize_batch, the train()
+# loop of neural_style.py; Vgg16 (pretrained) is replaced by a seeded random conv net with the same slices, and
+# the images are the 8x8 digits (tiled to 3x16x16, x255) with a seeded stripe pattern as the style image
+import argparse
+import os
+import time
+from collections import namedtuple
+
+import numpy as np
+import torch
+from torch.optim import Adam
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class TransformerNet(torch.nn.Module):
+    def __init__(self):
+        super(TransformerNet, self).__init__()
+        # Initial convolution layers
+        self.conv1 = ConvLayer(3, 32, kernel_size=9, stride=1)
+        self.in1 = torch.nn.InstanceNorm2d(32, affine=True)
+        self.conv2 = ConvLayer(32, 64, kernel_size=3, stride=2)
+        self.in2 = torch.nn.InstanceNorm2d(64, affine=True)
+        self.conv3 = ConvLayer(64, 128, kernel_size=3, stride=2)
+        self.in3 = torch.nn.InstanceNorm2d(128, affine=True)
+        # Residual layers
+        self.res1 = ResidualBlock(128)
+        self.res2 = ResidualBlock(128)
+        self.res3 = ResidualBlock(128)
+        self.res4 = ResidualBlock(128)
+        self.res5 = ResidualBlock(128)
+        # Upsampling Layers
+        self.deconv1 = UpsampleConvLayer(128, 64, kernel_size=3, stride=1, upsample=2)
+        self.in4 = torch.nn.InstanceNorm2d(64, affine=True)
+        self.deconv2 = UpsampleConvLayer(64, 32, kernel_size=3, stride=1, upsample=2)
+        self.in5 = torch.nn.InstanceNorm2d(32, affine=True)
+        self.deconv3 = ConvLayer(32, 3, kernel_size=9, stride=1)
+        # Non-linearities
+        self.relu = torch.nn.ReLU()
+
+    def forward(self, X):
+        y = self.relu(self.in1(self.conv1(X)))
+        y = self.relu(self.in2(self.conv2(y)))
+        y = self.relu(self.in3(self.conv3(y)))
+        y = self.res1(y)
+        y = self.res2(y)
+        y = self.res3(y)
+        y = self.res4(y)
+        y = self.res5(y)
+        y = self.relu(self.in4(self.deconv1(y)))
+        y = self.relu(self.in5(self.deconv2(y)))
+        y = self.deconv3(y)
+        return y
+
+
+class ConvLayer(torch.nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride):
+        super(ConvLayer, self).__init__()
+        reflection_padding = kernel_size // 2
+        self.reflection_pad = torch.nn.ReflectionPad2d(reflection_padding)
+        self.conv2d = torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+    def forward(self, x):
+        out = self.reflection_pad(x)
+        out = self.conv2d(out)
+        return out
+
+
+class ResidualBlock(torch.nn.Module):
+    """ResidualBlock
+    introduced in: https://arxiv.org/abs/1512.03385
+    recommended architecture: http://torch.ch/blog/2016/02/04/resnets.html
+    """
+
+    def __init__(self, channels):
+        super(ResidualBlock, self).__init__()
+        self.conv1 = ConvLayer(channels, channels, kernel_size=3, stride=1)
+        self.in1 = torch.nn.InstanceNorm2d(channels, affine=True)
+        self.conv2 = ConvLayer(channels, channels, kernel_size=3, stride=1)
+        self.in2 = torch.nn.InstanceNorm2d(channels, affine=True)
+        self.relu = torch.nn.ReLU()
+
+    def forward(self, x):
+        residual = x
+        out = self.relu(self.in1(self.conv1(x)))
+        out = self.in2(self.conv2(out))
+        out = out + residual
+        return out
+
+
+class UpsampleConvLayer(torch.nn.Module):
+    """UpsampleConvLayer
+    Upsamples the input and then does a convolution. This method gives better results
+    compared to ConvTranspose2d.
+    ref: http://distill.pub/2016/deconv-checkerboard/
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, upsample=None):
+        super(UpsampleConvLayer, self).__init__()
+        self.upsample = upsample
+        reflection_padding = kernel_size // 2
+        self.reflection_pad = torch.nn.ReflectionPad2d(reflection_padding)
+        self.conv2d = torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+    def forward(self, x):
+        x_in = x
+        if self.upsample:
+            x_in = torch.nn.functional.interpolate(x_in, mode='nearest', scale_factor=self.upsample)
+        out = self.reflection_pad(x_in)
+        out = self.conv2d(out)
+        return out
+
+
+class Vgg16(torch.nn.Module):
+    """The slices of vgg.py (relu1_2, relu2_2, relu3_3, relu4_3), narrower and randomly initialised."""
+    def __init__(self, requires_grad=False):
+        super(Vgg16, self).__init__()
+        c = [3, 8, 8, 16, 16, 32, 32, 32, 64, 64, 64]
+        features = []
+        for i in range(1, 11):
+            features += [torch.nn.Conv2d(c[i - 1], c[i], kernel_size=3, padding=1), torch.nn.ReLU(inplace=True)]
+            if i in (2, 4, 7):
+                features += [torch.nn.MaxPool2d(kernel_size=2, stride=2)]
+        vgg_pretrained_features = torch.nn.Sequential(*features)
+        self.slice1 = torch.nn.Sequential()
+        self.slice2 = torch.nn.Sequential()
+        self.slice3 = torch.nn.Sequential()
+        self.slice4 = torch.nn.Sequential()
+        for x in range(4):
+            self.slice1.add_module(str(x), vgg_pretrained_features[x])
+        for x in range(4, 9):
+            self.slice2.add_module(str(x), vgg_pretrained_features[x])
+        for x in range(9, 16):
+            self.slice3.add_module(str(x), vgg_pretrained_features[x])
+        for x in range(16, 23):
+            self.slice4.add_module(str(x), vgg_pretrained_features[x])
+        if not requires_grad:
+            for param in self.parameters():
+                param.requires_grad = False
+
+    def forward(self, X):
+        h = self.slice1(X)
+        h_relu1_2 = h
+        h = self.slice2(h)
+        h_relu2_2 = h
+        h = self.slice3(h)
+        h_relu3_3 = h
+        h = self.slice4(h)
+        h_relu4_3 = h
+        vgg_outputs = namedtuple("VggOutputs", ['relu1_2', 'relu2_2', 'relu3_3', 'relu4_3'])
+        out = vgg_outputs(h_relu1_2, h_relu2_2, h_relu3_3, h_relu4_3)
+        return out
+
+
+def gram_matrix(y):
+    (b, ch, h, w) = y.size()
+    features = y.view(b, ch, w * h)
+    features_t = features.transpose(1, 2)
+    gram = features.bmm(features_t) / (ch * h * w)
+    return gram
+
+
+def normalize_batch(batch):
+    # normalize using imagenet mean and std
+    mean = batch.new_tensor([0.485, 0.456, 0.406]).view(-1, 1, 1)
+    std = batch.new_tensor([0.229, 0.224, 0.225]).view(-1, 1, 1)
+    batch = batch.div_(255.0)
+    return (batch - mean) / std
+
+
+def train(args):
+    device = torch.device("cpu")
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+
+    digits = np.load(os.environ["DIGITS"])["images"][:args.n_images].astype(np.float32) / 16.0
+    images = np.repeat(np.repeat(digits.reshape(-1, 1, 8, 8), 2, axis=2), 2, axis=3).repeat(3, axis=1)
+    train_dataset = TensorDataset(torch.from_numpy(images).mul(255), torch.zeros(len(images)))
+    train_loader = DataLoader(train_dataset, batch_size=args.batch_size)
+
+    transformer = TransformerNet().to(device)
+    optimizer = Adam(transformer.parameters(), args.lr)
+    mse_loss = torch.nn.MSELoss()
+
+    vgg = Vgg16(requires_grad=False).to(device)
+    yy, xx = np.mgrid[0:16, 0:16]
+    stripes = np.stack([np.sin(xx / 2.0), np.cos((xx + yy) / 3.0), np.sin(yy / 1.5)]).astype(np.float32)
+    style = torch.from_numpy(stripes * 0.5 + 0.5).mul(255)
+    style = style.repeat(args.batch_size, 1, 1, 1).to(device)
+
+    features_style = vgg(normalize_batch(style))
+    gram_style = [gram_matrix(y) for y in features_style]
+
+    losses = []
+    for e in range(args.epochs):
+        transformer.train()
+        agg_content_loss = 0.
+        agg_style_loss = 0.
+        count = 0
+        for batch_id, (x, _) in enumerate(train_loader):
+            n_batch = len(x)
+            count += n_batch
+            optimizer.zero_grad()
+
+            x = x.to(device)
+            y = transformer(x)
+
+            y = normalize_batch(y)
+            x = normalize_batch(x)
+
+            features_y = vgg(y)
+            features_x = vgg(x)
+
+            content_loss = args.content_weight * mse_loss(features_y.relu2_2, features_x.relu2_2)
+
+            style_loss = 0.
+            for ft_y, gm_s in zip(features_y, gram_style):
+                gm_y = gram_matrix(ft_y)
+                style_loss += mse_loss(gm_y, gm_s[:n_batch, :, :])
+            style_loss *= args.style_weight
+
+            total_loss = content_loss + style_loss
+            total_loss.backward()
+            optimizer.step()
+
+            agg_content_loss += content_loss.item()
+            agg_style_loss += style_loss.item()
+            losses.append(total_loss.item())
+
+            if (batch_id + 1) % args.log_interval == 0:
+                mesg = "{}\tEpoch {}:\t[{}/{}]\tcontent: {:.6f}\tstyle: {:.6f}\ttotal: {:.6f}".format(
+                    time.ctime(), e + 1, count, len(train_dataset),
+                                  agg_content_loss / (batch_id + 1),
+                                  agg_style_loss / (batch_id + 1),
+                                  (agg_content_loss + agg_style_loss) / (batch_id + 1)
+                )
+                print(mesg)
+
+    transformer.eval().cpu()
+    save_model_path = os.path.join(os.environ["OUT"], "transformer.model")
+    torch.save(transformer.state_dict(), save_model_path)
+    transformer2 = TransformerNet()
+    transformer2.load_state_dict(torch.load(save_model_path))
+    transformer2.eval()
+    with torch.no_grad():
+        x = next(iter(train_loader))[0][:2]
+        same = float((transformer(x) - transformer2(x)).abs().max().item() < 1e-4)
+        output = transformer2(x).clamp(0, 255)
+    print(f"RESULT first={losses[0]} last={np.mean(losses[-3:])} same={same} out_mean={output.mean().item()}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--n-images", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--content-weight", type=float, default=1e5)
+    parser.add_argument("--style-weight", type=float, default=1e10)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--log-interval", type=int, default=2)
+    train(parser.parse_args([]))
+'''
+
+SIAMESE = r'''
+# pytorch/examples siamese_network/main.py; torchvision's resnet18 is replaced by a small ResNet-shaped CNN
+# (same attribute names: conv1 ... avgpool, fc) and datasets.MNIST by the 8x8 digits
+from __future__ import print_function
+import argparse, random, copy
+import numpy as np
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+import os
+from torch.utils.data import Dataset
+from torch.optim.lr_scheduler import StepLR
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, planes):
+        super(BasicBlock, self).__init__()
+        self.conv1 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + x)
+
+
+class ResNetTiny(nn.Module):
+    """resnet18's layout, one narrow block."""
+    def __init__(self):
+        super(ResNetTiny, self).__init__()
+        self.conv1 = nn.Conv2d(3, 32, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(32)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = nn.Sequential(BasicBlock(32))
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(32, 1000)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.avgpool(self.layer1(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+class torchvision:
+    class models:
+        resnet18 = staticmethod(lambda weights=None: ResNetTiny())
+
+
+class datasets:
+    class MNIST:
+        """The 8x8 digits upscaled to (N, 16, 16) uint8 ``data`` (scaled to 0..255) and ``targets``."""
+        def __init__(self, root, train=True, download=False):
+            d = np.load(os.environ["DIGITS"])
+            sl = slice(0, 1400) if train else slice(1400, None)
+            img = np.kron(d["images"][sl].reshape(-1, 8, 8), np.ones((1, 2, 2)))  # 16x16
+            self.data = torch.from_numpy((img * 16).clip(0, 255).astype(np.uint8))
+            self.targets = torch.from_numpy(d["labels"][sl].astype(np.int64))
+
+
+class SiameseNetwork(nn.Module):
+    """
+        Siamese network for image similarity estimation.
+        The network is composed of two identical networks, one for each input.
+        The output of each network is concatenated and passed to a linear layer.
+        The output of the linear layer passed through a sigmoid function.
+        `"FaceNet" <https://arxiv.org/pdf/1503.03832.pdf>`_ is a variant of the Siamese network.
+        This implementation varies from FaceNet as we use the `ResNet-18` model from
+        `"Deep Residual Learning for Image Recognition" <https://arxiv.org/pdf/1512.03385.pdf>`_ as our feature extractor.
+        In addition, we aren't using `TripletLoss` as the MNIST dataset is simple, so `BCELoss` can do the trick.
+    """
+    def __init__(self):
+        super(SiameseNetwork, self).__init__()
+        # get resnet model
+        self.resnet = torchvision.models.resnet18(weights=None)
+
+        # over-write the first conv layer to be able to read MNIST images
+        # as resnet18 reads (3,x,x) where 3 is RGB channels
+        # whereas MNIST has (1,x,x) where 1 is a gray-scale channel
+        self.resnet.conv1 = nn.Conv2d(1, 32, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)
+        self.fc_in_features = self.resnet.fc.in_features
+
+        # remove the last layer of resnet18 (linear layer which is before avgpool layer)
+        self.resnet = torch.nn.Sequential(*(list(self.resnet.children())[:-1]))
+
+        # add linear layers to compare between the features of the two images
+        self.fc = nn.Sequential(
+            nn.Linear(self.fc_in_features * 2, 256),
+            nn.ReLU(inplace=True),
+            nn.Linear(256, 1),
+        )
+
+        self.sigmoid = nn.Sigmoid()
+
+        # initialize the weights
+        self.resnet.apply(self.init_weights)
+        self.fc.apply(self.init_weights)
+
+    def init_weights(self, m):
+        if isinstance(m, nn.Linear):
+            torch.nn.init.xavier_uniform_(m.weight)
+            m.bias.data.fill_(0.01)
+
+    def forward_once(self, x):
+        output = self.resnet(x)
+        output = output.view(output.size()[0], -1)
+        return output
+
+    def forward(self, input1, input2):
+        # get two images' features
+        output1 = self.forward_once(input1)
+        output2 = self.forward_once(input2)
+
+        # concatenate both images' features
+        output = torch.cat((output1, output2), 1)
+
+        # pass the concatenation to the linear layers
+        output = self.fc(output)
+
+        # pass the out of the linear layers to sigmoid layer
+        output = self.sigmoid(output)
+
+        return output
+
+class APP_MATCHER(Dataset):
+    def __init__(self, root, train, download=False):
+        super(APP_MATCHER, self).__init__()
+
+        # get MNIST dataset
+        self.dataset = datasets.MNIST(root, train=train, download=download)
+
+        # as `self.dataset.data`'s shape is (Nx28x28), where N is the number of
+        # examples in MNIST dataset, a single example has the dimensions of
+        # (28x28) for (WxH), where W and H are the width and the height of the image.
+        # However, every example should have (CxWxH) dimensions where C is the number
+        # of channels to be passed to the network. As MNIST contains gray-scale images,
+        # we add an additional dimension to corresponds to the number of channels.
+        self.data = self.dataset.data.unsqueeze(1).clone()
+
+        self.group_examples()
+
+    def group_examples(self):
+        """
+            To ease the accessibility of data based on the class, we will use `group_examples` to group
+            examples based on class.
+
+            Every key in `grouped_examples` corresponds to a class in MNIST dataset. For every key in
+            `grouped_examples`, every value will conform to all of the indices for the MNIST
+            dataset examples that correspond to that key.
+        """
+
+        # get the targets from MNIST dataset
+        np_arr = np.array(self.dataset.targets.clone(), dtype=None, copy=None)
+
+        # group examples based on class
+        self.grouped_examples = {}
+        for i in range(0,10):
+            self.grouped_examples[i] = np.where((np_arr==i))[0]
+
+    def __len__(self):
+        return self.data.shape[0]
+
+    def __getitem__(self, index):
+        """
+            For every example, we will select two images. There are two cases,
+            positive and negative examples. For positive examples, we will have two
+            images from the same class. For negative examples, we will have two images
+            from different classes.
+
+            Given an index, if the index is even, we will pick the second image from the same class,
+            but it won't be the same image we chose for the first class. This is used to ensure the positive
+            example isn't trivial as the network would easily distinguish the similarity between same images. However,
+            if the network were given two different images from the same class, the network will need to learn
+            the similarity between two different images representing the same class. If the index is odd, we will
+            pick the second image from a different class than the first image.
+        """
+
+        # pick some random class for the first image
+        selected_class = random.randint(0, 9)
+
+        # pick a random index for the first image in the grouped indices based of the label
+        # of the class
+        random_index_1 = random.randint(0, self.grouped_examples[selected_class].shape[0]-1)
+
+        # pick the index to get the first image
+        index_1 = self.grouped_examples[selected_class][random_index_1]
+
+        # get the first image
+        image_1 = self.data[index_1].clone().float()
+
+        # same class
+        if index % 2 == 0:
+            # pick a random index for the second image
+            random_index_2 = random.randint(0, self.grouped_examples[selected_class].shape[0]-1)
+
+            # ensure that the index of the second image isn't the same as the first image
+            while random_index_2 == random_index_1:
+                random_index_2 = random.randint(0, self.grouped_examples[selected_class].shape[0]-1)
+
+            # pick the index to get the second image
+            index_2 = self.grouped_examples[selected_class][random_index_2]
+
+            # get the second image
+            image_2 = self.data[index_2].clone().float()
+
+            # set the label for this example to be positive (1)
+            target = torch.tensor(1, dtype=torch.float)
+
+        # different class
+        else:
+            # pick a random class
+            other_selected_class = random.randint(0, 9)
+
+            # ensure that the class of the second image isn't the same as the first image
+            while other_selected_class == selected_class:
+                other_selected_class = random.randint(0, 9)
+
+
+            # pick a random index for the second image in the grouped indices based of the label
+            # of the class
+            random_index_2 = random.randint(0, self.grouped_examples[other_selected_class].shape[0]-1)
+
+            # pick the index to get the second image
+            index_2 = self.grouped_examples[other_selected_class][random_index_2]
+
+            # get the second image
+            image_2 = self.data[index_2].clone().float()
+
+            # set the label for this example to be negative (0)
+            target = torch.tensor(0, dtype=torch.float)
+
+        return image_1, image_2, target
+
+
+def train(args, model, device, train_loader, optimizer, epoch):
+    model.train()
+
+    # we aren't using `TripletLoss` as the MNIST dataset is simple, so `BCELoss` can do the trick.
+    criterion = nn.BCELoss()
+
+    for batch_idx, (images_1, images_2, targets) in enumerate(train_loader):
+        images_1, images_2, targets = images_1.to(device), images_2.to(device), targets.to(device)
+        optimizer.zero_grad()
+        outputs = model(images_1, images_2).squeeze()
+        loss = criterion(outputs, targets)
+        loss.backward()
+        optimizer.step()
+        if batch_idx % args.log_interval == 0:
+            print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
+                epoch, batch_idx * len(images_1), len(train_loader.dataset),
+                100. * batch_idx / len(train_loader), loss.item()))
+            if args.dry_run:
+                break
+
+
+def test(model, device, test_loader):
+    model.eval()
+    test_loss = 0
+    correct = 0
+
+    # we aren't using `TripletLoss` as the MNIST dataset is simple, so `BCELoss` can do the trick.
+    criterion = nn.BCELoss()
+
+    with torch.no_grad():
+        for (images_1, images_2, targets) in test_loader:
+            images_1, images_2, targets = images_1.to(device), images_2.to(device), targets.to(device)
+            outputs = model(images_1, images_2).squeeze()
+            test_loss += criterion(outputs, targets).sum().item()  # sum up batch loss
+            pred = torch.where(outputs > 0.5, 1, 0)  # get the index of the max log-probability
+            correct += pred.eq(targets.view_as(pred)).sum().item()
+
+    test_loss /= len(test_loader.dataset)
+
+    # for the 1st epoch, the average loss is 0.0001 and the accuracy 97-98%
+    # using default settings. After completing the 10th epoch, the average
+    # loss is 0.0000 and the accuracy 99.5-100% using default settings.
+    global RESULT
+    RESULT = (test_loss, correct / len(test_loader.dataset))
+    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
+        test_loss, correct, len(test_loader.dataset),
+        100. * correct / len(test_loader.dataset)))
+
+
+def main():
+    # Training settings
+    parser = argparse.ArgumentParser(description='PyTorch Siamese network Example')
+    parser.add_argument('--batch-size', type=int, default=64, metavar='N',
+                        help='input batch size for training (default: 64)')
+    parser.add_argument('--test-batch-size', type=int, default=1000, metavar='N',
+                        help='input batch size for testing (default: 1000)')
+    parser.add_argument('--epochs', type=int, default=6, metavar='N',
+                        help='number of epochs to train (default: 14)')
+    parser.add_argument('--lr', type=float, default=1.0, metavar='LR',
+                        help='learning rate (default: 1.0)')
+    parser.add_argument('--gamma', type=float, default=0.7, metavar='M',
+                        help='Learning rate step gamma (default: 0.7)')
+    parser.add_argument('--no-accel', action='store_true',
+                    help='disables accelerator')
+    parser.add_argument('--dry-run', action='store_true', default=False,
+                        help='quickly check a single pass')
+    parser.add_argument('--seed', type=int, default=1, metavar='S',
+                        help='random seed (default: 1)')
+    parser.add_argument('--log-interval', type=int, default=10, metavar='N',
+                        help='how many batches to wait before logging training status')
+    parser.add_argument('--save-model', action='store_true', default=False,
+                        help='For Saving the current Model')
+    args = parser.parse_args([])
+
+    use_accel = not args.no_accel and torch.accelerator.is_available()
+
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+
+
+    if use_accel:
+        device = torch.accelerator.current_accelerator()
+    else:
+        device = torch.device("cpu")
+
+    print(f"Using device: {device}")
+
+    train_kwargs = {'batch_size': args.batch_size}
+    test_kwargs = {'batch_size': args.test_batch_size}
+    if use_accel:
+        accel_kwargs = {'num_workers': 1,
+                       'pin_memory': True,
+                       'shuffle': True}
+        train_kwargs.update(accel_kwargs)
+        test_kwargs.update(accel_kwargs)
+
+    train_dataset = APP_MATCHER('../data', train=True, download=True)
+    test_dataset = APP_MATCHER('../data', train=False)
+    train_loader = torch.utils.data.DataLoader(train_dataset,**train_kwargs)
+    test_loader = torch.utils.data.DataLoader(test_dataset, **test_kwargs)
+
+    model = SiameseNetwork().to(device)
+    optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
+
+    scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)
+    for epoch in range(1, args.epochs + 1):
+        train(args, model, device, train_loader, optimizer, epoch)
+        test(model, device, test_loader)
+        scheduler.step()
+
+    if args.save_model:
+        torch.save(model.state_dict(), "siamese_network.pt")
+    print(f"RESULT loss={RESULT[0]} acc={RESULT[1]}")
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+
+def both(src: str, tmp_path) -> tuple:
+    ours = result(run(src, "nnengine", tmp_path))
+    ref = result(run(src, "torch", tmp_path))
+    print("nnengine", ours, "\ntorch", ref)
+    return ours, ref
+
+
+def test_mnist_rnn(torch, tmp_path):
+    # mnist_rnn/main.py: LSTM(batch_first) over image rows, BatchNorm1d, Dropout2d on 2-D input, Adadelta + StepLR
+    ours, ref = both(MNIST_RNN, tmp_path)
+    assert ours["acc"] > 0.6 and ref["acc"] > 0.6
+    assert abs(ours["acc"] - ref["acc"]) < 0.15
+
+
+def test_mnist_forward_forward(torch, tmp_path):
+    # mnist_forward_forward/main.py: nn.Linear subclass with its own Adam and train(), x.norm(2, 1, keepdim=True),
+    # self.weight.T, log1p(exp(cat)), label overlay by fancy-index assignment, randint(n, size=(1,))
+    ours, ref = both(FORWARD_FORWARD, tmp_path)
+    assert ours["test_err"] < 0.35 and ref["test_err"] < 0.35
+    assert abs(ours["test_err"] - ref["test_err"]) < 0.15
+
+
+def test_regression(torch, tmp_path):
+    # regression/main.py: cat of x ** i, x.mm, F.smooth_l1_loss, p.data.add_(-0.1 * p.grad), stop at loss < 1e-3
+    ours, ref = both(REGRESSION, tmp_path)
+    for r in (ours, ref):
+        assert r["loss"] < 1e-3 and r["batches"] < 5000
+        assert r["werr"] < 0.3 and r["berr"] < 0.3  # the learned polynomial is the target one
+    again = result(run(REGRESSION, "nnengine", tmp_path))
+    assert again == ours  # same seed, same run
+
+
+@pytest.mark.parametrize("name", ["REINFORCE", "ACTOR_CRITIC"])
+def test_reinforcement_learning(torch, tmp_path, name):
+    # reinforcement_learning/reinforce.py and actor_critic.py on an inline CartPole: Categorical, m.log_prob,
+    # torch.tensor(deque / list of floats), (returns - returns.mean()) / (returns.std() + eps), torch.cat /
+    # torch.stack(...).sum(), F.smooth_l1_loss(value, torch.tensor([R]))
+    src = globals()[name].replace("{CARTPOLE}", CARTPOLE)
+    ours, ref = both(src, tmp_path)
+    for r in (ours, ref):  # the policy learns: the last 20 episodes last far longer than the first 20
+        assert r["episodes"] == 60 and r["last"] > 1.8 * r["first"] and r["last"] > 50
+    if name == "REINFORCE":
+        assert result(run(src, "nnengine", tmp_path)) == ours
+
+
+def test_super_resolution(torch, tmp_path):
+    # super_resolution/model.py + main.py: PixelShuffle, init.orthogonal_(w, init.calculate_gain('relu')),
+    # Adam, PSNR from MSELoss, torch.save(model) checkpoints
+    ours, ref = both(SUPER_RESOLUTION, tmp_path)
+    for r in (ours, ref):  # beats nearest-neighbour upsampling
+        assert r["psnr"] > r["nearest_psnr"] + 0.5
+    assert abs(ours["psnr"] - ref["psnr"]) < 1.5
+
+
+def test_fast_neural_style(torch, tmp_path):
+    # fast_neural_style: TransformerNet (ReflectionPad2d, InstanceNorm2d(affine=True), residual blocks,
+    # interpolate(scale_factor=2)), gram matrices (view, transpose(1, 2), bmm), new_tensor, div_, a Vgg16-shaped
+    # frozen feature net returning a namedtuple, state_dict save/load
+    ours, ref = both(FAST_NEURAL_STYLE, tmp_path)
+    for r in (ours, ref):
+        assert r["last"] < 0.9 * r["first"] and r["same"] == 1.0
+
+
+def test_siamese_network(torch, tmp_path):
+    # siamese_network/main.py: random same/different pairs (their dataset class), resnet-shaped CNN children()[:-1]
+    # in a Sequential, fc.in_features, apply(init_weights) with bias.data.fill_, torch.cat of features, Sigmoid +
+    # BCELoss, torch.where(outputs > 0.5, 1, 0), Adadelta + StepLR
+    ours, ref = both(SIAMESE, tmp_path)
+    assert ours["acc"] > 0.65 and ref["acc"] > 0.65
+    assert abs(ours["acc"] - ref["acc"]) < 0.15
