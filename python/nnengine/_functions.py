@@ -150,6 +150,19 @@ clone = _method("clone", "A copy (differentiable).", '>>> ne.clone(ne.tensor([1.
 logical_not = _method("logical_not", "Elementwise not.", '>>> ne.logical_not(ne.tensor([True, False]))\ntensor([False,  True])')
 logical_and = _method("logical_and", "Elementwise and.", '>>> ne.logical_and(ne.tensor([True, True]), ne.tensor([True, False]))\ntensor([ True, False])')
 logical_or = _method("logical_or", "Elementwise or.", '>>> ne.logical_or(ne.tensor([True, False]), ne.tensor([False, False]))\ntensor([ True, False])')
+asin = _method("asin", "Inverse sine.", '>>> ne.asin(ne.tensor([0.0, 1.0]))\ntensor([0.    , 1.5708])')
+acos = _method("acos", "Inverse cosine.", '>>> ne.acos(ne.tensor([1.0, 0.0]))\ntensor([0.    , 1.5708])')
+atan = _method("atan", "Inverse tangent.", '>>> ne.atan(ne.tensor([0.0, 1.0]))\ntensor([0.    , 0.7854])')
+arcsin, arccos, arctan = asin, acos, atan
+sinh = _method("sinh", "Hyperbolic sine.", '>>> ne.sinh(ne.tensor([0.0, 1.0]))\ntensor([0.    , 1.1752])')
+cosh = _method("cosh", "Hyperbolic cosine.", '>>> ne.cosh(ne.tensor([0.0, 1.0]))\ntensor([1.    , 1.5431])')
+exp2 = _method("exp2", "Elementwise 2**x.", '>>> ne.exp2(ne.tensor([0.0, 3.0]))\ntensor([1., 8.])')
+greater = _method("greater", "Elementwise ``>`` (``gt``).", '>>> ne.greater(ne.tensor([1, 3]), 2)\ntensor([False,  True])')
+greater_equal = _method("greater_equal", "Elementwise ``>=`` (``ge``).", '>>> ne.greater_equal(ne.tensor([1, 2]), 2)\ntensor([False,  True])')
+less = _method("less", "Elementwise ``<`` (``lt``).", '>>> ne.less(ne.tensor([1, 3]), 2)\ntensor([ True, False])')
+less_equal = _method("less_equal", "Elementwise ``<=`` (``le``).", '>>> ne.less_equal(ne.tensor([2, 3]), 2)\ntensor([ True, False])')
+not_equal = _method("not_equal", "Elementwise ``!=`` (``ne``).", '>>> ne.not_equal(ne.tensor([1, 2]), 2)\ntensor([ True, False])')
+is_nonzero = _method("is_nonzero", "The truth value of a one-element tensor.", '>>> ne.is_nonzero(ne.tensor([1.5]))\nTrue')
 
 
 def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001, A002
@@ -236,16 +249,6 @@ divide = div
 true_divide = div
 
 
-def remainder(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Python's modulo (sign of the divisor).
-
-    Example:
-        >>> ne.remainder(ne.tensor([-3.0, 3.0]), 2.0)
-        tensor([1., 1.])
-    """
-    return ensure_tensor(input) % other
-
-
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
     """Floor of ``input / other``.
 
@@ -327,18 +330,6 @@ def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  
     return bool(np.allclose(as_array(input), as_array(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
-            equal_nan: bool = False) -> Tensor:
-    """Elementwise closeness mask.
-
-    Example:
-        >>> ne.isclose(ne.tensor([1.0, 2.0]), ne.tensor([1.0, 2.1]))
-        tensor([ True, False])
-    """
-    return Tensor._wrap(np.asarray(np.isclose(as_array(input), as_array(other), rtol=rtol, atol=atol,
-                                              equal_nan=equal_nan)))
-
-
 def equal(input: Any, other: Any) -> bool:  # noqa: A002
     """Same shape and same values (a Python bool).
 
@@ -367,40 +358,6 @@ def is_tensor(obj: Any) -> bool:
         (True, False)
     """
     return isinstance(obj, Tensor)
-
-
-def is_nonzero(input: Any) -> bool:  # noqa: A002
-    """The truth value of a one-element tensor.
-
-    Example:
-        >>> ne.is_nonzero(ne.tensor([0.5]))
-        True
-    """
-    return bool(ensure_tensor(input))
-
-
-def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
-    """Indices of the non-zero entries: an ``(n, ndim)`` int64 tensor, or one tensor per dim.
-
-    Example:
-        >>> ne.nonzero(ne.tensor([[0, 1], [2, 0]]))
-        tensor([[0, 1],
-                [1, 0]])
-    """
-    nz = np.nonzero(as_array(input))
-    if as_tuple:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in nz)
-    return Tensor._wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
-
-
-def count_nonzero(input: Any, dim: Any = None) -> Tensor:  # noqa: A002
-    """Number of non-zero entries (int64).
-
-    Example:
-        >>> ne.count_nonzero(ne.tensor([0, 1, 2]))
-        tensor(2)
-    """
-    return Tensor._wrap(np.asarray(np.count_nonzero(as_array(input), axis=dim), np.int64))
 
 
 def set_printoptions(precision: Optional[int] = None, threshold: Optional[int] = None, edgeitems: Optional[int] = None,

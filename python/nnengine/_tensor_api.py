@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _ops_index, _ops_math, _ops_random, _tensor_extras
 from ._device import DeviceError, check_device, device
 from ._dtypes import (
     bool_,
@@ -41,6 +42,9 @@ from ._dtypes import (
 )
 from ._functions import *  # noqa: F401, F403
 from ._functions import __all__ as _fn_all
+from ._ops_index import *  # noqa: F401, F403
+from ._ops_math import *  # noqa: F401, F403
+from ._ops_random import *  # noqa: F401, F403
 from .tensor import (
     Tensor,
     arange,
@@ -129,7 +133,22 @@ float = float_  # noqa: A001  torch.float
 int = int_  # noqa: A001  torch.int
 bool = bool_  # noqa: A001  torch.bool
 
-__all__ = list(_fn_all) + [
+
+def _attach() -> None:
+    """The one place the op modules' functions become ``Tensor`` methods (their first argument is ``self``)."""
+    from .tensor import Tensor
+
+    for mod in (_ops_index, _ops_math, _ops_random, _tensor_extras):
+        for name, fn in mod.TENSOR_METHODS.items():
+            setattr(Tensor, name, fn)
+    for name, fn in _tensor_extras.TENSOR_PROPERTIES.items():
+        setattr(Tensor, name, property(fn))
+    _tensor_extras.attach(Tensor)
+
+
+_attach()
+
+__all__ = list(_fn_all) + list(_ops_index.__all__) + list(_ops_math.__all__) + list(_ops_random.__all__) + [
     "DeviceError", "check_device", "device", "double", "dtype", "finfo", "float16", "float32", "float64",
     "get_default_dtype", "half", "iinfo", "int8", "int16", "int32", "int64", "is_floating_point", "long",
     "set_default_dtype", "short", "uint8", "float", "int", "bool", "arange", "as_tensor", "cat", "concat",

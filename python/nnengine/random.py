@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-_gen = np.random.default_rng()
+_seed = int(np.random.SeedSequence().entropy % (2**63))
+_gen = np.random.default_rng(_seed)
 
 
 def manual_seed(seed: int) -> None:
@@ -20,12 +21,13 @@ def manual_seed(seed: int) -> None:
         >>> ne.manual_seed(1); bool((ne.randn(3) == a).all())
         True
     """
-    global _gen
+    global _gen, _seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
     if seed < 0:
         raise ValueError(f"seed: expected a non-negative int, got {seed}")
-    _gen = np.random.default_rng(int(seed))
+    _seed = int(seed)
+    _gen = np.random.default_rng(_seed)
 
 
 def generator() -> np.random.Generator:
@@ -72,3 +74,31 @@ def seed_int() -> int:
         True
     """
     return int(_gen.integers(0, 2**63 - 1))
+
+
+def initial_seed() -> int:
+    """The seed of the last :func:`manual_seed` (or the entropy the global generator started from).
+
+    Example:
+        >>> manual_seed(5); initial_seed()
+        5
+    """
+    return _seed
+
+
+def resolve_generator(generator: object = None) -> np.random.Generator:
+    """``generator=`` as a numpy Generator: None -> the global one; an ``ne.Generator`` -> its stream; a numpy
+    Generator itself; anything else a TypeError naming the argument.
+
+    Example:
+        >>> resolve_generator(None) is generator()
+        True
+    """
+    if generator is None:
+        return _gen
+    if isinstance(generator, np.random.Generator):
+        return generator
+    rng = getattr(generator, "_rng", None)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"generator: expected an ne.Generator, a numpy Generator or None, got {type(generator).__name__}")

@@ -1224,28 +1224,7 @@ class Tensor:
         s = src if isinstance(src, Tensor) else Tensor._wrap(_as_array(src))
         return self._rebind(lambda _: s._cast(self.data.dtype).expand(self.shape).clone())
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill in place from U(a, b) (the global generator); returns ``self``.
-
-        Example:
-            >>> t = ne.empty(100).uniform_(-1, 1)
-            >>> bool(((t >= -1) & (t < 1)).all())
-            True
-        """
-        from .random import generator
-
-        return self._inplace_apply(lambda s: Tensor._wrap(generator().uniform(a, b, s.shape).astype(s.dtype)))
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        """Fill in place from N(mean, std**2) (the global generator); returns ``self``.
-
-        Example:
-            >>> ne.empty(1000).normal_(5.0, 0.1).mean().round().item()
-            5.0
-        """
-        from .random import generator
-
-        return self._inplace_apply(lambda s: Tensor._wrap(generator().normal(mean, std, s.shape).astype(s.dtype)))
+    # uniform_ / normal_ and the other in-place samplers (generator=): nnengine._ops_random
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """In-place :meth:`masked_fill`.
@@ -2853,10 +2832,12 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requ
     return _factory(np.full(shape, fill_value, dt), requires_grad, device)
 
 
-def _gen():
-    from .random import generator
+def _gen(generator: Any = None) -> np.random.Generator:
+    """``generator=`` of the samplers as a numpy Generator: None -> the global one (``ne.manual_seed``), an
+    ``ne.Generator``, or a numpy Generator."""
+    from . import random
 
-    return generator()
+    return random.resolve_generator(generator)
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -2868,7 +2849,7 @@ def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         ((2, 3), dtype('float64'))
     """
     dt = to_dtype(dtype) or _F32
-    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    g = _gen(generator)
     arr = g.standard_normal(_shape_args(size), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
     return _factory(np.asarray(arr, dt), requires_grad, device)
 
@@ -2882,7 +2863,7 @@ def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
         True
     """
     dt = to_dtype(dtype) or _F32
-    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    g = _gen(generator)
     arr = g.random(_shape_args(size), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
     return _factory(np.asarray(arr, dt), requires_grad, device)
 
@@ -2900,7 +2881,7 @@ def randint(low: int = 0, high: Optional[int] = None, size: Any = None, *args: A
     elif high is None:  # randint(high, size=...)
         low, high = 0, low
     shape = _shape_args((size,)) if isinstance(size, (tuple, list)) else (int(size),)
-    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    g = _gen(generator)
     return _factory(g.integers(int(low), int(high), shape).astype(to_dtype(dtype) or _I64), requires_grad, device)
 
 
@@ -2912,7 +2893,7 @@ def randperm(n: int, dtype: Any = None, device: Any = None, requires_grad: bool 
         >>> sorted(ne.randperm(5).tolist())
         [0, 1, 2, 3, 4]
     """
-    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    g = _gen(generator)
     return _factory(g.permutation(int(n)).astype(to_dtype(dtype) or _I64), requires_grad, device)
 
 
@@ -2924,7 +2905,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
         >>> ne.normal(0.0, 1.0, size=(2, 3)).shape, ne.normal(ne.zeros(4), 1.0).shape
         ((2, 3), (4,))
     """
-    g = generator if isinstance(generator, np.random.Generator) else _gen()
+    g = _gen(generator)
     m, s = _as_array(mean), _as_array(std)
     shape = np.broadcast_shapes(m.shape, s.shape) if size is None else (
         _shape_args((size,)) if isinstance(size, (tuple, list)) else (int(size),))
