@@ -21,6 +21,11 @@ def _get(mod, name):
 
 
 # (constructor, input shape) for every layer/model type on main (test_every_layer_has_a_case keeps it complete)
+def _dry(m, shape):
+    m(ne.randn(*shape))
+    return m
+
+
 CASES = {
     "Linear": (lambda: nn.Linear(7, 5), (4, 7)),
     "Linear_nobias": (lambda: nn.Linear(7, 5, bias=False), (4, 7)),
@@ -79,6 +84,12 @@ CASES = {
     "ReplicationPad2d": (lambda: nn.ReplicationPad2d((2, 1, 0, 3)), (2, 3, 4, 5)),
     "Dropout1d": (lambda: nn.Dropout1d(0.3), (2, 3, 7)),
     "AlphaDropout": (lambda: nn.AlphaDropout(0.3), (2, 3, 7)),
+    # lazy layers: materialised by a first batch, then saved as the class they became
+    "LazyLinear": (lambda: _dry(nn.LazyLinear(4), (2, 5)), (2, 5)),
+    "LazyConv1d": (lambda: _dry(nn.LazyConv1d(4, 3), (2, 3, 7)), (2, 3, 7)),
+    "LazyConv2d": (lambda: _dry(nn.LazyConv2d(4, 3), (2, 3, 5, 5)), (2, 3, 5, 5)),
+    "LazyBatchNorm1d": (lambda: _dry(nn.LazyBatchNorm1d(), (4, 5)), (4, 5)),
+    "LazyBatchNorm2d": (lambda: _dry(nn.LazyBatchNorm2d(), (2, 3, 4, 4)), (2, 3, 4, 4)),
     "FeatureAlphaDropout": (lambda: nn.FeatureAlphaDropout(0.3), (2, 3, 7)),
     "SELU": (lambda: nn.SELU(), (2, 5)),
     "CELU": (lambda: nn.CELU(0.5), (2, 5)),
