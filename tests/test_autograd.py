@@ -254,6 +254,7 @@ def test_first_gradient_kept_only_when_nothing_else_holds_it():
         return a.__array_interface__["data"][0]
 
     class Fresh(ne.Function):
+        tensor_io = False  # (numpy arrays in and out: the sweep's own contract, which this test probes)
         forward = staticmethod(lambda ctx, x: x * 2)
 
         @staticmethod
@@ -270,6 +271,8 @@ def test_first_gradient_kept_only_when_nothing_else_holds_it():
             return out
 
     class Twice(ne.Function):
+        tensor_io = False
+
         @staticmethod
         def forward(ctx, a, b):
             return a + b
@@ -280,6 +283,8 @@ def test_first_gradient_kept_only_when_nothing_else_holds_it():
             return out, out
 
     class Passthrough(ne.Function):
+        tensor_io = False
+
         @staticmethod
         def forward(ctx, x):
             return x.copy()

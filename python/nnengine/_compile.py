@@ -286,9 +286,10 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
     slot_of: Dict[int, int] = {}
     slot_rg: List[bool] = []
     param_index: Dict[int, int] = {}
-    for cls, args, outs, tuple_out in record:
+    for cls, _args, _outs, _tuple_out in record:  # (first: the ops such a Function runs inside are recorded too)
         if not (getattr(cls, "__module__", "") or "").startswith("nnengine."):
             raise _Unsupported(f"{cls.__name__} (a Function defined outside nnengine)")
+    for cls, args, outs, tuple_out in record:
         fresh = getattr(cls, "_replay_fresh", {})
         refs, needs = [], []
         for j, a in enumerate(args):

@@ -94,6 +94,23 @@ cdef class Context:
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
 
+    @property
+    def saved_variables(self):
+        """torch's deprecated name of ``saved_tensors``."""
+        return self.saved_tensors
+
+    def mark_dirty(self, *tensors):
+        """torch's marker for inputs a forward modified in place: accepted (the arrays are shared, so the
+        caller sees the write; the in-place check of the sweep covers saved arrays)."""
+
+    def mark_non_differentiable(self, *tensors):
+        """torch's marker for outputs without a gradient (e.g. indices): accepted; such outputs still carry a
+        node here, and the backward receives zeros for them."""
+
+    def set_materialize_grads(self, value):
+        """torch's switch between zeros and None for output gradients nobody used: accepted; the backward
+        always receives arrays (zeros where no gradient flowed), which code written for None also handles."""
+
 
 cdef class Node:
     """A recorded op: the Function class, its context and the input Tensors (None for non-tensors). (Attributes:
@@ -239,6 +256,8 @@ def note_mutation(arr):
 
 cdef inline bint overlaps(object a, list ranges):
     cdef object lo, hi
+    if _Tensor is not None and isinstance(a, _Tensor):  # saved by a Function with torch's Tensor contract
+        a = a.data
     if not isinstance(a, np.ndarray) or a.size == 0:
         return False
     lo, hi = _byte_bounds(a)
@@ -317,7 +336,7 @@ def apply(cls, *args):
     # that only the backward would read (torch's ctx.needs_input_grad under no_grad)
     ctx.needs_input_grad = tuple(needs) if record else (False,) * n
     out = cls.forward(ctx, *raw)
-    if anomaly():
+    if record and anomaly():  # (recorded ops only: not the ops a backward runs, nor inference)
         _check_forward(cls, raw, out)
     if type(out) is not tuple:
         t = wrap_array(Tensor, out)

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import sys
 import threading
+import types
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -161,8 +163,8 @@ class set_grad_enabled(_GradMode):
 
 @contextlib.contextmanager
 def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
-    """Context manager (thread-local, like ``torch.autograd.detect_anomaly``): every op's forward output and
-    every backward gradient is checked, and the first op that turns finite inputs into NaN or Inf raises
+    """Context manager (thread-local, like ``torch.autograd.detect_anomaly``): every recorded op's forward output
+    and every backward gradient is checked, and the first op that turns finite inputs into NaN or Inf raises
     ``RuntimeError`` naming the op and the direction. Slows every op by a finiteness scan; for debugging.
 
     Example:
@@ -178,6 +180,42 @@ def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
         yield
     finally:
         _tape.set_anomaly(prev)
+
+
+class set_detect_anomaly:  # noqa: N801 - torch's name
+    """torch's ``autograd.set_detect_anomaly(mode)``: switches this thread's anomaly checks (see
+    ``detect_anomaly``) on or off at once; as a context manager it restores the previous setting on exit.
+
+    Example:
+        >>> _ = set_detect_anomaly(True); is_anomaly_enabled()
+        True
+        >>> _ = set_detect_anomaly(False); is_anomaly_enabled()
+        False
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"mode: expected a bool, got {type(mode).__name__}")
+        self.prev = _tape.set_anomaly(bool(mode))
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        _tape.set_anomaly(self.prev)
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether this thread's anomaly checks are on (``detect_anomaly`` / ``set_detect_anomaly``).
+
+    Example:
+        >>> with detect_anomaly():
+        ...     is_anomaly_enabled()
+        True
+    """
+    prev = _tape.set_anomaly(False)
+    _tape.set_anomaly(prev)
+    return bool(prev)
 
 
 def _finite(a: Any) -> bool:
@@ -201,8 +239,75 @@ def _check_backward(node: Node, gouts: Sequence[np.ndarray], gin: Sequence[Any])
                                    f"gradient of input {i} from finite output gradients")
 
 
+def _to_tensors(vals: Sequence[Any]) -> list:
+    T = _tensor_cls()
+    return [T._wrap(v) if isinstance(v, np.ndarray) else v for v in vals]
+
+
+def _to_arrays(out: Any) -> Any:
+    T = _tensor_cls()
+    if isinstance(out, tuple):
+        return tuple(o.data if isinstance(o, T) else o for o in out)
+    return out.data if isinstance(out, T) else out
+
+
+def _tensor_io(cls: type) -> None:
+    """Wrap the ``forward`` / ``backward`` (and ``setup_context``) that ``cls`` defines so that they see
+    Tensors, as torch's ``autograd.Function`` does, while ``apply`` and the sweep keep passing arrays."""
+    d = cls.__dict__
+    fwd = d.get("forward")
+    if fwd is not None and not getattr(fwd, "_nne_tensor_io", False):
+        f = fwd.__func__ if isinstance(fwd, staticmethod) else fwd
+        setup = d.get("setup_context")
+        if setup is not None:  # torch 2's style: forward(*args) without ctx, then setup_context(ctx, inputs, out)
+            s = setup.__func__ if isinstance(setup, staticmethod) else setup
+
+            def forward(ctx: Context, *args: Any, __f: Any = f, __s: Any = s, **kwargs: Any) -> Any:
+                targs = _to_tensors(args)
+                with no_grad():
+                    out = __f(*targs, **kwargs)
+                    __s(ctx, tuple(targs), out)
+                return _to_arrays(out)
+        else:
+            def forward(ctx: Context, *args: Any, __f: Any = f, **kwargs: Any) -> Any:
+                with no_grad():
+                    return _to_arrays(__f(ctx, *_to_tensors(args), **kwargs))
+
+        forward._nne_tensor_io = True  # type: ignore[attr-defined]
+        forward.__doc__ = f.__doc__
+        cls.forward = staticmethod(forward)  # type: ignore[method-assign]
+    bwd = d.get("backward")
+    if bwd is not None and not getattr(bwd, "_nne_tensor_io", False):
+        b = bwd.__func__ if isinstance(bwd, staticmethod) else bwd
+
+        def backward(ctx: Context, *grads: Any, __b: Any = b) -> Any:
+            return _to_arrays(__b(ctx, *_to_tensors(grads)))
+
+        backward._nne_tensor_io = True  # type: ignore[attr-defined]
+        backward.__doc__ = b.__doc__
+        cls.backward = staticmethod(backward)  # type: ignore[method-assign]
+
+
+def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """torch's ``autograd.function.once_differentiable``: marks a ``backward`` that is not itself
+    differentiable. nnengine's backward pass never records a graph, so this returns ``fn`` unchanged.
+
+    Example:
+        >>> once_differentiable(abs) is abs
+        True
+    """
+    return fn
+
+
 class Function:
     """Base class of differentiable operations; see the module docstring.
+
+    How arguments arrive (``tensor_io``): a subclass defined outside the nnengine package gets torch's
+    contract: ``forward`` and ``backward`` see Tensors (inputs, saved tensors, output gradients) and may use
+    any Tensor method (``input.clamp(min=0)``, ``grad_output.clone()``), returning Tensors or arrays; torch 2's
+    ``forward(*args)`` + ``setup_context(ctx, inputs, output)`` style works too. nnengine's own ops (and a
+    subclass that sets ``tensor_io = False``) get the numpy arrays themselves, with no wrapping. Either way
+    ``forward`` runs with grad mode off and ``backward`` records nothing (no double backward).
 
     Example:
         >>> class Square(Function):
@@ -220,9 +325,26 @@ class Function:
         (tensor([9.], requires_grad=True), array([6.], dtype=float32))
     """
 
+    #: whether forward/backward see Tensors (torch's contract) or numpy arrays; None: Tensors for subclasses
+    #: defined outside nnengine (see the class docstring)
+    tensor_io: Any = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        io = cls.__dict__.get("tensor_io")
+        if io is None:  # a base's explicit choice, else by where the class is defined
+            io = next((c.__dict__["tensor_io"] for c in cls.__mro__[1:]
+                       if c is not Function and c.__dict__.get("tensor_io") is not None), None)
+            if io is None:
+                io = not (cls.__module__ or "").startswith("nnengine.")
+            cls.tensor_io = io
+        if io:
+            _tensor_io(cls)
+
     @staticmethod
     def forward(ctx: Context, *args: Any) -> Any:  # pragma: no cover - abstract
-        """The op on numpy arrays (Tensors arrive unwrapped); save what ``backward`` needs on ``ctx``.
+        """The op on numpy arrays (Tensors arrive unwrapped; a subclass with ``tensor_io`` gets Tensors); save
+        what ``backward`` needs on ``ctx``.
 
         Example:
             >>> class Square(Function):
@@ -527,3 +649,13 @@ class Variable(metaclass=_VariableType):
         if requires_grad:
             t.requires_grad_(True)
         return t
+
+
+# ``torch.autograd.function``'s names (``from torch.autograd.function import once_differentiable``), as a
+# submodule of this module
+function = types.ModuleType(__name__ + ".function", "torch.autograd.function's names: Function, FunctionCtx, "
+                            "once_differentiable.")
+function.Function = Function  # type: ignore[attr-defined]
+function.FunctionCtx = Context  # type: ignore[attr-defined]
+function.once_differentiable = once_differentiable  # type: ignore[attr-defined]
+sys.modules[function.__name__] = function
