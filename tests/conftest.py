@@ -86,6 +86,17 @@ def torch():
 
 
 @pytest.fixture
+def torch_or_none():
+    """torch when installed, else None: for tests whose expected values are written out and that also run the
+    same program under torch when they can (so they never skip)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(1234)
 

@@ -38,15 +38,6 @@ def _eq(a, b):
     return np.allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=1e-6, atol=1e-6)
 
 
-@pytest.fixture
-def torch_or_none():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def test_retain_grad_and_hooks_on_interior_and_leaf(torch_or_none):
     def prog(T):
         x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)

@@ -11,15 +11,6 @@ import nnengine as ne
 from nnengine.autograd import Function, gradcheck
 
 
-@pytest.fixture
-def torch_or_none():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def _np(t):
     return None if t is None else np.asarray(t.detach().numpy() if hasattr(t, "detach") else t, np.float64)
 
