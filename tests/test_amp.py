@@ -43,10 +43,12 @@ def test_entering_without_bf16_raises():
 
 
 def test_arguments_and_torch_spellings():
-    for bad, err in [(("cuda",), ValueError), ((3,), TypeError), (("cpu", ne.float16), ValueError),
+    for bad, err in [(("gpu",), ValueError), ((3,), TypeError), (("cpu", ne.float16), ValueError),
                      (("cpu", None, "yes"), TypeError)]:
         with pytest.raises(err):
             ne.autocast(*bad)
+    with pytest.warns(UserWarning, match="CUDA is not available. Disabling"):  # torch without a GPU: off
+        assert not ne.autocast("cuda")._enabled
     ne.autocast("cpu", dtype=ne.bfloat16, enabled=False)
     ne.autocast(device_type="cpu", dtype="bfloat16", cache_enabled=True, enabled=False)
     ne.amp.autocast("bf16", enabled=False)

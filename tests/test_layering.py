@@ -65,7 +65,8 @@ def test_kernel_methods_are_registered_by_functional():
 FLOORS = {
     # 0, the tape: Tensor, its glue ops, autograd, the compiled core and the helpers they (or all above) use
     0: ("tensor", "ops", "autograd", "_tape", "_dtypes", "_device", "random", "_core", "_compiled_call", "backend",
-        "backends", "_coerce", "_functions", "_tensor_api", "cuda", "accelerator", "amp"),
+        "backends", "_coerce", "_functions", "_tensor_api", "_tensor_extras", "_ops_index", "_ops_math", "_ops_random",
+        "cuda", "accelerator", "amp"),
     # 1, the ops on the kernels: Functions with forward and backward, the weight constraints and penalties, and
     # the collectives (the process group, differentiable all-reduce) that nn's SyncBatchNorm needs
     1: ("functional", "constraints", "regularizers", "distributed"),
@@ -73,7 +74,7 @@ FLOORS = {
     2: ("nn", "optim", "data", "distributions", "preprocessing"),
     # 3, what composes them: training, models, files, converters, compile, the CLI, the re-export packages
     3: ("train", "models", "io", "interop", "onnx", "stream", "serialization", "finetune", "_compile", "cli",
-        "__main__", "utils", "distributed.ddp", "nn.parallel", "__init__"),
+        "__main__", "utils", "distributed.ddp", "nn.parallel", "jit", "__init__"),
 }
 # imports that reach above their floor, each with why it is harmless
 UPWARD = {

@@ -42,6 +42,7 @@ from . import (  # noqa: E402
     functional,
     interop,
     io,
+    jit,
     models,
     nn,
     onnx,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import warnings
 from typing import Any, Callable, Optional
 
 from . import _core
@@ -134,9 +135,13 @@ class autocast:  # noqa: N801 (torch's name)
 
     def __init__(self, device_type: Any = "cpu", dtype: Any = None, enabled: bool = True,
                  cache_enabled: Optional[bool] = None) -> None:
-        _precision(device_type, dtype)
         if not isinstance(enabled, bool):
             raise TypeError(f"enabled: expected a bool, got {type(enabled).__name__}")
+        if device_type == "cuda":  # a GPU program on this CPU: torch's warning, and autocast off
+            warnings.warn("User provided device_type of 'cuda', but CUDA is not available. Disabling",
+                          UserWarning, stacklevel=2)
+            device_type, dtype, enabled = "cpu", None, False
+        _precision(device_type, dtype)
         self.device_type = "cpu"
         self.fast_dtype = bfloat16
         self._enabled = enabled

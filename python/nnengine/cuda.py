@@ -105,3 +105,44 @@ def get_device_name(device: Any = None) -> str:
         RuntimeError: nnengine.cuda: no CUDA device (nnengine runs on the CPU only)
     """
     raise RuntimeError("nnengine.cuda: no CUDA device (nnengine runs on the CPU only)")
+
+
+# ``torch.cuda.amp`` (``from torch.cuda.amp import autocast, GradScaler``): without a GPU, as torch without one,
+# autocast warns and stays off and the scaler passes everything through
+def _cuda_autocast(enabled: bool = True, dtype: Any = None, cache_enabled: bool = True) -> Any:
+    """``torch.cuda.amp.autocast``: a disabled autocast (torch's warning: no CUDA here).
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     with amp.autocast():
+        ...         ne.is_autocast_enabled()
+        False
+    """
+    from .amp import autocast
+
+    return autocast("cuda", enabled=enabled)
+
+
+def _amp_module() -> Any:
+    import sys
+    import types
+
+    from .amp import GradScaler
+
+    m = types.ModuleType(__name__ + ".amp", "torch.cuda.amp's names: autocast (disabled, no GPU), GradScaler, "
+                                           "custom_fwd, custom_bwd.")
+    m.autocast = _cuda_autocast  # type: ignore[attr-defined]
+    m.GradScaler = GradScaler  # type: ignore[attr-defined]
+
+    def custom_fwd(fwd: Any = None, **kwargs: Any) -> Any:
+        return fwd if fwd is not None else (lambda f: f)
+
+    m.custom_fwd = custom_fwd  # type: ignore[attr-defined]
+    m.custom_bwd = lambda bwd: bwd  # type: ignore[attr-defined]
+    sys.modules[m.__name__] = m
+    return m
+
+
+amp = _amp_module()

@@ -17,6 +17,7 @@ import sys
 from typing import Any, Optional
 
 from .. import data
+from . import checkpoint, hooks  # noqa: F401  (torch.utils.checkpoint / torch.utils.hooks)
 
 _ALIASES = {"nnengine.utils.data": "nnengine.data"}
 
