@@ -138,6 +138,11 @@ def test_batch_norm_training_on_empty_batch_is_a_clear_error():
 # float64, equal to the float32 computation within float32 rounding) and is a TypeError naming the op
 # everywhere else (never a silent downcast). A plain float64 numpy array is input data: float32, like Tensor(x).
 _Y4 = np.array([0, 1, 2, 3])
+def _grid_sample_self(t):
+    """grid_sample of t at a grid made of t itself (the grid follows t's dtype)."""
+    return F.grid_sample(t, t[:, :2].permute(0, 2, 3, 1).tanh() * 1.2, padding_mode="reflection")
+
+
 FUNCTIONAL = {
     "relu": ((4, 6), lambda x: F.relu(x)),
     "leaky_relu": ((4, 6), lambda x: F.leaky_relu(x, 0.1)),
@@ -178,6 +183,8 @@ FUNCTIONAL = {
     "hinge_embedding_loss": ((4, 6), lambda x: F.hinge_embedding_loss(x, x * 0 - 1)),
     "poisson_nll_loss": ((4, 6), lambda x: F.poisson_nll_loss(x, x * 0 + 2, full=True)),
     "gaussian_nll_loss": ((4, 6), lambda x: F.gaussian_nll_loss(x, x * 0, x * x + 0.5)),
+    "grid_sample": ((2, 3, 4, 5), lambda x: _grid_sample_self(F.relu(x) - F.relu(-x))),  # (relu: x as a Tensor)
+    "affine_grid": ((2, 2, 3), lambda t: F.affine_grid(t, (2, 1, 4, 5))),
     # the in-place spellings, on a non-leaf
     "relu_": ((4, 6), lambda x: F.relu_(F.relu(x) - 0.5)),
     "elu_": ((4, 6), lambda x: F.elu_(F.relu(x) - 0.5)),
@@ -258,7 +265,7 @@ FLOAT64_PATH = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "sof
                 "rrelu", "gumbel_softmax", "alpha_dropout", "feature_alpha_dropout", "relu_", "elu_", "leaky_relu_",
                 "threshold_", "selu_", "celu_", "rrelu_", "triplet_margin_loss", "triplet_margin_with_distance_loss",
                 "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
-                "hinge_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss",
+                "hinge_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss", "grid_sample", "affine_grid",
                 "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus_beta",
                 "cosine_embedding_loss", "margin_ranking_loss", "normalize", "cosine_similarity", "pairwise_distance",
                 "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"}

@@ -59,6 +59,7 @@ from ._dropout import dropout
 from ._dropout2d import dropout1d, dropout2d
 from ._embedding import embedding, one_hot
 from ._fold import fold, unfold
+from ._grid_sample import affine_grid, grid_sample
 from ._interpolate import interpolate, upsample
 from ._layernorm import group_norm, instance_norm, layer_norm
 from ._linear import linear, matmul_arrays
