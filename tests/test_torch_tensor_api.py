@@ -625,3 +625,11 @@ def test_randint_high_only_with_size_keyword(torch):
     assert set(np.unique(v)) == {0, 1, 2}
     assert ne.randint(9, (2,)).shape == (2,) and ne.randint(2, 5, (4,)).numpy().min() >= 2
     assert ne.randint(low=2, high=5, size=(4,)).numpy().min() >= 2
+
+
+def test_factories_take_size_keyword(torch):
+    # gat's nn.Parameter(torch.empty(size=(in_features, n_hidden * n_heads)))
+    for name in ("empty", "zeros", "ones", "randn", "rand"):
+        assert getattr(ne, name)(size=(2, 3)).shape == tuple(getattr(torch, name)(size=(2, 3)).shape) == (2, 3)
+        assert getattr(ne, name)(size=(4,), dtype=ne.float64).dtype == np.float64
+    assert ne.zeros(2, 3).shape == (2, 3) and ne.ones((2, 3)).shape == (2, 3)

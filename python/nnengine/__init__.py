@@ -49,6 +49,7 @@ from . import (  # noqa: E402
     optim,
     preprocessing,
     regularizers,
+    sparse,
     train,
     utils,
 )
@@ -61,5 +62,5 @@ __all__ = list(_tensor_api.__all__) + [
     "Tensor", "tensor", "cat", "stack", "where", "zeros", "ones", "randn", "rand", "from_numpy",
     "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "set_grad_enabled", "Function", "manual_seed",
     "set_num_threads", "get_num_threads", "backend", "functional", "nn", "optim", "regularizers",
-    "constraints", "data", "distributions", "finetune", "interop", "io", "models", "onnx", "preprocessing", "train", "__version__",
+    "constraints", "data", "distributions", "finetune", "interop", "io", "models", "onnx", "preprocessing", "sparse", "train", "__version__",
 ]

@@ -45,6 +45,7 @@ from ._functions import __all__ as _fn_all
 from ._ops_index import *  # noqa: F401, F403
 from ._ops_math import *  # noqa: F401, F403
 from ._ops_random import *  # noqa: F401, F403
+from .sparse import sparse_coo_tensor, spmm
 from .tensor import (
     Tensor,
     arange,
@@ -156,5 +157,5 @@ __all__ = list(_fn_all) + list(_ops_index.__all__) + list(_ops_math.__all__) + l
     "minimum", "normal", "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
     "result_type", "return_types", "stack", "tensor", "where", "zeros", "zeros_like",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
-    "ByteTensor", "BoolTensor",
+    "ByteTensor", "BoolTensor", "sparse_coo_tensor", "spmm",
 ]

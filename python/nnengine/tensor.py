@@ -97,6 +97,11 @@ def _shape_args(shape: tuple) -> tuple:
     return tuple(int(s) for s in shape)
 
 
+def _size_kw(size: tuple, kw: dict) -> tuple:
+    """The factories' shape: the positional sizes, or torch's ``size=`` keyword (``ne.empty(size=(2, 3))``)."""
+    return (kw["size"],) if not size and "size" in kw else size
+
+
 def _promote2(d1: np.dtype, d2: np.dtype) -> np.dtype:
     """torch.promote_types: the higher category wins; within one category the wider type."""
     if d1 == d2:
@@ -286,6 +291,27 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     layout = "strided"
+
+    def to_sparse(self, *args: Any, **kwargs: Any) -> Tensor:
+        """The sparse COO form (its nonzero entries), torch's ``to_sparse()``; see :mod:`nnengine.sparse`.
+
+        Example:
+            >>> ne.eye(3).to_sparse()._nnz()
+            3
+        """
+        from .sparse import to_sparse
+
+        return to_sparse(self)
+
+    def to_dense(self, dtype: Any = None) -> Tensor:
+        """A dense tensor is its own dense form (torch's ``to_dense`` on a strided tensor).
+
+        Example:
+            >>> t = ne.ones(2)
+            >>> t.to_dense() is t
+            True
+        """
+        return self if dtype is None else self.to(dtype)
 
     def get_device(self) -> int:
         """-1, torch's answer for a CPU tensor.
@@ -2784,7 +2810,7 @@ def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         >>> ne.zeros(2, 3, dtype=ne.int64).dtype
         dtype('int64')
     """
-    return _factory(np.zeros(_shape_args(size), to_dtype(dtype) or _F32), requires_grad, device)
+    return _factory(np.zeros(_shape_args(_size_kw(size, _)), to_dtype(dtype) or _F32), requires_grad, device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
@@ -2795,7 +2821,7 @@ def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
         tensor([[1., 1.],
                 [1., 1.]])
     """
-    return _factory(np.ones(_shape_args(size), to_dtype(dtype) or _F32), requires_grad, device)
+    return _factory(np.ones(_shape_args(_size_kw(size, _)), to_dtype(dtype) or _F32), requires_grad, device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
@@ -2805,7 +2831,7 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         >>> ne.empty(2, 3).shape, ne.empty(2, dtype=ne.int64).dtype
         ((2, 3), dtype('int64'))
     """
-    return _factory(np.empty(_shape_args(size), to_dtype(dtype) or _F32), requires_grad, device)
+    return _factory(np.empty(_shape_args(_size_kw(size, _)), to_dtype(dtype) or _F32), requires_grad, device)
 
 
 def _scalar_dtype(v: Any) -> np.dtype:
@@ -2850,7 +2876,7 @@ def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """
     dt = to_dtype(dtype) or _F32
     g = _gen(generator)
-    arr = g.standard_normal(_shape_args(size), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
+    arr = g.standard_normal(_shape_args(_size_kw(size, _)), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
     return _factory(np.asarray(arr, dt), requires_grad, device)
 
 
@@ -2864,7 +2890,7 @@ def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
     """
     dt = to_dtype(dtype) or _F32
     g = _gen(generator)
-    arr = g.random(_shape_args(size), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
+    arr = g.random(_shape_args(_size_kw(size, _)), dtype=dt if dt in (_F32, np.dtype(np.float64)) else np.float64)
     return _factory(np.asarray(arr, dt), requires_grad, device)
 
 
