@@ -118,7 +118,7 @@ def test_state_dict_roundtrip_and_errors():
     with pytest.raises(ValueError, match="fc1.weight"):
         b.load_state_dict(sd)
     np.testing.assert_array_equal(b.fc1.bias.data, before)  # all or nothing
-    with pytest.raises(KeyError, match="missing"):
+    with pytest.raises(KeyError, match="Missing key"):
         b.load_state_dict({"fc1.weight": np.zeros((8, 4))})
     missing, unexpected = b.load_state_dict({"fc1.weight": np.zeros((8, 4)), "zzz": np.zeros(1)}, strict=False)
     assert "fc1.bias" in missing and unexpected == ["zzz"]
@@ -189,3 +189,27 @@ def test_regularization_loss_collects_attached_regularizers():
     r = lin.regularization_loss()
     np.testing.assert_allclose(r.item(), 0.5 * (lin.weight.data ** 2).sum(), rtol=1e-6)
     assert nn.Linear(2, 2).regularization_loss().item() == 0.0
+
+
+def test_load_state_dict_reports_like_torch(torch):
+    """The saving-and-loading tutorial's warm start: ``strict=False`` returns torch's named tuple, a size mismatch
+    is torch's RuntimeError (also ValueError) even then, missing keys with strict are a RuntimeError (also
+    KeyError); all listed in one message, torch's wording."""
+    a = Net()
+    sd = a.state_dict()
+    res = Net().load_state_dict(sd)
+    assert repr(res) == repr(torch.nn.Linear(1, 1).load_state_dict(torch.nn.Linear(1, 1).state_dict()))
+    res = Net().load_state_dict({"fc1.weight": sd["fc1.weight"], "zzz": np.zeros(1)}, strict=False)
+    assert "fc1.bias" in res.missing_keys and res.unexpected_keys == ["zzz"] and res == (res[0], ["zzz"])
+    bad = dict(sd, **{"fc1.weight": np.zeros((3, 3), np.float32), "zzz": np.zeros(1)})
+    del bad["fc1.bias"]
+    with pytest.raises(RuntimeError) as ei:
+        Net().load_state_dict(bad)
+    msg = str(ei.value)
+    assert isinstance(ei.value, ValueError) and msg.startswith("Error(s) in loading state_dict for Net:")
+    assert 'Missing key(s) in state_dict: "fc1.bias"' in msg and 'Unexpected key(s) in state_dict: "zzz"' in msg
+    assert "size mismatch for fc1.weight: copying a param with shape (3, 3) from checkpoint" in msg
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        Net().load_state_dict(bad, strict=False)
+    with pytest.raises(KeyError, match="Missing key"):
+        Net().load_state_dict({})

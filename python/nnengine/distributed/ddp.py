@@ -354,7 +354,7 @@ class DistributedDataParallel(Module):
         Example:
             >>> ddp = DistributedDataParallel(nn.Linear(4, 2))
             >>> ddp.load_state_dict({"module." + k: v for k, v in nn.Linear(4, 2).state_dict().items()})
-            ([], [])
+            <All keys matched successfully>
         """
         keys = list(state_dict)
         if keys and all(k.startswith("module.") for k in keys):

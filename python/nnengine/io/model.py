@@ -56,7 +56,7 @@ def load_weights(model: Module, path: str, strict: bool = True) -> Tuple[List[st
     Example:
         >>> save_weights(nn.Linear(2, 1), "linear.safetensors")
         >>> load_weights(nn.Linear(2, 1), "linear.safetensors")
-        ([], [])
+        <All keys matched successfully>
     """
     tensors, _ = load_file(path)
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import numpy as np
@@ -58,6 +58,45 @@ def check_factory_kwargs(device: Any = None, dtype: Any = None, owner: str = "Mo
         _warned_dtypes.add(dt)
         warnings.warn(f"{owner}: dtype={dt} requested; nnengine computes half precision in float32, so "
                       "parameters and outputs stay float32", UserWarning, stacklevel=3)
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """``load_state_dict``'s result, torch's: ``(missing_keys, unexpected_keys)``, a tuple with those names."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class StateDictKeyError(RuntimeError, KeyError):
+    """``load_state_dict(strict=True)`` with missing or unexpected keys: torch's RuntimeError, also a KeyError.
+
+    Example:
+        >>> try:
+        ...     nn.Linear(2, 1).load_state_dict({"weight": np.zeros((1, 2))})
+        ... except RuntimeError as e:
+        ...     print(isinstance(e, KeyError), e)
+        True Error(s) in loading state_dict for Linear:
+            Missing key(s) in state_dict: "bias".
+    """
+
+    __str__ = BaseException.__str__  # (not KeyError's, which quotes the message)
+
+
+class StateDictShapeError(RuntimeError, ValueError):
+    """``load_state_dict`` with a value of the wrong shape: torch's RuntimeError ("size mismatch"), also a
+    ValueError.
+
+    Example:
+        >>> try:
+        ...     nn.Linear(2, 1).load_state_dict({"weight": np.zeros((3, 2))}, strict=False)
+        ... except ValueError as e:
+        ...     print(isinstance(e, RuntimeError), "size mismatch for weight" in str(e))
+        True True
+    """
 
 
 class _BackwardHookInFn(Function):
@@ -568,13 +607,17 @@ class Module:
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Tuple[List[str], List[str]]:
         """Copy values (numpy arrays, torch tensors, anything ``np.asarray`` takes) into this module.
 
-        Raises KeyError listing missing/unexpected keys when ``strict``, ValueError on a shape mismatch.
-        Returns ``(missing_keys, unexpected_keys)``.
+        Raises torch's RuntimeError listing every problem: missing/unexpected keys when ``strict``
+        (:class:`StateDictKeyError`, also a KeyError), shape mismatches even when not
+        (:class:`StateDictShapeError`, also a ValueError); then nothing is copied. Returns torch's
+        ``(missing_keys, unexpected_keys)`` named tuple.
 
         Example:
             >>> a, b = nn.Linear(2, 1), nn.Linear(2, 1)
             >>> b.load_state_dict(a.state_dict())
-            ([], [])
+            <All keys matched successfully>
+            >>> b.load_state_dict({"weight": a.weight}, strict=False).missing_keys
+            ['bias']
             >>> bool((a.weight == b.weight).all())
             True
         """
@@ -594,17 +637,27 @@ class Module:
         missing = [k for k, (m, n, kind) in own.items()
                    if k not in state_dict and not (kind == "buffer" and m._buffers[n] is None)]
         unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        errors: List[str] = []  # torch's report: every problem at once
+        if strict and unexpected:
+            errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+        if strict and missing:
+            errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
         staged = []
+        shape_error = False
         for key, (m, name, kind) in own.items():
             if key not in state_dict:
                 continue
             v = np.asarray(as_array(state_dict[key]))
             cur = m._parameters[name].data if kind == "param" else m._buffers[name]
             if cur is not None and v.shape != cur.shape:
-                raise ValueError(f"load_state_dict: '{key}' expected shape {cur.shape}, got {v.shape}")
+                shape_error = True
+                errors.append(f"size mismatch for {key}: copying a param with shape {v.shape} from checkpoint, "
+                              f"the shape in current model is {cur.shape}.")
+                continue
             staged.append((m, name, kind, v, cur))
+        if errors:  # (nothing is copied then: all or nothing, where torch copies the rest)
+            cls = StateDictShapeError if shape_error else StateDictKeyError
+            raise cls(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for m, name, kind, v, cur in staged:  # validated everything first: all or nothing
             if kind == "param":
                 dt = cur.dtype if cur.dtype.kind == "f" else np.float32  # torch copies into the parameter
@@ -612,7 +665,7 @@ class Module:
             else:
                 dt = cur.dtype if cur is not None else v.dtype
                 m._buffers[name] = np.array(v, dtype=dt, copy=True)
-        return missing, unexpected
+        return _IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- modes and grads
     def train(self, mode: bool = True) -> Module:
