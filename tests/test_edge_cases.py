@@ -185,6 +185,15 @@ FUNCTIONAL = {
     "gaussian_nll_loss": ((4, 6), lambda x: F.gaussian_nll_loss(x, x * 0, x * x + 0.5)),
     "grid_sample": ((2, 3, 4, 5), lambda x: _grid_sample_self(F.relu(x) - F.relu(-x))),  # (relu: x as a Tensor)
     "affine_grid": ((2, 2, 3), lambda t: F.affine_grid(t, (2, 1, 4, 5))),
+    "max_pool2d_with_indices": ((2, 3, 6, 6), lambda x: F.max_pool2d_with_indices(x, 2)[0]),
+    "max_pool1d_with_indices": ((2, 3, 6), lambda x: F.max_pool1d_with_indices(x, 2)[0]),
+    "adaptive_max_pool2d_with_indices": ((2, 3, 6, 6), lambda x: F.adaptive_max_pool2d_with_indices(x, 2)[0]),
+    "adaptive_max_pool1d_with_indices": ((2, 3, 6), lambda x: F.adaptive_max_pool1d_with_indices(x, 2)[0]),
+    "max_unpool2d": ((2, 3, 2, 2), lambda x: F.max_unpool2d(x, np.broadcast_to(np.array([[0, 3], [9, 14]]),
+                                                                              (2, 3, 2, 2)), 2)),
+    "max_unpool1d": ((2, 3, 3), lambda x: F.max_unpool1d(x, np.broadcast_to(np.array([1, 2, 5]), (2, 3, 3)), 2)),
+    "lp_pool2d": ((2, 3, 4, 4), lambda x: F.lp_pool2d(x, 2, 2)),
+    "lp_pool1d": ((2, 3, 4), lambda x: F.lp_pool1d(x, 2, 2)),
     # the in-place spellings, on a non-leaf
     "relu_": ((4, 6), lambda x: F.relu_(F.relu(x) - 0.5)),
     "elu_": ((4, 6), lambda x: F.elu_(F.relu(x) - 0.5)),
@@ -266,6 +275,7 @@ FLOAT64_PATH = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "sof
                 "threshold_", "selu_", "celu_", "rrelu_", "triplet_margin_loss", "triplet_margin_with_distance_loss",
                 "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
                 "hinge_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss", "grid_sample", "affine_grid",
+                "max_unpool2d", "max_unpool1d",
                 "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus_beta",
                 "cosine_embedding_loss", "margin_ranking_loss", "normalize", "cosine_similarity", "pairwise_distance",
                 "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"}

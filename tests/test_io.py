@@ -84,6 +84,8 @@ CASES = {
     "ReplicationPad2d": (lambda: nn.ReplicationPad2d((2, 1, 0, 3)), (2, 3, 4, 5)),
     "Dropout1d": (lambda: nn.Dropout1d(0.3), (2, 3, 7)),
     "AlphaDropout": (lambda: nn.AlphaDropout(0.3), (2, 3, 7)),
+    "LPPool1d": (lambda: nn.LPPool1d(2, 3, 2), (2, 3, 7)),
+    "LPPool2d": (lambda: nn.LPPool2d(1.5, 2), (2, 3, 4, 4)),
     # lazy layers: materialised by a first batch, then saved as the class they became
     "LazyLinear": (lambda: _dry(nn.LazyLinear(4), (2, 5)), (2, 5)),
     "LazyConv1d": (lambda: _dry(nn.LazyConv1d(4, 3), (2, 3, 7)), (2, 3, 7)),
@@ -189,6 +191,7 @@ def test_every_layer_has_a_case():
     # several inputs (query/key/value, src/tgt, tgt/memory): round trips in test_attention_module.py, test_transformer.py
     known |= {"MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer"}
     known |= {"CosineSimilarity", "PairwiseDistance"}  # two inputs: round trip in test_distance.py
+    known |= {"MaxUnpool1d", "MaxUnpool2d"}  # (values, indices) inputs: round trip in test_unpool_lppool.py
     layer_names = [n for n in dir(nn) + dir(M)
                    if isinstance(_get(nn, n) or _get(M, n), type)
                    and issubclass(_get(nn, n) or _get(M, n), nn.Module) and not n.endswith("Loss")

@@ -91,6 +91,16 @@ from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence
 
 # --- recurrent networks
 from ._softmax import cross_entropy, log_softmax, nll_loss, softmax
+from ._unpool import (
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]
 

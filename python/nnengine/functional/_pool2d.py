@@ -60,16 +60,26 @@ def _pool(
 
 
 def max_pool2d(
-    input: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0
-) -> Tensor:
-    """2-D max pooling (PyTorch's ``F.max_pool2d``; stride defaults to kernel_size, padding is ignored).
+    input: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0,
+    dilation: IntPair = 1, ceil_mode: bool = False, return_indices: bool = False,
+) -> Any:
+    """2-D max pooling (PyTorch's ``F.max_pool2d``; stride defaults to kernel_size, padded positions never win;
+    dilation 1 and floor mode only); ``return_indices`` also gives each maximum's int64 flat position in its
+    plane (what ``max_unpool2d`` takes).
 
     Example:
         >>> x = ne.randn(2, 3, 28, 28)
         >>> max_pool2d(x, 2).shape
         (2, 3, 14, 14)
     """
-    return _pool("max", input, kernel_size, stride, padding)
+    _unsupported("dilation", pair(dilation, "dilation"), (1, 1))
+    _unsupported("ceil_mode", bool(ceil_mode), False)
+    if not return_indices:
+        return _pool("max", input, kernel_size, stride, padding)
+    x = check_tensor(input, "input", ndim=(3, 4))
+    box: List[np.ndarray] = []
+    y = Pool2dFn.apply(x, "max", *_window(pair, kernel_size, stride, padding), 2, box)
+    return y, tensor(box[0])
 
 
 def min_pool2d(

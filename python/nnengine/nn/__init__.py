@@ -101,6 +101,7 @@ from .modules.pooling import (
     MaxPool2d,
     MinPool2d,
 )
+from .modules.pooling_more import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .modules.sparse import Embedding
 from .modules.transformer import (
