@@ -336,6 +336,146 @@ def masked_scatter_(self: Tensor, mask: Any, source: Any) -> Tensor:
     return self._inplace_apply(lambda s: masked_scatter(s, mask, source), (source,))
 
 
+def index_reduce(input: Any, dim: int, index: Any, source: Any, reduce: str, *,  # noqa: A002
+                 include_self: bool = True) -> Tensor:
+    """Combine the slices of ``source`` into ``input`` at ``index`` along ``dim`` with ``reduce`` ('prod',
+    'mean', 'amax', 'amin'); ``include_self=False`` leaves out the original values where a slice lands.
+    Differentiable like torch's (``scatter_reduce`` underneath).
+
+    Example:
+        >>> ne.ones(3).index_reduce(0, ne.tensor([0, 0, 2]), ne.tensor([2.0, 3.0, 4.0]), "prod")
+        tensor([6., 1., 4.])
+    """
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    x = _t(input)
+    d = _dim(dim, x.ndim)
+    idx = _index_array(index).reshape(-1)
+    s = source if isinstance(source, Tensor) else tensor(source)
+    _check_index_src(x, d, idx, s.shape, "index_reduce")
+    shape = [1] * max(s.ndim, 1)
+    shape[d] = idx.size
+    full = np.broadcast_to(idx.reshape(shape), s.shape if s.ndim else (1,))
+    return x.scatter_reduce(d, full, s if s.ndim else s.reshape(1), reduce, include_self=include_self)
+
+
+def index_reduce_(self: Tensor, dim: int, index: Any, source: Any, reduce: str, *, include_self: bool = True) -> Tensor:
+    """In-place :func:`index_reduce`.
+
+    Example:
+        >>> t = ne.zeros(2)
+        >>> _ = t.index_reduce_(0, ne.tensor([1, 1]), ne.tensor([3.0, 5.0]), "amax"); t
+        tensor([0., 5.])
+    """
+    return self._inplace_apply(lambda s: index_reduce(s, dim, index, source, reduce, include_self=include_self),
+                               (source,))
+
+
+def _scatter_into(x: Tensor, src: Any, key: tuple, op: str) -> Tensor:
+    from . import ops
+
+    s = src if isinstance(src, Tensor) else tensor(src)
+    want = np.zeros(x.shape, bool)[key].shape
+    if tuple(s.shape) != want:
+        raise RuntimeError(f"{op}: src: expected shape {want}, got {tuple(s.shape)}")
+    if s.dtype != x.dtype:
+        s = s._cast(x.dtype)
+    return ops.IndexPutFn.apply(x, s, key)
+
+
+def select_scatter(input: Any, src: Any, dim: int, index: int) -> Tensor:  # noqa: A002
+    """``input`` with the slice ``select(dim, index)`` replaced by ``src`` (differentiable in both).
+
+    Example:
+        >>> ne.zeros(2, 2).select_scatter(ne.ones(2), 0, 0)
+        tensor([[1., 1.],
+                [0., 0.]])
+    """
+    x = _t(input)
+    d = _dim(dim, x.ndim)
+    return _scatter_into(x, src, (slice(None),) * d + (int(index),), "select_scatter")
+
+
+def slice_scatter(input: Any, src: Any, dim: int = 0, start: Optional[int] = None,  # noqa: A002
+                  end: Optional[int] = None, step: int = 1) -> Tensor:
+    """``input`` with the slice ``start:end:step`` of ``dim`` replaced by ``src`` (differentiable in both).
+
+    Example:
+        >>> ne.zeros(4).slice_scatter(ne.ones(2), start=2)
+        tensor([0., 0., 1., 1.])
+    """
+    x = _t(input)
+    d = _dim(dim, x.ndim)
+    return _scatter_into(x, src, (slice(None),) * d + (slice(start, end, step),), "slice_scatter")
+
+
+def diagonal_scatter(input: Any, src: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
+    """``input`` with its diagonal ``offset`` of the planes ``(dim1, dim2)`` replaced by ``src`` (its last dim
+    the diagonal, as ``diagonal`` returns it; differentiable in both).
+
+    Example:
+        >>> ne.zeros(2, 2).diagonal_scatter(ne.tensor([1.0, 2.0]))
+        tensor([[1., 0.],
+                [0., 2.]])
+    """
+    x = _t(input)
+    d1, d2 = _dim(dim1, x.ndim), _dim(dim2, x.ndim)
+    n = np.diagonal(np.zeros(x.shape, bool), int(offset), d1, d2).shape[-1]
+    s = src if isinstance(src, Tensor) else tensor(src)
+    return _scatter_into(x, s.movedim(-1, _diag_pos(d1, d2)), _diag_key(x.ndim, n, int(offset), d1, d2),
+                         "diagonal_scatter")
+
+
+def put(input: Any, index: Any, source: Any, accumulate: bool = False) -> Tensor:  # noqa: A002
+    """``input`` with the entries of its flattened view at ``index`` set to ``source`` (added with
+    ``accumulate``); differentiable.
+
+    Example:
+        >>> ne.zeros(2, 2).put(ne.tensor([0, 3]), ne.tensor([1.0, 2.0]))
+        tensor([[1., 0.],
+                [0., 2.]])
+    """
+    x = _t(input)
+    idx = _index_array(index).reshape(-1)
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"put(): index out of range for a tensor of {n} elements")
+    s = (source if isinstance(source, Tensor) else tensor(source)).reshape(-1)
+    if s.numel() != idx.size:
+        raise RuntimeError(f"put(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {s.numel()}, index.numel() = {idx.size}")
+    if accumulate:
+        return index_add(x.reshape(-1), 0, idx % builtins.max(n, 1), s).reshape(x.shape)
+    return index_copy(x.reshape(-1), 0, idx % builtins.max(n, 1), s).reshape(x.shape)
+
+
+def put_(self: Tensor, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+    """In-place :func:`put`.
+
+    Example:
+        >>> t = ne.zeros(3)
+        >>> _ = t.put_(ne.tensor([1]), ne.tensor([9.0])); t
+        tensor([0., 9., 0.])
+    """
+    return self._inplace_apply(lambda s: put(s, index, source, accumulate), (source,))
+
+
+def split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> Tuple[Tensor, ...]:  # noqa: A002
+    """Split into pieces of the given sizes along ``dim`` (they must add up to its size).
+
+    Example:
+        >>> [p.tolist() for p in ne.arange(5).split_with_sizes([2, 3])]
+        [[0, 1], [2, 3, 4]]
+    """
+    x = _t(input)
+    sizes = _ints(split_sizes, "split_sizes")
+    d = _dim(dim, x.ndim)
+    if builtins.sum(sizes) != x.shape[d]:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} (input tensor's "
+                           f"size at dimension {d}), but got split_sizes={list(sizes)}")
+    return tuple(x.split(list(sizes), d))
+
+
 # ------------------------------------------------------------------ rearranging
 class _RollFn(Function):
     @staticmethod
@@ -1078,7 +1218,8 @@ __all__ = [
     "trace", "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_stack", "dstack",
     "column_stack", "hsplit", "vsplit", "dsplit", "meshgrid", "cartesian_prod", "combinations", "tril_indices",
     "triu_indices", "unravel_index", "unique", "unique_consecutive", "bincount", "bucketize", "searchsorted",
-    "isin", "count_nonzero", "histc", "vander",
+    "isin", "count_nonzero", "histc", "vander", "index_reduce", "select_scatter", "slice_scatter",
+    "diagonal_scatter", "split_with_sizes",
 ]
 
 #: Tensor method name -> function (the function's first argument becomes ``self``)
@@ -1087,7 +1228,8 @@ TENSOR_METHODS = {n: globals()[n] for n in (
     "index_fill", "masked_scatter", "roll", "repeat_interleave", "tile", "movedim", "moveaxis", "swapdims",
     "ravel", "broadcast_to", "flipud", "fliplr", "rot90", "diagonal", "diag_embed", "trace", "hsplit", "vsplit",
     "dsplit", "unique", "unique_consecutive", "bincount", "count_nonzero", "histc", "index_add_", "index_copy_",
-    "index_fill_", "masked_scatter_")}
+    "index_fill_", "masked_scatter_", "index_reduce", "index_reduce_", "select_scatter", "slice_scatter",
+    "diagonal_scatter", "put", "put_", "split_with_sizes")}
 TENSOR_METHODS["where"] = _tensor_where
 TENSOR_METHODS["swapaxes"] = swapdims
 TENSOR_METHODS["diagflat"] = diagflat

@@ -1274,6 +1274,69 @@ def std_mean(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = 
     return v.sqrt(), m
 
 
+def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any = None) -> Tensor:  # noqa: A002
+    """The covariance matrix of the variables in the rows of ``input`` (observations in the columns), with
+    integer frequency weights and observation weights as torch/numpy; differentiable.
+
+    Example:
+        >>> ne.cov(ne.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+        tensor([[ 1., -1.],
+                [-1.,  1.]])
+    """
+    x = _fl(input)
+    if x.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} dimensions")
+    if x.ndim < 2:
+        x = x.reshape(1, -1)
+    n = x.shape[1]
+    w: Any = None
+    if fweights is not None:
+        fw = as_array(fweights)
+        if fw.dtype.kind not in "iu" or fw.shape != (n,) or (fw < 0).any():
+            raise RuntimeError(f"cov(): fweights: expected {n} non-negative integers, got {fw.dtype} {fw.shape}")
+        w = Tensor._wrap(fw.astype(x.dtype))
+    aw: Any = None
+    if aweights is not None:
+        aw = _t(aweights)._cast(x.dtype)
+        if tuple(aw.shape) != (n,) or (aw.data < 0).any():
+            raise RuntimeError(f"cov(): aweights: expected {n} non-negative weights, got shape {tuple(aw.shape)}")
+        w = aw if w is None else w * aw
+    if w is None:
+        xc = x - x.mean(1, keepdim=True)
+        out = xc.matmul(xc.t()) / builtins.max(n - correction, 0)
+    else:
+        wsum = w.sum()
+        xc = x - (x * w).sum(1, keepdim=True) / wsum
+        norm = wsum - ((w * aw).sum() * correction / wsum if aw is not None else correction)
+        out = (xc * w).matmul(xc.t()) / norm.clamp(min=0.0)
+    return out.reshape(()) if _t(input).ndim < 2 else out
+
+
+def corrcoef(input: Any) -> Tensor:  # noqa: A002
+    """Pearson correlation coefficients of the rows of ``input`` (clipped to [-1, 1]; differentiable).
+
+    Example:
+        >>> ne.corrcoef(ne.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]])).shape
+        (2, 2)
+    """
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    return (c / (d.unsqueeze(1) * d.unsqueeze(0)).sqrt()).clamp(-1, 1)
+
+
+def nextafter(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """The next floating-point value after ``input`` toward ``other``.
+
+    Example:
+        >>> bool((ne.nextafter(ne.tensor([1.0]), ne.tensor([2.0])) > 1.0).all())
+        True
+    """
+    a, b = _float_pair(input, other)
+    return Tensor._wrap(np.asarray(np.nextafter(a.data, b.data)))
+
+
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)`` (float32 by default).
@@ -1319,13 +1382,13 @@ __all__ = [
     "addmm", "addmv", "addbmm", "baddbmm", "addr", "addcmul", "addcdiv", "lerp", "mv", "inner", "vdot",
     "tensordot", "kron", "cross", "cdist", "dist", "diff", "trapezoid", "trapz", "cumulative_trapezoid",
     "cumprod", "logcumsumexp", "cummax", "cummin", "aminmax", "nansum", "nanmean", "nanmedian", "quantile",
-    "nanquantile", "msort", "var_mean", "std_mean", "logspace", "range",
+    "nanquantile", "msort", "var_mean", "std_mean", "logspace", "range", "cov", "corrcoef", "nextafter",
 ]
 
 #: Tensor method name -> function (the function's first argument becomes ``self``)
 TENSOR_METHODS = {n: globals()[n] for n in __all__ if n not in (
     "tensordot", "cdist", "trapezoid", "trapz", "cumulative_trapezoid", "var_mean", "std_mean", "logspace",
-    "range", "isreal", "heaviside") or n in ("heaviside",)}
+    "range", "isreal")}
 TENSOR_METHODS.update({"arcsinh": asinh, "arccosh": acosh, "arctanh": atanh, "isreal": isreal})
 _ALIASES = {"arcsinh": asinh, "arccosh": acosh, "arctanh": atanh}
 globals().update(_ALIASES)
