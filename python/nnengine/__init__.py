@@ -19,7 +19,8 @@ _os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
 from . import backend  # noqa: E402, I001 (first: it explains a missing compiled extension)
 from . import _core  # noqa: E402
-from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .autograd import (  # noqa: E402
+    Function, enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .backend import get_num_threads, set_num_threads  # noqa: E402
 from .random import manual_seed  # noqa: E402
 from .tensor import Tensor, cat, from_numpy, ones, rand, randn, stack, tensor, where, zeros  # noqa: E402
@@ -43,6 +44,7 @@ from . import (  # noqa: E402
     interop,
     io,
     jit,
+    linalg,
     models,
     nn,
     onnx,
@@ -50,6 +52,7 @@ from . import (  # noqa: E402
     preprocessing,
     regularizers,
     sparse,
+    testing,
     train,
     utils,
 )
@@ -60,7 +63,8 @@ from .train.summary import summary  # noqa: E402  (Keras' model.summary / torchi
 __all__ = list(_tensor_api.__all__) + [
     "accelerator", "backends", "cuda", "utils",
     "Tensor", "tensor", "cat", "stack", "where", "zeros", "ones", "randn", "rand", "from_numpy",
-    "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "set_grad_enabled", "Function", "manual_seed",
+    "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "set_grad_enabled", "Function", "manual_seed",
     "set_num_threads", "get_num_threads", "backend", "functional", "nn", "optim", "regularizers",
-    "constraints", "data", "distributions", "finetune", "interop", "io", "models", "onnx", "preprocessing", "sparse", "train", "__version__",
+    "constraints", "data", "distributions", "finetune", "interop", "io", "linalg", "models", "onnx", "preprocessing",
+    "sparse", "testing", "train", "__version__",
 ]

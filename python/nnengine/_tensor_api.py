@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _ops_index, _ops_math, _ops_random, _tensor_extras
+from . import _ops_index, _ops_math, _ops_random, _tensor_extras, linalg
 from ._device import DeviceError, check_device, device
 from ._dtypes import (
     bool_,
@@ -47,6 +47,7 @@ from ._ops_math import *  # noqa: F401, F403
 from ._ops_random import *  # noqa: F401, F403
 from .sparse import sparse_coo_tensor, spmm
 from .tensor import (
+    Size,
     Tensor,
     arange,
     as_tensor,
@@ -139,7 +140,7 @@ def _attach() -> None:
     """The one place the op modules' functions become ``Tensor`` methods (their first argument is ``self``)."""
     from .tensor import Tensor
 
-    for mod in (_ops_index, _ops_math, _ops_random, _tensor_extras):
+    for mod in (_ops_index, _ops_math, _ops_random, _tensor_extras, linalg):
         for name, fn in mod.TENSOR_METHODS.items():
             setattr(Tensor, name, fn)
     for name, fn in _tensor_extras.TENSOR_PROPERTIES.items():
@@ -148,14 +149,15 @@ def _attach() -> None:
 
 
 _attach()
+globals().update(linalg.TOP_LEVEL)  # torch.inverse / det / logdet / slogdet / svd / cholesky / pinverse / qr...
 
-__all__ = list(_fn_all) + list(_ops_index.__all__) + list(_ops_math.__all__) + list(_ops_random.__all__) + [
+__all__ = list(_fn_all) + list(linalg.TOP_LEVEL) + list(_ops_index.__all__) + list(_ops_math.__all__) + list(_ops_random.__all__) + [
     "DeviceError", "check_device", "device", "double", "dtype", "finfo", "float16", "float32", "float64",
     "get_default_dtype", "half", "iinfo", "int8", "int16", "int32", "int64", "is_floating_point", "long",
     "set_default_dtype", "short", "uint8", "float", "int", "bool", "arange", "as_tensor", "cat", "concat",
     "concatenate", "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "linspace", "maximum",
     "minimum", "normal", "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
-    "result_type", "return_types", "stack", "tensor", "where", "zeros", "zeros_like",
+    "result_type", "return_types", "Size", "stack", "tensor", "where", "zeros", "zeros_like",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
     "ByteTensor", "BoolTensor", "sparse_coo_tensor", "spmm",
 ]

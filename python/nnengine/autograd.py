@@ -133,6 +133,48 @@ class inference_mode(_GradMode):
 
     def __init__(self, mode: bool = True) -> None:
         self._mode = not mode
+        self._inference = bool(mode)
+
+    def __enter__(self) -> None:
+        self._prev_inference = _inference.on
+        _inference.on = self._inference
+        _tape.grad_mode_enter(self)
+
+    def __exit__(self, *exc: Any) -> None:
+        _tape.grad_mode_exit(self, *exc)
+        _inference.on = self._prev_inference
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        import functools
+
+        mode = self._inference
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class _InferenceState(threading.local):
+    on = False
+
+
+_inference = _InferenceState()
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode()`` block (or function decorated with it) is running on this thread.
+
+    Example:
+        >>> with inference_mode():
+        ...     print(is_inference_mode_enabled())
+        True
+        >>> is_inference_mode_enabled()
+        False
+    """
+    return _inference.on
 
 
 class set_grad_enabled(_GradMode):

@@ -65,6 +65,34 @@ class return_types:  # noqa: N801 - torch.return_types
     mode = namedtuple("mode", ["values", "indices"])
 
 
+class Size(tuple):
+    """``torch.Size``: a tuple of dims (what ``x.shape`` and ``x.size()`` return), with ``numel()``; ``+``
+    keeps the type. It prints as a plain tuple, and a slice is a plain tuple (indexing stays tuple-fast).
+
+    Example:
+        >>> s = ne.zeros(2, 3).shape
+        >>> isinstance(s, ne.Size), s.numel(), s == (2, 3), s + (4,)
+        (True, 6, True, (2, 3, 4))
+    """
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape.
+
+        Example:
+            >>> ne.Size([2, 3]).numel()
+            6
+        """
+        return math.prod(self)
+
+    def __add__(self, o: Any) -> Size:
+        return Size(tuple.__add__(self, o))
+
+    def __radd__(self, o: Any) -> Size:
+        return Size(tuple(o) + tuple(self))
+
+
 def _as_array(x: Any) -> np.ndarray:
     if isinstance(x, Tensor):
         return x.data
@@ -247,14 +275,14 @@ class Tensor:
 
     # ----------------------------------------------------------------- properties
     @property
-    def shape(self) -> tuple:
-        """The dims as a tuple (torch returns ``torch.Size``, a tuple subclass).
+    def shape(self) -> Size:
+        """The dims as a :class:`Size` (a tuple subclass, torch's ``torch.Size``).
 
         Example:
             >>> ne.zeros(2, 3).shape
             (2, 3)
         """
-        return self.data.shape
+        return Size(self.data.shape)
 
     @property
     def ndim(self) -> int:
@@ -322,14 +350,14 @@ class Tensor:
         """
         return -1
 
-    def size(self, dim: Optional[int] = None) -> Union[tuple, int]:
+    def size(self, dim: Optional[int] = None) -> Union[Size, int]:
         """The shape, or the size of dim ``dim``.
 
         Example:
             >>> ne.zeros(2, 3).size(), ne.zeros(2, 3).size(-1)
             ((2, 3), 3)
         """
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return Size(self.data.shape) if dim is None else self.data.shape[dim]
 
     def numel(self) -> int:
         """The number of entries.

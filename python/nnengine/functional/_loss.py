@@ -49,7 +49,7 @@ def _pair(input: Any, target: Any, float64: bool = True) -> tuple:
     """(input, target) as Tensors of one shape; float64 input passes where the loss computes in float64."""
     x = check_tensor(input, "input", float64=float64)
     y = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=x.data.dtype))
-    if x.shape != y.shape:
+    if x.data.shape != y.data.shape:
         raise ValueError(f"target: expected shape {x.shape} (as input), got {y.shape}")
     return x, y
 
