@@ -633,3 +633,12 @@ def test_factories_take_size_keyword(torch):
         assert getattr(ne, name)(size=(2, 3)).shape == tuple(getattr(torch, name)(size=(2, 3)).shape) == (2, 3)
         assert getattr(ne, name)(size=(4,), dtype=ne.float64).dtype == np.float64
     assert ne.zeros(2, 3).shape == (2, 3) and ne.ones((2, 3)).shape == (2, 3)
+
+
+def test_default_device_is_the_cpu():
+    """The char-RNN tutorial's ``torch.set_default_device(device)`` / ``torch.get_default_device()``."""
+    ne.set_default_device(ne.device("cpu"))
+    ne.set_default_device(None)
+    assert ne.get_default_device() == "cpu" and str(ne.get_default_device()) == str(T.get_default_device())
+    with pytest.raises(ne.DeviceError, match="CPU only"):
+        ne.set_default_device("cuda")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import _ops_index, _ops_math, _ops_random, _tensor_extras, linalg
-from ._device import DeviceError, check_device, device
+from ._device import CPU, DeviceError, check_device, device
 from ._dtypes import (
     bool_,
     double,
@@ -121,6 +121,27 @@ def _typed_tensor(name: str, dt: Any) -> type:
                                        "__module__": __name__})
 
 
+def set_default_device(device: Any) -> None:
+    """torch's ``torch.set_default_device``: where factory functions put new tensors. nnengine runs on the CPU,
+    so ``"cpu"``, ``ne.device("cpu")`` or None are accepted and another device is a ``DeviceError``.
+
+    Example:
+        >>> ne.set_default_device("cpu"); ne.get_default_device()
+        device(type='cpu')
+    """
+    check_device(device, "device")
+
+
+def get_default_device() -> Any:
+    """torch's ``torch.get_default_device()``: always ``device("cpu")`` in nnengine.
+
+    Example:
+        >>> ne.get_default_device() == "cpu"
+        True
+    """
+    return CPU
+
+
 FloatTensor = _typed_tensor("FloatTensor", float32)
 DoubleTensor = _typed_tensor("DoubleTensor", float64)
 HalfTensor = _typed_tensor("HalfTensor", float16)
@@ -159,5 +180,5 @@ __all__ = list(_fn_all) + list(linalg.TOP_LEVEL) + list(_ops_index.__all__) + li
     "minimum", "normal", "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
     "result_type", "return_types", "Size", "stack", "tensor", "where", "zeros", "zeros_like",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
-    "ByteTensor", "BoolTensor", "sparse_coo_tensor", "spmm",
+    "ByteTensor", "BoolTensor", "sparse_coo_tensor", "spmm", "set_default_device", "get_default_device",
 ]
