@@ -1,4 +1,6 @@
-"""``DistributedSampler``: each rank's share of a dataset's indices, PyTorch's semantics.
+"""``DistributedSampler``: each rank's share of a dataset's indices, PyTorch's semantics. Also the module path
+``torch.utils.data.sampler`` (``from torch.utils.data.sampler import Sampler``): the samplers of
+:mod:`nnengine.data.loader` are re-exported here.
 
 Example:
     >>> from nnengine.data import DataLoader, TensorDataset
@@ -18,7 +20,17 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
-__all__ = ["DistributedSampler"]
+from .loader import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+
+__all__ = ["DistributedSampler", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler"]
 
 
 class DistributedSampler:

@@ -766,6 +766,27 @@ class Module:
                     m._buffers[name] = b.astype(dt)
         return self
 
+    def share_memory(self) -> Module:
+        """Every parameter and buffer moved into shared memory, torch's ``share_memory()``: processes started
+        with ``nnengine.multiprocessing.Process(target=train, args=(model, ...))`` then train the same weights
+        (Hogwild!). Returns self.
+
+        Example:
+            >>> m = nn.Linear(2, 1).share_memory()
+            >>> m.weight.is_shared(), m.bias.is_shared()
+            (True, True)
+        """
+        from .parameter import share_array
+
+        for m in self.modules():
+            for p in m._parameters.values():
+                if p is not None:
+                    p.share_memory_()
+            for name, b in m._buffers.items():
+                if b is not None:
+                    m._buffers[name] = share_array(b)
+        return self
+
     def float(self) -> Module:
         """Floating parameters and buffers to float32 (the kernels' native dtype).
 

@@ -290,6 +290,56 @@ class GradData(ParameterData):
 LEAF_ARRAYS[:] = [ParameterData, GradData]
 
 
+class SharedParameterData(ParameterData):
+    """A :class:`ParameterData` in shared memory (``Module.share_memory()``, ``Parameter.share_memory_()``):
+    handed to a process started with ``nnengine.multiprocessing`` (its ``Process`` arguments), it arrives as a
+    view of the same memory, so every process's in-place optimizer steps land in one set of weights
+    (Hogwild!, pytorch/examples' mnist_hogwild). Like multiprocessing's shared arrays, it is passed at process
+    start only; pickled elsewhere it raises.
+
+    Example:
+        >>> w = nn.Parameter(ne.ones(3)).share_memory_()
+        >>> type(w.data).__name__, w.is_shared()
+        ('SharedParameterData', True)
+    """
+
+    def __reduce__(self) -> Any:
+        raw = self.__dict__.get("_raw")
+        if raw is None:  # a view or slice of the shared array: an ordinary copy
+            return np.ndarray.__reduce__(self.view(ParameterData))
+        from multiprocessing.context import get_spawning_popen
+
+        if get_spawning_popen() is None:
+            raise RuntimeError("shared parameters are passed to a process through inheritance only (its Process "
+                               "arguments), as multiprocessing's shared arrays are; save state_dict() instead")
+        return _rebuild_shared, (raw, self.dtype.str, self.shape)
+
+
+def _rebuild_shared(raw: Any, dtype: str, shape: tuple) -> SharedParameterData:
+    n = int(np.prod(shape, dtype=np.int64))
+    arr = np.frombuffer(raw, dtype=np.dtype(dtype), count=n).reshape(shape).view(SharedParameterData)
+    arr._raw = raw
+    return arr
+
+
+def share_array(arr: np.ndarray) -> SharedParameterData:
+    """A copy of ``arr`` in shared memory (a ``multiprocessing.RawArray``), itself if already shared.
+
+    Example:
+        >>> share_array(np.arange(3.0)).tolist()
+        [0.0, 1.0, 2.0]
+    """
+    if isinstance(arr, SharedParameterData) and "_raw" in arr.__dict__:
+        return arr
+    import multiprocessing
+
+    arr = np.asarray(arr)
+    raw = multiprocessing.RawArray("b", max(arr.nbytes, 1))
+    out = _rebuild_shared(raw, arr.dtype.str, arr.shape)
+    out[...] = arr
+    return out
+
+
 class _DataSlot:
     """``Parameter.data`` stores a plain array (or a Tensor's array) as a :class:`ParameterData` view; reads
     go straight to the instance dict (no ``__get__``), so they cost what an attribute read costs."""
@@ -341,6 +391,26 @@ class Parameter(Tensor):
         # Module.regularization_loss(); ``constraint(p)`` is applied in place by optimizer.step().
         self.regularizer: Any = None
         self.constraint: Any = None
+
+    def share_memory_(self) -> Parameter:
+        """Move the values into shared memory (see :class:`SharedParameterData`), torch's ``share_memory_``;
+        returns self. The gradient stays per process, as torch's (allocated lazily).
+
+        Example:
+            >>> nn.Parameter(ne.zeros(2)).share_memory_().is_shared()
+            True
+        """
+        self.data = share_array(self.data)
+        return self
+
+    def is_shared(self) -> bool:
+        """Whether the values live in shared memory (after ``share_memory_()``).
+
+        Example:
+            >>> nn.Parameter(ne.zeros(2)).is_shared()
+            False
+        """
+        return isinstance(self.data, SharedParameterData) and "_raw" in self.data.__dict__
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -1,0 +1,67 @@
+"""nnengine.multiprocessing and Module.share_memory(): torch.multiprocessing's Hogwild! pattern (pytorch/examples'
+mnist_hogwild) -- a shared model handed to spawned processes is trained in place by all of them."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import nnengine as ne
+import nnengine.multiprocessing as mp
+from nnengine import nn
+
+
+def _step(rank, model, n):
+    opt = ne.optim.SGD(model.parameters(), lr=1.0)
+    for _ in range(n):
+        opt.zero_grad()
+        model(ne.ones(1, 2)).sum().backward()  # d/dw = 1 for every weight, d/db = 1
+        opt.step()
+    model.bias.data.add_(100.0 * (rank + 1))  # the ParameterData idiom, on shared memory
+    model.running.fill(7.0)
+
+
+def _model():
+    m = nn.Linear(2, 1)
+    m.register_buffer("running", np.zeros(3, np.float32))
+    with ne.no_grad():
+        m.weight.data[...] = 0.0
+        m.bias.data[...] = 0.0
+    return m
+
+
+def test_shared_model_is_trained_by_spawned_processes():
+    model = _model().share_memory()
+    assert all(p.is_shared() for p in model.parameters())
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_step, args=(rank, model, 3)) for rank in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    assert [p.exitcode for p in procs] == [0, 0]
+    # 2 processes x 3 SGD steps of -1 each, then +100 and +200 on the bias: all in the parent's arrays
+    np.testing.assert_allclose(model.weight.numpy(), np.full((1, 2), -6.0))
+    np.testing.assert_allclose(model.bias.numpy(), [300.0 - 6.0])
+    np.testing.assert_array_equal(model.running, np.full(3, 7.0, np.float32))
+
+
+def test_unshared_model_is_copied_and_shared_arrays_pass_only_at_process_start():
+    model = _model()
+    ctx = mp.get_context("spawn")
+    p = ctx.Process(target=_step, args=(0, model, 2))
+    p.start()
+    p.join()
+    assert p.exitcode == 0 and model.weight.numpy().tolist() == [[0.0, 0.0]]  # the child had a copy
+    assert not model.weight.is_shared()
+    model.share_memory()
+    with pytest.raises(RuntimeError, match="inheritance"):
+        pickle.dumps(model)
+    sl = model.weight.data[0]  # a view of shared memory pickles as an ordinary copy
+    assert pickle.loads(pickle.dumps(sl)).tolist() == [0.0, 0.0]
+    assert model.share_memory() is model and model.weight.data.__dict__["_raw"] is not None
+    with pytest.raises(ValueError, match="new_strategy"):
+        mp.set_sharing_strategy("nope")
+    assert mp.get_sharing_strategy() in mp.get_all_sharing_strategies()
