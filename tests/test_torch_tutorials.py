@@ -3204,3 +3204,153 @@ def test_char_rnn_classification_nn_rnn(torch, tmp_path):
     assert abs(ours["first_loss"] - ref["first_loss"]) < 0.3
     assert ours["last_loss"] < 0.05 and ref["last_loss"] < 0.05 and ours["train_acc"] > 0.95
     assert ours["test_acc"] > 0.4 and ref["test_acc"] > 0.4  # 15 held-out names (each its own random split)
+
+
+# beginner_source/basics: tensorqs (torch.accelerator), buildmodel (nn.Flatten, Sequential, Softmax, named_parameters),
+# autogradqs (binary_cross_entropy_with_logits, grad_fn, detach, backward(gradient, retain_graph=True) twice)
+BASICS_TUTORIALS = '''import numpy as np
+import torch
+from torch import nn
+
+# ---------------------------------------------------------------- basics/tensorqs_tutorial
+data = [[1, 2], [3, 4]]
+x_data = torch.tensor(data)
+np_array = np.array(data)
+x_np = torch.from_numpy(np_array)
+x_ones = torch.ones_like(x_data)
+x_rand = torch.rand_like(x_data, dtype=torch.float)
+shape = (2, 3,)
+rand_tensor = torch.rand(shape)
+tensor = torch.rand(3, 4)
+print(f"Shape of tensor: {tensor.shape}")
+print(f"Datatype of tensor: {tensor.dtype}")
+print(f"Device tensor is stored on: {tensor.device}")
+if torch.accelerator.is_available():
+    tensor = tensor.to(torch.accelerator.current_accelerator())
+tensor = torch.ones(4, 4)
+print(f"First row: {tensor[0]}")
+print(f"First column: {tensor[:, 0]}")
+print(f"Last column: {tensor[..., -1]}")
+tensor[:, 1] = 0
+t1 = torch.cat([tensor, tensor, tensor], dim=1)
+y1 = tensor @ tensor.T
+y2 = tensor.matmul(tensor.T)
+y3 = torch.rand_like(y1)
+torch.matmul(tensor, tensor.T, out=y3)
+z1 = tensor * tensor
+z2 = tensor.mul(tensor)
+z3 = torch.rand_like(tensor)
+torch.mul(tensor, tensor, out=z3)
+agg = tensor.sum()
+agg_item = agg.item()
+print(agg_item, type(agg_item))
+tensor.add_(5)
+t = torch.ones(5)
+n = t.numpy()
+t.add_(1)
+n = np.ones(5)
+t = torch.from_numpy(n)
+np.add(n, 1, out=n)
+tensorqs_ok = agg_item == 12.0 and float(t[0]) == 2.0 and bool((y3 == y1).all())
+
+# ---------------------------------------------------------------- basics/buildmodel_tutorial
+device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+print(f"Using {device} device")
+
+
+class NeuralNetwork(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(28 * 28, 512),
+            nn.ReLU(),
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Linear(512, 10),
+        )
+
+    def forward(self, x):
+        x = self.flatten(x)
+        logits = self.linear_relu_stack(x)
+        return logits
+
+
+model = NeuralNetwork().to(device)
+print(model)
+X = torch.rand(1, 28, 28, device=device)
+logits = model(X)
+pred_probab = nn.Softmax(dim=1)(logits)
+y_pred = pred_probab.argmax(1)
+print(f"Predicted class: {y_pred}")
+input_image = torch.rand(3, 28, 28)
+print(input_image.size())
+flatten = nn.Flatten()
+flat_image = flatten(input_image)
+print(flat_image.size())
+layer1 = nn.Linear(in_features=28 * 28, out_features=20)
+hidden1 = layer1(flat_image)
+print(hidden1.size())
+print(f"Before ReLU: {hidden1}\\n\\n")
+hidden1 = nn.ReLU()(hidden1)
+print(f"After ReLU: {hidden1}")
+seq_modules = nn.Sequential(
+    flatten,
+    layer1,
+    nn.ReLU(),
+    nn.Linear(20, 10)
+)
+input_image = torch.rand(3, 28, 28)
+logits = seq_modules(input_image)
+softmax = nn.Softmax(dim=1)
+pred_probab = softmax(logits)
+print(f"Model structure: {model}\\n\\n")
+n_params = 0
+for name, param in model.named_parameters():
+    print(f"Layer: {name} | Size: {param.size()} | Values : {param[:2]} \\n")
+    n_params += 1
+buildmodel_ok = (tuple(flat_image.size()) == (3, 784) and tuple(hidden1.size()) == (3, 20) and n_params == 6
+                 and bool(torch.allclose(pred_probab.sum(1), torch.ones(3))))
+
+# ---------------------------------------------------------------- basics/autogradqs_tutorial
+x = torch.ones(5)  # input tensor
+y = torch.zeros(3)  # expected output
+w = torch.randn(5, 3, requires_grad=True)
+b = torch.randn(3, requires_grad=True)
+z = torch.matmul(x, w) + b
+loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+print(f"Gradient function for z = {z.grad_fn}")
+print(f"Gradient function for loss = {loss.grad_fn}")
+loss.backward()
+print(w.grad)
+print(b.grad)
+grads_ok = bool(torch.allclose(w.grad, torch.sigmoid(z).detach().expand(5, 3) / 3))
+z = torch.matmul(x, w) + b
+print(z.requires_grad)
+with torch.no_grad():
+    z = torch.matmul(x, w) + b
+print(z.requires_grad)
+z = torch.matmul(x, w) + b
+z_det = z.detach()
+print(z_det.requires_grad)
+inp = torch.eye(4, 5, requires_grad=True)
+out = (inp + 1).pow(2).t()
+out.backward(torch.ones_like(out), retain_graph=True)
+print(f"First call\\n{inp.grad}")
+out.backward(torch.ones_like(out))
+print(f"\\nSecond call\\n{inp.grad}")
+second = inp.grad.clone()
+inp.grad.zero_()
+out = (inp + 1).pow(2).t()
+out.backward(torch.ones_like(out), retain_graph=True)
+print(f"\\nCall after zeroing gradients\\n{inp.grad}")
+autograd_ok = (grads_ok and not z_det.requires_grad and bool(torch.equal(second, 2 * inp.grad))
+               and inp.grad[0, 0].item() == 4.0)
+print(f"RESULT tensorqs_ok={int(tensorqs_ok)} buildmodel_ok={int(buildmodel_ok)} autograd_ok={int(autograd_ok)}")
+'''
+
+
+def test_basics_tutorials(torch, tmp_path):
+    ours = result(run(BASICS_TUTORIALS, "nnengine", tmp_path))
+    ref = result(run(BASICS_TUTORIALS, "torch", tmp_path))
+    assert ours == ref == {"tensorqs_ok": 1, "buildmodel_ok": 1, "autograd_ok": 1}
