@@ -194,6 +194,12 @@ FUNCTIONAL = {
     "max_unpool1d": ((2, 3, 3), lambda x: F.max_unpool1d(x, np.broadcast_to(np.array([1, 2, 5]), (2, 3, 3)), 2)),
     "lp_pool2d": ((2, 3, 4, 4), lambda x: F.lp_pool2d(x, 2, 2)),
     "lp_pool1d": ((2, 3, 4), lambda x: F.lp_pool1d(x, 2, 2)),
+    "rms_norm": ((4, 6), lambda x: F.rms_norm(x, (6,))),
+    "local_response_norm": ((2, 6, 3), lambda x: F.local_response_norm(x, 3)),
+    "bilinear": ((4, 6), lambda x: F.bilinear(x, x[:, :2] * 1.0, x.reshape(2, 6, 2))),
+    "pdist": ((4, 6), lambda x: F.pdist(x)),
+    "upsample_bilinear": ((2, 3, 4, 4), lambda x: F.upsample_bilinear(x, scale_factor=2)),
+    "upsample_nearest": ((2, 3, 4, 4), lambda x: F.upsample_nearest(x, scale_factor=2)),
     # the in-place spellings, on a non-leaf
     "relu_": ((4, 6), lambda x: F.relu_(F.relu(x) - 0.5)),
     "elu_": ((4, 6), lambda x: F.elu_(F.relu(x) - 0.5)),
@@ -275,7 +281,7 @@ FLOAT64_PATH = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "sof
                 "threshold_", "selu_", "celu_", "rrelu_", "triplet_margin_loss", "triplet_margin_with_distance_loss",
                 "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
                 "hinge_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss", "grid_sample", "affine_grid",
-                "max_unpool2d", "max_unpool1d",
+                "max_unpool2d", "max_unpool1d", "rms_norm", "local_response_norm", "bilinear", "pdist",
                 "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus_beta",
                 "cosine_embedding_loss", "margin_ranking_loss", "normalize", "cosine_similarity", "pairwise_distance",
                 "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"}

@@ -85,6 +85,12 @@ CASES = {
     "Dropout1d": (lambda: nn.Dropout1d(0.3), (2, 3, 7)),
     "AlphaDropout": (lambda: nn.AlphaDropout(0.3), (2, 3, 7)),
     "LPPool1d": (lambda: nn.LPPool1d(2, 3, 2), (2, 3, 7)),
+    "RMSNorm": (lambda: nn.RMSNorm((3, 7), eps=1e-4), (4, 3, 7)),
+    "LocalResponseNorm": (lambda: nn.LocalResponseNorm(3, alpha=0.1), (2, 5, 4)),
+    "Unfold": (lambda: nn.Unfold(2, padding=1), (2, 3, 4, 5)),
+    "Fold": (lambda: nn.Fold((4, 5), 2), (2, 12, 12)),
+    "CircularPad1d": (lambda: nn.CircularPad1d((1, 2)), (2, 3, 4)),
+    "CircularPad2d": (lambda: nn.CircularPad2d(1), (2, 3, 4, 5)),
     "LPPool2d": (lambda: nn.LPPool2d(1.5, 2), (2, 3, 4, 4)),
     # lazy layers: materialised by a first batch, then saved as the class they became
     "LazyLinear": (lambda: _dry(nn.LazyLinear(4), (2, 5)), (2, 5)),
@@ -192,6 +198,7 @@ def test_every_layer_has_a_case():
     known |= {"MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer"}
     known |= {"CosineSimilarity", "PairwiseDistance"}  # two inputs: round trip in test_distance.py
     known |= {"MaxUnpool1d", "MaxUnpool2d"}  # (values, indices) inputs: round trip in test_unpool_lppool.py
+    known |= {"Bilinear"}  # two inputs: round trip in test_norm_linear_more.py
     layer_names = [n for n in dir(nn) + dir(M)
                    if isinstance(_get(nn, n) or _get(M, n), type)
                    and issubclass(_get(nn, n) or _get(M, n), nn.Module) and not n.endswith("Loss")

@@ -60,7 +60,7 @@ from ._dropout2d import dropout1d, dropout2d
 from ._embedding import embedding, one_hot
 from ._fold import fold, unfold
 from ._grid_sample import affine_grid, grid_sample
-from ._interpolate import interpolate, upsample
+from ._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
 from ._layernorm import group_norm, instance_norm, layer_norm
 from ._linear import linear, matmul_arrays
 from ._loss import cosine_embedding_loss, margin_ranking_loss
@@ -75,6 +75,7 @@ from ._loss_more import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from ._norm_more import bilinear, local_response_norm, pdist, rms_norm
 from ._pad import pad
 from ._pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ._pointwise_loss import (

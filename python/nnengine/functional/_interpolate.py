@@ -93,3 +93,23 @@ def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: st
         (1, 2, 8, 8)
     """
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """PyTorch's deprecated ``F.upsample_nearest``: ``interpolate(..., mode='nearest')``.
+
+    Example:
+        >>> upsample_nearest(ne.randn(1, 2, 4, 4), scale_factor=2).shape
+        (1, 2, 8, 8)
+    """
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """PyTorch's deprecated ``F.upsample_bilinear``: ``interpolate(..., mode='bilinear', align_corners=True)``.
+
+    Example:
+        >>> upsample_bilinear(ne.tensor([[[[0.0, 1.0]]]]), size=(1, 3))
+        tensor([[[[0. , 0.5, 1. ]]]])
+    """
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -3,13 +3,13 @@ dimensions; negative pads crop)."""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 from .. import _core
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, cat
 from ._util import as_tuple, check_tensor, f32c
 
 
@@ -34,7 +34,8 @@ class PadFn(Function):
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Optional[float] = None) -> Tensor:
     """Pad the last dimension (``pad`` = (left, right)) or the last two (``pad`` = (left, right, top, bottom)),
-    PyTorch's ``F.pad``: mode 'constant' (``value``, default 0), 'reflect' or 'replicate'; negative pads crop.
+    PyTorch's ``F.pad``: mode 'constant' (``value``, default 0), 'reflect', 'replicate' or 'circular'; negative pads
+    crop.
 
     Example:
         >>> pad(ne.randn(1, 2, 28, 28), (1, 1, 2, 2), mode="reflect").shape
@@ -46,8 +47,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
     if not isinstance(pad, (tuple, list)) or len(pad) not in (2, 4):
         raise ValueError(f"pad: expected 2 or 4 ints (last one or two dimensions), got {pad!r}")
     pads = as_tuple(pad, len(pad), "pad", int)
-    if mode not in ("constant", "reflect", "replicate"):
-        raise ValueError(f"mode: expected 'constant', 'reflect' or 'replicate', got {mode!r}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"mode: expected 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     if value is not None and mode != "constant":
         raise ValueError(f"value: only mode 'constant' takes a value, got mode {mode!r}")
     nd = len(pads) // 2
@@ -59,5 +60,29 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
         raise TypeError(f"value: expected a number, got {value!r}")
     if x.data.size == 0:
         raise ValueError(f"input: expected a non-empty tensor, got shape {x.shape}")
+    if mode == "circular":
+        return _circular(x, pads)
     pads4 = pads + (0, 0) if nd == 1 else pads
     return PadFn.apply(x, pads4, mode, 0.0 if value is None else float(value), nd)
+
+
+def _slice(x: Tensor, d: int, start: int, stop: int) -> Tensor:
+    idx = [slice(None)] * x.ndim
+    idx[d] = slice(start, stop)
+    return x[tuple(idx)]
+
+
+def _circular(x: Tensor, pads: Tuple[int, ...]) -> Tensor:
+    """Wrap-around padding (torch's 'circular'): each padded dimension takes slices of its other end; a negative
+    pad crops. Composed of slicing and ``cat`` (differentiable)."""
+    for i in range(len(pads) // 2):
+        d = x.ndim - 1 - i
+        lo, hi, size = pads[2 * i], pads[2 * i + 1], x.shape[d]
+        if lo > size or hi > size or size - max(-lo, 0) - max(-hi, 0) < max(lo, hi, 1):
+            raise ValueError(f"pad: circular padding of {lo, hi} is larger than dimension {d} of size {size}")
+        core = _slice(x, d, max(-lo, 0), size - max(-hi, 0))  # crop first, then wrap what is left (torch's order)
+        n = core.shape[d]
+        pieces = ([_slice(core, d, n - lo, n)] if lo > 0 else []) + [core] + (
+            [_slice(core, d, 0, hi)] if hi > 0 else [])
+        x = cat(pieces, d) if len(pieces) > 1 else core
+    return x

@@ -44,6 +44,7 @@ from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .modules.distance import CosineSimilarity, PairwiseDistance
 from .modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, FeatureAlphaDropout
 from .modules.flatten import Flatten, Unflatten
+from .modules.fold import Fold, Unfold
 from .modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .modules.lazy import (
     LazyBatchNorm1d,
@@ -52,7 +53,7 @@ from .modules.lazy import (
     LazyConv2d,
     LazyLinear,
 )
-from .modules.linear import Identity, Linear
+from .modules.linear import Bilinear, Identity, Linear
 from .modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -79,7 +80,10 @@ from .modules.loss_more import (
 )
 from .modules.maxout import Maxout
 from .modules.normalization import GroupNorm, LayerNorm
+from .modules.normalization_more import LocalResponseNorm, RMSNorm
 from .modules.padding import (
+    CircularPad1d,
+    CircularPad2d,
     ConstantPad1d,
     ConstantPad2d,
     ReflectionPad1d,
@@ -102,7 +106,7 @@ from .modules.pooling import (
     MinPool2d,
 )
 from .modules.pooling_more import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
-from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .modules.sparse import Embedding
 from .modules.transformer import (
     Transformer,
@@ -112,6 +116,6 @@ from .modules.transformer import (
     TransformerEncoderLayer,
 )
 from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -24,7 +24,7 @@ from .._tape import ModuleSlot
 from .._tape import module_call as _module_call
 from ..autograd import Function, RemovableHandle
 from ..tensor import Tensor
-from .parameter import Parameter, charge_module
+from .parameter import Buffer, Parameter, charge_module
 
 _warned_dtypes: set = set()
 
@@ -225,6 +225,12 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign before Module.__init__() call")
         params, mods, bufs = self._parameters, self._modules, self._buffers
+        if isinstance(value, Buffer):  # torch's nn.Buffer: register it (as a plain array)
+            for d in (params, mods):
+                d.pop(name, None)
+            self._non_persistent.discard(name)
+            self.register_buffer(name, np.asarray(value).view(np.ndarray), persistent=value.persistent)
+            return
         keep = (params if isinstance(value, Parameter) else mods if isinstance(value, Module) else
                 bufs if name in bufs and (value is None or isinstance(value, (np.ndarray, Tensor))) else None)
         for d in (params, mods, bufs):

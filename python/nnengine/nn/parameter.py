@@ -414,3 +414,27 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(np.ndarray):
+    """torch's ``nn.Buffer``: assigning ``module.name = nn.Buffer(data, persistent=True)`` registers ``data`` as a
+    buffer (a numpy array, as nnengine's buffers are), the same as ``module.register_buffer(name, data)``.
+
+    Example:
+        >>> m = nn.Module(); m.steps = nn.Buffer(ne.zeros(2)); m.tmp = nn.Buffer(ne.ones(1), persistent=False)
+        >>> list(m.state_dict()), type(m.steps).__name__
+        (['steps'], 'ndarray')
+    """
+
+    persistent: bool
+
+    def __new__(cls, data: Any = None, *, persistent: bool = True) -> Buffer:
+        arr = np.asarray(as_array(np.zeros(0, np.float32) if data is None else data))
+        if arr.dtype == np.float64 and not isinstance(data, (np.ndarray, Tensor)):
+            arr = arr.astype(np.float32)
+        out = arr.view(cls)
+        out.persistent = bool(persistent)
+        return out
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.persistent = getattr(obj, "persistent", True)

@@ -101,3 +101,47 @@ class Identity(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return input
+
+
+class Bilinear(Module):
+    """``y = x1^T A x2 + b`` with weight ``(out_features, in1_features, in2_features)``, torch's layout and
+    init (U(-1/sqrt(in1_features), 1/sqrt(in1_features)) for weight and bias).
+
+    Example:
+        >>> m = Bilinear(3, 4, 5)
+        >>> m(ne.randn(8, 3), ne.randn(8, 4)).shape, m.weight.shape
+        ((8, 5), (5, 3, 4))
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        check_factory_kwargs(device, dtype, "Bilinear")
+        self.in1_features = _check_size(in1_features, "in1_features")
+        self.in2_features = _check_size(in2_features, "in2_features")
+        self.out_features = _check_size(out_features, "out_features")
+        self.weight = Parameter.new(self.out_features, self.in1_features, self.in2_features)
+        if bias:
+            self.bias = Parameter.new(self.out_features)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-draw weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features)), torch's init.
+
+        Example:
+            >>> m = Bilinear(4, 2, 1); m.reset_parameters(); bool((m.weight.abs() <= 0.5).all())
+            True
+        """
+        bound = 1.0 / self.in1_features ** 0.5 if self.in1_features > 0 else 0.0
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

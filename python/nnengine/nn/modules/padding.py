@@ -126,3 +126,25 @@ class ReplicationPad2d(_PadNd):
     """
 
     _mode = "replicate"
+
+
+class CircularPad1d(_PadNd):
+    """Wrap-around padding of the last dimension (the other end's values).
+
+    Example:
+        >>> CircularPad1d(1)(ne.tensor([[[1.0, 2.0, 3.0]]]))
+        tensor([[[3., 1., 2., 3., 1.]]])
+    """
+
+    _mode, _n = "circular", 1
+
+
+class CircularPad2d(_PadNd):
+    """Wrap-around padding of the last two dimensions: (left, right, top, bottom) or one int.
+
+    Example:
+        >>> CircularPad2d(1)(ne.ones(1, 1, 2, 2)).shape
+        (1, 1, 4, 4)
+    """
+
+    _mode = "circular"
