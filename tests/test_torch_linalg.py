@@ -263,3 +263,19 @@ def test_is_inference_mode_enabled():
     assert f() == (True, False) and g() is True and not ne.is_inference_mode_enabled()
     with ne.no_grad():
         assert not ne.is_inference_mode_enabled()
+
+
+@pytest.mark.parametrize("name,fn,inputs", [
+    ("matrix_exp", lambda L, a: L.linalg.matrix_exp(a), (M,)),
+    ("matrix_exp_big", lambda L, a: L.matrix_exp(a * 3), (BATCH,)),
+    ("cholesky_solve", lambda L, a, b: L.cholesky_solve(b, L.linalg.cholesky(a)), (SPD, RHS)),
+    ("cholesky_solve_upper", lambda L, a, b: L.cholesky_solve(b, L.linalg.cholesky(a).mT, upper=True), (SPD, RHS)),
+    ("cholesky_inverse", lambda L, a: L.cholesky_inverse(L.linalg.cholesky(a)), (SPD,)),
+])
+def test_more_linalg_values_and_gradients_match_torch(name, fn, inputs):
+    test_values_and_gradients_match_torch(name, fn, inputs)
+
+
+def test_matrix_exp_gradcheck():
+    x = ne.tensor(np.random.default_rng(5).standard_normal((3, 3)), requires_grad=True)
+    assert ne.autograd.gradcheck(lambda t: ne.linalg.matrix_exp(t), [x], eps=1e-6, atol=1e-5, rtol=1e-4)

@@ -454,3 +454,98 @@ def test_misc_tensor_methods():
     w = ne.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError):
         w.apply_(lambda v: v)
+
+
+# ------------------------------------------------------------------ _ops_misc: the rest of torch's top level
+MISC_CASES = [
+    ("promote_types", lambda L: (str(L.promote_types(L.int64, L.float32)).split(".")[-1].replace("dtype('", "")
+                                 .replace("')", ""))),
+    ("can_cast", lambda L: (L.can_cast(L.float64, L.float32), L.can_cast(L.float32, L.int32),
+                            L.can_cast(L.int32, L.bool), L.can_cast(L.bool, L.uint8))),
+    ("broadcast_shapes", lambda L: tuple(L.broadcast_shapes((2, 1), (1, 3), 3))),
+    ("constants", lambda L: (L.pi, L.e, L.inf, L.newaxis)),
+    ("scalar_tensor", lambda L: L.scalar_tensor(3)),
+    ("asarray", lambda L: L.asarray([1.5, 2.0])),
+    ("hann", lambda L: L.hann_window(5)),
+    ("hann_sym", lambda L: L.hann_window(5, periodic=False, dtype=L.float64)),
+    ("hamming", lambda L: L.hamming_window(6)),
+    ("blackman", lambda L: L.blackman_window(7, periodic=False)),
+    ("bartlett", lambda L: L.bartlett_window(6)),
+    ("kaiser", lambda L: L.kaiser_window(6, True, 5.0)),
+    ("window_1", lambda L: L.hann_window(1)),
+    ("block_diag", lambda L: L.block_diag(L.tensor([[1, 2]]), L.tensor(3), L.tensor([[4.0], [5.0]]))),
+    ("chain_matmul", lambda L: L.chain_matmul(L.ones(2, 3), L.ones(3, 4), L.ones(4, 1))),
+    ("cosine_similarity", lambda L: L.cosine_similarity(L.tensor([[1.0, 0.0]]), L.tensor([[1.0, 1.0]]))),
+    ("pairwise_distance", lambda L: L.pairwise_distance(L.tensor([[0.0, 0.0]]), L.tensor([[3.0, 4.0]]))),
+    ("pdist", lambda L: L.pdist(L.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]), p=1)),
+    ("rsub", lambda L: L.rsub(L.tensor([1.0, 2.0]), 10.0, alpha=2)),
+    ("polygamma", lambda L: L.polygamma(2, L.tensor([1.0, 3.5]))),
+    ("polygamma_m", lambda L: L.tensor([1.0, 2.0]).polygamma(1)),
+    ("i0", lambda L: L.i0(L.tensor([0.0, 1.0, -2.0]))),
+    ("mvlgamma", lambda L: L.mvlgamma(L.tensor([2.5, 4.0]), 3)),
+    ("frexp", lambda L: L.frexp(L.tensor([8.0, -0.3, 0.0]))),
+    ("histogram", lambda L: L.histogram(L.tensor([1.0, 2.0, 1.0, 4.0]), bins=3)),
+    ("histogram_range", lambda L: L.histogram(L.tensor([1.0, 2.0, 1.0]), 4, range=(0.0, 4.0), density=True)),
+    ("bitwise_top", lambda L: (L.bitwise_and(L.tensor([12]), 10), L.bitwise_or(L.tensor([12]), 10),
+                               L.bitwise_xor(L.tensor([12]), 10), L.bitwise_not(L.tensor([5])))),
+    ("shifts", lambda L: (L.bitwise_left_shift(L.tensor([1, 3]), 2), L.tensor([-8, 12]).bitwise_right_shift(2),
+                          L.tensor([1, 2]) << 1, L.tensor([8]) >> 2)),
+    ("inplace_top", lambda L: (L.relu_(L.tensor([-1.0, 2.0])), L.clamp_(L.tensor([-1.0, 2.0]), 0, 1),
+                               L.sigmoid_(L.tensor([0.0])))),
+    ("is_same_size", lambda L: (L.is_same_size(L.ones(2), L.zeros(2)), L.is_complex(L.ones(1)),
+                                L.ones(1).is_pinned(), L.ones(1).is_shared())),
+]
+
+
+@pytest.mark.parametrize("name,fn", MISC_CASES, ids=[c[0] for c in MISC_CASES])
+def test_misc_values_match_torch(name, fn):
+    got, exp = fn(ne), fn(T)
+    if name in ("promote_types",):
+        assert got == exp.replace("torch.", "") if isinstance(exp, str) else got == exp
+        return
+    if isinstance(exp, tuple) and all(isinstance(v, (bool, int, float, type(None))) for v in exp):
+        assert got == exp
+        return
+    _same(got, exp, rtol=1e-5, atol=1e-7)
+
+
+def test_misc_settings_and_errors():
+    ne.set_float32_matmul_precision("high")
+    assert ne.get_float32_matmul_precision() == "high"
+    ne.set_float32_matmul_precision("highest")
+    for lib in (ne, T):
+        with pytest.warns(UserWarning, match="low"):
+            lib.set_float32_matmul_precision("low")
+        assert lib.get_float32_matmul_precision() == "highest"
+    ne.set_num_interop_threads(1)
+    assert ne.get_num_interop_threads() == 1
+    with pytest.raises(ValueError, match="num"):
+        ne.set_num_interop_threads(0)
+    assert str(ne.get_default_device()) == "cpu"
+    ne.set_default_device("cpu")
+    with pytest.raises(ne.DeviceError):
+        ne.set_default_device("cuda")
+    with pytest.raises(RuntimeError):
+        ne.broadcast_shapes((2,), (3,))
+    with pytest.raises(RuntimeError):
+        ne.pdist(ne.ones(3))
+    with pytest.raises(RuntimeError):
+        ne.polygamma(-1, ne.ones(1))
+    with pytest.raises(TypeError, match="input"):
+        ne.relu_([1.0])
+    assert ne.typename(ne.ones(1)) == T.typename(T.ones(1))
+    a = np.zeros(3, np.float32)
+    assert ne.asarray(a).data is a and ne.asarray(a, copy=True).data is not a
+    buf = bytearray(b"\x01\x02\x03\x04")
+    t = ne.frombuffer(buf, dtype=ne.uint8)
+    buf[0] = 9
+    assert t.tolist() == [9, 2, 3, 4]
+
+
+def test_polygamma_and_i0_gradients_match_torch():
+    x = np.array([0.7, 1.5, 3.0])
+    for f in (lambda L, t: L.polygamma(1, t), lambda L, t: L.i0(t), lambda L, t: L.mvlgamma(t + 2, 2)):
+        g, r = ne.tensor(x, requires_grad=True), T.tensor(x, requires_grad=True)
+        f(ne, g).sum().backward()
+        f(T, r).sum().backward()
+        np.testing.assert_allclose(g.grad, r.grad.numpy(), rtol=1e-6)

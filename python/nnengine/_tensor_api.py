@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _ops_index, _ops_math, _ops_random, _tensor_extras, linalg
+from . import _ops_index, _ops_math, _ops_misc, _ops_random, _tensor_extras, linalg
 from ._device import CPU, DeviceError, check_device, device
 from ._dtypes import (
     bool_,
@@ -44,6 +44,7 @@ from ._functions import *  # noqa: F401, F403
 from ._functions import __all__ as _fn_all
 from ._ops_index import *  # noqa: F401, F403
 from ._ops_math import *  # noqa: F401, F403
+from ._ops_misc import *  # noqa: F401, F403
 from ._ops_random import *  # noqa: F401, F403
 from .sparse import sparse_coo_tensor, spmm
 from .tensor import (
@@ -161,7 +162,7 @@ def _attach() -> None:
     """The one place the op modules' functions become ``Tensor`` methods (their first argument is ``self``)."""
     from .tensor import Tensor
 
-    for mod in (_ops_index, _ops_math, _ops_random, _tensor_extras, linalg):
+    for mod in (_ops_index, _ops_math, _ops_misc, _ops_random, _tensor_extras, linalg):
         for name, fn in mod.TENSOR_METHODS.items():
             setattr(Tensor, name, fn)
     for name, fn in _tensor_extras.TENSOR_PROPERTIES.items():
@@ -171,8 +172,9 @@ def _attach() -> None:
 
 _attach()
 globals().update(linalg.TOP_LEVEL)  # torch.inverse / det / logdet / slogdet / svd / cholesky / pinverse / qr...
+_inplace_top = _ops_misc.install_inplace(globals(), Tensor)  # ne.relu_(x), ne.clamp_(x, 0, 1)...
 
-__all__ = list(_fn_all) + list(linalg.TOP_LEVEL) + list(_ops_index.__all__) + list(_ops_math.__all__) + list(_ops_random.__all__) + [
+__all__ = list(_fn_all) + list(linalg.TOP_LEVEL) + _inplace_top + list(_ops_misc.__all__) + list(_ops_index.__all__) + list(_ops_math.__all__) + list(_ops_random.__all__) + [
     "DeviceError", "check_device", "device", "double", "dtype", "finfo", "float16", "float32", "float64",
     "get_default_dtype", "half", "iinfo", "int8", "int16", "int32", "int64", "is_floating_point", "long",
     "set_default_dtype", "short", "uint8", "float", "int", "bool", "arange", "as_tensor", "cat", "concat",

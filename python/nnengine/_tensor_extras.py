@@ -361,46 +361,6 @@ def index_put(self: Tensor, indices: Any, values: Any, accumulate: bool = False)
     return ops.IndexPutFn.apply(self, v, idx)
 
 
-def bitwise_not(self: Tensor) -> Tensor:
-    """``~self`` (integer and bool tensors).
-
-    Example:
-        >>> ne.tensor([True, False]).bitwise_not()
-        tensor([False,  True])
-    """
-    return ~self
-
-
-def bitwise_and(self: Tensor, other: Any) -> Tensor:
-    """``self & other`` (integer and bool tensors).
-
-    Example:
-        >>> ne.tensor([12]).bitwise_and(10)
-        tensor([8])
-    """
-    return self & other
-
-
-def bitwise_or(self: Tensor, other: Any) -> Tensor:
-    """``self | other`` (integer and bool tensors).
-
-    Example:
-        >>> ne.tensor([12]).bitwise_or(10)
-        tensor([14])
-    """
-    return self | other
-
-
-def bitwise_xor(self: Tensor, other: Any) -> Tensor:
-    """``self ^ other`` (integer and bool tensors).
-
-    Example:
-        >>> ne.tensor([12]).bitwise_xor(10)
-        tensor([6])
-    """
-    return self ^ other
-
-
 def renorm(self: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice along ``dim`` rescaled so its p-norm is at most ``maxnorm`` (differentiable).
 
@@ -417,12 +377,11 @@ def renorm(self: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     return self * scale
 
 
-__all__ = ["bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"]
+__all__: list = []
 
 TENSOR_METHODS = {f.__name__: f for f in (
     new, is_signed, is_nonzero, data_ptr, is_inference, is_same_size, is_complex, bfloat16, fill_diagonal_,
-    sum_to_size, apply_, map_, adjoint, storage_offset, resize_, resize_as_, index_put, bitwise_not,
-    bitwise_and, bitwise_or, bitwise_xor, renorm)}
+    sum_to_size, apply_, map_, adjoint, storage_offset, resize_, resize_as_, index_put, renorm)}
 TENSOR_PROPERTIES = {"H": _h, "mH": _mh, "itemsize": _itemsize, "nbytes": _nbytes}
 
 

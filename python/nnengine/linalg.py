@@ -28,7 +28,7 @@ from .tensor import Tensor, _dim
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "svd",
            "svdvals", "qr", "cholesky", "eigh", "eigvalsh", "pinv", "lstsq", "matrix_rank", "matrix_power",
-           "multi_dot", "cross", "vecdot", "diagonal"]
+           "multi_dot", "cross", "vecdot", "diagonal", "matrix_exp", "cholesky_solve", "cholesky_inverse"]
 
 
 class LinAlgError(RuntimeError):
@@ -527,6 +527,75 @@ def diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tens
     return _diagonal(A, offset, dim1, dim2)
 
 
+def cholesky_solve(B: Any, L: Any, upper: bool = False) -> Tensor:
+    """The solution of ``A X = B`` given ``A``'s Cholesky factor ``L`` (``U`` with ``upper``); differentiable.
+
+    Example:
+        >>> ne.cholesky_solve(ne.tensor([[4.0], [2.0]]), ne.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        tensor([[1.],
+                [2.]])
+    """
+    lo = _mat(L, "cholesky_solve", True)
+    a = lo.mT @ lo if upper else lo @ lo.mT
+    return solve(a, B)
+
+
+def cholesky_inverse(L: Any, upper: bool = False) -> Tensor:
+    """The inverse of ``A`` from its Cholesky factor ``L`` (``U`` with ``upper``); differentiable.
+
+    Example:
+        >>> ne.cholesky_inverse(ne.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        tensor([[0.25, 0.  ],
+                [0.  , 1.  ]])
+    """
+    lo = _mat(L, "cholesky_inverse", True)
+    return inv(lo.mT @ lo if upper else lo @ lo.mT)
+
+
+def _expm(a: np.ndarray) -> np.ndarray:
+    """exp of square matrices: scaling to norm <= 0.5, an 18-term Taylor series, then squaring back."""
+    x = a.astype(np.float64)
+    norm = np.abs(x).sum(-2).max(-1) if x.size else np.zeros(x.shape[:-2])
+    s = int(max(0, np.ceil(np.log2(max(float(np.max(norm, initial=0.0)), 1e-300) / 0.5)))) if x.size else 0
+    x = x / (2.0 ** s)
+    eye = np.broadcast_to(np.eye(x.shape[-1]), x.shape)
+    term, out = eye.copy(), eye.copy()
+    for k in range(1, 19):
+        term = term @ x / k
+        out = out + term
+    for _ in range(s):
+        out = out @ out
+    return out.astype(a.dtype)
+
+
+class _MatrixExpFn(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _expm(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        n = a.shape[-1]
+        big = np.zeros(a.shape[:-2] + (2 * n, 2 * n), np.float64)  # exp([[A^T, G], [0, A^T]]): its top-right block
+        big[..., :n, :n] = _mT(a)
+        big[..., n:, n:] = _mT(a)
+        big[..., :n, n:] = g
+        return _expm(big)[..., :n, n:].astype(g.dtype)
+
+
+def matrix_exp(A: Any) -> Tensor:
+    """The matrix exponential of square matrices (differentiable).
+
+    Example:
+        >>> ne.linalg.matrix_exp(ne.zeros(2, 2))
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    return _MatrixExpFn.apply(_mat(A, "matrix_exp", True))
+
+
 # ------------------------------------------------------------------ norms
 def vector_norm(x: Any, ord: Union[float, str] = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
                 dtype: Any = None) -> Tensor:
@@ -640,5 +709,6 @@ def torch_qr(input: Any, some: bool = True) -> Any:  # noqa: A002
 
 #: Tensor methods (the first argument is ``self``) and nnengine's top-level names
 TENSOR_METHODS = {"inverse": inv, "det": det, "logdet": logdet, "slogdet": slogdet, "svd": torch_svd,
-                  "cholesky": torch_cholesky, "pinverse": pinverse, "matrix_power": matrix_power, "qr": torch_qr}
+                  "cholesky": torch_cholesky, "pinverse": pinverse, "matrix_power": matrix_power, "qr": torch_qr,
+                  "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse, "matrix_exp": matrix_exp}
 TOP_LEVEL = dict(TENSOR_METHODS)
