@@ -194,6 +194,7 @@ def test_every_layer_has_a_case():
     known = {k.split("_")[0] for k in CASES}
     known |= {"CharLSTM"}  # integer-id input: its save/load round trip is in test_zoo.py
     known |= {"Embedding"}  # integer-id input: its save/load round trip is in test_embedding.py
+    known |= {"EmbeddingBag"}  # integer-id input: its save/load round trip is in test_embedding_bag.py
     # several inputs (query/key/value, src/tgt, tgt/memory): round trips in test_attention_module.py, test_transformer.py
     known |= {"MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer"}
     known |= {"CosineSimilarity", "PairwiseDistance"}  # two inputs: round trip in test_distance.py

@@ -58,6 +58,7 @@ from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout
 from ._dropout2d import dropout1d, dropout2d
 from ._embedding import embedding, one_hot
+from ._embedding_bag import embedding_bag
 from ._fold import fold, unfold
 from ._grid_sample import affine_grid, grid_sample
 from ._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
