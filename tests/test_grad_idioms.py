@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import require
@@ -194,3 +196,27 @@ def test_zero_dim_parameter_used_twice_keeps_a_zero_dim_grad():
         opt.step()
         topt.step()
     assert e.shape == () and abs(e.item() - te.item()) < 1e-6
+
+
+def test_deprecated_add_alpha_first_overload_matches_torch():
+    """Older scripts' ``p.data.add_(-lr, p.grad.data)`` (torch's deprecated ``add_(Number alpha, Tensor other)``,
+    still accepted by torch 2.13 with a UserWarning), also on Tensors and for add/sub/sub_."""
+    m, tm, x, y = _pair()
+    _backward(m, tm, x, y)
+    with pytest.warns(UserWarning, match="deprecated"):
+        for p in m.parameters():
+            p.data.add_(-0.1, p.grad.data)
+    with warnings.catch_warnings():  # (torch warns once per process)
+        warnings.simplefilter("ignore")
+        for p in tm.parameters():
+            p.data.add_(-0.1, p.grad.data)
+    _same(m, tm, "data")
+    a, ta = ne.ones(3), torch.ones(3)
+    with pytest.warns(UserWarning):
+        got = [a.add(2, ne.arange(3.0)), a.sub(2, ne.arange(3.0)), a.clone().sub_(2, ne.arange(3.0))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = [ta.add(2, torch.arange(3.0)), ta.sub(2, torch.arange(3.0)), ta.clone().sub_(2, torch.arange(3.0))]
+    for g, w in zip(got, want):
+        assert g.tolist() == w.tolist()
+    assert a.add(2).tolist() == [3.0, 3.0, 3.0] and a.add(ne.ones(3), alpha=2).tolist() == [3.0, 3.0, 3.0]

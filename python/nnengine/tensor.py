@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 from collections import namedtuple
 from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
@@ -1122,6 +1123,18 @@ class Tensor:
     def __ipow__(self, o):
         return self._ibin(o, ops.PowFn, np.power)
 
+    @staticmethod
+    def _legacy_alpha(name: str, other: Any, alpha: Any) -> Tuple[Any, Any]:
+        """torch's deprecated ``add_(Number alpha, Tensor other)`` order (``p.data.add_(-lr, p.grad.data)`` of older
+        scripts): ``(other, alpha)`` swapped back, with torch's warning; any other call unchanged."""
+        if (alpha is not None and isinstance(other, (int, float, np.number)) and not isinstance(other, (bool, np.bool_))
+                and not isinstance(alpha, (int, float, np.number))):
+            warnings.warn(f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\n"
+                          f"Consider using one of the following signatures instead:\n"
+                          f"\t{name}(Tensor other, *, Number alpha = 1)", UserWarning, stacklevel=3)
+            return alpha, other
+        return other, alpha
+
     def add_(self, other: Any, alpha: Any = None) -> Tensor:
         """In-place ``self += alpha * other`` (torch's autograd rules for in-place ops).
 
@@ -1131,7 +1144,8 @@ class Tensor:
             tensor([3., 4.])
             tensor([3., 4.])
         """
-        return self._ibin(other, ops.AddFn, np.add, alpha=None if alpha == 1 else alpha)
+        other, alpha = Tensor._legacy_alpha("add_", other, alpha)
+        return self._ibin(other, ops.AddFn, np.add, alpha=None if alpha is None or alpha == 1 else alpha)
 
     def sub_(self, other: Any, alpha: Any = None) -> Tensor:
         """In-place :meth:`sub`.
@@ -1142,7 +1156,8 @@ class Tensor:
             tensor([4.])
             tensor([4.])
         """
-        return self._ibin(other, ops.SubFn, np.subtract, alpha=None if alpha == 1 else alpha)
+        other, alpha = Tensor._legacy_alpha("sub_", other, alpha)
+        return self._ibin(other, ops.SubFn, np.subtract, alpha=None if alpha is None or alpha == 1 else alpha)
 
     def mul_(self, other: Any) -> Tensor:
         """In-place ``self *= other``.
@@ -1186,6 +1201,7 @@ class Tensor:
             >>> ne.tensor([1.0, 2.0]).add(ne.tensor([1.0, 1.0]), alpha=10)
             tensor([11., 12.])
         """
+        other, alpha = Tensor._legacy_alpha("add", other, alpha)
         return self + (other if alpha is None or alpha == 1 else other * alpha)
 
     def sub(self, other: Any, alpha: Any = None) -> Tensor:
@@ -1195,6 +1211,7 @@ class Tensor:
             >>> ne.tensor([5.0, 6.0]).sub(ne.tensor([1.0, 1.0]), alpha=2)
             tensor([3., 4.])
         """
+        other, alpha = Tensor._legacy_alpha("sub", other, alpha)
         return self - (other if alpha is None or alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> Tensor:
