@@ -549,3 +549,52 @@ def test_polygamma_and_i0_gradients_match_torch():
         f(ne, g).sum().backward()
         f(T, r).sum().backward()
         np.testing.assert_allclose(g.grad, r.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("gradient", lambda L: L.gradient(L.tensor([[1.0, 2, 4, 7], [3, 5, 9, 2], [0, 1, 1, 1]]), spacing=2.0,
+                                      edge_order=2)),
+    ("gradient_dims", lambda L: L.gradient(L.tensor([[1.0, 2, 4, 7], [3, 5, 9, 2]]), spacing=[1.0, 2.0], dim=(0, 1))),
+    ("angle", lambda L: L.angle(L.tensor([-2.0, 3.0, 0.0]))),
+    ("frobenius_norm", lambda L: L.frobenius_norm(L.tensor([[3.0, 4.0], [1.0, 2.0]]), (0, 1))),
+    ("nuclear_norm", lambda L: L.nuclear_norm(L.tensor([[3.0, 1.0], [0.0, -4.0]]))),
+    ("constant_pad_nd", lambda L: L.constant_pad_nd(L.ones(2, 2), (1, 0, 0, 1), 5.0)),
+    ("conv2d", lambda L: L.conv2d(L.ones(1, 1, 3, 3), L.ones(2, 1, 2, 2), None, 1, 1)),
+    ("max_pool2d", lambda L: L.max_pool2d(L.arange(16.0).reshape(1, 1, 4, 4), 2)),
+    ("dropout_eval", lambda L: L.dropout(L.ones(3), 0.5, False)),
+    ("layer_norm", lambda L: L.layer_norm(L.arange(6.0).reshape(2, 3), (3,))),
+    ("selu", lambda L: L.selu(L.tensor([-1.0, 1.0]))),
+    ("pixel_shuffle", lambda L: L.pixel_shuffle(L.arange(8.0).reshape(1, 4, 1, 2), 2)),
+])
+def test_top_level_functional_and_misc_match_torch(name, fn):
+    _same(fn(ne), fn(T), rtol=1e-5, atol=1e-6)
+
+
+def test_flags_default_generator_and_gradient_grads():
+    assert ne.has_lapack and not ne.is_anomaly_enabled()
+    ne.set_anomaly_enabled(True)
+    assert ne.is_anomaly_enabled() and ne.is_anomaly_check_nan_enabled()
+    ne.set_anomaly_enabled(False)
+    ne.set_deterministic_debug_mode("error")
+    assert ne.get_deterministic_debug_mode() == 2
+    ne.set_deterministic_debug_mode(0)
+    with pytest.raises(RuntimeError):
+        ne.set_deterministic_debug_mode("loud")
+    with pytest.raises(ValueError, match="float32"):  # nnengine's default dtype is float32 only
+        ne.set_default_tensor_type(ne.DoubleTensor)
+    ne.set_default_tensor_type("torch.FloatTensor")
+    assert ne.get_default_dtype() == np.float32
+    ne.default_generator.manual_seed(4)
+    a = ne.randn(3)
+    ne.manual_seed(4)
+    assert (ne.randn(3) == a).all() and ne.default_generator.initial_seed() == 4
+    s = ne.default_generator.get_state()
+    b = ne.rand(2)
+    ne.default_generator.set_state(s)
+    assert (ne.rand(2) == b).all()
+    x = np.array([1.0, 2.0, 4.0, 8.0, 3.0])
+    g, r = ne.tensor(x, requires_grad=True), T.tensor(x, requires_grad=True)
+    (ne.gradient(g, edge_order=2)[0] * ne.tensor(x)).sum().backward()
+    (T.gradient(r, edge_order=2)[0] * T.tensor(x)).sum().backward()
+    np.testing.assert_allclose(g.grad, r.grad.numpy())
+    assert ne.binomial(ne.full((100,), 10.0), ne.full((100,), 0.5)).max().item() <= 10

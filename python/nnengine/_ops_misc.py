@@ -568,6 +568,226 @@ def _is_false(self: Tensor) -> bool:
     return False
 
 
+# ------------------------------------------------------------------ torch's top-level spellings of functional ops
+_FUNCTIONAL = ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
+               "adaptive_avg_pool1d", "adaptive_max_pool1d", "pixel_shuffle", "pixel_unshuffle", "selu", "celu",
+               "prelu", "rrelu", "threshold", "hardshrink", "dropout", "alpha_dropout", "feature_alpha_dropout",
+               "group_norm", "layer_norm", "rms_norm", "bilinear")
+
+
+def _functional(name: str) -> Any:
+    def f(*args: Any, **kwargs: Any) -> Any:
+        from . import functional
+
+        return getattr(functional, name)(*args, **kwargs)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"``torch.{name}``: ``nnengine.functional.{name}`` (the same positional arguments).\n\n"
+                 f"Example:\n    >>> callable(ne.{name})\n    True\n")
+    return f
+
+
+def constant_pad_nd(input: Any, pad: Sequence[int], value: float = 0) -> Tensor:  # noqa: A002
+    """``F.pad(input, pad, value=value)``.
+
+    Example:
+        >>> ne.constant_pad_nd(ne.ones(2), (1, 1))
+        tensor([0., 1., 1., 0.])
+    """
+    from .functional import pad as _pad
+
+    return _pad(ensure_tensor(input), list(pad), value=value)
+
+
+def gradient(input: Any, *, spacing: Any = 1, dim: Any = None, edge_order: int = 1) -> Tuple[Tensor, ...]:  # noqa: A002
+    """Central differences in the interior and one-sided ones (``edge_order`` 1 or 2) at the ends, one tensor
+    per dim (``spacing`` a number or one per dim); differentiable.
+
+    Example:
+        >>> ne.gradient(ne.tensor([1.0, 2.0, 4.0, 8.0]))
+        (tensor([1. , 1.5, 3. , 4. ]),)
+    """
+    x = ensure_tensor(input)
+    if x.dtype.kind != "f":
+        x = x._cast(np.dtype(np.float32))
+    dims = list(range(x.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = [d % x.ndim for d in dims]
+    hs = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
+    if len(hs) != len(dims):
+        raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or a list of length {len(dims)}")
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    out = []
+    for d, h in zip(dims, hs):
+        h = float(h.item() if isinstance(h, Tensor) else h)
+        n = x.shape[d]
+        if n < edge_order + 1:
+            raise RuntimeError(f"torch.gradient expected each dimension size to be at least edge_order+1, got {n}")
+
+        def sl(a: int, b: int, d: int = d) -> Tensor:
+            return x.narrow(d, a, b - a)
+
+        mid = (sl(2, n) - sl(0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first = (sl(1, 2) - sl(0, 1)) / h
+            last = (sl(n - 1, n) - sl(n - 2, n - 1)) / h
+        else:
+            first = (sl(0, 1) * -3 + sl(1, 2) * 4 - sl(2, 3)) / (2 * h)
+            last = (sl(n - 1, n) * 3 - sl(n - 2, n - 1) * 4 + sl(n - 3, n - 2)) / (2 * h)
+        out.append(cat([first, mid, last], d))
+    return tuple(out)
+
+
+def angle(input: Any) -> Tensor:  # noqa: A002
+    """The argument of real numbers: 0 for positive, pi for negative (NaN stays NaN); float result.
+
+    Example:
+        >>> ne.angle(ne.tensor([-2.0, 3.0]))
+        tensor([3.1416, 0.    ])
+    """
+    x = ensure_tensor(input)
+    a = x.data if x.dtype.kind == "f" else x.data.astype(np.float32)
+    return Tensor._wrap(np.where(np.isnan(a), a, np.where(a < 0, np.pi, 0.0)).astype(a.dtype))
+
+
+def frobenius_norm(input: Any, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The Frobenius norm over ``dim``.
+
+    Example:
+        >>> ne.frobenius_norm(ne.tensor([[3.0, 4.0]]))
+        tensor(5.)
+    """
+    return ensure_tensor(input).norm(2, tuple(dim) if isinstance(dim, (list, tuple)) else dim, keepdim)
+
+
+def nuclear_norm(input: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The sum of a matrix's singular values.
+
+    Example:
+        >>> ne.nuclear_norm(ne.tensor([[3.0, 0.0], [0.0, -4.0]]))
+        tensor(7.)
+    """
+    from .linalg import matrix_norm
+
+    return matrix_norm(input, "nuc", keepdim=keepdim)
+
+
+def binomial(count: Any, prob: Any, generator: Any = None) -> Tensor:
+    """Binomial samples with ``count`` trials of probability ``prob`` (``count``'s float dtype).
+
+    Example:
+        >>> ne.binomial(ne.tensor([5.0, 5.0]), ne.tensor([0.0, 1.0]))
+        tensor([0., 5.])
+    """
+    from . import random as _random
+
+    c, p = as_array(count), as_array(prob)
+    g = _random.resolve_generator(generator)
+    return Tensor._wrap(g.binomial(c.astype(np.int64), p).astype(c.dtype if c.dtype.kind == "f" else np.float32))
+
+
+_flags = {"warn_always": False, "deterministic_debug_mode": 0}
+
+
+def set_warn_always(b: bool) -> None:
+    """Recorded (nnengine warns once per call site, Python's default).
+
+    Example:
+        >>> ne.set_warn_always(False); ne.is_warn_always_enabled()
+        False
+    """
+    _flags["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    """The flag of :func:`set_warn_always`.
+
+    Example:
+        >>> ne.is_warn_always_enabled() in (True, False)
+        True
+    """
+    return _flags["warn_always"]
+
+
+def set_deterministic_debug_mode(debug_mode: Any) -> None:
+    """Recorded: 0/'default', 1/'warn', 2/'error' (nnengine's ops are deterministic).
+
+    Example:
+        >>> ne.set_deterministic_debug_mode("warn"); ne.get_deterministic_debug_mode()
+        1
+        >>> ne.set_deterministic_debug_mode(0)
+    """
+    modes = {"default": 0, "warn": 1, "error": 2}
+    m = modes.get(debug_mode, debug_mode) if isinstance(debug_mode, str) else debug_mode
+    if m not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, got {debug_mode!r}")
+    _flags["deterministic_debug_mode"] = int(m)
+
+
+def get_deterministic_debug_mode() -> int:
+    """The value of :func:`set_deterministic_debug_mode` (0 by default).
+
+    Example:
+        >>> ne.get_deterministic_debug_mode() in (0, 1, 2)
+        True
+    """
+    return _flags["deterministic_debug_mode"]
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether ``autograd.detect_anomaly`` is active on this thread.
+
+    Example:
+        >>> ne.is_anomaly_enabled()
+        False
+    """
+    from .autograd import _state
+
+    return bool(_state.anomaly)
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Switch anomaly detection on this thread (``detect_anomaly`` without the ``with``).
+
+    Example:
+        >>> ne.set_anomaly_enabled(True); ne.is_anomaly_enabled()
+        True
+        >>> ne.set_anomaly_enabled(False)
+    """
+    from . import _tape
+
+    _tape.set_anomaly(bool(enabled))
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection checks NaN (whenever it is on).
+
+    Example:
+        >>> ne.is_anomaly_check_nan_enabled()
+        False
+    """
+    return is_anomaly_enabled()
+
+
+def set_default_tensor_type(t: Any) -> None:
+    """``torch.set_default_tensor_type``: 'torch.FloatTensor' (or ``ne.FloatTensor``) sets the default float
+    dtype through ``set_default_dtype`` (float32 only, so another type raises its ValueError).
+
+    Example:
+        >>> ne.set_default_tensor_type("torch.FloatTensor"); ne.get_default_dtype()
+        dtype('float32')
+    """
+    from ._dtypes import set_default_dtype
+
+    d = getattr(t, "dtype", None)
+    set_default_dtype(d if d is not None else to_dtype(t, "t"))
+
+
+has_lapack = True
+has_mkl = False
+has_openmp = True  # (as backends.openmp.is_available())
+
+
 _INPLACE_TOP = ("relu_", "sigmoid_", "tanh_", "exp_", "log_", "sqrt_", "abs_", "neg_", "floor_", "ceil_", "round_",
                 "trunc_", "sign_", "sin_", "cos_", "tan_", "reciprocal_", "rsqrt_", "square_", "erf_", "log1p_",
                 "expm1_", "clamp_", "clip_", "fill_", "zero_", "acos_", "asin_", "atan_", "sinh_", "cosh_", "log2_",
@@ -611,11 +831,15 @@ __all__ = [
     "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "block_diag", "chain_matmul",
     "cosine_similarity", "pairwise_distance", "pdist", "rsub", "polygamma", "i0", "mvlgamma", "frexp",
     "histogram", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
-    "bitwise_right_shift",
-]
+    "bitwise_right_shift", "constant_pad_nd", "gradient", "angle", "frobenius_norm", "nuclear_norm", "binomial",
+    "set_warn_always", "is_warn_always_enabled", "set_deterministic_debug_mode", "get_deterministic_debug_mode",
+    "is_anomaly_enabled", "set_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_default_tensor_type",
+    "has_lapack", "has_mkl", "has_openmp",
+] + list(_FUNCTIONAL)
+globals().update({n: _functional(n) for n in _FUNCTIONAL})
 
 TENSOR_METHODS = {"bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
                   "bitwise_not": bitwise_not, "polygamma": _polygamma_method, "i0": i0, "mvlgamma": mvlgamma, "frexp": frexp,
                   "histogram": histogram, "bitwise_left_shift": bitwise_left_shift,
                   "bitwise_right_shift": bitwise_right_shift, "is_pinned": _is_false, "is_shared": _is_false,
-                  "__lshift__": bitwise_left_shift, "__rshift__": bitwise_right_shift}
+                  "__lshift__": bitwise_left_shift, "__rshift__": bitwise_right_shift, "angle": angle}

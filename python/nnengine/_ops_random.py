@@ -100,6 +100,57 @@ class Generator:
         return self
 
 
+class _DefaultGenerator(Generator):
+    """``torch.default_generator``: the global generator (the one ``ne.manual_seed`` seeds) as a Generator.
+
+    Example:
+        >>> _ = ne.default_generator.manual_seed(0); ne.initial_seed()
+        0
+    """
+
+    def __init__(self) -> None:
+        self.device = "cpu"
+
+    @property
+    def _rng(self) -> np.random.Generator:  # type: ignore[override]
+        return _random.generator()
+
+    @property
+    def _seed(self) -> int:  # type: ignore[override]
+        return _random.initial_seed()
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Seed the global generator (``ne.manual_seed``); returns ``self``.
+
+        Example:
+            >>> ne.default_generator.manual_seed(1) is ne.default_generator
+            True
+        """
+        _random.manual_seed(seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed the global generator from fresh entropy; returns the seed.
+
+        Example:
+            >>> s = ne.default_generator.seed(); s == ne.initial_seed()
+            True
+        """
+        return seed()
+
+    def set_state(self, new_state: Any) -> Generator:
+        """Restore the global generator's state; returns ``self``.
+
+        Example:
+            >>> _ = ne.default_generator.set_state(ne.default_generator.get_state())
+        """
+        _random.set_rng_state(_decode(new_state))
+        return self
+
+
+default_generator = _DefaultGenerator()
+
+
 def _np(generator: Any) -> np.random.Generator:
     """``generator=`` as a numpy Generator (None: the global one)."""
     return _random.resolve_generator(generator)
@@ -376,7 +427,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     return _fill(self, _np(generator).normal(float(mean), float(std), self.shape))
 
 
-__all__ = ["Generator", "get_rng_state", "set_rng_state", "seed", "initial_seed", "use_deterministic_algorithms",
+__all__ = ["Generator", "default_generator", "get_rng_state", "set_rng_state", "seed", "initial_seed", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled", "multinomial",
            "bernoulli", "poisson", "randint_like"]
 
