@@ -201,6 +201,7 @@ FUNCTIONAL = {
     "upsample_bilinear": ((2, 3, 4, 4), lambda x: F.upsample_bilinear(x, scale_factor=2)),
     "upsample_nearest": ((2, 3, 4, 4), lambda x: F.upsample_nearest(x, scale_factor=2)),
     "embedding_bag": ((6, 4), lambda w: F.embedding_bag(np.array([[1, 5, 0], [2, 2, 3]]), w, mode="max")),
+    "ctc_loss": ((6, 2, 4), lambda x: F.ctc_loss(x, np.array([[1, 2], [3, 3]]), [6, 5], [2, 2])),
     # the in-place spellings, on a non-leaf
     "relu_": ((4, 6), lambda x: F.relu_(F.relu(x) - 0.5)),
     "elu_": ((4, 6), lambda x: F.elu_(F.relu(x) - 0.5)),
@@ -283,7 +284,7 @@ FLOAT64_PATH = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "sof
                 "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
                 "hinge_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss", "grid_sample", "affine_grid",
                 "max_unpool2d", "max_unpool1d", "rms_norm", "local_response_norm", "bilinear", "pdist",
-                "embedding_bag",
+                "embedding_bag", "ctc_loss",
                 "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus_beta",
                 "cosine_embedding_loss", "margin_ranking_loss", "normalize", "cosine_similarity", "pairwise_distance",
                 "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"}

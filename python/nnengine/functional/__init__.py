@@ -54,6 +54,7 @@ from ._batchnorm import batch_norm
 # --- convolution, pooling, maxout, normalisation, dropout
 from ._conv2d import conv1d, conv2d
 from ._conv_transpose import conv_transpose1d, conv_transpose2d
+from ._ctc import ctc_loss
 from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout
 from ._dropout2d import dropout1d, dropout2d

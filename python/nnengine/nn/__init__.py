@@ -69,6 +69,7 @@ from .modules.loss import (
     SmoothL1Loss,
 )
 from .modules.loss_more import (
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     MultiLabelMarginLoss,

@@ -170,3 +170,22 @@ class GaussianNLLLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any, var: Any) -> Tensor:
         return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification: ``loss(log_probs, targets, input_lengths, target_lengths)`` with
+    log_probs (T, N, C) from ``log_softmax``.
+
+    Example:
+        >>> lp = ne.tensor(np.log(np.full((3, 1, 2), 0.5)))
+        >>> nn.CTCLoss(reduction="sum")(lp, ne.tensor([[1]]), [3], [1])
+        tensor(0.2877)
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
+        super().__init__(reduction)
+        self.blank, self.zero_infinity = blank, bool(zero_infinity)
+
+    def forward(self, log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any) -> Tensor:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
