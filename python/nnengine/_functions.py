@@ -163,6 +163,20 @@ less = _method("less", "Elementwise ``<`` (``lt``).", '>>> ne.less(ne.tensor([1,
 less_equal = _method("less_equal", "Elementwise ``<=`` (``le``).", '>>> ne.less_equal(ne.tensor([2, 3]), 2)\ntensor([ True, False])')
 not_equal = _method("not_equal", "Elementwise ``!=`` (``ne``).", '>>> ne.not_equal(ne.tensor([1, 2]), 2)\ntensor([ True, False])')
 is_nonzero = _method("is_nonzero", "The truth value of a one-element tensor.", '>>> ne.is_nonzero(ne.tensor([1.5]))\nTrue')
+is_signed = _method("is_signed", "Whether the dtype is signed.", '>>> ne.is_signed(ne.ones(1)), ne.is_signed(ne.ones(1, dtype=ne.uint8))\n(True, False)')
+is_inference = _method("is_inference", "False: no inference tensors in nnengine.", '>>> ne.is_inference(ne.ones(1))\nFalse')
+is_neg = _method("is_neg", "False: no lazy negation in nnengine.", '>>> ne.is_neg(ne.ones(1))\nFalse')
+resolve_neg = _method("resolve_neg", "The tensor itself.", '>>> t = ne.ones(1); ne.resolve_neg(t) is t\nTrue')
+detach = _method("detach", "A new leaf sharing the storage.", '>>> ne.detach(ne.ones(1, requires_grad=True)).requires_grad\nFalse')
+adjoint = _method("adjoint", "The last two dims swapped (real tensors).", '>>> ne.adjoint(ne.zeros(2, 3)).shape\n(3, 2)')
+ger = _method("ger", "Outer product (torch's old name).", '>>> ne.ger(ne.tensor([1.0, 2.0]), ne.tensor([3.0])).tolist()\n[[3.0], [6.0]]')
+renorm = _method("renorm", "Slices along ``dim`` rescaled to p-norm at most ``maxnorm``.", '>>> ne.renorm(ne.tensor([[3.0, 4.0]]), 2, 0, 1.0)\ntensor([[0.6, 0.8]])')
+put = _method("put", "Entries of the flattened tensor at ``index`` set to ``source``.", '>>> ne.put(ne.zeros(3), ne.tensor([1]), ne.tensor([5.0]))\ntensor([0., 5., 0.])')
+index_put = _method("index_put", "``self[indices] = values`` out of place (``accumulate`` adds).", '>>> ne.index_put(ne.zeros(2), (ne.tensor([1]),), ne.tensor(3.0))\ntensor([0., 3.])')
+index_put_ = _method("index_put_", "In-place ``index_put``.", '>>> ne.index_put_(ne.zeros(2), (ne.tensor([0]),), ne.tensor(1.0))\ntensor([1., 0.])')
+fill = _method("fill", "A copy filled with ``value``.", '>>> ne.fill(ne.zeros(2), 7.0)\ntensor([7., 7.])')
+unsafe_chunk = _method("unsafe_chunk", "``chunk``.", '>>> len(ne.unsafe_chunk(ne.arange(4), 2))\n2')
+unsafe_split = _method("unsafe_split", "``split``.", '>>> len(ne.unsafe_split(ne.arange(4), 2))\n2')
 
 
 def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001, A002

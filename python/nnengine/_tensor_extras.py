@@ -320,7 +320,9 @@ def _inplace(name: str) -> Callable[..., Any]:
 
 
 ALIASES = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne",
-           "arccos": "acos", "arcsin": "asin", "arctan": "atan", "ger": "outer", "floor_divide": "__floordiv__"}
+           "arccos": "acos", "arcsin": "asin", "arctan": "atan", "ger": "outer", "floor_divide": "__floordiv__",
+           "unsafe_chunk": "chunk", "unsafe_split": "split", "unsafe_split_with_sizes": "split_with_sizes",
+           "const_data_ptr": "data_ptr", "hardshrink": "_hardshrink", "prelu": "_prelu"}
 
 #: out-of-place methods that get an in-place ``name_`` (through ``Tensor._inplace_apply``)
 INPLACE = ("acos", "asin", "atan", "tan", "sinh", "cosh", "log2", "log10", "exp2", "ge", "gt", "lt", "le", "eq",
@@ -332,7 +334,8 @@ INPLACE = ("acos", "asin", "atan", "tan", "sinh", "cosh", "log2", "log10", "exp2
            "multiply", "subtract", "divide", "negative", "absolute", "transpose", "swapdims", "greater",
            "greater_equal", "less", "less_equal", "not_equal", "arccos", "arcsin", "arctan", "arctan2",
            "arcsinh", "arccosh", "arctanh", "fix", "index_put", "masked_scatter", "renorm", "swapaxes",
-           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "sigmoid", "square", "fmax", "fmin")
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "sigmoid", "square", "fmax", "fmin", "i0",
+           "mvlgamma", "polygamma", "nextafter", "bitwise_left_shift", "bitwise_right_shift")
 
 _RESHAPING = ("transpose", "swapdims", "swapaxes")
 
@@ -377,12 +380,99 @@ def renorm(self: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     return self * scale
 
 
+def fill(self: Tensor, value: Any) -> Tensor:
+    """A copy of ``self`` with every entry ``value`` (differentiable: zero gradient to ``self``).
+
+    Example:
+        >>> ne.zeros(2).fill(3.0)
+        tensor([3., 3.])
+    """
+    return self.masked_fill(np.ones(self.shape, bool), as_array(value))
+
+
+def is_neg(self: Tensor) -> bool:
+    """False (nnengine has no lazy negation bit).
+
+    Example:
+        >>> ne.ones(1).is_neg()
+        False
+    """
+    return False
+
+
+def resolve_neg(self: Tensor) -> Tensor:
+    """``self`` (no lazy negation to resolve).
+
+    Example:
+        >>> t = ne.ones(1); t.resolve_neg() is t
+        True
+    """
+    return self
+
+
+def narrow_copy(self: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """:meth:`narrow` as a copy.
+
+    Example:
+        >>> ne.arange(5).narrow_copy(0, 1, 2)
+        tensor([1, 2])
+    """
+    return self.narrow(dim, start, length).clone()
+
+
+def nonzero_static(self: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """:meth:`nonzero` padded with ``fill_value`` (or truncated) to exactly ``size`` rows.
+
+    Example:
+        >>> ne.tensor([0, 3, 0, 4]).nonzero_static(size=3).tolist()
+        [[1], [3], [-1]]
+    """
+    nz = np.argwhere(self.data).astype(np.int64)[: int(size)]
+    out = np.full((int(size), max(self.ndim, 1) if self.ndim else 0), int(fill_value), np.int64)
+    out[: nz.shape[0]] = nz
+    return Tensor._wrap(out)
+
+
+def new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None, device: Any = None,
+                      requires_grad: bool = False) -> Tensor:
+    """:meth:`new_empty` (contiguous: the strides are accepted, not honoured).
+
+    Example:
+        >>> ne.ones(1, dtype=ne.float64).new_empty_strided((2, 3), (3, 1)).dtype
+        dtype('float64')
+    """
+    return self.new_empty(*tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def output_nr(self: Tensor) -> int:
+    """Which output of the op that made it this tensor is (0 for leaves).
+
+    Example:
+        >>> ne.ones(1).output_nr
+        0
+    """
+    return int(self._out_index)
+
+
+def _hardshrink(self: Tensor, lambd: float = 0.5) -> Tensor:
+    from .functional import hardshrink as f
+
+    return f(self, lambd)
+
+
+def _prelu(self: Tensor, weight: Tensor) -> Tensor:
+    from .functional import prelu as f
+
+    return f(self, weight)
+
+
 __all__: list = []
 
 TENSOR_METHODS = {f.__name__: f for f in (
     new, is_signed, is_nonzero, data_ptr, is_inference, is_same_size, is_complex, bfloat16, fill_diagonal_,
-    sum_to_size, apply_, map_, adjoint, storage_offset, resize_, resize_as_, index_put, renorm)}
-TENSOR_PROPERTIES = {"H": _h, "mH": _mh, "itemsize": _itemsize, "nbytes": _nbytes}
+    sum_to_size, apply_, map_, adjoint, storage_offset, resize_, resize_as_, index_put, renorm, is_neg, resolve_neg,
+    narrow_copy, nonzero_static, new_empty_strided, _hardshrink, _prelu, fill)}
+TENSOR_PROPERTIES = {"H": _h, "mH": _mh, "itemsize": _itemsize, "nbytes": _nbytes, "output_nr": output_nr}
 
 
 def attach(cls: type) -> None:
