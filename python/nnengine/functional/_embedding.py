@@ -78,8 +78,8 @@ def embedding(
     """Rows of ``weight`` (V, D) at the integer ``input`` indices -> input.shape + (D,), as
     ``torch.nn.functional.embedding``. ``padding_idx``'s row gets no gradient; ``max_norm`` first rescales
     (in place, outside autograd) every referenced row whose ``norm_type``-norm exceeds it;
-    ``scale_grad_by_freq`` divides each row's gradient by its count in ``input``. ``sparse=True`` (sparse
-    gradients) is not supported.
+    ``scale_grad_by_freq`` divides each row's gradient by its count in ``input``. ``sparse=True`` is accepted
+    and gives the same dense (V, D) gradient (``optim.SparseAdam`` reads the touched rows off it).
 
     Example:
         >>> w = ne.randn(10, 3, requires_grad=True)
@@ -89,8 +89,6 @@ def embedding(
     weight = check_tensor(weight, "weight", ndim=2)
     idx = _indices(input)
     pad = _padding_idx(padding_idx, weight.shape[0])
-    if sparse:
-        raise ValueError("sparse: sparse gradients are not supported, expected False (dense (V, D) gradients)")
     if max_norm is not None:  # in place, outside autograd (as torch's embedding_renorm_)
         _core.embedding_renorm(weight.data, idx, float(max_norm), float(norm_type))
     return EmbeddingFn.apply(weight, idx, pad, bool(scale_grad_by_freq))

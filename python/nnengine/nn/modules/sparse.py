@@ -20,7 +20,7 @@ class Embedding(Module):
     N(0, 1) with the ``padding_idx`` row zeroed, as PyTorch. Input: int64/int32 indices of any shape;
     output input.shape + (D,). ``padding_idx``'s row receives no gradient; ``max_norm`` renormalises the
     looked-up rows in place; ``scale_grad_by_freq`` scales gradients by the inverse batch frequency.
-    ``sparse=True`` is not supported (dense gradients only).
+    ``sparse=True`` is accepted with dense gradients (``optim.SparseAdam`` updates only the touched rows).
 
     Example:
         >>> emb = Embedding(1000, 64, padding_idx=0)
@@ -54,9 +54,7 @@ class Embedding(Module):
         self.max_norm = None if max_norm is None else float(max_norm)
         self.norm_type = float(norm_type)
         self.scale_grad_by_freq = bool(scale_grad_by_freq)
-        if sparse:
-            raise ValueError("sparse: sparse gradients are not supported, expected False")
-        self.sparse = False
+        self.sparse = bool(sparse)  # accepted: the gradient stays dense (SparseAdam reads the touched rows off it)
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
             self.weight = Parameter.new(*shape)
@@ -121,4 +119,6 @@ class Embedding(Module):
             s += f", norm_type={self.norm_type}"
         if self.scale_grad_by_freq:
             s += ", scale_grad_by_freq=True"
+        if self.sparse:
+            s += ", sparse=True"
         return s
