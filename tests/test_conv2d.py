@@ -26,6 +26,9 @@ LANES = [
     (2, 3, 23, 21, 32, 7, 7, (2, 2), (3, 3), (1, 1), 1),  # the 7x7/2 stem, strided rows and columns
     (3, 4, 12, 10, 16, 3, 3, (2, 1), (1, 1), (1, 1), 1),  # strided rows only
     (2, 2, 13, 12, 48, 3, 3, (3, 2), (0, 1), (1, 2), 1),  # stride 3 x 2 with dilation
+    (2, 6, 14, 14, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),  # LeNet conv2, Q = 10: 5-column tiles on AVX-512
+    (2, 3, 12, 12, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # Q = 12: 6-column tiles
+    (1, 2, 9, 14, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # Q = 14: 7-column tiles
 ]
 
 # (N, C, H, W, K, R, S, stride, padding, dilation, groups): SIMD-awkward sizes, every hyper-parameter.

@@ -33,26 +33,39 @@ constexpr int WMK = 4, WMT = 4;  // few-channel weight-gradient tile: output cha
 constexpr int WMK = 2, WMT = 4;
 #endif
 
-// out[k][m0 + v*L ...] for KBt output channels and VBt vectors: sum over taps of w[k][i] * xp[off[i] + m].
+// out[k][m0 + v*L ...] for KBt output channels and VBt vectors: sum over taps of w[k][i] * xp[off[i] + m], the
+// taps i = c*RS + j of each input channel c for j in [j0, j1) (the kernel rows that read some image row for
+// these outputs; the others read only zero padding and are skipped).
 template <int KBt, int VBt>
-void fwd_tile(float* out, int64_t ldo, const float* xp, const int64_t* off, const float* w, int64_t CRS, int64_t m0) {
+void fwd_tile(float* out, int64_t ldo, const float* xp, const int64_t* off, const float* w, int64_t CRS, int64_t m0,
+              int64_t RS, int64_t j0, int64_t j1) {
   VecF acc[KBt][VBt];
   for (int k = 0; k < KBt; ++k)
     for (int v = 0; v < VBt; ++v) acc[k][v] = vzero();
-  for (int64_t i = 0; i < CRS; ++i) {
-    const float* p = xp + off[i] + m0;
-    VecF xv[VBt];
-    for (int v = 0; v < VBt; ++v) xv[v] = vload(p + v * kLanes);
-    for (int k = 0; k < KBt; ++k) {
-      const VecF wv = vset1(w[k * CRS + i]);
-      for (int v = 0; v < VBt; ++v) acc[k][v] = vfma(wv, xv[v], acc[k][v]);
+  for (int64_t c0 = 0; c0 < CRS; c0 += RS)
+    for (int64_t i = c0 + j0; i < c0 + j1; ++i) {
+      const float* p = xp + off[i] + m0;
+      VecF xv[VBt];
+      for (int v = 0; v < VBt; ++v) xv[v] = vload(p + v * kLanes);
+      for (int k = 0; k < KBt; ++k) {
+        const VecF wv = vset1(w[k * CRS + i]);
+        for (int v = 0; v < VBt; ++v) acc[k][v] = vfma(wv, xv[v], acc[k][v]);
+      }
     }
-  }
   for (int k = 0; k < KBt; ++k)
     for (int v = 0; v < VBt; ++v) vstore(out + k * ldo + m0 + v * kLanes, acc[k][v]);
 }
 
-using FwdTile = void (*)(float*, int64_t, const float*, const int64_t*, const float*, int64_t, int64_t);
+using FwdTile = void (*)(float*, int64_t, const float*, const int64_t*, const float*, int64_t, int64_t, int64_t,
+                         int64_t, int64_t);
+
+// The kernel rows [r0, r1] that read at least one image row (not only the zero padding) for output rows
+// [pa, pb]: padded row p + r*dil lies in [pad_h, pad_h + H). r0 > r1 when none does.
+inline void live_rows(const Conv2dShape& s, int64_t pa, int64_t pb, int64_t& r0, int64_t& r1) {
+  const int64_t lo = s.pad_h - pb, hi = s.pad_h + s.H - 1 - pa;  // r*dil in [lo, hi]
+  r0 = lo <= 0 ? 0 : (lo + s.dil_h - 1) / s.dil_h;
+  r1 = hi < 0 ? -1 : std::min(s.R - 1, hi / s.dil_h);
+}
 
 template <int KBt, int... V>
 constexpr std::array<FwdTile, sizeof...(V)> fwd_row(std::integer_sequence<int, V...>) {
@@ -82,9 +95,18 @@ void forward_image(float* y, const float* x, const float* w, const float* b, con
     const float* wg = w + gr * g.Kg * g.CRS;
     for (int64_t k0 = ka; k0 < kz; k0 += KB) {
       const int kb = static_cast<int>(std::min<int64_t>(KB, kz - k0));
-      for (int64_t v0 = 0; v0 < g.nvec; v0 += VB) {
-        const int vb = static_cast<int>(std::min<int64_t>(VB, g.nvec - v0));
-        kFwd[kb - 1][vb - 1](out + k0 * ldo, ldo, xp, off.data(), wg + k0 * g.CRS, g.CRS, v0 * kLanes);
+      // Tiles of VB vectors; 2 when padding rows are a big share of the grid (the backward data of small images:
+      // a narrower tile spans fewer output rows, so more of its kernel rows read only padding and are skipped).
+      const int64_t vbm = 4 * s.pad_h >= s.P ? std::min(2, VB) : VB;
+      for (int64_t v0 = 0; v0 < g.nvec; v0 += vbm) {
+        const int vb = static_cast<int>(std::min<int64_t>(vbm, g.nvec - v0));
+        const int64_t pa = v0 * kLanes / g.Wp, pb = std::min(s.P - 1, ((v0 + vb) * kLanes - 1) / g.Wp);
+        int64_t r0, r1;
+        live_rows(s, pa, pb, r0, r1);
+        if (r1 < r0) r0 = r1 = 0;  // (an all-padding tile: no tap, zero outputs)
+        else ++r1;
+        kFwd[kb - 1][vb - 1](out + k0 * ldo, ldo, xp, off.data(), wg + k0 * g.CRS, g.CRS, v0 * kLanes,
+                             s.R * s.S, r0 * s.S, r1 * s.S);
       }
     }
     for (int64_t k = ka; k < kz; ++k) {
@@ -121,29 +143,32 @@ void forward_batch(float* y, const float* x, const float* w, const float* b, con
   });
 }
 
-// Weight-gradient tile, an outer product over the grid positions m of one block:
-// part[t][k] += sum over m of xp[off[t] + m] * dyT[m][k] for TBt taps and KVt vectors of channels k.
+// Weight-gradient tile, an outer product over the grid positions m of one block of output rows [p0, p1):
+// part[t][k] += sum over m = p*Wp + q, q < Q, of xp[off[t] + m] * dyT[m][k] for TBt taps and KVt vectors of
+// channels k (the grid's padding columns q >= Q, where dy is zero, are skipped).
 template <int TBt, int KVt>
 void wgrad_tile(float* part, int64_t ldp, const float* dyT, int64_t ldd, const float* xp, const int64_t* off,
-                int64_t m0, int64_t m1) {
+                int64_t p0, int64_t p1, int64_t Wp, int64_t Q) {
   VecF acc[TBt][KVt];
   for (int t = 0; t < TBt; ++t)
     for (int v = 0; v < KVt; ++v) acc[t][v] = vload(part + t * ldp + v * kLanes);
   const float* xt[TBt];
   for (int t = 0; t < TBt; ++t) xt[t] = xp + off[t];
-  for (int64_t m = m0; m < m1; ++m) {
-    VecF dv[KVt];
-    for (int v = 0; v < KVt; ++v) dv[v] = vload(dyT + m * ldd + v * kLanes);
-    for (int t = 0; t < TBt; ++t) {
-      const VecF xs = vset1(xt[t][m]);
-      for (int v = 0; v < KVt; ++v) acc[t][v] = vfma(xs, dv[v], acc[t][v]);
+  for (int64_t p = p0; p < p1; ++p)
+    for (int64_t m = p * Wp; m < p * Wp + Q; ++m) {
+      VecF dv[KVt];
+      for (int v = 0; v < KVt; ++v) dv[v] = vload(dyT + m * ldd + v * kLanes);
+      for (int t = 0; t < TBt; ++t) {
+        const VecF xs = vset1(xt[t][m]);
+        for (int v = 0; v < KVt; ++v) acc[t][v] = vfma(xs, dv[v], acc[t][v]);
+      }
     }
-  }
   for (int t = 0; t < TBt; ++t)
     for (int v = 0; v < KVt; ++v) vstore(part + t * ldp + v * kLanes, acc[t][v]);
 }
 
-using WTile = void (*)(float*, int64_t, const float*, int64_t, const float*, const int64_t*, int64_t, int64_t);
+using WTile = void (*)(float*, int64_t, const float*, int64_t, const float*, const int64_t*, int64_t, int64_t,
+                       int64_t, int64_t);
 
 template <int KVt, int... T>
 constexpr std::array<WTile, sizeof...(T)> w_row(std::integer_sequence<int, T...>) {
@@ -273,7 +298,7 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
   const bool outer = 4 * (Kp - g.Kg) <= Kp;
   const int64_t tsize = outer ? s.groups * g.CRS * Kp : wsize * kLanes;  // [gr][tap][k] or [k][tap][lane]
   const int64_t l1_floats = std::clamp<int64_t>(cache_info().l1d / 4, 2048, 32768);
-  const int64_t mb = std::max<int64_t>(16, l1_floats / Kp);              // a block of dyT rows fills L1
+  const int64_t pbk = std::max<int64_t>(1, l1_floats / Kp / g.Wp);       // a block of output rows' dyT fills L1
   const int64_t nc = std::max<int64_t>(1, std::min<int64_t>(s.N, 16));   // fixed chunks: N only
   static thread_local ScratchBuf partbuf;
   float* parts = partbuf.get(static_cast<size_t>(nc * (wsize + s.K)));
@@ -292,10 +317,14 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
       std::memset(pb, 0, sizeof(float) * s.K);
       for (int64_t n = s.N * c / nc; n < s.N * (c + 1) / nc; ++n) {
         const float* dyn = dy + n * s.K * PQ;
-        for (int64_t k = 0; k < s.K; ++k) {
-          float acc = 0.f;
-          for (int64_t j = 0; j < PQ; ++j) acc += dyn[k * PQ + j];
-          pb[k] += acc;
+        for (int64_t k = 0; k < s.K; ++k) {  // lanes over j (a scalar chain would cost a dependent add each)
+          const float* dk = dyn + k * PQ;
+          VecF acc = vzero();
+          int64_t j = 0;
+          for (; j + kLanes <= PQ; j += kLanes) acc = vadd(acc, vload(dk + j));
+          float tail = 0.f;
+          for (; j < PQ; ++j) tail += dk[j];
+          pb[k] += vsum(acc) + tail;
         }
         if (!dw) continue;
         for (int64_t gr = 0; gr < s.groups; ++gr) {
@@ -303,14 +332,14 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
           if (outer) {
             transpose_dy(dyb, Kp, dyn + gr * g.Kg * PQ, g.Kg, s, g);
             float* pg = pt + gr * g.CRS * Kp;
-            for (int64_t m0 = 0; m0 < M; m0 += mb) {
+            for (int64_t p0 = 0; p0 < s.P; p0 += pbk) {
               for (int64_t v0 = 0; v0 < nkv; v0 += WV) {
                 const int kv = static_cast<int>(std::min<int64_t>(WV, nkv - v0));
                 const int tmax = wgrad_taps(kv);
                 for (int64_t j0 = 0; j0 < g.CRS; j0 += tmax) {
                   const int tb = static_cast<int>(std::min<int64_t>(tmax, g.CRS - j0));
                   kWgrad[kv - 1][tb - 1](pg + j0 * Kp + v0 * kLanes, Kp, dyb + v0 * kLanes, Kp, xp, off.data() + j0,
-                                         m0, std::min(M, m0 + mb));
+                                         p0, std::min(s.P, p0 + pbk), g.Wp, s.Q);
                 }
               }
             }

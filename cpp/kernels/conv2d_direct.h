@@ -3,12 +3,13 @@
 // The image is zero-padded to (Hp, Wp) and the output is computed on the padded-width grid: output
 // m = p*Wp + q reads input m + (r*dil_h*Wp + t*dil_w) of each channel, so every tap is a contiguous,
 // shifted vector load and the kernel is a register-tiled 1-D convolution (output channels x vectors
-// of m). Columns q >= Q of that grid are computed and discarded. Backward data is the same kernel on
+// of m). Columns q >= Q of that grid are computed and discarded; the kernel rows that read only zero padding
+// for all of a tile's output rows are skipped (with finite weights their products add nothing: same sums). Backward data is the same kernel on
 // dy with flipped, transposed weights. Backward weights is a correlation of dy with the padded input:
 // when the output channels fill the vector lanes, an outer product per grid position (dy transposed
 // to (m, k), taps broadcast, m blocked to stay in L1, partials (tap, k) in registers); else lanes run
-// over m with a vector partial per (k, tap). Both are summed over fixed image chunks (thread-count
-// independent) and the chunk partials combined in order.
+// over m with a vector partial per (k, tap); the outer product skips the grid's padding columns. Both are
+// summed over fixed image chunks (thread-count independent) and the chunk partials combined in order.
 #pragma once
 
 #include <cstring>
@@ -73,7 +74,8 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
 // channels fill whole vectors and either the layer has stride 1 and its padded grid would waste many lanes
 // (narrow outputs, e.g. LeNet's 8x8 from 12x12 under 5x5) or it is strided (stride_w <= 2) with few taps (the
 // 7x7/2 stem). It computes each output as the grid kernel does (the same fma chain over the taps in the same
-// order), so both give bit-identical outputs.
+// order; the grid kernel's skipped padding-only kernel rows add only zero products), so both give bit-identical
+// outputs for finite weights. One channel vector's tile width fits the output width (conv2d_direct_lanes.cpp).
 bool conv2d_lanes_ok(const Conv2dShape& s);
 void conv2d_lanes_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s);
 

@@ -60,6 +60,22 @@ constexpr int64_t kStridedTaps = 256;
 
 bool two_vectors(const Grid& g) { return (g.Kg / kLanes) % 2 == 0; }
 
+// The columns of a one-vector tile: of kQb1 and (AVX-512) the narrower 7, 6, 5, the one that computes the fewest
+// columns per row with the overlapping right tile (ties: the widest); Q = 10 takes 5 (10 columns, not 16).
+int qb_one(int64_t Q) {
+  int best = kQb1;
+#if defined(__AVX512F__)
+  int64_t cols = (Q + kQb1 - 1) / kQb1 * kQb1;
+  for (int qb : {7, 6, 5}) {
+    const int64_t c = (Q + qb - 1) / qb * qb;
+    if (c < cols) best = qb, cols = c;
+  }
+#else
+  (void)Q;
+#endif
+  return best;
+}
+
 int64_t rows_computed(int64_t P, int rb) { return (P + rb - 1) / rb * rb; }
 
 // y[k][pos] = ob[pos - pos0][k] + bias for positions [pos0, pos0 + n) and channels [k0, k1): 8 x 8 blocks
@@ -136,8 +152,18 @@ void lanes_image(float* y, const float* x, const float* wt, const float* b, cons
     float* yg = y + gr * g.Kg * s.P * s.Q;
     const float* wg = wt + gr * g.CRS * g.Kg;
     const float* bg = b ? b + gr * g.Kg : nullptr;
-    if (two_vectors(g)) lanes_group<2, kRb2, kQb2>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream);
-    else lanes_group<1, kRb1, kQb1>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream);
+    if (two_vectors(g)) {
+      lanes_group<2, kRb2, kQb2>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream);
+      continue;
+    }
+    switch (qb_one(s.Q)) {
+#if defined(__AVX512F__)
+      case 7: lanes_group<1, kRb1, 7>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream); break;
+      case 6: lanes_group<1, kRb1, 6>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream); break;
+      case 5: lanes_group<1, kRb1, 5>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream); break;
+#endif
+      default: lanes_group<1, kRb1, kQb1>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream);
+    }
   }
   if (stream) vstream_fence();  // the streamed rows are visible before the pool reports this chunk done
 }
@@ -151,8 +177,9 @@ bool conv2d_lanes_ok(const Conv2dShape& s) {
   const Grid g = grid(s);
   if (g.Kg % kLanes != 0) return false;
   const bool two = two_vectors(g);
-  const int rb = two ? kRb2 : kRb1, qb = two ? kQb2 : kQb1;
-  if (s.P < rb - 1 || s.Q < qb) return false;  // rb - 1: see lanes_group
+  if (s.Q < (two ? kQb2 : kQb1)) return false;
+  const int rb = two ? kRb2 : kRb1, qb = two ? kQb2 : qb_one(s.Q);
+  if (s.P < rb - 1) return false;  // rb - 1: see lanes_group
   // every tile re-reads the transposed weights of its channel block: keep them within a quarter of L2
   const int64_t wbytes = g.CRS * (two ? 2 : 1) * kLanes * static_cast<int64_t>(sizeof(float));
   if (wbytes > static_cast<int64_t>(cache_info().l2) / 4) return false;
