@@ -579,7 +579,7 @@ def _pool_dims(g: G):
 
 def t_pool2d_forward(g: G) -> str:
     N, C, H, W, k, s, p, P, Q = _pool_dims(g)
-    return call("_core.pool2d_forward", g.arr((N, C, H, W)), g.str_(["max", "min", "avg"]), _hp(g, k, 0, 5),
+    return call("_core.pool2d_forward", g.arr((N, C, H, W)), g.str_(["max", "min", "avg", "relu_max"]), _hp(g, k, 0, 5),
                 _hp(g, s, 0, 4), padding=_hp(g, p, 0, 3), with_indices=g.bool_(), reference=g.bool_())
 
 

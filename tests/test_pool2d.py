@@ -240,3 +240,154 @@ def test_pool1d_gradcheck_modules_and_bad_input(torch):
         F.max_pool1d(ne.randn(2, 3, 2), 5)
     with pytest.raises(TypeError, match="kernel_size"):
         F.max_pool1d(ne.randn(2, 3, 8), (2, 2))
+
+
+def _relu_max_data(shape, seed):
+    """Normal values with exact zeros of both signs, NaNs and ties, the cases where ReLU then max pooling could
+    differ from max pooling then ReLU."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(np.float32)
+    flat = x.reshape(-1)
+    flat[::5] = 0.0
+    flat[::7] = -0.0
+    flat[::11] = -1.0
+    flat[::13] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("cfg", GRID + [(3, 6, 28, 28, (2, 2), (2, 2), (0, 0)), (1, 1, 17, 33, (2, 2), (2, 2), (0, 0))])
+def test_relu_max_equals_relu_then_max(cfg, isa):
+    # 'relu_max' is the fused ReLU -> MaxPool2d: bit-identical values and indices to the two kernels in a row, at
+    # every ISA and in the scalar twin (data without NaNs there: the twin scans windows in order, the 2x2 fast path
+    # compares pairs, as for plain max pooling)
+    N, C, H, W, k, s, p = cfg
+    for seed, nan in ((0, True), (1, False)):
+        x = _relu_max_data((N, C, H, W), seed)
+        if not nan:
+            x = np.nan_to_num(x, nan=0.5)
+        r = _core.activation_forward(x, "relu", 0.0, 0.0)
+        y0, i0 = _core.pool2d_forward(r, "max", k, s, p)
+        y1, i1 = _core.pool2d_forward(x, "relu_max", k, s, p)
+        assert np.array_equal(y0.view(np.int32), y1.view(np.int32)) and np.array_equal(i0, i1)
+        y2, none = _core.pool2d_forward(x, "relu_max", k, s, p, with_indices=False)
+        assert none is None and np.array_equal(y2.view(np.int32), y1.view(np.int32))
+        if not nan:
+            y3, i3 = _core.pool2d_forward(x, "relu_max", k, s, p, reference=True)
+            assert np.array_equal(y3.view(np.int32), y1.view(np.int32)) and np.array_equal(i3, i1)
+            yr, _ = ref.pool2d(np.maximum(x, 0).astype(np.float64), "max", k, s, p)
+            np.testing.assert_allclose(y1, yr, atol=0)
+
+
+def test_relu_max_threads_and_bad_kind(threads):
+    x = _relu_max_data((4, 16, 34, 30), 3)
+    res = []
+    for n in (1, 2):
+        with threads(n):
+            res.append(_core.pool2d_forward(x, "relu_max", (2, 2), (2, 2)))
+    assert np.array_equal(res[0][0].view(np.int32), res[1][0].view(np.int32))
+    assert np.array_equal(res[0][1], res[1][1])
+    with pytest.raises(ValueError, match="kind"):
+        _core.pool2d_forward(x, "relu_min", (2, 2), (2, 2))
+    with pytest.raises(ValueError, match="kind"):  # the backward scatters 'max' indices; no 'relu_max' there
+        _core.pool2d_backward(res[0][0], "relu_max", res[0][1], (34, 30), (2, 2), (2, 2))
+
+
+def _conv_relu_pool_net(inplace=False):
+    ne.manual_seed(0)
+    return ne.nn.Sequential(ne.nn.Conv2d(3, 8, 3, padding=1), ne.nn.ReLU(inplace), ne.nn.MaxPool2d(2),
+                            ne.nn.Conv2d(8, 16, 3), ne.nn.ReLU(), ne.nn.MaxPool2d(3, stride=2, padding=1),
+                            ne.nn.Flatten(), ne.nn.Linear(16 * 3 * 3, 5), ne.nn.ReLU())
+
+
+def _run(net, layers=None):
+    """Output and gradients (input, parameters) of the net, or of its layers called one by one (no fusion)."""
+    x = ne.Tensor(np.random.default_rng(5).standard_normal((4, 3, 14, 14)).astype(np.float32), requires_grad=True)
+    y = x
+    if layers is None:
+        y = net(x)
+    else:
+        for m in layers:
+            y = F.relu(y) if isinstance(m, ne.nn.ReLU) else m(y)
+    (y * ne.tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape).astype(np.float32))).sum().backward()
+    out = [y.numpy(), x.grad.numpy()] + [p.grad.numpy() for p in net.parameters()]
+    for p in net.parameters():
+        p.grad = None
+    return y, [a.view(np.int32) for a in out]
+
+
+def test_sequential_fuses_relu_max_pool_bit_for_bit(isa):
+    net = _conv_relu_pool_net()
+    y, fused = _run(net)
+    _, plain = _run(net, list(net))
+    assert all(np.array_equal(a, b) for a, b in zip(fused, plain))
+    nodes, seen = [], {y.grad_fn}  # the two ReLU -> MaxPool2d pairs each ran as one node; the last ReLU alone
+    while seen:
+        n = seen.pop()
+        nodes.append(n.name())
+        seen.update(i.grad_fn for i in n.inputs if isinstance(i, ne.Tensor) and i.grad_fn is not None)
+    assert nodes.count("ReluMaxPool2dFn") == 2 and "Pool2dFn" not in nodes
+    assert "ReLU()" in repr(net) and list(net.state_dict()) == list(_conv_relu_pool_net().state_dict())
+    with ne.no_grad():  # inference: the fused node without indices
+        x = ne.tensor(np.random.default_rng(7).standard_normal((2, 3, 14, 14)).astype(np.float32))
+        y = x
+        for m in net:
+            y = F.relu(y) if isinstance(m, ne.nn.ReLU) else m(y)
+        assert np.array_equal(net(x).numpy(), y.numpy())
+
+
+def test_sequential_relu_max_pool_keeps_hooks_and_inplace():
+    # a hook on the ReLU or the pool sees what it saw before (the pair then runs unfused), an in-place ReLU keeps
+    # its meaning; every variant gives the same bits
+    net = _conv_relu_pool_net()
+    _, base = _run(net)
+    seen = []
+    for mod in (net[1], net[2]):
+        h = mod.register_forward_hook(lambda m, a, o: seen.append((type(m).__name__, o.shape)))
+        _, hooked = _run(net)
+        h.remove()
+        assert all(np.array_equal(a, b) for a, b in zip(base, hooked))
+    assert seen == [("ReLU", (4, 8, 14, 14)), ("MaxPool2d", (4, 8, 7, 7))]
+    grads = []
+    h = net[1].register_full_backward_hook(lambda m, gi, go: grads.append(go[0].shape))
+    _, hooked = _run(net)
+    h.remove()
+    assert grads == [(4, 8, 14, 14)] and all(np.array_equal(a, b) for a, b in zip(base, hooked))
+    inplace = _conv_relu_pool_net(inplace=True)
+    _, got = _run(inplace)
+    assert all(np.array_equal(a, b) for a, b in zip(base, got))
+
+
+def test_lenet_relu_max_pool_fused_equals_unfused_and_torch(torch):
+    from nnengine.models import LeNet5
+
+    ne.manual_seed(0)
+    m = LeNet5(10)
+    x = np.random.default_rng(6).standard_normal((5, 1, 28, 28)).astype(np.float32)
+    y_cls = np.arange(5)
+
+    def run():
+        xt = ne.Tensor(x, requires_grad=True)
+        out = m(xt)
+        F.cross_entropy(out, y_cls).backward()
+        res = [out.numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in m.parameters()]
+        for p in m.parameters():
+            p.grad = None
+        return res
+
+    fused = run()
+    h = m.pool.register_forward_hook(lambda mod, a, o: None)  # a hook on the pool: the unfused layers
+    plain = run()
+    h.remove()
+    assert all(np.array_equal(a.view(np.int32), b.view(np.int32)) for a, b in zip(fused, plain))
+    tnn = torch.nn
+    tm = tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(6, 16, 5),
+                        tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(),
+                        tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10))
+    tm.load_state_dict({k: torch.tensor(v) for k, v in zip(tm.state_dict(), m.state_dict().values())})
+    xt = torch.tensor(x, requires_grad=True)
+    out = tm(xt)
+    torch.nn.functional.cross_entropy(out, torch.tensor(y_cls)).backward()
+    np.testing.assert_allclose(fused[0], out.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(fused[1], xt.grad.numpy(), atol=1e-5)
+    for a, p in zip(fused[2:], tm.parameters()):
+        np.testing.assert_allclose(a, p.grad.numpy(), atol=1e-5)

@@ -13,6 +13,9 @@ namespace nne_bind {
 namespace {
 
 int pool_kind(const std::string& kind) { return choice(kind, "kind", {"max", "min", "avg"}); }
+// The forward also takes "relu_max" (3): max pooling of relu(x), whose indices pool2d_backward's "max" scatters
+// through (the ReLU's mask on dy is the caller's).
+int pool_forward_kind(const std::string& kind) { return choice(kind, "kind", {"max", "min", "avg", "relu_max"}); }
 
 nne::Pool2dShape pool_shape(int64_t NC, int64_t H, int64_t W, const Pair& k, const Pair& st, const Pair& pad) {
   check_pair(k, "kernel_size", 1);
@@ -44,7 +47,7 @@ NNE_BIND_FAMILY(pool2d) {
       "pool2d_forward",
       [](const py::object& xo, const std::string& kind, Pair kernel_size, Pair stride, Pair padding,
          bool with_indices, bool reference) {
-        const int kd = pool_kind(kind);
+        const int kd = pool_forward_kind(kind);
         auto x = arr<float>(xo, "x", 4);
         const auto s = pool_shape(x.shape(0) * x.shape(1), x.shape(2), x.shape(3), kernel_size, stride, padding);
         auto y = empty<float>(dims({x.shape(0), x.shape(1), s.P, s.Q}));
@@ -58,15 +61,16 @@ NNE_BIND_FAMILY(pool2d) {
           if (kd == 2)
             reference ? nne::pool2d_forward_avg_reference(py_, px, s) : t.forward_avg(py_, px, s);
           else if (reference)
-            nne::pool2d_forward_max_reference(py_, pi, px, s, kd == 1);
+            nne::pool2d_forward_max_reference(py_, pi, px, s, kd == 1, kd == 3);
           else
-            (kd == 0 ? t.forward_max : t.forward_min)(py_, pi, px, s);
+            (kd == 0 ? t.forward_max : kd == 1 ? t.forward_min : t.forward_relu_max)(py_, pi, px, s);
         }
         return py::make_tuple(y, io);
       },
       py::arg("x"), py::arg("kind"), py::arg("kernel_size"), py::arg("stride"), py::arg("padding") = Pair{0, 0},
       py::arg("with_indices") = true, py::arg("reference") = false,
-      "(y, indices) of max/min/avg pooling on (N, C, H, W); indices (int32, ih*W+iw) only for max/min.");
+      "(y, indices) of max/min/avg pooling on (N, C, H, W), or 'relu_max': max pooling of relu(x) in one pass; "
+      "indices (int32, ih*W+iw) only for max/min/relu_max.");
 
   m.def(
       "pool2d_backward",

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/buffer.h"
 #include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
@@ -19,6 +20,20 @@ inline bool fast2x2(const Pool2dShape& s) {
 template <bool kMin>
 inline bool better(float v, float best) {
   return kMin ? v < best : v > best;
+}
+
+// The input as the pooling sees it: relu(v) for max pooling of relu(x), as the activation kernel computes it
+// (vmax(0, v) = 0 > v ? 0 : v on every ISA: NaN and -0 pass through), else v.
+template <bool kRelu>
+inline float in(float v) {
+  return kRelu && 0.f > v ? 0.f : v;
+}
+
+// d[i] = relu(x[i]) for i < n, in vectors (the scalar in<true> stops the compiler vectorising the 2x2 loop).
+inline void relu_row(float* d, const float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) vstore(d + i, vmax(vzero(), vload(x + i)));
+  if (i < n) vstore_n(d + i, vmax(vzero(), vload_n(x + i, static_cast<int>(n - i))), static_cast<int>(n - i));
 }
 
 // 8-lane GCC/Clang vectors for the 2x2 max/min backward, on AVX2 and up (the SSE2 build keeps the scalar loop):
@@ -69,10 +84,15 @@ inline void backward2x2_vec8(float* d0, float* d1, const float* g, const int32_t
 }
 
 // 2x2 windows, stride 2, no padding: the common case, branch-free so the compiler vectorises it.
-template <bool kMin>
-void pool2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
+// kRelu: max pooling of relu(x), each row pair made relu(x) in rbuf (2W floats) first.
+template <bool kMin, bool kRelu>
+void pool2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s, float* rbuf) {
   for (int64_t p = 0; p < s.P; ++p) {
     const float* r0 = x + 2 * p * s.W;
+    if (kRelu) {
+      relu_row(rbuf, r0, 2 * s.W);
+      r0 = rbuf;
+    }
     const float* r1 = r0 + s.W;
     float* yp = y + p * s.Q;
     const int32_t base = static_cast<int32_t>(2 * p * s.W);
@@ -97,17 +117,17 @@ void pool2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s)
   }
 }
 
-template <bool kMin>
+template <bool kMin, bool kRelu>
 void pool_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
   for (int64_t p = 0; p < s.P; ++p) {
     const int64_t h0 = std::max<int64_t>(0, p * s.sh - s.ph), h1 = std::min(s.H, p * s.sh - s.ph + s.kh);
     for (int64_t q = 0; q < s.Q; ++q) {
       const int64_t w0 = std::max<int64_t>(0, q * s.sw - s.pw), w1 = std::min(s.W, q * s.sw - s.pw + s.kw);
       int64_t bi = h0 * s.W + w0;
-      float best = x[bi];
+      float best = in<kRelu>(x[bi]);
       for (int64_t h = h0; h < h1; ++h)
         for (int64_t w = w0; w < w1; ++w) {
-          const float v = x[h * s.W + w];
+          const float v = in<kRelu>(x[h * s.W + w]);
           if (better<kMin>(v, best)) {
             best = v;
             bi = h * s.W + w;
@@ -119,17 +139,19 @@ void pool_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
   }
 }
 
-template <bool kMin>
+template <bool kMin, bool kRelu = false>
 void extreme_pool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
   const bool fast = fast2x2(s);
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
   parallel_for(0, s.NC, plane_grain(s.H * s.W + s.P * s.Q), [&](int64_t b, int64_t e) {
+    static thread_local ScratchBuf rowbuf;
+    float* rbuf = kRelu && fast ? rowbuf.get(static_cast<size_t>(2 * s.W)) : nullptr;
     for (int64_t c = b; c < e; ++c) {
       int32_t* ic = idx ? idx + c * PQ : nullptr;
       if (fast)
-        pool2x2_plane<kMin>(y + c * PQ, ic, x + c * HW, s);
+        pool2x2_plane<kMin, kRelu>(y + c * PQ, ic, x + c * HW, s, rbuf);
       else
-        pool_plane<kMin>(y + c * PQ, ic, x + c * HW, s);
+        pool_plane<kMin, kRelu>(y + c * PQ, ic, x + c * HW, s);
     }
   });
 }
@@ -140,6 +162,10 @@ void maxpool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& 
 
 void minpool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
   extreme_pool_forward<true>(y, idx, x, s);
+}
+
+void relu_maxpool_forward(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
+  extreme_pool_forward<false, true>(y, idx, x, s);
 }
 
 void argpool_backward(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s) {
@@ -299,7 +325,8 @@ void maxout_bwd(float* dx, const float* dy, const int32_t* idx, const MaxoutShap
 }  // namespace
 
 extern const Pool2dKernels pool2d = {
-    NNE_KERNEL_ENTRY(maxpool_forward), NNE_KERNEL_ENTRY(minpool_forward), NNE_KERNEL_ENTRY(argpool_backward),
+    NNE_KERNEL_ENTRY(maxpool_forward), NNE_KERNEL_ENTRY(minpool_forward), NNE_KERNEL_ENTRY(relu_maxpool_forward),
+    NNE_KERNEL_ENTRY(argpool_backward),
     NNE_KERNEL_ENTRY(avgpool_forward), NNE_KERNEL_ENTRY(avgpool_backward), NNE_KERNEL_ENTRY(maxout_fwd),
     NNE_KERNEL_ENTRY(maxout_bwd)
 };

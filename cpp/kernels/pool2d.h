@@ -7,6 +7,7 @@
 // to an int32 workspace that the shared arg-backward scatters through; average pooling counts the
 // padding (count_include_pad=True, divisor kh*kw). Threads go over planes: every plane is written
 // by one thread in a fixed order, so results do not depend on the thread count.
+// forward_relu_max: max pooling of relu(x), one pass (ReLU -> MaxPool2d fused by the Python layer).
 // Maxout views x as (outer, k * pieces, inner) and y as (outer, k, inner).
 #pragma once
 
@@ -29,6 +30,9 @@ struct Pool2dKernels {
   // idx may be null (inference: no workspace written).
   void (*forward_max)(float* y, int32_t* idx, const float* x, const Pool2dShape& s);
   void (*forward_min)(float* y, int32_t* idx, const float* x, const Pool2dShape& s);
+  // Max pooling of relu(x) (ReLU then MaxPool2d in one pass, bit-identical to the two: the ReLU is the
+  // activation kernel's, applied to each window value before the comparisons); idx as forward_max.
+  void (*forward_relu_max)(float* y, int32_t* idx, const float* x, const Pool2dShape& s);
   // dx = scatter-add of dy through the workspace of max or min pooling.
   void (*backward_max)(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s);
   void (*forward_avg)(float* y, const float* x, const Pool2dShape& s);
@@ -39,7 +43,9 @@ struct Pool2dKernels {
 };
 
 // Scalar reference twins (cpp/reference/pool2d_ref.cpp).
-void pool2d_forward_max_reference(float* y, int32_t* idx, const float* x, const Pool2dShape& s, bool is_min);
+// relu: max pooling of relu(x) (forward_relu_max's twin; not with is_min).
+void pool2d_forward_max_reference(float* y, int32_t* idx, const float* x, const Pool2dShape& s, bool is_min,
+                                  bool relu = false);
 void pool2d_backward_max_reference(float* dx, const float* dy, const int32_t* idx, const Pool2dShape& s);
 void pool2d_forward_avg_reference(float* y, const float* x, const Pool2dShape& s);
 void pool2d_backward_avg_reference(float* dx, const float* dy, const Pool2dShape& s);

@@ -6,7 +6,8 @@
 
 namespace nne {
 
-void pool2d_forward_max_reference(float* y, int32_t* idx, const float* x, const Pool2dShape& s, bool is_min) {
+void pool2d_forward_max_reference(float* y, int32_t* idx, const float* x, const Pool2dShape& s, bool is_min,
+                                  bool relu) {
   for (int64_t c = 0; c < s.NC; ++c)
     for (int64_t p = 0; p < s.P; ++p)
       for (int64_t q = 0; q < s.Q; ++q) {
@@ -16,7 +17,8 @@ void pool2d_forward_max_reference(float* y, int32_t* idx, const float* x, const 
           for (int64_t t = 0; t < s.kw; ++t) {
             const int64_t h = p * s.sh - s.ph + r, w = q * s.sw - s.pw + t;
             if (h < 0 || h >= s.H || w < 0 || w >= s.W) continue;
-            const float v = x[(c * s.H + h) * s.W + w];
+            float v = x[(c * s.H + h) * s.W + w];
+            if (relu && 0.f > v) v = 0.f;  // the activation kernel's relu: vmax(0, v) (NaN and -0 pass)
             if (bi < 0 || (is_min ? v < best : v > best)) {
               best = v;
               bi = h * s.W + w;

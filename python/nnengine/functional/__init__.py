@@ -89,7 +89,15 @@ from ._pointwise_loss import (
     mse_loss,
     smooth_l1_loss,
 )
-from ._pool2d import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, maxout, min_pool2d
+from ._pool2d import (
+    _relu_max_pool2d,  # noqa: F401  (the layers' fused ReLU -> MaxPool2d)
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    maxout,
+    min_pool2d,
+)
 from ._rnn import gru, gru_sequence, lstm, lstm_sequence, rnn, rnn_sequence
 
 # --- recurrent networks

@@ -39,6 +39,29 @@ class Pool2dFn(Function):
         return from4(dx, spatial, batched), None, None, None, None, None, None
 
 
+class ReluMaxPool2dFn(Function):
+    """ReLU then 2-D max pooling as one tape node, on (N, C, H, W) float32 (what ``nn.Sequential`` and
+    ``models.LeNet5`` run for a hook-free ReLU -> MaxPool2d, see ``nn.modules.pooling.relu_max_pool``). The forward
+    is the pool2d kernel's ``relu_max`` (one pass over x, the activation kernel's ReLU applied to each window value);
+    the backward masks dy where the pooled output is not positive (the ReLU backward on the pooled values: y > 0
+    exactly where the window's winner x > 0) and scatters it through the max's indices. Outputs and gradients equal
+    F.relu followed by F.max_pool2d bit for bit, without the full-size ReLU output and its gradient."""
+
+    @staticmethod
+    def forward(ctx, x, k, s, p):
+        y, idx = _core.pool2d_forward(x, "relu_max", k, s, p, with_indices=ctx.needs_input_grad[0])
+        ctx.save_for_backward(idx, y)
+        ctx.args = (x.shape[2:], k, s, p)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        idx, y = ctx.saved_tensors
+        hw, k, s, p = ctx.args
+        gm = _core.activation_backward(f32c(g), y, None, kind="relu", alpha=0.0, beta=0.0)
+        return _core.pool2d_backward(gm, "max", idx, hw, k, s, p), None, None, None
+
+
 def _window(
     norm: Callable[[Any, str], Tuple[int, ...]], kernel_size: Any, stride: Any, padding: Any
 ) -> Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]:
@@ -80,6 +103,16 @@ def max_pool2d(
     box: List[np.ndarray] = []
     y = Pool2dFn.apply(x, "max", *_window(pair, kernel_size, stride, padding), 2, box)
     return y, tensor(box[0])
+
+
+def _relu_max_pool2d(
+    input: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0
+) -> Tensor:
+    """``max_pool2d(relu(input), ...)`` as one op (ReluMaxPool2dFn) on a 4-D float32 tensor: equal bit for bit,
+    without the full-size ReLU output. Internal: the layers call it where they see the pattern
+    (``nn.modules.pooling.relu_max_pool``)."""
+    x = check_tensor(input, "input", ndim=4)
+    return ReluMaxPool2dFn.apply(x, *_window(pair, kernel_size, stride, padding))
 
 
 def min_pool2d(

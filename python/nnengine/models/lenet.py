@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from .. import nn
+from ..nn.modules.pooling import relu_max_pool
 from ..tensor import Tensor
 
 _ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
@@ -48,9 +49,18 @@ class LeNet5(nn.Module):
             x = getattr(self, bn)(x)
         return getattr(F, self.activation)(x)
 
+    def _pooled_block(self, x: Tensor, layer: nn.Module, bn: str) -> Tensor:
+        if self.activation == "relu":  # ReLU -> MaxPool2d as one node when the pool has no hooks (same bits)
+            x = layer(x)
+            if self.batch_norm:
+                x = getattr(self, bn)(x)
+            y = relu_max_pool(None, self.pool, x)
+            return self.pool(F.relu(x)) if y is None else y
+        return self.pool(self._block(x, layer, bn))
+
     def forward(self, x: Tensor) -> Tensor:
-        x = self.pool(self._block(x, self.conv1, "bn1"))
-        x = self.pool(self._block(x, self.conv2, "bn2"))
+        x = self._pooled_block(x, self.conv1, "bn1")
+        x = self._pooled_block(x, self.conv2, "bn2")
         x = self._block(self.flatten(x), self.fc1, "bn3")
         if self.drop is not None:
             x = self.drop(x)

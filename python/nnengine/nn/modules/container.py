@@ -8,6 +8,8 @@ from typing import Any, ItemsView, Iterable, Iterator, KeysView, Mapping, Option
 from ...tensor import Tensor
 from ..module import Module
 from ..parameter import Parameter
+from .activation import ReLU
+from .pooling import relu_max_pool
 
 
 class Sequential(Module):
@@ -42,9 +44,19 @@ class Sequential(Module):
             >>> Sequential(nn.Flatten(), nn.Linear(6, 2)).forward(ne.zeros(5, 2, 3)).shape
             (5, 2)
         """
+        relu = None  # a ReLU held back to see whether a MaxPool2d follows (fused into one node, same bits)
         for m in self._modules.values():
+            if relu is not None:
+                y = relu_max_pool(relu, m, x)
+                x = relu(x) if y is None else y
+                relu = None
+                if y is not None:
+                    continue
+            if type(m) is ReLU:
+                relu = m
+                continue
             x = m(x)
-        return x
+        return x if relu is None else relu(x)
 
     def __getitem__(self, idx: Any) -> Any:
         mods = list(self._modules.values())

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Optional, Tuple, Union
 
+import numpy as np
+
 from ... import functional as F
 from ...tensor import Tensor
 from ..module import Module
+from .activation import ReLU
 
 IntPair = Union[int, Tuple[int, int]]
 
@@ -49,6 +52,26 @@ class MaxPool2d(_Pool2d):
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+_HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks")
+_F32 = np.dtype(np.float32)
+
+
+def relu_max_pool(relu: Optional[Module], pool: Module, x: Any) -> Optional[Tensor]:
+    """``pool(relu(x))`` as one fused node (``F._relu_max_pool2d``) when nothing can tell the difference,
+    else None (the caller runs the two layers). ``relu``: the ReLU module, or None for ``F.relu`` called by the
+    caller's own forward. Fused only for exactly ``nn.ReLU`` (not in place) and ``nn.MaxPool2d`` without hooks,
+    on a 4-D float32 Tensor: the ReLU's output is then never seen, and outputs and gradients are the same bits."""
+    if type(pool) is not MaxPool2d or type(x) is not Tensor or x.data.dtype is not _F32 or x.data.ndim != 4:
+        return None
+    for m in (pool,) if relu is None else (relu, pool):
+        d = m.__dict__
+        if d.get(_HOOKS[0]) or d.get(_HOOKS[1]) or d.get(_HOOKS[2]):
+            return None
+    if relu is not None and (type(relu) is not ReLU or relu.inplace):
+        return None
+    return F._relu_max_pool2d(x, pool.kernel_size, pool.stride, pool.padding)
 
 
 class AvgPool2d(_Pool2d):
