@@ -63,10 +63,15 @@ inline void store8(float* p, V8f v) { std::memcpy(p, &v, sizeof v); }
 #if defined(__clang__) || __GNUC__ >= 12
 inline V8f interleave_lo(V8f e, V8f o) { return __builtin_shufflevector(e, o, 0, 8, 1, 9, 2, 10, 3, 11); }
 inline V8f interleave_hi(V8f e, V8f o) { return __builtin_shufflevector(e, o, 4, 12, 5, 13, 6, 14, 7, 15); }
+inline V8f evens(V8f lo, V8f hi) { return __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14); }
+inline V8f odds(V8f lo, V8f hi) { return __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15); }
 #else
 inline V8f interleave_lo(V8f e, V8f o) { return __builtin_shuffle(e, o, V8i{0, 8, 1, 9, 2, 10, 3, 11}); }
 inline V8f interleave_hi(V8f e, V8f o) { return __builtin_shuffle(e, o, V8i{4, 12, 5, 13, 6, 14, 7, 15}); }
+inline V8f evens(V8f lo, V8f hi) { return __builtin_shuffle(lo, hi, V8i{0, 2, 4, 6, 8, 10, 12, 14}); }
+inline V8f odds(V8f lo, V8f hi) { return __builtin_shuffle(lo, hi, V8i{1, 3, 5, 7, 9, 11, 13, 15}); }
 #endif
+inline void store8i(int32_t* p, V8i v) { std::memcpy(p, &v, sizeof v); }
 
 // The gradients of 8 windows of a row pair written to both rows (16 columns each): the window's gradient at its
 // winner, 0 at its other three positions (indices are the forward's, each inside its own window).
@@ -84,15 +89,52 @@ inline void backward2x2_vec8(float* d0, float* d1, const float* g, const int32_t
 }
 
 // 2x2 windows, stride 2, no padding: the common case, branch-free so the compiler vectorises it.
-// kRelu: max pooling of relu(x), each row pair made relu(x) in rbuf (2W floats) first.
-template <bool kMin, bool kRelu>
-void pool2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s, float* rbuf) {
+// Max pooling of relu(x) over 2x2 windows, stride 2: each row pair made relu(x) in rbuf (two rows of 2 * Qv
+// floats, Qv = Q rounded up to 8 windows, zero past 2Q), then 8 windows at a time with vector compares (lane by
+// lane the scalar loop's selections, so the same values and indices), the row's last partial block through a
+// small buffer. No scalar tail: LeNet's 14 and 5 windows per row would otherwise run mostly scalar, branching.
+void relu_max2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s, float* rbuf) {
+  const int64_t Qv = (s.Q + 7) / 8 * 8, L = 2 * Qv;
+  float* r0 = rbuf;
+  float* r1 = rbuf + L;
+  std::memset(rbuf, 0, sizeof(float) * 2 * L);
+  const V8i iota2 = {0, 2, 4, 6, 8, 10, 12, 14}, one = {1, 1, 1, 1, 1, 1, 1, 1}, zero = {};
+  const V8i wv = V8i{} + static_cast<int32_t>(s.W);
+  for (int64_t p = 0; p < s.P; ++p) {
+    relu_row(r0, x + 2 * p * s.W, 2 * s.Q);
+    relu_row(r1, x + (2 * p + 1) * s.W, 2 * s.Q);
+    float* yp = y + p * s.Q;
+    int32_t* ip = idx ? idx + p * s.Q : nullptr;
+    for (int64_t q0 = 0; q0 < s.Q; q0 += 8) {
+      const V8f lo0 = load8(r0 + 2 * q0), hi0 = load8(r0 + 2 * q0 + 8);
+      const V8f lo1 = load8(r1 + 2 * q0), hi1 = load8(r1 + 2 * q0 + 8);
+      const V8f a = evens(lo0, hi0), b = odds(lo0, hi0), c = evens(lo1, hi1), d = odds(lo1, hi1);
+      const V8i tb = b > a, td = d > c;
+      const V8f m1 = tb ? b : a, m2 = td ? d : c;
+      const V8i t2 = m2 > m1;
+      const V8f yv = t2 ? m2 : m1;
+      const V8i iv = (V8i{} + static_cast<int32_t>(2 * p * s.W + 2 * q0)) + iota2 +
+                     (t2 ? wv + (td ? one : zero) : (tb ? one : zero));
+      const int64_t n = std::min<int64_t>(8, s.Q - q0);
+      if (n == 8) {
+        store8(yp + q0, yv);
+        if (ip) store8i(ip + q0, iv);
+      } else {
+        float yt[8];
+        int32_t it[8];
+        store8(yt, yv);
+        store8i(it, iv);
+        std::memcpy(yp + q0, yt, sizeof(float) * n);
+        if (ip) std::memcpy(ip + q0, it, sizeof(int32_t) * n);
+      }
+    }
+  }
+}
+
+template <bool kMin>
+void pool2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
   for (int64_t p = 0; p < s.P; ++p) {
     const float* r0 = x + 2 * p * s.W;
-    if (kRelu) {
-      relu_row(rbuf, r0, 2 * s.W);
-      r0 = rbuf;
-    }
     const float* r1 = r0 + s.W;
     float* yp = y + p * s.Q;
     const int32_t base = static_cast<int32_t>(2 * p * s.W);
@@ -145,11 +187,13 @@ void extreme_pool_forward(float* y, int32_t* idx, const float* x, const Pool2dSh
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
   parallel_for(0, s.NC, plane_grain(s.H * s.W + s.P * s.Q), [&](int64_t b, int64_t e) {
     static thread_local ScratchBuf rowbuf;
-    float* rbuf = kRelu && fast ? rowbuf.get(static_cast<size_t>(2 * s.W)) : nullptr;
+    float* rbuf = kRelu && fast ? rowbuf.get(static_cast<size_t>(4 * ((s.Q + 7) / 8 * 8))) : nullptr;
     for (int64_t c = b; c < e; ++c) {
       int32_t* ic = idx ? idx + c * PQ : nullptr;
-      if (fast)
-        pool2x2_plane<kMin, kRelu>(y + c * PQ, ic, x + c * HW, s, rbuf);
+      if (fast && kRelu)
+        relu_max2x2_plane(y + c * PQ, ic, x + c * HW, s, rbuf);
+      else if (fast)
+        pool2x2_plane<kMin>(y + c * PQ, ic, x + c * HW, s);
       else
         pool_plane<kMin, kRelu>(y + c * PQ, ic, x + c * HW, s);
     }
