@@ -561,3 +561,43 @@ def test_stale_temp_of_killed_save_removed_by_next_save(tmp_path):
     assert _temps(tmp_path) == sorted([other.name, live.name])
     x = ne.randn(3, 4)
     np.testing.assert_array_equal(io.load_model(p).eval()(x).data, new.eval()(x).data)
+
+
+class _SafeNet(nn.Module):
+    def __init__(self, width=3):
+        super().__init__()
+        self.fc = nn.Linear(2, width)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def test_whole_model_loads_under_safe_globals(tmp_path, torch):
+    # super_resolution/super_resolve.py: with torch.serialization.safe_globals([Net, Conv2d, ...]): torch.load(f)
+    import pickle
+
+    from nnengine import serialization
+
+    model = _SafeNet(4)
+    path = tmp_path / "whole.pth"
+    ne.save(model, path)
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        ne.load(path)
+    with open(path, "rb") as f, serialization.safe_globals([_SafeNet, ne.nn.modules.linear.Linear]):
+        loaded = ne.load(f)
+    assert type(loaded) is _SafeNet and loaded.fc.out_features == 4
+    x = ne.randn(3, 2)
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    assert serialization.get_safe_globals() == []  # the block's classes are gone after it
+    with serialization.safe_globals([ne.nn.modules.linear.Linear]), pytest.raises(pickle.UnpicklingError):
+        ne.load(path)  # only the listed model class rebuilds it
+    serialization.add_safe_globals([_SafeNet])
+    try:
+        assert type(ne.load(path)) is _SafeNet
+    finally:
+        serialization.clear_safe_globals()
+    with pytest.raises(TypeError, match="expected classes"):
+        serialization.safe_globals(["Net"])
+    # torch has the same names
+    assert all(hasattr(torch.serialization, n) for n in ("safe_globals", "add_safe_globals", "get_safe_globals",
+                                                         "clear_safe_globals"))

@@ -845,7 +845,24 @@ for epoch in range(1, opt.nEpochs + 1):
     loss = train(epoch)
     psnr = test()
     checkpoint(epoch)
-print(f"RESULT loss={loss} psnr={psnr} nearest_psnr={nearest_psnr}")
+
+# super_resolve.py's loading of a checkpoint (a whole saved model) with torch.serialization.safe_globals
+with open(os.path.join(os.environ["OUT"], "model_epoch_{}.pth".format(opt.nEpochs)), 'rb') as f:
+    safe_globals = [
+        Net,
+        torch.nn.modules.activation.ReLU,
+        torch.nn.modules.conv.Conv2d,
+        torch.nn.modules.pixelshuffle.PixelShuffle,
+    ]
+    with torch.serialization.safe_globals(safe_globals):
+        loaded = torch.load(f)
+input = test_set[0][0].view(1, -1, 4, 4)
+out = loaded(input)
+out_img_y = out[0].detach().numpy()
+out_img_y *= 255.0
+out_img_y = out_img_y.clip(0, 255)
+same = float(np.abs(out_img_y / 255.0 - model(input)[0].detach().numpy().clip(0, 1)).max() < 1e-5)
+print(f"RESULT loss={loss} psnr={psnr} nearest_psnr={nearest_psnr} same={same}")
 '''
 
 FAST_NEURAL_STYLE = r'''
@@ -2331,10 +2348,11 @@ def test_reinforcement_learning(torch, tmp_path, name):
 
 def test_super_resolution(torch, tmp_path):
     # super_resolution/model.py + main.py: PixelShuffle, init.orthogonal_(w, init.calculate_gain('relu')),
-    # Adam, PSNR from MSELoss, torch.save(model) checkpoints
+    # Adam, PSNR from MSELoss, torch.save(model) checkpoints, super_resolve.py's torch.load of one under
+    # torch.serialization.safe_globals([Net, torch.nn.modules.conv.Conv2d, ...])
     ours, ref = both(SUPER_RESOLUTION, tmp_path)
     for r in (ours, ref):  # beats nearest-neighbour upsampling
-        assert r["psnr"] > r["nearest_psnr"] + 0.5
+        assert r["psnr"] > r["nearest_psnr"] + 0.5 and r["same"] == 1.0
     assert abs(ours["psnr"] - ref["psnr"]) < 1.5
 
 

@@ -28,10 +28,86 @@ import numpy as np
 
 from .io import _tree, load_file, save_file
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "safe_globals", "add_safe_globals", "get_safe_globals", "clear_safe_globals"]
 
 _KEY = "nnengine.save"
 _FORMAT = "nnengine.save/1"
+
+
+_SAFE: list = []  # add_safe_globals' classes
+_SAFE_SCOPES: list = []  # the classes of each active ``with safe_globals(...)``
+
+
+def _class_path(cls: Any) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """torch.serialization.add_safe_globals: classes whose whole saved models ``load`` may rebuild with the
+    default ``weights_only=True`` (their constructor is called; the class objects are yours, nothing is imported).
+
+    Example:
+        >>> add_safe_globals([nn.Linear]); nn.Linear in get_safe_globals()
+        True
+        >>> clear_safe_globals()
+    """
+    _SAFE.extend(_check_classes(safe_globals))
+
+
+def get_safe_globals() -> list:
+    """The classes added with :func:`add_safe_globals` (and by the active ``safe_globals`` blocks).
+
+    Example:
+        >>> get_safe_globals()
+        []
+    """
+    return list(_SAFE) + [c for scope in _SAFE_SCOPES for c in scope]
+
+
+def clear_safe_globals() -> None:
+    """Forget the classes added with :func:`add_safe_globals`.
+
+    Example:
+        >>> clear_safe_globals(); get_safe_globals()
+        []
+    """
+    _SAFE.clear()
+
+
+def _check_classes(classes: Any) -> list:
+    out = []
+    for c in classes:
+        c = c[0] if isinstance(c, tuple) else c  # torch also takes (obj, "module.name") pairs
+        if not isinstance(c, type):
+            raise TypeError(f"safe_globals: expected classes, got {c!r}")
+        out.append(c)
+    return out
+
+
+class safe_globals:  # noqa: N801  torch's name (a context manager class there too)
+    """``with torch.serialization.safe_globals([Net, ...]): model = torch.load(f)``: inside the block, a whole
+    saved model whose class is listed loads with the default ``weights_only=True`` (super_resolution's
+    super_resolve.py). Listed submodule classes are accepted too; nnengine rebuilds the model through its own
+    class's constructor, so that class is the one that must be listed.
+
+    Example:
+        >>> with safe_globals([nn.Linear]):
+        ...     nn.Linear in get_safe_globals()
+        True
+    """
+
+    def __init__(self, safe_globals: list) -> None:
+        self.classes = _check_classes(safe_globals)
+
+    def __enter__(self) -> None:
+        _SAFE_SCOPES.append(self.classes)
+
+    def __exit__(self, *exc: Any) -> None:
+        _SAFE_SCOPES.remove(self.classes)
+
+
+def _safe_class(path: str) -> Any:
+    return next((c for c in get_safe_globals() if _class_path(c) == path), None)
 
 
 def _encode_module(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
@@ -84,11 +160,12 @@ def _decode_module(obj: Dict[str, Any], tensors: Mapping[str, np.ndarray], where
 
     from . import random as _random
 
-    if not trusted:
+    safe = _safe_class(str(obj["M"]))  # a class listed by safe_globals: used as given, nothing imported
+    if not trusted and safe is None:
         raise pickle.UnpicklingError(
             f"{where}: the file holds a whole model ({obj['M']}); load it with weights_only=False (it imports "
             "that class, so only for a file you trust), or save and load model.state_dict() instead")
-    cls = _module_class(str(obj["M"]), where)
+    cls = safe if safe is not None else _module_class(str(obj["M"]), where)
     args = _decode(obj.get("args", {"D": []}), tensors, where, trusted)
     state = _decode(obj.get("state", {"D": []}), tensors, where, trusted)
     rng = _random.get_rng_state()
