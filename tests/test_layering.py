@@ -65,7 +65,7 @@ def test_kernel_methods_are_registered_by_functional():
 FLOORS = {
     # 0, the tape: Tensor, its glue ops, autograd, the compiled core and the helpers they (or all above) use
     0: ("tensor", "ops", "autograd", "_tape", "_dtypes", "_device", "random", "_core", "_compiled_call", "backend",
-        "backends", "_coerce", "_functions", "_tensor_api", "_tensor_extras", "_ops_index", "_ops_math", "_ops_random",
+        "backends", "_coerce", "_functions", "_tensor_api", "_tensor_extras", "_ops_index", "_ops_math", "_ops_misc", "_ops_random",
         "cuda", "accelerator", "amp", "sparse", "multiprocessing"),
     # 1, the ops on the kernels: Functions with forward and backward, the weight constraints and penalties, and
     # the collectives (the process group, differentiable all-reduce) that nn's SyncBatchNorm needs
