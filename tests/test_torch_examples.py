@@ -871,6 +871,7 @@ FAST_NEURAL_STYLE = r'''
 # the images are the 8x8 digits (tiled to 3x16x16, x255) with a seeded stripe pattern as the style image
 import argparse
 import os
+import re
 import time
 from collections import namedtuple
 
@@ -1106,14 +1107,23 @@ def train(args):
     transformer.eval().cpu()
     save_model_path = os.path.join(os.environ["OUT"], "transformer.model")
     torch.save(transformer.state_dict(), save_model_path)
-    transformer2 = TransformerNet()
-    transformer2.load_state_dict(torch.load(save_model_path))
-    transformer2.eval()
+    # stylize(): the checkpoint reloaded, deprecated InstanceNorm running_* keys dropped, utils.save_image's array
     with torch.no_grad():
-        x = next(iter(train_loader))[0][:2]
-        same = float((transformer(x) - transformer2(x)).abs().max().item() < 1e-4)
-        output = transformer2(x).clamp(0, 255)
-    print(f"RESULT first={losses[0]} last={np.mean(losses[-3:])} same={same} out_mean={output.mean().item()}")
+        style_model = TransformerNet()
+        state_dict = torch.load(save_model_path)
+        # remove saved deprecated running_* keys in InstanceNorm from the checkpoint
+        for k in list(state_dict.keys()):
+            if re.search(r'in\d+\.running_(mean|var)$', k):
+                del state_dict[k]
+        style_model.load_state_dict(state_dict)
+        style_model.to(torch.device("cpu"))
+        style_model.eval()
+        content_image = next(iter(train_loader))[0][0].unsqueeze(0)
+        output = style_model(content_image).cpu()
+        same = float((transformer(content_image) - output).abs().max().item() < 1e-3)
+    img = output[0].clone().clamp(0, 255).numpy()
+    img = img.transpose(1, 2, 0).astype("uint8")
+    print(f"RESULT first={losses[0]} last={np.mean(losses[-3:])} same={same} out_mean={img.mean()}")
 
 
 if __name__ == "__main__":
@@ -2359,10 +2369,11 @@ def test_super_resolution(torch, tmp_path):
 def test_fast_neural_style(torch, tmp_path):
     # fast_neural_style: TransformerNet (ReflectionPad2d, InstanceNorm2d(affine=True), residual blocks,
     # interpolate(scale_factor=2)), gram matrices (view, transpose(1, 2), bmm), new_tensor, div_, a Vgg16-shaped
-    # frozen feature net returning a namedtuple, state_dict save/load
+    # frozen feature net returning a namedtuple; stylize()'s reload (running_* keys dropped by re.search) and
+    # save_image's clone().clamp(0, 255).numpy()
     ours, ref = both(FAST_NEURAL_STYLE, tmp_path)
     for r in (ours, ref):
-        assert r["last"] < 0.9 * r["first"] and r["same"] == 1.0
+        assert r["last"] < 0.95 * r["first"] and r["same"] == 1.0 and 0 < r["out_mean"] < 255
 
 
 def test_siamese_network(torch, tmp_path):
