@@ -3,6 +3,10 @@ under ``ne.autocast("bf16")`` against float32 on the same seed (accuracy).
 
 GEMM rows: square products and the Linear-layer shape (x @ W^T), 1 and 2 threads, interleaved, medians; the
 ceiling printed is twice the same-run FMA probe (``vdpbf16ps`` does two multiply-adds per float32 lane).
+nnengine takes float32 operands only (numpy has no bfloat16; bf16 is a compute precision, the rounding is fused
+into the packing), so two torch columns: ``torch bf16`` is ``mm`` on operands already in bfloat16 (the kernel
+alone, as with a cached weight cast), ``torch cast+mm`` is ``mm(a.bfloat16(), b.bfloat16())`` from the same float32
+operands nnengine gets (what autocast does to a float32 input).
 Layer rows: an MLP 784-256-128-10 training step (batch 128, SGD momentum) and the DCGAN generator's strided
 ConvTranspose2d layers (batch 64, forward + backward) and an LSTM layer (T50, B32, I64, H128, forward +
 backward), float32 and under autocast, for nnengine and torch
@@ -51,17 +55,17 @@ def gemm_rows(torch, threads: int, quick: bool, clock, rounds=None) -> list:
         t = timeit_interleaved(fns, rounds=rounds or (5 if quick else 9), clock=clock)
         ceiling = 2 * _core.fma_probe(1)[0] * probe_iters / t.pop("fma probe") / 1e9  # 2 MACs per lane
         gf = {k: 2 * M * N * K / v / 1e9 for k, v in t.items()}
-        tor = gf.get("torch bf16")
+        tor, cast = gf.get("torch bf16"), gf.get("torch cast+mm")
         rows.append([f"{M}x{N}x{K}{' B^T' if tb else ''}", threads, round(gf["f32"], 1), round(gf["bf16"], 1),
-                     round(tor, 1) if tor else "-", round(gf["bf16"] / gf["f32"], 2),
-                     round(gf["bf16"] / tor, 2) if tor else "-",
+                     round(tor, 1) if tor else "-", round(cast, 1) if cast else "-", round(gf["bf16"] / gf["f32"], 2),
+                     round(gf["bf16"] / tor, 2) if tor else "-", round(gf["bf16"] / cast, 2) if cast else "-",
                      f"{100 * gf['bf16'] / ceiling:.0f}%"])
     return rows
 
 
 def _gemm_fns(torch, a: np.ndarray, b: np.ndarray, tb: bool, probe_iters: int) -> dict:
-    """The timed calls of one GEMM row: nnengine float32 and bf16 into a preallocated C, torch's bf16 mm (out=),
-    and the FMA probe of the same run."""
+    """The timed calls of one GEMM row: nnengine float32 and bf16 into a preallocated C, torch's bf16 mm (out=) on
+    bf16 operands and on the float32 operands cast per call, and the FMA probe of the same run."""
     c = np.empty((a.shape[0], b.shape[0] if tb else b.shape[1]), np.float32)
     fns = {"f32": lambda: _core.gemm(a, b, False, tb, 1.0, 0.0, c),
            "bf16": lambda: _core.gemm(a, b, False, tb, 1.0, 0.0, c, None, None, False, True),
@@ -71,6 +75,9 @@ def _gemm_fns(torch, a: np.ndarray, b: np.ndarray, tb: bool, probe_iters: int) -
         tbb = tbb.t() if tb else tbb
         tc = torch.empty(c.shape, dtype=torch.bfloat16)
         fns["torch bf16"] = lambda: torch.mm(ta, tbb, out=tc)
+        fa, fb = torch.from_numpy(a), torch.from_numpy(b)
+        fns["torch cast+mm"] = ((lambda: torch.mm(fa.bfloat16(), fb.bfloat16().t(), out=tc)) if tb else
+                                (lambda: torch.mm(fa.bfloat16(), fb.bfloat16(), out=tc)))
     return fns
 
 
@@ -264,9 +271,10 @@ def main() -> None:
         for threads in args.threads:
             rows += gemm_rows(torch, threads, args.quick, cpu_clock(threads) if args.cpu_time else time.perf_counter,
                               args.rounds)
-        header = ["shape", "threads", "f32 GFLOP/s", "bf16 GFLOP/s", "torch bf16", "bf16/f32", "bf16/torch",
-                  "bf16 % of 2x FMA probe"]
-        print_table("bf16 GEMM (nnengine fp32 and bf16, torch bf16 mm)", header, rows)
+        header = ["shape", "threads", "f32 GFLOP/s", "bf16 GFLOP/s", "torch bf16", "torch cast+mm", "bf16/f32",
+                  "bf16/torch", "bf16/torch cast+mm", "bf16 % of 2x FMA probe"]
+        print_table("bf16 GEMM (nnengine fp32 and bf16 from float32 operands; torch bf16 mm on bf16 operands, and "
+                    "with the casts)", header, rows)
         out["gemm"] = [dict(zip(header, r)) for r in rows]
     if not args.only or "layers" in args.only:
         rows = layer_rows(torch, args.quick, cpu_clock(1) if args.cpu_time else time.perf_counter, args.rounds)
