@@ -65,8 +65,8 @@ def test_kernel_methods_are_registered_by_functional():
 FLOORS = {
     # 0, the tape: Tensor, its glue ops, autograd, the compiled core and the helpers they (or all above) use
     0: ("tensor", "ops", "autograd", "_tape", "_dtypes", "_device", "random", "_core", "_compiled_call", "backend",
-        "backends", "_coerce", "_functions", "_tensor_api", "_tensor_extras", "_ops_index", "_ops_math", "_ops_misc", "_ops_random",
-        "cuda", "accelerator", "amp", "sparse", "multiprocessing"),
+        "backends", "_coerce", "_functions", "_tensor_api", "_tensor_extras", "_ops_index", "_ops_math", "_ops_misc",
+        "_ops_random", "linalg", "testing", "cuda", "accelerator", "amp", "sparse", "multiprocessing"),
     # 1, the ops on the kernels: Functions with forward and backward, the weight constraints and penalties, and
     # the collectives (the process group, differentiable all-reduce) that nn's SyncBatchNorm needs
     1: ("functional", "constraints", "regularizers", "distributed"),
@@ -80,6 +80,9 @@ FLOORS = {
 UPWARD = {
     ("distributed", "distributed.ddp"): "lazy re-export (module __getattr__): loaded on first use of the name",
     ("distributed", "data.sampler"): "lazy re-export (module __getattr__): loaded on first use of the name",
+    ("_ops_misc", "functional"): "torch's top-level spellings of functional ops (torch.pad, torch.cosine_similarity): "
+                                 "imported inside the call, after the package has loaded",
+    ("_tensor_extras", "functional"): "Tensor.hardshrink: imported inside the call, after the package has loaded",
 }
 def _floor(dotted: str) -> int:
     best, floor = -1, None
