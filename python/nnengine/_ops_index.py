@@ -1231,5 +1231,4 @@ TENSOR_METHODS = {n: globals()[n] for n in (
     "index_fill_", "masked_scatter_", "index_reduce", "index_reduce_", "select_scatter", "slice_scatter",
     "diagonal_scatter", "put", "put_", "split_with_sizes")}
 TENSOR_METHODS["where"] = _tensor_where
-TENSOR_METHODS["swapaxes"] = swapdims
 TENSOR_METHODS["diagflat"] = diagflat
