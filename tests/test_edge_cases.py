@@ -202,6 +202,8 @@ FUNCTIONAL = {
     "upsample_nearest": ((2, 3, 4, 4), lambda x: F.upsample_nearest(x, scale_factor=2)),
     "embedding_bag": ((6, 4), lambda w: F.embedding_bag(np.array([[1, 5, 0], [2, 2, 3]]), w, mode="max")),
     "ctc_loss": ((6, 2, 4), lambda x: F.ctc_loss(x, np.array([[1, 2], [3, 3]]), [6, 5], [2, 2])),
+    "channel_shuffle": ((2, 6, 3), lambda x: F.channel_shuffle(x, 3)),
+    "native_channel_shuffle": ((2, 6, 3), lambda x: F.native_channel_shuffle(x, 2)),
     # the in-place spellings, on a non-leaf
     "relu_": ((4, 6), lambda x: F.relu_(F.relu(x) - 0.5)),
     "elu_": ((4, 6), lambda x: F.elu_(F.relu(x) - 0.5)),
@@ -284,7 +286,7 @@ FLOAT64_PATH = {"relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "sof
                 "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
                 "hinge_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss", "grid_sample", "affine_grid",
                 "max_unpool2d", "max_unpool1d", "rms_norm", "local_response_norm", "bilinear", "pdist",
-                "embedding_bag", "ctc_loss",
+                "embedding_bag", "ctc_loss", "channel_shuffle", "native_channel_shuffle",
                 "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus_beta",
                 "cosine_embedding_loss", "margin_ranking_loss", "normalize", "cosine_similarity", "pairwise_distance",
                 "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"}

@@ -18,6 +18,10 @@ CASES = [
     ("LazyConv2d", (4, 3), {}, (3, 7, 7)),  # unbatched: channels are dim 0
     ("LazyBatchNorm1d", (), {"momentum": 0.3}, (8, 5)),
     ("LazyBatchNorm2d", (), {"affine": False}, (2, 3, 4, 4)),
+    ("LazyConvTranspose1d", (4, 3), {"stride": 2, "output_padding": 1}, (2, 3, 6)),
+    ("LazyConvTranspose2d", (4, 3), {"groups": 2, "padding": 1}, (2, 6, 5, 5)),
+    ("LazyInstanceNorm1d", (), {"affine": True}, (2, 3, 8)),
+    ("LazyInstanceNorm2d", (), {"track_running_stats": True}, (2, 3, 4, 4)),
 ]
 
 

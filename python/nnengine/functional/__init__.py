@@ -52,6 +52,7 @@ from ._attention import scaled_dot_product_attention
 from ._batchnorm import batch_norm
 
 # --- convolution, pooling, maxout, normalisation, dropout
+from ._channel_shuffle import channel_shuffle, native_channel_shuffle
 from ._conv2d import conv1d, conv2d
 from ._conv_transpose import conv_transpose1d, conv_transpose2d
 from ._ctc import ctc_loss

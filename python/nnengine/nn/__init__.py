@@ -52,6 +52,10 @@ from .modules.lazy import (
     LazyBatchNorm2d,
     LazyConv1d,
     LazyConv2d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
     LazyLinear,
 )
 from .modules.linear import Bilinear, Identity, Linear
@@ -95,7 +99,7 @@ from .modules.padding import (
     ZeroPad1d,
     ZeroPad2d,
 )
-from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+from .modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .modules.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,

@@ -12,7 +12,8 @@ from ...tensor import Tensor
 from ..module import Module
 from ..parameter import Parameter
 from .batchnorm import BatchNorm1d, BatchNorm2d
-from .conv import Conv1d, Conv2d
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d
 from .linear import Linear
 
 
@@ -152,6 +153,39 @@ class LazyConv2d(_LazyConvNd):
     cls_to_become = Conv2d
 
 
+class _LazyConvTransposeNd(_LazyConvNd):
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        LazyModuleMixin.__init__(self)
+        kw = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, bias=bias,
+                  dilation=dilation, padding_mode=padding_mode, device=device, dtype=dtype)
+        self._lazy_init((out_channels, kernel_size), kw, ("weight", "bias") if bias else ("weight",), size=groups)
+
+
+class LazyConvTranspose1d(_LazyConvTransposeNd):
+    """``ConvTranspose1d`` whose ``in_channels`` is read from the first input.
+
+    Example:
+        >>> nn.LazyConvTranspose1d(4, 3, stride=2)(ne.randn(2, 5, 6)).shape
+        (2, 4, 13)
+    """
+
+    cls_to_become = ConvTranspose1d
+    _spatial = 1
+
+
+class LazyConvTranspose2d(_LazyConvTransposeNd):
+    """``ConvTranspose2d`` whose ``in_channels`` is read from the first input.
+
+    Example:
+        >>> nn.LazyConvTranspose2d(4, 2, stride=2)(ne.randn(2, 3, 5, 5)).shape
+        (2, 4, 10, 10)
+    """
+
+    cls_to_become = ConvTranspose2d
+
+
 class _LazyBatchNorm(LazyModuleMixin):
     _size_name = "num_features"
     _placeholders = ("weight", "bias")
@@ -188,3 +222,35 @@ class LazyBatchNorm2d(_LazyBatchNorm):
     """
 
     cls_to_become = BatchNorm2d
+
+
+class _LazyInstanceNorm(_LazyBatchNorm):
+    """(torch's lazy instance norms default to affine=True, track_running_stats=True, unlike InstanceNorm's)"""
+
+    _spatial = 1
+
+    def _in_size(self, input: Tensor) -> int:
+        return int(input.shape[1] if len(input.shape) == self._spatial + 2 else input.shape[0])
+
+
+class LazyInstanceNorm1d(_LazyInstanceNorm):
+    """``InstanceNorm1d`` whose ``num_features`` is the channel count of the first input.
+
+    Example:
+        >>> nn.LazyInstanceNorm1d(affine=True)(ne.randn(2, 3, 8)).shape
+        (2, 3, 8)
+    """
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyInstanceNorm):
+    """``InstanceNorm2d`` whose ``num_features`` is the channel count of the first input.
+
+    Example:
+        >>> nn.LazyInstanceNorm2d()(ne.randn(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """
+
+    cls_to_become = InstanceNorm2d
+    _spatial = 2

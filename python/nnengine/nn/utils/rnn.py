@@ -4,14 +4,15 @@ sequences (``PackedSequence``, ``pack_padded_sequence``, ``pad_packed_sequence``
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..._coerce import as_array
 from ...tensor import Tensor, cat, stack
 
-__all__ = ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence", "pad_sequence"]
+__all__ = ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence", "pad_sequence",
+           "unpad_sequence", "unpack_sequence"]
 
 
 def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding_value: float = 0.0,
@@ -167,3 +168,33 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
         order = np.asarray(sequence.unsorted_indices.data)
         out, lens = out.index_select(1, order), lens[order]
     return (out.transpose(0, 1) if batch_first else out), Tensor(lens, dtype=np.int64)
+
+
+def unpad_sequence(padded_sequences: Tensor, lengths: Any, batch_first: bool = False) -> List[Tensor]:
+    """The inverse of ``pad_sequence``: each sequence of the padded batch cut to its length (a list of Tensors,
+    differentiable slices).
+
+    Example:
+        >>> seqs = unpad_sequence(pad_sequence([ne.ones(3), ne.ones(1)]), ne.tensor([3, 1]))
+        >>> [s.shape for s in seqs]
+        [(3,), (1,)]
+    """
+    x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    lens = np.asarray(as_array(lengths)).reshape(-1)
+    if lens.shape != (x.shape[0],):
+        raise ValueError(f"lengths: expected {x.shape[0]} lengths (one per sequence), got {lens.tolist()}")
+    if np.any(lens < 0) or np.any(lens > x.shape[1]):
+        raise ValueError(f"lengths: expected values in [0, {x.shape[1]}], got {lens.tolist()}")
+    return [x[i, : int(n)] for i, n in enumerate(lens)]
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> List[Tensor]:
+    """The inverse of ``pack_sequence``: the list of (unpadded) sequences, in their original order.
+
+    Example:
+        >>> seqs = unpack_sequence(pack_sequence([ne.ones(3), ne.ones(1)]))
+        >>> [s.shape for s in seqs]
+        [(3,), (1,)]
+    """
+    padded, lens = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lens, batch_first=True)
