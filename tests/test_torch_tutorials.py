@@ -3353,3 +3353,177 @@ def test_basics_tutorials(torch, tmp_path):
     ours = result(run(BASICS_TUTORIALS, "nnengine", tmp_path))
     ref = result(run(BASICS_TUTORIALS, "torch", tmp_path))
     assert ours == ref == {"tensorqs_ok": 1, "buildmodel_ok": 1, "autograd_ok": 1}
+
+
+# beginner_source/fgsm_tutorial.py: the MNIST LeNet (Dropout2d, F.dropout) trained on the digits scaled to 28x28
+# (the tutorial downloads it), then the FGSM attack: data.requires_grad = True, data.grad.data.sign(), clamp
+FGSM = '''import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.utils.data import DataLoader, TensorDataset
+
+epsilons = [0, .05, .1, .2, .3]
+pretrained_model = os.path.join(os.environ.get("OUT", "."), "lenet_mnist_model.pth")
+use_cuda = True
+
+
+# LeNet Model definition
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+        self.conv2_drop = nn.Dropout2d()
+        self.fc1 = nn.Linear(320, 50)
+        self.fc2 = nn.Linear(50, 10)
+
+    def forward(self, x):
+        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+        x = x.view(-1, 320)
+        x = F.relu(self.fc1(x))
+        x = F.dropout(x, training=self.training)
+        x = self.fc2(x)
+        return F.log_softmax(x, dim=1)
+
+
+# MNIST stand-in: the bundled 8x8 digits scaled to 28x28, values in [0, 1] (transforms.ToTensor())
+d = np.load(os.environ["DIGITS"])
+imgs = np.kron(d["images"].reshape(-1, 8, 8) / 16.0, np.ones((3, 3)))
+imgs = np.pad(imgs, ((0, 0), (2, 2), (2, 2)))[:, None].astype(np.float32)
+labels = d["labels"].astype(np.int64)
+torch.manual_seed(1)
+
+# the tutorial downloads lenet_mnist_model.pth (trained with pytorch/examples/mnist): train it here, that way
+model = Net()
+opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.5)
+train_loader = DataLoader(TensorDataset(torch.from_numpy(imgs[:1400]), torch.from_numpy(labels[:1400])),
+                          batch_size=32, shuffle=True)
+model.train()
+for epoch in range(8):
+    for data, target in train_loader:
+        opt.zero_grad()
+        loss = F.nll_loss(model(data), target)
+        loss.backward()
+        opt.step()
+torch.save(model.state_dict(), pretrained_model)
+
+# MNIST Test dataset and dataloader declaration
+test_loader = torch.utils.data.DataLoader(
+    TensorDataset(torch.from_numpy(imgs[1400:1600]), torch.from_numpy(labels[1400:1600])),
+    batch_size=1, shuffle=True)
+
+# Define what device we are using
+print("CUDA Available: ", torch.cuda.is_available())
+device = torch.device("cuda" if (use_cuda and torch.cuda.is_available()) else "cpu")
+
+# Initialize the network
+model = Net().to(device)
+
+# Load the pretrained model
+model.load_state_dict(torch.load(pretrained_model, map_location='cpu'))
+
+# Set the model in evaluation mode. In this case this is for the Dropout layers
+model.eval()
+
+
+# FGSM attack code
+def fgsm_attack(image, epsilon, data_grad):
+    # Collect the element-wise sign of the data gradient
+    sign_data_grad = data_grad.sign()
+    # Create the perturbed image by adjusting each pixel of the input image
+    perturbed_image = image + epsilon * sign_data_grad
+    # Adding clipping to maintain [0,1] range
+    perturbed_image = torch.clamp(perturbed_image, 0, 1)
+    # Return the perturbed image
+    return perturbed_image
+
+
+def test(model, device, test_loader, epsilon):
+
+    # Accuracy counter
+    correct = 0
+    adv_examples = []
+
+    # Loop over all examples in test set
+    for data, target in test_loader:
+
+        # Send the data and label to the device
+        data, target = data.to(device), target.to(device)
+
+        # Set requires_grad attribute of tensor. Important for Attack
+        data.requires_grad = True
+
+        # Forward pass the data through the model
+        output = model(data)
+        init_pred = output.max(1, keepdim=True)[1]  # get the index of the max log-probability
+
+        # If the initial prediction is wrong, dont bother attacking, just move on
+        if init_pred.item() != target.item():
+            continue
+
+        # Calculate the loss
+        loss = F.nll_loss(output, target)
+
+        # Zero all existing gradients
+        model.zero_grad()
+
+        # Calculate gradients of model in backward pass
+        loss.backward()
+
+        # Collect datagrad
+        data_grad = data.grad.data
+
+        # Call FGSM Attack
+        perturbed_data = fgsm_attack(data, epsilon, data_grad)
+
+        # Re-classify the perturbed image
+        output = model(perturbed_data)
+
+        # Check for success
+        final_pred = output.max(1, keepdim=True)[1]  # get the index of the max log-probability
+        if final_pred.item() == target.item():
+            correct += 1
+            # Special case for saving 0 epsilon examples
+            if (epsilon == 0) and (len(adv_examples) < 5):
+                adv_ex = perturbed_data.squeeze().detach().cpu().numpy()
+                adv_examples.append((init_pred.item(), final_pred.item(), adv_ex))
+        else:
+            # Save some adv examples for visualization later
+            if len(adv_examples) < 5:
+                adv_ex = perturbed_data.squeeze().detach().cpu().numpy()
+                adv_examples.append((init_pred.item(), final_pred.item(), adv_ex))
+
+    # Calculate final accuracy for this epsilon
+    final_acc = correct / float(len(test_loader))
+    print("Epsilon: {}\\tTest Accuracy = {} / {} = {}".format(epsilon, correct, len(test_loader), final_acc))
+
+    # Return the accuracy and an adversarial example
+    return final_acc, adv_examples
+
+
+accuracies = []
+examples = []
+
+# Run test for each epsilon
+for eps in epsilons:
+    acc, ex = test(model, device, test_loader, eps)
+    accuracies.append(acc)
+    examples.append(ex)
+
+shapes_ok = all(ex.shape == (28, 28) for row in examples for _, _, ex in row)
+print("RESULT " + " ".join(f"acc{i}={a}" for i, a in enumerate(accuracies)) + f" shapes_ok={int(shapes_ok)}")
+'''
+
+
+def test_fgsm_adversarial_examples(torch, tmp_path):
+    ours = result(run(FGSM, "nnengine", tmp_path))
+    ref = result(run(FGSM, "torch", tmp_path))
+    accs, raccs = [ours[f"acc{i}"] for i in range(5)], [ref[f"acc{i}"] for i in range(5)]
+    assert accs[0] > 0.8 and raccs[0] > 0.8 and ours["shapes_ok"] == 1
+    assert accs == sorted(accs, reverse=True) and accs[-1] < 0.1  # stronger attacks fool it more, as in torch
+    assert max(abs(a - b) for a, b in zip(accs, raccs)) < 0.15, (accs, raccs)
