@@ -243,6 +243,7 @@ FUNCTIONAL = {
     "pad": ((2, 3, 4, 5), lambda x: F.pad(x, (1, 2, 2, 1), mode="reflect")),
     "dropout1d": ((2, 8, 5), lambda x: F.dropout1d(x, 0.5)),
     "dropout2d": ((2, 8, 3, 3), lambda x: F.dropout2d(x, 0.5)),
+    "dropout3d": ((2, 8, 2, 3, 3), lambda x: F.dropout3d(x, 0.5)),
     "maxout": ((2, 4, 3, 3), lambda x: F.maxout(x, 2)),
     "batch_norm": ((4, 3, 5), lambda x: F.batch_norm(x, np.zeros(3, np.float32), np.ones(3, np.float32),
                                                      training=True)),

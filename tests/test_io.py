@@ -116,6 +116,7 @@ CASES = {
     "Threshold": (lambda: nn.Threshold(0.1, -1.0), (2, 5)),
     "RReLU": (lambda: nn.RReLU(0.1, 0.2), (2, 5)),
     "Dropout2d": (lambda: nn.Dropout2d(0.3), (2, 3, 4, 4)),
+    "Dropout3d": (lambda: nn.Dropout3d(0.3), (2, 3, 2, 4, 4)),
     "LayerNorm": (lambda: nn.LayerNorm((3, 7), eps=1e-3), (4, 3, 7)),
     "LayerNorm_nobias": (lambda: nn.LayerNorm(7, bias=False), (4, 7)),
     "GroupNorm": (lambda: nn.GroupNorm(3, 6), (2, 6, 4, 4)),

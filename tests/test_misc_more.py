@@ -42,6 +42,21 @@ def test_unpad_and_unpack_sequence_match_torch(torch):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+def test_dropout3d_drops_whole_volumes_and_scales(torch):
+    ne.manual_seed(0)
+    x = ne.ones(8, 16, 2, 3, 3, requires_grad=True)
+    y = F.dropout3d(x, 0.25)
+    vol = y.detach().numpy().reshape(8, 16, -1)
+    assert np.all((vol == 0).all(2) | np.isclose(vol, 1 / 0.75).all(2))  # each (n, c) volume kept or dropped
+    assert 0.15 < (vol[:, :, 0] == 0).mean() < 0.35
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, y.detach().numpy())
+    assert F.dropout3d(x, 0.25, training=False) is x
+    assert repr(nn.Dropout3d(0.3)).startswith("Dropout3d(p=0.3")
+    with pytest.raises(ValueError, match="input"):
+        F.dropout3d(ne.ones(2, 3, 4), 0.5)
+
+
 @pytest.mark.parametrize("call,exc,match", [
     (lambda: F.channel_shuffle(ne.ones(2, 5, 3), 2), ValueError, "groups"),
     (lambda: F.channel_shuffle(ne.ones(2, 4), 2), ValueError, "input"),

@@ -58,7 +58,7 @@ from ._conv_transpose import conv_transpose1d, conv_transpose2d
 from ._ctc import ctc_loss
 from ._distance import cosine_similarity, normalize, pairwise_distance
 from ._dropout import dropout
-from ._dropout2d import dropout1d, dropout2d
+from ._dropout2d import dropout1d, dropout2d, dropout3d
 from ._embedding import embedding, one_hot
 from ._embedding_bag import embedding_bag
 from ._fold import fold, unfold

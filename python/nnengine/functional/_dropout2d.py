@@ -69,3 +69,14 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
                       "result in an error in a future release (as in torch). To retain the behavior and "
                       "silence this warning, please use dropout instead.", UserWarning, stacklevel=2)
     return _channel_dropout(x, p, training, (x.ndim,), "dropout2d", 2)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Channel dropout of (N, C, D, H, W) or (C, D, H, W): each channel volume is zeroed with probability ``p``
+    (the rest scaled by 1/(1-p)), PyTorch's ``F.dropout3d``.
+
+    Example:
+        >>> dropout3d(ne.ones(2, 3, 2, 4, 4), 0.2).shape
+        (2, 3, 2, 4, 4)
+    """
+    return _channel_dropout(input, p, training, (4, 5), "dropout3d", 5)

@@ -42,7 +42,7 @@ from .modules.batchnorm import BatchNorm1d, BatchNorm2d, SyncBatchNorm
 from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .modules.distance import CosineSimilarity, PairwiseDistance
-from .modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, FeatureAlphaDropout
+from .modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .modules.embedding_bag import EmbeddingBag
 from .modules.flatten import Flatten, Unflatten
 from .modules.fold import Fold, Unfold

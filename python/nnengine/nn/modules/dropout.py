@@ -86,3 +86,15 @@ class FeatureAlphaDropout(AlphaDropout):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.feature_alpha_dropout(input, self.p, self.training, bool(self.inplace))
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p`` while training (the
+    rest scaled by 1/(1-p)); identity in eval mode.
+
+    Example:
+        >>> Dropout3d(0.2)(ne.ones(2, 3, 2, 4, 4)).shape
+        (2, 3, 2, 4, 4)
+    """
+
+    _fn = staticmethod(F.dropout3d)
