@@ -167,9 +167,11 @@ def test_linalg_error_class_and_forward_only_backward():
     a = ne.tensor(RECT, requires_grad=True)
     with pytest.raises(NotImplementedError, match="pinv"):
         ne.linalg.pinv(a).sum().backward()
-    with pytest.raises(NotImplementedError, match="U and Vh"):
-        ne.linalg.svd(a).U.sum().backward()
-    ne.linalg.svd(a).S.sum().backward()  # the singular values' gradient is fine
+    r = T.tensor(RECT, requires_grad=True)
+    ne.linalg.svd(a).U.sum().backward()  # full_matrices=True: the extra column of U gets no gradient, as torch
+    T.linalg.svd(r).U.sum().backward()
+    ga, gr = a.grad, r.grad.numpy()
+    assert ga.shape == gr.shape and np.isfinite(ga).all()
     assert a.grad is not None
 
 
@@ -180,6 +182,8 @@ def test_linalg_error_class_and_forward_only_backward():
     lambda x: ne.linalg.cholesky(x @ x.mT + ne.eye(3, dtype=ne.float64)),
     lambda x: ne.linalg.eigvalsh(x + x.mT), lambda x: ne.linalg.svdvals(x),
     lambda x: ne.linalg.matrix_norm(x, "nuc"),
+    lambda x: (lambda u: u @ u.mT)(ne.linalg.svd(x[:, :2], full_matrices=False).U),  # sign-invariant projections
+    lambda x: (lambda vh: vh.mT @ vh)(ne.linalg.svd(x[:2], full_matrices=False).Vh),
 ])
 def test_gradcheck(fn):
     x = ne.tensor(np.random.default_rng(3).standard_normal((3, 3)), requires_grad=True)
@@ -279,3 +283,20 @@ def test_more_linalg_values_and_gradients_match_torch(name, fn, inputs):
 def test_matrix_exp_gradcheck():
     x = ne.tensor(np.random.default_rng(5).standard_normal((3, 3)), requires_grad=True)
     assert ne.autograd.gradcheck(lambda t: ne.linalg.matrix_exp(t), [x], eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (3, 3), (2, 4, 3)])
+def test_svd_factor_gradients_match_torch(shape):
+    a = np.random.default_rng(6).standard_normal(shape)
+    g, r = ne.tensor(a, requires_grad=True), T.tensor(a, requires_grad=True)
+    ug, sg, vg = ne.linalg.svd(g, full_matrices=False)
+    ur, sr, vr = T.linalg.svd(r, full_matrices=False)
+    su = np.sign((ug.numpy() * ur.detach().numpy()).sum(-2, keepdims=True))  # column signs of U (and rows of Vh)
+    np.testing.assert_allclose(ug.numpy() * su, ur.detach().numpy(), atol=1e-10)
+    rng = np.random.default_rng(7)
+    wu, ws, wv = rng.standard_normal(ur.shape), rng.standard_normal(sr.shape), rng.standard_normal(vr.shape)
+    ((ug * ne.tensor(wu * su)).sum() + (sg * ne.tensor(ws)).sum() + (vg * ne.tensor(wv * np.swapaxes(su, -1, -2))).sum()).backward()
+    ((ur * T.tensor(wu)).sum() + (sr * T.tensor(ws)).sum() + (vr * T.tensor(wv)).sum()).backward()
+    np.testing.assert_allclose(g.grad, r.grad.numpy(), atol=1e-10)
+    u2, s2, v2 = ne.svd(ne.tensor(a, requires_grad=True))
+    assert v2.shape == ur.shape[:-2] + (shape[-1], min(shape[-2:]))

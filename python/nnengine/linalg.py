@@ -2,9 +2,9 @@
 float32 and float64 tensors with batch dims ``(..., m, n)``.
 
 Differentiable with torch's formulas: ``inv``, ``det`` (through the SVD, so singular matrices too),
-``slogdet``, ``solve``, ``cholesky``, ``eigh``, ``svdvals`` and the singular values of ``svd``, and the norms.
-Forward only (their backward raises ``NotImplementedError`` instead of returning a wrong gradient):
-``qr``, ``pinv``, ``lstsq``, and the U/Vh factors of ``svd``. A singular or non-positive-definite input
+``slogdet``, ``solve``, ``cholesky``, ``eigh``, ``svd`` (U, S and Vh),
+``svdvals``, ``matrix_exp`` and the norms. Forward only (their backward raises ``NotImplementedError`` instead
+of returning a wrong gradient): ``qr``, ``pinv``, ``lstsq``. A singular or non-positive-definite input
 raises ``LinAlgError`` (a RuntimeError, as torch's).
 
 Example:
@@ -291,28 +291,48 @@ def eigvalsh(A: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
 
 
 class _SvdFn(Function):
-    """``U, S, Vh``; the backward covers the singular values (U and Vh: NotImplementedError)."""
+    """``U, S, Vh``; the backward is torch's (on the reduced factors: with ``full_matrices=True`` the columns
+    beyond ``min(m, n)`` get no gradient, as torch)."""
 
     @staticmethod
     def forward(ctx, a, full):
         u, s, vh = _lapack(np.linalg.svd, "svd", a, full_matrices=full)
-        ctx.save_for_backward(u, vh)
-        ctx.k = s.shape[-1]
+        ctx.save_for_backward(u, s, vh)
+        ctx.full, ctx.mn = full, a.shape[-2:]
         return u.astype(a.dtype, copy=False), s.astype(a.dtype, copy=False), vh.astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gu, gs, gvh):
-        u, vh = ctx.saved_tensors
-        if np.any(gu) or np.any(gvh):
-            raise NotImplementedError("linalg.svd: the gradient through U and Vh is not implemented (only the "
-                                      "singular values'); use linalg.svdvals, or detach U and Vh")
-        k = ctx.k
-        return ((u[..., :, :k] * gs[..., None, :]) @ vh[..., :k, :]).astype(gs.dtype, copy=False), None
+        u, s, vh = ctx.saved_tensors
+        k = s.shape[-1]
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        ga = (u * gs[..., None, :]) @ vh
+        gu, gvh = gu[..., :, :k], gvh[..., :k, :]  # full_matrices: the extra columns get no gradient (as torch)
+        if not (np.any(gu) or np.any(gvh)):
+            return ga.astype(gs.dtype, copy=False), None
+        m, n = ctx.mn
+        v, gv = _mT(vh), _mT(gvh)
+        s2 = s * s
+        e = s2[..., None, :] - s2[..., :, None]
+        idx = np.arange(k)
+        e[..., idx, idx] = 1
+        uhgu = _mT(u) @ gu
+        vhgv = _mT(v) @ gv
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inner = ((uhgu - _mT(uhgu)) * s[..., None, :] + s[..., :, None] * (vhgv - _mT(vhgv))) / e
+            inner[..., idx, idx] = gs
+            ga = u @ inner @ vh
+            if m > k:
+                ga = ga + ((gu - u @ uhgu) / s[..., None, :]) @ vh
+            if n > k:
+                ga = ga + u @ _mT((gv - v @ vhgv) / s[..., None, :])
+        return ga.astype(gs.dtype, copy=False), None
 
 
 def svd(A: Any, full_matrices: bool = True) -> Any:
-    """``(U, S, Vh)`` with ``A = U diag(S) Vh`` (S descending). Differentiable through ``S`` only: a gradient
-    reaching U or Vh raises NotImplementedError in backward.
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh`` (S descending). Differentiable with torch's formula
+    (ill-defined for repeated singular values; with ``full_matrices=True`` the extra columns of U/Vh get no
+    gradient, as torch).
 
     Example:
         >>> ne.linalg.svd(ne.tensor([[3.0, 0.0], [0.0, 4.0]])).S
@@ -673,7 +693,7 @@ def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dty
 
 # ------------------------------------------------------------------ torch's top-level spellings
 def torch_svd(input: Any, some: bool = True, compute_uv: bool = True) -> Any:  # noqa: A002
-    """torch.svd: ``(U, S, V)`` (V, not Vh; reduced unless ``some=False``). Differentiable through ``S``.
+    """torch.svd: ``(U, S, V)`` (V, not Vh; reduced unless ``some=False``); differentiable like :func:`svd`.
 
     Example:
         >>> u, s, v = ne.svd(ne.tensor([[3.0, 0.0], [0.0, 4.0]]))
