@@ -3,8 +3,8 @@ float32 and float64 tensors with batch dims ``(..., m, n)``.
 
 Differentiable with torch's formulas: ``inv``, ``det`` (through the SVD, so singular matrices too),
 ``slogdet``, ``solve``, ``cholesky``, ``eigh``, ``svd`` (U, S and Vh),
-``svdvals``, ``matrix_exp`` and the norms. Forward only (their backward raises ``NotImplementedError`` instead
-of returning a wrong gradient): ``qr``, ``pinv``, ``lstsq``. A singular or non-positive-definite input
+``svdvals``, ``pinv``, ``matrix_exp`` and the norms. Forward only (their backward raises
+``NotImplementedError`` instead of returning a wrong gradient): ``qr``, ``lstsq``. A singular or non-positive-definite input
 raises ``LinAlgError`` (a RuntimeError, as torch's).
 
 Example:
@@ -390,9 +390,34 @@ def qr(A: Any, mode: str = "reduced") -> Any:
     return qr_t(q, r)
 
 
+class _PinvFn(Function):
+    """The pseudo-inverse; the backward is torch's (valid where the rank does not change)."""
+
+    @staticmethod
+    def forward(ctx, a, fn):
+        p = fn(a).astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, p)
+        return p
+
+    @staticmethod
+    def backward(ctx, g):
+        a, p = ctx.saved_tensors
+        m, n = a.shape[-2:]
+        ph, gh = _mT(p), _mT(g)
+        if m <= n:
+            k = gh @ p
+            kph = k @ ph
+            ga = -_mT(p @ k) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
+        else:
+            k = p @ gh
+            phk = ph @ k
+            ga = -_mT(k @ p) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
+        return _mT(ga) if ga.shape != a.shape else ga, None
+
+
 def pinv(A: Any, *, atol: Optional[float] = None, rtol: Optional[float] = None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse (singular values below ``max(atol, rtol * s_max)`` dropped; default
-    rtol ``eps * max(m, n)``). Forward only.
+    rtol ``eps * max(m, n)``). Differentiable (torch's formula, valid where the rank is constant).
 
     Example:
         >>> ne.linalg.pinv(ne.tensor([[1.0, 0.0], [0.0, 0.0]]))
@@ -410,11 +435,11 @@ def pinv(A: Any, *, atol: Optional[float] = None, rtol: Optional[float] = None, 
             sinv = np.where(s > cut, 1 / np.where(s > cut, s, 1), 0)
         return (_mT(vh) * sinv[..., None, :]) @ _mT(u)
 
-    return _NoGradFn.apply(f, "pinv", a)
+    return _PinvFn.apply(a, f)
 
 
 def pinverse(input: Any, rcond: float = 1e-15) -> Tensor:  # noqa: A002
-    """torch.pinverse: :func:`pinv` with relative cut-off ``rcond``. Forward only.
+    """torch.pinverse: :func:`pinv` with relative cut-off ``rcond``.
 
     Example:
         >>> ne.pinverse(ne.tensor([[2.0]]))
