@@ -493,3 +493,18 @@ def test_mse_module_and_bce_bad_input(rng):
         F.binary_cross_entropy(ne.tensor([2.0]), [1.0])
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss(reduction="bad")
+
+
+def test_legacy_size_average_and_reduce_keywords():
+    """torch's deprecated ``size_average`` / ``reduce`` on the losses (the spatial-transformer tutorial's
+    ``F.nll_loss(output, target, size_average=False)``): folded into ``reduction`` as torch does."""
+    x = ne.tensor([[0.2, 0.8], [0.6, 0.4]])
+    t = ne.tensor([1, 0])
+    lp = F.log_softmax(x, 1)
+    y = ne.tensor([[0.0, 1.0], [1.0, 0.0]])
+    for fn, a, b in ((F.nll_loss, lp, t), (F.cross_entropy, x, t), (F.mse_loss, x, y), (F.l1_loss, x, y),
+                     (F.binary_cross_entropy, x, y), (F.binary_cross_entropy_with_logits, x, y)):
+        for kw, red in (({"size_average": False}, "sum"), ({"size_average": True}, "mean"),
+                        ({"reduce": False}, "none"), ({"size_average": False, "reduce": True}, "sum")):
+            np.testing.assert_allclose(fn(a, b, **kw).numpy(), fn(a, b, reduction=red).numpy(), rtol=1e-6,
+                                       err_msg=f"{fn.__name__} {kw}")

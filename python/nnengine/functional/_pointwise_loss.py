@@ -70,26 +70,28 @@ class MSELossFn(Function):
         return gd, (-gd if ctx.needs_input_grad[1] else None), None
 
 
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean", *, size_average: Any = None,
+             reduce: Any = None) -> Tensor:
     """Mean squared error. Example: ``F.mse_loss(pred, y)``.
 
     Example:
         >>> F.mse_loss(ne.tensor([1.0, 2.0]), ne.tensor([0.0, 0.0]))
         tensor(2.5)
     """
-    reduction = _reduction(reduction)
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     x, y = _pair(input, target)
     return MSELossFn.apply(x, y, reduction)
 
 
-def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean", *, size_average: Any = None,
+            reduce: Any = None) -> Tensor:
     """Mean absolute error.
 
     Example:
         >>> F.l1_loss(ne.tensor([1.0, 2.0]), ne.tensor([0.0, 0.0]))
         tensor(1.5)
     """
-    reduction = _reduction(reduction)
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     x, y = _pair(input, target)
     return _reduce((x - y).abs(), reduction)
 
@@ -186,14 +188,15 @@ def _bce_operand(v: Any, x: Tensor, name: str) -> Optional[np.ndarray]:
     return a if x.data.dtype == np.float64 else f32c(a)
 
 
-def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, reduction: str = "mean", *,
+                         size_average: Any = None, reduce: Any = None) -> Tensor:
     """BCE of probabilities in [0, 1] (log terms clamped at -100, as PyTorch).
 
     Example:
         >>> F.binary_cross_entropy(ne.tensor([0.5, 0.5]), ne.tensor([1.0, 0.0]))
         tensor(0.6931)
     """
-    reduction = _reduction(reduction)
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     x, y = _pair(input, target)
     if x.data.size and (np.nanmin(x.data) < 0 or np.nanmax(x.data) > 1):
         raise ValueError("input: expected probabilities in [0, 1] (use binary_cross_entropy_with_logits for logits)")
@@ -201,14 +204,15 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = Non
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optional[Any] = None,
-                                     reduction: str = "mean", pos_weight: Optional[Any] = None) -> Tensor:
+                                     reduction: str = "mean", pos_weight: Optional[Any] = None, *,
+                                     size_average: Any = None, reduce: Any = None) -> Tensor:
     """BCE on logits, numerically stable (sigmoid folded in).
 
     Example:
         >>> F.binary_cross_entropy_with_logits(ne.tensor([0.0, 0.0]), ne.tensor([1.0, 0.0]))
         tensor(0.6931)
     """
-    reduction = _reduction(reduction)
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     x, y = _pair(input, target)
     return BCEFn.apply(x, y, _bce_operand(weight, x, "weight"), _bce_operand(pos_weight, x, "pos_weight"), True,
                        reduction)

@@ -13,7 +13,7 @@ from .._coerce import as_array
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _float64
-from ._loss import _class_targets, _reduce, _reduction
+from ._loss import _class_targets, _legacy_reduction, _reduce, _reduction
 from ._util import check_tensor, dim_index, f32c
 
 
@@ -101,7 +101,8 @@ def _classes_last(x: Tensor) -> Tensor:
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+                  reduction: str = "mean", label_smoothing: float = 0.0, *, size_average: Any = None,
+                  reduce: Any = None) -> Tensor:
     """Softmax cross-entropy of logits ``(N, C)`` (or ``(N, C, d...)``, or unbatched ``(C,)``).
 
     ``target`` holds class indices (numpy array, list or Tensor) or class probabilities shaped like input.
@@ -112,7 +113,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, igno
         tensor([0.6931, 0.1269])
     """
     x = check_tensor(input, "input")
-    reduction = _reduction(reduction)
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     ignore_index = _ignore_index(ignore_index)
     if not 0.0 <= float(label_smoothing) <= 1.0:
         raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
@@ -216,7 +217,7 @@ def _ignore_index(v: Any) -> int:
 
 
 def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+             reduction: str = "mean", *, size_average: Any = None, reduce: Any = None) -> Tensor:
     """Negative log-likelihood of log-probabilities ``(N, C)`` (or ``(N, C, d...)``).
 
     Example:
@@ -224,7 +225,7 @@ def nll_loss(input: Tensor, target: Any, weight: Optional[Any] = None, ignore_in
         tensor(0.6931)
     """
     x = check_tensor(input, "input")
-    reduction = _reduction(reduction)
+    reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     ignore_index = _ignore_index(ignore_index)
     unbatched = x.ndim == 1
     if unbatched:
