@@ -3,8 +3,8 @@ float32 and float64 tensors with batch dims ``(..., m, n)``.
 
 Differentiable with torch's formulas: ``inv``, ``det`` (through the SVD, so singular matrices too),
 ``slogdet``, ``solve``, ``cholesky``, ``eigh``, ``svd`` (U, S and Vh),
-``svdvals``, ``pinv``, ``matrix_exp`` and the norms. Forward only (their backward raises
-``NotImplementedError`` instead of returning a wrong gradient): ``qr``, ``lstsq``. A singular or non-positive-definite input
+``svdvals``, ``pinv``, ``qr`` (``m >= n``), ``matrix_exp`` and the norms. Forward only (the backward raises
+``NotImplementedError`` instead of returning a wrong gradient): ``lstsq``, ``qr`` of wide matrices. A singular or non-positive-definite input
 raises ``LinAlgError`` (a RuntimeError, as torch's).
 
 Example:
@@ -366,8 +366,34 @@ class _NoGradFn(Function):
         raise NotImplementedError(f"linalg.{ctx.name}: backward is not implemented in nnengine")
 
 
+class _QrFn(Function):
+    """``Q, R``; the backward is torch's for ``m >= n`` (reduced, or a square complete); wide matrices and
+    ``mode='r'`` raise NotImplementedError there."""
+
+    @staticmethod
+    def forward(ctx, a, mode):
+        ctx.mode, ctx.mn = mode, a.shape[-2:]
+        if mode == "r":
+            return np.zeros((0,), a.dtype), np.asarray(np.linalg.qr(a, mode="r"), a.dtype)
+        q, r = np.linalg.qr(a, mode=mode)
+        ctx.save_for_backward(q, r)
+        return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        m, n = ctx.mn
+        if ctx.mode == "r" or m < n or (ctx.mode == "complete" and m > n):
+            raise NotImplementedError(f"linalg.qr: backward is implemented for m >= n with mode='reduced' (got "
+                                      f"{m}x{n}, mode={ctx.mode!r})")
+        q, r = ctx.saved_tensors
+        mm = r @ _mT(gr) - _mT(gq) @ q
+        b = gq + q @ (np.tril(mm) + _mT(np.tril(mm, -1)))
+        return _mT(np.linalg.solve(r, _mT(b))).astype(gq.dtype, copy=False), None
+
+
 def qr(A: Any, mode: str = "reduced") -> Any:
-    """``(Q, R)`` with ``A = Q R`` (``mode`` 'reduced', 'complete' or 'r'). Forward only.
+    """``(Q, R)`` with ``A = Q R`` (``mode`` 'reduced', 'complete' or 'r'). Differentiable for ``m >= n``
+    (torch's formula); the backward of wide matrices and of ``mode='r'`` raises NotImplementedError.
 
     Example:
         >>> q, r = ne.linalg.qr(ne.tensor([[1.0, 0.0], [0.0, 2.0]]))
@@ -377,16 +403,7 @@ def qr(A: Any, mode: str = "reduced") -> Any:
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
                            "'r', or 'complete'")
-    a = _mat(A, "qr")
-
-    def f(x: np.ndarray) -> tuple:
-        if mode == "r":
-            r = np.linalg.qr(x, mode="r")
-            return np.zeros((0,), x.dtype), np.asarray(r, x.dtype)
-        q, r = np.linalg.qr(x, mode=mode)
-        return q.astype(x.dtype, copy=False), r.astype(x.dtype, copy=False)
-
-    q, r = _NoGradFn.apply(f, "qr", a)
+    q, r = _QrFn.apply(_mat(A, "qr"), mode)
     return qr_t(q, r)
 
 
@@ -742,7 +759,7 @@ def torch_cholesky(input: Any, upper: bool = False) -> Tensor:  # noqa: A002
 
 
 def torch_qr(input: Any, some: bool = True) -> Any:  # noqa: A002
-    """torch.qr: ``(Q, R)``, reduced unless ``some=False``. Forward only.
+    """torch.qr: ``(Q, R)``, reduced unless ``some=False`` (differentiable as :func:`qr`).
 
     Example:
         >>> ne.qr(ne.eye(2)).R
