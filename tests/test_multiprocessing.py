@@ -32,10 +32,11 @@ def _model():
     return m
 
 
-def test_shared_model_is_trained_by_spawned_processes():
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_shared_model_is_trained_by_spawned_processes(method):
     model = _model().share_memory()
     assert all(p.is_shared() for p in model.parameters())
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context(method)
     procs = [ctx.Process(target=_step, args=(rank, model, 3)) for rank in range(2)]
     for p in procs:
         p.start()
