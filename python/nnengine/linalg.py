@@ -4,7 +4,8 @@ float32 and float64 tensors with batch dims ``(..., m, n)``.
 Differentiable with torch's formulas: ``inv``, ``det`` (through the SVD, so singular matrices too),
 ``slogdet``, ``solve``, ``cholesky``, ``eigh``, ``svd`` (U, S and Vh),
 ``svdvals``, ``pinv``, ``qr`` (``m >= n``), ``matrix_exp`` and the norms. Forward only (the backward raises
-``NotImplementedError`` instead of returning a wrong gradient): ``lstsq``, ``qr`` of wide matrices. A singular or non-positive-definite input
+``NotImplementedError`` instead of returning a wrong gradient): ``qr`` of wide matrices; ``lstsq`` is
+differentiable in its solution. A singular or non-positive-definite input
 raises ``LinAlgError`` (a RuntimeError, as torch's).
 
 Example:
@@ -24,6 +25,7 @@ import numpy as np
 
 from ._coerce import ensure_tensor
 from .autograd import Function
+from .autograd import no_grad as no_grad_ctx
 from .tensor import Tensor, _dim
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "svd",
@@ -467,7 +469,7 @@ def pinverse(input: Any, rcond: float = 1e-15) -> Tensor:  # noqa: A002
 
 def lstsq(A: Any, B: Any, rcond: Optional[float] = None, *, driver: Optional[str] = None) -> Any:
     """Least-squares solution of ``A X = B`` (``(solution, residuals, rank, singular_values)``, numpy's
-    gelsd per matrix). Forward only.
+    gelsd per matrix). The solution is differentiable (as ``pinv(A) @ B``, torch's gradient).
 
     Example:
         >>> ne.linalg.lstsq(ne.tensor([[1.0], [1.0]]), ne.tensor([[1.0], [3.0]])).solution
@@ -495,6 +497,13 @@ def lstsq(A: Any, B: Any, rcond: Optional[float] = None, *, driver: Optional[str
         resid = np.stack(res).reshape(batch + res[0].shape).astype(x.dtype) if res[0].size else np.zeros(0, x.dtype)
         return sol, resid, np.asarray(ranks, np.int64).reshape(batch), np.stack(svs).reshape(batch + svs[0].shape).astype(x.dtype)
 
+    from . import _tape
+
+    if _tape.will_record(a, bb):  # the solution as pinv(A) @ B: torch's gradient (residuals etc. stay constants)
+        with_grad = pinv(a, rtol=rcond) @ bb
+        with no_grad_ctx():
+            _, resid, rank, sv = _NoGradFn.apply(f, "lstsq", a.detach(), bb.detach())
+        return lstsq_t(with_grad.squeeze(-1) if vec else with_grad, resid, rank, sv)
     sol, resid, rank, sv = _NoGradFn.apply(f, "lstsq", a, bb)
     return lstsq_t(sol.squeeze(-1) if vec else sol, resid, rank, sv)
 
