@@ -66,3 +66,21 @@ def test_unshared_model_is_copied_and_shared_arrays_pass_only_at_process_start()
     with pytest.raises(ValueError, match="new_strategy"):
         mp.set_sharing_strategy("nope")
     assert mp.get_sharing_strategy() in mp.get_all_sharing_strategies()
+
+
+def _train_rank(rank, model, fail_rank):
+    if rank == fail_rank:
+        raise ValueError(f"rank {rank} fails")
+    _step(rank, model, 1)
+
+
+def test_spawn_runs_fn_with_rank_and_reports_failures(torch):
+    # torch.multiprocessing.spawn(fn, args=(...), nprocs=n): fn(rank, *args); a failure is raised in the parent
+    model = _model().share_memory()
+    assert mp.spawn(_train_rank, args=(model, -1), nprocs=2) is None
+    np.testing.assert_allclose(model.bias.numpy(), [300.0 - 2.0])
+    with pytest.raises(mp.ProcessRaisedException, match="(?s)process 1 terminated.*rank 1 fails"):
+        mp.spawn(_train_rank, args=(_model(), 1), nprocs=2)
+    ctx = mp.spawn(_train_rank, args=(_model(), -1), nprocs=1, join=False)
+    assert len(ctx.pids()) == 1 and ctx.join()
+    assert callable(torch.multiprocessing.spawn)

@@ -13,9 +13,13 @@ Example:
 from __future__ import annotations
 
 import multiprocessing as _mp
+import sys
+import traceback
 from multiprocessing import *  # noqa: F401, F403
+from typing import Any, Callable, Optional
 
-__all__ = list(_mp.__all__) + ["get_all_sharing_strategies", "get_sharing_strategy", "set_sharing_strategy"]
+__all__ = list(_mp.__all__) + ["get_all_sharing_strategies", "get_sharing_strategy", "set_sharing_strategy",
+                                "spawn", "start_processes", "ProcessContext", "ProcessRaisedException"]
 
 _STRATEGIES = {"file_system"}
 
@@ -49,3 +53,106 @@ def set_sharing_strategy(new_strategy: str) -> None:
     """
     if new_strategy not in _STRATEGIES | {"file_descriptor"}:
         raise ValueError(f"new_strategy: expected 'file_system' or 'file_descriptor', got {new_strategy!r}")
+
+
+class ProcessRaisedException(Exception):
+    """A process started by :func:`spawn` failed; the message holds its rank, exit code and traceback (torch's
+    ``torch.multiprocessing.ProcessRaisedException``).
+
+    Example:
+        >>> str(ProcessRaisedException("process 0 failed"))
+        'process 0 failed'
+    """
+
+
+def _wrap(fn: Callable, rank: int, args: tuple, errors: Any) -> None:
+    try:
+        fn(rank, *args)
+    except KeyboardInterrupt:
+        pass
+    except BaseException:  # noqa: BLE001  (reported to the parent, then a failing exit code)
+        errors.put((rank, traceback.format_exc()))
+        sys.exit(1)
+
+
+class ProcessContext:
+    """The processes of :func:`start_processes`; ``join()`` waits for all of them and raises
+    :class:`ProcessRaisedException` for the first that failed.
+
+    Example:
+        >>> ProcessContext([], None).join()
+        True
+    """
+
+    def __init__(self, processes: list, errors: Any) -> None:
+        self.processes = processes
+        self.error_queue = errors
+
+    def pids(self) -> list:
+        """The processes' ids.
+
+        Example:
+            >>> ProcessContext([], None).pids()
+            []
+        """
+        return [p.pid for p in self.processes]
+
+    def join(self, timeout: Optional[float] = None) -> bool:
+        """Wait for every process; True when all ended, an exception naming the first failure.
+
+        Example:
+            >>> ProcessContext([], None).join(timeout=1.0)
+            True
+        """
+        for p in self.processes:
+            p.join(timeout)
+        if any(p.exitcode is None for p in self.processes):
+            return False
+        failed = [(rank, p.exitcode) for rank, p in enumerate(self.processes) if p.exitcode != 0]
+        if failed:
+            tb = ""
+            if self.error_queue is not None and not self.error_queue.empty():
+                rank, tb = self.error_queue.get()
+                failed = [(rank, dict(failed).get(rank))]
+            for p in self.processes:
+                if p.is_alive():
+                    p.terminate()
+            rank, code = failed[0]
+            raise ProcessRaisedException(f"process {rank} terminated with exit code {code}\n{tb}".rstrip())
+        return True
+
+
+def start_processes(fn: Callable, args: tuple = (), nprocs: int = 1, join: bool = True, daemon: bool = False,
+                    start_method: str = "spawn") -> Optional[ProcessContext]:
+    """Run ``fn(rank, *args)`` in ``nprocs`` processes started with ``start_method``; torch's
+    ``start_processes``. With ``join`` it waits (and raises for a failure), else returns the
+    :class:`ProcessContext`.
+
+    Example:
+        >>> start_processes(print, nprocs=0) is None
+        True
+    """
+    if int(nprocs) < 0:
+        raise ValueError(f"nprocs: expected >= 0, got {nprocs}")
+    ctx = _mp.get_context(start_method)
+    errors = ctx.SimpleQueue()
+    procs = [ctx.Process(target=_wrap, args=(fn, rank, tuple(args), errors), daemon=daemon)
+             for rank in range(int(nprocs))]
+    for p in procs:
+        p.start()
+    context = ProcessContext(procs, errors)
+    if not join:
+        return context
+    context.join()
+    return None
+
+
+def spawn(fn: Callable, args: tuple = (), nprocs: int = 1, join: bool = True, daemon: bool = False,
+          start_method: str = "spawn") -> Optional[ProcessContext]:
+    """torch.multiprocessing.spawn: ``fn(rank, *args)`` in ``nprocs`` new processes (start method 'spawn').
+
+    Example:
+        >>> spawn(print, nprocs=0) is None
+        True
+    """
+    return start_processes(fn, args, nprocs, join, daemon, start_method)
