@@ -218,6 +218,7 @@ def worker_main(result_fd: int, mem_mb: int) -> None:
                 # A() reads the module-level flag through its globals: rebind A in ns2 with them
                 exec(compile(PRELUDE, "<prelude>", "exec"), ns2)
                 ns2["_NO_MISALIGN"] = True
+                base["ne"].manual_seed(0)  # random ops (multinomial, rrelu, dropout) draw the same numbers
                 try:
                     exec(compile(req["code"], "<fuzz-call>", "exec"), ns2)
                     diff = _same(ns.get("R"), ns2.get("R"))
@@ -1544,6 +1545,276 @@ def f_transformer(g: G) -> str:
     return f"m = {ctor}\n{train}\nR = {call_}\nBW(R)"
 
 
+# ----------------------------------------------------------- targets: torch-parity functions (ne.*, ne.linalg)
+
+
+def _dim(g: G, rank: int) -> str:
+    """A dim for a rank-`rank` tensor: usually valid (negative too), sometimes out of range or not an int."""
+    if g.pct(max(g.weird, 0)):
+        return g.pick([repr(rank), repr(-rank - 1), "2**63", "None", "1.5", "'x'"])
+    return repr(g.draw(g.st.integers(-max(rank, 1), max(rank, 1) - 1)))
+
+
+def _size(g: G, lo: int, hi: int) -> str:
+    """A count argument: small and valid, sometimes huge, negative or not an int."""
+    if g.pct(g.weird):
+        return g.pick(["-1", "2**62", "2**63", "10**20", "1.5", "None", "True", "float('nan')", "'3'"])
+    return repr(g.draw(g.st.integers(lo, hi)))
+
+
+def f_index_ops(g: G) -> str:
+    s = _any_shape(g, 3)
+    r = len(s)
+    x = _t(g, s)
+    which = g.draw(g.st.integers(0, 13))
+    if which == 0:
+        if g.pct(30):
+            return call("ne.where", g.arr(s, "bool"))
+        return call("ne.where", g.arr(s, "bool"), x, _t(g, s) if g.pct(80) else g.flt(-1, 1), post="BW(R)")
+    if which == 1:
+        return call("ne.nonzero", x, as_tuple=g.bool_())
+    if which == 2:
+        return call("ne.masked_select", x, g.arr(s, "bool"), post="BW(R)")
+    if which == 3:
+        d = _dim(g, r)
+        return call("ne.take_along_dim", x, g.arr(s, "int64", fill="idx", hi=s[0] if s else 1),
+                    *([] if g.pct(30) else [d]), post="BW(R)")
+    if which == 4:
+        n = s[0] if s else 1
+        k = g.n(0, 4)
+        src = (k,) + tuple(s[1:])
+        fn = g.pick(["ne.index_add", "ne.index_copy", "ne.index_fill"]) if g.pct(50) else "ne.index_add"
+        idx = g.arr((k,), "int64", fill="idx", hi=n)
+        if fn == "ne.index_fill":
+            return call(fn, x, _dim(g, r) if g.pct(20) else "0", idx, g.flt(-1, 1), post="BW(R)")
+        return call(fn, x, _dim(g, r) if g.pct(20) else "0", idx, _t(g, src), post="BW(R)")
+    if which == 5:
+        sh = g.pick(["1", "-2", "(1, 2)", "2**63", "None"]) if g.pct(20) else repr(g.draw(g.st.integers(-7, 7)))
+        return call("ne.roll", x, sh, *([] if g.pct(30) else [_dim(g, r)]), post="BW(R)")
+    if which == 6:
+        rep = g.arr((s[0] if s else 1,), "int64", fill="cls", hi=3) if g.pct(30) else _size(g, 0, 3)
+        return call("ne.repeat_interleave", x, rep, *([] if g.pct(30) else [_dim(g, r)]), post="BW(R)")
+    if which == 7:
+        ts = [_t(g, (g.n(0, 4),)) for _ in range(g.draw(g.st.integers(0, 3)))]
+        return call("ne.meshgrid", *ts, indexing=g.str_(["ij", "xy"]), post="BW(R)")
+    if which == 8:
+        return call("ne.unique", x, sorted=g.bool_(), return_inverse=g.bool_(), return_counts=g.bool_(),
+                    **({} if g.pct(60) else {"dim": _dim(g, r)}))
+    if which == 9:
+        w = "None" if g.pct(60) else g.arr((s[0] if s else 1,))
+        return call("ne.bincount", g.arr(s[:1] if g.pct(80) else s, "int64", fill="cls", hi=5), w,
+                    minlength=_size(g, 0, 6))
+    if which == 10:
+        return call("ne.histc", x, bins=_size(g, 0, 12), min=g.flt(-3, 0), max=g.flt(0, 3))
+    if which == 11:
+        seq = g.arr(s[:-1] + (g.n(0, 5),) if s else (g.n(0, 5),))
+        return call("ne.searchsorted", f"np.sort({seq}, axis=-1) if isinstance({seq}, np.ndarray) else {seq}",
+                    x, right=g.bool_(), out_int32=g.bool_())
+    if which == 12:
+        fn = g.pick(["ne.tril_indices", "ne.triu_indices"])
+        return call(fn, _size(g, 0, 6), _size(g, 0, 6), g.int_(-3, 3))
+    return call("ne.diag_embed", x, g.int_(-2, 2), *([] if g.pct(50) else [_dim(g, r + 1), _dim(g, r + 1)]),
+                post="BW(R)")
+
+
+def f_math_ops(g: G) -> str:
+    which = g.draw(g.st.integers(0, 9))
+    m, k, n, b = g.n(0, 4), g.n(0, 4), g.n(0, 4), g.n(0, 3)
+    if which == 0:
+        return call("ne.addmm", _t(g, (m, n) if g.pct(70) else (n,)), _t(g, (m, k)), _t(g, (k, n)),
+                    beta=g.flt(-2, 2), alpha=g.flt(-2, 2), post="BW(R)")
+    if which == 1:
+        return call("ne.baddbmm", _t(g, (b, m, n)), _t(g, (b, m, k)), _t(g, (b, k, n)), beta=g.flt(-2, 2),
+                    alpha=g.flt(-2, 2), post="BW(R)")
+    s = _any_shape(g, 3)
+    r = len(s)
+    if which == 2:
+        fn = g.pick(["ne.cumprod", "ne.cumsum", "ne.cummax", "ne.cummin", "ne.logcumsumexp"])
+        return call(fn, _t(g, s), _dim(g, r), post="BW(R)")
+    if which == 3:
+        w = _t(g, s) if g.pct(40) else g.flt(-1, 2)
+        return call("ne.lerp", _t(g, s), _t(g, s), w, post="BW(R)")
+    if which == 4:
+        d = g.n(0, 4)
+        return call("ne.cdist", _t(g, (m, d) if g.pct(70) else (b, m, d)), _t(g, (n, d) if g.pct(70) else (b, n, d)),
+                    p=g.flt(0, 3), post="BW(R)")
+    if which == 5:
+        return call("ne.diff", _t(g, s), _size(g, 0, 3), _dim(g, r), post="BW(R)")
+    if which == 6:
+        return call("ne.kron", _t(g, s), _t(g, _any_shape(g, 2)), post="BW(R)")
+    if which == 7:
+        return call("ne.quantile", _t(g, s), g.flt(0, 1) if g.pct(70) else g.arr((g.n(0, 3),)),
+                    *([] if g.pct(40) else [_dim(g, r)]), post="BW(R)")
+    if which == 8:
+        return call("ne.tensordot", _t(g, (m, k)), _t(g, (k, n)), g.pick(["1", "0", "2", "([1], [0])", "-1", "5"]),
+                    post="BW(R)")
+    return call("ne.nanmean", _t(g, s), *([] if g.pct(40) else [_dim(g, r)]), post="BW(R)")
+
+
+def f_random_ops(g: G) -> str:
+    s = (g.n(0, 4),) if g.pct(60) else (g.n(0, 3), g.n(0, 5))
+    p = g.arr(s, fill=g.pick(["cls", "zeros", "special", "randn"]) if not g.clean else "cls", hi=3)
+    if g.clean:
+        p = f"np.abs({p})"
+    return call("ne.multinomial", p, _size(g, 0, 6), replacement=g.bool_())
+
+
+def f_linalg(g: G) -> str:
+    n, m = g.n(0, 4), g.n(0, 4)
+    batch = () if g.pct(60) else (g.n(0, 3),)
+    sq = batch + (n, n)
+    fn = g.pick(["inv", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd", "qr", "pinv", "norm",
+                 "vector_norm", "matrix_norm", "matrix_rank", "lstsq"])
+    if fn in ("inv", "det", "slogdet"):
+        return call(f"ne.linalg.{fn}", _t(g, sq), post="BW(R)")
+    if fn == "solve":
+        return call("ne.linalg.solve", _t(g, sq), _t(g, batch + (n, m) if g.pct(70) else batch + (n,)),
+                    left=g.bool_(), post="BW(R)")
+    if fn == "lstsq":
+        return call("ne.linalg.lstsq", _t(g, batch + (n, m)), _t(g, batch + (n, g.n(0, 3))))
+    if fn in ("cholesky", "eigh", "eigvalsh"):
+        a = g.arr(sq, weird=g.weird)
+        spd = f"T(({a}) @ np.swapaxes({a}, -1, -2) + 3 * np.eye({n}, dtype=np.float32))" if g.pct(60) else _t(g, sq)
+        if fn == "cholesky":
+            return call("ne.linalg.cholesky", spd, upper=g.bool_(), post="BW(R)")
+        return call(f"ne.linalg.{fn}", spd, *([] if g.pct(50) else [g.str_(["L", "U"])]), post="BW(R)")
+    if fn in ("svd", "qr"):
+        kw = {"full_matrices": g.bool_()} if fn == "svd" else {"mode": g.str_(["reduced", "complete", "r"])}
+        # the gradient through U/Vh and QR is not implemented (NotImplementedError): only svd's S is backpropagated
+        return call(f"ne.linalg.{fn}", _t(g, batch + (n, m)), **kw, post="BW(R[1])" if fn == "svd" else "")
+    if fn in ("pinv", "matrix_rank"):
+        return call(f"ne.linalg.{fn}", _t(g, batch + (n, m)), hermitian=g.bool_())
+    ords = ["None", "2", "1", "-1", "float('inf')", "-float('inf')", "0", "'fro'", "'nuc'", "3.5", "'x'"]
+    if fn == "vector_norm":
+        s = _any_shape(g, 3)
+        return call("ne.linalg.vector_norm", _t(g, s), g.pick([o for o in ords if "'" not in o and o != "None"]),
+                    *([] if g.pct(50) else [_dim(g, len(s))]), post="BW(R)")
+    if fn == "matrix_norm":
+        return call("ne.linalg.matrix_norm", _t(g, sq), g.pick(["'fro'", "'nuc'", "1", "-1", "2", "-2",
+                                                                  "float('inf')", "3"]), post="BW(R)")
+    s = _any_shape(g, 3)
+    return call("ne.linalg.norm", _t(g, s), g.pick(ords), post="BW(R)")
+
+
+def f_grid_unpool(g: G) -> str:
+    N, C, H, W = g.n(0, 2), g.n(1, 3), g.n(1, 5), g.n(1, 5)
+    which = g.draw(g.st.integers(0, 3))
+    if which == 0:
+        Ho, Wo = g.n(0, 4), g.n(0, 4)
+        grid = _t(g, (N, Ho, Wo, 2))
+        return call("F.grid_sample", _t(g, (N, C, H, W)), grid, mode=g.str_(["bilinear", "nearest", "bicubic"]),
+                    padding_mode=g.str_(["zeros", "border", "reflection"]), align_corners=g.bool_(), post="BW(R)")
+    if which == 1:
+        size = g.pick([repr((N, C, H, W)), repr((N, C, H)), "(-1, 1, 2, 2)", "(1, 1, 2**40, 2**40)", "None"]) \
+            if g.pct(g.weird * 2) else repr((N, C, H, W))
+        return call("F.affine_grid", _t(g, (N, 2, 3)), size, align_corners=g.bool_(), post="BW(R)")
+    k = g.draw(g.st.integers(1, 3))
+    if which == 2:
+        x = f"T({g.arr((N, C, H * k, W * k), weird=0)})"
+        return (f"out, idx = F.max_pool2d({x}, {k}, return_indices=True)\n"
+                + call("F.max_unpool2d", "out" if g.pct(90) else _t(g, (N, C, H, W)),
+                       "idx" if g.pct(80) else g.arr((N, C, H, W), "int64", fill="idx", hi=H * W * k * k),
+                       g.int_(k, k), *([] if g.pct(60) else [g.int_(1, 3)]),
+                       **({} if g.pct(60) else {"output_size": g.pick(["None", repr((H * k, W * k)), "(1, 1)",
+                                                                       "(2**40, 2)", repr((N, C, H * k, W * k))])}),
+                       post="BW(R)"))
+    return (f"out, idx = F.max_pool1d(T({g.arr((N, C, W * k), weird=0)}), {k}, return_indices=True)\n"
+            + call("F.max_unpool1d", "out", "idx" if g.pct(80) else g.arr((N, C, W), "int64", fill="idx", hi=W * k),
+                   g.int_(k, k), post="BW(R)"))
+
+
+def f_embedding_bag(g: G) -> str:
+    V, D, B = g.n(1, 6), g.n(0, 4), g.n(0, 4)
+    w = _t(g, (V, D))
+    mode = g.str_(["mean", "sum", "max"])
+    if g.pct(50):
+        inp = g.arr((B, g.n(0, 4)), "int64", fill="idx", hi=V)
+        return call("F.embedding_bag", inp, w, mode=mode, padding_idx="None" if g.pct(70) else g.int_(-V, V - 1),
+                    post="BW(R)")
+    L = g.n(0, 8)
+    off = f"np.sort({g.arr((B,), 'int64', fill='cls', hi=L + 1)})" if g.pct(80) else g.arr((B,), "int64", fill="idx",
+                                                                                           hi=L)
+    return call("F.embedding_bag", g.arr((L,), "int64", fill="idx", hi=V), w, off, mode=mode,
+                per_sample_weights="None" if g.pct(70) else g.arr((L,)),
+                include_last_offset=g.bool_(), post="BW(R)")
+
+
+def f_losses_more(g: G) -> str:
+    N, C = g.n(0, 4), g.n(0, 5)
+    red = g.str_(["mean", "sum", "none"])
+    which = g.draw(g.st.integers(0, 8))
+    if which == 0:
+        return call("F.triplet_margin_loss", _t(g, (N, C)), _t(g, (N, C)), _t(g, (N, C)), margin=g.flt(-1, 2),
+                    p=g.flt(0, 3), swap=g.bool_(), reduction=red, post="BW(R)")
+    if which == 1:
+        return call("F.multi_margin_loss", _t(g, (N, C)), g.arr((N,), "int64", fill="idx", hi=C),
+                    p=g.pick(["1", "2", "3", "0"]) if g.pct(20) else "1", margin=g.flt(-1, 2),
+                    weight="None" if g.pct(70) else g.arr((C,)), reduction=red, post="BW(R)")
+    if which == 2:
+        return call("F.multilabel_margin_loss", _t(g, (N, C)), g.arr((N, C), "int64", fill="idx", hi=C),
+                    reduction=red, post="BW(R)")
+    if which == 3:
+        return call("F.multilabel_soft_margin_loss", _t(g, (N, C)), g.arr((N, C), fill="cls", hi=2),
+                    weight="None" if g.pct(70) else g.arr((C,)), reduction=red, post="BW(R)")
+    if which == 4:
+        return call("F.soft_margin_loss", _t(g, (N, C)), g.arr((N, C)), reduction=red, post="BW(R)")
+    if which == 5:
+        return call("F.hinge_embedding_loss", _t(g, (N, C)), g.arr((N, C)), margin=g.flt(-1, 2), reduction=red,
+                    post="BW(R)")
+    if which == 6:
+        return call("F.poisson_nll_loss", _t(g, (N, C)), g.arr((N, C)), log_input=g.bool_(), full=g.bool_(),
+                    eps=g.flt(0, 1), reduction=red, post="BW(R)")
+    if which == 7:
+        return call("F.gaussian_nll_loss", _t(g, (N, C)), g.arr((N, C)),
+                    f"np.abs({g.arr((N, C) if g.pct(70) else (N, 1))})", full=g.bool_(), eps=g.flt(0, 1),
+                    reduction=red, post="BW(R)")
+    return call("F.ctc_loss", f"T(np.log(np.abs({g.arr((g.n(1, 6), N, C + 1))}) + 1e-3))",
+                g.arr((N, g.n(0, 3)), "int64", fill="cls", hi=C + 1), g.arr((N,), "int64", fill="cls", hi=6),
+                g.arr((N,), "int64", fill="cls", hi=3), reduction=red, post="BW(R)")
+
+
+def f_activations_more(g: G) -> str:
+    fn = g.pick(["F.selu", "F.celu", "F.glu", "F.logsigmoid", "F.softmin", "F.softshrink", "F.hardshrink",
+                 "F.tanhshrink", "F.threshold", "F.rrelu", "F.gumbel_softmax", "F.celu_", "F.selu_", "F.relu_"])
+    s = _any_shape(g, 3)
+    x = _t(g, s, rg=False) if fn.endswith("_") else _t(g, s)
+    extra: list = []
+    if fn == "F.celu":
+        extra = [g.flt(-1, 2)]
+    elif fn in ("F.glu", "F.softmin", "F.gumbel_softmax"):
+        extra = [] if g.pct(20) else [f"dim={_dim(g, len(s))}"]
+    elif fn in ("F.softshrink", "F.hardshrink"):
+        extra = [g.flt(-1, 2)]
+    elif fn == "F.threshold":
+        extra = [g.flt(-1, 1), g.flt(-1, 1)]
+    elif fn == "F.rrelu":
+        extra = [g.flt(0, 1), g.flt(0, 1), f"training={g.bool_()}"]
+    return f"R = {fn}({', '.join([x] + extra)})\nBW(R)"
+
+
+def f_modules_more(g: G) -> str:
+    which = g.draw(g.st.integers(0, 3))
+    B = g.n(0, 3)
+    if which == 0:
+        V, D = g.n(1, 5), g.n(1, 4)
+        m = f"nn.EmbeddingBag({_size(g, 1, V)}, {_size(g, 1, D)}, mode={g.str_(['mean', 'sum', 'max'])})"
+        return f"m = {m}\nR = m({g.arr((B, g.n(0, 3)), 'int64', fill='idx', hi=V)})\nBW(R)"
+    if which == 1:
+        a, b, o = g.n(1, 4), g.n(1, 4), g.n(1, 3)
+        m = f"nn.Bilinear({_size(g, 1, a)}, {_size(g, 1, b)}, {_size(g, 1, o)}, bias={g.bool_()})"
+        return f"m = {m}\nR = m({_t(g, (B, a))}, {_t(g, (B, b))})\nBW(R)"
+    if which == 2:
+        f = g.n(0, 4)
+        m = f"nn.LazyLinear({_size(g, 0, 4)}, bias={g.bool_()})"
+        return f"m = {m}\nR = m({_t(g, (B, f))})\nR = m({_t(g, (B, f))})\nBW(R)"
+    n = g.n(1, 4)
+    par = g.pick(["nn.Identity()", "nn.Tanh()", "Sym()", "nn.Linear(2, 3)", "None", "object()"])
+    return ("class Sym(nn.Module):\n    def forward(self, X):\n        return X.triu() + X.triu(1).transpose(-1, -2)\n"
+            f"m = nn.Linear({n}, {n})\n"
+            f"nn.utils.parametrize.register_parametrization(m, {g.str_(['weight', 'bias'])}, {par})\n"
+            f"R = m({_t(g, (B, n))})\nBW(R)")
+
+
 TARGETS: Dict[str, Callable[[G], str]] = {
     "conv2d_forward": t_conv2d_forward,
     "conv2d_backward_data": t_conv2d_backward_data,
@@ -1643,6 +1914,15 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.scaled_dot_product_attention": f_sdpa,
     "nn.MultiheadAttention": f_multihead_attention,
     "nn.Transformer*Layer": f_transformer,
+    "ne.index_ops": f_index_ops,
+    "ne.math_ops": f_math_ops,
+    "ne.multinomial": f_random_ops,
+    "ne.linalg": f_linalg,
+    "F.grid_sample_unpool": f_grid_unpool,
+    "F.embedding_bag": f_embedding_bag,
+    "F.losses_more": f_losses_more,
+    "F.activations_more": f_activations_more,
+    "nn.modules_more": f_modules_more,
 }
 
 # Every public _core function must be reached by some target (checked by tests/test_fuzz.py).

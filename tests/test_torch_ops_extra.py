@@ -312,8 +312,33 @@ def test_values_match_torch(name, fn):
 def test_bad_input_raises_like_torch(call, exc):
     with pytest.raises(exc):
         call(T)
-    with pytest.raises(exc):
+    with pytest.raises(exc) as info:
         call(ne)
+    # the engine's contract too: bad input is a ValueError / TypeError (torch's type is a base as well)
+    assert isinstance(info.value, (ValueError, TypeError)), type(info.value).__mro__
+
+
+def test_fuzz_findings_in_index_and_math_ops():
+    # scripts/fuzz.py ne.index_ops / ne.math_ops: 0-d inputs, out-of-range indices, a huge diff order
+    x = ne.tensor(1.0)
+    assert float(ne.index_add(x, 0, ne.tensor([0]), ne.tensor(2.0))) == 3.0
+    assert float(ne.index_copy(x, 0, ne.tensor([0]), ne.tensor([4.0]))) == 4.0
+    assert float(ne.index_fill(x, 0, ne.tensor([0]), 5.0)) == 5.0
+    assert ne.index_add(x, 0, ne.tensor([], dtype=ne.int64), ne.ones(0)).shape == ()
+    with pytest.raises(ValueError, match="0-d"):
+        ne.diag_embed(x)
+    with pytest.raises(ValueError, match="one-dimensional"):
+        ne.diff(x)
+    with pytest.raises(ValueError, match="non-negative"):
+        ne.diff(ne.ones(3), -1)
+    assert ne.diff(ne.tensor([1.0, 2.0, 4.0]), 2**62).shape == (0,)  # no endless loop
+    m = ne.ones(2, 2)
+    for call in (lambda: m.gather(1, ne.tensor([[2]])), lambda: ne.take_along_dim(m, ne.tensor([[3]]), 1),
+                 lambda: m.gather(1, ne.tensor([0])), lambda: ne.tensordot(m, m, 5)):
+        with pytest.raises(ValueError):
+            call()
+    with pytest.raises(ValueError, match="bmm"):
+        ne.baddbmm(ne.ones(1, 2, 2), ne.ones(1, 2, 2), ne.ones(1, 1, 2, 2))
 
 
 def test_argument_type_errors_name_the_argument():

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._coerce import as_array, ensure_tensor
 from .autograd import Function
-from .tensor import Tensor, _dim, _shape_args, cat, result_type, stack, tensor
+from .tensor import Tensor, _dim, _IndexError, _InputError, _shape_args, cat, result_type, stack, tensor
 
 _I64 = np.dtype(np.int64)
 
@@ -118,7 +118,7 @@ def take(input: Any, index: Any) -> Tensor:  # noqa: A002
     idx = _index_array(index)
     n = x.numel()
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"index: out of range for a tensor of {n} elements")
+        raise _IndexError(f"index: out of range for a tensor of {n} elements")
     return x.reshape(-1)[idx]
 
 
@@ -138,7 +138,7 @@ def take_along_dim(input: Any, indices: Any, dim: Optional[int] = None) -> Tenso
         return x.reshape(-1).gather(0, idx.reshape(-1))
     d = _dim(dim, x.ndim)
     if idx.ndim != x.ndim:
-        raise RuntimeError(f"take_along_dim(): input and indices should have the same number of dimensions, "
+        raise _InputError(f"take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {x.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
     xs, ish = list(x.shape), list(idx.shape)
     xs[d] = ish[d] = 1
@@ -160,7 +160,7 @@ def select(input: Any, dim: int, index: int) -> Tensor:  # noqa: A002
     d = _dim(dim, x.ndim)
     n = x.shape[d]
     if not -n <= int(index) < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {x.shape} at dimension {d}")
+        raise _IndexError(f"select(): index {index} out of range for tensor of size {x.shape} at dimension {d}")
     return x[(slice(None),) * d + (int(index),)]
 
 
@@ -183,10 +183,10 @@ class _IndexAddFn(Function):
 
 def _check_index_src(x: Tensor, d: int, idx: np.ndarray, src_shape: Optional[tuple], op: str) -> None:
     if idx.ndim > 1:
-        raise IndexError(f"{op}(): index: expected a 1-D tensor, got {idx.ndim} dims")
+        raise _IndexError(f"{op}(): index: expected a 1-D tensor, got {idx.ndim} dims")
     n = x.shape[d] if x.ndim else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"{op}(): index out of range for dimension {d} of size {n}")
+        raise _IndexError(f"{op}(): index out of range for dimension {d} of size {n}")
     if src_shape is not None:
         want = x.shape[:d] + (idx.size,) + x.shape[d + 1:]
         if tuple(src_shape) != tuple(want) and not (x.ndim == 0 and len(src_shape) == 0):
@@ -206,6 +206,10 @@ def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) 
     idx = _index_array(index).reshape(-1)
     s = source if isinstance(source, Tensor) else tensor(source)
     _check_index_src(x, d, idx, s.shape, "index_add")
+    if x.ndim == 0:  # torch treats a 0-d input as one element along dim 0
+        if s.numel() != idx.size:
+            raise ValueError(f"index_add(): source: expected {idx.size} elements, got {s.numel()}")
+        return index_add(x.reshape(1), 0, idx, s.reshape(idx.size), alpha=alpha).reshape(())
     if s.dtype != x.dtype:
         s = s._cast(x.dtype)
     return _IndexAddFn.apply(x, s, d, idx, alpha)
@@ -253,6 +257,10 @@ def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:  # noqa
     idx = _index_array(index).reshape(-1)
     s = source if isinstance(source, Tensor) else tensor(source)
     _check_index_src(x, d, idx, s.shape, "index_copy")
+    if x.ndim == 0:  # torch treats a 0-d input as one element along dim 0
+        if s.numel() != idx.size:
+            raise ValueError(f"index_copy(): source: expected {idx.size} elements, got {s.numel()}")
+        return index_copy(x.reshape(1), 0, idx, s.reshape(idx.size)).reshape(())
     if s.dtype != x.dtype:
         s = s._cast(x.dtype)
     return _IndexCopyFn.apply(x, s, d, idx)
@@ -286,7 +294,10 @@ def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:  # noqa:
     if v.ndim:
         raise ValueError(f"index_fill(): value: expected a scalar or a 0-d tensor, got shape {v.shape}")
     mask = np.zeros(x.shape, bool)
-    mask[(slice(None),) * d + (idx,)] = True
+    if x.ndim == 0:  # torch treats a 0-d input as one element along dim 0
+        mask[()] = idx.size > 0
+    else:
+        mask[(slice(None),) * d + (idx,)] = True
     return x.masked_fill(mask, v)
 
 
@@ -316,7 +327,7 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:  # noqa: A002
     s = source if isinstance(source, Tensor) else tensor(source)
     k = int(m.sum())
     if s.numel() < k:
-        raise RuntimeError(f"masked_scatter: source has {s.numel()} elements, the mask selects {k}")
+        raise _InputError(f"masked_scatter: source has {s.numel()} elements, the mask selects {k}")
     vals = s.reshape(-1)[:k]
     if vals.dtype != x.dtype:
         vals = vals._cast(x.dtype)
@@ -347,7 +358,7 @@ def index_reduce(input: Any, dim: int, index: Any, source: Any, reduce: str, *, 
         tensor([6., 1., 4.])
     """
     if reduce not in ("prod", "mean", "amax", "amin"):
-        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+        raise _InputError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     x = _t(input)
     d = _dim(dim, x.ndim)
     idx = _index_array(index).reshape(-1)
@@ -377,7 +388,7 @@ def _scatter_into(x: Tensor, src: Any, key: tuple, op: str) -> Tensor:
     s = src if isinstance(src, Tensor) else tensor(src)
     want = np.zeros(x.shape, bool)[key].shape
     if tuple(s.shape) != want:
-        raise RuntimeError(f"{op}: src: expected shape {want}, got {tuple(s.shape)}")
+        raise _InputError(f"{op}: src: expected shape {want}, got {tuple(s.shape)}")
     if s.dtype != x.dtype:
         s = s._cast(x.dtype)
     return ops.IndexPutFn.apply(x, s, key)
@@ -439,10 +450,10 @@ def put(input: Any, index: Any, source: Any, accumulate: bool = False) -> Tensor
     idx = _index_array(index).reshape(-1)
     n = x.numel()
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"put(): index out of range for a tensor of {n} elements")
+        raise _IndexError(f"put(): index out of range for a tensor of {n} elements")
     s = (source if isinstance(source, Tensor) else tensor(source)).reshape(-1)
     if s.numel() != idx.size:
-        raise RuntimeError(f"put(): Expected source and index to have the same number of elements, but got "
+        raise _InputError(f"put(): Expected source and index to have the same number of elements, but got "
                            f"source.numel() = {s.numel()}, index.numel() = {idx.size}")
     if accumulate:
         return index_add(x.reshape(-1), 0, idx % builtins.max(n, 1), s).reshape(x.shape)
@@ -471,7 +482,7 @@ def split_with_sizes(input: Any, split_sizes: Sequence[int], dim: int = 0) -> Tu
     sizes = _ints(split_sizes, "split_sizes")
     d = _dim(dim, x.ndim)
     if builtins.sum(sizes) != x.shape[d]:
-        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} (input tensor's "
+        raise _InputError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} (input tensor's "
                            f"size at dimension {d}), but got split_sizes={list(sizes)}")
     return tuple(x.split(list(sizes), d))
 
@@ -501,11 +512,11 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
     sh = _ints(shifts, "shifts")
     if dims is None:
         if len(sh) != 1:
-            raise RuntimeError(f"roll(): with dims=None, shifts must be one int, got {sh}")
+            raise _InputError(f"roll(): with dims=None, shifts must be one int, got {sh}")
         return _RollFn.apply(x.reshape(-1), sh[0], None).reshape(x.shape)
     ds = _ints(dims, "dims")
     if len(ds) != len(sh):
-        raise RuntimeError(f"roll(): shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
+        raise _InputError(f"roll(): shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
     return _RollFn.apply(x, sh, tuple(_dim(d, x.ndim) for d in ds))
 
 
@@ -537,13 +548,13 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: Optional[int] = None
         if r.size == 1:
             r = np.full(n, int(r[0]), np.int64)
         if r.size != n:
-            raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+            raise _InputError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
                                f"{r.size} and input.size({d}) = {n}")
     if r.size and r.min() < 0:
-        raise RuntimeError("repeats can not be negative")
+        raise _InputError("repeats can not be negative")
     idx = np.repeat(np.arange(n, dtype=np.int64), r)
     if output_size is not None and int(output_size) != idx.size:
-        raise RuntimeError(f"output_size: {output_size} does not match the repeated size {idx.size}")
+        raise _InputError(f"output_size: {output_size} does not match the repeated size {idx.size}")
     if x.ndim == 0:
         x = x.reshape(1)
     return x[(slice(None),) * d + (idx,)]
@@ -573,12 +584,12 @@ def movedim(input: Any, source: Any, destination: Any) -> Tensor:  # noqa: A002
     x = _t(input)
     src, dst = _ints(source, "source"), _ints(destination, "destination")
     if len(src) != len(dst):
-        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+        raise _InputError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
                            f"contain the same number of dims as destination ({list(dst)} dims)")
     src = tuple(_dim(s, x.ndim) for s in src)
     dst = tuple(_dim(s, x.ndim) for s in dst)
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
-        raise RuntimeError("movedim: repeated dim in source or destination")
+        raise _InputError("movedim: repeated dim in source or destination")
     order = [i for i in range(x.ndim) if i not in src]
     for s, t in sorted(zip(dst, src)):
         order.insert(s, t)
@@ -639,7 +650,7 @@ def flipud(input: Any) -> Tensor:  # noqa: A002
     """
     x = _t(input)
     if x.ndim < 1:
-        raise RuntimeError("flipud: input must be >= 1-d")
+        raise _InputError("flipud: input must be >= 1-d")
     return x.flip(0)
 
 
@@ -652,7 +663,7 @@ def fliplr(input: Any) -> Tensor:  # noqa: A002
     """
     x = _t(input)
     if x.ndim < 2:
-        raise RuntimeError("fliplr: input must be >= 2-d")
+        raise _InputError("fliplr: input must be >= 2-d")
     return x.flip(1)
 
 
@@ -666,10 +677,10 @@ def rot90(input: Any, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # no
     x = _t(input)
     ds = _ints(dims, "dims")
     if len(ds) != 2:
-        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(ds)}")
+        raise _InputError(f"expected total rotation dims == 2, but got dims = {len(ds)}")
     d0, d1 = _dim(ds[0], x.ndim), _dim(ds[1], x.ndim)
     if d0 == d1:
-        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+        raise _InputError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
     k = int(k) % 4
     if k == 1:
         return x.flip(d1).transpose(d0, d1)
@@ -718,7 +729,7 @@ def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tenso
     x = _t(input)
     d1, d2 = _dim(dim1, x.ndim), _dim(dim2, x.ndim)
     if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        raise _InputError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return _DiagonalFn.apply(x, int(offset), d1, d2)
 
 
@@ -732,11 +743,13 @@ def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
                 [0., 2.]])
     """
     x = _t(input)
+    if x.ndim == 0:
+        raise ValueError("diag_embed(): input: expected at least 1 dim, got a 0-d tensor")
     n = x.shape[-1] + builtins.abs(int(offset))
     nd = x.ndim + 1
     d1, d2 = _dim(dim1, nd), _dim(dim2, nd)
     if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        raise _InputError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     batch = list(x.shape[:-1])
     shape = []
     it = iter(batch)
@@ -769,7 +782,7 @@ def trace(input: Any) -> Tensor:  # noqa: A002
     """
     x = _t(input)
     if x.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+        raise _InputError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     return diagonal(x).sum()
 
 
@@ -863,7 +876,7 @@ def _split_at(x: Tensor, sections: Any, d: int, op: str) -> Tuple[Tensor, ...]:
     if isinstance(sections, (int, np.integer)) and not isinstance(sections, bool):
         k = int(sections)
         if k <= 0 or n % k:
-            raise RuntimeError(f"{op}: attempted to split along dimension {d}, but the size of the dimension "
+            raise _InputError(f"{op}: attempted to split along dimension {d}, but the size of the dimension "
                                f"{n} is not divisible by the split_size {k}!")
         bounds = [i * (n // k) for i in range(k + 1)]
     else:
@@ -881,7 +894,7 @@ def hsplit(input: Any, indices_or_sections: Any) -> Tuple[Tensor, ...]:  # noqa:
     """
     x = _t(input)
     if x.ndim < 1:
-        raise RuntimeError("hsplit: input must have at least 1 dimension")
+        raise _InputError("hsplit: input must have at least 1 dimension")
     return _split_at(x, indices_or_sections, 0 if x.ndim == 1 else 1, "hsplit")
 
 
@@ -894,7 +907,7 @@ def vsplit(input: Any, indices_or_sections: Any) -> Tuple[Tensor, ...]:  # noqa:
     """
     x = _t(input)
     if x.ndim < 2:
-        raise RuntimeError("vsplit: input must have at least 2 dimensions")
+        raise _InputError("vsplit: input must have at least 2 dimensions")
     return _split_at(x, indices_or_sections, 0, "vsplit")
 
 
@@ -907,7 +920,7 @@ def dsplit(input: Any, indices_or_sections: Any) -> Tuple[Tensor, ...]:  # noqa:
     """
     x = _t(input)
     if x.ndim < 3:
-        raise RuntimeError("dsplit: input must have at least 3 dimensions")
+        raise _InputError("dsplit: input must have at least 3 dimensions")
     return _split_at(x, indices_or_sections, 2, "dsplit")
 
 
@@ -928,7 +941,7 @@ def meshgrid(*tensors: Any, indexing: Optional[str] = None) -> Tuple[Tensor, ...
     ts = [_t(t) for t in ts]
     for t in ts:
         if t.ndim > 1:
-            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
+            raise _InputError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
     ts = [t.reshape(-1) for t in ts]
     swap = indexing == "xy" and len(ts) >= 2
     order = list(range(len(ts)))
@@ -1016,7 +1029,7 @@ def unravel_index(indices: Any, shape: Any) -> Tuple[Tensor, ...]:
     shp = _ints(shape, "shape")
     n = int(np.prod(shp))
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise RuntimeError(f"unravel_index: indices out of range for shape {shp}")
+        raise _InputError(f"unravel_index: indices out of range for shape {shp}")
     return tuple(Tensor._wrap(np.asarray(c, np.int64)) for c in np.unravel_index(idx % builtins.max(n, 1), shp))
 
 
@@ -1083,16 +1096,16 @@ def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:  # 
     """
     a = _index_array(input, "input")
     if a.ndim != 1:
-        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got {a.ndim} dims")
+        raise _InputError(f"bincount only supports 1-d non-negative integral inputs, got {a.ndim} dims")
     if a.size and a.min() < 0:
-        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+        raise _InputError("bincount only supports 1-d non-negative integral inputs.")
     if int(minlength) < 0:
-        raise RuntimeError("minlength should be >= 0")
+        raise _InputError("minlength should be >= 0")
     if weights is None:
         return Tensor._wrap(np.bincount(a, minlength=int(minlength)).astype(np.int64))
     w = as_array(weights)
     if w.shape != a.shape:
-        raise RuntimeError(f"weights: expected shape {a.shape}, got {w.shape}")
+        raise _InputError(f"weights: expected shape {a.shape}, got {w.shape}")
     dt = w.dtype if w.dtype.kind == "f" else np.dtype(np.float64)
     return Tensor._wrap(np.bincount(a, w, int(minlength)).astype(dt))
 
@@ -1107,7 +1120,7 @@ def bucketize(input: Any, boundaries: Any, *, out_int32: bool = False, right: bo
     """
     b = as_array(boundaries)
     if b.ndim != 1:
-        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+        raise _InputError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
     a = as_array(input)
     out = np.searchsorted(b, a, side="right" if right else "left")
     return Tensor._wrap(np.asarray(out, np.int32 if out_int32 else np.int64))
@@ -1126,7 +1139,7 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
         if side not in ("left", "right"):
             raise ValueError(f"side: expected 'left' or 'right', got {side!r}")
         if right and side == "left":
-            raise RuntimeError("searchsorted(): side and right can't be set to opposites")
+            raise _InputError("searchsorted(): side and right can't be set to opposites")
         right = side == "right"
     s = as_array(sorted_sequence)
     if sorter is not None:
@@ -1137,7 +1150,7 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
         out = np.searchsorted(s, v, side=sd)
     else:
         if s.shape[:-1] != v.shape[:-1]:
-            raise RuntimeError(f"searchsorted(): boundaries and input leading dims must match: {s.shape} vs {v.shape}")
+            raise _InputError(f"searchsorted(): boundaries and input leading dims must match: {s.shape} vs {v.shape}")
         s2, v2 = s.reshape(-1, s.shape[-1]), v.reshape(-1, v.shape[-1])
         out = np.stack([np.searchsorted(s2[i], v2[i], side=sd) for i in range(s2.shape[0])]).reshape(v.shape)
     return Tensor._wrap(np.asarray(out, np.int32 if out_int32 else np.int64))
@@ -1175,16 +1188,16 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor
     """
     a = as_array(input)
     if a.dtype.kind != "f":
-        raise RuntimeError(f"torch.histc: input tensor and hist tensor should have the same dtype, got {a.dtype}")
+        raise _InputError(f"torch.histc: input tensor and hist tensor should have the same dtype, got {a.dtype}")
     if int(bins) <= 0:
-        raise RuntimeError("torch.histc(): bins must be > 0")
+        raise _InputError("torch.histc(): bins must be > 0")
     lo, hi = float(min), float(max)
     if lo == hi and a.size:
         lo, hi = float(a.min()), float(a.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if lo > hi:
-        raise RuntimeError("torch.histc(): max must be larger than min")
+        raise _InputError("torch.histc(): max must be larger than min")
     h, _ = np.histogram(a, bins=int(bins), range=(lo, hi))
     return Tensor._wrap(h.astype(a.dtype))
 
@@ -1199,10 +1212,10 @@ def vander(x: Any, N: Optional[int] = None, increasing: bool = False) -> Tensor:
     """
     t = _t(x)
     if t.ndim != 1:
-        raise RuntimeError("x must be a one-dimensional tensor.")
+        raise _InputError("x must be a one-dimensional tensor.")
     n = t.shape[0] if N is None else int(N)
     if n < 0:
-        raise RuntimeError("N must be non-negative.")
+        raise _InputError("N must be non-negative.")
     dt = result_type(t, 1)
     t = t._cast(dt if dt.kind != "b" else _I64)
     cols = [t ** k if k else Tensor._wrap(np.ones(t.shape, t.dtype)) for k in range(n)]

@@ -23,7 +23,7 @@ import numpy as np
 from . import ops
 from ._coerce import as_array, ensure_tensor
 from .autograd import Function
-from .tensor import Tensor, _dim, result_type, stack, tensor
+from .tensor import Tensor, _dim, _InputError, result_type, stack, tensor
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -130,7 +130,7 @@ def fmod(input: Any, other: Any) -> Tensor:  # noqa: A002
     if dt.kind != "f":
         b = as_array(other)
         if np.any(b == 0):
-            raise RuntimeError("ZeroDivisionError")
+            raise _InputError("ZeroDivisionError")
         return Tensor._wrap(np.asarray(np.fmod(as_array(input), b)).astype(dt))
     return _binary("fmod", input, other)
 
@@ -242,14 +242,14 @@ def heaviside(input: Any, values: Any) -> Tensor:  # noqa: A002
     """
     a, v = as_array(input), as_array(values)
     if a.dtype != v.dtype and isinstance(values, Tensor):
-        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes: {a.dtype} and {v.dtype}")
+        raise _InputError(f"heaviside is not yet implemented for tensors with different dtypes: {a.dtype} and {v.dtype}")
     return Tensor._wrap(np.asarray(np.heaviside(a, v)).astype(result_type(input, values)))
 
 
 def _int_binary(f: Any, name: str, input: Any, other: Any) -> Tensor:  # noqa: A002
     a, b = as_array(input), as_array(other)
     if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}: expected integer tensors, got {a.dtype} and {b.dtype}")
+        raise _InputError(f"{name}: expected integer tensors, got {a.dtype} and {b.dtype}")
     return Tensor._wrap(np.asarray(f(a, b)).astype(result_type(input, other)))
 
 
@@ -640,7 +640,7 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) ->
     """
     m1, m2 = _t(mat1), _t(mat2)
     if m1.ndim != 2 or m2.ndim != 2:
-        raise RuntimeError(f"addmm: mat1 and mat2 must be matrices, got {m1.ndim}-D and {m2.ndim}-D")
+        raise _InputError(f"addmm: mat1 and mat2 must be matrices, got {m1.ndim}-D and {m2.ndim}-D")
     return _fma(input, m1.mm(m2), beta, alpha)
 
 
@@ -714,7 +714,7 @@ def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor
     """
     t1, t2 = _t(tensor1), _t(tensor2)
     if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
-        raise RuntimeError("Integer division with addcdiv is no longer supported; use true_divide or floor_divide")
+        raise _InputError("Integer division with addcdiv is no longer supported; use true_divide or floor_divide")
     return _t(input) + _scaled(t1 / t2, value)
 
 
@@ -738,9 +738,9 @@ def mv(input: Any, vec: Any) -> Tensor:  # noqa: A002
     """
     m, v = _t(input), _t(vec)
     if m.ndim != 2 or v.ndim != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {m.ndim}, {v.ndim}")
+        raise _InputError(f"vector + matrix @ vector expected, got {m.ndim}, {v.ndim}")
     if m.shape[1] != v.shape[0]:
-        raise RuntimeError(f"size mismatch, got mat {tuple(m.shape)}, vec {tuple(v.shape)}")
+        raise _InputError(f"size mismatch, got mat {tuple(m.shape)}, vec {tuple(v.shape)}")
     return m.matmul(v)
 
 
@@ -780,14 +780,14 @@ def tensordot(a: Any, b: Any, dims: Any = 2) -> Tensor:
     if isinstance(dims, (int, np.integer)):
         n = int(dims)
         if n < 0:
-            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={n}")
+            raise _InputError(f"tensordot expects dims >= 0, but got dims={n}")
         da, db = list(builtins.range(ta.ndim - n, ta.ndim)), list(builtins.range(n))
     else:
         da, db = [list(d) if isinstance(d, (list, tuple)) else [d] for d in dims]
     da = [_dim(d, ta.ndim) for d in da]
     db = [_dim(d, tb.ndim) for d in db]
     if len(da) != len(db) or any(ta.shape[i] != tb.shape[j] for i, j in zip(da, db)):
-        raise RuntimeError(f"contracted dimensions need to match, got {[ta.shape[i] for i in da]} and "
+        raise _InputError(f"contracted dimensions need to match, got {[ta.shape[i] for i in da]} and "
                            f"{[tb.shape[j] for j in db]}")
     fa = [i for i in builtins.range(ta.ndim) if i not in da]
     fb = [j for j in builtins.range(tb.ndim) if j not in db]
@@ -826,12 +826,12 @@ def cross(input: Any, other: Any, dim: Optional[int] = None) -> Tensor:  # noqa:
     if dim is None:
         dims = [i for i, s in enumerate(shape) if s == 3]
         if not dims:
-            raise RuntimeError("no dimension of size 3 in input")
+            raise _InputError("no dimension of size 3 in input")
         d = dims[0]
     else:
         d = _dim(dim, len(shape))
     if shape[d] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {shape[d]}")
+        raise _InputError(f"linalg.cross: inputs dimension {d} must have length 3. Got {shape[d]}")
 
     def c(t: Tensor, i: int) -> Tensor:
         return t.select(d, i)
@@ -850,10 +850,10 @@ def cdist(x1: Any, x2: Any, p: float = 2.0, compute_mode: Any = None) -> Tensor:
     """
     a, b = _fl(x1), _fl(x2)
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
-        raise RuntimeError(f"cdist: x1 and x2 must be at least 2-D with the same last dim, got {a.shape} and "
+        raise _InputError(f"cdist: x1 and x2 must be at least 2-D with the same last dim, got {a.shape} and "
                            f"{b.shape}")
     if float(p) < 0:
-        raise RuntimeError("cdist only supports non-negative p values")
+        raise _InputError("cdist only supports non-negative p values")
     diff = a.unsqueeze(-2) - b.unsqueeze(-3)
     return diff.norm(p=float(p), dim=-1)
 
@@ -878,11 +878,17 @@ def diff(input: Any, n: int = 1, dim: int = -1, prepend: Any = None, append: Any
     from .tensor import cat
 
     x = _t(input)
+    if x.ndim == 0:
+        raise _InputError("diff expects input to be at least one-dimensional")
+    if isinstance(n, builtins.bool) or not isinstance(n, (builtins.int, np.integer)):
+        raise TypeError(f"diff(): n: expected an int, got {type(n).__name__}")
+    if n < 0:
+        raise _InputError(f"order must be non-negative but got {n}")
     d = _dim(dim, x.ndim)
     parts = [p if isinstance(p, Tensor) else tensor(p) for p in (prepend, x, append) if p is not None]
     if len(parts) > 1:
         x = cat(parts, d)
-    for _ in builtins.range(int(n)):
+    for _ in builtins.range(builtins.min(int(n), x.shape[d])):  # after shape[d] steps the dim is empty
         m = x.shape[d]
         hi = x.narrow(d, 1, builtins.max(m - 1, 0))
         lo = x.narrow(d, 0, builtins.max(m - 1, 0))
@@ -1121,7 +1127,7 @@ def nanmean(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     """
     x = _t(input)
     if x.dtype.kind != "f":
-        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {x.dtype}")
+        raise _InputError(f"nanmean(): expected input to have floating point dtype but got {x.dtype}")
     d = _reduce_dims(dim, x.ndim)
     cnt = np.sum(~np.isnan(x.data), axis=d, keepdims=keepdim).astype(x.dtype)
     return nansum(x, dim, keepdim, dtype=dtype) / cnt
@@ -1169,12 +1175,12 @@ def _quantile(x: Tensor, q: Any, dim: Optional[int], keepdim: bool, interpolatio
     if interpolation not in _INTERP:
         raise ValueError(f"interpolation: expected one of {_INTERP}, got {interpolation!r}")
     if x.dtype.kind != "f":
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+        raise _InputError(f"{name}() input tensor must be either float or double dtype")
     qa = np.asarray(as_array(q), np.float64)
     if qa.ndim > 1:
-        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        raise _InputError(f"{name}() q must be a scalar or 1D tensor")
     if qa.size and (qa.min() < 0 or qa.max() > 1):
-        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+        raise _InputError(f"{name}() q values must be in the range [0, 1]")
     if dim is None:
         xs, d = x.reshape(-1), 0
     else:
@@ -1285,7 +1291,7 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any 
     """
     x = _fl(input)
     if x.ndim > 2:
-        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} dimensions")
+        raise _InputError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} dimensions")
     if x.ndim < 2:
         x = x.reshape(1, -1)
     n = x.shape[1]
@@ -1293,13 +1299,13 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any 
     if fweights is not None:
         fw = as_array(fweights)
         if fw.dtype.kind not in "iu" or fw.shape != (n,) or (fw < 0).any():
-            raise RuntimeError(f"cov(): fweights: expected {n} non-negative integers, got {fw.dtype} {fw.shape}")
+            raise _InputError(f"cov(): fweights: expected {n} non-negative integers, got {fw.dtype} {fw.shape}")
         w = Tensor._wrap(fw.astype(x.dtype))
     aw: Any = None
     if aweights is not None:
         aw = _t(aweights)._cast(x.dtype)
         if tuple(aw.shape) != (n,) or (aw.data < 0).any():
-            raise RuntimeError(f"cov(): aweights: expected {n} non-negative weights, got shape {tuple(aw.shape)}")
+            raise _InputError(f"cov(): aweights: expected {n} non-negative weights, got shape {tuple(aw.shape)}")
         w = aw if w is None else w * aw
     if w is None:
         xc = x - x.mean(1, keepdim=True)
@@ -1349,7 +1355,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
     from .tensor import _factory
 
     if int(steps) < 0:
-        raise RuntimeError("number of steps must be non-negative")
+        raise _InputError("number of steps must be non-negative")
     arr = np.power(float(base), np.linspace(float(start), float(end), int(steps)))
     return _factory(arr.astype(to_dtype(dtype) or _F32), requires_grad, device)
 
@@ -1368,7 +1374,7 @@ def range(start: float = 0, end: Optional[float] = None, step: float = 1, *, dty
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise RuntimeError("step must be nonzero")
+        raise _InputError("step must be nonzero")
     n = builtins.max(int(math.floor((float(end) - float(start)) / float(step))) + 1, 0)
     arr = float(start) + np.arange(n, dtype=np.float64) * float(step)
     return _factory(arr.astype(to_dtype(dtype) or _F32), requires_grad, device)

@@ -23,7 +23,7 @@ import numpy as np
 from . import ops
 from ._coerce import as_array, ensure_tensor
 from ._dtypes import to_dtype
-from .tensor import Size, Tensor, _factory, cat, result_type, tensor
+from .tensor import Size, Tensor, _factory, _InputError, cat, result_type, tensor
 
 pi = math.pi
 e = math.e
@@ -126,7 +126,7 @@ def broadcast_shapes(*shapes: Any) -> Size:
     try:
         return Size(np.broadcast_shapes(*[(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]))
     except ValueError as err:
-        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: {shapes}") from err
+        raise _InputError(f"Shape mismatch: objects cannot be broadcast to a single shape: {shapes}") from err
 
 
 def is_complex(input: Any) -> bool:  # noqa: A002
@@ -231,7 +231,7 @@ def _window(values: np.ndarray, dtype: Any, requires_grad: bool, device: Any) ->
 def _window_n(window_length: int, periodic: bool) -> Tuple[int, int]:
     n = int(window_length)
     if n < 0:
-        raise RuntimeError(f"window_length: expected a non-negative int, got {window_length}")
+        raise _InputError(f"window_length: expected a non-negative int, got {window_length}")
     return n, (n + 1 if periodic else n)
 
 
@@ -308,7 +308,7 @@ def block_diag(*tensors: Any) -> Tensor:
     ts = [ensure_tensor(t) for t in tensors]
     ts = [t.reshape(1, -1) if t.ndim < 2 else t for t in ts]
     if any(t.ndim != 2 for t in ts):
-        raise RuntimeError("torch.block_diag: Input tensors must have 2 or fewer dimensions")
+        raise _InputError("torch.block_diag: Input tensors must have 2 or fewer dimensions")
     if not ts:
         return Tensor._wrap(np.zeros((1, 0), np.float32))
     dt = result_type(*ts)
@@ -369,7 +369,7 @@ def pdist(input: Any, p: float = 2.0) -> Tensor:  # noqa: A002
     """
     x = ensure_tensor(input)
     if x.ndim != 2:
-        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+        raise _InputError(f"pdist only supports 2D tensors, got: {x.ndim}D")
     i, j = np.triu_indices(x.shape[0], 1)
     return (x[i] - x[j]).norm(p=float(p), dim=1)
 
@@ -394,7 +394,7 @@ def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002
         tensor([1.6449])
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise RuntimeError(f"polygamma(n, x) does not support negative n, got {n!r}")
+        raise _InputError(f"polygamma(n, x) does not support negative n, got {n!r}")
     name = f"polygamma{int(n)}"
     if name not in ops._UNARY:
         from scipy.special import polygamma as pg
@@ -445,7 +445,7 @@ def mvlgamma(input: Any, p: int) -> Tensor:  # noqa: A002
 
     x = ensure_tensor(input)
     if int(p) < 1:
-        raise RuntimeError("p has to be greater than or equal to 1")
+        raise _InputError("p has to be greater than or equal to 1")
     out = lgamma(x)
     for j in range(1, int(p)):
         out = out + lgamma(x - j / 2)
@@ -464,7 +464,7 @@ def frexp(input: Any) -> Any:  # noqa: A002
     """
     a = as_array(input)
     if a.dtype.kind != "f":
-        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+        raise _InputError("torch.frexp() only supports floating-point dtypes")
     m, ex = np.frexp(a)
     return frexp_t(Tensor._wrap(m.astype(a.dtype)), Tensor._wrap(ex.astype(np.int32)))
 
@@ -483,7 +483,7 @@ def histogram(input: Any, bins: Any = 100, *, range: Optional[Tuple[float, float
     """
     a = as_array(input)
     if a.dtype.kind != "f":
-        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, got {a.dtype}")
+        raise _InputError(f"torch.histogram: input tensor and bins tensors should have the same dtype, got {a.dtype}")
     b = as_array(bins) if isinstance(bins, Tensor) else int(bins)
     h, edges = np.histogram(a, bins=b, range=range, weights=None if weight is None else as_array(weight),
                             density=density)
@@ -534,7 +534,7 @@ def bitwise_not(input: Any) -> Tensor:  # noqa: A002
 def _int_shift(f: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     a, b = as_array(input), as_array(other)
     if a.dtype.kind not in "iu":
-        raise RuntimeError(f"bitwise shift: expected an integer tensor, got {a.dtype}")
+        raise _InputError(f"bitwise shift: expected an integer tensor, got {a.dtype}")
     return Tensor._wrap(np.asarray(f(a, np.asarray(b, a.dtype))).astype(result_type(input, other)))
 
 
@@ -614,15 +614,15 @@ def gradient(input: Any, *, spacing: Any = 1, dim: Any = None, edge_order: int =
     dims = [d % x.ndim for d in dims]
     hs = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
     if len(hs) != len(dims):
-        raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or a list of length {len(dims)}")
+        raise _InputError(f"torch.gradient expected spacing to be unspecified, a scalar or a list of length {len(dims)}")
     if edge_order not in (1, 2):
-        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+        raise _InputError("torch.gradient only supports edge_order=1 and edge_order=2.")
     out = []
     for d, h in zip(dims, hs):
         h = float(h.item() if isinstance(h, Tensor) else h)
         n = x.shape[d]
         if n < edge_order + 1:
-            raise RuntimeError(f"torch.gradient expected each dimension size to be at least edge_order+1, got {n}")
+            raise _InputError(f"torch.gradient expected each dimension size to be at least edge_order+1, got {n}")
 
         def sl(a: int, b: int, d: int = d) -> Tensor:
             return x.narrow(d, a, b - a)
@@ -720,7 +720,7 @@ def set_deterministic_debug_mode(debug_mode: Any) -> None:
     modes = {"default": 0, "warn": 1, "error": 2}
     m = modes.get(debug_mode, debug_mode) if isinstance(debug_mode, str) else debug_mode
     if m not in (0, 1, 2):
-        raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, got {debug_mode!r}")
+        raise _InputError(f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, got {debug_mode!r}")
     _flags["deterministic_debug_mode"] = int(m)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from . import random as _random
 from ._coerce import as_array, ensure_tensor
 from ._dtypes import to_dtype
-from .tensor import Tensor, _factory
+from .tensor import Tensor, _factory, _InputError
 
 _I64 = np.dtype(np.int64)
 _F32 = np.dtype(np.float32)
@@ -266,17 +266,17 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
     """
     w = np.asarray(as_array(input), np.float64)
     if w.ndim not in (1, 2):
-        raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {w.ndim}")
+        raise _InputError(f"prob_dist must be 1 or 2 dim, got {w.ndim}")
     n = int(num_samples)
     if n <= 0:
-        raise RuntimeError("cannot sample n_sample <= 0 samples")
+        raise _InputError("cannot sample n_sample <= 0 samples")
     if not np.isfinite(w).all() or (w < 0).any():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        raise _InputError("probability tensor contains either `inf`, `nan` or element < 0")
     rows = w.reshape(-1, w.shape[-1])
     if (rows.sum(-1) <= 0).any():
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        raise _InputError("invalid multinomial distribution (sum of probabilities <= 0)")
     if not replacement and n > rows.shape[-1]:
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+        raise _InputError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     g = _np(generator)
     out = np.empty((rows.shape[0], n), np.int64)
     for i, r in enumerate(rows):
@@ -301,7 +301,7 @@ def bernoulli(input: Any, p: Optional[float] = None, *, generator: Any = None) -
     prob = as_array(x) if p is None else float(p)
     pa = np.asarray(prob, np.float64)
     if pa.size and (pa.min() < 0 or pa.max() > 1):
-        raise RuntimeError("bernoulli: probabilities must be in [0, 1]")
+        raise _InputError("bernoulli: probabilities must be in [0, 1]")
     dt = x.dtype if x.dtype.kind == "f" else _F32
     return Tensor._wrap((_np(generator).random(x.shape) < prob).astype(dt))
 
@@ -315,7 +315,7 @@ def poisson(input: Any, generator: Any = None) -> Tensor:  # noqa: A002
     """
     r = as_array(input)
     if (r < 0).any():
-        raise RuntimeError("poisson: rates must be non-negative")
+        raise _InputError("poisson: rates must be non-negative")
     return Tensor._wrap(_np(generator).poisson(r).astype(r.dtype if r.dtype.kind == "f" else _F32))
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._coerce import as_array
 from .autograd import Function
-from .tensor import Tensor, _dim, _shape_args
+from .tensor import Tensor, _dim, _InputError, _shape_args
 
 _F32 = np.dtype(np.float32)
 
@@ -60,7 +60,7 @@ def is_nonzero(self: Tensor) -> bool:
         True
     """
     if self.data.size != 1:
-        raise RuntimeError(f"Boolean value of Tensor with {'no values' if self.data.size == 0 else 'more than one value'}"
+        raise _InputError(f"Boolean value of Tensor with {'no values' if self.data.size == 0 else 'more than one value'}"
                            " is ambiguous")
     return bool(self.data.reshape(()).item() != 0)
 
@@ -141,9 +141,9 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
                 [0., 5.]])
     """
     if self.ndim < 2:
-        raise RuntimeError("dimensions must larger than 1")
+        raise _InputError("dimensions must larger than 1")
     if self.ndim > 2 and len(set(self.shape)) != 1:
-        raise RuntimeError("all dimensions of input must be of equal length")
+        raise _InputError("all dimensions of input must be of equal length")
 
     def compute(s: Tensor) -> Tensor:
         mask = np.zeros(s.shape, bool)
@@ -165,7 +165,7 @@ def sum_to_size(self: Tensor, *size: Any) -> Tensor:
         if np.broadcast_shapes(shape, self.shape) != tuple(self.shape):
             raise ValueError
     except ValueError:
-        raise RuntimeError(f"size {list(shape)} is not expandable to size {list(self.shape)}") from None
+        raise _InputError(f"size {list(shape)} is not expandable to size {list(self.shape)}") from None
     out = self
     lead = self.ndim - len(shape)
     if lead:
@@ -184,7 +184,7 @@ def apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A00
         tensor([10., 20.])
     """
     if self.requires_grad:
-        raise RuntimeError("apply_ is only implemented on tensors that do not require grad")
+        raise _InputError("apply_ is only implemented on tensors that do not require grad")
     flat = self.data.reshape(-1)
     vals = np.array([callable(v) for v in flat.tolist()], dtype=self.dtype)
     self.data[...] = vals.reshape(self.shape)
@@ -199,7 +199,7 @@ def map_(self: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> T
         tensor([4., 6.])
     """
     if self.requires_grad:
-        raise RuntimeError("map_ is only implemented on tensors that do not require grad")
+        raise _InputError("map_ is only implemented on tensors that do not require grad")
     other = np.broadcast_to(as_array(tensor), self.shape).reshape(-1).tolist()
     vals = np.array([callable(a, b) for a, b in zip(self.data.reshape(-1).tolist(), other)], dtype=self.dtype)
     self.data[...] = vals.reshape(self.shape)
@@ -224,7 +224,7 @@ def _h(self: Tensor) -> Tensor:
         (3, 2)
     """
     if self.ndim != 2:
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
+        raise _InputError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
     return self.t()
 
 
@@ -277,7 +277,7 @@ def resize_(self: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
         tensor([1., 2.])
     """
     if self.requires_grad:
-        raise RuntimeError("cannot resize variables that require grad")
+        raise _InputError("cannot resize variables that require grad")
     shape = _shape_args(sizes)
     n = int(np.prod(shape))
     flat = np.zeros(n, self.dtype)

@@ -6,7 +6,7 @@ Differentiable with torch's formulas: ``inv``, ``det`` (through the SVD, so sing
 ``svdvals``, ``pinv``, ``qr`` (``m >= n``), ``matrix_exp`` and the norms. Forward only (the backward raises
 ``NotImplementedError`` instead of returning a wrong gradient): ``qr`` of wide matrices; ``lstsq`` is
 differentiable in its solution. A singular or non-positive-definite input
-raises ``LinAlgError`` (a RuntimeError, as torch's).
+raises ``LinAlgError`` (a RuntimeError, as torch's, and a ValueError).
 
 Example:
     >>> import nnengine as ne
@@ -26,14 +26,14 @@ import numpy as np
 from ._coerce import ensure_tensor
 from .autograd import Function
 from .autograd import no_grad as no_grad_ctx
-from .tensor import Tensor, _dim
+from .tensor import Tensor, _dim, _InputError
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "svd",
            "svdvals", "qr", "cholesky", "eigh", "eigvalsh", "pinv", "lstsq", "matrix_rank", "matrix_power",
            "multi_dot", "cross", "vecdot", "diagonal", "matrix_exp", "cholesky_solve", "cholesky_inverse"]
 
 
-class LinAlgError(RuntimeError):
+class LinAlgError(RuntimeError, ValueError):
     """torch's ``linalg.LinAlgError``: a singular matrix, a non positive-definite one, a failed convergence.
 
     Example:
@@ -56,11 +56,11 @@ lstsq_t = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values
 def _mat(A: Any, name: str, square: bool = False) -> Tensor:
     t = ensure_tensor(A)
     if t.dtype.kind != "f":
-        raise RuntimeError(f"linalg.{name}: Expected a floating point tensor as input. Got {t.dtype}")
+        raise _InputError(f"linalg.{name}: Expected a floating point tensor as input. Got {t.dtype}")
     if t.ndim < 2:
-        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+        raise _InputError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
     if square and t.shape[-1] != t.shape[-2]:
-        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+        raise _InputError(f"linalg.{name}: A must be batches of square matrices, but they are "
                            f"{t.shape[-2]} by {t.shape[-1]} matrices")
     return t
 
@@ -204,7 +204,7 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
     if vec:
         b = b.unsqueeze(-1)
     if b.shape[-2] != a.shape[-1]:
-        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+        raise _InputError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
                            f"({a.shape[-2]}x{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
     batch = np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
     a = a.expand(*batch, *a.shape[-2:]) if tuple(a.shape[:-2]) != batch else a
@@ -277,7 +277,7 @@ def eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
         tensor([1., 2.])
     """
     if UPLO not in ("L", "U"):
-        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+        raise _InputError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     w, v = _EighFn.apply(_mat(A, "eigh", True), UPLO)
     return eigh_t(w, v)
 
@@ -403,7 +403,7 @@ def qr(A: Any, mode: str = "reduced") -> Any:
         [[1.0, 0.0], [0.0, 2.0]]
     """
     if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+        raise _InputError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
                            "'r', or 'complete'")
     q, r = _QrFn.apply(_mat(A, "qr"), mode)
     return qr_t(q, r)
@@ -479,7 +479,7 @@ def lstsq(A: Any, B: Any, rcond: Optional[float] = None, *, driver: Optional[str
     vec = b.ndim == a.ndim - 1
     bb = b.unsqueeze(-1) if vec else b
     if bb.shape[-2] != a.shape[-2]:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), got {a.shape[-2]} "
+        raise _InputError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), got {a.shape[-2]} "
                            f"and {bb.shape[-2]}")
 
     def f(x: np.ndarray, y: np.ndarray) -> tuple:
@@ -557,7 +557,7 @@ def multi_dot(tensors: Sequence[Any]) -> Tensor:
     """
     ts = [ensure_tensor(t) for t in tensors]
     if len(ts) < 2:
-        raise RuntimeError("multi_dot(): expected at least 2 tensors but got " + str(len(ts)))
+        raise _InputError("multi_dot(): expected at least 2 tensors but got " + str(len(ts)))
     out = ts[0]
     for t in ts[1:]:
         out = out @ t
@@ -678,9 +678,9 @@ def vector_norm(x: Any, ord: Union[float, str] = 2, dim: Any = None, keepdim: bo
     """
     t = ensure_tensor(x)
     if isinstance(ord, str):
-        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+        raise _InputError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     if t.dtype.kind != "f" and dtype is None:
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. Got {t.dtype}")
+        raise _InputError(f"linalg.vector_norm: Expected a floating point tensor as input. Got {t.dtype}")
     if dim is None:
         t, dim = t.reshape(-1), None
         if keepdim:
@@ -703,7 +703,7 @@ def matrix_norm(A: Any, ord: Union[float, str] = "fro", dim: Tuple[int, int] = (
         a = a._cast(to_dtype(dtype))
     d0, d1 = (_dim(d, a.ndim) for d in dim)
     if d0 == d1:
-        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+        raise _InputError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
     if ord == "fro":
         out = a.norm(2, (d0, d1), keepdim)
         return out
@@ -717,7 +717,7 @@ def matrix_norm(A: Any, ord: Union[float, str] = "fro", dim: Tuple[int, int] = (
         out = col.amax(red_dim, keepdim=True) if ord in (1, float("inf")) else col.amin(red_dim, keepdim=True)
         return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
     else:
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+        raise _InputError(f"linalg.matrix_norm: Order {ord} not supported.")
     if keepdim:
         out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
     return out
@@ -738,7 +738,7 @@ def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dty
         return matrix_norm(a, "fro" if ord is None else ord, (-2, -1) if dim is None else tuple(dim), keepdim,
                            dtype=dtype)
     if dim is None and ord is not None and a.ndim != 1:
-        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {a.ndim}D.")
+        raise _InputError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {a.ndim}D.")
     return vector_norm(a, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
 

@@ -48,6 +48,15 @@ class _ScalarError(RuntimeError, ValueError):
     """A multi-element tensor used as a Python scalar (RuntimeError like torch's, and a ValueError)."""
 
 
+class _InputError(RuntimeError, ValueError):
+    """An invalid argument to a torch-parity op: a RuntimeError like torch's, and a ValueError (the engine's
+    contract: every public entry raises ValueError / TypeError for bad input)."""
+
+
+class _IndexError(IndexError, ValueError):
+    """A dim or index out of range: an IndexError like torch's, and a ValueError (the engine's contract)."""
+
+
 class return_types:  # noqa: N801 - torch.return_types
     """torch's ``(values, indices)`` named tuples: ``v, i = x.max(1)``, ``x.max(1)[1]``, ``.values``.
 
@@ -185,7 +194,7 @@ _TORCH_SHORT = {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}
 
 def _check_cast(res: np.dtype, out: np.dtype) -> None:
     if _CAT.get(res.kind, 2) > _CAT.get(out.kind, 2):
-        raise RuntimeError(f"result type {_TORCH_SHORT.get(res.kind, res.name)} can't be cast to the desired "
+        raise _InputError(f"result type {_TORCH_SHORT.get(res.kind, res.name)} can't be cast to the desired "
                            f"output type {_TORCH_SHORT.get(out.kind, out.name)}")
 
 
@@ -194,7 +203,7 @@ def _dim(d: Any, ndim: int) -> int:
     if isinstance(d, Tensor):
         d = int(d)
     if not -n <= d < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+        raise _IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
     return int(d) % n
 
 
@@ -449,7 +458,7 @@ class Tensor:
             (5, 3, 2)
         """
         if self.ndim < 2:
-            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+            raise _InputError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
         return self.transpose(-2, -1)
 
     def __len__(self) -> int:
@@ -1062,7 +1071,7 @@ class Tensor:
         proxy._ctx, proxy._out_index, proxy.requires_grad = self._ctx, self._out_index, self.requires_grad
         res = compute(proxy)
         if not reshape and res.data.shape != self.data.shape:
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+            raise _InputError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(res.shape)}")
         if res.data.dtype != self.data.dtype:
             _check_cast(res.data.dtype, self.data.dtype)
@@ -1085,7 +1094,7 @@ class Tensor:
             return self
         _check_cast(res.dtype, self.data.dtype)
         if res.shape != self.data.shape and np.broadcast_shapes(res.shape, self.data.shape) != self.data.shape:
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+            raise _InputError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(np.broadcast_shapes(res.shape, self.data.shape))}")
         self.data[...] = res
         _note_mutation(self.data)
@@ -1795,7 +1804,7 @@ class Tensor:
                 out = minimum(out, max)
             return out
         if min is None and max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+            raise _InputError("torch.clamp: At least one of 'min' or 'max' must not be None")
         return ops.ClampFn.apply(self, min, max)
 
     clip = clamp
@@ -1905,7 +1914,7 @@ class Tensor:
         """
         x = self if dtype is None else self._cast(to_dtype(dtype))
         if x.data.dtype.kind != "f":
-            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
+            raise _InputError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                                f"or complex dtype. Got: {_TORCH_SHORT.get(x.dtype.kind, x.dtype.name)}")
         return ops.MeanFn.apply(x, self._axis(dim), keepdim)
 
@@ -2023,7 +2032,7 @@ class Tensor:
             return kind(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         d = _dim(dim, self.ndim)
         if self.shape[d] == 0:
-            raise IndexError(f"{kind.__name__}(): Expected reduction dim {d} to have non-zero size.")
+            raise _IndexError(f"{kind.__name__}(): Expected reduction dim {d} to have non-zero size.")
         return self._pick(argfn(self.data, axis=d, keepdims=True), d, keepdim, kind)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
@@ -2141,7 +2150,7 @@ class Tensor:
         d = _dim(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
-            raise RuntimeError(f"selected index k out of range (k={k}, size {n})")
+            raise _InputError(f"selected index k out of range (k={k}, size {n})")
         if self.ndim == 0:
             return return_types.topk(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         idx = np.take(self._argsort(d, largest), np.arange(k), axis=d)
@@ -2157,7 +2166,7 @@ class Tensor:
         d = _dim(dim, self.ndim)
         n = self.shape[d] if self.ndim else 1
         if not 1 <= k <= n:
-            raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} (k={k}, size {n})")
+            raise _InputError(f"kthvalue(): selected number k out of range for dimension {d} (k={k}, size {n})")
         if self.ndim == 0:
             return return_types.kthvalue(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         idx = np.take(self._argsort(d, False), [k - 1], axis=d)
@@ -2321,7 +2330,7 @@ class Tensor:
             (3, 2)
         """
         if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+            raise _InputError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         if self.ndim < 2:
             return self
         return self.transpose(0, 1)
@@ -2376,7 +2385,7 @@ class Tensor:
         """
         reps = _shape_args(sizes)
         if len(reps) < self.ndim:
-            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            raise _InputError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
                                "of tensor")
         return ops.RepeatFn.apply(self, reps)
 
@@ -2404,12 +2413,12 @@ class Tensor:
         if isinstance(split_size_or_sections, (int, np.integer)):
             step = int(split_size_or_sections)
             if step <= 0 and n:
-                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got {step}")
+                raise _InputError(f"split_size can only be 0 if dimension size is 0, but got {step}")
             bounds = [(i, min(i + step, n)) for i in range(0, n, max(step, 1))] or [(0, 0)]
         else:
             sizes = [int(s) for s in split_size_or_sections]
             if sum(sizes) != n:
-                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                raise _InputError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                                    f"size at dimension {d}), but got split_sizes={sizes}")
             ends = np.cumsum(sizes).tolist()
             bounds = [(e - s, e) for s, e in zip(sizes, ends)]
@@ -2469,7 +2478,7 @@ class Tensor:
         d = _dim(dim, self.ndim)
         start = int(start) % max(self.shape[d], 1) if int(start) < 0 else int(start)
         if start + length > self.shape[d]:
-            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({self.shape[d]}).")
+            raise _InputError(f"start ({start}) + length ({length}) exceeds dimension size ({self.shape[d]}).")
         return self[(slice(None),) * d + (slice(start, start + int(length)),)]
 
     def unbind(self, dim: int = 0) -> Tuple[Tensor, ...]:
@@ -2512,8 +2521,18 @@ class Tensor:
         """
         idx = np.asarray(_as_array(index))
         if idx.dtype.kind not in "iu":
-            raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
-        return ops.GatherFn.apply(self, idx, _dim(dim, self.ndim))
+            raise _InputError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
+        d = _dim(dim, self.ndim)
+        if idx.ndim != max(self.ndim, 1) and not (self.ndim == 0 and idx.ndim == 0):
+            raise _InputError(f"gather(): index: expected {self.ndim} dims like input, got {idx.ndim}")
+        n = self.shape[d] if self.ndim else 1
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            raise _IndexError(f"gather(): index out of bounds for dimension {d} with size {n}")
+        for k in range(idx.ndim):
+            if k != d and self.ndim and idx.shape[k] > self.shape[k]:
+                raise _InputError(f"gather(): index: size {idx.shape[k]} at dim {k} exceeds the input's "
+                                  f"{self.shape[k]}")
+        return ops.GatherFn.apply(self, idx, d)
 
     def scatter(self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None) -> Tensor:
         """torch.scatter: ``out[i][index[i][j]] = src[i][j]`` for ``dim=1`` (``src`` a Tensor or a scalar);
@@ -2554,7 +2573,7 @@ class Tensor:
             raise ValueError(f"index: expected {self.ndim} dimensions no larger than self {tuple(self.shape)} "
                              f"outside dim {d}, got shape {idx.shape}")
         if idx.size and (idx.min() < -self.shape[d] or idx.max() >= self.shape[d]):
-            raise IndexError(f"index: values must be in [{-self.shape[d]}, {self.shape[d] - 1}] along dim {d}")
+            raise _IndexError(f"index: values must be in [{-self.shape[d]}, {self.shape[d] - 1}] along dim {d}")
         s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
         if isinstance(s, Tensor) and s.dtype != self.dtype:
             s = s._cast(self.dtype)
@@ -2622,7 +2641,7 @@ class Tensor:
             (2, 4)
         """
         if self.ndim != 2 or _as_array(other).ndim != 2:
-            raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {_as_array(other).ndim}-D")
+            raise _InputError(f"mm: expected 2-D tensors, got {self.ndim}-D and {_as_array(other).ndim}-D")
         return self @ other
 
     def bmm(self, other: Tensor) -> Tensor:
@@ -2633,7 +2652,7 @@ class Tensor:
             (4, 2, 5)
         """
         if self.ndim != 3 or _as_array(other).ndim != 3:
-            raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {_as_array(other).ndim}-D")
+            raise _InputError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {_as_array(other).ndim}-D")
         return self @ other
 
     def matmul(self, other: Tensor) -> Tensor:
@@ -2653,7 +2672,7 @@ class Tensor:
             tensor(11.)
         """
         if self.ndim != 1 or _as_array(other).ndim != 1:
-            raise RuntimeError("1D tensors expected, but got "
+            raise _InputError("1D tensors expected, but got "
                                f"{self.ndim}D and {_as_array(other).ndim}D tensors")
         return self @ other
 
@@ -2997,7 +3016,7 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     dt = to_dtype(dtype) or (_F32 if any(isinstance(v, (float, np.floating)) for v in vals) else _I64)
     if vals[2] == 0:
-        raise RuntimeError("step must be nonzero")
+        raise _InputError("step must be nonzero")
     n = max(int(np.ceil((vals[1] - vals[0]) / vals[2])), 0)
     arr = (vals[0] + np.arange(n, dtype=np.float64) * vals[2]) if dt.kind == "f" else np.arange(*vals)
     return _factory(arr.astype(dt), requires_grad, device)
