@@ -308,3 +308,23 @@ def test_svd_factor_gradients_match_torch(shape):
     np.testing.assert_allclose(g.grad, r.grad.numpy(), atol=1e-10)
     u2, s2, v2 = ne.svd(ne.tensor(a, requires_grad=True))
     assert v2.shape == ur.shape[:-2] + (shape[-1], min(shape[-2:]))
+
+
+def test_fuzz_findings_lstsq_nan_and_empty_batch_and_value_error_contract():
+    # scripts/fuzz.py ne.linalg: LAPACK's non-convergence on NaN input leaked numpy's LinAlgError; an empty
+    # batch raised from np.stack. Input errors are ValueErrors as well as torch's RuntimeError.
+    with pytest.raises(ne.linalg.LinAlgError, match="lstsq") as info:
+        ne.linalg.lstsq(ne.tensor(np.full((4, 2), np.nan, np.float32)), ne.ones(4, 2))
+    assert isinstance(info.value, (RuntimeError, ValueError))
+    sol = ne.linalg.lstsq(ne.ones(0, 3, 2), ne.ones(0, 3, 1)).solution
+    assert sol.shape == (0, 2, 1)
+    with pytest.raises(ValueError, match="square"):
+        ne.linalg.det(ne.ones(1, 3))
+    with pytest.raises(RuntimeError, match="square"):
+        ne.linalg.det(ne.ones(1, 3))
+    # pinv / vector_norm: numpy's LinAlgError and AxisError leaked
+    with pytest.raises(ne.linalg.LinAlgError, match="svd"):
+        ne.linalg.pinv(ne.tensor(np.full((3, 2), np.nan, np.float32)))
+    for dim in (2, -3, (0, 5)):
+        with pytest.raises(ValueError, match="Dimension out of range"):
+            ne.linalg.vector_norm(ne.ones(2, 7), 3.5, dim)

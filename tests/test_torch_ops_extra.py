@@ -339,6 +339,22 @@ def test_fuzz_findings_in_index_and_math_ops():
             call()
     with pytest.raises(ValueError, match="bmm"):
         ne.baddbmm(ne.ones(1, 2, 2), ne.ones(1, 2, 2), ne.ones(1, 1, 2, 2))
+    # second campaign: 0-d roll / take_along_dim with a dim (torch: IndexError), empty cummax, searchsorted
+    for call in (lambda: ne.roll(x, 1, 0), lambda: ne.take_along_dim(x, ne.tensor(0), 0)):
+        with pytest.raises(IndexError, match="no dimensions") as info:
+            call()
+        assert isinstance(info.value, ValueError)
+    v, i = ne.cummax(ne.ones(5, 0, 1), 1)
+    assert v.shape == i.shape == (5, 0, 1)
+    assert ne.cummin(ne.ones(0), -1).indices.shape == (0,)
+    with pytest.raises(TypeError, match="sorted_sequence"):
+        ne.searchsorted(np.array(["x"]), 1.0)
+    with pytest.raises(ValueError, match="0-d"):
+        ne.searchsorted(ne.tensor(1.0), 1.0)
+    with pytest.raises(ValueError, match="leading dims"):
+        ne.searchsorted(ne.ones(2, 3), ne.tensor(1.0))
+    with pytest.raises(ValueError, match="sorter"):
+        ne.searchsorted(ne.tensor([3.0, 1.0]), ne.tensor([2.0]), sorter=ne.tensor([1, 5]))
 
 
 def test_argument_type_errors_name_the_argument():

@@ -137,6 +137,8 @@ def take_along_dim(input: Any, indices: Any, dim: Optional[int] = None) -> Tenso
     if dim is None:
         return x.reshape(-1).gather(0, idx.reshape(-1))
     d = _dim(dim, x.ndim)
+    if x.ndim == 0:  # torch: IndexError (no dim to take along)
+        raise _IndexError(f"take_along_dim(): dim: specified as {dim} but input has no dimensions")
     if idx.ndim != x.ndim:
         raise _InputError(f"take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {x.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
@@ -515,6 +517,8 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
             raise _InputError(f"roll(): with dims=None, shifts must be one int, got {sh}")
         return _RollFn.apply(x.reshape(-1), sh[0], None).reshape(x.shape)
     ds = _ints(dims, "dims")
+    if x.ndim == 0:  # torch: IndexError (no dim to roll along)
+        raise _IndexError(f"roll(): dims: specified as {dims} but input has no dimensions")
     if len(ds) != len(sh):
         raise _InputError(f"roll(): shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
     return _RollFn.apply(x, sh, tuple(_dim(d, x.ndim) for d in ds))
@@ -1142,14 +1146,24 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False, r
             raise _InputError("searchsorted(): side and right can't be set to opposites")
         right = side == "right"
     s = as_array(sorted_sequence)
-    if sorter is not None:
-        s = np.take_along_axis(s, _index_array(sorter, "sorter"), -1)
     v = as_array(input)
+    for name, a in (("sorted_sequence", s), ("input", v)):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"searchsorted(): {name}: expected a real numeric tensor, got dtype {a.dtype}")
+    if s.ndim == 0:
+        raise _InputError("searchsorted(): sorted_sequence: expected at least 1 dim, got a 0-d tensor")
+    if sorter is not None:
+        srt = _index_array(sorter, "sorter")
+        if srt.shape != s.shape:
+            raise ValueError(f"searchsorted(): sorter: expected shape {s.shape}, got {srt.shape}")
+        if srt.size and (srt.min() < 0 or srt.max() >= s.shape[-1]):
+            raise _IndexError(f"searchsorted(): sorter: indices must be in [0, {s.shape[-1]})")
+        s = np.take_along_axis(s, srt, -1)
     sd = "right" if right else "left"
     if s.ndim == 1:
         out = np.searchsorted(s, v, side=sd)
     else:
-        if s.shape[:-1] != v.shape[:-1]:
+        if v.ndim == 0 or s.shape[:-1] != v.shape[:-1]:
             raise _InputError(f"searchsorted(): boundaries and input leading dims must match: {s.shape} vs {v.shape}")
         s2, v2 = s.reshape(-1, s.shape[-1]), v.reshape(-1, v.shape[-1])
         out = np.stack([np.searchsorted(s2[i], v2[i], side=sd) for i in range(s2.shape[0])]).reshape(v.shape)

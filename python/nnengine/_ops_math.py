@@ -1041,6 +1041,8 @@ def _cum_extreme(x: Tensor, dim: int, is_max: bool) -> Tuple[Tensor, np.ndarray]
     d = _dim(dim, x.ndim)
     a = np.moveaxis(x.data if x.ndim else x.data.reshape(1), d, -1)
     n = a.shape[-1]
+    if a.size == 0:  # an empty dim anywhere: empty values and indices of the input's shape
+        return x.clone(), np.zeros(x.shape, np.int64)
     idx = np.zeros(a.shape, np.int64)
     best = a[..., 0].copy()
     bi = np.zeros(a.shape[:-1], np.int64)

@@ -103,10 +103,10 @@ def inv(A: Any) -> Tensor:
 
 def _cofactor(a: np.ndarray) -> np.ndarray:
     """d det(A) / dA = det(A) A^{-T}, computed through the SVD so it also holds for singular A."""
-    u, s, vh = np.linalg.svd(a)
+    u, s, vh = _lapack(np.linalg.svd, "svd", a)
     n = s.shape[-1]
     others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(n)], -1) if n > 1 else np.ones_like(s)
-    sign = np.linalg.det(u) * np.linalg.det(vh)
+    sign = _lapack(np.linalg.det, "det", u) * _lapack(np.linalg.det, "det", vh)
     return (u * others[..., None, :]) @ vh * sign[..., None, None]
 
 
@@ -114,7 +114,7 @@ class _DetFn(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.asarray(np.linalg.det(a))
+        return np.asarray(_lapack(np.linalg.det, "det", a))
 
     @staticmethod
     def backward(ctx, g):
@@ -135,7 +135,7 @@ def det(A: Any) -> Tensor:
 class _SlogdetFn(Function):
     @staticmethod
     def forward(ctx, a):
-        sign, lad = np.linalg.slogdet(a)
+        sign, lad = _lapack(np.linalg.slogdet, "slogdet", a)
         ctx.save_for_backward(a)
         return np.asarray(sign, a.dtype), np.asarray(lad, a.dtype)
 
@@ -178,7 +178,7 @@ class _SolveFn(Function):
     @staticmethod
     def backward(ctx, g):
         a, x = ctx.saved_tensors
-        gb = np.linalg.solve(_mT(a), g)
+        gb = _lapack(np.linalg.solve, "solve", _mT(a), g)
         ga = -gb @ _mT(x) if ctx.needs_input_grad[0] else None
         return ga, gb
 
@@ -230,7 +230,7 @@ class _CholeskyFn(Function):
         (lo,) = ctx.saved_tensors
         ga = np.tril(_mT(lo) @ g)
         ga = 0.5 * (ga + _mT(np.tril(ga, -1)))
-        linv = np.linalg.inv(lo)
+        linv = _lapack(np.linalg.inv, "inv", lo)
         return (_mT(linv) @ ga @ linv).astype(g.dtype, copy=False)
 
 
@@ -376,8 +376,8 @@ class _QrFn(Function):
     def forward(ctx, a, mode):
         ctx.mode, ctx.mn = mode, a.shape[-2:]
         if mode == "r":
-            return np.zeros((0,), a.dtype), np.asarray(np.linalg.qr(a, mode="r"), a.dtype)
-        q, r = np.linalg.qr(a, mode=mode)
+            return np.zeros((0,), a.dtype), np.asarray(_lapack(np.linalg.qr, "qr", a, mode="r"), a.dtype)
+        q, r = _lapack(np.linalg.qr, "qr", a, mode=mode)
         ctx.save_for_backward(q, r)
         return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
 
@@ -390,7 +390,7 @@ class _QrFn(Function):
         q, r = ctx.saved_tensors
         mm = r @ _mT(gr) - _mT(gq) @ q
         b = gq + q @ (np.tril(mm) + _mT(np.tril(mm, -1)))
-        return _mT(np.linalg.solve(r, _mT(b))).astype(gq.dtype, copy=False), None
+        return _mT(_lapack(np.linalg.solve, "solve", r, _mT(b))).astype(gq.dtype, copy=False), None
 
 
 def qr(A: Any, mode: str = "reduced") -> Any:
@@ -446,7 +446,7 @@ def pinv(A: Any, *, atol: Optional[float] = None, rtol: Optional[float] = None, 
     a = _mat(A, "pinv")
 
     def f(x: np.ndarray) -> np.ndarray:
-        u, s, vh = np.linalg.svd(x, full_matrices=False)
+        u, s, vh = _lapack(np.linalg.svd, "svd", x, full_matrices=False)
         smax = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
         rt = (np.finfo(x.dtype).eps * max(x.shape[-2:])) if rtol is None and atol is None else (rtol or 0.0)
         cut = np.maximum(atol or 0.0, rt * smax)
@@ -486,9 +486,12 @@ def lstsq(A: Any, B: Any, rcond: Optional[float] = None, *, driver: Optional[str
         batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
         xs = np.broadcast_to(x, batch + x.shape[-2:]).reshape((-1,) + x.shape[-2:])
         ys = np.broadcast_to(y, batch + y.shape[-2:]).reshape((-1,) + y.shape[-2:])
+        if xs.shape[0] == 0:  # an empty batch: empty results
+            return (np.zeros(batch + (x.shape[-1], y.shape[-1]), x.dtype), np.zeros(0, x.dtype),
+                    np.zeros(batch, np.int64), np.zeros(batch + (min(x.shape[-2:]),), x.dtype))
         sols, res, ranks, svs = [], [], [], []
         for xi, yi in zip(xs, ys):
-            s, r, k, sv = np.linalg.lstsq(xi, yi, rcond=rcond)
+            s, r, k, sv = _lapack(np.linalg.lstsq, "lstsq", xi, yi, rcond=rcond)
             sols.append(s)
             res.append(r)
             ranks.append(k)
@@ -517,7 +520,7 @@ def matrix_rank(A: Any, *, atol: Optional[float] = None, rtol: Optional[float] =
         tensor(1)
     """
     a = _mat(A, "matrix_rank")
-    s = np.linalg.svd(a.data, compute_uv=False)
+    s = _lapack(np.linalg.svd, "svd", a.data, compute_uv=False)
     smax = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
     rt = (np.finfo(a.dtype).eps * max(a.shape[-2:])) if rtol is None and atol is None else (rtol or 0.0)
     return Tensor._wrap(np.asarray((s > np.maximum(atol or 0.0, rt * smax)).sum(-1), np.int64))
@@ -681,6 +684,9 @@ def vector_norm(x: Any, ord: Union[float, str] = 2, dim: Any = None, keepdim: bo
         raise _InputError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     if t.dtype.kind != "f" and dtype is None:
         raise _InputError(f"linalg.vector_norm: Expected a floating point tensor as input. Got {t.dtype}")
+    if dim is not None:  # validated here: numpy's AxisError would leak from some ord paths
+        for d in (dim,) if isinstance(dim, (int, np.integer)) else dim:
+            _dim(d, t.ndim)
     if dim is None:
         t, dim = t.reshape(-1), None
         if keepdim:
