@@ -62,7 +62,14 @@ def relu_max_pool(relu: Optional[Module], pool: Module, x: Any) -> Optional[Tens
     """``pool(relu(x))`` as one fused node (``F._relu_max_pool2d``) when nothing can tell the difference,
     else None (the caller runs the two layers). ``relu``: the ReLU module, or None for ``F.relu`` called by the
     caller's own forward. Fused only for exactly ``nn.ReLU`` (not in place) and ``nn.MaxPool2d`` without hooks,
-    on a 4-D float32 Tensor: the ReLU's output is then never seen, and outputs and gradients are the same bits."""
+    on a 4-D float32 Tensor: the ReLU's output is then never seen, and outputs and gradients are the same bits.
+
+    Example:
+        >>> relu_max_pool(nn.ReLU(), nn.MaxPool2d(2), ne.ones(1, 1, 4, 4)).shape
+        (1, 1, 2, 2)
+        >>> relu_max_pool(nn.ReLU(inplace=True), nn.MaxPool2d(2), ne.ones(1, 1, 4, 4)) is None
+        True
+    """
     if type(pool) is not MaxPool2d or type(x) is not Tensor or x.data.dtype is not _F32 or x.data.ndim != 4:
         return None
     for m in (pool,) if relu is None else (relu, pool):
