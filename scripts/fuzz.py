@@ -1820,6 +1820,58 @@ def f_modules_more(g: G) -> str:
             f"R = m({_t(g, (B, n))})\nBW(R)")
 
 
+def f_init_norms(g: G) -> str:
+    """nn.init initialisers, weight_norm / spectral_norm on Linear / Conv2d, autograd.grad."""
+    which = g.draw(g.st.integers(0, 3))
+    if which == 0:
+        fn = g.pick(["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_",
+                     "orthogonal_", "eye_", "dirac_", "sparse_", "uniform_", "normal_", "constant_"])
+        s = _any_shape(g, 5) if g.pct(40) else (g.n(0, 4), g.n(0, 4), g.n(1, 3), g.n(1, 3))[:g.pick([2, 3, 4])]
+        extra = {"sparse_": [g.flt(0, 1)], "constant_": [g.flt(-1, 1)], "dirac_": [] if g.pct(70) else [g.int_(1, 2)],
+                 "trunc_normal_": [g.flt(-1, 1), g.flt(0, 2), g.flt(-3, 0), g.flt(0, 3)],
+                 "kaiming_uniform_": [] if g.pct(50) else [f"mode={g.str_(['fan_in', 'fan_out'])}"]}.get(fn, [])
+        return f"R = nn.init.{fn}({', '.join([_t(g, s, rg=False)] + extra)})"
+    if which == 1:
+        i, o = g.n(1, 4), g.n(1, 4)
+        fn = g.pick(["nn.utils.weight_norm", "nn.utils.spectral_norm"])
+        kw = f"dim={g.pick(['0', '1', '-1', 'None', '2', '5'])}" if fn.endswith("weight_norm") else \
+            f"n_power_iterations={_size(g, 1, 3)}"
+        m = g.pick([f"nn.Linear({i}, {o})", f"nn.Conv2d({i}, {o}, 2)"])
+        x = _t(g, (g.n(0, 3), i)) if m.startswith("nn.Linear") else _t(g, (g.n(0, 2), i, 3, 3))
+        return f"m = {fn}({m}, {g.str_(['weight', 'bias'])}, {kw})\nR = m({x})\nBW(R)"
+    if which == 2:
+        i, o = g.n(1, 4), g.n(1, 4)
+        fn = g.pick(["nn.utils.parametrizations.weight_norm", "nn.utils.parametrizations.spectral_norm"])
+        return f"m = {fn}(nn.Linear({i}, {o}))\nR = m({_t(g, (g.n(0, 3), i))})\nBW(R)"
+    s = _any_shape(g, 3)
+    c = call("ne.autograd.grad", g.pick(["y", "y.sum()", "[y.sum()]", "None", "x", "[]"]),
+             g.pick(["x", "[x]", "(x, x)", "y", "None", "[]"]),
+             grad_outputs=g.pick(["None", "ne.ones_like(y)", _t(g, s, rg=False), "[None]"]),
+             allow_unused=g.bool_(), retain_graph=g.bool_())
+    # an autograd misuse (unused input, non-scalar output without grad_outputs) is torch's RuntimeError
+    return (f"x = T({g.arr(s, weird=0)}, True)\ny = x * 2\ntry:\n    {c}\nexcept RuntimeError as e:\n"
+            "    if isinstance(e, (ValueError, TypeError)) or 'grad' not in str(e) and 'graph' not in str(e):\n        raise\n    R = None")
+
+
+def f_optim_more(g: G) -> str:
+    """Rprop / ASGD / SparseAdam / swa_utils.AveragedModel and the new lr schedulers, a few steps."""
+    s = _any_shape(g, 2)
+    opt = g.pick([f"ne.optim.Rprop(ps, lr={g.flt(0, 0.1)}, etas=({g.flt(0, 1)}, {g.flt(1, 2)}), "
+                  f"step_sizes=({g.flt(0, 0.01)}, {g.flt(0, 50)}))",
+                  f"ne.optim.ASGD(ps, lr={g.flt(0, 0.1)}, lambd={g.flt(0, 1)}, alpha={g.flt(0, 1)}, t0={g.flt(0, 10)})",
+                  f"ne.optim.SparseAdam(ps, lr={g.flt(0, 0.1)}, betas=({g.flt(0, 1)}, {g.flt(0, 1)}))"])
+    sched = g.pick(["None", f"ne.optim.lr_scheduler.CyclicLR(opt, {g.flt(0, 0.1)}, {g.flt(0, 1)}, "
+                            f"step_size_up={_size(g, 1, 4)}, cycle_momentum=False)",
+                    f"ne.optim.lr_scheduler.OneCycleLR(opt, {g.flt(0, 1)}, total_steps={_size(g, 1, 5)})",
+                    f"ne.optim.lr_scheduler.PolynomialLR(opt, total_iters={_size(g, 0, 5)}, power={g.flt(-1, 3)})",
+                    f"ne.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, {_size(g, 1, 4)}, T_mult={_size(g, 1, 3)})"
+                    ])
+    return (f"p = ne.nn.Parameter(ne.tensor({g.arr(s, weird=0)}))\nps = [p]\nopt = {opt}\nsched = {sched}\n"
+            f"for _ in range({g.draw(g.st.integers(1, 4))}):\n"
+            f"    opt.zero_grad()\n    p.grad = {g.arr(s)}\n    opt.step()\n"
+            f"    if sched is not None:\n        sched.step()\nR = p")
+
+
 TARGETS: Dict[str, Callable[[G], str]] = {
     "conv2d_forward": t_conv2d_forward,
     "conv2d_backward_data": t_conv2d_backward_data,
@@ -1928,6 +1980,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.losses_more": f_losses_more,
     "F.activations_more": f_activations_more,
     "nn.modules_more": f_modules_more,
+    "nn.init_norms_grad": f_init_norms,
+    "optim_more": f_optim_more,
 }
 
 # Every public _core function must be reached by some target (checked by tests/test_fuzz.py).

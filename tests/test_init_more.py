@@ -80,3 +80,9 @@ def test_trunc_normal_degenerate_and_gain_math():
     with pytest.warns(UserWarning, match="more than 2 std"):
         assert np.all(init.trunc_normal_(ne.empty(4), mean=3.0, std=0.0, a=-1.0, b=1.0).numpy() == 1.0)
     assert math.isclose(init.calculate_gain("selu"), 0.75)
+
+
+@pytest.mark.parametrize("fn", [init.kaiming_normal_, init.kaiming_uniform_, init.xavier_uniform_, init.xavier_normal_])
+def test_fan_initialisers_accept_zero_element_tensors(fn):
+    # scripts/fuzz.py nn.init_norms_grad: a zero fan divided by zero (ZeroDivisionError); torch does nothing
+    assert fn(ne.ones(0, 0, 3)).shape == (0, 0, 3)

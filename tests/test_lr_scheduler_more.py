@@ -172,3 +172,10 @@ def _p():
 def test_bad_arguments(make, exc, match):
     with pytest.raises(exc, match=match):
         make(optim.SGD(_p(), lr=0.1, momentum=0.9))
+
+
+def test_polynomial_lr_rejects_a_negative_power():
+    # scripts/fuzz.py optim_more: 0 ** -p at the last step raised ZeroDivisionError from get_lr
+    opt = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="power"):
+        S.PolynomialLR(opt, total_iters=2, power=-0.5)

@@ -111,3 +111,15 @@ def test_sparse_adam_matches_torch_sparse_embedding(torch, dtype):
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call([ne.nn.Parameter(ne.ones(2))])
+
+
+def test_sparse_adam_on_a_0d_parameter_matches_the_1d_update():
+    # scripts/fuzz.py optim_more: a 0-d parameter raised IndexError, then (m[...] being a view) stepped wrongly
+    p0, p1 = ne.nn.Parameter(ne.tensor(1.0)), ne.nn.Parameter(ne.tensor([1.0]))
+    o0, o1 = optim.SparseAdam([p0], lr=0.1), optim.SparseAdam([p1], lr=0.1)
+    for g in (0.5, 0.0, 0.5):
+        p0.grad, p1.grad = np.float32(g), np.array([g], np.float32)
+        o0.step()
+        o1.step()
+        assert float(p0.data) == float(p1.data[0])
+    assert abs(float(p0.data) - 0.8141539) < 1e-5

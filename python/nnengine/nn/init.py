@@ -122,7 +122,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
         True
     """
     fi, fo = _fans(_check(tensor))
-    a = gain * math.sqrt(6.0 / (fi + fo))
+    a = gain * math.sqrt(6.0 / max(fi + fo, 1))  # fi + fo == 0: a zero-element tensor
     return uniform_(tensor, -a, a)
 
 
@@ -134,7 +134,7 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
         (64, 32)
     """
     fi, fo = _fans(_check(tensor))
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fi + fo)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / max(fi + fo, 1)))  # 0: a zero-element tensor
 
 
 def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str) -> float:
@@ -142,6 +142,8 @@ def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode: expected 'fan_in' or 'fan_out', got {mode!r}")
     fan = fi if mode == "fan_in" else fo
+    if fan == 0:  # a zero-element tensor: nothing to fill (torch warns and does nothing)
+        return 0.0
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 

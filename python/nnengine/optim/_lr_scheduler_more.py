@@ -100,6 +100,8 @@ class PolynomialLR(LRScheduler):
         self.total_iters = _positive_int("total_iters", total_iters)
         if isinstance(power, bool) or not isinstance(power, numbers.Real):
             raise TypeError(f"power: expected a number, got {type(power).__name__}")
+        if not power >= 0:  # a negative power divides by zero at the last step (0 ** -p)
+            raise ValueError(f"power: expected a number >= 0, got {power}")
         self.power = float(power)
         super().__init__(optimizer, last_epoch)
 

@@ -55,10 +55,12 @@ class SparseAdam(Optimizer):
                 st["exp_avg_sq"] = np.zeros_like(data)
             st["step"] = float(st["step"]) + 1.0
             rows = np.flatnonzero(g.reshape(g.shape[0], -1).any(axis=1)) if g.ndim else np.array([], np.intp)
-            if g.ndim == 0:
-                rows = slice(None) if g != 0 else rows
+            if g.ndim == 0:  # one element: updated when its gradient is nonzero (`...` indexes a 0-d array)
+                if g == 0:
+                    continue
+                rows = ...
             m, v, gv = st["exp_avg"], st["exp_avg_sq"], g[rows]
-            old_m, old_v = m[rows], v[rows]
+            old_m, old_v = np.array(m[rows]), np.array(v[rows])  # copies (m[...] is a view)
             dt = data.dtype.type
             m_upd = (gv - old_m) * dt(1 - b1)
             v_upd = (gv * gv - old_v) * dt(1 - b2)
