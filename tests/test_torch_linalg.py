@@ -328,3 +328,10 @@ def test_fuzz_findings_lstsq_nan_and_empty_batch_and_value_error_contract():
     for dim in (2, -3, (0, 5)):
         with pytest.raises(ValueError, match="Dimension out of range"):
             ne.linalg.vector_norm(ne.ones(2, 7), 3.5, dim)
+    # lstsq: LAPACK's gelsd looped forever on an Inf matrix (a fuzz hang); B of too few dims; empty B
+    with pytest.raises(ne.linalg.LinAlgError, match="NaN or Inf"):
+        ne.linalg.lstsq(ne.tensor([[np.inf, 1.0], [0.0, 1.0]]), ne.ones(2, 1))
+    with pytest.raises(ValueError, match="B"):
+        ne.linalg.lstsq(ne.ones(3, 4, 4), ne.ones(2))
+    assert ne.linalg.lstsq(ne.ones(9, 3, 3), ne.ones(9, 3, 0)).solution.shape == (9, 3, 0)
+    assert np.array_equal(ne.linalg.lstsq(ne.ones(0, 3), ne.ones(0, 2)).solution.data, np.zeros((3, 2)))

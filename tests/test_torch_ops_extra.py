@@ -355,6 +355,18 @@ def test_fuzz_findings_in_index_and_math_ops():
         ne.searchsorted(ne.ones(2, 3), ne.tensor(1.0))
     with pytest.raises(ValueError, match="sorter"):
         ne.searchsorted(ne.tensor([3.0, 1.0]), ne.tensor([2.0]), sorter=ne.tensor([1, 5]))
+    # third campaign: unique with a dim on 0-d (numpy AxisError), non-number scalars (numpy UFuncTypeError)
+    for call in (lambda: ne.unique(x, dim=0), lambda: ne.unique_consecutive(x, dim=0)):
+        with pytest.raises(ValueError, match="no dimensions"):
+            call()
+    with pytest.raises(TypeError, match="end"):
+        ne.lerp(ne.ones(5), {}, 0.2)
+    with pytest.raises(TypeError, match="weight"):
+        ne.lerp(ne.ones(5), ne.ones(5), {})
+    with pytest.raises(TypeError, match="alpha"):
+        ne.addmm(ne.ones(1, 2), ne.ones(1, 4), ne.ones(4, 2), alpha={})
+    with pytest.raises(TypeError, match="beta"):
+        ne.baddbmm(ne.ones(1, 1, 2), ne.ones(1, 1, 4), ne.ones(1, 4, 2), beta="x")
 
 
 def test_argument_type_errors_name_the_argument():

@@ -1048,6 +1048,8 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noq
         (tensor([1, 2, 3]), tensor([1, 1, 2]))
     """
     a = as_array(input)
+    if dim is not None and a.ndim == 0:  # numpy's AxisError otherwise
+        raise _IndexError(f"unique(): dim: specified as {dim} but input has no dimensions")
     axis = None if dim is None else _dim(dim, a.ndim)
     u, inv, cnt = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
     inv = inv.reshape(a.shape if axis is None else (a.shape[axis],))
@@ -1075,6 +1077,8 @@ def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: 
         vals = flat[starts]
         inv_shape = a.shape
     else:
+        if a.ndim == 0:
+            raise _IndexError(f"unique_consecutive(): dim: specified as {dim} but input has no dimensions")
         d = _dim(dim, a.ndim)
         m = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
         starts = np.ones(m.shape[0], bool)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import numbers
 from collections import namedtuple
 from typing import Any, Optional, Tuple
 
@@ -626,7 +627,9 @@ def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002
 
 
 # ------------------------------------------------------------------ fused multiply-adds and products
-def _scaled(x: Tensor, s: Any) -> Tensor:
+def _scaled(x: Tensor, s: Any, name: str = "value") -> Tensor:
+    if not isinstance(s, (Tensor, numbers.Number, np.ndarray)):  # numpy would raise UFuncTypeError
+        raise TypeError(f"{name}: expected a number or a Tensor, got {type(s).__name__}")
     return x if (not isinstance(s, Tensor) and s == 1) else x * s
 
 
@@ -645,12 +648,14 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) ->
 
 
 def _fma(input: Any, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
-    p = _scaled(prod, alpha)
+    p = _scaled(prod, alpha, "alpha")
+    if not isinstance(beta, (Tensor, numbers.Number, np.ndarray)):
+        raise TypeError(f"beta: expected a number or a Tensor, got {type(beta).__name__}")
     if not isinstance(beta, Tensor) and beta == 0:
         x = as_array(input)
         np.broadcast_shapes(x.shape, p.shape)
         return p if x.shape == p.shape else p.expand(np.broadcast_shapes(x.shape, p.shape))
-    return _scaled(_t(input), beta) + p
+    return _scaled(_t(input), beta, "beta") + p
 
 
 def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
@@ -725,8 +730,12 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
         >>> ne.lerp(ne.tensor([0.0, 10.0]), ne.tensor([10.0, 20.0]), 0.25)
         tensor([ 2.5, 12.5])
     """
-    x = _t(input)
-    return x + (end - x) * weight
+    for name, v in (("end", end), ("weight", weight)):  # numpy would raise UFuncTypeError
+        if not isinstance(v, (Tensor, numbers.Number, np.ndarray, list, tuple)):
+            raise TypeError(f"lerp(): {name}: expected a Tensor or a number, got {type(v).__name__}")
+    x, e = _t(input), _t(end)
+    w = weight if isinstance(weight, (numbers.Real, Tensor)) else _t(weight)
+    return x + (e - x) * w
 
 
 def mv(input: Any, vec: Any) -> Tensor:  # noqa: A002

@@ -476,7 +476,12 @@ def lstsq(A: Any, B: Any, rcond: Optional[float] = None, *, driver: Optional[str
         tensor([[2.]])
     """
     a, b = _mat(A, "lstsq"), ensure_tensor(B)
+    if b.ndim < 1:
+        raise ValueError(f"linalg.lstsq: B: expected at least 1 dim, got shape {tuple(b.shape)}")
     vec = b.ndim == a.ndim - 1
+    if not vec and b.ndim < 2:
+        raise ValueError(f"linalg.lstsq: B: expected {a.ndim - 1} or more dims for A of shape {tuple(a.shape)}, "
+                         f"got shape {tuple(b.shape)}")
     bb = b.unsqueeze(-1) if vec else b
     if bb.shape[-2] != a.shape[-2]:
         raise _InputError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), got {a.shape[-2]} "
@@ -484,13 +489,16 @@ def lstsq(A: Any, B: Any, rcond: Optional[float] = None, *, driver: Optional[str
 
     def f(x: np.ndarray, y: np.ndarray) -> tuple:
         batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
-        xs = np.broadcast_to(x, batch + x.shape[-2:]).reshape((-1,) + x.shape[-2:])
-        ys = np.broadcast_to(y, batch + y.shape[-2:]).reshape((-1,) + y.shape[-2:])
-        if xs.shape[0] == 0:  # an empty batch: empty results
+        if 0 in batch or 0 in x.shape[-2:] or y.shape[-1] == 0:  # empty: the zero (minimum-norm) solution
             return (np.zeros(batch + (x.shape[-1], y.shape[-1]), x.dtype), np.zeros(0, x.dtype),
                     np.zeros(batch, np.int64), np.zeros(batch + (min(x.shape[-2:]),), x.dtype))
+        nb = int(np.prod(batch, dtype=np.int64))
+        xs = np.broadcast_to(x, batch + x.shape[-2:]).reshape((nb,) + x.shape[-2:])
+        ys = np.broadcast_to(y, batch + y.shape[-2:]).reshape((nb,) + y.shape[-2:])
         sols, res, ranks, svs = [], [], [], []
         for xi, yi in zip(xs, ys):
+            if not (np.isfinite(xi).all() and np.isfinite(yi).all()):  # LAPACK's gelsd can loop forever on inf
+                raise LinAlgError("linalg.lstsq: the input contains NaN or Inf")
             s, r, k, sv = _lapack(np.linalg.lstsq, "lstsq", xi, yi, rcond=rcond)
             sols.append(s)
             res.append(r)
