@@ -1872,6 +1872,42 @@ def f_optim_more(g: G) -> str:
             f"    if sched is not None:\n        sched.step()\nR = p")
 
 
+def f_tensor_extras(g: G) -> str:
+    """Tensor methods added today (fill_diagonal_, sum_to_size, resize_, index_put, renorm, narrow_copy,
+    nonzero_static, new_empty_strided, unfold, ...) and ne.sparse."""
+    s = _any_shape(g, 3)
+    r = len(s)
+    x = _t(g, s, rg=False)
+    x = x if x.startswith("T(") else f"ne.tensor({x})"
+    which = g.draw(g.st.integers(0, 10))
+    if which == 0:
+        return f"R = {x}.fill_diagonal_({g.flt(-1, 1)}, wrap={g.bool_()})"
+    if which == 1:
+        return f"R = {x}.sum_to_size({g.pick([repr(tuple(s[1:])), repr(s), '(1,)', '()', '(2**40,)', '(-1,)'])})"
+    if which == 2:
+        return f"R = {x}.resize_({g.pick([repr(s), '(2, 3)', '0', '(-1, 2)', '(2**40, 2**40)', '(1.5,)'])})"
+    if which == 3:
+        idx = g.arr((g.n(0, 3),), "int64", fill="idx", hi=s[0] if s else 1)
+        return f"R = {x}.index_put(({idx},), {g.arr((1,))}, accumulate={g.bool_()})"
+    if which == 4:
+        return f"R = {x}.renorm({g.flt(0, 3)}, {_dim(g, r)}, {g.flt(0, 2)})"
+    if which == 5:
+        return f"R = {x}.narrow_copy({_dim(g, r)}, {g.int_(-2, 3)}, {g.int_(0, 3)})"
+    if which == 6:
+        return f"R = {x}.nonzero_static(size={_size(g, 0, 6)}, fill_value={g.int_(-1, 1)})"
+    if which == 7:
+        return (f"R = {x}.new_empty_strided({g.pick([repr(s), '(2, 2)', '(-1,)', '(2**40,)'])}, "
+                f"{g.pick(['(1,)', '(2, 1)', '(1, 2)', '(0, 0)', '(-1, 1)', '(2**62, 1)'])}).shape")  # uninitialised
+    if which == 8:
+        return f"R = {x}.unfold({_dim(g, r)}, {_size(g, 0, 3)}, {_size(g, 1, 2)})"
+    if which == 9:
+        n, m = g.n(0, 4), g.n(0, 4)
+        return (f"sp = ne.sparse_coo_tensor({g.arr((2, g.n(0, 4)), 'int64', fill='idx', hi=min(n, m))}, "
+                f"{g.arr((g.n(0, 4),))}, {g.pick([repr((n, m)), 'None', '(-1, 2)', '(2**40, 2)'])})\n"
+                f"R = ne.sparse.mm(sp, {_t(g, (m, g.n(0, 3)))})\nR2 = sp.to_dense()\nBW(R)")
+    return f"R = ne.sparse.mm(ne.sparse.to_sparse({x}), {_t(g, (s[-1] if s else 1, 2))})\nBW(R)"
+
+
 TARGETS: Dict[str, Callable[[G], str]] = {
     "conv2d_forward": t_conv2d_forward,
     "conv2d_backward_data": t_conv2d_backward_data,
@@ -1982,6 +2018,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "nn.modules_more": f_modules_more,
     "nn.init_norms_grad": f_init_norms,
     "optim_more": f_optim_more,
+    "Tensor.extras_sparse": f_tensor_extras,
 }
 
 # Every public _core function must be reached by some target (checked by tests/test_fuzz.py).

@@ -175,3 +175,24 @@ def test_mse_loss_node_equals_the_glue_ops_bit_for_bit(reduction, shape, dt):
     np.testing.assert_array_equal(gb1, gb2)
     ref = T.nn.functional.mse_loss(T.tensor(x), T.tensor(y.astype(dt)), reduction=reduction).numpy()
     np.testing.assert_allclose(o1, ref, rtol=1e-6)
+
+
+def test_fuzz_findings_narrow_and_index_put_validate_their_arguments():
+    # scripts/fuzz.py Tensor.extras_sparse: numpy's IndexError leaked from a 0-d narrow and from index_put
+    with pytest.raises(ValueError, match="0-dim"):
+        ne.tensor(1.0).narrow_copy(0, 0, 1)
+    with pytest.raises(ValueError, match="length"):
+        ne.ones(3).narrow(0, 0, -1)
+    for idx in ((ne.tensor([0]),), (np.array([0j, 1j]),)):
+        with pytest.raises(IndexError, match="indices") as info:
+            ne.tensor([1.0, 2.0]).index_put(idx + idx, ne.tensor(1.0))
+        assert isinstance(info.value, ValueError)
+    with pytest.raises(ValueError, match="out of bounds"):
+        ne.ones(2).index_put((ne.tensor([5]),), ne.tensor(1.5), accumulate=True)
+
+
+def test_new_empty_strided_validates_the_strides():
+    assert ne.ones(1).new_empty_strided((2, 3), (3, 1)).shape == (2, 3)
+    for stride in ((-1, 1), (1,), "x"):
+        with pytest.raises(ValueError, match="stride"):
+            ne.ones(1).new_empty_strided((2, 2), stride)

@@ -73,3 +73,11 @@ def test_sparse_errors_and_empty():
     z = ne.zeros(3, 2).to_sparse()
     assert z._nnz() == 0 and (z @ ne.ones(2, 4)).numpy().sum() == 0
     assert ne.sparse_coo_tensor([[0, 2]], [1.0, 2.0]).shape == (3,)
+
+
+def test_fuzz_findings_sparse_argument_errors_are_value_errors():
+    # scripts/fuzz.py Tensor.extras_sparse: 1-D indices leaked numpy's AxisError; 3-D @ dense a bare RuntimeError
+    with pytest.raises(ValueError, match="indices"):
+        ne.sparse_coo_tensor(np.array([0, 1]), np.ones(2))
+    with pytest.raises(ValueError, match="2-D operands"):
+        ne.sparse.mm(ne.sparse.to_sparse(ne.ones(3, 1, 3)), ne.ones(3, 2))

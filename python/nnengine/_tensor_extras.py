@@ -20,7 +20,7 @@ import numpy as np
 
 from ._coerce import as_array
 from .autograd import Function
-from .tensor import Tensor, _dim, _InputError, _shape_args
+from .tensor import Tensor, _dim, _IndexError, _InputError, _shape_args
 
 _F32 = np.dtype(np.float32)
 
@@ -352,6 +352,10 @@ def index_put(self: Tensor, indices: Any, values: Any, accumulate: bool = False)
     from .tensor import _norm_index
 
     idx = _norm_index(tuple(indices))
+    try:  # validate the indices (dtype, count, range) on a free broadcast view: numpy's IndexError otherwise
+        np.broadcast_to(np.False_, self.shape)[idx]
+    except IndexError as e:
+        raise _IndexError(f"index_put(): indices: {e}") from None
     v = values if isinstance(values, Tensor) else Tensor._wrap(np.asarray(as_array(values), self.dtype))
     if v.dtype != self.dtype:
         v = v._cast(self.dtype)
@@ -441,6 +445,11 @@ def new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None
         >>> ne.ones(1, dtype=ne.float64).new_empty_strided((2, 3), (3, 1)).dtype
         dtype('float64')
     """
+    size, st = _shape_args((size,)), tuple(stride) if isinstance(stride, (tuple, list)) else stride
+    if not isinstance(st, tuple) or len(st) != len(size):
+        raise ValueError(f"new_empty_strided(): stride: expected {len(size)} ints like size {tuple(size)}, got {stride!r}")
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in st):
+        raise ValueError(f"new_empty_strided(): stride: expected non-negative ints, got {stride!r}")
     return self.new_empty(*tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._dtypes import to_dtype
 from .autograd import Function
-from .tensor import Tensor, _as_array
+from .tensor import Tensor, _as_array, _InputError
 
 
 class _Holder:
@@ -173,9 +173,9 @@ class SparseTensor(Tensor):
     def __matmul__(self, o: Any) -> Tensor:
         other = o if isinstance(o, Tensor) else Tensor._wrap(_as_array(o))
         if self.ndim != 2 or other.ndim != 2:
-            raise RuntimeError(f"sparse @ dense: expected 2-D operands, got {self.ndim}-D and {other.ndim}-D")
+            raise _InputError(f"sparse @ dense: expected 2-D operands, got {self.ndim}-D and {other.ndim}-D")
         if self.shape[1] != other.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} and "
+            raise _InputError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} and "
                                f"{other.shape[0]}x{other.shape[1]})")
         if self.requires_grad:
             raise NotImplementedError("gradients with respect to a sparse operand are not supported")
@@ -218,6 +218,8 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Optional[Any] = None, *, 
 
     check_device(device)
     idx = np.asarray(_as_array(indices), dtype=np.int64)
+    if idx.ndim != 2:
+        raise ValueError(f"sparse_coo_tensor: indices: expected a 2-D (ndim, nnz) array, got shape {idx.shape}")
     if size is None:
         size = tuple(int(n) + 1 for n in idx.max(axis=1)) if idx.size else (0,) * idx.shape[0]
     s = SparseTensor(idx, values, size, dtype=dtype)

@@ -2475,8 +2475,12 @@ class Tensor:
             >>> ne.arange(5).narrow(0, 1, 3)
             tensor([1, 2, 3])
         """
+        if self.ndim == 0:
+            raise _InputError("narrow() cannot be applied to a 0-dim tensor.")
         d = _dim(dim, self.ndim)
         start = int(start) % max(self.shape[d], 1) if int(start) < 0 else int(start)
+        if int(length) < 0:
+            raise _InputError(f"narrow(): length must be non-negative, got {length}")
         if start + length > self.shape[d]:
             raise _InputError(f"start ({start}) + length ({length}) exceeds dimension size ({self.shape[d]}).")
         return self[(slice(None),) * d + (slice(start, start + int(length)),)]
