@@ -1676,7 +1676,7 @@ def f_linalg(g: G) -> str:
     if fn == "lstsq":
         return call("ne.linalg.lstsq", _t(g, batch + (n, m)), _t(g, batch + (n, g.n(0, 3))))
     if fn in ("cholesky", "eigh", "eigvalsh"):
-        a = g.arr(sq, weird=g.weird)
+        a = g.arr(sq, weird=0, mutate_shape=False)
         spd = f"T(({a}) @ np.swapaxes({a}, -1, -2) + 3 * np.eye({n}, dtype=np.float32))" \
             if g.pct(60) and a.startswith("A(") else _t(g, sq)
         if fn == "cholesky":
@@ -1773,7 +1773,7 @@ def f_losses_more(g: G) -> str:
         return call("F.gaussian_nll_loss", _t(g, (N, C)), g.arr((N, C)),
                     f"np.abs({g.arr((N, C) if g.pct(70) else (N, 1))})", full=g.bool_(), eps=g.flt(0, 1),
                     reduction=red, post="BW(R)")
-    return call("F.ctc_loss", f"T(np.log(np.abs({g.arr((g.n(1, 6), N, C + 1))}) + 1e-3))",
+    return call("F.ctc_loss", f"T(np.log(np.abs({g.arr((g.n(1, 6), N, C + 1), weird=0)}) + 1e-3))",
                 g.arr((N, g.n(0, 3)), "int64", fill="cls", hi=C + 1), g.arr((N,), "int64", fill="cls", hi=6),
                 g.arr((N,), "int64", fill="cls", hi=3), reduction=red, post="BW(R)")
 

@@ -139,3 +139,9 @@ def test_buffer_and_rnn_cell_base(torch):
 def test_bad_arguments(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_bilinear_rejects_a_0d_input():
+    # scripts/fuzz.py nn.modules_more: a 0-d input2 raised IndexError from inside F.bilinear
+    with pytest.raises(ValueError, match="input2"):
+        nn.Bilinear(1, 1, 1)(ne.ones(3, 1), ne.tensor(1.0))

@@ -1209,6 +1209,8 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor
         raise _InputError(f"torch.histc: input tensor and hist tensor should have the same dtype, got {a.dtype}")
     if int(bins) <= 0:
         raise _InputError("torch.histc(): bins must be > 0")
+    if int(bins) >= 2**31:  # numpy's linspace fails with an IndexError for counts near 2**63
+        raise ValueError(f"histc(): bins: expected fewer than 2**31 bins, got {bins}")
     lo, hi = float(min), float(max)
     if lo == hi and a.size:
         lo, hi = float(a.min()), float(a.max())

@@ -376,6 +376,8 @@ def renorm(self: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         tensor([[0.6, 0.8],
                 [0.3, 0.4]])
     """
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"renorm(): p: expected a number, got {type(p).__name__}")
     d = _dim(dim, self.ndim)
     others = tuple(i for i in range(self.ndim) if i != d)
     norms = self.norm(p=p, dim=others, keepdim=True)

@@ -79,6 +79,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Optional[Tens
     w = check_tensor(weight, "weight", ndim=3, float64=True)
     same_float_dtype("bilinear", x1, x2, w)
     o, i, j = w.shape
+    if x1.ndim == 0 or x2.ndim == 0:
+        raise ValueError(f"input1, input2: expected at least 1 dim, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}")
     if x1.shape[-1] != i or x2.shape[-1] != j or tuple(x1.shape[:-1]) != tuple(x2.shape[:-1]):
         raise ValueError(f"input1: expected (..., {i}) and input2 (..., {j}) with the same leading dims for weight "
                          f"{tuple(w.shape)}, got {tuple(x1.shape)} and {tuple(x2.shape)}")
