@@ -335,3 +335,8 @@ def test_fuzz_findings_lstsq_nan_and_empty_batch_and_value_error_contract():
         ne.linalg.lstsq(ne.ones(3, 4, 4), ne.ones(2))
     assert ne.linalg.lstsq(ne.ones(9, 3, 3), ne.ones(9, 3, 0)).solution.shape == (9, 3, 0)
     assert np.array_equal(ne.linalg.lstsq(ne.ones(0, 3), ne.ones(0, 2)).solution.data, np.zeros((3, 2)))
+    # svd (and pinv, matrix_rank, the 2-norm through it): LAPACK's gesdd looped forever on an Inf entry
+    a = ne.tensor(np.array([[-1e38, 0.08, 1.64], [np.inf, -0.48, -1.44], [1.79, 0.11, -0.87]], np.float32))
+    for call in (ne.linalg.svd, ne.linalg.svdvals, ne.linalg.pinv, ne.linalg.matrix_rank):
+        with pytest.raises(ne.linalg.LinAlgError, match="NaN or Inf"):
+            call(a)

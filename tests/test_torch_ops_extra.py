@@ -371,6 +371,12 @@ def test_fuzz_findings_in_index_and_math_ops():
         ne.histc(ne.ones(3), bins=2**63)
     with pytest.raises(TypeError, match="p"):  # Tensor.norm raised NotImplementedError
         ne.ones(2, 2).renorm("x", 0, 1.0)
+    for data in ([1.0, np.inf], [1.0, np.nan]):  # numpy's histogram raised IndexError; torch's message
+        with pytest.raises(ValueError, match="not finite"):
+            ne.histc(ne.tensor(data), bins=6)
+    with pytest.raises(IndexError, match="0-d") as info:
+        ne.tensordot(ne.ones(0, 1), ne.tensor(1.0), ([1], [0]))
+    assert isinstance(info.value, ValueError)
 
 
 def test_argument_type_errors_name_the_argument():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import math
 from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
@@ -1218,6 +1219,8 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor
         lo, hi = lo - 1, hi + 1
     if lo > hi:
         raise _InputError("torch.histc(): max must be larger than min")
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # numpy's histogram raised IndexError
+        raise _InputError(f"torch.histc: range of [{lo}, {hi}] is not finite")
     h, _ = np.histogram(a, bins=int(bins), range=(lo, hi))
     return Tensor._wrap(h.astype(a.dtype))
 

@@ -24,7 +24,7 @@ import numpy as np
 from . import ops
 from ._coerce import as_array, ensure_tensor
 from .autograd import Function
-from .tensor import Tensor, _dim, _InputError, result_type, stack, tensor
+from .tensor import Tensor, _dim, _IndexError, _InputError, result_type, stack, tensor
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -795,6 +795,9 @@ def tensordot(a: Any, b: Any, dims: Any = 2) -> Tensor:
         da, db = [list(d) if isinstance(d, (list, tuple)) else [d] for d in dims]
     da = [_dim(d, ta.ndim) for d in da]
     db = [_dim(d, tb.ndim) for d in db]
+    for t, ds, name in ((ta, da, "a"), (tb, db, "b")):
+        if ds and t.ndim == 0:
+            raise _IndexError(f"tensordot(): dims: {name} is 0-d, it has no dim to contract")
     if len(da) != len(db) or any(ta.shape[i] != tb.shape[j] for i, j in zip(da, db)):
         raise _InputError(f"contracted dimensions need to match, got {[ta.shape[i] for i in da]} and "
                            f"{[tb.shape[j] for j in db]}")

@@ -70,6 +70,8 @@ def _mT(a: np.ndarray) -> np.ndarray:  # noqa: N802
 
 
 def _lapack(fn: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    if fn is np.linalg.svd and not np.isfinite(args[0]).all():  # LAPACK's gesdd can loop forever on inf
+        raise LinAlgError(f"linalg.{name}: the input contains NaN or Inf")
     try:
         return fn(*args, **kwargs)
     except np.linalg.LinAlgError as e:
