@@ -340,3 +340,5 @@ def test_fuzz_findings_lstsq_nan_and_empty_batch_and_value_error_contract():
     for call in (ne.linalg.svd, ne.linalg.svdvals, ne.linalg.pinv, ne.linalg.matrix_rank):
         with pytest.raises(ne.linalg.LinAlgError, match="NaN or Inf"):
             call(a)
+    with pytest.raises(ValueError, match="B"):  # a 0-d B raised IndexError
+        ne.linalg.solve(ne.ones(1, 2, 2), ne.tensor(1.0))

@@ -371,6 +371,8 @@ def test_fuzz_findings_in_index_and_math_ops():
         ne.histc(ne.ones(3), bins=2**63)
     with pytest.raises(TypeError, match="p"):  # Tensor.norm raised NotImplementedError
         ne.ones(2, 2).renorm("x", 0, 1.0)
+    wide = ne.tensor(np.array([-1e38, 3.4e38, -88.8, -1.0], np.float32))  # float32 bin arithmetic overflowed
+    assert ne.histc(wide, bins=1).tolist() == [4.0]
     for data in ([1.0, np.inf], [1.0, np.nan]):  # numpy's histogram raised IndexError; torch's message
         with pytest.raises(ValueError, match="not finite"):
             ne.histc(ne.tensor(data), bins=6)

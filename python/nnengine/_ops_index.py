@@ -1221,7 +1221,8 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor
         raise _InputError("torch.histc(): max must be larger than min")
     if not (math.isfinite(lo) and math.isfinite(hi)):  # numpy's histogram raised IndexError
         raise _InputError(f"torch.histc: range of [{lo}, {hi}] is not finite")
-    h, _ = np.histogram(a, bins=int(bins), range=(lo, hi))
+    # in float64: float32 data spanning most of its range overflowed numpy's bin arithmetic (IndexError)
+    h, _ = np.histogram(a.astype(np.float64), bins=int(bins), range=(lo, hi))
     return Tensor._wrap(h.astype(a.dtype))
 
 

@@ -195,6 +195,8 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
     """
     a = _mat(A, "solve", True)
     b = ensure_tensor(B)
+    if b.ndim == 0:
+        raise ValueError(f"linalg.solve: B: expected at least 1 dim, got a 0-d tensor (A is {tuple(a.shape)})")
     if b.dtype != a.dtype:
         from .tensor import result_type
 
