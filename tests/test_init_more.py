@@ -86,3 +86,8 @@ def test_trunc_normal_degenerate_and_gain_math():
 def test_fan_initialisers_accept_zero_element_tensors(fn):
     # scripts/fuzz.py nn.init_norms_grad: a zero fan divided by zero (ZeroDivisionError); torch does nothing
     assert fn(ne.ones(0, 0, 3)).shape == (0, 0, 3)
+
+
+def test_dirac_accepts_a_zero_size_dim():
+    # scripts/fuzz.py nn.init_norms_grad: indexing the centre of a zero-size spatial dim raised IndexError
+    assert init.dirac_(ne.ones(3, 1, 2, 0)).shape == (3, 1, 2, 0)

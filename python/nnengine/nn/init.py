@@ -288,6 +288,8 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     if t.shape[0] % groups != 0:
         raise ValueError(f"groups: dim 0 ({t.shape[0]}) must be divisible by groups={groups}")
     out_per = t.shape[0] // groups
+    if t.numel() == 0:  # a zero-size dim: nothing to fill (no centre to index)
+        return t
     w = np.zeros(t.shape)
     centre = tuple(s // 2 for s in t.shape[2:])
     for g in range(groups):
