@@ -367,6 +367,8 @@ def test_fuzz_findings_in_index_and_math_ops():
         ne.addmm(ne.ones(1, 2), ne.ones(1, 4), ne.ones(4, 2), alpha={})
     with pytest.raises(TypeError, match="beta"):
         ne.baddbmm(ne.ones(1, 1, 2), ne.ones(1, 1, 4), ne.ones(1, 4, 2), beta="x")
+    with pytest.raises(TypeError, match="where"):  # silently made an object tensor
+        ne.where(np.ones(2), object(), np.float32(1))
     with pytest.raises(ValueError, match="bins"):  # numpy's linspace raised IndexError
         ne.histc(ne.ones(3), bins=2**63)
     with pytest.raises(TypeError, match="p"):  # Tensor.norm raised NotImplementedError

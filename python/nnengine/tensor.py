@@ -2835,6 +2835,9 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
     if a is None and b is None:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(c))
     dt = result_type(a, b)
+    if dt.kind not in "biufc":  # an object / string operand would make an object tensor
+        raise TypeError(f"where(): input, other: expected numbers or Tensors, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
     ta = a if isinstance(a, Tensor) else Tensor._wrap(np.asarray(_as_array(a), dt))
     tb = b if isinstance(b, Tensor) else Tensor._wrap(np.asarray(_as_array(b), dt))
     return ops.WhereFn.apply(c, ta, tb, dt)
