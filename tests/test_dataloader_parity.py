@@ -4,6 +4,7 @@ IterableDataset), datasets (Subset, ConcatDataset, random_split), default_collat
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 import time
 
@@ -227,6 +228,34 @@ def test_samplers_like_torch(torch):
     assert len(list(RandomSampler(range(10), replacement=True, num_samples=25))) == 25
     assert list(BatchSampler(range(5), 2, False)) == list(torch.utils.data.BatchSampler(range(5), 2, False))
     assert len(BatchSampler(range(5), 2, True)) == 2
+
+
+def test_endless_random_sampler_streams_like_torch(torch_or_none):
+    """makemore's InfiniteDataLoader: RandomSampler(replacement=True, num_samples=int(1e10)) under a DataLoader,
+    read with next(); indices are drawn lazily (never 1e10 of them up front), seeded by ne.manual_seed."""
+    ds = Squares(7)
+    for lib in (ne, torch_or_none) if torch_or_none is not None else (ne,):
+        lib.manual_seed(0)
+        sampler = lib.utils.data.RandomSampler(ds, replacement=True, num_samples=int(1e10))
+        loader = lib.utils.data.DataLoader(ds, sampler=sampler, batch_size=5)
+        it = iter(loader)
+        batches = [next(it) for _ in range(30)]
+        assert len(loader) == 2 * 10**9 and all(len(y) == 5 for _, y in batches)
+        assert {int(v) for _, y in batches for v in y} == {i * i for i in range(7)}
+    ne.manual_seed(1)
+    a = list(itertools.islice(iter(RandomSampler(range(9), num_samples=10**12)), 20))
+    ne.manual_seed(1)
+    b = list(itertools.islice(iter(RandomSampler(range(9), num_samples=10**12)), 20))
+    assert a == b and sorted(a[:9]) == list(range(9))  # without replacement: whole permutations, one at a time
+    assert len(list(RandomSampler(range(10), replacement=True, num_samples=70))) == 70
+
+
+def test_torch_module_paths_dataloader_and_dataset():
+    from nnengine.utils.data.dataloader import DataLoader as DL
+    from nnengine.utils.data.dataset import Dataset as DS
+    from nnengine.utils.data.dataset import random_split as rs
+
+    assert DL is DataLoader and DS is ne.data.Dataset and rs is ne.data.random_split
 
 
 def test_tensor_dataset_fast_path_stays_fast():

@@ -30,7 +30,9 @@ def swap(src: str) -> str:
     return re.sub(r"^(\s*)from torch(\.| )", r"\1from nnengine\2", src, flags=re.M)
 
 
-def run(src: str, engine: str, tmp_path, timeout: int = 240) -> str:
+def run(src: str, engine: str, tmp_path, timeout: int = 240, argv=()) -> str:
+    """Run ``src`` as a script under ``engine`` ("nnengine": imports swapped, or "torch") with command-line
+    arguments ``argv``, in ``tmp_path``; its stdout."""
     code = textwrap.dedent(src)
     if engine == "nnengine":
         code = swap(code)
@@ -39,7 +41,7 @@ def run(src: str, engine: str, tmp_path, timeout: int = 240) -> str:
     pkg = os.path.dirname(os.path.dirname(ne.__file__))  # the nnengine under test (installed or in-tree)
     env = dict(os.environ, PYTHONPATH=pkg + os.pathsep + os.environ.get("PYTHONPATH", ""),
                DIGITS=DIGITS, OUT=str(tmp_path), OMP_NUM_THREADS="1")
-    res = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=timeout, env=env,
+    res = subprocess.run([sys.executable, str(path), *argv], capture_output=True, text=True, timeout=timeout, env=env,
                          cwd=str(tmp_path))
     assert res.returncode == 0, f"{engine} run failed:\n{res.stdout[-3000:]}\n{res.stderr[-5000:]}"
     return res.stdout

@@ -334,12 +334,19 @@ class RandomSampler(Sampler[int]):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        n, g = len(self.data_source), _numpy_generator(self.generator)
-        if self.replacement:
-            return iter(g.integers(0, n, size=self.num_samples).tolist())
-        reps = -(-self.num_samples // n)
-        perm = np.concatenate([g.permutation(n) for _ in range(reps)])[: self.num_samples]
-        return iter(perm.tolist())
+        # Lazy, as torch's: ``num_samples`` may be practically endless (makemore's infinite loader asks for 1e10
+        # draws with replacement), so indices come in chunks of 32 draws / one permutation at a time. Without a
+        # ``generator`` the pass draws its own seed from the global one when it starts (torch's rule), so later
+        # global draws (dropout, init) do not interleave with it.
+        n, left = len(self.data_source), self.num_samples
+        if self.generator is None:
+            g = np.random.default_rng(int(_numpy_generator(None).integers(0, 2**63 - 1)))
+        else:
+            g = _numpy_generator(self.generator)
+        while left > 0:
+            chunk = g.integers(0, n, size=min(32, left)) if self.replacement else g.permutation(n)[:left]
+            left -= len(chunk)
+            yield from chunk.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -757,8 +764,6 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self) -> np.ndarray:
-        if self.sampler is not None:
-            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)
@@ -773,6 +778,17 @@ class DataLoader:
             self.epoch += 1
             yield from (list(b) for b in self.batch_sampler)
             return
+        if self.sampler is not None:  # streamed: a sampler may be practically endless (num_samples=int(1e10))
+            it = iter(self.sampler)
+            self.epoch += 1
+            if self.batch_size is None:
+                yield from (int(i) for i in it)
+                return
+            while True:
+                idx = list(itertools.islice(it, self.batch_size))
+                if not idx or (self.drop_last and len(idx) < self.batch_size):
+                    return
+                yield np.asarray(idx, dtype=np.int64)
         order = self._order()
         self.epoch += 1
         if self.batch_size is None:
