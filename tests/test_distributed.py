@@ -67,6 +67,18 @@ def test_dataloader_sampler():
         DataLoader(ds, sampler=[0], shuffle=True)
 
 
+def test_torch_utils_data_distributed_module(torch):
+    # imagenet/main.py: `import torch.utils.data.distributed`, then torch.utils.data.distributed.DistributedSampler
+    import torch.utils.data.distributed as tdd
+
+    import nnengine.utils.data.distributed as ndd
+
+    assert ndd.DistributedSampler is DistributedSampler
+    for rank in range(3):
+        ours = ndd.DistributedSampler(range(7), num_replicas=3, rank=rank, shuffle=False)
+        assert list(ours) == list(tdd.DistributedSampler(range(7), num_replicas=3, rank=rank, shuffle=False))
+
+
 def test_world_of_one_is_a_no_op():
     if dist.launched_world_size() > 1:  # pragma: no cover - pytest itself under mpiexec
         pytest.skip("justified: pytest runs under an MPI launcher")
