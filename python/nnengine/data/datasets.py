@@ -169,6 +169,9 @@ class Split(NamedTuple):
     y_test: np.ndarray
     num_classes: int
     image_shape: Optional[Tuple[int, int, int]]  # (C, H, W) for image sets, None for tabular ones
+    # int64 (N,) time steps of each series of an unequal-length sensor set (zero-padded after them); else None
+    lengths_train: Optional[np.ndarray] = None
+    lengths_test: Optional[np.ndarray] = None
 
 
 def _holdout(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
@@ -191,15 +194,16 @@ DATASETS: Dict[str, str] = {
 }
 # Sensor time series (N, channels, T) from the aeon wheel's files: load_dataset knows them too, but they are
 # kept out of DATASETS (the image/tabular sets `nnengine train` offers).
-from .sensors import SENSOR_DATASETS, load_sensor_split  # noqa: E402 (sensors needs DatasetNotFoundError)
+from .sensors import SENSOR_DATASETS, load_sensor_split, load_ucr, ucr_sets  # noqa: E402 (needs DatasetNotFoundError)
 
 
 def load_dataset(name: str, limit: Optional[int] = None, test_fraction: float = 0.2, seed: int = 0) -> Split:
     """A named dataset split into train and test (fixed, seeded hold-out for the small sets).
 
-    The sensor sets of ``SENSOR_DATASETS`` (``basic_motions``, ``acsf1``, ``italy_power_demand``,
-    ``kdd_tsad_135``, ``daphnet``; see ``nnengine.data.sensors``) come back as float32 ``(N, channels, T)``
-    series with ``image_shape`` None.
+    The sensor sets of ``SENSOR_DATASETS`` (``basic_motions``, ``acsf1``, ``italy_power_demand``, ``gun_point``,
+    ``pickup_gesture_wiimote_z``, ``japanese_vowels``, ``kdd_tsad_135``, ``daphnet``; see
+    ``nnengine.data.sensors``) come back as float32 ``(N, channels, T)`` series with ``image_shape`` None; the
+    unequal-length ones are zero-padded and give each series' length in ``lengths_train`` / ``lengths_test``.
 
     ``limit`` keeps at most that many training samples and ``limit // 4`` (at least 100) test samples,
     for quick runs.
@@ -208,6 +212,7 @@ def load_dataset(name: str, limit: Optional[int] = None, test_fraction: float = 
         >>> s = load_dataset("digits"); s.x_train.shape, s.num_classes
         ((1438, 1, 8, 8), 10)
     """
+    lengths: Optional[Tuple[np.ndarray, np.ndarray]] = None
     if name == "fashion-mnist":
         name = "fashion_mnist"
     if name == "fashion_mnist":
@@ -227,15 +232,22 @@ def load_dataset(name: str, limit: Optional[int] = None, test_fraction: float = 
         x, y = load_iris() if name == "iris" else load_breast_cancer()
         xtr, ytr, xte, yte = _holdout(x.astype(np.float32), y, test_fraction, seed)
         nc, shape = int(y.max()) + 1, None
+    elif name in ucr_sets():
+        tr, te = load_ucr(name)
+        xtr, ytr, xte, yte, nc, shape = tr.x, tr.y, te.x, te.y, len(tr.class_labels), None
+        if (tr.lengths < tr.x.shape[2]).any() or (te.lengths < te.x.shape[2]).any():
+            lengths = (tr.lengths, te.lengths)
     elif name in SENSOR_DATASETS:
         xtr, ytr, xte, yte, nc = load_sensor_split(name, test_fraction)
         shape = None
     else:
         raise ValueError(f"name: unknown dataset {name!r}; expected one of {sorted(DATASETS) + sorted(SENSOR_DATASETS)}")
+    ltr, lte = lengths if lengths is not None else (None, None)
     if limit is not None:
         if limit < 1:
             raise ValueError(f"limit: expected >= 1, got {limit}")
         xtr, ytr = xtr[:limit], ytr[:limit]
         n_test = max(100, limit // 4)
         xte, yte = xte[:n_test], yte[:n_test]
-    return Split(xtr, ytr, xte, yte, nc, shape)
+        ltr, lte = (ltr[:limit], lte[:n_test]) if ltr is not None else (None, None)
+    return Split(xtr, ytr, xte, yte, nc, shape, ltr, lte)
