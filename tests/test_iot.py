@@ -269,3 +269,39 @@ def test_kdd_tsad_135_example_finds_the_anomaly(threads):
     assert r["auc"] > 0.9
     assert r["latency"] is not None and 0 <= r["latency"] <= 20
     assert len(r["events"]) <= 3  # few false alarms over 7,501 samples
+
+
+def test_read_ts_hostile_mutations(tmp_path):
+    """Random edits of real .ts files (inserted separators, parentheses, headers, NaN/inf, NUL, cut and duplicated
+    runs): read_ts either parses or raises ValueError, nothing else, and never takes long."""
+    require_dataset(S.sensor_data_dir, what="aeon data")
+    files = ["JapaneseVowels/JapaneseVowels_TRAIN.ts", "UnitTest/UnitTestTimeStamps_TRAIN.ts",
+             "CardanoSentiment/CardanoSentiment_TRAIN.ts", "BasicMotions/BasicMotions_TRAIN.ts"]
+    seeds = []
+    for f in files:
+        with open(os.path.join(S.sensor_data_dir(), f), encoding="utf-8", errors="replace") as fh:
+            seeds.append(fh.read()[:3000])
+    toks = [":", ",", "(", ")", "?", "NaN", "@data\n", "@classLabel true a b\n", "@targetLabel true\n",
+            "@timeStamps true\n", "\n", "1e400", "-", "inf", "\x00", "é", "#", "%", " "]
+    rng = np.random.default_rng(7)
+    path = tmp_path / "f.ts"
+    for _ in range(400):
+        s = seeds[rng.integers(len(seeds))]
+        for _ in range(rng.integers(1, 9)):
+            i, op = int(rng.integers(len(s) + 1)), rng.random()
+            if op < 0.4:
+                s = s[:i] + toks[rng.integers(len(toks))] + s[i:]
+            elif op < 0.7:
+                s = s[:i] + s[i + int(rng.integers(1, 50)):]
+            else:
+                j = int(rng.integers(len(s) + 1))
+                s = s[:i] + s[j:j + int(rng.integers(1, 200))] + s[i:]
+        path.write_text(s, encoding="utf-8", errors="replace")
+        try:
+            t = S.read_ts(str(path))
+        except ValueError:
+            continue
+        assert t.x.dtype == np.float32 and t.x.shape[0] == len(t.lengths) > 0
+    many = "@classLabel true a\n@data\n" + ":".join(["1"] * 50000) + ":a\n"  # 50,000 channels in one case
+    path.write_text(many)
+    assert S.read_ts(str(path)).x.shape == (1, 50000, 1)

@@ -199,7 +199,7 @@ def read_ts(path: str, class_labels: Optional[Tuple[str, ...]] = None, pad_value
                 else:
                     header[key] = vals
                 continue
-            fields = _FIELD_SPLIT.split(line)
+            fields = _FIELD_SPLIT.split(line) if "(" in line else line.split(":")  # regex only when needed
             if labelled or regression:
                 if len(fields) < 2:
                     raise ValueError(f"{path}:{lineno}: expected channels separated by ':' then the "
