@@ -163,3 +163,24 @@ def test_nnengine_import_does_not_import_torch():
     code = "import sys, nnengine, nnengine.interop, nnengine.onnx; print('torch' in sys.modules, 'onnx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_torch_tensors_as_inputs_and_targets(torch):
+    """A batch that arrives as torch tensors (torchvision's ToTensor, a torch DataLoader) feeds nnengine layers,
+    functional ops and losses as its values, exactly as the same numpy array would; a torch tensor that requires
+    grad is a TypeError naming the argument, and an unrelated object names its type."""
+    from nnengine import functional as F
+
+    ne.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 36, 3))
+    x = torch.randn(2, 1, 8, 8)
+    y = torch.tensor([1, 2])
+    out = m(x)
+    ref = m(ne.tensor(x.numpy()))
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(F.cross_entropy(out, y).numpy(), F.cross_entropy(ref, y.numpy()).numpy())
+    np.testing.assert_array_equal(F.relu(torch.tensor([-1.0, 2.0])).numpy(), [0.0, 2.0])
+    with pytest.raises(TypeError, match=r"input: got a torch.Tensor whose values numpy cannot read.*detach"):
+        m(torch.randn(2, 1, 8, 8, requires_grad=True))
+    with pytest.raises(TypeError, match="input: expected a Tensor, got object"):
+        F.relu(object())

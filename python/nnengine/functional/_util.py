@@ -32,6 +32,31 @@ def _public_caller() -> str:
     return "this op"
 
 
+def type_name(x: Any) -> str:
+    """``x``'s type for an error message, with its module when it is another library's (``torch.Tensor``)."""
+    t = type(x)
+    mod = getattr(t, "__module__", "") or ""
+    return t.__name__ if mod in ("builtins", "") or mod.startswith("nnengine") else f"{mod.split('.')[0]}.{t.__name__}"
+
+
+def foreign_array(x: Any, name: str) -> np.ndarray:
+    """The values of another library's array (anything with ``__array__``, e.g. a torch tensor) as numpy, or a
+    TypeError naming the argument (a torch tensor that requires grad cannot give its values without ``detach()``).
+
+    Example:
+        >>> foreign_array(np.ones(2), "input").tolist()
+        [1.0, 1.0]
+    """
+    try:
+        a = np.asarray(x)
+    except Exception as e:  # torch: "Can't call numpy() on Tensor that requires grad"
+        raise TypeError(f"{name}: got a {type_name(x)} whose values numpy cannot read ({e}); pass an nnengine "
+                        "Tensor, or x.detach() / x.cpu()") from None
+    if a.dtype == object:
+        raise TypeError(f"{name}: expected a Tensor, got {type_name(x)}")
+    return a
+
+
 def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = None,
                  float64: bool = False) -> Tensor:
     """``x`` as a float Tensor (numpy arrays and lists are wrapped like ``Tensor(x)``: float32), with an
@@ -44,8 +69,10 @@ def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = 
         t = x
     elif isinstance(x, (np.ndarray, list, tuple, float, int)):
         t = Tensor(x)
+    elif hasattr(x, "__array__"):  # another library's CPU array (a torch tensor from torchvision...): its values
+        t = Tensor(foreign_array(x, name))
     else:
-        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+        raise TypeError(f"{name}: expected a Tensor, got {type_name(x)}")
     dt = t.data.dtype
     if dt.kind != "f":
         raise TypeError(f"{name}: expected a floating-point tensor, got dtype {dt}")
