@@ -82,6 +82,16 @@ def test_generic_dataset_collate_and_tuple_input():
     assert yb.dtype == np.float32 and xb.shape == (5, 2)
 
 
+def test_list_dataset_is_a_list_of_samples(torch):
+    # language_translation's src/data.py: DataLoader(list of (src, tgt) sentence pairs, collate_fn=...)
+    pairs = [("ein hund\n", "a dog\n"), ("eine katze\n", "a cat\n"), ("ein kind\n", "a child\n")]
+    ours = list(DataLoader(pairs, batch_size=2, collate_fn=lambda b: b))
+    assert ours == list(torch.utils.data.DataLoader(pairs, batch_size=2, collate_fn=lambda b: b))
+    assert ours == [pairs[:2], pairs[2:]]
+    xb, yb = next(iter(DataLoader([(np.ones(2), 1), (np.zeros(2), 0)], batch_size=2)))  # default collation
+    assert xb.shape == (2, 2) and yb.tolist() == [1, 0]
+
+
 def test_bad_inputs():
     with pytest.raises(ValueError, match="expected 3 samples"):
         TensorDataset(np.zeros((3, 2)), np.zeros(4))

@@ -659,6 +659,9 @@ class DataLoader:
       worker (shard with ``get_worker_info``), batches interleaved round-robin like torch.
       A :class:`TensorDataset` with the default collation is batched by slicing in the main process (no
       per-sample work to parallelise), so workers are not started for it.
+    * A list (or any sequence) is a dataset of its elements, as in torch (``DataLoader(pairs, collate_fn=f)``
+      hands ``f`` lists of those pairs); a tuple of arrays ``(X, y)`` is nnengine's shorthand for
+      ``TensorDataset(X, y)``.
     * ``pin_memory``, ``pin_memory_device`` and ``in_order`` are accepted (CPU only; batches are always in
       order).
 
@@ -676,8 +679,9 @@ class DataLoader:
                  multiprocessing_context: Any = None, generator: Any = None, *, prefetch_factor: Optional[int] = None,
                  persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True,
                  seed: Optional[int] = None) -> None:
-        if isinstance(dataset, (tuple, list)) and dataset and not isinstance(dataset, Dataset):
-            dataset = TensorDataset(*dataset)
+        if (isinstance(dataset, tuple) and dataset and not isinstance(dataset, Dataset)
+                and all(isinstance(a, (np.ndarray, Tensor)) and a.ndim >= 1 for a in dataset)):
+            dataset = TensorDataset(*dataset)  # nnengine's (X, y) shorthand; a list is a list of samples (torch)
         iterable = isinstance(dataset, IterableDataset)
         if not iterable and not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError("dataset: expected a Dataset (with __len__ and __getitem__), "
