@@ -123,6 +123,17 @@ def test_fully_masked_rows_as_torch(torch):
         assert np.isnan(no.numpy()[:, 1]).all() == need
 
 
+def test_transposed_bool_key_padding_mask_as_torch(torch):
+    # language_translation's create_mask: key_padding_mask = (src == pad_idx).transpose(0, 1), a non-contiguous view
+    t, m = _pair(torch, 8, 2)
+    x = np.random.default_rng(2).standard_normal((5, 3, 8)).astype(np.float32)
+    src = np.array([[4, 5, 6], [7, 8, 1], [9, 1, 1], [1, 1, 1], [1, 1, 1]])  # (L, N) tokens, 1 = <pad>
+    to, _ = t(torch.tensor(x), torch.tensor(x), torch.tensor(x),
+              key_padding_mask=(torch.tensor(src) == 1).transpose(0, 1))
+    no, _ = m(ne.tensor(x), ne.tensor(x), ne.tensor(x), key_padding_mask=(ne.tensor(src) == 1).transpose(0, 1))
+    np.testing.assert_allclose(no.numpy(), to.detach().numpy(), atol=1e-5)
+
+
 def test_dropout_train_and_eval():
     ne.manual_seed(0)
     m = nn.MultiheadAttention(16, 4, dropout=0.5)

@@ -73,7 +73,8 @@ def float_mask(mask: Any, name: str, true_means_masked: bool) -> Optional[np.nda
         return None
     m = as_array(mask)
     if m.dtype == np.bool_:
-        return np.where(m if true_means_masked else ~m, np.float32(-np.inf), np.float32(0.0))
+        # C order whatever m's layout (np.where keeps it: a transposed mask, as (src == pad).transpose(0, 1))
+        return np.ascontiguousarray(np.where(m if true_means_masked else ~m, np.float32(-np.inf), np.float32(0.0)))
     if m.dtype.kind != "f":
         raise TypeError(f"{name}: expected a bool or floating-point mask, got dtype {m.dtype}")
     return f32c(m)
