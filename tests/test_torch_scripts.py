@@ -25,7 +25,7 @@ DIGITS = os.path.join(ROOT, "python", "nnengine", "data", "digits.npz")
 
 def swap(src: str) -> str:
     """The mechanical rewrite a torch user would do (nothing else changes)."""
-    src = re.sub(r"^(\s*)import torch$", r"\1import nnengine as torch", src, flags=re.M)
+    src = re.sub(r"^(\s*)import torch(\s*#.*)?$", r"\1import nnengine as torch\2", src, flags=re.M)
     src = re.sub(r"^(\s*)import torch\.", r"\1import nnengine.", src, flags=re.M)
     return re.sub(r"^(\s*)from torch(\.| )", r"\1from nnengine\2", src, flags=re.M)
 
@@ -56,6 +56,7 @@ def test_swap_is_mechanical():
     src = "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nfrom torch import optim\n"
     assert swap(src) == ("import nnengine as torch\nimport nnengine.nn as nn\n"
                          "from nnengine.utils.data import DataLoader\nfrom nnengine import optim\n")
+    assert swap("import torch # For ML\n") == "import nnengine as torch # For ML\n"  # language_translation
 
 
 MNIST_CNN = """
