@@ -114,6 +114,54 @@ def test_save_whole_model_and_load_with_weights_only_false(tmp_path):
     np.testing.assert_array_equal(got["model"](src).data, enc(src).data)
 
 
+def _finetune_layout(lib):
+    """A whole model changed after construction, the fine-tuning way, under ``lib`` (torch or nnengine)."""
+
+    class Backbone(lib.nn.Module):
+        def __init__(self, width=4):
+            super().__init__()
+            self.conv = lib.nn.Conv2d(3, width, 3, padding=1)
+            self.aux = lib.nn.Linear(width, 2)
+            self.fc = lib.nn.Linear(width, 1000)
+
+        def forward(self, x):
+            return self.fc(self.conv(x).mean((2, 3)))
+
+    name = f"Backbone_{lib.__name__}"  # importable by module and name, as torch's pickle and ne.load need
+    Backbone.__name__ = Backbone.__qualname__ = name
+    globals()[name] = Backbone
+    lib.manual_seed(0)
+    model = Backbone()
+    for p in model.parameters():
+        p.requires_grad = False
+    model.fc = lib.nn.Linear(model.fc.in_features, 10)  # replaced: a new shape
+    model.extra = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Linear(10, 3))  # added
+    model.aux = None  # dropped
+    return Backbone, model
+
+
+@pytest.mark.parametrize("engine", ["nnengine", "torch"])
+def test_whole_model_with_replaced_submodules_round_trips(tmp_path, engine):
+    # pytorch_basics' `resnet.fc = nn.Linear(resnet.fc.in_features, 100)` then torch.save(resnet) / torch.load:
+    # the reloaded model has the new head (not the constructor's), the added child, the dropped one, and the frozen
+    # parameters stay frozen; torch itself (it pickles) gives the same
+    lib = require("torch") if engine == "torch" else ne
+    Backbone, model = _finetune_layout(lib)
+    lib.save(model, tmp_path / "m.pt")
+    back = lib.load(tmp_path / "m.pt", weights_only=False)
+    assert back.fc.out_features == 10 and back.aux is None and back.extra[1].out_features == 3
+    assert [(n, p.requires_grad) for n, p in back.named_parameters()] == [
+        ("conv.weight", False), ("conv.bias", False), ("fc.weight", True), ("fc.bias", True),
+        ("extra.1.weight", True), ("extra.1.bias", True)]
+    x = lib.randn(2, 3, 5, 5)
+    np.testing.assert_array_equal(np.asarray(back(x).detach()), np.asarray(model(x).detach()))
+    if engine == "nnengine":
+        with ne.serialization.safe_globals([Backbone, nn.Linear, nn.Sequential, nn.ReLU]):  # as torch: every class
+            assert ne.load(tmp_path / "m.pt").fc.out_features == 10
+        with ne.serialization.safe_globals([Backbone]), pytest.raises(pickle.UnpicklingError, match="fc"):
+            ne.load(tmp_path / "m.pt")
+
+
 def test_load_whole_model_errors(tmp_path):
     import json
 

@@ -8,7 +8,8 @@ None, and dicts (str/int keys, order kept), lists and tuples of these. A whole M
 is stored as its class path, the constructor arguments it recorded and its ``state_dict``, still without
 pickle; as with torch >= 2.6, loading it needs ``weights_only=False`` (it imports the model's class, which
 runs that module's code: only for files you trust), and it is rebuilt by calling the constructor (the
-global random state is kept) and loading the state dict. Other objects are refused with a TypeError.
+global random state is kept), rebuilding any submodule replaced or added after construction from its recorded
+class and arguments, and loading the state dict (frozen parameters stay frozen). Other objects are refused with a TypeError.
 
 Example:
     >>> model = nn.Linear(2, 1)
@@ -122,10 +123,35 @@ def _encode_module(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
         cls = type(obj)
         return {"M": f"{cls.__module__}:{cls.__qualname__}", "training": bool(obj.training),
                 "args": _encode(dict(args), key + ".args", tensors),
-                "state": _encode(obj.state_dict(), key + ".state", tensors)}
+                "state": _encode(obj.state_dict(), key + ".state", tensors),
+                "sub": _encode_layout(obj, key + ".sub", tensors),
+                "nograd": [n for n, p in obj.named_parameters() if not p.requires_grad]}
     hint = " (save model.state_dict(), or use nnengine.io.save_model)" if hasattr(obj, "state_dict") else ""
     raise TypeError(f"save: {key}: cannot store a {type(obj).__name__}{hint}; ne.save stores tensors, arrays, "
                     "numbers, strings, None and dicts/lists/tuples of these (it never pickles)")
+
+
+def _encode_layout(module: Any, key: str, tensors: Dict[str, np.ndarray]) -> Dict[str, Any]:
+    """Each direct submodule's class path and constructor arguments, recursively: what ``load`` needs to rebuild
+    a submodule that was replaced or added after construction (``model.fc = nn.Linear(512, 100)``, the usual
+    fine-tuning idiom), which calling the model's constructor alone would not reproduce. A submodule whose
+    arguments cannot be stored is recorded without them (an error only if ``load`` has to rebuild it)."""
+    out: Dict[str, Any] = {}
+    for name, child in module._modules.items():
+        if child is None:
+            continue
+        cls = type(child)
+        rec: Dict[str, Any] = {"M": _class_path(cls), "sub": _encode_layout(child, f"{key}.{name}", tensors)}
+        args = child.__dict__.get("_init_args")
+        if args is not None:
+            scratch: Dict[str, np.ndarray] = {}
+            try:
+                rec["args"] = _encode(dict(args), f"{key}.{name}.args", scratch)
+                tensors.update(scratch)
+            except (TypeError, ValueError):
+                pass
+        out[name] = rec
+    return out
 
 
 def _encode(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
@@ -170,11 +196,74 @@ def _decode_module(obj: Dict[str, Any], tensors: Mapping[str, np.ndarray], where
     state = _decode(obj.get("state", {"D": []}), tensors, where, trusted)
     rng = _random.get_rng_state()
     try:
-        model = cls(**args)
+        model = _construct(cls, args)
+        if isinstance(obj.get("sub"), dict):
+            _restore_layout(model, obj["sub"], state, "", tensors, where, trusted)
     finally:
         _random.set_rng_state(rng)
     model.load_state_dict(state)
+    nograd = set(obj.get("nograd") or ())
+    for n, p in model.named_parameters():
+        if n in nograd:
+            p.requires_grad_(False)
     return model.train(bool(obj.get("training", True)))
+
+
+def _construct(cls: type, args: Dict[str, Any]) -> Any:
+    """``cls`` called with the arguments its constructor recorded: ``*args`` (recorded as a tuple under their
+    parameter's name, e.g. Sequential's modules) go positionally, ``**kwargs`` (a dict) by keyword."""
+    import inspect
+
+    try:
+        params = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return cls(**args)
+    pos: list = []
+    kw = dict(args)
+    for p in params.values():
+        if p.kind is p.VAR_POSITIONAL and p.name in kw:
+            pos = list(kw.pop(p.name))
+        elif p.kind is p.VAR_KEYWORD and isinstance(kw.get(p.name), dict):
+            kw.update(kw.pop(p.name))
+    if pos:  # what precedes *args is positional-or-keyword: pass it positionally too, in order
+        head = [kw.pop(p.name) for p in list(params.values())[1:]
+                if p.kind is p.POSITIONAL_OR_KEYWORD and p.name in kw]
+        pos = head + pos
+    return cls(*pos, **kw)
+
+
+def _restore_layout(model: Any, sub: Dict[str, Any], state: Mapping[str, Any], prefix: str,
+                    tensors: Mapping[str, np.ndarray], where: str, trusted: bool) -> None:
+    """Make the freshly constructed ``model``'s submodules match the saved layout: a submodule whose class or
+    state-dict shapes differ from the saved one (replaced after construction) or that the constructor did not
+    make (added after it) is rebuilt from its recorded class and arguments; one the saved model did not have is
+    set to None. Its own submodules are then checked the same way."""
+    import pickle
+
+    for name in list(model._modules):
+        if name not in sub and model._modules[name] is not None:
+            setattr(model, name, None)
+    for name, rec in sub.items():
+        if not isinstance(rec, dict) or not isinstance(rec.get("M"), str):
+            raise ValueError(f"{where}: corrupt whole-model layout at {prefix + name!r}")
+        cur = model._modules.get(name)
+        pre = f"{prefix}{name}."
+        saved = {k[len(pre):]: np.shape(v) for k, v in state.items() if k.startswith(pre)}
+        if (cur is None or _class_path(type(cur)) != rec["M"]
+                or {k: np.shape(v) for k, v in cur.state_dict().items()} != saved):
+            path = rec["M"]
+            safe = _safe_class(path)
+            if not trusted and safe is None:
+                raise pickle.UnpicklingError(
+                    f"{where}: submodule {prefix + name!r} is a {path} replaced after construction; load with "
+                    "weights_only=False (only for a file you trust) or list its class in safe_globals")
+            if "args" not in rec:
+                raise ValueError(f"{where}: submodule {prefix + name!r} ({path}) was replaced after construction "
+                                 "and its constructor arguments could not be stored; save the state_dict instead")
+            child_cls = safe if safe is not None else _module_class(path, where)
+            cur = _construct(child_cls, _decode(rec["args"], tensors, where, trusted))
+            setattr(model, name, cur)
+        _restore_layout(cur, rec.get("sub") or {}, state, pre, tensors, where, trusted)
 
 
 def _decode(obj: Any, tensors: Mapping[str, np.ndarray], where: str, trusted: bool = False) -> Any:
