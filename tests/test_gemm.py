@@ -146,6 +146,26 @@ def test_gemm_row_result_independent_of_row_count(isa, rng, tb, K, N, M):
         assert np.array_equal(part, whole[rows]), rows
 
 
+@pytest.mark.parametrize("tb", [False, True])
+def test_gemm_edge_tiles_same_bits_as_full_tiles(isa, rng, tb):
+    """Edge tiles compute only their rows (rounded up to 4) and vectors (gemm_micro.h micro_kernel_edge); every
+    element is still the FMA chain it has inside a full tile, so the leading m x n block of the operands gives
+    the leading block of C bit for bit, for row and column counts around every tile height and vector width
+    (several KC blocks, alpha, beta and both biases). With a transposed B, up to 16 rows take the dot path."""
+    M, N, K = 52, 100, 1100
+    a = rng.standard_normal((M, K)).astype(np.float32)
+    b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+    c = rng.standard_normal((M, N)).astype(np.float32)
+    br, bc = rng.standard_normal(M).astype(np.float32), rng.standard_normal(N).astype(np.float32)
+    whole = _core.gemm(a, b, False, tb, 0.5, 0.75, c.copy(), br, bc)
+    for m in ((17, 20, 23, 25, 29, 33, 47, 49) if tb else (1, 5, 6, 7, 9, 12, 13, 17, 20, 23, 25, 29, 33, 47, 49)):
+        for n in (1, 4, 5, 8, 9, 15, 16, 17, 24, 31, 33, 47, 49, 63, 65, 97):
+            bb = b[:n] if tb else b[:, :n]
+            part = _core.gemm(np.ascontiguousarray(a[:m]), np.ascontiguousarray(bb), False, tb, 0.5, 0.75,
+                              c[:m, :n].copy(), br[:m].copy(), bc[:n].copy())
+            assert np.array_equal(part, whole[:m, :n]), (m, n)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_gemm_random_shapes_every_path(isa, seed):
     """Seeded random problems over the ranges where the paths switch (GEMV rows, dot products, tile

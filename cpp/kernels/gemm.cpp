@@ -80,9 +80,12 @@ void gemm_block(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t 
             if (direct_a && rows == MR)
               micro_kernel<T, true>(kc, g.A + (ic + ir) * g.lda + pc, pb + jr * kc, NR, c, g.ldc, rows, cols,
                                     g.alpha, g.beta, first, br, bc, g.lda);
-            else
+            else if (rows == MR && cols == NR)
               micro_kernel<T>(kc, pa + ir * kc, pb + jr * kc, NR, c, g.ldc, rows, cols, g.alpha, g.beta, first, br,
                               bc);
+            else
+              micro_kernel_edge<T>(kc, pa + ir * kc, pb + jr * kc, c, g.ldc, rows, cols, g.alpha, g.beta, first, br,
+                                   bc);
           }
         }
       }
@@ -118,8 +121,8 @@ void gemm_block_direct_b(const GemmArgs& g, const GemmBlocking& blk, int64_t m0,
           float* c = g.C + (ic + ir) * g.ldc + jr;
           const float* br = g.bias_row ? g.bias_row + ic + ir : nullptr;
           if (edge || ir > 0)
-            micro_kernel<T>(kc, pa + ir * kc, edge ? pe : pb, NR, c, g.ldc, rows, cols, g.alpha, g.beta, first, br,
-                            bc);
+            micro_kernel_edge<T>(kc, pa + ir * kc, edge ? pe : pb, c, g.ldc, rows, cols, g.alpha, g.beta, first, br,
+                                 bc);
           else if (mc <= MR)  // the only row panel: B read in place
             micro_kernel<T, false, kInPlace>(kc, pa, g.B + pc * g.ldb + jr, g.ldb, c, g.ldc, rows, cols, g.alpha,
                                              g.beta, first, br, bc);

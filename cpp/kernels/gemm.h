@@ -7,9 +7,10 @@
 // Algorithm (Goto/BLIS): B is packed into KC x NR panels, A into MR x KC panels, and a register-tiled
 // micro-kernel accumulates each MR x NR tile over a KC block. Three tile shapes per ISA (AVX-512:
 // 12x32, 8x48, 16x16; AVX2+FMA and baseline: 6x2, 4x3, 12x1 vectors) are picked per call by padded
-// work. Up to 64 rows (128 if B fits in L2), a non-transposed B is read in place (prefetched) by the first
-// row panel, which packs it on the way for the others; narrow outputs read A in place; up to 4 rows
-// run as GEMVs. Threads split C into column or row slabs (aligned to NR or MR), whichever packs less.
+// work; an edge tile computes only its rows (rounded up to 4) and vectors, not the panels' padding. Up to
+// 64 rows (128 if B fits in L2), a non-transposed B is read in place (prefetched) by the first row panel,
+// which packs it on the way for the others; narrow outputs read A in place; up to 4 rows run as GEMVs.
+// Threads split C into column or row slabs (aligned to NR or MR), whichever packs less.
 //
 // The blocking (KC, MC, NC, the in-place-B limit) is derived from the caches the CPU reports
 // (core/cpuinfo.h) and read once per call.

@@ -88,15 +88,21 @@ enum BSource { kPacked, kInPlace, kInPlaceCopy };
 // b advances by bstride floats per k: NR for a packed panel, ldb when reading row-major B in place
 // (kInPlace; kInPlaceCopy also stores each B row into the packed panel bcopy for later row panels).
 // DirectA: a points at row-major op(A) rows in place (row stride lda) instead of a packed panel.
-template <class T, bool DirectA = false, BSource BSrc = kPacked>
+// MRU x NVU: the rows and column vectors computed (an edge tile of a packed panel: the first MRU of its MR
+// rows, the first NVU of its NV vectors; the panels keep their MR / NR strides). Each element is the same FMA
+// chain whatever MRU/NVU, so trimming the padding of an edge tile changes no result, only the work.
+template <class T, bool DirectA = false, BSource BSrc = kPacked, int MRU = T::MR, int NVU = T::NV>
 inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, int64_t bstride,
                          float* c, int64_t ldc, int rows, int cols, float alpha, float beta, bool first,
                          const float* bias_row, const float* bias_col, int64_t lda = 0,
                          float* __restrict bcopy = nullptr) {
-  constexpr int MR = T::MR, NV = T::NV, NR = T::NR;
-  VecF acc[MR][NV];
+  constexpr int MR = T::MR, NR = T::NR;
+  static_assert(MRU >= 1 && MRU <= T::MR && NVU >= 1 && NVU <= T::NV, "an edge tile is part of the tile");
+  static_assert((MRU == T::MR && NVU == T::NV) || (!DirectA && BSrc == kPacked), "edge tiles read packed panels");
+  constexpr int NV = NVU, NRU = NVU * kLanes;  // vectors and columns computed
+  VecF acc[MRU][NV];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
+  for (int i = 0; i < MRU; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = vzero();
   // k steps [k, kend): NV vector loads of B, MR broadcasts of A, MR x NV FMAs per step.
@@ -119,7 +125,7 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
         bcopy += NR;
       }
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i) {
+      for (int i = 0; i < MRU; ++i) {
         const VecF av = vset1(DirectA ? a[i * lda] : a[i]);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[i][v] = vfma(av, bv[v], acc[i][v]);
@@ -130,21 +136,21 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
   };
   run(std::max<int64_t>(0, kc - kPrefetchCSteps));
   for (int i = 0; i < rows; ++i) {  // every cache line the tile's row i touches
-    for (int j = 0; j < NR; j += 16) __builtin_prefetch(c + i * ldc + j, 1, 3);
-    __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
+    for (int j = 0; j < NRU; j += 16) __builtin_prefetch(c + i * ldc + j, 1, 3);
+    __builtin_prefetch(c + i * ldc + NRU - 1, 1, 3);
   }
   run(kc);
   // Epilogue: C = alpha*acc + (first ? beta*C + biases : C). A partial tile does the same arithmetic
   // on its valid lanes only (masked loads and stores).
   const VecF va = vset1(alpha);
-  const bool full = rows == MR && cols == NR, need_c = !first || beta != 0.f;
+  const bool full = rows == MRU && cols == NRU, need_c = !first || beta != 0.f;
   VecF bc[NV] = {};
   if (first && bias_col) {
     for (int v = 0; v < NV; ++v) bc[v] = full ? vload(bias_col + v * kLanes) : vload_n(bias_col + v * kLanes, lanes(cols, v));
   }
   if (full) {
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
+    for (int i = 0; i < MRU; ++i)
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
         float* cv = c + i * ldc + v * kLanes;
@@ -152,9 +158,9 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
       }
     return;
   }
-  alignas(64) float tile[MR * NR];  // constant indices only, so acc stays in registers
+  alignas(64) float tile[MRU * NR];  // constant indices only, so acc stays in registers
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
+  for (int i = 0; i < MRU; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) vstore(tile + i * NR + v * kLanes, acc[i][v]);
   for (int i = 0; i < rows; ++i)
@@ -166,6 +172,33 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
                                  bias_row, i, bias_col, bc[v]);
       vstore_n(cv, r, n);
     }
+}
+
+// An edge tile of packed panels (rows < MR or cols < NR): the smallest trimmed tile that covers it (rows rounded
+// up to a multiple of 4, whole vectors), so the zero padding of the panels is not multiplied. The same FMA chain
+// per element as the full tile: the results are those of micro_kernel<T>.
+template <class T, int R, int V = 1>
+inline void micro_kernel_edge_cols(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows,
+                                   int cols, float alpha, float beta, bool first, const float* bias_row,
+                                   const float* bias_col) {
+  if constexpr (V >= T::NV)
+    micro_kernel<T, false, kPacked, R, T::NV>(kc, a, b, T::NR, c, ldc, rows, cols, alpha, beta, first, bias_row,
+                                               bias_col);
+  else if (cols <= V * kLanes)
+    micro_kernel<T, false, kPacked, R, V>(kc, a, b, T::NR, c, ldc, rows, cols, alpha, beta, first, bias_row, bias_col);
+  else
+    micro_kernel_edge_cols<T, R, V + 1>(kc, a, b, c, ldc, rows, cols, alpha, beta, first, bias_row, bias_col);
+}
+
+template <class T, int R = 4>
+inline void micro_kernel_edge(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols,
+                              float alpha, float beta, bool first, const float* bias_row, const float* bias_col) {
+  if constexpr (R >= T::MR)
+    micro_kernel_edge_cols<T, T::MR>(kc, a, b, c, ldc, rows, cols, alpha, beta, first, bias_row, bias_col);
+  else if (rows <= R)
+    micro_kernel_edge_cols<T, R>(kc, a, b, c, ldc, rows, cols, alpha, beta, first, bias_row, bias_col);
+  else
+    micro_kernel_edge<T, R + 4>(kc, a, b, c, ldc, rows, cols, alpha, beta, first, bias_row, bias_col);
 }
 
 
