@@ -427,7 +427,7 @@ def test_inplace_activation_really_is_in_place(name, rng, torch):
 def test_inplace_activation_while_recording_matches_torch(name, torch):
     """A leaf that requires grad is refused (as torch); a non-leaf is activated in place like torch's
     ``nn.ReLU(inplace=True)`` in training (DCGAN-style models), with torch's gradients; a tensor another
-    recorded op already uses is refused (its gradient would be wrong)."""
+    recorded op saved for its backward is refused (its gradient would be wrong)."""
     fn, module, tname = INPLACE[name]
     kw = {"leaky_relu": dict(negative_slope=0.2), "elu": dict(alpha=0.7)}.get(tname, {})
     leaf = ne.tensor([[-1.0, 2.0, -0.5]], requires_grad=True)
@@ -447,9 +447,10 @@ def test_inplace_activation_while_recording_matches_torch(name, torch):
     (tm * torch.tensor([[1.0, 2.0, 3.0]])).sum().backward()
     np.testing.assert_allclose(mid.numpy(), tm.detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(leaf.grad, tl.grad.numpy(), rtol=1e-6)
-    # consumed by a recorded op before the in-place call: refused
+    # saved by a recorded op (for its backward) before the in-place call: refused; torch's version check
+    # refuses it at backward time (an op that only reads it, like ``used + 1.0``, lets it through in both)
     used = leaf * 2.0
-    _ = used + 1.0
+    _ = used * used
     with pytest.raises(RuntimeError, match="already"):
         fn(used, True)
     with pytest.raises(TypeError, match="needs a Tensor"):

@@ -2,7 +2,7 @@
 ``import nnengine as torch``, see ``swap`` in test_torch_scripts.py), next to the same source under real torch:
 makemore.py (karpathy/makemore, every model type, its sampling, evaluate() and checkpoint reload), the makemore
 lecture notebooks of karpathy/nn-zero-to-hero as scripts, and nanoGPT's model.py (karpathy/nanoGPT). The code is
-as written; only data (an inline list of names, every 100th of makemore's names.txt; an inline text) and sizes
+as written; only data (an inline list of names from makemore's names.txt; an inline text) and sizes
 shrink, each spot commented. Results are compared loosely where the engines draw different random numbers and
 exactly where the program is deterministic given its data (bigram counts, the backprop-ninja checks)."""
 
@@ -13,18 +13,19 @@ import re
 import pytest
 from test_torch_scripts import result, run
 
-# every 100th name of karpathy/makemore's names.txt (321 names)
+# the first 5 and every 100th name of karpathy/makemore's names.txt (325 names; the MLP lecture's first cells
+# expect emma, olivia, ava, isabella and sophia first)
 NAMES = """
-emma peyton brooke lena camryn katelyn kassidy rayna averi whitney paityn aryanna natalee mika emrie mayra zaynab
-arwen estefany xochitl blythe adelia jupiter rileigh sequoia isra emmarose charly goldy elyssa emmanuelle eshaal
-ezlyn kaleigha kamaiyah corinna colby shylah liviana airabella ivyanna sitara taliya rinoa mysha muntaha miri
-liliane laurynn joycelyn dempsey yuki laiah azelia safina jezebel anaaya neyla decklyn momina arika jouri yashika
-falynn navayah alexys jenika stevi chastity kopelyn shanzay baylei kemya shams brina kalahni noe zoa cylie keelin
-paighton aanshi dakari kalysta mialynn tracie apolonia eliane jeyla makinzee saydie adwoa brena evolett keirah
-maleeka radley tulsi analeyah chara grettell kaidance lynna pfeiffer tai ahsha axa dash hanaan kalany lissette
-naamah saharah veralynn allysa bessy devan freddie jaxie kharsyn mang nehal roop vaia adam aneri beasley danyka
-evamae iry kaegan klyn madicyn mylynn rajah shambhavi ubah aaliyana alleson ashling breylin clairissa dreah faylen
-hosna jayia kaliyana kezlyn leslye malinalli myesha ottilia rodas shantell tasi xymena aarilynn alesa angelea
+emma olivia ava isabella sophia peyton brooke lena camryn katelyn kassidy rayna averi whitney paityn aryanna natalee
+mika emrie mayra zaynab arwen estefany xochitl blythe adelia jupiter rileigh sequoia isra emmarose charly goldy
+elyssa emmanuelle eshaal ezlyn kaleigha kamaiyah corinna colby shylah liviana airabella ivyanna sitara taliya rinoa
+mysha muntaha miri liliane laurynn joycelyn dempsey yuki laiah azelia safina jezebel anaaya neyla decklyn momina
+arika jouri yashika falynn navayah alexys jenika stevi chastity kopelyn shanzay baylei kemya shams brina kalahni noe
+zoa cylie keelin paighton aanshi dakari kalysta mialynn tracie apolonia eliane jeyla makinzee saydie adwoa brena
+evolett keirah maleeka radley tulsi analeyah chara grettell kaidance lynna pfeiffer tai ahsha axa dash hanaan kalany
+lissette naamah saharah veralynn allysa bessy devan freddie jaxie kharsyn mang nehal roop vaia adam aneri beasley
+danyka evamae iry kaegan klyn madicyn mylynn rajah shambhavi ubah aaliyana alleson ashling breylin clairissa dreah
+faylen hosna jayia kaliyana kezlyn leslye malinalli myesha ottilia rodas shantell tasi xymena aarilynn alesa angelea
 aubreelynn brandii chesa delyliah emiliani geraldyn iliyana jaysie kadijah kefira kyarie life makani mazayah nakaya
 olimpia rhettlee sean spoorthi tiona yannah ziasia angel alan martin shane alonzo makai douglas kole alfred justus
 kolt mikael jamar lathan elyas jarvis alexandro jahir rick mahdi alder luc caine zyir javi brently hero tennyson
@@ -801,3 +802,1731 @@ def test_makemore(torch, tmp_path, kind):
     if kind == "transformer":
         sample[3] = "pt"
         assert _samples(run(MAKEMORE, "torch", tmp_path, argv=sample)) == 50
+
+
+def _split_losses(out: str) -> list:
+    """The (split, loss) lines the lectures' split_loss() prints, in order."""
+    return [(m[0], float(m[1])) for m in re.findall(r"^(train|val) ([0-9.]+)$", out, flags=re.M)]
+
+
+# karpathy/nn-zero-to-hero lectures/makemore/makemore_part1_bigrams.ipynb (MIT), bigram counts, sampling with a seeded torch.Generator, the one-layer net trained by gradient descent: its code cells in order as one
+# script (a value a cell displays is printed; matplotlib lines left out), sizes shrunk where commented.
+BIGRAMS = r'''
+words = open('names.txt', 'r').read().splitlines()
+
+print(words[:10])  # (displayed by the notebook)
+
+print(len(words))  # (displayed by the notebook)
+
+print(min(len(w) for w in words))  # (displayed by the notebook)
+
+print(max(len(w) for w in words))  # (displayed by the notebook)
+
+b = {}
+for w in words:
+  chs = ['<S>'] + list(w) + ['<E>']
+  for ch1, ch2 in zip(chs, chs[1:]):
+    bigram = (ch1, ch2)
+    b[bigram] = b.get(bigram, 0) + 1
+
+print(sorted(b.items(), key = lambda kv: -kv[1]))  # (displayed by the notebook)
+
+import torch
+
+N = torch.zeros((27, 27), dtype=torch.int32)
+
+chars = sorted(list(set(''.join(words))))
+stoi = {s:i+1 for i,s in enumerate(chars)}
+stoi['.'] = 0
+itos = {i:s for s,i in stoi.items()}
+
+
+for w in words:
+  chs = ['.'] + list(w) + ['.']
+  for ch1, ch2 in zip(chs, chs[1:]):
+    ix1 = stoi[ch1]
+    ix2 = stoi[ch2]
+    N[ix1, ix2] += 1
+
+
+for i in range(27):
+    for j in range(27):
+        chstr = itos[i] + itos[j]
+# (its matplotlib lines left out)
+
+print(N[0])  # (displayed by the notebook)
+
+p = N[0].float()
+p = p / p.sum()
+print(p)  # (displayed by the notebook)
+
+g = torch.Generator().manual_seed(2147483647)
+ix = torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+print(itos[ix])  # (displayed by the notebook)
+
+g = torch.Generator().manual_seed(2147483647)
+p = torch.rand(3, generator=g)
+p = p / p.sum()
+print(p)  # (displayed by the notebook)
+
+print(torch.multinomial(p, num_samples=100, replacement=True, generator=g))  # (displayed by the notebook)
+
+print(p.shape)  # (displayed by the notebook)
+
+P = (N+1).float()
+P /= P.sum(1, keepdims=True)
+
+# (the three cells below come before P is made in the saved notebook; run here, after it, as in the lecture)
+print(P.shape)  # (displayed by the notebook)
+
+print(P.sum(1, keepdim=True).shape)  # (displayed by the notebook)
+
+# 27, 27
+# 27,  1
+
+print(P.sum(1).shape)  # (displayed by the notebook)
+
+# 27, 27
+#  1, 27
+
+g = torch.Generator().manual_seed(2147483647)
+
+for i in range(5):
+
+  out = []
+  ix = 0
+  while True:
+    p = P[ix]
+    ix = torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+    out.append(itos[ix])
+    if ix == 0:
+      break
+  print(''.join(out))
+
+# GOAL: maximize likelihood of the data w.r.t. model parameters (statistical modeling)
+# equivalent to maximizing the log likelihood (because log is monotonic)
+# equivalent to minimizing the negative log likelihood
+# equivalent to minimizing the average negative log likelihood
+
+# log(a*b*c) = log(a) + log(b) + log(c)
+
+log_likelihood = 0.0
+n = 0
+
+for w in words:
+#for w in ["andrejq"]:
+  chs = ['.'] + list(w) + ['.']
+  for ch1, ch2 in zip(chs, chs[1:]):
+    ix1 = stoi[ch1]
+    ix2 = stoi[ch2]
+    prob = P[ix1, ix2]
+    logprob = torch.log(prob)
+    log_likelihood += logprob
+    n += 1
+    #print(f'{ch1}{ch2}: {prob:.4f} {logprob:.4f}')
+
+print(f'{log_likelihood=}')
+nll = -log_likelihood
+print(f'{nll=}')
+print(f'{nll/n}')
+
+# create the training set of bigrams (x,y)
+xs, ys = [], []
+
+for w in words[:1]:
+  chs = ['.'] + list(w) + ['.']
+  for ch1, ch2 in zip(chs, chs[1:]):
+    ix1 = stoi[ch1]
+    ix2 = stoi[ch2]
+    print(ch1, ch2)
+    xs.append(ix1)
+    ys.append(ix2)
+
+xs = torch.tensor(xs)
+ys = torch.tensor(ys)
+
+print(xs)  # (displayed by the notebook)
+
+print(ys)  # (displayed by the notebook)
+
+import torch.nn.functional as F
+xenc = F.one_hot(xs, num_classes=27).float()
+print(xenc)  # (displayed by the notebook)
+
+print(xenc.shape)  # (displayed by the notebook)
+
+# (a matplotlib cell of the notebook, left out)
+
+print(xenc.dtype)  # (displayed by the notebook)
+
+W = torch.randn((27, 1))
+print(xenc @ W)  # (displayed by the notebook)
+
+logits = xenc @ W # log-counts
+counts = logits.exp() # equivalent N
+probs = counts / counts.sum(1, keepdims=True)
+print(probs)  # (displayed by the notebook)
+
+print(probs[0])  # (displayed by the notebook)
+
+print(probs[0].shape)  # (displayed by the notebook)
+
+print(probs[0].sum())  # (displayed by the notebook)
+
+# (5, 27) @ (27, 27) -> (5, 27)
+
+# SUMMARY ------------------------------>>>>
+
+print(xs)  # (displayed by the notebook)
+
+print(ys)  # (displayed by the notebook)
+
+# randomly initialize 27 neurons' weights. each neuron receives 27 inputs
+g = torch.Generator().manual_seed(2147483647)
+W = torch.randn((27, 27), generator=g)
+
+xenc = F.one_hot(xs, num_classes=27).float() # input to the network: one-hot encoding
+logits = xenc @ W # predict log-counts
+counts = logits.exp() # counts, equivalent to N
+probs = counts / counts.sum(1, keepdims=True) # probabilities for next character
+# btw: the last 2 lines here are together called a 'softmax'
+
+print(probs.shape)  # (displayed by the notebook)
+
+
+nlls = torch.zeros(5)
+for i in range(5):
+  # i-th bigram:
+  x = xs[i].item() # input character index
+  y = ys[i].item() # label character index
+  print('--------')
+  print(f'bigram example {i+1}: {itos[x]}{itos[y]} (indexes {x},{y})')
+  print('input to the neural net:', x)
+  print('output probabilities from the neural net:', probs[i])
+  print('label (actual next character):', y)
+  p = probs[i, y]
+  print('probability assigned by the net to the the correct character:', p.item())
+  logp = torch.log(p)
+  print('log likelihood:', logp.item())
+  nll = -logp
+  print('negative log likelihood:', nll.item())
+  nlls[i] = nll
+
+print('=========')
+print('average negative log likelihood, i.e. loss =', nlls.mean().item())
+
+# --------- !!! OPTIMIZATION !!! yay --------------
+
+print(xs)  # (displayed by the notebook)
+
+print(ys)  # (displayed by the notebook)
+
+# randomly initialize 27 neurons' weights. each neuron receives 27 inputs
+g = torch.Generator().manual_seed(2147483647)
+W = torch.randn((27, 27), generator=g, requires_grad=True)
+
+# forward pass
+xenc = F.one_hot(xs, num_classes=27).float() # input to the network: one-hot encoding
+logits = xenc @ W # predict log-counts
+counts = logits.exp() # counts, equivalent to N
+probs = counts / counts.sum(1, keepdims=True) # probabilities for next character
+loss = -probs[torch.arange(5), ys].log().mean()
+
+print(loss.item())
+
+# backward pass
+W.grad = None # set to zero the gradient
+loss.backward()
+
+W.data += -0.1 * W.grad
+
+# --------- !!! OPTIMIZATION !!! yay, but this time actually --------------
+
+# create the dataset
+xs, ys = [], []
+for w in words:
+  chs = ['.'] + list(w) + ['.']
+  for ch1, ch2 in zip(chs, chs[1:]):
+    ix1 = stoi[ch1]
+    ix2 = stoi[ch2]
+    xs.append(ix1)
+    ys.append(ix2)
+xs = torch.tensor(xs)
+ys = torch.tensor(ys)
+num = xs.nelement()
+print('number of examples: ', num)
+
+# initialize the 'network'
+g = torch.Generator().manual_seed(2147483647)
+W = torch.randn((27, 27), generator=g, requires_grad=True)
+
+# gradient descent
+for k in range(100):  # sizes: 100 steps, as in the lecture (the saved notebook runs 1)
+
+  # forward pass
+  xenc = F.one_hot(xs, num_classes=27).float() # input to the network: one-hot encoding
+  logits = xenc @ W # predict log-counts
+  counts = logits.exp() # counts, equivalent to N
+  probs = counts / counts.sum(1, keepdims=True) # probabilities for next character
+  loss = -probs[torch.arange(num), ys].log().mean() + 0.01*(W**2).mean()
+  print(loss.item())
+
+  # backward pass
+  W.grad = None # set to zero the gradient
+  loss.backward()
+
+  # update
+  W.data += -50 * W.grad
+
+# finally, sample from the 'neural net' model
+g = torch.Generator().manual_seed(2147483647)
+
+for i in range(5):
+
+  out = []
+  ix = 0
+  while True:
+
+    # ----------
+    # BEFORE:
+    #p = P[ix]
+    # ----------
+    # NOW:
+    xenc = F.one_hot(torch.tensor([ix]), num_classes=27).float()
+    logits = xenc @ W # predict log-counts
+    counts = logits.exp() # counts, equivalent to N
+    p = counts / counts.sum(1, keepdims=True) # probabilities for next character
+    # ----------
+
+    ix = torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+    out.append(itos[ix])
+    if ix == 0:
+      break
+  print(''.join(out))
+
+# test instrumentation (not in the notebook): the numbers compared with torch
+print(f"RESULT total={N.sum().item()} weighted={(N * torch.arange(27 * 27).view(27, 27)).sum().item()} "
+      f"n00={N[0, 0].item()} nll={-P[xs, ys].log().mean().item()} loss={loss.item()}")
+'''
+
+
+# karpathy/nn-zero-to-hero lectures/makemore/makemore_part2_mlp.ipynb (MIT), Bengio et al.'s MLP: embedding lookup C[X], F.cross_entropy, the learning-rate sweep's tensors: its code cells in order as one
+# script (a value a cell displays is printed; matplotlib lines left out), sizes shrunk where commented.
+MLP = r'''
+import torch
+import torch.nn.functional as F
+
+# read in all the words
+words = open('names.txt', 'r').read().splitlines()
+print(words[:8])  # (displayed by the notebook)
+
+print(len(words))  # (displayed by the notebook)
+
+# build the vocabulary of characters and mappings to/from integers
+chars = sorted(list(set(''.join(words))))
+stoi = {s:i+1 for i,s in enumerate(chars)}
+stoi['.'] = 0
+itos = {i:s for s,i in stoi.items()}
+print(itos)
+
+# build the dataset
+
+block_size = 3 # context length: how many characters do we take to predict the next one?
+X, Y = [], []
+for w in words[:5]:  # data: the lecture's first 5 names (32 examples, as the cells below assume); saved: all words
+
+  #print(w)
+  context = [0] * block_size
+  for ch in w + '.':
+    ix = stoi[ch]
+    X.append(context)
+    Y.append(ix)
+    #print(''.join(itos[i] for i in context), '--->', itos[ix])
+    context = context[1:] + [ix] # crop and append
+
+X = torch.tensor(X)
+Y = torch.tensor(Y)
+
+print(X.shape, X.dtype, Y.shape, Y.dtype)  # (displayed by the notebook)
+
+# build the dataset
+block_size = 3 # context length: how many characters do we take to predict the next one?
+
+def build_dataset(words):
+  X, Y = [], []
+  for w in words:
+
+    #print(w)
+    context = [0] * block_size
+    for ch in w + '.':
+      ix = stoi[ch]
+      X.append(context)
+      Y.append(ix)
+      #print(''.join(itos[i] for i in context), '--->', itos[ix])
+      context = context[1:] + [ix] # crop and append
+
+  X = torch.tensor(X)
+  Y = torch.tensor(Y)
+  print(X.shape, Y.shape)
+  return X, Y
+
+import random
+random.seed(42)
+random.shuffle(words)
+n1 = int(0.8*len(words))
+n2 = int(0.9*len(words))
+
+Xtr, Ytr = build_dataset(words[:n1])
+Xdev, Ydev = build_dataset(words[n1:n2])
+Xte, Yte = build_dataset(words[n2:])
+
+C = torch.randn((27, 2))
+
+emb = C[X]
+print(emb.shape)  # (displayed by the notebook)
+
+W1 = torch.randn((6, 100))
+b1 = torch.randn(100)
+
+h = torch.tanh(emb.view(-1, 6) @ W1 + b1)
+
+print(h)  # (displayed by the notebook)
+
+print(h.shape)  # (displayed by the notebook)
+
+W2 = torch.randn((100, 27))
+b2 = torch.randn(27)
+
+logits = h @ W2 + b2
+
+print(logits.shape)  # (displayed by the notebook)
+
+counts = logits.exp()
+
+prob = counts / counts.sum(1, keepdims=True)
+
+print(prob.shape)  # (displayed by the notebook)
+
+loss = -prob[torch.arange(32), Y].log().mean()
+print(loss)  # (displayed by the notebook)
+
+# ------------ now made respectable :) ---------------
+
+print(Xtr.shape, Ytr.shape)  # (displayed by the notebook)
+
+g = torch.Generator().manual_seed(2147483647) # for reproducibility
+C = torch.randn((27, 10), generator=g)
+W1 = torch.randn((30, 200), generator=g)
+b1 = torch.randn(200, generator=g)
+W2 = torch.randn((200, 27), generator=g)
+b2 = torch.randn(27, generator=g)
+parameters = [C, W1, b1, W2, b2]
+
+print(sum(p.nelement() for p in parameters))  # (displayed by the notebook)
+
+for p in parameters:
+  p.requires_grad = True
+
+lre = torch.linspace(-3, 0, 1000)
+lrs = 10**lre
+
+lri = []
+lossi = []
+stepi = []
+
+for i in range(2000):  # sizes: 2000 steps, not 200000 (and the lr decay at 1000, not 100000)
+
+  # minibatch construct
+  ix = torch.randint(0, Xtr.shape[0], (32,))
+
+  # forward pass
+  emb = C[Xtr[ix]] # (32, 3, 10)
+  h = torch.tanh(emb.view(-1, 30) @ W1 + b1) # (32, 200)
+  logits = h @ W2 + b2 # (32, 27)
+  loss = F.cross_entropy(logits, Ytr[ix])
+  #print(loss.item())
+
+  # backward pass
+  for p in parameters:
+    p.grad = None
+  loss.backward()
+
+  # update
+  #lr = lrs[i]
+  lr = 0.1 if i < 1000 else 0.01
+  for p in parameters:
+    p.data += -lr * p.grad
+
+  # track stats
+  #lri.append(lre[i])
+  stepi.append(i)
+  lossi.append(loss.log10().item())
+
+#print(loss.item())
+
+# (a matplotlib cell of the notebook, left out)
+
+emb = C[Xtr] # (32, 3, 2)
+h = torch.tanh(emb.view(-1, 30) @ W1 + b1) # (32, 100)
+logits = h @ W2 + b2 # (32, 27)
+loss = F.cross_entropy(logits, Ytr)
+print(loss)  # (displayed by the notebook)
+
+emb = C[Xdev] # (32, 3, 2)
+h = torch.tanh(emb.view(-1, 30) @ W1 + b1) # (32, 100)
+logits = h @ W2 + b2 # (32, 27)
+loss = F.cross_entropy(logits, Ydev)
+print(loss)  # (displayed by the notebook)
+
+# (a matplotlib cell of the notebook, left out)
+
+# training split, dev/validation split, test split
+# 80%, 10%, 10%
+
+context = [0] * block_size
+print(C[torch.tensor([context])].shape)  # (displayed by the notebook)
+
+
+
+# sample from the model
+g = torch.Generator().manual_seed(2147483647 + 10)
+
+for _ in range(20):
+
+    out = []
+    context = [0] * block_size # initialize with all ...
+    while True:
+      emb = C[torch.tensor([context])] # (1,block_size,d)
+      h = torch.tanh(emb.view(1, -1) @ W1 + b1)
+      logits = h @ W2 + b2
+      probs = F.softmax(logits, dim=1)
+      ix = torch.multinomial(probs, num_samples=1, generator=g).item()
+      context = context[1:] + [ix]
+      out.append(ix)
+      if ix == 0:
+        break
+
+    print(''.join(itos[i] for i in out))
+
+# test instrumentation (not in the notebook): the numbers compared with torch
+dev = F.cross_entropy(torch.tanh(C[Xdev].view(-1, 30) @ W1 + b1) @ W2 + b2, Ydev).item()
+trn = F.cross_entropy(torch.tanh(C[Xtr].view(-1, 30) @ W1 + b1) @ W2 + b2, Ytr).item()
+print(f"RESULT train={trn} dev={dev} n={Xtr.shape[0]} lr_last={lrs[-1].item()}")
+'''
+
+
+# karpathy/nn-zero-to-hero lectures/makemore/makemore_part3_bn.ipynb (MIT), batch norm by hand (running stats under no_grad), kaiming init, the deep net's activation/gradient statistics: its code cells in order as one
+# script (a value a cell displays is printed; matplotlib lines left out), sizes shrunk where commented.
+BATCHNORM = r'''
+import torch
+import torch.nn.functional as F
+
+# read in all the words
+words = open('names.txt', 'r').read().splitlines()
+print(words[:8])  # (displayed by the notebook)
+
+print(len(words))  # (displayed by the notebook)
+
+# build the vocabulary of characters and mappings to/from integers
+chars = sorted(list(set(''.join(words))))
+stoi = {s:i+1 for i,s in enumerate(chars)}
+stoi['.'] = 0
+itos = {i:s for s,i in stoi.items()}
+vocab_size = len(itos)
+print(itos)
+print(vocab_size)
+
+# build the dataset
+block_size = 3 # context length: how many characters do we take to predict the next one?
+
+def build_dataset(words):
+  X, Y = [], []
+
+  for w in words:
+    context = [0] * block_size
+    for ch in w + '.':
+      ix = stoi[ch]
+      X.append(context)
+      Y.append(ix)
+      context = context[1:] + [ix] # crop and append
+
+  X = torch.tensor(X)
+  Y = torch.tensor(Y)
+  print(X.shape, Y.shape)
+  return X, Y
+
+import random
+random.seed(42)
+random.shuffle(words)
+n1 = int(0.8*len(words))
+n2 = int(0.9*len(words))
+
+Xtr,  Ytr  = build_dataset(words[:n1])     # 80%
+Xdev, Ydev = build_dataset(words[n1:n2])   # 10%
+Xte,  Yte  = build_dataset(words[n2:])     # 10%
+
+# MLP revisited
+n_embd = 10 # the dimensionality of the character embedding vectors
+n_hidden = 200 # the number of neurons in the hidden layer of the MLP
+
+g = torch.Generator().manual_seed(2147483647) # for reproducibility
+C  = torch.randn((vocab_size, n_embd),            generator=g)
+W1 = torch.randn((n_embd * block_size, n_hidden), generator=g) * (5/3)/((n_embd * block_size)**0.5) #* 0.2
+#b1 = torch.randn(n_hidden,                        generator=g) * 0.01
+W2 = torch.randn((n_hidden, vocab_size),          generator=g) * 0.01
+b2 = torch.randn(vocab_size,                      generator=g) * 0
+
+# BatchNorm parameters
+bngain = torch.ones((1, n_hidden))
+bnbias = torch.zeros((1, n_hidden))
+bnmean_running = torch.zeros((1, n_hidden))
+bnstd_running = torch.ones((1, n_hidden))
+
+parameters = [C, W1, W2, b2, bngain, bnbias]
+print(sum(p.nelement() for p in parameters)) # number of parameters in total
+for p in parameters:
+  p.requires_grad = True
+
+# same optimization as last time
+max_steps = 1000  # sizes: 1000 steps, not 200000 (and the lr decay at 500, not 100000)
+batch_size = 32
+lossi = []
+
+for i in range(max_steps):
+
+  # minibatch construct
+  ix = torch.randint(0, Xtr.shape[0], (batch_size,), generator=g)
+  Xb, Yb = Xtr[ix], Ytr[ix] # batch X,Y
+
+  # forward pass
+  emb = C[Xb] # embed the characters into vectors
+  embcat = emb.view(emb.shape[0], -1) # concatenate the vectors
+  # Linear layer
+  hpreact = embcat @ W1 #+ b1 # hidden layer pre-activation
+  # BatchNorm layer
+  # -------------------------------------------------------------
+  bnmeani = hpreact.mean(0, keepdim=True)
+  bnstdi = hpreact.std(0, keepdim=True)
+  hpreact = bngain * (hpreact - bnmeani) / bnstdi + bnbias
+  with torch.no_grad():
+    bnmean_running = 0.999 * bnmean_running + 0.001 * bnmeani
+    bnstd_running = 0.999 * bnstd_running + 0.001 * bnstdi
+  # -------------------------------------------------------------
+  # Non-linearity
+  h = torch.tanh(hpreact) # hidden layer
+  logits = h @ W2 + b2 # output layer
+  loss = F.cross_entropy(logits, Yb) # loss function
+
+  # backward pass
+  for p in parameters:
+    p.grad = None
+  loss.backward()
+
+  # update
+  lr = 0.1 if i < 500 else 0.01 # step learning rate decay
+  for p in parameters:
+    p.data += -lr * p.grad
+
+  # track stats
+  if i % 10000 == 0: # print every once in a while
+    print(f'{i:7d}/{max_steps:7d}: {loss.item():.4f}')
+  lossi.append(loss.log10().item())
+
+# (a matplotlib cell of the notebook, left out)
+
+# calibrate the batch norm at the end of training
+
+with torch.no_grad():
+  # pass the training set through
+  emb = C[Xtr]
+  embcat = emb.view(emb.shape[0], -1)
+  hpreact = embcat @ W1 # + b1
+  # measure the mean/std over the entire training set
+  bnmean = hpreact.mean(0, keepdim=True)
+  bnstd = hpreact.std(0, keepdim=True)
+
+@torch.no_grad() # this decorator disables gradient tracking
+def split_loss(split):
+  x,y = {
+    'train': (Xtr, Ytr),
+    'val': (Xdev, Ydev),
+    'test': (Xte, Yte),
+  }[split]
+  emb = C[x] # (N, block_size, n_embd)
+  embcat = emb.view(emb.shape[0], -1) # concat into (N, block_size * n_embd)
+  hpreact = embcat @ W1 # + b1
+  #hpreact = bngain * (hpreact - hpreact.mean(0, keepdim=True)) / hpreact.std(0, keepdim=True) + bnbias
+  hpreact = bngain * (hpreact - bnmean_running) / bnstd_running + bnbias
+  h = torch.tanh(hpreact) # (N, n_hidden)
+  logits = h @ W2 + b2 # (N, vocab_size)
+  loss = F.cross_entropy(logits, y)
+  print(split, loss.item())
+
+split_loss('train')
+split_loss('val')
+
+# SUMMARY + PYTORCHIFYING -----------
+
+# Let's train a deeper network
+# The classes we create here are the same API as nn.Module in PyTorch
+
+class Linear:
+
+  def __init__(self, fan_in, fan_out, bias=True):
+    self.weight = torch.randn((fan_in, fan_out), generator=g) / fan_in**0.5
+    self.bias = torch.zeros(fan_out) if bias else None
+
+  def __call__(self, x):
+    self.out = x @ self.weight
+    if self.bias is not None:
+      self.out += self.bias
+    return self.out
+
+  def parameters(self):
+    return [self.weight] + ([] if self.bias is None else [self.bias])
+
+
+class BatchNorm1d:
+
+  def __init__(self, dim, eps=1e-5, momentum=0.1):
+    self.eps = eps
+    self.momentum = momentum
+    self.training = True
+    # parameters (trained with backprop)
+    self.gamma = torch.ones(dim)
+    self.beta = torch.zeros(dim)
+    # buffers (trained with a running 'momentum update')
+    self.running_mean = torch.zeros(dim)
+    self.running_var = torch.ones(dim)
+
+  def __call__(self, x):
+    # calculate the forward pass
+    if self.training:
+      xmean = x.mean(0, keepdim=True) # batch mean
+      xvar = x.var(0, keepdim=True) # batch variance
+    else:
+      xmean = self.running_mean
+      xvar = self.running_var
+    xhat = (x - xmean) / torch.sqrt(xvar + self.eps) # normalize to unit variance
+    self.out = self.gamma * xhat + self.beta
+    # update the buffers
+    if self.training:
+      with torch.no_grad():
+        self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * xmean
+        self.running_var = (1 - self.momentum) * self.running_var + self.momentum * xvar
+    return self.out
+
+  def parameters(self):
+    return [self.gamma, self.beta]
+
+class Tanh:
+  def __call__(self, x):
+    self.out = torch.tanh(x)
+    return self.out
+  def parameters(self):
+    return []
+
+n_embd = 10 # the dimensionality of the character embedding vectors
+n_hidden = 100 # the number of neurons in the hidden layer of the MLP
+g = torch.Generator().manual_seed(2147483647) # for reproducibility
+
+C = torch.randn((vocab_size, n_embd),            generator=g)
+layers = [
+  Linear(n_embd * block_size, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+  Linear(           n_hidden, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+  Linear(           n_hidden, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+  Linear(           n_hidden, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+  Linear(           n_hidden, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+  Linear(           n_hidden, vocab_size, bias=False), BatchNorm1d(vocab_size),
+]
+# layers = [
+#   Linear(n_embd * block_size, n_hidden), Tanh(),
+#   Linear(           n_hidden, n_hidden), Tanh(),
+#   Linear(           n_hidden, n_hidden), Tanh(),
+#   Linear(           n_hidden, n_hidden), Tanh(),
+#   Linear(           n_hidden, n_hidden), Tanh(),
+#   Linear(           n_hidden, vocab_size),
+# ]
+
+with torch.no_grad():
+  # last layer: make less confident
+  layers[-1].gamma *= 0.1
+  #layers[-1].weight *= 0.1
+  # all other layers: apply gain
+  for layer in layers[:-1]:
+    if isinstance(layer, Linear):
+      layer.weight *= 1.0 #5/3
+
+parameters = [C] + [p for layer in layers for p in layer.parameters()]
+print(sum(p.nelement() for p in parameters)) # number of parameters in total
+for p in parameters:
+  p.requires_grad = True
+
+# same optimization as last time
+max_steps = 200000
+batch_size = 32
+lossi = []
+ud = []
+
+for i in range(max_steps):
+
+  # minibatch construct
+  ix = torch.randint(0, Xtr.shape[0], (batch_size,), generator=g)
+  Xb, Yb = Xtr[ix], Ytr[ix] # batch X,Y
+
+  # forward pass
+  emb = C[Xb] # embed the characters into vectors
+  x = emb.view(emb.shape[0], -1) # concatenate the vectors
+  for layer in layers:
+    x = layer(x)
+  loss = F.cross_entropy(x, Yb) # loss function
+
+  # backward pass
+  for layer in layers:
+    layer.out.retain_grad() # AFTER_DEBUG: would take out retain_graph
+  for p in parameters:
+    p.grad = None
+  loss.backward()
+
+  # update
+  lr = 0.1 if i < 150000 else 0.01 # step learning rate decay
+  for p in parameters:
+    p.data += -lr * p.grad
+
+  # track stats
+  if i % 10000 == 0: # print every once in a while
+    print(f'{i:7d}/{max_steps:7d}: {loss.item():.4f}')
+  lossi.append(loss.log10().item())
+  with torch.no_grad():
+    ud.append([((lr*p.grad).std() / p.data.std()).log10().item() for p in parameters])
+
+  if i >= 500:  # sizes: 500 steps, not 1000
+    break # AFTER_DEBUG: would take out obviously to run full optimization
+
+# visualize histograms
+legends = []
+for i, layer in enumerate(layers[:-1]): # note: exclude the output layer
+  if isinstance(layer, Tanh):
+    t = layer.out
+    print('layer %d (%10s): mean %+.2f, std %.2f, saturated: %.2f%%' % (i, layer.__class__.__name__, t.mean(), t.std(), (t.abs() > 0.97).float().mean()*100))
+    hy, hx = torch.histogram(t, density=True)
+    legends.append(f'layer {i} ({layer.__class__.__name__}')
+# (its matplotlib lines left out)
+
+# visualize histograms
+legends = []
+for i, layer in enumerate(layers[:-1]): # note: exclude the output layer
+  if isinstance(layer, Tanh):
+    t = layer.out.grad
+    print('layer %d (%10s): mean %+f, std %e' % (i, layer.__class__.__name__, t.mean(), t.std()))
+    hy, hx = torch.histogram(t, density=True)
+    legends.append(f'layer {i} ({layer.__class__.__name__}')
+# (its matplotlib lines left out)
+
+# visualize histograms
+legends = []
+for i,p in enumerate(parameters):
+  t = p.grad
+  if p.ndim == 2:
+    print('weight %10s | mean %+f | std %e | grad:data ratio %e' % (tuple(p.shape), t.mean(), t.std(), t.std() / p.std()))
+    hy, hx = torch.histogram(t, density=True)
+    legends.append(f'{i} {tuple(p.shape)}')
+# (its matplotlib lines left out)
+
+legends = []
+for i,p in enumerate(parameters):
+  if p.ndim == 2:
+    legends.append('param %d' % i)
+# (its matplotlib lines left out)
+
+@torch.no_grad() # this decorator disables gradient tracking
+def split_loss(split):
+  x,y = {
+    'train': (Xtr, Ytr),
+    'val': (Xdev, Ydev),
+    'test': (Xte, Yte),
+  }[split]
+  emb = C[x] # (N, block_size, n_embd)
+  x = emb.view(emb.shape[0], -1) # concat into (N, block_size * n_embd)
+  for layer in layers:
+    x = layer(x)
+  loss = F.cross_entropy(x, y)
+  print(split, loss.item())
+
+# put layers into eval mode
+for layer in layers:
+  layer.training = False
+split_loss('train')
+split_loss('val')
+
+# sample from the model
+g = torch.Generator().manual_seed(2147483647 + 10)
+
+for _ in range(20):
+
+    out = []
+    context = [0] * block_size # initialize with all ...
+    while True:
+      # forward pass the neural net
+      emb = C[torch.tensor([context])] # (1,block_size,n_embd)
+      x = emb.view(emb.shape[0], -1) # concatenate the vectors
+      for layer in layers:
+        x = layer(x)
+      logits = x
+      probs = F.softmax(logits, dim=1)
+      # sample from the distribution
+      ix = torch.multinomial(probs, num_samples=1, generator=g).item()
+      # shift the context window and track the samples
+      context = context[1:] + [ix]
+      out.append(ix)
+      # if we sample the special '.' token, break
+      if ix == 0:
+        break
+
+    print(''.join(itos[i] for i in out)) # decode and print the generated word
+
+# DONE; BONUS content below, not covered in video
+
+# (an ipywidgets cell of the notebook, left out)
+
+# Linear: activation statistics of forward and backward pass
+
+g = torch.Generator().manual_seed(2147483647)
+
+a = torch.randn((1000,1), requires_grad=True, generator=g)          # a.grad = b.T @ c.grad
+b = torch.randn((1000,1000), requires_grad=True, generator=g)       # b.grad = c.grad @ a.T
+c = b @ a
+loss = torch.randn(1000, generator=g) @ c
+a.retain_grad()
+b.retain_grad()
+c.retain_grad()
+loss.backward()
+print('a std:', a.std().item())
+print('b std:', b.std().item())
+print('c std:', c.std().item())
+print('-----')
+print('c grad std:', c.grad.std().item())
+print('a grad std:', a.grad.std().item())
+print('b grad std:', b.grad.std().item())
+
+# Linear + BatchNorm: activation statistics of forward and backward pass
+
+g = torch.Generator().manual_seed(2147483647)
+
+n = 1000
+# linear layer ---
+inp = torch.randn(n, requires_grad=True, generator=g)
+w = torch.randn((n, n), requires_grad=True, generator=g) # / n**0.5
+x = w @ inp
+# bn layer ---
+xmean = x.mean()
+xvar = x.var()
+out = (x - xmean) / torch.sqrt(xvar + 1e-5)
+# ----
+loss = out @ torch.randn(n, generator=g)
+inp.retain_grad()
+x.retain_grad()
+w.retain_grad()
+out.retain_grad()
+loss.backward()
+
+print('inp std: ', inp.std().item())
+print('w std: ', w.std().item())
+print('x std: ', x.std().item())
+print('out std: ', out.std().item())
+print('------')
+print('out grad std: ', out.grad.std().item())
+print('x grad std: ', x.grad.std().item())
+print('w grad std: ', w.grad.std().item())
+print('inp grad std: ', inp.grad.std().item())
+'''
+
+
+# karpathy/nn-zero-to-hero lectures/makemore/makemore_part4_backprop.ipynb (MIT), becoming a backprop ninja: every gradient by hand, checked against autograd with cmp(): its code cells in order as one
+# script (a value a cell displays is printed; matplotlib lines left out), sizes shrunk where commented.
+BACKPROP = r'''
+# there no change change in the first several cells from last lecture
+
+import torch
+import torch.nn.functional as F
+
+# read in all the words
+words = open('names.txt', 'r').read().splitlines()
+print(len(words))
+print(max(len(w) for w in words))
+print(words[:8])
+
+# build the vocabulary of characters and mappings to/from integers
+chars = sorted(list(set(''.join(words))))
+stoi = {s:i+1 for i,s in enumerate(chars)}
+stoi['.'] = 0
+itos = {i:s for s,i in stoi.items()}
+vocab_size = len(itos)
+print(itos)
+print(vocab_size)
+
+# build the dataset
+block_size = 3 # context length: how many characters do we take to predict the next one?
+
+def build_dataset(words):
+  X, Y = [], []
+
+  for w in words:
+    context = [0] * block_size
+    for ch in w + '.':
+      ix = stoi[ch]
+      X.append(context)
+      Y.append(ix)
+      context = context[1:] + [ix] # crop and append
+
+  X = torch.tensor(X)
+  Y = torch.tensor(Y)
+  print(X.shape, Y.shape)
+  return X, Y
+
+import random
+random.seed(42)
+random.shuffle(words)
+n1 = int(0.8*len(words))
+n2 = int(0.9*len(words))
+
+Xtr,  Ytr  = build_dataset(words[:n1])     # 80%
+Xdev, Ydev = build_dataset(words[n1:n2])   # 10%
+Xte,  Yte  = build_dataset(words[n2:])     # 10%
+
+# ok biolerplate done, now we get to the action:
+
+# utility function we will use later when comparing manual gradients to PyTorch gradients
+def cmp(s, dt, t):
+  ex = torch.all(dt == t.grad).item()
+  app = torch.allclose(dt, t.grad)
+  maxdiff = (dt - t.grad).abs().max().item()
+  print(f'{s:15s} | exact: {str(ex):5s} | approximate: {str(app):5s} | maxdiff: {maxdiff}')
+
+n_embd = 10 # the dimensionality of the character embedding vectors
+n_hidden = 64 # the number of neurons in the hidden layer of the MLP
+
+g = torch.Generator().manual_seed(2147483647) # for reproducibility
+C  = torch.randn((vocab_size, n_embd),            generator=g)
+# Layer 1
+W1 = torch.randn((n_embd * block_size, n_hidden), generator=g) * (5/3)/((n_embd * block_size)**0.5)
+b1 = torch.randn(n_hidden,                        generator=g) * 0.1 # using b1 just for fun, it's useless because of BN
+# Layer 2
+W2 = torch.randn((n_hidden, vocab_size),          generator=g) * 0.1
+b2 = torch.randn(vocab_size,                      generator=g) * 0.1
+# BatchNorm parameters
+bngain = torch.randn((1, n_hidden))*0.1 + 1.0
+bnbias = torch.randn((1, n_hidden))*0.1
+
+# Note: I am initializating many of these parameters in non-standard ways
+# because sometimes initializating with e.g. all zeros could mask an incorrect
+# implementation of the backward pass.
+
+parameters = [C, W1, b1, W2, b2, bngain, bnbias]
+print(sum(p.nelement() for p in parameters)) # number of parameters in total
+for p in parameters:
+  p.requires_grad = True
+
+batch_size = 32
+n = batch_size # a shorter variable also, for convenience
+# construct a minibatch
+ix = torch.randint(0, Xtr.shape[0], (batch_size,), generator=g)
+Xb, Yb = Xtr[ix], Ytr[ix] # batch X,Y
+
+# forward pass, "chunkated" into smaller steps that are possible to backward one at a time
+
+emb = C[Xb] # embed the characters into vectors
+embcat = emb.view(emb.shape[0], -1) # concatenate the vectors
+# Linear layer 1
+hprebn = embcat @ W1 + b1 # hidden layer pre-activation
+# BatchNorm layer
+bnmeani = 1/n*hprebn.sum(0, keepdim=True)
+bndiff = hprebn - bnmeani
+bndiff2 = bndiff**2
+bnvar = 1/(n-1)*(bndiff2).sum(0, keepdim=True) # note: Bessel's correction (dividing by n-1, not n)
+bnvar_inv = (bnvar + 1e-5)**-0.5
+bnraw = bndiff * bnvar_inv
+hpreact = bngain * bnraw + bnbias
+# Non-linearity
+h = torch.tanh(hpreact) # hidden layer
+# Linear layer 2
+logits = h @ W2 + b2 # output layer
+# cross entropy loss (same as F.cross_entropy(logits, Yb))
+logit_maxes = logits.max(1, keepdim=True).values
+norm_logits = logits - logit_maxes # subtract max for numerical stability
+counts = norm_logits.exp()
+counts_sum = counts.sum(1, keepdims=True)
+counts_sum_inv = counts_sum**-1 # if I use (1.0 / counts_sum) instead then I can't get backprop to be bit exact...
+probs = counts * counts_sum_inv
+logprobs = probs.log()
+loss = -logprobs[range(n), Yb].mean()
+
+# PyTorch backward pass
+for p in parameters:
+  p.grad = None
+for t in [logprobs, probs, counts, counts_sum, counts_sum_inv, # afaik there is no cleaner way
+          norm_logits, logit_maxes, logits, h, hpreact, bnraw,
+         bnvar_inv, bnvar, bndiff2, bndiff, hprebn, bnmeani,
+         embcat, emb]:
+  t.retain_grad()
+loss.backward()
+print(loss)  # (displayed by the notebook)
+
+# Exercise 1: backprop through the whole thing manually,
+# backpropagating through exactly all of the variables
+# as they are defined in the forward pass above, one by one
+
+dlogprobs = torch.zeros_like(logprobs)
+dlogprobs[range(n), Yb] = -1.0/n
+dprobs = (1.0 / probs) * dlogprobs
+dcounts_sum_inv = (counts * dprobs).sum(1, keepdim=True)
+dcounts = counts_sum_inv * dprobs
+dcounts_sum = (-counts_sum**-2) * dcounts_sum_inv
+dcounts += torch.ones_like(counts) * dcounts_sum
+dnorm_logits = counts * dcounts
+dlogits = dnorm_logits.clone()
+dlogit_maxes = (-dnorm_logits).sum(1, keepdim=True)
+dlogits += F.one_hot(logits.max(1).indices, num_classes=logits.shape[1]) * dlogit_maxes
+dh = dlogits @ W2.T
+dW2 = h.T @ dlogits
+db2 = dlogits.sum(0)
+dhpreact = (1.0 - h**2) * dh
+dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
+dbnraw = bngain * dhpreact
+dbnbias = dhpreact.sum(0, keepdim=True)
+dbndiff = bnvar_inv * dbnraw
+dbnvar_inv = (bndiff * dbnraw).sum(0, keepdim=True)
+dbnvar = (-0.5*(bnvar + 1e-5)**-1.5) * dbnvar_inv
+dbndiff2 = (1.0/(n-1))*torch.ones_like(bndiff2) * dbnvar
+dbndiff += (2*bndiff) * dbndiff2
+dhprebn = dbndiff.clone()
+dbnmeani = (-dbndiff).sum(0)
+dhprebn += 1.0/n * (torch.ones_like(hprebn) * dbnmeani)
+dembcat = dhprebn @ W1.T
+dW1 = embcat.T @ dhprebn
+db1 = dhprebn.sum(0)
+demb = dembcat.view(emb.shape)
+dC = torch.zeros_like(C)
+for k in range(Xb.shape[0]):
+  for j in range(Xb.shape[1]):
+    ix = Xb[k,j]
+    dC[ix] += demb[k,j]
+
+cmp('logprobs', dlogprobs, logprobs)
+cmp('probs', dprobs, probs)
+cmp('counts_sum_inv', dcounts_sum_inv, counts_sum_inv)
+cmp('counts_sum', dcounts_sum, counts_sum)
+cmp('counts', dcounts, counts)
+cmp('norm_logits', dnorm_logits, norm_logits)
+cmp('logit_maxes', dlogit_maxes, logit_maxes)
+cmp('logits', dlogits, logits)
+cmp('h', dh, h)
+cmp('W2', dW2, W2)
+cmp('b2', db2, b2)
+cmp('hpreact', dhpreact, hpreact)
+cmp('bngain', dbngain, bngain)
+cmp('bnbias', dbnbias, bnbias)
+cmp('bnraw', dbnraw, bnraw)
+cmp('bnvar_inv', dbnvar_inv, bnvar_inv)
+cmp('bnvar', dbnvar, bnvar)
+cmp('bndiff2', dbndiff2, bndiff2)
+cmp('bndiff', dbndiff, bndiff)
+cmp('bnmeani', dbnmeani, bnmeani)
+cmp('hprebn', dhprebn, hprebn)
+cmp('embcat', dembcat, embcat)
+cmp('W1', dW1, W1)
+cmp('b1', db1, b1)
+cmp('emb', demb, emb)
+cmp('C', dC, C)
+
+# Exercise 2: backprop through cross_entropy but all in one go
+# to complete this challenge look at the mathematical expression of the loss,
+# take the derivative, simplify the expression, and just write it out
+
+# forward pass
+
+# before:
+# logit_maxes = logits.max(1, keepdim=True).values
+# norm_logits = logits - logit_maxes # subtract max for numerical stability
+# counts = norm_logits.exp()
+# counts_sum = counts.sum(1, keepdims=True)
+# counts_sum_inv = counts_sum**-1 # if I use (1.0 / counts_sum) instead then I can't get backprop to be bit exact...
+# probs = counts * counts_sum_inv
+# logprobs = probs.log()
+# loss = -logprobs[range(n), Yb].mean()
+
+# now:
+loss_fast = F.cross_entropy(logits, Yb)
+print(loss_fast.item(), 'diff:', (loss_fast - loss).item())
+
+# backward pass
+
+dlogits = F.softmax(logits, 1)
+dlogits[range(n), Yb] -= 1
+dlogits /= n
+
+cmp('logits', dlogits, logits) # I can only get approximate to be true, my maxdiff is 6e-9
+
+print(logits.shape, Yb.shape)  # (displayed by the notebook)
+
+print(F.softmax(logits, 1)[0])  # (displayed by the notebook)
+
+print(dlogits[0] * n)  # (displayed by the notebook)
+
+print(dlogits[0].sum())  # (displayed by the notebook)
+
+# (a matplotlib cell of the notebook, left out)
+
+# Exercise 3: backprop through batchnorm but all in one go
+# to complete this challenge look at the mathematical expression of the output of batchnorm,
+# take the derivative w.r.t. its input, simplify the expression, and just write it out
+
+# forward pass
+
+# before:
+# bnmeani = 1/n*hprebn.sum(0, keepdim=True)
+# bndiff = hprebn - bnmeani
+# bndiff2 = bndiff**2
+# bnvar = 1/(n-1)*(bndiff2).sum(0, keepdim=True) # note: Bessel's correction (dividing by n-1, not n)
+# bnvar_inv = (bnvar + 1e-5)**-0.5
+# bnraw = bndiff * bnvar_inv
+# hpreact = bngain * bnraw + bnbias
+
+# now:
+hpreact_fast = bngain * (hprebn - hprebn.mean(0, keepdim=True)) / torch.sqrt(hprebn.var(0, keepdim=True, unbiased=True) + 1e-5) + bnbias
+print('max diff:', (hpreact_fast - hpreact).abs().max())
+
+# backward pass
+
+# before we had:
+# dbnraw = bngain * dhpreact
+# dbndiff = bnvar_inv * dbnraw
+# dbnvar_inv = (bndiff * dbnraw).sum(0, keepdim=True)
+# dbnvar = (-0.5*(bnvar + 1e-5)**-1.5) * dbnvar_inv
+# dbndiff2 = (1.0/(n-1))*torch.ones_like(bndiff2) * dbnvar
+# dbndiff += (2*bndiff) * dbndiff2
+# dhprebn = dbndiff.clone()
+# dbnmeani = (-dbndiff).sum(0)
+# dhprebn += 1.0/n * (torch.ones_like(hprebn) * dbnmeani)
+
+# calculate dhprebn given dhpreact (i.e. backprop through the batchnorm)
+# (you'll also need to use some of the variables from the forward pass up above)
+
+dhprebn = bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0) - n/(n-1)*bnraw*(dhpreact*bnraw).sum(0))
+
+cmp('hprebn', dhprebn, hprebn) # I can only get approximate to be true, my maxdiff is 9e-10
+
+print(dhprebn.shape, bngain.shape, bnvar_inv.shape, dbnraw.shape, dbnraw.sum(0).shape)  # (displayed by the notebook)
+
+# Exercise 4: putting it all together!
+# Train the MLP neural net with your own backward pass
+
+# init
+n_embd = 10 # the dimensionality of the character embedding vectors
+n_hidden = 200 # the number of neurons in the hidden layer of the MLP
+
+g = torch.Generator().manual_seed(2147483647) # for reproducibility
+C  = torch.randn((vocab_size, n_embd),            generator=g)
+# Layer 1
+W1 = torch.randn((n_embd * block_size, n_hidden), generator=g) * (5/3)/((n_embd * block_size)**0.5)
+b1 = torch.randn(n_hidden,                        generator=g) * 0.1
+# Layer 2
+W2 = torch.randn((n_hidden, vocab_size),          generator=g) * 0.1
+b2 = torch.randn(vocab_size,                      generator=g) * 0.1
+# BatchNorm parameters
+bngain = torch.randn((1, n_hidden))*0.1 + 1.0
+bnbias = torch.randn((1, n_hidden))*0.1
+
+parameters = [C, W1, b1, W2, b2, bngain, bnbias]
+print(sum(p.nelement() for p in parameters)) # number of parameters in total
+for p in parameters:
+  p.requires_grad = True
+
+# same optimization as last time
+max_steps = 500  # sizes: 500 steps, not 200000 (and the lr decay at 250, not 100000)
+batch_size = 32
+n = batch_size # convenience
+lossi = []
+
+# use this context manager for efficiency once your backward pass is written (TODO)
+with torch.no_grad():
+
+  # kick off optimization
+  for i in range(max_steps):
+
+    # minibatch construct
+    ix = torch.randint(0, Xtr.shape[0], (batch_size,), generator=g)
+    Xb, Yb = Xtr[ix], Ytr[ix] # batch X,Y
+
+    # forward pass
+    emb = C[Xb] # embed the characters into vectors
+    embcat = emb.view(emb.shape[0], -1) # concatenate the vectors
+    # Linear layer
+    hprebn = embcat @ W1 + b1 # hidden layer pre-activation
+    # BatchNorm layer
+    # -------------------------------------------------------------
+    bnmean = hprebn.mean(0, keepdim=True)
+    bnvar = hprebn.var(0, keepdim=True, unbiased=True)
+    bnvar_inv = (bnvar + 1e-5)**-0.5
+    bnraw = (hprebn - bnmean) * bnvar_inv
+    hpreact = bngain * bnraw + bnbias
+    # -------------------------------------------------------------
+    # Non-linearity
+    h = torch.tanh(hpreact) # hidden layer
+    logits = h @ W2 + b2 # output layer
+    loss = F.cross_entropy(logits, Yb) # loss function
+
+    # backward pass
+    for p in parameters:
+      p.grad = None
+    #loss.backward() # use this for correctness comparisons, delete it later!
+
+    # manual backprop! #swole_doge_meme
+    # -----------------
+    dlogits = F.softmax(logits, 1)
+    dlogits[range(n), Yb] -= 1
+    dlogits /= n
+    # 2nd layer backprop
+    dh = dlogits @ W2.T
+    dW2 = h.T @ dlogits
+    db2 = dlogits.sum(0)
+    # tanh
+    dhpreact = (1.0 - h**2) * dh
+    # batchnorm backprop
+    dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
+    dbnbias = dhpreact.sum(0, keepdim=True)
+    dhprebn = bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0) - n/(n-1)*bnraw*(dhpreact*bnraw).sum(0))
+    # 1st layer
+    dembcat = dhprebn @ W1.T
+    dW1 = embcat.T @ dhprebn
+    db1 = dhprebn.sum(0)
+    # embedding
+    demb = dembcat.view(emb.shape)
+    dC = torch.zeros_like(C)
+    for k in range(Xb.shape[0]):
+      for j in range(Xb.shape[1]):
+        ix = Xb[k,j]
+        dC[ix] += demb[k,j]
+    grads = [dC, dW1, db1, dW2, db2, dbngain, dbnbias]
+    # -----------------
+
+    # update
+    lr = 0.1 if i < 250 else 0.01 # step learning rate decay
+    for p, grad in zip(parameters, grads):
+      #p.data += -lr * p.grad # old way of cheems doge (using PyTorch grad from .backward())
+      p.data += -lr * grad # new way of swole doge TODO: enable
+
+    # track stats
+    if i % 10000 == 0: # print every once in a while
+      print(f'{i:7d}/{max_steps:7d}: {loss.item():.4f}')
+    lossi.append(loss.log10().item())
+
+  #   if i >= 100: # TODO: delete early breaking when you're ready to train the full net
+  #     break
+
+# useful for checking your gradients
+# for p,g in zip(parameters, grads):
+#   cmp(str(tuple(p.shape)), g, p)
+
+# calibrate the batch norm at the end of training
+
+with torch.no_grad():
+  # pass the training set through
+  emb = C[Xtr]
+  embcat = emb.view(emb.shape[0], -1)
+  hpreact = embcat @ W1 + b1
+  # measure the mean/std over the entire training set
+  bnmean = hpreact.mean(0, keepdim=True)
+  bnvar = hpreact.var(0, keepdim=True, unbiased=True)
+
+# evaluate train and val loss
+
+@torch.no_grad() # this decorator disables gradient tracking
+def split_loss(split):
+  x,y = {
+    'train': (Xtr, Ytr),
+    'val': (Xdev, Ydev),
+    'test': (Xte, Yte),
+  }[split]
+  emb = C[x] # (N, block_size, n_embd)
+  embcat = emb.view(emb.shape[0], -1) # concat into (N, block_size * n_embd)
+  hpreact = embcat @ W1 + b1
+  hpreact = bngain * (hpreact - bnmean) * (bnvar + 1e-5)**-0.5 + bnbias
+  h = torch.tanh(hpreact) # (N, n_hidden)
+  logits = h @ W2 + b2 # (N, vocab_size)
+  loss = F.cross_entropy(logits, y)
+  print(split, loss.item())
+
+split_loss('train')
+split_loss('val')
+
+# I achieved:
+# train 2.0718822479248047
+# val 2.1162495613098145
+
+# sample from the model
+g = torch.Generator().manual_seed(2147483647 + 10)
+
+for _ in range(20):
+
+    out = []
+    context = [0] * block_size # initialize with all ...
+    while True:
+      # ------------
+      # forward pass:
+      # Embedding
+      emb = C[torch.tensor([context])] # (1,block_size,d)
+      embcat = emb.view(emb.shape[0], -1) # concat into (N, block_size * n_embd)
+      hpreact = embcat @ W1 + b1
+      hpreact = bngain * (hpreact - bnmean) * (bnvar + 1e-5)**-0.5 + bnbias
+      h = torch.tanh(hpreact) # (N, n_hidden)
+      logits = h @ W2 + b2 # (N, vocab_size)
+      # ------------
+      # Sample
+      probs = F.softmax(logits, dim=1)
+      ix = torch.multinomial(probs, num_samples=1, generator=g).item()
+      context = context[1:] + [ix]
+      out.append(ix)
+      if ix == 0:
+        break
+
+    print(''.join(itos[i] for i in out))
+'''
+
+
+# karpathy/nn-zero-to-hero lectures/makemore/makemore_part5_cnn1.ipynb (MIT), the WaveNet-style hierarchy with the lecture's own Linear/BatchNorm1d/Tanh/Embedding/FlattenConsecutive/Sequential: its code cells in order as one
+# script (a value a cell displays is printed; matplotlib lines left out), sizes shrunk where commented.
+WAVENET = r'''
+import torch
+import torch.nn.functional as F
+
+# read in all the words
+words = open('names.txt', 'r').read().splitlines()
+print(len(words))
+print(max(len(w) for w in words))
+print(words[:8])
+
+# build the vocabulary of characters and mappings to/from integers
+chars = sorted(list(set(''.join(words))))
+stoi = {s:i+1 for i,s in enumerate(chars)}
+stoi['.'] = 0
+itos = {i:s for s,i in stoi.items()}
+vocab_size = len(itos)
+print(itos)
+print(vocab_size)
+
+# shuffle up the words
+import random
+random.seed(42)
+random.shuffle(words)
+
+# build the dataset
+block_size = 8 # context length: how many characters do we take to predict the next one?
+
+def build_dataset(words):
+  X, Y = [], []
+
+  for w in words:
+    context = [0] * block_size
+    for ch in w + '.':
+      ix = stoi[ch]
+      X.append(context)
+      Y.append(ix)
+      context = context[1:] + [ix] # crop and append
+
+  X = torch.tensor(X)
+  Y = torch.tensor(Y)
+  print(X.shape, Y.shape)
+  return X, Y
+
+n1 = int(0.8*len(words))
+n2 = int(0.9*len(words))
+Xtr,  Ytr  = build_dataset(words[:n1])     # 80%
+Xdev, Ydev = build_dataset(words[n1:n2])   # 10%
+Xte,  Yte  = build_dataset(words[n2:])     # 10%
+
+for x,y in zip(Xtr[:20], Ytr[:20]):
+  print(''.join(itos[ix.item()] for ix in x), '-->', itos[y.item()])
+
+# Near copy paste of the layers we have developed in Part 3
+
+# -----------------------------------------------------------------------------------------------
+class Linear:
+
+  def __init__(self, fan_in, fan_out, bias=True):
+    self.weight = torch.randn((fan_in, fan_out)) / fan_in**0.5 # note: kaiming init
+    self.bias = torch.zeros(fan_out) if bias else None
+
+  def __call__(self, x):
+    self.out = x @ self.weight
+    if self.bias is not None:
+      self.out += self.bias
+    return self.out
+
+  def parameters(self):
+    return [self.weight] + ([] if self.bias is None else [self.bias])
+
+# -----------------------------------------------------------------------------------------------
+class BatchNorm1d:
+
+  def __init__(self, dim, eps=1e-5, momentum=0.1):
+    self.eps = eps
+    self.momentum = momentum
+    self.training = True
+    # parameters (trained with backprop)
+    self.gamma = torch.ones(dim)
+    self.beta = torch.zeros(dim)
+    # buffers (trained with a running 'momentum update')
+    self.running_mean = torch.zeros(dim)
+    self.running_var = torch.ones(dim)
+
+  def __call__(self, x):
+    # calculate the forward pass
+    if self.training:
+      if x.ndim == 2:
+        dim = 0
+      elif x.ndim == 3:
+        dim = (0,1)
+      xmean = x.mean(dim, keepdim=True) # batch mean
+      xvar = x.var(dim, keepdim=True) # batch variance
+    else:
+      xmean = self.running_mean
+      xvar = self.running_var
+    xhat = (x - xmean) / torch.sqrt(xvar + self.eps) # normalize to unit variance
+    self.out = self.gamma * xhat + self.beta
+    # update the buffers
+    if self.training:
+      with torch.no_grad():
+        self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * xmean
+        self.running_var = (1 - self.momentum) * self.running_var + self.momentum * xvar
+    return self.out
+
+  def parameters(self):
+    return [self.gamma, self.beta]
+
+# -----------------------------------------------------------------------------------------------
+class Tanh:
+  def __call__(self, x):
+    self.out = torch.tanh(x)
+    return self.out
+  def parameters(self):
+    return []
+
+# -----------------------------------------------------------------------------------------------
+class Embedding:
+
+  def __init__(self, num_embeddings, embedding_dim):
+    self.weight = torch.randn((num_embeddings, embedding_dim))
+
+  def __call__(self, IX):
+    self.out = self.weight[IX]
+    return self.out
+
+  def parameters(self):
+    return [self.weight]
+
+# -----------------------------------------------------------------------------------------------
+class FlattenConsecutive:
+
+  def __init__(self, n):
+    self.n = n
+
+  def __call__(self, x):
+    B, T, C = x.shape
+    x = x.view(B, T//self.n, C*self.n)
+    if x.shape[1] == 1:
+      x = x.squeeze(1)
+    self.out = x
+    return self.out
+
+  def parameters(self):
+    return []
+
+# -----------------------------------------------------------------------------------------------
+class Sequential:
+
+  def __init__(self, layers):
+    self.layers = layers
+
+  def __call__(self, x):
+    for layer in self.layers:
+      x = layer(x)
+    self.out = x
+    return self.out
+
+  def parameters(self):
+    # get parameters of all layers and stretch them out into one list
+    return [p for layer in self.layers for p in layer.parameters()]
+
+torch.manual_seed(42); # seed rng for reproducibility
+
+# original network
+# n_embd = 10 # the dimensionality of the character embedding vectors
+# n_hidden = 300 # the number of neurons in the hidden layer of the MLP
+# model = Sequential([
+#   Embedding(vocab_size, n_embd),
+#   FlattenConsecutive(8), Linear(n_embd * 8, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+#   Linear(n_hidden, vocab_size),
+# ])
+
+# hierarchical network
+n_embd = 24 # the dimensionality of the character embedding vectors
+n_hidden = 128 # the number of neurons in the hidden layer of the MLP
+model = Sequential([
+  Embedding(vocab_size, n_embd),
+  FlattenConsecutive(2), Linear(n_embd * 2, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+  FlattenConsecutive(2), Linear(n_hidden*2, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+  FlattenConsecutive(2), Linear(n_hidden*2, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+  Linear(n_hidden, vocab_size),
+])
+
+# parameter init
+with torch.no_grad():
+  model.layers[-1].weight *= 0.1 # last layer make less confident
+
+parameters = model.parameters()
+print(sum(p.nelement() for p in parameters)) # number of parameters in total
+for p in parameters:
+  p.requires_grad = True
+
+# same optimization as last time
+max_steps = 1000  # sizes: 1000 steps, not 200000 (and the lr decay at 500, not 150000)
+batch_size = 32
+lossi = []
+
+for i in range(max_steps):
+
+  # minibatch construct
+  ix = torch.randint(0, Xtr.shape[0], (batch_size,))
+  Xb, Yb = Xtr[ix], Ytr[ix] # batch X,Y
+
+  # forward pass
+  logits = model(Xb)
+  loss = F.cross_entropy(logits, Yb) # loss function
+
+  # backward pass
+  for p in parameters:
+    p.grad = None
+  loss.backward()
+
+  # update: simple SGD
+  lr = 0.1 if i < 500 else 0.01 # step learning rate decay
+  for p in parameters:
+    p.data += -lr * p.grad
+
+  # track stats
+  if i % 10000 == 0: # print every once in a while
+    print(f'{i:7d}/{max_steps:7d}: {loss.item():.4f}')
+  lossi.append(loss.log10().item())
+
+# (a matplotlib cell of the notebook, left out)
+
+# put layers into eval mode (needed for batchnorm especially)
+for layer in model.layers:
+  layer.training = False
+
+# evaluate the loss
+@torch.no_grad() # this decorator disables gradient tracking inside pytorch
+def split_loss(split):
+  x,y = {
+    'train': (Xtr, Ytr),
+    'val': (Xdev, Ydev),
+    'test': (Xte, Yte),
+  }[split]
+  logits = model(x)
+  loss = F.cross_entropy(logits, y)
+  print(split, loss.item())
+
+split_loss('train')
+split_loss('val')
+
+# sample from the model
+for _ in range(20):
+
+    out = []
+    context = [0] * block_size # initialize with all ...
+    while True:
+      # forward pass the neural net
+      logits = model(torch.tensor([context]))
+      probs = F.softmax(logits, dim=1)
+      # sample from the distribution
+      ix = torch.multinomial(probs, num_samples=1).item()
+      # shift the context window and track the samples
+      context = context[1:] + [ix]
+      out.append(ix)
+      # if we sample the special '.' token, break
+      if ix == 0:
+        break
+
+    print(''.join(itos[i] for i in out)) # decode and print the generated word
+
+for x,y in zip(Xtr[7:15], Ytr[7:15]):
+  print(''.join(itos[ix.item()] for ix in x), '-->', itos[y.item()])
+
+# forward a single example:
+logits = model(Xtr[[7]])
+print(logits.shape)  # (displayed by the notebook)
+
+# forward all of them
+logits = torch.zeros(8, 27)
+for i in range(8):
+  logits[i] = model(Xtr[[7+i]])
+print(logits.shape)  # (displayed by the notebook)
+
+# convolution is a "for loop"
+# allows us to forward Linear layers efficiently over space
+'''
+
+
+def test_makemore_lecture_1_bigrams(torch, tmp_path):
+    _names(tmp_path)
+    ours = result(run(BIGRAMS, "nnengine", tmp_path))
+    ref = result(run(BIGRAMS, "torch", tmp_path))
+    # deterministic given the names: the int32 count table and the count model's likelihood
+    assert ours["total"] == ref["total"] and ours["weighted"] == ref["weighted"] and ours["n00"] == ref["n00"] == 0
+    assert ours["nll"] == pytest.approx(ref["nll"], abs=1e-5)
+    # 100 full-batch steps from different random weights reach the count model's loss in both
+    assert abs(ours["loss"] - ref["loss"]) < 0.05 and ours["loss"] < ours["nll"] + 0.1
+
+
+def test_makemore_lecture_2_mlp(torch, tmp_path):
+    _names(tmp_path)
+    ours = result(run(MLP, "nnengine", tmp_path))
+    ref = result(run(MLP, "torch", tmp_path))
+    assert ours["n"] == ref["n"] and ours["lr_last"] == ref["lr_last"] == 1.0
+    assert ours["train"] < 2.0 and ref["train"] < 2.0 and abs(ours["train"] - ref["train"]) < 0.4
+
+
+def test_makemore_lecture_3_batchnorm(torch, tmp_path):
+    _names(tmp_path)
+    ours, ref = run(BATCHNORM, "nnengine", tmp_path), run(BATCHNORM, "torch", tmp_path)
+    lo, lr = _split_losses(ours), _split_losses(ref)
+    assert [s for s, _ in lo] == [s for s, _ in lr] == ["train", "val"] * 2
+    for (_, a), (_, b) in zip(lo, lr):
+        assert a < 2.95 and abs(a - b) < 0.3, (lo, lr)
+    for pat in (r"^layer \d+ \(      Tanh\): mean", r"^weight .* grad:data ratio"):
+        assert len(re.findall(pat, ours, flags=re.M)) == len(re.findall(pat, ref, flags=re.M)) > 0, pat
+    # the bonus cells: a batch-normalized 1000-vector has std 1
+    assert float(re.findall(r"^out std:  ([0-9.]+)$", ours, flags=re.M)[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def _cmp_lines(out: str) -> list:
+    return re.findall(r"^(\w+) +\| exact: (True|False) *\| approximate: (True|False) *\|", out, flags=re.M)
+
+
+def test_makemore_lecture_4_backprop_ninja(torch, tmp_path):
+    _names(tmp_path)
+    ours, ref = run(BACKPROP, "nnengine", tmp_path), run(BACKPROP, "torch", tmp_path)
+    co, cr = _cmp_lines(ours), _cmp_lines(ref)
+    # every hand-written gradient matches autograd's: bit-exact where torch's is, approximately everywhere
+    assert len(co) == 28 and co == cr, (co, cr)
+    assert all(a == "True" for _, _, a in co)
+    lo, lr = _split_losses(ours), _split_losses(ref)
+    assert len(lo) == len(lr) == 2 and all(a < 2.95 and abs(a - b) < 0.3 for (_, a), (_, b) in zip(lo, lr))
+
+
+def test_makemore_lecture_5_wavenet(torch, tmp_path):
+    _names(tmp_path)
+    ours, ref = run(WAVENET, "nnengine", tmp_path), run(WAVENET, "torch", tmp_path)
+    lo, lr = _split_losses(ours), _split_losses(ref)
+    assert len(lo) == len(lr) == 2 and all(a < 3.1 and abs(a - b) < 0.35 for (_, a), (_, b) in zip(lo, lr))

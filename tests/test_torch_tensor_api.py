@@ -194,6 +194,40 @@ def _grad_pair(fn_ne, fn_t, x):
 TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 2.0, 2.0], [5.0, -1.0, 5.0, -1.0]], np.float32)
 
 
+def test_keepdims_numpy_spelling_like_torch():
+    """torch's argument parser takes numpy's ``keepdims`` for ``keepdim`` (karpathy: ``P.sum(1, keepdims=True)``)."""
+    a = np.arange(1.0, 13.0, dtype=np.float32).reshape(3, 4)
+    x, tx = ne.tensor(a), T.tensor(a)
+    for name in ("sum", "mean", "std", "var", "prod", "amax", "amin", "logsumexp", "argmax", "argmin", "all",
+                 "any"):
+        got, want = getattr(x, name)(1, keepdims=True), getattr(tx, name)(1, keepdims=True)
+        np.testing.assert_allclose(got.numpy(), tt(want), rtol=1e-6, err_msg=name)
+    for name in ("max", "min", "median"):
+        got, want = getattr(x, name)(0, keepdims=True), getattr(tx, name)(0, keepdims=True)
+        assert got.values.shape == tuple(want.values.shape) and got.indices.tolist() == want.indices.tolist()
+    np.testing.assert_allclose(ne.sum(x, 0, keepdims=True).numpy(), tt(T.sum(tx, 0, keepdims=True)))
+    w = ne.tensor(a, requires_grad=True)
+    (w / w.sum(1, keepdims=True)).sum().backward()  # differentiable as keepdim
+    assert w.grad.shape == (3, 4)
+
+
+def test_requires_grad_set_as_an_attribute_is_a_trainable_leaf():
+    """``p.requires_grad = True`` (karpathy's lectures) instead of ``requires_grad_()``: after backward, ``p.data``
+    has torch's methods like a Parameter's (``p.data.std()`` a Tensor, Bessel-corrected), so karpathy's
+    ``((lr * p.grad).std() / p.data.std()).log10().item()`` runs. (``lr * p.grad`` is a numpy array here, the
+    documented ``.grad`` difference, so its ``std()`` is numpy's.)"""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 4)).astype(np.float32)
+    vals = []
+    for lib in (ne, T):
+        p = lib.tensor(a)
+        p.requires_grad = True
+        (p * p).sum().backward()
+        vals.append((p.data.std().item(), p.grad.std().item(), p.data.std().log10().item()))
+        ((0.1 * p.grad).std() / p.data.std()).log10().item()
+    np.testing.assert_allclose(vals[0], vals[1], rtol=1e-5)
+
+
 @pytest.mark.parametrize("name", ["max", "min"])
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_max_min_dim_named_tuple_and_tie_gradient(name, keepdim):
@@ -531,7 +565,7 @@ def test_inplace_on_nonleaf_rebinds_through_the_tape():
 def test_inplace_on_consumed_tensor_raises_instead_of_wrong_gradient():
     a = ne.tensor([1.0, 2.0], requires_grad=True)
     h = a * 2
-    z = h * h  # records h as an input
+    z = h * h  # records h as an input and saves it for backward (torch's version check would fail)
     with pytest.raises(RuntimeError, match="already uses"):
         h.add_(1)
     z.sum().backward()  # the graph is intact
@@ -545,6 +579,33 @@ def test_inplace_on_consumed_tensor_raises_instead_of_wrong_gradient():
     b = ne.zeros(3)
     b[1].add_(5)  # no grad involved: an integer index is a view, as in torch
     assert b.tolist() == [0.0, 5.0, 0.0]
+
+
+def test_inplace_on_a_tensor_only_read_by_recorded_ops_like_torch():
+    """torch refuses an in-place op on a tensor only when a recorded op saved its values for backward; one only
+    read (an index, an add) lets it through, as karpathy's backprop lecture needs: ``dC[ix] += demb[k, j]`` in a
+    loop, where every ``dC[ix]`` read consumes ``dC``. Gradients follow the history each read saw."""
+    rng = np.random.default_rng(0)
+    d, xb = rng.standard_normal((4, 3, 2)).astype(np.float32), rng.integers(0, 5, (4, 3))
+    grads = []
+    for lib in (ne, T):
+        demb = lib.tensor(d, requires_grad=True)
+        xs = lib.tensor(xb)
+        dc = lib.zeros(5, 2)
+        for k in range(4):
+            for j in range(3):
+                ix = xs[k, j]
+                dc[ix] += demb[k, j]
+        (dc * lib.arange(10.0).view(5, 2)).sum().backward()
+        grads.append((dc.detach().numpy(), demb.grad if lib is ne else tt(demb.grad)))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-6)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-6)
+    a = ne.tensor([1.0, 2.0], requires_grad=True)
+    h = a * 2
+    y = h + 1.0  # reads h, saves nothing of it
+    h.mul_(3)
+    (y.sum() + h.sum()).backward()
+    np.testing.assert_allclose(a.grad, [8.0, 8.0])  # 2 (through y) + 6 (through the in-place product)
 
 
 # ------------------------------------------------------------------ out= of the module-level functions

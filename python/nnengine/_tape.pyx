@@ -770,6 +770,8 @@ cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) exce
                         # Tensor._accumulate's usual case (a leaf's first gradient, nothing to convert), inline;
                         # a fresh array the backward made for this input is kept instead of copied
                         t.grad = (g if sole_owner(g, gin, k) else g.copy("K")).view(gcls)
+                        if type(d) is _ndarray:  # a leaf made trainable by ``t.requires_grad = True``
+                            t.data = d.view(<type>_leaf_arrays[0])  # (what requires_grad_ does)
                     else:
                         t._accumulate(g)
                 else:

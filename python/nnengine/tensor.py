@@ -213,6 +213,36 @@ def _consumed(t: Tensor) -> bool:
     return _tape_consumed(t)
 
 
+def _saves(ctx: Any, arr: np.ndarray) -> bool:
+    """Whether a recorded op's context keeps ``arr`` (or a view of its memory) for its backward."""
+    held = list(ctx.saved_tensors) + list(vars(ctx).values())
+    while held:
+        v = held.pop()
+        if isinstance(v, (tuple, list)):
+            held.extend(v)
+        elif isinstance(v, Tensor):
+            held.append(v.data)
+        elif isinstance(v, np.ndarray) and np.may_share_memory(v, arr):
+            return True
+    return False
+
+
+def _hand_over_consumers(t: Tensor, old: Tensor) -> None:
+    """An in-place op on non-leaf ``t`` that live recorded ops consume. torch allows it unless one of them saved
+    ``t``'s values for its backward (its version check fails at backward time): then a RuntimeError, now. Else
+    each consumer gets ``old`` (``t``'s array and graph position before the op) in place of ``t``, so its
+    backward still follows ``t``'s old history once ``t`` becomes the in-place op's output (karpathy's
+    backprop lecture: ``dC[ix] += demb[k, j]`` in a loop, each ``dC[ix]`` read consuming ``dC``)."""
+    nodes = [n for n in (r() for r in t._consumers) if n is not None and n.ctx is not None]
+    if any(_saves(n.ctx, t.data) for n in nodes):
+        raise RuntimeError("in-place operation on a tensor that an operation recorded for backward already "
+                           "uses: its gradient would be wrong. Use an out-of-place op (y = y + 1) or clone() "
+                           "it first")
+    for n in nodes:
+        n.inputs = [old if a is t else a for a in n.inputs]
+    old._consumers, t._consumers = t._consumers, None
+
+
 _VIEW_FNS: tuple = ()
 
 
@@ -522,6 +552,8 @@ class Tensor:
     def _accumulate(self, g: np.ndarray) -> None:
         if self.grad is None:
             d = self.data
+            if type(d) is np.ndarray:  # a leaf made trainable by ``t.requires_grad = True``: requires_grad_'s view
+                self.data = d = d.view(LEAF_ARRAYS[0])
             dt = d.dtype
             if type(g) is np.ndarray and g.dtype is dt and (dt is _F32 or dt is _F64) and g.shape == d.shape:
                 self.grad = g.copy("K").view(LEAF_ARRAYS[1])  # the usual case, as below without the conversions
@@ -1063,12 +1095,10 @@ class Tensor:
             raise RuntimeError(f"in-place operation on a view ({node.fn.__name__}) of a tensor that requires grad "
                                "is not supported by nnengine (torch would update the base); use an out-of-place "
                                "op, e.g. y = y + 1")
-        if _consumed(self):
-            raise RuntimeError("in-place operation on a tensor that an operation recorded for backward already "
-                               "uses: its gradient would be wrong. Use an out-of-place op (y = y + 1) or clone() "
-                               "it first")
         proxy = Tensor._wrap(self.data)
         proxy._ctx, proxy._out_index, proxy.requires_grad = self._ctx, self._out_index, self.requires_grad
+        if _consumed(self):
+            _hand_over_consumers(self, proxy)
         res = compute(proxy)
         if not reshape and res.data.shape != self.data.shape:
             raise _InputError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
@@ -1893,7 +1923,8 @@ class Tensor:
             return tuple(dim)
         return dim
 
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None,
+            *, keepdims: Optional[bool] = None) -> Tensor:
         """Sum (of all entries, or over ``dim``); bool/int sums are int64, as torch.
 
         Example:
@@ -1901,10 +1932,12 @@ class Tensor:
             >>> x.sum(), x.sum(dim=0), ne.tensor([True, True]).sum()
             (tensor(2.5), tensor([ 4. , -1.5]), tensor(2))
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         x = self if dtype is None else self._cast(to_dtype(dtype))
         return ops.SumFn.apply(x, self._axis(dim), keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None,
+            *, keepdims: Optional[bool] = None) -> Tensor:
         """Mean (of all entries, or over ``dim``); floating-point tensors only, as torch.
 
         Example:
@@ -1912,6 +1945,7 @@ class Tensor:
             >>> x.mean(), x.mean(dim=0)
             (tensor(0.625), tensor([ 2.  , -0.75]))
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         x = self if dtype is None else self._cast(to_dtype(dtype))
         if x.data.dtype.kind != "f":
             raise _InputError("mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -1919,7 +1953,7 @@ class Tensor:
         return ops.MeanFn.apply(x, self._axis(dim), keepdim)
 
     def var(self, dim: Any = None, unbiased: Any = None, keepdim: Any = None, *,
-            correction: Optional[float] = None) -> Tensor:
+            correction: Optional[float] = None, keepdims: Optional[bool] = None) -> Tensor:
         """Variance, Bessel-corrected by default, with torch's overloads: ``var(dim, unbiased, keepdim)``
         positionally, ``var(unbiased)`` with a bool first, or ``var(dim, correction=0, keepdim=True)``.
 
@@ -1927,6 +1961,7 @@ class Tensor:
             >>> ne.tensor([1.0, 3.0]).var(), ne.tensor([1.0, 3.0]).var(unbiased=False)
             (tensor(2.), tensor(1.))
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if isinstance(dim, (bool, np.bool_)):  # var(unbiased)
             if unbiased is not None:
                 raise TypeError("var(): with a bool first argument (unbiased) no further positional "
@@ -1945,22 +1980,25 @@ class Tensor:
         return ops.VarFn.apply(self, self._axis(dim), bool(keepdim), c)
 
     def std(self, dim: Any = None, unbiased: Any = None, keepdim: Any = None, *,
-            correction: Optional[float] = None) -> Tensor:
+            correction: Optional[float] = None, keepdims: Optional[bool] = None) -> Tensor:
         """Standard deviation: :meth:`var`'s overloads, then ``sqrt``.
 
         Example:
             >>> ne.tensor([1.0, 3.0]).std(), ne.tensor([1.0, 3.0]).std(correction=0)
             (tensor(1.4142), tensor(1.))
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
-    def prod(self, dim: Optional[int] = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def prod(self, dim: Optional[int] = None, keepdim: bool = False, dtype: Any = None,
+            *, keepdims: Optional[bool] = None) -> Tensor:
         """Product (of all entries, or over ``dim``).
 
         Example:
             >>> ne.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(dim=1)
             tensor([ 2., 12.])
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         x = self if dtype is None else self._cast(to_dtype(dtype))
         dt = x.dtype if x.dtype.kind == "f" else _I64
         return ops.ProdFn.apply(x, None if dim is None else _dim(dim, self.ndim), keepdim, dt)
@@ -1976,13 +2014,14 @@ class Tensor:
         dt = x.dtype if x.dtype.kind == "f" else _I64
         return ops.CumsumFn.apply(x, _dim(dim, self.ndim), dt)
 
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: bool = False, *, keepdims: Optional[bool] = None) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed stably.
 
         Example:
             >>> ne.tensor([[0.0, 0.0]]).logsumexp(1)
             tensor([0.6931])
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         return ops.LogSumExpFn.apply(self._fl(), self._axis(dim), keepdim)
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
@@ -1999,22 +2038,26 @@ class Tensor:
         x = self._fl() if dtype is None else self._cast(to_dtype(dtype))
         return ops.NormFn.apply(x, float(p), self._axis(dim), keepdim)
 
-    def all(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+    def all(self, dim: Optional[int] = None, keepdim: bool = False,
+            *, keepdims: Optional[bool] = None) -> Tensor:
         """Whether all entries are true (over ``dim`` if given).
 
         Example:
             >>> ne.tensor([[True, False], [True, True]]).all(dim=1)
             tensor([False,  True])
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         return Tensor._wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)))
 
-    def any(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+    def any(self, dim: Optional[int] = None, keepdim: bool = False,
+            *, keepdims: Optional[bool] = None) -> Tensor:
         """Whether any entry is true (over ``dim`` if given).
 
         Example:
             >>> ne.tensor([[True, False], [False, False]]).any(dim=1)
             tensor([ True, False])
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         return Tensor._wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)))
 
     def _pick(self, idx: np.ndarray, d: int, keepdim: bool, kind: Any) -> Any:
@@ -2035,7 +2078,7 @@ class Tensor:
             raise _IndexError(f"{kind.__name__}(): Expected reduction dim {d} to have non-zero size.")
         return self._pick(argfn(self.data, axis=d, keepdims=True), d, keepdim, kind)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None) -> Any:
         """``max()`` -> 0-d tensor (gradient split evenly among ties, as torch); ``max(dim)`` ->
         ``(values, indices)`` with the whole gradient at ``indices`` (torch's rule); ``max(other)`` ->
         elementwise maximum.
@@ -2045,13 +2088,14 @@ class Tensor:
             >>> x.max(), x.max(dim=1).values
             (tensor(3.), tensor([1., 3.]))
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if isinstance(dim, Tensor):
             return maximum(self, dim)
         if dim is None:
             return ops.MaxMinFn.apply(self, None, False, True)
         return self._reduce_pick(np.argmax, dim, keepdim, return_types.max)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None) -> Any:
         """Like ``max``: 0-d without ``dim``, ``(values, indices)`` with it, elementwise with a Tensor.
 
         Example:
@@ -2059,13 +2103,14 @@ class Tensor:
             >>> x.min(), x.min(dim=1).indices
             (tensor(-2.), tensor([1, 1]))
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if isinstance(dim, Tensor):
             return minimum(self, dim)
         if dim is None:
             return ops.MaxMinFn.apply(self, None, False, False)
         return self._reduce_pick(np.argmin, dim, keepdim, return_types.min)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None) -> Tensor:
         """Max over one or several dims, gradient split evenly among ties (torch.amax).
 
         Example:
@@ -2073,9 +2118,10 @@ class Tensor:
             >>> x.amax(dim=0)
             tensor([3. , 0.5])
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         return ops.MaxMinFn.apply(self, self._axis(dim), keepdim, True)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None) -> Tensor:
         """Min over one or several dims, gradient split evenly among ties (torch.amin).
 
         Example:
@@ -2083,9 +2129,11 @@ class Tensor:
             >>> x.amin(dim=(0, 1))
             tensor(-2.)
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         return ops.MaxMinFn.apply(self, self._axis(dim), keepdim, False)
 
-    def argmax(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: Optional[int] = None, keepdim: bool = False,
+            *, keepdims: Optional[bool] = None) -> Tensor:
         """Index of the maximum (of the flattened tensor without ``dim``), int64.
 
         Example:
@@ -2093,12 +2141,14 @@ class Tensor:
             >>> x.argmax(), x.argmax(dim=1)
             (tensor(2), tensor([0, 0]))
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
             r = np.argmax(self.data)
             return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
         return Tensor._wrap(np.asarray(np.argmax(self.data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
 
-    def argmin(self, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: Optional[int] = None, keepdim: bool = False,
+            *, keepdims: Optional[bool] = None) -> Tensor:
         """Index of the minimum (of the flattened tensor without ``dim``), int64.
 
         Example:
@@ -2106,6 +2156,7 @@ class Tensor:
             >>> x.argmin(dim=1)
             tensor([1, 1])
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
             r = np.argmin(self.data)
             return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
@@ -2172,7 +2223,7 @@ class Tensor:
         idx = np.take(self._argsort(d, False), [k - 1], axis=d)
         return self._pick(idx, d, keepdim, return_types.kthvalue)
 
-    def median(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def median(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None) -> Any:
         """Lower median (torch's: no averaging). Without ``dim`` a 0-d tensor (gradient split evenly among
         entries equal to it); with ``dim`` ``(values, indices)``.
 
@@ -2180,6 +2231,7 @@ class Tensor:
             >>> ne.tensor([3.0, 1.0, 2.0, 4.0]).median()
             tensor(2.)
         """
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
             flat = self.data.reshape(-1)
             if flat.size == 0:
