@@ -308,6 +308,9 @@ def test_devices():
     assert repr(d) == repr(T.device("cpu"))
     x = ne.ones(2, device=d)
     assert x.device == "cpu" and x.device == ne.device("cpu") and not x.is_cuda
+    t = T.ones(2)
+    for flag in ("is_cuda", "is_xpu", "is_mps", "is_meta", "is_cpu"):  # dcgan: `input.is_cuda or input.is_xpu`
+        assert getattr(x, flag) == getattr(t, flag), flag
     assert x.to("cpu") is x and x.cpu() is x and x.to(d) is x
     assert x.to(ne.float64).dtype == np.float64
     assert x.to("cpu", ne.int64).dtype == np.int64

@@ -355,6 +355,9 @@ class Tensor:
         return CPU
 
     is_cuda = False
+    is_xpu = False  # torch's other device flags: dcgan/main.py tests `input.is_cuda or input.is_xpu`
+    is_mps = False
+    is_meta = False
     is_cpu = True
     is_sparse = False
     is_quantized = False
