@@ -28,6 +28,7 @@ from typing import Any, Dict, Mapping
 import numpy as np
 
 from .io import _tree, load_file, save_file
+from .io.torch_file import RefusedPickle, is_torch_legacy, is_torch_zip, load_torch_file
 
 __all__ = ["save", "load", "safe_globals", "add_safe_globals", "get_safe_globals", "clear_safe_globals"]
 
@@ -310,11 +311,26 @@ def _check_map_location(map_location: Any) -> None:
     check_device(map_location, "map_location")
 
 
+def _load_torch(src: Any, head: bytes, path: str) -> Any:
+    """A file written by torch.save (a path or its bytes), read safely by ``nnengine.io.torch_file``."""
+    if is_torch_legacy(head):
+        raise ValueError(f"{path}: written by torch < 1.6 (the legacy pickle format), which nnengine does not read; "
+                         "re-save it once with torch: torch.save(torch.load(f), f2)")
+    try:
+        return load_torch_file(src)
+    except RefusedPickle as e:
+        raise RefusedPickle(f"{path}: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
 def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool = True,
          mmap: Any = None, **pickle_load_args: Any) -> Any:
-    """Read what :func:`save` wrote, from a path or a binary file object. ``map_location`` may name the CPU
-    (another device is a clear error). ``weights_only=False`` is needed only for a whole saved Module (see the
-    module's docstring); everything else is data whatever it says.
+    """Read what :func:`save` wrote, or a file written by ``torch.save`` (zip format, torch >= 1.6: checkpoints
+    and pretrained weights, read without torch and without running code, as ``torch.load(weights_only=True)``
+    does; see ``nnengine.io.torch_file``), from a path or a binary file object. ``map_location`` may name the
+    CPU (another device is a clear error). ``weights_only=False`` is needed only for a whole Module saved by
+    ``ne.save`` (see the module's docstring); everything else is data whatever it says.
 
     Example:
         >>> ne.save({"w": ne.ones(2), "step": 7}, "state.pt")
@@ -324,10 +340,18 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
     _check_map_location(map_location)
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
+        with open(path, "rb") as fh:
+            head = fh.read(32)
+        if is_torch_zip(head) or is_torch_legacy(head):
+            return _load_torch(path, head, path)
         tensors, meta = load_file(path)
     elif hasattr(f, "read"):
         data = f.read()
         path = getattr(f, "name", "<file object>")
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"load: f: expected a binary file object, its read() gave {type(data).__name__}")
+        if is_torch_zip(data[:32]) or is_torch_legacy(data[:32]):
+            return _load_torch(bytes(data), data[:32], path)
         with tempfile.TemporaryDirectory() as d:
             tmp = os.path.join(d, "obj.safetensors")
             with open(tmp, "wb") as out:

@@ -10,7 +10,9 @@ naming the problem). This package is the facade; each concept has one module:
   JSON and back, classes resolved only against that registry), ``save_weights``/``load_weights`` and
   ``save_model``/``load_model`` (architecture and weights in one file);
 * ``nnengine.io.checkpoint``: ``save_checkpoint``/``load_checkpoint`` (model, optimizer, scheduler, RNG
-  and epoch, to resume training exactly).
+  and epoch, to resume training exactly);
+* ``nnengine.io.torch_file``: reading files written by ``torch.save`` (what ``ne.load`` uses for them), with an
+  allowlisted unpickler, never running code.
 
 Example:
     >>> from nnengine import io
