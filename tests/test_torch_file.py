@@ -134,9 +134,46 @@ def test_code_in_the_pickle_never_runs(torch, tmp_path):
         ne.load(whole)
     with pytest.raises(ValueError, match="no complex tensors"):
         ne.load(_save(torch, {"c": torch.ones(2, dtype=torch.complex64)}, tmp_path / "c.pt"))
-    legacy = _save(torch, {"w": torch.ones(2)}, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
-    with pytest.raises(ValueError, match=r"torch < 1.6 \(the legacy pickle format\).*re-save"):
-        ne.load(legacy)
+    legacy_whole = _save(torch, torch.nn.Linear(2, 2), tmp_path / "lw.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(RefusedPickle, match=r"torch.nn.modules.linear.Linear is not allowed"):
+        ne.load(legacy_whole)
+    legacy_bad = _save(torch, {"x": _Boom(marker)}, tmp_path / "lb.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(RefusedPickle, match=r"posix.mkdir is not allowed"):
+        ne.load(legacy_bad)
+    assert not os.path.exists(marker)
+
+
+def test_legacy_format_files(torch, tmp_path):
+    """torch's pre-1.6 format (old checkpoints and model-zoo weights; _use_new_zipfile_serialization=False)."""
+    torch.manual_seed(3)
+    tm = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(),
+                             torch.nn.Linear(4 * 36, 3)).eval()
+    base = torch.arange(24.0).reshape(4, 6)
+    obj = {"model": tm.state_dict(), "view": base[1:, ::2], "alias": base[0], "epoch": 5,
+           "param": torch.nn.Parameter(torch.ones(2)), "nested": [torch.zeros(1), (torch.ones(1, dtype=torch.int64),)],
+           "bf16": torch.tensor([1.0, -0.1]).bfloat16()}
+    d = ne.load(_save(torch, obj, tmp_path / "old.pth", _use_new_zipfile_serialization=False))
+    np.testing.assert_array_equal(d["view"].numpy(), base[1:, ::2].numpy())
+    np.testing.assert_array_equal(d["alias"].numpy(), base[0].numpy())
+    np.testing.assert_array_equal(d["bf16"].numpy(), obj["bf16"].float().numpy())
+    assert d["epoch"] == 5 and isinstance(d["param"], nn.Parameter) and d["nested"][1][0].dtype == np.int64
+    m = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4 * 36, 3))
+    m.load_state_dict(d["model"])
+    m.eval()
+    x = torch.randn(3, 1, 8, 8)
+    np.testing.assert_allclose(m(ne.tensor(x.numpy())).numpy(), tm(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    blob = open(tmp_path / "old.pth", "rb").read()
+    with pytest.raises(ValueError, match=r"is truncated|the file holds"):
+        ne.load(io.BytesIO(blob[:-10]))
+    rng = np.random.default_rng(9)
+    for _ in range(300):  # damaged legacy files: ValueError (RefusedPickle is one) or a result, nothing else
+        b = bytearray(blob)
+        for _ in range(int(rng.integers(1, 6))):
+            b[int(rng.integers(len(b)))] = int(rng.integers(256))
+        try:
+            ne.load(io.BytesIO(bytes(b)))
+        except ValueError:
+            pass
 
 
 def _rewrite(src, dst, edit):

@@ -29,6 +29,7 @@ import numpy as np
 
 from .io import _tree, load_file, save_file
 from .io.torch_file import RefusedPickle, is_torch_legacy, is_torch_zip, load_torch_file
+from .io.torch_legacy import load_torch_legacy
 
 __all__ = ["save", "load", "safe_globals", "add_safe_globals", "get_safe_globals", "clear_safe_globals"]
 
@@ -312,11 +313,14 @@ def _check_map_location(map_location: Any) -> None:
 
 
 def _load_torch(src: Any, head: bytes, path: str) -> Any:
-    """A file written by torch.save (a path or its bytes), read safely by ``nnengine.io.torch_file``."""
-    if is_torch_legacy(head):
-        raise ValueError(f"{path}: written by torch < 1.6 (the legacy pickle format), which nnengine does not read; "
-                         "re-save it once with torch: torch.save(torch.load(f), f2)")
+    """A file written by torch.save (a path or its bytes), read safely by ``nnengine.io.torch_file`` (zip) or
+    ``nnengine.io.torch_legacy`` (the pre-1.6 format)."""
     try:
+        if is_torch_legacy(head):
+            if not isinstance(src, (bytes, bytearray)):
+                with open(src, "rb") as fh:
+                    src = fh.read()
+            return load_torch_legacy(src)
         return load_torch_file(src)
     except RefusedPickle as e:
         raise RefusedPickle(f"{path}: {e}") from None

@@ -11,8 +11,8 @@ naming the problem). This package is the facade; each concept has one module:
   ``save_model``/``load_model`` (architecture and weights in one file);
 * ``nnengine.io.checkpoint``: ``save_checkpoint``/``load_checkpoint`` (model, optimizer, scheduler, RNG
   and epoch, to resume training exactly);
-* ``nnengine.io.torch_file``: reading files written by ``torch.save`` (what ``ne.load`` uses for them), with an
-  allowlisted unpickler, never running code.
+* ``nnengine.io.torch_file`` / ``torch_legacy``: reading files written by ``torch.save`` (zip and pre-1.6
+  formats; what ``ne.load`` uses for them), with an allowlisted unpickler, never running code.
 
 Example:
     >>> from nnengine import io

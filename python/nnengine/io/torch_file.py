@@ -76,10 +76,25 @@ class _StorageType:
 
 
 class _Storage:
-    """A loaded storage: its raw bytes and element type."""
+    """A storage: its raw bytes (``None`` until read: the legacy format stores them after the pickle) and element
+    type; or a byte range of another storage (a legacy storage view)."""
 
-    def __init__(self, raw: bytes, kind: _StorageType, big_endian: bool) -> None:
-        self.raw, self.kind, self.big_endian = raw, kind, big_endian
+    def __init__(self, raw: Optional[bytes], kind: _StorageType, big_endian: bool,
+                 root: Optional[_Storage] = None, start: int = 0, nbytes: int = 0) -> None:
+        self._raw, self.kind, self.big_endian = raw, kind, big_endian
+        self.root, self.start, self.nbytes = root, start, nbytes
+
+    @property
+    def raw(self) -> Optional[bytes]:
+        if self.root is None:
+            return self._raw
+        whole = self.root.raw
+        if whole is None:
+            return None
+        if self.start + self.nbytes > len(whole):
+            raise ValueError(f"a storage view (bytes {self.start}..{self.start + self.nbytes}) reaches past its "
+                             f"storage of {len(whole)} bytes")
+        return whole[self.start:self.start + self.nbytes]
 
     def as_array(self, kind: _StorageType) -> np.ndarray:
         """The storage's elements as ``kind`` (a v3 tensor gives its dtype over an untyped storage)."""
@@ -119,6 +134,49 @@ def _tensor(a: np.ndarray, requires_grad: Any) -> Tensor:
     if requires_grad is True and a.dtype.kind == "f":
         t.requires_grad_(True)
     return t
+
+
+class _Pending:
+    """A rebuild call whose storage bytes come later in the file (torch's legacy format): run by ``resolve``."""
+
+    def __init__(self, fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
+        self.fn, self.args = fn, args
+
+    def run(self) -> Any:
+        args = tuple(a.run() if isinstance(a, _Pending) else a for a in self.args)
+        if any(isinstance(a, _Storage) and a.raw is None for a in args):
+            raise ValueError("a tensor's storage is never stored in the file")
+        return self.fn(*args)
+
+
+def _deferrable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` runs now, or later (a ``_Pending``) when one of its arguments waits for its storage bytes."""
+    def call(*args: Any) -> Any:
+        if any(isinstance(a, _Pending) or (isinstance(a, _Storage) and a.raw is None) for a in args):
+            return _Pending(fn, args)
+        return fn(*args)
+    return call
+
+
+def resolve(obj: Any, depth: int = 0) -> Any:
+    """``obj`` with every ``_Pending`` rebuilt, through dicts, lists and tuples (in place where mutable).
+
+    Example:
+        >>> resolve({"a": [1, (2, 3)]})
+        {'a': [1, (2, 3)]}
+    """
+    if depth > 200:
+        raise ValueError("containers nested too deeply")
+    if isinstance(obj, _Pending):
+        return obj.run()
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            obj[k] = resolve(v, depth + 1)
+    elif isinstance(obj, list):
+        obj[:] = [resolve(v, depth + 1) for v in obj]
+    elif type(obj) is tuple:
+        return tuple(resolve(v, depth + 1) for v in obj)
+    return obj
 
 
 def _rebuild_tensor(storage, offset, size, stride, *_ignored):  # torch._utils._rebuild_tensor
@@ -177,11 +235,12 @@ def _marker(name: str) -> Callable[..., Any]:
 def _globals() -> Dict[Tuple[str, str], Any]:
     g: Dict[Tuple[str, str], Any] = {
         ("collections", "OrderedDict"): OrderedDict, ("collections", "Counter"): Counter,
-        ("torch._utils", "_rebuild_tensor"): _rebuild_tensor, ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
-        ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
-        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-        ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
-        ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
+        ("torch._utils", "_rebuild_tensor"): _deferrable(_rebuild_tensor),
+        ("torch._utils", "_rebuild_tensor_v2"): _deferrable(_rebuild_tensor_v2),
+        ("torch._utils", "_rebuild_tensor_v3"): _deferrable(_rebuild_tensor_v3),
+        ("torch._utils", "_rebuild_parameter"): _deferrable(_rebuild_parameter),
+        ("torch._utils", "_rebuild_parameter_with_state"): _deferrable(_rebuild_parameter),
+        ("torch._tensor", "_rebuild_from_type_v2"): _deferrable(_rebuild_from_type_v2),
         ("torch", "Tensor"): _marker("torch.Tensor"), ("torch._tensor", "Tensor"): _marker("torch.Tensor"),
         ("torch.nn.parameter", "Parameter"): _marker("torch.nn.Parameter"),
         ("torch", "Size"): lambda dims=(): Size(int(d) for d in dims), ("torch", "device"): lambda *a: str(a[0]) if a else "cpu",
@@ -202,8 +261,8 @@ _ALLOWED = _globals()
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, load_storage: Callable[[Any], _Storage]) -> None:
-        super().__init__(io.BytesIO(data))
+    def __init__(self, data: Any, load_storage: Callable[[Any], _Storage]) -> None:
+        super().__init__(io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data)
         self._load_storage = load_storage
 
     def find_class(self, module: str, name: str) -> Any:
@@ -227,8 +286,9 @@ class _Unpickler(pickle.Unpickler):
 _REFUSED_OPCODES = {"BYTEARRAY8", "NEXT_BUFFER", "READONLY_BUFFER"}
 
 
-def _check_opcodes(data: bytes) -> None:
-    """Walk the pickle's opcodes once before running it: malformed streams and protocol-5 buffers are refused."""
+def _check_opcodes(data: Any) -> None:
+    """Walk the pickle's opcodes once before running it (bytes, or a file object read up to the pickle's STOP):
+    malformed streams and protocol-5 buffers are refused."""
     try:
         for op, _arg, _pos in pickletools.genops(data):
             if op.name in _REFUSED_OPCODES:
@@ -322,8 +382,19 @@ def _read_archive(zf: zipfile.ZipFile) -> Any:
 
     data = zf.read(pkl[0])
     _check_opcodes(data)
+    return guarded(lambda: _Unpickler(data, load_storage).load())
+
+
+def guarded(load: Callable[[], Any]) -> Any:
+    """``load()`` with what a damaged pickle raises mapped to ``ValueError`` (``RefusedPickle`` for pickle's own
+    errors), so a bad file never escapes as another exception type.
+
+    Example:
+        >>> guarded(lambda: 3)
+        3
+    """
     try:
-        return _Unpickler(data, load_storage).load()
+        return load()
     except UnicodeDecodeError as e:  # a ValueError, but its constructor is not (message)
         raise ValueError(f"corrupt torch.save file (UnicodeDecodeError: {e})") from None
     except ValueError:
@@ -331,5 +402,5 @@ def _read_archive(zf: zipfile.ZipFile) -> Any:
     except pickle.UnpicklingError as e:
         raise RefusedPickle(f"corrupt torch.save file ({e})") from None
     except (EOFError, TypeError, KeyError, IndexError, AttributeError, zipfile.BadZipFile, OverflowError,
-            MemoryError, RecursionError) as e:
+            MemoryError, RecursionError, struct.error) as e:
         raise ValueError(f"corrupt torch.save file ({type(e).__name__}: {e})") from None
