@@ -106,15 +106,17 @@ class transforms:
             return img[top:top + self.size, left:left + self.size]
 
 
-def save_image(tensor, fp, nrow=8, padding=2, normalize=False):
+def save_image(tensor, fp, nrow=8, padding=2, normalize=False):  # make_grid + PNG; one CxHxW image: a batch of 1
     x = tensor.detach().cpu().numpy()
+    x = x[None] if x.ndim == 3 else x
     if normalize:  # torchvision: shift and scale the tensor's [min, max] to [0, 1]
         x = (x - x.min()) / max(x.max() - x.min(), 1e-5)
     b, c, h, w = x.shape
-    rows = -(-b // nrow)
-    grid = _np.zeros((c, rows * (h + padding) + padding, nrow * (w + padding) + padding), _np.float32)
+    cols = min(nrow, b)
+    rows = -(-b // cols)
+    grid = _np.zeros((c, rows * (h + padding) + padding, cols * (w + padding) + padding), _np.float32)
     for k in range(b):
-        r, q = divmod(k, nrow)
+        r, q = divmod(k, cols)
         top, left = padding + r * (h + padding), padding + q * (w + padding)
         grid[:, top:top + h, left:left + w] = x[k]
     grid = (_np.clip(grid, 0, 1) * 255 + 0.5).astype(_np.uint8)
