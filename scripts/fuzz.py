@@ -809,7 +809,8 @@ def t_gemm(g: G) -> str:
     return call("_core.gemm", g.arr((K, M) if ta else (M, K), dt), g.arr((N, K) if tb else (K, N), dt),
                 trans_a=repr(ta) if g.pct(95) else g.bool_(), trans_b=repr(tb) if g.pct(95) else g.bool_(),
                 alpha=g.flt(-2, 2), beta=beta, c=c, bias_row=g.opt_arr((M,), 70), bias_col=g.opt_arr((N,), 70),
-                reference=g.bool_(), bf16=_bf16(g), packed_b=g.bool_() if g.pct(30) else "False")
+                reference=g.bool_(), bf16=_bf16(g), packed_b=g.bool_() if g.pct(30) else "False",
+                relu=g.bool_() if g.pct(30) else "False")
 
 
 def _bf16(g: G) -> str:
@@ -829,8 +830,9 @@ def t_linear_backward(g: G) -> str:
     M, N, K = g.n(0, 5, big=1), g.n(0, 5, big=1), g.n(0, 5, big=1)
     Mx = M if g.pct(90) else M + 1
     Nw = N if g.pct(90) else N + 1
+    Mr, Nr = (M, N) if g.pct(90) else g.pick([(M + 1, N), (M, N + 1), (N, M)])
     return call("_core.linear_backward", g.arr((M, N)), g.arr((Mx, K)), g.arr((Nw, K)), g.bool_(), g.bool_(),
-                g.bool_(), _bf16(g))
+                g.bool_(), _bf16(g), g.arr((Mr, Nr)) if g.pct(40) else "None")
 
 
 def t_NativePlan(g: G) -> str:

@@ -81,3 +81,114 @@ def test_linear_gradients_vs_finite_differences_and_torch(lead, rng, torch):
     torch.nn.functional.linear(tx, tw, tb).sum().backward()
     for a, t in zip((x, w, b), (tx, tw, tb)):
         np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def _relu_edges(a):
+    """Exact zeros, a negative zero and a NaN among the values (where ReLU's mask decides at the boundary)."""
+    flat = a.reshape(-1)
+    flat[: min(3, flat.size)] = [0.0, -0.0, np.nan][: min(3, flat.size)]
+    return a
+
+
+def _same_bits(a, b):
+    assert a.shape == b.shape and a.dtype == b.dtype
+    np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+@pytest.mark.parametrize("M,N,K", [(1, 1, 1), (3, 15, 4), (7, 16, 9), (17, 17, 33), (64, 33, 20), (0, 5, 3)])
+def test_gemm_relu_is_the_relu_kernel_on_the_gemm_bit_for_bit(isa, threads, M, N, K, rng):
+    x = rng.standard_normal((M, K)).astype(np.float32)
+    w = rng.standard_normal((N, K)).astype(np.float32)
+    b = _relu_edges(rng.standard_normal(N).astype(np.float32))
+    if M:
+        x[0] = 0.0  # row 0's pre-activations are the bias: 0, -0 and NaN reach the ReLU
+    for ref in (False, True):
+        want = _core.activation_forward(_core.gemm(x, w, False, True, 1.0, 0.0, None, None, b, ref), "relu",
+                                        reference=ref)
+        for n in (1, 2):
+            with threads(n):
+                _same_bits(_core.gemm(x, w, False, True, 1.0, 0.0, None, None, b, ref, False, False, True), want)
+    with pytest.raises(TypeError, match="relu: only supported for float32"):
+        _core.gemm(np.ones((2, 2)), np.ones((2, 2)), relu=True)
+
+
+@pytest.mark.parametrize("M,N,K", [(1, 1, 1), (3, 15, 4), (7, 16, 9), (17, 33, 15), (64, 17, 65), (0, 5, 3)])
+def test_linear_backward_relu_output_is_the_relu_backward_then_the_linear_backward(isa, threads, M, N, K, rng):
+    g = rng.standard_normal((M, N)).astype(np.float32)
+    x = rng.standard_normal((M, K)).astype(np.float32)
+    w = rng.standard_normal((N, K)).astype(np.float32)
+    y = _relu_edges(np.maximum(rng.standard_normal((M, N)), 0).astype(np.float32))
+    want = _core.linear_backward(_core.activation_backward(g, y, None, kind="relu"), x, w, True, True, True)
+    for n in (1, 2):
+        with threads(n):
+            got = _core.linear_backward(g, x, w, True, True, True, False, y)
+        for a, b in zip(got, want):
+            _same_bits(a, b)
+    f, x, w = np.zeros((4, 3), np.float32), np.zeros((4, 5), np.float32), np.zeros((3, 5), np.float32)
+    with pytest.raises(ValueError, match=r"relu_output: expected shape \(4, 3\)"):
+        _core.linear_backward(f, x, w, True, True, True, False, np.zeros((3, 4), np.float32))
+    with pytest.raises(TypeError, match="relu_output: expected dtype float32"):
+        _core.linear_backward(f, x, w, True, True, True, False, np.zeros((4, 3)))
+
+
+def _mlp_pair(lead):
+    """The same MLP as an nn.Sequential (Linear -> ReLU fused) and as separate F.linear / F.relu calls."""
+    ne.manual_seed(3)
+    seq = ne.nn.Sequential(ne.nn.Linear(9, 17), ne.nn.ReLU(), ne.nn.Linear(17, 33), ne.nn.ReLU(), ne.nn.Linear(33, 4),
+                           ne.nn.ReLU())
+    ps = list(seq.parameters())
+
+    def separate(x):
+        for i in range(0, 6, 2):
+            x = F.relu(F.linear(x, ps[i], ps[i + 1]))
+        return x
+
+    x = np.random.default_rng(0).standard_normal(lead + (9,)).astype(np.float32)
+    x.reshape(-1, 9)[0] = 0.0  # pre-activations exactly the bias
+    ps[1].data[:2] = [0.0, -0.0]  # ... and at ReLU's boundary
+    ps[5].data[0] = np.nan  # a NaN pre-activation of the last layer (its gradient is masked to 0)
+    return seq, separate, ps, x
+
+
+@pytest.mark.parametrize("lead", [(5,), (2, 3)])
+def test_sequential_linear_relu_is_one_node_with_the_separate_layers_bits(threads, lead):
+    seq, separate, ps, xa = _mlp_pair(lead)
+    results = []
+    for n in (1, 2):
+        with threads(n):
+            for f in (seq, separate):
+                x = ne.tensor(xa.copy(), requires_grad=True)
+                for p in ps:
+                    p.grad = None
+                y = f(x)
+                (y * ne.tensor(np.linspace(-1, 1, y.numel(), dtype=np.float32).reshape(y.shape))).sum().backward()
+                results.append([y.data, x.grad.data] + [p.grad.data for p in ps])
+                if f is seq:
+                    assert "LinearReluFn" in repr(y.grad_fn)
+    for r in results[1:]:
+        for a, b in zip(r, results[0]):
+            _same_bits(a, b)
+    with ne.no_grad():
+        _same_bits(seq(ne.tensor(xa)).data, results[0][0])
+
+
+def test_sequential_linear_relu_not_fused_where_it_could_be_seen():
+    seq, separate, ps, xa = _mlp_pair((5,))
+    want = separate(ne.tensor(xa)).data
+    seen = []
+    h = seq[0].register_forward_hook(lambda m, a, out: seen.append(out.data.copy()))
+    _same_bits(seq(ne.tensor(xa)).data, want)
+    h.remove()
+    assert len(seen) == 1 and (seen[0] < 0).any()  # the hook saw the Linear's own output, before the ReLU
+
+    class MyLinear(ne.nn.Linear):
+        pass
+
+    for mods in ([seq[0], ne.nn.ReLU(inplace=True)], [ne.nn.Linear(9, 17), ne.nn.ReLU()]):
+        if isinstance(mods[1], ne.nn.ReLU) and not mods[1].inplace:
+            mods[0].__class__ = MyLinear
+            mods[0].load_state_dict(seq[0].state_dict())
+        x = ne.tensor(xa, requires_grad=True)
+        y = ne.nn.Sequential(*mods)(x)
+        assert "LinearReluFn" not in repr(y.grad_fn)
+        _same_bits(y.data, F.relu(F.linear(ne.tensor(xa), seq[0].weight, seq[0].bias)).data)

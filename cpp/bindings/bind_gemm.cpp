@@ -4,6 +4,7 @@
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
 #include "core/parallel.h"
+#include "kernels/activation.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_bf16.h"
 
@@ -70,11 +71,12 @@ NNE_BIND_FAMILY(gemm) {
       "gemm",
       [](const py::object& ao, const py::object& bo, bool trans_a, bool trans_b, double alpha, double beta,
          const py::object& c, const py::object& bias_row, const py::object& bias_col, bool reference, bool bf16,
-         bool packed_b) {
+         bool packed_b, bool relu) {
         if (!reference) check_bf16(bf16);  // the GEMM's bf16 scalar twin exists: reference=True runs it
         if (py::isinstance<py::array>(ao) && py::isinstance<py::array_t<double>>(ao)) {
           if (bf16) throw py::type_error("bf16: a float64 product cannot run in bf16 (pass float32 arrays)");
           if (packed_b) throw py::type_error("packed_b: only supported for float32");
+          if (relu) throw py::type_error("relu: only supported for float32");
           auto a = arr<double>(ao, "a", 2);
           auto b = arr<double>(bo, "b", 2);
           const Dims d = gemm_dims(a, b, trans_a, trans_b);
@@ -123,16 +125,25 @@ NNE_BIND_FAMILY(gemm) {
             nne::sgemm_reference(g);
           else
             nne::gemm_kernels().sgemm(g);
+          if (relu) {  // the ReLU kernel over C while it is in cache: the bits of a separate relu(C)
+            nne::ActParams p;
+            p.kind = nne::kActRelu;
+            if (reference)
+              nne::activation_forward_reference(g.C, g.C, d.M * d.N, p);
+            else
+              nne::activation_kernels().forward(g.C, g.C, d.M * d.N, p);
+          }
         }
         return py::array(out);
       },
       py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
       py::arg("beta") = 0.0, py::arg("c") = py::none(), py::arg("bias_row") = py::none(),
       py::arg("bias_col") = py::none(), py::arg("reference") = false, py::arg("bf16") = false,
-      py::arg("packed_b") = false,
+      py::arg("packed_b") = false, py::arg("relu") = false,
       "C = alpha*op(a)@op(b) + beta*c + bias_row[:,None] + bias_col[None,:] (float32 kernel; float64 oracle; "
       "bf16=True: inputs rounded to bfloat16, float32 sums, see bf16_unavailable_reason(); packed_b=True: op(b) "
-      "reaches the kernel only through a caller-supplied packer, GemmArgs::pack_b, the same result).");
+      "reaches the kernel only through a caller-supplied packer, GemmArgs::pack_b, the same result; relu=True: "
+      "C = relu(C) after, the activation kernel's bits, float32 only).");
   m.def(
       "bf16_unavailable_reason", []() { return std::string(nne::bf16_unavailable_reason()); },
       "Why bf16 compute (gemm(bf16=True), autocast('bf16')) is unavailable here, or '' when it is available.");

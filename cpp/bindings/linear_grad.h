@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/buffer.h"
+#include "kernels/activation.h"
 #include "kernels/gemm.h"
 
 namespace nne_bind {
@@ -24,8 +26,20 @@ inline void gemm_into(bool trans_a, int64_t M, int64_t N, int64_t K, const float
 }
 
 // bf16 (autocast): gx and gw as bf16 products with float32 sums; the bias gradient stays float32.
+// relu_y (M, N), or null: the gradients of relu(x @ w^T + b) whose output is relu_y -- gy is first masked
+// (gy where relu_y > 0, else 0) by the ReLU backward kernel, the bits of the ReLU's own backward (relu_y > 0
+// exactly where its input is > 0, NaN included), so the masked gradient is what separate ReLU and Linear
+// nodes would pass on.
 inline void linear_grads(const float* gy, const float* x, const float* w, int64_t M, int64_t N, int64_t K,
-                         float* gx, float* gw, float* gb, bool bf16 = false) {
+                         float* gx, float* gw, float* gb, bool bf16 = false, const float* relu_y = nullptr) {
+  if (relu_y) {
+    static thread_local nne::ScratchBuf masked;  // (kept: a fresh block per call would fault its pages in)
+    float* m = masked.get(static_cast<size_t>(M * N));
+    nne::ActParams p;
+    p.kind = nne::kActRelu;
+    nne::activation_kernels().backward(m, gy, relu_y, nullptr, M * N, p);
+    gy = m;
+  }
   if (gx) gemm_into(false, M, K, N, gy, N, w, K, gx, bf16);
   if (gw) gemm_into(true, N, K, M, gy, N, x, K, gw, bf16);
   if (gb) {

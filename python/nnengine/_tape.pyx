@@ -74,6 +74,18 @@ def set_recorder(fn):
     return prev
 
 
+def recording():
+    """Whether nnengine.compile's capture hook is installed (a forward is being captured): layers that fuse ops in
+    eager mode run them unfused then, so the captured plan holds the ops its native plans know.
+
+    Example:
+        >>> from nnengine import _tape
+        >>> _tape.recording()
+        False
+    """
+    return _recorder is not None
+
+
 cdef inline object tensor_cls():
     global _Tensor
     global _leaf_arrays

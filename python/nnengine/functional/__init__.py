@@ -65,7 +65,7 @@ from ._fold import fold, unfold
 from ._grid_sample import affine_grid, grid_sample
 from ._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
 from ._layernorm import group_norm, instance_norm, layer_norm
-from ._linear import linear, matmul_arrays
+from ._linear import _linear_relu, linear, matmul_arrays  # noqa: F401  (_linear_relu: the layers' Linear -> ReLU)
 from ._loss import cosine_embedding_loss, margin_ranking_loss
 from ._loss_more import (
     gaussian_nll_loss,

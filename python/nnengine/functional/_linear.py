@@ -7,7 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
-from .._tape import linear_args_ok, will_record
+from .._tape import linear_args_ok, recording, will_record
 from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..ops import matmul_arrays  # noqa: F401  (re-exported: the glue matmul lives with the tape)
@@ -48,6 +48,47 @@ class LinearFn(Function):
         # (under autocast, gx and gw are bf16 products as in torch; the bias gradient stays a float32 sum)
         gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias, ctx.bf16)
         return (None if gx is None else gx.reshape(ctx.lead + (w.shape[1],))), gw, gb
+
+
+class LinearReluFn(Function):
+    """``relu(x @ w.T + b)`` as one node: the ReLU kernel runs on the GEMM's output inside the same ``_core``
+    call, and the backward masks the gradient inside ``linear_backward`` (the ReLU backward kernel on the saved
+    output, > 0 exactly where the ReLU's input is). Outputs and gradients are LinearFn's then ActivationFn's
+    ("relu"), bit for bit, without the second node, its call and its full-size temporaries."""
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        x2 = f32c(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+        w = f32c(w)
+        y = _core.gemm(x2, w, False, True, 1.0, 0.0, None, None, None if b is None else f32c(b), False, False, False,
+                       True)
+        ctx.save_for_backward(x2, w, y)
+        ctx.lead = x.shape[:-1]
+        ctx.has_bias = b is not None
+        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
+
+    @staticmethod
+    def backward(ctx, g):
+        x2, w, y = ctx.saved_tensors
+        g2 = f32c(g.reshape(-1, w.shape[0]))
+        nx, nw, nb = ctx.needs_input_grad
+        gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias, False, y)
+        return (None if gx is None else gx.reshape(ctx.lead + (w.shape[1],))), gw, gb
+
+
+def _linear_relu(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Optional[Tensor]:
+    """``relu(linear(input, weight, bias))`` as one op (LinearReluFn), equal bit for bit, for the common float32
+    call outside autocast and outside ``nnengine.compile``'s capture (whose plans keep the two ops); else None
+    (the caller runs the two). Internal: ``nn.Sequential`` calls it where a Linear is followed by a ReLU
+    (``nn.modules.linear.linear_relu``)."""
+    if not linear_args_ok(input, weight, bias) or (_entered[0] > 0 and _bf16_on()) or recording():
+        return None
+    if not will_record(input, weight, bias):  # inference: no tape
+        x = input.data
+        y = _core.gemm(f32c(x if x.ndim == 2 else x.reshape(-1, x.shape[-1])), f32c(weight.data), False, True, 1.0,
+                       0.0, None, None, None if bias is None else f32c(bias.data), False, False, False, True)
+        return Tensor._wrap(y if x.ndim == 2 else y.reshape(x.shape[:-1] + (weight.shape[0],)))
+    return LinearReluFn.apply(input, weight, bias)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:

@@ -9,6 +9,7 @@ from ...tensor import Tensor
 from ..module import Module
 from ..parameter import Parameter
 from .activation import ReLU
+from .linear import Linear, linear_relu
 from .pooling import relu_max_pool
 
 
@@ -45,7 +46,16 @@ class Sequential(Module):
             (5, 2)
         """
         relu = None  # a ReLU held back to see whether a MaxPool2d follows (fused into one node, same bits)
+        lin = None  # a Linear held back to see whether a ReLU follows (fused into one node, same bits)
         for m in self._modules.values():
+            if lin is not None:
+                held, lin = lin, None
+                if type(m) is ReLU:
+                    y = linear_relu(held, m, x)
+                    if y is not None:
+                        x = y
+                        continue
+                x = held(x)
             if relu is not None:
                 y = relu_max_pool(relu, m, x)
                 x = relu(x) if y is None else y
@@ -55,7 +65,12 @@ class Sequential(Module):
             if type(m) is ReLU:
                 relu = m
                 continue
+            if type(m) is Linear:
+                lin = m
+                continue
             x = m(x)
+        if lin is not None:
+            return lin(x)
         return x if relu is None else relu(x)
 
     def __getitem__(self, idx: Any) -> Any:

@@ -11,6 +11,7 @@ from ...tensor import Tensor
 from .. import init
 from ..module import Module, check_factory_kwargs
 from ..parameter import Parameter
+from .activation import ReLU
 
 
 def _check_size(v: Any, name: str) -> int:
@@ -86,6 +87,37 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+_HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks")
+
+
+def linear_relu(linear: Module, relu: Module, x: Any) -> Optional[Tensor]:
+    """``relu(linear(x))`` as one fused node (``F._linear_relu``) when nothing can tell the difference, else None
+    (the caller runs the two layers): exactly ``nn.Linear`` (its weight and bias registered parameters) and
+    ``nn.ReLU`` (not in place), neither with hooks, on a float32 input. The Linear's output is then never seen,
+    and outputs and gradients are the same bits.
+
+    Example:
+        >>> linear_relu(nn.Linear(3, 2), nn.ReLU(), ne.ones(4, 3)).shape
+        (4, 2)
+        >>> linear_relu(nn.Linear(3, 2), nn.ReLU(inplace=True), ne.ones(4, 3)) is None
+        True
+    """
+    if type(linear) is not Linear or type(relu) is not ReLU or relu.inplace:
+        return None
+    for m in (linear, relu):
+        d = m.__dict__
+        if d.get(_HOOKS[0]) or d.get(_HOOKS[1]) or d.get(_HOOKS[2]):
+            return None
+    p = linear._parameters
+    w, b = p.get("weight", _MISSING), p.get("bias", _MISSING)
+    if w is _MISSING or b is _MISSING or "weight" in linear.__dict__ or "bias" in linear.__dict__:
+        return None
+    return F._linear_relu(x, w, b)
+
+
+_MISSING = object()
 
 
 class Identity(Module):
