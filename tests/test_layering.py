@@ -74,7 +74,7 @@ FLOORS = {
     2: ("nn", "optim", "data", "distributions", "preprocessing"),
     # 3, what composes them: training, models, files, converters, compile, the CLI, the re-export packages
     3: ("train", "models", "io", "interop", "onnx", "stream", "serialization", "finetune", "_compile", "cli",
-        "__main__", "utils", "distributed.ddp", "nn.parallel", "jit", "__init__"),
+        "__main__", "utils", "distributed.ddp", "nn.parallel", "jit", "vision", "__init__"),
 }
 # imports that reach above their floor, each with why it is harmless
 UPWARD = {
