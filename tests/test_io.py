@@ -607,3 +607,35 @@ def test_whole_model_loads_under_safe_globals(tmp_path, torch):
     # torch has the same names
     assert all(hasattr(torch.serialization, n) for n in ("safe_globals", "add_safe_globals", "get_safe_globals",
                                                          "clear_safe_globals"))
+
+
+class _ConfigNet(ne.nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.fc = ne.nn.Linear(2, config.width)
+
+
+def test_namespaces_save_and_load_like_torch(tmp_path, torch):
+    # legacy/snli: torch.save(model) of SNLIClassifier(config), config being the argparse Namespace
+    import argparse
+    import pickle
+    import types
+
+    from nnengine import serialization
+
+    args = argparse.Namespace(width=3, lr=0.5, name="x", dims=[1, 2])
+    model = _ConfigNet(args)
+    ne.save(model, tmp_path / "whole.pt")
+    loaded = ne.load(tmp_path / "whole.pt", weights_only=False)
+    assert loaded.config == args and loaded.fc.out_features == 3
+    np.testing.assert_array_equal(loaded.fc.weight.numpy(), model.fc.weight.numpy())
+    ckpt = {"args": args, "ns": types.SimpleNamespace(a=1)}
+    ne.save(ckpt, tmp_path / "ours.pt")
+    torch.save(ckpt, tmp_path / "theirs.pt")
+    for load in (ne.load, torch.load):  # weights_only=True refuses it in both, as an UnpicklingError
+        with pytest.raises(pickle.UnpicklingError):
+            load(tmp_path / ("ours.pt" if load is ne.load else "theirs.pt"))
+    assert ne.load(tmp_path / "ours.pt", weights_only=False) == ckpt
+    with serialization.safe_globals([argparse.Namespace, types.SimpleNamespace]):
+        assert ne.load(tmp_path / "ours.pt") == ckpt

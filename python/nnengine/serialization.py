@@ -4,7 +4,8 @@ arrays are the tensors and whose metadata holds the container structure as JSON.
 so loading a file cannot run code unless a whole Module was saved and ``weights_only=False`` is passed.
 
 Stored: Tensors (loaded as Tensors), numpy arrays (loaded as arrays), Python/numpy numbers, bools, strings,
-None, and dicts (str/int keys, order kept), lists and tuples of these. A whole Module (``torch.save(model, f)``)
+None, and dicts (str/int keys, order kept), lists and tuples of these; ``argparse.Namespace`` and
+``types.SimpleNamespace`` of these (loaded, as torch's, with ``weights_only=False`` or under ``safe_globals``). A whole Module (``torch.save(model, f)``)
 is stored as its class path, the constructor arguments it recorded and its ``state_dict``, still without
 pickle; as with torch >= 2.6, loading it needs ``weights_only=False`` (it imports the model's class, which
 runs that module's code: only for files you trust), and it is rebuilt by calling the constructor (the
@@ -20,9 +21,11 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import tempfile
+import types
 from typing import Any, Dict, Mapping
 
 import numpy as np
@@ -118,6 +121,8 @@ def _encode_module(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
     type the codec does not store."""
     from .nn.module import Module
 
+    if type(obj) in _NAMESPACES.values():  # an attribute bag: legacy/snli's SNLIClassifier(config=argparse args)
+        return {"NS": _class_path(type(obj)), "attrs": _encode(dict(vars(obj)), key, tensors)}
     if isinstance(obj, Module):
         args = obj.__dict__.get("_init_args")
         if args is None:
@@ -131,6 +136,25 @@ def _encode_module(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
     hint = " (save model.state_dict(), or use nnengine.io.save_model)" if hasattr(obj, "state_dict") else ""
     raise TypeError(f"save: {key}: cannot store a {type(obj).__name__}{hint}; ne.save stores tensors, arrays, "
                     "numbers, strings, None and dicts/lists/tuples of these (it never pickles)")
+
+
+_NAMESPACES = {"argparse:Namespace": argparse.Namespace, "types:SimpleNamespace": types.SimpleNamespace}
+
+
+def _decode_namespace(node: Dict[str, Any], tensors: Mapping[str, np.ndarray], where: str, trusted: bool) -> Any:
+    """An ``argparse.Namespace`` / ``types.SimpleNamespace`` (a whole model's config argument, or ``args`` saved
+    in a checkpoint): as torch's, loading one needs ``weights_only=False`` or the class in ``safe_globals``."""
+    import pickle
+
+    path = node["NS"]
+    cls = _NAMESPACES.get(path)
+    attrs = _decode(node.get("attrs"), tensors, where, trusted)
+    if cls is None or not isinstance(attrs, dict) or not all(isinstance(k, str) for k in attrs):
+        raise ValueError(f"{where}: corrupt structure (namespace {path!r})")
+    if not trusted and _safe_class(path) is None:
+        raise pickle.UnpicklingError(f"{where}: the file holds a {path.replace(':', '.')}; load it with "
+                                     "weights_only=False, or list that class in safe_globals")
+    return cls(**attrs)
 
 
 def _encode_layout(module: Any, key: str, tensors: Dict[str, np.ndarray]) -> Dict[str, Any]:
@@ -272,6 +296,8 @@ def _decode(obj: Any, tensors: Mapping[str, np.ndarray], where: str, trusted: bo
     def module(node: Dict[str, Any]) -> Any:
         if isinstance(node.get("M"), str):
             return _decode_module(node, tensors, where, trusted)
+        if isinstance(node.get("NS"), str) and set(node) == {"NS", "attrs"}:
+            return _decode_namespace(node, tensors, where, trusted)
         return NotImplemented
 
     return _tree.decode(obj, tensors, where, _tree.SAVE, module)
