@@ -8,6 +8,7 @@ command-line flags shrink epochs. Results are compared loosely (the engines draw
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 
@@ -1896,6 +1897,309 @@ for epoch in range(opt.niter):
 '''
 
 
+SNLI_TRAIN = r'''
+import os
+import time
+import glob
+
+import torch
+import torch.optim as O
+import torch.nn as nn
+
+{TORCHTEXT_LEGACY}
+from model import SNLIClassifier
+from util import get_args, makedirs
+
+
+args = get_args()
+if torch.cuda.is_available():
+    torch.cuda.set_device(args.gpu)
+    device = torch.device('cuda:{}'.format(args.gpu))
+elif torch.backends.mps.is_available():
+    device = torch.device('mps')
+else:
+    device = torch.device('cpu')
+
+inputs = data.Field(lower=args.lower, tokenize='spacy')
+answers = data.Field(sequential=False)
+
+train, dev, test = datasets.SNLI.splits(inputs, answers)
+
+inputs.build_vocab(train, dev, test)
+if args.word_vectors:
+    if os.path.isfile(args.vector_cache):
+        inputs.vocab.vectors = torch.load(args.vector_cache)
+    else:
+        inputs.vocab.load_vectors(args.word_vectors)
+        makedirs(os.path.dirname(args.vector_cache))
+        torch.save(inputs.vocab.vectors, args.vector_cache)
+answers.build_vocab(train)
+
+train_iter, dev_iter, test_iter = data.BucketIterator.splits(
+            (train, dev, test), batch_size=args.batch_size, device=device)
+
+config = args
+config.n_embed = len(inputs.vocab)
+config.d_out = len(answers.vocab)
+config.n_cells = config.n_layers
+
+# double the number of cells for bidirectional networks
+if config.birnn:
+    config.n_cells *= 2
+
+if args.resume_snapshot:
+    model = torch.load(args.resume_snapshot, map_location=device)
+else:
+    model = SNLIClassifier(config)
+    if args.word_vectors:
+        model.embed.weight.data.copy_(inputs.vocab.vectors)
+        model.to(device)
+
+criterion = nn.CrossEntropyLoss()
+opt = O.Adam(model.parameters(), lr=args.lr)
+
+iterations = 0
+start = time.time()
+best_dev_acc = -1
+header = '  Time Epoch Iteration Progress    (%Epoch)   Loss   Dev/Loss     Accuracy  Dev/Accuracy'
+dev_log_template = ' '.join('{:>6.0f},{:>5.0f},{:>9.0f},{:>5.0f}/{:<5.0f} {:>7.0f}%,{:>8.6f},{:8.6f},{:12.4f},{:12.4f}'.split(','))
+log_template =     ' '.join('{:>6.0f},{:>5.0f},{:>9.0f},{:>5.0f}/{:<5.0f} {:>7.0f}%,{:>8.6f},{},{:12.4f},{}'.split(','))
+makedirs(args.save_path)
+print(header)
+
+for epoch in range(args.epochs):
+    train_iter.init_epoch()
+    n_correct, n_total = 0, 0
+    for batch_idx, batch in enumerate(train_iter):
+
+        # switch model to training mode, clear gradient accumulators
+        model.train(); opt.zero_grad()
+
+        iterations += 1
+
+        # forward pass
+        answer = model(batch)
+
+        # calculate accuracy of predictions in the current batch
+        n_correct += (torch.max(answer, 1)[1].view(batch.label.size()) == batch.label).sum().item()
+        n_total += batch.batch_size
+        train_acc = 100. * n_correct/n_total
+
+        # calculate loss of the network output with respect to training labels
+        loss = criterion(answer, batch.label)
+
+        # backpropagate and update optimizer learning rate
+        loss.backward(); opt.step()
+
+        # checkpoint model periodically
+        if iterations % args.save_every == 0:
+            snapshot_prefix = os.path.join(args.save_path, 'snapshot')
+            snapshot_path = snapshot_prefix + '_acc_{:.4f}_loss_{:.6f}_iter_{}_model.pt'.format(train_acc, loss.item(), iterations)
+            torch.save(model, snapshot_path)
+            for f in glob.glob(snapshot_prefix + '*'):
+                if f != snapshot_path:
+                    os.remove(f)
+
+        # evaluate performance on validation set periodically
+        if iterations % args.dev_every == 0:
+
+            # switch model to evaluation mode
+            model.eval(); dev_iter.init_epoch()
+
+            # calculate accuracy on validation set
+            n_dev_correct, dev_loss = 0, 0
+            with torch.no_grad():
+                for dev_batch_idx, dev_batch in enumerate(dev_iter):
+                     answer = model(dev_batch)
+                     n_dev_correct += (torch.max(answer, 1)[1].view(dev_batch.label.size()) == dev_batch.label).sum().item()
+                     dev_loss = criterion(answer, dev_batch.label)
+            dev_acc = 100. * n_dev_correct / len(dev)
+
+            print(dev_log_template.format(time.time()-start,
+                epoch, iterations, 1+batch_idx, len(train_iter),
+                100. * (1+batch_idx) / len(train_iter), loss.item(), dev_loss.item(), train_acc, dev_acc))
+
+            # update best validation set accuracy
+            if dev_acc > best_dev_acc:
+
+                # found a model with better validation set accuracy
+
+                best_dev_acc = dev_acc
+                snapshot_prefix = os.path.join(args.save_path, 'best_snapshot')
+                snapshot_path = snapshot_prefix + '_devacc_{}_devloss_{}__iter_{}_model.pt'.format(dev_acc, dev_loss.item(), iterations)
+
+                # save model, delete previous 'best_snapshot' files
+                torch.save(model, snapshot_path)
+                for f in glob.glob(snapshot_prefix + '*'):
+                    if f != snapshot_path:
+                        os.remove(f)
+
+        elif iterations % args.log_every == 0:
+
+            # print progress message
+            print(log_template.format(time.time()-start,
+                epoch, iterations, 1+batch_idx, len(train_iter),
+                100. * (1+batch_idx) / len(train_iter), loss.item(), ' '*8, n_correct/n_total*100, ' '*12))
+        if args.dry_run:
+            break
+'''
+
+
+SNLI_MODEL = r'''
+import torch
+import torch.nn as nn
+
+
+class Bottle(nn.Module):
+
+    def forward(self, input):
+        if len(input.size()) <= 2:
+            return super(Bottle, self).forward(input)
+        size = input.size()[:2]
+        out = super(Bottle, self).forward(input.view(size[0]*size[1], -1))
+        return out.view(size[0], size[1], -1)
+
+
+class Linear(Bottle, nn.Linear):
+    pass
+
+
+class Encoder(nn.Module):
+
+    def __init__(self, config):
+        super(Encoder, self).__init__()
+        self.config = config
+        input_size = config.d_proj if config.projection else config.d_embed
+        dropout = 0 if config.n_layers == 1 else config.dp_ratio
+        self.rnn = nn.LSTM(input_size=input_size, hidden_size=config.d_hidden,
+                        num_layers=config.n_layers, dropout=dropout,
+                        bidirectional=config.birnn)
+
+    def forward(self, inputs):
+        batch_size = inputs.size()[1]
+        state_shape = self.config.n_cells, batch_size, self.config.d_hidden
+        h0 = c0 = inputs.new_zeros(state_shape)
+        outputs, (ht, ct) = self.rnn(inputs, (h0, c0))
+        return ht[-1] if not self.config.birnn else ht[-2:].transpose(0, 1).contiguous().view(batch_size, -1)
+
+
+class SNLIClassifier(nn.Module):
+
+    def __init__(self, config):
+        super(SNLIClassifier, self).__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.n_embed, config.d_embed)
+        self.projection = Linear(config.d_embed, config.d_proj)
+        self.encoder = Encoder(config)
+        self.dropout = nn.Dropout(p=config.dp_ratio)
+        self.relu = nn.ReLU()
+        seq_in_size = 2*config.d_hidden
+        if self.config.birnn:
+            seq_in_size *= 2
+        lin_config = [seq_in_size]*2
+        self.out = nn.Sequential(
+            Linear(*lin_config),
+            self.relu,
+            self.dropout,
+            Linear(*lin_config),
+            self.relu,
+            self.dropout,
+            Linear(*lin_config),
+            self.relu,
+            self.dropout,
+            Linear(seq_in_size, config.d_out))
+
+    def forward(self, batch):
+        prem_embed = self.embed(batch.premise)
+        hypo_embed = self.embed(batch.hypothesis)
+        if self.config.fix_emb:
+            prem_embed = prem_embed.detach()
+            hypo_embed = hypo_embed.detach()
+        if self.config.projection:
+            prem_embed = self.relu(self.projection(prem_embed))
+            hypo_embed = self.relu(self.projection(hypo_embed))
+        premise = self.encoder(prem_embed)
+        hypothesis = self.encoder(hypo_embed)
+        scores = self.out(torch.cat([premise, hypothesis], 1))
+        return scores
+'''
+
+
+SNLI_UTIL = r'''
+import os
+from argparse import ArgumentParser
+
+def makedirs(name):
+    """helper function for python 2 and 3 to call os.makedirs()
+       avoiding an error if the directory to be created already exists"""
+
+    import os, errno
+
+    try:
+        os.makedirs(name)
+    except OSError as ex:
+        if ex.errno == errno.EEXIST and os.path.isdir(name):
+            # ignore existing directory
+            pass
+        else:
+            # a different error happened
+            raise
+
+
+def get_args():
+    parser = ArgumentParser(description='PyTorch/torchtext SNLI example')
+    parser.add_argument('--epochs', type=int, default=50,
+                        help='the number of total epochs to run.')
+    parser.add_argument('--batch_size', type=int, default=128,
+                        help='batch size. (default: 128)')
+    parser.add_argument('--d_embed', type=int, default=100,
+                        help='the size of each embedding vector.')
+    parser.add_argument('--d_proj', type=int, default=300,
+                        help='the size of each projection layer.')
+    parser.add_argument('--d_hidden', type=int, default=300,
+                        help='the number of features in the hidden state.')
+    parser.add_argument('--n_layers', type=int, default=1,
+                        help='the number of recurrent layers. (default: 50)')
+    parser.add_argument('--log_every', type=int, default=50,
+                        help='iteration period to output log.')
+    parser.add_argument('--lr',type=float, default=.001,
+                        help='initial learning rate.')
+    parser.add_argument('--dev_every', type=int, default=1000,
+                        help='log period of validation results.')
+    parser.add_argument('--save_every', type=int, default=1000,
+                        help='model checkpoint period.')
+    parser.add_argument('--dp_ratio', type=int, default=0.2,
+                        help='probability of an element to be zeroed.')
+    parser.add_argument('--no-bidirectional', action='store_false', dest='birnn',
+                        help='disable bidirectional LSTM.')
+    parser.add_argument('--preserve-case', action='store_false', dest='lower',
+                        help='case-sensitivity.')
+    parser.add_argument('--no-projection', action='store_false', dest='projection',
+                        help='disable projection layer.')
+    parser.add_argument('--train_embed', action='store_false', dest='fix_emb',
+                        help='enable embedding word training.')
+    parser.add_argument('--gpu', type=int, default=0,
+                        help='gpu id to use. (default: 0)')
+    parser.add_argument('--save_path', type=str, default='results',
+                        help='save path of results.')
+    parser.add_argument('--vector_cache', type=str, default=os.path.join(os.getcwd(), '.vector_cache/input_vectors.pt'),
+                        help='name of vector cache directory, which saved input word-vectors.')
+    parser.add_argument('--word_vectors', type=str, default='glove.6B.100d',
+                        help='one of or a list containing instantiations of the GloVe, CharNGram, or Vectors classes.'
+                        'Alternatively, one of or a list of available pretrained vectors: '
+                        'charngram.100d fasttext.en.300d fasttext.simple.300d'
+                        'glove.42B.300d glove.840B.300d glove.twitter.27B.25d'
+                        'glove.twitter.27B.50d glove.twitter.27B.100d glove.twitter.27B.200d'
+                        'glove.6B.50d glove.6B.100d glove.6B.200d glove.6B.300d')
+    parser.add_argument('--resume_snapshot', type=str, default='',
+                        help='model snapshot to resume.')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='run only a few iterations')
+    args = parser.parse_args()
+    return args
+'''
+
+
 def test_mnist(torch, tmp_path):
     # mnist/main.py as written: argparse defaults, Adadelta + StepLR(gamma=0.7), --save-model; 3 epochs of 480 digits
     ours, ref = both(MNIST, tmp_path, argv=("--epochs", "3", "--save-model"))
@@ -2080,3 +2384,142 @@ def test_dcgan(torch, tmp_path):
     again = run(program(DCGAN), "nnengine", d, argv=(*argv, "--netG", "out/netG_epoch_1.pth", "--netD",
                                                         "out/netD_epoch_1.pth", "--dry-run"))
     assert len(re.findall(r"Loss_D: ", again)) == 1
+
+
+# Stands in for legacy/snli/train.py's `from torchtext.legacy import data` / `datasets`: torchtext is not installed
+# and SNLI is a download.
+TORCHTEXT_LEGACY = r'''
+# --- data stand-in (not upstream): torchtext.legacy is not imported. datasets.SNLI is a seeded synthetic
+# inference corpus (premise "a <color> <animal> <verb> ...", hypothesis about the same animal: entailment, another
+# animal: contradiction, a "maybe" sentence: neutral); data.Field / build_vocab / BucketIterator / Batch keep
+# torchtext's names and layout: (seq_len, batch) LongTensors padded with <pad>, labels from the answers vocab
+# (<unk> first, so d_out = 4 as with the real SNLI), the training batches reshuffled every epoch.
+import random as _random
+import types as _types
+
+
+class _Vocab:
+    def __init__(self, counts, specials):
+        self.itos = list(specials) + [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        self.stoi = {t: i for i, t in enumerate(self.itos)}
+
+    def __len__(self):
+        return len(self.itos)
+
+
+class _Field:
+    def __init__(self, sequential=True, lower=False, tokenize=None):
+        self.sequential, self.lower = sequential, lower
+
+    def preprocess(self, text):
+        text = text.lower() if self.lower else text
+        return text.split() if self.sequential else text
+
+    def build_vocab(self, *splits):
+        counts = {}
+        for split in splits:
+            for ex in split.examples:
+                for name, field in split.fields.items():
+                    if field is self:
+                        value = getattr(ex, name)
+                        for t in (value if self.sequential else [value]):
+                            counts[t] = counts.get(t, 0) + 1
+        self.vocab = _Vocab(counts, ["<unk>", "<pad>"] if self.sequential else ["<unk>"])
+
+    def process(self, values, device):
+        if not self.sequential:
+            return torch.tensor([self.vocab.stoi.get(v, 0) for v in values], device=device)
+        n = max(len(v) for v in values)
+        pad = self.vocab.stoi["<pad>"]
+        ids = [[self.vocab.stoi.get(t, 0) for t in v] + [pad] * (n - len(v)) for v in values]
+        return torch.tensor(ids, device=device).t().contiguous()
+
+
+class _Dataset:
+    def __init__(self, examples, fields):
+        self.examples, self.fields = examples, fields
+
+    def __len__(self):
+        return len(self.examples)
+
+
+_COLORS, _ANIMALS = ["red", "brown", "black", "white"], ["dog", "cat", "horse", "bird", "cow"]
+_VERBS, _PLACES = ["runs", "sleeps", "sits", "jumps"], ["outside", "in the grass", "on a bench", "near a tree"]
+
+
+def _snli(n, seed, text_field, label_field):
+    rng = _random.Random(seed)
+    examples = []
+    for _ in range(n):
+        animal, label = rng.choice(_ANIMALS), rng.choice(["entailment", "contradiction", "neutral"])
+        premise = f"A {rng.choice(_COLORS)} {animal} {rng.choice(_VERBS)} {rng.choice(_PLACES)} ."
+        if label == "entailment":
+            hypothesis = f"An animal : the {animal} is {rng.choice(_PLACES)} ."
+        elif label == "contradiction":
+            hypothesis = f"An animal : the {rng.choice([a for a in _ANIMALS if a != animal])} is {rng.choice(_PLACES)} ."
+        else:
+            hypothesis = f"Maybe the {rng.choice(_ANIMALS)} is {rng.choice(_PLACES)} ."
+        examples.append(_types.SimpleNamespace(premise=text_field.preprocess(premise),
+                                               hypothesis=text_field.preprocess(hypothesis),
+                                               label=label_field.preprocess(label)))
+    return _Dataset(examples, {"premise": text_field, "hypothesis": text_field, "label": label_field})
+
+
+class _BucketIterator:
+    def __init__(self, dataset, batch_size, device, train):
+        self.dataset, self.batch_size, self.device, self.train = dataset, batch_size, device, train
+        self.rng, self.order = _random.Random(0), list(range(len(dataset)))
+
+    def init_epoch(self):
+        self.order = list(range(len(self.dataset)))
+        if self.train:
+            self.rng.shuffle(self.order)
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        for i in range(0, len(self.order), self.batch_size):
+            exs = [self.dataset.examples[j] for j in self.order[i:i + self.batch_size]]
+            batch = _types.SimpleNamespace(batch_size=len(exs))
+            for name, field in self.dataset.fields.items():
+                setattr(batch, name, field.process([getattr(e, name) for e in exs], self.device))
+            yield batch
+
+    @classmethod
+    def splits(cls, datasets, batch_size, device):
+        return tuple(cls(d, batch_size, device, train=(k == 0)) for k, d in enumerate(datasets))
+
+
+data = _types.SimpleNamespace(Field=_Field, BucketIterator=_BucketIterator)
+datasets = _types.SimpleNamespace(SNLI=_types.SimpleNamespace(
+    splits=lambda text_field, label_field: tuple(_snli(n, seed, text_field, label_field)
+                                                  for n, seed in ((640, 0), (160, 1), (160, 2)))))
+# --- end of the data stand-in
+'''
+
+
+def test_snli(torch, tmp_path):
+    # legacy/snli (train.py, model.py, util.py as written): Bottle/Linear (a Module mixin whose forward calls
+    # super().forward on a flattened input), a bidirectional LSTM encoder from inputs.new_zeros states and
+    # ht[-2:].transpose(0, 1).contiguous().view, a frozen-embedding .detach(), Adam, whole-model torch.save
+    # snapshots pruned with glob/os.remove; small sizes, no GloVe vectors (--word_vectors '')
+    argv = ("--epochs", "4", "--batch_size", "32", "--d_embed", "16", "--d_proj", "32", "--d_hidden", "32",
+            "--dev_every", "20", "--save_every", "20", "--log_every", "5", "--word_vectors", "", "--train_embed")
+    dev = {}
+    for engine in ("nnengine", "torch"):
+        d = tmp_path / engine
+        d.mkdir()
+        for name, src in (("model.py", SNLI_MODEL), ("util.py", SNLI_UTIL)):
+            (d / name).write_text(swap(src) if engine == "nnengine" else src)
+        out = run(SNLI_TRAIN.replace("{TORCHTEXT_LEGACY}", TORCHTEXT_LEGACY), engine, d, argv=argv)
+        # the dev-set lines: time, epoch, iteration, progress, %epoch, loss, dev loss, accuracy, dev accuracy
+        dev[engine] = [float(ln.split()[-1]) for ln in out.splitlines() if len(ln.split()) == 9 and ln.split()[0].isdigit()]
+        assert len(glob.glob(str(d / "results" / "best_snapshot_devacc_*_model.pt"))) == 1
+        assert len(glob.glob(str(d / "results" / "snapshot_acc_*_model.pt"))) == 1
+    print(dev)
+    for acc in dev.values():
+        # chance: 33%; in 4 epochs both learn "maybe" = neutral (~66%), telling entailment from contradiction
+        # (comparing the two sentences' animals) takes longer
+        assert len(acc) == 4 and acc[-1] > 55
+    assert abs(dev["nnengine"][-1] - dev["torch"][-1]) < 15
