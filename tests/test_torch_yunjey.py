@@ -1677,6 +1677,12 @@ def test_language_model(torch, tmp_path):
         # uniform over the vocabulary would be ln(30) = 3.4; the grammar's own entropy is about 1 nat per word
         assert r["loss"] < 1.3 and r["valid_pairs"] > 0.6
     assert abs(ours["loss"] - ref["loss"]) < 0.3
+    again = tmp_path / "again"  # same seed, same run: the same losses and the same sampled text
+    (again / "data").mkdir(parents=True)
+    (again / "data_utils.py").write_text(swap(DATA_UTILS))
+    (again / "data/train.txt").write_text(files["data/train.txt"])
+    assert result(run(program(LANGUAGE_MODEL), "nnengine", again)) == ours
+    assert (again / "sample.txt").read_text() == (tmp_path / "nnengine/sample.txt").read_text()
 
 
 def test_generative_adversarial_network(torch, tmp_path):
