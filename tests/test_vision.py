@@ -174,3 +174,160 @@ def test_weights_other_than_none_raise_and_legacy_pretrained_false_works():
 def test_import_as_torchvision():
     assert torchvision.models.resnet18 is models.resnet18
     from nnengine.vision import datasets, transforms, utils  # noqa: F401
+
+
+# --- transforms (oracles: numpy and torchvision's documented formulas)
+
+from nnengine.vision import transforms as T  # noqa: E402
+
+PIL = pytest.importorskip("PIL.Image")
+
+
+def _img(h=5, w=7, c=3, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
+
+
+def test_to_tensor_pil_to_tensor_and_to_pil_image_round_trip():
+    a = _img()
+    t = T.ToTensor()(a)
+    assert t.dtype == np.float32 and t.shape == (3, 5, 7)
+    np.testing.assert_array_equal(t.numpy(), a.transpose(2, 0, 1) / np.float32(255))
+    np.testing.assert_array_equal(T.ToTensor()(PIL.fromarray(a)).numpy(), t.numpy())
+    assert T.ToTensor()(a[:, :, 0]).shape == (1, 5, 7)
+    f = np.ones((2, 2, 1), np.float32) * 7  # non-uint8 arrays keep their values
+    assert T.ToTensor()(f).numpy().max() == 7
+    p = T.PILToTensor()(PIL.fromarray(a))
+    assert p.dtype == np.uint8
+    np.testing.assert_array_equal(p.numpy(), a.transpose(2, 0, 1))
+    back = T.ToPILImage()(t)
+    assert back.mode == "RGB" and back.size == (7, 5)
+    # float -> uint8 truncates x * 255 (torchvision's pic.mul(255).byte()); exact for k / 255 only up to rounding
+    np.testing.assert_array_equal(np.asarray(back), (t.numpy() * 255).astype(np.uint8).transpose(1, 2, 0))
+    assert T.ToPILImage()(a[:, :, :1]).mode == "L" and T.ToPILImage()(_img(c=4)).mode == "RGBA"
+    with pytest.raises(TypeError, match="pic"):
+        T.ToTensor()([1, 2])
+    with pytest.raises(TypeError, match="pic"):
+        T.PILToTensor()(a)
+
+
+def test_normalize_compose_lambda():
+    t = T.ToTensor()(_img())
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    out = T.Normalize(mean, std)(t).numpy()
+    want = (t.numpy() - np.array(mean, np.float32)[:, None, None]) / np.array(std, np.float32)[:, None, None]
+    np.testing.assert_allclose(out, want, rtol=1e-6)
+    batch = ne.tensor(np.stack([t.numpy()] * 2))
+    np.testing.assert_allclose(T.Normalize(mean, std)(batch).numpy()[1], want, rtol=1e-6)
+    pipe = T.Compose([T.ToTensor(), T.Normalize(mean, std), T.Lambda(lambda x: x * 2)])
+    np.testing.assert_allclose(pipe(_img()).numpy(), 2 * want, rtol=1e-6)
+    with pytest.raises(ValueError, match="std"):
+        T.Normalize([0.0], [0.0])
+    with pytest.raises(TypeError, match="float"):
+        T.Normalize([0.0], [1.0])(T.PILToTensor()(PIL.fromarray(_img())))
+    with pytest.raises(TypeError, match="lambd"):
+        T.Lambda(3)
+
+
+def test_crops_flips_pad_against_numpy():
+    a = _img(6, 9)
+    pil, ten = PIL.fromarray(a), T.ToTensor()(a)
+    # CenterCrop: top = round((H - h) / 2), left = round((W - w) / 2)
+    np.testing.assert_array_equal(T.CenterCrop((3, 4))(a), a[2:5, 2:6])  # round(1.5)=2, round(2.5)=2
+    np.testing.assert_array_equal(np.asarray(T.CenterCrop((3, 4))(pil)), a[2:5, 2:6])
+    np.testing.assert_array_equal(T.CenterCrop((3, 4))(ten).numpy(), ten.numpy()[:, 2:5, 2:6])
+    big = T.CenterCrop((8, 10))(a)  # larger than the image: zero-padded (l, t, r, b) = (0, 1, 1, 1)
+    np.testing.assert_array_equal(big, np.pad(a, [(1, 1), (0, 1), (0, 0)]))
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(1.0)(a), a[:, ::-1])
+    np.testing.assert_array_equal(np.asarray(T.RandomHorizontalFlip(1.0)(pil)), a[:, ::-1])
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(1.0)(ten).numpy(), ten.numpy()[:, :, ::-1])
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(0.0)(a), a)
+    np.testing.assert_array_equal(T.RandomVerticalFlip(1.0)(a), a[::-1])
+    for mode in ("constant", "edge", "reflect", "symmetric"):
+        want = np.pad(a, [(2, 4), (1, 3), (0, 0)], mode=mode)
+        np.testing.assert_array_equal(T.Pad((1, 2, 3, 4), padding_mode=mode)(a), want)
+        np.testing.assert_array_equal(np.asarray(T.Pad((1, 2, 3, 4), padding_mode=mode)(pil)), want)
+        np.testing.assert_array_equal(T.Pad((1, 2, 3, 4), padding_mode=mode)(ten).numpy(),
+                                      np.pad(ten.numpy(), [(0, 0), (2, 4), (1, 3)], mode=mode))
+    filled = T.Pad(1, fill=(10, 20, 30))(a)
+    assert filled[0, 0].tolist() == [10, 20, 30] and filled.shape == (8, 11, 3)
+    assert T.Pad([2, 1])(a).shape == (8, 13, 3)  # (left/right, top/bottom)
+    with pytest.raises(ValueError, match="padding_mode"):
+        T.Pad(1, padding_mode="wrap")
+
+
+def test_random_crop_draws_from_nnengine_rng():
+    a = _img(8, 8)
+    ne.manual_seed(3)
+    out = [T.RandomCrop(8, padding=2)(a) for _ in range(20)]
+    ne.manual_seed(3)
+    again = [T.RandomCrop(8, padding=2)(a) for _ in range(20)]
+    assert all(np.array_equal(x, y) for x, y in zip(out, again))
+    padded = np.pad(a, [(2, 2), (2, 2), (0, 0)])
+    offsets = set()
+    for x in out:  # each crop is some 8x8 window of the padded image
+        hits = [(i, j) for i in range(5) for j in range(5) if np.array_equal(padded[i:i + 8, j:j + 8], x)]
+        assert hits
+        offsets.add(hits[0])
+    assert len(offsets) > 3
+    assert T.RandomCrop((10, 12), pad_if_needed=True)(a).shape == (10, 12, 3)
+    with pytest.raises(ValueError, match="larger than input"):
+        T.RandomCrop(10)(a)
+    ne.manual_seed(0)
+    flips = [np.array_equal(T.RandomHorizontalFlip()(a), a[:, ::-1]) for _ in range(200)]
+    assert 60 < sum(flips) < 140
+
+
+def test_resize_matches_pil_and_torchvision_size_rule():
+    a = _img(20, 30)
+    pil = PIL.fromarray(a)
+    r = T.Resize(10)(pil)  # smaller edge 20 -> 10, longer int(10 * 30 / 20) = 15
+    assert r.size == (15, 10)
+    np.testing.assert_array_equal(np.asarray(r), np.asarray(pil.resize((15, 10), PIL.BILINEAR)))
+    assert T.Resize(7)(a).shape == (7, 10, 3)  # int(7 * 30 / 20) = 10
+    assert T.Resize((8, 9))(a).shape == (8, 9, 3)
+    assert T.Resize(10, max_size=12)(pil).size == (12, 8)
+    # arrays and tensors: PIL's filter per channel (float), uint8 rounded: within 1 of PIL's uint8 path
+    got = T.Resize(10)(a).astype(int)
+    assert np.abs(got - np.asarray(r).astype(int)).max() <= 1
+    t = T.ToTensor()(a)
+    rt = T.Resize(10, interpolation=T.InterpolationMode.BILINEAR)(t)
+    assert rt.shape == (3, 10, 15) and rt.dtype == np.float32
+    assert np.abs(rt.numpy() * 255 - np.asarray(r).transpose(2, 0, 1)).max() < 1.0
+    up = T.Resize(40, interpolation=T.InterpolationMode.NEAREST)(np.arange(4, dtype=np.uint8).reshape(2, 2))
+    np.testing.assert_array_equal(up, np.repeat(np.repeat(np.arange(4).reshape(2, 2), 20, 0), 20, 1))
+    with pytest.raises(ValueError, match="interpolation"):
+        T.Resize(4, interpolation="cubic-ish")(a)
+
+
+def test_random_resized_crop_follows_torchvision_procedure():
+    a = _img(30, 40)
+    ne.manual_seed(5)
+    out = T.RandomResizedCrop((12, 16))(PIL.fromarray(a))
+    assert out.size == (16, 12)
+    ne.manual_seed(1)
+    for _ in range(50):
+        i, j, h, w = T.RandomResizedCrop.get_params(a, (0.08, 1.0), (3 / 4, 4 / 3))
+        assert 0 <= i and 0 <= j and i + h <= 30 and j + w <= 40
+        assert 0.08 * 1200 * 0.8 <= h * w <= 1200  # rounding of h and w aside
+    # no attempt can succeed with a huge minimum scale and extreme ratios: the clamped center crop
+    assert T.RandomResizedCrop.get_params(a, (2.0, 2.0), (0.1, 0.2)) == (0, (40 - 6) // 2, 30, 6)
+    ne.manual_seed(7)
+    first = T.RandomResizedCrop(8)(a)
+    ne.manual_seed(7)
+    np.testing.assert_array_equal(T.RandomResizedCrop(8)(a), first)
+
+
+def test_grayscale():
+    a = _img()
+    pil = PIL.fromarray(a)
+    g = T.Grayscale()(pil)
+    assert g.mode == "L"
+    np.testing.assert_array_equal(np.asarray(g), np.asarray(pil.convert("L")))
+    g3 = T.Grayscale(3)(pil)
+    assert g3.mode == "RGB" and np.array_equal(np.asarray(g3)[..., 2], np.asarray(g))
+    t = T.ToTensor()(a)
+    want = 0.2989 * t.numpy()[0] + 0.587 * t.numpy()[1] + 0.114 * t.numpy()[2]
+    np.testing.assert_allclose(T.Grayscale()(t).numpy()[0], want, rtol=1e-6)
+    assert T.Grayscale(3)(t).shape == (3, 5, 7)
+    with pytest.raises(ValueError, match="num_output_channels"):
+        T.Grayscale(2)
