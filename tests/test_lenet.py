@@ -32,6 +32,24 @@ def test_lenet_shapes_options_and_keys():
         LeNet5(dropout=1.0)
 
 
+def test_lenet_fused_layers_give_the_separate_layers_bits():
+    """ReLU -> MaxPool2d and Linear -> ReLU run as single nodes; a no-op forward hook on every layer turns both
+    fusions off, and outputs and gradients stay the same bits."""
+    xa = np.random.default_rng(0).random((5, 1, 28, 28)).astype(np.float32)
+    runs = []
+    for hooked in (False, True):
+        ne.manual_seed(0)
+        m = LeNet5()
+        if hooked:
+            for layer in (m.conv1, m.conv2, m.fc1, m.fc2, m.pool):
+                layer.register_forward_hook(lambda mod, args, out: None)
+        y = m(ne.tensor(xa))
+        F.cross_entropy(y, np.arange(5)).backward()
+        runs.append([y.data] + [p.grad.data for p in m.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_lenet_learns_fashion_mnist_subset():
     xtr, ytr = require_dataset(data.load_fashion_mnist, train=True, what="Fashion-MNIST")
     xte, yte = require_dataset(data.load_fashion_mnist, train=False, what="Fashion-MNIST")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from .. import nn
+from ..nn.modules.linear import linear_relu
 from ..nn.modules.pooling import relu_max_pool
 from ..tensor import Tensor
 
@@ -44,6 +45,10 @@ class LeNet5(nn.Module):
         self.drop = nn.Dropout(dropout) if dropout > 0 else None
 
     def _block(self, x: Tensor, layer: nn.Module, bn: str) -> Tensor:
+        if self.activation == "relu" and not self.batch_norm:  # Linear -> ReLU as one node (same bits)
+            y = linear_relu(layer, None, x)
+            if y is not None:
+                return y
         x = layer(x)
         if self.batch_norm:
             x = getattr(self, bn)(x)

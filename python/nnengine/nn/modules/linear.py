@@ -92,11 +92,11 @@ class Linear(Module):
 _HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks")
 
 
-def linear_relu(linear: Module, relu: Module, x: Any) -> Optional[Tensor]:
+def linear_relu(linear: Module, relu: Optional[Module], x: Any) -> Optional[Tensor]:
     """``relu(linear(x))`` as one fused node (``F._linear_relu``) when nothing can tell the difference, else None
     (the caller runs the two layers): exactly ``nn.Linear`` (its weight and bias registered parameters) and
-    ``nn.ReLU`` (not in place), neither with hooks, on a float32 input. The Linear's output is then never seen,
-    and outputs and gradients are the same bits.
+    ``nn.ReLU`` (not in place; None: ``F.relu`` called by the caller's own forward), neither with hooks, on a
+    float32 input. The Linear's output is then never seen, and outputs and gradients are the same bits.
 
     Example:
         >>> linear_relu(nn.Linear(3, 2), nn.ReLU(), ne.ones(4, 3)).shape
@@ -104,9 +104,9 @@ def linear_relu(linear: Module, relu: Module, x: Any) -> Optional[Tensor]:
         >>> linear_relu(nn.Linear(3, 2), nn.ReLU(inplace=True), ne.ones(4, 3)) is None
         True
     """
-    if type(linear) is not Linear or type(relu) is not ReLU or relu.inplace:
+    if type(linear) is not Linear or (relu is not None and (type(relu) is not ReLU or relu.inplace)):
         return None
-    for m in (linear, relu):
+    for m in (linear,) if relu is None else (linear, relu):
         d = m.__dict__
         if d.get(_HOOKS[0]) or d.get(_HOOKS[1]) or d.get(_HOOKS[2]):
             return None
