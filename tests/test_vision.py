@@ -331,3 +331,154 @@ def test_grayscale():
     assert T.Grayscale(3)(t).shape == (3, 5, 7)
     with pytest.raises(ValueError, match="num_output_channels"):
         T.Grayscale(2)
+
+
+# --- datasets (small synthetic files in torchvision's layouts)
+
+import gzip  # noqa: E402
+import os  # noqa: E402
+import pickle  # noqa: E402
+import struct  # noqa: E402
+
+from nnengine.vision import datasets  # noqa: E402
+
+
+def _write_idx(path, arr, compress=False):
+    codes = {np.dtype(np.uint8): 8}
+    raw = struct.pack(">BBBB", 0, 0, codes[arr.dtype], arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    raw += arr.tobytes()
+    with (gzip.open if compress else open)(path + (".gz" if compress else ""), "wb") as f:
+        f.write(raw)
+
+
+@pytest.mark.parametrize("cls,compress", [(datasets.MNIST, False), (datasets.FashionMNIST, True)])
+def test_mnist_reads_idx_files(tmp_path, cls, compress):
+    rng = np.random.default_rng(0)
+    raw = tmp_path / cls.__name__ / "raw"
+    raw.mkdir(parents=True)
+    x, y = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8), rng.integers(0, 10, 5).astype(np.uint8)
+    _write_idx(str(raw / "t10k-images-idx3-ubyte"), x, compress)
+    _write_idx(str(raw / "t10k-labels-idx1-ubyte"), y, compress)
+    d = cls(str(tmp_path), train=False, transform=T.ToTensor())
+    assert len(d) == 5 and d.data.dtype == np.uint8 and d.targets.dtype == np.int64
+    img, label = d[3]
+    assert label == int(y[3]) and isinstance(label, int)
+    np.testing.assert_array_equal(img.numpy()[0], x[3] / np.float32(255))
+    assert d.class_to_idx[d.classes[1]] == 1
+    with pytest.raises(RuntimeError, match=r"downloads nothing.*raw.*train-images-idx3-ubyte"):
+        cls(str(tmp_path), train=True, download=True)
+    with pytest.raises(RuntimeError, match="Dataset not found"):
+        cls(str(tmp_path / "nowhere"))
+    bad = raw / ("t10k-labels-idx1-ubyte" + (".gz" if compress else ""))
+    bad.write_bytes(gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x09ab") if compress else b"\x00\x00\x08\x01\x00\x00\x00\x09ab")
+    with pytest.raises(ValueError, match="IDX header says"):
+        cls(str(tmp_path), train=False)
+    bad.write_bytes(b"\x00\x00\x08\x01garbage")
+    with pytest.raises(ValueError, match="gzip|IDX"):
+        cls(str(tmp_path), train=False)
+
+
+def _cifar_files(tmp_path, hundred=False, protocol=2):
+    rng = np.random.default_rng(1)
+    folder = tmp_path / ("cifar-100-python" if hundred else "cifar-10-batches-py")
+    folder.mkdir()
+    names = ["train", "test"] if hundred else [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    key = "fine_labels" if hundred else "labels"
+    batches = {}
+    for name in names:
+        x = rng.integers(0, 256, (3, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 100 if hundred else 10, 3)]
+        batches[name] = (x, labels)
+        (folder / name).write_bytes(pickle.dumps({"batch_label": name, "data": x, key: labels}, protocol=protocol))
+    meta = {"fine_label_names": [f"c{i}" for i in range(100)]} if hundred else \
+        {"label_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]}
+    (folder / ("meta" if hundred else "batches.meta")).write_bytes(pickle.dumps(meta, protocol=protocol))
+    return folder, batches
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_cifar10_and_cifar100(tmp_path, protocol):
+    folder, batches = _cifar_files(tmp_path, protocol=protocol)
+    d = datasets.CIFAR10(str(tmp_path), train=True)
+    assert len(d) == 15 and d.data.shape == (15, 32, 32, 3) and d.classes[3] == "cat"
+    x, labels = batches["data_batch_2"]
+    img, label = d[4]  # the second item of data_batch_2
+    assert img.mode == "RGB" and label == labels[1]
+    np.testing.assert_array_equal(np.asarray(img), x[1].reshape(3, 32, 32).transpose(1, 2, 0))
+    t = datasets.CIFAR10(str(tmp_path), train=False, transform=T.ToTensor(), target_transform=lambda v: v + 100)
+    assert len(t) == 3 and t[0][0].shape == (3, 32, 32) and t[0][1] == batches["test_batch"][1][0] + 100
+    sub = tmp_path / "c100"
+    sub.mkdir()
+    _, b100 = _cifar_files(sub, hundred=True, protocol=protocol)
+    d100 = datasets.CIFAR100(str(sub), train=False)
+    assert d100.targets == b100["test"][1] and len(d100.classes) == 100
+    with pytest.raises(RuntimeError, match=r"cifar-10-batches-py.*data_batch_1"):
+        datasets.CIFAR10(str(tmp_path / "none"), download=True)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > pwned.txt",))
+
+
+def test_cifar_reader_refuses_arbitrary_globals(tmp_path, monkeypatch):
+    folder, _ = _cifar_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (folder / "data_batch_3").write_bytes(pickle.dumps({"data": _Evil(), "labels": []}, protocol=2))
+    with pytest.raises(ValueError, match="refusing global"):
+        datasets.CIFAR10(str(tmp_path))
+    assert not (tmp_path / "pwned.txt").exists()
+    (folder / "data_batch_3").write_bytes(pickle.dumps({"data": np.array([None]), "labels": []}, protocol=2))
+    with pytest.raises(ValueError, match="object dtype|refusing"):
+        datasets.CIFAR10(str(tmp_path))
+    (folder / "data_batch_3").write_bytes(b"\x80\x02}q\x00")  # truncated
+    with pytest.raises(ValueError, match="data_batch_3"):
+        datasets.CIFAR10(str(tmp_path))
+
+
+def _image_tree(root, classes=("cat", "dog"), per_class=3, size=(10, 12)):
+    rng = np.random.default_rng(2)
+    for c in classes:
+        (root / c / "sub").mkdir(parents=True)
+        for i in range(per_class):
+            a = rng.integers(0, 256, size + (3,), dtype=np.uint8)
+            where = root / c / ("sub" if i == 0 else "")
+            PIL.fromarray(a).save(where / f"img{i}.png")
+        (root / c / "notes.txt").write_text("not an image")
+    return root
+
+
+def test_image_folder_and_dataset_folder(tmp_path):
+    root = _image_tree(tmp_path / "train")
+    d = datasets.ImageFolder(str(root), transform=T.Compose([T.Resize(8), T.ToTensor()]))
+    assert d.classes == ["cat", "dog"] and d.class_to_idx == {"cat": 0, "dog": 1}
+    assert len(d) == 6 and d.targets == [0, 0, 0, 1, 1, 1] and d.imgs is d.samples
+    assert [os.path.relpath(p, root) for p, _ in d.samples[:3]] == ["cat/img1.png", "cat/img2.png",
+                                                                    "cat/sub/img0.png"]
+    x, y = d[4]
+    assert x.shape == (3, 8, 9) and y == 1
+    txt = datasets.DatasetFolder(str(root), loader=lambda p: open(p).read(), extensions=(".txt",))
+    assert len(txt) == 2 and txt[1] == ("not an image", 1)
+    (root / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty"):
+        datasets.ImageFolder(str(root))
+    assert len(datasets.ImageFolder(str(root), allow_empty=True)) == 6
+    with pytest.raises(FileNotFoundError, match="class folder"):
+        datasets.ImageFolder(str(root / "cat" / "sub"))
+    with pytest.raises(ValueError, match="extensions and is_valid_file"):
+        datasets.DatasetFolder(str(root), loader=open)
+
+
+def test_fake_data_is_deterministic_per_index():
+    ne.manual_seed(0)
+    before = ne.rand(1).item()
+    d = datasets.FakeData(size=5, image_size=(3, 6, 7), num_classes=3, transform=T.ToTensor())
+    x, y = d[2]
+    assert x.shape == (3, 6, 7) and 0 <= y < 3
+    np.testing.assert_array_equal(d[2][0].numpy(), x.numpy())
+    ne.manual_seed(0)
+    assert ne.rand(1).item() == before  # reading items leaves the global generator alone
+    assert len(d) == 5
+    with pytest.raises(IndexError):
+        d[5]
+    assert len({datasets.FakeData(size=8, num_classes=8, image_size=(1, 2, 2))[i][1] for i in range(8)}) > 1

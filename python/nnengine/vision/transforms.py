@@ -641,7 +641,8 @@ class ToPILImage:
             if a.ndim != 3:
                 raise ValueError(f"pic: expected a 2-D or 3-D tensor, got shape {a.shape}")
             if np.issubdtype(a.dtype, np.floating) and self.mode != "F":
-                a = (a * 255).astype(np.uint8)
+                with np.errstate(invalid="ignore"):  # torch's float -> uint8: truncate, wrap modulo 256
+                    a = ((a * 255).astype(np.int64) & 255).astype(np.uint8)
             a = a.transpose(1, 2, 0)
         elif isinstance(pic, np.ndarray):
             a = pic[:, :, None] if pic.ndim == 2 else pic
