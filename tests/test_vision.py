@@ -482,3 +482,55 @@ def test_fake_data_is_deterministic_per_index():
     with pytest.raises(IndexError):
         d[5]
     assert len({datasets.FakeData(size=8, num_classes=8, image_size=(1, 2, 2))[i][1] for i in range(8)}) > 1
+
+
+# --- utils
+
+from nnengine.vision import utils as vutils  # noqa: E402
+
+
+def _grid_oracle(a, nrow, padding, pad_value):
+    """torchvision's layout written out with numpy."""
+    b, c, h, w = a.shape
+    xm, ym = min(nrow, b), -(-b // min(nrow, b))
+    g = np.full((c, ym * (h + padding) + padding, xm * (w + padding) + padding), pad_value, a.dtype)
+    for k in range(b):
+        y, x = divmod(k, xm)
+        top, left = y * (h + padding) + padding, x * (w + padding) + padding
+        g[:, top:top + h, left:left + w] = a[k]
+    return g
+
+
+def test_make_grid_layout_and_normalize():
+    a = np.random.default_rng(0).random((5, 3, 4, 6)).astype(np.float32)
+    for nrow, padding, pv in [(8, 2, 0.0), (2, 1, 0.5), (3, 0, 1.0)]:
+        np.testing.assert_array_equal(vutils.make_grid(ne.tensor(a), nrow=nrow, padding=padding, pad_value=pv).numpy(),
+                                      _grid_oracle(a, nrow, padding, pv))
+    gray = vutils.make_grid(ne.tensor(a[:, :1]), nrow=5)
+    assert gray.shape == (3, 8, 42) and np.array_equal(gray.numpy()[0], gray.numpy()[2])
+    assert vutils.make_grid(ne.tensor(a[0])).shape == (3, 4, 6)  # one image: no padding
+    n = vutils.make_grid(ne.tensor(a * 4 - 1), normalize=True).numpy()
+    np.testing.assert_allclose(n, _grid_oracle((a * 4 - 1 - (a * 4 - 1).min()) / np.ptp(a * 4 - 1), 8, 2,
+                                               0.0), rtol=1e-5, atol=1e-6)
+    r = vutils.make_grid(ne.tensor(a), normalize=True, value_range=(0.25, 0.75), padding=0, nrow=5).numpy()
+    np.testing.assert_allclose(r, _grid_oracle((np.clip(a, 0.25, 0.75) - 0.25) / 0.5, 5, 0, 0.0), atol=1e-6)
+    each = vutils.make_grid(ne.tensor(a), normalize=True, scale_each=True, padding=0, nrow=5).numpy()
+    assert np.isclose(each[:, :, :6].max(), 1) and np.isclose(each[:, :, 6:12].min(), 0)
+    assert vutils.make_grid([ne.tensor(a[0]), ne.tensor(a[1])], padding=0).shape == (3, 4, 12)
+    with pytest.raises(ValueError, match="tensor"):
+        vutils.make_grid(ne.zeros(1, 1, 1, 1, 1))
+
+
+def test_save_image_writes_atomically(tmp_path):
+    a = np.random.default_rng(1).random((4, 3, 5, 5)).astype(np.float32)
+    path = tmp_path / "grid.png"
+    vutils.save_image(ne.tensor(a), str(path), nrow=2, padding=1)
+    got = np.asarray(PIL.open(path))
+    want = np.clip(_grid_oracle(a, 2, 1, 0.0).astype(np.float64) * 255 + 0.5, 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(got, want.transpose(1, 2, 0))
+    assert [p.name for p in tmp_path.iterdir()] == ["grid.png"]  # no temporary file left behind
+    vutils.save_image(ne.tensor(a[0]), tmp_path / "one.jpg")
+    assert PIL.open(tmp_path / "one.jpg").size == (5, 5)
+    with pytest.raises(ValueError, match="extension"):
+        vutils.save_image(ne.tensor(a), str(tmp_path / "grid.nope"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "one.jpg"]
