@@ -2200,6 +2200,117 @@ def get_args():
 '''
 
 
+SINE_WAVE = r'''
+import numpy as np
+import torch
+
+np.random.seed(2)
+
+T = 20
+L = 100  # size: 1000 upstream
+N = 20  # size: 100 upstream
+
+x = np.empty((N, L), 'int64')
+x[:] = np.array(range(L)) + np.random.randint(-4 * T, 4 * T, N).reshape(N, 1)
+data = np.sin(x / 1.0 / T).astype('float64')
+torch.save(data, open('traindata.pt', 'wb'))
+'''
+
+
+SEQUENCE_TRAIN = r'''
+from __future__ import print_function
+import argparse
+import torch
+import torch.nn as nn
+import torch.optim as optim
+import numpy as np
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt
+
+class Sequence(nn.Module):
+    def __init__(self):
+        super(Sequence, self).__init__()
+        self.lstm1 = nn.LSTMCell(1, 51)
+        self.lstm2 = nn.LSTMCell(51, 51)
+        self.linear = nn.Linear(51, 1)
+
+    def forward(self, input, future = 0):
+        outputs = []
+        h_t = torch.zeros(input.size(0), 51, dtype=torch.double)
+        c_t = torch.zeros(input.size(0), 51, dtype=torch.double)
+        h_t2 = torch.zeros(input.size(0), 51, dtype=torch.double)
+        c_t2 = torch.zeros(input.size(0), 51, dtype=torch.double)
+
+        for input_t in input.split(1, dim=1):
+            h_t, c_t = self.lstm1(input_t, (h_t, c_t))
+            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+            output = self.linear(h_t2)
+            outputs += [output]
+        for i in range(future):# if we should predict the future
+            h_t, c_t = self.lstm1(output, (h_t, c_t))
+            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
+            output = self.linear(h_t2)
+            outputs += [output]
+        outputs = torch.cat(outputs, dim=1)
+        return outputs
+
+
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--steps', type=int, default=15, help='steps to run')
+    opt = parser.parse_args()
+    # set random seed to 0
+    np.random.seed(0)
+    torch.manual_seed(0)
+    # load data and make training set
+    data = torch.load('traindata.pt')
+    input = torch.from_numpy(data[3:, :-1])
+    target = torch.from_numpy(data[3:, 1:])
+    test_input = torch.from_numpy(data[:3, :-1])
+    test_target = torch.from_numpy(data[:3, 1:])
+    # build the model
+    seq = Sequence()
+    seq.double()
+    criterion = nn.MSELoss()
+    # use LBFGS as optimizer since we can load the whole data to train
+    optimizer = optim.LBFGS(seq.parameters(), lr=0.8)
+    #begin to train
+    for i in range(opt.steps):
+        print('STEP: ', i)
+        def closure():
+            optimizer.zero_grad()
+            out = seq(input)
+            loss = criterion(out, target)
+            print('loss:', loss.item())
+            loss.backward()
+            return loss
+        optimizer.step(closure)
+        # begin to predict, no need to track gradient here
+        with torch.no_grad():
+            future = 50  # size: 1000 upstream
+            pred = seq(test_input, future=future)
+            loss = criterion(pred[:, :-future], test_target)
+            print('test loss:', loss.item())
+            y = pred.detach().numpy()
+        # draw the result
+        plt.figure(figsize=(30,10))
+        plt.title('Predict future values for time sequences\n(Dashlines are predicted values)', fontsize=30)
+        plt.xlabel('x', fontsize=20)
+        plt.ylabel('y', fontsize=20)
+        plt.xticks(fontsize=20)
+        plt.yticks(fontsize=20)
+        def draw(yi, color):
+            plt.plot(np.arange(input.size(1)), yi[:input.size(1)], color, linewidth = 2.0)
+            plt.plot(np.arange(input.size(1), input.size(1) + future), yi[input.size(1):], color + ':', linewidth = 2.0)
+        draw(y[0], 'r')
+        draw(y[1], 'g')
+        draw(y[2], 'b')
+        plt.savefig('predict%d.pdf'%i)
+        plt.close()
+'''
+
+
 def test_mnist(torch, tmp_path):
     # mnist/main.py as written: argparse defaults, Adadelta + StepLR(gamma=0.7), --save-model; 3 epochs of 480 digits
     ours, ref = both(MNIST, tmp_path, argv=("--epochs", "3", "--save-model"))
@@ -2247,15 +2358,16 @@ def test_imagenet(torch, tmp_path):
     # the best checkpoint with --evaluate reproduces its Acc@1
     root = tmp_path / "imagenet"
     write_image_folder(root)
-    argv = (str(root), "-j", "2", "--epochs", "3", "-b", "32", "--seed", "1", "-p", "5")
+    argv = (str(root), "-j", "2", "--epochs", "3", "-b", "32", "--lr", "0.02", "--seed", "1", "-p", "5")
     ours, ref = both(IMAGENET, tmp_path, argv=argv)
     acc = [floats(r"\* +Acc@1 ([\d.]+) Acc@5", out) for out in (ours, ref)]
     top5 = [floats(r"\* +Acc@1 [\d.]+ Acc@5 ([\d.]+)", out) for out in (ours, ref)]
     print("nnengine", acc[0], top5[0], "torch", acc[1], top5[1])
     assert len(acc[0]) == len(acc[1]) == 3
-    # RandomResizedCrop keeps as little as 8% of a 16x16 digit: after 3 epochs both are far above chance (10%)
-    assert min(max(acc[0]), max(acc[1])) > 30 and min(max(top5[0]), max(top5[1])) > 80
-    assert abs(max(acc[0]) - max(acc[1])) < 20
+    # RandomResizedCrop keeps as little as 8% of a 16x16 digit: after 3 epochs both are far above chance (10%),
+    # and an epoch's validation accuracy still moves by 15 points with the random crops (seen: 57 to 89)
+    assert min(max(acc[0]), max(acc[1])) > 50 and min(max(top5[0]), max(top5[1])) > 90
+    assert abs(max(acc[0]) - max(acc[1])) < 25
     d = tmp_path / "nnengine"
     assert (d / "checkpoint.pth.tar").exists() and (d / "model_best.pth.tar").exists()
     again = run(program(IMAGENET), "nnengine", d, argv=(*argv, "--resume", "model_best.pth.tar", "-e"))
@@ -2523,3 +2635,24 @@ def test_snli(torch, tmp_path):
         # (comparing the two sentences' animals) takes longer
         assert len(acc) == 4 and acc[-1] > 55
     assert abs(dev["nnengine"][-1] - dev["torch"][-1]) < 15
+
+
+def test_time_sequence_prediction(torch, tmp_path, monkeypatch):
+    # time_sequence_prediction as written: generate_sine_wave.py (torch.save of a numpy array to an open file),
+    # then train.py (torch.load of it, two stacked double-precision LSTMCells unrolled by input.split(1, dim=1),
+    # LBFGS with a closure, future prediction, a matplotlib PDF per step); sizes shrunk (L, N, future), 2 steps.
+    # torch >= 2.6 refuses the numpy array under its weights_only default, so torch runs with the documented
+    # TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 (nnengine stores arrays natively and needs nothing)
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    test_losses = {}
+    for engine in ("nnengine", "torch"):
+        d = tmp_path / engine
+        d.mkdir()
+        run(SINE_WAVE, engine, d)
+        out = run(SEQUENCE_TRAIN, engine, d, argv=("--steps", "2"))
+        test_losses[engine] = floats(r"test loss: ([\d.e-]+)", out)
+        assert (d / "predict1.pdf").stat().st_size > 1000
+    print(test_losses)
+    for t in test_losses.values():
+        assert len(t) == 2 and t[1] < t[0] and t[1] < 0.05
+    assert ne.load(str(tmp_path / "nnengine" / "traindata.pt")).shape == (20, 100)
