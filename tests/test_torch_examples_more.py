@@ -2640,7 +2640,7 @@ def test_snli(torch, tmp_path):
 def test_time_sequence_prediction(torch, tmp_path, monkeypatch):
     # time_sequence_prediction as written: generate_sine_wave.py (torch.save of a numpy array to an open file),
     # then train.py (torch.load of it, two stacked double-precision LSTMCells unrolled by input.split(1, dim=1),
-    # LBFGS with a closure, future prediction, a matplotlib PDF per step); sizes shrunk (L, N, future), 2 steps.
+    # LBFGS with a closure, future prediction, a matplotlib PDF per step); sizes shrunk (L, N, future), 1 step.
     # torch >= 2.6 refuses the numpy array under its weights_only default, so torch runs with the documented
     # TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 (nnengine stores arrays natively and needs nothing)
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
@@ -2649,10 +2649,12 @@ def test_time_sequence_prediction(torch, tmp_path, monkeypatch):
         d = tmp_path / engine
         d.mkdir()
         run(SINE_WAVE, engine, d)
-        out = run(SEQUENCE_TRAIN, engine, d, argv=("--steps", "2"))
+        out = run(SEQUENCE_TRAIN, engine, d, argv=("--steps", "1"))
         test_losses[engine] = floats(r"test loss: ([\d.e-]+)", out)
-        assert (d / "predict1.pdf").stat().st_size > 1000
+        train_losses = floats(r"(?m)^loss: ([\d.e-]+)", out)
+        assert train_losses[-1] < 0.1 * train_losses[0]  # one LBFGS step: up to 20 closure calls
+        assert (d / "predict0.pdf").stat().st_size > 1000
     print(test_losses)
     for t in test_losses.values():
-        assert len(t) == 2 and t[1] < t[0] and t[1] < 0.05
+        assert len(t) == 1 and t[0] < 0.02
     assert ne.load(str(tmp_path / "nnengine" / "traindata.pt")).shape == (20, 100)
