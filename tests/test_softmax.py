@@ -228,3 +228,25 @@ def test_cross_entropy_bad_input():
         F.cross_entropy(x, np.array([0.5, 1, 2, 0]))
     with pytest.raises(ValueError, match="weight: expected shape"):
         F.cross_entropy(x, np.array([0, 1, 2, 0]), weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"target: expected class indices in \[0, 3\) or ignore_index=-100, got -1"):
+        F.cross_entropy(x, np.array([0, -1, 2, 0]))
+    with pytest.raises(ValueError, match=r"ignore_index=5, got 3"):
+        F.cross_entropy(x, np.array([0, 5, 3, 0]), ignore_index=5)
+
+
+def test_cross_entropy_all_valid_targets_same_bits_as_the_masked_path(rng):
+    """Targets all in [0, C) with ignore_index outside it take two reductions instead of the masks; the row
+    weights, loss and gradient are those of the masked path (forced here by a weight of ones)."""
+    xa = rng.standard_normal((37, 11)).astype(np.float32)
+    t = rng.integers(0, 11, 37)
+    res = []
+    for weight in (None, np.ones(11, np.float32)):
+        x = ne.tensor(xa, requires_grad=True)
+        loss = F.cross_entropy(x, t, weight=weight)
+        loss.backward()
+        res.append((loss.data, x.grad.data))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+    x = ne.tensor(xa, requires_grad=True)  # an ignore_index that is a class: its rows count for nothing
+    F.cross_entropy(x, t, ignore_index=int(t[0])).backward()
+    assert not x.grad.data[t == t[0]].any() and x.grad.data[t != t[0]].any()

@@ -152,18 +152,23 @@ def cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, igno
     out_shape = t.shape
     x2 = _classes_last(x)
     t2 = np.ascontiguousarray(t.reshape(-1))
-    valid = t2 != ignore_index
-    bad = valid & ((t2 < 0) | (t2 >= C))
-    if bad.any():
-        raise ValueError(f"target: expected class indices in [0, {C}) or ignore_index={ignore_index}, "
-                         f"got {int(t2[bad][0])}")
-    row_w = np.where(valid, 1.0, 0.0).astype(np.float32) if w is None else np.where(valid, w[np.clip(t2, 0, C - 1)],
-                                                                                  0.0).astype(np.float32)
+    if w is None and t2.size and not 0 <= ignore_index < C and 0 <= t2.min() and t2.max() < C:
+        # every target a class and none ignored (the common call): two reductions instead of the masks below,
+        # the same row weights (ones)
+        row_w = np.ones(t2.shape, np.float32)
+    else:
+        valid = t2 != ignore_index
+        bad = valid & ((t2 < 0) | (t2 >= C))
+        if bad.any():
+            raise ValueError(f"target: expected class indices in [0, {C}) or ignore_index={ignore_index}, "
+                             f"got {int(t2[bad][0])}")
+        row_w = np.where(valid, 1.0, 0.0).astype(np.float32) if w is None else np.where(
+            valid, w[np.clip(t2, 0, C - 1)], 0.0).astype(np.float32)
     if label_smoothing > 0:
         ce = CrossEntropyFn.apply(x2, t2, row_w, int(ignore_index), "none")
         logp = log_softmax(x2, 1)
         wl = logp if w is None else logp * Tensor(w)
-        smooth = -(wl.sum(dim=1)) * Tensor(valid.astype(np.float32) / C)
+        smooth = -(wl.sum(dim=1)) * Tensor((t2 != ignore_index).astype(np.float32) / C)
         per = ce * (1 - label_smoothing) + smooth * label_smoothing
         if reduction == "mean":
             loss = per.sum() / float(row_w.sum())
