@@ -23,19 +23,26 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIGITS = os.path.join(ROOT, "python", "nnengine", "data", "digits.npz")
 
 
-def swap(src: str) -> str:
-    """The mechanical rewrite a torch user would do (nothing else changes)."""
+def swap(src: str, torchvision: bool = False) -> str:
+    """The mechanical rewrite a torch user would do (nothing else changes). With ``torchvision=True`` (opt-in),
+    torchvision's imports go to nnengine.vision too (``import torchvision`` -> ``import nnengine.vision as
+    torchvision``, ``from torchvision...`` -> ``from nnengine.vision...``)."""
+    if torchvision:
+        src = re.sub(r"^(\s*)import torchvision(\s*#.*)?$", r"\1import nnengine.vision as torchvision\2", src,
+                     flags=re.M)
+        src = re.sub(r"^(\s*)import torchvision\.(\S+) as ", r"\1import nnengine.vision.\2 as ", src, flags=re.M)
+        src = re.sub(r"^(\s*)from torchvision(\.| )", r"\1from nnengine.vision\2", src, flags=re.M)
     src = re.sub(r"^(\s*)import torch(\s*#.*)?$", r"\1import nnengine as torch\2", src, flags=re.M)
     src = re.sub(r"^(\s*)import torch\.", r"\1import nnengine.", src, flags=re.M)
     return re.sub(r"^(\s*)from torch(\.| )", r"\1from nnengine\2", src, flags=re.M)
 
 
-def run(src: str, engine: str, tmp_path, timeout: int = 240, argv=()) -> str:
+def run(src: str, engine: str, tmp_path, timeout: int = 240, argv=(), torchvision: bool = False) -> str:
     """Run ``src`` as a script under ``engine`` ("nnengine": imports swapped, or "torch") with command-line
-    arguments ``argv``, in ``tmp_path``; its stdout."""
+    arguments ``argv``, in ``tmp_path``; its stdout. ``torchvision=True`` swaps torchvision's imports as well."""
     code = textwrap.dedent(src)
     if engine == "nnengine":
-        code = swap(code)
+        code = swap(code, torchvision=torchvision)
     path = tmp_path / f"script_{engine}.py"
     path.write_text(code)
     pkg = os.path.dirname(os.path.dirname(ne.__file__))  # the nnengine under test (installed or in-tree)
@@ -57,6 +64,11 @@ def test_swap_is_mechanical():
     assert swap(src) == ("import nnengine as torch\nimport nnengine.nn as nn\n"
                          "from nnengine.utils.data import DataLoader\nfrom nnengine import optim\n")
     assert swap("import torch # For ML\n") == "import nnengine as torch # For ML\n"  # language_translation
+    vision = "import torchvision\nimport torchvision.transforms as T\nfrom torchvision import datasets, models\n"
+    assert swap(vision) == vision  # torchvision stays unless asked
+    assert swap(vision, torchvision=True) == ("import nnengine.vision as torchvision\n"
+                                              "import nnengine.vision.transforms as T\n"
+                                              "from nnengine.vision import datasets, models\n")
 
 
 MNIST_CNN = """

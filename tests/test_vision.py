@@ -534,3 +534,104 @@ def test_save_image_writes_atomically(tmp_path):
     with pytest.raises(ValueError, match="extension"):
         vutils.save_image(ne.tensor(a), str(tmp_path / "grid.nope"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "one.jpg"]
+
+
+# --- end to end: a torchvision fine-tuning program, imports swapped, weights from a torch.save'd file
+
+FINETUNE = r'''
+# torchvision's "transfer learning" recipe (pytorch/tutorials, beginner/transfer_learning_tutorial), as a user
+# writes it: pretrained resnet18 from a weights file, ImageFolder + transforms, frozen backbone, new fc head.
+# Data and sizes shrunk (a few synthetic 48x40 images, 32x32 crops, 6 epochs); weights from a local file.
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+from torch.optim import lr_scheduler
+from torch.utils.data import DataLoader
+import torchvision
+from torchvision import datasets, models, transforms
+
+out = os.environ["OUT"]
+torch.manual_seed(0)
+data_transforms = transforms.Compose([
+    transforms.Resize(40),
+    transforms.CenterCrop(32),
+    transforms.ToTensor(),
+    transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+])
+image_dataset = datasets.ImageFolder(os.path.join(out, "hymenoptera", "train"), data_transforms)
+dataloader = DataLoader(image_dataset, batch_size=4, shuffle=True)
+dataset_size = len(image_dataset)
+class_names = image_dataset.classes
+
+model_conv = torchvision.models.resnet18(weights=None)
+model_conv.load_state_dict(torch.load(os.path.join(out, "resnet18-f37072fd.pth")))
+model_conv.eval()
+with torch.no_grad():  # what the pretrained network says about every image, for the test to check
+    x_all = torch.stack([image_dataset[i][0] for i in range(dataset_size)])
+    np.save(os.path.join(out, "pretrained_logits.npy"), model_conv(x_all).numpy())
+
+for param in model_conv.parameters():
+    param.requires_grad = False
+num_ftrs = model_conv.fc.in_features
+model_conv.fc = nn.Linear(num_ftrs, len(class_names))
+criterion = nn.CrossEntropyLoss()
+optimizer_conv = optim.SGD(model_conv.fc.parameters(), lr=0.01, momentum=0.9)
+exp_lr_scheduler = lr_scheduler.StepLR(optimizer_conv, step_size=4, gamma=0.1)
+conv1_before = model_conv.conv1.weight.detach().clone()
+
+losses, accs = [], []
+for epoch in range(6):
+    model_conv.train()
+    running_loss, running_corrects = 0.0, 0
+    for inputs, labels in dataloader:
+        optimizer_conv.zero_grad()
+        with torch.set_grad_enabled(True):
+            outputs = model_conv(inputs)
+            _, preds = torch.max(outputs, 1)
+            loss = criterion(outputs, labels)
+            loss.backward()
+            optimizer_conv.step()
+        running_loss += loss.item() * inputs.size(0)
+        running_corrects += torch.sum(preds == labels.data)
+    exp_lr_scheduler.step()
+    losses.append(running_loss / dataset_size)
+    accs.append(float(running_corrects.double() / dataset_size))
+    print(f"epoch {epoch} loss {losses[-1]:.4f} acc {accs[-1]:.3f}")
+
+frozen = float((model_conv.conv1.weight - conv1_before).abs().max())
+print(f"RESULT first_loss={losses[0]} last_loss={losses[-1]} last_acc={accs[-1]} frozen_change={frozen}")
+'''
+
+
+def test_torchvision_finetuning_program_runs_with_imports_swapped(tmp_path):
+    torch, ref = _torch_ref()
+    from test_torch_scripts import result, run
+
+    rng = np.random.default_rng(0)
+    for k, label in enumerate(("ants", "bees")):  # two colour-separable classes of noisy images
+        folder = tmp_path / "hymenoptera" / "train" / label
+        folder.mkdir(parents=True)
+        for i in range(8):
+            a = rng.normal(128, 40, (48, 40, 3))
+            a[..., 2 * k] += 60
+            PIL.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(folder / f"{i}.jpg")
+    torch.manual_seed(0)
+    tm = ref.build("resnet18")  # "pretrained" weights: torchvision's definition under torch, saved by torch
+    _randomize_bn_stats(torch, tm)
+    torch.save(tm.state_dict(), tmp_path / "resnet18-f37072fd.pth")
+
+    res = result(run(FINETUNE, "nnengine", tmp_path, torchvision=True))
+    assert res["frozen_change"] == 0.0
+    assert res["last_loss"] < res["first_loss"] and res["last_acc"] >= 0.75, res
+
+    tf = T.Compose([T.Resize(40), T.CenterCrop(32), T.ToTensor(),
+                    T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    ds = datasets.ImageFolder(str(tmp_path / "hymenoptera" / "train"), tf)
+    x = np.stack([ds[i][0].numpy() for i in range(len(ds))])
+    with torch.no_grad():
+        want = tm.eval()(torch.from_numpy(x)).numpy()
+    got = np.load(tmp_path / "pretrained_logits.npy")
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
