@@ -206,7 +206,7 @@ class _Reducer:
 
 
 class DistributedDataParallel(Module):
-    """Data-parallel training over MPI, PyTorch's ``torch.nn.parallel.DistributedDataParallel``.
+    """Data-parallel training over TCP (gloo) or MPI, PyTorch's ``torch.nn.parallel.DistributedDataParallel``.
 
     At construction rank 0's parameters and buffers are broadcast to every rank. Each ``forward`` runs the
     wrapped module on this rank's batch; the following ``backward()`` averages the trainable parameters'
@@ -231,11 +231,20 @@ class DistributedDataParallel(Module):
         ((3, 2), True)
     """
 
-    def __init__(self, module: Module, bucket_cap_mb: float = 25, broadcast_buffers: bool = True,
-                 process_group: Any = None) -> None:
+    def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None, dim: int = 0,
+                 broadcast_buffers: bool = True, process_group: Any = None, bucket_cap_mb: Optional[float] = None,
+                 find_unused_parameters: bool = False, check_reduction: bool = False,
+                 gradient_as_bucket_view: bool = False, static_graph: bool = False, **_torch_only: Any) -> None:
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"module: expected an nnengine.nn.Module, got {type(module).__name__}")
+        # torch's signature: device_ids/output_device name GPUs (ignored: the module runs on the CPU), dim must be
+        # the batch dimension 0, find_unused_parameters/static_graph/gradient_as_bucket_view are optimizations
+        # nnengine's reducer does not need (unused parameters contribute zeros, see above)
+        if dim != 0:
+            raise ValueError(f"dim: only 0 (the batch dimension) is supported, got {dim!r}")
+        if bucket_cap_mb is None:
+            bucket_cap_mb = 25
         if not (isinstance(bucket_cap_mb, (int, float)) and bucket_cap_mb > 0):
             raise ValueError(f"bucket_cap_mb: expected a positive number, got {bucket_cap_mb!r}")
         if process_group is not None:
