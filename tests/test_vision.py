@@ -635,3 +635,27 @@ def test_torchvision_finetuning_program_runs_with_imports_swapped(tmp_path):
         want = tm.eval()(torch.from_numpy(x)).numpy()
     got = np.load(tmp_path / "pretrained_logits.npy")
     np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
+
+
+def test_transforms_functional_matches_the_classes():
+    import nnengine.vision.transforms.functional as TF
+
+    a = _img(6, 9)
+    t = TF.to_tensor(a)
+    np.testing.assert_array_equal(t.numpy(), T.ToTensor()(a).numpy())
+    np.testing.assert_array_equal(TF.normalize(t, [0.5] * 3, [0.25] * 3).numpy(), (t.numpy() - 0.5) / 0.25)
+    np.testing.assert_array_equal(TF.crop(a, 1, 2, 3, 4), a[1:4, 2:6])
+    np.testing.assert_array_equal(TF.crop(a, -1, 0, 3, 2), np.pad(a, [(1, 0), (0, 0), (0, 0)])[:3, :2])
+    np.testing.assert_array_equal(np.asarray(TF.crop(PIL.fromarray(a), 1, 2, 3, 4)), a[1:4, 2:6])
+    np.testing.assert_array_equal(TF.center_crop(a, [2, 3]), T.CenterCrop([2, 3])(a))
+    np.testing.assert_array_equal(TF.hflip(t).numpy(), t.numpy()[:, :, ::-1])
+    np.testing.assert_array_equal(TF.vflip(a), a[::-1])
+    np.testing.assert_array_equal(TF.pad(a, 2, padding_mode="reflect"),
+                                  np.pad(a, [(2, 2), (2, 2), (0, 0)], mode="reflect"))
+    assert TF.resize(PIL.fromarray(a), [3, 4]).size == (4, 3)
+    assert TF.resized_crop(a, 0, 0, 4, 6, 2).shape == (2, 3, 3)  # the smaller edge of the 4x6 crop to 2
+    assert TF.get_image_size(a) == [9, 6] and TF.get_image_size(PIL.fromarray(a)) == [9, 6]
+    np.testing.assert_array_equal(np.asarray(TF.to_grayscale(PIL.fromarray(a))),
+                                  np.asarray(PIL.fromarray(a).convert("L")))
+    assert TF.rgb_to_grayscale(t, 3).shape == (3, 6, 9)
+    assert TF.to_pil_image(t).size == (9, 6) and TF.pil_to_tensor(PIL.fromarray(a)).dtype == np.uint8
