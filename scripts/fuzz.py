@@ -592,7 +592,8 @@ def t_pool2d_backward(g: G) -> str:
     return call("_core.pool2d_backward", g.arr((N, C, P, Q)), g.str_(["max", "min", "avg"]),
                 g.arr((N, C, P, Q), "int32", fill="idx", hi=max(H * W, 1)) if g.pct(90) else "None",
                 _hp(g, (H, W), 0, 8), _hp(g, k, 0, 5), _hp(g, s, 0, 4), padding=_hp(g, p, 0, 3),
-                reference=g.bool_())
+                reference=g.bool_(), relu_output=g.arr((N, C, P, Q) if g.pct(90) else (N, C, P + 1, Q))
+                if g.pct(30) else "None")
 
 
 

@@ -278,6 +278,27 @@ def test_relu_max_equals_relu_then_max(cfg, isa):
             np.testing.assert_allclose(y1, yr, atol=0)
 
 
+@pytest.mark.parametrize("cfg", GRID + [(3, 6, 28, 28, (2, 2), (2, 2), (0, 0)), (1, 1, 17, 33, (2, 2), (2, 2), (0, 0))])
+def test_pool2d_backward_relu_output_is_the_relu_backward_then_the_pool_backward(cfg, isa, threads):
+    # relu_output: dy masked where the pooled ReLU output is > 0 inside the pooling backward's call (ReluMaxPool2dFn);
+    # the bits of activation_backward then pool2d_backward, kernels and scalar twins, 1 and 2 threads
+    N, C, H, W, k, s, p = cfg
+    y, idx = _core.pool2d_forward(_relu_max_data((N, C, H, W), 0), "relu_max", k, s, p)
+    dy = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
+    for ref_ in (False, True):
+        want = _core.pool2d_backward(_core.activation_backward(dy, y, None, kind="relu", reference=ref_), "max", idx,
+                                     (H, W), k, s, p, reference=ref_)
+        for n in (1, 2):
+            with threads(n):
+                got = _core.pool2d_backward(dy, "max", idx, (H, W), k, s, p, reference=ref_, relu_output=y)
+            assert np.array_equal(got.view(np.int32), want.view(np.int32))
+    with pytest.raises(ValueError, match="relu_output: expected shape"):
+        _core.pool2d_backward(dy, "max", idx, (H, W), k, s, p, relu_output=np.zeros((N, C, 1, 1), np.float32)
+                              if y.shape[2:] != (1, 1) else np.zeros((N, C, 2, 2), np.float32))
+    with pytest.raises(TypeError, match="relu_output: expected dtype float32"):
+        _core.pool2d_backward(dy, "max", idx, (H, W), k, s, p, relu_output=y.astype(np.float64))
+
+
 def test_relu_max_threads_and_bad_kind(threads):
     x = _relu_max_data((4, 16, 34, 30), 3)
     res = []

@@ -239,6 +239,8 @@ BINDING_CALLS = {
     "dropout2d_backward": "_core.dropout2d_backward(M((2, 3, 9)), 6, 0.3, 7)",
     "pool2d_forward": "_core.pool2d_forward(M((2, 3, 6, 5)), 'max', (3, 2), (2, 1), (1, 0))",
     "pool2d_backward": "_core.pool2d_backward(M((2, 3, 3, 4)), 'avg', None, (6, 5), (3, 2), (2, 1), (1, 0))",
+    "pool2d_backward_relu": "_core.pool2d_backward(M((2, 3, 3, 4)), 'avg', None, (6, 5), (3, 2), (2, 1), (1, 0),"
+                            " relu_output=M((2, 3, 3, 4)))",
     "maxout_forward": "_core.maxout_forward(M((2, 6, 5)), 3)",
     "maxout_backward": "_core.maxout_backward(M((2, 2, 5)), np.ones((2, 2, 5), np.int32), 3)",
     "batchnorm_forward_train": "_core.batchnorm_forward_train(M((3, 2, 5)), M((2,)), M((2,)), 1e-5)",

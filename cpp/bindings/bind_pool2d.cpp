@@ -7,6 +7,8 @@
 #include "bindings/bind.h"
 #include "bindings/bind_util.h"
 #include "bindings/plane_args.h"
+#include "core/buffer.h"
+#include "kernels/activation.h"
 #include "kernels/pool2d.h"
 
 namespace nne_bind {
@@ -75,7 +77,7 @@ NNE_BIND_FAMILY(pool2d) {
   m.def(
       "pool2d_backward",
       [](const py::object& dyo, const std::string& kind, const py::object& idxo, Pair input_hw, Pair kernel_size,
-         Pair stride, Pair padding, bool reference) {
+         Pair stride, Pair padding, bool reference, const py::object& ro) {
         const int kd = pool_kind(kind);
         auto dy = arr<float>(dyo, "dy", 4);
         check_pair(input_hw, "input_hw", 1);
@@ -84,11 +86,29 @@ NNE_BIND_FAMILY(pool2d) {
         auto idx = plane_indices(idxo, kd != 2, dy, "max/min pooling");
         const int32_t* pi = kd != 2 ? idx.data() : nullptr;
         if (pi) check_plane_indices(pi, s.NC * s.P * s.Q, s.H * s.W);
+        py::array_t<float> r;
+        if (!ro.is_none()) {
+          r = arr<float>(ro, "relu_output", 4);
+          expect_shape(r, "relu_output", {dy.shape(0), dy.shape(1), s.P, s.Q});
+        }
+        const float* pr = ro.is_none() ? nullptr : r.data();
         auto dx = empty<float>(dims({dy.shape(0), dy.shape(1), s.H, s.W}));
         const float* pdy = dy.data();
         float* pdx = dx.mutable_data();
         {
           KernelCall nogil;
+          if (pr) {  // pooling of a ReLU's output: dy masked first by the ReLU backward kernel (its bits)
+            static thread_local nne::ScratchBuf masked;  // (kept: a fresh block per call would fault its pages in)
+            const int64_t n = s.NC * s.P * s.Q;
+            float* m = masked.get(static_cast<size_t>(n));
+            nne::ActParams ap;
+            ap.kind = nne::kActRelu;
+            if (reference)
+              nne::activation_backward_reference(m, pdy, pr, nullptr, n, ap);
+            else
+              nne::activation_kernels().backward(m, pdy, pr, nullptr, n, ap);
+            pdy = m;
+          }
           const auto& t = nne::pool2d_kernels();
           if (kd == 2)
             reference ? nne::pool2d_backward_avg_reference(pdx, pdy, s) : t.backward_avg(pdx, pdy, s);
@@ -99,7 +119,9 @@ NNE_BIND_FAMILY(pool2d) {
       },
       py::arg("dy"), py::arg("kind"), py::arg("indices"), py::arg("input_hw"), py::arg("kernel_size"),
       py::arg("stride"), py::arg("padding") = Pair{0, 0}, py::arg("reference") = false,
-      "dx of max/min/avg pooling.");
+      py::arg("relu_output") = py::none(),
+      "dx of max/min/avg pooling; relu_output (the pooled output, shaped like dy): the pooling of relu(x), dy "
+      "masked where relu_output > 0 first (the ReLU backward kernel's bits).");
 
   m.def(
       "maxout_forward",

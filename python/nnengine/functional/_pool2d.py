@@ -58,8 +58,8 @@ class ReluMaxPool2dFn(Function):
     def backward(ctx, g):
         idx, y = ctx.saved_tensors
         hw, k, s, p = ctx.args
-        gm = _core.activation_backward(f32c(g), y, None, kind="relu", alpha=0.0, beta=0.0)
-        return _core.pool2d_backward(gm, "max", idx, hw, k, s, p), None, None, None
+        # the ReLU mask on dy inside the pooling backward's call (relu_output): one call, no masked temporary
+        return _core.pool2d_backward(f32c(g), "max", idx, hw, k, s, p, False, y), None, None, None
 
 
 def _window(
