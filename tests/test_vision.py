@@ -416,6 +416,41 @@ def test_cifar10_and_cifar100(tmp_path, protocol):
         datasets.CIFAR10(str(tmp_path / "none"), download=True)
 
 
+class _Py2Array:
+    """Pickles an array the way Python 2 wrote CIFAR's files: numpy.core.multiarray._reconstruct and the raw data
+    as a (latin-1) string."""
+
+    def __init__(self, a):
+        self.a = a
+
+    def __reduce__(self):
+        try:
+            from numpy._core.multiarray import _reconstruct
+        except ImportError:  # numpy < 2
+            from numpy.core.multiarray import _reconstruct
+        a = self.a
+        return _reconstruct, (np.ndarray, (0,), b"b"), (1, a.shape, a.dtype, False, a.tobytes().decode("latin1"))
+
+
+def test_cifar_reads_python2_style_pickles(tmp_path):
+    folder, _ = _cifar_files(tmp_path)
+    x = np.random.default_rng(4).integers(0, 256, (2, 3072), dtype=np.uint8)
+    raw = pickle.dumps({"batch_label": "testing batch 1 of 1", "data": _Py2Array(x), "labels": [3, 4]}, protocol=2)
+    (folder / "test_batch").write_bytes(raw.replace(b"numpy._core.multiarray", b"numpy.core.multiarray"))
+    d = datasets.CIFAR10(str(tmp_path), train=False)
+    assert d.targets == [3, 4]
+    np.testing.assert_array_equal(d.data[1], x[1].reshape(3, 32, 32).transpose(1, 2, 0))
+
+
+class _HugeArray:
+    def __reduce__(self):
+        try:
+            from numpy._core.multiarray import _reconstruct
+        except ImportError:  # numpy < 2
+            from numpy.core.multiarray import _reconstruct
+        return _reconstruct, (np.ndarray, (1 << 40,), b"b")
+
+
 class _Evil:
     def __reduce__(self):
         return (os.system, ("echo pwned > pwned.txt",))
@@ -430,6 +465,10 @@ def test_cifar_reader_refuses_arbitrary_globals(tmp_path, monkeypatch):
     assert not (tmp_path / "pwned.txt").exists()
     (folder / "data_batch_3").write_bytes(pickle.dumps({"data": np.array([None]), "labels": []}, protocol=2))
     with pytest.raises(ValueError, match="object dtype|refusing"):
+        datasets.CIFAR10(str(tmp_path))
+    big = pickle.dumps({"data": _HugeArray(), "labels": []}, protocol=2)  # an array of a chosen size: refused
+    (folder / "data_batch_3").write_bytes(big)
+    with pytest.raises(ValueError, match="refusing _reconstruct"):
         datasets.CIFAR10(str(tmp_path))
     (folder / "data_batch_3").write_bytes(b"\x80\x02}q\x00")  # truncated
     with pytest.raises(ValueError, match="data_batch_3"):

@@ -203,11 +203,11 @@ class _ArrayUnpickler(pickle.Unpickler):
         import codecs
 
         if (module, name) in (("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")):
-            return _reconstruct
+            return _safe_reconstruct
         if (module, name) in (("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")):
             return _safe_frombuffer
         if (module, name) == ("numpy", "ndarray"):
-            return np.ndarray
+            return _NDARRAY  # only an argument of _reconstruct: not callable, so no array of a chosen size
         if (module, name) == ("numpy", "dtype"):
             return _safe_dtype
         if (module, name) == ("_codecs", "encode"):
@@ -219,6 +219,16 @@ try:
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # numpy < 2
     from numpy.core.multiarray import _reconstruct
+
+
+_NDARRAY = ("numpy", "ndarray")
+
+
+def _safe_reconstruct(cls: Any, shape: Any, dtype: Any) -> np.ndarray:
+    """numpy's pickle entry: an empty array that the pickle's state then fills (its size checked by numpy)."""
+    if cls is not _NDARRAY or tuple(shape) != (0,):
+        raise pickle.UnpicklingError(f"refusing _reconstruct({cls!r}, {shape!r}): only numpy's own (ndarray, (0,))")
+    return _reconstruct(np.ndarray, (0,), _safe_dtype(dtype))
 
 
 def _safe_dtype(spec: Any, *args: Any) -> np.dtype:
