@@ -269,3 +269,11 @@ def test_fit_validation_split_csv_logger_and_verbose(tmp_path, capsys):
     assert len(csv.read_text().splitlines()) == 5
     with pytest.raises(ValueError, match="validation_split"):
         fit(model, "cross_entropy", opt, (x, y), epochs=1, validation_split=1.5, verbose=0)
+
+
+@pytest.mark.parametrize("name", ["ReLU", "LeakyReLU", "ELU", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
+                                  "AlphaDropout"])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_inplace_layers_print_like_torch(torch, name, inplace):
+    """print(model) of a program shows the same layer lines as under torch (inplace included)."""
+    assert repr(getattr(nn, name)(inplace=inplace)) == repr(getattr(torch.nn, name)(inplace=inplace))

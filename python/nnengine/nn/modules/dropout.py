@@ -26,7 +26,7 @@ class Dropout(Module):
         return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={bool(self.inplace)}"
 
 
 class _DropoutNd(Dropout):
