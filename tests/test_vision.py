@@ -698,3 +698,30 @@ def test_transforms_functional_matches_the_classes():
                                   np.asarray(PIL.fromarray(a).convert("L")))
     assert TF.rgb_to_grayscale(t, 3).shape == (3, 6, 9)
     assert TF.to_pil_image(t).size == (9, 6) and TF.pil_to_tensor(PIL.fromarray(a)).dtype == np.uint8
+
+
+def test_random_rotation_matches_pil():
+    a = _img(7, 9)
+    pil = PIL.fromarray(a)
+    ne.manual_seed(4)
+    got = T.RandomRotation(30)(pil)
+    ne.manual_seed(4)
+    angle = T.RandomRotation.get_params((-30.0, 30.0))
+    assert -30 <= angle <= 30
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(pil.rotate(angle, PIL.NEAREST)))
+    sq = _img(7, 7)
+    np.testing.assert_array_equal(T.RandomRotation((90, 90))(sq), np.rot90(sq))  # a square image: exact
+    np.testing.assert_array_equal(T.RandomRotation((180, 180))(T.ToTensor()(sq)).numpy(),
+                                  T.ToTensor()(sq).numpy()[:, ::-1, ::-1])
+    assert T.RandomRotation((90, 90), expand=True)(pil).size == (7, 9)
+    filled = np.asarray(T.RandomRotation((45, 45), fill=(255, 0, 0))(PIL.new("RGB", (9, 9))))
+    assert filled[0, 0].tolist() == [255, 0, 0]
+    with pytest.raises(ValueError, match="degrees"):
+        T.RandomRotation(-1)
+
+
+def test_get_model_and_list_models():
+    assert "vgg16_bn" in models.list_models() and models.list_models(exclude="vgg*")[0] == "alexnet"
+    assert models.get_model("resnet18", num_classes=2).fc.out_features == 2
+    with pytest.raises(ValueError, match="unknown model"):
+        models.get_model("resnet9000")

@@ -200,8 +200,6 @@ class _ArrayUnpickler(pickle.Unpickler):
     every other global is refused before anything runs."""
 
     def find_class(self, module: str, name: str) -> Any:
-        import codecs
-
         if (module, name) in (("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")):
             return _safe_reconstruct
         if (module, name) in (("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")):
@@ -211,7 +209,7 @@ class _ArrayUnpickler(pickle.Unpickler):
         if (module, name) == ("numpy", "dtype"):
             return _safe_dtype
         if (module, name) == ("_codecs", "encode"):
-            return codecs.encode
+            return _latin1_encode
         raise pickle.UnpicklingError(f"refusing global {module}.{name}: the CIFAR reader only rebuilds numpy arrays")
 
 
@@ -222,6 +220,13 @@ except ImportError:  # numpy < 2
 
 
 _NDARRAY = ("numpy", "ndarray")
+
+
+def _latin1_encode(text: Any, encoding: str = "utf-8") -> bytes:
+    """How protocol-2 pickles written by Python 3 spell bytes: ``_codecs.encode(str, "latin1")`` (nothing else)."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError(f"refusing _codecs.encode with {encoding!r}")
+    return text.encode("latin1")
 
 
 def _safe_reconstruct(cls: Any, shape: Any, dtype: Any) -> np.ndarray:

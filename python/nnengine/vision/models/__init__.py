@@ -49,4 +49,49 @@ from .vgg import (
     vgg19_bn,
 )
 
+_BUILDERS = {f.__name__: f for f in (alexnet, resnet18, resnet34, resnet50, resnet101, resnet152, vgg11, vgg11_bn,
+                                      vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn)}
+
+
+def list_models(module: object = None, include: object = None, exclude: object = None) -> list:
+    """The builder names, sorted (torchvision's ``list_models``; ``include`` / ``exclude`` are fnmatch patterns).
+
+    Example:
+        >>> list_models(include="resnet1*")
+        ['resnet101', 'resnet152', 'resnet18']
+    """
+    import fnmatch
+
+    def pats(p: object) -> list:
+        return [] if p is None else [p] if isinstance(p, str) else list(p)  # type: ignore[call-overload]
+
+    names = sorted(_BUILDERS)
+    if include is not None:
+        names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in pats(include))]
+    return [n for n in names if not any(fnmatch.fnmatch(n, p) for p in pats(exclude))]
+
+
+def get_model_builder(name: str) -> object:
+    """The builder function for ``name`` (case-insensitive).
+
+    Example:
+        >>> get_model_builder("ResNet18").__name__
+        'resnet18'
+    """
+    key = name.lower()
+    if key not in _BUILDERS:
+        raise ValueError(f"name: unknown model {name!r}; nnengine.vision has {', '.join(sorted(_BUILDERS))}")
+    return _BUILDERS[key]
+
+
+def get_model(name: str, **config: object) -> object:
+    """``get_model_builder(name)(**config)``, as torchvision's (``weights=None`` only).
+
+    Example:
+        >>> get_model("alexnet", num_classes=3).classifier[-1].out_features
+        3
+    """
+    return get_model_builder(name)(**config)  # type: ignore[operator]
+
+
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -29,6 +29,7 @@ from .transforms import (
     RandomCrop,
     RandomHorizontalFlip,
     RandomResizedCrop,
+    RandomRotation,
     RandomVerticalFlip,
     Resize,
     ToPILImage,

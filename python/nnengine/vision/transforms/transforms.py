@@ -19,6 +19,7 @@ from ._core import (
     _pad,
     _pair,
     _pil,
+    _pil_filter,
     _rand,
     _randint,
     _resize_hw,
@@ -28,8 +29,8 @@ from ._core import (
 )
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "Normalize", "Resize", "CenterCrop", "RandomCrop",
-           "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "Pad", "Grayscale", "Lambda",
-           "ToPILImage", "InterpolationMode"]
+           "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "RandomRotation", "Pad", "Grayscale",
+           "Lambda", "ToPILImage", "InterpolationMode"]
 
 
 class Compose:
@@ -352,6 +353,68 @@ class RandomResizedCrop:
 
     def __repr__(self) -> str:
         return f"RandomResizedCrop(size={self.size}, scale={self.scale}, ratio={self.ratio})"
+
+
+class RandomRotation:
+    """Rotate by an angle drawn uniformly from ``degrees`` ((-d, d) for a number), counter-clockwise, about
+    ``center`` (default the image center), with PIL's ``Image.rotate`` (``expand`` grows the canvas to hold the whole
+    image; ``fill`` paints the uncovered area). Tensors and arrays are rotated per channel as float images.
+
+    Example:
+        >>> RandomRotation((90, 90))(np.array([[1, 2], [3, 4]], dtype=np.uint8)).tolist()
+        [[2, 4], [1, 3]]
+    """
+
+    def __init__(self, degrees: Any, interpolation: Any = InterpolationMode.NEAREST, expand: bool = False,
+                 center: Optional[Sequence[float]] = None, fill: Any = 0) -> None:
+        if isinstance(degrees, numbers.Number) and not isinstance(degrees, bool):
+            if degrees < 0:
+                raise ValueError(f"degrees: a single number must be >= 0, got {degrees}")
+            degrees = (-float(degrees), float(degrees))
+        elif not (isinstance(degrees, Sequence) and len(degrees) == 2):
+            raise TypeError(f"degrees: expected a number or a (min, max) pair, got {degrees!r}")
+        self.degrees = (float(degrees[0]), float(degrees[1]))
+        self.interpolation, self.expand, self.center, self.fill = interpolation, expand, center, fill
+
+    @staticmethod
+    def get_params(degrees: Sequence[float]) -> float:
+        """An angle uniform in ``degrees``.
+
+        Example:
+            >>> RandomRotation.get_params([30.0, 30.0])
+            30.0
+        """
+        return _uniform(float(degrees[0]), float(degrees[1]))
+
+    def __call__(self, img: Any) -> Any:
+        angle = self.get_params(self.degrees)
+        flt = _pil_filter(self.interpolation)
+        center = None if self.center is None else tuple(self.center)
+        if _is_pil(img):
+            fill = self.fill
+            if isinstance(fill, (int, float)) and len(img.getbands()) > 1:
+                fill = tuple([fill] * len(img.getbands()))
+            return img.rotate(angle, flt, self.expand, center, fillcolor=fill)
+        Image = _pil()
+        a, kind, extra = _to_hwc(img)
+        hwc = a if a.ndim >= 3 else a[..., None]
+        flat = hwc.reshape((-1,) + hwc.shape[-3:])
+        fills = list(self.fill) if isinstance(self.fill, Sequence) else [self.fill] * flat.shape[-1]
+        outs = []
+        for n in range(flat.shape[0]):
+            chans = [np.asarray(Image.fromarray(np.ascontiguousarray(flat[n, :, :, c], dtype=np.float32)).rotate(
+                angle, flt, self.expand, center, fillcolor=float(fills[c]))) for c in range(flat.shape[-1])]
+            outs.append(np.stack(chans, -1))
+        out = np.stack(outs).reshape(hwc.shape[:-3] + outs[0].shape)
+        if a.ndim < 3:
+            out = out[..., 0]
+        if np.issubdtype(a.dtype, np.integer):
+            info = np.iinfo(a.dtype)
+            out = np.clip(np.round(out), info.min, info.max)
+        return _from_hwc(out.astype(a.dtype), kind, extra)
+
+    def __repr__(self) -> str:
+        return f"RandomRotation(degrees={self.degrees}, expand={self.expand})"
 
 
 class Grayscale:
