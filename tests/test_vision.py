@@ -725,3 +725,38 @@ def test_get_model_and_list_models():
     assert models.get_model("resnet18", num_classes=2).fc.out_features == 2
     with pytest.raises(ValueError, match="unknown model"):
         models.get_model("resnet9000")
+
+
+def test_color_jitter_and_adjustments():
+    from PIL import ImageEnhance
+
+    import nnengine.vision.transforms.functional as TF
+
+    a = _img(6, 8)
+    pil = PIL.fromarray(a)
+    for fn, enh in [(TF.adjust_brightness, ImageEnhance.Brightness), (TF.adjust_contrast, ImageEnhance.Contrast),
+                    (TF.adjust_saturation, ImageEnhance.Color)]:
+        np.testing.assert_array_equal(np.asarray(fn(pil, 0.7)), np.asarray(enh(pil).enhance(0.7)))
+    t = T.ToTensor()(a).numpy()
+    hwc = t.transpose(1, 2, 0)
+    gray = (0.2989 * hwc[..., 0] + 0.587 * hwc[..., 1] + 0.114 * hwc[..., 2])[..., None]
+    np.testing.assert_allclose(TF.adjust_brightness(ne.tensor(t), 1.3).numpy(), np.clip(1.3 * t, 0, 1), atol=1e-6)
+    np.testing.assert_allclose(TF.adjust_contrast(ne.tensor(t), 0.6).numpy(),
+                               np.clip(0.6 * t + 0.4 * gray.mean(), 0, 1), atol=1e-6)
+    np.testing.assert_allclose(TF.adjust_saturation(ne.tensor(t), 1.4).numpy(),
+                               np.clip(1.4 * hwc + (1 - 1.4) * gray, 0, 1).transpose(2, 0, 1), atol=1e-6)
+    np.testing.assert_allclose(TF.adjust_hue(ne.tensor(t), 0.0).numpy(), t, atol=1e-6)
+    shifted = TF.adjust_hue(TF.adjust_hue(ne.tensor(t), 0.25), -0.25).numpy()
+    np.testing.assert_allclose(shifted, t, atol=1e-5)
+    assert np.asarray(TF.adjust_hue(pil, 0.1)).shape == a.shape
+    with pytest.raises(ValueError, match="hue_factor"):
+        TF.adjust_hue(ne.tensor(t), 0.7)
+    ne.manual_seed(2)
+    jit = T.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)
+    out = jit(pil)
+    ne.manual_seed(2)
+    np.testing.assert_array_equal(np.asarray(jit(pil)), np.asarray(out))
+    assert T.ColorJitter(brightness=0.5).brightness == (0.5, 1.5) and T.ColorJitter().hue is None
+    assert T.ColorJitter()(a) is a
+    with pytest.raises(ValueError, match="hue"):
+        T.ColorJitter(hue=0.6)

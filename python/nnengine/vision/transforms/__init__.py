@@ -19,6 +19,7 @@ Example:
 from . import functional, transforms
 from .transforms import (
     CenterCrop,
+    ColorJitter,
     Compose,
     Grayscale,
     InterpolationMode,

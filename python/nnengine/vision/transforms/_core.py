@@ -221,3 +221,100 @@ def _flip(img: Any, axis: str) -> Any:
 
 
 # --- the transforms
+
+
+# --- colour (torchvision's formulas: ImageEnhance for PIL images, blends with the grayscale for tensors/arrays)
+
+def _gray_np(a: np.ndarray) -> np.ndarray:
+    """(..., 3) float luma 0.2989 R + 0.587 G + 0.114 B, keeping the channel axis."""
+    return (0.2989 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2])[..., None]
+
+
+def _blend(a: np.ndarray, other: Any, factor: float, dtype: Any) -> np.ndarray:
+    bound = 1.0 if np.issubdtype(dtype, np.floating) else float(np.iinfo(dtype).max)
+    out = np.clip(factor * a + (1.0 - factor) * other, 0, bound)
+    return out if np.issubdtype(dtype, np.floating) else out.astype(dtype)  # torchvision: truncating cast
+
+
+def _adjust(img: Any, kind: str, factor: float) -> Any:
+    if factor < 0 and kind != "hue":
+        raise ValueError(f"{kind}_factor: expected >= 0, got {factor}")
+    if _is_pil(img):
+        from PIL import ImageEnhance
+
+        if kind == "hue":
+            return _adjust_hue_pil(img, factor)
+        enh = {"brightness": ImageEnhance.Brightness, "contrast": ImageEnhance.Contrast,
+               "saturation": ImageEnhance.Color}[kind]
+        return enh(img).enhance(factor)
+    a, kind_, extra = _to_hwc(img)
+    if a.ndim < 3 or a.shape[-1] not in (1, 3):
+        raise ValueError(f"img: expected 1 or 3 channels, got shape {a.shape} (as H, W, C)")
+    f = a.astype(np.float32)
+    if kind == "brightness":
+        out = _blend(f, 0.0, factor, a.dtype)
+    elif kind == "contrast":
+        g = _gray_np(f) if a.shape[-1] == 3 else f
+        if not np.issubdtype(a.dtype, np.floating):
+            g = np.floor(g)  # torchvision takes the mean of the (integer) grayscale image
+        out = _blend(f, g.mean(axis=(-3, -2, -1), keepdims=True), factor, a.dtype)
+    elif kind == "saturation":
+        if a.shape[-1] == 1:
+            return img
+        g = _gray_np(f)
+        out = _blend(f, g if np.issubdtype(a.dtype, np.floating) else np.floor(g), factor, a.dtype)
+    else:
+        if not -0.5 <= factor <= 0.5:
+            raise ValueError(f"hue_factor: expected in [-0.5, 0.5], got {factor}")
+        if a.shape[-1] == 1:
+            return img
+        scale = 1.0 if np.issubdtype(a.dtype, np.floating) else float(np.iinfo(a.dtype).max)
+        h, s, v = _rgb_to_hsv(f / scale)
+        out = _hsv_to_rgb((h + factor) % 1.0, s, v) * scale
+        if not np.issubdtype(a.dtype, np.floating):
+            out = out.astype(a.dtype)
+    return _from_hwc(out.astype(a.dtype, copy=False), kind_, extra)
+
+
+def _adjust_hue_pil(img: Any, factor: float) -> Any:
+    if not -0.5 <= factor <= 0.5:
+        raise ValueError(f"hue_factor: expected in [-0.5, 0.5], got {factor}")
+    if img.mode in ("L", "1", "I", "F"):
+        return img
+    Image = _pil()
+    h, s, v = img.convert("HSV").split()
+    np_h = np.array(h, dtype=np.uint8)
+    with np.errstate(over="ignore"):
+        np_h += np.array(factor * 255).astype(np.uint8)
+    return Image.merge("HSV", (Image.fromarray(np_h), s, v)).convert(img.mode)
+
+
+def _rgb_to_hsv(a: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r, g, b = a[..., 0], a[..., 1], a[..., 2]
+    maxc, minc = a.max(-1), a.min(-1)
+    eqc = maxc == minc
+    cr = maxc - minc
+    ones = np.ones_like(maxc)
+    s = cr / np.where(eqc, ones, maxc)
+    cr_div = np.where(eqc, ones, cr)
+    rc, gc, bc = (maxc - r) / cr_div, (maxc - g) / cr_div, (maxc - b) / cr_div
+    hr = (maxc == r) * (bc - gc)
+    hg = ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
+    hb = ((maxc != g) & (maxc != r)) * (4.0 + gc - rc)
+    h = ((hr + hg + hb) / 6.0 + 1.0) % 1.0
+    return h, s, maxc
+
+
+def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    i = np.floor(h * 6.0)
+    f = h * 6.0 - i
+    i = i.astype(np.int64) % 6
+    p = np.clip(v * (1.0 - s), 0.0, 1.0)
+    q = np.clip(v * (1.0 - s * f), 0.0, 1.0)
+    t = np.clip(v * (1.0 - s * (1.0 - f)), 0.0, 1.0)
+    table = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    out = np.zeros(h.shape + (3,), np.float32)
+    for k, (r_, g_, b_) in enumerate(table):
+        m = i == k
+        out[m, 0], out[m, 1], out[m, 2] = r_[m], g_[m], b_[m]
+    return out

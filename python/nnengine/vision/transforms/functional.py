@@ -14,10 +14,11 @@ from typing import Any, List, Optional, Sequence
 
 from ...tensor import Tensor
 from . import transforms as _t
-from ._core import InterpolationMode, _crop, _flip, _output_size, _pad, _pair, _resize_hw, _size_hw
+from ._core import InterpolationMode, _adjust, _crop, _flip, _output_size, _pad, _pair, _resize_hw, _size_hw
 
 __all__ = ["to_tensor", "pil_to_tensor", "to_pil_image", "normalize", "resize", "crop", "center_crop",
-           "resized_crop", "pad", "hflip", "vflip", "rgb_to_grayscale", "to_grayscale", "get_image_size"]
+           "resized_crop", "pad", "hflip", "vflip", "rgb_to_grayscale", "to_grayscale", "get_image_size", "adjust_brightness", "adjust_contrast",
+           "adjust_saturation", "adjust_hue"]
 
 
 def to_tensor(pic: Any) -> Tensor:
@@ -179,3 +180,49 @@ def get_image_size(img: Any) -> List[int]:
     """
     h, w = _size_hw(img)
     return [w, h]
+
+
+def adjust_brightness(img: Any, brightness_factor: float) -> Any:
+    """Scale towards black: ``clip(factor * img)`` (PIL: ImageEnhance.Brightness).
+
+    Example:
+        >>> import numpy as np
+        >>> adjust_brightness(np.full((1, 1, 3), 100, dtype=np.uint8), 1.5).tolist()
+        [[[150, 150, 150]]]
+    """
+    return _adjust(img, "brightness", brightness_factor)
+
+
+def adjust_contrast(img: Any, contrast_factor: float) -> Any:
+    """Blend with the mean gray level (PIL: ImageEnhance.Contrast); for integer images, as torchvision, the
+    mean of the truncated grayscale (200 gray is 199.98, so 199) and a truncating cast.
+
+    Example:
+        >>> import numpy as np
+        >>> adjust_contrast(np.array([[[0, 0, 0]], [[200, 200, 200]]], dtype=np.uint8), 0.0).tolist()
+        [[[99, 99, 99]], [[99, 99, 99]]]
+    """
+    return _adjust(img, "contrast", contrast_factor)
+
+
+def adjust_saturation(img: Any, saturation_factor: float) -> Any:
+    """Blend with the grayscale image (PIL: ImageEnhance.Color).
+
+    Example:
+        >>> import nnengine as ne
+        >>> adjust_saturation(ne.ones(3, 1, 1), 0.0).shape
+        (3, 1, 1)
+    """
+    return _adjust(img, "saturation", saturation_factor)
+
+
+def adjust_hue(img: Any, hue_factor: float) -> Any:
+    """Rotate the hue by ``hue_factor`` turns (in [-0.5, 0.5]) in HSV.
+
+    Example:
+        >>> import nnengine as ne
+        >>> red = ne.tensor([[[1.0]], [[0.0]], [[0.0]]])
+        >>> [round(v, 3) for v in adjust_hue(red, 1 / 3).flatten().tolist()]
+        [0.0, 1.0, 0.0]
+    """
+    return _adjust(img, "hue", hue_factor)

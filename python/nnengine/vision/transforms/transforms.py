@@ -8,9 +8,11 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ... import random as _random
 from ...tensor import Tensor, from_numpy
 from ._core import (
     InterpolationMode,
+    _adjust,
     _crop,
     _flip,
     _from_hwc,
@@ -30,7 +32,7 @@ from ._core import (
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "Normalize", "Resize", "CenterCrop", "RandomCrop",
            "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "RandomRotation", "Pad", "Grayscale",
-           "Lambda", "ToPILImage", "InterpolationMode"]
+           "Lambda", "ToPILImage", "ColorJitter", "InterpolationMode"]
 
 
 class Compose:
@@ -415,6 +417,54 @@ class RandomRotation:
 
     def __repr__(self) -> str:
         return f"RandomRotation(degrees={self.degrees}, expand={self.expand})"
+
+
+class ColorJitter:
+    """Random brightness, contrast, saturation and hue, applied in a random order: each factor uniform in
+    ``[max(0, 1 - x), 1 + x]`` for a number ``x`` (or a given (min, max)); hue's shift uniform in ``[-h, h]``,
+    ``h <= 0.5``. PIL images go through ImageEnhance (and an HSV shift for hue), tensors and arrays through
+    torchvision's blends with black, the mean gray and the grayscale image.
+
+    Example:
+        >>> ColorJitter(brightness=(0.5, 0.5))(np.full((1, 1, 3), 200, dtype=np.uint8)).tolist()
+        [[[100, 100, 100]]]
+    """
+
+    def __init__(self, brightness: Any = 0, contrast: Any = 0, saturation: Any = 0, hue: Any = 0) -> None:
+        self.brightness = self._check(brightness, "brightness")
+        self.contrast = self._check(contrast, "contrast")
+        self.saturation = self._check(saturation, "saturation")
+        self.hue = self._check(hue, "hue", center=0, bound=(-0.5, 0.5), clip_first=False)
+
+    @staticmethod
+    def _check(value: Any, name: str, center: float = 1, bound: Tuple[float, float] = (0, float("inf")),
+               clip_first: bool = True) -> Optional[Tuple[float, float]]:
+        if isinstance(value, numbers.Number) and not isinstance(value, bool):
+            if value < 0:
+                raise ValueError(f"{name}: if it is a single number, it must be non negative, got {value}")
+            value = [center - float(value), center + float(value)]
+            if clip_first:
+                value[0] = max(value[0], 0.0)
+        elif isinstance(value, Sequence) and len(value) == 2:
+            value = [float(value[0]), float(value[1])]
+        else:
+            raise TypeError(f"{name}: should be a single number or a list/tuple with length 2, got {value!r}")
+        if not bound[0] <= value[0] <= value[1] <= bound[1]:
+            raise ValueError(f"{name}: values should be between {bound}, got {value}")
+        return None if value[0] == value[1] == center else (value[0], value[1])
+
+    def __call__(self, img: Any) -> Any:
+        order = _random.generator().permutation(4)
+        factors = [None if r is None else _uniform(r[0], r[1])
+                   for r in (self.brightness, self.contrast, self.saturation, self.hue)]
+        for fn_id in order:
+            if factors[fn_id] is not None:
+                img = _adjust(img, ("brightness", "contrast", "saturation", "hue")[fn_id], factors[fn_id])
+        return img
+
+    def __repr__(self) -> str:
+        return (f"ColorJitter(brightness={self.brightness}, contrast={self.contrast}, saturation={self.saturation}, "
+                f"hue={self.hue})")
 
 
 class Grayscale:
