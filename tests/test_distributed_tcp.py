@@ -213,12 +213,12 @@ if __name__ == "__main__":
 '''
 
 
-@pytest.mark.parametrize("engine", ["nnengine", "torch"])
-def test_ddp_tutorial_with_mp_spawn(engine, tmp_path, monkeypatch, torch_or_none):
-    if engine == "torch" and torch_or_none is None:
-        return  # the nnengine run above is the test; torch only shows the program is torch's
+def test_ddp_tutorial_with_mp_spawn(tmp_path, monkeypatch):
+    # Only under nnengine: the same source under torch 2.13 runs (checked by hand), but torch's gloo teardown
+    # sometimes aborts a finished worker ("terminate called without an active exception", SIGABRT; 1 run in 6
+    # here), which would make this test fail for torch's reason.
     monkeypatch.setenv("TEST_PORT", str(free_port()))
-    out = run(DDP_TUTORIAL, engine, tmp_path, timeout=180)
+    out = run(DDP_TUTORIAL, "nnengine", tmp_path, timeout=180)
     assert "Finished running basic DDP example on rank 1." in out
     assert "Finished running DDP checkpoint example on rank 0." in out
     assert "RESULT same=1" in out and "RESULT done=1" in out

@@ -268,3 +268,42 @@ def test_not_a_torch_file(tmp_path):
     p.write_bytes(struct.pack("<Q", 100) + b"{}")  # not a zip: the safetensors reader says what is wrong
     with pytest.raises(ValueError):
         ne.load(str(p))
+
+
+def test_hub_reads_torchs_cache_and_downloads_nothing(torch, tmp_path, monkeypatch):
+    """torch.hub.load_state_dict_from_url / model_zoo.load_url find the file in torch's hub cache
+    ($TORCH_HOME/hub/checkpoints), check its hash prefix, and never download."""
+    import hashlib
+
+    from nnengine import hub
+    from nnengine.utils import model_zoo
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    assert hub.get_dir() == str(tmp_path / "th" / "hub")
+    ckpt = tmp_path / "th" / "hub" / "checkpoints"
+    ckpt.mkdir(parents=True)
+    lin = torch.nn.Linear(3, 2)
+    tmp = tmp_path / "w.pth"
+    torch.save(lin.state_dict(), str(tmp))
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    name = f"linear-{digest[:8]}.pth"
+    os.replace(tmp, ckpt / name)
+    url = f"https://example.org/models/{name}"
+    sd = hub.load_state_dict_from_url(url, check_hash=True, map_location="cpu")
+    m = nn.Linear(3, 2)
+    m.load_state_dict(sd)
+    np.testing.assert_array_equal(m.weight.numpy(), lin.weight.detach().numpy())
+    assert list(model_zoo.load_url(url)) == ["weight", "bias"]
+    bad = f"linear-{'0' * 8}.pth"
+    (ckpt / bad).write_bytes((ckpt / name).read_bytes())
+    with pytest.raises(RuntimeError, match="invalid hash value"):
+        hub.load_state_dict_from_url(f"https://example.org/{bad}", check_hash=True)
+    with pytest.raises(FileNotFoundError, match=r"downloads nothing: missing.pth .* is not in .*checkpoints"):
+        hub.load_state_dict_from_url("https://example.org/missing.pth")
+    with pytest.raises(NotImplementedError, match="download and run its code"):
+        hub.load("pytorch/vision", "resnet18")
+    hub.set_dir(str(tmp_path / "other"))
+    try:
+        assert hub.get_dir() == str(tmp_path / "other")
+    finally:
+        hub.set_dir(None)

@@ -41,6 +41,7 @@ from . import (  # noqa: E402
     distributions,
     finetune,
     functional,
+    hub,
     interop,
     io,
     jit,

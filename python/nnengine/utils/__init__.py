@@ -17,7 +17,7 @@ import sys
 from typing import Any, Optional
 
 from .. import data
-from . import checkpoint, hooks  # noqa: F401  (torch.utils.checkpoint / torch.utils.hooks)
+from . import checkpoint, hooks, model_zoo  # noqa: F401  (torch.utils.checkpoint / .hooks / .model_zoo)
 
 _ALIASES = {"nnengine.utils.data": "nnengine.data"}
 
