@@ -156,14 +156,40 @@ def test_zero_init_residual_and_init_like_torchvision():
     assert abs(w.std() / np.sqrt(2 / (64 * 49)) - 1) < 0.05
 
 
-def test_weights_other_than_none_raise_and_legacy_pretrained_false_works():
+def test_weights_load_torchvisions_files_from_the_hub_cache(torch, tmp_path, monkeypatch):
+    """weights=<enum member> / its name / "DEFAULT" / pretrained=True read torchvision's file name from torch's hub
+    cache ($TORCH_HOME/hub/checkpoints); nothing is downloaded; a missing file names itself and the folder."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    ckpt = tmp_path / "th" / "hub" / "checkpoints"
     assert models.resnet18(pretrained=False, progress=False).fc.out_features == 1000
-    for bad in [dict(weights="IMAGENET1K_V1"), dict(weights=models.ResNet18_Weights.DEFAULT), dict(pretrained=True)]:
-        with pytest.raises(ValueError, match="downloads nothing.*load_state_dict"):
-            models.resnet18(**bad)
-    with pytest.raises(ValueError, match="vgg16_bn: weights"):
-        models.vgg16_bn(weights=models.VGG16_BN_Weights.IMAGENET1K_V1)
-    with pytest.raises(ValueError, match="alexnet"):
+    with pytest.raises(FileNotFoundError, match=r"resnet18\(weights=IMAGENET1K_V1\): nnengine downloads nothing.*"
+                                                r"resnet18-f37072fd.pth or resnet18-5c106cde.pth.*checkpoints"):
+        models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
+    ckpt.mkdir(parents=True)
+    src = models.resnet18()
+    sd = {k: torch.from_numpy(np.array(np.asarray(v) + 1, dtype=np.asarray(v).dtype))  # distinguishable values
+          for k, v in src.state_dict().items()}
+    torch.save(sd, str(ckpt / "resnet18-f37072fd.pth"))
+    for kw in (dict(weights=models.ResNet18_Weights.IMAGENET1K_V1), dict(weights="DEFAULT"),
+               dict(weights="ResNet18_Weights.IMAGENET1K_V1"), dict(pretrained=True)):
+        got = models.resnet18(**kw).state_dict()
+        for k, v in sd.items():
+            np.testing.assert_array_equal(np.asarray(got[k]), v.numpy())
+    sd50 = {k: torch.from_numpy(np.array(v)) for k, v in models.resnet50().state_dict().items()}
+    torch.save(sd50, str(ckpt / "resnet50-11ad3fa6.pth"))  # resnet50's DEFAULT is V2, as torchvision's
+    assert models.resnet50(weights="DEFAULT").fc.out_features == 1000
+    with pytest.raises(FileNotFoundError, match="resnet50-0676ba61.pth"):
+        models.resnet50(weights=models.ResNet50_Weights.IMAGENET1K_V1)
+    with pytest.raises(ValueError, match=r"num_classes=10 does not fit the IMAGENET1K_V1 weights"):
+        models.resnet18(weights="DEFAULT", num_classes=10)
+    with pytest.raises(ValueError, match=r"resnet18: weights='IMAGENET1K_V9': expected one of"):
+        models.resnet18(weights="IMAGENET1K_V9")
+    with pytest.raises(TypeError, match="pretrained: expected a bool"):
+        models.resnet18(pretrained="yes")
+    assert repr(models.VGG16_Weights.DEFAULT) == "VGG16_Weights.IMAGENET1K_V1"
+    with pytest.raises(ValueError, match="vgg16: weights"):
+        models.vgg16(weights=models.VGG16_Weights.IMAGENET1K_FEATURES)  # not a classifier's weights
+    with pytest.raises(FileNotFoundError, match="alexnet-owt-7be5be79.pth"):
         models.alexnet(pretrained=True)
     with pytest.raises(ValueError, match="num_classes"):
         models.resnet18(num_classes=0)

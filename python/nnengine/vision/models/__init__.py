@@ -1,7 +1,9 @@
 """torchvision.models' classification models with torchvision's module names and state_dict keys: ResNet
-(18/34/50/101/152), VGG (11/13/16/19, with and without batch norm), AlexNet. nnengine downloads nothing, so the
-builders take ``weights=None`` only (or the legacy ``pretrained=False``); for pretrained weights, load a
-state_dict file you have, e.g. torchvision's ``resnet18-f37072fd.pth`` (``nnengine.load`` reads torch.save files).
+(18/34/50/101/152), VGG (11/13/16/19, with and without batch norm), AlexNet. nnengine downloads nothing:
+``weights=`` (a ``<Model>_Weights`` member, its name, ``"DEFAULT"``, or the legacy ``pretrained=True``) loads
+torchvision's file for those weights (``resnet18-f37072fd.pth``...) from torch's hub cache, where torchvision left
+it (``nnengine.hub.get_dir()/checkpoints``); any other state_dict file loads with
+``model.load_state_dict(nnengine.load(path))`` (``nnengine.load`` reads torch.save files).
 
 Example:
     >>> import nnengine as ne

@@ -7,7 +7,7 @@ from typing import Any
 
 from ... import nn
 from ...tensor import Tensor
-from ._api import _check_weights, _weights_enum
+from ._api import _check_weights, _load_weights, _weights_enum
 
 __all__ = ["AlexNet", "alexnet", "AlexNet_Weights"]
 
@@ -47,15 +47,15 @@ class AlexNet(nn.Module):
 
 
 def alexnet(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> AlexNet:
-    """AlexNet; ``weights=None`` only (nnengine downloads nothing; load a state_dict file instead).
+    """AlexNet; ``weights=`` loads torchvision's file from torch's hub cache (nnengine downloads nothing).
 
     Example:
         >>> alexnet(num_classes=10).classifier[6].out_features
         10
     """
-    _check_weights("alexnet", weights, kwargs)
+    name = _check_weights("alexnet", weights, kwargs)
     kwargs.pop("progress", None)
-    return AlexNet(**kwargs)
+    return _load_weights(AlexNet(**kwargs), "alexnet", name)
 
 
 AlexNet_Weights = _weights_enum(__name__, "AlexNet_Weights", "IMAGENET1K_V1")

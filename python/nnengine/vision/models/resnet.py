@@ -8,7 +8,7 @@ from typing import Any, Callable, List, Optional, Type, Union
 
 from ... import nn
 from ...tensor import Tensor
-from ._api import _check_weights, _weights_enum
+from ._api import _check_weights, _load_weights, _weights_enum
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
            "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "ResNet101_Weights", "ResNet152_Weights"]
@@ -196,13 +196,13 @@ class ResNet(nn.Module):
 
 
 def _resnet(arch: str, block: Any, layers: List[int], weights: Any, kwargs: Any) -> ResNet:
-    _check_weights(arch, weights, kwargs)
+    name = _check_weights(arch, weights, kwargs)
     kwargs.pop("progress", None)
-    return ResNet(block, layers, **kwargs)
+    return _load_weights(ResNet(block, layers, **kwargs), arch, name)
 
 
 def resnet18(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> ResNet:
-    """ResNet-18 (BasicBlock, [2, 2, 2, 2]); ``weights=None`` only (see the module docs for loading a file).
+    """ResNet-18 (BasicBlock, [2, 2, 2, 2]); ``weights=`` loads torchvision's file from torch's hub cache (see the module docs).
 
     Example:
         >>> resnet18(num_classes=10).fc.weight.shape

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Union
 
 from ... import nn
 from ...tensor import Tensor
-from ._api import _check_weights, _weights_enum
+from ._api import _check_weights, _load_weights, _weights_enum
 
 __all__ = ["VGG", "make_layers", "cfgs", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19",
            "vgg19_bn", "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",
@@ -88,13 +88,13 @@ cfgs: Dict[str, List[Union[str, int]]] = {
 
 
 def _vgg(arch: str, cfg: str, batch_norm: bool, weights: Any, kwargs: Dict[str, Any]) -> VGG:
-    _check_weights(arch, weights, kwargs)
+    name = _check_weights(arch, weights, kwargs)
     kwargs.pop("progress", None)
-    return VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs)
+    return _load_weights(VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs), arch, name)
 
 
 def vgg11(*, weights: Any = None, progress: bool = True, **kwargs: Any) -> VGG:
-    """VGG-11 (config "A"); ``weights=None`` only.
+    """VGG-11 (config "A"); ``weights=`` loads torchvision's file from the hub cache.
 
     Example:
         >>> vgg11  # doctest: +ELLIPSIS
@@ -177,7 +177,8 @@ VGG11_Weights = _weights_enum(__name__, "VGG11_Weights", "IMAGENET1K_V1")
 VGG11_BN_Weights = _weights_enum(__name__, "VGG11_BN_Weights", "IMAGENET1K_V1")
 VGG13_Weights = _weights_enum(__name__, "VGG13_Weights", "IMAGENET1K_V1")
 VGG13_BN_Weights = _weights_enum(__name__, "VGG13_BN_Weights", "IMAGENET1K_V1")
-VGG16_Weights = _weights_enum(__name__, "VGG16_Weights", "IMAGENET1K_V1", "IMAGENET1K_FEATURES")
+VGG16_Weights = _weights_enum(__name__, "VGG16_Weights", "IMAGENET1K_V1", "IMAGENET1K_FEATURES",
+                             default="IMAGENET1K_V1")
 VGG16_BN_Weights = _weights_enum(__name__, "VGG16_BN_Weights", "IMAGENET1K_V1")
 VGG19_Weights = _weights_enum(__name__, "VGG19_Weights", "IMAGENET1K_V1")
 VGG19_BN_Weights = _weights_enum(__name__, "VGG19_BN_Weights", "IMAGENET1K_V1")
