@@ -249,6 +249,7 @@ def test_a_failing_rank_ends_the_job(tmp_path):
 
 
 def test_rendezvous_errors_and_timeouts(monkeypatch):
+    dist.destroy_process_group()  # another test of this process may have joined a world of one
     port = free_port()
     t0 = time.perf_counter()
     with pytest.raises(RuntimeError, match=r"timed out after 1 s waiting for ranks \[1\]"):
