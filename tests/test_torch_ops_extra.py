@@ -693,3 +693,15 @@ def test_remaining_methods_match_torch(name, fn):
         assert got == exp
         return
     _same(got, exp, rtol=1e-6, atol=1e-9)
+
+
+def test_manual_seed_returns_the_default_generator(torch_or_none):
+    """torch.manual_seed returns its default Generator: ``g = torch.manual_seed(0)`` then g's methods work."""
+    g = ne.manual_seed(4)
+    assert g is ne.default_generator and g.initial_seed() == 4
+    a = ne.rand(3)
+    assert bool((ne.rand(3, generator=None) != a).any())
+    g.manual_seed(4)
+    assert bool((ne.rand(3) == a).all())
+    if torch_or_none is not None:
+        assert torch_or_none.manual_seed(4) is torch_or_none.default_generator

@@ -211,7 +211,7 @@ def initial_seed() -> int:
     """The seed of the global generator's last (manual) seeding.
 
     Example:
-        >>> ne.manual_seed(3); ne.initial_seed()
+        >>> _ = ne.manual_seed(3); ne.initial_seed()
         3
     """
     return _random.initial_seed()

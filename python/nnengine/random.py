@@ -2,10 +2,12 @@
 
 Example:
     >>> import nnengine as ne
-    >>> ne.manual_seed(0)
+    >>> _ = ne.manual_seed(0)
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -13,12 +15,13 @@ _seed = int(np.random.SeedSequence().entropy % (2**63))
 _gen = np.random.default_rng(_seed)
 
 
-def manual_seed(seed: int) -> None:
-    """Seed init, dropout and shuffling so runs are reproducible.
+def manual_seed(seed: int) -> Any:
+    """Seed init, dropout and shuffling so runs are reproducible; returns ``ne.default_generator`` (as torch
+    returns its default Generator, so ``g = torch.manual_seed(0)`` works).
 
     Example:
-        >>> ne.manual_seed(1); a = ne.randn(3)
-        >>> ne.manual_seed(1); bool((ne.randn(3) == a).all())
+        >>> _ = ne.manual_seed(1); a = ne.randn(3)
+        >>> _ = ne.manual_seed(1); bool((ne.randn(3) == a).all())
         True
     """
     global _gen, _seed
@@ -28,13 +31,16 @@ def manual_seed(seed: int) -> None:
         raise ValueError(f"seed: expected a non-negative int, got {seed}")
     _seed = int(seed)
     _gen = np.random.default_rng(_seed)
+    from ._ops_random import default_generator  # the module builds on this one: imported at call time
+
+    return default_generator
 
 
 def generator() -> np.random.Generator:
     """The current global numpy Generator.
 
     Example:
-        >>> ne.manual_seed(0); isinstance(generator(), np.random.Generator)
+        >>> _ = ne.manual_seed(0); isinstance(generator(), np.random.Generator)
         True
     """
     return _gen
@@ -80,7 +86,7 @@ def initial_seed() -> int:
     """The seed of the last :func:`manual_seed` (or the entropy the global generator started from).
 
     Example:
-        >>> manual_seed(5); initial_seed()
+        >>> _ = manual_seed(5); initial_seed()
         5
     """
     return _seed

@@ -4,8 +4,8 @@ entropies and ``Normal.rsample`` are differentiable through the tape.
 
 Example:
     >>> from nnengine.distributions import Categorical
-    >>> ne.manual_seed(0); a = Categorical(probs=ne.tensor([0.1, 0.9])).sample((3,))
-    >>> ne.manual_seed(0); bool((Categorical(probs=ne.tensor([0.1, 0.9])).sample((3,)) == a).all())
+    >>> _ = ne.manual_seed(0); a = Categorical(probs=ne.tensor([0.1, 0.9])).sample((3,))
+    >>> _ = ne.manual_seed(0); bool((Categorical(probs=ne.tensor([0.1, 0.9])).sample((3,)) == a).all())
     True
 """
 

@@ -226,7 +226,7 @@ class RandomCrop:
 
     Example:
         >>> import nnengine as ne
-        >>> ne.manual_seed(0)
+        >>> _ = ne.manual_seed(0)
         >>> RandomCrop(8, padding=4)(np.zeros((8, 8, 3), dtype=np.uint8)).shape
         (8, 8, 3)
     """
@@ -309,7 +309,7 @@ class RandomResizedCrop:
 
     Example:
         >>> import nnengine as ne
-        >>> ne.manual_seed(0)
+        >>> _ = ne.manual_seed(0)
         >>> RandomResizedCrop(4)(np.zeros((10, 12, 3), dtype=np.uint8)).shape
         (4, 4, 3)
     """
