@@ -294,3 +294,17 @@ def test_launcher_arguments(tmp_path):
                         str(tmp_path / "env.py"), "--lr", "3"], env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert sorted(p.stdout.splitlines()) == ["2 0 4 2 1 10.0.0.7 29511 --lr 3", "3 1 4 2 1 10.0.0.7 29511 --lr 3"]
+
+
+def test_under_torchs_torchrun(tmp_path, torch_or_none):
+    """torch's own launcher (torchrun = python -m torch.distributed.run): its agent holds MASTER_PORT for torch's
+    store, so nnengine's rank 0 listens on the next port; the worker's collectives and DDP run as above."""
+    if torch_or_none is None:
+        return  # torchrun comes with torch; nnengine's own launcher is tested above
+    (tmp_path / "w.py").write_text(WORKER)
+    env = dict(os.environ, PYTHONPATH=PKG, OMP_NUM_THREADS="1")
+    p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                        str(tmp_path / "w.py"), str(tmp_path)], env=env, capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stderr[-3000:]
+    outs = [json.loads((tmp_path / f"out{r}.json").read_text()) for r in range(2)]
+    assert outs[0]["sum"] == [3.0] * 3 and outs[0]["gather"] == [[0, 0], [1, 1]] and outs[0]["w"] == outs[1]["w"]

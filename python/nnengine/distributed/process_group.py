@@ -156,10 +156,16 @@ def _init_tcp(init_method: Optional[str], rank: int, world_size: int, timeout: A
         raise ValueError(f"init_method: expected 'env://' or 'tcp://host:port', got {init_method!r}")
     if not port_s.isdigit() or not 0 <= int(port_s) < 65536:
         raise ValueError(f"init_process_group: the port must be an integer in [0, 65536), got {port_s!r}")
+    port = int(port_s)
+    if init_method in (None, "env://") and os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True" and size > 1:
+        # under torchrun, its agent serves torch's key-value store on MASTER_PORT: rank 0 listens on the next port
+        port += 1
+        if port >= 65536:
+            raise ValueError("init_process_group: under torchrun rank 0 listens on MASTER_PORT + 1, which is past 65535")
     secs = timeout.total_seconds() if hasattr(timeout, "total_seconds") else (1800.0 if timeout is None else timeout)
     if not isinstance(secs, (int, float)) or isinstance(secs, bool) or secs <= 0:
         raise ValueError(f"timeout: expected a positive timedelta or number of seconds, got {timeout!r}")
-    _G.comm = _TcpComm(rank, size, host or "127.0.0.1", int(port_s), float(secs))
+    _G.comm = _TcpComm(rank, size, host or "127.0.0.1", port, float(secs))
     _G.MPI, _G.rank, _G.size, _G.backend = MPI_SHIM, rank, size, "gloo"
 
 
@@ -171,7 +177,8 @@ def init_process_group(backend: Optional[str] = None, init_method: Optional[str]
 
     **gloo** (see ``nnengine.distributed.tcp``): rank and world size from ``rank``/``world_size`` or the
     environment (``RANK``, ``WORLD_SIZE``), rank 0's address from ``init_method="tcp://host:port"`` or, for
-    ``env://`` (the default), ``MASTER_ADDR``/``MASTER_PORT``, as torch reads them: works under ``torchrun``,
+    ``env://`` (the default), ``MASTER_ADDR``/``MASTER_PORT``, as torch reads them: works under ``torchrun`` (whose
+    agent holds MASTER_PORT for torch's store: rank 0 then listens on MASTER_PORT + 1),
     ``python -m nnengine.distributed.run`` and ``torch.multiprocessing.spawn``, on one machine or several.
     ``timeout`` (a ``timedelta`` or seconds, default 30 min) bounds the rendezvous and every collective.
 
