@@ -22,7 +22,7 @@ import re
 from typing import Any, Optional
 from urllib.parse import urlparse
 
-__all__ = ["get_dir", "set_dir", "load_state_dict_from_url", "download_url_to_file", "load", "list", "help"]
+__all__ = ["get_dir", "set_dir", "checkpoints_dir", "load_state_dict_from_url", "download_url_to_file", "load", "list", "help"]
 
 _HASH = re.compile(r"-([a-f0-9]*)\.")
 _dir: Optional[str] = None
@@ -41,6 +41,16 @@ def get_dir() -> str:
     home = os.environ.get("TORCH_HOME") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "torch")
     return os.path.join(os.path.expanduser(home), "hub")
+
+
+def checkpoints_dir() -> str:
+    """Where torch keeps downloaded weight files: ``get_dir()/checkpoints``.
+
+    Example:
+        >>> os.path.basename(checkpoints_dir())
+        'checkpoints'
+    """
+    return os.path.join(get_dir(), "checkpoints")
 
 
 def set_dir(d: Any) -> None:
@@ -68,7 +78,7 @@ def load_state_dict_from_url(url: str, model_dir: Optional[str] = None, map_loca
     """
     if not isinstance(url, str):
         raise TypeError(f"url: expected a string, got {type(url).__name__}")
-    folder = os.path.expanduser(model_dir) if model_dir is not None else os.path.join(get_dir(), "checkpoints")
+    folder = os.path.expanduser(model_dir) if model_dir is not None else checkpoints_dir()
     name = file_name or os.path.basename(urlparse(url).path)
     if not name:
         raise ValueError(f"url: no file name in {url!r}; pass file_name=")

@@ -149,7 +149,8 @@ def _channel(text: str, stamped: bool) -> np.ndarray:
     vals = [v for _, v in _STAMPED_VALUE.findall(text)] if stamped else text.split(",")
     if stamped and not vals:
         raise ValueError(f"expected (timestamp,value) pairs, got {text[:40]!r}")
-    return np.array([v.strip() if v.strip() != "?" else "nan" for v in vals], dtype=np.float32)
+    vals = [v.strip() for v in vals]
+    return np.array(["nan" if v == "?" else v for v in vals], dtype=np.float32)
 
 
 def read_ts(path: str, class_labels: Optional[Tuple[str, ...]] = None, pad_value: float = 0.0) -> TsFile:

@@ -94,10 +94,10 @@ def _load_weights(model: Any, arch: str, name: Optional[str]) -> Any:
     """Load torchvision's file for (arch, name) from the hub cache into ``model``; returns ``model``."""
     if name is None:
         return model
-    from ...hub import get_dir
+    from ...hub import checkpoints_dir
     from ...serialization import load
 
-    folder = os.path.join(get_dir(), "checkpoints")
+    folder = checkpoints_dir()
     candidates = _FILES[(arch, name)]
     for fname in candidates:
         path = os.path.join(folder, fname)
