@@ -287,13 +287,18 @@ def test_launcher_arguments(tmp_path):
     (tmp_path / "env.py").write_text(textwrap.dedent('''
         import os, sys
         keys = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK", "MASTER_ADDR", "MASTER_PORT")
-        print(" ".join(os.environ[k] for k in keys), *sys.argv[1:])
+        line = " ".join([os.environ[k] for k in keys] + sys.argv[2:])
+        with open(os.path.join(sys.argv[1], "env" + os.environ["RANK"] + ".txt"), "w") as f:
+            f.write(line)
     '''))
     p = subprocess.run([sys.executable, "-m", "nnengine.distributed.run", "--nnodes", "2", "--node-rank", "1",
                         "--nproc-per-node", "2", "--master-addr", "10.0.0.7", "--master-port", "29511",
-                        str(tmp_path / "env.py"), "--lr", "3"], env=env, capture_output=True, text=True, timeout=60)
+                        str(tmp_path / "env.py"), str(tmp_path), "--lr", "3"], env=env, capture_output=True, text=True,
+                       timeout=60)
     assert p.returncode == 0, p.stderr
-    assert sorted(p.stdout.splitlines()) == ["2 0 4 2 1 10.0.0.7 29511 --lr 3", "3 1 4 2 1 10.0.0.7 29511 --lr 3"]
+    # each worker writes its own file: two workers printing to the launcher's shared stdout may interleave
+    lines = [(tmp_path / f"env{r}.txt").read_text() for r in (2, 3)]
+    assert lines == ["2 0 4 2 1 10.0.0.7 29511 --lr 3", "3 1 4 2 1 10.0.0.7 29511 --lr 3"]
 
 
 def test_under_torchs_torchrun(tmp_path, torch_or_none):

@@ -98,9 +98,11 @@ def _load(data: bytes) -> Any:
         raise ValueError("corrupt legacy torch.save file (no storage key list)")
     for key in keys:
         st = storages.get(key.decode() if isinstance(key, bytes) else str(key))
+        if st is None:
+            raise ValueError(f"corrupt legacy torch.save file (storage {str(key)[:20]!r} has no record)")
         head = f.read(8)
-        if st is None or len(head) != 8:
-            raise ValueError(f"corrupt legacy torch.save file (storage {str(key)[:20]!r})")
+        if len(head) != 8:
+            raise ValueError(f"storage {str(key)[:20]!r} is truncated (its element count is cut off)")
         count = struct.unpack("<q" if little else ">q", head)[0]
         nbytes = count * st.kind.itemsize()
         if count != counts[str(key)] or count < 0:
