@@ -215,8 +215,12 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
+        # hooks as torch keeps them: {handle id: hook}, the ids registered with_kwargs=True in a dict beside
+        # (code written for torch reads these, e.g. prune's ``for hook in m._forward_pre_hooks.values()``)
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks_with_kwargs", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -324,8 +328,9 @@ class Module:
     __call__ = _module_call
 
     def _call_with_hooks(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
-            if with_kwargs:
+        pre_kw = self._hooks("_forward_pre_hooks_with_kwargs")
+        for hid, hook in list(self._forward_pre_hooks.items()):
+            if hid in pre_kw:
                 res = hook(self, args, kwargs)
                 if res is not None:
                     args, kwargs = res
@@ -347,8 +352,9 @@ class Module:
                     args[i] = w
                 args = tuple(args)
         out = self.forward(*args, **kwargs)
-        for hook, with_kwargs in list(self._forward_hooks.values()):
-            res = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
+        post_kw = self._hooks("_forward_hooks_with_kwargs")
+        for hid, hook in list(self._forward_hooks.items()):
+            res = hook(self, args, kwargs, out) if hid in post_kw else hook(self, args, out)
             if res is not None:
                 out = res
         if state is not None:
@@ -371,10 +377,13 @@ class Module:
             object.__setattr__(self, name, d)
         return d
 
-    def _add_hook(self, name: str, value: Any, prepend: bool) -> RemovableHandle:
+    def _add_hook(self, name: str, value: Any, prepend: bool, with_kwargs: bool = False) -> RemovableHandle:
         d = self._hooks(name)
-        h = RemovableHandle(d)
+        kw = self._hooks(name + "_with_kwargs") if name != "_backward_hooks" else None
+        h = RemovableHandle(d) if kw is None else RemovableHandle(d, kw)
         d[h.id] = value
+        if with_kwargs and kw is not None:
+            kw[h.id] = True
         if prepend:
             d.move_to_end(h.id, last=False)
         return h
@@ -391,7 +400,7 @@ class Module:
             True
             >>> h.remove()
         """
-        return self._add_hook("_forward_pre_hooks", (hook, with_kwargs), prepend)
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
 
     def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
                               always_call: bool = False) -> RemovableHandle:
@@ -404,7 +413,7 @@ class Module:
             >>> _ = m(ne.zeros(3, 4)); h.remove(); shapes
             [(3, 2)]
         """
-        return self._add_hook("_forward_hooks", (hook, with_kwargs), prepend)
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
 
     def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
         """``hook(module, grad_input, grad_output)`` runs during backward once the gradients with respect to

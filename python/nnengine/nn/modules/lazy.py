@@ -81,8 +81,10 @@ class LazyModuleMixin(Module):
             if p is not None and new is not None:
                 p.data = new.data
                 real._parameters[name] = p
-        for k in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
-            real.__dict__[k] = self.__dict__[k]
+        for k in ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+                  "_forward_hooks_with_kwargs", "_backward_hooks"):
+            if k in self.__dict__:
+                real.__dict__[k] = self.__dict__[k]
         d = real.__dict__
         self.__dict__.clear()
         self.__dict__.update(d)

@@ -11,7 +11,7 @@ def hooked_parameter(module: Module, name: str, kind: type, what: str) -> Parame
     """``module``'s Parameter ``name``, which a ``kind`` hook (``what``: its function's name) may take over."""
     if not isinstance(module, Module):
         raise TypeError(f"module: expected a Module, got {type(module).__name__}")
-    for hook, _ in module._forward_pre_hooks.values():
+    for hook in module._forward_pre_hooks.values():
         if isinstance(hook, kind) and hook.name == name:
             raise RuntimeError(f"Cannot register two {what} hooks on the same parameter {name}")
     weight = module._parameters.get(name) if isinstance(name, str) else None
@@ -22,7 +22,7 @@ def hooked_parameter(module: Module, name: str, kind: type, what: str) -> Parame
 
 def remove_hook(module: Module, name: str, kind: type, what: str) -> Module:
     """Undo the ``kind`` hook of parameter ``name`` (its ``remove``), and unregister it."""
-    for k, (hook, _) in list(module._forward_pre_hooks.items()):
+    for k, hook in list(module._forward_pre_hooks.items()):
         if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]

@@ -57,7 +57,7 @@ class SpectralNorm:
 
         Example:
             >>> m = spectral_norm(nn.Linear(3, 3))
-            >>> [h for h, _ in m._forward_pre_hooks.values()][0].compute_weight(m, False).shape
+            >>> list(m._forward_pre_hooks.values())[0].compute_weight(m, False).shape
             (3, 3)
         """
         weight = getattr(module, self.name + "_orig")

@@ -70,7 +70,7 @@ class WeightNorm:
             >>> with warnings.catch_warnings():
             ...     warnings.simplefilter("ignore")
             ...     m = weight_norm(nn.Linear(2, 2))
-            >>> [h for h, _ in m._forward_pre_hooks.values()][0].compute_weight(m).shape
+            >>> list(m._forward_pre_hooks.values())[0].compute_weight(m).shape
             (2, 2)
         """
         return _compute(getattr(module, self.name + "_v"), getattr(module, self.name + "_g"), self.dim)
