@@ -52,6 +52,24 @@ def test_softmax_threads_identical(isa, rng):
     assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("n", [3, 16, 37])
+def test_masked_softmax_gives_exact_zeros(isa, n):
+    """A -inf score (a causal mask) and scores far below the row's maximum weigh exactly 0, as in torch (the
+    vectorized exp returns 0 below its range, not FLT_MIN); sigmoid and the attention softmax share that exp."""
+    x = np.tile(np.linspace(-3, 3, n, dtype=np.float32), (4, 1))
+    x[:, 1::2] = -np.inf
+    x[0, 2] = -200.0
+    y = F.softmax(ne.tensor(x), dim=-1).numpy()
+    assert np.all(y[:, 1::2] == 0) and y[0, 2] == 0 and np.all(y[:, ::2][1:] > 0)
+    np.testing.assert_allclose(y.sum(-1), 1, rtol=1e-6)
+    lp = F.log_softmax(ne.tensor(x), dim=-1).numpy()
+    assert np.all(np.isneginf(lp[:, 1::2]))
+    assert F.sigmoid(ne.tensor(np.full(n, -100.0, np.float32))).numpy().max() < 1e-38
+    q = ne.tensor(np.ones((1, 1, n, 8), np.float32))
+    causal = F.scaled_dot_product_attention(q, q, q * ne.arange(n).reshape(1, 1, n, 1).float(), is_causal=True)
+    assert causal.numpy()[0, 0, 0, 0] == 0  # the first query sees only the first value (0): exactly 0
+
+
 def test_softmax_bad_input():
     with pytest.raises(ValueError, match="dim: expected a value in"):
         F.softmax(ne.zeros(3, 4), dim=2)

@@ -142,29 +142,33 @@ inline VecF vexp_poly(VecF r) {
 }
 
 // exp(x): Cephes-style range reduction + degree-6 polynomial. Max relative error ~2e-7 for
-// x in [-87.3, 88.37]; inputs are clamped to that range (exp(-87.3) ~ 1.2e-38 is the floor). The clamp
-// takes x as the second operand of max/min, which is the one returned when a lane is NaN (x86 semantics,
-// and the baseline's a > b ? a : b), so NaN in gives NaN out, as std::exp and PyTorch do.
+// x in [-87.3, 88.37]; inputs are clamped to that range above, and below it (where expf is at most a
+// subnormal < 1.2e-38) the result is 0: so exp(-inf) = 0 exactly, as a masked softmax needs (a -inf score must
+// weigh nothing, not FLT_MIN). The clamp takes x as the second operand of max/min, which is the one returned
+// when a lane is NaN (x86 semantics, and the baseline's a > b ? a : b), so NaN in gives NaN out, as std::exp
+// and PyTorch do (NaN < t is false, so the zeroing keeps it).
 inline VecF vexp(VecF x) {
-  x = vmin(vset1(88.3762626647949f), vmax(vset1(-87.33654f), x));
+  const VecF lo = vset1(-87.33654f);
+  const VecF xc = vmin(vset1(88.3762626647949f), vmax(lo, x));
   const VecF magic = vset1(12582912.0f);  // 1.5 * 2^23: adding and subtracting rounds to nearest
-  VecF n = vsub(vadd(vmul(x, vset1(1.44269504088896341f)), magic), magic);
-  VecF r = vsub(x, vmul(n, vset1(0.693359375f)));
+  VecF n = vsub(vadd(vmul(xc, vset1(1.44269504088896341f)), magic), magic);
+  VecF r = vsub(xc, vmul(n, vset1(0.693359375f)));
   r = vsub(r, vmul(n, vset1(-2.12194440e-4f)));
-  return vmul(vexp_poly(r), vpow2i(n));
+  return vselect_lt(x, lo, vzero(), vmul(vexp_poly(r), vpow2i(n)));
 }
 
 // exp for the fast variants below: on AVX-512 the rounding is roundscale and 2^n is rebuilt by scalef
 // (fewer operations than vexp's magic-number rounding and exponent arithmetic), the same reduction
-// (fused) and polynomial; elsewhere vexp. Max relative error ~1.5e-7 on [-87.3, 88.4], clamped outside.
+// (fused) and polynomial; elsewhere vexp. Max relative error ~1.5e-7 on [-87.3, 88.4], clamped above, 0 below.
 inline VecF vexp_fast(VecF x) {
 #if defined(__AVX512F__)
-  x = vmin(vset1(88.3762626647949f), vmax(vset1(-87.33654f), x));  // NaN-preserving, as in vexp
+  const VecF lo = vset1(-87.33654f);
+  const VecF xc = vmin(vset1(88.3762626647949f), vmax(lo, x));  // NaN-preserving, as in vexp
   const VecF n =
-      _mm512_roundscale_ps(vmul(x, vset1(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  VecF r = vfma(n, vset1(-0.693359375f), x);
+      _mm512_roundscale_ps(vmul(xc, vset1(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  VecF r = vfma(n, vset1(-0.693359375f), xc);
   r = vfma(n, vset1(2.12194440e-4f), r);
-  return _mm512_scalef_ps(vexp_poly(r), n);
+  return vselect_lt(x, lo, vzero(), _mm512_scalef_ps(vexp_poly(r), n));  // 0 below the range, as vexp
 #else
   return vexp(x);
 #endif
