@@ -142,7 +142,7 @@ def test_random_methods_counts_and_seeding():
         return m
     a, b, c = pruned(0), pruned(0), pruned(1)
     assert int((a.fc1.weight_mask == 0).sum()) == round(0.3 * 400 * 120)
-    kept = a.conv2.weight_mask.reshape(16, 6, 9)
+    kept = np.asarray(a.conv2.weight_mask).reshape(16, 6, 9)
     assert (kept.any(axis=(1, 2))).sum() == 8 and (kept.any(axis=(0, 2))).sum() == 4
     assert np.all((kept == 0) | (kept == 1)) and np.all(kept.all(axis=2) | ~kept.any(axis=2))
     np.testing.assert_array_equal(a.conv2.weight_mask, b.conv2.weight_mask)

@@ -311,6 +311,9 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
                         plan.params.append((owner, name, p))
                     refs.append((_PARAM, param_index[id(p)]))
                     needs.append(p.requires_grad)
+                elif id(a.data) in buffers and not a.requires_grad:  # a buffer registered from a Tensor, read
+                    refs.append((_BUFFER, buffers[id(a.data)]))      # as one (Module.register_buffer)
+                    needs.append(False)
                 else:
                     raise _Unsupported(f"{cls.__name__} reads a tensor made outside the recorded ops")
             elif isinstance(a, np.ndarray):

@@ -889,7 +889,10 @@ cdef class ModuleSlot:
         for key in _REGISTRIES:
             reg = d.get(key)
             if reg is not None and self.name in reg:
-                return reg[self.name]
+                v = reg[self.name]
+                if key == "_buffers":
+                    return buffer_value(d, self.name, v)
+                return v
         raise AttributeError(self.name)  # Python then calls Module.__getattr__, which raises its own error
 
     def __set__(self, obj, value):
@@ -900,6 +903,17 @@ cdef class ModuleSlot:
         if self.name not in d:
             raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{self.name}'")
         del d[self.name]
+
+
+cpdef object buffer_value(dict d, str name, object v):
+    """What reading buffer ``name`` of the module with ``__dict__`` ``d`` gives: its ndarray (nnengine's own
+    buffers), or, for a buffer registered from a Tensor (torch code: ``register_buffer("mask", torch.ones(...))``,
+    ``nn.Buffer``), a Tensor around that same ndarray (no copy: in-place Tensor ops write the buffer), so torch's
+    Tensor methods (``.bool()``, ``.to()``, ``.masked_fill()``...) work on it."""
+    cdef object tb = d.get("_tensor_buffers")
+    if v is None or tb is None or name not in tb:
+        return v
+    return wrap_array(tensor_cls(), v)
 
 
 cdef object _MISSING = object()

@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 import numpy as np
 
 from .._coerce import as_array
-from .._tape import ModuleSlot
+from .._tape import ModuleSlot, buffer_value
 from .._tape import module_call as _module_call
 from ..autograd import Function, RemovableHandle
 from ..tensor import Tensor
@@ -234,6 +234,7 @@ class Module:
                 d.pop(name, None)
             self._non_persistent.discard(name)
             self.register_buffer(name, np.asarray(value).view(np.ndarray), persistent=value.persistent)
+            self._mark_tensor_buffer(name, True)  # torch's nn.Buffer is a Tensor: read back as one
             return
         keep = (params if isinstance(value, Parameter) else mods if isinstance(value, Module) else
                 bufs if name in bufs and (value is None or isinstance(value, (np.ndarray, Tensor))) else None)
@@ -246,6 +247,8 @@ class Module:
             mods[name] = value
         elif name in bufs:
             bufs[name] = value if value is None else np.asarray(as_array(value))
+            if isinstance(value, Tensor):
+                self._mark_tensor_buffer(name, True)
         elif value is None and name in params:
             params[name] = None
         else:
@@ -258,18 +261,32 @@ class Module:
         d = self.__dict__
         for key in ("_parameters", "_buffers", "_modules"):
             if key in d and name in d[key]:
-                return d[key][name]
+                return buffer_value(d, name, d[key][name]) if key == "_buffers" else d[key][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
         for key in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__[key]:
                 del self.__dict__[key][name]
+                if key == "_buffers":
+                    self._mark_tensor_buffer(name, False)
                 return
         object.__delattr__(self, name)
 
+    def _mark_tensor_buffer(self, name: str, on: bool) -> None:
+        tb = self.__dict__.get("_tensor_buffers")
+        if on:
+            if tb is None:
+                tb = set()
+                object.__setattr__(self, "_tensor_buffers", tb)
+            tb.add(name)
+        elif tb is not None:
+            tb.discard(name)
+
     def register_buffer(self, name: str, value: Optional[np.ndarray], persistent: bool = True) -> None:
-        """A non-trainable array saved in state_dict (e.g. BatchNorm's running_mean).
+        """A non-trainable array saved in state_dict (e.g. BatchNorm's running_mean). Stored as a numpy array;
+        a buffer registered from a Tensor (torch's way) reads back as a Tensor sharing that array, so torch's
+        Tensor methods work on it (``self.mask.bool()``, ``self.pe[:, :n].to(x.device)``).
 
         Example:
             >>> m = nn.Module()
@@ -280,6 +297,7 @@ class Module:
         self._buffers[name] = None if value is None else np.asarray(as_array(value))
         self.__dict__.pop(name, None)
         _add_slot(type(self), name)
+        self._mark_tensor_buffer(name, isinstance(value, Tensor))
         if not persistent:
             self._non_persistent.add(name)
 
@@ -442,8 +460,10 @@ class Module:
         return self.register_full_backward_hook(hook)
 
     # ----------------------------------------------------------------- traversal
-    def named_modules(self, prefix: str = "", memo: Optional[set] = None) -> Iterator[Tuple[str, Module]]:
-        """(dotted name, module) for ``self`` (name ``prefix``) and every sub-module, each once.
+    def named_modules(self, memo: Optional[set] = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[Tuple[str, Module]]:
+        """(dotted name, module) for ``self`` (name ``prefix``) and every sub-module, each once (under every name
+        it is registered with when ``remove_duplicate=False``). torch's argument order.
 
         Example:
             >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
@@ -451,13 +471,14 @@ class Module:
             ['', '0', '1']
         """
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, m in self._modules.items():
             if m is not None:
-                yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+                yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         """``self`` and every sub-module (see :meth:`named_modules`).
@@ -493,8 +514,10 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[Tuple[str, Parameter]]:
-        """(dotted name, Parameter) of every parameter (of the sub-modules too when ``recurse``), each once.
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[Tuple[str, Parameter]]:
+        """(dotted name, Parameter) of every parameter (of the sub-modules too when ``recurse``), each once (under
+        every name it has when ``remove_duplicate=False``: tied weights).
 
         Example:
             >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
@@ -502,10 +525,10 @@ class Module:
             [('0.weight', (3, 2)), ('0.bias', (3,))]
         """
         seen = set()
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mp, m in mods:
             for name, p in m._parameters.items():
-                if p is None or id(p) in seen:
+                if p is None or (remove_duplicate and id(p) in seen):
                     continue
                 seen.add(id(p))
                 yield (f"{mp}.{name}" if mp else name), p
@@ -531,13 +554,13 @@ class Module:
             ['running_mean', 'running_var', 'num_batches_tracked']
         """
         seen = set()
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mp, m in mods:
             for name, b in m._buffers.items():
                 if b is None or (remove_duplicate and id(b) in seen):
                     continue
                 seen.add(id(b))
-                yield (f"{mp}.{name}" if mp else name), b
+                yield (f"{mp}.{name}" if mp else name), buffer_value(m.__dict__, name, b)
 
     def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
         """The buffers' arrays (see :meth:`named_buffers`).
@@ -597,7 +620,7 @@ class Module:
         mod = self.get_submodule(mod_path)
         if name not in mod._buffers:
             raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
-        return mod._buffers[name]
+        return buffer_value(mod.__dict__, name, mod._buffers[name])
 
     # ----------------------------------------------------------------- state
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
@@ -709,6 +732,8 @@ class Module:
         """torch's ``module.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(tensor)``: nnengine runs
         on the CPU, so the device is validated (another device is a ``DeviceError``); float64/float32 convert
         the parameters like :meth:`double`/:meth:`float`; half precision warns once and stays float32.
+        ``"meta"`` (torch's data-less device, e.g. the skeleton model ``torch.func.functional_call`` runs with
+        stacked parameters) leaves the module on the CPU with its values: nnengine has no meta device.
 
         Example:
             >>> m = nn.Linear(2, 1).to("cpu", ne.float64)
@@ -733,6 +758,8 @@ class Module:
                 device = a
             else:
                 dtype = a
+        if str(getattr(device, "type", device)).strip().lower() == "meta":
+            device = None  # no meta device here: the module stays on the CPU (torch.func's skeleton idiom)
         check_factory_kwargs(device, dtype, type(self).__name__ + ".to")
         if dtype is not None:
             from .._dtypes import to_dtype

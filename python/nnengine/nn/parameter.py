@@ -418,12 +418,13 @@ class Parameter(Tensor):
 
 class Buffer(np.ndarray):
     """torch's ``nn.Buffer``: assigning ``module.name = nn.Buffer(data, persistent=True)`` registers ``data`` as a
-    buffer (a numpy array, as nnengine's buffers are), the same as ``module.register_buffer(name, data)``.
+    buffer, as ``module.register_buffer(name, tensor)`` does: stored as a numpy array, read back as a Tensor
+    around it (torch's nn.Buffer is a Tensor).
 
     Example:
         >>> m = nn.Module(); m.steps = nn.Buffer(ne.zeros(2)); m.tmp = nn.Buffer(ne.ones(1), persistent=False)
         >>> list(m.state_dict()), type(m.steps).__name__
-        (['steps'], 'ndarray')
+        (['steps'], 'Tensor')
     """
 
     persistent: bool

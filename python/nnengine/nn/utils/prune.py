@@ -54,7 +54,7 @@ class BasePruningMethod(ABC):
         ...         return mask
         >>> m = nn.Linear(2, 2)
         >>> _ = EveryOther.apply(m, "bias"); m.bias_mask
-        array([0., 1.], dtype=float32)
+        tensor([0., 1.])
     """
 
     _tensor_name: str
@@ -131,7 +131,7 @@ class BasePruningMethod(ABC):
             default_mask = ones_like(orig)
         try:
             mask = method.compute_mask(_tensor(importance_scores), default_mask=default_mask)
-            module.register_buffer(name + "_mask", np.asarray(as_array(mask), dtype=orig.dtype))
+            module.register_buffer(name + "_mask", Tensor(np.asarray(as_array(mask), dtype=orig.dtype)))
             setattr(module, name, method.apply_mask(module))
             module.register_forward_pre_hook(method)
         except Exception:
@@ -379,7 +379,7 @@ class RandomStructured(BasePruningMethod):
 
     Example:
         >>> m = nn.Linear(3, 4); _ = nn.utils.prune.RandomStructured.apply(m, "weight", amount=2, dim=0)
-        >>> m.weight_mask.sum(axis=1).tolist().count(0.0)
+        >>> m.weight_mask.sum(1).tolist().count(0.0)
         2
     """
 
@@ -458,7 +458,7 @@ class CustomFromMask(BasePruningMethod):
     Example:
         >>> m = nn.Linear(2, 2); _ = nn.utils.prune.CustomFromMask.apply(m, "bias", mask=np.array([1.0, 0.0]))
         >>> m.bias_mask
-        array([1., 0.], dtype=float32)
+        tensor([1., 0.])
     """
 
     PRUNING_TYPE = "global"
@@ -484,7 +484,7 @@ def identity(module: Module, name: str) -> Module:
 
     Example:
         >>> m = nn.utils.prune.identity(nn.Linear(2, 2), "bias"); m.bias_mask
-        array([1., 1.], dtype=float32)
+        tensor([1., 1.])
     """
     Identity.apply(module, name)
     return module
@@ -586,7 +586,7 @@ def custom_from_mask(module: Module, name: str, mask: Any) -> Module:
     Example:
         >>> m = nn.utils.prune.custom_from_mask(nn.Linear(2, 2), "bias", mask=np.array([0.0, 1.0]))
         >>> m.bias_mask
-        array([0., 1.], dtype=float32)
+        tensor([0., 1.])
     """
     CustomFromMask.apply(module, name, mask=mask)
     return module
