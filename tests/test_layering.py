@@ -73,7 +73,7 @@ FLOORS = {
     # 2, layers, optimizers, data, distributions
     2: ("nn", "optim", "data", "distributions", "preprocessing"),
     # 3, what composes them: training, models, files, converters, compile, the CLI, the re-export packages
-    3: ("train", "models", "io", "interop", "onnx", "stream", "serialization", "finetune", "_compile", "cli", "hub",
+    3: ("train", "models", "io", "interop", "onnx", "stream", "serialization", "finetune", "_compile", "cli", "hub", "func",
         "__main__", "utils", "distributed.ddp", "nn.parallel", "jit", "vision", "__init__"),
 }
 # imports that reach above their floor, each with why it is harmless

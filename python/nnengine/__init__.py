@@ -40,6 +40,7 @@ from . import (  # noqa: E402
     data,
     distributions,
     finetune,
+    func,
     functional,
     hub,
     interop,
@@ -58,6 +59,7 @@ from . import (  # noqa: E402
     utils,
 )
 from ._tensor_api import *  # noqa: E402, F401, F403  (last: shadows builtins such as max, float in this namespace)
+from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load's names; safetensors, never pickle)
 from .train.summary import summary  # noqa: E402  (Keras' model.summary / torchinfo)
 
