@@ -69,7 +69,7 @@ FLOORS = {
         "_ops_random", "linalg", "testing", "cuda", "accelerator", "amp", "sparse", "multiprocessing"),
     # 1, the ops on the kernels: Functions with forward and backward, the weight constraints and penalties, and
     # the collectives (the process group, differentiable all-reduce) that nn's SyncBatchNorm needs
-    1: ("functional", "constraints", "regularizers", "distributed"),
+    1: ("functional", "constraints", "regularizers", "distributed", "special"),
     # 2, layers, optimizers, data, distributions
     2: ("nn", "optim", "data", "distributions", "preprocessing"),
     # 3, what composes them: training, models, files, converters, compile, the CLI, the re-export packages

@@ -54,6 +54,7 @@ from . import (  # noqa: E402
     preprocessing,
     regularizers,
     sparse,
+    special,
     testing,
     train,
     utils,

@@ -82,7 +82,7 @@ _BINARY = {
     "atan2": (np.arctan2, lambda a, b, o: b / (a * a + b * b), lambda a, b, o: -a / (a * a + b * b)),
     "hypot": (np.hypot, lambda a, b, o: np.where(o == 0, 0, a / o), lambda a, b, o: np.where(o == 0, 0, b / o)),
     "fmod": (np.fmod, lambda a, b, o: np.ones_like(o), lambda a, b, o: -np.trunc(a / b)),
-    "xlogy": (_xlogy, lambda a, b, o: np.where(a == 0, 0, np.log(b)), lambda a, b, o: a / b),
+    "xlogy": (_xlogy, lambda a, b, o: np.log(b), lambda a, b, o: a / b),  # d/dx at x = 0 is log(y), as torch
     "logaddexp": (np.logaddexp, lambda a, b, o: np.exp(a - o), lambda a, b, o: np.exp(b - o)),
     "logaddexp2": (np.logaddexp2, lambda a, b, o: np.exp2(a - o), lambda a, b, o: np.exp2(b - o)),
     "fmax": (np.fmax, lambda a, b, o: (a >= b) | np.isnan(b), lambda a, b, o: ~((a >= b) | np.isnan(b))),
