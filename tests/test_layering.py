@@ -66,7 +66,8 @@ FLOORS = {
     # 0, the tape: Tensor, its glue ops, autograd, the compiled core and the helpers they (or all above) use
     0: ("tensor", "ops", "autograd", "_tape", "_dtypes", "_device", "random", "_core", "_compiled_call", "backend",
         "backends", "_coerce", "_functions", "_tensor_api", "_tensor_extras", "_ops_index", "_ops_math", "_ops_misc",
-        "_ops_random", "linalg", "testing", "cuda", "accelerator", "amp", "sparse", "multiprocessing"),
+        "_ops_random", "linalg", "testing", "cuda", "accelerator", "amp", "sparse", "multiprocessing", "profiler",
+        "_autograd_profiler", "_autograd_functional"),
     # 1, the ops on the kernels: Functions with forward and backward, the weight constraints and penalties, and
     # the collectives (the process group, differentiable all-reduce) that nn's SyncBatchNorm needs
     1: ("functional", "constraints", "regularizers", "distributed", "special"),
@@ -83,6 +84,8 @@ UPWARD = {
     ("_ops_misc", "functional"): "torch's top-level spellings of functional ops (torch.pad, torch.cosine_similarity): "
                                  "imported inside the call, after the package has loaded",
     ("_tensor_extras", "functional"): "Tensor.hardshrink: imported inside the call, after the package has loaded",
+    ("_autograd_functional", "func"): "torch.autograd.functional on nnengine.func: imported inside the call, after "
+                                      "the package has loaded",
 }
 def _floor(dotted: str) -> int:
     best, floor = -1, None

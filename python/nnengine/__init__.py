@@ -52,6 +52,7 @@ from . import (  # noqa: E402
     onnx,
     optim,
     preprocessing,
+    profiler,
     regularizers,
     sparse,
     special,

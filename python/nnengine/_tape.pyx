@@ -10,6 +10,7 @@ handed over by ``nnengine.autograd.configure`` at import time.
 """
 
 import sysconfig
+import time as _time
 from collections import deque as _deque
 
 from cpython.pycapsule cimport PyCapsule_CheckExact, PyCapsule_GetPointer, PyCapsule_IsValid
@@ -29,6 +30,8 @@ cdef object _check_forward = None
 cdef object _check_backward = None
 cdef object _unbroadcast = None
 cdef object _recorder = None      # nnengine.compile's capture hook: called after every apply while set
+cdef object _profiler = None      # nnengine.profiler's hook: each op's forward / backward timed while set
+cdef object _clock = _time.perf_counter_ns
 cdef object _F32 = np.dtype(np.float32)
 
 # (An ndarray's header fields and the checks on them: _tape.pxd.)
@@ -71,6 +74,16 @@ def set_recorder(fn):
     global _recorder
     prev = _recorder
     _recorder = fn
+    return prev
+
+
+def set_profiler(fn):
+    """Install (or with None remove) the profiler hook ``fn(name, start_ns, end_ns, shapes)``, called for every
+    ``Function.apply`` forward (``name``: the Function's class name; ``shapes``: the array arguments' shapes)
+    and every node's backward (name + ``"Backward"``); returns the previous hook. Off, it costs one test."""
+    global _profiler
+    prev = _profiler
+    _profiler = fn
     return prev
 
 
@@ -347,7 +360,13 @@ def apply(cls, *args):
     # requiring a gradient), every entry is False, so a forward saves nothing and asks its kernel for nothing
     # that only the backward would read (torch's ctx.needs_input_grad under no_grad)
     ctx.needs_input_grad = tuple(needs) if record else (False,) * n
-    out = cls.forward(ctx, *raw)
+    cdef long long t0
+    if _profiler is None:
+        out = cls.forward(ctx, *raw)
+    else:
+        t0 = _clock()
+        out = cls.forward(ctx, *raw)
+        _profiler(cls.__name__, t0, _clock(), [getattr(r, "shape", None) for r in raw])
     if record and anomaly():  # (recorded ops only: not the ops a backward runs, nor inference)
         _check_forward(cls, raw, out)
     if type(out) is not tuple:
@@ -678,6 +697,7 @@ cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) exce
     cdef bint usual
     cdef type gcls = <type>_leaf_arrays[1]
     cdef bint check = anomaly()
+    cdef long long t0
     cdef bint defer_all = want is not None
     if defer_all:
         for key, e in want.items():
@@ -741,7 +761,12 @@ cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) exce
                     "for the first)")
             if node.stamp < _epoch:
                 check_saved(node)
-            gin = node.fn.backward(node.ctx, *gouts)
+            if _profiler is None:
+                gin = node.fn.backward(node.ctx, *gouts)
+            else:
+                t0 = _clock()
+                gin = node.fn.backward(node.ctx, *gouts)
+                _profiler(node.fn.__name__ + "Backward", t0, _clock(), [getattr(g, "shape", None) for g in gouts])
             if not isinstance(gin, tuple):
                 gin = (gin,)
             if check:

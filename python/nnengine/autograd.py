@@ -701,3 +701,13 @@ function.Function = Function  # type: ignore[attr-defined]
 function.FunctionCtx = Context  # type: ignore[attr-defined]
 function.once_differentiable = once_differentiable  # type: ignore[attr-defined]
 sys.modules[function.__name__] = function
+
+# ``torch.autograd.profiler``: the legacy profiler (nnengine.profiler underneath), importable as a submodule
+from . import _autograd_profiler as profiler  # noqa: E402
+
+sys.modules[__name__ + ".profiler"] = profiler
+
+# ``torch.autograd.functional``: jacobian, vjp, jvp (nnengine.func underneath), importable as a submodule
+from . import _autograd_functional as functional  # noqa: E402
+
+sys.modules[__name__ + ".functional"] = functional

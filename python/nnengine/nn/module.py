@@ -545,13 +545,18 @@ class Module:
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[Tuple[str, np.ndarray]]:
-        """``(name, array)`` for every buffer (e.g. ``bn.running_mean``), torch's names.
+                      remove_duplicate: bool = True) -> Iterator[Tuple[str, Tensor]]:
+        """``(name, tensor)`` for every buffer (e.g. ``bn.running_mean``), torch's names: each a Tensor around the
+        stored array (no copy), as torch yields tensors, so generic code such as an EMA's
+        ``for b, src in zip(ema.buffers(), model.buffers()): b.copy_(src)`` writes the buffers.
 
         Example:
             >>> m = nn.BatchNorm1d(3)
             >>> [n for n, _ in m.named_buffers()]
             ['running_mean', 'running_var', 'num_batches_tracked']
+            >>> dict(m.named_buffers())["running_var"].fill_(2.0); m.running_var
+            tensor([2., 2., 2.])
+            array([2., 2., 2.], dtype=float32)
         """
         seen = set()
         mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
@@ -560,10 +565,10 @@ class Module:
                 if b is None or (remove_duplicate and id(b) in seen):
                     continue
                 seen.add(id(b))
-                yield (f"{mp}.{name}" if mp else name), buffer_value(m.__dict__, name, b)
+                yield (f"{mp}.{name}" if mp else name), Tensor._wrap(b)
 
-    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
-        """The buffers' arrays (see :meth:`named_buffers`).
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers, as Tensors around the stored arrays (see :meth:`named_buffers`).
 
         Example:
             >>> m = nn.BatchNorm1d(3)
