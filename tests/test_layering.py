@@ -84,6 +84,8 @@ UPWARD = {
     ("_ops_misc", "functional"): "torch's top-level spellings of functional ops (torch.pad, torch.cosine_similarity): "
                                  "imported inside the call, after the package has loaded",
     ("_tensor_extras", "functional"): "Tensor.hardshrink: imported inside the call, after the package has loaded",
+    ("nn.utils.stateless", "func"): "torch.nn.utils.stateless.functional_call on nnengine.func: imported inside the "
+                                    "call, after the package has loaded",
     ("_autograd_functional", "func"): "torch.autograd.functional on nnengine.func: imported inside the call, after "
                                       "the package has loaded",
 }

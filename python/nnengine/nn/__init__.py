@@ -1,7 +1,7 @@
 """Layers, containers, losses and init (``from nnengine import nn``), PyTorch's names and layouts."""
 
 from .. import functional  # noqa: E402  (nn.functional, as torch.nn.functional)
-from . import init, utils
+from . import attention, init, utils
 from .module import Module
 
 # --- layers: each from its torch-named module file (nn/modules/<torch's file>.py)
