@@ -49,6 +49,8 @@ def test_ops_ranges_and_self_times():
         prof.key_averages().table(sort_by="nope")
     assert prof.key_averages().table(sort_by="self_cuda_time_total")  # device keys sort as zeros
     assert ne._tape.set_profiler(None) is None  # the hook is gone after the profile
+    with pytest.raises(TypeError, match="callable"):
+        ne._tape.set_profiler(3)
 
 
 def test_nothing_recorded_outside_and_when_disabled():

@@ -72,6 +72,8 @@ def set_recorder(fn):
     """Install (or with None remove) the capture hook ``fn(cls, args, outputs, tuple_out)`` that nnengine.compile
     uses to record every ``Function.apply`` of one forward pass; returns the previous hook."""
     global _recorder
+    if fn is not None and not callable(fn):
+        raise TypeError(f"fn: expected a callable or None, got {type(fn).__name__}")
     prev = _recorder
     _recorder = fn
     return prev
@@ -82,6 +84,8 @@ def set_profiler(fn):
     ``Function.apply`` forward (``name``: the Function's class name; ``shapes``: the array arguments' shapes)
     and every node's backward (name + ``"Backward"``); returns the previous hook. Off, it costs one test."""
     global _profiler
+    if fn is not None and not callable(fn):
+        raise TypeError(f"fn: expected a callable or None, got {type(fn).__name__}")
     prev = _profiler
     _profiler = fn
     return prev
