@@ -122,3 +122,29 @@ def is_device_like(x: Any) -> bool:
                                                    "mtia", "privateuseone", "vulkan", "opengl", "ideep", "mkldnn",
                                                    "fpga", "ve", "lazy")
     return type(x).__name__ == "device"
+
+
+class memory_format:
+    """torch's ``torch.memory_format`` values (``contiguous_format``, ``channels_last``, ``channels_last_3d``,
+    ``preserve_format``): layout hints. nnengine keeps every tensor C-contiguous (NCHW for images), so passing one
+    (``x.contiguous(memory_format=ne.channels_last)``, ``model.to(memory_format=...)``) changes no value.
+
+    Example:
+        >>> ne.channels_last, ne.contiguous_format
+        (torch.channels_last, torch.contiguous_format)
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+    def __reduce__(self) -> str:
+        return self._name
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")

@@ -16,7 +16,17 @@ from typing import Any
 import numpy as np
 
 from . import _ops_index, _ops_math, _ops_misc, _ops_random, _tensor_extras, linalg
-from ._device import CPU, DeviceError, check_device, device
+from ._device import (
+    CPU,
+    DeviceError,
+    channels_last,
+    channels_last_3d,
+    check_device,
+    contiguous_format,
+    device,
+    memory_format,
+    preserve_format,
+)
 from ._dtypes import (
     bool_,
     double,
@@ -183,4 +193,5 @@ __all__ = list(_fn_all) + list(linalg.TOP_LEVEL) + _inplace_top + list(_ops_misc
     "result_type", "return_types", "Size", "stack", "tensor", "where", "zeros", "zeros_like",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
     "ByteTensor", "BoolTensor", "sparse_coo_tensor", "spmm", "set_default_device", "get_default_device",
+    "memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
 ]

@@ -9,11 +9,11 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer, check_hyper, implementation_flags
 
 
 def check_betas(group: Dict[str, Any]) -> None:
@@ -68,9 +68,14 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 foreach: Optional[bool] = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: Optional[bool] = None,
+                 decoupled_weight_decay: bool = False) -> None:
+        implementation_flags(foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize)
+        if decoupled_weight_decay or self._decoupled:  # torch: Adam(decoupled_weight_decay=True) is AdamW
+            defaults["decoupled_weight_decay"] = True
         super().__init__(params, defaults)
 
     def _validate_group(self, group: Dict[str, Any]) -> None:
@@ -100,7 +105,8 @@ class Adam(Optimizer):
         # positional, in the binding's order (pybind11's keyword parsing costs ~0.4 us an argument)
         self._kernel("adam_step")([d for _, d, _ in items], [g for _, _, g in items], m, v, vmax if amsgrad else None,
                                   steps, float(group["lr"]), float(b1), float(b2), float(group["eps"]),
-                                  float(group["weight_decay"]), amsgrad, self._decoupled, bool(group["maximize"]))
+                                  float(group["weight_decay"]), amsgrad,
+                                  bool(group.get("decoupled_weight_decay", self._decoupled)), bool(group["maximize"]))
 
 
 class AdamW(Adam):
@@ -118,6 +124,8 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: Optional[bool] = None, capturable: bool = False,
+                 differentiable: bool = False, fused: Optional[bool] = None) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused)

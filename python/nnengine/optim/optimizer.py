@@ -66,6 +66,22 @@ def check_hyper(name: str, value: Any, low: float = 0.0, high: Optional[float] =
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
+def implementation_flags(**flags: Any) -> None:
+    """Check torch's implementation switches (``foreach``, ``fused``, ``capturable``, ``differentiable``): each
+    None or a bool. nnengine accepts and ignores them: its fused C++ step is the one implementation.
+
+    Example:
+        >>> implementation_flags(foreach=None, fused=True)
+        >>> implementation_flags(fused="yes")
+        Traceback (most recent call last):
+            ...
+        TypeError: fused: expected None or a bool, got str
+    """
+    for name, v in flags.items():
+        if v is not None and not isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"{name}: expected None or a bool, got {type(v).__name__}")
+
+
 def _storage(p: Tensor) -> np.ndarray:
     """The parameter's array as C-contiguous writable float32, or float64 for a float64 parameter (converted
     once if it is neither: half precision widens to float32)."""
