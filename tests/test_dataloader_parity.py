@@ -172,6 +172,13 @@ def test_iterable_dataset():
     assert sorted(sum(got, [])) == list(range(10))
     with pytest.raises(ValueError, match="shuffle"):
         DataLoader(Stream(3), shuffle=True)
+    # a stream without __len__: len() is a TypeError (as torch), so list() and tqdm treat it as unsized
+    assert [b.numpy().tolist() for b in list(DataLoader(Stream(3), batch_size=2))] == [[0, 1], [2]]
+    with pytest.raises(TypeError, match="has no len"):
+        len(DataLoader(Stream(3)))
+    from tqdm import tqdm
+
+    assert len(list(tqdm(DataLoader(Stream(4), batch_size=2), disable=True))) == 2
 
 
 def test_subset_concat_random_split():

@@ -66,8 +66,10 @@ class Dataset(Generic[T]):
         tensor([0., 1., 4., 9.])
     """
 
-    def __len__(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def __len__(self) -> int:
+        # torch's Dataset has no __len__: len() of a dataset without one is a TypeError, which list(), tqdm and
+        # DataLoader.__len__ read as "no length" (an IterableDataset stream)
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
 
     def __getitem__(self, index: int) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
