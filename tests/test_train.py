@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import numpy as np
@@ -102,7 +103,7 @@ def test_early_stopping_restores_best(digits):
     class Keep(Callback):
         def on_epoch_end(self, epoch, logs):
             if epoch == 0:
-                best.update(self.trainer.model.state_dict())
+                best.update(copy.deepcopy(self.trainer.model.state_dict()))  # torch: values share memory
 
     hist = fit(model, nn.CrossEntropyLoss(), opt, (x, y), validation=(xv, yv), epochs=20, verbose=0,
                callbacks=[Keep(), Spoil(), es])

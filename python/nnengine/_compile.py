@@ -226,9 +226,16 @@ class _Taint:
             setattr(Tensor, name, orig)
 
 
-def _named_state(module: Module) -> Tuple[Dict[int, Tuple[Module, str, Tensor]], Dict[int, Tuple[Module, str]]]:
+def _window(a: np.ndarray) -> Tuple[Any, ...]:
+    """The memory an array sees (address, shape, strides, dtype): a buffer read as an attribute is a view of the
+    stored array (``Module.__getattr__``), the same window under another ``id``."""
+    return (a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str)
+
+
+def _named_state(module: Module) -> Tuple[Dict[int, Tuple[Module, str, Tensor]], Dict[Any, Tuple[Module, str]]]:
+    """Parameters by ``id``; buffers by ``id`` of the stored array and by its memory window (:func:`_window`)."""
     params: Dict[int, Tuple[Module, str, Tensor]] = {}
-    buffers: Dict[int, Tuple[Module, str]] = {}
+    buffers: Dict[Any, Tuple[Module, str]] = {}
     stack = [module]
     seen = set()
     while stack:
@@ -242,6 +249,7 @@ def _named_state(module: Module) -> Tuple[Dict[int, Tuple[Module, str, Tensor]],
         for name, b in m._buffers.items():
             if isinstance(b, np.ndarray):
                 buffers.setdefault(id(b), (m, name))
+                buffers.setdefault(_window(b), (m, name))
         stack.extend(c for c in m._modules.values() if c is not None)
     return params, buffers
 
@@ -317,8 +325,9 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
                 else:
                     raise _Unsupported(f"{cls.__name__} reads a tensor made outside the recorded ops")
             elif isinstance(a, np.ndarray):
-                if id(a) in buffers:
-                    refs.append((_BUFFER, buffers[id(a)]))
+                buf = buffers.get(id(a)) or buffers.get(_window(a))
+                if buf is not None:
+                    refs.append((_BUFFER, buf))
                 elif a.size <= 1 or not a.any():  # a scalar factor or a zero initial state: a constant
                     refs.append((_CONST, a.copy()))
                 else:

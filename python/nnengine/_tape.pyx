@@ -37,7 +37,7 @@ cdef object _F32 = np.dtype(np.float32)
 # (An ndarray's header fields and the checks on them: _tape.pxd.)
 cdef object _F64 = np.dtype(np.float64)
 cdef object _ndarray = np.ndarray
-cdef list _leaf_arrays = [np.ndarray, np.ndarray]  # tensor.LEAF_ARRAYS (the classes of leaf .data / .grad)
+cdef list _leaf_arrays = [np.ndarray, np.ndarray, np.ndarray]  # tensor.LEAF_ARRAYS (leaf .data / .grad, buffers)
 # whether reference counts are exact (not in a free-threaded build): the sweep then takes a backward's fresh
 # gradient array as a leaf's first .grad without copying it (``sole_owner``)
 cdef bint _exact_refcounts = not sysconfig.get_config_var("Py_GIL_DISABLED")
@@ -935,14 +935,21 @@ cdef class ModuleSlot:
 
 
 cpdef object buffer_value(dict d, str name, object v):
-    """What reading buffer ``name`` of the module with ``__dict__`` ``d`` gives: its ndarray (nnengine's own
-    buffers), or, for a buffer registered from a Tensor (torch code: ``register_buffer("mask", torch.ones(...))``,
-    ``nn.Buffer``), a Tensor around that same ndarray (no copy: in-place Tensor ops write the buffer), so torch's
-    Tensor methods (``.bool()``, ``.to()``, ``.masked_fill()``...) work on it."""
-    cdef object tb = d.get("_tensor_buffers")
-    if v is None or tb is None or name not in tb:
+    """What reading buffer ``name`` of the module with ``__dict__`` ``d`` gives: for nnengine's own buffers, a view of
+    the ndarray with torch's tensor methods (``tensor.LEAF_ARRAYS[2]``: ``bn.running_mean.clone()``, ``.copy_()``
+    writes the buffer); for a buffer registered from a Tensor (torch code: ``register_buffer("mask",
+    torch.ones(...))``, ``nn.Buffer``), a Tensor around that same ndarray (no copy: in-place Tensor ops write the
+    buffer), so torch's Tensor methods (``.bool()``, ``.to()``, ``.masked_fill()``...) work on it."""
+    cdef object tb
+    if v is None:
         return v
-    return wrap_array(tensor_cls(), v)
+    tb = d.get("_tensor_buffers")
+    if tb is not None and name in tb:
+        return wrap_array(tensor_cls(), v)
+    if type(v) is np.ndarray:
+        tensor_cls()  # (binds the leaf array classes)
+        return v.view(_leaf_arrays[2])
+    return v
 
 
 cdef object _MISSING = object()

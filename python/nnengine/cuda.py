@@ -73,6 +73,20 @@ def empty_cache() -> None:
     """
 
 
+def memory_allocated(device: Any = None) -> int:
+    """0: no GPU memory is in use (torch's answer on a machine without CUDA); training logs call it. Also
+    ``max_memory_allocated``, ``memory_reserved``, ``max_memory_reserved``.
+
+    Example:
+        >>> ne.cuda.memory_allocated(), ne.cuda.max_memory_allocated(), ne.cuda.memory_reserved()
+        (0, 0, 0)
+    """
+    return 0
+
+
+max_memory_allocated = memory_reserved = max_memory_reserved = memory_allocated
+
+
 def is_bf16_supported() -> bool:
     """Always False.
 

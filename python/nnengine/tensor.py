@@ -254,8 +254,10 @@ KERNEL_METHODS: dict = {}
 #: The array types of a leaf's ``.data`` once it requires a gradient and of a leaf's ``.grad``: numpy arrays
 #: with torch's in-place methods (``nn.parameter.ParameterData`` and ``GradData``, registered by that module at
 #: import, so the dependency points one way), so ``w.data.zero_()``, ``p.grad.data.zero_()``, ``p.grad.mul_(s)``
-#: run as written. Op outputs keep plain arrays (no cost on the hot path).
-LEAF_ARRAYS: list = [np.ndarray, np.ndarray]
+#: run as written. Op outputs keep plain arrays (no cost on the hot path). The third entry is the class of a
+#: ``state_dict()`` value and of nnengine's own buffers read as attributes (``nn.parameter.StateData``:
+#: ``bn.running_mean.clone()`` / ``.copy_()`` as in torch), a view of the buffer's array.
+LEAF_ARRAYS: list = [np.ndarray, np.ndarray, np.ndarray]
 
 
 def _is_size(n: Any) -> bool:
@@ -673,11 +675,12 @@ class Tensor:
         return self._ctx
 
     # ----------------------------------------------------------------- conversion
-    def numpy(self) -> np.ndarray:
-        """The numpy array (shares the storage; the tensor must not require grad, as torch).
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The numpy array (shares the storage). ``force`` is torch's (detach/copy to the CPU first): accepted,
+        the array is already a CPU array.
 
         Example:
-            >>> ne.tensor([1.0, 2.0]).numpy()
+            >>> ne.tensor([1.0, 2.0]).numpy(force=True)
             array([1., 2.], dtype=float32)
         """
         return self.data
@@ -2864,7 +2867,18 @@ def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
 
 
 concat = cat
-concatenate = cat
+
+
+def concatenate(tensors: Iterable[Tensor], axis: int = 0, **kwargs: Any) -> Tensor:
+    """torch's numpy-style alias of :func:`cat`: ``axis`` is the dimension (``dim=`` also accepted).
+
+    Example:
+        >>> ne.concatenate([ne.zeros(2, 3), ne.ones(2, 1)], axis=1).shape
+        (2, 4)
+    """
+    if "dim" in kwargs:
+        axis = kwargs.pop("dim")
+    return cat(tensors, axis, **kwargs)
 
 
 def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:

@@ -98,14 +98,16 @@ class IterableDataset(Dataset):
 
 
 class TensorDataset(Dataset):
-    """Samples are the i-th rows of equally long arrays or Tensors; indexing with an index array is batched.
+    """Samples are the i-th rows of equally long arrays or Tensors, as Tensors (torch's: ``x, y = ds[0]`` then
+    ``model(x.unsqueeze(0))``), sharing the stored memory; indexing with an index array or a slice gives the
+    batch at once. The DataLoader batches a TensorDataset by slicing (no per-sample work).
 
     Example:
         >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
         >>> ds[0]
-        (array([0., 1.]), np.int64(0))
-        >>> len(ds)
-        5
+        (tensor([0., 1.]), tensor(0))
+        >>> len(ds), ds[np.array([1, 3])][1]
+        (5, tensor([1, 3]))
     """
 
     def __init__(self, *arrays: Any) -> None:
@@ -120,21 +122,21 @@ class TensorDataset(Dataset):
                     f"arrays[{i}]: expected {len(self)} samples (like arrays[0]), got {a.shape[0]}")
 
     @property
-    def tensors(self) -> Tuple[np.ndarray, ...]:
-        """torch's attribute name for the stored arrays.
+    def tensors(self) -> Tuple[Tensor, ...]:
+        """torch's attribute: the stored data as Tensors (the same memory; ``arrays`` holds the numpy arrays).
 
         Example:
             >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
-            >>> [a.shape for a in ds.tensors]
-            [(5, 2), (5,)]
+            >>> [a.size(0) for a in ds.tensors]
+            [5, 5]
         """
-        return self.arrays
+        return tuple(Tensor._wrap(a) for a in self.arrays)
 
     def __len__(self) -> int:
         return int(self.arrays[0].shape[0])
 
-    def __getitem__(self, index: Any) -> Tuple[np.ndarray, ...]:
-        return tuple(a[index] for a in self.arrays)
+    def __getitem__(self, index: Any) -> Tuple[Tensor, ...]:
+        return tuple(Tensor._wrap(np.asarray(a[index])) for a in self.arrays)
 
 
 class Subset(Dataset):
@@ -143,7 +145,7 @@ class Subset(Dataset):
     Example:
         >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
         >>> s = Subset(ds, [4, 0]); len(s), s[0][1]
-        (2, np.int64(4))
+        (2, tensor(4))
     """
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
@@ -167,7 +169,7 @@ class ConcatDataset(Dataset):
     Example:
         >>> a, b = TensorDataset(np.zeros(3)), TensorDataset(np.ones(2))
         >>> c = ConcatDataset([a, b]); len(c), c.cumulative_sizes, c[3]
-        (5, [3, 5], (np.float64(1.0),))
+        (5, [3, 5], (tensor(1.),))
     """
 
     def __init__(self, datasets: Iterable[Any]) -> None:
@@ -726,8 +728,8 @@ class DataLoader:
             raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with "
                              "drop_last")
         self.dataset = dataset
-        self.sampler = sampler
-        self.batch_sampler = batch_sampler
+        self._sampler = sampler  # None: the loader's own order (sequential, or shuffled per epoch)
+        self._batch_sampler = batch_sampler
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
@@ -743,6 +745,36 @@ class DataLoader:
         self.persistent_workers = bool(persistent_workers)
         self._pool: Optional[_Workers] = None
         self.epoch = 0
+
+    @property
+    def sampler(self) -> Any:
+        """The sampler given, else torch's default for the loader: a :class:`RandomSampler` when shuffling, a
+        :class:`SequentialSampler` otherwise (``len(loader.sampler)`` is the number of samples an epoch draws;
+        the loader's own shuffle draws its order as the docstring above says).
+
+        Example:
+            >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+            >>> type(DataLoader(ds, batch_size=2).sampler).__name__, len(DataLoader(ds, shuffle=True).sampler)
+            ('SequentialSampler', 5)
+        """
+        if self._sampler is not None or isinstance(self.dataset, IterableDataset):
+            return self._sampler
+        return RandomSampler(self.dataset, generator=self.generator) if self.shuffle else \
+            SequentialSampler(self.dataset)
+
+    @property
+    def batch_sampler(self) -> Any:
+        """The batch sampler given, else torch's default: a :class:`BatchSampler` over :attr:`sampler` (None when
+        batching is off).
+
+        Example:
+            >>> ds = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+            >>> len(DataLoader(ds, batch_size=2, drop_last=True).batch_sampler)
+            2
+        """
+        if self._batch_sampler is not None or self.batch_size is None or isinstance(self.dataset, IterableDataset):
+            return self._batch_sampler
+        return BatchSampler(self.sampler, self.batch_size, self.drop_last)
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch number the next iteration's seeded shuffle uses.
@@ -762,9 +794,9 @@ class DataLoader:
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)
-        n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        if self._batch_sampler is not None:
+            return len(self._batch_sampler)
+        n = len(self.dataset) if self._sampler is None else len(self._sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
@@ -780,12 +812,12 @@ class DataLoader:
         return gen.permutation(n)
 
     def _batches(self) -> Iterator[Any]:
-        if self.batch_sampler is not None:
+        if self._batch_sampler is not None:
             self.epoch += 1
-            yield from (list(b) for b in self.batch_sampler)
+            yield from (list(b) for b in self._batch_sampler)
             return
-        if self.sampler is not None:  # streamed: a sampler may be practically endless (num_samples=int(1e10))
-            it = iter(self.sampler)
+        if self._sampler is not None:  # streamed: a sampler may be practically endless (num_samples=int(1e10))
+            it = iter(self._sampler)
             self.epoch += 1
             if self.batch_size is None:
                 yield from (int(i) for i in it)
@@ -809,7 +841,7 @@ class DataLoader:
         return _tensors(out) if self.collate_fn is None else out
 
     def _fetch(self, idx: Any) -> Any:
-        if self.batch_size is None and self.batch_sampler is None:
+        if self.batch_size is None and self._batch_sampler is None:
             sample = self.dataset[idx]
             return sample if self.collate_fn is None else self.collate_fn(sample)
         samples = [self.dataset[int(i)] for i in idx]
@@ -825,7 +857,8 @@ class DataLoader:
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None and self.batch_size is not None
         if fast:  # batch by slicing: one fancy index per array
             for idx in self._batches():
-                yield _tensors(self.dataset[np.asarray(idx, dtype=np.int64)])
+                rows = np.asarray(idx, dtype=np.int64)
+                yield _tensors(tuple(a[rows] for a in self.dataset.arrays))
             return
         if self.num_workers == 0:
             for idx in self._batches():
@@ -875,7 +908,7 @@ class DataLoader:
             pool = _Workers(self, self._base_seed(), iterable=False)
             if self.persistent_workers:
                 self._pool = pool
-        batched = not (self.batch_size is None and self.batch_sampler is None)
+        batched = not (self.batch_size is None and self._batch_sampler is None)
         tasks = enumerate(self._batches())
         sent = received = 0
         done = False

@@ -348,14 +348,15 @@ class DistributedDataParallel(Module):
                 m._parameters[name] = p
 
     # ----------------------------------------------------------------- state
-    def state_dict(self) -> Any:
-        """The wrapped module's state_dict (no ``module.`` prefix: it loads into the plain model).
+    def state_dict(self, *args: Any, **kwargs: Any) -> Any:
+        """The wrapped module's state_dict (no ``module.`` prefix: it loads into the plain model); torch's
+        ``destination``/``prefix``/``keep_vars`` are passed on.
 
         Example:
             >>> list(DistributedDataParallel(nn.Linear(4, 2)).state_dict())
             ['weight', 'bias']
         """
-        return self.module.state_dict()
+        return self.module.state_dict(*args, **kwargs)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any:
         """Load the wrapped module's state; keys may carry torch's ``module.`` prefix or not.

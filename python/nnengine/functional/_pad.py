@@ -3,7 +3,7 @@ dimensions; negative pads crop)."""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -42,7 +42,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
         (1, 2, 32, 30)
         >>> pad(ne.ones(1, 1, 2), (1, 0), value=5.0)
         tensor([[[5., 1., 1.]]])
+        >>> pad(ne.tensor([1, 2]), (0, 3), "constant", 0)  # token ids: integer tensors pad in constant mode
+        tensor([1, 2, 0, 0, 0])
     """
+    if isinstance(input, Tensor) and input.data.dtype.kind in "iub":
+        return _pad_integers(input, pad, mode, value)
     x = check_tensor(input, "input")
     if not isinstance(pad, (tuple, list)) or len(pad) not in (2, 4):
         raise ValueError(f"pad: expected 2 or 4 ints (last one or two dimensions), got {pad!r}")
@@ -64,6 +68,32 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
         return _circular(x, pads)
     pads4 = pads + (0, 0) if nd == 1 else pads
     return PadFn.apply(x, pads4, mode, 0.0 if value is None else float(value), nd)
+
+
+def _pad_integers(x: Tensor, pad: Sequence[int], mode: str, value: Any) -> Tensor:
+    """Constant padding of an integer or bool tensor (no gradient), torch's: pairs from the last dimension back,
+    negative pads crop; the value is cast to the tensor's dtype."""
+    if mode != "constant":
+        raise TypeError(f"input: {mode} padding needs a floating-point tensor, got dtype {x.data.dtype} "
+                        "(integer tensors pad in mode 'constant', as in torch)")
+    if not isinstance(pad, (tuple, list)) or len(pad) % 2 or not pad or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: expected pairs of ints for at most {x.ndim} dimension(s), got {pad!r}")
+    pads = as_tuple(pad, len(pad), "pad", int)
+    if value is not None and (isinstance(value, bool) and x.data.dtype.kind != "b" or
+                              not isinstance(value, (int, float, np.number, bool))):
+        raise TypeError(f"value: expected a number, got {value!r}")
+    a = x.data
+    widths = [(0, 0)] * a.ndim
+    crop = [slice(None)] * a.ndim
+    for i in range(len(pads) // 2):
+        d = a.ndim - 1 - i
+        lo, hi = pads[2 * i], pads[2 * i + 1]
+        if a.shape[d] + lo + hi < 0:
+            raise ValueError(f"pad: {lo, hi} crops dimension {d} of size {a.shape[d]} below zero")
+        widths[d] = (max(lo, 0), max(hi, 0))
+        crop[d] = slice(max(-lo, 0), a.shape[d] - max(-hi, 0))
+    fill = np.asarray(0 if value is None else value).astype(a.dtype)
+    return Tensor._wrap(np.pad(a[tuple(crop)], widths, constant_values=fill))
 
 
 def _slice(x: Tensor, d: int, start: int, stop: int) -> Tensor:

@@ -24,7 +24,7 @@ from .._tape import ModuleSlot, buffer_value
 from .._tape import module_call as _module_call
 from ..autograd import Function, RemovableHandle
 from ..tensor import Tensor
-from .parameter import Buffer, Parameter, charge_module
+from .parameter import Buffer, Parameter, StateData, charge_module
 
 _warned_dtypes: set = set()
 
@@ -628,24 +628,41 @@ class Module:
         return buffer_value(mod.__dict__, name, mod._buffers[name])
 
     # ----------------------------------------------------------------- state
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Parameters and persistent buffers as numpy arrays, keyed by attribute path (PyTorch keys).
+    def state_dict(self, *args: Any, destination: Optional[Dict[str, Any]] = None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict[str, np.ndarray]:
+        """Parameters and persistent buffers, keyed by attribute path (PyTorch keys). As in torch, each value
+        shares memory with the module: a numpy array (:class:`~nnengine.nn.parameter.StateData`) with torch's
+        tensor methods, so ``own[k].copy_(w)`` writes the weight and ``v.clone()`` copies; keep a snapshot with
+        ``copy.deepcopy(m.state_dict())``. ``keep_vars=True`` gives the Parameters themselves (buffers as
+        arrays); ``destination``/``prefix`` are torch's (the dict to fill, a key prefix).
 
         Example:
             >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
             >>> list(m.state_dict())
             ['0.weight', '0.bias']
+            >>> m.state_dict()["0.bias"].zero_(); m[0].bias.detach().numpy()
+            array([0., 0., 0.], dtype=float32)
+            array([0., 0., 0.], dtype=float32)
         """
-        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        if args:  # torch's deprecated positional form: state_dict(destination, prefix, keep_vars)
+            if len(args) > 3:
+                raise TypeError(f"state_dict: takes at most 3 positional arguments, got {len(args)}")
+            destination, prefix, keep_vars = (tuple(args) + (destination, prefix, keep_vars)[len(args):])[:3]
+        if not isinstance(prefix, str):
+            raise TypeError(f"state_dict: prefix must be a str, got {type(prefix).__name__}")
+        if destination is None:
+            destination = OrderedDict()
+        elif not isinstance(destination, dict):
+            raise TypeError(f"state_dict: destination must be a dict, got {type(destination).__name__}")
         for mp, m in self.named_modules():
-            pre = f"{mp}." if mp else ""
+            pre = f"{prefix}{mp}." if mp else prefix
             for name, p in m._parameters.items():
                 if p is not None:
-                    out[pre + name] = p.data.copy()
+                    destination[pre + name] = p if keep_vars else p.data.view(StateData)
             for name, b in m._buffers.items():
                 if b is not None and name not in m._non_persistent:
-                    out[pre + name] = np.array(b, copy=True)
-        return out
+                    destination[pre + name] = np.asarray(b).view(StateData)
+        return destination  # type: ignore[return-value]
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Tuple[List[str], List[str]]:
         """Copy values (numpy arrays, torch tensors, anything ``np.asarray`` takes) into this module.

@@ -220,7 +220,73 @@ ParameterData.var = _torch_style("var", """``var()`` as torch's (Bessel-correcte
     """)
 
 
-class GradData(ParameterData):
+class DetachedData(ParameterData):
+    """An array as torch code reads a detached tensor: a leaf's ``.grad`` (:class:`GradData`) or a ``state_dict()``
+    value (:class:`StateData`). Torch's in-place methods (``zero_``, ``mul_``, ``add_``, ``clamp_``, ``copy_``...),
+    the Tensor methods numpy lacks (``clone()``, ``cpu()``, ``numel()``, ``size()``...) and the attributes torch
+    code reads: ``.data`` (the array itself), ``detach()`` / ``detach_()``, ``requires_grad`` (False) and
+    ``requires_grad_(False)``, ``norm()``. Prints as the numpy array it is.
+
+    Example:
+        >>> v = np.array([3.0, 4.0], np.float32).view(DetachedData)
+        >>> v.clone().norm().item(), v.size(), v.requires_grad
+        (5.0, (2,), False)
+    """
+
+    requires_grad = False
+    grad = None
+    is_leaf = True
+
+    def __repr__(self) -> str:  # prints as the numpy array it is
+        return repr(self.view(np.ndarray))
+
+    @property
+    def data(self) -> DetachedData:  # type: ignore[override]
+        """The array itself (torch's ``p.grad.data`` / ``v.data``; numpy's buffer ``memoryview`` is ``.view(np.ndarray).data``).
+
+        Example:
+            >>> g = np.zeros(2, np.float32).view(DetachedData)
+            >>> g.data is g
+            True
+        """
+        return self
+
+    def detach(self) -> DetachedData:
+        """The same memory (this array is not part of a graph).
+
+        Example:
+            >>> g = np.ones(2, np.float32).view(DetachedData)
+            >>> g.detach().base is g
+            True
+        """
+        return self.view(type(self))
+
+    def detach_(self) -> DetachedData:
+        """``self`` (already detached).
+
+        Example:
+            >>> g = np.ones(2, np.float32).view(DetachedData)
+            >>> g.detach_() is g
+            True
+        """
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> DetachedData:
+        """``requires_grad_(False)`` returns ``self``; nnengine records no graph through a gradient or a
+        ``state_dict()`` value (no double backward through ``.grad``), so True raises.
+
+        Example:
+            >>> g = np.ones(2, np.float32).view(DetachedData)
+            >>> g.requires_grad_(False) is g
+            True
+        """
+        if requires_grad:
+            raise RuntimeError("requires_grad_: a parameter's .grad or a state_dict() value is a plain array in "
+                               "nnengine and cannot require a gradient itself (use nn.Parameter(value) for a new leaf)")
+        return self
+
+
+class GradData(DetachedData):
     """A leaf's ``.grad``: its numpy array with torch's in-place methods (``zero_``, ``mul_``, ``add_``,
     ``clamp_``, ``copy_``...) and the attributes torch code reads on a gradient: ``.data`` (the array itself),
     ``detach()`` / ``detach_()``, ``requires_grad`` (False) and ``requires_grad_(False)``, ``norm()``.
@@ -234,60 +300,28 @@ class GradData(ParameterData):
         array([0., 0.], dtype=float32)
     """
 
-    requires_grad = False
-    grad = None
-    is_leaf = True
 
-    def __repr__(self) -> str:  # prints as the numpy array it is
-        return repr(self.view(np.ndarray))
+class StateData(DetachedData):
+    """A ``Module.state_dict()`` value, or nnengine's own buffer read as an attribute (``bn.running_mean``): the
+    parameter's or buffer's own memory (torch's state_dict shares storage
+    with the module: ``own_state[name].copy_(param)`` loads a weight, ``v.clone()`` copies), a numpy array with
+    torch's tensor methods (:class:`DetachedData`). ``copy.deepcopy`` copies it (torch's ``best =
+    copy.deepcopy(model.state_dict())``); pickled, it becomes a plain numpy array, so a file written from it needs
+    no nnengine to read.
 
-    @property
-    def data(self) -> GradData:  # type: ignore[override]
-        """The gradient itself (torch's ``p.grad.data``; numpy's buffer ``memoryview`` is ``.view(np.ndarray).data``).
+    Example:
+        >>> m = nn.Linear(2, 1)
+        >>> m.state_dict()["bias"].fill_(0.5)
+        array([0.5], dtype=float32)
+        >>> m.bias.item()
+        0.5
+    """
 
-        Example:
-            >>> g = np.zeros(2, np.float32).view(GradData)
-            >>> g.data is g
-            True
-        """
-        return self
-
-    def detach(self) -> GradData:
-        """The same memory (a gradient is not part of a graph).
-
-        Example:
-            >>> g = np.ones(2, np.float32).view(GradData)
-            >>> g.detach().base is g
-            True
-        """
-        return self.view(GradData)
-
-    def detach_(self) -> GradData:
-        """``self`` (a gradient is already detached).
-
-        Example:
-            >>> g = np.ones(2, np.float32).view(GradData)
-            >>> g.detach_() is g
-            True
-        """
-        return self
-
-    def requires_grad_(self, requires_grad: bool = True) -> GradData:
-        """``requires_grad_(False)`` returns ``self``; nnengine records no graph through a gradient (no
-        double backward through ``.grad``), so True raises.
-
-        Example:
-            >>> g = np.ones(2, np.float32).view(GradData)
-            >>> g.requires_grad_(False) is g
-            True
-        """
-        if requires_grad:
-            raise RuntimeError("requires_grad_: a parameter's .grad is a plain gradient array in nnengine and cannot "
-                               "require a gradient itself")
-        return self
+    def __reduce__(self) -> Any:
+        return np.ndarray.__reduce__(self.view(np.ndarray))
 
 
-LEAF_ARRAYS[:] = [ParameterData, GradData]
+LEAF_ARRAYS[:] = [ParameterData, GradData, StateData]
 
 
 class SharedParameterData(ParameterData):

@@ -144,7 +144,7 @@ class EarlyStopping(_Monitor):
         if self._improved(value):
             self.best, self.wait = value, 0
             if self.restore_best_weights:
-                self.best_weights = self.trainer.model.state_dict()
+                self.best_weights = {k: v.copy() for k, v in self.trainer.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait > self.patience:

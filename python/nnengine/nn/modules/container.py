@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, ItemsView, Iterable, Iterator, KeysView, Mapping, Optional, Tuple, ValuesView
+from typing import Any, ItemsView, Iterable, Iterator, KeysView, List, Mapping, Optional, Tuple, ValuesView
+
+import numpy as np
 
 from ...tensor import Tensor
 from ..module import Module
@@ -73,17 +75,79 @@ class Sequential(Module):
             return lin(x)
         return x if relu is None else relu(x)
 
+    def _key(self, idx: Any) -> str:
+        """The key of position ``idx`` (torch's IndexError past either end)."""
+        if not isinstance(idx, (int, np.integer)) or isinstance(idx, bool):
+            raise TypeError(f"Sequential index: expected an int or a slice, got {type(idx).__name__}")
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range")
+        return list(self._modules)[int(idx) % n]
+
+    def _renumber(self, mods: List[Module]) -> None:
+        """Hold ``mods`` under the keys 0, 1, ... (torch's numbering after a deletion or insertion)."""
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+
     def __getitem__(self, idx: Any) -> Any:
-        mods = list(self._modules.values())
+        """The module at ``idx``; a slice is a Sequential of those modules under their keys (torch's).
+
+        Example:
+            >>> net = Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+            >>> net[-1], list(net[1:].state_dict())
+            (Linear(in_features=3, out_features=1, bias=True), ['2.weight', '2.bias'])
+        """
         if isinstance(idx, slice):
-            return Sequential(*mods[idx])
-        return mods[idx]
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key(idx)]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        """Replace the module at ``idx`` (keeps its key and place: a fine-tuning head swap).
+
+        Example:
+            >>> net = Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 10))
+            >>> net[2] = nn.Linear(8, 3); net(ne.zeros(1, 4)).shape
+            (1, 3)
+        """
+        key = self._key(idx)
+        self._check(module, key)
+        setattr(self, key, module)
+
+    def __delitem__(self, idx: Any) -> None:
+        """Remove the module(s) at ``idx`` (an int or a slice); the rest are renumbered 0, 1, ... as in torch.
+
+        Example:
+            >>> net = Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 10))
+            >>> del net[-1]; len(net), list(net.state_dict())
+            (2, ['0.weight', '0.bias'])
+        """
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
+        for k in keys:
+            delattr(self, k)
+        self._renumber(list(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new Sequential of both's modules (torch's ``seq1 + seq2``).
+
+        Example:
+            >>> len(Sequential(nn.ReLU()) + Sequential(nn.Tanh(), nn.ReLU()))
+            3
+        """
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential + : expected a Sequential, got {type(other).__name__}")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential += : expected a Sequential, got {type(other).__name__}")
+        return self.extend(other)
 
     def append(self, m: Module) -> Sequential:
         """Add ``m`` at the end; returns ``self``.
@@ -98,6 +162,49 @@ class Sequential(Module):
         self._check(m, str(len(self)))
         self.add_module(str(len(self)), m)
         return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append each of ``modules``; returns ``self``.
+
+        Example:
+            >>> len(Sequential(nn.ReLU()).extend([nn.Tanh(), nn.ReLU()]))
+            3
+        """
+        for m in list(modules):
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` at position ``index`` (torch's bounds: ``-len <= index <= len``); returns ``self``.
+
+        Example:
+            >>> net = Sequential(nn.Linear(2, 2)).insert(0, nn.ReLU())
+            >>> [type(m).__name__ for m in net]
+            ['ReLU', 'Linear']
+        """
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"index: expected an int, got {type(index).__name__}")
+        self._check(module, str(index))
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        index = int(index) + n if index < 0 else int(index)
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._renumber(mods)
+        return self
+
+    def pop(self, key: Any) -> Any:
+        """Remove and return the module(s) at ``key`` (an int or a slice), torch's.
+
+        Example:
+            >>> net = Sequential(nn.Linear(2, 2), nn.ReLU())
+            >>> net.pop(0), len(net)
+            (Linear(in_features=2, out_features=2, bias=True), 1)
+        """
+        v = self[key]
+        del self[key]
+        return v
 
 
 class ModuleList(Module):
