@@ -1240,6 +1240,10 @@ def f_pad(g: G) -> str:
     shape = tuple(g.n(0, 5) for _ in range(g.draw(g.st.integers(1, 4))))
     pads = repr(tuple(g.draw(g.st.integers(-2, 4)) for _ in range(g.pick([2, 2, 4, 4, 3]))))
     mode = g.str_(["constant", "reflect", "replicate"])
+    if g.pct(20):  # integer / bool tensors (token ids): constant mode only, no gradient
+        dtype = g.pick(["ne.int64", "ne.int32", "ne.bool"])
+        x = f"ne.zeros({shape!r}, dtype={dtype})"
+        return call("F.pad", x, pads, mode, "None" if g.pct(60) else g.pick(["3", "-1", "True", "0.5", "2**70"]))
     return call("F.pad", _t(g, shape), pads, mode, "None" if g.pct(60) else g.flt(-1, 1), post="BW(R)")
 
 

@@ -97,7 +97,8 @@ def _int_pad(lib):
     t = lib.tensor([[1, 2, 3]])
     return (F_.pad(lib.tensor([1, 2]), (0, 3), "constant", 0).tolist(), F_.pad(t, (1, -1, 1, 0), value=7).tolist(),
             F_.pad(t, (2, 0)).tolist(), str(F_.pad(t, (1, 1)).dtype).replace("torch.", ""),
-            F_.pad(lib.tensor([True]), (1, 0)).tolist())
+            F_.pad(lib.tensor([True]), (1, 0)).tolist(), F_.pad(lib.tensor([1, 2]), (1, 0), value=0.5).tolist(),
+            F_.pad(lib.tensor([1, 2]), (1, 0), value=True).tolist(), F_.pad(lib.tensor([1]), (1, 0), value=-2.7).tolist())
 
 
 def test_integer_pad_matches_torch():
@@ -112,6 +113,12 @@ def test_integer_pad_errors():
         F.pad(ne.tensor([1, 2]), (1, 1, 1, 1))
     with pytest.raises(ValueError, match="crops"):
         F.pad(ne.tensor([1, 2]), (-2, -1))
+    with pytest.raises(ValueError, match="overflow"):
+        F.pad(ne.tensor([1, 2]), (1, 0), value=2**70)
+    with pytest.raises(ValueError, match="2\\^31"):
+        F.pad(ne.tensor([1, 2]), (2**62, 0))
+    with pytest.raises(TypeError, match="value"):
+        F.pad(ne.tensor([1, 2]), (1, 0), value="a")
 
 
 def test_small_aliases():

@@ -79,8 +79,9 @@ def _pad_integers(x: Tensor, pad: Sequence[int], mode: str, value: Any) -> Tenso
     if not isinstance(pad, (tuple, list)) or len(pad) % 2 or not pad or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected pairs of ints for at most {x.ndim} dimension(s), got {pad!r}")
     pads = as_tuple(pad, len(pad), "pad", int)
-    if value is not None and (isinstance(value, bool) and x.data.dtype.kind != "b" or
-                              not isinstance(value, (int, float, np.number, bool))):
+    if any(abs(q) > 2**31 - 1 for q in pads):
+        raise ValueError(f"pad: expected values in [-(2^31 - 1), 2^31 - 1], got {pads}")
+    if value is not None and not isinstance(value, (int, float, np.number, bool, np.bool_)):
         raise TypeError(f"value: expected a number, got {value!r}")
     a = x.data
     widths = [(0, 0)] * a.ndim
@@ -92,8 +93,24 @@ def _pad_integers(x: Tensor, pad: Sequence[int], mode: str, value: Any) -> Tenso
             raise ValueError(f"pad: {lo, hi} crops dimension {d} of size {a.shape[d]} below zero")
         widths[d] = (max(lo, 0), max(hi, 0))
         crop[d] = slice(max(-lo, 0), a.shape[d] - max(-hi, 0))
-    fill = np.asarray(0 if value is None else value).astype(a.dtype)
+    fill = _fill_value(0 if value is None else value, a.dtype)
     return Tensor._wrap(np.pad(a[tuple(crop)], widths, constant_values=fill))
+
+
+def _fill_value(value: Any, dtype: np.dtype) -> Any:
+    """``value`` in ``dtype`` as torch converts it: bool of it for bool tensors, floats truncated toward zero for
+    integer tensors; out of the dtype's range is a ValueError (torch: a RuntimeError), never a wrap-around."""
+    if dtype.kind == "b":
+        return bool(value)
+    v = float(value) if isinstance(value, (float, np.floating)) else int(value)
+    if isinstance(v, float):
+        if not np.isfinite(v):
+            raise ValueError(f"value: {value!r} cannot be converted to {dtype} without overflow")
+        v = int(v)
+    info = np.iinfo(dtype)
+    if not info.min <= v <= info.max:
+        raise ValueError(f"value: {value!r} cannot be converted to {dtype} without overflow")
+    return v
 
 
 def _slice(x: Tensor, d: int, start: int, stop: int) -> Tensor:
