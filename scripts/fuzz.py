@@ -1827,6 +1827,19 @@ def f_modules_more(g: G) -> str:
             f"R = m({_t(g, (B, n))})\nBW(R)")
 
 
+def f_sequential_edit(g: G) -> str:
+    """nn.Sequential editing (setitem / delitem / insert / pop / slices) and state_dict's torch arguments."""
+    n = g.n(0, 4)
+    mods = ", ".join(g.pick(["nn.Identity()", "nn.ReLU()", "nn.Linear(3, 3)", "nn.BatchNorm1d(3)"]) for _ in range(n))
+    new = g.pick(["nn.Tanh()", "nn.Linear(3, 3)", "None", "3", "object()", "nn.Sequential()"])
+    idx = g.pick([g.int_(-6, 6), g.int_(-6, 6), "slice(1, None)", "slice(None, None, -1)", "'0'", "1.0", "True"])
+    op = g.pick([f"m[{idx}] = {new}", f"del m[{idx}]", f"m.insert({idx}, {new})", f"R = m.pop({idx})",
+                 f"R = m[{idx}]", f"m.extend([{new}])", f"R = m + {g.pick(['m', 'nn.Sequential(nn.ReLU())', '[1]'])}",
+                 f"R = m.state_dict(prefix={g.str_(['', 'a.'])}, keep_vars={g.bool_()})",
+                 f"R = m.state_dict({g.pick(['{}', 'None', '[]', '1'])}, {g.str_(['p.', ''])})"])
+    return f"m = nn.Sequential({mods})\n{op}\nm.eval()\nR2 = m({_t(g, (2, 3))})"
+
+
 def f_init_norms(g: G) -> str:
     """nn.init initialisers, weight_norm / spectral_norm on Linear / Conv2d, autograd.grad."""
     which = g.draw(g.st.integers(0, 3))
@@ -1996,6 +2009,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.pool1d_adaptive": f_pool1d,
     "F.interpolate": f_interpolate,
     "F.pad": f_pad,
+    "nn.Sequential.edit": f_sequential_edit,
     "F.dropout2d": f_dropout2d,
     "F.pool2d": f_pool,
     "F.activations": f_activation,

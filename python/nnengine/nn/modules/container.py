@@ -7,7 +7,7 @@ from typing import Any, ItemsView, Iterable, Iterator, KeysView, List, Mapping, 
 
 import numpy as np
 
-from ...tensor import Tensor
+from ...tensor import Tensor, _IndexError
 from ..module import Module
 from ..parameter import Parameter
 from .activation import ReLU
@@ -81,7 +81,7 @@ class Sequential(Module):
             raise TypeError(f"Sequential index: expected an int or a slice, got {type(idx).__name__}")
         n = len(self._modules)
         if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range")
+            raise _IndexError(f"index {idx} is out of range")
         return list(self._modules)[int(idx) % n]
 
     def _renumber(self, mods: List[Module]) -> None:
@@ -187,7 +187,7 @@ class Sequential(Module):
         self._check(module, str(index))
         n = len(self._modules)
         if not -n <= index <= n:
-            raise IndexError(f"Index out of range: {index}")
+            raise _IndexError(f"Index out of range: {index}")
         index = int(index) + n if index < 0 else int(index)
         mods = list(self._modules.values())
         mods.insert(index, module)
@@ -348,7 +348,7 @@ class ParameterList(Module):
             raise TypeError(f"ParameterList: index: expected an int or a slice, got {type(idx).__name__}")
         n = len(self._parameters)
         if not -n <= idx < n:
-            raise IndexError(f"ParameterList: index {idx} is out of range for length {n}")
+            raise _IndexError(f"ParameterList: index {idx} is out of range for length {n}")
         return str(idx % n)
 
     def __getitem__(self, idx: Any) -> Any:
