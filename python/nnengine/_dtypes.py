@@ -111,5 +111,85 @@ def set_default_dtype(d: Any) -> None:
         raise ValueError(f"set_default_dtype: nnengine's default dtype is float32 only, got {d!r}")
 
 
-finfo = np.finfo
-iinfo = np.iinfo
+def _info_dtype(type: Any, fn: str) -> tuple:
+    """(numpy dtype or None for bfloat16, torch's name) of ``type`` for ``finfo`` / ``iinfo``."""
+    s = str(type)
+    if s in ("nnengine.bfloat16", "torch.bfloat16", "bfloat16"):
+        return None, "bfloat16"
+    if isinstance(getattr(type, "dtype", None), np.dtype):
+        type = type.dtype  # a Tensor, an array or a numpy scalar: its dtype (np.finfo took them too)
+    try:
+        d = to_dtype(type, "type")
+    except TypeError as e:
+        raise TypeError(f"{fn}(): expected a dtype such as ne.float32 or ne.int64, got {type!r}") from e
+    return d, d.name
+
+
+class finfo:
+    """``torch.finfo``: the machine limits of a floating-point dtype, as Python floats: ``bits``, ``eps``,
+    ``max``, ``min``, ``tiny`` (= ``smallest_normal``), ``resolution`` and ``dtype`` (torch's name, a str).
+    ``finfo()`` describes the default dtype (float32); ``type`` may be an nnengine / numpy / torch dtype,
+    ``ne.bfloat16``, or a Tensor's ``.dtype``. Integer dtypes raise TypeError, as torch.
+
+    Example:
+        >>> ne.finfo(ne.float32).eps, ne.finfo().dtype, ne.finfo(ne.bfloat16).max
+        (1.1920928955078125e-07, 'float32', 3.3895313892515355e+38)
+        >>> ne.finfo(ne.zeros(1, dtype=ne.float16).dtype)
+        finfo(resolution=0.001, min=-65504, max=65504, eps=0.000976562, smallest_normal=6.10352e-05, tiny=6.10352e-05, dtype=float16)
+    """
+
+    def __init__(self, type: Any = None) -> None:
+        d, name = (float32, "float32") if type is None else _info_dtype(type, "finfo")
+        if d is None:  # bfloat16: float32's exponent, an 8-bit significand
+            self.bits, self.eps, self.max = 16, 2.0**-7, float(np.float32(3.3895313892515355e38))
+            self.tiny, self.resolution = float(np.finfo(np.float32).tiny), 0.01
+        else:
+            if d.kind != "f":
+                raise TypeError(f"finfo() requires a floating point input type, got {name}; use iinfo for "
+                                "integer and bool types")
+            info = np.finfo(d)
+            self.bits, self.eps, self.max = int(info.bits), float(info.eps), float(info.max)
+            self.tiny, self.resolution = float(info.smallest_normal), 10.0 ** -int(info.precision)
+        self.min, self.smallest_normal, self.dtype = -self.max, self.tiny, name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    __hash__ = None  # type: ignore[assignment]  # torch's finfo is unhashable too
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+    __str__ = __repr__
+
+
+class iinfo:
+    """``torch.iinfo``: the limits of an integer dtype as Python ints: ``bits``, ``max``, ``min`` and
+    ``dtype`` (torch's name, a str). ``type`` may be an nnengine / numpy / torch dtype or a Tensor's
+    ``.dtype``; float and bool dtypes raise TypeError, as torch.
+
+    Example:
+        >>> ne.iinfo(ne.int64).max, ne.iinfo(ne.uint8).min, ne.iinfo(ne.int32).dtype
+        (9223372036854775807, 0, 'int32')
+        >>> ne.iinfo(ne.int16)
+        iinfo(min=-32768, max=32767, dtype=int16)
+    """
+
+    def __init__(self, type: Any) -> None:
+        d, name = _info_dtype(type, "iinfo")
+        if d is None or d.kind not in "iu":
+            raise TypeError(f"iinfo() requires an integer input type, got {name}; use finfo for "
+                            "floating point types" if name != "bool" else "bool is not supported by iinfo")
+        info = np.iinfo(d)
+        self.bits, self.max, self.min, self.dtype = int(info.bits), int(info.max), int(info.min), name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+    __str__ = __repr__

@@ -1,6 +1,9 @@
-"""``nnengine.distributions`` (torch.distributions' names): ``Categorical``, ``Normal``, ``Bernoulli`` and
-``kl_divergence``; samples come from nnengine's generator (``ne.manual_seed``), log-probabilities,
-entropies and ``Normal.rsample`` are differentiable through the tape.
+"""``nnengine.distributions`` (torch.distributions' names): ``Normal``, ``Categorical``, ``Bernoulli``,
+``Uniform``, ``Laplace``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``, ``Poisson``, ``LogNormal``,
+``MultivariateNormal``, ``OneHotCategorical``, ``Independent``, ``TransformedDistribution`` (with
+``distributions.transforms``) and ``kl_divergence``. Samples come from nnengine's generator
+(``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``) are
+differentiable through the tape.
 
 Example:
     >>> from nnengine.distributions import Categorical
@@ -9,11 +12,23 @@ Example:
     True
 """
 
-from . import kl
+from . import kl, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution
+from .exponential import Exponential
+from .gamma import Gamma
+from .independent import Independent
 from .kl import kl_divergence
+from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
+from .transformed_distribution import LogNormal, TransformedDistribution
+from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "kl", "kl_divergence"]
+__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma", "Independent",
+           "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
+           "TransformedDistribution", "Uniform", "kl", "kl_divergence", "transforms"]

@@ -23,6 +23,9 @@ class Bernoulli(Distribution):
         ((4, 2), (2,))
     """
 
+    _params = ("probs", "logits")
+    _batch_params = ("_probs", "_logits")
+
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: Optional[bool] = None) -> None:
         _one_of(probs, logits, "Bernoulli")
         if probs is not None:
@@ -83,7 +86,7 @@ class Bernoulli(Distribution):
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         p = np.broadcast_to(np.asarray(self.probs.data), shape)
-        return Tensor((self._rng().random(shape) < p).astype(self.probs.dtype))
+        return Tensor((self._rng().random(shape) < p).astype(self.probs.dtype), dtype=self.probs.dtype)
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_param(value, "value")

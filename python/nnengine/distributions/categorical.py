@@ -36,6 +36,9 @@ class Categorical(Distribution):
         (dtype('int64'), (2,), (2, 4), 1.3863)
     """
 
+    _params = ("probs", "logits")
+    _batch_params = ("_probs", "_logits")
+
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: Optional[bool] = None) -> None:
         _one_of(probs, logits, "Categorical")
         if probs is not None:
@@ -98,7 +101,7 @@ class Categorical(Distribution):
             >>> Categorical(logits=ne.zeros(2, 3)).mean  # undefined for categories, as torch
             tensor([nan, nan])
         """
-        return Tensor(np.full(self._batch_shape, np.nan, dtype=self.probs.dtype))
+        return Tensor(np.full(self._batch_shape, np.nan, dtype=self.probs.dtype), dtype=self.probs.dtype)
 
     @property
     def variance(self) -> Tensor:
@@ -108,7 +111,7 @@ class Categorical(Distribution):
             >>> Categorical(logits=ne.zeros(2, 3)).variance
             tensor([nan, nan])
         """
-        return Tensor(np.full(self._batch_shape, np.nan, dtype=self.probs.dtype))
+        return Tensor(np.full(self._batch_shape, np.nan, dtype=self.probs.dtype), dtype=self.probs.dtype)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)

@@ -24,6 +24,18 @@ def _as_param(v: Any, name: str) -> Tensor:
     return Tensor(arr.astype(arr.dtype if arr.dtype.kind == "f" else np.float32))
 
 
+def _as_value(v: Any, like: Tensor) -> Tensor:
+    """A value to score: a float Tensor as is, an integer/bool Tensor or array cast to ``like``'s dtype."""
+    if isinstance(v, Tensor):
+        return v if v.dtype.kind == "f" else v.to(like.dtype)
+    if isinstance(v, (bool, np.bool_)):
+        v = float(v)
+    arr = np.asarray(v) if isinstance(v, (int, float, np.ndarray, np.number, list, tuple)) else None
+    if arr is None:
+        raise TypeError(f"value: expected a Tensor or a number, got {type(v).__name__}")
+    return Tensor(arr) if arr.dtype.kind == "f" else Tensor(arr.astype(like.dtype), dtype=like.dtype)
+
+
 def _sample_shape(sample_shape: Any) -> Tuple[int, ...]:
     """``sample_shape`` (a tuple/list/torch.Size-like of non-negative ints, or one int) as a tuple."""
     shape = (sample_shape,) if isinstance(sample_shape, (int, np.integer)) else sample_shape
@@ -32,6 +44,36 @@ def _sample_shape(sample_shape: Any) -> Tuple[int, ...]:
     if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
         raise ValueError(f"sample_shape: expected non-negative ints, got {sample_shape!r}")
     return tuple(int(s) for s in shape)
+
+
+def _broadcast(*params: Tuple[Any, str]) -> Tuple[Tensor, ...]:
+    """torch's ``broadcast_all``: each ``(value, name)`` as a float Tensor (``_as_param``), promoted to one dtype
+    and expanded to the common shape (an ``expand`` view, so gradients reach the originals)."""
+    ts = [_as_param(v, name) for v, name in params]
+    shape = tuple(np.broadcast_shapes(*(t.shape for t in ts)))
+    dt = np.result_type(*(t.dtype for t in ts))
+    return tuple((t if t.dtype == dt else t.to(dt)).expand(*shape) for t in ts)
+
+
+def _check(ok: Any, name: str, what: str, values: Any = None) -> None:
+    """ValueError ``"{name}: expected {what}"`` (naming a bad value) unless every element of ``ok`` is True."""
+    ok = np.asarray(ok)
+    if not np.all(ok):
+        bad = "" if values is None else f", got {np.asarray(values)[~np.broadcast_to(ok, np.shape(values))][0]!r}"
+        raise ValueError(f"{name}: expected {what}{bad}")
+
+
+def _sum_rightmost(t: Any, n: int) -> Any:
+    """torch's ``_sum_rightmost``: ``t`` summed over its ``n`` rightmost dims (``n <= 0``: unchanged)."""
+    if n <= 0 or not isinstance(t, Tensor):
+        return t
+    return t.reshape(*t.shape[: t.ndim - n], -1).sum(-1)
+
+
+def _fmt_param(t: Tensor) -> str:
+    if t.numel() != 1:
+        return str(tuple(t.shape))
+    return repr(t.item()) if t.ndim == 0 else str(t.detach())
 
 
 class Distribution:
@@ -48,11 +90,40 @@ class Distribution:
     """
 
     has_rsample = False
+    _params: Tuple[str, ...] = ()  # the parameters torch's repr shows (when set), in order
+    _batch_params: Tuple[str, ...] = ()  # attributes shaped batch_shape + (param dims), expanded by ``expand``
 
     def __init__(self, batch_shape: Tuple[int, ...] = (), event_shape: Tuple[int, ...] = (),
                  validate_args: Optional[bool] = None) -> None:
         self._batch_shape, self._event_shape = tuple(batch_shape), tuple(event_shape)
         self._validate_args = True if validate_args is None else bool(validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """A view of this distribution with its parameters broadcast to ``batch_shape`` (torch's
+        ``expand``: no copy, gradients still reach the original parameters; the new distribution does not
+        re-validate them).
+
+        Example:
+            >>> from nnengine.distributions import Normal
+            >>> Normal(0.0, 1.0).expand((2, 3)).sample().shape
+            (2, 3)
+        """
+        shape = _sample_shape(batch_shape)
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        nb = len(self._batch_shape)
+        for name in self._batch_params:
+            t = self.__dict__.get(name)
+            if isinstance(t, Tensor):
+                setattr(new, name, t.expand(*shape, *t.shape[nb:]))
+        new._batch_shape = shape
+        return new
+
+    def _check_value(self, ok: Any, what: str) -> None:
+        """torch's sample validation: with ``validate_args``, a ValueError unless every value is in the
+        support."""
+        if self._validate_args and not np.all(ok):
+            raise ValueError(f"value: expected {what} (the support of {type(self).__name__})")
 
     @property
     def batch_shape(self) -> Tuple[int, ...]:
@@ -160,8 +231,34 @@ class Distribution:
         """
         return self.variance.sqrt()
 
+    def cdf(self, value: Any) -> Tensor:
+        """The cumulative distribution function ``P(X <= value)``.
+
+        Example:
+            >>> from nnengine.distributions import Exponential
+            >>> round(Exponential(1.0).cdf(ne.tensor(1.0)).item(), 4)
+            0.6321
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no cdf")
+
+    def icdf(self, value: Any) -> Tensor:
+        """The inverse cumulative distribution function (the quantile of probability ``value``).
+
+        Example:
+            >>> from nnengine.distributions import Normal
+            >>> round(Normal(0.0, 1.0).icdf(ne.tensor(0.975)).item(), 4)
+            1.96
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no icdf")
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(batch_shape={self._batch_shape}, event_shape={self._event_shape})"
+        # torch's: the parameters set on the instance; a one-element one as its value, others as their shape
+        args = []
+        for name in self._params:
+            t = self.__dict__.get(name, self.__dict__.get("_" + name))
+            if isinstance(t, Tensor):
+                args.append(f"{name}: {_fmt_param(t)}")
+        return f"{type(self).__name__}({', '.join(args)})"
 
 
 LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))

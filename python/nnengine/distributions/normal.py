@@ -23,6 +23,7 @@ class Normal(Distribution):
     """
 
     has_rsample = True
+    _params = _batch_params = ("loc", "scale")
 
     def __init__(self, loc: Any, scale: Any, validate_args: Optional[bool] = None) -> None:
         loc, scale = _as_param(loc, "loc"), _as_param(scale, "scale")
@@ -66,7 +67,7 @@ class Normal(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        eps = Tensor(self._rng().standard_normal(shape).astype(self.loc.dtype))
+        eps = Tensor(self._rng().standard_normal(shape).astype(self.loc.dtype), dtype=self.loc.dtype)
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Any) -> Tensor:
@@ -85,3 +86,13 @@ class Normal(Distribution):
         """
         value = _as_param(value, "value")
         return 0.5 * (1 + ((value - self.loc) * (1.0 / math.sqrt(2)) / self.scale).erf())
+
+    def icdf(self, value: Any) -> Tensor:
+        """The quantile of probability ``value``: ``loc + scale * sqrt(2) * erfinv(2 * value - 1)``.
+
+        Example:
+            >>> round(Normal(1.0, 2.0).icdf(ne.tensor(0.5)).item(), 4)
+            1.0
+        """
+        value = _as_param(value, "value")
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
