@@ -72,6 +72,18 @@ LAYERS = {
     "conv_same": (lambda: nn.Conv2d(2, 3, 5, padding="same"), (2, 2, 7, 7)),
     "maxpool": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 9, 8)),
     "avgpool": (lambda: nn.AvgPool2d(3, stride=2, padding=1), (2, 3, 9, 8)),
+    "maxpool_ceil": (lambda: nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), (2, 3, 8, 9)),
+    "avgpool_ceil": (lambda: nn.AvgPool2d(3, stride=2, ceil_mode=True), (2, 3, 8, 9)),
+    "avgpool_ceil_pad": (lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True), (2, 3, 8, 9)),
+    "avgpool_nopad": (lambda: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (2, 3, 9, 8)),
+    "avgpool_ceil_nopad": (lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False), (2, 3, 8, 9)),
+    "maxpool1d_ceil": (lambda: nn.MaxPool1d(3, 2, ceil_mode=True), (2, 3, 10)),
+    "avgpool1d_ceil_nopad": (lambda: nn.AvgPool1d(3, 2, 1, ceil_mode=True, count_include_pad=False), (2, 3, 10)),
+    "upsample_bicubic": (lambda: nn.Upsample(scale_factor=2, mode="bicubic"), (2, 3, 5, 6)),
+    "upsample_bicubic_ac": (lambda: nn.Upsample(size=(7, 9), mode="bicubic", align_corners=True), (2, 3, 5, 6)),
+    "upsample_nearest_exact": (lambda: nn.Upsample(size=(7, 11), mode="nearest-exact"), (2, 3, 5, 6)),
+    "upsample_nearest_exact_down": (lambda: nn.Upsample(scale_factor=0.5, mode="nearest-exact"), (2, 3, 9, 6)),
+    "upsample_trilinear": (lambda: nn.Upsample(scale_factor=2, mode="trilinear"), (1, 2, 3, 4, 5)),
     "minpool": (lambda: nn.MinPool2d(2), (2, 3, 8, 8)),
     "minpool_pad": (lambda: nn.MinPool2d(3, stride=2, padding=1), (2, 3, 7, 7)),
     "relu": (lambda: nn.ReLU(), (4, 17)),
@@ -231,3 +243,11 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
         export(nn.Sequential(nn.Linear(3, 2), nn.Module()), ne.randn(2, 3), str(path))
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["m.onnx"]
+
+
+def test_unexportable_pool_and_resize_options_refused(tmp_path):
+    with pytest.raises(ValueError, match="divisor_override"):
+        export(nn.AvgPool2d(2, divisor_override=3), _x(1, 2, 4, 4), str(tmp_path / "a.onnx"))
+    with pytest.raises(ValueError, match="area"):
+        export(nn.Upsample(size=(2, 2), mode="area"), _x(1, 2, 4, 4), str(tmp_path / "b.onnx"))
+    assert not list(tmp_path.iterdir())  # nothing written

@@ -230,10 +230,6 @@ def test_pool1d_gradcheck_modules_and_bad_input(torch):
         assert list(nm.state_dict()) == []
     with pytest.raises(ValueError, match="dilation: only"):
         F.max_pool1d(ne.randn(2, 3, 8), 2, dilation=2)
-    with pytest.raises(ValueError, match="ceil_mode: only"):
-        F.avg_pool1d(ne.randn(2, 3, 8), 2, ceil_mode=True)
-    with pytest.raises(ValueError, match="count_include_pad: only"):
-        F.avg_pool1d(ne.randn(2, 3, 8), 2, count_include_pad=False)
     with pytest.raises(ValueError, match="padding: should be at most half"):
         F.max_pool1d(ne.randn(2, 3, 8), 2, padding=2)
     with pytest.raises(ValueError, match="smaller than kernel_size"):

@@ -94,8 +94,6 @@ def _kind(m: Any) -> str:
 
 
 def _pool_args(m: Any, path: str) -> Tuple[Any, Any, Any]:
-    if getattr(m, "ceil_mode", False):
-        raise _unsupported(m, path, "ceil_mode=True")
     if getattr(m, "dilation", 1) not in (1, (1, 1)) or getattr(m, "return_indices", False):
         raise _unsupported(m, path, "dilation/return_indices")
     return m.kernel_size, m.stride, m.padding
@@ -141,26 +139,23 @@ def _conv_transpose(m: Any, ns: Any, path: str) -> Any:
 @_register("MaxPool2d", subclasses=True)
 def _maxpool2d(m: Any, ns: Any, path: str) -> Any:
     if ns is nn:
-        return nn.MaxPool2d(*_pool_args(m, path))
-    return ns.MaxPool2d(m.kernel_size, m.stride, m.padding)
+        return nn.MaxPool2d(*_pool_args(m, path), ceil_mode=m.ceil_mode)
+    return ns.MaxPool2d(m.kernel_size, m.stride, m.padding, ceil_mode=m.ceil_mode)
 
 
 @_register("AvgPool2d", subclasses=True)
 def _avgpool2d(m: Any, ns: Any, path: str) -> Any:
-    if ns is not nn:
-        return ns.AvgPool2d(m.kernel_size, m.stride, m.padding)
-    if not m.count_include_pad or m.divisor_override is not None:
-        raise _unsupported(m, path, "count_include_pad=False / divisor_override")
-    return nn.AvgPool2d(*_pool_args(m, path))
+    args = _pool_args(m, path) if ns is nn else (m.kernel_size, m.stride, m.padding)
+    return ns.AvgPool2d(*args, ceil_mode=m.ceil_mode, count_include_pad=m.count_include_pad,
+                        divisor_override=m.divisor_override)
 
 
 @_register("MaxPool1d", "AvgPool1d")
 def _pool1d(m: Any, ns: Any, path: str) -> Any:
-    if ns is not nn:
-        return getattr(ns, _kind(m))(m.kernel_size, m.stride, m.padding)
-    if _kind(m) == "AvgPool1d" and not m.count_include_pad:
-        raise _unsupported(m, path, "count_include_pad=False")
-    return getattr(nn, _kind(m))(*_pool_args(m, path))
+    args = _pool_args(m, path) if ns is nn else (m.kernel_size, m.stride, m.padding)
+    if _kind(m) == "AvgPool1d":
+        return ns.AvgPool1d(*args, ceil_mode=m.ceil_mode, count_include_pad=m.count_include_pad)
+    return ns.MaxPool1d(*args, ceil_mode=m.ceil_mode)
 
 
 @_register("AdaptiveAvgPool1d", "AdaptiveAvgPool2d")

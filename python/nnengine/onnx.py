@@ -3,8 +3,8 @@
 ``export(model, example_input, path)`` walks the module tree with one converter per layer type, runs the
 model on ``example_input`` alongside (so every converter knows its input and output shapes) and writes an
 ONNX model (opset 17) atomically. Supported: Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool1d, AvgPool1d,
-AdaptiveAvg/MaxPool1d/2d (any output size), Upsample (Resize), the padding layers (Pad), MaxPool2d,
-AvgPool2d (count_include_pad=1), MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh,
+AdaptiveAvg/MaxPool1d/2d (any output size), Upsample (Resize; every mode but area), the padding layers (Pad), MaxPool2d,
+AvgPool2d (ceil_mode, count_include_pad; not divisor_override), MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh,
 Softplus(beta, threshold), Softmax, LogSoftmax, Maxout, GELU (erf and tanh forms), SiLU, Mish, Hardtanh/ReLU6 (Clip),
 Hardswish, Hardsigmoid, Softsign, PReLU, BatchNorm1d/2d (eval, running statistics), LayerNorm (LayerNormalization),
 GroupNorm (InstanceNormalization on the grouped view + affine), InstanceNorm1d/2d/3d (batched or unbatched input), Dropout and
@@ -193,7 +193,15 @@ def _conv_transpose(g: _Graph, m: Any, x_name: str, x: Any, path: str):
 
 def _pool_attrs(m: Module) -> Dict[str, Any]:
     k, s, p = pair(m.kernel_size, "kernel_size"), pair(m.stride, "stride"), pair(m.padding, "padding")
-    return {"kernel_shape": list(k), "strides": list(s), "pads": [p[0], p[1], p[0], p[1]]}
+    return {"kernel_shape": list(k), "strides": list(s), "pads": [p[0], p[1], p[0], p[1]],
+            "ceil_mode": int(bool(getattr(m, "ceil_mode", False)))}
+
+
+def _avg_attrs(m: Module, path: str) -> Dict[str, Any]:
+    """AveragePool's count_include_pad; torch's divisor_override has no ONNX form."""
+    if getattr(m, "divisor_override", None) is not None:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' with divisor_override is not exportable")
+    return {"count_include_pad": int(bool(getattr(m, "count_include_pad", True)))}
 
 
 @register(nn.MaxPool2d)
@@ -203,7 +211,7 @@ def _maxpool(g: _Graph, m: Module, x_name: str, x: Any, path: str):
 
 @register(nn.AvgPool2d)
 def _avgpool(g: _Graph, m: Module, x_name: str, x: Any, path: str):
-    return g.node("AveragePool", [x_name], "avgpool", count_include_pad=1, **_pool_attrs(m)), _run(m, x)
+    return g.node("AveragePool", [x_name], "avgpool", **_avg_attrs(m, path), **_pool_attrs(m)), _run(m, x)
 
 
 @register(nn.MinPool2d)
@@ -219,10 +227,11 @@ def _pool1d(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     if getattr(m, "return_indices", False):
         raise ValueError(f"onnx.export: MaxPool1d at '{path}' with return_indices=True is not exportable")
     k, st, p = single(m.kernel_size, "kernel_size"), single(m.stride, "stride"), single(m.padding, "padding")
-    attrs: Dict[str, Any] = {"kernel_shape": list(k), "strides": list(st), "pads": [p[0], p[0]]}
+    attrs: Dict[str, Any] = {"kernel_shape": list(k), "strides": list(st), "pads": [p[0], p[0]],
+                             "ceil_mode": int(bool(getattr(m, "ceil_mode", False)))}
     if isinstance(m, nn.MaxPool1d):
         return g.node("MaxPool", [x_name], "maxpool", **attrs), _run(m, x)
-    return g.node("AveragePool", [x_name], "avgpool", count_include_pad=1, **attrs), _run(m, x)
+    return g.node("AveragePool", [x_name], "avgpool", **_avg_attrs(m, path), **attrs), _run(m, x)
 
 
 @register(nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)
@@ -268,9 +277,16 @@ def _upsample(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     n = np.ndim(x) - 2
     if m.mode == "nearest":
         attrs = dict(mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    elif m.mode == "nearest-exact":  # torch's floor((i + 0.5) * scale): half-pixel source rounded half up
+        attrs = dict(mode="nearest", coordinate_transformation_mode="half_pixel", nearest_mode="round_prefer_ceil")
+    elif m.mode in ("linear", "bilinear", "trilinear", "bicubic"):
+        attrs = dict(mode="cubic" if m.mode == "bicubic" else "linear",
+                     coordinate_transformation_mode="align_corners" if m.align_corners else "pytorch_half_pixel")
+        if m.mode == "bicubic":
+            attrs["cubic_coeff_a"] = -0.75  # torch's A
     else:
-        attrs = dict(mode="linear", coordinate_transformation_mode="align_corners" if m.align_corners
-                     else "pytorch_half_pixel")
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' with mode {m.mode!r} is not exportable "
+                         "(ONNX Resize has no area mode)")
     if m.scale_factor is not None and not m.recompute_scale_factor:
         sf = m.scale_factor if isinstance(m.scale_factor, (tuple, list)) else (m.scale_factor,) * n
         scales = g.const(np.asarray((1.0, 1.0) + tuple(float(v) for v in sf), np.float32), "scales")

@@ -1,8 +1,9 @@
-"""Max, min and average pooling (2-D, and 1-D as planes of height 1) and maxout on the engine's pool2d
-kernels."""
+"""Max, min and average pooling (2-D, and 1-D as planes of height 1; torch's ceil_mode, count_include_pad and
+divisor_override on top of the floor-mode kernels) and maxout on the engine's pool2d kernels."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
@@ -17,26 +18,47 @@ IntPair = Union[int, Tuple[int, int]]
 
 class Pool2dFn(Function):
     """max/min/avg pooling, one tape node; ``spatial`` 1 pools (N, C, L) as (N, C, 1, L). ``box`` (a list or
-    None) receives the max's int64 indices for ``return_indices`` (torch's flat position in the plane)."""
+    None) receives the max's int64 indices for ``return_indices`` (torch's flat position in the plane).
+
+    ``extra`` (None, or (rows, cols)) appends that many rows / columns at the bottom / right of the plane before
+    the kernel runs (``-inf`` for max, ``+inf`` for min, 0 for avg): ceil mode's partial last windows, which
+    torch clips to the input, on the floor-mode kernel (a filler never wins a window holding a real value, and
+    adds nothing to a sum). ``factor`` (None, or a float32 (P, Q) map) rescales the avg kernel's output (sum / k)
+    to torch's divisor (count_include_pad, ceil mode clipping, divisor_override); the backward scales dy by it."""
 
     @staticmethod
-    def forward(ctx, x, kind, k, s, p, spatial=2, box=None):
+    def forward(ctx, x, kind, k, s, p, spatial=2, box=None, extra=None, factor=None):
         batched = x.ndim == spatial + 2
         x4 = to4(x, spatial, batched)
+        hw = x4.shape[2:]
+        if extra is not None:
+            fill = -np.inf if kind == "max" else np.inf if kind == "min" else 0.0
+            x4 = np.pad(x4, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])), constant_values=fill)
         need = ctx.needs_input_grad[0] or box is not None
         y, idx = _core.pool2d_forward(x4, kind, k, s, p, with_indices=need)
+        if factor is not None:
+            y *= factor
         if box is not None:
-            box.append(from4(idx, spatial, batched).astype(np.int64))
+            flat = idx.astype(np.int64)
+            if extra is not None:  # positions in the extended plane -> the input's (clipped: an all -inf window)
+                wp = x4.shape[3]
+                flat = np.minimum(flat // wp, hw[0] - 1) * hw[1] + np.minimum(flat % wp, hw[1] - 1)
+            box.append(from4(flat, spatial, batched))
         ctx.save_for_backward(idx)
-        ctx.args = (kind, x4.shape[2:], k, s, p, spatial, batched)
+        ctx.args = (kind, x4.shape[2:], k, s, p, spatial, batched, hw, factor)
         return from4(y, spatial, batched)
 
     @staticmethod
     def backward(ctx, g):
         (idx,) = ctx.saved_tensors
-        kind, hw, k, s, p, spatial, batched = ctx.args
-        dx = _core.pool2d_backward(to4(g, spatial, batched), kind, idx, hw, k, s, p)
-        return from4(dx, spatial, batched), None, None, None, None, None, None
+        kind, hwp, k, s, p, spatial, batched, hw, factor = ctx.args
+        g4 = to4(g, spatial, batched)
+        if factor is not None:
+            g4 = g4 * factor
+        dx = _core.pool2d_backward(g4, kind, idx, hwp, k, s, p)
+        if hwp != hw:
+            dx = np.ascontiguousarray(dx[:, :, : hw[0], : hw[1]])
+        return from4(dx, spatial, batched), None, None, None, None, None, None, None, None
 
 
 class ReluMaxPool2dFn(Function):
@@ -75,11 +97,86 @@ def _window(
     return k, s, norm(padding, "padding")
 
 
+def _flag(v: Any, name: str) -> bool:
+    """A bool argument (True/False, or the ints 0/1), else a TypeError naming it."""
+    if isinstance(v, (bool, np.bool_)) or (isinstance(v, (int, np.integer)) and v in (0, 1)):
+        return bool(v)
+    raise TypeError(f"{name}: expected a bool, got {v!r} ({type(v).__name__})")
+
+
+def _divisor(v: Any) -> Optional[int]:
+    """``divisor_override``: None or a non-zero int (torch: "divisor must be not zero")."""
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"divisor_override: expected None or an int, got {v!r} ({type(v).__name__})")
+    if v == 0:
+        raise ValueError("divisor_override: expected a non-zero int, got 0")
+    return int(v)
+
+
+def _out_len(n: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
+    """torch's ``pooling_output_shape`` (dilation 1): floor or ceil of (n + 2p - k) / s, plus one; in ceil mode
+    the last window must start inside the input or its left padding ((out - 1) * s < n + p)."""
+    if not ceil_mode:
+        return (n + 2 * p - k) // s + 1
+    out = (n + 2 * p - k + s - 1) // s + 1
+    if (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+@lru_cache(maxsize=256)
+def _avg_factor(hw: Tuple[int, int], k: Tuple[int, int], s: Tuple[int, int], p: Tuple[int, int],
+                out: Tuple[int, int], include_pad: bool, divisor: Optional[int]) -> Optional[np.ndarray]:
+    """The (P, Q) float32 map turning the avg kernel's sum / (kh * kw) into torch's sum / divisor (None when it
+    is all ones). torch (AvgPoolKernel.cpp): a window [start, start + k) is clipped to the padded input
+    (end <= n + p) for count_include_pad, to the input itself otherwise; divisor_override replaces both."""
+    area = float(k[0] * k[1])
+    if divisor is not None:
+        f = np.full(out, area / divisor)
+    else:
+        cnt = []
+        for n, ki, si, pi, m in zip(hw, k, s, p, out):
+            start = np.arange(m, dtype=np.int64) * si - pi
+            end = np.minimum(start + ki, n + pi)
+            cnt.append(end - start if include_pad else np.minimum(end, n) - np.maximum(start, 0))
+        f = area / (cnt[0][:, None] * cnt[1][None, :]).astype(np.float64)
+    f32 = f.astype(np.float32)
+    if np.all(f32 == 1.0):
+        return None
+    f32.flags.writeable = False
+    return f32
+
+
+def _pool_any(kind: str, x: Tensor, k: Tuple[int, int], s: Tuple[int, int], p: Tuple[int, int], spatial: int = 2,
+              box: Optional[list] = None, ceil_mode: bool = False, count_include_pad: bool = True,
+              divisor: Optional[int] = None) -> Tensor:
+    """Pooling with torch's options on the floor-mode kernels (see ``Pool2dFn``); the defaults take the kernel's
+    path unchanged. Bad windows (kernel or stride < 1, padding over half the kernel, an empty or too small
+    input) go to that path too, so the binding's one check names them."""
+    if not ceil_mode and count_include_pad and divisor is None:
+        return Pool2dFn.apply(x, kind, k, s, p, spatial, box)
+    hw = (int(x.shape[-2]), int(x.shape[-1])) if spatial == 2 else (1, int(x.shape[-1]))
+    if min(k) < 1 or min(s) < 1 or min(hw) < 1 or any(2 * pi > ki for pi, ki in zip(p, k)):
+        return Pool2dFn.apply(x, kind, k, s, p, spatial, box)
+    out = tuple(_out_len(n, ki, si, pi, ceil_mode) for n, ki, si, pi in zip(hw, k, s, p))
+    if min(out) < 1:  # then the floor-mode window does not fit either: the binding's message
+        return Pool2dFn.apply(x, kind, k, s, p, spatial, box)
+    ext = tuple(max(0, (o - 1) * si + ki - n - 2 * pi) for n, ki, si, pi, o in zip(hw, k, s, p, out))
+    extra = None if ext == (0, 0) else ext
+    factor = _avg_factor(hw, k, s, p, out, count_include_pad, divisor) if kind == "avg" else None
+    return Pool2dFn.apply(x, kind, k, s, p, spatial, box, extra, factor)
+
+
 def _pool(
-    kind: str, input: Tensor, kernel_size: IntPair, stride: Optional[IntPair], padding: IntPair
+    kind: str, input: Tensor, kernel_size: IntPair, stride: Optional[IntPair], padding: IntPair,
+    ceil_mode: bool = False, count_include_pad: bool = True, divisor: Optional[int] = None,
+    box: Optional[list] = None,
 ) -> Tensor:
     x = check_tensor(input, "input", ndim=(3, 4))
-    return Pool2dFn.apply(x, kind, *_window(pair, kernel_size, stride, padding))
+    k, s, p = _window(pair, kernel_size, stride, padding)
+    return _pool_any(kind, x, k, s, p, 2, box, ceil_mode, count_include_pad, divisor)
 
 
 def max_pool2d(
@@ -87,21 +184,23 @@ def max_pool2d(
     dilation: IntPair = 1, ceil_mode: bool = False, return_indices: bool = False,
 ) -> Any:
     """2-D max pooling (PyTorch's ``F.max_pool2d``; stride defaults to kernel_size, padded positions never win;
-    dilation 1 and floor mode only); ``return_indices`` also gives each maximum's int64 flat position in its
-    plane (what ``max_unpool2d`` takes).
+    dilation 1 only); ``ceil_mode=True`` keeps torch's partial last windows (output size rounded up, a window
+    starting past the input and its left padding dropped); ``return_indices`` also gives each maximum's int64
+    flat position in its plane (what ``max_unpool2d`` takes).
 
     Example:
         >>> x = ne.randn(2, 3, 28, 28)
         >>> max_pool2d(x, 2).shape
         (2, 3, 14, 14)
+        >>> max_pool2d(ne.randn(1, 1, 5, 5), 2, ceil_mode=True).shape
+        (1, 1, 3, 3)
     """
     _unsupported("dilation", pair(dilation, "dilation"), (1, 1))
-    _unsupported("ceil_mode", bool(ceil_mode), False)
-    if not return_indices:
-        return _pool("max", input, kernel_size, stride, padding)
-    x = check_tensor(input, "input", ndim=(3, 4))
+    ceil = _flag(ceil_mode, "ceil_mode")
+    if not _flag(return_indices, "return_indices"):
+        return _pool("max", input, kernel_size, stride, padding, ceil)
     box: List[np.ndarray] = []
-    y = Pool2dFn.apply(x, "max", *_window(pair, kernel_size, stride, padding), 2, box)
+    y = _pool("max", input, kernel_size, stride, padding, ceil, box=box)
     return y, tensor(box[0])
 
 
@@ -116,35 +215,50 @@ def _relu_max_pool2d(
 
 
 def min_pool2d(
-    input: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0
+    input: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0,
+    ceil_mode: bool = False,
 ) -> Tensor:
-    """2-D min pooling: the minimum over each window (padded positions are ignored, as in max pooling).
+    """2-D min pooling: the minimum over each window (padded positions are ignored, as in max pooling);
+    ``ceil_mode`` as :func:`max_pool2d`.
 
     Example:
         >>> x = ne.randn(2, 3, 28, 28)
         >>> min_pool2d(x, 3, stride=2, padding=1).shape
         (2, 3, 14, 14)
+        >>> min_pool2d(ne.tensor([[[[1.0, 2.0, 3.0]]]]), (1, 2), ceil_mode=True)
+        tensor([[[[1., 3.]]]])
     """
-    return _pool("min", input, kernel_size, stride, padding)
+    return _pool("min", input, kernel_size, stride, padding, _flag(ceil_mode, "ceil_mode"))
 
 
 def avg_pool2d(
-    input: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0
+    input: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0,
+    ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: Optional[int] = None,
 ) -> Tensor:
-    """2-D average pooling, PyTorch's defaults (count_include_pad=True: padding counts as zeros).
+    """2-D average pooling, PyTorch's ``F.avg_pool2d`` and defaults: ``count_include_pad=True`` counts the
+    padding as zeros in the divisor (False: only the input's elements in the window); ``ceil_mode=True`` keeps
+    the partial last windows, whose divisor is the window clipped to the padded input; ``divisor_override``
+    (a non-zero int) replaces the divisor.
 
     Example:
         >>> x = ne.randn(2, 3, 28, 28)
         >>> avg_pool2d(x, 2).shape
         (2, 3, 14, 14)
+        >>> avg_pool2d(ne.tensor([[[[1.0, 2.0, 3.0]]]]), (1, 2), ceil_mode=True)
+        tensor([[[[1.5, 3. ]]]])
+        >>> avg_pool2d(ne.ones(1, 1, 2, 2), 2, padding=1, count_include_pad=False)
+        tensor([[[[1., 1.],
+                  [1., 1.]]]])
     """
-    return _pool("avg", input, kernel_size, stride, padding)
+    return _pool("avg", input, kernel_size, stride, padding, _flag(ceil_mode, "ceil_mode"),
+                 _flag(count_include_pad, "count_include_pad"), _divisor(divisor_override))
 
 
-def _pool1d(kind: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any, box: Optional[list] = None):
+def _pool1d(kind: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any, box: Optional[list] = None,
+            ceil_mode: bool = False, count_include_pad: bool = True):
     x = check_tensor(input, "input", ndim=(2, 3))
     (k,), (st,), (p,) = _window(single, kernel_size, stride, padding)
-    return Pool2dFn.apply(x, kind, (1, k), (1, st), (0, p), 1, box)
+    return _pool_any(kind, x, (1, k), (1, st), (0, p), 1, box, ceil_mode, count_include_pad)
 
 
 def _unsupported(name: str, value: Any, default: Any) -> None:
@@ -161,18 +275,20 @@ def max_pool1d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Any:
-    """1-D max pooling over (N, C, L) or (C, L), PyTorch's ``F.max_pool1d`` (dilation 1, floor mode); with
-    ``return_indices`` also the int64 position of each maximum.
+    """1-D max pooling over (N, C, L) or (C, L), PyTorch's ``F.max_pool1d`` (dilation 1; ``ceil_mode`` as
+    :func:`max_pool2d`); with ``return_indices`` also the int64 position of each maximum.
 
     Example:
         >>> x = ne.randn(2, 3, 100)
         >>> max_pool1d(x, 2).shape
         (2, 3, 50)
+        >>> max_pool1d(ne.randn(2, 3, 101), 2, ceil_mode=True).shape
+        (2, 3, 51)
     """
     _unsupported("dilation", single(dilation, "dilation"), (1,))
-    _unsupported("ceil_mode", bool(ceil_mode), False)
-    box: Optional[List[np.ndarray]] = [] if return_indices else None
-    y = _pool1d("max", input, kernel_size, stride, padding, box)
+    ceil = _flag(ceil_mode, "ceil_mode")
+    box: Optional[List[np.ndarray]] = [] if _flag(return_indices, "return_indices") else None
+    y = _pool1d("max", input, kernel_size, stride, padding, box, ceil)
     return (y, tensor(box[0])) if box is not None else y
 
 
@@ -184,17 +300,18 @@ def avg_pool1d(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> Tensor:
-    """1-D average pooling over (N, C, L) or (C, L), PyTorch's ``F.avg_pool1d`` (floor mode, padding counted as
-    zeros).
+    """1-D average pooling over (N, C, L) or (C, L), PyTorch's ``F.avg_pool1d``: ``count_include_pad`` and
+    ``ceil_mode`` as :func:`avg_pool2d`.
 
     Example:
         >>> x = ne.randn(2, 3, 100)
         >>> avg_pool1d(x, 4, stride=2).shape
         (2, 3, 49)
+        >>> avg_pool1d(ne.tensor([[[1.0, 2.0, 3.0]]]), 2, ceil_mode=True)
+        tensor([[[1.5, 3. ]]])
     """
-    _unsupported("ceil_mode", bool(ceil_mode), False)
-    _unsupported("count_include_pad", bool(count_include_pad), True)
-    return _pool1d("avg", input, kernel_size, stride, padding)
+    return _pool1d("avg", input, kernel_size, stride, padding, None, _flag(ceil_mode, "ceil_mode"),
+                   _flag(count_include_pad, "count_include_pad"))
 
 
 class MaxoutFn(Function):

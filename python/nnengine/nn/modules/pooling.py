@@ -18,31 +18,38 @@ IntPair = Union[int, Tuple[int, int]]
 class _Pool2d(Module):
     _fn = staticmethod(F.max_pool2d)
 
-    def __init__(self, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0) -> None:
+    def __init__(self, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0,
+                 ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
+        self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor) -> Tensor:
-        return type(self)._fn(input, self.kernel_size, self.stride, self.padding)
+        # getattr: a layer pickled before ceil_mode existed still loads and runs
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding,
+                              ceil_mode=getattr(self, "ceil_mode", False))
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxPool2d(_Pool2d):
-    """Max over each kernel_size window (stride defaults to kernel_size).
+    """Max over each kernel_size window (stride defaults to kernel_size); torch's arguments (dilation 1 only),
+    ``ceil_mode=True`` keeps the partial last windows as torch.
 
     Example:
         >>> x = ne.randn(2, 3, 28, 28)
         >>> MaxPool2d(2)(x).shape
         (2, 3, 14, 14)
+        >>> MaxPool2d(3, stride=2, ceil_mode=True)(ne.randn(1, 1, 8, 8)).shape
+        (1, 1, 4, 4)
     """
 
     def __init__(self, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0,
                  dilation: IntPair = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__(kernel_size, stride, padding)
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.dilation, self.return_indices, self.ceil_mode = dilation, bool(return_indices), bool(ceil_mode)
 
     def forward(self, input: Tensor) -> Any:
@@ -78,28 +85,48 @@ def relu_max_pool(relu: Optional[Module], pool: Module, x: Any) -> Optional[Tens
             return None
     if relu is not None and (type(relu) is not ReLU or relu.inplace):
         return None
+    # the fused kernel is floor mode, dilation 1, no indices: anything else runs the layers (their checks)
+    d = pool.__dict__
+    if d.get("ceil_mode") or d.get("return_indices") or d.get("dilation", 1) not in (1, (1, 1), [1, 1]):
+        return None
     return F._relu_max_pool2d(x, pool.kernel_size, pool.stride, pool.padding)
 
 
 class AvgPool2d(_Pool2d):
-    """Average over each window; padding counts as zeros (count_include_pad=True).
+    """Average over each window, torch's arguments: ``count_include_pad=True`` counts padding as zeros (False:
+    divide by the input elements in the window), ``ceil_mode`` keeps the partial last windows,
+    ``divisor_override`` (a non-zero int) replaces the divisor (see ``F.avg_pool2d``).
 
     Example:
         >>> x = ne.randn(2, 3, 28, 28)
         >>> AvgPool2d(2)(x).shape
         (2, 3, 14, 14)
+        >>> AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)(ne.ones(1, 1, 6, 6)).shape
+        (1, 1, 4, 4)
     """
 
     _fn = staticmethod(F.avg_pool2d)
 
+    def __init__(self, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: Optional[int] = None) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, getattr(self, "ceil_mode", False),
+                            getattr(self, "count_include_pad", True), getattr(self, "divisor_override", None))
+
 
 class MinPool2d(_Pool2d):
-    """Minimum over each window (padded positions are ignored).
+    """Minimum over each window (padded positions are ignored); ``ceil_mode`` as ``MaxPool2d``.
 
     Example:
         >>> x = ne.randn(2, 3, 28, 28)
         >>> MinPool2d(3, stride=2, padding=1)(x).shape
         (2, 3, 14, 14)
+        >>> MinPool2d(2, ceil_mode=True)(ne.randn(1, 1, 5, 5)).shape
+        (1, 1, 3, 3)
     """
 
     _fn = staticmethod(F.min_pool2d)
@@ -118,7 +145,7 @@ class _Pool1d(Module):
 
 class MaxPool1d(_Pool1d):
     """Max over each window of (N, C, L) or (C, L) input (stride defaults to kernel_size); PyTorch's arguments
-    (dilation 1 and ceil_mode False only), ``return_indices`` as torch.
+    (dilation 1 only), ``ceil_mode`` and ``return_indices`` as torch.
 
     Example:
         >>> x = ne.randn(2, 3, 100)
@@ -137,7 +164,8 @@ class MaxPool1d(_Pool1d):
 
 
 class AvgPool1d(_Pool1d):
-    """Average over each window of (N, C, L) or (C, L) input; padding counts as zeros.
+    """Average over each window of (N, C, L) or (C, L) input; ``count_include_pad`` and ``ceil_mode`` as torch
+    (padding counts as zeros by default).
 
     Example:
         >>> x = ne.randn(2, 3, 100)

@@ -1,5 +1,5 @@
 """Resampling layers (torch's ``nn.modules.upsampling``): ``Upsample`` and its nearest / bilinear shorthands,
-PyTorch's arguments, on the interpolate kernels."""
+PyTorch's arguments, on ``F.interpolate``."""
 
 from __future__ import annotations
 
@@ -11,12 +11,17 @@ from ..module import Module
 
 
 class Upsample(Module):
-    """Resample (N, C, L) or (N, C, H, W) input to ``size`` or by ``scale_factor`` (see ``F.interpolate``).
+    """Resample (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to ``size`` or by ``scale_factor`` (see
+    ``F.interpolate``: modes 'nearest', 'nearest-exact', 'area', 'linear', 'bilinear', 'bicubic', 'trilinear').
 
     Example:
         >>> x = ne.randn(1, 2, 16, 16)
         >>> Upsample(scale_factor=2, mode="bilinear")(x).shape
         (1, 2, 32, 32)
+        >>> Upsample(size=(5, 9), mode="bicubic", align_corners=False)(x).shape
+        (1, 2, 5, 9)
+        >>> Upsample(scale_factor=2, mode="trilinear")(ne.randn(1, 1, 2, 3, 4)).shape
+        (1, 1, 4, 6, 8)
     """
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
