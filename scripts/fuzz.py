@@ -1225,8 +1225,12 @@ def f_pool1d(g: G) -> str:
 
 def f_interpolate(g: G) -> str:
     N, C, H, W = g.n(0, 3), g.n(1, 3), g.n(1, 7), g.n(1, 7)
-    x = _t(g, (N, C, H, W) if g.pct(60) else (N, C, W))
-    kw = {"mode": g.str_(["nearest", "bilinear", "linear", "bicubic"])}
+    x = _t(g, (N, C, H, W) if g.pct(55) else (N, C, W) if g.pct(70) else (N, C, g.n(1, 4), H, W))
+    kw = {"mode": g.str_(["nearest", "bilinear", "linear", "bicubic", "nearest-exact", "area", "trilinear"])}
+    if g.pct(15):
+        kw["antialias"] = g.bool_()
+    if g.pct(15):
+        kw["recompute_scale_factor"] = g.bool_()
     if g.pct(50):
         kw["size"] = _int_or_pair(g, g.draw(g.st.integers(1, 9)), 0, 9)
     else:
@@ -1257,7 +1261,16 @@ def f_pool(g: G) -> str:
     fn = g.pick(["F.max_pool2d", "F.avg_pool2d", "F.min_pool2d"])
     stride = "None" if g.pct(20) else _int_or_pair(g, s[0], 0, 3) if g.pct(30) else _hp(g, s, 0, 3)
     x = _t(g, (N, C, H, W) if g.pct(85) else (C, H, W))
-    return call(fn, x, _hp(g, k, 0, 5), stride, padding=_hp(g, p, 0, 3), post="BW(R)")
+    kw = {}
+    if g.pct(40):
+        kw["ceil_mode"] = g.bool_()
+    if fn == "F.avg_pool2d" and g.pct(40):
+        kw["count_include_pad"] = g.bool_()
+    if fn == "F.avg_pool2d" and g.pct(20):
+        kw["divisor_override"] = g.int_(-1, 5)
+    if fn == "F.max_pool2d" and g.pct(15):
+        kw["return_indices"] = g.bool_()
+    return call(fn, x, _hp(g, k, 0, 5), stride, padding=_hp(g, p, 0, 3), **kw, post="BW(R)")
 
 
 def f_activation(g: G) -> str:
@@ -1840,6 +1853,26 @@ def f_sequential_edit(g: G) -> str:
     return f"m = nn.Sequential({mods})\n{op}\nm.eval()\nR2 = m({_t(g, (2, 3))})"
 
 
+def f_distributions(g: G) -> str:
+    """nnengine.distributions: construction from random (and weird) parameters, then one method."""
+    b = (g.n(0, 3),) if g.pct(70) else ()
+    p = lambda: _t(g, b)  # noqa: E731
+    pos = lambda: f"ne.abs({_t(g, b)}) + 0.1" if g.pct(80) else _t(g, b)  # noqa: E731
+    k = g.n(1, 4)
+    make = g.pick([f"D.Normal({p()}, {pos()})", f"D.Uniform({p()}, {p()} + 2.0)", f"D.Laplace({p()}, {pos()})",
+                   f"D.Exponential({pos()})", f"D.Gamma({pos()}, {pos()})", f"D.Beta({pos()}, {pos()})",
+                   f"D.Poisson({pos()})", f"D.LogNormal({p()}, {pos()})", f"D.Bernoulli(logits={p()})",
+                   f"D.Categorical(logits={_t(g, b + (k,))})", f"D.OneHotCategorical(logits={_t(g, b + (k,))})",
+                   f"D.Dirichlet(ne.abs({_t(g, b + (k,))}) + 0.1)",
+                   f"D.MultivariateNormal({_t(g, b + (k,))}, scale_tril=ne.eye({k}) * 0.5)",
+                   f"D.Independent(D.Normal({_t(g, b + (k,))}, 1.0), {g.int_(0, 2)})",
+                   f"D.TransformedDistribution(D.Normal({p()}, 1.0), [D.transforms.TanhTransform()])"])
+    method = g.pick(["R = d.sample((2,))", "R = d.rsample()", "R = d.log_prob(d.sample())", "R = d.entropy()",
+                     f"R = d.log_prob({_t(g, b)})", "R = (d.mean, d.variance)", "R = d.cdf(d.sample())",
+                     f"R = d.expand(({g.n(0, 3)},) + tuple(d.batch_shape))", "R = D.kl_divergence(d, d)"])
+    return f"import nnengine.distributions as D\nd = {make}\n{method}\nBW(R)"
+
+
 def f_init_norms(g: G) -> str:
     """nn.init initialisers, weight_norm / spectral_norm on Linear / Conv2d, autograd.grad."""
     which = g.draw(g.st.integers(0, 3))
@@ -2010,6 +2043,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.interpolate": f_interpolate,
     "F.pad": f_pad,
     "nn.Sequential.edit": f_sequential_edit,
+    "distributions": f_distributions,
     "F.dropout2d": f_dropout2d,
     "F.pool2d": f_pool,
     "F.activations": f_activation,

@@ -507,3 +507,16 @@ def test_reprs_match_torch(torch):
         for n in range(1, 4):  # torch prints torch.Size([3]); nnengine shapes print as tuples
             want = want.replace("torch.Size([2, 2])", "(2, 2)").replace(f"torch.Size([{n}])", f"({n},)")
         assert repr(ours) == want
+
+
+def test_scalar_samples_and_unimplemented_methods_are_typed():
+    d = Poisson(ne.tensor(1.3))
+    s = d.sample()  # a 0-d draw (numpy returns a Python int for it)
+    assert isinstance(s, ne.Tensor) and s.shape == () and np.isfinite(d.log_prob(s).item())
+    t = TransformedDistribution(Normal(ne.tensor(0.0), 1.0), [T.TanhTransform()])
+    with pytest.raises(NotImplementedError, match="entropy"):  # torch's type...
+        t.entropy()
+    with pytest.raises(ValueError, match="entropy"):  # ...and the engine's input contract
+        t.entropy()
+    with pytest.raises(NotImplementedError, match="rsample"):
+        Gamma(ne.tensor(2.0), ne.tensor(1.0)).rsample()

@@ -250,3 +250,10 @@ def test_bad_arguments():
         F.interpolate(x, scale_factor=0.1, mode="area")
     with pytest.raises(ValueError, match="size, scale_factor: expected exactly one"):
         F.interpolate(x, mode="bicubic")
+
+
+def test_antialias_is_unimplemented_and_a_value_error():
+    x = ne.randn(1, 1, 8, 8)
+    for exc in (NotImplementedError, ValueError):
+        with pytest.raises(exc, match="antialias"):
+            F.interpolate(x, size=(4, 4), mode="bilinear", antialias=True)

@@ -57,6 +57,11 @@ class _IndexError(IndexError, ValueError):
     """A dim or index out of range: an IndexError like torch's, and a ValueError (the engine's contract)."""
 
 
+class _Unimplemented(NotImplementedError, ValueError):
+    """An option of a torch op that nnengine does not implement: NotImplementedError, and a ValueError (the engine's
+    contract: an argument value it cannot take)."""
+
+
 class return_types:  # noqa: N801 - torch.return_types
     """torch's ``(values, indices)`` named tuples: ``v, i = x.max(1)``, ``x.max(1)[1]``, ``.values``.
 

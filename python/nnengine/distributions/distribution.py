@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from ..random import generator
-from ..tensor import Tensor
+from ..tensor import Tensor, _Unimplemented
 
 
 def _as_param(v: Any, name: str) -> Tensor:
@@ -176,9 +176,9 @@ class Distribution:
             >>> Normal(loc, 1.0).rsample().sum().backward(); loc.grad
             array([1., 1.], dtype=float32)
         """
-        raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampler (rsample); use sample()")
+        raise _Unimplemented(f"{type(self).__name__} has no reparameterized sampler (rsample); use sample()")
 
-    def log_prob(self, value: Any) -> Tensor:  # pragma: no cover - abstract
+    def log_prob(self, value: Any) -> Tensor:
         """The log density / mass of ``value`` under each distribution of the batch.
 
         Example:
@@ -186,9 +186,9 @@ class Distribution:
             >>> round(Normal(0.0, 1.0).log_prob(ne.tensor(0.0)).item(), 4)
             -0.9189
         """
-        raise NotImplementedError
+        raise _Unimplemented(f"{type(self).__name__} has no log_prob")
 
-    def entropy(self) -> Tensor:  # pragma: no cover - abstract
+    def entropy(self) -> Tensor:
         """The entropy of each distribution of the batch.
 
         Example:
@@ -196,10 +196,10 @@ class Distribution:
             >>> round(Bernoulli(probs=ne.tensor(0.5)).entropy().item(), 4)
             0.6931
         """
-        raise NotImplementedError
+        raise _Unimplemented(f"{type(self).__name__} has no entropy")
 
     @property
-    def mean(self) -> Tensor:  # pragma: no cover - abstract
+    def mean(self) -> Tensor:
         """The mean of each distribution.
 
         Example:
@@ -207,10 +207,10 @@ class Distribution:
             >>> Normal(ne.tensor([1.0, 2.0]), 1.0).mean
             tensor([1., 2.])
         """
-        raise NotImplementedError
+        raise _Unimplemented(f"{type(self).__name__} has no mean")
 
     @property
-    def variance(self) -> Tensor:  # pragma: no cover - abstract
+    def variance(self) -> Tensor:
         """The variance of each distribution.
 
         Example:
@@ -218,7 +218,7 @@ class Distribution:
             >>> Normal(0.0, ne.tensor([2.0])).variance
             tensor([4.])
         """
-        raise NotImplementedError
+        raise _Unimplemented(f"{type(self).__name__} has no variance")
 
     @property
     def stddev(self) -> Tensor:
@@ -239,7 +239,7 @@ class Distribution:
             >>> round(Exponential(1.0).cdf(ne.tensor(1.0)).item(), 4)
             0.6321
         """
-        raise NotImplementedError(f"{type(self).__name__} has no cdf")
+        raise _Unimplemented(f"{type(self).__name__} has no cdf")
 
     def icdf(self, value: Any) -> Tensor:
         """The inverse cumulative distribution function (the quantile of probability ``value``).
@@ -249,7 +249,7 @@ class Distribution:
             >>> round(Normal(0.0, 1.0).icdf(ne.tensor(0.975)).item(), 4)
             1.96
         """
-        raise NotImplementedError(f"{type(self).__name__} has no icdf")
+        raise _Unimplemented(f"{type(self).__name__} has no icdf")
 
     def __repr__(self) -> str:
         # torch's: the parameters set on the instance; a one-element one as its value, others as their shape

@@ -52,7 +52,7 @@ class Poisson(Distribution):
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         lam = np.broadcast_to(np.asarray(self.rate.data, np.float64), shape)
-        return Tensor(self._rng().poisson(lam).astype(self.rate.dtype), dtype=self.rate.dtype)
+        return Tensor(np.asarray(self._rng().poisson(lam)).astype(self.rate.dtype), dtype=self.rate.dtype)
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_value(value, self.rate)

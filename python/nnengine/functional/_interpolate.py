@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, _Unimplemented
 from ._adaptive_pool2d import adaptive_avg_pool1d, adaptive_avg_pool2d
 from ._util import as_tuple, check_tensor, f32c
 
@@ -263,7 +263,7 @@ def interpolate(
         if mode not in ("bilinear", "bicubic") or x.ndim != 4:
             raise ValueError(f"antialias: only for the bilinear and bicubic modes on 4-D input (torch), got mode "
                              f"{mode!r} with shape {x.shape}")
-        raise NotImplementedError(f"antialias=True (mode {mode!r}) is not implemented in nnengine; use "
+        raise _Unimplemented(f"antialias=True (mode {mode!r}) is not implemented in nnengine; use "
                                   "antialias=False, or blur (e.g. avg_pool2d) before downsampling")
     if (size is None) == (scale_factor is None):
         raise ValueError("size, scale_factor: expected exactly one of them")

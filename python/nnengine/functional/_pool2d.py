@@ -158,7 +158,8 @@ def _pool_any(kind: str, x: Tensor, k: Tuple[int, int], s: Tuple[int, int], p: T
     if not ceil_mode and count_include_pad and divisor is None:
         return Pool2dFn.apply(x, kind, k, s, p, spatial, box)
     hw = (int(x.shape[-2]), int(x.shape[-1])) if spatial == 2 else (1, int(x.shape[-1]))
-    if min(k) < 1 or min(s) < 1 or min(hw) < 1 or any(2 * pi > ki for pi, ki in zip(p, k)):
+    bad = max(k + s + p) > 2**31 - 1 or min(k) < 1 or min(s) < 1 or any(2 * pi > ki for pi, ki in zip(p, k))
+    if bad or min(hw) < 1:  # the binding's range check names the argument
         return Pool2dFn.apply(x, kind, k, s, p, spatial, box)
     out = tuple(_out_len(n, ki, si, pi, ceil_mode) for n, ki, si, pi in zip(hw, k, s, p))
     if min(out) < 1:  # then the floor-mode window does not fit either: the binding's message
