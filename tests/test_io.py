@@ -50,6 +50,7 @@ CASES = {
     "Flatten": (lambda: nn.Flatten(), (2, 3, 4, 5)),
     "Unflatten": (lambda: nn.Unflatten(1, (2, 3)), (4, 6)),
     "Identity": (lambda: nn.Identity(), (4, 7)),
+    "DataParallel": (lambda: nn.DataParallel(nn.Sequential(nn.Linear(7, 3), nn.Tanh())), (4, 7)),
     "PixelShuffle": (lambda: nn.PixelShuffle(2), (2, 8, 3, 3)),
     "PixelUnshuffle": (lambda: nn.PixelUnshuffle(2), (2, 3, 4, 6)),
     "Conv2d": (lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 9, 9)),

@@ -129,3 +129,128 @@ def test_small_aliases():
             ne.cuda.max_memory_reserved()) == (0, 0, 0, 0)
     torch = pytest.importorskip("torch")
     assert torch.cuda.memory_allocated() == ne.cuda.memory_allocated()
+
+
+def _init_on_data(lib):
+    nn_ = lib.nn
+    lib.manual_seed(0)
+
+    def weights_init(m):  # the DCGAN tutorial's, as written
+        classname = m.__class__.__name__
+        if classname.find("Conv") != -1:
+            nn_.init.normal_(m.weight.data, 0.0, 0.02)
+        elif classname.find("BatchNorm") != -1:
+            nn_.init.normal_(m.weight.data, 1.0, 0.02)
+            nn_.init.constant_(m.bias.data, 0)
+
+    net = nn_.Sequential(nn_.Conv2d(3, 8, 3), nn_.BatchNorm2d(8), nn_.Linear(2, 2))
+    net.apply(weights_init)
+    nn_.init.constant_(net[2].weight.data, 0.25)
+    nn_.init.zeros_(net[2].bias.data)
+    w = net[0].weight.detach()
+    return (round(float(w.std()), 1), float(net[1].bias.detach().abs().sum()), net[2].weight.tolist(),
+            net[2].bias.tolist())
+
+
+def test_init_functions_take_parameter_data_like_torch():
+    ours, theirs = _both(_init_on_data)
+    assert ours == theirs
+
+
+def _scatter_flip_permute(lib):
+    one_hot = lib.zeros(10, dtype=lib.float).scatter_(0, lib.tensor(3), value=1)  # the Datasets tutorial
+    x = lib.arange(24).reshape(2, 3, 4)
+    t = lib.zeros(4).scatter(0, lib.tensor(1), lib.tensor(5.0))
+    return (one_hot.tolist(), t.tolist(), lib.flip(x, dims=[2]).tolist(), x.flip(dims=(0, 1)).tolist(),
+            tuple(lib.permute(x, dims=(2, 0, 1)).shape), tuple(x.permute(dims=[1, 0, 2]).shape),
+            lib.zeros(3).scatter_add(0, lib.tensor(2), lib.tensor(1.5)).tolist())
+
+
+def test_scatter_zero_dim_index_and_dims_keywords_match_torch():
+    ours, theirs = _both(_scatter_flip_permute)
+    assert ours == theirs
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        ne.zeros(2).flip(dim=0)
+    with pytest.raises(TypeError, match="both"):
+        ne.zeros(2, 2).permute(1, 0, dims=(1, 0))
+
+
+def _foreach_ema(lib):
+    ema = [lib.ones(3), lib.full((2,), 2.0)]
+    cur = [lib.zeros(3), lib.ones(2)]
+    lib._foreach_mul_(ema, 0.9)
+    lib._foreach_add_(ema, cur, alpha=0.1)
+    lib._foreach_lerp_(ema, cur, 0.5)
+    norms = [n.item() for n in lib._foreach_norm(ema)]
+    sq = lib._foreach_sqrt([lib.full((2,), 4.0)])[0].tolist()
+    lib._foreach_zero_(cur)
+    lib._foreach_addcmul_(cur, [lib.ones(3), lib.ones(2)], [lib.full((3,), 2.0), lib.full((2,), 3.0)], value=0.5)
+    return [round(v, 5) for t in ema for v in t.tolist()], [round(v, 5) for v in norms], sq, [t.tolist() for t in cur]
+
+
+def test_foreach_ops_match_torch():
+    ours, theirs = _both(_foreach_ema)
+    assert ours == theirs
+    with pytest.raises(TypeError, match="list of Tensors"):
+        ne._foreach_mul_(ne.ones(2), 2.0)
+    with pytest.raises(ValueError, match="one per tensor"):
+        ne._foreach_add_([ne.ones(2)], [1.0, 2.0])
+
+
+def _data_parallel(lib):
+    nn_ = lib.nn
+    lib.manual_seed(0)
+    net = nn_.DataParallel(nn_.Sequential(nn_.Linear(3, 2), nn_.ReLU()))
+    y = net(lib.ones(4, 3))
+    return tuple(y.shape), list(net.state_dict()), type(net.module).__name__, isinstance(net, nn_.Module)
+
+
+def test_data_parallel_matches_torch_on_cpu():
+    ours, theirs = _both(_data_parallel)
+    assert ours == theirs
+    with pytest.raises(TypeError, match="module"):
+        nn.DataParallel(3)
+
+
+def _bn_old_checkpoint(lib):
+    nn_ = lib.nn
+    net = nn_.Sequential(nn_.Linear(2, 2), nn_.BatchNorm1d(2))
+    old = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    res = net.load_state_dict(old)  # strict: torch fills num_batches_tracked, reports nothing
+    return list(res.missing_keys), list(res.unexpected_keys), int(net[1].num_batches_tracked)
+
+
+def test_checkpoint_without_num_batches_tracked_loads_like_torch():
+    ours, theirs = _both(_bn_old_checkpoint)
+    assert ours == theirs
+
+
+class Block(nn.Module):  # module level: a whole saved model's class is imported back (as torch's pickle)
+    def __init__(self, act=nn.ReLU, norm_layer=None):
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+        self.act = act()
+        self.norm = (norm_layer or nn.BatchNorm1d)(3)
+
+    def forward(self, x):
+        return self.norm(self.act(self.fc(x)))
+
+
+def test_whole_model_save_with_class_arguments(tmp_path):
+    m = Block(nn.GELU, norm_layer=nn.LayerNorm).eval()
+    ne.save(m, tmp_path / "b.pt")
+    back = ne.load(tmp_path / "b.pt", weights_only=False)
+    assert type(back.act) is nn.GELU and type(back.norm) is nn.LayerNorm
+    x = ne.randn(2, 3)
+    np.testing.assert_array_equal(back(x).numpy(), m(x).numpy())
+    import pickle
+
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        ne.load(tmp_path / "b.pt")
+    from nnengine.vision import models
+
+    r = models.resnet18(num_classes=3).eval()
+    ne.save(r, tmp_path / "r.pt")  # BasicBlock gets norm_layer=nn.BatchNorm2d, a class
+    r2 = ne.load(tmp_path / "r.pt", weights_only=False)
+    x = ne.randn(1, 3, 32, 32)
+    np.testing.assert_array_equal(r2(x).numpy(), r(x).numpy())

@@ -32,6 +32,7 @@ from .amp import autocast, bfloat16, get_autocast_dtype, is_autocast_enabled  # 
 __version__ = "0.1.0"  # the one place: pyproject.toml reads it (scikit-build-core regex provider)
 
 from . import (  # noqa: E402
+    _foreach,  # torch._foreach_*: names() below, once the Tensor API is attached
     accelerator,
     amp,
     backends,
@@ -64,6 +65,8 @@ from ._tensor_api import *  # noqa: E402, F401, F403  (last: shadows builtins su
 from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load's names; safetensors, never pickle)
 from .train.summary import summary  # noqa: E402  (Keras' model.summary / torchinfo)
+
+globals().update(_foreach.names())
 
 __all__ = list(_tensor_api.__all__) + [
     "accelerator", "backends", "cuda", "utils",

@@ -123,6 +123,8 @@ def _encode_module(obj: Any, key: str, tensors: Dict[str, np.ndarray]) -> Any:
 
     if type(obj) in _NAMESPACES.values():  # an attribute bag: legacy/snli's SNLIClassifier(config=argparse args)
         return {"NS": _class_path(type(obj)), "attrs": _encode(dict(vars(obj)), key, tensors)}
+    if isinstance(obj, type) and issubclass(obj, Module):  # a layer class as a constructor argument: ResNet's
+        return {"MC": _class_path(obj)}                     # norm_layer=nn.BatchNorm2d, block=BasicBlock
     if isinstance(obj, Module):
         args = obj.__dict__.get("_init_args")
         if args is None:
@@ -235,6 +237,20 @@ def _decode_module(obj: Dict[str, Any], tensors: Mapping[str, np.ndarray], where
     return model.train(bool(obj.get("training", True)))
 
 
+def _decode_module_class(path: str, where: str, trusted: bool) -> type:
+    """A Module class stored as a constructor argument: like a whole model, it needs ``weights_only=False``
+    (it imports that class) or the class in ``safe_globals``."""
+    import pickle
+
+    safe = _safe_class(path)
+    if safe is not None:
+        return safe
+    if not trusted:
+        raise pickle.UnpicklingError(f"{where}: the file holds the class {path.replace(':', '.')}; load it with "
+                                     "weights_only=False, or list that class in safe_globals")
+    return _module_class(path, where)
+
+
 def _construct(cls: type, args: Dict[str, Any]) -> Any:
     """``cls`` called with the arguments its constructor recorded: ``*args`` (recorded as a tuple under their
     parameter's name, e.g. Sequential's modules) go positionally, ``**kwargs`` (a dict) by keyword."""
@@ -298,6 +314,8 @@ def _decode(obj: Any, tensors: Mapping[str, np.ndarray], where: str, trusted: bo
             return _decode_module(node, tensors, where, trusted)
         if isinstance(node.get("NS"), str) and set(node) == {"NS", "attrs"}:
             return _decode_namespace(node, tensors, where, trusted)
+        if isinstance(node.get("MC"), str) and set(node) == {"MC"}:
+            return _decode_module_class(node["MC"], where, trusted)
         return NotImplemented
 
     return _tree.decode(obj, tensors, where, _tree.SAVE, module)

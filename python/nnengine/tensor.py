@@ -265,6 +265,18 @@ KERNEL_METHODS: dict = {}
 LEAF_ARRAYS: list = [np.ndarray, np.ndarray, np.ndarray]
 
 
+def _dims_keyword(dims: tuple, kwargs: dict, name: str) -> tuple:
+    """``dims`` given positionally or as torch's ``dims=`` keyword (not both)."""
+    if kwargs:
+        if set(kwargs) != {"dims"}:
+            raise TypeError(f"{name}() got an unexpected keyword argument {next(k for k in kwargs if k != 'dims')!r}")
+        if dims:
+            raise TypeError(f"{name}(): dims given both positionally and as a keyword")
+        d = kwargs["dims"]
+        return (tuple(d),) if isinstance(d, (tuple, list)) else (d,)
+    return dims
+
+
 def _is_size(n: Any) -> bool:
     return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
 
@@ -2361,13 +2373,14 @@ class Tensor:
         d = _dim(dim, self.ndim)
         return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
 
-    def permute(self, *dims: Any) -> Tensor:
-        """Dims reordered (a view).
+    def permute(self, *dims: Any, **kwargs: Any) -> Tensor:
+        """Dims reordered (a view); ``dims=`` as a keyword too (torch's).
 
         Example:
-            >>> ne.zeros(2, 3, 4).permute(2, 0, 1).shape
-            (4, 2, 3)
+            >>> ne.zeros(2, 3, 4).permute(2, 0, 1).shape, ne.zeros(2, 3).permute(dims=(1, 0)).shape
+            ((4, 2, 3), (3, 2))
         """
+        dims = _dims_keyword(dims, kwargs, "permute")
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         return ops.PermuteFn.apply(self, tuple(d % max(self.ndim, 1) for d in dims))
@@ -2558,13 +2571,14 @@ class Tensor:
         d = _dim(dim, self.ndim)
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
 
-    def flip(self, *dims: Any) -> Tensor:
-        """The order reversed along ``dims``.
+    def flip(self, *dims: Any, **kwargs: Any) -> Tensor:
+        """The order reversed along ``dims`` (positional or ``dims=``).
 
         Example:
-            >>> ne.tensor([1, 2, 3]).flip(0)
-            tensor([3, 2, 1])
+            >>> ne.tensor([1, 2, 3]).flip(0), ne.tensor([[1, 2]]).flip(dims=[1])
+            (tensor([3, 2, 1]), tensor([[2, 1]]))
         """
+        dims = _dims_keyword(dims, kwargs, "flip")
         ds = {_dim(d, self.ndim) for d in _shape_args(dims)}
         return self[tuple(slice(None, None, -1) if i in ds else slice(None) for i in range(self.ndim))]
 
@@ -2619,7 +2633,20 @@ class Tensor:
         s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
         if isinstance(s, Tensor) and s.dtype != self.dtype:
             s = s._cast(self.dtype)
-        return ops.ScatterFn.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), False)
+        idx, s = self._scatter_operands(index, s)
+        return ops.ScatterFn.apply(self, idx, s, _dim(dim, self.ndim), False)
+
+    def _scatter_operands(self, index: Any, src: Any) -> Tuple[np.ndarray, Any]:
+        """The index as an array; a 0-d index (and 0-d src) into a 1-D tensor as one element, as torch takes it
+        (the Datasets tutorial's one-hot ``zeros(10).scatter_(0, torch.tensor(y), value=1)``)."""
+        idx = np.asarray(_as_array(index))
+        if idx.ndim == 0 and self.ndim == 1:
+            idx = idx.reshape(1)
+            if isinstance(src, Tensor) and src.ndim == 0:
+                src = src.reshape(1)
+            elif isinstance(src, np.ndarray) and src.ndim == 0:
+                src = src.reshape(1)
+        return idx, src
 
     def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Tensor:
         """torch.scatter_reduce: combine ``src`` into ``self`` at ``index`` along ``dim`` with ``reduce`` in
@@ -2632,7 +2659,7 @@ class Tensor:
         """
         if reduce not in ops._SCATTER_UFUNC:
             raise ValueError(f"reduce: expected one of {sorted(ops._SCATTER_UFUNC)}, got {reduce!r}")
-        idx = np.asarray(_as_array(index))
+        idx, src = self._scatter_operands(index, src)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"index: expected an integer tensor, got dtype {idx.dtype}")
         d = _dim(dim, self.ndim)
@@ -2669,7 +2696,8 @@ class Tensor:
             tensor([0., 3.])
         """
         s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
-        return ops.ScatterFn.apply(self, np.asarray(_as_array(index)), s, _dim(dim, self.ndim), True)
+        idx, s = self._scatter_operands(index, s)
+        return ops.ScatterFn.apply(self, idx, s, _dim(dim, self.ndim), True)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         """The lower triangle (entries above diagonal ``diagonal`` set to 0).

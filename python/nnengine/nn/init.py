@@ -16,6 +16,7 @@ from ..functional._util import number as _number
 from ..random import generator
 from ..random import generator as _gen
 from ..tensor import Tensor
+from .parameter import ParameterData
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0),
           "selu": 0.75}
@@ -44,9 +45,14 @@ def _fans(t: Tensor) -> Tuple[int, int]:
 
 
 def _check(t: Any) -> Tensor:
-    if not isinstance(t, Tensor):
-        raise TypeError(f"tensor: expected a Tensor, got {type(t).__name__}")
-    return t
+    """``t`` as a Tensor; a parameter's ``.data`` (or ``.grad``, a ``state_dict()`` value: the engine's arrays with
+    torch's methods) is a Tensor on the same memory, so torch's ``nn.init.normal_(m.weight.data, 0.0, 0.02)``
+    (the DCGAN tutorial's ``weights_init``) fills the weight."""
+    if isinstance(t, Tensor):
+        return t
+    if isinstance(t, ParameterData):
+        return Tensor._wrap(t.view(np.ndarray))
+    raise TypeError(f"tensor: expected a Tensor, got {type(t).__name__}")
 
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:

@@ -694,8 +694,13 @@ class Module:
                     own[pre + name] = (m, name, "buffer")
         # a buffer registered as None (e.g. running stats with track_running_stats=False) is not in
         # state_dict(), so it is not missing either (torch's rule); a value given for it is still taken
+        # a BatchNorm's num_batches_tracked absent from a dict without torch's version metadata (checkpoints from
+        # before torch 0.4.1 and hand-built dicts) keeps its value and is not missing, as torch's
+        # _BatchNorm._load_from_state_dict has it
+        versioned = getattr(state_dict, "_metadata", None) is not None
         missing = [k for k, (m, n, kind) in own.items()
-                   if k not in state_dict and not (kind == "buffer" and m._buffers[n] is None)]
+                   if k not in state_dict and not (kind == "buffer" and m._buffers[n] is None)
+                   and not (n == "num_batches_tracked" and not versioned and "running_mean" in m._buffers)]
         unexpected = [k for k in state_dict if k not in own]
         errors: List[str] = []  # torch's report: every problem at once
         if strict and unexpected:

@@ -192,7 +192,7 @@ def _shard_train(loader: DataLoader, rank: int, world: int) -> DataLoader:
     from ..data.sampler import DistributedSampler
     from ..distributed import process_group as pg
 
-    sampler = getattr(loader, "sampler", None)
+    sampler = loader._sampler  # the sampler given (``loader.sampler`` also names torch's default one)
     if isinstance(sampler, DistributedSampler):
         return loader  # the user sharded it (torch's convention: batch_size is per rank)
     if sampler is not None:

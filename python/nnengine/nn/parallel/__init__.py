@@ -1,4 +1,5 @@
-"""``nnengine.nn.parallel``: PyTorch's home of ``DistributedDataParallel`` (defined in nnengine.distributed).
+"""``nnengine.nn.parallel``: PyTorch's home of ``DistributedDataParallel`` (defined in nnengine.distributed) and
+``DataParallel`` (``nn.DataParallel``).
 
 Example:
     >>> from nnengine.nn.parallel import DistributedDataParallel as DDP
@@ -8,5 +9,6 @@ Example:
 """
 
 from ...distributed.ddp import DistributedDataParallel
+from ..modules.data_parallel import DataParallel
 
-__all__ = ["DistributedDataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel"]
