@@ -520,3 +520,22 @@ def test_scalar_samples_and_unimplemented_methods_are_typed():
         t.entropy()
     with pytest.raises(NotImplementedError, match="rsample"):
         Gamma(ne.tensor(2.0), ne.tensor(1.0)).rsample()
+
+
+def test_mode_matches_torch():
+    torch = pytest.importorskip("torch")
+    td = torch.distributions
+    pairs = [(Normal(ne.tensor([1.0, -2.0]), 1.0), td.Normal(torch.tensor([1.0, -2.0]), 1.0)),
+             (Laplace(ne.tensor([0.5]), 2.0), td.Laplace(torch.tensor([0.5]), 2.0)),
+             (Exponential(ne.tensor([2.0, 0.3])), td.Exponential(torch.tensor([2.0, 0.3]))),
+             (Poisson(ne.tensor([2.5, 0.2, 3.0])), td.Poisson(torch.tensor([2.5, 0.2, 3.0]))),
+             (Gamma(ne.tensor([3.0, 0.5]), ne.tensor([2.0, 1.0])), td.Gamma(torch.tensor([3.0, 0.5]),
+                                                                              torch.tensor([2.0, 1.0]))),
+             (Categorical(logits=ne.tensor([[0.1, 2.0, 0.3], [3.0, 0.0, 0.0]])),
+              td.Categorical(logits=torch.tensor([[0.1, 2.0, 0.3], [3.0, 0.0, 0.0]]))),
+             (MultivariateNormal(ne.tensor([1.0, 2.0]), ne.eye(2)), td.MultivariateNormal(torch.tensor([1.0, 2.0]),
+                                                                                          torch.eye(2))),
+             (Independent(Normal(ne.tensor([[1.0, 2.0]]), 1.0), 1),
+              td.Independent(td.Normal(torch.tensor([[1.0, 2.0]]), 1.0), 1))]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(ours.mode.numpy(), theirs.mode.numpy(), err_msg=type(ours).__name__)

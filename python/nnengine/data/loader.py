@@ -443,6 +443,10 @@ def to_tensor(a: Any) -> Tensor:
     return Tensor(np.ascontiguousarray(arr, dtype=np.float32))
 
 
+class _Positions(tuple):
+    """Collated positions of tuple/list samples (a list once converted, as torch's default_collate gives)."""
+
+
 def _collate(samples: List[Any]) -> Any:
     """Stack samples into numpy arrays (recursing into tuples/lists/dicts); strings stay lists."""
     first = samples[0]
@@ -455,7 +459,7 @@ def _collate(samples: List[Any]) -> Any:
     if isinstance(first, (tuple, list)):
         if any(len(s) != len(first) for s in samples):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return tuple(_collate([s[i] for s in samples]) for i in range(len(first)))
+        return _Positions(_collate([s[i] for s in samples]) for i in range(len(first)))
     if first is None:
         return list(samples)
     return np.stack([as_array(s) for s in samples])
@@ -464,6 +468,8 @@ def _collate(samples: List[Any]) -> Any:
 def _tensors(batch: Any) -> Any:
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):
         return type(batch)(*(_tensors(b) for b in batch))
+    if isinstance(batch, _Positions):  # torch: a list of batches, one per position of the samples
+        return [_tensors(b) for b in batch]
     if isinstance(batch, tuple):
         return tuple(_tensors(b) for b in batch)
     if isinstance(batch, dict):
@@ -476,8 +482,8 @@ def _tensors(batch: Any) -> Any:
 def default_collate(batch: List[Any]) -> Any:
     """torch's ``default_collate``: a list of samples -> a batch. Tensors, numpy arrays and numbers are
     stacked into one Tensor along a new first dim (floats -> float32, nnengine's compute type; integers ->
-    int64; bools -> float32), dicts collate per key, tuples/lists/namedtuples per position (a tuple of
-    batches), strings stay a list.
+    int64; bools -> float32), dicts collate per key, tuples/lists per position (a list of batches, as torch's),
+    namedtuples per field, strings stay a list.
 
     Example:
         >>> xb, yb = default_collate([(np.ones(3), 1), (np.zeros(3), 0)])
@@ -858,7 +864,7 @@ class DataLoader:
         if fast:  # batch by slicing: one fancy index per array
             for idx in self._batches():
                 rows = np.asarray(idx, dtype=np.int64)
-                yield _tensors(tuple(a[rows] for a in self.dataset.arrays))
+                yield _tensors(_Positions(a[rows] for a in self.dataset.arrays))
             return
         if self.num_workers == 0:
             for idx in self._batches():

@@ -94,6 +94,16 @@ class Categorical(Distribution):
         return self._batch_shape + (self._num_events,)
 
     @property
+    def mode(self) -> Tensor:
+        """The most likely value of each distribution (torch's ``mode``).
+
+        Example:
+            >>> Categorical(probs=ne.tensor([0.2, 0.5, 0.3])).mode
+            tensor(1)
+        """
+        return self.probs.detach().argmax(-1)
+
+    @property
     def mean(self) -> Tensor:
         """The mean of each distribution.
 

@@ -29,6 +29,16 @@ class Exponential(Distribution):
             _check(self.rate.data > 0, "rate", "every value > 0", self.rate.data)
 
     @property
+    def mode(self) -> Tensor:
+        """The most likely value of each distribution (torch's ``mode``).
+
+        Example:
+            >>> Exponential(ne.tensor([2.0])).mode
+            tensor([0.])
+        """
+        return self.rate * 0.0
+
+    @property
     def mean(self) -> Tensor:
         """The mean of each distribution (``1 / rate``).
 

@@ -34,6 +34,16 @@ class Gamma(Distribution):
             _check(self.rate.data > 0, "rate", "every value > 0", self.rate.data)
 
     @property
+    def mode(self) -> Tensor:
+        """The most likely value of each distribution (torch's ``mode``).
+
+        Example:
+            >>> Gamma(ne.tensor([3.0, 0.5]), ne.tensor([2.0, 1.0])).mode
+            tensor([1., 0.])
+        """
+        return (self.concentration - 1).clamp(min=0) / self.rate
+
+    @property
     def mean(self) -> Tensor:
         """The mean of each distribution (``concentration / rate``).
 

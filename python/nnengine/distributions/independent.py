@@ -50,6 +50,16 @@ class Independent(Distribution):
         return self.base_dist.has_rsample
 
     @property
+    def mode(self) -> Tensor:
+        """The most likely value of each distribution (torch's ``mode``).
+
+        Example:
+            >>> Independent(ne.distributions.Normal(ne.tensor([1.0, 2.0]), 1.0), 1).mode
+            tensor([1., 2.])
+        """
+        return self.base_dist.mode
+
+    @property
     def mean(self) -> Tensor:
         """The base distribution's mean.
 

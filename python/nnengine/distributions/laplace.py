@@ -32,6 +32,16 @@ class Laplace(Distribution):
             _check(self.scale.data > 0, "scale", "every value > 0", self.scale.data)
 
     @property
+    def mode(self) -> Tensor:
+        """The most likely value of each distribution (torch's ``mode``).
+
+        Example:
+            >>> Laplace(ne.tensor([1.0]), 1.0).mode
+            tensor([1.])
+        """
+        return self.loc
+
+    @property
     def mean(self) -> Tensor:
         """The mean of each distribution.
 

@@ -139,6 +139,16 @@ class MultivariateNormal(Distribution):
         return (li.transpose(-2, -1) @ li).expand(*self._batch_shape, *L.shape[-2:])
 
     @property
+    def mode(self) -> Tensor:
+        """The most likely value of each distribution (torch's ``mode``).
+
+        Example:
+            >>> MultivariateNormal(ne.tensor([1.0, 2.0]), ne.eye(2)).mode
+            tensor([1., 2.])
+        """
+        return self.loc
+
+    @property
     def mean(self) -> Tensor:
         """The mean vector of each distribution (``loc``).
 

@@ -36,6 +36,16 @@ class Normal(Distribution):
             raise ValueError(f"scale: expected every value > 0, got {self.scale.data.min()} among them")
 
     @property
+    def mode(self) -> Tensor:
+        """The most likely value of each distribution (torch's ``mode``).
+
+        Example:
+            >>> Normal(ne.tensor([1.0, 2.0]), 1.0).mode
+            tensor([1., 2.])
+        """
+        return self.loc
+
+    @property
     def mean(self) -> Tensor:
         """The mean of each distribution.
 

@@ -30,6 +30,16 @@ class Poisson(Distribution):
             _check(self.rate.data >= 0, "rate", "every value >= 0", self.rate.data)
 
     @property
+    def mode(self) -> Tensor:
+        """The most likely value of each distribution (torch's ``mode``).
+
+        Example:
+            >>> Poisson(ne.tensor([2.5])).mode
+            tensor([2.])
+        """
+        return self.rate.detach().floor()
+
+    @property
     def mean(self) -> Tensor:
         """The mean of each distribution (``rate``).
 
