@@ -173,3 +173,20 @@ def test_ema_and_partial_loader_program_matches_torch(tmp_path):
     want = result(run(EMA, "torch", tmp_path))
     for k in want:
         assert got[k] == pytest.approx(want[k], rel=1e-4, abs=1e-4), k
+
+
+def test_optimizer_state_dict_values_have_tensor_methods():
+    w = nn.Parameter(ne.tensor([1.0, -2.0]))
+    opt = ne.optim.Adam([w], lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    st = opt.state_dict()["state"][0]
+    assert st["step"].item() == 2.0 and st["step"].dtype == np.float32 and st["step"].shape == ()  # torch's
+    assert st["exp_avg"].clone().shape == (2,) and st["exp_avg"].size() == (2,)
+    st["exp_avg"].zero_()  # a copy: the optimizer's own state is untouched
+    assert float(np.abs(opt.state[w]["exp_avg"]).sum()) > 0
+    b = ne.optim.Adam([w])
+    b.load_state_dict(opt.state_dict())
+    assert b.state[w]["step"] == 2.0

@@ -26,7 +26,7 @@ from .. import _core, _tape
 from .._coerce import as_array
 from ..autograd import enable_grad
 from ..constraints import KIND_NONE
-from ..nn.parameter import GradData
+from ..nn.parameter import GradData, StateData
 from ..regularizers import L1L2
 from ..tensor import Tensor
 from . import _float64 as _optim64
@@ -314,7 +314,8 @@ class Optimizer:
     # ----------------------------------------------------------------- state
     def state_dict(self) -> Dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}`` (PyTorch's layout);
-        arrays are copies.
+        arrays are copies with torch's tensor methods (:class:`~nnengine.nn.parameter.StateData`), and ``step``
+        is a 0-d float32 array, as torch's is a tensor (``sd["state"][0]["step"].item()``).
 
         Example:
             >>> w = nn.Parameter(ne.tensor([1.0, -2.0]))
@@ -337,9 +338,7 @@ class Optimizer:
         for g in self.param_groups:
             for p in g["params"]:
                 if p in self.state and self.state[p]:
-                    state[index[id(p)]] = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray)
-                                               else copy.deepcopy(v))
-                                           for k, v in self.state[p].items()}
+                    state[index[id(p)]] = {k: self._saved_state_value(k, v) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
@@ -383,6 +382,14 @@ class Optimizer:
         self.param_groups = new_groups
 
     _scalar_state: Tuple[str, ...] = ("step",)  # per-parameter state entries that are numbers
+
+    def _saved_state_value(self, k: str, v: Any) -> Any:
+        """One state entry as ``state_dict()`` gives it: a copy of an array, a 0-d float32 array for ``step``."""
+        if isinstance(v, np.ndarray):
+            return np.array(v, copy=True).view(StateData)
+        if k == "step" and isinstance(v, numbers.Real) and not isinstance(v, bool):
+            return np.asarray(v, np.float32).view(StateData)
+        return copy.deepcopy(v)
 
     def _load_state_value(self, k: str, v: Any, p: Tensor, idx: int) -> Any:
         """One loaded state entry: numbers for ``_scalar_state`` keys, float32 arrays of the parameter's
