@@ -1,5 +1,5 @@
 """torchvision.models' classification models with torchvision's module names and state_dict keys: ResNet
-(18/34/50/101/152), VGG (11/13/16/19, with and without batch norm), AlexNet. nnengine downloads nothing:
+(18/34/50/101/152), VGG (11/13/16/19, with and without batch norm), AlexNet, MobileNetV2. nnengine downloads nothing:
 ``weights=`` (a ``<Model>_Weights`` member, its name, ``"DEFAULT"``, or the legacy ``pretrained=True``) loads
 torchvision's file for those weights (``resnet18-f37072fd.pth``...) from torch's hub cache, where torchvision left
 it (``nnengine.hub.get_dir()/checkpoints``); any other state_dict file loads with
@@ -16,6 +16,7 @@ Example:
 """
 
 from .alexnet import AlexNet, AlexNet_Weights, alexnet
+from .mobilenetv2 import InvertedResidual, MobileNet_V2_Weights, MobileNetV2, mobilenet_v2
 from .resnet import (
     BasicBlock,
     Bottleneck,
@@ -52,7 +53,7 @@ from .vgg import (
 )
 
 _BUILDERS = {f.__name__: f for f in (alexnet, resnet18, resnet34, resnet50, resnet101, resnet152, vgg11, vgg11_bn,
-                                      vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn)}
+                                      vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn, mobilenet_v2)}
 
 
 def list_models(module: object = None, include: object = None, exclude: object = None) -> list:

@@ -29,6 +29,8 @@ _FILES: Dict[Tuple[str, str], Tuple[str, ...]] = {
     ("vgg16_bn", "IMAGENET1K_V1"): ("vgg16_bn-6c64b313.pth",),
     ("vgg19_bn", "IMAGENET1K_V1"): ("vgg19_bn-c79401a0.pth",),
     ("alexnet", "IMAGENET1K_V1"): ("alexnet-owt-7be5be79.pth", "alexnet-owt-4df8aa71.pth"),
+    ("mobilenet_v2", "IMAGENET1K_V1"): ("mobilenet_v2-b0353104.pth",),
+    ("mobilenet_v2", "IMAGENET1K_V2"): ("mobilenet_v2-7ebf99e0.pth",),
 }
 
 

@@ -16,25 +16,42 @@ Example:
     ((3, 4, 6), 1.0)
 """
 
-from . import functional, transforms
-from .transforms import (
+from . import autoaugment, functional, transforms
+from .autoaugment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
+from .transforms import (  # the random-choice, blur, affine, erasing, multi-crop and colour-curve classes
     CenterCrop,
     ColorJitter,
     Compose,
+    ConvertImageDtype,
+    FiveCrop,
+    GaussianBlur,
     Grayscale,
     InterpolationMode,
     Lambda,
     Normalize,
     Pad,
     PILToTensor,
+    RandomAdjustSharpness,
+    RandomAffine,
+    RandomApply,
+    RandomAutocontrast,
+    RandomChoice,
     RandomCrop,
+    RandomEqualize,
+    RandomErasing,
+    RandomGrayscale,
     RandomHorizontalFlip,
+    RandomInvert,
+    RandomOrder,
+    RandomPosterize,
     RandomResizedCrop,
     RandomRotation,
+    RandomSolarize,
     RandomVerticalFlip,
     Resize,
+    TenCrop,
     ToPILImage,
     ToTensor,
 )
 
-__all__ = [*transforms.__all__, "functional"]
+__all__ = [*transforms.__all__, *autoaugment.__all__, "functional", "autoaugment"]

@@ -15,10 +15,30 @@ from typing import Any, List, Optional, Sequence
 from ...tensor import Tensor
 from . import transforms as _t
 from ._core import InterpolationMode, _adjust, _crop, _flip, _output_size, _pad, _pair, _resize_hw, _size_hw
+from ._functional_more import (
+    adjust_gamma,
+    adjust_sharpness,
+    affine,
+    autocontrast,
+    convert_image_dtype,
+    equalize,
+    erase,
+    five_crop,
+    gaussian_blur,
+    get_dimensions,
+    get_image_num_channels,
+    invert,
+    posterize,
+    rotate,
+    solarize,
+    ten_crop,
+)
 
 __all__ = ["to_tensor", "pil_to_tensor", "to_pil_image", "normalize", "resize", "crop", "center_crop",
            "resized_crop", "pad", "hflip", "vflip", "rgb_to_grayscale", "to_grayscale", "get_image_size", "adjust_brightness", "adjust_contrast",
-           "adjust_saturation", "adjust_hue"]
+           "adjust_saturation", "adjust_hue", "get_dimensions", "get_image_num_channels", "convert_image_dtype", "rotate",
+           "affine", "adjust_gamma", "gaussian_blur", "five_crop", "ten_crop", "erase", "invert", "posterize", "solarize",
+           "adjust_sharpness", "autocontrast", "equalize", "InterpolationMode"]
 
 
 def to_tensor(pic: Any) -> Tensor:

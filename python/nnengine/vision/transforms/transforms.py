@@ -360,7 +360,8 @@ class RandomResizedCrop:
 class RandomRotation:
     """Rotate by an angle drawn uniformly from ``degrees`` ((-d, d) for a number), counter-clockwise, about
     ``center`` (default the image center), with PIL's ``Image.rotate`` (``expand`` grows the canvas to hold the whole
-    image; ``fill`` paints the uncovered area). Tensors and arrays are rotated per channel as float images.
+    image; ``fill`` paints the uncovered area); tensors and arrays through torchvision's grid sampling
+    (``functional.rotate``: NEAREST or BILINEAR).
 
     Example:
         >>> RandomRotation((90, 90))(np.array([[1, 2], [3, 4]], dtype=np.uint8)).tolist()
@@ -397,23 +398,11 @@ class RandomRotation:
             if isinstance(fill, (int, float)) and len(img.getbands()) > 1:
                 fill = tuple([fill] * len(img.getbands()))
             return img.rotate(angle, flt, self.expand, center, fillcolor=fill)
-        Image = _pil()
-        a, kind, extra = _to_hwc(img)
-        hwc = a if a.ndim >= 3 else a[..., None]
-        flat = hwc.reshape((-1,) + hwc.shape[-3:])
-        fills = list(self.fill) if isinstance(self.fill, Sequence) else [self.fill] * flat.shape[-1]
-        outs = []
-        for n in range(flat.shape[0]):
-            chans = [np.asarray(Image.fromarray(np.ascontiguousarray(flat[n, :, :, c], dtype=np.float32)).rotate(
-                angle, flt, self.expand, center, fillcolor=float(fills[c]))) for c in range(flat.shape[-1])]
-            outs.append(np.stack(chans, -1))
-        out = np.stack(outs).reshape(hwc.shape[:-3] + outs[0].shape)
-        if a.ndim < 3:
-            out = out[..., 0]
-        if np.issubdtype(a.dtype, np.integer):
-            info = np.iinfo(a.dtype)
-            out = np.clip(np.round(out), info.min, info.max)
-        return _from_hwc(out.astype(a.dtype), kind, extra)
+        from ._functional_more import get_dimensions, rotate
+
+        channels = get_dimensions(img)[0]  # tensors and arrays: torchvision's grid sampling, fill per channel
+        fill = [float(f) for f in self.fill] if isinstance(self.fill, Sequence) else [float(self.fill)] * channels
+        return rotate(img, angle, self.interpolation, self.expand, center, fill)
 
     def __repr__(self) -> str:
         return f"RandomRotation(degrees={self.degrees}, expand={self.expand})"
@@ -576,3 +565,10 @@ class ToPILImage:
 
     def __repr__(self) -> str:
         return f"ToPILImage(mode={self.mode})"
+
+
+# torchvision.transforms.transforms also holds these (defined in _transforms_more to keep this file short)
+from ._transforms_more import *  # noqa: E402,F403
+from ._transforms_more import __all__ as _more_all  # noqa: E402
+
+__all__ += _more_all

@@ -31,9 +31,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..data import Dataset
-from ..tensor import from_numpy
-from . import transforms as _transforms
+from ...data import Dataset
+from ...tensor import from_numpy
+from .. import transforms as _transforms
 
 __all__ = ["VisionDataset", "MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "DatasetFolder", "ImageFolder",
            "FakeData", "IMG_EXTENSIONS", "default_loader", "pil_loader", "read_idx"]
