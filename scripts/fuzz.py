@@ -1873,6 +1873,23 @@ def f_distributions(g: G) -> str:
     return f"import nnengine.distributions as D\nd = {make}\n{method}\nBW(R)"
 
 
+def f_vision_ops(g: G) -> str:
+    """nnengine.vision.ops box functions and NMS on random (and weird) boxes, scores and thresholds."""
+    n, m = g.n(0, 6), g.n(0, 4)
+    boxes = f"ne.abs({_t(g, (n, 4))}).cumsum(-1)" if g.pct(70) else _t(g, (n, g.pick([4, 4, 3, 5])))
+    other = f"ne.abs({_t(g, (m, 4))}).cumsum(-1)" if g.pct(70) else _t(g, (m, 4))
+    call_ = g.pick([f"R = O.box_iou({boxes}, {other})", f"R = O.generalized_box_iou({boxes}, {other})",
+                    f"R = O.box_area({boxes})", f"R = O.box_convert({boxes}, {g.str_(['xyxy', 'xywh', 'cxcywh'])}, "
+                    f"{g.str_(['xyxy', 'xywh', 'cxcywh'])})",
+                    f"R = O.nms({boxes}, {_t(g, (n,))}, {g.flt(-0.5, 1.5)})",
+                    f"R = O.batched_nms({boxes}, {_t(g, (n,))}, {g.arr((n,), 'int64', fill='idx', hi=3)}, "
+                    f"{g.flt(0, 1)})",
+                    f"R = O.clip_boxes_to_image({boxes}, ({g.int_(0, 9)}, {g.int_(0, 9)}))",
+                    f"R = O.remove_small_boxes({boxes}, {g.flt(0, 2)})",
+                    f"R = O.sigmoid_focal_loss({_t(g, (n, 3))}, {_t(g, (n, 3))}, reduction={g.str_(['mean', 'sum', 'none'])})"])
+    return f"import nnengine.vision.ops as O\n{call_}\nBW(R)"
+
+
 def f_init_norms(g: G) -> str:
     """nn.init initialisers, weight_norm / spectral_norm on Linear / Conv2d, autograd.grad."""
     which = g.draw(g.st.integers(0, 3))
@@ -2044,6 +2061,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.pad": f_pad,
     "nn.Sequential.edit": f_sequential_edit,
     "distributions": f_distributions,
+    "vision.ops": f_vision_ops,
     "F.dropout2d": f_dropout2d,
     "F.pool2d": f_pool,
     "F.activations": f_activation,

@@ -135,8 +135,9 @@ def clip_boxes_to_image(boxes: Tensor, size: Tuple[int, int]) -> Tensor:
         [[0.0, 1.0, 10.0, 20.0]]
     """
     _check_boxes(boxes)
-    if not (isinstance(size, (tuple, list)) and len(size) == 2):
-        raise TypeError(f"size: expected (height, width), got {size!r}")
+    if not (isinstance(size, (tuple, list)) and len(size) == 2
+            and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in size)):
+        raise TypeError(f"size: expected (height, width) numbers, got {size!r}")
     height, width = size
     x1, y1, x2, y2 = boxes.unbind(-1)
     return _stack((x1.clamp(min=0, max=width), y1.clamp(min=0, max=height), x2.clamp(min=0, max=width),
