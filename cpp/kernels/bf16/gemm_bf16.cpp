@@ -70,6 +70,27 @@ void transpose16(__m512i r[16]) {
 // op(B)[pc : pc+kc, jc : jc+nc] -> NR-column panels of kp = ceil(kc/2) pairs each.
 void pack_b(const GemmArgs& g, int64_t pc, int64_t kc, int64_t jc, int64_t nc, int32_t* out) {
   const int64_t kp = (kc + 1) / 2;
+  if (!g.trans_b) {  // row pairs outer: each pair of B's rows is read once, left to right, into every panel
+    for (int64_t p = 0; p < kp; ++p) {
+      const float* r0 = g.B + (pc + 2 * p) * g.ldb + jc;
+      const bool odd = 2 * p + 1 < kc;
+      for (int64_t jr = 0; jr < nc; jr += NR) {
+        int32_t* dst = out + (jr / NR) * kp * NR + p * NR;
+        for (int h = 0; h < 2; ++h) {
+          const int64_t j = jr + 16 * h, cols = std::min<int64_t>(16, nc - j);
+          if (cols <= 0) {
+            _mm512_store_si512(dst + 16 * h, _mm512_setzero_si512());
+            continue;
+          }
+          const __mmask16 m = lanes(cols);
+          const __m512 x0 = _mm512_maskz_loadu_ps(m, r0 + j);
+          const __m512 x1 = odd ? _mm512_maskz_loadu_ps(m, r0 + g.ldb + j) : _mm512_setzero_ps();
+          _mm512_store_si512(dst + 16 * h, pair_rows(x0, x1));
+        }
+      }
+    }
+    return;
+  }
   for (int64_t jr = 0; jr < nc; jr += NR) {
     int32_t* panel = out + (jr / NR) * kp * NR;
     for (int h = 0; h < 2; ++h) {
@@ -105,6 +126,19 @@ void pack_b(const GemmArgs& g, int64_t pc, int64_t kc, int64_t jc, int64_t nc, i
 // (A transposed); rows past mc are zero.
 void pack_a(const GemmArgs& g, int64_t ic, int64_t mc, int64_t pc, int64_t kc, int32_t* out) {
   const int64_t kp = (kc + 1) / 2;
+  if (g.trans_a) {  // row pairs outer: each pair of op(A)^T's rows is read once, left to right, into every panel
+    for (int64_t p = 0; p < kp; ++p) {
+      const float* r0 = g.A + (pc + 2 * p) * g.lda + ic;
+      const bool odd = 2 * p + 1 < kc;
+      for (int64_t ir = 0; ir < mc; ir += MR) {
+        const __mmask16 m = lanes(std::min<int64_t>(MR, mc - ir));
+        const __m512 x0 = _mm512_maskz_loadu_ps(m, r0 + ir);
+        const __m512 x1 = odd ? _mm512_maskz_loadu_ps(m, r0 + g.lda + ir) : _mm512_setzero_ps();
+        _mm512_mask_storeu_epi32(out + (ir / MR) * MR * kp + p * MR, lanes(MR), pair_rows(x0, x1));
+      }
+    }
+    return;
+  }
   for (int64_t ir = 0; ir < mc; ir += MR) {
     int32_t* panel = out + (ir / MR) * MR * kp;
     const int64_t rows = std::min<int64_t>(MR, mc - ir);
