@@ -254,3 +254,29 @@ def test_whole_model_save_with_class_arguments(tmp_path):
     r2 = ne.load(tmp_path / "r.pt", weights_only=False)
     x = ne.randn(1, 3, 32, 32)
     np.testing.assert_array_equal(r2(x).numpy(), r(x).numpy())
+
+
+def _masks(lib):
+    import warnings
+    from importlib import import_module
+
+    data = import_module(lib.__name__ + ".utils.data")
+    samples = [(np.array([1.0, np.nan, 3.0]), np.array([True, False, True]))] * 2
+    x, m = next(iter(data.DataLoader(samples, batch_size=2)))
+    v = lib.arange(5.0) * 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        byte = v[lib.tensor([1, 0, 1, 0, 1], dtype=lib.uint8)].tolist()
+    try:
+        v[lib.tensor([1.0, 0.0])]
+        err = None
+    except IndexError:
+        err = "IndexError"
+    return str(m.dtype).replace("torch.", ""), x[m].tolist(), (~m).tolist(), byte, err
+
+
+def test_bool_masks_collate_and_index_like_torch():
+    ours, theirs = _both(_masks)
+    assert ours == theirs
+    with pytest.warns(UserWarning, match="uint8"):
+        ne.arange(3.0)[ne.tensor([1, 0, 1], dtype=ne.uint8)]

@@ -126,7 +126,15 @@ def _is_basic_index(idx: Any) -> bool:
 
 def _norm_index(idx: Any) -> Any:
     if isinstance(idx, Tensor):
-        return idx.data.astype(np.int64) if idx.data.dtype.kind == "f" else idx.data
+        kind = idx.data.dtype.kind
+        if kind in "fc":
+            raise _IndexError("tensors used as indices must be long, int, byte or bool tensors, got dtype "
+                              f"{idx.data.dtype}")
+        if idx.data.dtype == np.uint8:  # torch: a uint8 index is a (deprecated) mask, not positions
+            warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
+                          "instead.", UserWarning, stacklevel=3)
+            return idx.data.astype(bool)
+        return idx.data
     if isinstance(idx, tuple):
         return tuple(_norm_index(i) for i in idx)
     if isinstance(idx, list):

@@ -429,15 +429,18 @@ class BatchSampler(Sampler[List[int]]):
 
 # ------------------------------------------------------------------ collation
 def to_tensor(a: Any) -> Tensor:
-    """A batch as a Tensor: floats -> float32, integers (class labels) -> int64, bools -> float32.
+    """A batch as a Tensor: floats -> float32, integers (class labels) -> int64, bools stay bool (masks, as in
+    torch's default_collate).
 
     Example:
-        >>> to_tensor(np.arange(3)).dtype, to_tensor(np.ones(2)).dtype
-        (dtype('int64'), dtype('float32'))
+        >>> to_tensor(np.arange(3)).dtype, to_tensor(np.ones(2)).dtype, to_tensor(np.ones(2, bool)).dtype
+        (dtype('int64'), dtype('float32'), dtype('bool'))
     """
     if isinstance(a, Tensor):
         return a
     arr = np.asarray(a)
+    if arr.dtype.kind == "b":
+        return Tensor._wrap(np.ascontiguousarray(arr))
     if arr.dtype.kind in "iu":
         return Tensor(np.ascontiguousarray(arr, dtype=np.int64), dtype=np.int64)
     return Tensor(np.ascontiguousarray(arr, dtype=np.float32))
@@ -482,7 +485,7 @@ def _tensors(batch: Any) -> Any:
 def default_collate(batch: List[Any]) -> Any:
     """torch's ``default_collate``: a list of samples -> a batch. Tensors, numpy arrays and numbers are
     stacked into one Tensor along a new first dim (floats -> float32, nnengine's compute type; integers ->
-    int64; bools -> float32), dicts collate per key, tuples/lists per position (a list of batches, as torch's),
+    int64; bools stay bool, so masks index), dicts collate per key, tuples/lists per position (a list of batches, as torch's),
     namedtuples per field, strings stay a list.
 
     Example:

@@ -104,12 +104,18 @@ def _loader(data: Any, batch_size: int, shuffle: bool, name: str) -> DataLoader:
                     f"got {type(data).__name__}")
 
 
+def _fit_tensor(b: Any) -> Tensor:
+    """A batch part for fit/evaluate: bool features or labels (a boolean target) as float32, Keras' way."""
+    t = to_tensor(b)
+    return t.float() if t.dtype == np.bool_ else t
+
+
 def _split(batch: Any) -> Tuple[Tensor, Optional[Tensor]]:
     if isinstance(batch, (tuple, list)):
         if len(batch) == 1:
-            return to_tensor(batch[0]), None
-        return to_tensor(batch[0]), to_tensor(batch[1])
-    return to_tensor(batch), None
+            return _fit_tensor(batch[0]), None
+        return _fit_tensor(batch[0]), _fit_tensor(batch[1])
+    return _fit_tensor(batch), None
 
 
 def _first(out: Any) -> Tensor:
@@ -464,7 +470,7 @@ def fit(model: nn.Module, loss: Any, optimizer: Any, train: Any, validation: Any
                            dynamic_ncols=True)
         for i, batch in enumerate(batches):
             if step is not None:
-                tensors = [to_tensor(b) for b in (batch if isinstance(batch, (tuple, list)) else (batch,))]
+                tensors = [_fit_tensor(b) for b in (batch if isinstance(batch, (tuple, list)) else (batch,))]
                 lv = acc.add_step(step(*tensors), len(tensors[0]))
             else:
                 lv = _default_step(net, model, loss_fn, optimizer, batch, has_reg, acc)
