@@ -251,3 +251,23 @@ def test_unexportable_pool_and_resize_options_refused(tmp_path):
     with pytest.raises(ValueError, match="area"):
         export(nn.Upsample(size=(2, 2), mode="area"), _x(1, 2, 4, 4), str(tmp_path / "b.onnx"))
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_torch_export_keywords(tmp_path):
+    m = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    x = _x(2, 4)
+    path = str(tmp_path / "t.onnx")
+    # torch.onnx.export's usual call, imports changed
+    export(m, x, path, export_params=True, opset_version=17, do_constant_folding=True, input_names=["input"],
+           output_names=["output"], dynamic_axes={"input": {0: "batch_size"}, "output": {0: "batch_size"}},
+           dynamo=False, verbose=False)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(None, {"input": _x(5, 4)})[0], m(ne.tensor(_x(5, 4))).numpy(), **TOL)
+    fixed = str(tmp_path / "f.onnx")
+    with pytest.warns(UserWarning, match="opset 17"):
+        export(m, x, fixed, opset_version=11, dynamic_axes={})
+    assert onnx.load(fixed).graph.input[0].type.tensor_type.shape.dim[0].dim_value == 2
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        export(m, x, path, opset_versoin=17)
+    with pytest.raises(TypeError, match="opset_version"):
+        export(m, x, path, opset_version="17")

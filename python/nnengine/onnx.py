@@ -33,7 +33,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -1131,9 +1131,16 @@ def _forward_names(model: Module, n: int) -> List[str]:
     return [params[i] if i < len(params) else f"input_{i}" for i in range(n)]
 
 
+_TORCH_IGNORED = ("export_params", "verbose", "training", "do_constant_folding", "keep_initializers_as_inputs",
+                  "dynamo", "external_data", "optimize", "verify", "report", "profile", "operator_export_type",
+                  "custom_opsets", "export_modules_as_functions", "autograd_inlining", "dump_exported_program",
+                  "artifacts_dir", "fallback", "dynamic_shapes", "custom_translation_table", "kwargs")
+
+
 def export(model: Module, example_input: Any, path: str, input_names: Optional[Sequence[str]] = None,
            output_names: Optional[Sequence[str]] = None, dynamic_batch: bool = True, opset: int = OPSET,
-           constant_inputs: Sequence[int] = ()) -> None:
+           constant_inputs: Sequence[int] = (), *, opset_version: Optional[int] = None,
+           dynamic_axes: Optional[Mapping[str, Any]] = None, **torch_options: Any) -> None:
     """Write ``model``'s inference graph (eval mode) for inputs like ``example_input`` to ``path`` (ONNX).
 
     ``example_input``: a Tensor or numpy array (float32; integer ids for Embedding / CharLSTM), or a tuple of
@@ -1146,6 +1153,12 @@ def export(model: Module, example_input: Any, path: str, input_names: Optional[S
     ``dynamic_batch`` makes the batch dimension symbolic (dim 1 for time-major sequence models, none for
     an (L, S) attention mask). The model is put in eval mode for the export and restored after.
     Raises NotImplementedError naming the first layer without an ONNX conversion.
+
+    ``torch.onnx.export``'s keywords are taken, so its calls run with the imports changed: ``dynamic_axes`` (any
+    entry: the batch dimension is symbolic, as ``dynamic_batch``; an empty dict: fixed), ``opset_version`` (the graph
+    is written with opset 17's operators whatever is asked; another value warns), and ``export_params``,
+    ``do_constant_folding``, ``verbose``, ``dynamo``, ``training``... accepted and ignored (weights are always
+    written, constants always folded).
 
     Example:
         >>> model = nn.Sequential(nn.Linear(4, 3), nn.Softmax(1))
@@ -1161,6 +1174,21 @@ def export(model: Module, example_input: Any, path: str, input_names: Optional[S
 
     if not isinstance(model, Module):
         raise TypeError(f"model: expected an nnengine Module, got {type(model).__name__}")
+    unknown = sorted(set(torch_options) - set(_TORCH_IGNORED))
+    if unknown:
+        raise TypeError(f"export() got an unexpected keyword argument {unknown[0]!r}")
+    if opset_version is not None:
+        if isinstance(opset_version, bool) or not isinstance(opset_version, int):
+            raise TypeError(f"opset_version: expected an int, got {type(opset_version).__name__}")
+        if opset_version != OPSET:
+            import warnings
+
+            warnings.warn(f"onnx.export: nnengine writes opset {OPSET} graphs; opset_version={opset_version} is not "
+                          "used", UserWarning, stacklevel=2)
+    if dynamic_axes is not None:
+        if not isinstance(dynamic_axes, Mapping):
+            raise TypeError(f"dynamic_axes: expected a dict, got {type(dynamic_axes).__name__}")
+        dynamic_batch = bool(dynamic_axes)
     onnx = _onnx()
     multi = isinstance(example_input, (tuple, list))
     raw = list(example_input) if multi else [example_input]
