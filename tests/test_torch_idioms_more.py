@@ -280,3 +280,28 @@ def test_bool_masks_collate_and_index_like_torch():
     assert ours == theirs
     with pytest.warns(UserWarning, match="uint8"):
         ne.arange(3.0)[ne.tensor([1, 0, 1], dtype=ne.uint8)]
+
+
+def _rnn_attrs(lib):
+    import warnings
+
+    nn_ = lib.nn
+    lstm = nn_.LSTM(3, 4, num_layers=2, bidirectional=True)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        nn_.GRU(3, 4, num_layers=1, dropout=0.2)
+    return (lstm._flat_weights_names, [[tuple(p.shape) for p in ws] for ws in lstm.all_weights],
+            [tuple(p.shape) for p in nn_.RNN(2, 3, bias=False)._flat_weights],
+            [str(x.message)[:40] for x in w if issubclass(x.category, UserWarning)])
+
+
+def test_rnn_weight_lists_and_dropout_warning_match_torch():
+    ours, theirs = _both(_rnn_attrs)
+    assert ours == theirs
+
+
+def test_dtype_errors_are_runtime_errors_as_in_torch():
+    m = nn.Linear(3, 2)
+    for exc in (RuntimeError, TypeError):
+        with pytest.raises(exc, match="dtype"):
+            m(ne.tensor([[1.0, 2.0, 3.0]], dtype=ne.float64))

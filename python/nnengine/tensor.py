@@ -44,6 +44,11 @@ class _GradDtypeError(RuntimeError, TypeError):
     """Only floating-point tensors can require gradients (a RuntimeError like torch's, and a TypeError)."""
 
 
+class _DtypeError(RuntimeError, TypeError):
+    """An operand's dtype an op does not take (mixed float32/float64, an integer tensor where floats are needed): a
+    RuntimeError like torch's (``except RuntimeError`` in torch code catches it), and a TypeError (the contract)."""
+
+
 class _ScalarError(RuntimeError, ValueError):
     """A multi-element tensor used as a Python scalar (RuntimeError like torch's, and a ValueError)."""
 

@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..ops import f32c  # noqa: F401  (re-exported: one home, with the tape's glue matmul)
-from ..tensor import Tensor
+from ..tensor import Tensor, _DtypeError
 
 _F32 = np.dtype(np.float32)
 
@@ -75,12 +75,12 @@ def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = 
         raise TypeError(f"{name}: expected a Tensor, got {type_name(x)}")
     dt = t.data.dtype
     if dt.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {dt}")
+        raise _DtypeError(f"{name}: expected a floating-point tensor, got dtype {dt}")
     if dt != np.float32:
         if dt == _F64:
             if not float64:
                 op = _public_caller()
-                raise TypeError(
+                raise _DtypeError(
                     f"{op}: {name} is float64, but the {op} kernel computes in float32 only (no silent "
                     "downcast); convert with .float() / model.float(). float64 runs end to end through Linear, "
                     "the activations, softmax, MSE/L1/BCE losses, RNN/LSTM/GRU and the optimizers.")
@@ -103,7 +103,7 @@ def same_float_dtype(name: str, *xs: Any) -> None:
     """torch's rule for mixed-precision operands of one kernel: float32 with float64 is an error."""
     dts = {x.data.dtype for x in xs if isinstance(x, Tensor)}
     if len(dts) > 1:
-        raise TypeError(f"{name}: expected all operands to have the same dtype, got {sorted(str(d) for d in dts)}"
+        raise _DtypeError(f"{name}: expected all operands to have the same dtype, got {sorted(str(d) for d in dts)}"
                         " (convert with .float() or .double())")
 
 

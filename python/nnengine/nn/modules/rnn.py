@@ -8,6 +8,7 @@ C++ (one kernel call per layer and direction); stacking and bidirectionality are
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, List, Optional, Tuple
 
 import numpy as np
@@ -78,6 +79,10 @@ class RNNBase(Module):
         self.hidden_size = positive_int(hidden_size, "hidden_size")
         self.num_layers = positive_int(num_layers, "num_layers")
         probability(dropout, "dropout")
+        if dropout > 0 and num_layers == 1:  # torch's warning, word for word
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                          UserWarning, stacklevel=2)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
@@ -96,6 +101,39 @@ class RNNBase(Module):
                     setattr(self, name + sfx, Parameter.new(*shape, fill=0.0))
                     self._flat_names.append(name + sfx)
         self.reset_parameters()
+
+    @property
+    def _flat_weights_names(self) -> List[str]:
+        """torch's list of the parameter names, layer by layer and direction by direction.
+
+        Example:
+            >>> nn.GRU(3, 4, bias=False)._flat_weights_names
+            ['weight_ih_l0', 'weight_hh_l0']
+        """
+        return list(self._flat_names)
+
+    @property
+    def _flat_weights(self) -> List[Parameter]:
+        """The parameters in :attr:`_flat_weights_names` order (torch's attribute).
+
+        Example:
+            >>> [tuple(w.shape) for w in nn.RNN(3, 4)._flat_weights]
+            [(4, 3), (4, 4), (4,), (4,)]
+        """
+        return [getattr(self, n) for n in self._flat_names]
+
+    @property
+    def all_weights(self) -> List[List[Parameter]]:
+        """The parameters grouped per layer and direction, torch's ``all_weights``.
+
+        Example:
+            >>> lstm = nn.LSTM(3, 4, num_layers=2)
+            >>> len(lstm.all_weights), [tuple(w.shape) for w in lstm.all_weights[1]]
+            (2, [(16, 4), (16, 4), (16,), (16,)])
+        """
+        per = 4 if self.bias else 2
+        ws = self._flat_weights
+        return [ws[i:i + per] for i in range(0, len(ws), per)]
 
     def reset_parameters(self) -> None:
         """U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) for every weight and bias, as PyTorch.
