@@ -271,3 +271,5 @@ def test_torch_export_keywords(tmp_path):
         export(m, x, path, opset_versoin=17)
     with pytest.raises(TypeError, match="opset_version"):
         export(m, x, path, opset_version="17")
+    with pytest.raises(ValueError, match="kwargs"):  # forward's keyword inputs are not silently dropped
+        export(m, x, path, kwargs={"scale": 2.0})

@@ -33,6 +33,25 @@ def _tuple(inputs: Any, what: str) -> Tuple[bool, Tuple[Any, ...]]:
     return is_tuple, items
 
 
+_SINGLE = {"output": "the user-provided function returns", "input": "the input to the user-provided function is"}
+
+
+def _vectors(v: Any, is_tuple: bool, against: Tuple[Any, ...], noun: str) -> Tuple[Any, ...]:
+    """``v`` as one tensor per ``noun`` (``against``: the outputs for vjp, the inputs for jvp); omitted, ones for a
+    single one-element tensor (torch's rule and message)."""
+    from .tensor import ones_like
+
+    if v is None:
+        if is_tuple or against[0].numel() != 1:
+            raise RuntimeError(f"The vector v can only be None if {_SINGLE[noun]} a single Tensor with a single "
+                               "element.")
+        v = ones_like(against[0])
+    _, vs = _tuple(v, "v")
+    if len(vs) != len(against):
+        raise ValueError(f"v: expected {len(against)} tensors (one per {noun}), got {len(vs)}")
+    return vs
+
+
 def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
     """The Jacobian of ``func(*inputs)``: for one input and one output a Tensor ``output.shape + input.shape``;
@@ -72,20 +91,13 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         tensor([2., 6.])
     """
     from . import func as nf
-    from .tensor import Tensor, ones_like
+    from .tensor import Tensor
 
     _no_graph(create_graph, "vjp")
     in_tuple, ins = _tuple(inputs, "inputs")
     out, fn = nf.vjp(lambda *a: func(*a), *ins)
     out_tuple, outs = _tuple(out, "func's output")
-    if v is None:
-        if out_tuple or outs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
-                               "Tensor with a single element.")
-        v = ones_like(outs[0])
-    _, vs = _tuple(v, "v")
-    if len(vs) != len(outs):
-        raise ValueError(f"v: expected {len(outs)} tensors (one per output), got {len(vs)}")
+    vs = _vectors(v, out_tuple, outs, "output")
     grads = fn(tuple(vs) if out_tuple else vs[0])
     grads = tuple(g if isinstance(g, Tensor) else Tensor(g) for g in grads)
     return out, (grads if in_tuple else grads[0])
@@ -102,18 +114,10 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         tensor([2., 6.])
     """
     from . import func as nf
-    from .tensor import ones_like
 
     _no_graph(create_graph, "jvp")
     in_tuple, ins = _tuple(inputs, "inputs")
-    if v is None:
-        if in_tuple or ins[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
-        v = ones_like(ins[0])
-    _, vs = _tuple(v, "v")
-    if len(vs) != len(ins):
-        raise ValueError(f"v: expected {len(ins)} tensors (one per input), got {len(vs)}")
+    vs = _vectors(v, in_tuple, ins, "input")
     out, tangent = nf.jvp(lambda *a: func(*a), tuple(ins), tuple(vs))
     return out, tangent
 

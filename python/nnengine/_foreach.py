@@ -17,7 +17,7 @@ from typing import Any, Callable, List, Sequence
 
 from .tensor import Tensor
 
-# (torch name, Tensor method, number of list-or-scalar operands after the tensors)
+# the Tensor methods by the number of list-or-scalar operands after the tensors: one, none, two
 _BINARY = ("add", "sub", "mul", "div", "maximum", "minimum", "pow", "clamp_min", "clamp_max")
 _UNARY = ("abs", "neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "reciprocal", "sign", "zero",
           "floor", "ceil", "round", "trunc", "frac", "expm1", "log1p", "erf", "rsqrt")

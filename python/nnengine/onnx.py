@@ -1134,7 +1134,7 @@ def _forward_names(model: Module, n: int) -> List[str]:
 _TORCH_IGNORED = ("export_params", "verbose", "training", "do_constant_folding", "keep_initializers_as_inputs",
                   "dynamo", "external_data", "optimize", "verify", "report", "profile", "operator_export_type",
                   "custom_opsets", "export_modules_as_functions", "autograd_inlining", "dump_exported_program",
-                  "artifacts_dir", "fallback", "dynamic_shapes", "custom_translation_table", "kwargs")
+                  "artifacts_dir", "fallback", "dynamic_shapes", "custom_translation_table")
 
 
 def export(model: Module, example_input: Any, path: str, input_names: Optional[Sequence[str]] = None,
@@ -1174,6 +1174,8 @@ def export(model: Module, example_input: Any, path: str, input_names: Optional[S
 
     if not isinstance(model, Module):
         raise TypeError(f"model: expected an nnengine Module, got {type(model).__name__}")
+    if torch_options.pop("kwargs", None):  # torch's keyword inputs of forward: not traced here, so not ignored
+        raise ValueError("kwargs: keyword inputs of forward are not exportable; pass the inputs positionally")
     unknown = sorted(set(torch_options) - set(_TORCH_IGNORED))
     if unknown:
         raise TypeError(f"export() got an unexpected keyword argument {unknown[0]!r}")

@@ -40,13 +40,10 @@ _SCALAR_DEFAULT = (_BOOL, _I64, _F32)
 _PRINT = {"precision": 4}
 
 
-class _GradDtypeError(RuntimeError, TypeError):
-    """Only floating-point tensors can require gradients (a RuntimeError like torch's, and a TypeError)."""
-
-
 class _DtypeError(RuntimeError, TypeError):
-    """An operand's dtype an op does not take (mixed float32/float64, an integer tensor where floats are needed): a
-    RuntimeError like torch's (``except RuntimeError`` in torch code catches it), and a TypeError (the contract)."""
+    """A dtype an op does not take (mixed float32/float64, an integer tensor where floats are needed, a gradient
+    asked of a non-float tensor): a RuntimeError like torch's (``except RuntimeError`` in torch code catches it),
+    and a TypeError (the contract)."""
 
 
 class _ScalarError(RuntimeError, ValueError):
@@ -553,7 +550,7 @@ class Tensor:
             True
         """
         if flag and self.data.dtype.kind != "f":
-            raise _GradDtypeError("only Tensors of floating point dtype can require gradients "
+            raise _DtypeError("only Tensors of floating point dtype can require gradients "
                                   f"(only floating point tensors can require gradients), got {self.dtype}")
         if not flag and self._ctx is not None:
             raise RuntimeError("requires_grad_: cannot turn off gradients of a non-leaf tensor; use detach()")
@@ -2655,9 +2652,7 @@ class Tensor:
         idx = np.asarray(_as_array(index))
         if idx.ndim == 0 and self.ndim == 1:
             idx = idx.reshape(1)
-            if isinstance(src, Tensor) and src.ndim == 0:
-                src = src.reshape(1)
-            elif isinstance(src, np.ndarray) and src.ndim == 0:
+            if isinstance(src, (Tensor, np.ndarray)) and src.ndim == 0:
                 src = src.reshape(1)
         return idx, src
 

@@ -346,7 +346,7 @@ class Module:
     __call__ = _module_call
 
     def _call_with_hooks(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        pre_kw = self._hooks("_forward_pre_hooks_with_kwargs")
+        pre_kw = self.__dict__.get("_forward_pre_hooks_with_kwargs", ())  # read only: no registry created
         for hid, hook in list(self._forward_pre_hooks.items()):
             if hid in pre_kw:
                 res = hook(self, args, kwargs)
@@ -370,7 +370,7 @@ class Module:
                     args[i] = w
                 args = tuple(args)
         out = self.forward(*args, **kwargs)
-        post_kw = self._hooks("_forward_hooks_with_kwargs")
+        post_kw = self.__dict__.get("_forward_hooks_with_kwargs", ())
         for hid, hook in list(self._forward_hooks.items()):
             res = hook(self, args, kwargs, out) if hid in post_kw else hook(self, args, out)
             if res is not None:

@@ -20,11 +20,12 @@ def hooked_parameter(module: Module, name: str, kind: type, what: str) -> Parame
     return weight
 
 
-def remove_hook(module: Module, name: str, kind: type, what: str) -> Module:
-    """Undo the ``kind`` hook of parameter ``name`` (its ``remove``), and unregister it."""
+def remove_hook(module: Module, name: str, kind: type, missing: str, attr: str = "name") -> Module:
+    """Undo the ``kind`` forward pre-hook whose ``attr`` is parameter ``name`` (its ``remove``) and unregister it;
+    ValueError ``missing`` when there is none (weight_norm, spectral_norm and pruning all end this way)."""
     for k, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, kind) and hook.name == name:
+        if isinstance(hook, kind) and getattr(hook, attr) == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"{what} of '{name}' not found in {module}")
+    raise ValueError(missing)

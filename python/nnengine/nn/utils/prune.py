@@ -28,6 +28,7 @@ import numpy as np
 from ..._coerce import as_array
 from ...tensor import Tensor, _IndexError, ones_like, rand, rand_like
 from ..module import Module
+from ._hooked import remove_hook
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured",
            "RandomStructured", "LnStructured", "CustomFromMask", "identity", "random_unstructured",
@@ -600,12 +601,9 @@ def remove(module: Module, name: str) -> Module:
         >>> sorted(n for n, _ in nn.utils.prune.remove(m, "bias").named_parameters())
         ['bias', 'weight']
     """
-    for k, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"Parameter '{name}' of module {module} has to be pruned before pruning can be removed")
+    return remove_hook(module, name, BasePruningMethod,
+                       f"Parameter '{name}' of module {module} has to be pruned before pruning can be removed",
+                       attr="_tensor_name")
 
 
 def is_pruned(module: Module) -> bool:

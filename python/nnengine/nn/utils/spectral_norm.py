@@ -152,4 +152,4 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
         >>> isinstance(m.weight, nn.Parameter)
         True
     """
-    return remove_hook(module, name, SpectralNorm, "spectral_norm")
+    return remove_hook(module, name, SpectralNorm, f"spectral_norm of '{name}' not found in {module}")

@@ -147,4 +147,4 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
         >>> sorted(n for n, _ in m.named_parameters())
         ['bias', 'weight']
     """
-    return remove_hook(module, name, WeightNorm, "weight_norm")
+    return remove_hook(module, name, WeightNorm, f"weight_norm of '{name}' not found in {module}")
