@@ -1923,6 +1923,31 @@ def f_init_norms(g: G) -> str:
             "    if isinstance(e, (ValueError, TypeError)) or 'grad' not in str(e) and 'graph' not in str(e):\n        raise\n    R = None")
 
 
+def f_double_backward(g: G) -> str:
+    """autograd.grad(create_graph=True) through a random chain of ops, then a second backward (the recording sweep
+    and every graph_backward): only TypeError/ValueError (an op without a differentiable backward is a ValueError
+    too), or torch's RuntimeError for an autograd misuse."""
+    n, c, h = g.n(0, 3), g.n(1, 3), g.n(1, 6)
+    x = f"T({g.arr((n, c, h, h), weird=1)}, True)"
+    ops = ["z = ne.tanh(z)", "z = F.leaky_relu(z, 0.1)", "z = F.softplus(z)", "z = F.gelu(z)", "z = z * z",
+           "z = ne.exp(z.clamp(max=5))", "z = (z.abs() + 1).log()", "z = F.max_pool2d(z, 2, ceil_mode=True)",
+           "z = F.avg_pool2d(z, 3, 1, 1)", f"z = F.conv2d(z, W, padding={g.int_(0, 2)}, stride={g.int_(1, 3)})",
+           "z = F.layer_norm(z, z.shape[-1:])", "z = F.softmax(z, dim=-1)",
+           "z = z.flatten(1) if z.ndim > 1 else z", "z = z[..., :1] if z.ndim else z",
+           f"z = F.pad(z, (1, 1), mode={g.str_(['constant', 'reflect', 'replicate'])})",
+           "z = F.interpolate(z, scale_factor=2)", "z = ne.sort(z, dim=-1)[0]", "z = z.sum(dim=-1, keepdim=True)",
+           "z = F.dropout(z, 0.3)", "z = F.batch_norm(z, None, None, training=True)", "z = z.prod(-1)"]
+    chain = "\n".join(f"    {g.pick(ops)}" for _ in range(g.draw(g.st.integers(1, 4))))
+    seed = g.pick(["None", "ne.ones_like(z)", _t(g, (n, c), rg=False)])
+    return (f"x = {x}\nW = T({g.arr((c, c, 3, 3), weird=0)}, True)\nR = None\ntry:\n    z = x\n{chain}\n"
+            f"    gs = ne.autograd.grad(z, [x, W], grad_outputs={seed}, create_graph={g.bool_()}, "
+            f"allow_unused=True)\n"
+            "    s = sum((q * q).sum() for q in gs if q is not None)\n    if s.requires_grad:\n        s.backward()\n"
+            "    R = [q for q in gs if q is not None]\n"
+            "except RuntimeError as e:\n    if isinstance(e, (ValueError, TypeError)) or not any(k in str(e) for k in "
+            "('grad', 'graph', 'shape', 'size')):\n        raise")
+
+
 def f_optim_more(g: G) -> str:
     """Rprop / ASGD / SparseAdam / swa_utils.AveragedModel and the new lr schedulers, a few steps."""
     s = _any_shape(g, 2)
@@ -2090,6 +2115,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.activations_more": f_activations_more,
     "nn.modules_more": f_modules_more,
     "nn.init_norms_grad": f_init_norms,
+    "autograd.double_backward": f_double_backward,
     "optim_more": f_optim_more,
     "Tensor.extras_sparse": f_tensor_extras,
 }

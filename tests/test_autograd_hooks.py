@@ -179,12 +179,12 @@ def test_retain_graph(torch_or_none):
     assert again == "RuntimeError"
 
 
-def test_create_graph_is_refused_clearly():
+def test_create_graph_through_an_op_without_a_differentiable_backward_is_refused_clearly():
     x = ne.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(NotImplementedError, match="higher-order"):
-        (x * x).sum().backward(create_graph=True)
+        x.prod().backward(create_graph=True)
     with pytest.raises(NotImplementedError, match="higher-order"):
-        ne.autograd.grad((x * x).sum(), x, create_graph=True)
+        ne.autograd.grad(x.prod(), x, create_graph=True)
 
 
 def test_autograd_grad(torch_or_none):

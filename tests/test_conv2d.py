@@ -29,6 +29,10 @@ LANES = [
     (2, 6, 14, 14, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),  # LeNet conv2, Q = 10: 5-column tiles on AVX-512
     (2, 3, 12, 12, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # Q = 12: 6-column tiles
     (1, 2, 9, 14, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # Q = 14: 7-column tiles
+    # no padding: the tiles read the image in place (no padded copy), up to its last row and column
+    (2, 4, 13, 12, 32, 3, 3, (2, 2), (0, 0), (1, 1), 2),  # strided, groups
+    (2, 8, 11, 11, 32, 3, 3, (1, 1), (0, 0), (2, 2), 2),  # dilated, groups
+    (3, 6, 8, 8, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),  # kernel reaching the last row and column
 ]
 
 # (N, C, H, W, K, R, S, stride, padding, dilation, groups): SIMD-awkward sizes, every hyper-parameter.

@@ -85,13 +85,16 @@ def test_chunked_equals_whole(threads, mode):
     """Under a faked 64 KiB L3 the tiles run in chunks of 512 (4 images of 48x48 give 576 tiles of 4x4, 2304 of
     2x2): forward and backward data are the same per-column GEMM chains, so bit-identical to the whole run; the
     weight gradient sums the chunks in order (identical at 1 and 2 threads; equal to the whole run's where the
-    chunk boundaries fall on the GEMM's k blocks, as here, else close)."""
+    chunk boundaries fall on the GEMM's k blocks, else close). The L1d is faked too (32 KiB: k blocks of 256,
+    which divide the chunks), as the CPU's own gives other k blocks (48 KiB: 384, which does not)."""
     big = (4, 128, 48, 48, 128, (1, 1))
     x, w, b, dy = _data(big, seed=6)
-    whole = _run(big, x, w, b, dy)
     info = ne.backend.cache_info()
     try:
-        ne.backend.set_cache_sizes(info["l1d"], info["l2"], 65536)
+        ne.backend.set_cache_sizes(32768, info["l2"], info["l3"])
+        assert ne.backend.cache_info()["gemm_kc"] == 256
+        whole = _run(big, x, w, b, dy)
+        ne.backend.set_cache_sizes(32768, info["l2"], 65536)
         chunked = []
         for n in (1, 2):
             with threads(n):

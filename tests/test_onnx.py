@@ -273,3 +273,12 @@ def test_torch_export_keywords(tmp_path):
         export(m, x, path, opset_version="17")
     with pytest.raises(ValueError, match="kwargs"):  # forward's keyword inputs are not silently dropped
         export(m, x, path, kwargs={"scale": 2.0})
+
+
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice")
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (2, 3, 4, 5)])
+def test_softmax_without_dim_exports_torchs_implicit_axis(shape, tmp_path):
+    """nn.Softmax() / nn.LogSoftmax() default to dim=None as torch's (the legacy implicit dim: 0 for 1- and 3-d
+    inputs, else 1); the export writes that axis."""
+    for m in (nn.Softmax(), nn.LogSoftmax()):
+        _check(m, _x(*shape), tmp_path)

@@ -196,3 +196,12 @@ def test_new_empty_strided_validates_the_strides():
     for stride in ((-1, 1), (1,), "x"):
         with pytest.raises(ValueError, match="stride"):
             ne.ones(1).new_empty_strided((2, 2), stride)
+
+
+def test_prod_gradient_of_a_0d_tensor_over_its_dim():
+    """``x.prod(-1)`` / ``x.prod(0)`` of a 0-d tensor is the element, its gradient 1 (torch); the backward's
+    exclusive products indexed a dimension the 0-d array does not have (found by the fuzz campaign)."""
+    x = ne.tensor(np.float32(3), requires_grad=True)
+    for dim, keep in ((-1, False), (0, True)):
+        (g,) = ne.autograd.grad(x.prod(dim, keepdim=keep), [x])
+        assert g.shape == () and float(g) == 1.0

@@ -40,7 +40,9 @@ template <int KBt, int VBt>
 void fwd_tile(float* out, int64_t ldo, const float* xp, const int64_t* off, const float* w, int64_t CRS, int64_t m0,
               int64_t RS, int64_t j0, int64_t j1) {
   VecF acc[KBt][VBt];
+#pragma GCC unroll 16
   for (int k = 0; k < KBt; ++k)
+#pragma GCC unroll 8
     for (int v = 0; v < VBt; ++v) acc[k][v] = vzero();
   for (int64_t c0 = 0; c0 < CRS; c0 += RS)
     for (int64_t i = c0 + j0; i < c0 + j1; ++i) {
@@ -52,7 +54,10 @@ void fwd_tile(float* out, int64_t ldo, const float* xp, const int64_t* off, cons
         for (int v = 0; v < VBt; ++v) acc[k][v] = vfma(wv, xv[v], acc[k][v]);
       }
     }
+  // (fully unrolled: the accumulators are stored from their registers, never through a zeroed stack copy)
+#pragma GCC unroll 16
   for (int k = 0; k < KBt; ++k)
+#pragma GCC unroll 8
     for (int v = 0; v < VBt; ++v) vstore(out + k * ldo + m0 + v * kLanes, acc[k][v]);
 }
 

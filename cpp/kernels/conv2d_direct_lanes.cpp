@@ -37,7 +37,9 @@ template <int KV, int RB, int QB, int SW>
 void lanes_tile(float* ob, int64_t ldo, int64_t Q, const float* xb, int64_t rstride, const int64_t* off,
                 const float* wt, int64_t ldw, int64_t CRS) {
   VecF acc[RB * QB][KV];
+#pragma GCC unroll 32
   for (int j = 0; j < RB * QB; ++j)
+#pragma GCC unroll 4
     for (int v = 0; v < KV; ++v) acc[j][v] = vzero();
   for (int64_t i = 0; i < CRS; ++i) {
     VecF wv[KV];
@@ -49,8 +51,12 @@ void lanes_tile(float* ob, int64_t ldo, int64_t Q, const float* xb, int64_t rstr
         for (int v = 0; v < KV; ++v) acc[r * QB + q][v] = vfma(xs, wv[v], acc[r * QB + q][v]);
       }
   }
+  // (fully unrolled, so the accumulators go from their registers to ob, never through a stack copy)
+#pragma GCC unroll 8
   for (int r = 0; r < RB; ++r)
+#pragma GCC unroll 8
     for (int q = 0; q < QB; ++q)
+#pragma GCC unroll 4
       for (int v = 0; v < KV; ++v) vstore(ob + (r * Q + q) * ldo + v * kLanes, acc[r * QB + q][v]);
 }
 
@@ -142,27 +148,32 @@ void lanes_image(float* y, const float* x, const float* wt, const float* b, cons
                  int64_t kv0, int64_t kv1, bool stream) {
   static thread_local ScratchBuf xbuf, obuf;
   static thread_local std::vector<int64_t> off;
-  float* xp = xbuf.get(static_cast<size_t>(g.xsize));
+  // without padding the tiles read the image in place: every read lies inside its channel planes (the tiles
+  // cover only the P x Q outputs), so there is nothing to pad and no slack to provide
+  const bool in_place = s.pad_h == 0 && s.pad_w == 0;
+  float* xp = in_place ? nullptr : xbuf.get(static_cast<size_t>(g.xsize));
   // one band (kRb1 >= kRb2) and 8 transposed rows of it
   float* ob = obuf.get(static_cast<size_t>(kRb1 * s.Q * g.Kg + 8 * kRb1 * s.Q));
   off.resize(static_cast<size_t>(g.CRS));
   tap_offsets(off.data(), s, g);
   for (int64_t gr = 0; gr < s.groups; ++gr) {
-    pad_input(xp, x + gr * g.Cg * s.H * s.W, s, g);
+    const float* xg = x + gr * g.Cg * s.H * s.W;
+    if (!in_place) pad_input(xp, xg, s, g);
+    const float* xr = in_place ? xg : xp;
     float* yg = y + gr * g.Kg * s.P * s.Q;
     const float* wg = wt + gr * g.CRS * g.Kg;
     const float* bg = b ? b + gr * g.Kg : nullptr;
     if (two_vectors(g)) {
-      lanes_group<2, kRb2, kQb2>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream);
+      lanes_group<2, kRb2, kQb2>(yg, ob, xr, wg, bg, s, g, off.data(), kv0, kv1, stream);
       continue;
     }
     switch (qb_one(s.Q)) {
 #if defined(__AVX512F__)
-      case 7: lanes_group<1, kRb1, 7>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream); break;
-      case 6: lanes_group<1, kRb1, 6>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream); break;
-      case 5: lanes_group<1, kRb1, 5>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream); break;
+      case 7: lanes_group<1, kRb1, 7>(yg, ob, xr, wg, bg, s, g, off.data(), kv0, kv1, stream); break;
+      case 6: lanes_group<1, kRb1, 6>(yg, ob, xr, wg, bg, s, g, off.data(), kv0, kv1, stream); break;
+      case 5: lanes_group<1, kRb1, 5>(yg, ob, xr, wg, bg, s, g, off.data(), kv0, kv1, stream); break;
 #endif
-      default: lanes_group<1, kRb1, kQb1>(yg, ob, xp, wg, bg, s, g, off.data(), kv0, kv1, stream);
+      default: lanes_group<1, kRb1, kQb1>(yg, ob, xr, wg, bg, s, g, off.data(), kv0, kv1, stream);
     }
   }
   if (stream) vstream_fence();  // the streamed rows are visible before the pool reports this chunk done

@@ -179,7 +179,8 @@ unsafe_chunk = _method("unsafe_chunk", "``chunk``.", '>>> len(ne.unsafe_chunk(ne
 unsafe_split = _method("unsafe_split", "``split``.", '>>> len(ne.unsafe_split(ne.arange(4), 2))\n2')
 
 
-def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001, A002
+def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None,  # noqa: A001, A002
+        keepdims: Optional[bool] = None, axis: Any = None) -> Any:
     """``max(x)`` -> 0-d; ``max(x, dim)`` -> (values, indices); ``max(a, b)`` -> elementwise maximum.
 
     Example:
@@ -187,10 +188,11 @@ def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None
     """
     if other is not None:
         return _into_out("max", maximum(input, other), out)
-    return _into_out("max", ensure_tensor(input).max(dim, keepdim), out)
+    return _into_out("max", ensure_tensor(input).max(dim, keepdim, keepdims=keepdims, axis=axis), out)
 
 
-def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001, A002
+def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None,  # noqa: A001, A002
+        keepdims: Optional[bool] = None, axis: Any = None) -> Any:
     """``min(x)`` -> 0-d; ``min(x, dim)`` -> (values, indices); ``min(a, b)`` -> elementwise minimum.
 
     Example:
@@ -199,7 +201,7 @@ def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None
     """
     if other is not None:
         return _into_out("min", minimum(input, other), out)
-    return _into_out("min", ensure_tensor(input).min(dim, keepdim), out)
+    return _into_out("min", ensure_tensor(input).min(dim, keepdim, keepdims=keepdims, axis=axis), out)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002

@@ -23,7 +23,9 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from ._coerce import as_array, ensure_tensor
+from ._higher_order import const
 from .autograd import Function
+from .ops import IndexFn, IndexGradFn
 from .tensor import Tensor, _dim, _IndexError, _InputError, _shape_args, cat, result_type, stack, tensor
 
 _I64 = np.dtype(np.int64)
@@ -183,6 +185,11 @@ class _IndexAddFn(Function):
         gs = np.take(g, ctx.index, axis=ctx.axis)
         return g, (gs if ctx.alpha == 1 else gs * ctx.alpha), None, None, None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        gs = IndexFn.apply(g, (slice(None),) * ctx.axis + (ctx.index,))
+        return g, (gs if ctx.alpha == 1 else gs * ctx.alpha), None, None, None
+
 
 def _check_index_src(x: Tensor, d: int, idx: np.ndarray, src_shape: Optional[tuple], op: str) -> None:
     if idx.ndim > 1:
@@ -246,6 +253,12 @@ class _IndexCopyFn(Function):
         ga = np.array(g, copy=True)
         ga[ctx.key] = 0
         return ga, np.take(g, ctx.index, axis=ctx.axis), None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        keep = np.ones(g.shape, g.data.dtype)
+        keep[ctx.key] = 0
+        return g * const(keep), IndexFn.apply(g, ctx.key), None, None
 
 
 def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:  # noqa: A002
@@ -502,6 +515,11 @@ class _RollFn(Function):
         neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
         return np.roll(g, neg, ctx.axes), None, None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return _RollFn.apply(g, neg, ctx.axes), None, None
+
 
 def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
     """Entries shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor when ``dims`` is None;
@@ -709,6 +727,14 @@ class _DiagonalFn(Function):
         key = _diag_key(len(ctx.shape), g.shape[-1], offset, d1, d2)
         out[key] = np.moveaxis(g, -1, _diag_pos(d1, d2))
         return out, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        offset, d1, d2 = ctx.args
+        key = _diag_key(len(ctx.shape), g.shape[-1], offset, d1, d2)
+        order = list(range(g.ndim - 1))
+        order.insert(_diag_pos(d1, d2), g.ndim - 1)  # np.moveaxis(g, -1, pos) as a recorded permute
+        return IndexGradFn.apply(g.permute(*order), ctx.shape, key), None, None, None
 
 
 def _diag_key(nd: int, n: int, offset: int, d1: int, d2: int) -> tuple:

@@ -429,8 +429,8 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
     have this tensor's shape: ``Q.backward(gradient=torch.ones_like(Q))``.
     ``retain_graph=True`` keeps the saved arrays for another backward through the same graph (by default they
     are freed, as in torch); ``inputs`` limits the accumulation to those tensors (a non-leaf among them gets
-    a ``.grad`` too). ``create_graph=True`` is refused: the backward pass records no graph (no higher-order
-    gradients).
+    a ``.grad`` too). ``create_graph=True`` records the backward pass (``nnengine._higher_order``): ``.grad``
+    receives the values, and the graph is kept unless ``retain_graph=False``.
 
     Example:
         >>> w = ne.tensor([2.0, 3.0], requires_grad=True)
@@ -444,18 +444,43 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
         if grad is not None:
             raise TypeError("backward: give the incoming gradient once (gradient= or grad=)")
         grad = gradient
-    no_create_graph(create_graph)
     cdef object want = None
     if inputs is not None:
         want = wanted(inputs, "inputs")
+    if create_graph:
+        _graph_sweep([self], _graph_seeds([self], [grad], "gradient"), retain_graph, want, True)
+        return
     sweep([self], [seed_grad(self, grad, "gradient")], retain_graph is not None and bool(retain_graph),
           want, True)
 
 
-cdef void no_create_graph(object create_graph) except *:
-    if create_graph:
-        raise NotImplementedError("create_graph=True: nnengine's backward pass records no graph, so there are no "
-                                  "higher-order gradients (double backward)")
+cdef object _graph_sweep = None  # nnengine._higher_order.sweep / .seeds: the recording sweep (create_graph=True)
+cdef object _graph_seeds = None
+
+
+def configure_graph(sweep_fn, seeds_fn):
+    """Hand over the recording sweep of ``create_graph=True`` (``nnengine._higher_order``; once, by autograd)."""
+    global _graph_sweep, _graph_seeds
+    _graph_sweep = sweep_fn
+    _graph_seeds = seeds_fn
+
+
+def check_node(Node node):
+    """Before the recording sweep runs ``node``'s backward: its saved arrays still exist (not freed by a backward
+    without retain_graph) and neither they nor its inputs' arrays were written in place since it was recorded."""
+    if node.ctx is None:
+        raise RuntimeError(
+            "Trying to backward through the graph a second time: the saved arrays of "
+            f"{node.fn.__name__} were freed by the first backward() (use backward(retain_graph=True) for the first)")
+    if node.stamp < _epoch:
+        check_saved(node)
+        ranges = [(m[1], m[2]) for m in _mutations if m[0] > node.stamp]
+        for t in node.inputs:
+            if t is not None and overlaps(t.data, ranges):
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: an input of {node.fn.__name__} was written in place after the forward pass "
+                    "recorded it (create_graph=True recomputes from the inputs)")
 
 
 cpdef object seed_grad(object t, object grad, str name):
@@ -474,6 +499,11 @@ cpdef object seed_grad(object t, object grad, str name):
     if g.shape != d.shape:
         raise ValueError(f"{name}: expected shape {d.shape}, got {g.shape}")
     return g
+
+
+def wanted_of(tensors, str name):
+    """``wanted`` for Python callers: {id: [tensor, None]} of a Tensor or a sequence of them, checked."""
+    return wanted(tensors, name)
 
 
 cdef dict wanted(object tensors, str name):
@@ -727,7 +757,7 @@ cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) exce
             grads[node] = slot
             starts.append(node)
         i = t._out_index
-        slot[i] = g if slot[i] is None else slot[i] + g
+        slot[i] = g if slot[i] is None else _asarray(slot[i] + g)
     cdef list order = topo(starts) if starts else []
     cdef set needed = None if want is None else needed_nodes(order, want, want_nodes)
     cdef bint prev_mode = switch_grad_mode(False)
@@ -823,7 +853,11 @@ cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) exce
                         grads[tnode] = slot
                     i = t._out_index
                     prev = slot[i]
-                    slot[i] = g if prev is None else prev + g
+                    if prev is None:
+                        slot[i] = g
+                    else:  # (two 0-d gradients sum to a numpy scalar: the next backward gets an array)
+                        prev = prev + g
+                        slot[i] = prev if type(prev) is _ndarray else _asarray(prev)
             if not retain:
                 node.ctx = None  # free saved arrays: the graph is single-use unless retained, like PyTorch's
         for e in pending.values():

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import builtins
+import functools
 from typing import Any
 
 import numpy as np
@@ -168,6 +169,42 @@ int = int_  # noqa: A001  torch.int
 bool = bool_  # noqa: A001  torch.bool
 
 
+#: The methods and functions taking a ``dim`` that torch's argument parser also lets numpy code call with
+#: ``axis=`` / ``keepdims=`` (every native function's ``dim`` / ``keepdim``: ``x.std(axis=0)``,
+#: ``torch.topk(x, 2, axis=1)``). The per-op-hot ones (``sum``, ``mean``, ``max``, ``min``, ``argmax``,
+#: ``argmin``, ``softmax``, ``log_softmax``, ``unsqueeze``, ``squeeze``, ``cat``, ``stack``) take ``axis``
+#: in their own signatures instead; torch's Python-level functions (``F.softmax``, ``x.norm``, ``x.split``,
+#: ``torch.unique``) accept neither, in torch as here.
+_NUMPY_DIM_METHODS = (
+    "var", "std", "prod", "amax", "amin", "cumsum", "cumprod", "logcumsumexp", "logsumexp", "all", "any", "topk",
+    "sort", "argsort", "index_select", "median", "nanmedian", "mode", "chunk", "unbind", "kthvalue", "nansum",
+    "nanmean", "count_nonzero", "cummax", "cummin", "repeat_interleave", "diff", "aminmax", "quantile",
+    "nanquantile", "select", "narrow", "gather", "take_along_dim", "index_add", "index_fill", "index_copy",
+    "tensor_split", "unflatten", "cross", "flatten_dims",
+)
+_NUMPY_DIM_FUNCTIONS = _NUMPY_DIM_METHODS + ("var_mean", "std_mean", "trapezoid", "cumulative_trapezoid")
+
+
+def _numpy_names(fn: Any) -> Any:
+    """``fn`` also taking numpy's ``axis`` for ``dim`` and ``keepdims`` for ``keepdim`` (translated before the
+    call; giving both spellings is a TypeError, as torch)."""
+    if getattr(fn, "_numpy_names", False):
+        return fn
+
+    @functools.wraps(fn)
+    def f(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}(): received both {name!r} and its alias {alias!r}")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    f._numpy_names = True  # type: ignore[attr-defined]
+    return f
+
+
 def _attach() -> None:
     """The one place the op modules' functions become ``Tensor`` methods (their first argument is ``self``)."""
     from .tensor import Tensor
@@ -178,6 +215,14 @@ def _attach() -> None:
     for name, fn in _tensor_extras.TENSOR_PROPERTIES.items():
         setattr(Tensor, name, property(fn))
     _tensor_extras.attach(Tensor)
+    for name in _NUMPY_DIM_METHODS:
+        if name in Tensor.__dict__ and callable(Tensor.__dict__[name]):
+            setattr(Tensor, name, _numpy_names(Tensor.__dict__[name]))
+    g = globals()
+    for name in _NUMPY_DIM_FUNCTIONS:  # the op modules' own functions (the _functions ones call the methods)
+        fn = g.get(name)
+        if callable(fn) and getattr(fn, "__module__", "").startswith("nnengine._ops_"):
+            g[name] = _numpy_names(fn)
 
 
 _attach()

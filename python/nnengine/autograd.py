@@ -293,6 +293,14 @@ def _to_arrays(out: Any) -> Any:
     return out.data if isinstance(out, T) else out
 
 
+def _window(a: Any) -> Any:
+    """An array's memory window (address, shape, strides, dtype): the same for every view object of one array
+    (a Tensor's wrapper may hold a different ndarray object over the same memory); None for anything else."""
+    if not isinstance(a, np.ndarray):
+        return None
+    return (a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str)
+
+
 def _tensor_io(cls: type) -> None:
     """Wrap the ``forward`` / ``backward`` (and ``setup_context``) that ``cls`` defines so that they see
     Tensors, as torch's ``autograd.Function`` does, while ``apply`` and the sweep keep passing arrays."""
@@ -325,9 +333,23 @@ def _tensor_io(cls: type) -> None:
         def backward(ctx: Context, *grads: Any, __b: Any = b) -> Any:
             return _to_arrays(__b(ctx, *_to_tensors(grads)))
 
+        def graph_backward(ctx: Context, inputs: list, *grads: Any, __b: Any = b) -> Any:
+            # create_graph=True: the user's backward on Tensors in grad mode, with each saved tensor that is one of
+            # the inputs replaced by that input Tensor (torch keeps their history), so the result is recorded
+            raws = {_window(t.data): t for t in inputs if t is not None}
+            raws.pop(None, None)
+            saved = ctx.saved_tensors
+            ctx.saved_tensors = tuple(raws.get(_window(getattr(v, "data", v)), v) for v in saved)
+            try:
+                return __b(ctx, *grads)
+            finally:
+                ctx.saved_tensors = saved
+
         backward._nne_tensor_io = True  # type: ignore[attr-defined]
         backward.__doc__ = b.__doc__
         cls.backward = staticmethod(backward)  # type: ignore[method-assign]
+        if "graph_backward" not in d:
+            cls.graph_backward = staticmethod(graph_backward)  # type: ignore[attr-defined]
 
 
 def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -348,8 +370,9 @@ class Function:
     contract: ``forward`` and ``backward`` see Tensors (inputs, saved tensors, output gradients) and may use
     any Tensor method (``input.clamp(min=0)``, ``grad_output.clone()``), returning Tensors or arrays; torch 2's
     ``forward(*args)`` + ``setup_context(ctx, inputs, output)`` style works too. nnengine's own ops (and a
-    subclass that sets ``tensor_io = False``) get the numpy arrays themselves, with no wrapping. Either way
-    ``forward`` runs with grad mode off and ``backward`` records nothing (no double backward).
+    subclass that sets ``tensor_io = False``) get the numpy arrays themselves, with no wrapping. ``forward`` runs
+    with grad mode off. Under ``create_graph=True`` a Tensor-contract ``backward`` runs in grad mode on the
+    recorded inputs (a saved input is that input Tensor), so its gradient is differentiable again, as torch's.
 
     Example:
         >>> class Square(Function):
@@ -445,16 +468,26 @@ def _tensor_cls() -> Any:
 def _as_list(x: Any, name: str) -> list:
     if isinstance(x, _tensor_cls()):
         return [x]
+    g = _higher_order.graph_of(x)  # a .grad recorded by backward(create_graph=True): its history
+    if g is not None:
+        return [g]
     if not isinstance(x, (list, tuple)):
-        raise TypeError(f"{name}: expected a Tensor or a sequence of Tensors, got {type(x).__name__}")
+        if isinstance(x, (str, bytes, np.ndarray)) or not hasattr(x, "__iter__"):
+            raise TypeError(f"{name}: expected a Tensor or a sequence of Tensors, got {type(x).__name__}")
+        x = tuple(x)  # any iterable, as torch's tuple(inputs): learn2learn's grad(loss, module.parameters())
+    out = []
     for i, t in enumerate(x):
         if not isinstance(t, _tensor_cls()):
-            raise TypeError(f"{name}[{i}]: expected a Tensor, got {type(t).__name__}")
-    return list(x)
+            g = _higher_order.graph_of(t)
+            if g is None:
+                raise TypeError(f"{name}[{i}]: expected a Tensor, got {type(t).__name__}")
+            t = g
+        out.append(t)
+    return out
 
 
-def _seeds(roots: list, grads: Any, name: str) -> list:
-    """One starting gradient per root (None: 1 for a one-element root), checked against its shape."""
+def _grad_list(roots: list, grads: Any, name: str) -> list:
+    """The starting gradients as a list with one entry per root (None: 1 for a one-element root)."""
     if grads is None or isinstance(grads, (_tensor_cls(), np.ndarray)) or np.isscalar(grads):
         grads = [grads] if len(roots) == 1 or grads is None else grads
     if grads is None or len(grads) == 1 and len(roots) > 1 and grads[0] is None:
@@ -462,6 +495,17 @@ def _seeds(roots: list, grads: Any, name: str) -> list:
     grads = list(grads)
     if len(grads) != len(roots):
         raise ValueError(f"{name}: expected {len(roots)} gradients (one per output), got {len(grads)}")
+    return grads
+
+
+def _tape_wanted(tensors: Any) -> dict:
+    """{id: [tensor, None]} for the tensors a sweep delivers gradients to (``inputs``), checked."""
+    return _tape.wanted_of(tensors, "inputs")
+
+
+def _seeds(roots: list, grads: Any, name: str) -> list:
+    """One starting gradient per root (None: 1 for a one-element root), checked against its shape."""
+    grads = _grad_list(roots, grads, name)
     out = []
     for i, (t, g) in enumerate(zip(roots, grads)):
         if not t.requires_grad:
@@ -470,30 +514,29 @@ def _seeds(roots: list, grads: Any, name: str) -> list:
     return out
 
 
-def _no_create_graph(create_graph: Any) -> None:
-    if create_graph:
-        raise NotImplementedError("create_graph=True: nnengine's backward pass records no graph, so there are no "
-                                  "higher-order gradients (double backward)")
-
-
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Any = None, create_graph: bool = False,
              grad_variables: Any = None, inputs: Any = None) -> None:
     """torch's ``autograd.backward``: one reverse sweep from ``tensors`` (a Tensor or a sequence), each
     seeded with its entry of ``grad_tensors`` (None: 1 for a one-element tensor); leaf gradients accumulate
     into ``.grad`` (only into ``inputs`` when given). ``retain_graph=True`` keeps the graph for another
-    backward; ``create_graph=True`` is refused (no higher-order gradients).
+    backward; ``create_graph=True`` records the backward pass (``.grad`` receives its values; the graph is kept
+    unless ``retain_graph=False``).
 
     Example:
         >>> w = ne.tensor([3.0], requires_grad=True)
         >>> backward([w * w, 2 * w], [np.ones(1, np.float32), np.ones(1, np.float32)]); w.grad
         array([8.], dtype=float32)
     """
-    _no_create_graph(create_graph)
     if grad_variables is not None:
         grad_tensors = grad_variables
     roots = _as_list(tensors, "tensors")
     if not roots:
         raise ValueError("tensors: expected at least one tensor to differentiate")
+    if create_graph:
+        _higher_order.sweep(roots, _higher_order.seeds(roots, _grad_list(roots, grad_tensors, "grad_tensors"),
+                                                       "grad_tensors"),
+                            retain_graph, None if inputs is None else _tape_wanted(inputs), True)
+        return
     _tape.run_backward_many(roots, _seeds(roots, grad_tensors, "grad_tensors"), inputs,
                             bool(retain_graph))
 
@@ -504,8 +547,9 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Any 
     """torch's ``autograd.grad``: the gradients of ``outputs`` (seeded with ``grad_outputs``; None: 1 for a
     one-element output) with respect to each of ``inputs``, as a tuple of Tensors; no ``.grad`` changes. An
     input the outputs do not depend on is an error unless ``allow_unused=True`` (then None) or
-    ``materialize_grads=True`` (zeros). The graph is freed unless ``retain_graph=True``; ``create_graph=True``
-    is refused (the backward pass records no graph: no higher-order gradients).
+    ``materialize_grads=True`` (zeros). The graph is freed unless ``retain_graph=True``. ``create_graph=True``
+    records the backward pass: the gradients are differentiable again (gradient penalties, Hessian-vector
+    products, second derivatives), and the graph is kept unless ``retain_graph=False`` (torch's default).
 
     Example:
         >>> x = ne.tensor([1.0, 2.0], requires_grad=True)
@@ -515,7 +559,6 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Any 
         >>> x.grad is None
         True
     """
-    _no_create_graph(create_graph)
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched=True: not supported (run one grad() per gradient)")
     outs = _as_list(outputs, "outputs")
@@ -526,7 +569,13 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Any 
         raise ValueError("inputs: expected at least one tensor")
     if materialize_grads and allow_unused is False:
         raise ValueError("allow_unused: expected True or None when materialize_grads=True, got False")
-    found = _tape.run_grad(outs, _seeds(outs, grad_outputs, "grad_outputs"), ins, bool(retain_graph))
+    if create_graph:
+        want = _tape_wanted(ins)
+        _higher_order.sweep(outs, _higher_order.seeds(outs, _grad_list(outs, grad_outputs, "grad_outputs"),
+                                                      "grad_outputs"), retain_graph, want, False)
+        found = [want[id(t)][1] for t in ins]
+    else:
+        found = _tape.run_grad(outs, _seeds(outs, grad_outputs, "grad_outputs"), ins, bool(retain_graph))
     res = []
     T = _tensor_cls()
     for i, (t, g) in enumerate(zip(ins, found)):
@@ -539,7 +588,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Any 
             else:
                 res.append(None)
                 continue
-        res.append(T._wrap(np.asarray(g)))
+        res.append(g if isinstance(g, T) else T._wrap(np.asarray(g)))
     return tuple(res)
 
 
@@ -663,6 +712,9 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-
 
 
 _tape.configure(_tensor_cls, _state, _check_forward, _check_backward, _unbroadcast)
+from . import _higher_order  # noqa: E402  (the recording sweep of create_graph=True)
+
+_tape.configure_graph(_higher_order.sweep, _higher_order.seeds)
 
 
 class _VariableType(type):

@@ -6,8 +6,8 @@ arguments and differentiate with reverse mode (``autograd.grad``); ``jacfwd`` an
 from reverse mode (nnengine has no forward mode). ``vmap`` maps by running the function once per index of the
 mapped dimension and stacking the results (the same values as torch's batched rules, at a Python loop's cost;
 ``randomness="same"`` replays the generator's state for each index). Arguments may be Tensors or dicts, lists and
-tuples of them (pytrees), as in torch. What needs a second derivative (``hessian``, ``grad`` of ``grad``) raises:
-the backward pass records no graph.
+tuples of them (pytrees), as in torch. Transforms nest (``grad(grad(f))``, ``jacrev(grad(f))``, ``hessian``):
+an inner transform records its backward (``create_graph=True``), so the outer one differentiates it again.
 
 Example:
     >>> from nnengine.func import grad, vmap
@@ -182,22 +182,23 @@ def stack_module_state(models: Sequence[Module]) -> Tuple[Dict[str, Tensor], Dic
 
 # ----------------------------------------------------------------------------------------------- gradients
 class _Transform:
-    """Marks a reverse-mode transform as running, so that a nested one (which would need the gradient of a
-    gradient) raises instead of returning zeros."""
+    """Marks a reverse-mode transform as running. A transform entered inside another one (``grad(grad(f))``,
+    ``jacrev(grad(f))``) differentiates with ``create_graph=True`` and keeps its result's history, so the outer
+    transform differentiates it again (torch.func's nesting)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
 
     def __enter__(self) -> None:
-        outer = getattr(_state, "active", None)
-        if outer is not None:
-            raise NotImplementedError(
-                f"{self.name} inside {outer}: a gradient of a gradient needs the backward pass to record a graph, "
-                "which nnengine's does not (create_graph=True is not supported); vmap may wrap gradients freely")
-        _state.active = self.name
+        _state.depth = getattr(_state, "depth", 0) + 1
 
     def __exit__(self, *exc: Any) -> None:
-        _state.active = None
+        _state.depth -= 1
+
+
+def _nested() -> bool:
+    """Whether an enclosing transform is running (the caller's results must stay differentiable)."""
+    return getattr(_state, "depth", 0) > 0
 
 
 def _argnums(argnums: Union[int, Tuple[int, ...]], n: int) -> Tuple[int, ...]:
@@ -211,13 +212,17 @@ def _argnums(argnums: Union[int, Tuple[int, ...]], n: int) -> Tuple[int, ...]:
     return tuple(i % n for i in nums)
 
 
-def _leaves_for(args: Tuple[Any, ...], nums: Tuple[int, ...]) -> Tuple[List[Any], List[Tuple[List[Tensor], Any]]]:
-    """``args`` with the differentiated ones replaced by fresh leaves that require grad, and those leaves."""
+def _leaves_for(args: Tuple[Any, ...], nums: Tuple[int, ...],
+                nested: bool = False) -> Tuple[List[Any], List[Tuple[List[Tensor], Any]]]:
+    """``args`` with the differentiated ones replaced by fresh leaves that require grad, and those leaves. Nested
+    in another transform, an argument that already requires grad enters through a recorded identity instead, so
+    the outer transform's variables stay upstream."""
     args = list(args)
     made = []
     for i in nums:
         leaves, spec = _flatten(args[i])
-        fresh = [_leaf_tensor(x, f"args[{i}]").detach().requires_grad_(True) for x in leaves]  # float only
+        fresh = [x.view_as(x) if nested and isinstance(x, Tensor) and x.requires_grad else
+                 _leaf_tensor(x, f"args[{i}]").detach().requires_grad_(True) for x in leaves]  # float only
         args[i] = _unflatten(fresh, spec)
         made.append((fresh, spec))
     return args, made
@@ -246,22 +251,23 @@ def grad_and_value(func: Callable[..., Any], argnums: Union[int, Tuple[int, ...]
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args))
+        nested = _nested()
         with _Transform("grad"):
             with autograd.enable_grad():
-                call_args, made = _leaves_for(args, nums)
+                call_args, made = _leaves_for(args, nums, nested)
                 out, aux = _split_aux(func(*call_args, **kwargs), has_aux, "grad")
             if not isinstance(out, Tensor) or out.numel() != 1:
                 raise RuntimeError(f"grad(f): f must return a one-element Tensor, got "
                                    f"{type(out).__name__}{tuple(out.shape) if isinstance(out, Tensor) else ''}")
             flat = [t for fresh, _ in made for t in fresh]
-            grads = autograd.grad(out, flat, allow_unused=True, materialize_grads=True) if out.requires_grad \
-                else tuple(Tensor(np.zeros(t.shape, t.dtype)) for t in flat)
+            grads = autograd.grad(out, flat, allow_unused=True, materialize_grads=True, create_graph=nested) \
+                if out.requires_grad else tuple(Tensor(np.zeros(t.shape, t.dtype)) for t in flat)
         res, at = [], 0
         for fresh, spec in made:
             res.append(_unflatten(list(grads[at:at + len(fresh)]), spec))
             at += len(fresh)
         g = res[0] if isinstance(argnums, int) else tuple(res)
-        value = out.detach()
+        value = out if nested else out.detach()
         return (g, (value, aux)) if has_aux else (g, value)
 
     return wrapper
@@ -297,8 +303,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Tuple
     if not callable(func):
         raise TypeError(f"func: expected a callable, got {type(func).__name__}")
     nums = tuple(range(len(primals)))
+    nested = _nested()
     with _Transform("vjp"), autograd.enable_grad():
-        call_args, made = _leaves_for(primals, nums)
+        call_args, made = _leaves_for(primals, nums, nested)
         out, aux = _split_aux(func(*call_args), has_aux, "vjp")
     outs, out_spec = _flatten(out)
     flat = [t for fresh, _ in made for t in fresh]
@@ -313,9 +320,11 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Tuple
         for o, c in pairs:
             if tuple(c.shape) != tuple(o.shape):
                 raise ValueError(f"cotangents: expected shape {tuple(o.shape)}, got {tuple(c.shape)}")
+        record = nested or _nested()  # (asked before entering: inside, a transform is always running)
         with _Transform("vjp_fn"):
             grads = autograd.grad([o for o, _ in pairs], flat, grad_outputs=[c for _, c in pairs],
-                                  retain_graph=True, allow_unused=True, materialize_grads=True) if pairs \
+                                  retain_graph=True, allow_unused=True, materialize_grads=True,
+                                  create_graph=record) if pairs \
                 else tuple(Tensor(np.zeros(t.shape, t.dtype)) for t in flat)
         res, at = [], 0
         for fresh, spec in made:
@@ -323,7 +332,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Tuple
             at += len(fresh)
         return tuple(res)
 
-    detached = _unflatten([o.detach() if isinstance(o, Tensor) else o for o in outs], out_spec)
+    detached = _unflatten([o.detach() if isinstance(o, Tensor) and not nested else o for o in outs], out_spec)
     return (detached, vjp_fn, aux) if has_aux else (detached, vjp_fn)
 
 
@@ -342,25 +351,32 @@ def jacrev(func: Callable[..., Any], argnums: Union[int, Tuple[int, ...]] = 0, *
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args))
+        nested = _nested()
         with _Transform("jacrev"), autograd.enable_grad():
-            call_args, made = _leaves_for(args, nums)
+            call_args, made = _leaves_for(args, nums, nested)
             out, aux = _split_aux(func(*call_args, **kwargs), has_aux, "jacrev")
         if not isinstance(out, Tensor):
             raise TypeError(f"jacrev(f): f must return a Tensor, got {type(out).__name__}")
         flat = [t for fresh, _ in made for t in fresh]
         n = out.numel()
-        rows: List[List[np.ndarray]] = [[] for _ in flat]
+        rows: List[List[Any]] = [[] for _ in flat]
         if out.requires_grad:
             with _Transform("jacrev"):
                 for i in range(n):
                     seed = np.zeros(n, np.dtype(out.dtype))
                     seed[i] = 1
                     gs = autograd.grad(out, flat, grad_outputs=Tensor(seed.reshape(out.shape)),
-                                       retain_graph=i < n - 1, allow_unused=True, materialize_grads=True)
+                                       retain_graph=nested or i < n - 1, allow_unused=True, materialize_grads=True,
+                                       create_graph=nested)
                     for r, g in zip(rows, gs):
-                        r.append(np.asarray(as_array(g)))
-        jacs = [Tensor(np.stack(r).reshape(tuple(out.shape) + tuple(t.shape)) if r else
-                       np.zeros(tuple(out.shape) + tuple(t.shape), np.dtype(t.dtype))) for r, t in zip(rows, flat)]
+                        r.append(g if nested else np.asarray(as_array(g)))
+        if nested:  # keep the rows' history: the enclosing transform differentiates the Jacobian again
+            jacs = [stack(r).reshape(tuple(out.shape) + tuple(t.shape)) if r else
+                    Tensor(np.zeros(tuple(out.shape) + tuple(t.shape), np.dtype(t.dtype))) for r, t in zip(rows, flat)]
+        else:
+            jacs = [Tensor(np.stack(r).reshape(tuple(out.shape) + tuple(t.shape)) if r else
+                           np.zeros(tuple(out.shape) + tuple(t.shape), np.dtype(t.dtype)))
+                    for r, t in zip(rows, flat)]
         res, at = [], 0
         for fresh, spec in made:
             res.append(_unflatten(jacs[at:at + len(fresh)], spec))
@@ -417,19 +433,30 @@ def jvp(func: Callable[..., Any], primals: Tuple[Any, ...], tangents: Tuple[Any,
 
 
 def hessian(func: Callable[..., Any], argnums: Union[int, Tuple[int, ...]] = 0) -> Callable[..., Any]:
-    """Refused: a Hessian is the Jacobian of a gradient, and nnengine's backward pass records no graph.
+    """A function returning the Hessian of ``func`` (a one-element output) with respect to the arguments
+    ``argnums`` (Tensors): one Tensor ``arg.shape * 2`` for an int ``argnums``, a tuple of tuples for a tuple of
+    them, as torch.func.hessian; computed by recorded backward passes (``autograd.functional.hessian``).
 
     Example:
-        >>> try:
-        ...     ne.func.hessian(lambda x: (x ** 3).sum())(ne.ones(2))
-        ... except NotImplementedError as e:
-        ...     print("refused")
-        refused
+        >>> ne.func.hessian(lambda x: (x ** 3).sum())(ne.tensor([1.0, 2.0]))
+        tensor([[ 6.,  0.],
+                [ 0., 12.]])
     """
+    from ._autograd_functional import hessian as _hessian
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("hessian: second derivatives need the backward pass to record a graph, which "
-                                  "nnengine's does not (create_graph=True is not supported)")
+        nums = _argnums(argnums, len(args))
+
+        def sel(*xs: Any) -> Any:
+            full = list(args)
+            for i, x in zip(nums, xs):
+                full[i] = x
+            return func(*full, **kwargs)
+
+        picked = tuple(args[i] for i in nums)
+        if isinstance(argnums, int):
+            return _hessian(sel, picked[0])
+        return _hessian(sel, picked)
 
     return wrapper
 

@@ -234,9 +234,7 @@ def _elu(m: Any, ns: Any, path: str) -> Any:
 
 @_register("Softmax", "LogSoftmax", subclasses=True)
 def _softmax(m: Any, ns: Any, path: str) -> Any:
-    if ns is nn and m.dim is None:
-        raise _unsupported(m, path, "dim=None (give the dimension explicitly)")
-    return getattr(ns, _kind(m))(dim=m.dim)
+    return getattr(ns, _kind(m))(dim=m.dim)  # (dim=None: torch's implicit dim, in both engines)
 
 
 @_register("Flatten", subclasses=True)

@@ -43,6 +43,7 @@ from . import models as _models
 from ._coerce import as_array, wrap_tensor
 from .autograd import no_grad
 from .functional._attention import default_scale
+from .functional._softmax import legacy_softmax_dim
 from .functional._util import pair, single
 from .nn.module import Module
 from .tensor import Tensor
@@ -395,7 +396,9 @@ def _elu(g: _Graph, m: nn.ELU, x_name: str, x: Any, path: str):
 @register(nn.Softmax, nn.LogSoftmax)
 def _softmax(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     op = "Softmax" if isinstance(m, nn.Softmax) else "LogSoftmax"
-    return g.node(op, [x_name], op.lower(), axis=int(m.dim)), _run(m, x)
+    nd = len(np.shape(getattr(x, "data", x)))
+    axis = int(m.dim) if m.dim is not None else legacy_softmax_dim(nd)  # torch's implicit dim (dim=None)
+    return g.node(op, [x_name], op.lower(), axis=axis), _run(m, x)
 
 
 @register(nn.Dropout, nn.Identity)

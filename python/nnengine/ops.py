@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core, _tape
+from ._higher_order import _Unsupported, const, operand, spread, sum_to, where
 from .amp import _bf16_on
 from .amp import _entered as _amp_entered
 from .autograd import Function
@@ -23,6 +24,10 @@ class AddFn(Function):
     def backward(ctx, g):
         return g, g
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g, g
+
 
 class SubFn(Function):
     @staticmethod
@@ -31,6 +36,10 @@ class SubFn(Function):
 
     @staticmethod
     def backward(ctx, g):
+        return g, -g
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
         return g, -g
 
 
@@ -46,6 +55,12 @@ class MulFn(Function):
         na, nb = ctx.needs_input_grad[:2]
         return (g * b if na else None), (g * a if nb else None)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a, b = ctx.saved_tensors
+        return (g * operand(inputs, 1, b) if inputs[0] is not None else None), (
+            g * operand(inputs, 0, a) if inputs[1] is not None else None)
+
 
 class DivFn(Function):
     @staticmethod
@@ -59,6 +74,13 @@ class DivFn(Function):
         na, nb = ctx.needs_input_grad[:2]
         return (g / b if na else None), (-g * a / (b * b) if nb else None)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a, b = ctx.saved_tensors
+        tb = operand(inputs, 1, b)
+        return (g / tb if inputs[0] is not None else None), (
+            -g * operand(inputs, 0, a) / (tb * tb) if inputs[1] is not None else None)
+
 
 class NegFn(Function):
     @staticmethod
@@ -67,6 +89,10 @@ class NegFn(Function):
 
     @staticmethod
     def backward(ctx, g):
+        return -g
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
         return -g
 
 
@@ -89,6 +115,18 @@ class PowFn(Function):
                 gb = g * out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(g.dtype)
         return ga, gb
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a, b, out = ctx.saved_tensors
+        ta, tb = operand(inputs, 0, a), operand(inputs, 1, b)
+        ga = gb = None
+        if inputs[0] is not None:
+            ga = g * 0.0 if not hasattr(tb, "_ctx") and tb == 0 else g * tb * ta ** (tb - 1)
+        if inputs[1] is not None:
+            pos = const(np.asarray(a) > 0)
+            gb = g * ta ** tb * where(pos, where(pos, ta, 1.0).log(), 0.0)
+        return ga, gb
+
 
 class ExpFn(Function):
     @staticmethod
@@ -102,6 +140,10 @@ class ExpFn(Function):
         (out,) = ctx.saved_tensors
         return g * out
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g * inputs[0].exp()
+
 
 class LogFn(Function):
     @staticmethod
@@ -113,6 +155,10 @@ class LogFn(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / a
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g / inputs[0]
 
 
 class SqrtFn(Function):
@@ -127,6 +173,10 @@ class SqrtFn(Function):
         (out,) = ctx.saved_tensors
         return g / (2 * out)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g / (2 * inputs[0].sqrt())
+
 
 class AbsFn(Function):
     @staticmethod
@@ -139,6 +189,11 @@ class AbsFn(Function):
         (a,) = ctx.saved_tensors
         return g * np.sign(a)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        (a,) = ctx.saved_tensors
+        return g * const(np.sign(a))
+
 
 class ClampFn(Function):
     @staticmethod
@@ -149,13 +204,22 @@ class ClampFn(Function):
 
     @staticmethod
     def backward(ctx, g):
+        return g * ClampFn.inside(ctx)
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g * const(ClampFn.inside(ctx), g.data.dtype)
+
+    @staticmethod
+    def inside(ctx) -> np.ndarray:
+        """Where the input lies inside [lo, hi] (the gradient passes there, torch's rule at the bounds)."""
         (a,) = ctx.saved_tensors
         m = np.ones(a.shape, dtype=bool)
         if ctx.lo is not None:
             m &= a >= ctx.lo
         if ctx.hi is not None:
             m &= a <= ctx.hi
-        return g * m
+        return m
 
 
 #: ``f32c(a)``: a C-contiguous aligned float32 view or copy (the GEMM kernel's operand); ``a`` itself when it already
@@ -239,6 +303,29 @@ class MatMulFn(Function):
                 gb = gb.reshape(-1, b.shape[0]).sum(0)
         return ga, gb
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a, b = ctx.saved_tensors
+        ta, tb = operand(inputs, 0, a), operand(inputs, 1, b)
+        na, nb = inputs[0] is not None, inputs[1] is not None
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * tb if na else None), (g * ta if nb else None)
+        a2 = ta.unsqueeze(0) if a.ndim == 1 else ta
+        b2 = tb.unsqueeze(1) if b.ndim == 1 else tb
+        g2 = g.unsqueeze(-2) if a.ndim == 1 else g
+        if b.ndim == 1:
+            g2 = g2.unsqueeze(-1)
+        ga = gb = None
+        if na:
+            ga = g2 @ b2.transpose(-1, -2)
+            if a.ndim == 1:
+                ga = ga.reshape(-1, a.shape[0]).sum(0)
+        if nb:
+            gb = a2.transpose(-1, -2) @ g2
+            if b.ndim == 1:
+                gb = gb.reshape(-1, b.shape[0]).sum(0)
+        return ga, gb
+
 
 class SumFn(Function):
     @staticmethod
@@ -252,6 +339,10 @@ class SumFn(Function):
         if ctx.axis is not None and not ctx.keepdims:
             g = np.expand_dims(g, ctx.axis)
         return np.broadcast_to(g, ctx.shape).astype(g.dtype)
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return spread(g, ctx.shape, ctx.axis, ctx.keepdims)
 
 
 def mean_all(a: np.ndarray) -> np.ndarray:
@@ -279,6 +370,10 @@ class MeanFn(Function):
             g = np.expand_dims(g, ctx.axis)
         return (np.broadcast_to(g, ctx.shape) / f32(ctx.n)).astype(g.dtype)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return spread(g, ctx.shape, ctx.axis, ctx.keepdims) / float(ctx.n)
+
 
 class VarFn(Function):
     @staticmethod
@@ -295,6 +390,13 @@ class VarFn(Function):
         if ctx.axis is not None and not ctx.keepdims:
             g = np.expand_dims(g, ctx.axis)
         return (2.0 * d * g / ctx.denom).astype(g.dtype)
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a = inputs[0]
+        axes = tuple(range(a.ndim)) if ctx.axis is None else ctx.axis
+        d = a - a.mean(dim=axes, keepdim=True)
+        return 2.0 * d * spread(g, tuple(a.shape), ctx.axis, ctx.keepdims) / float(ctx.denom)
 
 
 class MaxMinFn(Function):
@@ -315,6 +417,11 @@ class MaxMinFn(Function):
             g = np.expand_dims(g, ctx.axis) if ctx.axis is not None else np.reshape(g, (1,) * w.ndim)
         return (w * g).astype(g.dtype)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        (w,) = ctx.saved_tensors
+        return spread(g, w.shape, ctx.axis, ctx.keepdims) * const(w, g.data.dtype)
+
 
 class ReshapeFn(Function):
     @staticmethod
@@ -324,6 +431,10 @@ class ReshapeFn(Function):
 
     @staticmethod
     def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
         return g.reshape(ctx.shape)
 
 
@@ -336,6 +447,10 @@ class PermuteFn(Function):
     @staticmethod
     def backward(ctx, g):
         return np.transpose(g, np.argsort(ctx.axes))
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g.permute(*[int(i) for i in np.argsort(ctx.axes)])
 
 
 class ExpandFn(Function):
@@ -350,6 +465,22 @@ class ExpandFn(Function):
 
         return _unbroadcast(g, ctx.shape)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return sum_to(g, ctx.shape)
+
+
+def _index_grad(g: np.ndarray, shape: tuple, idx: object) -> np.ndarray:
+    """``a[idx]``'s gradient: ``g`` added into zeros of ``shape`` at ``idx`` (repeated positions accumulate)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    from .tensor import _is_basic_index
+
+    if _is_basic_index(idx):
+        out[idx] = g  # basic indexing never repeats an element
+    else:
+        np.add.at(out, idx, g)
+    return out
+
 
 class IndexFn(Function):
     @staticmethod
@@ -359,14 +490,49 @@ class IndexFn(Function):
 
     @staticmethod
     def backward(ctx, g):
-        out = np.zeros(ctx.shape, dtype=g.dtype)
-        from .tensor import _is_basic_index
+        return _index_grad(g, ctx.shape, ctx.idx)
 
-        if _is_basic_index(ctx.idx):
-            out[ctx.idx] = g  # basic indexing never repeats an element
-        else:
-            np.add.at(out, ctx.idx, g)
-        return out
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return IndexGradFn.apply(g, ctx.shape, ctx.idx)
+
+
+class IndexGradFn(Function):
+    """IndexFn's backward as an op: ``g`` added into zeros of ``shape`` at ``idx`` (repeats accumulate); its own
+    backward reads ``idx`` back (IndexFn), so gradients of gradients flow through indexing."""
+
+    @staticmethod
+    def forward(ctx, g, shape, idx):
+        ctx.idx = idx
+        return _index_grad(g, shape, idx)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return np.asarray(gg[ctx.idx]), None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, gg):
+        return IndexFn.apply(gg, ctx.idx), None, None
+
+
+class LinearGradFn(Function):
+    """The backward of an op that is linear in its input, as an op of its own (``create_graph=True``):
+    ``forward`` is the node's numpy backward ``back(g)``; being linear in g, its backward is the adjoint map,
+    the op's own linear part: ``adj(gg)`` on arrays, ``adj_t(gg)`` on Tensors (recorded) for the next order.
+    Pooling's average, padding and interpolation take their second-order gradients through it."""
+
+    @staticmethod
+    def forward(ctx, g, back, adj, adj_t):
+        ctx.adj, ctx.adj_t = adj, adj_t
+        return back(g)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return ctx.adj(gg), None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, gg):
+        return ctx.adj_t(gg), None, None, None
 
 
 class CatFn(Function):
@@ -381,6 +547,15 @@ class CatFn(Function):
         splits = np.cumsum(ctx.sizes)[:-1]
         return (None, *np.split(g, splits, axis=ctx.axis))
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        ax = ctx.axis % g.ndim
+        parts, o = [], 0
+        for n in ctx.sizes:
+            parts.append(g[(slice(None),) * ax + (slice(o, o + n),)])
+            o += n
+        return (None, *parts)
+
 
 class StackFn(Function):
     @staticmethod
@@ -391,6 +566,11 @@ class StackFn(Function):
     @staticmethod
     def backward(ctx, g):
         return (None, *[np.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis])])
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        ax = ctx.axis % g.ndim
+        return (None, *[g[(slice(None),) * ax + (i,)] for i in range(g.shape[ax])])
 
 
 class WhereFn(Function):
@@ -403,6 +583,10 @@ class WhereFn(Function):
     def backward(ctx, g):
         return None, np.where(ctx.cond, g, 0).astype(g.dtype), np.where(ctx.cond, 0, g).astype(g.dtype)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        c = const(ctx.cond)
+        return None, where(c, g, 0.0), where(c, 0.0, g)
 
 
 # ------------------------------------------------------------------ torch-parity ops: casts, copies, views
@@ -417,6 +601,10 @@ class CastFn(Function):
     def backward(ctx, g):
         return g
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g
+
 
 class CloneFn(Function):
     @staticmethod
@@ -427,6 +615,10 @@ class CloneFn(Function):
     def backward(ctx, g):
         return g
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g
+
 
 class ContiguousFn(Function):
     @staticmethod
@@ -435,6 +627,10 @@ class ContiguousFn(Function):
 
     @staticmethod
     def backward(ctx, g):
+        return g
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
         return g
 
 
@@ -458,6 +654,10 @@ class ViewFn(Function):
     def backward(ctx, g):
         return g.reshape(ctx.shape)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g.reshape(ctx.shape)
+
 
 def _grid(index: np.ndarray, axis: int) -> tuple:
     """Full fancy-index tuple selecting ``a[..., index[...], ...]`` along ``axis`` (torch.gather's addressing)."""
@@ -472,7 +672,7 @@ class GatherFn(Function):
 
     @staticmethod
     def forward(ctx, a, index, axis):
-        ctx.shape, ctx.grid = a.shape, _grid(index, axis)
+        ctx.shape, ctx.grid, ctx.index, ctx.axis = a.shape, _grid(index, axis), index, axis
         return np.asarray(a[ctx.grid])
 
     @staticmethod
@@ -481,6 +681,10 @@ class GatherFn(Function):
         np.add.at(out, ctx.grid, g)
         return out
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return ScatterFn.apply(const(np.zeros(ctx.shape, g.data.dtype)), ctx.index, g, ctx.axis, True)
+
 
 class ScatterFn(Function):
     """torch.scatter / scatter_add along ``axis`` (differentiable in ``a`` and in a Tensor ``src``)."""
@@ -488,7 +692,7 @@ class ScatterFn(Function):
     @staticmethod
     def forward(ctx, a, index, src, axis, add):
         grid = _grid(index, axis)
-        ctx.grid, ctx.add, ctx.src_shape = grid, add, np.shape(src)
+        ctx.grid, ctx.add, ctx.src_shape, ctx.index, ctx.axis = grid, add, np.shape(src), index, axis
         out = np.array(a, copy=True)
         if isinstance(src, np.ndarray) and src.ndim:
             src = src[tuple(slice(0, n) for n in index.shape)]
@@ -508,6 +712,21 @@ class ScatterFn(Function):
             gs = np.zeros(ctx.src_shape, dtype=g.dtype)
             sel = np.asarray(g[ctx.grid])
             gs[tuple(slice(0, n) for n in sel.shape)] = sel
+        return ga, None, gs
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        ga = g
+        if not ctx.add:
+            keep = np.ones(g.shape, dtype=g.data.dtype)
+            keep[ctx.grid] = 0
+            ga = g * const(keep)
+        gs = None
+        if inputs[2] is not None:
+            if tuple(ctx.src_shape) != tuple(ctx.index.shape):
+                raise _Unsupported("create_graph=True through scatter with a src larger than its index: not "
+                                   "supported yet")
+            gs = GatherFn.apply(g, ctx.index, ctx.axis)
         return ga, None, gs
 
 
@@ -606,6 +825,12 @@ class IndexPutFn(Function):
         ga[ctx.idx] = 0
         return ga, np.asarray(g[ctx.idx])
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        keep = np.ones(g.shape, dtype=g.data.dtype)
+        keep[ctx.idx] = 0
+        return g * const(keep), IndexFn.apply(g, ctx.idx)
+
 
 class MaskedFillFn(Function):
     @staticmethod
@@ -616,6 +841,10 @@ class MaskedFillFn(Function):
     @staticmethod
     def backward(ctx, g):
         return np.where(ctx.mask, 0, g).astype(g.dtype), None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return where(const(ctx.mask), 0.0, g), None, None
 
 
 class MaxMinBinaryFn(Function):
@@ -633,6 +862,13 @@ class MaxMinBinaryFn(Function):
         win = (a > b) if ctx.is_max else (a < b)
         w = np.where(a == b, f32(0.5), win.astype(g.dtype))
         return g * w, g * (1 - w)
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a, b = ctx.saved_tensors
+        win = (a > b) if ctx.is_max else (a < b)
+        w = np.where(a == b, 0.5, win).astype(g.data.dtype)
+        return g * const(w), g * const(1 - w)
 
 
 class UnaryFn(Function):
@@ -653,6 +889,14 @@ class UnaryFn(Function):
         _, df = _UNARY[ctx.name]
         with np.errstate(divide="ignore", invalid="ignore"):
             return (g * df(a, out)).astype(g.dtype, copy=False), None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a = inputs[0]
+        d = _UNARY_GRAPH.get(ctx.name)
+        if d is None:  # piecewise constant (sign, floor, ...): zero gradient
+            return g * 0.0, None
+        return g * d(a), None
 
 
 def _erf(a: np.ndarray) -> np.ndarray:
@@ -691,6 +935,29 @@ _UNARY = {
 }
 
 
+# d/da of each _UNARY function as Tensor ops (differentiable again); the piecewise-constant ones are absent (0)
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+_UNARY_GRAPH = {
+    "log1p": lambda a: 1 / (1 + a),
+    "expm1": lambda a: a.exp(),
+    "sin": lambda a: a.cos(),
+    "cos": lambda a: -a.sin(),
+    "tan": lambda a: 1 + a.tan() ** 2,
+    "log2": lambda a: 1 / (a * _LN2),
+    "log10": lambda a: 1 / (a * _LN10),
+    "exp2": lambda a: (a * _LN2).exp() * _LN2,
+    "rsqrt": lambda a: -0.5 * a.rsqrt() ** 3,
+    "reciprocal": lambda a: -1 / (a * a),
+    "square": lambda a: 2 * a,
+    "erf": lambda a: (2 / np.sqrt(np.pi)) * (-a * a).exp(),
+    "asin": lambda a: (1 - a * a).rsqrt(),
+    "acos": lambda a: -(1 - a * a).rsqrt(),
+    "atan": lambda a: 1 / (1 + a * a),
+    "sinh": lambda a: a.cosh(),
+    "cosh": lambda a: a.sinh(),
+}
+
+
 class RemainderFn(Function):
     """Python's / torch's remainder (sign of the divisor): d/da = 1, d/db = -floor(a / b)."""
 
@@ -704,6 +971,11 @@ class RemainderFn(Function):
         a, b = ctx.saved_tensors
         nb = ctx.needs_input_grad[1]
         return g, (-g * np.floor_divide(a, b) if nb else None)
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a, b = ctx.saved_tensors
+        return g, (-g * const(np.floor_divide(a, b), g.data.dtype) if inputs[1] is not None else None)
 
 
 class NormFn(Function):
@@ -751,6 +1023,25 @@ class NormFn(Function):
                 r = np.where(out == 0, 0, np.sign(a) * np.abs(a) ** (p - 1) / out ** (p - 1))
         return (g * r).astype(g.dtype), None, None, None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a, out = ctx.saved_tensors
+        ta, p = inputs[0], ctx.p
+        g = g.reshape(out.shape)
+        if p in (np.inf, -np.inf):
+            m = np.abs(a) == out
+            r = const(np.sign(a) * m / np.maximum(m.sum(axis=ctx.axis, keepdims=True), 1), g.data.dtype)
+        elif p == 0:
+            r = const(np.zeros(a.shape, g.data.dtype))
+        elif p == 1:
+            r = const(np.sign(a), g.data.dtype)
+        else:
+            zero = const(out == 0)
+            n = where(zero, 1.0, NormFn.apply(ta, p, ctx.axis, True))
+            r = ta / n if p == 2 else const(np.sign(a), g.data.dtype) * ta.abs() ** (p - 1) / n ** (p - 1)
+            r = where(zero, 0.0, r)
+        return g * r, None, None, None
+
 
 class RepeatFn(Function):
     """torch's ``Tensor.repeat`` (numpy's tile)."""
@@ -769,6 +1060,13 @@ class RepeatFn(Function):
         g = g.reshape(inter).sum(axis=tuple(range(0, len(inter), 2)))
         return g.reshape(ctx.shape), None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        inter = []
+        for r, s in zip(ctx.reps, ctx.shape2):
+            inter += [r, s]
+        return g.reshape(inter).sum(dim=tuple(range(0, len(inter), 2))).reshape(ctx.shape), None
+
 
 class CumsumFn(Function):
     @staticmethod
@@ -781,6 +1079,11 @@ class CumsumFn(Function):
         ax = ctx.axis
         return np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax), None, None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        ax = ctx.axis
+        return g.flip(ax).cumsum(ax).flip(ax), None, None
+
 
 class ProdFn(Function):
     @staticmethod
@@ -792,7 +1095,7 @@ class ProdFn(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        ax = ctx.axis
+        ax = None if a.ndim == 0 else ctx.axis  # (a 0-d input's dim 0 / -1 is the element itself, as torch)
         x = a.reshape(-1) if ax is None else a
         axx = 0 if ax is None else ax
         # product of all the other elements: exclusive prefix times exclusive suffix products (zeros-safe)
@@ -824,6 +1127,14 @@ class LogSumExpFn(Function):
             g = np.expand_dims(g, ctx.axis)
         return (g * np.exp(a - s)).astype(g.dtype), None, None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        a = inputs[0]
+        s = LogSumExpFn.apply(a, ctx.axis, True)
+        if not ctx.keepdims:
+            g = g.unsqueeze(ctx.axis)
+        return g * (a - s).exp(), None, None
+
 
 class TriMaskFn(Function):
     @staticmethod
@@ -834,6 +1145,10 @@ class TriMaskFn(Function):
     @staticmethod
     def backward(ctx, g):
         return (np.triu if ctx.upper else np.tril)(g, ctx.k), None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return TriMaskFn.apply(g, ctx.k, ctx.upper), None, None
 
 
 class DiagFn(Function):
@@ -890,6 +1205,26 @@ class EinsumFn(Function):
             grads.append(res)
         return tuple(grads)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        arrays = ctx.saved_tensors
+        ins, out = ctx.eq.split("->")
+        subs = ins.split(",")
+        tensors = [operand(inputs, i + 1, a) for i, a in enumerate(arrays)]
+        grads = [None]
+        for i, s in enumerate(subs):
+            if inputs[i + 1] is None:
+                grads.append(None)
+                continue
+            others = [(subs[j], tensors[j]) for j in range(len(subs)) if j != i]
+            avail = set(out).union(*[set(o) for o, _ in others])
+            if len(set(s)) != len(s) or not set(s) <= avail:
+                raise _Unsupported("create_graph=True through einsum with a repeated subscript or one summed only "
+                                   f"inside an operand ({ctx.eq!r}): not supported yet")
+            eq = ",".join([out] + [o for o, _ in others]) + "->" + s
+            grads.append(EinsumFn.apply(eq, g, *[t for _, t in others]))
+        return tuple(grads)
+
 
 class SelectFn(Function):
     """Returns the precomputed value ``v`` of ``a``; the gradient is ``g * w`` (e.g. split among ties)."""
@@ -902,6 +1237,10 @@ class SelectFn(Function):
     @staticmethod
     def backward(ctx, g):
         return (g * ctx.w).astype(g.dtype), None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return g * const(ctx.w, g.data.dtype), None, None
 
 
 class UnfoldFn(Function):

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _tape, ops
+from . import _higher_order, _tape, ops
 from ._device import CPU, DeviceError, check_device, is_device_like
 from ._dtypes import to_dtype, type_name
 from ._tape import consumed as _tape_consumed
@@ -259,6 +259,7 @@ def _hand_over_consumers(t: Tensor, old: Tensor) -> None:
 
 
 _VIEW_FNS: tuple = ()
+_PLAIN_OPERANDS = frozenset((int, float, bool, np.ndarray))  # operand types that never carry a recorded .grad
 
 
 #: Tensor methods implemented by nnengine.functional (relu, sigmoid, tanh, softmax, log_softmax), registered by it
@@ -285,6 +286,14 @@ def _dims_keyword(dims: tuple, kwargs: dict, name: str) -> tuple:
         d = kwargs["dims"]
         return (tuple(d),) if isinstance(d, (tuple, list)) else (d,)
     return dims
+
+
+def _axis_alias(name: str, dim: Any, axis: Any) -> Any:
+    """numpy's ``axis`` for ``dim``: torch's argument parser accepts it for every native function (with
+    ``keepdims`` for ``keepdim``), so ``x.sum(axis=1)`` and ``x.argmax(axis=1)`` run as in torch."""
+    if dim is not None:
+        raise TypeError(f"{name}(): received both 'dim' and its alias 'axis'")
+    return axis
 
 
 def _is_size(n: Any) -> bool:
@@ -830,9 +839,13 @@ class Tensor:
             'torch.LongTensor'
             >>> ne.tensor([1, 2]).type(ne.float32).dtype
             dtype('float32')
+            >>> ne.tensor([1, 2]).type(ne.Tensor).dtype  # torch.Tensor: the default tensor type
+            dtype('float32')
         """
         if dtype is None:
             return type_name(self.data.dtype)
+        if dtype is Tensor:  # torch: ``x.type(torch.Tensor)`` (CycleGAN's ``Tensor = torch.Tensor``) is the default type
+            return self._cast(np.dtype(np.float32))
         return self._cast(to_dtype(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -984,6 +997,9 @@ class Tensor:
         else:
             if not isinstance(o, (int, float, np.generic, np.ndarray)):
                 o = _as_array(o)
+            elif type(o) not in _PLAIN_OPERANDS and getattr(o, "_graph", None) is not None:
+                g = _higher_order.live_graph(o)  # a .grad recorded by backward(create_graph=True): its history
+                o = o if g is None else g
             dt = result_type(self, o)
         if div and dt.kind != "f":
             dt = _F32
@@ -1123,11 +1139,9 @@ class Tensor:
         if self._ctx is None and self.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         node = self._ctx
-        if node is not None and node.fn in _VIEW_FNS and any(
-                t is not None and np.may_share_memory(self.data, t.data) for t in node.inputs):
-            raise RuntimeError(f"in-place operation on a view ({node.fn.__name__}) of a tensor that requires grad "
-                               "is not supported by nnengine (torch would update the base); use an out-of-place "
-                               "op, e.g. y = y + 1")
+        if node is not None and node.fn in _VIEW_FNS and node.inputs and isinstance(node.inputs[0], Tensor) and \
+                np.may_share_memory(self.data, node.inputs[0].data):
+            return self._rebind_view(compute, reshape)
         proxy = Tensor._wrap(self.data)
         proxy._ctx, proxy._out_index, proxy.requires_grad = self._ctx, self._out_index, self.requires_grad
         if _consumed(self):
@@ -1141,6 +1155,69 @@ class Tensor:
             res = res._cast(self.data.dtype)
         self.data, self._ctx, self._out_index = res.data, res._ctx, res._out_index
         self.requires_grad = res.requires_grad
+        self.grad = None
+        return self
+
+    def _rebind_view(self, compute: Callable[[Tensor], Tensor], reshape: bool) -> Tensor:
+        """Grad-mode in-place op on a view (reshape, view, permute, basic indexing) of a tensor with history, as
+        torch's: the values are written through to the shared memory, the view becomes the op's output, and each
+        base up the chain of views becomes its old self with the view's region replaced (torch's CopySlices:
+        ``index_put`` of the new values for a slice, the inverse reshape / permute for a view of the whole base),
+        so gradients reach the base's history only where the write did not land (d2l's ``masked_softmax``:
+        ``X.reshape(-1, n)[~mask] = -1e6``; MUNIT's ``ReLU(inplace=True)`` on ``out.view(...)``). The op runs on a
+        copy of the view's values, so nothing it saves is overwritten; a recorded op that saved a base's values
+        makes it a RuntimeError (as torch's version check would at backward).
+        """
+        if reshape:
+            raise RuntimeError("in-place resize of a view of a tensor that requires grad is not supported")
+        proxy = Tensor._wrap(self.data.copy())
+        proxy._ctx, proxy._out_index, proxy.requires_grad = self._ctx, self._out_index, self.requires_grad
+        res = compute(proxy)
+        if res.data.shape != self.data.shape:
+            raise _InputError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(res.shape)}")
+        if res.data.dtype != self.data.dtype:
+            _check_cast(res.data.dtype, self.data.dtype)
+            res = res._cast(self.data.dtype)
+        # each base up the chain: its new graph position from its child's new value, built before anything is
+        # written (the old values are what its consumers keep)
+        rebinds = []
+        child, new = self, res
+        while child._ctx is not None and child._ctx.fn in _VIEW_FNS:
+            vnode = child._ctx
+            base = vnode.inputs[0] if vnode.inputs else None
+            if vnode.ctx is None or not isinstance(base, Tensor) or not np.may_share_memory(child.data, base.data):
+                break  # (a view node freed by a backward: its base's graph is gone, only the values change)
+            if base._ctx is None and base.requires_grad:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                   "operation.")
+            if vnode.fn is ops.ExpandFn:
+                raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers "
+                                   "to a single memory location. Please clone() the tensor before performing the "
+                                   "operation.")
+            old = Tensor._wrap(base.data)
+            old._ctx, old._out_index, old.requires_grad = base._ctx, base._out_index, base.requires_grad
+            if vnode.fn is ops.IndexFn:
+                new = ops.IndexPutFn.apply(old, new, vnode.ctx.idx)
+            elif vnode.fn is ops.PermuteFn:
+                new = new.permute(*[int(i) for i in np.argsort(vnode.ctx.axes)])
+            else:  # ReshapeFn / ViewFn: a view of the whole base
+                new = new.reshape(base.data.shape)
+            rebinds.append((base, old, new))
+            child = base
+        if not self.data.flags.writeable:
+            raise ValueError("in-place operation on a read-only view")
+        for base, old, _ in rebinds:  # (raises, before any write, if a recorded op saved a base's values)
+            if _consumed(base):
+                _hand_over_consumers(base, old)
+        if _consumed(self):
+            _hand_over_consumers(self, proxy)
+        self.data[...] = res.data  # the write lands in the bases' memory, as torch's
+        _note_mutation(self.data)
+        for base, _, new in rebinds:
+            base._ctx, base._out_index, base.requires_grad = new._ctx, new._out_index, new.requires_grad
+            base.grad = None
+        self._ctx, self._out_index, self.requires_grad = res._ctx, res._out_index, res.requires_grad
         self.grad = None
         return self
 
@@ -1919,23 +1996,31 @@ class Tensor:
         """
         return KERNEL_METHODS["tanh"](self)
 
-    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+    def softmax(self, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
         """Softmax along ``dim`` (the engine's kernel for float32).
 
         Example:
             >>> ne.tensor([[1.0, 1.0]]).softmax(1)
             tensor([[0.5, 0.5]])
         """
+        if axis is not None:
+            dim = _axis_alias("softmax", dim, axis)
+        elif dim is None:
+            raise TypeError("softmax() missing 1 required positional argument: 'dim'")
         x = self if dtype is None else self._cast(to_dtype(dtype))
         return KERNEL_METHODS["softmax"](x, dim)
 
-    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+    def log_softmax(self, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Tensor:
         """Log-softmax along ``dim`` (the engine's kernel for float32).
 
         Example:
             >>> ne.tensor([[0.0, 0.0]]).log_softmax(1)
             tensor([[-0.6931, -0.6931]])
         """
+        if axis is not None:
+            dim = _axis_alias("log_softmax", dim, axis)
+        elif dim is None:
+            raise TypeError("log_softmax() missing 1 required positional argument: 'dim'")
         x = self if dtype is None else self._cast(to_dtype(dtype))
         return KERNEL_METHODS["log_softmax"](x, dim)
 
@@ -1957,7 +2042,7 @@ class Tensor:
         return dim
 
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None,
-            *, keepdims: Optional[bool] = None) -> Tensor:
+            *, keepdims: Optional[bool] = None, axis: Any = None) -> Tensor:
         """Sum (of all entries, or over ``dim``); bool/int sums are int64, as torch.
 
         Example:
@@ -1965,12 +2050,14 @@ class Tensor:
             >>> x.sum(), x.sum(dim=0), ne.tensor([True, True]).sum()
             (tensor(2.5), tensor([ 4. , -1.5]), tensor(2))
         """
+        if axis is not None:
+            dim = _axis_alias("sum", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         x = self if dtype is None else self._cast(to_dtype(dtype))
         return ops.SumFn.apply(x, self._axis(dim), keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None,
-            *, keepdims: Optional[bool] = None) -> Tensor:
+            *, keepdims: Optional[bool] = None, axis: Any = None) -> Tensor:
         """Mean (of all entries, or over ``dim``); floating-point tensors only, as torch.
 
         Example:
@@ -1978,6 +2065,8 @@ class Tensor:
             >>> x.mean(), x.mean(dim=0)
             (tensor(0.625), tensor([ 2.  , -0.75]))
         """
+        if axis is not None:
+            dim = _axis_alias("mean", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         x = self if dtype is None else self._cast(to_dtype(dtype))
         if x.data.dtype.kind != "f":
@@ -2111,7 +2200,8 @@ class Tensor:
             raise _IndexError(f"{kind.__name__}(): Expected reduction dim {d} to have non-zero size.")
         return self._pick(argfn(self.data, axis=d, keepdims=True), d, keepdim, kind)
 
-    def max(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None,
+            axis: Any = None) -> Any:
         """``max()`` -> 0-d tensor (gradient split evenly among ties, as torch); ``max(dim)`` ->
         ``(values, indices)`` with the whole gradient at ``indices`` (torch's rule); ``max(other)`` ->
         elementwise maximum.
@@ -2121,6 +2211,8 @@ class Tensor:
             >>> x.max(), x.max(dim=1).values
             (tensor(3.), tensor([1., 3.]))
         """
+        if axis is not None:
+            dim = _axis_alias("max", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if isinstance(dim, Tensor):
             return maximum(self, dim)
@@ -2128,7 +2220,8 @@ class Tensor:
             return ops.MaxMinFn.apply(self, None, False, True)
         return self._reduce_pick(np.argmax, dim, keepdim, return_types.max)
 
-    def min(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None,
+            axis: Any = None) -> Any:
         """Like ``max``: 0-d without ``dim``, ``(values, indices)`` with it, elementwise with a Tensor.
 
         Example:
@@ -2136,6 +2229,8 @@ class Tensor:
             >>> x.min(), x.min(dim=1).indices
             (tensor(-2.), tensor([1, 1]))
         """
+        if axis is not None:
+            dim = _axis_alias("min", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if isinstance(dim, Tensor):
             return minimum(self, dim)
@@ -2166,7 +2261,7 @@ class Tensor:
         return ops.MaxMinFn.apply(self, self._axis(dim), keepdim, False)
 
     def argmax(self, dim: Optional[int] = None, keepdim: bool = False,
-            *, keepdims: Optional[bool] = None) -> Tensor:
+            *, keepdims: Optional[bool] = None, axis: Optional[int] = None) -> Tensor:
         """Index of the maximum (of the flattened tensor without ``dim``), int64.
 
         Example:
@@ -2174,6 +2269,8 @@ class Tensor:
             >>> x.argmax(), x.argmax(dim=1)
             (tensor(2), tensor([0, 0]))
         """
+        if axis is not None:
+            dim = _axis_alias("argmax", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
             r = np.argmax(self.data)
@@ -2181,7 +2278,7 @@ class Tensor:
         return Tensor._wrap(np.asarray(np.argmax(self.data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
 
     def argmin(self, dim: Optional[int] = None, keepdim: bool = False,
-            *, keepdims: Optional[bool] = None) -> Tensor:
+            *, keepdims: Optional[bool] = None, axis: Optional[int] = None) -> Tensor:
         """Index of the minimum (of the flattened tensor without ``dim``), int64.
 
         Example:
@@ -2189,6 +2286,8 @@ class Tensor:
             >>> x.argmin(dim=1)
             tensor([1, 1])
         """
+        if axis is not None:
+            dim = _axis_alias("argmin", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
             r = np.argmin(self.data)
@@ -2421,23 +2520,29 @@ class Tensor:
             return self
         return self.transpose(0, 1)
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
         """A size-1 dim inserted at ``dim``.
 
         Example:
             >>> ne.zeros(2, 3).unsqueeze(1).shape
             (2, 1, 3)
         """
+        if axis is not None:
+            dim = _axis_alias("unsqueeze", dim, axis)
+        elif dim is None:
+            raise TypeError("unsqueeze() missing 1 required positional argument: 'dim'")
         d = dim if dim >= 0 else self.ndim + 1 + dim
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
-    def squeeze(self, dim: Optional[int] = None) -> Tensor:
+    def squeeze(self, dim: Optional[int] = None, *, axis: Optional[int] = None) -> Tensor:
         """Size-1 dims removed (only ``dim`` if given).
 
         Example:
             >>> ne.zeros(2, 1, 3, 1).squeeze().shape, ne.zeros(2, 1, 3, 1).squeeze(1).shape
             ((2, 3), (2, 3, 1))
         """
+        if axis is not None:
+            dim = _axis_alias("squeeze", dim, axis)
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
         if isinstance(dim, (tuple, list)):
@@ -2895,13 +3000,14 @@ def _as_tensors(tensors: Iterable[Any], name: str) -> list:
     return ts
 
 
-def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
+def cat(tensors: Iterable[Tensor], dim: Any = None, *, axis: Any = None) -> Tensor:
     """Concatenate along ``dim`` (differentiable; mixed dtypes promote like torch).
 
     Example:
         >>> ne.cat([ne.zeros(2, 3), ne.ones(1, 3)]).shape
         (3, 3)
     """
+    dim = 0 if axis is None and dim is None else dim if axis is None else _axis_alias("cat", dim, axis)
     ts = _as_tensors(tensors, "tensors")
     ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]  # torch skips legacy empty 1-D
     return ops.CatFn.apply(_dim(dim, ts[0].ndim), *ts)
@@ -2922,13 +3028,14 @@ def concatenate(tensors: Iterable[Tensor], axis: int = 0, **kwargs: Any) -> Tens
     return cat(tensors, axis, **kwargs)
 
 
-def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
+def stack(tensors: Iterable[Tensor], dim: Any = None, *, axis: Any = None) -> Tensor:
     """Stack along a new dimension ``dim`` (differentiable).
 
     Example:
         >>> ne.stack([ne.zeros(3), ne.ones(3)], dim=1).shape
         (3, 2)
     """
+    dim = 0 if axis is None and dim is None else dim if axis is None else _axis_alias("stack", dim, axis)
     ts = _as_tensors(tensors, "tensors")
     return ops.StackFn.apply(_dim(dim, ts[0].ndim + 1), *ts)
 

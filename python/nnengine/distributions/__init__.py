@@ -1,9 +1,9 @@
 """``nnengine.distributions`` (torch.distributions' names): ``Normal``, ``Categorical``, ``Bernoulli``,
-``Uniform``, ``Laplace``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``, ``Poisson``, ``LogNormal``,
-``MultivariateNormal``, ``OneHotCategorical``, ``Independent``, ``TransformedDistribution`` (with
-``distributions.transforms``) and ``kl_divergence``. Samples come from nnengine's generator
-(``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``) are
-differentiable through the tape.
+``Binomial``, ``Multinomial``, ``Uniform``, ``Laplace``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``,
+``Poisson``, ``LogNormal``, ``MultivariateNormal``, ``OneHotCategorical``, ``Independent``,
+``TransformedDistribution`` (with ``distributions.transforms``) and ``kl_divergence``. Samples come from
+nnengine's generator (``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``)
+are differentiable through the tape.
 
 Example:
     >>> from nnengine.distributions import Categorical
@@ -14,6 +14,7 @@ Example:
 
 from . import kl, transforms
 from .bernoulli import Bernoulli
+from .binomial import Binomial
 from .categorical import Categorical
 from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution
@@ -22,6 +23,7 @@ from .gamma import Gamma
 from .independent import Independent
 from .kl import kl_divergence
 from .laplace import Laplace
+from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
@@ -29,6 +31,6 @@ from .poisson import Poisson
 from .transformed_distribution import LogNormal, TransformedDistribution
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma", "Independent",
-           "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma", "Independent",
+           "Laplace", "LogNormal", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
            "TransformedDistribution", "Uniform", "kl", "kl_divergence", "transforms"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
+from .._higher_order import const, where
 from .._tape import will_record
 from ..autograd import Function
 from ..tensor import Tensor
@@ -33,6 +34,62 @@ class ActivationFn(Function):
         x, y = ctx.saved_tensors
         dx = _core.activation_backward(f32c(g), x, y, kind=ctx.kind, alpha=ctx.alpha, beta=ctx.beta)
         return dx, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return act_graph_grad(inputs[0], g, ctx.kind, ctx.alpha, ctx.beta), None, None, None
+
+
+_SQRT1_2, _INV_SQRT_2PI, _GELU_K = float(np.sqrt(0.5)), float(1 / np.sqrt(2 * np.pi)), float(np.sqrt(2 / np.pi))
+
+
+def act_graph_grad(x: Tensor, g: Tensor, kind: str, alpha: float, beta: float) -> Tensor:
+    """``g * f'(x)`` of activation ``kind`` in Tensor ops (recorded, so differentiable again): the backward of
+    ActivationFn and Activation64Fn under ``create_graph=True``, torch's derivative formulas.
+
+    Example:
+        >>> x = ne.tensor([-1.0, 2.0], requires_grad=True)
+        >>> act_graph_grad(x, ne.ones(2), "leaky_relu", 0.1, 0.0)
+        tensor([0.1, 1. ])
+    """
+    xa = x.data
+    if kind == "relu":
+        return where(const(xa > 0), g, 0.0)
+    if kind == "leaky_relu":
+        return g * const(np.where(xa > 0, 1.0, alpha), xa.dtype)
+    if kind == "elu":
+        return where(const(xa > 0), g, g * (alpha * x.clamp(max=0.0).exp()))
+    if kind == "sigmoid":
+        s = x.sigmoid()
+        return g * (s * (1 - s))
+    if kind == "tanh":
+        t = x.tanh()
+        return g * (1 - t * t)
+    if kind == "softplus":  # alpha: torch's beta, beta: its threshold
+        return where(const(xa * alpha > beta), g, g * (x * alpha).sigmoid())
+    if kind == "silu":
+        s = x.sigmoid()
+        return g * (s * (1 + x * (1 - s)))
+    if kind == "gelu":
+        cdf = 0.5 * (1 + (x * _SQRT1_2).erf())
+        return g * (cdf + x * (_INV_SQRT_2PI * (-0.5 * x * x).exp()))
+    if kind == "gelu_tanh":
+        t = (_GELU_K * (x + 0.044715 * x * x * x)).tanh()
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_GELU_K * (1 + 3 * 0.044715 * x * x)))
+    if kind == "mish":
+        t = softplus(x).tanh()
+        return g * (t + x * x.sigmoid() * (1 - t * t))
+    if kind == "hardtanh":  # alpha: min_val, beta: max_val
+        return g * const((xa > alpha) & (xa < beta), xa.dtype)
+    if kind == "hardswish":
+        mid = const((xa >= -3) & (xa <= 3))
+        return where(mid, g * (x / 3 + 0.5), g * const(xa > 3, xa.dtype))
+    if kind == "hardsigmoid":
+        return g * const(((xa > -3) & (xa < 3)) / 6, xa.dtype)
+    if kind == "softsign":
+        d = 1 + x.abs()
+        return g / (d * d)
+    raise NotImplementedError(f"create_graph=True through activation {kind!r}: no differentiable backward")
 
 
 def _act_inplace(x: Tensor, kind: str, alpha: float, name: str, beta: float = 0.0) -> Tensor:
@@ -250,6 +307,17 @@ class PReLUFn(Function):
         nx, nw = ctx.needs_input_grad[:2]
         dx, dw = _core.prelu_backward(f32c(g.reshape(x3.shape)), x3, w, need_input=nx, need_weight=nw)
         return (None if dx is None else dx.reshape(ctx.shape)), dw
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        x3, w = ctx.saved_tensors
+        tx = const(x3) if inputs[0] is None else inputs[0].reshape(x3.shape)
+        tw = (const(w) if inputs[1] is None else inputs[1]).reshape(1, -1, 1)
+        pos = const(x3 > 0)
+        g3 = g.reshape(x3.shape)
+        dx = where(pos, g3, g3 * tw).reshape(ctx.shape)
+        dw = where(pos, 0.0, g3 * tx).sum(dim=(0, 2)) if inputs[1] is not None else None
+        return dx, dw
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

@@ -8,12 +8,13 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from .._higher_order import const
 from .._tape import will_record
 from ..autograd import Function
 from ..random import generator
 from ..tensor import Tensor
 from ._activation import elu, hardtanh, leaky_relu, relu, softplus, tanh
-from ._softmax import softmax
+from ._softmax import implicit_softmax_dim, softmax
 from ._util import check_tensor, dim_index, number
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -21,7 +22,9 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 class _PointwiseFn(Function):
-    """y = f(x) with dy/dx = df(x) (both numpy, elementwise, dtype-preserving)."""
+    """y = f(x) with dy/dx = df(x) (both numpy, elementwise, dtype-preserving), for piecewise-linear f only
+    (softshrink, hardshrink, threshold): df is piecewise constant, so under ``create_graph=True`` the backward is
+    ``g * df(x)`` with df(x) a constant."""
 
     @staticmethod
     def forward(ctx, x, f, df):
@@ -33,6 +36,11 @@ class _PointwiseFn(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * ctx.df(x), None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        (x,) = ctx.saved_tensors
+        return g * const(ctx.df(x)), None, None
 
 
 def _pointwise(input: Any, f: Callable[[np.ndarray], np.ndarray], df: Callable[[np.ndarray], np.ndarray]) -> Tensor:
@@ -114,7 +122,9 @@ def softmin(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtyp
     """
     x = check_tensor(input, "input", float64=True)
     if dim is None:
-        dim = 0 if x.ndim in (0, 1, 3) else 1  # torch's legacy implicit dim
+        if not isinstance(_stacklevel, int) or isinstance(_stacklevel, bool):
+            raise TypeError(f"softmin(): _stacklevel must be an int, got {type(_stacklevel).__name__}")
+        dim = implicit_softmax_dim("softmin", x.ndim, _stacklevel + 1)  # torch's legacy implicit dim
     if dtype is not None:
         x = x.to(dtype)
     return softmax(-x, dim)

@@ -8,7 +8,9 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .. import _core
+from .._higher_order import scratch_ctx
 from ..autograd import Function
+from ..ops import LinearGradFn
 from ..tensor import Tensor, tensor
 from ._util import check_tensor, from4, pair, single, to4
 
@@ -26,6 +28,7 @@ class AdaptivePoolFn(Function):
             box.append(from4(idx, spatial, batched).astype(np.int64))
         ctx.save_for_backward(idx)
         ctx.args = (kind, x4.shape[2:], spatial, batched)
+        ctx.out = out
         return from4(y, spatial, batched)
 
     @staticmethod
@@ -34,6 +37,20 @@ class AdaptivePoolFn(Function):
         kind, hw, spatial, batched = ctx.args
         dx = _core.adaptive_pool2d_backward(to4(g, spatial, batched), kind, idx, hw)
         return from4(dx, spatial, batched), None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        (idx,) = ctx.saved_tensors
+        kind, hw, spatial, batched = ctx.args
+        if kind == "max":
+            from ._pool2d import _route
+
+            return _route(g, idx, hw, hw, inputs[0].shape), None, None, None, None
+        fake = scratch_ctx()
+        args = ("avg", ctx.out, spatial, None)
+        return (LinearGradFn.apply(g, lambda a: AdaptivePoolFn.backward(ctx, a)[0],
+                                   lambda a: AdaptivePoolFn.forward(fake, a, *args),
+                                   lambda t: AdaptivePoolFn.apply(t, *args)), None, None, None, None)
 
 
 def _adaptive(kind: str, input: Tensor, output_size: Any, spatial: int, return_indices: bool = False) -> Any:

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _core
 from .._coerce import array_data
+from .._higher_order import const
 from ..autograd import Function
 from ..tensor import Tensor
 from ._util import check_tensor, f32c, number
@@ -33,6 +34,27 @@ def norm_backward(kernel: Callable[..., Any], ctx: Any, g: np.ndarray, x: np.nda
         f32c(g.reshape(x.shape)), x, *saved, need_input=nx, need_weight=nw and w is not None, need_bias=nb
     )
     return (dx.reshape(ctx.shape) if dx is not None else None), dw, db
+
+
+def norm_graph_grad(x: Tensor, g: Tensor, axes: tuple, eps: float, w: Optional[Tensor], sum_axes: tuple) -> tuple:
+    """(dx, dw, db) of ``y = (x - mean) / sqrt(var + eps) * w + b`` (statistics over ``axes``, biased variance)
+    in Tensor ops, recomputed from ``x`` (recorded: differentiable again): the backward of the batch / layer /
+    group / instance norm nodes under ``create_graph=True``; ``w`` broadcasts against x, ``sum_axes`` are the
+    axes the affine gradients sum over.
+
+    Example:
+        >>> x = ne.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+        >>> dx, dw, db = norm_graph_grad(x, ne.tensor([[1.0, 0.0, 0.0]]), (1,), 1e-5, None, (0,))
+        >>> dx.shape, dw.shape
+        ((1, 3), (3,))
+    """
+    mean = x.mean(dim=axes, keepdim=True)
+    d = x - mean
+    rstd = ((d * d).mean(dim=axes, keepdim=True) + eps).rsqrt()
+    xhat = d * rstd
+    gw = g if w is None else g * w
+    dx = rstd * (gw - gw.mean(dim=axes, keepdim=True) - xhat * (gw * xhat).mean(dim=axes, keepdim=True))
+    return dx, (g * xhat).sum(dim=sum_axes), g.sum(dim=sum_axes)
 
 
 def affine(t: Any, name: str, shape: tuple) -> Optional[Tensor]:
@@ -70,13 +92,29 @@ class BatchNormFn(Function):
             stats.extend((mean, var))
         ctx.save_for_backward(x3, mean, invstd, w)
         ctx.training = training
-        ctx.shape = shape
+        ctx.shape, ctx.eps = shape, eps
         return y.reshape(shape)
 
     @staticmethod
     def backward(ctx, g):
         x3, mean, invstd, w = ctx.saved_tensors
         return norm_backward(_core.batchnorm_backward, ctx, g, x3, mean, invstd, w, ctx.training) + (None,) * 5
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        x3, mean, invstd, w = ctx.saved_tensors
+        c = x3.shape[1]
+        tw = None if inputs[1] is None else inputs[1].reshape(1, c, 1)
+        g3 = g.reshape(x3.shape)
+        tx = const(x3) if inputs[0] is None else inputs[0].reshape(x3.shape)
+        if ctx.training:
+            dx, dw, db = norm_graph_grad(tx, g3, (0, 2), ctx.eps, tw, (0, 2))
+        else:  # running statistics are constants: y is affine in x
+            scale = const(invstd.reshape(1, c, 1))
+            xhat = (tx - const(mean.reshape(1, c, 1))) * scale
+            gs = g3 if tw is None else g3 * tw
+            dx, dw, db = gs * scale, (g3 * xhat).sum(dim=(0, 2)), g3.sum(dim=(0, 2))
+        return (dx.reshape(ctx.shape), dw if tw is not None else None, db) + (None,) * 6
 
 
 def batch_norm(

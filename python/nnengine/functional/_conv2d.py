@@ -10,9 +10,10 @@ from typing import Any, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .. import _core
+from .._higher_order import _Unsupported, const, operand
 from ..amp import _bf16_on, _entered
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, cat
 from ._util import check_tensor, f32c, from4, pair, single, to4
 
 IntPair = Union[int, Tuple[int, int]]
@@ -43,6 +44,67 @@ def _grad_views(ctx, g, spatial, batched):
     wanted (input, weight, bias)."""
     nx, nw, nb = ctx.needs_input_grad[:3]
     return to4(g, spatial, batched), nx, nw, nb and ctx.has_bias
+
+
+def weight_grad_by_conv(a: Tensor, b: Tensor, ca: int, cb: int, groups: int, kernel: Tuple[int, int],
+                        stride: Tuple[int, int], padding: Tuple[int, int], dilation: Tuple[int, int]) -> Tensor:
+    """A convolution's weight gradient as a recorded convolution (create_graph=True): per group, the correlation
+    of ``a`` (the image side, ``ca`` channels a group) with ``b`` (the kernel side, ``cb`` channels a group), batch
+    and channels swapped, stride and dilation exchanged, cropped to ``kernel``; (groups * cb, ca, kh, kw) for a
+    conv2d (a = x, b = dy) and (groups * cb, ca, kh, kw) read as the transposed layer's (C, K/groups, kh, kw)
+    weight for a conv_transpose2d (a = dy, b = x).
+
+    Example:
+        >>> x, g = ne.randn(2, 3, 6, 6), ne.randn(2, 4, 4, 4)
+        >>> weight_grad_by_conv(x, g, 3, 4, 1, (3, 3), (1, 1), (0, 0), (1, 1)).shape
+        (4, 3, 3, 3)
+    """
+    parts = []
+    for j in range(groups):
+        ag = a[:, j * ca:(j + 1) * ca].transpose(0, 1)
+        bg = b[:, j * cb:(j + 1) * cb].transpose(0, 1)
+        r = Conv2dFn.apply(ag, bg, None, dilation, padding, stride, 1, 2, (0, 0))
+        parts.append(r[:, :, :kernel[0], :kernel[1]].transpose(0, 1))
+    return parts[0] if groups == 1 else cat(parts, 0)
+
+
+def conv_graph_grad(ctx: Any, inputs: Any, g: Tensor) -> tuple:
+    """(dx, dw, db) of a Conv2dFn node in Tensor ops (recorded: differentiable again), its backward under
+    ``create_graph=True``: dx is the transposed convolution of g with the weight, dw a convolution of the input
+    with g (batch and channels swapped, stride and dilation exchanged), db g summed.
+
+    Example:
+        >>> x, w = ne.randn(1, 2, 5, 5, requires_grad=True), ne.randn(3, 2, 3, 3, requires_grad=True)
+        >>> y = F.conv2d(x, w, stride=2, padding=1)
+        >>> [None if t is None else t.shape for t in conv_graph_grad(y.grad_fn.ctx, y.grad_fn.inputs, y * 0 + 1)]
+        [(1, 2, 5, 5), (3, 2, 3, 3), None]
+    """
+    xe, w4 = ctx.saved_tensors
+    stride, padding, dilation, groups = ctx.args
+    spatial, batched, xshape, wshape = ctx.meta
+    if tuple(xe.shape) != tuple(xshape):
+        raise _Unsupported("create_graph=True through a convolution with asymmetric 'same' padding: not supported "
+                           "yet (give symmetric padding)")
+    tx = operand(inputs, 0, None)
+    tx = const(xe) if inputs[0] is None else tx.reshape(xshape)
+    tw = const(w4) if inputs[1] is None else inputs[1].reshape(w4.shape)
+    n, c, h, wd = xshape
+    k, cg, kh, kw = w4.shape
+    g4 = g.reshape(n, k, -1, g.shape[-1])
+    need = [t is not None and t.requires_grad for t in inputs[:3]]
+    gx = gw = gb = None
+    if need[0]:
+        outp = tuple(int(size - ((o - 1) * s - 2 * p + d * (kk - 1) + 1)) for size, o, s, p, d, kk in zip(
+            (h, wd), g4.shape[2:], stride, padding, dilation, (kh, kw)))
+        from ._conv_transpose import ConvTransposeFn
+
+        gx = ConvTransposeFn.apply(g4, tw, None, stride, padding, outp, dilation, groups, 2).reshape(
+            inputs[0].shape)
+    if need[1]:
+        gw = weight_grad_by_conv(tx, g4, cg, k // groups, groups, (kh, kw), stride, padding, dilation).reshape(wshape)
+    if need[2] and ctx.has_bias:
+        gb = g4.sum(dim=(0, 2, 3))
+    return gx, gw, gb
 
 
 class Conv2dFn(Function):
@@ -76,6 +138,10 @@ class Conv2dFn(Function):
                 g4, xe, w4.shape[2:], stride, padding, dilation, groups, nw, nb, False, ctx.bf16
             )
         return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return conv_graph_grad(ctx, inputs, g)
 
 
 def _conv_padding(

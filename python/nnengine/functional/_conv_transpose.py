@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import _core
+from .._higher_order import const
 from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..tensor import Tensor
@@ -38,6 +39,30 @@ class ConvTransposeFn(Function):
         )
         dx = None if dx is None else from4(dx, spatial, batched)
         return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        # create_graph=True, in Tensor ops (recorded): dx is the convolution of g with the same weight (the adjoint),
+        # dw the correlation of g with x (batch and channels swapped, stride and dilation exchanged), db g summed
+        from ._conv2d import Conv2dFn, weight_grad_by_conv
+
+        x4, w4 = ctx.saved_tensors
+        stride, padding, output_padding, dilation, groups = ctx.args
+        spatial, batched, wshape = ctx.meta
+        tx = const(x4) if inputs[0] is None else inputs[0].reshape(x4.shape)
+        tw = const(w4) if inputs[1] is None else inputs[1].reshape(w4.shape)
+        n, c = x4.shape[:2]
+        cg, kg, kh, kw = w4.shape[0] // groups, w4.shape[1], w4.shape[2], w4.shape[3]
+        g4 = g.reshape(n, kg * groups, -1, g.shape[-1])
+        need = [t is not None and t.requires_grad for t in inputs[:3]]
+        gx = gw = gb = None
+        if need[0]:
+            gx = Conv2dFn.apply(g4, tw, None, stride, padding, dilation, groups, 2, (0, 0)).reshape(inputs[0].shape)
+        if need[1]:
+            gw = weight_grad_by_conv(g4, tx, kg, cg, groups, (kh, kw), stride, padding, dilation).reshape(wshape)
+        if need[2] and ctx.has_bias:
+            gb = g4.sum(dim=(0, 2, 3))
+        return gx, gw, gb, None, None, None, None, None, None
 
 
 def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, spatial: int):

@@ -8,6 +8,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .. import _core
+from .._higher_order import const
 from ..autograd import Function
 from ..random import seed_int
 from ..tensor import Tensor
@@ -27,6 +28,12 @@ class DropoutFn(Function):
     def backward(ctx, g):
         p, seed = ctx.args
         return _core.dropout_backward(f32c(g), p, seed), None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        p, seed = ctx.args  # the backward applies the forward's mask and scale: linear in g
+        scale = _core.dropout_backward(np.ones(g.shape, np.float32), p, seed)
+        return g * const(scale), None, None
 
 
 def dropout_mask(shape: Tuple[int, ...], p: float) -> np.ndarray:

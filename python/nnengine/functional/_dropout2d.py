@@ -6,7 +6,10 @@ from __future__ import annotations
 import warnings
 from typing import Tuple
 
+import numpy as np
+
 from .. import _core
+from .._higher_order import const
 from ..autograd import Function
 from ..random import seed_int
 from ..tensor import Tensor
@@ -27,6 +30,12 @@ class Dropout2dFn(Function):
     def backward(ctx, g):
         planes, p, seed = ctx.args
         return _core.dropout2d_backward(f32c(g), planes, p, seed), None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        planes, p, seed = ctx.args  # the backward applies the forward's channel mask and scale: linear in g
+        scale = _core.dropout2d_backward(np.ones(g.shape, np.float32), planes, p, seed)
+        return g * const(scale), None, None, None
 
 
 def _channel_dropout(input: Tensor, p: float, training: bool, ndims: Tuple[int, ...], name: str,

@@ -13,7 +13,9 @@ import numpy as np
 
 from .. import _core
 from .._coerce import data_or_self
+from .._higher_order import const
 from ..autograd import Function
+from ..ops import LinearGradFn
 from ..tensor import Tensor
 from ._util import check_tensor, f32c
 
@@ -64,6 +66,20 @@ class EmbeddingFn(Function):
     def backward(ctx, g):
         dw = _core.embedding_backward(f32c(g), ctx.idx, ctx.V, ctx.padding_idx, ctx.scale)
         return dw, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        # linear in g; the adjoint reads the rows back: each position's row of gg times the factor its gradient got
+        idx = ctx.idx
+        f = np.ones(idx.shape, np.float32)
+        if ctx.padding_idx is not None:
+            f[idx == ctx.padding_idx] = 0
+        if ctx.scale:
+            f /= np.bincount(idx.reshape(-1), minlength=ctx.V)[idx]
+        f = f[..., None]
+        return (LinearGradFn.apply(g, lambda a: EmbeddingFn.backward(ctx, a)[0],
+                                   lambda a: _core.embedding_forward(idx, f32c(a)) * f,
+                                   lambda t: EmbeddingFn.apply(t, idx, None, False) * const(f)), None, None, None)
 
 
 def embedding(

@@ -78,6 +78,12 @@ class Activation64Fn(Function):
         x, y = ctx.saved_tensors
         return act_backward(g, x, y, ctx.kind, ctx.alpha, ctx.beta), None, None, None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        from ._activation import act_graph_grad
+
+        return act_graph_grad(inputs[0], g, ctx.kind, ctx.alpha, ctx.beta), None, None, None
+
 
 class Softmax64Fn(Function):
     @staticmethod
@@ -95,6 +101,12 @@ class Softmax64Fn(Function):
         if ctx.log:
             return g - np.exp(y) * np.sum(g, axis=ctx.dim, keepdims=True), None, None
         return y * (g - np.sum(g * y, axis=ctx.dim, keepdims=True)), None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        from ._softmax import softmax_graph_grad
+
+        return softmax_graph_grad(Softmax64Fn.apply(inputs[0], ctx.dim, ctx.log), g, ctx.dim, ctx.log), None, None
 
 
 class Linear64Fn(Function):
@@ -120,6 +132,12 @@ class Linear64Fn(Function):
         gb = g2.sum(axis=0) if (nb and ctx.has_bias) else None
         return gx, gw, gb
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        from ._linear import linear_graph_grad
+
+        return linear_graph_grad(ctx, inputs, g)
+
 
 def _t64(a: Any) -> Tensor:
     """A float64 Tensor for a state or parameter argument (Tensors keep their graph)."""
@@ -130,8 +148,28 @@ def _t64(a: Any) -> Tensor:
 
 def _cell_gates(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
                 b_hh: Optional[Tensor]) -> Tensor:
-    g = Linear64Fn.apply(x, w_ih, b_ih)
-    return g + Linear64Fn.apply(h, w_hh, b_hh)
+    return _lin(x, w_ih, b_ih) + _lin(h, w_hh, b_hh)
+
+
+def _lin(x: Tensor, w: Tensor, b: Optional[Tensor]) -> Tensor:
+    """``x @ w.T + b`` on the tape: the float64 node, or (the float32 recomputation of create_graph=True) F.linear."""
+    if x.data.dtype == _F64:
+        return Linear64Fn.apply(x, w, b)
+    from ._linear import linear
+
+    return linear(x, w, b)
+
+
+def _act(x: Tensor, kind: str) -> Tensor:
+    """Activation ``kind`` (sigmoid, tanh, relu) on the tape in x's dtype."""
+    if x.data.dtype == _F64:
+        return Activation64Fn.apply(x, kind, 0.0)
+    return getattr(x, kind)()
+
+
+def _same(a: Any) -> Any:
+    """A state or parameter argument as it is (the recomputation keeps the layer's dtype)."""
+    return a if a is None or isinstance(a, Tensor) else Tensor._wrap(np.asarray(a))
 
 
 def _direction(x: Tensor, reverse: bool, step, state: List[Tensor]) -> tuple:
@@ -143,16 +181,17 @@ def _direction(x: Tensor, reverse: bool, step, state: List[Tensor]) -> tuple:
     return stack(outs, 0), state
 
 
-def rnn_layer(x: Tensor, D: int, rev0: bool, nonlinearity: str, *args: Any) -> tuple:
-    """float64 twin of ``RNNLayerFn.apply``: (y (T, B, D*H), h_n per direction)."""
-    x = _t64(x)
+def rnn_layer(x: Tensor, D: int, rev0: bool, nonlinearity: str, *args: Any, cast: Any = _t64) -> tuple:
+    """float64 twin of ``RNNLayerFn.apply``: (y (T, B, D*H), h_n per direction). With ``cast=_same`` the same
+    recurrence in the arguments' dtype: RNNLayerFn's recomputation under create_graph=True."""
+    x = cast(x)
     act = "tanh" if nonlinearity == "tanh" else "relu"
     ys, hns = [], []
     for d in range(D):
-        h0, w_ih, w_hh, b_ih, b_hh = [None if a is None else _t64(a) for a in args[5 * d: 5 * d + 5]]
+        h0, w_ih, w_hh, b_ih, b_hh = [None if a is None else cast(a) for a in args[5 * d: 5 * d + 5]]
 
         def step(xt, st, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh):
-            return [Activation64Fn.apply(_cell_gates(xt, st[0], w_ih, w_hh, b_ih, b_hh), act, 0.0)]
+            return [_act(_cell_gates(xt, st[0], w_ih, w_hh, b_ih, b_hh), act)]
 
         y, (h,) = _direction(x, d == 1 or rev0, step, [h0])
         ys.append(y)
@@ -160,22 +199,23 @@ def rnn_layer(x: Tensor, D: int, rev0: bool, nonlinearity: str, *args: Any) -> t
     return (ys[0] if D == 1 else cat(ys, 2), *hns)
 
 
-def lstm_layer(x: Tensor, D: int, rev0: bool, *args: Any) -> tuple:
-    """float64 twin of ``LSTMLayerFn.apply`` (gates i, f, g, o): (y, then h_n, c_n per direction)."""
-    x = _t64(x)
+def lstm_layer(x: Tensor, D: int, rev0: bool, *args: Any, cast: Any = _t64) -> tuple:
+    """float64 twin of ``LSTMLayerFn.apply`` (gates i, f, g, o): (y, then h_n, c_n per direction); ``cast`` as in
+    ``rnn_layer``."""
+    x = cast(x)
     ys, states = [], []
     for d in range(D):
-        h0, c0, w_ih, w_hh, b_ih, b_hh = [None if a is None else _t64(a) for a in args[6 * d: 6 * d + 6]]
+        h0, c0, w_ih, w_hh, b_ih, b_hh = [None if a is None else cast(a) for a in args[6 * d: 6 * d + 6]]
         H = w_hh.shape[1]
 
         def step(xt, st, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, H=H):
             g = _cell_gates(xt, st[0], w_ih, w_hh, b_ih, b_hh)
-            i = Activation64Fn.apply(g[:, 0:H], "sigmoid", 0.0)
-            f = Activation64Fn.apply(g[:, H:2 * H], "sigmoid", 0.0)
-            gg = Activation64Fn.apply(g[:, 2 * H:3 * H], "tanh", 0.0)
-            o = Activation64Fn.apply(g[:, 3 * H:4 * H], "sigmoid", 0.0)
+            i = _act(g[:, 0:H], "sigmoid")
+            f = _act(g[:, H:2 * H], "sigmoid")
+            gg = _act(g[:, 2 * H:3 * H], "tanh")
+            o = _act(g[:, 3 * H:4 * H], "sigmoid")
             c = f * st[1] + i * gg
-            return [o * Activation64Fn.apply(c, "tanh", 0.0), c]
+            return [o * _act(c, "tanh"), c]
 
         y, (h, c) = _direction(x, d == 1 or rev0, step, [h0, c0])
         ys.append(y)
@@ -183,20 +223,20 @@ def lstm_layer(x: Tensor, D: int, rev0: bool, *args: Any) -> tuple:
     return (ys[0] if D == 1 else cat(ys, 2), *states)
 
 
-def gru_layer(x: Tensor, D: int, rev0: bool, *args: Any) -> tuple:
+def gru_layer(x: Tensor, D: int, rev0: bool, *args: Any, cast: Any = _t64) -> tuple:
     """float64 twin of ``GRULayerFn.apply`` (gates r, z, n; ``b_hn`` inside the reset product, as torch):
-    (y, then h_n per direction)."""
-    x = _t64(x)
+    (y, then h_n per direction); ``cast`` as in ``rnn_layer``."""
+    x = cast(x)
     ys, hns = [], []
     for d in range(D):
-        h0, w_ih, w_hh, b_ih, b_hh = [None if a is None else _t64(a) for a in args[5 * d: 5 * d + 5]]
+        h0, w_ih, w_hh, b_ih, b_hh = [None if a is None else cast(a) for a in args[5 * d: 5 * d + 5]]
         H = w_hh.shape[1]
 
         def step(xt, st, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, H=H):
-            gi, gh = Linear64Fn.apply(xt, w_ih, b_ih), Linear64Fn.apply(st[0], w_hh, b_hh)
-            r = Activation64Fn.apply(gi[:, 0:H] + gh[:, 0:H], "sigmoid", 0.0)
-            z = Activation64Fn.apply(gi[:, H:2 * H] + gh[:, H:2 * H], "sigmoid", 0.0)
-            n = Activation64Fn.apply(gi[:, 2 * H:] + r * gh[:, 2 * H:], "tanh", 0.0)
+            gi, gh = _lin(xt, w_ih, b_ih), _lin(st[0], w_hh, b_hh)
+            r = _act(gi[:, 0:H] + gh[:, 0:H], "sigmoid")
+            z = _act(gi[:, H:2 * H] + gh[:, H:2 * H], "sigmoid")
+            n = _act(gi[:, 2 * H:] + r * gh[:, 2 * H:], "tanh")
             return [(1.0 - z) * n + z * st[0]]
 
         y, (h,) = _direction(x, d == 1 or rev0, step, [h0])

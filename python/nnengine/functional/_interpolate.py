@@ -12,7 +12,9 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .. import _core
+from .._higher_order import scratch_ctx
 from ..autograd import Function
+from ..ops import LinearGradFn
 from ..tensor import Tensor, _Unimplemented
 from ._adaptive_pool2d import adaptive_avg_pool1d, adaptive_avg_pool2d
 from ._util import as_tuple, check_tensor, f32c
@@ -31,6 +33,7 @@ class InterpolateFn(Function):
         x4 = f32c(x.reshape((-1, 1) + hw))
         y = _core.interpolate_forward(x4, out2, mode, align_corners, scales)
         ctx.args = (x.shape, hw, out2, mode, align_corners, scales)
+        ctx.out = out
         return y.reshape(x.shape[:-nd] + tuple(out))
 
     @staticmethod
@@ -38,6 +41,15 @@ class InterpolateFn(Function):
         shape, hw, out2, mode, align_corners, scales = ctx.args
         g4 = f32c(g.reshape((-1, 1) + out2))
         return _core.interpolate_backward(g4, hw, mode, align_corners, scales).reshape(shape), None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        shape, hw, out2, mode, align_corners, scales = ctx.args
+        fake = scratch_ctx()
+        args = (ctx.out, mode, align_corners, scales)
+        return (LinearGradFn.apply(g, lambda a: InterpolateFn.backward(ctx, a)[0],
+                                   lambda a: InterpolateFn.forward(fake, a, *args),
+                                   lambda t: InterpolateFn.apply(t, *args)), None, None, None, None)
 
 
 # ------------------------------------------------------------------ separable 1-D operators (numpy)
@@ -203,6 +215,13 @@ class SeparableFn(Function):
         for j in reversed(range(nd)):
             g = _apply_adjoint(g, ops[j], g.ndim - nd + j)
         return g, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        (ops,) = ctx.args
+        fake = scratch_ctx()
+        return LinearGradFn.apply(g, lambda a: SeparableFn.backward(ctx, a)[0],
+                                  lambda a: SeparableFn.forward(fake, a, ops), lambda t: SeparableFn.apply(t, ops)), None
 
 
 # mode -> (axis operator, input ranks torch accepts)

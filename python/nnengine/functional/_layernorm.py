@@ -11,9 +11,10 @@ from typing import Any, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .. import _core
+from .._higher_order import const
 from ..autograd import Function
 from ..tensor import Tensor
-from ._batchnorm import _as_buffer, affine, batch_norm, norm_backward
+from ._batchnorm import _as_buffer, affine, batch_norm, norm_backward, norm_graph_grad
 from ._util import check_tensor, f32c, number, positive_int
 
 
@@ -31,7 +32,7 @@ class RowNormFn(Function):
         if stats is not None:
             stats.extend((mean, var))
         ctx.save_for_backward(x4, mean, rstd, w)
-        ctx.shape = shape
+        ctx.shape, ctx.eps = shape, eps
         return y.reshape(shape)
 
     @staticmethod
@@ -42,6 +43,18 @@ class RowNormFn(Function):
         dw = None if dw is None else dw.reshape(ws)
         db = None if db is None or bs is None else db.reshape(bs)
         return dx, dw, db, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        x4 = ctx.saved_tensors[0]
+        n, grp, k, l = x4.shape
+        w = inputs[1]
+        tx = const(x4) if inputs[0] is None else inputs[0].reshape(x4.shape)
+        dx, dw, db = norm_graph_grad(tx, g.reshape(x4.shape), (2, 3), ctx.eps,
+                                     None if w is None else w.reshape(1, grp, k, 1), (0, 3))
+        ws, bs = ctx.affine_shapes
+        return (dx.reshape(ctx.shape), None if dw is None or ws is None else dw.reshape(ws),
+                None if bs is None else db.reshape(bs), None, None, None)
 
 
 def _check_eps(eps: Any) -> float:

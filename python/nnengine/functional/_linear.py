@@ -7,6 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
+from .._higher_order import const, operand, where
 from .._tape import linear_args_ok, recording, will_record
 from ..amp import _bf16_on, _entered
 from ..autograd import Function
@@ -26,6 +27,26 @@ def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], bf16: 
     # positional arguments: pybind11 parses keywords at ~0.4 us each, more than a small GEMM costs
     y = _core.gemm(x2, w, False, True, 1.0, 0.0, None, None, None if b is None else f32c(b), False, bf16)
     return (y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))), x2, w
+
+
+def linear_graph_grad(ctx: Any, inputs: Any, g: Tensor) -> tuple:
+    """(dx, dw, db) of ``y = x @ w.T + b`` in Tensor ops (recorded: differentiable again), the backward of the
+    linear nodes under ``create_graph=True``; ``ctx.saved_tensors`` holds the (rows, in) input and the weight.
+
+    Example:
+        >>> x, w = ne.ones(2, 3, requires_grad=True), ne.ones(4, 3, requires_grad=True)
+        >>> y = linear(x, w)
+        >>> [None if t is None else t.shape for t in linear_graph_grad(y.grad_fn.ctx, y.grad_fn.inputs, ne.ones(2, 4))]
+        [(2, 3), (4, 3), None]
+    """
+    x2, w = ctx.saved_tensors[:2]
+    tx, tw = operand(inputs, 0, x2), operand(inputs, 1, w)
+    g2 = g.reshape(-1, w.shape[0])
+    need = [t is not None and t.requires_grad for t in inputs[:3]]
+    gx = (g2 @ tw).reshape(tuple(ctx.lead) + (w.shape[1],)) if need[0] else None
+    gw = g2.t() @ tx.reshape(-1, w.shape[1]) if need[1] else None
+    gb = g2.sum(0) if need[2] and ctx.has_bias else None
+    return gx, gw, gb
 
 
 class LinearFn(Function):
@@ -48,6 +69,10 @@ class LinearFn(Function):
         # (under autocast, gx and gw are bf16 products as in torch; the bias gradient stays a float32 sum)
         gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias, ctx.bf16)
         return (None if gx is None else gx.reshape(ctx.lead + (w.shape[1],))), gw, gb
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return linear_graph_grad(ctx, inputs, g)
 
 
 class LinearReluFn(Function):
@@ -74,6 +99,11 @@ class LinearReluFn(Function):
         nx, nw, nb = ctx.needs_input_grad
         gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias, False, y)
         return (None if gx is None else gx.reshape(ctx.lead + (w.shape[1],))), gw, gb
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        y = ctx.saved_tensors[2]
+        return linear_graph_grad(ctx, inputs, where(const(y.reshape(g.shape) > 0), g, 0.0))
 
 
 def _linear_relu(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Optional[Tensor]:

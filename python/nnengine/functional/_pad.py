@@ -8,7 +8,9 @@ from typing import Any, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import _core
+from .._higher_order import scratch_ctx
 from ..autograd import Function
+from ..ops import LinearGradFn
 from ..tensor import Tensor, cat
 from ._util import as_tuple, check_tensor, f32c
 
@@ -30,6 +32,15 @@ class PadFn(Function):
         shape, hw, pads, mode, nd = ctx.args
         g4 = f32c(g.reshape((-1, 1) + ((1,) + g.shape[-1:] if nd == 1 else g.shape[-2:])))
         return _core.pad_backward(g4, hw, pads, mode).reshape(shape), None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        shape, hw, pads, mode, nd = ctx.args
+        fake = scratch_ctx()
+        # linear in g; its adjoint is the padding itself with a zero fill (the constant is no part of the map)
+        return (LinearGradFn.apply(g, lambda a: PadFn.backward(ctx, a)[0],
+                                   lambda a: PadFn.forward(fake, a, pads, mode, 0.0, nd),
+                                   lambda t: PadFn.apply(t, pads, mode, 0.0, nd)), None, None, None, None)
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Optional[float] = None) -> Tensor:

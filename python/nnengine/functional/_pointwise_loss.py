@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _core
 from .._coerce import as_array, wrap_tensor
+from .._higher_order import _Unsupported, const, where
 from ..autograd import Function
 from ..ops import mean_all
 from ..tensor import Tensor
@@ -69,6 +70,15 @@ class MSELossFn(Function):
             gd = t + t
         return gd, (-gd if ctx.needs_input_grad[1] else None), None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        saved = ctx.saved_tensors
+        x = inputs[0] if inputs[0] is not None else const(saved[0] if len(saved) == 2 else None)
+        y = inputs[1] if inputs[1] is not None else const(saved[1] if len(saved) == 2 else
+                                                          np.asarray(x.data) - saved[0])
+        gd = 2.0 * (x - y) * _graph_elem(g, x.data.size, ctx.reduction)
+        return gd, -gd, None
+
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean", *, size_average: Any = None,
              reduce: Any = None) -> Tensor:
@@ -116,6 +126,11 @@ def _elem_grad(g: Any, n: int, reduction: str, dtype: Any = np.float32) -> np.nd
         return np.ascontiguousarray(g, dtype)
     v = np.asarray(g).item()
     return np.array((v / n if reduction == "mean" and n else v,), dtype)
+
+
+def _graph_elem(g: Tensor, n: int, reduction: str) -> Tensor:
+    """``_elem_grad`` as a Tensor (recorded): the incoming gradient per element of an elementwise loss."""
+    return g / float(n) if reduction == "mean" and n else g
 
 
 def _bce64(x: np.ndarray, t: np.ndarray, w: Any, pw: Any, logits: bool) -> np.ndarray:
@@ -174,6 +189,23 @@ class BCEFn(Function):
         else:
             dx, dt = _core.bce_backward(x, t, g, w, pw, logits, want_t)
         return dx, (dt if want_t else None), None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        x, t = ctx.saved_tensors
+        w, pw, logits, reduction = ctx.args
+        if inputs[1] is not None and inputs[1].requires_grad:
+            raise _Unsupported("create_graph=True through binary cross-entropy with a target that requires grad: "
+                               "not supported yet")
+        tx, tt = inputs[0], const(t)
+        if logits:
+            s = tx.sigmoid()
+            d = s - tt if pw is None else s * (1 - tt + const(pw) * tt) - const(pw) * tt
+        else:  # torch: (x - t) / max(x (1 - x), 1e-12)
+            d = (tx - tt) / (tx * (1 - tx)).clamp(min=1e-12)
+        if w is not None:
+            d = d * const(w)
+        return d * _graph_elem(g, x.size, reduction), None, None, None, None, None
 
 
 def _bce_operand(v: Any, x: Tensor, name: str) -> Optional[np.ndarray]:
@@ -239,6 +271,22 @@ class PointLossFn(Function):
         dx = _core.pointwise_loss_backward(x, y, _elem_grad(g, x.size, reduction), kind, beta)
         nx, ny = ctx.needs_input_grad[:2]
         return (dx if nx else None), (-dx if ny else None), None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        x, y = ctx.saved_tensors
+        kind, beta, reduction = ctx.args
+        tx = inputs[0] if inputs[0] is not None else const(x)
+        ty = inputs[1] if inputs[1] is not None else const(y)
+        d = tx - ty
+        inner = const(np.abs(x - y) < beta)
+        sign = const(np.sign(x - y), x.dtype)
+        if beta == 0:
+            slope = sign
+        else:
+            slope = where(inner, d / beta, sign) if kind == _SMOOTH_L1 else where(inner, d, sign * beta)
+        gd = slope * _graph_elem(g, x.size, reduction)
+        return gd, -gd, None, None, None
 
 
 def _positive(v: Any, name: str, allow_zero: bool) -> float:
@@ -309,6 +357,19 @@ class KLDivFn(Function):
         want_t = bool(ctx.needs_input_grad[1])
         dx, dt = _core.kl_div_backward(x, t, g, log_target, want_t)
         return dx, dt, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        x, t = ctx.saved_tensors
+        log_target, reduction = ctx.args
+        n = _batch(x.shape) if reduction == "batchmean" else x.size
+        ge = _graph_elem(g, n, "mean" if reduction == "batchmean" else reduction)
+        tx = inputs[0] if inputs[0] is not None else const(x)
+        tt = inputs[1] if inputs[1] is not None else const(t)
+        if log_target:
+            et = tt.exp()
+            return -et * ge, et * (tt - tx + 1) * ge, None, None
+        return -tt * ge, (tt.log() + 1 - tx) * ge, None, None
 
 
 def _batch(shape: tuple) -> float:

@@ -9,7 +9,9 @@ from typing import Any, Callable, List, Optional, Tuple, Union
 import numpy as np
 
 from .. import _core
+from .._higher_order import const, scratch_ctx, where
 from ..autograd import Function
+from ..ops import LinearGradFn
 from ..tensor import Tensor, tensor
 from ._util import check_tensor, dim_index, f32c, from4, pair, positive_int, single, to4
 
@@ -60,6 +62,39 @@ class Pool2dFn(Function):
             dx = np.ascontiguousarray(dx[:, :, : hw[0], : hw[1]])
         return from4(dx, spatial, batched), None, None, None, None, None, None, None, None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        (idx,) = ctx.saved_tensors
+        kind, hwp, k, s, p, spatial, batched, hw, factor = ctx.args
+        if kind != "avg":
+            return (_route(g, idx, hwp, hw, inputs[0].shape),) + (None,) * 8
+        return (LinearGradFn.apply(g, lambda a: Pool2dFn.backward(ctx, a)[0], lambda a: _avg_pool_again(ctx, a, None),
+                                   lambda t: _avg_pool_again(ctx, None, t)),) + (None,) * 8
+
+
+def _route(g: Tensor, idx: np.ndarray, hwp: tuple, hw: tuple, shape: tuple) -> Tensor:
+    """Max/min pooling's backward in Tensor ops (recorded; create_graph=True): each output gradient added at its
+    window's winner (``idx``: positions in the, possibly extended, ``hwp`` plane), as a scatter-add whose own
+    backward gathers at the same positions."""
+    from ..ops import ScatterFn
+
+    n, c = idx.shape[:2]
+    flat = idx.reshape(n, c, -1).astype(np.int64)
+    if tuple(hwp) != tuple(hw):  # positions in the extended plane -> the input's (a filler never wins)
+        flat = np.minimum(flat // hwp[1], hw[0] - 1) * hw[1] + np.minimum(flat % hwp[1], hw[1] - 1)
+    zeros = const(np.zeros((n, c, hw[0] * hw[1]), g.data.dtype))
+    return ScatterFn.apply(zeros, flat, g.reshape(n, c, -1), 2, True).reshape(shape)
+
+
+def _avg_pool_again(pool_ctx: Any, arr: Any, t: Any) -> Any:
+    """The average pooling of ``pool_ctx``'s node applied to ``arr`` (an array) or ``t`` (a Tensor, recorded)."""
+    kind, hwp, k, s, p, spatial, batched, hw, factor = pool_ctx.args
+    extra = None if tuple(hwp) == tuple(hw) else (hwp[0] - hw[0], hwp[1] - hw[1])
+    if t is not None:
+        return Pool2dFn.apply(t, "avg", k, s, p, spatial, None, extra, factor)
+    fake = scratch_ctx()
+    return Pool2dFn.forward(fake, arr, "avg", k, s, p, spatial, None, extra, factor)
+
 
 class ReluMaxPool2dFn(Function):
     """ReLU then 2-D max pooling as one tape node, on (N, C, H, W) float32 (what ``nn.Sequential`` and
@@ -82,6 +117,12 @@ class ReluMaxPool2dFn(Function):
         hw, k, s, p = ctx.args
         # the ReLU mask on dy inside the pooling backward's call (relu_output): one call, no masked temporary
         return _core.pool2d_backward(f32c(g), "max", idx, hw, k, s, p, False, y), None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        idx, y = ctx.saved_tensors
+        hw = ctx.args[0]
+        return _route(where(const(y > 0), g, 0.0), idx, hw, hw, inputs[0].shape), None, None, None
 
 
 def _window(

@@ -15,6 +15,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import _core
+from .._higher_order import recompute
 from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..tensor import Tensor, stack
@@ -59,6 +60,7 @@ def _layer_forward(ctx, x, D: int, rev0: bool, args, n_states: int, run):
     """The forward of a layer node: ``run(x, dir_args, reverse, train, out, col)`` runs one direction
     (writing its H columns of the shared output ``out`` from ``col``) -> (y, *final states, saved)."""
     x = f32c(x)
+    ctx.layer_args = (x, D, rev0) + tuple(args)  # (create_graph=True recomputes the layer from them)
     ctx.bf16 = _entered[0] > 0 and _bf16_on()  # autocast("bf16"): the gate products in bf16, both passes
     k = len(args) // D
     H = args[n_states + 1].shape[1]  # w_hh (G*H, H) follows the direction's states
@@ -124,6 +126,12 @@ class RNNLayerFn(Function):
 
         return _layer_backward(ctx, dy, dhns, 3, back)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, dy, *dhns):
+        x, D, rev0, *args = ctx.layer_args
+        return recompute(lambda t: _float64.rnn_layer(t[0], D, rev0, ctx.nonlinearity, *t[4:], cast=_float64._same),
+                         inputs, (x, D, rev0, ctx.nonlinearity, *args), (dy, *dhns))
+
 
 class LSTMLayerFn(Function):
     """One layer of D = 1 or 2 directions: args (x, D, rev0, then per direction h0, c0, w_ih, w_hh, b_ih,
@@ -153,6 +161,12 @@ class LSTMLayerFn(Function):
 
         return _layer_backward(ctx, dy, dstates, 2, back)
 
+    @staticmethod
+    def graph_backward(ctx, inputs, dy, *dstates):
+        x, D, rev0, *args = ctx.layer_args
+        return recompute(lambda t: _float64.lstm_layer(t[0], D, rev0, *t[3:], cast=_float64._same),
+                         inputs, (x, D, rev0, *args), (dy, *dstates))
+
 
 class GRULayerFn(Function):
     """One layer of D = 1 or 2 directions: args (x, D, rev0, then per direction h0, w_ih, w_hh, b_ih,
@@ -177,6 +191,13 @@ class GRULayerFn(Function):
                                       bf16=ctx.bf16)
 
         return _layer_backward(ctx, dy, dhns, 2, back)
+
+    @staticmethod
+    def graph_backward(ctx, inputs, dy, *dhns):
+        x, D, rev0, *args = ctx.layer_args
+        return recompute(lambda t: _float64.gru_layer(t[0], D, rev0, *t[3:], cast=_float64._same),
+                         inputs, (x, D, rev0, *args), (dy, *dhns))
+
 
 def _check_seq(input, h0, w_ih, w_hh, b_ih, b_hh, gates: int):
     x = check_tensor(input, "input", ndim=3, float64=True)

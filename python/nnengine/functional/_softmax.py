@@ -4,17 +4,33 @@ the fused log-softmax + NLL ``cross_entropy`` and ``nll_loss`` (the losses' shar
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Optional
 
 import numpy as np
 
 from .. import _core
 from .._coerce import as_array
+from .._higher_order import const
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _float64
 from ._loss import _class_targets, _legacy_reduction, _reduce, _reduction
 from ._util import check_tensor, dim_index, f32c
+
+
+def softmax_graph_grad(y: Tensor, g: Tensor, dim: int, log: bool) -> Tensor:
+    """The (log-)softmax backward in Tensor ops from its recomputed output ``y`` (recorded: differentiable
+    again), torch's formulas: ``y * (g - sum(g * y))``, or ``g - exp(y) * sum(g)`` for log-softmax.
+
+    Example:
+        >>> y = F.softmax(ne.tensor([[0.0, 0.0]]), dim=1)
+        >>> softmax_graph_grad(y, ne.tensor([[1.0, 0.0]]), 1, False)
+        tensor([[ 0.25, -0.25]])
+    """
+    if log:
+        return g - y.exp() * g.sum(dim=dim, keepdim=True)
+    return y * (g - (g * y).sum(dim=dim, keepdim=True))
 
 
 class SoftmaxFn(Function):
@@ -30,6 +46,10 @@ class SoftmaxFn(Function):
         (y,) = ctx.saved_tensors
         return _core.softmax_backward(f32c(g), y, ctx.dim, ctx.log), None, None
 
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return softmax_graph_grad(SoftmaxFn.apply(inputs[0], ctx.dim, ctx.log), g, ctx.dim, ctx.log), None, None
+
 
 def _softmax(input: Tensor, dim: int, log: bool) -> Tensor:
     x = check_tensor(input, "input", float64=True)
@@ -41,25 +61,64 @@ def _softmax(input: Tensor, dim: int, log: bool) -> Tensor:
     return SoftmaxFn.apply(x, dim_index(dim, x.ndim), log)
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``dim``. Example: ``F.softmax(logits, dim=1)``.
+def implicit_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """torch's legacy dimension for a softmax-family call without ``dim`` (deprecated there; warns the same):
+    0 for 0-, 1- and 3-d inputs, else 1.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     implicit_softmax_dim("softmax", 3, 2), implicit_softmax_dim("softmax", 4, 2)
+        (0, 1)
+    """
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", UserWarning, stacklevel=stacklevel)
+    return legacy_softmax_dim(ndim)
+
+
+def legacy_softmax_dim(ndim: int) -> int:
+    """torch's legacy softmax dimension of an ``ndim``-d input (no warning: ONNX export's axis).
+
+    Example:
+        >>> legacy_softmax_dim(3), legacy_softmax_dim(4)
+        (0, 1)
+    """
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_call(name: str, input: Any, dim: Optional[int], stacklevel: Any, dtype: Any, log: bool) -> Tensor:
+    x = check_tensor(input, "input", float64=True)
+    if not isinstance(stacklevel, int) or isinstance(stacklevel, bool):
+        raise TypeError(f"{name}(): _stacklevel must be an int, got {type(stacklevel).__name__}")
+    if dim is None:
+        dim = implicit_softmax_dim(name, x.ndim, stacklevel + 1)
+    if dtype is not None:
+        x = x.to(dtype)
+    return _softmax(x, dim, log)
+
+
+def softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``. Example: ``F.softmax(logits, dim=1)``. As in torch, ``dtype`` casts
+    the input first, and a missing ``dim`` picks the deprecated implicit one (0 for 0-, 1- and 3-d inputs, else
+    1) with a UserWarning.
 
     Example:
         >>> F.softmax(ne.tensor([[1.0, 1.0], [0.0, 0.0]]), dim=1)
         tensor([[0.5, 0.5],
                 [0.5, 0.5]])
     """
-    return _softmax(input, dim, False)
+    return _softmax_call("softmax", input, dim, _stacklevel, dtype, False)
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    """x - logsumexp(x) along ``dim`` (numerically stable).
+def log_softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (numerically stable); ``dim``/``dtype`` as in ``softmax``.
 
     Example:
         >>> F.log_softmax(ne.tensor([[0.0, 0.0]]), dim=1)
         tensor([[-0.6931, -0.6931]])
     """
-    return _softmax(input, dim, True)
+    return _softmax_call("log_softmax", input, dim, _stacklevel, dtype, True)
 
 
 class CrossEntropyFn(Function):
@@ -90,6 +149,20 @@ class CrossEntropyFn(Function):
         else:
             scale = f32c(row_weight * (np.float32(g) / np.float32(ctx.denom if ctx.denom > 0 else 1.0)))
         return _core.cross_entropy_backward(x, lse, target, scale, ctx.ignore_index), None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        x, lse, target, row_weight = ctx.saved_tensors
+        onehot = np.zeros(x.shape, np.float32)
+        rows = np.nonzero(target != ctx.ignore_index)[0]
+        onehot[rows, target[rows]] = 1.0
+        p = SoftmaxFn.apply(inputs[0], 1, False)
+        if ctx.reduction == "none":
+            scale = g * const(row_weight)
+        else:
+            denom = ctx.denom if ctx.reduction == "mean" and ctx.denom > 0 else 1.0
+            scale = g.reshape(1) * const(row_weight / np.float32(denom))
+        return (p - const(onehot)) * scale.unsqueeze(1), None, None, None, None
 
 
 def _classes_last(x: Tensor) -> Tensor:
@@ -213,6 +286,17 @@ class NLLFn(Function):
             g = np.asarray(g, np.float64).reshape(1) / (ctx.denom if reduction == "mean" and ctx.denom else 1.0)
             g = g.astype(np.float32)
         return _core.nll_backward(x, t, g, weight, ignore_index), None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        x, t = ctx.saved_tensors
+        weight, ignore_index, reduction = ctx.args
+        if reduction == "none":  # linear in g: the pattern of a unit gradient per row, scaled by g
+            pattern = _core.nll_backward(x, t, np.ones(t.size, np.float32), weight, ignore_index)
+            return const(pattern) * g.reshape((x.shape[0], 1) + x.shape[2:]), None, None, None, None
+        scale = 1.0 / ctx.denom if reduction == "mean" and ctx.denom else 1.0
+        pattern = _core.nll_backward(x, t, np.full(1, scale, np.float32), weight, ignore_index)
+        return const(pattern) * g, None, None, None, None
 
 
 def _ignore_index(v: Any) -> int:

@@ -227,7 +227,14 @@ class Module:
     # ----------------------------------------------------------------- attribute registration
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign before Module.__init__() call")
+            # torch's rule: before __init__ only parameters and submodules cannot be registered; anything else
+            # is a plain attribute (learn2learn's clone_module: ``clone = module.__new__(type(module));
+            # clone.__dict__ = module.__dict__.copy()``)
+            if isinstance(value, (Parameter, Module)):
+                kind = "parameters" if isinstance(value, Parameter) else "module"
+                raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+            object.__setattr__(self, name, value)
+            return
         params, mods, bufs = self._parameters, self._modules, self._buffers
         if isinstance(value, Buffer):  # torch's nn.Buffer: register it (as a plain array)
             for d in (params, mods):
@@ -683,6 +690,10 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict: expected a mapping, got {type(state_dict).__name__}")
+        for mp, m in list(self.named_modules()):  # lazy layers take their sizes from the dict (torch's load hook)
+            lazy_load = getattr(m, "_load_lazy_state", None)
+            if lazy_load is not None:
+                lazy_load(f"{mp}." if mp else "", state_dict)
         own: Dict[str, Tuple[Module, str, str]] = {}
         for mp, m in self.named_modules():
             pre = f"{mp}." if mp else ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import warnings
 from collections import defaultdict
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -110,6 +111,25 @@ def _no_spec(a: np.ndarray) -> None:
 _GRAD_TYPES = (np.ndarray, GradData)  # a leaf's .grad is a GradData view: the no-conversion path too
 
 
+def _occurrences(group: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """``[group]``, or for a group listing a parameter more than once (torch warns and keeps it: UNIT's
+    ``Adam(itertools.chain(E1.parameters(), E2.parameters()))`` over modules sharing layers) one pass per
+    occurrence: the k-th pass holds each parameter's k-th occurrence, so a parameter listed twice is stepped twice
+    with the same gradient and its state advancing in between, as torch's per-parameter loop does."""
+    ps = group["params"]
+    seen: Dict[int, int] = {}
+    passes: List[List[Tensor]] = [[]]
+    for p in ps:
+        k = seen.get(id(p), 0)
+        seen[id(p)] = k + 1
+        if k == len(passes):
+            passes.append([])
+        passes[k].append(p)
+    if len(passes) == 1:
+        return [group]
+    return [{**group, "params": part} for part in passes]
+
+
 def _grad(p: Tensor) -> np.ndarray:
     g = p.grad
     if type(g) in _GRAD_TYPES and g.dtype is p.data.dtype and g.shape == p.data.shape and g.flags.c_contiguous:
@@ -183,8 +203,11 @@ class Optimizer:
                 raise TypeError(f"params[{i}]: optimizer can only optimize Tensors, got {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(f"params[{i}]: can't optimize a non-leaf Tensor")
-        if len({id(p) for p in ps}) != len(ps):
-            raise ValueError("params: a parameter group contains duplicate parameters")
+        if len({id(p) for p in ps}) != len(ps):  # torch warns and steps such a parameter once per occurrence
+            self._duplicates = True
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
+                          "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                          UserWarning, stacklevel=3)
         group["params"] = ps
         for name, default in self.defaults.items():
             if default is required and name not in group:
@@ -219,6 +242,10 @@ class Optimizer:
         raise NotImplementedError
 
     _f64_pass = False  # True while step() runs a group's float64 parameters
+    _duplicates = False  # a group lists a parameter more than once (step() then runs one pass per occurrence)
+    #: the state entry torch's step reads for every parameter before updating any (SGD's ``momentum_buffer``): a
+    #: parameter listed twice whose entry is missing starts both occurrences from none, as in torch
+    _read_before_loop: Optional[str] = None
 
     def _kernel(self, name: str) -> Callable[..., None]:
         """The fused step ``name``: the C++ kernel for float32 parameters, its numpy twin for float64 ones."""
@@ -252,10 +279,17 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            if _tape.any_float64(group["params"]):
-                self._update_group_by_dtype(group)
-            else:
-                self._update_group(group)
+            parts = _occurrences(group) if self._duplicates else (group,)  # (usually every parameter listed once)
+            key = self._read_before_loop if len(parts) > 1 else None
+            fresh = {id(p) for p in parts[1]["params"] if self.state.get(p, {}).get(key) is None} if key else set()
+            for k, part in enumerate(parts):
+                for p in part["params"] if k and fresh else ():  # each occurrence starts from the state torch read
+                    if id(p) in fresh:                           # before its loop
+                        self.state[p].pop(key, None)
+                if _tape.any_float64(part["params"]):
+                    self._update_group_by_dtype(part)
+                else:
+                    self._update_group(part)
         if _tape.any_attachment(self.param_groups):
             self._epilogue()
         return loss

@@ -44,6 +44,8 @@ class SGD(Optimizer):
             raise ValueError("nesterov: Nesterov momentum requires a momentum > 0 and zero dampening "
                              f"(got momentum={group['momentum']}, dampening={group['dampening']})")
 
+    _read_before_loop = "momentum_buffer"
+
     def _update_group(self, group: Dict[str, Any]) -> None:
         ps, datas, grads = self._grad_lists(group)
         if not ps:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from ... import functional as F
 from ...functional._util import positive_int
@@ -300,12 +300,12 @@ class Softmax(Module):
         tensor([[0.5, 0.5]])
     """
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: Optional[int] = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, self.dim)
+        return F.softmax(input, self.dim, _stacklevel=5)  # dim=None: torch's implicit dim, with its warning
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -319,12 +319,12 @@ class LogSoftmax(Module):
         tensor([[-0.6931, -0.6931]])
     """
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: Optional[int] = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.log_softmax(input, self.dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)  # dim=None: torch's implicit dim, with its warning
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

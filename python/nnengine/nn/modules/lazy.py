@@ -5,7 +5,7 @@ first forward still updates them (torch needs that dry run before building the o
 
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ...random import generator
 from ...tensor import Tensor
@@ -73,8 +73,31 @@ class LazyModuleMixin(Module):
         if not hasattr(input, "shape") or len(input.shape) == 0:
             raise ValueError(f"input: {type(self).__name__} infers its size from a tensor input, got "
                              f"{type(input).__name__}")
+        self._become(self._in_size(input))
+
+    def _size_from_state(self, prefix: str, state_dict: Mapping[str, Any]) -> Optional[int]:
+        """The input size that ``state_dict``'s entries for this module show (None without them)."""
+        w = state_dict.get(prefix + "weight")
+        return None if w is None else int(w.shape[-1])
+
+    def _load_lazy_state(self, prefix: str, state_dict: Mapping[str, Any]) -> None:
+        """torch's lazy load hook, called by ``load_state_dict`` before it copies: a lazy layer whose entries
+        ``state_dict`` holds takes their size (``clone = MLP(); clone.load_state_dict(torch.load(path))`` on a
+        model of lazy layers, with no dry-run forward). Nothing is drawn from the random generator: the loaded
+        values replace the new weights."""
+        if not self.has_uninitialized_params():
+            return
+        size = self._size_from_state(prefix, state_dict)
+        if size is None:
+            return
+        g = generator()
+        state = g.bit_generator.state
+        self._become(size)
+        g.bit_generator.state = state
+
+    def _become(self, size: int) -> None:
         args, kwargs = self._lazy_ctor
-        real = self.cls_to_become(self._in_size(input), *args, **kwargs)
+        real = self.cls_to_become(size, *args, **kwargs)
         real.train(self.training)
         for name, p in self._parameters.items():
             new = real._parameters.get(name)
@@ -130,6 +153,10 @@ class _LazyConvNd(LazyModuleMixin):
     def _in_size(self, input: Tensor) -> int:
         return int(input.shape[1] if len(input.shape) == self._spatial + 2 else input.shape[0])
 
+    def _size_from_state(self, prefix: str, state_dict: Mapping[str, Any]) -> Optional[int]:
+        w = state_dict.get(prefix + "weight")  # (out, in / groups, *k)
+        return None if w is None else int(w.shape[1]) * int(self._lazy_ctor[1]["groups"])
+
 
 class LazyConv1d(_LazyConvNd):
     """``Conv1d`` whose ``in_channels`` is read from the first input.
@@ -163,6 +190,10 @@ class _LazyConvTransposeNd(_LazyConvNd):
         kw = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, bias=bias,
                   dilation=dilation, padding_mode=padding_mode, device=device, dtype=dtype)
         self._lazy_init((out_channels, kernel_size), kw, ("weight", "bias") if bias else ("weight",), size=groups)
+
+    def _size_from_state(self, prefix: str, state_dict: Mapping[str, Any]) -> Optional[int]:
+        w = state_dict.get(prefix + "weight")  # (in, out / groups, *k)
+        return None if w is None else int(w.shape[0])
 
 
 class LazyConvTranspose1d(_LazyConvTransposeNd):
@@ -201,6 +232,13 @@ class _LazyBatchNorm(LazyModuleMixin):
 
     def _in_size(self, input: Tensor) -> int:
         return int(input.shape[1] if len(input.shape) >= 2 else input.shape[0])
+
+    def _size_from_state(self, prefix: str, state_dict: Mapping[str, Any]) -> Optional[int]:
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            v = state_dict.get(prefix + name)
+            if v is not None:
+                return int(v.shape[0])
+        return None
 
 
 class LazyBatchNorm1d(_LazyBatchNorm):
