@@ -1,8 +1,10 @@
-"""bf16 compute: the AVX512-BF16 GEMM against nnengine's float32 GEMM and torch's bf16 ``mm``, and training
-under ``ne.autocast("bf16")`` against float32 on the same seed (accuracy).
+"""bf16 compute: the bf16 GEMM kernels (AMX-BF16 tiles, AVX512-BF16) against nnengine's float32 GEMM and torch's
+bf16 ``mm``, and training under ``ne.autocast("bf16")`` against float32 on the same seed (accuracy).
 
-GEMM rows: square products and the Linear-layer shape (x @ W^T), 1 and 2 threads, interleaved, medians; the
-ceiling printed is twice the same-run FMA probe (``vdpbf16ps`` does two multiply-adds per float32 lane).
+GEMM rows: square products and the Linear-layer shape (x @ W^T), 1 and 2 threads, one row per bf16 kernel this CPU
+has, interleaved, medians; the ceiling printed is measured in the same run: for AVX512-BF16 twice the FMA probe
+(``vdpbf16ps`` does two multiply-adds per float32 lane), for AMX the tile probe (``_core.amx_probe``: independent
+``tdpbf16ps`` on operands already in tiles).
 nnengine takes float32 operands only (numpy has no bfloat16; bf16 is a compute precision, the rounding is fused
 into the packing), so two torch columns: ``torch bf16`` is ``mm`` on operands already in bfloat16 (the kernel
 alone, as with a cached weight cast), ``torch cast+mm`` is ``mm(a.bfloat16(), b.bfloat16())`` from the same float32
@@ -42,7 +44,8 @@ def gemm_rows(torch, threads: int, quick: bool, clock, rounds=None) -> list:
     ne.set_num_threads(threads)
     if torch is not None:
         torch.set_num_threads(threads)
-    probe_iters = 200_000
+    probe_iters, amx_iters = 200_000, 20_000
+    kernels = _core.bf16_gemm_kernels()
     shapes = [(1024, 1024, 1024, False), (128, 256, 784, True)] if quick else [
         (512, 512, 512, False), (1024, 1024, 1024, False), (2048, 2048, 2048, False), (128, 256, 784, True),
         (1024, 1024, 1024, True)]
@@ -51,25 +54,40 @@ def gemm_rows(torch, threads: int, quick: bool, clock, rounds=None) -> list:
     for M, N, K, tb in shapes:
         a = rng.standard_normal((M, K)).astype(np.float32)
         b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
-        fns = _gemm_fns(torch, a, b, tb, probe_iters)
-        t = timeit_interleaved(fns, rounds=rounds or (5 if quick else 9), clock=clock)
-        ceiling = 2 * _core.fma_probe(1)[0] * probe_iters / t.pop("fma probe") / 1e9  # 2 MACs per lane
+        fns = _gemm_fns(torch, a, b, tb, kernels, probe_iters, amx_iters)
+        try:
+            t = timeit_interleaved(fns, rounds=rounds or (5 if quick else 9), clock=clock)
+        finally:
+            _core.set_bf16_gemm_kernel("auto")
+        ceilings = {"avx512bf16": 2 * _core.fma_probe(1)[0] * probe_iters / t.pop("fma probe") / 1e9}  # 2 MACs/lane
+        if "amx probe" in t:
+            ceilings["amx"] = _core.amx_probe(1)[0] * amx_iters / t.pop("amx probe") / 1e9
         gf = {k: 2 * M * N * K / v / 1e9 for k, v in t.items()}
         tor, cast = gf.get("torch bf16"), gf.get("torch cast+mm")
-        rows.append([f"{M}x{N}x{K}{' B^T' if tb else ''}", threads, round(gf["f32"], 1), round(gf["bf16"], 1),
-                     round(tor, 1) if tor else "-", round(cast, 1) if cast else "-", round(gf["bf16"] / gf["f32"], 2),
-                     round(gf["bf16"] / tor, 2) if tor else "-", round(gf["bf16"] / cast, 2) if cast else "-",
-                     f"{100 * gf['bf16'] / ceiling:.0f}%"])
+        for kernel in kernels:
+            g = gf[f"bf16 {kernel}"]
+            rows.append([f"{M}x{N}x{K}{' B^T' if tb else ''}", threads, kernel, round(gf["f32"], 1), round(g, 1),
+                         round(tor, 1) if tor else "-", round(cast, 1) if cast else "-", round(g / gf["f32"], 2),
+                         round(g / tor, 2) if tor else "-", round(g / cast, 2) if cast else "-",
+                         f"{100 * g / ceilings[kernel]:.0f}% of {round(ceilings[kernel])}"])
     return rows
 
 
-def _gemm_fns(torch, a: np.ndarray, b: np.ndarray, tb: bool, probe_iters: int) -> dict:
-    """The timed calls of one GEMM row: nnengine float32 and bf16 into a preallocated C, torch's bf16 mm (out=) on
-    bf16 operands and on the float32 operands cast per call, and the FMA probe of the same run."""
+def _gemm_fns(torch, a: np.ndarray, b: np.ndarray, tb: bool, kernels: list, probe_iters: int,
+              amx_iters: int) -> dict:
+    """The timed calls of one GEMM row: nnengine float32, and bf16 with each kernel, into a preallocated C, torch's
+    bf16 mm (out=) on bf16 operands and on the float32 operands cast per call, and the same run's FMA probe (and
+    AMX tile probe where the CPU has AMX)."""
     c = np.empty((a.shape[0], b.shape[0] if tb else b.shape[1]), np.float32)
     fns = {"f32": lambda: _core.gemm(a, b, False, tb, 1.0, 0.0, c),
-           "bf16": lambda: _core.gemm(a, b, False, tb, 1.0, 0.0, c, None, None, False, True),
            "fma probe": lambda: _core.fma_probe(probe_iters)}
+    for kernel in kernels:
+        def run(kernel=kernel):
+            _core.set_bf16_gemm_kernel(kernel)
+            _core.gemm(a, b, False, tb, 1.0, 0.0, c, None, None, False, True)
+        fns[f"bf16 {kernel}"] = run
+    if "amx" in kernels:
+        fns["amx probe"] = lambda: _core.amx_probe(amx_iters)
     if torch is not None:
         ta, tbb = torch.from_numpy(a).bfloat16(), torch.from_numpy(b).bfloat16()
         tbb = tbb.t() if tb else tbb
@@ -271,8 +289,8 @@ def main() -> None:
         for threads in args.threads:
             rows += gemm_rows(torch, threads, args.quick, cpu_clock(threads) if args.cpu_time else time.perf_counter,
                               args.rounds)
-        header = ["shape", "threads", "f32 GFLOP/s", "bf16 GFLOP/s", "torch bf16", "torch cast+mm", "bf16/f32",
-                  "bf16/torch", "bf16/torch cast+mm", "bf16 % of 2x FMA probe"]
+        header = ["shape", "threads", "kernel", "f32 GFLOP/s", "bf16 GFLOP/s", "torch bf16", "torch cast+mm",
+                  "bf16/f32", "bf16/torch", "bf16/torch cast+mm", "bf16 % of ceiling (GFLOP/s)"]
         print_table("bf16 GEMM (nnengine fp32 and bf16 from float32 operands; torch bf16 mm on bf16 operands, and "
                     "with the casts)", header, rows)
         out["gemm"] = [dict(zip(header, r)) for r in rows]

@@ -1117,7 +1117,7 @@ def t_weight_penalty_backward(g: G) -> str:
 
 def t_backend(g: G) -> str:
     """set_isa / set_num_threads (followed by a small threaded kernel call) and the info functions."""
-    which = g.draw(g.st.integers(0, 8))
+    which = g.draw(g.st.integers(0, 10))
     probe = "\n_core.gemm(A((64, 64)), A((64, 64)))\n_core.activation_forward(A((5000,)), 'sigmoid')"
     if which == 0:
         return call("_core.set_isa", g.str_(["baseline", "avx2", "avx512"])) + probe
@@ -1138,9 +1138,16 @@ def t_backend(g: G) -> str:
         dims = [g.int_(0, 40) if g.pct(85) else repr(g.pick([-1, 2**31, 2**63 - 1])) for _ in range(8)]
         return call("_core.conv2d_algorithm", "(" + ", ".join(dims[:4]) + ")", "(" + ", ".join(dims[4:]) + ")",
                     _hp(g, (1, 1), 0, 3), _hp(g, (1, 1), 0, 3), _hp(g, (1, 1), 1, 3), g.int_(1, 4))
+    if which == 6:  # a bf16 GEMM kernel (or junk), then a bf16 product where there is one, then the default
+        name = g.str_(["auto", "amx", "avx512bf16"]) if g.pct(80) else g.weird_value()
+        return (call("_core.set_bf16_gemm_kernel", name) + "\nif _core.bf16_gemm_kernels():\n"
+                "    _core.gemm(A((33, 70)), A((70, 40)), bf16=True)\n_core.set_bf16_gemm_kernel('auto')")
+    if which == 7:
+        return call("_core.amx_probe", g.int_(1, 1000) if g.pct(80) else repr(g.pick([0, -1, 2**24 + 1, 2**63 - 1])))
     return call(g.pick(["_core.isa", "_core.available_isas", "_core.build_info", "_core.get_num_threads",
                         "_core.cache_info", "_core.reset_cache_sizes", "_core.bf16_unavailable_reason",
-                        "_core.winograd_mode", "_core.reset_winograd_mode"]),
+                        "_core.winograd_mode", "_core.reset_winograd_mode", "_core.bf16_gemm_kernels",
+                        "_core.bf16_gemm_kernel"]),
                 *([g.weird_value()] if g.pct(10) else []))
 
 
@@ -2123,7 +2130,8 @@ TARGETS: Dict[str, Callable[[G], str]] = {
 # Every public _core function must be reached by some target (checked by tests/test_fuzz.py).
 BACKEND_FUNCTIONS = ("set_isa", "set_num_threads", "isa", "available_isas", "build_info", "get_num_threads",
                      "cache_info", "set_cache_sizes", "reset_cache_sizes", "fma_probe", "bf16_unavailable_reason",
-                     "winograd_mode", "set_winograd_mode", "reset_winograd_mode", "conv2d_algorithm")
+                     "winograd_mode", "set_winograd_mode", "reset_winograd_mode", "conv2d_algorithm",
+                     "bf16_gemm_kernels", "bf16_gemm_kernel", "set_bf16_gemm_kernel", "amx_probe")
 
 
 def covered_bindings() -> set:

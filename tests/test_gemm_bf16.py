@@ -1,13 +1,17 @@
 """The bf16 GEMM (cpp/kernels/gemm_bf16.h): inputs rounded to bf16, float32 sums.
 
 Oracle: float64 products of the bf16-rounded inputs (tests/reference/bf16.py). The scalar twin runs on every
-CPU; the AVX512-BF16 kernel where the CPU has it, and where it does not, the same calls must raise the clear
-error instead (so no test is skipped on either kind of machine).
+CPU; each kernel (AMX-BF16 tiles, AVX512-BF16) where the CPU has it, selected through set_bf16_gemm_kernel, and
+where it does not, selecting it or calling gemm(bf16=True) must raise the clear error instead (so no test is
+skipped on either kind of machine).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,9 +20,31 @@ from reference.bf16 import bf16_gemm_oracle, bf16_round
 from nnengine import _core
 
 HAVE_BF16 = _core.bf16_unavailable_reason() == ""
+KERNELS = ["amx", "avx512bf16"]
+
+
+@pytest.fixture(params=KERNELS)
+def kernel(request):
+    """Selects one bf16 GEMM kernel for the test (restored to 'auto' after); where this CPU lacks it, checks
+    that selecting it raises the clear error and yields None (the test then checks the no-kernel behaviour or
+    returns)."""
+    name = request.param
+    if name not in _core.bf16_gemm_kernels():
+        with pytest.raises(ValueError, match=f"name: the '{name}' bf16 kernel is not available here"):
+            _core.set_bf16_gemm_kernel(name)
+        yield None
+        return
+    _core.set_bf16_gemm_kernel(name)
+    try:
+        assert _core.bf16_gemm_kernel() == name
+        yield name
+    finally:
+        _core.set_bf16_gemm_kernel("auto")
 
 SHAPES = [(1, 1, 1), (1, 17, 3), (3, 5, 7), (12, 32, 2), (13, 33, 31), (11, 31, 32), (17, 16, 33), (24, 64, 64),
           (40, 70, 129), (5, 300, 33), (100, 50, 1030)]
+# Around the AMX tiles (16 rows, 16 pairs = 32 values of k, 32 x 32 blocks of C, steps of 8 x 32 values of k).
+AMX_SHAPES = [(16, 16, 32), (31, 33, 63), (32, 32, 256), (33, 31, 257), (48, 80, 96), (65, 47, 511)]
 
 
 def _operands(rng, M, N, K, ta, tb):
@@ -56,9 +82,11 @@ def test_reference_twin_against_float64(ta, tb):
 
 
 @pytest.mark.parametrize("ta,tb", list(itertools.product([False, True], repeat=2)))
-def test_kernel_against_float64_or_clear_error(ta, tb):
+def test_kernel_against_float64_or_clear_error(ta, tb, kernel):
+    if kernel is None and HAVE_BF16:
+        return  # (the other kernel runs these shapes)
     rng = np.random.default_rng(2)
-    for M, N, K in SHAPES:
+    for M, N, K in SHAPES + AMX_SHAPES:
         a, b = _operands(rng, M, N, K, ta, tb)
         c = rng.standard_normal((M, N)).astype(np.float32)
         br, bc = rng.standard_normal(M).astype(np.float32), rng.standard_normal(N).astype(np.float32)
@@ -71,8 +99,11 @@ def test_kernel_against_float64_or_clear_error(ta, tb):
         _check_close(y, a, b, ta, tb, 0.5, 0.25, c, br, bc)
 
 
-def test_kernel_k_blocks_and_big_shapes():
-    """K beyond one packed block (the blocking's KC pairs) and M, N beyond one MC/NC block."""
+def test_kernel_k_blocks_and_big_shapes(kernel):
+    """K beyond one packed block (the blocking's KC pairs; AMX: K chunks of 2048 values) and M, N beyond one
+    MC/NC block (AMX: packed blocks of 2048 rows or columns)."""
+    if kernel is None and HAVE_BF16:
+        return
     if not HAVE_BF16:
         pytest.raises(ValueError, _core.gemm, np.ones((2, 2), np.float32), np.ones((2, 2), np.float32), bf16=True)
         return
@@ -80,15 +111,41 @@ def test_kernel_k_blocks_and_big_shapes():
     for ta, tb in itertools.product([False, True], repeat=2):
         a, b = _operands(rng, 70, 1100, 2300, ta, tb)
         _check_close(_core.gemm(a, b, ta, tb, bf16=True), a, b, ta, tb)
+    for M, N, K in [(2100, 40, 70), (40, 2100, 70), (33, 45, 4200)]:
+        a, b = _operands(rng, M, N, K, False, True)
+        c = rng.standard_normal((M, N)).astype(np.float32)
+        bc = rng.standard_normal(N).astype(np.float32)
+        _check_close(_core.gemm(a, b, False, True, 0.5, 1.0, c.copy(), None, bc, bf16=True), a, b, False, True,
+                     0.5, 1.0, c, None, bc)
 
 
-def test_kernel_bit_identical_at_1_and_2_threads():
-    if not HAVE_BF16:
-        return test_kernel_against_float64_or_clear_error(False, False)
+def test_kernel_blocking_from_a_faked_cache(kernel):
+    """The column blocks follow the L2 in use (NNENGINE_CACHE / set_cache_sizes): a tiny L2 gives blocks of one
+    tile panel; the result is the same chain of products per element, so identical to the default blocking."""
+    if kernel is None:
+        return
+    rng = np.random.default_rng(8)
+    a, b = _operands(rng, 70, 300, 600, False, False)
+    want = _core.gemm(a, b, bf16=True)
+    info = _core.cache_info()
+    try:
+        _core.set_cache_sizes(info["l1d"], 16384, info["l3"])
+        assert _core.cache_info()["gemm_l2_floats"] == 2048
+        got = _core.gemm(a, b, bf16=True)
+    finally:
+        _core.reset_cache_sizes()
+    np.testing.assert_array_equal(got, want)
+    _check_close(got, a, b, False, False)
+
+
+def test_kernel_bit_identical_at_1_and_2_threads(kernel):
+    if kernel is None:
+        return
     rng = np.random.default_rng(4)
     nt = _core.get_num_threads()
     try:
-        for M, N, K, ta, tb in [(300, 200, 700, False, True), (64, 900, 300, True, False), (500, 64, 129, False, False)]:
+        for M, N, K, ta, tb in [(300, 200, 700, False, True), (64, 900, 300, True, False), (500, 64, 129, False, False),
+                                (2100, 33, 300, False, False), (33, 2100, 2100, True, True)]:
             a, b = _operands(rng, M, N, K, ta, tb)
             _core.set_num_threads(1)
             y1 = _core.gemm(a, b, ta, tb, bf16=True)
@@ -126,10 +183,12 @@ def test_bad_arguments():
 @pytest.mark.parametrize("bf16", [False, True])
 @pytest.mark.parametrize("reference", [False, True])
 @pytest.mark.parametrize("ta,tb", list(itertools.product([False, True], repeat=2)))
-def test_caller_packed_b_gives_the_in_memory_result(bf16, reference, ta, tb):
+def test_caller_packed_b_gives_the_in_memory_result(bf16, reference, ta, tb, kernel):
     # GemmArgs::pack_b (a convolution's column matrix packed by its caller) with B itself null: the float32
     # tiled path, and with bf16 the bf16 kernel and both scalar twins (which read B in memory: op(B) is
     # materialized through the packer); this used to read the null B with bf16. Same result as op(b) in memory.
+    if kernel is None and (HAVE_BF16 or not bf16 or reference):
+        return  # (the other kernel's run covers it)
     if bf16 and not reference and not HAVE_BF16:
         with pytest.raises(ValueError, match="bf16"):
             _core.gemm(np.ones((2, 3), np.float32), np.ones((3, 2), np.float32), bf16=True, packed_b=True)
@@ -151,3 +210,69 @@ def test_caller_packed_b_gives_the_in_memory_result(bf16, reference, ta, tb):
 def test_caller_packed_b_rejects_float64():
     with pytest.raises(TypeError, match="packed_b"):
         _core.gemm(np.ones((2, 3)), np.ones((3, 2)), packed_b=True)
+
+
+def test_kernels_agree_to_float32_rounding():
+    """The AMX and AVX512-BF16 kernels sum the same bf16 products in float32, in different orders: equal within
+    the oracle's bound of each other (where the CPU has both; else the one it has against the oracle)."""
+    rng = np.random.default_rng(11)
+    a, b = _operands(rng, 70, 90, 1000, False, True)
+    outs = {}
+    try:
+        for name in _core.bf16_gemm_kernels():
+            _core.set_bf16_gemm_kernel(name)
+            outs[name] = _core.gemm(a, b, False, True, bf16=True)
+    finally:
+        _core.set_bf16_gemm_kernel("auto")
+    want, bound = bf16_gemm_oracle(a, b, False, True)
+    for y in outs.values():
+        assert np.all(np.abs(y - want) <= bound)
+    if len(outs) == 2:
+        assert np.all(np.abs(outs["amx"] - outs["avx512bf16"]) <= 2 * bound)
+
+
+def test_kernel_selection():
+    kernels = _core.bf16_gemm_kernels()
+    assert set(kernels) <= set(KERNELS)
+    assert _core.bf16_gemm_kernel() == (kernels[0] if kernels else "none")  # 'auto': the best one
+    assert HAVE_BF16 == bool(kernels)
+    with pytest.raises(ValueError, match="name: expected 'auto', 'amx' or 'avx512bf16', got 'tpu'"):
+        _core.set_bf16_gemm_kernel("tpu")
+    with pytest.raises(TypeError):
+        _core.set_bf16_gemm_kernel(None)
+    _core.set_bf16_gemm_kernel("auto")
+    isa = _core.isa()
+    try:
+        _core.set_isa("avx2")  # the cap turns every bf16 kernel off, and back on when lifted
+        assert _core.bf16_gemm_kernels() == [] and _core.bf16_gemm_kernel() == "none"
+    finally:
+        _core.set_isa(isa)
+    assert _core.bf16_gemm_kernels() == kernels
+
+
+@pytest.mark.parametrize("name", ["avx512bf16", "amx", "bogus"])
+def test_env_picks_the_first_choice(name):
+    """NNENGINE_BF16_GEMM names the kernel a process starts with; an unavailable or unknown name means 'auto'."""
+    code = "from nnengine import _core; print(_core.bf16_gemm_kernel())"
+    env = dict(os.environ, NNENGINE_BF16_GEMM=name)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    kernels = _core.bf16_gemm_kernels()
+    want = name if name in kernels else (kernels[0] if kernels else "none")
+    assert out.stdout.strip() == want
+
+
+def test_amx_probe_or_clear_error():
+    """The AMX tile probe (bench_bf16's ceiling): exact checksum (a product of 2^-14 summed 32 times per round),
+    the flops it did, on every thread; the clear error where the CPU has no AMX; bounds on iters either way."""
+    for bad in (0, -1, 2**24 + 1):
+        with pytest.raises(ValueError, match="iters"):
+            _core.amx_probe(bad)
+    if "amx" not in _core.bf16_gemm_kernels():
+        with pytest.raises(ValueError, match="amx_probe: .*no AMX-BF16"):
+            _core.amx_probe(10)
+        return
+    nt = _core.get_num_threads()
+    flops, checksum = _core.amx_probe(100)
+    assert flops == nt * 100 * 4 * 2 * 16 * 16 * 32
+    assert checksum == nt * 32 * 100 * 2.0 ** -14

@@ -148,6 +148,38 @@ NNE_BIND_FAMILY(gemm) {
       "bf16_unavailable_reason", []() { return std::string(nne::bf16_unavailable_reason()); },
       "Why bf16 compute (gemm(bf16=True), autocast('bf16')) is unavailable here, or '' when it is available.");
   m.def(
+      "bf16_gemm_kernels",
+      []() {
+        py::list out;
+        for (int k : {nne::kBf16Amx, nne::kBf16Avx512})
+          if (nne::bf16_kernel_available(k)) out.append(nne::bf16_kernel_name(k));
+        return out;
+      },
+      "The bf16 GEMM kernels this CPU, OS, build and active ISA can run, best first: 'amx' (AMX-BF16 tiles), "
+      "'avx512bf16' (vdpbf16ps); [] where there is none.");
+  m.def(
+      "bf16_gemm_kernel", []() { return std::string(nne::bf16_kernel_name(nne::bf16_gemm_kernel_id())); },
+      "The bf16 GEMM kernel gemm(bf16=True) and autocast('bf16') run now: 'amx', 'avx512bf16' or 'none'.");
+  m.def(
+      "set_bf16_gemm_kernel",
+      [](const std::string& name) {
+        const int k = nne::bf16_kernel_from_name(name.c_str());
+        if (k < 0)
+          throw py::value_error("name: expected 'auto', 'amx' or 'avx512bf16', got '" + name + "'");
+        if (!nne::set_bf16_gemm_kernel(k))
+          throw py::value_error("name: the '" + name + "' bf16 kernel is not available here (available: " +
+                                [] {
+                                  std::string s;
+                                  for (int j : {nne::kBf16Amx, nne::kBf16Avx512})
+                                    if (nne::bf16_kernel_available(j)) s += (s.empty() ? "'" : ", '") +
+                                                                            std::string(nne::bf16_kernel_name(j)) + "'";
+                                  return s.empty() ? std::string("none") : s;
+                                }() + ")");
+      },
+      py::arg("name"),
+      "Selects the bf16 GEMM kernel: 'auto' (the best available, the default), 'amx' or 'avx512bf16' "
+      "(ValueError when unavailable). Process-wide; NNENGINE_BF16_GEMM sets the first choice.");
+  m.def(
       "fma_probe",
       [](int64_t iters) {
         check_int(iters, "iters", 1);
@@ -170,4 +202,31 @@ NNE_BIND_FAMILY(gemm) {
       py::arg("iters"),
       "FMA-throughput probe: `iters` iterations of independent vector FMAs on each of get_num_threads() threads; "
       "returns (flops done, a checksum). Time it to get the machine's fp32 ceiling.");
+  m.def(
+      "amx_probe",
+      [](int64_t iters) {
+        check_int(iters, "iters", 1);
+        if (iters > (int64_t{1} << 24))  // ~0.4 s per thread at 2.5 GHz
+          throw py::value_error("iters: expected at most 2**24, got " + std::to_string(iters));
+        const nne::Bf16ProbeFn probe = nne::amx_probe_kernel();
+        if (!probe)
+          throw py::value_error("amx_probe: this CPU, OS, build or ISA cap has no AMX-BF16 (bf16_gemm_kernels(): no "
+                                "'amx')");
+        const int64_t nt = nne::get_num_threads();
+        int64_t flops = 0;
+        double sum = 0;
+        {
+          KernelCall nogil;
+          std::vector<int64_t> f(static_cast<size_t>(nt), 0);
+          std::vector<double> r(static_cast<size_t>(nt), 0.0);
+          nne::parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {
+            for (int64_t t = b; t < e; ++t) r[t] = probe(iters, &f[t]);
+          }, 1);
+          for (int64_t t = 0; t < nt; ++t) flops += f[t], sum += r[t];
+        }
+        return py::make_tuple(flops, sum);
+      },
+      py::arg("iters"),
+      "AMX-BF16 tile-throughput probe: `iters` rounds of four independent tdpbf16ps on each of get_num_threads() "
+      "threads; returns (flops done, a checksum). Time it to get the machine's bf16 tile ceiling.");
 }

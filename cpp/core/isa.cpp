@@ -10,6 +10,10 @@
 #include <cpuid.h>
 #include <cstdint>
 #endif
+#if defined(NNE_MULTI_ISA) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace nne {
 namespace {
@@ -46,9 +50,26 @@ bool detect_bf16() {
   __cpuid_count(7, 1, a, b, c, d);
   return a & (1u << 5);
 }
+// AMX-BF16 tiles (cpuid leaf 7 EDX bits 22 and 24) with AVX512-BF16 (the packing converts with it), the tile
+// state enabled in XCR0 (bits 17, 18), and Linux's per-process permission for the tile data, asked for here
+// once (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); without it the first tile load faults).
+bool detect_amx() {
+  if (!detect_bf16()) return false;
+  unsigned a, b, c, d;
+  __cpuid_count(7, 0, a, b, c, d);
+  if (!(d & (1u << 22)) || !(d & (1u << 24))) return false;
+  if ((xgetbv0() & (3ull << 17)) != (3ull << 17)) return false;
+#if defined(__linux__)
+  constexpr long kReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
 #else
 int detect() { return kBaseline; }
 bool detect_bf16() { return false; }
+bool detect_amx() { return false; }
 #endif
 
 int cap_from_env(int best) {
@@ -96,18 +117,104 @@ void sgemm(const GemmArgs& g);
 void panel(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K, const uint32_t* bp);
 }
 #endif
+#if NNE_BF16_TIER && NNE_AMX_TIER
+namespace amxbf16 {
+void sgemm(const GemmArgs& g);
+double probe(int64_t iters, int64_t* flops);
+}
+#endif
+
+namespace {
+
+[[maybe_unused]] bool has_bf16() {
+  static const bool has = detect_bf16();
+  return has;
+}
+[[maybe_unused]] bool has_amx() {
+  static const bool has = detect_amx();
+  return has;
+}
+
+// The bf16 GEMM kernel asked for: kBf16Auto (the best available), or one by name (set_bf16_gemm_kernel,
+// NNENGINE_BF16_GEMM read once).
+std::atomic<int>& bf16_choice() {
+  static std::atomic<int> choice{[] {
+    const char* s = std::getenv("NNENGINE_BF16_GEMM");
+    const int k = s && *s ? bf16_kernel_from_name(s) : kBf16Auto;
+    return k >= 0 && bf16_kernel_available(k) ? k : kBf16Auto;
+  }()};
+  return choice;
+}
+
+}  // namespace
+
+int bf16_kernel_from_name(const char* name) {
+  if (!std::strcmp(name, "auto")) return kBf16Auto;
+  if (!std::strcmp(name, "avx512bf16")) return kBf16Avx512;
+  if (!std::strcmp(name, "amx")) return kBf16Amx;
+  return -1;
+}
+
+const char* bf16_kernel_name(int kernel) {
+  switch (kernel) {
+    case kBf16Avx512: return "avx512bf16";
+    case kBf16Amx: return "amx";
+    case kBf16Auto: return "auto";
+    default: return "none";
+  }
+}
+
+bool bf16_kernel_available(int kernel) {
+#if NNE_BF16_TIER
+  if (active_isa() < kAvx512) return false;
+  switch (kernel) {
+    case kBf16Auto:
+    case kBf16Avx512: return has_bf16();
+    case kBf16Amx: return NNE_AMX_TIER && has_amx();
+    default: return false;
+  }
+#else
+  (void)kernel;
+  return false;
+#endif
+}
+
+bool set_bf16_gemm_kernel(int kernel) {
+  if (kernel != kBf16Auto && !bf16_kernel_available(kernel)) return false;
+  bf16_choice().store(kernel);
+  return true;
+}
+
+int bf16_gemm_kernel_id() {
+  const int choice = bf16_choice().load(std::memory_order_relaxed);
+  if (choice != kBf16Auto) return bf16_kernel_available(choice) ? choice : -1;
+  if (bf16_kernel_available(kBf16Amx)) return kBf16Amx;
+  return bf16_kernel_available(kBf16Avx512) ? kBf16Avx512 : -1;
+}
 
 SgemmFn bf16_gemm_kernel() {
 #if NNE_BF16_TIER
-  static const bool has = detect_bf16();
-  if (has && active_isa() >= kAvx512) return &avx512bf16::sgemm;
+  switch (bf16_gemm_kernel_id()) {
+#if NNE_AMX_TIER
+    case kBf16Amx: return &amxbf16::sgemm;
+#endif
+    case kBf16Avx512: return &avx512bf16::sgemm;
+    default: break;
+  }
+#endif
+  return nullptr;
+}
+
+Bf16ProbeFn amx_probe_kernel() {
+#if NNE_BF16_TIER && NNE_AMX_TIER
+  if (bf16_kernel_available(kBf16Amx)) return &amxbf16::probe;
 #endif
   return nullptr;
 }
 
 Bf16PanelFn bf16_panel_kernel() {
 #if NNE_BF16_TIER
-  if (bf16_gemm_kernel()) return &avx512bf16::panel;
+  if (bf16_kernel_available(kBf16Avx512)) return &avx512bf16::panel;
 #endif
   return nullptr;
 }
@@ -115,11 +222,11 @@ Bf16PanelFn bf16_panel_kernel() {
 const char* bf16_unavailable_reason() {
   if (bf16_gemm_kernel()) return "";
 #if NNE_BF16_TIER
-  if (detect_bf16())
+  if (has_bf16())
     return "bf16 kernels need the avx512 ISA level, and NNENGINE_MAX_ISA or set_isa() capped it lower";
-  return "this CPU has no AVX512-BF16 (and AMX-BF16 kernels are not built yet): bf16 compute is unavailable";
+  return "this CPU has neither AVX512-BF16 nor AMX-BF16: bf16 compute is unavailable";
 #else
-  return "this build has no bf16 kernels (they exist for x86-64 with AVX512-BF16)";
+  return "this build has no bf16 kernels (they exist for x86-64 with AVX512-BF16 or AMX-BF16)";
 #endif
 }
 

@@ -6,10 +6,13 @@
 // `nnengine.autocast("bf16")`: torch.autocast's bf16 matmul and convolution, with float32 storage (the
 // output is not rounded to bf16, so it is at least as accurate as torch's bf16 output).
 //
-// Kernels: AVX512-BF16 (`vdpbf16ps`: each float32 lane adds the products of one pair of bf16 along k),
-// compiled once into its own object with -mavx512bf16 (cpp/kernels/bf16/gemm_bf16.cpp) and used only when
-// the CPU reports AVX512-BF16, the OS saves ZMM state and the active ISA is avx512 (NNENGINE_MAX_ISA caps it).
-// AMX-BF16 tiles are not implemented yet. Elsewhere there is no bf16 kernel: callers raise a clear error.
+// Kernels, compiled once into their own objects (cpp/kernels/bf16) and used only when the CPU reports them, the
+// OS saves their state and the active ISA is avx512 (NNENGINE_MAX_ISA caps it):
+// - AMX-BF16 (`tdpbf16ps` on 16 x 16 tiles, gemm_amx.cpp), the default where the CPU has it and Linux grants the
+//   process the tile data state (isa.cpp asks once);
+// - AVX512-BF16 (`vdpbf16ps`: each float32 lane adds the products of one pair of bf16 along k, gemm_bf16.cpp).
+// Elsewhere there is no bf16 kernel: callers raise a clear error. Both sum every product in float32 with the
+// inputs rounded alike, in different orders: results differ between them by float32 rounding only.
 //
 // Blocking: from the float32 GEMM's (core/cpuinfo.h): K blocks of 2 x KC pairs of bf16, MC rows, NC columns.
 // Every element is the same chain of pair products over the same K blocks whatever the thread split, so
@@ -22,14 +25,26 @@ namespace nne {
 
 using SgemmFn = void (*)(const GemmArgs& g);
 
-// The bf16 kernel for this CPU and the active ISA (for M, N, K > 0: sgemm handles the empty products before it
-// dispatches a GemmArgs::bf16 call here), or nullptr (no AVX512-BF16, OS without ZMM state, a
-// cap below avx512, or a build without the x86 bf16 tier).
+// The bf16 kernel for this CPU, the active ISA and the kernel chosen (for M, N, K > 0: sgemm handles the empty
+// products before it dispatches a GemmArgs::bf16 call here), or nullptr (no AVX512-BF16 or AMX-BF16, OS without
+// their state, a cap below avx512, or a build without the x86 bf16 tier).
 SgemmFn bf16_gemm_kernel();
+
+// Choosing the bf16 GEMM kernel (core/isa.cpp): kBf16Auto picks AMX where available, else AVX512-BF16.
+// NNENGINE_BF16_GEMM=auto|amx|avx512bf16 sets the first choice (ignored when unavailable).
+enum Bf16Kernel : int { kBf16Auto = 0, kBf16Avx512 = 1, kBf16Amx = 2 };
+int bf16_kernel_from_name(const char* name);  // -1 for an unknown name
+const char* bf16_kernel_name(int kernel);     // "none" for -1
+// This CPU, OS, build and active ISA can run `kernel` (kBf16Auto: any bf16 kernel).
+bool bf16_kernel_available(int kernel);
+// Selects the GEMM kernel; false (and nothing changes) when it is not available.
+bool set_bf16_gemm_kernel(int kernel);
+// The kernel bf16_gemm_kernel() returns now (kBf16Avx512 or kBf16Amx), or -1.
+int bf16_gemm_kernel_id();
 // Why bf16_gemm_kernel() is null ("" when it is not): for error messages.
 const char* bf16_unavailable_reason();
 
-// The recurrent kernels' bf16 step product (rnn_impl.h), AVX512-BF16 only (cpp/kernels/bf16/panel_bf16.cpp):
+// The recurrent kernels' bf16 step product (rnn_impl.h), AVX512-BF16 only (also where AMX runs the GEMM) (cpp/kernels/bf16/panel_bf16.cpp):
 // acc[r][c] += sum_k bf16(a[r*lda + k]) * w[k][c] for r < rows, c < nv*16 (nv in 1..4), k < K, with float32 sums:
 // the rows are converted as vcvtne2ps2bf16 does (round to nearest even), and bp holds w as pairs of bf16 along k
 // (the even k in the low half; (K+1)/2 rows of nv*16 pairs, zero past K), multiplied in pairs by
@@ -38,6 +53,11 @@ const char* bf16_unavailable_reason();
 using Bf16PanelFn = void (*)(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K,
                              const uint32_t* bp);
 Bf16PanelFn bf16_panel_kernel();
+
+// The AMX tile-throughput probe (gemm_amx.cpp): `iters` rounds of four independent tdpbf16ps (16 x 16 x 32 each)
+// on this thread; sets *flops, returns a checksum (32 * iters * 2^-14 while exact). nullptr without AMX-BF16.
+using Bf16ProbeFn = double (*)(int64_t iters, int64_t* flops);
+Bf16ProbeFn amx_probe_kernel();
 
 // Scalar reference twin (cpp/reference/gemm_bf16_ref.cpp): bf16-rounded inputs, float32 sums of pair
 // products in k order (k odd then k even within a pair, as vdpbf16ps), no K blocking.

@@ -2,8 +2,8 @@
 
 Inside the context, the matrix products of ``Linear`` / ``F.linear``, ``matmul`` / ``@``, ``Conv1d/2d`` (on
 their GEMM path), ``ConvTranspose1d/2d`` and the gate products of ``LSTM`` / ``GRU`` / ``RNN`` and their cells
-take their float32 inputs rounded to bfloat16 and sum the products in float32 (AVX512-BF16 ``vdpbf16ps``),
-forward and backward; everything else (activations, normalization, losses, the recurrent states, the optimizer
+take their float32 inputs rounded to bfloat16 and sum the products in float32 (AMX-BF16 tiles where the CPU has
+them, else AVX512-BF16 ``vdpbf16ps``), forward and backward; everything else (activations, normalization, losses, the recurrent states, the optimizer
 and its state, the master weights, bias gradients) stays float32. Tensors stay float32 arrays: unlike torch, an
 autocast output is not rounded to bf16, so it is at least as accurate as torch's.
 
@@ -11,7 +11,7 @@ Not yet in bf16 (they run float32 inside the context): attention, the streaming 
 and compiled modules (``nnengine.compile`` plans are float32, so a compiled module called inside autocast runs its
 original module eagerly, in bf16 where listed above).
 
-The state is per thread, like torch's. Where the CPU has no bf16 kernel (no AVX512-BF16, or
+The state is per thread, like torch's. Where the CPU has no bf16 kernel (neither AVX512-BF16 nor AMX-BF16, or
 ``NNENGINE_MAX_ISA`` below avx512), entering ``autocast("bf16")`` raises ``RuntimeError`` saying why.
 
 Example:

@@ -6,8 +6,8 @@
 // - A block: MR = 12 row panels, either [row][pair] (A not transposed: a row's pairs are contiguous in A)
 //   or [pair][row] (A transposed: a pair of A's rows is contiguous along m); the micro-kernel broadcasts one
 //   pair per row and per step either way.
-// float32 -> bf16 conversion is vcvtne2ps2bf16 (round to nearest even; denormals, NaN as the instruction
-// does). A transposed B is converted 16 columns x 16 pairs at a time and transposed in registers.
+// float32 -> bf16 conversion: pack_bf16.h. A transposed B is converted 16 columns x 16 pairs at a time and
+// transposed in registers.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -16,56 +16,16 @@
 #include "core/buffer.h"
 #include "core/cpuinfo.h"
 #include "core/parallel.h"
+#include "kernels/bf16/pack_bf16.h"
 #include "kernels/gemm_bf16.h"
 
 namespace nne {
 namespace avx512bf16 {
 namespace {
 
+using namespace bf16pack;
+
 constexpr int MR = 12, NR = 32;
-
-__mmask16 lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << std::max<int64_t>(n, 0)) - 1u); }
-
-// Pairs of two 16-float rows (x0: the even k, x1: the odd k) as 16 int32 lanes.
-__m512i pair_rows(__m512 x0, __m512 x1) {
-  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
-                                              22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-  return _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(x1, x0));
-}
-
-// 32 consecutive floats (n valid) as 16 pairs.
-__m512i pair_run(const float* p, int64_t n) {
-  const __m512 lo = _mm512_maskz_loadu_ps(lanes(n), p), hi = _mm512_maskz_loadu_ps(lanes(n - 16), p + 16);
-  return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
-}
-
-// In-register transpose of a 16 x 16 matrix of int32.
-void transpose16(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  // 4x4 blocks are transposed inside each 128-bit lane; move the lanes into place in two rounds
-  for (int i = 0; i < 4; ++i) {
-    t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
-    t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
-    t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
-    t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
-    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
-    r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
-    r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xdd);
-  }
-}
 
 // op(B)[pc : pc+kc, jc : jc+nc] -> NR-column panels of kp = ceil(kc/2) pairs each.
 void pack_b(const GemmArgs& g, int64_t pc, int64_t kc, int64_t jc, int64_t nc, int32_t* out) {
@@ -182,23 +142,11 @@ void micro(int64_t kp, const int32_t* pa, const int32_t* pb, float* c, int64_t l
       acc[i][1] = _mm512_dpbf16_ps(acc[i][1], a, b1);
     }
   }
-  const __m512 alpha = _mm512_set1_ps(g.alpha), beta = _mm512_set1_ps(g.beta);
   const __mmask16 m[2] = {lanes(cols), lanes(cols - 16)};
-  for (int i = 0; i < rows; ++i) {
-    float* crow = c + i * ldc;
-    for (int h = 0; h < 2; ++h) {
-      if (!m[h]) continue;
-      __m512 v = _mm512_mul_ps(alpha, acc[i][h]);
-      if (first) {
-        if (g.beta != 0.f) v = _mm512_add_ps(v, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(m[h], crow + 16 * h)));
-        if (br) v = _mm512_add_ps(v, _mm512_set1_ps(br[i]));
-        if (bc) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m[h], bc + 16 * h));
-      } else {
-        v = _mm512_add_ps(_mm512_maskz_loadu_ps(m[h], crow + 16 * h), v);
-      }
-      _mm512_mask_storeu_ps(crow + 16 * h, m[h], v);
-    }
-  }
+  for (int i = 0; i < rows; ++i)
+    for (int h = 0; h < 2; ++h)
+      if (m[h])
+        store_sums(c + i * ldc + 16 * h, acc[i][h], m[h], g, first, br ? br + i : nullptr, bc ? bc + 16 * h : nullptr);
 }
 
 // Serial blocked product on the C block [m0, m1) x [n0, n1).
@@ -244,31 +192,14 @@ void gemm_block(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t 
 
 }  // namespace
 
-// Threads split C along its longer side, into NR-aligned column slabs (each packs all of op(A)) or MR-aligned
-// row slabs (each packs all of op(B)); chunks are taken dynamically, the arithmetic of an element never
-// depends on the split. Reached only through the float32 GEMM's entry (GemmArgs::bf16), which has already
-// handled the empty products (M, N or K <= 0).
+// Threads: bf16pack::split_slabs (NR-aligned column or MR-aligned row slabs). Reached only through the float32
+// GEMM's entry (GemmArgs::bf16), which has already handled the empty products (M, N or K <= 0).
 void sgemm(const GemmArgs& g) {
   const GemmBlocking blk = gemm_blocking();
-  const int64_t tiles_m = (g.M + MR - 1) / MR, tiles_n = (g.N + NR - 1) / NR;
-  constexpr int64_t kMinFlops = 1 << 22;  // a chunk below ~2 us of bf16 work is not worth a thread
-  // Chunks for the dynamic schedule: each packs (converts) the shared operand again, so at least kChunkWidth
-  // wide: the repacking stays under one conversion per 2 x 1024 multiply-adds (with 512: 2048^3 and 4096^3 at
-  // 2 threads on Zen 4 packed op(A) four times and ran 4-6 points of the bf16 ceiling slower).
-  constexpr int64_t kChunkWidth = 1024;
-  const int64_t nt = std::max(1, get_num_threads());
-  auto chunks = [&](int64_t width) { return std::clamp<int64_t>(width / (nt * kChunkWidth), 1, 4); };
-  if (g.N >= g.M) {
-    const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, 2 * g.M * g.K * NR));
-    parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
-      gemm_block(g, blk, 0, g.M, b * NR, std::min(g.N, e * NR));
-    }, chunks(g.N));
-  } else {
-    const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, 2 * g.N * g.K * MR));
-    parallel_for(0, tiles_m, grain, [&](int64_t b, int64_t e) {
-      gemm_block(g, blk, b * MR, std::min(g.M, e * MR), 0, g.N);
-    }, chunks(g.M));
-  }
+  constexpr int64_t kMinFlops = int64_t{1} << 22;  // ~20 us at 200 GFLOP/s
+  split_slabs(g, MR, NR, kMinFlops, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    gemm_block(g, blk, m0, m1, n0, n1);
+  });
 }
 
 }  // namespace avx512bf16

@@ -5,15 +5,16 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/bf16/pack_bf16.h"
 #include "kernels/gemm_bf16.h"
 
 namespace nne {
 namespace avx512bf16 {
 namespace {
 
-constexpr int64_t kChunk = 128;  // pairs of a row converted at a time (the rows' pairs wait on the stack)
+using bf16pack::lanes;
 
-__mmask16 lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << std::max<int64_t>(n, 0)) - 1u); }
+constexpr int64_t kChunk = 128;  // pairs of a row converted at a time (the rows' pairs wait on the stack)
 
 // acc (MR rows, NV vectors, rows ld floats apart) += bf16(a's MR rows of K floats, lda apart) . bp (pairs of
 // rows of NV vectors). Every element is one chain of vdpbf16ps over the pairs in order, whatever the tile.
