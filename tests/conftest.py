@@ -74,6 +74,28 @@ def isa(request):
         yield request.param
 
 
+@pytest.fixture(params=["amx", "avx512bf16"])
+def bf16_kernel(request):
+    """Run the test with each bf16 kernel (GEMM and recurrent panel: AMX-BF16 tiles, AVX512-BF16), selected
+    through ``_core.set_bf16_gemm_kernel`` and restored to 'auto' after. Where this CPU lacks the kernel, checks
+    that selecting it raises the clear error and yields None: the test then checks the no-kernel behaviour or
+    returns (the other kernel's run covers it), so nothing is skipped."""
+    from nnengine import _core
+
+    name = request.param
+    if name not in _core.bf16_gemm_kernels():
+        with pytest.raises(ValueError, match=f"name: the '{name}' bf16 kernel is not available here"):
+            _core.set_bf16_gemm_kernel(name)
+        yield None
+        return
+    _core.set_bf16_gemm_kernel(name)
+    try:
+        assert _core.bf16_gemm_kernel() == name
+        yield name
+    finally:
+        _core.set_bf16_gemm_kernel("auto")
+
+
 @pytest.fixture
 def threads():
     """Callable context: ``with threads(1): ...`` sets the kernel thread count temporarily."""

@@ -86,7 +86,9 @@ def test_state_nests_per_thread_and_decorates():
 
 @needs_bf16
 @pytest.mark.parametrize("batch", [1, 3, 37])
-def test_linear_forward_and_backward_are_bf16_products(batch):
+def test_linear_forward_and_backward_are_bf16_products(batch, bf16_kernel):
+    if bf16_kernel is None:  # (this CPU lacks that kernel: the other one runs the test)
+        return
     ne.manual_seed(0)
     lin = nn.Linear(70, 33)
     x = ne.randn(batch, 70, requires_grad=True)
@@ -164,7 +166,9 @@ def _assert_bf16_layer(layer, ref, x, seed):
 
 @needs_bf16
 @pytest.mark.parametrize("stride,padding,groups", [(1, 1, 1), (2, 0, 1), (1, 2, 2)])
-def test_conv2d_forward_and_backward_are_bf16_products(stride, padding, groups):
+def test_conv2d_forward_and_backward_are_bf16_products(stride, padding, groups, bf16_kernel):
+    if bf16_kernel is None:  # (this CPU lacks that kernel: the other one runs the test)
+        return
     ne.manual_seed(1)
     conv = nn.Conv2d(4, 6, 3, stride=stride, padding=padding, groups=groups)
     x = ne.randn(2, 4, 11, 9, requires_grad=True)
@@ -179,7 +183,9 @@ def test_conv2d_forward_and_backward_are_bf16_products(stride, padding, groups):
     (4, 4, 3, 2, 1, 1, 2, 1, 4),    # output padding, dilation
 ])
 def test_conv_transpose2d_forward_and_backward_are_bf16_products(cin, cout, k, stride, padding, out_pad, dil, groups,
-                                                                 hw):
+                                                                 hw, bf16_kernel):
+    if bf16_kernel is None:  # (this CPU lacks that kernel: the other one runs the test)
+        return
     ne.manual_seed(4)
     kw = dict(stride=stride, padding=padding, output_padding=out_pad, dilation=dil, groups=groups)
     layer, ref = nn.ConvTranspose2d(cin, cout, k, **kw), nn.ConvTranspose2d(cin, cout, k, **kw)
@@ -280,18 +286,10 @@ def _fwd(mode, o, reverse, bf16, x=None, h0=None, c0=None, w_ih=None, w_hh=None)
     return _core.gru_forward(x, h0, w_ih, w_hh, o["b"], o["b2"], reverse, bf16=bf16)
 
 
-@needs_bf16
-@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("shape", _SEQ_SHAPES)
-def test_recurrent_kernels_run_bf16_gate_products(mode, reverse, shape):
-    """Forward: each step equals the float32 kernel's step on bf16-rounded x_t, h_{t-1} and weights (fed the bf16
-    run's own states, so a rounding tie cannot send the two apart). Backward: the float64 BPTT with every product
-    operand rounded, from the kernel's saved states; bias gradients are float32 sums."""
-    from reference import rnn as R
-
+def _check_forward_steps(mode, o, reverse, shape):
+    """The bf16 forward kernel's outputs, each step checked against the float32 kernel's step on bf16-rounded x_t,
+    h_{t-1} and weights (fed the bf16 run's own states, so a rounding tie cannot send the two apart)."""
     T, B, I, H = shape
-    o = _seq_operands(mode, T, B, I, H, seed=sum(shape) + reverse)
     out = _fwd(mode, o, reverse, True)
     y = out[0]
     assert y.dtype == np.float32 and y.shape == (T, B, H)
@@ -311,6 +309,36 @@ def test_recurrent_kernels_run_bf16_gate_products(mode, reverse, shape):
             assert _rel(out[4][t], step[4][0]) < 1e-5, t
         prev = t
     assert _rel(y, _fwd(mode, o, reverse, False)[0]) > 1e-4  # not the float32 result
+    return out
+
+
+@needs_bf16
+@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
+def test_recurrent_forward_steps_with_long_rows(mode, bf16_kernel):
+    """H = 1030: each step's recurrent product has 1030 values of k (515 pairs: the AMX panel converts a pass of
+    512, then 3); the forward check as above (the backward's float32-vs-float64 rounding flips grow with H, so the
+    backward check keeps the small shapes)."""
+    if bf16_kernel is None:  # (this CPU lacks that kernel: the other one runs the test)
+        return
+    shape = (2, 3, 5, 1030)
+    _check_forward_steps(mode, _seq_operands(mode, *shape, seed=3), False, shape)
+
+
+@needs_bf16
+@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("shape", _SEQ_SHAPES)
+def test_recurrent_kernels_run_bf16_gate_products(mode, reverse, shape, bf16_kernel):
+    """Forward: _check_forward_steps. Backward: the float64 BPTT with every product operand rounded, from the
+    kernel's saved states; bias gradients are float32 sums."""
+    if bf16_kernel is None:  # (this CPU lacks that kernel: the other one runs the test)
+        return
+    from reference import rnn as R
+
+    T, B, I, H = shape
+    o = _seq_operands(mode, T, B, I, H, seed=sum(shape) + reverse)
+    out = _check_forward_steps(mode, o, reverse, shape)
+    y = out[0]
 
     a = (o["dy"], o["dh"])
     if mode == "rnn":
@@ -349,9 +377,11 @@ def _run_layer(model, x, h=None):
 
 
 @needs_bf16
-def test_recurrent_modules_under_autocast_pass_bf16_and_stay_bit_identical_at_1_and_2_threads():
+def test_recurrent_modules_under_autocast_pass_bf16_and_stay_bit_identical_at_1_and_2_threads(bf16_kernel):
     """The layers and cells hand autocast's decision to the kernels (a one-direction layer is exactly the kernel
     calls with bf16=True, forward and backward); 2-layer bidirectional stacks give the same bits at 1 and 2 threads."""
+    if bf16_kernel is None:  # (this CPU lacks that kernel: the other one runs the test)
+        return
     ne.manual_seed(5)
     lstm = nn.LSTM(12, 20)
     x = ne.randn(7, 40, 12)

@@ -23,24 +23,6 @@ HAVE_BF16 = _core.bf16_unavailable_reason() == ""
 KERNELS = ["amx", "avx512bf16"]
 
 
-@pytest.fixture(params=KERNELS)
-def kernel(request):
-    """Selects one bf16 GEMM kernel for the test (restored to 'auto' after); where this CPU lacks it, checks
-    that selecting it raises the clear error and yields None (the test then checks the no-kernel behaviour or
-    returns)."""
-    name = request.param
-    if name not in _core.bf16_gemm_kernels():
-        with pytest.raises(ValueError, match=f"name: the '{name}' bf16 kernel is not available here"):
-            _core.set_bf16_gemm_kernel(name)
-        yield None
-        return
-    _core.set_bf16_gemm_kernel(name)
-    try:
-        assert _core.bf16_gemm_kernel() == name
-        yield name
-    finally:
-        _core.set_bf16_gemm_kernel("auto")
-
 SHAPES = [(1, 1, 1), (1, 17, 3), (3, 5, 7), (12, 32, 2), (13, 33, 31), (11, 31, 32), (17, 16, 33), (24, 64, 64),
           (40, 70, 129), (5, 300, 33), (100, 50, 1030)]
 # Around the AMX tiles (16 rows, 16 pairs = 32 values of k, 32 x 32 blocks of C, steps of 8 x 32 values of k).
@@ -82,8 +64,8 @@ def test_reference_twin_against_float64(ta, tb):
 
 
 @pytest.mark.parametrize("ta,tb", list(itertools.product([False, True], repeat=2)))
-def test_kernel_against_float64_or_clear_error(ta, tb, kernel):
-    if kernel is None and HAVE_BF16:
+def test_kernel_against_float64_or_clear_error(ta, tb, bf16_kernel):
+    if bf16_kernel is None and HAVE_BF16:
         return  # (the other kernel runs these shapes)
     rng = np.random.default_rng(2)
     for M, N, K in SHAPES + AMX_SHAPES:
@@ -99,10 +81,10 @@ def test_kernel_against_float64_or_clear_error(ta, tb, kernel):
         _check_close(y, a, b, ta, tb, 0.5, 0.25, c, br, bc)
 
 
-def test_kernel_k_blocks_and_big_shapes(kernel):
+def test_kernel_k_blocks_and_big_shapes(bf16_kernel):
     """K beyond one packed block (the blocking's KC pairs; AMX: K chunks of 2048 values) and M, N beyond one
     MC/NC block (AMX: packed blocks of 2048 rows or columns)."""
-    if kernel is None and HAVE_BF16:
+    if bf16_kernel is None and HAVE_BF16:
         return
     if not HAVE_BF16:
         pytest.raises(ValueError, _core.gemm, np.ones((2, 2), np.float32), np.ones((2, 2), np.float32), bf16=True)
@@ -119,10 +101,10 @@ def test_kernel_k_blocks_and_big_shapes(kernel):
                      0.5, 1.0, c, None, bc)
 
 
-def test_kernel_blocking_from_a_faked_cache(kernel):
+def test_kernel_blocking_from_a_faked_cache(bf16_kernel):
     """The column blocks follow the L2 in use (NNENGINE_CACHE / set_cache_sizes): a tiny L2 gives blocks of one
     tile panel; the result is the same chain of products per element, so identical to the default blocking."""
-    if kernel is None:
+    if bf16_kernel is None:
         return
     rng = np.random.default_rng(8)
     a, b = _operands(rng, 70, 300, 600, False, False)
@@ -138,8 +120,8 @@ def test_kernel_blocking_from_a_faked_cache(kernel):
     _check_close(got, a, b, False, False)
 
 
-def test_kernel_bit_identical_at_1_and_2_threads(kernel):
-    if kernel is None:
+def test_kernel_bit_identical_at_1_and_2_threads(bf16_kernel):
+    if bf16_kernel is None:
         return
     rng = np.random.default_rng(4)
     nt = _core.get_num_threads()
@@ -183,11 +165,11 @@ def test_bad_arguments():
 @pytest.mark.parametrize("bf16", [False, True])
 @pytest.mark.parametrize("reference", [False, True])
 @pytest.mark.parametrize("ta,tb", list(itertools.product([False, True], repeat=2)))
-def test_caller_packed_b_gives_the_in_memory_result(bf16, reference, ta, tb, kernel):
+def test_caller_packed_b_gives_the_in_memory_result(bf16, reference, ta, tb, bf16_kernel):
     # GemmArgs::pack_b (a convolution's column matrix packed by its caller) with B itself null: the float32
     # tiled path, and with bf16 the bf16 kernel and both scalar twins (which read B in memory: op(B) is
     # materialized through the packer); this used to read the null B with bf16. Same result as op(b) in memory.
-    if kernel is None and (HAVE_BF16 or not bf16 or reference):
+    if bf16_kernel is None and (HAVE_BF16 or not bf16 or reference):
         return  # (the other kernel's run covers it)
     if bf16 and not reference and not HAVE_BF16:
         with pytest.raises(ValueError, match="bf16"):

@@ -120,6 +120,7 @@ void panel(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_
 #if NNE_BF16_TIER && NNE_AMX_TIER
 namespace amxbf16 {
 void sgemm(const GemmArgs& g);
+void panel(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K, const uint32_t* bp);
 double probe(int64_t iters, int64_t* flops);
 }
 #endif
@@ -214,7 +215,13 @@ Bf16ProbeFn amx_probe_kernel() {
 
 Bf16PanelFn bf16_panel_kernel() {
 #if NNE_BF16_TIER
-  if (bf16_kernel_available(kBf16Avx512)) return &avx512bf16::panel;
+  switch (bf16_gemm_kernel_id()) {
+#if NNE_AMX_TIER
+    case kBf16Amx: return &amxbf16::panel;
+#endif
+    case kBf16Avx512: return &avx512bf16::panel;
+    default: break;
+  }
 #endif
   return nullptr;
 }

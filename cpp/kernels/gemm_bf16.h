@@ -44,12 +44,13 @@ int bf16_gemm_kernel_id();
 // Why bf16_gemm_kernel() is null ("" when it is not): for error messages.
 const char* bf16_unavailable_reason();
 
-// The recurrent kernels' bf16 step product (rnn_impl.h), AVX512-BF16 only (also where AMX runs the GEMM) (cpp/kernels/bf16/panel_bf16.cpp):
-// acc[r][c] += sum_k bf16(a[r*lda + k]) * w[k][c] for r < rows, c < nv*16 (nv in 1..4), k < K, with float32 sums:
-// the rows are converted as vcvtne2ps2bf16 does (round to nearest even), and bp holds w as pairs of bf16 along k
-// (the even k in the low half; (K+1)/2 rows of nv*16 pairs, zero past K), multiplied in pairs by
-// vdpbf16ps. acc rows are nv*16 floats apart. Every element is one chain over the pairs in order, so the result
-// does not depend on how rows are grouped into calls.
+// The recurrent kernels' bf16 step product (rnn_impl.h), on the kernel the GEMM runs (AMX tiles in gemm_amx.cpp
+// or AVX512-BF16 in panel_bf16.cpp): acc[r][c] += sum_k bf16(a[r*lda + k]) * w[k][c] for r < rows,
+// c < nv*16 (nv in 1..4), k < K, with float32 sums: the rows are converted as vcvtne2ps2bf16 does (round to
+// nearest even), and bp holds w as pairs of bf16 along k (the even k in the low half; (K+1)/2 rows of nv*16
+// pairs, zero past K), multiplied in pairs (vdpbf16ps) or 16 pairs at a time (tdpbf16ps). acc rows are nv*16
+// floats apart. Every element is one chain over the pairs in order, so the result does not depend on how rows
+// are grouped into calls.
 using Bf16PanelFn = void (*)(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K,
                              const uint32_t* bp);
 Bf16PanelFn bf16_panel_kernel();

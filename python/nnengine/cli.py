@@ -53,9 +53,8 @@ def _info(args: argparse.Namespace) -> int:
         print(f"bf16 (autocast): unavailable: {reason}")
     else:
         names = {"amx": "AMX-BF16 tiles (tdpbf16ps)", "avx512bf16": "AVX512-BF16 (vdpbf16ps)"}
-        print(f"bf16 (autocast): GEMM and conv on {names[ne._core.bf16_gemm_kernel()]}; available: "
-              f"{', '.join(ne._core.bf16_gemm_kernels())} (NNENGINE_BF16_GEMM=auto|amx|avx512bf16); "
-              "recurrent steps on AVX512-BF16")
+        print(f"bf16 (autocast): {names[ne._core.bf16_gemm_kernel()]}; available: "
+              f"{', '.join(ne._core.bf16_gemm_kernels())} (NNENGINE_BF16_GEMM=auto|amx|avx512bf16)")
     c = ne.backend.cache_info()
     print(f"caches: L1d {c['l1d'] >> 10} KiB, L2 {c['l2'] >> 10} KiB, L3 {c['l3'] >> 10} KiB ({c['source']})")
     print(f"gemm blocking: KC {c['gemm_kc']}, MC {c['gemm_mc']}, NC {c['gemm_nc']}, "

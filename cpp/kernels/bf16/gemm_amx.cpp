@@ -244,6 +244,80 @@ void sgemm(const GemmArgs& g) {
   });
 }
 
+// The recurrent steps' product (gemm_bf16.h, bf16_panel_kernel) on tiles: acc (rows x nv*16 floats) += bf16(a's
+// rows) . bp (pairs [p][nv*16 columns]). 16 rows at a time: their pairs converted into a zero-padded block on the
+// stack, the nv C tiles loaded from acc, one A tile and nv B tiles (straight from bp, its rows nv*64 bytes apart)
+// per 16 pairs, the last step's tiles cut to the pairs left (bp ends there). The tiles are configured per call
+// (the rows and the last step's pairs vary).
+void panel(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K, const uint32_t* bp) {
+  const int64_t kp = (K + 1) / 2, full = kp / 16, rem = kp % 16, ld = nv * 16;
+  constexpr int64_t kMaxPairs = 512;  // pairs of a row converted per pass (32 KiB of A tiles on the stack)
+  alignas(64) int32_t ap[16 * kMaxPairs];
+  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
+    const int rr = static_cast<int>(std::min<int64_t>(16, rows - r0));
+    TileConfig cfg;
+    for (int t = 0; t < 6; ++t) {  // C 0-3, A 4, B 5: rr rows (B: 16 pairs) of 64 bytes
+      cfg.rows[t] = static_cast<uint8_t>(t == 5 ? 16 : rr);
+      cfg.colsb[t] = 64;
+    }
+    cfg.rows[6] = static_cast<uint8_t>(rem > 0 ? rem : 1);  // the last step's B (rem pairs) and A (rem pairs)
+    cfg.colsb[6] = 64;
+    cfg.rows[7] = static_cast<uint8_t>(rr);
+    cfg.colsb[7] = static_cast<uint16_t>(rem > 0 ? 4 * rem : 4);
+    _tile_loadconfig(&cfg);
+    float* c = acc + r0 * ld;
+    for (int v = 0; v < nv; ++v) {
+      switch (v) {  // tile numbers are immediates
+        case 0: _tile_loadd(0, c, ld * 4); break;
+        case 1: _tile_loadd(1, c + 16, ld * 4); break;
+        case 2: _tile_loadd(2, c + 32, ld * 4); break;
+        default: _tile_loadd(3, c + 48, ld * 4); break;
+      }
+    }
+    for (int64_t q0 = 0; q0 < kp; q0 += kMaxPairs) {
+      const int64_t nq = std::min(kMaxPairs, kp - q0), nqp = round16(nq);
+      for (int i = 0; i < rr; ++i)  // 32 floats -> 16 pairs; past K: zero
+        for (int64_t q = 0; q < nqp; q += 16)
+          _mm512_store_si512(ap + i * nqp + q, pair_run(a + (r0 + i) * lda + 2 * (q0 + q), K - 2 * (q0 + q)));
+      for (int64_t q = 0; q < nq; q += 16) {
+        const uint32_t* b = bp + (q0 + q) * ld;
+        if (q0 + q < 16 * full) {  // tile numbers are immediates (the intrinsics paste them into the asm)
+          _tile_loadd(4, ap + q, nqp * 4);
+          for (int v = 0; v < nv; ++v) {
+            _tile_loadd(5, b + 16 * v, ld * 4);
+            switch (v) {
+              case 0: _tile_dpbf16ps(0, 4, 5); break;
+              case 1: _tile_dpbf16ps(1, 4, 5); break;
+              case 2: _tile_dpbf16ps(2, 4, 5); break;
+              default: _tile_dpbf16ps(3, 4, 5); break;
+            }
+          }
+        } else {  // the rem pairs left: tiles 7 (A) and 6 (B)
+          _tile_loadd(7, ap + q, nqp * 4);
+          for (int v = 0; v < nv; ++v) {
+            _tile_loadd(6, b + 16 * v, ld * 4);
+            switch (v) {
+              case 0: _tile_dpbf16ps(0, 7, 6); break;
+              case 1: _tile_dpbf16ps(1, 7, 6); break;
+              case 2: _tile_dpbf16ps(2, 7, 6); break;
+              default: _tile_dpbf16ps(3, 7, 6); break;
+            }
+          }
+        }
+      }
+    }
+    for (int v = 0; v < nv; ++v) {
+      switch (v) {
+        case 0: _tile_stored(0, c, ld * 4); break;
+        case 1: _tile_stored(1, c + 16, ld * 4); break;
+        case 2: _tile_stored(2, c + 32, ld * 4); break;
+        default: _tile_stored(3, c + 48, ld * 4); break;
+      }
+    }
+  }
+  _tile_release();
+}
+
 // The tile-throughput probe (gemm_bf16.h, amx_probe_kernel): iters rounds of four independent tdpbf16ps on
 // operands already in tiles, so no load limits it.
 double probe(int64_t iters, int64_t* flops) {
