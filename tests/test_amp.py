@@ -165,6 +165,38 @@ def _assert_bf16_layer(layer, ref, x, seed):
 
 
 @needs_bf16
+@pytest.mark.parametrize("xs,ws,pad", [((8, 1, 28, 28), (6, 1, 5, 5), 2), ((8, 6, 14, 14), (16, 6, 5, 5), 0),
+                                       ((3, 4, 11, 9), (6, 4, 3, 3), 1)])
+def test_small_conv2d_under_autocast_runs_the_direct_kernels_on_rounded_operands(xs, ws, pad, threads):
+    """Shapes where the float32 direct kernels beat im2col + GEMM (LeNet's layers) keep them under autocast, on
+    copies of the product operands rounded to bf16 (exact products, float32 sums: bf16 compute): bit-identical to
+    the float32 kernels on rounded operands, at 1 and 2 threads; the bias gradient is the float32 sum of the
+    unrounded dy."""
+    rng = np.random.default_rng(sum(xs))
+    x, w = rng.standard_normal(xs).astype(np.float32), rng.standard_normal(ws).astype(np.float32)
+    b = rng.standard_normal(ws[0]).astype(np.float32)
+    algo = ne.backend.conv2d_algorithm(xs, ws, padding=pad, bf16=True)
+    assert algo["forward"] in ("direct", "direct_lanes") and algo["backward_data"] == "direct", algo
+    assert algo == ne.backend.conv2d_algorithm(xs, ws, padding=pad)
+    y = _core.conv2d_forward(x, w, b, padding=(pad, pad), bf16=True)
+    assert np.array_equal(y, _core.conv2d_forward(bf16_round(x), bf16_round(w), b, padding=(pad, pad)))
+    assert _rel(y, _core.conv2d_forward(x, w, b, padding=(pad, pad))) > 1e-4  # not the float32 result
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    outs = []
+    for n in (1, 2):
+        with threads(n):
+            dx = _core.conv2d_backward_data(dy, w, xs[2:], padding=(pad, pad), bf16=True)
+            dw, db = _core.conv2d_backward_weights(dy, x, ws[2:], padding=(pad, pad), bf16=True)
+            outs.append((_core.conv2d_forward(x, w, b, padding=(pad, pad), bf16=True), dx, dw, db))
+    for a, c in zip(*outs):
+        assert np.array_equal(a, c)
+    assert np.array_equal(dx, _core.conv2d_backward_data(bf16_round(dy), bf16_round(w), xs[2:], padding=(pad, pad)))
+    dwr, _ = _core.conv2d_backward_weights(bf16_round(dy), bf16_round(x), ws[2:], padding=(pad, pad))
+    _, db32 = _core.conv2d_backward_weights(dy, x, ws[2:], padding=(pad, pad))
+    assert np.array_equal(dw, dwr) and np.array_equal(db, db32)
+
+
+@needs_bf16
 @pytest.mark.parametrize("stride,padding,groups", [(1, 1, 1), (2, 0, 1), (1, 2, 2)])
 def test_conv2d_forward_and_backward_are_bf16_products(stride, padding, groups, bf16_kernel):
     if bf16_kernel is None:  # (this CPU lacks that kernel: the other one runs the test)

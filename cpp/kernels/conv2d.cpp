@@ -10,6 +10,7 @@
 #include "core/parallel.h"
 #include "core/reduce.h"
 #include "core/simd.h"
+#include "kernels/bf16_round.h"
 #include "kernels/conv2d_direct.h"
 #include "kernels/conv2d_winograd.h"
 #include "kernels/gemm.h"
@@ -215,6 +216,12 @@ inline int64_t yoff(const Conv2dShape& s, const Geo& g, int64_t n, const Block& 
 enum class Algo { gemm, direct, direct_lanes, winograd };
 
 Algo choose(const Conv2dShape& s, DirectOp op) {
+  if (s.bf16) {  // the float32 choice, its direct kernels on rounded operands (bf16_direct); Winograd's transforms
+    Conv2dShape f = s;  // would mix values before the products, so its shapes take the bf16 GEMM
+    f.bf16 = false;
+    const Algo a = choose(f, op);
+    return a == Algo::winograd ? Algo::gemm : a;
+  }
   if (conv2d_winograd_ok(s, op) && (op != DirectOp::backward_weights || s.N > 0)) return Algo::winograd;
   if (op == DirectOp::forward && conv2d_lanes_ok(s)) return Algo::direct_lanes;
   if (conv2d_direct_ok(s, op) && (op != DirectOp::backward_weights || s.N > 0)) return Algo::direct;
@@ -226,8 +233,35 @@ const char* conv_algorithm(const Conv2dShape& s, int op) {
   return kNames[static_cast<int>(choose(s, static_cast<DirectOp>(op)))];
 }
 
+// bf16 on the direct kernels (autocast on the small shapes where they beat im2col + GEMM: LeNet's layers ran
+// 1.7x slower than float32 on the bf16 GEMM path): the float32 kernels on copies of the two product operands
+// rounded to bf16 compute exactly bf16 products summed in float32 (bf16_round.h). Bias gradients stay float32
+// sums of the unrounded dy.
+struct Bf16Direct {
+  Conv2dShape f;  // the shape without bf16
+  explicit Bf16Direct(const Conv2dShape& s) : f(s) { f.bf16 = false; }
+  // n values of p rounded to bf16 into buf (in parallel: x and dy can be large).
+  static const float* rounded(ScratchBuf& buf, const float* p, int64_t n) {
+    float* out = buf.get(static_cast<size_t>(n));
+    parallel_for(0, n, int64_t{1} << 16, [&](int64_t b0, int64_t b1) { round_bf16_copy(out + b0, p + b0, b1 - b0); });
+    return out;
+  }
+  int64_t x_size() const { return f.N * f.C * f.H * f.W; }
+  int64_t w_size() const { return f.K * (f.C / f.groups) * f.R * f.S; }
+  int64_t y_size() const { return f.N * f.K * f.P * f.Q; }
+};
+thread_local ScratchBuf bf16_buf_a, bf16_buf_b;
+
 void conv_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
-  switch (choose(s, DirectOp::forward)) {
+  const Algo algo = choose(s, DirectOp::forward);
+  if (s.bf16 && algo != Algo::gemm) {
+    const Bf16Direct d(s);
+    const float* xr = Bf16Direct::rounded(bf16_buf_a, x, d.x_size());
+    const float* wr = Bf16Direct::rounded(bf16_buf_b, w, d.w_size());
+    return algo == Algo::direct_lanes ? conv2d_lanes_forward(y, xr, wr, b, d.f)
+                                      : conv2d_direct_forward(y, xr, wr, b, d.f);
+  }
+  switch (algo) {
     case Algo::winograd: return conv2d_winograd_forward(y, x, w, b, s);
     case Algo::direct_lanes: return conv2d_lanes_forward(y, x, w, b, s);
     case Algo::direct: return conv2d_direct_forward(y, x, w, b, s);
@@ -279,7 +313,13 @@ const float* block_dy(float* tmp, const float* dy, const Conv2dShape& s, const G
 }
 
 void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2dShape& s) {
-  switch (choose(s, DirectOp::backward_data)) {
+  const Algo algo = choose(s, DirectOp::backward_data);
+  if (s.bf16 && algo == Algo::direct) {
+    const Bf16Direct d(s);
+    return conv2d_direct_backward_data(dx, Bf16Direct::rounded(bf16_buf_a, dy, d.y_size()),
+                                       Bf16Direct::rounded(bf16_buf_b, w, d.w_size()), d.f);
+  }
+  switch (algo) {
     case Algo::winograd: return conv2d_winograd_backward_data(dx, dy, w, s);
     case Algo::direct: return conv2d_direct_backward_data(dx, dy, w, s);
     default: break;
@@ -319,7 +359,16 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
 }
 
 void conv_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s) {
-  switch (choose(s, DirectOp::backward_weights)) {
+  const Algo algo = choose(s, DirectOp::backward_weights);
+  if (s.bf16 && algo == Algo::direct) {
+    const Bf16Direct d(s);
+    if (db) conv2d_direct_backward_weights(nullptr, db, dy, x, d.f);
+    if (dw)
+      conv2d_direct_backward_weights(dw, nullptr, Bf16Direct::rounded(bf16_buf_a, dy, d.y_size()),
+                                     Bf16Direct::rounded(bf16_buf_b, x, d.x_size()), d.f);
+    return;
+  }
+  switch (algo) {
     case Algo::winograd: return conv2d_winograd_backward_weights(dw, db, dy, x, s);
     case Algo::direct: return conv2d_direct_backward_weights(dw, db, dy, x, s);
     default: break;

@@ -19,28 +19,12 @@
 #include <vector>
 
 #include "core/buffer.h"
+#include "kernels/bf16_round.h"
 #include "kernels/rnn_step.h"
 
 namespace nne {
 namespace NNE_ISA_NS {
 namespace rec {
-
-// The bits of f rounded to bf16 (gemm_bf16.h's float_to_bf16_bits: ties to even, NaN quieted) in the high
-// half, zero low half; branch-free so that loops over it vectorize.
-inline uint32_t bf16_round_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u, q = (u | 0x400000u) & 0xffff0000u;
-  return (u & 0x7fffffffu) > 0x7f800000u ? q : r;
-}
-
-// p[0..n) rounded to bf16 in place, as float32 values.
-inline void round_bf16(float* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const uint32_t u = bf16_round_bits(p[i]);
-    std::memcpy(p + i, &u, 4);
-  }
-}
 
 // Blocks of K rows x C floats (blocks `stride` floats apart) rounded to blocks of (K+1)/2 rows x C pairs of bf16
 // (the even k in the low half, the odd K padded with zero) at dst.

@@ -233,7 +233,8 @@ def conv2d_algorithm(
 
     One of ``"winograd"`` (wide stride-1 3x3 layers, in the variant :func:`winograd_mode` names),
     ``"direct_lanes"``, ``"direct"`` or ``"gemm"`` (im2col + GEMM) for ``"forward"``, ``"backward_data"`` and
-    ``"backward_weights"``.
+    ``"backward_weights"``. ``bf16=True`` (autocast): the GEMM takes Winograd's shapes; the direct kernels run on
+    operands rounded to bf16.
 
     Example:
         >>> import nnengine as ne
