@@ -25,6 +25,39 @@ Dims gemm_dims(const py::array& a, const py::array& b, bool ta, bool tb) {
   return {M, N, Ka};
 }
 
+// The bf16 GEMM kernels available now, best first.
+std::vector<std::string> available_bf16_kernels() {
+  std::vector<std::string> out;
+  for (int k : {nne::kBf16Amx, nne::kBf16Avx512})
+    if (nne::bf16_kernel_available(k)) out.emplace_back(nne::bf16_kernel_name(k));
+  return out;
+}
+
+// A probe's iteration count: 1 .. 2**log2_max (a probe, not a burner).
+void check_probe_iters(int64_t iters, int log2_max) {
+  check_int(iters, "iters", 1);
+  if (iters > (int64_t{1} << log2_max))
+    throw py::value_error("iters: expected at most 2**" + std::to_string(log2_max) + ", got " + std::to_string(iters));
+}
+
+// A throughput probe (fn: iters rounds on this thread, sets *flops, returns a checksum) on each of
+// get_num_threads() threads at once: (flops done, the checksums' sum).
+py::tuple probe_on_threads(double (*fn)(int64_t, int64_t*), int64_t iters) {
+  const int64_t nt = nne::get_num_threads();
+  int64_t flops = 0;
+  double sum = 0;
+  {
+    KernelCall nogil;
+    std::vector<int64_t> f(static_cast<size_t>(nt), 0);
+    std::vector<double> r(static_cast<size_t>(nt), 0.0);
+    nne::parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) r[t] = fn(iters, &f[t]);
+    }, 1);
+    for (int64_t t = 0; t < nt; ++t) flops += f[t], sum += r[t];
+  }
+  return py::make_tuple(flops, sum);
+}
+
 template <class T>
 py::array_t<T> out_array(const py::object& c, const char* name, int64_t M, int64_t N, bool needed) {
   if (c.is_none()) {
@@ -151,8 +184,7 @@ NNE_BIND_FAMILY(gemm) {
       "bf16_gemm_kernels",
       []() {
         py::list out;
-        for (int k : {nne::kBf16Amx, nne::kBf16Avx512})
-          if (nne::bf16_kernel_available(k)) out.append(nne::bf16_kernel_name(k));
+        for (const std::string& n : available_bf16_kernels()) out.append(n);
         return out;
       },
       "The bf16 GEMM kernels this CPU, OS, build and active ISA can run, best first: 'amx' (AMX-BF16 tiles), "
@@ -166,15 +198,12 @@ NNE_BIND_FAMILY(gemm) {
         const int k = nne::bf16_kernel_from_name(name.c_str());
         if (k < 0)
           throw py::value_error("name: expected 'auto', 'amx' or 'avx512bf16', got '" + name + "'");
-        if (!nne::set_bf16_gemm_kernel(k))
+        if (!nne::set_bf16_gemm_kernel(k)) {
+          std::string have;
+          for (const std::string& n : available_bf16_kernels()) have += (have.empty() ? "'" : ", '") + n + "'";
           throw py::value_error("name: the '" + name + "' bf16 kernel is not available here (available: " +
-                                [] {
-                                  std::string s;
-                                  for (int j : {nne::kBf16Amx, nne::kBf16Avx512})
-                                    if (nne::bf16_kernel_available(j)) s += (s.empty() ? "'" : ", '") +
-                                                                            std::string(nne::bf16_kernel_name(j)) + "'";
-                                  return s.empty() ? std::string("none") : s;
-                                }() + ")");
+                                (have.empty() ? std::string("none") : have) + ")");
+        }
       },
       py::arg("name"),
       "Selects the bf16 GEMM kernel: 'auto' (the best available, the default), 'amx' or 'avx512bf16' "
@@ -182,22 +211,8 @@ NNE_BIND_FAMILY(gemm) {
   m.def(
       "fma_probe",
       [](int64_t iters) {
-        check_int(iters, "iters", 1);
-        if (iters > (int64_t{1} << 28))  // ~1 s per thread at 2 GHz: a probe, not a burner
-          throw py::value_error("iters: expected at most 2**28, got " + std::to_string(iters));
-        const int64_t nt = nne::get_num_threads();
-        int64_t flops = 0;
-        double sum = 0;
-        {
-          KernelCall nogil;
-          std::vector<int64_t> f(static_cast<size_t>(nt), 0);
-          std::vector<double> r(static_cast<size_t>(nt), 0.0);
-          nne::parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {
-            for (int64_t t = b; t < e; ++t) r[t] = nne::gemm_kernels().fma_probe(iters, &f[t]);
-          }, 1);
-          for (int64_t t = 0; t < nt; ++t) flops += f[t], sum += r[t];
-        }
-        return py::make_tuple(flops, sum);
+        check_probe_iters(iters, 28);  // ~1 s per thread at 2 GHz
+        return probe_on_threads(nne::gemm_kernels().fma_probe, iters);
       },
       py::arg("iters"),
       "FMA-throughput probe: `iters` iterations of independent vector FMAs on each of get_num_threads() threads; "
@@ -205,26 +220,12 @@ NNE_BIND_FAMILY(gemm) {
   m.def(
       "amx_probe",
       [](int64_t iters) {
-        check_int(iters, "iters", 1);
-        if (iters > (int64_t{1} << 24))  // ~0.4 s per thread at 2.5 GHz
-          throw py::value_error("iters: expected at most 2**24, got " + std::to_string(iters));
+        check_probe_iters(iters, 24);  // ~0.4 s per thread at 2.5 GHz
         const nne::Bf16ProbeFn probe = nne::amx_probe_kernel();
         if (!probe)
           throw py::value_error("amx_probe: this CPU, OS, build or ISA cap has no AMX-BF16 (bf16_gemm_kernels(): no "
                                 "'amx')");
-        const int64_t nt = nne::get_num_threads();
-        int64_t flops = 0;
-        double sum = 0;
-        {
-          KernelCall nogil;
-          std::vector<int64_t> f(static_cast<size_t>(nt), 0);
-          std::vector<double> r(static_cast<size_t>(nt), 0.0);
-          nne::parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {
-            for (int64_t t = b; t < e; ++t) r[t] = probe(iters, &f[t]);
-          }, 1);
-          for (int64_t t = 0; t < nt; ++t) flops += f[t], sum += r[t];
-        }
-        return py::make_tuple(flops, sum);
+        return probe_on_threads(probe, iters);
       },
       py::arg("iters"),
       "AMX-BF16 tile-throughput probe: `iters` rounds of four independent tdpbf16ps on each of get_num_threads() "

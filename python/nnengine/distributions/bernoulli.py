@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import functional as F
 from ..tensor import Tensor
-from .categorical import _clamp_probs, _one_of
+from .categorical import _binary_logits, _one_of
 from .distribution import Distribution, _as_param
 
 
@@ -59,8 +59,7 @@ class Bernoulli(Distribution):
             tensor([0.])
         """
         if self._logits is None:
-            p = _clamp_probs(self._probs)
-            self._logits = p.log() - (-p).log1p()
+            self._logits = _binary_logits(self._probs)
         return self._logits
 
     @property

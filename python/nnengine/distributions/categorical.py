@@ -23,6 +23,12 @@ def _clamp_probs(p: Tensor) -> Tensor:
     return p.clamp(min=eps, max=1 - eps)
 
 
+def _binary_logits(p: Tensor) -> Tensor:
+    """torch's ``probs_to_logits(p, is_binary=True)``: ``log(p) - log(1 - p)`` of the clamped probabilities."""
+    p = _clamp_probs(p)
+    return p.log() - (-p).log1p()
+
+
 class Categorical(Distribution):
     """A distribution over ``0 .. K-1`` for each row of ``probs`` (normalised over the last dim) or of
     ``logits`` (unnormalised log-probabilities). ``sample`` returns int64 indices; ``log_prob`` and
