@@ -86,9 +86,9 @@ def test_inplace_variants_modify_and_return_input(torch):
     for name, args in [("relu_", ()), ("elu_", (0.7,)), ("leaky_relu_", (0.2,)), ("hardtanh_", (-0.5, 0.8)),
                        ("threshold_", (0.1, 9.0)), ("selu_", ()), ("celu_", (1.3,))]:
         a = ne.tensor(x0.copy())
-        arr = a.data
+        arr = a._data
         out = getattr(F, name)(a, *args)
-        assert out is a and a.data is arr, name
+        assert out is a and a._data is arr, name
         t = torch.tensor(x0.copy())
         getattr(torch.nn.functional, name)(t, *args)
         np.testing.assert_allclose(a.numpy(), t.numpy(), rtol=2e-6, atol=2e-6, err_msg=name)

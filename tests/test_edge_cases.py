@@ -405,9 +405,9 @@ def test_inplace_activation_really_is_in_place(name, rng, torch):
     x = rng.standard_normal((3, 5)).astype(np.float32)
     want = fn(ne.tensor(x), False).numpy()
     a = ne.tensor(x.copy())
-    storage = a.data
+    storage = a._data
     out = fn(a, True)
-    assert out is a and a.data is storage  # the same tensor and the same array, overwritten
+    assert out is a and a._data is storage  # the same tensor and the same array, overwritten
     np.testing.assert_array_equal(a.numpy(), want)
     b = ne.tensor(x.copy())
     assert module()(b) is b and np.array_equal(b.numpy(), want)

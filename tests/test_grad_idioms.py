@@ -148,8 +148,8 @@ def test_gradient_types_and_errors():
     (w * w).sum().backward()  # accumulation keeps the type
     assert type(w.grad) is type(g)
     np.testing.assert_array_equal(w.grad, [4.0, 8.0])
-    t = ne.ones(2) * 3  # an op output keeps a plain array: nothing added on the hot path
-    assert type(t.data) is np.ndarray
+    t = ne.ones(2) * 3  # an op output keeps a plain array; its .data is a view of it with the tensor methods
+    assert type(t._data) is np.ndarray and isinstance(t.data, np.ndarray) and np.shares_memory(t.data, t._data)
 
 
 def test_tensor_methods_on_grad_and_data_read_like_torch():

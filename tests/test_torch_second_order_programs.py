@@ -6,8 +6,8 @@ MLP and conv critics with BatchNorm2d and Dropout2d), learn2learn's MAML and Met
 True)`` then ``autograd.grad(p.grad + 0., params, grad_outputs=v)``: power iteration, Hutchinson's trace, SLQ
 density). Model definitions and gradient code are the originals'; data are the embedded 8x8 digits or seeded
 arrays, sizes shrink so that each run takes seconds, and the weights come from a seeded numpy generator where the
-numbers are compared closely. Edits to the originals are marked ``# probe:`` (a non-leaf's ``.data`` is a numpy
-array in nnengine, no complex ``linalg.eig``) and listed in the comment above each source."""
+numbers are compared closely. Edits to the originals are marked ``# probe:`` (no complex ``linalg.eig``) and
+listed in the comment above each source."""
 
 from __future__ import annotations
 
@@ -150,8 +150,7 @@ print("RESULT d_loss=%.5f g_loss=%.5f gp=%.5f" % (d_loss.item(), g_loss.item(), 
 '''
 
 
-# implementations/dragan/dragan.py: conv critic with Dropout2d and BatchNorm2d under the DRAGAN penalty; edit:
-# compute_gradient_penalty(discriminator, real_imgs.data) -> real_imgs.detach() (a non-leaf's .data is an array)
+# implementations/dragan/dragan.py: conv critic with Dropout2d and BatchNorm2d under the DRAGAN penalty, as written
 DRAGAN = r'''import argparse
 import os
 import numpy as np
@@ -339,7 +338,7 @@ for epoch in range(opt.n_epochs):
         d_loss = (real_loss + fake_loss) / 2
 
         # Calculate gradient penalty
-        gradient_penalty = compute_gradient_penalty(discriminator, real_imgs.detach())
+        gradient_penalty = compute_gradient_penalty(discriminator, real_imgs.data)
         gradient_penalty.backward()
 
         optimizer_D.step()
@@ -840,8 +839,8 @@ print("RESULT maml_err=%.5f maml_gnorm=%.5f msgd_err=%.5f msgd_gnorm=%.5f" % (e1
 '''
 
 
-# amirgholami/PyHessian pyhessian/utils.py + hessian.py on an MLP (edits: group_add's params[i].data.add_ ->
-# params[i].detach().add_, linalg.eig -> eigh and .real dropped in density)
+# amirgholami/PyHessian pyhessian/utils.py + hessian.py on an MLP (edit: linalg.eig -> eigh and .real dropped in
+# density)
 PYHESSIAN = r'''#*
 
 import torch
@@ -856,7 +855,7 @@ def group_product(xs, ys):
 
 def group_add(params, update, alpha=1):
     for i, p in enumerate(params):
-        params[i].detach().add_(update[i] * alpha)  # probe: was params[i].data.add_ (nnengine: .data of a non-leaf is a plain ndarray)
+        params[i].data.add_(update[i] * alpha)
     return params
 
 

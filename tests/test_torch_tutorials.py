@@ -747,7 +747,7 @@ print(x.grad)
 autograd_ok = bool((x.grad == 4.5).all())
 x = torch.randn(3, requires_grad=True)
 y = x * 2
-while y.norm() < 1000:  # the old tutorial's y.data.norm(): an op's .data is numpy in nnengine (documented)
+while y.data.norm() < 1000:
     y = y * 2
 v = torch.tensor([0.1, 1.0, 0.0001], dtype=torch.float)
 y.backward(v)
@@ -2160,7 +2160,7 @@ def evaluate(encoder, decoder, sentence, max_length=MAX_LENGTH):
             decoder_output, decoder_hidden, decoder_attention = decoder(
                 decoder_input, decoder_hidden, encoder_outputs)
             decoder_attentions[di] = decoder_attention.data
-            topv, topi = decoder_output.topk(1)  # the tutorial's decoder_output.data.topk(1): an op's .data is numpy in nnengine (documented)
+            topv, topi = decoder_output.data.topk(1)
             if topi.item() == EOS_token:
                 decoded_words.append('<EOS>')
                 break

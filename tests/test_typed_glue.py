@@ -132,7 +132,7 @@ def test_wrap_and_f32c():
     assert t.flags.c_contiguous and t.dtype == np.float32 and np.array_equal(t, a.T)
     assert f32c([1, 2]).dtype == np.float32
     w = ne.Tensor._wrap(a)
-    assert type(w) is ne.Tensor and w.data is a and w.grad is None and not w.requires_grad and w.grad_fn is None
+    assert type(w) is ne.Tensor and w._data is a and w.grad is None and not w.requires_grad and w.grad_fn is None
     p = nn.Parameter._wrap(np.zeros(2))  # a subclass and a non-float32 array: kept as given
     assert type(p) is nn.Parameter and p.data.dtype == np.float64
 

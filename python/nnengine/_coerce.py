@@ -20,7 +20,7 @@ stays public there.
 
 Example:
     >>> t = ne.tensor([1.0, 2.0])
-    >>> as_array(t) is t.data, as_f32([1, 2]).dtype, data_or_self(None), ensure_tensor(t) is t
+    >>> np.shares_memory(as_array(t), t.data), as_f32([1, 2]).dtype, data_or_self(None), ensure_tensor(t) is t
     (True, dtype('float32'), None, True)
 """
 
@@ -44,7 +44,7 @@ def data_or_self(x: Any) -> Any:
         >>> data_or_self(ne.ones(2)), data_or_self(3)
         (array([1., 1.], dtype=float32), 3)
     """
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def array_data(x: Any, name: str = "w") -> np.ndarray:
@@ -55,7 +55,7 @@ def array_data(x: Any, name: str = "w") -> np.ndarray:
         >>> w = ne.ones(2); array_data(w)[0] = 5.0; w
         tensor([5., 1.])
     """
-    a = x.data if isinstance(x, Tensor) else x
+    a = x._data if isinstance(x, Tensor) else x
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name}: expected a Tensor or numpy array, got {type(x).__name__}")
     return a
@@ -78,7 +78,7 @@ def as_f32(x: Any) -> np.ndarray:
         >>> as_f32(ne.ones(2, 3).t()).flags.c_contiguous, as_f32([1, 2]).dtype
         (True, dtype('float32'))
     """
-    return np.ascontiguousarray(x.data if isinstance(x, Tensor) else np.asarray(x), dtype=np.float32)
+    return np.ascontiguousarray(x._data if isinstance(x, Tensor) else np.asarray(x), dtype=np.float32)
 
 
 def as_f32_tensor(x: Any) -> Tensor:

@@ -261,7 +261,7 @@ def _capture(module: Module, spec: Any, leaves: List[Tensor]) -> Tuple[Any, _Pla
         if t.requires_grad:
             cap.append(t)
         else:  # a twin that requires grad, so every op records (inference shortcuts skip the tape)
-            c = Tensor._wrap(t.data)
+            c = Tensor._wrap(t._data)
             c.requires_grad = True
             cap.append(c)
     record: List[Tuple[type, tuple, tuple, tuple]] = []
@@ -319,8 +319,8 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
                         plan.params.append((owner, name, p))
                     refs.append((_PARAM, param_index[id(p)]))
                     needs.append(p.requires_grad)
-                elif id(a.data) in buffers and not a.requires_grad:  # a buffer registered from a Tensor, read
-                    refs.append((_BUFFER, buffers[id(a.data)]))      # as one (Module.register_buffer)
+                elif id(a._data) in buffers and not a.requires_grad:  # a buffer registered from a Tensor, read
+                    refs.append((_BUFFER, buffers[id(a._data)]))      # as one (Module.register_buffer)
                     needs.append(False)
                 else:
                     raise _Unsupported(f"{cls.__name__} reads a tensor made outside the recorded ops")
@@ -344,7 +344,7 @@ def _build_plan(module: Module, record: list, cap: List[Tensor], leaves: List[Te
             outs_slots.append(plan.nslots)
             plan.nslots += 1
         # as Function.apply: a step that is not recorded sees needs_input_grad all False
-        plan.steps.append(_Step(cls, refs, tuple(needs) if rg else (False,) * len(needs), outs_slots, [o.data.shape for o in outs], tuple_out))
+        plan.steps.append(_Step(cls, refs, tuple(needs) if rg else (False,) * len(needs), outs_slots, [o._data.shape for o in outs], tuple_out))
     out_leaves: List[Tensor] = []
     plan.out_spec = _flatten(out, out_leaves)
     for t in out_leaves:
@@ -400,7 +400,7 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
     activation kernels and reshapes, whose backward is one more native call. Otherwise None: the Python replay
     runs it. The native entries call the same kernels with the same arguments as the eager ops (forward and
     backward), so outputs and gradients are bit-identical."""
-    if any(t.data.dtype != np.float32 for t in leaves) or any(p.data.dtype != np.float32 for _, _, p in plan.params):
+    if any(t._data.dtype != np.float32 for t in leaves) or any(p._data.dtype != np.float32 for _, _, p in plan.params):
         return None
     if plan.needs_grad and any(kind != _SLOT for kind, _ in plan.out_refs):
         return None  # a training plan returns its slots: an output that is an input or parameter stays in Python
@@ -413,9 +413,9 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
     out_slots = {a for kind, a in plan.out_refs if kind == _SLOT}
     native = _core.NativePlan()
     for t in leaves:
-        native.add_input(list(t.data.shape))
+        native.add_input(list(t._data.shape))
     for _, _, p in plan.params:
-        native.add_param(list(p.data.shape))
+        native.add_param(list(p._data.shape))
     shapes = {}
     for st in plan.steps:
         for k, shp in zip(st.outs, st.shapes):
@@ -441,7 +441,7 @@ def _lower_native(plan: _Plan, leaves: List[Tensor]) -> Any:
 
     def shape(r: Tuple[int, Any]) -> tuple:
         kind, a = r
-        return leaves[a].data.shape if kind == _INPUT else plan.params[a][2].data.shape if kind == _PARAM \
+        return leaves[a]._data.shape if kind == _INPUT else plan.params[a][2]._data.shape if kind == _PARAM \
             else shapes[a] if kind == _SLOT else np.shape(a)
 
     saved: List[Any] = []  # what each eager op would save (the in-place check's arrays)
@@ -519,9 +519,9 @@ def _codegen(plan: _Plan) -> Any:
     used_leaves = sorted({a for st in plan.steps for k, a in st.refs if k == _INPUT})
     used_params = sorted({a for st in plan.steps for k, a in st.refs if k == _PARAM})
     for i in used_leaves:
-        lines.append(f"    l{i} = leaves[{i}].data")
+        lines.append(f"    l{i} = leaves[{i}]._data")
     for j in used_params:
-        lines.append(f"    p{j} = params[{j}][2].data")
+        lines.append(f"    p{j} = params[{j}][2]._data")
     for n, st in enumerate(plan.steps):
         ns[f"F{n}"] = st.cls.forward
         ns[f"N{n}"] = st.needs
@@ -562,7 +562,7 @@ def _replay_native(plan: _Plan, leaves: List[Tensor]) -> Any:
     native, pos = plan.native
     params = plan.params
     try:
-        outs = native.run([t.data for t in leaves], [p.data for _, _, p in params])
+        outs = native.run([t._data for t in leaves], [p._data for _, _, p in params])
     except ValueError:  # e.g. a non-contiguous input: the Python replay handles any layout
         return None
     if plan.single_out and plan.out_refs[0][0] == _SLOT:
@@ -583,7 +583,7 @@ class NativeTrainingPlan:
 def _replay_native_training(plan: _Plan, leaves: List[Tensor]) -> Any:
     native, _ = plan.native
     params = plan.params
-    ldata, pdata = [t.data for t in leaves], [p[2].data for p in params]
+    ldata, pdata = [t._data for t in leaves], [p[2]._data for p in params]
     try:
         slots = native.run(ldata, pdata)
     except ValueError:  # e.g. a non-contiguous input: the Python replay handles any layout
@@ -592,7 +592,7 @@ def _replay_native_training(plan: _Plan, leaves: List[Tensor]) -> Any:
     pctx = _PlanContext()
     pctx.plan, pctx.operands, pctx.slots = plan, (ldata, pdata), slots
     inputs = [leaves[a] if kind == _INPUT else params[a][2] for kind, a in plan.leaves]
-    node = Node(NativeTrainingPlan, pctx, inputs, len(values), tuple(v.data.shape for v in values))
+    node = Node(NativeTrainingPlan, pctx, inputs, len(values), tuple(v._data.shape for v in values))
     for i, v in enumerate(values):
         v.requires_grad = True
         v._ctx = node
@@ -623,7 +623,7 @@ def _replay(plan: _Plan, leaves: List[Tensor]) -> Any:
         pctx = _PlanContext()
         pctx.plan, pctx.ctxs, pctx.slots = plan, ctxs, slots
         inputs = [leaves[a] if kind == _INPUT else params[a][2] for kind, a in plan.leaves]
-        node = Node(CompiledPlan, pctx, inputs, len(plan.out_refs), tuple(v.data.shape for v in values))
+        node = Node(CompiledPlan, pctx, inputs, len(plan.out_refs), tuple(v._data.shape for v in values))
         for i, (v, (kind, _)) in enumerate(zip(values, plan.out_refs)):
             if kind == _SLOT:
                 v.requires_grad = True
@@ -734,7 +734,7 @@ class CompiledModule(Module):
             except _Unsupported as e:
                 self._warn(str(e))
                 return module(*args, **kwargs)
-            sig = tuple([(t.data.shape, t.data.dtype.char, t.requires_grad) for t in leaves])
+            sig = tuple([(t._data.shape, t._data.dtype.char, t.requires_grad) for t in leaves])
             key = (spec, sig, module.training, is_grad_enabled())
             plan = self._plans.get(key)
             if plan is not None and plan is not _EAGER and plan.valid():

@@ -70,7 +70,7 @@ cdef class PlanContext:
 
 
 cdef inline tuple leaf_sig(object t):
-    d = t.data
+    d = t._data
     return (d.shape, d.dtype.char, t.requires_grad)
 
 
@@ -107,7 +107,7 @@ cdef class NativeInference:
             return None
 
     cdef object replay(self, list leaves):
-        cdef object outs = self.native_run([t.data for t in leaves], [p.data for p in self.params])
+        cdef object outs = self.native_run([t._data for t in leaves], [p._data for p in self.params])
         cdef Py_ssize_t i
         if outs is None:
             return None
@@ -135,8 +135,8 @@ cdef class NativeTraining(NativeInference):
         self.nslots = plan.nslots
 
     cdef object replay(self, list leaves):
-        cdef list ldata = [t.data for t in leaves]
-        cdef list pdata = [p.data for p in self.params]
+        cdef list ldata = [t._data for t in leaves]
+        cdef list pdata = [p._data for p in self.params]
         cdef object slots = self.native_run(ldata, pdata)
         cdef object node, v
         cdef PlanContext pctx
@@ -148,7 +148,7 @@ cdef class NativeTraining(NativeInference):
         pctx = PlanContext.__new__(PlanContext)
         pctx.plan, pctx.operands, pctx.slots, pctx.fast = self.plan, (ldata, pdata), slots, self
         cdef list inputs = [self.params[i] if isp else leaves[i] for isp, i in self.leaf_refs]
-        node = new_node(_NativeTrainingPlan, pctx, inputs, len(values), tuple([v.data.shape for v in values]))
+        node = new_node(_NativeTrainingPlan, pctx, inputs, len(values), tuple([v._data.shape for v in values]))
         for i in range(len(values)):
             v = values[i]
             v.requires_grad = True
@@ -204,7 +204,7 @@ cdef class LastCall:
             return False
         for i in range(len(leaves)):
             t = leaves[i]
-            d = t.data
+            d = t._data
             if (not isinstance(d, _ndarray) or not dtype_is(d, self.dtypes[i])
                     or t.requires_grad is not self.rgs[i]):
                 return False
@@ -221,8 +221,8 @@ cdef class LastCall:
 cdef LastCall last_call(int tag, list leaves, bint training, bint grad, object plan):
     cdef LastCall c = LastCall.__new__(LastCall)
     c.tag, c.training, c.grad, c.plan = tag, training, grad, plan
-    c.shapes = tuple([t.data.shape for t in leaves])
-    c.dtypes = tuple([t.data.dtype for t in leaves])
+    c.shapes = tuple([t._data.shape for t in leaves])
+    c.dtypes = tuple([t._data.dtype for t in leaves])
     c.rgs = tuple([t.requires_grad for t in leaves])
     return c
 

@@ -39,14 +39,14 @@ def _into_out(name: str, res: Any, out: Any) -> Any:
     if _tape.is_grad_enabled() and (r.requires_grad or out.requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
-    src, dst = r.data, out.data
+    src, dst = r._data, out._data
     if not np.can_cast(src.dtype, dst.dtype, "same_kind"):
         raise RuntimeError(f"{name}(): result type {src.dtype} can't be cast to the desired output type {dst.dtype}")
     if src.shape == dst.shape:
         np.copyto(dst, src, casting="unsafe")
         _tape.note_mutation(dst)
     else:  # (torch resizes out, with a warning unless it was empty)
-        out.data = src.astype(dst.dtype, copy=True)
+        out._data = src.astype(dst.dtype, copy=True)
     return out
 
 

@@ -230,8 +230,8 @@ def _as_grad(g: Any, like: Any) -> Any:
         g = const(g)
     if tuple(g.shape) != tuple(like.shape):
         g = sum_to(g, tuple(like.shape))
-    dt = like.data.dtype if like.data.dtype.kind == "f" else _F32
-    if g.data.dtype != dt:
+    dt = like._data.dtype if like._data.dtype.kind == "f" else _F32
+    if g._data.dtype != dt:
         g = g.to(dt)
     return g
 
@@ -280,7 +280,7 @@ def graph_of(x: Any) -> Any:
     t = getattr(x, "_graph", None)
     if t is None or not isinstance(x, np.ndarray) or x.shape != tuple(t.shape):
         return None
-    if not np.array_equal(np.asarray(x).view(np.ndarray), np.asarray(t.data)):
+    if not np.array_equal(np.asarray(x).view(np.ndarray), np.asarray(t._data)):
         return None  # written in place since: its values, no history
     return t
 
@@ -369,7 +369,7 @@ def _store(t: Any, g: Any) -> None:
     before = None if prev is None else graph_of(prev)
     if prev is not None and before is None:
         before = const(np.array(prev))
-    t._accumulate(np.array(g.data))
+    t._accumulate(np.array(g._data))
     total = g if before is None else before + g
     if total.requires_grad and tuple(total.shape) == tuple(t.grad.shape):
         grad = t.grad.view(_graph_grad_type())
@@ -491,7 +491,7 @@ def seeds(roots: List[Any], grads: List[Any], name: str) -> List[Any]:
         if not t.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if isinstance(g, T) and tuple(g.shape) == tuple(t.shape):
-            out.append(g if g.data.dtype == t.data.dtype else g.to(t.data.dtype))
+            out.append(g if g._data.dtype == t._data.dtype else g.to(t._data.dtype))
         else:
             out.append(const(_tape.seed_grad(t, g, f"{name}[{i}]")))
     return out

@@ -256,7 +256,7 @@ class _IndexCopyFn(Function):
 
     @staticmethod
     def graph_backward(ctx, inputs, g):
-        keep = np.ones(g.shape, g.data.dtype)
+        keep = np.ones(g.shape, g._data.dtype)
         keep[ctx.key] = 0
         return g * const(keep), IndexFn.apply(g, ctx.key), None, None
 

@@ -494,7 +494,7 @@ def nan_to_num(input: Any, nan: float = 0.0, posinf: Optional[float] = None,  # 
     if x.dtype.kind != "f":
         return x.clone()
     fi = np.finfo(x.dtype)
-    a = x.data
+    a = x._data
     x = x.masked_fill(np.isnan(a), nan).masked_fill(np.isposinf(a), fi.max if posinf is None else posinf)
     return x.masked_fill(np.isneginf(a), fi.min if neginf is None else neginf)
 
@@ -1051,7 +1051,7 @@ aminmax_t = namedtuple("aminmax", ["min", "max"])
 
 def _cum_extreme(x: Tensor, dim: int, is_max: bool) -> Tuple[Tensor, np.ndarray]:
     d = _dim(dim, x.ndim)
-    a = np.moveaxis(x.data if x.ndim else x.data.reshape(1), d, -1)
+    a = np.moveaxis(x._data if x.ndim else x._data.reshape(1), d, -1)
     n = a.shape[-1]
     if a.size == 0:  # an empty dim anywhere: empty values and indices of the input's shape
         return x.clone(), np.zeros(x.shape, np.int64)
@@ -1128,7 +1128,7 @@ def nansum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     """
     x = _t(input)
     if x.dtype.kind == "f":
-        x = x.masked_fill(np.isnan(x.data), 0.0)
+        x = x.masked_fill(np.isnan(x._data), 0.0)
     return x.sum(_reduce_dims(dim, x.ndim), keepdim, dtype=dtype)
 
 
@@ -1143,7 +1143,7 @@ def nanmean(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if x.dtype.kind != "f":
         raise _InputError(f"nanmean(): expected input to have floating point dtype but got {x.dtype}")
     d = _reduce_dims(dim, x.ndim)
-    cnt = np.sum(~np.isnan(x.data), axis=d, keepdims=keepdim).astype(x.dtype)
+    cnt = np.sum(~np.isnan(x._data), axis=d, keepdims=keepdim).astype(x.dtype)
     return nansum(x, dim, keepdim, dtype=dtype) / cnt
 
 
@@ -1159,14 +1159,14 @@ def nanmedian(input: Any, dim: Optional[int] = None, keepdim: bool = False) -> A
     x = _t(input)
     if dim is None:
         flat = x.reshape(-1)
-        a = flat.data
+        a = flat._data
         ok = np.nonzero(~np.isnan(a))[0] if a.dtype.kind == "f" else np.arange(a.size)
         if ok.size == 0:
             return Tensor._wrap(np.asarray(np.nan, a.dtype))
         order = ok[np.argsort(a[ok], kind="stable")]
         return flat[int(order[(ok.size - 1) // 2])]
     d = _dim(dim, x.ndim)
-    a = np.moveaxis(x.data, d, -1)
+    a = np.moveaxis(x._data, d, -1)
     srt = np.argsort(np.where(np.isnan(a), np.inf, a) if a.dtype.kind == "f" else a, axis=-1, kind="stable")
     cnt = (~np.isnan(a)).sum(-1) if a.dtype.kind == "f" else np.full(a.shape[:-1], a.shape[-1])
     k = np.maximum((cnt - 1) // 2, 0)
@@ -1200,7 +1200,7 @@ def _quantile(x: Tensor, q: Any, dim: Optional[int], keepdim: bool, interpolatio
     else:
         xs, d = x, _dim(dim, x.ndim)
     xm = xs.movedim(d, -1) if xs.ndim else xs.reshape(1)
-    a = xm.data
+    a = xm._data
     srt = np.argsort(np.where(np.isnan(a), np.inf, a), axis=-1, kind="stable")
     srt_t = xm.gather(-1, srt)  # sorted values, NaN last, differentiable
     n = a.shape[-1]
@@ -1318,7 +1318,7 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any 
     aw: Any = None
     if aweights is not None:
         aw = _t(aweights)._cast(x.dtype)
-        if tuple(aw.shape) != (n,) or (aw.data < 0).any():
+        if tuple(aw.shape) != (n,) or (aw._data < 0).any():
             raise _InputError(f"cov(): aweights: expected {n} non-negative weights, got shape {tuple(aw.shape)}")
         w = aw if w is None else w * aw
     if w is None:
@@ -1354,7 +1354,7 @@ def nextafter(input: Any, other: Any) -> Tensor:  # noqa: A002
         True
     """
     a, b = _float_pair(input, other)
-    return Tensor._wrap(np.asarray(np.nextafter(a.data, b.data)))
+    return Tensor._wrap(np.asarray(np.nextafter(a._data, b._data)))
 
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,

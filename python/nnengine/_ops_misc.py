@@ -187,7 +187,7 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: Optional[b
     a copy is needed).
 
     Example:
-        >>> a = np.zeros(2, np.float32); ne.asarray(a).data is a
+        >>> a = np.zeros(2, np.float32); np.shares_memory(ne.asarray(a).data, a)
         True
     """
     from .tensor import as_tensor
@@ -195,7 +195,7 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: Optional[b
     if copy:
         return tensor(obj, dtype=dtype, device=device, requires_grad=requires_grad)
     t = as_tensor(obj, dtype=dtype, device=device)
-    if copy is False and isinstance(obj, (np.ndarray, Tensor)) and not np.shares_memory(t.data, as_array(obj)):
+    if copy is False and isinstance(obj, (np.ndarray, Tensor)) and not np.shares_memory(t._data, as_array(obj)):
         raise ValueError("asarray: copy=False but a copy is needed for the requested dtype")
     if requires_grad:
         t.requires_grad_(True)
@@ -646,7 +646,7 @@ def angle(input: Any) -> Tensor:  # noqa: A002
         tensor([3.1416, 0.    ])
     """
     x = ensure_tensor(input)
-    a = x.data if x.dtype.kind == "f" else x.data.astype(np.float32)
+    a = x._data if x.dtype.kind == "f" else x._data.astype(np.float32)
     return Tensor._wrap(np.where(np.isnan(a), a, np.where(a < 0, np.pi, 0.0)).astype(a.dtype))
 
 

@@ -286,7 +286,7 @@ def note_mutation(arr):
 cdef inline bint overlaps(object a, list ranges):
     cdef object lo, hi
     if _Tensor is not None and isinstance(a, _Tensor):  # saved by a Function with torch's Tensor contract
-        a = a.data
+        a = a._data
     if not isinstance(a, np.ndarray) or a.size == 0:
         return False
     lo, hi = _byte_bounds(a)
@@ -349,7 +349,7 @@ def apply(cls, *args):
     for i in range(n):
         a = args[i]
         if isinstance(a, Tensor):
-            raw[i] = a.data
+            raw[i] = a._data
             rg = a.requires_grad
             needs[i] = rg
             inputs[i] = a
@@ -377,7 +377,7 @@ def apply(cls, *args):
         t = wrap_array(Tensor, out)
         if record:
             t.requires_grad = True
-            node = new_node(cls, ctx, inputs, 1, (t.data.shape,))
+            node = new_node(cls, ctx, inputs, 1, (t._data.shape,))
             t._ctx = node
             note_consumers(inputs, node)
         if _recorder is not None:
@@ -385,7 +385,7 @@ def apply(cls, *args):
         return t
     cdef tuple tensors = tuple([wrap_array(Tensor, o) for o in out])
     if record:
-        node = new_node(cls, ctx, inputs, len(tensors), tuple([t.data.shape for t in tensors]))
+        node = new_node(cls, ctx, inputs, len(tensors), tuple([t._data.shape for t in tensors]))
         note_consumers(inputs, node)
         for i in range(len(tensors)):
             t = tensors[i]
@@ -476,7 +476,7 @@ def check_node(Node node):
         check_saved(node)
         ranges = [(m[1], m[2]) for m in _mutations if m[0] > node.stamp]
         for t in node.inputs:
-            if t is not None and overlaps(t.data, ranges):
+            if t is not None and overlaps(t._data, ranges):
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: an input of {node.fn.__name__} was written in place after the forward pass "
@@ -486,7 +486,7 @@ def check_node(Node node):
 cpdef object seed_grad(object t, object grad, str name):
     """The gradient a backward starts from at tensor ``t``: ``grad`` (array-like or Tensor, argument ``name``)
     as an array of t's shape and dtype, or 1 for a one-element ``t``."""
-    cdef object d = t.data, g
+    cdef object d = t._data, g
     if grad is None:
         if d.size != 1:
             raise RuntimeError(
@@ -682,7 +682,7 @@ cdef void finish_leaf(object t, object g, dict want, bint store) except *:
             return
     cdef object fns = t._hooks
     if fns:
-        g = run_hooks(fns, g, t.data.shape)
+        g = run_hooks(fns, g, t._data.shape)
     t._accumulate(g)
     fns = t._post_hooks
     if fns:
@@ -816,7 +816,7 @@ cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) exce
                     continue
                 if type(g) is not _ndarray:
                     g = _asarray(g)
-                d = t.data
+                d = t._data
                 # usual: g already is an ndarray of the tensor's shape and dtype (the same dtype object)
                 usual = isinstance(d, _ndarray) and head(g).descr == head(d).descr and same_shape(g, d)
                 if not usual:
@@ -842,7 +842,7 @@ cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) exce
                         # a fresh array the backward made for this input is kept instead of copied
                         t.grad = (g if sole_owner(g, gin, k) else g.copy("K")).view(gcls)
                         if type(d) is _ndarray:  # a leaf made trainable by ``t.requires_grad = True``
-                            t.data = d.view(<type>_leaf_arrays[0])  # (what requires_grad_ does)
+                            t._data = d.view(<type>_leaf_arrays[0])  # (what requires_grad_ does)
                     else:
                         t._accumulate(g)
                 else:
@@ -891,7 +891,7 @@ cdef object wrap_array(object cls, object arr):
     cdef object t = cls.__new__(cls) if cls is not _Tensor else _object_new(cls)  # (Tensor has no __new__)
     if type(arr) is not _ndarray:
         arr = _asarray(arr)
-    t.data = arr
+    t._data = arr
     t.grad = None
     t._ctx = None
     t._out_index = 0
@@ -1017,7 +1017,7 @@ def grad_lists(dict group):
         g = p.grad
         if g is None:
             continue
-        d = p.data
+        d = p._data
         if not (isinstance(d, _ndarray) and (dtype_is(d, _F32) or dtype_is(d, _F64))
                 and has_flags(d, C_CONTIGUOUS | WRITEABLE)):
             d = _storage(p)
@@ -1034,7 +1034,7 @@ def any_float64(list params):
     """Whether one of the parameters holds float64 data (the optimizer then steps them in a separate pass)."""
     cdef object p, d, dt
     for p in params:
-        d = p.data
+        d = p._data
         if isinstance(d, _ndarray) and dtype_is(d, _F32):
             continue
         dt = d.dtype
@@ -1089,8 +1089,8 @@ def linear_args_ok(input, weight, bias):
     cdef nne_ndarray_head* hb
     if type(input) is not T or not isinstance(weight, T):
         return False
-    x = input.data
-    w = weight.data
+    x = input._data
+    w = weight._data
     if not (isinstance(x, _ndarray) and isinstance(w, _ndarray)):
         return False
     hx, hw = head(x), head(w)
@@ -1101,7 +1101,7 @@ def linear_args_ok(input, weight, bias):
         return True
     if not isinstance(bias, T):
         return False
-    b = bias.data
+    b = bias._data
     if not isinstance(b, _ndarray):
         return False
     hb = head(b)

@@ -59,10 +59,10 @@ def is_nonzero(self: Tensor) -> bool:
         >>> ne.tensor([1.5]).is_nonzero()
         True
     """
-    if self.data.size != 1:
+    if self._data.size != 1:
         raise _InputError(f"Boolean value of Tensor with {'no values' if self.data.size == 0 else 'more than one value'}"
                            " is ambiguous")
-    return bool(self.data.reshape(()).item() != 0)
+    return bool(self._data.reshape(()).item() != 0)
 
 
 def data_ptr(self: Tensor) -> int:
@@ -72,7 +72,7 @@ def data_ptr(self: Tensor) -> int:
         >>> t = ne.zeros(4); t.data_ptr() == t[:2].data_ptr()
         True
     """
-    return int(self.data.__array_interface__["data"][0])
+    return int(self._data.__array_interface__["data"][0])
 
 
 def is_inference(self: Tensor) -> bool:
@@ -185,9 +185,9 @@ def apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A00
     """
     if self.requires_grad:
         raise _InputError("apply_ is only implemented on tensors that do not require grad")
-    flat = self.data.reshape(-1)
+    flat = self._data.reshape(-1)
     vals = np.array([callable(v) for v in flat.tolist()], dtype=self.dtype)
-    self.data[...] = vals.reshape(self.shape)
+    self._data[...] = vals.reshape(self.shape)
     return self
 
 
@@ -201,8 +201,8 @@ def map_(self: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> T
     if self.requires_grad:
         raise _InputError("map_ is only implemented on tensors that do not require grad")
     other = np.broadcast_to(as_array(tensor), self.shape).reshape(-1).tolist()
-    vals = np.array([callable(a, b) for a, b in zip(self.data.reshape(-1).tolist(), other)], dtype=self.dtype)
-    self.data[...] = vals.reshape(self.shape)
+    vals = np.array([callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(), other)], dtype=self.dtype)
+    self._data[...] = vals.reshape(self.shape)
     return self
 
 
@@ -245,7 +245,7 @@ def _itemsize(self: Tensor) -> int:
         >>> ne.ones(1).itemsize
         4
     """
-    return int(self.data.itemsize)
+    return int(self._data.itemsize)
 
 
 def _nbytes(self: Tensor) -> int:
@@ -255,7 +255,7 @@ def _nbytes(self: Tensor) -> int:
         >>> ne.ones(3).nbytes
         12
     """
-    return int(self.data.nbytes)
+    return int(self._data.nbytes)
 
 
 def storage_offset(self: Tensor) -> int:
@@ -281,9 +281,9 @@ def resize_(self: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
     shape = _shape_args(sizes)
     n = int(np.prod(shape))
     flat = np.zeros(n, self.dtype)
-    src = self.data.reshape(-1)[:n]
+    src = self._data.reshape(-1)[:n]
     flat[: src.size] = src
-    self.data = flat.reshape(shape)
+    self._data = flat.reshape(shape)
     return self
 
 
@@ -362,7 +362,7 @@ def index_put(self: Tensor, indices: Any, values: Any, accumulate: bool = False)
     if accumulate:
         from ._ops_index import index_add
 
-        flat = np.arange(self.data.size).reshape(self.shape)[idx]
+        flat = np.arange(self._data.size).reshape(self.shape)[idx]
         src = v.expand(flat.shape) if tuple(v.shape) != flat.shape else v
         return index_add(self.reshape(-1), 0, flat.reshape(-1), src.reshape(-1)).reshape(self.shape)
     return ops.IndexPutFn.apply(self, v, idx)
@@ -381,7 +381,7 @@ def renorm(self: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     d = _dim(dim, self.ndim)
     others = tuple(i for i in range(self.ndim) if i != d)
     norms = self.norm(p=p, dim=others, keepdim=True)
-    over = norms.data > maxnorm
+    over = norms._data > maxnorm
     scale = (maxnorm / (norms + 1e-7)).masked_fill(~over, 1.0)
     return self * scale
 
@@ -433,7 +433,7 @@ def nonzero_static(self: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
         >>> ne.tensor([0, 3, 0, 4]).nonzero_static(size=3).tolist()
         [[1], [3], [-1]]
     """
-    nz = np.argwhere(self.data).astype(np.int64)[: int(size)]
+    nz = np.argwhere(self._data).astype(np.int64)[: int(size)]
     out = np.full((int(size), max(self.ndim, 1) if self.ndim else 0), int(fill_value), np.int64)
     out[: nz.shape[0]] = nz
     return Tensor._wrap(out)

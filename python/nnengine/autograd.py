@@ -289,8 +289,8 @@ def _to_tensors(vals: Sequence[Any]) -> list:
 def _to_arrays(out: Any) -> Any:
     T = _tensor_cls()
     if isinstance(out, tuple):
-        return tuple(o.data if isinstance(o, T) else o for o in out)
-    return out.data if isinstance(out, T) else out
+        return tuple(o._data if isinstance(o, T) else o for o in out)
+    return out._data if isinstance(out, T) else out
 
 
 def _window(a: Any) -> Any:
@@ -336,7 +336,7 @@ def _tensor_io(cls: type) -> None:
         def graph_backward(ctx: Context, inputs: list, *grads: Any, __b: Any = b) -> Any:
             # create_graph=True: the user's backward on Tensors in grad mode, with each saved tensor that is one of
             # the inputs replaced by that input Tensor (torch keeps their history), so the result is recorded
-            raws = {_window(t.data): t for t in inputs if t is not None}
+            raws = {_window(t._data): t for t in inputs if t is not None}
             raws.pop(None, None)
             saved = ctx.saved_tensors
             ctx.saved_tensors = tuple(raws.get(_window(getattr(v, "data", v)), v) for v in saved)
@@ -581,7 +581,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Any 
     for i, (t, g) in enumerate(zip(ins, found)):
         if g is None:
             if materialize_grads:
-                g = np.zeros(t.data.shape, t.data.dtype if t.data.dtype.kind == "f" else np.float32)
+                g = np.zeros(t._data.shape, t._data.dtype if t._data.dtype.kind == "f" else np.float32)
             elif not allow_unused:
                 raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) appears to not have been used "
                                    "in the graph. Set allow_unused=True if this is the desired behavior.")
@@ -675,11 +675,11 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-
         outs = outputs()
     if not outs:
         raise ValueError("fn: expected it to return a Tensor or a tuple of Tensors")
-    proj = [rng.standard_normal(o.data.shape) for o in outs]
+    proj = [rng.standard_normal(o._data.shape) for o in outs]
 
     def value() -> float:
         with no_grad():
-            return float(sum(np.sum(o.data.astype(np.float64) * v) for o, v in zip(outputs(), proj)))
+            return float(sum(np.sum(o._data.astype(np.float64) * v) for o, v in zip(outputs(), proj)))
 
     for t in inputs:
         if isinstance(t, Tensor):
@@ -689,10 +689,10 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-
     for k, t in enumerate(inputs):
         if not (isinstance(t, Tensor) and t.requires_grad):
             continue
-        analytic = np.zeros(t.data.shape) if t.grad is None else np.asarray(t.grad, np.float64)
-        if not (t.data.flags.c_contiguous and t.data.flags.writeable):
-            t.data = np.array(t.data, order="C")
-        flat = t.data.reshape(-1)  # a view: writes perturb the input
+        analytic = np.zeros(t._data.shape) if t.grad is None else np.asarray(t.grad, np.float64)
+        if not (t._data.flags.c_contiguous and t._data.flags.writeable):
+            t._data = np.array(t._data, order="C")
+        flat = t._data.reshape(-1)  # a view: writes perturb the input
         for i in range(flat.size):
             x0 = flat[i]
             h = np.float32(eps * max(1.0, abs(float(x0))))

@@ -166,7 +166,7 @@ def logdet(A: Any) -> Tensor:
         tensor(1.7918)
     """
     sign, lad = slogdet(A)
-    s = sign.data
+    s = sign._data
     return lad.masked_fill(s < 0, float("nan")).masked_fill(s == 0, float("-inf"))
 
 
@@ -532,7 +532,7 @@ def matrix_rank(A: Any, *, atol: Optional[float] = None, rtol: Optional[float] =
         tensor(1)
     """
     a = _mat(A, "matrix_rank")
-    s = _lapack(np.linalg.svd, "svd", a.data, compute_uv=False)
+    s = _lapack(np.linalg.svd, "svd", a._data, compute_uv=False)
     smax = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
     rt = (np.finfo(a.dtype).eps * max(a.shape[-2:])) if rtol is None and atol is None else (rtol or 0.0)
     return Tensor._wrap(np.asarray((s > np.maximum(atol or 0.0, rt * smax)).sum(-1), np.int64))
@@ -771,7 +771,7 @@ def torch_svd(input: Any, some: bool = True, compute_uv: bool = True) -> Any:  #
     """
     u, s, vh = svd(input, full_matrices=not some)
     if not compute_uv:
-        return torch_svd_t(Tensor._wrap(np.zeros_like(u.data)), s, Tensor._wrap(np.zeros_like(vh.data)))
+        return torch_svd_t(Tensor._wrap(np.zeros_like(u._data)), s, Tensor._wrap(np.zeros_like(vh._data)))
     return torch_svd_t(u, s, vh.mT)
 
 

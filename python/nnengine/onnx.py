@@ -147,11 +147,11 @@ def _child(path: str, name: str) -> str:
 @register(nn.Linear)
 def _linear(g: _Graph, m: nn.Linear, x_name: str, x: Any, path: str):
     y = _run(m, x)
-    w = m.weight.data
+    w = m.weight._data
     if x.ndim == 2:
-        ins = [x_name, g.const(w, "weight")] + ([g.const(m.bias.data, "bias")] if m.bias is not None else [])
+        ins = [x_name, g.const(w, "weight")] + ([g.const(m.bias._data, "bias")] if m.bias is not None else [])
         return g.node("Gemm", ins, "linear", transB=1), y
-    return _dense(g, x_name, w, None if m.bias is None else m.bias.data), y
+    return _dense(g, x_name, w, None if m.bias is None else m.bias._data), y
 
 
 def _dense(g: _Graph, x_name: str, w: np.ndarray, b: Optional[np.ndarray]) -> str:
@@ -173,7 +173,7 @@ def _conv(g: _Graph, m: Any, x_name: str, x: Any, path: str):
         begin, end = [t // 2 for t in total], [t - t // 2 for t in total]
     else:
         begin = end = list(m.padding)
-    ins = [x_name, g.const(m.weight.data, "weight")] + ([g.const(m.bias.data, "bias")] if m.bias is not None else [])
+    ins = [x_name, g.const(m.weight._data, "weight")] + ([g.const(m.bias._data, "bias")] if m.bias is not None else [])
     out = g.node("Conv", ins, "conv", kernel_shape=list(m.kernel_size), strides=list(m.stride), pads=begin + end,
                  dilations=list(m.dilation), group=m.groups)
     return out, _run(m, x)
@@ -185,7 +185,7 @@ def _conv_transpose(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     if x.ndim != n + 2:
         raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched input with {n + 2} dimensions, "
                          f"got shape {x.shape}")
-    ins = [x_name, g.const(m.weight.data, "weight")] + ([g.const(m.bias.data, "bias")] if m.bias is not None else [])
+    ins = [x_name, g.const(m.weight._data, "weight")] + ([g.const(m.bias._data, "bias")] if m.bias is not None else [])
     out = g.node("ConvTranspose", ins, "conv_transpose", kernel_shape=list(m.kernel_size), strides=list(m.stride),
                  pads=list(m.padding) * 2, output_padding=list(m.output_padding), dilations=list(m.dilation),
                  group=m.groups)
@@ -377,7 +377,7 @@ def _hard_acts(g: _Graph, m: Module, x_name: str, x: Any, path: str):
 
 @register(nn.PReLU)
 def _prelu(g: _Graph, m: nn.PReLU, x_name: str, x: Any, path: str):
-    w = m.weight.data
+    w = m.weight._data
     if w.shape[0] > 1:
         w = w.reshape((w.shape[0],) + (1,) * (x.ndim - 2))
     return g.node("PRelu", [x_name, g.const(w, "prelu_slope")], "prelu"), _run(m, x)
@@ -467,24 +467,24 @@ def _batchnorm(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     if m.running_mean is None:
         raise ValueError(f"onnx.export: BatchNorm at '{path}' has no running statistics (track_running_stats=False)")
     c = m.num_features
-    scale = m.weight.data if m.weight is not None else np.ones(c, np.float32)
-    bias = m.bias.data if m.bias is not None else np.zeros(c, np.float32)
+    scale = m.weight._data if m.weight is not None else np.ones(c, np.float32)
+    bias = m.bias._data if m.bias is not None else np.zeros(c, np.float32)
     ins = [x_name, g.const(scale, "bn_scale"), g.const(bias, "bn_bias"), g.const(m.running_mean, "bn_mean"),
            g.const(m.running_var, "bn_var")]
     return g.node("BatchNormalization", ins, "batchnorm", epsilon=float(m.eps)), _run(m, x)
 
 
 def _affine_vec(m: Module, c: int) -> Tuple[np.ndarray, np.ndarray]:
-    w = m.weight.data.reshape(-1) if m.weight is not None else np.ones(c, np.float32)
-    b = m.bias.data.reshape(-1) if m.bias is not None else np.zeros(c, np.float32)
+    w = m.weight._data.reshape(-1) if m.weight is not None else np.ones(c, np.float32)
+    b = m.bias._data.reshape(-1) if m.bias is not None else np.zeros(c, np.float32)
     return w, b
 
 
 @register(nn.LayerNorm)
 def _layernorm(g: _Graph, m: nn.LayerNorm, x_name: str, x: Any, path: str):
     d = len(m.normalized_shape)
-    w = m.weight.data if m.weight is not None else np.ones(m.normalized_shape, np.float32)
-    ins = [x_name, g.const(w, "ln_scale")] + ([g.const(m.bias.data, "ln_bias")] if m.bias is not None else [])
+    w = m.weight._data if m.weight is not None else np.ones(m.normalized_shape, np.float32)
+    ins = [x_name, g.const(w, "ln_scale")] + ([g.const(m.bias._data, "ln_bias")] if m.bias is not None else [])
     return g.node("LayerNormalization", ins, "layernorm", axis=-d, epsilon=float(m.eps)), _run(m, x)
 
 
@@ -590,7 +590,7 @@ def _concat0(g: _Graph, names: List[str], hint: str) -> str:
 
 def _rnn_params(m: Module) -> List[Tuple[Any, ...]]:
     flat = m._params()
-    return [tuple(None if p is None else p.data for p in flat[i : i + 4]) for i in range(0, len(flat), 4)]
+    return [tuple(None if p is None else p._data for p in flat[i : i + 4]) for i in range(0, len(flat), 4)]
 
 
 @register(nn.RNN, nn.LSTM, nn.GRU)
@@ -616,8 +616,8 @@ def _cell(g: _Graph, m: Module, x_name: str, x: Any, path: str):
         raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched (B, I) input, got {x.shape}")
     kind = _kind(m)
     seq = g.node("Unsqueeze", [x_name, g.ints([0], "axes")], "as_sequence")
-    b = (m.bias_ih.data, m.bias_hh.data) if m.bias else (None, None)
-    _, hs, cs = _recurrent(g, kind, seq, [(m.weight_ih.data, m.weight_hh.data) + b], m.hidden_size, 1, 1,
+    b = (m.bias_ih._data, m.bias_hh._data) if m.bias else (None, None)
+    _, hs, cs = _recurrent(g, kind, seq, [(m.weight_ih._data, m.weight_hh._data) + b], m.hidden_size, 1, 1,
                            getattr(m, "nonlinearity", "tanh"))
     axes = g.ints([0], "axes")
     h = g.node("Squeeze", [hs[0], axes], "h")
@@ -631,7 +631,7 @@ def _cell(g: _Graph, m: Module, x_name: str, x: Any, path: str):
 def _embedding(g: _Graph, m: nn.Embedding, x_name: str, x: Any, path: str):
     """Gather rows of the table by int64 ids. With max_norm, every row of the exported table is renormalised
     beforehand (a copy: the model is untouched), which equals renormalising the looked-up rows at run time."""
-    w = np.array(m.weight.data, dtype=np.float32, copy=True)
+    w = np.array(m.weight._data, dtype=np.float32, copy=True)
     if m.max_norm is not None and w.shape[0]:
         _core.embedding_renorm(w, np.arange(w.shape[0]), m.max_norm, m.norm_type)
     return g.node("Gather", [g.const(w, "weight"), x_name], "embedding", axis=0), _run(m, x)
@@ -661,7 +661,7 @@ def _mha_graph(g: _Graph, m: nn.MultiheadAttention, q_name: str, k_name: str, v_
         raise ValueError(f"onnx.export: MultiheadAttention at '{path}' exports with torch's defaults "
                          "(kdim = vdim = embed_dim, add_bias_kv=False, add_zero_attn=False)")
     E, H, D = m.embed_dim, m.num_heads, m.head_dim
-    w, b = m.in_proj_weight.data, None if m.in_proj_bias is None else m.in_proj_bias.data
+    w, b = m.in_proj_weight._data, None if m.in_proj_bias is None else m.in_proj_bias._data
 
     def proj(t: str, lo: int, hi: int) -> str:  # rows lo:hi of the packed in-projection, on batch-major input
         t = t if batch_first else g.node("Transpose", [t], "to_batch_major", perm=[1, 0, 2])
@@ -688,7 +688,7 @@ def _mha_graph(g: _Graph, m: nn.MultiheadAttention, q_name: str, k_name: str, v_
     attn = g.node("Softmax", [scores], "attn", axis=-1)
     out = g.node("MatMul", [attn, heads(v, [0, 2, 1, 3])], "weighted")
     out = _reshape(g, g.node("Transpose", [out], "merge_heads", perm=[0, 2, 1, 3]), [0, 0, E])
-    out = _dense(g, out, m.out_proj.weight.data, None if m.out_proj.bias is None else m.out_proj.bias.data)
+    out = _dense(g, out, m.out_proj.weight._data, None if m.out_proj.bias is None else m.out_proj.bias._data)
     if not batch_first:
         out = g.node("Transpose", [out], "to_time_major", perm=[1, 0, 2])
     wts = g.node("ReduceMean", [attn], "attn_weights", axes=[1], keepdims=0) if weights else None

@@ -208,7 +208,7 @@ class ClampFn(Function):
 
     @staticmethod
     def graph_backward(ctx, inputs, g):
-        return g * const(ClampFn.inside(ctx), g.data.dtype)
+        return g * const(ClampFn.inside(ctx), g._data.dtype)
 
     @staticmethod
     def inside(ctx) -> np.ndarray:
@@ -420,7 +420,7 @@ class MaxMinFn(Function):
     @staticmethod
     def graph_backward(ctx, inputs, g):
         (w,) = ctx.saved_tensors
-        return spread(g, w.shape, ctx.axis, ctx.keepdims) * const(w, g.data.dtype)
+        return spread(g, w.shape, ctx.axis, ctx.keepdims) * const(w, g._data.dtype)
 
 
 class ReshapeFn(Function):
@@ -683,7 +683,7 @@ class GatherFn(Function):
 
     @staticmethod
     def graph_backward(ctx, inputs, g):
-        return ScatterFn.apply(const(np.zeros(ctx.shape, g.data.dtype)), ctx.index, g, ctx.axis, True)
+        return ScatterFn.apply(const(np.zeros(ctx.shape, g._data.dtype)), ctx.index, g, ctx.axis, True)
 
 
 class ScatterFn(Function):
@@ -718,7 +718,7 @@ class ScatterFn(Function):
     def graph_backward(ctx, inputs, g):
         ga = g
         if not ctx.add:
-            keep = np.ones(g.shape, dtype=g.data.dtype)
+            keep = np.ones(g.shape, dtype=g._data.dtype)
             keep[ctx.grid] = 0
             ga = g * const(keep)
         gs = None
@@ -827,7 +827,7 @@ class IndexPutFn(Function):
 
     @staticmethod
     def graph_backward(ctx, inputs, g):
-        keep = np.ones(g.shape, dtype=g.data.dtype)
+        keep = np.ones(g.shape, dtype=g._data.dtype)
         keep[ctx.idx] = 0
         return g * const(keep), IndexFn.apply(g, ctx.idx)
 
@@ -867,7 +867,7 @@ class MaxMinBinaryFn(Function):
     def graph_backward(ctx, inputs, g):
         a, b = ctx.saved_tensors
         win = (a > b) if ctx.is_max else (a < b)
-        w = np.where(a == b, 0.5, win).astype(g.data.dtype)
+        w = np.where(a == b, 0.5, win).astype(g._data.dtype)
         return g * const(w), g * const(1 - w)
 
 
@@ -975,7 +975,7 @@ class RemainderFn(Function):
     @staticmethod
     def graph_backward(ctx, inputs, g):
         a, b = ctx.saved_tensors
-        return g, (-g * const(np.floor_divide(a, b), g.data.dtype) if inputs[1] is not None else None)
+        return g, (-g * const(np.floor_divide(a, b), g._data.dtype) if inputs[1] is not None else None)
 
 
 class NormFn(Function):
@@ -1030,15 +1030,15 @@ class NormFn(Function):
         g = g.reshape(out.shape)
         if p in (np.inf, -np.inf):
             m = np.abs(a) == out
-            r = const(np.sign(a) * m / np.maximum(m.sum(axis=ctx.axis, keepdims=True), 1), g.data.dtype)
+            r = const(np.sign(a) * m / np.maximum(m.sum(axis=ctx.axis, keepdims=True), 1), g._data.dtype)
         elif p == 0:
-            r = const(np.zeros(a.shape, g.data.dtype))
+            r = const(np.zeros(a.shape, g._data.dtype))
         elif p == 1:
-            r = const(np.sign(a), g.data.dtype)
+            r = const(np.sign(a), g._data.dtype)
         else:
             zero = const(out == 0)
             n = where(zero, 1.0, NormFn.apply(ta, p, ctx.axis, True))
-            r = ta / n if p == 2 else const(np.sign(a), g.data.dtype) * ta.abs() ** (p - 1) / n ** (p - 1)
+            r = ta / n if p == 2 else const(np.sign(a), g._data.dtype) * ta.abs() ** (p - 1) / n ** (p - 1)
             r = where(zero, 0.0, r)
         return g * r, None, None, None
 
@@ -1240,7 +1240,7 @@ class SelectFn(Function):
 
     @staticmethod
     def graph_backward(ctx, inputs, g):
-        return g * const(ctx.w, g.data.dtype), None, None
+        return g * const(ctx.w, g._data.dtype), None, None
 
 
 class UnfoldFn(Function):

@@ -51,7 +51,7 @@ class NotFittedError(ValueError):
 def _to_float64(x: Any, name: str = "x") -> Tuple[np.ndarray, Any]:
     """float64 copy-free view of ``x`` and a function that converts a result back to x's kind."""
     if isinstance(x, Tensor):
-        arr = x.data
+        arr = x._data
         back = lambda a: Tensor(np.asarray(a, dtype=np.float32))  # noqa: E731
     else:
         arr = np.asarray(x)

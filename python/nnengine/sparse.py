@@ -145,7 +145,7 @@ class SparseTensor(Tensor):
             >>> ne.sparse_coo_tensor([[0, 0]], [1.0, 2.0], (2,)).to_dense().tolist()
             [3.0, 0.0]
         """
-        arr = self.data.copy()
+        arr = self._data.copy()
         return Tensor._wrap(arr if dtype is None else arr.astype(to_dtype(dtype)))
 
     def to_sparse(self, *args: Any, **kwargs: Any) -> SparseTensor:
@@ -181,7 +181,7 @@ class SparseTensor(Tensor):
             raise NotImplementedError("gradients with respect to a sparse operand are not supported")
         a = self.coalesce()
         if isinstance(other, SparseTensor):  # sparse @ sparse stays sparse, as torch's
-            return _from_dense(a._product(other.data))
+            return _from_dense(a._product(other._data))
         return _SparseDenseMM.apply(other, _Holder(a))
 
     def __repr__(self) -> str:
@@ -202,7 +202,7 @@ def to_sparse(t: Tensor) -> SparseTensor:
         >>> to_sparse(ne.tensor([[0.0, 2.0], [3.0, 0.0]]))._nnz()
         2
     """
-    return t if isinstance(t, SparseTensor) else _from_dense(t.data)
+    return t if isinstance(t, SparseTensor) else _from_dense(t._data)
 
 
 def sparse_coo_tensor(indices: Any, values: Any, size: Optional[Any] = None, *, dtype: Any = None,

@@ -83,7 +83,7 @@ def ndtr(input: Any) -> Tensor:  # noqa: A002
         >>> ne.special.ndtr(ne.tensor([0.0, 1.0]))
         tensor([0.5   , 0.8413])
     """
-    return _unary("special_ndtr", lambda a: 0.5 * np.asarray(erfc(Tensor._wrap(-a / _SQRT2)).data),
+    return _unary("special_ndtr", lambda a: 0.5 * np.asarray(erfc(Tensor._wrap(-a / _SQRT2))._data),
                   lambda a, o: _pdf(a), input)
 
 

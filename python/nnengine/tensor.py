@@ -112,7 +112,7 @@ class Size(tuple):
 
 def _as_array(x: Any) -> np.ndarray:
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):  # a torch tensor
         x = x.detach().cpu().numpy()
     return np.asarray(x)
@@ -128,15 +128,15 @@ def _is_basic_index(idx: Any) -> bool:
 
 def _norm_index(idx: Any) -> Any:
     if isinstance(idx, Tensor):
-        kind = idx.data.dtype.kind
+        kind = idx._data.dtype.kind
         if kind in "fc":
             raise _IndexError("tensors used as indices must be long, int, byte or bool tensors, got dtype "
                               f"{idx.data.dtype}")
-        if idx.data.dtype == np.uint8:  # torch: a uint8 index is a (deprecated) mask, not positions
+        if idx._data.dtype == np.uint8:  # torch: a uint8 index is a (deprecated) mask, not positions
             warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
                           "instead.", UserWarning, stacklevel=3)
-            return idx.data.astype(bool)
-        return idx.data
+            return idx._data.astype(bool)
+        return idx._data
     if isinstance(idx, tuple):
         return tuple(_norm_index(i) for i in idx)
     if isinstance(idx, list):
@@ -178,7 +178,7 @@ def result_type(*xs: Any) -> np.dtype:
     sc = -1
     for x in xs:
         if isinstance(x, Tensor):
-            a = x.data
+            a = x._data
         elif isinstance(x, np.ndarray):
             a = x
         elif isinstance(x, (bool, np.bool_)):
@@ -236,7 +236,7 @@ def _saves(ctx: Any, arr: np.ndarray) -> bool:
         if isinstance(v, (tuple, list)):
             held.extend(v)
         elif isinstance(v, Tensor):
-            held.append(v.data)
+            held.append(v._data)
         elif isinstance(v, np.ndarray) and np.may_share_memory(v, arr):
             return True
     return False
@@ -249,7 +249,7 @@ def _hand_over_consumers(t: Tensor, old: Tensor) -> None:
     backward still follows ``t``'s old history once ``t`` becomes the in-place op's output (karpathy's
     backprop lecture: ``dC[ix] += demb[k, j]`` in a loop, each ``dC[ix]`` read consuming ``dC``)."""
     nodes = [n for n in (r() for r in t._consumers) if n is not None and n.ctx is not None]
-    if any(_saves(n.ctx, t.data) for n in nodes):
+    if any(_saves(n.ctx, t._data) for n in nodes):
         raise RuntimeError("in-place operation on a tensor that an operation recorded for backward already "
                            "uses: its gradient would be wrong. Use an out-of-place op (y = y + 1) or clone() "
                            "it first")
@@ -273,7 +273,11 @@ KERNEL_METHODS: dict = {}
 #: run as written. Op outputs keep plain arrays (no cost on the hot path). The third entry is the class of a
 #: ``state_dict()`` value and of nnengine's own buffers read as attributes (``nn.parameter.StateData``:
 #: ``bn.running_mean.clone()`` / ``.copy_()`` as in torch), a view of the buffer's array.
-LEAF_ARRAYS: list = [np.ndarray, np.ndarray, np.ndarray]
+#: The fourth is the class of ``t.data`` read on a tensor whose array is a plain ndarray (an op's output, a leaf
+#: without gradient): ``nn.parameter.TensorData``, a view of the same memory, so torch code's ``out.data.cpu()``,
+#: ``out.data.max(1)[1]`` and ``x.data.view_as(y)`` run as written. The array itself is ``t._data`` (what nnengine
+#: reads internally: a plain ndarray or one of the first classes, never a view type).
+LEAF_ARRAYS: list = [np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _dims_keyword(dims: tuple, kwargs: dict, name: str) -> tuple:
@@ -334,7 +338,7 @@ class Tensor:
                 raise TypeError(f"data: expected numbers, got an array of dtype {arr.dtype}")
         if not arr.flags.aligned:  # e.g. np.frombuffer at an odd offset: kernels load whole floats
             arr = arr.copy()
-        self.data: np.ndarray = arr
+        self._data: np.ndarray = arr
         self.grad: Optional[np.ndarray] = None
         self._ctx = None
         self._out_index = 0
@@ -353,6 +357,36 @@ class Tensor:
 
     # ----------------------------------------------------------------- properties
     @property
+    def data(self) -> np.ndarray:
+        """The numpy array behind the tensor, outside autograd (torch's ``.data``): the same memory, so writes
+        change the tensor. A numpy array that also has torch's tensor methods: a leaf's parameter array
+        (:class:`~nnengine.nn.parameter.ParameterData`) or, for any other tensor, a
+        :class:`~nnengine.nn.parameter.TensorData` view, so ``out.data.max(1)[1]``, ``out.data.cpu().numpy()``
+        and ``y.data.view_as(pred)`` run as in torch. Assigning replaces the array (a Tensor or numpy array).
+
+        Example:
+            >>> x = ne.tensor([[1.0, 5.0], [7.0, 2.0]])
+            >>> (x * 2).data.max(1)[1]
+            tensor([1, 0])
+            >>> x.data[0, 0] = 3.0; x[0, 0].item()
+            3.0
+        """
+        a = self._data
+        return a.view(LEAF_ARRAYS[3]) if type(a) is np.ndarray else a
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, np.ndarray):
+            raise TypeError(f"data: expected a Tensor or numpy array, got {type(value).__name__}")
+        elif isinstance(value, tuple(LEAF_ARRAYS[1:])):  # a detached view (another .data, a .grad...): its memory
+            value = value.view(np.ndarray)
+        if type(value) is np.ndarray and self.requires_grad and self._ctx is None:
+            value = value.view(LEAF_ARRAYS[0])  # a trainable leaf keeps torch's in-place methods on its .data
+        self._data = value
+
+    @property
     def shape(self) -> Size:
         """The dims as a :class:`Size` (a tuple subclass, torch's ``torch.Size``).
 
@@ -360,7 +394,7 @@ class Tensor:
             >>> ne.zeros(2, 3).shape
             (2, 3)
         """
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -370,7 +404,7 @@ class Tensor:
             >>> ne.zeros(2, 3).ndim
             2
         """
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
@@ -380,7 +414,7 @@ class Tensor:
             >>> ne.ones(1).dtype == ne.float32
             True
         """
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> Any:
@@ -438,7 +472,7 @@ class Tensor:
             >>> ne.zeros(2, 3).size(), ne.zeros(2, 3).size(-1)
             ((2, 3), 3)
         """
-        return Size(self.data.shape) if dim is None else self.data.shape[dim]
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
         """The number of entries.
@@ -447,7 +481,7 @@ class Tensor:
             >>> ne.zeros(2, 3).numel()
             6
         """
-        return int(self.data.size)
+        return int(self._data.size)
 
     nelement = numel
 
@@ -458,7 +492,7 @@ class Tensor:
             >>> ne.zeros(2, 3).dim()
             2
         """
-        return self.data.ndim
+        return self._data.ndim
 
     ndimension = dim
 
@@ -469,7 +503,7 @@ class Tensor:
             >>> ne.ones(1).element_size(), ne.ones(1, dtype=ne.float64).element_size()
             (4, 8)
         """
-        return int(self.data.itemsize)
+        return int(self._data.itemsize)
 
     def stride(self, dim: Optional[int] = None) -> Union[tuple, int]:
         """Strides in elements, like torch's.
@@ -478,7 +512,7 @@ class Tensor:
             >>> ne.zeros(2, 3).stride(), ne.zeros(2, 3).t().stride()
             ((3, 1), (1, 3))
         """
-        st = tuple(s // self.data.itemsize for s in self.data.strides)
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[dim]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
@@ -488,7 +522,7 @@ class Tensor:
             >>> ne.zeros(2, 3).is_contiguous(), ne.zeros(2, 3).t().is_contiguous()
             (True, False)
         """
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating-point type.
@@ -497,7 +531,7 @@ class Tensor:
             >>> ne.ones(1).is_floating_point(), ne.tensor([1]).is_floating_point()
             (True, False)
         """
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     @property
     def is_leaf(self) -> bool:
@@ -533,22 +567,22 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=_PRINT["precision"], separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, precision=_PRINT["precision"], separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({body}{extra})"
 
     def __format__(self, spec: str) -> str:
-        if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
         return object.__format__(self, spec)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, flag: bool = True) -> Tensor:
@@ -558,13 +592,13 @@ class Tensor:
             >>> ne.ones(2).requires_grad_().requires_grad
             True
         """
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             raise _DtypeError("only Tensors of floating point dtype can require gradients "
                                   f"(only floating point tensors can require gradients), got {self.dtype}")
         if not flag and self._ctx is not None:
             raise RuntimeError("requires_grad_: cannot turn off gradients of a non-leaf tensor; use detach()")
-        if flag and self._ctx is None and type(self.data) is np.ndarray:
-            self.data = self.data.view(LEAF_ARRAYS[0])  # torch's w.data.zero_() / .copy_() / .clamp_() idioms
+        if flag and self._ctx is None and type(self._data) is np.ndarray:
+            self._data = self._data.view(LEAF_ARRAYS[0])  # torch's w.data.zero_() / .copy_() / .clamp_() idioms
         self.requires_grad = bool(flag)
         return self
 
@@ -576,7 +610,7 @@ class Tensor:
             >>> d = w.detach(); d.requires_grad, d.is_leaf
             (False, True)
         """
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
     def detach_(self) -> Tensor:
         """Cut ``self`` from the graph in place (it becomes a leaf without gradient).
@@ -592,9 +626,9 @@ class Tensor:
 
     def _accumulate(self, g: np.ndarray) -> None:
         if self.grad is None:
-            d = self.data
+            d = self._data
             if type(d) is np.ndarray:  # a leaf made trainable by ``t.requires_grad = True``: requires_grad_'s view
-                self.data = d = d.view(LEAF_ARRAYS[0])
+                self._data = d = d.view(LEAF_ARRAYS[0])
             dt = d.dtype
             if type(g) is np.ndarray and g.dtype is dt and (dt is _F32 or dt is _F64) and g.shape == d.shape:
                 self.grad = g.copy("K").view(LEAF_ARRAYS[1])  # the usual case, as below without the conversions
@@ -719,7 +753,7 @@ class Tensor:
             >>> ne.tensor([1.0, 2.0]).numpy(force=True)
             array([1., 2.], dtype=float32)
         """
-        return self.data
+        return self._data
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists.
@@ -728,7 +762,7 @@ class Tensor:
             >>> ne.tensor([[1, 2], [3, 4]]).tolist()
             [[1, 2], [3, 4]]
         """
-        return self.data.tolist()
+        return self._data.tolist()
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number.
@@ -737,16 +771,16 @@ class Tensor:
             >>> ne.tensor([2.5]).item()
             2.5
         """
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise _ScalarError(f"item: only one-element tensors can be converted, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def _cast(self, dt: np.dtype) -> Tensor:
-        if self.data.dtype == dt:
+        if self._data.dtype == dt:
             return self
         if dt.kind == "f":  # differentiable between float dtypes; Function.apply decides whether it records
             return ops.CastFn.apply(self, dt)
-        return Tensor._wrap(self.data.astype(dt))  # to integers/bool: a new leaf, no gradient (as torch)
+        return Tensor._wrap(self._data.astype(dt))  # to integers/bool: a new leaf, no gradient (as torch)
 
     def float(self) -> Tensor:
         """float32 (self if already float32); differentiable, like PyTorch's ``.float()``.
@@ -755,7 +789,7 @@ class Tensor:
             >>> ne.ones(1, dtype=ne.float64).float().dtype
             dtype('float32')
         """
-        return self if self.data.dtype is _F32 else self._cast(_F32)
+        return self if self._data.dtype is _F32 else self._cast(_F32)
 
     def double(self) -> Tensor:
         """float64 (computed by the glue ops in float64; kernels still compute in float32).
@@ -843,7 +877,7 @@ class Tensor:
             dtype('float32')
         """
         if dtype is None:
-            return type_name(self.data.dtype)
+            return type_name(self._data.dtype)
         if dtype is Tensor:  # torch: ``x.type(torch.Tensor)`` (CycleGAN's ``Tensor = torch.Tensor``) is the default type
             return self._cast(np.dtype(np.float32))
         return self._cast(to_dtype(dtype))
@@ -873,7 +907,7 @@ class Tensor:
         dt = None
         for a in args:
             if isinstance(a, Tensor):
-                dt = a.data.dtype
+                dt = a._data.dtype
             elif a is None or isinstance(a, bool):
                 continue
             elif is_device_like(a) or isinstance(a, int):
@@ -989,9 +1023,9 @@ class Tensor:
 
     # ----------------------------------------------------------------- arithmetic
     def _bin(self, o: Any, fn: Any, rev: bool = False, div: bool = False) -> Tensor:
-        sd = self.data.dtype
+        sd = self._data.dtype
         if isinstance(o, Tensor):
-            dt = sd if o.data.dtype is sd else result_type(self, o)
+            dt = sd if o._data.dtype is sd else result_type(self, o)
         elif type(o) is float and sd.kind == "f":
             dt = sd
         else:
@@ -1044,11 +1078,11 @@ class Tensor:
 
     def __floordiv__(self, o):
         dt = result_type(self, o)
-        return Tensor._wrap(np.floor_divide(self.data, _as_array(o), dtype=dt))
+        return Tensor._wrap(np.floor_divide(self._data, _as_array(o), dtype=dt))
 
     def __rfloordiv__(self, o):
         dt = result_type(self, o)
-        return Tensor._wrap(np.floor_divide(_as_array(o), self.data, dtype=dt))
+        return Tensor._wrap(np.floor_divide(_as_array(o), self._data, dtype=dt))
 
     def __mod__(self, o):
         return self._bin(o, ops.RemainderFn)
@@ -1057,7 +1091,7 @@ class Tensor:
         return self._bin(o, ops.RemainderFn, True)
 
     def __neg__(self):
-        if self.data.dtype.kind == "b":
+        if self._data.dtype.kind == "b":
             raise TypeError("Negation, the `-` operator, on a bool tensor is not supported.")
         return ops.NegFn.apply(self)
 
@@ -1080,7 +1114,7 @@ class Tensor:
         return ops.MatMulFn.apply(o if isinstance(o, Tensor) else tensor(o), self)
 
     def _logic(self, fn: Any, o: Any) -> Tensor:
-        return Tensor._wrap(np.asarray(fn(self.data, _as_array(o))))
+        return Tensor._wrap(np.asarray(fn(self._data, _as_array(o))))
 
     def __and__(self, o):
         return self._logic(np.bitwise_and, o)
@@ -1098,9 +1132,9 @@ class Tensor:
     __rxor__ = __xor__
 
     def __invert__(self):
-        if self.data.dtype.kind == "f":
+        if self._data.dtype.kind == "f":
             raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
-        return Tensor._wrap(np.invert(self.data))
+        return Tensor._wrap(np.invert(self._data))
 
     def logical_not(self) -> Tensor:
         """Elementwise not (bool).
@@ -1109,7 +1143,7 @@ class Tensor:
             >>> ne.tensor([True, False]).logical_not()
             tensor([False,  True])
         """
-        return Tensor._wrap(np.logical_not(self.data))
+        return Tensor._wrap(np.logical_not(self._data))
 
     def logical_and(self, o: Any) -> Tensor:
         """Elementwise and (bool).
@@ -1118,7 +1152,7 @@ class Tensor:
             >>> ne.tensor([True, True]).logical_and(ne.tensor([True, False]))
             tensor([ True, False])
         """
-        return Tensor._wrap(np.logical_and(self.data, _as_array(o)))
+        return Tensor._wrap(np.logical_and(self._data, _as_array(o)))
 
     def logical_or(self, o: Any) -> Tensor:
         """Elementwise or (bool).
@@ -1127,7 +1161,7 @@ class Tensor:
             >>> ne.tensor([True, False]).logical_or(ne.tensor([False, False]))
             tensor([ True, False])
         """
-        return Tensor._wrap(np.logical_or(self.data, _as_array(o)))
+        return Tensor._wrap(np.logical_or(self._data, _as_array(o)))
 
     # ----------------------------------------------------------------- in place (torch's autograd rules)
     def _rebind(self, compute: Callable[[Tensor], Tensor], reshape: bool = False) -> Tensor:
@@ -1140,20 +1174,20 @@ class Tensor:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         node = self._ctx
         if node is not None and node.fn in _VIEW_FNS and node.inputs and isinstance(node.inputs[0], Tensor) and \
-                np.may_share_memory(self.data, node.inputs[0].data):
+                np.may_share_memory(self._data, node.inputs[0]._data):
             return self._rebind_view(compute, reshape)
-        proxy = Tensor._wrap(self.data)
+        proxy = Tensor._wrap(self._data)
         proxy._ctx, proxy._out_index, proxy.requires_grad = self._ctx, self._out_index, self.requires_grad
         if _consumed(self):
             _hand_over_consumers(self, proxy)
         res = compute(proxy)
-        if not reshape and res.data.shape != self.data.shape:
+        if not reshape and res._data.shape != self._data.shape:
             raise _InputError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(res.shape)}")
-        if res.data.dtype != self.data.dtype:
-            _check_cast(res.data.dtype, self.data.dtype)
-            res = res._cast(self.data.dtype)
-        self.data, self._ctx, self._out_index = res.data, res._ctx, res._out_index
+        if res._data.dtype != self._data.dtype:
+            _check_cast(res._data.dtype, self._data.dtype)
+            res = res._cast(self._data.dtype)
+        self._data, self._ctx, self._out_index = res._data, res._ctx, res._out_index
         self.requires_grad = res.requires_grad
         self.grad = None
         return self
@@ -1170,15 +1204,15 @@ class Tensor:
         """
         if reshape:
             raise RuntimeError("in-place resize of a view of a tensor that requires grad is not supported")
-        proxy = Tensor._wrap(self.data.copy())
+        proxy = Tensor._wrap(self._data.copy())
         proxy._ctx, proxy._out_index, proxy.requires_grad = self._ctx, self._out_index, self.requires_grad
         res = compute(proxy)
-        if res.data.shape != self.data.shape:
+        if res._data.shape != self._data.shape:
             raise _InputError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(res.shape)}")
-        if res.data.dtype != self.data.dtype:
-            _check_cast(res.data.dtype, self.data.dtype)
-            res = res._cast(self.data.dtype)
+        if res._data.dtype != self._data.dtype:
+            _check_cast(res._data.dtype, self._data.dtype)
+            res = res._cast(self._data.dtype)
         # each base up the chain: its new graph position from its child's new value, built before anything is
         # written (the old values are what its consumers keep)
         rebinds = []
@@ -1186,7 +1220,7 @@ class Tensor:
         while child._ctx is not None and child._ctx.fn in _VIEW_FNS:
             vnode = child._ctx
             base = vnode.inputs[0] if vnode.inputs else None
-            if vnode.ctx is None or not isinstance(base, Tensor) or not np.may_share_memory(child.data, base.data):
+            if vnode.ctx is None or not isinstance(base, Tensor) or not np.may_share_memory(child._data, base._data):
                 break  # (a view node freed by a backward: its base's graph is gone, only the values change)
             if base._ctx is None and base.requires_grad:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -1195,25 +1229,25 @@ class Tensor:
                 raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers "
                                    "to a single memory location. Please clone() the tensor before performing the "
                                    "operation.")
-            old = Tensor._wrap(base.data)
+            old = Tensor._wrap(base._data)
             old._ctx, old._out_index, old.requires_grad = base._ctx, base._out_index, base.requires_grad
             if vnode.fn is ops.IndexFn:
                 new = ops.IndexPutFn.apply(old, new, vnode.ctx.idx)
             elif vnode.fn is ops.PermuteFn:
                 new = new.permute(*[int(i) for i in np.argsort(vnode.ctx.axes)])
             else:  # ReshapeFn / ViewFn: a view of the whole base
-                new = new.reshape(base.data.shape)
+                new = new.reshape(base._data.shape)
             rebinds.append((base, old, new))
             child = base
-        if not self.data.flags.writeable:
+        if not self._data.flags.writeable:
             raise ValueError("in-place operation on a read-only view")
         for base, old, _ in rebinds:  # (raises, before any write, if a recorded op saved a base's values)
             if _consumed(base):
                 _hand_over_consumers(base, old)
         if _consumed(self):
             _hand_over_consumers(self, proxy)
-        self.data[...] = res.data  # the write lands in the bases' memory, as torch's
-        _note_mutation(self.data)
+        self._data[...] = res._data  # the write lands in the bases' memory, as torch's
+        _note_mutation(self._data)
         for base, _, new in rebinds:
             base._ctx, base._out_index, base.requires_grad = new._ctx, new._out_index, new.requires_grad
             base.grad = None
@@ -1228,16 +1262,16 @@ class Tensor:
                        reshape: bool = False) -> Tensor:
         if self._needs_tape(others):
             return self._rebind(compute, reshape)
-        res = compute(self).data
+        res = compute(self)._data
         if reshape:
-            self.data = res
+            self._data = res
             return self
-        _check_cast(res.dtype, self.data.dtype)
-        if res.shape != self.data.shape and np.broadcast_shapes(res.shape, self.data.shape) != self.data.shape:
+        _check_cast(res.dtype, self._data.dtype)
+        if res.shape != self._data.shape and np.broadcast_shapes(res.shape, self._data.shape) != self._data.shape:
             raise _InputError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                               f"{list(np.broadcast_shapes(res.shape, self.data.shape))}")
-        self.data[...] = res
-        _note_mutation(self.data)
+                               f"{list(np.broadcast_shapes(res.shape, self._data.shape))}")
+        self._data[...] = res
+        _note_mutation(self._data)
         return self
 
     def _ibin(self, o: Any, fn: Any, ufunc: Any, div: bool = False, alpha: Any = None) -> Tensor:
@@ -1245,16 +1279,16 @@ class Tensor:
             if alpha is not None:
                 return self._rebind(lambda s: s._bin((s if o is self else o) * alpha, fn, div=div))
             return self._rebind(lambda s: s._bin(s if o is self else o, fn, div=div))  # y.mul_(y)
-        b = o.data if isinstance(o, Tensor) else o if isinstance(o, (int, float, np.generic, np.ndarray)) \
+        b = o._data if isinstance(o, Tensor) else o if isinstance(o, (int, float, np.generic, np.ndarray)) \
             else _as_array(o)
         dt = result_type(self, b)
         if div and dt.kind != "f":
             dt = _F32
-        _check_cast(dt, self.data.dtype)
+        _check_cast(dt, self._data.dtype)
         if alpha is not None:
             b = np.multiply(b, alpha)
-        ufunc(self.data, b, out=self.data, casting="unsafe")
-        _note_mutation(self.data)
+        ufunc(self._data, b, out=self._data, casting="unsafe")
+        _note_mutation(self._data)
         return self
 
     def __iadd__(self, o):
@@ -1381,7 +1415,7 @@ class Tensor:
         """
         if rounding_mode is None:
             return self / other
-        q = (self / other).data
+        q = (self / other)._data
         r = np.floor(q) if rounding_mode == "floor" else np.trunc(q) if rounding_mode == "trunc" else None
         if r is None:
             raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
@@ -1412,8 +1446,8 @@ class Tensor:
             tensor([7., 7., 7.])
         """
         if not self._needs_tape((value,)):
-            self.data[...] = _as_array(value)
-            _note_mutation(self.data)
+            self._data[...] = _as_array(value)
+            _note_mutation(self._data)
             return self
         return self._rebind(lambda s: ops.MaskedFillFn.apply(s, np.ones(s.shape, bool), _as_array(value)))
 
@@ -1438,11 +1472,11 @@ class Tensor:
                     [1., 2.]])
         """
         if not self._needs_tape((src,)):
-            np.copyto(self.data, _as_array(src), casting="unsafe")
-            _note_mutation(self.data)
+            np.copyto(self._data, _as_array(src), casting="unsafe")
+            _note_mutation(self._data)
             return self
         s = src if isinstance(src, Tensor) else Tensor._wrap(_as_array(src))
-        return self._rebind(lambda _: s._cast(self.data.dtype).expand(self.shape).clone())
+        return self._rebind(lambda _: s._cast(self._data.dtype).expand(self.shape).clone())
 
     # uniform_ / normal_ and the other in-place samplers (generator=): nnengine._ops_random
 
@@ -1529,7 +1563,7 @@ class Tensor:
 
     # comparisons give plain boolean tensors (non-differentiable)
     def _cmp(self, fn, o) -> Tensor:
-        return Tensor._wrap(np.asarray(fn(self.data, _as_array(o))))
+        return Tensor._wrap(np.asarray(fn(self._data, _as_array(o))))
 
     def __lt__(self, o):
         return self._cmp(np.less, o)
@@ -1613,7 +1647,7 @@ class Tensor:
             True
         """
         b = _as_array(o)
-        return self.data.shape == b.shape and bool(np.array_equal(self.data, b))
+        return self._data.shape == b.shape and bool(np.array_equal(self._data, b))
 
     def allclose(self, o: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
         """Whether all entries are within ``atol + rtol * |o|`` of ``o`` (a Python bool).
@@ -1622,7 +1656,7 @@ class Tensor:
             >>> ne.ones(2).allclose(ne.ones(2) + 1e-9)
             True
         """
-        return bool(np.allclose(self.data, _as_array(o), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return bool(np.allclose(self._data, _as_array(o), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def isnan(self) -> Tensor:
         """NaN mask (bool).
@@ -1631,7 +1665,7 @@ class Tensor:
             >>> ne.tensor([1.0, float("nan")]).isnan()
             tensor([False,  True])
         """
-        return Tensor._wrap(np.asarray(np.isnan(self.data)))
+        return Tensor._wrap(np.asarray(np.isnan(self._data)))
 
     def isinf(self) -> Tensor:
         """Infinity mask (bool).
@@ -1640,7 +1674,7 @@ class Tensor:
             >>> ne.tensor([1.0, float("inf")]).isinf()
             tensor([False,  True])
         """
-        return Tensor._wrap(np.asarray(np.isinf(self.data)))
+        return Tensor._wrap(np.asarray(np.isinf(self._data)))
 
     def isfinite(self) -> Tensor:
         """Finite mask (bool).
@@ -1649,12 +1683,12 @@ class Tensor:
             >>> ne.tensor([1.0, float("inf")]).isfinite()
             tensor([ True, False])
         """
-        return Tensor._wrap(np.asarray(np.isfinite(self.data)))
+        return Tensor._wrap(np.asarray(np.isfinite(self._data)))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError("Boolean value of a Tensor with more than one value is ambiguous")
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
         return float(self.item())
@@ -1663,14 +1697,14 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub":
+        if self._data.dtype.kind not in "iub":
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     # ----------------------------------------------------------------- elementwise math
     def _fl(self) -> Tensor:
         """self, or a float32 copy of an integer/bool tensor (torch: exp(int tensor) is float32)."""
-        return self if self.data.dtype.kind == "f" else Tensor._wrap(self.data.astype(_F32))
+        return self if self._data.dtype.kind == "f" else Tensor._wrap(self._data.astype(_F32))
 
     def exp(self) -> Tensor:
         """Elementwise e**x.
@@ -1712,11 +1746,11 @@ class Tensor:
     absolute = abs
 
     def _unary(self, name: str, keep_int: bool = False) -> Tensor:
-        if self.data.dtype.kind != "f":
+        if self._data.dtype.kind != "f":
             if keep_int:
                 f, _ = ops._UNARY[name]
-                return Tensor._wrap(np.asarray(f(self.data)).astype(self.data.dtype))
-            return ops.UnaryFn.apply(Tensor._wrap(self.data.astype(_F32)), name)
+                return Tensor._wrap(np.asarray(f(self._data)).astype(self._data.dtype))
+            return ops.UnaryFn.apply(Tensor._wrap(self._data.astype(_F32)), name)
         return ops.UnaryFn.apply(self, name)
 
     def log1p(self) -> Tensor:
@@ -1917,7 +1951,7 @@ class Tensor:
             (tensor([0., 2., 1.]), tensor([1.3]))
         """
         if decimals:
-            return Tensor._wrap(np.round(self.data, decimals))
+            return Tensor._wrap(np.round(self._data, decimals))
         return self._unary("round", keep_int=True)
 
     def pow(self, e: Any) -> Tensor:
@@ -2069,7 +2103,7 @@ class Tensor:
             dim = _axis_alias("mean", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         x = self if dtype is None else self._cast(to_dtype(dtype))
-        if x.data.dtype.kind != "f":
+        if x._data.dtype.kind != "f":
             raise _InputError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                                f"or complex dtype. Got: {_TORCH_SHORT.get(x.dtype.kind, x.dtype.name)}")
         return ops.MeanFn.apply(x, self._axis(dim), keepdim)
@@ -2169,7 +2203,7 @@ class Tensor:
             tensor([False,  True])
         """
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
-        return Tensor._wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)))
+        return Tensor._wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)))
 
     def any(self, dim: Optional[int] = None, keepdim: bool = False,
             *, keepdims: Optional[bool] = None) -> Tensor:
@@ -2180,7 +2214,7 @@ class Tensor:
             tensor([ True, False])
         """
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
-        return Tensor._wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)))
+        return Tensor._wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
 
     def _pick(self, idx: np.ndarray, d: int, keepdim: bool, kind: Any) -> Any:
         """(values, indices) named tuple: values gathered at ``idx`` (kept dim) so the gradient goes to
@@ -2198,7 +2232,7 @@ class Tensor:
         d = _dim(dim, self.ndim)
         if self.shape[d] == 0:
             raise _IndexError(f"{kind.__name__}(): Expected reduction dim {d} to have non-zero size.")
-        return self._pick(argfn(self.data, axis=d, keepdims=True), d, keepdim, kind)
+        return self._pick(argfn(self._data, axis=d, keepdims=True), d, keepdim, kind)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None,
             axis: Any = None) -> Any:
@@ -2273,9 +2307,9 @@ class Tensor:
             dim = _axis_alias("argmax", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
-            r = np.argmax(self.data)
+            r = np.argmax(self._data)
             return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
-        return Tensor._wrap(np.asarray(np.argmax(self.data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
+        return Tensor._wrap(np.asarray(np.argmax(self._data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
 
     def argmin(self, dim: Optional[int] = None, keepdim: bool = False,
             *, keepdims: Optional[bool] = None, axis: Optional[int] = None) -> Tensor:
@@ -2290,15 +2324,15 @@ class Tensor:
             dim = _axis_alias("argmin", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
-            r = np.argmin(self.data)
+            r = np.argmin(self._data)
             return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
-        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
+        return Tensor._wrap(np.asarray(np.argmin(self._data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
 
     def _argsort(self, d: int, descending: bool) -> np.ndarray:
         if not descending:
-            return np.argsort(self.data, axis=d, kind="stable")
+            return np.argsort(self._data, axis=d, kind="stable")
         n = self.shape[d]
-        return (n - 1) - np.flip(np.argsort(np.flip(self.data, d), axis=d, kind="stable"), d)
+        return (n - 1) - np.flip(np.argsort(np.flip(self._data, d), axis=d, kind="stable"), d)
 
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
         """Indices that sort along ``dim`` (``descending`` for largest first).
@@ -2365,14 +2399,14 @@ class Tensor:
         """
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
-            flat = self.data.reshape(-1)
+            flat = self._data.reshape(-1)
             if flat.size == 0:
                 return Tensor._wrap(np.asarray(np.nan, self.dtype))
             srt = np.sort(flat, kind="stable")
             v = srt[(flat.size - 1) // 2]
             if np.isnan(srt[-1]) if self.dtype.kind == "f" else False:
                 v = srt[-1]
-            m = (self.data == v) if not (self.dtype.kind == "f" and np.isnan(v)) else np.isnan(self.data)
+            m = (self._data == v) if not (self.dtype.kind == "f" and np.isnan(v)) else np.isnan(self._data)
             w = (m / max(int(m.sum()), 1)).astype(_F32)
             return ops.SelectFn.apply(self, np.asarray(v, self.dtype), w)
         if self.ndim == 0:
@@ -2393,7 +2427,7 @@ class Tensor:
         if self.ndim == 0:
             return return_types.mode(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         d = _dim(dim, self.ndim)
-        a = np.moveaxis(self.data, d, -1)
+        a = np.moveaxis(self._data, d, -1)
         rows = a.reshape(-1, a.shape[-1])
         out = np.empty(rows.shape[0], np.int64)
         for r, row in enumerate(rows):
@@ -2427,7 +2461,7 @@ class Tensor:
         """
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
             dt = to_dtype(shape[0])
-            return Tensor._wrap(self.data.view(dt))
+            return Tensor._wrap(self._data.view(dt))
         return ops.ViewFn.apply(self, _shape_args(shape))
 
     def view_as(self, other: Tensor) -> Tensor:
@@ -2588,7 +2622,7 @@ class Tensor:
             >>> t.is_contiguous(), t.contiguous().is_contiguous()
             (False, True)
         """
-        if self.data.flags.c_contiguous:
+        if self._data.flags.c_contiguous:
             return self
         return ops.ContiguousFn.apply(self)
 
@@ -2784,7 +2818,7 @@ class Tensor:
         s = src if isinstance(src, Tensor) else _as_array(src).astype(self.dtype)
         if isinstance(s, Tensor) and s.dtype != self.dtype:
             s = s._cast(self.dtype)
-        sshape = np.shape(s.data if isinstance(s, Tensor) else s)
+        sshape = np.shape(s._data if isinstance(s, Tensor) else s)
         if len(sshape) and (len(sshape) != idx.ndim or any(a < b for a, b in zip(sshape, idx.shape))):
             raise ValueError(f"src: expected a shape at least index's {idx.shape}, got {sshape}")
         return ops.ScatterReduceFn.apply(self, idx, s, d, reduce, bool(include_self))
@@ -2908,11 +2942,11 @@ class Tensor:
             v = value if isinstance(value, Tensor) else _as_array(value)
             self._rebind(lambda s: ops.IndexPutFn.apply(s, v, idx))
             return
-        self.data[idx] = _as_array(value)
-        _note_mutation(self.data)
+        self._data[idx] = _as_array(value)
+        _note_mutation(self._data)
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         for i in range(len(self)):
             yield self[i]
@@ -2977,7 +3011,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 
     Example:
         >>> a = np.zeros(3, np.float32)
-        >>> ne.as_tensor(a).data is a
+        >>> np.shares_memory(ne.as_tensor(a).data, a)
         True
     """
     check_device(device)
@@ -2993,8 +3027,8 @@ def _as_tensors(tensors: Iterable[Any], name: str) -> list:
     ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if not ts:
         raise ValueError(f"{name}: expected a non-empty sequence")
-    dt = ts[0].data.dtype
-    if any(t.data.dtype != dt for t in ts):
+    dt = ts[0]._data.dtype
+    if any(t._data.dtype != dt for t in ts):
         dt = result_type(*ts)
         ts = [t._cast(dt) for t in ts]
     return ts
@@ -3354,7 +3388,7 @@ def from_numpy(a: np.ndarray) -> Tensor:
     Example:
         >>> a = np.arange(3)
         >>> t = ne.from_numpy(a)
-        >>> t.dtype, t.data is a
+        >>> t.dtype, np.shares_memory(t.data, a)
         (dtype('int64'), True)
     """
     if not isinstance(a, np.ndarray):

@@ -23,7 +23,7 @@ def _array(x: Any) -> Optional[np.ndarray]:
     from .tensor import Tensor
 
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if isinstance(x, np.ndarray):
         return x
     if hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch tensor

@@ -99,7 +99,7 @@ class _Reducer:
         cur: List[int] = []
         size = 0
         for i in order:
-            nbytes = self.params[i].data.size * 4
+            nbytes = self.params[i]._data.size * 4
             if cur and size + nbytes > self.cap:
                 self._add(cur)
                 cur, size = [], 0
@@ -112,7 +112,7 @@ class _Reducer:
         b = len(self.buckets)
         for k, i in enumerate(idx):
             self.where[i] = (b, k)
-        self.buckets.append(_Bucket(idx, [self.params[i].data.size for i in idx]))
+        self.buckets.append(_Bucket(idx, [self.params[i]._data.size for i in idx]))
 
     def prepare(self) -> None:
         """A new forward: forget the previous round (a forward without backward leaves nothing pending)."""
@@ -196,7 +196,7 @@ class _Reducer:
                 avg = b.buffer[b.offsets[k]:b.offsets[k + 1]] * scale
                 if not self.used[i] and p.grad is None and not avg.any():
                     continue  # unused everywhere: keep grad None, as without DDP
-                p.grad = avg.reshape(p.data.shape)
+                p.grad = avg.reshape(p._data.shape)
         self.active = False
         if not self.rebuilt:
             ready = set(self.order)
@@ -270,7 +270,7 @@ class DistributedDataParallel(Module):
     def _check_same_model(self, params: List[Tensor]) -> None:
         if self._comm is None:
             return
-        mine = (len(params), tuple(p.data.shape for p in params))
+        mine = (len(params), tuple(p._data.shape for p in params))
         shapes = self._comm.allgather(mine)
         if any(s != shapes[0] for s in shapes):
             bad = next(r for r, s in enumerate(shapes) if s != shapes[0])
@@ -283,14 +283,14 @@ class DistributedDataParallel(Module):
             return
         params = list(self.module.parameters())
         if params:
-            flat = np.concatenate([p.data.reshape(-1).astype(np.float32) for p in params])
+            flat = np.concatenate([p._data.reshape(-1).astype(np.float32) for p in params])
             self._comm.Bcast(flat, root=0)
             off = 0
             for p in params:
-                n = p.data.size
-                if not (p.data.flags.c_contiguous and p.data.flags.writeable):
-                    p.data = np.array(p.data, np.float32, order="C")
-                p.data.reshape(-1)[...] = flat[off:off + n]
+                n = p._data.size
+                if not (p._data.flags.c_contiguous and p._data.flags.writeable):
+                    p.data = np.array(p._data, np.float32, order="C")
+                p._data.reshape(-1)[...] = flat[off:off + n]
                 off += n
         self._sync_buffers()
 

@@ -30,7 +30,7 @@ class Bernoulli(Distribution):
         _one_of(probs, logits, "Bernoulli")
         if probs is not None:
             p = _as_param(probs, "probs")
-            if (validate_args is None or validate_args) and not np.all((p.data >= 0) & (p.data <= 1)):
+            if (validate_args is None or validate_args) and not np.all((p._data >= 0) & (p._data <= 1)):
                 raise ValueError("probs: expected values in [0, 1]")
             self._probs: Optional[Tensor] = p
             self._logits: Optional[Tensor] = None
@@ -84,12 +84,12 @@ class Bernoulli(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        p = np.broadcast_to(np.asarray(self.probs.data), shape)
+        p = np.broadcast_to(np.asarray(self.probs._data), shape)
         return Tensor((self._rng().random(shape) < p).astype(self.probs.dtype), dtype=self.probs.dtype)
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_param(value, "value")
-        if self._validate_args and not np.all((value.data == 0) | (value.data == 1)):
+        if self._validate_args and not np.all((value._data == 0) | (value._data == 1)):
             raise ValueError("value: expected 0 or 1 values")
         lg = self.logits
         shape = tuple(np.broadcast_shapes(lg.shape, value.shape))

@@ -36,7 +36,7 @@ class Binomial(Distribution):
             total_count = total_count.float()
         if probs is not None:
             self.total_count, p = _broadcast((total_count, "total_count"), (probs, "probs"))
-            if (validate_args is None or validate_args) and not np.all((p.data >= 0) & (p.data <= 1)):
+            if (validate_args is None or validate_args) and not np.all((p._data >= 0) & (p._data <= 1)):
                 raise ValueError("probs: expected values in [0, 1]")
             self._probs: Optional[Tensor] = p
             self._logits: Optional[Tensor] = None
@@ -105,7 +105,7 @@ class Binomial(Distribution):
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         n = np.broadcast_to(as_array(self.total_count).astype(np.int64), shape)
-        p = np.broadcast_to(np.asarray(self.probs.data, dtype=np.float64), shape)
+        p = np.broadcast_to(np.asarray(self.probs._data, dtype=np.float64), shape)
         return Tensor(self._rng().binomial(n, p).astype(self.probs.dtype), dtype=self.probs.dtype)
 
     def log_prob(self, value: Any) -> Tensor:

@@ -51,7 +51,7 @@ class Categorical(Distribution):
             p = _as_param(probs, "probs")
             if p.ndim < 1:
                 raise ValueError(f"probs: expected at least one dimension, got shape {p.shape}")
-            if (validate_args is None or validate_args) and not (np.all(p.data >= 0) and np.all(p.data.sum(-1) > 0)):
+            if (validate_args is None or validate_args) and not (np.all(p._data >= 0) and np.all(p._data.sum(-1) > 0)):
                 raise ValueError("probs: expected non-negative values with a positive sum over the last dim")
             self._probs: Optional[Tensor] = p / p.sum(-1, keepdim=True)
             self._logits: Optional[Tensor] = None
@@ -131,7 +131,7 @@ class Categorical(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        cdf = np.cumsum(np.asarray(self.probs.data, dtype=np.float64), -1)
+        cdf = np.cumsum(np.asarray(self.probs._data, dtype=np.float64), -1)
         cdf = cdf.reshape(-1, self._num_events)
         n = int(np.prod(shape[: len(shape) - len(self._batch_shape)], dtype=np.int64))
         u = self._rng().random((n, cdf.shape[0])) * cdf[:, -1]  # inverse-CDF draws, row by row

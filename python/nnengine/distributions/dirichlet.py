@@ -33,7 +33,7 @@ class Dirichlet(Distribution):
         self.concentration = c
         super().__init__(c.shape[:-1], c.shape[-1:], validate_args)
         if self._validate_args:
-            _check(c.data > 0, "concentration", "every value > 0", c.data)
+            _check(c._data > 0, "concentration", "every value > 0", c._data)
 
     @property
     def mean(self) -> Tensor:
@@ -60,7 +60,7 @@ class Dirichlet(Distribution):
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         dt = self.concentration.dtype
-        g = self._rng().standard_gamma(np.broadcast_to(np.asarray(self.concentration.data, np.float64), shape))
+        g = self._rng().standard_gamma(np.broadcast_to(np.asarray(self.concentration._data, np.float64), shape))
         x = g / g.sum(-1, keepdims=True)
         return Tensor(np.clip(x, np.finfo(dt).tiny, 1 - np.finfo(dt).eps).astype(dt), dtype=dt)
 
@@ -68,7 +68,7 @@ class Dirichlet(Distribution):
         value = _as_param(value, "value")
         if value.ndim < 1 or value.shape[-1] != self._event_shape[0]:
             raise ValueError(f"value: expected a last dim of size {self._event_shape[0]}, got shape {value.shape}")
-        v = np.asarray(value.data)
+        v = np.asarray(value._data)
         self._check_value(np.all(v >= 0) and np.all(np.abs(v.sum(-1) - 1) < 1e-6), "rows on the simplex")
         c = self.concentration
         return (c - 1.0).xlogy(value).sum(-1) + c.sum(-1).lgamma() - c.lgamma().sum(-1)
@@ -95,8 +95,8 @@ class Beta(Distribution):
     def __init__(self, concentration1: Any, concentration0: Any, validate_args: Optional[bool] = None) -> None:
         c1, c0 = _broadcast((concentration1, "concentration1"), (concentration0, "concentration0"))
         if validate_args is None or validate_args:
-            _check(c1.data > 0, "concentration1", "every value > 0", c1.data)
-            _check(c0.data > 0, "concentration0", "every value > 0", c0.data)
+            _check(c1._data > 0, "concentration1", "every value > 0", c1._data)
+            _check(c0._data > 0, "concentration0", "every value > 0", c0._data)
         self._dirichlet = Dirichlet(stack([c1, c0], -1), validate_args=validate_args)
         super().__init__(self._dirichlet.batch_shape, (), validate_args)
 
@@ -151,7 +151,7 @@ class Beta(Distribution):
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_param(value, "value")
-        self._check_value((value.data >= 0) & (value.data <= 1), "values in [0, 1]")
+        self._check_value((value._data >= 0) & (value._data <= 1), "values in [0, 1]")
         return self._dirichlet.log_prob(stack([value, 1.0 - value], -1))
 
     def entropy(self) -> Tensor:

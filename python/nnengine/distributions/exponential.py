@@ -26,7 +26,7 @@ class Exponential(Distribution):
         (self.rate,) = _broadcast((rate, "rate"))
         super().__init__(self.rate.shape, (), validate_args)
         if self._validate_args:
-            _check(self.rate.data > 0, "rate", "every value > 0", self.rate.data)
+            _check(self.rate._data > 0, "rate", "every value > 0", self.rate._data)
 
     @property
     def mode(self) -> Tensor:
@@ -75,7 +75,7 @@ class Exponential(Distribution):
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_param(value, "value")
-        self._check_value(value.data >= 0, "values >= 0")
+        self._check_value(value._data >= 0, "values >= 0")
         return self.rate.log() - self.rate * value
 
     def cdf(self, value: Any) -> Tensor:

@@ -30,8 +30,8 @@ class Gamma(Distribution):
         self.concentration, self.rate = _broadcast((concentration, "concentration"), (rate, "rate"))
         super().__init__(self.concentration.shape, (), validate_args)
         if self._validate_args:
-            _check(self.concentration.data > 0, "concentration", "every value > 0", self.concentration.data)
-            _check(self.rate.data > 0, "rate", "every value > 0", self.rate.data)
+            _check(self.concentration._data > 0, "concentration", "every value > 0", self.concentration._data)
+            _check(self.rate._data > 0, "rate", "every value > 0", self.rate._data)
 
     @property
     def mode(self) -> Tensor:
@@ -66,13 +66,13 @@ class Gamma(Distribution):
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         dt = self.rate.dtype
-        g = self._rng().standard_gamma(np.broadcast_to(np.asarray(self.concentration.data, np.float64), shape))
-        x = (g / np.asarray(self.rate.data, np.float64)).astype(dt)
+        g = self._rng().standard_gamma(np.broadcast_to(np.asarray(self.concentration._data, np.float64), shape))
+        x = (g / np.asarray(self.rate._data, np.float64)).astype(dt)
         return Tensor(np.maximum(x, np.finfo(dt).tiny).astype(dt), dtype=dt)
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_param(value, "value")
-        self._check_value(value.data >= 0, "values >= 0")
+        self._check_value(value._data >= 0, "values >= 0")
         c = self.concentration
         return c.xlogy(self.rate) + (c - 1).xlogy(value) - self.rate * value - c.lgamma()
 

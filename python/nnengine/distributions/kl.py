@@ -37,8 +37,8 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
 def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
     t = p.probs * (p.logits - q.logits)
     shape = t.shape
-    t = where(Tensor(np.broadcast_to(q.probs.data == 0, shape)), float("inf"), t)
-    t = where(Tensor(np.broadcast_to(p.probs.data == 0, shape)), 0.0, t)
+    t = where(Tensor(np.broadcast_to(q.probs._data == 0, shape)), float("inf"), t)
+    t = where(Tensor(np.broadcast_to(p.probs._data == 0, shape)), 0.0, t)
     return t.sum(-1)
 
 
@@ -47,7 +47,7 @@ def _kl_onehot_onehot(p: OneHotCategorical, q: OneHotCategorical) -> Tensor:
 
 
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
-    pp, qp = np.asarray(p.probs.data), np.asarray(q.probs.data)
+    pp, qp = np.asarray(p.probs._data), np.asarray(q.probs._data)
     t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
     t1 = where(_mask(pp == 0, t1.shape), 0.0, where(_mask(qp == 0, t1.shape), float("inf"), t1))
     t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
@@ -57,7 +57,7 @@ def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
 
 def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
     result = ((q.high - q.low) / (p.high - p.low)).log()
-    bad = (np.asarray(q.low.data) > np.asarray(p.low.data)) | (np.asarray(q.high.data) < np.asarray(p.high.data))
+    bad = (np.asarray(q.low._data) > np.asarray(p.low._data)) | (np.asarray(q.high._data) < np.asarray(p.high._data))
     return where(_mask(bad, result.shape), float("inf"), result)
 
 

@@ -29,7 +29,7 @@ class Laplace(Distribution):
         self.loc, self.scale = _broadcast((loc, "loc"), (scale, "scale"))
         super().__init__(self.loc.shape, (), validate_args)
         if self._validate_args:
-            _check(self.scale.data > 0, "scale", "every value > 0", self.scale.data)
+            _check(self.scale._data > 0, "scale", "every value > 0", self.scale._data)
 
     @property
     def mode(self) -> Tensor:

@@ -113,7 +113,7 @@ class Multinomial(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        p = np.asarray(self.probs.data, dtype=np.float64)
+        p = np.asarray(self.probs._data, dtype=np.float64)
         p = p / p.sum(-1, keepdims=True)
         counts = self._rng().multinomial(self.total_count, np.broadcast_to(p, shape), size=shape[:-1])
         return Tensor(counts.astype(self.probs.dtype), dtype=self.probs.dtype)

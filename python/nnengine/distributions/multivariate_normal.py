@@ -35,7 +35,7 @@ def _precision_to_scale_tril(P: Tensor) -> Tensor:
 
 
 def _pd_cholesky(m: Tensor, name: str) -> Tensor:
-    a = np.asarray(m.data)
+    a = np.asarray(m._data)
     if not np.allclose(a, np.swapaxes(a, -1, -2), rtol=1e-5, atol=1e-6 if a.dtype == np.float32 else 1e-12):
         raise ValueError(f"{name}: expected a symmetric positive-definite matrix, got an asymmetric one")
     try:
@@ -87,7 +87,7 @@ class MultivariateNormal(Distribution):
         super().__init__(batch, (n,), validate_args)
         if name == "scale_tril":
             if self._validate_args:
-                a = np.asarray(m.data)
+                a = np.asarray(m._data)
                 if not (np.all(np.triu(a, 1) == 0) and np.all(np.diagonal(a, 0, -2, -1) > 0)):
                     raise ValueError("scale_tril: expected lower-triangular matrices with a positive diagonal")
             self._unbroadcasted_scale_tril = m

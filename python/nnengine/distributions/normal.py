@@ -32,7 +32,7 @@ class Normal(Distribution):
         self.loc = (loc if loc.dtype == dt else loc.to(dt)).expand(*shape)
         self.scale = (scale if scale.dtype == dt else scale.to(dt)).expand(*shape)
         super().__init__(shape, (), validate_args)
-        if self._validate_args and not np.all(self.scale.data > 0):
+        if self._validate_args and not np.all(self.scale._data > 0):
             raise ValueError(f"scale: expected every value > 0, got {self.scale.data.min()} among them")
 
     @property

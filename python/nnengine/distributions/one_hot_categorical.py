@@ -91,7 +91,7 @@ class OneHotCategorical(Distribution):
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_value(value, self._categorical.probs)
-        v = np.asarray(value.data)
+        v = np.asarray(value._data)
         if v.ndim < 1 or v.shape[-1] != self._event_shape[0]:
             raise ValueError(f"value: expected a last dim of size {self._event_shape[0]}, got shape {v.shape}")
         self._check_value(np.all((v == 0) | (v == 1)) and np.all(v.sum(-1) == 1), "one-hot vectors")

@@ -27,7 +27,7 @@ class Poisson(Distribution):
         (self.rate,) = _broadcast((rate, "rate"))
         super().__init__(self.rate.shape, (), validate_args)
         if self._validate_args:
-            _check(self.rate.data >= 0, "rate", "every value >= 0", self.rate.data)
+            _check(self.rate._data >= 0, "rate", "every value >= 0", self.rate._data)
 
     @property
     def mode(self) -> Tensor:
@@ -61,12 +61,12 @@ class Poisson(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        lam = np.broadcast_to(np.asarray(self.rate.data, np.float64), shape)
+        lam = np.broadcast_to(np.asarray(self.rate._data, np.float64), shape)
         return Tensor(np.asarray(self._rng().poisson(lam)).astype(self.rate.dtype), dtype=self.rate.dtype)
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_value(value, self.rate)
-        v = np.asarray(value.data)
+        v = np.asarray(value._data)
         self._check_value((v >= 0) & (v == np.floor(v)), "non-negative integer counts")
         shape = tuple(np.broadcast_shapes(self.rate.shape, value.shape))
         rate, value = self.rate.expand(*shape), value.expand(*shape)

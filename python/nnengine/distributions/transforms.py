@@ -304,7 +304,7 @@ class ComposeTransform(Transform):
 
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Tensor:
         if not self.parts:
-            return Tensor(np.zeros(np.shape(x.data), dtype=x.dtype), dtype=x.dtype)
+            return Tensor(np.zeros(np.shape(x._data), dtype=x.dtype), dtype=x.dtype)
         xs = [x]
         for p in self.parts[:-1]:
             xs.append(p(xs[-1]))
@@ -354,7 +354,7 @@ class ExpTransform(Transform):
         return y.log()
 
     def _support_ok(self, y: Tensor) -> Any:
-        return np.asarray(y.data) > 0
+        return np.asarray(y._data) > 0
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         return x
@@ -390,7 +390,7 @@ class SigmoidTransform(Transform):
         return y.log() - (-y).log1p()
 
     def _support_ok(self, y: Tensor) -> Any:
-        v = np.asarray(y.data)
+        v = np.asarray(y._data)
         return (v >= 0) & (v <= 1)
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
@@ -420,7 +420,7 @@ class SoftplusTransform(Transform):
         return (-(-y).expm1()).log() + y
 
     def _support_ok(self, y: Tensor) -> Any:
-        return np.asarray(y.data) > 0
+        return np.asarray(y._data) > 0
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         return -F.softplus(-x)
@@ -451,7 +451,7 @@ class TanhTransform(Transform):
         return y.atanh()
 
     def _support_ok(self, y: Tensor) -> Any:
-        v = np.asarray(y.data)
+        v = np.asarray(y._data)
         return (v >= -1) & (v <= 1)
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:

@@ -30,7 +30,7 @@ class Uniform(Distribution):
         self.low, self.high = _broadcast((low, "low"), (high, "high"))
         super().__init__(self.low.shape, (), validate_args)
         if self._validate_args:
-            _check(self.low.data < self.high.data, "low", "low < high everywhere", self.low.data)
+            _check(self.low._data < self.high._data, "low", "low < high everywhere", self.low._data)
 
     @property
     def mean(self) -> Tensor:
@@ -69,8 +69,8 @@ class Uniform(Distribution):
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_param(value, "value")
-        self._check_value((self.low.data <= value.data) & (value.data <= self.high.data), "values in [low, high]")
-        inside = (self.low.data <= value.data) & (self.high.data > value.data)
+        self._check_value((self.low._data <= value._data) & (value._data <= self.high._data), "values in [low, high]")
+        inside = (self.low._data <= value._data) & (self.high._data > value._data)
         lp = -(self.high - self.low).log()
         shape = tuple(np.broadcast_shapes(lp.shape, value.shape))
         return where(np.broadcast_to(inside, shape), lp.expand(*shape), float("-inf"))

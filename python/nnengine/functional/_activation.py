@@ -52,7 +52,7 @@ def act_graph_grad(x: Tensor, g: Tensor, kind: str, alpha: float, beta: float) -
         >>> act_graph_grad(x, ne.ones(2), "leaky_relu", 0.1, 0.0)
         tensor([0.1, 1. ])
     """
-    xa = x.data
+    xa = x._data
     if kind == "relu":
         return where(const(xa > 0), g, 0.0)
     if kind == "leaky_relu":
@@ -100,17 +100,17 @@ def _act_inplace(x: Tensor, kind: str, alpha: float, name: str, beta: float = 0.
     requires grad, or a tensor another recorded op already consumed, raises (never a wrong gradient)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"input: inplace=True needs a Tensor to modify, got {type(x).__name__}")
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"input: expected a floating-point tensor, got dtype {x.data.dtype}")
     if will_record(x):
         return x._rebind(lambda s: _act(s, kind, alpha, False, name, beta))
-    if x.data.dtype == np.float64:
+    if x._data.dtype == np.float64:
         check_tensor(x, "input", float64=kind in _FLOAT64_KINDS)  # a TypeError naming the op if it has no path
-        y = _float64.act_forward(x.data, kind, alpha, beta)
+        y = _float64.act_forward(x._data, kind, alpha, beta)
     else:
-        y = _core.activation_forward(f32c(x.data), kind, alpha, beta)
-    if x.data.flags.writeable:
-        x.data[...] = y  # keeps the array object (and any numpy views of it), as torch keeps the storage
+        y = _core.activation_forward(f32c(x._data), kind, alpha, beta)
+    if x._data.flags.writeable:
+        x._data[...] = y  # keeps the array object (and any numpy views of it), as torch keeps the storage
     else:
         raise ValueError(f"{name}(inplace=True): the tensor's array is read-only")
     return x
@@ -119,12 +119,12 @@ def _act_inplace(x: Tensor, kind: str, alpha: float, name: str, beta: float = 0.
 def _act(x: Tensor, kind: str, alpha: float = 0.0, inplace: bool = False, name: str = "", beta: float = 0.0) -> Tensor:
     if inplace:
         return _act_inplace(x, kind, alpha, name, beta)
-    if type(x) is not Tensor or x.data.dtype is not _F32:  # (identity: a dtype == type comparison costs ~0.2 us)
+    if type(x) is not Tensor or x._data.dtype is not _F32:  # (identity: a dtype == type comparison costs ~0.2 us)
         x = check_tensor(x, "input", float64=kind in _FLOAT64_KINDS)
-        if x.data.dtype == np.float64:
+        if x._data.dtype == np.float64:
             return _float64.Activation64Fn.apply(x, kind, float(alpha), float(beta))
     if not will_record(x):  # inference: skip the tape entirely
-        return Tensor._wrap(_core.activation_forward(f32c(x.data), kind, alpha, beta))
+        return Tensor._wrap(_core.activation_forward(f32c(x._data), kind, alpha, beta))
     return ActivationFn.apply(x, kind, float(alpha), float(beta))
 
 

@@ -57,9 +57,9 @@ def _maybe_inplace(x: Any, inplace: bool, compute: Callable[[Tensor], Tensor]) -
     if will_record(x):
         return x._rebind(compute)
     y = compute(x)
-    if not x.data.flags.writeable:
+    if not x._data.flags.writeable:
         raise ValueError("input: inplace=True, but the tensor's array is read-only")
-    x.data[...] = y.data
+    x._data[...] = y._data
     return x
 
 
@@ -218,7 +218,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         x = check_tensor(inp, "input", float64=True)
         if not training:
             return leaky_relu(x, (lo + hi) / 2)
-        a = x.data
+        a = x._data
         return _RReLUFn.apply(x, np.where(a >= 0, 1.0, generator().uniform(lo, hi, a.shape)).astype(a.dtype))
 
     return _maybe_inplace(input, inplace, compute)
@@ -239,12 +239,12 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     if t <= 0:
         raise ValueError(f"tau: expected a positive number, got {t}")
     d = dim_index(dim, x.ndim)
-    g = -np.log(generator().exponential(1.0, x.shape)).astype(x.data.dtype)
-    y_soft = softmax((x + Tensor(g, dtype=x.data.dtype)) / t, d)
+    g = -np.log(generator().exponential(1.0, x.shape)).astype(x._data.dtype)
+    y_soft = softmax((x + Tensor(g, dtype=x._data.dtype)) / t, d)
     if not hard:
         return y_soft
-    idx = np.argmax(y_soft.data, axis=d)
-    one = np.zeros_like(y_soft.data)
+    idx = np.argmax(y_soft._data, axis=d)
+    one = np.zeros_like(y_soft._data)
     np.put_along_axis(one, np.expand_dims(idx, d), 1.0, axis=d)
     return Tensor(one, dtype=one.dtype) - y_soft.detach() + y_soft
 

@@ -25,10 +25,10 @@ def _alpha(input: Tensor, p: float, training: bool, inplace: bool, feature: bool
     if p == 1.0:
         return x * 0.0
     shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
-    keep = dropout_mask(shape, p).astype(x.data.dtype)
+    keep = dropout_mask(shape, p).astype(x._data.dtype)
     a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
     b = (keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p
-    dt = x.data.dtype
+    dt = x._data.dtype
     scale, shift = Tensor(np.asarray(keep * a, dt), dtype=dt), Tensor(np.asarray(b, dt), dtype=dt)
     return _maybe_inplace(input if inplace else x, inplace, lambda s: s * scale + shift)
 

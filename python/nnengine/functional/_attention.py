@@ -57,7 +57,7 @@ def attention_composite(q: Tensor, k: Tensor, v: Tensor, mask: Optional[Any], sc
     s = (q @ k.transpose(-2, -1)) * scale
     if mask is not None:
         s = s + mask
-    dead = np.isneginf(s.data).all(-1, keepdims=True)  # every key masked
+    dead = np.isneginf(s._data).all(-1, keepdims=True)  # every key masked
     if dead.any():
         s = s.masked_fill(np.broadcast_to(dead, s.shape), 0.0)
     w = s.softmax(-1)
@@ -112,7 +112,7 @@ def attention(
     ts = (q,) if packed else (q, k, v)
     if not will_record(*ts):  # inference: no tape
         out, attn = _core.attention_forward(
-            f32c(q.data), None if packed else f32c(k.data), None if packed else f32c(v.data), heads, layout, scale,
+            f32c(q._data), None if packed else f32c(k._data), None if packed else f32c(v._data), heads, layout, scale,
             mask, kpm, causal, zero_rows, dropout_p, seed, packed, weights)
         out, w = Tensor._wrap(out * 0.0 if zero_all else out), None if attn is None else Tensor._wrap(attn)
     else:

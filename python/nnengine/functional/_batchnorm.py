@@ -149,7 +149,7 @@ def batch_norm(
     if not eps > 0:
         raise ValueError(f"eps: expected a positive value, got {eps}")
     if training:
-        if x.data.size // c <= 1:
+        if x._data.size // c <= 1:
             raise ValueError(
                 f"input: expected more than 1 value per channel when training, got shape {x.shape}"
             )

@@ -139,5 +139,5 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
         return losses.reshape(()) if unbatched else losses
     if red == "sum":
         return losses.sum()
-    dt = losses.data.dtype
+    dt = losses._data.dtype
     return (losses / Tensor(np.maximum(tgt_lens, 1).astype(dt), dtype=dt)).mean()

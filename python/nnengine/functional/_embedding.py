@@ -106,7 +106,7 @@ def embedding(
     idx = _indices(input)
     pad = _padding_idx(padding_idx, weight.shape[0])
     if max_norm is not None:  # in place, outside autograd (as torch's embedding_renorm_)
-        _core.embedding_renorm(weight.data, idx, float(max_norm), float(norm_type))
+        _core.embedding_renorm(weight._data, idx, float(max_norm), float(norm_type))
     return EmbeddingFn.apply(weight, idx, pad, bool(scale_grad_by_freq))
 
 

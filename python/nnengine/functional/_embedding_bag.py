@@ -123,7 +123,7 @@ def embedding_bag(input: Any, weight: Tensor, offsets: Optional[Any] = None, max
     if pad >= 0:
         keep = flat != pad
     if max_norm is not None:  # in place, outside autograd, as torch's embedding_renorm_
-        _core.embedding_renorm(f32c(w.data) if w.data.dtype == np.float32 else w.data, flat[keep].astype(np.int64),
+        _core.embedding_renorm(f32c(w._data) if w._data.dtype == np.float32 else w._data, flat[keep].astype(np.int64),
                                float(max_norm), float(norm_type))
     if psw is not None and not keep.all():
         psw = psw[np.flatnonzero(keep)]

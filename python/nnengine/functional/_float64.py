@@ -142,7 +142,7 @@ class Linear64Fn(Function):
 def _t64(a: Any) -> Tensor:
     """A float64 Tensor for a state or parameter argument (Tensors keep their graph)."""
     if isinstance(a, Tensor):
-        return a if a.data.dtype == _F64 else a.double()
+        return a if a._data.dtype == _F64 else a.double()
     return Tensor._wrap(np.asarray(a, dtype=_F64))
 
 
@@ -153,7 +153,7 @@ def _cell_gates(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional
 
 def _lin(x: Tensor, w: Tensor, b: Optional[Tensor]) -> Tensor:
     """``x @ w.T + b`` on the tape: the float64 node, or (the float32 recomputation of create_graph=True) F.linear."""
-    if x.data.dtype == _F64:
+    if x._data.dtype == _F64:
         return Linear64Fn.apply(x, w, b)
     from ._linear import linear
 
@@ -162,7 +162,7 @@ def _lin(x: Tensor, w: Tensor, b: Optional[Tensor]) -> Tensor:
 
 def _act(x: Tensor, kind: str) -> Tensor:
     """Activation ``kind`` (sigmoid, tanh, relu) on the tape in x's dtype."""
-    if x.data.dtype == _F64:
+    if x._data.dtype == _F64:
         return Activation64Fn.apply(x, kind, 0.0)
     return getattr(x, kind)()
 

@@ -157,7 +157,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: Optional[bool
         raise ValueError(f"theta: expected shape ({n}, 2, 3) for size {size}, got {tuple(th.shape)}")
     align = bool(align_corners)
     xs, ys = _base_coords(w, align), _base_coords(h, align)
-    base = np.stack([np.tile(xs, h), np.repeat(ys, w), np.ones(h * w)], -1).astype(th.data.dtype)  # (H*W, 3)
+    base = np.stack([np.tile(xs, h), np.repeat(ys, w), np.ones(h * w)], -1).astype(th._data.dtype)  # (H*W, 3)
     grid = Tensor(base, dtype=base.dtype) @ th.transpose(1, 2)  # (N, H*W, 2)
     return grid.reshape(n, h, w, 2)
 

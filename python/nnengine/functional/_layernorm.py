@@ -99,7 +99,7 @@ def layer_norm(
         )
     w, b = affine(weight, "weight", shp), affine(bias, "bias", shp)
     d = int(np.prod(shp, dtype=np.int64))
-    rows = x.data.size // d
+    rows = x._data.size // d
     return RowNormFn.apply(x, w, b, (rows, 1, d, 1), _check_eps(eps), None)
 
 

@@ -114,9 +114,9 @@ def _linear_relu(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -
     if not linear_args_ok(input, weight, bias) or (_entered[0] > 0 and _bf16_on()) or recording():
         return None
     if not will_record(input, weight, bias):  # inference: no tape
-        x = input.data
-        y = _core.gemm(f32c(x if x.ndim == 2 else x.reshape(-1, x.shape[-1])), f32c(weight.data), False, True, 1.0,
-                       0.0, None, None, None if bias is None else f32c(bias.data), False, False, False, True)
+        x = input._data
+        y = _core.gemm(f32c(x if x.ndim == 2 else x.reshape(-1, x.shape[-1])), f32c(weight._data), False, True, 1.0,
+                       0.0, None, None, None if bias is None else f32c(bias._data), False, False, False, True)
         return Tensor._wrap(y if x.ndim == 2 else y.reshape(x.shape[:-1] + (weight.shape[0],)))
     return LinearReluFn.apply(input, weight, bias)
 
@@ -138,7 +138,7 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
             same_float_dtype("linear", x, w, b)
             return _float64.Linear64Fn.apply(x, w, b)
     if not will_record(x, w, b):
-        return Tensor._wrap(_linear_arrays(x.data, w.data, None if b is None else b.data,  # inference: no tape
+        return Tensor._wrap(_linear_arrays(x._data, w._data, None if b is None else b._data,  # inference: no tape
                                            _entered[0] > 0 and _bf16_on())[0])
     return LinearFn.apply(x, w, b)
 

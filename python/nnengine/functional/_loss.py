@@ -48,8 +48,8 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 def _pair(input: Any, target: Any, float64: bool = True) -> tuple:
     """(input, target) as Tensors of one shape; float64 input passes where the loss computes in float64."""
     x = check_tensor(input, "input", float64=float64)
-    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=x.data.dtype))
-    if x.data.shape != y.data.shape:
+    y = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=x._data.dtype))
+    if x._data.shape != y._data.shape:
         raise ValueError(f"target: expected shape {x.shape} (as input), got {y.shape}")
     return x, y
 

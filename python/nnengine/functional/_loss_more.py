@@ -19,7 +19,7 @@ from ._util import check_tensor, number
 
 
 def _const(a: np.ndarray, like: Tensor) -> Tensor:
-    return Tensor(np.asarray(a, like.data.dtype), dtype=like.data.dtype)
+    return Tensor(np.asarray(a, like._data.dtype), dtype=like._data.dtype)
 
 
 def _minimum(a: Tensor, b: Tensor) -> Tensor:
@@ -124,7 +124,7 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     if p == 2:
         z = z * z
     if weight is not None:
-        w = np.asarray(as_array(weight), dtype=x.data.dtype).reshape(-1)
+        w = np.asarray(as_array(weight), dtype=x._data.dtype).reshape(-1)
         if w.shape != (c,):
             raise ValueError(f"weight: expected {c} class weights, got shape {w.shape}")
         z = z * _const(w[t][:, None], x)
@@ -205,7 +205,7 @@ def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0, size_a
     """
     reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     x, y = _pair(input, target)
-    t = y.data
+    t = y._data
     m = (number(margin, "margin") - x).clamp(min=0.0) * _const(t != 1, x)
     return _reduce(m + x * _const(t != -1, x), reduction)
 
@@ -224,7 +224,7 @@ def poisson_nll_loss(input: Tensor, target: Any, log_input: bool = True, full: b
     eps = number(eps, "eps")
     loss = x.exp() - y * x if log_input else x - y * (x + eps).log()
     if full:
-        t = y.data.astype(np.float64)
+        t = y._data.astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             st = t * np.log(t) - t + 0.5 * np.log(2 * math.pi * t)
         loss = loss + _const(np.where(t <= 1, 0.0, st), x)
@@ -250,14 +250,14 @@ def gaussian_nll_loss(input: Tensor, target: Any, var: Any, full: bool = False, 
         v = _const(np.full(x.shape, float(var)), x)
     else:
         v = var if isinstance(var, Tensor) else _const(as_array(var), x)
-        if np.any(v.data < 0):
+        if np.any(v._data < 0):
             raise ValueError("var: has negative entry/entries")
     if v.shape != x.shape:
         if x.shape[:-1] == v.shape:
             v = v.unsqueeze(-1)
         elif not (x.ndim == v.ndim and sum(b for a, b in zip(x.shape, v.shape) if a != b) == 1):
             raise ValueError(f"var: is of incorrect size {tuple(v.shape)} for input {tuple(x.shape)}")
-    v = v + _const(np.maximum(v.data, eps) - v.data, x)  # torch clamps under no_grad: the gradient passes
+    v = v + _const(np.maximum(v._data, eps) - v._data, x)  # torch clamps under no_grad: the gradient passes
     loss = (v.log() + (x - y) ** 2 / v) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)

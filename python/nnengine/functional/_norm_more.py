@@ -25,7 +25,7 @@ def rms_norm(input: Tensor, normalized_shape: Union[int, Sequence[int]], weight:
     shp = normalized_shape_tuple(normalized_shape)
     if x.ndim < len(shp) or tuple(x.shape[x.ndim - len(shp):]) != shp:
         raise ValueError(f"input: expected trailing dimensions {shp} (normalized_shape), got shape {x.shape}")
-    e = float(np.finfo(x.data.dtype).eps) if eps is None else number(eps, "eps")
+    e = float(np.finfo(x._data.dtype).eps) if eps is None else number(eps, "eps")
     dims = tuple(range(x.ndim - len(shp), x.ndim))
     y = x * ((x * x).mean(dims, keepdim=True) + e).rsqrt()
     if weight is not None:
@@ -52,7 +52,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     c = x.shape[1]
     sq = x * x
     front, back = size // 2, (size - 1) // 2
-    dt = x.data.dtype
+    dt = x._data.dtype
     parts = []
     if front:
         parts.append(Tensor(np.zeros((x.shape[0], front) + tuple(x.shape[2:]), dt), dtype=dt))

@@ -56,7 +56,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
         >>> pad(ne.tensor([1, 2]), (0, 3), "constant", 0)  # token ids: integer tensors pad in constant mode
         tensor([1, 2, 0, 0, 0])
     """
-    if isinstance(input, Tensor) and input.data.dtype.kind in "iub":
+    if isinstance(input, Tensor) and input._data.dtype.kind in "iub":
         return _pad_integers(input, pad, mode, value)
     x = check_tensor(input, "input")
     if not isinstance(pad, (tuple, list)) or len(pad) not in (2, 4):
@@ -73,7 +73,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
         raise ValueError(f"input: {mode} padding of {nd} dimension(s) needs at least {nd + 1}, got shape {x.shape}")
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
         raise TypeError(f"value: expected a number, got {value!r}")
-    if x.data.size == 0:
+    if x._data.size == 0:
         raise ValueError(f"input: expected a non-empty tensor, got shape {x.shape}")
     if mode == "circular":
         return _circular(x, pads)
@@ -94,7 +94,7 @@ def _pad_integers(x: Tensor, pad: Sequence[int], mode: str, value: Any) -> Tenso
         raise ValueError(f"pad: expected values in [-(2^31 - 1), 2^31 - 1], got {pads}")
     if value is not None and not isinstance(value, (int, float, np.number, bool, np.bool_)):
         raise TypeError(f"value: expected a number, got {value!r}")
-    a = x.data
+    a = x._data
     widths = [(0, 0)] * a.ndim
     crop = [slice(None)] * a.ndim
     for i in range(len(pads) // 2):

@@ -75,8 +75,8 @@ class MSELossFn(Function):
         saved = ctx.saved_tensors
         x = inputs[0] if inputs[0] is not None else const(saved[0] if len(saved) == 2 else None)
         y = inputs[1] if inputs[1] is not None else const(saved[1] if len(saved) == 2 else
-                                                          np.asarray(x.data) - saved[0])
-        gd = 2.0 * (x - y) * _graph_elem(g, x.data.size, ctx.reduction)
+                                                          np.asarray(x._data) - saved[0])
+        gd = 2.0 * (x - y) * _graph_elem(g, x._data.size, ctx.reduction)
         return gd, -gd, None
 
 
@@ -212,12 +212,12 @@ def _bce_operand(v: Any, x: Tensor, name: str) -> Optional[np.ndarray]:
     """weight / pos_weight broadcast to the input's shape, in its float dtype (None stays None)."""
     if v is None:
         return None
-    a = np.asarray(as_array(v), dtype=x.data.dtype)
+    a = np.asarray(as_array(v), dtype=x._data.dtype)
     try:
         a = np.broadcast_to(a, x.shape)
     except ValueError:
         raise ValueError(f"{name}: expected a shape that broadcasts to {x.shape}, got {a.shape}") from None
-    return a if x.data.dtype == np.float64 else f32c(a)
+    return a if x._data.dtype == np.float64 else f32c(a)
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = None, reduction: str = "mean", *,
@@ -230,7 +230,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Optional[Any] = Non
     """
     reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     x, y = _pair(input, target)
-    if x.data.size and (np.nanmin(x.data) < 0 or np.nanmax(x.data) > 1):
+    if x._data.size and (np.nanmin(x._data) < 0 or np.nanmax(x._data) > 1):
         raise ValueError("input: expected probabilities in [0, 1] (use binary_cross_entropy_with_logits for logits)")
     return BCEFn.apply(x, y, _bce_operand(weight, x, "weight"), None, False, reduction)
 

@@ -82,7 +82,7 @@ def _route(g: Tensor, idx: np.ndarray, hwp: tuple, hw: tuple, shape: tuple) -> T
     flat = idx.reshape(n, c, -1).astype(np.int64)
     if tuple(hwp) != tuple(hw):  # positions in the extended plane -> the input's (a filler never wins)
         flat = np.minimum(flat // hwp[1], hw[0] - 1) * hw[1] + np.minimum(flat % hwp[1], hw[1] - 1)
-    zeros = const(np.zeros((n, c, hw[0] * hw[1]), g.data.dtype))
+    zeros = const(np.zeros((n, c, hw[0] * hw[1]), g._data.dtype))
     return ScatterFn.apply(zeros, flat, g.reshape(n, c, -1), 2, True).reshape(shape)
 
 

@@ -53,7 +53,7 @@ class SoftmaxFn(Function):
 
 def _softmax(input: Tensor, dim: int, log: bool) -> Tensor:
     x = check_tensor(input, "input", float64=True)
-    if x.data.dtype == np.float64:
+    if x._data.dtype == np.float64:
         return _float64.Softmax64Fn.apply(x, dim_index(dim, max(x.ndim, 1)) if x.ndim else 0, log)
     if x.ndim == 0:
         x = x.reshape(1)

@@ -64,7 +64,7 @@ def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = 
     Linear, the activations, softmax, MSE/L1 and the recurrent layers); elsewhere it is a ``TypeError`` naming
     the op, never a silent downcast. float16/bfloat16 are computed in float32 (an exact widening)."""
     if type(x) is Tensor or isinstance(x, Tensor):
-        if ndim is None and x.data.dtype is _F32:
+        if ndim is None and x._data.dtype is _F32:
             return x
         t = x
     elif isinstance(x, (np.ndarray, list, tuple, float, int)):
@@ -73,7 +73,7 @@ def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = 
         t = Tensor(foreign_array(x, name))
     else:
         raise TypeError(f"{name}: expected a Tensor, got {type_name(x)}")
-    dt = t.data.dtype
+    dt = t._data.dtype
     if dt.kind != "f":
         raise _DtypeError(f"{name}: expected a floating-point tensor, got dtype {dt}")
     if dt != np.float32:
@@ -96,12 +96,12 @@ def check_tensor(x: Any, name: str, ndim: Optional[Union[int, Sequence[int]]] = 
 
 def is_f64(*xs: Any) -> bool:
     """Whether any of ``xs`` is a float64 Tensor (the ops with a float64 path switch to it)."""
-    return any(isinstance(x, Tensor) and x.data.dtype == _F64 for x in xs)
+    return any(isinstance(x, Tensor) and x._data.dtype == _F64 for x in xs)
 
 
 def same_float_dtype(name: str, *xs: Any) -> None:
     """torch's rule for mixed-precision operands of one kernel: float32 with float64 is an error."""
-    dts = {x.data.dtype for x in xs if isinstance(x, Tensor)}
+    dts = {x._data.dtype for x in xs if isinstance(x, Tensor)}
     if len(dts) > 1:
         raise _DtypeError(f"{name}: expected all operands to have the same dtype, got {sorted(str(d) for d in dts)}"
                         " (convert with .float() or .double())")

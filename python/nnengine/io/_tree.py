@@ -47,10 +47,10 @@ def encode(obj: Any, key: str, tensors: Dict[str, np.ndarray], sp: Spelling, oth
     """The JSON tree of ``obj``, every array copied into ``tensors`` under a name derived from ``key``.
     ``other(obj, key, tensors)`` encodes a type this codec does not know, or raises its TypeError."""
     if sp.tensors and isinstance(obj, Tensor):
-        tensors[key] = np.array(obj.data, copy=True)
+        tensors[key] = np.array(obj._data, copy=True)
         return {"T": key, "g": bool(obj.requires_grad)}
     if isinstance(obj, (np.ndarray, Tensor)):
-        tensors[key] = np.array(obj.data if isinstance(obj, Tensor) else obj, copy=True)
+        tensors[key] = np.array(obj._data if isinstance(obj, Tensor) else obj, copy=True)
         return {sp.array: key}
     if sp.tensors and hasattr(obj, "detach") and hasattr(obj, "numpy") and hasattr(obj, "cpu"):  # a torch tensor
         tensors[key] = np.array(obj.detach().cpu().numpy(), copy=True)

@@ -169,7 +169,7 @@ class DenoisingAutoencoder(Autoencoder):
             >>> bool((dae.corrupt(ne.zeros(2, 8)) != 0).any())
             True
         """
-        arr = x.data
+        arr = x._data
         noisy = arr + gaussian(arr.shape, self.noise_std) if self.noise_std > 0 else arr.copy()
         if self.mask_prob > 0:
             noisy = noisy * dropout_mask(arr.shape, self.mask_prob)  # the dropout kernel's mask generator

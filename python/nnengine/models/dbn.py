@@ -84,8 +84,8 @@ class DBN(nn.Module):
         for r in self.rbms:
             lin = nn.Linear(r.n_visible, r.n_hidden)
             if pretrained:
-                lin.weight.data[...] = r.weight.data
-                lin.bias.data[...] = r.hidden_bias.data
+                lin.weight._data[...] = r.weight._data
+                lin.bias._data[...] = r.hidden_bias._data
             mods += [lin, nn.Sigmoid()]
         mods.append(nn.Linear(self.sizes[-1], int(num_classes)))
         return nn.Sequential(*mods)
@@ -128,4 +128,4 @@ class DBN(nn.Module):
         """
         with no_grad():
             x = as_f32(x)
-            return float((model(Tensor(x.reshape(len(x), -1))).data.argmax(1) == np.asarray(y)).mean())
+            return float((model(Tensor(x.reshape(len(x), -1)))._data.argmax(1) == np.asarray(y)).mean())

@@ -91,8 +91,8 @@ class GAN(nn.Module):
         real = real.flatten(1) if real.ndim > 2 else real
         lr = self.discriminator(real)
         lf = self.discriminator(fake.detach())
-        ones = Tensor(lr.data * 0 + 1)
-        zeros = Tensor(lf.data * 0)
+        ones = Tensor(lr._data * 0 + 1)
+        zeros = Tensor(lf._data * 0)
         return (F.binary_cross_entropy_with_logits(lr, ones) + F.binary_cross_entropy_with_logits(lf, zeros)) * 0.5
 
     def generator_loss(self, fake: Tensor) -> Tensor:
@@ -104,7 +104,7 @@ class GAN(nn.Module):
             True
         """
         lf = self.discriminator(fake)
-        return F.binary_cross_entropy_with_logits(lf, Tensor(lf.data * 0 + 1))
+        return F.binary_cross_entropy_with_logits(lf, Tensor(lf._data * 0 + 1))
 
     def fit(self, x: Any, epochs: int = 150, lr: float = 2e-3, batch_size: int = 64, betas: tuple = (0.5, 0.999),
             verbose: bool = False) -> List[Tuple[float, float]]:

@@ -195,6 +195,6 @@ class Ladder(nn.Module):
         was = self.training
         self.eval()
         with no_grad():
-            pred = self.forward(x).data.argmax(1)
+            pred = self.forward(x)._data.argmax(1)
         self.train(was)
         return float((pred == np.asarray(y)).mean())

@@ -51,7 +51,7 @@ class RBM(nn.Module):
         self.n_visible, self.n_hidden, self.k = int(n_visible), int(n_hidden), int(k)
         self.persistent, self.num_chains = bool(persistent), int(num_chains)
         self.weight = Parameter.new(self.n_hidden, self.n_visible)
-        self.weight.data[...] = _random.generator().standard_normal((self.n_hidden, self.n_visible)) * 0.01
+        self.weight._data[...] = _random.generator().standard_normal((self.n_hidden, self.n_visible)) * 0.01
         self.visible_bias = Parameter.new(self.n_visible, fill=0.0)
         self.hidden_bias = Parameter.new(self.n_hidden, fill=0.0)
         self._chain: Optional[np.ndarray] = None
@@ -67,7 +67,7 @@ class RBM(nn.Module):
         """
         v = self._check(v, self.n_visible, "v")
         seed = _random.seed_int() if sample else None
-        return _core.rbm_sample(v, self.weight.data, self.hidden_bias.data, True, seed)
+        return _core.rbm_sample(v, self.weight._data, self.hidden_bias._data, True, seed)
 
     def sample_visible(self, h: Any, sample: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """``(p(v=1|h), v sample or None)`` as float32 arrays ``(N, n_visible)``.
@@ -79,7 +79,7 @@ class RBM(nn.Module):
         """
         h = self._check(h, self.n_hidden, "h")
         seed = _random.seed_int() if sample else None
-        return _core.rbm_sample(h, self.weight.data, self.visible_bias.data, False, seed)
+        return _core.rbm_sample(h, self.weight._data, self.visible_bias._data, False, seed)
 
     @staticmethod
     def _check(x, width: int, name: str) -> np.ndarray:
@@ -138,7 +138,7 @@ class RBM(nn.Module):
         """
         x = as_f32(x)
         x = x.reshape(len(x), -1)
-        vel = [np.zeros_like(p.data) for p in self.parameters()]
+        vel = [np.zeros_like(p._data) for p in self.parameters()]
         mom = [0.5]
 
         class Momentum(Callback):
@@ -146,7 +146,7 @@ class RBM(nn.Module):
                 mom[0] = 0.5 if epoch < 5 else float(momentum)
 
         def step(xb: Tensor) -> float:  # CD has no loss to back-propagate: the update is this step's own
-            err = self.contrastive_divergence(xb.data)
+            err = self.contrastive_divergence(xb._data)
             for p, v in zip(self.parameters(), vel):
                 v *= mom[0]
                 v -= lr * p.grad
@@ -194,8 +194,8 @@ class RBM(nn.Module):
             (3,)
         """
         v = self._check(v, self.n_visible, "v").astype(np.float64)
-        pre = v @ self.weight.data.T.astype(np.float64) + self.hidden_bias.data
-        return -(v @ self.visible_bias.data) - np.logaddexp(0.0, pre).sum(1)
+        pre = v @ self.weight._data.T.astype(np.float64) + self.hidden_bias._data
+        return -(v @ self.visible_bias._data) - np.logaddexp(0.0, pre).sum(1)
 
     def gibbs_sample(self, n: int, steps: int = 1000, init: Any = None) -> np.ndarray:
         """Run ``steps`` Gibbs steps from ``init`` (or uniform noise) and return ``p(v|h)`` of the last step.

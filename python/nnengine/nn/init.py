@@ -56,7 +56,7 @@ def _check(t: Any) -> Tensor:
 
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
-    t.data[...] = values.astype(np.float32)
+    t._data[...] = values.astype(np.float32)
     return t
 
 
@@ -95,7 +95,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
         tensor([0.5, 0.5, 0.5])
     """
     t = _check(tensor)
-    t.data[...] = val
+    t._data[...] = val
     return t
 
 
@@ -223,7 +223,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
                       "may be incorrect.", stacklevel=2)
-    n = t.data.size
+    n = t._data.size
     if std == 0 or a == b:
         return _fill(t, np.full(t.shape, min(max(mean, a), b)))
     accept = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
@@ -248,10 +248,10 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
     t = _check(tensor)
     if t.ndim < 2:
         raise ValueError(f"tensor: only tensors with 2 or more dimensions are supported, got shape {t.shape}")
-    if t.data.size == 0:
+    if t._data.size == 0:
         return t
     rows = t.shape[0]
-    cols = t.data.size // rows
+    cols = t._data.size // rows
     flat = (generator or _gen()).normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T

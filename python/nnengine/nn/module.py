@@ -665,7 +665,7 @@ class Module:
             pre = f"{prefix}{mp}." if mp else prefix
             for name, p in m._parameters.items():
                 if p is not None:
-                    destination[pre + name] = p if keep_vars else p.data.view(StateData)
+                    destination[pre + name] = p if keep_vars else p._data.view(StateData)
             for name, b in m._buffers.items():
                 if b is not None and name not in m._non_persistent:
                     destination[pre + name] = np.asarray(b).view(StateData)
@@ -724,7 +724,7 @@ class Module:
             if key not in state_dict:
                 continue
             v = np.asarray(as_array(state_dict[key]))
-            cur = m._parameters[name].data if kind == "param" else m._buffers[name]
+            cur = m._parameters[name]._data if kind == "param" else m._buffers[name]
             if cur is not None and v.shape != cur.shape:
                 shape_error = True
                 errors.append(f"size mismatch for {key}: copying a param with shape {v.shape} from checkpoint, "
@@ -837,8 +837,8 @@ class Module:
         dt = np.dtype(dt)
         for m in self.modules():
             for p in m._parameters.values():
-                if p is not None and p.data.dtype != dt:
-                    p.data = p.data.astype(dt)
+                if p is not None and p._data.dtype != dt:
+                    p.data = p._data.astype(dt)
                     if p.grad is not None:
                         p.grad = p.grad.astype(dt)
             for name, b in m._buffers.items():

@@ -129,22 +129,39 @@ class _NumelAndSize(int):
         return self.shape if dim is None else self.shape[dim]
 
 
-_NUMPY_REDUCE_KWARGS = frozenset({"axis", "dtype", "out", "ddof", "keepdims", "where"})
+_NUMPY_REDUCE_KWARGS = frozenset({"axis", "dtype", "out", "ddof", "keepdims", "where", "initial", "kind", "order"})
+
+
+def _ints(args: tuple) -> bool:
+    return all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) for a in args)
+
+
+def _is_torch_call(name: str, args: tuple, kwargs: dict) -> bool:
+    """Whether ``a.<name>(*args, **kwargs)`` on a :class:`ParameterData` is written the torch way. numpy's own
+    functions call these methods with numpy's keywords (``np.sum(a, 1)`` is ``a.sum(axis=1, ...)``) or without
+    arguments (``np.unique`` sorts with ``a.sort()``), so those calls keep numpy's meaning."""
+    if name == "view":
+        shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        return bool(shape) and not kwargs and _ints(shape)
+    if _NUMPY_REDUCE_KWARGS & set(kwargs):
+        return False
+    if name in ("std", "var"):
+        return True
+    if name == "transpose":
+        return (len(args) == 2 and _ints(args) and not kwargs) or (not args and set(kwargs) == {"dim0", "dim1"})
+    if name == "flatten":
+        return bool(args or kwargs) and _ints(args)
+    return bool(args or kwargs)
 
 
 def _torch_style(name: str, doc: str) -> Any:
-    """``Tensor.<name>`` semantics for a call written the torch way (``g.view(-1)``, ``g.std()``); a call
-    with numpy's keywords (``axis=``, ``ddof=``...) or, for ``view``, a dtype or array type stays numpy's."""
+    """``Tensor.<name>`` semantics for a call written the torch way (``g.view(-1)``, ``g.std()``,
+    ``out.data.max(1)``); a call with numpy's keywords (``axis=``, ``ddof=``...), or for the methods numpy
+    itself calls without arguments, none, stays numpy's (see :func:`_is_torch_call`)."""
     numpy_method = getattr(np.ndarray, name)
 
     def method(self: np.ndarray, *args: Any, **kwargs: Any) -> Any:
-        if name == "view":
-            shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-            torch_call = bool(shape) and not kwargs and all(isinstance(a, (int, np.integer)) and
-                                                            not isinstance(a, bool) for a in shape)
-        else:
-            torch_call = not (_NUMPY_REDUCE_KWARGS & set(kwargs))
-        if torch_call:
+        if _is_torch_call(name, args, kwargs):
             return getattr(Tensor._wrap(self.view(np.ndarray)), name)(*args, **kwargs)
         return numpy_method(self, *args, **kwargs)
 
@@ -218,6 +235,61 @@ ParameterData.var = _torch_style("var", """``var()`` as torch's (Bessel-correcte
         >>> g.var().item(), float(g.var(ddof=0))
         (2.0, 1.0)
     """)
+
+for _name, _what in (("max", "``max(dim)``: the ``(values, indices)`` pair"), ("min", "``min(dim)``: ``(values, indices)``"),
+                     ("sort", "``sort(dim, descending)``: ``(values, indices)``, the array unchanged")):
+    setattr(ParameterData, _name, _torch_style(_name, f"""{_what} as torch's (Tensors) when called with a
+    dim or torch's keywords; without arguments or with numpy's keywords (``axis=``...), numpy's.
+
+    Example:
+        >>> d = ne.tensor([[1.0, 5.0], [7.0, 2.0]]).data
+        >>> d.max(1)[1], float(d.max())
+        (tensor([1, 0]), 7.0)
+    """))
+
+
+def _torch_arguments(name: str, doc: str) -> Any:
+    """``<name>`` with torch's arguments (``dim``, ``keepdim``, ``dtype``) and numpy's values: the methods whose
+    results are the same numbers in both libraries (``sum(1)``, ``argmax(1, keepdim=True)``, ``transpose(0, 1)``)
+    give a :class:`TensorData` array, which numpy code and torch code both read as they expect."""
+    numpy_method = getattr(np.ndarray, name)
+
+    def method(self: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        if not _is_torch_call(name, args, kwargs):
+            return numpy_method(self, *args, **kwargs)
+        plain = self.view(np.ndarray)
+        if name in ("transpose", "flatten"):
+            r = getattr(Tensor._wrap(plain), name)(*args, **kwargs)._data
+        else:
+            if len(args) > (1 if name == "cumsum" else 2):
+                raise TypeError(f"{name}(): expected at most dim and keepdim positionally, got {len(args)} arguments")
+            kw = dict(kwargs)
+            dim = args[0] if args else kw.pop("dim", None)
+            keep = bool(args[1] if len(args) > 1 else kw.pop("keepdim", False))
+            unknown = set(kw) - ({"dtype"} if name in ("sum", "mean", "prod", "cumsum") else set())
+            if unknown:
+                raise TypeError(f"{name}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+            if kw.get("dtype") is not None:
+                kw["dtype"] = np.dtype(kw["dtype"])
+            axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
+            r = numpy_method(plain, axis, **kw) if name == "cumsum" else numpy_method(plain, axis=axis, keepdims=keep, **kw)
+        return np.asarray(r).view(LEAF_ARRAYS[3])
+
+    method.__name__ = name
+    method.__doc__ = doc
+    return method
+
+
+for _name in ("sum", "mean", "prod", "argmax", "argmin", "cumsum", "all", "any", "transpose", "flatten"):
+    setattr(ParameterData, _name, _torch_arguments(_name, f"""``{_name}`` with torch's arguments when called with a dim or
+    torch's keywords (a numpy array with the tensor methods, see :class:`TensorData`); without arguments or with
+    numpy's keywords (``axis=``...), numpy's.
+
+    Example:
+        >>> d = ne.tensor([[1.0, 5.0], [7.0, 2.0]]).data
+        >>> d.{_name}({'0, 1' if _name == 'transpose' else '0'}).shape
+        ({'2, 2' if _name in ('transpose', 'cumsum') else '4,' if _name == 'flatten' else '2,'})
+    """))
 
 
 class DetachedData(ParameterData):
@@ -321,7 +393,20 @@ class StateData(DetachedData):
         return np.ndarray.__reduce__(self.view(np.ndarray))
 
 
-LEAF_ARRAYS[:] = [ParameterData, GradData, StateData]
+class TensorData(DetachedData):
+    """``t.data`` of a tensor whose array is a plain ndarray (an op's output, an input, a buffer): a view of the
+    same memory, outside autograd (torch's ``.data``), with torch's tensor methods (:class:`DetachedData`), so
+    ``out.data.max(1)[1]``, ``loss.data.cpu().numpy()``, ``target.data.view_as(pred)`` and ``x.data.size(0)`` run
+    as in torch; every numpy operation works as on the plain array. Prints as the numpy array it is.
+
+    Example:
+        >>> out = ne.tensor([[0.1, 0.9], [0.8, 0.2]]) * 1.0
+        >>> out.data.max(1)[1], out.data.cpu().numpy().shape, out.data.size(0)
+        (tensor([1, 0]), (2, 2), 2)
+    """
+
+
+LEAF_ARRAYS[:] = [ParameterData, GradData, StateData, TensorData]
 
 
 class SharedParameterData(ParameterData):
@@ -374,18 +459,6 @@ def share_array(arr: np.ndarray) -> SharedParameterData:
     return out
 
 
-class _DataSlot:
-    """``Parameter.data`` stores a plain array (or a Tensor's array) as a :class:`ParameterData` view; reads
-    go straight to the instance dict (no ``__get__``), so they cost what an attribute read costs."""
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        if isinstance(value, Tensor):
-            value = value.data
-        if type(value) is np.ndarray:
-            value = value.view(ParameterData)
-        obj.__dict__["data"] = value
-
-
 class Parameter(Tensor):
     """A Tensor that is a module parameter (requires_grad=True by default). Its ``.data`` is the numpy
     array (a :class:`ParameterData`, which also has torch's in-place methods ``add_``, ``mul_``, ``zero_``...).
@@ -395,8 +468,6 @@ class Parameter(Tensor):
         >>> w.data.uniform_(-0.1, 0.1).shape
         (3, 4)
     """
-
-    data = _DataSlot()  # type: ignore[assignment]
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
@@ -434,7 +505,7 @@ class Parameter(Tensor):
             >>> nn.Parameter(ne.zeros(2)).share_memory_().is_shared()
             True
         """
-        self.data = share_array(self.data)
+        self._data = share_array(self._data)
         return self
 
     def is_shared(self) -> bool:
@@ -444,7 +515,7 @@ class Parameter(Tensor):
             >>> nn.Parameter(ne.zeros(2)).is_shared()
             False
         """
-        return isinstance(self.data, SharedParameterData) and "_raw" in self.data.__dict__
+        return isinstance(self._data, SharedParameterData) and "_raw" in self._data.__dict__
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -54,8 +54,8 @@ class Adagrad(Optimizer):
         st = self.state[p]
         if not st:
             st["step"] = 0.0
-            dt = np.float64 if p.data.dtype == np.float64 else np.float32
-            st["sum"] = np.full(p.data.shape, group["initial_accumulator_value"], dtype=dt)
+            dt = np.float64 if p._data.dtype == np.float64 else np.float32
+            st["sum"] = np.full(p._data.shape, group["initial_accumulator_value"], dtype=dt)
         return st
 
     def _update_group(self, group: Dict[str, Any]) -> None:

@@ -155,10 +155,10 @@ class LBFGS(Optimizer):
     @property
     def _ft(self) -> type:
         """The scalar/vector type of this run: float64 when the parameters are float64, else float32."""
-        return np.float64 if self._params and self._params[0].data.dtype == np.float64 else np.float32
+        return np.float64 if self._params and self._params[0]._data.dtype == np.float64 else np.float32
 
     def _gather_flat_grad(self) -> np.ndarray:
-        views = [np.zeros(p.data.size, self._ft) if p.grad is None
+        views = [np.zeros(p._data.size, self._ft) if p.grad is None
                  else np.asarray(as_array(p.grad), dtype=self._ft).reshape(-1) for p in self._params]
         return np.concatenate(views)
 

@@ -86,7 +86,7 @@ def implementation_flags(**flags: Any) -> None:
 def _storage(p: Tensor) -> np.ndarray:
     """The parameter's array as C-contiguous writable float32, or float64 for a float64 parameter (converted
     once if it is neither: half precision widens to float32)."""
-    d = p.data
+    d = p._data
     dt = d.dtype
     if dt is _F32 or dt is _F64:  # the usual case: one flags object, identity tests (no dtype comparisons)
         f = d.flags
@@ -100,7 +100,7 @@ def _storage(p: Tensor) -> np.ndarray:
 
 
 def _is_f64(p: Tensor) -> bool:
-    dt = p.data.dtype
+    dt = p._data.dtype
     return dt is _F64 or (dt is not _F32 and dt == np.float64)
 
 
@@ -132,10 +132,10 @@ def _occurrences(group: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 def _grad(p: Tensor) -> np.ndarray:
     g = p.grad
-    if type(g) in _GRAD_TYPES and g.dtype is p.data.dtype and g.shape == p.data.shape and g.flags.c_contiguous:
+    if type(g) in _GRAD_TYPES and g.dtype is p._data.dtype and g.shape == p._data.shape and g.flags.c_contiguous:
         return g  # the usual case, without the conversions below
-    g = np.asarray(as_array(g), dtype=p.data.dtype, order="C")  # (not ascontiguousarray: it makes 0-d 1-d)
-    if g.shape != p.data.shape:
+    g = np.asarray(as_array(g), dtype=p._data.dtype, order="C")  # (not ascontiguousarray: it makes 0-d 1-d)
+    if g.shape != p._data.shape:
         raise ValueError(f"grad: expected shape {p.data.shape} (the parameter's), got {g.shape}")
     return g
 
@@ -331,7 +331,7 @@ class Optimizer:
                 if con is not None:
                     out = con(p)
                     if out is not None and out is not p:
-                        p.data[...] = as_array(out)
+                        p._data[...] = as_array(out)
         if weights:
             _core.optim_epilogue(weights, views, prox_t, kinds, max_values)
 
@@ -433,7 +433,7 @@ class Optimizer:
         if v is None:
             return None
         a = np.array(as_array(v), dtype=np.float32, order="C", copy=True)
-        if a.shape != p.data.shape:
+        if a.shape != p._data.shape:
             raise ValueError(f"state_dict: state '{k}' of parameter {idx} has shape {a.shape}, "
                              f"expected {p.data.shape}")
         return a

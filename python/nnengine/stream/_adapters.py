@@ -87,13 +87,13 @@ def _infer_via_forward(fwd: Callable[[Tensor, State], Tuple[Tensor, State]], x: 
                        ) -> Tuple[np.ndarray, Arrays]:
     with no_grad():
         y, new = fwd(Tensor(x), tuple(Tensor(s) for s in state))
-    return y.data, tuple(s.data for s in new)
+    return y._data, tuple(s._data for s in new)
 
 
 def _biases(m: Module, sfx: str = "") -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
     """(b_ih, b_hh) arrays of a cell (sfx "") or of one layer of an RNN module (sfx "_l0"...), None if absent."""
     bs = (getattr(m, "bias_ih" + sfx, None), getattr(m, "bias_hh" + sfx, None))
-    return tuple(None if b is None else b.data for b in bs)
+    return tuple(None if b is None else b._data for b in bs)
 
 
 def _bias_of(cell: Module) -> Optional[np.ndarray]:
@@ -109,7 +109,7 @@ def _cell_adapter(cell: Module) -> RecurrentAdapter:
             return y, (h, c)
 
         def infer(x: np.ndarray, st: Arrays):
-            y, h, c, _, _ = _core.lstm_forward(x, st[0], st[1], cell.weight_ih.data, cell.weight_hh.data,
+            y, h, c, _, _ = _core.lstm_forward(x, st[0], st[1], cell.weight_ih._data, cell.weight_hh._data,
                                                _bias_of(cell), False, False)
             return y, (h, c)
 
@@ -121,7 +121,7 @@ def _cell_adapter(cell: Module) -> RecurrentAdapter:
             return y, (h,)
 
         def infer(x: np.ndarray, st: Arrays):
-            y, h = _core.rnn_forward(x, st[0], cell.weight_ih.data, cell.weight_hh.data, _bias_of(cell),
+            y, h = _core.rnn_forward(x, st[0], cell.weight_ih._data, cell.weight_hh._data, _bias_of(cell),
                                      cell.nonlinearity, False)
             return y, (h,)
 
@@ -132,7 +132,7 @@ def _cell_adapter(cell: Module) -> RecurrentAdapter:
             return y, (h,)
 
         def infer(x: np.ndarray, st: Arrays):
-            y, h, _ = _core.gru_forward(x, st[0], cell.weight_ih.data, cell.weight_hh.data, *_biases(cell), False,
+            y, h, _ = _core.gru_forward(x, st[0], cell.weight_ih._data, cell.weight_hh._data, *_biases(cell), False,
                                         False)
             return y, (h,)
 
@@ -168,7 +168,7 @@ def _sequence_adapter(m: RNNBase) -> RecurrentAdapter:
             return _infer_via_forward(fwd, x, st)
         hs, cs = [], []
         for k in range(L):
-            w_ih, w_hh = getattr(m, f"weight_ih_l{k}").data, getattr(m, f"weight_hh_l{k}").data
+            w_ih, w_hh = getattr(m, f"weight_ih_l{k}")._data, getattr(m, f"weight_hh_l{k}")._data
             h0 = np.ascontiguousarray(st[0][:, k])
             if lstm:
                 x, h, c, _, _ = _core.lstm_forward(x, h0, np.ascontiguousarray(st[1][:, k]), w_ih, w_hh,

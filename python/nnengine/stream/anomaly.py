@@ -102,7 +102,7 @@ class ForecastDetector:
         x = np.asarray(x, np.float32)
         if x.ndim != 2:
             raise ValueError(f"x: expected (B, C) with one sample per stream, got shape {x.shape}")
-        pred = self.runner.step(ids, x).data
+        pred = self.runner.step(ids, x)._data
         if not ids:
             return np.zeros(0)
         sl = self.runner.last_slots

@@ -73,7 +73,7 @@ class RecurrentModel(nn.Module):
         """
         y, new = self._core.infer(x, state)
         with no_grad():
-            return self.head(Tensor(y)).data, new
+            return self.head(Tensor(y))._data, new
 
     def extra_repr(self) -> str:
         return f"cell={self.cell!r}"

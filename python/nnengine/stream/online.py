@@ -193,7 +193,7 @@ class OnlineLearner:
         target = yb.reshape(-1) if yb.dtype.kind in "iu" else yb.reshape(-1, yb.shape[-1])
         loss = self.loss_fn(flat, target if target.dtype.kind in "iu" else Tensor(target))
         with no_grad():
-            o0 = Tensor(out.data[:, 0])
+            o0 = Tensor(out._data[:, 0])
             t0 = yb[:, 0]
             fresh = float(self.loss_fn(o0, t0 if t0.dtype.kind in "iu" else Tensor(t0)).item())
         self.optimizer.zero_grad()
@@ -202,7 +202,7 @@ class OnlineLearner:
             clip_grad_norm_(self.adapter.module.parameters(), self.clip_grad_norm)
         self.optimizer.step()
         self.replay.append((xw, yw, self.state))
-        self.state = tuple(np.ascontiguousarray(s.data[:1]) for s in new)
+        self.state = tuple(np.ascontiguousarray(s._data[:1]) for s in new)
         self.losses.append(fresh)
         self.drift.update(fresh)
         self.drift_ratios.append(self.drift.ratio)

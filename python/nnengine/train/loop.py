@@ -524,7 +524,7 @@ def _default_step(net: Any, model: nn.Module, loss_fn: Callable, optimizer: Any,
     value.backward()
     optimizer.step()
     lv = float(value.item())
-    acc.add(lv, _first(out).data, None if yb is None else yb.data)
+    acc.add(lv, _first(out)._data, None if yb is None else yb._data)
     return lv
 
 
@@ -539,7 +539,7 @@ def _evaluate(model: nn.Module, loss_fn: Callable, loader: DataLoader, metric_fn
                 xb, yb = _split(batch)
                 out = model(xb)
                 value = loss_fn(out, yb) if yb is not None else loss_fn(out)
-                acc.add(float(value.item()), _first(out).data, None if yb is None else yb.data)
+                acc.add(float(value.item()), _first(out)._data, None if yb is None else yb._data)
     finally:
         model.train(was_training)
     acc.all_reduce(comm)
@@ -578,7 +578,7 @@ def predict(model: nn.Module, data: Any, batch_size: int = 256) -> np.ndarray:
         with no_grad():
             for batch in loader:
                 xb, _ = _split(batch)
-                outs.append(np.array(_first(model(xb)).data, copy=True))
+                outs.append(np.array(_first(model(xb))._data, copy=True))
     finally:
         model.train(was_training)
     if not outs:

@@ -114,11 +114,11 @@ def summary(model: Module, input_shape: Optional[Union[Sequence[int], Sequence[S
     for name, m in leaves:
         own = [p for p in m.parameters(recurse=False)]
         layers.append({"name": name, "type": type(m).__name__, "output_shape": shapes.get(id(m)),
-                       "params": int(sum(p.data.size for p in own)),
+                       "params": int(sum(p._data.size for p in own)),
                        "trainable": all(p.requires_grad for p in own) if own else False})
     params = list(model.parameters())
-    total = int(sum(p.data.size for p in params))
-    trainable = int(sum(p.data.size for p in params if p.requires_grad))
+    total = int(sum(p._data.size for p in params))
+    trainable = int(sum(p._data.size for p in params if p.requires_grad))
     info = ModelSummary(layers, total, trainable, input_shape)
     if print_fn is not None:
         print_fn(str(info))

@@ -283,7 +283,7 @@ class PReLU(Module):
             Parameter containing:
             tensor([0.1], requires_grad=True)
         """
-        self.weight.data[...] = self.init
+        self.weight._data[...] = self.init
 
     def forward(self, input: Tensor) -> Tensor:
         return F.prelu(input, self.weight)

@@ -148,7 +148,7 @@ class SyncBatchNorm(_BatchNorm):
         C = input.shape[1]
         axes = (0,) + tuple(range(2, input.ndim))
         shape = (1, C) + (1,) * (input.ndim - 2)
-        count = float(pg.comm().allreduce(int(input.data.size // max(C, 1))))
+        count = float(pg.comm().allreduce(int(input._data.size // max(C, 1))))
         mean = all_reduce_sum(input.sum(dim=axes)) / count
         xc = input - mean.reshape(*shape)
         var = all_reduce_sum((xc * xc).sum(dim=axes)) / count
@@ -159,8 +159,8 @@ class SyncBatchNorm(_BatchNorm):
             self._buffers["num_batches_tracked"] = self.num_batches_tracked + 1
             m = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
             with no_grad():
-                unbiased = var.data * (count / max(count - 1.0, 1.0))
-                self.running_mean[...] = (1 - m) * self.running_mean + m * mean.data
+                unbiased = var._data * (count / max(count - 1.0, 1.0))
+                self.running_mean[...] = (1 - m) * self.running_mean + m * mean._data
                 self.running_var[...] = (1 - m) * self.running_var + m * unbiased
         return y
 

@@ -319,7 +319,7 @@ def _as_parameter(v: Any, where: str) -> Any:
     if isinstance(v, Parameter):
         return v
     if isinstance(v, Tensor):
-        return Parameter(v.data)
+        return Parameter(v._data)
     raise TypeError(f"{where}: expected a Parameter or Tensor, got {type(v).__name__}")
 
 

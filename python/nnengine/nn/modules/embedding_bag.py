@@ -60,7 +60,7 @@ class EmbeddingBag(Module):
         """
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0.0
+            self.weight._data[self.padding_idx] = 0.0
 
     def forward(self, input: Any, offsets: Optional[Any] = None, per_sample_weights: Optional[Tensor] = None) -> Tensor:
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,

@@ -102,7 +102,7 @@ class LazyModuleMixin(Module):
         for name, p in self._parameters.items():
             new = real._parameters.get(name)
             if p is not None and new is not None:
-                p.data = new.data
+                p.data = new._data
                 real._parameters[name] = p
         for k in ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
                   "_forward_hooks_with_kwargs", "_backward_hooks"):

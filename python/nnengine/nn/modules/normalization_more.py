@@ -40,7 +40,7 @@ class RMSNorm(Module):
             [1.0, 1.0, 1.0]
         """
         if self.weight is not None:
-            self.weight.data[...] = 1.0
+            self.weight._data[...] = 1.0
 
     def forward(self, input: Tensor) -> Tensor:
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)

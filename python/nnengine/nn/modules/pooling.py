@@ -77,7 +77,7 @@ def relu_max_pool(relu: Optional[Module], pool: Module, x: Any) -> Optional[Tens
         >>> relu_max_pool(nn.ReLU(inplace=True), nn.MaxPool2d(2), ne.ones(1, 1, 4, 4)) is None
         True
     """
-    if type(pool) is not MaxPool2d or type(x) is not Tensor or x.data.dtype is not _F32 or x.data.ndim != 4:
+    if type(pool) is not MaxPool2d or type(x) is not Tensor or x._data.dtype is not _F32 or x._data.ndim != 4:
         return None
     for m in (pool,) if relu is None else (relu, pool):
         d = m.__dict__

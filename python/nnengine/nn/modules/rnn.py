@@ -203,7 +203,7 @@ class RNNBase(Module):
         data = _check_input(packed.data, self.input_size)
         if data.ndim != 2:
             raise ValueError(f"input: expected packed data of shape (N, {self.input_size}), got {data.shape}")
-        bs = np.asarray(packed.batch_sizes.data, dtype=np.int64)
+        bs = np.asarray(packed.batch_sizes._data, dtype=np.int64)
         x = unpack_sorted(data, bs)
         steps, batch = x.shape[0], x.shape[1]
         lens = np.array([(bs > b).sum() for b in range(batch)], dtype=np.int64)
@@ -444,28 +444,28 @@ class LSTMCell(RNNCellBase):
         and tape. None when the call is anything else (the generic path handles and validates it)."""
         if type(input) is not Tensor:
             return None
-        x, B = input.data, 0
+        x, B = input._data, 0
         if x.dtype is not _F32 or x.ndim != 2 or x.shape[1] != self.input_size or not x.flags.c_contiguous:
             return None
         B, H = x.shape[0], self.hidden_size
         w_ih, w_hh, b_ih, b_hh = self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
-        if B == 0 or w_ih.data.dtype is not _F32 or w_hh.data.dtype is not _F32:
+        if B == 0 or w_ih._data.dtype is not _F32 or w_hh._data.dtype is not _F32:
             return None
         if hx is None:
             h0 = c0 = np.zeros((B, H), np.float32)
         else:
             if type(hx) is not tuple or len(hx) != 2 or type(hx[0]) is not Tensor or type(hx[1]) is not Tensor:
                 return None
-            h0, c0 = hx[0].data, hx[1].data
+            h0, c0 = hx[0]._data, hx[1]._data
             if not (h0.dtype is _F32 and c0.dtype is _F32 and h0.shape == c0.shape == (B, H)):
                 return None
             h0, c0 = f32c(h0), f32c(c0)
-        if (b_ih is not None and b_ih.data.dtype is not _F32) or (b_hh is not None and b_hh.data.dtype is not _F32):
+        if (b_ih is not None and b_ih._data.dtype is not _F32) or (b_hh is not None and b_hh._data.dtype is not _F32):
             return None
         if will_record(input, w_ih, w_hh, b_ih, b_hh, *(hx or ())):  # a call the tape records: the generic path
             return None
-        bias = R._bias(None if b_ih is None else b_ih.data, None if b_hh is None else b_hh.data)
-        _, h_n, c_n, _, _ = _core.lstm_forward(x.reshape(1, B, -1), h0, c0, f32c(w_ih.data), f32c(w_hh.data), bias,
+        bias = R._bias(None if b_ih is None else b_ih._data, None if b_hh is None else b_hh._data)
+        _, h_n, c_n, _, _ = _core.lstm_forward(x.reshape(1, B, -1), h0, c0, f32c(w_ih._data), f32c(w_hh._data), bias,
                                                False, False, bf16=_entered[0] > 0 and _bf16_on())
         return Tensor._wrap(h_n), Tensor._wrap(c_n)
 

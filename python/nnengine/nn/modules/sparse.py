@@ -76,7 +76,7 @@ class Embedding(Module):
         """
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0.0
+            self.weight._data[self.padding_idx] = 0.0
 
     def forward(self, input: Any) -> Tensor:
         return E.embedding(

@@ -44,11 +44,11 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
-    flat = np.asarray(vec.data).reshape(-1)
+    flat = np.asarray(vec._data).reshape(-1)
     pointer = 0
     for p in parameters:
-        n = p.data.size
+        n = p._data.size
         if pointer + n > flat.size:
             raise ValueError(f"vector_to_parameters: vec has {flat.size} elements, the parameters need more")
-        p.data = np.array(flat[pointer:pointer + n].reshape(p.data.shape), dtype=np.float32)
+        p.data = np.array(flat[pointer:pointer + n].reshape(p._data.shape), dtype=np.float32)
         pointer += n

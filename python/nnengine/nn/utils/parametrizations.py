@@ -71,8 +71,8 @@ class _SpectralNorm(Module):
             with no_grad():
                 u = F.normalize(Tensor._wrap(np.empty(h, np.float32)).normal_(0, 1), dim=0, eps=eps)
                 v = F.normalize(Tensor._wrap(np.empty(w, np.float32)).normal_(0, 1), dim=0, eps=eps)
-            self.register_buffer("_u", u.data)
-            self.register_buffer("_v", v.data)
+            self.register_buffer("_u", u._data)
+            self.register_buffer("_v", v._data)
             self._power_method(wm, 15)
 
     def _reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
@@ -85,8 +85,8 @@ class _SpectralNorm(Module):
             wm = weight_mat.detach()
             u_buf, v_buf = self._buffers["_u"], self._buffers["_v"]
             for _ in range(n):
-                u_buf[...] = F.normalize(wm.mv(Tensor._wrap(v_buf)), dim=0, eps=self.eps).data
-                v_buf[...] = F.normalize(wm.t().mv(Tensor._wrap(u_buf)), dim=0, eps=self.eps).data
+                u_buf[...] = F.normalize(wm.mv(Tensor._wrap(v_buf)), dim=0, eps=self.eps)._data
+                v_buf[...] = F.normalize(wm.t().mv(Tensor._wrap(u_buf)), dim=0, eps=self.eps)._data
 
     def forward(self, weight: Tensor) -> Tensor:
         if weight.dim() == 1:

@@ -89,7 +89,7 @@ class ParametrizationList(ModuleList):
             if new is original:
                 self._store("original", original, is_param, original.requires_grad)
             else:
-                original.data[...] = new.data  # torch keeps the original object, holding the new value
+                original._data[...] = new._data  # torch keeps the original object, holding the new value
                 self._store("original", original, is_param, original.requires_grad)
         if not unsafe:
             z = self()
@@ -101,7 +101,7 @@ class ParametrizationList(ModuleList):
         if is_param:
             self.register_parameter(name, t if isinstance(t, Parameter) else Parameter(t, requires_grad))
         else:
-            self.register_buffer(name, t.data)
+            self.register_buffer(name, t._data)
 
     def _originals(self) -> Tuple[Any, ...]:
         if self.ntensors == 1:
@@ -125,8 +125,8 @@ class ParametrizationList(ModuleList):
             if len(vals) != self.ntensors:
                 raise ValueError(f"right_inverse: expected {self.ntensors} tensor(s), got {len(vals)}")
             for orig, v in zip(self._originals(), vals):
-                arr = orig.data if isinstance(orig, Tensor) else orig
-                v = _as_tensor(v).data
+                arr = orig._data if isinstance(orig, Tensor) else orig
+                v = _as_tensor(v)._data
                 if v.shape != arr.shape:
                     raise ValueError(f"value: expected shape {arr.shape}, got {v.shape}")
                 arr[...] = v
@@ -257,7 +257,7 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
     if is_param:
         module.register_parameter(tensor_name, value if isinstance(value, Parameter) else Parameter(value))
     else:
-        module.register_buffer(tensor_name, value.data if isinstance(value, Tensor) else value)
+        module.register_buffer(tensor_name, value._data if isinstance(value, Tensor) else value)
     if len(module.parametrizations) == 0:
         del module._modules["parametrizations"]
         module.__class__ = type(module).__bases__[0]

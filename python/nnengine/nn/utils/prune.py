@@ -176,7 +176,7 @@ class BasePruningMethod(ABC):
         weight = self.apply_mask(module)
         module.__dict__.pop(name, None)
         orig = module._parameters[name + "_orig"]
-        orig.data = weight.data
+        orig.data = weight._data
         del module._parameters[name + "_orig"]
         del module._buffers[name + "_mask"]
         setattr(module, name, orig)

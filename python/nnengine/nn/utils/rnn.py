@@ -159,13 +159,13 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     """
     if not isinstance(sequence, PackedSequence):
         raise TypeError(f"pad_packed_sequence: sequence: expected a PackedSequence, got {type(sequence).__name__}")
-    bs = np.asarray(sequence.batch_sizes.data, dtype=np.int64)
+    bs = np.asarray(sequence.batch_sizes._data, dtype=np.int64)
     if total_length is not None and total_length < len(bs):
         raise ValueError(f"total_length: expected at least the longest length {len(bs)}, got {total_length}")
     out = unpack_sorted(sequence.data, bs, padding_value, total_length)
     lens = np.array([(bs > b).sum() for b in range(int(bs[0]))], dtype=np.int64)
     if sequence.unsorted_indices is not None:
-        order = np.asarray(sequence.unsorted_indices.data)
+        order = np.asarray(sequence.unsorted_indices._data)
         out, lens = out.index_select(1, order), lens[order]
     return (out.transpose(0, 1) if batch_first else out), Tensor(lens, dtype=np.int64)
 

@@ -71,8 +71,8 @@ class SpectralNorm:
                 for _ in range(self.n_power_iterations):
                     v = F.normalize(wm.t().mv(u), dim=0, eps=self.eps)
                     u = F.normalize(wm.mv(v), dim=0, eps=self.eps)
-                u_buf[...] = u.data  # in place, as torch's out=
-                v_buf[...] = v.data
+                u_buf[...] = u._data  # in place, as torch's out=
+                v_buf[...] = v._data
         u = Tensor._wrap(np.array(u_buf))  # (clones: the weight's graph keeps these values)
         v = Tensor._wrap(np.array(v_buf))
         sigma = u.dot(weight_mat.mv(v))
@@ -115,9 +115,9 @@ class SpectralNorm:
             v = F.normalize(_empty(w).normal_(0, 1), dim=0, eps=fn.eps)
         del module._parameters[name]
         module.register_parameter(name + "_orig", weight)
-        setattr(module, name, Tensor._wrap(weight.data))
-        module.register_buffer(name + "_u", u.data.astype(np.float32))
-        module.register_buffer(name + "_v", v.data.astype(np.float32))
+        setattr(module, name, Tensor._wrap(weight._data))
+        module.register_buffer(name + "_u", u._data.astype(np.float32))
+        module.register_buffer(name + "_v", v._data.astype(np.float32))
         module.register_forward_pre_hook(fn)
         return fn
 
