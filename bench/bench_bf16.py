@@ -9,7 +9,8 @@ nnengine takes float32 operands only (numpy has no bfloat16; bf16 is a compute p
 into the packing), so two torch columns: ``torch bf16`` is ``mm`` on operands already in bfloat16 (the kernel
 alone, as with a cached weight cast), ``torch cast+mm`` is ``mm(a.bfloat16(), b.bfloat16())`` from the same float32
 operands nnengine gets (what autocast does to a float32 input).
-Layer rows: an MLP 784-256-128-10 training step (batch 128, SGD momentum) and the DCGAN generator's strided
+Layer rows: an MLP 784-256-128-10 training step (batch 128, SGD momentum), its inference on 64 samples 1, 4 or 8 at
+a time in one no-grad region (the weights' bf16 casts kept for the region), the DCGAN generator's strided
 ConvTranspose2d layers (batch 64, forward + backward) and an LSTM layer (T50, B32, I64, H128, forward +
 backward), float32 and under autocast, for nnengine and torch
 (``torch.autocast("cpu", dtype=torch.bfloat16)``), 1 thread.
@@ -186,6 +187,36 @@ def _mlp_steps(torch) -> dict:
     return steps
 
 
+def _mlp_inference(torch, batch: int, samples: int = 64) -> dict:
+    """Inference of the MLP 784-256-128-10 on ``samples`` inputs, ``batch`` at a time, in one no-grad (autocast)
+    region (a served model's loop): name -> fn(amp), same weights. Under autocast both engines keep the weights'
+    bf16 casts for the region (torch's autocast cache, nnengine's for products of up to 8 rows)."""
+    ne.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    xa = np.random.default_rng(0).standard_normal((samples, 784)).astype(np.float32)
+    xs = [ne.tensor(xa[i:i + batch]) for i in range(0, samples, batch)]
+
+    def ne_run(amp: bool) -> None:
+        with ne.no_grad(), ne.autocast("bf16", enabled=amp):
+            for x in xs:
+                model(x)
+
+    steps = {"nnengine": ne_run}
+    if torch is not None:
+        tnn = torch.nn
+        tm = tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(), tnn.Linear(128, 10))
+        tm.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
+        txs = [torch.tensor(xa[i:i + batch]) for i in range(0, samples, batch)]
+
+        def torch_run(amp: bool) -> None:
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+                for x in txs:
+                    tm(x)
+
+        steps["torch"] = torch_run
+    return steps
+
+
 def _conv_transpose_steps(torch, cin: int, cout: int, hw: int) -> dict:
     """Forward + backward of one DCGAN generator layer (k4, stride 2, padding 1, batch 64): name -> fn(amp)."""
     ne.manual_seed(0)
@@ -245,6 +276,8 @@ def layer_rows(torch, quick: bool, clock, rounds=None) -> list:
     if torch is not None:
         torch.set_num_threads(1)
     cases = {"MLP 784-256-128-10 step, b128": _mlp_steps(torch)}
+    for batch in ((1,) if quick else (1, 4, 8)):
+        cases[f"MLP 784-256-128-10 inference, 64 samples, b{batch}"] = _mlp_inference(torch, batch)
     for cin, cout, hw in ([(256, 128, 8)] if quick else [(512, 256, 4), (256, 128, 8), (128, 64, 16)]):
         cases[f"ConvTranspose2d {cin}->{cout} {hw}x{hw}, N64, fwd+bwd"] = _conv_transpose_steps(torch, cin, cout, hw)
     cases["LSTM (T50, B32, I64, H128), fwd+bwd"] = _lstm_steps(torch)

@@ -836,6 +836,14 @@ def t_linear_backward(g: G) -> str:
                 g.bool_(), _bf16(g), g.arr((Mr, Nr)) if g.pct(40) else "None")
 
 
+def t_linear_bf16w(g: G) -> str:
+    """A few rows against a weight given as bf16 bits (autocast's cached cast)."""
+    M, N, K = g.n(0, 9), g.n(0, 5, big=1), g.n(0, 5, big=1)
+    Kw = K if g.pct(90) else K + 1
+    return call("_core.linear_bf16w", g.arr((M, K)), g.arr((N, Kw), "uint16", fill="bigint" if g.pct(30) else None),
+                g.opt_arr((N,), 70))
+
+
 def t_NativePlan(g: G) -> str:
     """nnengine.compile's native plan: a valid MLP/LSTM plan or a corrupted one (bad refs, sizes, slots)."""
     M, K, N, H = g.n(0, 4), g.n(1, 5, big=1), g.n(1, 5, big=1), g.n(1, 4, big=1)
@@ -2058,6 +2066,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "gemm": t_gemm,
     "gemm_batched": t_gemm_batched,
     "linear_backward": t_linear_backward,
+    "linear_bf16w": t_linear_bf16w,
     "NativePlan": t_NativePlan,
     "rbm_sample": t_rbm_sample,
     "rnn_forward": t_rnn_forward,

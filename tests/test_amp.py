@@ -500,3 +500,104 @@ def test_recurrent_layers_under_autocast_at_every_isa_tier(isa, kind):
     assert _rel(y, y_ref) < 1e-5, (isa, kind, _rel(y, y_ref))
     assert _rel(y, y32) > 1e-4, (isa, kind)  # really the bf16 products
     assert dx.shape == x.shape and dx.dtype == np.float32 and np.isfinite(dx).all()
+
+
+@needs_bf16
+def test_few_row_inference_reuses_the_weight_cast_until_the_weight_changes():
+    """Products of up to 4 rows read a trainable weight's bf16 cast kept for the outermost autocast region (torch's
+    autocast cache): bf16 products of the weight's current values, the cast made again after every kind of write
+    to the weight inside the region; cleared when the region ends; ``cache_enabled=False`` keeps none."""
+    from nnengine import amp
+
+    ne.manual_seed(0)
+    lin = nn.Linear(70, 33)
+    opt = ne.optim.SGD(lin.parameters(), lr=0.1)
+    x = ne.randn(3, 70)
+
+    def fresh():  # the kept-cast kernel on a cast made now from the weight's current values
+        return _core.linear_bf16w(x.numpy(), amp.bf16_bits(lin.weight.numpy()), lin.bias.numpy())
+
+    def check():
+        with ne.no_grad():
+            y = lin(x).numpy()
+        np.testing.assert_array_equal(y, fresh())
+        assert id(lin.weight._data) in amp._cache.casts
+        want = bf16_round(x.numpy()).astype(np.float64) @ bf16_round(lin.weight.numpy()).astype(np.float64).T
+        assert np.abs(y - want - lin.bias.numpy()).max() <= 1e-5 * np.abs(want).max()
+
+    with ne.autocast("bf16"):
+        check()
+        bits = amp._cache.casts[id(lin.weight._data)][3]
+        check()
+        assert amp._cache.casts[id(lin.weight._data)][3] is bits  # reused
+        with ne.autocast("bf16"):  # a nested context shares the outermost one's casts
+            check()
+        assert amp._cache.casts[id(lin.weight._data)][3] is bits
+        lin.weight.data.mul_(1.5)  # torch's in-place method on .data
+        check()
+        lin.weight.data[0, 0] = 4.0  # numpy item assignment
+        check()
+        lin.weight.data -= 0.25  # numpy in-place operators
+        check()
+        np.multiply(lin.weight.data, 0.5, out=lin.weight.data)
+        check()
+        with ne.no_grad():
+            lin.weight.add_(0.5)  # an in-place tensor op
+        check()
+        lin(x).sum().backward()
+        opt.step()  # the fused kernel writes the weight outside the tape
+        check()
+        lin.weight.data = np.full((33, 70), 0.5, np.float32)  # a new array (the old one's cast goes with it)
+        check()
+        lin.weight.data = np.full((33, 70), 0.25, np.float32)
+        check()
+        assert len(amp._cache.casts) == 1
+        w2 = ne.ones(33, 70) * 2.0
+        y = nn.functional.linear(x, w2)  # a plain array is converted per call, never kept
+        assert id(w2._data) not in amp._cache.casts and y.shape == (3, 33)
+        lin(ne.randn(5, 70))  # more rows: the bf16 GEMM, nothing kept for it
+    assert amp._cache.casts is None
+    with ne.autocast("bf16", cache_enabled=False):
+        with ne.no_grad():
+            y = lin(x).numpy()
+        assert amp._cache.casts is None
+    np.testing.assert_array_equal(y, _core.gemm(x.numpy(), lin.weight.numpy(), False, True, 1.0, 0.0, None, None,
+                                                lin.bias.numpy(), bf16=True))  # converted per call
+    with pytest.raises(TypeError, match="cache_enabled: expected a bool or None, got str"):
+        ne.autocast("bf16", cache_enabled="yes")
+
+
+def test_bf16_bits_round_like_the_kernels():
+    from nnengine import amp
+
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 2 ** 32, 20000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    bits = amp.bf16_bits(a)
+    assert bits.dtype == np.uint16
+    finite = np.isfinite(a)
+    np.testing.assert_array_equal((bits.astype(np.uint32) << 16).view(np.float32)[finite], bf16_round(a)[finite])
+    assert np.isnan((bits.astype(np.uint32) << 16).view(np.float32)[np.isnan(a)]).all()
+    w = rng.standard_normal((19, 45)).astype(np.float32)
+    x = rng.standard_normal((5, 45)).astype(np.float32)
+    b = rng.standard_normal(19).astype(np.float32)
+    for m in (1, 2, 3, 4, 5):
+        for k in (1, 31, 32, 33, 45):  # around the 2 x 16 values of k the kernel splits into even and odd
+            y = _core.linear_bf16w(x[:m, :k].copy(), amp.bf16_bits(w[:, :k]), b)
+            want = bf16_round(x[:m, :k]).astype(np.float64) @ bf16_round(w[:, :k]).astype(np.float64).T + b
+            assert np.abs(y - want).max() <= 1e-5 * np.abs(want).max()
+    nt = _core.get_num_threads()
+    try:
+        xb, wb = rng.standard_normal((3, 300)).astype(np.float32), amp.bf16_bits(rng.standard_normal((4000, 300)))
+        _core.set_num_threads(1)
+        y1 = _core.linear_bf16w(xb, wb)
+        _core.set_num_threads(2)
+        assert np.array_equal(y1, _core.linear_bf16w(xb, wb))
+    finally:
+        _core.set_num_threads(nt)
+    z = _core.linear_bf16w(np.ones((2, 3), np.float32), amp.bf16_bits(np.array([[np.nan, 0, 0], [np.inf, 1, 1]])))
+    assert np.isnan(z[:, 0]).all() and np.isposinf(z[:, 1]).all()
+    assert _core.linear_bf16w(np.ones((2, 0), np.float32), np.zeros((3, 0), np.uint16), b[:3]).tolist() == [b[:3].tolist()] * 2
+    with pytest.raises(ValueError, match="w_bits: expected shape \\(N, 45\\)"):
+        _core.linear_bf16w(x, amp.bf16_bits(w[:, :44]))
+    with pytest.raises(TypeError, match="w_bits: expected dtype uint16, got float32"):
+        _core.linear_bf16w(x, w)

@@ -258,3 +258,52 @@ def test_amx_probe_or_clear_error():
     flops, checksum = _core.amx_probe(100)
     assert flops == nt * 100 * 4 * 2 * 16 * 16 * 32
     assert checksum == nt * 32 * 100 * 2.0 ** -14
+
+
+@pytest.mark.parametrize("tb", [False, True])
+def test_few_rows_round_as_they_read(tb, bf16_kernel):
+    """Few rows of C (autocast's batch-1..4 inference) run the float32 GEMV-like kernels on values rounded to bf16
+    as they are read (no copy of op(B)): one-hot rows pick single rounded values of B, bit for bit the oracle's
+    rounding (ties, values rounding up to infinity, denormals, every lane position of a vector and its tail); NaN
+    and infinity propagate; any row count and K around the vector width against the float64 oracle; 1 and 2
+    threads identical."""
+    if bf16_kernel is None:
+        if not HAVE_BF16:
+            with pytest.raises(ValueError, match="bf16"):
+                _core.gemm(np.ones((1, 3), np.float32), np.ones((3, 2), np.float32), bf16=True)
+        return
+    rng = np.random.default_rng(12)
+    K, N = 37, 21
+    bits = rng.integers(0, 2 ** 32, (K, N), dtype=np.uint64).astype(np.uint32)
+    b = bits.view(np.float32).copy()
+    b[~np.isfinite(b)] = 1.0
+    b[0, :4] = [1.0 + 2.0 ** -8, 1.0 + 3 * 2.0 ** -8, 3.3895e38, 1e-40]  # ties to even, to +inf, a denormal
+    bm = b.T.copy() if tb else b
+    eye = np.eye(K, dtype=np.float32)
+    for i0 in range(0, K, 4):
+        rows = eye[i0:i0 + 4]
+        y = _core.gemm(rows, bm, False, tb, bf16=True)
+        np.testing.assert_array_equal(y.view(np.uint32), bf16_round(b[i0:i0 + 4]).view(np.uint32))
+    for M in (1, 2, 3, 4, 5, 8):
+        for k in (1, 15, 16, 17, 33, 300):
+            a, bb = _operands(rng, M, 19, k, False, tb)
+            _check_close(_core.gemm(a, bb, False, tb, bf16=True), a, bb, False, tb)
+            bias = rng.standard_normal(19).astype(np.float32)
+            _check_close(_core.gemm(a, bb, False, tb, 1.0, 0.0, None, None, bias, bf16=True), a, bb, False, tb,
+                         bc=bias)
+    a, bb = _operands(rng, 2, 40, 50, False, tb)
+    bb[(3, 7) if tb else (7, 3)] = np.nan
+    bb[(5, 9) if tb else (9, 5)] = np.inf
+    y = _core.gemm(np.abs(a), bb, False, tb, bf16=True)
+    assert np.isnan(y[:, 3]).all() and np.isposinf(y[:, 5]).all() and np.isfinite(np.delete(y, [3, 5], 1)).all()
+    nt = _core.get_num_threads()
+    a, bb = _operands(rng, 3, 5000, 700, False, tb)
+    try:
+        _core.set_num_threads(1)
+        y1 = _core.gemm(a, bb, False, tb, bf16=True)
+        _core.set_num_threads(2)
+        y2 = _core.gemm(a, bb, False, tb, bf16=True)
+    finally:
+        _core.set_num_threads(nt)
+    assert np.array_equal(y1, y2)
+    _check_close(y1, a, bb, False, tb)

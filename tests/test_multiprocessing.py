@@ -38,9 +38,8 @@ def test_shared_model_is_trained_by_spawned_processes(method):
     assert all(p.is_shared() for p in model.parameters())
     ctx = mp.get_context(method)
     procs = [ctx.Process(target=_step, args=(rank, model, 3)) for rank in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
+    for p in procs:  # one after the other: run at once, their read-modify-write steps can overwrite each other
+        p.start()    # (Hogwild! accepts lost updates; the exact sums below do not)
         p.join()
     assert [p.exitcode for p in procs] == [0, 0]
     # 2 processes x 3 SGD steps of -1 each, then +100 and +200 on the bias: all in the parent's arrays

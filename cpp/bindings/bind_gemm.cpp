@@ -178,6 +178,34 @@ NNE_BIND_FAMILY(gemm) {
       "reaches the kernel only through a caller-supplied packer, GemmArgs::pack_b, the same result; relu=True: "
       "C = relu(C) after, the activation kernel's bits, float32 only).");
   m.def(
+      "linear_bf16w",
+      [](const py::object& xo, const py::object& wo, const py::object& bias) {
+        auto x = arr<float>(xo, "x", 2);
+        auto w = arr<uint16_t>(wo, "w_bits", 2);
+        const int64_t M = x.shape(0), K = x.shape(1), N = w.shape(0);
+        if (w.shape(1) != K)
+          throw py::value_error("w_bits: expected shape (N, " + std::to_string(K) + ") (x's K), got " +
+                                shape_str(w));
+        const float* b = nullptr;
+        py::array_t<float> bias_arr;
+        if (!bias.is_none()) {
+          bias_arr = arr<float>(bias, "bias", 1);
+          if (bias_arr.shape(0) != N)
+            throw py::value_error("bias: expected shape (" + std::to_string(N) + ",), got " + shape_str(bias_arr));
+          b = bias_arr.data();
+        }
+        py::array_t<float> y({M, N});
+        {
+          KernelCall nogil;
+          nne::gemm_kernels().dot_bf16w(x.data(), M, K, w.data(), N, b, y.mutable_data());
+        }
+        return y;
+      },
+      py::arg("x"), py::arg("w_bits"), py::arg("bias") = py::none(),
+      "y = bf16(x) @ w^T + bias for a few rows of x (float32, (M, K)) and a weight given as bfloat16 bits "
+      "(uint16, (N, K): autocast's kept cast of a Linear weight): x rounded to bf16, float32 sums (the bf16 "
+      "compute of gemm(x, w, trans_b=True, bf16=True), summed in another order).");
+  m.def(
       "bf16_unavailable_reason", []() { return std::string(nne::bf16_unavailable_reason()); },
       "Why bf16 compute (gemm(bf16=True), autocast('bf16')) is unavailable here, or '' when it is available.");
   m.def(

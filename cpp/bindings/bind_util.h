@@ -44,6 +44,7 @@ inline std::string shape_str(const std::vector<int64_t>& v) {
 
 template <class T>
 inline const char* dtype_name() {
+  if (std::is_same<T, uint16_t>::value) return "uint16";
   if (std::is_integral<T>::value) return sizeof(T) == 4 ? "int32" : "int64";
   return sizeof(T) == 4 ? "float32" : "float64";
 }

@@ -28,6 +28,20 @@ inline void round_bf16_copy(float* dst, const float* src, int64_t n) {
   }
 }
 
+// A vector of float32 (any ISA's VecF) rounded to bf16 as bf16_round_bits does, lane by lane: the few-row bf16
+// products (gemm_dot.h, gemm.cpp's small-M path) round op(B) as they load it, so no copy of it is made.
+template <class V>
+inline V bf16_round_vec(V v) {
+  typedef uint32_t U __attribute__((vector_size(sizeof(V))));
+  U u;
+  std::memcpy(&u, &v, sizeof u);
+  const U r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  const U nan = (U)(v != v);  // all ones in the NaN lanes, kept as they are (NaN either way; the carry of the
+  const U o = (u & nan) | (r & ~nan);  // rounding could turn some of them into zeros)
+  std::memcpy(&v, &o, sizeof o);
+  return v;
+}
+
 // p[0..n) rounded to bf16 in place, as float32 values.
 inline void round_bf16(float* p, int64_t n) { round_bf16_copy(p, p, n); }
 

@@ -12,6 +12,7 @@
 #include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/bf16_round.h"
 #include "kernels/gemm_bf16.h"
 #include "kernels/gemm_dot.h"
 #include "kernels/gemm_micro.h"
@@ -28,6 +29,7 @@ constexpr int NR = TileStd::NR;
 // (core/cpuinfo.h), read once per call: every element of one call is the same FMA chain over the same
 // KC blocks, whatever the path, tile shape or thread split.
 constexpr int64_t kSmallM = 4;            // up to this many rows: no packing at all (GEMV-like kernels)
+constexpr int64_t kBf16DotRows = 4;       // bf16 with a transposed B: up to this many rows on gemm_dot<true>
 constexpr int64_t kDirectACols = 64;      // up to this many columns, A is not packed
 // Up to kDirectBRows rows (kDirectBRowsL2 when B fits in L2), B is read in place, not packed ahead.
 // Measured: reading in place wins at any row count when B is in L2; from L3, packing (row-sequential
@@ -198,7 +200,7 @@ void gemm_no_k(const GemmArgs& g) {
 // element is the same FMA chain over the same KC blocks, with the same epilogue, as in the tiled
 // path, so a row's result does not depend on how many rows the call had (chunked == whole sequence).
 // Work is split over whole vector-width column blocks.
-template <int MM>
+template <int MM, bool kRound>
 void small_m_axpy(const GemmArgs& g, const float* arow, int64_t k0, int64_t kc, bool first, int64_t j0,
                   int64_t j1) {
   constexpr int64_t ld = kGemmKcMax;  // row stride of arow
@@ -219,6 +221,8 @@ void small_m_axpy(const GemmArgs& g, const float* arow, int64_t k0, int64_t kc, 
         for (int64_t l = 0; l < width; ++l) t[l] = b[l];
         for (int v = 0; v < V; ++v) bv[v] = vload(t + v * kLanes);
       }
+      if (kRound)
+        for (int v = 0; v < V; ++v) bv[v] = bf16_round_vec(bv[v]);
       for (int i = 0; i < MM; ++i) {
         const VecF a = vset1(arow[i * ld + k]);
         for (int v = 0; v < V; ++v) acc[i][v] = vfma(a, bv[v], acc[i][v]);
@@ -232,6 +236,9 @@ void small_m_axpy(const GemmArgs& g, const float* arow, int64_t k0, int64_t kc, 
   }
 }
 
+// kRound: the bf16 compute (gemm_bf16.h) on these rows, op(A) rounded when gathered and B as it is loaded
+// (bf16_round.h), as gemm_dot does for a transposed B.
+template <bool kRound>
 void gemm_small_m(const GemmArgs& g, const GemmBlocking& blk) {
   const int64_t M = g.M, N = g.N, K = g.K;
   const int64_t blocks = (N + NR - 1) / NR;
@@ -246,11 +253,13 @@ void gemm_small_m(const GemmArgs& g, const GemmBlocking& blk) {
       for (int64_t i = 0; i < M; ++i)  // gather op(A)'s rows for this K block
         for (int64_t k = 0; k < kc; ++k)
           arow[i * ld + k] = g.trans_a ? g.A[(k0 + k) * g.lda + i] : g.A[i * g.lda + k0 + k];
+      if (kRound)
+        for (int64_t i = 0; i < M; ++i) round_bf16(arow + i * ld, kc);
       switch (M) {
-        case 1: small_m_axpy<1>(g, arow, k0, kc, first, n0, n1); break;
-        case 2: small_m_axpy<2>(g, arow, k0, kc, first, n0, n1); break;
-        case 3: small_m_axpy<3>(g, arow, k0, kc, first, n0, n1); break;
-        default: small_m_axpy<4>(g, arow, k0, kc, first, n0, n1); break;
+        case 1: small_m_axpy<1, kRound>(g, arow, k0, kc, first, n0, n1); break;
+        case 2: small_m_axpy<2, kRound>(g, arow, k0, kc, first, n0, n1); break;
+        case 3: small_m_axpy<3, kRound>(g, arow, k0, kc, first, n0, n1); break;
+        default: small_m_axpy<4, kRound>(g, arow, k0, kc, first, n0, n1); break;
       }
     }
   });
@@ -296,10 +305,15 @@ void sgemm_impl(const GemmArgs& g) {
   if (g.bf16) {
     const SgemmFn bf16 = bf16_gemm_kernel();
     if (!bf16) return sgemm_bf16_reference(g);
+    // few rows: the float32 GEMV-like kernels on values rounded as they are read; the bf16 kernels convert and
+    // pack all of op(B) per call, which costs more than such a product (Sapphire Rapids, one thread, 784 -> 256:
+    // 19.5 us at 1 row, 27 us at 4, against 27 us for AMX at any row count up to 32; 44-52 us at 5-8 rows)
+    if (g.M <= kSmallM && !g.trans_b && !g.pack_b) return gemm_small_m<true>(g, blk);
+    if (g.M <= kBf16DotRows && g.trans_b && !g.pack_b) return gemm_dot<true>(g);
     return g.pack_b ? sgemm_bf16_pack_b(g, blk, bf16) : bf16(g);
   }
-  if (g.M <= kSmallM && !g.trans_b && !g.pack_b) return gemm_small_m(g, blk);
-  if (g.M <= kDotRows && g.trans_b && !g.pack_b) return gemm_dot(g);
+  if (g.M <= kSmallM && !g.trans_b && !g.pack_b) return gemm_small_m<false>(g, blk);
+  if (g.M <= kDotRows && g.trans_b && !g.pack_b) return gemm_dot<false>(g);
   switch (best_shape(g.M, g.N)) {
     case Shape::Wide: return sgemm_tiled<TileWide>(g, blk);
     case Shape::Narrow: return sgemm_tiled<TileNarrow>(g, blk);
@@ -309,7 +323,8 @@ void sgemm_impl(const GemmArgs& g) {
 
 }  // namespace
 
-extern const GemmKernels gemm = {NNE_KERNEL_ENTRY(sgemm_impl), NNE_KERNEL_ENTRY(fma_probe)};
+extern const GemmKernels gemm = {NNE_KERNEL_ENTRY(sgemm_impl), NNE_KERNEL_ENTRY(fma_probe),
+                                 NNE_KERNEL_ENTRY(dot_bf16w)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

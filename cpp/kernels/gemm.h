@@ -63,6 +63,11 @@ struct GemmKernels {
   // FMA-throughput probe on one thread: runs `iters` iterations of independent vector FMAs, stores the
   // flops done in *flops, returns a value that depends on every FMA (see gemm_probe.h).
   double (*fma_probe)(int64_t iters, int64_t* flops);
+  // y[M][N] = bf16(x[M][K]) . w[N][K]^T + bias[N] (bias may be null) with w given as bf16 bits (autocast's kept
+  // cast of a weight, amp.cached_bf16_bits) for a few rows: x rounded as gemm_bf16.h rounds, products exact,
+  // float32 sums (each output: the even k and the odd k of every 2 x kLanes block in one chain per lane, so the
+  // order differs from sgemm's); gemm_dot.h, any ISA (no bf16 instruction is needed).
+  void (*dot_bf16w)(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias, float* y);
 };
 
 // Scalar reference twins (cpp/reference/gemm_ref.cpp): float32 with float accumulation in k order,

@@ -6,6 +6,10 @@
 // Lanes run along k and are summed at the end, so this path's k order differs from the tiled one's:
 // a row's bits here can differ in the last place from the same row computed in a bigger call. The
 // row-count invariance of gemm.h holds for a non-transposed B, which is what streaming kernels use.
+//
+// kRound: the bf16 compute of gemm_bf16.h for few rows (autocast's batch-1..8 inference): op(A)'s rows are
+// rounded to bf16 when gathered and B's rows as they are loaded (bf16_round.h), so each product is the exact
+// product of two bf16 values, summed in float32, without converting all of B per call as the bf16 kernels do.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +19,7 @@
 #include "core/buffer.h"
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/bf16_round.h"
 #include "kernels/gemm.h"
 
 namespace nne {
@@ -26,7 +31,7 @@ constexpr int kDotCols = 4;      // columns of C (rows of B) per register block
 
 // C[rows][j0 .. j0 + kDotCols) for MB rows of op(A) (row-major, row stride K, in `a`) and the rows
 // j of B; only the first `cols` columns are stored.
-template <int MB>
+template <int MB, bool kRound>
 void dot_block(const GemmArgs& g, const float* a, int64_t i0, int64_t j0, int cols) {
   const int64_t K = g.K;
   const float* b[kDotCols];
@@ -37,7 +42,7 @@ void dot_block(const GemmArgs& g, const float* a, int64_t i0, int64_t j0, int co
   int64_t k = 0;
   for (; k + kLanes <= K; k += kLanes) {
     VecF bv[kDotCols];
-    for (int c = 0; c < kDotCols; ++c) bv[c] = vload(b[c] + k);
+    for (int c = 0; c < kDotCols; ++c) bv[c] = kRound ? bf16_round_vec(vload(b[c] + k)) : vload(b[c] + k);
     for (int r = 0; r < MB; ++r) {
       const VecF av = vload(a + r * K + k);
       for (int c = 0; c < kDotCols; ++c) acc[r][c] = vfma(av, bv[c], acc[r][c]);
@@ -46,7 +51,7 @@ void dot_block(const GemmArgs& g, const float* a, int64_t i0, int64_t j0, int co
   if (k < K) {
     const int n = static_cast<int>(K - k);
     VecF bv[kDotCols];
-    for (int c = 0; c < kDotCols; ++c) bv[c] = vload_n(b[c] + k, n);
+    for (int c = 0; c < kDotCols; ++c) bv[c] = kRound ? bf16_round_vec(vload_n(b[c] + k, n)) : vload_n(b[c] + k, n);
     for (int r = 0; r < MB; ++r) {
       const VecF av = vload_n(a + r * K + k, n);
       for (int c = 0; c < kDotCols; ++c) acc[r][c] = vfma(av, bv[c], acc[r][c]);
@@ -64,18 +69,10 @@ void dot_block(const GemmArgs& g, const float* a, int64_t i0, int64_t j0, int co
   }
 }
 
-// Few rows (M <= kDotRows), trans_b. Threads split the columns; each output is computed the same way
-// whatever the split, so results are bit-identical at any thread count.
-void gemm_dot(const GemmArgs& g) {
-  const int64_t M = g.M, N = g.N, K = g.K;
-  static thread_local ScratchBuf abuf;
-  const float* a = g.A;
-  if (g.trans_a || g.lda != K) {  // gather op(A)'s rows contiguously (M x K: small)
-    float* t = abuf.get(static_cast<size_t>(M * K));
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t k = 0; k < K; ++k) t[i * K + k] = g.trans_a ? g.A[k * g.lda + i] : g.A[i * g.lda + k];
-    a = t;
-  }
+// The dot kernels' split: threads take blocks of kDotCols columns of C (each output is computed the same way
+// whatever the split); block(mb, i, j0, cols) runs rows [i, i + mb) (mb <= 4) of one.
+template <class Block>
+void dot_split(int64_t M, int64_t N, int64_t K, const Block& block) {
   const int64_t blocks = (N + kDotCols - 1) / kDotCols;
   // At least 2^20 flops a chunk (~10-30 us at this path's bandwidth-bound rate): below that, handing a chunk to
   // a second thread costs more than it saves (Zen 4, 2 threads, 1x512x512: 24-42 us wall with one chunk,
@@ -85,14 +82,105 @@ void gemm_dot(const GemmArgs& g) {
     for (int64_t bk = b0; bk < b1; ++bk) {
       const int64_t j0 = bk * kDotCols;
       const int cols = static_cast<int>(std::min<int64_t>(kDotCols, N - j0));
-      for (int64_t i = 0; i < M; i += 4) {
-        switch (std::min<int64_t>(4, M - i)) {
-          case 1: dot_block<1>(g, a + i * K, i, j0, cols); break;
-          case 2: dot_block<2>(g, a + i * K, i, j0, cols); break;
-          case 3: dot_block<3>(g, a + i * K, i, j0, cols); break;
-          default: dot_block<4>(g, a + i * K, i, j0, cols); break;
-        }
-      }
+      for (int64_t i = 0; i < M; i += 4) block(std::min<int64_t>(4, M - i), i, j0, cols);
+    }
+  });
+}
+
+// Few rows (M <= kDotRows), trans_b. Threads split the columns; each output is computed the same way
+// whatever the split, so results are bit-identical at any thread count.
+template <bool kRound>
+void gemm_dot(const GemmArgs& g) {
+  const int64_t M = g.M, N = g.N, K = g.K;
+  static thread_local ScratchBuf abuf;
+  const float* a = g.A;
+  if (kRound || g.trans_a || g.lda != K) {  // gather op(A)'s rows contiguously (M x K: small)
+    float* t = abuf.get(static_cast<size_t>(M * K));
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t k = 0; k < K; ++k) t[i * K + k] = g.trans_a ? g.A[k * g.lda + i] : g.A[i * g.lda + k];
+    if (kRound) round_bf16(t, M * K);
+    a = t;
+  }
+  dot_split(M, N, K, [&](int64_t mb, int64_t i, int64_t j0, int cols) {
+    switch (mb) {
+      case 1: dot_block<1, kRound>(g, a + i * K, i, j0, cols); break;
+      case 2: dot_block<2, kRound>(g, a + i * K, i, j0, cols); break;
+      case 3: dot_block<3, kRound>(g, a + i * K, i, j0, cols); break;
+      default: dot_block<4, kRound>(g, a + i * K, i, j0, cols); break;
+    }
+  });
+}
+
+// 2 * kLanes bf16 values (their bits) as two float32 vectors: the even k (each pair's low half) and the odd k
+// (the high half), two integer ops and no shuffle; n < 2 * kLanes: the first n only (read in place up to there).
+inline void split_bf16_pairs(const uint16_t* p, int n, VecF* even, VecF* odd) {
+  typedef uint32_t U __attribute__((vector_size(kLanes * 4)));
+  U u;
+  if (n >= 2 * kLanes) {
+    std::memcpy(&u, p, sizeof u);
+  } else {
+    alignas(64) uint16_t t[2 * kLanes] = {};
+    std::memcpy(t, p, static_cast<size_t>(n) * 2);
+    std::memcpy(&u, t, sizeof u);
+  }
+  const U lo = u << 16, hi = u & 0xffff0000u;
+  std::memcpy(even, &lo, sizeof lo);
+  std::memcpy(odd, &hi, sizeof hi);
+}
+
+// The rows of C [i0, i0 + MB) x [j0, j0 + cols) from a's rows split into even and odd k per block of 2 * kLanes
+// (row stride KP, zero past K) and B's rows as bf16 bits (row stride K).
+template <int MB>
+void dot_block_w(const float* a, int64_t KP, int64_t K, const uint16_t* w, int64_t N, const float* bias, float* y,
+                 int64_t i0, int64_t j0, int cols) {
+  const uint16_t* b[kDotCols];
+  for (int c = 0; c < kDotCols; ++c) b[c] = w + (j0 + std::min(c, cols - 1)) * K;
+  VecF acc[MB][kDotCols];
+  for (int r = 0; r < MB; ++r)
+    for (int c = 0; c < kDotCols; ++c) acc[r][c] = vzero();
+  for (int64_t k = 0; k < K; k += 2 * kLanes) {
+    const int n = static_cast<int>(std::min<int64_t>(2 * kLanes, K - k));
+    VecF be[kDotCols], bo[kDotCols];
+    for (int c = 0; c < kDotCols; ++c) split_bf16_pairs(b[c] + k, n, &be[c], &bo[c]);
+    for (int r = 0; r < MB; ++r) {
+      const VecF ae = vload(a + r * KP + k), ao = vload(a + r * KP + k + kLanes);
+      for (int c = 0; c < kDotCols; ++c) acc[r][c] = vfma(ao, bo[c], vfma(ae, be[c], acc[r][c]));
+    }
+  }
+  for (int r = 0; r < MB; ++r) {
+    float* yi = y + (i0 + r) * N + j0;
+    for (int c = 0; c < cols; ++c) {
+      float v = vsum(acc[r][c]);
+      if (bias) v = v + bias[j0 + c];
+      yi[c] = v;
+    }
+  }
+}
+
+// GemmKernels::dot_bf16w (gemm.h): x's rows rounded into a scratch copy, then gemm_dot's split and blocks.
+void dot_bf16w(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias, float* y) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) y[i * N + j] = bias ? bias[j] : 0.f;
+    return;
+  }
+  static thread_local ScratchBuf abuf;
+  const int64_t KP = (K + 2 * kLanes - 1) / (2 * kLanes) * (2 * kLanes);
+  float* a = abuf.get(static_cast<size_t>(M * KP));
+  for (int64_t i = 0; i < M; ++i)  // x's rows rounded, split into even and odd k per block (zero past K)
+    for (int64_t k = 0; k < KP; ++k) {
+      const int64_t blk = k / (2 * kLanes) * (2 * kLanes), q = k - blk;
+      const float v = k < K ? x[i * K + k] : 0.f;
+      const uint32_t u = bf16_round_bits(v);
+      std::memcpy(a + i * KP + blk + (q & 1) * kLanes + q / 2, &u, 4);
+    }
+  dot_split(M, N, K, [&](int64_t mb, int64_t i, int64_t j0, int cols) {
+    switch (mb) {
+      case 1: dot_block_w<1>(a + i * KP, KP, K, w, N, bias, y, i, j0, cols); break;
+      case 2: dot_block_w<2>(a + i * KP, KP, K, w, N, bias, y, i, j0, cols); break;
+      case 3: dot_block_w<3>(a + i * KP, KP, K, w, N, bias, y, i, j0, cols); break;
+      default: dot_block_w<4>(a + i * KP, KP, K, w, N, bias, y, i, j0, cols); break;
     }
   });
 }

@@ -283,6 +283,28 @@ def note_mutation(arr):
     _mutations.append((_epoch, lo, hi))
 
 
+def mutation_epoch():
+    """The epoch of the last in-place write noted (``note_mutation``): a mark for ``written_since``."""
+    return _epoch
+
+
+def written_since(arr, long long epoch):
+    """Whether an in-place write noted after ``epoch`` (``mutation_epoch()``) touched ndarray ``arr``'s memory;
+    True as well when the record of writes no longer reaches back to ``epoch`` (the safe answer)."""
+    cdef object lo, hi, m
+    if _epoch == epoch:
+        return False
+    if not _mutations or (<tuple>_mutations[0])[0] > epoch + 1:
+        return True
+    lo, hi = _byte_bounds(arr)
+    for m in reversed(_mutations):
+        if (<tuple>m)[0] <= epoch:
+            break
+        if lo < (<tuple>m)[2] and (<tuple>m)[1] < hi:
+            return True
+    return False
+
+
 cdef inline bint overlaps(object a, list ranges):
     cdef object lo, hi
     if _Tensor is not None and isinstance(a, _Tensor):  # saved by a Function with torch's Tensor contract

@@ -31,9 +31,12 @@ from __future__ import annotations
 import functools
 import threading
 import warnings
+import weakref
 from typing import Any, Callable, Optional
 
-from . import _core
+import numpy as np
+
+from . import _core, _tape
 
 __all__ = ["autocast", "bfloat16", "bf16_available", "is_autocast_enabled", "get_autocast_dtype",
            "GradScaler"]
@@ -71,6 +74,64 @@ _entered = [0]  # contexts entered in any thread: 0 lets the hot paths skip the 
 def _bf16_on() -> bool:
     """True inside an enabled ``autocast("bf16")`` of this thread (what the kernels' callers read)."""
     return _entered[0] > 0 and getattr(_state, "bf16", False)
+
+
+#: Writes to trainable leaves' arrays that the tape does not see: optimizer steps (``Optimizer.step``), numpy's
+#: in-place operators and item assignment on a parameter's ``.data`` (``nn.parameter.ParameterData``). A cached
+#: cast (below) made before the count changed is made again.
+_weight_writes = [0]
+
+
+def note_weight_write() -> None:
+    """Count a write to trainable leaves' arrays made outside the tape: autocast's cached casts of weights are
+    made again after it.
+
+    Example:
+        >>> note_weight_write()
+    """
+    _weight_writes[0] += 1
+
+
+def bf16_bits(a: np.ndarray) -> np.ndarray:
+    """The bfloat16 bits (uint16) of float32 values rounded as the kernels round (ties to even, NaN quieted:
+    ``cpp/kernels/bf16_round.h``).
+
+    Example:
+        >>> bf16_bits(np.array([1.0, 1.0 + 2.0 ** -8, -2.0], np.float32)).tolist()
+        [16256, 16256, 49152]
+    """
+    u = np.ascontiguousarray(a, np.float32).view(np.uint32)
+    r = (u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)
+    nan = (u & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
+    r[nan] = (u[nan] >> np.uint32(16)) | np.uint32(0x40)
+    return r.astype(np.uint16)
+
+
+_cache = threading.local()  # .depth: this thread's entered autocast contexts; .casts: {id(array): entry} or None
+
+
+def cached_bf16_bits(w: np.ndarray) -> Optional[np.ndarray]:
+    """``bf16_bits(w)`` of a trainable leaf's array (a Parameter's weight) inside ``autocast``, made once per
+    region as torch's autocast cache does (``cache_enabled``): kept until this thread's outermost context exits and
+    made again when the weight was written since (an in-place tensor op, an optimizer step, numpy writes into
+    ``p.data``); None outside a caching region or for any other array (plain arrays have no such tracking).
+
+    Example:
+        >>> w = ne.nn.Parameter(ne.ones(2)).data
+        >>> cached_bf16_bits(w) is None
+        True
+    """
+    casts = getattr(_cache, "casts", None)
+    if casts is None or type(w) is np.ndarray or not w.flags.c_contiguous:
+        return None
+    e = casts.get(id(w))
+    if e is not None and e[0]() is w and e[1] == _weight_writes[0] and not _tape.written_since(w, e[2]):
+        return e[3]
+    for k in [k for k, v in casts.items() if v[0]() is None]:  # weights dropped since (``p.data = new``)
+        del casts[k]
+    bits = bf16_bits(w)
+    casts[id(w)] = (weakref.ref(w), _weight_writes[0], _tape.mutation_epoch(), bits)
+    return bits
 
 
 def bf16_available() -> bool:
@@ -124,7 +185,9 @@ class autocast:  # noqa: N801 (torch's name)
     """``with ne.autocast("bf16"):`` (or torch's spellings ``autocast("cpu", dtype=ne.bfloat16)``,
     ``autocast(device_type="cpu")``): matrix products in bf16 with float32 sums, see :mod:`nnengine.amp`.
     Also a decorator. ``enabled=False`` turns autocast off inside an enclosing context; contexts nest and
-    restore the previous state on exit, per thread. ``cache_enabled`` is accepted (nothing is cached).
+    restore the previous state on exit, per thread. ``cache_enabled`` (default True), as torch's: the outermost
+    context keeps the bf16 casts of trainable weights that products of a few rows (batch-1..4 inference) read,
+    until it exits (:func:`cached_bf16_bits`); False converts them on every call.
 
     Example:
         >>> import nnengine as ne
@@ -145,6 +208,9 @@ class autocast:  # noqa: N801 (torch's name)
         self.device_type = "cpu"
         self.fast_dtype = bfloat16
         self._enabled = enabled
+        if cache_enabled is not None and not isinstance(cache_enabled, bool):
+            raise TypeError(f"cache_enabled: expected a bool or None, got {type(cache_enabled).__name__}")
+        self._cache_enabled = cache_enabled is not False
         self._prev: list = []
 
     def __enter__(self) -> autocast:
@@ -155,16 +221,23 @@ class autocast:  # noqa: N801 (torch's name)
         self._prev.append(getattr(_state, "bf16", False))
         _state.bf16 = self._enabled
         _entered[0] += 1
+        depth = getattr(_cache, "depth", 0)
+        _cache.depth = depth + 1
+        if depth == 0:
+            _cache.casts = {} if self._cache_enabled else None
         return self
 
     def __exit__(self, *exc: Any) -> None:
         _state.bf16 = self._prev.pop()
         _entered[0] -= 1
+        _cache.depth -= 1
+        if _cache.depth == 0:  # the outermost context: torch clears its cast cache here too
+            _cache.casts = None
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with autocast(self.device_type, self.fast_dtype, self._enabled):
+            with autocast(self.device_type, self.fast_dtype, self._enabled, self._cache_enabled):
                 return fn(*args, **kwargs)
         return wrapper
 

@@ -9,6 +9,7 @@ from typing import Any, Iterator, List, Optional
 import numpy as np
 
 from .._coerce import as_array
+from ..amp import note_weight_write
 from ..tensor import LEAF_ARRAYS, Tensor
 
 # [parameter elements left, modules left, what is being built] while a file's architecture is built
@@ -100,10 +101,15 @@ class ParameterData(np.ndarray):
 
     def __array_wrap__(self, arr: np.ndarray, context: Any = None, return_scalar: bool = False) -> Any:
         if arr is self:  # in place (``p.data -= lr * g``): stays itself, with its methods
+            note_weight_write()  # (autocast's cached casts of the weight are made again)
             return arr
         if type(arr) is not np.ndarray:
             arr = arr.view(np.ndarray)
         return arr[()] if return_scalar else arr
+
+    def __setitem__(self, key: Any, value: Any) -> None:  # ``p.data[...] = v``: a write the tape does not see
+        np.ndarray.__setitem__(self, key, value)
+        note_weight_write()
 
     add_ = _data_inplace("add_", "add_(np.ones(3, np.float32), alpha=-0.5)", "ParameterData([0.5, 0.5, 0.5], dtype=float32)")
     sub_ = _data_inplace("sub_", "sub_(2.0)", "ParameterData([-1., -1., -1.], dtype=float32)")

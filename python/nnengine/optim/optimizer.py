@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import _core, _tape
 from .._coerce import as_array
+from ..amp import note_weight_write
 from ..autograd import enable_grad
 from ..constraints import KIND_NONE
 from ..nn.parameter import GradData, StateData
@@ -292,6 +293,7 @@ class Optimizer:
                     self._update_group(part)
         if _tape.any_attachment(self.param_groups):
             self._epilogue()
+        note_weight_write()  # (the kernels write the weights outside the tape: autocast's cached casts are stale)
         return loss
 
     def _epilogue(self) -> None:
