@@ -844,6 +844,11 @@ def t_linear_bf16w(g: G) -> str:
                 g.opt_arr((N,), 70))
 
 
+def t_bf16_bits(g: G) -> str:
+    return call("_core.bf16_bits", g.arr(tuple(g.n(0, 5, big=1) for _ in range(g.n(0, 3))),
+                                         fill=g.pick(["special", "mixed", "bigint"]) if g.pct(40) else None))
+
+
 def t_NativePlan(g: G) -> str:
     """nnengine.compile's native plan: a valid MLP/LSTM plan or a corrupted one (bad refs, sizes, slots)."""
     M, K, N, H = g.n(0, 4), g.n(1, 5, big=1), g.n(1, 5, big=1), g.n(1, 4, big=1)
@@ -2067,6 +2072,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "gemm_batched": t_gemm_batched,
     "linear_backward": t_linear_backward,
     "linear_bf16w": t_linear_bf16w,
+    "bf16_bits": t_bf16_bits,
     "NativePlan": t_NativePlan,
     "rbm_sample": t_rbm_sample,
     "rnn_forward": t_rnn_forward,

@@ -277,6 +277,7 @@ BINDING_CALLS = {
                          " bf16=_core.bf16_unavailable_reason() == '')",  # (float32 where the CPU has no bf16)
     "linear_backward": "_core.linear_backward(M((3, 4)), M((3, 5)), M((4, 5)), True, True, True)",
     "linear_backward_relu": "_core.linear_backward(M((3, 4)), M((3, 5)), M((4, 5)), True, True, True, False, M((3, 4)))",
+    "bf16_bits": "_core.bf16_bits(M((4, 9)))",
     "linear_bf16w": "_core.linear_bf16w(M((3, 7)), M((5, 7), 'uint16'), M((5,)))",
     "gemm_relu": "_core.gemm(M((5, 7)), M((9, 7)), False, True, 1.0, 0.0, None, None, M((9,)), False, False, False, True)",
     "NativePlan": "(P := _core.NativePlan(), P.add_input([2, 3]), P.add_param([4, 3]), P.add_param([4]),"

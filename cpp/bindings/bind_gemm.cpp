@@ -206,6 +206,21 @@ NNE_BIND_FAMILY(gemm) {
       "(uint16, (N, K): autocast's kept cast of a Linear weight): x rounded to bf16, float32 sums (the bf16 "
       "compute of gemm(x, w, trans_b=True, bf16=True), summed in another order).");
   m.def(
+      "bf16_bits",
+      [](const py::object& xo) {
+        auto x = arr<float>(xo, "x");
+        std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+        py::array_t<uint16_t> out(shape);
+        {
+          KernelCall nogil;
+          nne::gemm_kernels().to_bf16_bits(x.data(), x.size(), out.mutable_data());
+        }
+        return out;
+      },
+      py::arg("x"),
+      "The bfloat16 bits (uint16, x's shape) of float32 x rounded as the bf16 kernels round (ties to even, NaN "
+      "quieted): the weight cast linear_bf16w reads.");
+  m.def(
       "bf16_unavailable_reason", []() { return std::string(nne::bf16_unavailable_reason()); },
       "Why bf16 compute (gemm(bf16=True), autocast('bf16')) is unavailable here, or '' when it is available.");
   m.def(

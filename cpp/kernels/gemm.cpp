@@ -324,7 +324,7 @@ void sgemm_impl(const GemmArgs& g) {
 }  // namespace
 
 extern const GemmKernels gemm = {NNE_KERNEL_ENTRY(sgemm_impl), NNE_KERNEL_ENTRY(fma_probe),
-                                 NNE_KERNEL_ENTRY(dot_bf16w)};
+                                 NNE_KERNEL_ENTRY(dot_bf16w), NNE_KERNEL_ENTRY(to_bf16_bits)};
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne

@@ -68,6 +68,9 @@ struct GemmKernels {
   // float32 sums (each output: the even k and the odd k of every 2 x kLanes block in one chain per lane, so the
   // order differs from sgemm's); gemm_dot.h, any ISA (no bf16 instruction is needed).
   void (*dot_bf16w)(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias, float* y);
+  // out[i] = the bf16 bits of x[i] rounded as gemm_bf16.h rounds (ties to even, NaN quieted): the cast dot_bf16w
+  // reads.
+  void (*to_bf16_bits)(const float* x, int64_t n, uint16_t* out);
 };
 
 // Scalar reference twins (cpp/reference/gemm_ref.cpp): float32 with float accumulation in k order,

@@ -165,16 +165,20 @@ void dot_bf16w(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t 
       for (int64_t j = 0; j < N; ++j) y[i * N + j] = bias ? bias[j] : 0.f;
     return;
   }
-  static thread_local ScratchBuf abuf;
+  static thread_local ScratchBuf abuf, rbuf;
   const int64_t KP = (K + 2 * kLanes - 1) / (2 * kLanes) * (2 * kLanes);
   float* a = abuf.get(static_cast<size_t>(M * KP));
-  for (int64_t i = 0; i < M; ++i)  // x's rows rounded, split into even and odd k per block (zero past K)
-    for (int64_t k = 0; k < KP; ++k) {
-      const int64_t blk = k / (2 * kLanes) * (2 * kLanes), q = k - blk;
-      const float v = k < K ? x[i * K + k] : 0.f;
-      const uint32_t u = bf16_round_bits(v);
-      std::memcpy(a + i * KP + blk + (q & 1) * kLanes + q / 2, &u, 4);
-    }
+  float* row = rbuf.get(static_cast<size_t>(KP));
+  for (int64_t i = 0; i < M; ++i) {  // x's rows rounded, split into even and odd k per block (zero past K)
+    round_bf16_copy(row, x + i * K, K);
+    std::fill(row + K, row + KP, 0.f);
+    float* ai = a + i * KP;
+    for (int64_t blk = 0; blk < KP; blk += 2 * kLanes)
+      for (int q = 0; q < kLanes; ++q) {
+        ai[blk + q] = row[blk + 2 * q];
+        ai[blk + kLanes + q] = row[blk + 2 * q + 1];
+      }
+  }
   dot_split(M, N, K, [&](int64_t mb, int64_t i, int64_t j0, int cols) {
     switch (mb) {
       case 1: dot_block_w<1>(a + i * KP, KP, K, w, N, bias, y, i, j0, cols); break;
@@ -182,6 +186,13 @@ void dot_bf16w(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t 
       case 3: dot_block_w<3>(a + i * KP, KP, K, w, N, bias, y, i, j0, cols); break;
       default: dot_block_w<4>(a + i * KP, KP, K, w, N, bias, y, i, j0, cols); break;
     }
+  });
+}
+
+// GemmKernels::to_bf16_bits (gemm.h).
+void to_bf16_bits(const float* x, int64_t n, uint16_t* out) {
+  parallel_for(0, n, int64_t{1} << 16, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) out[i] = static_cast<uint16_t>(bf16_round_bits(x[i]) >> 16);
   });
 }
 

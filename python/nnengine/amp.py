@@ -92,7 +92,7 @@ def note_weight_write() -> None:
     _weight_writes[0] += 1
 
 
-def bf16_bits(a: np.ndarray) -> np.ndarray:
+def bf16_bits(a: Any) -> np.ndarray:
     """The bfloat16 bits (uint16) of float32 values rounded as the kernels round (ties to even, NaN quieted:
     ``cpp/kernels/bf16_round.h``).
 
@@ -100,11 +100,7 @@ def bf16_bits(a: np.ndarray) -> np.ndarray:
         >>> bf16_bits(np.array([1.0, 1.0 + 2.0 ** -8, -2.0], np.float32)).tolist()
         [16256, 16256, 49152]
     """
-    u = np.ascontiguousarray(a, np.float32).view(np.uint32)
-    r = (u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)
-    nan = (u & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
-    r[nan] = (u[nan] >> np.uint32(16)) | np.uint32(0x40)
-    return r.astype(np.uint16)
+    return _core.bf16_bits(np.require(a, np.float32, ("C", "A")))
 
 
 _cache = threading.local()  # .depth: this thread's entered autocast contexts; .casts: {id(array): entry} or None
