@@ -601,3 +601,20 @@ def test_bf16_bits_round_like_the_kernels():
         _core.linear_bf16w(x, amp.bf16_bits(w[:, :44]))
     with pytest.raises(TypeError, match="w_bits: expected dtype uint16, got float32"):
         _core.linear_bf16w(x, w)
+
+
+@needs_bf16
+def test_sequential_linear_relu_inference_under_autocast_equals_the_two_ops():
+    """nn.Sequential fuses Linear + ReLU; under autocast (inference, no tape) the fused call gives the bits of
+    the bf16 product followed by the ReLU, on the few-row path (kept casts) and on the bf16 GEMM."""
+    ne.manual_seed(3)
+    model = nn.Sequential(nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 5))
+    for rows in (1, 3, 4, 5, 17):
+        x = ne.randn(rows, 40)
+        with ne.no_grad(), ne.autocast("bf16"):
+            got = model(x).numpy()
+            h = nn.functional.relu(nn.functional.linear(x, model[0].weight, model[0].bias))
+            want = nn.functional.linear(h, model[2].weight, model[2].bias).numpy()
+        np.testing.assert_array_equal(got, want)
+        with ne.autocast("bf16"):  # with the tape: the two ops, the same values
+            np.testing.assert_array_equal(model(x).detach().numpy(), want)

@@ -119,17 +119,21 @@ class LinearReluFn(Function):
 
 def _linear_relu(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Optional[Tensor]:
     """``relu(linear(input, weight, bias))`` as one op (LinearReluFn), equal bit for bit, for the common float32
-    call outside autocast and outside ``nnengine.compile``'s capture (whose plans keep the two ops); else None
-    (the caller runs the two). Internal: ``nn.Sequential`` calls it where a Linear is followed by a ReLU
-    (``nn.modules.linear.linear_relu``)."""
-    if not linear_args_ok(input, weight, bias) or (_entered[0] > 0 and _bf16_on()) or recording():
+    call outside ``nnengine.compile``'s capture (whose plans keep the two ops), under autocast for inference only
+    (no tape); else None (the caller runs the two). Internal: ``nn.Sequential`` calls it where a Linear is
+    followed by a ReLU (``nn.modules.linear.linear_relu``)."""
+    if not linear_args_ok(input, weight, bias) or recording():
         return None
+    bf16 = _entered[0] > 0 and _bf16_on()
     if not will_record(input, weight, bias):  # inference: no tape
         x = input._data
+        if bf16:  # (the bf16 product, then the ReLU kernel: the bits of the two ops)
+            y = _linear_arrays(x, weight._data, None if bias is None else bias._data, True)[0]
+            return Tensor._wrap(_core.activation_forward(y, "relu", 0.0, 0.0, False))
         y = _core.gemm(f32c(x if x.ndim == 2 else x.reshape(-1, x.shape[-1])), f32c(weight._data), False, True, 1.0,
                        0.0, None, None, None if bias is None else f32c(bias._data), False, False, False, True)
         return Tensor._wrap(y if x.ndim == 2 else y.reshape(x.shape[:-1] + (weight.shape[0],)))
-    return LinearReluFn.apply(input, weight, bias)
+    return None if bf16 else LinearReluFn.apply(input, weight, bias)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
