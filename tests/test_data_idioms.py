@@ -133,6 +133,12 @@ def test_data_is_the_same_memory_and_outside_autograd():
     v = ne.ones(3)
     v.data += 1  # in place through the view
     assert v.tolist() == [2.0, 2.0, 2.0]
+    import copy
+    import pickle
+
+    assert type(pickle.loads(pickle.dumps(out.data))) is np.ndarray  # a file readable without nnengine
+    c = copy.deepcopy(out.data)
+    assert np.array_equal(c, out.data) and not np.shares_memory(c, out.data)
 
 
 def test_assigning_data_replaces_the_array_like_torch():

@@ -411,6 +411,9 @@ class TensorData(DetachedData):
         (tensor([1, 0]), (2, 2), 2)
     """
 
+    def __reduce__(self) -> Any:  # pickled, a plain numpy array (a file that needs no nnengine to read)
+        return np.ndarray.__reduce__(self.view(np.ndarray))
+
 
 LEAF_ARRAYS[:] = [ParameterData, GradData, StateData, TensorData]
 
