@@ -1605,6 +1605,14 @@ def _size(g: G, lo: int, hi: int) -> str:
     return repr(g.draw(g.st.integers(lo, hi)))
 
 
+def _iters(g: G, lo: int, hi: int) -> str:
+    """An iteration count: small and valid, sometimes invalid, never a huge valid int (2**62 power-method steps
+    is a request to run for ages, in torch as here: an interruptible Python loop, not a hang to report)."""
+    if g.pct(g.weird):
+        return g.pick(["-1", "0", "1.5", "None", "True", "float('nan')", "'3'"])
+    return repr(g.draw(g.st.integers(lo, hi)))
+
+
 def f_index_ops(g: G) -> str:
     s = _any_shape(g, 3)
     r = len(s)
@@ -1925,7 +1933,7 @@ def f_init_norms(g: G) -> str:
         i, o = g.n(1, 4), g.n(1, 4)
         fn = g.pick(["nn.utils.weight_norm", "nn.utils.spectral_norm"])
         kw = f"dim={g.pick(['0', '1', '-1', 'None', '2', '5'])}" if fn.endswith("weight_norm") else \
-            f"n_power_iterations={_size(g, 1, 3)}"
+            f"n_power_iterations={_iters(g, 1, 3)}"
         m = g.pick([f"nn.Linear({i}, {o})", f"nn.Conv2d({i}, {o}, 2)"])
         x = _t(g, (g.n(0, 3), i)) if m.startswith("nn.Linear") else _t(g, (g.n(0, 2), i, 3, 3))
         return f"m = {fn}({m}, {g.str_(['weight', 'bias'])}, {kw})\nR = m({x})\nBW(R)"
