@@ -837,8 +837,8 @@ def t_linear_backward(g: G) -> str:
 
 
 def t_linear_bf16w(g: G) -> str:
-    """A few rows against a weight given as bf16 bits (autocast's cached cast)."""
-    M, N, K = g.n(0, 9), g.n(0, 5, big=1), g.n(0, 5, big=1)
+    """Rows against a weight given as bf16 bits (autocast's cached cast), a few (the kept-cast use) or more."""
+    M, N, K = g.n(0, 9) if g.pct(70) else g.n(5, 40), g.n(0, 5, big=1), g.n(0, 5, big=1)
     Kw = K if g.pct(90) else K + 1
     return call("_core.linear_bf16w", g.arr((M, K)), g.arr((N, Kw), "uint16", fill="bigint" if g.pct(30) else None),
                 g.opt_arr((N,), 70))

@@ -28,7 +28,8 @@ inline void round_bf16_copy(float* dst, const float* src, int64_t n) {
   }
 }
 
-// A vector of float32 (any ISA's VecF) rounded to bf16 as bf16_round_bits does, lane by lane: the few-row bf16
+// A vector of float32 (any ISA's VecF) rounded to bf16 lane by lane, to nearest even as bf16_round_bits does,
+// except that NaN lanes are kept as they are (bf16_round_bits quiets them: NaN either way): the few-row bf16
 // products (gemm_dot.h, gemm.cpp's small-M path) round op(B) as they load it, so no copy of it is made.
 template <class V>
 inline V bf16_round_vec(V v) {

@@ -7,9 +7,10 @@
 // a row's bits here can differ in the last place from the same row computed in a bigger call. The
 // row-count invariance of gemm.h holds for a non-transposed B, which is what streaming kernels use.
 //
-// kRound: the bf16 compute of gemm_bf16.h for few rows (autocast's batch-1..8 inference): op(A)'s rows are
-// rounded to bf16 when gathered and B's rows as they are loaded (bf16_round.h), so each product is the exact
-// product of two bf16 values, summed in float32, without converting all of B per call as the bf16 kernels do.
+// kRound: the bf16 compute of gemm_bf16.h for few rows (autocast's batch-1..4 inference, gemm.cpp's
+// kBf16DotRows): op(A)'s rows are rounded to bf16 when gathered and B's rows as they are loaded (bf16_round.h),
+// so each product is the exact product of two bf16 values, summed in float32, without converting all of B per
+// call as the bf16 kernels do.
 #pragma once
 
 #include <algorithm>

@@ -255,7 +255,7 @@ for _name, _what in (("max", "``max(dim)``: the ``(values, indices)`` pair"), ("
 
 
 def _torch_arguments(name: str, doc: str) -> Any:
-    """``<name>`` with torch's arguments (``dim``, ``keepdim``, ``dtype``) and numpy's values: the methods whose
+    """``<name>`` with torch's arguments (``dim``, ``keepdim``) and numpy's values: the methods whose
     results are the same numbers in both libraries (``sum(1)``, ``argmax(1, keepdim=True)``, ``transpose(0, 1)``)
     give a :class:`TensorData` array, which numpy code and torch code both read as they expect."""
     numpy_method = getattr(np.ndarray, name)
@@ -272,13 +272,10 @@ def _torch_arguments(name: str, doc: str) -> Any:
             kw = dict(kwargs)
             dim = args[0] if args else kw.pop("dim", None)
             keep = bool(args[1] if len(args) > 1 else kw.pop("keepdim", False))
-            unknown = set(kw) - ({"dtype"} if name in ("sum", "mean", "prod", "cumsum") else set())
-            if unknown:
-                raise TypeError(f"{name}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
-            if kw.get("dtype") is not None:
-                kw["dtype"] = np.dtype(kw["dtype"])
+            if kw:  # a dtype= (numpy's keyword too) never gets here: _is_torch_call leaves such calls to numpy
+                raise TypeError(f"{name}() got an unexpected keyword argument {sorted(kw)[0]!r}")
             axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
-            r = numpy_method(plain, axis, **kw) if name == "cumsum" else numpy_method(plain, axis=axis, keepdims=keep, **kw)
+            r = numpy_method(plain, axis) if name == "cumsum" else numpy_method(plain, axis=axis, keepdims=keep)
         return np.asarray(r).view(LEAF_ARRAYS[3])
 
     method.__name__ = name
