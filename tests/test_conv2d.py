@@ -192,6 +192,40 @@ def test_one_and_two_threads_identical(isa, cfg, threads):
         assert np.array_equal(a, c)
 
 
+@pytest.mark.parametrize("cfg", [
+    (9, 24, 6, 6, 20, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # 36 positions: panels straddle images
+    (5, 7, 3, 5, 33, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # 15 positions, 33 output channels
+    (4, 12, 7, 7, 9, 1, 1, (1, 1), (0, 0), (1, 1), 3),  # groups
+    (30, 16, 9, 9, 64, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # several GEMMs under the faked cache below
+])
+def test_batched_pointwise_equals_one_image_at_a_time(isa, cfg, threads):
+    """Pointwise layers on small images run the forward and the data gradient as one GEMM over many images, op(B)
+    packed straight from x (dy): bit for bit the products of each image alone (the in-place path), with and without
+    bias, at 1 and 2 threads, also when a small cache cuts the batch into several GEMMs; close to the float64
+    oracle."""
+    x, w, b, dy = _data(cfg, seed=9)
+    H, W = cfg[2], cfg[3]
+    st, pd, dl, g = cfg[7:]
+    want = ref.conv2d(x, w, b, st, pd, dl, g)
+    want_dx = ref.conv2d_backward(dy, x, w, st, pd, dl, g)[0]
+    for cache in (None, 64 << 10):
+        try:
+            if cache:
+                ne.backend.set_cache_sizes(l2=cache)
+            dx_alone = np.concatenate([_core.conv2d_backward_data(dy[i:i + 1], w, (H, W), st, pd, dl, g)
+                                       for i in range(len(x))])
+            for bias in (b, None):
+                alone = np.concatenate([_core.conv2d_forward(x[i:i + 1], w, bias, st, pd, dl, g) for i in range(len(x))])
+                for n in (1, 2):
+                    with threads(n):
+                        np.testing.assert_array_equal(_core.conv2d_forward(x, w, bias, st, pd, dl, g), alone)
+                        np.testing.assert_array_equal(_core.conv2d_backward_data(dy, w, (H, W), st, pd, dl, g), dx_alone)
+            _close(_core.conv2d_forward(x, w, b, st, pd, dl, g), want)
+            _close(_core.conv2d_backward_data(dy, w, (H, W), st, pd, dl, g), want_dx)
+        finally:
+            ne.backend.set_cache_sizes()
+
+
 @pytest.mark.parametrize("cfg", GRID[3:9])
 def test_autograd_matches_torch(cfg, torch):
     x, w, b, dy = _data(cfg, seed=7)

@@ -12,6 +12,7 @@
 #include "core/simd.h"
 #include "kernels/bf16_round.h"
 #include "kernels/conv2d_direct.h"
+#include "kernels/conv2d_pointwise.h"
 #include "kernels/conv2d_winograd.h"
 #include "kernels/gemm.h"
 
@@ -268,6 +269,12 @@ void conv_forward(float* y, const float* x, const float* w, const float* b, cons
     case Algo::gemm: break;
   }
   const Geo g = geometry(s);
+  if (pointwise(s) && !g.in_place && !s.bf16) {
+    for (int64_t gr = 0; gr < s.groups; ++gr)
+      pointwise_gemms({w + gr * g.Kg * g.Cg, g.Cg, g.Kg, g.Cg, b ? b + gr * g.Kg : nullptr, x, s.C, gr * g.Cg, y, s.K,
+                       gr * g.Kg}, s.N, g.HW);
+    return;
+  }
   parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {
     static thread_local ScratchBuf colbuf, outbuf;
     float* col = colbuf.get(static_cast<size_t>(g.CRS * g.ipb * g.jb));
@@ -330,6 +337,12 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
   static thread_local ScratchBuf wtbuf;
   float* wt = wtbuf.get(static_cast<size_t>(s.K * g.CRS));
   weights_tap_major(wt, w, s.groups, g.Kg, g.CRS);
+  if (pointwise(s) && !g.in_place && !s.bf16) {  // dx_g = w_g^T dy_g, image by image: every element written once
+    for (int64_t gr = 0; gr < s.groups; ++gr)
+      pointwise_gemms({wt + gr * g.CRS * g.Kg, g.Kg, g.Cg, g.Kg, nullptr, dy, s.K, gr * g.Kg, dx, s.C, gr * g.Cg}, s.N,
+                      g.HW);
+    return;
+  }
   // Blocks hold whole images, or all slices of one image run in the same chunk: no two threads
   // ever scatter into the same image.
   parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {
