@@ -6,7 +6,9 @@
 // stride-1 layers (but wide pointwise ones) and the forward of strided layers with few taps run the
 // direct kernels of conv2d_direct.h (the forward of narrow and strided layers with the output channels in the
 // lanes); the rest, per image and group, im2col of a block of output columns (sized to stay in L2) followed
-// by the engine's sgemm (bias fused into the epilogue); for 1x1 layers im2col is a plain copy.
+// by the engine's sgemm (bias fused into the epilogue). 1x1 layers (stride 1, unpadded) read large images in
+// place, one GEMM per image; small ones run the forward and data gradient as one GEMM over many images whose
+// op(B) the GEMM packs straight from the tensor (conv2d_pointwise.h).
 // Threads go over images when there are at least two (GEMMs then run serially, one per thread), else
 // over the GEMM. Weight/bias gradients are summed over fixed image chunks (count depends on N only)
 // and the partials combined in chunk order, so results are bit-identical at any thread count.
