@@ -90,6 +90,16 @@ inline void vstore_n(float* p, VecF v, int n) { __builtin_memcpy(p, &v, sizeof(f
 inline float vsum(VecF v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 #endif
 
+// Scalar twin of vfma: fused where the ISA fuses, whatever the compiler's contraction of a * b + c (GCC's default
+// fuses or not per site and per build), so a scalar edge gives a vector body's bits because both say which.
+inline float sfma(float a, float b, float c) {
+#if defined(__FMA__)
+  return __builtin_fmaf(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
 }  // namespace NNE_ISA_NS
 }  // namespace nne
 

@@ -59,7 +59,7 @@ inline void store_edge(float* c, int64_t ldc, const float* tile, int tile_ld, in
       if (!first) {
         r = r + ci[j];
       } else {
-        if (beta != 0.f) r = beta * ci[j] + r;
+        if (beta != 0.f) r = sfma(beta, ci[j], r);  // tile_result's vfma
         if (bias_row) r = r + bias_row[i];
         if (bias_col) r = r + bias_col[j];
       }
