@@ -811,7 +811,7 @@ def t_gemm(g: G) -> str:
                 trans_a=repr(ta) if g.pct(95) else g.bool_(), trans_b=repr(tb) if g.pct(95) else g.bool_(),
                 alpha=g.flt(-2, 2), beta=beta, c=c, bias_row=g.opt_arr((M,), 70), bias_col=g.opt_arr((N,), 70),
                 reference=g.bool_(), bf16=_bf16(g), packed_b=g.bool_() if g.pct(30) else "False",
-                relu=g.bool_() if g.pct(30) else "False")
+                relu=g.bool_() if g.pct(30) else "False", packed_a=g.bool_() if g.pct(30) else "False")
 
 
 def _bf16(g: G) -> str:

@@ -195,19 +195,20 @@ def test_one_and_two_threads_identical(isa, cfg, threads):
 @pytest.mark.parametrize("cfg", [
     (9, 24, 6, 6, 20, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # 36 positions: panels straddle images
     (5, 7, 3, 5, 33, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # 15 positions, 33 output channels
-    (4, 12, 7, 7, 9, 1, 1, (1, 1), (0, 0), (1, 1), 3),  # groups
+    (6, 12, 7, 7, 9, 1, 1, (1, 1), (0, 0), (1, 1), 3),  # groups (6 images: blocks of 2)
     (30, 16, 9, 9, 64, 1, 1, (1, 1), (0, 0), (1, 1), 1),  # several GEMMs under the faked cache below
 ])
 def test_batched_pointwise_equals_one_image_at_a_time(isa, cfg, threads):
     """Pointwise layers on small images run the forward and the data gradient as one GEMM over many images, op(B)
     packed straight from x (dy): bit for bit the products of each image alone (the in-place path), with and without
     bias, at 1 and 2 threads, also when a small cache cuts the batch into several GEMMs; close to the float64
-    oracle."""
+    oracle. The weight gradient's GEMMs over blocks of images read dy and x in place too (GemmArgs::pack_a and
+    pack_b): the same at 1 and 2 threads, with or without the bias gradient, close to the oracle."""
     x, w, b, dy = _data(cfg, seed=9)
     H, W = cfg[2], cfg[3]
     st, pd, dl, g = cfg[7:]
     want = ref.conv2d(x, w, b, st, pd, dl, g)
-    want_dx = ref.conv2d_backward(dy, x, w, st, pd, dl, g)[0]
+    want_dx, want_dw, want_db = ref.conv2d_backward(dy, x, w, st, pd, dl, g)
     for cache in (None, 64 << 10):
         try:
             if cache:
@@ -222,6 +223,18 @@ def test_batched_pointwise_equals_one_image_at_a_time(isa, cfg, threads):
                         np.testing.assert_array_equal(_core.conv2d_backward_data(dy, w, (H, W), st, pd, dl, g), dx_alone)
             _close(_core.conv2d_forward(x, w, b, st, pd, dl, g), want)
             _close(_core.conv2d_backward_data(dy, w, (H, W), st, pd, dl, g), want_dx)
+            grads = []
+            for n in (1, 2):
+                with threads(n):
+                    grads.append(_core.conv2d_backward_weights(dy, x, (1, 1), st, pd, dl, g))
+                    dw_only = _core.conv2d_backward_weights(dy, x, (1, 1), st, pd, dl, g, need_bias=False)[0]
+                    db_only = _core.conv2d_backward_weights(dy, x, (1, 1), st, pd, dl, g, need_weight=False)[1]
+                    np.testing.assert_array_equal(dw_only, grads[-1][0])
+                    np.testing.assert_array_equal(db_only, grads[-1][1])
+            for a, c in zip(*grads):
+                np.testing.assert_array_equal(a, c)
+            _close(grads[0][0], want_dw)
+            _close(grads[0][1], want_db)
         finally:
             ne.backend.set_cache_sizes()
 

@@ -162,36 +162,49 @@ def test_bad_arguments():
         _core.gemm(a, a, reference=True, bf16=True)
 
 
+@pytest.mark.parametrize("packed", ["b", "a", "ab"])
 @pytest.mark.parametrize("bf16", [False, True])
 @pytest.mark.parametrize("reference", [False, True])
 @pytest.mark.parametrize("ta,tb", list(itertools.product([False, True], repeat=2)))
-def test_caller_packed_b_gives_the_in_memory_result(bf16, reference, ta, tb, bf16_kernel):
-    # GemmArgs::pack_b (a convolution's column matrix packed by its caller) with B itself null: the float32
-    # tiled path, and with bf16 the bf16 kernel and both scalar twins (which read B in memory: op(B) is
-    # materialized through the packer); this used to read the null B with bf16. Same result as op(b) in memory.
+def test_caller_packed_operands_give_the_in_memory_result(packed, bf16, reference, ta, tb, bf16_kernel):
+    # GemmArgs::pack_b / pack_a (a convolution's column matrix or its dy packed by the caller) with B / A itself
+    # null: the float32 tiled path, and with bf16 the bf16 kernel and both scalar twins (which read the operands in
+    # memory: they are materialized through the packers); pack_b used to read the null B with bf16. Same result as
+    # the operands in memory.
     if bf16_kernel is None and (HAVE_BF16 or not bf16 or reference):
         return  # (the other kernel's run covers it)
+    flags = dict(packed_a="a" in packed, packed_b="b" in packed)
     if bf16 and not reference and not HAVE_BF16:
         with pytest.raises(ValueError, match="bf16"):
-            _core.gemm(np.ones((2, 3), np.float32), np.ones((3, 2), np.float32), bf16=True, packed_b=True)
+            _core.gemm(np.ones((2, 3), np.float32), np.ones((3, 2), np.float32), bf16=True, **flags)
         return
     rng = np.random.default_rng(7)
-    for M, N, K in [(1, 1, 1), (3, 17, 7), (17, 33, 31), (40, 70, 1030), (70, 5, 129)]:
+    for M, N, K in [(1, 1, 1), (3, 17, 7), (17, 33, 31), (40, 70, 1030), (70, 5, 129), (13, 400, 45)]:
         a, b = _operands(rng, M, N, K, ta, tb)
         c = rng.standard_normal((M, N)).astype(np.float32)
         bc = rng.standard_normal(N).astype(np.float32)
-        kw = dict(trans_a=ta, trans_b=tb, alpha=0.5, beta=1.0, bias_col=bc, reference=reference, bf16=bf16)
-        y = _core.gemm(a, b, c=c.copy(), packed_b=True, **kw)
+        br = rng.standard_normal(M).astype(np.float32)
+        kw = dict(trans_a=ta, trans_b=tb, alpha=0.5, beta=1.0, bias_col=bc, bias_row=br, reference=reference,
+                  bf16=bf16)
+        y = _core.gemm(a, b, c=c.copy(), **flags, **kw)
         want = _core.gemm(a, b, c=c.copy(), **kw)
-        if bf16 or reference or M > 16:  # (the in-memory float32 product of up to 16 rows may take the dot path)
+        # (the in-memory product of up to 16 rows may take the dot or the few-rows path, which sum in another order
+        # than the bf16 kernel or, with a transposed b, the float32 tiles; the packed one never does)
+        if reference or M > 16:
             np.testing.assert_array_equal(y, want, err_msg=f"{(M, N, K)}")
         else:
             np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-4, err_msg=f"{(M, N, K)}")
+        if bf16:
+            _check_close(y, a, b, ta, tb, 0.5, 1.0, c, br, bc)
+        else:
+            oracle = 0.5 * ((a.T if ta else a).astype(np.float64) @ (b.T if tb else b)) + c + bc + br[:, None]
+            np.testing.assert_allclose(y, oracle, rtol=1e-4, atol=1e-3)
 
 
-def test_caller_packed_b_rejects_float64():
-    with pytest.raises(TypeError, match="packed_b"):
-        _core.gemm(np.ones((2, 3)), np.ones((3, 2)), packed_b=True)
+@pytest.mark.parametrize("flag", ["packed_a", "packed_b"])
+def test_caller_packed_operands_reject_float64(flag):
+    with pytest.raises(TypeError, match=flag):
+        _core.gemm(np.ones((2, 3)), np.ones((3, 2)), **{flag: True})
 
 
 def test_kernels_agree_to_float32_rounding():

@@ -76,8 +76,8 @@ const float* opt_vec(const py::object& o, const char* name, int64_t n, py::array
   return keep.data();
 }
 
-// packed_b=True: op(b) reaches the GEMM only through GemmArgs::pack_b (B itself null), as a convolution's column
-// matrix does; this packer reads the array.
+// packed_a / packed_b=True: op(a)^T / op(b) reaches the GEMM only through GemmArgs::pack_a / pack_b (A / B itself
+// null), as a convolution's column matrix does; this packer reads the array (op(a)^T is a^T, or a when trans_a).
 struct BView {
   const float* b;
   int64_t ldb;
@@ -104,11 +104,12 @@ NNE_BIND_FAMILY(gemm) {
       "gemm",
       [](const py::object& ao, const py::object& bo, bool trans_a, bool trans_b, double alpha, double beta,
          const py::object& c, const py::object& bias_row, const py::object& bias_col, bool reference, bool bf16,
-         bool packed_b, bool relu) {
+         bool packed_b, bool relu, bool packed_a) {
         if (!reference) check_bf16(bf16);  // the GEMM's bf16 scalar twin exists: reference=True runs it
         if (py::isinstance<py::array>(ao) && py::isinstance<py::array_t<double>>(ao)) {
           if (bf16) throw py::type_error("bf16: a float64 product cannot run in bf16 (pass float32 arrays)");
           if (packed_b) throw py::type_error("packed_b: only supported for float32");
+          if (packed_a) throw py::type_error("packed_a: only supported for float32");
           if (relu) throw py::type_error("relu: only supported for float32");
           auto a = arr<double>(ao, "a", 2);
           auto b = arr<double>(bo, "b", 2);
@@ -150,6 +151,8 @@ NNE_BIND_FAMILY(gemm) {
         g.bf16 = bf16;
         const BView view{g.B, g.ldb, g.trans_b};
         if (packed_b) g.pack_b = &pack_view, g.pack_b_ctx = &view, g.B = nullptr, g.ldb = 0;
+        const BView view_a{g.A, g.lda, !g.trans_a};
+        if (packed_a) g.pack_a = &pack_view, g.pack_a_ctx = &view_a, g.A = nullptr, g.lda = 0;
         {
           KernelCall nogil;
           if (reference && bf16)
@@ -172,10 +175,11 @@ NNE_BIND_FAMILY(gemm) {
       py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
       py::arg("beta") = 0.0, py::arg("c") = py::none(), py::arg("bias_row") = py::none(),
       py::arg("bias_col") = py::none(), py::arg("reference") = false, py::arg("bf16") = false,
-      py::arg("packed_b") = false, py::arg("relu") = false,
+      py::arg("packed_b") = false, py::arg("relu") = false, py::arg("packed_a") = false,
       "C = alpha*op(a)@op(b) + beta*c + bias_row[:,None] + bias_col[None,:] (float32 kernel; float64 oracle; "
       "bf16=True: inputs rounded to bfloat16, float32 sums, see bf16_unavailable_reason(); packed_b=True: op(b) "
-      "reaches the kernel only through a caller-supplied packer, GemmArgs::pack_b, the same result; relu=True: "
+      "reaches the kernel only through a caller-supplied packer, GemmArgs::pack_b, the same result (packed_a=True: "
+      "op(a), GemmArgs::pack_a); relu=True: "
       "C = relu(C) after, the activation kernel's bits, float32 only).");
   m.def(
       "linear_bf16w",

@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "core/buffer.h"
-#include "core/cpuinfo.h"
 #include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/reduce.h"
@@ -45,19 +44,20 @@ Geo geometry(const Conv2dShape& s) {
   g.PQ = s.P * s.Q;
   g.HW = s.H * s.W;
   // Columns per block: a column matrix of about L2 (L2-resident between im2col and the GEMM). Pointwise
-  // layers with small images (< 256 positions) take 8 x L2: their copy is cheap and a wider GEMM packs
-  // the weights fewer times; with bigger images they run one image per block, in place. (On a 512 KiB
+  // layers with small images (< 256 positions) take 8 x L2: a wider GEMM packs the weights fewer times (their
+  // forward and data gradient run pointwise_gemms instead, their weight gradient reads the block's images in
+  // place); with bigger images they run one image per block, in place. (On a 512 KiB
   // L2 these are the former fixed 512 KiB and 4 MiB.) The block count changes the chunking of the
   // weight gradient's sum, so results may differ between cache descriptions in the last bits, never
   // between thread counts.
   const bool small_pointwise = pointwise(s) && g.PQ < 256;
-  const int64_t l2_floats = std::clamp<int64_t>(cache_info().l2 / 4, int64_t{1} << 14, int64_t{1} << 20);
+  const int64_t l2_floats = conv_l2_floats();
   const int64_t budget = small_pointwise ? 8 * l2_floats : l2_floats;
   const int64_t target = std::max<int64_t>(256, budget / std::max<int64_t>(1, g.CRS));
   if (2 * g.PQ <= target && (small_pointwise || !pointwise(s))) {
     g.ipb = std::max<int64_t>(1, std::min<int64_t>(s.N, target / g.PQ));
-    // at least 4 blocks when the batch allows: the copies around the GEMMs are per block, so one
-    // giant block would leave them to a single thread
+    // at least 4 blocks when the batch allows: the weight gradient's threads take whole blocks (and the bf16
+    // path's copies around the GEMMs are per block), so one giant block would leave them to a single thread
     if (small_pointwise) g.ipb = std::min(g.ipb, std::max<int64_t>(1, (s.N + 3) / 4));
     g.jb = g.PQ;
   } else {
@@ -271,8 +271,8 @@ void conv_forward(float* y, const float* x, const float* w, const float* b, cons
   const Geo g = geometry(s);
   if (pointwise(s) && !g.in_place && !s.bf16) {
     for (int64_t gr = 0; gr < s.groups; ++gr)
-      pointwise_gemms({w + gr * g.Kg * g.Cg, g.Cg, g.Kg, g.Cg, b ? b + gr * g.Kg : nullptr, x, s.C, gr * g.Cg, y, s.K,
-                       gr * g.Kg}, s.N, g.HW);
+      pointwise_gemms({w + gr * g.Kg * g.Cg, g.Cg, g.Kg, g.Cg, false, b ? b + gr * g.Kg : nullptr, x, s.C, gr * g.Cg,
+                       y, s.K, gr * g.Kg}, s.N, g.HW);
     return;
   }
   parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {
@@ -332,17 +332,18 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
     default: break;
   }
   const Geo g = geometry(s);
+  if (pointwise(s) && !g.in_place && !s.bf16) {  // dx_g = w_g^T dy_g, image by image: every element written once
+    // (w_g^T as op(A) of w_g itself: one GEMM packs its panels once, no transposed copy of the weights)
+    for (int64_t gr = 0; gr < s.groups; ++gr)
+      pointwise_gemms({w + gr * g.Kg * g.Cg, g.Cg, g.Cg, g.Kg, true, nullptr, dy, s.K, gr * g.Kg, dx, s.C, gr * g.Cg},
+                      s.N, g.HW);
+    return;
+  }
   // w_g^T of every group as a row-major (CRS, Kg) matrix: the GEMM then packs a plain operand (measured
   // 15-30% faster than the transposed one on the DCGAN layers); copying the weight once is negligible.
   static thread_local ScratchBuf wtbuf;
   float* wt = wtbuf.get(static_cast<size_t>(s.K * g.CRS));
   weights_tap_major(wt, w, s.groups, g.Kg, g.CRS);
-  if (pointwise(s) && !g.in_place && !s.bf16) {  // dx_g = w_g^T dy_g, image by image: every element written once
-    for (int64_t gr = 0; gr < s.groups; ++gr)
-      pointwise_gemms({wt + gr * g.CRS * g.Kg, g.Kg, g.Cg, g.Kg, nullptr, dy, s.K, gr * g.Kg, dx, s.C, gr * g.Cg}, s.N,
-                      g.HW);
-    return;
-  }
   // Blocks hold whole images, or all slices of one image run in the same chunk: no two threads
   // ever scatter into the same image.
   parallel_for(0, g.nblocks, block_grain(s, g), [&](int64_t b0, int64_t b1) {
@@ -371,6 +372,19 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
   });
 }
 
+// sums[r] += the sum of row r (len floats, row stride ld) for r < rows: the bias gradient's share of a block.
+void add_row_sums(float* sums, const float* m, int64_t ld, int64_t rows, int64_t len) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* d = m + r * ld;
+    VecF acc = vzero();
+    int64_t j = 0;
+    for (; j + kLanes <= len; j += kLanes) acc = vadd(acc, vload(d + j));
+    float sum = vsum(acc);
+    for (; j < len; ++j) sum += d[j];
+    sums[r] += sum;
+  }
+}
+
 void conv_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv2dShape& s) {
   const Algo algo = choose(s, DirectOp::backward_weights);
   if (s.bf16 && algo == Algo::direct) {
@@ -396,12 +410,13 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
   // Fixed chunking of the blocks (depends on the shape only): chunk c sums blocks [nb*c/nc, nb*(c+1)/nc)
   // into its own partial; partials are added in chunk order (core/reduce.h).
   const int64_t nc = std::min<int64_t>(g.nblocks, 16);
+  const bool batched_pointwise = pointwise(s) && !g.in_place && !s.bf16;
   static thread_local ScratchBuf partbuf;
   float* parts = partbuf.get(static_cast<size_t>(nc * psize));
   parallel_for(0, nc, 1, [&](int64_t c0, int64_t c1) {
     static thread_local ScratchBuf colbuf, dybuf;
-    float* col = colbuf.get(static_cast<size_t>(g.CRS * g.ipb * g.jb));
-    float* tmp = dybuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb));
+    float* col = batched_pointwise ? nullptr : colbuf.get(static_cast<size_t>(g.CRS * g.ipb * g.jb));
+    float* tmp = batched_pointwise ? nullptr : dybuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb));
     for (int64_t c = c0; c < c1; ++c) {
       float* pw = parts + c * psize;
       float* pb = pw + wsize;
@@ -412,20 +427,23 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
         a.trans_b = true;  // dW_g (Kg, CRS) += dy_g (Kg, L) @ col^T (L, CRS)
         a.M = g.Kg, a.N = g.CRS, a.K = k.L();
         a.bf16 = s.bf16;
-        a.A = block_dy(tmp, dy, s, g, k, &a.lda);
-        if (db) {
-          for (int64_t kk = 0; kk < g.Kg; ++kk) {
-            const float* d = a.A + kk * a.lda;
-            VecF acc = vzero();
-            int64_t j = 0;
-            for (; j + kLanes <= k.L(); j += kLanes) acc = vadd(acc, vload(d + j));
-            float sum = vsum(acc);
-            for (; j < k.L(); ++j) sum += d[j];
-            pb[k.gr * g.Kg + kk] += sum;
-          }
+        // A batched pointwise block: dy_g and the images as the GEMM's operands straight from the tensors
+        // (pack_positions), not copied side by side first
+        const PositionsView dyv{dy + k.n0 * s.K * g.PQ, s.K, g.PQ, k.gr * g.Kg};
+        const PositionsView xv{x + k.n0 * s.C * g.HW, s.C, g.HW, k.gr * g.Cg};
+        if (batched_pointwise) {
+          a.pack_a = pack_positions, a.pack_a_ctx = &dyv;
+          if (db)
+            for (int64_t i = 0; i < k.ni; ++i)
+              add_row_sums(pb + k.gr * g.Kg, dyv.x + (i * s.K + dyv.c0) * g.PQ, g.PQ, g.Kg, g.PQ);
+        } else {
+          a.A = block_dy(tmp, dy, s, g, k, &a.lda);
+          if (db) add_row_sums(pb + k.gr * g.Kg, a.A, a.lda, g.Kg, k.L());
         }
         if (!dw) return;
-        if (g.in_place) {
+        if (batched_pointwise) {
+          a.pack_b = pack_positions, a.pack_b_ctx = &xv;
+        } else if (g.in_place) {
           a.B = in_place_col(x, s, g, k), a.ldb = g.HW;
         } else {
           block_im2col(col, x, s, g, k);

@@ -5,9 +5,9 @@
 #include <cstring>
 
 #include "core/buffer.h"
-#include "core/cpuinfo.h"
 #include "core/parallel.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_pack.h"
 
 namespace nne {
 namespace NNE_ISA_NS {
@@ -42,10 +42,24 @@ void pack_pointwise(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t
 
 }  // namespace
 
+void pack_positions(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t nr, float* dst) {
+  const PositionsView& p = *static_cast<const PositionsView*>(ctx);
+  for (int64_t j = 0; j < nc; j += nr) {  // one panel: channels n0 + j .. of every position in [k0, k0 + kc)
+    const int64_t width = std::min(nr, nc - j);
+    float* d = dst + j * kc;
+    for (int64_t k = k0; k < k0 + kc;) {  // a run of positions inside one image: a transposed gather of its rows
+      const int64_t n = k / p.HW, pos = k % p.HW, run = std::min(k0 + kc - k, p.HW - pos);
+      gather_transposed(p.x + (n * p.C + p.c0 + n0 + j) * p.HW + pos, p.HW, width, run, d + (k - k0) * nr, nr);
+      k += run;
+    }
+    zero_pad(d, nr, width, kc);
+  }
+}
+
 void pointwise_gemms(const PointwiseGemm& p, int64_t N, int64_t HW) {
   // C of up to 4 x the L2 budget per GEMM (8 MiB on a 2 MiB L2: 83 images of the 512 -> 512 layer on 7x7, ~4000
   // columns, the weights' packing ~1% of the product); more images take more GEMMs
-  const int64_t max_tmp = 4 * std::clamp<int64_t>(cache_info().l2 / 4, int64_t{1} << 14, int64_t{1} << 20);
+  const int64_t max_tmp = 4 * conv_l2_floats();
   const int64_t per = std::clamp<int64_t>(max_tmp / std::max<int64_t>(1, p.M * HW), 1, N);
   static thread_local ScratchBuf outbuf;
   float* tmp = outbuf.get(static_cast<size_t>(p.M * per * HW));
@@ -54,7 +68,7 @@ void pointwise_gemms(const PointwiseGemm& p, int64_t N, int64_t HW) {
     const PointwiseCols cols{p.in + n0 * p.Cin * HW, p.Cin, HW, p.c0};
     GemmArgs a;
     a.M = p.M, a.N = L, a.K = p.Kc;
-    a.A = p.a, a.lda = p.lda;
+    a.A = p.a, a.lda = p.lda, a.trans_a = p.trans_a;
     a.pack_b = pack_pointwise, a.pack_b_ctx = &cols;
     a.bias_row = p.bias;
     a.C = tmp, a.ldc = L;

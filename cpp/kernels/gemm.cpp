@@ -58,7 +58,7 @@ void gemm_block(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t 
   float* pb = bbuf.get(static_cast<size_t>(KC * (NC + NR)));
   // Narrow C: each A element is used by few B panels, so full MR-row panels of a non-transposed A
   // are read in place; only a ragged last panel is packed.
-  const bool direct_a = !g.trans_a && (n1 - n0) <= kDirectACols;
+  const bool direct_a = !g.trans_a && !g.pack_a && (n1 - n0) <= kDirectACols;
   for (int64_t ic = m0; ic < m1; ic += MC) {
     const int64_t mc = std::min(MC, m1 - ic);
     for (int64_t pc = 0; pc < g.K; pc += KC) {
@@ -139,7 +139,7 @@ void gemm_block_direct_b(const GemmArgs& g, const GemmBlocking& blk, int64_t m0,
 
 template <class T>
 void gemm_range(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  const bool narrow = !g.trans_a && n1 - n0 <= kDirectACols;  // gemm_block reads A in place, B is small
+  const bool narrow = !g.trans_a && !g.pack_a && n1 - n0 <= kDirectACols;  // gemm_block reads A in place, B is small
   const int64_t rows = m1 - m0, direct_rows = g.K * (n1 - n0) <= blk.l2_floats ? kDirectBRowsL2 : kDirectBRows;
   if (!narrow && !g.trans_b && !g.pack_b && rows <= direct_rows) return gemm_block_direct_b<T>(g, blk, m0, m1, n0, n1);
   gemm_block<T>(g, blk, m0, m1, n0, n1);
@@ -170,7 +170,7 @@ void sgemm_tiled(const GemmArgs& g, const GemmBlocking& blk) {
   const int64_t nt4 = std::max(1, get_num_threads()) * int64_t{4};  // threads x the most chunks per thread
   if (g.M <= MR || (tiles_n >= 2 && pack_b >= pack_a)) {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_col));
-    const bool a_in_place = !g.trans_a && g.N <= nt4 * kDirectACols;
+    const bool a_in_place = !g.trans_a && !g.pack_a && g.N <= nt4 * kDirectACols;
     parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
       gemm_range<T>(g, blk, 0, g.M, b * NR, std::min(g.N, e * NR));
     }, chunks_per_thread(g.N, a_in_place));
@@ -285,16 +285,23 @@ Shape best_shape(int64_t M, int64_t N) {
   return s;
 }
 
-// bf16 with a caller-supplied packer: the bf16 kernel reads B in memory, so op(B) is materialized first through
-// pack_b, asked for the blocks and NR-wide panels the float32 path asks for.
-void sgemm_bf16_pack_b(const GemmArgs& g, const GemmBlocking& blk, SgemmFn bf16) {
-  static thread_local ScratchBuf bbuf, pbuf;
+// bf16 with a caller-supplied packer: the bf16 kernel reads its operands in memory, so op(B) (and op(A)^T) are
+// materialized first through the packers, asked for the blocks and panels the float32 path asks for.
+void sgemm_bf16_packed(const GemmArgs& g, const GemmBlocking& blk, SgemmFn bf16) {
+  static thread_local ScratchBuf abuf, bbuf, pbuf;
   const int64_t kc = std::max<int64_t>(1, blk.kc), nc = nc_cols<TileStd>(blk);
-  float* b = bbuf.get(static_cast<size_t>(g.K * g.N));
   float* panels = pbuf.get(static_cast<size_t>(kc * nc));
-  materialize_packed_b(g, NR, kc, nc, b, panels);
   GemmArgs m = g;
-  m.B = b, m.ldb = g.N, m.trans_b = false, m.pack_b = nullptr, m.pack_b_ctx = nullptr;
+  if (g.pack_a) {  // op(A)^T, K x M: A stored transposed
+    float* a = abuf.get(static_cast<size_t>(g.K * g.M));
+    materialize_packed(g.pack_a, g.pack_a_ctx, g.K, g.M, NR, kc, nc, a, panels);
+    m.A = a, m.lda = g.M, m.trans_a = true, m.pack_a = nullptr, m.pack_a_ctx = nullptr;
+  }
+  if (g.pack_b) {
+    float* b = bbuf.get(static_cast<size_t>(g.K * g.N));
+    materialize_packed(g.pack_b, g.pack_b_ctx, g.K, g.N, NR, kc, nc, b, panels);
+    m.B = b, m.ldb = g.N, m.trans_b = false, m.pack_b = nullptr, m.pack_b_ctx = nullptr;
+  }
   bf16(m);
 }
 
@@ -308,12 +315,14 @@ void sgemm_impl(const GemmArgs& g) {
     // few rows: the float32 GEMV-like kernels on values rounded as they are read; the bf16 kernels convert and
     // pack all of op(B) per call, which costs more than such a product (Sapphire Rapids, one thread, 784 -> 256:
     // 19.5 us at 1 row, 27 us at 4, against 27 us for AMX at any row count up to 32; 44-52 us at 5-8 rows)
-    if (g.M <= kSmallM && !g.trans_b && !g.pack_b) return gemm_small_m<true>(g, blk);
-    if (g.M <= kBf16DotRows && g.trans_b && !g.pack_b) return gemm_dot<true>(g);
-    return g.pack_b ? sgemm_bf16_pack_b(g, blk, bf16) : bf16(g);
+    const bool in_memory = !g.pack_a && !g.pack_b;
+    if (g.M <= kSmallM && !g.trans_b && in_memory) return gemm_small_m<true>(g, blk);
+    if (g.M <= kBf16DotRows && g.trans_b && in_memory) return gemm_dot<true>(g);
+    return in_memory ? bf16(g) : sgemm_bf16_packed(g, blk, bf16);
   }
-  if (g.M <= kSmallM && !g.trans_b && !g.pack_b) return gemm_small_m<false>(g, blk);
-  if (g.M <= kDotRows && g.trans_b && !g.pack_b) return gemm_dot<false>(g);
+  const bool in_memory = !g.pack_a && !g.pack_b;  // else the packed tiled path (gemm.h)
+  if (g.M <= kSmallM && !g.trans_b && in_memory) return gemm_small_m<false>(g, blk);
+  if (g.M <= kDotRows && g.trans_b && in_memory) return gemm_dot<false>(g);
   switch (best_shape(g.M, g.N)) {
     case Shape::Wide: return sgemm_tiled<TileWide>(g, blk);
     case Shape::Narrow: return sgemm_tiled<TileNarrow>(g, blk);

@@ -31,6 +31,10 @@
 
 namespace nne {
 
+// A caller's packer of a GEMM operand (GemmArgs::pack_a / pack_b): block [k0, k0 + kc) x [n0, n0 + nc) of a K x N
+// matrix into ceil(nc/nr) panels of kc x nr floats, lanes past nc zero.
+using GemmPackFn = void (*)(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t nr, float* dst);
+
 struct GemmArgs {
   bool trans_a = false, trans_b = false;
   int64_t M = 0, N = 0, K = 0;
@@ -53,9 +57,15 @@ struct GemmArgs {
   // from any of its threads at once; dst receives op(B)[k0:k0+kc, n0:n0+nc] as ceil(nc/nr) panels of
   // kc x nr floats, element (k, j) at dst[(j - n0)/nr*kc*nr + (k - k0)*nr + (j - n0)%nr], lanes past nc zero.
   // The results are those of the same product with op(B) in memory. The bf16 kernels and the scalar twins read
-  // B in memory: for them op(B) is first materialized through pack_b (materialize_packed_b).
-  void (*pack_b)(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t nr, float* dst) = nullptr;
+  // B in memory: for them op(B) is first materialized through pack_b (materialize_packed).
+  GemmPackFn pack_b = nullptr;
   const void* pack_b_ctx = nullptr;
+  // The same for op(A), packed as pack_b packs op(B) but for op(A)^T (K x M): pack_a(pack_a_ctx, k0, kc, m0, mc,
+  // mr, dst) writes element (i, k) of op(A) at dst[(i - m0)/mr*kc*mr + (k - k0)*mr + (i - m0)%mr], rows past mc
+  // zero (the GEMM's A panels), so one packer can serve either side. A and lda are then not read (trans_a only
+  // tells the thread split that packing transposes); every product takes the packed tiled path.
+  GemmPackFn pack_a = nullptr;
+  const void* pack_a_ctx = nullptr;
 };
 
 struct GemmKernels {
@@ -76,12 +86,14 @@ struct GemmKernels {
 // Scalar reference twins (cpp/reference/gemm_ref.cpp): float32 with float accumulation in k order,
 // and the float64 path the tests use as an oracle.
 void sgemm_reference(const GemmArgs& g);
-// op(B) of a GemmArgs with pack_b, written to b as a (K, N) row-major matrix: pack_b is asked for blocks of at most
-// kc rows and nc columns (nc a multiple of nr, column offsets too), nr-wide panels, into `panels` (room for
-// kc * nc floats). (cpp/reference/gemm_ref.cpp)
-void materialize_packed_b(const GemmArgs& g, int64_t nr, int64_t kc, int64_t nc, float* b, float* panels);
-// The scalar twins' form of a GemmArgs with pack_b: the same product reading op(B) from `b` (filled here).
-GemmArgs with_b_in_memory(const GemmArgs& g, std::vector<float>& b);
+// The K x N matrix a packer (GemmArgs::pack_a / pack_b) describes, written to `out` row-major: the packer is asked
+// for blocks of at most kc rows and nc columns (nc a multiple of nr, column offsets too), nr-wide panels, into
+// `panels` (room for kc * nc floats). (cpp/reference/gemm_ref.cpp)
+void materialize_packed(GemmPackFn pack, const void* ctx, int64_t K, int64_t N, int64_t nr, int64_t kc, int64_t nc,
+                        float* out, float* panels);
+// The scalar twins' form of a GemmArgs with pack_a / pack_b: the same product reading op(A)^T from `a` and op(B)
+// from `b` (filled here when the packer is set).
+GemmArgs with_operands_in_memory(const GemmArgs& g, std::vector<float>& a, std::vector<float>& b);
 void dgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
                      const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
                      int64_t ldc);

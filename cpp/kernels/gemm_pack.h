@@ -1,6 +1,6 @@
 // GEMM operand packing (compiled once per ISA with gemm.cpp; conv2d_direct_lanes.cpp borrows transpose8x8).
 //
-// pack_a<MR>: op(A) rows into MR-row panels (for each k, MR values: the broadcast side).
+// pack_a<MR>: op(A) rows into MR-row panels (for each k, MR values: the broadcast side), or GemmArgs::pack_a's.
 // pack_b<NR>: op(B) columns into NR-column panels (for each k, NR values: the vector side).
 // Ragged panels are zero-padded so the micro-kernel never branches on the edge inside its k loop.
 #pragma once
@@ -95,6 +95,7 @@ inline void zero_pad(float* dst, int64_t width, int64_t n, int64_t kc) {
 // Pack op(A)[m0:m0+mc, k0:k0+kc] into MR-row panels: panel r holds, for each k, MR values.
 template <int MR>
 void pack_a(const GemmArgs& g, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float* dst) {
+  if (g.pack_a) return g.pack_a(g.pack_a_ctx, k0, kc, m0, mc, MR, dst);  // the caller's packer (gemm.h)
   if (g.trans_a) {
     // op(A) = A^T: row k of A holds column k of every panel. Row by row, each read once and sequentially,
     // its MR-wide pieces (fixed-size copies) scattered to their panels; the ragged last panel zero-filled.

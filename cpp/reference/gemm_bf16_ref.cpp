@@ -17,9 +17,9 @@ float bf16_daz(float x) {
 }  // namespace
 
 void sgemm_bf16_reference(const GemmArgs& g) {
-  if (g.pack_b) {
-    std::vector<float> b;
-    return sgemm_bf16_reference(with_b_in_memory(g, b));
+  if (g.pack_a || g.pack_b) {
+    std::vector<float> a, b;
+    return sgemm_bf16_reference(with_operands_in_memory(g, a, b));
   }
   for (int64_t i = 0; i < g.M; ++i) {
     for (int64_t j = 0; j < g.N; ++j) {

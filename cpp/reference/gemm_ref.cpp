@@ -8,32 +8,40 @@
 
 namespace nne {
 
-void materialize_packed_b(const GemmArgs& g, int64_t nr, int64_t kc, int64_t nc, float* b, float* panels) {
-  for (int64_t k0 = 0; k0 < g.K; k0 += kc) {
-    const int64_t kb = std::min(kc, g.K - k0);
-    for (int64_t n0 = 0; n0 < g.N; n0 += nc) {
-      const int64_t nb = std::min(nc, g.N - n0);
-      g.pack_b(g.pack_b_ctx, k0, kb, n0, nb, nr, panels);
+void materialize_packed(GemmPackFn pack, const void* ctx, int64_t K, int64_t N, int64_t nr, int64_t kc, int64_t nc,
+                        float* out, float* panels) {
+  for (int64_t k0 = 0; k0 < K; k0 += kc) {
+    const int64_t kb = std::min(kc, K - k0);
+    for (int64_t n0 = 0; n0 < N; n0 += nc) {
+      const int64_t nb = std::min(nc, N - n0);
+      pack(ctx, k0, kb, n0, nb, nr, panels);
       for (int64_t k = 0; k < kb; ++k)
-        for (int64_t j = 0; j < nb; ++j) b[(k0 + k) * g.N + n0 + j] = panels[j / nr * kb * nr + k * nr + j % nr];
+        for (int64_t j = 0; j < nb; ++j) out[(k0 + k) * N + n0 + j] = panels[j / nr * kb * nr + k * nr + j % nr];
     }
   }
 }
 
-GemmArgs with_b_in_memory(const GemmArgs& g, std::vector<float>& b) {
+GemmArgs with_operands_in_memory(const GemmArgs& g, std::vector<float>& a, std::vector<float>& b) {
   constexpr int64_t nr = 16, kc = 256, nc = 256;
-  b.resize(static_cast<size_t>(g.K * g.N));
   std::vector<float> panels(static_cast<size_t>(kc * nc));
-  materialize_packed_b(g, nr, kc, nc, b.data(), panels.data());
   GemmArgs m = g;
-  m.B = b.data(), m.ldb = g.N, m.trans_b = false, m.pack_b = nullptr, m.pack_b_ctx = nullptr;
+  if (g.pack_a) {  // op(A)^T as a K x M matrix: A stored transposed
+    a.resize(static_cast<size_t>(g.K * g.M));
+    materialize_packed(g.pack_a, g.pack_a_ctx, g.K, g.M, nr, kc, nc, a.data(), panels.data());
+    m.A = a.data(), m.lda = g.M, m.trans_a = true, m.pack_a = nullptr, m.pack_a_ctx = nullptr;
+  }
+  if (g.pack_b) {
+    b.resize(static_cast<size_t>(g.K * g.N));
+    materialize_packed(g.pack_b, g.pack_b_ctx, g.K, g.N, nr, kc, nc, b.data(), panels.data());
+    m.B = b.data(), m.ldb = g.N, m.trans_b = false, m.pack_b = nullptr, m.pack_b_ctx = nullptr;
+  }
   return m;
 }
 
 void sgemm_reference(const GemmArgs& g) {
-  if (g.pack_b) {
-    std::vector<float> b;
-    return sgemm_reference(with_b_in_memory(g, b));
+  if (g.pack_a || g.pack_b) {
+    std::vector<float> a, b;
+    return sgemm_reference(with_operands_in_memory(g, a, b));
   }
   for (int64_t i = 0; i < g.M; ++i) {
     for (int64_t j = 0; j < g.N; ++j) {
