@@ -75,10 +75,11 @@ void dot_block(const GemmArgs& g, const float* a, int64_t i0, int64_t j0, int co
 template <class Block>
 void dot_split(int64_t M, int64_t N, int64_t K, const Block& block) {
   const int64_t blocks = (N + kDotCols - 1) / kDotCols;
-  // At least 2^20 flops a chunk (~10-30 us at this path's bandwidth-bound rate): below that, handing a chunk to
-  // a second thread costs more than it saves (Zen 4, 2 threads, 1x512x512: 24-42 us wall with one chunk,
-  // 24-48 us with four chunks of 2^17, torch 34-74 us, in the same minutes).
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(1, 2 * M * K * kDotCols));
+  // At least 2^17 flops a chunk (a few us at this path's bandwidth-bound rate). Sapphire Rapids, 2 threads, medians
+  // of alternating runs, 2^20 -> 2^17: 1x512x512 14.6 -> 9.2 us, 8x256x784 22.8 -> 18.3, 1x256x784 10.7 -> 8.6
+  // (torch 7.2-9.5, 18-19, 7-8), larger products unchanged; on Zen 4 (1x512x512: 24-42 us wall with one chunk,
+  // 24-48 us with four chunks of 2^17, torch 34-74 us) the split neither won nor lost.
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 17) / std::max<int64_t>(1, 2 * M * K * kDotCols));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
     for (int64_t bk = b0; bk < b1; ++bk) {
       const int64_t j0 = bk * kDotCols;
