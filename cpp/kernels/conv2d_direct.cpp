@@ -12,6 +12,7 @@
 #include "core/parallel.h"
 #include "core/reduce.h"
 #include "core/simd.h"
+#include "kernels/gemm_pack.h"  // gather_transposed
 
 namespace nne {
 namespace NNE_ISA_NS {
@@ -377,6 +378,20 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
   });
   if (dw) sum_partials(dw, parts, nc, wsize + s.K, wsize);
   if (db) sum_partials(db, parts + wsize, nc, wsize + s.K, s.K);
+}
+
+void weights_tap_major(float* wt, const float* w, int64_t groups, int64_t Kg, int64_t CRS) {
+  // Blocks of 64 taps: each reads its Kg weight rows 64 floats at a time (the rows' lines stay in L1 across the 8
+  // steps of 8 taps) and writes 64 whole rows of wt. A copy: the same values at any split.
+  constexpr int64_t kTaps = 64;
+  const int64_t nb = (CRS + kTaps - 1) / kTaps;
+  parallel_for(0, groups * nb, std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, Kg * kTaps)),
+               [&](int64_t b0, int64_t b1) {
+                 for (int64_t b = b0; b < b1; ++b) {
+                   const int64_t gr = b / nb, i0 = (b % nb) * kTaps, n = std::min(kTaps, CRS - i0);
+                   gather_transposed(w + gr * Kg * CRS + i0, CRS, Kg, n, wt + (gr * CRS + i0) * Kg, Kg);
+                 }
+               });
 }
 
 }  // namespace NNE_ISA_NS

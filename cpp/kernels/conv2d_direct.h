@@ -54,12 +54,9 @@ inline void tap_offsets(int64_t* off, const Conv2dShape& s, const Grid& g) {
       for (int64_t t = 0; t < s.S; ++t) off[(c * s.R + r) * s.S + t] = c * g.HpWp + r * s.dil_h * g.Wp + t * s.dil_w;
 }
 
-// The weights of every group tap-major, as a row-major (CRS, Kg) matrix per group: wt[gr][i][k] = w[gr*Kg + k][i].
-inline void weights_tap_major(float* wt, const float* w, int64_t groups, int64_t Kg, int64_t CRS) {
-  for (int64_t gr = 0; gr < groups; ++gr)
-    for (int64_t i = 0; i < CRS; ++i)
-      for (int64_t k = 0; k < Kg; ++k) wt[(gr * CRS + i) * Kg + k] = w[(gr * Kg + k) * CRS + i];
-}
+// The weights of every group tap-major, as a row-major (CRS, Kg) matrix per group: wt[gr][i][k] = w[gr*Kg + k][i]
+// (conv2d_direct.cpp: 8 x 8 register transposes, blocks of taps split over threads).
+void weights_tap_major(float* wt, const float* w, int64_t groups, int64_t Kg, int64_t CRS);
 
 enum class DirectOp { forward, backward_data, backward_weights };
 
