@@ -15,15 +15,15 @@ ConvTranspose2d layers (batch 64, forward + backward) and an LSTM layer (T50, B3
 backward), float32 and under autocast, for nnengine and torch
 (``torch.autocast("cpu", dtype=torch.bfloat16)``), 1 thread.
 Training rows: the MLP 64-64-10 on the embedded digits and LeNet-5 on Fashion-MNIST (a subset when --quick;
-the embedded digits padded to 28x28 when Fashion-MNIST is not installed), SGD momentum, same seed, float32 vs
-autocast; test accuracy of each.
+the embedded digits padded to 28x28 when Fashion-MNIST is not installed), SGD momentum, float32 vs autocast from
+the same seeds (--seeds, default 8; 1 with --quick); test accuracy of each seed and the means.
 
 --cpu-time: time rounds by CPU time (bench/_common.py cpu_clock), for a machine shared with other work.
 --threads: the GEMM rows' thread counts (layer and training rows run at 1 thread); --rounds: the GEMM and layer
 rows' rounds (default 9 and 7, 5 and 3 with --quick).
 
 Usage: python bench/bench_bf16.py [--quick] [--rounds N] [--threads 1 2] [--only gemm layers train] [--cpu-time]
-                                  [--json PATH]
+                                  [--seeds 8] [--json PATH]
 """
 
 from __future__ import annotations
@@ -119,18 +119,18 @@ def _accuracy(model, xte: np.ndarray, yte: np.ndarray, amp: bool) -> float:
     return float((pred == yte).mean())
 
 
-def _digits_mlp(amp: bool, epochs: int) -> float:
+def _digits_mlp(amp: bool, epochs: int, seed: int = 0) -> float:
     from nnengine.data import load_digits
 
     x, y = load_digits()
     x = (x / 16.0).astype(np.float32)
-    ne.manual_seed(0)
+    ne.manual_seed(seed)
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
     _train(model, x[:1400], y[:1400], 50, 0.1, epochs, amp)
     return _accuracy(model, x[1400:], y[1400:], amp)
 
 
-def _lenet(amp: bool, epochs: int, limit: int) -> tuple:
+def _lenet(amp: bool, epochs: int, limit: int, seed: int = 0) -> tuple:
     from nnengine.data import DatasetNotFoundError, load_fashion_mnist
     from nnengine.models import LeNet5
 
@@ -146,7 +146,7 @@ def _lenet(amp: bool, epochs: int, limit: int) -> tuple:
         xtr, ytr, xte, yte, name = x[:1400], y[:1400], x[1400:], y[1400:], "digits padded to 28x28"
     xtr = (xtr[:limit].reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
     xte = (xte[: limit // 5].reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
-    ne.manual_seed(0)
+    ne.manual_seed(seed)
     model = LeNet5()
     _train(model, xtr, ytr[:limit], 64, 0.05, epochs, amp)
     return _accuracy(model, xte, yte[: limit // 5], amp), name
@@ -294,24 +294,37 @@ def layer_rows(torch, quick: bool, clock, rounds=None) -> list:
     return rows
 
 
-def train_rows(quick: bool) -> list:
-    rows = []
-    for amp in (False, True):
-        t0 = time.perf_counter()
-        acc = _digits_mlp(amp, 8)
-        rows.append(["MLP 64-64-10, digits, 8 epochs", "bf16" if amp else "float32", round(100 * acc, 2),
-                     round(time.perf_counter() - t0, 1)])
+def train_rows(quick: bool, seeds: int) -> list:
+    """Each model trained from seeds 0 .. seeds-1 in float32 and under autocast (the same initial weights and batches
+    per seed): the accuracy of each seed, their mean, and bf16's mean difference to float32. One seed is one
+    sample of a chaotic process (two LeNet-5 epochs at this learning rate move a point or more with the rounding
+    alone), so the comparison is made on the mean."""
     limit = 6000 if quick else 60000
-    for amp in (False, True):
-        t0 = time.perf_counter()
-        acc, name = _lenet(amp, 2, limit)
-        rows.append([f"LeNet-5, {name} ({limit} train), 2 epochs", "bf16" if amp else "float32",
-                     round(100 * acc, 2), round(time.perf_counter() - t0, 1)])
+    models = [("MLP 64-64-10, digits, 8 epochs", lambda amp, s: _digits_mlp(amp, 8, s)),
+              (None, lambda amp, s: _lenet(amp, 2, limit, s))]
+    rows = []
+    for title, train in models:
+        means = {}
+        for amp in (False, True):
+            t0 = time.perf_counter()
+            accs = []
+            for s in range(seeds):
+                r = train(amp, s)
+                if isinstance(r, tuple):  # LeNet: (accuracy, dataset name)
+                    r, name = r
+                    title = f"LeNet-5, {name} ({limit} train), 2 epochs"
+                accs.append(100 * r)
+            means[amp] = float(np.mean(accs))
+            rows.append([title, "bf16" if amp else "float32", " / ".join(f"{a:.1f}" for a in accs),
+                         round(means[amp], 2), f"{means[True] - means[False]:+.2f}" if amp else "-",
+                         round((time.perf_counter() - t0) / seeds, 2)])
     return rows
 
 
 def main() -> None:
-    args = bench_parser(__doc__, ["gemm", "layers", "train"], rounds=None, quick_rounds=None).parse_args()
+    ap = bench_parser(__doc__, ["gemm", "layers", "train"], rounds=None, quick_rounds=None)
+    ap.add_argument("--seeds", type=int, default=8, help="training rows: seeds per model and precision (1 with --quick)")
+    args = ap.parse_args()
     reason = _core.bf16_unavailable_reason()
     if reason:
         skip("bench_bf16", reason)
@@ -335,9 +348,10 @@ def main() -> None:
         out["layers"] = [dict(zip(header, r)) for r in rows]
     if not args.only or "train" in args.only:
         ne.set_num_threads(1)
-        rows = train_rows(args.quick)
-        header = ["model", "precision", "test accuracy %", "seconds"]
-        print_table("training under autocast('bf16') vs float32, same seed (1 thread)", header, rows)
+        rows = train_rows(args.quick, 1 if args.quick else args.seeds)
+        header = ["model", "precision", "test accuracy % (seed 0, 1, ...)", "mean %", "bf16 - float32 (mean)",
+                  "seconds per seed"]
+        print_table("training under autocast('bf16') vs float32, same seeds (1 thread)", header, rows)
         out["train"] = [dict(zip(header, r)) for r in rows]
     print("\nwrote", write_json("bench_bf16", out, args.json))
 
