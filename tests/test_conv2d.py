@@ -24,6 +24,7 @@ LANES = [
     (4, 3, 10, 10, 48, 3, 3, (1, 1), (0, 0), (1, 1), 1),
     (2, 2, 4, 9, 32, 3, 3, (1, 1), (0, 0), (1, 1), 1),  # two output rows
     (2, 3, 23, 21, 32, 7, 7, (2, 2), (3, 3), (1, 1), 1),  # the 7x7/2 stem, strided rows and columns
+    (1, 3, 39, 17, 32, 7, 7, (2, 2), (3, 3), (1, 1), 1),  # P = 20: 3-row tiles, the last band overlapping
     (3, 4, 12, 10, 16, 3, 3, (2, 1), (1, 1), (1, 1), 1),  # strided rows only
     (2, 2, 13, 12, 48, 3, 3, (3, 2), (0, 1), (1, 2), 1),  # stride 3 x 2 with dilation
     (2, 6, 14, 14, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),  # LeNet conv2, Q = 10: 5-column tiles on AVX-512
