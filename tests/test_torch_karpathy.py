@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from test_torch_scripts import result, run, swap
 
+import nnengine as ne
+
 # the first 5 and every 100th name of karpathy/makemore's names.txt (325 names; the MLP lecture's first cells
 # expect emma, olivia, ava, isabella and sophia first)
 NAMES = """
@@ -2520,7 +2522,13 @@ def test_makemore_lecture_4_backprop_ninja(torch, tmp_path):
     ours, ref = run(BACKPROP, "nnengine", tmp_path), run(BACKPROP, "torch", tmp_path)
     co, cr = _cmp_lines(ours), _cmp_lines(ref)
     # every hand-written gradient matches autograd's: bit-exact where torch's is, approximately everywhere
-    assert len(co) == 28 and co == cr, (co, cr)
+    assert len(co) == 28 and [n for n, _, _ in co] == [n for n, _, _ in cr], (co, cr)
+    if ne.backend.isa() == "baseline":
+        # without FMA (NNENGINE_MAX_ISA=baseline) autograd's a * b + c rounds twice, as the lecture's numpy-style
+        # formulas do, so a cell torch's fused kernels leave inexact (hpreact: (1 - h**2) * dh) may be exact here
+        assert all(o == "True" for (_, o, _), (_, r, _) in zip(co, cr) if r == "True"), (co, cr)
+    else:
+        assert co == cr, (co, cr)
     assert all(a == "True" for _, _, a in co)
     lo, lr = _split_losses(ours), _split_losses(ref)
     assert len(lo) == len(lr) == 2 and all(a < 2.95 and abs(a - b) < 0.3 for (_, a), (_, b) in zip(lo, lr))
