@@ -72,6 +72,10 @@ Geo geometry(const Conv2dShape& s) {
   return g;
 }
 
+// Pointwise layers on small images in float32: blocks of several images whose GEMMs read the tensors through
+// packers (conv2d_pointwise.h), no column matrix (bf16 keeps the copying blocks: its kernels read operands in memory).
+inline bool batched_pointwise(const Conv2dShape& s, const Geo& g) { return pointwise(s) && !g.in_place && !s.bf16; }
+
 // Valid output columns q in [lo, hi), a sub-range of [qa, qb), whose input column q*sw - pw + off lies in
 // [0, W).
 inline void valid_q(const Conv2dShape& s, int64_t off, int64_t qa, int64_t qb, int64_t& lo, int64_t& hi) {
@@ -269,7 +273,7 @@ void conv_forward(float* y, const float* x, const float* w, const float* b, cons
     case Algo::gemm: break;
   }
   const Geo g = geometry(s);
-  if (pointwise(s) && !g.in_place && !s.bf16) {
+  if (batched_pointwise(s, g)) {
     for (int64_t gr = 0; gr < s.groups; ++gr)
       pointwise_gemms({w + gr * g.Kg * g.Cg, g.Cg, g.Kg, g.Cg, false, b ? b + gr * g.Kg : nullptr, x, s.C, gr * g.Cg,
                        y, s.K, gr * g.Kg}, s.N, g.HW);
@@ -332,7 +336,7 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv2d
     default: break;
   }
   const Geo g = geometry(s);
-  if (pointwise(s) && !g.in_place && !s.bf16) {  // dx_g = w_g^T dy_g, image by image: every element written once
+  if (batched_pointwise(s, g)) {  // dx_g = w_g^T dy_g, image by image: every element written once
     // (w_g^T as op(A) of w_g itself: one GEMM packs its panels once, no transposed copy of the weights)
     for (int64_t gr = 0; gr < s.groups; ++gr)
       pointwise_gemms({w + gr * g.Kg * g.Cg, g.Cg, g.Cg, g.Kg, true, nullptr, dy, s.K, gr * g.Kg, dx, s.C, gr * g.Cg},
@@ -410,13 +414,13 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
   // Fixed chunking of the blocks (depends on the shape only): chunk c sums blocks [nb*c/nc, nb*(c+1)/nc)
   // into its own partial; partials are added in chunk order (core/reduce.h).
   const int64_t nc = std::min<int64_t>(g.nblocks, 16);
-  const bool batched_pointwise = pointwise(s) && !g.in_place && !s.bf16;
+  const bool batched = batched_pointwise(s, g);
   static thread_local ScratchBuf partbuf;
   float* parts = partbuf.get(static_cast<size_t>(nc * psize));
   parallel_for(0, nc, 1, [&](int64_t c0, int64_t c1) {
     static thread_local ScratchBuf colbuf, dybuf;
-    float* col = batched_pointwise ? nullptr : colbuf.get(static_cast<size_t>(g.CRS * g.ipb * g.jb));
-    float* tmp = batched_pointwise ? nullptr : dybuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb));
+    float* col = batched ? nullptr : colbuf.get(static_cast<size_t>(g.CRS * g.ipb * g.jb));
+    float* tmp = batched ? nullptr : dybuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb));
     for (int64_t c = c0; c < c1; ++c) {
       float* pw = parts + c * psize;
       float* pb = pw + wsize;
@@ -431,7 +435,7 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
         // (pack_positions), not copied side by side first
         const PositionsView dyv{dy + k.n0 * s.K * g.PQ, s.K, g.PQ, k.gr * g.Kg};
         const PositionsView xv{x + k.n0 * s.C * g.HW, s.C, g.HW, k.gr * g.Cg};
-        if (batched_pointwise) {
+        if (batched) {
           a.pack_a = pack_positions, a.pack_a_ctx = &dyv;
           if (db)
             for (int64_t i = 0; i < k.ni; ++i)
@@ -441,7 +445,7 @@ void conv_backward_weights(float* dw, float* db, const float* dy, const float* x
           if (db) add_row_sums(pb + k.gr * g.Kg, a.A, a.lda, g.Kg, k.L());
         }
         if (!dw) return;
-        if (batched_pointwise) {
+        if (batched) {
           a.pack_b = pack_positions, a.pack_b_ctx = &xv;
         } else if (g.in_place) {
           a.B = in_place_col(x, s, g, k), a.ldb = g.HW;

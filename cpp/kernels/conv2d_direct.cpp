@@ -381,8 +381,8 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
 }
 
 void weights_tap_major(float* wt, const float* w, int64_t groups, int64_t Kg, int64_t CRS) {
-  // Blocks of 64 taps: each reads its Kg weight rows 64 floats at a time (the rows' lines stay in L1 across the 8
-  // steps of 8 taps) and writes 64 whole rows of wt. A copy: the same values at any split.
+  // Blocks of 64 taps: each reads its Kg weight rows 64 floats at a time, 8 taps per step (the rows' lines stay in
+  // cache across the 8 steps) and writes 64 whole rows of wt. A copy: the same values at any split.
   constexpr int64_t kTaps = 64;
   const int64_t nb = (CRS + kTaps - 1) / kTaps;
   parallel_for(0, groups * nb, std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, Kg * kTaps)),

@@ -290,37 +290,26 @@ Shape best_shape(int64_t M, int64_t N) {
 void sgemm_bf16_packed(const GemmArgs& g, const GemmBlocking& blk, SgemmFn bf16) {
   static thread_local ScratchBuf abuf, bbuf, pbuf;
   const int64_t kc = std::max<int64_t>(1, blk.kc), nc = nc_cols<TileStd>(blk);
-  float* panels = pbuf.get(static_cast<size_t>(kc * nc));
-  GemmArgs m = g;
-  if (g.pack_a) {  // op(A)^T, K x M: A stored transposed
-    float* a = abuf.get(static_cast<size_t>(g.K * g.M));
-    materialize_packed(g.pack_a, g.pack_a_ctx, g.K, g.M, NR, kc, nc, a, panels);
-    m.A = a, m.lda = g.M, m.trans_a = true, m.pack_a = nullptr, m.pack_a_ctx = nullptr;
-  }
-  if (g.pack_b) {
-    float* b = bbuf.get(static_cast<size_t>(g.K * g.N));
-    materialize_packed(g.pack_b, g.pack_b_ctx, g.K, g.N, NR, kc, nc, b, panels);
-    m.B = b, m.ldb = g.N, m.trans_b = false, m.pack_b = nullptr, m.pack_b_ctx = nullptr;
-  }
-  bf16(m);
+  float* a = g.pack_a ? abuf.get(static_cast<size_t>(g.K * g.M)) : nullptr;
+  float* b = g.pack_b ? bbuf.get(static_cast<size_t>(g.K * g.N)) : nullptr;
+  bf16(operands_in_memory(g, a, b, NR, kc, nc, pbuf.get(static_cast<size_t>(kc * nc))));
 }
 
 void sgemm_impl(const GemmArgs& g) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0) return gemm_no_k(g);
   const GemmBlocking blk = gemm_blocking();
+  const bool in_memory = !g.pack_a && !g.pack_b;  // else the packed tiled path (gemm.h)
   if (g.bf16) {
     const SgemmFn bf16 = bf16_gemm_kernel();
     if (!bf16) return sgemm_bf16_reference(g);
     // few rows: the float32 GEMV-like kernels on values rounded as they are read; the bf16 kernels convert and
     // pack all of op(B) per call, which costs more than such a product (Sapphire Rapids, one thread, 784 -> 256:
     // 19.5 us at 1 row, 27 us at 4, against 27 us for AMX at any row count up to 32; 44-52 us at 5-8 rows)
-    const bool in_memory = !g.pack_a && !g.pack_b;
     if (g.M <= kSmallM && !g.trans_b && in_memory) return gemm_small_m<true>(g, blk);
     if (g.M <= kBf16DotRows && g.trans_b && in_memory) return gemm_dot<true>(g);
     return in_memory ? bf16(g) : sgemm_bf16_packed(g, blk, bf16);
   }
-  const bool in_memory = !g.pack_a && !g.pack_b;  // else the packed tiled path (gemm.h)
   if (g.M <= kSmallM && !g.trans_b && in_memory) return gemm_small_m<false>(g, blk);
   if (g.M <= kDotRows && g.trans_b && in_memory) return gemm_dot<false>(g);
   switch (best_shape(g.M, g.N)) {

@@ -57,7 +57,7 @@ struct GemmArgs {
   // from any of its threads at once; dst receives op(B)[k0:k0+kc, n0:n0+nc] as ceil(nc/nr) panels of
   // kc x nr floats, element (k, j) at dst[(j - n0)/nr*kc*nr + (k - k0)*nr + (j - n0)%nr], lanes past nc zero.
   // The results are those of the same product with op(B) in memory. The bf16 kernels and the scalar twins read
-  // B in memory: for them op(B) is first materialized through pack_b (materialize_packed).
+  // B in memory: for them op(B) is first materialized through pack_b (operands_in_memory).
   GemmPackFn pack_b = nullptr;
   const void* pack_b_ctx = nullptr;
   // The same for op(A), packed as pack_b packs op(B) but for op(A)^T (K x M): pack_a(pack_a_ctx, k0, kc, m0, mc,
@@ -86,13 +86,12 @@ struct GemmKernels {
 // Scalar reference twins (cpp/reference/gemm_ref.cpp): float32 with float accumulation in k order,
 // and the float64 path the tests use as an oracle.
 void sgemm_reference(const GemmArgs& g);
-// The K x N matrix a packer (GemmArgs::pack_a / pack_b) describes, written to `out` row-major: the packer is asked
-// for blocks of at most kc rows and nc columns (nc a multiple of nr, column offsets too), nr-wide panels, into
-// `panels` (room for kc * nc floats). (cpp/reference/gemm_ref.cpp)
-void materialize_packed(GemmPackFn pack, const void* ctx, int64_t K, int64_t N, int64_t nr, int64_t kc, int64_t nc,
-                        float* out, float* panels);
-// The scalar twins' form of a GemmArgs with pack_a / pack_b: the same product reading op(A)^T from `a` and op(B)
-// from `b` (filled here when the packer is set).
+// A GemmArgs with pack_a / pack_b as the same product with its operands in memory: op(A)^T (K x M, into `a`) and
+// op(B) (K x N, into `b`) materialized through the packers, asked for blocks of at most kc rows and nc columns (nc a
+// multiple of nr) in nr-wide panels, through `panels` (kc * nc floats). For the kernels that read operands in memory
+// (the bf16 kernels, the scalar twins). (cpp/reference/gemm_ref.cpp)
+GemmArgs operands_in_memory(const GemmArgs& g, float* a, float* b, int64_t nr, int64_t kc, int64_t nc, float* panels);
+// The scalar twins' form of it, the buffers in `a` and `b` (sized here).
 GemmArgs with_operands_in_memory(const GemmArgs& g, std::vector<float>& a, std::vector<float>& b);
 void dgemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
                      const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,

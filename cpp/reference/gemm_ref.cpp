@@ -8,6 +8,10 @@
 
 namespace nne {
 
+namespace {
+
+// The K x N matrix a packer describes, written to `out` row-major: the packer is asked for blocks of at most kc rows
+// and nc columns (nc a multiple of nr, column offsets too), nr-wide panels, into `panels` (kc * nc floats).
 void materialize_packed(GemmPackFn pack, const void* ctx, int64_t K, int64_t N, int64_t nr, int64_t kc, int64_t nc,
                         float* out, float* panels) {
   for (int64_t k0 = 0; k0 < K; k0 += kc) {
@@ -21,21 +25,28 @@ void materialize_packed(GemmPackFn pack, const void* ctx, int64_t K, int64_t N, 
   }
 }
 
+}  // namespace
+
+GemmArgs operands_in_memory(const GemmArgs& g, float* a, float* b, int64_t nr, int64_t kc, int64_t nc,
+                            float* panels) {
+  GemmArgs m = g;
+  if (g.pack_a) {  // op(A)^T as a K x M matrix: A stored transposed
+    materialize_packed(g.pack_a, g.pack_a_ctx, g.K, g.M, nr, kc, nc, a, panels);
+    m.A = a, m.lda = g.M, m.trans_a = true, m.pack_a = nullptr, m.pack_a_ctx = nullptr;
+  }
+  if (g.pack_b) {
+    materialize_packed(g.pack_b, g.pack_b_ctx, g.K, g.N, nr, kc, nc, b, panels);
+    m.B = b, m.ldb = g.N, m.trans_b = false, m.pack_b = nullptr, m.pack_b_ctx = nullptr;
+  }
+  return m;
+}
+
 GemmArgs with_operands_in_memory(const GemmArgs& g, std::vector<float>& a, std::vector<float>& b) {
   constexpr int64_t nr = 16, kc = 256, nc = 256;
   std::vector<float> panels(static_cast<size_t>(kc * nc));
-  GemmArgs m = g;
-  if (g.pack_a) {  // op(A)^T as a K x M matrix: A stored transposed
-    a.resize(static_cast<size_t>(g.K * g.M));
-    materialize_packed(g.pack_a, g.pack_a_ctx, g.K, g.M, nr, kc, nc, a.data(), panels.data());
-    m.A = a.data(), m.lda = g.M, m.trans_a = true, m.pack_a = nullptr, m.pack_a_ctx = nullptr;
-  }
-  if (g.pack_b) {
-    b.resize(static_cast<size_t>(g.K * g.N));
-    materialize_packed(g.pack_b, g.pack_b_ctx, g.K, g.N, nr, kc, nc, b.data(), panels.data());
-    m.B = b.data(), m.ldb = g.N, m.trans_b = false, m.pack_b = nullptr, m.pack_b_ctx = nullptr;
-  }
-  return m;
+  if (g.pack_a) a.resize(static_cast<size_t>(g.K * g.M));
+  if (g.pack_b) b.resize(static_cast<size_t>(g.K * g.N));
+  return operands_in_memory(g, a.data(), b.data(), nr, kc, nc, panels.data());
 }
 
 void sgemm_reference(const GemmArgs& g) {
