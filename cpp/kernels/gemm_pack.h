@@ -70,15 +70,36 @@ inline void transpose_rows_x8(const float* src, int64_t lds, float* dst, int64_t
 }
 #endif
 
+// dst[k * ldd + j] = src[j * lds + k] for a 4 x 8 block (j < 4, k < 8): two 4 x 4 register transposes, each
+// result column stored as exactly 4 floats.
+inline void transpose4x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+#if defined(__SSE2__)
+  for (int off = 0; off < 8; off += 4) {
+    __m128 r0 = _mm_loadu_ps(src + off), r1 = _mm_loadu_ps(src + lds + off), r2 = _mm_loadu_ps(src + 2 * lds + off),
+           r3 = _mm_loadu_ps(src + 3 * lds + off);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(dst + (off + 0) * ldd, r0);
+    _mm_storeu_ps(dst + (off + 1) * ldd, r1);
+    _mm_storeu_ps(dst + (off + 2) * ldd, r2);
+    _mm_storeu_ps(dst + (off + 3) * ldd, r3);
+  }
+#else
+  for (int j = 0; j < 4; ++j)
+    for (int k = 0; k < 8; ++k) dst[k * ldd + j] = src[j * lds + k];
+#endif
+}
+
 // Transposed gather of `n` rows of a row-major matrix (row stride lds) into the k-major panel layout:
 // dst[k * ldd + j] = src[j * lds + k] for j < n, k < kc. Eight k at a time across all rows: each step
-// writes eight whole panel rows (which stay in L1) from 8 x 8 register transposes.
+// writes eight whole panel rows (which stay in L1) from 8 x 8 register transposes, a 4 x 8 one for a
+// remainder of 4..7 rows (the 12-row AVX-512 panel of A: 8 + 4).
 inline void gather_transposed(const float* src, int64_t lds, int64_t n, int64_t kc, float* dst, int64_t ldd) {
-  const int64_t n8 = n / 8 * 8;
+  const int64_t n8 = n / 8 * 8, n4 = n8 + (n - n8) / 4 * 4;
   int64_t k = 0;
   for (; k + 8 <= kc; k += 8) {
     for (int64_t j = 0; j < n8; j += 8) transpose8x8(src + j * lds + k, lds, dst + k * ldd + j, ldd);
-    for (int64_t j = n8; j < n; ++j)
+    if (n4 > n8) transpose4x8(src + n8 * lds + k, lds, dst + k * ldd + n8, ldd);
+    for (int64_t j = n4; j < n; ++j)
       for (int64_t kk = k; kk < k + 8; ++kk) dst[kk * ldd + j] = src[j * lds + kk];
   }
   for (; k < kc; ++k)
