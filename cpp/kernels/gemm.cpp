@@ -32,9 +32,11 @@ constexpr int64_t kSmallM = 4;            // up to this many rows: no packing at
 constexpr int64_t kBf16DotRows = 4;       // bf16 with a transposed B: up to this many rows on gemm_dot<true>
 constexpr int64_t kDirectACols = 64;      // up to this many columns, A is not packed
 // Up to kDirectBRows rows (kDirectBRowsL2 when B fits in L2), B is read in place, not packed ahead.
-// Measured: reading in place wins at any row count when B is in L2; from L3, packing (row-sequential
-// reads that prefetch well) wins from ~128 rows.
-constexpr int64_t kDirectBRows = 64, kDirectBRowsL2 = 128;
+// From L3, packing (row-sequential reads that prefetch well) wins from ~128 rows. In L2, the in-place
+// path's loop order (each packed NR-column panel of B reused by every row panel, A's panels streamed)
+// wins up to a few hundred rows: Sapphire Rapids, one thread, 192-256 rows (K 256-512) 4-7% faster
+// than packing B ahead, 512 rows level to 4% slower, ~1000 rows level (K 256) to 4% slower (K 64).
+constexpr int64_t kDirectBRows = 64, kDirectBRowsL2 = 256;
 
 template <class T>
 int64_t nc_cols(const GemmBlocking& blk) {
