@@ -149,15 +149,18 @@ void gemm_range(const GemmArgs& g, const GemmBlocking& blk, int64_t m0, int64_t 
 
 // Chunks per thread for parallel_for's dynamic schedule (a thread sharing its core does fewer). Each
 // chunk packs the operand all chunks share (A for column slabs, B for row slabs) again, so chunks stay
-// at least kChunkWidth rows/columns wide (packing under ~3% of a chunk's work) unless that operand is
-// read in place: narrow column chunks read A in place, short row chunks read B in place.
-int64_t chunks_per_thread(int64_t width, bool shared_in_place) {
-  constexpr int64_t kChunks = 4, kChunkWidth = 512;
-  if (shared_in_place) return kChunks;
+// at least min_width rows/columns wide: kChunkWidth (packing under ~3% of a chunk's work) when the shared
+// operand is packed; kChunkWidthB when short row chunks read B in place (each chunk's first row panel
+// still reads all of B from L2/L3 and copies it, at about half the speed of the others: Sapphire Rapids,
+// 256^3 at 2 threads, 8 chunks of ~32 rows 230-258 GFLOP/s, 2 chunks 263-294); no minimum when narrow
+// column chunks read A in place (their panels use it straight from memory, nothing is copied).
+constexpr int64_t kChunkWidth = 512, kChunkWidthB = 128;
+int64_t chunks_per_thread(int64_t width, int64_t min_width) {
+  constexpr int64_t kChunks = 4;
+  if (min_width <= 0) return kChunks;
   const int64_t nt = std::max(1, get_num_threads());
-  return std::min<int64_t>(kChunks, std::max<int64_t>(1, width / (nt * kChunkWidth)));
+  return std::min<int64_t>(kChunks, std::max<int64_t>(1, width / (nt * min_width)));
 }
-
 // Threads split C into NR-aligned column slabs or MR-aligned row slabs.
 template <class T>
 void sgemm_tiled(const GemmArgs& g, const GemmBlocking& blk) {
@@ -175,13 +178,13 @@ void sgemm_tiled(const GemmArgs& g, const GemmBlocking& blk) {
     const bool a_in_place = !g.trans_a && !g.pack_a && g.N <= nt4 * kDirectACols;
     parallel_for(0, tiles_n, grain, [&](int64_t b, int64_t e) {
       gemm_range<T>(g, blk, 0, g.M, b * NR, std::min(g.N, e * NR));
-    }, chunks_per_thread(g.N, a_in_place));
+    }, chunks_per_thread(g.N, a_in_place ? 0 : kChunkWidth));
   } else {
     const int64_t grain = std::max<int64_t>(1, kMinFlops / std::max<int64_t>(1, flops_per_tile_row));
     const bool b_in_place = !g.trans_b && !g.pack_b && g.M <= nt4 * kDirectBRows;
     parallel_for(0, tiles_m, grain, [&](int64_t b, int64_t e) {
       gemm_range<T>(g, blk, b * MR, std::min(g.M, e * MR), 0, g.N);
-    }, chunks_per_thread(g.M, b_in_place));
+    }, chunks_per_thread(g.M, b_in_place ? kChunkWidthB : kChunkWidth));
   }
 }
 
