@@ -166,6 +166,28 @@ def test_gemm_edge_tiles_same_bits_as_full_tiles(isa, rng, tb):
             assert np.array_equal(part, whole[:m, :n]), (m, n)
 
 
+def test_gemm_dot_path_one_or_two_rows_same_bits_as_more(isa, rng, threads):
+    """A transposed B with 1 or 2 rows of C takes the dot path in blocks of 8 columns on AVX-512 (gemm_dot.h,
+    kDotColsFew), 3 or more rows in blocks of 4: every output is the same chain of FMAs along k either way, so
+    those rows of a 3-row call come out bit for bit, at 1 and 2 threads, for column counts around both block
+    widths and K around the vector width (alpha, beta and both biases); and within the float64 oracle's bound."""
+    for K in (1, 15, 16, 17, 100, 1100):
+        for N in (1, 3, 7, 8, 9, 15, 17, 33, 100):
+            a = rng.standard_normal((3, K)).astype(np.float32)
+            b = rng.standard_normal((N, K)).astype(np.float32)
+            c = rng.standard_normal((3, N)).astype(np.float32)
+            br, bc = rng.standard_normal(3).astype(np.float32), rng.standard_normal(N).astype(np.float32)
+            whole = _core.gemm(a, b, False, True, 0.5, 0.75, c.copy(), br, bc)
+            ref = 0.5 * (a.astype(np.float64) @ b.astype(np.float64).T) + 0.75 * c + br[:, None] + bc[None, :]
+            np.testing.assert_allclose(whole, ref, rtol=1e-5, atol=1e-5 * np.sqrt(K), err_msg=f"N={N} K={K}")
+            for m in (1, 2):
+                for t in (1, 2):
+                    with threads(t):
+                        part = _core.gemm(np.ascontiguousarray(a[:m]), b, False, True, 0.5, 0.75, c[:m].copy(),
+                                          br[:m].copy(), bc)
+                    assert np.array_equal(part, whole[:m]), (m, N, K, t)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_gemm_random_shapes_every_path(isa, seed):
     """Seeded random problems over the ranges where the paths switch (GEMV rows, dot products, tile

@@ -29,33 +29,41 @@ namespace {
 
 constexpr int64_t kDotRows = 16; // up to this many rows of C with a transposed B: dot products
 constexpr int kDotCols = 4;      // columns of C (rows of B) per register block
+#if defined(__AVX512F__)
+// 1-2 rows: 8 columns a block (32 registers hold the 16 accumulators and 8 vectors of B). More rows of B
+// streamed at once keep more loads in flight: Sapphire Rapids, one thread, 1x512x512 17.4-18.0 -> 15.6-16.5 us,
+// 1x256x784 13.4-13.9 -> 11.9-12.7 us; 2 threads 1x512x512 11.3-11.6 -> 10.4-10.9 us.
+constexpr int kDotColsFew = 8;
+#else
+constexpr int kDotColsFew = kDotCols;  // 16 registers: 4 columns
+#endif
 
 // C[rows][j0 .. j0 + kDotCols) for MB rows of op(A) (row-major, row stride K, in `a`) and the rows
 // j of B; only the first `cols` columns are stored.
-template <int MB, bool kRound>
+template <int MB, bool kRound, int NC = kDotCols>
 void dot_block(const GemmArgs& g, const float* a, int64_t i0, int64_t j0, int cols) {
   const int64_t K = g.K;
-  const float* b[kDotCols];
-  for (int c = 0; c < kDotCols; ++c) b[c] = g.B + (j0 + std::min(c, cols - 1)) * g.ldb;
-  VecF acc[MB][kDotCols];
+  const float* b[NC];
+  for (int c = 0; c < NC; ++c) b[c] = g.B + (j0 + std::min(c, cols - 1)) * g.ldb;
+  VecF acc[MB][NC];
   for (int r = 0; r < MB; ++r)
-    for (int c = 0; c < kDotCols; ++c) acc[r][c] = vzero();
+    for (int c = 0; c < NC; ++c) acc[r][c] = vzero();
   int64_t k = 0;
   for (; k + kLanes <= K; k += kLanes) {
-    VecF bv[kDotCols];
-    for (int c = 0; c < kDotCols; ++c) bv[c] = kRound ? bf16_round_vec(vload(b[c] + k)) : vload(b[c] + k);
+    VecF bv[NC];
+    for (int c = 0; c < NC; ++c) bv[c] = kRound ? bf16_round_vec(vload(b[c] + k)) : vload(b[c] + k);
     for (int r = 0; r < MB; ++r) {
       const VecF av = vload(a + r * K + k);
-      for (int c = 0; c < kDotCols; ++c) acc[r][c] = vfma(av, bv[c], acc[r][c]);
+      for (int c = 0; c < NC; ++c) acc[r][c] = vfma(av, bv[c], acc[r][c]);
     }
   }
   if (k < K) {
     const int n = static_cast<int>(K - k);
-    VecF bv[kDotCols];
-    for (int c = 0; c < kDotCols; ++c) bv[c] = kRound ? bf16_round_vec(vload_n(b[c] + k, n)) : vload_n(b[c] + k, n);
+    VecF bv[NC];
+    for (int c = 0; c < NC; ++c) bv[c] = kRound ? bf16_round_vec(vload_n(b[c] + k, n)) : vload_n(b[c] + k, n);
     for (int r = 0; r < MB; ++r) {
       const VecF av = vload_n(a + r * K + k, n);
-      for (int c = 0; c < kDotCols; ++c) acc[r][c] = vfma(av, bv[c], acc[r][c]);
+      for (int c = 0; c < NC; ++c) acc[r][c] = vfma(av, bv[c], acc[r][c]);
     }
   }
   for (int r = 0; r < MB; ++r) {
@@ -70,20 +78,20 @@ void dot_block(const GemmArgs& g, const float* a, int64_t i0, int64_t j0, int co
   }
 }
 
-// The dot kernels' split: threads take blocks of kDotCols columns of C (each output is computed the same way
+// The dot kernels' split: threads take blocks of `width` columns of C (each output is computed the same way
 // whatever the split); block(mb, i, j0, cols) runs rows [i, i + mb) (mb <= 4) of one.
 template <class Block>
-void dot_split(int64_t M, int64_t N, int64_t K, const Block& block) {
-  const int64_t blocks = (N + kDotCols - 1) / kDotCols;
+void dot_split(int64_t M, int64_t N, int64_t K, int width, const Block& block) {
+  const int64_t blocks = (N + width - 1) / width;
   // At least 2^17 flops a chunk (a few us at this path's bandwidth-bound rate). Sapphire Rapids, 2 threads, medians
   // of alternating runs, 2^20 -> 2^17: 1x512x512 14.6 -> 9.2 us, 8x256x784 22.8 -> 18.3, 1x256x784 10.7 -> 8.6
   // (torch 7.2-9.5, 18-19, 7-8), larger products unchanged; on Zen 4 (1x512x512: 24-42 us wall with one chunk,
   // 24-48 us with four chunks of 2^17, torch 34-74 us) the split neither won nor lost.
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 17) / std::max<int64_t>(1, 2 * M * K * kDotCols));
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 17) / std::max<int64_t>(1, 2 * M * K * width));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
     for (int64_t bk = b0; bk < b1; ++bk) {
-      const int64_t j0 = bk * kDotCols;
-      const int cols = static_cast<int>(std::min<int64_t>(kDotCols, N - j0));
+      const int64_t j0 = bk * width;
+      const int cols = static_cast<int>(std::min<int64_t>(width, N - j0));
       for (int64_t i = 0; i < M; i += 4) block(std::min<int64_t>(4, M - i), i, j0, cols);
     }
   });
@@ -103,7 +111,15 @@ void gemm_dot(const GemmArgs& g) {
     if (kRound) round_bf16(t, M * K);
     a = t;
   }
-  dot_split(M, N, K, [&](int64_t mb, int64_t i, int64_t j0, int cols) {
+  if (M <= 2) {  // one block of rows: kDotColsFew columns a block
+    return dot_split(M, N, K, kDotColsFew, [&](int64_t mb, int64_t i, int64_t j0, int cols) {
+      if (mb == 1)
+        dot_block<1, kRound, kDotColsFew>(g, a + i * K, i, j0, cols);
+      else
+        dot_block<2, kRound, kDotColsFew>(g, a + i * K, i, j0, cols);
+    });
+  }
+  dot_split(M, N, K, kDotCols, [&](int64_t mb, int64_t i, int64_t j0, int cols) {
     switch (mb) {
       case 1: dot_block<1, kRound>(g, a + i * K, i, j0, cols); break;
       case 2: dot_block<2, kRound>(g, a + i * K, i, j0, cols); break;
@@ -181,7 +197,7 @@ void dot_bf16w(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t 
         ai[blk + kLanes + q] = row[blk + 2 * q + 1];
       }
   }
-  dot_split(M, N, K, [&](int64_t mb, int64_t i, int64_t j0, int cols) {
+  dot_split(M, N, K, kDotCols, [&](int64_t mb, int64_t i, int64_t j0, int cols) {
     switch (mb) {
       case 1: dot_block_w<1>(a + i * KP, KP, K, w, N, bias, y, i, j0, cols); break;
       case 2: dot_block_w<2>(a + i * KP, KP, K, w, N, bias, y, i, j0, cols); break;
