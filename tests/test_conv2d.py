@@ -14,9 +14,9 @@ import nnengine as ne
 import nnengine.functional as F
 from nnengine import _core
 
-# Forward shapes of the channel-lane kernel (conv2d_direct.h: output channels fill whole vectors; narrow
-# stride-1 outputs, or strided layers with few taps): LeNet conv2 at 12x12, groups with dilation, one image
-# (split over channel blocks), 3 vectors, two output rows, strides.
+# Forward shapes of the channel-lane kernel (conv2d_direct.h: output channels fill whole vectors; stride 1 with
+# many taps or narrow outputs, or strided layers with few taps): LeNet conv2 at 12x12, groups with dilation, one
+# image (split over channel blocks), 3 vectors, two output rows, strides, wide layers.
 LANES = [
     (5, 6, 12, 12, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),
     (3, 4, 10, 10, 32, 3, 3, (1, 1), (1, 1), (2, 2), 2),
@@ -34,6 +34,9 @@ LANES = [
     (2, 4, 13, 12, 32, 3, 3, (2, 2), (0, 0), (1, 1), 2),  # strided, groups
     (2, 8, 11, 11, 32, 3, 3, (1, 1), (0, 0), (2, 2), 2),  # dilated, groups
     (3, 6, 8, 8, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),  # kernel reaching the last row and column
+    # stride 1, >= 128 taps although the padded grid wastes under an eighth of its outputs (ResNet-like 3x3)
+    (2, 16, 18, 20, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # 144 taps
+    (1, 64, 9, 17, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # 576 taps, two channel vectors
 ]
 
 # (N, C, H, W, K, R, S, stride, padding, dilation, groups): SIMD-awkward sizes, every hyper-parameter.

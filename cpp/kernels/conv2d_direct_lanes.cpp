@@ -21,6 +21,8 @@ namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
+constexpr int64_t kLanesMinTaps = 128;  // stride 1: from this many taps per output, always (conv2d_lanes_ok)
+
 // Tiles: KV channel vectors x RB rows x QB columns. RB is kRb or kRb - 1 (see shorter_tiles).
 #if defined(__AVX512F__)
 constexpr int kRb1 = 3, kQb1 = 8;  // one channel vector: 24 accumulators
@@ -204,7 +206,13 @@ bool conv2d_lanes_ok(const Conv2dShape& s) {
   const int64_t wbytes = g.CRS * (two ? 2 : 1) * kLanes * static_cast<int64_t>(sizeof(float));
   if (wbytes > static_cast<int64_t>(cache_info().l2) / 4) return false;
   if (!unit) return g.CRS <= kStridedTaps;
-  // stride 1: worth it when the grid kernel computes over an eighth more outputs (padding columns, rounding)
+  // stride 1: worth it with many taps per output (the bands' transposes amortized; the grid kernel's loads of x
+  // at every tap's shift mostly straddle cache lines, the weight vectors here do not), or when the grid kernel
+  // computes over an eighth more outputs (padding columns, rounding). Sapphire Rapids, N32-128, against the grid
+  // kernel (alternating processes, 1 and 2 threads): 64 -> 64 3x3 on 56x56 and 32x32 8-10% faster, 96 -> 96 on
+  // 28x28 7-10%, 32 -> 32 on 16x16 12-16%, 16 -> 16 on 32x32 (144 taps) 4%; 3 -> 64 on 112x112 (27 taps) 17-22%
+  // slower.
+  if (g.CRS >= kLanesMinTaps) return true;
   const int64_t rows = std::min(rows_computed(s.P, rb), rows_computed(s.P, rb - 1));
   const int64_t tiles = rows * ((s.Q + qb - 1) / qb * qb), grid_n = g.nvec * kLanes;
   return 8 * (grid_n - tiles) > grid_n;
