@@ -97,6 +97,33 @@ def test_channel_lane_forward_equals_the_other_paths_bit_for_bit(cfg, isa, threa
         ne.backend.set_cache_sizes()
 
 
+@pytest.mark.parametrize("cfg", [
+    (2, 16, 18, 20, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    (1, 64, 9, 17, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+    (2, 32, 12, 12, 16, 5, 5, (1, 1), (2, 2), (1, 1), 1),
+])
+def test_channel_lane_backward_data_equals_the_grid_kernel_bit_for_bit(cfg, isa, threads):
+    """The data gradient of a stride-1 layer is a forward convolution of dy with the flipped weights; with C a
+    multiple of the vector width and enough taps it runs on the channel-lane kernel (conv2d_direct.cpp). Input
+    channel blocks of 15 + 1 take the grid kernel; both run one fma chain per output over the taps in the same
+    order, so the gradients are equal bit for bit, at 1 and 2 threads."""
+    x, w, b, dy = _data(cfg, seed=11)
+    H, W = cfg[2], cfg[3]
+    st, pd, dl, g = cfg[7:]
+    outs = []
+    for n in (1, 2):
+        with threads(n):
+            dx = _core.conv2d_backward_data(dy, w, (H, W), st, pd, dl, g)
+            split = np.concatenate([_core.conv2d_backward_data(dy, np.ascontiguousarray(w[:, :15]), (H, W), st, pd, dl),
+                                    _core.conv2d_backward_data(dy, np.ascontiguousarray(w[:, 15:]), (H, W), st, pd, dl)],
+                                   axis=1)
+            assert np.array_equal(dx, split)
+            outs.append(dx)
+    assert np.array_equal(*outs)
+    want = ref.conv2d_backward(dy, x, w, st, pd, dl, g)[0]  # the float64 oracle
+    _close(outs[0], want)
+
+
 def _data(cfg, seed=0):
     N, C, H, W, K, R, S, st, pd, dl, g = cfg
     rng = np.random.default_rng(seed)

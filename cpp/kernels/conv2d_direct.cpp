@@ -305,6 +305,9 @@ void conv2d_direct_backward_data(float* dx, const float* dy, const float* w, con
   t.C = s.K, t.H = s.P, t.W = s.Q, t.K = s.C, t.P = s.H, t.Q = s.W;
   t.pad_h = s.dil_h * (s.R - 1) - s.pad_h;
   t.pad_w = s.dil_w * (s.S - 1) - s.pad_w;
+  // the channel-lane kernel where it takes this forward (the same fma chain per output as the grid kernel's):
+  // Sapphire Rapids, 64 -> 64 3x3 on 56x56 N32, 2 threads, 26.2-26.9 -> 24.8-25.0 ms
+  if (conv2d_lanes_ok(t)) return conv2d_lanes_forward(dx, dy, wt, nullptr, t);
   forward_batch(dx, dy, wt, nullptr, t);
 }
 
