@@ -132,12 +132,17 @@ class Conv2dFn(Function):
         if nx:
             dx = _core.conv2d_backward_data(g4, w4, xe.shape[2:], stride, padding, dilation, groups, False,
                                             ctx.bf16)
-            dx = from4(dx[:, :, : xshape[2], : xshape[3]], spatial, batched)
+            if dx.shape[2:] != xshape[2:]:  # ('same' padding's extra right/bottom zeros)
+                dx = dx[:, :, : xshape[2], : xshape[3]]
+            dx = from4(dx, spatial, batched)
         if nw or nb:
             dw, db = _core.conv2d_backward_weights(
                 g4, xe, w4.shape[2:], stride, padding, dilation, groups, nw, nb, False, ctx.bf16
             )
-        return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
+        if dw is not None and dw.shape != wshape:  # (conv1d)
+            dw = dw.reshape(wshape)
+        # (views only where needed: the tape keeps a kernel's own output array as a leaf's .grad, copies a view)
+        return dx, dw, db, None, None, None, None, None, None
 
     @staticmethod
     def graph_backward(ctx, inputs, g):

@@ -38,7 +38,9 @@ class ConvTransposeFn(Function):
             g4, x4, w4, *ctx.args, nx, nw, nb, False, ctx.bf16
         )
         dx = None if dx is None else from4(dx, spatial, batched)
-        return dx, None if dw is None else dw.reshape(wshape), db, None, None, None, None, None, None
+        if dw is not None and dw.shape != wshape:  # (1-D; a view only where needed, as in conv2d's backward)
+            dw = dw.reshape(wshape)
+        return dx, dw, db, None, None, None, None, None, None
 
     @staticmethod
     def graph_backward(ctx, inputs, g):
