@@ -60,6 +60,14 @@ def linear_graph_grad(ctx: Any, inputs: Any, g: Tensor) -> tuple:
     return gx, gw, gb
 
 
+def _lead_shape(gx, lead, n):
+    """The input gradient in the input's shape (lead..., n): the kernel's own array when it already has it (the
+    tape keeps that as a leaf's .grad; a view would be copied)."""
+    if gx is None or gx.shape == lead + (n,):
+        return gx
+    return gx.reshape(lead + (n,))
+
+
 class LinearFn(Function):
     @staticmethod
     def forward(ctx, x, w, b):
@@ -79,7 +87,7 @@ class LinearFn(Function):
         # row of ones: one fixed summation order, the one a native training plan reproduces bit for bit)
         # (under autocast, gx and gw are bf16 products as in torch; the bias gradient stays a float32 sum)
         gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias, ctx.bf16)
-        return (None if gx is None else gx.reshape(ctx.lead + (w.shape[1],))), gw, gb
+        return _lead_shape(gx, ctx.lead, w.shape[1]), gw, gb
 
     @staticmethod
     def graph_backward(ctx, inputs, g):
@@ -109,7 +117,7 @@ class LinearReluFn(Function):
         g2 = f32c(g.reshape(-1, w.shape[0]))
         nx, nw, nb = ctx.needs_input_grad
         gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias, False, y)
-        return (None if gx is None else gx.reshape(ctx.lead + (w.shape[1],))), gw, gb
+        return _lead_shape(gx, ctx.lead, w.shape[1]), gw, gb
 
     @staticmethod
     def graph_backward(ctx, inputs, g):
