@@ -14,6 +14,20 @@ import nnengine as ne
 import nnengine.functional as F
 from nnengine import _core
 
+# Shapes that take the channel-lane kernel on every ISA tier (test_lane_shapes_take_the_lane_kernel; some of LANES
+# are too narrow for AVX-512's 8-column tiles or waste too little of the grid to take it there).
+LANES_EVERY_ISA = [
+    # stride 1, >= 128 taps although the padded grid wastes under an eighth of its outputs (ResNet-like 3x3)
+    (2, 16, 18, 20, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # 144 taps
+    (1, 64, 9, 17, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # 576 taps, two channel vectors
+    (1, 16, 9, 14, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # Q = 14: 7-column tiles on AVX-512, 144 taps
+    # the unpadded in-place reads, strided, dilated, with groups, Q >= 8
+    (2, 4, 13, 17, 32, 3, 3, (2, 2), (0, 0), (1, 1), 2),
+    (2, 8, 11, 12, 32, 3, 3, (1, 1), (0, 0), (2, 2), 2),
+    (3, 6, 8, 12, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),
+    (2, 2, 13, 17, 48, 3, 3, (3, 2), (0, 1), (1, 2), 1),
+]
+
 # Forward shapes of the channel-lane kernel (conv2d_direct.h: output channels fill whole vectors; stride 1 with
 # many taps or narrow outputs, or strided layers with few taps): LeNet conv2 at 12x12, groups with dilation, one
 # image (split over channel blocks), 3 vectors, two output rows, strides, wide layers.
@@ -34,10 +48,8 @@ LANES = [
     (2, 4, 13, 12, 32, 3, 3, (2, 2), (0, 0), (1, 1), 2),  # strided, groups
     (2, 8, 11, 11, 32, 3, 3, (1, 1), (0, 0), (2, 2), 2),  # dilated, groups
     (3, 6, 8, 8, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),  # kernel reaching the last row and column
-    # stride 1, >= 128 taps although the padded grid wastes under an eighth of its outputs (ResNet-like 3x3)
-    (2, 16, 18, 20, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # 144 taps
-    (1, 64, 9, 17, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),  # 576 taps, two channel vectors
-]
+] + LANES_EVERY_ISA
+
 
 # (N, C, H, W, K, R, S, stride, padding, dilation, groups): SIMD-awkward sizes, every hyper-parameter.
 GRID = [
@@ -63,6 +75,13 @@ GRID = [
     (3, 5, 11, 10, 13, 3, 3, (1, 1), (2, 2), (2, 2), 1),  # 13 channels in 16 lanes
 ] + LANES
 
+
+def test_lane_shapes_take_the_lane_kernel(isa):
+    """The shapes of LANES_EVERY_ISA run the channel-lane forward on every ISA tier (so the bit-for-bit test below
+    checks that kernel there, not only the paths it is compared with)."""
+    for c in LANES_EVERY_ISA:
+        algo = ne.backend.conv2d_algorithm(c[:4], (c[4], c[1] // c[10], c[5], c[6]), c[7], c[8], c[9], c[10])
+        assert algo["forward"] == "direct_lanes", (isa, c, algo)
 
 
 @pytest.mark.parametrize("cfg", LANES)
