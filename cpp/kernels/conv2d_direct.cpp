@@ -38,7 +38,8 @@ constexpr int WMK = 2, WMT = 4;
 // than the hardware prefetcher follows), so each tap prefetches its lines kPrefetchChannels channels ahead
 // (tiles of 4+ output channels: a narrower tile has too few FMAs per tap to hide the prefetches). Sapphire
 // Rapids, 2 threads, alternating processes (medians): 64->64 3x3 on 56x56 N32 forward 30.4-32.0 -> 27.4-28.7 ms,
-// forward+backward 99.8-104.8 -> 94.5-99.1 ms; 256->256 on 14x14 forward 4% faster; 128->128 on 28x28 level.
+// forward+backward 99.8-104.8 -> 94.5-99.1 ms (that layer has since taken the channel-lane kernel, conv2d_lanes_ok;
+// this kernel keeps the wide layers whose output channels do not fill whole vectors).
 constexpr int64_t kPrefetchChannels = 2;
 
 // out[k][m0 + v*L ...] for KBt output channels and VBt vectors: sum over taps of w[k][i] * xp[off[i] + m], the

@@ -161,6 +161,7 @@ int64_t chunks_per_thread(int64_t width, int64_t min_width) {
   const int64_t nt = std::max(1, get_num_threads());
   return std::min<int64_t>(kChunks, std::max<int64_t>(1, width / (nt * min_width)));
 }
+
 // Threads split C into NR-aligned column slabs or MR-aligned row slabs.
 template <class T>
 void sgemm_tiled(const GemmArgs& g, const GemmBlocking& blk) {

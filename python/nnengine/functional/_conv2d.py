@@ -14,7 +14,7 @@ from .._higher_order import _Unsupported, const, operand
 from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..tensor import Tensor, cat
-from ._util import check_tensor, f32c, from4, pair, single, to4
+from ._util import as_shape, check_tensor, f32c, from4, pair, single, to4
 
 IntPair = Union[int, Tuple[int, int]]
 IntOne = Union[int, Tuple[int]]
@@ -132,17 +132,14 @@ class Conv2dFn(Function):
         if nx:
             dx = _core.conv2d_backward_data(g4, w4, xe.shape[2:], stride, padding, dilation, groups, False,
                                             ctx.bf16)
-            if dx.shape[2:] != xshape[2:]:  # ('same' padding's extra right/bottom zeros)
+            if dx.shape[2:] != xshape[2:]:  # ('same' padding's extra right/bottom zeros; no view otherwise: as_shape)
                 dx = dx[:, :, : xshape[2], : xshape[3]]
             dx = from4(dx, spatial, batched)
         if nw or nb:
             dw, db = _core.conv2d_backward_weights(
                 g4, xe, w4.shape[2:], stride, padding, dilation, groups, nw, nb, False, ctx.bf16
             )
-        if dw is not None and dw.shape != wshape:  # (conv1d)
-            dw = dw.reshape(wshape)
-        # (views only where needed: the tape keeps a kernel's own output array as a leaf's .grad, copies a view)
-        return dx, dw, db, None, None, None, None, None, None
+        return dx, as_shape(dw, wshape), db, None, None, None, None, None, None
 
     @staticmethod
     def graph_backward(ctx, inputs, g):

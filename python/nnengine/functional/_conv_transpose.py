@@ -12,7 +12,7 @@ from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..tensor import Tensor
 from ._conv2d import IntOne, IntPair, _common_args, _grad_views, _prepare
-from ._util import check_tensor, from4
+from ._util import as_shape, check_tensor, from4
 
 
 class ConvTransposeFn(Function):
@@ -38,9 +38,7 @@ class ConvTransposeFn(Function):
             g4, x4, w4, *ctx.args, nx, nw, nb, False, ctx.bf16
         )
         dx = None if dx is None else from4(dx, spatial, batched)
-        if dw is not None and dw.shape != wshape:  # (1-D; a view only where needed, as in conv2d's backward)
-            dw = dw.reshape(wshape)
-        return dx, dw, db, None, None, None, None, None, None
+        return dx, as_shape(dw, wshape), db, None, None, None, None, None, None
 
     @staticmethod
     def graph_backward(ctx, inputs, g):

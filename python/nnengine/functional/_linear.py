@@ -14,7 +14,7 @@ from ..autograd import Function
 from ..ops import matmul_arrays  # noqa: F401  (re-exported: the glue matmul lives with the tape)
 from ..tensor import Tensor
 from . import _float64
-from ._util import check_tensor, f32c, is_f64, same_float_dtype
+from ._util import as_shape, check_tensor, f32c, is_f64, same_float_dtype
 
 _F32 = np.dtype(np.float32)
 
@@ -60,14 +60,6 @@ def linear_graph_grad(ctx: Any, inputs: Any, g: Tensor) -> tuple:
     return gx, gw, gb
 
 
-def _lead_shape(gx, lead, n):
-    """The input gradient in the input's shape (lead..., n): the kernel's own array when it already has it (the
-    tape keeps that as a leaf's .grad; a view would be copied)."""
-    if gx is None or gx.shape == lead + (n,):
-        return gx
-    return gx.reshape(lead + (n,))
-
-
 class LinearFn(Function):
     @staticmethod
     def forward(ctx, x, w, b):
@@ -87,7 +79,7 @@ class LinearFn(Function):
         # row of ones: one fixed summation order, the one a native training plan reproduces bit for bit)
         # (under autocast, gx and gw are bf16 products as in torch; the bias gradient stays a float32 sum)
         gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias, ctx.bf16)
-        return _lead_shape(gx, ctx.lead, w.shape[1]), gw, gb
+        return as_shape(gx, ctx.lead + (w.shape[1],)), gw, gb
 
     @staticmethod
     def graph_backward(ctx, inputs, g):
@@ -117,7 +109,7 @@ class LinearReluFn(Function):
         g2 = f32c(g.reshape(-1, w.shape[0]))
         nx, nw, nb = ctx.needs_input_grad
         gx, gw, gb = _core.linear_backward(g2, x2, w, nx, nw, nb and ctx.has_bias, False, y)
-        return _lead_shape(gx, ctx.lead, w.shape[1]), gw, gb
+        return as_shape(gx, ctx.lead + (w.shape[1],)), gw, gb
 
     @staticmethod
     def graph_backward(ctx, inputs, g):

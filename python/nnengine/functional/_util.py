@@ -140,6 +140,13 @@ def to4(a: np.ndarray, spatial: int, batched: bool) -> np.ndarray:
     return f32c(a[:, :, None, :] if spatial == 1 else a)
 
 
+def as_shape(a: Optional[np.ndarray], shape: Tuple[int, ...]) -> Optional[np.ndarray]:
+    """``a`` itself when it already has ``shape`` (or is None), else a reshaped view. A backward returns a kernel's
+    own array this way: the tape keeps such an array as a leaf's .grad, where a view (even of the same shape, which
+    ``reshape`` makes) would be copied."""
+    return a if a is None or a.shape == shape else a.reshape(shape)
+
+
 def from4(a: np.ndarray, spatial: int, batched: bool) -> np.ndarray:
     """The inverse of ``to4``: (N, C, H, W) data back as (N, C, *spatial) / (C, *spatial)."""
     if spatial == 1:
