@@ -292,7 +292,9 @@ def test_training_under_autocast_learns_like_float32():
 
 
 # ------------------------------------------------------------------------------------- recurrent layers
-_SEQ_SHAPES = [(5, 3, 7, 9), (6, 37, 20, 33)]  # (T, B, I, H): one row group; three (threads take row groups)
+# (T, B, I, H): one row group; three (threads take row groups); 16 + 4 rows (the AMX panel's second row group of a
+# pass partly filled)
+_SEQ_SHAPES = [(5, 3, 7, 9), (6, 37, 20, 33), (4, 20, 6, 9)]
 
 
 def _seq_operands(mode, T, B, I, H, seed):
@@ -347,8 +349,8 @@ def _check_forward_steps(mode, o, reverse, shape):
 @needs_bf16
 @pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
 def test_recurrent_forward_steps_with_long_rows(mode, bf16_kernel):
-    """H = 1030: each step's recurrent product has 1030 values of k (515 pairs: the AMX panel converts a pass of
-    512, then 3); the forward check as above (the backward's float32-vs-float64 rounding flips grow with H, so the
+    """H = 1030: each step's recurrent product has 1030 values of k (515 pairs: 33 tiles of 16 pairs on the AMX
+    panel, the last zero-padded); the forward check as above (the backward's float32-vs-float64 rounding flips grow with H, so the
     backward check keeps the small shapes)."""
     if bf16_kernel is None:  # (this CPU lacks that kernel: the other one runs the test)
         return

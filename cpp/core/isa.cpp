@@ -114,13 +114,14 @@ bool set_isa(int level) {
 #if NNE_BF16_TIER
 namespace avx512bf16 {
 void sgemm(const GemmArgs& g);
-void panel(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K, const uint32_t* bp);
+void panel(float* acc, int64_t rows, int nv, const Bf16PanelOperand* ops, int nops);
+void pairs(uint32_t* dst, int64_t ldp, const float* a, int64_t lda, int64_t rows, int64_t K);
 }
 #endif
 #if NNE_BF16_TIER && NNE_AMX_TIER
 namespace amxbf16 {
 void sgemm(const GemmArgs& g);
-void panel(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K, const uint32_t* bp);
+void panel(float* acc, int64_t rows, int nv, const Bf16PanelOperand* ops, int nops);
 double probe(int64_t iters, int64_t* flops);
 }
 #endif
@@ -222,6 +223,13 @@ Bf16PanelFn bf16_panel_kernel() {
     case kBf16Avx512: return &avx512bf16::panel;
     default: break;
   }
+#endif
+  return nullptr;
+}
+
+Bf16PairsFn bf16_pairs_kernel() {  // whenever the CPU converts (a panel kernel implies it, whatever the ISA cap)
+#if NNE_BF16_TIER
+  if (has_bf16()) return &avx512bf16::pairs;
 #endif
   return nullptr;
 }

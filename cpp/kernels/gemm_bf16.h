@@ -44,16 +44,29 @@ int bf16_gemm_kernel_id();
 // Why bf16_gemm_kernel() is null ("" when it is not): for error messages.
 const char* bf16_unavailable_reason();
 
-// The recurrent kernels' bf16 step product (rnn_impl.h), on the kernel the GEMM runs (AMX tiles in gemm_amx.cpp
-// or AVX512-BF16 in panel_bf16.cpp): acc[r][c] += sum_k bf16(a[r*lda + k]) * w[k][c] for r < rows,
-// c < nv*16 (nv in 1..4), k < K, with float32 sums: the rows are converted as vcvtne2ps2bf16 does (round to
-// nearest even), and bp holds w as pairs of bf16 along k (the even k in the low half; (K+1)/2 rows of nv*16
-// pairs, zero past K), multiplied in pairs (vdpbf16ps) or 16 pairs at a time (tdpbf16ps). acc rows are nv*16
-// floats apart. Every element is one chain over the pairs in order, so the result does not depend on how rows
-// are grouped into calls.
-using Bf16PanelFn = void (*)(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K,
-                             const uint32_t* bp);
+// The recurrent kernels' bf16 step product (rnn_step.h), on the kernel the GEMM runs (AMX tiles in gemm_amx.cpp
+// or AVX512-BF16 in panel_bf16.cpp): acc[r][c] += sum over the operands, then over k, of bf16(a[r][k]) * w[k][c]
+// for r < rows, c < nv*16 (nv in 1..4), with float32 sums. An operand holds its rows already as pairs (`ap`: row r
+// at ap + r*ldp, ldp a multiple of 16, made by the pairs kernel below, zero past its K values) and w as pairs too
+// (`bp`: round_up((K+1)/2, 16) rows of nv*16 pairs, zero past K; rnn_bf16.h). A pair is two bf16 along k in one
+// int32, the even k in the low half, multiplied in pairs (vdpbf16ps) or 16 pairs at a time (tdpbf16ps); the C
+// values stay in registers (tiles) across the operands. acc rows are nv*16 floats apart. Every element is one
+// chain over the operands and their pairs in order, so the result does not depend on how rows are grouped into
+// calls.
+struct Bf16PanelOperand {
+  const uint32_t* ap;
+  int64_t ldp;
+  int64_t K;
+  const uint32_t* bp;
+};
+using Bf16PanelFn = void (*)(float* acc, int64_t rows, int nv, const Bf16PanelOperand* ops, int nops);
 Bf16PanelFn bf16_panel_kernel();
+
+// Rows of float32 as the panel's pairs: dst[r*ldp + p] = bf16(a[r*lda + 2p]) | bf16(a[r*lda + 2p + 1]) << 16 for
+// r < rows, p < ldp (ldp a multiple of 16, at least (K+1)/2), rounded by vcvtne2ps2bf16 (to nearest even;
+// denormals and NaN as the instruction does); zero past K. Not null where bf16_panel_kernel() is not.
+using Bf16PairsFn = void (*)(uint32_t* dst, int64_t ldp, const float* a, int64_t lda, int64_t rows, int64_t K);
+Bf16PairsFn bf16_pairs_kernel();
 
 // The AMX tile-throughput probe (gemm_amx.cpp): `iters` rounds of four independent tdpbf16ps (16 x 16 x 32 each)
 // on this thread; sets *flops, returns a checksum (32 * iters * 2^-14 while exact). nullptr without AMX-BF16.

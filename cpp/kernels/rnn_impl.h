@@ -110,10 +110,11 @@ inline void bptt_sweep(float* dx, float* dh0, const float* dG, int64_t ldg, cons
   const int64_t N = G * H, CB = NV * L, nbh = (H + CB - 1) / CB, nbi = (I + CB - 1) / CB;
   static thread_local ScratchBuf packed;
   static thread_local std::vector<uint32_t> pairs;
+  static thread_local ScratchBuf pair_rows_buf;
   float* wb = packed.get(static_cast<size_t>((nbh + nbi) * N * CB));
   pack_cols(wb, w.w_hh, N, H, NV);
   if (I > 0) pack_cols(wb + nbh * N * CB, w.w_ih, N, I, NV);
-  const Bf16Steps bs = bf16_steps(bf16, B, wb, nbh + nbi, 0, N, CB, pairs);
+  const Bf16Steps bs = bf16_steps(bf16, B, wb, nbh + nbi, 0, N, CB, pairs, pair_rows_buf);
   if (bf16 && !bs.panel) round_bf16(wb, (nbh + nbi) * N * CB);
   run_steps(T + 1, B, 2 * N * (H + I), [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = reverse ? st : T - 1 - st;          // (st == T: the extra pass)

@@ -61,6 +61,7 @@ struct PackCache {
   bool valid = false;
   bool fresh = true;  // the last call packed (the weights or their shape changed)
   std::vector<uint32_t> pairs;  // bf16: the packing as pairs (Bf16Steps)
+  ScratchBuf rows;               // bf16: the steps' rows as pairs (Bf16Steps)
 };
 
 // With bf16 the packed weights are rounded to bf16 (the key includes the flag).

@@ -53,14 +53,20 @@ inline bool all_zero(const float* p, int64_t n) {
 
 // One operand of a step's product: rows of `a` (lda apart) times K packed rows; a == null skips it
 // (a zero previous state / incoming gradient) but its K packed rows are still skipped over. With `panel`
-// (bf16) the product is the panel kernel's, with `bp` the weights as pairs ((K+1)/2 rows of NV*L per
-// column block).
+// (bf16) the product is the panel kernel's on the rows as pairs (`ap`, row b at ap + b*ldp: rnn_bf16.h
+// converts them once per step), with `bp` the weights as pairs (pair_rows(K) rows of NV*L per column block).
 struct StepIn {
   const float* a = nullptr;
   int64_t lda = 0, K = 0;
   Bf16PanelFn panel = nullptr;
   const uint32_t* bp = nullptr;
+  const uint32_t* ap = nullptr;
+  int64_t ldp = 0;
 };
+
+// Rows of pairs the bf16 panel kernel takes for K values of k (whole 16-pair tiles): the weights' pair rows per
+// column block and the converted rows' stride.
+inline int64_t pair_rows(int64_t K) { return ((K + 1) / 2 + 15) / 16 * 16; }
 
 // acc[i][v] += sum_k a[i*lda + k] * bp[k*NV*L + v*L .. +L]. Few accumulators -> split k into KS
 // independent partial sums (fixed order, so results stay deterministic).
@@ -132,11 +138,12 @@ inline void step_unit(int64_t b0, int64_t b1, int64_t jb, const StepIn& p, const
   VecF acc[kUnitGroups * kRowGroup][NV];
   const int64_t rows = b1 - b0;
   for (int64_t r = 0; r < rows; ++r) init(b0 + r, jb, acc[r]);
-  if (q.panel) {  // bf16: the operands on the panel kernel (acc: rows of NV*L = NV*16 floats), p then q
+  if (q.panel) {  // bf16: both operands in one panel call (acc: rows of NV*L = NV*16 floats), p then q
+    Bf16PanelOperand ops[2];
+    int nops = 0;
     for (const StepIn* op : {&p, &q})
-      if (op->a)
-        op->panel(reinterpret_cast<float*>(acc), rows, NV, op->a + b0 * op->lda, op->lda, op->K,
-                  op->bp + jb * ((op->K + 1) / 2) * NV * L);
+      if (op->a) ops[nops++] = {op->ap + b0 * op->ldp, op->ldp, op->K, op->bp + jb * pair_rows(op->K) * NV * L};
+    if (nops > 0) q.panel(reinterpret_cast<float*>(acc), rows, NV, ops, nops);
     for (int64_t r = 0; r < rows; ++r) epi(b0 + r, jb, acc[r]);
     return;
   }

@@ -60,6 +60,10 @@ struct TileScope {
 
 int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
 
+void zero_tile(int32_t* tile) {
+  for (int r = 0; r < 16; ++r) _mm512_store_si512(tile + 16 * r, _mm512_setzero_si512());
+}
+
 // op(B)[pc : pc+kc, jc : jc+nc] -> NR-column panels of kpp pairs.
 void pack_b(const GemmArgs& g, int64_t pc, int64_t kc, int64_t jc, int64_t nc, int32_t* out) {
   const int64_t kp = (kc + 1) / 2, kpp = round16(kp);
@@ -87,7 +91,7 @@ void pack_b(const GemmArgs& g, int64_t pc, int64_t kc, int64_t jc, int64_t nc, i
       for (int64_t p0 = 0; p0 < kpp; p0 += 16) {
         int32_t* tile = tile_of(jr, h, p0);
         if (cols <= 0 || p0 >= kp) {
-          for (int r = 0; r < 16; ++r) _mm512_store_si512(tile + 16 * r, _mm512_setzero_si512());
+          zero_tile(tile);
           continue;
         }
         // column j of op(B) is row j of B: 16 columns x 16 pairs, converted, then transposed
@@ -101,24 +105,25 @@ void pack_b(const GemmArgs& g, int64_t pc, int64_t kc, int64_t jc, int64_t nc, i
     }
 }
 
-// op(A)[ic : ic+mc, pc : pc+kc] -> MR-row panels of kpp pairs.
+// op(A)[ic : ic+mc, pc : pc+kc] -> MR-row panels of kpp pairs. A transposed: 16 pairs (32 rows of A) at a time
+// across all the panels, so A's rows are read left to right (walking down a 16-column strip of A instead, one
+// cache line per row, the hardware prefetchers lose track: Linear's and the LSTM's weight gradients, dG^T x,
+// ran at half speed).
 void pack_a(const GemmArgs& g, int64_t ic, int64_t mc, int64_t pc, int64_t kc, int32_t* out) {
   const int64_t kp = (kc + 1) / 2, kpp = round16(kp);
-  for (int64_t ir = 0; ir < mc; ir += MR) {
-    int32_t* panel = out + (ir / MR) * MR * kpp;
-    for (int h = 0; h < 2; ++h) {
-      const int64_t i0 = ic + ir + 16 * h, rows = std::min<int64_t>(16, ic + mc - i0);
-      for (int64_t p0 = 0; p0 < kpp; p0 += 16) {
-        int32_t* tile = panel + (p0 / 16) * 2 * kTile + h * kTile;
-        if (rows <= 0 || p0 >= kp) {
-          for (int r = 0; r < 16; ++r) _mm512_store_si512(tile + 16 * r, _mm512_setzero_si512());
-          continue;
-        }
-        if (!g.trans_a) {  // a row of A is contiguous along k: one tile row
-          for (int r = 0; r < 16; ++r)
-            _mm512_store_si512(tile + 16 * r, r < rows ? pair_run(g.A + (i0 + r) * g.lda + pc + 2 * p0, kc - 2 * p0)
-                                                       : _mm512_setzero_si512());
-        } else {  // a pair of A's rows is contiguous along m: 16 pairs x 16 rows, converted, then transposed
+  auto tile_of = [&](int64_t ir, int h, int64_t p0) {
+    return out + (ir / MR) * MR * kpp + (p0 / 16) * 2 * kTile + h * kTile;
+  };
+  if (g.trans_a) {  // a pair of A's rows is contiguous along m: 16 pairs x 16 rows, converted, then transposed
+    for (int64_t p0 = 0; p0 < kpp; p0 += 16)
+      for (int64_t ir = 0; ir < mc; ir += MR)
+        for (int h = 0; h < 2; ++h) {
+          const int64_t i0 = ic + ir + 16 * h, rows = std::min<int64_t>(16, ic + mc - i0);
+          int32_t* tile = tile_of(ir, h, p0);
+          if (rows <= 0 || p0 >= kp) {
+            zero_tile(tile);
+            continue;
+          }
           __m512i r[16];
           const __mmask16 m = lanes(rows);
           for (int p = 0; p < 16; ++p) {
@@ -130,9 +135,22 @@ void pack_a(const GemmArgs& g, int64_t ic, int64_t mc, int64_t pc, int64_t kc, i
           transpose16(r);
           for (int q = 0; q < 16; ++q) _mm512_store_si512(tile + 16 * q, r[q]);
         }
+    return;
+  }
+  for (int64_t ir = 0; ir < mc; ir += MR)
+    for (int h = 0; h < 2; ++h) {
+      const int64_t i0 = ic + ir + 16 * h, rows = std::min<int64_t>(16, ic + mc - i0);
+      for (int64_t p0 = 0; p0 < kpp; p0 += 16) {
+        int32_t* tile = tile_of(ir, h, p0);
+        if (rows <= 0 || p0 >= kp) {
+          zero_tile(tile);
+          continue;
+        }
+        for (int r = 0; r < 16; ++r)  // a row of A is contiguous along k: one tile row
+          _mm512_store_si512(tile + 16 * r, r < rows ? pair_run(g.A + (i0 + r) * g.lda + pc + 2 * p0, kc - 2 * p0)
+                                                     : _mm512_setzero_si512());
       }
     }
-  }
 }
 
 // One 32 x 32 block of C (acc: 32 rows of 32 floats, contiguous) += kt steps of 16 pairs; the tiles start from
@@ -244,74 +262,69 @@ void sgemm(const GemmArgs& g) {
   });
 }
 
-// The recurrent steps' product (gemm_bf16.h, bf16_panel_kernel) on tiles: acc (rows x nv*16 floats) += bf16(a's
-// rows) . bp (pairs [p][nv*16 columns]). 16 rows at a time: their pairs converted into a zero-padded block on the
-// stack, the nv C tiles loaded from acc, one A tile and nv B tiles (straight from bp, its rows nv*64 bytes apart)
-// per 16 pairs, the last step's tiles cut to the pairs left (bp ends there). The tiles are configured per call
-// (the rows and the last step's pairs vary).
-void panel(float* acc, int64_t rows, int nv, const float* a, int64_t lda, int64_t K, const uint32_t* bp) {
-  const int64_t kp = (K + 1) / 2, full = kp / 16, rem = kp % 16, ld = nv * 16;
-  constexpr int64_t kMaxPairs = 512;  // pairs of a row converted per pass (32 KiB of A tiles on the stack)
-  alignas(64) int32_t ap[16 * kMaxPairs];
-  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
-    const int rr = static_cast<int>(std::min<int64_t>(16, rows - r0));
-    TileConfig cfg;
-    for (int t = 0; t < 6; ++t) {  // C 0-3, A 4, B 5: rr rows (B: 16 pairs) of 64 bytes
-      cfg.rows[t] = static_cast<uint8_t>(t == 5 ? 16 : rr);
-      cfg.colsb[t] = 64;
+// The recurrent steps' panel (below): NG groups of 16 rows (rows r0.. and r0+16.., rr0 and rr1 of them as
+// configured) x NC column tiles from column 16*v0: C tiles 0-1 (group 0) and 2-3 (group 1) loaded from acc,
+// += per operand and 16 pairs the groups' A tiles 4-5 (straight from ap, rows ldp pairs apart; zero past K) .
+// the columns' B tiles 6-7 (straight from bp, rows nv*64 bytes apart), stored back. As the GEMM's micro-kernel:
+// each B tile serves both row groups, each A tile both columns.
+template <int NG, int NC>
+void panel_pass(float* acc, int64_t ld, int64_t r0, int64_t v0, const Bf16PanelOperand* ops, int nops) {
+  float* c0 = acc + r0 * ld + 16 * v0;
+  float* c1 = c0 + 16 * ld;
+  const int64_t ldb = ld * 4;
+  _tile_loadd(0, c0, ldb);
+  if (NC > 1) _tile_loadd(1, c0 + 16, ldb);
+  if (NG > 1) _tile_loadd(2, c1, ldb);
+  if (NG > 1 && NC > 1) _tile_loadd(3, c1 + 16, ldb);
+  for (int o = 0; o < nops; ++o) {
+    const int64_t ldp = ops[o].ldp, kpp = round16((ops[o].K + 1) / 2);
+    const uint32_t* a = ops[o].ap + r0 * ldp;
+    const uint32_t* b = ops[o].bp + 16 * v0;
+    for (int64_t q = 0; q < kpp; q += 16) {
+      _tile_loadd(4, a + q, ldp * 4);
+      if (NG > 1) _tile_loadd(5, a + 16 * ldp + q, ldp * 4);
+      _tile_loadd(6, b + q * ld, ldb);
+      if (NC > 1) _tile_loadd(7, b + q * ld + 16, ldb);
+      _tile_dpbf16ps(0, 4, 6);
+      if (NC > 1) _tile_dpbf16ps(1, 4, 7);
+      if (NG > 1) _tile_dpbf16ps(2, 5, 6);
+      if (NG > 1 && NC > 1) _tile_dpbf16ps(3, 5, 7);
     }
-    cfg.rows[6] = static_cast<uint8_t>(rem > 0 ? rem : 1);  // the last step's B (rem pairs) and A (rem pairs)
-    cfg.colsb[6] = 64;
-    cfg.rows[7] = static_cast<uint8_t>(rr);
-    cfg.colsb[7] = static_cast<uint16_t>(rem > 0 ? 4 * rem : 4);
-    _tile_loadconfig(&cfg);
-    float* c = acc + r0 * ld;
-    for (int v = 0; v < nv; ++v) {
-      switch (v) {  // tile numbers are immediates
-        case 0: _tile_loadd(0, c, ld * 4); break;
-        case 1: _tile_loadd(1, c + 16, ld * 4); break;
-        case 2: _tile_loadd(2, c + 32, ld * 4); break;
-        default: _tile_loadd(3, c + 48, ld * 4); break;
+  }
+  _tile_stored(0, c0, ldb);
+  if (NC > 1) _tile_stored(1, c0 + 16, ldb);
+  if (NG > 1) _tile_stored(2, c1, ldb);
+  if (NG > 1 && NC > 1) _tile_stored(3, c1 + 16, ldb);
+}
+
+// The recurrent steps' product (gemm_bf16.h, bf16_panel_kernel) on tiles: acc (rows x nv*16 floats) += the
+// operands' rows of pairs . their bp (pairs [p][nv*16 columns], zero-padded to whole tiles), in passes of two
+// row groups x two column tiles (panel_pass). The tiles are configured once per pair of row groups whose row
+// counts differ from the last.
+void panel(float* acc, int64_t rows, int nv, const Bf16PanelOperand* ops, int nops) {
+  const int64_t ld = nv * 16;
+  int cfg0 = 0, cfg1 = -1;  // the rows tiles 0-1/4 and 2-3/5 are configured for
+  for (int64_t r0 = 0; r0 < rows; r0 += 32) {
+    const int rr0 = static_cast<int>(std::min<int64_t>(16, rows - r0));
+    const int rr1 = static_cast<int>(std::clamp<int64_t>(rows - r0 - 16, 0, 16));
+    if (rr0 != cfg0 || rr1 != cfg1) {
+      TileConfig cfg;
+      for (int t = 0; t < 8; ++t) {  // 64 bytes a row; C 0-1, A 4: rr0 rows; C 2-3, A 5: rr1; B 6-7: 16 pairs
+        const int r = t == 6 || t == 7 ? 16 : (t == 2 || t == 3 || t == 5 ? rr1 : rr0);
+        cfg.rows[t] = static_cast<uint8_t>(r);
+        cfg.colsb[t] = r > 0 ? 64 : 0;
       }
+      _tile_loadconfig(&cfg);
+      cfg0 = rr0, cfg1 = rr1;
     }
-    for (int64_t q0 = 0; q0 < kp; q0 += kMaxPairs) {
-      const int64_t nq = std::min(kMaxPairs, kp - q0), nqp = round16(nq);
-      for (int i = 0; i < rr; ++i)  // 32 floats -> 16 pairs; past K: zero
-        for (int64_t q = 0; q < nqp; q += 16)
-          _mm512_store_si512(ap + i * nqp + q, pair_run(a + (r0 + i) * lda + 2 * (q0 + q), K - 2 * (q0 + q)));
-      for (int64_t q = 0; q < nq; q += 16) {
-        const uint32_t* b = bp + (q0 + q) * ld;
-        if (q0 + q < 16 * full) {  // tile numbers are immediates (the intrinsics paste them into the asm)
-          _tile_loadd(4, ap + q, nqp * 4);
-          for (int v = 0; v < nv; ++v) {
-            _tile_loadd(5, b + 16 * v, ld * 4);
-            switch (v) {
-              case 0: _tile_dpbf16ps(0, 4, 5); break;
-              case 1: _tile_dpbf16ps(1, 4, 5); break;
-              case 2: _tile_dpbf16ps(2, 4, 5); break;
-              default: _tile_dpbf16ps(3, 4, 5); break;
-            }
-          }
-        } else {  // the rem pairs left: tiles 7 (A) and 6 (B)
-          _tile_loadd(7, ap + q, nqp * 4);
-          for (int v = 0; v < nv; ++v) {
-            _tile_loadd(6, b + 16 * v, ld * 4);
-            switch (v) {
-              case 0: _tile_dpbf16ps(0, 7, 6); break;
-              case 1: _tile_dpbf16ps(1, 7, 6); break;
-              case 2: _tile_dpbf16ps(2, 7, 6); break;
-              default: _tile_dpbf16ps(3, 7, 6); break;
-            }
-          }
-        }
-      }
-    }
-    for (int v = 0; v < nv; ++v) {
-      switch (v) {
-        case 0: _tile_stored(0, c, ld * 4); break;
-        case 1: _tile_stored(1, c + 16, ld * 4); break;
-        case 2: _tile_stored(2, c + 32, ld * 4); break;
-        default: _tile_stored(3, c + 48, ld * 4); break;
+    for (int64_t v0 = 0; v0 < nv; v0 += 2) {
+      const bool two_cols = v0 + 1 < nv;
+      if (rr1 > 0) {
+        if (two_cols) panel_pass<2, 2>(acc, ld, r0, v0, ops, nops);
+        else panel_pass<2, 1>(acc, ld, r0, v0, ops, nops);
+      } else {
+        if (two_cols) panel_pass<1, 2>(acc, ld, r0, v0, ops, nops);
+        else panel_pass<1, 1>(acc, ld, r0, v0, ops, nops);
       }
     }
   }
