@@ -210,6 +210,7 @@ def test_conv2d_forward_and_backward_are_bf16_products(stride, padding, groups, 
 @needs_bf16
 @pytest.mark.parametrize("cin,cout,k,stride,padding,out_pad,dil,groups,hw", [
     (8, 6, 4, 2, 1, 0, 1, 1, 5),    # a DCGAN layer (the strided GEMM path)
+    (8, 6, 4, 2, 1, 0, 1, 1, 33),   # the same, each image in blocks of rows (in place, one image at a time)
     (10, 6, 4, 1, 0, 0, 1, 1, 1),   # from 1x1 (the point path)
     (4, 6, 3, 1, 1, 0, 1, 2, 6),    # stride 1, groups (conv2d's paths)
     (4, 4, 3, 2, 1, 1, 2, 1, 4),    # output padding, dilation

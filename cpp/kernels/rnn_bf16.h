@@ -2,10 +2,9 @@
 //
 // bf16 compute (the shapes' `bf16`, autocast): every product's operands are rounded to bf16 (round to
 // nearest even) and summed in float32. Whole-sequence products (input projections, weight gradients, the
-// GRU's dx) are GemmArgs::bf16 GEMMs. A step's product (one operand: h_{t-1} forward, dG backward; the
-// LSTM's input projections are a GEMM then) runs on the bf16 panel kernel (gemm_bf16.h bf16_panel_kernel: AMX
-// tiles or AVX512-BF16, as the GEMM; the rows converted as it goes, weights packed as pairs once per call)
-// between the same init and epilogue. Where that kernel is absent the float32 tiles run on bf16-rounded floats
+// GRU's dx) are GemmArgs::bf16 GEMMs. A step's product (h_{t-1} forward, with x_t for the LSTM; dG backward)
+// runs on the bf16 panel kernel (gemm_bf16.h bf16_panel_kernel: AMX tiles or AVX512-BF16, as the GEMM; the
+// step's rows converted to pairs once per step, the weights once per call) between the same init and epilogue. Where that kernel is absent the float32 tiles run on bf16-rounded floats
 // instead (a product of two bf16 is exact in float32, so the sums are those of vdpbf16ps up to its pair order).
 // States, gates, the gradients the steps carry and the bias sums stay float32.
 // That float32-tile form is a safety net, not a supported path: the bindings refuse bf16 where there is no bf16

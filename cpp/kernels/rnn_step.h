@@ -40,7 +40,7 @@ constexpr int kMrBwd = 8;  // backward tiles: 8 rows x 2 column vectors
 constexpr int kMrBwd = 4;
 #endif
 constexpr int kNvBwd = 2;
-constexpr int kNvBwdPanel = 4;  // bf16 panel kernel: wider blocks (each dG row converted once per block)
+constexpr int kNvBwdPanel = 4;  // bf16 panel kernel: wider blocks (the AMX panel's passes take two column tiles)
 
 inline int64_t nblocks(int64_t H) { return (H + L - 1) / L; }
 
