@@ -351,8 +351,8 @@ def _check_forward_steps(mode, o, reverse, shape):
 @pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
 def test_recurrent_forward_steps_with_long_rows(mode, bf16_kernel):
     """H = 1030: each step's recurrent product has 1030 values of k (515 pairs: 33 tiles of 16 pairs on the AMX
-    panel, the last zero-padded); the forward check as above (the backward's float32-vs-float64 rounding flips grow with H, so the
-    backward check keeps the small shapes)."""
+    panel, the last zero-padded); the forward check as above (the backward's float32-vs-float64 rounding flips
+    grow with H, so the backward check keeps the small shapes)."""
     if bf16_kernel is None:  # (this CPU lacks that kernel: the other one runs the test)
         return
     shape = (2, 3, 5, 1030)

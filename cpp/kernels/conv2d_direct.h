@@ -71,8 +71,9 @@ void conv2d_direct_backward_weights(float* dw, float* db, const float* dy, const
 // channels fill whole vectors and either the layer has stride 1 and many taps per output (>= 128, e.g. 64 -> 64
 // under 3x3) or a padded grid that would waste many lanes (narrow outputs, e.g. LeNet's 8x8 from 12x12 under
 // 5x5), or it is strided (stride_w <= 2) with few taps (the 7x7/2 stem). It computes each output as the grid
-// kernel does (the same fma chain over the taps in the same order; the grid kernel's skipped padding-only kernel rows add only zero products), so both give bit-identical
-// outputs for finite weights. One channel vector's tile width fits the output width (conv2d_direct_lanes.cpp).
+// kernel does (the same fma chain over the taps in the same order; the grid kernel's skipped padding-only kernel
+// rows add only zero products), so both give bit-identical outputs for finite weights. One channel vector's tile
+// width fits the output width (conv2d_direct_lanes.cpp).
 bool conv2d_lanes_ok(const Conv2dShape& s);
 void conv2d_lanes_forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s);
 

@@ -33,7 +33,8 @@ void gru_forward_impl(float* y, float* h_n, float* gates, const float* x, const 
     for (int64_t k = 0; k < I; ++k) wt[k * N + j] = w.w_ih[j * I + k];
   gemm_call(false, false, T * B, N, I, x, I, wt, N, 0.f, gi, ldg, w.b_ih, s.bf16);
   const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 3, s.bf16);
-  const Bf16Steps bs = bf16_steps(s.bf16, B, wp, nblocks(H), 0, H, 3 * L, pack_cache.pairs, pack_cache.rows, pack_cache.fresh);
+  const Bf16Steps bs =
+      bf16_steps(s.bf16, B, wp, nblocks(H), 0, H, 3 * L, pack_cache.pairs, pack_cache.rows, pack_cache.fresh);
   const bool h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * N * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;

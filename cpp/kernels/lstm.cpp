@@ -34,7 +34,8 @@ void lstm_forward_impl(float* y, float* h_n, float* c_n, float* gates, float* cs
   }
   const int64_t Ip = gx ? 0 : I;  // the packed input rows
   const float* wp = pack_forward_cached(pack_cache, gx ? nullptr : w.w_ih, Ip, w.w_hh, H, 4, s.bf16);
-  const Bf16Steps bs = bf16_steps(s.bf16, B, wp, nblocks(H), Ip, H, 4 * L, pack_cache.pairs, pack_cache.rows, pack_cache.fresh);
+  const Bf16Steps bs =
+      bf16_steps(s.bf16, B, wp, nblocks(H), Ip, H, 4 * L, pack_cache.pairs, pack_cache.rows, pack_cache.fresh);
   if (!cs) std::memcpy(c_n, c0, sizeof(float) * BH);
   const bool h0_zero = all_zero(h0, BH);
   run_steps(T, B, 2 * N * (I + H), [&](int64_t st, int64_t r0, int64_t r1) {

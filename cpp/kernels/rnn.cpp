@@ -26,7 +26,8 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
   gemm_call(false, false, T * B, H, I, x, I, wt, H, 0.f, y, ldy, w.bias, s.bf16);
   static thread_local PackCache pack_cache;
   const float* wp = pack_forward_cached(pack_cache, nullptr, 0, w.w_hh, H, 1, s.bf16);
-  const Bf16Steps bs = bf16_steps(s.bf16, B, wp, nblocks(H), 0, H, L, pack_cache.pairs, pack_cache.rows, pack_cache.fresh);
+  const Bf16Steps bs =
+      bf16_steps(s.bf16, B, wp, nblocks(H), 0, H, L, pack_cache.pairs, pack_cache.rows, pack_cache.fresh);
   const bool relu = s.act == kRnnRelu, h0_zero = all_zero(h0, B * H);
   run_steps(T, B, 2 * H * H, [&](int64_t st, int64_t r0, int64_t r1) {
     const int64_t t = s.reverse ? T - 1 - st : st, tp = s.reverse ? t + 1 : t - 1;

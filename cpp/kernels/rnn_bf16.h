@@ -4,8 +4,9 @@
 // nearest even) and summed in float32. Whole-sequence products (input projections, weight gradients, the
 // GRU's dx) are GemmArgs::bf16 GEMMs. A step's product (h_{t-1} forward, with x_t for the LSTM; dG backward)
 // runs on the bf16 panel kernel (gemm_bf16.h bf16_panel_kernel: AMX tiles or AVX512-BF16, as the GEMM; the
-// step's rows converted to pairs once per step, the weights once per call) between the same init and epilogue. Where that kernel is absent the float32 tiles run on bf16-rounded floats
-// instead (a product of two bf16 is exact in float32, so the sums are those of vdpbf16ps up to its pair order).
+// step's rows converted to pairs once per step, the weights once per call) between the same init and epilogue.
+// Where that kernel is absent the float32 tiles run on bf16-rounded floats instead (a product of two bf16 is
+// exact in float32, so the sums are those of vdpbf16ps up to its pair order).
 // States, gates, the gradients the steps carry and the bias sums stay float32.
 // That float32-tile form is a safety net, not a supported path: the bindings refuse bf16 where there is no bf16
 // GEMM, and the panel kernel exists exactly when the GEMM does (core/isa.cpp), so it runs only if another thread
@@ -56,7 +57,7 @@ inline Bf16PanelFn step_panel(bool bf16) {
 // step's (one) operand rows rounded for the float32 tiles.
 struct Bf16Steps {
   Bf16PanelFn panel = nullptr;
-  Bf16PairsFn pairs = nullptr;
+  Bf16PairsFn convert = nullptr;
   const uint32_t* bpx = nullptr;
   const uint32_t* bp = nullptr;
   uint32_t* xrows = nullptr;
@@ -70,7 +71,7 @@ struct Bf16Steps {
     if (panel) {
       const int64_t ldp = pair_rows(K);
       uint32_t* rows = input ? xrows : hrows;
-      if (a) pairs(rows + r0 * ldp, ldp, a + r0 * lda, lda, r1 - r0, K);
+      if (a) convert(rows + r0 * ldp, ldp, a + r0 * lda, lda, r1 - r0, K);
       return {a, lda, K, panel, input ? bpx : bp, rows, ldp};
     }
     if (!a || !fbuf) return {a, lda, K};
@@ -93,7 +94,7 @@ inline Bf16Steps bf16_steps(bool bf16, int64_t B, const float* wp, int64_t block
   static thread_local ScratchBuf fbuf;
   bs.panel = step_panel(true);
   if (bs.panel) {
-    bs.pairs = bf16_pairs_kernel();
+    bs.convert = bf16_pairs_kernel();
     const int64_t nx = blocks * pair_rows(I) * C, nh = blocks * pair_rows(K) * C;
     if (fresh || pairs.size() != static_cast<size_t>(nx + nh)) {
       pairs.resize(static_cast<size_t>(nx + nh));

@@ -2,7 +2,6 @@
 // kernels read, compiled once with -mavx512bf16; see gemm_bf16.h (bf16_panel_kernel, bf16_pairs_kernel).
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "kernels/bf16/pack_bf16.h"
