@@ -82,11 +82,14 @@ inline VecF tile_result(VecF acc, VecF va, VecF old, float beta, bool first, con
   return r;
 }
 
-enum BSource { kPacked, kInPlace, kInPlaceCopy };
+enum BSource { kPacked, kInPlace, kInPlaceCopy, kPackedAhead };
 
 // acc[MR][NR] = sum_k a[k][i] * b[k][j]; then C = alpha*acc + (first ? beta*C + biases : C).
 // b advances by bstride floats per k: NR for a packed panel, ldb when reading row-major B in place
 // (kInPlace; kInPlaceCopy also stores each B row into the packed panel bcopy for later row panels).
+// kPackedAhead: a packed panel that also prefetches, into L2, pf_rows rows of the NR columns at pf (row stride
+// pf_ld), one row every kc / pf_rows steps: the in-place B panel the next kInPlaceCopy call reads, spread over the
+// row panels before it so that its rows come from L2, not memory, without a burst of misses.
 // DirectA: a points at row-major op(A) rows in place (row stride lda) instead of a packed panel.
 // MRU x NVU: the rows and column vectors computed (an edge tile of a packed panel: the first MRU of its MR
 // rows, the first NVU of its NV vectors; the panels keep their MR / NR strides). Each element is the same FMA
@@ -95,7 +98,8 @@ template <class T, bool DirectA = false, BSource BSrc = kPacked, int MRU = T::MR
 inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, int64_t bstride,
                          float* c, int64_t ldc, int rows, int cols, float alpha, float beta, bool first,
                          const float* bias_row, const float* bias_col, int64_t lda = 0,
-                         float* __restrict bcopy = nullptr) {
+                         float* __restrict bcopy = nullptr, const float* pf = nullptr, int64_t pf_ld = 0,
+                         int64_t pf_rows = 0) {
   constexpr int MR = T::MR, NR = T::NR;
   static_assert(MRU >= 1 && MRU <= T::MR && NVU >= 1 && NVU <= T::NV, "an edge tile is part of the tile");
   static_assert((MRU == T::MR && NVU == T::NV) || (!DirectA && BSrc == kPacked), "edge tiles read packed panels");
@@ -107,6 +111,8 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
     for (int v = 0; v < NV; ++v) acc[i][v] = vzero();
   // k steps [k, kend): NV vector loads of B, MR broadcasts of A, MR x NV FMAs per step.
   int64_t k = 0;
+  const int64_t pf_every = pf_rows > 0 ? std::max<int64_t>(1, kc / pf_rows) : 0;
+  int64_t pf_wait = pf_every;
   const auto run = [&](int64_t kend) __attribute__((always_inline)) {
     for (; k < kend; ++k) {
       VecF bv[NV];
@@ -123,6 +129,18 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) vstore(bcopy + v * kLanes, bv[v]);
         bcopy += NR;
+      }
+      if constexpr (BSrc == kPackedAhead) {
+        if (--pf_wait == 0) {
+          pf_wait = pf_every;
+          if (pf_rows > 0) {
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) __builtin_prefetch(pf + v * kLanes, 0, 2);
+            __builtin_prefetch(pf + NR - 1, 0, 2);  // the row's last line when it is not aligned
+            pf += pf_ld;
+            --pf_rows;
+          }
+        }
       }
 #pragma GCC unroll 16
       for (int i = 0; i < MRU; ++i) {
