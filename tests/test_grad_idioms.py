@@ -220,3 +220,43 @@ def test_deprecated_add_alpha_first_overload_matches_torch():
     for g, w in zip(got, want):
         assert g.tolist() == w.tolist()
     assert a.add(2).tolist() == [3.0, 3.0, 3.0] and a.add(ne.ones(3), alpha=2).tolist() == [3.0, 3.0, 3.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_second_backward_accumulates_in_place_like_torch(dtype):
+    """Gradient accumulation over micro-batches: the second backward adds into ``.grad`` in place, as torch's
+    AccumulateGrad does, so ``.grad`` stays the same object and a reference taken before sees the sum (in torch
+    too); under ``create_graph=True`` the sum is a new tensor in both (the reference keeps the old values). A
+    read-only ``.grad`` set by the user gets a new array instead of a write into it."""
+    xa = np.array([1.0, -2.0, 3.0], dtype)
+    engines = {"ne": ne.tensor(xa, requires_grad=True), "torch": torch.tensor(xa, requires_grad=True)}
+    seen = {}
+    for name, x in engines.items():
+        def vals(t, name=name):
+            return t.detach().numpy().copy() if name == "torch" else np.array(t, copy=True)
+
+        (x * 2).sum().backward()
+        held = x.grad
+        (x * x).sum().backward()
+        same_obj, held_vals = held is x.grad, vals(held)
+        (x * x * x).sum().backward(create_graph=True)
+        held2 = x.grad
+        before = vals(held2)
+        (x * 3).sum().backward(create_graph=True)
+        seen[name] = (same_obj, held_vals, vals(x.grad), vals(held2), before, held2 is x.grad)
+    a, b = seen["ne"], seen["torch"]
+    assert a[0] and b[0]  # same .grad object after an ordinary second backward
+    np.testing.assert_allclose(a[1], 2 + 2 * xa)  # the held reference sees the sum
+    np.testing.assert_allclose(b[1], 2 + 2 * xa)
+    np.testing.assert_allclose(a[2], b[2], rtol=1e-6)
+    np.testing.assert_array_equal(a[3], a[4])  # create_graph: the held gradient is not written
+    np.testing.assert_array_equal(b[3], b[4])
+    assert not a[5] and not b[5]
+    assert a[2].dtype == np.dtype(dtype)
+    # a read-only .grad (a broadcast view) is replaced, never written through
+    x = ne.tensor(xa, requires_grad=True)
+    ro = np.broadcast_to(np.ones(1, dtype), (3,))
+    x.grad = ro
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(ro, np.ones(3, dtype))
+    np.testing.assert_allclose(np.asarray(x.grad), 3.0)

@@ -369,7 +369,7 @@ def _store(t: Any, g: Any) -> None:
     before = None if prev is None else graph_of(prev)
     if prev is not None and before is None:
         before = const(np.array(prev))
-    t._accumulate(np.array(g._data))
+    t._accumulate(np.array(g._data), inplace=False)  # torch: out of place under create_graph
     total = g if before is None else before + g
     if total.requires_grad and tuple(total.shape) == tuple(t.grad.shape):
         grad = t.grad.view(_graph_grad_type())

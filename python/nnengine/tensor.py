@@ -624,7 +624,12 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def _accumulate(self, g: np.ndarray) -> None:
+    def _accumulate(self, g: np.ndarray, inplace: bool = True) -> None:
+        """Adds gradient ``g`` into ``.grad``: the first one copied (or converted) into a fresh GradData, later ones
+        added in place, as torch's AccumulateGrad does outside ``create_graph`` (``inplace=False``: a new array, the
+        recorded path's): a loop that accumulates over micro-batches allocates nothing per step, and a reference to
+        ``.grad`` taken earlier sees the sum, as in torch. A read-only ``.grad``, another dtype or shape, or a
+        recorded gradient (GraphGradData) get a new array instead."""
         if self.grad is None:
             d = self._data
             if type(d) is np.ndarray:  # a leaf made trainable by ``t.requires_grad = True``: requires_grad_'s view
@@ -638,8 +643,13 @@ class Tensor:
                 g = g.reshape(d.shape)
             self.grad = g.view(LEAF_ARRAYS[1])
         else:
+            cur = self.grad
+            if (inplace and type(cur) is LEAF_ARRAYS[1] and isinstance(g, np.ndarray) and g.dtype is cur.dtype
+                    and g.shape == cur.shape and cur.flags.writeable):
+                np.add(cur, g, out=cur)
+                return
             # (np.asarray: the sum of two 0-d arrays is a numpy scalar, whose .view keeps it a scalar)
-            self.grad = np.asarray(self.grad + g).view(LEAF_ARRAYS[1])
+            self.grad = np.asarray(cur + g).view(LEAF_ARRAYS[1])
 
     #: ``t.backward(gradient=None, retain_graph=None, create_graph=False, inputs=None)``: backpropagate from this
     #: tensor (typed: ``nnengine._tape.tensor_backward``, whose docstring says the rest)
