@@ -183,7 +183,7 @@ NNE_BIND_FAMILY(gemm) {
       "C = relu(C) after, the activation kernel's bits, float32 only).");
   m.def(
       "linear_bf16w",
-      [](const py::object& xo, const py::object& wo, const py::object& bias) {
+      [](const py::object& xo, const py::object& wo, const py::object& bias, bool relu) {
         auto x = arr<float>(xo, "x", 2);
         auto w = arr<uint16_t>(wo, "w_bits", 2);
         const int64_t M = x.shape(0), K = x.shape(1), N = w.shape(0);
@@ -201,14 +201,24 @@ NNE_BIND_FAMILY(gemm) {
         py::array_t<float> y({M, N});
         {
           KernelCall nogil;
-          nne::gemm_kernels().dot_bf16w(x.data(), M, K, w.data(), N, b, y.mutable_data());
+          if (const nne::Bf16DotFn dot = nne::bf16_dot_kernel())  // AVX512-BF16 where the CPU has it
+            dot(x.data(), M, K, w.data(), N, b, y.mutable_data());
+          else
+            nne::gemm_kernels().dot_bf16w(x.data(), M, K, w.data(), N, b, y.mutable_data());
+          if (relu) {  // the ReLU kernel over y: the bits of a separate relu(y), as gemm(relu=True)
+            nne::ActParams p;
+            p.kind = nne::kActRelu;
+            nne::activation_kernels().forward(y.mutable_data(), y.mutable_data(), M * N, p);
+          }
         }
         return y;
       },
-      py::arg("x"), py::arg("w_bits"), py::arg("bias") = py::none(),
+      py::arg("x"), py::arg("w_bits"), py::arg("bias") = py::none(), py::arg("relu") = false,
       "y = bf16(x) @ w^T + bias for a few rows of x (float32, (M, K)) and a weight given as bfloat16 bits "
       "(uint16, (N, K): autocast's kept cast of a Linear weight): x rounded to bf16, float32 sums (the bf16 "
-      "compute of gemm(x, w, trans_b=True, bf16=True), summed in another order).");
+      "compute of gemm(x, w, trans_b=True, bf16=True), summed in another order; vdpbf16ps where the CPU has "
+      "AVX512-BF16 and the active ISA is avx512, else a portable kernel); relu=True: y = relu(y) after, the "
+      "activation kernel's bits.");
   m.def(
       "bf16_bits",
       [](const py::object& xo) {

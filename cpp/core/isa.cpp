@@ -116,6 +116,7 @@ namespace avx512bf16 {
 void sgemm(const GemmArgs& g);
 void panel(float* acc, int64_t rows, int nv, const Bf16PanelOperand* ops, int nops);
 void pairs(uint32_t* dst, int64_t ldp, const float* a, int64_t lda, int64_t rows, int64_t K);
+void dot(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias, float* y);
 }
 #endif
 #if NNE_BF16_TIER && NNE_AMX_TIER
@@ -230,6 +231,13 @@ Bf16PanelFn bf16_panel_kernel() {
 Bf16PairsFn bf16_pairs_kernel() {  // whenever the CPU converts (a panel kernel implies it, whatever the ISA cap)
 #if NNE_BF16_TIER
   if (has_bf16()) return &avx512bf16::pairs;
+#endif
+  return nullptr;
+}
+
+Bf16DotFn bf16_dot_kernel() {
+#if NNE_BF16_TIER
+  if (bf16_kernel_available(kBf16Avx512)) return &avx512bf16::dot;
 #endif
   return nullptr;
 }

@@ -68,6 +68,15 @@ Bf16PanelFn bf16_panel_kernel();
 using Bf16PairsFn = void (*)(uint32_t* dst, int64_t ldp, const float* a, int64_t lda, int64_t rows, int64_t K);
 Bf16PairsFn bf16_pairs_kernel();
 
+// GemmKernels::dot_bf16w's contract (gemm.h: y[M][N] = bf16(x[M][K]) . w[N][K]^T + bias, w as bf16 bits, for a few
+// rows of x) on AVX512-BF16 (dot_bf16.cpp): x's rows converted to pairs once (vcvtne2ps2bf16), the bits read as
+// pairs in place, each output one vdpbf16ps chain per lane over k then the lanes summed; bit-identical at any
+// thread count and whatever the row count, differing from the portable kernel by float32 rounding (the order of
+// the sums; vdpbf16ps flushes denormals). nullptr where bf16_kernel_available(kBf16Avx512) is false.
+using Bf16DotFn = void (*)(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias,
+                           float* y);
+Bf16DotFn bf16_dot_kernel();
+
 // The AMX tile-throughput probe (gemm_amx.cpp): `iters` rounds of four independent tdpbf16ps (16 x 16 x 32 each)
 // on this thread; sets *flops, returns a checksum (32 * iters * 2^-14 while exact). nullptr without AMX-BF16.
 using Bf16ProbeFn = double (*)(int64_t iters, int64_t* flops);

@@ -21,22 +21,25 @@ _F32 = np.dtype(np.float32)
 
 #: Under autocast, products of at most this many rows (batch-1..4 inference) read a trainable weight's bf16 cast
 #: kept for the autocast region (``amp.cached_bf16_bits``, as torch's autocast cache) instead of converting the
-#: whole weight on every call (``_core.linear_bf16w``: Sapphire Rapids, 784 -> 256, one row: 8.5 us, float32 11 us,
-#: converting per call 18.6 us; more rows gain less, and from 5 rows the bf16 GEMM is faster).
+#: whole weight on every call (``_core.linear_bf16w``, vdpbf16ps on the kept bits where the CPU has AVX512-BF16:
+#: Sapphire Rapids, 784 -> 256, one row 5.8 us (the portable kernel 9.8), float32 10.2 us, converting per call
+#: 18.6 us; 4 rows 17.2 us, float32 16.7; from 5 rows the bf16 GEMM is faster).
 _BF16_FEW_ROWS = 4
 
 
-def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], bf16: bool = False) -> tuple:
+def _linear_arrays(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], bf16: bool = False,
+                   relu: bool = False) -> tuple:
     """``(y, x2, w)`` for y = x @ w.T + b on contiguous float32 operands (x2: x as rows); ``bf16``: the
-    product in bf16 with float32 sums (autocast)."""
+    product in bf16 with float32 sums (autocast); ``relu``: y = relu(y) in the same native call (the ReLU
+    kernel's bits)."""
     x2 = f32c(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
     w = f32c(w)
     bias = None if b is None else f32c(b)
     bits = cached_bf16_bits(w) if bf16 and x2.shape[0] <= _BF16_FEW_ROWS else None
     if bits is not None:
-        y = _core.linear_bf16w(x2, bits, bias)
+        y = _core.linear_bf16w(x2, bits, bias, relu)
     else:  # positional arguments: pybind11 parses keywords at ~0.4 us each, more than a small GEMM costs
-        y = _core.gemm(x2, w, False, True, 1.0, 0.0, None, None, bias, False, bf16)
+        y = _core.gemm(x2, w, False, True, 1.0, 0.0, None, None, bias, False, bf16, False, relu)
     return (y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))), x2, w
 
 
@@ -127,9 +130,8 @@ def _linear_relu(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -
     bf16 = _entered[0] > 0 and _bf16_on()
     if not will_record(input, weight, bias):  # inference: no tape
         x = input._data
-        if bf16:  # (the bf16 product, then the ReLU kernel: the bits of the two ops)
-            y = _linear_arrays(x, weight._data, None if bias is None else bias._data, True)[0]
-            return Tensor._wrap(_core.activation_forward(y, "relu", 0.0, 0.0, False))
+        if bf16:  # (the bf16 product, then the ReLU kernel in the same native call: the bits of the two ops)
+            return Tensor._wrap(_linear_arrays(x, weight._data, None if bias is None else bias._data, True, True)[0])
         y = _core.gemm(f32c(x if x.ndim == 2 else x.reshape(-1, x.shape[-1])), f32c(weight._data), False, True, 1.0,
                        0.0, None, None, None if bias is None else f32c(bias._data), False, False, False, True)
         return Tensor._wrap(y if x.ndim == 2 else y.reshape(x.shape[:-1] + (weight.shape[0],)))
