@@ -841,7 +841,7 @@ def t_linear_bf16w(g: G) -> str:
     M, N, K = g.n(0, 9) if g.pct(70) else g.n(5, 40), g.n(0, 5, big=1), g.n(0, 5, big=1)
     Kw = K if g.pct(90) else K + 1
     return call("_core.linear_bf16w", g.arr((M, K)), g.arr((N, Kw), "uint16", fill="bigint" if g.pct(30) else None),
-                g.opt_arr((N,), 70))
+                g.opt_arr((N,), 70), g.bool_())
 
 
 def t_bf16_bits(g: G) -> str:
