@@ -253,6 +253,17 @@ def test_second_backward_accumulates_in_place_like_torch(dtype):
     np.testing.assert_array_equal(b[3], b[4])
     assert not a[5] and not b[5]
     assert a[2].dtype == np.dtype(dtype)
+    # a retained non-leaf gradient sums out of place in torch (its retain_grad hook: grad = grad + new): the same here
+    for name, lib in (("ne", ne), ("torch", torch)):
+        x = lib.tensor(xa, requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        y.sum().backward(retain_graph=True)
+        held = y.grad
+        y.sum().backward()
+        assert held is not y.grad, name
+        np.testing.assert_array_equal(held.detach().numpy() if name == "torch" else np.asarray(held), 1.0)
+        np.testing.assert_array_equal(y.grad.detach().numpy() if name == "torch" else np.asarray(y.grad), 2.0)
     # a read-only .grad (a broadcast view) is replaced, never written through
     x = ne.tensor(xa, requires_grad=True)
     ro = np.broadcast_to(np.ones(1, dtype), (3,))

@@ -795,8 +795,8 @@ cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) exce
                     w = e[1]
                     if w is not None and gouts[i] is not None:
                         t = w()
-                        if t is not None:
-                            t._accumulate(gouts[i])
+                        if t is not None:  # (out of place, as torch's retain_grad hook: grad = grad + new)
+                            t._accumulate(gouts[i], False)
             if want_nodes is not None:
                 for i, key in want_nodes.pop(node, ()):
                     if gouts[i] is not None:

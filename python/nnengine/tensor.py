@@ -626,8 +626,8 @@ class Tensor:
 
     def _accumulate(self, g: np.ndarray, inplace: bool = True) -> None:
         """Adds gradient ``g`` into ``.grad``: the first one copied (or converted) into a fresh GradData, later ones
-        added in place, as torch's AccumulateGrad does outside ``create_graph`` (``inplace=False``: a new array, the
-        recorded path's): a loop that accumulates over micro-batches allocates nothing per step, and a reference to
+        added in place, as torch's AccumulateGrad does outside ``create_graph`` (``inplace=False``: a new array, for
+        the recorded path and a non-leaf's ``retain_grad``, as in torch): a loop that accumulates over micro-batches allocates nothing per step, and a reference to
         ``.grad`` taken earlier sees the sum, as in torch. A read-only ``.grad``, another dtype or shape, or a
         recorded gradient (GraphGradData) get a new array instead."""
         if self.grad is None:
