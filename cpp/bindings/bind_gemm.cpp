@@ -201,10 +201,16 @@ NNE_BIND_FAMILY(gemm) {
         py::array_t<float> y({M, N});
         {
           KernelCall nogil;
-          if (const nne::Bf16DotFn dot = nne::bf16_dot_kernel())  // AVX512-BF16 where the CPU has it
-            dot(x.data(), M, K, w.data(), N, b, y.mutable_data());
-          else
-            nne::gemm_kernels().dot_bf16w(x.data(), M, K, w.data(), N, b, y.mutable_data());
+          float* out = y.mutable_data();
+          if (K == 0) {  // no products: the bias (the kernels take M, N, K > 0)
+            for (int64_t i = 0; i < M; ++i)
+              for (int64_t j = 0; j < N; ++j) out[i * N + j] = b ? b[j] : 0.f;
+          } else if (M > 0 && N > 0) {
+            if (const nne::Bf16DotFn dot = nne::bf16_dot_kernel())  // AVX512-BF16 where the CPU has it
+              dot(x.data(), M, K, w.data(), N, b, out);
+            else
+              nne::gemm_kernels().dot_bf16w(x.data(), M, K, w.data(), N, b, out);
+          }
           if (relu) {  // the ReLU kernel over y: the bits of a separate relu(y), as gemm(relu=True)
             nne::ActParams p;
             p.kind = nne::kActRelu;

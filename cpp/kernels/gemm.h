@@ -76,7 +76,8 @@ struct GemmKernels {
   // y[M][N] = bf16(x[M][K]) . w[N][K]^T + bias[N] (bias may be null) with w given as bf16 bits (autocast's kept
   // cast of a weight, amp.cached_bf16_bits) for a few rows: x rounded as gemm_bf16.h rounds, products exact,
   // float32 sums (each output: the even k and the odd k of every 2 x kLanes block in one chain per lane, so the
-  // order differs from sgemm's); gemm_dot.h, any ISA (no bf16 instruction is needed).
+  // order differs from sgemm's); gemm_dot.h, any ISA (no bf16 instruction is needed). M, N, K > 0: the binding
+  // fills the empty products' outputs.
   void (*dot_bf16w)(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias, float* y);
   // out[i] = the bf16 bits of x[i] rounded as gemm_bf16.h rounds (ties to even, NaN quieted): the cast dot_bf16w
   // reads.

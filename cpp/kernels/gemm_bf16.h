@@ -72,7 +72,8 @@ Bf16PairsFn bf16_pairs_kernel();
 // rows of x) on AVX512-BF16 (dot_bf16.cpp): x's rows converted to pairs once (vcvtne2ps2bf16), the bits read as
 // pairs in place, each output one vdpbf16ps chain per lane over k then the lanes summed; bit-identical at any
 // thread count and whatever the row count, differing from the portable kernel by float32 rounding (the order of
-// the sums; vdpbf16ps flushes denormals). nullptr where bf16_kernel_available(kBf16Avx512) is false.
+// the sums; vdpbf16ps flushes denormals); M, N, K > 0 as dot_bf16w. nullptr where
+// bf16_kernel_available(kBf16Avx512) is false.
 using Bf16DotFn = void (*)(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias,
                            float* y);
 Bf16DotFn bf16_dot_kernel();

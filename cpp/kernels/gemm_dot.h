@@ -177,12 +177,6 @@ void dot_block_w(const float* a, int64_t KP, int64_t K, const uint16_t* w, int64
 
 // GemmKernels::dot_bf16w (gemm.h): x's rows rounded into a scratch copy, then gemm_dot's split and blocks.
 void dot_bf16w(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias, float* y) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) y[i * N + j] = bias ? bias[j] : 0.f;
-    return;
-  }
   static thread_local ScratchBuf abuf, rbuf;
   const int64_t KP = (K + 2 * kLanes - 1) / (2 * kLanes) * (2 * kLanes);
   float* a = abuf.get(static_cast<size_t>(M * KP));

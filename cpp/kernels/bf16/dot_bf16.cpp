@@ -21,9 +21,6 @@
 
 namespace nne {
 namespace avx512bf16 {
-
-void pairs(uint32_t* dst, int64_t ldp, const float* a, int64_t lda, int64_t rows, int64_t K);
-
 namespace {
 
 // The 32 bf16 of row w from k (the first n valid, zero past them).
@@ -67,17 +64,12 @@ void block(const uint32_t* a, int64_t ldp, int64_t K, const uint16_t* w, int64_t
 
 }  // namespace
 
+// M, N, K > 0 (the binding fills the empty products' outputs).
 void dot(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t N, const float* bias, float* y) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) y[i * N + j] = bias ? bias[j] : 0.f;
-    return;
-  }
   const int64_t ldp = ((K + 1) / 2 + 15) / 16 * 16;  // pairs per row, whole vectors (zero past K)
   static thread_local ScratchBuf abuf;
   uint32_t* a = reinterpret_cast<uint32_t*>(abuf.get(static_cast<size_t>(M * ldp)));
-  pairs(a, ldp, x, K, M, K);
+  bf16_pairs_kernel()(a, ldp, x, K, M, K);  // (this CPU has AVX512-BF16: never null here)
   // Columns in blocks of C (8 for up to 2 rows: 16 accumulators and 8 weight vectors; 4 for 3-4 rows), split over
   // threads in chunks of at least ~2^17 flops, as the portable kernel's (gemm_dot.h dot_split); every output is
   // computed alike whatever the split: bit-identical at any thread count.
