@@ -133,34 +133,25 @@ def test_gil_released_threads_run_concurrently():
 
 
 def test_pool_back_to_back_jobs_of_changing_size(threads):
-    """Thousands of short 2-thread jobs whose chunk counts change from one job to the next (2, 3, 8 chunks)
-    while a Python thread competes for the CPU, so pool threads get preempted mid-claim: every result exact.
+    """A thousand short 2-thread jobs whose chunk counts change from one job to the next (2, 3, 8 chunks)
+    while another process spins on the CPU, so pool threads get preempted mid-claim: every result exact.
     A worker that had read the previous job's ticket used to be able to claim a chunk of the next job with a
-    mix of both jobs' fields (stale callback and context: a crash or an abort)."""
-    import threading
-    import time
+    mix of both jobs' fields (stale callback and context: a crash or an abort). A fixed number of jobs, not a
+    time budget: the check is the same on a slow machine."""
+    import subprocess
+    import sys
 
     rng = np.random.default_rng(5)
     xs = [rng.standard_normal(n).astype(np.float32) for n in (65536, 98304, 262144, 70000)]
     want = [np.maximum(x, 0) for x in xs]
-    stop = threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            sum(range(1000))
-
-    t = threading.Thread(target=spin)
-    t.start()
-    jobs = 0
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         with threads(2):
-            t0 = time.perf_counter()
-            while time.perf_counter() - t0 < 1.5:
+            for _ in range(250):
                 for x, w in zip(xs, want):
                     y = F.relu(ne.Tensor(x)).numpy()
                     assert np.array_equal(y, w)
-                    jobs += 1
+        assert spinner.poll() is None, "the competing process ended early"
     finally:
-        stop.set()
-        t.join()
-    assert jobs > 100, jobs
+        spinner.kill()
+        spinner.wait()
