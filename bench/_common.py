@@ -17,6 +17,19 @@ import numpy as np
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
+# torch's OpenMP workers (its bundled libgomp) go on spinning on a core for about 10-12 ms after each parallel call
+# (measured 2026-12-07 on a 2-vCPU AMD EPYC, torch 2.13 at 2 threads: ~0.8 cores busy for 10 ms after an LSTM
+# forward, then asleep): an engine timed right after torch's round would share its cores with that spinning
+# (nnengine's LSTM at 2 threads: 6.0 ms with the pause, 7.8 ms without). Every timed round starts after this pause,
+# whichever engine it times; an engine's own consecutive calls within a round keep their natural state.
+SETTLE_S = 0.03
+
+
+def settle() -> None:
+    """Wait until the other engine's spin-waiting threads have gone to sleep (see ``SETTLE_S``)."""
+    time.sleep(SETTLE_S)
+
+
 def try_torch():
     try:
         import torch  # noqa: F401
@@ -56,6 +69,7 @@ def timeit_interleaved(fns: Dict[str, Callable[[], object]], rounds: int = 7, mi
     for _ in range(rounds):
         for name, fn in fns.items():
             c = (clocks or {}).get(name, clock)
+            settle()
             t0 = c()
             for _ in range(reps[name]):
                 fn()
@@ -88,7 +102,8 @@ def timeit(fn: Callable[[], object], min_time: float = 0.2, max_reps: int = 50,
     """Median seconds per call (by ``clock``) over repetitions lasting about min_time of wall time (after one
     warm-up call). batch_time > 0: each repetition is a batch of calls lasting at least that long by ``clock``
     (the process CPU clock sees the other threads' time only at scheduler ticks, so single short calls
-    undercount it)."""
+    undercount it). Starts after ``settle()``."""
+    settle()
     fn()
     n = 1
     if batch_time > 0:

@@ -22,7 +22,7 @@ from typing import Callable, Dict, List
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import bench_parser, cpu_clock, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, settle, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import _core  # noqa: E402
@@ -64,6 +64,7 @@ def _layer(torch, name: str, shape: tuple, threads: int, rounds: int, rng: np.ra
         f()
     for _ in range(rounds):
         for k, f in fns.items():
+            settle()
             t = clock()
             f()
             times[k].append(clock() - t)

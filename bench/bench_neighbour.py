@@ -22,7 +22,7 @@ from typing import Callable, Dict, List
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import bench_parser, cpu_clock, print_table, try_torch, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, print_table, settle, try_torch, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import nn  # noqa: E402
@@ -43,6 +43,7 @@ def _median_call(fn: Callable[[], object], rounds: int, calls: int, clock=time.p
     """Median seconds (by ``clock``) per call over `rounds` rounds of `calls` calls."""
     samples: List[float] = []
     for _ in range(rounds):
+        settle()
         t0 = clock()
         for _ in range(calls):
             fn()

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import bench_parser, cpu_clock, write_json  # noqa: E402
+from _common import bench_parser, cpu_clock, settle, write_json  # noqa: E402
 
 import nnengine as ne  # noqa: E402
 from nnengine import nn  # noqa: E402
@@ -39,6 +39,7 @@ CASES = [
 
 
 def _time(fn, reps, clock=time.perf_counter):
+    settle()
     t0 = clock()
     for _ in range(reps):
         fn()
