@@ -73,7 +73,7 @@ def test_gemm_float64_oracle(rng):
     np.testing.assert_allclose(_core.gemm(a, b, False, True), a @ b.T, rtol=1e-12)
 
 
-@pytest.mark.parametrize("M,N,K", [(512, 64, 128), (64, 3136, 96), (600, 600, 300), (32, 700, 450),
+@pytest.mark.parametrize("M,N,K", [(512, 64, 128), (64, 3136, 96), (600, 600, 300), (256, 256, 256), (32, 700, 450),
                                    (128, 10, 500), (3, 2000, 300), (8, 700, 37)])
 @pytest.mark.parametrize("tb", [False, True])
 def test_gemm_threads_bit_identical(isa, rng, M, N, K, tb):
