@@ -491,3 +491,57 @@ def test_onnx_export_of_model_families_is_not_implemented(name, tmp_path):
     with pytest.raises(NotImplementedError, match=f"layer {name} has no ONNX conversion; supported:"):
         nx.export(m, np.zeros(shape, np.float32), str(path))
     assert not os.path.exists(path) and os.listdir(tmp_path) == []  # nothing half-written
+
+
+# ------------------------------------------------------------------ offsets and counts beyond a C int
+# numpy takes a diagonal offset as a C int: np.diagonal(a, -2**31) of a 4 x 6 matrix returned 6 entries and
+# np.diag(a, -2**31) segfaulted; chunk(0) divided by zero and chunk(-1) returned one piece per row.
+@pytest.mark.parametrize("k", [-2**31 - 1, -2**31, -5, -4, -1, 0, 3, 6, 7, 2**31 - 1, 2**31, 2**40])
+def test_diagonal_offsets_beyond_the_plane_give_torchs_diagonal(k, torch_or_none):
+    x = np.arange(24, dtype=np.float32).reshape(4, 6)
+    n = max(0, min(4 + min(k, 0), 6 - max(k, 0)))  # the diagonal's length by definition
+    want = np.array([x[i - min(k, 0), i + max(k, 0)] for i in range(n)], np.float32)
+    a = ne.tensor(x, requires_grad=True)
+    for got in (a.diag(k), a.diagonal(k), ne.diagonal(a, k)):
+        np.testing.assert_array_equal(got.detach().numpy(), want)
+    (a.diag(k).sum() + a.diagonal(k).sum() * 2).backward()
+    g = np.zeros_like(x)
+    for i in range(n):
+        g[i - min(k, 0), i + max(k, 0)] = 3
+    np.testing.assert_array_equal(a.grad, g)
+    out = ne.zeros(4, 6).diagonal_scatter(ne.ones(n), k)
+    np.testing.assert_array_equal(out.numpy().sum(), n)
+    if torch_or_none is not None:
+        t = torch_or_none.tensor(x)
+        np.testing.assert_array_equal(t.diag(k).numpy(), want)
+        np.testing.assert_array_equal(t.diagonal(k).numpy(), want)
+
+
+def test_chunk_and_tensor_split_validate_counts_and_take_indices(torch_or_none):
+    x = ne.arange(7)
+    for bad, exc in ((0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)):
+        with pytest.raises(exc, match="chunks"):
+            x.chunk(bad)
+        with pytest.raises(exc, match="indices_or_sections"):
+            x.tensor_split(bad)
+    with pytest.raises(TypeError, match="indices_or_sections"):
+        x.tensor_split([1, 2.5])
+    cases = [2, 3, 7, 9, [1, 4], [-2], [3, 1], [0], [10], [-10, 2], (2, 5)]
+    want = {  # numpy's array_split (torch's tensor_split has the same rules)
+        str(c): [p.tolist() for p in np.array_split(np.arange(7), c)] for c in cases
+    }
+    for c in cases:
+        assert [p.tolist() for p in x.tensor_split(c)] == want[str(c)], c
+        if torch_or_none is not None:
+            assert [p.tolist() for p in torch_or_none.arange(7).tensor_split(c)] == want[str(c)], c
+    assert [p.tolist() for p in ne.tensor_split(x, ne.tensor([1, 3]))] == [[0], [1, 2], [3, 4, 5, 6]]
+    y = ne.randn(3, 8, requires_grad=True)
+    sum(p.sum() * i for i, p in enumerate(y.tensor_split([2, 5], dim=1))).backward()
+    np.testing.assert_array_equal(y.grad[0], [0, 0, 1, 1, 1, 2, 2, 2])
+
+
+@pytest.mark.parametrize("fn, x", [(F.lp_pool1d, (1, 2, 4)), (F.lp_pool2d, (1, 2, 4, 4))])
+def test_lp_pool_rejects_a_zero_or_nan_power(fn, x):
+    for p in (0, 0.0, float("nan")):
+        with pytest.raises(ValueError, match="norm_type"):
+            fn(ne.ones(*x), p, 2)

@@ -25,7 +25,7 @@ import numpy as np
 from ._coerce import as_array, ensure_tensor
 from ._higher_order import const
 from .autograd import Function
-from .ops import IndexFn, IndexGradFn
+from .ops import IndexFn, IndexGradFn, diag_offset
 from .tensor import Tensor, _dim, _IndexError, _InputError, _shape_args, cat, result_type, stack, tensor
 
 _I64 = np.dtype(np.int64)
@@ -447,9 +447,10 @@ def diagonal_scatter(input: Any, src: Any, offset: int = 0, dim1: int = 0, dim2:
     """
     x = _t(input)
     d1, d2 = _dim(dim1, x.ndim), _dim(dim2, x.ndim)
-    n = np.diagonal(np.zeros(x.shape, bool), int(offset), d1, d2).shape[-1]
+    offset = diag_offset(int(offset), x.shape[d1], x.shape[d2])
+    n = np.diagonal(np.zeros(x.shape, bool), offset, d1, d2).shape[-1]
     s = src if isinstance(src, Tensor) else tensor(src)
-    return _scatter_into(x, s.movedim(-1, _diag_pos(d1, d2)), _diag_key(x.ndim, n, int(offset), d1, d2),
+    return _scatter_into(x, s.movedim(-1, _diag_pos(d1, d2)), _diag_key(x.ndim, n, offset, d1, d2),
                          "diagonal_scatter")
 
 
@@ -717,6 +718,7 @@ def rot90(input: Any, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # no
 class _DiagonalFn(Function):
     @staticmethod
     def forward(ctx, a, offset, d1, d2):
+        offset = diag_offset(offset, a.shape[d1], a.shape[d2])
         ctx.shape, ctx.args = a.shape, (offset, d1, d2)
         return np.diagonal(a, offset, d1, d2)
 

@@ -1151,9 +1151,18 @@ class TriMaskFn(Function):
         return TriMaskFn.apply(g, ctx.k, ctx.upper), None, None
 
 
+def diag_offset(offset: int, rows: int, cols: int) -> int:
+    """``offset`` clamped to ``[-rows, cols]``, which selects the same (possibly empty) diagonal of a
+    ``rows x cols`` plane: numpy takes the offset as a C int and, beyond it, returns a wrong diagonal or
+    crashes (``np.diagonal(a, -2**31)`` of a 4 x 6 matrix has 6 entries; ``np.diag`` segfaults)."""
+    return max(-rows, min(offset, cols))
+
+
 class DiagFn(Function):
     @staticmethod
     def forward(ctx, a, k):
+        if a.ndim == 2:
+            k = diag_offset(k, *a.shape)
         ctx.shape, ctx.k = a.shape, k
         return np.array(np.diag(a, k))
 

@@ -20,7 +20,7 @@ import math
 import warnings
 import weakref
 from collections import namedtuple
-from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -53,6 +53,15 @@ class _ScalarError(RuntimeError, ValueError):
 class _InputError(RuntimeError, ValueError):
     """An invalid argument to a torch-parity op: a RuntimeError like torch's, and a ValueError (the engine's
     contract: every public entry raises ValueError / TypeError for bad input)."""
+
+
+def _count_arg(v: Any, name: str, op: str) -> int:
+    """``v`` as a count >= 1 (an int, not a bool): TypeError / ValueError naming ``op`` and ``name`` otherwise."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{op}(): {name}: expected an int, got {type(v).__name__}")
+    if v < 1:
+        raise _InputError(f"{op}(): {name}: expected a value greater than 0, got {v}")
+    return int(v)
 
 
 class _IndexError(IndexError, ValueError):
@@ -2667,19 +2676,41 @@ class Tensor:
             >>> [c.shape for c in ne.zeros(5, 2).chunk(3)]
             [(2, 2), (2, 2), (1, 2)]
         """
+        chunks = _count_arg(chunks, "chunks", "chunk")
         n = self.shape[_dim(dim, self.ndim)]
-        return self.split(max(-(-n // int(chunks)), 1), dim)
+        return self.split(max(-(-n // chunks), 1), dim)
 
-    def tensor_split(self, sections: int, dim: int = 0) -> Tuple[Tensor, ...]:
-        """``sections`` nearly equal pieces along ``dim`` (the first ones one larger).
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> Tuple[Tensor, ...]:
+        """``indices_or_sections`` nearly equal pieces along ``dim`` (the first ones one larger), or, given a
+        sequence of indices, the pieces between them (torch's and numpy's ``array_split`` semantics).
 
         Example:
-            >>> [p.shape for p in ne.arange(5).tensor_split(2)]
-            [(3,), (2,)]
+            >>> [p.shape for p in ne.arange(5).tensor_split(2)], [p.shape for p in ne.arange(5).tensor_split([1, 4])]
+            ([(3,), (2,)], [(1,), (3,), (1,)])
         """
-        n = self.shape[_dim(dim, self.ndim)]
-        q, r = divmod(n, int(sections))
-        return self.split([q + 1] * r + [q] * (int(sections) - r), dim)
+        d = _dim(dim, self.ndim)
+        n = self.shape[d]
+        ios = indices_or_sections
+        if isinstance(ios, Tensor) and ios.ndim == 0:
+            ios = ios.item()
+        if isinstance(ios, (int, np.integer)) and not isinstance(ios, bool):
+            sections = _count_arg(ios, "indices_or_sections", "tensor_split")
+            q, r = divmod(n, sections)
+            return self.split([q + 1] * r + [q] * (sections - r), d)
+        if isinstance(ios, (str, bytes)) or not hasattr(ios, "__iter__"):
+            raise TypeError(f"tensor_split(): indices_or_sections: expected an int or a sequence of ints, "
+                            f"got {type(ios).__name__}")
+        bounds: List[Optional[int]] = [0]
+        for i in (ios.tolist() if isinstance(ios, Tensor) else list(ios)):
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+                raise TypeError(f"tensor_split(): indices_or_sections: expected ints, got {i!r}")
+            bounds.append(int(i))
+        bounds.append(None)
+        pieces = []
+        for a, b in zip(bounds[:-1], bounds[1:]):  # each piece is the slice [a:b] (Python's, and torch's, rules)
+            lo, hi, _ = slice(a, b).indices(n)
+            pieces.append(self.narrow(d, lo, max(hi - lo, 0)))
+        return tuple(pieces)
 
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """Every window of ``size`` entries of ``dimension``, one each ``step``: that dim becomes the window

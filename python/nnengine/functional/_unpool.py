@@ -140,6 +140,13 @@ def max_unpool2d(input: Tensor, indices: Any, kernel_size: Any, stride: Any = No
                    output_size, 2)
 
 
+def _lp_power(norm_type: Any) -> float:
+    p = number(norm_type, "norm_type")
+    if p == 0 or p != p:  # the result is the window's power mean to the 1 / norm_type
+        raise ValueError(f"norm_type: expected a nonzero number, got {norm_type!r}")
+    return p
+
+
 def _lp_finish(out: Tensor, area: int, p: float) -> Tensor:
     return (out.sign() * relu(out.abs())).mul(float(area)).pow(1.0 / p)
 
@@ -151,7 +158,7 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = N
         >>> F.lp_pool1d(ne.tensor([[[3.0, 4.0, 1.0, 1.0]]]), 2, 2)
         tensor([[[5.    , 1.4142]]])
     """
-    p = number(norm_type, "norm_type")
+    p = _lp_power(norm_type)
     (k,) = single(kernel_size, "kernel_size")
     x = check_tensor(input, "input", ndim=(2, 3))
     out = avg_pool1d(x.pow(p), k, k if stride is None else stride, 0, ceil_mode)
@@ -165,7 +172,7 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
         >>> F.lp_pool2d(ne.tensor([[[[3.0, 4.0], [0.0, 0.0]]]]), 2, 2)
         tensor([[[[5.]]]])
     """
-    p = number(norm_type, "norm_type")
+    p = _lp_power(norm_type)
     kh, kw = pair(kernel_size, "kernel_size")
     if ceil_mode:
         raise ValueError("ceil_mode: only False is supported, got True")
