@@ -224,9 +224,27 @@ def test_activation_extremes(isa, kind):
     np.testing.assert_allclose(y, want, rtol=2e-6, atol=2e-7)
 
 
-def test_relu_propagates_nan():
-    y = _core.activation_forward(np.array([np.nan, 1.0, -1.0], np.float32), "relu", 0.0)
-    assert np.isnan(y[0]) and y[1] == 1 and y[2] == 0
+@pytest.mark.parametrize("kind", ["relu", "leaky_relu", "elu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 16, 17, 33])
+def test_basic_kinds_propagate_nan_and_saturate_at_inf(isa, kind, n):
+    # tanh(NaN) was 1: the clamp min(|x|, 44) returned 44 for a NaN lane (x86 min returns its second operand)
+    x = np.full(n, np.nan, np.float32)
+    x[::3] = np.linspace(-2, 2, len(x[::3]))
+    y = _core.activation_forward(x, kind, 0.1)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(x))  # vector body and tail alike
+    inf = np.array([np.inf, -np.inf] * 5, np.float32)[: max(n, 2)]
+    want = {"relu": [np.inf, 0.0], "leaky_relu": [np.inf, -np.inf], "elu": [np.inf, -0.1], "sigmoid": [1.0, 0.0],
+            "tanh": [1.0, -1.0]}[kind]
+    np.testing.assert_allclose(_core.activation_forward(inf, kind, 0.1), np.resize(want, inf.shape), atol=1e-38)
+
+
+def test_public_activations_match_torch_on_nan_and_inf(torch):
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 50.0, -50.0, 1e30, -1e30] * 2, np.float32)
+    for name in ("tanh", "sigmoid", "relu", "elu", "leaky_relu", "hardtanh", "softsign", "gelu", "softplus"):
+        got = getattr(F, name)(ne.tensor(x)).numpy()
+        want = getattr(torch.nn.functional, name)(torch.tensor(x)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-38, err_msg=name)
+    np.testing.assert_allclose(ne.tanh(ne.tensor(x)).numpy(), torch.tanh(torch.tensor(x)).numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["relu", "leaky_relu", "elu", "sigmoid", "tanh"])

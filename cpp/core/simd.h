@@ -215,7 +215,7 @@ inline VecF vtanh_impl(VecF x) {
   p = vfma(p, z, vset1(1.33314422036E-1f));
   p = vfma(p, z, vset1(-3.33332819422E-1f));
   const VecF small = vfma(vmul(p, z), x, x);
-  const VecF e2 = vmul(vset1(2.f), vmin(ax, vset1(44.f)));
+  const VecF e2 = vmul(vset1(2.f), vmin(vset1(44.f), ax));  // NaN stays NaN (x86 min returns the 2nd operand)
   const VecF e1 = vadd(Fast ? vexp_fast(e2) : vexp(e2), vset1(1.f));
   VecF big = vsub(vset1(1.f), Fast ? vmul(vset1(2.f), vrcp(e1)) : vdiv(vset1(2.f), e1));
   big = vselect_lt(x, vzero(), vsub(vzero(), big), big);
