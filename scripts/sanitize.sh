@@ -8,6 +8,7 @@
 #   bash scripts/sanitize.sh [fuzz calls, default 20000] [fuzz seed, default 1]
 #
 # Environment: NNE_SAN_BUILD (build dir, default build/asan), NNE_SAN_JOBS (build parallelism, default 2),
+# NNE_SAN_AVX512_TIERS=ON/OFF (default: ON where the CPU has AVX-512),
 # NNE_SAN_TESTS=0 / NNE_SAN_FUZZ=0 to skip a stage. Run from a venv with numpy, pybind11, pytest, hypothesis.
 #
 # The ASan .so never touches python/nnengine: the package is copied to $BUILD/pkg/nnengine and the build
@@ -31,7 +32,14 @@ PYBIND11_DIR=$(python -c "import pybind11; print(pybind11.get_cmake_dir())")
 # fatal). RelWithDebInfo, not Release: -g for file:line in the reports, and pybind11 then neither strips the
 # module nor links it with -flto (an LTO link of the instrumented objects takes many minutes); the kernels
 # keep CMakeLists.txt's -O3.
+# This build runs on this CPU only: without AVX-512 here, the avx512 and bf16 kernel copies could never run, so they
+# are left out (a third of the compile; NNE_SAN_AVX512_TIERS=ON/OFF overrides). The release build compiles them all.
+AVX512_TIERS=OFF
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null || [ "$(uname -m)" != x86_64 ]; then AVX512_TIERS=ON; fi
+AVX512_TIERS=${NNE_SAN_AVX512_TIERS:-$AVX512_TIERS}
+echo "avx512 + bf16 kernel tiers: $AVX512_TIERS"
 cmake -S . -B "$BUILD" -G Ninja -DNNENGINE_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DNNENGINE_AVX512_TIERS="$AVX512_TIERS" \
   -DNNENGINE_DEV_OUTPUT_DIR="$PKG/nnengine" -Dpybind11_DIR="$PYBIND11_DIR" \
   -DPython_EXECUTABLE="$(command -v python)" >/dev/null
 cmake --build "$BUILD" -j "$JOBS"

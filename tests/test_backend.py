@@ -1,6 +1,7 @@
 """Backend control: ISA dispatch, threads, build info, the `nnengine info` command."""
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -60,7 +61,11 @@ def test_default_threads_from_env():
 
 def test_build_info_and_cli_info():
     info = ne.backend.build_info()
-    assert {"native", "openmp", "sanitize", "build_type"} <= set(info)
+    assert {"native", "openmp", "sanitize", "build_type", "isa_tiers"} <= set(info)
+    # every ISA the dispatch can select is compiled in (a build without the avx512 tiers stops at avx2)
+    assert set(ne.backend.available_isas()) <= set(info["isa_tiers"])
+    if platform.machine() in ("x86_64", "AMD64") and not info["sanitize"]:
+        assert info["isa_tiers"] == ("baseline", "avx2", "avx512")  # release builds keep every tier
     out = subprocess.run([sys.executable, "-m", "nnengine.cli", "info"], capture_output=True, text=True, check=True)
     assert "isa:" in out.stdout and ne.__version__ in out.stdout
 

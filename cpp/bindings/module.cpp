@@ -52,9 +52,14 @@ PYBIND11_MODULE(_core, m) {
     d["openmp"] = static_cast<bool>(NNE_BUILD_OPENMP);
     d["sanitize"] = static_cast<bool>(NNE_BUILD_SANITIZE);
     d["build_type"] = NNE_BUILD_TYPE;
-#if defined(NNE_MULTI_ISA)
+#if defined(NNE_MULTI_ISA) && defined(NNE_NO_AVX512_TIER)
     d["multi_isa"] = true;
+    d["isa_tiers"] = py::make_tuple("baseline", "avx2");
+#elif defined(NNE_MULTI_ISA)
+    d["multi_isa"] = true;
+    d["isa_tiers"] = py::make_tuple("baseline", "avx2", "avx512");
 #else
+    d["isa_tiers"] = py::make_tuple("baseline");
     d["multi_isa"] = false;
 #endif
     d["compiler"] = __VERSION__;

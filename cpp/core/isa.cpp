@@ -40,7 +40,11 @@ int detect() {
   const bool avx512f = b & (1u << 16), avx512dq = b & (1u << 17), avx512bw = b & (1u << 30),
              avx512vl = b & (1u << 31);
   if (!(avx2 && fma && f16c)) return kBaseline;
+#if defined(NNE_NO_AVX512_TIER)
+  (void)os_zmm, (void)avx512f, (void)avx512dq, (void)avx512bw, (void)avx512vl;  // not compiled in
+#else
   if (os_zmm && avx512f && avx512dq && avx512bw && avx512vl) return kAvx512;
+#endif
   return kAvx2;
 }
 // AVX512-BF16 (cpuid leaf 7 subleaf 1, EAX bit 5) on top of the avx512 level (ZMM state saved by the OS).

@@ -22,7 +22,17 @@ bool set_isa(int level);
 
 }  // namespace nne
 
-#if defined(NNE_MULTI_ISA)
+#if defined(NNE_MULTI_ISA) && defined(NNE_NO_AVX512_TIER)
+// A build without the avx512 copies (CMake NNENGINE_AVX512_TIERS=OFF): the level stops at avx2 (isa.cpp).
+#define NNE_DISPATCH(Table, name)                                       \
+  namespace nne {                                                       \
+  namespace baseline { extern const Table name; }                       \
+  namespace avx2 { extern const Table name; }                           \
+  inline const Table& name##_kernels() {                                \
+    return active_isa() == kAvx2 ? avx2::name : baseline::name;         \
+  }                                                                     \
+  }
+#elif defined(NNE_MULTI_ISA)
 #define NNE_DISPATCH(Table, name)                                       \
   namespace nne {                                                       \
   namespace baseline { extern const Table name; }                       \

@@ -46,8 +46,8 @@ struct Lerp {
 // element's result does not depend on how a loop was inlined (vector body or tail, 1 or 2 threads).
 //
 // Calls f(std::bool_constant<b>...) with each runtime option as a compile-time constant: a step's vector loop then
-// carries no per-vector branch on its options. AMD EPYC (AVX2), Adam over 10M parameters at 1 thread: 15.3-16.0 ->
-// 13.6-13.9 ms with the option branches gone (torch fused 14.8-15.2; Zen's 256-bit divides and square root are
+// carries no per-vector branch on its options. AMD EPYC (AVX2), Adam over 10M parameters at 1 thread: 17.6-17.7 ->
+// 15.8-15.9 ms with the option branches gone (torch fused 16.4-16.5; Zen's 256-bit divides and square root are
 // the limit, and the branches kept fewer vectors in flight).
 template <class F>
 inline void with_flags(const F& f) {
@@ -162,10 +162,10 @@ struct MomentsHead {
   }
 };
 
-// The compile-time options of the MomentsHead steps (maximize, weight decay, decoupled) then `more`.
-template <class F, class... More>
-inline void with_moment_flags(const NadamArgs& a, const F& f, More... more) {
-  with_flags(f, a.maximize, a.weight_decay != 0, a.decoupled, more...);
+// The compile-time options of the MomentsHead steps: maximize, weight decay, decoupled.
+template <class F>
+inline void with_moment_flags(const NadamArgs& a, const F& f) {
+  with_flags(f, a.maximize, a.weight_decay != 0, a.decoupled);
 }
 
 void step_adam(const OptimSegment* segs, int64_t nseg, const AdamArgs& a) {
