@@ -254,8 +254,7 @@ def _relu_max_data(shape, seed):
 @pytest.mark.parametrize("cfg", GRID + [(3, 6, 28, 28, (2, 2), (2, 2), (0, 0)), (1, 1, 17, 33, (2, 2), (2, 2), (0, 0))])
 def test_relu_max_equals_relu_then_max(cfg, isa):
     # 'relu_max' is the fused ReLU -> MaxPool2d: bit-identical values and indices to the two kernels in a row, at
-    # every ISA and in the scalar twin (data without NaNs there: the twin scans windows in order, the 2x2 fast path
-    # compares pairs, as for plain max pooling)
+    # every ISA and in the scalar twin (NaNs included: the first NaN of a window wins on every path)
     N, C, H, W, k, s, p = cfg
     for seed, nan in ((0, True), (1, False)):
         x = _relu_max_data((N, C, H, W), seed)
@@ -267,11 +266,54 @@ def test_relu_max_equals_relu_then_max(cfg, isa):
         assert np.array_equal(y0.view(np.int32), y1.view(np.int32)) and np.array_equal(i0, i1)
         y2, none = _core.pool2d_forward(x, "relu_max", k, s, p, with_indices=False)
         assert none is None and np.array_equal(y2.view(np.int32), y1.view(np.int32))
+        y3, i3 = _core.pool2d_forward(x, "relu_max", k, s, p, reference=True)
+        np.testing.assert_array_equal(y3, y1)
+        np.testing.assert_array_equal(i3, i1)
         if not nan:
-            y3, i3 = _core.pool2d_forward(x, "relu_max", k, s, p, reference=True)
-            assert np.array_equal(y3.view(np.int32), y1.view(np.int32)) and np.array_equal(i3, i1)
+            assert np.array_equal(y3.view(np.int32), y1.view(np.int32))
             yr, _ = ref.pool2d(np.maximum(x, 0).astype(np.float64), "max", k, s, p)
             np.testing.assert_allclose(y1, yr, atol=0)
+
+
+@pytest.mark.parametrize("cfg", GRID + [(1, 1, 17, 33, (2, 2), (2, 2), (0, 0))])
+def test_max_and_min_pooling_propagate_nan(cfg, isa, torch_or_none):
+    # a window holding a NaN pools to NaN (its first NaN: index and gradient go there), as torch's max pooling;
+    # the 2x2 paths dropped it (max(NaN, v) kept v), so a NaN activation vanished silently
+    N, C, H, W, k, s, p = cfg
+    x = _x((N, C, H, W), seed=3)
+    x.reshape(-1)[::7] = np.nan
+    for kind in ("max", "min", "relu_max"):
+        y, idx = _core.pool2d_forward(x, kind, k, s, p)
+        yt, it = _core.pool2d_forward(x, kind, k, s, p, reference=True)
+        np.testing.assert_array_equal(y, yt)
+        np.testing.assert_array_equal(idx, it)
+        y2, _ = _core.pool2d_forward(x, kind, k, s, p, with_indices=False)
+        np.testing.assert_array_equal(y2, y)
+        flat = x.reshape(N * C, H * W)
+        picked = np.take_along_axis(flat, idx.reshape(N * C, -1).astype(np.int64), 1).reshape(y.shape)
+        np.testing.assert_array_equal(np.isnan(picked), np.isnan(y))  # the index points at the NaN
+    big = np.where(np.isnan(x), 0.0, x).astype(np.float64)
+    want = ref.pool2d(np.where(np.isnan(x), np.inf, big), "max", k, s, p)[0]
+    y, _ = _core.pool2d_forward(x, "max", k, s, p)
+    np.testing.assert_array_equal(np.isnan(y), np.isinf(want))
+    assert np.isnan(y).any()
+    if torch_or_none is not None:
+        tf = torch_or_none.nn.functional
+        np.testing.assert_array_equal(
+            F.max_pool2d(ne.tensor(x), k, s, p).numpy(), tf.max_pool2d(torch_or_none.tensor(x), k, s, p).numpy())
+
+
+def test_maxout_propagates_nan(isa):
+    x = _x((2, 12, 5), seed=4)
+    x[0, 1, 2] = x[1, 7, 0] = x[1, 6, 0] = np.nan
+    for grad in (True, False):  # with and without indices
+        y = F.maxout(ne.tensor(x, requires_grad=grad), 3, dim=1).detach().numpy()
+        assert np.isnan(y[0, 0, 2]) and np.isnan(y[1, 2, 0]) and np.isnan(y).sum() == 2
+    y, idx = _core.maxout_forward(x, 3)
+    yt, it = _core.maxout_forward(x, 3, reference=True)
+    np.testing.assert_array_equal(y, yt)
+    np.testing.assert_array_equal(idx, it)
+    assert idx[1, 2, 0] == 0  # channels 6 and 7 are pieces 0 and 1 of unit 2: the first NaN
 
 
 @pytest.mark.parametrize("cfg", GRID + [(3, 6, 28, 28, (2, 2), (2, 2), (0, 0)), (1, 1, 17, 33, (2, 2), (2, 2), (0, 0))])

@@ -97,6 +97,19 @@ def test_rnn_vs_torch(torch, cfg, nonlinearity):
     _vs_torch(torch, "RNN", cfg, seed=2, nonlinearity=nonlinearity)
 
 
+@pytest.mark.parametrize("kind, kw", [("RNN", {"nonlinearity": "relu"}), ("RNN", {}), ("LSTM", {}), ("GRU", {})])
+def test_nan_input_propagates_as_in_torch(torch, kind, kw):
+    # a NaN in the input reaches every later step of its sequence; the relu RNN's step turned it into 0
+    m, tm = _pair(torch, kind, 5, 9, **kw)
+    x = np.random.default_rng(3).standard_normal((6, 3, 5)).astype(np.float32)
+    x[2, 1, 3] = np.nan
+    y = m(ne.tensor(x))[0].numpy()
+    yt = tm(torch.tensor(x))[0].detach().numpy()
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(yt))
+    assert np.isnan(y[2:, 1]).all() and not np.isnan(y[:2]).any() and not np.isnan(y[:, [0, 2]]).any()
+    np.testing.assert_allclose(y, yt, rtol=3e-5, atol=3e-5)
+
+
 def test_unbatched_and_shapes(torch):
     m, tm = _pair(torch, "LSTM", 4, 6, num_layers=2, bidirectional=True)
     x = np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32)

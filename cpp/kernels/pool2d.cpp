@@ -17,9 +17,11 @@ inline bool fast2x2(const Pool2dShape& s) {
   return s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0;
 }
 
+// Whether v replaces best in a scan: strictly larger (smaller), or the first NaN, which then stays: a window with
+// a NaN pools to NaN, as torch's max pooling (and max over a dim) propagate it.
 template <bool kMin>
 inline bool better(float v, float best) {
-  return kMin ? v < best : v > best;
+  return (kMin ? v < best : v > best) || (v != v && best == best);
 }
 
 // The input as the pooling sees it: relu(v) for max pooling of relu(x), as the activation kernel computes it
@@ -109,9 +111,9 @@ void relu_max2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape
       const V8f lo0 = load8(r0 + 2 * q0), hi0 = load8(r0 + 2 * q0 + 8);
       const V8f lo1 = load8(r1 + 2 * q0), hi1 = load8(r1 + 2 * q0 + 8);
       const V8f a = evens(lo0, hi0), b = odds(lo0, hi0), c = evens(lo1, hi1), d = odds(lo1, hi1);
-      const V8i tb = b > a, td = d > c;
+      const V8i tb = (b > a) | ((b != b) & (a == a)), td = (d > c) | ((d != d) & (c == c));  // better<false>
       const V8f m1 = tb ? b : a, m2 = td ? d : c;
-      const V8i t2 = m2 > m1;
+      const V8i t2 = (m2 > m1) | ((m2 != m2) & (m1 == m1));
       const V8f yv = t2 ? m2 : m1;
       const V8i iv = (V8i{} + static_cast<int32_t>(2 * p * s.W + 2 * q0)) + iota2 +
                      (t2 ? wv + (td ? one : zero) : (tb ? one : zero));
@@ -141,7 +143,8 @@ void pool2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s)
     if (!idx) {
       for (int64_t q = 0; q < s.Q; ++q) {
         const float a = r0[2 * q], b = r0[2 * q + 1], c = r1[2 * q], d = r1[2 * q + 1];
-        yp[q] = kMin ? std::min(std::min(a, b), std::min(c, d)) : std::max(std::max(a, b), std::max(c, d));
+        const float m1 = better<kMin>(b, a) ? b : a, m2 = better<kMin>(d, c) ? d : c;
+        yp[q] = better<kMin>(m2, m1) ? m2 : m1;
       }
       continue;
     }
@@ -322,7 +325,7 @@ void maxout_fwd(float* y, int32_t* idx, const float* x, const MaxoutShape& s) {
         float best = xr[0];
         int32_t bi = 0;
         for (int64_t p = 1; p < s.pieces; ++p)
-          if (xr[p] > best) {
+          if (better<false>(xr[p], best)) {
             best = xr[p];
             bi = static_cast<int32_t>(p);
           }
@@ -337,12 +340,12 @@ void maxout_fwd(float* y, int32_t* idx, const float* x, const MaxoutShape& s) {
         const int32_t pi = static_cast<int32_t>(p);
         if (ir) {
           for (int64_t i = 0; i < in; ++i) {
-            const bool t = xp[i] > yr[i];
+            const bool t = better<false>(xp[i], yr[i]);
             yr[i] = t ? xp[i] : yr[i];
             ir[i] = t ? pi : ir[i];
           }
         } else {
-          for (int64_t i = 0; i < in; ++i) yr[i] = std::max(yr[i], xp[i]);
+          for (int64_t i = 0; i < in; ++i) yr[i] = better<false>(xp[i], yr[i]) ? xp[i] : yr[i];
         }
       }
     }

@@ -37,7 +37,7 @@ void rnn_forward_impl(float* y, float* h_n, const float* x, const float* h0, Rnn
     };
     auto epi = [&](int64_t b, int64_t jb, VecF* acc) {
       const int n = static_cast<int>(std::min<int64_t>(L, H - jb * L));
-      vstore_n(yt + b * ldy + jb * L, relu ? vselect_gt(acc[0], vzero(), acc[0], vzero()) : vtanh_fast(acc[0]), n);
+      vstore_n(yt + b * ldy + jb * L, relu ? vmax(vzero(), acc[0]) : vtanh_fast(acc[0]), n);
     };
     const StepIn hp = bs.operand(st == 0 ? (h0_zero ? nullptr : h0) : y + tp * B * ldy, st == 0 ? H : ldy, H, r0, r1);
     recurrent_step<kMr, 1>(r0, r1, nblocks(H), {}, hp, wp, init, epi);

@@ -19,7 +19,7 @@ void pool2d_forward_max_reference(float* y, int32_t* idx, const float* x, const 
             if (h < 0 || h >= s.H || w < 0 || w >= s.W) continue;
             float v = x[(c * s.H + h) * s.W + w];
             if (relu && 0.f > v) v = 0.f;  // the activation kernel's relu: vmax(0, v) (NaN and -0 pass)
-            if (bi < 0 || (is_min ? v < best : v > best)) {
+            if (bi < 0 || (is_min ? v < best : v > best) || (v != v && best == best)) {  // the first NaN wins
               best = v;
               bi = h * s.W + w;
             }
@@ -70,7 +70,7 @@ void pool2d_forward_maxout_reference(float* y, int32_t* idx, const float* x, con
         float best = x[((o * s.k + j) * s.pieces) * s.inner + i];
         for (int64_t p = 1; p < s.pieces; ++p) {
           const float v = x[((o * s.k + j) * s.pieces + p) * s.inner + i];
-          if (v > best) {
+          if (v > best || (v != v && best == best)) {
             best = v;
             bi = static_cast<int32_t>(p);
           }
