@@ -63,6 +63,19 @@ def test_values_and_grads_match_torch(torch, case, dtype):
     np.testing.assert_allclose(a.grad, t.grad.numpy(), **tol)
 
 
+@pytest.mark.parametrize("case", ["softshrink", "hardshrink", "threshold", "tanhshrink", "logsigmoid", "celu", "selu"])
+def test_nan_inf_and_kinks_match_torch(torch, case):
+    # threshold(NaN) was `value` (x > t ? x : value); torch's is x <= t ? value : x, so NaN passes through
+    x = np.array([np.nan, np.inf, -np.inf, 0.2, 0.3, 0.4, -0.3, -0.4, 0.0, -0.0, 1.0, -1.0], np.float32)
+    a, t = ne.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    mine, ref = _fn(F, case)(a), _fn(torch.nn.functional, case)(t)
+    np.testing.assert_allclose(mine.detach().numpy(), ref.detach().numpy(), rtol=2e-6, atol=2e-6)
+    mine.sum().backward()
+    ref.sum().backward()
+    fin = np.isfinite(x)  # gradients at the finite points (torch's at +-inf are its formula's artefacts)
+    np.testing.assert_allclose(a.grad[fin], t.grad.numpy()[fin], rtol=2e-6, atol=2e-6)
+
+
 @pytest.mark.parametrize("case", ["softshrink", "hardshrink", "threshold", "glu", "celu", "logsigmoid"])
 def test_gradcheck(case):
     x = ne.tensor(_input(CASES[case][1], np.float64, seed=3), requires_grad=True)

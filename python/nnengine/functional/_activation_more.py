@@ -140,8 +140,15 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     lam = number(lambd, "lambd")
     if lam < 0:
         raise ValueError(f"lambd: expected a non-negative value, got {lam}")
-    return _pointwise(input, lambda x: np.where(x > lam, x - lam, np.where(x < -lam, x + lam, 0 * x)),
+    return _pointwise(input, lambda x: np.where(x > lam, x - lam, np.where(x < -lam, x + lam, _times0(x))),
                       lambda x: (np.abs(x) > lam).astype(x.dtype))
+
+
+def _times0(x: np.ndarray) -> np.ndarray:
+    """x * 0 as torch's shrink kernels compute it (-0 for negatives, NaN for NaN and +-inf), without numpy's
+    warning for the infinities (their lanes are never selected)."""
+    with np.errstate(invalid="ignore"):
+        return x * 0
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -152,7 +159,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         tensor([-1.,  0.,  2.])
     """
     lam = number(lambd, "lambd")
-    return _pointwise(input, lambda x: np.where(np.abs(x) > lam, x, 0 * x),
+    return _pointwise(input, lambda x: np.where(np.abs(x) > lam, x, _times0(x)),
                       lambda x: (np.abs(x) > lam).astype(x.dtype))
 
 
@@ -168,7 +175,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x where x > threshold, else ``value``.
+    """``value`` where x <= threshold, else x (NaN passes through, as in torch).
 
     Example:
         >>> F.threshold(ne.tensor([-1.0, 0.5, 2.0]), 1.0, -9.0)
@@ -176,7 +183,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     """
     t, v = number(threshold, "threshold"), number(value, "value")
     return _maybe_inplace(input, inplace, lambda inp: _pointwise(
-        inp, lambda x: np.where(x > t, x, np.asarray(v, x.dtype)), lambda x: (x > t).astype(x.dtype)))
+        inp, lambda x: np.where(x <= t, np.asarray(v, x.dtype), x), lambda x: (~(x <= t)).astype(x.dtype)))
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
