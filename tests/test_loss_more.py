@@ -129,6 +129,26 @@ def test_weighted_modules_keep_weight_buffer(torch):
                                    tm(torch.tensor(X.astype(np.float32)), torch.tensor(tgt)).numpy(), rtol=3e-6)
 
 
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+def test_margin_losses_with_infinite_inputs_match_torch(torch, reduction):
+    # multi_margin picked x[y] as a product with a one-hot mask (-inf * 0 = NaN made the row NaN); hinge masked
+    # by products too. Both now gather / select, as torch
+    x = np.array([[-np.inf, 0.5, 1.0], [0.2, 0.1, -0.3], [1.0, -np.inf, 0.0]], np.float32)
+    t = np.array([2, 0, 0])
+    a, b = ne.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    mine = F.multi_margin_loss(a, ne.tensor(t), reduction=reduction)
+    ref = torch.nn.functional.multi_margin_loss(b, torch.tensor(t), reduction=reduction)
+    np.testing.assert_allclose(mine.detach().numpy(), ref.detach().numpy(), rtol=1e-6)
+    mine.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-6)
+    h = np.array([np.inf, 0.3, -np.inf, 2.0], np.float32)
+    y = np.array([-1.0, 1.0, 1.0, -1.0], np.float32)
+    np.testing.assert_allclose(
+        F.hinge_embedding_loss(ne.tensor(h), ne.tensor(y), reduction="none").numpy(),
+        torch.nn.functional.hinge_embedding_loss(torch.tensor(h), torch.tensor(y), reduction="none").numpy())
+
+
 def test_one_d_inputs_match_torch(torch):
     x = X[0].astype(np.float32)
     for fn, tgt in (("multi_margin_loss", np.array([2])), ("multi_margin_loss", np.array(2)),

@@ -10,8 +10,9 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .._coerce import as_array
+from .._higher_order import where
 from ..tensor import Tensor
-from ._activation import softplus
+from ._activation import relu, softplus
 from ._activation_more import logsigmoid
 from ._distance import pairwise_distance
 from ._loss import _class_targets, _legacy_reduction, _pair, _reduce, _reduction
@@ -119,8 +120,9 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
         raise ValueError(f"target: class indices must be in [0, {c - 1}], got {t.min()}..{t.max()}")
     onehot = np.zeros((n, c), bool)
     onehot[np.arange(n), t] = True
-    x_y = (x * _const(onehot, x)).sum(1, keepdim=True)
-    z = (x - x_y + number(margin, "margin")).clamp(min=0.0) * _const(~onehot, x)
+    # gather and where, not products with 0/1 masks: an infinite logit must not turn the row into NaN
+    x_y = x.gather(1, Tensor(t.reshape(n, 1).astype(np.int64), dtype=np.int64))
+    z = where(_const(onehot, x) > 0, 0.0, relu(x - x_y + number(margin, "margin")))  # torch: no gradient at 0
     if p == 2:
         z = z * z
     if weight is not None:
@@ -206,8 +208,8 @@ def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0, size_a
     reduction = _reduction(_legacy_reduction(size_average, reduce, reduction))
     x, y = _pair(input, target)
     t = y._data
-    m = (number(margin, "margin") - x).clamp(min=0.0) * _const(t != 1, x)
-    return _reduce(m + x * _const(t != -1, x), reduction)
+    m = where(_const(t != 1, x) > 0, (number(margin, "margin") - x).clamp(min=0.0), 0.0)
+    return _reduce(m + where(_const(t != -1, x) > 0, x, 0.0), reduction)
 
 
 def poisson_nll_loss(input: Tensor, target: Any, log_input: bool = True, full: bool = False, size_average: Any = None,
