@@ -545,3 +545,29 @@ def test_lp_pool_rejects_a_zero_or_nan_power(fn, x):
     for p in (0, 0.0, float("nan")):
         with pytest.raises(ValueError, match="norm_type"):
             fn(ne.ones(*x), p, 2)
+
+
+# ------------------------------------------------------------------ sign(NaN) and the optimizers on NaN gradients
+def test_sign_of_nan_is_zero_as_in_torch(torch_or_none):
+    x = np.array([np.nan, -np.inf, -2.0, -0.0, 0.0, 3.0, np.inf], np.float32)
+    want = np.array([0, -1, -1, 0, 0, 1, 1], np.float32)  # torch's sign: 0 for NaN (numpy's is NaN)
+    for got in (ne.sign(ne.tensor(x)), ne.tensor(x).sign(), ne.sgn(ne.tensor(x))):
+        np.testing.assert_array_equal(got.numpy(), want)
+    assert ne.tensor([3, -4, 0]).sign().tolist() == [1, -1, 0]
+    if torch_or_none is not None:
+        np.testing.assert_array_equal(torch_or_none.tensor(x).sign().numpy(), want)
+
+
+@pytest.mark.parametrize("name, kw", [("Rprop", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                                      ("Adam", {"lr": 0.1}), ("RMSprop", {"lr": 0.1, "centered": True})])
+def test_optimizers_on_nan_and_inf_gradients_match_torch(name, kw, torch):
+    # Rprop moved a parameter by sign(NaN) * step = NaN; torch's sign(NaN) = 0 leaves it where it is
+    p0 = np.array([1.0, -2.0, 0.5, 3.0, 0.0, 1e-3, -1e-3, 2.0, 1.0, 1.0] * 2, np.float32)
+    g0 = np.array([np.nan, 1.0, np.inf, -np.inf, 0.0, 1e30, -1e-30, 0.1, -0.2, 0.3] * 2, np.float32)
+    a, b = nn.Parameter(ne.tensor(p0)), torch.nn.Parameter(torch.tensor(p0))
+    oa, ob = getattr(ne.optim, name)([a], **kw), getattr(torch.optim, name)([b], **kw)
+    for step in range(3):
+        a.grad, b.grad = ne.tensor(g0 * (step + 1)), torch.tensor(g0 * (step + 1))
+        oa.step()
+        ob.step()
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -909,6 +909,14 @@ def _erf(a: np.ndarray) -> np.ndarray:
     return np.asarray(erf(a)).astype(a.dtype, copy=False)
 
 
+def _sign(a: np.ndarray) -> np.ndarray:
+    """torch's sign: -1, 0 or 1, and 0 for NaN (numpy's gives NaN; Rprop's step rule relies on torch's)."""
+    out = np.sign(a)
+    if out.dtype.kind == "f":
+        out[np.isnan(out)] = 0
+    return out
+
+
 _UNARY = {
     "log1p": (np.log1p, lambda a, o: 1 / (1 + a)),
     "expm1": (np.expm1, lambda a, o: o + 1),
@@ -922,7 +930,7 @@ _UNARY = {
     "reciprocal": (lambda a: 1 / a, lambda a, o: -o * o),
     "square": (np.square, lambda a, o: 2 * a),
     "erf": (_erf, lambda a, o: (2 / np.sqrt(np.pi)) * np.exp(-a * a)),
-    "sign": (np.sign, lambda a, o: np.zeros_like(a)),
+    "sign": (_sign, lambda a, o: np.zeros_like(a)),
     "floor": (np.floor, lambda a, o: np.zeros_like(a)),
     "ceil": (np.ceil, lambda a, o: np.zeros_like(a)),
     "round": (np.round, lambda a, o: np.zeros_like(a)),

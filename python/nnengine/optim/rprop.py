@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
+from ..ops import _sign
 from .optimizer import Optimizer, check_hyper
 
 
@@ -61,7 +62,7 @@ class Rprop(Optimizer):
             factor = np.where(sign > 0, etaplus, np.where(sign < 0, etaminus, 1.0)).astype(data.dtype)
             np.clip(st["step_size"] * factor, lo, hi, out=st["step_size"])
             g = np.where(sign < 0, 0, g).astype(data.dtype)
-            data -= np.sign(g) * st["step_size"]
+            data -= _sign(g) * st["step_size"]  # torch: sign(NaN) = 0, a NaN gradient moves nothing
             st["prev"][...] = g
 
 
