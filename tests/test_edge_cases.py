@@ -571,3 +571,22 @@ def test_optimizers_on_nan_and_inf_gradients_match_torch(name, kw, torch):
         oa.step()
         ob.step()
     np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_integer_inputs_to_activations_and_clamp_promote_as_in_torch(torch_or_none):
+    # sigmoid/tanh of an int tensor raised; relu of one raised (torch keeps the int dtype); clamp of an int tensor
+    # by a float bound stayed int (torch: float32)
+    x = ne.tensor([-2, 0, 3])
+    for got in (ne.sigmoid(x), x.sigmoid(), F.sigmoid(x), ne.tensor([True, False]).sigmoid()):
+        assert got.dtype == np.float32
+    np.testing.assert_allclose(x.sigmoid().numpy(), 1 / (1 + np.exp([2.0, 0.0, -3.0])), rtol=1e-6)
+    np.testing.assert_allclose(F.tanh(x).numpy(), np.tanh([-2.0, 0.0, 3.0]), rtol=1e-6)
+    for got in (ne.relu(x), F.relu(x), x.relu(), nn.ReLU()(x)):
+        assert got.dtype == np.int64 and got.tolist() == [0, 0, 3]
+    c = x.clamp(0, 2.5)
+    assert c.dtype == np.float32 and c.tolist() == [0.0, 0.0, 2.5]
+    assert x.clamp(min=1).dtype == np.int64
+    if torch_or_none is not None:
+        t = torch_or_none.tensor([-2, 0, 3])
+        assert t.sigmoid().dtype == torch_or_none.float32 and t.relu().tolist() == [0, 0, 3]
+        assert t.clamp(0, 2.5).tolist() == [0.0, 0.0, 2.5]

@@ -913,7 +913,7 @@ def _sign(a: np.ndarray) -> np.ndarray:
     """torch's sign: -1, 0 or 1, and 0 for NaN (numpy's gives NaN; Rprop's step rule relies on torch's)."""
     out = np.sign(a)
     if out.dtype.kind == "f":
-        out[np.isnan(out)] = 0
+        out = np.where(out != out, out.dtype.type(0), out)
     return out
 
 

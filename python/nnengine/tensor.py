@@ -1998,7 +1998,10 @@ class Tensor:
             return out
         if min is None and max is None:
             raise _InputError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return ops.ClampFn.apply(self, min, max)
+        x = self
+        if x._data.dtype.kind in "iu" and any(isinstance(b, (float, np.floating)) for b in (min, max)):
+            x = Tensor._wrap(x._data.astype(_F32))  # torch: an int tensor clamped by a float bound is float
+        return ops.ClampFn.apply(x, min, max)
 
     clip = clamp
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import _core
@@ -128,6 +130,13 @@ def _act(x: Tensor, kind: str, alpha: float = 0.0, inplace: bool = False, name: 
     return ActivationFn.apply(x, kind, float(alpha), float(beta))
 
 
+def _int_as_float(x: Any) -> Any:
+    """An integer or bool tensor as float32 (torch's sigmoid and tanh promote them to the default float dtype)."""
+    if isinstance(x, Tensor) and x._data.dtype.kind in "biu":
+        return Tensor._wrap(x._data.astype(_F32))
+    return x
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x). Example: ``F.relu(ne.tensor([-1.0, 2.0]))`` -> ``[0, 2]``.
 
@@ -138,6 +147,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.relu(x)
         tensor([0., 0., 3.])
     """
+    if isinstance(input, Tensor) and input._data.dtype.kind in "iu" and not inplace:  # torch keeps the int dtype
+        return Tensor._wrap(np.maximum(input._data, 0).astype(input._data.dtype, copy=False))
     return _act(input, "relu", 0.0, inplace, "relu")
 
 
@@ -170,7 +181,7 @@ def sigmoid(input: Tensor) -> Tensor:
         >>> F.sigmoid(ne.tensor([0.0]))
         tensor([0.5])
     """
-    return _act(input, "sigmoid")
+    return _act(_int_as_float(input), "sigmoid")
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -180,7 +191,7 @@ def tanh(input: Tensor) -> Tensor:
         >>> F.tanh(ne.tensor([0.0, 100.0]))
         tensor([0., 1.])
     """
-    return _act(input, "tanh")
+    return _act(_int_as_float(input), "tanh")
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
