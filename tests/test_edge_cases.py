@@ -590,3 +590,44 @@ def test_integer_inputs_to_activations_and_clamp_promote_as_in_torch(torch_or_no
         t = torch_or_none.tensor([-2, 0, 3])
         assert t.sigmoid().dtype == torch_or_none.float32 and t.relu().tolist() == [0, 0, 3]
         assert t.clamp(0, 2.5).tolist() == [0.0, 0.0, 2.5]
+
+
+def test_a_0d_integer_tensor_index_is_an_int_index_and_gives_a_view(torch_or_none):
+    # x[ne.tensor(2)] was numpy advanced indexing (a copy): an in-place update of it left x unchanged
+    for lib in [ne] + ([torch_or_none] if torch_or_none is not None else []):
+        x = lib.arange(6.0).reshape(2, 3)
+        r = x[lib.tensor(1)]
+        r += 10
+        assert x.tolist() == [[0.0, 1.0, 2.0], [13.0, 14.0, 15.0]], lib.__name__
+        v = lib.arange(4.0)[lib.tensor(2)]
+        assert tuple(v.shape) == ()
+        assert x[lib.tensor(1), lib.tensor([0, 2])].tolist() == [13.0, 15.0]
+    x = ne.arange(6.0, requires_grad=True)
+    (x[ne.tensor(3)] * 2).backward()
+    np.testing.assert_array_equal(x.grad, [0, 0, 0, 2, 0, 0])
+
+
+def test_diagonal_is_a_writable_view_with_and_without_history(torch_or_none):
+    # numpy's diagonal is a read-only view: x.diagonal() += 1 raised; with history the write must also reach the
+    # base's graph (torch's view + in-place rules)
+    x = ne.arange(12.0).reshape(3, 4)
+    d = x.diagonal(1)
+    d += 100
+    x.diagonal().fill_(-1)
+    assert x.tolist() == [[-1, 101, 2, 3], [4, -1, 106, 7], [8, 9, -1, 111]]
+    libs = [ne] + ([torch_or_none] if torch_or_none is not None else [])
+    grads = []
+    for lib in libs:
+        w = lib.tensor(np.arange(12.0, dtype=np.float32).reshape(3, 4), requires_grad=True)
+        y = w * 2
+        y.diagonal(-1).mul_(3)  # rows 1, 2 x cols 0, 1
+        (y * y).sum().backward()
+        grads.append((np.asarray(y.detach().numpy()), np.asarray(w.grad)))
+    y_ne, g_ne = grads[0]
+    want_y = np.arange(12.0).reshape(3, 4) * 2
+    want_y[1, 0] *= 3
+    want_y[2, 1] *= 3
+    np.testing.assert_array_equal(y_ne, want_y)
+    np.testing.assert_allclose(g_ne, 2 * want_y * np.where(want_y != np.arange(12.0).reshape(3, 4) * 2, 6, 2))
+    if len(grads) == 2:
+        np.testing.assert_allclose(g_ne, grads[1][1])

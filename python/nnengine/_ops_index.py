@@ -26,7 +26,18 @@ from ._coerce import as_array, ensure_tensor
 from ._higher_order import const
 from .autograd import Function
 from .ops import IndexFn, IndexGradFn, diag_offset
-from .tensor import Tensor, _dim, _IndexError, _InputError, _shape_args, cat, result_type, stack, tensor
+from .tensor import (
+    Tensor,
+    _dim,
+    _IndexError,
+    _InputError,
+    _register_view_fn,
+    _shape_args,
+    cat,
+    result_type,
+    stack,
+    tensor,
+)
 
 _I64 = np.dtype(np.int64)
 
@@ -720,7 +731,20 @@ class _DiagonalFn(Function):
     def forward(ctx, a, offset, d1, d2):
         offset = diag_offset(offset, a.shape[d1], a.shape[d2])
         ctx.shape, ctx.args = a.shape, (offset, d1, d2)
-        return np.diagonal(a, offset, d1, d2)
+        out = np.diagonal(a, offset, d1, d2)  # a view numpy marks read-only; torch's is writable
+        if a.flags.writeable:
+            out.flags.writeable = True
+        return out
+
+    @staticmethod
+    def view_scatter(old, new, ctx):
+        """``old`` (the base) with this view's region replaced by ``new``, recorded: an in-place op on the
+        diagonal of a tensor with history rebinds the base through it (Tensor._rebind_view)."""
+        offset, d1, d2 = ctx.args
+        key = _diag_key(len(ctx.shape), new.shape[-1], offset, d1, d2)
+        from . import ops
+
+        return ops.IndexPutFn.apply(old, new.movedim(-1, _diag_pos(d1, d2)), key)
 
     @staticmethod
     def backward(ctx, g):
@@ -737,6 +761,9 @@ class _DiagonalFn(Function):
         order = list(range(g.ndim - 1))
         order.insert(_diag_pos(d1, d2), g.ndim - 1)  # np.moveaxis(g, -1, pos) as a recorded permute
         return IndexGradFn.apply(g.permute(*order), ctx.shape, key), None, None, None
+
+
+_register_view_fn(_DiagonalFn)  # its output shares the input's memory
 
 
 def _diag_key(nd: int, n: int, offset: int, d1: int, d2: int) -> tuple:

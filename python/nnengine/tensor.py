@@ -145,6 +145,8 @@ def _norm_index(idx: Any) -> Any:
             warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
                           "instead.", UserWarning, stacklevel=3)
             return idx._data.astype(bool)
+        if idx._data.ndim == 0 and kind in "iu":
+            return int(idx._data)  # torch: a 0-d integer tensor indexes like an int (a view, not a copy)
         return idx._data
     if isinstance(idx, tuple):
         return tuple(_norm_index(i) for i in idx)
@@ -1254,6 +1256,8 @@ class Tensor:
                 new = ops.IndexPutFn.apply(old, new, vnode.ctx.idx)
             elif vnode.fn is ops.PermuteFn:
                 new = new.permute(*[int(i) for i in np.argsort(vnode.ctx.axes)])
+            elif hasattr(vnode.fn, "view_scatter"):  # a view Function that scatters back itself (diagonal)
+                new = vnode.fn.view_scatter(old, new, vnode.ctx)
             else:  # ReshapeFn / ViewFn: a view of the whole base
                 new = new.reshape(base._data.shape)
             rebinds.append((base, old, new))
@@ -2974,10 +2978,10 @@ class Tensor:
         return self.reshape(-1, 1) * o.reshape(1, -1)
 
     def __getitem__(self, idx: Any) -> Tensor:
+        if type(idx) is not int:
+            idx = _norm_index(idx)
         if type(idx) is int:
             idx = (idx, Ellipsis)  # x[0] of a 1-D tensor: a 0-d view (as torch), not a numpy scalar copy
-        else:
-            idx = _norm_index(idx)
         return ops.IndexFn.apply(self, idx)
 
     def __setitem__(self, idx: Any, value: Any) -> None:
@@ -3013,6 +3017,13 @@ for _name in ("exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "relu", "fl
 del _name
 
 _VIEW_FNS = (ops.IndexFn, ops.ReshapeFn, ops.ViewFn, ops.PermuteFn, ops.ExpandFn)
+
+
+def _register_view_fn(fn: Any) -> None:
+    """Declare ``fn``'s output a view of its first input (in-place ops on it write through, recorded via
+    ``fn.view_scatter``): for the view Functions defined above this module (``_ops_index``'s diagonal)."""
+    global _VIEW_FNS
+    _VIEW_FNS = _VIEW_FNS + (fn,)
 
 
 def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, device: Any = None,
