@@ -277,6 +277,30 @@ def test_bad_arguments():
         F.scaled_dot_product_attention(tq, ne.tensor(np.zeros((2, 2, 5, 6), np.float32)), tv, enable_gqa=True)
 
 
+@pytest.mark.parametrize("cfg", GRID)
+def test_without_weights_normalises_after_the_product(cfg, isa, threads):
+    # no weights to return and no dropout: the kernel keeps the rows unnormalised and scales each output row by
+    # 1 / sum after P V; the result equals the oracle's to rounding, masked rows included, at 1 and 2 threads
+    N, H, L, S, E, Ev = cfg
+    q, k, v = _qkv(*cfg, seed=2)
+    mask = np.random.default_rng(3).standard_normal((N, H, L, S)).astype(np.float32)
+    mask[0, 0, L // 2] = -np.inf  # a fully masked row
+    for causal in (False, True):
+        for zero in (True, False):
+            out_r, _, _ = ref.attention(_flat(q), _flat(k), _flat(v), 0.7, mask.reshape(N * H, L, S), causal,
+                                        zero_rows=zero)
+            res = []
+            for n in (1, 2):
+                with threads(n):
+                    out, none = _core.attention_forward(q, k, v, H, "nhld", 0.7, attn_mask=mask, is_causal=causal,
+                                                        zero_masked_rows=zero, need_attn=False)
+                assert none is None
+                res.append(out)
+            np.testing.assert_allclose(_flat(res[0]), out_r, rtol=1e-5, atol=1e-5)
+            assert np.array_equal(res[0], res[1], equal_nan=True)
+            assert np.isnan(res[0][0, 0, L // 2]).all() != zero
+
+
 def test_inference_without_weights_is_identical(isa):
     q, k, v = _qkv(2, 3, 9, 17, 8, 7)
     mask = np.random.default_rng(10).standard_normal((9, 17)).astype(np.float32)

@@ -43,8 +43,10 @@ float hmax(VecF v) {
 }
 
 // One row in place: p[j] = softmax_j(p[j] + m0[j] + m1[j]) over j < lim (m0 / m1 may be null), 0 past lim.
-// A row with no finite score becomes 0 or NaN (zero_masked_rows).
-void softmax_row(float* p, const float* m0, const float* m1, int64_t lim, int64_t S, bool zero_rows) {
+// A row with no finite score becomes 0 or NaN (zero_masked_rows). Normalize false: p[j] is left as the
+// unnormalised exp(p[j] - max) and the returned factor 1 / sum is for the caller to apply (1 for a masked row).
+float softmax_row(float* p, const float* m0, const float* m1, int64_t lim, int64_t S, bool zero_rows,
+                  bool normalize = true) {
   VecF vm = vset1(kNegInf);
   for (int64_t j = 0; j < lim; j += kLanes) {
     const int n = static_cast<int>(std::min<int64_t>(kLanes, lim - j));
@@ -65,7 +67,7 @@ void softmax_row(float* p, const float* m0, const float* m1, int64_t lim, int64_
     const float fill = zero_rows && !(m != m) ? 0.f : std::numeric_limits<float>::quiet_NaN();
     for (int64_t j = 0; j < lim; ++j) p[j] = fill;
     if (lim < S) std::memset(p + lim, 0, sizeof(float) * (S - lim));
-    return;
+    return 1.f;
   }
   const VecF vmx = vset1(m);
   VecF acc = vzero();
@@ -80,12 +82,16 @@ void softmax_row(float* p, const float* m0, const float* m1, int64_t lim, int64_
     vstore_n(p + j, vexp(vsub(vload_n(p + j, n), vmx)), n);
     acc = vadd(acc, vload_n(p + j, n));  // lanes past the row read as 0
   }
-  const VecF inv = vset1(1.f / vsum(acc));
-  for (j = 0; j < lim; j += kLanes) {
-    const int n = static_cast<int>(std::min<int64_t>(kLanes, lim - j));
-    vstore_n(p + j, vmul(vload_n(p + j, n), inv), n);
+  const float inv_s = 1.f / vsum(acc);
+  if (normalize) {
+    const VecF inv = vset1(inv_s);
+    for (j = 0; j < lim; j += kLanes) {
+      const int n = static_cast<int>(std::min<int64_t>(kLanes, lim - j));
+      vstore_n(p + j, vmul(vload_n(p + j, n), inv), n);
+    }
   }
   if (lim < S) std::memset(p + lim, 0, sizeof(float) * (S - lim));
+  return normalize ? 1.f : inv_s;
 }
 
 // d[j] = src[j] * keep(base + j) / (1 - p) over one row (src may alias d).
@@ -106,22 +112,39 @@ void forward_impl(float* out, float* attn, const float* q, const float* k, const
                   const float* kpm, const AttentionShape& s) {
   const int64_t L = s.L, S = s.S, LS = L * S;
   const bool drop = s.dropout_p > 0.f;
+  // Without weights to return or dropout, the rows stay unnormalised exp(s - max) and each output row is scaled
+  // by its 1 / sum after the product (L x Ev multiplies instead of a third pass over L x S).
+  const bool late_norm = !attn && !drop;
   parallel_for(0, s.N * s.heads, unit_grain(s), [&](int64_t b0, int64_t b1) {
-    static thread_local ScratchBuf dbuf, pbuf;
+    static thread_local ScratchBuf dbuf, pbuf, nbuf;
     float* pd = drop ? dbuf.get(static_cast<size_t>(LS)) : nullptr;
     float* pscratch = attn ? nullptr : pbuf.get(static_cast<size_t>(LS));
+    float* inv = late_norm ? nbuf.get(static_cast<size_t>(L)) : nullptr;
     for (int64_t bh = b0; bh < b1; ++bh) {
       const int64_t n = bh / s.heads, h = bh % s.heads;
       float* P = attn ? attn + bh * LS : pscratch;
       const float* qb = at(q, s.q, n, h);
       mm(false, true, L, S, s.E, s.scale, qb, s.q.sl, at(k, s.k, n, h), s.k.sl, P, S);
-      for (int64_t i = 0; i < L; ++i)
-        softmax_row(P + i * S, mask ? at(mask, s.mask, n, h) + i * s.mask.sl : nullptr,
-                    kpm ? at(kpm, s.kpm, n, h) + i * s.kpm.sl : nullptr, row_limit(s, i), S, s.zero_masked_rows);
+      for (int64_t i = 0; i < L; ++i) {
+        const float r = softmax_row(P + i * S, mask ? at(mask, s.mask, n, h) + i * s.mask.sl : nullptr,
+                                    kpm ? at(kpm, s.kpm, n, h) + i * s.kpm.sl : nullptr, row_limit(s, i), S,
+                                    s.zero_masked_rows, !late_norm);
+        if (inv) inv[i] = r;
+      }
       if (drop)
-        for (int64_t i = 0; i < L; ++i) dropout_row(pd + i * S, P + i * S, S, static_cast<uint32_t>(bh * LS + i * S), s);
-      mm(false, false, L, s.Ev, S, 1.f, drop ? pd : P, S, at(v, s.v, n, h), s.v.sl, out + n * s.o.sn + h * s.o.sh,
-         s.o.sl);
+        for (int64_t i = 0; i < L; ++i)
+          dropout_row(pd + i * S, P + i * S, S, static_cast<uint32_t>(bh * LS + i * S), s);
+      float* ob = out + n * s.o.sn + h * s.o.sh;
+      mm(false, false, L, s.Ev, S, 1.f, drop ? pd : P, S, at(v, s.v, n, h), s.v.sl, ob, s.o.sl);
+      if (inv)
+        for (int64_t i = 0; i < L; ++i) {
+          float* o = ob + i * s.o.sl;
+          const VecF f = vset1(inv[i]);
+          int64_t j = 0;
+          for (; j + kLanes <= s.Ev; j += kLanes) vstore(o + j, vmul(vload(o + j), f));
+          const int rest = static_cast<int>(s.Ev - j);
+          if (rest > 0) vstore_n(o + j, vmul(vload_n(o + j, rest), f), rest);
+        }
     }
   });
 }
