@@ -25,7 +25,7 @@ import numpy as np
 from ._coerce import as_array, ensure_tensor
 from ._higher_order import const
 from .autograd import Function
-from .ops import IndexFn, IndexGradFn, diag_offset
+from .ops import IndexFn, IndexGradFn, IndexPutFn, diag_offset
 from .tensor import (
     Tensor,
     _dim,
@@ -742,9 +742,7 @@ class _DiagonalFn(Function):
         diagonal of a tensor with history rebinds the base through it (Tensor._rebind_view)."""
         offset, d1, d2 = ctx.args
         key = _diag_key(len(ctx.shape), new.shape[-1], offset, d1, d2)
-        from . import ops
-
-        return ops.IndexPutFn.apply(old, new.movedim(-1, _diag_pos(d1, d2)), key)
+        return IndexPutFn.apply(old, new.movedim(-1, _diag_pos(d1, d2)), key)
 
     @staticmethod
     def backward(ctx, g):

@@ -121,7 +121,7 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     onehot = np.zeros((n, c), bool)
     onehot[np.arange(n), t] = True
     # gather and where, not products with 0/1 masks: an infinite logit must not turn the row into NaN
-    x_y = x.gather(1, Tensor(t.reshape(n, 1).astype(np.int64), dtype=np.int64))
+    x_y = x.gather(1, Tensor(t.reshape(n, 1), dtype=np.int64))  # (class targets are int64)
     z = where(_const(onehot, x) > 0, 0.0, relu(x - x_y + number(margin, "margin")))  # torch: no gradient at 0
     if p == 2:
         z = z * z
