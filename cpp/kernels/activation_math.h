@@ -60,6 +60,15 @@ inline VecF vexp_poly6(VecF r) {
   return vfma(vmul(q, r), r, vadd(r, vset1(1.f)));
 }
 
+// exp(-p) for p in P's range [-1.158, 6e-8] (below): exp(-p/4)^4, |p/4| <= 0.29 inside vexp_poly6's range.
+// GELU's derivative through it (tests/test_activation.py), in ulp of |Phi| + |x phi| on |x| < 8: at most 10,
+// 99.9% within 6.3 (with a second full exponential: 5.6 and 3.3), for 15-20% less time per backward element.
+inline VecF vexp_neg_p(VecF p) {
+  VecF e = vexp_poly6(vmul(p, vset1(-0.25f)));
+  e = vmul(e, e);
+  return vmul(e, e);
+}
+
 // Phi(x) = P(N(0,1) <= x) of U vectors and, if Pdf, exp(-x*x/2) (the unnormalised density), for GELU.
 // erfc(z), z = |x|/sqrt(2), is t * exp(P(t) - z^2) with t = 1/(1 + a z), a = 0.557 and P of degree 8 fitted to
 // log(erfc(z) exp(z^2) / t) on z in [0, 9.33] (weighted least squares to minimax, float32 coefficients fitted
@@ -69,8 +78,9 @@ inline VecF vexp_poly6(VecF r) {
 // The exponential is exp(r) 2^n with r = ((-hi - n ln2_hi) + P) - n ln2_lo - lo: n ln2_hi is exact and
 // cancels -hi exactly (Sterbenz), so r keeps its accuracy for large |x| without a compensated sum. Phi is
 // 0.5 erfc(z) for x < 0 (no cancellation) and 1 - 0.5 erfc(z) for x >= 0. Below x = -13.1 (|GELU| < 1e-36)
-// Phi is 0. Every statement runs over the U vectors in turn so their dependency chains interleave; each
-// lane's arithmetic is the same for any U.
+// Phi is 0. The density reuses exp(r) 2^n (one short polynomial instead of a second exponential). Every
+// statement runs over the U vectors in turn so their dependency chains interleave; each lane's arithmetic is
+// the same for any U.
 template <int U, bool Pdf>
 inline void vnormal_cdf_n(const VecF* x, VecF* cdf, VecF* pdf) {
   VecF hi[U], lo[U], h[U], p[U], n[U], r[U];
@@ -79,11 +89,6 @@ inline void vnormal_cdf_n(const VecF* x, VecF* cdf, VecF* pdf) {
   for (int u = 0; u < U; ++u) {
     vhalf_square_exact(x[u], hi[u], lo[u]);
     h[u] = vdiv(vset1(1.f), vfma(vabs(x[u]), vset1(7.877169251e-01f), vset1(2.f)));  // 2 float32(a / sqrt(2))
-  }
-  if constexpr (Pdf) {  // exp(-hi - lo) = exp(-hi) (1 - lo)
-#pragma GCC unroll 16
-    for (int u = 0; u < U; ++u)
-      pdf[u] = vselect_gt(hi[u], big, vzero(), vmul(vexp(vsub(vzero(), hi[u])), vsub(vset1(1.f), lo[u])));
   }
   // P's coefficients c_k of t^k, k = 8..0, times 2^k (P(t) = sum c_k 2^k h^k)
   static constexpr float kP[9] = {1.858411580e-01f * 256, -9.718892574e-01f * 128, 1.993769050e+00f * 64,
@@ -109,14 +114,18 @@ inline void vnormal_cdf_n(const VecF* x, VecF* cdf, VecF* pdf) {
 #pragma GCC unroll 16
   for (int u = 0; u < U; ++u) {
     // 0.5 erfc(z) = h exp(r) 2^n; x < 0: that, else 1 - that (NaN: hi is NaN, the compares are false)
+    // the density exp(-hi - lo) = exp(r) 2^n exp(-P): the same exp(r) 2^n, and P's rounding cancels
+    const VecF er = vexp_poly6(r[u]);
 #if defined(__AVX512F__)  // scalef applies 2^n and the masks pick lanes, one instruction each
-    const VecF q =
-        _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(hi[u], big, _CMP_NGT_UQ), vmul(h[u], vexp_poly6(r[u])), n[u]);
+    const __mmask16 keep = _mm512_cmp_ps_mask(hi[u], big, _CMP_NGT_UQ);
+    const VecF q = _mm512_maskz_scalef_ps(keep, vmul(h[u], er), n[u]);
     cdf[u] = _mm512_mask_sub_ps(q, _mm512_cmp_ps_mask(x[u], vzero(), _CMP_GE_OQ), vset1(1.f), q);
+    if constexpr (Pdf) pdf[u] = _mm512_maskz_scalef_ps(keep, vmul(er, vexp_neg_p(p[u])), n[u]);
 #else
-    VecF q = vmul(h[u], vmul(vexp_poly6(r[u]), vpow2i(n[u])));
-    q = vselect_gt(hi[u], big, vzero(), q);
+    const VecF e = vmul(er, vpow2i(n[u]));
+    const VecF q = vselect_gt(hi[u], big, vzero(), vmul(h[u], e));
     cdf[u] = vselect_lt(x[u], vzero(), q, vsub(vset1(1.f), q));
+    if constexpr (Pdf) pdf[u] = vselect_gt(hi[u], big, vzero(), vmul(e, vexp_neg_p(p[u])));
 #endif
   }
 }
