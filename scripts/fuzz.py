@@ -1128,6 +1128,21 @@ def t_weight_penalty_backward(g: G) -> str:
                 reference=g.bool_())
 
 
+def t_copy_into(g: G) -> str:
+    """The pool's byte copy: sizes around the 1 MiB threaded threshold, size and dtype mismatches, layouts, and two
+    views of one buffer (overlapping or not). A copy that returns must leave dst's bytes equal to src's."""
+    if g.pct(20):
+        n = g.pick([16, 1000, 300_001])
+        (a, b), (c, d) = g.pick([((0, n // 2), (n // 2, n)), ((0, n // 2), (n // 4, n // 4 + n // 2)),
+                                 ((0, n // 2), (0, n // 2)), ((0, 0), (0, 0))])
+        return (f"_B = A(({n},))\n_D, _S = _B[{a}:{b}], _B[{c}:{d}]\n"
+                + call("_core.copy_into", "_D", "_S", post="assert _D.tobytes() == _S.tobytes()"))
+    n = g.pick([0, 1, 17, 4096, 262_143, 262_144, 262_161, 1_000_003])
+    dtype = g.pick(["float32", "float64", "int64", "uint8"])
+    return (f"_D = {g.arr((n,), dtype=dtype)}\n_S = {g.arr((n,), dtype=dtype)}\n"
+            + call("_core.copy_into", "_D", "_S", post="assert _D.tobytes() == _S.tobytes()"))
+
+
 def t_backend(g: G) -> str:
     """set_isa / set_num_threads (followed by a small threaded kernel call) and the info functions."""
     which = g.draw(g.st.integers(0, 10))
@@ -2106,6 +2121,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "optim_epilogue": t_optim_epilogue,
     "weight_penalty_forward": t_weight_penalty_forward,
     "weight_penalty_backward": t_weight_penalty_backward,
+    "copy_into": t_copy_into,
     "backend": t_backend,
     "F.conv2d": f_conv2d,
     "nn.Conv2d": f_Conv2d,

@@ -160,3 +160,52 @@ def test_pool_back_to_back_jobs_of_changing_size(threads):
     finally:
         spinner.kill()
         spinner.wait()
+
+
+@pytest.mark.parametrize("nt", [1, 2])
+def test_copy_array_bytes_and_layout(threads, nt):
+    """``ops.copy_array`` (``ne.tensor`` of an array, ``Tensor.clone``) copies large C-contiguous arrays on the
+    thread pool (``_core.copy_into``): the same bytes as numpy's copy for every dtype and size around the 64-byte
+    chunk edges and the 1 MiB threshold, own memory, numpy's layout kept for anything else."""
+    from nnengine import ops
+
+    rng = np.random.default_rng(0)
+    with threads(nt):
+        for dt in (np.float32, np.float64, np.int64, np.uint8, np.bool_, np.dtype(">f4")):
+            for nbytes in (0, 1, 63, 65, (1 << 20) - 1, 1 << 20, (1 << 20) + 17, 3 * (1 << 20) + 5):
+                n = nbytes // np.dtype(dt).itemsize
+                a = (rng.integers(0, 255, n) % 2).astype(dt) if dt is np.bool_ else rng.integers(0, 255, n).astype(dt)
+                b = ops.copy_array(a)
+                assert b.dtype == a.dtype and b.shape == a.shape and b.tobytes() == a.tobytes()
+                assert not np.shares_memory(a, b)
+        big = rng.standard_normal((600, 700))  # 3.4 MB
+        for view in (big.T, big[:, ::2], big[::-1]):
+            c = ops.copy_array(view)
+            assert np.array_equal(c, view) and not np.shares_memory(c, big)
+        assert ops.copy_array(big.T).flags.f_contiguous  # numpy's order="K", as np.array(copy=True)
+        t = ne.tensor(big.astype(np.float32), requires_grad=True)
+        c = t.clone()
+        assert np.array_equal(c.numpy(), t.numpy()) and not np.shares_memory(c.data, t.data)
+        c.sum().backward()
+        assert np.array_equal(t.grad.numpy(), np.ones_like(big, dtype=np.float32))
+
+
+def test_copy_into_validates():
+    from nnengine import _core
+
+    a = np.zeros(8, np.float32)
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        _core.copy_into([0.0] * 8, a)
+    with pytest.raises(ValueError, match="32 bytes, src 28"):
+        _core.copy_into(a, np.zeros(7, np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.copy_into(a, np.zeros(16, np.float32)[::2])
+    ro = np.zeros(8, np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        _core.copy_into(ro, a)
+    buf = np.zeros(16, np.float32)
+    with pytest.raises(ValueError, match="overlap"):
+        _core.copy_into(buf[:8], buf[4:12])
+    _core.copy_into(a, np.arange(8, dtype=np.int32))  # bytes, not values: any dtypes of the same size
+    assert a.view(np.int32).tolist() == list(range(8))

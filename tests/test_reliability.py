@@ -208,6 +208,7 @@ def test_rbm_sample_largest_seeds_work(worker):
 # One valid call per binding; every float32 array argument is written as M(...), which the test turns
 # into A(...) (aligned) or A(..., layout='misaligned').
 BINDING_CALLS = {
+    "copy_into": "_core.copy_into(M((300001,)), M((300001,)))",
     "activation_forward": "_core.activation_forward(M((37,)), 'elu', 0.5)",
     "activation_backward": "_core.activation_backward(M((37,)), M((37,)), M((37,)), 'elu', 0.5)",
     "softmax_forward": "_core.softmax_forward(M((3, 17)), 1, True)",

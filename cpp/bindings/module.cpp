@@ -1,5 +1,6 @@
 // The _core extension module: backend control plus every kernel family's bindings (bind_*.cpp).
 // Pattern of every binding: validate -> allocate numpy outputs -> release the GIL -> call the kernel.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -46,6 +47,27 @@ PYBIND11_MODULE(_core, m) {
     nne::set_num_threads(n);
   }, py::arg("n"));
   m.def("get_num_threads", &nne::get_num_threads);
+  m.def("copy_into", [](const py::object& dsto, const py::object& srco) {
+    if (!py::isinstance<py::array>(dsto) || !py::isinstance<py::array>(srco))
+      throw py::type_error("copy_into: expected two numpy.ndarray, got " +
+                           std::string(py::str(py::type::of(dsto).attr("__name__"))) + " and " +
+                           std::string(py::str(py::type::of(srco).attr("__name__"))));
+    auto dst = py::reinterpret_borrow<py::array>(dsto);
+    auto src = py::reinterpret_borrow<py::array>(srco);
+    if (!(dst.flags() & py::array::c_style) || !(src.flags() & py::array::c_style))
+      throw py::value_error("copy_into: expected C-contiguous arrays");
+    if (!dst.writeable()) throw py::value_error("dst: array is read-only");
+    const int64_t bytes = dst.nbytes();
+    if (src.nbytes() != bytes)
+      throw py::value_error("copy_into: dst has " + std::to_string(bytes) + " bytes, src " +
+                            std::to_string(src.nbytes()));
+    const auto* s = static_cast<const char*>(src.data());
+    auto* d = static_cast<char*>(dst.mutable_data());
+    if (bytes > 0 && d < s + bytes && s < d + bytes) throw py::value_error("copy_into: dst and src overlap");
+    py::gil_scoped_release nogil;
+    nne::parallel_copy(d, s, bytes);
+  }, py::arg("dst"), py::arg("src"),
+     "Copies the bytes of C-contiguous src into C-contiguous dst (same size, no overlap) on the thread pool.");
   m.def("build_info", []() {
     py::dict d;
     d["native"] = static_cast<bool>(NNE_BUILD_NATIVE);

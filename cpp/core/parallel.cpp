@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -211,5 +212,13 @@ int get_num_threads() {
 void set_num_threads(int n) { thread_count().store(n < 1 ? 1 : n); }
 
 bool in_parallel() { return tl_in_parallel; }
+
+void parallel_copy(void* dst, const void* src, int64_t bytes) {
+  constexpr int64_t kLine = 64, kGrainLines = (256 << 10) / kLine;
+  parallel_for(0, (bytes + kLine - 1) / kLine, kGrainLines, [&](int64_t b, int64_t e) {
+    const int64_t lo = b * kLine, hi = e * kLine < bytes ? e * kLine : bytes;
+    std::memcpy(static_cast<char*>(dst) + lo, static_cast<const char*>(src) + lo, static_cast<size_t>(hi - lo));
+  });
+}
 
 }  // namespace nne

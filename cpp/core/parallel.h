@@ -34,6 +34,9 @@ bool in_parallel();
 // speed changes.
 void note_pool_started();
 
+// memcpy of `bytes` bytes (non-overlapping) by the pool: chunks of at least 256 KiB starting on 64-byte offsets.
+void parallel_copy(void* dst, const void* src, int64_t bytes);
+
 namespace detail {
 using ChunkFn = void (*)(const void* ctx, int64_t b, int64_t e);
 // Runs chunks c = 0 .. chunks-1, chunk c being [begin + n*c/chunks, begin + n*(c+1)/chunks), on the

@@ -3037,7 +3037,7 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, d
         (dtype('int64'), dtype('float32'), dtype('bool'))
     """
     if type(data) is np.ndarray and dtype is None and device is None and data.dtype.kind in "biuf":
-        t = Tensor._wrap(np.array(data, copy=True))  # the usual case (a stream's next sample), as below
+        t = Tensor._wrap(ops.copy_array(data))  # the usual case (a stream's next sample), as below
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -3046,7 +3046,7 @@ def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, *, d
         return Tensor(np.array(_as_array(data), copy=True), requires_grad=requires_grad, dtype=to_dtype(dtype))
     if isinstance(data, (Tensor, np.ndarray, np.generic)) or (
             hasattr(data, "detach") and hasattr(data, "numpy")):
-        arr = np.array(_as_array(data), copy=True)
+        arr = ops.copy_array(np.asarray(_as_array(data)))
     else:
         arr = np.array(data)
         if arr.dtype.kind == "f":
