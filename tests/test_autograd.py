@@ -311,6 +311,55 @@ def test_first_gradient_kept_only_when_nothing_else_holds_it():
     a.grad[...] = 5.0
     np.testing.assert_array_equal(b.grad, [1, 1, 1])
 
+    # a reshape of a fresh array (a kernel's output returned as dx.reshape(shape)) is kept too; a reshape of an
+    # array someone else holds (the Function, another view of it), or a part of one, is copied
+    class Reshaped(ne.Function):
+        tensor_io = False
+        forward = staticmethod(lambda ctx, x: x * 2)
+
+        @staticmethod
+        def backward(ctx, g):
+            flat = np.full(g.size, 2.0, np.float32)
+            made.append(addr(flat))
+            return flat.reshape(g.shape)
+
+    class ReshapedKept(Reshaped):
+        @staticmethod
+        def backward(ctx, g):
+            flat = np.full(g.size, 2.0, np.float32)
+            kept.append(flat)
+            return flat.reshape(g.shape)
+
+    class OtherView(Reshaped):
+        @staticmethod
+        def backward(ctx, g):
+            flat = np.full(g.size, 2.0, np.float32)
+            kept.append(flat[:])
+            return flat.reshape(g.shape)
+
+    class Part(Reshaped):
+        @staticmethod
+        def backward(ctx, g):
+            flat = np.full(g.size + 1, 2.0, np.float32)
+            return flat[1:].reshape(g.shape)
+
+    made.clear()
+    w = ne.ones((2, 3), requires_grad=True)
+    Reshaped.apply(w).backward(ne.ones((2, 3)))
+    if not sysconfig.get_config_var("Py_GIL_DISABLED"):
+        assert addr(w.grad) == made[0]  # kept, not copied
+    np.testing.assert_array_equal(w.grad, np.full((2, 3), 2.0))
+    for fn in (ReshapedKept, OtherView):
+        w = ne.ones((2, 3), requires_grad=True)
+        kept.clear()
+        fn.apply(w).backward(ne.ones((2, 3)))
+        kept[0][...] = -7.0
+        np.testing.assert_array_equal(w.grad, np.full((2, 3), 2.0))
+    w = ne.ones((2, 3), requires_grad=True)
+    Part.apply(w).backward(ne.ones((2, 3)))
+    assert w.grad.nbytes == 24 and (w.grad.base is None or w.grad.base.nbytes == 24)  # not a view of the 7
+    np.testing.assert_array_equal(w.grad, np.full((2, 3), 2.0))
+
 
 def test_clone_cast_and_in_place_ops_record_only_as_apply_decides():
     """Tensor.clone, float casts and the in-place ops' tape test go through Function.apply / _tape.will_record:

@@ -571,14 +571,25 @@ def will_record(*tensors):
     return False
 
 
-cdef inline bint own_memory(object g):
-    """``g`` owns its memory: no base, or a block of _core's output buffer pool (``buffer_pool.h``) that only
-    ``g`` holds (the capsule base of a large kernel output)."""
-    cdef PyObject* base = head(g).base
+cdef inline bint owns_block(PyObject* base):
+    """An ndarray whose base is ``base`` owns its memory: no base, or a block of _core's output buffer pool
+    (``buffer_pool.h``) that only that array holds (the capsule base of a large kernel output)."""
     if base == NULL:
         return True
     return (PyCapsule_CheckExact(<object>base) and Py_REFCNT(<object>base) == 1
             and PyCapsule_IsValid(<object>base, b"nnengine.buffer"))
+
+
+cdef inline bint own_memory(object g):
+    """``g`` owns its memory (``owns_block``), or is a whole-array view (a reshape) of an ndarray that owns its
+    memory and that nothing but ``g`` holds: a kernel's output returned as ``dx.reshape(shape)``."""
+    cdef PyObject* base = head(g).base
+    if owns_block(base):
+        return True
+    cdef object b = <object>base
+    return (type(b) is _ndarray and Py_REFCNT(b) == 2  # ``b`` here and g's base pointer
+            and head(b).data == head(g).data and has_flags(g, C_CONTIGUOUS) and has_flags(b, C_CONTIGUOUS)
+            and owns_block(head(b).base) and g.nbytes == b.nbytes)
 
 
 cdef inline bint sole_owner(object g, object gin, Py_ssize_t k):
