@@ -705,3 +705,50 @@ def test_manual_seed_returns_the_default_generator(torch_or_none):
     assert bool((ne.rand(3) == a).all())
     if torch_or_none is not None:
         assert torch_or_none.manual_seed(4) is torch_or_none.default_generator
+
+
+def test_median_and_mode_with_nan_and_empty_reductions_match_torch():
+    """median over a dim propagates NaN (the index of the row's first NaN, where the gradient goes), as torch's;
+    mode of a row with NaN no longer raises an internal IndexError (NaNs are distinct values: NaN only for an
+    all-NaN row); a reduction without an identity over an empty dim raises torch's IndexError (it raised numpy's
+    messages, or an IndexError from inside nnengine), and logsumexp over an empty dim is -inf, as torch's."""
+    a = np.array([[1.0, np.nan, 3.0, np.nan], [np.nan, -1.0, 2.0, 0.5], [4.0, 1.0, 2.0, 3.0]])
+    for d in (0, 1, -1):
+        x, xt = ne.tensor(a, requires_grad=True), T.tensor(a, requires_grad=True)
+        got, ref = ne.median(x, d), T.median(xt, d)
+        np.testing.assert_array_equal(got.values.numpy(), ref.values.detach().numpy())  # (NaN == NaN here)
+        np.testing.assert_array_equal(got.indices.numpy(), ref.indices.numpy())
+        got.values.sum().backward()
+        ref.values.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+    for row, value, index in (([np.nan, 2.0, 2.0, np.nan, np.nan], 2.0, 2), ([np.nan, np.nan, 1.0], 1.0, 2),
+                              ([np.nan, np.nan], np.nan, 1), ([3.0, 1.0, 3.0], 3.0, 2)):
+        v, i = ne.mode(ne.tensor(np.array([row])), 1)
+        np.testing.assert_array_equal(v.numpy(), [value])
+        assert i.tolist() == [index]
+    for shape in ((2, 0), (0,)):
+        for name, f in (("median", lambda L, x: L.median(x, -1)), ("median", lambda L, x: L.nanmedian(x, -1)),
+                        ("mode", lambda L, x: L.mode(x, -1)), ("max", lambda L, x: L.max(x, -1)),
+                        ("argmax", lambda L, x: L.argmax(x, -1)), ("argmin", lambda L, x: L.argmin(x, -1)),
+                        ("amax", lambda L, x: L.amax(x, -1)), ("amin", lambda L, x: L.amin(x, (0, -1)))):
+            with pytest.raises(IndexError, match="Expected reduction dim") as ref:
+                f(T, T.zeros(shape))
+            with pytest.raises(IndexError, match=rf"{name}\(\): Expected reduction dim -?\d to have non-zero size"):
+                f(ne, ne.zeros(shape))
+            assert isinstance(ref.value, IndexError)
+        for name, f in (("max", lambda L, x: L.max(x)), ("amax", lambda L, x: L.amax(x)),
+                        ("argmax", lambda L, x: L.argmax(x)), ("min", lambda L, x: L.min(x))):
+            with pytest.raises((RuntimeError, IndexError), match="numel"):
+                f(T, T.zeros(shape))
+            with pytest.raises(ValueError, match=rf"{name}\(\): Expected reduction dim to be specified"):
+                f(ne, ne.zeros(shape))
+        with pytest.raises(ValueError, match="quantile.. input tensor must be non-empty"):
+            ne.quantile(ne.zeros(shape), 0.5)
+    ref = T.logsumexp(T.zeros(2, 0), 1)
+    x = ne.zeros(2, 0, requires_grad=True)
+    got = ne.logsumexp(x, 1)
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    got.sum().backward()
+    assert x.grad.shape == (2, 0)
+    # and over non-empty dims of an empty tensor the reductions are empty, not errors
+    assert ne.zeros(0, 3).max(1).values.shape == (0,) and ne.amax(ne.zeros(0, 3), 1).shape == (0,)

@@ -24,7 +24,7 @@ import numpy as np
 from . import ops
 from ._coerce import as_array, ensure_tensor
 from .autograd import Function
-from .tensor import Tensor, _dim, _IndexError, _InputError, result_type, stack, tensor
+from .tensor import Tensor, _dim, _IndexError, _InputError, _nonempty, result_type, stack, tensor
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -1166,6 +1166,7 @@ def nanmedian(input: Any, dim: Optional[int] = None, keepdim: bool = False) -> A
         order = ok[np.argsort(a[ok], kind="stable")]
         return flat[int(order[(ok.size - 1) // 2])]
     d = _dim(dim, x.ndim)
+    _nonempty(x._data, "median", d)  # (torch's nanmedian names median too)
     a = np.moveaxis(x._data, d, -1)
     srt = np.argsort(np.where(np.isnan(a), np.inf, a) if a.dtype.kind == "f" else a, axis=-1, kind="stable")
     cnt = (~np.isnan(a)).sum(-1) if a.dtype.kind == "f" else np.full(a.shape[:-1], a.shape[-1])
@@ -1199,6 +1200,8 @@ def _quantile(x: Tensor, q: Any, dim: Optional[int], keepdim: bool, interpolatio
         xs, d = x.reshape(-1), 0
     else:
         xs, d = x, _dim(dim, x.ndim)
+    if x.numel() == 0:
+        raise _InputError(f"{name}() input tensor must be non-empty")
     xm = xs.movedim(d, -1) if xs.ndim else xs.reshape(1)
     a = xm._data
     srt = np.argsort(np.where(np.isnan(a), np.inf, a), axis=-1, kind="stable")

@@ -1141,9 +1141,10 @@ class ProdFn(Function):
 class LogSumExpFn(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdims):
-        m = np.max(a, axis=axis, keepdims=True)
+        m = np.max(a, axis=axis, keepdims=True, initial=-np.inf)  # (over nothing: -inf, as torch)
         m = np.where(np.isfinite(m), m, 0)
-        s = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+        with np.errstate(divide="ignore"):
+            s = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
         ctx.save_for_backward(a, s)
         ctx.axis, ctx.keepdims = axis, keepdims
         return s if keepdims else np.squeeze(s, axis=axis)

@@ -68,6 +68,18 @@ class _IndexError(IndexError, ValueError):
     """A dim or index out of range: an IndexError like torch's, and a ValueError (the engine's contract)."""
 
 
+def _nonempty(a: np.ndarray, op: str, axis: Any) -> None:
+    """torch's error for a reduction without an identity (max, argmax, median, mode...) over nothing: an empty
+    reduced dim (``axis`` an int or a tuple of them), or an empty tensor reduced whole (``axis`` None)."""
+    if a.size:
+        return
+    if axis is None:
+        raise _InputError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+    for d in axis if isinstance(axis, tuple) else (axis,):
+        if a.shape[d] == 0:
+            raise _IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+
+
 class _Unimplemented(NotImplementedError, ValueError):
     """An option of a torch op that nnengine does not implement: NotImplementedError, and a ValueError (the engine's
     contract: an argument value it cannot take)."""
@@ -2256,8 +2268,7 @@ class Tensor:
             _dim(dim, 0)
             return kind(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         d = _dim(dim, self.ndim)
-        if self.shape[d] == 0:
-            raise _IndexError(f"{kind.__name__}(): Expected reduction dim {d} to have non-zero size.")
+        _nonempty(self._data, kind.__name__, d)
         return self._pick(argfn(self._data, axis=d, keepdims=True), d, keepdim, kind)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None,
@@ -2277,6 +2288,7 @@ class Tensor:
         if isinstance(dim, Tensor):
             return maximum(self, dim)
         if dim is None:
+            _nonempty(self._data, "max", None)
             return ops.MaxMinFn.apply(self, None, False, True)
         return self._reduce_pick(np.argmax, dim, keepdim, return_types.max)
 
@@ -2295,6 +2307,7 @@ class Tensor:
         if isinstance(dim, Tensor):
             return minimum(self, dim)
         if dim is None:
+            _nonempty(self._data, "min", None)
             return ops.MaxMinFn.apply(self, None, False, False)
         return self._reduce_pick(np.argmin, dim, keepdim, return_types.min)
 
@@ -2307,7 +2320,9 @@ class Tensor:
             tensor([3. , 0.5])
         """
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
-        return ops.MaxMinFn.apply(self, self._axis(dim), keepdim, True)
+        axis = self._axis(dim)
+        _nonempty(self._data, "amax", axis)
+        return ops.MaxMinFn.apply(self, axis, keepdim, True)
 
     def amin(self, dim: Any = None, keepdim: bool = False, *, keepdims: Optional[bool] = None) -> Tensor:
         """Min over one or several dims, gradient split evenly among ties (torch.amin).
@@ -2318,7 +2333,9 @@ class Tensor:
             tensor(-2.)
         """
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
-        return ops.MaxMinFn.apply(self, self._axis(dim), keepdim, False)
+        axis = self._axis(dim)
+        _nonempty(self._data, "amin", axis)
+        return ops.MaxMinFn.apply(self, axis, keepdim, False)
 
     def argmax(self, dim: Optional[int] = None, keepdim: bool = False,
             *, keepdims: Optional[bool] = None, axis: Optional[int] = None) -> Tensor:
@@ -2333,9 +2350,12 @@ class Tensor:
             dim = _axis_alias("argmax", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
+            _nonempty(self._data, "argmax", None)
             r = np.argmax(self._data)
             return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
-        return Tensor._wrap(np.asarray(np.argmax(self._data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
+        d = _dim(dim, self.ndim)
+        _nonempty(self._data, "argmax", d)
+        return Tensor._wrap(np.asarray(np.argmax(self._data, axis=d, keepdims=keepdim), np.int64))
 
     def argmin(self, dim: Optional[int] = None, keepdim: bool = False,
             *, keepdims: Optional[bool] = None, axis: Optional[int] = None) -> Tensor:
@@ -2350,9 +2370,12 @@ class Tensor:
             dim = _axis_alias("argmin", dim, axis)
         keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, accepted by torch
         if dim is None:
+            _nonempty(self._data, "argmin", None)
             r = np.argmin(self._data)
             return Tensor._wrap(np.asarray(r, np.int64).reshape((1,) * self.ndim if keepdim else ()))
-        return Tensor._wrap(np.asarray(np.argmin(self._data, axis=_dim(dim, self.ndim), keepdims=keepdim), np.int64))
+        d = _dim(dim, self.ndim)
+        _nonempty(self._data, "argmin", d)
+        return Tensor._wrap(np.asarray(np.argmin(self._data, axis=d, keepdims=keepdim), np.int64))
 
     def _argsort(self, d: int, descending: bool) -> np.ndarray:
         if not descending:
@@ -2439,12 +2462,18 @@ class Tensor:
             return return_types.median(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         d = _dim(dim, self.ndim)
         n = self.shape[d]
+        _nonempty(self._data, "median", d)
         idx = np.take(self._argsort(d, False), [(n - 1) // 2], axis=d)
+        if self.dtype.kind == "f":  # a row with NaN has median NaN, at its first NaN (torch)
+            nan = np.isnan(self._data)
+            has = nan.any(axis=d, keepdims=True)
+            if has.any():
+                idx = np.where(has, np.argmax(nan, axis=d, keepdims=True), idx)
         return self._pick(idx, d, keepdim, return_types.median)
 
     def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
         """Most frequent value along ``dim`` (the smallest among equally frequent ones) and the index of
-        its last occurrence, as ``(values, indices)``.
+        its last occurrence, as ``(values, indices)``; NaNs count as distinct values (NaN only for an all-NaN row).
 
         Example:
             >>> ne.tensor([1.0, 2.0, 2.0, 3.0]).mode()
@@ -2453,11 +2482,18 @@ class Tensor:
         if self.ndim == 0:
             return return_types.mode(self.clone(), Tensor._wrap(np.zeros((), np.int64)))
         d = _dim(dim, self.ndim)
+        _nonempty(self._data, "mode", d)
         a = np.moveaxis(self._data, d, -1)
         rows = a.reshape(-1, a.shape[-1])
         out = np.empty(rows.shape[0], np.int64)
         for r, row in enumerate(rows):
-            vals, counts = np.unique(row, return_counts=True)
+            # NaNs are distinct values (NaN != NaN, each seen once, as torch counts them), so a row's mode is NaN
+            # only when the row is all NaN: then its last NaN
+            real = row[~np.isnan(row)] if row.dtype.kind == "f" else row
+            if real.size == 0:
+                out[r] = row.size - 1
+                continue
+            vals, counts = np.unique(real, return_counts=True)
             v = vals[np.argmax(counts)]
             out[r] = np.flatnonzero(row == v)[-1]
         idx = np.expand_dims(out.reshape(a.shape[:-1]), d)
