@@ -38,6 +38,9 @@ CASES = {
     "poisson_nll_loss": ([X], lambda lib, dt: (lib.tensor(COUNTS.astype(dt)),), dict()),
     "poisson_nll_loss_full_rate": ([np.abs(X) + 0.1], lambda lib, dt: (lib.tensor(COUNTS.astype(dt)),),
                                    dict(log_input=False, full=True)),
+    # a differentiable target: the Stirling term's gradient (it was treated as a constant)
+    "poisson_nll_loss_full_target": ([np.abs(X) + 0.1, COUNTS + 0.3], lambda lib, dt: (),
+                                     dict(log_input=False, full=True)),
     "gaussian_nll_loss": ([X, VAR], lambda lib, dt: (), "gauss"),
     "gaussian_nll_loss_homo_full": ([X, VAR[:, 0]], lambda lib, dt: (), "gauss_homo"),
 }

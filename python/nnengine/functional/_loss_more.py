@@ -225,7 +225,12 @@ def poisson_nll_loss(input: Tensor, target: Any, log_input: bool = True, full: b
     x, y = _pair(input, target)
     eps = number(eps, "eps")
     loss = x.exp() - y * x if log_input else x - y * (x + eps).log()
-    if full:
+    if full and y.requires_grad:  # the Stirling term differentiable in the target, as torch's
+        small = y._data <= 1
+        ys = y.masked_fill(small, 2.0)  # (log of the masked entries stays finite: no NaN gradient through them)
+        st = ys * ys.log() - ys + 0.5 * (ys * (2 * math.pi)).log()
+        loss = loss + st.masked_fill(small, 0.0)
+    elif full:
         t = y._data.astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             st = t * np.log(t) - t + 0.5 * np.log(2 * math.pi * t)
