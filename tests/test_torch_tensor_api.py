@@ -758,3 +758,13 @@ def test_a_0d_tensor_used_twice_then_written_in_place(torch_or_none):
     assert ours[0, 0, 0] == 0.0  # overwritten: no gradient to x there
     if torch_or_none is not None:
         np.testing.assert_allclose(ours, prog(torch_or_none), rtol=1e-5, atol=1e-6)
+
+
+def test_storage_offset_of_views_matches_torch():
+    """storage_offset is where a view starts in its base's memory, in elements (it was always 0)."""
+    torch = T
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    for view in (lambda t: t, lambda t: t[1:], lambda t: t[:, 1:, 2:], lambda t: t[1, 2], lambda t: t.view(-1)[5:],
+                 lambda t: t.transpose(0, 2)[1:], lambda t: t.narrow(2, 1, 2), lambda t: t.select(1, 2)):
+        assert view(ne.tensor(a)).storage_offset() == view(torch.tensor(a)).storage_offset()
+    assert ne.tensor(a)[1:].clone().storage_offset() == 0

@@ -259,13 +259,19 @@ def _nbytes(self: Tensor) -> int:
 
 
 def storage_offset(self: Tensor) -> int:
-    """0 (nnengine does not expose storages; every view is its own array).
+    """Where this tensor starts in the memory of the array it is a view of, in elements (0 for a tensor that
+    owns its memory), as torch's offset into the storage.
 
     Example:
-        >>> ne.ones(2).storage_offset()
-        0
+        >>> ne.arange(12).reshape(3, 4)[1:].storage_offset()
+        4
     """
-    return 0
+    a = self._data
+    b = a
+    while isinstance(b.base, np.ndarray):
+        b = b.base
+    off = a.__array_interface__["data"][0] - b.__array_interface__["data"][0]
+    return off // a.itemsize if off > 0 and off % a.itemsize == 0 else 0
 
 
 def resize_(self: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
