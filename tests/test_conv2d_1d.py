@@ -162,6 +162,34 @@ def test_bad_input():
     with pytest.raises(ValueError, match="weight: expected 3 dimensions"):
         F.conv1d(x, ne.randn(6, 2, 3, 3), groups=2)
     with pytest.raises(ValueError, match="padding_mode"):
-        ne.nn.Conv1d(3, 4, 3, padding_mode="circular")
+        ne.nn.Conv1d(3, 4, 3, padding_mode="wrap")
     with pytest.raises(ValueError, match="padding: 'same' is not supported for strided"):
         ne.nn.Conv1d(3, 4, 3, padding="same", stride=2)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("spatial,padding,stride,dilation", [
+    (2, 1, 1, 1), (2, (2, 1), 2, 1), (2, "same", 1, (1, 2)), (2, "valid", 1, 1), (1, 2, 1, 1), (1, "same", 1, 2),
+])
+def test_padding_modes_match_torch(torch, mode, spatial, padding, stride, dilation):
+    """padding_mode reflect / replicate / circular (torch pads with F.pad, then convolves unpadded; 'same' puts the
+    odd element on the right): outputs and input / weight / bias gradients equal torch's, batched and unbatched."""
+    cls = "Conv2d" if spatial == 2 else "Conv1d"
+    kernel = (3, 4) if spatial == 2 else 4
+    kw = dict(padding=padding, stride=stride, dilation=dilation, padding_mode=mode)
+    tm = getattr(torch.nn, cls)(3, 4, kernel, **kw)
+    m = getattr(ne.nn, cls)(3, 4, kernel, **kw)
+    m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    assert repr(m) == repr(tm)
+    shape = (2, 3, 7, 9) if spatial == 2 else (2, 3, 9)
+    for x in (np.random.default_rng(0).standard_normal(shape).astype(np.float32),
+              np.random.default_rng(1).standard_normal(shape[1:]).astype(np.float32)):
+        xt, xn = torch.tensor(x, requires_grad=True), ne.tensor(x, requires_grad=True)
+        yt, yn = tm(xt), m(xn)
+        np.testing.assert_allclose(yn.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+        g = np.random.default_rng(2).standard_normal(tuple(yt.shape)).astype(np.float32)
+        yt.backward(torch.tensor(g))
+        yn.backward(ne.tensor(g))
+        np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(m.weight.grad.numpy(), tm.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(m.bias.grad.numpy(), tm.bias.grad.numpy(), rtol=1e-4, atol=1e-4)

@@ -42,9 +42,21 @@ def test_from_torch_and_back(torch, which):
         np.testing.assert_allclose(back(torch.from_numpy(x)).numpy(), want, rtol=1e-5, atol=1e-5)
 
 
-def test_from_torch_rejects_other_padding_modes(torch):
-    with pytest.raises(TypeError, match="padding_mode"):
-        interop.from_torch(torch.nn.Sequential(torch.nn.Conv1d(2, 3, 3, padding=1, padding_mode="reflect")))
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_from_torch_and_back_keep_padding_modes(torch, mode):
+    """Conv1d / Conv2d with a padding_mode other than zeros convert both ways with the same outputs (they were
+    refused: nnengine's layers only padded with zeros)."""
+    tm = torch.nn.Sequential(torch.nn.Conv1d(2, 3, 3, padding=1, padding_mode=mode), torch.nn.Unflatten(1, (3, 1)),
+                             torch.nn.Conv2d(3, 2, (1, 3), padding="same", padding_mode=mode))
+    x = np.random.default_rng(0).standard_normal((2, 2, 7)).astype(np.float32)
+    with torch.no_grad():
+        want = tm(torch.from_numpy(x)).numpy()
+    m = interop.from_torch(tm)
+    assert m[0].padding_mode == m[2].padding_mode == mode
+    np.testing.assert_allclose(m(ne.tensor(x)).numpy(), want, rtol=1e-5, atol=1e-5)
+    back = interop.to_torch(m)
+    with torch.no_grad():
+        np.testing.assert_allclose(back(torch.from_numpy(x)).numpy(), want, rtol=1e-5, atol=1e-5)
 
 
 ONNX = {

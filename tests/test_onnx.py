@@ -68,6 +68,9 @@ LAYERS = {
     "linear": (lambda: nn.Linear(9, 7), (5, 9)),
     "linear_3d": (lambda: nn.Linear(9, 7, bias=False), (5, 3, 9)),
     "conv": (lambda: nn.Conv2d(3, 8, 3, stride=2, padding=1), (2, 3, 9, 9)),
+    "conv_reflect": (lambda: nn.Conv2d(3, 8, (3, 4), padding="same", padding_mode="reflect"), (2, 3, 9, 9)),
+    "conv_replicate": (lambda: nn.Conv2d(3, 8, 3, stride=2, padding=(2, 1), padding_mode="replicate"), (2, 3, 9, 9)),
+    "conv1d_reflect": (lambda: nn.Conv1d(3, 4, 3, padding=1, padding_mode="reflect"), (2, 3, 9)),
     "conv_groups": (lambda: nn.Conv2d(4, 8, (3, 2), groups=2, dilation=(2, 1), bias=False), (2, 4, 11, 10)),
     "conv_same": (lambda: nn.Conv2d(2, 3, 5, padding="same"), (2, 2, 7, 7)),
     "maxpool": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 9, 8)),
@@ -250,6 +253,8 @@ def test_unexportable_pool_and_resize_options_refused(tmp_path):
         export(nn.AvgPool2d(2, divisor_override=3), _x(1, 2, 4, 4), str(tmp_path / "a.onnx"))
     with pytest.raises(ValueError, match="area"):
         export(nn.Upsample(size=(2, 2), mode="area"), _x(1, 2, 4, 4), str(tmp_path / "b.onnx"))
+    with pytest.raises(ValueError, match="circular"):
+        export(nn.Conv2d(2, 2, 3, padding=1, padding_mode="circular"), _x(1, 2, 4, 4), str(tmp_path / "c.onnx"))
     assert not list(tmp_path.iterdir())  # nothing written
 
 

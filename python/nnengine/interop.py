@@ -116,17 +116,15 @@ def _linear(m: Any, ns: Any, path: str) -> Any:
 
 @_register("Conv2d", subclasses=True)
 def _conv2d(m: Any, ns: Any, path: str) -> Any:
-    _zeros_padding(m, path)
     pad = m.padding if isinstance(m.padding, str) else _pair(m.padding)
     return ns.Conv2d(m.in_channels, m.out_channels, _pair(m.kernel_size), _pair(m.stride), pad, _pair(m.dilation),
-                     m.groups, bias=m.bias is not None)
+                     m.groups, bias=m.bias is not None, padding_mode=m.padding_mode)
 
 
 @_register("Conv1d", subclasses=True)
 def _conv1d(m: Any, ns: Any, path: str) -> Any:
-    _zeros_padding(m, path)
     return ns.Conv1d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
-                     bias=m.bias is not None)
+                     bias=m.bias is not None, padding_mode=m.padding_mode)
 
 
 @_register("ConvTranspose1d", "ConvTranspose2d", subclasses=True)

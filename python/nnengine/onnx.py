@@ -166,7 +166,16 @@ def _conv(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     if x.ndim != n + 2:
         raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched input with {n + 2} dimensions, "
                          f"got shape {x.shape}")
-    if m.padding == "valid":
+    if m.padding_mode != "zeros":  # a Pad node (reflect / edge) before an unpadded Conv, as the layer runs
+        if m.padding_mode == "circular":
+            raise ValueError(f"onnx.export: {type(m).__name__} at '{path}': padding_mode='circular' has no ONNX Pad "
+                             "mode in opset 17")
+        p = m._reversed_padding_repeated_twice  # last dimension first, (begin, end) pairs
+        pads = [0, 0] + [p[2 * (n - 1 - i)] for i in range(n)] + [0, 0] + [p[2 * (n - 1 - i) + 1] for i in range(n)]
+        x_name = g.node("Pad", [x_name, g.ints(pads, "pads")], "pad",
+                        mode={"reflect": "reflect", "replicate": "edge"}[m.padding_mode])
+        begin = end = [0] * n
+    elif m.padding == "valid":
         begin = end = [0] * n
     elif m.padding == "same":  # torch's 'same': an odd total puts the extra zero at the end
         total = [m.dilation[i] * (m.kernel_size[i] - 1) for i in range(n)]

@@ -16,6 +16,9 @@ from .linear import attach
 IntOrTuple = Union[int, Tuple[int, ...]]  # an int or one per spatial dimension
 
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 class _ConvNd(Module):
     """Shared constructor of the convolution layers (``spatial`` dims, ``transposed`` weight layout), as torch's
     ``_ConvNd``: this signature is the plain convolutions' (``Conv1d``, ``Conv2d``), ``_ConvTransposeNd`` has the
@@ -77,8 +80,10 @@ class _ConvNd(Module):
                 f"groups: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                 f"divisible by groups ({groups})"
             )
-        if padding_mode != "zeros":
-            raise ValueError(f"padding_mode: only 'zeros' is supported, got {padding_mode!r}")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode: expected one of {_PADDING_MODES}, got {padding_mode!r}")
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f"padding_mode: only 'zeros' is supported for {type(self).__name__}, got {padding_mode!r}")
         tup = single if self._spatial == 1 else pair
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = tup(kernel_size, "kernel_size")
@@ -97,6 +102,17 @@ class _ConvNd(Module):
             self.padding = tup(padding, "padding")
         self.dilation = tup(dilation, "dilation")
         self.output_padding = tup(output_padding, "output_padding")
+        # F.pad's (last dim first, left and right) padding for a padding_mode other than zeros, as torch's
+        # _reversed_padding_repeated_twice: 'same' puts the odd element on the right
+        pads: list = []
+        for k, d, p in reversed(list(zip(self.kernel_size, self.dilation, (
+                (None,) * self._spatial if isinstance(self.padding, str) else self.padding)))):
+            if self.padding == "same":
+                total = d * (k - 1)
+                pads += [total // 2, total - total // 2]
+            else:
+                pads += [0, 0] if self.padding == "valid" else [p, p]
+        self._reversed_padding_repeated_twice = tuple(pads)
         self.transposed = self._transposed
         self.padding_mode = padding_mode
         if self._transposed:
@@ -136,7 +152,15 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
+
+    def _padded(self, input: Tensor) -> Tuple[Tensor, Any]:
+        """The input and padding the convolution takes: ``padding_mode`` other than zeros pads first (F.pad)."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        return F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
 
 
 class Conv2d(_ConvNd):
@@ -149,7 +173,8 @@ class Conv2d(_ConvNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(input)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
@@ -165,7 +190,8 @@ class Conv1d(_ConvNd):
     _spatial = 1
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(input)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class _ConvTransposeNd(_ConvNd):
