@@ -768,3 +768,32 @@ def test_storage_offset_of_views_matches_torch():
                  lambda t: t.transpose(0, 2)[1:], lambda t: t.narrow(2, 1, 2), lambda t: t.select(1, 2)):
         assert view(ne.tensor(a)).storage_offset() == view(torch.tensor(a)).storage_offset()
     assert ne.tensor(a)[1:].clone().storage_offset() == 0
+
+
+def test_integer_division_exact_and_by_zero_like_torch():
+    """Integer div(rounding_mode=...) is exact (it went through a float32 quotient: 16777217 // 1 gave 16777216);
+    integer //, %, div by zero raise torch's ZeroDivisionError (numpy silently gave 0); //=, %=, &=, |=, ^=, <<=,
+    >>= work in place (a view sees the change), as torch's."""
+    torch = T
+    a = np.array([16777217, -16777217, 7, -7, 0, 2**40 + 3])
+    for mode in ("floor", "trunc"):
+        for d in (1, 2, -2, 3, np.array([1, 2, -3, 2, 5, -7])):
+            want = torch.tensor(a).div(torch.tensor(d) if isinstance(d, np.ndarray) else d, rounding_mode=mode)
+            got = ne.tensor(a).div(ne.tensor(d) if isinstance(d, np.ndarray) else d, rounding_mode=mode)
+            assert got.dtype == np.int64 and got.tolist() == want.tolist(), (mode, d)
+    for f in (lambda L, x: x // 0, lambda L, x: x % 0, lambda L, x: 5 // x, lambda L, x: 5 % x,
+              lambda L, x: x.div(L.tensor([1, 0, 1, 1, 1, 1]), rounding_mode="trunc"), lambda L, x: L.fmod(x, 0)):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            f(torch, torch.tensor(a))
+        with pytest.raises(ValueError, match="ZeroDivisionError"):
+            f(ne, ne.tensor(a))
+    f = np.array([1.0, -1.0, 0.0], np.float32)
+    np.testing.assert_array_equal((ne.tensor(f) // 0).numpy(), (torch.tensor(f) // 0).numpy())
+    for op in ("//=", "%=", "&=", "|=", "^=", "<<=", ">>="):
+        outs = []
+        for L in (torch, ne):
+            x = L.tensor([6, -5, 9])
+            v = x[1:]
+            exec(f"x {op} 2")
+            outs.append(v.tolist())
+        assert outs[0] == outs[1], op

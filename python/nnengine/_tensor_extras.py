@@ -345,6 +345,11 @@ INPLACE = ("acos", "asin", "atan", "tan", "sinh", "cosh", "log2", "log10", "exp2
 
 _RESHAPING = ("transpose", "swapdims", "swapaxes")
 
+#: augmented assignment -> the in-place method it runs (``__iadd__`` & co. are Tensor's own)
+INPLACE_OPERATORS = {"__ifloordiv__": "floor_divide_", "__imod__": "remainder_", "__iand__": "bitwise_and_",
+                     "__ior__": "bitwise_or_", "__ixor__": "bitwise_xor_", "__ilshift__": "bitwise_left_shift_",
+                     "__irshift__": "bitwise_right_shift_"}
+
 
 def index_put(self: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
     """``self`` with ``self[indices] = values`` (or ``+=`` with ``accumulate``; repeated indices add up),
@@ -512,4 +517,9 @@ def attach(cls: type) -> None:
                 f.__name__ = f.__qualname__ = name + "_"
                 f.__doc__ = f"In-place :meth:`{name}`.\n\nExample:\n    >>> ne.zeros(2, 3).{name}_(0, 1).shape\n    (3, 2)\n"
             setattr(cls, name + "_", f)
+    # the augmented assignments that have an in-place method (``x //= 2`` changes x and every view of it, as torch;
+    # without them Python rebinds x to a new tensor)
+    for dunder, name in INPLACE_OPERATORS.items():
+        if not hasattr(cls, dunder):
+            setattr(cls, dunder, getattr(cls, name))
 

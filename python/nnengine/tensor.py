@@ -68,6 +68,13 @@ class _IndexError(IndexError, ValueError):
     """A dim or index out of range: an IndexError like torch's, and a ValueError (the engine's contract)."""
 
 
+def _int_divisor(dt: np.dtype, b: Any) -> None:
+    """torch's error for an integer division (``//``, ``%``, ``div`` with a rounding mode) by zero, where numpy
+    silently gives 0."""
+    if dt.kind in "iu" and np.any(np.asarray(b) == 0):
+        raise _InputError("ZeroDivisionError")
+
+
 def _nonempty(a: np.ndarray, op: str, axis: Any) -> None:
     """torch's error for a reduction without an identity (max, argmax, median, mode...) over nothing: an empty
     reduced dim (``axis`` an int or a tuple of them), or an empty tensor reduced whole (``axis`` None)."""
@@ -1111,16 +1118,23 @@ class Tensor:
 
     def __floordiv__(self, o):
         dt = result_type(self, o)
-        return Tensor._wrap(np.floor_divide(self._data, _as_array(o), dtype=dt))
+        b = _as_array(o)
+        _int_divisor(dt, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # floats: +-inf / NaN, as torch, without a warning
+            return Tensor._wrap(np.floor_divide(self._data, b, dtype=dt))
 
     def __rfloordiv__(self, o):
         dt = result_type(self, o)
-        return Tensor._wrap(np.floor_divide(_as_array(o), self._data, dtype=dt))
+        _int_divisor(dt, self._data)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return Tensor._wrap(np.floor_divide(_as_array(o), self._data, dtype=dt))
 
     def __mod__(self, o):
+        _int_divisor(result_type(self, o), o._data if isinstance(o, Tensor) else o)
         return self._bin(o, ops.RemainderFn)
 
     def __rmod__(self, o):
+        _int_divisor(result_type(self, o), self._data)
         return self._bin(o, ops.RemainderFn, True)
 
     def __neg__(self):
@@ -1450,12 +1464,18 @@ class Tensor:
         """
         if rounding_mode is None:
             return self / other
-        q = (self / other)._data
-        r = np.floor(q) if rounding_mode == "floor" else np.trunc(q) if rounding_mode == "trunc" else None
-        if r is None:
+        if rounding_mode not in ("floor", "trunc"):
             raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
         dt = result_type(self, other)
-        return Tensor._wrap(r.astype(dt))
+        if dt.kind in "iu":  # exact integer quotients (a float32 quotient loses integers past 2**24)
+            a, b = self._data, _as_array(other)
+            _int_divisor(dt, b)
+            q = np.floor_divide(a, b, dtype=dt)
+            if rounding_mode == "trunc":  # floor + 1 where the exact quotient is negative and not whole
+                q = q + ((np.remainder(a, b, dtype=dt) != 0) & ((a < 0) != (b < 0))).astype(dt)
+            return Tensor._wrap(np.asarray(q, dt))
+        q = (self / other)._data
+        return Tensor._wrap((np.floor(q) if rounding_mode == "floor" else np.trunc(q)).astype(dt))
 
     true_divide = __truediv__
     multiply = mul
