@@ -277,3 +277,49 @@ def test_fit_validation_split_csv_logger_and_verbose(tmp_path, capsys):
 def test_inplace_layers_print_like_torch(torch, name, inplace):
     """print(model) of a program shows the same layer lines as under torch (inplace included)."""
     assert repr(getattr(nn, name)(inplace=inplace)) == repr(getattr(torch.nn, name)(inplace=inplace))
+
+
+def test_module_held_twice_and_container_methods_match_torch(torch):
+    """A module registered under two names (``self.tied = self.fc``) appears under both in state_dict() and
+    load_state_dict() as in torch (nnengine listed it once, so a torch checkpoint of such a model failed to load
+    strictly), but once in named_children(); ModuleList's insert / pop / del / += / + and ModuleDict's update /
+    pop / clear / del / iteration behave as torch's."""
+    def build(L):
+        class Net(L.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = L.nn.Linear(3, 4)
+                self.tied = self.fc
+                self.head = L.nn.Linear(4, 2)
+
+        return Net()
+
+    t, m = build(torch), build(ne)
+    assert list(m.state_dict()) == list(t.state_dict()) == ["fc.weight", "fc.bias", "tied.weight", "tied.bias",
+                                                            "head.weight", "head.bias"]
+    assert [n for n, _ in m.named_children()] == [n for n, _ in t.named_children()] == ["fc", "head"]
+    m.load_state_dict({k: v.detach().numpy() for k, v in t.state_dict().items()})  # strict: every key matched
+    np.testing.assert_array_equal(m.fc.weight.numpy(), t.fc.weight.detach().numpy())
+    t.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in m.state_dict().items()})
+    missing = m.load_state_dict({"fc.weight": np.zeros((4, 3), np.float32)}, strict=False).missing_keys
+    assert sorted(missing) == sorted(t.load_state_dict({"fc.weight": torch.zeros(4, 3)}, strict=False).missing_keys)
+
+    def lists(L):
+        ml = L.nn.ModuleList([L.nn.ReLU(), L.nn.Tanh()])
+        ml.insert(1, L.nn.Identity())
+        ml += [L.nn.Sigmoid()]
+        popped = type(ml.pop(0)).__name__
+        del ml[-1]
+        both = ml + L.nn.ModuleList([L.nn.ELU()])
+        md = L.nn.ModuleDict({"b": L.nn.ReLU(), "a": L.nn.Tanh()})
+        md.update([("c", L.nn.Identity()), ("b", L.nn.ELU())])
+        md.update({"d": L.nn.Sigmoid()})
+        gone = type(md.pop("a")).__name__
+        del md["d"]
+        keys = list(md)
+        names = [n for n, _ in ml.named_children()]
+        md.clear()
+        return ([type(x).__name__ for x in ml], names, popped, [type(x).__name__ for x in both],
+                [n for n, _ in both.named_children()], keys, gone, len(md))
+
+    assert lists(ne) == lists(torch)

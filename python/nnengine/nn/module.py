@@ -506,8 +506,10 @@ class Module:
             >>> [name for name, _ in m.named_children()]
             ['0', '1']
         """
+        seen = set()
         for name, m in self._modules.items():
-            if m is not None:
+            if m is not None and id(m) not in seen:  # a module held under two names once, as torch
+                seen.add(id(m))
                 yield name, m
 
     def children(self) -> Iterator[Module]:
@@ -661,7 +663,7 @@ class Module:
             destination = OrderedDict()
         elif not isinstance(destination, dict):
             raise TypeError(f"state_dict: destination must be a dict, got {type(destination).__name__}")
-        for mp, m in self.named_modules():
+        for mp, m in self.named_modules(remove_duplicate=False):  # a module held twice: both key sets, as torch
             pre = f"{prefix}{mp}." if mp else prefix
             for name, p in m._parameters.items():
                 if p is not None:
@@ -690,12 +692,12 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict: expected a mapping, got {type(state_dict).__name__}")
-        for mp, m in list(self.named_modules()):  # lazy layers take their sizes from the dict (torch's load hook)
+        for mp, m in list(self.named_modules(remove_duplicate=False)):  # lazy layers take their sizes from the dict
             lazy_load = getattr(m, "_load_lazy_state", None)
             if lazy_load is not None:
                 lazy_load(f"{mp}." if mp else "", state_dict)
         own: Dict[str, Tuple[Module, str, str]] = {}
-        for mp, m in self.named_modules():
+        for mp, m in self.named_modules(remove_duplicate=False):  # every key state_dict() gives, aliases included
             pre = f"{mp}." if mp else ""
             for name, p in m._parameters.items():
                 if p is not None:

@@ -244,6 +244,35 @@ class ModuleList(Module):
             self.append(m)
         return self
 
+    def insert(self, index: int, m: Module) -> None:
+        """Insert ``m`` before position ``index`` (the ones after it renumbered), as list.insert.
+
+        Example:
+            >>> ml = ModuleList([nn.ReLU(), nn.Tanh()]); ml.insert(1, nn.Identity()); [type(x).__name__ for x in ml]
+            ['ReLU', 'Identity', 'Tanh']
+        """
+        if not isinstance(m, Module):
+            raise TypeError(f"ModuleList: expected a Module, got {type(m).__name__}")
+        mods = list(self._modules.values())
+        mods.insert(index, m)
+        self._renumber(mods)
+
+    def pop(self, idx: int = -1) -> Module:
+        """Remove and return the module at ``idx`` (the ones after it renumbered).
+
+        Example:
+            >>> ml = ModuleList([nn.ReLU(), nn.Tanh()]); type(ml.pop(0)).__name__, len(ml)
+            ('ReLU', 1)
+        """
+        m = self[idx]
+        del self[idx]
+        return m
+
+    def _renumber(self, mods: list) -> None:
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
+
     def __getitem__(self, idx: int) -> Any:
         mods = list(self._modules.values())
         return ModuleList(mods[idx]) if isinstance(idx, slice) else mods[idx]
@@ -251,6 +280,17 @@ class ModuleList(Module):
     def __setitem__(self, idx: int, m: Module) -> None:
         key = list(self._modules.keys())[idx]
         self._modules[key] = m
+
+    def __delitem__(self, idx: Any) -> None:
+        mods = list(self._modules.values())
+        del mods[idx]
+        self._renumber(mods)  # "0".."n-1" again, as torch keeps the numbering
+
+    def __iadd__(self, ms: Iterable[Module]) -> ModuleList:
+        return self.extend(ms)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList(list(self) + list(other))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -284,6 +324,45 @@ class ModuleDict(Module):
 
     def __len__(self) -> int:
         return len(self._modules)
+
+    def __delitem__(self, k: str) -> None:
+        del self._modules[k]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def update(self, modules: Any) -> None:
+        """Add or replace modules from a mapping or an iterable of (name, module) pairs (in their order).
+
+        Example:
+            >>> md = ModuleDict({"a": nn.ReLU()}); md.update({"b": nn.Tanh()}); list(md)
+            ['a', 'b']
+        """
+        items = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
+        for j, kv in enumerate(items):
+            if not isinstance(kv, (tuple, list)) or len(kv) != 2:
+                raise TypeError(f"ModuleDict.update: element #{j} should be a (name, module) pair, got {kv!r}")
+            self[kv[0]] = kv[1]
+
+    def pop(self, k: str) -> Module:
+        """Remove the module named ``k`` and return it.
+
+        Example:
+            >>> md = ModuleDict({"a": nn.ReLU()}); type(md.pop("a")).__name__, len(md)
+            ('ReLU', 0)
+        """
+        m = self._modules[k]
+        del self._modules[k]
+        return m
+
+    def clear(self) -> None:
+        """Remove every module.
+
+        Example:
+            >>> md = ModuleDict({"a": nn.ReLU()}); md.clear(); len(md)
+            0
+        """
+        self._modules.clear()
 
     def keys(self) -> KeysView[str]:
         """The names, in insertion order.
