@@ -323,3 +323,31 @@ def test_module_held_twice_and_container_methods_match_torch(torch):
                 [n for n, _ in both.named_children()], keys, gone, len(md))
 
     assert lists(ne) == lists(torch)
+
+
+def test_module_attribute_rules_match_torch(torch):
+    """Assigning a plain tensor where a parameter is registered raises TypeError as in torch (nnengine silently
+    dropped the parameter from parameters(), so the optimizer stopped training it); None keeps the name registered
+    as None; add_module / register_module check the name like torch; Sequential * n repeats its modules."""
+    for L in (torch, ne):
+        m = L.nn.Linear(2, 2)
+        with pytest.raises(TypeError, match="cannot assign .* as parameter 'weight'"):
+            m.weight = L.ones(2, 2)
+        m.bias = None
+        assert [n for n, _ in m.named_parameters()] == ["weight"] and m.bias is None and "bias" in m._parameters
+        m.bias = L.nn.Parameter(L.zeros(2))
+        assert [n for n, _ in m.named_parameters()] == ["weight", "bias"]
+        with pytest.raises(KeyError, match="module name can"):
+            L.nn.Module().add_module("a.b", L.nn.ReLU())
+        with pytest.raises(TypeError):
+            L.nn.Module().add_module("a", 3)
+        c = L.nn.Module()
+        c.register_module("fc", L.nn.ReLU())
+        assert [n for n, _ in c.named_children()] == ["fc"]
+        s = L.nn.Sequential(L.nn.ReLU(), L.nn.Tanh())
+        t = s * 2
+        assert [type(x).__name__ for x in t] == ["ReLU", "Tanh", "ReLU", "Tanh"] and t[0] is t[2] and len(2 * s) == 4
+        s *= 3
+        assert len(s) == 6
+        with pytest.raises(ValueError):
+            s * 0

@@ -243,6 +243,15 @@ class Module:
             self.register_buffer(name, np.asarray(value).view(np.ndarray), persistent=value.persistent)
             self._mark_tensor_buffer(name, True)  # torch's nn.Buffer is a Tensor: read back as one
             return
+        if name in params and value is not None and not isinstance(value, Parameter):
+            # torch's rule: a plain tensor in a parameter's place would silently drop it from parameters() (and so
+            # from the optimizer); wrap it in nn.Parameter, or delete the parameter first
+            raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                            "(nnengine.nn.Parameter or None expected)")
+        if name in params and value is None:  # stays registered, as None (torch's register_parameter(name, None))
+            params[name] = None
+            self.__dict__.pop(name, None)
+            return
         keep = (params if isinstance(value, Parameter) else mods if isinstance(value, Module) else
                 bufs if name in bufs and (value is None or isinstance(value, (np.ndarray, Tensor))) else None)
         for d in (params, mods, bufs):
@@ -256,8 +265,6 @@ class Module:
             bufs[name] = value if value is None else np.asarray(as_array(value))
             if isinstance(value, Tensor):
                 self._mark_tensor_buffer(name, True)
-        elif value is None and name in params:
-            params[name] = None
         else:
             object.__setattr__(self, name, value)
             return
@@ -332,8 +339,23 @@ class Module:
             >>> list(dict(m.named_children()))
             ['fc']
         """
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f'module name can\'t be empty or contain ".", got: "{name}"')
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._modules[name] = module
         _add_slot(type(self), name)
+
+    def register_module(self, name: str, module: Optional[Module]) -> None:
+        """torch's alias of :meth:`add_module`.
+
+        Example:
+            >>> m = nn.Module(); m.register_module("fc", nn.Linear(2, 1)); [n for n, _ in m.named_children()]
+            ['fc']
+        """
+        self.add_module(name, module)
 
     # ----------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract

@@ -149,6 +149,28 @@ class Sequential(Module):
             raise TypeError(f"Sequential += : expected a Sequential, got {type(other).__name__}")
         return self.extend(other)
 
+    def __mul__(self, n: int) -> Sequential:
+        """A new Sequential repeating these modules ``n`` times (the same module objects, as torch's).
+
+        Example:
+            >>> len(Sequential(nn.ReLU(), nn.Tanh()) * 2)
+            4
+        """
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"unsupported operand type(s) for *: Sequential and {type(n).__name__}")
+        if n <= 0:
+            raise ValueError(f"Non-positive multiplication factor {n} for Sequential")
+        return Sequential(*(list(self) * n))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, n: int) -> Sequential:
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"unsupported operand type(s) for *=: Sequential and {type(n).__name__}")
+        if n <= 0:
+            raise ValueError(f"Non-positive multiplication factor {n} for Sequential")
+        return self.extend(list(self) * (n - 1))
+
     def append(self, m: Module) -> Sequential:
         """Add ``m`` at the end; returns ``self``.
 
