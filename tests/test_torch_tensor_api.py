@@ -797,3 +797,17 @@ def test_integer_division_exact_and_by_zero_like_torch():
             exec(f"x {op} 2")
             outs.append(v.tolist())
         assert outs[0] == outs[1], op
+
+
+def test_conj_real_imag_of_real_tensors_like_torch():
+    """Generic code calls conj / resolve_conj / real on real tensors: each is the tensor itself, as torch returns
+    for a real tensor; imag raises torch's error."""
+    for L in (T, ne):
+        t = L.tensor([1.0, -2.0], requires_grad=True)
+        for got in (t.conj(), t.resolve_conj(), t.real, L.conj(t), L.resolve_conj(t), L.real(t)):
+            assert got is t
+        assert t.conj_physical().tolist() == [1.0, -2.0] and not t.is_conj() and not L.is_conj(t)
+        with pytest.raises(RuntimeError, match="imag is not implemented"):
+            _ = t.imag
+        with pytest.raises(RuntimeError, match="imag is not implemented"):
+            L.imag(t)

@@ -167,6 +167,34 @@ is_signed = _method("is_signed", "Whether the dtype is signed.", '>>> ne.is_sign
 is_inference = _method("is_inference", "False: no inference tensors in nnengine.", '>>> ne.is_inference(ne.ones(1))\nFalse')
 is_neg = _method("is_neg", "False: no lazy negation in nnengine.", '>>> ne.is_neg(ne.ones(1))\nFalse')
 resolve_neg = _method("resolve_neg", "The tensor itself.", '>>> t = ne.ones(1); ne.resolve_neg(t) is t\nTrue')
+conj = _method("conj", "The tensor itself (real tensors).", '>>> t = ne.ones(1); ne.conj(t) is t\nTrue')
+conj_physical = _method("conj_physical", "The tensor itself (real tensors).",
+                        '>>> t = ne.ones(1); ne.conj_physical(t) is t\nTrue')
+resolve_conj = _method("resolve_conj", "The tensor itself (real tensors).",
+                       '>>> t = ne.ones(1); ne.resolve_conj(t) is t\nTrue')
+is_conj = _method("is_conj", "False: real tensors.", '>>> ne.is_conj(ne.ones(1))\nFalse')
+
+
+def real(input: Any) -> Tensor:  # noqa: A002
+    """The real part: the tensor itself (nnengine's tensors are real).
+
+    Example:
+        >>> t = ne.ones(1); ne.real(t) is t
+        True
+    """
+    return ensure_tensor(input).real
+
+
+def imag(input: Any) -> Tensor:  # noqa: A002
+    """torch's error: a real tensor has no imaginary part.
+
+    Example:
+        >>> ne.imag(ne.ones(1))
+        Traceback (most recent call last):
+        ...
+        nnengine.tensor._InputError: imag is not implemented for tensors with non-complex dtypes.
+    """
+    return ensure_tensor(input).imag
 detach = _method("detach", "A new leaf sharing the storage.", '>>> ne.detach(ne.ones(1, requires_grad=True)).requires_grad\nFalse')
 adjoint = _method("adjoint", "The last two dims swapped (real tensors).", '>>> ne.adjoint(ne.zeros(2, 3)).shape\n(3, 2)')
 ger = _method("ger", "Outer product (torch's old name).", '>>> ne.ger(ne.tensor([1.0, 2.0]), ne.tensor([3.0])).tolist()\n[[3.0], [6.0]]')

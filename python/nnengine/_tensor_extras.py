@@ -327,7 +327,7 @@ def _inplace(name: str) -> Callable[..., Any]:
 
 ALIASES = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne",
            "arccos": "acos", "arcsin": "asin", "arctan": "atan", "ger": "outer", "floor_divide": "__floordiv__",
-           "unsafe_chunk": "chunk", "unsafe_split": "split", "unsafe_split_with_sizes": "split_with_sizes",
+           "unsafe_chunk": "chunk", "unsafe_split": "split", "conj_physical": "conj", "resolve_conj": "conj", "unsafe_split_with_sizes": "split_with_sizes",
            "const_data_ptr": "data_ptr", "hardshrink": "_hardshrink", "prelu": "_prelu"}
 
 #: out-of-place methods that get an in-place ``name_`` (through ``Tensor._inplace_apply``)
@@ -427,6 +427,49 @@ def resolve_neg(self: Tensor) -> Tensor:
     return self
 
 
+def conj(self: Tensor) -> Tensor:
+    """``self``: nnengine's tensors are real, and the conjugate of a real tensor is itself (torch returns ``self``
+    for a real tensor too). ``conj_physical`` and ``resolve_conj`` are the same.
+
+    Example:
+        >>> t = ne.ones(1); t.conj() is t
+        True
+    """
+    return self
+
+
+def is_conj(self: Tensor) -> bool:
+    """False (real tensors carry no conjugation bit).
+
+    Example:
+        >>> ne.ones(1).is_conj()
+        False
+    """
+    return False
+
+
+def _real(self: Tensor) -> Tensor:
+    """``self`` (a real tensor is its own real part, as torch's ``.real``).
+
+    Example:
+        >>> t = ne.ones(1); t.real is t
+        True
+    """
+    return self
+
+
+def _imag(self: Tensor) -> Tensor:
+    """torch's error: a real tensor has no imaginary part.
+
+    Example:
+        >>> ne.ones(1).imag
+        Traceback (most recent call last):
+        ...
+        nnengine.tensor._InputError: imag is not implemented for tensors with non-complex dtypes.
+    """
+    raise _InputError("imag is not implemented for tensors with non-complex dtypes.")
+
+
 def narrow_copy(self: Tensor, dim: int, start: int, length: int) -> Tensor:
     """:meth:`narrow` as a copy.
 
@@ -492,9 +535,10 @@ __all__: list = []
 
 TENSOR_METHODS = {f.__name__: f for f in (
     new, is_signed, is_nonzero, data_ptr, is_inference, is_same_size, is_complex, bfloat16, fill_diagonal_,
-    sum_to_size, apply_, map_, adjoint, storage_offset, resize_, resize_as_, index_put, renorm, is_neg, resolve_neg,
+    sum_to_size, apply_, map_, adjoint, storage_offset, resize_, resize_as_, index_put, renorm, is_neg, resolve_neg, conj, is_conj,
     narrow_copy, nonzero_static, new_empty_strided, _hardshrink, _prelu, fill)}
-TENSOR_PROPERTIES = {"H": _h, "mH": _mh, "itemsize": _itemsize, "nbytes": _nbytes, "output_nr": output_nr}
+TENSOR_PROPERTIES = {"H": _h, "mH": _mh, "itemsize": _itemsize, "nbytes": _nbytes, "output_nr": output_nr,
+                     "real": _real, "imag": _imag}
 
 
 def attach(cls: type) -> None:
