@@ -539,3 +539,14 @@ def test_mode_matches_torch():
               td.Independent(td.Normal(torch.tensor([[1.0, 2.0]]), 1.0), 1))]
     for ours, theirs in pairs:
         np.testing.assert_allclose(ours.mode.numpy(), theirs.mode.numpy(), err_msg=type(ours).__name__)
+
+
+def test_one_hot_log_prob_of_a_single_vector_matches_torch(torch):
+    """OneHotCategorical.log_prob of one unbatched one-hot vector scored index 0 (or nothing: the hot index went
+    through Tensor(<numpy int>), torch's Tensor(size) constructor); batched values were right."""
+    p = [0.1, 0.2, 0.7]
+    d, dt = OneHotCategorical(probs=ne.tensor(p)), torch.distributions.OneHotCategorical(probs=torch.tensor(p))
+    for k in range(3):
+        v = np.eye(3, dtype=np.float32)[k]
+        np.testing.assert_allclose(d.log_prob(ne.tensor(v)).numpy(), dt.log_prob(torch.tensor(v)).numpy(), rtol=1e-6)
+        assert d.log_prob(ne.tensor(v)).shape == ()

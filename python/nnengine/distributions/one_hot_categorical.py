@@ -95,7 +95,8 @@ class OneHotCategorical(Distribution):
         if v.ndim < 1 or v.shape[-1] != self._event_shape[0]:
             raise ValueError(f"value: expected a last dim of size {self._event_shape[0]}, got shape {v.shape}")
         self._check_value(np.all((v == 0) | (v == 1)) and np.all(v.sum(-1) == 1), "one-hot vectors")
-        return self._categorical.log_prob(Tensor(v.argmax(-1).astype(np.int64), dtype=np.int64))
+        # (an ndarray even for one vector: Tensor(<numpy int>) is torch's Tensor(size), zeros of that length)
+        return self._categorical.log_prob(Tensor._wrap(np.asarray(v.argmax(-1), dtype=np.int64)))
 
     def entropy(self) -> Tensor:
         return self._categorical.entropy()
