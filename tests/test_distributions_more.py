@@ -550,3 +550,26 @@ def test_one_hot_log_prob_of_a_single_vector_matches_torch(torch):
         v = np.eye(3, dtype=np.float32)[k]
         np.testing.assert_allclose(d.log_prob(ne.tensor(v)).numpy(), dt.log_prob(torch.tensor(v)).numpy(), rtol=1e-6)
         assert d.log_prob(ne.tensor(v)).shape == ()
+
+
+def test_scalar_parameter_sample_shapes_match_torch(torch):
+    """sample() / sample((3,)) / log_prob(sample) shapes and dtypes of distributions with 0-d parameters equal
+    torch's (Binomial(5, tensor(0.3)).sample() raised AttributeError: numpy returned a Python int)."""
+    import nnengine.distributions as D
+
+    makers = {
+        "Categorical": lambda d, t: d.Categorical(probs=t([0.2, 0.8])), "Poisson": lambda d, t: d.Poisson(t(3.0)),
+        "Bernoulli": lambda d, t: d.Bernoulli(t(0.3)), "Binomial": lambda d, t: d.Binomial(5, t(0.3)),
+        "OneHotCategorical": lambda d, t: d.OneHotCategorical(t([0.2, 0.8])),
+        "Multinomial": lambda d, t: d.Multinomial(4, t([0.2, 0.8])), "Normal": lambda d, t: d.Normal(0.0, 1.0),
+        "Gamma": lambda d, t: d.Gamma(t(2.0), t(1.0)), "Exponential": lambda d, t: d.Exponential(t(2.0)),
+        "Uniform": lambda d, t: d.Uniform(0.0, 1.0), "Laplace": lambda d, t: d.Laplace(0.0, 1.0),
+        "Beta": lambda d, t: d.Beta(t(2.0), t(3.0)), "Dirichlet": lambda d, t: d.Dirichlet(t([1.0, 2.0])),
+    }
+    for name, make in makers.items():
+        got = []
+        for dmod, tmake in ((torch.distributions, torch.tensor), (D, ne.tensor)):
+            d = make(dmod, tmake)
+            s0, s1 = d.sample(), d.sample((3,))
+            got.append((tuple(s0.shape), str(s0.dtype).replace("torch.", ""), tuple(s1.shape), tuple(d.log_prob(s0).shape)))
+        assert got[0] == got[1], name

@@ -106,7 +106,8 @@ class Binomial(Distribution):
         shape = self._extended_shape(sample_shape)
         n = np.broadcast_to(as_array(self.total_count).astype(np.int64), shape)
         p = np.broadcast_to(np.asarray(self.probs._data, dtype=np.float64), shape)
-        return Tensor(self._rng().binomial(n, p).astype(self.probs.dtype), dtype=self.probs.dtype)
+        # (np.asarray: numpy returns a Python int for 0-d parameters)
+        return Tensor(np.asarray(self._rng().binomial(n, p)).astype(self.probs.dtype), dtype=self.probs.dtype)
 
     def log_prob(self, value: Any) -> Tensor:
         value = _as_value(value, self.logits)
