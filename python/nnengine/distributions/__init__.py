@@ -1,8 +1,8 @@
 """``nnengine.distributions`` (torch.distributions' names): ``Normal``, ``Categorical``, ``Bernoulli``,
 ``Binomial``, ``Multinomial``, ``Uniform``, ``Laplace``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``,
-``Poisson``, ``LogNormal``, ``MultivariateNormal``, ``OneHotCategorical``, ``Independent``,
-``TransformedDistribution`` (with ``distributions.transforms``) and ``kl_divergence``. Samples come from
-nnengine's generator (``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``)
+``Poisson``, ``LogNormal``, ``MultivariateNormal``, ``OneHotCategorical``, ``Independent``, ``Cauchy``,
+``HalfCauchy``, ``StudentT``, ``Gumbel``, ``Geometric``, ``MixtureSameFamily``, ``TransformedDistribution``
+(with ``distributions.transforms``) and ``kl_divergence``. Samples come from nnengine's generator (``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``)
 are differentiable through the tape.
 
 Example:
@@ -20,9 +20,12 @@ from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
+from .heavy_tailed import Cauchy, Gumbel, HalfCauchy, StudentT
 from .independent import Independent
 from .kl import kl_divergence
 from .laplace import Laplace
+from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
@@ -31,6 +34,7 @@ from .poisson import Poisson
 from .transformed_distribution import LogNormal, TransformedDistribution
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma", "Independent",
-           "Laplace", "LogNormal", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
-           "TransformedDistribution", "Uniform", "kl", "kl_divergence", "transforms"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Dirichlet", "Distribution", "Exponential", "Gamma",
+           "Geometric", "Gumbel", "HalfCauchy", "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial",
+           "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "StudentT", "TransformedDistribution",
+           "Uniform", "kl", "kl_divergence", "transforms"]

@@ -262,3 +262,28 @@ class Distribution:
 
 
 LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
+
+
+class _LocationScale(Distribution):
+    """A scalar family with a location ``loc`` and a positive ``scale``, broadcast together (``Laplace``,
+    ``Cauchy``, ``Gumbel``); its mode is the location."""
+
+    has_rsample = True
+    _params = _batch_params = ("loc", "scale")
+
+    def __init__(self, loc: Any, scale: Any, validate_args: Optional[bool] = None) -> None:
+        self.loc, self.scale = _broadcast((loc, "loc"), (scale, "scale"))
+        super().__init__(self.loc.shape, (), validate_args)
+        if self._validate_args:
+            _check(self.scale._data > 0, "scale", "every value > 0", self.scale._data)
+
+    @property
+    def mode(self) -> Tensor:
+        """The most likely value of each distribution: the location.
+
+        Example:
+            >>> from nnengine.distributions import Laplace
+            >>> Laplace(ne.tensor([1.0]), 1.0).mode
+            tensor([1.])
+        """
+        return self.loc

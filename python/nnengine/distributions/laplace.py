@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
-from .distribution import Distribution, _as_param, _broadcast, _check
+from .distribution import _as_param, _LocationScale
 
 
-class Laplace(Distribution):
+class Laplace(_LocationScale):
     """The Laplace (double exponential) distribution with location ``loc`` and scale ``scale``;
     ``rsample`` is torch's inverse-CDF transform of a uniform draw, differentiable in both parameters.
 
@@ -21,25 +21,6 @@ class Laplace(Distribution):
         >>> d.log_prob(d.rsample((4,))).sum().backward(); loc.grad.shape, round(d.entropy()[0].item(), 4)
         ((3,), 2.3863)
     """
-
-    has_rsample = True
-    _params = _batch_params = ("loc", "scale")
-
-    def __init__(self, loc: Any, scale: Any, validate_args: Optional[bool] = None) -> None:
-        self.loc, self.scale = _broadcast((loc, "loc"), (scale, "scale"))
-        super().__init__(self.loc.shape, (), validate_args)
-        if self._validate_args:
-            _check(self.scale._data > 0, "scale", "every value > 0", self.scale._data)
-
-    @property
-    def mode(self) -> Tensor:
-        """The most likely value of each distribution (torch's ``mode``).
-
-        Example:
-            >>> Laplace(ne.tensor([1.0]), 1.0).mode
-            tensor([1.])
-        """
-        return self.loc
 
     @property
     def mean(self) -> Tensor:
