@@ -134,7 +134,51 @@ def test_parameter_checks():
         D.StudentT(0.0)
     with pytest.raises(ValueError, match="probs"):
         D.Geometric(probs=ne.tensor([0.0]))
-    with pytest.raises(ValueError, match="either probs or logits"):
+    with pytest.raises(ValueError, match="exactly one of probs or logits"):
         D.Geometric()
     with pytest.raises(ValueError, match="support"):
         D.Geometric(probs=ne.tensor([0.5])).log_prob(ne.tensor([1.5]))
+
+
+@pytest.mark.parametrize("name", ["RelaxedBernoulli", "LogitRelaxedBernoulli", "RelaxedOneHotCategorical",
+                                  "ExpRelaxedCategorical"])
+def test_relaxed_distributions_match_torch(name):
+    """The Concrete / Gumbel-softmax relaxations: log_prob and its gradients to the logits and the temperature equal
+    torch's (float64); rsample is differentiable, in the support, with torch's shapes; at a low temperature the
+    relaxed Bernoulli's samples average to probs."""
+    import torch.distributions.relaxed_bernoulli as rb
+    import torch.distributions.relaxed_categorical as rc
+
+    tmod = {"RelaxedBernoulli": T.distributions.RelaxedBernoulli, "LogitRelaxedBernoulli": rb.LogitRelaxedBernoulli,
+            "RelaxedOneHotCategorical": T.distributions.RelaxedOneHotCategorical,
+            "ExpRelaxedCategorical": rc.ExpRelaxedCategorical}[name]
+    lg = np.array([[0.2, -1.0, 0.5], [1.0, 0.0, -0.3]])
+    value = {"RelaxedBernoulli": np.array([[0.3, 0.9, 0.5], [0.1, 0.6, 0.99]]),
+             "LogitRelaxedBernoulli": np.array([[0.3, -2.0, 0.5], [1.0, 0.6, -0.2]]),
+             "RelaxedOneHotCategorical": np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]),
+             "ExpRelaxedCategorical": np.log([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])}[name]
+    tl, tt = T.tensor(lg, requires_grad=True), T.tensor(0.7, dtype=T.float64, requires_grad=True)
+    nl, nt = ne.tensor(lg, requires_grad=True), ne.tensor(0.7, dtype=ne.float64, requires_grad=True)
+    dt, dn = tmod(tt, logits=tl), getattr(D, name)(nt, logits=nl)
+    assert dn.batch_shape == tuple(dt.batch_shape) and dn.event_shape == tuple(dt.event_shape)
+    lt, ln = dt.log_prob(T.tensor(value)), dn.log_prob(ne.tensor(value))
+    _eq(ln, lt)
+    lt.sum().backward()
+    ln.sum().backward()
+    _eq(nl.grad, tl.grad, rtol=1e-5)
+    _eq(nt.grad, tt.grad, rtol=1e-5)
+    nl.grad = None
+    dn = getattr(D, name)(nt, logits=nl)  # (a fresh graph: the first backward freed the normalised logits')
+    s = dn.rsample((5,))
+    assert s.shape == tuple(dt.rsample((5,)).shape)
+    s.sum().backward()
+    assert nl.grad is not None and np.isfinite(nl.grad.numpy()).all()
+    x = s.detach().numpy()
+    if name == "RelaxedBernoulli":
+        assert ((x > 0) & (x < 1)).all()
+    if name == "RelaxedOneHotCategorical":
+        np.testing.assert_allclose(x.sum(-1), 1.0, rtol=1e-12)
+    if name == "RelaxedBernoulli":
+        p = np.array([0.2, 0.5, 0.9])
+        cold = D.RelaxedBernoulli(ne.tensor(0.05, dtype=ne.float64), probs=ne.tensor(p)).sample((4000,)).numpy()
+        np.testing.assert_allclose(cold.mean(0), p, atol=0.04)

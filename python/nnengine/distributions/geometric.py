@@ -7,6 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..tensor import Tensor
+from .categorical import _binary_logits, _one_of
 from .distribution import Distribution, _as_param, _as_value, _check
 
 
@@ -24,16 +25,13 @@ class Geometric(Distribution):
     _batch_params = ("probs", "logits")
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: Optional[bool] = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Geometric: either probs or logits must be specified, not both")
+        _one_of(probs, logits, "Geometric")
         if probs is not None:
             self.probs = _as_param(probs, "probs")
             if validate_args is None or validate_args:
                 _check((self.probs._data > 0) & (self.probs._data <= 1), "probs", "every value in (0, 1]",
                        self.probs._data)
-            eps = float(np.finfo(self.probs.dtype).eps)
-            pc = self.probs.clamp(eps, 1 - eps)  # torch's probs_to_logits(is_binary=True)
-            self.logits = pc.log() - (-pc).log1p()
+            self.logits = _binary_logits(self.probs)
         else:
             self.logits = _as_param(logits, "logits")
             self.probs = self.logits.sigmoid()
