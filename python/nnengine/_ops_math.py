@@ -24,7 +24,17 @@ import numpy as np
 from . import ops
 from ._coerce import as_array, ensure_tensor
 from .autograd import Function
-from .tensor import Tensor, _dim, _IndexError, _InputError, _nonempty, result_type, stack, tensor
+from .tensor import (
+    Tensor,
+    _dim,
+    _IndexError,
+    _InputError,
+    _int_divisor,
+    _nonempty,
+    result_type,
+    stack,
+    tensor,
+)
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -130,8 +140,7 @@ def fmod(input: Any, other: Any) -> Tensor:  # noqa: A002
     dt = result_type(input, other)
     if dt.kind != "f":
         b = as_array(other)
-        if np.any(b == 0):
-            raise _InputError("ZeroDivisionError")
+        _int_divisor(dt, b)
         return Tensor._wrap(np.asarray(np.fmod(as_array(input), b)).astype(dt))
     return _binary("fmod", input, other)
 

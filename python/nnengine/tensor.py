@@ -1130,11 +1130,13 @@ class Tensor:
             return Tensor._wrap(np.floor_divide(_as_array(o), self._data, dtype=dt))
 
     def __mod__(self, o):
-        _int_divisor(result_type(self, o), o._data if isinstance(o, Tensor) else o)
+        if self._data.dtype.kind in "iub":  # an integer result needs an integer self: floats skip the check
+            _int_divisor(result_type(self, o), o._data if isinstance(o, Tensor) else o)
         return self._bin(o, ops.RemainderFn)
 
     def __rmod__(self, o):
-        _int_divisor(result_type(self, o), self._data)
+        if self._data.dtype.kind in "iub":
+            _int_divisor(result_type(self, o), self._data)
         return self._bin(o, ops.RemainderFn, True)
 
     def __neg__(self):

@@ -15,6 +15,22 @@ from .linear import Linear, linear_relu
 from .pooling import relu_max_pool
 
 
+def _repeat_factor(n: object, op: str) -> int:
+    """``n`` of ``Sequential * n`` / ``*= n``: a positive int (torch's errors otherwise)."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"unsupported operand type(s) for {op}: Sequential and {type(n).__name__}")
+    if n <= 0:
+        raise ValueError(f"Non-positive multiplication factor {n} for Sequential")
+    return n
+
+
+def _renumber(container: Module, mods: List[Module]) -> None:
+    """Hold ``mods`` in ``container`` under the keys 0, 1, ... (torch's numbering after a deletion or insertion)."""
+    container._modules.clear()
+    for i, m in enumerate(mods):
+        container.add_module(str(i), m)
+
+
 class Sequential(Module):
     """Modules called in order; accepts modules or one OrderedDict of named modules.
 
@@ -84,12 +100,6 @@ class Sequential(Module):
             raise _IndexError(f"index {idx} is out of range")
         return list(self._modules)[int(idx) % n]
 
-    def _renumber(self, mods: List[Module]) -> None:
-        """Hold ``mods`` under the keys 0, 1, ... (torch's numbering after a deletion or insertion)."""
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
-
     def __getitem__(self, idx: Any) -> Any:
         """The module at ``idx``; a slice is a Sequential of those modules under their keys (torch's).
 
@@ -125,7 +135,7 @@ class Sequential(Module):
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
         for k in keys:
             delattr(self, k)
-        self._renumber(list(self._modules.values()))
+        _renumber(self, list(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -156,20 +166,12 @@ class Sequential(Module):
             >>> len(Sequential(nn.ReLU(), nn.Tanh()) * 2)
             4
         """
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"unsupported operand type(s) for *: Sequential and {type(n).__name__}")
-        if n <= 0:
-            raise ValueError(f"Non-positive multiplication factor {n} for Sequential")
-        return Sequential(*(list(self) * n))
+        return Sequential(*(list(self) * _repeat_factor(n, "*")))
 
     __rmul__ = __mul__
 
     def __imul__(self, n: int) -> Sequential:
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"unsupported operand type(s) for *=: Sequential and {type(n).__name__}")
-        if n <= 0:
-            raise ValueError(f"Non-positive multiplication factor {n} for Sequential")
-        return self.extend(list(self) * (n - 1))
+        return self.extend(list(self) * (_repeat_factor(n, "*=") - 1))
 
     def append(self, m: Module) -> Sequential:
         """Add ``m`` at the end; returns ``self``.
@@ -213,7 +215,7 @@ class Sequential(Module):
         index = int(index) + n if index < 0 else int(index)
         mods = list(self._modules.values())
         mods.insert(index, module)
-        self._renumber(mods)
+        _renumber(self, mods)
         return self
 
     def pop(self, key: Any) -> Any:
@@ -277,7 +279,7 @@ class ModuleList(Module):
             raise TypeError(f"ModuleList: expected a Module, got {type(m).__name__}")
         mods = list(self._modules.values())
         mods.insert(index, m)
-        self._renumber(mods)
+        _renumber(self, mods)
 
     def pop(self, idx: int = -1) -> Module:
         """Remove and return the module at ``idx`` (the ones after it renumbered).
@@ -290,23 +292,17 @@ class ModuleList(Module):
         del self[idx]
         return m
 
-    def _renumber(self, mods: list) -> None:
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
-
     def __getitem__(self, idx: int) -> Any:
         mods = list(self._modules.values())
         return ModuleList(mods[idx]) if isinstance(idx, slice) else mods[idx]
 
     def __setitem__(self, idx: int, m: Module) -> None:
-        key = list(self._modules.keys())[idx]
-        self._modules[key] = m
+        self.add_module(list(self._modules.keys())[idx], m)
 
     def __delitem__(self, idx: Any) -> None:
         mods = list(self._modules.values())
         del mods[idx]
-        self._renumber(mods)  # "0".."n-1" again, as torch keeps the numbering
+        _renumber(self, mods)  # "0".."n-1" again, as torch keeps the numbering
 
     def __iadd__(self, ms: Iterable[Module]) -> ModuleList:
         return self.extend(ms)
