@@ -97,6 +97,31 @@ def test_kernel_one_vs_two_threads_identical(isa, threads, name):
     assert np.array_equal(small[0][0], one[0][0])
 
 
+def _at_offset(a: np.ndarray, k: int) -> np.ndarray:
+    """A copy of ``a`` starting ``k`` floats past a 64-byte boundary."""
+    buf = np.empty(a.size + 32, np.float32)
+    start = (-buf.ctypes.data // 4) % 16 + k
+    out = buf[start:start + a.size]
+    out[...] = a
+    assert out.ctypes.data % 64 == 4 * k
+    return out
+
+
+@pytest.mark.parametrize("name", list(KERNELS))
+def test_kernel_bits_do_not_depend_on_alignment(isa, name):
+    # The kernels start whole vectors at the first 64-byte-aligned parameter element (a head of up to 15 through the
+    # padded lanes): every start offset, with the states and gradients at other offsets, gives the same bits.
+    base = _group([40, 3, 70001], seed=2)
+    want = _copy(base)
+    KERNELS[name](*want, reference=False)
+    for k in (0, 1, 4, 12, 15):
+        p, g, s = base
+        got = ([_at_offset(a, k) for a in p], [_at_offset(a, (k + 5) % 16) for a in g],
+               [[_at_offset(a, (k + 3 * j) % 16) for a in lst] for j, lst in enumerate(s)])
+        KERNELS[name](*got, reference=False)
+        assert np.array_equal(_flat(got), _flat(want)), k
+
+
 def test_sgd_first_step_buffer_is_the_update():
     p = [np.ones(9, np.float32)]
     g = [np.full(9, 2.0, np.float32)]
