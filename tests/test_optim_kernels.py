@@ -109,8 +109,8 @@ def _at_offset(a: np.ndarray, k: int) -> np.ndarray:
 
 @pytest.mark.parametrize("name", list(KERNELS))
 def test_kernel_bits_do_not_depend_on_alignment(isa, name):
-    # The kernels start whole vectors at the first 64-byte-aligned parameter element (a head of up to 15 through the
-    # padded lanes): every start offset, with the states and gradients at other offsets, gives the same bits.
+    # Every start offset from a 64-byte boundary, with the states and gradients at other offsets (vectors then split
+    # cache lines, and the tails fall elsewhere), gives the same bits.
     base = _group([40, 3, 70001], seed=2)
     want = _copy(base)
     KERNELS[name](*want, reference=False)

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <type_traits>
 #include <vector>
 
@@ -62,27 +61,9 @@ inline void with_flags(const F& f, bool b, Rest... rest) {
     with_flags([&](auto... c) { f(std::false_type{}, c...); }, rest...);
 }
 
-// Runs op over elements [i, i + r) (r < kLanes) of the five arrays through padded lane buffers: the same vector op
-// as whole vectors, so an element's result never depends on where a chunk starts.
-template <class Op>
-void run_partial(const Op& op, float* p, const float* g, float* s0, float* s1, float* s2, int64_t i, int64_t r) {
-  float tp[kLanes] = {}, tg[kLanes] = {}, t0[kLanes] = {}, t1[kLanes] = {}, t2[kLanes] = {};
-  std::copy(p + i, p + i + r, tp);
-  std::copy(g + i, g + i + r, tg);
-  if (s0) std::copy(s0 + i, s0 + i + r, t0);
-  if (s1) std::copy(s1 + i, s1 + i + r, t1);
-  if (s2) std::copy(s2 + i, s2 + i + r, t2);
-  op(tp, tg, s0 ? t0 : nullptr, s1 ? t1 : nullptr, s2 ? t2 : nullptr);
-  std::copy(tp, tp + r, p + i);
-  if (s0) std::copy(t0, t0 + r, s0 + i);
-  if (s1) std::copy(t1, t1 + r, s1 + i);
-  if (s2) std::copy(t2, t2 + r, s2 + i);
-}
-
 // Runs the vector op that make(sg) returns (its per-tensor constants broadcast once) over elements [lo, hi) of one
-// segment, kLanes at a time from the first element whose parameter address is a multiple of the vector size (numpy's
-// large arrays start 16 bytes into a page: unaligned vector stores split cache lines, SGD momentum over 10M
-// parameters ran ~7% slower); the head and the tail go through run_partial.
+// segment, kLanes at a time. The tail goes through padded lane buffers and the same op, so an element's result
+// never depends on where a chunk starts.
 template <class Make>
 void run_range(const OptimSegment& sg, int64_t lo, int64_t hi, const Make& make) {
   const auto op = make(sg);
@@ -92,16 +73,22 @@ void run_range(const OptimSegment& sg, int64_t lo, int64_t hi, const Make& make)
   float* s1 = sg.s1 ? sg.s1 + lo : nullptr;
   float* s2 = sg.s2 ? sg.s2 + lo : nullptr;
   const int64_t n = hi - lo;
-  constexpr int64_t kVecBytes = kLanes * static_cast<int64_t>(sizeof(float));
-  const int64_t mis = static_cast<int64_t>(reinterpret_cast<uintptr_t>(p) % kVecBytes);
-  const int64_t head = mis % static_cast<int64_t>(sizeof(float)) != 0
-                           ? 0
-                           : std::min<int64_t>(n, (kVecBytes - mis) % kVecBytes / static_cast<int64_t>(sizeof(float)));
-  if (head) run_partial(op, p, g, s0, s1, s2, 0, head);
-  int64_t i = head;
+  int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
     op(p + i, g + i, s0 ? s0 + i : nullptr, s1 ? s1 + i : nullptr, s2 ? s2 + i : nullptr);
-  if (i < n) run_partial(op, p, g, s0, s1, s2, i, n - i);
+  if (i == n) return;
+  const int64_t r = n - i;
+  float tp[kLanes] = {}, tg[kLanes] = {}, t0[kLanes] = {}, t1[kLanes] = {}, t2[kLanes] = {};
+  std::copy(p + i, p + n, tp);
+  std::copy(g + i, g + n, tg);
+  if (s0) std::copy(s0 + i, s0 + n, t0);
+  if (s1) std::copy(s1 + i, s1 + n, t1);
+  if (s2) std::copy(s2 + i, s2 + n, t2);
+  op(tp, tg, s0 ? t0 : nullptr, s1 ? t1 : nullptr, s2 ? t2 : nullptr);
+  std::copy(tp, tp + r, p + i);
+  if (s0) std::copy(t0, t0 + r, s0 + i);
+  if (s1) std::copy(t1, t1 + r, s1 + i);
+  if (s2) std::copy(t2, t2 + r, s2 + i);
 }
 
 // Treats the group as one flat index space and cuts it into parallel chunks above kOptimGrain.
