@@ -1,7 +1,8 @@
 """``nnengine.distributions`` (torch.distributions' names): ``Normal``, ``Categorical``, ``Bernoulli``,
 ``Binomial``, ``Multinomial``, ``Uniform``, ``Laplace``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``,
 ``Poisson``, ``LogNormal``, ``MultivariateNormal``, ``OneHotCategorical``, ``Independent``, ``Cauchy``,
-``HalfCauchy``, ``StudentT``, ``Gumbel``, ``Geometric``, ``MixtureSameFamily``, ``RelaxedBernoulli``,
+``HalfCauchy``, ``StudentT``, ``Gumbel``, ``Geometric``, ``MixtureSameFamily``, ``HalfNormal``, ``Chi2``, ``Pareto``,
+``Weibull``, ``RelaxedBernoulli``,
 ``RelaxedOneHotCategorical`` (and their log-space bases), ``TransformedDistribution``
 (with ``distributions.transforms``) and ``kl_divergence``. Samples come from nnengine's generator (``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``)
 are differentiable through the tape.
@@ -32,11 +33,12 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
+from .positive import Chi2, HalfNormal, Pareto, Weibull
 from .relaxed import ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical
 from .transformed_distribution import LogNormal, TransformedDistribution
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Dirichlet", "Distribution", "Exponential", "Gamma",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "HalfNormal", "Pareto", "Weibull", "Dirichlet", "Distribution", "Exponential", "Gamma",
            "Geometric", "Gumbel", "HalfCauchy", "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial",
            "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "StudentT", "TransformedDistribution",
            "ExpRelaxedCategorical", "LogitRelaxedBernoulli", "RelaxedBernoulli", "RelaxedOneHotCategorical",

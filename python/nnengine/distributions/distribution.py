@@ -287,3 +287,79 @@ class _LocationScale(Distribution):
             tensor([1.])
         """
         return self.loc
+
+
+class _Folded(Distribution):
+    """``|X|`` for ``X`` of a family symmetric about 0 with a positive ``scale`` (``HalfCauchy``, ``HalfNormal``):
+    density twice the base's on ``[0, inf)`` (``-inf`` below 0, as torch), cdf ``2 F(x) - 1``, mode 0; subclasses name
+    the base family (``_base_family``) and give mean and variance."""
+
+    has_rsample = True
+    _params = ()  # torch's repr shows none (its scale is a property of the base)
+    _batch_params = ("scale",)
+
+    @staticmethod
+    def _base_family() -> type:
+        raise NotImplementedError
+
+    def __init__(self, scale: Any, validate_args: Optional[bool] = None) -> None:
+        (self.scale,) = _broadcast((scale, "scale"))
+        super().__init__(self.scale.shape, (), validate_args)
+        if self._validate_args:
+            _check(self.scale._data > 0, "scale", "every value > 0", self.scale._data)
+        zero = Tensor._wrap(np.zeros(self.scale.shape, self.scale.dtype))
+        self._base = self._base_family()(zero, self.scale, validate_args=False)
+
+    @property
+    def mode(self) -> Tensor:
+        """0.
+
+        Example:
+            >>> from nnengine.distributions import HalfCauchy
+            >>> HalfCauchy(ne.tensor([2.0])).mode
+            tensor([0.])
+        """
+        return Tensor._wrap(np.zeros(self._batch_shape, self.scale.dtype))
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """A view broadcast to ``batch_shape``, its base distribution too (torch's ``expand``).
+
+        Example:
+            >>> from nnengine.distributions import HalfCauchy
+            >>> HalfCauchy(ne.tensor([1.0, 2.0])).expand((3, 2)).log_prob(ne.tensor(1.0)).shape
+            (3, 2)
+        """
+        new = super().expand(batch_shape, _instance)
+        new._base = self._base.expand(new._batch_shape)
+        return new
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self._base.rsample(sample_shape).abs()
+
+    def log_prob(self, value: Any) -> Tensor:
+        value = _as_param(value, "value")
+        lp = self._base.log_prob(value) + math.log(2)
+        return lp.masked_fill(np.broadcast_to(value._data < 0, lp.shape), float("-inf"))
+
+    def cdf(self, value: Any) -> Tensor:
+        """``2 * F(value) - 1`` with ``F`` the base's cdf.
+
+        Example:
+            >>> from nnengine.distributions import HalfCauchy
+            >>> HalfCauchy(1.0).cdf(ne.tensor(1.0))
+            tensor(0.5)
+        """
+        return 2 * self._base.cdf(value) - 1
+
+    def icdf(self, prob: Any) -> Tensor:
+        """The quantile of probability ``prob``.
+
+        Example:
+            >>> from nnengine.distributions import HalfCauchy
+            >>> round(HalfCauchy(1.0).icdf(ne.tensor(0.5)).item(), 4)
+            1.0
+        """
+        return self._base.icdf((_as_param(prob, "prob") + 1) / 2)
+
+    def entropy(self) -> Tensor:
+        return self._base.entropy() - math.log(2)

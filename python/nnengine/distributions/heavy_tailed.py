@@ -10,7 +10,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..tensor import Tensor
-from .distribution import Distribution, _as_param, _broadcast, _check, _LocationScale
+from .distribution import Distribution, _as_param, _broadcast, _check, _Folded, _LocationScale
 
 _EULER = 0.57721566490153286060
 
@@ -84,7 +84,7 @@ class Cauchy(_LocationScale):
         return math.log(4 * math.pi) + self.scale.log()
 
 
-class HalfCauchy(Distribution):
+class HalfCauchy(_Folded):
     """``|X|`` for ``X ~ Cauchy(0, scale)``: density on ``[0, inf)`` (``-inf`` below 0, as torch).
 
     Example:
@@ -92,16 +92,9 @@ class HalfCauchy(Distribution):
         -0.4516
     """
 
-    has_rsample = True
-    _params = _batch_params = ("scale",)
-
-    def __init__(self, scale: Any, validate_args: Optional[bool] = None) -> None:
-        (self.scale,) = _broadcast((scale, "scale"))
-        super().__init__(self.scale.shape, (), validate_args)
-        if self._validate_args:
-            _check(self.scale._data > 0, "scale", "every value > 0", self.scale._data)
-        self._base = Cauchy(Tensor._wrap(np.zeros(self.scale.shape, self.scale.dtype)), self.scale,
-                            validate_args=False)
+    @staticmethod
+    def _base_family() -> type:
+        return Cauchy
 
     @property
     def mean(self) -> Tensor:
@@ -114,16 +107,6 @@ class HalfCauchy(Distribution):
         return Tensor._wrap(np.full(self._batch_shape, np.inf, self.scale.dtype))
 
     @property
-    def mode(self) -> Tensor:
-        """0.
-
-        Example:
-            >>> HalfCauchy(ne.tensor([2.0])).mode
-            tensor([0.])
-        """
-        return Tensor._wrap(np.zeros(self._batch_shape, self.scale.dtype))
-
-    @property
     def variance(self) -> Tensor:
         """inf.
 
@@ -132,35 +115,6 @@ class HalfCauchy(Distribution):
             tensor(inf)
         """
         return Tensor._wrap(np.full(self._batch_shape, np.inf, self.scale.dtype))
-
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
-        return self._base.expand(self._batch_shape).rsample(sample_shape).abs()
-
-    def log_prob(self, value: Any) -> Tensor:
-        value = _as_param(value, "value")
-        lp = self._base.log_prob(value) + math.log(2)
-        return lp.masked_fill(np.broadcast_to(value._data < 0, lp.shape), float("-inf"))
-
-    def cdf(self, value: Any) -> Tensor:
-        """``2 * Cauchy.cdf(value) - 1``.
-
-        Example:
-            >>> HalfCauchy(1.0).cdf(ne.tensor(1.0))
-            tensor(0.5)
-        """
-        return 2 * self._base.cdf(value) - 1
-
-    def icdf(self, prob: Any) -> Tensor:
-        """The quantile of probability ``prob``.
-
-        Example:
-            >>> round(HalfCauchy(1.0).icdf(ne.tensor(0.5)).item(), 4)
-            1.0
-        """
-        return self._base.icdf((_as_param(prob, "prob") + 1) / 2)
-
-    def entropy(self) -> Tensor:
-        return self._base.entropy() - math.log(2)
 
 
 class StudentT(Distribution):

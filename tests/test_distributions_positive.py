@@ -1,0 +1,117 @@
+"""HalfNormal, Chi2, Pareto and Weibull against torch.distributions: log_prob (with torch's NaN / -inf cases), cdf /
+icdf, entropy, mean / mode / variance (inf and NaN where torch has them), float64 gradients of log_prob and of
+rsample to every parameter, repr, expand, sample shapes, support checks and sample moments from nnengine's
+generator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import require
+
+import nnengine as ne
+import nnengine.distributions as D
+
+T = require("torch")
+
+SCALE = np.array([1.0, 0.5, 2.0, 3.0, 0.7])
+# name -> (params as float64 arrays, values to score, has cdf/icdf, has rsample)
+CASES = {
+    "HalfNormal": ([SCALE], np.array([-1.0, 0.0, 0.7, 3.0, 1.5]), True, True),
+    "Chi2": ([np.array([1.0, 3.0, 7.0, 0.5, 2.0])], np.array([0.2, 1.0, 5.0, 0.01, 2.0]), False, False),
+    "Pareto": ([SCALE, np.array([3.0, 0.7, 2.5, 1.0, 2.0])], np.array([1.0, 0.7, 3.0, 30.0, 0.7]), True, True),
+    "Weibull": ([SCALE, np.array([3.0, 0.7, 1.0, 2.5, 0.5])], np.array([0.1, 0.7, 3.0, 2.0, 1e-3]), True, True),
+}
+
+
+def _both(name, requires_grad=False, validate_args=None):
+    params = CASES[name][0]
+    tp = [T.tensor(p, requires_grad=requires_grad) for p in params]
+    npar = [ne.tensor(p, requires_grad=requires_grad) for p in params]
+    return (getattr(T.distributions, name)(*tp, validate_args=validate_args),
+            getattr(D, name)(*npar, validate_args=validate_args), tp, npar)
+
+
+def _eq(got, want, rtol=1e-7):
+    np.testing.assert_allclose(np.asarray(got.detach().numpy() if hasattr(got, "detach") else got),
+                               want.detach().numpy(), rtol=rtol, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_values_and_gradients_match_torch(name):
+    # the cases score values outside the support too (HalfNormal's -1, Pareto's values below scale), unvalidated
+    dt, dn, tp, npar = _both(name, requires_grad=True, validate_args=False)
+    v = CASES[name][1]
+    lt, ln = dt.log_prob(T.tensor(v)), dn.log_prob(ne.tensor(v))
+    _eq(ln, lt)
+    g = np.linspace(0.5, 1.5, v.size)
+    lt.backward(T.tensor(g))
+    ln.backward(ne.tensor(g))
+    for a, b in zip(tp, npar):
+        _eq(b.grad, a.grad, rtol=1e-6)
+    _eq(dn.entropy(), dt.entropy())
+    for attr in ("mean", "mode", "variance"):
+        _eq(getattr(dn, attr), getattr(dt, attr))
+    if CASES[name][2]:
+        inside = np.maximum(v, CASES[name][0][0]) if name == "Pareto" else np.abs(v) + 1e-3
+        _eq(dn.cdf(ne.tensor(inside)), dt.cdf(T.tensor(inside)))
+        q = np.array([0.01, 0.2, 0.5, 0.75, 0.99])
+        _eq(dn.icdf(ne.tensor(q)), dt.icdf(T.tensor(q)), rtol=1e-6)
+    assert dn.batch_shape == tuple(dt.batch_shape)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_samples_rsample_gradients_and_expand(name):
+    dt, dn, _, _ = _both(name)
+    ne.manual_seed(0)
+    T.manual_seed(0)
+    s = dn.sample((20000,)).numpy()
+    assert s.shape == (20000, 5) and s.dtype == np.float64 and dn.sample().shape == (5,)
+    assert np.all(s >= (CASES[name][0][0] if name == "Pareto" else 0))
+    # medians (every family here has a closed-form or torch-computed median): icdf(1/2), or Chi2's by torch's
+    # Gamma samples
+    med = np.median(s, 0)
+    want = (dt.icdf(T.full((5,), 0.5, dtype=T.float64)).numpy() if CASES[name][2]
+            else np.median(dt.sample((20000,)).numpy(), 0))
+    np.testing.assert_allclose(med, want, rtol=0.06)
+    e = dn.expand((3, 5))
+    assert e.batch_shape == (3, 5) and e.sample((2,)).shape == (2, 3, 5)
+    assert e.log_prob(ne.tensor(np.abs(CASES[name][1]) + 1.0)).shape == (3, 5)
+    if CASES[name][3]:
+        # rsample = the transform chain of a unit draw: the gradient to each parameter equals torch's on the
+        # same draw (the chain's derivative at that draw)
+        _, dg, _, npar = _both(name, requires_grad=True)
+        x = dg.rsample((4,))
+        x.sum().backward()
+        assert all(p.grad is not None and np.isfinite(p.grad.numpy()).all() for p in npar)
+        if name == "Pareto":  # d/dscale of scale * exp(E / alpha) = x / scale
+            np.testing.assert_allclose(npar[0].grad.numpy(), (x.detach().numpy() / SCALE).sum(0), rtol=1e-12)
+        if name == "Weibull":
+            np.testing.assert_allclose(npar[0].grad.numpy(), (x.detach().numpy() / SCALE).sum(0), rtol=1e-12)
+    else:
+        with pytest.raises(NotImplementedError):
+            dn.rsample()
+
+
+def test_repr_and_checks_match_torch():
+    assert repr(D.HalfNormal(ne.tensor([1.0, 2.0]))) == "HalfNormal()" == repr(T.distributions.HalfNormal(
+        T.tensor([1.0, 2.0])))
+    assert repr(D.Chi2(3.0)) == "Chi2()"
+    assert repr(D.Pareto(ne.tensor([1.0, 2.0]), 3.0)) == "Pareto(alpha: (2,), scale: (2,))"
+    assert D.Chi2(ne.tensor([4.0])).df.tolist() == [4.0]
+    assert D.Weibull(1.0, ne.tensor([4.0])).concentration_reciprocal.tolist() == [0.25]
+    for bad, what in ((lambda: D.HalfNormal(-1.0), "scale"), (lambda: D.Chi2(0.0), "df"),
+                      (lambda: D.Pareto(1.0, -2.0), "alpha"), (lambda: D.Pareto(0.0, 2.0), "scale"),
+                      (lambda: D.Weibull(1.0, 0.0), "concentration")):
+        with pytest.raises(ValueError, match=what):
+            bad()
+    with pytest.raises(ValueError, match="support"):
+        D.Pareto(2.0, 1.0).log_prob(ne.tensor(1.0))
+    with pytest.raises(ValueError, match="support"):
+        D.Weibull(2.0, 1.0).log_prob(ne.tensor(-1.0))
+    with pytest.raises(TypeError, match="scale"):
+        D.HalfNormal("1")
+    # out-of-support values without validation: torch's numbers (HalfNormal -inf below 0, Weibull NaN at 0)
+    assert D.HalfNormal(1.0, validate_args=False).log_prob(ne.tensor(-1.0)).item() == float("-inf")
+    assert np.isnan(D.Weibull(1.0, 2.0, validate_args=False).log_prob(ne.tensor(0.0)).item())
+    assert np.isnan(T.distributions.Weibull(1.0, 2.0, validate_args=False).log_prob(T.tensor(0.0)).item())
