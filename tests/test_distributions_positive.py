@@ -1,4 +1,4 @@
-"""HalfNormal, Chi2, Pareto and Weibull against torch.distributions: log_prob (with torch's NaN / -inf cases), cdf /
+"""HalfNormal, Chi2, Pareto, Weibull and NegativeBinomial against torch.distributions: log_prob (with torch's NaN / -inf cases), cdf /
 icdf, entropy, mean / mode / variance (inf and NaN where torch has them), float64 gradients of log_prob and of
 rsample to every parameter, repr, expand, sample shapes, support checks and sample moments from nnengine's
 generator."""
@@ -115,3 +115,38 @@ def test_repr_and_checks_match_torch():
     assert D.HalfNormal(1.0, validate_args=False).log_prob(ne.tensor(-1.0)).item() == float("-inf")
     assert np.isnan(D.Weibull(1.0, 2.0, validate_args=False).log_prob(ne.tensor(0.0)).item())
     assert np.isnan(T.distributions.Weibull(1.0, 2.0, validate_args=False).log_prob(T.tensor(0.0)).item())
+
+
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_negative_binomial_matches_torch(given):
+    n = np.array([3.0, 0.0, 2.5, 10.0, 1.0])  # a real total_count, and 0 (P(0) = 1: log_prob 0 at 0)
+    par = np.array([0.25, 0.5, 0.9, 0.1, 0.0]) if given == "probs" else np.array([-1.0, 0.0, 2.0, -3.0, 0.5])
+    v = np.array([1.0, 0.0, 4.0, 7.0, 2.0])
+    tn, tp = T.tensor(n, requires_grad=True), T.tensor(par, requires_grad=True)
+    nn_, npar = ne.tensor(n, requires_grad=True), ne.tensor(par, requires_grad=True)
+    dt = T.distributions.NegativeBinomial(tn, **{given: tp})
+    dn = D.NegativeBinomial(nn_, **{given: npar})
+    lt, ln = dt.log_prob(T.tensor(v)), dn.log_prob(ne.tensor(v))
+    _eq(ln, lt)
+    lt.sum().backward()
+    ln.sum().backward()
+    _eq(nn_.grad, tn.grad, rtol=1e-6)  # NaN where torch's is (lgamma'(0) at total_count 0)
+    np.testing.assert_allclose(npar.grad.numpy(), tp.grad.numpy(), rtol=1e-6, atol=1e-12)
+    for attr in ("mean", "mode", "variance"):
+        _eq(getattr(dn, attr), getattr(dt, attr))
+    assert repr(dn) == f"NegativeBinomial(total_count: (5,), {given}: (5,))"
+    ne.manual_seed(0)
+    d = D.NegativeBinomial(ne.tensor([3.0, 10.0, 2.5]), probs=ne.tensor([0.25, 0.6, 0.0]))
+    s = d.sample((20000,)).numpy()
+    assert s.shape == (20000, 3) and s.dtype == np.float32 and np.all(s == np.floor(s)) and np.all(s[:, 2] == 0)
+    mean, sd = d.mean.numpy(), np.sqrt(d.variance.numpy())
+    np.testing.assert_array_less(np.abs(s.mean(0) - mean), 6 * sd / np.sqrt(20000) + 1e-9)
+    assert d.expand((4, 3)).sample((2,)).shape == (2, 4, 3)
+    with pytest.raises(ValueError, match="probs"):
+        D.NegativeBinomial(2.0, probs=ne.tensor([1.0]))
+    with pytest.raises(ValueError, match="total_count"):
+        D.NegativeBinomial(-1.0, logits=ne.tensor([0.0]))
+    with pytest.raises(ValueError, match="exactly one of probs or logits"):
+        D.NegativeBinomial(2.0)
+    with pytest.raises(ValueError, match="support"):
+        D.NegativeBinomial(2.0, probs=ne.tensor([0.5])).log_prob(ne.tensor([1.5]))

@@ -2,7 +2,7 @@
 ``Binomial``, ``Multinomial``, ``Uniform``, ``Laplace``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``,
 ``Poisson``, ``LogNormal``, ``MultivariateNormal``, ``OneHotCategorical``, ``Independent``, ``Cauchy``,
 ``HalfCauchy``, ``StudentT``, ``Gumbel``, ``Geometric``, ``MixtureSameFamily``, ``HalfNormal``, ``Chi2``, ``Pareto``,
-``Weibull``, ``RelaxedBernoulli``,
+``Weibull``, ``NegativeBinomial``, ``RelaxedBernoulli``,
 ``RelaxedOneHotCategorical`` (and their log-space bases), ``TransformedDistribution``
 (with ``distributions.transforms``) and ``kl_divergence``. Samples come from nnengine's generator (``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``)
 are differentiable through the tape.
@@ -30,6 +30,7 @@ from .laplace import Laplace
 from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
+from .negative_binomial import NegativeBinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
@@ -40,6 +41,6 @@ from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "HalfNormal", "Pareto", "Weibull", "Dirichlet", "Distribution", "Exponential", "Gamma",
            "Geometric", "Gumbel", "HalfCauchy", "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "StudentT", "TransformedDistribution",
+           "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "Poisson", "StudentT", "TransformedDistribution",
            "ExpRelaxedCategorical", "LogitRelaxedBernoulli", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "Uniform", "kl", "kl_divergence", "transforms"]
