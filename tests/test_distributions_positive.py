@@ -150,3 +150,84 @@ def test_negative_binomial_matches_torch(given):
         D.NegativeBinomial(2.0)
     with pytest.raises(ValueError, match="support"):
         D.NegativeBinomial(2.0, probs=ne.tensor([0.5])).log_prob(ne.tensor([1.5]))
+
+
+# name -> (params as float64 arrays, values to score, has cdf/icdf, has rsample, has entropy in torch)
+MORE = {
+    "InverseGamma": ([np.array([3.0, 0.5, 2.0, 5.0, 1.5]), np.array([2.0, 1.0, 0.5, 3.0, 1.0])],
+                     np.array([1.0, 0.2, 3.0, 0.7, 2.0]), False, False, True),
+    "FisherSnedecor": ([np.array([4.0, 1.0, 2.5, 10.0, 3.0]), np.array([6.0, 2.0, 4.0, 1.5, 9.0])],
+                       np.array([1.0, 0.2, 3.0, 0.7, 2.0]), False, False, False),
+    "Kumaraswamy": ([np.array([2.0, 0.5, 1.0, 3.0, 1.5]), np.array([2.0, 2.0, 0.7, 1.0, 4.0])],
+                    np.array([0.5, 0.2, 0.9, 0.7, 0.05]), True, True, True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_gamma_ratio_and_kumaraswamy_match_torch(name):
+    params, v, has_cdf, has_rsample, has_entropy = MORE[name]
+    tp = [T.tensor(p, requires_grad=True) for p in params]
+    npar = [ne.tensor(p, requires_grad=True) for p in params]
+    dt, dn = getattr(T.distributions, name)(*tp), getattr(D, name)(*npar)
+    lt, ln = dt.log_prob(T.tensor(v)), dn.log_prob(ne.tensor(v))
+    _eq(ln, lt)
+    lt.backward(T.tensor(np.linspace(0.5, 1.5, 5)))
+    ln.backward(ne.tensor(np.linspace(0.5, 1.5, 5)))
+    for a, b in zip(tp, npar):
+        _eq(b.grad, a.grad, rtol=1e-6)
+    for attr in ("mean", "variance") + (() if name == "Kumaraswamy" else ("mode",)):
+        _eq(getattr(dn, attr), getattr(dt, attr))
+    if has_entropy:
+        _eq(dn.entropy(), dt.entropy())
+    if has_cdf:
+        _eq(dn.cdf(ne.tensor(v)), dt.cdf(T.tensor(v)))
+        q = np.array([0.1, 0.5, 0.9, 0.3, 0.7])
+        _eq(dn.icdf(ne.tensor(q)), dt.icdf(T.tensor(q)), rtol=1e-6)
+    assert dn.has_rsample == has_rsample and repr(dn).split("(")[0] == name
+    ne.manual_seed(0)
+    T.manual_seed(0)
+    s = dn.sample((20000,)).numpy()
+    assert s.shape == (20000, 5) and np.all(s > 0) and dn.expand((3, 5)).sample((2,)).shape == (2, 3, 5)
+    np.testing.assert_allclose(np.median(s, 0), np.median(dt.sample((20000,)).numpy(), 0), rtol=0.08)
+    if has_rsample:
+        leaves = [ne.tensor(p, requires_grad=True) for p in params]
+        x = getattr(D, name)(*leaves).rsample((3,))
+        x.sum().backward()
+        assert np.all((x.detach().numpy() > 0) & (x.detach().numpy() < 1))
+        assert all(np.isfinite(p.grad.numpy()).all() for p in leaves)
+
+
+def test_kumaraswamy_mode_is_the_density_maximum():
+    # torch 2.13's mode expression is NaN for every concentration0 > 1; nnengine returns the maximum of the density
+    a, b = np.array([2.0, 3.0, 1.5]), np.array([2.0, 1.0, 4.0])
+    d = D.Kumaraswamy(ne.tensor(a), ne.tensor(b))
+    x = np.linspace(1e-4, 1 - 1e-4, 200001)
+    dens = a[:, None] * b[:, None] * x ** (a[:, None] - 1) * (1 - x ** a[:, None]) ** (b[:, None] - 1)
+    np.testing.assert_allclose(d.mode.numpy(), x[dens.argmax(1)], atol=1e-4)
+    assert np.isnan(D.Kumaraswamy(0.5, 2.0).mode.item())
+
+
+def test_one_hot_straight_through_and_power_transform():
+    logits = np.array([[0.2, -1.0, 0.5], [1.0, 0.0, -0.3]])
+    lt, ln = T.tensor(logits, requires_grad=True), ne.tensor(logits, requires_grad=True)
+    w = np.array([1.0, 2.0, 3.0])
+    ne.manual_seed(0)
+    yn = D.OneHotCategoricalStraightThrough(logits=ln).rsample()
+    yt = T.nn.functional.one_hot(T.tensor(yn.detach().numpy().argmax(-1)), 3).double()
+    # torch's estimator on the same draw: sample + probs - probs.detach()
+    pt = T.distributions.OneHotCategoricalStraightThrough(logits=lt).probs
+    ((yt + pt - pt.detach()) * T.tensor(w)).sum().backward()
+    (yn * ne.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(yn.detach().numpy(), yt.numpy())
+    _eq(ln.grad, lt.grad)
+    assert D.OneHotCategoricalStraightThrough(logits=ln).has_rsample
+    from nnengine.distributions.transforms import PowerTransform
+    e = np.array([2.0, -1.0, 0.5])
+    tt, tn = T.distributions.transforms.PowerTransform(T.tensor(e)), PowerTransform(ne.tensor(e))
+    x = np.array([1.5, 0.3, 4.0])
+    y = tn(ne.tensor(x))
+    _eq(y, tt(T.tensor(x)))
+    _eq(tn.inv(y), tt.inv(tt(T.tensor(x))))
+    _eq(tn.log_abs_det_jacobian(ne.tensor(x), y), tt.log_abs_det_jacobian(T.tensor(x), tt(T.tensor(x))))
+    assert tn.sign.tolist() == [1.0, -1.0, 1.0] and tn == PowerTransform(ne.tensor(e)) and tn != PowerTransform(2.0)
+    assert tn.with_cache(1)._cache_size == 1

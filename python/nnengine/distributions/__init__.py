@@ -2,9 +2,11 @@
 ``Binomial``, ``Multinomial``, ``Uniform``, ``Laplace``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``,
 ``Poisson``, ``LogNormal``, ``MultivariateNormal``, ``OneHotCategorical``, ``Independent``, ``Cauchy``,
 ``HalfCauchy``, ``StudentT``, ``Gumbel``, ``Geometric``, ``MixtureSameFamily``, ``HalfNormal``, ``Chi2``, ``Pareto``,
-``Weibull``, ``NegativeBinomial``, ``RelaxedBernoulli``,
+``Weibull``, ``NegativeBinomial``, ``InverseGamma``, ``FisherSnedecor``, ``Kumaraswamy``,
+``OneHotCategoricalStraightThrough``, ``RelaxedBernoulli``,
 ``RelaxedOneHotCategorical`` (and their log-space bases), ``TransformedDistribution``
-(with ``distributions.transforms``) and ``kl_divergence``. Samples come from nnengine's generator (``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``)
+(with ``distributions.transforms``) and ``kl_divergence``. Samples come from nnengine's generator
+(``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``)
 are differentiable through the tape.
 
 Example:
@@ -22,25 +24,28 @@ from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Gamma
+from .gamma_ratio import FisherSnedecor, InverseGamma
 from .geometric import Geometric
 from .heavy_tailed import Cauchy, Gumbel, HalfCauchy, StudentT
 from .independent import Independent
 from .kl import kl_divergence
+from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
 from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .negative_binomial import NegativeBinomial
 from .normal import Normal
-from .one_hot_categorical import OneHotCategorical
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
 from .positive import Chi2, HalfNormal, Pareto, Weibull
 from .relaxed import ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical
 from .transformed_distribution import LogNormal, TransformedDistribution
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "HalfNormal", "Pareto", "Weibull", "Dirichlet", "Distribution", "Exponential", "Gamma",
-           "Geometric", "Gumbel", "HalfCauchy", "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "Multinomial",
-           "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "Poisson", "StudentT", "TransformedDistribution",
-           "ExpRelaxedCategorical", "LogitRelaxedBernoulli", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-           "Uniform", "kl", "kl_divergence", "transforms"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
+           "ExpRelaxedCategorical", "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
+           "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogitRelaxedBernoulli",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "StudentT", "TransformedDistribution", "Uniform", "Weibull", "kl", "kl_divergence", "transforms"]

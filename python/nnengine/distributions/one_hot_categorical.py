@@ -114,3 +114,22 @@ class OneHotCategorical(Distribution):
         dt = self._categorical.probs.dtype
         v = np.eye(k, dtype=dt).reshape((k,) + (1,) * len(self._batch_shape) + (k,))
         return Tensor(np.broadcast_to(v, (k,) + self._batch_shape + (k,)).copy() if expand else v, dtype=dt)
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A ``OneHotCategorical`` whose ``rsample`` is the straight-through estimator (torch's): the one-hot sample
+    in the forward pass, the gradient of ``probs`` in the backward pass (``sample + probs - probs.detach()``).
+
+    Example:
+        >>> from nnengine.distributions import OneHotCategoricalStraightThrough
+        >>> logits = ne.zeros(3, requires_grad=True)
+        >>> y = OneHotCategoricalStraightThrough(logits=logits).rsample()
+        >>> (y * ne.tensor([1.0, 2.0, 3.0])).sum().backward(); float(y.sum()), logits.grad.shape
+        (1.0, (3,))
+    """
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        probs = self._categorical.probs
+        return self.sample(sample_shape) + (probs - probs.detach())

@@ -1,7 +1,7 @@
 """``nnengine.distributions.transforms`` (torch.distributions.transforms): invertible maps with their
 log-det-Jacobians for ``TransformedDistribution``: ``ExpTransform``, ``SigmoidTransform``, ``TanhTransform``,
-``SoftplusTransform``, ``AffineTransform`` and ``ComposeTransform``; ``t.inv`` is the inverse map and
-``cache_size=1`` remembers the last ``(x, y)`` pair, so ``log_prob(rsample())`` of a tanh-squashed policy
+``SoftplusTransform``, ``AffineTransform``, ``PowerTransform`` and ``ComposeTransform``; ``t.inv`` is the inverse
+map and ``cache_size=1`` remembers the last ``(x, y)`` pair, so ``log_prob(rsample())`` of a tanh-squashed policy
 (SAC) inverts exactly instead of through ``atanh``.
 
 Example:
@@ -20,10 +20,10 @@ import numpy as np
 
 from .. import functional as F
 from ..tensor import Tensor
-from .distribution import _sum_rightmost
+from .distribution import _as_param, _sum_rightmost
 
-__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform", "SoftplusTransform",
-           "TanhTransform", "Transform"]
+__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
+           "SoftplusTransform", "TanhTransform", "Transform"]
 
 
 class Transform:
@@ -358,6 +358,61 @@ class ExpTransform(Transform):
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         return x
+
+
+class PowerTransform(Transform):
+    """``y = x ** exponent`` on positive ``x`` (``exponent`` a number or a Tensor, broadcast; torch's).
+
+    Example:
+        >>> t = PowerTransform(2.0)
+        >>> t(ne.tensor([3.0])), t.inv(ne.tensor([4.0]))
+        (tensor([9.]), tensor([2.]))
+    """
+
+    bijective = True
+
+    def __init__(self, exponent: Any, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.exponent = exponent if isinstance(exponent, Tensor) else _as_param(exponent, "exponent")
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return PowerTransform(self.exponent, cache_size=cache_size)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PowerTransform) and bool(np.all(np.asarray(self.exponent._data)
+                                                                 == np.asarray(other.exponent._data)))
+
+    __hash__ = Transform.__hash__
+
+    @property
+    def sign(self) -> Tensor:
+        """The sign of ``exponent``: the map increases where it is positive.
+
+        Example:
+            >>> PowerTransform(-1.0).sign
+            tensor(-1.)
+        """
+        return self.exponent.sign()
+
+    def _call(self, x: Tensor) -> Tensor:
+        return x.pow(self.exponent)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return y.pow(1 / self.exponent)
+
+    def _support_ok(self, y: Tensor) -> Any:
+        return np.asarray(y._data) > 0
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape: Any) -> Tuple[int, ...]:
+        return tuple(np.broadcast_shapes(tuple(shape), _shape_of(self.exponent)))
+
+    def inverse_shape(self, shape: Any) -> Tuple[int, ...]:
+        return tuple(np.broadcast_shapes(tuple(shape), _shape_of(self.exponent)))
 
 
 def _clipped_sigmoid(x: Tensor) -> Tensor:
