@@ -1,7 +1,8 @@
-"""HalfNormal, Chi2, Pareto, Weibull and NegativeBinomial against torch.distributions: log_prob (with torch's NaN / -inf cases), cdf /
-icdf, entropy, mean / mode / variance (inf and NaN where torch has them), float64 gradients of log_prob and of
-rsample to every parameter, repr, expand, sample shapes, support checks and sample moments from nnengine's
-generator."""
+"""HalfNormal, Chi2, Pareto, Weibull, NegativeBinomial, InverseGamma, FisherSnedecor, Kumaraswamy,
+ContinuousBernoulli, OneHotCategoricalStraightThrough and PowerTransform against torch.distributions: log_prob (with
+torch's NaN / -inf cases), cdf / icdf, entropy, mean / mode / variance (inf and NaN where torch has them), float64
+gradients of log_prob and of rsample to every parameter, repr, expand, sample shapes, support checks and sample
+moments from nnengine's generator."""
 
 from __future__ import annotations
 
@@ -231,3 +232,40 @@ def test_one_hot_straight_through_and_power_transform():
     _eq(tn.log_abs_det_jacobian(ne.tensor(x), y), tt.log_abs_det_jacobian(T.tensor(x), tt(T.tensor(x))))
     assert tn.sign.tolist() == [1.0, -1.0, 1.0] and tn == PowerTransform(ne.tensor(e)) and tn != PowerTransform(2.0)
     assert tn.with_cache(1)._cache_size == 1
+
+
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_continuous_bernoulli_matches_torch(given):
+    # probs on both sides of the unstable region around 1/2 (torch's Taylor branches), at it, and clamped ends
+    par = (np.array([0.2, 0.4995, 0.5, 0.7, 0.999, 0.0, 1.0]) if given == "probs"
+           else np.array([-2.0, 0.001, 0.0, 1.0, 5.0, -30.0, 30.0]))
+    v = np.array([0.5, 0.3, 0.9, 0.0, 1.0, 0.2, 0.7])
+    tp, npar = T.tensor(par, requires_grad=True), ne.tensor(par, requires_grad=True)
+    dt = T.distributions.ContinuousBernoulli(**{given: tp})
+    dn = D.ContinuousBernoulli(**{given: npar})
+    lt, ln = dt.log_prob(T.tensor(v)), dn.log_prob(ne.tensor(v))
+    _eq(ln, lt)
+    lt.sum().backward()
+    ln.sum().backward()
+    np.testing.assert_allclose(npar.grad.numpy(), tp.grad.numpy(), rtol=1e-7, atol=1e-12)
+    for attr in ("mean", "variance", "stddev"):
+        _eq(getattr(dn, attr), getattr(dt, attr))
+    _eq(dn.entropy(), dt.entropy())
+    _eq(dn.cdf(ne.tensor(v)), dt.cdf(T.tensor(v)))
+    _eq(dn.icdf(ne.tensor(v)), dt.icdf(T.tensor(v)))
+    assert repr(dn) == f"ContinuousBernoulli({given}: (7,))"
+    # rsample: the inverse cdf of a uniform draw, in [0, 1], differentiable; sample means follow the mean
+    ne.manual_seed(0)
+    leaf = ne.tensor(np.array([0.1, 0.3, 0.5, 0.8]), requires_grad=True)
+    d = D.ContinuousBernoulli(probs=leaf)
+    x = d.rsample((20000,))
+    x.sum().backward()
+    s = x.detach().numpy()
+    assert s.shape == (20000, 4) and np.all((s >= 0) & (s <= 1)) and np.isfinite(leaf.grad.numpy()).all()
+    np.testing.assert_array_less(np.abs(s.mean(0) - d.mean.detach().numpy()),
+                                 6 * np.sqrt(d.variance.detach().numpy() / 20000))
+    assert d.expand((2, 4)).sample((3,)).shape == (3, 2, 4)
+    with pytest.raises(ValueError, match="probs"):
+        D.ContinuousBernoulli(probs=ne.tensor([1.5]), validate_args=True)
+    with pytest.raises(ValueError, match="support"):
+        D.ContinuousBernoulli(probs=ne.tensor([0.3])).log_prob(ne.tensor([1.5]))

@@ -3,7 +3,7 @@
 ``Poisson``, ``LogNormal``, ``MultivariateNormal``, ``OneHotCategorical``, ``Independent``, ``Cauchy``,
 ``HalfCauchy``, ``StudentT``, ``Gumbel``, ``Geometric``, ``MixtureSameFamily``, ``HalfNormal``, ``Chi2``, ``Pareto``,
 ``Weibull``, ``NegativeBinomial``, ``InverseGamma``, ``FisherSnedecor``, ``Kumaraswamy``,
-``OneHotCategoricalStraightThrough``, ``RelaxedBernoulli``,
+``OneHotCategoricalStraightThrough``, ``ContinuousBernoulli``, ``RelaxedBernoulli``,
 ``RelaxedOneHotCategorical`` (and their log-space bases), ``TransformedDistribution``
 (with ``distributions.transforms``) and ``kl_divergence``. Samples come from nnengine's generator
 (``ne.manual_seed``); log-probabilities, entropies and ``rsample`` (where ``has_rsample``)
@@ -20,6 +20,7 @@ from . import kl, transforms
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
@@ -43,7 +44,7 @@ from .relaxed import ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernou
 from .transformed_distribution import LogNormal, TransformedDistribution
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "Distribution",
            "ExpRelaxedCategorical", "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
            "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogitRelaxedBernoulli",
            "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
