@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .. import functional as F
 from ..tensor import Tensor
 from .categorical import _binary_logits, _one_of
 from .distribution import Distribution, _as_param, _as_value, _check
@@ -86,5 +87,5 @@ class Geometric(Distribution):
         return value * (-p).log1p() + self.probs.log()
 
     def entropy(self) -> Tensor:
-        lg, p = self.logits, self.probs  # binary_cross_entropy_with_logits(logits, probs) / probs
-        return (lg.clamp(min=0) - lg * p + (-lg.abs()).exp().log1p()) / p
+        # torch's: the loss's own gradient (the max(x, 0) + log1p(exp(-|x|)) form has kinks at logits 0)
+        return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs

@@ -10,16 +10,20 @@ from .. import functional as F
 from ..tensor import Tensor, where
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution, _sum_rightmost
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
+from .heavy_tailed import _EULER, Cauchy, Gumbel
 from .independent import Independent
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis, _tril_inverse
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
+from .positive import HalfNormal, Pareto
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 
@@ -132,6 +136,36 @@ def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistri
     return kl_divergence(p.base_dist, q.base_dist)
 
 
+def _kl_continuous_bernoulli(p: ContinuousBernoulli, q: ContinuousBernoulli) -> Tensor:
+    t1 = p.mean * (p.logits - q.logits)
+    return t1 + (p._log_norm() + (-p.probs).log1p()) + (-q._log_norm() - (-q.probs).log1p())
+
+
+def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> Tensor:
+    ct1, ct2, ct3 = p.scale / q.scale, q.loc / q.scale, p.loc / q.scale
+    t1 = -ct1.log() - ct2 + ct3
+    t3 = (ct2 + (1 + ct1).lgamma() - ct3).exp()
+    return t1 + ct1 * _EULER + t3 - (1 + _EULER)
+
+
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Tensor:
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> Tensor:
+    return _kl_normal_normal(p._base, q._base)
+
+
+def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Tensor:
+    alpha_ratio = q.alpha / p.alpha
+    out = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    return out.masked_fill(_mask(p.scale._data < q.scale._data, out.shape), float("inf"))  # p's support not in q's
+
+
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    return ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log() - (4 * p.scale * q.scale).log()
+
+
 _KL: Dict[Tuple[type, type], Callable[[Any, Any], Tensor]] = {
     (Normal, Normal): _kl_normal_normal,
     (Categorical, Categorical): _kl_categorical_categorical,
@@ -147,14 +181,20 @@ _KL: Dict[Tuple[type, type], Callable[[Any, Any], Tensor]] = {
     (MultivariateNormal, MultivariateNormal): _kl_mvn_mvn,
     (Independent, Independent): _kl_independent_independent,
     (TransformedDistribution, TransformedDistribution): _kl_transformed_transformed,
+    (ContinuousBernoulli, ContinuousBernoulli): _kl_continuous_bernoulli,
+    (Gumbel, Gumbel): _kl_gumbel_gumbel,
+    (Geometric, Geometric): _kl_geometric_geometric,
+    (HalfNormal, HalfNormal): _kl_halfnormal_halfnormal,
+    (Pareto, Pareto): _kl_pareto_pareto,
+    (Cauchy, Cauchy): _kl_cauchy_cauchy,
 }
 
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """``KL(p || q)`` per batch element, with torch's formulas for the pairs it registers: Normal,
     Categorical, OneHotCategorical, Bernoulli, Uniform, Exponential, Laplace, Gamma, Beta, Dirichlet,
-    Poisson, MultivariateNormal, Independent and TransformedDistribution (e.g. LogNormal) with the same type
-    on both sides (subclasses dispatch to their base class's formula, as torch).
+    Poisson, MultivariateNormal, ContinuousBernoulli, Gumbel, Geometric, HalfNormal, Pareto, Cauchy, Independent
+    and TransformedDistribution (e.g. LogNormal, InverseGamma) with the same type on both sides (subclasses dispatch to their base class's formula, as torch).
 
     Example:
         >>> from nnengine.distributions import Normal
