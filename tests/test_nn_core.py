@@ -149,6 +149,34 @@ def test_sequential_indexing_and_repr():
         nn.Sequential(nn.ReLU(), 3)
 
 
+def test_module_reprs_follow_torchs_layout(torch):
+    """torch's Module.__repr__: a one-line extra_repr alone inline, extra lines and children one per indented line;
+    Upsample's scale factors as floats; ParameterList / ParameterDict lines; MultiheadAttention only its child.
+    (Parameter dtypes print as nnengine's names, ``float32`` for ``torch.float32``.)"""
+
+    def both(lib):  # an extra_repr of two lines and a child
+        class Both(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = lib.nn.Linear(2, 2)
+
+            def extra_repr(self):
+                return "a=1\nb=2"
+
+        return Both()
+
+    for build in (lambda lib: lib.nn.Upsample(scale_factor=2), lambda lib: lib.nn.Upsample(scale_factor=(2, 3)),
+                  lambda lib: lib.nn.Upsample(size=(4, 5), mode="bilinear"), lambda lib: lib.nn.MultiheadAttention(8, 2),
+                  lambda lib: lib.nn.ParameterList([lib.nn.Parameter(lib.zeros(2, 3)), lib.nn.Parameter(lib.zeros(4))]),
+                  lambda lib: lib.nn.ParameterDict({"a": lib.nn.Parameter(lib.zeros(2))}),
+                  lambda lib: lib.nn.TransformerEncoderLayer(8, 2, 16)):
+        want = repr(build(torch)).replace("torch.float32", "float32").replace("torch.FloatTensor", "float32")
+        assert repr(build(ne)) == want
+    assert repr(both(ne)) == repr(both(torch))
+    assert nn.Upsample(scale_factor=2).scale_factor == 2.0 and isinstance(nn.Upsample(scale_factor=2).scale_factor,
+                                                                          float)
+
+
 def test_flatten_and_activation_modules(torch, rng):
     x = rng.standard_normal((2, 3, 4)).astype(np.float32)
     assert nn.Flatten()(ne.tensor(x)).shape == (2, 12)

@@ -1006,8 +1006,13 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"({n}): " + repr(m).replace("\n", "\n  ") for n, m in self._modules.items()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
+        # torch's layout: a one-line extra_repr alone stays inline, anything else one item per indented line
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({n}): " + repr(m).replace("\n", "\n  ") for n, m in self._modules.items()]
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{type(self).__name__}({extra_lines[0]})"
+        lines = extra_lines + child_lines
         if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(" + "\n  " + "\n  ".join(lines) + "\n)"

@@ -232,5 +232,3 @@ class MultiheadAttention(Module):
                 kpm = np.concatenate([kpm, np.zeros(kpm.shape[:-1] + (1,), np.float32)], -1)
         return k, v, mask, kpm
 
-    def extra_repr(self) -> str:
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"

@@ -421,8 +421,8 @@ def _as_parameter(v: Any, where: str) -> Any:
 
 
 def _describe(m: Module) -> str:
-    return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
-                     for k, p in m._parameters.items())
+    return "\n".join(f"  ({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+                     for k, p in m._parameters.items())  # torch's lines, each with its two-space indent
 
 
 class ParameterList(Module):
