@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import require
+from dist_testing import check_density_against_torch, eq
 
 import nnengine as ne
 import nnengine.distributions as D
@@ -40,24 +41,14 @@ def _both(name, requires_grad=False):
 
 
 def _eq(got, want, rtol=1e-6):
-    np.testing.assert_allclose(np.asarray(got.detach().numpy() if hasattr(got, "detach") else got),
-                               want.detach().numpy(), rtol=rtol, atol=1e-10)
+    eq(got, want, rtol, 1e-10)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_densities_moments_and_gradients_match_torch(name):
     dt, dn, tp, npar = _both(name, requires_grad=True)
     v = CASES[name][2]
-    lt, ln = dt.log_prob(T.tensor(v)), dn.log_prob(ne.tensor(v))
-    _eq(ln, lt)
-    g = np.linspace(0.5, 1.5, v.size)
-    lt.backward(T.tensor(g))
-    ln.backward(ne.tensor(g))
-    for a, b in zip(tp, npar):
-        _eq(b.grad, a.grad, rtol=1e-5)
-    _eq(dn.entropy(), dt.entropy())
-    for attr in ("mean", "mode", "variance"):
-        _eq(getattr(dn, attr), getattr(dt, attr))
+    check_density_against_torch(T, dt, dn, tp, npar, v, rtol=1e-6, grad_rtol=1e-5, atol=1e-10)
     if CASES[name][3]:
         _eq(dn.cdf(ne.tensor(v)), dt.cdf(T.tensor(v)))
         q = np.array([0.01, 0.2, 0.5, 0.75, 0.99])
@@ -182,3 +173,13 @@ def test_relaxed_distributions_match_torch(name):
         p = np.array([0.2, 0.5, 0.9])
         cold = D.RelaxedBernoulli(ne.tensor(0.05, dtype=ne.float64), probs=ne.tensor(p)).sample((4000,)).numpy()
         np.testing.assert_allclose(cold.mean(0), p, atol=0.04)
+
+
+@pytest.mark.parametrize("name", ["Geometric", "Bernoulli", "Binomial", "NegativeBinomial", "Categorical",
+                                  "ContinuousBernoulli"])
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_repr_shows_the_given_parameterization_as_torch(name, given):
+    kw = {"total_count": 3} if name in ("Binomial", "NegativeBinomial") else {}
+    want = repr(getattr(T.distributions, name)(**{given: T.tensor([0.3, 0.6])}, **kw))
+    got = repr(getattr(D, name)(**{given: ne.tensor([0.3, 0.6])}, **kw))
+    assert got == want.replace("torch.Size([2])", "(2,)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import require
+from dist_testing import check_density_against_torch, eq
 
 import nnengine as ne
 import nnengine.distributions as D
@@ -34,8 +35,7 @@ def _both(name, requires_grad=False, validate_args=None):
 
 
 def _eq(got, want, rtol=1e-7):
-    np.testing.assert_allclose(np.asarray(got.detach().numpy() if hasattr(got, "detach") else got),
-                               want.detach().numpy(), rtol=rtol, atol=1e-12)
+    eq(got, want, rtol, 1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -43,16 +43,7 @@ def test_values_and_gradients_match_torch(name):
     # the cases score values outside the support too (HalfNormal's -1, Pareto's values below scale), unvalidated
     dt, dn, tp, npar = _both(name, requires_grad=True, validate_args=False)
     v = CASES[name][1]
-    lt, ln = dt.log_prob(T.tensor(v)), dn.log_prob(ne.tensor(v))
-    _eq(ln, lt)
-    g = np.linspace(0.5, 1.5, v.size)
-    lt.backward(T.tensor(g))
-    ln.backward(ne.tensor(g))
-    for a, b in zip(tp, npar):
-        _eq(b.grad, a.grad, rtol=1e-6)
-    _eq(dn.entropy(), dt.entropy())
-    for attr in ("mean", "mode", "variance"):
-        _eq(getattr(dn, attr), getattr(dt, attr))
+    check_density_against_torch(T, dt, dn, tp, npar, v, rtol=1e-7, grad_rtol=1e-6, atol=1e-12)
     if CASES[name][2]:
         inside = np.maximum(v, CASES[name][0][0]) if name == "Pareto" else np.abs(v) + 1e-3
         _eq(dn.cdf(ne.tensor(inside)), dt.cdf(T.tensor(inside)))

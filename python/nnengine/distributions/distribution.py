@@ -10,6 +10,8 @@ import numpy as np
 from ..random import generator
 from ..tensor import Tensor, _Unimplemented
 
+_EULER = 0.57721566490153286060  # Euler-Mascheroni constant (Gumbel, Weibull, Kumaraswamy moments and KLs)
+
 
 def _as_param(v: Any, name: str) -> Tensor:
     """A distribution parameter as a float Tensor (Tensors pass through, so gradients reach them; numbers and

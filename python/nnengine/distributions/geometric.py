@@ -22,7 +22,6 @@ class Geometric(Distribution):
         (-1.9173, tensor([2.3333]))
     """
 
-    _params = ("probs", "logits")
     _batch_params = ("probs", "logits")
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: Optional[bool] = None) -> None:
@@ -36,6 +35,7 @@ class Geometric(Distribution):
         else:
             self.logits = _as_param(logits, "logits")
             self.probs = self.logits.sigmoid()
+        self._params = ("probs",) if probs is not None else ("logits",)  # torch's repr: the given one
         super().__init__(self.probs.shape, (), validate_args)
 
     @property

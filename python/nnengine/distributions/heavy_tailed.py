@@ -10,9 +10,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..tensor import Tensor
-from .distribution import Distribution, _as_param, _broadcast, _check, _Folded, _LocationScale
-
-_EULER = 0.57721566490153286060
+from .distribution import _EULER, Distribution, _as_param, _broadcast, _check, _Folded, _LocationScale
 
 
 def _uniform(d: Distribution, shape: tuple, dt: np.dtype) -> Tensor:

@@ -12,11 +12,11 @@ from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Beta, Dirichlet
-from .distribution import Distribution, _sum_rightmost
+from .distribution import _EULER, Distribution, _sum_rightmost
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
-from .heavy_tailed import _EULER, Cauchy, Gumbel
+from .heavy_tailed import Cauchy, Gumbel
 from .independent import Independent
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis, _tril_inverse
@@ -194,7 +194,8 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     """``KL(p || q)`` per batch element, with torch's formulas for the pairs it registers: Normal,
     Categorical, OneHotCategorical, Bernoulli, Uniform, Exponential, Laplace, Gamma, Beta, Dirichlet,
     Poisson, MultivariateNormal, ContinuousBernoulli, Gumbel, Geometric, HalfNormal, Pareto, Cauchy, Independent
-    and TransformedDistribution (e.g. LogNormal, InverseGamma) with the same type on both sides (subclasses dispatch to their base class's formula, as torch).
+    and TransformedDistribution (e.g. LogNormal, InverseGamma) with the same type on both sides (subclasses
+    dispatch to their base class's formula, as torch).
 
     Example:
         >>> from nnengine.distributions import Normal

@@ -10,12 +10,10 @@ from typing import Any, Optional
 import numpy as np
 
 from ..tensor import Tensor
-from .distribution import _broadcast, _check
+from .distribution import _EULER, _broadcast, _check
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, PowerTransform
 from .uniform import Uniform
-
-_EULER = 0.57721566490153286060
 
 
 def _moments(a: Tensor, b: Tensor, n: int) -> Tensor:

@@ -12,12 +12,10 @@ from typing import Any, Optional
 import numpy as np
 
 from ..tensor import Tensor
-from .distribution import Distribution, _as_param, _broadcast, _check, _Folded
+from .distribution import _EULER, Distribution, _as_param, _broadcast, _check, _Folded
 from .exponential import Exponential
 from .gamma import Gamma
 from .normal import Normal
-
-_EULER = 0.57721566490153286060
 
 
 class HalfNormal(_Folded):
