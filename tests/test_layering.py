@@ -81,6 +81,8 @@ FLOORS = {
 UPWARD = {
     ("distributed", "distributed.ddp"): "lazy re-export (module __getattr__): loaded on first use of the name",
     ("distributed", "data.sampler"): "lazy re-export (module __getattr__): loaded on first use of the name",
+    ("nn", "nn.parallel"): "lazy attribute (module __getattr__): torch.nn.parallel after a plain import, loaded on "
+                           "first use",
     ("_ops_misc", "functional"): "torch's top-level spellings of functional ops (torch.pad, torch.cosine_similarity): "
                                  "imported inside the call, after the package has loaded",
     ("_tensor_extras", "functional"): "Tensor.hardshrink: imported inside the call, after the package has loaded",

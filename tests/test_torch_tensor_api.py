@@ -3,6 +3,9 @@ shapes, gradients (incl. which index receives a tie's gradient) and error types.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -37,6 +40,25 @@ def test_import_swap_namespaces():
     ne.cuda.manual_seed(0)
     ne.cuda.manual_seed_all(0)
     assert not ne.accelerator.is_available() and ne.accelerator.current_accelerator() is None
+
+
+def test_plain_import_reaches_distributed_multiprocessing_and_nn_parallel():
+    # a fresh interpreter: `import torch` alone makes torch.distributed, torch.multiprocessing and
+    # torch.nn.parallel reachable; nnengine imports them on first use (not at `import nnengine`)
+    code = ("import sys, nnengine as torch\n"
+            "assert 'nnengine.distributed' not in sys.modules and 'nnengine.multiprocessing' not in sys.modules\n"
+            "ddp = torch.nn.parallel.DistributedDataParallel\n"
+            "assert ddp is torch.distributed.DistributedDataParallel and torch.distributed.is_available()\n"
+            "assert torch.multiprocessing.spawn and torch.multiprocessing.Process\n"
+            "for mod, name in ((torch, 'nope'), (torch.nn, 'parallels')):\n"
+            "    try:\n"
+            "        getattr(mod, name)\n"
+            "    except AttributeError as e:\n"
+            "        assert name in str(e)\n"
+            "    else:\n"
+            "        raise SystemExit(name)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
 
 
 # ------------------------------------------------------------------ dtypes

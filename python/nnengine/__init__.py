@@ -68,6 +68,18 @@ from .train.summary import summary  # noqa: E402  (Keras' model.summary / torchi
 
 globals().update(_foreach.names())
 
+_ON_FIRST_USE = ("distributed", "multiprocessing")  # imported on first use, as `import torch` makes them reachable
+
+
+def __getattr__(name: str):
+    """``nnengine.distributed`` and ``nnengine.multiprocessing`` after a plain ``import nnengine`` (as
+    ``torch.distributed`` after ``import torch``), imported on first use so ``import nnengine`` stays quick."""
+    if name in _ON_FIRST_USE:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = list(_tensor_api.__all__) + [
     "accelerator", "backends", "cuda", "utils",
     "Tensor", "tensor", "cat", "stack", "where", "zeros", "ones", "randn", "rand", "from_numpy",

@@ -126,3 +126,13 @@ from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNeares
 from .parameter import Buffer, Parameter
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+
+def __getattr__(name: str):
+    """``nn.parallel`` (``nn.parallel.DistributedDataParallel``) after a plain ``import nnengine``, as torch's,
+    imported on first use (it brings in nnengine.distributed)."""
+    if name == "parallel":
+        from .parallel import DistributedDataParallel  # noqa: F401  (importing it binds nn.parallel)
+
+        return globals()["parallel"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
