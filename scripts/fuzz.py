@@ -1276,14 +1276,47 @@ def f_interpolate(g: G) -> str:
 
 
 def f_pad(g: G) -> str:
-    shape = tuple(g.n(0, 5) for _ in range(g.draw(g.st.integers(1, 4))))
-    pads = repr(tuple(g.draw(g.st.integers(-2, 4)) for _ in range(g.pick([2, 2, 4, 4, 3]))))
-    mode = g.str_(["constant", "reflect", "replicate"])
+    shape = tuple(g.n(0, 5) for _ in range(g.draw(g.st.integers(1, 5))))
+    pads = repr(tuple(g.draw(g.st.integers(-2, 4)) for _ in range(g.pick([2, 2, 4, 4, 3, 6, 8]))))
+    mode = g.str_(["constant", "reflect", "replicate", "circular"])
     if g.pct(20):  # integer / bool tensors (token ids): constant mode only, no gradient
         dtype = g.pick(["ne.int64", "ne.int32", "ne.bool"])
         x = f"ne.zeros({shape!r}, dtype={dtype})"
         return call("F.pad", x, pads, mode, "None" if g.pct(60) else g.pick(["3", "-1", "True", "0.5", "2**70"]))
     return call("F.pad", _t(g, shape), pads, mode, "None" if g.pct(60) else g.flt(-1, 1), post="BW(R)")
+
+
+def f_volumetric(g: G) -> str:
+    """The 3-D ops (functional/_volumetric.py): small volumes, sometimes empty or smaller than the window."""
+    N, C, D, H, W = g.n(0, 2), g.n(0, 4), g.n(0, 5), g.n(0, 6), g.n(0, 6)
+    x = _t(g, (N, C, D, H, W) if g.pct(85) else (C, D, H, W))
+    k3 = repr(tuple(g.draw(g.st.integers(1, 3)) for _ in range(3)))
+    ks = k3 if g.pct(70) else g.int_(0, 3)
+    fn = g.pick(["F.conv3d", "F.conv_transpose3d", "F.max_pool3d", "F.avg_pool3d", "F.adaptive_avg_pool3d",
+                 "F.adaptive_max_pool3d"])
+    groups = g.pick([1, 1, 1, 2])
+    if fn == "F.conv3d":
+        Co = g.n(1, 4) * groups
+        w = _t(g, (Co, max(C // groups, 1) if g.pct(90) else g.n(0, 3)) + eval(k3))
+        pad = g.pick(["'same'", "'valid'"]) if g.pct(15) else _int_or_pair(g, 1, 0, 2)
+        return call(fn, x, w, "None" if g.pct(40) else _t(g, (Co,)), stride=g.int_(1, 2), padding=pad,
+                    dilation=g.int_(1, 2), groups=repr(groups) if g.pct(90) else g.int_(0, 3), post="BW(R)")
+    if fn == "F.conv_transpose3d":
+        w = _t(g, (C if g.pct(90) else g.n(0, 4), g.n(1, 3)) + eval(k3))
+        return call(fn, x, w, "None", stride=g.int_(1, 3), padding=g.int_(0, 1),
+                    output_padding=g.int_(0, 1), groups=repr(groups), dilation=g.int_(1, 2), post="BW(R)")
+    if fn in ("F.adaptive_avg_pool3d", "F.adaptive_max_pool3d"):
+        size = g.pick(["1", "(2, None, 3)", "(1, 2, 3)", "0", "(None, None, None)", "(1, 1)"])
+        extra = {"return_indices": g.bool_()} if fn == "F.adaptive_max_pool3d" else {}
+        return call(fn, x, size, **extra, post="BW(R)")
+    kw = {"ceil_mode": g.bool_()} if g.pct(40) else {}
+    if fn == "F.max_pool3d" and g.pct(30):
+        kw["return_indices"] = g.bool_()
+    if fn == "F.avg_pool3d" and g.pct(40):
+        kw["count_include_pad"] = g.bool_()
+    if fn == "F.avg_pool3d" and g.pct(20):
+        kw["divisor_override"] = g.int_(-1, 5)
+    return call(fn, x, ks, "None" if g.pct(30) else g.int_(1, 3), padding=g.int_(0, 1), **kw, post="BW(R)")
 
 
 def f_dropout2d(g: G) -> str:
@@ -2130,6 +2163,7 @@ TARGETS: Dict[str, Callable[[G], str]] = {
     "F.pool1d_adaptive": f_pool1d,
     "F.interpolate": f_interpolate,
     "F.pad": f_pad,
+    "F.volumetric": f_volumetric,
     "nn.Sequential.edit": f_sequential_edit,
     "distributions": f_distributions,
     "vision.ops": f_vision_ops,

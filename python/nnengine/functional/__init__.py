@@ -113,6 +113,14 @@ from ._unpool import (
     max_unpool1d,
     max_unpool2d,
 )
+from ._volumetric import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    conv3d,
+    conv_transpose3d,
+    max_pool3d,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]
 

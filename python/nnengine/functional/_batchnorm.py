@@ -127,7 +127,7 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Batch normalisation over channel dim 1 of (N, C), (N, C, L) or (N, C, H, W), PyTorch's
+    """Batch normalisation over channel dim 1 of (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), PyTorch's
     ``F.batch_norm``. In training the batch statistics are used and ``running_mean`` / ``running_var``
     (numpy arrays or Tensors, may be None) are updated in place with ``momentum`` (running_var unbiased);
     otherwise the running statistics are used.
@@ -138,7 +138,10 @@ def batch_norm(
         >>> bool(y.mean(dim=0).abs().max() < 1e-5), bool((rm != 0).any())  # running stats updated
         (True, True)
     """
-    x = check_tensor(input, "input", ndim=(2, 3, 4))
+    x = check_tensor(input, "input", ndim=(2, 3, 4, 5))
+    if x.ndim == 5:  # (N, C, D, H, W): the same per-channel statistics over (N, C, D*H*W)
+        return batch_norm(x.reshape(x.shape[0], x.shape[1], -1), running_mean, running_var, weight, bias, training,
+                          momentum, eps).reshape(x.shape)
     c = x.shape[1]
     if c == 0:
         raise ValueError(f"input: expected at least one channel (dimension 1), got shape {x.shape}")

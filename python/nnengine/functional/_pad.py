@@ -1,5 +1,5 @@
 """Padding on the engine's pad kernels: ``F.pad`` (constant, reflect, replicate over the last one or two
-dimensions; negative pads crop)."""
+dimensions, constant and circular over more; negative pads crop)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ class PadFn(Function):
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Optional[float] = None) -> Tensor:
     """Pad the last dimension (``pad`` = (left, right)) or the last two (``pad`` = (left, right, top, bottom)),
     PyTorch's ``F.pad``: mode 'constant' (``value``, default 0), 'reflect', 'replicate' or 'circular'; negative pads
-    crop.
+    crop. 'constant' and 'circular' take more pairs too, for the dimensions before (``(1, 1, 1, 1, 1, 1)`` pads a
+    volume's depth, height and width).
 
     Example:
         >>> pad(ne.randn(1, 2, 28, 28), (1, 1, 2, 2), mode="reflect").shape
@@ -55,15 +56,19 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
         tensor([[[5., 1., 1.]]])
         >>> pad(ne.tensor([1, 2]), (0, 3), "constant", 0)  # token ids: integer tensors pad in constant mode
         tensor([1, 2, 0, 0, 0])
+        >>> pad(ne.ones(1, 1, 2, 3, 3), (1, 1, 1, 1, 1, 1)).shape
+        (1, 1, 4, 5, 5)
     """
     if isinstance(input, Tensor) and input._data.dtype.kind in "iub":
         return _pad_integers(input, pad, mode, value)
     x = check_tensor(input, "input")
-    if not isinstance(pad, (tuple, list)) or len(pad) not in (2, 4):
-        raise ValueError(f"pad: expected 2 or 4 ints (last one or two dimensions), got {pad!r}")
-    pads = as_tuple(pad, len(pad), "pad", int)
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise ValueError(f"mode: expected 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if not isinstance(pad, (tuple, list)) or len(pad) % 2 or not pad:
+        raise ValueError(f"pad: expected pairs of ints (from the last dimension back), got {pad!r}")
+    if len(pad) > 4 and mode in ("reflect", "replicate"):
+        raise ValueError(f"pad: {mode} padding takes 2 or 4 ints (the last one or two dimensions), got {pad!r}")
+    pads = as_tuple(pad, len(pad), "pad", int)
     if value is not None and mode != "constant":
         raise ValueError(f"value: only mode 'constant' takes a value, got mode {mode!r}")
     nd = len(pads) // 2
@@ -77,8 +82,32 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
         raise ValueError(f"input: expected a non-empty tensor, got shape {x.shape}")
     if mode == "circular":
         return _circular(x, pads)
+    fill = 0.0 if value is None else float(value)
+    if nd > 2:  # constant padding of dimensions before the last two: slices and cat (differentiable)
+        if any(abs(q) > 2**31 - 1 for q in pads):
+            raise ValueError(f"pad: expected values in [-(2^31 - 1), 2^31 - 1], got {pads}")
+        return _constant_outer(PadFn.apply(x, pads[:4], mode, fill, 2), pads[4:], fill)
     pads4 = pads + (0, 0) if nd == 1 else pads
-    return PadFn.apply(x, pads4, mode, 0.0 if value is None else float(value), nd)
+    return PadFn.apply(x, pads4, mode, fill, nd)
+
+
+def _constant_outer(x: Tensor, pads: Tuple[int, ...], value: float) -> Tensor:
+    """Constant padding of dimensions ndim-3, ndim-4, ... (pairs in that order, torch's layout of ``F.pad``'s
+    argument after the last two dimensions' pairs); negative pads crop."""
+    for i in range(len(pads) // 2):
+        d = x.ndim - 3 - i
+        lo, hi, size = pads[2 * i], pads[2 * i + 1], x.shape[d]
+        if size + lo + hi < 0:
+            raise ValueError(f"pad: {lo, hi} crops dimension {d} of size {size} below zero")
+        x = _slice(x, d, max(-lo, 0), size - max(-hi, 0))
+        pieces = []
+        for n in (max(lo, 0), max(hi, 0)):
+            shape = list(x.shape)
+            shape[d] = n
+            pieces.append(Tensor._wrap(np.full(shape, value, x._data.dtype)) if n else None)
+        parts = [t for t in (pieces[0], x, pieces[1]) if t is not None]
+        x = cat(parts, d) if len(parts) > 1 else x
+    return x
 
 
 def _pad_integers(x: Tensor, pad: Sequence[int], mode: str, value: Any) -> Tensor:

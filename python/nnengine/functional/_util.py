@@ -122,6 +122,14 @@ def pair(v: Any, name: str) -> Tuple[int, int]:
     return t
 
 
+def triple(v: Any, name: str) -> Tuple[int, int, int]:
+    """An int or a 3-sequence of ints as a 3-tuple of non-negative ints (torch's ``_triple``; 3-D layers)."""
+    t = as_tuple(v, 3, name, int)
+    if min(t) < 0:
+        raise ValueError(f"{name}: expected non-negative values, got {v!r}")
+    return t
+
+
 def single(v: Any, name: str) -> Tuple[int]:
     """An int or a 1-tuple of ints as a 1-tuple of a non-negative int (torch's ``_single``)."""
     if isinstance(v, (tuple, list)) and len(v) == 1:

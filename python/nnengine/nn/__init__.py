@@ -38,7 +38,7 @@ from .modules.activation_more import (
     Threshold,
 )
 from .modules.attention import MultiheadAttention
-from .modules.batchnorm import BatchNorm1d, BatchNorm2d, SyncBatchNorm
+from .modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .modules.data_parallel import DataParallel
@@ -123,6 +123,14 @@ from .modules.transformer import (
     TransformerEncoderLayer,
 )
 from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .modules.volumetric import (
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    Conv3d,
+    ConvTranspose3d,
+    MaxPool3d,
+)
 from .parameter import Buffer, Parameter
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -122,6 +122,18 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W) input, per channel (volumes, video clips).
+
+    Example:
+        >>> bn = BatchNorm3d(4)
+        >>> bn(ne.randn(2, 4, 3, 5, 5)).shape, bn.running_var.shape
+        ((2, 4, 3, 5, 5), (4,))
+    """
+
+    _dims = (5,)
+
+
 class SyncBatchNorm(_BatchNorm):
     """Batch norm over (N, C, ...) input whose batch mean and variance, in training, are those of the
     global batch: the per-channel sums are all-reduced over the ranks of ``nnengine.distributed`` (two

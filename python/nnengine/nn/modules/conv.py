@@ -1,12 +1,12 @@
 """Convolution layers with PyTorch's attributes, weight layouts and default init: ``Conv1d``, ``Conv2d``,
-``ConvTranspose1d``, ``ConvTranspose2d``."""
+``ConvTranspose1d``, ``ConvTranspose2d`` (``Conv3d`` / ``ConvTranspose3d``: volumetric.py)."""
 
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence, Tuple, Union
 
 from ... import functional as F
-from ...functional._util import pair, single
+from ...functional._util import pair, single, triple
 from ...tensor import Tensor
 from .. import init
 from ..module import Module, check_factory_kwargs
@@ -84,7 +84,7 @@ class _ConvNd(Module):
             raise ValueError(f"padding_mode: expected one of {_PADDING_MODES}, got {padding_mode!r}")
         if self._transposed and padding_mode != "zeros":
             raise ValueError(f"padding_mode: only 'zeros' is supported for {type(self).__name__}, got {padding_mode!r}")
-        tup = single if self._spatial == 1 else pair
+        tup = {1: single, 2: pair, 3: triple}[self._spatial]
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = tup(kernel_size, "kernel_size")
         if min(self.kernel_size) < 1:

@@ -35,7 +35,24 @@ class _Pool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxPool2d(_Pool2d):
+class _MaxPoolNd(_Pool2d):
+    """torch's max-pool arguments and repr; ``_fn`` is the functional form (F.max_pool2d, F.max_pool3d)."""
+
+    def __init__(self, kernel_size: Any, stride: Optional[Any] = None, padding: Any = 0,
+                 dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.dilation, self.return_indices, self.ceil_mode = dilation, bool(return_indices), bool(ceil_mode)
+
+    def forward(self, input: Tensor) -> Any:
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                              self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
     """Max over each kernel_size window (stride defaults to kernel_size); torch's arguments (dilation 1 only),
     ``ceil_mode=True`` keeps the partial last windows as torch.
 
@@ -47,18 +64,7 @@ class MaxPool2d(_Pool2d):
         (1, 1, 4, 4)
     """
 
-    def __init__(self, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0,
-                 dilation: IntPair = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__(kernel_size, stride, padding, ceil_mode)
-        self.dilation, self.return_indices, self.ceil_mode = dilation, bool(return_indices), bool(ceil_mode)
-
-    def forward(self, input: Tensor) -> Any:
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    _fn = staticmethod(F.max_pool2d)
 
 
 _HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks")
@@ -92,7 +98,22 @@ def relu_max_pool(relu: Optional[Module], pool: Module, x: Any) -> Optional[Tens
     return F._relu_max_pool2d(x, pool.kernel_size, pool.stride, pool.padding)
 
 
-class AvgPool2d(_Pool2d):
+class _AvgPoolNd(_Pool2d):
+    """torch's average-pool arguments; ``_fn`` is the functional form (F.avg_pool2d, F.avg_pool3d)."""
+
+    def __init__(self, kernel_size: Any, stride: Optional[Any] = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: Optional[int] = None) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        # getattr: a layer pickled before these options existed still loads and runs
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding, getattr(self, "ceil_mode", False),
+                              getattr(self, "count_include_pad", True), getattr(self, "divisor_override", None))
+
+
+class AvgPool2d(_AvgPoolNd):
     """Average over each window, torch's arguments: ``count_include_pad=True`` counts padding as zeros (False:
     divide by the input elements in the window), ``ceil_mode`` keeps the partial last windows,
     ``divisor_override`` (a non-zero int) replaces the divisor (see ``F.avg_pool2d``).
@@ -106,16 +127,6 @@ class AvgPool2d(_Pool2d):
     """
 
     _fn = staticmethod(F.avg_pool2d)
-
-    def __init__(self, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True,
-                 divisor_override: Optional[int] = None) -> None:
-        super().__init__(kernel_size, stride, padding, ceil_mode)
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, getattr(self, "ceil_mode", False),
-                            getattr(self, "count_include_pad", True), getattr(self, "divisor_override", None))
 
 
 class MinPool2d(_Pool2d):

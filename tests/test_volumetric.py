@@ -1,0 +1,205 @@
+"""3-D layers (Conv3d, ConvTranspose3d, MaxPool3d, AvgPool3d, AdaptiveAvg/MaxPool3d, BatchNorm3d) and F.pad over
+three dimensions: values and gradients against torch and a float64 numpy oracle, torch's indices, reprs, a
+training step from torch's weights, and the argument checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import require
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import nn
+
+T = require("torch")
+TF = T.nn.functional
+RNG = np.random.default_rng(7)
+X = RNG.standard_normal((2, 4, 5, 6, 7)).astype(np.float32)
+
+
+def _close(a, b, tol=2e-5):
+    b = np.asarray(b)
+    np.testing.assert_allclose(np.asarray(a), b, rtol=0, atol=tol * max(1.0, float(np.abs(b).max())))
+
+
+def _vs_torch(fn_ne, fn_t, arrs, with_indices=False):
+    a = [ne.tensor(x, requires_grad=True) for x in arrs]
+    b = [T.tensor(x, requires_grad=True) for x in arrs]
+    ya, yb = fn_ne(*a), fn_t(*b)
+    if with_indices:
+        np.testing.assert_array_equal(ya[1].numpy(), yb[1].numpy())
+        assert ya[1].dtype == np.int64
+        ya, yb = ya[0], yb[0]
+    assert ya.shape == tuple(yb.shape) and ya.dtype == np.float32
+    _close(ya.detach().numpy(), yb.detach().numpy())
+    g = RNG.standard_normal(yb.shape).astype(np.float32)
+    ya.backward(ne.tensor(g))
+    yb.backward(T.tensor(g))
+    for p, q in zip(a, b):
+        _close(p.grad.numpy(), q.grad.numpy())
+
+
+CONV = [{}, dict(stride=2, padding=1), dict(stride=(1, 2, 3), padding=(2, 0, 1), dilation=(2, 1, 2)),
+        dict(groups=2, padding="same"), dict(padding="same", dilation=(1, 2, 2)), dict(groups=2, stride=2, padding="valid")]
+
+
+@pytest.mark.parametrize("kw", CONV, ids=str)
+def test_conv3d_matches_torch(kw):
+    w = RNG.standard_normal((6, 4 // kw.get("groups", 1), 3, 2, 3)).astype(np.float32)
+    b = RNG.standard_normal(6).astype(np.float32)
+    _vs_torch(lambda x, w, b: F.conv3d(x, w, b, **kw), lambda x, w, b: TF.conv3d(x, w, b, **kw), [X, w, b])
+
+
+def test_conv3d_matches_a_float64_oracle_unbatched():
+    x, w = X[0].astype(np.float64), RNG.standard_normal((3, 4, 2, 3, 2))
+    want = np.zeros((3, 4, 4, 6))
+    for o in range(3):
+        for d in range(4):
+            for h in range(4):
+                for c in range(6):
+                    want[o, d, h, c] = np.sum(x[:, d:d + 2, h:h + 3, c:c + 2] * w[o])
+    got = F.conv3d(ne.tensor(x.astype(np.float32)), ne.tensor(w.astype(np.float32)))
+    assert got.shape == want.shape
+    _close(got.numpy(), want)
+
+
+TRANSPOSED = [{}, dict(stride=2), dict(stride=(2, 1, 3), padding=(1, 0, 1), output_padding=(1, 0, 2)),
+              dict(groups=2, stride=2, dilation=(2, 1, 1), padding=1), dict(stride=3, dilation=2, output_padding=(1, 1, 0))]
+
+
+@pytest.mark.parametrize("kw", TRANSPOSED, ids=str)
+def test_conv_transpose3d_matches_torch(kw):
+    w = RNG.standard_normal((4, 6 // kw.get("groups", 1), 3, 2, 3)).astype(np.float32)
+    b = RNG.standard_normal(6).astype(np.float32)
+    _vs_torch(lambda x, w, b: F.conv_transpose3d(x, w, b, **kw), lambda x, w, b: TF.conv_transpose3d(x, w, b, **kw),
+              [X, w, b])
+
+
+POOL = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+        dict(kernel_size=(2, 3, 2), stride=(1, 2, 3), ceil_mode=True), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)]
+
+
+@pytest.mark.parametrize("kw", POOL, ids=str)
+def test_pool3d_matches_torch(kw):
+    _vs_torch(lambda x: F.max_pool3d(x, **kw, return_indices=True),
+              lambda x: TF.max_pool3d(x, **kw, return_indices=True), [X], with_indices=True)
+    for extra in (dict(count_include_pad=True), dict(count_include_pad=False), dict(divisor_override=5)):
+        _vs_torch(lambda x, e=extra: F.avg_pool3d(x, **kw, **e), lambda x, e=extra: TF.avg_pool3d(x, **kw, **e), [X])
+
+
+def test_max_pool3d_ties_and_unbatched_follow_torch():
+    ties = np.round(X * 2) / 2  # many equal values: the index (and the gradient) goes to torch's first maximum
+    _vs_torch(lambda x: F.max_pool3d(x, 2, 1, return_indices=True),
+              lambda x: TF.max_pool3d(x, 2, 1, return_indices=True), [ties], with_indices=True)
+    _vs_torch(lambda x: F.max_pool3d(x, 2, return_indices=True), lambda x: TF.max_pool3d(x, 2, return_indices=True),
+              [X[0]], with_indices=True)
+    nan = X.copy()
+    nan[0, 0, 1, 2, 3] = np.nan
+    np.testing.assert_array_equal(F.max_pool3d(ne.tensor(nan), 2).numpy(), TF.max_pool3d(T.tensor(nan), 2).numpy())
+
+
+@pytest.mark.parametrize("size", [1, (2, 3, 4), (None, 2, 5), (3, None, 1), (5, 6, 7)], ids=str)
+def test_adaptive_pool3d_matches_torch(size):
+    _vs_torch(lambda x: F.adaptive_avg_pool3d(x, size), lambda x: TF.adaptive_avg_pool3d(x, size), [X])
+    _vs_torch(lambda x: F.adaptive_max_pool3d(x, size, True), lambda x: TF.adaptive_max_pool3d(x, size, True), [X],
+              with_indices=True)
+
+
+@pytest.mark.parametrize("pads", [(1, 2, 0, 1, 1, 2), (0, 0, 0, 0, -1, 2), (1, 1, 1, 1, 1, 1, 1, 0),
+                                  (1, -1, 2, 0, 0, 3, 2, 1, 1, 1)], ids=str)
+@pytest.mark.parametrize("value", [None, -np.inf, 2.5])
+def test_constant_pad_over_three_or_more_dimensions_matches_torch(pads, value):
+    a, b = ne.tensor(X, requires_grad=True), T.tensor(X, requires_grad=True)
+    ya, yb = F.pad(a, pads, value=value), TF.pad(b, pads, value=value)
+    np.testing.assert_array_equal(ya.detach().numpy(), yb.detach().numpy())
+    g = RNG.standard_normal(yb.shape).astype(np.float32)
+    ya.backward(ne.tensor(g))
+    yb.backward(T.tensor(g))
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    circ = (1, 1, 2, 0, 1, 2)
+    np.testing.assert_array_equal(F.pad(ne.tensor(X), circ, mode="circular").numpy(),
+                                  TF.pad(T.tensor(X), circ, mode="circular").numpy())
+
+
+def test_modules_reprs_state_dicts_and_a_training_step_match_torch():
+    def build(m):
+        return m.Sequential(m.Conv3d(4, 6, 3, padding=1), m.BatchNorm3d(6), m.ReLU(), m.MaxPool3d(2),
+                            m.ConvTranspose3d(6, 3, 2, stride=2), m.AvgPool3d((1, 2, 2)), m.AdaptiveAvgPool3d(1),
+                            m.Flatten(), m.Linear(3, 2))
+    tm, nm = build(T.nn), build(nn)
+    assert repr(nm) == repr(tm)
+    nm.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    x, y = X[:, :, :4, :6, :6], np.array([0, 1])
+    ot, on = T.optim.SGD(tm.parameters(), lr=0.1, momentum=0.9), ne.optim.SGD(nm.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(3):
+        lt = TF.cross_entropy(tm(T.tensor(x)), T.tensor(y))
+        ln = F.cross_entropy(nm(ne.tensor(x)), ne.tensor(y))
+        _close(ln.item(), lt.item(), 1e-4)
+        ot.zero_grad()
+        on.zero_grad()
+        lt.backward()
+        ln.backward()
+        ot.step()
+        on.step()
+    for k, v in tm.state_dict().items():
+        _close(np.asarray(nm.state_dict()[k]), v.detach().numpy(), 1e-4)
+    tm.eval()
+    nm.eval()
+    _close(nm(ne.tensor(x)).detach().numpy(), tm(T.tensor(x)).detach().numpy(), 1e-4)
+    for m in (nn.MaxPool3d(2, return_indices=True), nn.AdaptiveMaxPool3d(2, return_indices=True)):
+        out, idx = m(ne.tensor(X))
+        assert idx.dtype == np.int64 and idx.shape == out.shape
+    up = T.nn.ConvTranspose3d(4, 2, 3, stride=2)(T.tensor(X), output_size=(12, 13, 16))
+    assert nn.ConvTranspose3d(4, 2, 3, stride=2)(ne.tensor(X), output_size=(12, 13, 16)).shape == tuple(up.shape)
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    w = ne.tensor(RNG.standard_normal((6, 4, 3, 3, 3)).astype(np.float32))
+    outs = []
+    for n in (1, 2):
+        with ne.backend.num_threads(n):
+            outs.append((F.conv3d(ne.tensor(X), w, padding=1).numpy(),
+                         F.conv_transpose3d(ne.tensor(X), w[:4], stride=2).numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("call, err", [
+    (lambda: F.conv3d(ne.randn(1, 2, 3, 4), ne.randn(1, 2, 1, 1, 1)), ValueError),  # 4-D is unbatched (C, D, H, W)
+    (lambda: F.conv3d(ne.randn(1, 2, 3, 4, 4), ne.randn(1, 3, 1, 1, 1)), ValueError),  # channels
+    (lambda: F.conv3d(ne.randn(1, 2, 2, 4, 4), ne.randn(1, 2, 3, 1, 1)), ValueError),  # kernel deeper than input
+    (lambda: F.conv3d(ne.randn(1, 2, 3, 4, 4), ne.randn(1, 2, 1, 1, 1), stride=(1, 1)), ValueError),
+    (lambda: F.conv3d(ne.randn(1, 2, 3, 4, 4), ne.randn(1, 2, 1, 1, 1), stride=0), ValueError),
+    (lambda: F.conv3d(ne.randn(2, 3, 4), ne.randn(1, 2, 1, 1, 1)), ValueError),
+    (lambda: F.conv_transpose3d(ne.randn(1, 2, 3, 4, 4), ne.randn(3, 2, 1, 1, 1)), ValueError),
+    (lambda: F.conv_transpose3d(ne.randn(1, 2, 3, 4, 4), ne.randn(2, 2, 1, 1, 1), output_padding=1), ValueError),
+    (lambda: F.max_pool3d(ne.randn(1, 1, 1, 4, 4), 2), ValueError),
+    (lambda: F.max_pool3d(ne.randn(1, 1, 4, 4, 4), 2, padding=2), ValueError),
+    (lambda: F.max_pool3d(ne.randn(1, 1, 4, 4, 4), 2, dilation=2), ValueError),
+    (lambda: F.avg_pool3d(ne.randn(1, 1, 4, 4, 4), 2, divisor_override=0), ValueError),
+    (lambda: F.avg_pool3d(ne.randn(1, 1, 4, 4, 4), "2"), TypeError),
+    (lambda: F.adaptive_avg_pool3d(ne.randn(1, 1, 4, 4, 4), (1, 1)), ValueError),
+    (lambda: F.adaptive_max_pool3d(ne.randn(1, 1, 4, 4, 4), 0), ValueError),
+    (lambda: F.adaptive_avg_pool3d(ne.zeros(1, 0, 4, 4, 4), 1), ValueError),
+    (lambda: nn.BatchNorm3d(2)(ne.randn(2, 2, 3, 3)), ValueError),
+    (lambda: F.pad(ne.randn(1, 2, 3, 4, 5), (1, 1, 1, 1, 1, 1), mode="reflect"), ValueError),
+    (lambda: F.pad(ne.randn(3, 4), (1, 1, 1, 1, 1, 1)), ValueError),
+    (lambda: F.pad(ne.randn(2, 3, 4), (0, 0, 0, 0, -3, 0)), ValueError),
+])
+def test_bad_arguments_raise_with_the_argument_named(call, err):
+    with pytest.raises(err):
+        call()
+
+
+def test_batchnorm3d_matches_torch_in_training_and_eval():
+    tb, nb = T.nn.BatchNorm3d(4, momentum=0.3), nn.BatchNorm3d(4, momentum=0.3)
+    for _ in range(2):
+        _vs_torch(lambda x: nb(x), lambda x: tb(x), [X])
+    _close(nb.running_mean, tb.running_mean.numpy())
+    _close(nb.running_var, tb.running_var.numpy())
+    tb.eval()
+    nb.eval()
+    _vs_torch(lambda x: nb(x), lambda x: tb(x), [X])
+    sync = nn.SyncBatchNorm(4)  # one process: BatchNorm3d's path
+    assert sync(ne.tensor(X)).shape == X.shape
