@@ -183,7 +183,7 @@ def test_results_do_not_depend_on_the_thread_count():
     (lambda: F.adaptive_max_pool3d(ne.randn(1, 1, 4, 4, 4), 0), ValueError),
     (lambda: F.adaptive_avg_pool3d(ne.zeros(1, 0, 4, 4, 4), 1), ValueError),
     (lambda: nn.BatchNorm3d(2)(ne.randn(2, 2, 3, 3)), ValueError),
-    (lambda: F.pad(ne.randn(1, 2, 3, 4, 5), (1, 1, 1, 1, 1, 1), mode="reflect"), ValueError),
+    (lambda: F.pad(ne.randn(1, 2, 3, 4, 5), (1, 1, 1, 1, 1, 1, 1, 1), mode="reflect"), ValueError),
     (lambda: F.pad(ne.randn(3, 4), (1, 1, 1, 1, 1, 1)), ValueError),
     (lambda: F.pad(ne.randn(2, 3, 4), (0, 0, 0, 0, -3, 0)), ValueError),
 ])
@@ -203,3 +203,66 @@ def test_batchnorm3d_matches_torch_in_training_and_eval():
     _vs_torch(lambda x: nb(x), lambda x: tb(x), [X])
     sync = nn.SyncBatchNorm(4)  # one process: BatchNorm3d's path
     assert sync(ne.tensor(X)).shape == X.shape
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+@pytest.mark.parametrize("pads", [(1, 2, 0, 1, 1, 2), (0, 0, 0, 0, 3, 2), (1, 1, 1, 1, -1, 2), (1, 1, 1, 1, 2, -2)],
+                         ids=str)
+def test_reflect_and_replicate_pad_of_a_third_dimension_match_torch(mode, pads):
+    for x in (X, X[0]):
+        a, b = ne.tensor(x, requires_grad=True), T.tensor(x, requires_grad=True)
+        ya, yb = F.pad(a, pads, mode=mode), TF.pad(b, pads, mode=mode)
+        np.testing.assert_array_equal(ya.detach().numpy(), yb.detach().numpy())
+        g = RNG.standard_normal(yb.shape).astype(np.float32)
+        ya.backward(ne.tensor(g))
+        yb.backward(T.tensor(g))
+        _close(a.grad.numpy(), b.grad.numpy(), 1e-6)
+    with pytest.raises(ValueError, match="reflect padding must be smaller"):
+        F.pad(ne.tensor(X), (0, 0, 0, 0, 5, 0), mode="reflect")
+    with pytest.raises(ValueError, match="needs at least 4"):
+        F.pad(ne.tensor(X[0, 0]), (0, 0, 0, 0, 1, 0), mode=mode)
+
+
+@pytest.mark.parametrize("name, args", [("ConstantPad3d", ((1, 0, 2, 1, 1, 2), 0.5)), ("ZeroPad3d", (1,)),
+                                        ("ReflectionPad3d", ((1, 2, 0, 1, 3, 1),)), ("ReplicationPad3d", (2,)),
+                                        ("CircularPad3d", ((1, 0, 2, 1, 1, 2),)), ("ConstantPad2d", (1, 0.5)),
+                                        ("ZeroPad1d", (2,))])
+def test_padding_modules_match_torch(name, args):
+    t, m = getattr(T.nn, name)(*args), getattr(nn, name)(*args)
+    assert repr(m) == repr(t)
+    x = X if name.endswith("3d") else X[0]
+    np.testing.assert_array_equal(m(ne.tensor(x)).numpy(), t(T.tensor(x)).numpy())
+
+
+@pytest.mark.parametrize("name, args", [("LazyConv3d", (4, 3)), ("LazyConvTranspose3d", (4, 2)),
+                                        ("LazyBatchNorm3d", ()), ("LazyInstanceNorm3d", ())])
+def test_lazy_3d_layers_become_their_class_as_torch(name, args):
+    t, m = getattr(T.nn, name)(*args), getattr(nn, name)(*args)
+    assert m(ne.tensor(X)).shape == tuple(t(T.tensor(X)).shape)
+    assert type(m).__name__ == type(t).__name__ and repr(m) == repr(t)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv3d_padding_modes_match_torch(mode):
+    t = T.nn.Conv3d(4, 3, 3, padding=(1, 2, 1), padding_mode=mode)
+    m = nn.Conv3d(4, 3, 3, padding=(1, 2, 1), padding_mode=mode)
+    m.load_state_dict({k: v.detach().numpy() for k, v in t.state_dict().items()})
+    assert repr(m) == repr(t)
+    _close(m(ne.tensor(X)).detach().numpy(), t(T.tensor(X)).detach().numpy())
+
+
+def test_max_unpool3d_inverts_max_pool3d_as_torch():
+    y, i = TF.max_pool3d(T.tensor(X), 2, return_indices=True)  # (2, 4, 5, 6, 7) -> (2, 4, 2, 3, 3)
+    for size in ((5, 6, 7), (5, 7, 7)):
+        a = ne.tensor(y.numpy(), requires_grad=True)
+        got = nn.MaxUnpool3d(2)(a, ne.tensor(i.numpy()), output_size=size)
+        np.testing.assert_array_equal(got.detach().numpy(), T.nn.MaxUnpool3d(2)(y, i, output_size=size).numpy())
+        got.sum().backward()
+        np.testing.assert_array_equal(a.grad.numpy(), np.ones(y.shape, np.float32))
+    assert repr(nn.MaxUnpool3d(2)) == repr(T.nn.MaxUnpool3d(2))
+    even = X[:, :, :4, :6, :6]
+    yn, iN = F.max_pool3d(ne.tensor(even), 2, return_indices=True)
+    y, i = TF.max_pool3d(T.tensor(even), 2, return_indices=True)
+    np.testing.assert_array_equal(F.max_unpool3d(yn, iN, 2).numpy(), TF.max_unpool3d(y, i, 2).numpy())
+    with pytest.raises(ValueError, match="indices: positions must be in"):
+        F.max_unpool3d(*F.max_pool3d(ne.tensor(X), 2, return_indices=True), 2)  # X's odd sizes: pass output_size

@@ -112,6 +112,7 @@ from ._unpool import (
     max_pool2d_with_indices,
     max_unpool1d,
     max_unpool2d,
+    max_unpool3d,
 )
 from ._volumetric import (
     adaptive_avg_pool3d,

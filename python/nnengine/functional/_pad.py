@@ -1,5 +1,5 @@
 """Padding on the engine's pad kernels: ``F.pad`` (constant, reflect, replicate over the last one or two
-dimensions, constant and circular over more; negative pads crop)."""
+dimensions on the kernels, a third by slices and cat; constant and circular over more; negative pads crop)."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ class PadFn(Function):
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Optional[float] = None) -> Tensor:
     """Pad the last dimension (``pad`` = (left, right)) or the last two (``pad`` = (left, right, top, bottom)),
     PyTorch's ``F.pad``: mode 'constant' (``value``, default 0), 'reflect', 'replicate' or 'circular'; negative pads
-    crop. 'constant' and 'circular' take more pairs too, for the dimensions before (``(1, 1, 1, 1, 1, 1)`` pads a
-    volume's depth, height and width).
+    crop. A third pair pads the dimension before (``(1, 1, 1, 1, 1, 1)``: a volume's depth, height and width) in
+    every mode; 'constant' and 'circular' take further pairs too.
 
     Example:
         >>> pad(ne.randn(1, 2, 28, 28), (1, 1, 2, 2), mode="reflect").shape
@@ -66,8 +66,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
         raise ValueError(f"mode: expected 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     if not isinstance(pad, (tuple, list)) or len(pad) % 2 or not pad:
         raise ValueError(f"pad: expected pairs of ints (from the last dimension back), got {pad!r}")
-    if len(pad) > 4 and mode in ("reflect", "replicate"):
-        raise ValueError(f"pad: {mode} padding takes 2 or 4 ints (the last one or two dimensions), got {pad!r}")
+    if len(pad) > 6 and mode in ("reflect", "replicate"):
+        raise ValueError(f"pad: {mode} padding takes 2, 4 or 6 ints (the last one to three dimensions), got {pad!r}")
     pads = as_tuple(pad, len(pad), "pad", int)
     if value is not None and mode != "constant":
         raise ValueError(f"value: only mode 'constant' takes a value, got mode {mode!r}")
@@ -83,30 +83,58 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
     if mode == "circular":
         return _circular(x, pads)
     fill = 0.0 if value is None else float(value)
-    if nd > 2:  # constant padding of dimensions before the last two: slices and cat (differentiable)
+    if nd > 2:  # the dimensions before the last two: slices and cat (differentiable), after the kernel's two
         if any(abs(q) > 2**31 - 1 for q in pads):
             raise ValueError(f"pad: expected values in [-(2^31 - 1), 2^31 - 1], got {pads}")
-        return _constant_outer(PadFn.apply(x, pads[:4], mode, fill, 2), pads[4:], fill)
+        if mode != "constant":
+            _check_outer(x, pads[4:], mode)
+        return _outer(PadFn.apply(x, pads[:4], mode, fill, 2), pads[4:], mode, fill)
     pads4 = pads + (0, 0) if nd == 1 else pads
     return PadFn.apply(x, pads4, mode, fill, nd)
 
 
-def _constant_outer(x: Tensor, pads: Tuple[int, ...], value: float) -> Tensor:
-    """Constant padding of dimensions ndim-3, ndim-4, ... (pairs in that order, torch's layout of ``F.pad``'s
-    argument after the last two dimensions' pairs); negative pads crop."""
+def _check_outer(x: Tensor, pads: Tuple[int, ...], mode: str) -> None:
+    """torch's limits for reflect / replicate padding of a third dimension (checked before the kernel runs)."""
+    d, size = x.ndim - 3, x.shape[x.ndim - 3]
+    if x.ndim < 4:
+        raise ValueError(f"input: {mode} padding of 3 dimensions needs at least 4, got shape {x.shape}")
+    lo, hi = pads
+    if mode == "reflect" and (lo >= size or hi >= size):
+        raise ValueError(f"pad: reflect padding must be smaller than the dimension: {lo, hi} for dimension {d} "
+                         f"of size {size}")
+    if size + lo + hi < 1:
+        raise ValueError(f"pad: {lo, hi} crops dimension {d} of size {size} to nothing")
+
+
+def _outer(x: Tensor, pads: Tuple[int, ...], mode: str, value: float) -> Tensor:
+    """Constant, reflect or replicate padding of dimensions ndim-3, ndim-4, ... (pairs in that order, torch's
+    layout of ``F.pad``'s argument after the last two dimensions' pairs); negative pads crop."""
     for i in range(len(pads) // 2):
         d = x.ndim - 3 - i
         lo, hi, size = pads[2 * i], pads[2 * i + 1], x.shape[d]
         if size + lo + hi < 0:
             raise ValueError(f"pad: {lo, hi} crops dimension {d} of size {size} below zero")
+        full = x
         x = _slice(x, d, max(-lo, 0), size - max(-hi, 0))
-        pieces = []
-        for n in (max(lo, 0), max(hi, 0)):
-            shape = list(x.shape)
-            shape[d] = n
-            pieces.append(Tensor._wrap(np.full(shape, value, x._data.dtype)) if n else None)
-        parts = [t for t in (pieces[0], x, pieces[1]) if t is not None]
-        x = cat(parts, d) if len(parts) > 1 else x
+        n = x.shape[d]
+        parts = []
+        for side, k in ((0, max(lo, 0)), (1, max(hi, 0))):
+            if not k:
+                parts.append(None)
+            elif mode == "reflect":  # mirrored about the edge of the uncropped input, the edge itself not repeated
+                parts.append(_slice(full, d, 1, k + 1).flip(d) if side == 0 else
+                             _slice(full, d, size - 1 - k, size - 1).flip(d))
+            elif mode == "replicate":
+                edge = _slice(x, d, 0, 1) if side == 0 else _slice(x, d, n - 1, n)
+                shape = list(x.shape)
+                shape[d] = k
+                parts.append(edge.expand(*shape))
+            else:
+                shape = list(x.shape)
+                shape[d] = k
+                parts.append(Tensor._wrap(np.full(shape, value, x._data.dtype)))
+        pieces = [t for t in (parts[0], x, parts[1]) if t is not None]
+        x = cat(pieces, d) if len(pieces) > 1 else x
     return x
 
 

@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from ._activation import relu
 from ._adaptive_pool2d import adaptive_max_pool1d, adaptive_max_pool2d
 from ._pool2d import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
-from ._util import check_tensor, number, pair, single
+from ._util import check_tensor, number, pair, single, triple
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -120,6 +120,21 @@ def max_unpool1d(input: Tensor, indices: Any, kernel_size: Any, stride: Any = No
     k = single(kernel_size, "kernel_size")
     return _unpool(input, indices, k, k if stride is None else single(stride, "stride"), single(padding, "padding"),
                    output_size, 1)
+
+
+def max_unpool3d(input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Optional[Sequence[int]] = None) -> Tensor:
+    """The inverse of ``max_pool3d``: each value goes back to its flat ``indices`` position (d * H * W + h * W + w)
+    in its volume, zeros elsewhere; differentiable in ``input``.
+
+    Example:
+        >>> y, i = F.max_pool3d(ne.randn(1, 2, 4, 4, 4), 2, return_indices=True)
+        >>> F.max_unpool3d(y, i, 2).shape
+        (1, 2, 4, 4, 4)
+    """
+    k = triple(kernel_size, "kernel_size")
+    return _unpool(input, indices, k, k if stride is None else triple(stride, "stride"), triple(padding, "padding"),
+                   output_size, 3)
 
 
 def max_unpool2d(input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,

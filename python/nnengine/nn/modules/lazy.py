@@ -11,10 +11,11 @@ from ...random import generator
 from ...tensor import Tensor
 from ..module import Module
 from ..parameter import Parameter
-from .batchnorm import BatchNorm1d, BatchNorm2d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
-from .instancenorm import InstanceNorm1d, InstanceNorm2d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
+from .volumetric import Conv3d, ConvTranspose3d
 
 
 class LazyModuleMixin(Module):
@@ -182,6 +183,18 @@ class LazyConv2d(_LazyConvNd):
     cls_to_become = Conv2d
 
 
+class LazyConv3d(_LazyConvNd):
+    """``Conv3d`` whose ``in_channels`` is read from the first input.
+
+    Example:
+        >>> nn.LazyConv3d(4, 3, padding=1)(ne.randn(1, 2, 3, 5, 5)).shape
+        (1, 4, 3, 5, 5)
+    """
+
+    cls_to_become = Conv3d
+    _spatial = 3
+
+
 class _LazyConvTransposeNd(_LazyConvNd):
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
@@ -217,6 +230,18 @@ class LazyConvTranspose2d(_LazyConvTransposeNd):
     """
 
     cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTransposeNd):
+    """``ConvTranspose3d`` whose ``in_channels`` is read from the first input.
+
+    Example:
+        >>> nn.LazyConvTranspose3d(4, 2, stride=2)(ne.randn(1, 3, 2, 5, 5)).shape
+        (1, 4, 4, 10, 10)
+    """
+
+    cls_to_become = ConvTranspose3d
+    _spatial = 3
 
 
 class _LazyBatchNorm(LazyModuleMixin):
@@ -264,6 +289,17 @@ class LazyBatchNorm2d(_LazyBatchNorm):
     cls_to_become = BatchNorm2d
 
 
+class LazyBatchNorm3d(_LazyBatchNorm):
+    """``BatchNorm3d`` whose ``num_features`` is the channel count of the first input.
+
+    Example:
+        >>> nn.LazyBatchNorm3d()(ne.randn(2, 3, 2, 4, 4)).shape
+        (2, 3, 2, 4, 4)
+    """
+
+    cls_to_become = BatchNorm3d
+
+
 class _LazyInstanceNorm(_LazyBatchNorm):
     """(torch's lazy instance norms default to affine=True, track_running_stats=True, unlike InstanceNorm's)"""
 
@@ -294,3 +330,15 @@ class LazyInstanceNorm2d(_LazyInstanceNorm):
 
     cls_to_become = InstanceNorm2d
     _spatial = 2
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm):
+    """``InstanceNorm3d`` whose ``num_features`` is the channel count of the first input.
+
+    Example:
+        >>> nn.LazyInstanceNorm3d()(ne.randn(2, 3, 2, 4, 4)).shape
+        (2, 3, 2, 4, 4)
+    """
+
+    cls_to_become = InstanceNorm3d
+    _spatial = 3

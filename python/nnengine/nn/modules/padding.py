@@ -1,5 +1,6 @@
-"""Padding layers (torch's ``nn.modules.padding``): ``ConstantPad1d/2d``, ``ZeroPad1d/2d``,
-``ReflectionPad1d/2d``, ``ReplicationPad1d/2d``, PyTorch's arguments, on the pad kernels."""
+"""Padding layers (torch's ``nn.modules.padding``): ``ConstantPad1d/2d/3d``, ``ZeroPad1d/2d/3d``,
+``ReflectionPad1d/2d/3d``, ``ReplicationPad1d/2d/3d``, ``CircularPad1d/2d/3d``, PyTorch's arguments, on the pad
+kernels (``F.pad``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def _pads(padding: Any, n: int) -> Tuple[int, ...]:
 class _PadNd(Module):
     _mode = "constant"
     _n = 2
+    _zero = False
 
     def __init__(self, padding: Any, value: Optional[float] = None) -> None:
         super().__init__()
@@ -30,8 +32,10 @@ class _PadNd(Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.pad(input, self.padding, self._mode, self.value)
 
-    def extra_repr(self) -> str:
-        return f"{self.padding}" + (f", value={self.value}" if self.value is not None else "")
+    def extra_repr(self) -> str:  # torch's: ConstantPad names both, the ZeroPads and the other modes show the pads
+        if self._mode == "constant" and not self._zero:
+            return f"padding={self.padding}, value={self.value}"
+        return f"{self.padding}"
 
 
 class ConstantPad1d(_PadNd):
@@ -68,6 +72,8 @@ class ZeroPad1d(ConstantPad1d):
         tensor([[[0., 0., 1., 1., 0., 0.]]])
     """
 
+    _zero = True
+
     def __init__(self, padding: Any) -> None:
         super().__init__(padding, 0.0)
 
@@ -79,6 +85,8 @@ class ZeroPad2d(ConstantPad2d):
         >>> ZeroPad2d(2)(ne.randn(1, 3, 28, 28)).shape
         (1, 3, 32, 32)
     """
+
+    _zero = True
 
     def __init__(self, padding: Any) -> None:
         super().__init__(padding, 0.0)
@@ -148,3 +156,64 @@ class CircularPad2d(_PadNd):
     """
 
     _mode = "circular"
+
+
+class ConstantPad3d(_PadNd):
+    """Pad the last three dimensions with ``value``: padding an int or (left, right, top, bottom, front, back).
+
+    Example:
+        >>> ConstantPad3d((1, 1, 2, 0, 1, 0), 0.5)(ne.zeros(1, 1, 2, 3, 3)).shape
+        (1, 1, 3, 5, 5)
+    """
+
+    _n = 3
+
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(padding, value)
+
+
+class ZeroPad3d(ConstantPad3d):
+    """Pad the last three dimensions with zeros.
+
+    Example:
+        >>> ZeroPad3d(1)(ne.randn(1, 2, 3, 4, 4)).shape
+        (1, 2, 5, 6, 6)
+    """
+
+    _zero = True
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+
+class ReflectionPad3d(_PadNd):
+    """Mirror-pad the last three dimensions of (C, D, H, W) or (N, C, D, H, W) input.
+
+    Example:
+        >>> ReflectionPad3d(1)(ne.randn(1, 2, 3, 4, 4)).shape
+        (1, 2, 5, 6, 6)
+    """
+
+    _mode, _n = "reflect", 3
+
+
+class ReplicationPad3d(_PadNd):
+    """Pad the last three dimensions by repeating the edge values.
+
+    Example:
+        >>> ReplicationPad3d((1, 0, 0, 0, 2, 0))(ne.randn(1, 2, 3, 4, 4)).shape
+        (1, 2, 5, 4, 5)
+    """
+
+    _mode, _n = "replicate", 3
+
+
+class CircularPad3d(_PadNd):
+    """Wrap-around padding of the last three dimensions.
+
+    Example:
+        >>> CircularPad3d(1)(ne.ones(1, 1, 2, 2, 2)).shape
+        (1, 1, 4, 4, 4)
+    """
+
+    _mode, _n = "circular", 3

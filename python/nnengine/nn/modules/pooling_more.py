@@ -1,4 +1,4 @@
-"""``MaxUnpool1d/2d`` (the inverse of max pooling with ``return_indices=True``) and ``LPPool1d/2d``
+"""``MaxUnpool1d/2d/3d`` (the inverse of max pooling with ``return_indices=True``) and ``LPPool1d/2d``
 (power-average pooling), torch's arguments and reprs."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from ... import functional as F
-from ...functional._util import number, pair, single
+from ...functional._util import number, pair, single, triple
 from ...tensor import Tensor
 from ..module import Module
 
@@ -51,6 +51,19 @@ class MaxUnpool2d(_MaxUnpoolNd):
         >>> unpool(y, idx).shape, unpool(y, idx, output_size=(9, 9)).shape
         ((1, 3, 8, 8), (1, 3, 9, 9))
     """
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Puts each value back at the position ``MaxPool3d(return_indices=True)`` took it from; zeros elsewhere.
+
+    Example:
+        >>> pool, unpool = nn.MaxPool3d(2, return_indices=True), nn.MaxUnpool3d(2)
+        >>> unpool(*pool(ne.randn(1, 2, 4, 4, 4))).shape
+        (1, 2, 4, 4, 4)
+    """
+
+    _norm = staticmethod(triple)
+    _fn = staticmethod(F.max_unpool3d)
 
 
 class _LPPoolNd(Module):
