@@ -266,3 +266,17 @@ def test_max_unpool3d_inverts_max_pool3d_as_torch():
     np.testing.assert_array_equal(F.max_unpool3d(yn, iN, 2).numpy(), TF.max_unpool3d(y, i, 2).numpy())
     with pytest.raises(ValueError, match="indices: positions must be in"):
         F.max_unpool3d(*F.max_pool3d(ne.tensor(X), 2, return_indices=True), 2)  # X's odd sizes: pass output_size
+
+
+def test_interop_converts_3d_models_both_ways():
+    tm = T.nn.Sequential(T.nn.Conv3d(4, 8, 3, padding=1, padding_mode="replicate"), T.nn.BatchNorm3d(8), T.nn.ReLU(),
+                         T.nn.MaxPool3d(2, ceil_mode=True), T.nn.ConstantPad3d(1, 0.5),
+                         T.nn.ConvTranspose3d(8, 4, 2, stride=2), T.nn.AvgPool3d(2, count_include_pad=False),
+                         T.nn.AdaptiveMaxPool3d((2, 1, 1)), T.nn.AdaptiveAvgPool3d(1), T.nn.Flatten(), T.nn.Linear(4, 2))
+    tm.eval()
+    m = ne.interop.from_torch(tm)
+    assert repr(m) == repr(tm) and not m.training
+    _close(m(ne.tensor(X)).detach().numpy(), tm(T.tensor(X)).detach().numpy())
+    back = ne.interop.to_torch(m)
+    assert repr(back) == repr(tm)
+    _close(back(T.tensor(X)).detach().numpy(), tm(T.tensor(X)).detach().numpy(), 1e-6)

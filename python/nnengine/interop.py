@@ -1,12 +1,12 @@
 """PyTorch interop: convert a torch ``nn.Sequential`` (nested too) to nnengine and back.
 
 nnengine layers share PyTorch's parameter names, shapes and gate orders, so weights move with
-``layer.load_state_dict(torch_layer.state_dict())`` (Linear, Conv1d/2d, ConvTranspose1d/2d, BatchNorm1d/2d, RNN, LSTM, GRU,
+``layer.load_state_dict(torch_layer.state_dict())`` (Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d, BatchNorm1d/2d/3d, RNN, LSTM, GRU,
 RNNCell, LSTMCell, GRUCell, Embedding, and any nesting of them). ``from_torch`` builds the nnengine twin of a torch module tree made of
-Sequential, Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool2d, AvgPool2d, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax,
-LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d, Identity, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell,
+Sequential, Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d, MaxPool2d/3d, AvgPool2d/3d, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softplus, Softmax,
+LogSoftmax, Flatten, Unflatten, Dropout, BatchNorm1d/2d/3d, Identity, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell,
 Embedding, MultiheadAttention, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d, GELU, SiLU, Mish, Softplus(beta, threshold),
-Hardtanh, ReLU6, Hardswish, Hardsigmoid, Softsign and PReLU (and MaxPool1d, AvgPool1d, AdaptiveAvg/MaxPool1d/2d,
+Hardtanh, ReLU6, Hardswish, Hardsigmoid, Softsign and PReLU (and MaxPool1d, AvgPool1d, AdaptiveAvg/MaxPool1d/2d/3d,
 Upsample, the padding layers, Dropout1d/2d, PixelShuffle/PixelUnshuffle, CosineSimilarity, PairwiseDistance) and the Transformer family (encoder/decoder layers, stacks,
 nn.Transformer; relu or gelu), with the
 same weights, state_dict keys and train/eval mode; ``to_torch`` goes the other way. torch is imported only
@@ -127,7 +127,21 @@ def _conv1d(m: Any, ns: Any, path: str) -> Any:
                      bias=m.bias is not None, padding_mode=m.padding_mode)
 
 
-@_register("ConvTranspose1d", "ConvTranspose2d", subclasses=True)
+@_register("Conv3d", subclasses=True)
+def _conv3d(m: Any, ns: Any, path: str) -> Any:
+    return ns.Conv3d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
+                     bias=m.bias is not None, padding_mode=m.padding_mode)
+
+
+@_register("MaxPool3d", "AvgPool3d")
+def _pool3d(m: Any, ns: Any, path: str) -> Any:
+    if _kind(m) == "AvgPool3d":
+        return ns.AvgPool3d(m.kernel_size, m.stride, m.padding, ceil_mode=m.ceil_mode,
+                            count_include_pad=m.count_include_pad, divisor_override=m.divisor_override)
+    return ns.MaxPool3d(m.kernel_size, m.stride, m.padding, m.dilation, m.return_indices, m.ceil_mode)
+
+
+@_register("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", subclasses=True)
 def _conv_transpose(m: Any, ns: Any, path: str) -> Any:
     _zeros_padding(m, path)
     return getattr(ns, _kind(m))(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
@@ -156,12 +170,12 @@ def _pool1d(m: Any, ns: Any, path: str) -> Any:
     return ns.MaxPool1d(*args, ceil_mode=m.ceil_mode)
 
 
-@_register("AdaptiveAvgPool1d", "AdaptiveAvgPool2d")
+@_register("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
 def _adaptive_avg(m: Any, ns: Any, path: str) -> Any:
     return getattr(ns, _kind(m))(m.output_size)
 
 
-@_register("AdaptiveMaxPool1d", "AdaptiveMaxPool2d")
+@_register("AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")
 def _adaptive_max(m: Any, ns: Any, path: str) -> Any:
     return getattr(ns, _kind(m))(m.output_size, m.return_indices)
 
@@ -178,8 +192,9 @@ def _upsampling(m: Any, ns: Any, path: str) -> Any:
     return getattr(ns, _kind(m))(m.size, m.scale_factor)
 
 
-@_register("ConstantPad1d", "ConstantPad2d", "ZeroPad1d", "ZeroPad2d", "ReflectionPad1d", "ReflectionPad2d",
-           "ReplicationPad1d", "ReplicationPad2d")
+@_register("ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+           "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+           "ReplicationPad3d")
 def _pad(m: Any, ns: Any, path: str) -> Any:
     name = _kind(m)
     return getattr(ns, name)(m.padding, *((m.value,) if name.startswith("Constant") else ()))
@@ -215,7 +230,7 @@ def _channel_dropout(m: Any, ns: Any, path: str) -> Any:
     return getattr(ns, _kind(m))(m.p)
 
 
-@_register("BatchNorm1d", "BatchNorm2d", subclasses=True)
+@_register("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", subclasses=True)
 def _batchnorm(m: Any, ns: Any, path: str) -> Any:
     return getattr(ns, _kind(m))(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
 
