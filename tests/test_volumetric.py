@@ -280,3 +280,23 @@ def test_interop_converts_3d_models_both_ways():
     back = ne.interop.to_torch(m)
     assert repr(back) == repr(tm)
     _close(back(T.tensor(X)).detach().numpy(), tm(T.tensor(X)).detach().numpy(), 1e-6)
+
+
+@pytest.mark.parametrize("p, k, s", [(2, 2, None), (1, (2, 3, 2), 1), (3, 2, (1, 2, 2))], ids=str)
+def test_lp_pool3d_matches_torch(p, k, s):
+    pos = np.abs(X) + 0.1
+    _vs_torch(lambda x: F.lp_pool3d(x, p, k, s), lambda x: TF.lp_pool3d(x, p, k, s), [pos])
+    assert repr(nn.LPPool3d(p, k, s)) == repr(T.nn.LPPool3d(p, k, s))
+
+
+def test_with_indices_spellings_and_top_level_aliases_match_torch():
+    for ours, theirs in ((F.max_pool3d_with_indices(ne.tensor(X), 2), TF.max_pool3d_with_indices(T.tensor(X), 2)),
+                         (F.adaptive_max_pool3d_with_indices(ne.tensor(X), 2),
+                          TF.adaptive_max_pool3d_with_indices(T.tensor(X), 2))):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    w = RNG.standard_normal((3, 4, 1, 2, 1)).astype(np.float32)
+    _close(ne.conv3d(ne.tensor(X), ne.tensor(w), None, 1, 1).numpy(), T.conv3d(T.tensor(X), T.tensor(w), None, 1, 1).numpy())
+    _close(ne.conv_transpose3d(ne.tensor(X), ne.tensor(w.transpose(1, 0, 2, 3, 4).copy()), None, 2).numpy(),
+           T.conv_transpose3d(T.tensor(X), T.tensor(w.transpose(1, 0, 2, 3, 4).copy()), None, 2).numpy())
+    np.testing.assert_array_equal(ne.max_pool3d(ne.tensor(X), 2).numpy(), T.max_pool3d(T.tensor(X), 2).numpy())

@@ -569,7 +569,8 @@ def _is_false(self: Tensor) -> bool:
 
 
 # ------------------------------------------------------------------ torch's top-level spellings of functional ops
-_FUNCTIONAL = ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
+_FUNCTIONAL = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+               "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d", "channel_shuffle",
                "adaptive_avg_pool1d", "adaptive_max_pool1d", "pixel_shuffle", "pixel_unshuffle", "selu", "celu",
                "prelu", "rrelu", "threshold", "hardshrink", "dropout", "alpha_dropout", "feature_alpha_dropout",
                "group_norm", "layer_norm", "rms_norm", "bilinear")

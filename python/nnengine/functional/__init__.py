@@ -106,10 +106,13 @@ from ._softmax import cross_entropy, log_softmax, nll_loss, softmax
 from ._unpool import (
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices,
     lp_pool1d,
     lp_pool2d,
+    lp_pool3d,
     max_pool1d_with_indices,
     max_pool2d_with_indices,
+    max_pool3d_with_indices,
     max_unpool1d,
     max_unpool2d,
     max_unpool3d,

@@ -15,6 +15,7 @@ from ._activation import relu
 from ._adaptive_pool2d import adaptive_max_pool1d, adaptive_max_pool2d
 from ._pool2d import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from ._util import check_tensor, number, pair, single, triple
+from ._volumetric import adaptive_max_pool3d, avg_pool3d, max_pool3d
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -40,6 +41,17 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
                   [13, 15]]]])
     """
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                            dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = True) -> Any:
+    """``max_pool3d(..., return_indices=True)``: (values, int64 flat positions in each volume).
+
+    Example:
+        >>> F.max_pool3d_with_indices(ne.arange(8.0).reshape(1, 1, 2, 2, 2), 2)[1]
+        tensor([[[[[7]]]]])
+    """
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:
@@ -155,6 +167,16 @@ def max_unpool2d(input: Tensor, indices: Any, kernel_size: Any, stride: Any = No
                    output_size, 2)
 
 
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:
+    """``adaptive_max_pool3d(..., return_indices=True)``.
+
+    Example:
+        >>> F.adaptive_max_pool3d_with_indices(ne.arange(8.0).reshape(1, 1, 2, 2, 2), 1)[1]
+        tensor([[[[[7]]]]])
+    """
+    return adaptive_max_pool3d(input, output_size, True)
+
+
 def _lp_power(norm_type: Any) -> float:
     p = number(norm_type, "norm_type")
     if p == 0 or p != p:  # the result is the window's power mean to the 1 / norm_type
@@ -196,3 +218,17 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
     return _lp_finish(out, kh * kw, p)
 
 
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """3-D power-average pooling over (N, C, D, H, W) or (C, D, H, W), torch's formula.
+
+    Example:
+        >>> F.lp_pool3d(ne.ones(1, 1, 2, 2, 2), 1, 2)
+        tensor([[[[[8.]]]]])
+    """
+    p = _lp_power(norm_type)
+    k = triple(kernel_size, "kernel_size")
+    x = check_tensor(input, "input", ndim=(4, 5))
+    out = avg_pool3d(x.pow(p), k, k if stride is None else stride, 0, ceil_mode)
+    return _lp_finish(out, k[0] * k[1] * k[2], p)

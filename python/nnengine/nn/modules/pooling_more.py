@@ -1,5 +1,5 @@
 """``MaxUnpool1d/2d/3d`` (the inverse of max pooling with ``return_indices=True``) and ``LPPool1d/2d``
-(power-average pooling), torch's arguments and reprs."""
+(power-average pooling, ``LPPool3d`` too), torch's arguments and reprs."""
 
 from __future__ import annotations
 
@@ -101,3 +101,14 @@ class LPPool2d(_LPPoolNd):
         >>> nn.LPPool2d(2, 2)(ne.ones(1, 1, 4, 4)).shape
         (1, 1, 2, 2)
     """
+
+
+class LPPool3d(_LPPoolNd):
+    """3-D power-average pooling over (N, C, D, H, W) or (C, D, H, W) input.
+
+    Example:
+        >>> nn.LPPool3d(2, 2)(ne.ones(1, 1, 4, 4, 4)).shape
+        (1, 1, 2, 2, 2)
+    """
+
+    _fn = staticmethod(F.lp_pool3d)
