@@ -300,3 +300,12 @@ def test_with_indices_spellings_and_top_level_aliases_match_torch():
     _close(ne.conv_transpose3d(ne.tensor(X), ne.tensor(w.transpose(1, 0, 2, 3, 4).copy()), None, 2).numpy(),
            T.conv_transpose3d(T.tensor(X), T.tensor(w.transpose(1, 0, 2, 3, 4).copy()), None, 2).numpy())
     np.testing.assert_array_equal(ne.max_pool3d(ne.tensor(X), 2).numpy(), T.max_pool3d(T.tensor(X), 2).numpy())
+
+
+@pytest.mark.parametrize("pads", [(0, 0, 0, 0, 0, 0), (0, 0, 0, 0, -1, 0), (0, 0, 0, 0, 1, 0), (1, 0, 0, 0, -1, 0)],
+                         ids=str)
+def test_pad_of_a_third_dimension_never_aliases_its_input(pads):
+    x = ne.ones(1, 2, 3, 4)
+    y = F.pad(x, pads)
+    y += 5.0
+    assert float(x.sum()) == 24.0

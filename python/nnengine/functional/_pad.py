@@ -88,7 +88,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
             raise ValueError(f"pad: expected values in [-(2^31 - 1), 2^31 - 1], got {pads}")
         if mode != "constant":
             _check_outer(x, pads[4:], mode)
-        return _outer(PadFn.apply(x, pads[:4], mode, fill, 2), pads[4:], mode, fill)
+        inner = x if not any(pads[:4]) else PadFn.apply(x, pads[:4], mode, fill, 2)
+        out = _outer(inner, pads[4:], mode, fill)
+        # a new tensor, as torch's: slices alone (no pad above zero anywhere) are views of the input
+        return out.clone() if inner is x and all(q <= 0 for q in pads[4:]) else out
     pads4 = pads + (0, 0) if nd == 1 else pads
     return PadFn.apply(x, pads4, mode, fill, nd)
 
