@@ -11,6 +11,7 @@ import pytest
 import nnengine as ne
 from nnengine import nn
 from nnengine.nn import init
+from tests.conftest import require
 
 
 @pytest.mark.parametrize("shape", [(6, 6), (3, 8), (8, 3), (4, 2, 3, 3)])
@@ -91,3 +92,19 @@ def test_fan_initialisers_accept_zero_element_tensors(fn):
 def test_dirac_accepts_a_zero_size_dim():
     # scripts/fuzz.py nn.init_norms_grad: indexing the centre of a zero-size spatial dim raised IndexError
     assert init.dirac_(ne.ones(3, 1, 2, 0)).shape == (3, 1, 2, 0)
+
+
+@pytest.mark.parametrize("shape", [(8, 4), (8, 4, 3, 3), (8, 4, 3, 3, 3), (5, 3, 7)])
+def test_private_fan_helpers_match_torch(shape):
+    # custom layers copy torch's Linear init with init._calculate_fan_in_and_fan_out (a private name they use)
+    torch = require("torch")
+    assert init._calculate_fan_in_and_fan_out(ne.empty(*shape)) == torch.nn.init._calculate_fan_in_and_fan_out(
+        torch.empty(*shape))
+    for mode in ("fan_in", "fan_out"):
+        assert init._calculate_correct_fan(ne.empty(*shape), mode) == torch.nn.init._calculate_correct_fan(
+            torch.empty(*shape), mode)
+    assert init._calculate_fan_in_and_fan_out(nn.Linear(3, 2).weight.data) == (3, 2)
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        init._calculate_fan_in_and_fan_out(ne.empty(3))
+    with pytest.raises(ValueError, match="mode"):
+        init._calculate_correct_fan(ne.empty(3, 2), "fan_avg")

@@ -67,7 +67,7 @@ FLOORS = {
     0: ("tensor", "ops", "autograd", "_tape", "_dtypes", "_device", "random", "_core", "_compiled_call", "backend",
         "backends", "_coerce", "_functions", "_tensor_api", "_tensor_extras", "_ops_index", "_ops_math", "_ops_misc",
         "_ops_random", "linalg", "testing", "cuda", "accelerator", "amp", "sparse", "multiprocessing", "profiler",
-        "_autograd_profiler", "_autograd_functional", "_foreach", "_higher_order"),
+        "_autograd_profiler", "_autograd_functional", "_foreach", "_higher_order", "_storage"),
     # 1, the ops on the kernels: Functions with forward and backward, the weight constraints and penalties, and
     # the collectives (the process group, differentiable all-reduce) that nn's SyncBatchNorm needs
     1: ("functional", "constraints", "regularizers", "distributed", "special"),

@@ -205,3 +205,28 @@ def test_prod_gradient_of_a_0d_tensor_over_its_dim():
     for dim, keep in ((-1, False), (0, True)):
         (g,) = ne.autograd.grad(x.prod(dim, keepdim=keep), [x])
         assert g.shape == () and float(g) == 1.0
+
+
+def test_storage_is_the_shared_flat_memory_as_torch():
+    # the idioms of torch's book chapter on tensor storage: views share one storage, writes go through it
+    data = [[4.0, 1.0], [5.0, 3.0], [2.0, 1.0]]
+    p, tp = ne.tensor(data), T.tensor(data)
+    s, ts = p.storage(), tp.storage()
+    assert len(s) == len(ts) == s.size() and list(s) == list(ts) and s.tolist() == ts.tolist()
+    assert s[1] == ts[1] and s[-1] == ts[-1] and s.element_size() == ts.element_size() and s.dtype == np.float32
+    second = p[1]
+    assert second.storage_offset() == tp[1].storage_offset() == 2
+    assert second.storage().data_ptr() == s.data_ptr() == p.t().storage().data_ptr()
+    s[0] = 2.0
+    assert p[0, 0].item() == 2.0
+    s[2:4] = [7.0, 8.0]
+    assert p[1].tolist() == [7.0, 8.0]
+    s.fill_(0.0)
+    assert float(p.abs().sum()) == 0.0
+    assert p.untyped_storage().nbytes() == tp.untyped_storage().nbytes() == 24
+    assert p.untyped_storage().data_ptr() == p[1:].untyped_storage().data_ptr() != ne.zeros(3).untyped_storage().data_ptr()
+    assert repr(ne.tensor([1.0, 2.0]).storage()).startswith(" 1.0\n 2.0\n[nnengine.TypedStorage(dtype=float32")
+    with pytest.raises(IndexError):
+        s[6]
+    with pytest.raises(TypeError):
+        s["a"]

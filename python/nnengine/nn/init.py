@@ -44,6 +44,30 @@ def _fans(t: Tensor) -> Tuple[int, int]:
     return t.shape[1] * rf, t.shape[0] * rf
 
 
+def _calculate_fan_in_and_fan_out(tensor: Any) -> Tuple[int, int]:
+    """torch's (private, widely used) ``nn.init._calculate_fan_in_and_fan_out``: (in, out) * receptive field,
+    e.g. for a custom layer's ``reset_parameters`` copying torch's Linear init.
+
+    Example:
+        >>> nn.init._calculate_fan_in_and_fan_out(ne.empty(8, 4, 3, 3))
+        (36, 72)
+    """
+    return _fans(_check(tensor))
+
+
+def _calculate_correct_fan(tensor: Any, mode: str) -> int:
+    """torch's ``nn.init._calculate_correct_fan``: the fan in or out (``mode`` 'fan_in' / 'fan_out').
+
+    Example:
+        >>> nn.init._calculate_correct_fan(ne.empty(8, 4), "fan_out")
+        8
+    """
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode: expected 'fan_in' or 'fan_out', got {mode!r}")
+    fi, fo = _calculate_fan_in_and_fan_out(tensor)
+    return fi if mode == "fan_in" else fo
+
+
 def _check(t: Any) -> Tensor:
     """``t`` as a Tensor; a parameter's ``.data`` (or ``.grad``, a ``state_dict()`` value: the engine's arrays with
     torch's methods) is a Tensor on the same memory, so torch's ``nn.init.normal_(m.weight.data, 0.0, 0.02)``
