@@ -264,7 +264,7 @@ def _rnn_args(m: Any) -> Dict[str, Any]:
     kw = dict(num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first, dropout=float(m.dropout),
               bidirectional=m.bidirectional)
     if getattr(m, "proj_size", 0):
-        raise _unsupported(m, "", "proj_size > 0")
+        kw["proj_size"] = m.proj_size
     return kw
 
 

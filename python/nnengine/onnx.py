@@ -607,6 +607,9 @@ def _rnn_layer(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     if x.ndim != 3:
         raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched 3-D input, got shape {x.shape}")
     kind = _kind(m)
+    if getattr(m, "proj_size", 0):  # ONNX's LSTM operator has no projection
+        raise NotImplementedError(f"onnx.export: {type(m).__name__} at '{path}' has proj_size={m.proj_size}, which "
+                                  "ONNX's LSTM operator cannot express")
     if m.batch_first:
         x_name = g.node("Transpose", [x_name], "to_time_major", perm=[1, 0, 2])
     out, hs, cs = _recurrent(g, kind, x_name, _rnn_params(m), m.hidden_size, m.num_layers,

@@ -17,6 +17,7 @@ from ... import _core
 from ..._tape import will_record
 from ...amp import _bf16_on, _entered
 from ...functional import _rnn as R
+from ...functional._lstm_proj import lstm_projected
 from ...functional._util import check_tensor, f32c, positive_int, probability
 from ...tensor import Tensor, cat
 from .. import init
@@ -72,12 +73,22 @@ class RNNBase(Module):
         bidirectional: bool = False,
         device: Any = None,
         dtype: Any = None,
+        *,
+        proj_size: int = 0,
     ) -> None:
         super().__init__()
         check_factory_kwargs(device, dtype, type(self).__name__)
         self.input_size = positive_int(input_size, "input_size")
         self.hidden_size = positive_int(hidden_size, "hidden_size")
         self.num_layers = positive_int(num_layers, "num_layers")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)) or proj_size < 0:
+            raise ValueError(f"proj_size: expected a non-negative int, got {proj_size!r}")
+        if proj_size and self._mode != "LSTM":
+            raise ValueError(f"proj_size: only LSTM has projections, got proj_size={proj_size} for {self._mode}")
+        if proj_size >= self.hidden_size:
+            raise ValueError(f"proj_size: expected a value smaller than hidden_size ({self.hidden_size}), "
+                             f"got {proj_size}")
+        self.proj_size = int(proj_size)
         probability(dropout, "dropout")
         if dropout > 0 and num_layers == 1:  # torch's warning, word for word
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
@@ -89,14 +100,17 @@ class RNNBase(Module):
         self.bidirectional = bool(bidirectional)
         D = 2 if bidirectional else 1
         G, H = self._gates, self.hidden_size
+        R = self.proj_size or H  # the width of h (torch's real_hidden_size)
         self._flat_names: List[str] = []
         for layer in range(self.num_layers):
-            in_size = self.input_size if layer == 0 else H * D
+            in_size = self.input_size if layer == 0 else R * D
             for d in range(D):
                 sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
-                shapes = [("weight_ih", (G * H, in_size)), ("weight_hh", (G * H, H))]
+                shapes = [("weight_ih", (G * H, in_size)), ("weight_hh", (G * H, R))]
                 if self.bias:
                     shapes += [("bias_ih", (G * H,)), ("bias_hh", (G * H,))]
+                if self.proj_size:
+                    shapes.append(("weight_hr", (R, H)))
                 for name, shape in shapes:
                     setattr(self, name + sfx, Parameter.new(*shape, fill=0.0))
                     self._flat_names.append(name + sfx)
@@ -131,7 +145,7 @@ class RNNBase(Module):
             >>> len(lstm.all_weights), [tuple(w.shape) for w in lstm.all_weights[1]]
             (2, [(16, 4), (16, 4), (16,), (16,)])
         """
-        per = 4 if self.bias else 2
+        per = (4 if self.bias else 2) + (1 if getattr(self, "proj_size", 0) else 0)
         ws = self._flat_weights
         return [ws[i:i + per] for i in range(0, len(ws), per)]
 
@@ -146,6 +160,17 @@ class RNNBase(Module):
         k = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -k, k)
+
+    def _flat_weights_padded(self) -> List[Optional[Tensor]]:
+        """w_ih, w_hh, b_ih, b_hh, w_hr per layer and direction (None for absent biases): the projected LSTM's."""
+        out: List[Optional[Tensor]] = []
+        D = 2 if self.bidirectional else 1
+        for layer in range(self.num_layers):
+            for d in range(D):
+                sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
+                out += [getattr(self, n + sfx, None) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                                               "weight_hr")]
+        return out
 
     def _params(self) -> List[Optional[Tensor]]:
         out: List[Optional[Tensor]] = []
@@ -173,11 +198,12 @@ class RNNBase(Module):
                 x = x.transpose(0, 1)
         return x, unbatched, batch
 
-    def _state(self, h: Any, name: str, unbatched: bool, batch: int) -> Tensor:
+    def _state(self, h: Any, name: str, unbatched: bool, batch: int, width: int = 0) -> Tensor:
         L = self.num_layers * (2 if self.bidirectional else 1)
+        width = width or self.hidden_size
         if unbatched:
-            return _check_state(h, name, (L, self.hidden_size)).unsqueeze(1)
-        return _check_state(h, name, (L, batch, self.hidden_size))
+            return _check_state(h, name, (L, width)).unsqueeze(1)
+        return _check_state(h, name, (L, batch, width))
 
     def _finish(self, out: Tensor, unbatched: bool) -> Tensor:
         if unbatched:
@@ -237,6 +263,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if getattr(self, "proj_size", 0):
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -297,17 +325,43 @@ class LSTM(RNNBase):
     _gates = 4
     _mode = "LSTM"
 
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype,
+                         proj_size=proj_size)
+
     def forward(self, input: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None
                 ) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
+        proj = getattr(self, "proj_size", 0)
         if isinstance(input, PackedSequence):
+            if proj:
+                raise ValueError("input: a PackedSequence through an LSTM with proj_size > 0 is not supported; "
+                                 "pass the padded batch")
             return self._forward_packed(input, hx)
         x, unbatched, batch = self._prepare(input)
         h0 = c0 = None
         if hx is not None:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"hx: expected a tuple (h0, c0), got {type(hx).__name__}")
-            h0 = self._state(hx[0], "h0", unbatched, batch)
+            h0 = self._state(hx[0], "h0", unbatched, batch, proj)
             c0 = self._state(hx[1], "c0", unbatched, batch)
+        if proj:
+            out, h_n, c_n = lstm_projected(x, h0, c0, self._flat_weights_padded(), self.num_layers,
+                                           self.bidirectional, self.dropout, self.training)
+            if unbatched:
+                h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
+            return self._finish(out, unbatched), (h_n, c_n)
         out, h_n, c_n = R._stacked(
             "LSTM",
             x,
