@@ -2045,12 +2045,20 @@ def f_optim_more(g: G) -> str:
 
 def f_tensor_extras(g: G) -> str:
     """Tensor methods added today (fill_diagonal_, sum_to_size, resize_, index_put, renorm, narrow_copy,
-    nonzero_static, new_empty_strided, unfold, ...) and ne.sparse."""
+    nonzero_static, new_empty_strided, unfold, as_strided, storage, ...) and ne.sparse."""
     s = _any_shape(g, 3)
     r = len(s)
     x = _t(g, s, rg=False)
     x = x if x.startswith("T(") else f"ne.tensor({x})"
-    which = g.draw(g.st.integers(0, 10))
+    which = g.draw(g.st.integers(0, 12))
+    if which == 11:  # as_strided: views reaching past the storage must be refused, never read out of bounds
+        n = g.draw(g.st.integers(0, 3))
+        size = repr(tuple(g.draw(g.st.integers(-1, 4)) for _ in range(n)))
+        stride = repr(tuple(g.draw(g.st.integers(-1, 3)) for _ in range(g.pick([n, n, n, n + 1]))))
+        off = g.pick(["None", "0", "1", "5", "-1", "2**62"])
+        return f"R = {x}.as_strided({size}, {stride}, {off})\nR2 = R.sum()"
+    if which == 12:
+        return f"R = {x}.storage()\nR2 = (len(R), R.tolist()[:3], R[{g.int_(-2, 3)}])"
     if which == 0:
         return f"R = {x}.fill_diagonal_({g.flt(-1, 1)}, wrap={g.bool_()})"
     if which == 1:

@@ -230,3 +230,34 @@ def test_storage_is_the_shared_flat_memory_as_torch():
         s[6]
     with pytest.raises(TypeError):
         s["a"]
+
+
+@pytest.mark.parametrize("args", [((4, 3), (1, 1)), ((3, 4), (4, 1)), ((2, 2), (1, 4), 3), ((3,), (0,)),
+                                  ((2, 0), (1, 1)), ((2, 3, 2), (4, 1, 2))], ids=str)
+def test_as_strided_matches_torch(args):
+    x = np.arange(12, dtype=np.float32)
+    np.testing.assert_array_equal(ne.tensor(x).as_strided(*args).numpy(), T.tensor(x).as_strided(*args).numpy())
+    np.testing.assert_array_equal(ne.as_strided(ne.tensor(x), *args).numpy(), T.as_strided(T.tensor(x), *args).numpy())
+    a, b = ne.tensor(x, requires_grad=True), T.tensor(x, requires_grad=True)
+    ya, yb = a.as_strided(*args), b.as_strided(*args)
+    g = np.random.default_rng(0).standard_normal(tuple(yb.shape)).astype(np.float32)
+    ya.backward(ne.tensor(g))
+    yb.backward(T.tensor(g))
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)  # overlapping windows add
+
+
+def test_as_strided_views_offsets_and_errors():
+    x = np.arange(12, dtype=np.float32)
+    v, tv = ne.tensor(x)[2:], T.tensor(x)[2:]  # the default offset is the view's own
+    assert v.as_strided((2,), (1,)).tolist() == tv.as_strided((2,), (1,)).tolist() == [2.0, 3.0]
+    w = ne.zeros(6)
+    w.as_strided((3,), (2,))[...] = 1.0  # without a tape: a view of the memory, as torch's
+    assert w.tolist() == [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match="reaches element 12"):
+        ne.tensor(x).as_strided((5,), (3,))
+    with pytest.raises(ValueError, match="stride"):
+        ne.tensor(x).as_strided((2, 2), (1,))
+    with pytest.raises(ValueError, match="size"):
+        ne.tensor(x).as_strided((-1,), (1,))
+    with pytest.raises(ValueError, match="inside the tensor's own"):
+        ne.tensor(x, requires_grad=True)[::2].as_strided((3,), (1,))

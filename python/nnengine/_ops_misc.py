@@ -588,6 +588,16 @@ def _functional(name: str) -> Any:
     return f
 
 
+def as_strided(input: Any, size: Any, stride: Any, storage_offset: Any = None) -> Tensor:  # noqa: A002
+    """``torch.as_strided``: ``input.as_strided(size, stride, storage_offset)``.
+
+    Example:
+        >>> ne.as_strided(ne.arange(4.0), (3, 2), (1, 1))[2]
+        tensor([2., 3.])
+    """
+    return ensure_tensor(input).as_strided(size, stride, storage_offset)
+
+
 def constant_pad_nd(input: Any, pad: Sequence[int], value: float = 0) -> Tensor:  # noqa: A002
     """``F.pad(input, pad, value=value)``.
 
@@ -832,7 +842,7 @@ __all__ = [
     "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "block_diag", "chain_matmul",
     "cosine_similarity", "pairwise_distance", "pdist", "rsub", "polygamma", "i0", "mvlgamma", "frexp",
     "histogram", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
-    "bitwise_right_shift", "constant_pad_nd", "gradient", "angle", "frobenius_norm", "nuclear_norm", "binomial",
+    "bitwise_right_shift", "constant_pad_nd", "as_strided", "gradient", "angle", "frobenius_norm", "nuclear_norm", "binomial",
     "set_warn_always", "is_warn_always_enabled", "set_deterministic_debug_mode", "get_deterministic_debug_mode",
     "is_anomaly_enabled", "set_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_default_tensor_type",
     "has_lapack", "has_mkl", "has_openmp",

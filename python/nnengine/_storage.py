@@ -9,6 +9,8 @@ from typing import Any, Iterator, List
 
 import numpy as np
 
+from .tensor import _IndexError
+
 
 def _root(a: np.ndarray) -> np.ndarray:
     """The flat array ``a`` views (itself when it owns its memory); a copy when the root is not one contiguous
@@ -103,14 +105,14 @@ class TypedStorage:
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
             raise TypeError(f"index: expected an int or a slice, got {type(i).__name__}")
         if not -len(self) <= i < len(self):
-            raise IndexError(f"index {i} out of range for storage of size {len(self)}")
+            raise _IndexError(f"index {i} out of range for storage of size {len(self)}")
         return self._flat[int(i)].item()
 
     def __setitem__(self, i: Any, value: Any) -> None:
         if not isinstance(i, slice) and (isinstance(i, bool) or not isinstance(i, (int, np.integer))):
             raise TypeError(f"index: expected an int or a slice, got {type(i).__name__}")
         if not isinstance(i, slice) and not -len(self) <= i < len(self):
-            raise IndexError(f"index {i} out of range for storage of size {len(self)}")
+            raise _IndexError(f"index {i} out of range for storage of size {len(self)}")
         self._flat[i] = value
 
     def __iter__(self) -> Iterator[Any]:
@@ -169,3 +171,50 @@ def untyped_storage(self: Any) -> UntypedStorage:
         True
     """
     return UntypedStorage(_root(self._data).view(np.uint8))
+
+
+def _int_list(v: Any, name: str) -> tuple:
+    vals = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    if any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) or a < 0 for a in vals):
+        raise ValueError(f"{name}: expected non-negative ints, got {v!r}")
+    return tuple(int(a) for a in vals)
+
+
+def as_strided(self: Any, size: Any, stride: Any, storage_offset: Any = None) -> Any:
+    """torch's ``Tensor.as_strided``: the elements storage[offset + sum(i_k * stride_k)] of this tensor's storage
+    (``storage_offset`` defaults to this tensor's), e.g. overlapping sliding windows. Without gradients it is a view
+    of that memory, as torch's; on a tape it is a differentiable gather from this tensor's own elements (a copy;
+    overlapping windows add their gradients), which must hold every element the view reaches.
+
+    Example:
+        >>> ne.arange(6.0).as_strided((4, 3), (1, 1))  # every window of 3
+        tensor([[0., 1., 2.],
+                [1., 2., 3.],
+                [2., 3., 4.],
+                [3., 4., 5.]])
+    """
+    from .autograd import is_grad_enabled
+    from .tensor import Tensor
+
+    shape, steps = _int_list(size, "size"), _int_list(stride, "stride")
+    if len(shape) != len(steps):
+        raise ValueError(f"stride: expected {len(shape)} values (one per size), got {stride!r}")
+    own = self.storage_offset()
+    offset = own if storage_offset is None else _int_list(storage_offset, "storage_offset")[0]
+    root = _root(self._data)
+    idx = np.full(shape, offset, np.int64)
+    for d, (n, s) in enumerate(zip(shape, steps)):
+        idx += (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(shape) - d - 1))
+    if idx.size and int(idx.max()) >= root.size:
+        raise ValueError(f"size/stride: the view reaches element {int(idx.max())} of a storage of {root.size} "
+                         f"(size {shape}, stride {steps}, storage_offset {offset})")
+    if self.requires_grad and is_grad_enabled():
+        inside = idx.size == 0 or (int(idx.min()) >= own and int(idx.max()) < own + self._data.size)
+        if not (self._data.flags.c_contiguous and inside):
+            raise ValueError("as_strided: on a tensor that requires grad, the view must stay inside the tensor's own "
+                             "contiguous elements (call .contiguous() first, or detach)")
+        return self.reshape(-1)[Tensor._wrap(idx - own)]
+    item = root.itemsize
+    view = np.lib.stride_tricks.as_strided(root[offset:] if offset < root.size else root[:0], shape,
+                                           tuple(s * item for s in steps))
+    return Tensor._wrap(view)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._coerce import as_array
-from ._storage import storage, untyped_storage
+from ._storage import as_strided, storage, untyped_storage
 from .autograd import Function
 from .tensor import Tensor, _dim, _IndexError, _InputError, _shape_args
 
@@ -537,7 +537,8 @@ __all__: list = []
 TENSOR_METHODS = {f.__name__: f for f in (
     new, is_signed, is_nonzero, data_ptr, is_inference, is_same_size, is_complex, bfloat16, fill_diagonal_,
     sum_to_size, apply_, map_, adjoint, storage_offset, resize_, resize_as_, index_put, renorm, is_neg, resolve_neg, conj, is_conj,
-    narrow_copy, nonzero_static, new_empty_strided, _hardshrink, _prelu, fill, storage, untyped_storage)}
+    narrow_copy, nonzero_static, new_empty_strided, _hardshrink, _prelu, fill, storage, untyped_storage,
+    as_strided)}
 TENSOR_PROPERTIES = {"H": _h, "mH": _mh, "itemsize": _itemsize, "nbytes": _nbytes, "output_nr": output_nr,
                      "real": _real, "imag": _imag}
 
