@@ -202,18 +202,20 @@ def as_strided(self: Any, size: Any, stride: Any, storage_offset: Any = None) ->
     own = self.storage_offset()
     offset = own if storage_offset is None else _int_list(storage_offset, "storage_offset")[0]
     root = _root(self._data)
-    idx = np.full(shape, offset, np.int64)
-    for d, (n, s) in enumerate(zip(shape, steps)):
-        idx += (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(shape) - d - 1))
-    if idx.size and int(idx.max()) >= root.size:
-        raise ValueError(f"size/stride: the view reaches element {int(idx.max())} of a storage of {root.size} "
+    empty = 0 in shape
+    last = offset + sum((n - 1) * s for n, s in zip(shape, steps))  # the farthest element (Python ints: no overflow)
+    if not empty and last >= root.size:
+        raise ValueError(f"size/stride: the view reaches element {last} of a storage of {root.size} "
                          f"(size {shape}, stride {steps}, storage_offset {offset})")
     if self.requires_grad and is_grad_enabled():
-        inside = idx.size == 0 or (int(idx.min()) >= own and int(idx.max()) < own + self._data.size)
+        inside = empty or (offset >= own and last < own + self._data.size)
         if not (self._data.flags.c_contiguous and inside):
             raise ValueError("as_strided: on a tensor that requires grad, the view must stay inside the tensor's own "
                              "contiguous elements (call .contiguous() first, or detach)")
-        return self.reshape(-1)[Tensor._wrap(idx - own)]
+        idx = np.full(shape, offset - own, np.int64)
+        for d, (n, st) in enumerate(zip(shape, steps)):
+            idx += (np.arange(n, dtype=np.int64) * st).reshape((n,) + (1,) * (len(shape) - d - 1))
+        return self.reshape(-1)[Tensor._wrap(idx)]
     item = root.itemsize
     view = np.lib.stride_tricks.as_strided(root[offset:] if offset < root.size else root[:0], shape,
                                            tuple(s * item for s in steps))
