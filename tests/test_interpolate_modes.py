@@ -222,10 +222,8 @@ def test_upsample_module_matches_torch(torch):
 
 def test_bad_arguments():
     x = ne.randn(1, 2, 6, 6)
-    with pytest.raises(NotImplementedError, match="antialias=True .*bicubic.* not implemented"):
-        F.interpolate(x, size=3, mode="bicubic", antialias=True)
-    with pytest.raises(NotImplementedError, match="antialias"):
-        F.interpolate(x, size=3, mode="bilinear", antialias=True)
+    with pytest.raises(ValueError, match="antialias: only for the bilinear and bicubic modes"):
+        F.interpolate(ne.randn(1, 2, 6), size=3, mode="linear", antialias=True)
     with pytest.raises(ValueError, match="antialias: only for the bilinear and bicubic modes"):
         F.interpolate(x, size=3, mode="nearest-exact", antialias=True)
     with pytest.raises(ValueError, match="align_corners: can only be set .* got mode 'area'"):
@@ -252,8 +250,37 @@ def test_bad_arguments():
         F.interpolate(x, mode="bicubic")
 
 
-def test_antialias_is_unimplemented_and_a_value_error():
-    x = ne.randn(1, 1, 8, 8)
-    for exc in (NotImplementedError, ValueError):
-        with pytest.raises(exc, match="antialias"):
-            F.interpolate(x, size=(4, 4), mode="bilinear", antialias=True)
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("kw", [dict(size=(5, 7)), dict(size=(34, 40)), dict(size=(17, 9)), dict(scale_factor=0.37),
+                                dict(scale_factor=(0.5, 2.5)), dict(size=(4, 5), align_corners=True), dict(size=(1, 1)),
+                                dict(scale_factor=0.3, recompute_scale_factor=True)], ids=str)
+def test_antialias_matches_torch(torch, mode, kw):
+    # torch's _compute_weights_aa: PIL's filters (triangle; Keys' cubic A = -0.5), stretched when shrinking
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 17, 23)).astype(np.float32)
+    a, b = ne.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya = F.interpolate(a, mode=mode, antialias=True, **kw)
+    yb = torch.nn.functional.interpolate(b, mode=mode, antialias=True, **kw)
+    assert_close(ya.detach().numpy(), yb.detach().numpy(), tol=1e-5)
+    g = rng.standard_normal(tuple(yb.shape)).astype(np.float32)
+    ya.backward(ne.Tensor(g))
+    yb.backward(torch.tensor(g))
+    assert_close(a.grad.numpy(), b.grad.numpy(), tol=1e-5)
+
+
+def test_antialias_preserves_constants_and_is_an_average_when_shrinking_by_an_integer():
+    assert float((F.interpolate(ne.ones(1, 1, 9, 13), size=(4, 5), mode="bicubic", antialias=True) - 1).abs().max()) < 1e-6
+    x = ne.randn(1, 2, 8, 8)
+    got = F.interpolate(x, size=(4, 4), mode="bilinear", antialias=True)  # a 2x shrink: the triangle over 4 taps
+    w = np.array([1.0, 3.0, 3.0, 1.0]) / 8.0
+    xp = np.pad(x.numpy(), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ref = np.zeros((1, 2, 4, 4))
+    for i in range(4):
+        for j in range(4):
+            patch = xp[:, :, 2 * i:2 * i + 4, 2 * j:2 * j + 4]
+            wi = w.copy() if 0 < i else np.array([0.0, 3.0, 3.0, 1.0]) / 7.0
+            wi = wi if i < 3 else np.array([1.0, 3.0, 3.0, 0.0]) / 7.0
+            wj = w.copy() if 0 < j else np.array([0.0, 3.0, 3.0, 1.0]) / 7.0
+            wj = wj if j < 3 else np.array([1.0, 3.0, 3.0, 0.0]) / 7.0
+            ref[:, :, i, j] = np.einsum("ncab,a,b->nc", patch, wi, wj)
+    assert_close(got.numpy(), ref, tol=1e-5)

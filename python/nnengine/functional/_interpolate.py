@@ -15,7 +15,7 @@ from .. import _core
 from .._higher_order import scratch_ctx
 from ..autograd import Function
 from ..ops import LinearGradFn
-from ..tensor import Tensor, _Unimplemented
+from ..tensor import Tensor
 from ._adaptive_pool2d import adaptive_avg_pool1d, adaptive_avg_pool2d
 from ._util import as_tuple, check_tensor, f32c
 
@@ -101,6 +101,39 @@ def _cubic_weights(t: np.ndarray) -> np.ndarray:
     return np.stack([conv2(t + one), conv1(t), conv1(x2), conv2(x2 + one)], axis=1).astype(_F32)
 
 
+def _aa_filter(mode: str, x: np.ndarray) -> np.ndarray:
+    """torch's antialiasing filters (UpSample.h aa_filter): the triangle for bilinear, Keys' cubic with A = -0.5
+    (PIL's) for bicubic."""
+    x = np.abs(x)
+    if mode == "linear_aa":
+        return np.where(x < 1.0, 1.0 - x, 0.0)
+    a = -0.5
+    near = ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
+    far = ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a
+    return np.where(x < 1.0, near, np.where(x < 2.0, far, 0.0))
+
+
+def _aa_weights(mode: str, n_in: int, n_out: int, align_corners: bool, scale: Optional[float]
+                ) -> Tuple[np.ndarray, np.ndarray]:
+    """torch's ``_compute_weights_aa`` for every output index: a window of input taps around the centre
+    scale * (i + 0.5), the filter stretched by the scale when shrinking (the antialiasing), weights normalised
+    to sum 1. Returns (idx, w) padded to the widest window with zero weights (indices clamped, non-decreasing)."""
+    sc = float(_source_scale(n_in, n_out, align_corners, scale))
+    support = (2.0 if mode == "linear_aa" else 4.0) * 0.5 * (sc if sc >= 1.0 else 1.0)
+    inv = 1.0 / sc if sc >= 1.0 else 1.0
+    center = sc * (np.arange(n_out, dtype=np.float64) + 0.5)
+    xmin = np.maximum(np.trunc(center - support + 0.5).astype(np.int64), 0)
+    xsize = np.minimum(np.trunc(center + support + 0.5).astype(np.int64), n_in) - xmin
+    taps = max(int(xsize.max()), 1)
+    j = np.arange(taps)
+    w = _aa_filter(mode, (j[None, :] + xmin[:, None] - center[:, None] + 0.5) * inv)
+    w = np.where(j[None, :] < xsize[:, None], w, 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total != 0.0, w / np.where(total != 0.0, total, 1.0), 0.0)
+    idx = np.minimum(xmin[:, None] + j[None, :], n_in - 1)
+    return idx, w.astype(_F32)
+
+
 @lru_cache(maxsize=256)
 def _axis_op(mode: str, n_in: int, n_out: int, align_corners: bool, scale: Optional[float]) -> _Op:
     """The 1-D operator of one axis for ``mode`` ('nearest', 'nearest-exact', 'linear', 'cubic', 'area'),
@@ -127,6 +160,8 @@ def _axis_op(mode: str, n_in: int, n_out: int, align_corners: bool, scale: Optio
         i, t = _guard(real, n_in)
         idx = np.clip(i[:, None] + np.arange(-1, 3), 0, n_in - 1)
         w = _cubic_weights(t)
+    elif mode in ("linear_aa", "cubic_aa"):
+        idx, w = _aa_weights(mode, n_in, n_out, align_corners, scale)
     elif mode == "area":  # adaptive average pooling: [floor(i * in / out), ceil((i + 1) * in / out))
         o = np.arange(n_out, dtype=np.int64)
         start = (o * n_in) // n_out
@@ -251,7 +286,8 @@ def interpolate(
     pooling to the output size) on 3-D to 5-D input, 'linear' (3-D), 'bilinear' (4-D), 'bicubic' (4-D, Keys'
     cubic with A = -0.75, border taps clamped) or 'trilinear' (5-D); ``align_corners`` for the interpolating
     modes. A ``scale_factor`` sets the source positions too unless ``recompute_scale_factor=True``, as torch.
-    ``antialias=True`` is not implemented (NotImplementedError).
+    ``antialias=True`` (bilinear and bicubic on 4-D input) filters as torch's: when shrinking, each output averages
+    the input under a filter stretched by the scale (PIL's resampling; bicubic with A = -0.5).
 
     Example:
         >>> interpolate(ne.randn(1, 2, 16, 16), scale_factor=2, mode="bilinear").shape
@@ -266,6 +302,8 @@ def interpolate(
         (1, 2, 9, 4)
         >>> interpolate(ne.randn(1, 2, 3, 4, 5), scale_factor=2, mode="trilinear").shape
         (1, 2, 6, 8, 10)
+        >>> interpolate(ne.ones(1, 1, 8, 8), size=(3, 3), mode="bilinear", antialias=True)[0, 0, 0]
+        tensor([1., 1., 1.])
     """
     if not isinstance(mode, str) or mode not in _MODES:
         raise ValueError(f"mode: expected one of {sorted(_MODES)}, got {mode!r}")
@@ -282,8 +320,7 @@ def interpolate(
         if mode not in ("bilinear", "bicubic") or x.ndim != 4:
             raise ValueError(f"antialias: only for the bilinear and bicubic modes on 4-D input (torch), got mode "
                              f"{mode!r} with shape {x.shape}")
-        raise _Unimplemented(f"antialias=True (mode {mode!r}) is not implemented in nnengine; use "
-                                  "antialias=False, or blur (e.g. avg_pool2d) before downsampling")
+        axis_mode += "_aa"
     if (size is None) == (scale_factor is None):
         raise ValueError("size, scale_factor: expected exactly one of them")
     in_sizes = x.shape[2:]
@@ -304,7 +341,7 @@ def interpolate(
     ac = bool(align_corners)
     if mode == "area" and n <= 2:
         return adaptive_avg_pool1d(x, out[0]) if n == 1 else adaptive_avg_pool2d(x, out)
-    if mode in ("nearest", "linear", "bilinear") and n <= 2:
+    if mode in ("nearest", "linear", "bilinear") and n <= 2 and not antialias:
         scales2 = (0.0,) * (2 - n) + tuple(scales)
         kmode = "nearest" if mode == "nearest" else "bilinear"
         return InterpolateFn.apply(x, out, kmode, ac, scales2)
