@@ -241,3 +241,13 @@ def test_load_state_dict_reports_like_torch(torch):
         Net().load_state_dict(bad, strict=False)
     with pytest.raises(KeyError, match="Missing key"):
         Net().load_state_dict({})
+
+
+def test_skip_init_and_to_empty_as_torch():
+    m = nn.utils.skip_init(nn.Linear, 4, 2, device="cpu")
+    assert type(m) is nn.Linear and m.weight.shape == (2, 4)
+    assert m.to_empty(device="cpu") is m
+    with pytest.raises(ne.DeviceError, match="CPU only"):
+        m.to_empty(device="cuda")
+    with pytest.raises(TypeError, match="module_cls"):
+        nn.utils.skip_init(int, 4)

@@ -831,6 +831,18 @@ class Module:
                 return self._cast_floats(dt)
         return self
 
+    def to_empty(self, *, device: Any = None, recurse: bool = True) -> Module:
+        """torch's ``to_empty``: the parameters and buffers on ``device`` with their values unspecified (torch
+        leaves them uninitialised; here, on the one device there is, they keep their values); re-initialise
+        them afterwards (``reset_parameters`` or a ``load_state_dict``), as with torch.
+
+        Example:
+            >>> nn.Linear(2, 1).to_empty(device="cpu").weight.shape
+            (1, 2)
+        """
+        check_factory_kwargs(device, None, type(self).__name__ + ".to_empty")
+        return self
+
     def cpu(self) -> Module:
         """Returns ``self`` (everything lives on the CPU).
 
