@@ -143,6 +143,31 @@ def test_backward_errors():
     (a * 2).backward(ne.tensor([1.0, 1.0]))  # Tensor grads are accepted
 
 
+def test_nodes_that_saved_no_arrays_can_be_traversed_again_as_torch():
+    # a distribution (or any view of a parameter) built once before a loop: its expand/add/reshape nodes are
+    # shared by every step's graph; torch's saved no tensors there, so each step's backward may pass them again
+    import nnengine.distributions as D
+
+    mu, s = ne.zeros(3, requires_grad=True), ne.ones(1, requires_grad=True)
+    d = D.Normal(mu, s)  # s is expanded to mu's shape once
+    for _ in range(3):
+        d.log_prob(ne.ones(3)).sum().backward()
+    np.testing.assert_allclose(mu.grad, [3.0, 3.0, 3.0])
+    np.testing.assert_allclose(s.grad, [0.0])
+    w, b = ne.ones(3, requires_grad=True), ne.ones(1, requires_grad=True)
+    e = (b.expand(3) + 0).reshape(3, 1)[:, 0]
+    for _ in range(2):
+        (e * w).sum().backward()
+    np.testing.assert_allclose(b.grad, [6.0])
+    y = b.exp().sum()  # exp saved its output: freed by the first backward, as torch's
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+    z = (e * w).sum()  # and a graph through them with create_graph
+    (gw,) = ne.autograd.grad(z, [w], create_graph=True)
+    np.testing.assert_allclose(gw.detach().numpy(), [1.0, 1.0, 1.0])
+
+
 def test_tensor_surface():
     t = ne.tensor([[1.0, 2], [3, 4]])  # Python ints alone infer int64, like torch
     assert t.dtype == np.float32 and t.shape == (2, 2) and t.ndim == 2

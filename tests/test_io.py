@@ -94,6 +94,25 @@ CASES = {
     "CircularPad1d": (lambda: nn.CircularPad1d((1, 2)), (2, 3, 4)),
     "CircularPad2d": (lambda: nn.CircularPad2d(1), (2, 3, 4, 5)),
     "LPPool2d": (lambda: nn.LPPool2d(1.5, 2), (2, 3, 4, 4)),
+    # 3-D layers (volumes)
+    "Conv3d": (lambda: nn.Conv3d(3, 4, 3, stride=(1, 2, 2), padding=1, padding_mode="replicate"), (2, 3, 4, 6, 6)),
+    "ConvTranspose3d": (lambda: nn.ConvTranspose3d(3, 2, 2, stride=2), (2, 3, 2, 3, 3)),
+    "BatchNorm3d": (lambda: nn.BatchNorm3d(3), (2, 3, 2, 4, 4)),
+    "MaxPool3d": (lambda: nn.MaxPool3d(2, ceil_mode=True), (2, 3, 5, 4, 4)),
+    "AvgPool3d": (lambda: nn.AvgPool3d(3, 2, 1, count_include_pad=False), (2, 3, 4, 4, 4)),
+    "AdaptiveAvgPool3d": (lambda: nn.AdaptiveAvgPool3d((1, 2, None)), (2, 3, 4, 4, 4)),
+    "AdaptiveMaxPool3d": (lambda: nn.AdaptiveMaxPool3d(2), (2, 3, 4, 4, 4)),
+    "LPPool3d": (lambda: nn.LPPool3d(2, 2), (2, 3, 4, 4, 4)),
+    "ConstantPad3d": (lambda: nn.ConstantPad3d((1, 0, 2, 1, 0, 1), 0.5), (2, 3, 2, 4, 5)),
+    "ZeroPad3d": (lambda: nn.ZeroPad3d(1), (2, 3, 2, 4, 5)),
+    "ReflectionPad3d": (lambda: nn.ReflectionPad3d(1), (2, 3, 2, 4, 5)),
+    "ReplicationPad3d": (lambda: nn.ReplicationPad3d((1, 0, 2, 1, 0, 1)), (2, 3, 2, 4, 5)),
+    "CircularPad3d": (lambda: nn.CircularPad3d(1), (2, 3, 2, 4, 5)),
+    "LazyConv3d": (lambda: _dry(nn.LazyConv3d(4, 2), (2, 3, 3, 4, 4)), (2, 3, 3, 4, 4)),
+    "LazyConvTranspose3d": (lambda: _dry(nn.LazyConvTranspose3d(4, 2), (2, 3, 2, 3, 3)), (2, 3, 2, 3, 3)),
+    "LazyBatchNorm3d": (lambda: _dry(nn.LazyBatchNorm3d(), (2, 3, 2, 4, 4)), (2, 3, 2, 4, 4)),
+    "LazyInstanceNorm3d": (lambda: _dry(nn.LazyInstanceNorm3d(), (2, 3, 2, 4, 4)), (2, 3, 2, 4, 4)),
+    "LSTM_proj": (lambda: nn.LSTM(5, 8, num_layers=2, proj_size=3, bidirectional=True), (4, 2, 5)),
     # lazy layers: materialised by a first batch, then saved as the class they became
     "LazyLinear": (lambda: _dry(nn.LazyLinear(4), (2, 5)), (2, 5)),
     "LazyConv1d": (lambda: _dry(nn.LazyConv1d(4, 3), (2, 3, 7)), (2, 3, 7)),
@@ -205,7 +224,7 @@ def test_every_layer_has_a_case():
     # several inputs (query/key/value, src/tgt, tgt/memory): round trips in test_attention_module.py, test_transformer.py
     known |= {"MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer"}
     known |= {"CosineSimilarity", "PairwiseDistance"}  # two inputs: round trip in test_distance.py
-    known |= {"MaxUnpool1d", "MaxUnpool2d"}  # (values, indices) inputs: round trip in test_unpool_lppool.py
+    known |= {"MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"}  # (values, indices) inputs: round trip in test_unpool_lppool.py
     known |= {"Bilinear"}  # two inputs: round trip in test_norm_linear_more.py
     layer_names = [n for n in dir(nn) + dir(M)
                    if isinstance(_get(nn, n) or _get(M, n), type)

@@ -63,7 +63,7 @@ def test_unpool_gradcheck_and_modules(torch):
 def test_unpool_modules_save_and_load(tmp_path):
     from nnengine import io
 
-    for m in (nn.MaxUnpool2d(3, 2, 1), nn.MaxUnpool1d(2)):
+    for m in (nn.MaxUnpool2d(3, 2, 1), nn.MaxUnpool1d(2), nn.MaxUnpool3d(2, (1, 2, 2))):
         io.save_model(m, str(tmp_path / "u.safetensors"))
         back = io.load_model(str(tmp_path / "u.safetensors"))
         assert type(back) is type(m) and repr(back) == repr(m)

@@ -453,7 +453,7 @@ def sweep(roots: List[Any], seeds: List[Any], retain: Optional[bool], want: Opti
                     if slot is None:
                         slot = grads[t._ctx] = [None] * t._ctx.n_outputs
                     slot[t._out_index] = _add(slot[t._out_index], g)
-            if retain is False:
+            if retain is False and not _tape.is_shape_only(node.fn):
                 node.ctx = None
         for t, g in pending.values():
             if want is not None:

@@ -56,6 +56,20 @@ cdef object _byte_bounds = _np_byte_bounds
 # "modified by an inplace operation" error instead of a silently wrong gradient). Nothing on the hot path.
 cdef long long _epoch = 0
 cdef object _mutations = _deque(maxlen=4096)  # (epoch, lo, hi) of the most recent in-place writes
+cdef set _shape_only = set()  # Functions whose ctx holds shapes only (register_shape_only)
+
+
+def register_shape_only(*fns):
+    """Functions whose backward needs only shapes (their ctx holds no arrays: add, expand, reshape, sum...). A
+    backward without retain_graph keeps their nodes, so a graph part made only of them -- a parameter expanded
+    once and read by every later step, as a distribution built before a training loop does -- can be traversed
+    again, as torch's (its ExpandBackward, AddBackward... save no tensors); nodes that saved arrays are freed."""
+    _shape_only.update(fns)
+
+
+def is_shape_only(fn):
+    """Whether ``fn`` was registered by :func:`register_shape_only`."""
+    return fn in _shape_only
 
 
 def configure(tensor_loader, state, check_forward, check_backward, unbroadcast):
@@ -450,7 +464,8 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
     ``gradient`` (torch's name; ``grad=`` is the same) defaults to 1 for a one-element tensor; otherwise it must
     have this tensor's shape: ``Q.backward(gradient=torch.ones_like(Q))``.
     ``retain_graph=True`` keeps the saved arrays for another backward through the same graph (by default they
-    are freed, as in torch); ``inputs`` limits the accumulation to those tensors (a non-leaf among them gets
+    are freed, as in torch; nodes that saved none -- expand, add, reshape... -- stay usable, as torch's);
+    ``inputs`` limits the accumulation to those tensors (a non-leaf among them gets
     a ``.grad`` too). ``create_graph=True`` records the backward pass (``nnengine._higher_order``): ``.grad``
     receives the values, and the graph is kept unless ``retain_graph=False``.
 
@@ -891,7 +906,7 @@ cdef void sweep(list roots, list seeds, bint retain, dict want, bint store) exce
                     else:  # (two 0-d gradients sum to a numpy scalar: the next backward gets an array)
                         prev = prev + g
                         slot[i] = prev if type(prev) is _ndarray else _asarray(prev)
-            if not retain:
+            if not retain and node.fn not in _shape_only:
                 node.ctx = None  # free saved arrays: the graph is single-use unless retained, like PyTorch's
         for e in pending.values():
             finish_leaf(e[0], e[1], want, store)

@@ -1328,3 +1328,9 @@ class FoldFn(Function):
             for kj in range(kw):
                 cols[:, :, ki, kj] = g[(..., *_col_slices(ki, kj, oh, ow, dil, stride))]
         return cols, None, None, None, None
+
+
+# the nodes whose backward needs only shapes (and index objects): kept after a backward without retain_graph, so
+# a shared view of a parameter (an expand built once, read by every step) can be traversed again, as in torch
+_tape.register_shape_only(AddFn, SubFn, NegFn, SumFn, MeanFn, ReshapeFn, PermuteFn, ExpandFn, IndexFn, CatFn,
+                          StackFn, CastFn, CloneFn, ContiguousFn, ViewFn)

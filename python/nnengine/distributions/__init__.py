@@ -1,6 +1,6 @@
 """``nnengine.distributions`` (torch.distributions' names): ``Normal``, ``Categorical``, ``Bernoulli``,
 ``Binomial``, ``Multinomial``, ``Uniform``, ``Laplace``, ``Exponential``, ``Gamma``, ``Beta``, ``Dirichlet``,
-``Poisson``, ``LogNormal``, ``MultivariateNormal``, ``OneHotCategorical``, ``Independent``, ``Cauchy``,
+``Poisson``, ``LogNormal``, ``MultivariateNormal``, ``LowRankMultivariateNormal``, ``OneHotCategorical``, ``Independent``, ``Cauchy``,
 ``HalfCauchy``, ``StudentT``, ``Gumbel``, ``Geometric``, ``MixtureSameFamily``, ``HalfNormal``, ``Chi2``, ``Pareto``,
 ``Weibull``, ``NegativeBinomial``, ``InverseGamma``, ``FisherSnedecor``, ``Kumaraswamy``,
 ``OneHotCategoricalStraightThrough``, ``ContinuousBernoulli``, ``RelaxedBernoulli``,
@@ -32,6 +32,7 @@ from .independent import Independent
 from .kl import kl_divergence
 from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
+from .low_rank_mvn import LowRankMultivariateNormal
 from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
@@ -47,6 +48,6 @@ from .uniform import Uniform
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "Distribution",
            "ExpRelaxedCategorical", "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
            "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogitRelaxedBernoulli",
-           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "StudentT", "TransformedDistribution", "Uniform", "Weibull", "kl", "kl_divergence", "transforms"]
