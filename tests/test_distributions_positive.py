@@ -325,3 +325,31 @@ def test_low_rank_multivariate_normal_matches_torch():
         D.LowRankMultivariateNormal(ne.zeros(2), ne.ones(2, 1), ne.tensor([1.0, -1.0]))
     with pytest.raises(ValueError, match="cov_factor"):
         D.LowRankMultivariateNormal(ne.zeros(2), ne.ones(3, 1), ne.ones(2))
+
+
+def test_generalized_pareto_matches_torch():
+    # float32: torch 2.13's GeneralizedPareto.log_prob compares float64 parameters with a float32 zero (an error)
+    f = np.float32
+    params = [np.array([0.0, 1.0, -1.0, 0.5, 2.0], f), np.array([1.0, 0.5, 2.0, 3.0, 0.7], f),
+              np.array([0.0, 0.3, -0.5, 1.2, -1.0], f)]
+    v, q = np.array([0.5, 1.5, 0.0, 3.0, 2.3], f), np.array([0.01, 0.2, 0.5, 0.75, 0.99], f)
+    tp = [T.tensor(a, requires_grad=True) for a in params]
+    npar = [ne.tensor(a, requires_grad=True) for a in params]
+    dt, dn = T.distributions.GeneralizedPareto(*tp), D.GeneralizedPareto(*npar)
+    check_density_against_torch(T, dt, dn, tp, npar, v, rtol=1e-5, grad_rtol=1e-5, atol=1e-6)
+    for fn in ("cdf", "log_cdf", "log_survival_function"):
+        eq(getattr(dn, fn)(ne.tensor(v)), getattr(dt, fn)(T.tensor(v)), 1e-5, 1e-7)
+    eq(dn.icdf(ne.tensor(q)), dt.icdf(T.tensor(q)), 1e-5)
+    s = dn.rsample((4000,))
+    assert s.shape == (4000, 5) and s.dtype == np.float32
+    lo = params[0]
+    hi = np.where(params[2] < 0, lo - params[1] / np.where(params[2] < 0, params[2], -1), np.inf)
+    assert np.all(s.detach().numpy() >= lo) and np.all(s.detach().numpy() <= hi + 1e-5)
+    s.sum().backward()
+    assert all(np.all(np.isfinite(p.grad.numpy())) for p in npar)
+    assert repr(dn) == "GeneralizedPareto(loc: (5,), scale: (5,), concentration: (5,))"
+    assert dn.expand((3, 5)).batch_shape == (3, 5)
+    with pytest.raises(ValueError, match="support of GeneralizedPareto"):
+        dn.log_prob(ne.tensor([-5.0] * 5))
+    with pytest.raises(ValueError, match="scale"):
+        D.GeneralizedPareto(0.0, -1.0, 0.1)

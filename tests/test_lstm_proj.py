@@ -65,10 +65,10 @@ def test_projection_arguments_are_checked_as_torch():
     for bad in (8, 9, -1, 1.5, True):
         with pytest.raises(ValueError, match="proj_size"):
             nn.LSTM(5, 8, proj_size=bad)
-    with pytest.raises(ValueError, match="only LSTM"):
-        nn.GRU(5, 8, proj_size=2)
-    with pytest.raises(TypeError, match="proj_size"):  # torch: ValueError; RNN's own signature has no proj_size
-        nn.RNN(5, 8, proj_size=2)
+    for cls in (nn.GRU, nn.RNN):
+        with pytest.raises(ValueError, match="only LSTM"):
+            cls(5, 8, proj_size=2)
+    assert nn.RNN(5, 8, proj_size=0).proj_size == 0
     m = nn.LSTM(5, 8, proj_size=3)
     with pytest.raises(ValueError, match="h0"):
         m(ne.randn(4, 2, 5), (ne.randn(1, 2, 8), ne.randn(1, 2, 8)))  # h0 is P wide

@@ -26,6 +26,7 @@ from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Gamma
 from .gamma_ratio import FisherSnedecor, InverseGamma
+from .generalized_pareto import GeneralizedPareto
 from .geometric import Geometric
 from .heavy_tailed import Cauchy, Gumbel, HalfCauchy, StudentT
 from .independent import Independent
@@ -48,6 +49,6 @@ from .uniform import Uniform
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "Distribution",
            "ExpRelaxedCategorical", "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
            "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogitRelaxedBernoulli",
-           "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "GeneralizedPareto", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "StudentT", "TransformedDistribution", "Uniform", "Weibull", "kl", "kl_divergence", "transforms"]

@@ -294,6 +294,9 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Union[int, Sequence[Optional
     x, batched = _volume(input)
     n, c, d, h, w = x.shape
     do, ho, wo = _adaptive_size(output_size, (d, h, w))
+    if (do, ho, wo) == (1, 1, 1):  # global average pooling (a 3-D classifier's head): one reduction
+        y = x.mean(dim=(2, 3, 4), keepdim=True)
+        return y if batched else y.squeeze(0)
     y2 = adaptive_avg_pool2d(_planes(x), (ho, wo)).reshape(n, c, d, ho, wo)
     if do != d:
         y2 = stack([y2[:, :, a:b].mean(dim=2) for a, b in _depth_bins(d, do)], dim=2)
