@@ -1942,7 +1942,9 @@ def f_distributions(g: G) -> str:
                    f"D.Dirichlet(ne.abs({_t(g, b + (k,))}) + 0.1)",
                    f"D.MultivariateNormal({_t(g, b + (k,))}, scale_tril=ne.eye({k}) * 0.5)",
                    f"D.Independent(D.Normal({_t(g, b + (k,))}, 1.0), {g.int_(0, 2)})",
-                   f"D.TransformedDistribution(D.Normal({p()}, 1.0), [D.transforms.TanhTransform()])"])
+                   f"D.TransformedDistribution(D.Normal({p()}, 1.0), [D.transforms.TanhTransform()])",
+                   f"D.VonMises({p()}, {pos()})", f"D.GeneralizedPareto({p()}, {pos()}, {p()})",
+                   f"D.LowRankMultivariateNormal({_t(g, b + (k,))}, {_t(g, b + (k, 2))}, ne.abs({_t(g, b + (k,))}) + 0.1)"])
     method = g.pick(["R = d.sample((2,))", "R = d.rsample()", "R = d.log_prob(d.sample())", "R = d.entropy()",
                      f"R = d.log_prob({_t(g, b)})", "R = (d.mean, d.variance)", "R = d.cdf(d.sample())",
                      f"R = d.expand(({g.n(0, 3)},) + tuple(d.batch_shape))", "R = D.kl_divergence(d, d)"])

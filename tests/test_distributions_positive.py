@@ -353,3 +353,32 @@ def test_generalized_pareto_matches_torch():
         dn.log_prob(ne.tensor([-5.0] * 5))
     with pytest.raises(ValueError, match="scale"):
         D.GeneralizedPareto(0.0, -1.0, 0.1)
+
+
+def test_von_mises_matches_torch():
+    loc, k = np.array([0.0, 1.0, -2.0, 3.0, 0.5]), np.array([0.5, 2.0, 5.0, 10.0, 3.75])
+    v = np.array([0.3, -1.0, 2.0, 3.1, 0.5])
+    tp = [T.tensor(a, requires_grad=True) for a in (loc, k)]
+    npar = [ne.tensor(a, requires_grad=True) for a in (loc, k)]
+    dt, dn = T.distributions.VonMises(*tp), D.VonMises(*npar)
+    lt, ln = dt.log_prob(T.tensor(v)), dn.log_prob(ne.tensor(v))
+    eq(ln, lt, 1e-10)
+    lt.sum().backward()
+    ln.sum().backward()
+    for a, b in zip(npar, tp):
+        eq(a.grad, b.grad, 1e-9)
+    for attr in ("mean", "mode", "variance"):
+        eq(getattr(dn, attr), getattr(dt, attr), 1e-10)
+    assert repr(dn) == "VonMises(loc: (5,), concentration: (5,))" and not dn.has_rsample
+    s = dn.sample((20000,)).numpy()
+    assert s.shape == (20000, 5) and s.dtype == np.float64 and s.min() > -np.pi and s.max() <= np.pi
+    resultant = np.exp(1j * s).mean(0)  # circular mean and variance of the draws
+    np.testing.assert_allclose(np.angle(resultant), np.angle(np.exp(1j * loc)), atol=0.05)
+    np.testing.assert_allclose(1 - np.abs(resultant), dn.variance.detach().numpy(), atol=0.02)
+    assert D.VonMises(0.0, 1e-7).sample((3,)).shape == (3,)  # tiny concentrations: the Taylor proposal, no hang
+    with pytest.raises(ValueError, match="did not converge"):
+        D.VonMises(0.0, float("nan"), validate_args=False).sample((3,))
+    with pytest.raises(ValueError, match="concentration"):
+        D.VonMises(0.0, -1.0)
+    with pytest.raises(NotImplementedError):
+        dn.rsample()

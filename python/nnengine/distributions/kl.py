@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, Tuple
 import numpy as np
 
 from .. import functional as F
-from ..tensor import Tensor, where
+from ..tensor import Tensor, _Unimplemented, where
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .continuous_bernoulli import ContinuousBernoulli
@@ -124,14 +124,14 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
 
 def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
-        raise NotImplementedError("kl_divergence: Independent distributions with different "
+        raise _Unimplemented("kl_divergence: Independent distributions with different "
                                   "reinterpreted_batch_ndims")
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
 
 
 def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistribution) -> Tensor:
     if p.transforms != q.transforms or p.event_shape != q.event_shape:
-        raise NotImplementedError("kl_divergence: TransformedDistributions with different transforms or event "
+        raise _Unimplemented("kl_divergence: TransformedDistributions with different transforms or event "
                                   "shapes")
     return kl_divergence(p.base_dist, q.base_dist)
 
@@ -207,5 +207,5 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
             fn = _KL.get((tp, tq))
             if fn is not None:
                 return fn(p, q)
-    raise NotImplementedError(f"kl_divergence: no formula for p={type(p).__name__}, q={type(q).__name__} "
+    raise _Unimplemented(f"kl_divergence: no formula for p={type(p).__name__}, q={type(q).__name__} "
                               f"(registered: {', '.join(f'{a.__name__}/{b.__name__}' for a, b in _KL)})")
