@@ -522,6 +522,54 @@ def t_conv2d_backward_weights(g: G) -> str:
                 need_bias=g.bool_(), reference=g.bool_(), bf16=_bf16(g))
 
 
+def _conv3d_dims(g: G):
+    groups = g.pick([1, 1, 1, 2])
+    N, Cg, Kg = g.n(0, 2), g.n(1, 3, big=1), g.n(1, 3, big=1)
+    k = tuple(g.draw(g.st.integers(1, 3)) for _ in range(3))
+    st_ = tuple(g.draw(g.st.integers(1, 3)) for _ in range(3))
+    pd = tuple(g.draw(g.st.integers(0, 2)) for _ in range(3))
+    dl = tuple(g.draw(g.st.integers(1, 2)) for _ in range(3))
+    dhw = tuple(g.n(1, 5, big=2) + dl[i] * (k[i] - 1) for i in range(3))
+    out = tuple((dhw[i] + 2 * pd[i] - dl[i] * (k[i] - 1) - 1) // st_[i] + 1 for i in range(3))
+    return N, Cg * groups, dhw, Kg * groups, Cg, k, st_, pd, dl, groups, out
+
+
+def _hp3(g: G, v, lo, hi) -> str:
+    """A hyper-parameter triple: the valid value v, sometimes another small triple, a pair or an extreme value."""
+    if g.pct(70):
+        if g.pct(g.weird):
+            i = g.draw(g.st.integers(0, 2))
+            return repr(tuple(g.pick(EXTREME_INTS) if j == i else v[j] for j in range(3)))
+        return repr(tuple(v))
+    if g.pct(10):
+        return g.pair(lo, hi)
+    return repr(tuple(g.draw(g.st.integers(lo, hi)) for _ in range(3)))
+
+
+def _conv3d_kw(g: G, st_, pd, dl, groups) -> dict:
+    return dict(stride=_hp3(g, st_, 1, 3), padding=_hp3(g, pd, 0, 3), dilation=_hp3(g, dl, 1, 3),
+                groups=g.int_(groups, groups) if g.pct(90) else g.int_(0, 3))
+
+
+def t_conv3d_forward(g: G) -> str:
+    N, C, dhw, K, Cg, k, st_, pd, dl, groups, out = _conv3d_dims(g)
+    return call("_core.conv3d_forward", g.arr((N, C) + dhw), g.arr((K, Cg) + k), g.opt_arr((K,)),
+                **_conv3d_kw(g, st_, pd, dl, groups), reference=g.bool_(), bf16=_bf16(g))
+
+
+def t_conv3d_backward_data(g: G) -> str:
+    N, C, dhw, K, Cg, k, st_, pd, dl, groups, out = _conv3d_dims(g)
+    return call("_core.conv3d_backward_data", g.arr((N, K) + out), g.arr((K, Cg) + k), _hp3(g, dhw, 0, 8),
+                **_conv3d_kw(g, st_, pd, dl, groups), reference=g.bool_(), bf16=_bf16(g))
+
+
+def t_conv3d_backward_weights(g: G) -> str:
+    N, C, dhw, K, Cg, k, st_, pd, dl, groups, out = _conv3d_dims(g)
+    return call("_core.conv3d_backward_weights", g.arr((N, K) + out), g.arr((N, C) + dhw), _hp3(g, k, 0, 4),
+                **_conv3d_kw(g, st_, pd, dl, groups), need_weight=g.bool_(), need_bias=g.bool_(),
+                reference=g.bool_(), bf16=_bf16(g))
+
+
 
 def _conv_t_dims(g: G):
     """A transposed convolution's dims: (N, C, H, W) in, weight (C, K/groups, R, S), output (P, Q)."""
@@ -2092,6 +2140,9 @@ def f_tensor_extras(g: G) -> str:
 TARGETS: Dict[str, Callable[[G], str]] = {
     "conv2d_forward": t_conv2d_forward,
     "conv2d_backward_data": t_conv2d_backward_data,
+    "conv3d_forward": t_conv3d_forward,
+    "conv3d_backward_data": t_conv3d_backward_data,
+    "conv3d_backward_weights": t_conv3d_backward_weights,
     "conv2d_backward_weights": t_conv2d_backward_weights,
     "conv_transpose2d_forward": t_conv_transpose2d_forward,
     "conv_transpose2d_backward_data": t_conv_transpose2d_backward_data,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bindings/bind_util.h"
+#include "kernels/conv3d.h"
 
 namespace nne_bind {
 
@@ -24,8 +25,21 @@ inline void check_conv_args(const Pair& stride, const Pair& padding, const Pair&
   expect(R >= 1 && S >= 1, "weight: kernel size must be at least 1x1");
 }
 
+// The output's and the input's dims of a convolution shape: (N, K, P, Q) and (N, C, H, W) for the 2-D shapes,
+// (N, K, OD, P, Q) and (N, C, D, H, W) for conv3d's.
+template <class Shape>
+std::vector<py::ssize_t> out_dims(const Shape& s) {
+  return dims({s.N, s.K, s.P, s.Q});
+}
+template <class Shape>
+std::vector<py::ssize_t> in_dims(const Shape& s) {
+  return dims({s.N, s.C, s.H, s.W});
+}
+inline std::vector<py::ssize_t> out_dims(const nne::Conv3dShape& s) { return dims({s.N, s.K, s.OD, s.P, s.Q}); }
+inline std::vector<py::ssize_t> in_dims(const nne::Conv3dShape& s) { return dims({s.N, s.C, s.D, s.H, s.W}); }
+
 // The three calls of a convolution binding, once the shape is checked: allocate the outputs, run the scalar twin
-// (reference=true) or the kernel with the GIL released. `Shape` has N, C, H, W (input) and K, P, Q (output).
+// (reference=true) or the kernel with the GIL released. `Shape` has N and K, and the dims above.
 template <class Shape>
 using ConvFwd = void (*)(float*, const float*, const float*, const float*, const Shape&);
 template <class Shape>
@@ -45,7 +59,7 @@ py::array_t<float> conv_forward_call(ConvFwd<Shape> ref, ConvFwd<Shape> kernel, 
     expect_shape(b, "bias", {s.K});
     pb = b.data();
   }
-  auto y = empty<float>(dims({s.N, s.K, s.P, s.Q}));
+  auto y = empty<float>(out_dims(s));
   const float *px = x.data(), *pw = w.data();
   float* py_ = y.mutable_data();
   {
@@ -59,7 +73,7 @@ py::array_t<float> conv_forward_call(ConvFwd<Shape> ref, ConvFwd<Shape> kernel, 
 template <class Shape>
 py::array_t<float> conv_data_call(ConvData<Shape> ref, ConvData<Shape> kernel, const Shape& s,
                                   const py::array_t<float>& dy, const py::array_t<float>& w, bool reference) {
-  auto dx = empty<float>(dims({s.N, s.C, s.H, s.W}));
+  auto dx = empty<float>(in_dims(s));
   const float *pdy = dy.data(), *pw = w.data();
   float* pdx = dx.mutable_data();
   {

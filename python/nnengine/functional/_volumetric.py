@@ -1,11 +1,9 @@
-"""3-D (volume, video clip) layers' functional forms, composed of the 2-D kernels on the tape, so every one is
-differentiable (and to second order where the 2-D ops are) with no kernel of its own:
+"""3-D (volume, video clip) layers' functional forms:
 
-- ``conv3d``: the depth taps fold into the channels: for each output depth the kD input planes it reads are
-  stacked as kD * C channels of one image, and a single ``conv2d`` over all (N * D_out) images does the rest
-  (one GEMM over K = C * kD * kH * kW, as a 3-D im2col would);
-- ``conv_transpose3d``: one ``conv_transpose2d`` over the N * D input planes with the depth taps as extra output
-  channels, then each tap's planes added at their output depths (the depth part of col2im);
+- ``conv3d`` / ``conv_transpose3d``: the native conv3d kernels (``cpp/kernels/conv3d.h``: im2col over the three
+  dimensions + the engine's GEMM), one tape node each; the transposed convolution's forward is conv3d's data
+  gradient and its data gradient conv3d's forward. Their backward under ``create_graph=True`` is made of the same
+  two nodes, so they are differentiable to any order;
 - ``max_pool3d`` / ``avg_pool3d``: the 2-D pooling over every depth plane, then the max / sum over the depth
   window (a box is separable); average divisors as torch's (count_include_pad, ceil_mode, divisor_override);
 - ``adaptive_avg_pool3d`` / ``adaptive_max_pool3d``: the 2-D adaptive pooling per plane, then torch's depth bins.
@@ -19,13 +17,16 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..tensor import Tensor, stack
+from .. import _core
+from .._higher_order import const
+from ..amp import _bf16_on, _entered
+from ..autograd import Function
+from ..tensor import Tensor, cat, stack
 from ._adaptive_pool2d import adaptive_avg_pool2d, adaptive_max_pool2d
-from ._conv2d import _check_groups, _conv_padding, conv2d
-from ._conv_transpose import conv_transpose2d
+from ._conv2d import _check_groups, _conv_padding
 from ._pad import pad
 from ._pool2d import _divisor, _flag, _out_len, _unsupported, avg_pool2d, max_pool2d
-from ._util import check_tensor, triple
+from ._util import check_tensor, f32c, triple
 
 IntTriple = Union[int, Tuple[int, int, int]]
 
@@ -56,13 +57,124 @@ def _depth_windows(x: Tensor, k: int, s: int, dil: int, out: int) -> List[Tensor
     return [x[:, :, j * dil: j * dil + (out - 1) * s + 1: s] for j in range(k)]
 
 
-def _bias(y: Tensor, bias: Optional[Tensor], c: int) -> Tensor:
+def _bias_arg(bias: Any, c: int) -> Optional[Tensor]:
     if bias is None:
-        return y
+        return None
     b = check_tensor(bias, "bias", ndim=1)
     if b.shape != (c,):
         raise ValueError(f"bias: expected shape ({c},), got {b.shape}")
-    return y + b.reshape(1, c, 1, 1, 1)
+    return b
+
+
+def _bf16() -> bool:
+    return _entered[0] > 0 and _bf16_on()  # autocast("bf16"): products in bf16, both passes
+
+
+def _weight_grad(a: Tensor, b: Tensor, ca: int, cb: int, groups: int, kernel: Tuple[int, ...], stride: Any,
+                 padding: Any, dilation: Any) -> Tensor:
+    """A 3-D convolution's weight gradient as recorded convolutions (create_graph=True), as ``_conv2d``'s
+    ``weight_grad_by_conv``: per group the correlation of ``a`` (the image side, ``ca`` channels a group) with ``b``
+    (the kernel side, ``cb`` a group), batch and channels swapped, stride and dilation exchanged, cropped."""
+    parts = []
+    for j in range(groups):
+        ag = a[:, j * ca:(j + 1) * ca].transpose(0, 1)
+        bg = b[:, j * cb:(j + 1) * cb].transpose(0, 1)
+        r = Conv3dFn.apply(ag, bg, None, dilation, padding, stride, 1)
+        parts.append(r[:, :, :kernel[0], :kernel[1], :kernel[2]].transpose(0, 1))
+    return parts[0] if groups == 1 else cat(parts, 0)
+
+
+def _graph_grads(ctx: Any, inputs: Any, g: Tensor, transposed: bool) -> tuple:
+    """(dx, dw, db) of a Conv3dFn / ConvTranspose3dFn node in recorded ops (create_graph=True): each one's data
+    gradient is the other's forward, the weight gradient a convolution (``_weight_grad``), db g summed."""
+    x5, w5 = ctx.saved_tensors
+    stride, padding, dilation, groups = ctx.args
+    tx = const(x5) if inputs[0] is None else inputs[0]
+    tw = const(w5) if inputs[1] is None else inputs[1]
+    need = [t is not None and t.requires_grad for t in inputs[:3]]
+    a, b = (g, tx) if transposed else (tx, g)  # the image side and the kernel side of the weight gradient
+    gx = gw = gb = None
+    if need[0]:
+        gx = (Conv3dFn.apply(g, tw, None, stride, padding, dilation, groups) if transposed else
+              ConvTranspose3dFn.apply(g, tw, None, stride, padding, tuple(x5.shape[2:]), dilation, groups))
+    if need[1]:
+        gw = _weight_grad(a, b, a.shape[1] // groups, b.shape[1] // groups, groups, tuple(w5.shape[2:]), stride,
+                          padding, dilation)
+    if need[2] and ctx.has_bias:
+        gb = g.sum(dim=(0, 2, 3, 4))
+    return gx, gw, gb
+
+
+class Conv3dFn(Function):
+    """conv3d on the native kernels (``_core.conv3d_*``, im2col + GEMM): x (N, C, D, H, W) with symmetric padding
+    (an asymmetric 'same' pads x first), one tape node."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        x5, w5 = f32c(x), f32c(w)
+        ctx.save_for_backward(x5, w5)
+        ctx.args = (stride, padding, dilation, groups)
+        ctx.has_bias = b is not None
+        ctx.bf16 = _bf16()
+        return _core.conv3d_forward(x5, w5, None if b is None else f32c(b), stride, padding, dilation, groups,
+                                    False, ctx.bf16)
+
+    @staticmethod
+    def backward(ctx, g):
+        x5, w5 = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.args
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        nb = nb and ctx.has_bias
+        g5 = f32c(g)
+        dx = dw = db = None
+        if nx:
+            dx = _core.conv3d_backward_data(g5, w5, x5.shape[2:], stride, padding, dilation, groups, False, ctx.bf16)
+        if nw or nb:
+            dw, db = _core.conv3d_backward_weights(g5, x5, w5.shape[2:], stride, padding, dilation, groups, nw, nb,
+                                                   False, ctx.bf16)
+        return dx, dw, db, None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return _graph_grads(ctx, inputs, g, False)
+
+
+class ConvTranspose3dFn(Function):
+    """conv_transpose3d on the native conv3d kernels: its forward is conv3d's data gradient (to the output size
+    ``out`` (D, H, W)), its data gradient conv3d's forward, its weight gradient conv3d's with the roles of x and
+    dy exchanged."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, out, dilation, groups):
+        x5, w5 = f32c(x), f32c(w)
+        ctx.save_for_backward(x5, w5)
+        ctx.args = (stride, padding, dilation, groups)
+        ctx.has_bias = b is not None
+        ctx.bf16 = _bf16()
+        y = _core.conv3d_backward_data(x5, w5, out, stride, padding, dilation, groups, False, ctx.bf16)
+        if b is not None:
+            y += f32c(b).reshape(1, -1, 1, 1, 1)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x5, w5 = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.args
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        g5 = f32c(g)
+        dx = dw = db = None
+        if nx:
+            dx = _core.conv3d_forward(g5, w5, None, stride, padding, dilation, groups, False, ctx.bf16)
+        if nw:
+            dw, _ = _core.conv3d_backward_weights(x5, g5, w5.shape[2:], stride, padding, dilation, groups, True,
+                                                  False, False, ctx.bf16)
+        if nb and ctx.has_bias:
+            db = g5.sum(axis=(0, 2, 3, 4), dtype=np.float64).astype(np.float32)
+        return dx, dw, db, None, None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        return _graph_grads(ctx, inputs, g, True)
 
 
 def conv3d(
@@ -83,30 +195,20 @@ def conv3d(
         (2, 4, 8, 16, 16)
     """
     x, batched, w, g, st, dl = _conv_args(input, weight, groups, stride, dilation)
-    n, c, _, _, _ = x.shape
+    c = x.shape[1]
     co, cg, kd, kh, kw = w.shape
     if c != cg * g or co % g:
         raise ValueError(f"input: expected {cg * g} channels (weight.shape[1] * groups) and out_channels ({co}) "
                          f"divisible by groups ({g}), got input shape {x.shape}")
+    b = _bias_arg(bias, co)
     pd, extra = _conv_padding(padding, (kd, kh, kw), dl, st, triple)
-    if any(extra) or pd[0]:  # asymmetric 'same' padding, or the depth's: zeros first (H, W's go to conv2d)
-        hw = (0, 0) if any(extra) else pd[1:]
-        x = pad(x, (pd[2] - hw[1], pd[2] - hw[1] + extra[2], pd[1] - hw[0], pd[1] - hw[0] + extra[1],
-                    pd[0], pd[0] + extra[0]))
-    else:
-        hw = pd[1:]
-    dp, hp, wp = x.shape[2:]
-    do = (dp - dl[0] * (kd - 1) - 1) // st[0] + 1
-    if do < 1:
-        raise ValueError(f"input: depth {dp} (padded) is smaller than the dilated kernel depth {dl[0] * (kd - 1) + 1}")
-    taps = _depth_windows(x, kd, st[0], dl[0], do)  # kd x (N, C, Do, H, W)
-    # images (N * Do, g * kd * C/g, H, W): group-major channels, then the tap, then the group's channel
-    xs = stack(taps, dim=1).reshape(n, kd, g, cg, do, hp, wp).permute(0, 4, 2, 1, 3, 5, 6)
-    xs = xs.reshape(n * do, g * kd * cg, hp, wp)
-    w2 = w.permute(0, 2, 1, 3, 4).reshape(co, kd * cg, kh, kw)
-    y = conv2d(xs, w2, None, st[1:], hw, dl[1:], g)
-    y = y.reshape(n, do, co, y.shape[2], y.shape[3]).permute(0, 2, 1, 3, 4)
-    y = _bias(y, bias, co).contiguous()
+    if any(extra):  # asymmetric 'same' padding: the extra zeros at the end first
+        x = pad(x, (0, extra[2], 0, extra[1], 0, extra[0]))
+    for i, name in enumerate(("depth", "height", "width")):
+        if x.shape[2 + i] + 2 * pd[i] < dl[i] * ((kd, kh, kw)[i] - 1) + 1:
+            raise ValueError(f"input: {name} {x.shape[2 + i]} (padded by {pd[i]} on each side) is smaller than "
+                             f"the dilated kernel {name} {dl[i] * ((kd, kh, kw)[i] - 1) + 1}")
+    y = Conv3dFn.apply(x, w, b, st, tuple(pd), dl, g)
     return y if batched else y.squeeze(0)
 
 
@@ -136,29 +238,14 @@ def conv_transpose3d(
     if ci != c or c % g:
         raise ValueError(f"weight: expected {c} input channels (dimension 0) divisible by groups ({g}), "
                          f"got shape {w.shape}")
-    if op[0] >= max(st[0], dl[0]):
+    if any(o >= max(si, di) for o, si, di in zip(op, st, dl)):
         raise ValueError(f"output_padding: expected values smaller than stride or dilation, got {output_padding!r}")
-    full = (d - 1) * st[0] + dl[0] * (kd - 1) + 1 + op[0]
-    do = full - 2 * pd[0]
-    if do < 1:
-        raise ValueError(f"padding: the output depth would be {do} (input depth {d}, padding {pd[0]})")
-    xs = x.permute(0, 2, 1, 3, 4).reshape(n * d, c, h, wd)
-    w2 = w.permute(0, 2, 1, 3, 4).reshape(ci, kd * cog, kh, kw)  # output channels (group, tap, channel)
-    y = conv_transpose2d(xs, w2, None, st[1:], pd[1:], op[1:], g, dl[1:])
-    ho, wo = y.shape[2:]
-    y = y.reshape(n, d, g, kd, cog, ho, wo)
-    span = (d - 1) * st[0] + 1  # the depths one tap writes, from its first
-    acc: Optional[Tensor] = None
-    for j in range(kd):
-        t = y[:, :, :, j]  # (N, D, g, C/g, Ho, Wo)
-        if st[0] > 1:  # input depth i lands at i * stride: interleave stride - 1 zero planes
-            t = pad(t.unsqueeze(2), (0, 0) * 4 + (0, st[0] - 1)).reshape(n, d * st[0], g, cog, ho, wo)[:, :span]
-        t = pad(t, (0, 0) * 4 + (j * dl[0], full - j * dl[0] - span))
-        acc = t if acc is None else acc + t
-    assert acc is not None
-    out = acc[:, pd[0]: pd[0] + do].reshape(n, do, g * cog, ho, wo).permute(0, 2, 1, 3, 4)
-    out = _bias(out, bias, g * cog).contiguous()
-    return out if batched else out.squeeze(0)
+    out = tuple((size - 1) * st[i] - 2 * pd[i] + dl[i] * (k - 1) + op[i] + 1
+                for i, (size, k) in enumerate(zip((d, h, wd), (kd, kh, kw))))
+    if min(out) < 1:
+        raise ValueError(f"padding: the output size would be {out} (input {(d, h, wd)}, padding {pd})")
+    y = ConvTranspose3dFn.apply(x, w, _bias_arg(bias, g * cog), st, pd, out, dl, g)
+    return y if batched else y.squeeze(0)
 
 
 def _pool_window(kernel_size: Any, stride: Any, padding: Any) -> Tuple[Tuple[int, ...], ...]:

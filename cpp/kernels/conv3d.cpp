@@ -1,0 +1,195 @@
+// conv3d kernels (compiled once per ISA): im2col + sgemm over volumes. See conv3d.h for the contract.
+#include "kernels/conv3d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/kernel_status.h"
+#include "core/parallel.h"
+#include "kernels/conv2d_direct.h"
+#include "kernels/conv3d_cols.h"
+#include "kernels/conv_blocks.h"
+#include "kernels/conv_im2col.h"
+#include "kernels/gemm.h"
+
+namespace nne {
+namespace NNE_ISA_NS {
+namespace {
+
+inline bool pointwise(const Conv3dShape& s) {
+  return s.T == 1 && s.R == 1 && s.S == 1 && s.stride_d == 1 && s.stride_h == 1 && s.stride_w == 1 && !padded(s);
+}
+
+// The blocks of the weight gradient and of the scattered data gradient (conv_blocks.h).
+ConvGeo geometry(const Conv3dShape& s) {
+  return conv_geometry(s.N, s.C, s.K, s.groups, s.T * s.R * s.S, s.OD * s.P * s.Q, s.D * s.H * s.W, pointwise(s));
+}
+
+// ---- Forward: per block of ipb images (several when a volume has few positions, so the GEMM is wide) and group,
+// one GEMM that packs its B panels straight from the (padded) images (pack_cols) and blocks the columns itself.
+struct FwdPlan {
+  int64_t ipb, nblocks, items;
+};
+
+FwdPlan fwd_plan(const Conv3dShape& s, const ConvGeo& g) {
+  FwdPlan f;
+  f.ipb = std::min<int64_t>(std::max<int64_t>(1, s.N), std::max<int64_t>(1, (1024 + g.L - 1) / g.L));
+  f.ipb = std::min(f.ipb, std::max<int64_t>(1, (s.N + 1) / 2));  // two blocks when the batch allows (2 threads)
+  f.nblocks = (s.N + f.ipb - 1) / f.ipb;
+  f.items = f.nblocks * s.groups;
+  return f;
+}
+
+void forward_item(float* y, const float* x, const float* w, const float* b, const Conv3dShape& s, const ConvGeo& g,
+                  const FwdPlan& f, int64_t item) {
+  static thread_local std::vector<float> padbuf;
+  static thread_local ScratchBuf outbuf;
+  const int64_t n0 = item / s.groups * f.ipb, ni = std::min(f.ipb, s.N - n0), gr = item % s.groups;
+  const ColSource cs = col_source(x, s, n0, ni, gr, padbuf);
+  GemmArgs a;  // y_g (Kg, ni * L) = w_g (Kg, CK) @ col (CK, ni * L) + b_g
+  a.M = g.Kg, a.N = ni * g.L, a.K = g.CK;
+  a.A = w + gr * g.Kg * g.CK, a.lda = g.CK;
+  if (pointwise(s) && ni == 1) {
+    a.B = cs.p, a.ldb = g.X;
+  } else {
+    a.pack_b = pack_cols, a.pack_b_ctx = &cs;
+  }
+  a.bias_row = b ? b + gr * g.Kg : nullptr;
+  a.bf16 = s.bf16;
+  float* y0 = y + (n0 * s.K + gr * g.Kg) * g.L;
+  if (ni == 1) {
+    a.C = y0, a.ldc = g.L;
+    sgemm(a);
+    return;
+  }
+  float* tmp = outbuf.get(static_cast<size_t>(g.Kg * a.N));
+  a.C = tmp, a.ldc = a.N;
+  sgemm(a);
+  for (int64_t i = 0; i < ni; ++i)
+    for (int64_t kk = 0; kk < g.Kg; ++kk)
+      std::memcpy(y0 + (i * s.K + kk) * g.L, tmp + kk * a.N + i * g.L, sizeof(float) * g.L);
+}
+
+void conv_forward(float* y, const float* x, const float* w, const float* b, const Conv3dShape& s) {
+  const ConvGeo g = geometry(s);
+  const FwdPlan f = fwd_plan(s, g);
+  // Threads over the blocks when they share out evenly, else one block at a time with the GEMM's threads (the
+  // same products either way: results do not depend on the split).
+  const int64_t nt = get_num_threads();
+  if (f.items >= 2 * nt || f.items == nt) {
+    parallel_for(0, f.items, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) forward_item(y, x, w, b, s, g, f, i);
+    });
+  } else {
+    for (int64_t i = 0; i < f.items; ++i) forward_item(y, x, w, b, s, g, f, i);
+  }
+}
+
+// ---- Data gradient. Stride 1 with pad <= dil * (k - 1) in every dimension: the forward convolution of dy padded by
+// dil * (k - 1) - pad with the kernels flipped and the channel roles exchanged (w' (C, Kg, T, R, S)): the forward's
+// packed GEMMs instead of a column matrix and its scatter. Not for a few input channels (a stem's): the GEMM would
+// have as few rows (measured on the 3 -> 32 stem: 2x slower than the scatter).
+bool data_by_forward(const Conv3dShape& s) {
+  return s.C / s.groups >= 8 && s.stride_d == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+         s.pad_d <= s.dil_d * (s.T - 1) && s.pad_h <= s.dil_h * (s.R - 1) && s.pad_w <= s.dil_w * (s.S - 1);
+}
+
+void backward_data_by_forward(float* dx, const float* dy, const float* w, const Conv3dShape& s, const ConvGeo& g) {
+  Conv3dShape f = s;
+  f.C = s.K, f.D = s.OD, f.H = s.P, f.W = s.Q;
+  f.K = s.C, f.OD = s.D, f.P = s.H, f.Q = s.W;
+  f.pad_d = s.dil_d * (s.T - 1) - s.pad_d, f.pad_h = s.dil_h * (s.R - 1) - s.pad_h;
+  f.pad_w = s.dil_w * (s.S - 1) - s.pad_w;
+  const int64_t taps = s.T * s.R * s.S;
+  static thread_local ScratchBuf wbuf;
+  float* wf = wbuf.get(static_cast<size_t>(s.K * g.CK));
+  for (int64_t gr = 0; gr < s.groups; ++gr)
+    for (int64_t c = 0; c < g.Cg; ++c)
+      for (int64_t k = 0; k < g.Kg; ++k) {
+        float* d = wf + ((gr * g.Cg + c) * g.Kg + k) * taps;
+        const float* src = w + ((gr * g.Kg + k) * g.Cg + c) * taps;
+        for (int64_t t = 0; t < taps; ++t) d[t] = src[taps - 1 - t];
+      }
+  conv_forward(dx, dy, wf, nullptr, f);
+}
+
+// Otherwise per block: dcol = w_g^T dy_g (a GEMM), scattered into the block's padded gradient (scatter_cols), whose
+// inside is copied to dx after the group's last slice. A chunk holds whole blocks, every slice of their images: no
+// two threads write the same image.
+void conv_backward_data(float* dx, const float* dy, const float* w, const Conv3dShape& s) {
+  const ConvGeo g = geometry(s);
+  if (data_by_forward(s)) return backward_data_by_forward(dx, dy, w, s, g);
+  // w_g^T of every group as a row-major (CK, Kg) matrix (a plain operand packs faster than a transposed one).
+  static thread_local ScratchBuf wtbuf;
+  float* wt = wtbuf.get(static_cast<size_t>(s.K * g.CK));
+  weights_tap_major(wt, w, s.groups, g.Kg, g.CK);
+  parallel_for(0, g.nblocks, block_grain(g), [&](int64_t b0, int64_t b1) {
+    static thread_local ScratchBuf colbuf, dybuf;
+    static thread_local std::vector<float> padbuf;
+    float* col = colbuf.get(static_cast<size_t>(g.CK * g.ipb * g.jb));
+    float* tmp = g.ipb > 1 ? dybuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb)) : nullptr;
+    ColSource cs;
+    for_blocks(g, b0, b1, [&](const Block& k) {
+      float* dx0 = dx + (k.n0 * s.C + k.gr * g.Cg) * g.X;
+      if (k.j0 == 0) {  // the first slice of these images and group: a zeroed gradient to scatter into
+        cs = padded_layout(s);
+        if (padded(s)) {
+          padbuf.assign(static_cast<size_t>(k.ni * cs.img), 0.f);
+          cs.p = padbuf.data();
+        } else {
+          cs.p = dx0, cs.img = s.C * g.X;
+          for (int64_t i = 0; i < k.ni; ++i) std::memset(dx0 + i * s.C * g.X, 0, sizeof(float) * g.Cg * g.X);
+        }
+      }
+      GemmArgs a;  // dcol (CK, L) = w_g^T (CK, Kg) @ dy_g (Kg, L)
+      a.M = g.CK, a.N = k.L(), a.K = g.Kg;
+      a.A = wt + k.gr * g.CK * g.Kg, a.lda = g.Kg;
+      a.bf16 = s.bf16;
+      a.B = block_dy(tmp, dy, g, k, &a.ldb);
+      a.C = col, a.ldc = k.L();
+      sgemm(a);
+      scatter_cols(cs, col, k.j0, k.L());
+      if (k.j1 == g.L && padded(s))  // the group's last slice: the inside of the padded gradient is dx
+        for_volume_rows(cs, k.ni, [&](int64_t pad_row, int64_t x_row) {
+          std::memcpy(dx0 + x_row, cs.p + pad_row, sizeof(float) * s.W);
+        });
+    });
+  });
+}
+
+// ---- Weight gradient: dW_g += dy_g col^T over the blocks (conv_blocks.h), the column matrix from the padded images.
+void conv_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv3dShape& s) {
+  const ConvGeo g = geometry(s);
+  weight_grad_over_blocks(dw, db, g, [&](const Block& k, float* dw_g, float* db_g, float beta) {
+    static thread_local ScratchBuf colbuf, dybuf;
+    static thread_local std::vector<float> padbuf;
+    static thread_local ColSource cs;
+    GemmArgs a;  // dW_g (Kg, CK) += dy_g (Kg, L) @ col^T (L, CK)
+    a.trans_b = true;
+    a.M = g.Kg, a.N = g.CK, a.K = k.L();
+    a.bf16 = s.bf16;
+    a.A = block_dy(dybuf.get(static_cast<size_t>(g.Kg * g.ipb * g.jb)), dy, g, k, &a.lda);
+    if (db) add_row_sums(db_g, a.A, a.lda, g.Kg, k.L());
+    if (!dw) return;
+    if (g.in_place) {
+      a.B = in_place_col(x, g, k), a.ldb = g.X;
+    } else {
+      if (k.j0 == 0) cs = col_source(x, s, k.n0, k.ni, k.gr, padbuf);  // the images' first slice of this group
+      float* col = colbuf.get(static_cast<size_t>(g.CK * g.ipb * g.jb));
+      pack_cols(&cs, 0, g.CK, k.j0, k.L(), k.L(), col);  // row-major (CK, L())
+      a.B = col, a.ldb = k.L();
+    }
+    a.C = dw_g, a.ldc = g.CK, a.beta = beta;
+    sgemm(a);
+  });
+}
+
+}  // namespace
+
+extern const Conv3dKernels conv3d = {NNE_KERNEL_ENTRY(conv_forward), NNE_KERNEL_ENTRY(conv_backward_data),
+                                     NNE_KERNEL_ENTRY(conv_backward_weights)};
+
+}  // namespace NNE_ISA_NS
+}  // namespace nne

@@ -1,0 +1,217 @@
+"""conv3d kernels (cpp/kernels/conv3d.h): float64 oracle (proven by finite differences), the kernels on every ISA,
+the scalar twin, 1 vs 2 threads, faked cache descriptions, bf16, the binding's argument checks, and F.conv3d /
+F.conv_transpose3d (one tape node each on these kernels) against torch to second order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import numeric_grad, require
+from conv_testing import close
+from reference import conv3d as ref
+from reference.bf16 import bf16_round
+
+import nnengine as ne
+import nnengine.functional as F
+from nnengine import _core
+
+HAVE_BF16 = _core.bf16_unavailable_reason() == ""
+
+# (N, C, (D, H, W), K, (T, R, S), stride, padding, dilation, groups): SIMD-awkward sizes, every hyper-parameter,
+# each path of the kernels: packed GEMMs from the padded copy or the input itself, small volumes batched into one
+# GEMM, pointwise in place, the data gradient as a forward (stride 1, >= 8 channels a group) or by scatter.
+GRID = [
+    (2, 3, (5, 6, 7), 4, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # few channels: scatter data gradient
+    (2, 8, (6, 5, 17), 5, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # data gradient as a forward
+    (3, 16, (4, 7, 9), 6, (2, 3, 1), (1, 1, 1), (0, 1, 0), (2, 1, 1), 2),  # ... with groups and dilation
+    (2, 4, (9, 10, 33), 6, (3, 2, 3), (2, 1, 3), (1, 0, 2), (1, 2, 1), 2),  # strides, rows of one panel or more
+    (3, 5, (3, 3, 3), 17, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # pointwise, small volumes batched
+    (2, 9, (8, 9, 10), 7, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # pointwise, one image in place
+    (2, 16, (5, 6, 7), 33, (1, 1, 1), (2, 2, 2), (0, 0, 0), (1, 1, 1), 1),  # 1x1x1 strided
+    (2, 6, (4, 4, 4), 6, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 6),  # depthwise
+    (1, 2, (3, 4, 40), 3, (1, 2, 3), (1, 1, 2), (2, 0, 3), (2, 1, 3), 1),  # padding past the kernel reach
+    (2, 3, (4, 5, 6), 2, (4, 5, 6), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # kernel = volume
+    (1, 8, (3, 17, 18), 16, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # stride 2, vector row copies
+]
+
+
+def _ids(c):
+    return f"{c[0]}x{c[1]}x{'x'.join(map(str, c[2]))}-k{c[3]}-{'x'.join(map(str, c[4]))}-s{c[5]}p{c[6]}d{c[7]}g{c[8]}"
+
+
+def _data(cfg, seed=0):
+    N, C, dhw, K, ks, st, pd, dl, g = cfg
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C) + dhw).astype(np.float32)
+    w = rng.standard_normal((K, C // g) + ks).astype(np.float32)
+    b = rng.standard_normal(K).astype(np.float32)
+    out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in zip(dhw, ks, st, pd, dl))
+    dy = rng.standard_normal((N, K) + out).astype(np.float32)
+    return x, w, b, dy
+
+
+def _run(cfg, x, w, b, dy, **kw):
+    _, _, dhw, _, ks, st, pd, dl, g = cfg
+    y = _core.conv3d_forward(x, w, b, st, pd, dl, g, **kw)
+    dx = _core.conv3d_backward_data(dy, w, dhw, st, pd, dl, g, **kw)
+    dw, db = _core.conv3d_backward_weights(dy, x, ks, st, pd, dl, g, **kw)
+    return y, dx, dw, db
+
+
+@pytest.mark.parametrize("cfg", [(1, 2, (3, 4, 3), 2, (2, 3, 2), (2, 1, 1), (1, 1, 0), (1, 1, 2), 1),
+                                 (2, 4, (3, 3, 4), 2, (2, 1, 2), (1, 2, 1), (0, 1, 1), (2, 1, 1), 2)], ids=_ids)
+def test_oracle_matches_finite_differences(cfg):
+    x, w, b, dy = _data(cfg)
+    st, pd, dl, g = cfg[5:]
+    dyd = dy.astype(np.float64)
+    dx, dw, db = ref.conv3d_backward(dyd, x, w, st, pd, dl, g)
+    for got, f, at in ((dx, lambda v: ref.conv3d(v, w, b, st, pd, dl, g), x),
+                       (dw, lambda v: ref.conv3d(x, v, b, st, pd, dl, g), w),
+                       (db, lambda v: ref.conv3d(x, w, v, st, pd, dl, g), b)):
+        np.testing.assert_allclose(got, numeric_grad(lambda v, f=f: (f(v) * dyd).sum(), at), rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("cfg", GRID, ids=_ids)
+def test_kernels_match_the_oracle(cfg, isa):
+    x, w, b, dy = _data(cfg)
+    st, pd, dl, g = cfg[5:]
+    y, dx, dw, db = _run(cfg, x, w, b, dy)
+    close(y, ref.conv3d(x, w, b, st, pd, dl, g))
+    for got, want in zip((dx, dw, db), ref.conv3d_backward(dy, x, w, st, pd, dl, g)):
+        close(got, want)
+    assert y.dtype == dx.dtype == dw.dtype == db.dtype == np.float32
+    assert dx.shape == x.shape and dw.shape == w.shape
+
+
+@pytest.mark.parametrize("cfg", GRID[::2], ids=_ids)
+def test_scalar_twin_matches_the_kernel(cfg):
+    x, w, b, dy = _data(cfg, seed=3)
+    for got, want in zip(_run(cfg, x, w, b, dy, reference=True), _run(cfg, x, w, b, dy)):
+        close(got, want)
+
+
+@pytest.mark.parametrize("cfg", [
+    (5, 8, (6, 7, 9), 16, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # threads over blocks of images
+    (1, 16, (8, 12, 12), 32, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # one image: threads in the GEMM
+    (3, 4, (5, 9, 9), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2),  # three blocks; scatter data gradient
+    (9, 24, (3, 4, 4), 20, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # small volumes batched
+    (2, 3, (20, 21, 22), 8, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # weight gradient over column slices
+], ids=_ids)
+def test_one_and_two_threads_identical(cfg, isa, threads):
+    x, w, b, dy = _data(cfg, seed=5)
+    outs = []
+    for n in (1, 2):
+        with threads(n):
+            outs.append(_run(cfg, x, w, b, dy))
+    for a, c in zip(*outs):
+        assert np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("l2", [64 << 10, 256 << 10, 4 << 20])
+def test_any_cache_description_gives_correct_results(l2):
+    """The weight gradient's column blocks (and the GEMM's blocking) follow the L2 the CPU reports: a faked one
+    changes the blocks, never the result beyond float32 summation order."""
+    cfg = (3, 5, (7, 9, 11), 6, (3, 3, 3), (1, 2, 1), (1, 1, 1), (1, 1, 2), 1)
+    x, w, b, dy = _data(cfg, seed=9)
+    st, pd, dl, g = cfg[5:]
+    ne.backend.set_cache_sizes(l2=l2)
+    try:
+        y, dx, dw, db = _run(cfg, x, w, b, dy)
+    finally:
+        ne.backend.set_cache_sizes()
+    close(y, ref.conv3d(x, w, b, st, pd, dl, g))
+    for got, want in zip((dx, dw, db), ref.conv3d_backward(dy, x, w, st, pd, dl, g)):
+        close(got, want)
+
+
+@pytest.mark.skipif(not HAVE_BF16, reason="justified: this CPU has no bf16 kernels (test_bf16_without_the_kernel_"
+                                          "raises checks the error instead)")
+@pytest.mark.parametrize("cfg", [GRID[1], GRID[3], GRID[4]], ids=_ids)
+def test_bf16_products_of_rounded_operands(cfg, threads):
+    """autocast("bf16"): the GEMMs take bf16 operands and sum in float32: the float64 oracle of the rounded operands
+    up to float32 summation, visibly not the float32 result, the same at 1 and 2 threads; db stays a float32 sum."""
+    x, w, b, dy = _data(cfg, seed=11)
+    st, pd, dl, g = cfg[5:]
+    outs = []
+    for n in (1, 2):
+        with threads(n):
+            outs.append(_run(cfg, x, w, b, dy, bf16=True))
+    for a, c in zip(*outs):
+        assert np.array_equal(a, c)
+    y, dx, dw, db = outs[0]
+    xr, wr, dyr = bf16_round(x), bf16_round(w), bf16_round(dy)
+    close(y, ref.conv3d(xr, wr, b, st, pd, dl, g))
+    close(dx, ref.conv3d_backward(dyr, xr, wr, st, pd, dl, g)[0])
+    close(dw, ref.conv3d_backward(dyr, xr, wr, st, pd, dl, g)[1])
+    close(db, ref.conv3d_backward(dy, x, w, st, pd, dl, g)[2])
+    y32 = ref.conv3d(x, w, b, st, pd, dl, g)
+    assert np.abs(y - y32).max() > 1e-4 * np.abs(y32).max()
+
+
+def test_bf16_without_the_kernel_raises():
+    x, w, b, dy = _data(GRID[0])
+    if HAVE_BF16:
+        with pytest.raises(ValueError, match="bf16: the scalar reference twins run in float32"):
+            _core.conv3d_forward(x, w, b, bf16=True, reference=True)
+    else:
+        with pytest.raises(ValueError, match="bf16"):
+            _core.conv3d_forward(x, w, b, bf16=True)
+
+
+X5, W5 = np.zeros((1, 2, 4, 4, 4), np.float32), np.zeros((3, 2, 2, 2, 2), np.float32)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: _core.conv3d_forward(X5[0], W5), "x: expected 5 dimensions, got 4"),
+    (lambda: _core.conv3d_forward(X5, np.zeros((3, 1, 2, 2, 2), np.float32)), "input: expected 1 channels"),
+    (lambda: _core.conv3d_forward(X5, W5, stride=(1, 0, 1)), "stride: expected values in \\[1"),
+    (lambda: _core.conv3d_forward(X5, W5, padding=(0, -1, 0)), "padding: expected values in \\[0"),
+    (lambda: _core.conv3d_forward(X5, W5, dilation=(1, 1, 5)), "smaller than the dilated kernel in dimension 2"),
+    (lambda: _core.conv3d_forward(X5, W5, np.zeros(2, np.float32)), "bias: expected shape \\(3,\\), got \\(2,\\)"),
+    (lambda: _core.conv3d_forward(X5, np.zeros((3, 1, 2, 2, 2), np.float32), groups=2),
+     "not divisible by groups=2"),
+    (lambda: _core.conv3d_backward_data(np.zeros((1, 3, 2, 2, 2), np.float32), W5, (4, 4, 5)),
+     "dy: expected shape \\(1, 3, 3, 3, 4\\)"),
+    (lambda: _core.conv3d_backward_weights(np.zeros((1, 3, 3, 3, 3), np.float32), X5, (0, 2, 2)),
+     "kernel_size: expected values in \\[1"),
+    (lambda: _core.conv3d_forward(X5, W5, stride=(1, 2**40, 1)), "stride: expected values in \\[1, 2\\^31 - 1\\]"),
+])
+def test_bad_arguments_raise_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients():
+    x, w = np.zeros((0, 2, 4, 4, 4), np.float32), np.ones((3, 2, 2, 2, 2), np.float32)
+    assert _core.conv3d_forward(x, w).shape == (0, 3, 3, 3, 3)
+    dw, db = _core.conv3d_backward_weights(np.zeros((0, 3, 3, 3, 3), np.float32), x, (2, 2, 2))
+    assert not dw.any() and not db.any() and dw.shape == w.shape
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=1, groups=2), dict(dilation=(1, 2, 1), padding=(0, 2, 1))],
+                         ids=str)
+def test_functional_forms_match_torch_to_second_order(transposed, kw):
+    """A gradient penalty through F.conv3d / F.conv_transpose3d: the first gradients and the gradients of their
+    squared norm, against torch's."""
+    torch = require("torch")
+    rng = np.random.default_rng(2)
+    g = kw.get("groups", 1)
+    x = rng.standard_normal((2, 4, 5, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((4, 6 // g, 3, 2, 3) if transposed else (6, 4 // g, 3, 2, 3)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    if transposed:
+        kw = dict(kw, output_padding=1) if kw.get("stride") == 2 else kw
+
+    def run(lib, fn):
+        xs, ws, bs = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = fn(xs, ws, bs, **kw)
+        gx, gw = lib.autograd.grad((y * y).sum(), (xs, ws), create_graph=True)
+        ((gx * gx).sum() + (gw * gw).sum()).backward()
+        return [t.detach().numpy() for t in (y, gx, gw, xs.grad, ws.grad, bs.grad)]
+
+    name = "conv_transpose3d" if transposed else "conv3d"
+    got = run(ne, getattr(F, name))
+    want = run(torch, getattr(torch.nn.functional, name))
+    for a, c in zip(got, want):
+        close(a, c, tol=1e-4)
