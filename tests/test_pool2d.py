@@ -23,6 +23,11 @@ GRID = [
     (1, 1, 33, 8, (5, 3), (3, 1), (2, 0)),
     (2, 2, 1, 7, (1, 3), (1, 1), (0, 1)),
     (1, 4, 6, 6, (6, 6), (6, 6), (0, 0)),  # global pooling
+    # rows of many windows (the row-at-a-time select loops' vector bodies and tails): stride 2 (vector
+    # deinterleaving copies), stride 1 (read in place), stride 3
+    (1, 2, 5, 75, (3, 3), (2, 2), (1, 1)),
+    (1, 2, 4, 41, (3, 3), (1, 1), (1, 1)),
+    (1, 1, 5, 70, (2, 4), (1, 3), (0, 2)),
 ]
 KINDS = ["max", "min", "avg"]
 

@@ -99,6 +99,21 @@ def test_max_pool3d_ties_and_unbatched_follow_torch():
     np.testing.assert_array_equal(F.max_pool3d(ne.tensor(nan), 2).numpy(), TF.max_pool3d(T.tensor(nan), 2).numpy())
 
 
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                dict(kernel_size=(3, 2, 2), stride=1)], ids=str)
+def test_max_pool3d_second_order_matches_torch(kw):
+    """The depth step's node (DepthMaxFn) under create_graph=True: a gradient penalty through max_pool3d."""
+    def run(lib, fn):
+        x = lib.tensor(X, requires_grad=True)
+        y = fn(x * x, **kw)
+        (gx,) = lib.autograd.grad((y * y).sum(), (x,), create_graph=True)
+        (gx * gx).sum().backward()
+        return gx.detach().numpy(), x.grad.numpy()
+
+    for a, b in zip(run(ne, F.max_pool3d), run(T, TF.max_pool3d)):
+        _close(a, b, tol=1e-4)
+
+
 @pytest.mark.parametrize("size", [1, (2, 3, 4), (None, 2, 5), (3, None, 1), (5, 6, 7)], ids=str)
 def test_adaptive_pool3d_matches_torch(size):
     _vs_torch(lambda x: F.adaptive_avg_pool3d(x, size), lambda x: TF.adaptive_avg_pool3d(x, size), [X])

@@ -1,4 +1,5 @@
-// Row pieces the im2col + GEMM convolutions share (conv2d.cpp, conv3d.cpp; compiled once per ISA with them): the
+// Row pieces the im2col + GEMM convolutions share (conv2d.cpp, conv3d.cpp; the pooling rows of pool2d.cpp; compiled
+// once per ISA with them): the
 // valid output columns of one kernel tap on one input row, the strided row copy, and the bias gradient's row sums.
 #pragma once
 

@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/buffer.h"
 #include "core/kernel_status.h"
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/conv_im2col.h"
 
 namespace nne {
 namespace NNE_ISA_NS {
@@ -162,25 +164,47 @@ void pool2x2_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s)
   }
 }
 
+// yp[q], ip[q] = v = in(c[q]), base + q * step where v is better, for q in [lo, hi) (the rows do not overlap).
 template <bool kMin, bool kRelu>
-void pool_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s) {
+inline void select_row(float* __restrict yp, int32_t* __restrict ip, const float* __restrict c, int64_t lo, int64_t hi,
+                       int32_t base, int32_t step) {
+  for (int64_t q = lo; q < hi; ++q) {
+    const float v = in<kRelu>(c[q]);
+    const bool up = better<kMin>(v, yp[q]);
+    yp[q] = up ? v : yp[q];
+    ip[q] = up ? base + static_cast<int32_t>(q) * step : ip[q];
+  }
+}
+
+// Any window, row by row of the output: the first element each window scans (its top-left one inside the image),
+// then each tap of the window in scan order (rows, then columns) gives a row of candidates, the inside of input row h
+// at columns q*sw - pw + dw (valid_cols: no bounds test per element), selected into the row's best values and
+// indices branch-free so the compiler vectorises it: the scan and selections of a scalar loop over each window, so
+// the same values and indices (the first maximum, the first NaN).
+template <bool kMin, bool kRelu>
+void pool_plane(float* y, int32_t* idx, const float* x, const Pool2dShape& s, float* cand, int32_t* ibuf,
+                const int64_t* cols) {
   for (int64_t p = 0; p < s.P; ++p) {
     const int64_t h0 = std::max<int64_t>(0, p * s.sh - s.ph), h1 = std::min(s.H, p * s.sh - s.ph + s.kh);
+    float* yp = y + p * s.Q;
+    int32_t* ip = idx ? idx + p * s.Q : ibuf;
     for (int64_t q = 0; q < s.Q; ++q) {
-      const int64_t w0 = std::max<int64_t>(0, q * s.sw - s.pw), w1 = std::min(s.W, q * s.sw - s.pw + s.kw);
-      int64_t bi = h0 * s.W + w0;
-      float best = in<kRelu>(x[bi]);
-      for (int64_t h = h0; h < h1; ++h)
-        for (int64_t w = w0; w < w1; ++w) {
-          const float v = in<kRelu>(x[h * s.W + w]);
-          if (better<kMin>(v, best)) {
-            best = v;
-            bi = h * s.W + w;
-          }
-        }
-      y[p * s.Q + q] = best;
-      if (idx) idx[p * s.Q + q] = static_cast<int32_t>(bi);
+      const int64_t i = h0 * s.W + std::max<int64_t>(0, q * s.sw - s.pw);
+      yp[q] = in<kRelu>(x[i]);
+      ip[q] = static_cast<int32_t>(i);
     }
+    for (int64_t h = h0; h < h1; ++h)
+      for (int64_t dw = 0; dw < s.kw; ++dw) {
+        const int64_t lo = cols[2 * dw], hi = cols[2 * dw + 1];
+        const float* src = x + h * s.W + dw - s.pw;  // column q at src[q * sw]
+        const float* c = src;
+        if (s.sw != 1) {
+          copy_strided(cand, src, lo, hi, s.sw);
+          c = cand;
+        }
+        const int32_t base = static_cast<int32_t>(h * s.W + dw - s.pw), step = static_cast<int32_t>(s.sw);
+        select_row<kMin, kRelu>(yp, ip, c, lo, hi, base, step);
+      }
   }
 }
 
@@ -189,8 +213,15 @@ void extreme_pool_forward(float* y, int32_t* idx, const float* x, const Pool2dSh
   const bool fast = fast2x2(s);
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
   parallel_for(0, s.NC, plane_grain(s.H * s.W + s.P * s.Q), [&](int64_t b, int64_t e) {
-    static thread_local ScratchBuf rowbuf;
+    static thread_local ScratchBuf rowbuf, candbuf, ibufs;
     float* rbuf = kRelu && fast ? rowbuf.get(static_cast<size_t>(4 * ((s.Q + 7) / 8 * 8))) : nullptr;
+    float* cand = fast ? nullptr : candbuf.get(static_cast<size_t>(s.Q));
+    int32_t* ibuf = fast ? nullptr : reinterpret_cast<int32_t*>(ibufs.get(static_cast<size_t>(s.Q)));
+    static thread_local std::vector<int64_t> cols;  // the valid output columns [lo, hi) of each window column
+    if (!fast) {
+      cols.resize(static_cast<size_t>(2 * s.kw));
+      for (int64_t dw = 0; dw < s.kw; ++dw) valid_cols(s.W, s.pw, s.sw, dw, 0, s.Q, cols[2 * dw], cols[2 * dw + 1]);
+    }
     for (int64_t c = b; c < e; ++c) {
       int32_t* ic = idx ? idx + c * PQ : nullptr;
       if (fast && kRelu)
@@ -198,7 +229,7 @@ void extreme_pool_forward(float* y, int32_t* idx, const float* x, const Pool2dSh
       else if (fast)
         pool2x2_plane<kMin>(y + c * PQ, ic, x + c * HW, s);
       else
-        pool_plane<kMin, kRelu>(y + c * PQ, ic, x + c * HW, s);
+        pool_plane<kMin, kRelu>(y + c * PQ, ic, x + c * HW, s, cand, ibuf, cols.data());
     }
   });
 }

@@ -18,7 +18,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .. import _core
-from .._higher_order import const
+from .._higher_order import const, recompute
 from ..amp import _bf16_on, _entered
 from ..autograd import Function
 from ..tensor import Tensor, cat, stack
@@ -272,6 +272,57 @@ def _planes(x: Tensor) -> Tensor:
     return x.reshape(n, c * d, h, w)
 
 
+def _depth_max(a: np.ndarray, k: int, s: int, p: int, do: int) -> Tuple[np.ndarray, np.ndarray]:
+    """The max over each depth window (size k, stride s, -inf padding p in front) of (N, C, D, H, W) planes and the
+    first tap holding it (the first NaN when there is one): (N, C, do, H, W) values and int32 taps."""
+    back = max(0, (do - 1) * s + k - a.shape[2] - p)
+    if p or back:
+        a = np.pad(a, ((0, 0), (0, 0), (p, back), (0, 0), (0, 0)), constant_values=-np.inf)
+    win = [a[:, :, j: j + (do - 1) * s + 1: s] for j in range(k)]
+    best, tap = win[0].copy(), np.zeros(win[0].shape, np.int32)
+    for j in range(1, k):
+        upd = (win[j] > best) | (np.isnan(win[j]) & ~np.isnan(best))
+        np.copyto(best, win[j], where=upd)
+        tap[upd] = j
+    return best, tap
+
+
+def _depth_max_recorded(y2: Tensor, k: int, s: int, p: int, do: int) -> Tensor:
+    """_depth_max in recorded Tensor ops (DepthMaxFn's backward under create_graph=True)."""
+    back = max(0, (do - 1) * s + k - y2.shape[2] - p)
+    taps = _depth_windows(pad(y2, (0, 0, 0, 0, p, back), value=float("-inf")), k, s, 1, do)
+    return stack(taps, dim=0).max(dim=0)[0]
+
+
+class DepthMaxFn(Function):
+    """The depth step of max_pool3d: forward given (``_depth_max``'s values and taps), backward routes each
+    gradient to the plane of its window's tap (+= where windows overlap)."""
+
+    @staticmethod
+    def forward(ctx, x, y, tap, k, s, p):
+        ctx.save_for_backward(tap)
+        ctx.meta = (x.shape, k, s, p)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (tap,) = ctx.saved_tensors
+        shape, k, s, p = ctx.meta
+        do = tap.shape[2]
+        span = max(shape[2] + p, (do - 1) * s + k)
+        gx = np.zeros(shape[:2] + (span,) + shape[3:], np.float32)
+        for j in range(k):
+            gx[:, :, j: j + (do - 1) * s + 1: s] += np.where(tap == j, g, np.float32(0))
+        return gx[:, :, p: p + shape[2]], None, None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, inputs, g):
+        shape, k, s, p = ctx.meta
+        (tap,) = ctx.saved_tensors
+        return recompute(lambda t: _depth_max_recorded(t[0], k, s, p, tap.shape[2]), inputs,
+                         (None, None, None, k, s, p), (g,))
+
+
 def max_pool3d(
     input: Tensor, kernel_size: IntTriple, stride: Optional[IntTriple] = None, padding: IntTriple = 0,
     dilation: IntTriple = 1, ceil_mode: bool = False, return_indices: bool = False,
@@ -293,15 +344,14 @@ def max_pool3d(
     r = max_pool2d(_planes(x), k[1:], s[1:], p[1:], 1, ceil, want_idx)
     y2, i2 = r if want_idx else (r, None)
     y2 = y2.reshape(n, c, d, y2.shape[2], y2.shape[3])
-    back = max(0, (do - 1) * s[0] + k[0] - d - p[0])
-    taps = _depth_windows(pad(y2, (0, 0, 0, 0, p[0], back), value=float("-inf")), k[0], s[0], 1, do)
-    y, tap = stack(taps, dim=0).max(dim=0)  # the first tap holding the maximum, as torch's d-major scan
+    yv, tap = _depth_max(y2._data, k[0], s[0], p[0], do)
+    y = DepthMaxFn.apply(y2, yv, tap, k[0], s[0], p[0])
     if not batched:
         y = y.squeeze(0)
     if not want_idx:
         return y
     assert i2 is not None
-    depth = np.clip(np.arange(do).reshape(1, 1, do, 1, 1) * s[0] - p[0] + tap._data, 0, d - 1)
+    depth = np.clip(np.arange(do).reshape(1, 1, do, 1, 1) * s[0] - p[0] + tap, 0, d - 1)
     flat = np.take_along_axis(i2._data.reshape(y2.shape), depth, axis=2) + depth * (h * w)
     idx = Tensor._wrap(flat.astype(np.int64))
     return y, (idx if batched else idx.squeeze(0))
@@ -381,8 +431,8 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Union[int, Sequence[Optional
     x, batched = _volume(input)
     n, c, d, h, w = x.shape
     do, ho, wo = _adaptive_size(output_size, (d, h, w))
-    if (do, ho, wo) == (1, 1, 1):  # global average pooling (a 3-D classifier's head): one reduction
-        y = x.mean(dim=(2, 3, 4), keepdim=True)
+    if (do, ho, wo) == (1, 1, 1):  # global average pooling (a 3-D classifier's head): the 2-D kernel's over D*H x W
+        y = adaptive_avg_pool2d(x.reshape(n, c, d * h, w), 1).reshape(n, c, 1, 1, 1)
         return y if batched else y.squeeze(0)
     y2 = adaptive_avg_pool2d(_planes(x), (ho, wo)).reshape(n, c, d, ho, wo)
     if do != d:
