@@ -524,7 +524,8 @@ def t_conv2d_backward_weights(g: G) -> str:
 
 def _conv3d_dims(g: G):
     groups = g.pick([1, 1, 1, 2])
-    N, Cg, Kg = g.n(0, 2), g.n(1, 3, big=1), g.n(1, 3, big=1)
+    N, Kg = g.n(0, 2), g.n(1, 3, big=1)
+    Cg = g.pick([1, 2, 3, 8]) if g.pct(80) else g.n(1, 3, big=5)  # 8: the data gradient's GEMM paths
     k = tuple(g.draw(g.st.integers(1, 3)) for _ in range(3))
     st_ = tuple(g.draw(g.st.integers(1, 3)) for _ in range(3))
     pd = tuple(g.draw(g.st.integers(0, 2)) for _ in range(3))

@@ -78,7 +78,8 @@ if [ "${NNE_SAN_TESTS:-1}" != 0 ]; then
     test_batchnorm.py test_dropout.py test_optim_kernels.py test_pointwise_loss.py test_rbm.py test_reliability.py \
     test_conv2d_1d.py test_conv2d_winograd.py test_conv_transpose.py test_conv_transpose_winograd.py test_adaptive_pool2d.py \
     test_interpolate.py test_pad.py test_dropout2d.py \
-    test_attention.py test_attention_module.py test_layernorm.py test_compile.py test_fast_paths.py test_gemm_batched.py test_linear.py test_typed_glue.py) || rc=$?
+    test_attention.py test_attention_module.py test_layernorm.py test_compile.py test_fast_paths.py test_gemm_batched.py test_linear.py test_typed_glue.py \
+    test_conv3d.py) || rc=$?
   if [ "$rc" = 1 ]; then
     echo "sanitize: assertion-level differences under the sanitizer build (listed above); no sanitizer report"
   elif [ "$rc" != 0 ]; then

@@ -32,6 +32,11 @@ GRID = [
     (1, 2, (3, 4, 40), 3, (1, 2, 3), (1, 1, 2), (2, 0, 3), (2, 1, 3), 1),  # padding past the kernel reach
     (2, 3, (4, 5, 6), 2, (4, 5, 6), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # kernel = volume
     (1, 8, (3, 17, 18), 16, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # stride 2, vector row copies
+    # strided data gradients by output phases (>= 8 channels a group, dilation 1): uneven strides and taps per
+    # phase, groups; a transposed convolution's 4/2/1; stride 3 > kernel 2 (phases that no tap reaches)
+    (2, 16, (7, 9, 11), 6, (3, 2, 4), (2, 1, 3), (1, 0, 2), (1, 1, 1), 2),
+    (2, 8, (8, 8, 8), 4, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),
+    (1, 8, (7, 8, 9), 3, (2, 2, 2), (3, 3, 3), (0, 1, 0), (1, 1, 1), 1),
 ]
 
 
@@ -94,6 +99,7 @@ def test_scalar_twin_matches_the_kernel(cfg):
     (5, 8, (6, 7, 9), 16, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # threads over blocks of images
     (1, 16, (8, 12, 12), 32, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # one image: threads in the GEMM
     (3, 4, (5, 9, 9), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2),  # three blocks; scatter data gradient
+    (3, 16, (5, 9, 9), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2),  # data gradient by phases
     (9, 24, (3, 4, 4), 20, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # small volumes batched
     (2, 3, (20, 21, 22), 8, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # weight gradient over column slices
 ], ids=_ids)

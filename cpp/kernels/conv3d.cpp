@@ -115,12 +115,139 @@ void backward_data_by_forward(float* dx, const float* dy, const float* w, const 
   conv_forward(dx, dy, wf, nullptr, f);
 }
 
+// Strided, dilation 1: by output phases ("sub-pixel"). Per dimension, the inputs i with (i + pad) % stride == phi
+// receive the taps t = phi + j * stride only, from dy[m - j] where i = m * stride + phi - pad: for each phase a
+// stride-1 correlation of dy (zero-padded by the most taps a phase has) with the phase's flipped taps, one packed
+// GEMM (M = the group's input channels) whose rows go to their strided places in dx: no column matrix, no scatter.
+// Not for a few input channels (the GEMM's rows), as data_by_forward.
+bool data_by_phases(const Conv3dShape& s) {
+  return s.C / s.groups >= 8 && s.dil_d == 1 && s.dil_h == 1 && s.dil_w == 1;
+}
+
+struct PhaseDim {
+  int64_t J = 0, m0 = 0, M = 0;  // the phase's taps, its first output m, its outputs (i = m * stride + phi - pad)
+};
+
+PhaseDim phase_dim(int64_t n, int64_t k, int64_t st, int64_t pad, int64_t phi) {
+  PhaseDim d;
+  d.J = phi < k ? (k - phi + st - 1) / st : 0;
+  d.m0 = pad > phi ? (pad - phi + st - 1) / st : 0;
+  const int64_t top = n - 1 + pad - phi;  // m * st <= top
+  d.M = top >= 0 ? std::max<int64_t>(0, top / st - d.m0 + 1) : 0;
+  return d;
+}
+
+void backward_data_by_phases(float* dx, const float* dy, const float* w, const Conv3dShape& s, const ConvGeo& g) {
+  const int64_t st[3] = {s.stride_d, s.stride_h, s.stride_w}, pd[3] = {s.pad_d, s.pad_h, s.pad_w};
+  const int64_t ks[3] = {s.T, s.R, s.S}, in[3] = {s.D, s.H, s.W}, out[3] = {s.OD, s.P, s.Q};
+  // dy padded by lead = the most taps of a phase in front, and behind as far as any phase reads
+  int64_t lead[3], dims[3];
+  for (int a = 0; a < 3; ++a) {
+    lead[a] = (ks[a] + st[a] - 1) / st[a];
+    int64_t end = out[a];
+    for (int64_t phi = 0; phi < st[a]; ++phi) {
+      const PhaseDim d = phase_dim(in[a], ks[a], st[a], pd[a], phi);
+      if (d.M > 0) end = std::max(end, d.m0 + d.M);
+    }
+    dims[a] = lead[a] + end;
+  }
+  std::memset(dx, 0, sizeof(float) * s.N * s.C * g.X);  // positions no tap reaches stay 0
+  // The phases that some tap reaches, each with its stride-1 shape over the padded dy (what pack_cols reads of a
+  // shape) and its flipped taps wf[gr][c][k][jd][jh][jw] = w[gr * Kg + k][c][phi + (J - 1 - j) * stride] (all phases
+  // together hold each weight once).
+  struct Phase {
+    int64_t phi[3];
+    PhaseDim d[3];
+    Conv3dShape f;
+    int64_t wf;  // offset of its taps in wfs
+  };
+  std::vector<Phase> phases;
+  int64_t wtotal = 0;
+  for (int64_t ph = 0; ph < st[0] * st[1] * st[2]; ++ph) {
+    Phase P;
+    P.phi[0] = ph / (st[1] * st[2]), P.phi[1] = ph / st[2] % st[1], P.phi[2] = ph % st[2];
+    for (int a = 0; a < 3; ++a) P.d[a] = phase_dim(in[a], ks[a], st[a], pd[a], P.phi[a]);
+    if (P.d[0].J * P.d[1].J * P.d[2].J == 0 || P.d[0].M * P.d[1].M * P.d[2].M == 0) continue;
+    P.f.N = 1, P.f.C = s.K, P.f.groups = s.groups;
+    P.f.T = P.d[0].J, P.f.R = P.d[1].J, P.f.S = P.d[2].J;
+    P.f.OD = P.d[0].M, P.f.P = P.d[1].M, P.f.Q = P.d[2].M;
+    P.wf = wtotal;
+    wtotal += s.groups * g.Cg * g.Kg * P.f.T * P.f.R * P.f.S;
+    phases.push_back(P);
+  }
+  static thread_local ScratchBuf wbuf;
+  float* wfs = wbuf.get(static_cast<size_t>(std::max<int64_t>(1, wtotal)));
+  for (const Phase& P : phases) {
+    const Conv3dShape& f = P.f;
+    const int64_t taps = f.T * f.R * f.S;
+    for (int64_t gc = 0; gc < s.groups * g.Cg; ++gc)
+      for (int64_t k = 0; k < g.Kg; ++k)
+        for (int64_t jd = 0; jd < f.T; ++jd)
+          for (int64_t jh = 0; jh < f.R; ++jh)
+            for (int64_t jw = 0; jw < f.S; ++jw) {
+              const int64_t tw = ((P.phi[0] + (f.T - 1 - jd) * st[0]) * s.R + P.phi[1] + (f.R - 1 - jh) * st[1]) * s.S +
+                                 P.phi[2] + (f.S - 1 - jw) * st[2];
+              const int64_t gr = gc / g.Cg, c = gc % g.Cg;
+              wfs[P.wf + (gc * g.Kg + k) * taps + (jd * f.R + jh) * f.S + jw] =
+                  w[((gr * g.Kg + k) * g.Cg + c) * s.T * s.R * s.S + tw];
+            }
+  }
+  const int64_t items = s.N * s.groups, nt = get_num_threads();
+  auto item = [&](int64_t it) {
+    static thread_local std::vector<float> dyp;
+    static thread_local ScratchBuf outbuf;
+    const int64_t n = it / s.groups, gr = it % s.groups, vol = dims[0] * dims[1] * dims[2];
+    dyp.assign(static_cast<size_t>(g.Kg * vol), 0.f);
+    for (int64_t k = 0; k < g.Kg; ++k)
+      for (int64_t d = 0; d < s.OD; ++d)
+        for (int64_t h = 0; h < s.P; ++h)
+          std::memcpy(dyp.data() + k * vol + ((d + lead[0]) * dims[1] + h + lead[1]) * dims[2] + lead[2],
+                      dy + ((n * s.K + gr * g.Kg + k) * s.OD + d) * s.P * s.Q + h * s.Q, sizeof(float) * s.Q);
+    for (const Phase& P : phases) {
+      const Conv3dShape& f = P.f;
+      const int64_t taps = f.T * f.R * f.S, L = f.OD * f.P * f.Q;
+      ColSource cs;
+      cs.s = &f, cs.p = dyp.data(), cs.ch = vol, cs.img = g.Kg * vol, cs.L = L;
+      cs.SD = dims[0], cs.SH = dims[1], cs.SW = dims[2];
+      int64_t o[3];
+      for (int a = 0; a < 3; ++a) o[a] = P.d[a].m0 - P.d[a].J + 1 + lead[a];
+      cs.origin = (o[0] * dims[1] + o[1]) * dims[2] + o[2];
+      float* tmp = outbuf.get(static_cast<size_t>(g.Cg * L));
+      GemmArgs a;  // dx_phase (Cg, L) = wf_g (Cg, Kg * taps) @ col (Kg * taps, L)
+      a.M = g.Cg, a.N = L, a.K = g.Kg * taps;
+      a.A = wfs + P.wf + gr * g.Cg * a.K, a.lda = a.K;
+      a.pack_b = pack_cols, a.pack_b_ctx = &cs;
+      a.C = tmp, a.ldc = L;
+      a.bf16 = s.bf16;
+      sgemm(a);
+      for (int64_t c = 0; c < g.Cg; ++c)
+        for (int64_t md = 0; md < f.OD; ++md)
+          for (int64_t mh = 0; mh < f.P; ++mh) {
+            const int64_t id = (P.d[0].m0 + md) * st[0] + P.phi[0] - pd[0];
+            const int64_t ih = (P.d[1].m0 + mh) * st[1] + P.phi[1] - pd[1];
+            float* d = dx + (((n * s.C + gr * g.Cg + c) * s.D + id) * s.H + ih) * s.W + P.d[2].m0 * st[2] + P.phi[2] -
+                       pd[2];
+            const float* src = tmp + ((c * f.OD + md) * f.P + mh) * f.Q;
+            for (int64_t mw = 0; mw < f.Q; ++mw) d[mw * st[2]] = src[mw];
+          }
+    }
+  };
+  if (items >= 2 * nt || items == nt) {
+    parallel_for(0, items, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) item(i);
+    });
+  } else {
+    for (int64_t i = 0; i < items; ++i) item(i);
+  }
+}
+
 // Otherwise per block: dcol = w_g^T dy_g (a GEMM), scattered into the block's padded gradient (scatter_cols), whose
 // inside is copied to dx after the group's last slice. A chunk holds whole blocks, every slice of their images: no
 // two threads write the same image.
 void conv_backward_data(float* dx, const float* dy, const float* w, const Conv3dShape& s) {
   const ConvGeo g = geometry(s);
   if (data_by_forward(s)) return backward_data_by_forward(dx, dy, w, s, g);
+  if (data_by_phases(s)) return backward_data_by_phases(dx, dy, w, s, g);
   // w_g^T of every group as a row-major (CK, Kg) matrix (a plain operand packs faster than a transposed one).
   static thread_local ScratchBuf wtbuf;
   float* wt = wtbuf.get(static_cast<size_t>(s.K * g.CK));

@@ -22,7 +22,8 @@ struct ColSource {
   const Conv3dShape* s = nullptr;
   float* p = nullptr;
   int64_t img = 0, ch = 0, SD = 0, SH = 0, SW = 0;
-  int64_t L = 0;  // output positions of one image (OD * P * Q)
+  int64_t L = 0;       // output positions of one image (OD * P * Q)
+  int64_t origin = 0;  // offset of the first output position's window in each volume
 };
 
 inline bool padded(const Conv3dShape& s) { return s.pad_d > 0 || s.pad_h > 0 || s.pad_w > 0; }
@@ -83,7 +84,7 @@ inline void col_runs(const ColSource& cs, int64_t n0, int64_t nc, int64_t nr, in
   for (int64_t j = n0; j < n0 + nc;) {
     const int64_t i = j / cs.L, pos = j % cs.L, op = pos / s.Q, q = pos % s.Q;
     int64_t n = std::min(s.Q - q, n0 + nc - j);
-    int64_t src = i * cs.img + (op / s.P) * s.stride_d * SHW + (op % s.P) * s.stride_h * cs.SW + q * s.stride_w;
+    int64_t src = cs.origin + i * cs.img + (op / s.P) * s.stride_d * SHW + (op % s.P) * s.stride_h * cs.SW + q * s.stride_w;
     while (n > 0) {
       const int64_t jj = j - n0, lane = jj % nr, m = std::min(n, nr - lane);
       runs.push_back({src, m, jj / nr * kc * nr + lane});
