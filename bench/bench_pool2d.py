@@ -1,5 +1,5 @@
-"""pool2d family benchmark: max / avg / min pooling 2x2 (forward, forward+backward) and max pooling 3x3/2 with
-padding on a 64x64x56x56 batch, nnengine vs PyTorch interleaved in one process (A, B, A, B, ...), medians
+"""pool2d family benchmark: max / avg / min pooling 2x2 and max pooling 3x3/2 with padding (forward,
+forward+backward) on a 64x64x56x56 batch, nnengine vs PyTorch interleaved in one process (A, B, A, B, ...), medians
 over rounds, at 1 and 2 threads (torch has no min pooling: -max_pool2d(-x)).
 
     python bench/bench_pool2d.py                  # 1 and 2 threads
@@ -63,7 +63,19 @@ def pool_cases(torch, rng) -> Dict[str, tuple]:
         with torch.no_grad():
             tF.max_pool2d(xt, 3, 2, 1)
 
+    gy3 = np.ones((64, 64, 28, 28), np.float32)
+    gy3t = torch.tensor(gy3)
+
+    def ne_3b():
+        xn.grad = None
+        F.max_pool2d(xn, 3, 2, 1).backward(gy3)
+
+    def t_3b():
+        xt.grad = None
+        tF.max_pool2d(xt, 3, 2, 1).backward(gy3t)
+
     cases["maxpool 3x3/2 pad 1 64x64x56x56 fwd"] = (ne_3, t_3, 0)
+    cases["maxpool 3x3/2 pad 1 64x64x56x56 fwd+bwd"] = (ne_3b, t_3b, 0)
     return cases
 
 

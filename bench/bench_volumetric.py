@@ -1,7 +1,7 @@
 """3-D layers benchmark: Conv3d (C3D / 3-D U-Net shapes), ConvTranspose3d (U-Net up-sampling) and the 3-D pools, fwd
 and fwd+bwd, nnengine vs PyTorch interleaved in one process, medians over rounds, at 1 and 2 threads (the harness
-of bench/_common.py run_groups). nnengine's 3-D ops are compositions of its 2-D kernels (functional/_volumetric.py);
-torch runs its own 3-D kernels.
+of bench/_common.py run_groups). nnengine's convolutions run its conv3d kernels (cpp/kernels/conv3d.h), its pools the
+2-D pooling kernels plus a depth step (functional/_volumetric.py); torch runs its own 3-D kernels.
 
     python bench/bench_volumetric.py                     # 1 and 2 threads
     python bench/bench_volumetric.py --only conv3d --threads 1 --rounds 3 --cpu-time

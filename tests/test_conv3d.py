@@ -154,6 +154,26 @@ def test_bf16_products_of_rounded_operands(cfg, threads):
     assert np.abs(y - y32).max() > 1e-4 * np.abs(y32).max()
 
 
+@pytest.mark.skipif(not HAVE_BF16, reason="justified: this CPU has no bf16 kernels (test_bf16_without_the_kernel_"
+                                          "raises checks the error instead)")
+def test_autocast_runs_conv3d_and_its_transpose_on_the_bf16_kernels():
+    """Under autocast("bf16") F.conv3d / F.conv_transpose3d and their gradients are the kernels' bf16 calls
+    (float32 tensors in and out, the same shapes as without autocast)."""
+    cfg = GRID[1]
+    x, w, b, dy = _data(cfg, seed=13)
+    st, pd, dl, g = cfg[5:]
+    xs, ws = ne.tensor(x, requires_grad=True), ne.tensor(w, requires_grad=True)
+    with ne.autocast("bf16"):
+        y = F.conv3d(xs, ws, ne.tensor(b), st, pd, dl, g)
+        yt = F.conv_transpose3d(ne.tensor(dy), ws, None, st, pd, 0, g, dl)
+    y.backward(ne.tensor(dy))
+    want = _run(cfg, x, w, b, dy, bf16=True)
+    assert y.dtype == yt.dtype == np.float32 and y.shape == want[0].shape and yt.shape == x.shape
+    for got, exp in ((y.numpy(), want[0]), (yt.numpy(), want[1]), (xs.grad.numpy(), want[1]),
+                     (ws.grad.numpy(), want[2])):
+        assert np.array_equal(got, exp)
+
+
 def test_bf16_without_the_kernel_raises():
     x, w, b, dy = _data(GRID[0])
     if HAVE_BF16:

@@ -222,6 +222,11 @@ BINDING_CALLS = {
     "conv2d_backward_data": "_core.conv2d_backward_data(M((2, 4, 3, 4)), M((4, 3, 3, 2)), (6, 5), (2, 1), (1, 0))",
     "conv2d_backward_weights": "_core.conv2d_backward_weights(M((2, 4, 3, 4)), M((2, 3, 6, 5)), (3, 2), (2, 1),"
                                " (1, 0))",
+    "conv3d_forward": "_core.conv3d_forward(M((2, 3, 5, 6, 5)), M((4, 3, 3, 2, 2)), M((4,)), (2, 1, 1), (1, 0, 1))",
+    "conv3d_backward_data": "_core.conv3d_backward_data(M((2, 4, 3, 5, 6)), M((4, 3, 3, 2, 2)), (5, 6, 5), (2, 1, 1),"
+                            " (1, 0, 1))",
+    "conv3d_backward_weights": "_core.conv3d_backward_weights(M((2, 4, 3, 5, 6)), M((2, 3, 5, 6, 5)), (3, 2, 2),"
+                               " (2, 1, 1), (1, 0, 1))",
     "conv_transpose2d_forward": "_core.conv_transpose2d_forward(M((2, 4, 3, 4)), M((4, 3, 3, 2)), M((3,)), (2, 1),"
                                 " (1, 0), (1, 0))",
     "conv_transpose2d_backward_data": "_core.conv_transpose2d_backward_data(M((2, 3, 6, 5)), M((4, 3, 3, 2)), (3, 4),"
