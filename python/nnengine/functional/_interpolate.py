@@ -17,7 +17,7 @@ from ..autograd import Function
 from ..ops import LinearGradFn
 from ..tensor import Tensor
 from ._adaptive_pool2d import adaptive_avg_pool1d, adaptive_avg_pool2d
-from ._util import as_tuple, check_tensor, f32c
+from ._util import adaptive_bins, as_tuple, check_tensor, f32c
 
 _F32 = np.float32
 
@@ -163,9 +163,7 @@ def _axis_op(mode: str, n_in: int, n_out: int, align_corners: bool, scale: Optio
     elif mode in ("linear_aa", "cubic_aa"):
         idx, w = _aa_weights(mode, n_in, n_out, align_corners, scale)
     elif mode == "area":  # adaptive average pooling: [floor(i * in / out), ceil((i + 1) * in / out))
-        o = np.arange(n_out, dtype=np.int64)
-        start = (o * n_in) // n_out
-        end = -((-(o + 1) * n_in) // n_out)
+        start, end = adaptive_bins(n_in, n_out)
         taps = int((end - start).max())
         j = start[:, None] + np.arange(taps)
         inside = j < end[:, None]

@@ -167,6 +167,14 @@ def _out_len(n: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
     return out
 
 
+def _window_counts(n: int, k: int, s: int, p: int, out: int, include_pad: bool) -> np.ndarray:
+    """The count torch divides each average window's sum by along one dimension (AvgPoolKernel.cpp): the window
+    [start, start + k) clipped to the padded input (end <= n + p) for count_include_pad, to the input otherwise."""
+    start = np.arange(out, dtype=np.int64) * s - p
+    end = np.minimum(start + k, n + p)
+    return end - start if include_pad else np.minimum(end, n) - np.maximum(start, 0)
+
+
 @lru_cache(maxsize=256)
 def _avg_factor(hw: Tuple[int, int], k: Tuple[int, int], s: Tuple[int, int], p: Tuple[int, int],
                 out: Tuple[int, int], include_pad: bool, divisor: Optional[int]) -> Optional[np.ndarray]:
@@ -177,11 +185,7 @@ def _avg_factor(hw: Tuple[int, int], k: Tuple[int, int], s: Tuple[int, int], p: 
     if divisor is not None:
         f = np.full(out, area / divisor)
     else:
-        cnt = []
-        for n, ki, si, pi, m in zip(hw, k, s, p, out):
-            start = np.arange(m, dtype=np.int64) * si - pi
-            end = np.minimum(start + ki, n + pi)
-            cnt.append(end - start if include_pad else np.minimum(end, n) - np.maximum(start, 0))
+        cnt = [_window_counts(n, ki, si, pi, m, include_pad) for n, ki, si, pi, m in zip(hw, k, s, p, out)]
         f = area / (cnt[0][:, None] * cnt[1][None, :]).astype(np.float64)
     f32 = f.astype(np.float32)
     if np.all(f32 == 1.0):

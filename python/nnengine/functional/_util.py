@@ -203,3 +203,15 @@ def as_tuple(v: Any, n: int, name: str, kind: type) -> Tuple[Any, ...]:
         if isinstance(a, bool) or not ok:
             raise TypeError(f"{name}: expected {'ints' if kind is int else 'numbers'}, got {v!r}")
     return tuple(kind(a) for a in vals)
+
+
+def adaptive_bins(n_in: int, n_out: int) -> Tuple[np.ndarray, np.ndarray]:
+    """torch's adaptive pooling bins (int64 starts and ends): bin o is [floor(o * n_in / n_out),
+    ceil((o + 1) * n_in / n_out)).
+
+    Example:
+        >>> [b.tolist() for b in adaptive_bins(5, 3)]
+        [[0, 1, 3], [2, 4, 5]]
+    """
+    o = np.arange(n_out, dtype=np.int64)
+    return (o * n_in) // n_out, -((-(o + 1) * n_in) // n_out)

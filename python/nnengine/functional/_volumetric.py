@@ -25,8 +25,8 @@ from ..tensor import Tensor, cat, stack
 from ._adaptive_pool2d import adaptive_avg_pool2d, adaptive_max_pool2d
 from ._conv2d import _check_groups, _conv_padding
 from ._pad import pad
-from ._pool2d import _divisor, _flag, _out_len, _unsupported, avg_pool2d, max_pool2d
-from ._util import check_tensor, f32c, triple
+from ._pool2d import _divisor, _flag, _out_len, _unsupported, _window, _window_counts, avg_pool2d, max_pool2d
+from ._util import adaptive_bins, check_tensor, f32c, triple
 
 IntTriple = Union[int, Tuple[int, int, int]]
 
@@ -249,10 +249,7 @@ def conv_transpose3d(
 
 
 def _pool_window(kernel_size: Any, stride: Any, padding: Any) -> Tuple[Tuple[int, ...], ...]:
-    k = triple(kernel_size, "kernel_size")
-    empty = stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
-    s = k if empty else triple(stride, "stride")
-    p = triple(padding, "padding")
+    k, s, p = _window(triple, kernel_size, stride, padding)
     if min(k) < 1 or min(s) < 1:
         raise ValueError(f"kernel_size/stride: expected positive values, got {kernel_size!r}, {stride!r}")
     if any(2 * pi > ki for pi, ki in zip(p, k)):
@@ -389,11 +386,8 @@ def avg_pool3d(
     if divisor is not None:
         y = total / float(divisor)
     else:
-        counts = []
-        for size, ki, si, pi, m in zip((d, h, w), k, s, p, (do, ho, wo)):
-            start = np.arange(m, dtype=np.int64) * si - pi
-            end = np.minimum(start + ki, size + pi)
-            counts.append(end - start if include else np.minimum(end, size) - np.maximum(start, 0))
+        counts = [_window_counts(size, ki, si, pi, m, include)
+                  for size, ki, si, pi, m in zip((d, h, w), k, s, p, (do, ho, wo))]
         div = counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :]
         y = total / Tensor._wrap(div.astype(np.float32))
     return y if batched else y.squeeze(0)
@@ -416,11 +410,6 @@ def _adaptive_size(output_size: Any, dhw: Sequence[int]) -> Tuple[int, int, int]
     return out[0], out[1], out[2]
 
 
-def _depth_bins(d: int, do: int) -> List[Tuple[int, int]]:
-    """torch's adaptive bins: [floor(o * d / do), ceil((o + 1) * d / do))."""
-    return [((o * d) // do, -((-(o + 1) * d) // do)) for o in range(do)]
-
-
 def adaptive_avg_pool3d(input: Tensor, output_size: Union[int, Sequence[Optional[int]]]) -> Tensor:
     """3-D adaptive average pooling, PyTorch's ``F.adaptive_avg_pool3d`` (None keeps the input's size).
 
@@ -436,7 +425,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Union[int, Sequence[Optional
         return y if batched else y.squeeze(0)
     y2 = adaptive_avg_pool2d(_planes(x), (ho, wo)).reshape(n, c, d, ho, wo)
     if do != d:
-        y2 = stack([y2[:, :, a:b].mean(dim=2) for a, b in _depth_bins(d, do)], dim=2)
+        y2 = stack([y2[:, :, a:b].mean(dim=2) for a, b in zip(*adaptive_bins(d, do))], dim=2)
     return y2 if batched else y2.squeeze(0)
 
 
@@ -456,7 +445,7 @@ def adaptive_max_pool3d(input: Tensor, output_size: Union[int, Sequence[Optional
     y2, i2 = adaptive_max_pool2d(_planes(x), (ho, wo), return_indices=True)
     y2 = y2.reshape(n, c, d, ho, wo)
     vals, taps = [], []
-    for a, b in _depth_bins(d, do):
+    for a, b in zip(*adaptive_bins(d, do)):
         v, t = y2[:, :, a:b].max(dim=2)
         vals.append(v)
         taps.append(t._data + a)
