@@ -65,7 +65,10 @@ def test_conv3d_matches_a_float64_oracle_unbatched():
 
 
 TRANSPOSED = [{}, dict(stride=2), dict(stride=(2, 1, 3), padding=(1, 0, 1), output_padding=(1, 0, 2)),
-              dict(groups=2, stride=2, dilation=(2, 1, 1), padding=1), dict(stride=3, dilation=2, output_padding=(1, 1, 0))]
+              dict(groups=2, stride=2, dilation=(2, 1, 1), padding=1), dict(stride=3, dilation=2, output_padding=(1, 1, 0)),
+              # output_padding at or past the stride, below the dilation (torch allows it)
+              dict(stride=1, dilation=2, output_padding=1), dict(stride=(2, 1, 1), dilation=3, padding=(1, 2, 0),
+                                                                   output_padding=(2, 1, 1), groups=2)]
 
 
 @pytest.mark.parametrize("kw", TRANSPOSED, ids=str)

@@ -244,7 +244,17 @@ def conv_transpose3d(
                 for i, (size, k) in enumerate(zip((d, h, wd), (kd, kh, kw))))
     if min(out) < 1:
         raise ValueError(f"padding: the output size would be {out} (input {(d, h, wd)}, padding {pd})")
-    y = ConvTranspose3dFn.apply(x, w, _bias_arg(bias, g * cog), st, pd, out, dl, g)
+    b = _bias_arg(bias, g * cog)
+    if all(o < si for o, si in zip(op, st)):
+        y = ConvTranspose3dFn.apply(x, w, b, st, pd, out, dl, g)
+    else:  # output_padding at or past the stride (torch allows it below the dilation): no conv3d shape has this
+        # output as its input, so the unpadded full output, then torch's crop by padding and the extra zeros
+        full = tuple((size - 1) * st[i] + dl[i] * (k - 1) + 1 for i, (size, k) in enumerate(zip((d, h, wd),
+                                                                                                (kd, kh, kw))))
+        y = ConvTranspose3dFn.apply(x, w, None, st, (0, 0, 0), full, dl, g)
+        y = pad(y, tuple(v for i in (2, 1, 0) for v in (-pd[i], out[i] - (full[i] - pd[i]))))
+        if b is not None:
+            y = y + b.reshape(1, -1, 1, 1, 1)
     return y if batched else y.squeeze(0)
 
 
