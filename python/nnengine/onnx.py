@@ -2,11 +2,11 @@
 
 ``export(model, example_input, path)`` walks the module tree with one converter per layer type, runs the
 model on ``example_input`` alongside (so every converter knows its input and output shapes) and writes an
-ONNX model (opset 17) atomically. Supported: Linear, Conv1d, Conv2d, ConvTranspose1d/2d, MaxPool1d, AvgPool1d,
-AdaptiveAvg/MaxPool1d/2d (any output size), Upsample (Resize; every mode but area), the padding layers (Pad), MaxPool2d,
-AvgPool2d (ceil_mode, count_include_pad; not divisor_override), MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh,
+ONNX model (opset 17) atomically. Supported: Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d, MaxPool1d, AvgPool1d,
+AdaptiveAvg/MaxPool1d/2d/3d (any output size), Upsample (Resize; every mode but area), the padding layers 1-D to 3-D
+(Pad), MaxPool2d/3d, AvgPool2d/3d (ceil_mode, count_include_pad; not divisor_override), MinPool2d (as -MaxPool(-x)), ReLU, LeakyReLU, ELU, Sigmoid, Tanh,
 Softplus(beta, threshold), Softmax, LogSoftmax, Maxout, GELU (erf and tanh forms), SiLU, Mish, Hardtanh/ReLU6 (Clip),
-Hardswish, Hardsigmoid, Softsign, PReLU, BatchNorm1d/2d (eval, running statistics), LayerNorm (LayerNormalization),
+Hardswish, Hardsigmoid, Softsign, PReLU, BatchNorm1d/2d/3d (eval, running statistics), LayerNorm (LayerNormalization),
 GroupNorm (InstanceNormalization on the grouped view + affine), InstanceNorm1d/2d/3d (batched or unbatched input), Dropout and
 Identity (identity), Flatten, Unflatten, PixelShuffle/PixelUnshuffle (Reshape + Transpose), RNN, LSTM and GRU (stacked, bidirectional, batch_first; zero initial
 state; GRU with linear_before_reset=1, PyTorch's b_hn placement), RNNCell/LSTMCell/GRUCell, Embedding (Gather on
@@ -44,7 +44,7 @@ from ._coerce import as_array, wrap_tensor
 from .autograd import no_grad
 from .functional._attention import default_scale
 from .functional._softmax import legacy_softmax_dim
-from .functional._util import pair, single
+from .functional._util import as_tuple, single
 from .nn.module import Module
 from .tensor import Tensor
 
@@ -160,7 +160,7 @@ def _dense(g: _Graph, x_name: str, w: np.ndarray, b: Optional[np.ndarray]) -> st
     return out if b is None else g.node("Add", [out, g.const(b, "bias")], "linear")
 
 
-@register(nn.Conv1d, nn.Conv2d)
+@register(nn.Conv1d, nn.Conv2d, nn.Conv3d)
 def _conv(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     n = len(m.kernel_size)
     if x.ndim != n + 2:
@@ -188,7 +188,7 @@ def _conv(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     return out, _run(m, x)
 
 
-@register(nn.ConvTranspose1d, nn.ConvTranspose2d)
+@register(nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 def _conv_transpose(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     n = len(m.kernel_size)
     if x.ndim != n + 2:
@@ -201,9 +201,12 @@ def _conv_transpose(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     return out, _run(m, x)
 
 
-def _pool_attrs(m: Module) -> Dict[str, Any]:
-    k, s, p = pair(m.kernel_size, "kernel_size"), pair(m.stride, "stride"), pair(m.padding, "padding")
-    return {"kernel_shape": list(k), "strides": list(s), "pads": [p[0], p[1], p[0], p[1]],
+def _pool_attrs(m: Module, n: int = 2) -> Dict[str, Any]:
+    """A 2-D (n = 2) or 3-D pooling layer's kernel, strides (the kernel when None), pads and ceil_mode."""
+    k = as_tuple(m.kernel_size, n, "kernel_size", int)
+    s = k if m.stride is None else as_tuple(m.stride, n, "stride", int)
+    p = as_tuple(m.padding, n, "padding", int)
+    return {"kernel_shape": list(k), "strides": list(s), "pads": list(p) * 2,
             "ceil_mode": int(bool(getattr(m, "ceil_mode", False)))}
 
 
@@ -222,6 +225,18 @@ def _maxpool(g: _Graph, m: Module, x_name: str, x: Any, path: str):
 @register(nn.AvgPool2d)
 def _avgpool(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     return g.node("AveragePool", [x_name], "avgpool", **_avg_attrs(m, path), **_pool_attrs(m)), _run(m, x)
+
+
+@register(nn.MaxPool3d, nn.AvgPool3d)
+def _pool3d(g: _Graph, m: Any, x_name: str, x: Any, path: str):
+    if getattr(m, "return_indices", False):
+        raise ValueError(f"onnx.export: MaxPool3d at '{path}' with return_indices=True is not exportable")
+    if np.ndim(x) != 5:
+        raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' needs batched (N, C, D, H, W) input, "
+                         f"got shape {np.shape(x)}")
+    if isinstance(m, nn.MaxPool3d):
+        return g.node("MaxPool", [x_name], "maxpool", **_pool_attrs(m, 3)), _run(m, x)
+    return g.node("AveragePool", [x_name], "avgpool", **_avg_attrs(m, path), **_pool_attrs(m, 3)), _run(m, x)
 
 
 @register(nn.MinPool2d)
@@ -244,7 +259,8 @@ def _pool1d(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     return g.node("AveragePool", [x_name], "avgpool", **_avg_attrs(m, path), **attrs), _run(m, x)
 
 
-@register(nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)
+@register(nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d,
+          nn.AdaptiveMaxPool3d)
 def _adaptive_pool(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     """Global pooling for output size 1, a plain pool when the input divides evenly, else one Slice +
     ReduceMean/ReduceMax per output cell over torch's bins [floor(i L / O), ceil((i + 1) L / O)), concatenated
@@ -253,7 +269,7 @@ def _adaptive_pool(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     if getattr(m, "return_indices", False):
         raise ValueError(f"onnx.export: {type(m).__name__} at '{path}' with return_indices=True is not exportable")
     avg = "Avg" in type(m).__name__
-    n = 1 if type(m).__name__.endswith("1d") else 2
+    n = int(type(m).__name__[-2])  # 1d, 2d, 3d
     ins, outs = tuple(np.shape(x)[-n:]), tuple(y.shape[-n:])
     if all(o == 1 for o in outs):
         return g.node("GlobalAveragePool" if avg else "GlobalMaxPool", [x_name], "global_pool"), y
@@ -307,8 +323,9 @@ def _upsample(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     return g.node("Resize", [x_name, "", "", sizes], "resize", **attrs), y
 
 
-@register(nn.ConstantPad1d, nn.ConstantPad2d, nn.ZeroPad1d, nn.ZeroPad2d, nn.ReflectionPad1d, nn.ReflectionPad2d,
-          nn.ReplicationPad1d, nn.ReplicationPad2d)
+@register(nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d, nn.ZeroPad1d, nn.ZeroPad2d, nn.ZeroPad3d,
+          nn.ReflectionPad1d, nn.ReflectionPad2d, nn.ReflectionPad3d, nn.ReplicationPad1d, nn.ReplicationPad2d,
+          nn.ReplicationPad3d)
 def _pad(g: _Graph, m: Any, x_name: str, x: Any, path: str):
     rank, p = np.ndim(x), list(m.padding)
     nd = len(p) // 2
@@ -471,7 +488,7 @@ def _maxout(g: _Graph, m: nn.Maxout, x_name: str, x: Any, path: str):
     return g.node("ReduceMax", [split], "maxout", axes=[d + 1], keepdims=0), _run(m, x)
 
 
-@register(nn.BatchNorm1d, nn.BatchNorm2d)
+@register(nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 def _batchnorm(g: _Graph, m: Module, x_name: str, x: Any, path: str):
     if m.running_mean is None:
         raise ValueError(f"onnx.export: BatchNorm at '{path}' has no running statistics (track_running_stats=False)")
