@@ -27,6 +27,20 @@ ConvGeo geometry(const Conv3dShape& s) {
   return conv_geometry(s.N, s.C, s.K, s.groups, s.T * s.R * s.S, s.OD * s.P * s.Q, s.D * s.H * s.W, pointwise(s));
 }
 
+// fn(i) for i < items, each a GEMM of its own: threads over the items when they share out evenly, else one at a time
+// with the GEMM's threads (the same products either way: results do not depend on the split).
+template <class F>
+void run_items(int64_t items, const F& fn) {
+  const int64_t nt = get_num_threads();
+  if (items >= 2 * nt || items == nt) {
+    parallel_for(0, items, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) fn(i);
+    });
+  } else {
+    for (int64_t i = 0; i < items; ++i) fn(i);
+  }
+}
+
 // ---- Forward: per block of ipb images (several when a volume has few positions, so the GEMM is wide) and group,
 // one GEMM that packs its B panels straight from the (padded) images (pack_cols) and blocks the columns itself.
 struct FwdPlan {
@@ -75,16 +89,7 @@ void forward_item(float* y, const float* x, const float* w, const float* b, cons
 void conv_forward(float* y, const float* x, const float* w, const float* b, const Conv3dShape& s) {
   const ConvGeo g = geometry(s);
   const FwdPlan f = fwd_plan(s, g);
-  // Threads over the blocks when they share out evenly, else one block at a time with the GEMM's threads (the
-  // same products either way: results do not depend on the split).
-  const int64_t nt = get_num_threads();
-  if (f.items >= 2 * nt || f.items == nt) {
-    parallel_for(0, f.items, 1, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) forward_item(y, x, w, b, s, g, f, i);
-    });
-  } else {
-    for (int64_t i = 0; i < f.items; ++i) forward_item(y, x, w, b, s, g, f, i);
-  }
+  run_items(f.items, [&](int64_t i) { forward_item(y, x, w, b, s, g, f, i); });
 }
 
 // ---- Data gradient. Stride 1 with pad <= dil * (k - 1) in every dimension: the forward convolution of dy padded by
@@ -192,7 +197,6 @@ void backward_data_by_phases(float* dx, const float* dy, const float* w, const C
                   w[((gr * g.Kg + k) * g.Cg + c) * s.T * s.R * s.S + tw];
             }
   }
-  const int64_t items = s.N * s.groups, nt = get_num_threads();
   auto item = [&](int64_t it) {
     static thread_local std::vector<float> dyp;
     static thread_local ScratchBuf outbuf;
@@ -232,13 +236,7 @@ void backward_data_by_phases(float* dx, const float* dy, const float* w, const C
           }
     }
   };
-  if (items >= 2 * nt || items == nt) {
-    parallel_for(0, items, 1, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) item(i);
-    });
-  } else {
-    for (int64_t i = 0; i < items; ++i) item(i);
-  }
+  run_items(s.N * s.groups, item);
 }
 
 // Otherwise per block: dcol = w_g^T dy_g (a GEMM), scattered into the block's padded gradient (scatter_cols), whose

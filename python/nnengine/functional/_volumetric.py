@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _core
 from .._higher_order import const, recompute
-from ..amp import _bf16_on, _entered
+from ..amp import _bf16_on
 from ..autograd import Function
 from ..tensor import Tensor, cat, stack
 from ._adaptive_pool2d import adaptive_avg_pool2d, adaptive_max_pool2d
@@ -64,10 +64,6 @@ def _bias_arg(bias: Any, c: int) -> Optional[Tensor]:
     if b.shape != (c,):
         raise ValueError(f"bias: expected shape ({c},), got {b.shape}")
     return b
-
-
-def _bf16() -> bool:
-    return _entered[0] > 0 and _bf16_on()  # autocast("bf16"): products in bf16, both passes
 
 
 def _weight_grad(a: Tensor, b: Tensor, ca: int, cb: int, groups: int, kernel: Tuple[int, ...], stride: Any,
@@ -115,7 +111,7 @@ class Conv3dFn(Function):
         ctx.save_for_backward(x5, w5)
         ctx.args = (stride, padding, dilation, groups)
         ctx.has_bias = b is not None
-        ctx.bf16 = _bf16()
+        ctx.bf16 = _bf16_on()  # autocast("bf16"): products in bf16, both passes
         return _core.conv3d_forward(x5, w5, None if b is None else f32c(b), stride, padding, dilation, groups,
                                     False, ctx.bf16)
 
@@ -150,7 +146,7 @@ class ConvTranspose3dFn(Function):
         ctx.save_for_backward(x5, w5)
         ctx.args = (stride, padding, dilation, groups)
         ctx.has_bias = b is not None
-        ctx.bf16 = _bf16()
+        ctx.bf16 = _bf16_on()  # autocast("bf16"): products in bf16, both passes
         y = _core.conv3d_backward_data(x5, w5, out, stride, padding, dilation, groups, False, ctx.bf16)
         if b is not None:
             y += f32c(b).reshape(1, -1, 1, 1, 1)
