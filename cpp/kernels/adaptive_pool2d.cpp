@@ -1,6 +1,6 @@
 // adaptive_pool2d kernels (compiled once per ISA). See adaptive_pool2d.h for the contract. Rows of a window are
-// contiguous, so the average sums them with vector loads when windows are wide; the maximum keeps the first
-// winner in scan order.
+// contiguous, so the average sums them with vector loads when windows are wide (a window of whole rows as one
+// span); the maximum keeps the first winner in scan order.
 #include "kernels/adaptive_pool2d.h"
 
 #include <algorithm>
@@ -15,17 +15,35 @@ namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
-// sum of n contiguous floats
-inline float row_sum(const float* p, int64_t n) {
+// sum of n contiguous floats, four independent vector accumulators
+inline float span_sum(const float* p, int64_t n) {
+  VecF a0 = vzero(), a1 = vzero(), a2 = vzero(), a3 = vzero();
   int64_t j = 0;
-  float tail = 0.f;
-  if (n >= kLanes) {
-    VecF acc = vzero();
-    for (; j + kLanes <= n; j += kLanes) acc = vadd(acc, vload(p + j));
-    tail = vsum(acc);
+  for (; j + 4 * kLanes <= n; j += 4 * kLanes) {
+    a0 = vadd(a0, vload(p + j));
+    a1 = vadd(a1, vload(p + j + kLanes));
+    a2 = vadd(a2, vload(p + j + 2 * kLanes));
+    a3 = vadd(a3, vload(p + j + 3 * kLanes));
   }
+  for (; j + kLanes <= n; j += kLanes) a0 = vadd(a0, vload(p + j));
+  float tail = 0.f;
   for (; j < n; ++j) tail += p[j];
-  return tail;
+  return vsum(vadd(vadd(a0, a1), vadd(a2, a3))) + tail;
+}
+
+// sum over rows [h0, h1) x columns [w0, w1) of a plane with row length W: one contiguous span when the window
+// covers whole rows (global pooling), else the rows' vector parts summed lane-wise and reduced once
+inline float window_sum(const float* xp, int64_t W, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+  if (w0 == 0 && w1 == W) return span_sum(xp + h0 * W, (h1 - h0) * W);
+  const int64_t n = w1 - w0, nv = n / kLanes * kLanes;
+  VecF acc = vzero();
+  float tail = 0.f;
+  for (int64_t h = h0; h < h1; ++h) {
+    const float* r = xp + h * W + w0;
+    for (int64_t j = 0; j < nv; j += kLanes) acc = vadd(acc, vload(r + j));
+    for (int64_t j = nv; j < n; ++j) tail += r[j];
+  }
+  return nv ? vsum(acc) + tail : tail;
 }
 
 void forward_avg(float* y, const float* x, const AdaptivePool2dShape& s) {
@@ -36,9 +54,7 @@ void forward_avg(float* y, const float* x, const AdaptivePool2dShape& s) {
       const int64_t h0 = adaptive_start(p, s.H, s.P), h1 = adaptive_end(p, s.H, s.P);
       for (int64_t q = 0; q < s.Q; ++q) {
         const int64_t w0 = adaptive_start(q, s.W, s.Q), w1 = adaptive_end(q, s.W, s.Q);
-        float acc = 0.f;
-        for (int64_t h = h0; h < h1; ++h) acc += row_sum(xp + h * s.W + w0, w1 - w0);
-        yp[p * s.Q + q] = acc / static_cast<float>((h1 - h0) * (w1 - w0));
+        yp[p * s.Q + q] = window_sum(xp, s.W, h0, h1, w0, w1) / static_cast<float>((h1 - h0) * (w1 - w0));
       }
     }
   });

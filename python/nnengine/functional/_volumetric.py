@@ -22,7 +22,7 @@ from .._higher_order import const, recompute
 from ..amp import _bf16_on
 from ..autograd import Function
 from ..tensor import Tensor, cat, stack
-from ._adaptive_pool2d import adaptive_avg_pool2d, adaptive_max_pool2d
+from ._adaptive_pool2d import AdaptivePoolFn, adaptive_avg_pool2d, adaptive_max_pool2d
 from ._conv2d import _check_groups, _conv_padding
 from ._pad import pad
 from ._pool2d import _divisor, _flag, _out_len, _unsupported, _window, _window_counts, avg_pool2d, max_pool2d
@@ -426,8 +426,8 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Union[int, Sequence[Optional
     x, batched = _volume(input)
     n, c, d, h, w = x.shape
     do, ho, wo = _adaptive_size(output_size, (d, h, w))
-    if (do, ho, wo) == (1, 1, 1):  # global average pooling (a 3-D classifier's head): the 2-D kernel's over D*H x W
-        y = adaptive_avg_pool2d(x.reshape(n, c, d * h, w), 1).reshape(n, c, 1, 1, 1)
+    if (do, ho, wo) == (1, 1, 1):  # global average pooling (a 3-D classifier's head): one span per plane
+        y = AdaptivePoolFn.apply(x.reshape(n, c, d * h * w), "avg", (1, 1), 1, None).reshape(n, c, 1, 1, 1)
         return y if batched else y.squeeze(0)
     y2 = adaptive_avg_pool2d(_planes(x), (ho, wo)).reshape(n, c, d, ho, wo)
     if do != d:
