@@ -531,6 +531,10 @@ def _conv3d_dims(g: G):
     pd = tuple(g.draw(g.st.integers(0, 2)) for _ in range(3))
     dl = tuple(g.draw(g.st.integers(1, 2)) for _ in range(3))
     dhw = tuple(g.n(1, 5, big=2) + dl[i] * (k[i] - 1) for i in range(3))
+    if g.pct(15):  # the Winograd path's shapes: 3x3x3, stride 1, one group, >= 16 channels a side
+        groups, k, st_, dl = 1, (3, 3, 3), (1, 1, 1), (1, 1, 1)
+        Cg, Kg = g.pick([16, 17, 24]), g.pick([16, 20, 33])
+        dhw = tuple(g.n(1, 5, big=2) + 2 for _ in range(3))
     out = tuple((dhw[i] + 2 * pd[i] - dl[i] * (k[i] - 1) - 1) // st_[i] + 1 for i in range(3))
     return N, Cg * groups, dhw, Kg * groups, Cg, k, st_, pd, dl, groups, out
 

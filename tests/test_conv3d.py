@@ -37,6 +37,13 @@ GRID = [
     (2, 16, (7, 9, 11), 6, (3, 2, 4), (2, 1, 3), (1, 0, 2), (1, 1, 1), 2),
     (2, 8, (8, 8, 8), 4, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),
     (1, 8, (7, 8, 9), 3, (2, 2, 2), (3, 3, 3), (0, 1, 0), (1, 1, 1), 1),
+    # Winograd F(2x2x2, 3x3x3) (3x3x3, stride 1, >= 16 channels both sides; its data gradient too): odd output
+    # sizes (partial tiles), channels not a multiple of the lanes, no padding, padding 2 (output past the input),
+    # mixed paddings
+    (2, 16, (5, 6, 7), 17, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),
+    (1, 20, (4, 4, 9), 33, (3, 3, 3), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),
+    (2, 16, (3, 5, 4), 16, (3, 3, 3), (1, 1, 1), (2, 2, 2), (1, 1, 1), 1),
+    (1, 24, (6, 5, 8), 40, (3, 3, 3), (1, 1, 1), (2, 0, 1), (1, 1, 1), 1),
 ]
 
 
@@ -102,6 +109,7 @@ def test_scalar_twin_matches_the_kernel(cfg):
     (3, 16, (5, 9, 9), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2),  # data gradient by phases
     (9, 24, (3, 4, 4), 20, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # small volumes batched
     (2, 3, (20, 21, 22), 8, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # weight gradient over column slices
+    (3, 16, (6, 7, 8), 24, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # Winograd: threads over tile chunks
 ], ids=_ids)
 def test_one_and_two_threads_identical(cfg, isa, threads):
     x, w, b, dy = _data(cfg, seed=5)
@@ -114,10 +122,12 @@ def test_one_and_two_threads_identical(cfg, isa, threads):
 
 
 @pytest.mark.parametrize("l2", [64 << 10, 256 << 10, 4 << 20])
-def test_any_cache_description_gives_correct_results(l2):
-    """The weight gradient's column blocks (and the GEMM's blocking) follow the L2 the CPU reports: a faked one
-    changes the blocks, never the result beyond float32 summation order."""
-    cfg = (3, 5, (7, 9, 11), 6, (3, 3, 3), (1, 2, 1), (1, 1, 1), (1, 1, 2), 1)
+@pytest.mark.parametrize("cfg", [(3, 5, (7, 9, 11), 6, (3, 3, 3), (1, 2, 1), (1, 1, 1), (1, 1, 2), 1),
+                                 (2, 40, (5, 9, 7), 20, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1)], ids=_ids)
+def test_any_cache_description_gives_correct_results(l2, cfg):
+    """The weight gradient's column blocks, the Winograd path's chunks of tiles (the second shape) and the GEMM's
+    blocking follow the L2 the CPU reports: a faked one changes the blocks, never the result beyond float32
+    summation order."""
     x, w, b, dy = _data(cfg, seed=9)
     st, pd, dl, g = cfg[5:]
     ne.backend.set_cache_sizes(l2=l2)
@@ -128,6 +138,31 @@ def test_any_cache_description_gives_correct_results(l2):
     close(y, ref.conv3d(x, w, b, st, pd, dl, g))
     for got, want in zip((dx, dw, db), ref.conv3d_backward(dy, x, w, st, pd, dl, g)):
         close(got, want)
+
+
+WINO = (2, 16, (6, 5, 7), 24, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1)
+
+
+@pytest.mark.parametrize("mode", ["f2", "f4"])
+def test_winograd_path_runs_and_off_keeps_the_gemm(mode, isa):
+    """Stride-1 3x3x3 layers with >= 16 channels a side run F(2x2x2, 3x3x3) in Winograd modes f2 and f4 (forward and
+    data gradient): within float32 rounding of the oracle and of the im2col + GEMM path that mode "off" keeps, and
+    not bit-identical to it (the transforms are other arithmetic); the weight gradient stays the GEMM's."""
+    x, w, b, dy = _data(WINO, seed=17)
+    st, pd, dl, g = WINO[5:]
+    try:
+        ne.backend.set_winograd_mode("off")
+        gemm = _run(WINO, x, w, b, dy)
+        ne.backend.set_winograd_mode(mode)
+        wino = _run(WINO, x, w, b, dy)
+    finally:
+        ne.backend.set_winograd_mode()
+    want = (ref.conv3d(x, w, b, st, pd, dl, g),) + tuple(ref.conv3d_backward(dy, x, w, st, pd, dl, g))
+    for got, ref_gemm, exp in zip(wino, gemm, want):
+        close(got, exp)
+        close(got, ref_gemm)
+    assert not np.array_equal(wino[0], gemm[0]) and not np.array_equal(wino[1], gemm[1])
+    assert np.array_equal(wino[2], gemm[2]) and np.array_equal(wino[3], gemm[3])
 
 
 @pytest.mark.skipif(not HAVE_BF16, reason="justified: this CPU has no bf16 kernels (test_bf16_without_the_kernel_"

@@ -10,6 +10,8 @@
 // dy col^T over fixed chunks of blocks (the count depends on the shape only), the partials combined in chunk
 // order, so results are bit-identical at any thread count. Threads go over blocks (each GEMM then serial) or,
 // with one block, inside the GEMM. bf16 (autocast): the GEMMs with bf16 products (gemm_bf16.h).
+// Stride-1 3x3x3 layers with >= 16 channels a side (forward, and the data gradient as a forward) run Winograd
+// F(2x2x2, 3x3x3) instead (conv3d_winograd.h) unless the Winograd mode is off.
 // Reference: Chellapilla et al., "High performance convolutional neural networks for document
 // processing" (2006) for im2col + GEMM.
 #pragma once

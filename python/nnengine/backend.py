@@ -190,8 +190,9 @@ def winograd_mode() -> str:
     ``"f2"`` (the default) runs F(2x2, 3x3) on layers with >= 128 channels on both sides: 2.25x fewer
     multiplications, rounding like the direct sums'. ``"f4"`` runs F(4x4, 3x3) from 32 channels: 4x fewer
     multiplications and the fastest, but rounding errors about 10x the direct sums' (outside
-    ``torch.testing.assert_close``'s float32 defaults on wide layers). ``"off"`` keeps the direct and
-    im2col + GEMM paths. ``NNENGINE_WINOGRAD`` sets it at start-up.
+    ``torch.testing.assert_close``'s float32 defaults on wide layers). conv3d's stride-1 3x3x3 layers with >= 16
+    channels on both sides run F(2x2x2, 3x3x3) in either mode (3.4x fewer multiplications, rounding like the
+    direct sums'). ``"off"`` keeps the direct and im2col + GEMM paths. ``NNENGINE_WINOGRAD`` sets it at start-up.
 
     Example:
         >>> import nnengine as ne
