@@ -18,6 +18,7 @@
 #include "core/options.h"
 #include "core/parallel.h"
 #include "core/simd.h"
+#include "kernels/bias_grad.h"
 #include "kernels/conv2d_winograd_transforms.h"
 
 namespace nne {
@@ -53,25 +54,42 @@ Wino3 make(const Conv3dShape& s) {
 // transform touches at once do not all map to the same cache sets.
 inline int64_t pos_stride(int64_t rows, int64_t ld) { return rows * ld + 16; }
 
-// Xc = x zero-padded and channel-last (threads over the padded volume's depth slices).
-void to_channel_last(float* Xc, const float* x, const Wino3& p) {
-  const int64_t row = p.Wx * p.Cp, slice = p.Hy * row, vol = p.D * p.H * p.W;
-  parallel_for(0, p.N * p.Dz, 1, [&](int64_t s0, int64_t s1) {
+// A volume (N, C, D, H, W) copied channel-last, zero-padded: lo in front along each axis and out to the extents
+// (Dz, Hy, Wx), the channels to Cp.
+struct ClVol {
+  int64_t C, Cp, D, H, W, pd, ph, pw, Dz, Hy, Wx;
+};
+
+ClVol input_vol(const Wino3& p) { return {p.C, p.Cp, p.D, p.H, p.W, p.pd, p.ph, p.pw, p.Dz, p.Hy, p.Wx}; }
+
+ClVol grad_vol(const Wino3& p) { return {p.K, p.Kp, p.OD, p.P, p.Q, 0, 0, 0, kT * p.tz, kT * p.ty, kT * p.tx}; }
+
+// dst[n][z][y][x][Cp] = src[n][c][z - pd][y - ph][x - pw] or 0 (threads over the padded volume's depth slices).
+void to_channel_last(float* dst, const float* src, int64_t N, const ClVol& v) {
+  const int64_t row = v.Wx * v.Cp, slice = v.Hy * row, vol = v.D * v.H * v.W;
+  parallel_for(0, N * v.Dz, 1, [&](int64_t s0, int64_t s1) {
     for (int64_t si = s0; si < s1; ++si) {
-      const int64_t n = si / p.Dz, z = si % p.Dz - p.pd;
-      float* dst = Xc + si * slice;
-      std::memset(dst, 0, sizeof(float) * slice);
-      if (z < 0 || z >= p.D) continue;
-      for (int64_t y = 0; y < p.H; ++y) {
-        float* drow = dst + (y + p.ph) * row + p.pw * p.Cp;
-        const float* src = x + (n * p.C * p.D + z) * p.H * p.W + y * p.W;
-        for (int64_t c = 0; c < p.C; ++c) {
-          const float* s = src + c * vol;
-          for (int64_t i = 0; i < p.W; ++i) drow[i * p.Cp + c] = s[i];
+      const int64_t n = si / v.Dz, z = si % v.Dz - v.pd;
+      float* d = dst + si * slice;
+      std::memset(d, 0, sizeof(float) * slice);
+      if (z < 0 || z >= v.D) continue;
+      for (int64_t y = 0; y < v.H; ++y) {
+        float* drow = d + (y + v.ph) * row + v.pw * v.Cp;
+        const float* srow = src + (n * v.C * v.D + z) * v.H * v.W + y * v.W;
+        for (int64_t c = 0; c < v.C; ++c) {
+          const float* sc = srow + c * vol;
+          for (int64_t i = 0; i < v.W; ++i) drow[i * v.Cp + c] = sc[i];
         }
       }
     }
   });
+}
+
+// Where tile t's block starts in a channel-last volume of extents (Dz, Hy, Wx) and Cp channels.
+inline int64_t tile_origin(const Wino3& p, int64_t t, const ClVol& v) {
+  const int64_t per_img = p.tz * p.ty * p.tx, n = t / per_img, r = t % per_img;
+  const int64_t z0 = r / (p.ty * p.tx) * kT, y0 = r / p.tx % p.ty * kT, x0 = r % p.tx * kT;
+  return (((n * v.Dz + z0) * v.Hy + y0) * v.Wx + x0) * v.Cp;
 }
 
 // U[xi][c][k] = G g G^T along the three axes of the taps w[k][c][t][r][s], output channels in the lanes.
@@ -99,11 +117,9 @@ void transform_weights(float* U, const float* w, const Wino3& p) {
 
 // V[t - t0][xi][c] = B^T d B along the three axes of tile t's 4x4x4 input block, for the chunk's tiles.
 void transform_input(float* V, const float* Xc, const Wino3& p, int64_t t0, int64_t nt) {
-  const int64_t per_img = p.tz * p.ty * p.tx;
+  const ClVol in = input_vol(p);
   for (int64_t j = 0; j < nt; ++j) {
-    const int64_t t = t0 + j, n = t / per_img, r = t % per_img;
-    const int64_t z0 = r / (p.ty * p.tx) * kT, y0 = r / p.tx % p.ty * kT, x0 = r % p.tx * kT;
-    const float* base = Xc + (((n * p.Dz + z0) * p.Hy + y0) * p.Wx + x0) * p.Cp;
+    const float* base = Xc + tile_origin(p, t0 + j, in);
     for (int64_t c0 = 0; c0 < p.Cp; c0 += kLanes) {
       VecF d[kP], t1[kP], t2[kP], v[kP];
       for (int i = 0; i < kA; ++i)
@@ -166,6 +182,91 @@ void products(float* M, const float* V, const float* U, int64_t us, const Wino3&
       }
     }
   }
+}
+
+// G[t - t0][xi][k] = A y A^T along the three axes of tile t's 2x2x2 block of dy (channel-last, Yc): the adjoint of
+// the output transform.
+void transform_grad(float* G, const float* Yc, const Wino3& p, int64_t t0, int64_t nt) {
+  const ClVol gv = grad_vol(p);
+  for (int64_t j = 0; j < nt; ++j) {
+    const float* base = Yc + tile_origin(p, t0 + j, gv);
+    for (int64_t k0 = 0; k0 < p.Kp; k0 += kLanes) {
+      VecF d[kT * kT * kT], t1[kA * kT * kT], t2[kA * kA * kT], g[kP];
+      for (int i = 0; i < kT; ++i)
+        for (int jj = 0; jj < kT; ++jj)
+          for (int kk = 0; kk < kT; ++kk)
+            d[(i * kT + jj) * kT + kk] = vload(base + ((i * gv.Hy + jj) * gv.Wx + kk) * p.Kp + k0);
+      for (int e = 0; e < kT * kT; ++e) F::grad_1d(d + e, kT * kT, t1 + e, kT * kT);  // t1[a][j][k]
+      for (int a = 0; a < kA; ++a)
+        for (int kk = 0; kk < kT; ++kk) F::grad_1d(t1 + a * kT * kT + kk, kT, t2 + a * kA * kT + kk, kT);
+      for (int ab = 0; ab < kA * kA; ++ab) F::grad_1d(t2 + ab * kT, 1, g + ab * kA, 1);
+      for (int xi = 0; xi < kP; ++xi) vstore(G + (j * kP + xi) * p.Kp + k0, g[xi]);
+    }
+  }
+}
+
+// Input channels x output channel vectors per register block of the weight-gradient products.
+#if defined(__AVX512F__)
+constexpr int kRc = 8, kKw = 3;  // 24 accumulators, 3 gradient vectors, a broadcast
+#else
+constexpr int kRc = 4, kKw = 2;  // 8 accumulators, 2 gradient vectors, a broadcast (Cp is a multiple of 4)
+#endif
+
+// dU[xi][c0 + r][k0 + v L] += sum over the chunk's tiles t, in order, of V[t][xi][c0 + r] G[t][xi][k0 + v L].
+template <int KV>
+void grad_products_block(float* dU, const float* V, const float* G, const Wino3& p, int64_t nt, int64_t xi,
+                         int64_t c0, int64_t k0, int64_t us) {
+  float* d = dU + xi * us + c0 * p.Kp + k0;
+  VecF acc[kRc][KV];
+  for (int r = 0; r < kRc; ++r)
+    for (int v = 0; v < KV; ++v) acc[r][v] = vload(d + r * p.Kp + v * kLanes);
+  const float* a = V + xi * p.Cp + c0;
+  const float* g = G + xi * p.Kp + k0;
+  for (int64_t t = 0; t < nt; ++t, a += kP * p.Cp, g += kP * p.Kp) {
+    VecF b[KV];
+    for (int v = 0; v < KV; ++v) b[v] = vload(g + v * kLanes);
+    for (int r = 0; r < kRc; ++r) {
+      const VecF x = vset1(a[r]);
+      for (int v = 0; v < KV; ++v) acc[r][v] = vfma(x, b[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < kRc; ++r)
+    for (int v = 0; v < KV; ++v) vstore(d + r * p.Kp + v * kLanes, acc[r][v]);
+}
+
+// dU_xi (Cp x Kp) += V_xi^T (Cp x nt) @ G_xi (nt x Kp) for every position.
+void grad_products(float* dU, const float* V, const float* G, const Wino3& p, int64_t nt, int64_t us) {
+  for (int64_t xi = 0; xi < kP; ++xi)
+    for (int64_t c0 = 0; c0 < p.Cp; c0 += kRc)
+      for (int64_t k0 = 0; k0 < p.Kp; k0 += kKw * kLanes) {
+        switch (std::min<int64_t>(kKw, (p.Kp - k0) / kLanes)) {
+          case 1: grad_products_block<1>(dU, V, G, p, nt, xi, c0, k0, us); break;
+#if defined(__AVX512F__)
+          case 2: grad_products_block<2>(dU, V, G, p, nt, xi, c0, k0, us); break;
+#endif
+          default: grad_products_block<kKw>(dU, V, G, p, nt, xi, c0, k0, us); break;
+        }
+      }
+}
+
+// dw[k][c][t][r][s] = G^T dU G along the three axes (the adjoint of transform_weights), output channels in lanes.
+void weights_from_domain(float* dw, const float* dU, const Wino3& p, int64_t us) {
+  parallel_for(0, p.C, 1, [&](int64_t c0, int64_t c1) {
+    alignas(64) float wf[27 * kLanes];
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t k0 = 0; k0 < p.K; k0 += kLanes) {
+        VecF u[kP], t2[kA * kA * 3], t1[kA * 9], g[27];
+        for (int xi = 0; xi < kP; ++xi) u[xi] = vload(dU + xi * us + c * p.Kp + k0);
+        for (int ab = 0; ab < kA * kA; ++ab) F::weight_grad_1d(u + ab * kA, 1, t2 + ab * 3, 1);  // t2[a][b][s]
+        for (int a = 0; a < kA; ++a)
+          for (int s = 0; s < 3; ++s) F::weight_grad_1d(t2 + a * 12 + s, 3, t1 + a * 9 + s, 3);  // t1[a][r][s]
+        for (int rs = 0; rs < 9; ++rs) F::weight_grad_1d(t1 + rs, 9, g + rs, 9);  // g[t][r][s]
+        for (int e = 0; e < 27; ++e) vstore(wf + e * kLanes, g[e]);
+        const int nk = static_cast<int>(std::min<int64_t>(kLanes, p.K - k0));
+        for (int l = 0; l < nk; ++l)
+          for (int e = 0; e < 27; ++e) dw[((k0 + l) * p.C + c) * 27 + e] = wf[e * kLanes + l];
+      }
+  });
 }
 
 // out (N, K, OD, P, Q) at the chunk's tiles = A^T M A along the three axes (+ bias), channels in the lanes.
@@ -233,7 +334,7 @@ void conv3d_winograd_forward(float* y, const float* x, const float* w, const flo
   static thread_local ScratchBuf xbuf, ubuf;
   float* Xc = xbuf.get(static_cast<size_t>(p.N * p.Dz * p.Hy * p.Wx * p.Cp));
   float* U = ubuf.get(static_cast<size_t>(kP * us));
-  to_channel_last(Xc, x, p);
+  to_channel_last(Xc, x, p.N, input_vol(p));
   transform_weights(U, w, p);
   parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
     static thread_local ScratchBuf vbuf, mbuf;
@@ -247,6 +348,44 @@ void conv3d_winograd_forward(float* y, const float* x, const float* w, const flo
       transform_output(y, M, b, p, t0, nt);
     }
   });
+}
+
+void conv3d_winograd_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv3dShape& s) {
+  if (db) bias_grad(db, dy, s.N, s.K, s.OD * s.P * s.Q);
+  if (!dw) return;
+  const Wino3 p = make(s);
+  const int64_t chunk = chunk_tiles(p), us = pos_stride(p.Cp, p.Kp), chunks = (p.tiles + chunk - 1) / chunk;
+  // the chunks summed in kParts fixed runs (each in order), the runs' sums then added in order: the same bits at
+  // any thread count
+  constexpr int64_t kParts = 4;
+  const int64_t parts = std::min(chunks, kParts);
+  const ClVol in = input_vol(p), gv = grad_vol(p);
+  static thread_local ScratchBuf xbuf, ybuf, ubuf;
+  float* Xc = xbuf.get(static_cast<size_t>(p.N * in.Dz * in.Hy * in.Wx * in.Cp));
+  float* Yc = ybuf.get(static_cast<size_t>(p.N * gv.Dz * gv.Hy * gv.Wx * gv.Cp));
+  float* dU = ubuf.get(static_cast<size_t>(parts * kP * us));
+  to_channel_last(Xc, x, p.N, in);
+  to_channel_last(Yc, dy, p.N, gv);
+  parallel_for(0, parts, 1, [&](int64_t q0, int64_t q1) {
+    static thread_local ScratchBuf vbuf, gbuf;
+    float* V = vbuf.get(static_cast<size_t>(chunk * kP * p.Cp));
+    float* G = gbuf.get(static_cast<size_t>(chunk * kP * p.Kp));
+    for (int64_t q = q0; q < q1; ++q) {
+      float* dUq = dU + q * kP * us;
+      std::memset(dUq, 0, sizeof(float) * kP * us);
+      for (int64_t ci = q * chunks / parts; ci < (q + 1) * chunks / parts; ++ci) {
+        const int64_t t0 = ci * chunk, nt = std::min(chunk, p.tiles - t0);
+        transform_input(V, Xc, p, t0, nt);
+        transform_grad(G, Yc, p, t0, nt);
+        grad_products(dUq, V, G, p, nt, us);
+      }
+    }
+  });
+  for (int64_t q = 1; q < parts; ++q) {
+    const float* src = dU + q * kP * us;
+    for (int64_t i = 0; i < kP * us; ++i) dU[i] += src[i];
+  }
+  weights_from_domain(dw, dU, p, us);
 }
 
 }  // namespace NNE_ISA_NS

@@ -24,6 +24,9 @@ namespace NNE_ISA_NS {
 bool conv3d_winograd_ok(const Conv3dShape& s);
 // y = conv(x, w) + b (b may be null) for a shape conv3d_winograd_ok accepts.
 void conv3d_winograd_forward(float* y, const float* x, const float* w, const float* b, const Conv3dShape& s);
+// dw = the adjoint (dU_xi = sum over tiles of (A dY A^T)_xi V_xi^T, then dw = G^T dU G), db = sum of dy; either
+// may be null. The tiles' sums run in four fixed runs of chunks added in order.
+void conv3d_winograd_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv3dShape& s);
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne
