@@ -26,6 +26,11 @@ LANES_EVERY_ISA = [
     (2, 8, 11, 12, 32, 3, 3, (1, 1), (0, 0), (2, 2), 2),
     (3, 6, 8, 12, 16, 5, 5, (1, 1), (0, 0), (1, 1), 1),
     (2, 2, 13, 17, 48, 3, 3, (3, 2), (0, 1), (1, 2), 1),
+    # one output row (Conv1d): tiles of one row, the widest tile's columns or 5/6 or 2/3 of them (the fewest
+    # computed with the overlapping right tile): a sensor window (Q = 37), 2-D taps onto one row, stride 2
+    (2, 32, 1, 37, 32, 1, 5, (1, 1), (0, 2), (1, 1), 1),
+    (2, 16, 3, 30, 16, 3, 3, (1, 1), (0, 1), (1, 1), 1),
+    (2, 8, 1, 61, 32, 1, 3, (1, 2), (0, 1), (1, 1), 1),
 ]
 
 # Forward shapes of the channel-lane kernel (conv2d_direct.h: output channels fill whole vectors; stride 1 with
@@ -120,6 +125,7 @@ def test_channel_lane_forward_equals_the_other_paths_bit_for_bit(cfg, isa, threa
     (2, 16, 18, 20, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),
     (1, 64, 9, 17, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),
     (2, 32, 12, 12, 16, 5, 5, (1, 1), (2, 2), (1, 1), 1),
+    (2, 32, 1, 40, 32, 1, 5, (1, 1), (0, 2), (1, 1), 1),  # one row (Conv1d)
 ])
 def test_channel_lane_backward_data_equals_the_grid_kernel_bit_for_bit(cfg, isa, threads):
     """The data gradient of a stride-1 layer is a forward convolution of dy with the flipped weights; with C a

@@ -154,6 +154,35 @@ void lanes_group(float* y, float* ob, const float* xp, const float* wt, const fl
   lanes_bands<KV, RB, QB, 2>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
 }
 
+// One output row (Conv1d): tiles of one row and C columns, C the widest tile's columns (a tile's rows laid along the
+// row) or 5/6 or 2/3 of it, whichever computes the fewest columns with the overlapping right tile (ties: the
+// widest); Q = 100 with 12-column tiles takes 10 (100 columns, not 108).
+int one_row_cols(int64_t Q, int widest) {
+  int best = widest;
+  int64_t cols = (Q + widest - 1) / widest * widest;
+  for (int c : {widest * 5 / 6, widest * 2 / 3}) {
+    const int64_t n = (Q + c - 1) / c * c;
+    if (n < cols) best = c, cols = n;
+  }
+  return best;
+}
+
+template <int KV, int C>
+void one_row(float* y, float* ob, const float* xp, const float* wt, const float* b, const Conv2dShape& s,
+             const Grid& g, const int64_t* off, int64_t kv0, int64_t kv1, bool stream) {
+  if (s.stride_w == 1) return lanes_bands<KV, 1, C, 1>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
+  lanes_bands<KV, 1, C, 2>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
+}
+
+template <int KV, int C>
+void one_row_group(float* y, float* ob, const float* xp, const float* wt, const float* b, const Conv2dShape& s,
+                   const Grid& g, const int64_t* off, int64_t kv0, int64_t kv1, bool stream) {
+  const int c = one_row_cols(s.Q, C);
+  if (c == C * 5 / 6) return one_row<KV, C * 5 / 6>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
+  if (c == C * 2 / 3) return one_row<KV, C * 2 / 3>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
+  one_row<KV, C>(y, ob, xp, wt, b, s, g, off, kv0, kv1, stream);
+}
+
 // One image, channel vectors [kv0, kv1) of every group (kv counted in single vectors, whole tiles).
 void lanes_image(float* y, const float* x, const float* wt, const float* b, const Conv2dShape& s, const Grid& g,
                  int64_t kv0, int64_t kv1, bool stream) {
@@ -174,6 +203,14 @@ void lanes_image(float* y, const float* x, const float* wt, const float* b, cons
     float* yg = y + gr * g.Kg * s.P * s.Q;
     const float* wg = wt + gr * g.CRS * g.Kg;
     const float* bg = b ? b + gr * g.Kg : nullptr;
+    if (s.P == 1) {  // one output row (Conv1d): a tile's rows laid along it
+      if (two_vectors(g)) {
+        one_row_group<2, kRb2 * kQb2>(yg, ob, xr, wg, bg, s, g, off.data(), kv0, kv1, stream);
+      } else {
+        one_row_group<1, kRb1 * kQb1>(yg, ob, xr, wg, bg, s, g, off.data(), kv0, kv1, stream);
+      }
+      continue;
+    }
     if (two_vectors(g)) {
       lanes_group<2, kRb2, kQb2>(yg, ob, xr, wg, bg, s, g, off.data(), kv0, kv1, stream);
       continue;
@@ -199,12 +236,15 @@ bool conv2d_lanes_ok(const Conv2dShape& s) {
   const Grid g = grid(s);
   if (g.Kg % kLanes != 0) return false;
   const bool two = two_vectors(g);
-  if (s.Q < (two ? kQb2 : kQb1)) return false;
   const int rb = two ? kRb2 : kRb1, qb = two ? kQb2 : qb_one(s.Q);
-  if (s.P < rb - 1) return false;  // rb - 1: see lanes_group
   // every tile re-reads the transposed weights of its channel block: keep them within a quarter of L2
   const int64_t wbytes = g.CRS * (two ? 2 : 1) * kLanes * static_cast<int64_t>(sizeof(float));
   if (wbytes > static_cast<int64_t>(cache_info().l2) / 4) return false;
+  // one output row (Conv1d): tiles of one row, rb * qb columns wide; the grid kernel computes the padding columns
+  // and rounds the row up to whole vectors
+  if (s.P == 1) return s.Q >= rb * (two ? kQb2 : kQb1) && (!unit || g.CRS >= kLanesMinTaps);
+  if (s.Q < (two ? kQb2 : kQb1)) return false;
+  if (s.P < rb - 1) return false;  // rb - 1: see lanes_group
   if (!unit) return g.CRS <= kStridedTaps;
   // stride 1: worth it with many taps per output (the bands' transposes amortized; the grid kernel's loads of x
   // at every tap's shift mostly straddle cache lines, the weight vectors here do not), or when the grid kernel
