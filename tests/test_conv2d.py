@@ -89,6 +89,13 @@ def test_lane_shapes_take_the_lane_kernel(isa):
         assert algo["forward"] == "direct_lanes", (isa, c, algo)
 
 
+def test_one_row_layers_take_the_lane_forward_and_the_gemm_weight_gradient(isa):
+    """A Conv1d (one output row) with whole vectors of output channels and >= 128 taps runs the channel-lane forward
+    (and data gradient); its weight gradient runs im2col + GEMM, not the grid kernel's outer products."""
+    algo = ne.backend.conv2d_algorithm((32, 64, 1, 100), (64, 64, 1, 5), padding=(0, 2))
+    assert algo["forward"] == "direct_lanes" and algo["backward_weights"] == "gemm", algo
+
+
 @pytest.mark.parametrize("cfg", LANES)
 def test_channel_lane_forward_equals_the_other_paths_bit_for_bit(cfg, isa, threads):
     """Channel blocks of 15 + 1 (never whole vectors) take the grid kernel (stride 1) or im2col + GEMM (strided);
