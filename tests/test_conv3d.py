@@ -242,10 +242,14 @@ def test_bad_arguments_raise_naming_the_argument(call, match):
         call()
 
 
-def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients():
-    x, w = np.zeros((0, 2, 4, 4, 4), np.float32), np.ones((3, 2, 2, 2, 2), np.float32)
-    assert _core.conv3d_forward(x, w).shape == (0, 3, 3, 3, 3)
-    dw, db = _core.conv3d_backward_weights(np.zeros((0, 3, 3, 3, 3), np.float32), x, (2, 2, 2))
+@pytest.mark.parametrize("C,K,k,pad", [(2, 3, 2, 0), (16, 16, 3, 1)], ids=["gemm", "winograd-shape"])
+def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients(C, K, k, pad):
+    x, w = np.zeros((0, C, 4, 4, 4), np.float32), np.ones((K, C, k, k, k), np.float32)
+    o = 4 + 2 * pad - k + 1
+    assert _core.conv3d_forward(x, w, None, (1, 1, 1), (pad,) * 3).shape == (0, K, o, o, o)
+    dy = np.zeros((0, K, o, o, o), np.float32)
+    assert _core.conv3d_backward_data(dy, w, (4, 4, 4), (1, 1, 1), (pad,) * 3).shape == x.shape
+    dw, db = _core.conv3d_backward_weights(dy, x, (k, k, k), (1, 1, 1), (pad,) * 3)
     assert not dw.any() and not db.any() and dw.shape == w.shape
 
 

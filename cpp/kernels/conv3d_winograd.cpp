@@ -2,11 +2,12 @@
 // contract, conv2d_winograd_transforms.h for the 1-D transforms (WinoF2).
 //
 // Layout: the input zero-padded and channel-last, Xc[n][z][y][x][Cp] (Cp = C rounded up to the lanes, the extra
-// channels 0); U[xi][c][k] (Cp x Kp); per chunk of tiles, tile-major, V[t][xi][c] and M[t][xi][k] (a tile's
-// transforms read and write one contiguous block; the GEMM of position xi reads and writes rows 64 apart). Per
-// chunk: the input transform (threads over tiles), the 64 GEMMs (threads over positions, each GEMM on one thread),
-// the output transform (threads over tiles), which adds the bias and writes each tile's 2x2x2 outputs of a vector
-// of channels.
+// channels 0); U[xi][c][k] (Cp x Kp, positions one cache line apart); per chunk of tiles, tile-major, V[t][xi][c]
+// and M[t][xi][k], so a tile's transforms read and write one contiguous block. Threads take whole chunks (sized to
+// stay in L2); per chunk: the input transform, the products M_xi = V_xi U_xi of every position (a register-blocked
+// kernel reading U in place: tiles x output-channel vectors, the sum over input channels in order), and the output
+// transform, which adds the bias and writes each tile's 2x2x2 outputs of a vector of channels. The weight gradient
+// runs the same chunks with dy's tiles through the adjoint transform, dU_xi += V_xi^T G_xi.
 #include "kernels/conv3d_winograd.h"
 
 #include <algorithm>
@@ -318,7 +319,8 @@ int64_t chunk_tiles(const Wino3& p) {
 
 bool conv3d_winograd_ok(const Conv3dShape& s) {
   if (winograd_mode() == WinogradMode::off) return false;
-  if (s.bf16 || s.groups != 1 || s.T != 3 || s.R != 3 || s.S != 3) return false;
+  if (s.N < 1 || s.bf16 || s.groups != 1 || s.T != 3 || s.R != 3 || s.S != 3) return false;  // (an empty batch:
+  // no tiles to chunk; the GEMM path returns the empty output and zero weight gradients)
   if (s.stride_d != 1 || s.stride_h != 1 || s.stride_w != 1 || s.dil_d != 1 || s.dil_h != 1 || s.dil_w != 1)
     return false;
   if (s.pad_d > 2 || s.pad_h > 2 || s.pad_w > 2) return false;

@@ -18,8 +18,8 @@
 namespace nne {
 namespace NNE_ISA_NS {
 
-// Whether this path handles (and is the faster one for) the forward of shape s: 3x3x3 taps, stride 1, dilation 1,
-// padding <= 2, one group, float32 (not bf16), the Winograd mode not off (core/options.h), enough channels on both
+// Whether this path handles (and is the faster one for) the forward of shape s: a non-empty batch, 3x3x3 taps,
+// stride 1, dilation 1, padding <= 2, one group, float32 (not bf16), the Winograd mode not off (core/options.h), enough channels on both
 // sides, and an output whose 2x2x2 tiles waste little.
 bool conv3d_winograd_ok(const Conv3dShape& s);
 // y = conv(x, w) + b (b may be null) for a shape conv3d_winograd_ok accepts.
