@@ -37,6 +37,12 @@ GRID = [
     (2, 16, (7, 9, 11), 6, (3, 2, 4), (2, 1, 3), (1, 0, 2), (1, 1, 1), 2),
     (2, 8, (8, 8, 8), 4, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),
     (1, 8, (7, 8, 9), 3, (2, 2, 2), (3, 3, 3), (0, 1, 0), (1, 1, 1), 1),
+    # ... by channel-lane tiles (one or two vectors of input channels a group: AVX-512 16 or 32, AVX2 8 or 16,
+    # baseline 4 or 8): a 4/2/1 transposed convolution's phases (8 rows: tiles one row shorter), uneven strides with
+    # groups, 2x2x2/2 (one tap a phase)
+    (2, 16, (8, 9, 18), 8, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),
+    (1, 32, (9, 8, 20), 6, (3, 3, 3), (2, 1, 2), (1, 1, 1), (1, 1, 1), 2),
+    (2, 32, (8, 6, 18), 5, (2, 2, 2), (2, 2, 2), (0, 0, 0), (1, 1, 1), 1),
     # Winograd F(2x2x2, 3x3x3) (3x3x3, stride 1, >= 16 channels both sides; its data gradient too): odd output
     # sizes (partial tiles), channels not a multiple of the lanes, no padding, padding 2 (output past the input),
     # mixed paddings
@@ -107,6 +113,7 @@ def test_scalar_twin_matches_the_kernel(cfg):
     (1, 16, (8, 12, 12), 32, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # one image: threads in the GEMM
     (3, 4, (5, 9, 9), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2),  # three blocks; scatter data gradient
     (3, 16, (5, 9, 9), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2),  # data gradient by phases
+    (2, 16, (8, 8, 16), 8, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # ... by channel-lane tiles
     (9, 24, (3, 4, 4), 20, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # small volumes batched
     (2, 3, (20, 21, 22), 8, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # weight gradient over column slices
     (3, 16, (6, 7, 8), 24, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # Winograd: threads over tile chunks

@@ -16,50 +16,13 @@
 #include "core/parallel.h"
 #include "kernels/gemm_pack.h"  // transpose8x8
 #include "kernels/conv2d_direct.h"
+#include "kernels/conv_lanes_tile.h"
 
 namespace nne {
 namespace NNE_ISA_NS {
 namespace {
 
 constexpr int64_t kLanesMinTaps = 128;  // stride 1: from this many taps per output, always (conv2d_lanes_ok)
-
-// Tiles: KV channel vectors x RB rows x QB columns. RB is kRb or kRb - 1 (see shorter_tiles).
-#if defined(__AVX512F__)
-constexpr int kRb1 = 3, kQb1 = 8;  // one channel vector: 24 accumulators
-constexpr int kRb2 = 3, kQb2 = 4;  // two channel vectors: 24 accumulators
-#else
-constexpr int kRb1 = 3, kQb1 = 4;  // 12 accumulators, the weight vector and a broadcast: 14 of 16 registers
-constexpr int kRb2 = 2, kQb2 = 3;  // 12 accumulators, two weight vectors and a broadcast
-#endif
-
-// ob[(r * Q + q) * ldo + v * L ...] = sum over taps i of xb[off[i] + r * rstride + q * SW] * wt[i * ldw + v * L ...]:
-// xb points at the tile's first input (row p0 * stride_h, column q0 * SW), rstride = stride_h * Wp.
-template <int KV, int RB, int QB, int SW>
-void lanes_tile(float* ob, int64_t ldo, int64_t Q, const float* xb, int64_t rstride, const int64_t* off,
-                const float* wt, int64_t ldw, int64_t CRS) {
-  VecF acc[RB * QB][KV];
-#pragma GCC unroll 32
-  for (int j = 0; j < RB * QB; ++j)
-#pragma GCC unroll 4
-    for (int v = 0; v < KV; ++v) acc[j][v] = vzero();
-  for (int64_t i = 0; i < CRS; ++i) {
-    VecF wv[KV];
-    for (int v = 0; v < KV; ++v) wv[v] = vload(wt + i * ldw + v * kLanes);
-    const float* xr = xb + off[i];
-    for (int r = 0; r < RB; ++r, xr += rstride)  // one pointer per row: the columns are constant displacements
-      for (int q = 0; q < QB; ++q) {
-        const VecF xs = vset1(xr[q * SW]);
-        for (int v = 0; v < KV; ++v) acc[r * QB + q][v] = vfma(xs, wv[v], acc[r * QB + q][v]);
-      }
-  }
-  // (fully unrolled, so the accumulators go from their registers to ob, never through a stack copy)
-#pragma GCC unroll 8
-  for (int r = 0; r < RB; ++r)
-#pragma GCC unroll 8
-    for (int q = 0; q < QB; ++q)
-#pragma GCC unroll 4
-      for (int v = 0; v < KV; ++v) vstore(ob + (r * Q + q) * ldo + v * kLanes, acc[r * QB + q][v]);
-}
 
 // Strided layers (stride_w 2, any stride_h) with at most this many taps per output (the 7x7/2 stem's 147) skip
 // im2col + GEMM for the tiles.
