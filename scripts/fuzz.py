@@ -535,6 +535,12 @@ def _conv3d_dims(g: G):
         groups, k, st_, dl = 1, (3, 3, 3), (1, 1, 1), (1, 1, 1)
         Cg, Kg = g.pick([16, 17, 24]), g.pick([16, 20, 33])
         dhw = tuple(g.n(1, 5, big=2) + 2 for _ in range(3))
+    elif g.pct(10):  # the channel-lane paths' shapes: strided, one or two vectors of channels a group, wide rows
+        groups, Kg, Cg = g.pick([1, 2]), g.pick([8, 16, 32]), g.pick([1, 4, 8, 16, 32])
+        k = tuple(g.draw(g.st.integers(1, 4)) for _ in range(3))
+        st_ = (g.draw(g.st.integers(1, 2)), g.draw(g.st.integers(1, 2)), 2)
+        dl = (1, 1, 1)
+        dhw = (g.n(1, 4) + k[0], g.n(1, 6) + k[1], 2 * g.n(1, 12, big=2) + k[2])
     out = tuple((dhw[i] + 2 * pd[i] - dl[i] * (k[i] - 1) - 1) // st_[i] + 1 for i in range(3))
     return N, Cg * groups, dhw, Kg * groups, Cg, k, st_, pd, dl, groups, out
 

@@ -43,6 +43,11 @@ GRID = [
     (2, 16, (8, 9, 18), 8, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),
     (1, 32, (9, 8, 20), 6, (3, 3, 3), (2, 1, 2), (1, 1, 1), (1, 1, 1), 2),
     (2, 32, (8, 6, 18), 5, (2, 2, 2), (2, 2, 2), (0, 0, 0), (1, 1, 1), 1),
+    # strided forwards by channel-lane tiles (one or two vectors of output channels a group): a transposed
+    # convolution's backward (4x4x4/2), strides (1, 2, 2) with groups, dilation with stride (2, 1, 2)
+    (1, 16, (10, 12, 18), 32, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),
+    (2, 12, (5, 9, 20), 32, (3, 3, 3), (1, 2, 2), (1, 1, 1), (1, 1, 1), 2),
+    (1, 4, (7, 11, 21), 16, (2, 2, 3), (2, 1, 2), (0, 1, 1), (2, 1, 2), 1),
     # Winograd F(2x2x2, 3x3x3) (3x3x3, stride 1, >= 16 channels both sides; its data gradient too): odd output
     # sizes (partial tiles), channels not a multiple of the lanes, no padding, padding 2 (output past the input),
     # mixed paddings
@@ -114,6 +119,7 @@ def test_scalar_twin_matches_the_kernel(cfg):
     (3, 4, (5, 9, 9), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2),  # three blocks; scatter data gradient
     (3, 16, (5, 9, 9), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2),  # data gradient by phases
     (2, 16, (8, 8, 16), 8, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # ... by channel-lane tiles
+    (2, 16, (8, 10, 20), 32, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # strided forward by lane tiles
     (9, 24, (3, 4, 4), 20, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # small volumes batched
     (2, 3, (20, 21, 22), 8, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # weight gradient over column slices
     (3, 16, (6, 7, 8), 24, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # Winograd: threads over tile chunks

@@ -10,6 +10,7 @@
 #include "core/parallel.h"
 #include "kernels/conv2d_direct.h"
 #include "kernels/conv3d_cols.h"
+#include "kernels/conv3d_lanes.h"
 #include "kernels/conv3d_winograd.h"
 #include "kernels/conv_blocks.h"
 #include "kernels/conv_im2col.h"
@@ -90,6 +91,7 @@ void forward_item(float* y, const float* x, const float* w, const float* b, cons
 
 void conv_forward(float* y, const float* x, const float* w, const float* b, const Conv3dShape& s) {
   if (conv3d_winograd_ok(s)) return conv3d_winograd_forward(y, x, w, b, s);
+  if (conv3d_lanes_ok(s)) return conv3d_lanes_forward(y, x, w, b, s);
   const ConvGeo g = geometry(s);
   const FwdPlan f = fwd_plan(s, g);
   run_items(f.items, [&](int64_t i) { forward_item(y, x, w, b, s, g, f, i); });
