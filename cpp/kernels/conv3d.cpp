@@ -361,6 +361,7 @@ void conv_backward_data(float* dx, const float* dy, const float* w, const Conv3d
 // ---- Weight gradient: dW_g += dy_g col^T over the blocks (conv_blocks.h), the column matrix from the padded images.
 void conv_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv3dShape& s) {
   if (conv3d_winograd_ok(s)) return conv3d_winograd_backward_weights(dw, db, dy, x, s);
+  if (conv3d_lanes_weights_ok(s)) return conv3d_lanes_backward_weights(dw, db, dy, x, s);
   const ConvGeo g = geometry(s);
   weight_grad_over_blocks(dw, db, g, [&](const Block& k, float* dw_g, float* db_g, float beta) {
     static thread_local ScratchBuf colbuf, dybuf;

@@ -9,6 +9,7 @@
 #include "core/buffer.h"
 #include "core/cpuinfo.h"
 #include "core/parallel.h"
+#include "kernels/bias_grad.h"
 #include "kernels/conv2d_direct.h"  // weights_tap_major
 #include "kernels/conv_lanes_tile.h"
 
@@ -63,7 +64,112 @@ void plane_any(float* ob, const float* xp, const Conv3dShape& s, const Lanes3& l
   plane_sw<KV, RB, QB>(ob, xp, s, l, off, wt, od);
 }
 
+// Taps per register block of the weight gradient: TB taps x KV channel vectors of accumulators.
+#if defined(__AVX512F__)
+constexpr int kTb1 = 24, kTb2 = 12;
+#else
+constexpr int kTb1 = 12, kTb2 = 6;
+#endif
+
+// The zero-padded copy of every image and group, xp[(n * C + channel) * vol + ...] (the tiles read it in place).
+void pad_all(float* xp, const float* x, const Conv3dShape& s, const Lanes3& l) {
+  parallel_for(0, s.N * s.C * l.Dp, 8, [&](int64_t s0, int64_t s1) {
+    for (int64_t si = s0; si < s1; ++si) {
+      const int64_t ic = si / l.Dp, z = si % l.Dp - s.pad_d;
+      float* d = xp + si * l.Hp * l.Wp;
+      std::memset(d, 0, sizeof(float) * l.Hp * l.Wp);
+      if (z < 0 || z >= s.D) continue;
+      for (int64_t h = 0; h < s.H; ++h)
+        std::memcpy(d + (h + s.pad_h) * l.Wp + s.pad_w, x + (ic * s.D + z) * s.H * s.W + h * s.W, sizeof(float) * s.W);
+    }
+  });
+}
+
+// Tap offsets in a padded group: off[i] for i = (c, t, r, u).
+void tap_offsets3(int64_t* off, const Conv3dShape& s, const Lanes3& l) {
+  for (int64_t i = 0; i < l.CRS; ++i) {
+    const int64_t c = i / (s.T * s.R * s.S), t = i / (s.R * s.S) % s.T, r = i / s.S % s.R, u = i % s.S;
+    off[i] = c * l.vol + (t * s.dil_d * l.Hp + r * s.dil_h) * l.Wp + u * s.dil_w;
+  }
+}
+
+// dw[gr * Kg + k][i0 + j] = sum over the group's images, in order, and their output positions, in order, of
+// x[off[i0 + j] + position] dyT[position][k], for TB taps from i0 (the last block overlapping its neighbour).
+template <int KV, int TB>
+void weight_block(float* dw, const float* xp, const float* dyT, const Conv3dShape& s, const Lanes3& l,
+                  const int64_t* off, int64_t gr, int64_t i0) {
+  VecF acc[TB][KV];
+  for (int j = 0; j < TB; ++j)
+    for (int v = 0; v < KV; ++v) acc[j][v] = vzero();
+  const int64_t L = s.OD * s.P * s.Q;
+  for (int64_t n = 0; n < s.N; ++n) {
+    const float* xi = xp + (n * s.groups + gr) * l.Cg * l.vol;
+    const float* d = dyT + (n * s.groups + gr) * L * l.Kg;
+    for (int64_t od = 0; od < s.OD; ++od)
+      for (int64_t p = 0; p < s.P; ++p) {
+        const float* xr = xi + od * s.stride_d * l.Hp * l.Wp + p * s.stride_h * l.Wp;
+        for (int64_t q = 0; q < s.Q; ++q, d += l.Kg) {
+          VecF g[KV];
+          for (int v = 0; v < KV; ++v) g[v] = vload(d + v * kLanes);
+          const float* xq = xr + q * s.stride_w;
+          for (int j = 0; j < TB; ++j) {
+            const VecF xs = vset1(xq[off[i0 + j]]);
+            for (int v = 0; v < KV; ++v) acc[j][v] = vfma(xs, g[v], acc[j][v]);
+          }
+        }
+      }
+  }
+  alignas(64) float buf[TB * KV * kLanes];
+  for (int j = 0; j < TB; ++j)
+    for (int v = 0; v < KV; ++v) vstore(buf + (j * KV + v) * kLanes, acc[j][v]);
+  for (int64_t k = 0; k < l.Kg; ++k)
+    for (int j = 0; j < TB; ++j) dw[(gr * l.Kg + k) * l.CRS + i0 + j] = buf[j * KV * kLanes + k];
+}
+
 }  // namespace
+
+bool conv3d_lanes_weights_ok(const Conv3dShape& s) {
+  if (s.bf16 || s.N < 1) return false;
+  if (s.stride_d == 1 && s.stride_h == 1 && s.stride_w == 1) return false;
+  const Lanes3 l = lanes3(s);
+  if (l.Kg % kLanes != 0 || l.Kg > 2 * kLanes) return false;
+  return l.CRS >= (l.Kg == kLanes ? kTb1 : kTb2);
+}
+
+void conv3d_lanes_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv3dShape& s) {
+  if (db) bias_grad(db, dy, s.N, s.K, s.OD * s.P * s.Q);
+  if (!dw) return;
+  const Lanes3 l = lanes3(s);
+  const int64_t L = s.OD * s.P * s.Q, items = s.N * s.groups;
+  static thread_local ScratchBuf xbuf, ybuf;
+  static thread_local std::vector<int64_t> off;
+  float* xp = xbuf.get(static_cast<size_t>(items * l.Cg * l.vol));
+  float* dyT = ybuf.get(static_cast<size_t>(items * L * l.Kg));
+  pad_all(xp, x, s, l);
+  parallel_for(0, items, 1, [&](int64_t i0, int64_t i1) {  // dyT[item][position][k]
+    for (int64_t it = i0; it < i1; ++it)
+      for (int64_t k = 0; k < l.Kg; ++k) {
+        const float* src = dy + (it * l.Kg + k) * L;
+        float* d = dyT + it * L * l.Kg + k;
+        for (int64_t pos = 0; pos < L; ++pos) d[pos * l.Kg] = src[pos];
+      }
+  });
+  off.resize(static_cast<size_t>(l.CRS));
+  tap_offsets3(off.data(), s, l);
+  const int tb = l.Kg == kLanes ? kTb1 : kTb2;
+  const int64_t blocks = (l.CRS + tb - 1) / tb;
+  const int64_t* offs = off.data();
+  parallel_for(0, s.groups * blocks, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t gr = u / blocks, i0 = std::min<int64_t>(u % blocks * tb, l.CRS - tb);
+      if (l.Kg == kLanes) {
+        weight_block<1, kTb1>(dw, xp, dyT, s, l, offs, gr, i0);
+      } else {
+        weight_block<2, kTb2>(dw, xp, dyT, s, l, offs, gr, i0);
+      }
+    }
+  });
+}
 
 bool conv3d_lanes_ok(const Conv3dShape& s) {
   if (s.bf16 || s.stride_w > 2) return false;
@@ -83,22 +189,9 @@ void conv3d_lanes_forward(float* y, const float* x, const float* w, const float*
   float* wt = wbuf.get(static_cast<size_t>(s.K * l.CRS));
   weights_tap_major(wt, w, s.groups, l.Kg, l.CRS);  // wt[gr][i][k]
   off.resize(static_cast<size_t>(l.CRS));
-  for (int64_t i = 0; i < l.CRS; ++i) {
-    const int64_t c = i / (s.T * s.R * s.S), t = i / (s.R * s.S) % s.T, r = i / s.S % s.R, u = i % s.S;
-    off[static_cast<size_t>(i)] = c * l.vol + (t * s.dil_d * l.Hp + r * s.dil_h) * l.Wp + u * s.dil_w;
-  }
-  // the zero-padded copy of every image and group (the tiles read it in place)
+  tap_offsets3(off.data(), s, l);
   float* xp = xbuf.get(static_cast<size_t>(items * l.Cg * l.vol));
-  parallel_for(0, items * l.Cg * l.Dp, 8, [&](int64_t s0, int64_t s1) {
-    for (int64_t si = s0; si < s1; ++si) {
-      const int64_t ic = si / l.Dp, z = si % l.Dp - s.pad_d;  // ic = (n * groups + gr) * Cg + c = n * C + channel
-      float* d = xp + si * l.Hp * l.Wp;
-      std::memset(d, 0, sizeof(float) * l.Hp * l.Wp);
-      if (z < 0 || z >= s.D) continue;
-      for (int64_t h = 0; h < s.H; ++h)
-        std::memcpy(d + (h + s.pad_h) * l.Wp + s.pad_w, x + (ic * s.D + z) * s.H * s.W + h * s.W, sizeof(float) * s.W);
-    }
-  });
+  pad_all(xp, x, s, l);
   const int64_t* offs = off.data();
   parallel_for(0, items * s.OD, 1, [&](int64_t u0, int64_t u1) {
     static thread_local ScratchBuf obuf;

@@ -19,6 +19,11 @@ namespace NNE_ISA_NS {
 bool conv3d_lanes_ok(const Conv3dShape& s);
 // y = conv(x, w) + b (b may be null) for a shape conv3d_lanes_ok accepts.
 void conv3d_lanes_forward(float* y, const float* x, const float* w, const float* b, const Conv3dShape& s);
+// The weight gradient of the same strided layers (a non-empty batch, at least a register block of taps): per group
+// and block of taps, the (tap, channel) sums in registers over the images and output positions in order, each
+// position's channels of dy (transposed to [position][k]) times a broadcast input per tap; db by bias_grad.
+bool conv3d_lanes_weights_ok(const Conv3dShape& s);
+void conv3d_lanes_backward_weights(float* dw, float* db, const float* dy, const float* x, const Conv3dShape& s);
 
 }  // namespace NNE_ISA_NS
 }  // namespace nne
