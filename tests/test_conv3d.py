@@ -48,6 +48,7 @@ GRID = [
     (1, 16, (10, 12, 18), 32, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),
     (2, 12, (5, 9, 20), 32, (3, 3, 3), (1, 2, 2), (1, 1, 1), (1, 1, 1), 2),
     (1, 4, (7, 11, 21), 16, (2, 2, 3), (2, 1, 2), (0, 1, 1), (2, 1, 2), 1),
+    (2, 8, (6, 9, 19), 64, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # pairs of vectors (AVX-512: two pairs)
     # Winograd F(2x2x2, 3x3x3) (3x3x3, stride 1, >= 16 channels both sides; its data gradient too): odd output
     # sizes (partial tiles), channels not a multiple of the lanes, no padding, padding 2 (output past the input),
     # mixed paddings
@@ -120,6 +121,7 @@ def test_scalar_twin_matches_the_kernel(cfg):
     (3, 16, (5, 9, 9), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2),  # data gradient by phases
     (2, 16, (8, 8, 16), 8, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # ... by channel-lane tiles
     (2, 16, (8, 10, 20), 32, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # strided forward by lane tiles
+    (2, 8, (6, 9, 19), 64, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # ... pairs of channel vectors
     (9, 24, (3, 4, 4), 20, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),  # small volumes batched
     (2, 3, (20, 21, 22), 8, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # weight gradient over column slices
     (3, 16, (6, 7, 8), 24, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # Winograd: threads over tile chunks

@@ -42,11 +42,12 @@ void plane(float* ob, const float* xp, const Conv3dShape& s, const Lanes3& l, co
   const float* xd = xp + od * s.stride_d * l.Hp * l.Wp;
   for (int64_t p0 = 0; p0 < s.P; p0 += RB) {
     const int64_t pp = std::min<int64_t>(p0, s.P - RB);
-    for (int64_t q0 = 0; q0 < s.Q; q0 += QB) {
-      const int64_t qq = std::min<int64_t>(q0, s.Q - QB);
-      lanes_tile<KV, RB, QB, SW>(ob + (pp * s.Q + qq) * l.Kg, l.Kg, s.Q, xd + pp * rstride + qq * SW, rstride, off,
-                                 wt, l.Kg, l.CRS);
-    }
+    for (int64_t k0 = 0; k0 < l.Kg; k0 += KV * kLanes)
+      for (int64_t q0 = 0; q0 < s.Q; q0 += QB) {
+        const int64_t qq = std::min<int64_t>(q0, s.Q - QB);
+        lanes_tile<KV, RB, QB, SW>(ob + (pp * s.Q + qq) * l.Kg + k0, l.Kg, s.Q, xd + pp * rstride + qq * SW, rstride,
+                                   off, wt + k0, l.Kg, l.CRS);
+      }
   }
 }
 
@@ -63,6 +64,12 @@ void plane_any(float* ob, const float* xp, const Conv3dShape& s, const Lanes3& l
   if (shorter_tiles(s.P, RB)) return plane_sw<KV, RB - 1, QB>(ob, xp, s, l, off, wt, od);
   plane_sw<KV, RB, QB>(ob, xp, s, l, off, wt, od);
 }
+
+// Output channels a group up to which the strided layers take these kernels (blocks of two vectors): measured on
+// Zen 4, 1 thread, against the GEMM path (forward / weight gradient, ms): 64 -> 128 3x3x3/2 on 16^3 N4 12.5 / 13.2
+// -> 9.5 / 9.2 (torch 8.4-9.2 / 9.3-11.3), 32 -> 64 3x3x3/2 3.8 / 4.1 -> 3.1 / 2.5, 32 -> 64 2x2x2/2 1.0 / 1.2 ->
+// 0.8 / 1.0; wider layers are not measured and keep the GEMM.
+constexpr int64_t kMaxLaneChannels = 128;
 
 // Taps per register block of the weight gradient: TB taps x KV channel vectors of accumulators.
 #if defined(__AVX512F__)
@@ -97,14 +104,14 @@ void tap_offsets3(int64_t* off, const Conv3dShape& s, const Lanes3& l) {
 // x[off[i0 + j] + position] dyT[position][k], for TB taps from i0 (the last block overlapping its neighbour).
 template <int KV, int TB>
 void weight_block(float* dw, const float* xp, const float* dyT, const Conv3dShape& s, const Lanes3& l,
-                  const int64_t* off, int64_t gr, int64_t i0) {
+                  const int64_t* off, int64_t gr, int64_t i0, int64_t k0) {
   VecF acc[TB][KV];
   for (int j = 0; j < TB; ++j)
     for (int v = 0; v < KV; ++v) acc[j][v] = vzero();
   const int64_t L = s.OD * s.P * s.Q;
   for (int64_t n = 0; n < s.N; ++n) {
     const float* xi = xp + (n * s.groups + gr) * l.Cg * l.vol;
-    const float* d = dyT + (n * s.groups + gr) * L * l.Kg;
+    const float* d = dyT + (n * s.groups + gr) * L * l.Kg + k0;
     for (int64_t od = 0; od < s.OD; ++od)
       for (int64_t p = 0; p < s.P; ++p) {
         const float* xr = xi + od * s.stride_d * l.Hp * l.Wp + p * s.stride_h * l.Wp;
@@ -122,17 +129,22 @@ void weight_block(float* dw, const float* xp, const float* dyT, const Conv3dShap
   alignas(64) float buf[TB * KV * kLanes];
   for (int j = 0; j < TB; ++j)
     for (int v = 0; v < KV; ++v) vstore(buf + (j * KV + v) * kLanes, acc[j][v]);
-  for (int64_t k = 0; k < l.Kg; ++k)
-    for (int j = 0; j < TB; ++j) dw[(gr * l.Kg + k) * l.CRS + i0 + j] = buf[j * KV * kLanes + k];
+  for (int64_t k = 0; k < KV * kLanes; ++k)
+    for (int j = 0; j < TB; ++j) dw[(gr * l.Kg + k0 + k) * l.CRS + i0 + j] = buf[j * KV * kLanes + k];
 }
 
 }  // namespace
+
+// A group's output channels: one vector, or whole pairs of vectors up to kMaxLaneChannels (blocks of two).
+bool lane_channels(int64_t Kg) {
+  return Kg == kLanes || (Kg % (2 * kLanes) == 0 && Kg <= std::max<int64_t>(2 * kLanes, kMaxLaneChannels));
+}
 
 bool conv3d_lanes_weights_ok(const Conv3dShape& s) {
   if (s.bf16 || s.N < 1) return false;
   if (s.stride_d == 1 && s.stride_h == 1 && s.stride_w == 1) return false;
   const Lanes3 l = lanes3(s);
-  if (l.Kg % kLanes != 0 || l.Kg > 2 * kLanes) return false;
+  if (!lane_channels(l.Kg)) return false;
   return l.CRS >= (l.Kg == kLanes ? kTb1 : kTb2);
 }
 
@@ -157,15 +169,16 @@ void conv3d_lanes_backward_weights(float* dw, float* db, const float* dy, const 
   off.resize(static_cast<size_t>(l.CRS));
   tap_offsets3(off.data(), s, l);
   const int tb = l.Kg == kLanes ? kTb1 : kTb2;
-  const int64_t blocks = (l.CRS + tb - 1) / tb;
+  const int64_t blocks = (l.CRS + tb - 1) / tb, kblocks = l.Kg == kLanes ? 1 : l.Kg / (2 * kLanes);
   const int64_t* offs = off.data();
-  parallel_for(0, s.groups * blocks, 1, [&](int64_t u0, int64_t u1) {
+  parallel_for(0, s.groups * kblocks * blocks, 1, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
-      const int64_t gr = u / blocks, i0 = std::min<int64_t>(u % blocks * tb, l.CRS - tb);
+      const int64_t gr = u / (kblocks * blocks), kb = u / blocks % kblocks;
+      const int64_t i0 = std::min<int64_t>(u % blocks * tb, l.CRS - tb);
       if (l.Kg == kLanes) {
-        weight_block<1, kTb1>(dw, xp, dyT, s, l, offs, gr, i0);
+        weight_block<1, kTb1>(dw, xp, dyT, s, l, offs, gr, i0, 0);
       } else {
-        weight_block<2, kTb2>(dw, xp, dyT, s, l, offs, gr, i0);
+        weight_block<2, kTb2>(dw, xp, dyT, s, l, offs, gr, i0, kb * 2 * kLanes);
       }
     }
   });
@@ -175,10 +188,12 @@ bool conv3d_lanes_ok(const Conv3dShape& s) {
   if (s.bf16 || s.stride_w > 2) return false;
   if (s.stride_d == 1 && s.stride_h == 1 && s.stride_w == 1) return false;
   const Lanes3 l = lanes3(s);
-  if (l.Kg % kLanes != 0 || l.Kg > 2 * kLanes) return false;
+  if (!lane_channels(l.Kg)) return false;
   const bool one = l.Kg == kLanes;
   if (s.P < (one ? kRb1 : kRb2) - 1 || s.Q < (one ? kQb1 : kQb2)) return false;
-  return l.CRS * l.Kg * static_cast<int64_t>(sizeof(float)) <= static_cast<int64_t>(cache_info().l2) / 4;
+  // every tile re-reads its block of channels' weights (CRS x one or two vectors): within a quarter of L2
+  const int64_t block = one ? kLanes : 2 * kLanes;
+  return l.CRS * block * static_cast<int64_t>(sizeof(float)) <= static_cast<int64_t>(cache_info().l2) / 4;
 }
 
 void conv3d_lanes_forward(float* y, const float* x, const float* w, const float* b, const Conv3dShape& s) {

@@ -1,11 +1,11 @@
 // conv3d's strided forward by channel-lane tiles, for conv3d.cpp (internal; compiled per ISA like it).
 //
-// A strided layer with few output channels a group (one or two vectors) makes the GEMM path's products short
-// (M = the group's output channels) and its packing of B strided; here each output plane is cut into tiles of
-// RB rows x QB columns x the group's channels (conv_lanes_tile.h: per tap one weight vector per channel vector and one
-// broadcast input per position), reading a zero-padded copy of the input in place, with the weights tap-major.
-// acc = fma(x, w, acc) over the taps in order from zero, the bias added last; planes are independent work units,
-// so results are bit-identical at any thread count.
+// A strided layer's GEMM path packs B from strided reads for few rows (M = the group's output channels, <= 128
+// here). Instead each output plane is cut into tiles of RB rows x QB columns x one or two vectors of channels
+// (conv_lanes_tile.h: per tap one weight vector per channel vector and one broadcast input per position), reading
+// a zero-padded copy of the input in place, with the weights tap-major. acc = fma(x, w, acc) over the taps in order
+// from zero, the bias added last; planes are independent work units, so results are bit-identical at any thread
+// count.
 #pragma once
 
 #include "kernels/conv3d.h"
@@ -14,8 +14,9 @@ namespace nne {
 namespace NNE_ISA_NS {
 
 // Whether this path takes the forward of shape s: float32, strided (some stride > 1, stride_w <= 2), the group's
-// output channels one or two whole vectors, a plane at least a tile wide (and a tile less one row high), and the
-// weights of a group within a quarter of L2 (every tile re-reads them).
+// output channels one vector or whole pairs of vectors up to 128 (computed a pair at a time), a plane at least a
+// tile wide (and a tile less one row high), and a block of channels' weights within a quarter of L2 (every tile
+// re-reads them).
 bool conv3d_lanes_ok(const Conv3dShape& s);
 // y = conv(x, w) + b (b may be null) for a shape conv3d_lanes_ok accepts.
 void conv3d_lanes_forward(float* y, const float* x, const float* w, const float* b, const Conv3dShape& s);
