@@ -43,6 +43,7 @@ GRID = [
     (2, 16, (8, 9, 18), 8, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),
     (1, 32, (9, 8, 20), 6, (3, 3, 3), (2, 1, 2), (1, 1, 1), (1, 1, 1), 2),
     (2, 32, (8, 6, 18), 5, (2, 2, 2), (2, 2, 2), (0, 0, 0), (1, 1, 1), 1),
+    (1, 64, (6, 7, 18), 8, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),  # pairs of vectors (AVX-512: two pairs)
     # strided forwards and weight gradients by channel-lane tiles (one or two vectors of output channels a group):
     # a transposed convolution's backward (4x4x4/2), strides (1, 2, 2) with groups, dilation with stride (2, 1, 2)
     (1, 16, (10, 12, 18), 32, (4, 4, 4), (2, 2, 2), (1, 1, 1), (1, 1, 1), 1),

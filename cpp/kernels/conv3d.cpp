@@ -148,12 +148,14 @@ PhaseDim phase_dim(int64_t n, int64_t k, int64_t st, int64_t pad, int64_t phi) {
 }
 
 // A phase by channel-lane tiles (conv_lanes_tile.h) instead of its GEMM when the group's input channels (dx's) are
-// one or two whole vectors, too few rows for the GEMM to run well (Zen 4, 1 thread: conv_transpose3d 32 -> 16
-// 4x4x4/2 from 8^3, N2, 1.66 -> 0.84 ms, torch 0.94; 64 -> 32 2x2x2/2 2.53 -> 1.27 ms), and the phase's output
-// planes hold a tile. Returns the vectors (0: the GEMM).
+// one vector or whole pairs of vectors up to 128 (a pair at a time), and the phase's output planes hold a tile.
+// Zen 4, 1 thread, against the GEMM: conv_transpose3d 32 -> 16 4x4x4/2 from 8^3, N2, 1.66 -> 0.84 ms (torch 0.94);
+// 64 -> 32 2x2x2/2 2.53 -> 1.27 ms; the data gradient of 64 -> 128 3x3x3/2 on 16^3 N4 13.2 -> 11.9 ms, of 32 -> 64
+// 3.7 -> 2.8 ms (torch 9.8-10.4 and 2.9-3.3). Returns the vectors of a tile (0: the GEMM).
 int phase_lane_vectors(const Conv3dShape& s, const ConvGeo& g, const Conv3dShape& f) {
-  if (s.bf16 || g.Cg % kLanes != 0 || g.Cg > 2 * kLanes) return 0;
-  const int kv = static_cast<int>(g.Cg / kLanes);
+  if (s.bf16 || !(g.Cg == kLanes || (g.Cg % (2 * kLanes) == 0 && g.Cg <= std::max<int64_t>(2 * kLanes, 128))))
+    return 0;
+  const int kv = g.Cg == kLanes ? 1 : 2;
   return f.P >= (kv == 1 ? kRb1 : kRb2) && f.Q >= (kv == 1 ? kQb1 : kQb2) ? kv : 0;
 }
 
@@ -165,11 +167,12 @@ void lanes_phase(float* out, const float* src, const Conv3dShape& f, const int64
   for (int64_t md = 0; md < f.OD; ++md)
     for (int64_t p0 = 0; p0 < f.P; p0 += RB) {
       const int64_t pp = std::min<int64_t>(p0, f.P - RB);
-      for (int64_t q0 = 0; q0 < f.Q; q0 += QB) {
-        const int64_t qq = std::min<int64_t>(q0, f.Q - QB);
-        lanes_tile<KV, RB, QB, 1>(out + ((md * f.P + pp) * f.Q + qq) * Cg, Cg, f.Q, src + (md * SH + pp) * SW + qq, SW,
-                                  off, wt, Cg, taps);
-      }
+      for (int64_t k0 = 0; k0 < Cg; k0 += KV * kLanes)
+        for (int64_t q0 = 0; q0 < f.Q; q0 += QB) {
+          const int64_t qq = std::min<int64_t>(q0, f.Q - QB);
+          lanes_tile<KV, RB, QB, 1>(out + ((md * f.P + pp) * f.Q + qq) * Cg + k0, Cg, f.Q,
+                                    src + (md * SH + pp) * SW + qq, SW, off, wt + k0, Cg, taps);
+        }
     }
 }
 
