@@ -10,8 +10,10 @@
 // dy col^T over fixed chunks of blocks (the count depends on the shape only), the partials combined in chunk
 // order, so results are bit-identical at any thread count. Threads go over blocks (each GEMM then serial) or,
 // with one block, inside the GEMM. bf16 (autocast): the GEMMs with bf16 products (gemm_bf16.h).
-// Stride-1 3x3x3 layers with >= 16 channels a side (forward, and the data gradient as a forward) run Winograd
-// F(2x2x2, 3x3x3) instead (conv3d_winograd.h) unless the Winograd mode is off.
+// Stride-1 3x3x3 layers with >= 16 channels a side (forward, data gradient as a forward, weight gradient) run
+// Winograd F(2x2x2, 3x3x3) instead (conv3d_winograd.h) unless the Winograd mode is off; strided layers with one vector
+// or pairs of vectors of channels up to 128 a group run channel-lane tiles (conv3d_lanes.h for the forward and the
+// weight gradient, the data gradient's phases in conv3d.cpp; all on conv_lanes_tile.h).
 // Reference: Chellapilla et al., "High performance convolutional neural networks for document
 // processing" (2006) for im2col + GEMM.
 #pragma once

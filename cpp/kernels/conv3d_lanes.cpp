@@ -1,4 +1,4 @@
-// conv3d's strided forward by channel-lane tiles (compiled once per ISA). See conv3d_lanes.h.
+// conv3d's strided forward and weight gradient by channel-lane tiles (compiled once per ISA). See conv3d_lanes.h.
 #include "kernels/conv3d_lanes.h"
 
 #include <algorithm>

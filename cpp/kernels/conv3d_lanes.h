@@ -1,4 +1,5 @@
-// conv3d's strided forward by channel-lane tiles, for conv3d.cpp (internal; compiled per ISA like it).
+// conv3d's strided forward and weight gradient by channel-lane tiles, for conv3d.cpp (internal; compiled per ISA
+// like it).
 //
 // A strided layer's GEMM path packs B from strided reads for few rows (M = the group's output channels, <= 128
 // here). Instead each output plane is cut into tiles of RB rows x QB columns x one or two vectors of channels
