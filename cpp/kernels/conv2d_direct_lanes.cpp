@@ -46,17 +46,7 @@ int qb_one(int64_t Q) {
   return best;
 }
 
-int64_t rows_computed(int64_t P, int rb) { return (P + rb - 1) / rb * rb; }
-
-// Whether tiles of rb - 1 rows beat tiles of rb rows, the last band overlapping its neighbour. Stride 1: whenever
-// they compute fewer rows (P = 8: 2 x 4 rows, not 3 x 3; Sapphire Rapids, LeNet-like layers with P = 8, 10, 16:
-// the taller tile 5-18% slower). Strided: only when they save a tenth of the rows, the taller tile being faster
-// per row there (the 7x7/2 stem, P = 112: 3-row tiles computing 114 rows 5-12% faster than 2-row ones computing
-// 112; 3x3/2 with P = 16, 18 rows against 16: level).
-bool shorter_tiles(const Conv2dShape& s, int rb) {
-  const int64_t shorter = rows_computed(s.P, rb - 1), taller = rows_computed(s.P, rb);
-  return s.stride_h == 1 && s.stride_w == 1 ? shorter < taller : 10 * shorter <= 9 * taller;
-}
+bool shorter_tiles(const Conv2dShape& s, int rb) { return shorter_tiles(s.P, rb, s.stride_h == 1 && s.stride_w == 1); }
 
 // y[k][pos] = ob[pos - pos0][k] + bias for positions [pos0, pos0 + n) and channels [k0, k1): 8 x 8 blocks
 // transposed in registers into tr (8 rows of n), each row then stored to y with the bias; `stream`: with

@@ -147,23 +147,21 @@ PhaseDim phase_dim(int64_t n, int64_t k, int64_t st, int64_t pad, int64_t phi) {
   return d;
 }
 
-// A phase by channel-lane tiles (conv_lanes_tile.h) instead of its GEMM when the group's input channels (dx's) are
-// one vector or whole pairs of vectors up to 128 (a pair at a time), and the phase's output planes hold a tile.
-// Zen 4, 1 thread, against the GEMM: conv_transpose3d 32 -> 16 4x4x4/2 from 8^3, N2, 1.66 -> 0.84 ms (torch 0.94);
-// 64 -> 32 2x2x2/2 2.53 -> 1.27 ms; the data gradient of 64 -> 128 3x3x3/2 on 16^3 N4 13.2 -> 11.9 ms, of 32 -> 64
-// 3.7 -> 2.8 ms (torch 9.8-10.4 and 2.9-3.3). Returns the vectors of a tile (0: the GEMM).
+// A phase by channel-lane tiles (conv_lanes_tile.h) instead of its GEMM when the group's input channels (dx's) suit
+// them (lane_tile_vectors) and the phase's output planes hold a tile. Zen 4, 1 thread, against the GEMM:
+// conv_transpose3d 32 -> 16 4x4x4/2 from 8^3, N2, 1.66 -> 0.84 ms (torch 0.94); 64 -> 32 2x2x2/2 2.53 -> 1.27 ms.
+// Returns the vectors of a tile (0: the GEMM).
 int phase_lane_vectors(const Conv3dShape& s, const ConvGeo& g, const Conv3dShape& f) {
-  if (s.bf16 || !(g.Cg == kLanes || (g.Cg % (2 * kLanes) == 0 && g.Cg <= std::max<int64_t>(2 * kLanes, 128))))
-    return 0;
-  const int kv = g.Cg == kLanes ? 1 : 2;
+  const int kv = s.bf16 ? 0 : lane_tile_vectors(g.Cg);
+  if (!kv) return 0;
   return f.P >= (kv == 1 ? kRb1 : kRb2) && f.Q >= (kv == 1 ? kQb1 : kQb2) ? kv : 0;
 }
 
 // out[((md * P + mh) * Q + mw) * Cg + c] = sum over taps i of src[off[i] + (md * SH + mh) * SW + mw] wt[i][c]: the
 // phase's stride-1 correlation, tiles of RB rows x QB columns per output plane (the last overlapping its neighbour).
 template <int KV, int RB, int QB>
-void lanes_phase(float* out, const float* src, const Conv3dShape& f, const int64_t* off, const float* wt, int64_t Cg,
-                 int64_t taps, int64_t SH, int64_t SW) {
+void lanes_phase_rows(float* out, const float* src, const Conv3dShape& f, const int64_t* off, const float* wt,
+                      int64_t Cg, int64_t taps, int64_t SH, int64_t SW) {
   for (int64_t md = 0; md < f.OD; ++md)
     for (int64_t p0 = 0; p0 < f.P; p0 += RB) {
       const int64_t pp = std::min<int64_t>(p0, f.P - RB);
@@ -174,6 +172,14 @@ void lanes_phase(float* out, const float* src, const Conv3dShape& f, const int64
                                     src + (md * SH + pp) * SW + qq, SW, off, wt + k0, Cg, taps);
         }
     }
+}
+
+// ... with tiles one row shorter when they compute fewer rows (a stride-1 correlation: P = 8 takes 4 x 2 rows).
+template <int KV, int RB, int QB>
+void lanes_phase(float* out, const float* src, const Conv3dShape& f, const int64_t* off, const float* wt, int64_t Cg,
+                 int64_t taps, int64_t SH, int64_t SW) {
+  if (shorter_tiles(f.P, RB, true)) return lanes_phase_rows<KV, RB - 1, QB>(out, src, f, off, wt, Cg, taps, SH, SW);
+  lanes_phase_rows<KV, RB, QB>(out, src, f, off, wt, Cg, taps, SH, SW);
 }
 
 void backward_data_by_phases(float* dx, const float* dy, const float* w, const Conv3dShape& s, const ConvGeo& g) {
@@ -267,18 +273,12 @@ void backward_data_by_phases(float* dx, const float* dy, const float* w, const C
         off.resize(static_cast<size_t>(g.Kg * taps));
         for (int64_t k = 0; k < g.Kg; ++k)
           for (int64_t j = 0; j < taps; ++j)
-            off[static_cast<size_t>(k * taps + j)] = k * vol + (j / (f.R * f.S) * dims[1] + j / f.S % f.R) * dims[2] + j % f.S;
+            off[static_cast<size_t>(k * taps + j)] =
+                k * vol + (j / (f.R * f.S) * dims[1] + j / f.S % f.R) * dims[2] + j % f.S;
         const float* wl = wlt + P.wf + gr * g.Cg * g.Kg * taps;
         const float* src = dyp.data() + cs.origin;
-        // tiles one row shorter when they compute fewer rows (P = 8: 4 x 2 rows, not 3 x 3)
-        const int rb = kv == 1 ? kRb1 : kRb2;
-        const bool shorter = (f.P + rb - 2) / (rb - 1) * (rb - 1) < (f.P + rb - 1) / rb * rb;
-        if (kv == 1 && shorter) {
-          lanes_phase<1, kRb1 - 1, kQb1>(tmp, src, f, off.data(), wl, g.Cg, g.Kg * taps, dims[1], dims[2]);
-        } else if (kv == 1) {
+        if (kv == 1) {
           lanes_phase<1, kRb1, kQb1>(tmp, src, f, off.data(), wl, g.Cg, g.Kg * taps, dims[1], dims[2]);
-        } else if (shorter) {
-          lanes_phase<2, kRb2 - 1, kQb2>(tmp, src, f, off.data(), wl, g.Cg, g.Kg * taps, dims[1], dims[2]);
         } else {
           lanes_phase<2, kRb2, kQb2>(tmp, src, f, off.data(), wl, g.Cg, g.Kg * taps, dims[1], dims[2]);
         }

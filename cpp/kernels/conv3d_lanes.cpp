@@ -28,11 +28,6 @@ Lanes3 lanes3(const Conv3dShape& s) {
   return l;
 }
 
-int64_t rows_computed(int64_t P, int rb) { return (P + rb - 1) / rb * rb; }
-
-// Tiles one row shorter when they save a tenth of the rows (conv2d's strided rule: P = 8 takes 4 x 2 rows).
-bool shorter_tiles(int64_t P, int rb) { return 10 * rows_computed(P, rb - 1) <= 9 * rows_computed(P, rb); }
-
 // ob[(p * Q + q) * Kg + k] for output plane od of one image and group: tiles of RB rows x QB columns (the last
 // band and column overlapping their neighbours: a recomputed output is the same value).
 template <int KV, int RB, int QB, int SW>
@@ -61,15 +56,9 @@ void plane_sw(float* ob, const float* xp, const Conv3dShape& s, const Lanes3& l,
 template <int KV, int RB, int QB>
 void plane_any(float* ob, const float* xp, const Conv3dShape& s, const Lanes3& l, const int64_t* off, const float* wt,
                int64_t od) {
-  if (shorter_tiles(s.P, RB)) return plane_sw<KV, RB - 1, QB>(ob, xp, s, l, off, wt, od);
+  if (shorter_tiles(s.P, RB, false)) return plane_sw<KV, RB - 1, QB>(ob, xp, s, l, off, wt, od);
   plane_sw<KV, RB, QB>(ob, xp, s, l, off, wt, od);
 }
-
-// Output channels a group up to which the strided layers take these kernels (blocks of two vectors): measured on
-// Zen 4, 1 thread, against the GEMM path (forward / weight gradient, ms): 64 -> 128 3x3x3/2 on 16^3 N4 12.5 / 13.2
-// -> 9.5 / 9.2 (torch 8.4-9.2 / 9.3-11.3), 32 -> 64 3x3x3/2 3.8 / 4.1 -> 3.1 / 2.5, 32 -> 64 2x2x2/2 1.0 / 1.2 ->
-// 0.8 / 1.0; wider layers are not measured and keep the GEMM.
-constexpr int64_t kMaxLaneChannels = 128;
 
 // Taps per register block of the weight gradient: TB taps x KV channel vectors of accumulators.
 #if defined(__AVX512F__)
@@ -135,16 +124,11 @@ void weight_block(float* dw, const float* xp, const float* dyT, const Conv3dShap
 
 }  // namespace
 
-// A group's output channels: one vector, or whole pairs of vectors up to kMaxLaneChannels (blocks of two).
-bool lane_channels(int64_t Kg) {
-  return Kg == kLanes || (Kg % (2 * kLanes) == 0 && Kg <= std::max<int64_t>(2 * kLanes, kMaxLaneChannels));
-}
-
 bool conv3d_lanes_weights_ok(const Conv3dShape& s) {
   if (s.bf16 || s.N < 1) return false;
   if (s.stride_d == 1 && s.stride_h == 1 && s.stride_w == 1) return false;
   const Lanes3 l = lanes3(s);
-  if (!lane_channels(l.Kg)) return false;
+  if (!lane_tile_vectors(l.Kg)) return false;
   return l.CRS >= (l.Kg == kLanes ? kTb1 : kTb2);
 }
 
@@ -188,7 +172,7 @@ bool conv3d_lanes_ok(const Conv3dShape& s) {
   if (s.bf16 || s.stride_w > 2) return false;
   if (s.stride_d == 1 && s.stride_h == 1 && s.stride_w == 1) return false;
   const Lanes3 l = lanes3(s);
-  if (!lane_channels(l.Kg)) return false;
+  if (!lane_tile_vectors(l.Kg)) return false;
   const bool one = l.Kg == kLanes;
   if (s.P < (one ? kRb1 : kRb2) - 1 || s.Q < (one ? kQb1 : kQb2)) return false;
   // every tile re-reads its block of channels' weights (CRS x one or two vectors): within a quarter of L2
